@@ -1,0 +1,1 @@
+"""postmock_nb."""

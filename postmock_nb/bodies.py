@@ -1,0 +1,69 @@
+"""Comparing request bodies: JSON as JSON, forms as forms, XML as canonical XML, text as text."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+from xml.etree.ElementTree import ParseError, canonicalize
+
+_MISSING = object()
+
+
+def body_kind(content_type: str, body: str) -> str:
+    """``json``, ``form``, ``xml`` or ``text`` from a Content-Type (and a peek at the body)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media.endswith("json") or media.endswith("+json"):
+        return "json"
+    if media == "application/x-www-form-urlencoded":
+        return "form"
+    if media.endswith("xml") or media.endswith("+xml"):
+        return "xml"
+    stripped = body.lstrip()
+    if not media and stripped[:1] in ("{", "["):
+        return "json"
+    if not media and stripped.startswith("<"):
+        return "xml"
+    return "text"
+
+
+def _normalise(kind: str, body: str) -> object:
+    if kind == "json":
+        try:
+            return json.loads(body) if body.strip() else None
+        except ValueError:
+            return body.strip()
+    if kind == "form":
+        return sorted(parse_qsl(body, keep_blank_values=True))
+    if kind == "xml":
+        try:
+            return canonicalize(body, strip_text=True) if body.strip() else ""
+        except ParseError:
+            return body.strip()
+    return body.strip()
+
+
+def bodies_equal(expected: str, actual: str, content_type: str = "") -> bool:
+    """Whether a request body ``actual`` matches an example's ``expected`` body.
+
+    The kind (JSON, form, XML, text) is taken from the request's Content-Type, else from
+    the example's body. JSON compares as data (key order and spacing do not count), forms
+    as sorted pairs, XML in canonical form with insignificant white space stripped.
+    """
+    kind = body_kind(content_type, expected or actual)
+    return _normalise(kind, expected) == _normalise(kind, actual)
+
+
+def json_path(body: str, path: str, default: object = _MISSING) -> object:
+    """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``)."""
+    try:
+        value: object = json.loads(body)
+    except ValueError:
+        return "" if default is _MISSING else default
+    for part in path.split(".") if path else []:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return "" if default is _MISSING else default
+    return value

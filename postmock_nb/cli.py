@@ -1,0 +1,119 @@
+"""``postmock``: serve or check a Postman collection without a notebook.
+
+    postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
+    postmock validate collection.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from .errors import PostmockError
+from .model import Collection
+from .postman import iter_served, load_collection
+from .server import MockServer, new_api_key
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postmock", description="Postman-compatible mock servers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) as a mock")
+    serve.add_argument("collection", help="path of the collection JSON file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
+    serve.add_argument("--api-key", help="the key of a private mock (default: a new random one)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
+    serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
+    serve.add_argument("--delay", type=int, default=0, metavar="MS", help="delay every response by MS milliseconds")
+    serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
+    serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
+                       help="require this request header to match (repeatable)")
+    validate = commands.add_parser("validate", help="check a collection and list what a mock of it would serve")
+    validate.add_argument("collection", help="path of the collection JSON file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _serve(args)
+    except PostmockError as error:
+        print(f"postmock: {error}", file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    collection = load_collection(args.collection)
+    rows = list(iter_served(collection))
+    print(f"{args.collection}: collection {collection.name!r} is valid, {len(rows)} examples")
+    for method, url, status, name in rows:
+        print(f"  {method:<7} {url:<40} {status}  {name}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.api_key and not args.private:
+        raise PostmockError("--api-key only makes sense with --private", hint="add --private")
+    if args.workers < 1:
+        raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
+    collection = load_collection(args.collection)
+    key = (args.api_key or new_api_key()) if args.private else None
+    options = dict(host=args.host, private=args.private, api_key=key, cors=not args.no_cors,
+                   match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
+    server = MockServer(collection, port=args.port, **options)
+    server.bind()
+    workers = _fork_workers(server, collection, args.workers - 1, options) if args.workers > 1 else []
+    server.start()
+    print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
+    if args.private:
+        print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
+    if workers:
+        print(f"{args.workers} workers share the port", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    try:
+        while not stop.wait(0.5):
+            if not server.running:
+                print("postmock: the server stopped unexpectedly:", *server.errors[-1:], file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(5)
+        server.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _worker(fd: int, collection: Collection, options: dict) -> None:
+    """A forked worker: serves the listening socket it inherited until terminated."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
+    server = MockServer(collection, **options)
+    server.serve_inherited(fd)
+
+
+def _fork_workers(server: MockServer, collection: Collection, count: int, options: dict) -> list:
+    context = multiprocessing.get_context("fork")
+    fd = server.listening_fd()
+    processes = [context.Process(target=_worker, args=(fd, collection, options), daemon=True) for _ in range(count)]
+    for process in processes:
+        process.start()
+    return processes
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

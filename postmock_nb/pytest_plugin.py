@@ -1,0 +1,1 @@
+"""pytest fixtures: a running mock for your tests."""

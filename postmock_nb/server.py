@@ -1,0 +1,233 @@
+"""Running the mock: Hypercorn on its own event loop in a daemon thread.
+
+The server never runs on the caller's event loop. In a notebook the kernel's loop is busy
+running the cell, so a cell that calls the mock synchronously (``requests.get(...)``) would
+deadlock if the mock shared that loop. ``start()`` returns once the port is bound and the
+app has started; ``stop()`` shuts Hypercorn down through its ``shutdown_trigger`` and
+releases the port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from typing import Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from .app import MockApp, MockSettings
+from .errors import ServerError
+from .matching import MatchSettings
+from .model import Collection
+from .requestlog import RequestLog
+from .store import LiveCollection
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+class _ErrorCollector(logging.Handler):
+    """Keeps Hypercorn's error-level records so they reach the person instead of stderr."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.ERROR)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(self.format(record))
+
+
+def new_api_key() -> str:
+    """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
+    return "PMAK-" + secrets.token_hex(16)
+
+
+class MockServer:
+    """A mock server for a collection, running in the background.
+
+    >>> with MockServer(collection) as mock:          # doctest: +SKIP
+    ...     requests.get(mock.url + "/users")
+    """
+
+    def __init__(self, collection: Collection | LiveCollection | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, private: bool = False, api_key: str | None = None, cors: bool = True,
+                 match_headers: tuple[str, ...] = (), match_body: bool = False, delay_ms: int = 0,
+                 log_size: int = 1000) -> None:
+        self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
+        self.host = host
+        self.requested_port = port
+        if api_key is not None and not api_key.strip():
+            raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
+        self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
+                                     cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms)
+        self.log = RequestLog(log_size)
+        self.app = MockApp(self.store, self.log, self.settings)
+        self.port: int | None = None
+        self.started_at: float | None = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[str]:
+        """Errors from the server thread (app exceptions, Hypercorn errors), oldest first."""
+        return self.app.errors
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise ServerError("the mock is not running", hint="start it first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def private(self) -> bool:
+        return self.settings.private
+
+    @property
+    def api_key(self) -> str:
+        return self.settings.api_key
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "MockServer":
+        """Bind the port, start serving in a daemon thread, and return once it serves."""
+        if self.running:
+            raise ServerError(f"the mock is already running at {self.url}", hint="stop it first, or use it as it is")
+        self.bind()
+        self._ready.clear()
+        self._failure = None
+        self._thread = threading.Thread(target=self._run, name=f"postmock-server-{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT) or self._failure is not None:
+            failure = self._failure
+            self.stop()
+            raise ServerError(f"the mock did not start: {failure or 'timed out'}") from failure
+        self.started_at = time.time()
+        return self
+
+    def bind(self) -> int:
+        """Bind and listen (done by ``start()`` if not done before); returns the port."""
+        if self._socket is None:
+            self._socket = self._bind()
+            self.port = self._socket.getsockname()[1]
+        return self.port or 0
+
+    def listening_fd(self) -> int:
+        """The listening socket's file descriptor, for worker processes forked after ``bind()``."""
+        if self._socket is None:
+            raise ServerError("the mock is not bound", hint="call bind() or start() first")
+        return self._socket.fileno()
+
+    def serve_inherited(self, fd: int) -> None:
+        """Serve an inherited listening socket in this thread until the process ends (CLI workers)."""
+        self._socket = socket.socket(fileno=os.dup(fd))
+        self.port = self._socket.getsockname()[1]
+        self._run()
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, and release the port. Safe to call twice."""
+        thread, loop, event = self._thread, self._loop, self._stop_event
+        if thread is not None and loop is not None and event is not None and thread.is_alive():
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass  # the loop already closed
+            thread.join(STOP_TIMEOUT)
+            if thread.is_alive():
+                self.errors.append(f"the server thread did not stop within {STOP_TIMEOUT} s")
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
+        self._thread = None
+        self._loop = None
+        self.port = None
+        self.started_at = None
+
+    def __enter__(self) -> "MockServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"running at {self.url}" if self.running else "stopped"
+        return f"<MockServer {state}, {len(self.store.snapshot)} examples{', private' if self.private else ''}>"
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.requested_port))
+        except OSError as error:
+            sock.close()
+            if error.errno == errno.EADDRINUSE:
+                raise ServerError(f"port {self.requested_port} on {self.host} is already in use",
+                                  hint="choose another --port, or --port 0 for a free one") from None
+            raise ServerError(f"cannot listen on {self.host}:{self.requested_port}: {error.strerror}",
+                              hint="check --host (127.0.0.1 serves this machine only)") from None
+        sock.listen(1024)
+        return sock
+
+    def _config(self) -> Config:
+        config = Config()
+        assert self._socket is not None
+        config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
+        config.accesslog = None
+        error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
+        error_logger.propagate = False
+        error_logger.handlers = [_ErrorCollector(self.errors)]
+        config.errorlog = error_logger
+        config.graceful_timeout = 2.0
+        config.keep_alive_timeout = 30.0
+        return config
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as error:  # noqa: BLE001 - reported to the caller, never lost
+            self._failure = error
+            self.errors.append(f"server stopped: {error!r}")
+        finally:
+            self._ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop_event = asyncio.Event()
+        app = self.app
+        ready = self._ready
+
+        async def app_with_ready_signal(scope: dict, receive: Any, send: Any) -> None:
+            if scope["type"] == "lifespan":
+                async def send_and_signal(message: dict) -> None:
+                    await send(message)
+                    if message["type"] == "lifespan.startup.complete":
+                        ready.set()
+                await app(scope, receive, send_and_signal)
+            else:
+                await app(scope, receive, send)
+
+        await serve(app_with_ready_signal, self._config(), shutdown_trigger=self._stop_event.wait)

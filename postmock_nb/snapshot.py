@@ -1,0 +1,138 @@
+"""Immutable, indexed snapshots of a collection: what the server reads on the hot path.
+
+Building a :class:`Snapshot` resolves variables and files every example under the keys the
+path rules look up, so matching costs a few dictionary lookups however many examples
+there are. A snapshot is never changed after it is built; edits build a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Iterator
+from urllib.parse import unquote
+
+from .model import Collection, Example, Item
+from .paths import PathPattern, PathRule, resolve_variables, wildcard_name
+
+MOCK_HEADER_PREFIX = "x-mock-"
+_versions = count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledExample:
+    """An example with everything matching needs worked out in advance."""
+
+    order: int
+    example: Example
+    item: Item
+    method: str
+    path: PathPattern
+    query: tuple[tuple[str, str], ...]
+    query_keys: frozenset[str]
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def id(self) -> str:
+        return self.example.id
+
+
+class _TrieNode:
+    __slots__ = ("literal", "wild", "ends")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _TrieNode] = {}
+        self.wild: _TrieNode | None = None
+        self.ends: list[CompiledExample] = []
+
+
+class WildcardTrie:
+    """Path patterns with ``:var``/``{{var}}`` segments, found segment by segment."""
+
+    def __init__(self) -> None:
+        self._root = _TrieNode()
+
+    def add(self, compiled: CompiledExample) -> None:
+        node = self._root
+        for segment, name in zip(compiled.path.segments, compiled.path.wildcards):
+            if name is not None:
+                node.wild = node.wild or _TrieNode()
+                node = node.wild
+            else:
+                node = node.literal.setdefault(segment, _TrieNode())
+        node.ends.append(compiled)
+
+    def find(self, segments: tuple[str, ...]) -> Iterator[CompiledExample]:
+        """Every pattern the request segments fit."""
+        stack = [(self._root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth == len(segments):
+                yield from node.ends
+                continue
+            child = node.literal.get(segments[depth])
+            if child is not None:
+                stack.append((child, depth + 1))
+            if node.wild is not None:
+                stack.append((node.wild, depth + 1))
+
+
+@dataclass
+class MethodIndex:
+    """The examples of one HTTP method, filed for each path rule."""
+
+    examples: list[CompiledExample] = field(default_factory=list)
+    lookups: dict[PathRule, dict[str, list[CompiledExample]]] = field(
+        default_factory=lambda: {rule: {} for rule in PathRule if rule not in
+                                 (PathRule.WILDCARD, PathRule.DISTANCE)})
+    wildcards: WildcardTrie = field(default_factory=WildcardTrie)
+    by_length: dict[int, list[CompiledExample]] = field(default_factory=dict)
+
+    def add(self, compiled: CompiledExample) -> None:
+        self.examples.append(compiled)
+        for rule, key in compiled.path.lookup_keys().items():
+            self.lookups[rule].setdefault(key, []).append(compiled)
+        if compiled.path.has_wildcards:
+            self.wildcards.add(compiled)
+        self.by_length.setdefault(len(compiled.path.segments), []).append(compiled)
+
+
+def _compile(order: int, item: Item, example: Example, variables: dict[str, str]) -> CompiledExample:
+    request = example.request
+    query = tuple((unquote(resolve_variables(k, variables)), unquote(resolve_variables(v, variables)))
+                  for k, v in request.query if not k.lower().startswith(MOCK_HEADER_PREFIX))
+    headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers
+               if not k.lower().startswith(MOCK_HEADER_PREFIX)}
+    return CompiledExample(
+        order=order, example=example, item=item, method=request.method.upper(),
+        path=PathPattern.parse(request.path, variables), query=query,
+        query_keys=frozenset(k for k, _ in query), headers=headers,
+        body=resolve_variables(request.body, variables))
+
+
+class Snapshot:
+    """An immutable collection with its lookup index. Safe to share between threads."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+        self.version = next(_versions)
+        self.variables: dict[str, str] = dict(collection.variables)
+        self.examples: tuple[CompiledExample, ...] = tuple(
+            _compile(order, item, example, self.variables)
+            for order, (item, example) in enumerate(collection.iter_examples()))
+        self.by_method: dict[str, MethodIndex] = {}
+        self.by_id: dict[str, CompiledExample] = {}
+        for compiled in self.examples:
+            self.by_method.setdefault(compiled.method, MethodIndex()).add(compiled)
+            self.by_id.setdefault(compiled.id, compiled)
+        self.response_cache: dict[str, object] = {}
+        """Filled by the server with pre-encoded static responses (idempotent writes)."""
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+
+def is_wildcard_value(value: str) -> bool:
+    """An example value that accepts anything: empty, or a whole undefined ``{{variable}}``."""
+    return value == "" or (value.startswith("{{") and wildcard_name(value) is not None)

@@ -1,0 +1,53 @@
+"""The live collection: one current snapshot, swapped whole on every edit.
+
+Readers (the server thread) take ``store.snapshot`` once per request and use it to the
+end; writers build a new :class:`~postmock_nb.snapshot.Snapshot` and swap the reference,
+which is atomic in Python. Writers are serialised by a lock; readers never take it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from .model import Collection
+from .snapshot import Snapshot
+
+Listener = Callable[[Snapshot], None]
+
+
+class LiveCollection:
+    """Holds the current snapshot and notifies listeners when it changes."""
+
+    def __init__(self, collection: Collection | None = None) -> None:
+        self._snapshot = Snapshot(collection or Collection())
+        self._write_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def collection(self) -> Collection:
+        return self._snapshot.collection
+
+    def update(self, edit: Callable[[Collection], Collection]) -> Snapshot:
+        """Apply ``edit`` to the current collection and swap in the result.
+
+        If ``edit`` raises, nothing changes: the old snapshot stays in place.
+        """
+        with self._write_lock:
+            snapshot = Snapshot(edit(self._snapshot.collection))
+            self._snapshot = snapshot
+        for listener in list(self._listeners):
+            listener(snapshot)
+        return snapshot
+
+    def replace(self, collection: Collection) -> Snapshot:
+        return self.update(lambda _: collection)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(snapshot)`` after each edit; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
