@@ -14,8 +14,10 @@ The algorithm follows Postman's (see the README, "How matching works"):
    first defined when several share a name);
 4. query parameters: +10 equal, +5 equal ignoring case or any-value, −5 same name with
    another value, −10 missing from the request or unknown to the example;
-5. headers and body, when switched on per request or per mock: a listed header or the
-   body must match (+10, +5 for an any-value header) or the example drops out;
+5. headers and body, when switched on per request, per mock, or per example (Postman's
+   ``x-mock-match-request-headers`` / ``x-mock-match-request-body`` saved in the example's
+   own request headers): a listed header or the body must match (+10, +5 for an
+   any-value header) or the example drops out;
 6. highest score wins; a tie goes to the example defined first.
 
 Each selector and switch can also be sent as a query parameter of the same name
@@ -218,9 +220,10 @@ def _score_query(compiled: CompiledExample, ctx: _Context, checks: list[Check]) 
     return points
 
 
-def _check_headers(compiled: CompiledExample, ctx: _Context, checks: list[Check]) -> int | None:
+def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: _Context,
+                   checks: list[Check]) -> int | None:
     points = 0
-    for name in ctx.match_headers:
+    for name in names:
         expected = compiled.headers.get(name)
         actual = ctx.request.headers.get(name)
         shown_actual = actual if actual is not None else "(absent)"
@@ -233,13 +236,17 @@ def _check_headers(compiled: CompiledExample, ctx: _Context, checks: list[Check]
         if is_wildcard_value(expected):
             checks.append(Check("header", name, True, 5, expected or "(any)", actual, "any value accepted"))
             points += 5
-        elif expected == actual:
+        elif expected == actual or (name == "content-type" and _media_type(expected) == _media_type(actual)):
             checks.append(Check("header", name, True, 10, expected, actual, "equal"))
             points += 10
         else:
             checks.append(Check("header", name, False, 0, expected, actual, "different value"))
             return None
     return points
+
+
+def _media_type(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
 
 
 def _check_body(compiled: CompiledExample, ctx: _Context, checks: list[Check]) -> int | None:
@@ -261,12 +268,15 @@ def _score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], 
                             code, "another status was asked for"))
         return candidate
     score = BASE_SCORE - rule.penalty + _score_query(compiled, ctx, checks)
-    if ctx.match_headers:
-        header_points = _check_headers(compiled, ctx, checks)
+    header_names = ctx.match_headers
+    if compiled.required_headers:
+        header_names = tuple(dict.fromkeys(header_names + compiled.required_headers))
+    if header_names:
+        header_points = _check_headers(compiled, header_names, ctx, checks)
         if header_points is None:
             return candidate
         score += header_points
-    if ctx.match_body:
+    if ctx.match_body or compiled.require_body:
         body_points = _check_body(compiled, ctx, checks)
         if body_points is None:
             return candidate
@@ -312,7 +322,7 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings 
     candidates: list[Candidate] = []
     best: int | None = None
     for rule, found in _path_steps(index, request.path):
-        ceiling = BASE_SCORE - rule.penalty + ctx.max_bonus
+        ceiling = BASE_SCORE - rule.penalty + ctx.max_bonus + index.max_example_bonus
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
         for compiled, captured in found:

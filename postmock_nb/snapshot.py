@@ -32,6 +32,8 @@ class CompiledExample:
     query_keys: frozenset[str]
     headers: dict[str, str]
     body: str
+    required_headers: tuple[str, ...] = ()
+    require_body: bool = False
 
     @property
     def id(self) -> str:
@@ -88,9 +90,13 @@ class MethodIndex:
                                  (PathRule.WILDCARD, PathRule.DISTANCE)})
     wildcards: WildcardTrie = field(default_factory=WildcardTrie)
     by_length: dict[int, list[CompiledExample]] = field(default_factory=dict)
+    max_example_bonus: int = 0
+    """The most points an example's own header/body requirements can add (for pruning)."""
 
     def add(self, compiled: CompiledExample) -> None:
         self.examples.append(compiled)
+        self.max_example_bonus = max(self.max_example_bonus,
+                                     10 * (len(compiled.required_headers) + compiled.require_body))
         for rule, key in compiled.path.lookup_keys().items():
             self.lookups[rule].setdefault(key, []).append(compiled)
         if compiled.path.has_wildcards:
@@ -104,11 +110,14 @@ def _compile(order: int, item: Item, example: Example, variables: dict[str, str]
                   for k, v in request.query if not k.lower().startswith(MOCK_HEADER_PREFIX))
     headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers
                if not k.lower().startswith(MOCK_HEADER_PREFIX)}
+    markers = {k.lower(): v for k, v in request.headers if k.lower().startswith(MOCK_HEADER_PREFIX)}
+    required = tuple(h.strip().lower() for h in markers.get("x-mock-match-request-headers", "").split(",") if h.strip())
     return CompiledExample(
         order=order, example=example, item=item, method=request.method.upper(),
         path=PathPattern.parse(request.path, variables), query=query,
         query_keys=frozenset(k for k, _ in query), headers=headers,
-        body=resolve_variables(request.body, variables))
+        body=resolve_variables(request.body, variables), required_headers=required,
+        require_body=markers.get("x-mock-match-request-body", "").strip().lower() == "true")
 
 
 class Snapshot:

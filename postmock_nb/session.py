@@ -1,0 +1,229 @@
+"""A notebook session: the collection, the server and the cell bookkeeping of one kernel.
+
+Everything the magics do goes through a :class:`Session`, so scripts and tests can do the
+same in plain Python::
+
+    session = Session()
+    session.define("GET /users 200", '[{"id": 1, "name": "Alice Park"}]')
+    session.start()
+    requests.get(session.url + "/users")
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .cells import ExampleDefinition, build_definition
+from .errors import ExampleDefinitionError, ServerError
+from .model import Collection, Example
+from .postman import load_collection, save_collection
+from .server import MockServer
+from .store import LiveCollection
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What :meth:`Session.define` did."""
+
+    example: Example
+    replaced: Example | None
+
+
+def mask(key: str) -> str:
+    """``PMAK-1234…cdef``: enough to recognise a key without showing it."""
+    return key if len(key) <= 12 else f"{key[:9]}…{key[-4:]}"
+
+
+def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The URL a browser outside this machine uses (Binder / JupyterHub), if any.
+
+    ``POSTMOCK_PUBLIC_URL`` wins (``{port}`` in it is filled in); else, under JupyterHub,
+    jupyter-server-proxy's ``<prefix>/proxy/<port>/``.
+    """
+    override = environ.get("POSTMOCK_PUBLIC_URL")
+    if override:
+        return override.replace("{port}", str(port))
+    prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix:
+        return f"{prefix.rstrip('/')}/proxy/{port}/"
+    return None
+
+
+class Session:
+    """The state behind ``%%example`` and ``%mock`` for one kernel."""
+
+    def __init__(self, collection: Collection | None = None, *, log_size: int = 1000) -> None:
+        self.store = LiveCollection(collection or Collection(name="Notebook mock"))
+        self.server: MockServer | None = None
+        self.log_size = log_size
+        self._cell_examples: dict[str, str] = {}
+        self._errors_reported = 0
+
+    # -- examples --------------------------------------------------------------------------
+
+    def define(self, line: str, cell: str = "", *, cell_key: str | None = None, replace: bool = False,
+               name: str = "", headers: list[str] | None = None, request_headers: list[str] | None = None,
+               folder: str = "") -> Definition:
+        """Define an example from a ``%%example`` header line (``GET /users 200``) and cell body."""
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise ExampleDefinitionError(f"cannot read the header line: {error}", location="header line",
+                                         hint='quote values with spaces: --name "Get user"') from None
+        if len(words) not in (2, 3):
+            raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
+                                         hint="for example: GET /users/:id 404")
+        definition = build_definition(*words[:2], words[2] if len(words) == 3 else None, cell, name=name,
+                                      headers=headers, request_headers=request_headers, folder=folder)
+        return self.add(definition, cell_key=cell_key, replace=replace)
+
+    def add(self, definition: ExampleDefinition, *, cell_key: str | None = None, replace: bool = False) -> Definition:
+        """Add the example, or replace the one this cell (or this name) defined before."""
+        collection = self.store.collection
+        previous_id = self._cell_examples.get(cell_key) if cell_key else None
+        if previous_id is not None and not collection.find(previous_id):
+            previous_id = None  # deleted since
+        name = definition.display_name
+        clashes = [e for _, e in collection.iter_examples() if e.name == name and e.id != previous_id]
+        if clashes and not replace:
+            if cell_key is not None:
+                raise ExampleDefinitionError(
+                    f'an example named "{name}" already exists ({clashes[0].describe()}), defined by another cell',
+                    location="header line", hint="give this one another --name, or add --replace to overwrite it")
+            previous_id, clashes = clashes[0].id, clashes[1:]  # no cell identity: the same name is the same example
+        if previous_id is None and clashes:
+            previous_id, clashes = clashes[0].id, clashes[1:]
+        replaced = next((e for _, e in collection.iter_examples() if e.id == previous_id), None)
+        example = definition.to_example(previous_id)
+        item_name = f"{example.request.method} {example.request.path}"
+
+        def edit(current: Collection) -> Collection:
+            if clashes:  # --replace: the examples of that name give way
+                current = current.without_examples([e.id for e in clashes])
+            if previous_id is not None:
+                item = current.item_of(previous_id)
+                if item is not None and item.name == item_name and item.folder == definition.folder:
+                    return current.with_example(example)
+                current = current.without_examples([previous_id])
+            return current.with_example(example, item_name=item_name, folder=definition.folder)
+
+        self.store.update(edit)
+        if cell_key is not None:
+            self._cell_examples[cell_key] = example.id
+        return Definition(example, replaced)
+
+    def delete(self, name_or_id: str) -> list[Example]:
+        """Delete the examples with this id, or else this name; returns what was deleted."""
+        found = [e for _, e in self.store.collection.find(name_or_id)]
+        if found:
+            self.store.update(lambda c: c.without_examples([e.id for e in found]))
+        return found
+
+    def clear(self) -> int:
+        """Delete every example; returns how many there were."""
+        count = len(self.store.collection.examples)
+        self.store.update(lambda c: Collection(name=c.name, variables=c.variables, id=c.id))
+        self._cell_examples.clear()
+        return count
+
+    def save(self, path: str | Path) -> Path:
+        """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock."""
+        collection = self.store.collection
+        if self.server is not None and self.server.running:
+            collection = collection.with_variables((("baseUrl", self.server.url), ("mockUrl", self.server.url)))
+        elif not any(k == "baseUrl" for k, _ in collection.variables):
+            collection = collection.with_variables((("baseUrl", "http://127.0.0.1:8000"),))
+        return save_collection(collection, path)
+
+    def load(self, path: str | Path) -> Any:
+        """Merge a Postman collection file into this one; returns the merge report."""
+        from .merging import merge
+
+        incoming = load_collection(path)
+        result: dict[str, Any] = {}
+
+        def edit(current: Collection) -> Collection:
+            merged, report = merge(current, incoming)
+            result["report"] = report
+            return merged
+
+        self.store.update(edit)
+        return result["report"]
+
+    # -- the server ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None and self.server.running
+
+    @property
+    def url(self) -> str:
+        if not self.running:
+            raise ServerError("the mock is not running", hint="start it with %mock start")
+        assert self.server is not None
+        return self.server.url
+
+    def start(self, *, port: int = 0, host: str = "127.0.0.1", private: bool = False, api_key: str | None = None,
+              cors: bool = True, match_headers: tuple[str, ...] = (), match_body: bool = False,
+              delay_ms: int = 0) -> MockServer:
+        if self.running:
+            raise ServerError(f"the mock is already running at {self.url}",
+                              hint="%mock stop first, or keep using it")
+        if api_key is not None and not private:
+            raise ServerError("--api-key only makes sense with --private", hint="add --private")
+        server = MockServer(self.store, host=host, port=port, private=private, api_key=api_key, cors=cors,
+                            match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
+                            log_size=self.log_size)
+        server.start()
+        self.server = server
+        self._errors_reported = 0
+        return server
+
+    def stop(self) -> bool:
+        """Stop the server; False if it was not running."""
+        if self.server is None:
+            return False
+        was_running = self.server.running
+        self.server.stop()
+        return was_running
+
+    def new_errors(self) -> list[str]:
+        """Server-thread errors not reported yet (each is returned once)."""
+        if self.server is None:
+            return []
+        errors = self.server.errors[self._errors_reported:]
+        self._errors_reported += len(errors)
+        return errors
+
+    def call(self, method: str, path: str, headers: Mapping[str, str] | None = None, data: str | None = None,
+             timeout: float = 30.0) -> Any:
+        """Send a request to the running mock (Postman's "Send"); returns a ``requests`` Response."""
+        import requests
+
+        if not path.startswith("/"):
+            raise ExampleDefinitionError(f"the path must start with '/', got {path!r}", hint="%mock call GET /users")
+        sent = dict(headers or {})
+        server = self.server
+        if server is not None and server.private and not any(k.lower() == "x-api-key" for k in sent):
+            sent["x-api-key"] = server.api_key
+        return requests.request(method.upper(), self.url + path, headers=sent,
+                                data=data.encode("utf-8") if data is not None else None, timeout=timeout)
+
+    def status(self) -> dict[str, Any]:
+        server = self.server
+        running = self.running
+        info: dict[str, Any] = {"running": running, "examples": len(self.store.collection.examples)}
+        if server is not None and running:
+            info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
+                        uptime_s=round(time.time() - (server.started_at or time.time()), 1),
+                        requests=server.log.total, misses=server.log.misses, errors=len(server.errors))
+        return info
+
+    def close(self) -> None:
+        """Stop everything (``%unload_ext``, kernel shutdown)."""
+        self.stop()
