@@ -160,6 +160,17 @@ class MockServer:
         self.port = None
         self.started_at = None
 
+    def call_in_server_thread(self, function: Any, delay: float = 0.0) -> bool:
+        """Run ``function()`` on the server's thread after ``delay`` seconds; False if not running."""
+        loop = self._loop
+        if loop is None or not self.running:
+            return False
+        try:
+            loop.call_soon_threadsafe(loop.call_later, delay, function)
+        except RuntimeError:  # the loop closed meanwhile
+            return False
+        return True
+
     def __enter__(self) -> "MockServer":
         return self.start()
 

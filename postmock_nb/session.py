@@ -63,6 +63,8 @@ class Session:
         self.log_size = log_size
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
+        self.dashboards: list[Any] = []
+        """Dashboards shown for this session (see postmock_nb.widgets)."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -180,6 +182,9 @@ class Session:
                             match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
                             log_size=self.log_size)
         server.start()
+        old_dashboards, self.dashboards = self.dashboards, []
+        for dashboard in old_dashboards:
+            dashboard.mark_superseded(server.url)
         self.server = server
         self._errors_reported = 0
         return server
@@ -190,6 +195,8 @@ class Session:
             return False
         was_running = self.server.running
         self.server.stop()
+        for dashboard in self.dashboards:
+            dashboard.mark_superseded(None)
         return was_running
 
     def new_errors(self) -> list[str]:
@@ -227,3 +234,5 @@ class Session:
     def close(self) -> None:
         """Stop everything (``%unload_ext``, kernel shutdown)."""
         self.stop()
+        for dashboard in self.dashboards:
+            dashboard.close()
