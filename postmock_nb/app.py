@@ -126,16 +126,17 @@ class MockApp:
             logger.error("error while serving %s %s\n%s", method, scope["path"], detail)
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
-        body_out = b"" if method == "HEAD" else response.body
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})
-        await send({"type": "http.response.body", "body": body_out})
         winner = result.winner if result is not None else None
+        # logged before sending, so whoever got the response also finds it in the log
         self.log.append(LogEntry(
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, response.headers, response.body, note))
+        body_out = b"" if method == "HEAD" else response.body
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})
+        await send({"type": "http.response.body", "body": body_out})
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks = []

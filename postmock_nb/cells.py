@@ -123,9 +123,9 @@ def parse_header(text: str, where: str) -> tuple[str, str]:
     return found.group(1), found.group(2).strip()
 
 
-def check_json(body: str, first_line: int, what: str) -> None:
-    """Raise with the cell line and column when a body that looks like JSON is not."""
-    if not _looks_like_json(body):
+def check_json(body: str, first_line: int, what: str, *, declared: bool = False) -> None:
+    """Raise with the cell line and column when a body that looks (or is declared) JSON is not."""
+    if not declared and not _looks_like_json(body):
         return
     try:
         json.loads(body)
@@ -202,11 +202,14 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     content_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
     is_json_type = "json" in content_type.lower()
     if (is_json_type or not content_type) and sections.body:
-        check_json(sections.body, sections.body_line, "the response body")
+        check_json(sections.body, sections.body_line, "the response body", declared=is_json_type)
     if _looks_like_json(sections.body) and not content_type:
         response_headers.append(("Content-Type", "application/json"))
+    request_type = next((v for k, v in option_request_headers + sections.request_headers
+                         if k.lower() == "content-type"), "")
     if sections.request_body:
-        check_json(sections.request_body, sections.request_body_line, "the request body")
+        check_json(sections.request_body, sections.request_body_line, "the request body",
+                   declared="json" in request_type.lower())
     if code in (204, 304) and sections.body:
         raise ExampleDefinitionError(f"a {code} response has no body, but the cell gives one",
                                      location=f"cell line {sections.body_line}",

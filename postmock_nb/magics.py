@@ -12,10 +12,11 @@ import difflib
 import json
 import shlex
 import sys
+from http import HTTPStatus
 from typing import Any, Callable, NoReturn
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
@@ -63,6 +64,13 @@ def _mock_parser() -> _Parser:
     return parser
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _usage(error: PostmockError) -> UsageError:
     text = f"{error.location}: {error.message}" if error.location else error.message
     return UsageError(text + (f"\nHint: {error.hint}" if error.hint else ""))
@@ -95,6 +103,7 @@ class PostmockMagics(Magics):
               help='header the request must carry to match, "Name: value" (repeatable)')
     @argument("-f", "--folder", default="", help="folder to file the example in (Users/Admin for nesting)")
     @argument("--replace", action="store_true", help="overwrite an example of the same name from another cell")
+    @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
     @line_cell_magic
     def example(self, line: str, cell: str | None = None) -> None:
         """Define (or redefine) a mock example from this cell.
@@ -142,6 +151,7 @@ class PostmockMagics(Magics):
 
     # -- %mock -----------------------------------------------------------------------------
 
+    @no_var_expand
     @line_magic
     def mock(self, line: str) -> Any:
         """Run and inspect the notebook's mock server.
@@ -258,14 +268,14 @@ class PostmockMagics(Magics):
         report = self.session.load(args.file)
         print(report.describe())
 
-    def _mock_key(self, args: argparse.Namespace) -> None:
+    def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
         if server is None or not server.running:
             raise UsageError("%mock key: the mock is not running\nHint: %mock start --private")
         if not server.private:
             print("This mock is public: it needs no key. Start it with --private to require one.")
-            return
-        print(server.api_key)
+            return None
+        return server.api_key  # shown as the cell's result; `key = %mock key` keeps it
 
     def _mock_call(self, args: argparse.Namespace) -> None:
         from .cells import parse_header
@@ -273,7 +283,8 @@ class PostmockMagics(Magics):
         headers = dict(parse_header(h, "-H option") for h in args.header)
         response = self.session.call(args.method, args.path, headers, args.data)
         example = response.headers.get("x-mock-example-name")
-        print(f"{response.status_code} {response.reason}" + (f'  ← example "{example}"' if example else "  (no example matched)"))
+        reason = response.reason or _phrase(response.status_code)
+        print(f"{response.status_code} {reason}" + (f'  ← example "{example}"' if example else "  (no example matched)"))
         for key, value in response.headers.items():
             print(f"{key}: {value}")
         print()

@@ -1,1 +1,31 @@
-"""pytest fixtures: a running mock for your tests."""
+"""pytest fixtures: a running mock for your tests (installed as a pytest plugin).
+
+::
+
+    def test_lists_users(postmock):
+        postmock.define("GET /users 200", '[{"id": 1, "name": "Alice Park"}]')
+        assert requests.get(postmock.url + "/users").json()[0]["name"] == "Alice Park"
+
+``postmock`` is a started :class:`~postmock_nb.session.Session` on 127.0.0.1 and a free port;
+it is stopped after the test. ``postmock.server.log`` holds the requests it received.
+Load a Postman collection with ``postmock.load("collection.json")``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from .session import Session
+
+
+@pytest.fixture
+def postmock() -> Iterator[Session]:
+    """A running mock with no examples yet; define them in the test."""
+    session = Session()
+    session.start()
+    try:
+        yield session
+    finally:
+        session.close()

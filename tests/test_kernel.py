@@ -1,0 +1,63 @@
+"""End to end through a real Jupyter kernel (nbclient): the way a person uses the extension."""
+
+from __future__ import annotations
+
+import nbformat
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+
+def _text(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "data" in output:
+            parts.append(output.data.get("text/plain", ""))
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+    return "".join(parts)
+
+
+def test_private_mock_lifecycle_in_a_kernel(tmp_path) -> None:
+    cells = [
+        "%load_ext postmock_nb",
+        '%%example GET /users 200 --name "List users"\nX-Total-Count: 2\n\n'
+        '[{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]',
+        '%%example GET /users/:id 404 --name "User not found"\n{"error": "User not found"}',
+        "%mock start --private --no-dashboard",
+        "key = %mock key\nprint(key[:5])",
+        "import requests\n"
+        'ok = requests.get(f"{mockUrl}/users", headers={"x-api-key": key}, timeout=5)\n'
+        'print(ok.status_code, ok.headers["X-Total-Count"], [u["name"] for u in ok.json()])\n'
+        'print("without key:", requests.get(f"{mockUrl}/users", timeout=5).status_code)\n'
+        'nf = requests.get(f"{mockUrl}/users/9", headers={"x-api-key": key, "x-mock-response-code": "404"}, timeout=5)\n'
+        'print(nf.status_code, nf.json())',
+        # the person edits the first example and re-runs its cell
+        '%%example GET /users 200 --name "List users"\nX-Total-Count: 3\n\n'
+        '[{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}, {"id": 3, "name": "Chloe Diaz"}]',
+        'again = requests.get(f"{mockUrl}/users", headers={"x-api-key": key}, timeout=5)\n'
+        'print(again.status_code, again.headers["X-Total-Count"], len(again.json()))\n'
+        "%mock list",
+        "url = mockUrl\n%mock stop",
+        "try:\n    requests.get(url + '/users', timeout=2)\n    print('still serving')\n"
+        "except requests.ConnectionError:\n    print('port released')",
+        "import threading\nprint(sorted(t.name for t in threading.enumerate() if t.name.startswith('postmock')))",
+    ]
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    out = [_text(cell) for cell in nb.cells]
+
+    assert 'Defined example "List users"' in out[1]
+    assert "Mock running at http://127.0.0.1:" in out[3] and "Private: send the header x-api-key: PMAK-" in out[3]
+    assert out[4].strip() == "PMAK-"
+    assert "200 2 ['Alice Park', 'Ben Carter']" in out[5]
+    assert "without key: 401" in out[5]
+    assert "404 {'error': 'User not found'}" in out[5]
+    assert 'Updated example "List users"' in out[6]
+    assert "200 3 3" in out[7] and "List users" in out[7] and "User not found" in out[7]
+    assert "Mock stopped." in out[8]
+    assert "port released" in out[9]
+    assert out[10].strip() == "[]", f"server threads left behind: {out[10]}"
+    assert all(output.output_type != "error" for cell in nb.cells for output in cell.outputs)

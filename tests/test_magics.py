@@ -1,0 +1,375 @@
+"""%%example and %mock through a real IPython InteractiveShell (run_cell_magic / run_cell)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from postmock_nb.session import Session
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        yield ip
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def session_of(ip: InteractiveShell) -> Session:
+    return ip._postmock[0]
+
+
+def example(ip: InteractiveShell, line: str, cell: str = "") -> None:
+    if cell:
+        ip.run_cell_magic("example", line, cell)
+    else:
+        ip.run_line_magic("example", line)
+
+
+def mock(ip: InteractiveShell, line: str):
+    return ip.run_line_magic("mock", line)
+
+
+def run_cell(ip: InteractiveShell, source: str, cell_id: str | None = None):
+    """Run a whole cell the way the kernel does, so cell ids and %% parsing are real."""
+    result = ip.run_cell(source, cell_id=cell_id)
+    if result.error_in_exec is not None:
+        raise result.error_in_exec
+    return result.result
+
+
+# -- defining examples -------------------------------------------------------------------------
+
+
+def test_defined_example_is_served_over_http(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    example(shell, "GET /users 200", 'X-Total-Count: 2\n\n[{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    response = requests.get(url + "/users", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["X-Total-Count"] == "2"
+    assert [u["name"] for u in response.json()] == ["Alice Park", "Ben Carter"]
+    assert "Mock running at " + url in capsys.readouterr().out
+
+
+def test_rerunning_a_cell_replaces_its_example_and_serves_it_live(shell: InteractiveShell) -> None:
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    run_cell(shell, '%%example GET /users 200 --name "List users"\n[{"id": 1}]', cell_id="cell-a")
+    assert requests.get(url + "/users", timeout=5).json() == [{"id": 1}]
+    run_cell(shell, '%%example GET /users 200 --name "List users"\n[{"id": 1}, {"id": 2}]', cell_id="cell-a")
+    assert requests.get(url + "/users", timeout=5).json() == [{"id": 1}, {"id": 2}]
+    # the cell is edited further: another path and name, still the same cell → still one example
+    run_cell(shell, '%%example GET /people 200 --name "List people"\n[]', cell_id="cell-a")
+    examples = session_of(shell).store.collection.examples
+    assert [(e.name, e.request.path) for e in examples] == [("List people", "/people")]
+    assert requests.get(url + "/users", timeout=5).status_code == 404
+
+
+def test_rerun_without_cell_ids_replaces_by_name(shell: InteractiveShell) -> None:
+    for body in ('{"v": 1}', '{"v": 2}', '{"v": 3}'):
+        example(shell, "GET /version 200", body)
+    examples = session_of(shell).store.collection.examples
+    assert len(examples) == 1, [e.name for e in examples]
+    assert json.loads(examples[0].response.body) == {"v": 3}
+
+
+def test_query_path_variables_and_status(shell: InteractiveShell) -> None:
+    example(shell, "GET /users?role=admin 200 --name Admins", '[{"id": 1, "role": "admin"}]')
+    example(shell, "GET /users?role=editor 200 --name Editors", '[{"id": 2, "role": "editor"}]')
+    example(shell, "GET /users/:id 200 --name User", '{"id": "{{id}}"}')
+    example(shell, "GET /users/:id 404 --name Missing", '{"error": "User not found"}')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    assert requests.get(url + "/users?role=editor", timeout=5).json()[0]["role"] == "editor"
+    assert requests.get(url + "/users?role=admin", timeout=5).json()[0]["role"] == "admin"
+    assert requests.get(url + "/users/7", timeout=5).json() == {"id": "7"}
+    missing = requests.get(url + "/users/7", headers={"x-mock-response-code": "404"}, timeout=5)
+    assert (missing.status_code, missing.json()) == (404, {"error": "User not found"})
+    by_name = requests.get(url + "/users/7?x-mock-response-name=Missing", timeout=5)
+    assert by_name.status_code == 404
+
+
+def test_request_section_requires_headers_and_body(shell: InteractiveShell) -> None:
+    example(shell, "POST /users 201 --name Created",
+            '> Content-Type: application/json\n>\n> {"name": "Alice"}\nLocation: /users/3\n\n{"id": 3, "name": "Alice"}')
+    example(shell, "POST /users 400 --name Invalid", '{"error": "name is required"}')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    created = requests.post(url + "/users", json={"name": "Alice"}, timeout=5)
+    assert created.status_code == 201 and created.headers["Location"] == "/users/3"
+    other = requests.post(url + "/users", json={"name": "Bob"}, timeout=5)
+    assert other.status_code == 400, "a different body must not match the Created example"
+
+
+def test_response_header_options_and_folders(shell: InteractiveShell) -> None:
+    example(shell, 'GET /health 200 -H "Cache-Control: no-store" -H "X-Env: demo" --folder Ops/Checks', "ok")
+    collection = session_of(shell).store.collection
+    (item,) = collection.items
+    assert item.folder == ("Ops", "Checks")
+    assert ("Cache-Control", "no-store") in item.examples[0].response.headers
+    mock(shell, "start --no-dashboard")
+    response = requests.get(shell.user_ns["mockUrl"] + "/health", timeout=5)
+    assert response.text == "ok" and response.headers["X-Env"] == "demo"
+    assert response.headers["Content-Type"].startswith("text/plain")
+
+
+def test_line_form_defines_an_example_without_body(shell: InteractiveShell) -> None:
+    example(shell, "DELETE /users/:id 204")
+    mock(shell, "start --no-dashboard")
+    response = requests.delete(shell.user_ns["mockUrl"] + "/users/3", timeout=5)
+    assert (response.status_code, response.content) == (204, b"")
+
+
+# -- %mock subcommands --------------------------------------------------------------------------
+
+
+def test_list_delete_clear(shell: InteractiveShell) -> None:
+    example(shell, "GET /a 200", "a")
+    example(shell, "GET /b 200 --name Bee", "b")
+    table = mock(shell, "list")
+    assert [row["name"] for row in table.rows] == ["GET /a 200", "Bee"]
+    assert "Bee" in repr(table) and "<table>" in table._repr_html_()
+    mock(shell, "delete Bee")
+    assert [e.name for e in session_of(shell).store.collection.examples] == ["GET /a 200"]
+    mock(shell, "clear")
+    assert session_of(shell).store.collection.examples == ()
+
+
+def test_status_key_call_and_log(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "status")
+    assert "stopped" in capsys.readouterr().out
+    mock(shell, "start --private --no-dashboard")
+    out = capsys.readouterr().out
+    key = mock(shell, "key")
+    assert key.startswith("PMAK-") and key not in out, "the key is shown masked on start"
+    assert key[:9] in out
+    url = shell.user_ns["mockUrl"]
+    assert requests.get(url + "/users", timeout=5).status_code == 401
+    mock(shell, "call GET /users")  # the key is added for us
+    out = capsys.readouterr().out
+    assert out.startswith("200 OK") and 'example "GET /users 200"' in out and '"id": 1' in out
+    mock(shell, "call GET /nowhere")
+    assert "no example matched" in capsys.readouterr().out
+    mock(shell, "status")
+    out = capsys.readouterr().out
+    assert "private" in out and "3 requests" in out and "1 misses" in out
+    log = mock(shell, "log --unmatched")
+    assert [e.url for e in log.entries] == ["/nowhere"]
+    assert "No example matched GET /nowhere" in repr(log)
+
+
+def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsys) -> None:
+    example(shell, "GET /users/:id 404 --name Missing --folder Users", '{"error": "User not found"}')
+    target = tmp_path / "users.json"
+    mock(shell, f"save {target}")
+    saved = json.loads(target.read_text())
+    assert saved["info"]["schema"].endswith("v2.1.0/collection.json")
+    mock(shell, "clear")
+    mock(shell, f"load {target}")
+    (loaded,) = session_of(shell).store.collection.examples
+    assert (loaded.name, loaded.request.path, loaded.response.status) == ("Missing", "/users/:id", 404)
+    assert "Missing" in capsys.readouterr().out
+
+
+def test_help_is_real(shell: InteractiveShell) -> None:
+    magics = shell._postmock[1]
+    assert "--name" in magics.example.__doc__ and "cell body is the response" in magics.example.__doc__
+    for sub in ("start", "stop", "status", "list", "delete", "clear", "log", "save", "load", "key", "call"):
+        assert f"%mock {sub}" in magics.mock.__doc__, sub
+
+
+def test_config_traitlets(shell: InteractiveShell) -> None:
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    shell.run_line_magic("config", f"PostmockMagics.default_port = {port}")
+    try:
+        mock(shell, "start --no-dashboard")
+        assert shell.user_ns["mockUrl"] == f"http://127.0.0.1:{port}"
+    finally:
+        shell.run_line_magic("config", "PostmockMagics.default_port = 0")
+
+
+def test_reload_ext_stops_the_server(shell: InteractiveShell) -> None:
+    mock(shell, "start --no-dashboard")
+    server = session_of(shell).server
+    shell.run_line_magic("reload_ext", "postmock_nb")
+    assert not server.running
+    assert "mockUrl" not in shell.user_ns
+
+
+def test_server_thread_errors_reach_the_next_magic(shell: InteractiveShell, capsys, monkeypatch) -> None:
+    example(shell, "GET /boom 200", "x")
+    mock(shell, "start --no-dashboard")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("template exploded")
+
+    monkeypatch.setattr("postmock_nb.app.build_response", explode)
+    response = requests.get(shell.user_ns["mockUrl"] + "/boom", timeout=5)
+    assert response.status_code == 500
+    capsys.readouterr()
+    mock(shell, "status")
+    err = capsys.readouterr().err
+    assert "the mock server reported an error" in err and "template exploded" in err
+    mock(shell, "status")
+    assert "template exploded" not in capsys.readouterr().err, "each error is reported once"
+
+
+# -- mistakes: a clear UsageError and nothing changed ------------------------------------------------
+
+EXAMPLE_MISTAKES = [
+    ("FETCH /users", "[]", "unknown HTTP method 'FETCH'"),
+    ("GET /users 999", "[]", "the status must be a number from 100 to 599, got '999'"),
+    ("GET /users 99", "[]", "got '99'"),
+    ("GET /users abc", "[]", "got 'abc'"),
+    ("GET users", "[]", "the path must start with '/'"),
+    ("GET /us ers", "[]", "got 'ers'"),
+    ("GET /users#top", "[]", "the path must start with '/' and have no spaces"),
+    ("GET http://api.example.com/users", "[]", "give only the path, not a full URL"),
+    ("GET {{baseUrl}}/users", "[]", "give only the path, not a full URL"),
+    ("GET /users 200 --bogus", "[]", "unrecognized arguments: --bogus"),
+    ("GET /users 200 extra", "[]", "unrecognized arguments: extra"),
+    ("GET", "[]", "the following arguments are required: path"),
+    ('GET /users 200 --name "unclosed', "[]", "cannot read the line"),
+    ("GET /users 200 --name '   '", "[]", "the --name is empty"),
+    ("GET /users", '{"a": }', "cell line 2, column 7: the response body is not valid JSON"),
+    ("GET /users", 'X-A: 1\n\n[1, 2,, 3]', "cell line 4, column 7: the response body is not valid JSON"),
+    ("GET /users", '{"a": 1,}', "the response body is not valid JSON"),
+    ("GET /users", "Content-Type: application/json\n\nnot json", "cell line 4, column 1: the response body is not valid JSON"),
+    ("GET /users -H NoColon", "[]", "--header option: not a header ('Name: value'): 'NoColon'"),
+    ('GET /users -H ": value"', "[]", "not a header"),
+    ('GET /users -R "bad header"', "[]", "--request-header option: not a header"),
+    ("POST /users", "> not a header line\n>\n> {}\n{}", "cell line 2: not a header ('Name: value')"),
+    ("POST /users", '> Content-Type: application/json\n>\n> {bad\n\n{}', "cell line 4, column 2: the request body is not valid JSON"),
+    ("DELETE /users/1 204", "gone", "a 204 response has no body"),
+    ("GET /users 304", "x", "a 304 response has no body"),
+]
+
+
+@pytest.mark.parametrize("line,cell,message", EXAMPLE_MISTAKES, ids=[m[0] + " | " + m[1][:12] for m in EXAMPLE_MISTAKES])
+def test_example_mistakes(shell: InteractiveShell, line: str, cell: str, message: str) -> None:
+    example(shell, "GET /keep 200", '{"kept": true}')
+    before = session_of(shell).store.snapshot
+    with pytest.raises(UsageError) as raised:
+        shell.run_cell_magic("example", line, cell)
+    assert message in str(raised.value), f"%%example {line!r}: {raised.value}"
+    assert "Hint:" in str(raised.value), f"%%example {line!r} gives no hint: {raised.value}"
+    assert session_of(shell).store.snapshot is before, f"%%example {line!r} changed the collection"
+
+
+def test_name_clash_with_another_cell(shell: InteractiveShell) -> None:
+    run_cell(shell, '%%example GET /a 200 --name Same\n"a"', cell_id="one")
+    before = session_of(shell).store.snapshot
+    with pytest.raises(UsageError) as raised:
+        run_cell(shell, '%%example GET /b 200 --name Same\n"b"', cell_id="two")
+    assert 'an example named "Same" already exists' in str(raised.value)
+    assert "--replace" in str(raised.value)
+    assert session_of(shell).store.snapshot is before
+    run_cell(shell, '%%example GET /b 200 --name Same --replace\n"b"', cell_id="two")
+    assert [(e.name, e.request.path) for e in session_of(shell).store.collection.examples] == [("Same", "/b")]
+
+
+MOCK_MISTAKES = [
+    ("strat", "Did you mean `start`?"),
+    ("stpo", "Did you mean `stop`?"),
+    ("lsit", "Did you mean `list`?"),
+    ("", "%mock needs a subcommand"),
+    ("frobnicate", "unknown subcommand 'frobnicate'"),
+    ("start --port abc", "argument --port: invalid int value: 'abc'"),
+    ("start --port 70000", "--port must be 0-65535, got 70000"),
+    ("start --api-key secret", "--api-key only makes sense with --private"),
+    ("start --bogus", "unrecognized arguments: --bogus"),
+    ("delete", "the following arguments are required: name"),
+    ("delete Nope", "no example named 'Nope'"),
+    ("delete GET /keep 20", "unrecognized arguments"),
+    ("call", "the following arguments are required: method, path"),
+    ("call GET users", "the path must start with '/'"),
+    ("call GET /keep", "the mock is not running"),
+    ("key", "the mock is not running"),
+    ("log", "the mock has not been started"),
+    ("load /no/such/file.json", "no such file: /no/such/file.json"),
+    ("save", "the following arguments are required: file"),
+    ('call GET /keep -H "x"', "-H option: not a header ('Name: value'): 'x'"),
+    ("call GET /keep -H 'unbalanced", "cannot read the line"),
+]
+
+
+@pytest.mark.parametrize("line,message", MOCK_MISTAKES, ids=[m[0] or "(empty)" for m in MOCK_MISTAKES])
+def test_mock_mistakes(shell: InteractiveShell, line: str, message: str) -> None:
+    example(shell, "GET /keep 200", '{"kept": true}')
+    before = session_of(shell).store.snapshot
+    with pytest.raises(UsageError) as raised:
+        mock(shell, line)
+    assert message in str(raised.value), f"%mock {line!r}: {raised.value}"
+    assert "Hint:" in str(raised.value), f"%mock {line!r} gives no hint: {raised.value}"
+    assert session_of(shell).store.snapshot is before, f"%mock {line!r} changed the collection"
+    assert not session_of(shell).running
+
+
+def test_delete_suggests_the_nearest_name(shell: InteractiveShell) -> None:
+    example(shell, "GET /users 200 --name 'List users'", "[]")
+    with pytest.raises(UsageError, match='Did you mean "List users"'):
+        mock(shell, "delete 'List user'")
+
+
+def test_loading_a_broken_collection_changes_nothing(shell: InteractiveShell, tmp_path: Path) -> None:
+    example(shell, "GET /keep 200", '{"kept": true}')
+    before = session_of(shell).store.snapshot
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"info": {"name": "x"},\n "item": [\n  {"name": "a", "request": {"url": 5}}\n]}')
+    with pytest.raises(UsageError) as raised:
+        mock(shell, f"load {broken}")
+    assert 'item[0] "a"' in str(raised.value) and "url must be a string or an object" in str(raised.value)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"info": {"name": "x"},\n "item": [,]}')
+    with pytest.raises(UsageError, match="line 2, column 11"):
+        mock(shell, f"load {bad_json}")
+    assert session_of(shell).store.snapshot is before
+
+
+def test_server_mistakes_leave_a_running_mock_alone(shell: InteractiveShell) -> None:
+    mock(shell, "start --no-dashboard")
+    server = session_of(shell).server
+    with pytest.raises(UsageError, match="already running"):
+        mock(shell, "start --no-dashboard")
+    assert session_of(shell).server is server and server.running
+    busy = server.port
+    second = start_second_shell_session()
+    try:
+        with pytest.raises(Exception, match=f"port {busy} on 127.0.0.1 is already in use"):
+            second.start(port=busy)
+    finally:
+        second.close()
+    assert requests.get(shell.user_ns["mockUrl"] + "/x", timeout=5).status_code == 404
+
+
+def start_second_shell_session() -> Session:
+    return Session()
+
+
+def test_binder_url_is_shown_under_jupyterhub(shell: InteractiveShell, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/alice-x1/")
+    mock(shell, "start --no-dashboard")
+    port = session_of(shell).server.port
+    assert f"From your browser: /user/alice-x1/proxy/{port}/" in capsys.readouterr().out
+    mock(shell, "stop")
+    monkeypatch.setenv("POSTMOCK_PUBLIC_URL", "https://demo.example.org/mock/{port}/")
+    mock(shell, "start --no-dashboard")
+    port = session_of(shell).server.port
+    assert f"From your browser: https://demo.example.org/mock/{port}/" in capsys.readouterr().out
