@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from .errors import ExampleDefinitionError
-from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id
+from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, reason_phrase
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
 _PATH = re.compile(r"^/[^\s#]*$")
@@ -64,7 +63,7 @@ class ExampleDefinition:
         request = RequestSpec(method=self.method, path=self.path, query=self.query, headers=tuple(request_headers),
                               body=self.request_body,
                               body_language="json" if _looks_like_json(self.request_body) else "")
-        response = ResponseSpec(status=self.status, reason=_reason(self.status), headers=self.response_headers,
+        response = ResponseSpec(status=self.status, reason=reason_phrase(self.status), headers=self.response_headers,
                                 body=self.body, preview_language=self.language)
         return Example(name=self.display_name, request=request, response=response, id=example_id or new_id())
 
@@ -73,13 +72,6 @@ def default_name(method: str, path: str, query: tuple[tuple[str, str], ...], sta
     """``GET /users?role=admin 200``: the name an example gets when the cell gives none."""
     url = path + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
     return f"{method} {url} {status}"
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _looks_like_json(text: str) -> bool:

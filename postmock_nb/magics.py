@@ -12,7 +12,6 @@ import difflib
 import json
 import shlex
 import sys
-from http import HTTPStatus
 from typing import Any, Callable, NoReturn
 
 from IPython.core.error import UsageError
@@ -21,6 +20,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
 from .errors import PostmockError
+from .model import reason_phrase
 from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
 
@@ -62,13 +62,6 @@ def _mock_parser() -> _Parser:
     call.add_argument("-H", "--header", action="append", default=[])
     call.add_argument("-d", "--data", default=None)
     return parser
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _usage(error: PostmockError) -> UsageError:
@@ -283,7 +276,7 @@ class PostmockMagics(Magics):
         headers = dict(parse_header(h, "-H option") for h in args.header)
         response = self.session.call(args.method, args.path, headers, args.data)
         example = response.headers.get("x-mock-example-name")
-        reason = response.reason or _phrase(response.status_code)
+        reason = response.reason or reason_phrase(response.status_code)
         print(f"{response.status_code} {reason}" + (f'  ← example "{example}"' if example else "  (no example matched)"))
         for key, value in response.headers.items():
             print(f"{key}: {value}")

@@ -7,6 +7,7 @@ returns a new one. The server reads whole snapshots and never sees half an edit.
 from __future__ import annotations
 
 import uuid
+from http import HTTPStatus
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Iterable, Iterator
@@ -15,6 +16,14 @@ Pairs = tuple[tuple[str, str], ...]
 """Ordered (name, value) pairs: query parameters, headers, variables."""
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def reason_phrase(status: int) -> str:
+    """``404`` → ``Not Found`` (empty for codes HTTP does not name)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def new_id() -> str:
