@@ -7,16 +7,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 from .errors import PostmockError
 from .model import Collection
 from .postman import iter_served, load_collection
+from .schema import validate_postman
 from .server import MockServer, new_api_key
 
 
@@ -35,7 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
-    validate = commands.add_parser("validate", help="check a collection and list what a mock of it would serve")
+    validate = commands.add_parser(
+        "validate", help="check a collection and list what a mock of it would serve",
+        description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
+                    "example a mock would serve, and warn about what the official Postman v2.1 schema "
+                    "finds wrong with the file.")
     validate.add_argument("collection", help="path of the collection JSON file")
     return parser
 
@@ -51,13 +58,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+MAX_WARNINGS = 30
+
+
 def _validate(args: argparse.Namespace) -> int:
-    collection = load_collection(args.collection)
+    problems, note = _schema_problems(Path(args.collection))
+    try:
+        collection = load_collection(args.collection)
+    except PostmockError as error:
+        print(f"postmock: {args.collection} cannot be served: {error}", file=sys.stderr)
+        _print_schema_problems(problems, note, sys.stderr)
+        return 2
     rows = list(iter_served(collection))
-    print(f"{args.collection}: collection {collection.name!r} is valid, {len(rows)} examples")
+    print(f"{args.collection}: collection {collection.name!r} can be served: "
+          f"{len(rows)} example{'' if len(rows) == 1 else 's'}")
+    width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
-        print(f"  {method:<7} {url:<40} {status}  {name}")
+        print(f"  {method:<7} {url:<{width}}  {status}  {name}")
+    _print_schema_problems(problems, note, sys.stdout)
     return 0
+
+
+def _schema_problems(path: Path) -> tuple[list[str], str]:
+    """What the official v2.1 schema says about the file, and a note on the file's version.
+    Nothing when the file is not readable JSON: the import reports that."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return [], ""
+    if isinstance(data, dict) and isinstance(data.get("collection"), dict) and "info" in data["collection"]:
+        data = data["collection"]  # the Postman API's wrapping, which the import accepts too
+    info = data.get("info") if isinstance(data, dict) else None
+    v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
+    return validate_postman(data), "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+
+
+def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
+    if not problems:
+        return
+    print(f"warning: the official Postman Collection v2.1 schema finds {len(problems)} "
+          f"problem{'' if len(problems) == 1 else 's'} (Postman itself may refuse the file):", file=stream)
+    if note:
+        print(f"  ({note})", file=stream)
+    for problem in problems[:MAX_WARNINGS]:
+        print(f"  {problem}", file=stream)
+    if len(problems) > MAX_WARNINGS:
+        print(f"  ... and {len(problems) - MAX_WARNINGS} more", file=stream)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import CollectionFormatError
-from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id
+from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id, reason_phrase
 
 SCHEMA_V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 _SUPPORTED = ("v2.0.0", "v2.1.0")
 _LEADING_VARIABLE = re.compile(r"^(\{\{[^{}]+\}\})(/.*)?$")
 _SCHEME_HOST = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)(/.*)?$")
+_PORT = re.compile(r":(\d+)$")
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -30,16 +30,19 @@ def load_collection(source: str | Path | bytes | dict) -> Collection:
     """Read a Postman collection from a file path, JSON text/bytes or an already parsed dict."""
     if isinstance(source, dict):
         return parse_collection(source)
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # -sig: files saved by Windows editors start with a BOM
         except FileNotFoundError:
             raise CollectionFormatError(f"no such file: {path}", hint="check the path") from None
         except (OSError, UnicodeDecodeError) as error:
             raise CollectionFormatError(f"cannot read {path}: {error}") from None
         return parse_collection(_parse_json(text, str(path)))
-    text = source.decode("utf-8") if isinstance(source, bytes) else source
+    try:
+        text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+    except UnicodeDecodeError as error:
+        raise CollectionFormatError(f"not UTF-8 text: {error}", hint="Postman exports collections as UTF-8 JSON") from None
     return parse_collection(_parse_json(text, "collection"))
 
 
@@ -113,7 +116,8 @@ def _item(entry: dict, name: str, folder: tuple[str, ...], here: str) -> Item:
     if not isinstance(events, list):
         raise CollectionFormatError(f"'event' must be a list, not {_type(events)}", location=here)
     return Item(name=name, request=request, examples=examples, folder=folder, id=str(entry.get("id") or new_id()),
-                description=_description(entry.get("request", {}).get("description") if isinstance(entry.get("request"), dict) else ""),
+                description=_description(entry.get("description"))
+                or _description(entry.get("request", {}).get("description") if isinstance(entry.get("request"), dict) else ""),
                 events=tuple(events))
 
 
@@ -329,6 +333,8 @@ def _folder_list(folders: dict[tuple[str, ...], list[dict]], folder: tuple[str, 
 def _item_json(item: Item) -> dict[str, Any]:
     data: dict[str, Any] = {"id": item.id, "name": item.name, "request": request_json(item.request),
                             "response": [_example_json(e) for e in item.examples]}
+    if item.description and item.description != item.request.description:
+        data["description"] = item.description
     if item.events:
         data["event"] = list(item.events)
     return data
@@ -340,7 +346,7 @@ def _example_json(example: Example) -> dict[str, Any]:
         "id": example.id,
         "name": example.name,
         "originalRequest": request_json(example.request),
-        "status": response.reason or _reason(response.status),
+        "status": response.reason or reason_phrase(response.status),
         "code": response.status,
         "_postman_previewlanguage": response.preview_language or _preview_language(response),
         "header": [{"key": k, "value": v} for k, v in response.headers],
@@ -366,6 +372,9 @@ def _url_json(request: RequestSpec) -> dict[str, Any]:
     scheme, _, host = request.base.partition("://") if "://" in request.base else ("", "", request.base)
     if scheme:
         url["protocol"] = scheme
+    port = _PORT.search(host)
+    if port:
+        host, url["port"] = host[:port.start()], port.group(1)
     if host:
         url["host"] = [host] if host.startswith("{{") else host.split(".")
     url["path"] = [s for s in request.path.split("/") if s != ""] + ([""] if request.path.endswith("/") and request.path != "/" else [])
@@ -380,18 +389,19 @@ def _body_json(request: RequestSpec) -> dict[str, Any]:
     if request.body_mode in ("urlencoded", "formdata"):
         pairs = [p.partition("=") for p in request.body.split("&") if p]
         return {"mode": request.body_mode, request.body_mode: [{"key": k, "value": v, "type": "text"} for k, _, v in pairs]}
+    if request.body_mode == "graphql":
+        try:
+            graphql = json.loads(request.body or "{}")
+        except json.JSONDecodeError:
+            graphql = {"query": request.body}
+        return {"mode": "graphql", "graphql": graphql if isinstance(graphql, dict) else {"query": request.body}}
+    if request.body_mode == "file":
+        return {"mode": "file", "file": {}}
     body: dict[str, Any] = {"mode": "raw", "raw": request.body}
     language = request.body_language or ("json" if request.body.lstrip()[:1] in ("{", "[") else "")
     if language:
         body["options"] = {"raw": {"language": language}}
     return body
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _preview_language(response: ResponseSpec) -> str:
