@@ -61,3 +61,48 @@ def test_private_mock_lifecycle_in_a_kernel(tmp_path) -> None:
     assert "port released" in out[9]
     assert out[10].strip() == "[]", f"server threads left behind: {out[10]}"
     assert all(output.output_type != "error" for cell in nb.cells for output in cell.outputs)
+
+
+def _run(cells: list[str], tmp_path) -> list[str]:
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return [_text(cell) for cell in nb.cells]
+
+
+PROBE = (
+    "import json, requests\n"
+    "calls = [('GET', '/users', {}), ('GET', '/users?role=admin', {}), ('GET', '/users/7', {}),\n"
+    "         ('GET', '/users/7', {'x-mock-response-code': '404'}), ('POST', '/users', {'Content-Type': 'application/json'}),\n"
+    "         ('GET', '/nothing', {})]\n"
+    "seen = []\n"
+    "for method, path, headers in calls:\n"
+    "    r = requests.request(method, mockUrl + path, headers=headers, data='{\"name\": \"Alice\"}' if method == 'POST' else None, timeout=5)\n"
+    "    seen.append([method, path, r.status_code, r.headers.get('x-mock-example-name'), r.headers.get('Content-Type'),\n"
+    "                 r.text if r.status_code != 404 or r.headers.get('x-mock-example-name') else 'miss'])\n"
+    "print('SEEN=' + json.dumps(seen))"
+)
+
+
+def test_examples_survive_export_and_import_into_a_fresh_kernel(tmp_path) -> None:
+    defining = [
+        "%load_ext postmock_nb",
+        '%%example GET /users 200 --name "List users" --folder Users\nX-Total-Count: 2\n\n[{"id": 1}, {"id": 2}]',
+        '%%example GET /users?role=admin 200 --name Admins --folder Users\n[{"id": 1, "role": "admin"}]',
+        '%%example GET /users/:id 200 --name "Get user" --folder Users\n{"id": "{{id}}"}',
+        '%%example GET /users/:id 404 --name "User not found" --folder Users\n{"error": "User not found"}',
+        '%%example POST /users 201 --name Created\n> Content-Type: application/json\n>\n> {"name": "Alice"}\n'
+        'Location: /users/3\n\n{"id": 3}',
+        "%mock start --no-dashboard",
+        PROBE,
+        "%mock save exported.postman_collection.json",
+    ]
+    first = _run(defining, tmp_path)
+    importing = ["%load_ext postmock_nb", "%mock load exported.postman_collection.json",
+                 "%mock start --no-dashboard", PROBE]
+    second = _run(importing, tmp_path)
+    before = first[7].split("SEEN=")[1]
+    after = second[3].split("SEEN=")[1]
+    assert after == before, f"served differently after export → import:\n{before}\n{after}"
+    assert '"Created"' in before and '"User not found"' in before and "miss" in before
+    assert "added 5" in second[1].lower() or "5" in second[1], second[1]
