@@ -139,10 +139,16 @@ class MockApp:
         await send({"type": "http.response.body", "body": body_out})
 
     async def _read_body(self, receive: Receive) -> bytes:
+        message = await receive()
+        if not message.get("more_body", False):  # the usual case: the whole body (often none) at once
+            body = message.get("body", b"")
+            if len(body) > self.settings.max_body_bytes:
+                raise RequestProblem(413, "mockRequestTooLarge",
+                                     f"request body over {self.settings.max_body_bytes} bytes")
+            return bytes(body)
         chunks = []
         size = 0
         while True:
-            message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.settings.max_body_bytes:
@@ -151,6 +157,7 @@ class MockApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+            message = await receive()
 
     def _refuse(self, method: str, headers: dict[str, str]) -> HttpResponse | None:
         """CORS preflight and private-mode answers, given before any matching."""
@@ -183,9 +190,11 @@ class MockApp:
 
 def _delay_ms(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
     raw = headers.get("x-mock-response-delay")
-    if raw is None:
+    if raw is None and query:
         raw = next((v for k, v in query if k.lower() == "x-mock-response-delay"), None)
-    code = headers.get("x-mock-response-code") or next((v for k, v in query if k.lower() == "x-mock-response-code"), None)
+    code = headers.get("x-mock-response-code")
+    if not code:
+        code = next((v for k, v in query if k.lower() == "x-mock-response-code"), None) if query else None
     if code is not None and not (code.strip().isdigit() and 100 <= int(code) <= 599):
         raise RequestProblem(400, "mockRequestError",
                              f"x-mock-response-code must be an HTTP status 100-599, got {code!r}")

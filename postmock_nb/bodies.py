@@ -59,6 +59,8 @@ def json_path(body: str, path: str, default: object = _MISSING) -> object:
         value: object = json.loads(body)
     except ValueError:
         return "" if default is _MISSING else default
+    if isinstance(value, dict) and path in value:
+        return value[path]  # a key that itself holds dots ({"user.name": ...}) wins over the path
     for part in path.split(".") if path else []:
         if isinstance(value, dict) and part in value:
             value = value[part]

@@ -119,16 +119,16 @@ def _serve(args: argparse.Namespace) -> int:
     server.bind()
     workers = _fork_workers(server, collection, args.workers - 1, options) if args.workers > 1 else []
     server.start()
-    print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
-    if args.private:
-        print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
-    if workers:
-        print(f"{args.workers} workers share the port", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
-    try:
+    try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
+        print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
+        if args.private:
+            print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
+        if workers:
+            print(f"{args.workers} workers share the port", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:
                 print("postmock: the server stopped unexpectedly:", *server.errors[-1:], file=sys.stderr)

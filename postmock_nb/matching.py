@@ -5,13 +5,13 @@ Pure: a plain :class:`IncomingRequest` and a :class:`~postmock_nb.snapshot.Snaps
 
 The algorithm follows Postman's (see the README, "How matching works"):
 
-1. method filter (``HEAD`` falls back to ``GET`` examples when there are no ``HEAD`` ones);
+1. method filter (``HEAD`` falls back to ``GET`` examples when no ``HEAD`` example fits the path);
 2. path score: every example starts at 100 and the first path rule that fits costs its
    penalty (:class:`~postmock_nb.paths.PathRule`); edit distance is tried only when no
    stricter rule found any example;
 3. selectors, among examples of this method and path only: ``x-mock-response-code`` keeps
-   that status, ``x-mock-response-id`` / ``x-mock-response-name`` pick one example (the
-   first defined when several share a name);
+   that status, ``x-mock-response-id`` / ``x-mock-response-name`` pick one example (when
+   several share a name, the one whose path fits best, then the first defined);
 4. query parameters: +10 equal, +5 equal ignoring case or any-value, −5 same name with
    another value, −10 missing from the request or unknown to the example;
 5. headers and body, when switched on per request, per mock, or per example (Postman's
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from rapidfuzz import fuzz
 
@@ -57,8 +57,8 @@ class IncomingRequest:
     def build(cls, method: str, url: str, headers: Mapping[str, str] | None = None,
               body: str = "") -> "IncomingRequest":
         """Convenience: ``IncomingRequest.build("GET", "/users?role=admin")``."""
-        path, _, query = url.partition("?")
-        return cls(method.upper(), path or "/", tuple(parse_qsl(query, keep_blank_values=True)),
+        path, _, query = url.partition("?")  # decoded as an ASGI server decodes them
+        return cls(method.upper(), unquote(path) or "/", tuple(parse_qsl(query, keep_blank_values=True)),
                    {k.lower(): v for k, v in (headers or {}).items()}, body)
 
     @property
@@ -127,6 +127,8 @@ class MatchResult:
     selector: str = ""
     error: str = ""
     pruned: int = 0
+    method: str = ""
+    """The method whose examples were searched: the request's, or GET for a HEAD request no HEAD example fits."""
     _explained: list[Candidate] | None = field(default=None, repr=False)
 
     @property
@@ -183,6 +185,10 @@ def _context(request: IncomingRequest, settings: MatchSettings) -> _Context:
         value = request.headers.get(name)
         if value is not None:
             selectors[name] = value
+    if not selectors:  # the usual case: the mock's own settings apply
+        match_headers = tuple(dict.fromkeys([h.lower() for h in settings.match_headers])) if settings.match_headers else ()
+        return _Context(request, query, selectors, match_headers, settings.match_body,
+                        request.headers.get("content-type", ""))
     listed = [h.strip().lower() for h in selectors.get("x-mock-match-request-headers", "").split(",")]
     match_headers = tuple(dict.fromkeys([h.lower() for h in settings.match_headers] + [h for h in listed if h]))
     body_switch = selectors.get("x-mock-match-request-body", "").strip().lower()
@@ -195,6 +201,8 @@ def _context(request: IncomingRequest, settings: MatchSettings) -> _Context:
 
 
 def _score_query(compiled: CompiledExample, ctx: _Context, checks: list[Check]) -> int:
+    if not compiled.query and not ctx.query:
+        return 0  # the usual case: nothing to compare
     points = 0
     wanted: dict[str, list[str]] = {}
     for key, value in compiled.query:
@@ -257,17 +265,21 @@ def _check_body(compiled: CompiledExample, ctx: _Context, checks: list[Check]) -
     return None
 
 
+_RULE_FACTS = {rule: (rule.name.lower(), rule.penalty, rule.label) for rule in PathRule}
+"""Each rule's name, penalty and label, read once (Enum properties are slow on the hot path)."""
+
+
 def _score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], ctx: _Context) -> Candidate:
     """Score an example whose path fitted by ``rule``: the query, header and body steps."""
-    checks = [Check("path", rule.name.lower(), True, -rule.penalty, compiled.path.text,
-                    ctx.request.path, rule.label)]
+    rule_name, penalty, label = _RULE_FACTS[rule]
+    checks = [Check("path", rule_name, True, -penalty, compiled.path.text, ctx.request.path, label)]
     candidate = Candidate(compiled.example, compiled.order, None, checks, rule, captured)
     code = ctx.selectors.get("x-mock-response-code")
     if code is not None and str(compiled.example.response.status) != code.strip():
         checks.append(Check("selector", "x-mock-response-code", False, 0, str(compiled.example.response.status),
                             code, "another status was asked for"))
         return candidate
-    score = BASE_SCORE - rule.penalty + _score_query(compiled, ctx, checks)
+    score = BASE_SCORE - penalty + _score_query(compiled, ctx, checks)
     header_names = ctx.match_headers
     if compiled.required_headers:
         header_names = tuple(dict.fromkeys(header_names + compiled.required_headers))
@@ -295,18 +307,35 @@ def _method_index(snapshot: Snapshot, method: str) -> MethodIndex | None:
     return index
 
 
+_STEP_RULES = tuple(rule for rule in PathRule if rule is not PathRule.DISTANCE)  # distance: a last resort, handled by the caller
+
+
 def _path_steps(index: MethodIndex, path: str):
-    """(rule, [(compiled, captured)]) for each rule in order, found by lookup."""
-    keys = lookup_keys(path)
-    segments = split_segments(without_trailing_slash(path))
-    for rule in PathRule:
-        if rule is PathRule.WILDCARD:
-            found = [(c, c.path.capture(segments) or {}) for c in index.wildcards.find(segments)]
-        elif rule is PathRule.DISTANCE:
-            continue  # a last resort, handled by the caller
-        else:
-            found = [(c, {}) for c in index.lookups[rule].get(keys[rule], ())]
-        yield rule, found
+    """(rule, found) for each rule in order; ``found`` yields (compiled, captured) pairs.
+
+    ``found`` is lazy: nothing is looked up, and no lookup key or segment worked out, until
+    the caller iterates it, so the rules the caller prunes cost nothing (most requests are
+    settled by the exact path, whose key is the path itself).
+    """
+    keys: dict[PathRule, str] = {}
+    for rule in _STEP_RULES:
+        yield rule, _found(index, rule, path, keys)
+
+
+def _found(index: MethodIndex, rule: PathRule, path: str, keys: dict[PathRule, str]):
+    if rule is PathRule.WILDCARD:
+        segments = split_segments(without_trailing_slash(path))
+        for c in index.wildcards.find(segments):
+            yield c, c.path.capture(segments) or {}
+        return
+    if rule is PathRule.EXACT:
+        key = path  # lookup_keys(path)[PathRule.EXACT]
+    else:
+        if not keys:
+            keys.update(lookup_keys(path))
+        key = keys[rule]
+    for c in index.lookups[rule].get(key, ()):
+        yield c, {}
 
 
 def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings = MatchSettings()) -> MatchResult:
@@ -317,12 +346,26 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings 
     if index is None:
         result.error = f"no example for method {request.method}"
         return result
+    candidates = _candidates(index, request.path, ctx)
+    get_index = snapshot.by_method.get("GET")
+    if not candidates and request.method == "HEAD" and get_index is not None and index is not get_index:
+        index = get_index  # no HEAD example fits this path: answer as GET would
+        candidates = _candidates(index, request.path, ctx)
+    result.method = "GET" if index is get_index else request.method
+    result.pruned = len(index.examples) - len(candidates)
+    _decide(result, candidates, ctx)
+    return result
+
+
+def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]:
+    """The examples of ``index`` whose path fits, scored; rules that cannot beat the best are skipped."""
     picking = "x-mock-response-id" in ctx.selectors or "x-mock-response-name" in ctx.selectors
     seen: set[str] = set()
     candidates: list[Candidate] = []
     best: int | None = None
-    for rule, found in _path_steps(index, request.path):
-        ceiling = BASE_SCORE - rule.penalty + ctx.max_bonus + index.max_example_bonus
+    max_bonus = ctx.max_bonus + index.max_example_bonus
+    for rule, found in _path_steps(index, path):
+        ceiling = BASE_SCORE - _RULE_FACTS[rule][1] + max_bonus
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
         for compiled, captured in found:
@@ -334,13 +377,11 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings 
             if candidate.score is not None and (best is None or candidate.score > best):
                 best = candidate.score
     if not candidates:
-        segments = split_segments(without_trailing_slash(request.path))
+        segments = split_segments(without_trailing_slash(path))
         for compiled in index.by_length.get(len(segments), ()):
             if compiled.path.nearly_matches(segments):
                 candidates.append(_score(compiled, PathRule.DISTANCE, {}, ctx))
-    result.pruned = len(index.examples) - len(candidates)
-    _decide(result, candidates, ctx)
-    return result
+    return candidates
 
 
 def _decide(result: MatchResult, candidates: list[Candidate], ctx: _Context) -> None:
@@ -353,8 +394,9 @@ def _decide(result: MatchResult, candidates: list[Candidate], ctx: _Context) -> 
             continue
         result.selector = f"{key}: {wanted}"
         attribute = "id" if key.endswith("id") else "name"
+        # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
         chosen = sorted((c for c in candidates if getattr(c.example, attribute) == wanted
-                         and not _failed_code(c)), key=lambda c: c.order)
+                         and not _failed_code(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
         if not chosen:
             here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
             result.error = (f"no example with {attribute} {wanted!r} for {ctx.request.method} "
@@ -420,8 +462,7 @@ def _explain(result: MatchResult) -> list[Candidate]:
             everything.append(scored[compiled.id])
             continue
         wanted_method = compiled.method
-        if wanted_method != method and not (method == "HEAD" and wanted_method == "GET" and
-                                            "HEAD" not in result.snapshot.by_method):
+        if wanted_method != method and not (method == "HEAD" and wanted_method == "GET" and result.method == "GET"):
             checks = [Check("method", "", False, 0, wanted_method, method, f"{wanted_method} expected")]
             rule, captured = _path_rule(compiled, keys, segments)
             checks.append(_path_check(compiled, rule, request_path))
@@ -438,6 +479,8 @@ def _explain(result: MatchResult) -> list[Candidate]:
             candidate = _score(compiled, rule, captured, ctx)
             if candidate.score is None:
                 candidate.lost = _drop_reason(candidate)
+            elif rule is PathRule.DISTANCE and result.candidates:
+                candidate.lost = "not considered: edit distance is tried only when no stricter path rule fits"
             elif result.winner is not None:
                 candidate.lost = f"score {candidate.score} < {result.score} (skipped: could not win)"
             else:

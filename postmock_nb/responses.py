@@ -12,8 +12,10 @@ from .snapshot import Snapshot
 from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]
-SKIPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
-"""Headers saved with an example that would be wrong on our response: we compute them."""
+SKIPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
+                             "date", "server"})
+"""Headers saved with an example that would be wrong on our response: we compute them (the HTTP
+server adds its own Date and Server; a replayed recording would send each field twice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +71,18 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ())
     """The HTTP response for a matched request; static responses are built once per snapshot."""
     example = result.winner
     assert example is not None, "build_response needs a match"
-    key = (example.id, result.score)
+    key = (example.id, result.score, tuple(extra))  # cached whole, extra headers included: shared, never changed
     cached = snapshot.response_cache.get(key)
     if isinstance(cached, HttpResponse):
-        return HttpResponse(cached.status, cached.headers + list(extra), cached.body) if extra else cached
+        return cached
     response = example.response
     content_type = content_type_for(response)
     dynamic = has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers)
     if not dynamic:
-        built = HttpResponse(response.status, _headers(example, content_type, result.score, []),
+        built = HttpResponse(response.status, _headers(example, content_type, result.score, list(extra)),
                              response.body.encode("utf-8"))
         snapshot.response_cache[key] = built
-        return HttpResponse(built.status, built.headers + list(extra), built.body) if extra else built
+        return built
     ctx = _render_context(result.request, result, snapshot)
     body = render(response.body, ctx, json_body="json" in content_type.lower())
     rendered = Example(example.name, example.request,

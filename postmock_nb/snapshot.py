@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Iterator
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from .model import Collection, Example, Item
 from .paths import PathPattern, PathRule, resolve_variables, wildcard_name
@@ -106,7 +106,8 @@ class MethodIndex:
 
 def _compile(order: int, item: Item, example: Example, variables: dict[str, str]) -> CompiledExample:
     request = example.request
-    query = tuple((unquote(resolve_variables(k, variables)), unquote(resolve_variables(v, variables)))
+    # decoded exactly as the request's query string is (parse_qsl: %XX and "+"), so a URL matches itself
+    query = tuple((unquote_plus(resolve_variables(k, variables)), unquote_plus(resolve_variables(v, variables)))
                   for k, v in request.query if not k.lower().startswith(MOCK_HEADER_PREFIX))
     headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers
                if not k.lower().startswith(MOCK_HEADER_PREFIX)}

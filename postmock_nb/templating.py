@@ -121,7 +121,10 @@ def _lookup(name: str, args: list[str], ctx: RenderContext) -> Any:
         return ctx.body if not args else json_path(ctx.body, args[0], default if default is not None else "")
     if name == "$queryParams":
         if not args:
-            return dict(ctx.query)
+            first: dict[str, str] = {}
+            for key, value in ctx.query:
+                first.setdefault(key, value)  # a repeated parameter gives its first value, as below
+            return first
         return next((v for k, v in ctx.query if k == args[0]), default if default is not None else "")
     if name == "$headers":
         headers = ctx.headers or {}
@@ -156,14 +159,17 @@ def render(template: str, ctx: RenderContext, *, json_body: bool = False) -> str
         start, end = found.span()
         quoted = start > 0 and template[start - 1] == '"' and template[end:end + 1] == '"'
         if isinstance(value, str):
-            if json_body and not (found.group(1) == "$body" and not args):
+            # the whole body ({{$body}}) goes in raw unless it stands inside a JSON string
+            if json_body and (quoted or not (found.group(1) == "$body" and not args)):
                 return json.dumps(value, ensure_ascii=False)[1:-1]
             return value
         if json_body and not quoted:
             return json.dumps(value, ensure_ascii=False)
         if isinstance(value, bool):
-            return "true" if value else "false"
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+            text = "true" if value else "false"
+        else:
+            text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+        return json.dumps(text, ensure_ascii=False)[1:-1] if json_body else text  # inside a JSON string
 
     return _PLACEHOLDER.sub(replace, template)
 

@@ -1,0 +1,249 @@
+"""The ``postmock`` command (postmock_nb.cli): validate in-process, serve in a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from postmock_nb.cli import main
+from postmock_nb.postman import iter_served, load_collection
+
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
+STOP_TIMEOUT = 15
+TIMEOUT = 5
+SERVING = re.compile(r"^Serving (\d+) examples of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
+
+
+class Cli:
+    """A ``postmock`` subprocess whose output lines are read as they come, with deadlines."""
+
+    def __init__(self, *args: str) -> None:
+        # its own process group, so workers it forks can be found and cleaned up with it
+        self.process = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", *args], cwd=REPO,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        start_new_session=True)
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._readers = [threading.Thread(target=self._read, args=(stream, sink, forward), daemon=True)
+                         for stream, sink, forward in ((self.process.stdout, self.stdout, True),
+                                                       (self.process.stderr, self.stderr, False))]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream, sink: list[str], forward: bool) -> None:
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+            if forward:
+                self._lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = START_TIMEOUT) -> re.Match[str]:
+        """The first stdout line (from here on) matching ``pattern``; fails with all output on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (self.process.poll() is not None and self._lines.empty()):
+                pytest.fail(f"no line matching {pattern!r} within {timeout} s (exit code {self.process.poll()})\n"
+                            f"stdout: {self.stdout}\nstderr: {self.stderr}")
+            try:
+                line = self._lines.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                continue
+            found = re.search(pattern, line)
+            if found:
+                return found
+
+    def interrupt(self, sig: int = signal.SIGINT) -> int:
+        """Send ``sig`` to this process (its PID only) and wait for it to exit."""
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock did not stop within {STOP_TIMEOUT} s of {signal.Signals(sig).name}\n"
+                        f"stdout: {self.stdout}\nstderr: {self.stderr}")
+
+    def output(self) -> str:
+        """Everything the process printed on stdout, once it has exited and the readers are done."""
+        for reader in self._readers:
+            reader.join(TIMEOUT)
+        return "\n".join(self.stdout)
+
+    def group_alive(self) -> bool:
+        """Whether any process of this one's group (itself, forked workers) is still there."""
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """Kill this process and its group (by its own PID, which is the group id), if still there."""
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.group_alive():
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def postmock(*args: str) -> Iterator[Cli]:
+    cli = Cli(*args)
+    try:
+        yield cli
+    finally:
+        cli.kill()
+
+
+def fixture_path(fixtures_dir: Path, name: str) -> str:
+    return str(fixtures_dir / name)
+
+
+# -- validate -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["test-scoring-collection.json", "folder-tests.json", "all-request-types.json"])
+def test_validate_lists_what_would_be_served(fixtures_dir, capsys, name):
+    path = fixture_path(fixtures_dir, name)
+    assert main(["validate", path]) == 0
+    out = capsys.readouterr().out
+    collection = load_collection(path)
+    assert out.startswith(f"{path}: collection {collection.name!r}"), out
+    lines = out.splitlines()
+    for method, url, status, example in iter_served(collection):
+        row = re.compile(rf"^\s+{method}\s+{re.escape(url)}\s+{status}\s+{re.escape(example)}$")
+        assert any(row.match(line) for line in lines), f"no row for {method} {url} {status} {example!r} in\n{out}"
+
+
+def test_validate_bad_file_exits_2_with_the_item_path(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"info": {"name": "x"}, "item": [{"name": "Users", "item": '
+                   '[{"name": "Get user", "request": {"method": "GET"}}]}]}', encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert 'item[0] "Users" > item[0] "Get user": url missing' in captured.err, captured.err
+    assert "Get user" not in captured.out
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    ("{not json", "not valid JSON"),
+])
+def test_validate_unreadable_file(tmp_path, capsys, content, message):
+    path = tmp_path / "c.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_validate_through_the_console_script(fixtures_dir):
+    script = Path(sys.executable).with_name("postmock")
+    if not script.exists():
+        pytest.skip(f"no console script beside {sys.executable}: the package is not installed")
+    path = fixture_path(fixtures_dir, "test-scoring-collection.json")
+    done = subprocess.run([str(script), "validate", path], capture_output=True, text=True, timeout=START_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\s+GET\s+/get\?name=John\s+200\s+Match Query Param & Path$", done.stdout, re.M), done.stdout
+
+
+# -- serve: errors found before serving ---------------------------------------------------------
+
+
+def test_serve_refusals(fixtures_dir, tmp_path, capsys):
+    path = fixture_path(fixtures_dir, "test-collection.json")
+    assert main(["serve", path, "--port", "0", "--api-key", "k"]) == 2
+    assert "--api-key only makes sense with --private" in capsys.readouterr().err
+    assert main(["serve", path, "--port", "0", "--workers", "0"]) == 2
+    assert "--workers must be 1 or more, got 0" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "missing.json"), "--port", "0"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use(fixtures_dir, capsys):
+    import socket
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        assert main(["serve", fixture_path(fixtures_dir, "test-collection.json"), "--port", str(port)]) == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+
+
+# -- serve: a real process ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_then_stop(fixtures_dir, sig):
+    with postmock("serve", fixture_path(fixtures_dir, "test-collection.json"), "--port", "0") as cli:
+        found = cli.wait_for(SERVING)
+        count, name, url, port = found.groups()
+        assert (count, name) == ("7", "Test Collection")
+        get = requests.get(url + "/get?name=Jordan", timeout=TIMEOUT)
+        assert (get.status_code, get.headers["x-mock-example-name"]) == (200, "Default Response")
+        created = requests.get(url + "/get", headers={"x-mock-response-code": "201"}, timeout=TIMEOUT)
+        assert created.status_code == 201
+        post = requests.post(url + "/post", json={"number": 3, "text": "Lazy Dog"},
+                             headers={"x-mock-match-request-body": "true"}, timeout=TIMEOUT)
+        assert post.headers["x-mock-example-name"] == "Alternate Response 3"
+        missing = requests.get(url + "/nope", timeout=TIMEOUT)
+        assert missing.status_code == 404 and missing.json()["error"]["name"] == "mockRequestNotFoundError"
+
+        assert cli.interrupt(sig) == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
+        assert cli.output().splitlines()[-1] == "Stopped.", cli.stdout
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/get", timeout=TIMEOUT)
+
+
+def test_serve_private(fixtures_dir):
+    with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0", "--private") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        key = cli.wait_for(r"^Private mock: send the header x-api-key: (PMAK-[0-9a-f]{32})$").group(1)
+        refused = requests.get(url + "/get", timeout=TIMEOUT)
+        assert refused.status_code == 401 and refused.json()["error"]["name"] == "AuthenticationError"
+        assert requests.get(url + "/get", headers={"x-api-key": "wrong"}, timeout=TIMEOUT).status_code == 401
+        allowed = requests.get(url + "/get", headers={"x-api-key": key}, timeout=TIMEOUT)
+        assert (allowed.status_code, allowed.headers["x-mock-example-name"]) == (200, "Success")
+        assert cli.interrupt() == 0
+        assert "Stopped." in cli.output()
+
+
+def test_serve_with_two_workers(fixtures_dir):
+    with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0",
+                  "--workers", "2") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        cli.wait_for(r"^2 workers share the port$")
+        for _ in range(20):  # a new connection each time: the kernel hands them to either process
+            response = requests.get(url + "/get?name=John", timeout=TIMEOUT)
+            assert (response.status_code, response.headers["x-mock-score"]) == (200, "110")
+        assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
+        assert "Stopped." in cli.output()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while cli.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not cli.group_alive(), "a worker process outlived postmock serve"
+
+
+def test_interrupt_right_after_the_url_is_printed(fixtures_dir):
+    """Ctrl-C as soon as the URL shows must still stop cleanly (the handler is in place before it prints)."""
+    with postmock("serve", fixture_path(fixtures_dir, "test-collection-no-path.json"), "--port", "0") as cli:
+        cli.wait_for(SERVING)
+        assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
+        assert cli.output().splitlines()[-1] == "Stopped.", cli.stdout
+        assert not cli.stderr, cli.stderr
