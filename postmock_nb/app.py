@@ -208,7 +208,7 @@ def _delay_ms(headers: dict[str, str], query: tuple[tuple[str, str], ...], defau
 
 def build_admin_app(mock: MockApp) -> Any:
     """The Quart app behind ``/__postmock/``: read-only views of the mock, and log reset."""
-    from quart import Quart, abort, jsonify, request
+    from quart import Quart, jsonify, request
 
     admin = Quart("postmock_nb.admin")
 
@@ -244,7 +244,8 @@ def build_admin_app(mock: MockApp) -> Any:
     async def explain(seq: int) -> Any:
         entry = mock.log.find(seq)
         if entry is None:
-            abort(404)
+            return jsonify({"error": {"name": "logEntryNotFound",
+                                      "message": f"no log entry #{seq} (the log keeps the last {mock.log.maxlen})"}}), 404
         data = entry.summary() | {"headers": entry.headers, "body": entry.body,
                                   "response": {"headers": [(k.decode(), v.decode("latin-1")) for k, v in entry.response_headers],
                                                "body": entry.response_text}}

@@ -275,7 +275,7 @@ def _score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], 
     checks = [Check("path", rule_name, True, -penalty, compiled.path.text, ctx.request.path, label)]
     candidate = Candidate(compiled.example, compiled.order, None, checks, rule, captured)
     code = ctx.selectors.get("x-mock-response-code")
-    if code is not None and str(compiled.example.response.status) != code.strip():
+    if code is not None and str(compiled.example.response.status) != code.strip().lstrip("0"):
         checks.append(Check("selector", "x-mock-response-code", False, 0, str(compiled.example.response.status),
                             code, "another status was asked for"))
         return candidate

@@ -89,15 +89,18 @@ class RequestLog:
         self.hits: Counter[str] = Counter()
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        self._seq = 0
 
     @property
     def maxlen(self) -> int:
         return self.entries.maxlen or 0
 
     def next_seq(self) -> int:
+        """A number no other entry of this log has had, even across ``clear()``."""
         with self._lock:
             self.total += 1
-            return self.total
+            self._seq += 1
+            return self._seq
 
     def append(self, entry: LogEntry) -> None:
         self.entries.append(entry)

@@ -419,3 +419,25 @@ async def test_snapshot_swap_changes_the_next_response(build, users):
     assert (added.status_code, added.text, added.headers["x-mock-example-name"]) == (200, "[]", "active"), shown(added)
     assert edited.json() == ["edited"], shown(edited)
     assert emptied.status_code == 404, shown(emptied)
+
+
+async def test_leading_zero_status_selector_and_admin_json_404(users):
+    app = make_app(users)
+    async with client(app) as http:
+        gone = await http.get("/users/3", headers={"x-mock-response-code": "0404"})
+        assert (gone.status_code, gone.json()) == (404, {"error": "gone"}), shown(gone)
+        missing = await http.get("/__postmock/log/999")
+        assert missing.status_code == 404, shown(missing)
+        assert missing.json()["error"]["name"] == "logEntryNotFound", shown(missing)
+
+
+async def test_log_numbers_are_never_reused_after_clear(users):
+    app = make_app(users)
+    async with client(app) as http:
+        await http.get("/users")
+        first = app.log.recent(1)[0].seq
+        await http.delete("/__postmock/log")
+        await http.get("/text")
+        second = app.log.recent(1)[0]
+    assert second.seq > first, "a cleared log must not hand out an old entry's number again"
+    assert (app.log.total, app.log.find(first)) == (1, None)
