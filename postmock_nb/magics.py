@@ -196,7 +196,8 @@ class PostmockMagics(Magics):
                                     match_headers=tuple(args.match_header), match_body=args.match_body,
                                     delay_ms=args.delay)
         self.shell.user_ns["mockUrl"] = server.url
-        print(f"Mock running at {server.url}  ({len(self.session.store.collection.examples)} examples)")
+        count = len(self.session.store.collection.examples)
+        print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
         outside = public_url(server.port or 0)
         if outside:
             print(f"From your browser: {outside}")

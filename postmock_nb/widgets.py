@@ -4,11 +4,17 @@ Widgets are created and displayed on the kernel's main thread. After that they c
 only through :meth:`Dashboard.request_refresh`, which any thread may call: it coalesces
 calls and runs one refresh at most every :attr:`Dashboard.interval` seconds on the server's
 own thread, so heavy traffic costs a bounded number of widget messages and nothing the
-server does prints into a cell.
+server does prints into a cell. Once the server has stopped, a refresh runs at once on the
+caller's thread (the main thread: ``%mock stop``, ``%%example``), and the dashboard says
+the mock stopped, or where the newer one runs.
+
+Where widgets do not render (nbconvert, GitHub) the dashboard's ``text/plain`` and
+``text/html`` show the picture at the time it was displayed.
 """
 
 from __future__ import annotations
 
+import contextvars
 import html
 import threading
 import time
@@ -31,14 +37,21 @@ LOG_ROWS = 200
 _CSS = """
 <style>
 .postmock-dash { font-family: var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222); }
-.postmock-dash table { border-collapse: collapse; font-size: 12px; }
+.postmock-dash h4 { margin: 8px 0 4px; font-size: 13px; }
+.postmock-dash p { margin: 4px 0; }
+.postmock-dash a { color: var(--jp-content-link-color, #1565c0); }
+.postmock-dash table { border-collapse: collapse; font-size: 12px; color: inherit; }
 .postmock-dash th, .postmock-dash td { text-align: left; padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2, #ddd); vertical-align: top; }
+.postmock-dash code { background: none; color: inherit; }
 .postmock-dash .pm-miss { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 .postmock-dash .pm-hit { color: var(--jp-success-color1, #2e7d32); }
-.postmock-dash .pm-diff td { background: var(--jp-error-color3, #fde0e0); }
+.postmock-dash .pm-diff td { background: rgba(229, 57, 53, 0.16); }
 .postmock-dash .pm-muted { color: var(--jp-ui-font-color2, #666); }
-.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222); padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 240px; overflow: auto; }
-.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd); }
+.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222); padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 180px; overflow: auto; }
+.postmock-dash table.pm-sides { table-layout: fixed; width: 100%; margin-top: 6px; }
+.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd); color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
+.postmock-dash .pm-log select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.postmock-dash .pm-log option[data-value^="%E2%9C%97"] { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 </style>
 """
 
@@ -65,10 +78,12 @@ class Dashboard:
         self._lock = threading.Lock()
         self._pending = False
         self._last = 0.0
+        self._relisting: int | None = None  # the thread relisting the log, whose selection moves are not clicks
         self.status = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
         self.examples = w.HTML()
-        self.log = w.Select(options=[], rows=10, layout=w.Layout(width="100%", font_family="monospace"))
-        self.detail = w.HTML(value="<p class='pm-muted'>Select a request to see it, its response, and why it matched or not.</p>")
+        self.log = w.Select(options=[], rows=10, layout=w.Layout(width="100%"))
+        self.log.add_class("pm-log")
+        self.detail = w.HTML(value=_DETAIL_HINT)
         self.log.observe(self._on_select, names="value")
         tabs = w.Tab(children=[w.VBox([self.log, self.detail]), self.examples])
         tabs.set_title(0, "Requests")
@@ -83,15 +98,33 @@ class Dashboard:
     # -- refreshing ------------------------------------------------------------------------
 
     def request_refresh(self) -> None:
-        """Ask for a refresh from any thread; calls within ``interval`` are merged into one."""
+        """Ask for a refresh from any thread; calls within ``interval`` are merged into one.
+
+        While the server runs, the refresh happens on its thread; once it has stopped (or
+        before it ever started) the caller's thread refreshes at once, so a refresh that was
+        still waiting in a stopped server's loop can never leave the dashboard stale.
+        """
+        server = self.server
+        if server is None or not server.running:
+            self._flush()
+            return
         with self._lock:
             if self._pending:
                 return
             self._pending = True
         delay = max(0.0, self._last + self.interval - time.monotonic())
-        server = self.server
-        if server is None or not server.call_in_server_thread(self._flush, delay):
+        if not server.call_in_server_thread(self._flush_in_fresh_context, delay):
             self._flush()
+
+    def _flush_in_fresh_context(self) -> None:
+        """Refresh outside the context of whoever asked.
+
+        The server's loop runs a callback in the context it was scheduled from. A refresh asked
+        for by a cell (an ``%%example`` edit) would then send its widget messages as replies to
+        that cell, long finished, and nbclient/nbconvert would drop them. In an empty context
+        ipykernel files them under the cell running now, like any other background output.
+        """
+        contextvars.Context().run(self._flush)
 
     def _flush(self) -> None:
         with self._lock:
@@ -108,34 +141,79 @@ class Dashboard:
         self.refreshes += 1
         self.status.value = self._status_html()
         self.examples.value = self._examples_html()
-        entries = self.server.log.recent(LOG_ROWS) if self.server is not None else []
-        options = [(_row_label(e), e.seq) for e in entries]
+        entries = self._recent(LOG_ROWS)
+        widths = _widths(entries)
+        options = [(_row_label(e, widths), e.seq) for e in entries]
         if options != list(self.log.options):
-            selected = self.log.value
-            self.log.options = options
-            if selected in {seq for _, seq in options}:
-                self.log.value = selected
+            self._relist(options)
+
+    def _relist(self, options: list[tuple[str, int]]) -> None:
+        """New log rows, keeping the selected request selected, in one message to the browser.
+
+        ipywidgets moves the selection to the first row when the options change; ``_relisting``
+        keeps that passing move (on this thread only: a click handled meanwhile on the main
+        thread still counts) from redrawing the detail view.
+        """
+        selected = self.log.value
+        seqs = [seq for _, seq in options]
+        with self.log.hold_sync():
+            self._relisting = threading.get_ident()
+            try:
+                self.log.options = options
+                self.log.index = seqs.index(selected) if selected in seqs else None
+            finally:
+                self._relisting = None
+
+    def _recent(self, limit: int) -> list[LogEntry]:
+        """Newest first; copies the log first, as the server thread may be appending to it."""
+        if self.server is None:
+            return []
+        entries = list(self.server.log.entries)  # one C-level copy: safe against concurrent appends
+        entries.reverse()
+        return entries[:limit]
+
+    def _find(self, seq: int) -> LogEntry | None:
+        if self.server is None:
+            return None
+        return next((e for e in list(self.server.log.entries) if e.seq == seq), None)
 
     def close(self) -> None:
+        """Stop listening to the collection and the server's log."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
 
     def mark_superseded(self, url: str | None) -> None:
-        """This dashboard's server stopped; a newer one may run at ``url``."""
+        """This dashboard's server stopped; a newer one may run at ``url``.
+
+        Called on the main thread by ``Session.stop``/``Session.start``; refreshes at once.
+        A dashboard replaced by a newer server's stops listening: it keeps its last picture.
+        """
         self.superseded_by = url or ""
-        self.request_refresh()
+        self._flush()
+        if url:
+            self.close()
 
     # -- views -----------------------------------------------------------------------------
+
+    def _counts(self) -> tuple[int, int]:
+        server = self.server
+        return (server.log.total, server.log.misses) if server is not None else (0, 0)
 
     def _status_html(self) -> str:
         server = self.server
         if server is None:
+            if self.superseded_by:
+                return (f"<b>■ Not started when shown</b> — the mock now runs at <a href='{_e(self.superseded_by)}' "
+                        f"target='_blank'>{_e(self.superseded_by)}</a> <span class='pm-muted'>(%mock show for its "
+                        "live dashboard)</span>")
             return "<b>■ Mock not started</b> <span class='pm-muted'>— %mock start</span>"
-        log = server.log
-        counts = f"{log.total} requests · <span class='{'pm-miss' if log.misses else ''}'>{log.misses} misses</span>"
+        total, misses = self._counts()
+        counts = (f"{_plural(total, 'request')} · "
+                  f"<span class='{'pm-miss' if misses else ''}'>{_plural(misses, 'miss', 'misses')}</span>")
         if not server.running:
-            newer = (f" — a newer mock runs at <a href='{_e(self.superseded_by)}' target='_blank'>{_e(self.superseded_by)}</a>"
+            url = _e(self.superseded_by or "")
+            newer = (f" — a newer mock runs at <a href='{url}' target='_blank'>{url}</a>"
                      if self.superseded_by else " — %mock start to serve again")
             return f"<b class='pm-miss'>■ Stopped</b>{newer} <span class='pm-muted'>({counts} while it ran)</span>"
         from .session import public_url
@@ -145,9 +223,9 @@ class Dashboard:
         if outside:
             link += f" · browser: <a href='{_e(outside)}' target='_blank'>{_e(outside)}</a>"
         mode = "private (x-api-key)" if server.private else "public"
-        uptime = int(time.time() - (server.started_at or time.time()))
-        errors = f" · <span class='pm-miss'>{len(server.errors)} errors</span>" if server.errors else ""
-        return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} s · {counts}{errors}"
+        uptime = _duration(time.time() - (server.started_at or time.time()))
+        errors = f" · <span class='pm-miss'>{_plural(len(server.errors), 'error')}</span>" if server.errors else ""
+        return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}"
 
     def _examples_html(self) -> str:
         hits = self.server.log.hits if self.server is not None else {}
@@ -160,31 +238,89 @@ class Dashboard:
         return f"<table><tr><th>method</th><th>path</th><th>status</th><th>name</th><th>hits</th></tr>{rows}</table>"
 
     def _on_select(self, change: dict) -> None:
-        entry = self.server.log.find(change["new"]) if self.server is not None and change["new"] is not None else None
-        self.detail.value = entry_html(entry) if entry is not None else ""
+        if self._relisting == threading.get_ident():
+            return
+        entry = self._find(change["new"]) if change["new"] is not None else None
+        self.detail.value = entry_html(entry) if entry is not None else _DETAIL_HINT
 
     # -- display ---------------------------------------------------------------------------
 
-    def text_summary(self) -> str:
-        """What renderers without widgets show (nbconvert, GitHub)."""
+    def text_summary(self, rows: int = 10) -> str:
+        """What renderers without widgets show (nbconvert, GitHub): a picture taken when displayed."""
         server = self.server
-        lines = [f"postmock_nb dashboard — {'running at ' + server.url if server is not None and server.running else 'stopped'}"]
-        lines += [f"  {e.request.method} {e.request.url} → {e.response.status} {e.name}"
-                  for e in self.session.store.collection.examples]
+        if server is None:
+            state = "not started (%mock start)"
+        elif server.running:
+            state = f"running at {server.url} ({'private' if server.private else 'public'})"
+        else:
+            state = "stopped"
+        total, misses = self._counts()
+        lines = [f"postmock_nb dashboard — {state}", f"{_plural(total, 'request')}, {_plural(misses, 'miss', 'misses')}"]
+        examples = self.session.store.collection.examples
+        lines.append(f"Examples ({len(examples)}):" if examples else "No examples yet.")
+        width = max((len(e.request.url) for e in examples), default=0)
+        lines += [f"  {e.request.method:<6} {e.request.url:<{width}}  → {e.response.status}  {e.name}"
+                  for e in examples]
+        recent = self._recent(rows)
+        if recent:
+            lines.append("Latest requests (newest first, ✗ = no example matched):")
+            widths = _widths(recent)
+            lines += [f"  {_row_label(e, widths)}" for e in recent]
         return "\n".join(lines)
+
+    def _log_html(self, rows: int = 10) -> str:
+        recent = self._recent(rows)
+        if not recent:
+            return "<p class='pm-muted'>No requests yet.</p>"
+        body = "".join(
+            f"<tr class='{'pm-miss' if e.is_miss else ''}'><td>{'✗' if e.is_miss else '✓' if e.matched else '·'}</td>"
+            f"<td>{_e(time.strftime('%H:%M:%S', time.localtime(e.time)))}</td><td>{_e(e.method)}</td>"
+            f"<td><code>{_e(e.url)}</code></td><td>{e.status}</td><td>{_e(_target(e))}</td>"
+            f"<td>{e.latency_ms:.1f} ms</td></tr>" for e in recent)
+        return ("<table><tr><th></th><th>time</th><th>method</th><th>path</th><th>status</th><th>example</th>"
+                f"<th>latency</th></tr>{body}</table>")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = self.text_summary()
-        bundle["text/html"] = _CSS + f"<div class='postmock-dash'>{self._status_html()}{self._examples_html()}</div>"
+        bundle["text/html"] = (_CSS + f"<div class='postmock-dash'><p>{self._status_html()}</p>"
+                               f"{self._examples_html()}{self._log_html()}</div>")
         return bundle
 
 
-def _row_label(entry: LogEntry) -> str:
+_DETAIL_HINT = "<p class='pm-muted'>Select a request to see it, its response, and why it matched or not.</p>"
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _target(entry: LogEntry) -> str:
+    return entry.example_name or ("no match" if entry.is_miss else entry.note or "-")
+
+
+def _widths(entries: list[LogEntry], limit: int = 40) -> tuple[int, int]:
+    """How wide the path and example columns are, so rows line up (longer values stick out)."""
+    return (min(limit, max((len(e.url) for e in entries), default=0)),
+            min(limit, max((len(_target(e)) for e in entries), default=0)))
+
+
+def _row_label(entry: LogEntry, widths: tuple[int, int] = (0, 0)) -> str:
+    """One log row: ``✗ 12:00:01  GET    /accounts/7  → 404  no match  (0.4 ms)``; ✗ marks a miss."""
     clock = time.strftime("%H:%M:%S", time.localtime(entry.time))
     mark = "✗" if entry.is_miss else "✓" if entry.matched else "·"
-    target = entry.example_name or ("no match" if entry.is_miss else entry.note or "-")
-    return f"{mark} {clock}  {entry.method:<6} {entry.url}  → {entry.status}  {target}  ({entry.latency_ms:.1f} ms)"
+    url, target = widths
+    return (f"{mark} {clock}  {entry.method:<6} {entry.url:<{url}}  → {entry.status}  {_target(entry):<{target}}"
+            f"  ({entry.latency_ms:.1f} ms)")
 
 
 def _headers_text(headers: list[tuple[str, str]]) -> str:
@@ -192,18 +328,15 @@ def _headers_text(headers: list[tuple[str, str]]) -> str:
 
 
 def entry_html(entry: LogEntry) -> str:
-    """The selected request: request, response, and the match explanation."""
+    """The selected request: why it matched or missed first, then the request and response side by side."""
     response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers]
-    parts = [
-        f"<h4>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → {entry.status}"
-        f"{' — ' + _e(entry.example_name) if entry.example_name else ''}</h4>",
-        "<table><tr><th>Request</th><th>Response</th></tr><tr>"
-        f"<td><pre>{_e(_headers_text(entry.headers))}\n\n{_e(entry.body)}</pre></td>"
-        f"<td><pre>{_e(_headers_text(response_headers))}\n\n{_e(entry.response_text)}</pre></td></tr></table>",
-    ]
-    if entry.result is not None:
-        parts.append(match_html(entry.result))
-    return "".join(parts)
+    heading = (f"<h4>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → {entry.status}"
+               f"{' — ' + _e(entry.example_name) if entry.example_name else ''}</h4>")
+    why = match_html(entry.result) if entry.result is not None else ""
+    sides = ("<table class='pm-sides'><tr><th>Request</th><th>Response</th></tr><tr>"
+             f"<td><pre>{_e(_headers_text(entry.headers))}\n\n{_e(entry.body)}</pre></td>"
+             f"<td><pre>{_e(_headers_text(response_headers))}\n\n{_e(entry.response_text)}</pre></td></tr></table>")
+    return heading + why + sides
 
 
 def match_html(result: MatchResult) -> str:

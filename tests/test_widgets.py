@@ -1,0 +1,477 @@
+"""The live dashboard (postmock_nb/widgets.py).
+
+1. In process: a real :class:`Session` serving on a real socket, a :class:`Dashboard` on it,
+   and ``requests`` as the client. No kernel: the widgets' comms are ipywidgets' no-op ones,
+   so what is checked is the widgets' state (what a browser would be sent).
+2. Through a real kernel with nbclient: the state the browser receives, as saved in the
+   notebook's widget metadata, and that the server prints nothing into cells.
+3. Load in a real kernel: 2,000 requests cost a bounded number of widget messages and leave
+   the kernel responsive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from typing import Callable, Iterator
+
+import pytest
+import requests
+
+from postmock_nb.session import Session
+from postmock_nb.widgets import LOG_ROWS, Dashboard
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def labels(dashboard: Dashboard) -> list[str]:
+    return [label for label, _ in dashboard.log.options]
+
+
+def settle(dashboard: Dashboard, total: int) -> None:
+    """Wait until the dashboard's log lists the ``total``-th request (the throttled refresh landed)."""
+    wait_until(lambda: bool(dashboard.log.options) and dashboard.log.options[0][1] == total,
+               f"the dashboard to list request #{total} (it lists {labels(dashboard)[:1]})")
+
+
+# (method, path, data, expected status, expected example or None for a miss)
+TRAFFIC = [
+    ("GET", "/users", None, 200, "List users"),
+    ("GET", "/users/7", None, 404, "User not found"),
+    ("GET", "/accounts/7", None, 404, None),  # no such path
+    ("POST", "/users", '{"name": "Dana"}', 404, None),  # no POST example
+    ("GET", "/users?page=2", None, 200, "List users"),
+    ("DELETE", "/users/7", None, 404, None),  # no DELETE example
+]
+MISSES = sum(1 for *_, example in TRAFFIC if example is None)
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    session = Session()
+    session.define("GET /users 200", '[{"id": 1, "name": "Alice Park"}]', name="List users")
+    session.define("GET /users/:id 404", '{"error": "User not found"}', name="User not found")
+    session.start()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def dashboard(session: Session) -> Iterator[Dashboard]:
+    dashboard = Dashboard(session)  # on this, the main thread, as show_dashboard does
+    session.dashboards.append(dashboard)
+    yield dashboard
+    dashboard.close()
+
+
+def send_traffic(session: Session) -> list[requests.Response]:
+    responses = []
+    for method, path, data, status, example in TRAFFIC:
+        response = requests.request(method, session.url + path, data=data, headers={"X-Probe": f"{method} {path}"},
+                                    timeout=10)
+        assert response.status_code == status, f"{method} {path}: expected {status}, got {response.status_code}"
+        assert response.headers.get("x-mock-example-name") == example, f"{method} {path}: wrong example"
+        responses.append(response)
+    return responses
+
+
+# -- 1. in process -------------------------------------------------------------------------------
+
+
+def test_log_lists_every_request_newest_first_with_misses_marked(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    rows = labels(dashboard)
+    assert len(rows) == len(TRAFFIC), rows
+    assert [seq for _, seq in dashboard.log.options] == list(range(len(TRAFFIC), 0, -1)), "not newest first"
+    for row, (method, path, _, status, example) in zip(rows, reversed(TRAFFIC)):
+        assert re.search(r"\d\d:\d\d:\d\d", row), f"no time in {row!r}"
+        assert f" {method} " in row and f" {path} " in row, f"{method} {path} missing from {row!r}"
+        assert f"→ {status}" in row, f"{method} {path}: status {status} missing from {row!r}"
+        assert re.search(r"\(\d+\.\d ms\)$", row), f"no latency in {row!r}"
+        if example is None:
+            assert row.startswith("✗") and "no match" in row, f"miss {method} {path} not marked: {row!r}"
+        else:
+            assert row.startswith("✓") and example in row, f"hit {method} {path} should name {example!r}: {row!r}"
+
+
+def test_status_shows_link_mode_uptime_and_counts(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    status = dashboard.status.value
+    assert "● Running" in status
+    assert f"<a href='{session.url}' target='_blank'>{session.url}</a>" in status, status
+    assert "public" in status and "up " in status, status
+    assert f"{len(TRAFFIC)} requests" in status, status
+    assert f"{MISSES} misses</span>" in status and "pm-miss" in status, status
+
+
+def test_status_of_a_private_mock_with_a_binder_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTMOCK_PUBLIC_URL", "https://hub.example/user/me/proxy/{port}/")
+    session = Session()
+    session.start(private=True)
+    try:
+        dashboard = Dashboard(session)
+        status = dashboard.status.value
+        assert "private (x-api-key)" in status, status
+        assert f"https://hub.example/user/me/proxy/{session.server.port}/" in status, "Binder URL not shown"
+        assert "0 requests" in status and "0 misses" in status, status
+    finally:
+        session.close()
+
+
+def test_examples_table_counts_hits_and_follows_cells(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    table = dashboard.examples.value
+    rows = [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
+    assert rows == [["GET", "/users", "200", "List users", "2"],
+                    ["GET", "/users/:id", "404", "User not found", "1"]], table
+
+    session.define("POST /users 201", '{"id": 3}', name="Create user")
+    wait_until(lambda: "Create user" in dashboard.examples.value, "a new example to appear in the table")
+    session.delete("User not found")
+    wait_until(lambda: "User not found" not in dashboard.examples.value, "a deleted example to leave the table")
+    assert "Create user" in dashboard.examples.value and "List users" in dashboard.examples.value
+
+
+def test_selecting_a_miss_shows_request_response_and_near_miss(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    post = next(seq for label, seq in dashboard.log.options if " POST " in label)
+    dashboard.log.value = post
+    detail = dashboard.detail.value
+    assert "x-probe: POST /users" in detail, "request headers not shown"
+    assert "{&quot;name&quot;: &quot;Dana&quot;}" in detail, "request body not shown"
+    assert "mockRequestNotFoundError" in detail, "response body not shown"
+    assert "content-type: application/json" in detail, "response headers not shown"
+    assert "No match" in detail, "no near-miss explanation"
+    # closest examples side by side, the differing part marked
+    assert "<th>request</th><th>example</th>" in detail
+    assert "List users" in detail
+    assert re.search(r"<tr class='pm-diff'><td><code>POST</code></td><td><code>GET</code></td>"
+                     r"<td>✗ method does not match</td></tr>", detail), detail
+
+    hit = next(seq for label, seq in dashboard.log.options if "/users/7" in label and " GET " in label)
+    dashboard.log.value = hit
+    assert "Matched with score" in dashboard.detail.value and "User not found" in dashboard.detail.value
+    dashboard.log.value = None
+    assert "Select a request" in dashboard.detail.value
+
+
+def test_selection_survives_new_requests(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    miss = next(seq for label, seq in dashboard.log.options if "/accounts/7" in label)
+    dashboard.log.value = miss
+    shown = dashboard.detail.value
+    details: list[str] = []
+    dashboard.detail.observe(lambda change: details.append(change["new"]), names="value")
+    send_traffic(session)
+    settle(dashboard, 2 * len(TRAFFIC))
+    assert dashboard.log.value == miss, "the selected request lost its selection when new rows came in"
+    assert dashboard.log.options[dashboard.log.index][1] == miss
+    assert dashboard.detail.value == shown and details == [], "the detail view flickered to another request"
+
+
+def test_refreshes_stay_bounded_under_2000_requests_and_run_on_the_server_thread(
+        session: Session, dashboard: Dashboard, capfd: pytest.CaptureFixture[str]) -> None:
+    threads: Counter[str] = Counter()
+    refresh = dashboard.refresh
+
+    def recording_refresh() -> None:
+        threads[threading.current_thread().name] += 1
+        refresh()
+
+    dashboard.refresh = recording_refresh  # type: ignore[method-assign]
+    before = dashboard.refreshes
+    started = time.monotonic()
+    with requests.Session() as http:
+        for i in range(2000):
+            http.get(f"{session.url}/users" if i % 10 else f"{session.url}/nowhere/{i}", timeout=10)
+    duration = time.monotonic() - started
+    settle(dashboard, 2000)
+    time.sleep(2 * dashboard.interval)  # nothing more should come
+    refreshes = dashboard.refreshes - before
+    bound = duration / dashboard.interval + 3
+    assert refreshes <= bound, f"{refreshes} refreshes for 2,000 requests in {duration:.2f} s (bound {bound:.0f})"
+    assert set(threads) == {f"postmock-server-{session.server.port}"}, f"refreshed on {dict(threads)}"
+    assert len(dashboard.log.options) == LOG_ROWS, "the log view is not bounded"
+    newest = labels(dashboard)[0]
+    assert re.match(r"✓ [\d:]{8}  GET    /users +→ 200  List users +\(", newest), newest
+    assert "2000 requests" in dashboard.status.value and "200 misses" in dashboard.status.value
+    assert ">1800</td>" in dashboard.examples.value, "hit count of List users"
+    out, err = capfd.readouterr()
+    assert out == "" and err == "", f"the server printed: {out!r} {err!r}"
+    assert session.server.errors == []
+
+
+def test_a_failing_refresh_is_reported_not_printed(session: Session, dashboard: Dashboard,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    def broken() -> str:
+        raise ValueError("boom")
+
+    dashboard._examples_html = broken  # type: ignore[method-assign]
+    requests.get(session.url + "/users", timeout=10)
+    wait_until(lambda: bool(session.server.errors), "the refresh error to be recorded")
+    assert "dashboard refresh failed: ValueError('boom')" in session.server.errors[0]
+    assert capfd.readouterr() == ("", "")
+    assert requests.get(session.url + "/users", timeout=10).status_code == 200, "the server stopped serving"
+
+
+def test_a_stopped_server_says_so_even_right_after_a_request(session: Session, dashboard: Dashboard) -> None:
+    send_traffic(session)  # leaves a throttled refresh waiting in the server's loop…
+    session.stop()  # …which stops before running it: the dashboard must still say so
+    status = dashboard.status.value
+    assert "■ Stopped" in status and "%mock start to serve again" in status, status
+    assert f"{len(TRAFFIC)} requests" in status and "while it ran" in status, status
+    assert "● Running" not in status
+
+
+def test_a_restarted_server_points_to_the_new_one(session: Session, dashboard: Dashboard) -> None:
+    session.stop()
+    session.start()
+    new_url = session.url
+    assert "■ Stopped" in dashboard.status.value
+    assert f"a newer mock runs at <a href='{new_url}'" in dashboard.status.value, dashboard.status.value
+    assert dashboard not in session.dashboards
+    # the old dashboard keeps its last picture: no more refreshes from the new server or new examples
+    refreshes = dashboard.refreshes
+    session.define("GET /later 200", "{}", name="Later")
+    requests.get(new_url + "/later", timeout=10)
+    time.sleep(2 * dashboard.interval)
+    assert dashboard.refreshes == refreshes
+
+
+def test_a_dashboard_shown_before_start_says_where_the_mock_went() -> None:
+    session = Session()
+    try:
+        dashboard = Dashboard(session)
+        session.dashboards.append(dashboard)
+        assert "Mock not started" in dashboard.status.value
+        assert "No examples yet" in dashboard.examples.value
+        session.start()
+        assert session.url in dashboard.status.value and "%mock show" in dashboard.status.value, dashboard.status.value
+    finally:
+        session.close()
+
+
+def test_fallback_text_and_html_are_readable(session: Session, dashboard: Dashboard) -> None:
+    session.define("GET /search 200", "[]", name="<b>Search</b> & co")
+    send_traffic(session)
+    settle(dashboard, len(TRAFFIC))
+    bundle = dashboard._repr_mimebundle_()
+    assert {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+    text = bundle["text/plain"]
+    assert "<" not in text.replace("<b>Search</b>", ""), "markup in the plain text"
+    lines = text.splitlines()
+    assert lines[0] == f"postmock_nb dashboard — running at {session.url} (public)"
+    assert lines[1] == f"{len(TRAFFIC)} requests, {MISSES} misses"
+    assert re.search(r"^  GET    /users +→ 200  List users$", text, re.M), text
+    assert re.search(r"^  GET    /search +→ 200  <b>Search</b> & co$", text, re.M), text
+    misses = [line for line in lines if line.startswith("  ✗")]
+    assert len(misses) == MISSES and all("no match" in line for line in misses), text
+    html = bundle["text/html"]
+    assert "&lt;b&gt;Search&lt;/b&gt; &amp; co" in html and "<b>Search</b>" not in html, "names not escaped"
+    assert html.count("<tr class='pm-miss'>") == MISSES, "misses not marked in the HTML fallback"
+    assert "● Running" in html and f"{len(TRAFFIC)} requests" in html
+
+
+def test_fallback_text_of_a_stopped_mock(session: Session, dashboard: Dashboard) -> None:
+    session.stop()
+    assert dashboard.text_summary().splitlines()[0] == "postmock_nb dashboard — stopped"
+
+
+# -- 2. through a real kernel (nbclient) -----------------------------------------------------------
+
+SETUP_CELLS = [
+    "%load_ext postmock_nb",
+    '%%example GET /users 200 --name "List users"\n[{"id": 1, "name": "Alice Park"}]',
+    '%%example GET /users/:id 404 --name "User not found"\n{"error": "User not found"}',
+    "%mock start",
+]
+
+
+class Run:
+    """One notebook run: the widget messages nbclient saw per cell, and each cell's wall time
+    (from sending the execute request to the reply)."""
+
+    def __init__(self) -> None:
+        self.comm_msgs: Counter[int] = Counter()
+        self.seconds: dict[int, float] = {}
+        self._clock: dict[int, float] = {}
+
+    def started(self, cell, cell_index) -> None:
+        self._clock[cell_index] = time.perf_counter()
+
+    def finished(self, cell, cell_index, execute_reply) -> None:
+        self.seconds[cell_index] = time.perf_counter() - self._clock[cell_index]
+
+
+def run_notebook(cells: list[str], tmp_path) -> tuple[object, Run]:
+    """Execute ``cells`` in a fresh python3 kernel with nbclient, keeping the widget state."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    run = Run()
+
+    class RecordingClient(nbclient.NotebookClient):
+        def handle_comm_msg(self, outs, msg, cell_index):  # type: ignore[override]
+            if msg["msg_type"] == "comm_msg" and msg["content"]["data"].get("method") == "update":
+                run.comm_msgs[cell_index] += 1
+            return super().handle_comm_msg(outs, msg, cell_index)
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    RecordingClient(nb, store_widget_state=True, kernel_name="python3", timeout=120,
+                    resources={"metadata": {"path": str(tmp_path)}},
+                    on_cell_execute=run.started, on_cell_executed=run.finished).execute()
+    return nb, run
+
+
+def widget_states(nb) -> dict[str, dict]:
+    return {model_id: model["state"]
+            for model_id, model in nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].items()}
+
+
+def dashboard_views(nb) -> tuple[dict, dict, dict]:
+    """The dashboard's log Select, status HTML and examples HTML, found in the saved widget state."""
+    states = list(widget_states(nb).values())
+    selects = [s for s in states if s.get("_model_name") == "SelectModel"]
+    htmls = [s for s in states if s.get("_model_name") == "HTMLModel"]
+    log = [s for s in selects if "pm-log" in s.get("_dom_classes", [])]
+    status = [s for s in htmls if "Running" in s.get("value", "")]
+    examples = [s for s in htmls if "<th>hits</th>" in s.get("value", "")]
+    assert len(log) == 1 and len(status) == 1 and len(examples) == 1, \
+        f"expected one dashboard, found {len(log)} logs, {len(status)} status lines, {len(examples)} example tables"
+    return log[0], status[0], examples[0]
+
+
+def stream_text(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+KERNEL_TRAFFIC = """\
+import json, time, requests
+sent = []
+for method, path in [("GET", "/users"), ("GET", "/users/7"), ("GET", "/accounts/7"), ("POST", "/users"),
+                     ("GET", "/users?page=2"), ("GET", "/later"), ("GET", "/users/8"), ("PUT", "/users/1")]:
+    r = requests.request(method, f"{mockUrl}{path}", timeout=10)
+    sent.append([method, path, r.status_code, r.headers.get("x-mock-example-name")])
+# Wait past the throttle interval here, in the cell: nbclient keeps only the widget messages
+# that arrive while a cell runs, so the last throttled refresh must land before this one ends.
+time.sleep(0.6)
+print(json.dumps(sent))
+"""
+
+
+def test_kernel_dashboard_state_lists_every_request(tmp_path) -> None:
+    cells = SETUP_CELLS + [
+        '%%example GET /later 200 --name "Later"\n{"later": true}',  # defined while the mock runs…
+        '%%example GET /gone 200 --name "Gone"\n{}',
+        '%mock delete "Gone"',  # …and one deleted
+        KERNEL_TRAFFIC,
+        "1 + 1",
+    ]
+    nb, _ = run_notebook(cells, tmp_path)
+    start_cell, traffic_cell = nb.cells[3], nb.cells[7]
+    sent = json.loads(stream_text(traffic_cell))
+    expected = {("GET", "/users"): (200, "List users"), ("GET", "/users/7"): (404, "User not found"),
+                ("GET", "/accounts/7"): (404, None), ("POST", "/users"): (404, None),
+                ("GET", "/users?page=2"): (200, "List users"), ("GET", "/later"): (200, "Later"),
+                ("GET", "/users/8"): (404, "User not found"), ("PUT", "/users/1"): (404, None)}
+    assert {(m, p): (s, e) for m, p, s, e in sent} == expected
+
+    log, status, examples = dashboard_views(nb)
+    rows = log["_options_labels"]
+    assert len(rows) == len(sent), f"the saved log lists {len(rows)} rows for {len(sent)} requests: {rows}"
+    for row, (method, path, code, example) in zip(rows, reversed(sent)):
+        assert f" {method} " in row and f" {path} " in row and f"→ {code}" in row, f"{method} {path}: {row!r}"
+        if example is None:
+            assert row.startswith("✗") and "no match" in row, f"miss {method} {path} not marked: {row!r}"
+        else:
+            assert row.startswith("✓") and example in row, f"{method} {path} should name {example!r}: {row!r}"
+    misses = sum(1 for *_, example in sent if example is None)
+    assert f"{len(sent)} requests" in status["value"] and f"{misses} misses" in status["value"], status["value"]
+    assert "Later" in examples["value"] and "Gone" not in examples["value"], examples["value"]
+
+    # the dashboard and its fallbacks were displayed by %mock start, once
+    displays = [o for o in start_cell.outputs if o.get("output_type") == "display_data"]
+    assert len(displays) == 1
+    assert {"application/vnd.jupyter.widget-view+json", "text/plain", "text/html"} <= set(displays[0]["data"])
+    assert displays[0]["data"]["text/plain"].startswith("postmock_nb dashboard — running at http://127.0.0.1:")
+    # nothing the server does printed or displayed into later cells: each shows only its own output
+    for index, cell in enumerate(nb.cells[4:], 4):
+        stray = [o for o in cell.outputs if o.get("name") == "stderr"
+                 or o.get("output_type") not in ("stream", "execute_result")]
+        assert stray == [], f"cell {index} ({cell.source.splitlines()[0]!r}) got {stray}"
+    assert re.fullmatch(r'Defined example "Later": GET /later → 200 — served at http://127\.0\.0\.1:\d+/later\n',
+                        stream_text(nb.cells[4])), stream_text(nb.cells[4])
+    assert stream_text(nb.cells[6]) == 'Deleted "Gone".\n'
+    assert len(stream_text(traffic_cell).splitlines()) == 1
+    assert [(o["output_type"], o["data"]["text/plain"]) for o in nb.cells[8].outputs] == [("execute_result", "2")]
+
+
+LOAD_SETUP = """\
+import time, ipywidgets.widgets.widget as widget_module
+sent_messages = []
+_send = widget_module.Widget._send
+def _counting_send(self, msg, buffers=None):
+    sent_messages.append(msg.get("method"))
+    return _send(self, msg, buffers)
+widget_module.Widget._send = _counting_send  # count every widget message the kernel sends
+dash = get_ipython()._postmock[0].dashboards[-1]
+before = dash.refreshes
+"""
+
+LOAD = """\
+import requests
+started = time.perf_counter()
+with requests.Session() as http:
+    codes = [http.get(f"{mockUrl}/users" if i % 10 else f"{mockUrl}/missing/{i}", timeout=10).status_code
+             for i in range(2000)]
+load_seconds = time.perf_counter() - started
+print(len(codes), codes.count(404))
+"""
+
+AFTER = """\
+time.sleep(0.6)
+import json
+print(json.dumps({"seconds": load_seconds, "refreshes": dash.refreshes - before, "messages": len(sent_messages),
+                  "interval": dash.interval, "total": dash.server.log.total, "misses": dash.server.log.misses,
+                  "rows": len(dash.log.options)}))
+"""
+
+
+def test_kernel_stays_responsive_and_widget_messages_bounded_under_load(tmp_path) -> None:
+    cells = SETUP_CELLS + [LOAD_SETUP, LOAD, "1 + 1", AFTER]
+    nb, run = run_notebook(cells, tmp_path)
+    assert stream_text(nb.cells[5]) == "2000 200\n"
+    assert [o["data"]["text/plain"] for o in nb.cells[6].outputs] == ["2"]
+    report = json.loads(stream_text(nb.cells[7]))
+    trivial = run.seconds[6]
+    seen = run.comm_msgs[5] + run.comm_msgs[6] + run.comm_msgs[7]
+    print(f"\n2,000 requests in {report['seconds']:.2f} s: {report['refreshes']} refreshes, "
+          f"{report['messages']} widget messages sent ({seen} seen by nbclient); `1 + 1` took {trivial * 1000:.0f} ms")
+    assert report["total"] == 2000 and report["misses"] == 200 and report["rows"] == LOG_ROWS
+    assert trivial < 1.0, f"`1 + 1` took {trivial:.2f} s after the load: the kernel is not responsive"
+    bound = report["seconds"] / report["interval"] + 3
+    assert report["refreshes"] <= bound, f"{report['refreshes']} refreshes in {report['seconds']:.2f} s"
+    # each refresh sends at most three messages (status, examples, log rows and selection in one)
+    assert report["messages"] <= 3 * bound, f"{report['messages']} widget messages for {report['refreshes']} refreshes"
+    assert report["messages"] < 200, f"{report['messages']} widget messages for 2,000 requests"
+    assert seen <= report["messages"]
+    log, status, _ = dashboard_views(nb)
+    assert len(log["_options_labels"]) == LOG_ROWS and "2000 requests" in status["value"], status["value"]
