@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# Jupyter refuses to start as root without --allow-root (containers, CI-like machines).
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/01-quickstart.ipynb
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/01-quickstart.ipynb
 
 demo: $(STAMP)
 	$(VENV)/bin/postmock serve notebooks/data/users.postman_collection.json --port 8000

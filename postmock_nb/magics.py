@@ -124,7 +124,10 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
         example = done.example
         verb = "Updated" if done.replaced is not None else "Defined"
-        where = f" — served at {self.session.url}{example.request.url}" if self.session.running else ""
+        concrete = ":" not in example.request.path and "{{" not in example.request.path
+        where = ""
+        if self.session.running:
+            where = f" — served at {self.session.url}{example.request.url}" if concrete else f" — served by {self.session.url}"
         print(f'{verb} example "{example.name}": {example.request.method} {example.request.url} '
               f"→ {example.response.status}{where}")
 
@@ -203,7 +206,9 @@ class PostmockMagics(Magics):
             print(f"From your browser: {outside}")
         if server.private:
             print(f"Private: send the header x-api-key: {mask(server.api_key)}  (%mock key shows it)")
-        print("mockUrl is set: requests.get(f\"{mockUrl}/users\")")
+        paths = [e.request.url for e in self.session.store.collection.examples
+                 if ":" not in e.request.path and "{{" not in e.request.path]
+        print(f'mockUrl is set: requests.get(f"{{mockUrl}}{paths[0] if paths else "/"}")')
         if self.show_dashboard and not args.no_dashboard:
             self._mock_show(args)
 

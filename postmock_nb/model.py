@@ -163,7 +163,10 @@ class Collection:
                 items[index] = replace(item, examples=item.examples + (example,))
                 break
         else:
-            items.append(Item(name=name, request=replace(example.request, headers=(), body=""),
+            # the item's request is what Postman's Send and newman send: the example's own request,
+            # without our x-mock-* matching markers
+            sent_headers = tuple(h for h in example.request.headers if not h[0].lower().startswith("x-mock-"))
+            items.append(Item(name=name, request=replace(example.request, headers=sent_headers),
                               examples=(example,), folder=folder))
         return replace(self, items=tuple(items))
 

@@ -373,3 +373,16 @@ def test_binder_url_is_shown_under_jupyterhub(shell: InteractiveShell, capsys, m
     mock(shell, "start --no-dashboard")
     port = session_of(shell).server.port
     assert f"From your browser: https://demo.example.org/mock/{port}/" in capsys.readouterr().out
+
+
+def test_exported_item_request_is_what_postman_sends(shell: InteractiveShell, tmp_path: Path) -> None:
+    example(shell, "POST /users 201 --name Created",
+            '> Content-Type: application/json\n>\n> {"name": "Alice"}\n{"id": 3}')
+    target = tmp_path / "created.json"
+    mock(shell, f"save {target}")
+    (item,) = json.loads(target.read_text())["item"]
+    sent = item["request"]
+    assert sent["method"] == "POST" and sent["body"]["raw"] == '{"name": "Alice"}', sent
+    assert sent["header"] == [{"key": "Content-Type", "value": "application/json"}], sent["header"]
+    markers = [h["key"] for h in item["response"][0]["originalRequest"]["header"]]
+    assert "x-mock-match-request-body" in markers, "the example keeps its matching rules"
