@@ -27,10 +27,12 @@ Each selector and switch can also be sent as a query parameter of the same name
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping
+from weakref import WeakKeyDictionary
 from urllib.parse import parse_qsl, unquote
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .bodies import bodies_equal
 from .model import Example, Pairs
@@ -129,7 +131,7 @@ class MatchResult:
     pruned: int = 0
     method: str = ""
     """The method whose examples were searched: the request's, or GET for a HEAD request no HEAD example fits."""
-    _explained: list[Candidate] | None = field(default=None, repr=False)
+    _near: dict[int, list[Candidate]] = field(default_factory=dict, repr=False)
 
     @property
     def matched(self) -> bool:
@@ -145,15 +147,18 @@ class MatchResult:
         return self.candidates[0] if self.winner is not None else None
 
     def explain(self) -> list[Candidate]:
-        """Every example of the collection, scored without shortcuts, best first."""
-        if self._explained is None:
-            self._explained = _explain(self)
-        return self._explained
+        """Every example of the collection, scored without shortcuts, best first.
+
+        Not kept: a result may live on in the request log, and the full list is as long
+        as the collection. :meth:`near_misses` keeps just the few it returns.
+        """
+        return _explain(self)
 
     def near_misses(self, limit: int = 3) -> list[Candidate]:
-        """The closest examples that did not win, with their differences."""
-        winner_id = self.winner.id if self.winner else None
-        return [c for c in self.explain() if c.example.id != winner_id][:limit]
+        """The closest examples that did not win, with their differences (kept once worked out)."""
+        if limit not in self._near:
+            self._near[limit] = _near_misses(self, limit)
+        return self._near[limit]
 
 
 # -- request context -----------------------------------------------------------------------
@@ -269,10 +274,21 @@ _RULE_FACTS = {rule: (rule.name.lower(), rule.penalty, rule.label) for rule in P
 """Each rule's name, penalty and label, read once (Enum properties are slow on the hot path)."""
 
 
+@lru_cache(maxsize=4096)
+def _exact_path_check(path: str) -> Check:
+    """The path check of an exact match. Checks are frozen: one serves every request for ``path``."""
+    rule_name, penalty, label = _RULE_FACTS[PathRule.EXACT]
+    return Check("path", rule_name, True, -penalty, path, path, label)
+
+
 def _score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], ctx: _Context) -> Candidate:
     """Score an example whose path fitted by ``rule``: the query, header and body steps."""
     rule_name, penalty, label = _RULE_FACTS[rule]
-    checks = [Check("path", rule_name, True, -penalty, compiled.path.text, ctx.request.path, label)]
+    expected, actual = compiled.path.text, ctx.request.path
+    if rule is PathRule.EXACT and expected == actual:
+        checks = [_exact_path_check(actual)]
+    else:
+        checks = [Check("path", rule_name, True, -penalty, expected, actual, label)]
     candidate = Candidate(compiled.example, compiled.order, None, checks, rule, captured)
     code = ctx.selectors.get("x-mock-response-code")
     if code is not None and str(compiled.example.response.status) != code.strip().lstrip("0"):
@@ -307,35 +323,27 @@ def _method_index(snapshot: Snapshot, method: str) -> MethodIndex | None:
     return index
 
 
-_STEP_RULES = tuple(rule for rule in PathRule if rule is not PathRule.DISTANCE)  # distance: a last resort, handled by the caller
+_STEP_RULES = tuple((rule, rule.penalty) for rule in PathRule if rule is not PathRule.DISTANCE)
+"""The rules decided by lookup, in order, with their penalties (distance: a last resort, handled by the caller)."""
 
 
-def _path_steps(index: MethodIndex, path: str):
-    """(rule, found) for each rule in order; ``found`` yields (compiled, captured) pairs.
+def _found(index: MethodIndex, rule: PathRule, path: str,
+           keys: dict[PathRule, str]) -> list[tuple[CompiledExample, dict[str, str]]]:
+    """(compiled, captured) for each example of ``index`` whose path fits by ``rule``.
 
-    ``found`` is lazy: nothing is looked up, and no lookup key or segment worked out, until
-    the caller iterates it, so the rules the caller prunes cost nothing (most requests are
-    settled by the exact path, whose key is the path itself).
+    Asked only for the rules the caller does not prune; the lookup keys are worked out on
+    first need (most requests are settled by the exact path, whose key is the path itself).
     """
-    keys: dict[PathRule, str] = {}
-    for rule in _STEP_RULES:
-        yield rule, _found(index, rule, path, keys)
-
-
-def _found(index: MethodIndex, rule: PathRule, path: str, keys: dict[PathRule, str]):
     if rule is PathRule.WILDCARD:
         segments = split_segments(without_trailing_slash(path))
-        for c in index.wildcards.find(segments):
-            yield c, c.path.capture(segments) or {}
-        return
+        return [(c, c.path.capture(segments) or {}) for c in index.wildcards.find(segments)]
     if rule is PathRule.EXACT:
         key = path  # lookup_keys(path)[PathRule.EXACT]
     else:
         if not keys:
             keys.update(lookup_keys(path))
         key = keys[rule]
-    for c in index.lookups[rule].get(key, ()):
-        yield c, {}
+    return [(c, {}) for c in index.lookups[rule].get(key, ())]
 
 
 def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings = MatchSettings()) -> MatchResult:
@@ -364,14 +372,16 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
     candidates: list[Candidate] = []
     best: int | None = None
     max_bonus = ctx.max_bonus + index.max_example_bonus
-    for rule, found in _path_steps(index, path):
-        ceiling = BASE_SCORE - _RULE_FACTS[rule][1] + max_bonus
+    keys: dict[PathRule, str] = {}
+    for rule, penalty in _STEP_RULES:
+        ceiling = BASE_SCORE - penalty + max_bonus
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
-        for compiled, captured in found:
-            if compiled.id in seen:
+        for compiled, captured in _found(index, rule, path, keys):
+            example_id = compiled.id
+            if example_id in seen:
                 continue
-            seen.add(compiled.id)
+            seen.add(example_id)
             candidate = _score(compiled, rule, captured, ctx)
             candidates.append(candidate)
             if candidate.score is not None and (best is None or candidate.score > best):
@@ -386,6 +396,10 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
 
 def _decide(result: MatchResult, candidates: list[Candidate], ctx: _Context) -> None:
     """Pick the winner among scored candidates and write down why the others lost."""
+    if len(candidates) == 1 and candidates[0].score is not None and not ctx.selectors:
+        winner = candidates[0]  # the usual case, settled at once: what the steps below would decide
+        result.winner, result.score, result.candidates = winner.example, winner.score, candidates
+        return
     candidates.sort(key=lambda c: (c.score is None, -(c.score or 0), c.order))
     winner: Candidate | None = None
     for key in ("x-mock-response-id", "x-mock-response-name"):
@@ -448,8 +462,44 @@ def _drop_reason(candidate: Candidate) -> str:
 # -- full explanation (for 404 diagnostics and the widgets) -----------------------------------
 
 
-def _explain(result: MatchResult) -> list[Candidate]:
-    """Score every example in the snapshot against the request, with no shortcut."""
+NEAR_MISS_POOL = 30
+"""How many of the most alike paths (per method, and overall) are scored in full for a near miss."""
+_blind_paths: "WeakKeyDictionary[Snapshot, dict[str, tuple[list[str], list[CompiledExample]]]]" = WeakKeyDictionary()
+
+
+def _alike_paths(snapshot: Snapshot, method: str, path: str) -> set[str]:
+    """Ids of the examples whose paths look most like ``path`` (IDs and variables blinded).
+
+    One C-speed fuzzy pass over the snapshot's paths, so a miss costs milliseconds however
+    large the collection, instead of scoring every example in Python.
+    """
+    tables = _blind_paths.get(snapshot)
+    if tables is None:
+        tables = {}
+        for compiled in snapshot.examples:
+            for key in (compiled.method, "*"):
+                keys, examples = tables.setdefault(key, ([], []))
+                keys.append(_id_blind(compiled.path.text))
+                examples.append(compiled)
+        _blind_paths[snapshot] = tables
+    target = _id_blind(path)
+    ids: set[str] = set()
+    for key in (method, "GET" if method == "HEAD" else method, "*"):
+        keys, examples = tables.get(key, ([], []))
+        for _, _, index in process.extract(target, keys, scorer=fuzz.ratio, limit=NEAR_MISS_POOL):
+            ids.add(examples[index].id)
+    return ids
+
+
+def _near_misses(result: MatchResult, limit: int) -> list[Candidate]:
+    pool = {c.example.id for c in result.candidates} | _alike_paths(result.snapshot, result.request.method,
+                                                                      result.request.path)
+    winner_id = result.winner.id if result.winner else None
+    return [c for c in _explain(result, pool) if c.example.id != winner_id][:limit]
+
+
+def _explain(result: MatchResult, only: set[str] | None = None) -> list[Candidate]:
+    """Score every example in the snapshot (or those with an id in ``only``), with no shortcut."""
     ctx = _context(result.request, result.settings)
     request_path = result.request.path
     keys = lookup_keys(request_path)
@@ -458,6 +508,8 @@ def _explain(result: MatchResult) -> list[Candidate]:
     method = result.request.method
     everything: list[Candidate] = []
     for compiled in result.snapshot.examples:
+        if only is not None and compiled.id not in only:
+            continue
         if compiled.id in scored:
             everything.append(scored[compiled.id])
             continue
