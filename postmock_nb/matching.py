@@ -336,7 +336,8 @@ def _found(index: MethodIndex, rule: PathRule, path: str,
     """
     if rule is PathRule.WILDCARD:
         segments = split_segments(without_trailing_slash(path))
-        return [(c, c.path.capture(segments) or {}) for c in index.wildcards.find(segments)]
+        found = sorted(index.wildcards.find(segments), key=lambda c: c.order)  # definition order, as the other rules
+        return [(c, c.path.capture(segments) or {}) for c in found]
     if rule is PathRule.EXACT:
         key = path  # lookup_keys(path)[PathRule.EXACT]
     else:
@@ -365,12 +366,28 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings 
     return result
 
 
+ALWAYS_SCORED = 50
+"""Up to this many candidates are scored even when they cannot win, so that small collections
+show every tie and loser; beyond it, examples that cannot win are skipped unscored."""
+
+
+def _upper_bound(compiled: CompiledExample, path_score: int, ctx: _Context) -> int:
+    """The most ``compiled`` could score, from its query names and requirements alone."""
+    wanted, sent = compiled.query_keys, ctx.query.keys()
+    shared = len(wanted & sent)
+    query = 10 * shared - 10 * (len(sent) - shared) - 10 * (len(wanted) - shared)
+    headers = 10 * (len(ctx.match_headers) + len(compiled.required_headers))
+    body = 10 if ctx.match_body or compiled.require_body else 0
+    return path_score + query + headers + body
+
+
 def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]:
     """The examples of ``index`` whose path fits, scored; rules that cannot beat the best are skipped."""
     picking = "x-mock-response-id" in ctx.selectors or "x-mock-response-name" in ctx.selectors
     seen: set[str] = set()
     candidates: list[Candidate] = []
     best: int | None = None
+    best_order = -1
     max_bonus = ctx.max_bonus + index.max_example_bonus
     keys: dict[PathRule, str] = {}
     for rule, penalty in _STEP_RULES:
@@ -378,14 +395,21 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
         for compiled, captured in _found(index, rule, path, keys):
+            if not picking and best is not None and len(candidates) >= ALWAYS_SCORED:
+                if best == ceiling and best_order < compiled.order:
+                    break  # the rest of this rule (in definition order) can at best tie, and a tie goes to the earlier
+                bound = _upper_bound(compiled, BASE_SCORE - penalty, ctx)
+                if bound < best or (bound == best and best_order < compiled.order):
+                    continue  # cannot win: not scored (many examples colliding under one rule stay cheap)
             example_id = compiled.id
             if example_id in seen:
                 continue
             seen.add(example_id)
             candidate = _score(compiled, rule, captured, ctx)
             candidates.append(candidate)
-            if candidate.score is not None and (best is None or candidate.score > best):
-                best = candidate.score
+            score = candidate.score
+            if score is not None and (best is None or score > best or (score == best and compiled.order < best_order)):
+                best, best_order = score, compiled.order
     if not candidates:
         segments = split_segments(without_trailing_slash(path))
         for compiled in index.by_length.get(len(segments), ()):

@@ -582,6 +582,21 @@ def test_pruning_skips_work(build):
     assert result.pruned == 49 and len(result.candidates) == 1
 
 
+def test_many_colliding_ids_stay_cheap_and_correct(build):
+    """300 examples collide under ID stripping; with queries defeating the rule-level bound,
+    examples that cannot win are skipped unscored, and the answer is still the full scoring's."""
+    examples = [build.example(f"GET /items/{n}" + (f"?tag=t{n % 7}" if n % 3 == 0 else ""), f"item {n}")
+                for n in range(300)]
+    examples.insert(150, build.example("GET /items/:id?tag=t3&page=2", "variable with query"))
+    collection = build.collection(*examples)
+    for url in ["/items/99999", "/items/99999?tag=t3", "/items/99999?tag=t3&page=2", "/items/42?zz=1",
+                "/items/99999?tag=t5&x=1"]:
+        result = run(collection, f"GET {url}")
+        winner = (result.winner.id if result.winner else None, result.score)
+        assert winner == reference_winner(result), describe(result)
+        assert len(result.candidates) <= 60, f"{url}: {len(result.candidates)} scored, the bound should skip most"
+
+
 # -- 8. the facts of docs/postman-mock-behaviour.md section 7 -----------------------------------
 
 
