@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping
+from typing import Mapping, Sequence
 from weakref import WeakKeyDictionary
 from urllib.parse import parse_qsl, unquote
 
@@ -328,23 +328,23 @@ _STEP_RULES = tuple((rule, rule.penalty) for rule in PathRule if rule is not Pat
 
 
 def _found(index: MethodIndex, rule: PathRule, path: str,
-           keys: dict[PathRule, str]) -> list[tuple[CompiledExample, dict[str, str]]]:
-    """(compiled, captured) for each example of ``index`` whose path fits by ``rule``.
+           keys: dict[PathRule, str]) -> Sequence[CompiledExample]:
+    """The examples of ``index`` whose path fits by ``rule``, in definition order.
 
     Asked only for the rules the caller does not prune; the lookup keys are worked out on
     first need (most requests are settled by the exact path, whose key is the path itself).
+    The index's own list is returned, not a copy: thousands of examples may share a key.
     """
     if rule is PathRule.WILDCARD:
         segments = split_segments(without_trailing_slash(path))
-        found = sorted(index.wildcards.find(segments), key=lambda c: c.order)  # definition order, as the other rules
-        return [(c, c.path.capture(segments) or {}) for c in found]
+        return sorted(index.wildcards.find(segments), key=lambda c: c.order)
     if rule is PathRule.EXACT:
         key = path  # lookup_keys(path)[PathRule.EXACT]
     else:
         if not keys:
             keys.update(lookup_keys(path))
         key = keys[rule]
-    return [(c, {}) for c in index.lookups[rule].get(key, ())]
+    return index.lookups[rule].get(key, ())
 
 
 def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings = MatchSettings()) -> MatchResult:
@@ -394,7 +394,7 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
         ceiling = BASE_SCORE - penalty + max_bonus
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
-        for compiled, captured in _found(index, rule, path, keys):
+        for compiled in _found(index, rule, path, keys):
             if not picking and best is not None and len(candidates) >= ALWAYS_SCORED:
                 if best == ceiling and best_order < compiled.order:
                     break  # the rest of this rule (in definition order) can at best tie, and a tie goes to the earlier
@@ -405,7 +405,8 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
             if example_id in seen:
                 continue
             seen.add(example_id)
-            candidate = _score(compiled, rule, captured, ctx)
+            captured = compiled.path.capture(split_segments(without_trailing_slash(path))) if rule is PathRule.WILDCARD else None
+            candidate = _score(compiled, rule, captured or {}, ctx)
             candidates.append(candidate)
             score = candidate.score
             if score is not None and (best is None or score > best or (score == best and compiled.order < best_order)):
