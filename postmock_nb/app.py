@@ -106,7 +106,7 @@ class MockApp:
             response = self._refuse(method, headers)
             if response is None:
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
-                delay = _delay_ms(headers, query, self.settings.delay_ms)
+                delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings.match)
@@ -188,7 +188,8 @@ class MockApp:
         await self._admin(scope, receive, send)
 
 
-def _delay_ms(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
+def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
+    """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay in ms."""
     raw = headers.get("x-mock-response-delay")
     if raw is None and query:
         raw = next((v for k, v in query if k.lower() == "x-mock-response-delay"), None)

@@ -40,7 +40,7 @@ def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
     return {"error": dict(POSTMAN_NOT_FOUND), "diagnosis": diagnosis(result, limit)}
 
 
-def _rows(candidate: Candidate, result: MatchResult) -> list[tuple[str, str, str]]:
+def diff_rows(candidate: Candidate, result: MatchResult) -> list[tuple[str, str, str]]:
     """(request side, example side, mark) lines for one candidate."""
     request, example = result.request, candidate.example
     by_part: dict[tuple[str, str], Check] = {(c.part, c.name): c for c in candidate.checks}
@@ -86,7 +86,7 @@ def near_miss_text(result: MatchResult, limit: int = 3) -> str:
         return "\n".join(lines)
     for rank, candidate in enumerate(closest, 1):
         example = candidate.example
-        rows = _rows(candidate, result)
+        rows = diff_rows(candidate, result)
         width = max(24, *(len(r[0]) for r in rows))
         right = max(24, *(len(r[1]) for r in rows))
         lines += ["", f'{rank}. "{example.name}" ({example.describe()})' + (f" — {candidate.lost}" if candidate.lost else ""),

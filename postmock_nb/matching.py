@@ -327,8 +327,8 @@ _STEP_RULES = tuple((rule, rule.penalty) for rule in PathRule if rule is not Pat
 """The rules decided by lookup, in order, with their penalties (distance: a last resort, handled by the caller)."""
 
 
-def _found(index: MethodIndex, rule: PathRule, path: str,
-           keys: dict[PathRule, str]) -> Sequence[CompiledExample]:
+def _found(index: MethodIndex, rule: PathRule, path: str, keys: dict[PathRule, str],
+           segments: tuple[str, ...]) -> Sequence[CompiledExample]:
     """The examples of ``index`` whose path fits by ``rule``, in definition order.
 
     Asked only for the rules the caller does not prune; the lookup keys are worked out on
@@ -336,7 +336,6 @@ def _found(index: MethodIndex, rule: PathRule, path: str,
     The index's own list is returned, not a copy: thousands of examples may share a key.
     """
     if rule is PathRule.WILDCARD:
-        segments = split_segments(without_trailing_slash(path))
         return sorted(index.wildcards.find(segments), key=lambda c: c.order)
     if rule is PathRule.EXACT:
         key = path  # lookup_keys(path)[PathRule.EXACT]
@@ -390,11 +389,14 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
     best_order = -1
     max_bonus = ctx.max_bonus + index.max_example_bonus
     keys: dict[PathRule, str] = {}
+    segments: tuple[str, ...] = ()  # worked out once, only when a rule needs them
     for rule, penalty in _STEP_RULES:
         ceiling = BASE_SCORE - penalty + max_bonus
         if not picking and best is not None and best > ceiling:
             break  # nothing from this rule on can win: skip it (cost stays flat)
-        for compiled in _found(index, rule, path, keys):
+        if rule is PathRule.WILDCARD:
+            segments = split_segments(without_trailing_slash(path))
+        for compiled in _found(index, rule, path, keys, segments):
             if not picking and best is not None and len(candidates) >= ALWAYS_SCORED:
                 if best == ceiling and best_order < compiled.order:
                     break  # the rest of this rule (in definition order) can at best tie, and a tie goes to the earlier
@@ -405,14 +407,14 @@ def _candidates(index: MethodIndex, path: str, ctx: _Context) -> list[Candidate]
             if example_id in seen:
                 continue
             seen.add(example_id)
-            captured = compiled.path.capture(split_segments(without_trailing_slash(path))) if rule is PathRule.WILDCARD else None
+            captured = compiled.path.capture(segments) if rule is PathRule.WILDCARD else None
             candidate = _score(compiled, rule, captured or {}, ctx)
             candidates.append(candidate)
             score = candidate.score
             if score is not None and (best is None or score > best or (score == best and compiled.order < best_order)):
                 best, best_order = score, compiled.order
     if not candidates:
-        segments = split_segments(without_trailing_slash(path))
+        segments = segments or split_segments(without_trailing_slash(path))
         for compiled in index.by_length.get(len(segments), ()):
             if compiled.path.nearly_matches(segments):
                 candidates.append(_score(compiled, PathRule.DISTANCE, {}, ctx))

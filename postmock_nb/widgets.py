@@ -354,12 +354,12 @@ def match_html(result: MatchResult) -> str:
 
 
 def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str:
-    from .diagnostics import _rows
+    from .diagnostics import diff_rows
 
     rows = "".join(
         f"<tr class='{'pm-diff' if mark.startswith('<<<<<') else ''}'><td><code>{_e(left)}</code></td>"
         f"<td><code>{_e(right)}</code></td><td>{_e(mark.replace('<<<<< ', '✗ '))}</td></tr>"
-        for left, right, mark in _rows(candidate, result))
+        for left, right, mark in diff_rows(candidate, result))
     return (f"<p><b>{rank}. {_e(candidate.example.name)}</b> <span class='pm-muted'>{_e(candidate.lost)}</span></p>"
             f"<table><tr><th>request</th><th>example</th><th></th></tr>{rows}</table>")
 
