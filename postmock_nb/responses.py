@@ -76,8 +76,12 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ())
     if isinstance(cached, HttpResponse):
         return cached
     response = example.response
-    content_type = content_type_for(response)
-    dynamic = has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers)
+    plan = snapshot.response_cache.get(example.id)  # (content type, dynamic?): worked out once per example
+    if not isinstance(plan, tuple):
+        plan = (content_type_for(response),
+                has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers))
+        snapshot.response_cache[example.id] = plan
+    content_type, dynamic = plan
     if not dynamic:
         built = HttpResponse(response.status, _headers(example, content_type, result.score, list(extra)),
                              response.body.encode("utf-8"))
