@@ -26,6 +26,11 @@ def reason_phrase(status: int) -> str:
         return ""
 
 
+def default_item_name(example: "Example") -> str:
+    """``GET /users/:id``: the request (item) an example is filed under unless told otherwise."""
+    return f"{example.request.method} {example.request.path}"
+
+
 def new_id() -> str:
     """A fresh id in Postman's style (a UUID4 string)."""
     return str(uuid.uuid4())
@@ -156,7 +161,7 @@ class Collection:
             return replace(self, items=tuple(
                 replace(item, examples=tuple(example if e.id == example.id else e for e in item.examples))
                 for item in self.items))
-        name = item_name or f"{example.request.method} {example.request.path}"
+        name = item_name or default_item_name(example)
         items = list(self.items)
         for index, item in enumerate(items):
             if item.name == name and item.folder == folder:

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from .cells import ExampleDefinition, build_definition
 from .errors import ExampleDefinitionError, ServerError
-from .model import Collection, Example
+from .model import Collection, Example, default_item_name
 from .postman import load_collection, save_collection
 from .server import MockServer
 from .store import LiveCollection
@@ -102,7 +102,7 @@ class Session:
             previous_id, clashes = clashes[0].id, clashes[1:]
         replaced = next((e for _, e in collection.iter_examples() if e.id == previous_id), None)
         example = definition.to_example(previous_id)
-        item_name = f"{example.request.method} {example.request.path}"
+        item_name = default_item_name(example)
 
         def edit(current: Collection) -> Collection:
             if clashes:  # --replace: the examples of that name give way
