@@ -1,27 +1,138 @@
 """Fixtures shared by the whole test suite, in layers.
 
+0. Test layers: every test module gets a layer marker here (``unit``, ``server``, ``cli``, ``kernel``,
+   ``browser``, ``newman``, ``binder``, ``packaging``), and a test whose layer needs a tool this
+   machine lacks (Chromium, newman, git) is skipped with the reason — or fails, when
+   ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently.
 1. Paths: where the fixture collections live (``fixtures_dir``, ``load_fixture``).
 2. Builders: small collections written in a line each (``build``).
 3. Hygiene (autouse): no test leaves a mock server, its thread or its port behind.
 4. IPython shells and the loaded extension: added by the notebook tests, at the end of this file.
 
-The fixture collections are MIT-licensed Postman collections kept beside the repository
-(``shared/`` next to ``main/``, as CI clones them), never copied into it.
+The fixture collections are MIT-licensed Postman collections of the postman-local-mock-server
+project, copied into ``tests/data/postman-local-mock-server/`` (licence and provenance beside them).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
+from fixture_collections import FIXTURES_DIR
 
 from postmock_nb.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
 from postmock_nb.postman import load_collection
 from postmock_nb.server import MockServer
 
-FIXTURES_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "postman-local-mock-server"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- 0. test layers ----------------------------------------------------------------------------
+
+LAYER_OF_MODULE = {
+    # pure, in-process: no socket, no subprocess (test_app drives the ASGI app in-process)
+    "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
+    "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
+    # a real mock server on a real 127.0.0.1 socket, in this process
+    "test_server": "server", "test_magics": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    # subprocesses: the postmock command, the README's blocks run for real
+    "test_cli": "cli", "test_readme": "cli",
+    # a real Jupyter kernel (nbclient)
+    "test_kernel": "kernel", "test_notebooks": "kernel",
+    # Chromium driven by Playwright
+    "test_browser": "browser",
+    # newman / postman-collection from npm
+    "test_newman": "newman",
+    # a fresh venv built from binder/, a real JupyterLab behind a JupyterHub-style prefix
+    "test_binder": "binder",
+    # the wheel, built and installed in a bare venv
+    "test_packaging": "packaging",
+}
+LAYER_OF_TEST = {  # tests of another layer than their module's
+    "test_kernel_dashboard_state_lists_every_request": "kernel",
+    "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",
+    "test_postman_collection_sdk_reads_the_built_export": "newman",
+    "test_postman_collection_sdk_reads_every_fixture_export": "newman",
+}
+SERIAL_LAYERS = {"browser", "binder", "packaging"}
+"""Layers whose tests run one after another on one xdist worker (each is heavy on its own)."""
+
+REQUIRE_ALL = os.environ.get("POSTMOCK_REQUIRE_ALL") == "1"
+
+
+def _chromium() -> str | None:
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        return "Chromium is not installed (Debian package `chromium`: bash scripts/install-system-deps.sh)"
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _newman() -> str | None:
+    if shutil.which("node") is None:
+        return "Node.js is not installed (Debian packages `nodejs npm`: bash scripts/install-system-deps.sh)"
+    missing = [tool for tool in ("newman", "postman-collection") if not (ROOT / "node_modules" / tool).is_dir()]
+    if missing:
+        return f"{' and '.join(missing)} not installed in node_modules/ (npm install --no-audit --no-fund)"
+    return None
+
+
+def _kernel() -> str | None:
+    missing = [name for name in ("ipykernel", "nbclient", "nbformat") if importlib.util.find_spec(name) is None]
+    return f"{', '.join(missing)} not installed (pip install -e '.[test]')" if missing else None
+
+
+def _git_checkout() -> str | None:
+    if shutil.which("git") is None:
+        return "git is not installed (the test copies the files a clone has: git ls-files)"
+    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=ROOT, capture_output=True, text=True)
+    if inside.returncode != 0:
+        return f"{ROOT} is not a git checkout (the test copies the files a clone has: git ls-files)"
+    return None
+
+
+REQUIREMENTS: dict[str, tuple[Callable[[], str | None], ...]] = {
+    "browser": (_chromium,), "newman": (_newman,), "kernel": (_kernel,), "binder": (_kernel, _git_checkout),
+}
+"""What each layer needs beyond the Python packages of ``.[test]``: a check giving the reason it is missing."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test its layer marker (and an xdist group for the layers that run serially)."""
+    unknown = sorted({item.path.name for item in items if item.path.stem not in LAYER_OF_MODULE})
+    if unknown:
+        raise pytest.UsageError(f"test modules without a layer: {unknown}: add them to LAYER_OF_MODULE in tests/conftest.py")
+    for item in items:
+        name = getattr(item, "originalname", item.name)
+        layer = LAYER_OF_TEST.get(name, LAYER_OF_MODULE[item.path.stem])
+        item.add_marker(getattr(pytest.mark, layer))
+        if layer in SERIAL_LAYERS and config.pluginmanager.hasplugin("xdist"):
+            item.add_marker(pytest.mark.xdist_group(layer))
+
+
+_missing: dict[str, str | None] = {}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, with ``POSTMOCK_REQUIRE_ALL=1``, fail) a test whose layer needs a missing tool."""
+    for layer, checks in REQUIREMENTS.items():
+        if item.get_closest_marker(layer) is None:
+            continue
+        for check in checks:
+            if check.__name__ not in _missing:
+                _missing[check.__name__] = check()
+            reason = _missing[check.__name__]
+            if reason is None:
+                continue
+            if REQUIRE_ALL:
+                pytest.fail(f"{reason} — and POSTMOCK_REQUIRE_ALL=1 forbids skipping {layer} tests", pytrace=False)
+            pytest.skip(f"{layer} test: {reason}")
 
 
 # -- 1. paths --------------------------------------------------------------------------------
@@ -31,8 +142,7 @@ FIXTURES_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "po
 def fixtures_dir() -> Path:
     """The directory of the Postman collections the behaviour is measured against."""
     if not FIXTURES_DIR.is_dir():
-        pytest.fail(f"fixture collections not found at {FIXTURES_DIR}: clone the shared repository "
-                    f"beside this one (…/shared next to …/main)")
+        pytest.fail(f"fixture collections not found at {FIXTURES_DIR} (they are part of the repository)")
     return FIXTURES_DIR
 
 

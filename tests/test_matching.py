@@ -1,7 +1,8 @@
 """The matching engine (postmock_nb.matching, postmock_nb.paths): one table per rule.
 
 Every rule of the module docstring of ``matching.py`` and every :class:`PathRule` has a
-table here, then the facts of ``docs/postman-mock-behaviour.md`` section 7 with exact scores,
+table here, then the exact scores postman-local-mock-server's own tests give for its fixture
+collections (``tests/data/postman-local-mock-server/``, MIT),
 then a property: the pruned search picks the same winner as scoring every example.
 """
 
@@ -597,7 +598,7 @@ def test_many_colliding_ids_stay_cheap_and_correct(build):
         assert len(result.candidates) <= 60, f"{url}: {len(result.candidates)} scored, the bound should skip most"
 
 
-# -- 8. the facts of docs/postman-mock-behaviour.md section 7 -----------------------------------
+# -- 8. the scores of postman-local-mock-server's own tests, on its fixtures ---------------------
 
 
 @pytest.mark.parametrize("url, headers, expected, score", [

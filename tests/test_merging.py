@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.merging import MergeReport, merge
 from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
 from postmock_nb.postman import load_collection, to_postman
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "postman-local-mock-server"
+FIXTURES = FIXTURES_DIR
 
 
 def example(name: str, path: str = "/users", status: int = 200, body: str = "", id: str | None = None,
@@ -131,7 +131,7 @@ def test_merging_is_pure() -> None:
 
 
 def test_nothing_is_dropped_merging_every_fixture_into_every_other() -> None:
-    fixtures = sorted(FIXTURES.glob("*.json"))
+    fixtures = [FIXTURES / name for name in fixture_names()]
     collection = Collection(name="All")
     total = 0
     for path in fixtures:

@@ -13,18 +13,25 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.merging import merge
 from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
-from postmock_nb.postman import load_collection, parse_collection, request_json, save_collection, to_postman
+from postmock_nb.postman import (
+    load_collection,
+    parse_collection,
+    request_json,
+    save_collection,
+    to_postman,
+)
 from postmock_nb.schema import validate_postman
 from postmock_nb.store import LiveCollection
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "postman-local-mock-server"
+FIXTURES = FIXTURES_DIR
 DATA = Path(__file__).resolve().parent / "data"
-FIXTURE_NAMES = sorted(p.name for p in FIXTURES.glob("*.json"))
+FIXTURE_NAMES = fixture_names()
 NODE_MODULES = ROOT / "node_modules"
 JSON = (("Content-Type", "application/json"),)
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.errors import CollectionFormatError
-from postmock_nb.postman import load_collection, parse_collection, save_collection, to_postman
+from postmock_nb.postman import (
+    load_collection,
+    parse_collection,
+    save_collection,
+    to_postman,
+)
 
-FIXTURES_DIR = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "postman-local-mock-server"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
 EXPECTED_EXAMPLES = {  # file → (collection name, items, examples)
@@ -30,7 +34,7 @@ EXPECTED_EXAMPLES = {  # file → (collection name, items, examples)
 
 
 def fixture_files() -> list[str]:
-    return sorted(p.name for p in FIXTURES_DIR.glob("*.json"))
+    return fixture_names()
 
 
 def count_responses(items: list[dict]) -> int:

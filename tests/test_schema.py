@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from fixture_collections import FIXTURES_DIR, fixture_names
 from jsonschema import Draft7Validator
 
 from postmock_nb.schema import collection_schema, validate_postman
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "postman-local-mock-server"
+FIXTURES = FIXTURES_DIR
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "postmock_nb" / "schemas" / "collection-v2.1.json"
 
 DEFINITIONS = {
@@ -72,7 +73,7 @@ def test_a_minimal_collection_is_valid() -> None:
     assert validate_postman(MINIMAL) == []
 
 
-@pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.glob("*.json")))
+@pytest.mark.parametrize("fixture", fixture_names())
 def test_fixtures_are_valid_except_the_single_response_object(fixture: str) -> None:
     problems = validate_postman(json.loads((FIXTURES / fixture).read_text(encoding="utf-8")))
     if fixture == "all-request-types.json":
