@@ -1,37 +1,59 @@
 # The two commands a fresh machine needs (each does its own set-up):
-#   make lab    JupyterLab on the quickstart notebook
-#   make test   the whole test suite
-# Also: make demo (postmock serve on a sample collection), make bench (benchmarks/).
+#   make lab    JupyterLab, opened on the quickstart notebook (installs the `lab` extra only)
+#   make test   the whole test suite (installs the `test` extra, Chromium and newman where it can)
+# Also: make demo [PORT=8000] (postmock serve on a sample collection), make bench (benchmarks/).
+# Root or not: system packages go through apt-get (sudo -n when not root); where that is not
+# possible the tests that need them are skipped with the reason, and the rest still run.
 
-VENV   ?= .venv
-PYTHON ?= python3
-PY      = $(VENV)/bin/python
-STAMP   = $(VENV)/.installed
+VENV    ?= .venv
+PYTHON  ?= python3
+PY       = $(VENV)/bin/python
+PORT    ?= 8000
+# pytest-xdist workers for `make test`; WORKERS=0 runs in one process
+WORKERS ?= 2
+PYTEST_ARGS ?=
+
+# one stamp per set of extras, so `make lab` never installs the test tools
+BASE_STAMP = $(VENV)/.installed-base
+LAB_STAMP  = $(VENV)/.installed-lab
+TEST_STAMP = $(VENV)/.installed-test
 
 .PHONY: lab demo test bench system-deps clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+$(BASE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(LAB_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[lab]"
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[test]"
-	touch $(STAMP)
+	touch $@
 
 system-deps:
 	bash scripts/install-system-deps.sh
 
 # Jupyter refuses to start as root without --allow-root (containers, CI-like machines).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# The URL JupyterLab prints opens the quickstart itself, not the Launcher (the same path as the Binder link).
+LAB_URL   ?= /lab/tree/notebooks/01-quickstart.ipynb
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks/01-quickstart.ipynb
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=$(LAB_URL)
 
-demo: $(STAMP)
-	$(VENV)/bin/postmock serve notebooks/data/users.postman_collection.json --port 8000
+demo: $(BASE_STAMP)
+	$(VENV)/bin/postmock serve notebooks/data/users.postman_collection.json --port $(PORT)
 
-test: $(STAMP) system-deps
-	$(PY) -m pytest
+test: $(TEST_STAMP) system-deps
+	$(PY) -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(BASE_STAMP)
 	bash scripts/install-system-deps.sh --bench
 	$(PY) benchmarks/run_all.py
 

@@ -119,6 +119,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _missing: dict[str, str | None] = {}
 
 
+@pytest.hookimpl(tryfirst=True)  # before the test's own skipif markers: under REQUIRE_ALL a missing tool fails
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip (or, with ``POSTMOCK_REQUIRE_ALL=1``, fail) a test whose layer needs a missing tool."""
     for layer, checks in REQUIREMENTS.items():

@@ -204,7 +204,8 @@ def test_refreshes_stay_bounded_under_2000_requests_and_run_on_the_server_thread
             http.get(f"{session.url}/users" if i % 10 else f"{session.url}/nowhere/{i}", timeout=10)
     duration = time.monotonic() - started
     settle(dashboard, 2000)
-    time.sleep(2 * dashboard.interval)  # nothing more should come
+    # no more requests come, so once no refresh is pending none will ever come: count them all
+    wait_until(lambda: not dashboard._pending, "the last throttled refresh to run")
     refreshes = dashboard.refreshes - before
     bound = duration / dashboard.interval + 3
     assert refreshes <= bound, f"{refreshes} refreshes for 2,000 requests in {duration:.2f} s (bound {bound:.0f})"
@@ -250,10 +251,16 @@ def test_a_restarted_server_points_to_the_new_one(session: Session, dashboard: D
     assert dashboard not in session.dashboards
     # the old dashboard keeps its last picture: no more refreshes from the new server or new examples
     refreshes = dashboard.refreshes
-    session.define("GET /later 200", "{}", name="Later")
-    requests.get(new_url + "/later", timeout=10)
-    time.sleep(2 * dashboard.interval)
-    assert dashboard.refreshes == refreshes
+    current = Dashboard(session)  # a dashboard of the new server run: its refresh shows the events went out
+    session.dashboards.append(current)
+    try:
+        session.define("GET /later 200", "{}", name="Later")
+        requests.get(new_url + "/later", timeout=10)
+        settle(current, 1)
+        wait_until(lambda: not current._pending, "the new dashboard's last refresh")
+    finally:
+        current.close()
+    assert dashboard.refreshes == refreshes, "the superseded dashboard still refreshes"
 
 
 def test_a_dashboard_shown_before_start_says_where_the_mock_went() -> None:
@@ -363,16 +370,49 @@ def stream_text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
 
-KERNEL_TRAFFIC = """\
-import json, time, requests
+# nbclient keeps only the widget messages that arrive while a cell runs; a refresh that landed
+# between two cells is lost to it, and a later refresh that computes the same values sends nothing
+# (ipywidgets sends changes only). So a cell that wants the final dashboard saved asks for one more
+# refresh, waits in the cell until a refresh that started after the ask has finished and none is
+# left pending or running (every request is logged before its response is sent, so that refresh
+# shows them all), then re-sends the views' state, which nothing else is changing any more.
+# Waits on conditions: no sleep stands in for "long enough".
+AWAIT_FINAL_REFRESH = """\
+def await_final_refresh(dash, timeout=60):
+    import time
+    started, finished = [0], [0]
+    original = dash.refresh
+    def counted():
+        started[0] += 1
+        try:
+            original()
+        finally:
+            finished[0] += 1
+    dash.refresh = counted  # every refresh that starts from now on is counted
+    try:
+        dash.request_refresh()  # merged into a refresh still pending, if any: that one starts later
+        deadline = time.monotonic() + timeout
+        while not (finished[0] >= 1 and started[0] == finished[0] and not dash._pending):
+            assert time.monotonic() < deadline, f"no dashboard refresh finished within {timeout} s"
+            time.sleep(0.01)
+    finally:
+        del dash.refresh
+
+def resend_views(dash):
+    for view in (dash.status, dash.examples, dash.log):
+        view.send_state()
+    return 3  # messages sent
+"""
+
+KERNEL_TRAFFIC = AWAIT_FINAL_REFRESH + """\
+import json, requests
 sent = []
 for method, path in [("GET", "/users"), ("GET", "/users/7"), ("GET", "/accounts/7"), ("POST", "/users"),
                      ("GET", "/users?page=2"), ("GET", "/later"), ("GET", "/users/8"), ("PUT", "/users/1")]:
     r = requests.request(method, f"{mockUrl}{path}", timeout=10)
     sent.append([method, path, r.status_code, r.headers.get("x-mock-example-name")])
-# Wait past the throttle interval here, in the cell: nbclient keeps only the widget messages
-# that arrive while a cell runs, so the last throttled refresh must land before this one ends.
-time.sleep(0.6)
+await_final_refresh(get_ipython()._postmock[0].dashboards[-1])
+resend_views(get_ipython()._postmock[0].dashboards[-1])
 print(json.dumps(sent))
 """
 
@@ -446,12 +486,14 @@ load_seconds = time.perf_counter() - started
 print(len(codes), codes.count(404))
 """
 
-AFTER = """\
-time.sleep(0.6)
+AFTER = AWAIT_FINAL_REFRESH + """\
+await_final_refresh(dash)  # one more refresh than the load caused: the bound below allows for it
+refreshes, messages = dash.refreshes - before, len(sent_messages)
+resent = resend_views(dash)
 import json
-print(json.dumps({"seconds": load_seconds, "refreshes": dash.refreshes - before, "messages": len(sent_messages),
+print(json.dumps({"seconds": load_seconds, "refreshes": refreshes, "messages": messages, "resent": resent,
                   "interval": dash.interval, "total": dash.server.log.total, "misses": dash.server.log.misses,
-                  "rows": len(dash.log.options)}))
+                  "rows": len(dash.log.options), "status": dash.status.value}))
 """
 
 
@@ -466,12 +508,16 @@ def test_kernel_stays_responsive_and_widget_messages_bounded_under_load(tmp_path
     print(f"\n2,000 requests in {report['seconds']:.2f} s: {report['refreshes']} refreshes, "
           f"{report['messages']} widget messages sent ({seen} seen by nbclient); `1 + 1` took {trivial * 1000:.0f} ms")
     assert report["total"] == 2000 and report["misses"] == 200 and report["rows"] == LOG_ROWS
-    assert trivial < 1.0, f"`1 + 1` took {trivial:.2f} s after the load: the kernel is not responsive"
+    # not a speed test (benchmarks/ measure): a hang guard, ten times what a loaded machine needs
+    assert trivial < 10.0, f"`1 + 1` took {trivial:.2f} s after the load: the kernel is not responsive"
+    # Refreshes start at least `interval` apart: over the load at most seconds/interval + 1, then
+    # the one left pending when the load ended, and the one await_final_refresh asked for.
     bound = report["seconds"] / report["interval"] + 3
     assert report["refreshes"] <= bound, f"{report['refreshes']} refreshes in {report['seconds']:.2f} s"
     # each refresh sends at most three messages (status, examples, log rows and selection in one)
     assert report["messages"] <= 3 * bound, f"{report['messages']} widget messages for {report['refreshes']} refreshes"
     assert report["messages"] < 200, f"{report['messages']} widget messages for 2,000 requests"
-    assert seen <= report["messages"]
-    log, status, _ = dashboard_views(nb)
-    assert len(log["_options_labels"]) == LOG_ROWS and "2000 requests" in status["value"], status["value"]
+    assert seen <= report["messages"] + report["resent"]
+    assert "2000 requests" in report["status"] and "200 misses" in report["status"], report["status"]
+    log, status, _ = dashboard_views(nb)  # what the browser was sent: the same final picture
+    assert len(log["_options_labels"]) == LOG_ROWS and status["value"] == report["status"], status["value"]
