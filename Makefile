@@ -45,7 +45,7 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_URL   ?= /lab/tree/notebooks/01-quickstart.ipynb
 
 lab: $(LAB_STAMP)
-	$(VENV)/bin/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=$(LAB_URL)
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=$(LAB_URL)
 
 demo: $(BASE_STAMP)
 	$(VENV)/bin/postmock serve notebooks/data/users.postman_collection.json --port $(PORT)

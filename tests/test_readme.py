@@ -18,10 +18,10 @@ How each fenced block is checked depends on its info string:
     Shown, never run (e.g. a command that needs the network). Kept rare: at most two.
 ``text``
     A syntax summary: every option it names must be a real option.
-``json``
-    Must parse.
 
-Blocks in any other language fail the test.
+Blocks in any other language fail the test, and so does a kind with no block at all: a check
+with nothing to check is no check (a kind the README stops using is taken out of
+``KNOWN_KINDS`` with its check).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MAX_NO_RUN = 2
-KNOWN_KINDS = {"ipython", "python", "bash", "text", "json"}
+KNOWN_KINDS = {"ipython", "python", "bash", "text"}
 
 
 @dataclass(frozen=True)
@@ -121,23 +121,76 @@ def test_every_block_is_of_a_kind_this_test_checks() -> None:
     assert len(not_running) <= MAX_NO_RUN, f"too many blocks marked no-run: {not_running}"
 
 
+@pytest.mark.parametrize("kind", sorted(KNOWN_KINDS))
+def test_every_kind_this_test_checks_has_blocks_to_check(kind: str) -> None:
+    assert of_kind(kind), f"README.md has no runnable {kind!r} block: its check would pass on nothing"
+
+
 def test_the_two_fresh_machine_commands_are_exactly_make_lab_and_make_test() -> None:
     commands = [[line.split("#")[0].strip() for line in b.code.splitlines() if line.split("#")[0].strip()]
                 for b in of_kind("bash")]
     assert ["make lab", "make test"] in commands, f"no block that is exactly `make lab` and `make test`: {commands}"
 
 
-def test_local_links_and_the_binder_badge() -> None:
+REPO_URL = re.compile(r"https://(?:github\.com/(?P<owner>[\w-]+)/postmock_nb/blob/main/"
+                      r"|raw\.githubusercontent\.com/(?P<raw_owner>[\w-]+)/postmock_nb/main/)(?P<path>[^)\s#?]+)")
+BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/(?P<owner>[\w-]+)/postmock_nb/main\?urlpath=lab/tree/(?P<path>[^)\s]+)")
+OWNER_BLOCK = re.compile(r"^<!-- OWNER:.*?^<!-- end of the OWNER block -->$", re.M | re.S)
+
+
+def link_targets(text: str) -> list[str]:
+    """Every link and image target: inline ``](url)`` and reference definitions ``[name]: url``."""
+    return re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r"^\[[^\]]+\]:\s*(\S+)", text, re.M)
+
+
+def test_links_and_images_work_on_pypi_too() -> None:
+    """PyPI shows the README without the repository: no relative link, and every link into the
+    repository names a file that exists."""
     text = README.read_text(encoding="utf-8")
-    assert "docs/dashboard.png" in text
-    for target in re.findall(r"\]\(([^)\s]+)\)", text):
-        if re.match(r"^[a-z]+://", target) or target.startswith("#"):
-            continue
-        assert (ROOT / target).exists() or target == "docs/dashboard.png", f"README links to a missing file: {target}"
-    binder = re.findall(r"https://mybinder\.org/v2/gh/OWNER/postmock_nb/main\?urlpath=lab/tree/([^)\s]+)", text)
-    assert binder, "no Binder link with the OWNER placeholder"
-    for notebook in binder:
-        assert (ROOT / notebook).is_file(), f"the Binder link opens a missing notebook: {notebook}"
+    targets = link_targets(text)
+    relative = [t for t in targets if not re.match(r"^[a-z]+://", t) and not t.startswith("#")]
+    assert relative == [], f"relative links break on PyPI (use the OWNER block's absolute URLs): {relative}"
+    into_repo = [m for t in targets if (m := REPO_URL.fullmatch(t))]
+    assert any(m["path"] == "docs/dashboard.png" for m in into_repo), "the dashboard picture is not linked"
+    for found in into_repo:
+        assert (ROOT / found["path"]).is_file(), f"README links to a missing file: {found.group(0)}"
+    defined = set(re.findall(r"^\[([^\]]+)\]:", text, re.M))
+    used = set(re.findall(r"\]\[([^\]]+)\]", text))
+    assert used <= defined, f"reference links without a definition: {sorted(used - defined)}"
+
+
+def test_the_binder_badge_and_one_place_for_the_owner() -> None:
+    text = README.read_text(encoding="utf-8")
+    binder = [m for t in link_targets(text) if (m := BINDER_URL.fullmatch(t))]
+    assert binder, "no Binder link"
+    for found in binder:
+        assert (ROOT / found["path"]).is_file(), f"the Binder link opens a missing notebook: {found['path']}"
+    assert "](https://mybinder.org/badge_logo.svg)][binder]" in text, "the Binder badge does not use the [binder] link"
+    blocks = OWNER_BLOCK.findall(text)
+    assert len(blocks) == 1, "README.md needs exactly one marked OWNER block (<!-- OWNER: … --> … <!-- end of the OWNER block -->)"
+    outside = OWNER_BLOCK.sub("", text)
+    assert not re.search(r"(github\.com|githubusercontent\.com|/gh)/[\w-]+/postmock_nb", outside), \
+        "a URL naming the owner outside the OWNER block: move it into the block as a reference definition"
+    owners = {m["owner"] or m.groupdict().get("raw_owner") for t in link_targets(blocks[0])
+              if (m := REPO_URL.fullmatch(t) or BINDER_URL.fullmatch(t))}
+    pyproject = re.search(r"^\[project\.urls\]\n(.*?)^\[", (ROOT / "pyproject.toml").read_text(), re.M | re.S)
+    assert pyproject, "pyproject.toml has no [project.urls]"
+    owners |= set(re.findall(r"(?:github\.com|/gh)/([\w-]+)/postmock_nb", pyproject.group(1)))
+    assert len(owners) == 1, f"the README's OWNER block and pyproject.toml name different owners: {sorted(owners)}"
+    assert "scripts/set-owner.sh" in outside, "the README does not say how to set the owner"
+
+
+def test_set_owner_sets_every_place_that_names_the_owner(tmp_path: Path) -> None:
+    for name in ("README.md", "pyproject.toml", "scripts/set-owner.sh"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    done = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "someone-else"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    readme, pyproject = (tmp_path / "README.md").read_text(), (tmp_path / "pyproject.toml").read_text()
+    named = re.findall(r"(?:github\.com|githubusercontent\.com|/gh)/([\w-]+)/postmock_nb", readme + pyproject)
+    assert named and set(named) == {"someone-else"}, sorted(set(named))
+    refused = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "not/an/account"], tmp_path)
+    assert refused.returncode == 2 and "usage" in refused.stderr
 
 
 def _all_options() -> set[str]:
@@ -170,11 +223,6 @@ def test_every_mock_subcommand_the_readme_names_exists() -> None:
     assert named <= set(SUBCOMMANDS), f"README names %mock subcommands that do not exist: {sorted(named - set(SUBCOMMANDS))}"
     table = set(re.findall(r"^\| `(\w+)[ `]", README.read_text(encoding="utf-8"), re.M))
     assert set(SUBCOMMANDS) <= table, f"%mock subcommands missing from the README's table: {sorted(set(SUBCOMMANDS) - table)}"
-
-
-def test_json_blocks_parse() -> None:
-    for block in [b for b in BLOCKS if b.kind == "json"]:
-        json.loads(block.code)
 
 
 # -- ipython blocks: one shell, in order ---------------------------------------------------------
