@@ -21,9 +21,9 @@ import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import nbformat
@@ -235,7 +235,7 @@ def test_newman_runs_the_demo_collection_against_the_mock(tmp_path: Path) -> Non
         result = subprocess.run(
             [str(NODE_BIN / "newman"), "run", str(USERS_COLLECTION), "--env-var", f"baseUrl={mock.url}",
              "--color", "off", "--reporters", "cli,json", "--reporter-json-export", str(report)],
-            capture_output=True, text=True, timeout=90)
+            capture_output=True, text=True, timeout=90, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     run = json.loads(report.read_text())["run"]
     codes = {e["item"]["name"]: e["response"]["code"] for e in run["executions"]}
