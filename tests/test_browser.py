@@ -1,14 +1,24 @@
-"""The dashboard in a real browser: JupyterLab 4 in Chromium, light and dark themes.
+"""Every notebook as a person runs it: JupyterLab 4 in Chromium, Run All, then look.
 
-Starts ``jupyter lab`` on 127.0.0.1 (a free port, a random token, config/data/settings in a
-temporary directory, news, update checks and the extension manager off), opens a copy of
-the quickstart notebook in Debian's Chromium through Playwright (no browser download; every
-request that is not to 127.0.0.1 is refused), runs all cells from the Run menu, sends more
-requests from a new cell typed in, and checks the dashboard's rows in the page. Screenshots:
-``test-artifacts/dashboard.png`` and ``dashboard-dark.png``, copied to ``docs/`` for the README when ``POSTMOCK_UPDATE_DOCS=1``.
+One ``jupyter lab`` for the module, started on 127.0.0.1 (a free port, a random token,
+config/data/settings in a temporary directory, news, update checks and the extension manager
+off) on a copy of ``notebooks/``, so nothing is written into the repository. One Debian
+Chromium page through Playwright (no browser download; every request that is not to
+127.0.0.1/localhost is refused) opens each notebook in turn, runs it from the **Run** menu's
+*Run All Cells*, waits until every cell ran and the kernel is idle, and then:
 
-The copy of the quickstart leaves out its ``%mock stop`` cell so the mock still serves the
-later cell's requests.
+- checks what the cells show: the notebook's model as JupyterLab holds it (the outputs a
+  person sees) has no error and no stderr output, and the cells the prose relies on show
+  what it says (``EXPECTED``);
+- looks at what a person looks at after Run All: the quickstart's live dashboard (it still
+  says "● Running", lists the requests with their ✗ marks, updates when a new cell sends
+  more, reads well in the light and dark themes); notebook 05's page, clicked through
+  (the team list, a person's details, the 404 state, the server-error and empty scenarios;
+  never "cannot be reached"); the dashboard of notebook 02;
+- saves a screenshot per notebook in ``test-artifacts/`` (``dashboard.png`` and
+  ``dashboard-dark.png`` are copied to ``docs/`` for the README when
+  ``POSTMOCK_UPDATE_DOCS=1``);
+- closes the notebook and shuts its kernel down (which stops its mock) before the next.
 """
 
 from __future__ import annotations
@@ -24,19 +34,25 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Any
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "01-quickstart.ipynb"
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
+NODE_BIN = ROOT / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"
+IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RUN_ALL_TIMEOUT = 120  # seconds for a whole notebook (04 runs newman)
 MISS = "%E2%9C%97"  # "✗", URL-encoded as ipywidgets writes it into each option's data-value
 
 LATER_CELL = """\
@@ -44,7 +60,137 @@ for path in ["/users", "/users/5", "/orders/1", "/users?page=2", "/teams"]:
     requests.get(f"{mockUrl}{path}")"""
 LATER_MISSES = ("/orders/1", "/teams")
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(240)
+
+
+def newman_available() -> bool:
+    return (NODE_BIN / "newman").exists() and shutil.which("node") is not None
+
+
+# -- what each notebook must show --------------------------------------------------------------
+# notebook → {cell id or source snippet → texts its output must contain (runs of spaces squeezed)}
+
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "01-quickstart.ipynb": {
+        "%mock start": ["Mock running at http://127.0.0.1:", "mockUrl is set"],
+        'response = requests.get(f"{mockUrl}/users")': ["200 application/json", "'name': 'Alice Park'"],
+        "missing = requests.get": ["(404, {'error': 'User not found'})"],
+        "typo = requests.get": ["404", "No example matched GET /accounts/7"],
+        "--replace": ['Updated example "List users"'],
+        'len(requests.get(f"{mockUrl}/users").json())': ["3"],
+        "%mock call GET /users/7": ['404', 'example "User not found"'],
+    },
+    "02-scenarios.ipynb": {
+        "show": ["200 /users <- All users (score 100)", "200 /users?role=admin <- Admins (score 110)",
+                 "200 /users?role=editor <- Editors (score 110)"],
+        "viewer": ["200 /users?role=viewer <- Admins (score 95)"],
+        "plain-again": ["200 /users <- All users (score 100)"],
+        "by-header": ["200 /users <- No users yet", "500 /users <- Server down"],
+        "by-query": ["500 /users?x-mock-response-code=500 <- Server down",
+                     "200 /users?x-mock-response-name=No%20users%20yet <- No users yet"],
+        "call-ids": ["200 /users/1 <- Alice (score 100)", "404 /users/42 <- User not found (score 80)"],
+        "front-end-checks": ["front end: 3 checks passed"],
+    },
+    "03-private-and-public.ipynb": {
+        "start": ["Private: send the header x-api-key: PMAK-", "%mock key shows it"],
+        "no-key": ["401", "'name': 'AuthenticationError'", "missing x-api-key header"],
+        "key": ["starts with PMAK-"],
+        "with-key": ["200 [{'id': 1, 'name': 'Alice Park'}"],
+        "wrong-key": ["401 This mock is private", "(wrong x-api-key)", "401 (key as a query parameter)"],
+        "call": ['200 OK ← example "List users"'],
+        "status": ["private,"],
+        "restart": ["Mock stopped."],
+        "own-key": ["200\n401"],
+        "public": ["needs no key"],
+        "public-call": ["200"],
+    },
+    "04-postman-roundtrip.ipynb": {
+        "save": ["Saved 4 examples to users.postman_collection.json"],
+        "peek": ["GET /users/:id 404 User not found", "baseUrl = http://127.0.0.1:"],
+        "validate": ["can be served: 4 examples"],
+        # "newman": filled in by expected_for(), depending on whether newman is installed
+        "load": ["3 examples added", "Open orders", "Order not found"],
+        "orders": ["200 /orders?status=open <- Open orders", "200 /orders/1001 <- Order found",
+                   "404 /orders/1001?x-mock-response-code=404 <- Order not found"],
+        "reload": ["0 examples added, 3 replaced"],
+        "save-all": ["Saved 7 examples"],
+    },
+    "05-frontend-demo.ipynb": {
+        "cors-check": ["preflight: 204", "Access-Control-Allow-Origin: *"],
+        "api-url": ["the page calls http://127.0.0.1:"],
+        "checks": ["/users 200 Team", "/users/1 200 Alice", "/users/3 404 User not found",
+                   "/users?x-mock-response-name=No%20users%20yet 200 No users yet",
+                   "/users?x-mock-response-code=500 500 Server down"],
+    },
+    "06-rest-for-beginners.ipynb": {
+        "get-calls": ["200 [{'id': 1, 'title': 'Dune'", "200 Dune", "404 {'error': 'No book with that id'}"],
+        "headers-example": ['Updated example "All books"'],
+        "headers-call": ["X-Total-Count: 2", "Cache-Control: max-age=60"],
+        "post-calls": ["201 /books/3 {'id': 3, 'title': 'Middlemarch', 'author': 'George Eliot'}",
+                       "422 {'error': 'A book needs a title'}"],
+        "change-calls": ["'title': 'Persuasion'", "204 ''"],
+        "auth-calls": ["401\n200"],
+        "miss-call": ["404", "No example matched POST /books/1", "method does not match"],
+    },
+}
+
+
+def expected_for(name: str) -> dict[str, list[str]]:
+    expected = dict(EXPECTED.get(name, {}))
+    if name == "04-postman-roundtrip.ipynb":
+        if newman_available():
+            expected["newman"] = ["4 requests, 0 failed; 4 assertions, 0 failed", "GET /users/:id -> 404",
+                                  "POST /users -> 201"]
+        elif IN_CI:
+            pytest.fail("newman is not installed in CI: scripts/install-system-deps.sh should have run npm install")
+        else:
+            expected["newman"] = ["newman is not installed here"]
+    return expected
+
+
+def cell_text(cell: Any) -> str:
+    """Everything a cell showed, as text (streams, plain-text results, errors)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+        else:
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def find_cell(nb: Any, key: str) -> Any:
+    """The cell with this id, else the one code cell whose source contains ``key``."""
+    by_id = [c for c in nb.cells if c.get("id") == key]
+    if by_id:
+        return by_id[0]
+    by_source = [c for c in nb.cells if c.cell_type == "code" and key in c.source]
+    assert len(by_source) == 1, f"expected one cell with id or source {key!r}, found {len(by_source)}"
+    return by_source[0]
+
+
+def check_outputs(name: str, nb: Any) -> None:
+    """Every code cell ran, none shows an error or stderr, and the prose's cells show what it says."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, f"{name}, cell {cell.id} did not run:\n{cell.source}"
+        bad = [o for o in cell.outputs if o.output_type == "error"
+               or (o.output_type == "stream" and o.name == "stderr")]
+        assert not bad, f"{name}, cell {cell.id} shows an error:\n{cell.source}\n--- output:\n{cell_text(cell)}"
+    for key, texts in expected_for(name).items():
+        cell = find_cell(nb, key)
+        shown = squeeze(cell_text(cell))
+        for text in texts:
+            assert squeeze(text) in shown, (
+                f"{name}, cell {key!r}: expected {text!r} in its output.\n--- cell source:\n{cell.source}\n"
+                f"--- output:\n{cell_text(cell)}")
 
 
 # -- jupyter lab -----------------------------------------------------------------------------------
@@ -87,48 +233,57 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data))
 
 
-def _quickstart_copy(root: Path) -> Path:
-    shutil.copytree(NOTEBOOK.parent, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    notebook = root / NOTEBOOK.name
-    nb = json.loads(notebook.read_text())
-    nb["cells"] = [c for c in nb["cells"]
-                   if not (c["cell_type"] == "code" and "".join(c["source"]).strip() == "%mock stop")]
-    notebook.write_text(json.dumps(nb))
-    return notebook
+def _repo_notebook_files() -> list[str]:
+    return sorted(str(p.relative_to(NOTEBOOK_DIR)) for p in NOTEBOOK_DIR.rglob("*")
+                  if ".ipynb_checkpoints" not in p.parts)
 
 
 class Lab:
     def __init__(self, process: subprocess.Popen, url: str, token: str, log: Path) -> None:
         self.process, self.url, self.token, self.log = process, url, token, log
 
-    def api(self, method: str, path: str) -> object:
+    def api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(f"{self.url}{path}", method=method,
                                          headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
 
+    def shut_down_kernels(self) -> None:
+        """End every session and its kernel (the kernel's exit stops its mock), and wait until they are gone."""
+        for session in self.api("GET", "/api/sessions") or []:
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels") or []:
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+        deadline = time.monotonic() + 30
+        while self.api("GET", "/api/kernels"):
+            assert time.monotonic() < deadline, f"kernels still running: {self.api('GET', '/api/kernels')}"
+            time.sleep(0.2)
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     jupyter = Path(sys.executable).with_name("jupyter")
-    if not jupyter.exists() or subprocess.run([jupyter, "lab", "--version"], capture_output=True).returncode:
+    if not jupyter.exists() or subprocess.run([jupyter, "lab", "--version"], capture_output=True, check=False).returncode:
         pytest.skip(f"jupyter lab is not installed ({jupyter}): pip install -e '.[test]'")
-    home = tmp_path / "jupyter"
+    base = tmp_path_factory.mktemp("lab")
+    home = base / "jupyter"
     settings = home / "lab-settings"
     _write_json(settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
                 {"fetchNews": "false", "checkForUpdates": False})
     _write_json(settings / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings", {"windowingMode": "none"})
     _write_json(home / "config/jupyter_lab_config.json", {"LabApp": {"news_url": None}})
-    root = tmp_path / "notebooks"
-    _quickstart_copy(root)
+    root = base / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), IPYTHONDIR=str(home / "ipython"),
                JUPYTER_PLATFORM_DIRS="1", JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
-    env.pop("POSTMOCK_PUBLIC_URL", None)
-    log = tmp_path / "jupyter-lab.log"
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               PATH=f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # newman, for notebook 04
+    for name in ("POSTMOCK_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX"):  # not a Binder here
+        env.pop(name, None)
+    log = base / "jupyter-lab.log"
     command = [str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -155,9 +310,8 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield server
     finally:
         try:  # shut the kernels down through the server first (they stop their mock servers)
-            for kernel in server.api("GET", "/api/kernels") or []:
-                server.api("DELETE", f"/api/kernels/{kernel['id']}")
-        except OSError:
+            server.shut_down_kernels()
+        except (OSError, AssertionError):
             pass
         leftovers = _descendants(process.pid)
         process.send_signal(signal.SIGTERM)
@@ -172,9 +326,9 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 # -- the browser -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser(lab: Lab) -> Iterator[SimpleNamespace]:
-    """A Chromium page (``.page``) that may only reach 127.0.0.1, and the URLs it was refused (``.refused``)."""
+    """JupyterLab open in a Chromium page (``.page``) that may only reach 127.0.0.1; ``.refused``: URLs it was refused."""
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="playwright is not installed: pip install -e '.[test]'")
     if not Path(CHROMIUM).exists():
@@ -196,10 +350,58 @@ def browser(lab: Lab) -> Iterator[SimpleNamespace]:
             context.route("**/*", only_local)
             page = context.new_page()
             page.set_default_timeout(30_000)
+            page.goto(f"{lab.url}/lab?token={lab.token}")
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
+                                   " && document.querySelector('#jp-main-statusbar')", timeout=60_000)
             yield SimpleNamespace(page=page, refused=refused)
         finally:
             context.close()
             browser.close()
+
+
+# -- a notebook, as a person runs it ---------------------------------------------------------------
+
+
+def open_notebook(page, name: str) -> None:
+    """Open ``name`` from the lab's root in a tab of its own and wait for its kernel to be idle."""
+    page.evaluate("""async path => {
+        window.pmPanel = await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+        await window.pmPanel.context.ready;
+        await window.pmPanel.sessionContext.ready;
+    }""", name)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.wait_for_function("() => window.pmPanel.sessionContext.session?.kernel?.status === 'idle'",
+                           timeout=60_000)
+
+
+def run_all_cells(page) -> None:
+    """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    page.wait_for_function("""() => {
+        const panel = window.pmPanel;
+        const prompts = [...panel.content.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+        if (prompts.some(p => p.textContent.includes('*'))) return false;
+        const cells = panel.content.model.toJSON().cells.filter(c => c.cell_type === 'code');
+        const failed = cells.some(c => c.outputs.some(o => o.output_type === 'error'));
+        return (failed || cells.every(c => c.execution_count !== null))
+            && panel.sessionContext.session?.kernel?.status === 'idle';
+    }""", timeout=RUN_ALL_TIMEOUT * 1000)
+
+
+def shown_notebook(page) -> Any:
+    """The notebook as JupyterLab holds it now: cells, ids and the outputs on screen."""
+    return nbformat.from_dict(page.evaluate("() => window.pmPanel.content.model.toJSON()"))
+
+
+def close_notebook(page, lab: Lab) -> None:
+    """Close the tab without saving (the outputs stay out of the copy) and shut its kernel down."""
+    page.evaluate("""() => {
+        const panel = window.pmPanel;
+        if (panel && !panel.isDisposed) { panel.context.model.dirty = false; panel.close(); }
+        window.pmPanel = null;
+    }""")
+    lab.shut_down_kernels()
 
 
 def _wait_idle_and_executed(page, timeout: float = 60) -> None:
@@ -207,8 +409,19 @@ def _wait_idle_and_executed(page, timeout: float = 60) -> None:
     page.wait_for_function(
         """() => {
             const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent))
+                && window.pmPanel.sessionContext.session?.kernel?.status === 'idle';
         }""", timeout=timeout * 1000)
+
+
+def _shot(locator, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locator.scroll_into_view_if_needed()
+    locator.page.wait_for_timeout(300)  # let the theme and the last refresh paint
+    locator.screenshot(path=str(path))
+
+
+# -- the dashboard ---------------------------------------------------------------------------------
 
 
 def _wait_rows(page, count: int | None = None, timeout: float = 20) -> None:
@@ -236,7 +449,18 @@ def _options(page) -> list[str]:
     return [row.replace("\u00a0", " ") for row in rows]
 
 
-def _colors(page) -> dict[str, object]:
+def _running_dashboard(page) -> str:
+    """The one dashboard's text, once its log settled; it must still say the mock is running."""
+    dashboard = page.locator(".postmock-dash")
+    dashboard.first.wait_for()
+    assert dashboard.count() == 1, "one dashboard expected, from %mock start"
+    _wait_rows(page)
+    status = dashboard.inner_text()
+    assert "● Running" in status and "Stopped" not in status, f"after Run All the dashboard says:\n{status}"
+    return status
+
+
+def _colors(page) -> dict[str, Any]:
     """Computed colours of the parts that must stay readable: brightness 0-255 of text and ground."""
     return page.evaluate("""miss => {
         const rgb = s => s.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
@@ -266,7 +490,7 @@ def _colors(page) -> dict[str, object]:
     }""", MISS)
 
 
-def _assert_readable(colors: dict[str, object], dark: bool) -> None:
+def _assert_readable(colors: dict[str, Any], dark: bool) -> None:
     for part in ("log", "diff", "status"):
         text, ground = colors[f"{part}_text"], colors[f"{part}_ground"]
         assert abs(text - ground) > 110, f"{part} text unreadable in the {'dark' if dark else 'light'} theme: {colors}"
@@ -274,40 +498,18 @@ def _assert_readable(colors: dict[str, object], dark: bool) -> None:
     assert colors["miss_row"] == ("rgb(244, 67, 54)" if dark else "rgb(211, 47, 47)") != colors["hit_row"], colors
 
 
-def _shot(page, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dashboard = page.locator(".postmock-dash").first
-    dashboard.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)  # let the theme and the last refresh paint
-    dashboard.screenshot(path=str(path))
+def _set_theme(page, theme: str, light: bool) -> None:
+    page.evaluate("theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'", timeout=20_000)
+    page.wait_for_timeout(500)
 
 
-def test_dashboard_in_jupyterlab_light_and_dark(lab: Lab, browser: SimpleNamespace) -> None:
-    try:
-        _check_dashboard(lab, browser)
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.page.screenshot(path=str(ARTIFACTS / "browser-failure.png"))
-        print(f"page at failure: {ARTIFACTS / 'browser-failure.png'}; jupyter lab log:\n{lab.log.read_text()[-4000:]}")
-        raise
+# -- looking, per notebook -------------------------------------------------------------------------
 
 
-def _check_dashboard(lab: Lab, browser: SimpleNamespace) -> None:
-    started = time.monotonic()
-    page = browser.page
-    (ARTIFACTS / "browser-failure.png").unlink(missing_ok=True)
-    page.goto(f"{lab.url}/lab/tree/{NOTEBOOK.name}?token={lab.token}")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    page.wait_for_function("() => document.querySelector('#jp-main-statusbar')?.textContent.includes('Idle')",
-                           timeout=60_000)
-
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    _wait_idle_and_executed(page)
-    dashboard = page.locator(".postmock-dash")
-    dashboard.first.wait_for()
-    assert dashboard.count() == 1, "one dashboard expected, from %mock start"
-    _wait_rows(page)
+def look_at_quickstart(page) -> None:
+    """The dashboard after Run All, a new cell's requests arriving live, both themes, the Examples tab."""
+    _running_dashboard(page)
     before = _options(page)
     assert any("/accounts/7" in o and o.startswith("✗") for o in before), f"the quickstart's miss unmarked: {before}"
     assert any(" GET    /users " in o and "List users" in o for o in before), before
@@ -336,33 +538,121 @@ def _check_dashboard(lab: Lab, browser: SimpleNamespace) -> None:
     # select the quickstart's miss: the detail shows the request, the response and why it missed
     index = next(i for i, row in enumerate(rows) if "/accounts/7" in row)
     page.locator(".postmock-dash .pm-log select").select_option(index=index)
-    detail = page.locator(".postmock-dash h4.pm-miss", has_text="No match")
-    detail.wait_for()
+    page.locator(".postmock-dash h4.pm-miss", has_text="No match").wait_for()
     text = page.locator(".postmock-dash").inner_text()
     assert "user-agent: python-requests" in text and "mockRequestNotFoundError" in text
     assert "✗ path does not match" in text and "User not found" in text, text
     assert page.locator(".postmock-dash tr.pm-diff").count() >= 1
 
+    dashboard = page.locator(".postmock-dash").first
     _assert_readable(_colors(page), dark=False)
-    _shot(page, ARTIFACTS / "dashboard.png")
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
-    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=20_000)
-    page.wait_for_timeout(500)
-    _assert_readable(_colors(page), dark=True)
-    _shot(page, ARTIFACTS / "dashboard-dark.png")
+    _shot(dashboard, ARTIFACTS / "dashboard.png")
+    _set_theme(page, "JupyterLab Dark", light=False)
+    try:
+        _assert_readable(_colors(page), dark=True)
+        _shot(dashboard, ARTIFACTS / "dashboard-dark.png")
 
-    # the Examples tab: each example with its hit count
-    page.locator(".postmock-dash .lm-TabBar-tab", has_text="Examples").click()
-    table = page.locator(".postmock-dash table", has_text="hits")
-    table.wait_for()
-    examples = [row.split("\t") for row in table.inner_text().splitlines()[1:]]
-    assert ["GET", "/users", "200", "List users"] == examples[0][:4] and int(examples[0][4]) >= 4, examples
-    assert ["GET", "/users/:id", "404", "User not found"] == examples[1][:4] and int(examples[1][4]) >= 3, examples
-    _shot(page, ARTIFACTS / "dashboard-examples-dark.png")
+        # the Examples tab: each example with its hit count
+        page.locator(".postmock-dash .lm-TabBar-tab", has_text="Examples").click()
+        table = page.locator(".postmock-dash table", has_text="hits")
+        table.wait_for()
+        examples = [row.split("\t") for row in table.inner_text().splitlines()[1:]]
+        assert ["GET", "/users", "200", "List users"] == examples[0][:4] and int(examples[0][4]) >= 4, examples
+        assert ["GET", "/users/:id", "404", "User not found"] == examples[1][:4] and int(examples[1][4]) >= 3, examples
+        _shot(dashboard, ARTIFACTS / "dashboard-examples-dark.png")
+    finally:
+        _set_theme(page, "JupyterLab Light", light=True)  # the next notebooks are looked at in the light theme
 
     if os.environ.get("POSTMOCK_UPDATE_DOCS"):  # refresh the README's screenshots on purpose only
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(ARTIFACTS / "dashboard.png", DOCS / "dashboard.png")
         shutil.copyfile(ARTIFACTS / "dashboard-dark.png", DOCS / "dashboard-dark.png")
+
+
+def look_at_scenarios(page) -> None:
+    status = _running_dashboard(page)
+    rows = _options(page)
+    assert any(" GET    /users/42 " in row and "User not found" in row for row in rows), rows
+    assert re.search(rf"{len(rows)} requests", status), status
+    _shot(page.locator(".postmock-dash").first, ARTIFACTS / "02-scenarios-dashboard.png")
+
+
+def look_at_frontend_page(page) -> None:
+    """The page in notebook 05's output, used as a person would after Run All: the mock must still answer."""
+    from playwright.sync_api import expect
+
+    stage = page.locator(".postmock-stage")
+    assert stage.count() == 1, "notebook 05 should show its page once"
+    stage.scroll_into_view_if_needed()
+
+    def no_trouble() -> None:
+        text = stage.inner_text()
+        assert "cannot be reached" not in text and "Loading" not in text, f"the page shows:\n{text}"
+
+    for name in ("Alice Park", "Ben Carter", "Chloe Diaz"):  # the list, fetched when the page was shown
+        expect(stage.get_by_role("button", name=name)).to_be_visible()
+    no_trouble()
+    stage.get_by_role("button", name="Alice Park").click()
+    expect(stage.get_by_text("alice@example.com")).to_be_visible()
+    expect(stage.get_by_text("Role: admin")).to_be_visible()
+    stage.get_by_role("button", name="Chloe Diaz").click()
+    expect(stage.get_by_text("This person is no longer in the team.")).to_be_visible()
+    expect(stage.get_by_text("GET /users/3 → 404 (User not found)")).to_be_visible()
+    no_trouble()
+    _shot(stage, ARTIFACTS / "05-frontend-page.png")
+
+    stage.locator("select").select_option(label="Server error")
+    expect(stage.get_by_text("The team could not be loaded (500)")).to_be_visible()
+    _shot(stage, ARTIFACTS / "05-frontend-page-server-error.png")
+    stage.locator("select").select_option(label="Empty team")
+    expect(stage.get_by_text("No one here yet")).to_be_visible()
+    stage.locator("select").select_option(label="Normal")
+    expect(stage.get_by_role("button", name="Chloe Diaz")).to_be_visible()
+    no_trouble()
+
+    # every click reached the mock: the dashboard above lists them
+    _running_dashboard(page)
+    rows = _options(page)
+    assert any(" GET    /users/3 " in row and "User not found" in row for row in rows), rows
+    assert any("x-mock-response-code=500" in row and "Server down" in row for row in rows), rows
+
+
+def look_at_the_end(page) -> None:
+    """A notebook without a dashboard or page: its last outputs are what a person sees last."""
+    page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    name = page.evaluate("() => window.pmPanel.context.path").removesuffix(".ipynb")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"))
+
+
+LOOK: dict[str, Callable[[Any], None]] = {
+    "01-quickstart.ipynb": look_at_quickstart,
+    "02-scenarios.ipynb": look_at_scenarios,
+    "05-frontend-demo.ipynb": look_at_frontend_page,
+}
+
+
+# -- the test --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_run_all_then_look(name: str, lab: Lab, browser: SimpleNamespace) -> None:
+    page = browser.page
+    before = _repo_notebook_files()
+    failure_shot = ARTIFACTS / f"failure-{name.removesuffix('.ipynb')}.png"
+    failure_shot.unlink(missing_ok=True)
+    try:
+        open_notebook(page, name)
+        run_all_cells(page)
+        check_outputs(name, shown_notebook(page))
+        LOOK.get(name, look_at_the_end)(page)
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(failure_shot))
+        print(f"page at failure: {failure_shot}; jupyter lab log:\n{lab.log.read_text()[-4000:]}")
+        raise
+    finally:
+        close_notebook(page, lab)
     assert browser.refused == [], f"the page tried to reach the network: {browser.refused}"
-    assert time.monotonic() - started < 90
+    assert _repo_notebook_files() == before, f"running {name} wrote files into the repository's notebooks/"
