@@ -13,35 +13,22 @@ import hmac
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
+from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
-from .matching import IncomingRequest, MatchSettings, match
+from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, build_response, json_response
 from .store import LiveCollection
 
 ADMIN_PREFIX = "/__postmock"
-MAX_DELAY_MS = 180_000
 logger = logging.getLogger("postmock_nb.server")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
-
-
-@dataclass
-class MockSettings:
-    """How a mock behaves (Postman's mock settings, plus ours)."""
-
-    private: bool = False
-    api_key: str = ""
-    cors: bool = True
-    match: MatchSettings = field(default_factory=MatchSettings)
-    delay_ms: int = 0
-    max_body_bytes: int = 10 * 1024 * 1024
 
 
 class RequestProblem(Exception):
@@ -62,7 +49,7 @@ UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key head
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockSettings) -> None:
+    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig) -> None:
         self.store = store
         self.log = log
         self.settings = settings
@@ -109,7 +96,7 @@ class MockApp:
                 delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
                 snapshot = self.store.snapshot
-                result = match(snapshot, request, self.settings.match)
+                result = match(snapshot, request, self.settings)
                 if result.winner is not None:
                     response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [])
                 else:
@@ -178,7 +165,7 @@ class MockApp:
 
     def key_ok(self, given: str | None) -> bool:
         """Constant-time comparison of the x-api-key header with the mock's key."""
-        return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.api_key.encode("utf-8"))
+        return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.key.encode("utf-8"))
 
     # -- the admin API ----------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
+from .config import MockConfig
 from .errors import PostmockError
 from .model import reason_phrase
 from .session import Session, mask, public_url
@@ -191,13 +192,7 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
-        port = self.default_port if args.port is None else args.port
-        if not 0 <= port <= 65535:
-            raise UsageError(f"%mock start: --port must be 0-65535, got {port}\nHint: 0 picks a free port")
-        server = self.session.start(port=port, host=args.host or self.default_host, private=args.private,
-                                    api_key=args.api_key, cors=not args.no_cors,
-                                    match_headers=tuple(args.match_header), match_body=args.match_body,
-                                    delay_ms=args.delay)
+        server = self.session.start(self._config(args))
         self.shell.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
@@ -211,6 +206,13 @@ class PostmockMagics(Magics):
         print(f'mockUrl is set: requests.get(f"{{mockUrl}}{paths[0] if paths else "/"}")')
         if self.show_dashboard and not args.no_dashboard:
             self._mock_show(args)
+
+    def _config(self, args: argparse.Namespace) -> MockConfig:
+        """The mock's settings from ``%mock start``'s options and ``%config PostmockMagics`` (checked by MockConfig)."""
+        return self.session.config.updated(
+            host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
+            private=args.private, api_key=args.api_key, cors=not args.no_cors,
+            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, unquote
 from rapidfuzz import fuzz, process
 
 from .bodies import bodies_equal
+from .config import MockConfig
 from .model import Example, Pairs
 from .paths import PathRule, is_id_segment, lookup_keys, split_segments, without_trailing_slash
 from .snapshot import CompiledExample, MethodIndex, Snapshot, is_wildcard_value
@@ -70,12 +71,9 @@ class IncomingRequest:
         return self.path + "?" + "&".join(f"{k}={v}" for k, v in self.query)
 
 
-@dataclass(frozen=True)
-class MatchSettings:
-    """Per-mock switches (Postman's mock settings)."""
-
-    match_headers: tuple[str, ...] = ()
-    match_body: bool = False
+MatchSettings = MockConfig
+"""The engine reads the ``match_headers``/``match_body`` fields of the mock's one settings record (old name)."""
+_DEFAULT_CONFIG = MockConfig()
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ class MatchResult:
 
     request: IncomingRequest
     snapshot: Snapshot
-    settings: MatchSettings
+    settings: MockConfig
     winner: Example | None = None
     score: int | None = None
     candidates: list[Candidate] = field(default_factory=list)
@@ -178,7 +176,7 @@ class _Context:
         return 10 * (len(self.query) + len(self.match_headers) + self.match_body)
 
 
-def _context(request: IncomingRequest, settings: MatchSettings) -> _Context:
+def _context(request: IncomingRequest, settings: MockConfig) -> _Context:
     selectors: dict[str, str] = {}
     query: dict[str, list[str]] = {}
     for key, value in request.query:
@@ -191,11 +189,10 @@ def _context(request: IncomingRequest, settings: MatchSettings) -> _Context:
         if value is not None:
             selectors[name] = value
     if not selectors:  # the usual case: the mock's own settings apply
-        match_headers = tuple(dict.fromkeys([h.lower() for h in settings.match_headers])) if settings.match_headers else ()
-        return _Context(request, query, selectors, match_headers, settings.match_body,
+        return _Context(request, query, selectors, settings.match_headers, settings.match_body,
                         request.headers.get("content-type", ""))
     listed = [h.strip().lower() for h in selectors.get("x-mock-match-request-headers", "").split(",")]
-    match_headers = tuple(dict.fromkeys([h.lower() for h in settings.match_headers] + [h for h in listed if h]))
+    match_headers = tuple(dict.fromkeys([*settings.match_headers, *(h for h in listed if h)]))
     body_switch = selectors.get("x-mock-match-request-body", "").strip().lower()
     match_body = settings.match_body if body_switch == "" else body_switch == "true"
     return _Context(request, query, selectors, match_headers, match_body,
@@ -346,7 +343,7 @@ def _found(index: MethodIndex, rule: PathRule, path: str, keys: dict[PathRule, s
     return index.lookups[rule].get(key, ())
 
 
-def match(snapshot: Snapshot, request: IncomingRequest, settings: MatchSettings = MatchSettings()) -> MatchResult:
+def match(snapshot: Snapshot, request: IncomingRequest, settings: MockConfig = _DEFAULT_CONFIG) -> MatchResult:
     """Find the example that answers ``request``."""
     ctx = _context(request, settings)
     result = MatchResult(request, snapshot, settings)

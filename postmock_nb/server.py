@@ -13,7 +13,6 @@ import asyncio
 import errno
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
@@ -22,9 +21,9 @@ from typing import Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from .app import MockApp, MockSettings
+from .app import MockApp
+from .config import MockConfig, new_api_key
 from .errors import ServerError
-from .matching import MatchSettings
 from .model import Collection
 from .requestlog import RequestLog
 from .store import LiveCollection
@@ -44,9 +43,7 @@ class _ErrorCollector(logging.Handler):
         self.sink.append(self.format(record))
 
 
-def new_api_key() -> str:
-    """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
-    return "PMAK-" + secrets.token_hex(16)
+__all__ = ["MockServer", "new_api_key"]
 
 
 class MockServer:
@@ -54,21 +51,19 @@ class MockServer:
 
     >>> with MockServer(collection) as mock:          # doctest: +SKIP
     ...     requests.get(mock.url + "/users")
+
+    Settings come as one :class:`~postmock_nb.config.MockConfig`, or as its fields by name
+    (``MockServer(collection, port=8000, private=True)``), which build one.
     """
 
-    def __init__(self, collection: Collection | LiveCollection | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, private: bool = False, api_key: str | None = None, cors: bool = True,
-                 match_headers: tuple[str, ...] = (), match_body: bool = False, delay_ms: int = 0,
-                 log_size: int = 1000) -> None:
+    def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
+                 **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
-        self.host = host
-        self.requested_port = port
-        if api_key is not None and not api_key.strip():
-            raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
-        self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
-                                     cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms)
-        self.log = RequestLog(log_size)
-        self.app = MockApp(self.store, self.log, self.settings)
+        self.config = MockConfig.of(config, **options)
+        self.host = self.config.host
+        self.requested_port = self.config.port
+        self.log = RequestLog(self.config.log_size)
+        self.app = MockApp(self.store, self.log, self.config)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None
@@ -98,11 +93,12 @@ class MockServer:
 
     @property
     def private(self) -> bool:
-        return self.settings.private
+        return self.config.private
 
     @property
     def api_key(self) -> str:
-        return self.settings.api_key
+        """The private mock's key ("" for a public mock)."""
+        return self.config.key
 
     # -- lifecycle ---------------------------------------------------------------------------
 

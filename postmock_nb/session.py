@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .cells import ExampleDefinition, build_definition
+from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
 from .model import Collection, Example, default_item_name
 from .postman import load_collection, save_collection
@@ -57,10 +58,11 @@ def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None
 class Session:
     """The state behind ``%%example`` and ``%mock`` for one kernel."""
 
-    def __init__(self, collection: Collection | None = None, *, log_size: int = 1000) -> None:
+    def __init__(self, collection: Collection | None = None, *, config: MockConfig | None = None) -> None:
         self.store = LiveCollection(collection or Collection(name="Notebook mock"))
         self.server: MockServer | None = None
-        self.log_size = log_size
+        self.config = config or MockConfig()
+        """What :meth:`start` uses where it is given nothing else."""
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
         self.dashboards: list[Any] = []
@@ -170,17 +172,12 @@ class Session:
         assert self.server is not None
         return self.server.url
 
-    def start(self, *, port: int = 0, host: str = "127.0.0.1", private: bool = False, api_key: str | None = None,
-              cors: bool = True, match_headers: tuple[str, ...] = (), match_body: bool = False,
-              delay_ms: int = 0) -> MockServer:
+    def start(self, config: MockConfig | None = None, **options: Any) -> MockServer:
+        """Serve the collection: with ``config``, else the session's, with ``options`` (its fields) applied."""
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        if api_key is not None and not private:
-            raise ServerError("--api-key only makes sense with --private", hint="add --private")
-        server = MockServer(self.store, host=host, port=port, private=private, api_key=api_key, cors=cors,
-                            match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
-                            log_size=self.log_size)
+        server = MockServer(self.store, MockConfig.of(config or self.config, **options))
         server.start()
         old_dashboards, self.dashboards = self.dashboards, []
         for dashboard in old_dashboards:
