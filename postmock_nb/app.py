@@ -20,7 +20,7 @@ from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
-from .responses import HttpResponse, build_response, json_response
+from .responses import HttpResponse, ResponseCache, build_response, json_response
 from .store import LiveCollection
 
 ADMIN_PREFIX = "/__postmock"
@@ -53,6 +53,8 @@ class MockApp:
         self.store = store
         self.log = log
         self.settings = settings
+        self.responses = ResponseCache()
+        """Static responses of the snapshot being served (this app's own cache)."""
         self.errors: list[str] = []
         self._admin: Any = None
         self._cors_headers: list[tuple[bytes, bytes]] = [
@@ -98,7 +100,8 @@ class MockApp:
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
                 if result.winner is not None:
-                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [])
+                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
+                                              self.responses)
                 else:
                     response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
                     note = result.error
