@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 from IPython.display import display
 
-from .diagnostics import near_miss_text
-from .matching import Candidate, MatchResult
+from .diagnostics import diff_rows, near_miss_text
+from .matching import Candidate, MatchResult, near_misses
 from .requestlog import LogEntry
 
 if TYPE_CHECKING:
@@ -346,20 +346,18 @@ def match_html(result: MatchResult) -> str:
                        f"<td>{_e(c.lost) or '<b class=pm-hit>winner</b>'}</td></tr>" for c in result.candidates[:10])
         selector = f"<p>Picked by <code>{_e(result.selector)}</code></p>" if result.selector else ""
         return f"<h4>Matched with score {result.score}</h4>{selector}<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>"
-    closest = result.near_misses(3)
+    closest = near_misses(result, 3)
     parts = [f"<h4 class='pm-miss'>No match: {_e(result.error)}</h4>"]
     parts += [_near_miss_html(rank, c, result) for rank, c in enumerate(closest, 1)]
-    parts.append(f"<details><summary>as text</summary><pre>{_e(near_miss_text(result))}</pre></details>")
+    parts.append(f"<details><summary>as text</summary><pre>{_e(near_miss_text(result, 3, closest))}</pre></details>")
     return "".join(parts)
 
 
 def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str:
-    from .diagnostics import diff_rows
-
     rows = "".join(
-        f"<tr class='{'pm-diff' if mark.startswith('<<<<<') else ''}'><td><code>{_e(left)}</code></td>"
-        f"<td><code>{_e(right)}</code></td><td>{_e(mark.replace('<<<<< ', '✗ '))}</td></tr>"
-        for left, right, mark in diff_rows(candidate, result))
+        f"<tr class='{'' if row.ok else 'pm-diff'}'><td><code>{_e(left)}</code></td>"
+        f"<td><code>{_e(right)}</code></td><td>{_e(row.mark if row.ok else '✗ ' + row.mark)}</td></tr>"
+        for row in diff_rows(candidate, result) for left, right in [row.sides()])
     return (f"<p><b>{rank}. {_e(candidate.example.name)}</b> <span class='pm-muted'>{_e(candidate.lost)}</span></p>"
             f"<table><tr><th>request</th><th>example</th><th></th></tr>{rows}</table>")
 
