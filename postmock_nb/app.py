@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from .config import MAX_DELAY_MS, MockConfig
+from .errorlog import ErrorLog
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
@@ -49,13 +50,15 @@ UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key head
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig) -> None:
+    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
+                 errors: ErrorLog | None = None) -> None:
         self.store = store
         self.log = log
         self.settings = settings
         self.responses = ResponseCache()
         """Static responses of the snapshot being served (this app's own cache)."""
-        self.errors: list[str] = []
+        self.error_log = errors if errors is not None else ErrorLog()
+        """Where this app reports its own failures (the server's log, when a server runs it)."""
         self._admin: Any = None
         self._cors_headers: list[tuple[bytes, bytes]] = [
             (b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
@@ -112,7 +115,7 @@ class MockApp:
             note = problem.message
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             detail = traceback.format_exc()
-            self.errors.append(detail)
+            self.error_log.report(detail)
             logger.error("error while serving %s %s\n%s", method, scope["path"], detail)
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
@@ -170,6 +173,11 @@ class MockApp:
         """Constant-time comparison of the x-api-key header with the mock's key."""
         return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.key.encode("utf-8"))
 
+    @property
+    def errors(self) -> list[str]:
+        """The errors kept, oldest first."""
+        return self.error_log.recent()
+
     # -- the admin API ----------------------------------------------------------------------
 
     async def _serve_admin(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -212,7 +220,7 @@ def build_admin_app(mock: MockApp) -> Any:
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
         return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": len(mock.errors)})
+                        "misses": mock.log.misses, "errors": mock.error_log.total})
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:

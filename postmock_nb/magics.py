@@ -81,8 +81,14 @@ class PostmockMagics(Magics):
     def __init__(self, shell: Any, session: Session) -> None:
         super().__init__(shell=shell)
         self.session = session
+        """This shell's session: the magics own it (``session_of(get_ipython())`` finds it)."""
         self.current_cell_id: str | None = None
+        self.loaded = False
         self._parser = _mock_parser()
+
+    def remember_cell(self, info: Any) -> None:
+        """``pre_run_cell``: which cell runs, so that re-running a cell replaces the example it defined."""
+        self.current_cell_id = getattr(info, "cell_id", None)
 
     # -- %%example -------------------------------------------------------------------------
 
@@ -301,32 +307,38 @@ class PostmockMagics(Magics):
             print(f"postmock: the mock server reported an error:\n{error}", file=sys.stderr)
 
 
+def magics_of(ipython: Any) -> PostmockMagics | None:
+    """The shell's postmock magics (which own its session), if the extension is loaded."""
+    magics = ipython.magics_manager.registry.get(PostmockMagics.__name__)
+    return magics if isinstance(magics, PostmockMagics) and magics.loaded else None
+
+
+def session_of(ipython: Any) -> Session | None:
+    """The shell's postmock session, if the extension is loaded: ``session_of(get_ipython())``."""
+    magics = magics_of(ipython)
+    return magics.session if magics is not None else None
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    session = Session()
-    magics = PostmockMagics(ipython, session)
+    magics = PostmockMagics(ipython, Session())
     ipython.register_magics(magics)
     ipython.configurables.append(magics)
-
-    def remember_cell(info: Any) -> None:
-        magics.current_cell_id = getattr(info, "cell_id", None)
-
-    ipython.events.register("pre_run_cell", remember_cell)
-    atexit.register(session.close)
-    ipython._postmock = (session, magics, remember_cell)
+    ipython.events.register("pre_run_cell", magics.remember_cell)
+    atexit.register(magics.session.close)
+    magics.loaded = True
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    state = getattr(ipython, "_postmock", None)
-    if state is None:
+    magics = magics_of(ipython)
+    if magics is None:
         return
-    session, magics, remember_cell = state
-    session.close()
-    atexit.unregister(session.close)
+    magics.session.close()
+    atexit.unregister(magics.session.close)
     try:
-        ipython.events.unregister("pre_run_cell", remember_cell)
+        ipython.events.unregister("pre_run_cell", magics.remember_cell)
     except ValueError:
         pass
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
     ipython.user_ns.pop("mockUrl", None)
-    del ipython._postmock
+    magics.loaded = False

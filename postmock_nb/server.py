@@ -23,6 +23,7 @@ from hypercorn.config import Config
 
 from .app import MockApp
 from .config import MockConfig, new_api_key
+from .errorlog import ErrorLog
 from .errors import ServerError
 from .model import Collection
 from .requestlog import RequestLog
@@ -35,12 +36,12 @@ STOP_TIMEOUT = 10.0
 class _ErrorCollector(logging.Handler):
     """Keeps Hypercorn's error-level records so they reach the person instead of stderr."""
 
-    def __init__(self, sink: list[str]) -> None:
+    def __init__(self, sink: ErrorLog) -> None:
         super().__init__(logging.ERROR)
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.sink.append(self.format(record))
+        self.sink.report(self.format(record))
 
 
 __all__ = ["MockServer", "new_api_key"]
@@ -63,7 +64,9 @@ class MockServer:
         self.host = self.config.host
         self.requested_port = self.config.port
         self.log = RequestLog(self.config.log_size)
-        self.app = MockApp(self.store, self.log, self.config)
+        self.error_log = ErrorLog()
+        """This server's errors: the app, Hypercorn and the dashboards report into it."""
+        self.app = MockApp(self.store, self.log, self.config, self.error_log)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None
@@ -77,8 +80,8 @@ class MockServer:
 
     @property
     def errors(self) -> list[str]:
-        """Errors from the server thread (app exceptions, Hypercorn errors), oldest first."""
-        return self.app.errors
+        """Errors from the server thread (app exceptions, Hypercorn errors), the newest kept, oldest first."""
+        return self.error_log.recent()
 
     @property
     def running(self) -> bool:
@@ -147,7 +150,7 @@ class MockServer:
                 pass  # the loop already closed
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
-                self.errors.append(f"the server thread did not stop within {STOP_TIMEOUT} s")
+                self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
         if self._socket is not None:
             self._socket.close()
         self._socket = None
@@ -202,7 +205,7 @@ class MockServer:
         config.accesslog = None
         error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
         error_logger.propagate = False
-        error_logger.handlers = [_ErrorCollector(self.errors)]
+        error_logger.handlers = [_ErrorCollector(self.error_log)]
         config.errorlog = error_logger
         config.graceful_timeout = 2.0
         config.keep_alive_timeout = 30.0
@@ -216,7 +219,7 @@ class MockServer:
             loop.run_until_complete(self._serve())
         except BaseException as error:  # noqa: BLE001 - reported to the caller, never lost
             self._failure = error
-            self.errors.append(f"server stopped: {error!r}")
+            self.error_log.report(f"server stopped: {error!r}")
         finally:
             self._ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Protocol
 
 from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
@@ -33,6 +34,19 @@ class Definition:
 
     example: Example
     replaced: Example | None
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """What a session tells its listeners (the dashboards): a server started or stopped, or the session closed."""
+
+    kind: Literal["started", "stopped", "closed"]
+    url: str | None = None
+    """Where the new server runs ("started")."""
+
+
+class SessionListener(Protocol):
+    def session_changed(self, event: SessionEvent) -> None: ...
 
 
 def mask(key: str) -> str:
@@ -65,8 +79,7 @@ class Session:
         """What :meth:`start` uses where it is given nothing else."""
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
-        self.dashboards: list[Any] = []
-        """Dashboards shown for this session (see postmock_nb.widgets)."""
+        self._listeners: list[SessionListener] = []
 
     # -- examples --------------------------------------------------------------------------
 
@@ -159,6 +172,25 @@ class Session:
         self.store.update(edit)
         return result["report"]
 
+    # -- listeners (the dashboards) -------------------------------------------------------------
+
+    def subscribe(self, listener: SessionListener) -> Callable[[], None]:
+        """Tell ``listener`` (on the caller's thread, the main one) when servers start and stop; returns
+        the call that unsubscribes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @property
+    def listeners(self) -> tuple[SessionListener, ...]:
+        """What listens to this session: the dashboards shown for its current server, in the order shown."""
+        return tuple(self._listeners)
+
+    dashboards = listeners
+
+    def _emit(self, event: SessionEvent) -> None:
+        for listener in list(self._listeners):  # a listener may unsubscribe as it hears
+            listener.session_changed(event)
+
     # -- the server ------------------------------------------------------------------------
 
     @property
@@ -179,9 +211,7 @@ class Session:
                               hint="%mock stop first, or keep using it")
         server = MockServer(self.store, MockConfig.of(config or self.config, **options))
         server.start()
-        old_dashboards, self.dashboards = self.dashboards, []
-        for dashboard in old_dashboards:
-            dashboard.mark_superseded(server.url)
+        self._emit(SessionEvent("started", server.url))
         self.server = server
         self._errors_reported = 0
         return server
@@ -192,16 +222,15 @@ class Session:
             return False
         was_running = self.server.running
         self.server.stop()
-        for dashboard in self.dashboards:
-            dashboard.mark_superseded(None)
+        self._emit(SessionEvent("stopped"))
         return was_running
 
     def new_errors(self) -> list[str]:
         """Server-thread errors not reported yet (each is returned once)."""
         if self.server is None:
             return []
-        errors = self.server.errors[self._errors_reported:]
-        self._errors_reported += len(errors)
+        errors = self.server.error_log.since(self._errors_reported)
+        self._errors_reported = self.server.error_log.total
         return errors
 
     def call(self, method: str, path: str, headers: Mapping[str, str] | None = None, data: str | None = None,
@@ -225,11 +254,10 @@ class Session:
         if server is not None and running:
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
-                        requests=server.log.total, misses=server.log.misses, errors=len(server.errors))
+                        requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
         return info
 
     def close(self) -> None:
         """Stop everything (``%unload_ext``, kernel shutdown)."""
         self.stop()
-        for dashboard in self.dashboards:
-            dashboard.close()
+        self._emit(SessionEvent("closed"))

@@ -11,12 +11,10 @@ Placeholders that mean nothing are left as they are, so a typo shows in the resp
 from __future__ import annotations
 
 import json
-import random
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from .bodies import json_path
@@ -80,11 +78,39 @@ BUILTINS: dict[str, Callable[[], Any]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _faker() -> Any:
-    from faker import Faker  # imported on first use: it takes a while to load
+class FakeData:
+    """The source of Postman's ``{{$random…}}`` values: one Faker with its own random generator.
 
-    return Faker()
+    Seeding it (:meth:`seed`) makes its values repeatable without touching Python's global ``random``.
+    """
+
+    def __init__(self) -> None:
+        self._faker: Any = None
+
+    @property
+    def faker(self) -> Any:
+        if self._faker is None:
+            from faker import Faker  # imported on first use: it takes a while to load
+
+            self._faker = Faker()
+        return self._faker
+
+    def seed(self, value: int) -> None:
+        self.faker.seed_instance(value)  # this instance's own random.Random
+
+    def value(self, name: str) -> Any:
+        """The value of a Postman dynamic variable such as ``randomFirstName``, or None if unknown."""
+        if name in BUILTINS:
+            return BUILTINS[name]()
+        provider = FAKER_PROVIDERS.get(name)
+        if provider is None:
+            return None
+        faker = self.faker
+        return provider(faker) if callable(provider) else getattr(faker, provider)()
+
+
+fake_data = FakeData()
+"""What rendering draws fake values from (:func:`seed` seeds it)."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +132,7 @@ def has_placeholders(text: str) -> bool:
 
 def dynamic_value(name: str) -> Any:
     """The value of a Postman dynamic variable such as ``randomFirstName``, or None if unknown."""
-    if name in BUILTINS:
-        return BUILTINS[name]()
-    provider = FAKER_PROVIDERS.get(name)
-    if provider is None:
-        return None
-    faker = _faker()
-    return provider(faker) if callable(provider) else getattr(faker, provider)()
+    return fake_data.value(name)
 
 
 def _lookup(name: str, args: list[str], ctx: RenderContext) -> Any:
@@ -175,6 +195,5 @@ def render(template: str, ctx: RenderContext, *, json_body: bool = False) -> str
 
 
 def seed(value: int) -> None:
-    """Make fake data repeatable (tests, demos)."""
-    random.seed(value)
-    _faker().seed_instance(value)
+    """Make fake data repeatable (tests, demos): seeds :data:`fake_data`, not the global ``random``."""
+    fake_data.seed(value)

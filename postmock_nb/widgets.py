@@ -29,7 +29,7 @@ from .requestlog import LogEntry
 
 if TYPE_CHECKING:
     from .server import MockServer
-    from .session import Session
+    from .session import Session, SessionEvent
 
 LOG_ROWS = 200
 """How many log rows the dashboard lists (the server's log keeps its own bound)."""
@@ -90,7 +90,7 @@ class Dashboard:
         tabs.set_title(1, "Examples")
         self.widget = w.VBox([w.HTML(_CSS), self.status, tabs])
         self.widget.add_class("postmock-dash")
-        self._unsubscribe = [session.store.subscribe(lambda _: self.request_refresh())]
+        self._unsubscribe = [session.store.subscribe(lambda _: self.request_refresh()), session.subscribe(self)]
         if self.server is not None:
             self._unsubscribe.append(self.server.log.subscribe(lambda _: self.request_refresh()))
         self.refresh()
@@ -134,7 +134,7 @@ class Dashboard:
             self.refresh()
         except Exception as error:  # never let a display problem hurt the server
             if self.server is not None:
-                self.server.errors.append(f"dashboard refresh failed: {error!r}")
+                self.server.error_log.report(f"dashboard refresh failed: {error!r}")
 
     def refresh(self) -> None:
         """Recompute every view from the session's current state."""
@@ -183,10 +183,17 @@ class Dashboard:
             unsubscribe()
         self._unsubscribe = []
 
+    def session_changed(self, event: SessionEvent) -> None:
+        """The session's events (on the main thread): a server started or stopped, or the session closed."""
+        if event.kind == "closed":
+            self.close()
+        else:
+            self.mark_superseded(event.url)
+
     def mark_superseded(self, url: str | None) -> None:
         """This dashboard's server stopped; a newer one may run at ``url``.
 
-        Called on the main thread by ``Session.stop``/``Session.start``; refreshes at once.
+        Called on the main thread when the session stops or starts a server; refreshes at once.
         A dashboard replaced by a newer server's stops listening: it keeps its last picture.
         """
         self.superseded_by = url or ""
@@ -224,7 +231,7 @@ class Dashboard:
             link += f" · browser: <a href='{_e(outside)}' target='_blank'>{_e(outside)}</a>"
         mode = "private (x-api-key)" if server.private else "public"
         uptime = _duration(time.time() - (server.started_at or time.time()))
-        errors = f" · <span class='pm-miss'>{_plural(len(server.errors), 'error')}</span>" if server.errors else ""
+        errors = f" · <span class='pm-miss'>{_plural(server.error_log.total, 'error')}</span>" if server.error_log.total else ""
         return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}"
 
     def _examples_html(self) -> str:
@@ -364,7 +371,6 @@ def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str
 
 def show_dashboard(session: "Session") -> Dashboard:
     """Create (on this, the main thread) and display a dashboard for the session's server."""
-    dashboard = Dashboard(session)
-    session.dashboards.append(dashboard)
+    dashboard = Dashboard(session)  # listens to the session's events from now on
     display(dashboard)
     return dashboard

@@ -70,8 +70,7 @@ def session() -> Iterator[Session]:
 
 @pytest.fixture
 def dashboard(session: Session) -> Iterator[Dashboard]:
-    dashboard = Dashboard(session)  # on this, the main thread, as show_dashboard does
-    session.dashboards.append(dashboard)
+    dashboard = Dashboard(session)  # on this, the main thread, as show_dashboard does (it listens to the session)
     yield dashboard
     dashboard.close()
 
@@ -260,7 +259,6 @@ def test_a_dashboard_shown_before_start_says_where_the_mock_went() -> None:
     session = Session()
     try:
         dashboard = Dashboard(session)
-        session.dashboards.append(dashboard)
         assert "Mock not started" in dashboard.status.value
         assert "No examples yet" in dashboard.examples.value
         session.start()
@@ -432,7 +430,8 @@ def _counting_send(self, msg, buffers=None):
     sent_messages.append(msg.get("method"))
     return _send(self, msg, buffers)
 widget_module.Widget._send = _counting_send  # count every widget message the kernel sends
-dash = get_ipython()._postmock[0].dashboards[-1]
+from postmock_nb.magics import session_of
+dash = session_of(get_ipython()).dashboards[-1]
 before = dash.refreshes
 """
 
