@@ -21,6 +21,7 @@ from .errorlog import ErrorLog
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
+from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .responses import HttpResponse, ResponseCache, build_response, json_response
 from .store import LiveCollection
 
@@ -188,12 +189,10 @@ class MockApp:
 
 def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
     """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay in ms."""
-    raw = headers.get("x-mock-response-delay")
-    if raw is None and query:
-        raw = next((v for k, v in query if k.lower() == "x-mock-response-delay"), None)
-    code = headers.get("x-mock-response-code")
-    if not code:
-        code = next((v for k, v in query if k.lower() == "x-mock-response-code"), None) if query else None
+    raw = headers.get(RESPONSE_DELAY)
+    if raw is None:
+        raw = query_value(query, RESPONSE_DELAY)
+    code = headers.get(RESPONSE_CODE) or query_value(query, RESPONSE_CODE)
     if code is not None and not (code.strip().isdigit() and 100 <= int(code) <= 599):
         raise RequestProblem(400, "mockRequestError",
                              f"x-mock-response-code must be an HTTP status 100-599, got {code!r}")

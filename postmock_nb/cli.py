@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from . import __version__
 from .config import DEFAULT_HOST, MockConfig
 from .errors import PostmockError
+from .words import plural
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -80,7 +81,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     rows = list(iter_served(collection))
     print(f"{args.collection}: collection {collection.name!r} can be served: "
-          f"{len(rows)} example{'' if len(rows) == 1 else 's'}")
+          f"{plural(len(rows), 'example')}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
         print(f"  {method:<7} {url:<{width}}  {status}  {name}")
@@ -107,8 +108,8 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
 def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
     if not problems:
         return
-    print(f"warning: the official Postman Collection v2.1 schema finds {len(problems)} "
-          f"problem{'' if len(problems) == 1 else 's'} (Postman itself may refuse the file):", file=stream)
+    print(f"warning: the official Postman Collection v2.1 schema finds {plural(len(problems), 'problem')} "
+          "(Postman itself may refuse the file):", file=stream)
     if note:
         print(f"  ({note})", file=stream)
     for problem in problems[:MAX_WARNINGS]:

@@ -24,6 +24,7 @@ from .errors import PostmockError
 from .model import reason_phrase
 from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
+from .words import plural
 
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
 
@@ -32,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting the kernel."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"%mock {self.prog.split()[-1]}: {message}\nHint: see %mock? for every subcommand")
+        raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
 
 
 def _mock_parser() -> _Parser:
@@ -65,9 +66,13 @@ def _mock_parser() -> _Parser:
     return parser
 
 
+def usage_error(message: str, hint: str = "") -> UsageError:
+    """The one shape of every mistake the magics report: what was wrong, then a hint line (no traceback)."""
+    return UsageError(message + (f"\nHint: {hint}" if hint else ""))
+
+
 def _usage(error: PostmockError) -> UsageError:
-    text = f"{error.location}: {error.message}" if error.location else error.message
-    return UsageError(text + (f"\nHint: {error.hint}" if error.hint else ""))
+    return usage_error(f"{error.location}: {error.message}" if error.location else error.message, error.hint)
 
 
 @magics_class
@@ -148,9 +153,9 @@ class PostmockMagics(Magics):
         try:
             return magic.parser.parse_args(shlex.split(line))
         except UsageError as error:
-            raise UsageError(f"{label}: {error}\nHint: see {label}? for the options") from None
+            raise usage_error(f"{label}: {error}", f"see {label}? for the options") from None
         except ValueError as error:  # unbalanced quotes
-            raise UsageError(f"{label}: cannot read the line: {error}\nHint: check the quotes") from None
+            raise usage_error(f"{label}: cannot read the line: {error}", "check the quotes") from None
 
     # -- %mock -----------------------------------------------------------------------------
 
@@ -184,13 +189,13 @@ class PostmockMagics(Magics):
         try:
             words = shlex.split(line)
         except ValueError as error:
-            raise UsageError(f"%mock: cannot read the line: {error}\nHint: check the quotes") from None
+            raise usage_error(f"%mock: cannot read the line: {error}", "check the quotes") from None
         if not words:
-            raise UsageError("%mock needs a subcommand\nHint: " + ", ".join(SUBCOMMANDS) + " (see %mock?)")
+            raise usage_error("%mock needs a subcommand", ", ".join(SUBCOMMANDS) + " (see %mock?)")
         if words[0] not in SUBCOMMANDS:
             close = difflib.get_close_matches(words[0], SUBCOMMANDS, n=1)
             hint = f"Did you mean `{close[0]}`?" if close else "see %mock? for the subcommands"
-            raise UsageError(f"%mock: unknown subcommand {words[0]!r}\nHint: {hint}")
+            raise usage_error(f"%mock: unknown subcommand {words[0]!r}", hint)
         args = self._parser.parse_args(words)
         try:
             return getattr(self, f"_mock_{args.command}")(args)
@@ -201,7 +206,7 @@ class PostmockMagics(Magics):
         server = self.session.start(self._config(args))
         self.shell.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
-        print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
+        print(f"Mock running at {server.url}  ({plural(count, 'example')})")
         outside = public_url(server.port or 0)
         if outside:
             print(f"From your browser: {outside}")
@@ -255,7 +260,7 @@ class PostmockMagics(Magics):
             names = [e.name for e in self.session.store.collection.examples]
             close = difflib.get_close_matches(args.name, names, n=1)
             hint = f'Did you mean "{close[0]}"?' if close else "%mock list shows the examples"
-            raise UsageError(f"%mock delete: no example named {args.name!r}\nHint: {hint}")
+            raise usage_error(f"%mock delete: no example named {args.name!r}", hint)
         print("Deleted " + ", ".join(f'"{e.name}"' for e in deleted) + ".")
 
     def _mock_clear(self, args: argparse.Namespace) -> None:
@@ -264,7 +269,7 @@ class PostmockMagics(Magics):
     def _mock_log(self, args: argparse.Namespace) -> Any:
         server = self.session.server
         if server is None:
-            raise UsageError("%mock log: the mock has not been started\nHint: %mock start")
+            raise usage_error("%mock log: the mock has not been started", "%mock start")
         return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
@@ -278,7 +283,7 @@ class PostmockMagics(Magics):
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
         if server is None or not server.running:
-            raise UsageError("%mock key: the mock is not running\nHint: %mock start --private")
+            raise usage_error("%mock key: the mock is not running", "%mock start --private")
         if not server.private:
             print("This mock is public: it needs no key. Start it with --private to require one.")
             return None

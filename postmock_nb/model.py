@@ -13,6 +13,16 @@ from functools import cached_property
 from typing import Iterable, Iterator
 
 Pairs = tuple[tuple[str, str], ...]
+
+
+def path_with_query(path: str, query: Pairs, *, bare_names: bool = False) -> str:
+    """``/users?role=admin``: a path and its query as a person reads them (the one URL renderer).
+
+    ``bare_names``: a parameter with no value shows as ``?flag`` (as an example is written), not ``?flag=``.
+    """
+    if not query:
+        return path
+    return path + "?" + "&".join(k if bare_names and v == "" else f"{k}={v}" for k, v in query)
 """Ordered (name, value) pairs: query parameters, headers, variables."""
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -59,10 +69,8 @@ class RequestSpec:
 
     @property
     def url(self) -> str:
-        """The path with its query string, as a person writes it."""
-        if not self.query:
-            return self.path
-        return self.path + "?" + "&".join(f"{k}={v}" if v != "" else k for k, v in self.query)
+        """The path with its query string, as a person writes it (``?flag`` for a parameter with no value)."""
+        return path_with_query(self.path, self.query, bare_names=True)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from .bodies import looks_like_json
 from .errors import CollectionFormatError
 from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id, reason_phrase
 
@@ -30,7 +31,7 @@ def load_collection(source: str | Path | bytes | dict) -> Collection:
     """Read a Postman collection from a file path, JSON text/bytes or an already parsed dict."""
     if isinstance(source, dict):
         return parse_collection(source)
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
+    if isinstance(source, Path) or (isinstance(source, str) and not looks_like_json(source)):
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8-sig")  # -sig: files saved by Windows editors start with a BOM
@@ -398,7 +399,7 @@ def _body_json(request: RequestSpec) -> dict[str, Any]:
     if request.body_mode == "file":
         return {"mode": "file", "file": {}}
     body: dict[str, Any] = {"mode": "raw", "raw": request.body}
-    language = request.body_language or ("json" if request.body.lstrip()[:1] in ("{", "[") else "")
+    language = request.body_language or ("json" if looks_like_json(request.body) else "")
     if language:
         body["options"] = {"raw": {"language": language}}
     return body
@@ -409,7 +410,7 @@ def _preview_language(response: ResponseSpec) -> str:
     for marker, language in (("json", "json"), ("html", "html"), ("xml", "xml"), ("javascript", "javascript")):
         if marker in content_type:
             return language
-    return "json" if response.body.lstrip()[:1] in ("{", "[") else "text"
+    return "json" if looks_like_json(response.body) else "text"
 
 
 def iter_served(collection: Collection) -> Iterable[tuple[str, str, int, str]]:

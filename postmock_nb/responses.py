@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
 
+from .bodies import is_json, looks_like_json
 from .matching import IncomingRequest, MatchResult
 from .model import Example, ResponseSpec
 from .snapshot import Snapshot
@@ -36,21 +37,13 @@ def content_type_for(response: ResponseSpec) -> str:
         return declared
     language = response.preview_language.lower()
     stripped = response.body.lstrip()
-    if language == "json" or (not language and stripped[:1] in ("{", "[") and _is_json(response.body)):
+    if language == "json" or (not language and looks_like_json(stripped) and is_json(response.body)):
         return "application/json"
     if language == "html" or (not language and stripped[:15].lower().startswith(("<!doctype html", "<html"))):
         return "text/html; charset=utf-8"
     if language == "xml" or (not language and stripped.startswith("<?xml")):
         return "application/xml"
     return "text/plain; charset=utf-8"
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _header_value(value: str) -> bytes:

@@ -26,6 +26,7 @@ from IPython.display import display
 from .diagnostics import diff_rows, near_miss_text
 from .matching import Candidate, MatchResult, near_misses
 from .requestlog import LogEntry
+from .words import plural as _plural
 
 if TYPE_CHECKING:
     from .server import MockServer
@@ -296,10 +297,6 @@ class Dashboard:
 
 
 _DETAIL_HINT = "<p class='pm-muted'>Select a request to see it, its response, and why it matched or not.</p>"
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _duration(seconds: float) -> str:

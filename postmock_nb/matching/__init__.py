@@ -36,12 +36,12 @@ from ..selectors import MOCK_SELECTORS as SELECTOR_NAMES
 from ..snapshot import NEAR_MISS_POOL
 from .explain import explain, near_misses
 from .search import ALWAYS_SCORED, match
-from .types import BASE_SCORE, Candidate, Check, IncomingRequest, MatchResult, path_and_query
+from .types import BASE_SCORE, Candidate, Check, IncomingRequest, MatchResult
 
 MatchSettings = MockConfig
 """The engine reads the ``match_headers``/``match_body`` fields of the mock's one settings record (the old name)."""
 
 __all__ = [
     "ALWAYS_SCORED", "BASE_SCORE", "NEAR_MISS_POOL", "SELECTOR_NAMES", "Candidate", "Check", "IncomingRequest",
-    "MatchResult", "MatchSettings", "explain", "match", "near_misses", "path_and_query",
+    "MatchResult", "MatchSettings", "explain", "match", "near_misses",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
 from ..config import MockConfig
-from ..model import Example, Pairs
+from ..model import Example, Pairs, path_with_query
 from ..paths import PathRule
 from ..snapshot import Snapshot
 
@@ -41,14 +41,7 @@ class IncomingRequest:
 
     @property
     def url(self) -> str:
-        return path_and_query(self.path, self.query)
-
-
-def path_and_query(path: str, query: Pairs) -> str:
-    """``/users?role=admin``: a path and its (decoded) query as a person reads them."""
-    if not query:
-        return path
-    return path + "?" + "&".join(f"{k}={v}" for k, v in query)
+        return path_with_query(self.path, self.query)
 
 
 @dataclass(frozen=True)
