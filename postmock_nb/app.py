@@ -13,16 +13,17 @@ import hmac
 import logging
 import time
 import traceback
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from .config import MAX_DELAY_MS, MockConfig
-from .errorlog import ErrorLog
 from .diagnostics import candidate_json, diagnosis, not_found_body
+from .errorlog import ErrorLog
 from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
-from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .responses import HttpResponse, ResponseCache, build_response, json_response
+from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .store import LiveCollection
 
 ADMIN_PREFIX = "/__postmock"

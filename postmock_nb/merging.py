@@ -153,7 +153,7 @@ def merge(current: Collection, incoming: Collection) -> tuple[Collection, MergeR
                if variables.get(name) != value]
     variables.update(dict(incoming.variables))
 
-    merged = replace(current, items=tuple(replace(item, examples=tuple(found)) for item, found in zip(items, examples)),
+    merged = replace(current, items=tuple(replace(item, examples=tuple(found)) for item, found in zip(items, examples, strict=False)),
                      variables=tuple(variables.items()))
     report = MergeReport(current_name=current.name, incoming_name=incoming.name, added=tuple(added),
                          replaced=tuple(replaced), renamed=tuple(renamed), variables=tuple(changes),

@@ -7,10 +7,10 @@ returns a new one. The server reads whole snapshots and never sees half an edit.
 from __future__ import annotations
 
 import uuid
-from http import HTTPStatus
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable, Iterator
+from http import HTTPStatus
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -36,7 +36,7 @@ def reason_phrase(status: int) -> str:
         return ""
 
 
-def default_item_name(example: "Example") -> str:
+def default_item_name(example: Example) -> str:
     """``GET /users/:id``: the request (item) an example is filed under unless told otherwise."""
     return f"{example.request.method} {example.request.path}"
 
@@ -159,7 +159,7 @@ class Collection:
     # -- edits: each returns a new Collection -------------------------------------------
 
     def with_example(self, example: Example, *, item_name: str | None = None,
-                     folder: tuple[str, ...] = ()) -> "Collection":
+                     folder: tuple[str, ...] = ()) -> Collection:
         """Add ``example``, or replace the example with the same id in place.
 
         A new example goes into the item with the same folder and name (by default
@@ -183,7 +183,7 @@ class Collection:
                               examples=(example,), folder=folder))
         return replace(self, items=tuple(items))
 
-    def without_examples(self, ids: Iterable[str]) -> "Collection":
+    def without_examples(self, ids: Iterable[str]) -> Collection:
         """Drop the examples with these ids; items left with no example are dropped too
         unless they came with none."""
         gone = set(ids)
@@ -194,7 +194,7 @@ class Collection:
                 items.append(replace(item, examples=kept))
         return replace(self, items=tuple(items))
 
-    def with_variables(self, variables: Pairs) -> "Collection":
+    def with_variables(self, variables: Pairs) -> Collection:
         """Set collection variables (new names added, existing ones replaced)."""
         merged = dict(self.variables)
         merged.update(dict(variables))

@@ -11,9 +11,9 @@ example by example) both climb this ladder.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping
 from urllib.parse import unquote
 
 from rapidfuzz.distance import Levenshtein
@@ -91,7 +91,7 @@ class PathPattern:
     wildcards: tuple[str | None, ...]
 
     @classmethod
-    def parse(cls, path: str, variables: Mapping[str, str]) -> "PathPattern":
+    def parse(cls, path: str, variables: Mapping[str, str]) -> PathPattern:
         resolved = resolve_variables(path, variables)
         if not resolved.startswith("/"):
             resolved = "/" + resolved
@@ -112,7 +112,7 @@ class PathPattern:
         if len(request_segments) != len(self.segments):
             return None
         captured: dict[str, str] = {}
-        for wanted, name, got in zip(self.segments, self.wildcards, request_segments):
+        for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
             if name is not None:
                 captured[name] = got
             elif wanted != got:
@@ -123,7 +123,7 @@ class PathPattern:
         """Every segment equal, a wildcard, or within the edit-distance threshold."""
         if len(request_segments) != len(self.segments) or not self.segments:
             return False
-        for wanted, name, got in zip(self.segments, self.wildcards, request_segments):
+        for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
             if name is not None or wanted.lower() == got.lower():
                 continue
             if not got or (len(got) - Levenshtein.distance(got, wanted)) / len(got) < DISTANCE_SIMILARITY:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .matching import MatchResult
@@ -35,7 +36,7 @@ class LogEntry:
     example_name: str | None
     score: int | None
     latency_ms: float
-    result: "MatchResult | None" = None
+    result: MatchResult | None = None
     response_headers: list = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""

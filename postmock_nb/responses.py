@@ -11,8 +11,8 @@ from urllib.parse import quote
 from .bodies import is_json, looks_like_json
 from .matching import IncomingRequest, MatchResult
 from .model import Example, ResponseSpec
-from .snapshot import Snapshot
 from .selectors import EXAMPLE_ID_HEADER, EXAMPLE_NAME_HEADER, SCORE_HEADER
+from .snapshot import Snapshot
 from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]

@@ -105,7 +105,7 @@ class MockServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "MockServer":
+    def start(self) -> MockServer:
         """Bind the port, start serving in a daemon thread, and return once it serves."""
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}", hint="stop it first, or use it as it is")
@@ -170,7 +170,7 @@ class MockServer:
             return False
         return True
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -60,7 +60,7 @@ class WildcardTrie:
 
     def add(self, compiled: CompiledExample) -> None:
         node = self._root
-        for segment, name in zip(compiled.path.segments, compiled.path.wildcards):
+        for segment, name in zip(compiled.path.segments, compiled.path.wildcards, strict=False):
             if name is not None:
                 node.wild = node.wild or _TrieNode()
                 node = node.wild

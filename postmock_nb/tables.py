@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .model import Collection
 from .requestlog import LogEntry
@@ -14,7 +15,7 @@ from .requestlog import LogEntry
 def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -36,7 +37,7 @@ class ExampleTable:
     headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits")
 
     @classmethod
-    def of(cls, collection: Collection, hits: Mapping[str, int]) -> "ExampleTable":
+    def of(cls, collection: Collection, hits: Mapping[str, int]) -> ExampleTable:
         rows = [{"method": e.request.method, "url": e.request.url, "status": e.response.status, "name": e.name,
                  "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id}
                 for item, e in collection.iter_examples()]

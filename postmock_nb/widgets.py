@@ -71,9 +71,9 @@ class Dashboard:
     interval = 0.25
     """Seconds between refreshes at most (four a second under load)."""
 
-    def __init__(self, session: "Session") -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.server: "MockServer | None" = session.server
+        self.server: MockServer | None = session.server
         self.refreshes = 0
         self.superseded_by: str | None = None
         self._lock = threading.Lock()
@@ -366,7 +366,7 @@ def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str
             f"<table><tr><th>request</th><th>example</th><th></th></tr>{rows}</table>")
 
 
-def show_dashboard(session: "Session") -> Dashboard:
+def show_dashboard(session: Session) -> Dashboard:
     """Create (on this, the main thread) and display a dashboard for the session's server."""
     dashboard = Dashboard(session)  # listens to the session's events from now on
     display(dashboard)

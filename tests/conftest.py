@@ -11,9 +11,9 @@ The fixture collections are MIT-licensed Postman collections kept beside the rep
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 

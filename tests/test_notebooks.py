@@ -24,9 +24,10 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 import nbformat
 import pytest

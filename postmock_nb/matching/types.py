@@ -16,7 +16,6 @@ from ..model import Example, Pairs, path_with_query
 from ..paths import PathRule
 from ..snapshot import Snapshot
 
-
 BASE_SCORE = 100
 """Every example starts with these points; the path rule and the query add or take away."""
 
