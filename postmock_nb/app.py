@@ -30,8 +30,10 @@ ADMIN_PREFIX = "/__postmock"
 logger = logging.getLogger("postmock_nb.server")
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+"""ASGI as this app uses it (plain dicts); the server hands it to Hypercorn as its ASGIFramework."""
 
 
 class RequestProblem(Exception):

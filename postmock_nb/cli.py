@@ -178,7 +178,7 @@ def _fork_workers(server: MockServer, collection: Collection, count: int) -> lis
 
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
-    processes = [context.Process(target=_worker, args=(fd, collection, server.config), daemon=True)
+    processes: list[BaseProcess] = [context.Process(target=_worker, args=(fd, collection, server.config), daemon=True)
                  for _ in range(count)]
     for process in processes:
         process.start()

@@ -92,6 +92,13 @@ class PostmockMagics(Magics):
         self.loaded = False
         self._parser = _mock_parser()
 
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace (where ``mockUrl`` is set)."""
+        assert self.shell is not None, "the magics are registered with a shell"
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     def remember_cell(self, info: Any) -> None:
         """``pre_run_cell``: which cell runs, so that re-running a cell replaces the example it defined."""
         self.current_cell_id = getattr(info, "cell_id", None)
@@ -150,9 +157,10 @@ class PostmockMagics(Magics):
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
                                 headers=args.header, request_headers=args.request_header, folder=args.folder)
 
-    def _parse(self, magic: Callable, line: str, label: str) -> argparse.Namespace:
+    def _parse(self, magic: Callable[..., Any], line: str, label: str) -> argparse.Namespace:
+        parser: argparse.ArgumentParser = magic.parser  # type: ignore[attr-defined]  # set by @magic_arguments
         try:
-            return magic.parser.parse_args(shlex.split(line))
+            return parser.parse_args(shlex.split(line))
         except UsageError as error:
             raise usage_error(f"{label}: {error}", f"see {label}? for the options") from None
         except ValueError as error:  # unbalanced quotes
@@ -205,7 +213,7 @@ class PostmockMagics(Magics):
 
     def _mock_start(self, args: argparse.Namespace) -> None:
         server = self.session.start(self._config(args))
-        self.shell.user_ns["mockUrl"] = server.url
+        self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
         outside = public_url(server.port or 0)
@@ -230,7 +238,7 @@ class PostmockMagics(Magics):
         if not self.session.stop():
             print("The mock is not running.")
             return
-        self.shell.user_ns.pop("mockUrl", None)
+        self.user_ns.pop("mockUrl", None)
         print("Mock stopped.")
 
     def _mock_status(self, args: argparse.Namespace) -> None:

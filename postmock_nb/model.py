@@ -120,7 +120,7 @@ class Item:
     folder: tuple[str, ...] = ()
     id: str = field(default_factory=new_id)
     description: str = ""
-    events: tuple = ()
+    events: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ _PORT = re.compile(r":(\d+)$")
 # -- reading ------------------------------------------------------------------------------
 
 
-def load_collection(source: str | Path | bytes | dict) -> Collection:
+def load_collection(source: str | Path | bytes | dict[str, Any]) -> Collection:
     """Read a Postman collection from a file path, JSON text/bytes or an already parsed dict."""
     if isinstance(source, dict):
         return parse_collection(source)
@@ -86,7 +86,7 @@ def parse_collection(data: Any) -> Collection:
                       id=str(info.get("_postman_id") or new_id()), description=_description(info.get("description")))
 
 
-def _walk(items: list, folder: tuple[str, ...], where: str, found: list[Item]) -> None:
+def _walk(items: list[Any], folder: tuple[str, ...], where: str, found: list[Item]) -> None:
     for index, entry in enumerate(items):
         label = f'{where} > ' if where else ""
         if not isinstance(entry, dict):
@@ -105,7 +105,7 @@ def _walk(items: list, folder: tuple[str, ...], where: str, found: list[Item]) -
             raise CollectionFormatError("neither a request (no 'request') nor a folder (no 'item')", location=here)
 
 
-def _item(entry: dict, name: str, folder: tuple[str, ...], here: str) -> Item:
+def _item(entry: dict[str, Any], name: str, folder: tuple[str, ...], here: str) -> Item:
     responses = entry.get("response") or []
     if isinstance(responses, dict):
         responses = [responses]
@@ -301,8 +301,8 @@ def _type(value: Any) -> str:
 
 def to_postman(collection: Collection) -> dict[str, Any]:
     """The collection as Postman Collection v2.1 JSON data."""
-    root: list[dict] = []
-    folders: dict[tuple[str, ...], list[dict]] = {(): root}
+    root: list[dict[str, Any]] = []
+    folders: dict[tuple[str, ...], list[dict[str, Any]]] = {(): root}
     for item in collection.items:
         _folder_list(folders, item.folder).append(_item_json(item))
     data: dict[str, Any] = {
@@ -323,7 +323,8 @@ def save_collection(collection: Collection, path: str | Path) -> Path:
     return target
 
 
-def _folder_list(folders: dict[tuple[str, ...], list[dict]], folder: tuple[str, ...]) -> list[dict]:
+def _folder_list(folders: dict[tuple[str, ...], list[dict[str, Any]]],
+                 folder: tuple[str, ...]) -> list[dict[str, Any]]:
     if folder not in folders:
         parent = _folder_list(folders, folder[:-1])
         entry: dict[str, Any] = {"name": folder[-1], "item": []}

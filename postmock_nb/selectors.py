@@ -40,9 +40,9 @@ def mock_values(headers: Mapping[str, str], query: Iterable[tuple[str, str]]) ->
         if lowered in MOCK_SELECTORS:
             values.setdefault(lowered, value)
     for name in MOCK_SELECTORS:
-        value = headers.get(name)
-        if value is not None:
-            values[name] = value
+        sent = headers.get(name)
+        if sent is not None:
+            values[name] = sent
     return values
 
 

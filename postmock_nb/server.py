@@ -16,18 +16,21 @@ import os
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from .app import MockApp
+from .app import Message, MockApp, Receive, Scope, Send
 from .config import MockConfig, new_api_key
 from .errorlog import ErrorLog
 from .errors import ServerError
 from .model import Collection
 from .requestlog import RequestLog
 from .store import LiveCollection
+
+if TYPE_CHECKING:
+    from hypercorn.typing import ASGIFramework
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -230,9 +233,9 @@ class MockServer:
         app = self.app
         ready = self._ready
 
-        async def app_with_ready_signal(scope: dict, receive: Any, send: Any) -> None:
+        async def app_with_ready_signal(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "lifespan":
-                async def send_and_signal(message: dict) -> None:
+                async def send_and_signal(message: Message) -> None:
                     await send(message)
                     if message["type"] == "lifespan.startup.complete":
                         ready.set()
@@ -240,4 +243,6 @@ class MockServer:
             else:
                 await app(scope, receive, send)
 
-        await serve(app_with_ready_signal, self._config(), shutdown_trigger=self._stop_event.wait)
+        # Hypercorn's TypedDict events are the plain dicts the app reads and writes
+        await serve(cast("ASGIFramework", app_with_ready_signal), self._config(),
+                    shutdown_trigger=self._stop_event.wait)

@@ -95,7 +95,8 @@ class Session:
         if len(words) not in (2, 3):
             raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
                                          hint="for example: GET /users/:id 404")
-        definition = build_definition(*words[:2], words[2] if len(words) == 3 else None, cell, name=name,
+        method, path, status = words[0], words[1], (words[2] if len(words) == 3 else None)
+        definition = build_definition(method, path, status, cell, name=name,
                                       headers=headers, request_headers=request_headers, folder=folder)
         return self.add(definition, cell_key=cell_key, replace=replace)
 

@@ -172,11 +172,11 @@ def render(template: str, ctx: RenderContext, *, json_body: bool = False) -> str
     if "{{" not in template:
         return template
 
-    def replace(found: re.Match) -> str:
+    def replace(found: re.Match[str]) -> str:
         args = [a or b or c for a, b, c in _ARGUMENT.findall(found.group(2) or "")]
         value = _lookup(found.group(1), args, ctx)
         if value is None:
-            return found.group(0)
+            return str(found.group(0))
         start, end = found.span()
         quoted = start > 0 and template[start - 1] == '"' and template[end:end + 1] == '"'
         if isinstance(value, str):

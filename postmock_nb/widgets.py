@@ -245,7 +245,7 @@ class Dashboard:
             return "<p class='pm-muted'>No examples yet: define one with <code>%%example GET /path 200</code>.</p>"
         return f"<table><tr><th>method</th><th>path</th><th>status</th><th>name</th><th>hits</th></tr>{rows}</table>"
 
-    def _on_select(self, change: dict) -> None:
+    def _on_select(self, change: dict[str, Any]) -> None:
         if self._relisting == threading.get_ident():
             return
         entry = self._find(change["new"]) if change["new"] is not None else None
@@ -288,8 +288,8 @@ class Dashboard:
         return ("<table><tr><th></th><th>time</th><th>method</th><th>path</th><th>status</th><th>example</th>"
                 f"<th>latency</th></tr>{body}</table>")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = self.text_summary()
         bundle["text/html"] = (_CSS + f"<div class='postmock-dash'><p>{self._status_html()}</p>"
                                f"{self._examples_html()}{self._log_html()}</div>")
@@ -369,5 +369,5 @@ def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str
 def show_dashboard(session: Session) -> Dashboard:
     """Create (on this, the main thread) and display a dashboard for the session's server."""
     dashboard = Dashboard(session)  # listens to the session's events from now on
-    display(dashboard)
+    display(dashboard)  # type: ignore[no-untyped-call]  # IPython.display is untyped
     return dashboard
