@@ -110,7 +110,8 @@ class MockApp:
                     response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
                                               self.responses)
                 else:
-                    response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
+                    response = json_response(404, not_found_body(result),
+                                             self._cors_headers if self.settings.cors else [])
                     note = result.error
                 if delay:
                     await asyncio.sleep(delay / 1000)
@@ -203,7 +204,8 @@ def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], 
         return default
     if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_DELAY_MS:
         raise RequestProblem(400, "mockRequestError",
-                             f"x-mock-response-delay must be a whole number of milliseconds 1-{MAX_DELAY_MS}, got {raw!r}")
+                             f"x-mock-response-delay must be a whole number of milliseconds 1-{MAX_DELAY_MS}, "
+                             f"got {raw!r}")
     return int(raw)
 
 
@@ -246,9 +248,11 @@ def build_admin_app(mock: MockApp) -> Any:
         entry = mock.log.find(seq)
         if entry is None:
             return jsonify({"error": {"name": "logEntryNotFound",
-                                      "message": f"no log entry #{seq} (the log keeps the last {mock.log.maxlen})"}}), 404
+                                      "message": f"no log entry #{seq} "
+                                                 f"(the log keeps the last {mock.log.maxlen})"}}), 404
         data = entry.summary() | {"headers": entry.headers, "body": entry.body,
-                                  "response": {"headers": [(k.decode(), v.decode("latin-1")) for k, v in entry.response_headers],
+                                  "response": {"headers": [(k.decode(), v.decode("latin-1"))
+                                                           for k, v in entry.response_headers],
                                                "body": entry.response_text}}
         if entry.result is not None:
             data["diagnosis"] = (diagnosis(entry.result) if not entry.matched

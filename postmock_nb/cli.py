@@ -103,7 +103,8 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
         data = data["collection"]  # the Postman API's wrapping, which the import accepts too
     info = data.get("info") if isinstance(data, dict) else None
     v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
-    return validate_postman(data), "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+    note = "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+    return validate_postman(data), note
 
 
 def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:

@@ -61,7 +61,8 @@ class MockConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host.strip():
-            raise ConfigError(f"--host must be an address, got {self.host!r}", hint="127.0.0.1 serves this machine only")
+            raise ConfigError(f"--host must be an address, got {self.host!r}",
+                              hint="127.0.0.1 serves this machine only")
         if not _whole(self.port) or not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be 0-65535, got {self.port}", hint="0 picks a free port")
         if self.api_key is not None:
@@ -81,7 +82,8 @@ class MockConfig:
         if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
             raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")
         if not _whole(self.log_size) or self.log_size < 1:
-            raise ConfigError(f"log_size must be 1 or more, got {self.log_size}", hint="the log keeps the last N requests")
+            raise ConfigError(f"log_size must be 1 or more, got {self.log_size}",
+                              hint="the log keeps the last N requests")
 
     @property
     def key(self) -> str:

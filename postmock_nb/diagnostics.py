@@ -55,7 +55,7 @@ class DiffRow:
         if not self.ok:
             return self.note
         if self.costs:
-            return f"({self.part}: {self.note}, {self.points})" if not self.labelled else f"({self.note}, {self.points})"
+            return f"({self.note}, {self.points})" if self.labelled else f"({self.part}: {self.note}, {self.points})"
         return ""
 
     def sides(self) -> tuple[str, str]:
@@ -134,7 +134,8 @@ def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candid
         rows = [(*row.sides(), _text_mark(row)) for row in diff_rows(candidate, result)]
         width = max(24, *(len(r[0]) for r in rows))
         right = max(24, *(len(r[1]) for r in rows))
-        lines += ["", f'{rank}. "{example.name}" ({example.describe()})' + (f" — {candidate.lost}" if candidate.lost else ""),
+        lost = f" — {candidate.lost}" if candidate.lost else ""
+        lines += ["", f'{rank}. "{example.name}" ({example.describe()}){lost}',
                   f"  {'Request':<{width}} | {'Example':<{right}}", f"  {'-' * width}-+-{'-' * right}"]
         lines += [f"  {left:<{width}} | {right_side:<{right}} {mark}".rstrip() for left, right_side, mark in rows]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import difflib
 import json
 import shlex
@@ -147,7 +148,8 @@ class PostmockMagics(Magics):
         concrete = ":" not in example.request.path and "{{" not in example.request.path
         where = ""
         if self.session.running:
-            where = f" — served at {self.session.url}{example.request.url}" if concrete else f" — served by {self.session.url}"
+            url = self.session.url
+            where = f" — served at {url}{example.request.url}" if concrete else f" — served by {url}"
         print(f'{verb} example "{example.name}": {example.request.method} {example.request.url} '
               f"→ {example.response.status}{where}")
 
@@ -305,7 +307,8 @@ class PostmockMagics(Magics):
         response = self.session.call(args.method, args.path, headers, args.data)
         example = response.headers.get("x-mock-example-name")
         reason = response.reason or reason_phrase(response.status_code)
-        print(f"{response.status_code} {reason}" + (f'  ← example "{example}"' if example else "  (no example matched)"))
+        picked = f'  ← example "{example}"' if example else "  (no example matched)"
+        print(f"{response.status_code} {reason}{picked}")
         for key, value in response.headers.items():
             print(f"{key}: {value}")
         print()
@@ -348,10 +351,8 @@ def unload_ipython_extension(ipython: Any) -> None:
         return
     magics.session.close()
     atexit.unregister(magics.session.close)
-    try:
+    with contextlib.suppress(ValueError):  # not registered
         ipython.events.unregister("pre_run_cell", magics.remember_cell)
-    except ValueError:
-        pass
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
     ipython.user_ns.pop("mockUrl", None)

@@ -10,6 +10,7 @@ releases the port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -147,10 +148,8 @@ class MockServer:
         """Stop serving, wait for the thread, and release the port. Safe to call twice."""
         thread, loop, event = self._thread, self._loop, self._stop_event
         if thread is not None and loop is not None and event is not None and thread.is_alive():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                pass  # the loop already closed
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")

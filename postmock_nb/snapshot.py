@@ -169,7 +169,7 @@ class Snapshot:
             self.by_id.setdefault(compiled.id, compiled)
     @cached_property
     def near_misses(self) -> NearMissIndex:
-        """Built on the first miss, then kept with the snapshot (two threads building it at once both get a good one)."""
+        """Built on the first miss, then kept with the snapshot (two threads building it at once: both are good)."""
         return NearMissIndex(self.examples)
 
     def __len__(self) -> int:

@@ -24,8 +24,10 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], row_class
     head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
     body = []
     for index, row in enumerate(rows):
-        style = " style='color:var(--jp-error-color1, #c62828);font-weight:600'" if index < len(row_classes) and row_classes[index] == "miss" else ""
-        body.append(f"<tr{style}>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+        miss = index < len(row_classes) and row_classes[index] == "miss"
+        style = " style='color:var(--jp-error-color1, #c62828);font-weight:600'" if miss else ""
+        cells = "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in row)
+        body.append(f"<tr{style}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 

@@ -42,15 +42,18 @@ _CSS = """
 .postmock-dash p { margin: 4px 0; }
 .postmock-dash a { color: var(--jp-content-link-color, #1565c0); }
 .postmock-dash table { border-collapse: collapse; font-size: 12px; color: inherit; }
-.postmock-dash th, .postmock-dash td { text-align: left; padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2, #ddd); vertical-align: top; }
+.postmock-dash th, .postmock-dash td { text-align: left; padding: 2px 8px;
+  border-bottom: 1px solid var(--jp-border-color2, #ddd); vertical-align: top; }
 .postmock-dash code { background: none; color: inherit; }
 .postmock-dash .pm-miss { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 .postmock-dash .pm-hit { color: var(--jp-success-color1, #2e7d32); }
 .postmock-dash .pm-diff td { background: rgba(229, 57, 53, 0.16); }
 .postmock-dash .pm-muted { color: var(--jp-ui-font-color2, #666); }
-.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222); padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 180px; overflow: auto; }
+.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222);
+  padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 180px; overflow: auto; }
 .postmock-dash table.pm-sides { table-layout: fixed; width: 100%; margin-top: 6px; }
-.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd); color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
+.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd);
+  color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
 .postmock-dash .pm-log select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
 .postmock-dash .pm-log option[data-value^="%E2%9C%97"] { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 </style>
@@ -232,7 +235,8 @@ class Dashboard:
             link += f" · browser: <a href='{_e(outside)}' target='_blank'>{_e(outside)}</a>"
         mode = "private (x-api-key)" if server.private else "public"
         uptime = _duration(time.time() - (server.started_at or time.time()))
-        errors = f" · <span class='pm-miss'>{_plural(server.error_log.total, 'error')}</span>" if server.error_log.total else ""
+        failures = server.error_log.total
+        errors = f" · <span class='pm-miss'>{_plural(failures, 'error')}</span>" if failures else ""
         return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}"
 
     def _examples_html(self) -> str:
@@ -263,7 +267,8 @@ class Dashboard:
         else:
             state = "stopped"
         total, misses = self._counts()
-        lines = [f"postmock_nb dashboard — {state}", f"{_plural(total, 'request')}, {_plural(misses, 'miss', 'misses')}"]
+        lines = [f"postmock_nb dashboard — {state}",
+                 f"{_plural(total, 'request')}, {_plural(misses, 'miss', 'misses')}"]
         examples = self.session.store.collection.examples
         lines.append(f"Examples ({len(examples)}):" if examples else "No examples yet.")
         width = max((len(e.request.url) for e in examples), default=0)
@@ -349,7 +354,8 @@ def match_html(result: MatchResult) -> str:
         rows = "".join(f"<tr><td>{_e(c.example.name)}</td><td>{'' if c.score is None else c.score}</td>"
                        f"<td>{_e(c.lost) or '<b class=pm-hit>winner</b>'}</td></tr>" for c in result.candidates[:10])
         selector = f"<p>Picked by <code>{_e(result.selector)}</code></p>" if result.selector else ""
-        return f"<h4>Matched with score {result.score}</h4>{selector}<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>"
+        return (f"<h4>Matched with score {result.score}</h4>{selector}"
+                f"<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>")
     closest = near_misses(result, 3)
     parts = [f"<h4 class='pm-miss'>No match: {_e(result.error)}</h4>"]
     parts += [_near_miss_html(rank, c, result) for rank, c in enumerate(closest, 1)]

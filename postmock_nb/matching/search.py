@@ -100,7 +100,8 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
             candidate = score(compiled, rule, captured or {}, ctx)
             candidates.append(candidate)
             points = candidate.score
-            if points is not None and (best is None or points > best or (points == best and compiled.order < best_order)):
+            if points is not None and (best is None or points > best
+                                       or (points == best and compiled.order < best_order)):
                 best, best_order = points, compiled.order
     if not candidates:
         for compiled in index.by_length.get(len(path.segments), ()):
