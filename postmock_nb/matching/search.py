@@ -104,8 +104,10 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
                                        or (points == best and compiled.order < best_order)):
                 best, best_order = points, compiled.order
     if not candidates:
-        for compiled in index.by_length.get(len(path.segments), ()):
-            if path.fits(compiled.path, PathRule.DISTANCE) is not None:
+        segments = path.segments
+        for compiled in index.by_length.get(len(segments), ()):
+            # what path.fits(compiled.path, PathRule.DISTANCE) decides, without a call per example (thousands)
+            if compiled.path.nearly_matches(segments):
                 candidates.append(score(compiled, PathRule.DISTANCE, {}, ctx))
     return candidates
 
