@@ -186,7 +186,7 @@ class Session:
         """What listens to this session: the dashboards shown for its current server, in the order shown."""
         return tuple(self._listeners)
 
-    dashboards = listeners
+    dashboards = listeners  # what they are in practice (and the attribute's old name)
 
     def _emit(self, event: SessionEvent) -> None:
         for listener in list(self._listeners):  # a listener may unsubscribe as it hears
