@@ -13,35 +13,27 @@ import hmac
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
+from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
-from .matching import IncomingRequest, MatchSettings, match
+from .errorlog import ErrorLog
+from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
-from .responses import HttpResponse, build_response, json_response
+from .responses import HttpResponse, ResponseCache, build_response, json_response
+from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .store import LiveCollection
 
 ADMIN_PREFIX = "/__postmock"
-MAX_DELAY_MS = 180_000
 logger = logging.getLogger("postmock_nb.server")
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict]]
-Send = Callable[[dict], Awaitable[None]]
-
-
-@dataclass
-class MockSettings:
-    """How a mock behaves (Postman's mock settings, plus ours)."""
-
-    private: bool = False
-    api_key: str = ""
-    cors: bool = True
-    match: MatchSettings = field(default_factory=MatchSettings)
-    delay_ms: int = 0
-    max_body_bytes: int = 10 * 1024 * 1024
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+"""ASGI as this app uses it (plain dicts); the server hands it to Hypercorn as its ASGIFramework."""
 
 
 class RequestProblem(Exception):
@@ -62,11 +54,15 @@ UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key head
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockSettings) -> None:
+    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
+                 errors: ErrorLog | None = None) -> None:
         self.store = store
         self.log = log
         self.settings = settings
-        self.errors: list[str] = []
+        self.responses = ResponseCache()
+        """Static responses of the snapshot being served (this app's own cache)."""
+        self.error_log = errors if errors is not None else ErrorLog()
+        """Where this app reports its own failures (the server's log, when a server runs it)."""
         self._admin: Any = None
         self._cors_headers: list[tuple[bytes, bytes]] = [
             (b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
@@ -109,11 +105,13 @@ class MockApp:
                 delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
                 snapshot = self.store.snapshot
-                result = match(snapshot, request, self.settings.match)
+                result = match(snapshot, request, self.settings)
                 if result.winner is not None:
-                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [])
+                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
+                                              self.responses)
                 else:
-                    response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
+                    response = json_response(404, not_found_body(result),
+                                             self._cors_headers if self.settings.cors else [])
                     note = result.error
                 if delay:
                     await asyncio.sleep(delay / 1000)
@@ -122,7 +120,7 @@ class MockApp:
             note = problem.message
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             detail = traceback.format_exc()
-            self.errors.append(detail)
+            self.error_log.report(detail)
             logger.error("error while serving %s %s\n%s", method, scope["path"], detail)
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
@@ -178,7 +176,12 @@ class MockApp:
 
     def key_ok(self, given: str | None) -> bool:
         """Constant-time comparison of the x-api-key header with the mock's key."""
-        return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.api_key.encode("utf-8"))
+        return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.key.encode("utf-8"))
+
+    @property
+    def errors(self) -> list[str]:
+        """The errors kept, oldest first."""
+        return self.error_log.recent()
 
     # -- the admin API ----------------------------------------------------------------------
 
@@ -190,12 +193,10 @@ class MockApp:
 
 def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
     """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay in ms."""
-    raw = headers.get("x-mock-response-delay")
-    if raw is None and query:
-        raw = next((v for k, v in query if k.lower() == "x-mock-response-delay"), None)
-    code = headers.get("x-mock-response-code")
-    if not code:
-        code = next((v for k, v in query if k.lower() == "x-mock-response-code"), None) if query else None
+    raw = headers.get(RESPONSE_DELAY)
+    if raw is None:
+        raw = query_value(query, RESPONSE_DELAY)
+    code = headers.get(RESPONSE_CODE) or query_value(query, RESPONSE_CODE)
     if code is not None and not (code.strip().isdigit() and 100 <= int(code) <= 599):
         raise RequestProblem(400, "mockRequestError",
                              f"x-mock-response-code must be an HTTP status 100-599, got {code!r}")
@@ -203,7 +204,8 @@ def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], 
         return default
     if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_DELAY_MS:
         raise RequestProblem(400, "mockRequestError",
-                             f"x-mock-response-delay must be a whole number of milliseconds 1-{MAX_DELAY_MS}, got {raw!r}")
+                             f"x-mock-response-delay must be a whole number of milliseconds 1-{MAX_DELAY_MS}, "
+                             f"got {raw!r}")
     return int(raw)
 
 
@@ -222,7 +224,7 @@ def build_admin_app(mock: MockApp) -> Any:
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
         return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": len(mock.errors)})
+                        "misses": mock.log.misses, "errors": mock.error_log.total})
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
@@ -246,9 +248,11 @@ def build_admin_app(mock: MockApp) -> Any:
         entry = mock.log.find(seq)
         if entry is None:
             return jsonify({"error": {"name": "logEntryNotFound",
-                                      "message": f"no log entry #{seq} (the log keeps the last {mock.log.maxlen})"}}), 404
+                                      "message": f"no log entry #{seq} "
+                                                 f"(the log keeps the last {mock.log.maxlen})"}}), 404
         data = entry.summary() | {"headers": entry.headers, "body": entry.body,
-                                  "response": {"headers": [(k.decode(), v.decode("latin-1")) for k, v in entry.response_headers],
+                                  "response": {"headers": [(k.decode(), v.decode("latin-1"))
+                                                           for k, v in entry.response_headers],
                                                "body": entry.response_text}}
         if entry.result is not None:
             data["diagnosis"] = (diagnosis(entry.result) if not entry.matched

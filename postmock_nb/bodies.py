@@ -18,12 +18,25 @@ def body_kind(content_type: str, body: str) -> str:
         return "form"
     if media.endswith("xml") or media.endswith("+xml"):
         return "xml"
-    stripped = body.lstrip()
-    if not media and stripped[:1] in ("{", "["):
+    if not media and looks_like_json(body):
         return "json"
-    if not media and stripped.startswith("<"):
+    if not media and body.lstrip().startswith("<"):
         return "xml"
     return "text"
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether ``text`` starts like a JSON object or array (the one sniff every module uses)."""
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def is_json(text: str) -> bool:
+    """Whether ``text`` parses as JSON."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _normalise(kind: str, body: str) -> object:

@@ -26,8 +26,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from .bodies import looks_like_json
 from .errors import ExampleDefinitionError
-from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, reason_phrase
+from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
 _PATH = re.compile(r"^/[^\s#]*$")
@@ -62,7 +63,7 @@ class ExampleDefinition:
             request_headers.append(("x-mock-match-request-body", "true"))
         request = RequestSpec(method=self.method, path=self.path, query=self.query, headers=tuple(request_headers),
                               body=self.request_body,
-                              body_language="json" if _looks_like_json(self.request_body) else "")
+                              body_language="json" if looks_like_json(self.request_body) else "")
         response = ResponseSpec(status=self.status, reason=reason_phrase(self.status), headers=self.response_headers,
                                 body=self.body, preview_language=self.language)
         return Example(name=self.display_name, request=request, response=response, id=example_id or new_id())
@@ -70,12 +71,7 @@ class ExampleDefinition:
 
 def default_name(method: str, path: str, query: tuple[tuple[str, str], ...], status: int) -> str:
     """``GET /users?role=admin 200``: the name an example gets when the cell gives none."""
-    url = path + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
-    return f"{method} {url} {status}"
-
-
-def _looks_like_json(text: str) -> bool:
-    return text.lstrip()[:1] in ("{", "[")
+    return f"{method} {path_with_query(path, query)} {status}"
 
 
 def parse_method(value: str) -> str:
@@ -117,7 +113,7 @@ def parse_header(text: str, where: str) -> tuple[str, str]:
 
 def check_json(body: str, first_line: int, what: str, *, declared: bool = False) -> None:
     """Raise with the cell line and column when a body that looks (or is declared) JSON is not."""
-    if not declared and not _looks_like_json(body):
+    if not declared and not looks_like_json(body):
         return
     try:
         json.loads(body)
@@ -195,7 +191,7 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     is_json_type = "json" in content_type.lower()
     if (is_json_type or not content_type) and sections.body:
         check_json(sections.body, sections.body_line, "the response body", declared=is_json_type)
-    if _looks_like_json(sections.body) and not content_type:
+    if looks_like_json(sections.body) and not content_type:
         response_headers.append(("Content-Type", "application/json"))
     request_type = next((v for k, v in option_request_headers + sections.request_headers
                          if k.lower() == "content-type"), "")
@@ -209,7 +205,7 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     if name and not name.strip():
         raise ExampleDefinitionError("the --name is empty", location="header line", hint='--name "Get user"')
     folders = tuple(part.strip() for part in folder.split("/") if part.strip()) if folder else ()
-    language = "json" if (is_json_type or (not content_type and _looks_like_json(sections.body))) else ""
+    language = "json" if (is_json_type or (not content_type and looks_like_json(sections.body))) else ""
     return ExampleDefinition(method=method, path=path, status=code, query=query, name=name.strip(),
                              response_headers=tuple(response_headers), body=sections.body,
                              request_headers=tuple(option_request_headers + sections.request_headers),

@@ -2,33 +2,42 @@
 
     postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
     postmock validate collection.json
+    postmock --version
+
+Each command imports what it needs when it runs: ``postmock --help`` loads no server,
+no schema validator and no Faker.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
+from . import __version__
+from .config import DEFAULT_HOST, MockConfig
 from .errors import PostmockError
-from .model import Collection
-from .postman import iter_served, load_collection
-from .schema import validate_postman
-from .server import MockServer, new_api_key
+from .words import plural
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+    from .model import Collection
+    from .server import MockServer
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postmock", description="Postman-compatible mock servers.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) as a mock")
     serve.add_argument("collection", help="path of the collection JSON file")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
     serve.add_argument("--api-key", help="the key of a private mock (default: a new random one)")
@@ -62,6 +71,8 @@ MAX_WARNINGS = 30
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .postman import iter_served, load_collection
+
     problems, note = _schema_problems(Path(args.collection))
     try:
         collection = load_collection(args.collection)
@@ -71,7 +82,7 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     rows = list(iter_served(collection))
     print(f"{args.collection}: collection {collection.name!r} can be served: "
-          f"{len(rows)} example{'' if len(rows) == 1 else 's'}")
+          f"{plural(len(rows), 'example')}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
         print(f"  {method:<7} {url:<{width}}  {status}  {name}")
@@ -82,6 +93,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
+    from .schema import validate_postman
+
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
@@ -90,14 +103,15 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
         data = data["collection"]  # the Postman API's wrapping, which the import accepts too
     info = data.get("info") if isinstance(data, dict) else None
     v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
-    return validate_postman(data), "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+    note = "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+    return validate_postman(data), note
 
 
 def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
     if not problems:
         return
-    print(f"warning: the official Postman Collection v2.1 schema finds {len(problems)} "
-          f"problem{'' if len(problems) == 1 else 's'} (Postman itself may refuse the file):", file=stream)
+    print(f"warning: the official Postman Collection v2.1 schema finds {plural(len(problems), 'problem')} "
+          "(Postman itself may refuse the file):", file=stream)
     if note:
         print(f"  ({note})", file=stream)
     for problem in problems[:MAX_WARNINGS]:
@@ -106,18 +120,24 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
         print(f"  ... and {len(problems) - MAX_WARNINGS} more", file=stream)
 
 
+def _config(args: argparse.Namespace) -> MockConfig:
+    """The mock's settings from the command line (checked by :class:`MockConfig`)."""
+    return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
+                      cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
+                      delay_ms=args.delay)
+
+
 def _serve(args: argparse.Namespace) -> int:
-    if args.api_key and not args.private:
-        raise PostmockError("--api-key only makes sense with --private", hint="add --private")
+    config = _config(args)
     if args.workers < 1:
         raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
+    from .postman import load_collection
+    from .server import MockServer
+
     collection = load_collection(args.collection)
-    key = (args.api_key or new_api_key()) if args.private else None
-    options = dict(host=args.host, private=args.private, api_key=key, cors=not args.no_cors,
-                   match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
-    server = MockServer(collection, port=args.port, **options)
+    server = MockServer(collection, config)
     server.bind()
-    workers = _fork_workers(server, collection, args.workers - 1, options) if args.workers > 1 else []
+    workers = _fork_workers(server, collection, args.workers - 1) if args.workers > 1 else []
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -145,17 +165,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(fd: int, collection: Collection, options: dict) -> None:
-    """A forked worker: serves the listening socket it inherited until terminated."""
+def _worker(fd: int, collection: Collection, config: MockConfig) -> None:
+    """A forked worker: serves the listening socket it inherited until terminated (with the parent's key)."""
+    from .server import MockServer
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
-    server = MockServer(collection, **options)
+    server = MockServer(collection, config)
     server.serve_inherited(fd)
 
 
-def _fork_workers(server: MockServer, collection: Collection, count: int, options: dict) -> list:
+def _fork_workers(server: MockServer, collection: Collection, count: int) -> list[BaseProcess]:
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
-    processes = [context.Process(target=_worker, args=(fd, collection, options), daemon=True) for _ in range(count)]
+    processes: list[BaseProcess] = [context.Process(target=_worker, args=(fd, collection, server.config), daemon=True)
+                 for _ in range(count)]
     for process in processes:
         process.start()
     return processes

@@ -1,73 +1,95 @@
-"""Why a request did not match: Postman's 404 body plus a WireMock-style near-miss diff."""
+"""Why a request did not match: Postman's 404 body plus a WireMock-style near-miss diff.
+
+A diff is a list of typed :class:`DiffRow` records (as WireMock's ``Diff``), rendered three
+ways: as text (:func:`near_miss_text`, the 404 body's ``text`` and ``%mock log``), as JSON
+(:meth:`DiffRow.as_json`, the 404 body's ``differences``) and as HTML by the dashboard
+(:func:`postmock_nb.widgets.match_html`), which reads the rows, never the text.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .matching import Candidate, Check, MatchResult
+from .matching import Candidate, Check, MatchResult, near_misses
 
 POSTMAN_NOT_FOUND = {
     "name": "mockRequestNotFoundError",
     "message": "Double check your method and the request path and try again.",
     "header": "No matching requests",
 }
-_MARK = "<<<<<"
+FAIL_MARK = "<<<<<"
+"""What the text diff puts before a row that failed."""
 
 
-def _check_json(check: Check) -> dict[str, Any]:
-    return {"part": check.part, "name": check.name, "expected": check.expected, "actual": check.actual,
-            "points": check.points, "note": check.note}
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of a request-vs-example diff."""
+
+    part: str          # method, path, query, header, body, selector
+    name: str          # the query/header name, the path rule ("" for method, body)
+    expected: str      # the example's side
+    actual: str        # the request's side
+    ok: bool
+    note: str = ""
+    points: int = 0
+
+    @classmethod
+    def of(cls, check: Check) -> DiffRow:
+        return cls(check.part, check.name, check.expected, check.actual, check.ok, check.note, check.points)
+
+    @property
+    def labelled(self) -> bool:
+        """Rows other than method and path show their part and name beside each value."""
+        return self.part not in ("method", "path")
+
+    @property
+    def costs(self) -> bool:
+        """Fits, but costs points (a weaker path rule, an extra query parameter...)."""
+        return self.ok and self.points < 0
+
+    @property
+    def mark(self) -> str:
+        """``path does not match``, ``(path: trailing slash ignored, -5)``, or "" for a row that fits for free."""
+        if not self.ok:
+            return self.note
+        if self.costs:
+            return f"({self.note}, {self.points})" if self.labelled else f"({self.part}: {self.note}, {self.points})"
+        return ""
+
+    def sides(self) -> tuple[str, str]:
+        """(request side, example side) as shown: labelled where the part needs it, bodies shortened."""
+        actual, expected = self.actual, self.expected
+        if self.part == "body":
+            actual, expected = _short(actual), _short(expected)
+        if not self.labelled:
+            return actual, expected
+        label = f"{self.part} {self.name}".strip()
+        return f"{label}: {actual}", f"{label}: {expected}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"part": self.part, "name": self.name, "expected": self.expected, "actual": self.actual,
+                "points": self.points, "note": self.note}
 
 
-def candidate_json(candidate: Candidate) -> dict[str, Any]:
-    """One near miss as data: the example, its score and every difference."""
-    example = candidate.example
-    return {"name": example.name, "id": example.id, "method": example.request.method, "path": example.request.path,
-            "query": dict(example.request.query), "status": example.response.status, "score": candidate.score,
-            "lost": candidate.lost, "differences": [_check_json(c) for c in candidate.differences]}
-
-
-def diagnosis(result: MatchResult, limit: int = 3) -> dict[str, Any]:
-    """The machine-readable explanation of a miss."""
-    request = result.request
-    return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
-            "reason": result.error, "closest": [candidate_json(c) for c in result.near_misses(limit)],
-            "text": near_miss_text(result, limit)}
-
-
-def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
-    """Postman's 404 body, with our ``diagnosis`` beside its ``error``."""
-    return {"error": dict(POSTMAN_NOT_FOUND), "diagnosis": diagnosis(result, limit)}
-
-
-def diff_rows(candidate: Candidate, result: MatchResult) -> list[tuple[str, str, str]]:
-    """(request side, example side, mark) lines for one candidate."""
+def diff_rows(candidate: Candidate, result: MatchResult) -> list[DiffRow]:
+    """The method and path rows, then every other check that failed or cost points."""
     request, example = result.request, candidate.example
-    by_part: dict[tuple[str, str], Check] = {(c.part, c.name): c for c in candidate.checks}
-    rows = []
-    method_check = by_part.get(("method", ""))
-    rows.append((request.method, example.request.method,
-                 f"{_MARK} method does not match" if method_check and not method_check.ok else ""))
+    method_check = next((c for c in candidate.checks if c.part == "method"), None)
+    method_ok = method_check is None or method_check.ok
+    rows = [DiffRow("method", "", example.request.method, request.method, method_ok,
+                    "" if method_ok else "method does not match")]
     path_check = next((c for c in candidate.checks if c.part == "path"), None)
-    mark = ""
-    if path_check is not None and not path_check.ok:
-        mark = f"{_MARK} path does not match"
-    elif path_check is not None and path_check.points < 0:
-        mark = f"(path: {path_check.note}, {path_check.points})"
-    rows.append((request.path, example.request.path, mark))
-    for check in candidate.checks:
-        if check.part in ("query", "header", "body", "selector"):
-            label = f"{check.part} {check.name}".strip()
-            if not check.ok:
-                mark = f"{_MARK} {check.note}"
-            elif check.points < 0:
-                mark = f"({check.note}, {check.points})"
-            else:
-                continue
-            expected, actual = check.expected, check.actual
-            if check.part == "body":
-                expected, actual = _short(expected), _short(actual)
-            rows.append((f"{label}: {actual}", f"{label}: {expected}", mark))
+    if path_check is None:
+        rows.append(DiffRow("path", "", example.request.path, request.path, True))
+    elif not path_check.ok:
+        rows.append(DiffRow("path", "", example.request.path, request.path, False, "path does not match"))
+    else:
+        rows.append(DiffRow("path", path_check.name, example.request.path, request.path, True, path_check.note,
+                            path_check.points))
+    rows += [DiffRow.of(c) for c in candidate.checks
+             if c.part in ("query", "header", "body", "selector") and (not c.ok or c.points < 0)]
     return rows
 
 
@@ -76,20 +98,48 @@ def _short(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def near_miss_text(result: MatchResult, limit: int = 3) -> str:
-    """A side-by-side text diff of the request and its closest examples."""
+def candidate_json(candidate: Candidate) -> dict[str, Any]:
+    """One near miss as data: the example, its score and every difference."""
+    example = candidate.example
+    return {"name": example.name, "id": example.id, "method": example.request.method, "path": example.request.path,
+            "query": dict(example.request.query), "status": example.response.status, "score": candidate.score,
+            "lost": candidate.lost, "differences": [DiffRow.of(c).as_json() for c in candidate.differences]}
+
+
+def diagnosis(result: MatchResult, limit: int = 3) -> dict[str, Any]:
+    """The machine-readable explanation of a miss (its near misses worked out once, for data and text)."""
+    request = result.request
+    closest = near_misses(result, limit)
+    return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
+            "reason": result.error, "closest": [candidate_json(c) for c in closest],
+            "text": near_miss_text(result, limit, closest)}
+
+
+def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
+    """Postman's 404 body, with our ``diagnosis`` beside its ``error``."""
+    return {"error": dict(POSTMAN_NOT_FOUND), "diagnosis": diagnosis(result, limit)}
+
+
+def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candidate] | None = None) -> str:
+    """A side-by-side text diff of the request and its closest examples (``closest``: when known already)."""
     request = result.request
     lines = [f"No example matched {request.method} {request.url}" + (f" ({result.error})" if result.error else "")]
-    closest = result.near_misses(limit)
+    if closest is None:
+        closest = near_misses(result, limit)
     if not closest:
         lines.append("The collection has no examples yet.")
         return "\n".join(lines)
     for rank, candidate in enumerate(closest, 1):
         example = candidate.example
-        rows = diff_rows(candidate, result)
+        rows = [(*row.sides(), _text_mark(row)) for row in diff_rows(candidate, result)]
         width = max(24, *(len(r[0]) for r in rows))
         right = max(24, *(len(r[1]) for r in rows))
-        lines += ["", f'{rank}. "{example.name}" ({example.describe()})' + (f" — {candidate.lost}" if candidate.lost else ""),
+        lost = f" — {candidate.lost}" if candidate.lost else ""
+        lines += ["", f'{rank}. "{example.name}" ({example.describe()}){lost}',
                   f"  {'Request':<{width}} | {'Example':<{right}}", f"  {'-' * width}-+-{'-' * right}"]
         lines += [f"  {left:<{width}} | {right_side:<{right}} {mark}".rstrip() for left, right_side, mark in rows]
     return "\n".join(lines)
+
+
+def _text_mark(row: DiffRow) -> str:
+    return f"{FAIL_MARK} {row.mark}" if not row.ok else row.mark

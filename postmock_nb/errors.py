@@ -31,3 +31,7 @@ class ExampleDefinitionError(PostmockError):
 
 class ServerError(PostmockError):
     """The mock server could not start or stop (port in use, already running...)."""
+
+
+class ConfigError(ServerError):
+    """A mock setting that cannot be used (``--api-key`` without ``--private``, a port out of range...)."""

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import difflib
 import json
 import shlex
 import sys
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
+from .config import MockConfig
 from .errors import PostmockError
 from .model import reason_phrase
 from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
+from .words import plural
 
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
 
@@ -31,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting the kernel."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"%mock {self.prog.split()[-1]}: {message}\nHint: see %mock? for every subcommand")
+        raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
 
 
 def _mock_parser() -> _Parser:
@@ -64,9 +68,13 @@ def _mock_parser() -> _Parser:
     return parser
 
 
+def usage_error(message: str, hint: str = "") -> UsageError:
+    """The one shape of every mistake the magics report: what was wrong, then a hint line (no traceback)."""
+    return UsageError(message + (f"\nHint: {hint}" if hint else ""))
+
+
 def _usage(error: PostmockError) -> UsageError:
-    text = f"{error.location}: {error.message}" if error.location else error.message
-    return UsageError(text + (f"\nHint: {error.hint}" if error.hint else ""))
+    return usage_error(f"{error.location}: {error.message}" if error.location else error.message, error.hint)
 
 
 @magics_class
@@ -80,8 +88,21 @@ class PostmockMagics(Magics):
     def __init__(self, shell: Any, session: Session) -> None:
         super().__init__(shell=shell)
         self.session = session
+        """This shell's session: the magics own it (``session_of(get_ipython())`` finds it)."""
         self.current_cell_id: str | None = None
+        self.loaded = False
         self._parser = _mock_parser()
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace (where ``mockUrl`` is set)."""
+        assert self.shell is not None, "the magics are registered with a shell"
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    def remember_cell(self, info: Any) -> None:
+        """``pre_run_cell``: which cell runs, so that re-running a cell replaces the example it defined."""
+        self.current_cell_id = getattr(info, "cell_id", None)
 
     # -- %%example -------------------------------------------------------------------------
 
@@ -127,7 +148,8 @@ class PostmockMagics(Magics):
         concrete = ":" not in example.request.path and "{{" not in example.request.path
         where = ""
         if self.session.running:
-            where = f" — served at {self.session.url}{example.request.url}" if concrete else f" — served by {self.session.url}"
+            url = self.session.url
+            where = f" — served at {url}{example.request.url}" if concrete else f" — served by {url}"
         print(f'{verb} example "{example.name}": {example.request.method} {example.request.url} '
               f"→ {example.response.status}{where}")
 
@@ -137,13 +159,14 @@ class PostmockMagics(Magics):
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
                                 headers=args.header, request_headers=args.request_header, folder=args.folder)
 
-    def _parse(self, magic: Callable, line: str, label: str) -> argparse.Namespace:
+    def _parse(self, magic: Callable[..., Any], line: str, label: str) -> argparse.Namespace:
+        parser: argparse.ArgumentParser = magic.parser  # type: ignore[attr-defined]  # set by @magic_arguments
         try:
-            return magic.parser.parse_args(shlex.split(line))
+            return parser.parse_args(shlex.split(line))
         except UsageError as error:
-            raise UsageError(f"{label}: {error}\nHint: see {label}? for the options") from None
+            raise usage_error(f"{label}: {error}", f"see {label}? for the options") from None
         except ValueError as error:  # unbalanced quotes
-            raise UsageError(f"{label}: cannot read the line: {error}\nHint: check the quotes") from None
+            raise usage_error(f"{label}: cannot read the line: {error}", "check the quotes") from None
 
     # -- %mock -----------------------------------------------------------------------------
 
@@ -177,13 +200,13 @@ class PostmockMagics(Magics):
         try:
             words = shlex.split(line)
         except ValueError as error:
-            raise UsageError(f"%mock: cannot read the line: {error}\nHint: check the quotes") from None
+            raise usage_error(f"%mock: cannot read the line: {error}", "check the quotes") from None
         if not words:
-            raise UsageError("%mock needs a subcommand\nHint: " + ", ".join(SUBCOMMANDS) + " (see %mock?)")
+            raise usage_error("%mock needs a subcommand", ", ".join(SUBCOMMANDS) + " (see %mock?)")
         if words[0] not in SUBCOMMANDS:
             close = difflib.get_close_matches(words[0], SUBCOMMANDS, n=1)
             hint = f"Did you mean `{close[0]}`?" if close else "see %mock? for the subcommands"
-            raise UsageError(f"%mock: unknown subcommand {words[0]!r}\nHint: {hint}")
+            raise usage_error(f"%mock: unknown subcommand {words[0]!r}", hint)
         args = self._parser.parse_args(words)
         try:
             return getattr(self, f"_mock_{args.command}")(args)
@@ -191,16 +214,10 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
-        port = self.default_port if args.port is None else args.port
-        if not 0 <= port <= 65535:
-            raise UsageError(f"%mock start: --port must be 0-65535, got {port}\nHint: 0 picks a free port")
-        server = self.session.start(port=port, host=args.host or self.default_host, private=args.private,
-                                    api_key=args.api_key, cors=not args.no_cors,
-                                    match_headers=tuple(args.match_header), match_body=args.match_body,
-                                    delay_ms=args.delay)
-        self.shell.user_ns["mockUrl"] = server.url
+        server = self.session.start(self._config(args))
+        self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
-        print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
+        print(f"Mock running at {server.url}  ({plural(count, 'example')})")
         outside = public_url(server.port or 0)
         if outside:
             print(f"From your browser: {outside}")
@@ -212,11 +229,18 @@ class PostmockMagics(Magics):
         if self.show_dashboard and not args.no_dashboard:
             self._mock_show(args)
 
+    def _config(self, args: argparse.Namespace) -> MockConfig:
+        """The mock's settings from ``%mock start``'s options and ``%config PostmockMagics`` (checked by MockConfig)."""
+        return self.session.config.updated(
+            host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
+            private=args.private, api_key=args.api_key, cors=not args.no_cors,
+            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
+
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():
             print("The mock is not running.")
             return
-        self.shell.user_ns.pop("mockUrl", None)
+        self.user_ns.pop("mockUrl", None)
         print("Mock stopped.")
 
     def _mock_status(self, args: argparse.Namespace) -> None:
@@ -247,7 +271,7 @@ class PostmockMagics(Magics):
             names = [e.name for e in self.session.store.collection.examples]
             close = difflib.get_close_matches(args.name, names, n=1)
             hint = f'Did you mean "{close[0]}"?' if close else "%mock list shows the examples"
-            raise UsageError(f"%mock delete: no example named {args.name!r}\nHint: {hint}")
+            raise usage_error(f"%mock delete: no example named {args.name!r}", hint)
         print("Deleted " + ", ".join(f'"{e.name}"' for e in deleted) + ".")
 
     def _mock_clear(self, args: argparse.Namespace) -> None:
@@ -256,7 +280,7 @@ class PostmockMagics(Magics):
     def _mock_log(self, args: argparse.Namespace) -> Any:
         server = self.session.server
         if server is None:
-            raise UsageError("%mock log: the mock has not been started\nHint: %mock start")
+            raise usage_error("%mock log: the mock has not been started", "%mock start")
         return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
@@ -270,7 +294,7 @@ class PostmockMagics(Magics):
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
         if server is None or not server.running:
-            raise UsageError("%mock key: the mock is not running\nHint: %mock start --private")
+            raise usage_error("%mock key: the mock is not running", "%mock start --private")
         if not server.private:
             print("This mock is public: it needs no key. Start it with --private to require one.")
             return None
@@ -283,7 +307,8 @@ class PostmockMagics(Magics):
         response = self.session.call(args.method, args.path, headers, args.data)
         example = response.headers.get("x-mock-example-name")
         reason = response.reason or reason_phrase(response.status_code)
-        print(f"{response.status_code} {reason}" + (f'  ← example "{example}"' if example else "  (no example matched)"))
+        picked = f'  ← example "{example}"' if example else "  (no example matched)"
+        print(f"{response.status_code} {reason}{picked}")
         for key, value in response.headers.items():
             print(f"{key}: {value}")
         print()
@@ -299,32 +324,36 @@ class PostmockMagics(Magics):
             print(f"postmock: the mock server reported an error:\n{error}", file=sys.stderr)
 
 
+def magics_of(ipython: Any) -> PostmockMagics | None:
+    """The shell's postmock magics (which own its session), if the extension is loaded."""
+    magics = ipython.magics_manager.registry.get(PostmockMagics.__name__)
+    return magics if isinstance(magics, PostmockMagics) and magics.loaded else None
+
+
+def session_of(ipython: Any) -> Session | None:
+    """The shell's postmock session, if the extension is loaded: ``session_of(get_ipython())``."""
+    magics = magics_of(ipython)
+    return magics.session if magics is not None else None
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    session = Session()
-    magics = PostmockMagics(ipython, session)
+    magics = PostmockMagics(ipython, Session())
     ipython.register_magics(magics)
     ipython.configurables.append(magics)
-
-    def remember_cell(info: Any) -> None:
-        magics.current_cell_id = getattr(info, "cell_id", None)
-
-    ipython.events.register("pre_run_cell", remember_cell)
-    atexit.register(session.close)
-    ipython._postmock = (session, magics, remember_cell)
+    ipython.events.register("pre_run_cell", magics.remember_cell)
+    atexit.register(magics.session.close)
+    magics.loaded = True
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    state = getattr(ipython, "_postmock", None)
-    if state is None:
+    magics = magics_of(ipython)
+    if magics is None:
         return
-    session, magics, remember_cell = state
-    session.close()
-    atexit.unregister(session.close)
-    try:
-        ipython.events.unregister("pre_run_cell", remember_cell)
-    except ValueError:
-        pass
+    magics.session.close()
+    atexit.unregister(magics.session.close)
+    with contextlib.suppress(ValueError):  # not registered
+        ipython.events.unregister("pre_run_cell", magics.remember_cell)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
     ipython.user_ns.pop("mockUrl", None)
-    del ipython._postmock
+    magics.loaded = False

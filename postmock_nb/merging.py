@@ -153,8 +153,8 @@ def merge(current: Collection, incoming: Collection) -> tuple[Collection, MergeR
                if variables.get(name) != value]
     variables.update(dict(incoming.variables))
 
-    merged = replace(current, items=tuple(replace(item, examples=tuple(found)) for item, found in zip(items, examples)),
-                     variables=tuple(variables.items()))
+    merged_items = tuple(replace(item, examples=tuple(found)) for item, found in zip(items, examples, strict=False))
+    merged = replace(current, items=merged_items, variables=tuple(variables.items()))
     report = MergeReport(current_name=current.name, incoming_name=incoming.name, added=tuple(added),
                          replaced=tuple(replaced), renamed=tuple(renamed), variables=tuple(changes),
                          items_added=tuple(items_added))

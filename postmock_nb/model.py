@@ -7,12 +7,22 @@ returns a new one. The server reads whole snapshots and never sees half an edit.
 from __future__ import annotations
 
 import uuid
-from http import HTTPStatus
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable, Iterator
+from http import HTTPStatus
 
 Pairs = tuple[tuple[str, str], ...]
+
+
+def path_with_query(path: str, query: Pairs, *, bare_names: bool = False) -> str:
+    """``/users?role=admin``: a path and its query as a person reads them (the one URL renderer).
+
+    ``bare_names``: a parameter with no value shows as ``?flag`` (as an example is written), not ``?flag=``.
+    """
+    if not query:
+        return path
+    return path + "?" + "&".join(k if bare_names and v == "" else f"{k}={v}" for k, v in query)
 """Ordered (name, value) pairs: query parameters, headers, variables."""
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -26,7 +36,7 @@ def reason_phrase(status: int) -> str:
         return ""
 
 
-def default_item_name(example: "Example") -> str:
+def default_item_name(example: Example) -> str:
     """``GET /users/:id``: the request (item) an example is filed under unless told otherwise."""
     return f"{example.request.method} {example.request.path}"
 
@@ -59,10 +69,8 @@ class RequestSpec:
 
     @property
     def url(self) -> str:
-        """The path with its query string, as a person writes it."""
-        if not self.query:
-            return self.path
-        return self.path + "?" + "&".join(f"{k}={v}" if v != "" else k for k, v in self.query)
+        """The path with its query string, as a person writes it (``?flag`` for a parameter with no value)."""
+        return path_with_query(self.path, self.query, bare_names=True)
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ class Item:
     folder: tuple[str, ...] = ()
     id: str = field(default_factory=new_id)
     description: str = ""
-    events: tuple = ()
+    events: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class Collection:
     # -- edits: each returns a new Collection -------------------------------------------
 
     def with_example(self, example: Example, *, item_name: str | None = None,
-                     folder: tuple[str, ...] = ()) -> "Collection":
+                     folder: tuple[str, ...] = ()) -> Collection:
         """Add ``example``, or replace the example with the same id in place.
 
         A new example goes into the item with the same folder and name (by default
@@ -175,7 +183,7 @@ class Collection:
                               examples=(example,), folder=folder))
         return replace(self, items=tuple(items))
 
-    def without_examples(self, ids: Iterable[str]) -> "Collection":
+    def without_examples(self, ids: Iterable[str]) -> Collection:
         """Drop the examples with these ids; items left with no example are dropped too
         unless they came with none."""
         gone = set(ids)
@@ -186,7 +194,7 @@ class Collection:
                 items.append(replace(item, examples=kept))
         return replace(self, items=tuple(items))
 
-    def with_variables(self, variables: Pairs) -> "Collection":
+    def with_variables(self, variables: Pairs) -> Collection:
         """Set collection variables (new names added, existing ones replaced)."""
         merged = dict(self.variables)
         merged.update(dict(variables))

@@ -1,15 +1,19 @@
 """Path rules of Postman's matching algorithm, as small pure functions.
 
 A request path is compared with an example's path by a ladder of rules, each weaker
-than the one before and costing more points (see :data:`PATH_RULES`).
+than the one before and costing more points (:class:`PathRule`, in the order they are tried).
+:meth:`RequestPath.fits` is the one definition of "this rule fits": the candidate search
+(which finds the examples of the lookup rules through the snapshot's index, built from the
+same :func:`lookup_keys`) and the explanation of a miss (:meth:`RequestPath.first_fit`,
+example by example) both climb this ladder.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping
 from urllib.parse import unquote
 
 from rapidfuzz.distance import Levenshtein
@@ -87,7 +91,7 @@ class PathPattern:
     wildcards: tuple[str | None, ...]
 
     @classmethod
-    def parse(cls, path: str, variables: Mapping[str, str]) -> "PathPattern":
+    def parse(cls, path: str, variables: Mapping[str, str]) -> PathPattern:
         resolved = resolve_variables(path, variables)
         if not resolved.startswith("/"):
             resolved = "/" + resolved
@@ -108,7 +112,7 @@ class PathPattern:
         if len(request_segments) != len(self.segments):
             return None
         captured: dict[str, str] = {}
-        for wanted, name, got in zip(self.segments, self.wildcards, request_segments):
+        for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
             if name is not None:
                 captured[name] = got
             elif wanted != got:
@@ -119,12 +123,72 @@ class PathPattern:
         """Every segment equal, a wildcard, or within the edit-distance threshold."""
         if len(request_segments) != len(self.segments) or not self.segments:
             return False
-        for wanted, name, got in zip(self.segments, self.wildcards, request_segments):
+        for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
             if name is not None or wanted.lower() == got.lower():
                 continue
             if not got or (len(got) - Levenshtein.distance(got, wanted)) / len(got) < DISTANCE_SIMILARITY:
                 return False
         return True
+
+
+LOOKUP_RULES = tuple(rule for rule in PathRule if rule not in (PathRule.WILDCARD, PathRule.DISTANCE))
+"""The rules decided by comparing one normalised key (a dictionary lookup in the snapshot's index)."""
+
+
+class RequestPath:
+    """A request's path, with the forms the ladder compares worked out on first need.
+
+    Most requests are settled by the exact path, whose key is the path itself: the other keys
+    and the segments cost nothing until a weaker rule asks for them.
+    """
+
+    __slots__ = ("_keys", "_segments", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._keys: dict[PathRule, str] | None = None
+        self._segments: tuple[str, ...] | None = None
+
+    def key(self, rule: PathRule) -> str:
+        """This path's key for a lookup rule (see :func:`lookup_keys`)."""
+        if rule is PathRule.EXACT:
+            return self.text
+        if self._keys is None:
+            self._keys = lookup_keys(self.text)
+        return self._keys[rule]
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        if self._segments is None:
+            self._segments = split_segments(without_trailing_slash(self.text))
+        return self._segments
+
+    def fits(self, pattern: PathPattern, rule: PathRule,
+             pattern_keys: Mapping[PathRule, str] | None = None) -> dict[str, str] | None:
+        """The wildcard values captured when ``rule`` fits ``pattern`` ({} when it captures none), else None.
+
+        ``pattern_keys``: ``pattern.lookup_keys()``, when the caller has them already.
+        """
+        if rule is PathRule.WILDCARD:
+            return pattern.capture(self.segments) if pattern.has_wildcards else None
+        if rule is PathRule.DISTANCE:
+            return {} if pattern.nearly_matches(self.segments) else None
+        keys = pattern_keys if pattern_keys is not None else pattern.lookup_keys()
+        return {} if keys[rule] == self.key(rule) else None
+
+    def first_fit(self, pattern: PathPattern) -> tuple[PathRule | None, dict[str, str]]:
+        """The strictest rule that fits ``pattern``, climbing the whole ladder (None: no rule fits)."""
+        keys = pattern.lookup_keys()
+        for rule in PathRule:
+            captured = self.fits(pattern, rule, keys)
+            if captured is not None:
+                return rule, captured
+        return None, {}
+
+
+def id_blind(path: str) -> str:
+    """The path lower-cased, with ID segments and ``:variables`` as ``0``: what "looks alike" compares."""
+    return "/".join("0" if is_id_segment(s) or s.startswith(":") else s for s in path.lower().split("/"))
 
 
 def lookup_keys(path: str) -> dict[PathRule, str]:

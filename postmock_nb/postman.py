@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+from .bodies import looks_like_json
 from .errors import CollectionFormatError
 from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id, reason_phrase
 
@@ -26,11 +28,11 @@ _PORT = re.compile(r":(\d+)$")
 # -- reading ------------------------------------------------------------------------------
 
 
-def load_collection(source: str | Path | bytes | dict) -> Collection:
+def load_collection(source: str | Path | bytes | dict[str, Any]) -> Collection:
     """Read a Postman collection from a file path, JSON text/bytes or an already parsed dict."""
     if isinstance(source, dict):
         return parse_collection(source)
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith(("{", "["))):
+    if isinstance(source, Path) or (isinstance(source, str) and not looks_like_json(source)):
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8-sig")  # -sig: files saved by Windows editors start with a BOM
@@ -42,7 +44,8 @@ def load_collection(source: str | Path | bytes | dict) -> Collection:
     try:
         text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
     except UnicodeDecodeError as error:
-        raise CollectionFormatError(f"not UTF-8 text: {error}", hint="Postman exports collections as UTF-8 JSON") from None
+        raise CollectionFormatError(f"not UTF-8 text: {error}",
+                                    hint="Postman exports collections as UTF-8 JSON") from None
     return parse_collection(_parse_json(text, "collection"))
 
 
@@ -66,7 +69,8 @@ def parse_collection(data: Any) -> Collection:
                                     hint="in Postman, export the collection again as Collection v2.1")
     info = data.get("info")
     if not isinstance(info, dict):
-        raise CollectionFormatError("'info' is missing" if info is None else f"'info' must be an object, not {_type(info)}",
+        raise CollectionFormatError("'info' is missing" if info is None
+                                    else f"'info' must be an object, not {_type(info)}",
                                     location="info", hint="a v2.1 collection starts with an 'info' object")
     schema = info.get("schema", "")
     if schema and not any(version in str(schema) for version in _SUPPORTED):
@@ -75,7 +79,8 @@ def parse_collection(data: Any) -> Collection:
     name = _string(info.get("name", "Imported collection"), "info.name")
     items = data.get("item")
     if not isinstance(items, list):
-        raise CollectionFormatError("'item' is missing" if items is None else f"'item' must be a list, not {_type(items)}",
+        raise CollectionFormatError("'item' is missing" if items is None
+                                    else f"'item' must be a list, not {_type(items)}",
                                     location="item")
     variables = _pairs(data.get("variable") or [], "variable")
     found: list[Item] = []
@@ -84,7 +89,7 @@ def parse_collection(data: Any) -> Collection:
                       id=str(info.get("_postman_id") or new_id()), description=_description(info.get("description")))
 
 
-def _walk(items: list, folder: tuple[str, ...], where: str, found: list[Item]) -> None:
+def _walk(items: list[Any], folder: tuple[str, ...], where: str, found: list[Item]) -> None:
     for index, entry in enumerate(items):
         label = f'{where} > ' if where else ""
         if not isinstance(entry, dict):
@@ -95,7 +100,8 @@ def _walk(items: list, folder: tuple[str, ...], where: str, found: list[Item]) -
             raise CollectionFormatError(f"name must be a string, not {_type(name)}", location=here)
         if "item" in entry:
             if not isinstance(entry["item"], list):
-                raise CollectionFormatError(f"a folder's 'item' must be a list, not {_type(entry['item'])}", location=here)
+                raise CollectionFormatError(f"a folder's 'item' must be a list, not {_type(entry['item'])}",
+                                            location=here)
             _walk(entry["item"], folder + (name,), here, found)
         elif "request" in entry:
             found.append(_item(entry, name, folder, here))
@@ -103,21 +109,23 @@ def _walk(items: list, folder: tuple[str, ...], where: str, found: list[Item]) -
             raise CollectionFormatError("neither a request (no 'request') nor a folder (no 'item')", location=here)
 
 
-def _item(entry: dict, name: str, folder: tuple[str, ...], here: str) -> Item:
+def _item(entry: dict[str, Any], name: str, folder: tuple[str, ...], here: str) -> Item:
     responses = entry.get("response") or []
     if isinstance(responses, dict):
         responses = [responses]
     if not isinstance(responses, list):
         raise CollectionFormatError(f"'response' must be a list, not {_type(responses)}", location=here)
     request = _request(entry["request"], here, None, required=not responses)
-    examples = tuple(_example(r, request, f'{here} > response[{i}]' + (f' "{r.get("name")}"' if isinstance(r, dict) and r.get("name") else ""))
+    examples = tuple(_example(r, request, f'{here} > response[{i}]'
+                              + (f' "{r.get("name")}"' if isinstance(r, dict) and r.get("name") else ""))
                      for i, r in enumerate(responses))
     events = entry.get("event") or []
     if not isinstance(events, list):
         raise CollectionFormatError(f"'event' must be a list, not {_type(events)}", location=here)
     return Item(name=name, request=request, examples=examples, folder=folder, id=str(entry.get("id") or new_id()),
                 description=_description(entry.get("description"))
-                or _description(entry.get("request", {}).get("description") if isinstance(entry.get("request"), dict) else ""),
+                or _description(entry.get("request", {}).get("description")
+                                if isinstance(entry.get("request"), dict) else ""),
                 events=tuple(events))
 
 
@@ -230,7 +238,8 @@ def _headers(data: Any, here: str) -> Pairs:
     if data is None:
         return ()
     if isinstance(data, str):
-        return tuple((k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in data.splitlines()) if k.strip())
+        lines = (line.partition(":") for line in data.splitlines())
+        return tuple((k.strip(), v.strip()) for k, _, v in lines if k.strip())
     return _pairs(data, f"{here} > header")
 
 
@@ -299,8 +308,8 @@ def _type(value: Any) -> str:
 
 def to_postman(collection: Collection) -> dict[str, Any]:
     """The collection as Postman Collection v2.1 JSON data."""
-    root: list[dict] = []
-    folders: dict[tuple[str, ...], list[dict]] = {(): root}
+    root: list[dict[str, Any]] = []
+    folders: dict[tuple[str, ...], list[dict[str, Any]]] = {(): root}
     for item in collection.items:
         _folder_list(folders, item.folder).append(_item_json(item))
     data: dict[str, Any] = {
@@ -321,7 +330,8 @@ def save_collection(collection: Collection, path: str | Path) -> Path:
     return target
 
 
-def _folder_list(folders: dict[tuple[str, ...], list[dict]], folder: tuple[str, ...]) -> list[dict]:
+def _folder_list(folders: dict[tuple[str, ...], list[dict[str, Any]]],
+                 folder: tuple[str, ...]) -> list[dict[str, Any]]:
     if folder not in folders:
         parent = _folder_list(folders, folder[:-1])
         entry: dict[str, Any] = {"name": folder[-1], "item": []}
@@ -377,7 +387,8 @@ def _url_json(request: RequestSpec) -> dict[str, Any]:
         host, url["port"] = host[:port.start()], port.group(1)
     if host:
         url["host"] = [host] if host.startswith("{{") else host.split(".")
-    url["path"] = [s for s in request.path.split("/") if s != ""] + ([""] if request.path.endswith("/") and request.path != "/" else [])
+    trailing = [""] if request.path.endswith("/") and request.path != "/" else []
+    url["path"] = [s for s in request.path.split("/") if s != ""] + trailing
     if request.query:
         url["query"] = [{"key": k, "value": v} for k, v in request.query]
     if request.path_variables:
@@ -388,7 +399,8 @@ def _url_json(request: RequestSpec) -> dict[str, Any]:
 def _body_json(request: RequestSpec) -> dict[str, Any]:
     if request.body_mode in ("urlencoded", "formdata"):
         pairs = [p.partition("=") for p in request.body.split("&") if p]
-        return {"mode": request.body_mode, request.body_mode: [{"key": k, "value": v, "type": "text"} for k, _, v in pairs]}
+        fields = [{"key": k, "value": v, "type": "text"} for k, _, v in pairs]
+        return {"mode": request.body_mode, request.body_mode: fields}
     if request.body_mode == "graphql":
         try:
             graphql = json.loads(request.body or "{}")
@@ -398,7 +410,7 @@ def _body_json(request: RequestSpec) -> dict[str, Any]:
     if request.body_mode == "file":
         return {"mode": "file", "file": {}}
     body: dict[str, Any] = {"mode": "raw", "raw": request.body}
-    language = request.body_language or ("json" if request.body.lstrip()[:1] in ("{", "[") else "")
+    language = request.body_language or ("json" if looks_like_json(request.body) else "")
     if language:
         body["options"] = {"raw": {"language": language}}
     return body
@@ -409,7 +421,7 @@ def _preview_language(response: ResponseSpec) -> str:
     for marker, language in (("json", "json"), ("html", "html"), ("xml", "xml"), ("javascript", "javascript")):
         if marker in content_type:
             return language
-    return "json" if response.body.lstrip()[:1] in ("{", "[") else "text"
+    return "json" if looks_like_json(response.body) else "text"
 
 
 def iter_served(collection: Collection) -> Iterable[tuple[str, str, int, str]]:

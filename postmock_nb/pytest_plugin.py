@@ -13,7 +13,7 @@ Load a Postman collection with ``postmock.load("collection.json")``.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

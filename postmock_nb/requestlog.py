@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .matching import MatchResult
@@ -28,15 +29,15 @@ class LogEntry:
     method: str
     path: str
     query_string: bytes
-    raw_headers: list
+    raw_headers: list[tuple[bytes, bytes]]
     raw_body: bytes
     status: int
     example_id: str | None
     example_name: str | None
     score: int | None
     latency_ms: float
-    result: "MatchResult | None" = None
-    response_headers: list = field(default_factory=list)
+    result: MatchResult | None = None
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
 
@@ -69,7 +70,7 @@ class LogEntry:
     def response_text(self) -> str:
         return _text(self.response_body)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """A JSON-friendly row: what ``%mock log`` and the admin API show."""
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
+from .bodies import is_json, looks_like_json
 from .matching import IncomingRequest, MatchResult
 from .model import Example, ResponseSpec
+from .selectors import EXAMPLE_ID_HEADER, EXAMPLE_NAME_HEADER, SCORE_HEADER
 from .snapshot import Snapshot
 from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]
+ExtraHeaders = Sequence[tuple[bytes, bytes]]
 SKIPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
                              "date", "server"})
 """Headers saved with an example that would be wrong on our response: we compute them (the HTTP
@@ -32,21 +37,13 @@ def content_type_for(response: ResponseSpec) -> str:
         return declared
     language = response.preview_language.lower()
     stripped = response.body.lstrip()
-    if language == "json" or (not language and stripped[:1] in ("{", "[") and _is_json(response.body)):
+    if language == "json" or (not language and looks_like_json(stripped) and is_json(response.body)):
         return "application/json"
     if language == "html" or (not language and stripped[:15].lower().startswith(("<!doctype html", "<html"))):
         return "text/html; charset=utf-8"
     if language == "xml" or (not language and stripped.startswith("<?xml")):
         return "application/xml"
     return "text/plain; charset=utf-8"
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _header_value(value: str) -> bytes:
@@ -56,36 +53,85 @@ def _header_value(value: str) -> bytes:
         return quote(value, safe=" !#$&'()*+,/:;=?@[]~").encode("latin-1")
 
 
-def _headers(example: Example, content_type: str, score: int | None, extra: Headers) -> Headers:
+def _headers(example: Example, content_type: str, score: int | None, extra: ExtraHeaders) -> Headers:
     headers = [(k.lower().encode("latin-1"), _header_value(v)) for k, v in example.response.headers
                if k.lower() not in SKIPPED_HEADERS and k.lower() != "content-type"]
     headers.append((b"content-type", _header_value(content_type)))
-    headers.append((b"x-mock-example-id", _header_value(example.id)))
-    headers.append((b"x-mock-example-name", _header_value(example.name)))
+    headers.append((EXAMPLE_ID_HEADER.encode(), _header_value(example.id)))
+    headers.append((EXAMPLE_NAME_HEADER.encode(), _header_value(example.name)))
     if score is not None:
-        headers.append((b"x-mock-score", str(score).encode()))
-    return headers + extra
+        headers.append((SCORE_HEADER.encode(), str(score).encode()))
+    return headers + list(extra)
 
 
-def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ()) -> HttpResponse:
-    """The HTTP response for a matched request; static responses are built once per snapshot."""
+class ResponsePlan(NamedTuple):
+    """What is worked out once per example: its content type, and whether it renders per request."""
+
+    content_type: str
+    dynamic: bool
+
+
+def plan_for(response: ResponseSpec) -> ResponsePlan:
+    return ResponsePlan(content_type_for(response),
+                        has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers))
+
+
+_ResponseKey = tuple[str, "int | None", tuple[tuple[bytes, bytes], ...]]
+
+
+class ResponseCache:
+    """Plans and pre-encoded static responses for the snapshot being served. Owned by the app, one per run.
+
+    Keyed by example (and score and extra headers); emptied when the snapshot changes, and when it
+    holds ``maxsize`` responses (a collection with more static examples than that re-encodes some).
+    Cached responses are shared and never changed. Used from the app's one event loop only.
+    """
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._version = -1
+        self._plans: dict[str, ResponsePlan] = {}
+        self._responses: dict[_ResponseKey, HttpResponse] = {}
+
+    def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
+        """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
+        if snapshot.version != self._version:
+            self._plans, self._responses, self._version = {}, {}, snapshot.version
+            return None
+        return self._responses.get(key)
+
+    def plan(self, example: Example) -> ResponsePlan:
+        """The example's plan, worked out on first need (call :meth:`response` first: it follows the snapshot)."""
+        plan = self._plans.get(example.id)
+        if plan is None:
+            plan = self._plans[example.id] = plan_for(example.response)
+        return plan
+
+    def keep(self, key: _ResponseKey, response: HttpResponse) -> None:
+        if len(self._responses) >= self.maxsize:
+            self._responses = {}
+        self._responses[key] = response
+
+    def __len__(self) -> int:
+        return len(self._responses)
+
+
+def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders = (),
+                   cache: ResponseCache | None = None) -> HttpResponse:
+    """The HTTP response for a matched request; static responses are built once per snapshot (with a cache)."""
     example = result.winner
     assert example is not None, "build_response needs a match"
+    cache = cache if cache is not None else ResponseCache()
     key = (example.id, result.score, tuple(extra))  # cached whole, extra headers included: shared, never changed
-    cached = snapshot.response_cache.get(key)
-    if isinstance(cached, HttpResponse):
+    cached = cache.response(snapshot, key)
+    if cached is not None:
         return cached
+    content_type, dynamic = cache.plan(example)
     response = example.response
-    plan = snapshot.response_cache.get(example.id)  # (content type, dynamic?): worked out once per example
-    if not isinstance(plan, tuple):
-        plan = (content_type_for(response),
-                has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers))
-        snapshot.response_cache[example.id] = plan
-    content_type, dynamic = plan
     if not dynamic:
-        built = HttpResponse(response.status, _headers(example, content_type, result.score, list(extra)),
+        built = HttpResponse(response.status, _headers(example, content_type, result.score, extra),
                              response.body.encode("utf-8"))
-        snapshot.response_cache[key] = built
+        cache.keep(key, built)
         return built
     ctx = _render_context(result.request, result, snapshot)
     body = render(response.body, ctx, json_body="json" in content_type.lower())
@@ -93,7 +139,7 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ())
                        ResponseSpec(response.status, response.reason,
                                     tuple((k, render(v, ctx)) for k, v in response.headers), body,
                                     response.preview_language), example.id)
-    return HttpResponse(response.status, _headers(rendered, content_type, result.score, list(extra)),
+    return HttpResponse(response.status, _headers(rendered, content_type, result.score, extra),
                         body.encode("utf-8"))
 
 
@@ -102,6 +148,6 @@ def _render_context(request: IncomingRequest, result: MatchResult, snapshot: Sna
                          captured=result.captured, variables=snapshot.variables)
 
 
-def json_response(status: int, data: object, extra: Headers = ()) -> HttpResponse:
+def json_response(status: int, data: object, extra: ExtraHeaders = ()) -> HttpResponse:
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     return HttpResponse(status, [(b"content-type", b"application/json")] + list(extra), body)

@@ -25,8 +25,9 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a bo
 @lru_cache(maxsize=1)
 def collection_schema() -> dict[str, Any]:
     """The official Postman Collection v2.1 schema (draft-07), as parsed JSON."""
-    text = resources.files("postmock_nb").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    text = resources.files("postmock_nb").joinpath("schemas").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @lru_cache(maxsize=1)
@@ -57,9 +58,10 @@ def _most_specific(error: ValidationError) -> ValidationError:
 
 def _describe(error: ValidationError) -> str:
     if error.validator == "type":
-        expected = error.validator_value
+        expected: Any = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
-        message = f"must be {' or '.join(_article(n) for n in names)}, not {_JSON_TYPES.get(type(error.instance), type(error.instance).__name__)}"
+        found = _JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
+        message = f"must be {' or '.join(_article(n) for n in names)}, not {found}"
     else:
         message = error.message
     if len(message) > _MAX_MESSAGE:

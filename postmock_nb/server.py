@@ -10,24 +10,28 @@ releases the port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from .app import MockApp, MockSettings
+from .app import Message, MockApp, Receive, Scope, Send
+from .config import MockConfig, new_api_key
+from .errorlog import ErrorLog
 from .errors import ServerError
-from .matching import MatchSettings
 from .model import Collection
 from .requestlog import RequestLog
 from .store import LiveCollection
+
+if TYPE_CHECKING:
+    from hypercorn.typing import ASGIFramework
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -36,17 +40,15 @@ STOP_TIMEOUT = 10.0
 class _ErrorCollector(logging.Handler):
     """Keeps Hypercorn's error-level records so they reach the person instead of stderr."""
 
-    def __init__(self, sink: list[str]) -> None:
+    def __init__(self, sink: ErrorLog) -> None:
         super().__init__(logging.ERROR)
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.sink.append(self.format(record))
+        self.sink.report(self.format(record))
 
 
-def new_api_key() -> str:
-    """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
-    return "PMAK-" + secrets.token_hex(16)
+__all__ = ["MockServer", "new_api_key"]
 
 
 class MockServer:
@@ -54,21 +56,21 @@ class MockServer:
 
     >>> with MockServer(collection) as mock:          # doctest: +SKIP
     ...     requests.get(mock.url + "/users")
+
+    Settings come as one :class:`~postmock_nb.config.MockConfig`, or as its fields by name
+    (``MockServer(collection, port=8000, private=True)``), which build one.
     """
 
-    def __init__(self, collection: Collection | LiveCollection | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, private: bool = False, api_key: str | None = None, cors: bool = True,
-                 match_headers: tuple[str, ...] = (), match_body: bool = False, delay_ms: int = 0,
-                 log_size: int = 1000) -> None:
+    def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
+                 **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
-        self.host = host
-        self.requested_port = port
-        if api_key is not None and not api_key.strip():
-            raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
-        self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
-                                     cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms)
-        self.log = RequestLog(log_size)
-        self.app = MockApp(self.store, self.log, self.settings)
+        self.config = MockConfig.of(config, **options)
+        self.host = self.config.host
+        self.requested_port = self.config.port
+        self.log = RequestLog(self.config.log_size)
+        self.error_log = ErrorLog()
+        """This server's errors: the app, Hypercorn and the dashboards report into it."""
+        self.app = MockApp(self.store, self.log, self.config, self.error_log)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None
@@ -82,8 +84,8 @@ class MockServer:
 
     @property
     def errors(self) -> list[str]:
-        """Errors from the server thread (app exceptions, Hypercorn errors), oldest first."""
-        return self.app.errors
+        """Errors from the server thread (app exceptions, Hypercorn errors), the newest kept, oldest first."""
+        return self.error_log.recent()
 
     @property
     def running(self) -> bool:
@@ -98,15 +100,16 @@ class MockServer:
 
     @property
     def private(self) -> bool:
-        return self.settings.private
+        return self.config.private
 
     @property
     def api_key(self) -> str:
-        return self.settings.api_key
+        """The private mock's key ("" for a public mock)."""
+        return self.config.key
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "MockServer":
+    def start(self) -> MockServer:
         """Bind the port, start serving in a daemon thread, and return once it serves."""
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}", hint="stop it first, or use it as it is")
@@ -145,13 +148,11 @@ class MockServer:
         """Stop serving, wait for the thread, and release the port. Safe to call twice."""
         thread, loop, event = self._thread, self._loop, self._stop_event
         if thread is not None and loop is not None and event is not None and thread.is_alive():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                pass  # the loop already closed
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
-                self.errors.append(f"the server thread did not stop within {STOP_TIMEOUT} s")
+                self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
         if self._socket is not None:
             self._socket.close()
         self._socket = None
@@ -171,7 +172,7 @@ class MockServer:
             return False
         return True
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -206,7 +207,7 @@ class MockServer:
         config.accesslog = None
         error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
         error_logger.propagate = False
-        error_logger.handlers = [_ErrorCollector(self.errors)]
+        error_logger.handlers = [_ErrorCollector(self.error_log)]
         config.errorlog = error_logger
         config.graceful_timeout = 2.0
         config.keep_alive_timeout = 30.0
@@ -220,7 +221,7 @@ class MockServer:
             loop.run_until_complete(self._serve())
         except BaseException as error:  # noqa: BLE001 - reported to the caller, never lost
             self._failure = error
-            self.errors.append(f"server stopped: {error!r}")
+            self.error_log.report(f"server stopped: {error!r}")
         finally:
             self._ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -231,9 +232,9 @@ class MockServer:
         app = self.app
         ready = self._ready
 
-        async def app_with_ready_signal(scope: dict, receive: Any, send: Any) -> None:
+        async def app_with_ready_signal(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "lifespan":
-                async def send_and_signal(message: dict) -> None:
+                async def send_and_signal(message: Message) -> None:
                     await send(message)
                     if message["type"] == "lifespan.startup.complete":
                         ready.set()
@@ -241,4 +242,6 @@ class MockServer:
             else:
                 await app(scope, receive, send)
 
-        await serve(app_with_ready_signal, self._config(), shutdown_trigger=self._stop_event.wait)
+        # Hypercorn's TypedDict events are the plain dicts the app reads and writes
+        await serve(cast("ASGIFramework", app_with_ready_signal), self._config(),
+                    shutdown_trigger=self._stop_event.wait)

@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Protocol
 
 from .cells import ExampleDefinition, build_definition
+from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
 from .model import Collection, Example, default_item_name
 from .postman import load_collection, save_collection
@@ -32,6 +34,19 @@ class Definition:
 
     example: Example
     replaced: Example | None
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """What a session tells its listeners (the dashboards): a server started or stopped, or the session closed."""
+
+    kind: Literal["started", "stopped", "closed"]
+    url: str | None = None
+    """Where the new server runs ("started")."""
+
+
+class SessionListener(Protocol):
+    def session_changed(self, event: SessionEvent) -> None: ...
 
 
 def mask(key: str) -> str:
@@ -57,14 +72,14 @@ def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None
 class Session:
     """The state behind ``%%example`` and ``%mock`` for one kernel."""
 
-    def __init__(self, collection: Collection | None = None, *, log_size: int = 1000) -> None:
+    def __init__(self, collection: Collection | None = None, *, config: MockConfig | None = None) -> None:
         self.store = LiveCollection(collection or Collection(name="Notebook mock"))
         self.server: MockServer | None = None
-        self.log_size = log_size
+        self.config = config or MockConfig()
+        """What :meth:`start` uses where it is given nothing else."""
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
-        self.dashboards: list[Any] = []
-        """Dashboards shown for this session (see postmock_nb.widgets)."""
+        self._listeners: list[SessionListener] = []
 
     # -- examples --------------------------------------------------------------------------
 
@@ -80,7 +95,8 @@ class Session:
         if len(words) not in (2, 3):
             raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
                                          hint="for example: GET /users/:id 404")
-        definition = build_definition(*words[:2], words[2] if len(words) == 3 else None, cell, name=name,
+        method, path, status = words[0], words[1], (words[2] if len(words) == 3 else None)
+        definition = build_definition(method, path, status, cell, name=name,
                                       headers=headers, request_headers=request_headers, folder=folder)
         return self.add(definition, cell_key=cell_key, replace=replace)
 
@@ -157,6 +173,25 @@ class Session:
         self.store.update(edit)
         return result["report"]
 
+    # -- listeners (the dashboards) -------------------------------------------------------------
+
+    def subscribe(self, listener: SessionListener) -> Callable[[], None]:
+        """Tell ``listener`` (on the caller's thread, the main one) when servers start and stop; returns
+        the call that unsubscribes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @property
+    def listeners(self) -> tuple[SessionListener, ...]:
+        """What listens to this session: the dashboards shown for its current server, in the order shown."""
+        return tuple(self._listeners)
+
+    dashboards = listeners  # what they are in practice (and the attribute's old name)
+
+    def _emit(self, event: SessionEvent) -> None:
+        for listener in list(self._listeners):  # a listener may unsubscribe as it hears
+            listener.session_changed(event)
+
     # -- the server ------------------------------------------------------------------------
 
     @property
@@ -170,21 +205,14 @@ class Session:
         assert self.server is not None
         return self.server.url
 
-    def start(self, *, port: int = 0, host: str = "127.0.0.1", private: bool = False, api_key: str | None = None,
-              cors: bool = True, match_headers: tuple[str, ...] = (), match_body: bool = False,
-              delay_ms: int = 0) -> MockServer:
+    def start(self, config: MockConfig | None = None, **options: Any) -> MockServer:
+        """Serve the collection: with ``config``, else the session's, with ``options`` (its fields) applied."""
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        if api_key is not None and not private:
-            raise ServerError("--api-key only makes sense with --private", hint="add --private")
-        server = MockServer(self.store, host=host, port=port, private=private, api_key=api_key, cors=cors,
-                            match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
-                            log_size=self.log_size)
+        server = MockServer(self.store, MockConfig.of(config or self.config, **options))
         server.start()
-        old_dashboards, self.dashboards = self.dashboards, []
-        for dashboard in old_dashboards:
-            dashboard.mark_superseded(server.url)
+        self._emit(SessionEvent("started", server.url))
         self.server = server
         self._errors_reported = 0
         return server
@@ -195,16 +223,15 @@ class Session:
             return False
         was_running = self.server.running
         self.server.stop()
-        for dashboard in self.dashboards:
-            dashboard.mark_superseded(None)
+        self._emit(SessionEvent("stopped"))
         return was_running
 
     def new_errors(self) -> list[str]:
         """Server-thread errors not reported yet (each is returned once)."""
         if self.server is None:
             return []
-        errors = self.server.errors[self._errors_reported:]
-        self._errors_reported += len(errors)
+        errors = self.server.error_log.since(self._errors_reported)
+        self._errors_reported = self.server.error_log.total
         return errors
 
     def call(self, method: str, path: str, headers: Mapping[str, str] | None = None, data: str | None = None,
@@ -228,11 +255,10 @@ class Session:
         if server is not None and running:
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
-                        requests=server.log.total, misses=server.log.misses, errors=len(server.errors))
+                        requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
         return info
 
     def close(self) -> None:
         """Stop everything (``%unload_ext``, kernel shutdown)."""
         self.stop()
-        for dashboard in self.dashboards:
-            dashboard.close()
+        self._emit(SessionEvent("closed"))

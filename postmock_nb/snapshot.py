@@ -7,15 +7,18 @@ there are. A snapshot is never changed after it is built; edits build a new one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import count
-from typing import Iterator
 from urllib.parse import unquote_plus
 
-from .model import Collection, Example, Item
-from .paths import PathPattern, PathRule, resolve_variables, wildcard_name
+from rapidfuzz import fuzz, process
 
-MOCK_HEADER_PREFIX = "x-mock-"
+from .model import Collection, Example, Item
+from .paths import LOOKUP_RULES, PathPattern, PathRule, id_blind, resolve_variables, wildcard_name
+from .selectors import MATCH_BODY, MATCH_HEADERS, header_names, is_mock_name, is_on
+
 _versions = count(1)
 
 
@@ -57,7 +60,7 @@ class WildcardTrie:
 
     def add(self, compiled: CompiledExample) -> None:
         node = self._root
-        for segment, name in zip(compiled.path.segments, compiled.path.wildcards):
+        for segment, name in zip(compiled.path.segments, compiled.path.wildcards, strict=False):
             if name is not None:
                 node.wild = node.wild or _TrieNode()
                 node = node.wild
@@ -86,8 +89,7 @@ class MethodIndex:
 
     examples: list[CompiledExample] = field(default_factory=list)
     lookups: dict[PathRule, dict[str, list[CompiledExample]]] = field(
-        default_factory=lambda: {rule: {} for rule in PathRule if rule not in
-                                 (PathRule.WILDCARD, PathRule.DISTANCE)})
+        default_factory=lambda: {rule: {} for rule in LOOKUP_RULES})
     wildcards: WildcardTrie = field(default_factory=WildcardTrie)
     by_length: dict[int, list[CompiledExample]] = field(default_factory=dict)
     max_example_bonus: int = 0
@@ -108,17 +110,46 @@ def _compile(order: int, item: Item, example: Example, variables: dict[str, str]
     request = example.request
     # decoded exactly as the request's query string is (parse_qsl: %XX and "+"), so a URL matches itself
     query = tuple((unquote_plus(resolve_variables(k, variables)), unquote_plus(resolve_variables(v, variables)))
-                  for k, v in request.query if not k.lower().startswith(MOCK_HEADER_PREFIX))
-    headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers
-               if not k.lower().startswith(MOCK_HEADER_PREFIX)}
-    markers = {k.lower(): v for k, v in request.headers if k.lower().startswith(MOCK_HEADER_PREFIX)}
-    required = tuple(h.strip().lower() for h in markers.get("x-mock-match-request-headers", "").split(",") if h.strip())
+                  for k, v in request.query if not is_mock_name(k))
+    headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers if not is_mock_name(k)}
+    markers = {k.lower(): v for k, v in request.headers if is_mock_name(k)}
+    required = header_names(markers.get(MATCH_HEADERS, ""))
     return CompiledExample(
         order=order, example=example, item=item, method=request.method.upper(),
         path=PathPattern.parse(request.path, variables), query=query,
         query_keys=frozenset(k for k, _ in query), headers=headers,
         body=resolve_variables(request.body, variables), required_headers=required,
-        require_body=markers.get("x-mock-match-request-body", "").strip().lower() == "true")
+        require_body=is_on(markers.get(MATCH_BODY, "")))
+
+
+NEAR_MISS_POOL = 30
+"""How many of the most alike paths (per method, and overall) a near-miss search scores in full."""
+
+
+class NearMissIndex:
+    """The snapshot's paths with IDs and variables blinded, per method and overall: where near misses are sought.
+
+    One C-speed fuzzy pass over these finds the examples most like a missed request, so a miss costs
+    milliseconds however large the collection, instead of scoring every example in Python.
+    """
+
+    def __init__(self, examples: tuple[CompiledExample, ...]) -> None:
+        self._tables: dict[str, tuple[list[str], list[CompiledExample]]] = {}
+        for compiled in examples:
+            for key in (compiled.method, "*"):
+                keys, found = self._tables.setdefault(key, ([], []))
+                keys.append(id_blind(compiled.path.text))
+                found.append(compiled)
+
+    def alike(self, method: str, path: str, limit: int = NEAR_MISS_POOL) -> set[str]:
+        """Ids of the examples whose paths look most like ``path`` (of this method, of GET for HEAD, of any)."""
+        target = id_blind(path)
+        ids: set[str] = set()
+        for key in dict.fromkeys((method, "GET" if method == "HEAD" else method, "*")):
+            keys, found = self._tables.get(key, ([], []))
+            for _, _, index in process.extract(target, keys, scorer=fuzz.ratio, limit=limit):
+                ids.add(found[index].id)
+        return ids
 
 
 class Snapshot:
@@ -136,8 +167,10 @@ class Snapshot:
         for compiled in self.examples:
             self.by_method.setdefault(compiled.method, MethodIndex()).add(compiled)
             self.by_id.setdefault(compiled.id, compiled)
-        self.response_cache: dict[str, object] = {}
-        """Filled by the server with pre-encoded static responses (idempotent writes)."""
+    @cached_property
+    def near_misses(self) -> NearMissIndex:
+        """Built on the first miss, then kept with the snapshot (two threads building it at once: both are good)."""
+        return NearMissIndex(self.examples)
 
     def __len__(self) -> int:
         return len(self.examples)

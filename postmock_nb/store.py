@@ -8,7 +8,7 @@ which is atomic in Python. Writers are serialised by a lock; readers never take 
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .model import Collection
 from .snapshot import Snapshot

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .model import Collection
 from .requestlog import LogEntry
@@ -14,7 +15,7 @@ from .requestlog import LogEntry
 def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -23,8 +24,10 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], row_class
     head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
     body = []
     for index, row in enumerate(rows):
-        style = " style='color:var(--jp-error-color1, #c62828);font-weight:600'" if index < len(row_classes) and row_classes[index] == "miss" else ""
-        body.append(f"<tr{style}>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+        miss = index < len(row_classes) and row_classes[index] == "miss"
+        style = " style='color:var(--jp-error-color1, #c62828);font-weight:600'" if miss else ""
+        cells = "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in row)
+        body.append(f"<tr{style}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -36,7 +39,7 @@ class ExampleTable:
     headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits")
 
     @classmethod
-    def of(cls, collection: Collection, hits: Mapping[str, int]) -> "ExampleTable":
+    def of(cls, collection: Collection, hits: Mapping[str, int]) -> ExampleTable:
         rows = [{"method": e.request.method, "url": e.request.url, "status": e.response.status, "name": e.name,
                  "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id}
                 for item, e in collection.iter_examples()]

@@ -11,13 +11,12 @@ Placeholders that mean nothing are left as they are, so a typo shows in the resp
 from __future__ import annotations
 
 import json
-import random
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .bodies import json_path
 
@@ -31,7 +30,8 @@ FAKER_PROVIDERS: dict[str, str | Callable[[Any], Any]] = {
     "randomInt": lambda f: f.random_int(0, 1000),
     "randomColor": "color_name", "randomHexColor": "hex_color", "randomAbbreviation": lambda f: f.lexify("???").upper(),
     "randomIP": "ipv4", "randomIPV6": "ipv6", "randomMACAddress": "mac_address", "randomPassword": "password",
-    "randomLocale": "locale", "randomUserAgent": "user_agent", "randomProtocol": lambda f: f.random_element(["http", "https"]),
+    "randomLocale": "locale", "randomUserAgent": "user_agent",
+    "randomProtocol": lambda f: f.random_element(["http", "https"]),
     "randomSemver": lambda f: f"{f.random_int(0, 9)}.{f.random_int(0, 20)}.{f.random_int(0, 50)}",
     "randomFirstName": "first_name", "randomLastName": "last_name", "randomFullName": "name",
     "randomNamePrefix": "prefix", "randomNameSuffix": "suffix", "randomJobArea": "job", "randomJobDescriptor": "job",
@@ -46,8 +46,10 @@ FAKER_PROVIDERS: dict[str, str | Callable[[Any], Any]] = {
     "randomSportsImage": "image_url", "randomTransportImage": "image_url", "randomImageDataUri": "image_url",
     "randomBankAccount": "bban", "randomBankAccountName": lambda f: f"{f.word().title()} Account",
     "randomCreditCardMask": lambda f: f.credit_card_number()[-4:], "randomBankAccountBic": "swift",
-    "randomBankAccountIban": "iban", "randomTransactionType": lambda f: f.random_element(["deposit", "withdrawal", "payment", "invoice"]),
-    "randomCurrencyCode": "currency_code", "randomCurrencyName": "currency_name", "randomCurrencySymbol": "currency_symbol",
+    "randomBankAccountIban": "iban",
+    "randomTransactionType": lambda f: f.random_element(["deposit", "withdrawal", "payment", "invoice"]),
+    "randomCurrencyCode": "currency_code", "randomCurrencyName": "currency_name",
+    "randomCurrencySymbol": "currency_symbol",
     "randomBitcoin": lambda f: f.pystr(min_chars=34, max_chars=34), "randomCompanyName": "company",
     "randomCompanySuffix": "company_suffix", "randomBs": "bs", "randomBsAdjective": "bs", "randomBsBuzz": "bs",
     "randomBsNoun": "bs", "randomCatchPhrase": "catch_phrase", "randomCatchPhraseAdjective": "catch_phrase",
@@ -56,16 +58,22 @@ FAKER_PROVIDERS: dict[str, str | Callable[[Any], Any]] = {
     "randomDatabaseType": lambda f: f.random_element(["int", "varchar", "text", "boolean", "timestamp"]),
     "randomDatabaseCollation": lambda f: f.random_element(["utf8_unicode_ci", "utf8_general_ci", "ascii_bin"]),
     "randomDatabaseEngine": lambda f: f.random_element(["InnoDB", "MyISAM", "MEMORY"]),
-    "randomDateFuture": lambda f: f.future_datetime().isoformat(), "randomDatePast": lambda f: f.past_datetime().isoformat(),
+    "randomDateFuture": lambda f: f.future_datetime().isoformat(),
+    "randomDatePast": lambda f: f.past_datetime().isoformat(),
     "randomDateRecent": lambda f: f.date_time_between("-2d").isoformat(), "randomWeekday": "day_of_week",
     "randomMonth": "month_name", "randomDomainName": "domain_name", "randomDomainSuffix": "tld",
     "randomDomainWord": "domain_word", "randomEmail": "email", "randomExampleEmail": "safe_email",
-    "randomUserName": "user_name", "randomUrl": "url", "randomFileName": "file_name", "randomFileType": lambda f: f.mime_type().split("/")[0],
-    "randomFileExt": "file_extension", "randomCommonFileName": "file_name", "randomCommonFileType": lambda f: f.mime_type().split("/")[0],
-    "randomCommonFileExt": "file_extension", "randomFilePath": "file_path", "randomDirectoryPath": lambda f: "/" + f.uri_path(),
-    "randomMimeType": "mime_type", "randomPrice": lambda f: f"{f.pyfloat(min_value=1, max_value=1000, right_digits=2):.2f}",
+    "randomUserName": "user_name", "randomUrl": "url", "randomFileName": "file_name",
+    "randomFileType": lambda f: f.mime_type().split("/")[0],
+    "randomFileExt": "file_extension", "randomCommonFileName": "file_name",
+    "randomCommonFileType": lambda f: f.mime_type().split("/")[0],
+    "randomCommonFileExt": "file_extension", "randomFilePath": "file_path",
+    "randomDirectoryPath": lambda f: "/" + f.uri_path(),
+    "randomMimeType": "mime_type",
+    "randomPrice": lambda f: f"{f.pyfloat(min_value=1, max_value=1000, right_digits=2):.2f}",
     "randomProduct": "word", "randomProductAdjective": "word", "randomProductDescription": "sentence",
-    "randomProductMaterial": "word", "randomProductName": lambda f: " ".join(f.words(3)).title(), "randomDepartment": "word",
+    "randomProductMaterial": "word", "randomProductName": lambda f: " ".join(f.words(3)).title(),
+    "randomDepartment": "word",
     "randomNoun": "word", "randomVerb": "word", "randomIngverb": lambda f: f.word() + "ing", "randomAdjective": "word",
     "randomWord": "word", "randomWords": lambda f: " ".join(f.words()), "randomPhrase": "sentence",
     "randomLoremWord": "word", "randomLoremWords": lambda f: " ".join(f.words()), "randomLoremSentence": "sentence",
@@ -80,11 +88,39 @@ BUILTINS: dict[str, Callable[[], Any]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _faker() -> Any:
-    from faker import Faker  # imported on first use: it takes a while to load
+class FakeData:
+    """The source of Postman's ``{{$random…}}`` values: one Faker with its own random generator.
 
-    return Faker()
+    Seeding it (:meth:`seed`) makes its values repeatable without touching Python's global ``random``.
+    """
+
+    def __init__(self) -> None:
+        self._faker: Any = None
+
+    @property
+    def faker(self) -> Any:
+        if self._faker is None:
+            from faker import Faker  # imported on first use: it takes a while to load
+
+            self._faker = Faker()
+        return self._faker
+
+    def seed(self, value: int) -> None:
+        self.faker.seed_instance(value)  # this instance's own random.Random
+
+    def value(self, name: str) -> Any:
+        """The value of a Postman dynamic variable such as ``randomFirstName``, or None if unknown."""
+        if name in BUILTINS:
+            return BUILTINS[name]()
+        provider = FAKER_PROVIDERS.get(name)
+        if provider is None:
+            return None
+        faker = self.faker
+        return provider(faker) if callable(provider) else getattr(faker, provider)()
+
+
+fake_data = FakeData()
+"""What rendering draws fake values from (:func:`seed` seeds it)."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +142,7 @@ def has_placeholders(text: str) -> bool:
 
 def dynamic_value(name: str) -> Any:
     """The value of a Postman dynamic variable such as ``randomFirstName``, or None if unknown."""
-    if name in BUILTINS:
-        return BUILTINS[name]()
-    provider = FAKER_PROVIDERS.get(name)
-    if provider is None:
-        return None
-    faker = _faker()
-    return provider(faker) if callable(provider) else getattr(faker, provider)()
+    return fake_data.value(name)
 
 
 def _lookup(name: str, args: list[str], ctx: RenderContext) -> Any:
@@ -151,11 +181,11 @@ def render(template: str, ctx: RenderContext, *, json_body: bool = False) -> str
     if "{{" not in template:
         return template
 
-    def replace(found: re.Match) -> str:
+    def replace(found: re.Match[str]) -> str:
         args = [a or b or c for a, b, c in _ARGUMENT.findall(found.group(2) or "")]
         value = _lookup(found.group(1), args, ctx)
         if value is None:
-            return found.group(0)
+            return str(found.group(0))
         start, end = found.span()
         quoted = start > 0 and template[start - 1] == '"' and template[end:end + 1] == '"'
         if isinstance(value, str):
@@ -175,6 +205,5 @@ def render(template: str, ctx: RenderContext, *, json_body: bool = False) -> str
 
 
 def seed(value: int) -> None:
-    """Make fake data repeatable (tests, demos)."""
-    random.seed(value)
-    _faker().seed_instance(value)
+    """Make fake data repeatable (tests, demos): seeds :data:`fake_data`, not the global ``random``."""
+    fake_data.seed(value)

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 from IPython.display import display
 
-from .diagnostics import near_miss_text
-from .matching import Candidate, MatchResult
+from .diagnostics import diff_rows, near_miss_text
+from .matching import Candidate, MatchResult, near_misses
 from .requestlog import LogEntry
+from .words import plural as _plural
 
 if TYPE_CHECKING:
     from .server import MockServer
-    from .session import Session
+    from .session import Session, SessionEvent
 
 LOG_ROWS = 200
 """How many log rows the dashboard lists (the server's log keeps its own bound)."""
@@ -41,15 +42,18 @@ _CSS = """
 .postmock-dash p { margin: 4px 0; }
 .postmock-dash a { color: var(--jp-content-link-color, #1565c0); }
 .postmock-dash table { border-collapse: collapse; font-size: 12px; color: inherit; }
-.postmock-dash th, .postmock-dash td { text-align: left; padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2, #ddd); vertical-align: top; }
+.postmock-dash th, .postmock-dash td { text-align: left; padding: 2px 8px;
+  border-bottom: 1px solid var(--jp-border-color2, #ddd); vertical-align: top; }
 .postmock-dash code { background: none; color: inherit; }
 .postmock-dash .pm-miss { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 .postmock-dash .pm-hit { color: var(--jp-success-color1, #2e7d32); }
 .postmock-dash .pm-diff td { background: rgba(229, 57, 53, 0.16); }
 .postmock-dash .pm-muted { color: var(--jp-ui-font-color2, #666); }
-.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222); padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 180px; overflow: auto; }
+.postmock-dash pre { background: var(--jp-layout-color2, #f5f5f5); color: var(--jp-content-font-color1, #222);
+  padding: 6px; margin: 2px 0; white-space: pre-wrap; max-height: 180px; overflow: auto; }
 .postmock-dash table.pm-sides { table-layout: fixed; width: 100%; margin-top: 6px; }
-.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd); color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
+.postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd);
+  color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
 .postmock-dash .pm-log select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
 .postmock-dash .pm-log option[data-value^="%E2%9C%97"] { color: var(--jp-error-color1, #c62828); font-weight: 600; }
 </style>
@@ -70,9 +74,9 @@ class Dashboard:
     interval = 0.25
     """Seconds between refreshes at most (four a second under load)."""
 
-    def __init__(self, session: "Session") -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.server: "MockServer | None" = session.server
+        self.server: MockServer | None = session.server
         self.refreshes = 0
         self.superseded_by: str | None = None
         self._lock = threading.Lock()
@@ -90,7 +94,7 @@ class Dashboard:
         tabs.set_title(1, "Examples")
         self.widget = w.VBox([w.HTML(_CSS), self.status, tabs])
         self.widget.add_class("postmock-dash")
-        self._unsubscribe = [session.store.subscribe(lambda _: self.request_refresh())]
+        self._unsubscribe = [session.store.subscribe(lambda _: self.request_refresh()), session.subscribe(self)]
         if self.server is not None:
             self._unsubscribe.append(self.server.log.subscribe(lambda _: self.request_refresh()))
         self.refresh()
@@ -134,7 +138,7 @@ class Dashboard:
             self.refresh()
         except Exception as error:  # never let a display problem hurt the server
             if self.server is not None:
-                self.server.errors.append(f"dashboard refresh failed: {error!r}")
+                self.server.error_log.report(f"dashboard refresh failed: {error!r}")
 
     def refresh(self) -> None:
         """Recompute every view from the session's current state."""
@@ -183,10 +187,17 @@ class Dashboard:
             unsubscribe()
         self._unsubscribe = []
 
+    def session_changed(self, event: SessionEvent) -> None:
+        """The session's events (on the main thread): a server started or stopped, or the session closed."""
+        if event.kind == "closed":
+            self.close()
+        else:
+            self.mark_superseded(event.url)
+
     def mark_superseded(self, url: str | None) -> None:
         """This dashboard's server stopped; a newer one may run at ``url``.
 
-        Called on the main thread by ``Session.stop``/``Session.start``; refreshes at once.
+        Called on the main thread when the session stops or starts a server; refreshes at once.
         A dashboard replaced by a newer server's stops listening: it keeps its last picture.
         """
         self.superseded_by = url or ""
@@ -224,7 +235,8 @@ class Dashboard:
             link += f" · browser: <a href='{_e(outside)}' target='_blank'>{_e(outside)}</a>"
         mode = "private (x-api-key)" if server.private else "public"
         uptime = _duration(time.time() - (server.started_at or time.time()))
-        errors = f" · <span class='pm-miss'>{_plural(len(server.errors), 'error')}</span>" if server.errors else ""
+        failures = server.error_log.total
+        errors = f" · <span class='pm-miss'>{_plural(failures, 'error')}</span>" if failures else ""
         return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}"
 
     def _examples_html(self) -> str:
@@ -237,7 +249,7 @@ class Dashboard:
             return "<p class='pm-muted'>No examples yet: define one with <code>%%example GET /path 200</code>.</p>"
         return f"<table><tr><th>method</th><th>path</th><th>status</th><th>name</th><th>hits</th></tr>{rows}</table>"
 
-    def _on_select(self, change: dict) -> None:
+    def _on_select(self, change: dict[str, Any]) -> None:
         if self._relisting == threading.get_ident():
             return
         entry = self._find(change["new"]) if change["new"] is not None else None
@@ -255,7 +267,8 @@ class Dashboard:
         else:
             state = "stopped"
         total, misses = self._counts()
-        lines = [f"postmock_nb dashboard — {state}", f"{_plural(total, 'request')}, {_plural(misses, 'miss', 'misses')}"]
+        lines = [f"postmock_nb dashboard — {state}",
+                 f"{_plural(total, 'request')}, {_plural(misses, 'miss', 'misses')}"]
         examples = self.session.store.collection.examples
         lines.append(f"Examples ({len(examples)}):" if examples else "No examples yet.")
         width = max((len(e.request.url) for e in examples), default=0)
@@ -280,8 +293,8 @@ class Dashboard:
         return ("<table><tr><th></th><th>time</th><th>method</th><th>path</th><th>status</th><th>example</th>"
                 f"<th>latency</th></tr>{body}</table>")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = self.text_summary()
         bundle["text/html"] = (_CSS + f"<div class='postmock-dash'><p>{self._status_html()}</p>"
                                f"{self._examples_html()}{self._log_html()}</div>")
@@ -289,10 +302,6 @@ class Dashboard:
 
 
 _DETAIL_HINT = "<p class='pm-muted'>Select a request to see it, its response, and why it matched or not.</p>"
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _duration(seconds: float) -> str:
@@ -345,28 +354,26 @@ def match_html(result: MatchResult) -> str:
         rows = "".join(f"<tr><td>{_e(c.example.name)}</td><td>{'' if c.score is None else c.score}</td>"
                        f"<td>{_e(c.lost) or '<b class=pm-hit>winner</b>'}</td></tr>" for c in result.candidates[:10])
         selector = f"<p>Picked by <code>{_e(result.selector)}</code></p>" if result.selector else ""
-        return f"<h4>Matched with score {result.score}</h4>{selector}<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>"
-    closest = result.near_misses(3)
+        return (f"<h4>Matched with score {result.score}</h4>{selector}"
+                f"<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>")
+    closest = near_misses(result, 3)
     parts = [f"<h4 class='pm-miss'>No match: {_e(result.error)}</h4>"]
     parts += [_near_miss_html(rank, c, result) for rank, c in enumerate(closest, 1)]
-    parts.append(f"<details><summary>as text</summary><pre>{_e(near_miss_text(result))}</pre></details>")
+    parts.append(f"<details><summary>as text</summary><pre>{_e(near_miss_text(result, 3, closest))}</pre></details>")
     return "".join(parts)
 
 
 def _near_miss_html(rank: int, candidate: Candidate, result: MatchResult) -> str:
-    from .diagnostics import diff_rows
-
     rows = "".join(
-        f"<tr class='{'pm-diff' if mark.startswith('<<<<<') else ''}'><td><code>{_e(left)}</code></td>"
-        f"<td><code>{_e(right)}</code></td><td>{_e(mark.replace('<<<<< ', '✗ '))}</td></tr>"
-        for left, right, mark in diff_rows(candidate, result))
+        f"<tr class='{'' if row.ok else 'pm-diff'}'><td><code>{_e(left)}</code></td>"
+        f"<td><code>{_e(right)}</code></td><td>{_e(row.mark if row.ok else '✗ ' + row.mark)}</td></tr>"
+        for row in diff_rows(candidate, result) for left, right in [row.sides()])
     return (f"<p><b>{rank}. {_e(candidate.example.name)}</b> <span class='pm-muted'>{_e(candidate.lost)}</span></p>"
             f"<table><tr><th>request</th><th>example</th><th></th></tr>{rows}</table>")
 
 
-def show_dashboard(session: "Session") -> Dashboard:
+def show_dashboard(session: Session) -> Dashboard:
     """Create (on this, the main thread) and display a dashboard for the session's server."""
-    dashboard = Dashboard(session)
-    session.dashboards.append(dashboard)
-    display(dashboard)
+    dashboard = Dashboard(session)  # listens to the session's events from now on
+    display(dashboard)  # type: ignore[no-untyped-call]  # IPython.display is untyped
     return dashboard

@@ -19,9 +19,9 @@ import importlib.util
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Iterator
 
 import pytest
 from fixture_collections import FIXTURES_DIR
@@ -39,7 +39,7 @@ LAYER_OF_MODULE = {
     # pure, in-process: no socket, no subprocess (test_app drives the ASGI app in-process)
     "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
     "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
-    "test_notebook_files": "unit",
+    "test_notebook_files": "unit", "test_config": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real

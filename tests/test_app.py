@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import AsyncIterator
 
 import httpx
 import pytest
 
-from postmock_nb.app import MockApp, MockSettings
+from postmock_nb.app import MockApp
+from postmock_nb.config import MockConfig
 from postmock_nb.diagnostics import POSTMAN_NOT_FOUND
-from postmock_nb.matching import MatchSettings
 from postmock_nb.model import Collection, ResponseSpec
 from postmock_nb.requestlog import RequestLog
 from postmock_nb.responses import content_type_for
@@ -29,7 +29,7 @@ def anyio_backend() -> str:
 
 
 def make_app(collection: Collection, *, log_size: int = 1000, **settings) -> MockApp:
-    return MockApp(LiveCollection(collection), RequestLog(log_size), MockSettings(**settings))
+    return MockApp(LiveCollection(collection), RequestLog(log_size), MockConfig(**settings))
 
 
 @asynccontextmanager
@@ -118,7 +118,7 @@ async def test_fixture_served_through_the_app(load_fixture):
 
 
 async def test_dotted_key_echo_with_body_matching(load_fixture):
-    app = make_app(load_fixture("test-with-variables.json"), match=MatchSettings(match_body=True))
+    app = make_app(load_fixture("test-with-variables.json"), match_body=True)
     async with client(app) as http:
         response = await http.post("/post", json={"user.name": "Sonya"})
     assert response.json()["response"] == "dot-in-key-name", shown(response)

@@ -24,8 +24,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pytest
@@ -243,7 +244,7 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
             helper = channel.execute(f"from postmock_nb.session import public_url; print(public_url({mock_port}))")["text"]
             assert helper.strip() == browser_url
             # the live dashboard's status line links the same address (the session is the extension's own)
-            dashboard = channel.execute("session = get_ipython()._postmock[0]\n"
+            dashboard = channel.execute("from postmock_nb.magics import session_of\nsession = session_of(get_ipython())\n"
                                         "print(session.dashboards[-1].status.value)")
             assert dashboard["error"] is None and f"href='{browser_url}'" in dashboard["text"], dashboard
 

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -160,6 +160,34 @@ def test_validate_through_the_console_script(fixtures_dir):
     done = subprocess.run([str(script), "validate", path], capture_output=True, text=True, timeout=START_TIMEOUT)
     assert done.returncode == 0, done.stderr
     assert re.search(r"^\s+GET\s+/get\?name=John\s+200\s+Match Query Param & Path$", done.stdout, re.M), done.stdout
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    import postmock_nb
+
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "--version"], cwd=REPO, capture_output=True,
+                          text=True, timeout=START_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"postmock {postmock_nb.__version__}", done.stdout
+    assert postmock_nb.__version__ == version("postmock_nb"), "__version__ and the package metadata disagree"
+
+
+HEAVY_MODULES = ("jsonschema", "hypercorn", "quart", "faker", "rapidfuzz", "IPython", "ipywidgets", "requests")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["validate", "--help"], ["--version"]])
+def test_help_imports_no_server_or_validator(argv):
+    """``postmock --help`` answers at once: it loads nothing a command would load only to run."""
+    probe = ("import sys\nfrom postmock_nb.cli import main\n"
+             f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True,
+                          timeout=START_TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    assert "usage: postmock" in done.stdout or "postmock " in done.stdout, done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "LOADED []", done.stdout
 
 
 # -- serve: errors found before serving ---------------------------------------------------------

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from postmock_nb.magics import session_of as loaded_session
 from postmock_nb.session import Session
 
 
@@ -27,7 +28,9 @@ def shell() -> Iterator[InteractiveShell]:
 
 
 def session_of(ip: InteractiveShell) -> Session:
-    return ip._postmock[0]
+    session = loaded_session(ip)
+    assert session is not None, "the extension is not loaded"
+    return session
 
 
 def example(ip: InteractiveShell, line: str, cell: str = "") -> None:
@@ -186,7 +189,7 @@ def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsy
 
 
 def test_help_is_real(shell: InteractiveShell) -> None:
-    magics = shell._postmock[1]
+    magics = shell.magics_manager.registry["PostmockMagics"]
     assert "--name" in magics.example.__doc__ and "cell body is the response" in magics.example.__doc__
     for sub in ("start", "stop", "status", "list", "delete", "clear", "log", "save", "load", "key", "call"):
         assert f"%mock {sub}" in magics.mock.__doc__, sub

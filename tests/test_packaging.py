@@ -17,9 +17,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from email.parser import Parser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fixture_collections import FIXTURES_DIR

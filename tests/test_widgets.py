@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -70,8 +70,7 @@ def session() -> Iterator[Session]:
 
 @pytest.fixture
 def dashboard(session: Session) -> Iterator[Dashboard]:
-    dashboard = Dashboard(session)  # on this, the main thread, as show_dashboard does
-    session.dashboards.append(dashboard)
+    dashboard = Dashboard(session)  # on this, the main thread, as show_dashboard does (it listens to the session)
     yield dashboard
     dashboard.close()
 
@@ -267,7 +266,6 @@ def test_a_dashboard_shown_before_start_says_where_the_mock_went() -> None:
     session = Session()
     try:
         dashboard = Dashboard(session)
-        session.dashboards.append(dashboard)
         assert "Mock not started" in dashboard.status.value
         assert "No examples yet" in dashboard.examples.value
         session.start()
@@ -406,13 +404,14 @@ def resend_views(dash):
 
 KERNEL_TRAFFIC = AWAIT_FINAL_REFRESH + """\
 import json, requests
+from postmock_nb.magics import session_of
 sent = []
 for method, path in [("GET", "/users"), ("GET", "/users/7"), ("GET", "/accounts/7"), ("POST", "/users"),
                      ("GET", "/users?page=2"), ("GET", "/later"), ("GET", "/users/8"), ("PUT", "/users/1")]:
     r = requests.request(method, f"{mockUrl}{path}", timeout=10)
     sent.append([method, path, r.status_code, r.headers.get("x-mock-example-name")])
-await_final_refresh(get_ipython()._postmock[0].dashboards[-1])
-resend_views(get_ipython()._postmock[0].dashboards[-1])
+await_final_refresh(session_of(get_ipython()).dashboards[-1])
+resend_views(session_of(get_ipython()).dashboards[-1])
 print(json.dumps(sent))
 """
 
@@ -472,7 +471,8 @@ def _counting_send(self, msg, buffers=None):
     sent_messages.append(msg.get("method"))
     return _send(self, msg, buffers)
 widget_module.Widget._send = _counting_send  # count every widget message the kernel sends
-dash = get_ipython()._postmock[0].dashboards[-1]
+from postmock_nb.magics import session_of
+dash = session_of(get_ipython()).dashboards[-1]
 before = dash.refreshes
 """
 

@@ -1,0 +1,104 @@
+"""The one settings record of a mock: :class:`MockConfig`.
+
+The command line (``postmock serve``), the ``%mock start`` magic, :class:`~postmock_nb.session.Session`,
+:class:`~postmock_nb.server.MockServer`, the ASGI app and the matching engine all take this record and
+pass it on whole. An option is declared here (with its check) and read by the two front ends; nothing
+in between spells it again.
+
+Pure: no I/O, no web framework; the matching engine reads its ``match_*`` fields.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+MAX_DELAY_MS = 180_000
+"""The longest delay a mock (``--delay``) or a request (``x-mock-response-delay``) may ask for."""
+
+
+def new_api_key() -> str:
+    """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
+    return "PMAK-" + secrets.token_hex(16)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """How a mock listens and behaves (Postman's mock settings, plus ours). Frozen and checked when built.
+
+    A private mock built without an ``api_key`` gets a new random one here, once: copies made with
+    :meth:`updated` (and the CLI's worker processes) keep it.
+    """
+
+    host: str = DEFAULT_HOST
+    """Address to bind (127.0.0.1: this machine only)."""
+    port: int = 0
+    """Port to bind; 0 picks a free one."""
+    private: bool = False
+    """Require the key in an ``x-api-key`` header."""
+    api_key: str | None = field(default=None, repr=False)
+    """The private mock's key (None: a new random one when private; always None when public)."""
+    cors: bool = True
+    """Answer CORS preflights and add CORS headers."""
+    match_headers: tuple[str, ...] = ()
+    """Request headers that must match for every request (lower-cased, each once)."""
+    match_body: bool = False
+    """Require request bodies to match for every request."""
+    delay_ms: int = 0
+    """Delay every response by this many milliseconds."""
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Larger request bodies are refused with a 413."""
+    log_size: int = 1000
+    """How many requests the request log keeps (its counts are never cut)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host.strip():
+            raise ConfigError(f"--host must be an address, got {self.host!r}",
+                              hint="127.0.0.1 serves this machine only")
+        if not _whole(self.port) or not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be 0-65535, got {self.port}", hint="0 picks a free port")
+        if self.api_key is not None:
+            if not isinstance(self.api_key, str) or not self.api_key.strip():
+                raise ConfigError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
+            if not self.private:
+                raise ConfigError("--api-key only makes sense with --private", hint="add --private")
+        elif self.private:
+            object.__setattr__(self, "api_key", new_api_key())  # decided here, once
+        names = tuple(self.match_headers)
+        if any(not isinstance(name, str) or not name.strip() for name in names):
+            raise ConfigError(f"--match-header needs a header name, got {list(names)!r}", hint="--match-header x-role")
+        object.__setattr__(self, "match_headers", tuple(dict.fromkeys(name.strip().lower() for name in names)))
+        if not _whole(self.delay_ms) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
+            raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds, got {self.delay_ms}",
+                              hint="a whole number of milliseconds; 0 for none")
+        if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
+            raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")
+        if not _whole(self.log_size) or self.log_size < 1:
+            raise ConfigError(f"log_size must be 1 or more, got {self.log_size}",
+                              hint="the log keeps the last N requests")
+
+    @property
+    def key(self) -> str:
+        """The private mock's key, or "" for a public mock."""
+        return self.api_key or ""
+
+    def updated(self, **changes: Any) -> MockConfig:
+        """A copy with ``changes`` (checked again). Going public drops the key; going private without one makes one."""
+        if not changes:
+            return self
+        if "api_key" not in changes and changes.get("private", self.private) != self.private:
+            changes["api_key"] = None
+        return replace(self, **changes)
+
+    @classmethod
+    def of(cls, config: MockConfig | None = None, **options: Any) -> MockConfig:
+        """``config`` with ``options`` applied (the defaults when no config is given)."""
+        return (config or cls()).updated(**options)

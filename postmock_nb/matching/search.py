@@ -1,0 +1,178 @@
+"""Finding the winner: the candidate search down the path-rule ladder, with pruning, and the decision.
+
+The search climbs :class:`~postmock_nb.paths.PathRule` in order, finding the examples of each
+rule through the snapshot's index (the lookup rules and the wildcard trie are that index's
+answer to :meth:`~postmock_nb.paths.RequestPath.fits`); edit distance is tried only when no
+stricter rule found any example. Rules and examples that cannot beat the best score so far are
+skipped unscored, so the cost stays flat however many examples collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..config import MockConfig
+from ..paths import PathRule, RequestPath
+from ..selectors import RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
+from ..snapshot import CompiledExample, MethodIndex, Snapshot
+from .scoring import RequestContext, drop_reason, failed_code, request_context, score
+from .types import BASE_SCORE, Candidate, IncomingRequest, MatchResult
+
+_DEFAULT_CONFIG = MockConfig()
+
+ALWAYS_SCORED = 50
+"""Up to this many candidates are scored even when they cannot win, so that small collections
+show every tie and loser; beyond it, examples that cannot win are skipped unscored."""
+
+_STEP_RULES = tuple((rule, rule.penalty) for rule in PathRule if rule is not PathRule.DISTANCE)
+"""The rules decided by the index, in ladder order, with their penalties (distance: a last resort)."""
+
+
+def _method_index(snapshot: Snapshot, method: str) -> MethodIndex | None:
+    index = snapshot.by_method.get(method)
+    if index is None and method == "HEAD":
+        index = snapshot.by_method.get("GET")
+    return index
+
+
+def _found(index: MethodIndex, rule: PathRule, path: RequestPath) -> Sequence[CompiledExample]:
+    """The examples of ``index`` whose path fits by ``rule``, in definition order.
+
+    The index's own list is returned, not a copy: thousands of examples may share a key.
+    """
+    if rule is PathRule.WILDCARD:
+        return sorted(index.wildcards.find(path.segments), key=lambda c: c.order)
+    return index.lookups[rule].get(path.key(rule), ())
+
+
+def match(snapshot: Snapshot, request: IncomingRequest, settings: MockConfig = _DEFAULT_CONFIG) -> MatchResult:
+    """Find the example that answers ``request``."""
+    ctx = request_context(request, settings)
+    index = _method_index(snapshot, request.method)
+    if index is None:
+        return MatchResult(request, snapshot, settings, error=f"no example for method {request.method}")
+    path = RequestPath(request.path)
+    candidates = _candidates(index, path, ctx)
+    get_index = snapshot.by_method.get("GET")
+    if not candidates and request.method == "HEAD" and get_index is not None and index is not get_index:
+        index = get_index  # no HEAD example fits this path: answer as GET would
+        candidates = _candidates(index, path, ctx)
+    winner, ranked, selector, error = _decide(candidates, ctx)
+    return MatchResult(request, snapshot, settings, winner.example if winner else None,
+                       winner.score if winner else None, ranked, selector, error,
+                       len(index.examples) - len(candidates), "GET" if index is get_index else request.method)
+
+
+def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext) -> int:
+    """The most ``compiled`` could score, from its query names and requirements alone."""
+    wanted, sent = compiled.query_keys, ctx.query.keys()
+    shared = len(wanted & sent)
+    query = 10 * shared - 10 * (len(sent) - shared) - 10 * (len(wanted) - shared)
+    headers = 10 * (len(ctx.match_headers) + len(compiled.required_headers))
+    body = 10 if ctx.match_body or compiled.require_body else 0
+    return path_score + query + headers + body
+
+
+def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list[Candidate]:
+    """The examples of ``index`` whose path fits, scored; rules that cannot beat the best are skipped."""
+    picking = RESPONSE_ID in ctx.selectors or RESPONSE_NAME in ctx.selectors
+    seen: set[str] = set()
+    candidates: list[Candidate] = []
+    best: int | None = None
+    best_order = -1
+    max_bonus = ctx.max_bonus + index.max_example_bonus
+    for rule, penalty in _STEP_RULES:
+        ceiling = BASE_SCORE - penalty + max_bonus
+        if not picking and best is not None and best > ceiling:
+            break  # nothing from this rule on can win: skip it (cost stays flat)
+        for compiled in _found(index, rule, path):
+            if not picking and best is not None and len(candidates) >= ALWAYS_SCORED:
+                if best == ceiling and best_order < compiled.order:
+                    break  # the rest of this rule (in definition order) can at best tie, and a tie goes to the earlier
+                bound = _upper_bound(compiled, BASE_SCORE - penalty, ctx)
+                if bound < best or (bound == best and best_order < compiled.order):
+                    continue  # cannot win: not scored (many examples colliding under one rule stay cheap)
+            example_id = compiled.id
+            if example_id in seen:
+                continue
+            seen.add(example_id)
+            captured = compiled.path.capture(path.segments) if rule is PathRule.WILDCARD else None
+            candidate = score(compiled, rule, captured or {}, ctx)
+            candidates.append(candidate)
+            points = candidate.score
+            if points is not None and (best is None or points > best
+                                       or (points == best and compiled.order < best_order)):
+                best, best_order = points, compiled.order
+    if not candidates:
+        segments = path.segments
+        for compiled in index.by_length.get(len(segments), ()):
+            # what path.fits(compiled.path, PathRule.DISTANCE) decides, without a call per example (thousands)
+            if compiled.path.nearly_matches(segments):
+                candidates.append(score(compiled, PathRule.DISTANCE, {}, ctx))
+    return candidates
+
+
+def _lost(candidate: Candidate, why: str) -> Candidate:
+    return candidate if candidate.lost == why else Candidate(
+        candidate.example, candidate.order, candidate.score, candidate.checks, candidate.path_rule,
+        candidate.captured, why)
+
+
+_Decision = tuple["Candidate | None", list[Candidate], str, str]
+"""The winner (or None), every candidate ranked with why it lost, the selector that decided, the error."""
+
+
+def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Decision:
+    """The winner among scored candidates, and why each other one lost."""
+    if len(candidates) == 1 and candidates[0].score is not None and not ctx.selectors:
+        return candidates[0], candidates, "", ""  # the usual case, settled at once: what the steps below would decide
+    candidates.sort(key=lambda c: (c.score is None, -(c.score or 0), c.order))
+    winner: Candidate | None = None
+    selector = ""
+    for key in (RESPONSE_ID, RESPONSE_NAME):
+        wanted = ctx.selectors.get(key)
+        if wanted is None:
+            continue
+        selector = f"{key}: {wanted}"
+        attribute = "id" if key.endswith("id") else "name"
+        # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
+        chosen = sorted((c for c in candidates if getattr(c.example, attribute) == wanted
+                         and not failed_code(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
+        if not chosen:
+            here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
+            error = (f"no example with {attribute} {wanted!r} for {ctx.request.method} "
+                     f"{ctx.request.path} (examples for this path: {here})")
+            ranked = [_lost(c, c.lost or f"{attribute} is {getattr(c.example, attribute)!r}, not {wanted!r}")
+                      for c in candidates]
+            return None, ranked, selector, error
+        winner = chosen[0]
+        if winner.score is None:
+            points = BASE_SCORE - (winner.path_rule.penalty if winner.path_rule else 0)
+            picked = Candidate(winner.example, winner.order, points, winner.checks, winner.path_rule,
+                               winner.captured, winner.lost)
+            candidates[candidates.index(winner)] = picked
+            winner = picked
+        break
+    if winner is None:
+        scored = [c for c in candidates if c.score is not None]
+        if scored:
+            winner = scored[0]
+            if RESPONSE_CODE in ctx.selectors:
+                selector = f"{RESPONSE_CODE}: {ctx.selectors[RESPONSE_CODE]}"
+    if winner is None:
+        error = "no example for this method and path" if not candidates else "every example for this path was ruled out"
+        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, error
+    ranked = [winner]
+    for c in candidates:
+        if c is winner:
+            continue
+        if c.score is None:
+            why = drop_reason(c)
+        elif selector and not selector.startswith(RESPONSE_CODE):
+            why = f"{selector} picked {winner.example.name!r}"
+        elif c.score == winner.score:
+            why = f"tie at {c.score}: {winner.example.name!r} is defined earlier"
+        else:
+            why = f"score {c.score} < {winner.score}"
+        ranked.append(_lost(c, why))
+    return winner, ranked, selector, ""

@@ -1,0 +1,126 @@
+"""The records of matching: the request as the engine sees it, one check, one candidate, the result.
+
+All frozen: a result is built once, read by the response layer, kept in the request log and
+shown by the dashboards. Explaining it (every example scored, near misses) is the business of
+:mod:`postmock_nb.matching.explain`, which reads a result and changes nothing in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote
+
+from ..config import MockConfig
+from ..model import Example, Pairs, path_with_query
+from ..paths import PathRule
+from ..snapshot import Snapshot
+
+BASE_SCORE = 100
+"""Every example starts with these points; the path rule and the query add or take away."""
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    """A request as the engine sees it: header names lower-cased, query decoded."""
+
+    method: str
+    path: str
+    query: Pairs = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+
+    @classmethod
+    def build(cls, method: str, url: str, headers: Mapping[str, str] | None = None,
+              body: str = "") -> IncomingRequest:
+        """Convenience: ``IncomingRequest.build("GET", "/users?role=admin")``."""
+        path, _, query = url.partition("?")  # decoded as an ASGI server decodes them
+        return cls(method.upper(), unquote(path) or "/", tuple(parse_qsl(query, keep_blank_values=True)),
+                   {k.lower(): v for k, v in (headers or {}).items()}, body)
+
+    @property
+    def url(self) -> str:
+        return path_with_query(self.path, self.query)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison between the request and an example: the unit of every diagnosis."""
+
+    part: str          # method, path, query, header, body, selector
+    name: str          # the query/header name, the path rule...
+    ok: bool
+    points: int
+    expected: str
+    actual: str
+    note: str
+
+    def describe(self) -> str:
+        return f"{self.part} {self.name}: {self.note}".replace("  ", " ") if self.name else f"{self.part}: {self.note}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An example considered for a request, its score (None once dropped) and why it lost."""
+
+    example: Example
+    order: int
+    score: int | None
+    checks: tuple[Check, ...]
+    path_rule: PathRule | None = None
+    captured: Mapping[str, str] = field(default_factory=dict)
+    lost: str = ""
+
+    @property
+    def dropped(self) -> bool:
+        return self.score is None
+
+    @property
+    def differences(self) -> list[Check]:
+        """The checks that failed or cost points: what to show a person."""
+        return [c for c in self.checks if not c.ok or c.points < 0]
+
+
+@dataclass(frozen=True, eq=False)
+class MatchResult:
+    """Winner (or None), its score, and every candidate considered with the reason it lost.
+
+    ``candidates`` is a list for the readers' convenience; nothing changes it once the result is built.
+    """
+
+    request: IncomingRequest
+    snapshot: Snapshot
+    settings: MockConfig
+    winner: Example | None = None
+    score: int | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    selector: str = ""
+    error: str = ""
+    pruned: int = 0
+    method: str = ""
+    """The method whose examples were searched: the request's, or GET for a HEAD request no HEAD example fits."""
+
+    @property
+    def matched(self) -> bool:
+        return self.winner is not None
+
+    @property
+    def captured(self) -> Mapping[str, str]:
+        """Path variables the winner captured (``{"id": "7"}``), for echoing."""
+        return self.candidates[0].captured if self.winner is not None else {}
+
+    @property
+    def winner_candidate(self) -> Candidate | None:
+        return self.candidates[0] if self.winner is not None else None
+
+    def explain(self) -> list[Candidate]:
+        """Every example of the collection, scored without shortcuts, best first (see :func:`~.explain.explain`)."""
+        from .explain import explain
+
+        return explain(self)
+
+    def near_misses(self, limit: int = 3) -> list[Candidate]:
+        """The closest examples that did not win (see :func:`~.explain.near_misses`; worked out on each call)."""
+        from .explain import near_misses
+
+        return near_misses(self, limit)
