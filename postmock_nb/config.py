@@ -98,6 +98,17 @@ class MockConfig:
             changes["api_key"] = None
         return replace(self, **changes)
 
+    def same_as(self, wanted: MockConfig, *, bound_port: int | None = None, any_key: bool = False) -> bool:
+        """Whether a mock running with this config serves what ``wanted`` asks for.
+
+        ``wanted``'s port 0 (any free port), or the port the mock is bound to (``bound_port``), fits;
+        with ``any_key`` a private mock's key fits whatever key ``wanted`` made up; every other field
+        must be equal.
+        """
+        port = self.port if wanted.port in (0, bound_port) else wanted.port
+        key = self.api_key if any_key and wanted.private and self.private else wanted.api_key
+        return replace(wanted, port=port, api_key=key) == self
+
     @classmethod
     def of(cls, config: MockConfig | None = None, **options: Any) -> MockConfig:
         """``config`` with ``options`` applied (the defaults when no config is given)."""

@@ -214,7 +214,15 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
-        server = self.session.start(self._config(args))
+        config = self._config(args)
+        running = self.session.server if self.session.running else None
+        if running is not None and running.config.same_as(config, bound_port=running.port,
+                                                            any_key=args.api_key is None):
+            # Run All a second time in one kernel: the mock it started is what this cell asks for
+            server = running
+            print(f"The mock already runs with these settings: kept it ({server.url}).")
+        else:
+            server = self.session.start(config)
         self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")

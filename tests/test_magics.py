@@ -11,6 +11,7 @@ import pytest
 import requests
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 
 from postmock_nb.magics import session_of as loaded_session
 from postmock_nb.session import Session
@@ -350,8 +351,8 @@ def test_server_mistakes_leave_a_running_mock_alone(shell: InteractiveShell) -> 
     mock(shell, "start --no-dashboard")
     server = session_of(shell).server
     with pytest.raises(UsageError, match="already running"):
-        mock(shell, "start --no-dashboard")
-    assert session_of(shell).server is server and server.running
+        mock(shell, "start --private --no-dashboard")  # other settings: refused, the running mock kept
+    assert session_of(shell).server is server and server.running and not server.private
     busy = server.port
     second = start_second_shell_session()
     try:
@@ -360,6 +361,21 @@ def test_server_mistakes_leave_a_running_mock_alone(shell: InteractiveShell) -> 
     finally:
         second.close()
     assert requests.get(shell.user_ns["mockUrl"] + "/x", timeout=5).status_code == 404
+
+
+def test_start_again_with_the_same_settings_keeps_the_running_mock(shell: InteractiveShell) -> None:
+    """Run All a second time in one kernel: `%mock start` finds the mock it started and keeps it."""
+    mock(shell, "start --no-dashboard --private --api-key team-key")
+    server = session_of(shell).server
+    with capture_output() as again:
+        mock(shell, "start --no-dashboard --private")  # no key given: the running mock's key is kept
+    assert session_of(shell).server is server and server.running, "a second server was started"
+    assert f"already runs with these settings: kept it ({server.url})" in again.stdout, again.stdout
+    assert shell.user_ns["mockUrl"] == server.url
+    assert requests.get(server.url + "/x", headers={"x-api-key": "team-key"}, timeout=5).status_code == 404
+    with pytest.raises(UsageError, match="already running"):
+        mock(shell, "start --no-dashboard --private --api-key other-key")
+    assert session_of(shell).server is server and server.api_key == "team-key"
 
 
 def start_second_shell_session() -> Session:
