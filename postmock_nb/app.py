@@ -14,7 +14,7 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from .diagnostics import candidate_json, diagnosis, not_found_body
@@ -22,6 +22,9 @@ from .matching import IncomingRequest, MatchSettings, match
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, build_response, json_response
 from .store import LiveCollection
+
+if TYPE_CHECKING:  # [bridges hook] OpenAPI request validation
+    from .openapi_validation import RequestValidator
 
 ADMIN_PREFIX = "/__postmock"
 MAX_DELAY_MS = 180_000
@@ -42,18 +45,22 @@ class MockSettings:
     match: MatchSettings = field(default_factory=MatchSettings)
     delay_ms: int = 0
     max_body_bytes: int = 10 * 1024 * 1024
+    request_validator: "RequestValidator | None" = None
+    """[bridges] ``--validate-requests``: check requests against an OpenAPI document first (422)."""
 
 
 class RequestProblem(Exception):
     """A request we refuse before matching (bad ``x-mock-*`` value, body too large)."""
 
-    def __init__(self, status: int, name: str, message: str) -> None:
+    def __init__(self, status: int, name: str, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.name, self.message = status, name, message
+        self.extra = extra or {}
+        """More fields for the error's JSON (``violations`` of an OpenAPI check)."""
 
 
-def _error(status: int, name: str, header: str, message: str) -> HttpResponse:
-    return json_response(status, {"error": {"name": name, "header": header, "message": message}})
+def _error(status: int, name: str, header: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
+    return json_response(status, {"error": {"name": name, "header": header, "message": message} | (extra or {})})
 
 
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
@@ -108,6 +115,9 @@ class MockApp:
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
                 delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
+                if self.settings.request_validator is not None:  # [bridges hook] --validate-requests: 422
+                    from .openapi_validation import enforce
+                    enforce(self.settings.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings.match)
                 if result.winner is not None:
@@ -118,7 +128,7 @@ class MockApp:
                 if delay:
                     await asyncio.sleep(delay / 1000)
         except RequestProblem as problem:
-            response = _error(problem.status, problem.name, "Bad mock request", problem.message)
+            response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             detail = traceback.format_exc()

@@ -1,7 +1,11 @@
 """``postmock``: serve or check a Postman collection without a notebook.
 
     postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
-    postmock validate collection.json
+    postmock serve openapi.yaml [--validate-requests] [--environment env.json]
+    postmock validate collection.json|openapi.yaml
+
+A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 document (JSON or YAML),
+told apart by its content (postmock_nb.sources.load_any).
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from typing import Any, Sequence
 
 from .errors import PostmockError
 from .model import Collection
-from .postman import iter_served, load_collection
+from .postman import iter_served
+from .environment import load_environment
+from .openapi import is_openapi
+from .openapi_validation import RequestValidator
 from .schema import validate_postman
+from .sources import Loaded, load_any
 from .server import MockServer, new_api_key
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postmock", description="Postman-compatible mock servers.")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) as a mock")
-    serve.add_argument("collection", help="path of the collection JSON file")
+    serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) or an OpenAPI 3.x document")
+    serve.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document (JSON/YAML)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
@@ -38,13 +46,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
+    _bridge_options(serve)  # [bridges hook]
     validate = commands.add_parser(
         "validate", help="check a collection and list what a mock of it would serve",
         description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
                     "example a mock would serve, and warn about what the official Postman v2.1 schema "
                     "finds wrong with the file.")
-    validate.add_argument("collection", help="path of the collection JSON file")
+    validate.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document")
     return parser
+
+
+def _bridge_options(serve: argparse.ArgumentParser) -> None:
+    """[bridges] serve options that connect the mock to real APIs and their descriptions."""
+    serve.add_argument("--validate-requests", action="store_true",
+                       help="(OpenAPI documents) answer 422 to requests that break the document's parameters or body")
+    serve.add_argument("--environment", metavar="FILE",
+                       help="a Postman environment whose enabled values resolve {{vars}} over collection variables")
+
+
+def _bridge_settings(args: argparse.Namespace, loaded: Loaded) -> dict[str, Any]:
+    """[bridges] the MockServer keyword arguments the bridge options give."""
+    options: dict[str, Any] = {}
+    if args.validate_requests:
+        if loaded.spec is None:
+            raise PostmockError("--validate-requests needs an OpenAPI document, and this is a Postman collection",
+                                hint="serve the OpenAPI document the collection was made from")
+        options["request_validator"] = RequestValidator(loaded.spec)
+    if args.environment:
+        options["environment"] = load_environment(args.environment).values
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,13 +94,17 @@ MAX_WARNINGS = 30
 def _validate(args: argparse.Namespace) -> int:
     problems, note = _schema_problems(Path(args.collection))
     try:
-        collection = load_collection(args.collection)
+        loaded = load_any(args.collection)  # [bridges hook] Postman or OpenAPI
     except PostmockError as error:
         print(f"postmock: {args.collection} cannot be served: {error}", file=sys.stderr)
         _print_schema_problems(problems, note, sys.stderr)
         return 2
+    collection = loaded.collection
+    if loaded.spec is not None:
+        problems, note = [], ""  # the Postman schema says nothing about an OpenAPI document
     rows = list(iter_served(collection))
-    print(f"{args.collection}: collection {collection.name!r} can be served: "
+    kind = "collection" if loaded.spec is None else loaded.kind
+    print(f"{args.collection}: {kind} {collection.name!r} can be served: "
           f"{len(rows)} example{'' if len(rows) == 1 else 's'}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
@@ -85,6 +119,8 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
+        return [], ""
+    if is_openapi(data):  # [bridges hook] the Postman schema says nothing about OpenAPI documents
         return [], ""
     if isinstance(data, dict) and isinstance(data.get("collection"), dict) and "info" in data["collection"]:
         data = data["collection"]  # the Postman API's wrapping, which the import accepts too
@@ -111,10 +147,12 @@ def _serve(args: argparse.Namespace) -> int:
         raise PostmockError("--api-key only makes sense with --private", hint="add --private")
     if args.workers < 1:
         raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
-    collection = load_collection(args.collection)
+    loaded = load_any(args.collection)  # [bridges hook] Postman or OpenAPI
+    collection = loaded.collection
     key = (args.api_key or new_api_key()) if args.private else None
     options = dict(host=args.host, private=args.private, api_key=key, cors=not args.no_cors,
                    match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
+    options.update(_bridge_settings(args, loaded))  # [bridges hook]
     server = MockServer(collection, port=args.port, **options)
     server.bind()
     workers = _fork_workers(server, collection, args.workers - 1, options) if args.workers > 1 else []

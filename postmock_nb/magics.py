@@ -24,7 +24,8 @@ from .model import reason_phrase
 from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
 
-SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
+SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
+               "environment")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +48,8 @@ def _mock_parser() -> _Parser:
     start.add_argument("--match-body", action="store_true")
     start.add_argument("--delay", type=int, default=0)
     start.add_argument("--no-dashboard", action="store_true")
+    start.add_argument("--validate-requests", action="store_true")  # [bridges]
+    start.add_argument("--environment", default=None)  # [bridges]
     for name in ("stop", "status", "show", "clear", "key"):
         commands.add_parser(name, add_help=False)
     commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
@@ -54,13 +57,18 @@ def _mock_parser() -> _Parser:
     log = commands.add_parser("log", add_help=False)
     log.add_argument("--unmatched", action="store_true")
     log.add_argument("-n", "--limit", type=int, default=20)
-    commands.add_parser("save", add_help=False).add_argument("file")
+    save = commands.add_parser("save", add_help=False)
+    save.add_argument("file", nargs="?", default=None)
+    save.add_argument("--environment", default=None)  # [bridges] a Postman environment with mockUrl
     commands.add_parser("load", add_help=False).add_argument("file")
     call = commands.add_parser("call", add_help=False)
     call.add_argument("method")
     call.add_argument("path")
     call.add_argument("-H", "--header", action="append", default=[])
     call.add_argument("-d", "--data", default=None)
+    environment = commands.add_parser("environment", add_help=False)  # [bridges]
+    environment.add_argument("file", nargs="?", default=None)
+    environment.add_argument("--clear", action="store_true")
     return parser
 
 
@@ -156,6 +164,7 @@ class PostmockMagics(Magics):
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
+                      [--validate-requests] [--environment ENV.json]
                                    start serving; sets mockUrl in the notebook
           %mock stop               stop serving and release the port
           %mock status             URL, private or public, uptime, request and miss counts
@@ -166,7 +175,12 @@ class PostmockMagics(Magics):
           %mock log [--unmatched] [-n N]
                                    recent requests, newest first, with why misses missed
           %mock save FILE          export as Postman Collection v2.1
-          %mock load FILE          import a Postman collection (merged into this one)
+          %mock save --environment ENV.json
+                                   write a Postman environment with mockUrl/baseUrl = this mock
+          %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
+                                   (JSON or YAML), merged into this one
+          %mock environment FILE | --clear
+                                   resolve {{vars}} with a Postman environment's values
           %mock key                show the private mock's x-api-key
           %mock call METHOD PATH [-H "Name: value"]... [-d DATA]
                                    send a request to the mock and show what came back
@@ -194,10 +208,12 @@ class PostmockMagics(Magics):
         port = self.default_port if args.port is None else args.port
         if not 0 <= port <= 65535:
             raise UsageError(f"%mock start: --port must be 0-65535, got {port}\nHint: 0 picks a free port")
+        if args.environment:  # [bridges]
+            self.session.use_environment(args.environment)
         server = self.session.start(port=port, host=args.host or self.default_host, private=args.private,
                                     api_key=args.api_key, cors=not args.no_cors,
                                     match_headers=tuple(args.match_header), match_body=args.match_body,
-                                    delay_ms=args.delay)
+                                    delay_ms=args.delay, validate_requests=args.validate_requests)
         self.shell.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
@@ -260,8 +276,26 @@ class PostmockMagics(Magics):
         return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
-        path = self.session.save(args.file)
-        print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+        if args.file is None and args.environment is None:
+            raise UsageError("%mock save: give a FILE, or --environment FILE\nHint: %mock save collection.json")
+        if args.file is not None:
+            path = self.session.save(args.file)
+            print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+        if args.environment is not None:  # [bridges]
+            env_path = self.session.save_environment(args.environment)
+            print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")
+
+    def _mock_environment(self, args: argparse.Namespace) -> None:
+        """[bridges] ``%mock environment FILE`` / ``--clear``."""
+        if args.clear or args.file is None:
+            if args.file is None and not args.clear:
+                raise UsageError("%mock environment: give a FILE, or --clear\nHint: %mock environment staging.json")
+            self.session.use_environment(None)
+            print("No environment: {{vars}} resolve from collection variables only.")
+            return
+        environment = self.session.use_environment(args.file)
+        names = ", ".join(k for k, _ in environment.values) or "no enabled values"
+        print(f'Using environment "{environment.name}": {names}')
 
     def _mock_load(self, args: argparse.Namespace) -> None:
         report = self.session.load(args.file)

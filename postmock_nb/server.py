@@ -17,7 +17,7 @@ import secrets
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -25,9 +25,12 @@ from hypercorn.config import Config
 from .app import MockApp, MockSettings
 from .errors import ServerError
 from .matching import MatchSettings
-from .model import Collection
+from .model import Collection, Pairs
 from .requestlog import RequestLog
 from .store import LiveCollection
+
+if TYPE_CHECKING:
+    from .openapi_validation import RequestValidator
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -59,14 +62,17 @@ class MockServer:
     def __init__(self, collection: Collection | LiveCollection | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, private: bool = False, api_key: str | None = None, cors: bool = True,
                  match_headers: tuple[str, ...] = (), match_body: bool = False, delay_ms: int = 0,
-                 log_size: int = 1000) -> None:
-        self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
+                 log_size: int = 1000, request_validator: "RequestValidator | None" = None,
+                 environment: Pairs = ()) -> None:
+        # [bridges hook] request_validator (--validate-requests), environment (--environment)
+        self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection, environment)
         self.host = host
         self.requested_port = port
         if api_key is not None and not api_key.strip():
             raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
         self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
-                                     cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms)
+                                     cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms,
+                                     request_validator=request_validator)
         self.log = RequestLog(log_size)
         self.app = MockApp(self.store, self.log, self.settings)
         self.port: int | None = None

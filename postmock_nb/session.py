@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from .cells import ExampleDefinition, build_definition
 from .errors import ExampleDefinitionError, ServerError
 from .model import Collection, Example, default_item_name
-from .postman import load_collection, save_collection
+from .postman import save_collection
 from .server import MockServer
 from .store import LiveCollection
 
@@ -65,6 +65,8 @@ class Session:
         self._errors_reported = 0
         self.dashboards: list[Any] = []
         """Dashboards shown for this session (see postmock_nb.widgets)."""
+        self.specs: list[Any] = []
+        """[bridges] OpenAPI documents loaded (postmock_nb.openapi.Spec), for request validation."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -143,10 +145,14 @@ class Session:
         return save_collection(collection, path)
 
     def load(self, path: str | Path) -> Any:
-        """Merge a Postman collection file into this one; returns the merge report."""
+        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
         from .merging import merge
+        from .sources import load_any
 
-        incoming = load_collection(path)
+        loaded = load_any(path)  # [bridges hook] Postman or OpenAPI
+        incoming = loaded.collection
+        if loaded.spec is not None:
+            self.specs.append(loaded.spec)
         result: dict[str, Any] = {}
 
         def edit(current: Collection) -> Collection:
@@ -172,7 +178,7 @@ class Session:
 
     def start(self, *, port: int = 0, host: str = "127.0.0.1", private: bool = False, api_key: str | None = None,
               cors: bool = True, match_headers: tuple[str, ...] = (), match_body: bool = False,
-              delay_ms: int = 0) -> MockServer:
+              delay_ms: int = 0, validate_requests: bool = False) -> MockServer:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
@@ -180,7 +186,7 @@ class Session:
             raise ServerError("--api-key only makes sense with --private", hint="add --private")
         server = MockServer(self.store, host=host, port=port, private=private, api_key=api_key, cors=cors,
                             match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
-                            log_size=self.log_size)
+                            log_size=self.log_size, request_validator=self._validator(validate_requests))
         server.start()
         old_dashboards, self.dashboards = self.dashboards, []
         for dashboard in old_dashboards:
@@ -188,6 +194,35 @@ class Session:
         self.server = server
         self._errors_reported = 0
         return server
+
+    def _validator(self, wanted: bool) -> Any:
+        """[bridges] The request validator of the last OpenAPI document loaded, when asked for."""
+        if not wanted:
+            return None
+        if not self.specs:
+            raise ServerError("--validate-requests needs an OpenAPI document", hint="%mock load openapi.yaml first")
+        from .openapi_validation import RequestValidator
+
+        return RequestValidator(self.specs[-1])
+
+    def use_environment(self, path: str | Path | None) -> Any:
+        """[bridges] Resolve ``{{vars}}`` with this Postman environment (None: no environment)."""
+        from .environment import Environment, load_environment
+
+        environment = load_environment(path) if path is not None else Environment("", ())
+        self.store.set_environment(environment.values)
+        return environment
+
+    def save_environment(self, path: str | Path, name: str = "postmock_nb mock") -> Path:
+        """[bridges] Write a Postman environment with ``mockUrl``/``baseUrl`` = this mock's URL
+        (the Binder/JupyterHub URL when there is one)."""
+        from .environment import save_environment
+
+        if not self.running:
+            raise ServerError("the mock is not running, so it has no URL to save", hint="%mock start first")
+        assert self.server is not None
+        url = (public_url(self.server.port or 0) or self.server.url).rstrip("/")
+        return save_environment(path, name, (("mockUrl", url), ("baseUrl", url)))
 
     def stop(self) -> bool:
         """Stop the server; False if it was not running."""

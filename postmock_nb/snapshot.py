@@ -12,7 +12,7 @@ from itertools import count
 from typing import Iterator
 from urllib.parse import unquote_plus
 
-from .model import Collection, Example, Item
+from .model import Collection, Example, Item, Pairs
 from .paths import PathPattern, PathRule, resolve_variables, wildcard_name
 
 MOCK_HEADER_PREFIX = "x-mock-"
@@ -124,10 +124,11 @@ def _compile(order: int, item: Item, example: Example, variables: dict[str, str]
 class Snapshot:
     """An immutable collection with its lookup index. Safe to share between threads."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, environment: Pairs = ()) -> None:
         self.collection = collection
         self.version = next(_versions)
-        self.variables: dict[str, str] = dict(collection.variables)
+        # [bridges hook] a Postman environment's values win over the collection's variables
+        self.variables: dict[str, str] = dict(collection.variables) | dict(environment)
         self.examples: tuple[CompiledExample, ...] = tuple(
             _compile(order, item, example, self.variables)
             for order, (item, example) in enumerate(collection.iter_examples()))
