@@ -213,3 +213,113 @@ def test_ref_to_nowhere_names_the_json_pointer(tmp_path):
                     '"responses": {}}}}}', encoding="utf-8")
     with pytest.raises(CollectionFormatError, match=re.escape("at #/paths/~1a/get/parameters/0")):
         load_any(path)
+
+
+# -- request validation (--validate-requests) on a real socket --------------------------------------
+
+
+@pytest.fixture
+def validating_mock():
+    from postmock_nb.openapi_validation import RequestValidator
+
+    loaded = load_any(DATA / "swagger-petstore-v3.yaml")
+    assert loaded.spec is not None
+    with MockServer(loaded.collection, request_validator=RequestValidator(loaded.spec)) as mock:
+        yield mock
+
+
+def test_valid_requests_pass_validation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    assert requests.get(url + "/pet/7", timeout=5).status_code == 200
+    assert requests.get(url + "/pet/findByStatus?status=sold", timeout=5).status_code == 200
+    pet = {"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}
+    assert requests.post(url + "/pet", json=pet, timeout=5).status_code == 200
+    assert requests.get(validating_mock.url + "/not/in/the/spec", timeout=5).status_code == 404  # not checked
+
+
+def test_invalid_requests_get_422_listing_each_violation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    response = requests.get(url + "/pet/abc", timeout=5)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["name"] == "mockRequestInvalid"
+    assert error["violations"] == [{"path": "$.path.petId", "message": "'abc' is not of type 'integer'"}]
+    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]}, timeout=5)
+    paths = [v["path"] for v in response.json()["error"]["violations"]]
+    assert response.status_code == 422 and paths == ["$.body.name", "$.body.photoUrls", "$.body.tags[0].id"]
+    response = requests.get(url + "/pet/findByStatus?status=bogus", timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.query.status"
+    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv"}, timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.header.content-type"
+    entry = validating_mock.log.recent(1)[0]  # the log (and so the dashboard) says why
+    assert entry.status == 422 and "$.header.content-type" in entry.note
+
+
+def test_validation_of_a_31_document_with_header_and_nullable_query():
+    from postmock_nb.openapi_validation import RequestValidator
+
+    loaded = load_any(DATA / "local-3.1-shapes.yaml")
+    assert loaded.spec is not None
+    validator = RequestValidator(loaded.spec)
+    good = {"x-request-id": "r1"}
+    assert validator.check("GET", "/api/v2/nodes/3", (("depth", "2"),), good, b"") == []
+    problems = validator.check("GET", "/api/v2/nodes/0", (("depth", "9"),), {}, b"")
+    assert [(v.path, v.message) for v in problems] == [
+        ("$.path.nodeId", "0 is less than the minimum of 1"),
+        ("$.query.depth", "9 is greater than the maximum of 5"),
+        ("$.header.X-Request-Id", "required header parameter 'X-Request-Id' is missing")]
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {}, b"")] == ["$.body"]
+    circular = b'{"id": 1, "name": "ab", "children": [{"id": 2, "name": 5}]}'
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {"content-type": "application/json"},
+                                            circular)] == ["$.body.children[0].name"]
+
+
+def test_validation_of_30_nullable():
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    spec = load_spec({"openapi": "3.0.3", "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"n": {"type": "integer", "nullable": True},
+                                             "m": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "ok"}}}}}})
+    validator = RequestValidator(spec)
+    assert validator.check("POST", "/a", (), {"content-type": "application/json"}, b'{"n": null}') == []
+    assert [v.path for v in validator.check("POST", "/a", (), {"content-type": "application/json"},
+                                            b'{"m": null}')] == ["$.body.m"]
+
+
+# -- the CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_validate_lists_an_openapi_document(capsys):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v3.0-petstore-expanded.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "OpenAPI 3.0.0 document 'Swagger Petstore' can be served: 8 examples" in out
+    assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.M), out
+
+
+def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v2.0-petstore.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Swagger 2.0 (OpenAPI 2) document, which is not supported" in err and "Postman" not in err
+    postman = tmp_path / "c.json"
+    postman.write_text('{"info": {"name": "c"}, "item": []}', encoding="utf-8")
+    assert main(["serve", str(postman), "--validate-requests"]) == 2
+    assert "--validate-requests needs an OpenAPI document" in capsys.readouterr().err
+
+
+def test_cli_serves_yaml_with_request_validation():
+    from test_cli import SERVING, postmock
+
+    with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        assert requests.get(url + "/v1/pets", timeout=5).json()[0] == {"id": 0, "name": "string", "tag": "string"}
+        response = requests.get(url + "/v1/pets?limit=lots", timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
+        assert cli.interrupt() == 0
