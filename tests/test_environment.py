@@ -4,8 +4,8 @@ live switching in the notebook, ``postmock serve --environment`` and ``%mock sav
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
