@@ -23,8 +23,10 @@ from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, build_response, json_response
 from .store import LiveCollection
 
-if TYPE_CHECKING:  # [bridges hook] OpenAPI request validation
+if TYPE_CHECKING:  # [bridges hook] OpenAPI request validation, proxy and record
     from .openapi_validation import RequestValidator
+    from .proxy import Proxy
+    from .recording import Recorder
 
 ADMIN_PREFIX = "/__postmock"
 MAX_DELAY_MS = 180_000
@@ -47,6 +49,10 @@ class MockSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     request_validator: "RequestValidator | None" = None
     """[bridges] ``--validate-requests``: check requests against an OpenAPI document first (422)."""
+    proxy: "Proxy | None" = None
+    """[bridges] ``--proxy URL``: requests no example answers are forwarded there."""
+    recorder: "Recorder | None" = None
+    """[bridges] ``--record FILE``: every proxied answer becomes an example in that file."""
 
 
 class RequestProblem(Exception):
@@ -91,6 +97,8 @@ class MockApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    if self.settings.proxy is not None:  # [bridges hook] close the upstream client
+                        await self.settings.proxy.aclose()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -107,6 +115,7 @@ class MockApp:
         query_string = scope["query_string"]
         result = None
         note = ""
+        upstream_ms: float | None = None
         body = b""
         try:
             body = await self._read_body(receive)
@@ -122,6 +131,11 @@ class MockApp:
                 result = match(snapshot, request, self.settings.match)
                 if result.winner is not None:
                     response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [])
+                elif self.settings.proxy is not None:  # [bridges hook] --proxy: a miss goes upstream
+                    from .proxy import answer_miss
+                    response, note, upstream_ms = await answer_miss(
+                        self.settings.proxy, self.settings.recorder, method, scope["path"], query_string,
+                        raw_headers, body)
                 else:
                     response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
                     note = result.error
@@ -142,7 +156,7 @@ class MockApp:
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
-            result, response.headers, response.body, note))
+            result, response.headers, response.body, note, upstream_ms=upstream_ms))
         body_out = b"" if method == "HEAD" else response.body
         await send({"type": "http.response.start", "status": response.status,
                     "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})

@@ -26,6 +26,8 @@ from .postman import iter_served
 from .environment import load_environment
 from .openapi import is_openapi
 from .openapi_validation import RequestValidator
+from .proxy import Proxy
+from .recording import Recorder
 from .schema import validate_postman
 from .sources import Loaded, load_any
 from .server import MockServer, new_api_key
@@ -62,6 +64,11 @@ def _bridge_options(serve: argparse.ArgumentParser) -> None:
                        help="(OpenAPI documents) answer 422 to requests that break the document's parameters or body")
     serve.add_argument("--environment", metavar="FILE",
                        help="a Postman environment whose enabled values resolve {{vars}} over collection variables")
+    serve.add_argument("--proxy", metavar="URL",
+                       help="forward requests no example answers to this http(s) URL, and return its answer")
+    serve.add_argument("--record", metavar="FILE",
+                       help="with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "
+                            "one per distinct method + path + query + body; FILE is rewritten as it records")
 
 
 def _bridge_settings(args: argparse.Namespace, loaded: Loaded) -> dict[str, Any]:
@@ -74,6 +81,16 @@ def _bridge_settings(args: argparse.Namespace, loaded: Loaded) -> dict[str, Any]
         options["request_validator"] = RequestValidator(loaded.spec)
     if args.environment:
         options["environment"] = load_environment(args.environment).values
+    if args.record and not args.proxy:
+        raise PostmockError("--record needs --proxy URL: only proxied answers are recorded",
+                            hint="postmock serve c.json --proxy https://api.example.com --record recorded.json")
+    if args.proxy:
+        options["proxy"] = Proxy(args.proxy)
+    if args.record:
+        if args.workers > 1:
+            raise PostmockError("--record works with one worker only (each would write the file)",
+                                hint="leave out --workers")
+        options["recorder"] = Recorder(args.record)
     return options
 
 
@@ -166,6 +183,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
+        if args.proxy:  # [bridges hook]
+            print(f"Requests no example answers go to {args.proxy}"
+                  + (f"; their answers are recorded in {args.record}" if args.record else ""), flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:

@@ -25,7 +25,7 @@ from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
 
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment")
+               "environment", "proxy")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +50,8 @@ def _mock_parser() -> _Parser:
     start.add_argument("--no-dashboard", action="store_true")
     start.add_argument("--validate-requests", action="store_true")  # [bridges]
     start.add_argument("--environment", default=None)  # [bridges]
+    start.add_argument("--proxy", default=None)  # [bridges]
+    start.add_argument("--record", default=None)  # [bridges]
     for name in ("stop", "status", "show", "clear", "key"):
         commands.add_parser(name, add_help=False)
     commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
@@ -69,6 +71,10 @@ def _mock_parser() -> _Parser:
     environment = commands.add_parser("environment", add_help=False)  # [bridges]
     environment.add_argument("file", nargs="?", default=None)
     environment.add_argument("--clear", action="store_true")
+    proxy = commands.add_parser("proxy", add_help=False)  # [bridges]
+    proxy.add_argument("url", nargs="?", default=None)
+    proxy.add_argument("--record", default=None)
+    proxy.add_argument("--off", action="store_true")
     return parser
 
 
@@ -164,7 +170,7 @@ class PostmockMagics(Magics):
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
-                      [--validate-requests] [--environment ENV.json]
+                      [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                                    start serving; sets mockUrl in the notebook
           %mock stop               stop serving and release the port
           %mock status             URL, private or public, uptime, request and miss counts
@@ -179,6 +185,9 @@ class PostmockMagics(Magics):
                                    write a Postman environment with mockUrl/baseUrl = this mock
           %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
                                    (JSON or YAML), merged into this one
+          %mock proxy URL [--record FILE] | --off
+                                   forward requests no example answers to URL (a running mock);
+                                   --record saves each answer as an example (here and in FILE)
           %mock environment FILE | --clear
                                    resolve {{vars}} with a Postman environment's values
           %mock key                show the private mock's x-api-key
@@ -213,7 +222,8 @@ class PostmockMagics(Magics):
         server = self.session.start(port=port, host=args.host or self.default_host, private=args.private,
                                     api_key=args.api_key, cors=not args.no_cors,
                                     match_headers=tuple(args.match_header), match_body=args.match_body,
-                                    delay_ms=args.delay, validate_requests=args.validate_requests)
+                                    delay_ms=args.delay, validate_requests=args.validate_requests,
+                                    proxy=args.proxy, record=args.record)
         self.shell.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
@@ -284,6 +294,18 @@ class PostmockMagics(Magics):
         if args.environment is not None:  # [bridges]
             env_path = self.session.save_environment(args.environment)
             print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")
+
+    def _mock_proxy(self, args: argparse.Namespace) -> None:
+        """[bridges] ``%mock proxy URL [--record FILE]`` / ``--off``."""
+        if args.off or args.url is None:
+            if not args.off:
+                raise UsageError("%mock proxy: give a URL, or --off\nHint: %mock proxy https://api.example.com")
+            self.session.set_proxy(None)
+            print("Not proxying: requests no example answers get 404.")
+            return
+        self.session.set_proxy(args.url, args.record)
+        print(f"Requests no example answers go to {args.url}"
+              + (f"; each answer becomes an example (saved in {args.record})" if args.record else "") + ".")
 
     def _mock_environment(self, args: argparse.Namespace) -> None:
         """[bridges] ``%mock environment FILE`` / ``--clear``."""

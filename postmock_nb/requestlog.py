@@ -39,6 +39,12 @@ class LogEntry:
     response_headers: list = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
+    upstream_ms: float | None = None
+    """[bridges] Set when the request was proxied: the upstream's latency (the note says where)."""
+
+    @property
+    def proxied(self) -> bool:
+        return self.upstream_ms is not None
 
     @property
     def matched(self) -> bool:
@@ -47,7 +53,7 @@ class LogEntry:
     @property
     def is_miss(self) -> bool:
         """Matched against the collection and found nothing (not a refusal or a preflight)."""
-        return self.result is not None and self.example_id is None
+        return self.result is not None and self.example_id is None and self.upstream_ms is None
 
     @property
     def query(self) -> str:
@@ -73,7 +79,8 @@ class LogEntry:
         """A JSON-friendly row: what ``%mock log`` and the admin API show."""
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
-                "latency_ms": round(self.latency_ms, 3), "note": self.note}
+                "latency_ms": round(self.latency_ms, 3), "note": self.note} | (
+                    {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {})
 
 
 Listener = Callable[[LogEntry], None]

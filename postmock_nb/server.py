@@ -31,6 +31,8 @@ from .store import LiveCollection
 
 if TYPE_CHECKING:
     from .openapi_validation import RequestValidator
+    from .proxy import Proxy
+    from .recording import Recorder
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -63,7 +65,8 @@ class MockServer:
                  port: int = 0, private: bool = False, api_key: str | None = None, cors: bool = True,
                  match_headers: tuple[str, ...] = (), match_body: bool = False, delay_ms: int = 0,
                  log_size: int = 1000, request_validator: "RequestValidator | None" = None,
-                 environment: Pairs = ()) -> None:
+                 environment: Pairs = (), proxy: "Proxy | None" = None,
+                 recorder: "Recorder | None" = None) -> None:
         # [bridges hook] request_validator (--validate-requests), environment (--environment)
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection, environment)
         self.host = host
@@ -72,7 +75,7 @@ class MockServer:
             raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
         self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
                                      cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms,
-                                     request_validator=request_validator)
+                                     request_validator=request_validator, proxy=proxy, recorder=recorder)
         self.log = RequestLog(log_size)
         self.app = MockApp(self.store, self.log, self.settings)
         self.port: int | None = None

@@ -178,7 +178,8 @@ class Session:
 
     def start(self, *, port: int = 0, host: str = "127.0.0.1", private: bool = False, api_key: str | None = None,
               cors: bool = True, match_headers: tuple[str, ...] = (), match_body: bool = False,
-              delay_ms: int = 0, validate_requests: bool = False) -> MockServer:
+              delay_ms: int = 0, validate_requests: bool = False, proxy: str | None = None,
+              record: str | Path | None = None) -> MockServer:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
@@ -186,7 +187,8 @@ class Session:
             raise ServerError("--api-key only makes sense with --private", hint="add --private")
         server = MockServer(self.store, host=host, port=port, private=private, api_key=api_key, cors=cors,
                             match_headers=match_headers, match_body=match_body, delay_ms=delay_ms,
-                            log_size=self.log_size, request_validator=self._validator(validate_requests))
+                            log_size=self.log_size, request_validator=self._validator(validate_requests),
+                            **self._proxy_settings(proxy, record))
         server.start()
         old_dashboards, self.dashboards = self.dashboards, []
         for dashboard in old_dashboards:
@@ -204,6 +206,31 @@ class Session:
         from .openapi_validation import RequestValidator
 
         return RequestValidator(self.specs[-1])
+
+    def _proxy_settings(self, proxy: str | None, record: str | Path | None) -> dict[str, Any]:
+        """[bridges] MockServer's proxy/recorder for these options (recorded examples join this collection)."""
+        from .proxy import Proxy
+        from .recording import Recorder
+
+        if record is not None and proxy is None:
+            raise ServerError("--record needs --proxy URL: only proxied answers are recorded",
+                              hint="%mock start --proxy https://api.example.com --record recorded.json")
+        return {"proxy": Proxy(proxy) if proxy else None,
+                "recorder": Recorder(record, store=self.store) if record is not None else None}
+
+    def set_proxy(self, proxy: str | None, record: str | Path | None = None) -> None:
+        """[bridges] Proxy (and record) misses of the running mock from now on; None stops proxying."""
+        if not self.running:
+            raise ServerError("the mock is not running", hint="%mock start --proxy URL, or %mock start first")
+        assert self.server is not None
+        settings = self._proxy_settings(proxy, record)
+        old = self.server.settings.proxy
+        self.server.settings.recorder = settings["recorder"]
+        self.server.settings.proxy = settings["proxy"]
+        if old is not None:  # its client lives on the server's loop: closed there
+            import asyncio
+
+            self.server.call_in_server_thread(lambda: asyncio.ensure_future(old.aclose()))
 
     def use_environment(self, path: str | Path | None) -> Any:
         """[bridges] Resolve ``{{vars}}`` with this Postman environment (None: no environment)."""
