@@ -68,6 +68,10 @@ def _mock_parser() -> _Parser:
     call.add_argument("path")
     call.add_argument("-H", "--header", action="append", default=[])
     call.add_argument("-d", "--data", default=None)
+    call.add_argument("--save", default=None)  # [bridges] save the answer as an example of this name
+    call.add_argument("--base", default="")  # [bridges] the base URL the saved path is relative to
+    call.add_argument("--as", dest="as_path", default="")  # [bridges] the path to file it under (/users/:id)
+    call.add_argument("--keep-secrets", action="store_true")  # [bridges]
     environment = commands.add_parser("environment", add_help=False)  # [bridges]
     environment.add_argument("file", nargs="?", default=None)
     environment.add_argument("--clear", action="store_true")
@@ -193,6 +197,9 @@ class PostmockMagics(Magics):
           %mock key                show the private mock's x-api-key
           %mock call METHOD PATH [-H "Name: value"]... [-d DATA]
                                    send a request to the mock and show what came back
+          %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
+                                   send it to any URL (the real API); --save files the answer as an
+                                   example (cleaned: no Date/Server/length headers, no secrets)
 
         Settings: ``%config PostmockMagics.default_port = 8000``.
         """
@@ -287,7 +294,8 @@ class PostmockMagics(Magics):
 
     def _mock_save(self, args: argparse.Namespace) -> None:
         if args.file is None and args.environment is None:
-            raise UsageError("%mock save: give a FILE, or --environment FILE\nHint: %mock save collection.json")
+            raise UsageError("%mock save: the following arguments are required: file (or --environment FILE)"
+                             "\nHint: %mock save collection.json")
         if args.file is not None:
             path = self.session.save(args.file)
             print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
@@ -347,6 +355,11 @@ class PostmockMagics(Magics):
             print(json.dumps(response.json(), indent=2, ensure_ascii=False))
         except ValueError:
             print(response.text)
+        if args.save:  # [bridges] Postman's "Save as Example"
+            saved = self.session.save_response(response, args.save, base=args.base, as_path=args.as_path,
+                                               keep_secrets=args.keep_secrets)
+            print(f'\nSaved as example "{saved.name}": {saved.describe()}'
+                  + (f" — served by {self.session.url}" if self.session.running else ""))
 
     # -- errors from the server thread --------------------------------------------------------
 

@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from .environment import atomic_write
@@ -176,3 +176,42 @@ def exchange_of(method: str, path: str, query_string: bytes, request_headers: li
     query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
     return Exchange(method, path, query, pairs(request_headers), request_body, status, pairs(response_headers),
                     response_body)
+
+
+def relative_path(url: str, base: str) -> str:
+    """The path of ``url`` after ``base`` (``https://api.example.com/v1``), or its whole path."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url).path or "/"
+    if base:
+        base_path = urlsplit(base.rstrip("/")).path
+        same_origin = urlsplit(base).netloc in ("", urlsplit(url).netloc)
+        if same_origin and (path == base_path or path.startswith(base_path + "/")):
+            path = path[len(base_path):] or "/"
+    return path
+
+
+def save_response_example(response: Any, name: str, *, base: str = "", as_path: str = "",
+                          keep_secrets: bool = False) -> Example:
+    """A cleaned example of a ``requests`` Response (and the request that got it)."""
+    from urllib.parse import urlsplit
+
+    from .errors import ExampleDefinitionError
+
+    if as_path and not as_path.startswith("/"):
+        raise ExampleDefinitionError(f"--as must be a path starting with '/', got {as_path!r}",
+                                     hint="--as /users/:id")
+    sent = response.request
+    url = str(sent.url)
+    query = tuple(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    body = sent.body or b""
+    # requests has already undone the Content-Encoding: the header no longer describes the bytes
+    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-encoding")
+    exchange = Exchange(sent.method, as_path or relative_path(url, base), query, tuple(sent.headers.items()),
+                        body.encode("utf-8") if isinstance(body, str) else bytes(body), response.status_code,
+                        headers, response.content, base=base.rstrip("/") if base else "{{baseUrl}}")
+    example = example_from_exchange(exchange, name, keep_secrets=keep_secrets)
+    if example is None:
+        raise ExampleDefinitionError("the response body is not UTF-8 text, so it cannot be saved as an example",
+                                     hint="examples hold text bodies (JSON, XML, HTML, plain text)")
+    return example

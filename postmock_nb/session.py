@@ -274,6 +274,9 @@ class Session:
         """Send a request to the running mock (Postman's "Send"); returns a ``requests`` Response."""
         import requests
 
+        if path.startswith(("http://", "https://")):  # [bridges hook] any URL: Postman's Send to the real API
+            return requests.request(method.upper(), path, headers=dict(headers or {}),
+                                    data=data.encode("utf-8") if data is not None else None, timeout=timeout)
         if not path.startswith("/"):
             raise ExampleDefinitionError(f"the path must start with '/', got {path!r}", hint="%mock call GET /users")
         sent = dict(headers or {})
@@ -282,6 +285,23 @@ class Session:
             sent["x-api-key"] = server.api_key
         return requests.request(method.upper(), self.url + path, headers=sent,
                                 data=data.encode("utf-8") if data is not None else None, timeout=timeout)
+
+    def save_response(self, response: Any, name: str, *, base: str = "", as_path: str = "",
+                      keep_secrets: bool = False) -> Example:
+        """[bridges] File a real ``requests`` response as an example (Postman's "Save as Example").
+
+        The path is the URL's, relative to ``base`` when it starts with it
+        (``https://api.example.com/v1`` + ``/users/7``), or ``as_path`` (``/users/:id``).
+        What is kept is cleaned (postmock_nb.recording); an example of the same name is replaced.
+        """
+        from .recording import save_response_example
+
+        example = save_response_example(response, name, base=base, as_path=as_path, keep_secrets=keep_secrets)
+        previous = [e.id for _, e in self.store.collection.iter_examples() if e.name == name]
+        if previous:  # saved again (the cell re-run): the same example, updated
+            example = Example(example.name, example.request, example.response, id=previous[0])
+        self.store.update(lambda c: c.without_examples(previous).with_example(example))
+        return example
 
     def status(self) -> dict[str, Any]:
         server = self.server

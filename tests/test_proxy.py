@@ -6,9 +6,8 @@ import gzip
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -81,6 +80,17 @@ def upstream() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    """Wait for ``condition()`` (polled), failing after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not met in time")
+        time.sleep(0.02)
 
 
 def closed_port() -> int:
@@ -236,8 +246,59 @@ def test_notebook_proxy_records_into_the_live_collection(upstream, tmp_path, cap
         assert requests.get(url + "/json", timeout=5).json() == {"id": 7, "name": "Alice"}
         session = ip._postmock[0]
         assert [e.request.path for e in session.store.collection.examples] == ["/json"]  # joined live
-        assert len(load_collection(tmp_path / "rec.json").examples) == 1
+        from postmock_nb.widgets import show_dashboard
+
+        dashboard = show_dashboard(session)
+        requests.get(url + "/text", timeout=5)
+        wait_until(lambda: "proxied to" in dashboard.text_summary())  # the dashboard marks proxied rows
+        assert "ms upstream" in dashboard.text_summary()
+        assert [e.request.path for e in load_collection(tmp_path / "rec.json").examples] == ["/json", "/text"]
         ip.run_line_magic("mock", "proxy --off")
-        assert requests.get(url + "/text", timeout=5).status_code == 404
+        assert requests.get(url + "/gzip", timeout=5).status_code == 404
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- %mock call URL --save NAME: Postman's "Save as Example" from a cell --------------------------------
+
+
+def test_call_a_real_api_and_save_the_answer_as_an_example(upstream, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from postmock_nb.widgets import show_dashboard
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        ip.run_line_magic("mock", "start --no-dashboard")
+        session = ip._postmock[0]
+        dashboard = show_dashboard(session)
+        mock_url = ip.user_ns["mockUrl"]
+        ip.run_line_magic("mock", f'call GET {upstream}/users/7/json?full=1 -H "Authorization: Bearer SECRET" '
+                                  f'--save "Get user" --base {upstream} --as /users/:id/json')
+        out = capsys.readouterr().out
+        assert '"name": "Alice"' in out and 'Saved as example "Get user": GET /users/:id/json?full=1 → 200' in out
+        [example] = session.store.collection.examples
+        assert example.request.path == "/users/:id/json" and example.request.base == upstream
+        assert dict(example.request.headers) == {"Accept": "*/*"}  # no Authorization
+        assert {k.lower() for k, _ in example.response.headers} == {"content-type", "x-upstream"}
+        wait_until(lambda: "Get user" in dashboard.examples.value)  # shown in the dashboard at once
+        served = requests.get(mock_url + "/users/8/json?full=1", timeout=5)  # served by the running mock at once
+        assert served.json() == {"id": 7, "name": "Alice"} and served.headers["x-mock-example-name"] == "Get user"
+        ip.run_line_magic("mock", f"call GET {upstream}/users/7/text --save 'Get user' --base {upstream} "
+                                  f'-H "x-api-key: K1" --keep-secrets')
+        [again] = session.store.collection.examples  # the same name: updated, not added
+        assert again.id == example.id and again.response.body == "plain words ✓"
+        assert dict(again.request.headers)["x-api-key"] == "K1" and again.request.path == "/users/7/text"
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_relative_paths():
+    from postmock_nb.recording import relative_path
+
+    assert relative_path("https://api.example.com/v1/users/7", "https://api.example.com/v1") == "/users/7"
+    assert relative_path("https://api.example.com/v1/users/7", "https://api.example.com/v1/") == "/users/7"
+    assert relative_path("https://api.example.com/v10/users", "https://api.example.com/v1") == "/v10/users"
+    assert relative_path("https://other.example.com/v1/users", "https://api.example.com/v1") == "/v1/users"
+    assert relative_path("https://api.example.com/v1", "https://api.example.com/v1") == "/"
