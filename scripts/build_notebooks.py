@@ -1,4 +1,4 @@
-"""Write the teaching notebooks 02–06, the page of notebook 05 and the sample collection.
+"""Write the teaching notebooks 02–06 and 09, the page of notebook 05 and the sample collection.
 
     .venv/bin/python scripts/build_notebooks.py           # write them
     .venv/bin/python scripts/build_notebooks.py --check   # exit 1 if a notebook differs from this file
@@ -973,12 +973,174 @@ When you are done:
 ]
 
 
+# -- 09 from OpenAPI ----------------------------------------------------------------------------
+
+FROM_OPENAPI: list[Cell] = [
+    md("title", """
+# From an OpenAPI document to a running mock
+
+A team that already describes its API in OpenAPI gets a mock at once: every operation and
+every response code of the document becomes an example, with the document's own examples
+or, where it has none, values made from the schemas (the same value every time). With
+`--validate-requests` the mock also checks each request against the document, as Prism
+does, and answers `422` listing what is wrong.
+
+Run the cells from top to bottom (Shift-Enter).
+"""),
+    code("load-ext", "%load_ext postmock_nb"),
+    md("spec-md", """
+## 1. An OpenAPI document
+
+A small pet store in YAML (JSON works too; the content decides, not the file name). Its
+server URL ends in `/v1`, so the mock serves `/v1/pets`.
+"""),
+    code("spec", """
+%%writefile petstore.yaml
+openapi: 3.0.3
+info:
+  title: Pet store
+  version: "1.0"
+servers:
+  - url: https://pets.example.com/v1
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - name: limit
+          in: query
+          schema: {type: integer, maximum: 100}
+      responses:
+        "200":
+          description: A list of pets
+          content:
+            application/json:
+              schema:
+                type: array
+                items: {$ref: "#/components/schemas/Pet"}
+    post:
+      operationId: createPet
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/NewPet"}
+      responses:
+        "201":
+          description: Created
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Pet"}
+  /pets/{petId}:
+    get:
+      operationId: showPetById
+      parameters:
+        - name: petId
+          in: path
+          required: true
+          schema: {type: integer}
+      responses:
+        "200":
+          description: The pet
+          content:
+            application/json:
+              examples:
+                cat: {summary: A cat, value: {id: 1, name: Tom, species: cat}}
+                dog: {summary: A dog, value: {id: 2, name: Rex, species: dog}}
+        "404":
+          description: No such pet
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  error: {type: string, default: Pet not found}
+components:
+  schemas:
+    NewPet:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string, example: Tom}
+        species: {type: string, enum: [cat, dog, bird]}
+    Pet:
+      allOf:
+        - {$ref: "#/components/schemas/NewPet"}
+        - type: object
+          required: [id]
+          properties:
+            id: {type: integer, format: int64, minimum: 1}
+"""),
+    md("load-md", """
+## 2. Load it and see the examples
+
+`%mock load` reads Postman collections and OpenAPI 3.0/3.1 documents alike (in a terminal:
+`postmock serve petstore.yaml`). One example per response code, one per named example:
+"""),
+    code("load", "%mock load petstore.yaml"),
+    code("list", "%mock list"),
+    md("serve-md", """
+## 3. Serve them, checking requests against the document
+"""),
+    code("start", "%mock start --validate-requests"),
+    code("list-call", """
+import requests
+
+pets = requests.get(f"{mockUrl}/v1/pets")
+print(pets.status_code, pets.json())
+"""),
+    md("select-md", """
+The other answers are chosen as with any Postman mock: by name or by status.
+"""),
+    code("select-call", """
+dog = requests.get(f"{mockUrl}/v1/pets/2", headers={"x-mock-response-name": "The pet - A dog"})
+missing = requests.get(f"{mockUrl}/v1/pets/9", headers={"x-mock-response-code": "404"})
+print(dog.json())
+print(missing.status_code, missing.json())
+"""),
+    md("validate-md", """
+A request that breaks the document gets `422`, listing each violation with its JSON path
+(the dashboard and `%mock log` show it too):
+"""),
+    code("validate-call", """
+bad = requests.post(f"{mockUrl}/v1/pets", json={"species": "fish"})
+print(bad.status_code)
+for violation in bad.json()["error"]["violations"]:
+    print(violation["path"], "-", violation["message"])
+"""),
+    md("change-md", """
+## 4. Change one example in a cell
+
+The generated list is only a start. Redefine it with `%%example` under the same name
+(`--replace`), and the running mock serves the new version at once:
+"""),
+    code("change", """
+%%example GET /v1/pets 200 --name "A list of pets" --replace
+[{"id": 1, "name": "Tom", "species": "cat"}, {"id": 2, "name": "Rex", "species": "dog"}]
+"""),
+    code("changed-call", """
+print([pet["name"] for pet in requests.get(f"{mockUrl}/v1/pets").json()])
+"""),
+    md("env-md", """
+## 5. Point Postman or newman at the mock
+
+A Postman environment holding `mockUrl` and `baseUrl` = this mock switches a collection
+from the real API to the mock:
+"""),
+    code("env", """
+%mock save --environment mock.postman_environment.json
+"""),
+    code("stop", "%mock stop"),
+]
+
+
 NOTEBOOK_CELLS: dict[str, list[Cell]] = {
     "02-scenarios.ipynb": SCENARIOS,
     "03-private-and-public.ipynb": PRIVATE,
     "04-postman-roundtrip.ipynb": ROUNDTRIP,
     "05-frontend-demo.ipynb": FRONTEND,
     "06-rest-for-beginners.ipynb": REST,
+    "09-from-openapi.ipynb": FROM_OPENAPI,
 }
 
 
