@@ -323,3 +323,13 @@ def test_cli_serves_yaml_with_request_validation():
         assert response.status_code == 422
         assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
         assert cli.interrupt() == 0
+
+
+def test_the_sample_document_is_the_one_notebook_09_writes():
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    notebook = nbformat.read(root / "notebooks" / "09-from-openapi.ipynb", as_version=4)
+    written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
+    sample = root / "notebooks" / "data" / "petstore.openapi.yaml"
+    assert yaml.safe_load(sample.read_text(encoding="utf-8")) == yaml.safe_load(written)
