@@ -333,3 +333,24 @@ def test_the_sample_document_is_the_one_notebook_09_writes():
     written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
     sample = root / "notebooks" / "data" / "petstore.openapi.yaml"
     assert yaml.safe_load(sample.read_text(encoding="utf-8")) == yaml.safe_load(written)
+
+
+def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        with pytest.raises(UsageError, match="--validate-requests needs an OpenAPI document"):
+            ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        ip.run_line_magic("mock", f"load {DATA / 'oai-v3.0-petstore-expanded.yaml'}")
+        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        url = ip.user_ns["mockUrl"]
+        assert requests.get(url + "/api/pets/3", timeout=5).json() == {"name": "string", "tag": "string", "id": 0}
+        response = requests.post(url + "/api/pets", json={"tag": "x"}, timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"] == [{"path": "$.body",
+                                                           "message": "'name' is a required property"}]
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
