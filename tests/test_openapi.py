@@ -298,7 +298,7 @@ def test_cli_validate_lists_an_openapi_document(capsys):
     assert main(["validate", str(DATA / "oai-v3.0-petstore-expanded.yaml")]) == 0
     out = capsys.readouterr().out
     assert "OpenAPI 3.0.0 document 'Swagger Petstore' can be served: 8 examples" in out
-    assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.M), out
+    assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.MULTILINE), out
 
 
 def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
