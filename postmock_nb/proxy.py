@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -93,15 +94,19 @@ class Proxy:
     """Forwards requests to one upstream. One per server; used on the server's loop only."""
 
     def __init__(self, upstream: str, *, timeout: float = DEFAULT_TIMEOUT,
-                 max_bytes: int = MAX_UPSTREAM_BYTES) -> None:
+                 max_bytes: int = MAX_UPSTREAM_BYTES, verify: bool | str = True) -> None:
         self.upstream = check_upstream(upstream)
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.verify = verify
+        """https upstreams: check certificates (True), against this CA bundle file (a path), or not (False)."""
         self._client: httpx.AsyncClient | None = None
 
     def _get_client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
+            verify: Any = ssl.create_default_context(cafile=self.verify) if isinstance(self.verify, str) else self.verify
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False,
+                                             verify=verify)
         return self._client
 
     async def aclose(self) -> None:

@@ -302,3 +302,33 @@ def test_relative_paths():
     assert relative_path("https://api.example.com/v10/users", "https://api.example.com/v1") == "/v10/users"
     assert relative_path("https://other.example.com/v1/users", "https://api.example.com/v1") == "/v1/users"
     assert relative_path("https://api.example.com/v1", "https://api.example.com/v1") == "/"
+
+
+def test_https_upstream(build, tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate for a local https upstream")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    upstream = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        with MockServer(build.collection(), proxy=Proxy(upstream, verify=str(cert))) as mock:
+            assert requests.get(mock.url + "/json", timeout=5).json() == {"id": 7, "name": "Alice"}
+        with MockServer(build.collection(), proxy=Proxy(upstream)) as mock:  # an unknown CA: refused, and said
+            response = requests.get(mock.url + "/json", timeout=5)
+            assert response.status_code == 502 and "CERTIFICATE_VERIFY_FAILED" in response.json()["error"]["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
