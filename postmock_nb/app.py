@@ -135,7 +135,7 @@ class MockApp:
                     from .proxy import answer_miss
                     response, note, upstream_ms = await answer_miss(
                         self.settings.proxy, self.settings.recorder, method, scope["path"], query_string,
-                        raw_headers, body)
+                        raw_headers, body, private=self.settings.private)
                 else:
                     response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
                     note = result.error

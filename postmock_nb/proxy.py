@@ -119,10 +119,13 @@ class Proxy:
         return self.upstream + path + ("?" + query_string.decode("latin-1") if query_string else "")
 
     async def forward(self, method: str, path: str, query_string: bytes, headers: RawHeaders,
-                      body: bytes) -> Proxied:
-        """Send the request upstream and read its answer (at most ``max_bytes`` of body)."""
+                      body: bytes, *, drop: frozenset[str] = frozenset()) -> Proxied:
+        """Send the request upstream and read its answer (at most ``max_bytes`` of body).
+
+        ``drop``: more request headers not to forward (a private mock's own ``x-api-key``).
+        """
         started = time.perf_counter()
-        sent = forwardable(headers, drop=frozenset({"host", "content-length"}))
+        sent = forwardable(headers, drop=frozenset({"host", "content-length"}) | drop)
         request = self._get_client().build_request(method, self.url_for(path, query_string),
                                                    headers=sent, content=body or None)
         try:
@@ -153,15 +156,17 @@ class Proxy:
 
 
 async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path: str, query_string: bytes,
-                      headers: RawHeaders, body: bytes) -> tuple[HttpResponse, str, float]:
+                      headers: RawHeaders, body: bytes, *, private: bool = False) -> tuple[HttpResponse, str, float]:
     """[bridges] The app's hook: forward a request no example answers, record the answer if asked.
 
-    Returns the response to send, the log note and the upstream's latency in ms.
+    Returns the response to send, the log note and the upstream's latency in ms. A private
+    mock's key (``x-api-key``) is the mock's, so it is not sent upstream.
     """
     from .recording import exchange_of
     from .responses import HttpResponse
 
-    proxied = await proxy.forward(method, path, query_string, headers, body)
+    drop = frozenset({"x-api-key"}) if private else frozenset()
+    proxied = await proxy.forward(method, path, query_string, headers, body, drop=drop)
     if recorder is not None and not proxied.error:
         exchange = exchange_of(method, path, query_string, headers, body, proxied.status, proxied.headers,
                                proxied.body)

@@ -332,3 +332,10 @@ def test_https_upstream(build, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_a_private_mock_does_not_send_its_key_upstream(build, upstream):
+    with MockServer(build.collection(), private=True, api_key="mock-key", proxy=Proxy(upstream)) as mock:
+        assert requests.get(mock.url + "/echo", timeout=5).status_code == 401  # the key is still required
+        echo = requests.get(mock.url + "/echo", headers={"x-api-key": "mock-key", "X-Other": "1"}, timeout=5).json()
+        assert "x-api-key" not in echo["headers"] and echo["headers"]["x-other"] == "1"
