@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
@@ -39,13 +40,15 @@ Send = Callable[[Message], Awaitable[None]]
 class RequestProblem(Exception):
     """A request we refuse before matching (bad ``x-mock-*`` value, body too large)."""
 
-    def __init__(self, status: int, name: str, message: str) -> None:
+    def __init__(self, status: int, name: str, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.name, self.message = status, name, message
+        self.extra = extra or {}
+        """More fields for the error's JSON (``violations`` of an OpenAPI check)."""
 
 
-def _error(status: int, name: str, header: str, message: str) -> HttpResponse:
-    return json_response(status, {"error": {"name": name, "header": header, "message": message}})
+def _error(status: int, name: str, header: str, message: str, extra: dict[str, Any] | None = None) -> HttpResponse:
+    return json_response(status, {"error": {"name": name, "header": header, "message": message} | (extra or {})})
 
 
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
@@ -55,10 +58,12 @@ class MockApp:
     """The ASGI callable the server runs."""
 
     def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
-                 errors: ErrorLog | None = None) -> None:
+                 errors: ErrorLog | None = None, bridges: Bridges | None = None) -> None:
         self.store = store
         self.log = log
         self.settings = settings
+        self.bridges = bridges if bridges is not None else Bridges()
+        """Request validation, proxy and recorder: this app's own (the notebook may swap the proxy)."""
         self.responses = ResponseCache()
         """Static responses of the snapshot being served (this app's own cache)."""
         self.error_log = errors if errors is not None else ErrorLog()
@@ -80,6 +85,8 @@ class MockApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    if self.bridges.proxy is not None:  # the upstream client lives on this loop
+                        await self.bridges.proxy.aclose()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -96,6 +103,7 @@ class MockApp:
         query_string = scope["query_string"]
         result = None
         note = ""
+        upstream_ms: float | None = None
         body = b""
         try:
             body = await self._read_body(receive)
@@ -104,11 +112,21 @@ class MockApp:
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
                 delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
+                if self.bridges.request_validator is not None:  # --validate-requests: 422
+                    from .openapi_validation import enforce
+
+                    enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
                 if result.winner is not None:
                     response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
                                               self.responses)
+                elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
+                    from .proxy import answer_miss
+
+                    response, note, upstream_ms = await answer_miss(
+                        self.bridges.proxy, self.bridges.recorder, method, scope["path"], query_string,
+                        raw_headers, body, private=self.settings.private)
                 else:
                     response = json_response(404, not_found_body(result),
                                              self._cors_headers if self.settings.cors else [])
@@ -116,7 +134,7 @@ class MockApp:
                 if delay:
                     await asyncio.sleep(delay / 1000)
         except RequestProblem as problem:
-            response = _error(problem.status, problem.name, "Bad mock request", problem.message)
+            response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             detail = traceback.format_exc()
@@ -130,7 +148,7 @@ class MockApp:
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
-            result, response.headers, response.body, note))
+            result, response.headers, response.body, note, upstream_ms=upstream_ms))
         body_out = b"" if method == "HEAD" else response.body
         await send({"type": "http.response.start", "status": response.status,
                     "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})

@@ -1,11 +1,13 @@
 """``postmock``: serve or check a Postman collection without a notebook.
 
     postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
-    postmock validate collection.json
+    postmock serve openapi.yaml [--validate-requests] [--environment env.json] [--proxy URL [--record FILE]]
+    postmock validate collection.json|openapi.yaml
     postmock --version
 
-Each command imports what it needs when it runs: ``postmock --help`` loads no server,
-no schema validator and no Faker.
+A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 document (JSON or YAML),
+told apart by its content (postmock_nb.sources.load_any). Each command imports what it needs
+when it runs: ``postmock --help`` loads no server, no schema validator and no Faker.
 """
 
 from __future__ import annotations
@@ -27,16 +29,19 @@ from .words import plural
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from .model import Collection
+    from .bridges import Bridges
+    from .model import Pairs
     from .server import MockServer
+    from .sources import Loaded
+    from .store import LiveCollection
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postmock", description="Postman-compatible mock servers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) as a mock")
-    serve.add_argument("collection", help="path of the collection JSON file")
+    serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) or an OpenAPI 3.x document")
+    serve.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document (JSON/YAML)")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
@@ -47,13 +52,46 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
+    _bridge_options(serve)
     validate = commands.add_parser(
         "validate", help="check a collection and list what a mock of it would serve",
         description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
                     "example a mock would serve, and warn about what the official Postman v2.1 schema "
                     "finds wrong with the file.")
-    validate.add_argument("collection", help="path of the collection JSON file")
+    validate.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document")
     return parser
+
+
+def _bridge_options(serve: argparse.ArgumentParser) -> None:
+    """The serve options that connect the mock to real APIs and their descriptions."""
+    serve.add_argument("--validate-requests", action="store_true",
+                       help="(OpenAPI documents) answer 422 to requests that break the document's parameters or body")
+    serve.add_argument("--environment", metavar="FILE",
+                       help="a Postman environment whose enabled values resolve {{vars}} over collection variables")
+    serve.add_argument("--proxy", metavar="URL",
+                       help="forward requests no example answers to this http(s) URL, and return its answer")
+    serve.add_argument("--record", metavar="FILE",
+                       help="with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "
+                            "one per distinct method + path + query + body; FILE is rewritten as it records")
+
+
+def _bridges(config: MockConfig, loaded: Loaded) -> Bridges:
+    """The validator, proxy and recorder the options ask for (validation needs an OpenAPI document)."""
+    from .bridges import Bridges
+
+    if config.validate_requests and loaded.spec is None:
+        raise PostmockError("--validate-requests needs an OpenAPI document, and this is a Postman collection",
+                            hint="serve the OpenAPI document the collection was made from")
+    return Bridges.build(config, spec=loaded.spec)
+
+
+def _environment(args: argparse.Namespace) -> Pairs:
+    """The values of ``--environment FILE`` (a Postman environment), laid over the collection's variables."""
+    if not args.environment:
+        return ()
+    from .environment import load_environment
+
+    return load_environment(args.environment).values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,18 +109,22 @@ MAX_WARNINGS = 30
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .postman import iter_served, load_collection
+    from .postman import iter_served
+    from .sources import load_any
 
     problems, note = _schema_problems(Path(args.collection))
     try:
-        collection = load_collection(args.collection)
+        loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
     except PostmockError as error:
         print(f"postmock: {args.collection} cannot be served: {error}", file=sys.stderr)
         _print_schema_problems(problems, note, sys.stderr)
         return 2
+    collection = loaded.collection
+    if loaded.spec is not None:
+        problems, note = [], ""  # the Postman schema says nothing about an OpenAPI document
     rows = list(iter_served(collection))
-    print(f"{args.collection}: collection {collection.name!r} can be served: "
-          f"{plural(len(rows), 'example')}")
+    kind = "collection" if loaded.spec is None else loaded.kind
+    print(f"{args.collection}: {kind} {collection.name!r} can be served: {plural(len(rows), 'example')}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
         print(f"  {method:<7} {url:<{width}}  {status}  {name}")
@@ -98,6 +140,10 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
+        return [], ""
+    from .openapi import is_openapi
+
+    if is_openapi(data):  # the Postman schema says nothing about OpenAPI documents
         return [], ""
     if isinstance(data, dict) and isinstance(data.get("collection"), dict) and "info" in data["collection"]:
         data = data["collection"]  # the Postman API's wrapping, which the import accepts too
@@ -124,20 +170,28 @@ def _config(args: argparse.Namespace) -> MockConfig:
     """The mock's settings from the command line (checked by :class:`MockConfig`)."""
     return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
                       cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
-                      delay_ms=args.delay)
+                      delay_ms=args.delay, validate_requests=args.validate_requests, proxy=args.proxy,
+                      record=args.record)
 
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.workers < 1:
         raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
-    from .postman import load_collection
     from .server import MockServer
+    from .sources import load_any
+    from .store import LiveCollection
 
-    collection = load_collection(args.collection)
-    server = MockServer(collection, config)
+    loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
+    collection = loaded.collection
+    if config.record is not None and args.workers > 1:
+        raise PostmockError("--record works with one worker only (each would write the file)",
+                            hint="leave out --workers")
+    store = LiveCollection(collection, _environment(args))
+    bridges = _bridges(config, loaded)
+    server = MockServer(store, config, bridges=bridges)
     server.bind()
-    workers = _fork_workers(server, collection, args.workers - 1) if args.workers > 1 else []
+    workers = _fork_workers(server, args.workers - 1) if args.workers > 1 else []
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -148,6 +202,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
+        if config.proxy:
+            print(f"Requests no example answers go to {config.proxy}"
+                  + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:
@@ -165,22 +222,24 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(fd: int, collection: Collection, config: MockConfig) -> None:
-    """A forked worker: serves the listening socket it inherited until terminated (with the parent's key)."""
+def _worker(fd: int, store: LiveCollection, config: MockConfig, bridges: Bridges) -> None:
+    """A forked worker: serves the listening socket it inherited until terminated (with the parent's
+    collection, environment, key and bridges; its log and proxy client are its own)."""
     from .server import MockServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
-    server = MockServer(collection, config)
+    server = MockServer(store, config, bridges=bridges)
     server.serve_inherited(fd)
 
 
-def _fork_workers(server: MockServer, collection: Collection, count: int) -> list[BaseProcess]:
+def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
-    processes: list[BaseProcess] = [context.Process(target=_worker, args=(fd, collection, server.config), daemon=True)
-                 for _ in range(count)]
+    processes: list[BaseProcess] = [
+        context.Process(target=_worker, args=(fd, server.store, server.config, server.app.bridges), daemon=True)
+        for _ in range(count)]
     for process in processes:
         process.start()
     return processes

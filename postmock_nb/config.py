@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -24,6 +25,18 @@ MAX_DELAY_MS = 180_000
 def new_api_key() -> str:
     """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
     return "PMAK-" + secrets.token_hex(16)
+
+
+def checked_upstream(url: str) -> str:
+    """A proxy's upstream URL without its trailing slash, or a clear error."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"the proxy URL must be an http:// or https:// URL, got {url!r}",
+                          hint="for example --proxy https://api.example.com/v1")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"the proxy URL cannot carry a query or fragment: {url!r}",
+                          hint="give the base URL the request paths are appended to")
+    return url.rstrip("/")
 
 
 def _whole(value: object) -> bool:
@@ -58,6 +71,12 @@ class MockConfig:
     """Larger request bodies are refused with a 413."""
     log_size: int = 1000
     """How many requests the request log keeps (its counts are never cut)."""
+    validate_requests: bool = False
+    """Check requests against the OpenAPI document served (422 listing each violation)."""
+    proxy: str | None = None
+    """Forward requests no example answers to this http(s) URL and return its answer."""
+    record: str | None = None
+    """With ``proxy``: save every proxied answer as an example in this Postman v2.1 file."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host.strip():
@@ -81,6 +100,11 @@ class MockConfig:
                               hint="a whole number of milliseconds; 0 for none")
         if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
             raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")
+        if self.proxy is not None:
+            object.__setattr__(self, "proxy", checked_upstream(self.proxy))
+        if self.record is not None and self.proxy is None:
+            raise ConfigError("--record needs --proxy URL: only proxied answers are recorded",
+                              hint="--proxy https://api.example.com --record recorded.json")
         if not _whole(self.log_size) or self.log_size < 1:
             raise ConfigError(f"log_size must be 1 or more, got {self.log_size}",
                               hint="the log keeps the last N requests")

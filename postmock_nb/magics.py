@@ -28,7 +28,8 @@ from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
 from .words import plural
 
-SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
+SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
+               "environment", "proxy")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +52,10 @@ def _mock_parser() -> _Parser:
     start.add_argument("--match-body", action="store_true")
     start.add_argument("--delay", type=int, default=0)
     start.add_argument("--no-dashboard", action="store_true")
+    start.add_argument("--validate-requests", action="store_true")
+    start.add_argument("--environment", default=None)
+    start.add_argument("--proxy", default=None)
+    start.add_argument("--record", default=None)
     for name in ("stop", "status", "show", "clear", "key"):
         commands.add_parser(name, add_help=False)
     commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
@@ -58,13 +63,26 @@ def _mock_parser() -> _Parser:
     log = commands.add_parser("log", add_help=False)
     log.add_argument("--unmatched", action="store_true")
     log.add_argument("-n", "--limit", type=int, default=20)
-    commands.add_parser("save", add_help=False).add_argument("file")
+    save = commands.add_parser("save", add_help=False)
+    save.add_argument("file", nargs="?", default=None)
+    save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
     commands.add_parser("load", add_help=False).add_argument("file")
     call = commands.add_parser("call", add_help=False)
     call.add_argument("method")
     call.add_argument("path")
     call.add_argument("-H", "--header", action="append", default=[])
     call.add_argument("-d", "--data", default=None)
+    call.add_argument("--save", default=None)  # save the answer as an example of this name
+    call.add_argument("--base", default="")  # the base URL the saved path is relative to
+    call.add_argument("--as", dest="as_path", default="")  # the path to file it under (/users/:id)
+    call.add_argument("--keep-secrets", action="store_true")
+    environment = commands.add_parser("environment", add_help=False)
+    environment.add_argument("file", nargs="?", default=None)
+    environment.add_argument("--clear", action="store_true")
+    proxy = commands.add_parser("proxy", add_help=False)
+    proxy.add_argument("url", nargs="?", default=None)
+    proxy.add_argument("--record", default=None)
+    proxy.add_argument("--off", action="store_true")
     return parser
 
 
@@ -179,6 +197,7 @@ class PostmockMagics(Magics):
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
+                      [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                                    start serving; sets mockUrl in the notebook
           %mock stop               stop serving and release the port
           %mock status             URL, private or public, uptime, request and miss counts
@@ -189,10 +208,21 @@ class PostmockMagics(Magics):
           %mock log [--unmatched] [-n N]
                                    recent requests, newest first, with why misses missed
           %mock save FILE          export as Postman Collection v2.1
-          %mock load FILE          import a Postman collection (merged into this one)
+          %mock save --environment ENV.json
+                                   write a Postman environment with mockUrl/baseUrl = this mock
+          %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
+                                   (JSON or YAML), merged into this one
+          %mock proxy URL [--record FILE] | --off
+                                   forward requests no example answers to URL (a running mock);
+                                   --record saves each answer as an example (here and in FILE)
+          %mock environment FILE | --clear
+                                   resolve {{vars}} with a Postman environment's values
           %mock key                show the private mock's x-api-key
           %mock call METHOD PATH [-H "Name: value"]... [-d DATA]
                                    send a request to the mock and show what came back
+          %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
+                                   send it to any URL (the real API); --save files the answer as an
+                                   example (cleaned: no Date/Server/length headers, no secrets)
 
         Settings: ``%config PostmockMagics.default_port = 8000``.
         """
@@ -215,6 +245,8 @@ class PostmockMagics(Magics):
 
     def _mock_start(self, args: argparse.Namespace) -> None:
         config = self._config(args)
+        if args.environment:  # checked before anything starts: a bad file changes nothing
+            self.session.use_environment(args.environment)
         running = self.session.server if self.session.running else None
         if running is not None and running.config.same_as(config, bound_port=running.port,
                                                             any_key=args.api_key is None):
@@ -242,7 +274,8 @@ class PostmockMagics(Magics):
         return self.session.config.updated(
             host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
             private=args.private, api_key=args.api_key, cors=not args.no_cors,
-            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
+            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay,
+            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record)
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():
@@ -292,8 +325,39 @@ class PostmockMagics(Magics):
         return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
-        path = self.session.save(args.file)
-        print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+        if args.file is None and args.environment is None:
+            raise UsageError("%mock save: the following arguments are required: file (or --environment FILE)"
+                             "\nHint: %mock save collection.json")
+        if args.file is not None:
+            path = self.session.save(args.file)
+            print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+        if args.environment is not None:
+            env_path = self.session.save_environment(args.environment)
+            print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")
+
+    def _mock_proxy(self, args: argparse.Namespace) -> None:
+        """``%mock proxy URL [--record FILE]`` / ``--off``."""
+        if args.off or args.url is None:
+            if not args.off:
+                raise UsageError("%mock proxy: give a URL, or --off\nHint: %mock proxy https://api.example.com")
+            self.session.set_proxy(None)
+            print("Not proxying: requests no example answers get 404.")
+            return
+        self.session.set_proxy(args.url, args.record)
+        print(f"Requests no example answers go to {args.url}"
+              + (f"; each answer becomes an example (saved in {args.record})" if args.record else "") + ".")
+
+    def _mock_environment(self, args: argparse.Namespace) -> None:
+        """``%mock environment FILE`` / ``--clear``."""
+        if args.clear or args.file is None:
+            if args.file is None and not args.clear:
+                raise UsageError("%mock environment: give a FILE, or --clear\nHint: %mock environment staging.json")
+            self.session.use_environment(None)
+            print("No environment: {{vars}} resolve from collection variables only.")
+            return
+        environment = self.session.use_environment(args.file)
+        names = ", ".join(k for k, _ in environment.values) or "no enabled values"
+        print(f'Using environment "{environment.name}": {names}')
 
     def _mock_load(self, args: argparse.Namespace) -> None:
         report = self.session.load(args.file)
@@ -324,6 +388,11 @@ class PostmockMagics(Magics):
             print(json.dumps(response.json(), indent=2, ensure_ascii=False))
         except ValueError:
             print(response.text)
+        if args.save:  # Postman's "Save as Example"
+            saved = self.session.save_response(response, args.save, base=args.base, as_path=args.as_path,
+                                               keep_secrets=args.keep_secrets)
+            print(f'\nSaved as example "{saved.name}": {saved.describe()}'
+                  + (f" — served by {self.session.url}" if self.session.running else ""))
 
     # -- errors from the server thread --------------------------------------------------------
 

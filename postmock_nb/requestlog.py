@@ -40,6 +40,12 @@ class LogEntry:
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
+    upstream_ms: float | None = None
+    """Set when the request was proxied: the upstream's latency (the note says where)."""
+
+    @property
+    def proxied(self) -> bool:
+        return self.upstream_ms is not None
 
     @property
     def matched(self) -> bool:
@@ -48,7 +54,7 @@ class LogEntry:
     @property
     def is_miss(self) -> bool:
         """Matched against the collection and found nothing (not a refusal or a preflight)."""
-        return self.result is not None and self.example_id is None
+        return self.result is not None and self.example_id is None and self.upstream_ms is None
 
     @property
     def query(self) -> str:
@@ -74,7 +80,10 @@ class LogEntry:
         """A JSON-friendly row: what ``%mock log`` and the admin API show."""
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
-                "latency_ms": round(self.latency_ms, 3), "note": self.note}
+                "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied()
+
+    def _proxied(self) -> dict[str, Any]:
+        return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}
 
 
 Listener = Callable[[LogEntry], None]

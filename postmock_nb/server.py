@@ -33,6 +33,8 @@ from .store import LiveCollection
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIFramework
 
+    from .bridges import Bridges
+
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -62,7 +64,7 @@ class MockServer:
     """
 
     def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 **options: Any) -> None:
+                 *, bridges: Bridges | None = None, **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
         self.config = MockConfig.of(config, **options)
         self.host = self.config.host
@@ -70,7 +72,11 @@ class MockServer:
         self.log = RequestLog(self.config.log_size)
         self.error_log = ErrorLog()
         """This server's errors: the app, Hypercorn and the dashboards report into it."""
-        self.app = MockApp(self.store, self.log, self.config, self.error_log)
+        if bridges is None:  # the config's proxy and recorder; validation needs a document (Bridges.build)
+            from .bridges import Bridges, proxies
+
+            bridges = Bridges(None, *proxies(self.config))
+        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None

@@ -23,7 +23,7 @@ from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
 from .model import Collection, Example, default_item_name
-from .postman import load_collection, save_collection
+from .postman import save_collection
 from .server import MockServer
 from .store import LiveCollection
 
@@ -80,6 +80,8 @@ class Session:
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
         self._listeners: list[SessionListener] = []
+        self.specs: list[Any] = []
+        """OpenAPI documents loaded (postmock_nb.openapi.Spec); the last one validates requests."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -159,10 +161,14 @@ class Session:
         return save_collection(collection, path)
 
     def load(self, path: str | Path) -> Any:
-        """Merge a Postman collection file into this one; returns the merge report."""
+        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
         from .merging import merge
+        from .sources import load_any
 
-        incoming = load_collection(path)
+        loaded = load_any(path)  # a Postman collection or an OpenAPI document
+        incoming = loaded.collection
+        if loaded.spec is not None:
+            self.specs.append(loaded.spec)
         result: dict[str, Any] = {}
 
         def edit(current: Collection) -> Collection:
@@ -210,12 +216,52 @@ class Session:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        server = MockServer(self.store, MockConfig.of(config or self.config, **options))
+        from .bridges import Bridges
+
+        config = MockConfig.of(config or self.config, **options)
+        bridges = Bridges.build(config, spec=self.specs[-1] if self.specs else None, store=self.store)
+        server = MockServer(self.store, config, bridges=bridges)
         server.start()
         self._emit(SessionEvent("started", server.url))
         self.server = server
         self._errors_reported = 0
         return server
+
+    def set_proxy(self, proxy: str | None, record: str | Path | None = None) -> None:
+        """Proxy (and record) misses of the running mock from now on; None stops proxying."""
+        if not self.running:
+            raise ServerError("the mock is not running", hint="%mock start --proxy URL, or %mock start first")
+        assert self.server is not None
+        from .bridges import proxies
+
+        wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
+        bridges = self.server.app.bridges
+        old = bridges.proxy
+        bridges.recorder = None  # never a recorder without its proxy, even for one request
+        bridges.proxy, bridges.recorder = proxies(wanted, store=self.store)
+        if old is not None:  # its client lives on the server's loop: closed there
+            import asyncio
+
+            self.server.call_in_server_thread(lambda: asyncio.ensure_future(old.aclose()))
+
+    def use_environment(self, path: str | Path | None) -> Any:
+        """Resolve ``{{vars}}`` with this Postman environment (None: no environment)."""
+        from .environment import Environment, load_environment
+
+        environment = load_environment(path) if path is not None else Environment("", ())
+        self.store.set_environment(environment.values)
+        return environment
+
+    def save_environment(self, path: str | Path, name: str = "postmock_nb mock") -> Path:
+        """Write a Postman environment with ``mockUrl``/``baseUrl`` = this mock's URL
+        (the Binder/JupyterHub URL when there is one)."""
+        from .environment import save_environment
+
+        if not self.running:
+            raise ServerError("the mock is not running, so it has no URL to save", hint="%mock start first")
+        assert self.server is not None
+        url = (public_url(self.server.port or 0) or self.server.url).rstrip("/")
+        return save_environment(path, name, (("mockUrl", url), ("baseUrl", url)))
 
     def stop(self) -> bool:
         """Stop the server; False if it was not running."""
@@ -239,6 +285,9 @@ class Session:
         """Send a request to the running mock (Postman's "Send"); returns a ``requests`` Response."""
         import requests
 
+        if path.startswith(("http://", "https://")):  # any URL: Postman's Send to the real API
+            return requests.request(method.upper(), path, headers=dict(headers or {}),
+                                    data=data.encode("utf-8") if data is not None else None, timeout=timeout)
         if not path.startswith("/"):
             raise ExampleDefinitionError(f"the path must start with '/', got {path!r}", hint="%mock call GET /users")
         sent = dict(headers or {})
@@ -247,6 +296,23 @@ class Session:
             sent["x-api-key"] = server.api_key
         return requests.request(method.upper(), self.url + path, headers=sent,
                                 data=data.encode("utf-8") if data is not None else None, timeout=timeout)
+
+    def save_response(self, response: Any, name: str, *, base: str = "", as_path: str = "",
+                      keep_secrets: bool = False) -> Example:
+        """File a real ``requests`` response as an example (Postman's "Save as Example").
+
+        The path is the URL's, relative to ``base`` when it starts with it
+        (``https://api.example.com/v1`` + ``/users/7``), or ``as_path`` (``/users/:id``).
+        What is kept is cleaned (postmock_nb.recording); an example of the same name is replaced.
+        """
+        from .recording import save_response_example
+
+        example = save_response_example(response, name, base=base, as_path=as_path, keep_secrets=keep_secrets)
+        previous = [e.id for _, e in self.store.collection.iter_examples() if e.name == name]
+        if previous:  # saved again (the cell re-run): the same example, updated
+            example = Example(example.name, example.request, example.response, id=previous[0])
+        self.store.update(lambda c: c.without_examples(previous).with_example(example))
+        return example
 
     def status(self) -> dict[str, Any]:
         server = self.server

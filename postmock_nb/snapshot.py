@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from rapidfuzz import fuzz, process
 
-from .model import Collection, Example, Item
+from .model import Collection, Example, Item, Pairs
 from .paths import LOOKUP_RULES, PathPattern, PathRule, id_blind, resolve_variables, wildcard_name
 from .selectors import MATCH_BODY, MATCH_HEADERS, header_names, is_mock_name, is_on
 
@@ -155,10 +155,11 @@ class NearMissIndex:
 class Snapshot:
     """An immutable collection with its lookup index. Safe to share between threads."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, environment: Pairs = ()) -> None:
         self.collection = collection
         self.version = next(_versions)
-        self.variables: dict[str, str] = dict(collection.variables)
+        # a Postman environment's values win over the collection's variables
+        self.variables: dict[str, str] = dict(collection.variables) | dict(environment)
         self.examples: tuple[CompiledExample, ...] = tuple(
             _compile(order, item, example, self.variables)
             for order, (item, example) in enumerate(collection.iter_examples()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .model import Collection
+from .model import Collection, Pairs
 from .snapshot import Snapshot
 
 Listener = Callable[[Snapshot], None]
@@ -19,8 +19,10 @@ Listener = Callable[[Snapshot], None]
 class LiveCollection:
     """Holds the current snapshot and notifies listeners when it changes."""
 
-    def __init__(self, collection: Collection | None = None) -> None:
-        self._snapshot = Snapshot(collection or Collection())
+    def __init__(self, collection: Collection | None = None, environment: Pairs = ()) -> None:
+        self.environment: Pairs = environment
+        """Postman environment values laid over the collection's variables in every snapshot."""
+        self._snapshot = Snapshot(collection or Collection(), environment)
         self._write_lock = threading.Lock()
         self._listeners: list[Listener] = []
 
@@ -38,11 +40,17 @@ class LiveCollection:
         If ``edit`` raises, nothing changes: the old snapshot stays in place.
         """
         with self._write_lock:
-            snapshot = Snapshot(edit(self._snapshot.collection))
+            snapshot = Snapshot(edit(self._snapshot.collection), self.environment)
             self._snapshot = snapshot
         for listener in list(self._listeners):
             listener(snapshot)
         return snapshot
+
+    def set_environment(self, environment: Pairs) -> Snapshot:
+        """Use these environment values from now on (a running mock sees them at once)."""
+        with self._write_lock:
+            self.environment = environment
+        return self.update(lambda current: current)
 
     def replace(self, collection: Collection) -> Snapshot:
         return self.update(lambda _: collection)

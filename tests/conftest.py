@@ -39,9 +39,9 @@ LAYER_OF_MODULE = {
     # pure, in-process: no socket, no subprocess (test_app drives the ASGI app in-process)
     "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
     "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
-    "test_notebook_files": "unit", "test_config": "unit",
+    "test_notebook_files": "unit", "test_config": "unit", "test_openapi": "unit", "test_environment": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
-    "test_server": "server", "test_magics": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli",
     # a real Jupyter kernel (nbclient)

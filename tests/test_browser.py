@@ -132,6 +132,16 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "auth-calls": ["401\n200"],
         "miss-call": ["404", "No example matched POST /books/1", "method does not match"],
     },
+    "09-from-openapi.ipynb": {
+        "load": ["Merged 'Pet store'", "5 examples added", 'GET /v1/pets/:petId → 200 "The pet - A dog"'],
+        "list-call": ["200 [{'name': 'Tom', 'species': 'cat', 'id': 1}]"],
+        "select-call": ["{'id': 2, 'name': 'Rex', 'species': 'dog'}", "404 {'error': 'Pet not found'}"],
+        "validate-call": ["422", "$.body - 'name' is a required property",
+                          "$.body.species - 'fish' is not one of ['cat', 'dog', 'bird']"],
+        "change": ['Updated example "A list of pets"'],
+        "changed-call": ["['Tom', 'Rex']"],
+        "env": ["Saved a Postman environment with mockUrl and baseUrl"],
+    },
 }
 
 

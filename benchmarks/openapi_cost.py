@@ -1,0 +1,63 @@
+"""What OpenAPI costs: loading documents, and checking a request (--validate-requests), in-process.
+
+    .venv/bin/python benchmarks/openapi_cost.py [--reps 20] [--checks 20000]
+
+Prints, per document of tests/data/openapi/, the median time of load_any (parse + $ref check +
+conversion) and the number of examples; then the median time of one RequestValidator.check
+for a valid GET with a path parameter and a POST with a JSON body (swagger-petstore-v3).
+Not a test; no network; no server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from postmock_nb.openapi_validation import RequestValidator
+from postmock_nb.sources import load_any
+
+DATA = ROOT / "tests" / "data" / "openapi"
+
+
+def median_ms(function: object, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        function()  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--checks", type=int, default=20000)
+    args = parser.parse_args()
+    for path in sorted(DATA.glob("*.*")):
+        if path.suffix not in (".yaml", ".json") or "v2.0" in path.name:
+            continue
+        examples = len(load_any(path).collection.examples)
+        print(f"load_any {path.name:<40} {median_ms(lambda p=path: load_any(p), args.reps):8.2f} ms  {examples:3} examples")
+    spec = load_any(DATA / "swagger-petstore-v3.yaml").spec
+    assert spec is not None
+    validator = RequestValidator(spec)
+    body = b'{"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}'
+    cases = {"GET /api/v3/pet/7": ("GET", "/api/v3/pet/7", (), {}, b""),
+             "POST /api/v3/pet (JSON body)": ("POST", "/api/v3/pet", (), {"content-type": "application/json"}, body)}
+    for label, case in cases.items():
+        assert validator.check(*case) == []
+        started = time.perf_counter()
+        for _ in range(args.checks):
+            validator.check(*case)
+        per = (time.perf_counter() - started) / args.checks * 1e6
+        print(f"check    {label:<40} {per:8.1f} µs per request ({args.checks} checks)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Deterministic example values from JSON Schema / OpenAPI schemas (Prism's static mode).
+
+For each schema the first of these that applies gives the value:
+
+1. ``example`` (OpenAPI), then the first of ``examples`` (JSON Schema 2020-12, a list)
+2. ``default``, then ``const``, then ``enum[0]``
+3. ``allOf`` (objects merged), ``oneOf`` / ``anyOf`` (the first choice)
+4. by type: a format-aware string (``date-time``, ``email``, ``uuid``, ``uri`` …, padded to
+   ``minLength``), ``minimum`` or 0 for numbers, ``true``, one item for arrays (``minItems``
+   if more), every property for objects.
+
+The same schema always gives the same value. ``$ref`` is followed through the ``lookup``
+function given; a reference already being expanded (a circular schema) is cut: the property
+is left out, an array is left empty. Nesting deeper than :data:`MAX_DEPTH` is cut the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MAX_DEPTH = 12
+"""Schemas nested deeper than this are cut (a guard besides the circular-reference cut)."""
+
+FORMAT_VALUES: dict[str, str] = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "time": "12:00:00Z",
+    "duration": "P1D",
+    "email": "user@example.com",
+    "idn-email": "user@example.com",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "uri": "https://example.com",
+    "url": "https://example.com",
+    "uri-reference": "/example",
+    "iri": "https://example.com",
+    "uri-template": "https://example.com/{id}",
+    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "byte": "c3RyaW5n",
+    "binary": "",
+    "password": "********",
+    "json-pointer": "/example",
+    "regex": ".*",
+}
+
+Lookup = Callable[[str], Any]
+
+
+class _Cut(Exception):
+    """A value that cannot be given without expanding a circular reference."""
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """Which side the value is for: responses leave out ``writeOnly``, requests ``readOnly``."""
+
+    skip: str = "writeOnly"
+
+
+RESPONSE = Purpose("writeOnly")
+REQUEST = Purpose("readOnly")
+
+
+def example_value(schema: Any, lookup: Lookup, purpose: Purpose = RESPONSE) -> Any:
+    """The example value of ``schema`` (``None`` when a circular schema leaves nothing)."""
+    try:
+        return _value(schema, lookup, purpose, (), 0)
+    except _Cut:
+        return None
+
+
+def _value(schema: Any, lookup: Lookup, purpose: Purpose, expanding: tuple[str, ...], depth: int) -> Any:
+    if not isinstance(schema, dict):
+        return None if schema is not True else "string"
+    if depth > MAX_DEPTH:
+        raise _Cut
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        if "example" in schema:
+            return schema["example"]
+        if ref in expanding:
+            raise _Cut
+        return _value(lookup(ref), lookup, purpose, expanding + (ref,), depth + 1)
+    for key in ("example", "default", "const"):
+        if key in schema:
+            return schema[key]
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    if isinstance(schema.get("allOf"), list):
+        return _all_of(schema, lookup, purpose, expanding, depth)
+    for key in ("oneOf", "anyOf"):
+        choices = schema.get(key)
+        if isinstance(choices, list) and choices:
+            return _first_choice(choices, lookup, purpose, expanding, depth)
+    return _by_type(schema, _type_of(schema), lookup, purpose, expanding, depth)
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    declared = schema.get("type")
+    if isinstance(declared, list):  # 3.1: ["string", "null"]
+        declared = next((t for t in declared if t != "null"), "null")
+    if isinstance(declared, str):
+        return declared
+    if "properties" in schema or "additionalProperties" in schema:
+        return "object"
+    if "items" in schema:
+        return "array"
+    return "string"
+
+
+def _first_choice(choices: list[Any], lookup: Lookup, purpose: Purpose,
+                  expanding: tuple[str, ...], depth: int) -> Any:
+    for choice in choices:  # the first that is not cut
+        try:
+            return _value(choice, lookup, purpose, expanding, depth + 1)
+        except _Cut:
+            continue
+    raise _Cut
+
+
+def _all_of(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
+            expanding: tuple[str, ...], depth: int) -> Any:
+    merged: dict[str, Any] = {}
+    other: Any = None
+    own = {k: v for k, v in schema.items() if k != "allOf"}
+    for part in [*schema["allOf"], own] if own.get("properties") else schema["allOf"]:
+        value = _value(part, lookup, purpose, expanding, depth + 1)
+        if isinstance(value, dict):
+            merged.update(value)
+        elif other is None:
+            other = value
+    return merged if merged or other is None else other
+
+
+def _by_type(schema: dict[str, Any], kind: str, lookup: Lookup, purpose: Purpose,
+             expanding: tuple[str, ...], depth: int) -> Any:
+    if kind == "object":
+        return _object(schema, lookup, purpose, expanding, depth)
+    if kind == "array":
+        return _array(schema, lookup, purpose, expanding, depth)
+    if kind == "integer":
+        return int(_number(schema, 1))
+    if kind == "number":
+        return _number(schema, 0.5) if isinstance(schema.get("minimum"), float) else int(_number(schema, 1))
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return _string(schema)
+
+
+def _number(schema: dict[str, Any], step: float) -> float:
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    exclusive_min, exclusive_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if isinstance(exclusive_min, (int, float)) and not isinstance(exclusive_min, bool):  # 3.1 form
+        return exclusive_min + step
+    if isinstance(minimum, (int, float)):
+        return minimum + step if exclusive_min is True else minimum
+    if isinstance(exclusive_max, (int, float)) and not isinstance(exclusive_max, bool) and exclusive_max <= 0:
+        return exclusive_max - step
+    if isinstance(maximum, (int, float)) and maximum < 0:
+        return maximum - step if exclusive_max is True else maximum
+    return 0
+
+
+def _string(schema: dict[str, Any]) -> str:
+    text = FORMAT_VALUES.get(str(schema.get("format", "")), "string")
+    min_length, max_length = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(min_length, int) and len(text) < min_length:
+        text = (text * (min_length // max(len(text), 1) + 1))[:min_length] if text else "s" * min_length
+    if isinstance(max_length, int) and len(text) > max_length:
+        text = text[:max_length]
+    return text
+
+
+def _array(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
+           expanding: tuple[str, ...], depth: int) -> list[Any]:
+    items = schema.get("items", {})
+    if isinstance(items, list):  # tuple form
+        return [example_value(item, lookup, purpose) for item in items]
+    try:
+        item = _value(items, lookup, purpose, expanding, depth + 1)
+    except _Cut:
+        return []
+    count = schema.get("minItems")
+    return [item] * (count if isinstance(count, int) and count > 1 else 1)
+
+
+def _object(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
+            expanding: tuple[str, ...], depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    properties = schema.get("properties")
+    required = set(schema.get("required") or ())
+    if isinstance(properties, dict):
+        for name, prop in properties.items():
+            if isinstance(prop, dict) and prop.get(purpose.skip) is True:
+                continue  # readOnly is not sent, writeOnly not returned (even when "required")
+            try:
+                result[name] = _value(prop, lookup, purpose, expanding, depth + 1)
+            except _Cut:
+                if name in required:
+                    raise
+    extra = schema.get("additionalProperties")
+    if not result and isinstance(extra, dict):
+        with contextlib.suppress(_Cut):
+            result["additionalProp1"] = _value(extra, lookup, purpose, expanding, depth + 1)
+    return result

@@ -1,0 +1,357 @@
+"""OpenAPI 3.0/3.1 documents in (postmock_nb.openapi, .sources, .schemagen): every operation
+and every response code of public documents becomes an example a real mock serves."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from postmock_nb.bridges import Bridges
+from postmock_nb.errors import CollectionFormatError
+from postmock_nb.openapi import OPERATION_METHODS, status_of
+from postmock_nb.schemagen import example_value
+from postmock_nb.server import MockServer
+from postmock_nb.sources import load_any
+
+DATA = Path(__file__).parent / "data" / "openapi"
+PUBLIC = ["oai-v3.0-api-with-examples.yaml", "oai-v3.0-callback-example.yaml", "oai-v3.0-link-example.yaml",
+          "oai-v3.0-petstore-expanded.yaml", "oai-v3.0-petstore.yaml", "oai-v3.0-petstore.json",
+          "oai-v3.0-uspto.yaml", "oai-v3.1-webhook-example.yaml", "swagger-petstore-v3.yaml",
+          "prism-dynamic-generation.oas3.json"]
+ALL = PUBLIC + ["local-3.1-shapes.yaml"]
+
+
+def _raw(name: str) -> dict[str, Any]:
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def _base_path(url: str, variables: dict[str, Any]) -> str:
+    for key, value in variables.items():
+        url = url.replace("{" + key + "}", str(value.get("default", "")))
+    path = re.sub(r"^[a-z]+://[^/]+", "", url).strip("/")
+    return "/" + path if path else ""
+
+
+def _expected(name: str) -> set[tuple[str, str, int]]:
+    """(METHOD, /path/:var, status) of every operation × response code, read from the raw document."""
+    raw = _raw(name)
+    servers = raw.get("servers") or [{}]
+    base = _base_path(servers[0].get("url", ""), servers[0].get("variables", {}))
+    found = set()
+    for template, item in (raw.get("paths") or {}).items():
+        for method in OPERATION_METHODS:
+            if method in item:
+                path = re.sub(r"\{([^}]+)\}", r":\1", base + template)
+                for code in item[method]["responses"]:
+                    found.add((method.upper(), path, status_of(str(code))))
+    return found
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_operation_and_status_becomes_an_example(name):
+    collection = load_any(DATA / name).collection
+    served = {(e.request.method, e.request.path, e.response.status) for e in collection.examples}
+    assert served == _expected(name)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r":[^/]+", "1", path)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_real_mock_serves_every_example(name):
+    collection = load_any(DATA / name).collection
+    with MockServer(collection) as mock:
+        for item in collection.items:
+            names = [e.name for e in item.examples]
+            for example in item.examples:
+                unique = names.count(example.name) == 1 and example.name.isascii()
+                selector = ({"x-mock-response-name": example.name} if unique
+                            else {"x-mock-response-code": str(example.response.status)})
+                response = requests.request(example.request.method, mock.url + _concrete(example.request.path),
+                                            headers=selector, timeout=10)
+                assert response.status_code == example.response.status, (example.describe(), response.text)
+                if example.request.method == "HEAD":
+                    continue
+                bodies = [e.response.body for e in item.examples if e.response.status == example.response.status]
+                body = example.response.body if unique else response.text
+                assert response.text == body and body in bodies
+                for key, value in example.response.headers:
+                    assert response.headers[key] == value
+
+
+def test_json_and_yaml_forms_give_the_same_examples():
+    def shape(name: str) -> list[tuple[Any, ...]]:
+        collection = load_any(DATA / name).collection
+        return [(i.name, e.name, e.request.method, e.request.path, e.response.status, e.response.headers,
+                 json.loads(e.response.body) if e.response.body else None) for i, e in collection.iter_examples()]
+
+    assert shape("oai-v3.0-petstore.yaml") == shape("oai-v3.0-petstore.json")
+
+
+def test_content_not_the_extension_decides(tmp_path):
+    hidden = tmp_path / "spec.txt"
+    hidden.write_text((DATA / "oai-v3.0-petstore.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    loaded = load_any(hidden)
+    assert loaded.spec is not None and loaded.kind == "OpenAPI 3.0.0 document"
+    assert len(loaded.collection.examples) == 6
+
+
+def test_servers_base_path_variables_and_names():
+    collection = load_any(DATA / "local-3.1-shapes.yaml").collection
+    assert dict(collection.variables)["baseUrl"] == "https://shapes.example.com"
+    node = next(i for i in collection.items if i.name == "getNode")
+    assert node.folder == ("nodes",)
+    assert node.request.path == "/api/v2/nodes/:nodeId"
+    assert dict(node.request.path_variables) == {"nodeId": "1"}
+    assert dict(node.request.headers)["X-Request-Id"] == "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    ok = node.examples[0]
+    assert ok.response.status == 200
+    assert dict(ok.response.headers) == {"Content-Type": "application/json", "X-Rate-Limit": "100", "ETag": '"abc"'}
+    body = json.loads(ok.response.body)
+    assert body["children"] == [] and "parent" not in body  # the circular reference is cut
+    assert body["created"] == "2024-01-01T00:00:00Z" and body["owner"] == "user@example.com"
+    put = next(i for i in collection.items if i.name == "putNode")
+    assert [e.name for e in put.examples] == ["Saved - A small node", "Saved - A bigger node"]
+    assert json.loads(put.request.body)["name"] == "string" and "id" not in json.loads(put.request.body)  # readOnly
+    health = next(i for i in collection.items if i.name == "GET /health")
+    assert [e.response.status for e in health.examples] == [204, 200]  # explicit codes before 2XX
+    assert health.examples[1].response.body == "fine"
+
+
+def test_named_examples_one_example_each():
+    collection = load_any(DATA / "prism-dynamic-generation.oas3.json").collection
+    names = [e.name for e in collection.examples]
+    assert names == ["Expected response to a valid request - Example1",
+                     "Expected response to a valid request - Example2", "unexpected error"]
+    assert json.loads(collection.examples[1].response.body) == {"name": "doe", "surname": "john"}
+    assert json.loads(collection.examples[2].response.body) == {"code": 0, "message": "string"}
+
+
+# -- schema → example ----------------------------------------------------------------------------
+
+
+def _no_refs(ref: str) -> Any:
+    raise AssertionError(ref)
+
+
+@pytest.mark.parametrize("schema, value", [
+    ({"type": "string", "example": "x", "default": "y"}, "x"),
+    ({"type": "string", "default": "y", "enum": ["a"]}, "y"),
+    ({"enum": ["a", "b"]}, "a"),
+    ({"type": "string", "format": "uuid"}, "3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+    ({"type": "string", "format": "date"}, "2024-01-01"),
+    ({"type": "string", "format": "uri"}, "https://example.com"),
+    ({"type": "string", "minLength": 9}, "stringstr"),
+    ({"type": "string", "maxLength": 3}, "str"),
+    ({"type": "integer", "minimum": 5}, 5),
+    ({"type": "integer", "minimum": 5, "exclusiveMinimum": True}, 6),
+    ({"type": "integer", "exclusiveMinimum": 5}, 6),
+    ({"type": "number"}, 0),
+    ({"type": "boolean"}, True),
+    ({"type": ["null", "integer"]}, 0),
+    ({"type": "array", "items": {"type": "integer"}, "minItems": 2}, [0, 0]),
+    ({"type": "string", "examples": ["first", "second"]}, "first"),
+    ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, 0),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}}, {"properties": {"b": {"const": "c"}}}]},
+     {"a": 0, "b": "c"}),
+    ({"type": "object", "additionalProperties": {"type": "string"}}, {"additionalProp1": "string"}),
+    ({"properties": {"secret": {"type": "string", "writeOnly": True}, "id": {"type": "integer"}}}, {"id": 0}),
+])
+def test_schema_example_values(schema, value):
+    assert example_value(schema, _no_refs) == value
+
+
+def test_circular_schemas_are_cut_deterministically():
+    schemas = {"#/Tree": {"type": "object", "required": ["name"],
+                          "properties": {"name": {"type": "string"}, "next": {"$ref": "#/Tree"},
+                                         "kids": {"type": "array", "items": {"$ref": "#/Tree"}}}}}
+    first = example_value({"$ref": "#/Tree"}, schemas.__getitem__)
+    assert first == {"name": "string", "kids": []}
+    assert example_value({"$ref": "#/Tree"}, schemas.__getitem__) == first
+
+
+# -- bad files: one clear error naming where ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, message", [
+    ("openapi: 3.0.0\ninfo: {title: x\npaths: {}\n", "neither JSON nor valid YAML"),
+    (('{"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"responses": '
+      '{"200": {"description": "ok", "content": {"application/json": {"schema": '
+      '{"$ref": "#/components/schemas/Nope"}}}}}}}}}'),
+     "$ref '#/components/schemas/Nope' points to nothing"),
+    ('{"openapi": "3.0.0", "paths": {"/a": {"get": {"responses": {"200": {"$ref": "other.yaml#/R"}}}}}}',
+     "points outside the document"),
+    ('{"name": "not an API", "values": []}', "neither a Postman collection"),
+    ('{"swagger": "2.0", "paths": {}}', "Swagger 2.0 (OpenAPI 2) document, which is not supported"),
+    ('openapi: 4.0.0\npaths: {}\n', "unsupported OpenAPI version '4.0.0'"),
+])
+def test_bad_files_get_one_clear_error(tmp_path, text, message):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CollectionFormatError) as raised:
+        load_any(path)
+    assert message in str(raised.value)
+    assert str(path) in str(raised.value)
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("openapi: 3.0.0\npaths:\n  /a:\n    get: [\n", encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match=r"spec\.yaml, line 5, column 1"):
+        load_any(path)
+
+
+def test_ref_to_nowhere_names_the_json_pointer(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text('{"openapi": "3.1.0", "paths": {"/a": {"get": {"parameters": [{"$ref": "#/components/parameters/X"}], '
+                    '"responses": {}}}}}', encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match=re.escape("at #/paths/~1a/get/parameters/0")):
+        load_any(path)
+
+
+# -- request validation (--validate-requests) on a real socket --------------------------------------
+
+
+@pytest.fixture
+def validating_mock():
+    from postmock_nb.openapi_validation import RequestValidator
+
+    loaded = load_any(DATA / "swagger-petstore-v3.yaml")
+    assert loaded.spec is not None
+    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
+        yield mock
+
+
+def test_valid_requests_pass_validation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    assert requests.get(url + "/pet/7", timeout=5).status_code == 200
+    assert requests.get(url + "/pet/findByStatus?status=sold", timeout=5).status_code == 200
+    pet = {"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}
+    assert requests.post(url + "/pet", json=pet, timeout=5).status_code == 200
+    assert requests.get(validating_mock.url + "/not/in/the/spec", timeout=5).status_code == 404  # not checked
+
+
+def test_invalid_requests_get_422_listing_each_violation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    response = requests.get(url + "/pet/abc", timeout=5)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["name"] == "mockRequestInvalid"
+    assert error["violations"] == [{"path": "$.path.petId", "message": "'abc' is not of type 'integer'"}]
+    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]}, timeout=5)
+    paths = [v["path"] for v in response.json()["error"]["violations"]]
+    assert response.status_code == 422 and paths == ["$.body.name", "$.body.photoUrls", "$.body.tags[0].id"]
+    response = requests.get(url + "/pet/findByStatus?status=bogus", timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.query.status"
+    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv"}, timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.header.content-type"
+    entry = validating_mock.log.recent(1)[0]  # the log (and so the dashboard) says why
+    assert entry.status == 422 and "$.header.content-type" in entry.note
+
+
+def test_validation_of_a_31_document_with_header_and_nullable_query():
+    from postmock_nb.openapi_validation import RequestValidator
+
+    loaded = load_any(DATA / "local-3.1-shapes.yaml")
+    assert loaded.spec is not None
+    validator = RequestValidator(loaded.spec)
+    good = {"x-request-id": "r1"}
+    assert validator.check("GET", "/api/v2/nodes/3", (("depth", "2"),), good, b"") == []
+    problems = validator.check("GET", "/api/v2/nodes/0", (("depth", "9"),), {}, b"")
+    assert [(v.path, v.message) for v in problems] == [
+        ("$.path.nodeId", "0 is less than the minimum of 1"),
+        ("$.query.depth", "9 is greater than the maximum of 5"),
+        ("$.header.X-Request-Id", "required header parameter 'X-Request-Id' is missing")]
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {}, b"")] == ["$.body"]
+    circular = b'{"id": 1, "name": "ab", "children": [{"id": 2, "name": 5}]}'
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {"content-type": "application/json"},
+                                            circular)] == ["$.body.children[0].name"]
+
+
+def test_validation_of_30_nullable():
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    spec = load_spec({"openapi": "3.0.3", "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"n": {"type": "integer", "nullable": True},
+                                             "m": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "ok"}}}}}})
+    validator = RequestValidator(spec)
+    assert validator.check("POST", "/a", (), {"content-type": "application/json"}, b'{"n": null}') == []
+    assert [v.path for v in validator.check("POST", "/a", (), {"content-type": "application/json"},
+                                            b'{"m": null}')] == ["$.body.m"]
+
+
+# -- the CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_validate_lists_an_openapi_document(capsys):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v3.0-petstore-expanded.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "OpenAPI 3.0.0 document 'Swagger Petstore' can be served: 8 examples" in out
+    assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.MULTILINE), out
+
+
+def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v2.0-petstore.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Swagger 2.0 (OpenAPI 2) document, which is not supported" in err and "Postman" not in err
+    postman = tmp_path / "c.json"
+    postman.write_text('{"info": {"name": "c"}, "item": []}', encoding="utf-8")
+    assert main(["serve", str(postman), "--validate-requests"]) == 2
+    assert "--validate-requests needs an OpenAPI document" in capsys.readouterr().err
+
+
+def test_cli_serves_yaml_with_request_validation():
+    from test_cli import SERVING, postmock
+
+    with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        assert requests.get(url + "/v1/pets", timeout=5).json()[0] == {"id": 0, "name": "string", "tag": "string"}
+        response = requests.get(url + "/v1/pets?limit=lots", timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
+        assert cli.interrupt() == 0
+
+
+def test_the_sample_document_is_the_one_notebook_09_writes():
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    notebook = nbformat.read(root / "notebooks" / "09-from-openapi.ipynb", as_version=4)
+    written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
+    sample = root / "notebooks" / "data" / "petstore.openapi.yaml"
+    assert yaml.safe_load(sample.read_text(encoding="utf-8")) == yaml.safe_load(written)
+
+
+def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        with pytest.raises(UsageError, match="--validate-requests needs an OpenAPI document"):
+            ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        ip.run_line_magic("mock", f"load {DATA / 'oai-v3.0-petstore-expanded.yaml'}")
+        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        url = ip.user_ns["mockUrl"]
+        assert requests.get(url + "/api/pets/3", timeout=5).json() == {"name": "string", "tag": "string", "id": 0}
+        response = requests.post(url + "/api/pets", json={"tag": "x"}, timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"] == [{"path": "$.body",
+                                                           "message": "'name' is a required property"}]
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
