@@ -21,7 +21,8 @@ from traitlets import Bool, Int, Unicode
 
 from .errors import PostmockError
 from .model import reason_phrase
-from .session import Session, mask, public_url
+from .masking import mask
+from .session import Session, public_url
 from .tables import ExampleTable, LogTable
 
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")

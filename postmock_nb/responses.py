@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import quote
 
+from . import limits, wire
 from .matching import IncomingRequest, MatchResult
 from .model import Example, ResponseSpec
 from .snapshot import Snapshot
 from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]
-SKIPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
-                             "date", "server"})
-"""Headers saved with an example that would be wrong on our response: we compute them (the HTTP
-server adds its own Date and Server; a replayed recording would send each field twice)."""
+SKIPPED_HEADERS = wire.COMPUTED_HEADERS
+"""Headers saved with an example that would be wrong on our response (see :mod:`postmock_nb.wire`)."""
+MAX_CACHED_RESPONSES = 4096
+"""Static responses kept per snapshot beyond one per example (a distinct score each: bounded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,28 +43,29 @@ def content_type_for(response: ResponseSpec) -> str:
 
 def _is_json(text: str) -> bool:
     try:
-        json.loads(text)
+        limits.loads(text)  # nested too deep: not served as JSON
     except ValueError:
         return False
     return True
 
 
-def _header_value(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return quote(value, safe=" !#$&'()*+,/:;=?@[]~").encode("latin-1")
-
-
-def _headers(example: Example, content_type: str, score: int | None, extra: Headers) -> Headers:
-    headers = [(k.lower().encode("latin-1"), _header_value(v)) for k, v in example.response.headers
-               if k.lower() not in SKIPPED_HEADERS and k.lower() != "content-type"]
-    headers.append((b"content-type", _header_value(content_type)))
-    headers.append((b"x-mock-example-id", _header_value(example.id)))
-    headers.append((b"x-mock-example-name", _header_value(example.name)))
+def _headers(example: Example, content_type: str, score: int | None, extra: Headers,
+             own: Headers | None = None) -> Headers:
+    """Every header of the response; ``own`` (the example's, already made safe) when rendered."""
+    headers = wire.saved_headers(example.response.headers) if own is None else own
+    headers.append((b"content-type", wire.content_type_value(content_type)))
+    headers.append((b"x-mock-example-id", wire.label(example.id)))
+    headers.append((b"x-mock-example-name", wire.label(example.name)))
     if score is not None:
         headers.append((b"x-mock-score", str(score).encode()))
     return headers + extra
+
+
+def unsendable_response(example: Example, problem: str, extra: Headers = ()) -> HttpResponse:
+    """The answer for an example HTTP cannot send (a 1xx status): an explaining 500, never a broken one."""
+    return json_response(500, {"error": {"name": "mockExampleUnsendable", "header": "Example cannot be sent",
+                                         "message": f'example "{wire.shorten(example.name, 80)[1:-1]}": {problem}'}},
+                         extra)
 
 
 def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ()) -> HttpResponse:
@@ -72,28 +73,32 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ())
     example = result.winner
     assert example is not None, "build_response needs a match"
     key = (example.id, result.score, tuple(extra))  # cached whole, extra headers included: shared, never changed
-    cached = snapshot.response_cache.get(key)
+    cache = snapshot.response_cache
+    cached = cache.get(key)
     if isinstance(cached, HttpResponse):
         return cached
     response = example.response
-    plan = snapshot.response_cache.get(example.id)  # (content type, dynamic?): worked out once per example
+    plan = cache.get(example.id)  # (content type, dynamic?, body bytes): worked out once per example
     if not isinstance(plan, tuple):
         plan = (content_type_for(response),
-                has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers))
-        snapshot.response_cache[example.id] = plan
-    content_type, dynamic = plan
+                has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers),
+                response.body.encode("utf-8"))
+        cache[example.id] = plan
+    content_type, dynamic, static_body = plan
+    problem = wire.status_problem(response.status)
+    if problem:
+        return unsendable_response(example, problem, list(extra))
     if not dynamic:
         built = HttpResponse(response.status, _headers(example, content_type, result.score, list(extra)),
-                             response.body.encode("utf-8"))
-        snapshot.response_cache[key] = built
+                             static_body)  # one body copy per example, whatever the score
+        if len(cache) < MAX_CACHED_RESPONSES + 2 * len(snapshot):
+            cache[key] = built
         return built
     ctx = _render_context(result.request, result, snapshot)
     body = render(response.body, ctx, json_body="json" in content_type.lower())
-    rendered = Example(example.name, example.request,
-                       ResponseSpec(response.status, response.reason,
-                                    tuple((k, render(v, ctx)) for k, v in response.headers), body,
-                                    response.preview_language), example.id)
-    return HttpResponse(response.status, _headers(rendered, content_type, result.score, list(extra)),
+    rendered = tuple((k, render(v, ctx)) for k, v in response.headers)
+    own = wire.echoed_headers(rendered, response.headers)  # raises UnsafeEcho: the request's mistake
+    return HttpResponse(response.status, _headers(example, content_type, result.score, list(extra), own),
                         body.encode("utf-8"))
 
 

@@ -44,6 +44,18 @@ class _ErrorCollector(logging.Handler):
         self.sink.append(self.format(record))
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "ip6-localhost"})
+
+
+def exposure_warning(host: str) -> str:
+    """What to tell the person when ``host`` lets other machines reach the mock ("" for loopback)."""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return ""
+    where = "every network interface" if host in ("0.0.0.0", "::", "") else host
+    return (f"warning: the mock listens on {where}: other machines can reach it "
+            f"(use --host 127.0.0.1 for this machine only, --private to require a key)")
+
+
 def new_api_key() -> str:
     """A random key for a private mock, in the style of Postman's (``PMAK-…``)."""
     return "PMAK-" + secrets.token_hex(16)
@@ -65,6 +77,11 @@ class MockServer:
         self.requested_port = port
         if api_key is not None and not api_key.strip():
             raise ServerError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
+        if api_key is not None and not (api_key.isascii() and api_key.isprintable() and api_key == api_key.strip()):
+            raise ServerError("the API key must be printable ASCII without surrounding spaces",
+                              hint="clients send other characters as different bytes (curl UTF-8, requests Latin-1)")
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ServerError(f"the port must be 0-65535, got {port}", hint="0 picks a free port")
         self.settings = MockSettings(private=private, api_key=(api_key or new_api_key()) if private else "",
                                      cors=cors, match=MatchSettings(tuple(match_headers), match_body), delay_ms=delay_ms)
         self.log = RequestLog(log_size)
@@ -95,6 +112,11 @@ class MockServer:
             raise ServerError("the mock is not running", hint="start it first")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def exposure_warning(self) -> str:
+        """A warning when the mock listens beyond this machine ("" on loopback)."""
+        return exposure_warning(self.host)
 
     @property
     def private(self) -> bool:
@@ -204,16 +226,19 @@ class MockServer:
         assert self._socket is not None
         config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
         config.accesslog = None
-        error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
+        # not registered with logging: it goes with this server instead of living on after it
+        error_logger = logging.Logger(f"postmock_nb.hypercorn.{id(self)}")
         error_logger.propagate = False
-        error_logger.handlers = [_ErrorCollector(self.errors)]
+        error_logger.addHandler(_ErrorCollector(self.errors))
         config.errorlog = error_logger
         config.graceful_timeout = 2.0
         config.keep_alive_timeout = 30.0
+        config.read_timeout = self.settings.read_timeout_s  # a stalled body or head is closed, not held
         return config
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_exception)
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -225,6 +250,15 @@ class MockServer:
             self._ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Errors the server's event loop would print: kept in the error log, never in a cell.
+        A connection cancelled by ``stop()`` is not an error."""
+        error = context.get("exception")
+        if isinstance(error, (asyncio.CancelledError, ConnectionError)):
+            return
+        self.errors.append(f"{context.get('message', 'event loop error')}: {error!r}" if error else
+                           str(context.get("message", "event loop error")))
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()

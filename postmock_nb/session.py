@@ -34,9 +34,6 @@ class Definition:
     replaced: Example | None
 
 
-def mask(key: str) -> str:
-    """``PMAK-1234…cdef``: enough to recognise a key without showing it."""
-    return key if len(key) <= 12 else f"{key[:9]}…{key[-4:]}"
 
 
 def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None:
