@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import signal
@@ -16,11 +15,13 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import limits
 from .errors import PostmockError
 from .model import Collection
 from .postman import iter_served, load_collection
 from .schema import validate_postman
 from .server import MockServer, new_api_key
+from .wire import collection_changes, has_control, shorten
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
+    serve.add_argument("--reveal-secrets", action="store_true",
+                       help="let the admin API show x-api-key/Authorization/Cookie values with ?reveal=1")
     validate = commands.add_parser(
         "validate", help="check a collection and list what a mock of it would serve",
         description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     except PostmockError as error:
         print(f"postmock: {error}", file=sys.stderr)
+        return 2
+    except RecursionError:  # a structure nested deeper than the limits foresee: still the file's fault
+        print(f"postmock: {args.collection}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
+              file=sys.stderr)
         return 2
 
 
@@ -74,16 +81,28 @@ def _validate(args: argparse.Namespace) -> int:
           f"{len(rows)} example{'' if len(rows) == 1 else 's'}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
-        print(f"  {method:<7} {url:<{width}}  {status}  {name}")
+        print(f"  {method:<7} {url:<{width}}  {status}  {shorten(name, 80) if has_control(name) else name}")
+    _print_wire_changes(collection, sys.stdout)
     _print_schema_problems(problems, note, sys.stdout)
     return 0
+
+
+def _print_wire_changes(collection: Collection, stream: Any) -> None:
+    """Every part of an example HTTP cannot send as saved, and what the mock does instead."""
+    changes = collection_changes(collection.examples)
+    if not changes:
+        return
+    print(f"note: {len(changes)} part{'' if len(changes) == 1 else 's'} of the examples cannot go on the wire "
+          f"as saved; the mock changes them:", file=stream)
+    for change in changes:
+        print(f"  {change.describe()}", file=stream)
 
 
 def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = limits.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return [], ""
     if isinstance(data, dict) and isinstance(data.get("collection"), dict) and "info" in data["collection"]:
@@ -111,13 +130,21 @@ def _serve(args: argparse.Namespace) -> int:
         raise PostmockError("--api-key only makes sense with --private", hint="add --private")
     if args.workers < 1:
         raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
+    if not 0 <= args.port <= 65535:
+        raise PostmockError(f"--port must be 0-65535, got {args.port}", hint="0 picks a free port")
     collection = load_collection(args.collection)
+    _print_wire_changes(collection, sys.stderr)
     key = (args.api_key or new_api_key()) if args.private else None
     options = dict(host=args.host, private=args.private, api_key=key, cors=not args.no_cors,
                    match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay)
     server = MockServer(collection, port=args.port, **options)
+    server.settings.workers, server.settings.reveal_secrets = args.workers, args.reveal_secrets
+    if server.exposure_warning:
+        print(f"postmock: {server.exposure_warning}", file=sys.stderr, flush=True)
     server.bind()
-    workers = _fork_workers(server, collection, args.workers - 1, options) if args.workers > 1 else []
+    workers = (_fork_workers(server, collection, args.workers - 1, options | {"_workers": args.workers,
+                                                                              "_reveal": args.reveal_secrets})
+               if args.workers > 1 else [])
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -148,7 +175,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(fd: int, collection: Collection, options: dict) -> None:
     """A forked worker: serves the listening socket it inherited until terminated."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
+    options = dict(options)
+    workers, reveal = options.pop("_workers", 1), options.pop("_reveal", False)
     server = MockServer(collection, **options)
+    server.settings.workers, server.settings.reveal_secrets = workers, reveal
     server.serve_inherited(fd)
 
 

@@ -25,6 +25,8 @@ from .masking import mask
 from .session import Session, public_url
 from .tables import ExampleTable, LogTable
 
+STATUS_ERRORS = 5
+"""How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
 
 
@@ -63,6 +65,16 @@ def _mock_parser() -> _Parser:
     call.add_argument("-H", "--header", action="append", default=[])
     call.add_argument("-d", "--data", default=None)
     return parser
+
+
+class MaskedKey(str):
+    """The private mock's key: a plain ``str`` for code, shown masked as a cell result (saved notebooks too)."""
+
+    def __repr__(self) -> str:
+        return repr(mask(str(self)))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) + "  (masked: print() it to see it whole)")
 
 
 def _usage(error: PostmockError) -> UsageError:
@@ -202,6 +214,8 @@ class PostmockMagics(Magics):
         self.shell.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({count} example{'' if count == 1 else 's'})")
+        if server.exposure_warning:
+            print(server.exposure_warning)
         outside = public_url(server.port or 0)
         if outside:
             print(f"From your browser: {outside}")
@@ -228,6 +242,13 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
               f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+        server = self.session.server
+        recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
+        if recent:
+            print(f"Latest server error{'s' if len(recent) > 1 else ''} (newest last):")
+            for error in recent:
+                lines = error.strip().splitlines()
+                print(f"  {lines[-1][:200] if lines else ''}")
 
     def _mock_show(self, args: argparse.Namespace) -> None:
         from .widgets import show_dashboard
@@ -265,8 +286,17 @@ class PostmockMagics(Magics):
         print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
 
     def _mock_load(self, args: argparse.Namespace) -> None:
+        from .wire import collection_changes
+
         report = self.session.load(args.file)
         print(report.describe())
+        loaded = set(report.added_ids) | set(report.replaced_ids)
+        changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
+        if changes:
+            print(f"{len(changes)} part{'' if len(changes) == 1 else 's'} of these examples cannot go on the wire "
+                  "as saved; the mock changes them:")
+            for change in changes:
+                print(f"  {change.describe()}")
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
@@ -275,7 +305,7 @@ class PostmockMagics(Magics):
         if not server.private:
             print("This mock is public: it needs no key. Start it with --private to require one.")
             return None
-        return server.api_key  # shown as the cell's result; `key = %mock key` keeps it
+        return MaskedKey(server.api_key)  # the key itself, shown masked: `key = %mock key` keeps it
 
     def _mock_call(self, args: argparse.Namespace) -> None:
         from .cells import parse_header
@@ -296,8 +326,15 @@ class PostmockMagics(Magics):
     # -- errors from the server thread --------------------------------------------------------
 
     def _report_server_errors(self) -> None:
-        for error in self.session.new_errors():
-            print(f"postmock: the mock server reported an error:\n{error}", file=sys.stderr)
+        """A one-line summary of the server errors since the last magic: never a dump."""
+        errors = self.session.new_errors()
+        if not errors:
+            return
+        lines = errors[-1].strip().splitlines()
+        latest = lines[-1][:200] if lines else ""
+        count = len(errors)
+        print(f"postmock: the mock server reported {count} new error{'' if count == 1 else 's'} "
+              f"(latest: {latest}); %mock status and the dashboard show them", file=sys.stderr)
 
 
 def load_ipython_extension(ipython: Any) -> None:

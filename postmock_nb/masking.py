@@ -7,15 +7,16 @@ SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization",
 
 
 def mask(secret: str) -> str:
-    """``PMAK-1234…cdef``: enough to recognise a long key, nothing of a short one.
+    """``PMAK-1234…cdef``: enough to recognise a long key, little or nothing of a short one.
 
-    At least two thirds of the characters stay hidden, whatever the length: a key of 24
-    characters or more shows its first 9 and last 4; one of 8-23 its first 2; a shorter one none.
+    Most of the characters stay hidden whatever the length: a key of 32 characters or more
+    (``PMAK-`` keys have 37) shows its first 9 and last 4; one of 16-31 its first 4; one of
+    8-15 its first 2; a shorter one none.
     """
-    if len(secret) >= 40:
+    if len(secret) >= 32:
         return f"{secret[:9]}…{secret[-4:]}"
-    if len(secret) >= 24:
-        return f"{secret[:5]}…{secret[-2:]}"
+    if len(secret) >= 16:
+        return f"{secret[:4]}…"
     if len(secret) >= 8:
         return f"{secret[:2]}…"
     return "…"

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import limits, wire
 from .errors import CollectionFormatError
-from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id, reason_phrase
+from .model import (
+    Collection,
+    Example,
+    Item,
+    Pairs,
+    RequestSpec,
+    ResponseSpec,
+    new_id,
+    reason_phrase,
+)
 
 SCHEMA_V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 _SUPPORTED = ("v2.0.0", "v2.1.0")

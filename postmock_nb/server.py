@@ -227,7 +227,7 @@ class MockServer:
         config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
         config.accesslog = None
         # not registered with logging: it goes with this server instead of living on after it
-        error_logger = logging.Logger(f"postmock_nb.hypercorn.{id(self)}")
+        error_logger = logging.Logger(f"postmock_nb.hypercorn.{id(self)}")  # noqa: LOG001
         error_logger.propagate = False
         error_logger.addHandler(_ErrorCollector(self.errors))
         config.errorlog = error_logger

@@ -9,8 +9,8 @@ as an incomplete answer.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import h11
 
@@ -156,11 +156,11 @@ def cases() -> list[Case]:
             ("space before colon", b"GET /plain HTTP/1.1\r\nHost : x\r\n\r\n"),
             ("binary", b"\x00\x01\x02\xff\r\n\r\n"),
             ("100 KB request line", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
-            ("2000 headers", b"GET /plain HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(2000))
-             + b"\r\n"),
+            ("2000 headers", (b"GET /plain HTTP/1.1\r\nHost: x\r\n"
+                              + b"".join(b"X-%d: v\r\n" % i for i in range(2000)) + b"\r\n")),
             ("obs-fold", b"GET /plain HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n"),
-            ("conflicting Content-Length", b"POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
-             b"Content-Length: 2\r\n\r\nab"),
+            ("conflicting Content-Length", (b"POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                                            b"Content-Length: 2\r\n\r\nab")),
             ("negative Content-Length", b"POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
             ("bad chunk size", b"POST /plain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
             ("target *", b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -264,7 +264,7 @@ def send_raw(port: int, case: Case) -> Outcome:
                     body += event.data
                 elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
                     break
-    except socket.timeout:
+    except TimeoutError:
         outcome.problem = "timed out"
     except h11.RemoteProtocolError as error:
         outcome.problem = f"invalid HTTP from the server: {error}"

@@ -9,11 +9,11 @@ the wire's, and the server still answering afterwards.
 
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
+from collections.abc import Iterator
 
 import fuzzkit
+import pytest
+
 from postmock_nb.server import MockServer
 
 
@@ -47,7 +47,7 @@ def test_no_server_error_unless_the_example_asks(fuzzed) -> None:
 
 
 def test_the_log_records_the_status_that_was_sent(fuzzed) -> None:
-    server, outcomes = fuzzed
+    _, outcomes = fuzzed
     logged = [o for o in outcomes if o.logged_status is not None]
     assert len(logged) > 150  # every case the app saw is in the log
     assert _failures(logged, lambda o: o.logged_status != o.status) == []
