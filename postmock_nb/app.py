@@ -66,6 +66,8 @@ def _error(status: int, name: str, header: str, message: str) -> HttpResponse:
     return json_response(status, {"error": {"name": name, "header": header, "message": message}})
 
 
+BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout "
+             "or closed the connection")
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
 
 
@@ -170,6 +172,8 @@ class MockApp:
             raise RequestProblem(413, "mockRequestTooLarge",
                                  f"request body over {self.settings.max_body_bytes} bytes")
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
         if not message.get("more_body", False):  # the usual case: the whole body (often none) at once
             body = message.get("body", b"")
             if len(body) > self.settings.max_body_bytes:
@@ -188,6 +192,8 @@ class MockApp:
             if not message.get("more_body", False):
                 return b"".join(chunks)
             message = await receive()
+            if message["type"] == "http.disconnect":  # the read timeout closed a stalled body, or the client left
+                raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
 
     def _refuse(self, method: str, headers: dict[str, str], raw_headers: list[tuple[bytes, bytes]]) -> HttpResponse | None:
         """CORS preflight and private-mode answers, given before any matching."""

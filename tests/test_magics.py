@@ -260,6 +260,15 @@ EXAMPLE_MISTAKES = [
     ("POST /users", '> Content-Type: application/json\n>\n> {bad\n\n{}', "cell line 4, column 2: the request body is not valid JSON"),
     ("DELETE /users/1 204", "gone", "a 204 response has no body"),
     ("GET /users 304", "x", "a 304 response has no body"),
+    ("POST /form 205", "x", "a 205 response has no body"),
+    ("GET /users 101", "x", "status 101 is an interim (1xx) status"),
+    ("GET /users 100", "x", "HTTP cannot send it as the answer to a request"),
+    ("GET /users ²", "[]", "the status must be a number from 100 to 599, got '²'"),
+    ("GET /users " + "2" * 5000, "[]", "the status must be a number from 100 to 599, got '22222"),
+    ("GET /users", "X-A: a\x01b\n\nbody", "the value of header X-A holds a control character"),
+    ("GET /users", "[" * 5000 + "]" * 5000, "the response body nests JSON more than 200 levels deep"),
+    ("POST /users", "> Content-Type: application/json\n>\n> " + '{"a":' * 3000 + "1" + "}" * 3000 + "\n\nok",
+     "the request body nests JSON more than 200 levels deep"),
 ]
 
 
