@@ -396,3 +396,29 @@ def test_exported_item_request_is_what_postman_sends(shell: InteractiveShell, tm
     assert sent["header"] == [{"key": "Content-Type", "value": "application/json"}], sent["header"]
     markers = [h["key"] for h in item["response"][0]["originalRequest"]["header"]]
     assert "x-mock-match-request-body" in markers, "the example keeps its matching rules"
+
+
+# -- what goes on the wire, and secrets -----------------------------------------------------------
+
+
+def test_load_lists_what_the_mock_changes(shell: InteractiveShell, tmp_path, capsys) -> None:
+    data = {"info": {"name": "odd", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": "r", "request": {"method": "GET", "url": "http://x/a"},
+                      "response": [{"name": "ok", "code": 200, "body": "",
+                                    "header": [{"key": "Bad Name", "value": "v"}]}]}]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    mock(shell, f"load {path}")
+    out = capsys.readouterr().out
+    assert "1 part of these examples cannot go on the wire as saved" in out
+    assert "header 'Bad Name' is dropped: its name is not an HTTP token" in out
+
+
+def test_the_key_is_a_plain_string_shown_masked(shell: InteractiveShell) -> None:
+    from IPython.lib.pretty import pretty
+
+    mock(shell, "start --private --api-key abcdefgh12 --no-dashboard")
+    key = mock(shell, "key")
+    assert key == "abcdefgh12" and isinstance(key, str)
+    assert "abcdefgh12" not in repr(key) and "abcdefgh12" not in pretty(key)
+    assert "masked" in pretty(key)
