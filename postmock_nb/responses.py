@@ -61,11 +61,11 @@ def _headers(example: Example, content_type: str, score: int | None, extra: Head
     return headers + extra
 
 
-def unsendable_response(example: Example, problem: str, extra: Headers = ()) -> HttpResponse:
+def unsendable_response(example: Example, problem: str, extra: Headers | None = None) -> HttpResponse:
     """The answer for an example HTTP cannot send (a 1xx status): an explaining 500, never a broken one."""
     return json_response(500, {"error": {"name": "mockExampleUnsendable", "header": "Example cannot be sent",
                                          "message": f'example "{wire.shorten(example.name, 80)[1:-1]}": {problem}'}},
-                         extra)
+                         extra or [])
 
 
 def build_response(result: MatchResult, snapshot: Snapshot, extra: Headers = ()) -> HttpResponse:
