@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/memory_bodies.py bodies [--count 30] [--size-mb 8]
     .venv/bin/python benchmarks/memory_bodies.py edits [--requests 1000000] [--examples 2000] [--clients 4]
+    .venv/bin/python benchmarks/memory_bodies.py pairs [--pairs 300] [--examples 2000]
 
 ``bodies``: ``--count`` POSTs of ``--size-mb`` MB each, sent over raw sockets to a public mock
 and to a private mock without the key. Goal: RSS growth under 64 MB for each (the log keeps
@@ -13,7 +14,11 @@ server process edits one example every second (a new snapshot each time). Goal: 
 under 20 MB after the warm-up that fills the request log (log entries must not pin the
 snapshot they matched against).
 
-Each mock runs in its own subprocess (this script's ``_serve`` mode), is read through
+``pairs``: ``--pairs`` times, edit one example then send one request (alternately a hit and
+a miss), in this process: the worst case for log entries that would pin their snapshots
+(each would pin another). Goal: RSS growth under 20 MB.
+
+For ``bodies`` and ``edits`` each mock runs in its own subprocess (this script's ``_serve`` mode), is read through
 ``/proc/<pid>/status`` and stopped by its PID.
 """
 
@@ -201,6 +206,40 @@ def edits(args: argparse.Namespace) -> dict[str, object]:
             "ok": after - before < EDITS_GOAL_MB}
 
 
+def pairs(args: argparse.Namespace) -> dict[str, object]:
+    """``--pairs`` times: edit one example (a new snapshot), then send one request (hit or miss).
+    In this process: the worst case for a log whose entries would pin their snapshots."""
+    from dataclasses import replace
+
+    from workload import MISS, PRIMARY, build_collection
+
+    from postmock_nb.server import MockServer
+
+    with MockServer(build_collection(args.examples)) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
+        def pair(n: int) -> None:
+            def edit(collection, n=n):
+                example = collection.examples[n % len(collection.examples)]
+                return collection.with_example(replace(example, response=replace(example.response,
+                                                                                   body=f'{{"edit": {n}}}')))
+
+            server.store.update(edit)
+            connection.request("GET", MISS if n % 2 else PRIMARY)
+            connection.getresponse().read()
+
+        for n in range(20):  # warm-up: imports, caches, first snapshots
+            pair(n)
+        before = rss_mb(os.getpid())
+        for n in range(20, 20 + args.pairs):
+            pair(n)
+        after = rss_mb(os.getpid())
+        connection.close()
+    return {"examples": args.examples, "pairs": args.pairs, "rss_before_mb": round(before, 1),
+            "rss_after_mb": round(after, 1), "growth_mb": round(after - before, 1), "goal_mb": EDITS_GOAL_MB,
+            "ok": after - before < EDITS_GOAL_MB}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--warmup", type=int, default=5000, help="requests before the first reading (fills the log)")
     e.add_argument("--examples", type=int, default=2000)
     e.add_argument("--clients", type=int, default=4)
+    p = commands.add_parser("pairs")
+    p.add_argument("--pairs", type=int, default=300)
+    p.add_argument("--examples", type=int, default=2000)
     s = commands.add_parser("_serve")
     s.add_argument("--examples", type=int, default=10)
     s.add_argument("--private", action="store_true")
@@ -219,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "_serve":
         return _serve(args)
-    result = bodies(args) if args.command == "bodies" else edits(args)
+    result = {"bodies": bodies, "edits": edits, "pairs": pairs}[args.command](args)
     print(json.dumps(result, indent=2))
     return 0
 
