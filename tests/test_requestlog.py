@@ -101,3 +101,12 @@ def test_a_failed_send_is_recorded():
     log.append(entry)
     log.sending_failed(entry, RuntimeError("h11 refused the header"), head_sent=False)
     assert entry.status == 500 and "sending failed" in entry.note and "h11 refused" in entry.note
+
+
+def test_the_dashboard_detail_view_masks_the_key_mock_call_sends():
+    from postmock_nb.widgets import entry_html
+
+    log = RequestLog()
+    key = "PMAK-" + "d" * 32
+    html = entry_html(_entry(log, headers=[(b"x-api-key", key.encode()), (b"user-agent", b"python-requests")]))
+    assert key not in html and "PMAK-dddd…dddd" in html and "python-requests" in html
