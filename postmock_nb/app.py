@@ -199,10 +199,9 @@ class MockApp:
         """CORS preflight and private-mode answers, given before any matching."""
         if self.settings.cors and method == "OPTIONS" and "access-control-request-method" in headers:
             return HttpResponse(204, [
-                (b"access-control-allow-origin", headers.get("origin", "*").encode("latin-1")),
+                (b"access-control-allow-origin", _echoable(headers.get("origin", "*"))),
                 (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"),
-                (b"access-control-allow-headers",
-                 headers.get("access-control-request-headers", "*").encode("latin-1")),
+                (b"access-control-allow-headers", _echoable(headers.get("access-control-request-headers", "*"))),
                 (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b"")
         if self.settings.private and not self.key_ok(_raw_header(raw_headers, b"x-api-key")):
             reason = "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
@@ -240,6 +239,11 @@ class MockApp:
         if self._admin is None:
             self._admin = build_admin_app(self)
         await self._admin(scope, receive, send)
+
+
+def _echoable(value: str) -> bytes:
+    """A request header value echoed in a preflight answer: ``*`` when it holds a control character."""
+    return b"*" if wire.has_control(value) else value.encode("latin-1")
 
 
 def _raw_header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

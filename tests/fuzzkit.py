@@ -215,6 +215,9 @@ def cases() -> list[Case]:
             b'{"a": "' + body.replace(b"\r", b"\\r").replace(b"\n", b"\\n").replace(b"\x00", b"\\u0000") + b'"}')
     req("header x-in with a control character echoed", "GET", "/echo/h", [("x-in", "a\x01b")])
     req("header x-in with DEL echoed", "GET", "/echo/h", [("x-in", "a\x7fb")])
+    req("CORS preflight echoing a control character", "OPTIONS", "/plain",
+        [("Origin", "http://a\x01b"), ("Access-Control-Request-Method", "GET"),
+         ("Access-Control-Request-Headers", "x-a\x1fb")])
 
     # the unsendable examples
     for index, (label, _, allow_5xx) in enumerate(unsendable_examples()):
