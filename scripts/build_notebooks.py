@@ -278,9 +278,9 @@ anonymous.json()
     md("key-intro", """
 ## 3. The key
 
-`%mock key` shows the whole key (as the cell's result), and `api_key = %mock key` keeps it
-in a variable. Hand it to whoever should call the mock; don't commit a notebook whose output
-shows it.
+`api_key = %mock key` keeps the whole key in a variable; as a cell's result `%mock key` is
+displayed masked, so a saved notebook does not keep it (`print(api_key)` shows it whole).
+Hand it to whoever should call the mock; don't commit a notebook whose output prints it.
 """),
     code("key", "api_key = %mock key\nprint(f\"the key is {len(api_key)} characters long and starts with {api_key[:5]}\")"),
     code("with-key", """
