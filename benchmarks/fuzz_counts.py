@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import fuzzkit  # noqa: E402
+import fuzzkit
 
-from postmock_nb.server import MockServer  # noqa: E402
+from postmock_nb.server import MockServer
 
 
 def main() -> int:

@@ -162,7 +162,7 @@ class MockApp:
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
             await send({"type": "http.response.body", "body": body_out})
-        except Exception as error:  # noqa: BLE001 - re-raised: the HTTP server refused what the app sent, or the client left
+        except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
             self.log.sending_failed(entry, error, head_sent=head_sent)
             raise
 
