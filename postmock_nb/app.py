@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from . import limits, wire
 from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
@@ -29,6 +31,8 @@ from .store import LiveCollection
 
 ADMIN_PREFIX = "/__postmock"
 logger = logging.getLogger("postmock_nb.server")
+logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
+logger.propagate = False
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -51,6 +55,8 @@ def _error(status: int, name: str, header: str, message: str, extra: dict[str, A
     return json_response(status, {"error": {"name": name, "header": header, "message": message} | (extra or {})})
 
 
+BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout "
+             "or closed the connection")
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
 
 
@@ -79,6 +85,8 @@ class MockApp:
                 await self._serve_admin(scope, receive, send)
             else:
                 await self.serve_mock(scope, receive, send)
+        elif kind == "websocket":
+            await self._refuse_websocket(scope, receive, send)
         elif kind == "lifespan":
             while True:
                 message = await receive()
@@ -105,10 +113,13 @@ class MockApp:
         note = ""
         upstream_ms: float | None = None
         body = b""
+        body_size: int | None = None
         try:
-            body = await self._read_body(receive)
-            response = self._refuse(method, headers)
-            if response is None:
+            response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
+            if response is not None:
+                body_size = _declared_length(headers)
+            else:
+                body = await self._read_body(receive, headers)
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
                 delay = _checked_mock_values(headers, query, self.settings.delay_ms)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
@@ -136,6 +147,11 @@ class MockApp:
         except RequestProblem as problem:
             response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
+            if problem.status == 413:
+                body_size = _declared_length(headers)
+        except wire.UnsafeEcho as problem:
+            response = _error(400, "mockRequestError", "Bad mock request", str(problem))
+            note = str(problem)
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             detail = traceback.format_exc()
             self.error_log.report(detail)
@@ -143,19 +159,31 @@ class MockApp:
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
         winner = result.winner if result is not None else None
-        # logged before sending, so whoever got the response also finds it in the log
-        self.log.append(LogEntry(
+        headers_out, body_out = wire.frame(response.status, response.headers, response.body, method)
+        # logged before sending, so whoever got the response also finds it in the log: as it goes out
+        entry = LogEntry(
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
-            result, response.headers, response.body, note, upstream_ms=upstream_ms))
-        body_out = b"" if method == "HEAD" else response.body
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})
-        await send({"type": "http.response.body", "body": body_out})
+            result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms)
+        self.log.append(entry)
+        head_sent = False
+        try:
+            await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
+            head_sent = True
+            await send({"type": "http.response.body", "body": body_out})
+        except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
+            self.log.sending_failed(entry, error, head_sent=head_sent)
+            raise
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = _declared_length(headers)
+        if declared is not None and declared > self.settings.max_body_bytes:  # refused before buffering anything
+            raise RequestProblem(413, "mockRequestTooLarge",
+                                 f"request body over {self.settings.max_body_bytes} bytes")
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
         if not message.get("more_body", False):  # the usual case: the whole body (often none) at once
             body = message.get("body", b"")
             if len(body) > self.settings.max_body_bytes:
@@ -174,17 +202,19 @@ class MockApp:
             if not message.get("more_body", False):
                 return b"".join(chunks)
             message = await receive()
+            if message["type"] == "http.disconnect":  # the read timeout closed a stalled body, or the client left
+                raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
 
-    def _refuse(self, method: str, headers: dict[str, str]) -> HttpResponse | None:
+    def _refuse(self, method: str, headers: dict[str, str],
+                raw_headers: list[tuple[bytes, bytes]]) -> HttpResponse | None:
         """CORS preflight and private-mode answers, given before any matching."""
         if self.settings.cors and method == "OPTIONS" and "access-control-request-method" in headers:
             return HttpResponse(204, [
-                (b"access-control-allow-origin", headers.get("origin", "*").encode("latin-1")),
+                (b"access-control-allow-origin", _echoable(headers.get("origin", "*"))),
                 (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"),
-                (b"access-control-allow-headers",
-                 headers.get("access-control-request-headers", "*").encode("latin-1")),
+                (b"access-control-allow-headers", _echoable(headers.get("access-control-request-headers", "*"))),
                 (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b"")
-        if self.settings.private and not self.key_ok(headers.get("x-api-key")):
+        if self.settings.private and not self.key_ok(_raw_header(raw_headers, b"x-api-key")):
             reason = "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
             response = _error(401, "AuthenticationError", "Unauthorized", f"{UNAUTHORIZED_MESSAGE} ({reason})")
             if self.settings.cors:
@@ -192,9 +222,27 @@ class MockApp:
             return response
         return None
 
-    def key_ok(self, given: str | None) -> bool:
-        """Constant-time comparison of the x-api-key header with the mock's key."""
-        return given is not None and hmac.compare_digest(given.encode("utf-8"), self.settings.key.encode("utf-8"))
+    def key_ok(self, given: bytes | None) -> bool:
+        """Constant-time comparison of the x-api-key header, as received (bytes), with the mock's key."""
+        return given is not None and hmac.compare_digest(given.strip(b" \t"), self.settings.key.encode("utf-8"))
+
+    async def _refuse_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: refused with a logged 501 (the mock serves HTTP only)."""
+        message = await receive()
+        if message.get("type") != "websocket.connect":
+            return
+        response = _error(501, "mockWebSocketUnsupported", "Not Implemented",
+                          "this mock serves HTTP requests only: WebSocket upgrades are not supported")
+        headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")
+        self.log.append(LogEntry(
+            self.log.next_seq(), time.time(), "GET", scope["path"], scope.get("query_string", b""),
+            list(scope["headers"]), b"", 501, None, None, None, 0.0, None, headers_out, body_out,
+            "WebSocket upgrade refused"))
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await send({"type": "websocket.http.response.start", "status": 501, "headers": headers_out})
+            await send({"type": "websocket.http.response.body", "body": body_out})
+        else:
+            await send({"type": "websocket.close", "code": 1003})
 
     @property
     def errors(self) -> list[str]:
@@ -209,22 +257,41 @@ class MockApp:
         await self._admin(scope, receive, send)
 
 
+def _echoable(value: str) -> bytes:
+    """A request header value echoed in a preflight answer: ``*`` when it holds a control character."""
+    return b"*" if wire.has_control(value) else value.encode("latin-1")
+
+
+def _raw_header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header ``name`` as received (the one key comparison works on bytes)."""
+    return next((v for k, v in raw_headers if k.lower() == name), None)
+
+
+def _declared_length(headers: dict[str, str]) -> int | None:
+    """The request's Content-Length, if it is a plain number (the HTTP server has checked it)."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def _number(name: str, value: str, low: int, high: int, what: str) -> int:
+    """``value`` as a whole number from ``low`` to ``high``, or a 400 naming the header and the (shortened) value."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= limits.MAX_MOCK_VALUE) or not low <= int(text) <= high:
+        raise RequestProblem(400, "mockRequestError", f"{name} must be {what}, got {wire.shorten(value)}")
+    return int(text)
+
+
 def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
     """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay in ms."""
     raw = headers.get(RESPONSE_DELAY)
     if raw is None:
         raw = query_value(query, RESPONSE_DELAY)
     code = headers.get(RESPONSE_CODE) or query_value(query, RESPONSE_CODE)
-    if code is not None and not (code.strip().isdigit() and 100 <= int(code) <= 599):
-        raise RequestProblem(400, "mockRequestError",
-                             f"x-mock-response-code must be an HTTP status 100-599, got {code!r}")
+    if code is not None:
+        _number(RESPONSE_CODE, code, 100, 599, "an HTTP status 100-599")
     if raw is None:
         return default
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_DELAY_MS:
-        raise RequestProblem(400, "mockRequestError",
-                             f"x-mock-response-delay must be a whole number of milliseconds 1-{MAX_DELAY_MS}, "
-                             f"got {raw!r}")
-    return int(raw)
+    return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
 
 
 def build_admin_app(mock: MockApp) -> Any:
@@ -235,26 +302,29 @@ def build_admin_app(mock: MockApp) -> Any:
 
     @admin.before_request
     async def _check_key() -> Any:
-        if request.method != "OPTIONS" and mock.settings.private and not mock.key_ok(request.headers.get("x-api-key")):
+        given = request.headers.get("x-api-key")  # decoded as Latin-1 by the framework: back to the bytes received
+        if request.method != "OPTIONS" and mock.settings.private and not mock.key_ok(
+                given.encode("latin-1") if given is not None else None):
             return jsonify({"error": {"name": "AuthenticationError", "message": UNAUTHORIZED_MESSAGE}}), 401
         return None
 
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
         return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": mock.error_log.total})
+                        "misses": mock.log.misses, "errors": mock.error_log.total} | _worker_note())
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
-        return jsonify([{"id": e.id, "name": e.name, "method": e.request.method, "url": e.request.url,
-                         "status": e.response.status, "hits": mock.log.hits.get(e.id, 0)}
-                        for e in mock.store.collection.examples])
+        hits = mock.log.hit_counts()
+        return _with_worker_note(jsonify([{"id": e.id, "name": e.name, "method": e.request.method,
+                                           "url": e.request.url, "status": e.response.status,
+                                           "hits": hits.get(e.id, 0)} for e in mock.store.collection.examples]))
 
     @admin.get(f"{ADMIN_PREFIX}/log")
     async def log() -> Any:
         unmatched = request.args.get("unmatched", "").lower() in ("1", "true", "yes")
         limit = request.args.get("limit", type=int)
-        return jsonify([e.summary() for e in mock.log.recent(limit, unmatched=unmatched)])
+        return _with_worker_note(jsonify([e.summary() for e in mock.log.recent(limit, unmatched=unmatched)]))
 
     @admin.delete(f"{ADMIN_PREFIX}/log")
     async def clear_log() -> Any:
@@ -268,13 +338,28 @@ def build_admin_app(mock: MockApp) -> Any:
             return jsonify({"error": {"name": "logEntryNotFound",
                                       "message": f"no log entry #{seq} "
                                                  f"(the log keeps the last {mock.log.maxlen})"}}), 404
-        data = entry.summary() | {"headers": entry.headers, "body": entry.body,
+        reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
+        data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
+                                  "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
                                   "response": {"headers": [(k.decode(), v.decode("latin-1"))
                                                            for k, v in entry.response_headers],
-                                               "body": entry.response_text}}
+                                               "body": entry.response_text, "size": entry.response_size}}
         if entry.result is not None:
             data["diagnosis"] = (diagnosis(entry.result) if not entry.matched
                                  else {"candidates": [candidate_json(c) for c in entry.result.candidates]})
         return jsonify(data)
+
+    def _worker_note() -> dict[str, Any]:
+        workers = mock.settings.workers
+        if workers <= 1:
+            return {}
+        return {"workers": workers, "worker_pid": os.getpid(),
+                "scope": f"this worker only: {workers} worker processes share the port, each with its own log"}
+
+    def _with_worker_note(response: Any) -> Any:
+        if mock.settings.workers > 1:
+            response.headers["x-postmock-workers"] = str(mock.settings.workers)
+            response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
+        return response
 
     return admin

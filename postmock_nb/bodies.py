@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
+
+from . import limits
 
 _MISSING = object()
 
@@ -31,9 +32,9 @@ def looks_like_json(text: str) -> bool:
 
 
 def is_json(text: str) -> bool:
-    """Whether ``text`` parses as JSON."""
+    """Whether ``text`` parses as JSON (nested deeper than :data:`~postmock_nb.limits.MAX_JSON_DEPTH`: no)."""
     try:
-        json.loads(text)
+        limits.loads(text)
     except ValueError:
         return False
     return True
@@ -42,7 +43,7 @@ def is_json(text: str) -> bool:
 def _normalise(kind: str, body: str) -> object:
     if kind == "json":
         try:
-            return json.loads(body) if body.strip() else None
+            return limits.loads(body) if body.strip() else None  # too deep: compared as text
         except ValueError:
             return body.strip()
     if kind == "form":
@@ -69,7 +70,7 @@ def bodies_equal(expected: str, actual: str, content_type: str = "") -> bool:
 def json_path(body: str, path: str, default: object = _MISSING) -> object:
     """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``)."""
     try:
-        value: object = json.loads(body)
+        value: object = limits.loads(body)
     except ValueError:
         return "" if default is _MISSING else default
     if isinstance(value, dict) and path in value:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from . import limits, wire
 from .bodies import looks_like_json
 from .errors import ExampleDefinitionError
 from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
@@ -97,9 +98,12 @@ def parse_target(value: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 def parse_status(value: str | None) -> int:
     if value is None:
         return 200
-    if not value.isdigit() or not 100 <= int(value) <= 599:
-        raise ExampleDefinitionError(f"the status must be a number from 100 to 599, got {value!r}",
+    if not (value.isascii() and value.isdigit() and len(value) <= 3) or not 100 <= int(value) <= 599:
+        raise ExampleDefinitionError(f"the status must be a number from 100 to 599, got {wire.shorten(value)}",
                                      location="header line", hint="for example: %%example GET /users/:id 404")
+    if wire.status_problem(int(value)):
+        raise ExampleDefinitionError(wire.status_problem(int(value)), location="header line",
+                                     hint="an example answers with a final status: 200-599")
     return int(value)
 
 
@@ -108,6 +112,10 @@ def parse_header(text: str, where: str) -> tuple[str, str]:
     if not found:
         raise ExampleDefinitionError(f"not a header ('Name: value'): {text.strip()!r}", location=where,
                                      hint='write headers as "X-Total-Count: 2"')
+    if wire.has_control(found.group(2)):
+        raise ExampleDefinitionError(f"the value of header {found.group(1)} holds a control character: "
+                                     f"{wire.shorten(found.group(2))}", location=where,
+                                     hint="HTTP header values cannot carry control characters")
     return found.group(1), found.group(2).strip()
 
 
@@ -115,6 +123,10 @@ def check_json(body: str, first_line: int, what: str, *, declared: bool = False)
     """Raise with the cell line and column when a body that looks (or is declared) JSON is not."""
     if not declared and not looks_like_json(body):
         return
+    if limits.json_too_deep(body):
+        raise ExampleDefinitionError(
+            f"{what} nests JSON more than {limits.MAX_JSON_DEPTH} levels deep", location=f"cell line {first_line}",
+            hint="flatten the JSON, or give a Content-Type other than JSON for a text body")
     try:
         json.loads(body)
     except json.JSONDecodeError as error:
@@ -198,7 +210,7 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     if sections.request_body:
         check_json(sections.request_body, sections.request_body_line, "the request body",
                    declared="json" in request_type.lower())
-    if code in (204, 304) and sections.body:
+    if code in (204, 205, 304) and sections.body:
         raise ExampleDefinitionError(f"a {code} response has no body, but the cell gives one",
                                      location=f"cell line {sections.body_line}",
                                      hint=f"remove the body, or use another status than {code}")

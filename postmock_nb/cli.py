@@ -13,7 +13,6 @@ when it runs: ``postmock --help`` loads no server, no schema validator and no Fa
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from .bridges import Bridges
-    from .model import Pairs
+    from .model import Collection, Pairs
     from .server import MockServer
     from .sources import Loaded
     from .store import LiveCollection
@@ -53,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
     _bridge_options(serve)
+    serve.add_argument("--reveal-secrets", action="store_true",
+                       help="let the admin API show x-api-key/Authorization/Cookie values with ?reveal=1")
     validate = commands.add_parser(
         "validate", help="check a collection and list what a mock of it would serve",
         description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
@@ -103,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PostmockError as error:
         print(f"postmock: {error}", file=sys.stderr)
         return 2
+    except RecursionError:  # a structure nested deeper than the limits foresee: still the file's fault
+        from . import limits
+
+        print(f"postmock: {args.collection}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
+              file=sys.stderr)
+        return 2
 
 
 MAX_WARNINGS = 30
@@ -111,6 +118,7 @@ MAX_WARNINGS = 30
 def _validate(args: argparse.Namespace) -> int:
     from .postman import iter_served
     from .sources import load_any
+    from .wire import has_control, shorten
 
     problems, note = _schema_problems(Path(args.collection))
     try:
@@ -127,18 +135,33 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"{args.collection}: {kind} {collection.name!r} can be served: {plural(len(rows), 'example')}")
     width = min(max((len(url) for _, url, _, _ in rows), default=0), 48)
     for method, url, status, name in rows:
-        print(f"  {method:<7} {url:<{width}}  {status}  {name}")
+        print(f"  {method:<7} {url:<{width}}  {status}  {shorten(name, 80) if has_control(name) else name}")
+    _print_wire_changes(collection, sys.stdout)
     _print_schema_problems(problems, note, sys.stdout)
     return 0
+
+
+def _print_wire_changes(collection: Collection, stream: Any) -> None:
+    """Every part of an example HTTP cannot send as saved, and what the mock does instead."""
+    from .wire import collection_changes
+
+    changes = collection_changes(collection.examples)
+    if not changes:
+        return
+    print(f"note: {len(changes)} part{'' if len(changes) == 1 else 's'} of the examples cannot go on the wire "
+          f"as saved; the mock changes them:", file=stream)
+    for change in changes:
+        print(f"  {change.describe()}", file=stream)
 
 
 def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
+    from . import limits
     from .schema import validate_postman
 
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = limits.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return [], ""
     from .openapi import is_openapi
@@ -170,14 +193,12 @@ def _config(args: argparse.Namespace) -> MockConfig:
     """The mock's settings from the command line (checked by :class:`MockConfig`)."""
     return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
                       cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
-                      delay_ms=args.delay, validate_requests=args.validate_requests, proxy=args.proxy,
-                      record=args.record)
+                      delay_ms=args.delay, workers=args.workers, reveal_secrets=args.reveal_secrets,
+                      validate_requests=args.validate_requests, proxy=args.proxy, record=args.record)
 
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
-    if args.workers < 1:
-        raise PostmockError(f"--workers must be 1 or more, got {args.workers}")
     from .server import MockServer
     from .sources import load_any
     from .store import LiveCollection
@@ -187,9 +208,12 @@ def _serve(args: argparse.Namespace) -> int:
     if config.record is not None and args.workers > 1:
         raise PostmockError("--record works with one worker only (each would write the file)",
                             hint="leave out --workers")
+    _print_wire_changes(collection, sys.stderr)
     store = LiveCollection(collection, _environment(args))
     bridges = _bridges(config, loaded)
     server = MockServer(store, config, bridges=bridges)
+    if server.exposure_warning:
+        print(f"postmock: {server.exposure_warning}", file=sys.stderr, flush=True)
     server.bind()
     workers = _fork_workers(server, args.workers - 1) if args.workers > 1 else []
     server.start()

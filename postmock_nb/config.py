@@ -71,6 +71,12 @@ class MockConfig:
     """Larger request bodies are refused with a 413."""
     log_size: int = 1000
     """How many requests the request log keeps (its counts are never cut)."""
+    read_timeout_s: int = 30
+    """Close a connection that sends nothing for this long (a stalled body, a half-sent head)."""
+    reveal_secrets: bool = False
+    """Let the admin API show x-api-key / Authorization / Cookie values when asked (``?reveal=1``)."""
+    workers: int = 1
+    """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log."""
     validate_requests: bool = False
     """Check requests against the OpenAPI document served (422 listing each violation)."""
     proxy: str | None = None
@@ -89,6 +95,10 @@ class MockConfig:
                 raise ConfigError("the API key is empty", hint="give a non-empty --api-key, or leave it out to get one")
             if not self.private:
                 raise ConfigError("--api-key only makes sense with --private", hint="add --private")
+            if not (self.api_key.isascii() and self.api_key.isprintable() and self.api_key == self.api_key.strip()):
+                raise ConfigError("the API key must be printable ASCII without surrounding spaces",
+                                  hint="clients send other characters as different bytes "
+                                       "(curl UTF-8, requests Latin-1)")
         elif self.private:
             object.__setattr__(self, "api_key", new_api_key())  # decided here, once
         names = tuple(self.match_headers)
@@ -100,6 +110,10 @@ class MockConfig:
                               hint="a whole number of milliseconds; 0 for none")
         if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
             raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")
+        if not _whole(self.read_timeout_s) or self.read_timeout_s < 1:
+            raise ConfigError(f"read_timeout_s must be 1 or more seconds, got {self.read_timeout_s}")
+        if not _whole(self.workers) or self.workers < 1:
+            raise ConfigError(f"--workers must be 1 or more, got {self.workers}", hint="--workers 2 for two processes")
         if self.proxy is not None:
             object.__setattr__(self, "proxy", checked_upstream(self.proxy))
         if self.record is not None and self.proxy is None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .matching import Candidate, Check, MatchResult, near_misses
+from .matching import Candidate, Check, MatchResult
 
 POSTMAN_NOT_FOUND = {
     "name": "mockRequestNotFoundError",
@@ -109,7 +109,7 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
 def diagnosis(result: MatchResult, limit: int = 3) -> dict[str, Any]:
     """The machine-readable explanation of a miss (its near misses worked out once, for data and text)."""
     request = result.request
-    closest = near_misses(result, limit)
+    closest = result.near_misses(limit)
     return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
             "reason": result.error, "closest": [candidate_json(c) for c in closest],
             "text": near_miss_text(result, limit, closest)}
@@ -125,7 +125,7 @@ def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candid
     request = result.request
     lines = [f"No example matched {request.method} {request.url}" + (f" ({result.error})" if result.error else "")]
     if closest is None:
-        closest = near_misses(result, limit)
+        closest = result.near_misses(limit)
     if not closest:
         lines.append("The collection has no examples yet.")
         return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from . import limits
 from .errors import CollectionFormatError
 
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -35,7 +36,9 @@ def parse_document(text: str, name: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(text)
+            return limits.loads(text)
+        except limits.TooDeep:
+            raise _too_deep(name) from None
         except json.JSONDecodeError as json_error:
             if name.lower().endswith(".json"):
                 raise CollectionFormatError(
@@ -48,6 +51,8 @@ def parse_document(text: str, name: str) -> Any:
 def _parse_yaml(text: str, name: str) -> Any:
     try:
         return yaml.load(text, Loader=SAFE_LOADER)
+    except RecursionError:
+        raise _too_deep(name) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}, line {mark.line + 1}, column {mark.column + 1}" if mark is not None else name
@@ -61,3 +66,8 @@ def read_document(path: str | Path) -> Any:
     """Read and parse the JSON or YAML file at ``path``."""
     file = Path(path)
     return parse_document(read_text(file), str(file))
+
+
+def _too_deep(name: str) -> CollectionFormatError:
+    return CollectionFormatError(f"the JSON nests more than {limits.MAX_JSON_DEPTH} levels deep", location=name,
+                                 hint="postmock reads documents nested up to that depth (folders, bodies and all)")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import limits
 from .documents import read_text
 from .errors import CollectionFormatError
 from .model import Pairs, new_id
@@ -73,7 +74,10 @@ def load_environment(path: str | Path) -> Environment:
     file = Path(path)
     text = read_text(file)
     try:
-        data = json.loads(text)
+        data = limits.loads(text)
+    except limits.TooDeep as error:
+        raise EnvironmentFormatError(str(error), location=str(file),
+                                     hint="a Postman environment is a flat JSON file") from None
     except json.JSONDecodeError as error:
         raise EnvironmentFormatError(f"not valid JSON: {error.msg}", location=f"{file}, line {error.lineno}, "
                                 f"column {error.colno}", hint="a Postman environment is a JSON file") from None

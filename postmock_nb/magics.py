@@ -23,11 +23,14 @@ from traitlets import Bool, Int, Unicode
 
 from .config import MockConfig
 from .errors import PostmockError
+from .masking import mask
 from .model import reason_phrase
-from .session import Session, mask, public_url
+from .session import Session, public_url
 from .tables import ExampleTable, LogTable
 from .words import plural
 
+STATUS_ERRORS = 5
+"""How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
                "environment", "proxy")
 
@@ -89,6 +92,16 @@ def _mock_parser() -> _Parser:
 def usage_error(message: str, hint: str = "") -> UsageError:
     """The one shape of every mistake the magics report: what was wrong, then a hint line (no traceback)."""
     return UsageError(message + (f"\nHint: {hint}" if hint else ""))
+
+
+class MaskedKey(str):
+    """The private mock's key: a plain ``str`` for code, shown masked as a cell result (saved notebooks too)."""
+
+    def __repr__(self) -> str:
+        return repr(mask(str(self)))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) + "  (masked: print() it to see it whole)")
 
 
 def _usage(error: PostmockError) -> UsageError:
@@ -258,6 +271,8 @@ class PostmockMagics(Magics):
         self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
+        if server.exposure_warning:
+            print(server.exposure_warning)
         outside = public_url(server.port or 0)
         if outside:
             print(f"From your browser: {outside}")
@@ -292,6 +307,13 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
               f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+        server = self.session.server
+        recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
+        if recent:
+            print(f"Latest server error{'s' if len(recent) > 1 else ''} (newest last):")
+            for error in recent:
+                lines = error.strip().splitlines()
+                print(f"  {lines[-1][:200] if lines else ''}")
 
     def _mock_show(self, args: argparse.Namespace) -> None:
         from .widgets import show_dashboard
@@ -360,8 +382,17 @@ class PostmockMagics(Magics):
         print(f'Using environment "{environment.name}": {names}')
 
     def _mock_load(self, args: argparse.Namespace) -> None:
+        from .wire import collection_changes
+
         report = self.session.load(args.file)
         print(report.describe())
+        loaded = set(report.added_ids) | set(report.replaced_ids)
+        changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
+        if changes:
+            print(f"{len(changes)} part{'' if len(changes) == 1 else 's'} of these examples cannot go on the wire "
+                  "as saved; the mock changes them:")
+            for change in changes:
+                print(f"  {change.describe()}")
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
@@ -370,7 +401,7 @@ class PostmockMagics(Magics):
         if not server.private:
             print("This mock is public: it needs no key. Start it with --private to require one.")
             return None
-        return server.api_key  # shown as the cell's result; `key = %mock key` keeps it
+        return MaskedKey(server.api_key)  # the key itself, shown masked: `key = %mock key` keeps it
 
     def _mock_call(self, args: argparse.Namespace) -> None:
         from .cells import parse_header
@@ -397,8 +428,15 @@ class PostmockMagics(Magics):
     # -- errors from the server thread --------------------------------------------------------
 
     def _report_server_errors(self) -> None:
-        for error in self.session.new_errors():
-            print(f"postmock: the mock server reported an error:\n{error}", file=sys.stderr)
+        """A one-line summary of the server errors since the last magic: never a dump."""
+        errors = self.session.new_errors()
+        if not errors:
+            return
+        lines = errors[-1].strip().splitlines()
+        latest = lines[-1][:200] if lines else ""
+        count = len(errors)
+        print(f"postmock: the mock server reported {count} new error{'' if count == 1 else 's'} "
+              f"(latest: {latest}); %mock status and the dashboard show them", file=sys.stderr)
 
 
 def magics_of(ipython: Any) -> PostmockMagics | None:

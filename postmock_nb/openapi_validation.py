@@ -13,7 +13,6 @@ Requests no operation describes are not checked (the mock answers them as usual)
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
+from . import limits
 from .matching import IncomingRequest
 from .model import Pairs
 from .openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
@@ -167,7 +167,7 @@ class RequestValidator:
         if not is_json_type(media_key) or not isinstance(media, dict) or "schema" not in media:
             return []
         try:
-            value = json.loads(body)
+            value = limits.loads(body)  # a body nested too deep is a violation, never a crash
         except ValueError as error:
             return [Violation("$.body", f"not valid JSON: {error}")]
         escaped = media_key.replace("~", "~0").replace("/", "~1")

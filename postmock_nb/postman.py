@@ -14,9 +14,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import limits, wire
 from .bodies import looks_like_json
 from .errors import CollectionFormatError
-from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, new_id, reason_phrase
+from .model import (
+    Collection,
+    Example,
+    Item,
+    Pairs,
+    RequestSpec,
+    ResponseSpec,
+    new_id,
+    reason_phrase,
+)
 
 SCHEMA_V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 _SUPPORTED = ("v2.0.0", "v2.1.0")
@@ -51,7 +61,11 @@ def load_collection(source: str | Path | bytes | dict[str, Any]) -> Collection:
 
 def _parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text)
+        return limits.loads(text)
+    except limits.TooDeep:
+        raise CollectionFormatError(
+            f"the JSON nests more than {limits.MAX_JSON_DEPTH} levels deep", location=name,
+            hint="postmock reads collections nested up to that depth (folders, bodies and all)") from None
     except json.JSONDecodeError as error:
         raise CollectionFormatError(
             f"not valid JSON: {error.msg}", location=f"{name}, line {error.lineno}, column {error.colno}",
@@ -139,6 +153,9 @@ def _example(data: Any, item_request: RequestSpec, here: str) -> Example:
         code = int(code)
     if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
         raise CollectionFormatError(f"'code' must be an HTTP status number 100-599, got {code!r}", location=here)
+    if wire.status_problem(code):
+        raise CollectionFormatError(wire.status_problem(code), location=here,
+                                    hint="give the example a final status (200-599)")
     body = data.get("body")
     if body is None:
         body = ""
@@ -403,8 +420,8 @@ def _body_json(request: RequestSpec) -> dict[str, Any]:
         return {"mode": request.body_mode, request.body_mode: fields}
     if request.body_mode == "graphql":
         try:
-            graphql = json.loads(request.body or "{}")
-        except json.JSONDecodeError:
+            graphql = limits.loads(request.body or "{}")
+        except ValueError:
             graphql = {"query": request.body}
         return {"mode": "graphql", "graphql": graphql if isinstance(graphql, dict) else {"query": request.body}}
     if request.body_mode == "file":

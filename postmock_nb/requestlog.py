@@ -1,4 +1,19 @@
-"""A bounded log of the requests a mock served: what came in, what matched, how long it took."""
+"""A bounded log of the requests a mock served: what came in, what went out, what matched.
+
+Each entry keeps bounded copies, so the log's memory stays flat whatever requests carry:
+
+* request and response bodies cut at :data:`BODY_LIMIT` bytes, their real sizes noted;
+* the query string cut at :data:`BODY_LIMIT` bytes;
+* a compact explanation (:class:`LoggedResult`) instead of the match result itself: the
+  winner, its score, up to :data:`KEPT_CANDIDATES` candidates with at most
+  :data:`KEPT_CHECKS` checks each (values cut at :data:`VALUE_LIMIT` characters), and for a
+  miss the :data:`NEAR_KEPT` closest examples worked out when it is logged. Nothing in an
+  entry refers to the snapshot it was matched against, so an edit frees the old one.
+
+The server thread appends; any thread may read (:meth:`RequestLog.recent`, :meth:`~RequestLog.find`
+take a copy under the log's lock). Secret header values (``x-api-key``, ``Authorization``,
+``Cookie``) are masked in every view unless asked for with ``reveal=True``.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +21,109 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .matching import MatchResult
+from .masking import mask_header
+from .matching import Candidate, Check, IncomingRequest, MatchResult
+from .model import Collection
+from .snapshot import Snapshot
 
 BODY_LIMIT = 4096
-"""Bodies are kept up to this many bytes; the rest is cut and marked."""
+"""Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
+KEPT_CANDIDATES = 10
+"""Candidates kept per entry (the winner first)."""
+KEPT_CHECKS = 12
+"""Checks kept per candidate: its path and method checks, then its differences."""
+VALUE_LIMIT = 200
+"""Characters kept of each compared value."""
+NEAR_KEPT = 3
+"""Closest examples kept for a miss (what the dashboard, ``%mock log`` and the admin API show)."""
+
+RawHeaders = list[tuple[bytes, bytes]]
 
 
-def _text(data: bytes) -> str:
+def _text(data: bytes, size: int) -> str:
     text = data[:BODY_LIMIT].decode("utf-8", "replace")
-    return text + f"… ({len(data)} bytes in all)" if len(data) > BODY_LIMIT else text
+    return text + f"… ({size} bytes in all)" if size > len(data) or len(data) > BODY_LIMIT else text
+
+
+def _cut(text: str, limit: int = VALUE_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters in all)"
+
+
+_DETACHED = Snapshot(Collection(name="(logged request)"))
+"""The empty snapshot a logged result refers to: it pins no collection."""
+
+
+@dataclass(frozen=True, eq=False)
+class LoggedResult(MatchResult):
+    """A match result as the log keeps it: compact, detached from its snapshot.
+
+    ``near_misses`` gives the closest examples worked out when the request was logged;
+    ``explain`` gives the candidates kept.
+    """
+
+    near: tuple[Candidate, ...] = ()
+
+    def near_misses(self, limit: int = 3) -> list[Candidate]:
+        return list(self.near[:limit])
+
+    def explain(self) -> list[Candidate]:
+        return list(self.candidates)
+
+
+def _check(check: Check) -> Check:
+    if len(check.expected) <= VALUE_LIMIT and len(check.actual) <= VALUE_LIMIT:
+        return check
+    return Check(check.part, check.name, check.ok, check.points, _cut(check.expected), _cut(check.actual), check.note)
+
+
+def _candidate(candidate: Candidate) -> Candidate:
+    checks = candidate.checks
+    small = len(checks) <= KEPT_CHECKS and all(len(c.expected) <= VALUE_LIMIT and len(c.actual) <= VALUE_LIMIT
+                                               for c in checks)
+    if small:
+        return candidate  # the usual case: kept as it is (it refers to its example, not the snapshot)
+    kept = [c for c in checks if c.part in ("method", "path")]
+    kept += [c for c in checks if c.part not in ("method", "path") and (not c.ok or c.points < 0)]
+    return Candidate(candidate.example, candidate.order, candidate.score, tuple(_check(c) for c in kept[:KEPT_CHECKS]),
+                     candidate.path_rule, dict(candidate.captured), candidate.lost)
+
+
+def _request(request: IncomingRequest) -> IncomingRequest:
+    query = request.query
+    if len(request.body) <= BODY_LIMIT and len(query) <= KEPT_CHECKS * 4 and len(request.path) <= BODY_LIMIT:
+        return request
+    return IncomingRequest(request.method, _cut(request.path, BODY_LIMIT),
+                           tuple((_cut(k), _cut(v)) for k, v in query[:KEPT_CHECKS * 4]),
+                           request.headers, _cut(request.body, BODY_LIMIT))
+
+
+def compact(result: MatchResult) -> LoggedResult:
+    """The bounded, snapshot-free copy of ``result`` a log entry keeps."""
+    if isinstance(result, LoggedResult):
+        return result
+    near = [_candidate(c) for c in result.near_misses(NEAR_KEPT)] if result.winner is None else []
+    return LoggedResult(_request(result.request), _DETACHED, result.settings, result.winner, result.score,
+                        [_candidate(c) for c in result.candidates[:KEPT_CANDIDATES]], result.selector,
+                        result.error, result.pruned, result.method, tuple(near))
 
 
 @dataclass(slots=True)
 class LogEntry:
-    """One request and its answer. Raw parts are decoded only when looked at."""
+    """One request and its answer as it went out. Raw parts are decoded only when looked at.
+
+    ``status`` and ``response_headers`` are what was sent (after :mod:`postmock_nb.wire` made
+    the response safe); ``note`` says when sending failed. Bodies are cut on creation
+    (``body_size`` / ``response_size`` keep the real sizes) and ``result`` is made compact.
+    """
 
     seq: int
     time: float
     method: str
     path: str
     query_string: bytes
-    raw_headers: list[tuple[bytes, bytes]]
+    raw_headers: RawHeaders
     raw_body: bytes
     status: int
     example_id: str | None
@@ -37,19 +131,35 @@ class LogEntry:
     score: int | None
     latency_ms: float
     result: MatchResult | None = None
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    response_headers: RawHeaders = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
+    body_size: int | None = None
+    response_size: int | None = None
     upstream_ms: float | None = None
     """Set when the request was proxied: the upstream's latency (the note says where)."""
 
-    @property
-    def proxied(self) -> bool:
-        return self.upstream_ms is not None
+    def __post_init__(self) -> None:
+        if self.body_size is None:
+            self.body_size = len(self.raw_body)
+        if len(self.raw_body) > BODY_LIMIT:
+            self.raw_body = self.raw_body[:BODY_LIMIT]
+        if self.response_size is None:
+            self.response_size = len(self.response_body)
+        if len(self.response_body) > BODY_LIMIT:
+            self.response_body = self.response_body[:BODY_LIMIT]
+        if len(self.query_string) > BODY_LIMIT:
+            self.query_string = self.query_string[:BODY_LIMIT]
+        if self.result is not None:
+            self.result = compact(self.result)
 
     @property
     def matched(self) -> bool:
         return self.example_id is not None
+
+    @property
+    def proxied(self) -> bool:
+        return self.upstream_ms is not None
 
     @property
     def is_miss(self) -> bool:
@@ -66,15 +176,21 @@ class LogEntry:
 
     @property
     def headers(self) -> list[tuple[str, str]]:
-        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers]
+        """The request headers, secret values masked (see :meth:`request_headers`)."""
+        return self.request_headers()
+
+    def request_headers(self, *, reveal: bool = False) -> list[tuple[str, str]]:
+        """The request headers as text; ``x-api-key``, ``Authorization`` and ``Cookie`` masked unless ``reveal``."""
+        decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers]
+        return decoded if reveal else [(k, mask_header(k, v)) for k, v in decoded]
 
     @property
     def body(self) -> str:
-        return _text(self.raw_body)
+        return _text(self.raw_body, self.body_size or 0)
 
     @property
     def response_text(self) -> str:
-        return _text(self.response_body)
+        return _text(self.response_body, self.response_size or 0)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly row: what ``%mock log`` and the admin API show."""
@@ -90,7 +206,7 @@ Listener = Callable[[LogEntry], None]
 
 
 class RequestLog:
-    """The last ``maxlen`` entries, with running counts that are never cut."""
+    """The last ``maxlen`` entries, with running counts that are never cut. Safe to read from any thread."""
 
     def __init__(self, maxlen: int = 1000) -> None:
         self.entries: deque[LogEntry] = deque(maxlen=maxlen)
@@ -98,7 +214,7 @@ class RequestLog:
         self.misses = 0
         self.hits: Counter[str] = Counter()
         self._listeners: list[Listener] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._seq = 0
 
     @property
@@ -113,30 +229,60 @@ class RequestLog:
             return self._seq
 
     def append(self, entry: LogEntry) -> None:
-        self.entries.append(entry)
-        if entry.example_id is not None:
-            self.hits[entry.example_id] += 1
-        elif entry.is_miss:
-            self.misses += 1
-        for listener in self._listeners:
+        with self._lock:
+            self.entries.append(entry)
+            if entry.example_id is not None:
+                self.hits[entry.example_id] += 1
+            elif entry.is_miss:
+                self.misses += 1
+            listeners = list(self._listeners)
+        for listener in listeners:
             listener(entry)
+
+    def sending_failed(self, entry: LogEntry, error: BaseException, *, head_sent: bool) -> None:
+        """Record that ``entry``'s response did not go out as logged.
+
+        Before the status line went out the HTTP server answers 500 itself, so that is logged;
+        after it, the client got the logged status and a cut body.
+        """
+        with self._lock:
+            entry.note = (entry.note + "; " if entry.note else "") + f"sending failed: {error!r}"[:300]
+            if not head_sent:
+                entry.status = 500
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entry)`` (on the server thread) for each new entry."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def snapshot(self) -> list[LogEntry]:
+        """The entries, oldest first, copied under the lock."""
+        with self._lock:
+            return list(self.entries)
+
+    def hit_counts(self) -> dict[str, int]:
+        """Hits per example id, copied under the lock."""
+        with self._lock:
+            return dict(self.hits)
 
     def recent(self, limit: int | None = None, *, unmatched: bool = False) -> list[LogEntry]:
         """Newest first."""
-        entries = [e for e in reversed(self.entries) if not unmatched or e.is_miss]
+        entries = [e for e in reversed(self.snapshot()) if not unmatched or e.is_miss]
         return entries[:limit] if limit is not None else entries
 
     def find(self, seq: int) -> LogEntry | None:
-        return next((e for e in self.entries if e.seq == seq), None)
+        return next((e for e in self.snapshot() if e.seq == seq), None)
 
     def clear(self) -> None:
-        self.entries.clear()
-        self.misses = 0
-        self.hits.clear()
         with self._lock:
+            self.entries.clear()
+            self.misses = 0
+            self.hits.clear()
             self.total = 0

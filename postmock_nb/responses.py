@@ -1,4 +1,9 @@
-"""Turning a matched example into HTTP status, headers and body bytes."""
+"""Turning a matched example into HTTP status, headers and body bytes.
+
+What may go on the wire is decided by :mod:`postmock_nb.wire`: saved headers that HTTP cannot
+carry are dropped, names in ``x-mock-example-*`` are made safe, echoed values holding control
+characters are the request's mistake (a 400), and a 1xx example answers an explaining 500.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import quote
 
+from . import wire
 from .bodies import is_json, looks_like_json
 from .matching import IncomingRequest, MatchResult
 from .model import Example, ResponseSpec
@@ -17,10 +22,8 @@ from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]
 ExtraHeaders = Sequence[tuple[bytes, bytes]]
-SKIPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
-                             "date", "server"})
-"""Headers saved with an example that would be wrong on our response: we compute them (the HTTP
-server adds its own Date and Server; a replayed recording would send each field twice)."""
+SKIPPED_HEADERS = wire.COMPUTED_HEADERS
+"""Headers saved with an example that would be wrong on our response (see :mod:`postmock_nb.wire`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,34 +49,32 @@ def content_type_for(response: ResponseSpec) -> str:
     return "text/plain; charset=utf-8"
 
 
-def _header_value(value: str) -> bytes:
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return quote(value, safe=" !#$&'()*+,/:;=?@[]~").encode("latin-1")
-
-
-def _headers(example: Example, content_type: str, score: int | None, extra: ExtraHeaders) -> Headers:
-    headers = [(k.lower().encode("latin-1"), _header_value(v)) for k, v in example.response.headers
-               if k.lower() not in SKIPPED_HEADERS and k.lower() != "content-type"]
-    headers.append((b"content-type", _header_value(content_type)))
-    headers.append((EXAMPLE_ID_HEADER.encode(), _header_value(example.id)))
-    headers.append((EXAMPLE_NAME_HEADER.encode(), _header_value(example.name)))
+def _headers(example: Example, content_type: str, score: int | None, extra: ExtraHeaders,
+             own: Headers | None = None) -> Headers:
+    """Every header of the response; ``own`` (the example's, already made safe) when rendered."""
+    headers = wire.saved_headers(example.response.headers) if own is None else own
+    headers.append((b"content-type", wire.content_type_value(content_type)))
+    headers.append((EXAMPLE_ID_HEADER.encode(), wire.label(example.id)))
+    headers.append((EXAMPLE_NAME_HEADER.encode(), wire.label(example.name)))
     if score is not None:
         headers.append((SCORE_HEADER.encode(), str(score).encode()))
     return headers + list(extra)
 
 
 class ResponsePlan(NamedTuple):
-    """What is worked out once per example: its content type, and whether it renders per request."""
+    """What is worked out once per example: its content type, whether it renders per request, its body
+    bytes (one copy per example, whatever the score) and why HTTP cannot send it (a 1xx status)."""
 
     content_type: str
     dynamic: bool
+    body: bytes
+    unsendable: str
 
 
 def plan_for(response: ResponseSpec) -> ResponsePlan:
     return ResponsePlan(content_type_for(response),
-                        has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers))
+                        has_placeholders(response.body) or any(has_placeholders(v) for _, v in response.headers),
+                        response.body.encode("utf-8"), wire.status_problem(response.status))
 
 
 _ResponseKey = tuple[str, "int | None", tuple[tuple[bytes, bytes], ...]]
@@ -116,6 +117,13 @@ class ResponseCache:
         return len(self._responses)
 
 
+def unsendable_response(example: Example, problem: str, extra: ExtraHeaders = ()) -> HttpResponse:
+    """The answer for an example HTTP cannot send (a 1xx status): an explaining 500, never a broken one."""
+    return json_response(500, {"error": {"name": "mockExampleUnsendable", "header": "Example cannot be sent",
+                                         "message": f'example "{wire.shorten(example.name, 80)[1:-1]}": {problem}'}},
+                         extra)
+
+
 def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders = (),
                    cache: ResponseCache | None = None) -> HttpResponse:
     """The HTTP response for a matched request; static responses are built once per snapshot (with a cache)."""
@@ -126,20 +134,19 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders 
     cached = cache.response(snapshot, key)
     if cached is not None:
         return cached
-    content_type, dynamic = cache.plan(example)
+    plan = cache.plan(example)
     response = example.response
-    if not dynamic:
-        built = HttpResponse(response.status, _headers(example, content_type, result.score, extra),
-                             response.body.encode("utf-8"))
+    if plan.unsendable:
+        return unsendable_response(example, plan.unsendable, extra)
+    if not plan.dynamic:
+        built = HttpResponse(response.status, _headers(example, plan.content_type, result.score, extra), plan.body)
         cache.keep(key, built)
         return built
     ctx = _render_context(result.request, result, snapshot)
-    body = render(response.body, ctx, json_body="json" in content_type.lower())
-    rendered = Example(example.name, example.request,
-                       ResponseSpec(response.status, response.reason,
-                                    tuple((k, render(v, ctx)) for k, v in response.headers), body,
-                                    response.preview_language), example.id)
-    return HttpResponse(response.status, _headers(rendered, content_type, result.score, extra),
+    body = render(response.body, ctx, json_body="json" in plan.content_type.lower())
+    rendered = tuple((k, render(v, ctx)) for k, v in response.headers)
+    own = wire.echoed_headers(rendered, response.headers)  # raises UnsafeEcho: the request's mistake
+    return HttpResponse(response.status, _headers(example, plan.content_type, result.score, extra, own),
                         body.encode("utf-8"))
 
 

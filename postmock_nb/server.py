@@ -52,6 +52,18 @@ class _ErrorCollector(logging.Handler):
 
 __all__ = ["MockServer", "new_api_key"]
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "ip6-localhost"})
+
+
+def exposure_warning(host: str) -> str:
+    """What to tell the person when ``host`` lets other machines reach the mock ("" for loopback)."""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return ""
+    where = "every network interface" if host in ("0.0.0.0", "::", "") else host
+    return (f"warning: the mock listens on {where}: other machines can reach it "
+            f"(use --host 127.0.0.1 for this machine only, --private to require a key)")
+
+
 
 class MockServer:
     """A mock server for a collection, running in the background.
@@ -103,6 +115,11 @@ class MockServer:
             raise ServerError("the mock is not running", hint="start it first")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def exposure_warning(self) -> str:
+        """A warning when the mock listens beyond this machine ("" on loopback)."""
+        return exposure_warning(self.host)
 
     @property
     def private(self) -> bool:
@@ -211,16 +228,19 @@ class MockServer:
         assert self._socket is not None
         config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
         config.accesslog = None
-        error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
+        # not registered with logging: it goes with this server instead of living on after it
+        error_logger = logging.Logger(f"postmock_nb.hypercorn.{id(self)}")  # noqa: LOG001
         error_logger.propagate = False
         error_logger.handlers = [_ErrorCollector(self.error_log)]
         config.errorlog = error_logger
         config.graceful_timeout = 2.0
         config.keep_alive_timeout = 30.0
+        config.read_timeout = self.config.read_timeout_s  # a stalled body or head is closed, not held
         return config
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_exception)
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -232,6 +252,15 @@ class MockServer:
             self._ready.set()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Errors the server's event loop would print: kept in the error log, never in a cell.
+        A connection cancelled by ``stop()`` is not an error."""
+        error = context.get("exception")
+        if isinstance(error, (asyncio.CancelledError, ConnectionError)):
+            return
+        self.error_log.report(f"{context.get('message', 'event loop error')}: {error!r}" if error else
+                              str(context.get("message", "event loop error")))
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()

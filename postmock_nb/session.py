@@ -49,9 +49,6 @@ class SessionListener(Protocol):
     def session_changed(self, event: SessionEvent) -> None: ...
 
 
-def mask(key: str) -> str:
-    """``PMAK-1234…cdef``: enough to recognise a key without showing it."""
-    return key if len(key) <= 12 else f"{key[:9]}…{key[-4:]}"
 
 
 def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None:

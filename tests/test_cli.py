@@ -275,3 +275,51 @@ def test_interrupt_right_after_the_url_is_printed(fixtures_dir):
         assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
         assert cli.output().splitlines()[-1] == "Stopped.", cli.stdout
         assert not cli.stderr, cli.stderr
+
+
+# -- bad input: clean errors (exit 2), and what the mock will change listed -----------------------------
+
+
+def _odd_collection(tmp_path: Path, code: int = 204) -> Path:
+    import json
+
+    data = {"info": {"name": "odd", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": "r", "request": {"method": "GET", "url": "http://x/a"},
+                      "response": [{"name": "bad\r\nname", "code": 200, "body": "",
+                                    "header": [{"key": "X Space", "value": "v"}, {"key": "X-Ok", "value": "a\r\nb"}]},
+                                   {"name": "no content", "code": code, "body": "x"}]}]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_validate_lists_what_the_mock_changes(tmp_path, capsys):
+    assert main(["validate", str(_odd_collection(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "4 parts of the examples cannot go on the wire as saved" in out
+    assert "its name is sent percent-encoded in x-mock-example-name" in out
+    assert "header 'X Space' is dropped: its name is not an HTTP token" in out
+    assert "header X-Ok is dropped: its value 'a\\r\\nb' holds a control character" in out
+    assert '"no content" (GET /a): its body is not sent: a 204 response has none' in out
+    assert "bad\r\nname" not in out, "names are listed safely"
+
+
+def test_validate_refuses_a_1xx_example_naming_it(tmp_path, capsys):
+    assert main(["validate", str(_odd_collection(tmp_path, code=101))]) == 2
+    err = capsys.readouterr().err
+    assert 'item[0] "r" > response[1] "no content": status 101 is an interim (1xx) status' in err
+
+
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_deep_json_is_a_clean_error(tmp_path, capsys, command):
+    path = tmp_path / "deep.json"
+    path.write_text('{"info": {"name": "x"}, "item": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "the JSON nests more than 200 levels deep" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_a_clean_error(tmp_path, capsys, port):
+    assert main(["serve", str(_odd_collection(tmp_path)), "--port", port]) == 2
+    assert f"--port must be 0-65535, got {port}" in capsys.readouterr().err

@@ -230,7 +230,8 @@ def test_server_thread_errors_reach_the_next_magic(shell: InteractiveShell, caps
     capsys.readouterr()
     mock(shell, "status")
     err = capsys.readouterr().err
-    assert "the mock server reported an error" in err and "template exploded" in err
+    assert "the mock server reported 1 new error" in err and "template exploded" in err
+    assert "Traceback" not in err, "summarised, not dumped"
     mock(shell, "status")
     assert "template exploded" not in capsys.readouterr().err, "each error is reported once"
 
@@ -263,6 +264,15 @@ EXAMPLE_MISTAKES = [
     ("POST /users", '> Content-Type: application/json\n>\n> {bad\n\n{}', "cell line 4, column 2: the request body is not valid JSON"),
     ("DELETE /users/1 204", "gone", "a 204 response has no body"),
     ("GET /users 304", "x", "a 304 response has no body"),
+    ("POST /form 205", "x", "a 205 response has no body"),
+    ("GET /users 101", "x", "status 101 is an interim (1xx) status"),
+    ("GET /users 100", "x", "HTTP cannot send it as the answer to a request"),
+    ("GET /users ²", "[]", "the status must be a number from 100 to 599, got '²'"),
+    ("GET /users " + "2" * 5000, "[]", "the status must be a number from 100 to 599, got '22222"),
+    ("GET /users", "X-A: a\x01b\n\nbody", "the value of header X-A holds a control character"),
+    ("GET /users", "[" * 5000 + "]" * 5000, "the response body nests JSON more than 200 levels deep"),
+    ("POST /users", "> Content-Type: application/json\n>\n> " + '{"a":' * 3000 + "1" + "}" * 3000 + "\n\nok",
+     "the request body nests JSON more than 200 levels deep"),
 ]
 
 
@@ -405,3 +415,29 @@ def test_exported_item_request_is_what_postman_sends(shell: InteractiveShell, tm
     assert sent["header"] == [{"key": "Content-Type", "value": "application/json"}], sent["header"]
     markers = [h["key"] for h in item["response"][0]["originalRequest"]["header"]]
     assert "x-mock-match-request-body" in markers, "the example keeps its matching rules"
+
+
+# -- what goes on the wire, and secrets -----------------------------------------------------------
+
+
+def test_load_lists_what_the_mock_changes(shell: InteractiveShell, tmp_path, capsys) -> None:
+    data = {"info": {"name": "odd", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": "r", "request": {"method": "GET", "url": "http://x/a"},
+                      "response": [{"name": "ok", "code": 200, "body": "",
+                                    "header": [{"key": "Bad Name", "value": "v"}]}]}]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    mock(shell, f"load {path}")
+    out = capsys.readouterr().out
+    assert "1 part of these examples cannot go on the wire as saved" in out
+    assert "header 'Bad Name' is dropped: its name is not an HTTP token" in out
+
+
+def test_the_key_is_a_plain_string_shown_masked(shell: InteractiveShell) -> None:
+    from IPython.lib.pretty import pretty
+
+    mock(shell, "start --private --api-key abcdefgh12 --no-dashboard")
+    key = mock(shell, "key")
+    assert key == "abcdefgh12" and isinstance(key, str)
+    assert "abcdefgh12" not in repr(key) and "abcdefgh12" not in pretty(key)
+    assert "masked" in pretty(key)

@@ -357,6 +357,12 @@ MALFORMED = [
     ("deep location", collection_json({"name": "A", "item": [{"name": "B", "item": [
         item_json("C", responses=[{"name": "fine"}, {"name": "bad", "code": "abc"}])]}]}),
      'item[0] "A" > item[0] "B" > item[0] "C" > response[1] "bad"', "'code' must be an HTTP status number 100-599, got 'abc'"),
+    ("code 101", collection_json(item_json(responses=[{"name": "r", "code": 101}])), 'item[0] "a" > response[0] "r"',
+     "status 101 is an interim (1xx) status: HTTP cannot send it as the answer to a request"),
+    ("code '100'", collection_json(item_json(responses=[{"name": "r", "code": "100"}])), 'item[0] "a" > response[0] "r"',
+     "status 100 is an interim (1xx) status: HTTP cannot send it as the answer to a request"),
+    ("deep JSON", '{"info": {"name": "x"}, "item": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", "collection",
+     "the JSON nests more than 200 levels deep"),
     ("not utf-8", b"\xff\xfe{}", "", "not UTF-8 text: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
 ]
 

@@ -1,0 +1,60 @@
+"""Explicit limits on what a request (or a file) can make the mock do.
+
+``MAX_JSON_DEPTH``: JSON nested deeper than this is not parsed as JSON. A request body that
+deep is compared as text when bodies are matched, and ``{{$body 'a.b'}}`` finds nothing in
+it; an example body that deep is served as text/plain; a collection file or a ``%%example``
+cell that deep is refused with a clear error. Python's JSON parser would otherwise recurse
+until it raises ``RecursionError``.
+
+``MAX_MOCK_VALUE``: the longest ``x-mock-response-code`` / ``-delay`` value read as a
+number; longer ones are refused (400) before any conversion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from array import array
+from itertools import accumulate
+from typing import Any
+
+MAX_JSON_DEPTH = 200
+MAX_MOCK_VALUE = 12
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+"""Opening brackets to +1, closing ones to -1 (as signed bytes)."""
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than :data:`MAX_JSON_DEPTH`."""
+
+    def __init__(self, depth_limit: int = MAX_JSON_DEPTH) -> None:
+        super().__init__(f"JSON nested more than {depth_limit} levels deep")
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` nests brackets more than ``limit`` deep (outside JSON strings).
+
+    At C speed, whatever the shape: strings and everything but brackets are dropped, each
+    opening bracket counts +1 and each closing one -1, and the running sum's maximum is the depth.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the usual case, settled at once
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text)).encode("ascii").translate(_STEPS)
+    steps = array("b")
+    steps.frombytes(brackets)
+    return max(accumulate(steps), default=0) > limit
+
+
+def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that raises :class:`TooDeep` (a ValueError) instead of recursing without bound."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if json_too_deep(text, limit):
+        raise TooDeep(limit)
+    try:
+        return json.loads(text)
+    except RecursionError:  # belt and braces: a deep stack already in use
+        raise TooDeep(limit) from None

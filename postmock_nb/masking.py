@@ -1,0 +1,32 @@
+"""Masking secrets in everything the mock shows: keys, and the headers that carry credentials."""
+
+from __future__ import annotations
+
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+"""Request headers whose values are masked in the log views and the admin API by default."""
+
+
+def mask(secret: str) -> str:
+    """``PMAK-1234…cdef``: enough to recognise a long key, little or nothing of a short one.
+
+    Most of the characters stay hidden whatever the length: a key of 32 characters or more
+    (``PMAK-`` keys have 37) shows its first 9 and last 4; one of 16-31 its first 4; one of
+    8-15 its first 2; a shorter one none.
+    """
+    if len(secret) >= 32:
+        return f"{secret[:9]}…{secret[-4:]}"
+    if len(secret) >= 16:
+        return f"{secret[:4]}…"
+    if len(secret) >= 8:
+        return f"{secret[:2]}…"
+    return "…"
+
+
+def mask_header(name: str, value: str) -> str:
+    """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``)."""
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    scheme, space, rest = value.partition(" ")
+    if space and name.lower().endswith("authorization") and scheme.isalpha():
+        return f"{scheme} {mask(rest)}"
+    return mask(value)

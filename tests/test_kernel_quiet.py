@@ -1,0 +1,94 @@
+"""Through a real kernel (nbclient): nothing from the server thread lands in a cell.
+
+A background thread sends 200 bad requests (and some that make the app fail) while a
+``time.sleep`` cell runs: that cell stays empty; the next magic gives a one-line summary of
+the server errors, never tracebacks; ``%mock stop`` with requests in flight prints only
+its own line.
+"""
+
+from __future__ import annotations
+
+import nbformat  # noqa: F401  (nbclient needs it importable)
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+
+def _text(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "data" in output:
+            parts.append(output.data.get("text/plain", ""))
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+    return "".join(parts)
+
+
+LOAD = r'''
+import socket, threading, time
+import postmock_nb.app as app
+real_build = app.build_response
+def failing_build(result, snapshot, *args):
+    if result.request.path == "/boom":
+        raise RuntimeError("boom in the app")
+    return real_build(result, snapshot, *args)
+app.build_response = failing_build  # a bug of the app, as a person would meet one
+
+def send(data):
+    with socket.create_connection(("127.0.0.1", int(mockUrl.rsplit(":", 1)[1])), timeout=10) as sock:
+        sock.sendall(data)
+        while sock.recv(65536):
+            pass
+
+BAD = [b"GET /boom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+       b"GET /users HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-mock-response-code: " + b"9" * 5000 + b"\r\n\r\n",
+       b"GET /users/%0d%0aSet-Cookie:x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+       b"GARBAGE\r\n\r\n",
+       b"POST /users HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+       b"x-mock-match-request-body: true\r\nContent-Length: 10000\r\n\r\n" + b"[" * 5000 + b"]" * 5000]
+done = threading.Event()
+def hammer():
+    try:
+        for i in range(200):
+            send(BAD[i % len(BAD)])
+    finally:
+        done.set()
+'''
+
+IN_FLIGHT = r'''
+flying = []
+for _ in range(10):
+    sock = socket.create_connection(("127.0.0.1", int(mockUrl.rsplit(":", 1)[1])), timeout=10)
+    sock.sendall(b"GET /users HTTP/1.1\r\nHost: x\r\nx-mock-response-delay: 60000\r\n\r\n")
+    flying.append(sock)
+'''
+
+
+def test_server_output_never_lands_in_a_cell(tmp_path) -> None:
+    cells = [
+        "%load_ext postmock_nb",
+        '%%example GET /users/:id 200\nLocation: /users/{{id}}\n\n{"id": "{{id}}"}',
+        '%%example GET /boom 200\nok',
+        "%%example POST /users 201\n> Content-Type: application/json\n>\n> []\n{}",
+        "%mock start --no-dashboard",
+        LOAD,
+        "threading.Thread(target=hammer, daemon=True).start()\nwhile not done.is_set():\n    time.sleep(0.05)",
+        "%mock status",
+        "%mock status",
+        IN_FLIGHT,
+        "%mock stop",
+        "for sock in flying:\n    sock.close()",
+    ]
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    out = [_text(cell) for cell in nb.cells]
+
+    assert out[6] == "", f"the sleeping cell got output: {out[6][:500]}"
+    assert "postmock: the mock server reported 40 new errors (latest: RuntimeError: boom in the app)" in out[7]
+    assert "Traceback" not in out[7] and len(out[7].splitlines()) <= 10
+    assert "40 errors" in out[7]
+    assert "new error" not in out[8], "each error is summarised once"
+    assert out[10] == "Mock stopped.\n", f"%mock stop printed more than its line: {out[10][:500]}"
+    assert all("Traceback" not in text for text in out)

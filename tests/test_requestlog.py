@@ -1,0 +1,112 @@
+"""The request log: bounded copies, a compact explanation that pins no snapshot, safe reads from any thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+from postmock_nb.diagnostics import diagnosis, near_miss_text
+from postmock_nb.matching import IncomingRequest, match
+from postmock_nb.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
+from postmock_nb.snapshot import Snapshot
+
+
+def _entry(log: RequestLog, result=None, *, body: bytes = b"", response: bytes = b"",
+           headers: list[tuple[bytes, bytes]] | None = None) -> LogEntry:
+    winner = result.winner if result is not None else None
+    return LogEntry(log.next_seq(), 0.0, "GET", "/x", b"", headers or [], body, 200 if winner else 404,
+                    winner.id if winner else None, winner.name if winner else None,
+                    result.score if result is not None else None, 0.1, result, [], response)
+
+
+def test_bodies_are_cut_with_their_real_size_noted():
+    log = RequestLog()
+    entry = _entry(log, body=b"x" * 1_000_000, response=b"y" * 50_000)
+    assert len(entry.raw_body) == BODY_LIMIT and entry.body_size == 1_000_000
+    assert len(entry.response_body) == BODY_LIMIT and entry.response_size == 50_000
+    assert entry.body.endswith("… (1000000 bytes in all)") and entry.response_text.endswith("(50000 bytes in all)")
+
+
+def test_an_entry_does_not_pin_the_snapshot_it_matched(build):
+    collection = build.collection(*[build.example(f"GET /items/{i}", f"item {i}", body="x" * 1000)
+                                    for i in range(200)])
+    snapshot = Snapshot(collection)
+    log = RequestLog()
+    log.append(_entry(log, match(snapshot, IncomingRequest.build("GET", "/items/3"))))
+    log.append(_entry(log, match(snapshot, IncomingRequest.build("POST", "/items/3/extra"))))
+    gone = weakref.ref(snapshot)
+    del snapshot
+    gc.collect()
+    assert gone() is None
+    hit, miss = log.recent()[1], log.recent()[0]
+    assert hit.result is not None and hit.result.winner is not None and hit.result.winner.name == "item 3"
+    assert miss.is_miss and miss.result is not None
+    closest = miss.result.near_misses(3)
+    assert len(closest) == 3 and all(c.example.name.startswith("item ") for c in closest)  # worked out when logged
+    assert closest[0].example.name in near_miss_text(miss.result) and len(diagnosis(miss.result)["closest"]) == 3
+
+
+def test_checks_and_values_kept_are_bounded(build):
+    snapshot = Snapshot(build.collection(build.example("GET /search", "search")))
+    query = "&".join(f"p{i}=v{i}" for i in range(1500))
+    result = match(snapshot, IncomingRequest.build("GET", f"/search?{query}", body="b" * 100_000))
+    assert len(result.candidates[0].checks) > 1500
+    log = RequestLog()
+    entry = _entry(log, result)
+    kept = entry.result
+    assert kept is not None and len(kept.candidates[0].checks) <= KEPT_CHECKS
+    assert len(kept.request.query) <= 4 * KEPT_CHECKS and len(kept.request.body) < BODY_LIMIT + 100
+
+
+def test_secret_headers_are_masked_unless_revealed():
+    log = RequestLog()
+    key = "PMAK-" + "c" * 32
+    entry = _entry(log, headers=[(b"x-api-key", key.encode()), (b"authorization", b"Basic dXNlcjpwYXNzd29yZA=="),
+                                 (b"cookie", b"sid=0123456789abcdef"), (b"accept", b"*/*")])
+    shown = dict(entry.headers)
+    assert key not in shown.values() and shown["authorization"].startswith("Basic ") and "dXNlcjpw" not in str(shown)
+    assert "0123456789abcdef" not in shown["cookie"] and shown["accept"] == "*/*"
+    assert dict(entry.request_headers(reveal=True))["x-api-key"] == key
+
+
+def test_reads_from_another_thread_while_the_server_appends():
+    log = RequestLog(maxlen=200)
+    stop = threading.Event()
+    problems: list[BaseException] = []
+
+    def append() -> None:
+        while not stop.is_set():
+            log.append(_entry(log))
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        for _ in range(3000):
+            try:
+                log.recent(50)
+                log.find(log.total // 2)
+                log.recent(unmatched=True)
+            except RuntimeError as error:  # "deque mutated during iteration"
+                problems.append(error)
+    finally:
+        stop.set()
+        writer.join()
+    assert problems == [] and log.total > 0
+
+
+def test_a_failed_send_is_recorded():
+    log = RequestLog()
+    entry = _entry(log)
+    log.append(entry)
+    log.sending_failed(entry, RuntimeError("h11 refused the header"), head_sent=False)
+    assert entry.status == 500 and "sending failed" in entry.note and "h11 refused" in entry.note
+
+
+def test_the_dashboard_detail_view_masks_the_key_mock_call_sends():
+    from postmock_nb.widgets import entry_html
+
+    log = RequestLog()
+    key = "PMAK-" + "d" * 32
+    html = entry_html(_entry(log, headers=[(b"x-api-key", key.encode()), (b"user-agent", b"python-requests")]))
+    assert key not in html and "PMAK-dddd…dddd" in html and "python-requests" in html
