@@ -1,46 +1,32 @@
-"""Running the mock: Hypercorn on its own event loop in a daemon thread.
+"""Running the mock: a server (Hypercorn by default) on its own event loop in a daemon thread.
 
 The server never runs on the caller's event loop. In a notebook the kernel's loop is busy
 running the cell, so a cell that calls the mock synchronously (``requests.get(...)``) would
 deadlock if the mock shared that loop. ``start()`` returns once the port is bound and the
-app has started; ``stop()`` shuts Hypercorn down through its ``shutdown_trigger`` and
-releases the port.
+app has started; ``stop()`` sets the adapter's stop event and releases the port. Which server
+serves is ``MockConfig.server``; the adapters live in :mod:`postmock_nb.servers`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import logging
 import os
 import socket
 import threading
 import time
 from typing import Any
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
-
 from .app import MockApp
 from .config import MockConfig, new_api_key
 from .errors import ServerError
 from .model import Collection
 from .requestlog import RequestLog
+from .servers import serve_function
 from .store import LiveCollection
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
-
-
-class _ErrorCollector(logging.Handler):
-    """Keeps Hypercorn's error-level records so they reach the person instead of stderr."""
-
-    def __init__(self, sink: list[str]) -> None:
-        super().__init__(logging.ERROR)
-        self.sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.sink.append(self.format(record))
 
 
 __all__ = ["MockServer", "new_api_key"]
@@ -195,19 +181,6 @@ class MockServer:
         sock.listen(1024)
         return sock
 
-    def _config(self) -> Config:
-        config = Config()
-        assert self._socket is not None
-        config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
-        config.accesslog = None
-        error_logger = logging.getLogger(f"postmock_nb.hypercorn.{self.port}")
-        error_logger.propagate = False
-        error_logger.handlers = [_ErrorCollector(self.errors)]
-        config.errorlog = error_logger
-        config.graceful_timeout = 2.0
-        config.keep_alive_timeout = 30.0
-        return config
-
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -237,4 +210,6 @@ class MockServer:
             else:
                 await app(scope, receive, send)
 
-        await serve(app_with_ready_signal, self._config(), shutdown_trigger=self._stop_event.wait)
+        assert self._socket is not None
+        serve = serve_function(self.config.server)
+        await serve(app_with_ready_signal, self._socket, self._stop_event, self.errors.append)
