@@ -15,8 +15,8 @@ import os
 import socket
 from typing import Any
 
-from granian.constants import HTTPModes, Interfaces
 from granian._granian import SocketHolder
+from granian.constants import HTTPModes, Interfaces
 from granian.server.embed import Server
 
 from . import ASGIApp, Report
