@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (each does its own set-up):
 #   make lab    JupyterLab on the quickstart notebook
 #   make test   the whole test suite
-# Also: make demo (postmock serve on a sample collection), make bench (benchmarks/).
+# Also: make demo (postmock serve on a sample collection), make bench (benchmarks/, with its peers).
 
 VENV   ?= .venv
 PYTHON ?= python3
@@ -33,7 +33,9 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP)
 	bash scripts/install-system-deps.sh --bench
+	bash benchmarks/setup_peers.sh
 	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/servers_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules test-artifacts
