@@ -49,6 +49,7 @@ def report(path: Path, requests: int, top: int) -> str:
     total = stats.total_tt  # type: ignore[attr-defined]
     out = io.StringIO()
     out.write(f"{requests} requests, {total / requests * 1e6:.1f} profiled µs per request on the server thread\n")
+    out.write("(calls/req of a coroutine count its resumptions: serve_mock awaiting the body once shows 2)\n")
     out.write(f"{'own µs/req':>10} {'cum µs/req':>10} {'calls/req':>9}  function\n")
     rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)  # type: ignore[attr-defined]
     for (filename, line, name), (_, calls, own, cumulative, _) in rows[:top]:

@@ -28,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import (HERE, SERVER_CPU, Target, fetch, machine_line, median, require_tools,  # noqa: E402
-                     stop_all, wrk)
+from harness import HERE, SERVER_CPU, Target, fetch, machine_line, median, require_tools, stop_all, wrk  # noqa: E402
 from workload import PRIMARY  # noqa: E402
 
 from postmock_nb import servers as server_registry  # noqa: E402
@@ -65,7 +64,8 @@ class PeerTarget(Target):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.process.stderr.read()[-2000:]}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: "
+                                   f"{self.process.stderr.read()[-2000:]}")
             try:
                 status, _, _ = fetch(self.url + self.probe, timeout=2)
                 if status == 200:
