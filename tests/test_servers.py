@@ -315,3 +315,30 @@ def test_cli_unknown_server(fixtures_dir, capsys):
 
     assert main(["serve", fixture_path(fixtures_dir, "test-collection.json"), "--port", "0", "--server", "x"]) == 2
     assert "postmock: --server must be one of hypercorn, uvicorn, granian, got 'x'" in capsys.readouterr().err
+
+
+def test_each_server_in_a_real_kernel(server_name, tmp_path):
+    """In a Jupyter kernel the server runs in a daemon thread of the kernel and prints nothing into any cell."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = ["%load_ext postmock_nb",
+             "%%example GET /users/:id 200\n{\"id\": \"{{id}}\"}",
+             f"%mock start --no-dashboard --server {server_name}",
+             "import requests\nwith requests.Session() as s:\n"
+             "    ids = [s.get(f'{mockUrl}/users/{n}', timeout=5).json()['id'] for n in range(50)]\n"
+             "print(len(ids), ids[:3])",
+             "import threading\nprint([t.daemon for t in threading.enumerate() if t.name.startswith('postmock-server')])",
+             "url = mockUrl\n%mock stop",
+             "try:\n    requests.get(url + '/users/1', timeout=2)\n    print('still serving')\n"
+             "except requests.ConnectionError:\n    print('port released')"]
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [[(o.output_type, o.get("name"), o.get("text", "")) for o in cell.outputs] for cell in nb.cells]
+    texts = ["".join(text for _, _, text in cell) for cell in outputs]
+    assert texts[2].startswith("Mock running at http://127.0.0.1:"), outputs[2]
+    assert outputs[3] == [("stream", "stdout", "50 ['0', '1', '2']\n")], outputs[3]  # nothing else in the cell
+    assert texts[4].strip() == "[True]"
+    assert "Mock stopped." in texts[5] and texts[6].strip() == "port released"
+    assert all(kind != "error" and name != "stderr" for cell in outputs for kind, name, _ in cell), outputs
