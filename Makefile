@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (each does its own set-up):
 #   make lab    JupyterLab, opened on the quickstart notebook (installs the `lab` extra only)
 #   make test   the whole test suite (installs the `test` extra, Chromium and newman where it can)
-# Also: make demo [PORT=8000] (postmock serve on a sample collection), make bench (benchmarks/).
+# Also: make demo [PORT=8000] (postmock serve on a sample collection), make bench (benchmarks/, with its peers).
 # Root or not: system packages go through apt-get (sudo -n when not root); where that is not
 # possible the tests that need them are skipped with the reason, and the rest still run.
 
@@ -61,7 +61,9 @@ lint: $(TEST_STAMP)
 
 bench: $(BASE_STAMP)
 	bash scripts/install-system-deps.sh --bench
+	bash benchmarks/setup_peers.sh
 	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/servers_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules test-artifacts

@@ -2,6 +2,7 @@
 
     postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
     postmock serve openapi.yaml [--validate-requests] [--environment env.json] [--proxy URL [--record FILE]]
+                                   [--server hypercorn|uvicorn|granian]
     postmock validate collection.json|openapi.yaml
     postmock --version
 
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
     serve.add_argument("--api-key", help="the key of a private mock (default: a new random one)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
+    serve.add_argument("--server", default="hypercorn", metavar="NAME",
+                       help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
+                            'pip install "postmock_nb[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
     serve.add_argument("--delay", type=int, default=0, metavar="MS", help="delay every response by MS milliseconds")
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
@@ -194,7 +198,8 @@ def _config(args: argparse.Namespace) -> MockConfig:
     return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
                       cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
                       delay_ms=args.delay, workers=args.workers, reveal_secrets=args.reveal_secrets,
-                      validate_requests=args.validate_requests, proxy=args.proxy, record=args.record)
+                      validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
+                      server=args.server)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ The command line (``postmock serve``), the ``%mock start`` magic, :class:`~postm
 pass it on whole. An option is declared here (with its check) and read by the two front ends; nothing
 in between spells it again.
 
-Pure: no I/O, no web framework; the matching engine reads its ``match_*`` fields.
+Pure: no web framework (whether the chosen server is installed is looked up, not imported);
+the matching engine reads its ``match_*`` fields.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .servers import check as check_server
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_DELAY_MS = 180_000
@@ -83,6 +85,8 @@ class MockConfig:
     """Forward requests no example answers to this http(s) URL and return its answer."""
     record: str | None = None
     """With ``proxy``: save every proxied answer as an example in this Postman v2.1 file."""
+    server: str = "hypercorn"
+    """The HTTP server that serves the mock: hypercorn, uvicorn or granian (see :mod:`postmock_nb.servers`)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host.strip():
@@ -122,6 +126,7 @@ class MockConfig:
         if not _whole(self.log_size) or self.log_size < 1:
             raise ConfigError(f"log_size must be 1 or more, got {self.log_size}",
                               hint="the log keeps the last N requests")
+        check_server(self.server)  # known, and installed (looked up, not imported)
 
     @property
     def key(self) -> str:

@@ -54,6 +54,7 @@ def _mock_parser() -> _Parser:
     start.add_argument("--match-header", action="append", default=[])
     start.add_argument("--match-body", action="store_true")
     start.add_argument("--delay", type=int, default=0)
+    start.add_argument("--server", default=None)
     start.add_argument("--no-dashboard", action="store_true")
     start.add_argument("--validate-requests", action="store_true")
     start.add_argument("--environment", default=None)
@@ -114,6 +115,8 @@ class PostmockMagics(Magics):
 
     default_port = Int(0, help="Port for %mock start when --port is not given (0: a free port).").tag(config=True)
     default_host = Unicode("127.0.0.1", help="Address for %mock start (127.0.0.1: this machine only).").tag(config=True)
+    default_server = Unicode("hypercorn", help="Server for %mock start when --server is not given "
+                                               "(hypercorn, uvicorn or granian).").tag(config=True)
     show_dashboard = Bool(True, help="Show the live dashboard on %mock start.").tag(config=True)
 
     def __init__(self, shell: Any, session: Session) -> None:
@@ -211,6 +214,7 @@ class PostmockMagics(Magics):
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
+                      [--server hypercorn|uvicorn|granian]
                                    start serving; sets mockUrl in the notebook
           %mock stop               stop serving and release the port
           %mock status             URL, private or public, uptime, request and miss counts
@@ -290,7 +294,8 @@ class PostmockMagics(Magics):
             host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
             private=args.private, api_key=args.api_key, cors=not args.no_cors,
             match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay,
-            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record)
+            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
+            server=args.server or self.default_server)
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():

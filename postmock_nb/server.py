@@ -1,10 +1,10 @@
-"""Running the mock: Hypercorn on its own event loop in a daemon thread.
+"""Running the mock: a server (Hypercorn by default) on its own event loop in a daemon thread.
 
 The server never runs on the caller's event loop. In a notebook the kernel's loop is busy
 running the cell, so a cell that calls the mock synchronously (``requests.get(...)``) would
 deadlock if the mock shared that loop. ``start()`` returns once the port is bound and the
-app has started; ``stop()`` shuts Hypercorn down through its ``shutdown_trigger`` and
-releases the port.
+app has started; ``stop()`` sets the adapter's stop event and releases the port. Which server
+serves is ``MockConfig.server``; the adapters live in :mod:`postmock_nb.servers`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import logging
 import os
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, cast
-
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+from typing import TYPE_CHECKING, Any
 
 from .app import Message, MockApp, Receive, Scope, Send
 from .config import MockConfig, new_api_key
@@ -28,26 +24,14 @@ from .errorlog import ErrorLog
 from .errors import ServerError
 from .model import Collection
 from .requestlog import RequestLog
+from .servers import serve_function
 from .store import LiveCollection
 
 if TYPE_CHECKING:
-    from hypercorn.typing import ASGIFramework
-
     from .bridges import Bridges
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
-
-
-class _ErrorCollector(logging.Handler):
-    """Keeps Hypercorn's error-level records so they reach the person instead of stderr."""
-
-    def __init__(self, sink: ErrorLog) -> None:
-        super().__init__(logging.ERROR)
-        self.sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.sink.report(self.format(record))
 
 
 __all__ = ["MockServer", "new_api_key"]
@@ -223,21 +207,6 @@ class MockServer:
         sock.listen(1024)
         return sock
 
-    def _config(self) -> Config:
-        config = Config()
-        assert self._socket is not None
-        config.bind = [f"fd://{os.dup(self._socket.fileno())}"]  # Hypercorn owns and closes the duplicate
-        config.accesslog = None
-        # not registered with logging: it goes with this server instead of living on after it
-        error_logger = logging.Logger(f"postmock_nb.hypercorn.{id(self)}")  # noqa: LOG001
-        error_logger.propagate = False
-        error_logger.handlers = [_ErrorCollector(self.error_log)]
-        config.errorlog = error_logger
-        config.graceful_timeout = 2.0
-        config.keep_alive_timeout = 30.0
-        config.read_timeout = self.config.read_timeout_s  # a stalled body or head is closed, not held
-        return config
-
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(self._loop_exception)
@@ -277,6 +246,7 @@ class MockServer:
             else:
                 await app(scope, receive, send)
 
-        # Hypercorn's TypedDict events are the plain dicts the app reads and writes
-        await serve(cast("ASGIFramework", app_with_ready_signal), self._config(),
-                    shutdown_trigger=self._stop_event.wait)
+        assert self._socket is not None
+        serve = serve_function(self.config.server)
+        await serve(app_with_ready_signal, self._socket, self._stop_event, self.error_log.report,
+                    read_timeout=self.config.read_timeout_s)
