@@ -29,7 +29,8 @@ POSTMOCK_MATCH_HEADERS      comma-separated request headers that must match (def
 POSTMOCK_LOG_SIZE           how many requests each worker's log keeps (default 1000)
 ==========================  ===============================================================
 
-Other ``POSTMOCK_*`` variables are refused (a misspelt one would otherwise change nothing, silently).
+Other ``POSTMOCK_*`` variables are refused (a misspelt one would otherwise change nothing, silently),
+except postmock_nb's own that mean something elsewhere (:data:`OTHER_VARIABLES`).
 """
 
 from __future__ import annotations
@@ -90,11 +91,16 @@ VARIABLES: dict[str, tuple[str, _Read]] = {
 }
 """The settings read from the environment (POSTMOCK_COLLECTION is read by :func:`source`)."""
 KNOWN = ("POSTMOCK_COLLECTION", *VARIABLES, "POSTMOCK_ENVIRONMENT")
+OTHER_VARIABLES = frozenset({"POSTMOCK_PUBLIC_URL", "POSTMOCK_REQUIRE_ALL", "POSTMOCK_UPDATE_DOCS",
+                             "POSTMOCK_SKIP_BINDER_TEST"})
+"""postmock_nb's variables that are not this entry point's (the notebook's public URL, the test suite's
+switches): left alone, not refused as misspellings."""
 
 
 def config_from(environ: Mapping[str, str]) -> MockConfig:
     """The mock's settings from ``environ``; a :class:`ConfigError` naming the variable if one is wrong."""
-    unknown = sorted(name for name in environ if name.startswith(PREFIX) and name not in KNOWN)
+    unknown = sorted(name for name in environ
+                     if name.startswith(PREFIX) and name not in KNOWN and name not in OTHER_VARIABLES)
     if unknown:
         raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
                           hint=f"postmock reads {', '.join(KNOWN)}")

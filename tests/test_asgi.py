@@ -232,3 +232,11 @@ async def test_an_openapi_document_with_an_environment_and_request_validation(tm
                          "POSTMOCK_VALIDATE_REQUESTS": "1"})
     with pytest.raises(ConfigError, match="POSTMOCK_ENVIRONMENT="):
         asgi.create_app({"POSTMOCK_COLLECTION": str(spec), "POSTMOCK_ENVIRONMENT": str(tmp_path / "none.json")})
+
+
+def test_postmock_variables_of_other_parts_are_not_taken_for_misspellings():
+    """CI sets POSTMOCK_REQUIRE_ALL, a notebook server POSTMOCK_PUBLIC_URL: neither is this entry point's."""
+    environ = {"POSTMOCK_REQUIRE_ALL": "1", "POSTMOCK_PUBLIC_URL": "/proxy/{port}/", "POSTMOCK_DELAY_MS": "5"}
+    assert asgi.config_from(environ) == MockConfig(delay_ms=5)
+    with pytest.raises(ConfigError, match="unknown setting POSTMOCK_DELAY"):
+        asgi.config_from({"POSTMOCK_REQUIRE_ALL": "1", "POSTMOCK_DELAY": "5"})
