@@ -27,6 +27,7 @@ _EXPORTS = {
     "Collection": "model", "Example": "model", "Item": "model", "RequestSpec": "model", "ResponseSpec": "model",
     "load_collection": "postman", "save_collection": "postman", "to_postman": "postman",
     "MockServer": "server", "Snapshot": "snapshot", "LiveCollection": "store",
+    "Reply": "handlers", "Request": "handlers", "Resource": "resources", "Prototype": "prototype",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from .server import MockServer
     from .snapshot import Snapshot
     from .store import LiveCollection
+    from .handlers import Reply, Request
+    from .resources import Resource
+    from .prototype import Prototype
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 import traceback
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from .config import MAX_DELAY_MS, MockConfig
@@ -22,6 +22,9 @@ from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
 from .store import LiveCollection
+
+if TYPE_CHECKING:
+    from .behaviours import Answer, Behaviours
 
 ADMIN_PREFIX = "/__postmock"
 logger = logging.getLogger("postmock_nb.server")
@@ -49,7 +52,14 @@ UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key head
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig) -> None:
+    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
+                 behaviours: Behaviours | None = None) -> None:
+        if behaviours is None:
+            from .behaviours import Behaviours
+
+            behaviours = Behaviours()
+        self.behaviours = behaviours
+        """Python handlers and resources behind marked examples (see postmock_nb.behaviours)."""
         self.store = store
         self.log = log
         self.settings = settings
@@ -89,6 +99,7 @@ class MockApp:
         query_string = scope["query_string"]
         result = None
         note = ""
+        answer: Answer | None = None
         body = b""
         try:
             body = await self._read_body(receive)
@@ -100,8 +111,8 @@ class MockApp:
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
                 if result.winner is not None:
-                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
-                                              self.responses)
+                    response, answer = await self._respond(result, snapshot, body)
+                    note = answer.note if answer is not None else note
                 else:
                     response = json_response(404, not_found_body(result), self._cors_headers if self.settings.cors else [])
                     note = result.error
@@ -122,11 +133,20 @@ class MockApp:
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
-            result, response.headers, response.body, note))
+            result, response.headers, response.body, note, answer.traceback if answer is not None else ""))
         body_out = b"" if method == "HEAD" else response.body
         await send({"type": "http.response.start", "status": response.status,
                     "headers": response.headers + [(b"content-length", str(len(response.body)).encode())]})
         await send({"type": "http.response.body", "body": body_out})
+
+    async def _respond(self, result: Any, snapshot: Any, body: bytes) -> tuple[HttpResponse, Answer | None]:
+        """The winner's response: its handler's or resource's answer, else its saved (static) response."""
+        extra = self._cors_headers if self.settings.cors else []
+        if self.behaviours.plan(snapshot):  # a dict lookup per request only when the collection has any
+            answered = await self.behaviours.respond(result, snapshot, body, extra)
+            if answered is not None:
+                return answered
+        return build_response(result, snapshot, extra, self.responses), None
 
     async def _read_body(self, receive: Receive) -> bytes:
         message = await receive()
@@ -240,6 +260,8 @@ def build_admin_app(mock: MockApp) -> Any:
         data = entry.summary() | {"headers": entry.headers, "body": entry.body,
                                   "response": {"headers": [(k.decode(), v.decode("latin-1")) for k, v in entry.response_headers],
                                                "body": entry.response_text}}
+        if entry.traceback:
+            data["traceback"] = entry.traceback
         if entry.result is not None:
             data["diagnosis"] = (diagnosis(entry.result) if not entry.matched
                                  else {"candidates": [candidate_json(c) for c in entry.result.candidates]})

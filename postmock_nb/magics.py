@@ -15,7 +15,7 @@ import sys
 from typing import Any, Callable, NoReturn
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
@@ -25,7 +25,8 @@ from .model import reason_phrase
 from .session import Session, mask, public_url
 from .tables import ExampleTable, LogTable
 
-SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call")
+SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
+               "reset")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +57,7 @@ def _mock_parser() -> _Parser:
     log.add_argument("--unmatched", action="store_true")
     log.add_argument("-n", "--limit", type=int, default=20)
     commands.add_parser("save", add_help=False).add_argument("file")
+    commands.add_parser("reset", add_help=False).add_argument("name", nargs="?", default=None)
     commands.add_parser("load", add_help=False).add_argument("file")
     call = commands.add_parser("call", add_help=False)
     call.add_argument("method")
@@ -83,6 +85,10 @@ class PostmockMagics(Magics):
         self.session = session
         self.current_cell_id: str | None = None
         self._parser = _mock_parser()
+        from .prototype import Prototype
+
+        self.prototype = Prototype(session, lambda: (self.current_cell_id, getattr(shell, "execution_count", 0)))
+        """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
 
     # -- %%example -------------------------------------------------------------------------
 
@@ -264,10 +270,56 @@ class PostmockMagics(Magics):
     def _mock_save(self, args: argparse.Namespace) -> None:
         path = self.session.save(args.file)
         print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+        for warning in self.session.save_warnings:
+            print(f"Warning: {warning}", file=sys.stderr)
 
     def _mock_load(self, args: argparse.Namespace) -> None:
         report = self.session.load(args.file)
         print(report.describe())
+        for resource in self.session.behaviours.resources:
+            print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+                  f"(mock.resources[{resource.name!r}])")
+
+    def _mock_reset(self, args: argparse.Namespace) -> None:
+        from .prototype import Prototype
+
+        done = Prototype(self.session).reset(args.name)
+        if not done:
+            print("No resources to reset.")
+        for resource in done:
+            print(f"Resource {resource.name!r} reset to its {len(resource)} seed records.")
+
+    # -- %%resource ----------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("name", help="the resource's name; also the notebook variable holding its live records")
+    @argument("--id", default="id", help="the id field of its records (default id)")
+    @argument("--path", default="", help="where it is served (default /NAME)")
+    @no_var_expand
+    @cell_magic
+    def resource(self, line: str, cell: str) -> None:
+        """Serve a JSON array as a stateful CRUD resource (GET list/one, POST, PUT, PATCH, DELETE).
+
+        Example::
+
+            %%resource users --id id
+            [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
+        """
+        from .cells import check_json
+
+        args = self._parse(self.resource, line, "%%resource")
+        try:
+            if cell.strip():
+                check_json(cell, 1, "the resource", declared=True)
+            resource = self.prototype.resource(args.name, json.loads(cell) if cell.strip() else [],
+                                               id=args.id, path=args.path)
+        except PostmockError as error:
+            raise _usage(error) from None
+        if args.name.isidentifier():
+            self.shell.user_ns[args.name] = resource
+        print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+              f"(GET, POST {resource.path}; GET, PUT, PATCH, DELETE {resource.path}/:{resource.id_field})"
+              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else ""))
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
@@ -311,6 +363,8 @@ def load_ipython_extension(ipython: Any) -> None:
         magics.current_cell_id = getattr(info, "cell_id", None)
 
     ipython.events.register("pre_run_cell", remember_cell)
+    if "mock" not in ipython.user_ns:  # unittest.mock or the person's own: kept; prototype_of(ipython) then
+        ipython.user_ns["mock"] = magics.prototype
     atexit.register(session.close)
     ipython._postmock = (session, magics, remember_cell)
 
@@ -329,4 +383,14 @@ def unload_ipython_extension(ipython: Any) -> None:
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
     ipython.user_ns.pop("mockUrl", None)
+    if ipython.user_ns.get("mock") is magics.prototype:
+        ipython.user_ns.pop("mock")
     del ipython._postmock
+
+
+def prototype_of(ipython: Any) -> Any:
+    """The ``mock`` object (handlers, resources) of the kernel's session."""
+    state = getattr(ipython, "_postmock", None)
+    if state is None:
+        raise UsageError("postmock_nb is not loaded\nHint: %load_ext postmock_nb")
+    return state[1].prototype

@@ -39,6 +39,8 @@ class LogEntry:
     response_headers: list = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
+    traceback: str = ""
+    """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
 
     @property
     def matched(self) -> bool:

@@ -22,6 +22,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from .app import MockApp
+from .behaviours import Behaviours
 from .config import MockConfig, new_api_key
 from .errors import ServerError
 from .model import Collection
@@ -57,13 +58,13 @@ class MockServer:
     """
 
     def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 **options: Any) -> None:
+                 *, behaviours: Behaviours | None = None, **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
         self.config = MockConfig.of(config, **options)
         self.host = self.config.host
         self.requested_port = self.config.port
         self.log = RequestLog(self.config.log_size)
-        self.app = MockApp(self.store, self.log, self.config)
+        self.app = MockApp(self.store, self.log, self.config, behaviours)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None

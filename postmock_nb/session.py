@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from .behaviours import Behaviours, behaviours_first
 from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
@@ -65,8 +66,12 @@ class Session:
         """What :meth:`start` uses where it is given nothing else."""
         self._cell_examples: dict[str, str] = {}
         self._errors_reported = 0
+        self.save_warnings: list[str] = []
+        """What the last :meth:`save` could not keep (handlers saved as static examples)."""
         self.dashboards: list[Any] = []
         """Dashboards shown for this session (see postmock_nb.widgets)."""
+        self.behaviours = Behaviours()
+        """The session's Python handlers and resources (see postmock_nb.prototype for defining them)."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -116,7 +121,7 @@ class Session:
                 current = current.without_examples([previous_id])
             return current.with_example(example, item_name=item_name, folder=definition.folder)
 
-        self.store.update(edit)
+        self.store.update(lambda current: behaviours_first(edit(current)))
         if cell_key is not None:
             self._cell_examples[cell_key] = example.id
         return Definition(example, replaced)
@@ -137,7 +142,7 @@ class Session:
 
     def save(self, path: str | Path) -> Path:
         """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock."""
-        collection = self.store.collection
+        collection, self.save_warnings = self.behaviours.for_export(self.store.collection)
         if self.server is not None and self.server.running:
             collection = collection.with_variables((("baseUrl", self.server.url), ("mockUrl", self.server.url)))
         elif not any(k == "baseUrl" for k, _ in collection.variables):
@@ -156,7 +161,8 @@ class Session:
             result["report"] = report
             return merged
 
-        self.store.update(edit)
+        self.store.update(lambda current: behaviours_first(edit(current)))
+        self.behaviours.resources.restore(self.store.collection.examples)
         return result["report"]
 
     # -- the server ------------------------------------------------------------------------
@@ -177,7 +183,7 @@ class Session:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        server = MockServer(self.store, MockConfig.of(config or self.config, **options))
+        server = MockServer(self.store, MockConfig.of(config or self.config, **options), behaviours=self.behaviours)
         server.start()
         old_dashboards, self.dashboards = self.dashboards, []
         for dashboard in old_dashboards:
@@ -233,3 +239,4 @@ class Session:
         self.stop()
         for dashboard in self.dashboards:
             dashboard.close()
+        self.behaviours.handlers.close()
