@@ -56,6 +56,13 @@ class ExampleTable:
         return _html_table(self.headers, self._cells())
 
 
+def _answered(entry: LogEntry) -> str:
+    """What answered: the example, with what its handler or resource did (``get_user (handler get_user 0.4 ms)``)."""
+    if entry.example_name:
+        return f"{entry.example_name} ({entry.note})" if entry.note else entry.example_name
+    return "(no match)" if entry.is_miss else entry.note or "-"
+
+
 @dataclass
 class LogTable:
     """``%mock log``: newest first; misses followed by their near-miss explanation."""
@@ -66,7 +73,7 @@ class LogTable:
 
     def _cells(self) -> list[list[Any]]:
         return [[time.strftime("%H:%M:%S", time.localtime(e.time)), e.method, e.url, e.status,
-                 e.example_name or ("(no match)" if e.is_miss else e.note or "-"), f"{e.latency_ms:.1f}"]
+                 _answered(e), f"{e.latency_ms:.1f}"]
                 for e in self.entries]
 
     def _explanations(self) -> list[str]:
