@@ -973,12 +973,150 @@ When you are done:
 ]
 
 
+# -- 07 prototype a CRUD API ---------------------------------------------------------------------
+
+PROTOTYPE: list[Cell] = [
+    md("title", """
+# Prototype a CRUD API: a mock that remembers
+
+A replayed example cannot remember: after `POST /todos`, a `GET /todos` of a static mock has
+never heard of the new todo. Here the API *behaves*: a **resource** keeps its records in memory
+(create, read, update, delete, as json-server does), a **Python handler** computes an answer, and
+saved examples still answer the error cases a front end must handle.
+"""),
+    code("load", "%load_ext postmock_nb"),
+    md("resource-intro", """
+## 1. A resource
+
+`%%resource NAME` serves a JSON array at `/NAME`: `GET /todos` (with `?field=value`, `_sort`,
+`_page`/`_per_page`, and the total in `X-Total-Count`), `GET /todos/:id`, `POST /todos` (201, a
+new id, `Location`), `PUT` (replace), `PATCH` (merge), `DELETE` (204). The variable `todos` is the
+live list: the notebook and the server share it.
+"""),
+    code("todos", """
+%%resource todos
+[
+  {"id": 1, "title": "Write the API sketch", "done": true},
+  {"id": 2, "title": "Show it to the front-end team", "done": false}
+]
+"""),
+    md("extras-intro", """
+## 2. A computed answer, and an error to rehearse
+
+A handler is a plain Python function: `/todos/summary` is a stricter path than `/todos/:id`, so
+it wins for that one URL. The saved 503 example answers only when a request selects it with
+`x-mock-response-code: 503`; otherwise the resource answers (a handler or resource wins a tie
+with an explicit example).
+"""),
+    code("summary", """
+@mock.handler("GET /todos/summary")
+def summary(request):
+    done = sum(1 for todo in todos if todo["done"])
+    return {"total": len(todos), "done": done, "open": len(todos) - done}
+"""),
+    code("busy", """
+%%example POST /todos 503 --name "Service busy"
+{"error": "The todo service is busy, try again"}
+"""),
+    code("start", "%mock start"),
+    md("client-intro", """
+## 3. The front end
+
+The front end's data layer, as it will be written against the real API — here in Python, with
+the same calls a `fetch()` makes:
+"""),
+    code("client", """
+import requests
+
+
+class TodoClient:
+    def __init__(self, base):
+        self.base = base.rstrip("/") + "/todos"
+
+    def _check(self, response):
+        if response.status_code >= 400:
+            raise RuntimeError(f"{response.status_code}: {response.json()['error']}")
+        return response.json() if response.content else None
+
+    def all(self):
+        return self._check(requests.get(self.base, params={"_sort": "id"}))
+
+    def add(self, title, **headers):
+        return self._check(requests.post(self.base, json={"title": title, "done": False}, headers=headers))
+
+    def rename(self, todo_id, title):
+        return self._check(requests.patch(f"{self.base}/{todo_id}", json={"title": title}))
+
+    def finish(self, todo_id):
+        return self._check(requests.patch(f"{self.base}/{todo_id}", json={"done": True}))
+
+    def remove(self, todo_id):
+        return self._check(requests.delete(f"{self.base}/{todo_id}"))
+
+
+def render(items):
+    for todo in items:
+        print(f"[{'x' if todo['done'] else ' '}] #{todo['id']} {todo['title']}")
+
+
+app = TodoClient(mockUrl)
+render(app.all())
+"""),
+    code("create", """
+new = app.add("Prototype the API in a notebook")
+print("created", new)
+render(app.all())
+"""),
+    code("edit", """
+app.rename(new["id"], "Prototype the API with postmock_nb")
+app.finish(2)
+render(app.all())
+print(requests.get(f"{mockUrl}/todos/summary").json())
+"""),
+    code("delete", """
+app.remove(1)
+render(app.all())
+"""),
+    md("errors-intro", """
+## 4. The error paths
+
+A deleted todo is a 404, a body that is not a JSON object a 400, and the busy service the saved
+503 example:
+"""),
+    code("errors", """
+for attempt in (lambda: app.rename(1, "gone?"),
+                lambda: requests.post(app.base, json=["not", "an", "object"]).raise_for_status(),
+                lambda: app.add("during an outage", **{"x-mock-response-code": "503"})):
+    try:
+        attempt()
+    except (RuntimeError, requests.HTTPError) as error:
+        print("the page shows:", error)
+"""),
+    md("live-intro", """
+## 5. The state is a Python object
+
+Change it in a cell and the next request sees it; `%mock reset` puts the seed back.
+"""),
+    code("live", """
+todos[0]["title"] = todos[0]["title"].upper()
+render(app.all())
+"""),
+    code("reset", """
+%mock reset
+render(app.all())
+"""),
+    code("log", "%mock log -n 5"),
+    code("stop", "%mock stop"),
+]
+
+
 NOTEBOOK_CELLS: dict[str, list[Cell]] = {
     "02-scenarios.ipynb": SCENARIOS,
     "03-private-and-public.ipynb": PRIVATE,
     "04-postman-roundtrip.ipynb": ROUNDTRIP,
     "05-frontend-demo.ipynb": FRONTEND,
     "06-rest-for-beginners.ipynb": REST,
+    "07-prototype-a-crud-api.ipynb": PROTOTYPE,
 }
 
 

@@ -193,6 +193,21 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "auth-calls": ["401\n200"],
         "miss-call": ["404", "No example matched POST /books/1", "method does not match"],
     },
+    "07-prototype-a-crud-api.ipynb": {
+        "todos": ["Resource 'todos': 2 records at /todos", "the live records are in `todos`"],
+        "client": ["[x] #1 Write the API sketch", "[ ] #2 Show it to the front-end team"],
+        "create": ["created {'title': 'Prototype the API in a notebook', 'done': False, 'id': 3}",
+                   "[ ] #3 Prototype the API in a notebook"],
+        "edit": ["[x] #2 Show it to the front-end team", "#3 Prototype the API with postmock_nb",
+                 "{'total': 3, 'done': 2, 'open': 1}"],
+        "delete": ["[x] #2 Show it", "#3 Prototype the API with postmock_nb"],
+        "errors": ["the page shows: 404: todos '1' not found", "the page shows: 400 Client Error",
+                   "the page shows: 503: The todo service is busy, try again"],
+        "live": ["#2 SHOW IT TO THE FRONT-END TEAM"],
+        "reset": ["Resource 'todos' reset to its 2 seed records.", "[x] #1 Write the API sketch"],
+        "log": ["todos · list (resource todos list)"],
+        "stop": ["Mock stopped."],
+    },
 }
 
 
