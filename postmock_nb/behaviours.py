@@ -241,3 +241,26 @@ def _http(rendered: Rendered, winner: Example, score: int | None,
     if score is not None:
         headers.append((SCORE_HEADER.encode(), str(score).encode()))
     return HttpResponse(rendered.status, headers + list(extra), rendered.body)
+
+
+def answered_by(example: Example, behaviours: Behaviours | None) -> str:
+    """What answers for ``example``: "example", "handler greet (3 calls, 0.4 ms)", "resource todos (4 records…)"."""
+    found = marker_of(example)
+    if found is None or behaviours is None:
+        return "example" if found is None else found[0]
+    kind, value = found
+    if kind == "handler":
+        handler = behaviours.handlers.get(value)
+        if handler is None:
+            return "handler (not defined: its saved response)"
+        text = f"handler {handler.name} ({handler.calls} calls"
+        text += f", last {handler.last_ms:.1f} ms" if handler.calls else ""
+        return text + (f", last error {handler.last_error}" if handler.last_error else "") + ")"
+    fields = parse_marker(value)
+    resource = behaviours.resources.get(fields.get("name", ""))
+    if resource is None:
+        return f"resource {fields.get('name', '')} (not restored)"
+    import time
+
+    changed = time.strftime("%H:%M:%S", time.localtime(resource.last_change)) if resource.last_change else "never"
+    return f"resource {resource.name} {fields.get('op', '')} ({len(resource)} records, changed {changed})"

@@ -243,7 +243,7 @@ class PostmockMagics(Magics):
 
     def _mock_list(self, args: argparse.Namespace) -> Any:
         hits = self.session.server.log.hits if self.session.server is not None else {}
-        table = ExampleTable.of(self.session.store.collection, hits)
+        table = ExampleTable.of(self.session.store.collection, hits, self.session.behaviours)
         if args.json:
             print(json.dumps(table.rows, indent=2, ensure_ascii=False))
             return None

@@ -33,12 +33,15 @@ class ExampleTable:
     """``%mock list``."""
 
     rows: list[dict[str, Any]]
-    headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits")
+    headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits", "answers")
 
     @classmethod
-    def of(cls, collection: Collection, hits: Mapping[str, int]) -> "ExampleTable":
+    def of(cls, collection: Collection, hits: Mapping[str, int], behaviours: Any = None) -> "ExampleTable":
+        from .behaviours import answered_by
+
         rows = [{"method": e.request.method, "url": e.request.url, "status": e.response.status, "name": e.name,
-                 "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id}
+                 "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id,
+                 "answers": answered_by(e, behaviours)}
                 for item, e in collection.iter_examples()]
         return cls(rows)
 

@@ -175,3 +175,27 @@ def test_export_then_serve_restores_the_resource(proto: Prototype, tmp_path) -> 
         assert requests.post(other.url + "/users", json={"name": "Dan"}, timeout=5).json()["id"] == 4
         assert requests.get(other.url + "/users/4", timeout=5).json()["name"] == "Dan"
         assert requests.get(other.url + "/stats", timeout=5).json() == {"count": 3}  # the static recording
+
+
+def test_lists_and_the_dashboard_say_what_answers(proto: Prototype) -> None:
+    from postmock_nb.tables import ExampleTable
+    from postmock_nb.widgets import entry_html
+
+    proto.resource("users", SEED)
+
+    @proto.handler("GET /boom")
+    def boom(request: Request):
+        raise RuntimeError("no luck")
+
+    url = proto.session.start(port=0).url
+    requests.post(url + "/users", json={"name": "C"}, timeout=5)
+    requests.get(url + "/boom", timeout=5)
+    server = proto.session.server
+    rows = {r["name"]: r for r in ExampleTable.of(proto.session.store.collection, server.log.hits,
+                                                  proto.session.behaviours).rows}
+    assert rows["users · create"]["hits"] == 1 and "3 records" in rows["users · create"]["answers"]
+    assert rows["boom"]["answers"].startswith("handler boom (1 calls") and "RuntimeError" in rows["boom"]["answers"]
+    boom_entry = next(e for e in server.log.recent() if e.path == "/boom")
+    page = entry_html(boom_entry)
+    assert "Handler traceback" in page and "RuntimeError: no luck" in page
+    assert "resource users create id=3" in entry_html(next(e for e in server.log.recent() if e.method == "POST"))
