@@ -199,3 +199,56 @@ def test_lists_and_the_dashboard_say_what_answers(proto: Prototype) -> None:
     page = entry_html(boom_entry)
     assert "Handler traceback" in page and "RuntimeError: no luck" in page
     assert "resource users create id=3" in entry_html(next(e for e in server.log.recent() if e.method == "POST"))
+
+
+def test_sync_handlers_run_one_at_a_time_unless_concurrent(proto: Prototype) -> None:
+    import threading
+
+    active, peak, lock = [0], {"serial": 0}, threading.Lock()
+
+    def body(kind: str) -> dict:
+        with lock:
+            active[0] += 1
+            peak[kind] = max(peak[kind], active[0])
+        time.sleep(0.05)  # long enough for the other requests to be waiting; the assertion does not depend on it
+        with lock:
+            active[0] -= 1
+        return {"ok": kind}
+
+    proto.handler("GET /serial")(lambda request: body("serial"))
+    meeting = threading.Barrier(3, timeout=5)  # passes only if three calls run at the same time
+
+    @proto.handler("GET /concurrent", concurrent=True)
+    def together(request: Request) -> dict:
+        meeting.wait()
+        return {"met": True}
+
+    url = proto.session.start(port=0).url
+    with ThreadPoolExecutor(6) as pool:
+        assert all(r == 200 for r in pool.map(lambda _: requests.get(url + "/serial", timeout=10).status_code, range(6)))
+        assert peak["serial"] == 1
+        met = list(pool.map(lambda _: requests.get(url + "/concurrent", timeout=10).status_code, range(3)))
+    assert met == [200, 200, 200]
+
+
+def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        for line, cell, words in [("users", "[{\"id\": 1,}]", "not valid JSON"),
+                                  ("users", "{\"id\": 1}", "JSON array of objects"),
+                                  ("users --id key", "[{\"id\": 1}]", "has no 'key' field"),
+                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice")]:
+            with pytest.raises(UsageError, match=words):
+                ip.run_cell_magic("resource", line, cell)
+        assert "users" not in ip.user_ns and len(ip._postmock[0].store.collection.examples) == 0
+        ip.run_cell_magic("resource", "users", '[{"id": 1, "name": "A"}]')
+        assert list(ip.user_ns["users"]) == [{"id": 1, "name": "A"}]
+        with pytest.raises(UsageError, match="no resource named 'nope'"):
+            ip.run_line_magic("mock", "reset nope")
+        assert ip.user_ns["mock"].resources["users"] is ip.user_ns["users"]
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
