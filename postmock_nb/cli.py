@@ -145,6 +145,11 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
+            from .behaviours import marker_of
+
+            if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
+                print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
+                      file=sys.stderr, flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             if not server.running:

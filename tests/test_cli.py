@@ -275,3 +275,21 @@ def test_interrupt_right_after_the_url_is_printed(fixtures_dir):
         assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
         assert cli.output().splitlines()[-1] == "Stopped.", cli.stdout
         assert not cli.stderr, cli.stderr
+
+
+def test_serve_restores_a_saved_resource_statefully(tmp_path: Path) -> None:
+    from postmock_nb.prototype import Prototype
+    from postmock_nb.session import Session
+
+    session = Session()
+    Prototype(session).resource("users", [{"id": 1, "name": "Alice"}])
+    path = session.save(tmp_path / "users.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0") as cli:
+        url = cli.wait_for(r"at (http://127\.0\.0\.1:\d+)").group(1)
+        created = requests.post(url + "/users", json={"name": "Ben"}, timeout=TIMEOUT)
+        assert created.status_code == 201 and created.json() == {"name": "Ben", "id": 2}
+        assert [u["name"] for u in requests.get(url + "/users", timeout=TIMEOUT).json()] == ["Alice", "Ben"]
+        assert requests.delete(url + "/users/1", timeout=TIMEOUT).status_code == 204
+        assert requests.get(url + "/users/1", timeout=TIMEOUT).status_code == 404
+        cli.interrupt()
