@@ -87,7 +87,9 @@ class PostmockMagics(Magics):
         self._parser = _mock_parser()
         from .prototype import Prototype
 
-        self.prototype = Prototype(session, lambda: (self.current_cell_id, getattr(shell, "execution_count", 0)))
+        self.cell_runs = 0
+        """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
+        self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
         """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
 
     # -- %%example -------------------------------------------------------------------------
@@ -361,6 +363,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
     def remember_cell(info: Any) -> None:
         magics.current_cell_id = getattr(info, "cell_id", None)
+        magics.cell_runs += 1
 
     ipython.events.register("pre_run_cell", remember_cell)
     if "mock" not in ipython.user_ns:  # unittest.mock or the person's own: kept; prototype_of(ipython) then

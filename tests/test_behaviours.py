@@ -252,3 +252,23 @@ def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
         assert ip.user_ns["mock"].resources["users"] is ip.user_ns["users"]
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_rerunning_a_handler_cell_replaces_its_handler() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        session = ip._postmock[0]
+        cell = "@mock.handler('GET /v')\ndef {name}(request):\n    return {{'v': {v}}}"
+        assert ip.run_cell(cell.format(name="version", v=1), cell_id="cell-a").success
+        assert ip.run_cell(cell.format(name="renamed", v=2), cell_id="cell-a").success  # edited and re-run
+        handlers = [e for e in session.store.collection.examples if e.request.path == "/v"]
+        assert [e.name for e in handlers] == ["renamed"]
+        clash = ip.run_cell(cell.format(name="renamed", v=3), cell_id="cell-b")  # another cell, the same name
+        assert not clash.success and "already exists" in str(clash.error_in_exec)
+        url = session.start(port=0).url
+        assert requests.get(url + "/v", timeout=5).json() == {"v": 2}
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
