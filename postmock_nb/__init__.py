@@ -27,15 +27,19 @@ _EXPORTS = {
     "Collection": "model", "Example": "model", "Item": "model", "RequestSpec": "model", "ResponseSpec": "model",
     "load_collection": "postman", "save_collection": "postman", "to_postman": "postman",
     "MockServer": "server", "Snapshot": "snapshot", "LiveCollection": "store",
+    "Reply": "handlers", "Request": "handlers", "Resource": "resources", "Prototype": "prototype",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .config import MockConfig
     from .errors import CollectionFormatError, ConfigError, ExampleDefinitionError, PostmockError, ServerError
+    from .handlers import Reply, Request
     from .matching import IncomingRequest, MatchResult, MatchSettings, match
     from .model import Collection, Example, Item, RequestSpec, ResponseSpec
     from .postman import load_collection, save_collection, to_postman
+    from .prototype import Prototype
+    from .resources import Resource
     from .server import MockServer
     from .snapshot import Snapshot
     from .store import LiveCollection

@@ -15,7 +15,7 @@ import os
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from . import limits, wire
@@ -28,6 +28,9 @@ from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
 from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .store import LiveCollection
+
+if TYPE_CHECKING:
+    from .behaviours import Answer, Behaviours
 
 ADMIN_PREFIX = "/__postmock"
 logger = logging.getLogger("postmock_nb.server")
@@ -64,7 +67,14 @@ class MockApp:
     """The ASGI callable the server runs."""
 
     def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
-                 errors: ErrorLog | None = None, bridges: Bridges | None = None) -> None:
+                 errors: ErrorLog | None = None, bridges: Bridges | None = None,
+                 behaviours: Behaviours | None = None) -> None:
+        if behaviours is None:
+            from .behaviours import Behaviours
+
+            behaviours = Behaviours()
+        self.behaviours = behaviours
+        """Python handlers and resources behind marked examples (see postmock_nb.behaviours)."""
         self.store = store
         self.log = log
         self.settings = settings
@@ -112,6 +122,7 @@ class MockApp:
         result = None
         note = ""
         upstream_ms: float | None = None
+        answer: Answer | None = None
         body = b""
         body_size: int | None = None
         try:
@@ -130,8 +141,8 @@ class MockApp:
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
                 if result.winner is not None:
-                    response = build_response(result, snapshot, self._cors_headers if self.settings.cors else [],
-                                              self.responses)
+                    response, answer = await self._respond(result, snapshot, body)
+                    note = answer.note if answer is not None else note
                 elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
                     from .proxy import answer_miss
 
@@ -165,7 +176,8 @@ class MockApp:
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
-            result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms)
+            result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
+            traceback=answer.traceback if answer is not None else "")
         self.log.append(entry)
         head_sent = False
         try:
@@ -175,6 +187,15 @@ class MockApp:
         except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
             self.log.sending_failed(entry, error, head_sent=head_sent)
             raise
+
+    async def _respond(self, result: Any, snapshot: Any, body: bytes) -> tuple[HttpResponse, Answer | None]:
+        """The winner's response: its handler's or resource's answer, else its saved (static) response."""
+        extra = self._cors_headers if self.settings.cors else []
+        if self.behaviours.plan(snapshot):  # a dict lookup per request only when the collection has any
+            answered = await self.behaviours.respond(result, snapshot, body, extra)
+            if answered is not None:
+                return answered
+        return build_response(result, snapshot, extra, self.responses), None
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         declared = _declared_length(headers)
@@ -344,6 +365,8 @@ def build_admin_app(mock: MockApp) -> Any:
                                   "response": {"headers": [(k.decode(), v.decode("latin-1"))
                                                            for k, v in entry.response_headers],
                                                "body": entry.response_text, "size": entry.response_size}}
+        if entry.traceback:
+            data["traceback"] = entry.traceback
         if entry.result is not None:
             data["diagnosis"] = (diagnosis(entry.result) if not entry.matched
                                  else {"candidates": [candidate_json(c) for c in entry.result.candidates]})

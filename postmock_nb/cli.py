@@ -231,6 +231,11 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
+            from .behaviours import marker_of
+
+            if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
+                print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
+                      file=sys.stderr, flush=True)
         if config.proxy:
             print(f"Requests no example answers go to {config.proxy}"
                   + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
@@ -32,7 +32,7 @@ from .words import plural
 STATUS_ERRORS = 5
 """How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment", "proxy")
+               "environment", "proxy", "reset")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +70,7 @@ def _mock_parser() -> _Parser:
     save = commands.add_parser("save", add_help=False)
     save.add_argument("file", nargs="?", default=None)
     save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
+    commands.add_parser("reset", add_help=False).add_argument("name", nargs="?", default=None)
     commands.add_parser("load", add_help=False).add_argument("file")
     call = commands.add_parser("call", add_help=False)
     call.add_argument("method")
@@ -126,6 +127,12 @@ class PostmockMagics(Magics):
         self.current_cell_id: str | None = None
         self.loaded = False
         self._parser = _mock_parser()
+        from .prototype import Prototype
+
+        self.cell_runs = 0
+        """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
+        self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
+        """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -137,6 +144,7 @@ class PostmockMagics(Magics):
     def remember_cell(self, info: Any) -> None:
         """``pre_run_cell``: which cell runs, so that re-running a cell replaces the example it defined."""
         self.current_cell_id = getattr(info, "cell_id", None)
+        self.cell_runs += 1
 
     # -- %%example -------------------------------------------------------------------------
 
@@ -327,7 +335,7 @@ class PostmockMagics(Magics):
 
     def _mock_list(self, args: argparse.Namespace) -> Any:
         hits = self.session.server.log.hits if self.session.server is not None else {}
-        table = ExampleTable.of(self.session.store.collection, hits)
+        table = ExampleTable.of(self.session.store.collection, hits, self.session.behaviours)
         if args.json:
             print(json.dumps(table.rows, indent=2, ensure_ascii=False))
             return None
@@ -358,6 +366,8 @@ class PostmockMagics(Magics):
         if args.file is not None:
             path = self.session.save(args.file)
             print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
+            for warning in self.session.save_warnings:
+                print(f"Warning: {warning}", file=sys.stderr)
         if args.environment is not None:
             env_path = self.session.save_environment(args.environment)
             print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")
@@ -398,6 +408,50 @@ class PostmockMagics(Magics):
                   "as saved; the mock changes them:")
             for change in changes:
                 print(f"  {change.describe()}")
+        for resource in self.session.behaviours.resources:
+            print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+                  f"(mock.resources[{resource.name!r}])")
+
+    def _mock_reset(self, args: argparse.Namespace) -> None:
+        from .prototype import Prototype
+
+        done = Prototype(self.session).reset(args.name)
+        if not done:
+            print("No resources to reset.")
+        for resource in done:
+            print(f"Resource {resource.name!r} reset to its {len(resource)} seed records.")
+
+    # -- %%resource ----------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("name", help="the resource's name; also the notebook variable holding its live records")
+    @argument("--id", default="id", help="the id field of its records (default id)")
+    @argument("--path", default="", help="where it is served (default /NAME)")
+    @no_var_expand
+    @cell_magic
+    def resource(self, line: str, cell: str) -> None:
+        """Serve a JSON array as a stateful CRUD resource (GET list/one, POST, PUT, PATCH, DELETE).
+
+        Example::
+
+            %%resource users --id id
+            [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
+        """
+        from .cells import check_json
+
+        args = self._parse(self.resource, line, "%%resource")
+        try:
+            if cell.strip():
+                check_json(cell, 1, "the resource", declared=True)
+            resource = self.prototype.resource(args.name, json.loads(cell) if cell.strip() else [],
+                                               id=args.id, path=args.path)
+        except PostmockError as error:
+            raise _usage(error) from None
+        if args.name.isidentifier():
+            self.user_ns[args.name] = resource
+        print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+              f"(GET, POST {resource.path}; GET, PUT, PATCH, DELETE {resource.path}/:{resource.id_field})"
+              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else ""))
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
@@ -461,6 +515,8 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     ipython.configurables.append(magics)
     ipython.events.register("pre_run_cell", magics.remember_cell)
+    if "mock" not in ipython.user_ns:  # unittest.mock or the person's own: kept; prototype_of(ipython) then
+        ipython.user_ns["mock"] = magics.prototype
     atexit.register(magics.session.close)
     magics.loaded = True
 
@@ -476,4 +532,14 @@ def unload_ipython_extension(ipython: Any) -> None:
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
     ipython.user_ns.pop("mockUrl", None)
+    if ipython.user_ns.get("mock") is magics.prototype:
+        ipython.user_ns.pop("mock")
     magics.loaded = False
+
+
+def prototype_of(ipython: Any) -> Any:
+    """The ``mock`` object (handlers, resources) of the kernel's session."""
+    magics = magics_of(ipython)
+    if magics is None:
+        raise UsageError("postmock_nb is not loaded\nHint: %load_ext postmock_nb")
+    return magics.prototype

@@ -138,6 +138,8 @@ class LogEntry:
     response_size: int | None = None
     upstream_ms: float | None = None
     """Set when the request was proxied: the upstream's latency (the note says where)."""
+    traceback: str = ""
+    """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
 
     def __post_init__(self) -> None:
         if self.body_size is None:

@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .app import Message, MockApp, Receive, Scope, Send
+from .behaviours import Behaviours
 from .config import MockConfig, new_api_key
 from .errorlog import ErrorLog
 from .errors import ServerError
@@ -60,7 +61,8 @@ class MockServer:
     """
 
     def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 *, bridges: Bridges | None = None, **options: Any) -> None:
+                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None,
+                 **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
         self.config = MockConfig.of(config, **options)
         self.host = self.config.host
@@ -72,7 +74,7 @@ class MockServer:
             from .bridges import Bridges, proxies
 
             bridges = Bridges(None, *proxies(self.config))
-        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges)
+        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges, behaviours)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None

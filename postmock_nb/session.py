@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from .behaviours import Behaviours, behaviours_first
 from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
@@ -79,6 +80,10 @@ class Session:
         self._listeners: list[SessionListener] = []
         self.specs: list[Any] = []
         """OpenAPI documents loaded (postmock_nb.openapi.Spec); the last one validates requests."""
+        self.save_warnings: list[str] = []
+        """What the last :meth:`save` could not keep (handlers saved as static examples)."""
+        self.behaviours = Behaviours()
+        """The session's Python handlers and resources (see postmock_nb.prototype for defining them)."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -129,7 +134,7 @@ class Session:
                 current = current.without_examples([previous_id])
             return current.with_example(example, item_name=item_name, folder=definition.folder)
 
-        self.store.update(edit)
+        self.store.update(lambda current: behaviours_first(edit(current)))
         if cell_key is not None:
             self._cell_examples[cell_key] = example.id
         return Definition(example, replaced)
@@ -150,7 +155,7 @@ class Session:
 
     def save(self, path: str | Path) -> Path:
         """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock."""
-        collection = self.store.collection
+        collection, self.save_warnings = self.behaviours.for_export(self.store.collection)
         if self.server is not None and self.server.running:
             collection = collection.with_variables((("baseUrl", self.server.url), ("mockUrl", self.server.url)))
         elif not any(k == "baseUrl" for k, _ in collection.variables):
@@ -173,7 +178,8 @@ class Session:
             result["report"] = report
             return merged
 
-        self.store.update(edit)
+        self.store.update(lambda current: behaviours_first(edit(current)))
+        self.behaviours.resources.restore(self.store.collection.examples)
         return result["report"]
 
     # -- listeners (the dashboards) -------------------------------------------------------------
@@ -217,7 +223,7 @@ class Session:
 
         config = MockConfig.of(config or self.config, **options)
         bridges = Bridges.build(config, spec=self.specs[-1] if self.specs else None, store=self.store)
-        server = MockServer(self.store, config, bridges=bridges)
+        server = MockServer(self.store, config, bridges=bridges, behaviours=self.behaviours)
         server.start()
         self._emit(SessionEvent("started", server.url))
         self.server = server
@@ -325,3 +331,4 @@ class Session:
         """Stop everything (``%unload_ext``, kernel shutdown)."""
         self.stop()
         self._emit(SessionEvent("closed"))
+        self.behaviours.handlers.close()

@@ -36,12 +36,15 @@ class ExampleTable:
     """``%mock list``."""
 
     rows: list[dict[str, Any]]
-    headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits")
+    headers: tuple[str, ...] = ("method", "url", "status", "name", "folder", "hits", "answers")
 
     @classmethod
-    def of(cls, collection: Collection, hits: Mapping[str, int]) -> ExampleTable:
+    def of(cls, collection: Collection, hits: Mapping[str, int], behaviours: Any = None) -> ExampleTable:
+        from .behaviours import answered_by
+
         rows = [{"method": e.request.method, "url": e.request.url, "status": e.response.status, "name": e.name,
-                 "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id}
+                 "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id,
+                 "answers": answered_by(e, behaviours)}
                 for item, e in collection.iter_examples()]
         return cls(rows)
 
@@ -59,6 +62,13 @@ class ExampleTable:
         return _html_table(self.headers, self._cells())
 
 
+def _answered(entry: LogEntry) -> str:
+    """What answered: the example, with what its handler or resource did (``get_user (handler get_user 0.4 ms)``)."""
+    if entry.example_name:
+        return f"{entry.example_name} ({entry.note})" if entry.note else entry.example_name
+    return "(no match)" if entry.is_miss else entry.note or "-"
+
+
 @dataclass
 class LogTable:
     """``%mock log``: newest first; misses followed by their near-miss explanation."""
@@ -69,7 +79,7 @@ class LogTable:
 
     def _cells(self) -> list[list[Any]]:
         return [[time.strftime("%H:%M:%S", time.localtime(e.time)), e.method, e.url, e.status,
-                 e.example_name or ("(no match)" if e.is_miss else e.note or "-"), f"{e.latency_ms:.1f}"]
+                 _answered(e), f"{e.latency_ms:.1f}"]
                 for e in self.entries]
 
     def _explanations(self) -> list[str]:

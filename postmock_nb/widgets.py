@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 from IPython.display import display
 
+from .behaviours import answered_by
 from .diagnostics import diff_rows, near_miss_text
 from .matching import Candidate, MatchResult
 from .requestlog import LogEntry
@@ -243,11 +244,13 @@ class Dashboard:
         hits = self.server.log.hits if self.server is not None else {}
         rows = "".join(
             f"<tr><td>{_method_badge(e.request.method)}</td><td><code>{_e(e.request.url)}</code></td>"
-            f"<td>{e.response.status}</td><td>{_e(e.name)}</td><td>{hits.get(e.id, 0)}</td></tr>"
+            f"<td>{e.response.status}</td><td>{_e(e.name)}</td><td>{hits.get(e.id, 0)}</td>"
+            f"<td>{_e(answered_by(e, getattr(self.session, 'behaviours', None)))}</td></tr>"
             for e in self.session.store.collection.examples)
         if not rows:
             return "<p class='pm-muted'>No examples yet: define one with <code>%%example GET /path 200</code>.</p>"
-        return f"<table><tr><th>method</th><th>path</th><th>status</th><th>name</th><th>hits</th></tr>{rows}</table>"
+        head = "<tr><th>method</th><th>path</th><th>status</th><th>name</th><th>hits</th><th>answers</th></tr>"
+        return f"<table>{head}{rows}</table>"
 
     def _on_select(self, change: dict[str, Any]) -> None:
         if self._relisting == threading.get_ident():
@@ -314,6 +317,8 @@ def _duration(seconds: float) -> str:
 
 
 def _target(entry: LogEntry) -> str:
+    if entry.example_name and entry.note:  # a handler or resource answered: say what it did
+        return f"{entry.example_name} · {entry.note}"
     return entry.example_name or ("no match" if entry.is_miss else entry.note or "-")
 
 
@@ -345,7 +350,10 @@ def entry_html(entry: LogEntry) -> str:
     sides = ("<table class='pm-sides'><tr><th>Request</th><th>Response</th></tr><tr>"
              f"<td><pre>{_e(_headers_text(entry.headers))}\n\n{_e(entry.body)}</pre></td>"
              f"<td><pre>{_e(_headers_text(response_headers))}\n\n{_e(entry.response_text)}</pre></td></tr></table>")
-    return heading + why + sides
+    answered = f"<p>Answered by {_e(entry.note)}</p>" if entry.example_name and entry.note else ""
+    trace = (f"<details open><summary>Handler traceback</summary><pre>{_e(entry.traceback)}</pre></details>"
+             if getattr(entry, "traceback", "") else "")
+    return heading + answered + trace + why + sides
 
 
 def match_html(result: MatchResult) -> str:

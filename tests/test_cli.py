@@ -323,3 +323,21 @@ def test_deep_json_is_a_clean_error(tmp_path, capsys, command):
 def test_a_port_out_of_range_is_a_clean_error(tmp_path, capsys, port):
     assert main(["serve", str(_odd_collection(tmp_path)), "--port", port]) == 2
     assert f"--port must be 0-65535, got {port}" in capsys.readouterr().err
+
+
+def test_serve_restores_a_saved_resource_statefully(tmp_path: Path) -> None:
+    from postmock_nb.prototype import Prototype
+    from postmock_nb.session import Session
+
+    session = Session()
+    Prototype(session).resource("users", [{"id": 1, "name": "Alice"}])
+    path = session.save(tmp_path / "users.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0") as cli:
+        url = cli.wait_for(r"at (http://127\.0\.0\.1:\d+)").group(1)
+        created = requests.post(url + "/users", json={"name": "Ben"}, timeout=TIMEOUT)
+        assert created.status_code == 201 and created.json() == {"name": "Ben", "id": 2}
+        assert [u["name"] for u in requests.get(url + "/users", timeout=TIMEOUT).json()] == ["Alice", "Ben"]
+        assert requests.delete(url + "/users/1", timeout=TIMEOUT).status_code == 204
+        assert requests.get(url + "/users/1", timeout=TIMEOUT).status_code == 404
+        cli.interrupt()

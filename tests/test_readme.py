@@ -198,6 +198,7 @@ def _all_options() -> set[str]:
     from postmock_nb.magics import PostmockMagics, _mock_parser
 
     options: set[str] = set(PostmockMagics.example.parser._option_string_actions)
+    options |= set(PostmockMagics.resource.parser._option_string_actions)
     for parser in (_mock_parser(), cli_parser()):
         options |= set(parser._option_string_actions)
         for action in parser._subparsers._group_actions if parser._subparsers else []:

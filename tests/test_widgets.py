@@ -137,8 +137,8 @@ def test_examples_table_counts_hits_and_follows_cells(session: Session, dashboar
     table = dashboard.examples.value
     rows = [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
             for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]]
-    assert rows == [["GET", "/users", "200", "List users", "2"],
-                    ["GET", "/users/:id", "404", "User not found", "1"]], table
+    assert rows == [["GET", "/users", "200", "List users", "2", "example"],
+                    ["GET", "/users/:id", "404", "User not found", "1", "example"]], table
 
     session.define("POST /users 201", '{"id": 3}', name="Create user")
     wait_until(lambda: "Create user" in dashboard.examples.value, "a new example to appear in the table")

@@ -1,0 +1,275 @@
+"""Python handlers and CRUD resources over real sockets (Session API, as the magics use it)."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from postmock_nb.handlers import Reply, Request
+from postmock_nb.magics import session_of
+from postmock_nb.postman import load_collection
+from postmock_nb.prototype import Prototype
+from postmock_nb.server import MockServer
+from postmock_nb.session import Session
+
+SEED = [{"id": 1, "name": "Alice", "role": "admin"}, {"id": 2, "name": "Ben", "role": "user"}]
+
+
+@pytest.fixture
+def proto():
+    session = Session()
+    yield Prototype(session)
+    session.close()
+
+
+def test_crud_session_tracks_the_expected_state(proto: Prototype) -> None:
+    users = proto.resource("users", SEED)
+    proto.session.define("GET /users 500", '{"error": "down"}', name="List users – error")
+    url = proto.session.start(port=0).url + "/users"
+    expected = [dict(r) for r in SEED]
+
+    def state() -> list[dict]:
+        listed = requests.get(url, timeout=5)
+        assert listed.status_code == 200 and listed.headers["x-total-count"] == str(len(expected))
+        return listed.json()
+
+    assert state() == expected                                             # 1
+    created = requests.post(url, json={"name": "Chloe", "role": "user"}, timeout=5)   # 2
+    assert created.status_code == 201 and created.headers["location"] == "/users/3"
+    expected.append({"name": "Chloe", "role": "user", "id": 3})
+    assert created.json() == expected[-1] and state() == expected          # 3
+    assert requests.get(url + "/3", timeout=5).json() == expected[-1]      # 4
+    put = requests.put(url + "/3", json={"name": "Chloé"}, timeout=5)      # 5
+    expected[-1] = {"name": "Chloé", "id": 3}
+    assert put.status_code == 200 and put.json() == expected[-1] and state() == expected   # 6
+    patch = requests.patch(url + "/1", json={"role": None, "team": {"a": 1}}, timeout=5)   # 7
+    expected[0] = {"id": 1, "name": "Alice", "team": {"a": 1}}
+    assert patch.json() == expected[0] and state() == expected             # 8
+    assert requests.delete(url + "/2", timeout=5).status_code == 204       # 9
+    del expected[1]
+    missing = requests.get(url + "/2", timeout=5)                           # 10
+    assert missing.status_code == 404 and "not found" in missing.json()["error"]
+    assert state() == expected                                             # 11
+    bad = requests.post(url, data="[1, 2]", headers={"content-type": "application/json"}, timeout=5)  # 12
+    assert bad.status_code == 400 and "JSON object" in bad.json()["error"] and state() == expected   # 13
+    assert requests.get(url, params={"name": "Chloé"}, timeout=5).json() == [expected[1]]
+    assert requests.get(url, params={"role": "user"}, timeout=5).json() == []  # PUT replaced Chloé's role away
+    page = requests.get(url, params={"_sort": "-name", "_page": "1", "_per_page": "1"}, timeout=5)    # 14
+    assert page.json() == [max(expected, key=lambda r: r["name"])] and page.headers["x-total-count"] == "2"
+    error = requests.get(url, headers={"x-mock-response-code": "500"}, timeout=5)   # 15: a selected example wins
+    assert error.status_code == 500 and error.json() == {"error": "down"}
+    users[0]["name"] = "Alicia"                                            # the notebook changes the live list
+    expected[0]["name"] = "Alicia"
+    assert requests.get(url + "/1", timeout=5).json() == expected[0]       # 16
+    proto.reset("users")
+    expected = [dict(r) for r in SEED]
+    assert state() == expected                                             # 17
+    notes = [e.note for e in proto.session.server.log.recent()]
+    assert "resource users delete id=2" in notes and "resource users create → 400" in notes
+
+
+def test_handler_reads_state_and_reports_errors_without_raising(proto: Prototype) -> None:
+    names = ["Alice"]
+
+    @proto.handler("GET /hello/:who")
+    def hello(request: Request):
+        return {"who": request.path_vars["who"], "names": list(names), "q": request.query,
+                "accept": request.headers["Accept"]}
+
+    @proto.handler("POST /echo")
+    def echo(request: Request):
+        return Reply({"got": request.json}, 202, {"X-Handler": "echo"})
+
+    @proto.handler("GET /boom")
+    def boom(request: Request):
+        raise KeyError("nope")
+
+    @proto.handler("GET /slow", timeout=0.2)
+    async def slow(request: Request):
+        import asyncio
+        await asyncio.sleep(2)
+
+    @proto.handler("GET /wrong")
+    def wrong(request: Request):
+        return {1, 2}
+
+    assert hello(Request("GET", "/hello/x", {"who": "x"}, (), {"accept": "*/*"}, b""))["who"] == "x"  # a plain function
+    url = proto.session.start(port=0).url
+    first = requests.get(url + "/hello/bob?tag=a&tag=b", headers={"Accept": "text/x"}, timeout=5).json()
+    assert first == {"who": "bob", "names": ["Alice"], "q": {"tag": ["a", "b"]}, "accept": "text/x"}
+    names.append("Ben")
+    assert requests.get(url + "/hello/bob", timeout=5).json()["names"] == ["Alice", "Ben"]
+    echoed = requests.post(url + "/echo", json={"a": 1}, timeout=5)
+    assert echoed.status_code == 202 and echoed.json() == {"got": {"a": 1}} and echoed.headers["x-handler"] == "echo"
+    raised = requests.get(url + "/boom", timeout=5)
+    assert raised.status_code == 500 and raised.json()["error"]["exception"] == "KeyError"
+    assert "boom" in raised.json()["error"]["message"]
+    timed = requests.get(url + "/slow", timeout=5)
+    assert timed.status_code == 504 and "slow" in timed.json()["error"]["message"]
+    typed = requests.get(url + "/wrong", timeout=5)
+    assert typed.status_code == 500 and "'wrong' returned set" in typed.json()["error"]["message"]
+    entry = next(e for e in proto.session.server.log.recent() if e.path == "/boom")
+    assert "KeyError" in entry.traceback and "raise KeyError" in entry.traceback
+    detail = requests.get(f"{url}/__postmock/log/{entry.seq}", timeout=5).json()
+    assert "raise KeyError" in detail["traceback"] and detail["note"].startswith("handler boom")
+    assert proto.session.new_errors() == []  # nothing for the cell: the handler's error is the caller's answer
+
+
+def test_redefining_a_handler_replaces_it_and_explicit_examples_win_when_selected(proto: Prototype) -> None:
+    @proto.handler("GET /users/:id")
+    def get_user(request: Request):
+        return {"v": 1}
+
+    @proto.handler("GET /users/:id")  # the same cell run again (no cell id: the same name)
+    def get_user(request: Request):  # noqa: F811
+        return {"v": 2}
+
+    proto.session.define("GET /users/:id 404", '{"error": "gone"}', name="User not found")
+    proto.session.define("GET /users/me 200", '{"me": true}', name="Me")
+    assert len([e for e in proto.session.store.collection.examples if e.name == "get_user"]) == 1
+    url = proto.session.start(port=0).url
+    assert requests.get(url + "/users/7", timeout=5).json() == {"v": 2}            # a tie: the handler
+    assert requests.get(url + "/users/me", timeout=5).json() == {"me": True}        # a stricter path wins
+    picked = requests.get(url + "/users/7", headers={"x-mock-response-name": "User not found"}, timeout=5)
+    assert picked.status_code == 404
+    assert requests.get(url + "/users/7", headers={"x-mock-response-name": "get_user"}, timeout=5).json() == {"v": 2}
+    entry = proto.session.server.log.recent()[-1]
+    assert any("is defined earlier" in c.lost for c in entry.result.candidates[1:])
+
+
+def test_concurrent_creates_get_distinct_ids(proto: Prototype) -> None:
+    proto.resource("items", [])
+    url = proto.session.start(port=0).url + "/items"
+
+    def create(n: int) -> int:
+        with requests.Session() as http:
+            return [http.post(url, json={"n": n, "k": k}, timeout=10).json()["id"] for k in range(10)]
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = [i for batch in pool.map(create, range(8)) for i in batch]
+    assert sorted(ids) == list(range(1, 81))
+    assert len(requests.get(url, params={"_per_page": "100", "_page": "1"}, timeout=5).json()) == 80
+
+
+def test_export_then_serve_restores_the_resource(proto: Prototype, tmp_path) -> None:
+    proto.resource("users", SEED)
+
+    @proto.handler("GET /stats")
+    def stats(request: Request):
+        return {"count": len(proto.resources["users"])}
+
+    url = proto.session.start(port=0).url
+    requests.post(url + "/users", json={"name": "Chloe"}, timeout=5)
+    assert requests.get(url + "/stats", timeout=5).json() == {"count": 3}
+    path = proto.session.save(tmp_path / "proto.postman_collection.json")
+    assert any("stats" in w and "most recent response" in w for w in proto.session.save_warnings)
+    saved = json.loads(path.read_text())
+    assert "Computed by the Python handler" in json.dumps(saved)
+    collection = load_collection(path)
+    with MockServer(collection) as other:  # what `postmock serve FILE` runs
+        listed = requests.get(other.url + "/users", timeout=5).json()
+        assert [u["name"] for u in listed] == ["Alice", "Ben", "Chloe"]
+        assert requests.post(other.url + "/users", json={"name": "Dan"}, timeout=5).json()["id"] == 4
+        assert requests.get(other.url + "/users/4", timeout=5).json()["name"] == "Dan"
+        assert requests.get(other.url + "/stats", timeout=5).json() == {"count": 3}  # the static recording
+
+
+def test_lists_and_the_dashboard_say_what_answers(proto: Prototype) -> None:
+    from postmock_nb.tables import ExampleTable
+    from postmock_nb.widgets import entry_html
+
+    proto.resource("users", SEED)
+
+    @proto.handler("GET /boom")
+    def boom(request: Request):
+        raise RuntimeError("no luck")
+
+    url = proto.session.start(port=0).url
+    requests.post(url + "/users", json={"name": "C"}, timeout=5)
+    requests.get(url + "/boom", timeout=5)
+    server = proto.session.server
+    rows = {r["name"]: r for r in ExampleTable.of(proto.session.store.collection, server.log.hits,
+                                                  proto.session.behaviours).rows}
+    assert rows["users · create"]["hits"] == 1 and "3 records" in rows["users · create"]["answers"]
+    assert rows["boom"]["answers"].startswith("handler boom (1 calls") and "RuntimeError" in rows["boom"]["answers"]
+    boom_entry = next(e for e in server.log.recent() if e.path == "/boom")
+    page = entry_html(boom_entry)
+    assert "Handler traceback" in page and "RuntimeError: no luck" in page
+    assert "resource users create id=3" in entry_html(next(e for e in server.log.recent() if e.method == "POST"))
+
+
+def test_sync_handlers_run_one_at_a_time_unless_concurrent(proto: Prototype) -> None:
+    import threading
+
+    active, peak, lock = [0], {"serial": 0}, threading.Lock()
+
+    def body(kind: str) -> dict:
+        with lock:
+            active[0] += 1
+            peak[kind] = max(peak[kind], active[0])
+        time.sleep(0.05)  # long enough for the other requests to be waiting; the assertion does not depend on it
+        with lock:
+            active[0] -= 1
+        return {"ok": kind}
+
+    proto.handler("GET /serial")(lambda request: body("serial"))
+    meeting = threading.Barrier(3, timeout=5)  # passes only if three calls run at the same time
+
+    @proto.handler("GET /concurrent", concurrent=True)
+    def together(request: Request) -> dict:
+        meeting.wait()
+        return {"met": True}
+
+    url = proto.session.start(port=0).url
+    with ThreadPoolExecutor(6) as pool:
+        assert all(r == 200 for r in pool.map(lambda _: requests.get(url + "/serial", timeout=10).status_code, range(6)))
+        assert peak["serial"] == 1
+        met = list(pool.map(lambda _: requests.get(url + "/concurrent", timeout=10).status_code, range(3)))
+    assert met == [200, 200, 200]
+
+
+def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        for line, cell, words in [("users", "[{\"id\": 1,}]", "not valid JSON"),
+                                  ("users", "{\"id\": 1}", "JSON array of objects"),
+                                  ("users --id key", "[{\"id\": 1}]", "has no 'key' field"),
+                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice")]:
+            with pytest.raises(UsageError, match=words):
+                ip.run_cell_magic("resource", line, cell)
+        assert "users" not in ip.user_ns and len(session_of(ip).store.collection.examples) == 0
+        ip.run_cell_magic("resource", "users", '[{"id": 1, "name": "A"}]')
+        assert list(ip.user_ns["users"]) == [{"id": 1, "name": "A"}]
+        with pytest.raises(UsageError, match="no resource named 'nope'"):
+            ip.run_line_magic("mock", "reset nope")
+        assert ip.user_ns["mock"].resources["users"] is ip.user_ns["users"]
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_rerunning_a_handler_cell_replaces_its_handler() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        session = session_of(ip)
+        cell = "@mock.handler('GET /v')\ndef {name}(request):\n    return {{'v': {v}}}"
+        assert ip.run_cell(cell.format(name="version", v=1), cell_id="cell-a").success
+        assert ip.run_cell(cell.format(name="renamed", v=2), cell_id="cell-a").success  # edited and re-run
+        handlers = [e for e in session.store.collection.examples if e.request.path == "/v"]
+        assert [e.name for e in handlers] == ["renamed"]
+        clash = ip.run_cell(cell.format(name="renamed", v=3), cell_id="cell-b")  # another cell, the same name
+        assert not clash.success and "already exists" in str(clash.error_in_exec)
+        url = session.start(port=0).url
+        assert requests.get(url + "/v", timeout=5).json() == {"v": 2}
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")

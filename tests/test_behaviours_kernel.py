@@ -1,0 +1,67 @@
+"""Handlers and resources through the magics in a real kernel (nbclient), with the cell outputs checked."""
+
+from __future__ import annotations
+
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+
+def _run(cells: list[str], path) -> list[tuple[str, list]]:
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path)}}).execute()
+    result = []
+    for cell in nb.cells:
+        text = "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        result.append((text, [o for o in cell.outputs if o.output_type == "error"
+                              or (o.output_type == "stream" and o.name == "stderr")]))
+    return result
+
+
+def test_handlers_and_resources_in_a_kernel_survive_export(tmp_path) -> None:
+    out = _run([
+        "%load_ext postmock_nb\nimport requests",
+        "%%resource users --id id\n[{\"id\": 1, \"name\": \"Alice\"}, {\"id\": 2, \"name\": \"Ben\"}]",
+        "greeting = 'Hello'",
+        "@mock.handler('GET /greet/:name')\ndef greet(request):\n"
+        "    return {'text': f\"{greeting}, {request.path_vars['name']}\", 'users': len(users)}",
+        "@mock.handler('GET /boom')\ndef boom(request):\n    raise ValueError('broken on purpose')\n\n"
+        "@mock.handler('GET /slow', timeout=0.2)\nasync def slow(request):\n"
+        "    import asyncio\n    await asyncio.sleep(3)\n\n"
+        "@mock.handler('GET /wrong')\ndef wrong(request):\n    return 42",
+        "%mock start --no-dashboard",
+        "print(requests.get(f'{mockUrl}/greet/Ann').json())",
+        "greeting = 'Bonjour'",  # a later cell changes the variable the handler reads
+        "print(requests.get(f'{mockUrl}/greet/Ann').json())",
+        "print([requests.get(f'{mockUrl}{p}').status_code for p in ('/boom', '/slow', '/wrong')])",
+        "r = requests.post(f'{mockUrl}/users', json={'name': 'Chloe'})\nprint(r.status_code, r.json(), users[-1])",
+        "users[0]['name'] = 'Alicia'\nprint(requests.get(f'{mockUrl}/users/1').json())",
+        "%mock log -n 20",
+        f"%mock save {tmp_path / 'proto.json'}",
+        "%mock reset\nprint(len(users), requests.get(f'{mockUrl}/users').headers['x-total-count'])",
+    ], tmp_path)
+    texts = [t for t, _ in out]
+    assert all(not errors for _, errors in out[:13]), [e for _, e in out if e]  # clean cells, even for /boom
+    assert "Resource 'users': 2 records at /users" in texts[1]
+    assert "{'text': 'Hello, Ann', 'users': 2}" in texts[6]
+    assert "{'text': 'Bonjour, Ann', 'users': 2}" in texts[8]
+    assert "[500, 504, 500]" in texts[9]
+    assert "201 {'name': 'Chloe', 'id': 3} {'name': 'Chloe', 'id': 3}" in texts[10]
+    assert "{'id': 1, 'name': 'Alicia'}" in texts[11]
+    assert "handler boom" in texts[12] and "resource users create" in texts[12]
+    assert "Saved" in texts[13] and any("cannot run in Postman" in e.get("text", "") for e in out[13][1])
+    assert "2 2" in texts[14]
+
+    fresh = _run([
+        "%load_ext postmock_nb\nimport requests",
+        f"%mock load {tmp_path / 'proto.json'}",
+        "%mock start --no-dashboard",
+        "print([u['name'] for u in requests.get(f'{mockUrl}/users').json()])\n"
+        "print(requests.post(f'{mockUrl}/users', json={'name': 'Dan'}).json())\n"
+        "print(requests.get(f'{mockUrl}/greet/Ann').json())",
+    ], tmp_path)
+    assert all(not errors for _, errors in fresh), [e for _, e in fresh if e]
+    assert "Resource 'users': 3 records at /users" in fresh[1][0]
+    assert "['Alicia', 'Ben', 'Chloe']" in fresh[3][0]
+    assert "{'name': 'Dan', 'id': 4}" in fresh[3][0]
+    assert "{'text': 'Bonjour, Ann', 'users': 2}" in fresh[3][0]  # the handler's most recent response, static
