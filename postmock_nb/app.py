@@ -125,6 +125,7 @@ class MockApp:
         answer: Answer | None = None
         body = b""
         body_size: int | None = None
+        delay: int | None = 0
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
@@ -132,7 +133,7 @@ class MockApp:
             else:
                 body = await self._read_body(receive, headers)
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
-                delay = _checked_mock_values(headers, query, self.settings.delay_ms)
+                asked = _checked_mock_values(headers, query)
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
                 if self.bridges.request_validator is not None:  # --validate-requests: 422
                     from .openapi_validation import enforce
@@ -140,6 +141,15 @@ class MockApp:
                     enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
+                flows = self.behaviours.flows
+                if result.winner is not None and flows.plan(snapshot):  # sequences, scenarios: only when marked
+                    result = flows.choose(result, snapshot)
+                # precedence: the request's x-mock-response-delay, the example's x-mock-delay, the mock's --delay
+                delay = asked
+                if delay is None and result.winner is not None and flows.plan(snapshot):
+                    delay = flows.delay_ms(result.winner.id, snapshot)
+                if delay is None:
+                    delay = self.settings.delay_ms
                 if result.winner is not None:
                     response, answer = await self._respond(result, snapshot, body)
                     note = answer.note if answer is not None else note
@@ -177,7 +187,7 @@ class MockApp:
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
-            traceback=answer.traceback if answer is not None else "")
+            traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0)
         self.log.append(entry)
         head_sent = False
         try:
@@ -302,8 +312,8 @@ def _number(name: str, value: str, low: int, high: int, what: str) -> int:
     return int(text)
 
 
-def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...], default: int) -> int:
-    """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay in ms."""
+def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], ...]) -> int | None:
+    """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay asked (ms)."""
     raw = headers.get(RESPONSE_DELAY)
     if raw is None:
         raw = query_value(query, RESPONSE_DELAY)
@@ -311,7 +321,7 @@ def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], 
     if code is not None:
         _number(RESPONSE_CODE, code, 100, 599, "an HTTP status 100-599")
     if raw is None:
-        return default
+        return None
     return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
 
 
@@ -350,6 +360,16 @@ def build_admin_app(mock: MockApp) -> Any:
     @admin.delete(f"{ADMIN_PREFIX}/log")
     async def clear_log() -> Any:
         mock.log.clear()
+        return "", 204
+
+    @admin.get(f"{ADMIN_PREFIX}/scenarios")
+    async def scenarios() -> Any:
+        return jsonify(mock.behaviours.flows.states(mock.store.snapshot))
+
+    @admin.delete(f"{ADMIN_PREFIX}/scenarios")
+    async def reset_scenarios() -> Any:
+        name = request.args.get("name")
+        mock.behaviours.flows.reset(name)
         return "", 204
 
     @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")

@@ -26,6 +26,7 @@ from typing import Any
 
 from . import wire
 from .cells import build_definition
+from .flows import Flows
 from .handlers import DEFAULT_TIMEOUT_S, HANDLER_MARKER, Handler, HandlerRegistry, Rendered, Request
 from .matching import MatchResult
 from .model import Collection, Example, Item, RequestSpec, ResponseSpec, reason_phrase
@@ -79,6 +80,8 @@ class Behaviours:
     def __init__(self) -> None:
         self.handlers = HandlerRegistry()
         self.resources = ResourceStore()
+        self.flows = Flows()
+        """Scenario states and sequence turns (see postmock_nb.flows)."""
         self._plan_version = -1
         self._plan: dict[str, tuple[str, Any]] = {}
         self._handler_ids: dict[str, str] = {}

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from . import limits, wire
 from .bodies import looks_like_json
 from .errors import ExampleDefinitionError
+from .flows import check_markers
 from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
@@ -57,9 +58,9 @@ class ExampleDefinition:
 
     def to_example(self, example_id: str | None = None) -> Example:
         request_headers = list(self.request_headers)
-        if self.request_headers:
-            names = ",".join(dict.fromkeys(k for k, _ in self.request_headers))
-            request_headers.append(("x-mock-match-request-headers", names))
+        required = [k for k, _ in self.request_headers if not k.lower().startswith("x-mock-")]  # markers: not sent
+        if required:
+            request_headers.append(("x-mock-match-request-headers", ",".join(dict.fromkeys(required))))
         if self.request_body:
             request_headers.append(("x-mock-match-request-body", "true"))
         request = RequestSpec(method=self.method, path=self.path, query=self.query, headers=tuple(request_headers),
@@ -198,6 +199,7 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     sections = split_cell(cell)
     option_headers = [parse_header(h, "--header option") for h in headers or []]
     option_request_headers = [parse_header(h, "--request-header option") for h in request_headers or []]
+    check_markers(tuple(option_request_headers + sections.request_headers))  # x-mock-scenario, -sequence, -delay
     response_headers = option_headers + sections.response_headers
     content_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
     is_json_type = "json" in content_type.lower()

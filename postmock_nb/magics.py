@@ -159,6 +159,13 @@ class PostmockMagics(Magics):
               help='header the request must carry to match, "Name: value" (repeatable)')
     @argument("-f", "--folder", default="", help="folder to file the example in (Users/Admin for nesting)")
     @argument("--replace", action="store_true", help="overwrite an example of the same name from another cell")
+    @argument("--sequence", default="", help="cycle, stick or random[;seed=N]: this item's marked examples "
+                                             "answer in turn (marker x-mock-sequence)")
+    @argument("--scenario", default="", help="scenario name: with --requires STATE and/or --next STATE "
+                                             "(marker x-mock-scenario; every scenario starts in Started)")
+    @argument("--requires", default="", help="the scenario state this example answers in")
+    @argument("--next", default="", help="the scenario state this example moves to when it answers")
+    @argument("--delay", default="", help="this example's delay in ms: 800, or a range 200-900 (marker x-mock-delay)")
     @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
     @line_cell_magic
     def example(self, line: str, cell: str | None = None) -> None:
@@ -197,9 +204,13 @@ class PostmockMagics(Magics):
 
     def _build(self, args: argparse.Namespace, cell: str) -> Any:
         from .cells import build_definition
+        from .flows import flow_markers
 
+        markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,
+                               next_state=args.next, delay=args.delay)
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
-                                headers=args.header, request_headers=args.request_header, folder=args.folder)
+                                headers=args.header, request_headers=args.request_header + markers,
+                                folder=args.folder)
 
     def _parse(self, magic: Callable[..., Any], line: str, label: str) -> argparse.Namespace:
         parser: argparse.ArgumentParser = magic.parser  # type: ignore[attr-defined]  # set by @magic_arguments
@@ -320,6 +331,8 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
               f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+        if info.get("scenarios"):
+            print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
         server = self.session.server
         recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
         if recent:
@@ -415,8 +428,18 @@ class PostmockMagics(Magics):
     def _mock_reset(self, args: argparse.Namespace) -> None:
         from .prototype import Prototype
 
+        flows = self.session.behaviours.flows
+        known = flows.states(self.session.store.snapshot)
+        if args.name is not None and args.name in known:  # a scenario of that name: back to Started
+            flows.reset(args.name)
+            print(f"Scenario {args.name!r} reset to Started.")
+            return
         done = Prototype(self.session).reset(args.name)
-        if not done:
+        if args.name is None:
+            flows.reset()
+            if known:
+                print(f"Scenarios reset to Started, sequences to their first turn: {', '.join(known)}.")
+        if not done and not (args.name is None and known):
             print("No resources to reset.")
         for resource in done:
             print(f"Resource {resource.name!r} reset to its {len(resource)} seed records.")

@@ -140,6 +140,8 @@ class LogEntry:
     """Set when the request was proxied: the upstream's latency (the note says where)."""
     traceback: str = ""
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
+    delay_ms: int = 0
+    """The wait added before answering (the request's, the example's or the mock's delay)."""
 
     def __post_init__(self) -> None:
         if self.body_size is None:
@@ -198,7 +200,8 @@ class LogEntry:
         """A JSON-friendly row: what ``%mock log`` and the admin API show."""
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
-                "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied()
+                "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
+                    {"delay_ms": self.delay_ms} if self.delay_ms else {})
 
     def _proxied(self) -> dict[str, Any]:
         return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}

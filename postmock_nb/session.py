@@ -325,6 +325,9 @@ class Session:
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
                         requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
+        scenarios = self.behaviours.flows.states(self.store.snapshot)
+        if scenarios:
+            info["scenarios"] = scenarios
         return info
 
     def close(self) -> None:
