@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                        help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
                             'pip install "postmock_nb[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
-    serve.add_argument("--delay", type=int, default=0, metavar="MS", help="delay every response by MS milliseconds")
+    serve.add_argument("--delay", default="0", metavar="MS",
+                       help="delay every response by MS milliseconds, or a network preset: 2G (300 ms), 3G (100 ms)")
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")

@@ -22,6 +22,20 @@ from .servers import check as check_server
 DEFAULT_HOST = "127.0.0.1"
 MAX_DELAY_MS = 180_000
 """The longest delay a mock (``--delay``) or a request (``x-mock-response-delay``) may ask for."""
+NETWORK_PRESETS = {"2G": 300, "3G": 100}
+"""Postman's network presets for the mock-wide latency (``--delay 3G``), in milliseconds."""
+
+
+def delay_value(value: Any) -> Any:
+    """``--delay``'s value: a preset name (``3G``) as its milliseconds, digits as a number, anything else as given."""
+    if isinstance(value, str):
+        text = value.strip()
+        preset = NETWORK_PRESETS.get(text.upper())
+        if preset is not None:
+            return preset
+        if text.isascii() and text.isdigit():
+            return int(text)
+    return value
 
 
 def new_api_key() -> str:
@@ -109,9 +123,12 @@ class MockConfig:
         if any(not isinstance(name, str) or not name.strip() for name in names):
             raise ConfigError(f"--match-header needs a header name, got {list(names)!r}", hint="--match-header x-role")
         object.__setattr__(self, "match_headers", tuple(dict.fromkeys(name.strip().lower() for name in names)))
+        object.__setattr__(self, "delay_ms", delay_value(self.delay_ms))
         if not _whole(self.delay_ms) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
-            raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds, got {self.delay_ms}",
-                              hint="a whole number of milliseconds; 0 for none")
+            raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds or a network preset, "
+                              f"got {self.delay_ms!r}",
+                              hint="a whole number of milliseconds (0 for none), or " + ", ".join(
+                                  f"{name} ({ms} ms)" for name, ms in NETWORK_PRESETS.items()))
         if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
             raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")
         if not _whole(self.read_timeout_s) or self.read_timeout_s < 1:

@@ -53,7 +53,7 @@ def _mock_parser() -> _Parser:
     start.add_argument("--no-cors", action="store_true")
     start.add_argument("--match-header", action="append", default=[])
     start.add_argument("--match-body", action="store_true")
-    start.add_argument("--delay", type=int, default=0)
+    start.add_argument("--delay", default="0")  # milliseconds or a network preset (2G, 3G): MockConfig reads it
     start.add_argument("--server", default=None)
     start.add_argument("--no-dashboard", action="store_true")
     start.add_argument("--validate-requests", action="store_true")
@@ -231,7 +231,7 @@ class PostmockMagics(Magics):
         Subcommands::
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
-                      [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
+                      [--match-header NAME]... [--match-body] [--delay MS|2G|3G] [--no-dashboard]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
                                    start serving; sets mockUrl in the notebook

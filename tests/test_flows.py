@@ -148,3 +148,18 @@ def test_bad_flow_options_are_refused_clearly(ip: InteractiveShell, line: str, m
     with pytest.raises(UsageError, match=message):
         cell(ip, line, "{}")
     assert session_of(ip).store.collection.examples == ()
+
+
+def test_network_presets_set_the_mock_wide_delay(ip: InteractiveShell) -> None:
+    from postmock_nb.config import MockConfig
+    from postmock_nb.errors import ConfigError
+
+    assert MockConfig(delay_ms="2G").delay_ms == 300 and MockConfig(delay_ms="250").delay_ms == 250
+    with pytest.raises(ConfigError, match="network preset"):
+        MockConfig(delay_ms="4G")
+    cell(ip, "GET /net", '{"state": "net"}')
+    out(ip, "start --port 0 --no-dashboard --delay 3g")
+    session = session_of(ip)
+    assert requests.get(session.url + "/net", timeout=5).json() == {"state": "net"}
+    entry = session.server.log.recent(1)[0]
+    assert entry.delay_ms == 100 and entry.latency_ms >= 100
