@@ -126,6 +126,7 @@ class MockApp:
         body = b""
         body_size: int | None = None
         delay: int | None = 0
+        fault: str | None = None
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
@@ -150,6 +151,10 @@ class MockApp:
                     delay = flows.delay_ms(result.winner.id, snapshot)
                 if delay is None:
                     delay = self.settings.delay_ms
+                # a fault: the request's x-mock-response-fault, else the winning example's x-mock-fault
+                fault = _asked_fault(headers, query)
+                if fault is None and result.winner is not None and flows.plan(snapshot):
+                    fault = flows.fault(result.winner.id, snapshot)
                 if result.winner is not None:
                     response, answer = await self._respond(result, snapshot, body)
                     note = answer.note if answer is not None else note
@@ -188,9 +193,17 @@ class MockApp:
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
             traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0)
+        if fault is not None:
+            entry.note = f"fault {fault}" + (f" ({note})" if note else "")
         self.log.append(entry)
         head_sent = False
         try:
+            if fault is not None:  # see postmock_nb.faults: what the client gets instead of the response
+                from .faults import perform
+
+                done = await perform(fault, scope, receive, send, response.status, headers_out, body_out)
+                entry.note = f"fault {done}" + (f" ({note})" if note else "")
+                return
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
             await send({"type": "http.response.body", "body": body_out})
@@ -323,6 +336,21 @@ def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], 
     if raw is None:
         return None
     return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
+
+
+def _asked_fault(headers: dict[str, str], query: tuple[tuple[str, str], ...]) -> str | None:
+    """The request's ``x-mock-response-fault`` (header, else query), checked: an unknown one is a 400."""
+    from .faults import RESPONSE_FAULT, FaultError, parse_fault
+
+    raw = headers.get(RESPONSE_FAULT)
+    if raw is None:
+        raw = query_value(query, RESPONSE_FAULT)
+    if raw is None:
+        return None
+    try:
+        return parse_fault(raw)
+    except FaultError as error:
+        raise RequestProblem(400, "mockRequestError", f"{RESPONSE_FAULT}: {error}") from None
 
 
 def build_admin_app(mock: MockApp) -> Any:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from .config import MAX_DELAY_MS
 from .errors import ExampleDefinitionError
+from .faults import FAULT_MARKER, FaultError, parse_fault
 from .model import Example
 from .selectors import RESPONSE_ID, RESPONSE_NAME
 
@@ -64,6 +65,7 @@ class Flow:
     sequence: str | None = None
     seed: int | None = None
     delay: tuple[int, int] | None = None
+    fault: str | None = None
 
 
 def _fields(text: str) -> tuple[str, dict[str, str]]:
@@ -113,7 +115,7 @@ def parse_delay(text: str) -> tuple[int, int]:
 
 def flow_of(example: Example) -> Flow | None:
     """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition)."""
-    step = sequence = seed = delay = None
+    step = sequence = seed = delay = fault = None
     for key, value in example.request.headers:
         lowered = key.lower()
         try:
@@ -123,11 +125,13 @@ def flow_of(example: Example) -> Flow | None:
                 sequence, seed = parse_sequence(value)
             elif lowered == DELAY_MARKER:
                 delay = parse_delay(value)
-        except ExampleDefinitionError:
+            elif lowered == FAULT_MARKER:
+                fault = parse_fault(value)
+        except (ExampleDefinitionError, FaultError):
             continue
-    if step is None and sequence is None and delay is None:
+    if step is None and sequence is None and delay is None and fault is None:
         return None
-    return Flow(step, sequence, seed, delay)
+    return Flow(step, sequence, seed, delay, fault)
 
 
 def check_markers(headers: tuple[tuple[str, str], ...]) -> None:
@@ -140,10 +144,15 @@ def check_markers(headers: tuple[tuple[str, str], ...]) -> None:
             parse_sequence(value)
         elif lowered == DELAY_MARKER:
             parse_delay(value)
+        elif lowered == FAULT_MARKER:
+            try:
+                parse_fault(value)
+            except FaultError as error:
+                raise ExampleDefinitionError(str(error), hint="--fault reset (or x-mock-fault: reset)") from None
 
 
 def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", next_state: str = "",
-                 delay: str = "") -> list[str]:
+                 delay: str = "", fault: str = "") -> list[str]:
     """The marker header lines (``"x-mock-scenario: jobs; requires=Started"``) for ``%%example``'s options, checked."""
     lines = []
     if sequence:
@@ -160,6 +169,9 @@ def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", 
     if delay:
         parse_delay(delay)
         lines.append(f"{DELAY_MARKER}: {delay}")
+    if fault:
+        lines.append(f"{FAULT_MARKER}: {fault}")
+        check_markers(((FAULT_MARKER, fault),))
     return lines
 
 
@@ -207,6 +219,11 @@ class Flows:
             else:
                 done = [name] if self._states.pop(name, None) is not None else []
             return done
+
+    def fault(self, example_id: str, snapshot: Snapshot) -> str | None:
+        """The example's own fault, or None."""
+        flow = self.plan(snapshot).get(example_id)
+        return flow.fault if flow is not None else None
 
     def delay_ms(self, example_id: str, snapshot: Snapshot) -> int | None:
         """The example's own delay (a draw inside its range), or None."""

@@ -166,6 +166,8 @@ class PostmockMagics(Magics):
     @argument("--requires", default="", help="the scenario state this example answers in")
     @argument("--next", default="", help="the scenario state this example moves to when it answers")
     @argument("--delay", default="", help="this example's delay in ms: 800, or a range 200-900 (marker x-mock-delay)")
+    @argument("--fault", default="", help="answer with a fault: reset, close, timeout, malformed, truncate, slow "
+                                          "(marker x-mock-fault)")
     @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
     @line_cell_magic
     def example(self, line: str, cell: str | None = None) -> None:
@@ -207,7 +209,7 @@ class PostmockMagics(Magics):
         from .flows import flow_markers
 
         markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,
-                               next_state=args.next, delay=args.delay)
+                               next_state=args.next, delay=args.delay, fault=args.fault)
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
                                 headers=args.header, request_headers=args.request_header + markers,
                                 folder=args.folder)

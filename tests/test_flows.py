@@ -143,6 +143,7 @@ def test_example_delay_range_and_precedence(ip: InteractiveShell) -> None:
     ("GET /x --requires Started", "need a --scenario"),
     ("GET /x --delay 900-200", "cannot read the delay"),
     ("GET /x --delay fast", "cannot read the delay"),
+    ("GET /x --fault explode", "unknown fault 'explode'"),
 ])
 def test_bad_flow_options_are_refused_clearly(ip: InteractiveShell, line: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -1,0 +1,93 @@
+"""Faults seen from a raw-socket client on 127.0.0.1: each is what it claims, and logged as that fault."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from postmock_nb.faults import SLOW_CHUNK, SLOW_PAUSE_S
+from postmock_nb.session import Session
+
+BODY = json.dumps({"items": list(range(40))})
+
+
+@pytest.fixture
+def mock() -> Iterator[Session]:
+    session = Session()
+    session.define("GET /data", BODY, name="data")
+    session.define("GET /broken", BODY, name="broken", request_headers=["x-mock-fault: reset"])
+    session.start(port=0)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def raw(session: Session, target: str, headers: str = "", timeout: float = 5.0) -> tuple[bytes, str]:
+    """Send one request on a fresh socket; what came back before the end, and how it ended."""
+    parts = urlsplit(session.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+            return received, "closed"
+        except ConnectionResetError:
+            return received, "reset"
+        except TimeoutError:
+            return received, "timeout"
+
+
+def last_note(session: Session) -> str:
+    assert session.server is not None
+    return session.server.log.recent(1)[0].note
+
+
+def test_reset_by_request_header_and_by_example(mock: Session) -> None:
+    received, ended = raw(mock, "/data", "x-mock-response-fault: reset\r\n")
+    assert (received, ended) == (b"", "reset") and last_note(mock).startswith("fault reset")
+    assert raw(mock, "/broken") == (b"", "reset")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(mock.url + "/broken", timeout=5)
+    assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
+
+
+def test_close_and_malformed(mock: Session) -> None:
+    assert raw(mock, "/data?x-mock-response-fault=close") == (b"", "closed")
+    assert last_note(mock).startswith("fault close")
+    received, _ = raw(mock, "/data", "x-mock-response-fault: malformed\r\n")
+    assert received.startswith(b"HTTP/1.1 2OO") and b"\x00" in received
+    assert last_note(mock).startswith("fault malformed")
+
+
+def test_truncated_and_slow_bodies(mock: Session) -> None:
+    received, ended = raw(mock, "/data", "x-mock-response-fault: truncate\r\n")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert ended == "closed" and f"content-length: {len(BODY)}".encode() in head.lower()
+    assert 0 < len(body) < len(BODY) and BODY.encode().startswith(body)
+    started = time.perf_counter()
+    slow = requests.get(mock.url + "/data", headers={"x-mock-response-fault": "slow"}, timeout=5)
+    took = time.perf_counter() - started
+    assert slow.content == BODY.encode() and last_note(mock).startswith("fault slow")
+    chunks = -(-len(BODY) // SLOW_CHUNK)
+    assert took >= (chunks - 1) * SLOW_PAUSE_S  # a lower bound: the pauses between the chunks happened
+
+
+def test_timeout_holds_until_the_client_leaves(mock: Session) -> None:
+    received, ended = raw(mock, "/data", "x-mock-response-fault: timeout\r\n", timeout=0.3)
+    assert (received, ended) == (b"", "timeout")
+    assert mock.server is not None
+    entry = mock.server.log.recent(1)[0]
+    assert entry.note.startswith("fault timeout")
+
+
+def test_an_unknown_fault_is_a_400(mock: Session) -> None:
+    answer = requests.get(mock.url + "/data", headers={"x-mock-response-fault": "explode"}, timeout=5)
+    assert answer.status_code == 400 and "unknown fault 'explode'" in answer.text
