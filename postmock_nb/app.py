@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import os
+import random
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -85,6 +86,8 @@ class MockApp:
         self.error_log = errors if errors is not None else ErrorLog()
         """Where this app reports its own failures (the server's log, when a server runs it)."""
         self._admin: Any = None
+        self._chaos = random.Random(settings.chaos_seed)
+        """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
         self._cors_headers: list[tuple[bytes, bytes]] = [
             (b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
 
@@ -143,7 +146,8 @@ class MockApp:
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
                 flows = self.behaviours.flows
-                if result.winner is not None and flows.plan(snapshot):  # sequences, scenarios: only when marked
+                chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request
+                if result.winner is not None and not chaos and flows.plan(snapshot):  # sequences, scenarios
                     result = flows.choose(result, snapshot)
                 # precedence: the request's x-mock-response-delay, the example's x-mock-delay, the mock's --delay
                 delay = asked
@@ -155,7 +159,9 @@ class MockApp:
                 fault = _asked_fault(headers, query)
                 if fault is None and result.winner is not None and flows.plan(snapshot):
                     fault = flows.fault(result.winner.id, snapshot)
-                if result.winner is not None:
+                if chaos:  # --chaos: this request is answered by --chaos-with instead
+                    response, fault, note = self._chaos_answer(snapshot, result, fault)
+                elif result.winner is not None:
                     response, answer = await self._respond(result, snapshot, body)
                     note = answer.note if answer is not None else note
                 elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
@@ -210,6 +216,26 @@ class MockApp:
         except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
             self.log.sending_failed(entry, error, head_sent=head_sent)
             raise
+
+    def _chaos_answer(self, snapshot: Any, result: Any, fault: str | None) -> tuple[HttpResponse, str | None, str]:
+        """What chaos answers: a 503, a fault (with the response it would have replaced) or a named example."""
+        from dataclasses import replace
+
+        from .faults import FAULTS
+        from .matching import Candidate
+
+        what = self.settings.chaos_with.strip()
+        extra = self._cors_headers if self.settings.cors else []
+        if what.lower() in FAULTS:
+            return _error(503, "mockChaos", "Service Unavailable", "chaos"), what.lower(), "chaos"
+        found = [e for _, e in snapshot.collection.find(what)] if what != "503" else []
+        if found:
+            chosen = replace(result, winner=found[0], score=None, candidates=[Candidate(found[0], 0, None, ())])
+            return build_response(chosen, snapshot, extra, self.responses), fault, f"chaos: answered by {what!r}"
+        response = _error(503, "mockChaos", "Service Unavailable",
+                          "chaos: this request was picked to fail (--chaos)")
+        response.headers.extend(extra)
+        return response, fault, "chaos: 503" + (f" (no example named {what!r})" if what != "503" else "")
 
     async def _respond(self, result: Any, snapshot: Any, body: bytes) -> tuple[HttpResponse, Answer | None]:
         """The winner's response: its handler's or resource's answer, else its saved (static) response."""

@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
                        help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
                             'pip install "postmock_nb[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
+    serve.add_argument("--chaos", default="0", metavar="SHARE",
+                       help="answer this share of requests (0-1, e.g. 0.1) with --chaos-with instead (off: 0)")
+    serve.add_argument("--chaos-seed", type=int, default=None, metavar="N",
+                       help="seed the chaos draw (repeatable runs)")
+    serve.add_argument("--chaos-with", default="503", metavar="ANSWER",
+                       help="what chaos answers: 503 (default), a fault (reset, close, timeout, malformed, truncate, "
+                            "slow) or an example's name")
     serve.add_argument("--delay", default="0", metavar="MS",
                        help="delay every response by MS milliseconds, or a network preset: 2G (300 ms), 3G (100 ms)")
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
@@ -200,7 +207,7 @@ def _config(args: argparse.Namespace) -> MockConfig:
                       cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
                       delay_ms=args.delay, workers=args.workers, reveal_secrets=args.reveal_secrets,
                       validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
-                      server=args.server)
+                      server=args.server, chaos=args.chaos, chaos_seed=args.chaos_seed, chaos_with=args.chaos_with)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -55,6 +55,17 @@ def checked_upstream(url: str) -> str:
     return url.rstrip("/")
 
 
+def _share(value: object) -> float:
+    """``value`` as a number from 0 to 1 (digits given as text too), or -1 when it is none."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return -1.0
+    try:
+        number = float(value)
+    except ValueError:
+        return -1.0
+    return number if 0 <= number <= 1 else -1.0
+
+
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -101,6 +112,12 @@ class MockConfig:
     """With ``proxy``: save every proxied answer as an example in this Postman v2.1 file."""
     server: str = "hypercorn"
     """The HTTP server that serves the mock: hypercorn, uvicorn or granian (see :mod:`postmock_nb.servers`)."""
+    chaos: float = 0.0
+    """The share of mock requests (0-1, e.g. 0.1) answered by :attr:`chaos_with` instead (0: off)."""
+    chaos_seed: int | None = None
+    """Seed of the chaos draw, so that a run can be repeated (None: a different draw each start)."""
+    chaos_with: str = "503"
+    """What chaos answers: ``503``, a fault (reset, close, timeout, malformed, truncate, slow) or an example's name."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host.strip():
@@ -123,6 +140,15 @@ class MockConfig:
         if any(not isinstance(name, str) or not name.strip() for name in names):
             raise ConfigError(f"--match-header needs a header name, got {list(names)!r}", hint="--match-header x-role")
         object.__setattr__(self, "match_headers", tuple(dict.fromkeys(name.strip().lower() for name in names)))
+        chaos = _share(self.chaos)
+        if not 0 <= chaos <= 1:
+            raise ConfigError(f"--chaos must be a share of requests from 0 to 1, got {self.chaos!r}",
+                              hint="--chaos 0.1 answers one request in ten with --chaos-with (503 by default)")
+        object.__setattr__(self, "chaos", chaos)
+        if self.chaos_seed is not None and not _whole(self.chaos_seed):
+            raise ConfigError(f"--chaos-seed must be a whole number, got {self.chaos_seed!r}", hint="--chaos-seed 7")
+        if not isinstance(self.chaos_with, str) or not self.chaos_with.strip():
+            raise ConfigError("--chaos-with is empty", hint="503, a fault (reset, close...) or an example's name")
         object.__setattr__(self, "delay_ms", delay_value(self.delay_ms))
         if not _whole(self.delay_ms) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
             raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds or a network preset, "

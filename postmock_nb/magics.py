@@ -53,6 +53,9 @@ def _mock_parser() -> _Parser:
     start.add_argument("--no-cors", action="store_true")
     start.add_argument("--match-header", action="append", default=[])
     start.add_argument("--match-body", action="store_true")
+    start.add_argument("--chaos", default="0")
+    start.add_argument("--chaos-seed", type=int, default=None)
+    start.add_argument("--chaos-with", default="503")
     start.add_argument("--delay", default="0")  # milliseconds or a network preset (2G, 3G): MockConfig reads it
     start.add_argument("--server", default=None)
     start.add_argument("--no-dashboard", action="store_true")
@@ -234,6 +237,7 @@ class PostmockMagics(Magics):
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body] [--delay MS|2G|3G] [--no-dashboard]
+                      [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
                                    start serving; sets mockUrl in the notebook
@@ -316,7 +320,8 @@ class PostmockMagics(Magics):
             private=args.private, api_key=args.api_key, cors=not args.no_cors,
             match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay,
             validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
-            server=args.server or self.default_server)
+            server=args.server or self.default_server, chaos=args.chaos, chaos_seed=args.chaos_seed,
+            chaos_with=args.chaos_with)
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():
@@ -333,6 +338,8 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
               f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+        if info.get("chaos"):
+            print(info["chaos"])
         if info.get("scenarios"):
             print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
         server = self.session.server
