@@ -238,7 +238,11 @@ class Dashboard:
         uptime = _duration(time.time() - (server.started_at or time.time()))
         failures = server.error_log.total
         errors = f" · <span class='pm-miss'>{_plural(failures, 'error')}</span>" if failures else ""
-        return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}"
+        states = server.app.behaviours.flows.states(server.store.snapshot)
+        flows = (" · scenarios: " + _e(", ".join(f"{name} = {state}" for name, state in states.items()))
+                 if states else "")
+        chaos = f" · <span class='pm-miss'>chaos {server.config.chaos:.0%}</span>" if server.config.chaos else ""
+        return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
 
     def _examples_html(self) -> str:
         hits = self.server.log.hits if self.server is not None else {}

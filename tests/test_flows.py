@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -164,3 +165,29 @@ def test_network_presets_set_the_mock_wide_delay(ip: InteractiveShell) -> None:
     assert requests.get(session.url + "/net", timeout=5).json() == {"state": "net"}
     entry = session.server.log.recent(1)[0]
     assert entry.delay_ms == 100 and entry.latency_ms >= 100
+
+
+def test_dashboard_shows_scenario_states_chaos_and_faults() -> None:
+    from postmock_nb.session import Session
+    from postmock_nb.widgets import Dashboard
+
+    session = Session()
+    session.define("GET /jobs/7", '{"state": "pending"}', name="pending",
+                   request_headers=["x-mock-scenario: jobs; requires=Started; next=done"])
+    session.define("GET /jobs/7", '{"state": "done"}', name="done",
+                   request_headers=["x-mock-scenario: jobs; requires=done"])
+    url = session.start(port=0, chaos=0.1, chaos_seed=1).url  # seed 1 draws 0.13, 0.85: no chaos for these two
+    dashboard = Dashboard(session)
+    try:
+        requests.get(url + "/jobs/7", timeout=5)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/jobs/7", headers={"x-mock-response-fault": "reset"}, timeout=5)
+        deadline = time.monotonic() + 5
+        while not (dashboard.log.options and dashboard.log.options[0][1] == 2) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the throttled refresh lands
+        assert dashboard.log.options[0][1] == 2, dashboard.log.options
+        assert "scenarios: jobs = done" in dashboard.status.value and "chaos 10%" in dashboard.status.value
+        assert "fault reset" in dashboard.log.options[0][0]
+    finally:
+        dashboard.close()
+        session.close()
