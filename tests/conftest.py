@@ -47,7 +47,7 @@ LAYER_OF_MODULE = {
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
     # a real Jupyter kernel (nbclient)
-    "test_kernel": "kernel", "test_notebooks": "kernel", "test_kernel_quiet": "kernel", "test_behaviours_kernel": "kernel",
+    "test_kernel": "kernel", "test_notebooks": "kernel", "test_kernel_quiet": "kernel", "test_behaviours_kernel": "kernel", "test_flows_kernel": "kernel",
     # Chromium driven by Playwright
     "test_browser": "browser",
     # newman / postman-collection from npm

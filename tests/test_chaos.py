@@ -60,3 +60,12 @@ def test_chaos_is_off_by_default_checked_and_shown_in_status() -> None:
         assert "Chaos on: 10% of requests answered by 503 (seed 7)" in started.stdout
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_postmock_serve_reads_the_chaos_and_preset_options() -> None:
+    from postmock_nb.cli import _config, _parser
+
+    args = _parser().parse_args(["serve", "c.json", "--chaos", "0.1", "--chaos-seed", "7", "--chaos-with", "reset",
+                                 "--delay", "2G"])
+    config = _config(args)
+    assert (config.chaos, config.chaos_seed, config.chaos_with, config.delay_ms) == (0.1, 7, "reset", 300)

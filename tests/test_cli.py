@@ -341,3 +341,25 @@ def test_serve_restores_a_saved_resource_statefully(tmp_path: Path) -> None:
         assert requests.delete(url + "/users/1", timeout=TIMEOUT).status_code == 204
         assert requests.get(url + "/users/1", timeout=TIMEOUT).status_code == 404
         cli.interrupt()
+
+
+def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -> None:
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /jobs/7", '{"state": "pending"}', name="pending",
+                   request_headers=["x-mock-scenario: jobs; requires=Started; next=done"])
+    session.define("GET /jobs/7", '{"state": "done"}', name="done", request_headers=["x-mock-scenario: jobs; requires=done"])
+    path = session.save(tmp_path / "jobs.postman_collection.json")
+    session.close()
+    runs = []
+    for _ in range(2):
+        with postmock("serve", str(path), "--port", "0", "--chaos", "0.3", "--chaos-seed", "7") as cli:
+            url = cli.wait_for(r"at (http://127\.0\.0\.1:\d+)").group(1)
+            answers = [requests.get(url + "/jobs/7", timeout=TIMEOUT) for _ in range(12)]
+            runs.append([a.status_code for a in answers])
+            assert requests.get(url + "/__postmock/scenarios", timeout=TIMEOUT).json() == {"jobs": "done"}
+            served = [a.json()["state"] for a in answers if a.status_code == 200]
+            assert served[0] == "pending" and set(served[1:]) == {"done"}
+            cli.interrupt()
+    assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
