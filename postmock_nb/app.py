@@ -24,6 +24,7 @@ from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
+from .faults import RESPONSE_FAULT, FaultError, parse_fault
 from .matching import IncomingRequest, match
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
@@ -145,20 +146,21 @@ class MockApp:
                     enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = match(snapshot, request, self.settings)
-                flows = self.behaviours.flows
                 chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request
-                if result.winner is not None and not chaos and flows.plan(snapshot):  # sequences, scenarios
-                    result = flows.choose(result, snapshot)
+                # a fault: the request's x-mock-response-fault, else the winning example's x-mock-fault
+                fault = _asked_fault(headers, query) if query or RESPONSE_FAULT in headers else None
                 # precedence: the request's x-mock-response-delay, the example's x-mock-delay, the mock's --delay
                 delay = asked
-                if delay is None and result.winner is not None and flows.plan(snapshot):
-                    delay = flows.delay_ms(result.winner.id, snapshot)
+                if result.winner is not None and self.behaviours.flows.plan(snapshot):  # only when marked
+                    flows = self.behaviours.flows
+                    if not chaos:  # sequences, scenarios (a request chaos answers takes no turn)
+                        result = flows.choose(result, snapshot)
+                    if delay is None and result.winner is not None:
+                        delay = flows.delay_ms(result.winner.id, snapshot)
+                    if fault is None and result.winner is not None:
+                        fault = flows.fault(result.winner.id, snapshot)
                 if delay is None:
                     delay = self.settings.delay_ms
-                # a fault: the request's x-mock-response-fault, else the winning example's x-mock-fault
-                fault = _asked_fault(headers, query)
-                if fault is None and result.winner is not None and flows.plan(snapshot):
-                    fault = flows.fault(result.winner.id, snapshot)
                 if chaos:  # --chaos: this request is answered by --chaos-with instead
                     response, fault, note = self._chaos_answer(snapshot, result, fault)
                 elif result.winner is not None:
@@ -366,8 +368,6 @@ def _checked_mock_values(headers: dict[str, str], query: tuple[tuple[str, str], 
 
 def _asked_fault(headers: dict[str, str], query: tuple[tuple[str, str], ...]) -> str | None:
     """The request's ``x-mock-response-fault`` (header, else query), checked: an unknown one is a 400."""
-    from .faults import RESPONSE_FAULT, FaultError, parse_fault
-
     raw = headers.get(RESPONSE_FAULT)
     if raw is None:
         raw = query_value(query, RESPONSE_FAULT)
