@@ -14,8 +14,9 @@ or per request (header or query ``x-mock-response-fault: reset``; the request's 
 ``truncate``, ``slow`` and ``timeout`` go through ASGI and work on every server. ``reset``, ``close``
 and ``malformed`` need the connection's socket, which ASGI does not hand out: it is found among the
 process's open sockets by the addresses in the request's scope (Linux ``/proc/self/fd``; the servers
-run in this process). Tested on the default server (Hypercorn); where the socket cannot be found they
-fall back to ``truncate``'s closing of the connection, and the log says so.
+run in this process). They work on Hypercorn (the default, tested) and uvicorn (which also reports
+"ASGI callable returned without starting response" as a server error); on granian the socket is not
+found, so they fall back to ``truncate``'s closing of the connection, and the log says so.
 """
 
 from __future__ import annotations
