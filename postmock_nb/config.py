@@ -151,9 +151,8 @@ class MockConfig:
             raise ConfigError("--chaos-with is empty", hint="503, a fault (reset, close...) or an example's name")
         object.__setattr__(self, "delay_ms", delay_value(self.delay_ms))
         if not _whole(self.delay_ms) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
-            raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds or a network preset, "
-                              f"got {self.delay_ms!r}",
-                              hint="a whole number of milliseconds (0 for none), or " + ", ".join(
+            raise ConfigError(f"--delay must be 0-{MAX_DELAY_MS} milliseconds, got {self.delay_ms}",
+                              hint="a whole number of milliseconds (0 for none), or a network preset: " + ", ".join(
                                   f"{name} ({ms} ms)" for name, ms in NETWORK_PRESETS.items()))
         if not _whole(self.max_body_bytes) or self.max_body_bytes < 0:
             raise ConfigError(f"max_body_bytes must be 0 or more, got {self.max_body_bytes}")

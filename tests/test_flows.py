@@ -157,7 +157,7 @@ def test_network_presets_set_the_mock_wide_delay(ip: InteractiveShell) -> None:
     from postmock_nb.errors import ConfigError
 
     assert MockConfig(delay_ms="2G").delay_ms == 300 and MockConfig(delay_ms="250").delay_ms == 250
-    with pytest.raises(ConfigError, match="network preset"):
+    with pytest.raises(ConfigError, match="--delay must be 0-180000 milliseconds, got 4G"):
         MockConfig(delay_ms="4G")
     cell(ip, "GET /net", '{"state": "net"}')
     out(ip, "start --port 0 --no-dashboard --delay 3g")
