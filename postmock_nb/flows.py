@@ -18,6 +18,9 @@ candidates whose scenario is in another state, takes the sequence's turn and mov
 under one lock. An explicit ``x-mock-response-name``/``-id`` picks its example as before: it neither
 advances a sequence nor requires or moves a scenario state (a look at one example, not a step).
 
+Limit: the engine scores at least ``ALWAYS_SCORED`` (50) candidates of a request and may skip others
+that cannot win on points; beyond 50 examples fitting one request, a skipped one cannot be re-picked.
+
 The :class:`Flows` of a session lives in its :class:`~postmock_nb.behaviours.Behaviours` (state
 survives a server restart; ``%mock reset`` and ``DELETE /__postmock/scenarios`` reset it).
 """
