@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
 
 from . import limits
 
 _MISSING = object()
+_PATH_DOT = re.compile(r"(?<!\\)\.")
 
 
 def body_kind(content_type: str, body: str) -> str:
@@ -67,15 +69,25 @@ def bodies_equal(expected: str, actual: str, content_type: str = "") -> bool:
     return _normalise(kind, expected) == _normalise(kind, actual)
 
 
+def split_object_path(path: str) -> list[str]:
+    """``a.b\\.c.0`` → ``["a", "b.c", "0"]``: dots split the path, a backslash escapes one."""
+    if not path:
+        return []
+    return [part.replace("\\.", ".") for part in _PATH_DOT.split(path)]
+
+
 def json_path(body: str, path: str, default: object = _MISSING) -> object:
-    """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``)."""
+    """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``).
+
+    Object-path syntax, as Postman's: ``a\\.b`` is the key ``a.b``, not ``b`` inside ``a``.
+    """
     try:
         value: object = limits.loads(body)
     except ValueError:
         return "" if default is _MISSING else default
     if isinstance(value, dict) and path in value:
         return value[path]  # a key that itself holds dots ({"user.name": ...}) wins over the path
-    for part in path.split(".") if path else []:
+    for part in split_object_path(path):
         if isinstance(value, dict) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):

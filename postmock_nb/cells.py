@@ -119,6 +119,18 @@ def parse_header(text: str, where: str) -> tuple[str, str]:
     return found.group(1), found.group(2).strip()
 
 
+_UNQUOTED_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def _json_once_filled(body: str) -> bool:
+    """Whether ``body`` parses as JSON with every ``{{placeholder}}`` replaced by a value (``0``)."""
+    try:
+        json.loads(_UNQUOTED_PLACEHOLDER.sub("0", body))
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def check_json(body: str, first_line: int, what: str, *, declared: bool = False) -> None:
     """Raise with the cell line and column when a body that looks (or is declared) JSON is not."""
     if not declared and not looks_like_json(body):
@@ -130,6 +142,8 @@ def check_json(body: str, first_line: int, what: str, *, declared: bool = False)
     try:
         json.loads(body)
     except json.JSONDecodeError as error:
+        if "{{" in body and _json_once_filled(body):
+            return  # {"id": {{userId}}}: JSON once its placeholders are filled, as Postman's docs write it
         raise ExampleDefinitionError(
             f"{what} is not valid JSON: {error.msg}",
             location=f"cell line {first_line + error.lineno - 1}, column {error.colno}",

@@ -42,8 +42,19 @@ def mock_values(headers: Mapping[str, str], query: Iterable[tuple[str, str]]) ->
     for name in MOCK_SELECTORS:
         sent = headers.get(name)
         if sent is not None:
-            values[name] = sent
+            values[name] = utf8_header(sent) if name == RESPONSE_NAME else sent
     return values
+
+
+def utf8_header(value: str) -> str:
+    """A header value as the client wrote it: ASGI servers decode header bytes as latin-1, clients send
+    UTF-8 (``x-mock-response-name: Café``); not valid UTF-8 bytes stay as they were decoded."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def query_value(query: Iterable[tuple[str, str]], name: str) -> str | None:

@@ -43,7 +43,7 @@ LAYER_OF_MODULE = {
     "test_requestlog": "unit", "test_limits": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
-    "test_server_safety": "server", "test_servers": "server", "test_behaviours": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server", "test_behaviours": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
     # a real Jupyter kernel (nbclient)

@@ -31,6 +31,8 @@ class RequestContext:
     match_headers: tuple[str, ...]
     match_body: bool
     content_type: str
+    mock_headers: frozenset[str] = frozenset()
+    """Header names only the mock's settings ask for: absent on both sides, they rule nothing out."""
 
     @property
     def max_bonus(self) -> int:
@@ -46,12 +48,13 @@ def request_context(request: IncomingRequest, settings: MockConfig) -> RequestCo
     selectors = mock_values(request.headers, request.query)
     if not selectors:  # the usual case: the mock's own settings apply
         return RequestContext(request, query, selectors, settings.match_headers, settings.match_body,
-                              request.headers.get("content-type", ""))
-    match_headers = tuple(dict.fromkeys([*settings.match_headers, *header_names(selectors.get(MATCH_HEADERS, ""))]))
+                              request.headers.get("content-type", ""), frozenset(settings.match_headers))
+    asked = header_names(selectors.get(MATCH_HEADERS, ""))
+    match_headers = tuple(dict.fromkeys([*settings.match_headers, *asked]))
     body_switch = selectors.get(MATCH_BODY, "")
     match_body = settings.match_body if body_switch.strip() == "" else is_on(body_switch)
     return RequestContext(request, query, selectors, match_headers, match_body,
-                          request.headers.get("content-type", ""))
+                          request.headers.get("content-type", ""), frozenset(settings.match_headers) - set(asked))
 
 
 def score_query(compiled: CompiledExample, ctx: RequestContext, checks: list[Check]) -> int:
@@ -90,6 +93,9 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
         expected = compiled.headers.get(name)
         actual = ctx.request.headers.get(name)
         shown_actual = actual if actual is not None else "(absent)"
+        if expected is None and actual is None and name in ctx.mock_headers and name not in compiled.required_headers:
+            checks.append(Check("header", name, True, 0, "(absent)", "(absent)", "absent on both sides"))
+            continue
         if expected is None:
             checks.append(Check("header", name, False, 0, "(absent)", shown_actual, "the example does not set it"))
             return None
@@ -102,6 +108,9 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
         elif expected == actual or (name == "content-type" and _media_type(expected) == _media_type(actual)):
             checks.append(Check("header", name, True, 10, expected, actual, "equal"))
             points += 10
+        elif expected.casefold() == actual.casefold():  # Postman: header matching "isn't case-sensitive"
+            checks.append(Check("header", name, True, 5, expected, actual, "equal ignoring case"))
+            points += 5
         else:
             checks.append(Check("header", name, False, 0, expected, actual, "different value"))
             return None

@@ -118,6 +118,20 @@ def _lost(candidate: Candidate, why: str) -> Candidate:
         candidate.captured, why)
 
 
+def _selected(value: str, wanted: str, attribute: str) -> bool:
+    """Whether an example's id or name is the one a selector asked for.
+
+    An id is also accepted in Postman's UID form ``<user_id>-<example_id>`` (what Postman shows and
+    exports); a name compares as sent.
+    """
+    if value == wanted:
+        return True
+    if attribute != "id":
+        return False
+    owner, dash, rest = wanted.partition("-")
+    return bool(dash) and owner.isdigit() and rest == value
+
+
 _Decision = tuple["Candidate | None", list[Candidate], str, str]
 """The winner (or None), every candidate ranked with why it lost, the selector that decided, the error."""
 
@@ -136,7 +150,7 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Decision:
         selector = f"{key}: {wanted}"
         attribute = "id" if key.endswith("id") else "name"
         # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
-        chosen = sorted((c for c in candidates if getattr(c.example, attribute) == wanted
+        chosen = sorted((c for c in candidates if _selected(getattr(c.example, attribute), wanted, attribute)
                          and not failed_code(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
         if not chosen:
             here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
