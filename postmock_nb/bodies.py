@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
 
@@ -95,3 +97,127 @@ def json_path(body: str, path: str, default: object = _MISSING) -> object:
         else:
             return "" if default is _MISSING else default
     return value
+
+
+BODY_CONTAINS = "contains"
+"""``x-mock-match-request-body: contains``: the request's body holds the example's fields (extra ones allowed)."""
+MAX_BODY_DIFFERENCES = 10
+"""How many field differences a body comparison reports (the first ones, in the example's order)."""
+ANY_VALUE = {"{{$any}}": "any value", "{{$anyString}}": "any string", "{{$anyNumber}}": "any number"}
+"""Placeholders an example's expected JSON (or form value) may hold in place of a value."""
+
+
+@dataclass(frozen=True)
+class BodyDifference:
+    """One way a request body differs from an example's: where (``$.items[1].qty``), both sides, a note."""
+
+    path: str
+    expected: str
+    actual: str
+    note: str
+
+
+def body_differences(expected: str, actual: str, content_type: str = "", *, contains: bool = False,
+                     limit: int = MAX_BODY_DIFFERENCES) -> list[BodyDifference]:
+    """How request body ``actual`` differs from an example's ``expected`` one: ``[]`` when it matches.
+
+    JSON compares field by field: ``"{{$any}}"`` (``{{$anyString}}``, ``{{$anyNumber}}``) accepts any
+    value (of that type); with ``contains`` the request may have fields the example does not, and
+    arrays compare by position with extra trailing items allowed. Forms compare field by field the
+    same way (a ``{{$any}}`` value accepts any value). XML and text compare whole, as one difference.
+    """
+    kind = body_kind(content_type, expected or actual)
+    if kind == "json":
+        wanted, got = _normalise(kind, expected), _normalise(kind, actual)
+        if isinstance(wanted, str) or isinstance(got, str) or wanted is None or got is None:
+            pass  # not JSON on one side (or empty): compared whole below
+        else:
+            found: list[BodyDifference] = []
+            _compare_json(wanted, got, "$", contains, found, limit)
+            return found
+    elif kind == "form":
+        return _compare_form(expected, actual, contains, limit)
+    if _normalise(kind, expected) == _normalise(kind, actual):
+        return []
+    return [BodyDifference("", expected, actual, "different body")]
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _accepts_any(wanted: str, got: object) -> bool:
+    kind = ANY_VALUE[wanted]
+    if kind == "any string":
+        return isinstance(got, str)
+    if kind == "any number":
+        return isinstance(got, (int, float)) and not isinstance(got, bool)
+    return True
+
+
+def _compare_json(wanted: object, got: object, path: str, contains: bool, found: list[BodyDifference],
+                  limit: int) -> None:
+    if len(found) >= limit:
+        return
+    if isinstance(wanted, str) and wanted in ANY_VALUE:
+        if not _accepts_any(wanted, got):
+            found.append(BodyDifference(path, wanted, _shown(got), f"expected {ANY_VALUE[wanted]}, got {_shown(got)}"))
+        return
+    if isinstance(wanted, dict) and isinstance(got, dict):
+        for key, value in wanted.items():
+            if key not in got:
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, key), _shown(value), "(absent)",
+                                                "missing from the request"))
+            else:
+                _compare_json(value, got[key], _child(path, key), contains, found, limit)
+        if not contains:
+            for key in got:
+                if key not in wanted and len(found) < limit:
+                    found.append(BodyDifference(_child(path, key), "(absent)", _shown(got[key]), "not in the example"))
+        return
+    if isinstance(wanted, list) and isinstance(got, list):
+        for index, value in enumerate(wanted):
+            if index >= len(got):
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, index), _shown(value), "(absent)",
+                                                "missing from the request"))
+            else:
+                _compare_json(value, got[index], _child(path, index), contains, found, limit)
+        if not contains:
+            for index in range(len(wanted), len(got)):
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, index), "(absent)", _shown(got[index]),
+                                                "not in the example"))
+        return
+    if wanted != got or isinstance(wanted, bool) != isinstance(got, bool):
+        found.append(BodyDifference(path, _shown(wanted), _shown(got), f"expected {_shown(wanted)}, got {_shown(got)}"))
+
+
+def _compare_form(expected: str, actual: str, contains: bool, limit: int) -> list[BodyDifference]:
+    wanted: dict[str, list[str]] = {}
+    got: dict[str, list[str]] = {}
+    for key, value in parse_qsl(expected, keep_blank_values=True):
+        wanted.setdefault(key, []).append(value)
+    for key, value in parse_qsl(actual, keep_blank_values=True):
+        got.setdefault(key, []).append(value)
+    found: list[BodyDifference] = []
+    for key, values in wanted.items():
+        sent = got.get(key)
+        shown = ",".join(values)
+        if sent is None:
+            found.append(BodyDifference(key, shown, "(absent)", "missing from the request"))
+        elif all(v in ANY_VALUE for v in values) and len(sent) >= len(values):
+            continue
+        elif sorted(values) != sorted(sent):
+            found.append(BodyDifference(key, shown, ",".join(sent), f"expected {shown}, got {','.join(sent)}"))
+    if not contains:
+        found += [BodyDifference(key, "(absent)", ",".join(sent), "not in the example")
+                  for key, sent in got.items() if key not in wanted]
+    return found[:limit]

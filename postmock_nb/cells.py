@@ -30,6 +30,7 @@ from . import limits, wire
 from .bodies import looks_like_json
 from .errors import ExampleDefinitionError
 from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
+from .selectors import MATCH_BODY, MATCH_HEADERS, is_mock_name
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
 _PATH = re.compile(r"^/[^\s#]*$")
@@ -57,11 +58,13 @@ class ExampleDefinition:
 
     def to_example(self, example_id: str | None = None) -> Example:
         request_headers = list(self.request_headers)
-        if self.request_headers:
-            names = ",".join(dict.fromkeys(k for k, _ in self.request_headers))
-            request_headers.append(("x-mock-match-request-headers", names))
-        if self.request_body:
-            request_headers.append(("x-mock-match-request-body", "true"))
+        # Postman's own markers may be written in the request section (`> x-mock-match-request-body: contains`)
+        markers = {k.lower() for k, _ in self.request_headers if is_mock_name(k)}
+        names = ",".join(dict.fromkeys(k for k, _ in self.request_headers if not is_mock_name(k)))
+        if names and MATCH_HEADERS not in markers:
+            request_headers.append((MATCH_HEADERS, names))
+        if self.request_body and MATCH_BODY not in markers:
+            request_headers.append((MATCH_BODY, "true"))
         request = RequestSpec(method=self.method, path=self.path, query=self.query, headers=tuple(request_headers),
                               body=self.request_body,
                               body_language="json" if looks_like_json(self.request_body) else "")

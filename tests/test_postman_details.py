@@ -120,3 +120,22 @@ def test_example_body_still_invalid_once_filled_is_refused(shell: InteractiveShe
 
     with pytest.raises(UsageError, match="not valid JSON"):
         shell.run_cell_magic("example", "GET /users/:userId 200", '{"id": {{userId}},}')
+
+
+def test_example_request_section_asks_for_a_body_that_contains_its_fields(shell: InteractiveShell) -> None:
+    shell.run_cell_magic("example", "POST /orders 201 --name Order", "\n".join([
+        "> Content-Type: application/json",
+        "> x-mock-match-request-body: contains",
+        ">",
+        '> {"customer": "{{$anyString}}", "items": [{"sku": "a"}]}',
+        '{"created": true}']))
+    shell.run_line_magic("mock", "start --no-dashboard")
+    url = shell.user_ns["mockUrl"] + "/orders"
+    hit = requests.post(url, json={"customer": "ann", "items": [{"sku": "a", "qty": 2}, {"sku": "b"}], "note": "x"},
+                        timeout=TIMEOUT)
+    assert (hit.status_code, hit.json()) == (201, {"created": True}), hit.text
+    miss = requests.post(url, json={"customer": "ann", "items": [{"sku": "b"}]}, timeout=TIMEOUT)
+    assert miss.status_code == 404, miss.text
+    rows = [d for c in miss.json()["diagnosis"]["closest"] for d in c["differences"] if d["part"] == "body"]
+    assert rows == [{"part": "body", "name": "$.items[0].sku", "expected": '"a"', "actual": '"b"', "points": 0,
+                     "note": 'expected "a", got "b"'}], miss.text

@@ -67,7 +67,8 @@ def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext
     """The most ``compiled`` could score, from its query names and requirements alone."""
     wanted, sent = compiled.query_keys, ctx.query.keys()
     shared = len(wanted & sent)
-    query = 10 * shared - 10 * (len(sent) - shared) - 10 * (len(wanted) - shared)
+    extra = 0 if compiled.query_contains or ctx.query_contains else len(sent) - shared  # contains: extras are free
+    query = 10 * shared - 10 * extra - 10 * (len(wanted) - shared)
     headers = 10 * (len(ctx.match_headers) + len(compiled.required_headers))
     body = 10 if ctx.match_body or compiled.require_body else 0
     return path_score + query + headers + body
