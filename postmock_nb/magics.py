@@ -53,6 +53,7 @@ def _mock_parser() -> _Parser:
     start.add_argument("--no-cors", action="store_true")
     start.add_argument("--match-header", action="append", default=[])
     start.add_argument("--match-body", action="store_true")
+    start.add_argument("--match-body-contains", action="store_true")
     start.add_argument("--delay", type=int, default=0)
     start.add_argument("--server", default=None)
     start.add_argument("--no-dashboard", action="store_true")
@@ -220,7 +221,7 @@ class PostmockMagics(Magics):
         Subcommands::
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
-                      [--match-header NAME]... [--match-body] [--delay MS] [--no-dashboard]
+                      [--match-header NAME]... [--match-body | --match-body-contains] [--delay MS] [--no-dashboard]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
                                    start serving; sets mockUrl in the notebook
@@ -301,7 +302,8 @@ class PostmockMagics(Magics):
         return self.session.config.updated(
             host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
             private=args.private, api_key=args.api_key, cors=not args.no_cors,
-            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay,
+            match_headers=tuple(args.match_header), match_body=args.match_body or args.match_body_contains,
+            match_body_contains=args.match_body_contains, delay_ms=args.delay,
             validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
             server=args.server or self.default_server)
 

@@ -136,3 +136,13 @@ def test_query_contains_makes_extra_parameters_free(build):
     assert strict.score == 90
     per_request = run(build.collection(collection.examples[1]), "GET /search?q=dune&page=2&x-mock-match-request-query=contains")
     assert per_request.score == 110
+
+
+def test_contains_asked_for_per_mock_and_switched_back_per_request(build):
+    collection = build.collection(build.example("POST /login", "ok", body="ok", request_body='{"user": "ann"}'))
+    loose = MatchSettings(match_body=True, match_body_contains=True)
+    sent = {"content-type": JSON}
+    assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', loose).winner is not None
+    assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', MatchSettings(match_body=True)).winner is None
+    sent["x-mock-match-request-body"] = "true"  # the request's own switch wins over the mock's
+    assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', loose).winner is None

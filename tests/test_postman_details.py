@@ -139,3 +139,11 @@ def test_example_request_section_asks_for_a_body_that_contains_its_fields(shell:
     rows = [d for c in miss.json()["diagnosis"]["closest"] for d in c["differences"] if d["part"] == "body"]
     assert rows == [{"part": "body", "name": "$.items[0].sku", "expected": '"a"', "actual": '"b"', "points": 0,
                      "note": 'expected "a", got "b"'}], miss.text
+
+
+def test_mock_start_match_body_contains_applies_to_every_example(shell: InteractiveShell) -> None:
+    shell.run_cell_magic("example", "POST /login 200 --name ok", '> Content-Type: application/json\n>\n> {"user": "ann"}\nok')
+    shell.run_line_magic("mock", "start --no-dashboard --match-body-contains")
+    url = shell.user_ns["mockUrl"] + "/login"
+    assert requests.post(url, json={"user": "ann", "remember": True}, timeout=TIMEOUT).text == "ok"
+    assert requests.post(url, json={"user": "bob"}, timeout=TIMEOUT).status_code == 404

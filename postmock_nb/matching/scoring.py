@@ -62,14 +62,16 @@ def request_context(request: IncomingRequest, settings: MockConfig) -> RequestCo
     selectors = mock_values(request.headers, request.query)
     if not selectors:  # the usual case: the mock's own settings apply
         return RequestContext(request, query, selectors, settings.match_headers, settings.match_body,
-                              request.headers.get("content-type", ""), frozenset(settings.match_headers))
+                              request.headers.get("content-type", ""), frozenset(settings.match_headers),
+                              settings.match_body_contains)
     asked = header_names(selectors.get(MATCH_HEADERS, ""))
     match_headers = tuple(dict.fromkeys([*settings.match_headers, *asked]))
     body_switch = selectors.get(MATCH_BODY, "")
     match_body = settings.match_body if body_switch.strip() == "" else is_on(body_switch)
     return RequestContext(request, query, selectors, match_headers, match_body,
                           request.headers.get("content-type", ""), frozenset(settings.match_headers) - set(asked),
-                          is_contains(body_switch), is_contains(selectors.get(MATCH_QUERY, "")))
+                          is_contains(body_switch) if body_switch.strip() else settings.match_body_contains,
+                          is_contains(selectors.get(MATCH_QUERY, "")))
 
 
 def score_query(compiled: CompiledExample, ctx: RequestContext, checks: list[Check]) -> int:
