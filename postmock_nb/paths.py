@@ -58,9 +58,10 @@ def fill_saved_variables(path: str, saved: Iterable[tuple[str, str]]) -> str:
     """``/products/:productId`` with ``productId`` saved as ``sku-1`` → ``/products/sku-1``.
 
     Postman uses a path variable's saved value (the url's ``variable`` list) when matching; a
-    variable without a value still matches any one segment.
+    variable without a value, or with a type placeholder such as ``<long>`` (what Postman's
+    OpenAPI import saves), still matches any one segment.
     """
-    values = {k: v for k, v in saved if v}
+    values = {k: v for k, v in saved if v and not (v.startswith("<") and v.endswith(">"))}
     if not values or ":" not in path:
         return path
     return "/".join(values.get(s[1:], s) if s.startswith(":") else s for s in path.split("/"))

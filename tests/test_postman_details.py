@@ -66,7 +66,10 @@ def test_saved_path_variable_value_is_matched_and_an_unsaved_one_matches_any_seg
     saved = replace(saved, request=replace(saved.request, path_variables=(("productId", "sku-1"),)))
     loose = build.example("GET /items/:itemId", "loose", body="any")
     loose = replace(loose, request=replace(loose.request, path_variables=(("itemId", ""),)))
-    with serve(build.collection(saved, loose)) as mock:
+    typed = build.example("GET /orders/:orderId", "typed", body="typed")  # Postman's OpenAPI import saves <long>
+    typed = replace(typed, request=replace(typed.request, path_variables=(("orderId", "<long>"),)))
+    with serve(build.collection(saved, loose, typed)) as mock:
+        assert picked(requests.get(mock.url + "/orders/31", timeout=TIMEOUT)) == (200, "typed")
         exact = requests.get(mock.url + "/products/sku-1", timeout=TIMEOUT)
         assert (*picked(exact), exact.headers["x-mock-score"]) == (200, "saved", "100")  # the exact path
         # another segment is not the saved value (sku-2 would still fit by edit distance, as any near path)
