@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring as _quoted
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
 
@@ -44,7 +46,22 @@ def is_json(text: str) -> bool:
     return True
 
 
+_CACHED_BODY_CHARS = 16 * 1024
+"""Bodies up to this size are parsed once and kept (a few hundred): a request body is compared with every
+candidate's, and an example's body with every request's."""
+
+
 def _normalise(kind: str, body: str) -> object:
+    """The body as compared: parsed once for small bodies (the result is shared: never change it)."""
+    return _parsed(kind, body) if len(body) <= _CACHED_BODY_CHARS else _parse(kind, body)
+
+
+@lru_cache(maxsize=256)
+def _parsed(kind: str, body: str) -> object:
+    return _parse(kind, body)
+
+
+def _parse(kind: str, body: str) -> object:
     if kind == "json":
         try:
             return limits.loads(body) if body.strip() else None  # too deep: compared as text
@@ -143,6 +160,13 @@ def body_differences(expected: str, actual: str, content_type: str = "", *, cont
 
 
 def _shown(value: object) -> str:
+    """A value as JSON text, without json.dumps's set-up for the common scalars (on the matching path)."""
+    if isinstance(value, str):
+        return _quoted(value)
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -167,7 +191,8 @@ def _compare_json(wanted: object, got: object, path: str, contains: bool, found:
         return
     if isinstance(wanted, str) and wanted in ANY_VALUE:
         if not _accepts_any(wanted, got):
-            found.append(BodyDifference(path, wanted, _shown(got), f"expected {ANY_VALUE[wanted]}, got {_shown(got)}"))
+            shown = _shown(got)
+            found.append(BodyDifference(path, wanted, shown, f"expected {ANY_VALUE[wanted]}, got {shown}"))
         return
     if isinstance(wanted, dict) and isinstance(got, dict):
         for key, value in wanted.items():
@@ -197,7 +222,8 @@ def _compare_json(wanted: object, got: object, path: str, contains: bool, found:
                                                 "not in the example"))
         return
     if wanted != got or isinstance(wanted, bool) != isinstance(got, bool):
-        found.append(BodyDifference(path, _shown(wanted), _shown(got), f"expected {_shown(wanted)}, got {_shown(got)}"))
+        expected, actual = _shown(wanted), _shown(got)
+        found.append(BodyDifference(path, expected, actual, f"expected {expected}, got {actual}"))
 
 
 def _compare_form(expected: str, actual: str, contains: bool, limit: int) -> list[BodyDifference]:
