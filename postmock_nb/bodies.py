@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring as _quoted
 from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
 
 from . import limits
 
 _MISSING = object()
+_PATH_DOT = re.compile(r"(?<!\\)\.")
 
 
 def body_kind(content_type: str, body: str) -> str:
@@ -40,7 +46,22 @@ def is_json(text: str) -> bool:
     return True
 
 
+_CACHED_BODY_CHARS = 16 * 1024
+"""Bodies up to this size are parsed once and kept (a few hundred): a request body is compared with every
+candidate's, and an example's body with every request's."""
+
+
 def _normalise(kind: str, body: str) -> object:
+    """The body as compared: parsed once for small bodies (the result is shared: never change it)."""
+    return _parsed(kind, body) if len(body) <= _CACHED_BODY_CHARS else _parse(kind, body)
+
+
+@lru_cache(maxsize=256)
+def _parsed(kind: str, body: str) -> object:
+    return _parse(kind, body)
+
+
+def _parse(kind: str, body: str) -> object:
     if kind == "json":
         try:
             return limits.loads(body) if body.strip() else None  # too deep: compared as text
@@ -67,15 +88,25 @@ def bodies_equal(expected: str, actual: str, content_type: str = "") -> bool:
     return _normalise(kind, expected) == _normalise(kind, actual)
 
 
+def split_object_path(path: str) -> list[str]:
+    """``a.b\\.c.0`` → ``["a", "b.c", "0"]``: dots split the path, a backslash escapes one."""
+    if not path:
+        return []
+    return [part.replace("\\.", ".") for part in _PATH_DOT.split(path)]
+
+
 def json_path(body: str, path: str, default: object = _MISSING) -> object:
-    """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``)."""
+    """``a.b.0.c`` looked up in a JSON body (Postman's ``{{$body 'a.b'}}``).
+
+    Object-path syntax, as Postman's: ``a\\.b`` is the key ``a.b``, not ``b`` inside ``a``.
+    """
     try:
         value: object = limits.loads(body)
     except ValueError:
         return "" if default is _MISSING else default
     if isinstance(value, dict) and path in value:
         return value[path]  # a key that itself holds dots ({"user.name": ...}) wins over the path
-    for part in path.split(".") if path else []:
+    for part in split_object_path(path):
         if isinstance(value, dict) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
@@ -83,3 +114,136 @@ def json_path(body: str, path: str, default: object = _MISSING) -> object:
         else:
             return "" if default is _MISSING else default
     return value
+
+
+BODY_CONTAINS = "contains"
+"""``x-mock-match-request-body: contains``: the request's body holds the example's fields (extra ones allowed)."""
+MAX_BODY_DIFFERENCES = 10
+"""How many field differences a body comparison reports (the first ones, in the example's order)."""
+ANY_VALUE = {"{{$any}}": "any value", "{{$anyString}}": "any string", "{{$anyNumber}}": "any number"}
+"""Placeholders an example's expected JSON (or form value) may hold in place of a value."""
+
+
+@dataclass(frozen=True)
+class BodyDifference:
+    """One way a request body differs from an example's: where (``$.items[1].qty``), both sides, a note."""
+
+    path: str
+    expected: str
+    actual: str
+    note: str
+
+
+def body_differences(expected: str, actual: str, content_type: str = "", *, contains: bool = False,
+                     limit: int = MAX_BODY_DIFFERENCES) -> list[BodyDifference]:
+    """How request body ``actual`` differs from an example's ``expected`` one: ``[]`` when it matches.
+
+    JSON compares field by field: ``"{{$any}}"`` (``{{$anyString}}``, ``{{$anyNumber}}``) accepts any
+    value (of that type); with ``contains`` the request may have fields the example does not, and
+    arrays compare by position with extra trailing items allowed. Forms compare field by field the
+    same way (a ``{{$any}}`` value accepts any value). XML and text compare whole, as one difference.
+    """
+    kind = body_kind(content_type, expected or actual)
+    if kind == "json":
+        wanted, got = _normalise(kind, expected), _normalise(kind, actual)
+        if isinstance(wanted, str) or isinstance(got, str) or wanted is None or got is None:
+            pass  # not JSON on one side (or empty): compared whole below
+        else:
+            found: list[BodyDifference] = []
+            _compare_json(wanted, got, "$", contains, found, limit)
+            return found
+    elif kind == "form":
+        return _compare_form(expected, actual, contains, limit)
+    if _normalise(kind, expected) == _normalise(kind, actual):
+        return []
+    return [BodyDifference("", expected, actual, "different body")]
+
+
+def _shown(value: object) -> str:
+    """A value as JSON text, without json.dumps's set-up for the common scalars (on the matching path)."""
+    if isinstance(value, str):
+        return _quoted(value)
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _accepts_any(wanted: str, got: object) -> bool:
+    kind = ANY_VALUE[wanted]
+    if kind == "any string":
+        return isinstance(got, str)
+    if kind == "any number":
+        return isinstance(got, (int, float)) and not isinstance(got, bool)
+    return True
+
+
+def _compare_json(wanted: object, got: object, path: str, contains: bool, found: list[BodyDifference],
+                  limit: int) -> None:
+    if len(found) >= limit:
+        return
+    if isinstance(wanted, str) and wanted in ANY_VALUE:
+        if not _accepts_any(wanted, got):
+            shown = _shown(got)
+            found.append(BodyDifference(path, wanted, shown, f"expected {ANY_VALUE[wanted]}, got {shown}"))
+        return
+    if isinstance(wanted, dict) and isinstance(got, dict):
+        for key, value in wanted.items():
+            if key not in got:
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, key), _shown(value), "(absent)",
+                                                "missing from the request"))
+            else:
+                _compare_json(value, got[key], _child(path, key), contains, found, limit)
+        if not contains:
+            for key in got:
+                if key not in wanted and len(found) < limit:
+                    found.append(BodyDifference(_child(path, key), "(absent)", _shown(got[key]), "not in the example"))
+        return
+    if isinstance(wanted, list) and isinstance(got, list):
+        for index, value in enumerate(wanted):
+            if index >= len(got):
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, index), _shown(value), "(absent)",
+                                                "missing from the request"))
+            else:
+                _compare_json(value, got[index], _child(path, index), contains, found, limit)
+        if not contains:
+            for index in range(len(wanted), len(got)):
+                if len(found) < limit:
+                    found.append(BodyDifference(_child(path, index), "(absent)", _shown(got[index]),
+                                                "not in the example"))
+        return
+    if wanted != got or isinstance(wanted, bool) != isinstance(got, bool):
+        expected, actual = _shown(wanted), _shown(got)
+        found.append(BodyDifference(path, expected, actual, f"expected {expected}, got {actual}"))
+
+
+def _compare_form(expected: str, actual: str, contains: bool, limit: int) -> list[BodyDifference]:
+    wanted: dict[str, list[str]] = {}
+    got: dict[str, list[str]] = {}
+    for key, value in parse_qsl(expected, keep_blank_values=True):
+        wanted.setdefault(key, []).append(value)
+    for key, value in parse_qsl(actual, keep_blank_values=True):
+        got.setdefault(key, []).append(value)
+    found: list[BodyDifference] = []
+    for key, values in wanted.items():
+        sent = got.get(key)
+        shown = ",".join(values)
+        if sent is None:
+            found.append(BodyDifference(key, shown, "(absent)", "missing from the request"))
+        elif all(v in ANY_VALUE for v in values) and len(sent) >= len(values):
+            continue
+        elif sorted(values) != sorted(sent):
+            found.append(BodyDifference(key, shown, ",".join(sent), f"expected {shown}, got {','.join(sent)}"))
+    if not contains:
+        found += [BodyDifference(key, "(absent)", ",".join(sent), "not in the example")
+                  for key, sent in got.items() if key not in wanted]
+    return found[:limit]

@@ -31,6 +31,7 @@ from .bodies import looks_like_json
 from .errors import ExampleDefinitionError
 from .flows import check_markers
 from .model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
+from .selectors import MATCH_BODY, MATCH_HEADERS, is_mock_name
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
 _PATH = re.compile(r"^/[^\s#]*$")
@@ -58,11 +59,13 @@ class ExampleDefinition:
 
     def to_example(self, example_id: str | None = None) -> Example:
         request_headers = list(self.request_headers)
-        required = [k for k, _ in self.request_headers if not k.lower().startswith("x-mock-")]  # markers: not sent
-        if required:
-            request_headers.append(("x-mock-match-request-headers", ",".join(dict.fromkeys(required))))
-        if self.request_body:
-            request_headers.append(("x-mock-match-request-body", "true"))
+        # Postman's own markers may be written in the request section (`> x-mock-match-request-body: contains`)
+        markers = {k.lower() for k, _ in self.request_headers if is_mock_name(k)}
+        names = ",".join(dict.fromkeys(k for k, _ in self.request_headers if not is_mock_name(k)))
+        if names and MATCH_HEADERS not in markers:
+            request_headers.append((MATCH_HEADERS, names))
+        if self.request_body and MATCH_BODY not in markers:
+            request_headers.append((MATCH_BODY, "true"))
         request = RequestSpec(method=self.method, path=self.path, query=self.query, headers=tuple(request_headers),
                               body=self.request_body,
                               body_language="json" if looks_like_json(self.request_body) else "")
@@ -120,6 +123,18 @@ def parse_header(text: str, where: str) -> tuple[str, str]:
     return found.group(1), found.group(2).strip()
 
 
+_UNQUOTED_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
+
+
+def _json_once_filled(body: str) -> bool:
+    """Whether ``body`` parses as JSON with every ``{{placeholder}}`` replaced by a value (``0``)."""
+    try:
+        json.loads(_UNQUOTED_PLACEHOLDER.sub("0", body))
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def check_json(body: str, first_line: int, what: str, *, declared: bool = False) -> None:
     """Raise with the cell line and column when a body that looks (or is declared) JSON is not."""
     if not declared and not looks_like_json(body):
@@ -131,6 +146,8 @@ def check_json(body: str, first_line: int, what: str, *, declared: bool = False)
     try:
         json.loads(body)
     except json.JSONDecodeError as error:
+        if "{{" in body and _json_once_filled(body):
+            return  # {"id": {{userId}}}: JSON once its placeholders are filled, as Postman's docs write it
         raise ExampleDefinitionError(
             f"{what} is not valid JSON: {error.msg}",
             location=f"cell line {first_line + error.lineno - 1}, column {error.colno}",

@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--delay", default="0", metavar="MS",
                        help="delay every response by MS milliseconds, or a network preset: 2G (300 ms), 3G (100 ms)")
     serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
+    serve.add_argument("--match-body-contains", action="store_true",
+                       help="require request bodies to contain each example's fields (per mock; see the README)")
     serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
                        help="require this request header to match (repeatable)")
     _bridge_options(serve)
@@ -204,8 +206,10 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
 def _config(args: argparse.Namespace) -> MockConfig:
     """The mock's settings from the command line (checked by :class:`MockConfig`)."""
     return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
-                      cors=not args.no_cors, match_headers=tuple(args.match_header), match_body=args.match_body,
-                      delay_ms=args.delay, workers=args.workers, reveal_secrets=args.reveal_secrets,
+                      cors=not args.no_cors, match_headers=tuple(args.match_header),
+                      match_body=args.match_body or args.match_body_contains,
+                      match_body_contains=args.match_body_contains, delay_ms=args.delay, workers=args.workers,
+                      reveal_secrets=args.reveal_secrets,
                       validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
                       server=args.server, chaos=args.chaos, chaos_seed=args.chaos_seed, chaos_with=args.chaos_with)
 

@@ -92,6 +92,8 @@ class MockConfig:
     """Request headers that must match for every request (lower-cased, each once)."""
     match_body: bool = False
     """Require request bodies to match for every request."""
+    match_body_contains: bool = False
+    """With ``match_body``: a request body need only contain the example's fields (``--match-body contains``)."""
     delay_ms: int = 0
     """Delay every response by this many milliseconds."""
     max_body_bytes: int = 10 * 1024 * 1024

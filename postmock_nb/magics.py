@@ -53,6 +53,7 @@ def _mock_parser() -> _Parser:
     start.add_argument("--no-cors", action="store_true")
     start.add_argument("--match-header", action="append", default=[])
     start.add_argument("--match-body", action="store_true")
+    start.add_argument("--match-body-contains", action="store_true")
     start.add_argument("--chaos", default="0")
     start.add_argument("--chaos-seed", type=int, default=None)
     start.add_argument("--chaos-with", default="503")
@@ -236,7 +237,8 @@ class PostmockMagics(Magics):
         Subcommands::
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
-                      [--match-header NAME]... [--match-body] [--delay MS|2G|3G] [--no-dashboard]
+                      [--match-header NAME]... [--match-body | --match-body-contains] [--delay MS|2G|3G]
+                      [--no-dashboard]
                       [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
@@ -318,7 +320,8 @@ class PostmockMagics(Magics):
         return self.session.config.updated(
             host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
             private=args.private, api_key=args.api_key, cors=not args.no_cors,
-            match_headers=tuple(args.match_header), match_body=args.match_body, delay_ms=args.delay,
+            match_headers=tuple(args.match_header), match_body=args.match_body or args.match_body_contains,
+            match_body_contains=args.match_body_contains, delay_ms=args.delay,
             validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
             server=args.server or self.default_server, chaos=args.chaos, chaos_seed=args.chaos_seed,
             chaos_with=args.chaos_with)

@@ -426,8 +426,10 @@ def spec_to_collection(spec: Spec) -> Collection:
     items = []
     for operation in iter_operations(spec):
         request = operation_request(spec, operation)
-        matched = RequestSpec(method=request.method, path=request.path, path_variables=request.path_variables,
-                              base=request.base)  # what incoming requests are matched against
+        # what incoming requests are matched against: path variables without the sample values Send would use,
+        # so that they match any segment (a saved value would be the only one matched, as in Postman)
+        matched = RequestSpec(method=request.method, path=request.path,
+                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base)
         examples = tuple(operation_examples(spec, operation, matched))
         tags = operation.data.get("tags")
         folder = (str(tags[0]),) if isinstance(tags, list) and tags else ()

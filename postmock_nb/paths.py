@@ -11,7 +11,7 @@ example by example) both climb this ladder.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote
@@ -52,6 +52,19 @@ def resolve_variables(text: str, variables: Mapping[str, str]) -> str:
     if "{{" not in text:
         return text
     return _VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(0)), text)
+
+
+def fill_saved_variables(path: str, saved: Iterable[tuple[str, str]]) -> str:
+    """``/products/:productId`` with ``productId`` saved as ``sku-1`` → ``/products/sku-1``.
+
+    Postman uses a path variable's saved value (the url's ``variable`` list) when matching; a
+    variable without a value, or with a type placeholder such as ``<long>`` (what Postman's
+    OpenAPI import saves), still matches any one segment.
+    """
+    values = {k: v for k, v in saved if v and not (v.startswith("<") and v.endswith(">"))}
+    if not values or ":" not in path:
+        return path
+    return "/".join(values.get(s[1:], s) if s.startswith(":") else s for s in path.split("/"))
 
 
 def without_trailing_slash(path: str) -> str:

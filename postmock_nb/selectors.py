@@ -15,8 +15,12 @@ RESPONSE_ID = "x-mock-response-id"
 RESPONSE_NAME = "x-mock-response-name"
 MATCH_HEADERS = "x-mock-match-request-headers"
 MATCH_BODY = "x-mock-match-request-body"
+MATCH_QUERY = "x-mock-match-request-query"
+"""Ours: ``contains`` lets a request carry query parameters the example does not (they cost nothing)."""
+CONTAINS = "contains"
+"""The value of a body or query switch that asks for "contains the example's fields" instead of equality."""
 RESPONSE_DELAY = "x-mock-response-delay"
-MOCK_SELECTORS = (RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME, MATCH_HEADERS, MATCH_BODY, RESPONSE_DELAY)
+MOCK_SELECTORS = (RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME, MATCH_HEADERS, MATCH_BODY, MATCH_QUERY, RESPONSE_DELAY)
 """What a request may send as a header, or as a query parameter of the same name (browsers cannot
 always set custom headers)."""
 
@@ -42,8 +46,19 @@ def mock_values(headers: Mapping[str, str], query: Iterable[tuple[str, str]]) ->
     for name in MOCK_SELECTORS:
         sent = headers.get(name)
         if sent is not None:
-            values[name] = sent
+            values[name] = utf8_header(sent) if name == RESPONSE_NAME else sent
     return values
+
+
+def utf8_header(value: str) -> str:
+    """A header value as the client wrote it: ASGI servers decode header bytes as latin-1, clients send
+    UTF-8 (``x-mock-response-name: Café``); not valid UTF-8 bytes stay as they were decoded."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def query_value(query: Iterable[tuple[str, str]], name: str) -> str | None:
@@ -57,5 +72,10 @@ def header_names(value: str) -> tuple[str, ...]:
 
 
 def is_on(value: str) -> bool:
-    """An ``x-mock-match-request-body`` switch that is on."""
-    return value.strip().lower() == "true"
+    """An ``x-mock-match-request-body`` switch that is on (``true``, or ``contains``)."""
+    return value.strip().lower() in ("true", CONTAINS)
+
+
+def is_contains(value: str) -> bool:
+    """An ``x-mock-match-request-body`` / ``x-mock-match-request-query`` switch asking for "contains"."""
+    return value.strip().lower() == CONTAINS

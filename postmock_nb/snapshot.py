@@ -16,8 +16,8 @@ from urllib.parse import unquote_plus
 from rapidfuzz import fuzz, process
 
 from .model import Collection, Example, Item, Pairs
-from .paths import LOOKUP_RULES, PathPattern, PathRule, id_blind, resolve_variables, wildcard_name
-from .selectors import MATCH_BODY, MATCH_HEADERS, header_names, is_mock_name, is_on
+from .paths import LOOKUP_RULES, PathPattern, PathRule, fill_saved_variables, id_blind, resolve_variables, wildcard_name
+from .selectors import MATCH_BODY, MATCH_HEADERS, MATCH_QUERY, header_names, is_contains, is_mock_name, is_on
 
 _versions = count(1)
 
@@ -37,6 +37,10 @@ class CompiledExample:
     body: str
     required_headers: tuple[str, ...] = ()
     require_body: bool = False
+    body_contains: bool = False
+    """``x-mock-match-request-body: contains``: the request's body need only hold this example's fields."""
+    query_contains: bool = False
+    """``x-mock-match-request-query: contains``: query parameters this example does not list cost nothing."""
 
     @property
     def id(self) -> str:
@@ -116,10 +120,11 @@ def _compile(order: int, item: Item, example: Example, variables: dict[str, str]
     required = header_names(markers.get(MATCH_HEADERS, ""))
     return CompiledExample(
         order=order, example=example, item=item, method=request.method.upper(),
-        path=PathPattern.parse(request.path, variables), query=query,
+        path=PathPattern.parse(fill_saved_variables(request.path, request.path_variables), variables), query=query,
         query_keys=frozenset(k for k, _ in query), headers=headers,
         body=resolve_variables(request.body, variables), required_headers=required,
-        require_body=is_on(markers.get(MATCH_BODY, "")))
+        require_body=is_on(markers.get(MATCH_BODY, "")), body_contains=is_contains(markers.get(MATCH_BODY, "")),
+        query_contains=is_contains(markers.get(MATCH_QUERY, "")))
 
 
 NEAR_MISS_POOL = 30

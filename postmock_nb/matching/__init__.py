@@ -22,7 +22,8 @@ The algorithm follows Postman's (see the README, "How matching works"):
 5. headers and body, when switched on per request, per mock, or per example (Postman's
    ``x-mock-match-request-headers`` / ``x-mock-match-request-body`` saved in the example's
    own request headers): a listed header or the body must match (+10, +5 for an
-   any-value header) or the example drops out;
+   any-value header or a value equal ignoring case) or the example drops out; a body may be
+   asked only to contain the example's fields (``contains``, see :func:`~postmock_nb.bodies.body_differences`);
 6. highest score wins; a tie goes to the example defined first.
 
 Each selector and switch can also be sent as a query parameter of the same name

@@ -10,10 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..bodies import bodies_equal
+from ..bodies import bodies_equal, body_differences
 from ..config import MockConfig
 from ..paths import PathRule
-from ..selectors import MATCH_BODY, MATCH_HEADERS, MOCK_SELECTORS, RESPONSE_CODE, header_names, is_on, mock_values
+from ..selectors import (
+    MATCH_BODY,
+    MATCH_HEADERS,
+    MATCH_QUERY,
+    MOCK_SELECTORS,
+    RESPONSE_CODE,
+    header_names,
+    is_contains,
+    is_on,
+    mock_values,
+)
 from ..snapshot import CompiledExample, is_wildcard_value
 from .types import BASE_SCORE, Candidate, Check, IncomingRequest
 
@@ -31,6 +41,12 @@ class RequestContext:
     match_headers: tuple[str, ...]
     match_body: bool
     content_type: str
+    mock_headers: frozenset[str] = frozenset()
+    """Header names only the mock's settings ask for: absent on both sides, they rule nothing out."""
+    body_contains: bool = False
+    """The request asked for ``x-mock-match-request-body: contains``."""
+    query_contains: bool = False
+    """The request asked for ``x-mock-match-request-query: contains``."""
 
     @property
     def max_bonus(self) -> int:
@@ -46,12 +62,16 @@ def request_context(request: IncomingRequest, settings: MockConfig) -> RequestCo
     selectors = mock_values(request.headers, request.query)
     if not selectors:  # the usual case: the mock's own settings apply
         return RequestContext(request, query, selectors, settings.match_headers, settings.match_body,
-                              request.headers.get("content-type", ""))
-    match_headers = tuple(dict.fromkeys([*settings.match_headers, *header_names(selectors.get(MATCH_HEADERS, ""))]))
+                              request.headers.get("content-type", ""), frozenset(settings.match_headers),
+                              settings.match_body_contains)
+    asked = header_names(selectors.get(MATCH_HEADERS, ""))
+    match_headers = tuple(dict.fromkeys([*settings.match_headers, *asked]))
     body_switch = selectors.get(MATCH_BODY, "")
     match_body = settings.match_body if body_switch.strip() == "" else is_on(body_switch)
     return RequestContext(request, query, selectors, match_headers, match_body,
-                          request.headers.get("content-type", ""))
+                          request.headers.get("content-type", ""), frozenset(settings.match_headers) - set(asked),
+                          is_contains(body_switch) if body_switch.strip() else settings.match_body_contains,
+                          is_contains(selectors.get(MATCH_QUERY, "")))
 
 
 def score_query(compiled: CompiledExample, ctx: RequestContext, checks: list[Check]) -> int:
@@ -66,7 +86,9 @@ def score_query(compiled: CompiledExample, ctx: RequestContext, checks: list[Che
         expected, actual = wanted.get(key), ctx.query.get(key)
         shown_expected = ",".join(expected) if expected is not None else "(absent)"
         shown_actual = ",".join(actual) if actual is not None else "(absent)"
-        if expected is None:
+        if expected is None and (compiled.query_contains or ctx.query_contains):
+            check = Check("query", key, True, 0, shown_expected, shown_actual, "not in the example (contains)")
+        elif expected is None:
             check = Check("query", key, True, -10, shown_expected, shown_actual, "not in the example")
         elif actual is None:
             check = Check("query", key, False, -10, shown_expected, shown_actual, "missing from the request")
@@ -90,6 +112,9 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
         expected = compiled.headers.get(name)
         actual = ctx.request.headers.get(name)
         shown_actual = actual if actual is not None else "(absent)"
+        if expected is None and actual is None and name in ctx.mock_headers and name not in compiled.required_headers:
+            checks.append(Check("header", name, True, 0, "(absent)", "(absent)", "absent on both sides"))
+            continue
         if expected is None:
             checks.append(Check("header", name, False, 0, "(absent)", shown_actual, "the example does not set it"))
             return None
@@ -102,6 +127,9 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
         elif expected == actual or (name == "content-type" and _media_type(expected) == _media_type(actual)):
             checks.append(Check("header", name, True, 10, expected, actual, "equal"))
             points += 10
+        elif expected.casefold() == actual.casefold():  # Postman: header matching "isn't case-sensitive"
+            checks.append(Check("header", name, True, 5, expected, actual, "equal ignoring case"))
+            points += 5
         else:
             checks.append(Check("header", name, False, 0, expected, actual, "different value"))
             return None
@@ -113,10 +141,18 @@ def _media_type(value: str) -> str:
 
 
 def _check_body(compiled: CompiledExample, ctx: RequestContext, checks: list[Check]) -> int | None:
-    if bodies_equal(compiled.body, ctx.request.body, ctx.content_type):
+    """The body step: equal (or, asked for, containing the example's fields), else one check per difference."""
+    contains = compiled.body_contains or ctx.body_contains
+    if not contains and "{{$any" not in compiled.body and bodies_equal(compiled.body, ctx.request.body,
+                                                                       ctx.content_type):
         checks.append(Check("body", "", True, 10, compiled.body, ctx.request.body, "equal"))
+        return 10  # the usual case: Postman's exact comparison, no field walk
+    differences = body_differences(compiled.body, ctx.request.body, ctx.content_type, contains=contains)
+    if not differences:
+        note = "contains the example's fields" if contains else "equal"
+        checks.append(Check("body", "", True, 10, compiled.body, ctx.request.body, note))
         return 10
-    checks.append(Check("body", "", False, 0, compiled.body, ctx.request.body, "different body"))
+    checks += [Check("body", d.path, False, 0, d.expected, d.actual, d.note) for d in differences]
     return None
 
 
@@ -175,4 +211,9 @@ def failed_code(candidate: Candidate) -> bool:
 def drop_reason(candidate: Candidate) -> str:
     """Why a candidate was ruled out: its last failed check is the one that dropped it."""
     failed = [c for c in candidate.checks if not c.ok]
-    return failed[-1].describe() if failed else "ruled out"
+    if not failed:
+        return "ruled out"
+    if failed[-1].part != "body":
+        return failed[-1].describe()
+    body = [c for c in failed if c.part == "body"]  # one check per field that differs: the first, and how many more
+    return body[0].describe() + (f" (and {len(body) - 1} more)" if len(body) > 1 else "")

@@ -67,7 +67,8 @@ def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext
     """The most ``compiled`` could score, from its query names and requirements alone."""
     wanted, sent = compiled.query_keys, ctx.query.keys()
     shared = len(wanted & sent)
-    query = 10 * shared - 10 * (len(sent) - shared) - 10 * (len(wanted) - shared)
+    extra = 0 if compiled.query_contains or ctx.query_contains else len(sent) - shared  # contains: extras are free
+    query = 10 * shared - 10 * extra - 10 * (len(wanted) - shared)
     headers = 10 * (len(ctx.match_headers) + len(compiled.required_headers))
     body = 10 if ctx.match_body or compiled.require_body else 0
     return path_score + query + headers + body
@@ -118,6 +119,20 @@ def _lost(candidate: Candidate, why: str) -> Candidate:
         candidate.captured, why)
 
 
+def _selected(value: str, wanted: str, attribute: str) -> bool:
+    """Whether an example's id or name is the one a selector asked for.
+
+    An id is also accepted in Postman's UID form ``<user_id>-<example_id>`` (what Postman shows and
+    exports); a name compares as sent.
+    """
+    if value == wanted:
+        return True
+    if attribute != "id":
+        return False
+    owner, dash, rest = wanted.partition("-")
+    return bool(dash) and owner.isdigit() and rest == value
+
+
 _Decision = tuple["Candidate | None", list[Candidate], str, str]
 """The winner (or None), every candidate ranked with why it lost, the selector that decided, the error."""
 
@@ -136,7 +151,7 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Decision:
         selector = f"{key}: {wanted}"
         attribute = "id" if key.endswith("id") else "name"
         # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
-        chosen = sorted((c for c in candidates if getattr(c.example, attribute) == wanted
+        chosen = sorted((c for c in candidates if _selected(getattr(c.example, attribute), wanted, attribute)
                          and not failed_code(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
         if not chosen:
             here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
