@@ -146,6 +146,15 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "reset": ["Resource 'todos' reset to its 2 seed records.", "[x] #1 Write the API sketch"],
         "log": ["todos · list (resource todos list)"],
     },
+    "08-error-paths.ipynb": {
+        "poll": ["polled: pending → pending → done"],
+        "status": ["Scenarios: jobs = finished"],
+        "reset": ["Scenario 'jobs' reset to Started.", "after reset: pending"],
+        "retry": ["orders after 3 tries: [{'id': 1001, 'status': 'open'}]"],
+        "slow-call": ["the page shows: gave up after 2 tries: ReadTimeout"],
+        "faults": ["reset: the page shows: gave up after 2 tries: ConnectionError",
+                   "truncate: the page shows: gave up after 2 tries: ChunkedEncodingError", "no fault: Alice Park"],
+    },
     "09-from-openapi.ipynb": {
         "load": ["Merged 'Pet store'", "5 examples added", 'GET /v1/pets/:petId → 200 "The pet - A dog"'],
         "list-call": ["200 [{'name': 'Tom', 'species': 'cat', 'id': 1}]"],
