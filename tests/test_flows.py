@@ -121,22 +121,24 @@ def test_random_sequence_with_a_seed_repeats(tmp_path) -> None:
 
 
 def test_example_delay_range_and_precedence(ip: InteractiveShell) -> None:
-    cell(ip, "GET /slow --delay 40-90", '{"state": "slow"}')
+    cell(ip, "GET /slow --delay 20-45", '{"state": "slow"}')
     cell(ip, "GET /fixed --delay 60", '{"state": "fixed"}')
     cell(ip, "GET /plain", '{"state": "plain"}')
     out(ip, "start --port 0 --no-dashboard --delay 30")  # the mock-wide delay: an example's own wins over it
     session = session_of(ip)
-    for _ in range(20):
+    for _ in range(50):  # each measured by the client too: the wait is real, not only logged
+        started = time.monotonic()
         assert requests.get(session.url + "/slow", timeout=5).status_code == 200
+        assert time.monotonic() - started >= 0.020
     requests.get(session.url + "/fixed", timeout=5)
     requests.get(session.url + "/fixed", headers={"x-mock-response-delay": "1"}, timeout=5)  # the request's wins
     requests.get(session.url + "/plain", timeout=5)
-    entries = session.server.log.recent(23)[::-1]
+    entries = session.server.log.recent(53)[::-1]
     slow = [e for e in entries if e.path == "/slow"]
-    assert len(slow) == 20 and all(40 <= e.delay_ms <= 90 and e.latency_ms >= e.delay_ms for e in slow)
+    assert len(slow) == 50 and all(20 <= e.delay_ms <= 45 and e.latency_ms >= e.delay_ms for e in slow)
     assert len({e.delay_ms for e in slow}) > 1  # drawn, not fixed
-    assert [e.delay_ms for e in entries[20:]] == [60, 1, 30]
-    assert entries[20].summary()["delay_ms"] == 60 and entries[20].latency_ms >= 60
+    assert [e.delay_ms for e in entries[50:]] == [60, 1, 30]
+    assert entries[50].summary()["delay_ms"] == 60 and entries[50].latency_ms >= 60
 
 
 @pytest.mark.parametrize(("line", "message"), [
