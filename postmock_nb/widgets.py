@@ -72,8 +72,9 @@ def _method_badge(method: str) -> str:
 class Dashboard:
     """One dashboard, bound to one server run of a session."""
 
-    interval = 0.25
-    """Seconds between refreshes at most (four a second under load)."""
+    interval = 0.4
+    """Seconds between refreshes at most: under load, two or three a second of about three widget messages
+    each (under 10 messages a second, benchmarks/notebook_load.py)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
