@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 from fixture_collections import FIXTURES_DIR
+from IPython.core.interactiveshell import InteractiveShell
 
 from postmock_nb.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
 from postmock_nb.postman import load_collection
@@ -236,3 +237,14 @@ def stop_leftover_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Mock
 
 
 # -- 4. IPython shells and the extension (notebook tests) -------------------------------------
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        yield ip
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")

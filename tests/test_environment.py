@@ -4,13 +4,11 @@ live switching in the notebook, ``postmock serve --environment`` and ``%mock sav
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 
 from postmock_nb.environment import load_environment, parse_environment
 from postmock_nb.errors import CollectionFormatError
@@ -98,15 +96,6 @@ def test_cli_serve_with_an_environment(tmp_path, collection):
 
 # -- the notebook ------------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
 
 
 def test_switching_environments_live_and_exports_keep_collection_values(shell, tmp_path, collection, capsys):

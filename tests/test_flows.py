@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -18,13 +17,9 @@ from postmock_nb.server import MockServer
 
 
 @pytest.fixture
-def ip() -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield shell
-    finally:
-        shell.run_line_magic("unload_ext", "postmock_nb")
+def ip(shell: InteractiveShell) -> InteractiveShell:
+    """The loaded shell of tests/conftest.py, by the short name these tests use."""
+    return shell
 
 
 def cell(ip: InteractiveShell, line: str, body: str) -> None:

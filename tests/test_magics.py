@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,6 @@ from IPython.utils.capture import capture_output
 
 from postmock_nb.magics import session_of as loaded_session
 from postmock_nb.session import Session
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
 
 
 def session_of(ip: InteractiveShell) -> Session:

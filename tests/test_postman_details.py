@@ -5,7 +5,6 @@ Each test sends what a Postman user sends and checks the answer Postman's docs d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -100,15 +99,6 @@ def test_utf8_response_name_sent_as_a_header_is_matched(build) -> None:
         by_query = requests.get(mock.url + "/menu", params={"x-mock-response-name": "Café crème"}, timeout=TIMEOUT)
         assert by_query.text == "café"
 
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
 
 
 def test_example_body_with_unquoted_placeholders_is_accepted_and_served_as_json(shell: InteractiveShell) -> None:

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from test_cli import SERVING, STOP_TIMEOUT, fixture_path, postmock
 
 from postmock_nb import servers
@@ -267,15 +266,6 @@ def test_nothing_is_printed_while_serving(collection, server_name, capfd):
 
 # -- the notebook: %mock start --server ------------------------------------------------------------
 
-
-@pytest.fixture
-def shell() -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
 
 
 def test_mock_start_with_a_server(shell, server_name, capsys):
