@@ -194,32 +194,21 @@ def _compare_json(wanted: object, got: object, path: str, contains: bool, found:
             shown = _shown(got)
             found.append(BodyDifference(path, wanted, shown, f"expected {ANY_VALUE[wanted]}, got {shown}"))
         return
-    if isinstance(wanted, dict) and isinstance(got, dict):
-        for key, value in wanted.items():
-            if key not in got:
+    if (isinstance(wanted, dict) and isinstance(got, dict)) or (isinstance(wanted, list) and isinstance(got, list)):
+        # an array compares by position: its items as a mapping of index to item, like an object's fields
+        wanted_children = wanted if isinstance(wanted, dict) else dict(enumerate(wanted))
+        got_children = got if isinstance(got, dict) else dict(enumerate(got))
+        for key, value in wanted_children.items():
+            if key not in got_children:
                 if len(found) < limit:
                     found.append(BodyDifference(_child(path, key), _shown(value), "(absent)",
                                                 "missing from the request"))
             else:
-                _compare_json(value, got[key], _child(path, key), contains, found, limit)
+                _compare_json(value, got_children[key], _child(path, key), contains, found, limit)
         if not contains:
-            for key in got:
-                if key not in wanted and len(found) < limit:
-                    found.append(BodyDifference(_child(path, key), "(absent)", _shown(got[key]), "not in the example"))
-        return
-    if isinstance(wanted, list) and isinstance(got, list):
-        for index, value in enumerate(wanted):
-            if index >= len(got):
-                if len(found) < limit:
-                    found.append(BodyDifference(_child(path, index), _shown(value), "(absent)",
-                                                "missing from the request"))
-            else:
-                _compare_json(value, got[index], _child(path, index), contains, found, limit)
-        if not contains:
-            for index in range(len(wanted), len(got)):
-                if len(found) < limit:
-                    found.append(BodyDifference(_child(path, index), "(absent)", _shown(got[index]),
-                                                "not in the example"))
+            for key, value in got_children.items():
+                if key not in wanted_children and len(found) < limit:
+                    found.append(BodyDifference(_child(path, key), "(absent)", _shown(value), "not in the example"))
         return
     if wanted != got or isinstance(wanted, bool) != isinstance(got, bool):
         expected, actual = _shown(wanted), _shown(got)
