@@ -41,11 +41,11 @@ from typing import Any
 
 import nbformat
 import pytest
+from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
-NODE_BIN = ROOT / "node_modules" / ".bin"
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs"
 IN_CI = bool(os.environ.get("CI"))
@@ -63,8 +63,6 @@ LATER_MISSES = ("/orders/1", "/teams")
 pytestmark = pytest.mark.timeout(240)
 
 
-def newman_available() -> bool:
-    return (NODE_BIN / "newman").exists() and shutil.which("node") is not None
 
 
 # -- what each notebook must show --------------------------------------------------------------
@@ -181,31 +179,10 @@ def expected_for(name: str) -> dict[str, list[str]]:
     return expected
 
 
-def cell_text(cell: Any) -> str:
-    """Everything a cell showed, as text (streams, plain-text results, errors)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-        else:
-            parts.append(output.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
 
 
-def squeeze(text: str) -> str:
-    return re.sub(r"[ \t]+", " ", text)
 
 
-def find_cell(nb: Any, key: str) -> Any:
-    """The cell with this id, else the one code cell whose source contains ``key``."""
-    by_id = [c for c in nb.cells if c.get("id") == key]
-    if by_id:
-        return by_id[0]
-    by_source = [c for c in nb.cells if c.cell_type == "code" and key in c.source]
-    assert len(by_source) == 1, f"expected one cell with id or source {key!r}, found {len(by_source)}"
-    return by_source[0]
 
 
 def check_outputs(name: str, nb: Any) -> None:

@@ -30,6 +30,7 @@ import nbformat
 import pytest
 import requests
 from nbclient import NotebookClient
+from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
 from postmock_nb.cli import main as postmock_main
 from postmock_nb.postman import load_collection
@@ -39,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 USERS_COLLECTION = NOTEBOOK_DIR / "data" / "users.postman_collection.json"
 ORDERS_COLLECTION = NOTEBOOK_DIR / "data" / "orders.postman_collection.json"
-NODE_BIN = ROOT / "node_modules" / ".bin"
 CELL_TIMEOUT = 60
 IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,8 +47,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def newman_available() -> bool:
-    return (NODE_BIN / "newman").exists() and shutil.which("node") is not None
 
 
 # -- running a notebook ------------------------------------------------------------------------
@@ -90,31 +88,10 @@ def run_notebook(path: Path) -> Any:
     return nb
 
 
-def cell_text(cell: Any) -> str:
-    """Everything a cell showed, as text (streams, plain-text results, errors)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-        else:
-            parts.append(output.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
 
 
-def squeeze(text: str) -> str:
-    return re.sub(r"[ \t]+", " ", text)
 
 
-def find_cell(nb: Any, key: str) -> Any:
-    """The cell with this id, else the one code cell whose source contains ``key``."""
-    by_id = [c for c in nb.cells if c.get("id") == key]
-    if by_id:
-        return by_id[0]
-    by_source = [c for c in nb.cells if c.cell_type == "code" and key in c.source]
-    assert len(by_source) == 1, f"expected one cell with id or source {key!r}, found {len(by_source)}"
-    return by_source[0]
 
 
 # -- the team-directory page, in a browser ------------------------------------------------
