@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-
-
-def _text(cell) -> str:
-    parts = []
-    for output in cell.outputs:
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif "data" in output:
-            parts.append(output.data.get("text/plain", ""))
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-    return "".join(parts)
+from notebook_cells import cell_text
 
 
 def test_private_mock_lifecycle_in_a_kernel(tmp_path) -> None:
@@ -46,7 +35,7 @@ def test_private_mock_lifecycle_in_a_kernel(tmp_path) -> None:
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = [_text(cell) for cell in nb.cells]
+    out = [cell_text(cell) for cell in nb.cells]
 
     assert 'Defined example "List users"' in out[1]
     assert "Mock running at http://127.0.0.1:" in out[3] and "Private: send the header x-api-key: PMAK-" in out[3]
@@ -66,7 +55,7 @@ def _run(cells: list[str], tmp_path) -> list[str]:
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    return [_text(cell) for cell in nb.cells]
+    return [cell_text(cell) for cell in nb.cells]
 
 
 PROBE = (

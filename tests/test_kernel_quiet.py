@@ -11,19 +11,7 @@ from __future__ import annotations
 import nbformat  # noqa: F401  (nbclient needs it importable)
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-
-
-def _text(cell) -> str:
-    parts = []
-    for output in cell.outputs:
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif "data" in output:
-            parts.append(output.data.get("text/plain", ""))
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-    return "".join(parts)
-
+from notebook_cells import cell_text
 
 LOAD = r'''
 import socket, threading, time
@@ -83,7 +71,7 @@ def test_server_output_never_lands_in_a_cell(tmp_path) -> None:
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = [_text(cell) for cell in nb.cells]
+    out = [cell_text(cell) for cell in nb.cells]
 
     assert out[6] == "", f"the sleeping cell got output: {out[6][:500]}"
     assert "postmock: the mock server reported 40 new errors (latest: RuntimeError: boom in the app)" in out[7]
