@@ -25,10 +25,10 @@ from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
 from .faults import RESPONSE_FAULT, FaultError, parse_fault
-from .matching import IncomingRequest, match
+from .matching import IncomingRequest, MatchMemo
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
-from .selectors import RESPONSE_CODE, RESPONSE_DELAY, query_value
+from .selectors import MOCK_SELECTORS, RESPONSE_CODE, RESPONSE_DELAY, query_value
 from .store import LiveCollection
 
 if TYPE_CHECKING:
@@ -63,6 +63,9 @@ def _error(status: int, name: str, header: str, message: str, extra: dict[str, A
 BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout "
              "or closed the connection")
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
+MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
+"""The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
+HTTP1 = ("1.1", "1.0")
 
 
 class MockApp:
@@ -84,6 +87,8 @@ class MockApp:
         """Request validation, proxy and recorder: this app's own (the notebook may swap the proxy)."""
         self.responses = ResponseCache()
         """Static responses of the snapshot being served (this app's own cache)."""
+        self.matches = MatchMemo(settings)
+        """Decisions of the snapshot being served, for requests matched on their request line alone."""
         self.error_log = errors if errors is not None else ErrorLog()
         """Where this app reports its own failures (the server's log, when a server runs it)."""
         self._admin: Any = None
@@ -117,10 +122,9 @@ class MockApp:
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         raw_headers = scope["headers"]
-        headers: dict[str, str] = {}
-        for key, value in raw_headers:
-            name, text = key.decode("latin-1").lower(), value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in raw_headers}
+        if len(headers) < len(raw_headers):  # a repeated header: its values joined, as HTTP reads them
+            headers = _joined_headers(raw_headers)
         method = scope["method"]
         query_string = scope["query_string"]
         result = None
@@ -136,19 +140,22 @@ class MockApp:
             if response is not None:
                 body_size = _declared_length(headers)
             else:
-                body = await self._read_body(receive, headers)
+                body = await self._read_body(scope, receive, headers)
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
-                asked = _checked_mock_values(headers, query)
+                # x-mock-* values (header or query): checked, and they make the match read more than the request line
+                sent_mock_values = not headers.keys().isdisjoint(MOCK_NAMES) or (
+                    bool(query) and any(key.lower() in MOCK_NAMES for key, _ in query))
+                asked = _checked_mock_values(headers, query) if sent_mock_values else None
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
                 if self.bridges.request_validator is not None:  # --validate-requests: 422
                     from .openapi_validation import enforce
 
                     enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
-                result = match(snapshot, request, self.settings)
+                result = self.matches.match(snapshot, request, query_string, selectors=sent_mock_values)
                 chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request
                 # a fault: the request's x-mock-response-fault, else the winning example's x-mock-fault
-                fault = _asked_fault(headers, query) if query or RESPONSE_FAULT in headers else None
+                fault = _asked_fault(headers, query) if sent_mock_values else None
                 # precedence: the request's x-mock-response-delay, the example's x-mock-delay, the mock's --delay
                 delay = asked
                 if result.winner is not None and self.behaviours.flows.plan(snapshot):  # only when marked
@@ -248,7 +255,9 @@ class MockApp:
                 return answered
         return build_response(result, snapshot, extra, self.responses), None
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> bytes:
+        if "content-length" not in headers and "transfer-encoding" not in headers and scope.get("http_version") in HTTP1:
+            return b""  # HTTP/1 without a length or chunks has no body: nothing to wait for
         declared = _declared_length(headers)
         if declared is not None and declared > self.settings.max_body_bytes:  # refused before buffering anything
             raise RequestProblem(413, "mockRequestTooLarge",
@@ -332,6 +341,15 @@ class MockApp:
 def _echoable(value: str) -> bytes:
     """A request header value echoed in a preflight answer: ``*`` when it holds a control character."""
     return b"*" if wire.has_control(value) else value.encode("latin-1")
+
+
+def _joined_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers by lower-case name, a repeated one's values joined with ", " (RFC 9110, 5.3)."""
+    headers: dict[str, str] = {}
+    for key, value in raw_headers:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    return headers
 
 
 def _raw_header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

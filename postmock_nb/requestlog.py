@@ -78,11 +78,25 @@ def _check(check: Check) -> Check:
     return Check(check.part, check.name, check.ok, check.points, _cut(check.expected), _cut(check.actual), check.note)
 
 
+def _is_small(checks: tuple[Check, ...]) -> bool:
+    if len(checks) > KEPT_CHECKS:
+        return False
+    for check in checks:  # a loop, not all(...): this runs for every request logged
+        if len(check.expected) > VALUE_LIMIT or len(check.actual) > VALUE_LIMIT:
+            return False
+    return True
+
+
+def _all_small(candidates: list[Candidate]) -> bool:
+    for candidate in candidates:
+        if not _is_small(candidate.checks):
+            return False
+    return True
+
+
 def _candidate(candidate: Candidate) -> Candidate:
     checks = candidate.checks
-    small = len(checks) <= KEPT_CHECKS and all(len(c.expected) <= VALUE_LIMIT and len(c.actual) <= VALUE_LIMIT
-                                               for c in checks)
-    if small:
+    if _is_small(checks):
         return candidate  # the usual case: kept as it is (it refers to its example, not the snapshot)
     kept = [c for c in checks if c.part in ("method", "path")]
     kept += [c for c in checks if c.part not in ("method", "path") and (not c.ok or c.points < 0)]
@@ -103,10 +117,12 @@ def compact(result: MatchResult) -> LoggedResult:
     """The bounded, snapshot-free copy of ``result`` a log entry keeps."""
     if isinstance(result, LoggedResult):
         return result
-    near = [_candidate(c) for c in result.near_misses(NEAR_KEPT)] if result.winner is None else []
+    near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
+    candidates = result.candidates
+    if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):
+        candidates = [_candidate(c) for c in candidates[:KEPT_CANDIDATES]]  # else shared: nothing changes the list
     return LoggedResult(_request(result.request), _DETACHED, result.settings, result.winner, result.score,
-                        [_candidate(c) for c in result.candidates[:KEPT_CANDIDATES]], result.selector,
-                        result.error, result.pruned, result.method, tuple(near))
+                        candidates, result.selector, result.error, result.pruned, result.method, near)
 
 
 @dataclass(slots=True)
@@ -218,7 +234,8 @@ class RequestLog:
         self.total = 0
         self.misses = 0
         self.hits: Counter[str] = Counter()
-        self._listeners: list[Listener] = []
+        self._listeners: tuple[Listener, ...] = ()
+        """Replaced, never changed, on (un)subscribe: an append reads it without a copy."""
         self._lock = threading.RLock()
         self._seq = 0
 
@@ -240,7 +257,7 @@ class RequestLog:
                 self.hits[entry.example_id] += 1
             elif entry.is_miss:
                 self.misses += 1
-            listeners = list(self._listeners)
+            listeners = self._listeners
         for listener in listeners:
             listener(entry)
 
@@ -258,12 +275,13 @@ class RequestLog:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entry)`` (on the server thread) for each new entry."""
         with self._lock:
-            self._listeners.append(listener)
+            self._listeners = (*self._listeners, listener)
 
         def unsubscribe() -> None:
             with self._lock:
                 if listener in self._listeners:
-                    self._listeners.remove(listener)
+                    index = self._listeners.index(listener)
+                    self._listeners = self._listeners[:index] + self._listeners[index + 1:]
 
         return unsubscribe
 

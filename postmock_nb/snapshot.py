@@ -173,6 +173,9 @@ class Snapshot:
         for compiled in self.examples:
             self.by_method.setdefault(compiled.method, MethodIndex()).add(compiled)
             self.by_id.setdefault(compiled.id, compiled)
+        self.reads_request_content = any(c.required_headers or c.require_body for c in self.examples)
+        """Whether some example compares a request's headers or body (Postman's saved ``x-mock-match-request-*``)."""
+
     @cached_property
     def near_misses(self) -> NearMissIndex:
         """Built on the first miss, then kept with the snapshot (two threads building it at once: both are good)."""

@@ -6,7 +6,8 @@ Pure: a plain :class:`IncomingRequest` and a :class:`~postmock_nb.snapshot.Snaps
 - :mod:`.types`: the records (request, check, candidate, result), all frozen;
 - :mod:`.scoring`: one example against one request (selector, query, headers, body);
 - :mod:`.search`: the candidate search down the path-rule ladder, pruning, the decision;
-- :mod:`.explain`: every example scored without shortcuts, and a miss's near misses.
+- :mod:`.explain`: every example scored without shortcuts, and a miss's near misses;
+- :mod:`.memo`: decisions remembered per snapshot, for requests whose headers and body no rule reads.
 
 The algorithm follows Postman's (see the README, "How matching works"):
 
@@ -36,6 +37,7 @@ from ..config import MockConfig
 from ..selectors import MOCK_SELECTORS as SELECTOR_NAMES
 from ..snapshot import NEAR_MISS_POOL
 from .explain import explain, near_misses
+from .memo import MatchMemo
 from .search import ALWAYS_SCORED, match
 from .types import BASE_SCORE, Candidate, Check, IncomingRequest, MatchResult
 
@@ -44,5 +46,5 @@ MatchSettings = MockConfig
 
 __all__ = [
     "ALWAYS_SCORED", "BASE_SCORE", "NEAR_MISS_POOL", "SELECTOR_NAMES", "Candidate", "Check", "IncomingRequest",
-    "MatchResult", "MatchSettings", "explain", "match", "near_misses",
+    "MatchMemo", "MatchResult", "MatchSettings", "explain", "match", "near_misses",
 ]

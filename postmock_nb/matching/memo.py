@@ -1,0 +1,58 @@
+"""Decisions remembered per snapshot: the same request line is searched once, not on every request.
+
+:func:`~.search.match` reads a request's headers and body only when the mock's settings, an example
+or an ``x-mock-*`` selector asks it to. When none does, the decision (winner, score, candidates)
+follows from the snapshot, the method, the path and the query string alone, so a load test that
+sends ``GET /items/2500`` ten thousand times pays for one search. A remembered decision is given
+back with the new request in it: a result is the same as a fresh search would build.
+
+Only matches are remembered (a miss goes on to its near misses, which cost far more than the
+search); the memo empties when the snapshot changes and when it holds ``maxsize`` decisions.
+"""
+
+from __future__ import annotations
+
+from ..config import MockConfig
+from ..snapshot import Snapshot
+from .search import match
+from .types import IncomingRequest, MatchResult
+
+MAX_LINE = 2048
+"""Request lines (path and query string) longer than this are searched every time, never kept."""
+
+_Decision = tuple[object, ...]
+"""The fields of a :class:`MatchResult` after ``request``, ``snapshot`` and ``settings``."""
+
+
+class MatchMemo:
+    """The decisions of one app, for the snapshot it serves. Used from the app's one event loop only."""
+
+    def __init__(self, settings: MockConfig, maxsize: int = 4096) -> None:
+        self.settings = settings
+        self.maxsize = maxsize
+        self._usable = not settings.match_headers and not settings.match_body
+        """Whether the mock's own settings let a decision follow from the request line alone."""
+        self._version = -1
+        self._decisions: dict[tuple[str, str, bytes], _Decision] = {}
+
+    def match(self, snapshot: Snapshot, request: IncomingRequest, query_string: bytes, *,
+              selectors: bool) -> MatchResult:
+        """What :func:`~.search.match` answers for ``request``; ``selectors``: it sent ``x-mock-*`` values."""
+        if selectors or not self._usable or snapshot.reads_request_content:
+            return match(snapshot, request, self.settings)
+        if snapshot.version != self._version:
+            self._decisions, self._version = {}, snapshot.version
+        key = (request.method, request.path, query_string)
+        decision = self._decisions.get(key)
+        if decision is not None:
+            return MatchResult(request, snapshot, self.settings, *decision)  # type: ignore[arg-type]
+        result = match(snapshot, request, self.settings)
+        if result.winner is not None and len(request.path) + len(query_string) <= MAX_LINE:
+            if len(self._decisions) >= self.maxsize:
+                self._decisions = {}
+            self._decisions[key] = (result.winner, result.score, result.candidates, result.selector, result.error,
+                                    result.pruned, result.method)
+        return result
+
+    def __len__(self) -> int:
+        return len(self._decisions)
