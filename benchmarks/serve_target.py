@@ -64,6 +64,8 @@ class AsgiHello:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.on_startup = None
+        """Set by the server, as on MockApp: called when the startup is done (so neither is wrapped)."""
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
@@ -74,6 +76,8 @@ class AsgiHello:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
+                    if self.on_startup is not None:
+                        self.on_startup()
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return

@@ -92,6 +92,8 @@ class MockApp:
         self.error_log = errors if errors is not None else ErrorLog()
         """Where this app reports its own failures (the server's log, when a server runs it)."""
         self._admin: Any = None
+        self.on_startup: Callable[[], object] | None = None
+        """Called once the lifespan startup is complete (the server's signal that it serves)."""
         self._chaos = random.Random(settings.chaos_seed)
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
         self._cors_headers: list[tuple[bytes, bytes]] = [
@@ -111,6 +113,8 @@ class MockApp:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
+                    if self.on_startup is not None:
+                        self.on_startup()
                 elif message["type"] == "lifespan.shutdown":
                     if self.bridges.proxy is not None:  # the upstream client lives on this loop
                         await self.bridges.proxy.aclose()
@@ -122,9 +126,7 @@ class MockApp:
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         raw_headers = scope["headers"]
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in raw_headers}
-        if len(headers) < len(raw_headers):  # a repeated header: its values joined, as HTTP reads them
-            headers = _joined_headers(raw_headers)
+        headers = wire.request_headers(raw_headers)
         method = scope["method"]
         query_string = scope["query_string"]
         result = None
@@ -200,7 +202,7 @@ class MockApp:
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
         winner = result.winner if result is not None else None
-        headers_out, body_out = wire.frame(response.status, response.headers, response.body, method)
+        headers_out, body_out = self.responses.framed(response, method)  # shared lists: never changed once framed
         # logged before sending, so whoever got the response also finds it in the log: as it goes out
         entry = LogEntry(
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
@@ -256,7 +258,7 @@ class MockApp:
         return build_response(result, snapshot, extra, self.responses), None
 
     async def _read_body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> bytes:
-        if "content-length" not in headers and "transfer-encoding" not in headers and scope.get("http_version") in HTTP1:
+        if scope.get("http_version") in HTTP1 and not ("content-length" in headers or "transfer-encoding" in headers):
             return b""  # HTTP/1 without a length or chunks has no body: nothing to wait for
         declared = _declared_length(headers)
         if declared is not None and declared > self.settings.max_body_bytes:  # refused before buffering anything
@@ -341,15 +343,6 @@ class MockApp:
 def _echoable(value: str) -> bytes:
     """A request header value echoed in a preflight answer: ``*`` when it holds a control character."""
     return b"*" if wire.has_control(value) else value.encode("latin-1")
-
-
-def _joined_headers(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The headers by lower-case name, a repeated one's values joined with ", " (RFC 9110, 5.3)."""
-    headers: dict[str, str] = {}
-    for key, value in raw_headers:
-        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {text}" if name in headers else text
-    return headers
 
 
 def _raw_header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

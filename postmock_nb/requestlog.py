@@ -21,12 +21,15 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
+from .config import MockConfig
 from .masking import mask_header
 from .matching import Candidate, Check, IncomingRequest, MatchResult
-from .model import Collection
+from .model import Collection, Example
 from .snapshot import Snapshot
+from .wire import request_headers
 
 BODY_LIMIT = 4096
 """Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
@@ -81,14 +84,14 @@ def _check(check: Check) -> Check:
 def _is_small(checks: tuple[Check, ...]) -> bool:
     if len(checks) > KEPT_CHECKS:
         return False
-    for check in checks:  # a loop, not all(...): this runs for every request logged
+    for check in checks:  # noqa: SIM110 (a loop, not all(...) of a generator: this runs for every request logged)
         if len(check.expected) > VALUE_LIMIT or len(check.actual) > VALUE_LIMIT:
             return False
     return True
 
 
 def _all_small(candidates: list[Candidate]) -> bool:
-    for candidate in candidates:
+    for candidate in candidates:  # noqa: SIM110 (as above)
         if not _is_small(candidate.checks):
             return False
     return True
@@ -113,16 +116,42 @@ def _request(request: IncomingRequest) -> IncomingRequest:
                            request.headers, _cut(request.body, BODY_LIMIT))
 
 
+class Outcome(NamedTuple):
+    """What a log entry keeps of its match: bounded, and with neither the snapshot nor the request (the
+    entry's raw parts are the request). A remembered decision's candidates are shared, not copied."""
+
+    settings: MockConfig
+    winner: Example | None
+    score: int | None
+    candidates: list[Candidate]
+    selector: str
+    error: str
+    pruned: int
+    method: str
+    near: tuple[Candidate, ...]
+
+    @classmethod
+    def of(cls, result: MatchResult) -> Outcome:
+        if isinstance(result, LoggedResult):
+            return cls(result.settings, result.winner, result.score, result.candidates, result.selector,
+                       result.error, result.pruned, result.method, result.near)
+        near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
+        candidates = result.candidates
+        if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):
+            candidates = [_candidate(c) for c in candidates[:KEPT_CANDIDATES]]  # else shared: nothing changes it
+        return cls(result.settings, result.winner, result.score, candidates, result.selector, result.error,
+                   result.pruned, result.method, near)
+
+    def result(self, request: IncomingRequest) -> LoggedResult:
+        return LoggedResult(_request(request), _DETACHED, self.settings, self.winner, self.score, self.candidates,
+                            self.selector, self.error, self.pruned, self.method, self.near)
+
+
 def compact(result: MatchResult) -> LoggedResult:
     """The bounded, snapshot-free copy of ``result`` a log entry keeps."""
     if isinstance(result, LoggedResult):
         return result
-    near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
-    candidates = result.candidates
-    if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):
-        candidates = [_candidate(c) for c in candidates[:KEPT_CANDIDATES]]  # else shared: nothing changes the list
-    return LoggedResult(_request(result.request), _DETACHED, result.settings, result.winner, result.score,
-                        candidates, result.selector, result.error, result.pruned, result.method, near)
+    return Outcome.of(result).result(result.request)
 
 
 @dataclass(slots=True)
@@ -131,7 +160,9 @@ class LogEntry:
 
     ``status`` and ``response_headers`` are what was sent (after :mod:`postmock_nb.wire` made
     the response safe); ``note`` says when sending failed. Bodies are cut on creation
-    (``body_size`` / ``response_size`` keep the real sizes) and ``result`` is made compact.
+    (``body_size`` / ``response_size`` keep the real sizes). Of the match result (given as
+    ``outcome``) only an :class:`Outcome` is kept; ``result`` rebuilds it, with the request decoded
+    from the raw parts, when first looked at.
     """
 
     seq: int
@@ -146,7 +177,7 @@ class LogEntry:
     example_name: str | None
     score: int | None
     latency_ms: float
-    result: MatchResult | None = None
+    outcome: MatchResult | Outcome | None = None
     response_headers: RawHeaders = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
@@ -158,6 +189,7 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
+    _result: LoggedResult | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.body_size is None:
@@ -170,8 +202,21 @@ class LogEntry:
             self.response_body = self.response_body[:BODY_LIMIT]
         if len(self.query_string) > BODY_LIMIT:
             self.query_string = self.query_string[:BODY_LIMIT]
-        if self.result is not None:
-            self.result = compact(self.result)
+        if isinstance(self.outcome, MatchResult):
+            self.outcome = Outcome.of(self.outcome)
+
+    @property
+    def result(self) -> LoggedResult | None:
+        """The match, as the log keeps it (built on first need; the dashboard and the admin API read it)."""
+        if self._result is None and isinstance(self.outcome, Outcome):
+            self._result = self.outcome.result(self.request())
+        return self._result
+
+    def request(self) -> IncomingRequest:
+        """The request as matching saw it, decoded from the raw parts kept (bodies and query cut)."""
+        query = tuple(parse_qsl(self.query, keep_blank_values=True)) if self.query_string else ()
+        return IncomingRequest(self.method, self.path, query, request_headers(self.raw_headers),
+                               self.raw_body.decode("utf-8", "replace"))
 
     @property
     def matched(self) -> bool:
@@ -184,7 +229,7 @@ class LogEntry:
     @property
     def is_miss(self) -> bool:
         """Matched against the collection and found nothing (not a refusal or a preflight)."""
-        return self.result is not None and self.example_id is None and self.upstream_ms is None
+        return self.outcome is not None and self.example_id is None and self.upstream_ms is None
 
     @property
     def query(self) -> str:

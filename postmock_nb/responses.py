@@ -78,6 +78,8 @@ def plan_for(response: ResponseSpec) -> ResponsePlan:
 
 
 _ResponseKey = tuple[str, "int | None", tuple[tuple[bytes, bytes], ...]]
+Framed = tuple[Headers, bytes]
+"""The headers (Content-Length set) and body bytes that go out."""
 
 
 class ResponseCache:
@@ -93,11 +95,13 @@ class ResponseCache:
         self._version = -1
         self._plans: dict[str, ResponsePlan] = {}
         self._responses: dict[_ResponseKey, HttpResponse] = {}
+        self._frames: dict[int, tuple[HttpResponse, Framed, Framed]] = {}
+        """id of a kept response → it, and its frames for GET (any method) and HEAD: sent as they are, shared."""
 
     def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
         """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
         if snapshot.version != self._version:
-            self._plans, self._responses, self._version = {}, {}, snapshot.version
+            self._plans, self._responses, self._frames, self._version = {}, {}, {}, snapshot.version
             return None
         return self._responses.get(key)
 
@@ -110,8 +114,17 @@ class ResponseCache:
 
     def keep(self, key: _ResponseKey, response: HttpResponse) -> None:
         if len(self._responses) >= self.maxsize:
-            self._responses = {}
+            self._responses, self._frames = {}, {}
         self._responses[key] = response
+        self._frames[id(response)] = (response, wire.frame(response.status, response.headers, response.body, "GET"),
+                                      wire.frame(response.status, response.headers, response.body, "HEAD"))
+
+    def framed(self, response: HttpResponse, method: str) -> Framed:
+        """:func:`wire.frame` of ``response``: worked out when it was kept, else now (an error, a rendered body)."""
+        kept = self._frames.get(id(response))
+        if kept is None or kept[0] is not response:  # not kept (its id may be a freed one's): framed for this send
+            return wire.frame(response.status, response.headers, response.body, method)
+        return kept[2] if method == "HEAD" else kept[1]
 
     def __len__(self) -> int:
         return len(self._responses)

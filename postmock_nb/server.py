@@ -248,7 +248,11 @@ class MockServer:
             else:
                 await app(scope, receive, send)
 
+        served: Any = app_with_ready_signal
+        if hasattr(app, "on_startup"):  # the app says when its startup is done: no wrapper around every request
+            app.on_startup = ready.set
+            served = app
         assert self._socket is not None
         serve = serve_function(self.config.server)
-        await serve(app_with_ready_signal, self._socket, self._stop_event, self.error_log.report,
+        await serve(served, self._socket, self._stop_event, self.error_log.report,
                     read_timeout=self.config.read_timeout_s)

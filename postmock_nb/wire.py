@@ -53,6 +53,19 @@ class UnsafeEcho(Exception):
         self.header, self.value = header, value
 
 
+def request_headers(raw: Headers) -> dict[str, str]:
+    """A request's headers as text (Latin-1, as ASGI servers pass them), by lower-case name; a repeated
+    header's values joined with ", " (RFC 9110, 5.3)."""
+    headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in raw}
+    if len(headers) == len(raw):
+        return headers  # the usual case: no name repeated
+    headers = {}
+    for key, value in raw:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    return headers
+
+
 def shorten(value: str, width: int = 60) -> str:
     """``repr`` of a value, cut to ``width`` characters: safe to put in a message."""
     shown = repr(value)
