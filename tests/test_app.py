@@ -441,3 +441,44 @@ async def test_log_numbers_are_never_reused_after_clear(users):
         second = app.log.recent(1)[0]
     assert second.seq > first, "a cleared log must not hand out an old entry's number again"
     assert (app.log.total, app.log.find(first)) == (1, None)
+
+
+async def test_the_same_request_follows_a_live_edit(build):
+    """Decisions are remembered per snapshot: an edit between two identical requests changes the answer."""
+    app = make_app(build.collection(build.example("GET /items/:id", "any item", body="any")))
+    async with client(app) as http:
+        assert (await http.get("/items/7")).text == "any"
+        assert (await http.get("/items/7")).text == "any"
+        app.store.replace(build.collection(build.example("GET /items/:id", "any item", body="any"),
+                                           build.example("GET /items/7", "item seven", body="seven")))
+        assert (await http.get("/items/7")).text == "seven"
+    assert [e.example_name for e in app.log.recent()] == ["item seven", "any item", "any item"]
+
+
+async def test_a_chunked_body_is_read_and_matched(build):
+    """A body sent without Content-Length (chunked) is read whole: only a bodiless HTTP/1 request skips reading."""
+    app = make_app(build.collection(
+        build.example("POST /orders", "small", body="small", request_body='{"size": "s"}'),
+        build.example("POST /orders", "large", body="large", request_body='{"size": "l"}')), match_body=True)
+
+    async def chunks():
+        yield b'{"size": '
+        yield b'"l"}'
+
+    async with client(app) as http:
+        response = await http.post("/orders", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers and response.request.headers["transfer-encoding"]
+    assert (response.status_code, response.text) == (200, "large")
+    assert app.log.recent()[0].body == '{"size": "l"}'
+
+
+async def test_a_logged_request_is_decoded_from_what_was_received(build):
+    """The log keeps the raw request; its explanation's request (headers joined, query decoded) is rebuilt from it."""
+    app = make_app(build.collection(build.example("GET /items", "items", body="[]")))
+    async with client(app) as http:
+        await http.get("/items?tag=a%20b&tag=c", headers=[("x-tag", "one"), ("X-Tag", "two")])
+    entry = app.log.recent()[0]
+    request = entry.result.request
+    assert request.query == (("tag", "a b"), ("tag", "c"))
+    assert request.headers["x-tag"] == "one, two" and request.path == "/items"
+    assert entry.result.winner is not None and entry.result.winner.name == "items"

@@ -686,3 +686,96 @@ def test_collection_variables_resolve_in_query_header_and_body(load_fixture):
     assert result.winner_candidate.example.request.query == (("name", "{{name}}"),)  # kept as written
     result = run(collection, "POST /post?name=John", {**switches, "name": "{{name}}"}, '{"name": "John"}')
     assert result.winner is None, f"a literal {{{{name}}}} must not match the resolved value\n{describe(result)}"
+
+
+# -- remembered decisions (MatchMemo): the same answer as a fresh search, or no memo at all ---------
+
+
+def _memo_run(memo, snapshot: Snapshot, request: str, headers: dict[str, str] | None = None,
+              body: str = "") -> MatchResult:
+    method, _, url = request.partition(" ")
+    incoming = IncomingRequest.build(method, url, headers, body)
+    query_string = url.partition("?")[2].encode()
+    selectors = any(k.lower().startswith("x-mock-") for k in (headers or {})) or b"x-mock-" in query_string.lower()
+    return memo.match(snapshot, incoming, query_string, selectors=selectors)
+
+
+def _same_decision(a: MatchResult, b: MatchResult) -> bool:
+    return (a.winner, a.score, a.candidates, a.selector, a.error, a.pruned, a.method) == (
+        b.winner, b.score, b.candidates, b.selector, b.error, b.pruned, b.method)
+
+
+def test_a_remembered_decision_is_what_a_fresh_search_finds(build):
+    from postmock_nb.matching import MatchMemo
+
+    collection = build.collection(build.example("GET /items?page=1", "page one"),
+                                  build.example("GET /items", "any page"),
+                                  build.example("GET /items/:id", "one item"))
+    snapshot, memo = Snapshot(collection), MatchMemo(MatchSettings())
+    for request in ("GET /items?page=1", "GET /items", "GET /items/7", "HEAD /items/7", "GET /items?page=2"):
+        first = _memo_run(memo, snapshot, request, {"x-trace": "1"})
+        again = _memo_run(memo, snapshot, request, {"x-trace": "2"})
+        fresh = match(snapshot, again.request)
+        assert _same_decision(again, fresh) and _same_decision(first, fresh), request
+        assert again.request.headers == {"x-trace": "2"}, "the result carries the request it answers"
+    assert len(memo) == 5
+    assert _memo_run(memo, snapshot, "GET /items/7").captured == {"id": "7"}
+
+
+def test_a_new_snapshot_forgets_the_decisions(build):
+    from postmock_nb.matching import MatchMemo
+
+    memo = MatchMemo(MatchSettings())
+    before = Snapshot(build.collection(build.example("GET /items/:id", "one item")))
+    assert winner_name(_memo_run(memo, before, "GET /items/7")) == "one item"
+    after = Snapshot(build.collection(build.example("GET /items/:id", "one item"),
+                                      build.example("GET /items/7", "item seven")))
+    assert winner_name(_memo_run(memo, after, "GET /items/7")) == "item seven"
+
+
+def test_misses_and_long_request_lines_are_not_remembered(build):
+    from postmock_nb.matching import MatchMemo
+    from postmock_nb.matching.memo import MAX_LINE
+
+    memo = MatchMemo(MatchSettings())
+    snapshot = Snapshot(build.collection(build.example("GET /items/:id", "one item")))
+    assert winner_name(_memo_run(memo, snapshot, "GET /nothing/here")) is None
+    assert winner_name(_memo_run(memo, snapshot, "GET /items/" + "7" * MAX_LINE)) == "one item"
+    assert len(memo) == 0
+
+
+@pytest.mark.parametrize("case", ["selector header", "selector in the query", "mock matches headers",
+                                  "an example matches headers", "an example matches the body"])
+def test_what_reads_headers_or_body_is_searched_every_time(build, case):
+    """Whenever the answer may depend on headers or body, nothing is remembered and each request decides."""
+    from postmock_nb.matching import MatchMemo
+
+    examples = [build.example("GET /items", "admin", request_headers={"x-role": "admin"}),
+                build.example("GET /items", "guest", request_headers={"x-role": "guest"})]
+    settings = MatchSettings()
+    send: dict[str, str] = {}
+    url = "GET /items"
+    if case == "selector header":
+        send = {"x-mock-match-request-headers": "x-role"}
+    elif case == "selector in the query":
+        url += "?x-mock-match-request-headers=x-role"
+    elif case == "mock matches headers":
+        settings = MatchSettings(match_headers=("x-role",))
+    elif case == "an example matches headers":
+        examples = [build.example("GET /items", "admin", request_headers={
+                        "x-role": "admin", "x-mock-match-request-headers": "x-role"}),
+                    build.example("GET /items", "guest", request_headers={
+                        "x-role": "guest", "x-mock-match-request-headers": "x-role"})]
+    else:
+        examples = [build.example("POST /items", "admin", request_headers={"x-mock-match-request-body": "true"},
+                                  request_body='{"role": "admin"}'),
+                    build.example("POST /items", "guest", request_headers={"x-mock-match-request-body": "true"},
+                                  request_body='{"role": "guest"}')]
+    snapshot, memo = Snapshot(build.collection(*examples)), MatchMemo(settings)
+    if case == "an example matches the body":
+        names = [winner_name(_memo_run(memo, snapshot, "POST /items", {"content-type": "application/json"},
+                                       json.dumps({"role": role}))) for role in ("guest", "admin", "guest")]
+    else:
+        names = [winner_name(_memo_run(memo, snapshot, url, send | {"x-role": role}))
+                 for role in ("guest", "admin", "guest")]
+    assert names == ["guest", "admin", "guest"] and len(memo) == 0
