@@ -1,7 +1,8 @@
 """Every server postmock runs on (postmock_nb.servers), through the same socket tests, 127.0.0.1 only.
 
-The ``server_name`` fixture runs each test once per server; a server whose packages are not
-installed is skipped with the pip command (CI installs them all: the test extra pulls the fast one).
+The ``server_name`` fixture (tests/conftest.py) runs each test once per server; a server whose
+packages are not installed is skipped with the pip command (CI, with ``POSTMOCK_REQUIRE_ALL=1``,
+fails instead: it installs them all, the test extra pulls the fast ones).
 """
 
 from __future__ import annotations
@@ -27,16 +28,6 @@ from postmock_nb.server import MockServer
 
 TIMEOUT = 5
 BIG = 3 * 1024 * 1024
-
-
-@pytest.fixture(params=servers.NAMES)
-def server_name(request: pytest.FixtureRequest) -> str:
-    """Each server by name; skipped (with the command that installs it) when it is not installed here."""
-    name: str = request.param
-    absent = servers.missing(name)
-    if absent:
-        pytest.skip(f"{name} is not installed (missing {', '.join(absent)}): {servers.SERVERS[name].install}")
-    return name
 
 
 @pytest.fixture
