@@ -141,6 +141,19 @@ def test_head_sends_the_headers_without_the_body(collection, server_name):
     assert head.getheader("x-mock-example-name") == "pong" and after == b"pong"
 
 
+def test_an_absolute_form_target_is_served_as_its_path(collection, server_name):
+    """``GET http://host/users/7?a=1 HTTP/1.1``, as a client sends it to a proxy: served as ``/users/7?a=1``."""
+    with MockServer(collection, server=server_name) as server:
+        http_connection = connection(server)
+        http_connection.request("GET", f"{server.url}/users/7?a=%C3%A9")  # http.client sends the URL as the target
+        response = http_connection.getresponse()
+        body = response.read()
+        http_connection.close()
+        entry = server.log.recent()[0]
+    assert (response.status, body) == (200, b'{"id": "7"}')
+    assert (entry.path, entry.query_string, entry.status) == ("/users/7", b"a=%C3%A9", 200)
+
+
 def test_cors_preflight_and_headers(collection, server_name):
     preflight = {"origin": "http://localhost:8888", "access-control-request-method": "POST",
                  "access-control-request-headers": "content-type, x-mock-response-name"}
