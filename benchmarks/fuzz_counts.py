@@ -1,6 +1,6 @@
 """Fuzz counts: send every case of tests/fuzzkit.py to a real mock and count the answers.
 
-    python benchmarks/fuzz_counts.py [--show-failures]
+    python benchmarks/fuzz_counts.py [--server hypercorn|uvicorn|granian] [--show-failures]
 
 Prints sent / 2xx / 3xx / 4xx / 5xx (and how many 5xx the example itself asked for) /
 dropped (no complete final response) / bad framing / log mismatches (the log's status is
@@ -18,14 +18,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fuzzkit
 
+from postmock_nb import servers
 from postmock_nb.server import MockServer
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=servers.NAMES, default=servers.DEFAULT, help="the HTTP server to fuzz")
     parser.add_argument("--show-failures", action="store_true", help="list every dropped, 5xx or mismatched case")
     args = parser.parse_args()
-    with MockServer(fuzzkit.fuzz_collection()) as server:
+    with MockServer(fuzzkit.fuzz_collection(), log_size=5000, server=args.server) as server:
         outcomes = fuzzkit.run(server)
         answering = fuzzkit.still_answers(server)
         errors = len(server.errors)

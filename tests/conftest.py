@@ -4,7 +4,8 @@
    ``browser``, ``newman``, ``binder``, ``packaging``), and a test whose layer needs a tool this
    machine lacks (Chromium, newman, git) is skipped with the reason — or fails, when
    ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently.
-1. Paths: where the fixture collections live (``fixtures_dir``, ``load_fixture``).
+1. Paths: where the fixture collections live (``fixtures_dir``, ``load_fixture``); the HTTP servers a
+   mock runs on (``server_name``: a test using it runs once per server).
 2. Builders: small collections written in a line each (``build``).
 3. Hygiene (autouse): no test leaves a mock server, its thread or its port behind.
 4. IPython shells and the loaded extension: added by the notebook tests, at the end of this file.
@@ -27,6 +28,7 @@ import pytest
 from fixture_collections import FIXTURES_DIR
 from IPython.core.interactiveshell import InteractiveShell
 
+from postmock_nb import servers
 from postmock_nb.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
 from postmock_nb.postman import load_collection
 from postmock_nb.server import MockServer
@@ -124,6 +126,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _missing: dict[str, str | None] = {}
 
 
+def skip_unless_required(reason: str, what: str) -> None:
+    """Skip the test for ``reason``; or fail it, when ``POSTMOCK_REQUIRE_ALL=1`` forbids skipping ``what``."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} — and POSTMOCK_REQUIRE_ALL=1 forbids skipping {what}", pytrace=False)
+    pytest.skip(f"{what}: {reason}")
+
+
 @pytest.hookimpl(tryfirst=True)  # before the test's own skipif markers: under REQUIRE_ALL a missing tool fails
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip (or, with ``POSTMOCK_REQUIRE_ALL=1``, fail) a test whose layer needs a missing tool."""
@@ -136,9 +145,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             reason = _missing[check.__name__]
             if reason is None:
                 continue
-            if REQUIRE_ALL:
-                pytest.fail(f"{reason} — and POSTMOCK_REQUIRE_ALL=1 forbids skipping {layer} tests", pytrace=False)
-            pytest.skip(f"{layer} test: {reason}")
+            skip_unless_required(reason, f"{layer} tests")
 
 
 # -- 1. paths --------------------------------------------------------------------------------
@@ -163,6 +170,23 @@ def load_fixture(fixtures_dir: Path):
         return cache[name]
 
     return load
+
+
+@pytest.fixture(scope="module", params=servers.NAMES)
+def server_name(request: pytest.FixtureRequest) -> str:
+    """Each server a mock runs on, by name (``MockServer(..., server=server_name)``).
+
+    Module-scoped, so that a module's tests run server by server and a module-scoped fixture
+    built on it (one fuzz run, one server) is set up once per server. A server whose packages
+    are not installed is skipped with the command that installs them — or fails the test with
+    ``POSTMOCK_REQUIRE_ALL=1`` (CI installs them all: the test extra pulls the fast ones).
+    """
+    name: str = request.param
+    absent = servers.missing(name)
+    if absent:
+        skip_unless_required(f"{name} is not installed (missing {', '.join(absent)}): {servers.SERVERS[name].install}",
+                             f"the {name} server's tests")
+    return name
 
 
 # -- 2. builders -----------------------------------------------------------------------------

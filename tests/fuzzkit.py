@@ -3,7 +3,9 @@
 Used by ``tests/test_fuzz.py`` (assertions) and ``benchmarks/fuzz_counts.py`` (counts).
 Every case is one raw request on its own TCP connection; the response is read with h11
 as a client would, so an interim (1xx) head, a missing body or a dropped connection show
-as an incomplete answer.
+as an incomplete answer. Every request carries an ``x-fuzz`` header with its case's number
+(malformed ones too, right after their first line), by which its entry in the mock's log is
+found — or found missing, when the HTTP server answered the request itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 import h11
 
 from postmock_nb.model import Collection, Example, RequestSpec, ResponseSpec
+from postmock_nb.requestlog import LogEntry
 from postmock_nb.server import MockServer
 
 DEEP = 5000
@@ -48,11 +51,22 @@ class Outcome:
     body: bytes = b""
     interim: list[int] = field(default_factory=list)
     problem: str = ""
-    logged_status: int | None = None
+    logged: list[LogEntry] = field(default_factory=list)
+    """The mock's log entries for this request (found by its ``x-fuzz`` tag): one when the app saw it,
+    none when the HTTP server answered it itself."""
 
     @property
     def complete(self) -> bool:
         return self.status is not None and not self.problem
+
+    @property
+    def logged_status(self) -> int | None:
+        """The status the app logged for this request; None when the app never saw it."""
+        return self.logged[-1].status if self.logged else None
+
+    @property
+    def app_answered(self) -> bool:
+        return bool(self.logged)
 
     def header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.headers if k.lower() == name), None)
@@ -126,9 +140,8 @@ def fuzz_collection() -> Collection:
 # -- the cases ------------------------------------------------------------------------------------
 
 
-def _request(method: str, target: str, headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
-             tag: int = 0) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", f"x-fuzz: {tag}"]
+def _request(method: str, target: str, headers: Iterable[tuple[str, str]] = (), body: bytes = b"") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1"]
     lines += [f"{k}: {v}" for k, v in headers]
     if body or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")
@@ -141,13 +154,13 @@ def cases() -> list[Case]:
     found: list[Case] = []
 
     def add(label: str, raw: bytes, allow_5xx: bool = False, timeout: float = 3.0) -> None:
-        found.append(Case(label, raw, allow_5xx, timeout))
+        found.append(Case(label, tagged(raw, str(len(found))), allow_5xx, timeout))
 
     def req(label: str, method: str, target: str, headers: Iterable[tuple[str, str]] = (), body: bytes = b"",
             allow_5xx: bool = False) -> None:
-        add(label, _request(method, target, headers, body, len(found)), allow_5xx)
+        add(label, _request(method, target, headers, body), allow_5xx)
 
-    # malformed request lines and headers (the HTTP server answers these itself)
+    # malformed request lines and headers (the HTTP server answers most itself: which, depends on the server)
     for label, raw in [
             ("garbage line", b"GARBAGE\r\n\r\n"), ("no target", b"GET\r\n\r\n"),
             ("HTTP/9.9", b"GET /plain HTTP/9.9\r\nHost: x\r\n\r\n"),
@@ -164,14 +177,14 @@ def cases() -> list[Case]:
             ("negative Content-Length", b"POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"),
             ("bad chunk size", b"POST /plain HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
             ("target *", b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
-            ("absolute URI", b"GET http://127.0.0.1/plain HTTP/1.1\r\nHost: x\r\nx-fuzz: abs\r\n\r\n"),
-            ("bad percent", b"GET /pl%ZZain HTTP/1.1\r\nHost: x\r\nx-fuzz: pct\r\n\r\n"),
-            ("raw non-ASCII target", "GET /é HTTP/1.1\r\nHost: x\r\nx-fuzz: raw8\r\n\r\n".encode()),
+            ("absolute URI", b"GET http://127.0.0.1/plain HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ("bad percent", b"GET /pl%ZZain HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ("raw non-ASCII target", "GET /é HTTP/1.1\r\nHost: x\r\n\r\n".encode()),
             ("HTTP/1.0 no host", b"GET /plain HTTP/1.0\r\n\r\n"),
             ("lowercase method", b"get /plain HTTP/1.1\r\nHost: x\r\n\r\n"),
-            ("unknown method", b"BREW /plain HTTP/1.1\r\nHost: x\r\nx-fuzz: brew\r\n\r\n"),
+            ("unknown method", b"BREW /plain HTTP/1.1\r\nHost: x\r\n\r\n"),
             ("NUL in header value", b"GET /plain HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n"),
-            ("control char in header value", b"GET /plain HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\nx-fuzz: ctl\r\n\r\n"),
+            ("control char in header value", b"GET /plain HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n"),
     ]:
         add(f"malformed: {label}", raw)
 
@@ -200,7 +213,7 @@ def cases() -> list[Case]:
     req("deep JSON under {{$body 'a'}}", "POST", "/echo/field", json_type, deep_object)
     req("invalid UTF-8 body, body matching", "POST", "/match-body", json_type, b"\xff\xfe{")
     add("declared 20 MB body, never sent",
-        b"POST /plain HTTP/1.1\r\nHost: x\r\nx-fuzz: big\r\nContent-Length: 20000000\r\n\r\nabc", timeout=3.0)
+        b"POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\nabc", timeout=3.0)
     req("11 MB body", "POST", "/plain", body=b"x" * (11 * 1024 * 1024))
 
     # CR/LF and control characters through every echo path
@@ -280,23 +293,34 @@ def send_raw(port: int, case: Case) -> Outcome:
     return outcome
 
 
+def tagged(raw: bytes, tag: str) -> bytes:
+    """``raw`` with an ``x-fuzz: TAG`` header right after its first line (malformed or not), by which
+    the mock's log entry for it is found."""
+    first, crlf, rest = raw.partition(b"\r\n")
+    return first + crlf + f"x-fuzz: {tag}\r\n".encode() + rest if crlf else raw
+
+
 def _tag(raw: bytes) -> bytes | None:
-    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"x-fuzz":
-            return value.strip()
-    return None
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    return _tag_of_headers((name, value) for name, _, value in (line.partition(b":") for line in head))
 
 
-def logged_status(server: MockServer, raw: bytes) -> int | None:
-    """The status the mock's log recorded for the request with this ``x-fuzz`` tag, if logged."""
-    tag = _tag(raw)
-    if tag is None:
-        return None
-    for entry in server.log.recent():
-        if any(k.lower() == b"x-fuzz" and v.strip() == tag for k, v in entry.raw_headers):
-            return entry.status
-    return None
+def entries_by_tag(server: MockServer) -> dict[bytes | None, list[LogEntry]]:
+    """The mock's log entries by their request's ``x-fuzz`` tag (None: entries with none), oldest first."""
+    found: dict[bytes | None, list[LogEntry]] = {}
+    for entry in server.log.snapshot():
+        found.setdefault(_tag_of_headers(entry.raw_headers), []).append(entry)
+    return found
+
+
+def _tag_of_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    return next((value.strip() for name, value in headers if name.strip().lower() == b"x-fuzz"), None)
+
+
+def unclaimed(server: MockServer, outcomes: list[Outcome]) -> list[LogEntry]:
+    """Log entries of no case (nor of the probe): requests the mock logged that were never sent as such."""
+    tags = {_tag(o.case.raw) for o in outcomes} | {PROBE_TAG}
+    return [entry for tag, entries in entries_by_tag(server).items() if tag not in tags for entry in entries]
 
 
 def framing_problem(outcome: Outcome) -> str:
@@ -310,21 +334,33 @@ def framing_problem(outcome: Outcome) -> str:
 
 
 def run(server: MockServer, selected: list[Case] | None = None) -> list[Outcome]:
-    """Send every case and look up what the log recorded for each."""
+    """Send every case (one connection each, one after another), then read what the log recorded for each.
+
+    The log is read by tag once every case is answered and a probe request after them, not
+    case by case: the app logs a request before it answers it, but a request the HTTP server
+    answers itself may still reach the app, and be logged, after the client got the server's
+    answer (Hypercorn and uvicorn answer a broken chunked body with their own 400 and hand the
+    app the request head with a disconnect). Found by its tag, such an entry is still its case's.
+    """
     assert server.port is not None
-    outcomes = []
-    for case in selected if selected is not None else cases():
-        outcome = send_raw(server.port, case)
-        outcome.logged_status = logged_status(server, case.raw)
-        if outcome.complete and not outcome.problem:
-            outcome.problem = framing_problem(outcome)
-        outcomes.append(outcome)
+    outcomes = [send_raw(server.port, case) for case in (selected if selected is not None else cases())]
+    still_answers(server)
+    by_tag = entries_by_tag(server)
+    for outcome in outcomes:
+        outcome.logged = by_tag.get(_tag(outcome.case.raw), [])
+        if outcome.complete:
+            outcome.problem = framing_problem(outcome) or (
+                f"{len(outcome.logged)} log entries for one request" if len(outcome.logged) > 1 else "")
     return outcomes
 
 
+PROBE_TAG = b"probe"
+
+
 def still_answers(server: MockServer) -> bool:
+    """A plain request (tagged ``probe``) is answered 200."""
     assert server.port is not None
-    outcome = send_raw(server.port, Case("probe", _request("GET", "/plain", tag=-1)))
+    outcome = send_raw(server.port, Case("probe", tagged(_request("GET", "/plain"), PROBE_TAG.decode())))
     return outcome.status == 200
 
 

@@ -1,7 +1,8 @@
 """Every server postmock runs on (postmock_nb.servers), through the same socket tests, 127.0.0.1 only.
 
-The ``server_name`` fixture runs each test once per server; a server whose packages are not
-installed is skipped with the pip command (CI installs them all: the test extra pulls the fast one).
+The ``server_name`` fixture (tests/conftest.py) runs each test once per server; a server whose
+packages are not installed is skipped with the pip command (CI, with ``POSTMOCK_REQUIRE_ALL=1``,
+fails instead: it installs them all, the test extra pulls the fast ones).
 """
 
 from __future__ import annotations
@@ -27,16 +28,6 @@ from postmock_nb.server import MockServer
 
 TIMEOUT = 5
 BIG = 3 * 1024 * 1024
-
-
-@pytest.fixture(params=servers.NAMES)
-def server_name(request: pytest.FixtureRequest) -> str:
-    """Each server by name; skipped (with the command that installs it) when it is not installed here."""
-    name: str = request.param
-    absent = servers.missing(name)
-    if absent:
-        pytest.skip(f"{name} is not installed (missing {', '.join(absent)}): {servers.SERVERS[name].install}")
-    return name
 
 
 @pytest.fixture
@@ -148,6 +139,19 @@ def test_head_sends_the_headers_without_the_body(collection, server_name):
         http_connection.close()
     assert (head.status, head_body, head.getheader("content-length")) == (200, b"", "4")
     assert head.getheader("x-mock-example-name") == "pong" and after == b"pong"
+
+
+def test_an_absolute_form_target_is_served_as_its_path(collection, server_name):
+    """``GET http://host/users/7?a=1 HTTP/1.1``, as a client sends it to a proxy: served as ``/users/7?a=1``."""
+    with MockServer(collection, server=server_name) as server:
+        http_connection = connection(server)
+        http_connection.request("GET", f"{server.url}/users/7?a=%C3%A9")  # http.client sends the URL as the target
+        response = http_connection.getresponse()
+        body = response.read()
+        http_connection.close()
+        entry = server.log.recent()[0]
+    assert (response.status, body) == (200, b'{"id": "7"}')
+    assert (entry.path, entry.query_string, entry.status) == ("/users/7", b"a=%C3%A9", 200)
 
 
 def test_cors_preflight_and_headers(collection, server_name):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
@@ -16,6 +18,29 @@ from ._logs import ErrorCollector
 
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIFramework
+
+
+_SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+"""``http://host:port`` at the start of an absolute-form request target."""
+
+
+def origin_form(app: ASGIApp) -> ASGIApp:
+    """``app``, given the path of an absolute-form request target (``GET http://host/users HTTP/1.1``).
+
+    HTTP/1.1 servers must accept the absolute form (RFC 9112, 3.2.2), which is what a client
+    configured to use the mock as its HTTP proxy sends. uvicorn and granian give the app its
+    path (``/users``); Hypercorn passes the whole target on as ``path`` and ``raw_path``, which
+    no example matches. Any other target (the origin form ``/users``, ``*``) goes through as is.
+    """
+
+    async def served(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raw = scope.get("raw_path", b"/")
+        if raw[:1] != b"/" and (found := _SCHEME_AND_AUTHORITY.match(raw)) is not None:
+            raw = raw[found.end():] or b"/"
+            scope = {**scope, "raw_path": raw, "path": unquote(raw.decode("ascii"))}
+        await app(scope, receive, send)
+
+    return served
 
 
 def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
@@ -39,4 +64,5 @@ async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: 
                 read_timeout: float = 30.0) -> None:
     """Serve ``app`` on ``sock`` until ``stop`` is set."""
     # Hypercorn's TypedDict events are the plain dicts the app reads and writes
-    await hypercorn_serve(cast("ASGIFramework", app), config(sock, report, read_timeout), shutdown_trigger=stop.wait)
+    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout),
+                          shutdown_trigger=stop.wait)
