@@ -60,8 +60,8 @@ def _error(status: int, name: str, header: str, message: str, extra: dict[str, A
     return json_response(status, {"error": {"name": name, "header": header, "message": message} | (extra or {})})
 
 
-BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout "
-             "or closed the connection")
+BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout or closed the "
+             "connection, or the HTTP server refused the body (a malformed chunked body) and may have answered itself")
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
 MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
 """The ``x-mock-*`` names a request may send (as a header or a query parameter)."""

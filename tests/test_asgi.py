@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
+from conftest import skip_unless_required
 
 from postmock_nb import asgi
 from postmock_nb.config import MockConfig
@@ -165,7 +166,7 @@ def server(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     absent = [package for package in COMMANDS[name][0] if importlib.util.find_spec(package) is None]
     if absent:
-        pytest.skip(f"{name} is not installed (missing {', '.join(absent)}): pip install -e '.[test]'")
+        skip_unless_required(f"missing {', '.join(absent)}: pip install -e '.[test]'", f"the ASGI entry point on {name}")
     return name
 
 
