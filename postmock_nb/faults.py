@@ -11,12 +11,12 @@ or per request (header or query ``x-mock-response-fault: reset``; the request's 
 - ``slow``: the whole answer, its body trickled in small chunks (:data:`SLOW_CHUNK` bytes every
   :data:`SLOW_PAUSE_S` s).
 
-``truncate``, ``slow`` and ``timeout`` go through ASGI and work on every server. ``reset``, ``close``
-and ``malformed`` need the connection's socket, which ASGI does not hand out: it is found among the
+``slow`` and ``timeout`` go through ASGI. ``reset``, ``close``, ``malformed`` and (on HTTP/1)
+``truncate`` need the connection's socket, which ASGI does not hand out: it is found among the
 process's open sockets by the addresses in the request's scope (Linux ``/proc/self/fd``; the servers
-run in this process). They work on Hypercorn (the default, tested) and uvicorn (which also reports
-"ASGI callable returned without starting response" as a server error); on granian the socket is not
-found, so they fall back to ``truncate``'s closing of the connection, and the log says so.
+run in this process, granian's Rust side too). All six work on Hypercorn, uvicorn and granian (tested
+on each), and none is reported as a server error. Where the socket is not found (not Linux), the
+first three fall back to a ``truncate`` through ASGI, and the log says so.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import os
 import socket
 import struct
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 FAULT_MARKER = "x-mock-fault"
@@ -36,6 +37,8 @@ RESPONSE_FAULT = "x-mock-response-fault"
 FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
 HANG_MAX_S = 30.0
 """The longest a ``timeout`` fault holds a request whose client does not give up."""
+GONE_MAX_S = 1.0
+"""How long a ``close``, ``malformed`` or ``truncate`` answer waits for the server to see its connection gone."""
 SLOW_CHUNK = 16
 SLOW_PAUSE_S = 0.05
 MALFORMED = b"HTTP/1.1 2OO K\r\n\x00\xff not http \x01\r\n\r\n"
@@ -57,8 +60,8 @@ def parse_fault(text: str) -> str:
 
 def connection_socket(scope: dict[str, Any]) -> socket.socket | None:
     """A duplicate of the socket of this request's connection (the caller closes it), or None."""
-    client, server = scope.get("client"), scope.get("server")
-    if not client or not server or not os.path.isdir("/proc/self/fd"):
+    client, server = _address(scope.get("client")), _address(scope.get("server"))
+    if client is None or server is None or not os.path.isdir("/proc/self/fd"):
         return None
     for name in os.listdir("/proc/self/fd"):
         try:
@@ -69,12 +72,21 @@ def connection_socket(scope: dict[str, Any]) -> socket.socket | None:
         except OSError:
             continue
         try:
-            if tuple(found.getpeername()[:2]) == tuple(client) and tuple(found.getsockname()[:2])[1] == server[1]:
+            if tuple(found.getpeername()[:2]) == client and found.getsockname()[1] == server[1]:
                 return found
         except OSError:
             pass
         found.close()
     return None
+
+
+def _address(value: Any) -> tuple[str, int] | None:
+    """An ASGI ``client``/``server`` pair as (host, port); granian gives the port as text."""
+    try:
+        host, port = value[0], value[1]
+        return str(host), int(port)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _reset(sock: socket.socket) -> None:
@@ -118,22 +130,75 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
             return "timeout: no answer, the client left"
         except TimeoutError:
             fault = "close"  # nobody gave up: the connection is closed, bounded
-    if fault == "truncate" or (sock := connection_socket(scope)) is None:
-        await send({"type": "http.response.start", "status": status, "headers": _whole_length(headers, body)})
-        await send({"type": "http.response.body", "body": body[:len(body) // 2], "more_body": True})
-        return ("truncate" if fault == "truncate" else f"{fault} (socket not found: truncated instead)") + (
-            f": {len(body) // 2} of {len(body)} bytes")
+    sock = connection_socket(scope)
+    if fault == "truncate" or sock is None:
+        truncated = await _truncate(sock, receive, send, status, headers, body, http1=_is_http1(scope))
+        return truncated if fault == "truncate" else f"{fault} (socket not found: {truncated}, instead)"
     try:
         if fault == "reset":
             _reset(sock)
-            return "reset: connection reset"
-        if fault == "malformed":
-            with contextlib.suppress(BlockingIOError):
-                sock.send(MALFORMED)  # small: fits the send buffer (the socket is shared, its mode is left alone)
-        sock.shutdown(socket.SHUT_RDWR)
-        return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
+        else:
+            if fault == "malformed":
+                with contextlib.suppress(BlockingIOError):
+                    sock.send(MALFORMED)  # small: fits the send buffer (the socket is shared, its mode is left alone)
+            sock.shutdown(socket.SHUT_RDWR)
     finally:
         sock.close()
+    if fault == "reset":
+        # The server's descriptor now points at an unconnected socket, so the server is never told
+        # that the connection has gone. The response is written into that dead socket: the write
+        # fails there, and the server drops the connection instead of reporting an app that never answered.
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        return "reset: connection reset"
+    await _gone(receive)
+    return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
+
+
+async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, status: int,
+                    headers: list[tuple[bytes, bytes]], body: bytes, *, http1: bool) -> str:
+    """The head promising the whole body, half of it, then the connection closed.
+
+    On HTTP/1 with the socket at hand, the bytes are written to the socket and the connection is
+    shut down, so no server reports a response the app left unfinished. Otherwise the answer goes
+    through ASGI and the app returns mid-body: the server closes the connection, and uvicorn logs
+    that as an error.
+    """
+    half, head = body[:len(body) // 2], _whole_length(headers, body)
+    done = f"truncate: {len(half)} of {len(body)} bytes"
+    if sock is None or not http1:
+        if sock is not None:
+            sock.close()
+        await send({"type": "http.response.start", "status": status, "headers": head})
+        await send({"type": "http.response.body", "body": half, "more_body": True})
+        return done
+    try:
+        await asyncio.get_running_loop().sock_sendall(sock, _http1_head(status, head) + half)
+        sock.shutdown(socket.SHUT_RDWR)
+    finally:
+        sock.close()
+    await _gone(receive)
+    return done
+
+
+def _is_http1(scope: dict[str, Any]) -> bool:
+    return str(scope.get("http_version", "1.1")).startswith("1")
+
+
+def _http1_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase.encode()
+    except ValueError:
+        reason = b""
+    return b"HTTP/1.1 %d %s\r\n" % (status, reason) + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
+
+
+async def _gone(receive: Receive) -> None:
+    """Wait, briefly, until the server has seen the connection closed. An app that returns first
+    looks like an app that never answered to a server that checks (uvicorn)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_disconnect(receive), GONE_MAX_S)
 
 
 async def _disconnect(receive: Receive) -> None:
