@@ -66,6 +66,7 @@ UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key head
 MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
 """The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
 HTTP1 = ("1.1", "1.0")
+"""The ``http_version`` values of HTTP/1 (where a request without a length or chunks has no body)."""
 
 
 class MockApp:

@@ -89,13 +89,22 @@ def _address(value: Any) -> tuple[str, int] | None:
         return None
 
 
-def _reset(sock: socket.socket) -> None:
-    """Reset: linger 0, and the server's descriptor pointed elsewhere so that closing ours is the last close."""
+def _reset(sock: socket.socket) -> bool:
+    """Reset: linger 0, and the server's descriptor pointed elsewhere so that closing ours is the last close.
+
+    False when the server's descriptor was not found (it closed it meanwhile): then the connection is
+    shut down instead.
+    """
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    originals = _server_fds(sock)
     with socket.socket(sock.family, socket.SOCK_STREAM) as dummy:
-        for original in _server_fds(sock):
+        for original in originals:
             os.dup2(dummy.fileno(), original)  # the server writes into an unconnected socket, fails, closes it
+    if not originals:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+    return bool(originals)
 
 
 def _server_fds(sock: socket.socket) -> list[int]:
@@ -134,9 +143,10 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
     if fault == "truncate" or sock is None:
         truncated = await _truncate(sock, receive, send, status, headers, body, http1=_is_http1(scope))
         return truncated if fault == "truncate" else f"{fault} (socket not found: {truncated}, instead)"
+    reset = False
     try:
         if fault == "reset":
-            _reset(sock)
+            reset = _reset(sock)
         else:
             if fault == "malformed":
                 with contextlib.suppress(BlockingIOError):
@@ -144,7 +154,7 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
             sock.shutdown(socket.SHUT_RDWR)
     finally:
         sock.close()
-    if fault == "reset":
+    if reset:
         # The server's descriptor now points at an unconnected socket, so the server is never told
         # that the connection has gone. The response is written into that dead socket: the write
         # fails there, and the server drops the connection instead of reporting an app that never answered.
@@ -153,6 +163,8 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
             await send({"type": "http.response.body", "body": body})
         return "reset: connection reset"
     await _gone(receive)
+    if fault == "reset":
+        return "reset (the server had closed the connection: closed instead)"
     return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
 
 
@@ -174,16 +186,21 @@ async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, st
         await send({"type": "http.response.body", "body": half, "more_body": True})
         return done
     try:
-        await asyncio.get_running_loop().sock_sendall(sock, _http1_head(status, head) + half)
-        sock.shutdown(socket.SHUT_RDWR)
+        sock.setblocking(False)  # the server's socket is non-blocking already: this changes only Python's view of it
+        await asyncio.wait_for(asyncio.get_running_loop().sock_sendall(sock, _http1_head(status, head) + half),
+                               HANG_MAX_S)
+    except (OSError, TimeoutError) as error:  # the client left (or stopped reading) before half the body went out
+        done += f" (the client left first: {type(error).__name__})"
     finally:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
         sock.close()
     await _gone(receive)
     return done
 
 
 def _is_http1(scope: dict[str, Any]) -> bool:
-    return str(scope.get("http_version", "1.1")).startswith("1")
+    return scope.get("http_version") in ("1.0", "1.1")
 
 
 def _http1_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:

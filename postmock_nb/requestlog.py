@@ -4,11 +4,12 @@ Each entry keeps bounded copies, so the log's memory stays flat whatever request
 
 * request and response bodies cut at :data:`BODY_LIMIT` bytes, their real sizes noted;
 * the query string cut at :data:`BODY_LIMIT` bytes;
-* a compact explanation (:class:`LoggedResult`) instead of the match result itself: the
-  winner, its score, up to :data:`KEPT_CANDIDATES` candidates with at most
-  :data:`KEPT_CHECKS` checks each (values cut at :data:`VALUE_LIMIT` characters), and for a
-  miss the :data:`NEAR_KEPT` closest examples worked out when it is logged. Nothing in an
-  entry refers to the snapshot it was matched against, so an edit frees the old one.
+* a compact :class:`Outcome` instead of the match result itself: the winner, its score, up to
+  :data:`KEPT_CANDIDATES` candidates with at most :data:`KEPT_CHECKS` checks each (values cut
+  at :data:`VALUE_LIMIT` characters), and for a miss the :data:`NEAR_KEPT` closest examples
+  worked out when it is logged. ``entry.result`` turns it into a :class:`LoggedResult`, with
+  the request decoded from the raw parts, when first read. Nothing in an entry refers to the
+  snapshot it was matched against, so an edit frees the old one.
 
 The server thread appends; any thread may read (:meth:`RequestLog.recent`, :meth:`~RequestLog.find`
 take a copy under the log's lock). Secret header values (``x-api-key``, ``Authorization``,
@@ -24,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
+from . import wire
 from .config import MockConfig
 from .masking import mask_header
 from .matching import Candidate, Check, IncomingRequest, MatchResult
 from .model import Collection, Example
 from .snapshot import Snapshot
-from .wire import request_headers
 
 BODY_LIMIT = 4096
 """Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
@@ -147,13 +148,6 @@ class Outcome(NamedTuple):
                             self.selector, self.error, self.pruned, self.method, self.near)
 
 
-def compact(result: MatchResult) -> LoggedResult:
-    """The bounded, snapshot-free copy of ``result`` a log entry keeps."""
-    if isinstance(result, LoggedResult):
-        return result
-    return Outcome.of(result).result(result.request)
-
-
 @dataclass(slots=True)
 class LogEntry:
     """One request and its answer as it went out. Raw parts are decoded only when looked at.
@@ -189,7 +183,7 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
-    _result: LoggedResult | None = field(default=None, init=False, repr=False)
+    _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.body_size is None:
@@ -213,9 +207,10 @@ class LogEntry:
         return self._result
 
     def request(self) -> IncomingRequest:
-        """The request as matching saw it, decoded from the raw parts kept (bodies and query cut)."""
+        """The request decoded from the raw parts kept: as matching saw it, but with a body or query
+        string over :data:`BODY_LIMIT` bytes cut (a cut may split a character or a %-escape)."""
         query = tuple(parse_qsl(self.query, keep_blank_values=True)) if self.query_string else ()
-        return IncomingRequest(self.method, self.path, query, request_headers(self.raw_headers),
+        return IncomingRequest(self.method, self.path, query, wire.request_headers(self.raw_headers),
                                self.raw_body.decode("utf-8", "replace"))
 
     @property

@@ -102,3 +102,16 @@ def test_timeout_holds_until_the_client_leaves(mock: Session) -> None:
 def test_an_unknown_fault_is_a_400(mock: Session) -> None:
     answer = requests.get(mock.url + "/data", headers={"x-mock-response-fault": "explode"}, timeout=5)
     assert answer.status_code == 400 and "unknown fault 'explode'" in answer.text
+
+
+def test_a_client_leaving_mid_truncate_is_no_server_error(mock: Session) -> None:
+    """Half of an 8 MB body does not fit the socket buffers: the client closes unread, the fault is logged as such."""
+    mock.define("GET /big", "x" * 8_000_000, name="big")
+    parts = urlsplit(mock.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: truncate\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close: reset
+    note = wait_for_note(mock, "fault truncate: 4000000 of 8000000 bytes (")
+    assert note.startswith("fault truncate: 4000000 of 8000000 bytes (the client left first"), note
+    assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on

@@ -779,3 +779,16 @@ def test_what_reads_headers_or_body_is_searched_every_time(build, case):
         names = [winner_name(_memo_run(memo, snapshot, url, send | {"x-role": role}))
                  for role in ("guest", "admin", "guest")]
     assert names == ["guest", "admin", "guest"] and len(memo) == 0
+
+
+def test_the_memo_is_bounded_by_the_candidates_it_keeps(build):
+    """Cache-busted request lines (``?_ts=N``) never fill the memory: every decision keeps all its candidates."""
+    from postmock_nb.matching import MatchMemo
+
+    snapshot = Snapshot(build.collection(*[build.example(f"GET /products?category=c{n}", f"c{n}") for n in range(20)]))
+    memo = MatchMemo(MatchSettings(), max_candidates=100)
+    for n in range(50):
+        result = _memo_run(memo, snapshot, f"GET /products?category=c{n % 20}&_ts={n}")
+        assert winner_name(result) == f"c{n % 20}" and len(result.candidates) == 20
+        assert memo.kept_candidates <= 100 and len(memo) <= 5
+    assert len(memo) >= 1

@@ -7,29 +7,46 @@ sends ``GET /items/2500`` ten thousand times pays for one search. A remembered d
 back with the new request in it: a result is the same as a fresh search would build.
 
 Only matches are remembered (a miss goes on to its near misses, which cost far more than the
-search); the memo empties when the snapshot changes and when it holds ``maxsize`` decisions.
+search). The memo empties when the snapshot changes, and when it holds ``maxsize`` decisions or
+``max_candidates`` candidates in all: a decision keeps every candidate with its checks, and a
+client that makes each request line unique (a cache-busting ``?_ts=``) must not fill the memory.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..config import MockConfig
+from ..model import Example
 from ..snapshot import Snapshot
 from .search import match
-from .types import IncomingRequest, MatchResult
+from .types import Candidate, IncomingRequest, MatchResult
 
 MAX_LINE = 2048
 """Request lines (path and query string) longer than this are searched every time, never kept."""
 
-_Decision = tuple[object, ...]
-"""The fields of a :class:`MatchResult` after ``request``, ``snapshot`` and ``settings``."""
+
+class _Decision(NamedTuple):
+    """The fields of a :class:`MatchResult` after ``request``, ``snapshot`` and ``settings``."""
+
+    winner: Example | None
+    score: int | None
+    candidates: list[Candidate]
+    selector: str
+    error: str
+    pruned: int
+    method: str
 
 
 class MatchMemo:
     """The decisions of one app, for the snapshot it serves. Used from the app's one event loop only."""
 
-    def __init__(self, settings: MockConfig, maxsize: int = 4096) -> None:
+    def __init__(self, settings: MockConfig, maxsize: int = 4096, max_candidates: int = 8192) -> None:
         self.settings = settings
         self.maxsize = maxsize
+        self.max_candidates = max_candidates
+        self._candidates = 0
+        """Candidates held by the decisions kept (each with its checks: what the memory follows)."""
         self._usable = not settings.match_headers and not settings.match_body
         """Whether the mock's own settings let a decision follow from the request line alone."""
         self._version = -1
@@ -41,18 +58,24 @@ class MatchMemo:
         if selectors or not self._usable or snapshot.reads_request_content:
             return match(snapshot, request, self.settings)
         if snapshot.version != self._version:
-            self._decisions, self._version = {}, snapshot.version
+            self._decisions, self._candidates, self._version = {}, 0, snapshot.version
         key = (request.method, request.path, query_string)
         decision = self._decisions.get(key)
         if decision is not None:
-            return MatchResult(request, snapshot, self.settings, *decision)  # type: ignore[arg-type]
+            return MatchResult(request, snapshot, self.settings, *decision)
         result = match(snapshot, request, self.settings)
         if result.winner is not None and len(request.path) + len(query_string) <= MAX_LINE:
-            if len(self._decisions) >= self.maxsize:
-                self._decisions = {}
-            self._decisions[key] = (result.winner, result.score, result.candidates, result.selector, result.error,
-                                    result.pruned, result.method)
+            if len(self._decisions) >= self.maxsize or self._candidates + len(result.candidates) > self.max_candidates:
+                self._decisions, self._candidates = {}, 0
+            self._decisions[key] = _Decision(result.winner, result.score, result.candidates, result.selector,
+                                             result.error, result.pruned, result.method)
+            self._candidates += len(result.candidates)
         return result
+
+    @property
+    def kept_candidates(self) -> int:
+        """Candidates held by the decisions kept (what the memory follows; bounded by ``max_candidates``)."""
+        return self._candidates
 
     def __len__(self) -> int:
         return len(self._decisions)
