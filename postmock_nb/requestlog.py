@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl
 from . import wire
 from .config import MockConfig
 from .masking import mask_header
-from .matching import Candidate, Check, IncomingRequest, MatchResult
-from .model import Collection, Example
+from .matching import Candidate, Check, Decision, IncomingRequest, MatchResult
+from .model import Collection
 from .snapshot import Snapshot
 
 BODY_LIMIT = 4096
@@ -122,30 +122,22 @@ class Outcome(NamedTuple):
     entry's raw parts are the request). A remembered decision's candidates are shared, not copied."""
 
     settings: MockConfig
-    winner: Example | None
-    score: int | None
-    candidates: list[Candidate]
-    selector: str
-    error: str
-    pruned: int
-    method: str
+    decision: Decision
     near: tuple[Candidate, ...]
 
     @classmethod
     def of(cls, result: MatchResult) -> Outcome:
         if isinstance(result, LoggedResult):
-            return cls(result.settings, result.winner, result.score, result.candidates, result.selector,
-                       result.error, result.pruned, result.method, result.near)
+            return cls(result.settings, result.decision, result.near)
         near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
-        candidates = result.candidates
-        if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):
-            candidates = [_candidate(c) for c in candidates[:KEPT_CANDIDATES]]  # else shared: nothing changes it
-        return cls(result.settings, result.winner, result.score, candidates, result.selector, result.error,
-                   result.pruned, result.method, near)
+        decision = result.decision
+        candidates = decision.candidates
+        if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):  # else shared: nothing changes it
+            decision = decision._replace(candidates=[_candidate(c) for c in candidates[:KEPT_CANDIDATES]])
+        return cls(result.settings, decision, near)
 
     def result(self, request: IncomingRequest) -> LoggedResult:
-        return LoggedResult(_request(request), _DETACHED, self.settings, self.winner, self.score, self.candidates,
-                            self.selector, self.error, self.pruned, self.method, self.near)
+        return LoggedResult(_request(request), _DETACHED, self.settings, *self.decision, self.near)
 
 
 @dataclass(slots=True)

@@ -39,12 +39,12 @@ from ..snapshot import NEAR_MISS_POOL
 from .explain import explain, near_misses
 from .memo import MatchMemo
 from .search import ALWAYS_SCORED, match
-from .types import BASE_SCORE, Candidate, Check, IncomingRequest, MatchResult
+from .types import BASE_SCORE, Candidate, Check, Decision, IncomingRequest, MatchResult
 
 MatchSettings = MockConfig
 """The engine reads the ``match_headers``/``match_body`` fields of the mock's one settings record (the old name)."""
 
 __all__ = [
-    "ALWAYS_SCORED", "BASE_SCORE", "NEAR_MISS_POOL", "SELECTOR_NAMES", "Candidate", "Check", "IncomingRequest",
-    "MatchMemo", "MatchResult", "MatchSettings", "explain", "match", "near_misses",
+    "ALWAYS_SCORED", "BASE_SCORE", "NEAR_MISS_POOL", "SELECTOR_NAMES", "Candidate", "Check", "Decision",
+    "IncomingRequest", "MatchMemo", "MatchResult", "MatchSettings", "explain", "match", "near_misses",
 ]

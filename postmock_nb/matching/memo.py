@@ -14,28 +14,13 @@ client that makes each request line unique (a cache-busting ``?_ts=``) must not 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ..config import MockConfig
-from ..model import Example
 from ..snapshot import Snapshot
 from .search import match
-from .types import Candidate, IncomingRequest, MatchResult
+from .types import Decision, IncomingRequest, MatchResult
 
 MAX_LINE = 2048
 """Request lines (path and query string) longer than this are searched every time, never kept."""
-
-
-class _Decision(NamedTuple):
-    """The fields of a :class:`MatchResult` after ``request``, ``snapshot`` and ``settings``."""
-
-    winner: Example | None
-    score: int | None
-    candidates: list[Candidate]
-    selector: str
-    error: str
-    pruned: int
-    method: str
 
 
 class MatchMemo:
@@ -50,7 +35,7 @@ class MatchMemo:
         self._usable = not settings.match_headers and not settings.match_body
         """Whether the mock's own settings let a decision follow from the request line alone."""
         self._version = -1
-        self._decisions: dict[tuple[str, str, bytes], _Decision] = {}
+        self._decisions: dict[tuple[str, str, bytes], Decision] = {}
 
     def match(self, snapshot: Snapshot, request: IncomingRequest, query_string: bytes, *,
               selectors: bool) -> MatchResult:
@@ -67,8 +52,7 @@ class MatchMemo:
         if result.winner is not None and len(request.path) + len(query_string) <= MAX_LINE:
             if len(self._decisions) >= self.maxsize or self._candidates + len(result.candidates) > self.max_candidates:
                 self._decisions, self._candidates = {}, 0
-            self._decisions[key] = _Decision(result.winner, result.score, result.candidates, result.selector,
-                                             result.error, result.pruned, result.method)
+            self._decisions[key] = result.decision
             self._candidates += len(result.candidates)
         return result
 

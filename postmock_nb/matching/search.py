@@ -133,11 +133,11 @@ def _selected(value: str, wanted: str, attribute: str) -> bool:
     return bool(dash) and owner.isdigit() and rest == value
 
 
-_Decision = tuple["Candidate | None", list[Candidate], str, str]
+_Ruling = tuple["Candidate | None", list[Candidate], str, str]
 """The winner (or None), every candidate ranked with why it lost, the selector that decided, the error."""
 
 
-def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Decision:
+def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
     """The winner among scored candidates, and why each other one lost."""
     if len(candidates) == 1 and candidates[0].score is not None and not ctx.selectors:
         return candidates[0], candidates, "", ""  # the usual case, settled at once: what the steps below would decide

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from ..config import MockConfig
@@ -81,6 +82,19 @@ class Candidate:
         return [c for c in self.checks if not c.ok or c.points < 0]
 
 
+class Decision(NamedTuple):
+    """What a search decided: the fields of a :class:`MatchResult` after its request, snapshot and
+    settings, in their order (``MatchResult(request, snapshot, settings, *decision)``)."""
+
+    winner: Example | None
+    score: int | None
+    candidates: list[Candidate]
+    selector: str
+    error: str
+    pruned: int
+    method: str
+
+
 @dataclass(frozen=True, eq=False)
 class MatchResult:
     """Winner (or None), its score, and every candidate considered with the reason it lost.
@@ -103,6 +117,12 @@ class MatchResult:
     @property
     def matched(self) -> bool:
         return self.winner is not None
+
+    @property
+    def decision(self) -> Decision:
+        """This result without its request, snapshot and settings: what the memo and the log keep."""
+        return Decision(self.winner, self.score, self.candidates, self.selector, self.error, self.pruned,
+                        self.method)
 
     @property
     def captured(self) -> Mapping[str, str]:
