@@ -65,8 +65,6 @@ BODY_LOST = ("the request body did not arrive whole: the client stalled past the
 UNAUTHORIZED_MESSAGE = "This mock is private: send its key in the x-api-key header."
 MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
 """The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
-HTTP1 = ("1.1", "1.0")
-"""The ``http_version`` values of HTTP/1 (where a request without a length or chunks has no body)."""
 
 
 class MockApp:
@@ -203,7 +201,7 @@ class MockApp:
             response = _error(500, "mockServerError", "Internal mock error", detail.strip().splitlines()[-1])
             note = "internal error (see the server's errors)"
         winner = result.winner if result is not None else None
-        headers_out, body_out = self.responses.framed(response, method)  # shared lists: never changed once framed
+        headers_out, body_out = response.framed(method)  # a cached response's: shared, never changed
         # logged before sending, so whoever got the response also finds it in the log: as it goes out
         entry = LogEntry(
             self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
@@ -259,7 +257,8 @@ class MockApp:
         return build_response(result, snapshot, extra, self.responses), None
 
     async def _read_body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> bytes:
-        if scope.get("http_version") in HTTP1 and not ("content-length" in headers or "transfer-encoding" in headers):
+        announced = "content-length" in headers or "transfer-encoding" in headers  # a body is coming
+        if not announced and scope.get("http_version") in wire.HTTP1:
             return b""  # HTTP/1 without a length or chunks has no body: nothing to wait for
         declared = _declared_length(headers)
         if declared is not None and declared > self.settings.max_body_bytes:  # refused before buffering anything

@@ -30,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from . import wire
+
 FAULT_MARKER = "x-mock-fault"
 """The example's fault (a marker in its saved request headers)."""
 RESPONSE_FAULT = "x-mock-response-fault"
@@ -141,7 +143,8 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
             fault = "close"  # nobody gave up: the connection is closed, bounded
     sock = connection_socket(scope)
     if fault == "truncate" or sock is None:
-        truncated = await _truncate(sock, receive, send, status, headers, body, http1=_is_http1(scope))
+        http1 = scope.get("http_version") in wire.HTTP1
+        truncated = await _truncate(sock, receive, send, status, headers, body, http1=http1)
         return truncated if fault == "truncate" else f"{fault} (socket not found: {truncated}, instead)"
     reset = False
     try:
@@ -197,10 +200,6 @@ async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, st
         sock.close()
     await _gone(receive)
     return done
-
-
-def _is_http1(scope: dict[str, Any]) -> bool:
-    return scope.get("http_version") in ("1.0", "1.1")
 
 
 def _http1_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import wire
@@ -21,6 +21,8 @@ from .snapshot import Snapshot
 from .templating import RenderContext, has_placeholders, render
 
 Headers = list[tuple[bytes, bytes]]
+Framed = tuple[Headers, bytes]
+"""The headers (Content-Length set) and body bytes that go out."""
 ExtraHeaders = Sequence[tuple[bytes, bytes]]
 SKIPPED_HEADERS = wire.COMPUTED_HEADERS
 """Headers saved with an example that would be wrong on our response (see :mod:`postmock_nb.wire`)."""
@@ -31,6 +33,20 @@ class HttpResponse:
     status: int
     headers: Headers
     body: bytes
+    frames: tuple[Framed, Framed] | None = field(default=None, compare=False)
+    """Its :func:`wire.frame` for GET (any method but HEAD) and for HEAD, worked out once for a cached response."""
+
+    def framed(self, method: str) -> Framed:
+        """The headers (Content-Length set) and body bytes that go out for ``method``."""
+        if self.frames is not None:
+            return self.frames[1] if method == "HEAD" else self.frames[0]
+        return wire.frame(self.status, self.headers, self.body, method)
+
+    def with_frames(self) -> HttpResponse:
+        """This response with its frames worked out: what a cache keeps (shared, never changed)."""
+        return HttpResponse(self.status, self.headers, self.body,
+                            (wire.frame(self.status, self.headers, self.body, "GET"),
+                             wire.frame(self.status, self.headers, self.body, "HEAD")))
 
 
 def content_type_for(response: ResponseSpec) -> str:
@@ -78,8 +94,6 @@ def plan_for(response: ResponseSpec) -> ResponsePlan:
 
 
 _ResponseKey = tuple[str, "int | None", tuple[tuple[bytes, bytes], ...]]
-Framed = tuple[Headers, bytes]
-"""The headers (Content-Length set) and body bytes that go out."""
 
 
 class ResponseCache:
@@ -95,13 +109,11 @@ class ResponseCache:
         self._version = -1
         self._plans: dict[str, ResponsePlan] = {}
         self._responses: dict[_ResponseKey, HttpResponse] = {}
-        self._frames: dict[int, tuple[HttpResponse, Framed, Framed]] = {}
-        """id of a kept response → it, and its frames for GET (any method) and HEAD: sent as they are, shared."""
 
     def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
         """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
         if snapshot.version != self._version:
-            self._plans, self._responses, self._frames, self._version = {}, {}, {}, snapshot.version
+            self._plans, self._responses, self._version = {}, {}, snapshot.version
             return None
         return self._responses.get(key)
 
@@ -112,19 +124,12 @@ class ResponseCache:
             plan = self._plans[example.id] = plan_for(example.response)
         return plan
 
-    def keep(self, key: _ResponseKey, response: HttpResponse) -> None:
+    def keep(self, key: _ResponseKey, response: HttpResponse) -> HttpResponse:
+        """Keep ``response`` for ``key``, framed once: the response to send (and to send again)."""
         if len(self._responses) >= self.maxsize:
-            self._responses, self._frames = {}, {}
-        self._responses[key] = response
-        self._frames[id(response)] = (response, wire.frame(response.status, response.headers, response.body, "GET"),
-                                      wire.frame(response.status, response.headers, response.body, "HEAD"))
-
-    def framed(self, response: HttpResponse, method: str) -> Framed:
-        """:func:`wire.frame` of ``response``: worked out when it was kept, else now (an error, a rendered body)."""
-        kept = self._frames.get(id(response))
-        if kept is None or kept[0] is not response:  # not kept (its id may be a freed one's): framed for this send
-            return wire.frame(response.status, response.headers, response.body, method)
-        return kept[2] if method == "HEAD" else kept[1]
+            self._responses = {}
+        kept = self._responses[key] = response.with_frames()
+        return kept
 
     def __len__(self) -> int:
         return len(self._responses)
@@ -153,8 +158,7 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders 
         return unsendable_response(example, plan.unsendable, extra)
     if not plan.dynamic:
         built = HttpResponse(response.status, _headers(example, plan.content_type, result.score, extra), plan.body)
-        cache.keep(key, built)
-        return built
+        return cache.keep(key, built)
     ctx = _render_context(result.request, result, snapshot)
     body = render(response.body, ctx, json_body="json" in plan.content_type.lower())
     rendered = tuple((k, render(v, ctx)) for k, v in response.headers)

@@ -25,6 +25,9 @@ from urllib.parse import quote
 from .model import Example
 
 Headers = list[tuple[bytes, bytes]]
+HTTP1 = ("1.1", "1.0")
+"""The ASGI ``http_version`` values of HTTP/1: a request with neither Content-Length nor
+Transfer-Encoding has no body (RFC 9112, 6.3), and a response may be written as raw bytes."""
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
