@@ -27,10 +27,10 @@ import os
 import socket
 import struct
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from typing import Any
 
 from . import wire
+from .model import reason_phrase
 
 FAULT_MARKER = "x-mock-fault"
 """The example's fault (a marker in its saved request headers)."""
@@ -203,11 +203,8 @@ async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, st
 
 
 def _http1_head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
-    try:
-        reason = HTTPStatus(status).phrase.encode()
-    except ValueError:
-        reason = b""
-    return b"HTTP/1.1 %d %s\r\n" % (status, reason) + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
+    status_line = f"HTTP/1.1 {status} {reason_phrase(status)}\r\n".encode("latin-1")
+    return status_line + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
 
 
 async def _gone(receive: Receive) -> None:
