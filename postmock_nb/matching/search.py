@@ -158,7 +158,8 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
         attribute = "id" if key.endswith("id") else "name"
         # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
         chosen = sorted((c for c in candidates if _selected(getattr(c.example, attribute), wanted, attribute)
-                         and not failed_code(c) and not failed_path(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
+                         and not failed_code(c) and not failed_path(c)),
+                        key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
         if not chosen:
             here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
             error = (f"no example with {attribute} {wanted!r} for {ctx.request.method} "
