@@ -363,3 +363,46 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
             assert served[0] == "pending" and set(served[1:]) == {"done"}
             cli.interrupt()
     assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
+
+
+def _cli_server(name: str) -> str:
+    from postmock_nb import servers
+
+    absent = servers.missing(name)
+    if absent:
+        pytest.skip(f"{name} is not installed (missing {', '.join(absent)})")
+    return name
+
+
+def _wait_for_log(url: str, wanted: str) -> dict:
+    """The first entry of the mock's log whose note starts with ``wanted``, polled until it is there."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for entry in requests.get(url + "/__postmock/log", timeout=TIMEOUT).json():
+            if entry["note"].startswith(wanted):
+                return entry
+        time.sleep(0.05)
+    pytest.fail(f"no log entry noted {wanted!r}: {requests.get(url + '/__postmock/log', timeout=TIMEOUT).json()}")
+
+
+@pytest.mark.parametrize("server", ["hypercorn", "uvicorn", "granian"])
+def test_a_client_leaving_a_slow_answer_prints_nothing(tmp_path: Path, server: str) -> None:
+    """Issue 19: the slow fault stops trickling when the client leaves; nothing reaches the terminal."""
+    import socket
+
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /big", "x" * 20_000, name="big", request_headers=["x-mock-fault: slow"])
+    path = session.save(tmp_path / "slow.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0", "--server", _cli_server(server)) as cli:
+        url = cli.wait_for(r"at (http://127\.0\.0\.1:(\d+))").group(1)
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=TIMEOUT) as sock:
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        entry = _wait_for_log(url, "fault slow: the client left after ")
+        assert entry["note"].endswith(" of 20000 bytes"), entry
+        assert cli.interrupt() == 0
+        printed = cli.output() + "\n".join(cli.stderr)
+    assert "socket.send()" not in printed and "Traceback" not in printed, printed

@@ -115,3 +115,17 @@ def test_a_client_leaving_mid_truncate_is_no_server_error(mock: Session) -> None
     note = wait_for_note(mock, "fault truncate: 4000000 of 8000000 bytes (")
     assert note.startswith("fault truncate: 4000000 of 8000000 bytes (the client left first"), note
     assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
+
+
+def test_a_client_leaving_a_slow_answer_stops_the_trickle(mock: Session, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 19: the slow fault stops at ``http.disconnect``: no write into the closed connection (Hypercorn's
+    transport warned ``socket.send() raised exception.`` for each), and the log says the client left."""
+    mock.define("GET /long", "y" * 20_000, name="long")
+    parts = urlsplit(mock.url)
+    with caplog.at_level("WARNING"), socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"GET /long HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    note = wait_for_note(mock, "fault slow: the client left after ")
+    assert note.endswith(" of 20000 bytes"), note
+    assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
+    assert not [r.getMessage() for r in caplog.records if "socket.send()" in r.getMessage()]
