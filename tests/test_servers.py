@@ -154,6 +154,29 @@ def test_an_absolute_form_target_is_served_as_its_path(collection, server_name):
     assert (entry.path, entry.query_string, entry.status) == ("/users/7", b"a=%C3%A9", 200)
 
 
+def status_line(server: MockServer, target: str, method: str = "GET") -> bytes:
+    """The first line of the answer to one raw request."""
+    assert server.port is not None
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        received = b""
+        while b"\r\n" not in received and (chunk := sock.recv(4096)):
+            received += chunk
+    return received.partition(b"\r\n")[0]
+
+
+def test_the_status_line_has_the_standard_reason_phrase(collection, server_name):
+    """Issue 19: Hypercorn sent ``HTTP/1.1 404 `` (requests then says "404 Client Error:  for url")."""
+    with MockServer(collection, server=server_name) as server:
+        lines = [status_line(server, "/ping"), status_line(server, "/nothing/here"),
+                 status_line(server, "/upload", "POST"), status_line(server, "/users/7", "DELETE")]
+        raised = requests.get(server.url + "/nothing/here", timeout=TIMEOUT)
+    assert lines == [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found", b"HTTP/1.1 201 Created",
+                     b"HTTP/1.1 204 No Content"]
+    with pytest.raises(requests.HTTPError, match="404 Client Error: Not Found for url"):
+        raised.raise_for_status()
+
+
 def test_cors_preflight_and_headers(collection, server_name):
     preflight = {"origin": "http://localhost:8888", "access-control-request-method": "POST",
                  "access-control-request-headers": "content-type, x-mock-response-name"}
