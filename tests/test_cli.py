@@ -406,3 +406,19 @@ def test_a_client_leaving_a_slow_answer_prints_nothing(tmp_path: Path, server: s
         assert cli.interrupt() == 0
         printed = cli.output() + "\n".join(cli.stderr)
     assert "socket.send()" not in printed and "Traceback" not in printed, printed
+
+
+def test_postmock_serve_refuses_chaos_with_nothing_it_names(tmp_path) -> None:
+    import json
+
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /ok 500", json.dumps({"error": "boom"}), name="Server error")
+    path = session.save(tmp_path / "c.postman_collection.json")
+    session.close()
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "serve", str(path), "--port", "0",
+                           "--chaos", "0.1", "--chaos-with", "Nope"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done
+    assert "--chaos-with 'Nope' is not 503, a fault or an example" in done.stderr and "Serving" not in done.stdout
+    assert "'Server error'" in done.stderr and "Traceback" not in done.stderr
