@@ -238,7 +238,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
-        print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
+        print(f"Serving {len(store.snapshot)} examples of {collection.name!r} at {server.url}", flush=True)
         if args.private:
             print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
         if workers:

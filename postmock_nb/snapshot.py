@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from .model import Collection, Example, Item, Pairs
 from .paths import LOOKUP_RULES, PathPattern, PathRule, fill_saved_variables, id_blind, resolve_variables, wildcard_name
 from .selectors import MATCH_BODY, MATCH_HEADERS, MATCH_QUERY, header_names, is_contains, is_mock_name, is_on
+from .wire import left_out
 
 _versions = count(1)
 
@@ -180,9 +181,10 @@ class Snapshot:
         self.version = next(_versions)
         # a Postman environment's values win over the collection's variables
         self.variables: dict[str, str] = dict(collection.variables) | dict(environment)
+        # a 1xx example (kept in a loaded file's collection) is not served: nothing indexes it (wire.left_out)
         self.examples: tuple[CompiledExample, ...] = tuple(
             _compile(order, item, example, self.variables)
-            for order, (item, example) in enumerate(collection.iter_examples()))
+            for order, (item, example) in enumerate(collection.iter_examples()) if not left_out(example))
         self.by_method: dict[str, MethodIndex] = {}
         self.by_id: dict[str, CompiledExample] = {}
         for compiled in self.examples:

@@ -304,10 +304,43 @@ def test_validate_lists_what_the_mock_changes(tmp_path, capsys):
     assert "bad\r\nname" not in out, "names are listed safely"
 
 
-def test_validate_refuses_a_1xx_example_naming_it(tmp_path, capsys):
-    assert main(["validate", str(_odd_collection(tmp_path, code=101))]) == 2
-    err = capsys.readouterr().err
-    assert 'item[0] "r" > response[1] "no content": status 101 is an interim (1xx) status' in err
+def _status_codes_collection(tmp_path: Path) -> Path:
+    """A status-codes collection as people publish them: one request per code, 1xx codes included."""
+    import json
+
+    codes = [100, 101, 102, 103, 200, 201, 204, 301, 404, 418, 500, 503]
+    data = {"info": {"name": "status codes",
+                     "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": f"{code}", "request": {"method": "GET", "url": f"http://x/status/{code}"},
+                      "response": [{"name": f"Status {code}", "code": code, "body": "" if code in (204, 301) else
+                                    f"code {code}"}]} for code in codes]}
+    path = tmp_path / "status-codes.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_validate_lists_a_1xx_example_as_left_out(tmp_path, capsys):
+    """Issue 19: one 1xx example in a file no longer refuses the whole collection: it is left out, and named."""
+    assert main(["validate", str(_odd_collection(tmp_path, code=101))]) == 0
+    out = capsys.readouterr().out
+    assert '"no content" (GET /a): left out (not served): status 101 is an interim (1xx) status' in out
+
+
+def test_serve_leaves_1xx_examples_out_and_serves_the_rest(tmp_path: Path) -> None:
+    with postmock("serve", str(_status_codes_collection(tmp_path)), "--port", "0") as cli:
+        found = cli.wait_for(SERVING)
+        url = found.group(3)
+        assert found.group(1) == "8", found.group(0)  # 12 examples, 4 of them 1xx
+        for code in (200, 201, 404, 418, 500, 503):
+            answer = requests.get(f"{url}/status/{code}", timeout=TIMEOUT)
+            assert (answer.status_code, answer.text) == (code, f"code {code}")
+        picked = requests.get(f"{url}/status/101", headers={"x-mock-response-name": "Status 101"}, timeout=TIMEOUT)
+        assert picked.status_code == 404 and "no example with name 'Status 101'" in picked.text, picked.text
+        assert cli.interrupt() == 0
+        cli.output()
+    err = "\n".join(cli.stderr)
+    for code in (100, 101, 102, 103):
+        assert f'"Status {code}" (GET /status/{code}): left out (not served): status {code} is an interim' in err, err
 
 
 @pytest.mark.parametrize("command", ["validate", "serve"])
