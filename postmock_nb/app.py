@@ -9,6 +9,7 @@ the whole mock (about 110 µs a request here), so Quart only serves the admin AP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -95,6 +96,8 @@ class MockApp:
         """Called once the lifespan startup is complete (the server's signal that it serves)."""
         self._chaos = random.Random(settings.chaos_seed)
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
+        self.stopping: asyncio.Event | None = None
+        """Set when the server running this app is told to stop (see :meth:`_pause`)."""
         self._cors_headers: list[tuple[bytes, bytes]] = [
             (b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
 
@@ -136,6 +139,7 @@ class MockApp:
         body_size: int | None = None
         delay: int | None = 0
         fault: str | None = None
+        cancelled: asyncio.CancelledError | None = None
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
@@ -184,8 +188,14 @@ class MockApp:
                     response = json_response(404, not_found_body(result),
                                              self._cors_headers if self.settings.cors else [])
                     note = result.error
-                if delay:
-                    await asyncio.sleep(delay / 1000)
+                if delay and await self._pause(delay / 1000):
+                    note = (note + "; " if note else "") + "delay cut short: the mock stopped"
+        except asyncio.CancelledError as error:  # the server gave up on the app (its grace period after a stop)
+            cancelled = error
+            response = HttpResponse(500, [], b"")  # what goes out is the HTTP server's own 500, not ours
+            note = ("the mock stopped before this request was answered: the HTTP server answered 500 itself"
+                    if self.stopping is not None and self.stopping.is_set() else
+                    "cancelled before it was answered: the HTTP server answered 500 itself")
         except RequestProblem as problem:
             response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
@@ -212,6 +222,8 @@ class MockApp:
         if fault is not None:
             entry.note = f"fault {fault}" + (f" ({note})" if note else "")
         self.log.append(entry)
+        if cancelled is not None:
+            raise cancelled
         head_sent = False
         try:
             if fault is not None:  # see postmock_nb.faults: what the client gets instead of the response
@@ -223,9 +235,24 @@ class MockApp:
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
             await send({"type": "http.response.body", "body": body_out})
-        except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
-            self.log.sending_failed(entry, error, head_sent=head_sent)
+        except (Exception, asyncio.CancelledError) as error:  # re-raised: the HTTP server refused what the app
+            self.log.sending_failed(entry, error, head_sent=head_sent)  # sent, the client left, or the server stopped
             raise
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep ``seconds`` (a delay); True when cut short because the server is stopping.
+
+        A stop finishes the requests in flight: their delays end at once and their answers go out
+        whole, within the server's grace period, instead of the server's own 500 after it.
+        """
+        stopping = self.stopping
+        if stopping is None:
+            await asyncio.sleep(seconds)
+            return False
+        if not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), seconds)
+        return stopping.is_set()
 
     def _chaos_answer(self, snapshot: Any, result: Any, fault: str | None) -> tuple[HttpResponse, str | None, str]:
         """What chaos answers: a 503, a fault (with the response it would have replaced) or a named example."""

@@ -260,6 +260,8 @@ class MockServer:
         if hasattr(app, "on_startup"):  # the app says when its startup is done: no wrapper around every request
             app.on_startup = ready.set
             served = app
+        if hasattr(app, "stopping"):  # a stop cuts the delays of requests in flight short
+            app.stopping = self._stop_event
         assert self._socket is not None
         serve = serve_function(self.config.server)
         await serve(served, self._socket, self._stop_event, self.error_log.report,
