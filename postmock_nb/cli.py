@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     serve.add_argument("--server", default="hypercorn", metavar="NAME",
                        help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
-                            'pip install "postmock_nb[fast]")')
+                            'in a clone: pip install ".[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
     serve.add_argument("--chaos", default="0", metavar="SHARE",
                        help="answer this share of requests (0-1, e.g. 0.1) with --chaos-with instead (off: 0)")
