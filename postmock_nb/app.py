@@ -453,8 +453,9 @@ def build_admin_app(mock: MockApp) -> Any:
         if entry.traceback:
             data["traceback"] = entry.traceback
         if entry.result is not None:
-            data["diagnosis"] = (diagnosis(entry.result) if not entry.matched
-                                 else {"candidates": [candidate_json(c) for c in entry.result.candidates]})
+            data["diagnosis"] = (diagnosis(entry.result, reveal=reveal) if not entry.matched
+                                 else {"candidates": [candidate_json(c, reveal=reveal)
+                                                      for c in entry.result.candidates]})
         return jsonify(data)
 
     def _worker_note() -> dict[str, Any]:
