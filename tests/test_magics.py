@@ -473,3 +473,20 @@ def test_secret_match_headers_are_masked_in_every_diagnosis(shell: InteractiveSh
         for secret in ("team-secret-payload", "someone-elses-token"):
             assert secret not in text, f"{secret} shown whole in the {where}: {text}"
         assert "Bearer eyJhbGciO…c2ln" in text, (where, text)  # masked as the header list masks it
+
+
+def test_keyless_requests_show_as_one_counted_line(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "start --private --no-dashboard")
+    for _ in range(3):
+        mock(shell, "call GET /users")  # the team's requests (the key is added for us)
+    url = shell.user_ns["mockUrl"]
+    with requests.Session() as stranger:
+        for _ in range(300):
+            assert stranger.get(url + "/users", timeout=5).status_code == 401
+    capsys.readouterr()
+    mock(shell, "status")
+    assert "303 requests, 0 misses, 0 errors, 300 refused without the key" in capsys.readouterr().out
+    log = mock(shell, "log")
+    assert [e.status for e in log.entries] == [401, 200, 200, 200]
+    assert "300 requests without the key refused (latest: missing x-api-key header)" in repr(log)
