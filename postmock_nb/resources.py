@@ -56,6 +56,14 @@ def parse_marker(value: str) -> dict[str, str]:
     return fields
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON body is, in JSON's words: ``the JSON null body``, ``a JSON array``, ``a JSON string``..."""
+    if value is None:
+        return "the JSON null body"
+    kind = {bool: "boolean", list: "array", str: "string", int: "number", float: "number"}.get(type(value), "value")
+    return f"a JSON {kind}"
+
+
 def _error(status: int, message: str) -> Rendered:
     return Rendered(status, _JSON, json.dumps({"error": message}, ensure_ascii=False).encode("utf-8"))
 
@@ -182,7 +190,7 @@ class Resource(MutableSequence[dict[str, Any]]):
             except ValueError as error:
                 return _error(400, f"the body is not JSON ({error}): send a JSON object"), record_id
             if not isinstance(parsed, dict):
-                shown = "an empty body" if parsed is None else f"a JSON {type(parsed).__name__}"
+                shown = "an empty body" if not body.strip() else _json_kind(parsed)
                 return _error(400, f"the body must be a JSON object, got {shown}"), record_id
             data = parsed
         with self.lock:
