@@ -22,11 +22,12 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
 from .behaviours import ExportWarning
+from .browser_address import browser_address
 from .config import MockConfig
 from .errors import PostmockError
 from .masking import mask
 from .model import reason_phrase
-from .session import Session, public_url
+from .session import Session
 from .tables import ExampleTable, LogTable
 from .words import plural
 
@@ -328,9 +329,9 @@ class PostmockMagics(Magics):
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
         if server.exposure_warning:
             print(server.exposure_warning)
-        outside = public_url(server.port or 0)
+        outside = browser_address(server.port or 0)
         if outside:
-            print(f"From your browser: {outside}")
+            print(f"From your browser: {outside.url}" + (f"  ({outside.note})" if outside.note else ""))
         if server.private:
             print(f"Private: send the header x-api-key: {mask(server.api_key)}  (%mock key shows it)")
         paths = [e.request.url for e in self.session.store.collection.examples

@@ -597,3 +597,72 @@ def test_save_warns_once_naming_every_handler(shell: InteractiveShell, tmp_path:
     warnings = [line for line in captured.err.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1, captured.err
     assert "3 handlers cannot run in Postman: 'first', 'second', 'third'" in warnings[0], warnings
+
+
+# -- where the browser is: environments imitated --------------------------------------------------
+
+BROWSER_CASES = {
+    # name: (variables set, the address printed for port {port}, a word of the note)
+    "codespaces": ({"CODESPACES": "true", "CODESPACE_NAME": "octo-space-x1",
+                    "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+                   "https://octo-space-x1-{port}.app.github.dev/", "Codespaces forwards port {port}"),
+    "vscode-ssh": ({"VSCODE_IPC_HOOK_CLI": "/run/user/1000/vscode-ipc-1.sock", "SSH_CONNECTION": "10.0.0.2 5 10.0.0.3 22",
+                    "VSCODE_AGENT_FOLDER": "/home/me/.vscode-server"},
+                   "http://localhost:{port}/", "VS Code forwards port {port}"),
+    "vscode-container": ({"TERM_PROGRAM": "vscode", "REMOTE_CONTAINERS": "true"},
+                         "http://localhost:{port}/", "VS Code forwards port {port}"),
+    "override-wins": ({"POSTMOCK_PUBLIC_URL": "https://mock.example.org/{port}/", "CODESPACES": "true",
+                       "CODESPACE_NAME": "x", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+                      "https://mock.example.org/{port}/", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROWSER_CASES))
+def test_start_prints_the_address_a_remote_browser_reaches(shell: InteractiveShell, browser_environment,
+                                                           capsys: pytest.CaptureFixture[str], case: str) -> None:
+    """Codespaces, VS Code remote (SSH, dev container), and POSTMOCK_PUBLIC_URL over them, by their variables."""
+    variables, address, note = BROWSER_CASES[case]
+    for name, value in variables.items():
+        browser_environment.setenv(name, value)
+    mock(shell, "start --no-dashboard")
+    port = session_of(shell).server.port
+    out = capsys.readouterr().out
+    assert f"From your browser: {address.format(port=port)}" in out, out
+    assert note.format(port=port) in out, out
+    mock(shell, "status")
+    assert f"(browser: {address.format(port=port)})" in capsys.readouterr().out
+
+
+def test_local_vscode_and_plain_jupyter_print_no_other_address(shell: InteractiveShell, browser_environment,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    browser_environment.setenv("VSCODE_PID", "4242")  # VS Code on this machine: 127.0.0.1 is reachable
+    mock(shell, "start --no-dashboard")
+    assert "From your browser" not in capsys.readouterr().out
+
+
+def test_on_colab_start_prints_colabs_proxy_address(shell: InteractiveShell, browser_environment, colab_standin,
+                                                    capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A stand-in ``google.colab`` on sys.path: the kernel asks the page's ``google.colab.kernel.proxyPort``."""
+    import sys
+
+    from postmock_nb import browser_address
+
+    browser_environment.setattr(browser_address, "_colab_urls", {})
+    browser_environment.syspath_prepend(str(colab_standin))
+    try:
+        mock(shell, "start --no-dashboard")
+        port = session_of(shell).server.port
+        out = capsys.readouterr().out
+        url = f"https://{port}-m-s-standin.prod.colab.dev/"
+        assert f"From your browser: {url}  (Colab's proxy for port {port})" in out, out
+        mock(shell, "status")
+        assert f"(browser: {url})" in capsys.readouterr().out
+        mock(shell, f"save --environment {tmp_path / 'env.json'}")
+        values = {v["key"]: v["value"] for v in json.loads((tmp_path / "env.json").read_text())["values"]}
+        assert values["mockUrl"] == url.rstrip("/")
+        from google.colab import output  # the stand-in
+
+        assert output.ASKED == [(port, "MainThread")], "asked once, from the main thread, then remembered"
+    finally:
+        for name in [n for n in sys.modules if n == "google" or n.startswith("google.")]:
+            del sys.modules[name]
