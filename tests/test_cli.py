@@ -363,3 +363,16 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
             assert served[0] == "pending" and set(served[1:]) == {"done"}
             cli.interrupt()
     assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
+
+
+def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
+        try:
+            code = cli.process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock served a collection whose resource seed is too deep: {cli.stdout}")
+        err = [line for line in cli.stderr if line.strip()]
+    assert code == 2 and len(err) == 2, err
+    assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")
