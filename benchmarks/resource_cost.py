@@ -7,6 +7,7 @@ Then each single-record operation is timed on a record in the middle. Runs on an
 (before issue 19 a resource had no limits to raise).
 
     .venv/bin/python benchmarks/resource_cost.py [--records 20000] [--window 1000]
+    .venv/bin/python benchmarks/resource_cost.py --big 20   # memory: 20 POSTs of 9.5 MB records
 """
 
 from __future__ import annotations
@@ -94,9 +95,30 @@ async def main(records: int, window: int) -> None:
     print(f"  DELETE {(time.perf_counter() - started) / window * 1e6:8.1f}")
 
 
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+async def big(count: int) -> None:
+    """``count`` POSTs of a 9.5 MB record (under the 10 MB request limit): statuses and RSS growth."""
+    session = Session()
+    Prototype(session).resource("files", [])  # the default limits (none before issue 19)
+    app = MockApp(session.store, RequestLog(1000), session.config, behaviours=session.behaviours)
+    body = json.dumps({"name": "scan.pdf", "data": "x" * int(9.5 * 1024 * 1024)}).encode()
+    before = rss_mb()
+    statuses = [await one(app, "POST", "/files", body) for _ in range(count)]
+    del body
+    print(f"{count} POSTs of 9.5 MB: statuses {statuses}")
+    held = len(session.behaviours.resources.get("files") or [])
+    print(f"  RSS growth {rss_mb() - before:.0f} MB (the resource holds {held} records)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--window", type=int, default=1000)
+    parser.add_argument("--big", type=int, default=0, metavar="N", help="instead: N POSTs of 9.5 MB, RSS growth")
     args = parser.parse_args()
-    asyncio.run(main(args.records, args.window))
+    asyncio.run(big(args.big) if args.big else main(args.records, args.window))
