@@ -243,7 +243,10 @@ def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
         for line, cell, words in [("users", "[{\"id\": 1,}]", "not valid JSON"),
                                   ("users", "{\"id\": 1}", "JSON array of objects"),
                                   ("users --id key", "[{\"id\": 1}]", "has no 'key' field"),
-                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice")]:
+                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice"),
+                                  ("users --max-records 0", "[]", "max_records of resource 'users' must be a whole"),
+                                  ("users --max-bytes 3X", "[]", "max_bytes of resource 'users' must be a whole"),
+                                  ("users", "[" * 300 + "]" * 300, "nests JSON more than 200 levels deep")]:
             with pytest.raises(UsageError, match=words):
                 ip.run_cell_magic("resource", line, cell)
         assert "users" not in ip.user_ns and len(session_of(ip).store.collection.examples) == 0
