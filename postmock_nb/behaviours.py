@@ -178,9 +178,10 @@ class Behaviours:
         self.handlers.register(handler)
         return handler
 
-    def define_resource(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id",
-                        path: str = "") -> Resource:
-        return self.resources.define(name, records, id_field=id_field, path=path)
+    def define_resource(self, name: str, records: list[dict[str, Any]] | None, *, id_field: str | None = None,
+                        path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+        return self.resources.define(name, records, id_field=id_field, path=path, max_records=max_records,
+                                     max_bytes=max_bytes)
 
     # -- export ---------------------------------------------------------------------------------
 

@@ -217,12 +217,14 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    from .resources import check_seeds
     from .server import MockServer
     from .sources import load_any
     from .store import LiveCollection
 
     loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
     collection = loaded.collection
+    check_seeds(collection.examples)
     if config.record is not None and args.workers > 1:
         raise PostmockError("--record works with one worker only (each would write the file)",
                             hint="leave out --workers")

@@ -496,8 +496,12 @@ class PostmockMagics(Magics):
 
     @magic_arguments()
     @argument("name", help="the resource's name; also the notebook variable holding its live records")
-    @argument("--id", default="id", help="the id field of its records (default id)")
+    @argument("--id", default=None, help="the id field of its records (default id, or the existing resource's)")
     @argument("--path", default="", help="where it is served (default /NAME)")
+    @argument("--max-records", default=None, help="how many records clients may make it hold (default 10000; "
+                                                  "507 beyond)")
+    @argument("--max-bytes", default=None, help="how many bytes of JSON clients may make it hold: 65536, 512K, "
+                                                "256MB (default 64MB; 413 for one larger record, 507 when full)")
     @no_var_expand
     @cell_magic
     def resource(self, line: str, cell: str) -> None:
@@ -508,21 +512,30 @@ class PostmockMagics(Magics):
             %%resource users --id id
             [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
         """
+        from . import limits
         from .cells import check_json
+        from .resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
 
         args = self._parse(self.resource, line, "%%resource")
         try:
             if cell.strip():
                 check_json(cell, 1, "the resource", declared=True)
-            resource = self.prototype.resource(args.name, json.loads(cell) if cell.strip() else [],
-                                               id=args.id, path=args.path)
+            max_records = args.max_records
+            resource = self.prototype.resource(
+                args.name, limits.loads(cell) if cell.strip() else None, id=args.id, path=args.path,
+                max_records=int(max_records) if max_records is not None and max_records.isdigit() else max_records,
+                max_bytes=args.max_bytes)
         except PostmockError as error:
             raise _usage(error) from None
         if args.name.isidentifier():
             self.user_ns[args.name] = resource
+        bounds = ""
+        if (resource.max_records, resource.max_bytes) != (DEFAULT_MAX_RECORDS, DEFAULT_MAX_BYTES):
+            bounds = (f"; clients may make it hold at most {plural(resource.max_records, 'record')}, "
+                      f"{plural(resource.max_bytes, 'byte')}")
         print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
               f"(GET, POST {resource.path}; GET, PUT, PATCH, DELETE {resource.path}/:{resource.id_field})"
-              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else ""))
+              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else "") + bounds)
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server

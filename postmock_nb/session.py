@@ -151,10 +151,12 @@ class Session:
     def load(self, path: str | Path) -> Any:
         """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
         from .merging import merge
+        from .resources import check_seeds
         from .sources import load_any
 
         loaded = load_any(path)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
+        check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:
             self.specs.append(loaded.spec)
         result: dict[str, Any] = {}

@@ -392,3 +392,16 @@ def test_serve_says_one_example(tmp_path: Path) -> None:
         assert found.group(0).startswith("Serving 1 example of "), found.group(0)
         assert requests.get(found.group(3) + "/ping", timeout=TIMEOUT).json() == {"pong": True}
         assert cli.interrupt() == 0
+
+
+def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
+        try:
+            code = cli.process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock served a collection whose resource seed is too deep: {cli.stdout}")
+        err = [line for line in cli.stderr if line.strip()]
+    assert code == 2 and len(err) == 2, err
+    assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")

@@ -581,7 +581,7 @@ def test_a_resource_names_a_json_null_body_and_an_empty_one(shell: InteractiveSh
     null = requests.post(url + "/todos", data="null", headers={"Content-Type": "application/json"}, timeout=5)
     assert null.status_code == 400 and "got the JSON null body" in null.text, null.text
     empty = requests.post(url + "/todos", data="", headers={"Content-Type": "application/json"}, timeout=5)
-    assert empty.status_code == 400 and "got an empty body" in empty.text, empty.text
+    assert empty.status_code == 400 and "the body is empty" in empty.text, empty.text
     array = requests.post(url + "/todos", json=[1], timeout=5)
     assert array.status_code == 400 and "got a JSON array" in array.text, array.text
 
