@@ -6,9 +6,13 @@ the app, when such an example wins, calls the function registered under that key
 sending the saved response. The saved response is the handler's sample (its declared status and
 body, and after each call its most recent answer), which is what ``%mock save`` exports.
 
-Threading model: a plain ``def`` runs in a worker thread, never on the server's event loop; an
-``async def`` runs on the server's loop. Handlers run one at a time (one shared worker, and one
-lock for coroutines) unless registered with ``concurrent=True``. Each call has a timeout (504).
+Threading model: a plain ``def`` runs in a worker thread (:mod:`postmock_nb.workers`), never on the
+server's event loop; an ``async def`` runs on the server's loop. Handlers run one at a time (one
+shared worker, and one lock for coroutines) unless registered with ``concurrent=True``. Each call
+has a timeout (504); a ``def`` still running past it is left to its (daemon) thread and the worker
+replaced, and an ``async def`` that blocks the loop without awaiting is reported in the log and in
+``%mock status``. Whatever a handler raises, ``SystemExit`` and ``KeyboardInterrupt`` included, is
+its caller's 500, never the server's end.
 """
 
 from __future__ import annotations
@@ -19,16 +23,23 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
 from .model import Pairs
+from .workers import HandlerAborted, Lane
 
 DEFAULT_TIMEOUT_S = 5.0
+CONCURRENT_WORKERS = 8
+"""Worker threads for handlers registered with ``concurrent=True`` (all of them together)."""
+MAX_STUCK_CALLS = 4
+"""Calls of one handler left running in threads past their timeout before its next calls answer 503."""
+BLOCKING_WARN_S = 0.1
+"""An ``async def`` that holds the event loop this long without awaiting is reported (asyncio's own threshold
+for a slow callback in debug mode)."""
 HANDLER_MARKER = "x-mock-handler"
 """The request header (a marker Postman ignores) that names the handler an example stands for."""
 
@@ -169,6 +180,10 @@ class Handler:
     last: Rendered | None = None
     last_error: str = ""
     last_ms: float = 0.0
+    blocked_calls: int = 0
+    """Calls (of an ``async def``) that held the server's event loop for :data:`BLOCKING_WARN_S` or more."""
+    blocked_ms: float = 0.0
+    """The longest such hold, in ms."""
 
     @property
     def is_async(self) -> bool:
@@ -177,17 +192,90 @@ class Handler:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one handler call gave: the response, how long it took, and the error (with traceback) if any."""
+    """What one handler call gave: the response, its times, and the error (with traceback) if any.
+
+    ``duration_ms`` is the whole call as the server saw it; ``wait_ms`` the part spent queued behind
+    other calls of handlers that run one at a time, ``run_ms`` the handler's own run; ``blocked_ms``
+    the longest stretch an ``async def`` held the event loop without awaiting (0 for a ``def``).
+    """
 
     rendered: Rendered
     duration_ms: float
     error: str = ""
     traceback: str = ""
+    wait_ms: float = 0.0
+    run_ms: float = 0.0
+    blocked_ms: float = 0.0
+
+    @property
+    def blocked_loop(self) -> bool:
+        return self.blocked_ms >= BLOCKING_WARN_S * 1000
+
+    def note(self, name: str) -> str:
+        """The log entry's note: ``handler get_user ran 0.4 ms, waited 12.0 ms in the queue``."""
+        text = f"handler {name} ran {self.run_ms:.1f} ms" + (f", waited {self.wait_ms:.1f} ms in the queue"
+                                                              if self.wait_ms >= 0.05 else "")
+        if self.error:
+            text += f" — {self.error}"
+        if self.blocked_loop:
+            text += f" — {blocking_warning(self.blocked_ms)}"
+        return text
+
+
+def blocking_warning(blocked_ms: float) -> str:
+    return (f"blocked the server's loop for {blocked_ms:.0f} ms without awaiting, so every other request waited: "
+            "in an async def, await (asyncio.sleep, an async client) instead of blocking calls, or make it a plain def")
 
 
 def _error(status: int, name: str, message: str, **extra: Any) -> Rendered:
     body = json.dumps({"error": {"name": name, "message": message, **extra}}, ensure_ascii=False).encode("utf-8")
     return Rendered(status, (("content-type", "application/json"),), body)
+
+
+class _Watched:
+    """Awaits a handler's coroutine step by step, timing each step: how long it held the event loop.
+
+    A ``BaseException`` that is not an ``Exception`` (``SystemExit``, ``KeyboardInterrupt``) comes out as
+    :class:`HandlerAborted`, so that no task of the server's loop ever re-raises it out of the loop.
+    """
+
+    __slots__ = ("_coroutine", "_registry", "_handler", "longest")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], registry: HandlerRegistry, handler: Handler) -> None:
+        self._coroutine = coroutine
+        self._registry = registry
+        self._handler = handler
+        self.longest = 0.0
+
+    def close(self) -> None:
+        """Close the coroutine (nothing for one that ended; no "never awaited" warning for one never started)."""
+        self._coroutine.close()
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine = self._coroutine
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            began = time.perf_counter()
+            self._registry.in_step = (self._handler, began)
+            try:
+                yielded = coroutine.send(sent) if thrown is None else coroutine.throw(thrown)
+            except StopIteration as stop:
+                return stop.value
+            except (Exception, asyncio.CancelledError):
+                raise
+            except BaseException as error:  # SystemExit, KeyboardInterrupt, GeneratorExit from the handler
+                raise HandlerAborted(error) from None
+            finally:
+                self._registry.in_step = None
+                self.longest = max(self.longest, time.perf_counter() - began)
+            try:
+                sent, thrown = (yield yielded), None
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:  # a cancellation (the timeout), passed on to the handler
+                sent, thrown = None, error
 
 
 class HandlerRegistry:
@@ -199,10 +287,12 @@ class HandlerRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
-        self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postmock-handler")
-        self._pool: ThreadPoolExecutor | None = None
+        self._serial = Lane("postmock-handler", 1)
+        self._concurrent = Lane("postmock-handler-c", CONCURRENT_WORKERS)
         self._async_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._lock = threading.Lock()
+        self.in_step: tuple[Handler, float] | None = None
+        """The async handler running on the loop right now, and since when (read by ``%mock status``)."""
 
     def register(self, handler: Handler) -> Handler | None:
         """Add or replace the handler of ``handler.key``; returns the one replaced."""
@@ -227,58 +317,156 @@ class HandlerRegistry:
     def __len__(self) -> int:
         return len(self._handlers)
 
+    @property
+    def waiting(self) -> int:
+        """Calls of plain ``def`` handlers queued for a worker thread."""
+        return self._serial.waiting + self._concurrent.waiting
+
+    def stuck(self, handler: Handler) -> int:
+        """Calls of ``handler`` still running in a thread after their timeout."""
+        return (self._concurrent if handler.concurrent else self._serial).stuck(handler.key)
+
+    def warnings(self) -> list[str]:
+        """What ``%mock status`` says about handlers: the loop blocked (now or before), calls stuck in threads."""
+        found = []
+        step = self.in_step
+        if step is not None and time.perf_counter() - step[1] >= BLOCKING_WARN_S:
+            found.append(f"async handler {step[0].name!r} is blocking the server's loop right now "
+                         f"(for {time.perf_counter() - step[1]:.1f} s): no request is answered until it awaits")
+        for handler in self:
+            if handler.blocked_calls:
+                calls = f"{handler.blocked_calls} call{'s' if handler.blocked_calls != 1 else ''}"
+                found.append(f"async handler {handler.name!r} blocked the server's loop ({calls}, longest "
+                             f"{handler.blocked_ms:.0f} ms): " + blocking_warning(handler.blocked_ms).split(": ", 1)[1])
+            stuck = self.stuck(handler)
+            if stuck:
+                found.append(f"handler {handler.name!r}: {stuck} call{'s' if stuck != 1 else ''} still running past "
+                             f"its timeout ({handler.timeout_s:g} s) in a thread"
+                             + (", so further calls answer 503 until one ends" if stuck >= MAX_STUCK_CALLS else ""))
+        return found
+
     async def call(self, handler: Handler, request: Request) -> Outcome:
         """Run ``handler`` for ``request`` (on the server's loop): its response, a 500 for an error, a 504."""
         started = time.perf_counter()
+        if handler.is_async:
+            return await self._call_async(handler, request, started)
+        lane = self._concurrent if handler.concurrent else self._serial
+        stuck = lane.stuck(handler.key)
+        if stuck >= MAX_STUCK_CALLS:  # bounded threads: a handler that hangs is not started again and again
+            message = (f"handler {handler.name!r} has {stuck} calls still running past their timeout "
+                       f"({handler.timeout_s:g} s): it is called again once one of them ends")
+            return self._done(handler, _error(503, "mockHandlerStuck", message, handler=handler.name), started,
+                              message)
+        job = lane.submit(handler.function, request, handler.key)
+        timer = job.loop.call_later(handler.timeout_s, _expire, job.future)
         try:
-            if handler.is_async:
-                value = await asyncio.wait_for(self._run_async(handler, request), handler.timeout_s)
+            value = await job.future
+        except asyncio.CancelledError:  # the request was cancelled (the server stops): nobody waits for the call
+            lane.abandon(job)
+            raise
+        except Exception as error:
+            wait_ms, run_ms = job.times_ms()
+            return self._failed(handler, error, started, wait_ms, run_ms)
+        finally:
+            timer.cancel()
+        wait_ms, run_ms = job.times_ms()
+        if value is _TIMED_OUT:
+            lane.abandon(job)
+            wait_ms, run_ms = job.times_ms()
+            if job.started_at is None:
+                message = (f"handler {handler.name!r} did not start within {handler.timeout_s:g} s: its call waited "
+                           "behind other calls (handlers run one at a time unless concurrent=True)")
             else:
-                pool = self._serial if not handler.concurrent else self._concurrent_pool()
-                future = asyncio.get_running_loop().run_in_executor(pool, handler.function, request)
-                value = await asyncio.wait_for(future, handler.timeout_s)
-            rendered = to_rendered(value, handler.name)
-        except asyncio.TimeoutError:
+                message = f"handler {handler.name!r} did not answer within {handler.timeout_s:g} s"
+            return self._done(handler, _error(504, "mockHandlerTimeout", message, handler=handler.name), started,
+                              message, wait_ms=wait_ms, run_ms=run_ms)
+        return self._rendered(handler, value, started, wait_ms, run_ms)
+
+    async def _call_async(self, handler: Handler, request: Request, started: float) -> Outcome:
+        watched = _Watched(handler.function(request), self, handler)
+        times = [started, started]  # when the lock was taken (the run began), when the run ended
+        try:
+            value, error = await asyncio.wait_for(self._run_async(handler, watched, times), handler.timeout_s)
+        except asyncio.CancelledError:  # the server stops: close a coroutine that never got the lock
+            watched.close()
+            raise
+        except asyncio.TimeoutError:  # the handler's own errors come back as ``error``: this is the timeout
+            watched.close()  # a call that never got the lock was never started
+            now = time.perf_counter()
+            wait_ms = (times[0] - started) * 1000 if times[0] != started else (now - started) * 1000
+            run_ms = (now - times[0]) * 1000 if times[0] != started else 0.0
             message = f"handler {handler.name!r} did not answer within {handler.timeout_s:g} s"
             return self._done(handler, _error(504, "mockHandlerTimeout", message, handler=handler.name), started,
-                              message)
-        except HandlerReturnError as error:
-            return self._done(handler, _error(500, "mockHandlerReturn", str(error), handler=handler.name),
-                              started, str(error))
-        except Exception as error:
-            message = f"{type(error).__name__}: {error}"
-            return self._done(handler, _error(500, "mockHandlerError", f"handler {handler.name!r} raised {message}",
-                                              handler=handler.name, exception=type(error).__name__,
-                                              detail=str(error)),
-                              started, message, traceback.format_exc())
-        return self._done(handler, rendered, started)
+                              message, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=watched.longest * 1000)
+        wait_ms, run_ms = (times[0] - started) * 1000, (times[1] - times[0]) * 1000
+        if error is not None:
+            return self._failed(handler, error, started, wait_ms, run_ms, watched.longest * 1000)
+        return self._rendered(handler, value, started, wait_ms, run_ms, watched.longest * 1000)
 
-    def _done(self, handler: Handler, rendered: Rendered, started: float, error: str = "",
-              trace: str = "") -> Outcome:
-        duration = (time.perf_counter() - started) * 1000
-        handler.calls += 1
-        handler.last_ms = duration
-        handler.last_error = error
-        if not error:
-            handler.last = rendered
-        return Outcome(rendered, duration, error, trace)
-
-    async def _run_async(self, handler: Handler, request: Request) -> Any:
+    async def _run_async(self, handler: Handler, watched: _Watched,
+                         times: list[float]) -> tuple[Any, Exception | None]:
+        """The handler's value or error (as a value, so that a ``TimeoutError`` it raises is not the timeout)."""
         if handler.concurrent:
-            return await handler.function(request)
+            return await self._watch(watched, times)
         loop = asyncio.get_running_loop()
         if self._async_lock is None or self._async_lock[0] is not loop:  # a lock per server run (per loop)
             self._async_lock = (loop, asyncio.Lock())
         async with self._async_lock[1]:
-            return await handler.function(request)
+            return await self._watch(watched, times)
 
-    def _concurrent_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="postmock-handler-c")
-        return self._pool
+    @staticmethod
+    async def _watch(watched: _Watched, times: list[float]) -> tuple[Any, Exception | None]:
+        times[0] = time.perf_counter()
+        try:
+            return await watched, None
+        except Exception as error:
+            return None, error
+        finally:
+            times[1] = time.perf_counter()
+
+    def _rendered(self, handler: Handler, value: Any, started: float, wait_ms: float, run_ms: float,
+                  blocked_ms: float = 0.0) -> Outcome:
+        try:
+            rendered = to_rendered(value, handler.name)
+        except HandlerReturnError as error:
+            return self._done(handler, _error(500, "mockHandlerReturn", str(error), handler=handler.name),
+                              started, str(error), wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
+        return self._done(handler, rendered, started, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
+
+    def _failed(self, handler: Handler, error: Exception, started: float, wait_ms: float, run_ms: float,
+                blocked_ms: float = 0.0) -> Outcome:
+        """A 500 naming what the handler raised (``SystemExit`` and ``KeyboardInterrupt`` too), with its traceback."""
+        raised: BaseException = error.error if isinstance(error, HandlerAborted) else error
+        message = f"{type(raised).__name__}: {raised}"
+        trace = "".join(traceback.format_exception(type(raised), raised, raised.__traceback__))
+        rendered = _error(500, "mockHandlerError", f"handler {handler.name!r} raised {message}",
+                          handler=handler.name, exception=type(raised).__name__, detail=str(raised))
+        return self._done(handler, rendered, started, message, trace, wait_ms=wait_ms, run_ms=run_ms,
+                          blocked_ms=blocked_ms)
+
+    def _done(self, handler: Handler, rendered: Rendered, started: float, error: str = "", trace: str = "", *,
+              wait_ms: float = 0.0, run_ms: float = 0.0, blocked_ms: float = 0.0) -> Outcome:
+        duration = (time.perf_counter() - started) * 1000
+        handler.calls += 1
+        handler.last_ms = duration
+        handler.last_error = error
+        if blocked_ms >= BLOCKING_WARN_S * 1000:
+            handler.blocked_calls += 1
+            handler.blocked_ms = max(handler.blocked_ms, blocked_ms)
+        if not error:
+            handler.last = rendered
+        return Outcome(rendered, duration, error, trace, wait_ms, run_ms, blocked_ms)
 
     def close(self) -> None:
-        """Stop the worker threads (a handler still running finishes in the background)."""
-        self._serial.shutdown(wait=False, cancel_futures=True)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        """Let the worker threads leave (a handler still running finishes in the background; none holds up exit)."""
+        self._serial.close()
+        self._concurrent.close()
+
+
+_TIMED_OUT = object()
+"""What a sync handler's future holds when its timeout passed first."""
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_result(_TIMED_OUT)

@@ -175,6 +175,10 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
+    handler_wait_ms: float | None = None
+    """A Python handler's wait in the queue behind other calls (part of ``latency_ms``); None if no handler ran."""
+    handler_run_ms: float | None = None
+    """A Python handler's own run time (part of ``latency_ms``)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -249,7 +253,12 @@ class LogEntry:
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
-                    {"delay_ms": self.delay_ms} if self.delay_ms else {})
+                    {"delay_ms": self.delay_ms} if self.delay_ms else {}) | self._handler_times()
+
+    def _handler_times(self) -> dict[str, Any]:
+        if self.handler_run_ms is None:
+            return {}
+        return {"handler": {"wait_ms": round(self.handler_wait_ms or 0.0, 3), "run_ms": round(self.handler_run_ms, 3)}}
 
     def _proxied(self) -> dict[str, Any]:
         return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}
