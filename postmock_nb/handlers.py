@@ -213,8 +213,7 @@ class Outcome:
 
     def note(self, name: str) -> str:
         """The log entry's note: ``handler get_user ran 0.4 ms, waited 12.0 ms in the queue``."""
-        text = f"handler {name} ran {self.run_ms:.1f} ms" + (f", waited {self.wait_ms:.1f} ms in the queue"
-                                                              if self.wait_ms >= 0.05 else "")
+        text = f"handler {name} ran {self.run_ms:.1f} ms, waited {self.wait_ms:.1f} ms in the queue"
         if self.error:
             text += f" — {self.error}"
         if self.blocked_loop:

@@ -382,7 +382,7 @@ def test_a_handler_entry_logs_its_queue_wait_and_its_run_time(proto: Prototype) 
     assert one.handler_run_ms is not None and one.handler_run_ms >= 300
     assert two.handler_wait_ms is not None and two.handler_wait_ms >= 300
     assert two.latency_ms >= two.handler_wait_ms + two.handler_run_ms
-    assert f"waited {two.handler_wait_ms:.1f} ms" in two.note and f"ran {two.handler_run_ms:.1f} ms" in two.note
+    assert f"waited {two.handler_wait_ms:.1f} ms in the queue" in two.note and f"ran {two.handler_run_ms:.1f} ms" in two.note
     detail = requests.get(f"{url}/__postmock/log/{two.seq}", timeout=5).json()
     assert detail["handler"] == {"wait_ms": round(two.handler_wait_ms, 3), "run_ms": round(two.handler_run_ms, 3)}
     listed = requests.get(f"{url}/__postmock/log", timeout=5).json()
