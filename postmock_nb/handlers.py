@@ -40,6 +40,8 @@ MAX_STUCK_CALLS = 4
 BLOCKING_WARN_S = 0.1
 """An ``async def`` that holds the event loop this long without awaiting is reported (asyncio's own threshold
 for a slow callback in debug mode)."""
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""One encoder for every handler's answer (``json.dumps`` with an option builds a new one per call)."""
 HANDLER_MARKER = "x-mock-handler"
 """The request header (a marker Postman ignores) that names the handler an example stands for."""
 
@@ -141,7 +143,7 @@ def to_rendered(value: Any, name: str) -> Rendered:
     lowered = {k.lower() for k in headers}
     if isinstance(body, (dict, list)):
         try:
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = _JSON.encode(body).encode("utf-8")
         except (TypeError, ValueError) as error:
             raise HandlerReturnError(f"handler {name!r} returned a {type(body).__name__} that is not JSON: {error}") \
                 from None
@@ -185,9 +187,11 @@ class Handler:
     blocked_ms: float = 0.0
     """The longest such hold, in ms."""
 
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.function)
+    is_async: bool = field(init=False, default=False)
+    """An ``async def`` (worked out once, not on every call)."""
+
+    def __post_init__(self) -> None:
+        self.is_async = inspect.iscoroutinefunction(self.function)
 
 
 @dataclass(frozen=True)
@@ -235,15 +239,19 @@ class _Watched:
     """Awaits a handler's coroutine step by step, timing each step: how long it held the event loop.
 
     A ``BaseException`` that is not an ``Exception`` (``SystemExit``, ``KeyboardInterrupt``) comes out as
-    :class:`HandlerAborted`, so that no task of the server's loop ever re-raises it out of the loop.
+    :class:`HandlerAborted`, so that no task of the server's loop ever re-raises it out of the loop. The
+    deadline is armed at the first suspension: a call that never suspends cannot be cancelled, and
+    costs no timer.
     """
 
-    __slots__ = ("_coroutine", "_registry", "_handler", "longest")
+    __slots__ = ("_coroutine", "_registry", "_handler", "_deadline", "longest")
 
-    def __init__(self, coroutine: Coroutine[Any, Any, Any], registry: HandlerRegistry, handler: Handler) -> None:
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], registry: HandlerRegistry, handler: Handler,
+                 deadline: _Deadline) -> None:
         self._coroutine = coroutine
         self._registry = registry
         self._handler = handler
+        self._deadline = deadline
         self.longest = 0.0
 
     def close(self) -> None:
@@ -268,6 +276,7 @@ class _Watched:
             finally:
                 self._registry.in_step = None
                 self.longest = max(self.longest, time.perf_counter() - began)
+            self._deadline.arm()
             try:
                 sent, thrown = (yield yielded), None
             except GeneratorExit:
@@ -275,6 +284,36 @@ class _Watched:
                 raise
             except BaseException as error:  # a cancellation (the timeout), passed on to the handler
                 sent, thrown = None, error
+
+
+class _Deadline:
+    """The timeout of an ``async def`` call: cancels the request's own task (no task of its own per call)."""
+
+    __slots__ = ("_at", "_task", "_timer", "expired")
+
+    def __init__(self, at: float, task: asyncio.Task[Any] | None) -> None:
+        self._at = at  # time.perf_counter() seconds
+        self._task = task
+        self._timer: asyncio.TimerHandle | None = None
+        self.expired = False
+
+    def arm(self) -> None:
+        if self._timer is None and self._task is not None:
+            self._timer = asyncio.get_running_loop().call_later(max(0.0, self._at - time.perf_counter()),
+                                                                self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.expired:  # take back the cancellation (Python 3.11+ counts them; 3.10 has no count)
+            uncancel = getattr(self._task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
 
 
 class HandlerRegistry:
@@ -382,42 +421,52 @@ class HandlerRegistry:
         return self._rendered(handler, value, started, wait_ms, run_ms)
 
     async def _call_async(self, handler: Handler, request: Request, started: float) -> Outcome:
-        watched = _Watched(handler.function(request), self, handler)
-        times = [started, started]  # when the lock was taken (the run began), when the run ended
+        """Await the handler in the request's own task: a handler that does not suspend costs no task, no timer
+        and no turn of the loop. The timeout cancels this task, told apart from a stop by ``deadline.expired``."""
+        deadline = _Deadline(started + handler.timeout_s, asyncio.current_task())
+        times = [started, 0.0]  # when the run began (the lock taken), when it ended
+        watched = _Watched(self._run_async(handler, request, times), self, handler, deadline)
         try:
-            value, error = await asyncio.wait_for(self._run_async(handler, watched, times), handler.timeout_s)
-        except asyncio.CancelledError:  # the server stops: close a coroutine that never got the lock
-            watched.close()
-            raise
-        except asyncio.TimeoutError:  # the handler's own errors come back as ``error``: this is the timeout
-            watched.close()  # a call that never got the lock was never started
-            now = time.perf_counter()
-            wait_ms = (times[0] - started) * 1000 if times[0] != started else (now - started) * 1000
-            run_ms = (now - times[0]) * 1000 if times[0] != started else 0.0
+            value, error = await watched
+        except asyncio.CancelledError:
+            if not deadline.expired:  # the server stops: not ours to swallow
+                raise
+            value, error = None, None
+        except HandlerAborted as aborted:  # SystemExit, KeyboardInterrupt: stopped on its way out
+            value, error = None, aborted
+        finally:
+            deadline.cancel()
+        now = time.perf_counter()
+        begun, ended = times[0], times[1] or now
+        wait_ms = ((begun if begun != started else now) - started) * 1000
+        run_ms = (ended - begun) * 1000 if begun != started else 0.0
+        blocked_ms = watched.longest * 1000
+        if deadline.expired:  # the handler's own errors come back as ``error``: this is the timeout
             message = f"handler {handler.name!r} did not answer within {handler.timeout_s:g} s"
             return self._done(handler, _error(504, "mockHandlerTimeout", message, handler=handler.name), started,
-                              message, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=watched.longest * 1000)
-        wait_ms, run_ms = (times[0] - started) * 1000, (times[1] - times[0]) * 1000
+                              message, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
         if error is not None:
-            return self._failed(handler, error, started, wait_ms, run_ms, watched.longest * 1000)
-        return self._rendered(handler, value, started, wait_ms, run_ms, watched.longest * 1000)
+            return self._failed(handler, error, started, wait_ms, run_ms, blocked_ms)
+        return self._rendered(handler, value, started, wait_ms, run_ms, blocked_ms)
 
-    async def _run_async(self, handler: Handler, watched: _Watched,
+    async def _run_async(self, handler: Handler, request: Request,
                          times: list[float]) -> tuple[Any, Exception | None]:
         """The handler's value or error (as a value, so that a ``TimeoutError`` it raises is not the timeout)."""
         if handler.concurrent:
-            return await self._watch(watched, times)
+            return await self._run_coroutine(handler, request, times)
         loop = asyncio.get_running_loop()
         if self._async_lock is None or self._async_lock[0] is not loop:  # a lock per server run (per loop)
             self._async_lock = (loop, asyncio.Lock())
         async with self._async_lock[1]:
-            return await self._watch(watched, times)
+            return await self._run_coroutine(handler, request, times)
 
     @staticmethod
-    async def _watch(watched: _Watched, times: list[float]) -> tuple[Any, Exception | None]:
+    async def _run_coroutine(handler: Handler, request: Request, times: list[float]) -> tuple[Any, Exception | None]:
         times[0] = time.perf_counter()
         try:
-            return await watched, None
+            return await handler.function(request), None
+        except asyncio.CancelledError:
+            raise
         except Exception as error:
             return None, error
         finally:
