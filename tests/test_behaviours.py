@@ -346,16 +346,33 @@ def test_an_async_handler_that_blocks_the_loop_is_named_in_the_log_and_status(pr
         await asyncio.sleep(0.2)
         return {"done": True}
 
+    release = threading.Event()
+
+    @proto.handler("GET /stuck")
+    async def stuck(request: Request):
+        release.wait(10)  # blocks the loop until the test has seen it named
+        return {"done": True}
+
     url = proto.session.start(port=0).url
     assert requests.get(url + "/polite", timeout=10).status_code == 200
     assert proto.session.status().get("handler_warnings", []) == []  # awaiting is not blocking
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(requests.get, url + "/stuck", timeout=20)
+        try:  # while the loop is blocked, %mock status (the kernel's thread) names the handler
+            wait_until(lambda: any("'stuck' is blocking the server's loop right now" in w
+                                   for w in proto.session.status().get("handler_warnings", [])), "the live warning")
+        finally:
+            release.set()
+        assert pending.result().status_code == 200
     assert requests.get(url + "/blocking", timeout=10).json() == {"done": True}
     entry = next(e for e in proto.session.server.log.recent() if e.path == "/blocking")
     assert "blocked the server's loop for" in entry.note and entry.note.startswith("handler blocking ran")
     detail = requests.get(f"{url}/__postmock/log/{entry.seq}", timeout=5).json()
     assert "blocked the server's loop" in detail["note"]
     warnings = proto.session.status()["handler_warnings"]
-    assert len(warnings) == 1 and "'blocking' blocked the server's loop" in warnings[0]
+    named = {w.split(" blocked")[0]: w for w in warnings}
+    assert set(named) == {"async handler 'stuck'", "async handler 'blocking'"}
+    assert "(1 call, longest" in named["async handler 'blocking'"] and "make it a plain def" in warnings[1]
 
 
 def test_a_handler_entry_logs_its_queue_wait_and_its_run_time(proto: Prototype) -> None:
