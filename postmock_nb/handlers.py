@@ -254,10 +254,6 @@ class _Watched:
         self._deadline = deadline
         self.longest = 0.0
 
-    def close(self) -> None:
-        """Close the coroutine (nothing for one that ended; no "never awaited" warning for one never started)."""
-        self._coroutine.close()
-
     def __await__(self) -> Generator[Any, Any, Any]:
         coroutine = self._coroutine
         sent: Any = None
