@@ -210,7 +210,9 @@ class MockApp:
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
-            traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0)
+            traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0,
+            handler_wait_ms=answer.wait_ms if answer is not None else None,
+            handler_run_ms=answer.run_ms if answer is not None else None)
         if fault is not None:
             entry.note = f"fault {fault}" + (f" ({note})" if note else "")
         if refused:  # one entry per burst of them, so they cannot push the team's requests out of the log

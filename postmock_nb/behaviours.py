@@ -46,6 +46,10 @@ class Answer:
     kind: str  # handler, resource
     note: str
     traceback: str = ""
+    wait_ms: float | None = None
+    """A handler's wait in the queue behind other calls (None for a resource)."""
+    run_ms: float | None = None
+    """A handler's own run time."""
 
 
 class ExportWarning(str):
@@ -136,10 +140,8 @@ class Behaviours:
             outcome = await self.handlers.call(handler, Request(
                 request.method, request.path, dict(result.captured), request.query, request.headers, body,
                 dict(snapshot.variables)))
-            note = f"handler {handler.name} {outcome.duration_ms:.1f} ms"
-            if outcome.error:
-                note += f" — {outcome.error}"
-            return _http(outcome.rendered, winner, result.score, extra), Answer("handler", note, outcome.traceback)
+            return _http(outcome.rendered, winner, result.score, extra), Answer(
+                "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms)
         resource = self.resources.get(value.get("name", ""))
         if resource is None:
             return None

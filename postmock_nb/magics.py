@@ -372,6 +372,8 @@ class PostmockMagics(Magics):
             print(info["chaos"])
         if info.get("scenarios"):
             print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
+        for warning in info.get("handler_warnings", []):
+            print(f"Warning: {warning}")
         server = self.session.server
         recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
         if recent:

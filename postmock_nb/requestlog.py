@@ -184,6 +184,10 @@ class LogEntry:
     refused: int = 0
     """Set on the entry that stands for a burst of requests refused for want of the key: how many
     (the entry shows the latest of them; see :meth:`RequestLog.append_refused`)."""
+    handler_wait_ms: float | None = None
+    """A Python handler's wait in the queue behind other calls (part of ``latency_ms``); None if no handler ran."""
+    handler_run_ms: float | None = None
+    """A Python handler's own run time (part of ``latency_ms``)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -259,7 +263,12 @@ class LogEntry:
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
                     {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
-                    {"refused": self.refused} if self.refused else {})
+                    {"refused": self.refused} if self.refused else {}) | self._handler_times()
+
+    def _handler_times(self) -> dict[str, Any]:
+        if self.handler_run_ms is None:
+            return {}
+        return {"handler": {"wait_ms": round(self.handler_wait_ms or 0.0, 3), "run_ms": round(self.handler_run_ms, 3)}}
 
     def _proxied(self) -> dict[str, Any]:
         return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}

@@ -322,6 +322,9 @@ class Session:
         scenarios = self.behaviours.flows.states(self.store.snapshot)
         if scenarios:
             info["scenarios"] = scenarios
+        handler_warnings = self.behaviours.handlers.warnings()
+        if handler_warnings:
+            info["handler_warnings"] = handler_warnings
         return info
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -464,3 +465,155 @@ def _deep_seed_collection(tmp_path):
                 response["body"] = "[" * 5000 + "]" * 5000
     path.write_text(json.dumps(saved))
     return path
+
+
+# -- handlers that misbehave: hang, block the loop, raise BaseException (issue 19) -------------------------
+
+
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+HANGING_SCRIPT = """
+import threading, requests
+from postmock_nb.prototype import Prototype
+from postmock_nb.session import Session
+
+session = Session()
+proto = Prototype(session)
+proto.handler("GET /hang", timeout=0.2)(lambda request: threading.Event().wait())
+url = session.start(port=0).url
+print(requests.get(url + "/hang", timeout=10).status_code, flush=True)
+session.close()
+"""
+
+
+def test_a_handler_that_never_returns_does_not_keep_python_from_exiting() -> None:
+    import subprocess
+    import sys
+
+    try:  # subprocess.run kills the process it started if it outlives the timeout
+        done = subprocess.run([sys.executable, "-c", HANGING_SCRIPT], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"the process did not exit by itself (stdout: {expired.stdout!r})")
+    assert done.stdout.strip() == "504" and done.returncode == 0, (done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["serial", "concurrent"])
+def test_hung_handlers_are_replaced_and_the_others_keep_answering(proto: Prototype, concurrent: bool) -> None:
+    release = threading.Event()
+    proto.handler("GET /hang", name="hang", timeout=0.2, concurrent=concurrent)(lambda request: release.wait(30) and {"late": 1})
+    proto.handler("GET /ok", name="ok", concurrent=concurrent)(lambda request: {"ok": True})
+    url = proto.session.start(port=0).url
+    try:
+        hung = [requests.get(url + "/hang", timeout=10) for _ in range(10)]  # more than any pool's size
+        assert {r.status_code for r in hung} <= {503, 504} and hung[0].status_code == 504
+        assert all(r.json()["error"]["handler"] == "hang" for r in hung)
+        assert requests.get(url + "/ok", timeout=10).json() == {"ok": True}
+        refused = [r.json()["error"] for r in hung if r.status_code == 503]
+        assert refused and "still running" in refused[0]["message"]  # the stuck calls are bounded, and said so
+        assert "still running past its timeout" in " ".join(proto.session.status()["handler_warnings"])
+    finally:
+        release.set()
+    # the stuck calls end; their workers leave, and the handler answers again
+    wait_until(lambda: requests.get(url + "/hang", timeout=10).status_code == 200, "the released handler to answer")
+    assert requests.get(url + "/ok", timeout=10).status_code == 200
+
+
+def test_an_async_handler_that_blocks_the_loop_is_named_in_the_log_and_status(proto: Prototype) -> None:
+    @proto.handler("GET /blocking")
+    async def blocking(request: Request):
+        time.sleep(0.5)  # the mistake under test: a blocking call in an async def
+        return {"done": True}
+
+    @proto.handler("GET /polite")
+    async def polite(request: Request):
+        import asyncio
+        await asyncio.sleep(0.2)
+        return {"done": True}
+
+    release = threading.Event()
+
+    @proto.handler("GET /stuck")
+    async def stuck(request: Request):
+        release.wait(10)  # blocks the loop until the test has seen it named
+        return {"done": True}
+
+    url = proto.session.start(port=0).url
+    assert requests.get(url + "/polite", timeout=10).status_code == 200
+    assert proto.session.status().get("handler_warnings", []) == []  # awaiting is not blocking
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(requests.get, url + "/stuck", timeout=20)
+        try:  # while the loop is blocked, %mock status (the kernel's thread) names the handler
+            wait_until(lambda: any("'stuck' is blocking the server's loop right now" in w
+                                   for w in proto.session.status().get("handler_warnings", [])), "the live warning")
+        finally:
+            release.set()
+        assert pending.result().status_code == 200
+    assert requests.get(url + "/blocking", timeout=10).json() == {"done": True}
+    entry = next(e for e in proto.session.server.log.recent() if e.path == "/blocking")
+    assert "blocked the server's loop for" in entry.note and entry.note.startswith("handler blocking ran")
+    detail = requests.get(f"{url}/__postmock/log/{entry.seq}", timeout=5).json()
+    assert "blocked the server's loop" in detail["note"]
+    warnings = proto.session.status()["handler_warnings"]
+    named = {w.split(" blocked")[0]: w for w in warnings}
+    assert set(named) == {"async handler 'stuck'", "async handler 'blocking'"}
+    assert "(1 call, longest" in named["async handler 'blocking'"] and "make it a plain def" in warnings[1]
+
+
+def test_a_handler_entry_logs_its_queue_wait_and_its_run_time(proto: Prototype) -> None:
+    started, queued = threading.Event(), threading.Event()
+
+    @proto.handler("GET /work/:n")
+    def work(request: Request):
+        if request.path_vars["n"] == "1":
+            started.set()
+            queued.wait(10)  # until the second call waits behind this one
+            time.sleep(0.3)  # the second call waits at least this long
+        return {"n": request.path_vars["n"]}
+
+    url = proto.session.start(port=0).url
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(requests.get, url + "/work/1", timeout=10)
+        assert started.wait(10)
+        second = pool.submit(requests.get, url + "/work/2", timeout=10)
+        wait_until(lambda: proto.session.behaviours.handlers.waiting == 1, "the second call to queue")
+        queued.set()
+        assert first.result().status_code == 200 and second.result().status_code == 200
+    entries = {e.path: e for e in proto.session.server.log.recent()}
+    one, two = entries["/work/1"], entries["/work/2"]
+    assert one.handler_run_ms is not None and one.handler_run_ms >= 300
+    assert two.handler_wait_ms is not None and two.handler_wait_ms >= 300
+    assert two.latency_ms >= two.handler_wait_ms + two.handler_run_ms
+    assert f"waited {two.handler_wait_ms:.1f} ms in the queue" in two.note and f"ran {two.handler_run_ms:.1f} ms" in two.note
+    detail = requests.get(f"{url}/__postmock/log/{two.seq}", timeout=5).json()
+    assert detail["handler"] == {"wait_ms": round(two.handler_wait_ms, 3), "run_ms": round(two.handler_run_ms, 3)}
+    listed = requests.get(f"{url}/__postmock/log", timeout=5).json()
+    assert {"wait_ms", "run_ms"} <= set(next(e for e in listed if e["url"] == "/work/2")["handler"])
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+@pytest.mark.parametrize("exception", ["SystemExit", "KeyboardInterrupt"])
+def test_system_exit_and_keyboard_interrupt_in_a_handler_answer_500_and_the_mock_serves_on(
+        proto: Prototype, kind: str, exception: str) -> None:
+    namespace: dict = {}
+    exec(f"{kind} quit(request):\n    raise {exception}('bye')", namespace)
+    proto.handler("GET /quit")(namespace["quit"])
+    proto.handler("GET /ok", name="ok")(lambda request: {"ok": True})
+    server = proto.session.start(port=0)
+    for _ in range(2):
+        answer = requests.get(server.url + "/quit", timeout=10)
+        assert answer.status_code == 500 and answer.json()["error"]["exception"] == exception
+        assert f"raised {exception}" in answer.json()["error"]["message"]
+        assert requests.get(server.url + "/ok", timeout=10).json() == {"ok": True}
+    port = server.port
+    proto.session.stop()
+    import socket
+    with pytest.raises(ConnectionRefusedError):  # nothing listens on the port any more
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    assert proto.session.new_errors() == []
