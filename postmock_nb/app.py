@@ -117,6 +117,8 @@ class MockApp:
                 elif message["type"] == "lifespan.shutdown":
                     if self.bridges.proxy is not None:  # the upstream client lives on this loop
                         await self.bridges.proxy.aclose()
+                    if self.bridges.recorder is not None:  # its last batch of examples is written now
+                        await asyncio.to_thread(self.bridges.recorder.close)
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
