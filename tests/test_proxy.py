@@ -20,6 +20,7 @@ from postmock_nb.recording import Recorder
 from postmock_nb.server import MockServer
 
 BINARY = bytes(range(256)) * 4
+BOMB = gzip.compress(b"0" * (20 * 1024 * 1024), compresslevel=9)
 RELEASE = threading.Event()
 
 
@@ -55,6 +56,8 @@ class Upstream(BaseHTTPRequestHandler):
             self._send(200, BINARY, "application/octet-stream")
         elif path.endswith("/gzip"):
             self._send(200, gzip.compress(b'{"zipped": true}'), "application/json", Content_Encoding="gzip")
+        elif path.endswith("/bomb"):  # 20 MiB of zeros in about 20 KB of gzip
+            self._send(200, BOMB, "application/json", Content_Encoding="gzip")
         elif path.endswith("/error"):
             self._send(503, b'{"error": "maintenance"}', "application/json", Retry_After="30")
         elif path.endswith("/slow"):
@@ -364,3 +367,29 @@ def test_the_proxy_keeps_no_cookies_between_clients(build, upstream, tmp_path, s
     recorder.close()
     for example in load_collection(record).examples:  # the echoes hold what went upstream: no stray session
         assert "session=secret" not in example.response.body
+
+
+def test_a_gzip_bomb_is_refused_while_recording(build, upstream, tmp_path):
+    import tracemalloc
+
+    cap = 1024 * 1024
+    record = tmp_path / "rec.json"
+    recorder = Recorder(record)
+    assert len(BOMB) < cap < 20 * 1024 * 1024  # small on the wire, past the cap once decoded
+    with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream, max_bytes=cap), recorder=recorder)) as mock:
+        requests.get(mock.url + "/json", timeout=5)  # recorded: the file exists
+        tracemalloc.start()
+        try:
+            response = requests.get(mock.url + "/bomb", timeout=30)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert response.status_code == 502
+        error = response.json()["error"]
+        assert error["name"] == "mockUpstreamTooLarge" and f"over {cap} bytes" in error["message"]
+        assert "gzip" in error["message"] and mock.log.recent(1)[0].status == 502
+        assert peak < 8 * cap, f"decoding held {peak} bytes"  # never the 20 MiB it expands to
+    assert [e.request.path for e in load_collection(record).examples] == ["/json"]  # the bomb is not recorded
+    assert record.stat().st_size < 64 * 1024
+    assert recorder.skipped == [f"GET /bomb: the upstream's gzip body decodes to over {cap} bytes "
+                                "(the limit on upstream bodies)"]
