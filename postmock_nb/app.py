@@ -449,8 +449,7 @@ def build_admin_app(mock: MockApp) -> Any:
         reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
         data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
                                   "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
-                                  "response": {"headers": [(k.decode(), v.decode("latin-1"))
-                                                           for k, v in entry.response_headers],
+                                  "response": {"headers": entry.shown_response_headers(reveal=reveal),
                                                "body": entry.response_text, "size": entry.response_size}}
         if entry.traceback:
             data["traceback"] = entry.traceback

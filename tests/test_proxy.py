@@ -393,3 +393,25 @@ def test_a_gzip_bomb_is_refused_while_recording(build, upstream, tmp_path):
     assert record.stat().st_size < 64 * 1024
     assert recorder.skipped == [f"GET /bomb: the upstream's gzip body decodes to over {cap} bytes "
                                 "(the limit on upstream bodies)"]
+
+
+def test_the_upstreams_set_cookie_is_masked_in_the_log_unless_revealed(build, upstream):
+    from postmock_nb.widgets import entry_html
+
+    for reveal_secrets in (False, True):
+        with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream)), reveal_secrets=reveal_secrets) as mock:
+            assert requests.get(mock.url + "/json", timeout=5).headers["set-cookie"] == "session=secret"  # sent whole
+            entry = mock.log.recent(1)[0]
+            detail = requests.get(f"{mock.url}/__postmock/log/{entry.seq}", timeout=5).json()
+            assert dict(detail["response"]["headers"])["Set-Cookie"] == "session=…"  # its name stays, not its value
+            assert "session=secret" not in json.dumps(detail) + entry_html(entry)  # nor the dashboard
+            asked = requests.get(f"{mock.url}/__postmock/log/{entry.seq}?reveal=1", timeout=5).json()
+            shown = dict(asked["response"]["headers"])["Set-Cookie"]
+            assert shown == ("session=secret" if reveal_secrets else "session=…")  # whole only with --reveal-secrets
+
+
+def test_set_cookie_masking_keeps_the_name_and_attributes():
+    from postmock_nb.masking import mask_response_header
+
+    assert mask_response_header("Set-Cookie", "sid=0123456789abcdef0123; Path=/; HttpOnly") == "sid=0123…; Path=/; HttpOnly"
+    assert mask_response_header("set-cookie", "opaque") == "…" and mask_response_header("X-Other", "v=1") == "v=1"
