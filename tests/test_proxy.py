@@ -415,3 +415,86 @@ def test_set_cookie_masking_keeps_the_name_and_attributes():
 
     assert mask_response_header("Set-Cookie", "sid=0123456789abcdef0123; Path=/; HttpOnly") == "sid=0123…; Path=/; HttpOnly"
     assert mask_response_header("set-cookie", "opaque") == "…" and mask_response_header("X-Other", "v=1") == "v=1"
+
+
+# -- issue 19: the record file keeps its mode, and a killed recording leaves it whole and alone -----
+
+
+def test_recording_keeps_the_files_mode(build, upstream, tmp_path):
+    import os
+    import stat
+
+    from postmock_nb.postman import save_collection
+
+    existing = save_collection(build.collection(), tmp_path / "existing.json")
+    existing.chmod(0o640)
+    fresh = tmp_path / "fresh.json"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for record in (existing, fresh):
+        recorder = Recorder(record)
+        with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream), recorder=recorder)) as mock:
+            requests.get(mock.url + "/json", timeout=5)
+            requests.get(mock.url + "/text", timeout=5)
+        assert [e.request.path for e in load_collection(record).examples] == ["/json", "/text"]  # written at the stop
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640  # as it was
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as any new file, not a temporary file's 0600
+
+
+def test_a_killed_recording_leaves_a_whole_file_and_no_temporary_one(build, upstream, tmp_path):
+    import os
+    import signal
+    import time
+
+    from test_cli import SERVING, postmock
+
+    from postmock_nb.postman import save_collection
+
+    source = save_collection(build.collection(), tmp_path / "c.json")
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    record = folder / "rec.json"
+    # a long recording already (10 MB): each write of the file takes a while
+    examples = [build.example(f"GET /old/{n}", body=json.dumps({"n": n, "pad": "x" * 20_000})) for n in range(500)]
+    save_collection(build.collection(*examples), record)
+    stop = threading.Event()
+
+    def others() -> list[str]:
+        return sorted(p.name for p in folder.iterdir() if p.name != "rec.json")
+
+    with postmock("serve", str(source), "--port", "0", "--proxy", upstream, "--record", str(record)) as cli:
+        url = cli.wait_for(SERVING).group(3)
+
+        def client() -> None:  # new distinct requests, one after another, until the process is gone
+            n = 0
+            while not stop.is_set():
+                try:
+                    requests.get(f"{url}/json?n={n}", timeout=5)
+                except requests.RequestException:
+                    return
+                n += 1
+
+        thread = threading.Thread(target=client, daemon=True)
+        thread.start()
+        try:
+            # kill it while it writes: as soon as a temporary file shows in the folder, or (where the
+            # temporary file has no name) once the file has been replaced by a few batches
+            inodes = {record.stat().st_ino}
+            deadline = time.monotonic() + 60
+            while not others() and len(inodes) < 4:
+                assert time.monotonic() < deadline, f"the record file was not rewritten: {cli.stderr}"
+                try:
+                    inodes.add(record.stat().st_ino)
+                except FileNotFoundError:
+                    pass
+                time.sleep(0.001)
+            os.kill(cli.process.pid, signal.SIGKILL)
+            assert cli.process.wait(10) == -signal.SIGKILL
+        finally:
+            stop.set()
+            thread.join(10)
+    assert others() == []  # no temporary file left behind
+    recorded = load_collection(record)  # whole: a loadable collection
+    paths = [e.request.path for e in recorded.examples]
+    assert paths[:500] == [f"/old/{n}" for n in range(500)] and set(paths[500:]) == {"/json"}
+    assert len(paths) > 500  # batches written before the kill are there
