@@ -196,4 +196,7 @@ async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path
             await asyncio.to_thread(recorder.record, exchange, limit=proxy.max_bytes)
         except BodyTooLarge as error:  # a small gzip that expands past the limit: not recorded, not sent
             proxied = proxy.failed(502, "mockUpstreamTooLarge", str(error), proxied.latency_ms)
-    return HttpResponse(proxied.status, list(proxied.headers), proxied.body), proxied.note, proxied.latency_ms
+    note = proxied.note
+    if recorder is not None and recorder.write_error:  # the writer thread's last failure, said where it is seen
+        note += f"; the record file could not be written: {recorder.write_error}"
+    return HttpResponse(proxied.status, list(proxied.headers), proxied.body), note, proxied.latency_ms

@@ -498,3 +498,16 @@ def test_a_killed_recording_leaves_a_whole_file_and_no_temporary_one(build, upst
     paths = [e.request.path for e in recorded.examples]
     assert paths[:500] == [f"/old/{n}" for n in range(500)] and set(paths[500:]) == {"/json"}
     assert len(paths) > 500  # batches written before the kill are there
+
+
+def test_a_record_file_that_cannot_be_written_is_said_in_the_log(build, upstream, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the record file's folder should be", encoding="utf-8")
+    recorder = Recorder(blocker / "rec.json")
+    with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream), recorder=recorder)) as mock:
+        assert requests.get(mock.url + "/json", timeout=5).status_code == 200  # the answer still goes out
+        wait_until(lambda: recorder.write_error != "")
+        assert requests.get(mock.url + "/text", timeout=5).status_code == 200
+        note = mock.log.recent(1)[0].note
+        assert "the record file could not be written" in note and str(blocker / "rec.json") in note
+    assert [e.request.path for e in recorder.collection.examples] == ["/json", "/text"]  # kept in memory
