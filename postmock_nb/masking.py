@@ -35,6 +35,16 @@ def mask_header(name: str, value: str) -> str:
     return mask(value)
 
 
+def mask_compared(name: str, value: str) -> str:
+    """A compared header value as a diagnosis shows it: :func:`mask_header`'s, but the placeholders a
+    diagnosis writes for no value (``(absent)``, ``(any)``) are kept as they are."""
+    return value if value in NO_VALUE else mask_header(name, value)
+
+
+NO_VALUE = frozenset({"(absent)", "(any)", ""})
+"""What a diagnosis writes on a side that has no value to hide."""
+
+
 def mask_response_header(name: str, value: str) -> str:
     """``value`` masked when ``name`` carries credentials: a ``Set-Cookie`` keeps its cookie's name and
     attributes, not its value (``session=…; Path=/; HttpOnly``)."""
