@@ -219,7 +219,8 @@ class Recorder:
         self._keys = {request_key(e.request.method, e.request.path, e.request.query, e.request.body.encode("utf-8"))
                       for e in self._written.examples}
         self._writer: threading.Thread | None = None
-        self._closing = False
+        self._stop = threading.Event()
+        """Set to end the current writer thread (each thread has its own)."""
         self._stale = False
         """The last write failed: the file lacks examples that are no longer pending."""
         self.writes = 0
@@ -259,30 +260,29 @@ class Recorder:
                 return None
             self._keys.add(key)
             self._pending.append(example)
-            self._closing = False
             if self._writer is None:
-                self._writer = threading.Thread(target=self._write_batches, name=f"postmock record {self.path.name}",
-                                                daemon=True)
+                self._stop = threading.Event()
+                self._writer = threading.Thread(target=self._write_batches, args=(self._stop,), daemon=True,
+                                                name=f"postmock record {self.path.name}")
                 self._writer.start()
                 _open_recorders.add(self)
-            self._wake.notify()
+            self._wake.notify_all()
         if self.store is not None:
             self.store.update(lambda current: current.with_example(example))
         for listener in list(self.listeners):
             listener(example)
         return example
 
-    def _write_batches(self) -> None:
-        """The writer thread: a batch at once, then a pause (see :data:`FLUSH_INTERVAL`); ends at :meth:`close`."""
+    def _write_batches(self, stop: threading.Event) -> None:
+        """The writer thread: a batch at once, then a pause (see :data:`FLUSH_INTERVAL`); ends when ``stop`` is set."""
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: self._pending or self._closing)
-                if self._closing:
-                    self._writer = None
+                self._wake.wait_for(lambda: bool(self._pending) or stop.is_set())
+                if stop.is_set():
                     return
             took = self._write()
             with self._wake:
-                self._wake.wait_for(lambda: self._closing, timeout=max(self.interval, WRITE_SHARE * took))
+                self._wake.wait_for(stop.is_set, timeout=max(self.interval, WRITE_SHARE * took))
 
     def _write(self) -> float:
         """Write the pending examples with the rest; returns the seconds it took."""
@@ -296,8 +296,9 @@ class Recorder:
                 collection = self._written
             try:
                 replace_text(self.path, json.dumps(to_postman(collection), indent=2, ensure_ascii=False) + "\n")
-            except OSError as error:  # a full disk, a directory gone: said, and tried again with the next batch
-                self.write_error = f"{self.path}: {error.strerror or error}"
+            except Exception as error:  # a full disk, a directory gone: said, and tried again with the next batch
+                cause = error.strerror if isinstance(error, OSError) and error.strerror else f"{error!r}"
+                self.write_error = f"{self.path}: {cause}"
                 self._stale = True
             else:
                 self.writes += 1
@@ -313,9 +314,9 @@ class Recorder:
     def close(self) -> Path:
         """Write what is not yet written and stop the writer thread (recording may start it again)."""
         with self._wake:
-            self._closing = True
+            writer, self._writer = self._writer, None
+            self._stop.set()
             self._wake.notify_all()
-            writer = self._writer
         if writer is not None and writer is not threading.current_thread():
             writer.join()
         self._write()

@@ -511,3 +511,26 @@ def test_a_record_file_that_cannot_be_written_is_said_in_the_log(build, upstream
         note = mock.log.recent(1)[0].note
         assert "the record file could not be written" in note and str(blocker / "rec.json") in note
     assert [e.request.path for e in recorder.collection.examples] == ["/json", "/text"]  # kept in memory
+
+
+def test_recording_may_go_on_after_close_and_loses_nothing(tmp_path):
+    from postmock_nb.recording import Exchange
+
+    record = tmp_path / "rec.json"
+    recorder = Recorder(record)
+    headers = (("Content-Type", "application/json"),)
+
+    def record_some(first: int) -> None:
+        for n in range(first, first + 100):
+            recorder.record(Exchange("GET", f"/items/{n}", (), headers, b"", 200, headers, b'{"n": %d}' % n))
+
+    threads = [threading.Thread(target=record_some, args=(first,)) for first in (0, 100, 200)]
+    for thread in threads:
+        thread.start()
+    recorder.close()  # while they record: it writes what it has; a later record starts a writer again
+    for thread in threads:
+        thread.join(30)
+    recorder.close()
+    assert sorted(e.request.path for e in load_collection(record).examples) == sorted(f"/items/{n}" for n in range(300))
+    assert recorder.write_error == ""
+    assert not [t for t in threading.enumerate() if t.name == "postmock record rec.json"]  # its writer ended
