@@ -48,6 +48,17 @@ class Answer:
     traceback: str = ""
 
 
+class ExportWarning(str):
+    """What :meth:`Behaviours.for_export` could not keep, as a line of text, with the handler it is about."""
+
+    handler: str
+
+    def __new__(cls, text: str, *, handler: str) -> ExportWarning:
+        warning = super().__new__(cls, text)
+        warning.handler = handler
+        return warning
+
+
 def marker_of(example: Example) -> tuple[str, str] | None:
     """``("handler", key)`` or ``("resource", "name=…; op=…")`` for a marked example, else None."""
     for key, value in example.request.headers:
@@ -167,9 +178,10 @@ class Behaviours:
         self.handlers.register(handler)
         return handler
 
-    def define_resource(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id",
-                        path: str = "") -> Resource:
-        return self.resources.define(name, records, id_field=id_field, path=path)
+    def define_resource(self, name: str, records: list[dict[str, Any]] | None, *, id_field: str | None = None,
+                        path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+        return self.resources.define(name, records, id_field=id_field, path=path, max_records=max_records,
+                                     max_bytes=max_bytes)
 
     # -- export ---------------------------------------------------------------------------------
 
@@ -204,8 +216,8 @@ class Behaviours:
             language = "json" if any(k.lower() == "content-type" and "json" in v for k, v in last.headers) else ""
             response = ResponseSpec(last.status, reason_phrase(last.status), last.headers, text, language)
         saved = "its most recent response" if last else "its sample"
-        warnings.append(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status}) as a static"
-                        " example")
+        warnings.append(ExportWarning(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status})"
+                                      " as a static example", handler=name))
         return replace(example, request=request, response=response)
 
     def _current(self, example: Example, fields: dict[str, str]) -> Example:

@@ -163,7 +163,7 @@ def _print_wire_changes(collection: Collection, stream: Any) -> None:
     changes = collection_changes(collection.examples)
     if not changes:
         return
-    print(f"note: {len(changes)} part{'' if len(changes) == 1 else 's'} of the examples cannot go on the wire "
+    print(f"note: {plural(len(changes), 'part')} of the examples cannot go on the wire "
           f"as saved; the mock changes them:", file=stream)
     for change in changes:
         print(f"  {change.describe()}", file=stream)
@@ -217,12 +217,14 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    from .resources import check_seeds
     from .server import MockServer
     from .sources import load_any
     from .store import LiveCollection
 
     loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
     collection = loaded.collection
+    check_seeds(collection.examples)
     if config.record is not None and args.workers > 1:
         raise PostmockError("--record works with one worker only (each would write the file)",
                             hint="leave out --workers")
@@ -239,7 +241,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
-        print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
+        serving = plural(len(collection.examples), "example")
+        print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
         if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
             shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
             print(f"Private mock: send the header x-api-key: {shown}", flush=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 from .masking import SECRET_HEADERS, mask_compared
 from .matching import Candidate, Check, MatchResult
+from .words import plural
 
 POSTMAN_NOT_FOUND = {
     "name": "mockRequestNotFoundError",
@@ -40,6 +41,8 @@ class DiffRow:
     ok: bool
     note: str = ""
     points: int = 0
+    more: int = 0
+    """How many more rows of this part there are past this one, not listed (a body's field differences)."""
 
     @classmethod
     def of(cls, check: Check, *, reveal: bool = False) -> DiffRow:
@@ -47,7 +50,7 @@ class DiffRow:
         expected, actual = check.expected, check.actual
         if not reveal and check.part == "header" and check.name.lower() in SECRET_HEADERS:
             expected, actual = mask_compared(check.name, expected), mask_compared(check.name, actual)
-        return cls(check.part, check.name, expected, actual, check.ok, check.note, check.points)
+        return cls(check.part, check.name, expected, actual, check.ok, check.note, check.points, check.more)
 
     @property
     def labelled(self) -> bool:
@@ -79,8 +82,9 @@ class DiffRow:
         return f"{label}: {actual}", f"{label}: {expected}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"part": self.part, "name": self.name, "expected": self.expected, "actual": self.actual,
-                "points": self.points, "note": self.note}
+        shown = {"part": self.part, "name": self.name, "expected": self.expected, "actual": self.actual,
+                 "points": self.points, "note": self.note}
+        return {**shown, "more_not_listed": self.more} if self.more else shown
 
 
 def diff_rows(candidate: Candidate, result: MatchResult, *, reveal: bool = False) -> list[DiffRow]:
@@ -146,13 +150,16 @@ def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candid
         return "\n".join(lines)
     for rank, candidate in enumerate(closest, 1):
         example = candidate.example
-        rows = [(*row.sides(), _text_mark(row)) for row in diff_rows(candidate, result, reveal=reveal)]
+        diffs = diff_rows(candidate, result, reveal=reveal)
+        rows = [(*row.sides(), _text_mark(row)) for row in diffs]
         width = max(24, *(len(r[0]) for r in rows))
         right = max(24, *(len(r[1]) for r in rows))
         lost = f" — {candidate.lost}" if candidate.lost else ""
         lines += ["", f'{rank}. "{example.name}" ({example.describe()}){lost}',
                   f"  {'Request':<{width}} | {'Example':<{right}}", f"  {'-' * width}-+-{'-' * right}"]
         lines += [f"  {left:<{width}} | {right_side:<{right}} {mark}".rstrip() for left, right_side, mark in rows]
+        lines += [f"  … and {plural(row.more, f'more {row.part} difference')} not listed"
+                  for row in diffs if row.more]
     return "\n".join(lines)
 
 

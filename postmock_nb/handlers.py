@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
+from . import limits
 from .model import Pairs
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -69,8 +70,9 @@ class Request:
 
     @cached_property
     def json(self) -> Any:
-        """The body parsed as JSON (None for an empty body); raises ValueError if it is not JSON."""
-        return json.loads(self.body) if self.body.strip() else None
+        """The body parsed as JSON (None for an empty body); raises ValueError if it is not JSON
+        (:class:`~postmock_nb.limits.TooDeep` when it nests deeper than the mock reads)."""
+        return limits.loads(self.body) if self.body.strip() else None
 
     @cached_property
     def form(self) -> dict[str, list[str]]:

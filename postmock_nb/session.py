@@ -11,7 +11,6 @@ same in plain Python::
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .behaviours import Behaviours, behaviours_first
+from .browser_address import public_url
 from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
@@ -50,21 +50,7 @@ class SessionListener(Protocol):
     def session_changed(self, event: SessionEvent) -> None: ...
 
 
-
-
-def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The URL a browser outside this machine uses (Binder / JupyterHub), if any.
-
-    ``POSTMOCK_PUBLIC_URL`` wins (``{port}`` in it is filled in); else, under JupyterHub,
-    jupyter-server-proxy's ``<prefix>/proxy/<port>/``.
-    """
-    override = environ.get("POSTMOCK_PUBLIC_URL")
-    if override:
-        return override.replace("{port}", str(port))
-    prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX")
-    if prefix:
-        return f"{prefix.rstrip('/')}/proxy/{port}/"
-    return None
+__all__ = ["Definition", "Session", "SessionEvent", "SessionListener", "public_url"]
 
 
 class Session:
@@ -165,10 +151,12 @@ class Session:
     def load(self, path: str | Path) -> Any:
         """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
         from .merging import merge
+        from .resources import check_seeds
         from .sources import load_any
 
         loaded = load_any(path)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
+        check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:
             self.specs.append(loaded.spec)
         result: dict[str, Any] = {}

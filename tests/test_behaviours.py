@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -242,7 +243,10 @@ def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
         for line, cell, words in [("users", "[{\"id\": 1,}]", "not valid JSON"),
                                   ("users", "{\"id\": 1}", "JSON array of objects"),
                                   ("users --id key", "[{\"id\": 1}]", "has no 'key' field"),
-                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice")]:
+                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice"),
+                                  ("users --max-records 0", "[]", "max_records of resource 'users' must be a whole"),
+                                  ("users --max-bytes 3X", "[]", "max_bytes of resource 'users' must be a whole"),
+                                  ("users", "[" * 300 + "]" * 300, "nests JSON more than 200 levels deep")]:
             with pytest.raises(UsageError, match=words):
                 ip.run_cell_magic("resource", line, cell)
         assert "users" not in ip.user_ns and len(session_of(ip).store.collection.examples) == 0
@@ -273,3 +277,190 @@ def test_rerunning_a_handler_cell_replaces_its_handler() -> None:
         assert requests.get(url + "/v", timeout=5).json() == {"v": 2}
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- resources: limits, deep JSON, the live list, loaded resources (issue 19) ----------------------
+
+
+@contextmanager
+def _shell():
+    """A real IPython shell with the extension loaded (a fresh session each time), unloaded after."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        yield ip
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def _listed(url: str) -> list:
+    return requests.get(url, params={"_per_page": "1000", "_page": "1"}, timeout=5).json()
+
+
+def test_resource_limits_answer_413_and_507_naming_the_limit(capsys) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "notes --max-records 3 --max-bytes 120", '[{"id": 1, "text": "a"}]')
+        assert "at most 3 records, 120 bytes" in capsys.readouterr().out
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/notes"
+        too_big = requests.post(url, json={"text": "x" * 200}, timeout=5)  # one record larger than the whole limit
+        assert too_big.status_code == 413, too_big.text
+        message = too_big.json()["error"]
+        assert "120 bytes" in message and "--max-bytes" in message and "max_bytes=" in message
+        assert [requests.post(url, json={"text": "b"}, timeout=5).status_code for _ in range(2)] == [201, 201]
+        full = requests.post(url, json={"text": "c"}, timeout=5)  # the fourth record
+        assert full.status_code == 507, full.text
+        message = full.json()["error"]
+        assert "3 records" in message and "--max-records" in message and "max_records=" in message
+        assert [r["text"] for r in _listed(url)] == ["a", "b", "b"]  # nothing changed
+        grown = requests.put(url + "/1", json={"text": "y" * 80}, timeout=5)  # fits alone, not with the others
+        assert grown.status_code == 507 and "120 bytes" in grown.json()["error"]
+        assert requests.get(url + "/1", timeout=5).json() == {"id": 1, "text": "a"}
+        assert requests.delete(url + "/2", timeout=5).status_code == 204  # room again
+        assert requests.post(url, json={"text": "d"}, timeout=5).status_code == 201
+        notes = [e.note for e in session_of(ip).server.log.recent()]
+        assert "resource notes create → 413" in notes and "resource notes create → 507" in notes
+
+
+def test_resource_limits_default_to_10000_records() -> None:
+    with _shell() as ip:
+        proto = ip.user_ns["mock"]
+        seed = [{"id": i} for i in range(1, 10_001)]
+        big = proto.resource("big", seed)
+        assert len(big) == 10_000
+        ip.run_line_magic("mock", "start --no-dashboard")
+        full = requests.post(session_of(ip).url + "/big", json={"n": 1}, timeout=5)
+        assert full.status_code == 507 and "10000 records" in full.json()["error"]
+        assert len(big) == 10_000
+        with pytest.raises(Exception, match="max_records of resource 'bad' must be a whole number from 1, got 0"):
+            proto.resource("bad", [], max_records=0)
+
+
+@pytest.mark.parametrize("method,tail", [("POST", ""), ("PUT", "/1"), ("PATCH", "/1")])
+def test_deep_json_into_a_resource_answers_400(proto: Prototype, method: str, tail: str) -> None:
+    proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = requests.request(method, url + tail, data=deep, headers={"content-type": "application/json"}, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert "nested more than 200 levels deep" in answer.json()["error"]
+    assert _listed(url) == SEED and proto.session.new_errors() == []
+
+
+def test_the_live_records_are_a_list_json_can_dump() -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}]')
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/todos"
+        assert requests.post(url, json={"title": "test"}, timeout=5).status_code == 201
+        assert ip.run_cell("import json, copy\n"
+                           "dumped = json.dumps(todos)\n"
+                           "kind = isinstance(todos, list)\n"
+                           "todos.append({'id': 9, 'title': 'from the notebook'})\n"
+                           "todos += [{'id': 10, 'title': 'added'}]\n"
+                           "copied = copy.deepcopy(todos)\n").success
+        ns = ip.user_ns
+        assert ns["kind"] is True
+        assert json.loads(ns["dumped"]) == [{"id": 1, "title": "write"}, {"title": "test", "id": 2}]
+        assert type(ns["copied"]) is list and ns["copied"] == ns["todos"]
+        assert requests.get(url + "/10", timeout=5).json() == {"id": 10, "title": "added"}  # the index follows
+        assert [r["id"] for r in _listed(url)] == [1, 2, 9, 10]
+        assert requests.post(url, json={"title": "next"}, timeout=5).json()["id"] == 11
+        assert ip.run_cell("todos[0]['id'] = 99").success  # a record's id changed in place
+        assert requests.get(url + "/99", timeout=5).json() == {"id": 99, "title": "write"}
+        assert requests.get(url + "/1", timeout=5).status_code == 404
+
+
+def test_the_id_index_agrees_with_a_scan_through_any_mix_of_changes() -> None:
+    import random
+
+    from postmock_nb.resources import Resource
+
+    rng = random.Random(19)
+    live = Resource("things", [{"id": i, "n": i} for i in range(1, 40)])
+    model = [dict(r) for r in live]
+
+    def scan(key: str) -> int | None:
+        return next((i for i, r in enumerate(model) if str(r["id"]) == key), None)
+
+    for step in range(3000):
+        key = str(rng.randint(0, 60))
+        op = rng.choice(["get", "replace", "merge", "delete", "create", "create_id", "append", "del", "insert"])
+        if op in ("append", "del", "insert"):  # the notebook changes the list
+            if op == "append":
+                record = {"id": 1000 + step, "n": step}
+                live.append(record), model.append(dict(record))
+            elif op == "del" and model:
+                at = rng.randrange(len(model))
+                del live[at], model[at]
+            elif op == "insert":
+                record = {"id": 2000 + step, "n": step}
+                live.insert(0, record), model.insert(0, dict(record))
+            continue
+        body = json.dumps({"n": step} if op != "create_id" else {"id": 3000 + step, "n": step}).encode()
+        rendered, _ = live.operate("create" if op == "create_id" else op, key, (), body)
+        found = scan(key)
+        if op == "get":
+            assert rendered.status == (200 if found is not None else 404), (step, op, key)
+        elif op in ("replace", "merge"):
+            assert rendered.status == (200 if found is not None else 404), (step, op, key)
+            if found is not None:
+                model[found] = {"id": model[found]["id"], "n": step} if op == "replace" else {**model[found], "n": step}
+        elif op == "delete":
+            assert rendered.status == (204 if found is not None else 404), (step, op, key)
+            if found is not None:
+                del model[found]
+        else:
+            assert rendered.status == 201, (step, op, rendered.body)
+            model.append(json.loads(rendered.body))
+        assert list.__eq__(live, model), step
+    live.operate("get", "-1", (), b"")  # an operation brings the index up to date
+    assert live._bytes == sum(len(json.dumps(r).encode()) for r in model)
+
+
+def test_a_loaded_resource_is_the_live_one_and_never_wiped(tmp_path) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}, {"id": 2, "title": "test"}]')
+        path = tmp_path / "todos.json"
+        ip.run_line_magic("mock", f"save {path}")
+    with _shell() as ip:  # a fresh session, as in a fresh kernel
+        ip.run_line_magic("mock", f"load {path}")
+        assert ip.run_cell("todos = mock.resource('todos')\nsame = mock.resources['todos'] is todos").success
+        todos = ip.user_ns["todos"]
+        assert ip.user_ns["same"] is True and [r["title"] for r in todos] == ["write", "test"]  # not wiped
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/todos"
+        assert requests.post(url, json={"title": "ship"}, timeout=5).status_code == 201
+        assert len(todos) == 3 and todos[-1] == {"title": "ship", "id": 3}  # the variable is the served list
+        ip.run_cell("mock.resource('todos')")
+        assert [r["id"] for r in _listed(url)] == [1, 2, 3]
+
+
+def test_a_too_deep_resource_seed_fails_load_in_one_line(tmp_path) -> None:
+    from IPython.core.error import UsageError
+
+    path = _deep_seed_collection(tmp_path)
+    with _shell() as ip:
+        with pytest.raises(UsageError) as raised:
+            ip.run_line_magic("mock", f"load {path}")
+        lines = str(raised.value).splitlines()
+        assert len(lines) == 2 and "resource 'todos'" in lines[0] and "200 levels" in lines[0], lines
+        assert lines[1].startswith("Hint:")
+        assert len(session_of(ip).store.collection.examples) == 0  # nothing loaded
+
+
+def _deep_seed_collection(tmp_path):
+    """A saved resource whose list example (its seed) nests JSON 5,000 deep."""
+    session = Session()
+    Prototype(session).resource("todos", [{"id": 1}])
+    path = session.save(tmp_path / "deep.postman_collection.json")
+    session.close()
+    saved = json.loads(path.read_text())
+    for item in saved["item"][0]["item"]:
+        for response in item["response"]:
+            if any("op=list" in h["value"] for h in response["originalRequest"]["header"]):
+                response["body"] = "[" * 5000 + "]" * 5000
+    path.write_text(json.dumps(saved))
+    return path

@@ -65,3 +65,32 @@ def test_handlers_and_resources_in_a_kernel_survive_export(tmp_path) -> None:
     assert "['Alicia', 'Ben', 'Chloe']" in fresh[3][0]
     assert "{'name': 'Dan', 'id': 4}" in fresh[3][0]
     assert "{'text': 'Bonjour, Ann', 'users': 2}" in fresh[3][0]  # the handler's most recent response, static
+
+
+def test_a_loaded_resource_in_a_fresh_kernel_is_a_live_list(tmp_path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    made = _run([
+        "%load_ext postmock_nb",
+        "%%resource todos\n[{\"id\": 1, \"title\": \"write\"}, {\"id\": 2, \"title\": \"test\"}]",
+        f"%mock save {tmp_path / 'todos.json'}",
+    ], tmp_path)
+    assert all(not errors for _, errors in made), [e for _, e in made if e]
+    deep = _deep_seed_collection(tmp_path)
+    out = _run([
+        "%load_ext postmock_nb\nimport requests, json",
+        f"%mock load {tmp_path / 'todos.json'}",
+        "todos = mock.resource('todos')\nprint(len(todos), isinstance(todos, list), todos is mock.resources['todos'])",
+        "%mock start --no-dashboard",
+        "requests.post(f'{mockUrl}/todos', json={'title': 'ship'})\nprint(json.dumps(todos))",
+        f"try:\n    get_ipython().run_line_magic('mock', 'load {deep}')\nexcept Exception as error:\n"
+        "    print(type(error).__name__, '|', str(error).replace(chr(10), ' | '))",
+    ], tmp_path)
+    assert all(not errors for _, errors in out), [e for _, e in out if e]
+    assert "mock.resources['todos']" in out[1][0]
+    assert "2 True True" in out[2][0]
+    assert ('[{"id": 1, "title": "write"}, {"id": 2, "title": "test"}, {"title": "ship", "id": 3}]'
+            in out[4][0])
+    refused = out[5][0]
+    assert refused.startswith("UsageError | ") and "resource 'todos'" in refused and "| Hint:" in refused
+    assert "Traceback" not in refused and refused.count("|") == 2

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
 STOP_TIMEOUT = 15
 TIMEOUT = 5
-SERVING = re.compile(r"^Serving (\d+) examples of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
+SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
 
 
 class Cli:
@@ -377,3 +377,31 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
             assert served[0] == "pending" and set(served[1:]) == {"done"}
             cli.interrupt()
     assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
+
+
+def test_serve_says_one_example(tmp_path: Path) -> None:
+    """``postmock serve`` counts with the plural helper: "Serving 1 example", not "1 examples"."""
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /ping 200", '{"pong": true}')
+    path = session.save(tmp_path / "one.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0") as cli:
+        found = cli.wait_for(SERVING)
+        assert found.group(0).startswith("Serving 1 example of "), found.group(0)
+        assert requests.get(found.group(3) + "/ping", timeout=TIMEOUT).json() == {"pong": True}
+        assert cli.interrupt() == 0
+
+
+def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
+        try:
+            code = cli.process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock served a collection whose resource seed is too deep: {cli.stdout}")
+        err = [line for line in cli.stderr if line.strip()]
+    assert code == 2 and len(err) == 2, err
+    assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")

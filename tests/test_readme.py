@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import BROWSER_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -105,7 +106,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("JUPYTERHUB_SERVICE_PREFIX", "POSTMOCK_PUBLIC_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in BROWSER_ENVIRONMENT}  # the browser is on this machine
     env["PYTHONPATH"] = ""
     return env
 
@@ -134,6 +135,8 @@ def test_the_two_fresh_machine_commands_are_exactly_make_lab_and_make_test() -> 
 
 REPO_URL = re.compile(r"https://(?:github\.com/(?P<owner>[\w-]+)/postmock_nb/blob/main/"
                       r"|raw\.githubusercontent\.com/(?P<raw_owner>[\w-]+)/postmock_nb/main/)(?P<path>[^)\s#?]+)")
+COLAB_URL = re.compile(r"https://colab\.research\.google\.com/github/(?P<owner>[\w-]+)/postmock_nb/blob/main/"
+                       r"(?P<path>notebooks/[^)\s]+\.ipynb)")
 BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/(?P<owner>[\w-]+)/postmock_nb/main\?urlpath=lab/tree/(?P<path>[^)\s]+)")
 OWNER_BLOCK = re.compile(r"^<!-- OWNER:.*?^<!-- end of the OWNER block -->$", re.M | re.S)
 
@@ -167,12 +170,17 @@ def test_the_binder_badge_and_one_place_for_the_owner() -> None:
     for found in binder:
         assert (ROOT / found["path"]).is_file(), f"the Binder link opens a missing notebook: {found['path']}"
     assert "](https://mybinder.org/badge_logo.svg)][binder]" in text, "the Binder badge does not use the [binder] link"
+    colab = [m for t in link_targets(text) if (m := COLAB_URL.fullmatch(t))]
+    notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(m["path"] for m in colab) == notebooks, "an Open in Colab link for each notebook, and no other"
     blocks = OWNER_BLOCK.findall(text)
     assert len(blocks) == 1, "README.md needs exactly one marked OWNER block (<!-- OWNER: … --> … <!-- end of the OWNER block -->)"
     outside = OWNER_BLOCK.sub("", text)
-    assert not re.search(r"(github\.com|githubusercontent\.com|/gh)/[\w-]+/postmock_nb", outside), \
+    assert not re.search(r"(github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/[\w-]+/"
+                         r"postmock_nb", outside), \
         "a URL naming the owner outside the OWNER block: move it into the block as a reference definition"
-    owners = set(re.findall(r"(?:github\.com|githubusercontent\.com|/gh)/([\w-]+)/postmock_nb", blocks[0]))
+    owners = set(re.findall(r"(?:github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/([\w-]+)/"
+                            r"postmock_nb", blocks[0]))
     assert len(owners) == 1, f"the README's OWNER block names several owners: {sorted(owners)}"
     assert "scripts/set-owner.sh" in outside, "the README does not say how to set the owner"
     metadata = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
@@ -187,7 +195,8 @@ def test_set_owner_sets_every_place_that_names_the_owner(tmp_path: Path) -> None
     done = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "someone-else"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     readme = (tmp_path / "README.md").read_text()
-    named = re.findall(r"(?:github\.com|githubusercontent\.com|/gh)/([\w-]+)/postmock_nb", readme)
+    named = re.findall(r"(?:github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/([\w-]+)/"
+                       r"postmock_nb", readme)
     assert named and set(named) == {"someone-else"}, sorted(set(named))
     refused = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "not/an/account"], tmp_path)
     assert refused.returncode == 2 and "usage" in refused.stderr
