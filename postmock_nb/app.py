@@ -117,6 +117,8 @@ class MockApp:
                 elif message["type"] == "lifespan.shutdown":
                     if self.bridges.proxy is not None:  # the upstream client lives on this loop
                         await self.bridges.proxy.aclose()
+                    if self.bridges.recorder is not None:  # its last batch of examples is written now
+                        await asyncio.to_thread(self.bridges.recorder.close)
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -472,8 +474,7 @@ def build_admin_app(mock: MockApp) -> Any:
         reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
         data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
                                   "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
-                                  "response": {"headers": [(k.decode(), v.decode("latin-1"))
-                                                           for k, v in entry.response_headers],
+                                  "response": {"headers": entry.shown_response_headers(reveal=reveal),
                                                "body": entry.response_text, "size": entry.response_size}}
         if entry.traceback:
             data["traceback"] = entry.traceback

@@ -88,7 +88,7 @@ def _bridge_options(serve: argparse.ArgumentParser) -> None:
                        help="forward requests no example answers to this http(s) URL, and return its answer")
     serve.add_argument("--record", metavar="FILE",
                        help="with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "
-                            "one per distinct method + path + query + body; FILE is rewritten as it records")
+                            "one per distinct method + path + query + body; FILE is written in batches as it records")
 
 
 def _bridges(config: MockConfig, loaded: Loaded) -> Bridges:

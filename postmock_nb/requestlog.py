@@ -13,7 +13,7 @@ Each entry keeps bounded copies, so the log's memory stays flat whatever request
 
 The server thread appends; any thread may read (:meth:`RequestLog.recent`, :meth:`~RequestLog.find`
 take a copy under the log's lock). Secret header values (``x-api-key``, ``Authorization``,
-``Cookie``) are masked in every view unless asked for with ``reveal=True``.
+``Cookie``, and the response's ``Set-Cookie``) are masked in every view unless asked for with ``reveal=True``.
 
 Requests a private mock refuses for want of its key are counted (:attr:`RequestLog.refused`,
 never cut) and kept as one entry per burst, updated while the burst lasts
@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from . import wire
 from .config import MockConfig
-from .masking import mask_header
+from .masking import mask_header, mask_response_header
 from .matching import Candidate, Check, Decision, IncomingRequest, MatchResult
 from .model import Collection
 from .snapshot import Snapshot
@@ -248,6 +248,11 @@ class LogEntry:
         """The request headers as text; ``x-api-key``, ``Authorization`` and ``Cookie`` masked unless ``reveal``."""
         decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers]
         return decoded if reveal else [(k, mask_header(k, v)) for k, v in decoded]
+
+    def shown_response_headers(self, *, reveal: bool = False) -> list[tuple[str, str]]:
+        """The response headers as text; ``Set-Cookie`` values masked unless ``reveal``."""
+        decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.response_headers]
+        return decoded if reveal else [(k, mask_response_header(k, v)) for k, v in decoded]
 
     @property
     def body(self) -> str:

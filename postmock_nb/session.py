@@ -227,9 +227,11 @@ class Session:
 
         wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
         bridges = self.server.app.bridges
-        old = bridges.proxy
+        old, old_recorder = bridges.proxy, bridges.recorder
         bridges.recorder = None  # never a recorder without its proxy, even for one request
         bridges.proxy, bridges.recorder = proxies(wanted, store=self.store)
+        if old_recorder is not None:  # its last batch is written, its writer thread ends
+            old_recorder.close()
         if old is not None:  # its client lives on the server's loop: closed there
             import asyncio
 
