@@ -350,6 +350,37 @@ def test_deep_json_into_a_resource_answers_400(proto: Prototype, method: str, ta
     assert _listed(url) == SEED and proto.session.new_errors() == []
 
 
+@pytest.mark.parametrize("concurrent", [False, True], ids=["def", "async def"])
+def test_a_handler_reading_a_bad_json_body_answers_400(proto: Prototype, concurrent: bool) -> None:
+    """`request.json` of a body the caller broke (not JSON, nested too deep) is the caller's mistake:
+    400 naming it, never a 500; a handler that catches the ValueError answers what it likes."""
+    if concurrent:
+        @proto.handler("POST /orders")
+        async def create(request):
+            return {"got": request.json}, 201
+    else:
+        @proto.handler("POST /orders")
+        def create(request):
+            return {"got": request.json}, 201
+
+    @proto.handler("POST /lenient")
+    def lenient(request):
+        try:
+            return {"got": request.json}
+        except ValueError:
+            return {"error": "send JSON"}, 422
+
+    url = proto.session.start(port=0).url
+    for body, said in (("[" * 100_000 + "]" * 100_000, "nested more than 200 levels deep"), ("{not json", "not JSON")):
+        answer = requests.post(url + "/orders", data=body, headers={"content-type": "application/json"}, timeout=10)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["name"] == "mockBadRequestBody" and said in error["message"] and "create" in error["message"]
+    assert requests.post(url + "/lenient", data="{not json", timeout=10).status_code == 422
+    assert requests.post(url + "/orders", json={"a": 1}, timeout=10).json() == {"got": {"a": 1}}
+    assert proto.session.new_errors() == []
+
+
 def test_the_live_records_are_a_list_json_can_dump() -> None:
     with _shell() as ip:
         ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}]')
