@@ -24,7 +24,7 @@ from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
-from .faults import RESPONSE_FAULT, FaultError, parse_fault
+from .faults import RESPONSE_FAULT, STATUS_FAULTS, FaultError, parse_fault, status_went_out
 from .matching import IncomingRequest, MatchMemo
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
@@ -209,8 +209,9 @@ class MockApp:
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
             traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0)
-        if fault is not None:
-            entry.note = f"fault {fault}" + (f" ({note})" if note else "")
+        if fault is not None:  # logged as the fault, with the status only if one goes out
+            entry.note, entry.fault = f"fault {fault}" + (f" ({note})" if note else ""), fault
+            entry.status = response.status if fault in STATUS_FAULTS else None
         self.log.append(entry)
         head_sent = False
         try:
@@ -219,6 +220,7 @@ class MockApp:
 
                 done = await perform(fault, scope, receive, send, response.status, headers_out, body_out)
                 entry.note = f"fault {done}" + (f" ({note})" if note else "")
+                entry.status = response.status if status_went_out(done) else None
                 return
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True

@@ -145,7 +145,8 @@ class LogEntry:
     """One request and its answer as it went out. Raw parts are decoded only when looked at.
 
     ``status`` and ``response_headers`` are what was sent (after :mod:`postmock_nb.wire` made
-    the response safe); ``note`` says when sending failed. Bodies are cut on creation
+    the response safe); ``note`` says when sending failed. A fault (``fault``, see
+    :mod:`postmock_nb.faults`) that sends no status line is logged with ``status`` None. Bodies are cut on creation
     (``body_size`` / ``response_size`` keep the real sizes). Of the match result (given as
     ``outcome``) only an :class:`Outcome` is kept; ``result`` rebuilds it, with the request decoded
     from the raw parts, when first looked at.
@@ -158,7 +159,7 @@ class LogEntry:
     query_string: bytes
     raw_headers: RawHeaders
     raw_body: bytes
-    status: int
+    status: int | None
     example_id: str | None
     example_name: str | None
     score: int | None
@@ -175,6 +176,8 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
+    fault: str = ""
+    """The fault answered instead of the response (``reset``, ``slow``…); ``status`` is what of it went out."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -219,6 +222,16 @@ class LogEntry:
         return self.outcome is not None and self.example_id is None and self.upstream_ms is None
 
     @property
+    def mark(self) -> str:
+        """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, · anything else."""
+        return "↯" if self.fault else "✗" if self.is_miss else "✓" if self.matched else "·"
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown: the number, or — when no status line went out (a reset, a close…)."""
+        return "—" if self.status is None else str(self.status)
+
+    @property
     def query(self) -> str:
         return self.query_string.decode("latin-1")
 
@@ -249,7 +262,8 @@ class LogEntry:
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
-                    {"delay_ms": self.delay_ms} if self.delay_ms else {})
+                    {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
+                    {"fault": self.fault} if self.fault else {})
 
     def _proxied(self) -> dict[str, Any]:
         return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}

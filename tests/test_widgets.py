@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -20,7 +21,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+from IPython.core.interactiveshell import InteractiveShell
 
+from postmock_nb.magics import session_of as loaded_session
 from postmock_nb.session import Session
 from postmock_nb.widgets import LOG_ROWS, Dashboard
 
@@ -186,6 +189,79 @@ def test_selection_survives_new_requests(session: Session, dashboard: Dashboard)
     assert dashboard.detail.value == shown and details == [], "the detail view flickered to another request"
 
 
+def table_rows(dashboard: Dashboard) -> list[tuple[str, list[str], list[str]]]:
+    """The log table's rows as (row class, cell texts, cell tooltips), newest first."""
+    rows = re.findall(r"<tr class='([^']*)' data-seq='\d+'>(.*?)</tr>", dashboard.table.value)
+    return [(cls, [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)],
+             [html.unescape(t) for t in re.findall(r"title='([^']*)'", row)]) for cls, row in rows]
+
+
+def test_log_is_a_table_of_fixed_columns_with_the_whole_text_in_tooltips(session: Session,
+                                                                         dashboard: Dashboard) -> None:
+    long_path = "/reports/" + "quarterly-summary-" * 12 + "north?region=" + "x" * 80
+    send_traffic(session)
+    requests.get(session.url + long_path, timeout=5)
+    settle(dashboard, len(TRAFFIC) + 1)
+    rows = table_rows(dashboard)
+    assert len(rows) == len(TRAFFIC) + 1 and all(len(cells) == 7 for _, cells, _ in rows), rows
+    cls, cells, tips = rows[0]
+    assert cells[0] == "✗" and cells[2:5] == ["GET", long_path, "404"] and cls == "pm-miss", rows[0]
+    assert long_path in tips and re.fullmatch(r"\d+\.\d ms", cells[6]), rows[0]
+    assert "table-layout: fixed" in dashboard.widget.children[0].value and "text-overflow: ellipsis" in \
+        dashboard.widget.children[0].value, "the columns must keep their widths"
+    assert [c[2:4] for _, c, _ in rows[1:]] == [[m, p] for m, p, *_ in reversed(TRAFFIC)], rows
+
+
+def test_uptime_ticks_between_requests(session: Session, dashboard: Dashboard,
+                                       capfd: pytest.CaptureFixture[str]) -> None:
+    """No request arrives, yet the status line's uptime moves on (from the server's thread, printing nothing)."""
+    uptime = re.compile(r"up (\d+ s|\d+ min \d+ s)")
+    first = uptime.search(dashboard.status.value)
+    assert first, dashboard.status.value
+    refreshes = dashboard.refreshes
+    wait_until(lambda: (now := uptime.search(dashboard.status.value)) is not None and now[0] != first[0],
+               f"the uptime to move on from {first[0]!r} without a request", timeout=10)
+    assert session.server is not None and session.server.log.total == 0
+    assert dashboard.refreshes == refreshes, "a tick is not a refresh of the whole dashboard"
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", ""), "a tick printed something"
+
+
+def test_a_fault_shows_as_a_fault_in_the_dashboard_and_mock_log(shell: InteractiveShell) -> None:
+    """A reset answers no status: ↯ and — in %mock log, the dashboard's table and its Details, never 200 ✓."""
+    shell.run_cell_magic("example", 'GET /data 200 --name "data"', '{"ok": true}')
+    shell.run_line_magic("mock", "start --no-dashboard")
+    session = loaded_session(shell)
+    assert session is not None
+    dashboard = Dashboard(session)
+    try:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(session.url + "/data", headers={"x-mock-response-fault": "reset"}, timeout=5)
+        requests.get(session.url + "/data", headers={"x-mock-response-fault": "slow"}, timeout=5)
+        assert requests.get(session.url + "/data", timeout=5).status_code == 200
+        settle(dashboard, 3)
+        wait_until(lambda: "fault reset:" in dashboard.table.value, "the reset's note to be completed")
+        (_, plain, _), (slow_class, slow, _), (reset_class, reset, _) = table_rows(dashboard)
+        assert (reset_class, reset[0], reset[4]) == ("pm-fault", "↯", "—"), reset
+        assert reset[5].startswith("data · fault reset"), reset
+        assert (slow_class, slow[0], slow[4]) == ("pm-fault", "↯", "200"), slow
+        assert (plain[0], plain[4]) == ("✓", "200"), plain
+        labels_now = labels(dashboard)
+        assert labels_now[2].startswith("↯ ") and "→ —" in labels_now[2], labels_now
+        dashboard.log.value = dashboard.log.options[2][1]
+        assert "→ — (fault reset)" in dashboard.detail.value, dashboard.detail.value
+
+        table = shell.run_line_magic("mock", "log")
+        text = repr(table)
+        reset_line = next(line for line in text.splitlines() if "fault reset" in line)
+        assert reset_line.startswith("↯") and " — " in reset_line and " 200 " not in reset_line, text
+        assert "↯ a fault answered; — no status line went out" in text, text
+        page = table._repr_html_()
+        assert page.count("--jp-warn-color1") == 2 and "<td style='text-align:left'>—</td>" in page, page
+    finally:
+        dashboard.close()
+
+
 def test_refreshes_stay_bounded_under_2000_requests_and_run_on_the_server_thread(
         session: Session, dashboard: Dashboard, capfd: pytest.CaptureFixture[str]) -> None:
     threads: Counter[str] = Counter()
@@ -290,7 +366,7 @@ def test_fallback_text_and_html_are_readable(session: Session, dashboard: Dashbo
     assert len(misses) == MISSES and all("no match" in line for line in misses), text
     html = bundle["text/html"]
     assert "&lt;b&gt;Search&lt;/b&gt; &amp; co" in html and "<b>Search</b>" not in html, "names not escaped"
-    assert html.count("<tr class='pm-miss'>") == MISSES, "misses not marked in the HTML fallback"
+    assert html.count("<tr class='pm-miss'") == MISSES, "misses not marked in the HTML fallback"
     assert "● Running" in html and f"{len(TRAFFIC)} requests" in html
 
 
