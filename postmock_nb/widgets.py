@@ -61,14 +61,14 @@ _CSS = """
 .postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd);
   color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
 .postmock-dash .pm-fault { color: var(--jp-warn-color1, #e65100); font-weight: 600; }
-.postmock-dash .pm-rows { max-height: 17em; overflow-y: auto; }
+.postmock-dash .pm-rows { max-height: 22em; overflow-y: auto; }
 .postmock-dash table.pm-logtable { table-layout: fixed; width: 100%;
   font-family: var(--jp-code-font-family, monospace); }
 .postmock-dash table.pm-logtable th, .postmock-dash table.pm-logtable td { white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; padding: 2px 6px; }
 .postmock-dash table.pm-logtable thead th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
 .postmock-dash col.pm-c-mark { width: 1.8em; } .postmock-dash col.pm-c-time { width: 6.2em; }
-.postmock-dash col.pm-c-method { width: 5.4em; } .postmock-dash col.pm-c-status { width: 4em; }
+.postmock-dash col.pm-c-method { width: 5.4em; } .postmock-dash col.pm-c-status { width: 5.4em; }
 .postmock-dash col.pm-c-ms { width: 6.6em; }
 .postmock-dash td.pm-num { text-align: right; }
 .postmock-dash .pm-pick select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }

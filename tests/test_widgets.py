@@ -426,17 +426,24 @@ def widget_states(nb) -> dict[str, dict]:
             for model_id, model in nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].items()}
 
 
-def dashboard_views(nb) -> tuple[dict, dict, dict]:
-    """The dashboard's log Select, status HTML and examples HTML, found in the saved widget state."""
+def dashboard_views(nb) -> tuple[dict, dict, dict, dict]:
+    """The dashboard's Details dropdown (one label per logged request), status HTML, examples HTML and
+    log table HTML, found in the saved widget state."""
     states = list(widget_states(nb).values())
-    selects = [s for s in states if s.get("_model_name") == "SelectModel"]
+    dropdowns = [s for s in states if s.get("_model_name") == "DropdownModel"]
     htmls = [s for s in states if s.get("_model_name") == "HTMLModel"]
-    log = [s for s in selects if "pm-log" in s.get("_dom_classes", [])]
+    log = [s for s in dropdowns if "pm-pick" in s.get("_dom_classes", [])]
     status = [s for s in htmls if "Running" in s.get("value", "")]
     examples = [s for s in htmls if "<th>hits</th>" in s.get("value", "")]
-    assert len(log) == 1 and len(status) == 1 and len(examples) == 1, \
+    table = [s for s in htmls if "pm-log" in s.get("_dom_classes", [])]
+    assert len(log) == 1 and len(status) == 1 and len(examples) == 1 and len(table) == 1, \
         f"expected one dashboard, found {len(log)} logs, {len(status)} status lines, {len(examples)} example tables"
-    return log[0], status[0], examples[0]
+    return log[0], status[0], examples[0], table[0]
+
+
+def without_uptime(status: str) -> str:
+    """The status line but for its uptime, which ticks on its own."""
+    return re.sub(r"up [^·]+·", "up … ·", status)
 
 
 def stream_text(cell) -> str:
@@ -472,9 +479,9 @@ def await_final_refresh(dash, timeout=60):
         del dash.refresh
 
 def resend_views(dash):
-    for view in (dash.status, dash.examples, dash.log):
+    for view in (dash.status, dash.examples, dash.table, dash.log):
         view.send_state()
-    return 3  # messages sent
+    return 4  # messages sent
 """
 
 KERNEL_TRAFFIC = AWAIT_FINAL_REFRESH + """\
@@ -508,7 +515,8 @@ def test_kernel_dashboard_state_lists_every_request(tmp_path) -> None:
                 ("GET", "/users/8"): (404, "User not found"), ("PUT", "/users/1"): (404, None)}
     assert {(m, p): (s, e) for m, p, s, e in sent} == expected
 
-    log, status, examples = dashboard_views(nb)
+    log, status, examples, table = dashboard_views(nb)
+    assert table["value"].count("<tr class=") == len(sent), table["value"]
     rows = log["_options_labels"]
     assert len(rows) == len(sent), f"the saved log lists {len(rows)} rows for {len(sent)} requests: {rows}"
     for row, (method, path, code, example) in zip(rows, reversed(sent)):
@@ -567,7 +575,7 @@ refreshes, messages = dash.refreshes - before, len(sent_messages)
 resent = resend_views(dash)
 import json
 print(json.dumps({"seconds": load_seconds, "refreshes": refreshes, "messages": messages, "resent": resent,
-                  "interval": dash.interval, "total": dash.server.log.total, "misses": dash.server.log.misses,
+                  "interval": dash.interval, "tick": dash.tick, "total": dash.server.log.total, "misses": dash.server.log.misses,
                   "rows": len(dash.log.options), "status": dash.status.value}))
 """
 
@@ -589,10 +597,14 @@ def test_kernel_stays_responsive_and_widget_messages_bounded_under_load(tmp_path
     # the one left pending when the load ended, and the one await_final_refresh asked for.
     bound = report["seconds"] / report["interval"] + 3
     assert report["refreshes"] <= bound, f"{report['refreshes']} refreshes in {report['seconds']:.2f} s"
-    # each refresh sends at most three messages (status, examples, log rows and selection in one)
-    assert report["messages"] <= 3 * bound, f"{report['messages']} widget messages for {report['refreshes']} refreshes"
+    # each refresh sends at most three messages (status, log table, Details options and selection in one;
+    # the examples did not change), the uptime's tick one a second, and resend_views its own
+    ticks = report["seconds"] / report["tick"] + 2
+    assert report["messages"] <= 3 * bound + ticks + report["resent"], \
+        f"{report['messages']} widget messages for {report['refreshes']} refreshes"
     assert report["messages"] < 200, f"{report['messages']} widget messages for 2,000 requests"
     assert seen <= report["messages"] + report["resent"]
     assert "2000 requests" in report["status"] and "200 misses" in report["status"], report["status"]
-    log, status, _ = dashboard_views(nb)  # what the browser was sent: the same final picture
-    assert len(log["_options_labels"]) == LOG_ROWS and status["value"] == report["status"], status["value"]
+    log, status, _, table = dashboard_views(nb)  # what the browser was sent: the same final picture
+    assert len(log["_options_labels"]) == LOG_ROWS and table["value"].count("<tr class=") == LOG_ROWS
+    assert without_uptime(status["value"]) == without_uptime(report["status"]), status["value"]
