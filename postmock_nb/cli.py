@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .config import DEFAULT_HOST, MockConfig
 from .errors import PostmockError
+from .masking import mask
 from .words import plural
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     serve.add_argument("--server", default="hypercorn", metavar="NAME",
                        help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
-                            'pip install "postmock_nb[fast]")')
+                            'in a clone: pip install ".[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
     serve.add_argument("--chaos", default="0", metavar="SHARE",
                        help="answer this share of requests (0-1, e.g. 0.1) with --chaos-with instead (off: 0)")
@@ -239,8 +240,9 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
         print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
-        if args.private:
-            print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
+        if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
+            shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
+            print(f"Private mock: send the header x-api-key: {shown}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
             from .behaviours import marker_of

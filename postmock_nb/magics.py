@@ -340,7 +340,8 @@ class PostmockMagics(Magics):
             return
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
-              f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+              f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors"
+              + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
         if info.get("chaos"):
             print(info["chaos"])
         if info.get("scenarios"):

@@ -30,3 +30,13 @@ def mask_header(name: str, value: str) -> str:
     if space and name.lower().endswith("authorization") and scheme.isalpha():
         return f"{scheme} {mask(rest)}"
     return mask(value)
+
+
+def mask_compared(name: str, value: str) -> str:
+    """A compared header value as a diagnosis shows it: :func:`mask_header`'s, but the placeholders a
+    diagnosis writes for no value (``(absent)``, ``(any)``) are kept as they are."""
+    return value if value in NO_VALUE else mask_header(name, value)
+
+
+NO_VALUE = frozenset({"(absent)", "(any)", ""})
+"""What a diagnosis writes on a side that has no value to hide."""

@@ -325,6 +325,8 @@ class Session:
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
                         requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
+            if server.private:
+                info["refused"] = server.log.refused  # requests without the key
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"

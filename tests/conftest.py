@@ -47,7 +47,7 @@ LAYER_OF_MODULE = {
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
     "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",
-    "test_behaviours": "server", "test_flows": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    "test_behaviours": "server", "test_flows": "server", "test_environment_served": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
     # a real Jupyter kernel (nbclient)
@@ -62,6 +62,7 @@ LAYER_OF_MODULE = {
     "test_packaging": "packaging",
 }
 LAYER_OF_TEST = {  # tests of another layer than their module's
+    "test_cli_serve_with_an_environment": "cli",
     "test_kernel_dashboard_state_lists_every_request": "kernel",
     "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",
     "test_postman_collection_sdk_reads_the_built_export": "newman",

@@ -252,6 +252,20 @@ def test_serve_private(fixtures_dir):
         assert "Stopped." in cli.output()
 
 
+def test_serve_private_masks_a_given_key_on_stdout(fixtures_dir):
+    key = "PMAK-0123456789abcdef0123456789abcdef"  # what a container passes: its stdout ends up in the logs
+    with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0", "--private",
+                  "--api-key", key) as cli:
+        url = cli.wait_for(SERVING).group(3)
+        said = cli.wait_for(r"^Private mock: ").string
+        assert requests.get(url + "/get", headers={"x-api-key": key}, timeout=TIMEOUT).status_code == 200
+        assert requests.get(url + "/get", timeout=TIMEOUT).status_code == 401
+        assert cli.interrupt() == 0
+        out = cli.output() + "\n".join(cli.stderr)
+    assert said == "Private mock: send the header x-api-key: PMAK-0123…cdef (the key given with --api-key)", said
+    assert key not in out and key[9:-4] not in out, out
+
+
 def test_serve_with_two_workers(fixtures_dir):
     with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0",
                   "--workers", "2") as cli:

@@ -429,3 +429,64 @@ def test_the_key_is_a_plain_string_shown_masked(shell: InteractiveShell) -> None
     assert key == "abcdefgh12" and isinstance(key, str)
     assert "abcdefgh12" not in repr(key) and "abcdefgh12" not in pretty(key)
     assert "masked" in pretty(key)
+
+
+# -- secrets in diagnoses ----------------------------------------------------------------------
+
+TEAM_TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.team-secret-payload.c2ln"
+"""What the example expects in Authorization: neither a client nor the log may read it whole."""
+SENT_TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.someone-elses-token.c2ln"
+
+
+def _secret_rule(shell: InteractiveShell, how: str, tmp_path: Path, build) -> str:
+    """An example of GET /me that matches on Authorization, made the way ``how`` names; the start options."""
+    if how == "-R":
+        run_cell(shell, f'%%example GET /me 200 -R "Authorization: {TEAM_TOKEN}"\n{{"me": 1}}')
+    elif how == ">":
+        run_cell(shell, f'%%example GET /me 200\n> Authorization: {TEAM_TOKEN}\n\n{{"me": 1}}')
+    else:  # a saved collection whose request carries the header, matched on with --match-header
+        from postmock_nb.postman import save_collection
+
+        path = save_collection(build.collection(build.example(
+            "GET /me", "Me", body='{"me": 1}', request_headers={"Authorization": TEAM_TOKEN})), tmp_path / "me.json")
+        mock(shell, f"load {path}")
+        return " --match-header Authorization"
+    return ""
+
+
+@pytest.mark.parametrize("how", ["-R", ">", "--match-header"])
+def test_secret_match_headers_are_masked_in_every_diagnosis(shell: InteractiveShell, tmp_path: Path, build,
+                                                            how: str) -> None:
+    options = _secret_rule(shell, how, tmp_path, build)
+    mock(shell, "start --no-dashboard" + options)
+    url = shell.user_ns["mockUrl"]
+    assert requests.get(url + "/me", headers={"Authorization": TEAM_TOKEN}, timeout=5).status_code == 200
+    missed = requests.get(url + "/me", headers={"Authorization": SENT_TOKEN}, timeout=5)
+    assert missed.status_code == 404
+    seq = session_of(shell).server.log.recent(1)[0].seq
+    detail = json.dumps(requests.get(f"{url}/__postmock/log/{seq}", timeout=5).json(), ensure_ascii=False)
+    log = mock(shell, "log")
+    shown = {"404 body": json.dumps(missed.json(), ensure_ascii=False), "/__postmock/log/<n>": detail, "%mock log": repr(log),
+             "%mock log (html)": log._repr_html_()}
+    for where, text in shown.items():
+        assert "header authorization" in text and "different value" in text, (where, text)  # the diff is there
+        for secret in ("team-secret-payload", "someone-elses-token"):
+            assert secret not in text, f"{secret} shown whole in the {where}: {text}"
+        assert "Bearer eyJhbGciO…c2ln" in text, (where, text)  # masked as the header list masks it
+
+
+def test_keyless_requests_show_as_one_counted_line(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "start --private --no-dashboard")
+    for _ in range(3):
+        mock(shell, "call GET /users")  # the team's requests (the key is added for us)
+    url = shell.user_ns["mockUrl"]
+    with requests.Session() as stranger:
+        for _ in range(300):
+            assert stranger.get(url + "/users", timeout=5).status_code == 401
+    capsys.readouterr()
+    mock(shell, "status")
+    assert "303 requests, 0 misses, 0 errors, 300 refused without the key" in capsys.readouterr().out
+    log = mock(shell, "log")
+    assert [e.status for e in log.entries] == [401, 200, 200, 200]
+    assert "300 requests without the key refused (latest: missing x-api-key header)" in repr(log)
