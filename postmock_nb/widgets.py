@@ -87,12 +87,12 @@ def _method_badge(method: str) -> str:
 class Dashboard:
     """One dashboard, bound to one server run of a session."""
 
-    interval = 0.4
-    """Seconds between refreshes at most: under load, two or three a second of about three widget messages
-    each (under 10 messages a second, benchmarks/notebook_load.py)."""
+    interval = 0.5
+    """Seconds between refreshes at most: under load, two a second of at most four widget messages each
+    (status, examples, log table, Details): 8 a second in benchmarks/notebook_load.py (goal: at most 10)."""
     tick = 1.0
     """Seconds between updates of the status line's uptime while the server runs (one small message each,
-    sent only when the line changed)."""
+    sent only when the line changed and no refresh updated it meanwhile, so a loaded mock sends none)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -174,7 +174,7 @@ class Dashboard:
         if self._closed or server is None or not server.running:
             return
         try:
-            status = self._status_html()
+            status = self._status_html() if time.monotonic() - self._last >= self.tick else self.status.value
             if status != self.status.value:
                 self.status.value = status
         except Exception as error:  # as in _flush: never let a display problem hurt the server

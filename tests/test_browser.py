@@ -464,7 +464,7 @@ def _shot(locator, path: Path) -> None:
 
 def _wait_rows(page, count: int | None = None, timeout: float = 20) -> None:
     """Until the log lists as many rows as the status line counts requests (``count`` if given),
-    and that number held for a second (the dashboard refreshes at most every 0.4 s)."""
+    and that number held for a second (the dashboard refreshes at most every 0.5 s)."""
     deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
     while time.monotonic() < deadline:
         state = page.evaluate("""() => {
