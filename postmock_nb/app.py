@@ -24,7 +24,7 @@ from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
-from .faults import RESPONSE_FAULT, FaultError, parse_fault
+from .faults import RESPONSE_FAULT, STATUS_FAULTS, FaultError, parse_fault, status_went_out
 from .matching import IncomingRequest, MatchMemo
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
@@ -215,8 +215,9 @@ class MockApp:
             traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0,
             handler_wait_ms=answer.wait_ms if answer is not None else None,
             handler_run_ms=answer.run_ms if answer is not None else None)
-        if fault is not None:
-            entry.note = f"fault {fault}" + (f" ({note})" if note else "")
+        if fault is not None:  # logged as the fault, with the status only if one goes out
+            entry.note, entry.fault = f"fault {fault}" + (f" ({note})" if note else ""), fault
+            entry.status = response.status if fault in STATUS_FAULTS else None
         if refused:  # one entry per burst of them, so they cannot push the team's requests out of the log
             entry = self.log.append_refused(entry, refused)
         else:
@@ -228,6 +229,7 @@ class MockApp:
 
                 done = await perform(fault, scope, receive, send, response.status, headers_out, body_out)
                 entry.note = f"fault {done}" + (f" ({note})" if note else "")
+                entry.status = response.status if status_went_out(done) else None
                 return
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
