@@ -37,6 +37,8 @@ FAULT_MARKER = "x-mock-fault"
 RESPONSE_FAULT = "x-mock-response-fault"
 """The request's fault (header or query parameter), like the ``x-mock-response-*`` selectors."""
 FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
+STATUS_FAULTS = ("slow", "truncate")
+"""The faults whose answer begins with the response's status line; the others send none (the log says so)."""
 HANG_MAX_S = 30.0
 """The longest a ``timeout`` fault holds a request whose client does not give up."""
 GONE_MAX_S = 1.0
@@ -58,6 +60,12 @@ def parse_fault(text: str) -> str:
     if name not in FAULTS:
         raise FaultError(f"unknown fault {text!r}: one of {', '.join(FAULTS)}")
     return name
+
+
+def status_went_out(done: str) -> bool:
+    """Whether the answer :func:`perform` described as ``done`` began with a status line: a ``slow`` or
+    ``truncate`` fault, or one that fell back to a truncate because its socket was not found."""
+    return done.startswith(STATUS_FAULTS) or "socket not found" in done
 
 
 def connection_socket(scope: dict[str, Any]) -> socket.socket | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import limits, wire
+from . import atomicfile, limits, wire
 from .bodies import looks_like_json
 from .errors import CollectionFormatError
 from .model import (
@@ -339,10 +339,8 @@ def to_postman(collection: Collection) -> dict[str, Any]:
 
 
 def save_collection(collection: Collection, path: str | Path) -> Path:
-    """Write the collection as a v2.1 JSON file; returns the path written."""
-    target = Path(path)
-    target.write_text(json.dumps(to_postman(collection), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return target
+    """Write the collection as a v2.1 JSON file (whole or not at all; the file keeps its mode); returns the path."""
+    return atomicfile.replace_text(path, json.dumps(to_postman(collection), indent=2, ensure_ascii=False) + "\n")
 
 
 def _folder_list(folders: dict[tuple[str, ...], list[dict[str, Any]]],

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
 STOP_TIMEOUT = 15
 TIMEOUT = 5
-SERVING = re.compile(r"^Serving (\d+) examples of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
+SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
 
 
 class Cli:
@@ -252,6 +252,20 @@ def test_serve_private(fixtures_dir):
         assert "Stopped." in cli.output()
 
 
+def test_serve_private_masks_a_given_key_on_stdout(fixtures_dir):
+    key = "PMAK-0123456789abcdef0123456789abcdef"  # what a container passes: its stdout ends up in the logs
+    with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0", "--private",
+                  "--api-key", key) as cli:
+        url = cli.wait_for(SERVING).group(3)
+        said = cli.wait_for(r"^Private mock: ").string
+        assert requests.get(url + "/get", headers={"x-api-key": key}, timeout=TIMEOUT).status_code == 200
+        assert requests.get(url + "/get", timeout=TIMEOUT).status_code == 401
+        assert cli.interrupt() == 0
+        out = cli.output() + "\n".join(cli.stderr)
+    assert said == "Private mock: send the header x-api-key: PMAK-0123…cdef (the key given with --api-key)", said
+    assert key not in out and key[9:-4] not in out, out
+
+
 def test_serve_with_two_workers(fixtures_dir):
     with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0",
                   "--workers", "2") as cli:
@@ -459,3 +473,31 @@ def test_postmock_serve_refuses_chaos_with_nothing_it_names(tmp_path) -> None:
     assert done.returncode == 2, done
     assert "--chaos-with 'Nope' is not 503, a fault or an example" in done.stderr and "Serving" not in done.stdout
     assert "'Server error'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_says_one_example(tmp_path: Path) -> None:
+    """``postmock serve`` counts with the plural helper: "Serving 1 example", not "1 examples"."""
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /ping 200", '{"pong": true}')
+    path = session.save(tmp_path / "one.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0") as cli:
+        found = cli.wait_for(SERVING)
+        assert found.group(0).startswith("Serving 1 example of "), found.group(0)
+        assert requests.get(found.group(3) + "/ping", timeout=TIMEOUT).json() == {"pong": True}
+        assert cli.interrupt() == 0
+
+
+def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
+        try:
+            code = cli.process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock served a collection whose resource seed is too deep: {cli.stdout}")
+        err = [line for line in cli.stderr if line.strip()]
+    assert code == 2 and len(err) == 2, err
+    assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")
