@@ -147,7 +147,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
                  "{'total': 3, 'done': 2, 'open': 1}"],
         "delete": ["[x] #2 Show it", "#3 Prototype the API with postmock_nb"],
         "errors": ["the page shows: 404: todos '1' not found",
-                   "the page shows: 400: the body must be a JSON object, got a JSON list",
+                   "the page shows: 400: the body must be a JSON object, got a JSON array",
                    "the page shows: 503: The todo service is busy, try again"],
         "live": ["#2 SHOW IT TO THE FRONT-END TEAM"],
         "reset": ["Resource 'todos' reset to its 2 seed records.", "[x] #1 Write the API sketch"],
