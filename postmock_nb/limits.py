@@ -58,3 +58,9 @@ def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
         return json.loads(text)
     except RecursionError:  # belt and braces: a deep stack already in use
         raise TooDeep(limit) from None
+
+PATTERN_SECONDS = 0.05
+"""The longest a request's checks may spend on regular expressions RE2 cannot run (lookaround,
+backreferences: they run on the ``regex`` module with a timeout); past it the pattern is
+reported as not checkable in time (422 naming it), never a stalled server. Patterns RE2 runs
+need no limit: its time is linear in the text."""

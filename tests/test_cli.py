@@ -363,3 +363,47 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
             assert served[0] == "pending" and set(served[1:]) == {"done"}
             cli.interrupt()
     assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
+
+
+# -- hostile input: patterns and documents that would stall or blow up the mock -----------------------------
+
+EVIL_PATTERN_SPEC = """\
+openapi: 3.0.3
+info: {title: evil patterns, version: "1"}
+paths:
+  /search:
+    get:
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, pattern: '^(a+)+$'}}
+      responses:
+        "200": {description: ok, content: {application/json: {example: {found: true}}}}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_backtracking_pattern_does_not_stall_the_mock(tmp_path):
+    """``^(a+)+$`` against ``aaa…a!`` took Python's ``re`` seconds on the server's event loop (health waited too)."""
+    spec = tmp_path / "evil.yaml"
+    spec.write_text(EVIL_PATTERN_SPEC, encoding="utf-8")
+    with postmock("serve", str(spec), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        evil: dict[str, requests.Response | BaseException] = {}
+
+        def send_evil() -> None:
+            try:
+                evil["answer"] = requests.get(url + "/search", params={"q": "a" * 30 + "!"}, timeout=20)
+            except requests.RequestException as error:
+                evil["answer"] = error
+
+        sender = threading.Thread(target=send_evil)
+        sender.start()
+        health = requests.get(url + "/__postmock/health", timeout=20)  # while the evil request is in flight
+        sender.join(30)
+        assert health.status_code == 200
+        answer = evil["answer"]
+        assert isinstance(answer, requests.Response), answer
+        assert answer.status_code == 422
+        assert answer.json()["error"]["violations"] == [
+            {"path": "$.query.q", "message": f"'{'a' * 30}!' does not match '^(a+)+$'"}]
+        assert requests.get(url + "/search", params={"q": "aaa"}, timeout=5).json() == {"found": True}
+        assert cli.interrupt() == 0

@@ -355,3 +355,63 @@ def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
                                                            "message": "'name' is a required property"}]
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- regular expressions from the document run in bounded time (postmock_nb.patterns) ---------------------
+
+
+def _pattern_validator(schema: dict[str, Any], version: str = "3.0.3"):
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    return RequestValidator(load_spec({"openapi": version, "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"200": {"description": "ok"}}}}}}))
+
+
+def _body_problems(validator, body: Any) -> list[tuple[str, str]]:
+    found = validator.check("POST", "/a", (), {"content-type": "application/json"}, json.dumps(body).encode())
+    return [(v.path, v.message) for v in found]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_backtracking_patterns_get_a_verdict(version):
+    evil = "a" * 30 + "!"
+    validator = _pattern_validator({"type": "object", "properties": {"q": {"type": "string", "pattern": "^(a+)+$"}},
+                                    "patternProperties": {"^(b+)+$": {"type": "integer"}},
+                                    "additionalProperties": False}, version)
+    assert _body_problems(validator, {"q": "aaa", "bbb": 1}) == []
+    assert _body_problems(validator, {"q": evil}) == [("$.body.q", f"'{evil}' does not match '^(a+)+$'")]
+    assert _body_problems(validator, {"bbb": "x"}) == [("$.body.bbb", "'x' is not of type 'integer'")]
+    assert _body_problems(validator, {"b" * 30 + "!": 1}) == [
+        ("$.body", f"'{'b' * 30}!' does not match any of the regexes: '^(b+)+$'")]
+
+
+def test_patterns_re2_cannot_run_are_checked_or_named():
+    # lookahead: RE2 lacks it, the regex module checks it (a common password rule)
+    validator = _pattern_validator({"type": "string", "pattern": "^(?=.*[A-Z]).{8,}$"})
+    assert _body_problems(validator, "Password1") == []
+    assert _body_problems(validator, "password1") == [
+        ("$.body", "'password1' does not match '^(?=.*[A-Z]).{8,}$'")]
+    # a backreference that backtracks without end: named as not checkable, never a stall
+    slow = r"^((a|a)+)\1?b$"
+    validator = _pattern_validator({"type": "string", "pattern": slow})
+    assert _body_problems(validator, "aab") == []
+    assert _body_problems(validator, "a" * 40) == [
+        ("$.body", f"the pattern {slow!r} could not be checked in time; the value is not checked against it")]
+    validator = _pattern_validator({"type": "string", "pattern": "(unclosed"})
+    [(path, message)] = _body_problems(validator, "x")
+    assert path == "$.body" and message.startswith("the pattern '(unclosed' is not a regular expression")
+
+
+@pytest.mark.timeout(60)
+def test_templated_paths_do_not_backtrack():
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    validator = RequestValidator(load_spec({"openapi": "3.0.3", "paths": {"/x/{a}{b}{c}{d}{e}{f}/y": {"get": {
+        "responses": {"200": {"description": "ok"}}}}}}))
+    assert validator.find("GET", "/x/" + "a" * 200 + "/z") is None
+    found = validator.find("GET", "/x/abcdef/y")
+    assert found is not None and found[1] == {"a": "a", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f"}
