@@ -6,7 +6,8 @@ Starts ``postmock serve --validate-requests`` (from ``--repo``, default this che
 older checkout can be measured the same way) on a document whose query parameter has
 ``pattern: ^(a+)+$``, sends ``q=aaa…a!`` (``--length`` a's), and while it is in flight asks
 ``/__postmock/health``. Prints the time of the evil request, of that health request, and of
-a health request alone (after one warm-up request of each kind). Not a test; 127.0.0.1 only; the server is stopped by its PID.
+a health request alone (after one warm-up request of each kind).
+Not a test; 127.0.0.1 only; the server is stopped by its PID.
 """
 
 from __future__ import annotations
