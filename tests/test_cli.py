@@ -407,3 +407,75 @@ def test_a_backtracking_pattern_does_not_stall_the_mock(tmp_path):
             {"path": "$.query.q", "message": f"'{'a' * 30}!' does not match '^(a+)+$'"}]
         assert requests.get(url + "/search", params={"q": "aaa"}, timeout=5).json() == {"found": True}
         assert cli.interrupt() == 0
+
+
+def _laughs(example: bool) -> str:
+    """A 'billion laughs' YAML document: nine aliases of nine aliases … (9**9 strings, in 0.5 KB)."""
+    lines = ["openapi: 3.0.3", 'info: {title: laughs, version: "1"}', 'x-a: &a ["lol","lol","lol","lol","lol",'
+             '"lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"x-{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
+    lines += ["paths:", "  /x:", "    get:", '      responses: {"200": {description: ok, content: {application/json: '
+              + ("{example: *i}" if example else "{}") + "}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def _fan_out(level: str, last: str, levels: int) -> str:
+    """A document whose schema S0 refers to S1 in many places, S1 to S2 …: ``level`` is S<i>'s body."""
+    lines = ["openapi: 3.0.3", 'info: {title: fan-out, version: "1"}', "paths:", "  /x:", "    get:",
+             '      responses: {"200": {description: ok, content: {application/json: {schema: '
+             '{$ref: "#/components/schemas/S0"}}}}}', "components:", "  schemas:"]
+    lines += [f"    S{i}: {level.replace('NEXT', f'$ref: {chr(39)}#/components/schemas/S{i + 1}{chr(39)}')}"
+              for i in range(levels)]
+    return "\n".join([*lines, f"    S{levels}: {last}"]) + "\n"
+
+
+_TOO_MANY_STEPS = "this schema's example value would take more than 100,000 steps to make"
+BOMBS = {  # name: (document, what the one-line error says, where it says it is)
+    "alias bomb": (_laughs(example=False), "YAML aliases (*name) expand the document by more than 100,000 nodes",
+                   "line 8"),
+    "alias bomb as an example": (_laughs(example=True), "YAML aliases (*name) expand the document by more than",
+                                 "line 8"),
+    "$ref fan-out": (_fan_out("{type: object, properties: {" + ", ".join(f"p{j}: {{NEXT}}" for j in range(12))
+                              + "}}", "{type: string}", 6),
+                     _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
+    "minItems bomb": (_fan_out("{type: array, minItems: 40, items: {NEXT}}", "{type: string, minLength: 60}", 8),
+                      _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
+    "minLength bomb": (_fan_out("{NEXT}", "{type: string, minLength: 10000000000}", 1),
+                       _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
+}
+
+
+def write_bomb(folder: Path, name: str) -> Path:
+    path = folder / (name.replace(" ", "-").replace("$", "") + ".yaml")
+    path.write_text(BOMBS[name][0], encoding="utf-8")
+    return path
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", ["validate", "serve"])
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+def test_openapi_bombs_are_refused_in_one_line(tmp_path, command, bomb):
+    """Small documents that expand without bound: exit 2 and one line naming what and where, at once."""
+    path = write_bomb(tmp_path, bomb)
+    _, message, where = BOMBS[bomb]
+    extra = ["--port", "0"] if command == "serve" else []
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", command, str(path), *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    first, *rest = done.stderr.splitlines()
+    assert first.startswith("postmock: ") and message in first and f"{path}{',' if 'line' in where else ''} {where}" \
+        in first, done.stderr
+    assert rest == ["Hint: write the repeated parts once and use $ref" if "alias" in bomb
+                    else "Hint: give that schema an `example`, or nest fewer $refs"]
+    assert "Serving" not in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_a_ref_fan_out_within_the_depth_cut_is_served(tmp_path):
+    """Each schema refers to the next twice, 24 levels deep (tuple items): cut at the depth limit, served."""
+    path = tmp_path / "tuple-fan-out.yaml"
+    path.write_text(_fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "validate", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "can be served: 1 example" in done.stdout, done.stdout + done.stderr

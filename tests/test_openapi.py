@@ -415,3 +415,58 @@ def test_templated_paths_do_not_backtrack():
     assert validator.find("GET", "/x/" + "a" * 200 + "/z") is None
     found = validator.find("GET", "/x/abcdef/y")
     assert found is not None and found[1] == {"a": "a", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f"}
+
+
+# -- input bombs: bounded, with one clear error (the CLI and %mock load are tested in test_cli/test_magics) ----
+
+
+def test_a_recursive_yaml_alias_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "endless.yaml"
+    path.write_text('openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\nx-loop: &loop\n  - *loop\n')
+    with pytest.raises(CollectionFormatError, match=r"endless\.yaml, line 4: a YAML alias \(\*name\) refers to a node"):
+        load_any(path)
+
+
+def test_example_values_have_a_budget():
+    from postmock_nb.schemagen import Budget, ExampleTooBig
+
+    with pytest.raises(ExampleTooBig, match="more than 100,000 steps"):
+        example_value({"type": "array", "minItems": 10**9}, _no_refs)
+    with pytest.raises(ExampleTooBig, match="more than 10 steps"):
+        example_value({"type": "object", "properties": {str(n): {"type": "integer"} for n in range(20)}}, _no_refs,
+                      budget=Budget(10))
+    assert example_value({"type": "array", "minItems": 3, "items": {"type": "integer"}}, _no_refs) == [0, 0, 0]
+
+
+def _large_legit_spec(operations: int) -> str:
+    """A large document written the way people write them: shared schemas by $ref, shared responses by alias."""
+    lines = ["openapi: 3.0.3", 'info: {title: large, version: "1"}', "x-errors: &errors",
+             '  "404": {description: not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             '  "500": {description: broken, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             "paths:"]
+    for n in range(operations):
+        lines += [f"  /things{n}/{{id}}:", "    get:", f"      operationId: get{n}",
+                  "      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]",
+                  "      responses:", "        <<: *errors",
+                  '        "200": {description: ok, content: {application/json: {schema: '
+                  '{$ref: "#/components/schemas/Pet"}}}}']
+    lines += ["components:", "  schemas:",
+              "    Error: {type: object, properties: {code: {type: integer}, message: {type: string}}}",
+              "    Tag: {type: object, properties: {id: {type: integer}, name: {type: string}}}",
+              "    Address: {type: object, properties: {street: {type: string}, city: {type: string}}}",
+              '    Owner: {type: object, properties: {name: {type: string}, address: {$ref: "#/components/schemas/Address"}}}',
+              '    Pet: {type: object, properties: {id: {type: integer}, owner: {$ref: "#/components/schemas/Owner"},'
+              ' tags: {type: array, minItems: 3, items: {$ref: "#/components/schemas/Tag"}}}}']
+    return "\n".join(lines) + "\n"
+
+
+def test_a_large_legitimate_document_still_loads(tmp_path):
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    loaded = load_any(path)
+    examples = loaded.collection.examples
+    assert len(examples) == 3 * 1000
+    pet = json.loads(examples[-3].response.body)
+    assert pet == {"id": 0, "owner": {"name": "string", "address": {"street": "string", "city": "string"}},
+                   "tags": [{"id": 0, "name": "string"}] * 3}
+    assert json.loads(examples[-1].response.body) == {"code": 0, "message": "string"}
