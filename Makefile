@@ -24,8 +24,10 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# each extra installs the package too, so `make demo` after `make lab` or `make test` installs nothing again
 $(BASE_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	@if [ $(LAB_STAMP) -nt pyproject.toml ] || [ $(TEST_STAMP) -nt pyproject.toml ]; then \
+	  echo "the package is installed already (with an extra)"; else $(PY) -m pip install -q -e .; fi
 	touch $@
 
 $(LAB_STAMP): pyproject.toml | $(PY)
@@ -55,9 +57,11 @@ test: $(TEST_STAMP) system-deps
 
 # ruff (lint) and mypy --strict, configured in pyproject.toml; CI runs this before the tests.
 # (`ruff format` is not enforced: it would rewrite most files of this hand-aligned code.)
+# benchmarks/ are scripts that import each other (and tests/fuzzkit.py): a mypy run of their own.
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check postmock_nb tests
+	$(PY) -m ruff check postmock_nb tests benchmarks
 	$(PY) -m mypy --strict postmock_nb
+	MYPYPATH=tests $(PY) -m mypy --strict benchmarks
 
 bench: $(BASE_STAMP)
 	bash scripts/install-system-deps.sh --bench

@@ -18,6 +18,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -39,11 +40,11 @@ BROWSER_HEADERS = [
 ]
 
 
-async def _per_request_us(app, scope: dict, requests: int) -> float:
-    async def receive() -> dict:
+async def _per_request_us(app: Any, scope: dict[str, Any], requests: int) -> float:
+    async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict) -> None:
+    async def send(message: dict[str, Any]) -> None:
         return None
 
     started = time.perf_counter()

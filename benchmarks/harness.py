@@ -42,7 +42,7 @@ class Target:
 
     name: str
     args: list[str]
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[str] | None = None
     url: str = ""
     ready_line: str = ""
     info: dict[str, str] = field(default_factory=dict)
@@ -52,11 +52,12 @@ class Target:
         assert self.process is not None
         return self.process.pid
 
-    def start(self) -> "Target":
+    def start(self) -> Target:
         # taskset execs python in place, so the PID we hold is the server's own.
         command = ["taskset", "-c", SERVER_CPU, sys.executable, str(HERE / "serve_target.py"), *self.args,
                    "--port", "0"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None and self.process.stderr is not None
         deadline = time.monotonic() + READY_TIMEOUT
         with selectors.DefaultSelector() as selector:
             selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -167,7 +168,7 @@ _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
 def wrk(url: str, *, seconds: int, connections: int = 32, threads: int = 1, script: str | None = None,
-        timeout_s: int = 10, extra: list[str] = ()) -> WrkResult:
+        timeout_s: int = 10, extra: tuple[str, ...] = ()) -> WrkResult:
     """One bounded ``wrk`` run on the load core (``extra``: arguments for the script's ``init``)."""
     command = ["taskset", "-c", LOAD_CPU, "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
                f"--timeout={timeout_s}s", "--latency"]
@@ -179,11 +180,13 @@ def wrk(url: str, *, seconds: int, connections: int = 32, threads: int = 1, scri
     out = done.stdout
     if done.returncode != 0 or not _RPS.search(out):
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or out}")
-    count, duration, unit = _REQUESTS.search(out).groups()
+    totals, rate = _REQUESTS.search(out), _RPS.search(out)
+    assert totals is not None and rate is not None  # checked above for the rate; wrk prints both
+    count, duration, unit = totals.groups()
     non_2xx = _NON_2XX.search(out)
     socket_errors = _SOCKET.search(out)
     latency, p99 = _LATENCY.search(out), _P99.search(out)
-    return WrkResult(int(count), float(duration) * _UNITS[unit], float(_RPS.search(out).group(1)),
+    return WrkResult(int(count), float(duration) * _UNITS[unit], float(rate.group(1)),
                      int(non_2xx.group(1)) if non_2xx else 0,
                      socket_errors.group(1) if socket_errors else "",
                      latency.group(1) if latency else "?", p99.group(1) if p99 else "?", out)

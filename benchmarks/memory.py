@@ -31,11 +31,24 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import HERE, fetch, machine_line, mock_target, proc_status, require_tools, rss_kib, stop_all, wrk  # noqa: E402
+from harness import (  # noqa: E402
+    HERE,
+    WrkResult,
+    fetch,
+    machine_line,
+    mock_target,
+    proc_status,
+    require_tools,
+    rss_kib,
+    stop_all,
+    wrk,
+)
 from workload import MISS, PRIMARY  # noqa: E402
 
 GOAL_MB = 20.0
@@ -46,7 +59,7 @@ def _mb(kib: int) -> float:
     return kib / 1024
 
 
-def _load(url: str, count: int, offset: int, rate: float | None, connections: int):
+def _load(url: str, count: int, offset: int, rate: float | None, connections: int) -> Iterator[tuple[int, WrkResult]]:
     """Send at least ``count`` requests with the mix, in wrk runs of at most 30 s (the first
     of at most 5 s when the rate is not known yet); yields (requests sent so far, last run)."""
     sent = 0
@@ -59,18 +72,18 @@ def _load(url: str, count: int, offset: int, rate: float | None, connections: in
         yield sent, result
 
 
-def wrk_mix(url: str, seconds: int, connections: int, offset: int):
-    result = wrk(url, seconds=seconds, connections=connections, script=str(SCRIPT), extra=[str(offset)])
+def wrk_mix(url: str, seconds: int, connections: int, offset: int) -> WrkResult:
+    result = wrk(url, seconds=seconds, connections=connections, script=str(SCRIPT), extra=(str(offset),))
     if result.non_2xx or result.socket_errors:
         raise RuntimeError(f"unexpected answers: {result.non_2xx} non-2xx, socket errors {result.socket_errors}")
     return result
 
 
 def run(requests: int = 1_000_000, warmup: int = 100_000, examples: int = 10_000, connections: int = 32,
-        misses: int = 10, unknown_ids: int = 10, log=print) -> dict:
+        misses: int = 10, unknown_ids: int = 10, log: Callable[[str], None] = print) -> dict[str, Any]:
     require_tools()
     target = mock_target(examples)
-    results: dict = {"machine": machine_line(), "examples": examples, "connections": connections,
+    results: dict[str, Any] = {"machine": machine_line(), "examples": examples, "connections": connections,
                      "goal_mb": GOAL_MB}
     try:
         target.start()
@@ -79,10 +92,10 @@ def run(requests: int = 1_000_000, warmup: int = 100_000, examples: int = 10_000
         assert status == 200 and headers.get("x-mock-example-name") == "item 2500", (status, headers)
         results["rss_start_kib"] = rss_kib(target.pid)
         log(f"RSS after start: {_mb(results['rss_start_kib']):.1f} MB; warm-up: {warmup:,} requests")
-        rate = None
+        rate: float | None = None
         warm_sent = 0
-        for warm_sent, result in _load(target.url, warmup, 0, rate, connections):
-            rate = result.rps
+        for sent_so_far, result in _load(target.url, warmup, 0, rate, connections):
+            warm_sent, rate = sent_so_far, result.rps
         time.sleep(1.0)
         before = rss_kib(target.pid)
         results.update(warmup_requests=warm_sent, rss_before_kib=before)
@@ -99,17 +112,18 @@ def run(requests: int = 1_000_000, warmup: int = 100_000, examples: int = 10_000
         elapsed = time.monotonic() - started
         time.sleep(1.0)
         after = rss_kib(target.pid)
-        status = proc_status(target.pid)
+        process_status = proc_status(target.pid)
         results.update(requests=sent, seconds=elapsed, rss_after_kib=after, growth_kib=after - before,
-                       hwm_kib=int(status["VmHWM"].split()[0]), trace=trace,
+                       hwm_kib=int(process_status["VmHWM"].split()[0]), trace=trace,
                        met=_mb(after - before) < GOAL_MB)
 
         results["extra"] = []
         base = after
-        for label, count, make_url, status in (
+        extras: tuple[tuple[str, int, Callable[[int], str], int], ...] = (
                 ("misses (404 + near-miss diagnostics)", misses, lambda n: f"{MISS}/{n}", 404),
                 ("unknown /items/<id> (all 5,000 /items examples tie under ID stripping)", unknown_ids,
-                 lambda n: f"/items/{100_000 + n}", 200)):
+                 lambda n: f"/items/{100_000 + n}", 200))
+        for label, count, make_url, status in extras:
             if not count:
                 continue
             log(f"information: {count} {label}, one at a time")
@@ -132,9 +146,10 @@ def run(requests: int = 1_000_000, warmup: int = 100_000, examples: int = 10_000
     return results
 
 
-def report(results: dict, out=print) -> None:
+def report(results: dict[str, Any], out: Callable[[str], None] = print) -> None:
     out(f"machine: {results['machine']}")
-    out(f"mock with {results['examples']:,} examples; wrk -t1 -c{results['connections']} with benchmarks/memory_mix.lua")
+    out(f"mock with {results['examples']:,} examples; "
+        f"wrk -t1 -c{results['connections']} with benchmarks/memory_mix.lua")
     out(f"RSS after start          {_mb(results['rss_start_kib']):8.1f} MB")
     out(f"RSS after warm-up        {_mb(results['rss_before_kib']):8.1f} MB  ({results['warmup_requests']:,} requests)")
     out(f"RSS after {results['requests']:>11,} more {_mb(results['rss_after_kib']):6.1f} MB  "

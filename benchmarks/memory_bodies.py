@@ -35,6 +35,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from postmock_nb.model import Collection
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -68,7 +72,8 @@ def _serve(args: argparse.Namespace) -> int:
     while not stop.wait(args.edit_every if args.edit_every > 0 else 3600):
         edits += 1
 
-        def edit(collection, n=edits):  # the person re-runs a cell: one example changes
+        # the person re-runs a cell: one example changes
+        def edit(collection: Collection, n: int = edits) -> Collection:
             example = collection.examples[n % len(collection.examples)]
             from dataclasses import replace
 
@@ -219,7 +224,7 @@ def pairs(args: argparse.Namespace) -> dict[str, object]:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
 
         def pair(n: int) -> None:
-            def edit(collection, n=n):
+            def edit(collection: Collection, n: int = n) -> Collection:
                 example = collection.examples[n % len(collection.examples)]
                 return collection.with_example(replace(example, response=replace(example.response,
                                                                                    body=f'{{"edit": {n}}}')))

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"%mock start -> first response, medians of {args.rounds} fresh processes (goal < {GOAL_MS:.0f} ms)")
     print("| server | cold ms | warm ms | goal |")
     print("| --- | ---: | ---: | --- |")
-    for name, (cold, warm) in figures.items():
-        median_cold, median_warm = statistics.median(cold), statistics.median(warm)
+    for name, (cold_runs, warm_runs) in figures.items():
+        median_cold, median_warm = statistics.median(cold_runs), statistics.median(warm_runs)
         print(f"| {name} | {median_cold:.0f} | {median_warm:.0f} | "
               f"{'MET' if max(median_cold, median_warm) < GOAL_MS else 'MISSED'} |")
     return 0

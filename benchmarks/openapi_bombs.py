@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/openapi_bombs.py [--repo PATH] [--timeout 120]
 
-Writes each bomb of tests/test_cli.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
+Writes each bomb of tests/bombkit.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
 ``minItems``/``minLength`` bombs) and the tuple-items fan-out that the depth cut serves, plus
 the petstore as a baseline, then runs ``postmock validate`` on each in a subprocess (from
 ``--repo``, default this checkout, so an older checkout is measured the same way) and prints
@@ -25,11 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_cli import (  # type: ignore[import-not-found, unused-ignore]  # noqa: E402
-    BOMBS,  # the very documents the tests refuse
-    _fan_out,
-    write_bomb,
-)
+from bombkit import BOMBS, fan_out, write_bomb  # noqa: E402  (the very documents the tests refuse)
 
 
 def measure(repo: Path, path: Path, timeout: float) -> tuple[float, float, str]:
@@ -83,7 +79,7 @@ def main() -> None:
         cases = [("baseline: petstore", ROOT / "tests" / "data" / "openapi" / "oai-v3.0-petstore.yaml")]
         cases += [(name, write_bomb(Path(folder), name)) for name in sorted(BOMBS)]
         tuples = Path(folder) / "tuple-fan-out.yaml"
-        tuples.write_text(_fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
+        tuples.write_text(fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
         cases.append(("tuple-items fan-out (24)", tuples))
         for name, path in cases:
             seconds, peak, code = measure(args.repo, path, args.timeout)

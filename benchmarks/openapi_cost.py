@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from postmock_nb.openapi_validation import RequestValidator
-from postmock_nb.sources import load_any
+from postmock_nb.openapi_validation import RequestValidator  # noqa: E402
+from postmock_nb.sources import load_any  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "openapi"
 
@@ -43,7 +43,8 @@ def main() -> None:
         if path.suffix not in (".yaml", ".json") or "v2.0" in path.name:
             continue
         examples = len(load_any(path).collection.examples)
-        print(f"load_any {path.name:<40} {median_ms(lambda p=path: load_any(p), args.reps):8.2f} ms  {examples:3} examples")
+        cost = median_ms(lambda p=path: load_any(p), args.reps)
+        print(f"load_any {path.name:<40} {cost:8.2f} ms  {examples:3} examples")
     spec = load_any(DATA / "swagger-petstore-v3.yaml").spec
     assert spec is not None
     validator = RequestValidator(spec)

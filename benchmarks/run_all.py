@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -21,7 +22,7 @@ import memory  # noqa: E402
 import throughput  # noqa: E402
 
 
-def summary(tp: dict, mem: dict) -> list[tuple[str, str, str, str]]:
+def summary(tp: dict[str, Any], mem: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     r = tp["ratios"]
     rows = [
         ("(1) mock / Quart hello world, req/s", f"{r['mock_vs_quart']['value']:.2f}x",

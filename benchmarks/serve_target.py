@@ -29,17 +29,20 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from postmock_nb.app import Receive, Scope, Send  # noqa: E402
 from postmock_nb.server import MockServer  # noqa: E402
 
 HELLO = "Hello, World!"
 
 
-def quart_hello_app():
+def quart_hello_app() -> Any:
     """The classic Quart hello world (any path answers, so the URL can be the mock's)."""
     from quart import Quart
 
@@ -64,10 +67,10 @@ class AsgiHello:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
-        self.on_startup = None
+        self.on_startup: Callable[[], None] | None = None
         """Set by the server, as on MockApp: called when the startup is done (so neither is wrapped)."""
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await send(_HELLO_START)
             await send(_HELLO_BODY)
@@ -87,7 +90,7 @@ class HelloServer(MockServer):
     """``MockServer`` with its ASGI app swapped for a hello world: same server adapter, settings,
     thread, loop and lifespan handling as the mock."""
 
-    def __init__(self, app, port: int, server: str) -> None:
+    def __init__(self, app: Any, port: int, server: str) -> None:
         super().__init__(None, port=port, server=server)
         app.errors = self.app.errors  # MockServer.errors reads app.errors
         self.app = app

@@ -23,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -60,6 +62,7 @@ class PeerTarget(Target):
     def start(self) -> PeerTarget:
         self.process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *self.command], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
+        assert self.process.stderr is not None
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -119,7 +122,7 @@ def mockoon_target(routes: int, workdir: Path) -> PeerTarget | None:
     status, headers, body = _primary_body()
     port = free_port()
 
-    def route(n: int, path: str) -> dict:
+    def route(n: int, path: str) -> dict[str, Any]:
         return {"uuid": f"r{n}", "type": "http", "documentation": "", "method": "get", "endpoint": path.lstrip("/"),
                 "responses": [{"uuid": f"s{n}", "body": body, "latency": 0, "statusCode": status, "label": "",
                                "headers": [{"key": k, "value": v} for k, v in headers.items()],
@@ -167,7 +170,8 @@ def targets_for(names: list[str]) -> list[Target]:
     return targets
 
 
-def run(seconds: int, rounds: int, connections: int, names: list[str], peers: bool, log=print) -> dict:
+def run(seconds: int, rounds: int, connections: int, names: list[str], peers: bool,
+        log: Callable[[str], None] = print) -> dict[str, Any]:
     require_tools()
     workdir = Path(tempfile.mkdtemp(prefix="postmock-bench-"))
     targets = targets_for(names)
@@ -179,8 +183,8 @@ def run(seconds: int, rounds: int, connections: int, names: list[str], peers: bo
                     log(f"skipped {maker.__name__.split('_')[0]}: not installed (bash benchmarks/setup_peers.sh)")
                     break
                 targets.append(peer)
-    results: dict = {"machine": machine_line(), "seconds": seconds, "rounds": rounds, "connections": connections,
-                     "request": f"GET {PRIMARY}", "targets": {}}
+    results: dict[str, Any] = {"machine": machine_line(), "seconds": seconds, "rounds": rounds,
+                               "connections": connections, "request": f"GET {PRIMARY}", "targets": {}}
     try:
         for target in targets:
             target.start()
@@ -216,7 +220,7 @@ def run(seconds: int, rounds: int, connections: int, names: list[str], peers: bo
     return results
 
 
-def ratios(figures: dict, names: list[str]) -> list[dict]:
+def ratios(figures: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
     def rate(name: str) -> float | None:
         return figures[name]["rps"] if name in figures else None
 
@@ -246,7 +250,7 @@ def ratios(figures: dict, names: list[str]) -> list[dict]:
     return rows
 
 
-def table(results: dict) -> list[str]:
+def table(results: dict[str, Any]) -> list[str]:
     lines = [f"machine: {results['machine']}",
              f"wrk -t1 -c{results['connections']} -d{results['seconds']}s, medians of {results['rounds']} "
              f"interleaved rounds; request {results['request']}", "",

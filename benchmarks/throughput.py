@@ -33,12 +33,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import (Target, cpu_seconds, fetch, machine_line, median, mock_target, quart_target,  # noqa: E402
-                     require_tools, stop_all, wrk)
+from harness import (  # noqa: E402
+    Target,
+    cpu_seconds,
+    fetch,
+    machine_line,
+    median,
+    mock_target,
+    quart_target,
+    require_tools,
+    stop_all,
+    wrk,
+)
 from workload import MISS, PATH_VARIABLE_HIT, PRIMARY, QUERY_HIT  # noqa: E402
 
 GOAL_VS_QUART = 1.5
@@ -62,11 +74,11 @@ def _check(target: Target, path: str, status: int, example: str | None) -> None:
 
 
 def run(seconds: int = 5, reps: int = 7, connections: int = 32, info_reps: int = 3, big: int = BIG,
-        info: bool = True, log=print) -> dict:
+        info: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
     require_tools()
     quart, small, large = quart_target(), mock_target(1), mock_target(big)
     targets = [quart, small, large]
-    results: dict = {"machine": machine_line(), "seconds": seconds, "reps": reps, "connections": connections,
+    results: dict[str, Any] = {"machine": machine_line(), "seconds": seconds, "reps": reps, "connections": connections,
                      "request": f"GET {PRIMARY}", "targets": {}, "info": {}}
     try:
         for target in targets:
@@ -79,7 +91,7 @@ def run(seconds: int = 5, reps: int = 7, connections: int = 32, info_reps: int =
         for _, path, status, example in INFO_REQUESTS:
             _check(large, path, status, example)
 
-        log(f"warm-up: 2 s of wrk per target")
+        log("warm-up: 2 s of wrk per target")
         for target in targets:
             wrk(target.url + PRIMARY, seconds=2, connections=connections)
 
@@ -101,37 +113,37 @@ def run(seconds: int = 5, reps: int = 7, connections: int = 32, info_reps: int =
             results["targets"][target.name] = {"median_rps": median(runs[target.name]), "runs": runs[target.name],
                                                "median_cpu_us": median(cpu[target.name]), "cpu_us": cpu[target.name],
                                                "pid": target.pid, "ready": target.ready_line}
-        q, s, l = (median(runs[t.name]) for t in targets)
+        q, s, big_rps = (median(runs[t.name]) for t in targets)
         cq, cs, cl = (median(cpu[t.name]) for t in targets)
-        paired_vs_quart = [a / b for a, b in zip(runs[small.name], runs[quart.name])]
-        paired_big = [a / b for a, b in zip(runs[large.name], runs[small.name])]
+        paired_vs_quart = [a / b for a, b in zip(runs[small.name], runs[quart.name], strict=True)]
+        paired_big = [a / b for a, b in zip(runs[large.name], runs[small.name], strict=True)]
         results["ratios"] = {
             "mock_vs_quart": {"value": s / q, "goal": GOAL_VS_QUART, "met": s / q >= GOAL_VS_QUART,
                               "paired_min": min(paired_vs_quart), "paired_max": max(paired_vs_quart)},
-            "mock10k_vs_quart": {"value": l / q},
+            "mock10k_vs_quart": {"value": big_rps / q},
             "cpu_mock_vs_quart": {"value": cq / cs},
             "cpu_mock10k_vs_mock1": {"value": cs / cl},
-            "mock10k_vs_mock1": {"value": l / s, "goal": GOAL_10K_VS_1, "met": l / s >= GOAL_10K_VS_1,
+            "mock10k_vs_mock1": {"value": big_rps / s, "goal": GOAL_10K_VS_1, "met": big_rps / s >= GOAL_10K_VS_1,
                                  "paired_min": min(paired_big), "paired_max": max(paired_big)},
         }
 
         if info:
             log(f"information: other requests to {large.name} ({info_reps} x {seconds} s each)")
             for label, path, status, _ in INFO_REQUESTS:
-                rates, last = [], None
-                for _ in range(info_reps):
+                rates = []
+                for _ in range(max(1, info_reps)):
                     last = wrk(large.url + path, seconds=seconds, connections=connections, timeout_s=30)
                     rates.append(last.rps)
                 results["info"][label] = {"path": path, "status": status, "median_rps": median(rates),
                                           "runs": rates, "latency_avg": last.latency_avg,
-                                          "ratio_vs_primary": median(rates) / l}
+                                          "ratio_vs_primary": median(rates) / big_rps}
                 log(f"  {label:<38} {median(rates):10.1f} req/s  (latency avg {last.latency_avg})")
     finally:
         stop_all(targets)
     return results
 
 
-def report(results: dict, out=print) -> None:
+def report(results: dict[str, Any], out: Callable[[str], None] = print) -> None:
     out(f"machine: {results['machine']}")
     out(f"wrk -t1 -c{results['connections']} -d{results['seconds']}s, {results['reps']} repetitions, "
         f"median; request {results['request']}")

@@ -117,6 +117,8 @@ class MockApp:
                 elif message["type"] == "lifespan.shutdown":
                     if self.bridges.proxy is not None:  # the upstream client lives on this loop
                         await self.bridges.proxy.aclose()
+                    if self.bridges.recorder is not None:  # its last batch of examples is written now
+                        await asyncio.to_thread(self.bridges.recorder.close)
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -136,10 +138,12 @@ class MockApp:
         body_size: int | None = None
         delay: int | None = 0
         fault: str | None = None
+        refused = ""  # why the key was refused (private mode): such requests are logged as bursts
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
                 body_size = _declared_length(headers)
+                refused = self._key_refused(headers, raw_headers) if response.status == 401 else ""
             else:
                 body = await self._read_body(scope, receive, headers)
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
@@ -204,14 +208,19 @@ class MockApp:
         headers_out, body_out = response.framed(method)  # a cached response's: shared, never changed
         # logged before sending, so whoever got the response also finds it in the log: as it goes out
         entry = LogEntry(
-            self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
+            0 if refused else self.log.next_seq(), time.time(), method, scope["path"], query_string, raw_headers, body,
             response.status, winner.id if winner else None, winner.name if winner else None,
             result.score if result is not None else None, (time.perf_counter() - started) * 1000,
             result, headers_out, body_out, note, body_size, upstream_ms=upstream_ms,
-            traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0)
+            traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0,
+            handler_wait_ms=answer.wait_ms if answer is not None else None,
+            handler_run_ms=answer.run_ms if answer is not None else None)
         if fault is not None:
             entry.note = f"fault {fault}" + (f" ({note})" if note else "")
-        self.log.append(entry)
+        if refused:  # one entry per burst of them, so they cannot push the team's requests out of the log
+            entry = self.log.append_refused(entry, refused)
+        else:
+            self.log.append(entry)
         head_sent = False
         try:
             if fault is not None:  # see postmock_nb.faults: what the client gets instead of the response
@@ -297,13 +306,19 @@ class MockApp:
                 (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"),
                 (b"access-control-allow-headers", _echoable(headers.get("access-control-request-headers", "*"))),
                 (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b"")
-        if self.settings.private and not self.key_ok(_raw_header(raw_headers, b"x-api-key")):
-            reason = "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
-            response = _error(401, "AuthenticationError", "Unauthorized", f"{UNAUTHORIZED_MESSAGE} ({reason})")
+        refused = self._key_refused(headers, raw_headers)
+        if refused:
+            response = _unauthorized(refused)
             if self.settings.cors:
                 response.headers.extend(self._cors_headers)
             return response
         return None
+
+    def _key_refused(self, headers: dict[str, str], raw_headers: list[tuple[bytes, bytes]]) -> str:
+        """Why a private mock refuses this request ("" when public, or the key is right)."""
+        if not self.settings.private or self.key_ok(_raw_header(raw_headers, b"x-api-key")):
+            return ""
+        return "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
 
     def key_ok(self, given: bytes | None) -> bool:
         """Constant-time comparison of the x-api-key header, as received (bytes), with the mock's key."""
@@ -314,15 +329,22 @@ class MockApp:
         message = await receive()
         if message.get("type") != "websocket.connect":
             return
-        response = _error(501, "mockWebSocketUnsupported", "Not Implemented",
-                          "this mock serves HTTP requests only: WebSocket upgrades are not supported")
+        raw_headers = list(scope["headers"])
+        refused = self._key_refused(wire.request_headers(raw_headers), raw_headers)
+        response = _unauthorized(refused) if refused else _error(
+            501, "mockWebSocketUnsupported", "Not Implemented",
+            "this mock serves HTTP requests only: WebSocket upgrades are not supported")
         headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")
-        self.log.append(LogEntry(
-            self.log.next_seq(), time.time(), "GET", scope["path"], scope.get("query_string", b""),
-            list(scope["headers"]), b"", 501, None, None, None, 0.0, None, headers_out, body_out,
-            "WebSocket upgrade refused"))
+        entry = LogEntry(
+            0 if refused else self.log.next_seq(), time.time(), "GET", scope["path"], scope.get("query_string", b""),
+            raw_headers, b"", response.status, None, None, None, 0.0, None, headers_out, body_out,
+            "WebSocket upgrade refused")
+        if refused:  # as a keyless HTTP request: counted in a burst, never pushing the team's entries out
+            self.log.append_refused(entry, f"WebSocket upgrade, {refused}")
+        else:
+            self.log.append(entry)
         if "websocket.http.response" in scope.get("extensions", {}):
-            await send({"type": "websocket.http.response.start", "status": 501, "headers": headers_out})
+            await send({"type": "websocket.http.response.start", "status": response.status, "headers": headers_out})
             await send({"type": "websocket.http.response.body", "body": body_out})
         else:
             await send({"type": "websocket.close", "code": 1003})
@@ -343,6 +365,10 @@ class MockApp:
 def _echoable(value: str) -> bytes:
     """A request header value echoed in a preflight answer: ``*`` when it holds a control character."""
     return b"*" if wire.has_control(value) else value.encode("latin-1")
+
+
+def _unauthorized(reason: str) -> HttpResponse:
+    return _error(401, "AuthenticationError", "Unauthorized", f"{UNAUTHORIZED_MESSAGE} ({reason})")
 
 
 def _raw_header(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -407,7 +433,8 @@ def build_admin_app(mock: MockApp) -> Any:
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
         return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": mock.error_log.total} | _worker_note())
+                        "misses": mock.log.misses, "errors": mock.error_log.total}
+                       | ({"refused": mock.log.refused} if mock.settings.private else {}) | _worker_note())
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
@@ -447,14 +474,14 @@ def build_admin_app(mock: MockApp) -> Any:
         reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
         data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
                                   "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
-                                  "response": {"headers": [(k.decode(), v.decode("latin-1"))
-                                                           for k, v in entry.response_headers],
+                                  "response": {"headers": entry.shown_response_headers(reveal=reveal),
                                                "body": entry.response_text, "size": entry.response_size}}
         if entry.traceback:
             data["traceback"] = entry.traceback
         if entry.result is not None:
-            data["diagnosis"] = (diagnosis(entry.result) if not entry.matched
-                                 else {"candidates": [candidate_json(c) for c in entry.result.candidates]})
+            data["diagnosis"] = (diagnosis(entry.result, reveal=reveal) if not entry.matched
+                                 else {"candidates": [candidate_json(c, reveal=reveal)
+                                                      for c in entry.result.candidates]})
         return jsonify(data)
 
     def _worker_note() -> dict[str, Any]:

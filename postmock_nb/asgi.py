@@ -142,9 +142,12 @@ def source(environ: Mapping[str, str]) -> Path:
 
 def _load(path: Path) -> Loaded:
     """The collection to serve from ``path``: a Postman collection or an OpenAPI document."""
+    from .resources import check_seeds
     from .sources import load_any
 
-    return load_any(path)
+    loaded = load_any(path)
+    check_seeds(loaded.collection.examples)  # a resource seed too deep to read: refused, as by postmock serve
+    return loaded
 
 
 def _environment(environ: Mapping[str, str]) -> Pairs:

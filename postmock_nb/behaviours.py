@@ -46,6 +46,21 @@ class Answer:
     kind: str  # handler, resource
     note: str
     traceback: str = ""
+    wait_ms: float | None = None
+    """A handler's wait in the queue behind other calls (None for a resource)."""
+    run_ms: float | None = None
+    """A handler's own run time."""
+
+
+class ExportWarning(str):
+    """What :meth:`Behaviours.for_export` could not keep, as a line of text, with the handler it is about."""
+
+    handler: str
+
+    def __new__(cls, text: str, *, handler: str) -> ExportWarning:
+        warning = super().__new__(cls, text)
+        warning.handler = handler
+        return warning
 
 
 def marker_of(example: Example) -> tuple[str, str] | None:
@@ -125,10 +140,8 @@ class Behaviours:
             outcome = await self.handlers.call(handler, Request(
                 request.method, request.path, dict(result.captured), request.query, request.headers, body,
                 dict(snapshot.variables)))
-            note = f"handler {handler.name} {outcome.duration_ms:.1f} ms"
-            if outcome.error:
-                note += f" — {outcome.error}"
-            return _http(outcome.rendered, winner, result.score, extra), Answer("handler", note, outcome.traceback)
+            return _http(outcome.rendered, winner, result.score, extra), Answer(
+                "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms)
         resource = self.resources.get(value.get("name", ""))
         if resource is None:
             return None
@@ -167,9 +180,10 @@ class Behaviours:
         self.handlers.register(handler)
         return handler
 
-    def define_resource(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id",
-                        path: str = "") -> Resource:
-        return self.resources.define(name, records, id_field=id_field, path=path)
+    def define_resource(self, name: str, records: list[dict[str, Any]] | None, *, id_field: str | None = None,
+                        path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+        return self.resources.define(name, records, id_field=id_field, path=path, max_records=max_records,
+                                     max_bytes=max_bytes)
 
     # -- export ---------------------------------------------------------------------------------
 
@@ -204,8 +218,8 @@ class Behaviours:
             language = "json" if any(k.lower() == "content-type" and "json" in v for k, v in last.headers) else ""
             response = ResponseSpec(last.status, reason_phrase(last.status), last.headers, text, language)
         saved = "its most recent response" if last else "its sample"
-        warnings.append(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status}) as a static"
-                        " example")
+        warnings.append(ExportWarning(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status})"
+                                      " as a static example", handler=name))
         return replace(example, request=request, response=response)
 
     def _current(self, example: Example, fields: dict[str, str]) -> Example:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from json.encoder import encode_basestring as _quoted
 from urllib.parse import parse_qsl
@@ -132,6 +132,28 @@ class BodyDifference:
     expected: str
     actual: str
     note: str
+    more: int = 0
+    """On the last difference listed: how many more there are, past the limit (not listed)."""
+
+
+class _Found:
+    """The differences found so far: the first ``limit`` kept, every one counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.kept: list[BodyDifference] = []
+        self.total = 0
+        self.limit = limit
+
+    def add(self, difference: BodyDifference) -> None:
+        self.total += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(difference)
+
+    def listed(self) -> list[BodyDifference]:
+        """The differences kept, the last one saying how many more there are."""
+        if self.total > len(self.kept) and self.kept:
+            self.kept[-1] = replace(self.kept[-1], more=self.total - len(self.kept))
+        return self.kept
 
 
 def body_differences(expected: str, actual: str, content_type: str = "", *, contains: bool = False,
@@ -149,9 +171,9 @@ def body_differences(expected: str, actual: str, content_type: str = "", *, cont
         if isinstance(wanted, str) or isinstance(got, str) or wanted is None or got is None:
             pass  # not JSON on one side (or empty): compared whole below
         else:
-            found: list[BodyDifference] = []
-            _compare_json(wanted, got, "$", contains, found, limit)
-            return found
+            found = _Found(limit)
+            _compare_json(wanted, got, "$", contains, found)
+            return found.listed()
     elif kind == "form":
         return _compare_form(expected, actual, contains, limit)
     if _normalise(kind, expected) == _normalise(kind, actual):
@@ -185,14 +207,11 @@ def _accepts_any(wanted: str, got: object) -> bool:
     return True
 
 
-def _compare_json(wanted: object, got: object, path: str, contains: bool, found: list[BodyDifference],
-                  limit: int) -> None:
-    if len(found) >= limit:
-        return
+def _compare_json(wanted: object, got: object, path: str, contains: bool, found: _Found) -> None:
     if isinstance(wanted, str) and wanted in ANY_VALUE:
         if not _accepts_any(wanted, got):
             shown = _shown(got)
-            found.append(BodyDifference(path, wanted, shown, f"expected {ANY_VALUE[wanted]}, got {shown}"))
+            found.add(BodyDifference(path, wanted, shown, f"expected {ANY_VALUE[wanted]}, got {shown}"))
         return
     if (isinstance(wanted, dict) and isinstance(got, dict)) or (isinstance(wanted, list) and isinstance(got, list)):
         # an array compares by position: its items as a mapping of index to item, like an object's fields
@@ -200,19 +219,17 @@ def _compare_json(wanted: object, got: object, path: str, contains: bool, found:
         got_children = got if isinstance(got, dict) else dict(enumerate(got))
         for key, value in wanted_children.items():
             if key not in got_children:
-                if len(found) < limit:
-                    found.append(BodyDifference(_child(path, key), _shown(value), "(absent)",
-                                                "missing from the request"))
+                found.add(BodyDifference(_child(path, key), _shown(value), "(absent)", "missing from the request"))
             else:
-                _compare_json(value, got_children[key], _child(path, key), contains, found, limit)
+                _compare_json(value, got_children[key], _child(path, key), contains, found)
         if not contains:
             for key, value in got_children.items():
-                if key not in wanted_children and len(found) < limit:
-                    found.append(BodyDifference(_child(path, key), "(absent)", _shown(value), "not in the example"))
+                if key not in wanted_children:
+                    found.add(BodyDifference(_child(path, key), "(absent)", _shown(value), "not in the example"))
         return
     if wanted != got or isinstance(wanted, bool) != isinstance(got, bool):
         expected, actual = _shown(wanted), _shown(got)
-        found.append(BodyDifference(path, expected, actual, f"expected {expected}, got {actual}"))
+        found.add(BodyDifference(path, expected, actual, f"expected {expected}, got {actual}"))
 
 
 def _compare_form(expected: str, actual: str, contains: bool, limit: int) -> list[BodyDifference]:
@@ -222,17 +239,18 @@ def _compare_form(expected: str, actual: str, contains: bool, limit: int) -> lis
         wanted.setdefault(key, []).append(value)
     for key, value in parse_qsl(actual, keep_blank_values=True):
         got.setdefault(key, []).append(value)
-    found: list[BodyDifference] = []
+    found = _Found(limit)
     for key, values in wanted.items():
         sent = got.get(key)
         shown = ",".join(values)
         if sent is None:
-            found.append(BodyDifference(key, shown, "(absent)", "missing from the request"))
+            found.add(BodyDifference(key, shown, "(absent)", "missing from the request"))
         elif all(v in ANY_VALUE for v in values) and len(sent) >= len(values):
             continue
         elif sorted(values) != sorted(sent):
-            found.append(BodyDifference(key, shown, ",".join(sent), f"expected {shown}, got {','.join(sent)}"))
+            found.add(BodyDifference(key, shown, ",".join(sent), f"expected {shown}, got {','.join(sent)}"))
     if not contains:
-        found += [BodyDifference(key, "(absent)", ",".join(sent), "not in the example")
-                  for key, sent in got.items() if key not in wanted]
-    return found[:limit]
+        for key, sent in got.items():
+            if key not in wanted:
+                found.add(BodyDifference(key, "(absent)", ",".join(sent), "not in the example"))
+    return found.listed()

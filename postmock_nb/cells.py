@@ -129,8 +129,8 @@ _UNQUOTED_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 def _json_once_filled(body: str) -> bool:
     """Whether ``body`` parses as JSON with every ``{{placeholder}}`` replaced by a value (``0``)."""
     try:
-        json.loads(_UNQUOTED_PLACEHOLDER.sub("0", body))
-    except json.JSONDecodeError:
+        limits.loads(_UNQUOTED_PLACEHOLDER.sub("0", body))
+    except ValueError:
         return False
     return True
 
@@ -144,7 +144,7 @@ def check_json(body: str, first_line: int, what: str, *, declared: bool = False)
             f"{what} nests JSON more than {limits.MAX_JSON_DEPTH} levels deep", location=f"cell line {first_line}",
             hint="flatten the JSON, or give a Content-Type other than JSON for a text body")
     try:
-        json.loads(body)
+        limits.loads(body)  # its depth is checked above: only a JSONDecodeError (with its position) is left
     except json.JSONDecodeError as error:
         if "{{" in body and _json_once_filled(body):
             return  # {"id": {{userId}}}: JSON once its placeholders are filled, as Postman's docs write it

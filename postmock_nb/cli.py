@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .config import DEFAULT_HOST, MockConfig
 from .errors import PostmockError
+from .masking import mask
 from .words import plural
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
     serve.add_argument("--server", default="hypercorn", metavar="NAME",
                        help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
-                            'pip install "postmock_nb[fast]")')
+                            'in a clone: pip install ".[fast]")')
     serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
     serve.add_argument("--chaos", default="0", metavar="SHARE",
                        help="answer this share of requests (0-1, e.g. 0.1) with --chaos-with instead (off: 0)")
@@ -87,7 +88,7 @@ def _bridge_options(serve: argparse.ArgumentParser) -> None:
                        help="forward requests no example answers to this http(s) URL, and return its answer")
     serve.add_argument("--record", metavar="FILE",
                        help="with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "
-                            "one per distinct method + path + query + body; FILE is rewritten as it records")
+                            "one per distinct method + path + query + body; FILE is written in batches as it records")
 
 
 def _bridges(config: MockConfig, loaded: Loaded) -> Bridges:
@@ -162,7 +163,7 @@ def _print_wire_changes(collection: Collection, stream: Any) -> None:
     changes = collection_changes(collection.examples)
     if not changes:
         return
-    print(f"note: {len(changes)} part{'' if len(changes) == 1 else 's'} of the examples cannot go on the wire "
+    print(f"note: {plural(len(changes), 'part')} of the examples cannot go on the wire "
           f"as saved; the mock changes them:", file=stream)
     for change in changes:
         print(f"  {change.describe()}", file=stream)
@@ -216,12 +217,14 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    from .resources import check_seeds
     from .server import MockServer
     from .sources import load_any
     from .store import LiveCollection
 
     loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
     collection = loaded.collection
+    check_seeds(collection.examples)
     if config.record is not None and args.workers > 1:
         raise PostmockError("--record works with one worker only (each would write the file)",
                             hint="leave out --workers")
@@ -238,9 +241,11 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
-        print(f"Serving {len(collection.examples)} examples of {collection.name!r} at {server.url}", flush=True)
-        if args.private:
-            print(f"Private mock: send the header x-api-key: {server.api_key}", flush=True)
+        serving = plural(len(collection.examples), "example")
+        print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
+        if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
+            shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
+            print(f"Private mock: send the header x-api-key: {shown}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
             from .behaviours import marker_of

@@ -21,11 +21,13 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
+from .behaviours import ExportWarning
+from .browser_address import browser_address
 from .config import MockConfig
 from .errors import PostmockError
 from .masking import mask
 from .model import reason_phrase
-from .session import Session, public_url
+from .session import Session
 from .tables import ExampleTable, LogTable
 from .words import plural
 
@@ -93,6 +95,29 @@ def _mock_parser() -> _Parser:
     proxy.add_argument("--record", default=None)
     proxy.add_argument("--off", action="store_true")
     return parser
+
+
+def _shown_body(response: Any, *, matched: bool) -> str:
+    """A response body as ``%mock call`` shows it: JSON indented; a miss's diagnosis as ``%mock log`` shows it."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.text)
+    diagnosis = body.get("diagnosis") if isinstance(body, dict) and not matched else None
+    if isinstance(diagnosis, dict) and isinstance(diagnosis.get("text"), str):
+        error = body.get("error")
+        said = f"{error.get('header', '')}: {error.get('message', '')}\n\n" if isinstance(error, dict) else ""
+        return said + str(diagnosis["text"])
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _save_warning(warnings: list[str]) -> str:
+    """One line for what ``%mock save`` could not keep: the one warning, or the handlers named together."""
+    if len(warnings) <= 1:
+        return warnings[0] if warnings else ""
+    names = ", ".join(repr(w.handler) if isinstance(w, ExportWarning) else w for w in warnings)
+    return (f"{plural(len(warnings), 'handler')} cannot run in Postman: {names}; each was saved as a static "
+            "example of its most recent response (or of its sample if it has not answered yet)")
 
 
 def usage_error(message: str, hint: str = "") -> UsageError:
@@ -304,9 +329,9 @@ class PostmockMagics(Magics):
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
         if server.exposure_warning:
             print(server.exposure_warning)
-        outside = public_url(server.port or 0)
+        outside = browser_address(server.port or 0)
         if outside:
-            print(f"From your browser: {outside}")
+            print(f"From your browser: {outside.url}" + (f"  ({outside.note})" if outside.note else ""))
         if server.private:
             print(f"Private: send the header x-api-key: {mask(server.api_key)}  (%mock key shows it)")
         paths = [e.request.url for e in self.session.store.collection.examples
@@ -336,15 +361,19 @@ class PostmockMagics(Magics):
     def _mock_status(self, args: argparse.Namespace) -> None:
         info = self.session.status()
         if not info["running"]:
-            print(f"The mock is stopped. {info['examples']} examples defined. Start it with %mock start.")
+            print(f"The mock is stopped. {plural(info['examples'], 'example')} defined. Start it with %mock start.")
             return
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
-        print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, {info['examples']} examples, "
-              f"{info['requests']} requests, {info['misses']} misses, {info['errors']} errors")
+        print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
+              f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
+              f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
+              + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
         if info.get("chaos"):
             print(info["chaos"])
         if info.get("scenarios"):
             print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
+        for warning in info.get("handler_warnings", []):
+            print(f"Warning: {warning}")
         server = self.session.server
         recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
         if recent:
@@ -376,7 +405,8 @@ class PostmockMagics(Magics):
         print("Deleted " + ", ".join(f'"{e.name}"' for e in deleted) + ".")
 
     def _mock_clear(self, args: argparse.Namespace) -> None:
-        print(f"Deleted all {self.session.clear()} examples.")
+        count = self.session.clear()
+        print(f"Deleted {'all ' if count > 1 else ''}{plural(count, 'example')}.")
 
     def _mock_log(self, args: argparse.Namespace) -> Any:
         server = self.session.server
@@ -390,8 +420,10 @@ class PostmockMagics(Magics):
                              "\nHint: %mock save collection.json")
         if args.file is not None:
             path = self.session.save(args.file)
-            print(f"Saved {len(self.session.store.collection.examples)} examples to {path} (Postman Collection v2.1).")
-            for warning in self.session.save_warnings:
+            count = len(self.session.store.collection.examples)
+            print(f"Saved {plural(count, 'example')} to {path} (Postman Collection v2.1).")
+            warning = _save_warning(self.session.save_warnings)
+            if warning:
                 print(f"Warning: {warning}", file=sys.stderr)
         if args.environment is not None:
             env_path = self.session.save_environment(args.environment)
@@ -429,12 +461,12 @@ class PostmockMagics(Magics):
         loaded = set(report.added_ids) | set(report.replaced_ids)
         changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
         if changes:
-            print(f"{len(changes)} part{'' if len(changes) == 1 else 's'} of these examples cannot go on the wire "
+            print(f"{plural(len(changes), 'part')} of these examples cannot go on the wire "
                   "as saved; the mock changes them:")
             for change in changes:
                 print(f"  {change.describe()}")
         for resource in self.session.behaviours.resources:
-            print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+            print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
                   f"(mock.resources[{resource.name!r}])")
 
     def _mock_reset(self, args: argparse.Namespace) -> None:
@@ -447,21 +479,31 @@ class PostmockMagics(Magics):
             print(f"Scenario {args.name!r} reset to Started.")
             return
         done = Prototype(self.session).reset(args.name)
+        sequences: list[str] = []
         if args.name is None:
+            plan = flows.plan(self.session.store.snapshot)
+            sequences = sorted({item.name for item, example in self.session.store.collection.iter_examples()
+                                if example.id in plan and plan[example.id].sequence})
             flows.reset()
             if known:
-                print(f"Scenarios reset to Started, sequences to their first turn: {', '.join(known)}.")
-        if not done and not (args.name is None and known):
-            print("No resources to reset.")
+                print(f"Scenarios reset to Started: {', '.join(known)}.")
+            if sequences:
+                print(f"Sequences back to their first turn: {', '.join(sequences)}.")
         for resource in done:
-            print(f"Resource {resource.name!r} reset to its {len(resource)} seed records.")
+            print(f"Resource {resource.name!r} reset to its {plural(len(resource), 'seed record')}.")
+        if not done and not known and not sequences:
+            print("Nothing to reset: no resources, scenarios or sequences.")
 
     # -- %%resource ----------------------------------------------------------------------------
 
     @magic_arguments()
     @argument("name", help="the resource's name; also the notebook variable holding its live records")
-    @argument("--id", default="id", help="the id field of its records (default id)")
+    @argument("--id", default=None, help="the id field of its records (default id, or the existing resource's)")
     @argument("--path", default="", help="where it is served (default /NAME)")
+    @argument("--max-records", default=None, help="how many records clients may make it hold (default 10000; "
+                                                  "507 beyond)")
+    @argument("--max-bytes", default=None, help="how many bytes of JSON clients may make it hold: 65536, 512K, "
+                                                "256MB (default 64MB; 413 for one larger record, 507 when full)")
     @no_var_expand
     @cell_magic
     def resource(self, line: str, cell: str) -> None:
@@ -472,21 +514,30 @@ class PostmockMagics(Magics):
             %%resource users --id id
             [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
         """
+        from . import limits
         from .cells import check_json
+        from .resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
 
         args = self._parse(self.resource, line, "%%resource")
         try:
             if cell.strip():
                 check_json(cell, 1, "the resource", declared=True)
-            resource = self.prototype.resource(args.name, json.loads(cell) if cell.strip() else [],
-                                               id=args.id, path=args.path)
+            max_records = args.max_records
+            resource = self.prototype.resource(
+                args.name, limits.loads(cell) if cell.strip() else None, id=args.id, path=args.path,
+                max_records=int(max_records) if max_records is not None and max_records.isdigit() else max_records,
+                max_bytes=args.max_bytes)
         except PostmockError as error:
             raise _usage(error) from None
         if args.name.isidentifier():
             self.user_ns[args.name] = resource
-        print(f"Resource {resource.name!r}: {len(resource)} records at {resource.path} "
+        bounds = ""
+        if (resource.max_records, resource.max_bytes) != (DEFAULT_MAX_RECORDS, DEFAULT_MAX_BYTES):
+            bounds = (f"; clients may make it hold at most {plural(resource.max_records, 'record')}, "
+                      f"{plural(resource.max_bytes, 'byte')}")
+        print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
               f"(GET, POST {resource.path}; GET, PUT, PATCH, DELETE {resource.path}/:{resource.id_field})"
-              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else ""))
+              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else "") + bounds)
 
     def _mock_key(self, args: argparse.Namespace) -> str | None:
         server = self.session.server
@@ -509,10 +560,7 @@ class PostmockMagics(Magics):
         for key, value in response.headers.items():
             print(f"{key}: {value}")
         print()
-        try:
-            print(json.dumps(response.json(), indent=2, ensure_ascii=False))
-        except ValueError:
-            print(response.text)
+        print(_shown_body(response, matched=example is not None))
         if args.save:  # Postman's "Save as Example"
             saved = self.session.save_response(response, args.save, base=args.base, as_path=args.as_path,
                                                keep_secrets=args.keep_secrets)
@@ -529,7 +577,7 @@ class PostmockMagics(Magics):
         lines = errors[-1].strip().splitlines()
         latest = lines[-1][:200] if lines else ""
         count = len(errors)
-        print(f"postmock: the mock server reported {count} new error{'' if count == 1 else 's'} "
+        print(f"postmock: the mock server reported {plural(count, 'new error')} "
               f"(latest: {latest}); %mock status and the dashboard show them", file=sys.stderr)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
 """Request headers whose values are masked in the log views and the admin API by default."""
 
+SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
+"""Response headers whose values are masked there too (an upstream's session cookie, under ``--proxy``)."""
+
 
 def mask(secret: str) -> str:
     """``PMAK-1234…cdef``: enough to recognise a long key, little or nothing of a short one.
@@ -30,3 +33,25 @@ def mask_header(name: str, value: str) -> str:
     if space and name.lower().endswith("authorization") and scheme.isalpha():
         return f"{scheme} {mask(rest)}"
     return mask(value)
+
+
+def mask_compared(name: str, value: str) -> str:
+    """A compared header value as a diagnosis shows it: :func:`mask_header`'s, but the placeholders a
+    diagnosis writes for no value (``(absent)``, ``(any)``) are kept as they are."""
+    return value if value in NO_VALUE else mask_header(name, value)
+
+
+NO_VALUE = frozenset({"(absent)", "(any)", ""})
+"""What a diagnosis writes on a side that has no value to hide."""
+
+
+def mask_response_header(name: str, value: str) -> str:
+    """``value`` masked when ``name`` carries credentials: a ``Set-Cookie`` keeps its cookie's name and
+    attributes, not its value (``session=…; Path=/; HttpOnly``)."""
+    if name.lower() not in SECRET_RESPONSE_HEADERS:
+        return value
+    cookie, semicolon, attributes = value.partition(";")
+    key, equals, secret = cookie.partition("=")
+    if not equals:
+        return mask(value)
+    return f"{key}={mask(secret.strip())}{semicolon}{attributes}"

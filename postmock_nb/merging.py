@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .model import Collection, Example, Item
+from .words import plural
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class MergeReport:
     def describe(self) -> str:
         """A few lines a person can read: counts first, then every entry."""
         head = (f"Merged {self.incoming_name!r} into {self.current_name!r}: "
-                f"{_count(len(self.added), 'example')} added, {len(self.replaced)} replaced, "
-                f"{len(self.renamed)} renamed, {_count(len(self.variables), 'variable')} set.")
+                f"{plural(len(self.added), 'example')} added, {len(self.replaced)} replaced, "
+                f"{len(self.renamed)} renamed, {plural(len(self.variables), 'variable')} set.")
         lines = [head]
         lines += [f"  + request  [{where}] (new in this collection)" for where in self.items_added]
         lines += [f"  + added    {e.line or e.name}  [{e.where}] id={e.id}" for e in self.added]
@@ -181,6 +182,3 @@ def _free_name(name: str, taken: set[str]) -> str:
 def _entry(example: Example, item: Item) -> MergedExample:
     return MergedExample(example.id, example.name, item.name, item.folder, example.describe())
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -23,7 +23,7 @@ from .behaviours import HANDLER_FOLDER, behaviours_first, marker_of, resource_it
 from .errors import ExampleDefinitionError
 from .handlers import DEFAULT_TIMEOUT_S, Handler
 from .model import Collection
-from .resources import Resource, parse_marker
+from .resources import Resource, parse_marker, size_value
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,16 +91,30 @@ class Prototype:
 
     # -- resources ------------------------------------------------------------------------------
 
-    def resource(self, name: str, records: list[dict[str, Any]] | None = None, *, id: str = "id",
-                 path: str = "") -> Resource:
-        """A resource served under ``path`` (default ``/<name>``), seeded with ``records``; the live records."""
+    def resource(self, name: str, records: list[dict[str, Any]] | None = None, *, id: str | None = None,
+                 path: str = "", max_records: int | None = None, max_bytes: int | str | None = None) -> Resource:
+        """A resource served under ``path`` (default ``/<name>``), seeded with ``records``; the live records.
+
+        Without ``records`` an existing resource (defined earlier, or loaded with ``%mock load``) is returned
+        as it is, never wiped; a new one starts empty. ``max_records`` (default 10,000) and ``max_bytes``
+        (default 64 MB; ``"256MB"`` works too) bound what clients may add (507 when full, 413 for one
+        record larger than ``max_bytes``); left out, an existing resource keeps its limits.
+        """
         if not isinstance(name, str) or not name.strip() or "/" in name:
             raise ExampleDefinitionError(f"a resource needs a name without '/', got {name!r}",
                                          hint='mock.resource("users", [...])')
         if path and not path.startswith("/"):
             raise ExampleDefinitionError(f"the resource path must start with '/', got {path!r}",
                                          hint="path='/api/users'")
-        resource: Resource = self.session.behaviours.define_resource(name, list(records or []), id_field=id, path=path)
+        if records is not None:
+            records = list(records)
+        existing: Resource | None = self.session.behaviours.resources.get(name)
+        resource: Resource = self.session.behaviours.define_resource(
+            name, records, id_field=id, path=path, max_records=max_records,
+            max_bytes=None if max_bytes is None else size_value(max_bytes))
+        if resource is existing and records is None and id is None and not path and max_records is None \
+                and max_bytes is None:
+            return resource  # asked for by name: the live one, its examples as they are
 
         def edit(current: Collection) -> Collection:
             items = resource_items(resource, current)

@@ -9,7 +9,13 @@ is too slow 504; both with a JSON error naming the upstream and the cause.
 
 The client is httpx's ``AsyncClient``, created on the server's own loop at the first
 forwarded request and closed when the server shuts down. Upstream bodies are streamed in
-and refused (502) past :data:`MAX_UPSTREAM_BYTES`, so a huge answer cannot fill memory.
+and refused (502) past :data:`MAX_UPSTREAM_BYTES`, so a huge answer cannot fill memory; when
+recording, a compressed body is also refused when it *decodes* past that limit (a gzip bomb).
+
+The client keeps **no cookies**: its jar refuses every ``Set-Cookie`` (:class:`NoCookies`), so
+the upstream's cookies go back to the client that got them and nowhere else; each request
+carries exactly the ``Cookie`` header its client sent, or none. (httpx's default jar would
+send one user's upstream session with every later user's requests.)
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, CookiePolicy, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -57,6 +64,22 @@ class Proxied:
         if self.error:
             return f"proxy to {self.upstream} failed: {self.error}"
         return f"proxied to {self.upstream} ({self.latency_ms:.0f} ms upstream)"
+
+
+class NoCookies(DefaultCookiePolicy):
+    """A cookie policy that accepts no cookie and returns none: the proxy is shared, its jar must stay empty."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+def no_cookie_jar() -> CookieJar:
+    """An always empty jar (see :class:`NoCookies`)."""
+    policy: CookiePolicy = NoCookies()
+    return CookieJar(policy)
 
 
 def check_upstream(url: str) -> str:
@@ -101,7 +124,7 @@ class Proxy:
             if isinstance(verify, str):
                 verify = ssl.create_default_context(cafile=verify)
             self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False,
-                                             verify=verify)
+                                             verify=verify, cookies=no_cookie_jar())
         return self._client
 
     async def aclose(self) -> None:
@@ -131,7 +154,8 @@ class Proxy:
                     size += len(chunk)
                     if size > self.max_bytes:
                         return self._failed(502, "mockUpstreamTooLarge",
-                                            f"the upstream's body is over {self.max_bytes} bytes", started)
+                                            f"the upstream's body is over {self.max_bytes} bytes "
+                                            f"(the limit on upstream bodies)", started)
                     chunks.append(chunk)
             finally:
                 await response.aclose()
@@ -145,9 +169,12 @@ class Proxy:
                        self.upstream)
 
     def _failed(self, status: int, name: str, cause: str, started: float) -> Proxied:
+        return self.failed(status, name, cause, (time.perf_counter() - started) * 1000)
+
+    def failed(self, status: int, name: str, cause: str, latency_ms: float) -> Proxied:
+        """Our own JSON answer standing in for the upstream's (``name``: the error's name, ``cause``: why)."""
         return Proxied(status, [(b"content-type", b"application/json")],
-                       _error_body(status, name, self.upstream, cause),
-                       (time.perf_counter() - started) * 1000, self.upstream, cause)
+                       _error_body(status, name, self.upstream, cause), latency_ms, self.upstream, cause)
 
 
 async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path: str, query_string: bytes,
@@ -157,7 +184,7 @@ async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path
     Returns the response to send, the log note and the upstream's latency in ms. A private
     mock's key (``x-api-key``) is the mock's, so it is not sent upstream.
     """
-    from .recording import exchange_of
+    from .recording import BodyTooLarge, exchange_of
     from .responses import HttpResponse
 
     drop = frozenset({"x-api-key"}) if private else frozenset()
@@ -165,5 +192,11 @@ async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path
     if recorder is not None and not proxied.error:
         exchange = exchange_of(method, path, query_string, headers, body, proxied.status, proxied.headers,
                                proxied.body)
-        await asyncio.to_thread(recorder.record, exchange)
-    return HttpResponse(proxied.status, list(proxied.headers), proxied.body), proxied.note, proxied.latency_ms
+        try:
+            await asyncio.to_thread(recorder.record, exchange, limit=proxy.max_bytes)
+        except BodyTooLarge as error:  # a small gzip that expands past the limit: not recorded, not sent
+            proxied = proxy.failed(502, "mockUpstreamTooLarge", str(error), proxied.latency_ms)
+    note = proxied.note
+    if recorder is not None and recorder.write_error:  # the writer thread's last failure, said where it is seen
+        note += f"; the record file could not be written: {recorder.write_error}"
+    return HttpResponse(proxied.status, list(proxied.headers), proxied.body), note, proxied.latency_ms

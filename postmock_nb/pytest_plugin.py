@@ -14,15 +14,19 @@ Load a Postman collection with ``postmock.load("collection.json")``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .session import Session
+if TYPE_CHECKING:  # pytest loads this plugin at every start: the session (the server, Quart...) loads in the fixture
+    from .session import Session
 
 
 @pytest.fixture
 def postmock() -> Iterator[Session]:
     """A running mock with no examples yet; define them in the test."""
+    from .session import Session
+
     session = Session()
     session.start()
     try:

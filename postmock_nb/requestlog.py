@@ -13,7 +13,12 @@ Each entry keeps bounded copies, so the log's memory stays flat whatever request
 
 The server thread appends; any thread may read (:meth:`RequestLog.recent`, :meth:`~RequestLog.find`
 take a copy under the log's lock). Secret header values (``x-api-key``, ``Authorization``,
-``Cookie``) are masked in every view unless asked for with ``reveal=True``.
+``Cookie``, and the response's ``Set-Cookie``) are masked in every view unless asked for with ``reveal=True``.
+
+Requests a private mock refuses for want of its key are counted (:attr:`RequestLog.refused`,
+never cut) and kept as one entry per burst, updated while the burst lasts
+(:meth:`RequestLog.append_refused`): a flood of keyless requests takes one line of the log, and
+a full log drops older burst lines before any request the mock served.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from urllib.parse import parse_qsl
 
 from . import wire
 from .config import MockConfig
-from .masking import mask_header
+from .masking import mask_header, mask_response_header
 from .matching import Candidate, Check, Decision, IncomingRequest, MatchResult
 from .model import Collection
 from .snapshot import Snapshot
+from .words import plural
 
 BODY_LIMIT = 4096
 """Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
@@ -175,6 +181,13 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
+    refused: int = 0
+    """Set on the entry that stands for a burst of requests refused for want of the key: how many
+    (the entry shows the latest of them; see :meth:`RequestLog.append_refused`)."""
+    handler_wait_ms: float | None = None
+    """A Python handler's wait in the queue behind other calls (part of ``latency_ms``); None if no handler ran."""
+    handler_run_ms: float | None = None
+    """A Python handler's own run time (part of ``latency_ms``)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -236,6 +249,11 @@ class LogEntry:
         decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers]
         return decoded if reveal else [(k, mask_header(k, v)) for k, v in decoded]
 
+    def shown_response_headers(self, *, reveal: bool = False) -> list[tuple[str, str]]:
+        """The response headers as text; ``Set-Cookie`` values masked unless ``reveal``."""
+        decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.response_headers]
+        return decoded if reveal else [(k, mask_response_header(k, v)) for k, v in decoded]
+
     @property
     def body(self) -> str:
         return _text(self.raw_body, self.body_size or 0)
@@ -249,13 +267,27 @@ class LogEntry:
         return {"seq": self.seq, "time": self.time, "method": self.method, "url": self.url, "status": self.status,
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
-                    {"delay_ms": self.delay_ms} if self.delay_ms else {})
+                    {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
+                    {"refused": self.refused} if self.refused else {}) | self._handler_times()
+
+    def _handler_times(self) -> dict[str, Any]:
+        if self.handler_run_ms is None:
+            return {}
+        return {"handler": {"wait_ms": round(self.handler_wait_ms or 0.0, 3), "run_ms": round(self.handler_run_ms, 3)}}
 
     def _proxied(self) -> dict[str, Any]:
         return {"proxied": True, "upstream_ms": round(self.upstream_ms, 3)} if self.upstream_ms is not None else {}
 
 
 Listener = Callable[[LogEntry], None]
+
+
+def _remove(entries: deque[LogEntry], entry: LogEntry) -> None:
+    """Remove ``entry`` itself (not an equal one) from ``entries``."""
+    for index, kept in enumerate(entries):
+        if kept is entry:
+            del entries[index]
+            return
 
 
 class RequestLog:
@@ -265,7 +297,11 @@ class RequestLog:
         self.entries: deque[LogEntry] = deque(maxlen=maxlen)
         self.total = 0
         self.misses = 0
+        self.refused = 0
+        """Requests refused for want of the key (private mode), counted one by one."""
         self.hits: Counter[str] = Counter()
+        self._bursts: deque[LogEntry] = deque()
+        """The entries standing for bursts of refused requests, oldest first (see :meth:`append_refused`)."""
         self._listeners: tuple[Listener, ...] = ()
         """Replaced, never changed, on (un)subscribe: an append reads it without a copy."""
         self._lock = threading.RLock()
@@ -284,6 +320,7 @@ class RequestLog:
 
     def append(self, entry: LogEntry) -> None:
         with self._lock:
+            self._make_room(bursts_kept=1)
             self.entries.append(entry)
             if entry.example_id is not None:
                 self.hits[entry.example_id] += 1
@@ -292,6 +329,51 @@ class RequestLog:
             listeners = self._listeners
         for listener in listeners:
             listener(entry)
+
+    def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
+        """Log a request refused for want of the key (``entry``: its 401, with seq 0); return the entry kept.
+
+        Counted in :attr:`refused` and :attr:`total`. While nothing else was logged since the last
+        refusal (a burst), the burst's entry is updated to show this request and the count; otherwise
+        ``entry`` starts a new burst. A full log drops older burst entries first, so a flood of
+        keyless requests never pushes out what the mock served.
+        """
+        with self._lock:
+            self.refused += 1
+            burst = self._bursts[-1] if self._bursts else None
+            if burst is not None and self.entries and self.entries[-1] is burst:
+                self.total += 1
+                burst.refused += 1
+                (burst.time, burst.method, burst.path, burst.query_string, burst.raw_headers, burst.status,
+                 burst.latency_ms, burst.response_headers, burst.response_body, burst.body_size,
+                 burst.response_size) = (
+                    entry.time, entry.method, entry.path, entry.query_string, entry.raw_headers, entry.status,
+                    entry.latency_ms, entry.response_headers, entry.response_body, entry.body_size,
+                    entry.response_size)
+            else:
+                self.total += 1
+                self._seq += 1
+                burst = entry
+                burst.seq, burst.refused = self._seq, 1
+                self._make_room(bursts_kept=0)
+                self.entries.append(burst)
+                self._bursts.append(burst)
+            burst.note = f"{plural(burst.refused, 'request')} without the key refused (latest: {reason})"
+            listeners = self._listeners
+        for listener in listeners:
+            listener(burst)
+        return burst
+
+    def _make_room(self, *, bursts_kept: int) -> None:
+        """Before an append to a full log: drop burst entries (oldest first) down to ``bursts_kept``, then
+        forget the one the append will push out, if it is one. Under the lock."""
+        entries = self.entries
+        if len(entries) < self.maxlen or not self._bursts:
+            return
+        while len(self._bursts) > bursts_kept and len(entries) == self.maxlen:
+            _remove(entries, self._bursts.popleft())
+        if len(entries) == self.maxlen and self._bursts and entries[0] is self._bursts[0]:
+            self._bursts.popleft()
 
     def sending_failed(self, entry: LogEntry, error: BaseException, *, head_sent: bool) -> None:
         """Record that ``entry``'s response did not go out as logged.
@@ -338,6 +420,8 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+            self._bursts.clear()
             self.misses = 0
+            self.refused = 0
             self.hits.clear()
             self.total = 0

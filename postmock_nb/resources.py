@@ -15,20 +15,24 @@ and ``_per_page`` (default 10); the body stays a plain array and the total count
 records is in ``X-Total-Count``. The saved response of each example is the current state (what
 ``%mock save`` exports); the list example's body is the seed a loaded collection restores.
 
-The records are a live list (:class:`Resource` is a mutable sequence of dicts): the notebook may read
-and change it, the server takes the resource's lock for every operation.
+The records are a live list (:class:`Resource` is a ``list`` of dicts): the notebook may read and
+change it, the server takes the resource's lock for every operation. An id index makes each
+operation on one record cost the same whatever the number of records; ``max_records`` and
+``max_bytes`` bound what clients add (507 when full, 413 for one record too large).
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, MutableSequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, SupportsIndex
 
+from . import limits
 from .errors import ExampleDefinitionError
 from .handlers import Rendered
 from .model import Example, Pairs, RequestSpec, ResponseSpec, reason_phrase
@@ -39,11 +43,53 @@ _ROUTES = {"list": ("GET", ""), "get": ("GET", "/:id"), "create": ("POST", ""), 
            "merge": ("PATCH", "/:id"), "delete": ("DELETE", "/:id")}
 _STATUS = {"list": 200, "get": 200, "create": 201, "replace": 200, "merge": 200, "delete": 204}
 DEFAULT_PER_PAGE = 10
+DEFAULT_MAX_RECORDS = 10_000
+"""How many records clients may make a resource hold (``--max-records``); 507 beyond."""
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""How many bytes (the records as JSON) clients may make a resource hold (``--max-bytes``); 413 / 507 beyond."""
 _JSON = (("content-type", "application/json"),)
 
 
-def marker_value(name: str, op: str, id_field: str) -> str:
-    return f"name={name}; op={op}; id={id_field}"
+def marker_value(name: str, op: str, id_field: str, max_records: int = DEFAULT_MAX_RECORDS,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The marker's text; limits other than the defaults are kept in it (a saved collection keeps them)."""
+    text = f"name={name}; op={op}; id={id_field}"
+    if max_records != DEFAULT_MAX_RECORDS:
+        text += f"; max_records={max_records}"
+    if max_bytes != DEFAULT_MAX_BYTES:
+        text += f"; max_bytes={max_bytes}"
+    return text
+
+
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2, "MIB": 1024**2,
+          "G": 1024**3, "GB": 1024**3, "GIB": 1024**3}
+
+
+def size_value(value: Any) -> Any:
+    """``--max-bytes``'s value: ``65536``, ``512K``, ``64MB`` (powers of 1024) as a number; anything else as given."""
+    if isinstance(value, str):
+        text = value.strip().upper().replace(" ", "")
+        digits = text.rstrip("KMGIB")
+        unit = _UNITS.get(text[len(digits):])
+        if digits.isascii() and digits.isdigit() and len(digits) <= 15 and unit is not None:
+            return int(digits) * unit
+    return value
+
+
+def check_limits(name: str, max_records: Any, max_bytes: Any) -> tuple[int, int]:
+    """The limits of resource ``name`` as whole numbers from 1, or a clear error."""
+    max_bytes = size_value(max_bytes)
+    for what, value, example in (("max_records", max_records, "--max-records 50000"),
+                                 ("max_bytes", max_bytes, "--max-bytes 256MB")):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ExampleDefinitionError(f"{what} of resource {name!r} must be a whole number from 1, got {value!r}",
+                                         hint=f"for example {example} (%%resource) or {what}=... (mock.resource)")
+    return max_records, max_bytes
+
+
+def _size(record: Any) -> int:
+    """A record's size as the JSON the server sends."""
+    return len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
 
 
 def parse_marker(value: str) -> dict[str, str]:
@@ -54,6 +100,14 @@ def parse_marker(value: str) -> dict[str, str]:
         if key:
             fields[key.strip()] = val.strip()
     return fields
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON body is, in JSON's words: ``the JSON null body``, ``a JSON array``, ``a JSON string``..."""
+    if value is None:
+        return "the JSON null body"
+    kind = {bool: "boolean", list: "array", str: "string", int: "number", float: "number"}.get(type(value), "value")
+    return f"a JSON {kind}"
 
 
 def _error(status: int, message: str) -> Rendered:
@@ -94,120 +148,281 @@ def check_records(records: Any, name: str, id_field: str) -> list[dict[str, Any]
     return copy.deepcopy(records)
 
 
-class Resource(MutableSequence[dict[str, Any]]):
-    """The live records of one resource: a list of dicts the server and the notebook share."""
+class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstance(.., list) work
+    """The live records of one resource: a ``list`` of dicts the server and the notebook share.
 
-    def __init__(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id", path: str = "") -> None:
+    It is a real ``list`` (``json.dumps(todos)`` and ``isinstance(todos, list)`` work; copies and
+    slices are plain lists). Every change made through it takes :attr:`lock`, which the server
+    takes for every operation. An index (id → position, record sizes) makes each operation on one
+    record independent of the number of records; a change from the notebook marks it for rebuilding
+    at the server's next operation, and a record the notebook handed out (and may have changed in
+    place) is looked up again once on a miss.
+
+    ``max_records`` and ``max_bytes`` (the records' size as JSON) bound what clients add: a record
+    larger than ``max_bytes`` is refused with 413, one that does not fit any more with 507. The
+    notebook itself is not limited.
+    """
+
+    def __init__(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id", path: str = "",
+                 max_records: int = DEFAULT_MAX_RECORDS, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        super().__init__()
         self.name = name
         self.id_field = id_field
         self.path = path or "/" + name
+        self.max_records, self.max_bytes = check_limits(name, max_records, max_bytes)
         self.lock = threading.RLock()
         self._seed = check_records(records, name, id_field)
-        self._records: list[dict[str, Any]] = copy.deepcopy(self._seed)
+        list.extend(self, copy.deepcopy(self._seed))
         self.last_change: float | None = None
         self.changes = 0
+        self._seq_of: dict[str, int] = {}  # a record's id (as text) → its sequence number
+        self._seqs: list[int] = []  # the sequence numbers in list order (ascending): bisect gives a position
+        self._sizes: list[int] = []  # each record's size as JSON, in list order
+        self._bytes = 0
+        self._next_seq = 0
+        self._max_int = 0  # the highest integer id given out or seen (new ids count on from it)
+        self._string_ids = 0
+        self._stale = True  # changed by the notebook: rebuild the index before the next operation
+        self._lent = False  # records handed to the notebook (their ids may change in place)
 
-    # -- the sequence (what the notebook reads and changes) -----------------------------------
+    # -- the list (what the notebook reads and changes) ----------------------------------------
 
     def __getitem__(self, index: Any) -> Any:
-        return self._records[index]
+        self._lent = True
+        return list.__getitem__(self, index)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._lent = True
+        return iter(list.copy(self))  # a snapshot: the server may change the list meanwhile
 
     def __setitem__(self, index: Any, value: Any) -> None:
         with self.lock:
-            self._records[index] = value
-            self._touched()
+            list.__setitem__(self, index, value)
+            self._changed()
 
     def __delitem__(self, index: Any) -> None:
         with self.lock:
-            del self._records[index]
-            self._touched()
+            list.__delitem__(self, index)
+            self._changed()
 
-    def __len__(self) -> int:
-        return len(self._records)
+    def __iadd__(self, values: Iterable[dict[str, Any]]) -> Resource:  # type: ignore[override,misc]
+        self.extend(values)
+        return self
 
-    def insert(self, index: int, value: dict[str, Any]) -> None:
+    def __imul__(self, times: SupportsIndex) -> Resource:
         with self.lock:
-            self._records.insert(index, value)
-            self._touched()
+            list.__imul__(self, times)
+            self._changed()
+        return self
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self._records))
+    def append(self, value: dict[str, Any]) -> None:
+        with self.lock:
+            list.append(self, value)
+            self._changed()
+
+    def extend(self, values: Iterable[dict[str, Any]]) -> None:
+        values = list(values)
+        with self.lock:
+            list.extend(self, values)
+            self._changed()
+
+    def insert(self, index: SupportsIndex, value: dict[str, Any]) -> None:
+        with self.lock:
+            list.insert(self, index, value)
+            self._changed()
+
+    def pop(self, index: SupportsIndex = -1) -> dict[str, Any]:
+        with self.lock:
+            value = list.pop(self, index)
+            self._changed()
+            return value
+
+    def remove(self, value: dict[str, Any]) -> None:
+        with self.lock:
+            list.remove(self, value)
+            self._changed()
+
+    def clear(self) -> None:
+        with self.lock:
+            list.clear(self)
+            self._changed()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        with self.lock:
+            list.sort(self, *args, **kwargs)
+            self._changed()
+
+    def reverse(self) -> None:
+        with self.lock:
+            list.reverse(self)
+            self._changed()
+
+    def __copy__(self) -> list[dict[str, Any]]:
+        return list.copy(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[dict[str, Any]]:
+        return copy.deepcopy(list.copy(self), memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list.copy(self),))  # pickled (or sent to a worker) as the plain list it holds
 
     def __repr__(self) -> str:
-        return f"Resource({self.name!r}, {self._records!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return list(self._records) == (list(other) if isinstance(other, (list, Resource)) else other)
-
-    __hash__ = None  # type: ignore[assignment]
+        return f"Resource({self.name!r}, {list.__repr__(self)})"
 
     @property
     def records(self) -> list[dict[str, Any]]:
         """A deep copy of the current records."""
         with self.lock:
-            return copy.deepcopy(self._records)
+            return copy.deepcopy(list.copy(self))
 
     def reset(self, seed: list[dict[str, Any]] | None = None) -> None:
         """Back to the seed (or to a new seed), in place: the live object stays the same."""
         with self.lock:
             if seed is not None:
                 self._seed = check_records(seed, self.name, self.id_field)
-            self._records[:] = copy.deepcopy(self._seed)
-            self._touched()
+            list.__setitem__(self, slice(None), copy.deepcopy(self._seed))
+            self._max_int = 0  # ids count on from the seed's again
+            self._changed()
+
+    def _changed(self) -> None:
+        self._stale = True
+        self._touched()
 
     def _touched(self) -> None:
         self.changes += 1
         self.last_change = time.time()
 
-    # -- the operations (what the server calls) ------------------------------------------------
+    # -- the index ---------------------------------------------------------------------------------
 
-    def _find(self, record_id: str) -> int | None:
-        return next((i for i, r in enumerate(self._records) if str(r.get(self.id_field)) == record_id), None)
+    def _rebuild(self) -> None:
+        """The index from the list as it is (the first record of an id wins, as a scan would find it)."""
+        seq_of: dict[str, int] = {}
+        string_ids, max_int = 0, self._max_int
+        for position, record in enumerate(list.__iter__(self)):
+            if not isinstance(record, dict) or self.id_field not in record:
+                continue
+            value = record[self.id_field]
+            seq_of.setdefault(str(value), position)
+            if isinstance(value, str):
+                string_ids += 1
+            elif isinstance(value, int) and not isinstance(value, bool):
+                max_int = max(max_int, value)
+        self._seq_of, self._string_ids, self._max_int = seq_of, string_ids, max_int
+        self._seqs = list(range(len(self)))
+        self._next_seq = len(self)
+        self._sizes = [_size(record) for record in list.__iter__(self)]
+        self._bytes = sum(self._sizes)
+        self._stale = self._lent = False
+
+    def _position(self, key: str) -> int | None:
+        """Where the record with this id (as text) is, or None; the lock is held."""
+        if self._stale:
+            self._rebuild()
+        for _ in range(2):
+            seq = self._seq_of.get(key)
+            if seq is not None:
+                position = bisect.bisect_left(self._seqs, seq)
+                record = list.__getitem__(self, position) if position < len(self) else None
+                if (position < len(self._seqs) and self._seqs[position] == seq and isinstance(record, dict)
+                        and (not self._lent or str(record.get(self.id_field)) == key)):
+                    return position
+            elif not self._lent:
+                return None
+            self._rebuild()  # the notebook may have changed a record's id in place: look once more
+        return None
 
     def _new_id(self) -> Any:
-        ids = [r.get(self.id_field) for r in self._records]
-        if any(isinstance(i, str) for i in ids):
+        if self._string_ids:
             return str(uuid.uuid4())
-        return max((i for i in ids if isinstance(i, int) and not isinstance(i, bool)), default=0) + 1
+        return self._max_int + 1
+
+    def _add_to_index(self, record: dict[str, Any], size: int) -> None:
+        value = record[self.id_field]
+        self._seq_of[str(value)] = self._next_seq
+        self._seqs.append(self._next_seq)
+        self._next_seq += 1
+        self._sizes.append(size)
+        self._bytes += size
+        if isinstance(value, str):
+            self._string_ids += 1
+        elif isinstance(value, int) and not isinstance(value, bool):
+            self._max_int = max(self._max_int, value)
+
+    # -- the limits --------------------------------------------------------------------------------
+
+    def _too_large(self, size: int) -> Rendered:
+        return _error(413, f"this record is {size} bytes as JSON, more than resource {self.name!r} may hold "
+                           f"(its limit is {self.max_bytes} bytes); raise it with %%resource {self.name} "
+                           f"--max-bytes N, mock.resource({self.name!r}, max_bytes=N) or max_bytes=N in its "
+                           f"{RESOURCE_MARKER} marker")
+
+    def _full(self, option: str, detail: str) -> Rendered:
+        """507: the resource cannot take more (``option``: records or bytes)."""
+        return _error(507, f"resource {self.name!r} is full: {detail}; delete records, or raise the limit with "
+                           f"%%resource {self.name} --max-{option} N, mock.resource({self.name!r}, max_{option}=N) "
+                           f"or max_{option}=N in its {RESOURCE_MARKER} marker")
+
+    # -- the operations (what the server calls) ------------------------------------------------
 
     def operate(self, op: str, record_id: str | None, query: Pairs, body: bytes) -> tuple[Rendered, Any]:
         """Answer one operation; returns the response and the id of the record it concerned (or None)."""
         if op == "list":
             with self.lock:
                 return self._list(query), None
+        if op == "create" and len(self) >= self.max_records:
+            return self._full("records", f"it holds {len(self)} records, its limit"), None
         data: dict[str, Any] = {}
         if op in ("create", "replace", "merge"):
+            if len(body) > self.max_bytes:
+                return self._too_large(len(body)), record_id
+            if not body.strip():
+                return _error(400, "the body is empty: send a JSON object"), record_id
             try:
-                parsed = json.loads(body) if body.strip() else None
+                parsed = limits.loads(body)
+            except limits.TooDeep as error:
+                return _error(400, f"the body is refused: {error} (send a flatter JSON object)"), record_id
             except ValueError as error:
                 return _error(400, f"the body is not JSON ({error}): send a JSON object"), record_id
             if not isinstance(parsed, dict):
-                shown = "an empty body" if parsed is None else f"a JSON {type(parsed).__name__}"
-                return _error(400, f"the body must be a JSON object, got {shown}"), record_id
+                return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}"), record_id
             data = parsed
         with self.lock:
             if op == "create":
                 return self._create(data)
-            index = self._find(record_id or "")
+            index = self._position(record_id or "")
             if index is None:
                 return _error(404, f"{self.name} {record_id!r} not found"), record_id
-            record = self._records[index]
+            record = list.__getitem__(self, index)
             if op == "get":
                 return _json(200, record), record.get(self.id_field)
             if op == "delete":
-                del self._records[index]
+                kept_id = record.get(self.id_field)
+                list.__delitem__(self, index)
+                del self._seqs[index]
+                self._bytes -= self._sizes.pop(index)
+                self._seq_of.pop(record_id or "", None)
+                if isinstance(kept_id, str):
+                    self._string_ids -= 1
                 self._touched()
-                return Rendered(204, (), b""), record.get(self.id_field)
+                return Rendered(204, (), b""), kept_id
             kept_id = record.get(self.id_field)
             updated = dict(data) if op == "replace" else merge_patch(record, data)
             updated[self.id_field] = kept_id  # the id in the path is the record's id
-            self._records[index] = updated
+            size = _size(updated)
+            if size > self.max_bytes:
+                return self._too_large(size), kept_id
+            if self._bytes - self._sizes[index] + size > self.max_bytes:
+                return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this "
+                                  f"change needs {size - self._sizes[index]} more"), kept_id
+            list.__setitem__(self, index, updated)
+            self._bytes += size - self._sizes[index]
+            self._sizes[index] = size
             self._touched()
             return _json(200, updated), kept_id
         raise ValueError(f"unknown resource operation {op!r}")
 
     def _list(self, query: Pairs) -> Rendered:
-        records = self._records
+        records = list.copy(self)
         filters: dict[str, list[str]] = {}
         sort, page, per_page = "", None, DEFAULT_PER_PAGE
         for key, value in query:
@@ -232,18 +447,29 @@ class Resource(MutableSequence[dict[str, Any]]):
                 return _error(400, f"_page must be a whole number from 1, got {page!r}")
             start = (int(page) - 1) * per_page
             records = records[start:start + per_page]
-        return _json(200, list(records), (("x-total-count", str(total)),))
+        return _json(200, records, (("x-total-count", str(total)),))
 
     def _create(self, data: dict[str, Any]) -> tuple[Rendered, Any]:
+        if len(self) >= self.max_records:  # again, under the lock: concurrent creates
+            return self._full("records", f"it holds {len(self)} records, its limit"), None
         record = dict(data)
         if self.id_field in record and record[self.id_field] is not None:
-            if self._find(str(record[self.id_field])) is not None:
+            if self._position(str(record[self.id_field])) is not None:
                 return _error(409, f"{self.name} {record[self.id_field]!r} already exists"), record[self.id_field]
         else:
+            if self._stale:
+                self._rebuild()
             record[self.id_field] = self._new_id()
-        self._records.append(record)
-        self._touched()
         new_id = record[self.id_field]
+        size = _size(record)
+        if size > self.max_bytes:
+            return self._too_large(size), None
+        if self._bytes + size > self.max_bytes:
+            return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this record "
+                              f"needs {size} more"), None
+        list.append(self, record)
+        self._add_to_index(record, size)
+        self._touched()
         return _json(201, record, (("location", f"{self.path}/{new_id}"),)), new_id
 
     # -- as examples -----------------------------------------------------------------------------
@@ -251,7 +477,7 @@ class Resource(MutableSequence[dict[str, Any]]):
     def examples(self, ids: Mapping[str, str] | None = None) -> list[Example]:
         """The six examples of this resource, with the current state as their bodies (ids kept from ``ids``)."""
         with self.lock:
-            records = copy.deepcopy(self._records)
+            records = copy.deepcopy(list.copy(self))
         first = records[0] if records else {self.id_field: 1}
         sample_id = str(first.get(self.id_field))
         bodies = {"list": records, "get": first, "create": first, "replace": first, "merge": first}
@@ -266,7 +492,8 @@ class Resource(MutableSequence[dict[str, Any]]):
                 headers += (("X-Total-Count", str(len(records))),)
             if op == "create":
                 headers += (("Location", f"{self.path}/{sample_id}"),)
-            request_headers = ((RESOURCE_MARKER, marker_value(self.name, op, self.id_field)),)
+            request_headers = ((RESOURCE_MARKER, marker_value(self.name, op, self.id_field, self.max_records,
+                                                              self.max_bytes)),)
             if op in ("create", "replace", "merge"):
                 request_headers = (("Content-Type", "application/json"),) + request_headers
             name = f"{self.name} · {op}"
@@ -286,14 +513,30 @@ class ResourceStore:
         self._resources: dict[str, Resource] = {}
         self._lock = threading.Lock()
 
-    def define(self, name: str, records: list[dict[str, Any]], *, id_field: str = "id", path: str = "") -> Resource:
-        """A new resource, or the existing one re-seeded in place (the same live object)."""
+    def define(self, name: str, records: list[dict[str, Any]] | None = None, *, id_field: str | None = None,
+               path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+        """A new resource, or the existing one (the same live object): re-seeded in place when ``records``
+        are given, left as it is when not (so asking for a loaded resource by name never wipes it).
+
+        ``id_field``/``path``/limits left out keep the existing resource's (else the defaults).
+        """
         with self._lock:
             existing = self._resources.get(name)
-            if existing is not None and existing.id_field == id_field and existing.path == (path or "/" + name):
-                existing.reset(records)
+            id_field = id_field or (existing.id_field if existing is not None else "id")
+            path = path or (existing.path if existing is not None else "/" + name)
+            if existing is not None:
+                max_records = existing.max_records if max_records is None else max_records
+                max_bytes = existing.max_bytes if max_bytes is None else max_bytes
+            limits_given = check_limits(name, DEFAULT_MAX_RECORDS if max_records is None else max_records,
+                                        DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+            if existing is not None and existing.id_field == id_field and existing.path == path:
+                if records is not None:
+                    existing.reset(records)
+                existing.max_records, existing.max_bytes = limits_given
                 return existing
-            resource = Resource(name, records, id_field=id_field, path=path)
+            seed = records if records is not None else (existing.records if existing is not None else [])
+            resource = Resource(name, seed, id_field=id_field, path=path, max_records=limits_given[0],
+                                max_bytes=limits_given[1])
             self._resources = {**self._resources, name: resource}
             return resource
 
@@ -328,14 +571,35 @@ class ResourceStore:
             if fields.get("op") != "list" or not name or name in self._resources:
                 continue
             try:
-                seed = json.loads(example.response.body or "[]")
-                resource = Resource(name, seed, id_field=fields.get("id") or "id", path=example.request.path)
+                seed = limits.loads(example.response.body or "[]")
+                resource = Resource(name, seed, id_field=fields.get("id") or "id", path=example.request.path,
+                                    max_records=_whole(fields.get("max_records"), DEFAULT_MAX_RECORDS),
+                                    max_bytes=_whole(fields.get("max_bytes"), DEFAULT_MAX_BYTES))
             except (ValueError, ExampleDefinitionError):
                 continue  # not a seed we can read: the examples stay static
             with self._lock:
                 self._resources = {**self._resources, name: resource}
             restored.append(resource)
         return restored
+
+
+def check_seeds(examples: Iterable[Example]) -> None:
+    """Refuse a collection whose resource seed (a marked list example's body) nests JSON too deep to read."""
+    for example in examples:
+        marker = next((v for k, v in example.request.headers if k.lower() == RESOURCE_MARKER), None)
+        if marker is None:
+            continue
+        fields = parse_marker(marker)
+        if fields.get("op") == "list" and limits.json_too_deep(example.response.body or ""):
+            raise ExampleDefinitionError(
+                f"the seed of resource {fields.get('name', '')!r} (the body of its list example {example.name!r}) "
+                f"nests JSON more than {limits.MAX_JSON_DEPTH} levels deep",
+                hint=f"flatten its records, or remove its {RESOURCE_MARKER} header to serve the examples as saved")
+
+
+def _whole(text: str | None, default: int) -> int:
+    """A marker's number, or ``default`` when it is missing or not a whole number from 1."""
+    return int(text) if text is not None and text.isascii() and text.isdigit() and int(text) > 0 else default
 
 
 def _shown(value: Any) -> str:

@@ -11,7 +11,6 @@ same in plain Python::
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .behaviours import Behaviours, behaviours_first
+from .browser_address import public_url
 from .cells import ExampleDefinition, build_definition
 from .config import MockConfig
 from .errors import ExampleDefinitionError, ServerError
@@ -50,21 +50,7 @@ class SessionListener(Protocol):
     def session_changed(self, event: SessionEvent) -> None: ...
 
 
-
-
-def public_url(port: int, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The URL a browser outside this machine uses (Binder / JupyterHub), if any.
-
-    ``POSTMOCK_PUBLIC_URL`` wins (``{port}`` in it is filled in); else, under JupyterHub,
-    jupyter-server-proxy's ``<prefix>/proxy/<port>/``.
-    """
-    override = environ.get("POSTMOCK_PUBLIC_URL")
-    if override:
-        return override.replace("{port}", str(port))
-    prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX")
-    if prefix:
-        return f"{prefix.rstrip('/')}/proxy/{port}/"
-    return None
+__all__ = ["Definition", "Session", "SessionEvent", "SessionListener", "public_url"]
 
 
 class Session:
@@ -165,10 +151,12 @@ class Session:
     def load(self, path: str | Path) -> Any:
         """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
         from .merging import merge
+        from .resources import check_seeds
         from .sources import load_any
 
         loaded = load_any(path)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
+        check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:
             self.specs.append(loaded.spec)
         result: dict[str, Any] = {}
@@ -239,9 +227,11 @@ class Session:
 
         wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
         bridges = self.server.app.bridges
-        old = bridges.proxy
+        old, old_recorder = bridges.proxy, bridges.recorder
         bridges.recorder = None  # never a recorder without its proxy, even for one request
         bridges.proxy, bridges.recorder = proxies(wanted, store=self.store)
+        if old_recorder is not None:  # its last batch is written, its writer thread ends
+            old_recorder.close()
         if old is not None:  # its client lives on the server's loop: closed there
             import asyncio
 
@@ -325,6 +315,8 @@ class Session:
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
                         requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
+            if server.private:
+                info["refused"] = server.log.refused  # requests without the key
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"
@@ -332,6 +324,9 @@ class Session:
         scenarios = self.behaviours.flows.states(self.store.snapshot)
         if scenarios:
             info["scenarios"] = scenarios
+        handler_warnings = self.behaviours.handlers.warnings()
+        if handler_warnings:
+            info["handler_warnings"] = handler_warnings
         return info
 
     def close(self) -> None:

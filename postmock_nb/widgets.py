@@ -348,7 +348,7 @@ def _headers_text(headers: list[tuple[str, str]]) -> str:
 
 def entry_html(entry: LogEntry) -> str:
     """The selected request: why it matched or missed first, then the request and response side by side."""
-    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers]
+    response_headers = entry.shown_response_headers()
     heading = (f"<h4>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → {entry.status}"
                f"{' — ' + _e(entry.example_name) if entry.example_name else ''}</h4>")
     why = match_html(entry.result) if entry.result is not None else ""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets the GitHub account that hosts this repository in the two places that name it:
-# the marked link block at the end of README.md (Binder link, dashboard picture, notebook
-# links: absolute URLs, so they also work on PyPI) and [project.urls] in pyproject.toml.
+# Sets the GitHub account that hosts this repository where a link leaves the repository: the
+# marked link block at the end of README.md (the Binder badge; every link into the repository
+# is relative, so it needs no owner).
 #   bash scripts/set-owner.sh your-account
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,5 +16,4 @@ if [ -z "$current" ]; then
   exit 1
 fi
 sed -i "/^<!-- OWNER:/,/^<!-- end of the OWNER block -->/ s#/$current/postmock_nb#/$owner/postmock_nb#g" README.md
-sed -i "/^\[project.urls\]/,/^\[/ s#/$current/postmock_nb#/$owner/postmock_nb#g" pyproject.toml
-echo "owner: $current -> $owner (README.md link block, pyproject.toml [project.urls])"
+echo "owner: $current -> $owner (README.md link block)"

@@ -47,7 +47,7 @@ LAYER_OF_MODULE = {
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
     "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",
-    "test_behaviours": "server", "test_flows": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    "test_behaviours": "server", "test_flows": "server", "test_environment_served": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
     # a real Jupyter kernel (nbclient)
@@ -62,6 +62,7 @@ LAYER_OF_MODULE = {
     "test_packaging": "packaging",
 }
 LAYER_OF_TEST = {  # tests of another layer than their module's
+    "test_cli_serve_with_an_environment": "cli",
     "test_kernel_dashboard_state_lists_every_request": "kernel",
     "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",
     "test_postman_collection_sdk_reads_the_built_export": "newman",
@@ -272,3 +273,46 @@ def shell() -> Iterator[InteractiveShell]:
         yield ip
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- 5. where notebooks run: environments imitated ------------------------------------------
+
+BROWSER_ENVIRONMENT = ("POSTMOCK_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX", "CODESPACES", "CODESPACE_NAME",
+                       "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", "TERM_PROGRAM", "VSCODE_PID",
+                       "VSCODE_IPC_HOOK_CLI", "VSCODE_CWD", "VSCODE_AGENT_FOLDER", "REMOTE_CONTAINERS",
+                       "VSCODE_REMOTE_CONTAINERS_SESSION", "SSH_CONNECTION", "WSL_DISTRO_NAME")
+"""The variables postmock_nb.browser_address reads: a test starts with none of them set."""
+COLAB_STANDIN = '''"""A stand-in for Colab's google.colab.output (tests only): the page's proxyPort, answered here."""
+import re
+import threading
+
+ASKED = []
+
+
+def eval_js(script, ignore_result=False, timeout_sec=None):
+    port = re.fullmatch(r"google\\.colab\\.kernel\\.proxyPort\\((\\d+)\\)", script)
+    if port is None:
+        raise ValueError(f"the stand-in only answers proxyPort, not {script!r}")
+    ASKED.append((int(port.group(1)), threading.current_thread().name))
+    return f"https://{port.group(1)}-m-s-standin.prod.colab.dev"
+'''
+
+
+@pytest.fixture
+def browser_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """None of the variables that say where the browser is (a test sets the ones it imitates)."""
+    for name in BROWSER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture
+def colab_standin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a stand-in ``google.colab`` (Colab's package: ``output.eval_js`` answers the page's
+    ``google.colab.kernel.proxyPort(port)`` with a URL) to put on ``sys.path`` or ``PYTHONPATH``."""
+    root = tmp_path_factory.mktemp("colab-standin")
+    package = root / "google" / "colab"  # no google/__init__.py: a namespace package, as Google's are
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Stand-in for Google Colab\'s package (tests only)."""\n')
+    (package / "output.py").write_text(COLAB_STANDIN)
+    return root

@@ -102,8 +102,8 @@ def unsendable_examples() -> list[tuple[str, Example, bool]]:
     for value in _HEADER_VALUE_CASES:
         add(f"header value {value[:20]!r}", headers=[("X-Value", value)])
     add("content-type with CRLF", headers=[("Content-Type", "text/plain\r\nX-Injected: 1")])
-    for header in _SKIPPED:
-        add(f"saved {header[0]}: {header[1]}", headers=[header])
+    for skipped in _SKIPPED:
+        add(f"saved {skipped[0]}: {skipped[1]}", headers=[skipped])
     for status in (100, 101, 102, 103, 199):
         add(f"status {status}", allow_5xx=True, status=status)
     for status in (204, 205, 304):

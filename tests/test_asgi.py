@@ -74,6 +74,14 @@ def test_the_collection_is_required_and_must_load(tmp_path):
         asgi.create_app({"POSTMOCK_COLLECTION": str(tmp_path / "bad.json")})
 
 
+def test_a_too_deep_resource_seed_is_refused(tmp_path):
+    from test_behaviours import _deep_seed_collection
+
+    with pytest.raises(ConfigError, match=r"^POSTMOCK_COLLECTION=.*deep\.postman_collection\.json: the seed of "
+                                          r"resource 'todos' .* nests JSON more than 200 levels deep"):
+        asgi.create_app({"POSTMOCK_COLLECTION": str(_deep_seed_collection(tmp_path))})
+
+
 def test_importing_the_module_reads_nothing():
     code = "import os; os.environ.pop('POSTMOCK_COLLECTION', None); import postmock_nb.asgi; print('imported')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -242,7 +244,10 @@ def test_resource_magic_mistakes_are_usage_errors(tmp_path) -> None:
         for line, cell, words in [("users", "[{\"id\": 1,}]", "not valid JSON"),
                                   ("users", "{\"id\": 1}", "JSON array of objects"),
                                   ("users --id key", "[{\"id\": 1}]", "has no 'key' field"),
-                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice")]:
+                                  ("users", "[{\"id\": 1}, {\"id\": 1}]", "the id 1 twice"),
+                                  ("users --max-records 0", "[]", "max_records of resource 'users' must be a whole"),
+                                  ("users --max-bytes 3X", "[]", "max_bytes of resource 'users' must be a whole"),
+                                  ("users", "[" * 300 + "]" * 300, "nests JSON more than 200 levels deep")]:
             with pytest.raises(UsageError, match=words):
                 ip.run_cell_magic("resource", line, cell)
         assert "users" not in ip.user_ns and len(session_of(ip).store.collection.examples) == 0
@@ -273,3 +278,342 @@ def test_rerunning_a_handler_cell_replaces_its_handler() -> None:
         assert requests.get(url + "/v", timeout=5).json() == {"v": 2}
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- resources: limits, deep JSON, the live list, loaded resources (issue 19) ----------------------
+
+
+@contextmanager
+def _shell():
+    """A real IPython shell with the extension loaded (a fresh session each time), unloaded after."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        yield ip
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def _listed(url: str) -> list:
+    return requests.get(url, params={"_per_page": "1000", "_page": "1"}, timeout=5).json()
+
+
+def test_resource_limits_answer_413_and_507_naming_the_limit(capsys) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "notes --max-records 3 --max-bytes 120", '[{"id": 1, "text": "a"}]')
+        assert "at most 3 records, 120 bytes" in capsys.readouterr().out
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/notes"
+        too_big = requests.post(url, json={"text": "x" * 200}, timeout=5)  # one record larger than the whole limit
+        assert too_big.status_code == 413, too_big.text
+        message = too_big.json()["error"]
+        assert "120 bytes" in message and "--max-bytes" in message and "max_bytes=" in message
+        assert [requests.post(url, json={"text": "b"}, timeout=5).status_code for _ in range(2)] == [201, 201]
+        full = requests.post(url, json={"text": "c"}, timeout=5)  # the fourth record
+        assert full.status_code == 507, full.text
+        message = full.json()["error"]
+        assert "3 records" in message and "--max-records" in message and "max_records=" in message
+        assert [r["text"] for r in _listed(url)] == ["a", "b", "b"]  # nothing changed
+        grown = requests.put(url + "/1", json={"text": "y" * 80}, timeout=5)  # fits alone, not with the others
+        assert grown.status_code == 507 and "120 bytes" in grown.json()["error"]
+        assert requests.get(url + "/1", timeout=5).json() == {"id": 1, "text": "a"}
+        assert requests.delete(url + "/2", timeout=5).status_code == 204  # room again
+        assert requests.post(url, json={"text": "d"}, timeout=5).status_code == 201
+        notes = [e.note for e in session_of(ip).server.log.recent()]
+        assert "resource notes create → 413" in notes and "resource notes create → 507" in notes
+
+
+def test_resource_limits_default_to_10000_records() -> None:
+    with _shell() as ip:
+        proto = ip.user_ns["mock"]
+        seed = [{"id": i} for i in range(1, 10_001)]
+        big = proto.resource("big", seed)
+        assert len(big) == 10_000
+        ip.run_line_magic("mock", "start --no-dashboard")
+        full = requests.post(session_of(ip).url + "/big", json={"n": 1}, timeout=5)
+        assert full.status_code == 507 and "10000 records" in full.json()["error"]
+        assert len(big) == 10_000
+        with pytest.raises(Exception, match="max_records of resource 'bad' must be a whole number from 1, got 0"):
+            proto.resource("bad", [], max_records=0)
+
+
+@pytest.mark.parametrize("method,tail", [("POST", ""), ("PUT", "/1"), ("PATCH", "/1")])
+def test_deep_json_into_a_resource_answers_400(proto: Prototype, method: str, tail: str) -> None:
+    proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = requests.request(method, url + tail, data=deep, headers={"content-type": "application/json"}, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert "nested more than 200 levels deep" in answer.json()["error"]
+    assert _listed(url) == SEED and proto.session.new_errors() == []
+
+
+def test_the_live_records_are_a_list_json_can_dump() -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}]')
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/todos"
+        assert requests.post(url, json={"title": "test"}, timeout=5).status_code == 201
+        assert ip.run_cell("import json, copy\n"
+                           "dumped = json.dumps(todos)\n"
+                           "kind = isinstance(todos, list)\n"
+                           "todos.append({'id': 9, 'title': 'from the notebook'})\n"
+                           "todos += [{'id': 10, 'title': 'added'}]\n"
+                           "copied = copy.deepcopy(todos)\n").success
+        ns = ip.user_ns
+        assert ns["kind"] is True
+        assert json.loads(ns["dumped"]) == [{"id": 1, "title": "write"}, {"title": "test", "id": 2}]
+        assert type(ns["copied"]) is list and ns["copied"] == ns["todos"]
+        assert requests.get(url + "/10", timeout=5).json() == {"id": 10, "title": "added"}  # the index follows
+        assert [r["id"] for r in _listed(url)] == [1, 2, 9, 10]
+        assert requests.post(url, json={"title": "next"}, timeout=5).json()["id"] == 11
+        assert ip.run_cell("todos[0]['id'] = 99").success  # a record's id changed in place
+        assert requests.get(url + "/99", timeout=5).json() == {"id": 99, "title": "write"}
+        assert requests.get(url + "/1", timeout=5).status_code == 404
+
+
+def test_the_id_index_agrees_with_a_scan_through_any_mix_of_changes() -> None:
+    import random
+
+    from postmock_nb.resources import Resource
+
+    rng = random.Random(19)
+    live = Resource("things", [{"id": i, "n": i} for i in range(1, 40)])
+    model = [dict(r) for r in live]
+
+    def scan(key: str) -> int | None:
+        return next((i for i, r in enumerate(model) if str(r["id"]) == key), None)
+
+    for step in range(3000):
+        key = str(rng.randint(0, 60))
+        op = rng.choice(["get", "replace", "merge", "delete", "create", "create_id", "append", "del", "insert"])
+        if op in ("append", "del", "insert"):  # the notebook changes the list
+            if op == "append":
+                record = {"id": 1000 + step, "n": step}
+                live.append(record), model.append(dict(record))
+            elif op == "del" and model:
+                at = rng.randrange(len(model))
+                del live[at], model[at]
+            elif op == "insert":
+                record = {"id": 2000 + step, "n": step}
+                live.insert(0, record), model.insert(0, dict(record))
+            continue
+        body = json.dumps({"n": step} if op != "create_id" else {"id": 3000 + step, "n": step}).encode()
+        rendered, _ = live.operate("create" if op == "create_id" else op, key, (), body)
+        found = scan(key)
+        if op == "get":
+            assert rendered.status == (200 if found is not None else 404), (step, op, key)
+        elif op in ("replace", "merge"):
+            assert rendered.status == (200 if found is not None else 404), (step, op, key)
+            if found is not None:
+                model[found] = {"id": model[found]["id"], "n": step} if op == "replace" else {**model[found], "n": step}
+        elif op == "delete":
+            assert rendered.status == (204 if found is not None else 404), (step, op, key)
+            if found is not None:
+                del model[found]
+        else:
+            assert rendered.status == 201, (step, op, rendered.body)
+            model.append(json.loads(rendered.body))
+        assert list.__eq__(live, model), step
+    live.operate("get", "-1", (), b"")  # an operation brings the index up to date
+    assert live._bytes == sum(len(json.dumps(r).encode()) for r in model)
+
+
+def test_a_loaded_resource_is_the_live_one_and_never_wiped(tmp_path) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}, {"id": 2, "title": "test"}]')
+        path = tmp_path / "todos.json"
+        ip.run_line_magic("mock", f"save {path}")
+    with _shell() as ip:  # a fresh session, as in a fresh kernel
+        ip.run_line_magic("mock", f"load {path}")
+        assert ip.run_cell("todos = mock.resource('todos')\nsame = mock.resources['todos'] is todos").success
+        todos = ip.user_ns["todos"]
+        assert ip.user_ns["same"] is True and [r["title"] for r in todos] == ["write", "test"]  # not wiped
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url + "/todos"
+        assert requests.post(url, json={"title": "ship"}, timeout=5).status_code == 201
+        assert len(todos) == 3 and todos[-1] == {"title": "ship", "id": 3}  # the variable is the served list
+        ip.run_cell("mock.resource('todos')")
+        assert [r["id"] for r in _listed(url)] == [1, 2, 3]
+
+
+def test_a_too_deep_resource_seed_fails_load_in_one_line(tmp_path) -> None:
+    from IPython.core.error import UsageError
+
+    path = _deep_seed_collection(tmp_path)
+    with _shell() as ip:
+        with pytest.raises(UsageError) as raised:
+            ip.run_line_magic("mock", f"load {path}")
+        lines = str(raised.value).splitlines()
+        assert len(lines) == 2 and "resource 'todos'" in lines[0] and "200 levels" in lines[0], lines
+        assert lines[1].startswith("Hint:")
+        assert len(session_of(ip).store.collection.examples) == 0  # nothing loaded
+
+
+def _deep_seed_collection(tmp_path):
+    """A saved resource whose list example (its seed) nests JSON 5,000 deep."""
+    session = Session()
+    Prototype(session).resource("todos", [{"id": 1}])
+    path = session.save(tmp_path / "deep.postman_collection.json")
+    session.close()
+    saved = json.loads(path.read_text())
+    for item in saved["item"][0]["item"]:
+        for response in item["response"]:
+            if any("op=list" in h["value"] for h in response["originalRequest"]["header"]):
+                response["body"] = "[" * 5000 + "]" * 5000
+    path.write_text(json.dumps(saved))
+    return path
+
+
+# -- handlers that misbehave: hang, block the loop, raise BaseException (issue 19) -------------------------
+
+
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+HANGING_SCRIPT = """
+import threading, requests
+from postmock_nb.prototype import Prototype
+from postmock_nb.session import Session
+
+session = Session()
+proto = Prototype(session)
+proto.handler("GET /hang", timeout=0.2)(lambda request: threading.Event().wait())
+url = session.start(port=0).url
+print(requests.get(url + "/hang", timeout=10).status_code, flush=True)
+session.close()
+"""
+
+
+def test_a_handler_that_never_returns_does_not_keep_python_from_exiting() -> None:
+    import subprocess
+    import sys
+
+    try:  # subprocess.run kills the process it started if it outlives the timeout
+        done = subprocess.run([sys.executable, "-c", HANGING_SCRIPT], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"the process did not exit by itself (stdout: {expired.stdout!r})")
+    assert done.stdout.strip() == "504" and done.returncode == 0, (done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["serial", "concurrent"])
+def test_hung_handlers_are_replaced_and_the_others_keep_answering(proto: Prototype, concurrent: bool) -> None:
+    release = threading.Event()
+    proto.handler("GET /hang", name="hang", timeout=0.2, concurrent=concurrent)(lambda request: release.wait(30) and {"late": 1})
+    proto.handler("GET /ok", name="ok", concurrent=concurrent)(lambda request: {"ok": True})
+    url = proto.session.start(port=0).url
+    try:
+        hung = [requests.get(url + "/hang", timeout=10) for _ in range(10)]  # more than any pool's size
+        assert {r.status_code for r in hung} <= {503, 504} and hung[0].status_code == 504
+        assert all(r.json()["error"]["handler"] == "hang" for r in hung)
+        assert requests.get(url + "/ok", timeout=10).json() == {"ok": True}
+        refused = [r.json()["error"] for r in hung if r.status_code == 503]
+        assert refused and "still running" in refused[0]["message"]  # the stuck calls are bounded, and said so
+        assert "still running past its timeout" in " ".join(proto.session.status()["handler_warnings"])
+    finally:
+        release.set()
+    # the stuck calls end; their workers leave, and the handler answers again
+    wait_until(lambda: requests.get(url + "/hang", timeout=10).status_code == 200, "the released handler to answer")
+    assert requests.get(url + "/ok", timeout=10).status_code == 200
+
+
+def test_an_async_handler_that_blocks_the_loop_is_named_in_the_log_and_status(proto: Prototype) -> None:
+    @proto.handler("GET /blocking")
+    async def blocking(request: Request):
+        time.sleep(0.5)  # the mistake under test: a blocking call in an async def
+        return {"done": True}
+
+    @proto.handler("GET /polite")
+    async def polite(request: Request):
+        import asyncio
+        await asyncio.sleep(0.2)
+        return {"done": True}
+
+    release = threading.Event()
+
+    @proto.handler("GET /stuck")
+    async def stuck(request: Request):
+        release.wait(10)  # blocks the loop until the test has seen it named
+        return {"done": True}
+
+    url = proto.session.start(port=0).url
+    assert requests.get(url + "/polite", timeout=10).status_code == 200
+    assert proto.session.status().get("handler_warnings", []) == []  # awaiting is not blocking
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(requests.get, url + "/stuck", timeout=20)
+        try:  # while the loop is blocked, %mock status (the kernel's thread) names the handler
+            wait_until(lambda: any("'stuck' is blocking the server's loop right now" in w
+                                   for w in proto.session.status().get("handler_warnings", [])), "the live warning")
+        finally:
+            release.set()
+        assert pending.result().status_code == 200
+    assert requests.get(url + "/blocking", timeout=10).json() == {"done": True}
+    entry = next(e for e in proto.session.server.log.recent() if e.path == "/blocking")
+    assert "blocked the server's loop for" in entry.note and entry.note.startswith("handler blocking ran")
+    detail = requests.get(f"{url}/__postmock/log/{entry.seq}", timeout=5).json()
+    assert "blocked the server's loop" in detail["note"]
+    warnings = proto.session.status()["handler_warnings"]
+    named = {w.split(" blocked")[0]: w for w in warnings}
+    assert set(named) == {"async handler 'stuck'", "async handler 'blocking'"}
+    assert "(1 call, longest" in named["async handler 'blocking'"] and "make it a plain def" in warnings[1]
+
+
+def test_a_handler_entry_logs_its_queue_wait_and_its_run_time(proto: Prototype) -> None:
+    started, queued = threading.Event(), threading.Event()
+
+    @proto.handler("GET /work/:n")
+    def work(request: Request):
+        if request.path_vars["n"] == "1":
+            started.set()
+            queued.wait(10)  # until the second call waits behind this one
+            time.sleep(0.3)  # the second call waits at least this long
+        return {"n": request.path_vars["n"]}
+
+    url = proto.session.start(port=0).url
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(requests.get, url + "/work/1", timeout=10)
+        assert started.wait(10)
+        second = pool.submit(requests.get, url + "/work/2", timeout=10)
+        wait_until(lambda: proto.session.behaviours.handlers.waiting == 1, "the second call to queue")
+        queued.set()
+        assert first.result().status_code == 200 and second.result().status_code == 200
+    entries = {e.path: e for e in proto.session.server.log.recent()}
+    one, two = entries["/work/1"], entries["/work/2"]
+    assert one.handler_run_ms is not None and one.handler_run_ms >= 300
+    assert two.handler_wait_ms is not None and two.handler_wait_ms >= 300
+    assert two.latency_ms >= two.handler_wait_ms + two.handler_run_ms
+    assert f"waited {two.handler_wait_ms:.1f} ms in the queue" in two.note and f"ran {two.handler_run_ms:.1f} ms" in two.note
+    detail = requests.get(f"{url}/__postmock/log/{two.seq}", timeout=5).json()
+    assert detail["handler"] == {"wait_ms": round(two.handler_wait_ms, 3), "run_ms": round(two.handler_run_ms, 3)}
+    listed = requests.get(f"{url}/__postmock/log", timeout=5).json()
+    assert {"wait_ms", "run_ms"} <= set(next(e for e in listed if e["url"] == "/work/2")["handler"])
+
+
+@pytest.mark.parametrize("kind", ["def", "async def"])
+@pytest.mark.parametrize("exception", ["SystemExit", "KeyboardInterrupt"])
+def test_system_exit_and_keyboard_interrupt_in_a_handler_answer_500_and_the_mock_serves_on(
+        proto: Prototype, kind: str, exception: str) -> None:
+    namespace: dict = {}
+    exec(f"{kind} quit(request):\n    raise {exception}('bye')", namespace)
+    proto.handler("GET /quit")(namespace["quit"])
+    proto.handler("GET /ok", name="ok")(lambda request: {"ok": True})
+    server = proto.session.start(port=0)
+    for _ in range(2):
+        answer = requests.get(server.url + "/quit", timeout=10)
+        assert answer.status_code == 500 and answer.json()["error"]["exception"] == exception
+        assert f"raised {exception}" in answer.json()["error"]["message"]
+        assert requests.get(server.url + "/ok", timeout=10).json() == {"ok": True}
+    port = server.port
+    proto.session.stop()
+    import socket
+    with pytest.raises(ConnectionRefusedError):  # nothing listens on the port any more
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    assert proto.session.new_errors() == []

@@ -65,3 +65,67 @@ def test_handlers_and_resources_in_a_kernel_survive_export(tmp_path) -> None:
     assert "['Alicia', 'Ben', 'Chloe']" in fresh[3][0]
     assert "{'name': 'Dan', 'id': 4}" in fresh[3][0]
     assert "{'text': 'Bonjour, Ann', 'users': 2}" in fresh[3][0]  # the handler's most recent response, static
+
+
+def test_a_loaded_resource_in_a_fresh_kernel_is_a_live_list(tmp_path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    made = _run([
+        "%load_ext postmock_nb",
+        "%%resource todos\n[{\"id\": 1, \"title\": \"write\"}, {\"id\": 2, \"title\": \"test\"}]",
+        f"%mock save {tmp_path / 'todos.json'}",
+    ], tmp_path)
+    assert all(not errors for _, errors in made), [e for _, e in made if e]
+    deep = _deep_seed_collection(tmp_path)
+    out = _run([
+        "%load_ext postmock_nb\nimport requests, json",
+        f"%mock load {tmp_path / 'todos.json'}",
+        "todos = mock.resource('todos')\nprint(len(todos), isinstance(todos, list), todos is mock.resources['todos'])",
+        "%mock start --no-dashboard",
+        "requests.post(f'{mockUrl}/todos', json={'title': 'ship'})\nprint(json.dumps(todos))",
+        f"try:\n    get_ipython().run_line_magic('mock', 'load {deep}')\nexcept Exception as error:\n"
+        "    print(type(error).__name__, '|', str(error).replace(chr(10), ' | '))",
+    ], tmp_path)
+    assert all(not errors for _, errors in out), [e for _, e in out if e]
+    assert "mock.resources['todos']" in out[1][0]
+    assert "2 True True" in out[2][0]
+    assert ('[{"id": 1, "title": "write"}, {"id": 2, "title": "test"}, {"title": "ship", "id": 3}]'
+            in out[4][0])
+    refused = out[5][0]
+    assert refused.startswith("UsageError | ") and "resource 'todos'" in refused and "| Hint:" in refused
+    assert "Traceback" not in refused and refused.count("|") == 2
+
+
+def test_handlers_that_exit_interrupt_or_block_in_a_kernel(tmp_path) -> None:
+    """SystemExit/KeyboardInterrupt in def and async def handlers: a 500 naming it, the mock serves on,
+    nothing printed into a cell, %mock stop frees the port; a blocking async def is named in %mock status."""
+    handlers = "\n".join(
+        f"@mock.handler('GET /{kind}/{name}')\n{'async ' if kind == 'async' else ''}def {kind}_{name}(request):\n"
+        f"    raise {name}('bye')\n"
+        for kind in ("sync", "async") for name in ("SystemExit", "KeyboardInterrupt"))
+    out = _run([
+        "%load_ext postmock_nb\nimport requests, socket, time",
+        handlers + "\n@mock.handler('GET /ok')\ndef ok(request):\n    return {'ok': True}\n\n"
+        "@mock.handler('GET /blocking')\nasync def blocking(request):\n    time.sleep(0.5)\n    return {'slept': True}",
+        "%mock start --no-dashboard",
+        "for path in ('/sync/SystemExit', '/sync/KeyboardInterrupt', '/async/SystemExit', '/async/KeyboardInterrupt'):\n"
+        "    r = requests.get(mockUrl + path, timeout=10)\n"
+        "    print(path, r.status_code, r.json()['error']['exception'], requests.get(mockUrl + '/ok', timeout=10).json())",
+        "print(requests.get(mockUrl + '/blocking', timeout=10).json())",
+        "%mock status",
+        "%mock log -n 3",
+        "port = int(mockUrl.rsplit(':', 1)[1])",
+        "%mock stop",
+        "try:\n    socket.create_connection(('127.0.0.1', port), timeout=5).close()\n    print('still listening')\n"
+        "except ConnectionRefusedError:\n    print('port free')",
+    ], tmp_path)
+    texts = [t for t, _ in out]
+    assert all(not errors for _, errors in out), [e for _, e in out if e]  # nothing on stderr, no error in any cell
+    for kind in ("sync", "async"):
+        for name in ("SystemExit", "KeyboardInterrupt"):
+            assert f"/{kind}/{name} 500 {name} {{'ok': True}}" in texts[3]
+    assert "Traceback" not in "".join(texts) and "Exception in thread" not in "".join(texts)
+    assert "{'slept': True}" in texts[4]
+    assert "Warning: async handler 'blocking' blocked the server's loop (1 call, longest" in texts[5]
+    assert "blocking (handler blocking ran" in texts[6] and "waited" in texts[6]
+    assert "Mock stopped." in texts[8] and "port free" in texts[9]

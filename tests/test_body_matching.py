@@ -71,6 +71,23 @@ def test_differences_are_bounded():
     actual = json.dumps({f"k{i}": -i - 1 for i in range(50)})
     found = body_differences(expected, actual, JSON)
     assert [d.path for d in found] == [f"$.k{i}" for i in range(MAX_BODY_DIFFERENCES)]
+    assert [d.more for d in found] == [0] * (MAX_BODY_DIFFERENCES - 1) + [50 - MAX_BODY_DIFFERENCES], \
+        "the last one listed counts those not listed"
+
+
+@pytest.mark.parametrize("kind", [JSON, FORM])
+def test_differences_past_the_limit_are_counted(kind: str) -> None:
+    """12 fields differ, 10 are listed: the last listed says 2 more (the summary then says "and 11 more")."""
+    wanted, sent = {f"f{i}": str(i) for i in range(12)}, {f"f{i}": f"x{i}" for i in range(12)}
+    if kind == JSON:
+        expected, actual = json.dumps(wanted), json.dumps(sent)
+    else:
+        expected, actual = "&".join(f"{k}={v}" for k, v in wanted.items()), "&".join(f"{k}={v}" for k, v in sent.items())
+    found = body_differences(expected, actual, kind)
+    assert len(found) == MAX_BODY_DIFFERENCES and found[-1].more == 12 - MAX_BODY_DIFFERENCES, found
+    assert sum(d.more for d in found) + len(found) == 12
+    exact = body_differences(expected, actual, kind, limit=12)
+    assert len(exact) == 12 and not any(d.more for d in exact)
 
 
 def test_text_bodies_still_compare_whole():

@@ -41,6 +41,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from conftest import BROWSER_ENVIRONMENT
 from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,7 +292,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                JUPYTER_PLATFORM_DIRS="1", JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                PATH=f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}")  # newman, for notebook 04
-    for name in ("POSTMOCK_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX"):  # not a Binder here
+    for name in BROWSER_ENVIRONMENT:  # not a Binder, Colab or VS Code remote here: the browser is on this machine
         env.pop(name, None)
     log = base / "jupyter-lab.log"
     command = [str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",

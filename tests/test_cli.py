@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from bombkit import BOMBS, fan_out, write_bomb
 
 from postmock_nb.cli import main
 from postmock_nb.postman import iter_served, load_collection
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
 STOP_TIMEOUT = 15
 TIMEOUT = 5
-SERVING = re.compile(r"^Serving (\d+) examples of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
+SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
 
 
 class Cli:
@@ -252,6 +253,20 @@ def test_serve_private(fixtures_dir):
         assert "Stopped." in cli.output()
 
 
+def test_serve_private_masks_a_given_key_on_stdout(fixtures_dir):
+    key = "PMAK-0123456789abcdef0123456789abcdef"  # what a container passes: its stdout ends up in the logs
+    with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0", "--private",
+                  "--api-key", key) as cli:
+        url = cli.wait_for(SERVING).group(3)
+        said = cli.wait_for(r"^Private mock: ").string
+        assert requests.get(url + "/get", headers={"x-api-key": key}, timeout=TIMEOUT).status_code == 200
+        assert requests.get(url + "/get", timeout=TIMEOUT).status_code == 401
+        assert cli.interrupt() == 0
+        out = cli.output() + "\n".join(cli.stderr)
+    assert said == "Private mock: send the header x-api-key: PMAK-0123…cdef (the key given with --api-key)", said
+    assert key not in out and key[9:-4] not in out, out
+
+
 def test_serve_with_two_workers(fixtures_dir):
     with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0",
                   "--workers", "2") as cli:
@@ -365,6 +380,34 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
     assert runs[0] == runs[1] and set(runs[0]) == {200, 503}
 
 
+def test_serve_says_one_example(tmp_path: Path) -> None:
+    """``postmock serve`` counts with the plural helper: "Serving 1 example", not "1 examples"."""
+    from postmock_nb.session import Session
+
+    session = Session()
+    session.define("GET /ping 200", '{"pong": true}')
+    path = session.save(tmp_path / "one.postman_collection.json")
+    session.close()
+    with postmock("serve", str(path), "--port", "0") as cli:
+        found = cli.wait_for(SERVING)
+        assert found.group(0).startswith("Serving 1 example of "), found.group(0)
+        assert requests.get(found.group(3) + "/ping", timeout=TIMEOUT).json() == {"pong": True}
+        assert cli.interrupt() == 0
+
+
+def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
+    from test_behaviours import _deep_seed_collection
+
+    with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
+        try:
+            code = cli.process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"postmock served a collection whose resource seed is too deep: {cli.stdout}")
+        err = [line for line in cli.stderr if line.strip()]
+    assert code == 2 and len(err) == 2, err
+    assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")
+
+
 # -- hostile input: patterns and documents that would stall or blow up the mock -----------------------------
 
 EVIL_PATTERN_SPEC = """\
@@ -409,49 +452,6 @@ def test_a_backtracking_pattern_does_not_stall_the_mock(tmp_path):
         assert cli.interrupt() == 0
 
 
-def _laughs(example: bool) -> str:
-    """A 'billion laughs' YAML document: nine aliases of nine aliases … (9**9 strings, in 0.5 KB)."""
-    lines = ["openapi: 3.0.3", 'info: {title: laughs, version: "1"}', 'x-a: &a ["lol","lol","lol","lol","lol",'
-             '"lol","lol","lol","lol"]']
-    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
-        lines.append(f"x-{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
-    lines += ["paths:", "  /x:", "    get:", '      responses: {"200": {description: ok, content: {application/json: '
-              + ("{example: *i}" if example else "{}") + "}}}"]
-    return "\n".join(lines) + "\n"
-
-
-def _fan_out(level: str, last: str, levels: int) -> str:
-    """A document whose schema S0 refers to S1 in many places, S1 to S2 …: ``level`` is S<i>'s body."""
-    lines = ["openapi: 3.0.3", 'info: {title: fan-out, version: "1"}', "paths:", "  /x:", "    get:",
-             '      responses: {"200": {description: ok, content: {application/json: {schema: '
-             '{$ref: "#/components/schemas/S0"}}}}}', "components:", "  schemas:"]
-    lines += [f"    S{i}: {level.replace('NEXT', f'$ref: {chr(39)}#/components/schemas/S{i + 1}{chr(39)}')}"
-              for i in range(levels)]
-    return "\n".join([*lines, f"    S{levels}: {last}"]) + "\n"
-
-
-_TOO_MANY_STEPS = "this schema's example value would take more than 100,000 steps to make"
-BOMBS = {  # name: (document, what the one-line error says, where it says it is)
-    "alias bomb": (_laughs(example=False), "YAML aliases (*name) expand the document by more than 100,000 nodes",
-                   "line 8"),
-    "alias bomb as an example": (_laughs(example=True), "YAML aliases (*name) expand the document by more than",
-                                 "line 8"),
-    "$ref fan-out": (_fan_out("{type: object, properties: {" + ", ".join(f"p{j}: {{NEXT}}" for j in range(12))
-                              + "}}", "{type: string}", 6),
-                     _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
-    "minItems bomb": (_fan_out("{type: array, minItems: 40, items: {NEXT}}", "{type: string, minLength: 60}", 8),
-                      _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
-    "minLength bomb": (_fan_out("{NEXT}", "{type: string, minLength: 10000000000}", 1),
-                       _TOO_MANY_STEPS, "at #/paths/~1x/get/responses/200/content/application~1json/schema"),
-}
-
-
-def write_bomb(folder: Path, name: str) -> Path:
-    path = folder / (name.replace(" ", "-").replace("$", "") + ".yaml")
-    path.write_text(BOMBS[name][0], encoding="utf-8")
-    return path
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("command", ["validate", "serve"])
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
@@ -475,7 +475,7 @@ def test_openapi_bombs_are_refused_in_one_line(tmp_path, command, bomb):
 def test_a_ref_fan_out_within_the_depth_cut_is_served(tmp_path):
     """Each schema refers to the next twice, 24 levels deep (tuple items): cut at the depth limit, served."""
     path = tmp_path / "tuple-fan-out.yaml"
-    path.write_text(_fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
+    path.write_text(fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "validate", str(path)], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "can be served: 1 example" in done.stdout, done.stdout + done.stderr

@@ -152,6 +152,25 @@ def test_compose_and_kubernetes_agree_with_the_image():
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
+def test_compose_comment_names_the_file_it_mounts():
+    text = (REPO / "deploy" / "compose.yaml").read_text()
+    comment = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    mounted = re.search(r"^\s*- \.\./(\S+?):/srv/", text, re.M)
+    assert mounted and mounted[1] in comment, f"the compose file's comment does not name what it mounts: {comment}"
+
+
+def test_deploy_doc_lists_every_variable_the_app_reads():
+    from postmock_nb import asgi
+
+    doc = (REPO / "docs" / "deploy.md").read_text()
+    table = set(re.findall(r"^\| `(POSTMOCK_\w+)` \|", doc, re.M))
+    assert set(asgi.KNOWN) <= table, f"docs/deploy.md's table lacks {sorted(set(asgi.KNOWN) - table)}"
+    assert table <= set(asgi.KNOWN), f"docs/deploy.md documents variables the app refuses: {sorted(table - set(asgi.KNOWN))}"
+    collection_row = next(line for line in doc.splitlines() if line.startswith("| `POSTMOCK_COLLECTION`"))
+    assert "OpenAPI" in collection_row
+    assert 'pip install "postmock_nb' not in doc, "postmock_nb is not on PyPI: install from a clone"
+
+
 # -- python -m postmock_nb.healthcheck ---------------------------------------------------------------
 
 

@@ -158,7 +158,7 @@ def test_status_key_call_and_log(shell: InteractiveShell, capsys: pytest.Capture
     assert "no example matched" in capsys.readouterr().out
     mock(shell, "status")
     out = capsys.readouterr().out
-    assert "private" in out and "3 requests" in out and "1 misses" in out
+    assert "private" in out and "3 requests" in out and "1 miss," in out
     log = mock(shell, "log --unmatched")
     assert [e.url for e in log.entries] == ["/nowhere"]
     assert "No example matched GET /nowhere" in repr(log)
@@ -348,7 +348,7 @@ def test_loading_a_broken_collection_changes_nothing(shell: InteractiveShell, tm
 @pytest.mark.timeout(120)
 def test_loading_an_openapi_bomb_is_a_usage_error(shell: InteractiveShell, tmp_path: Path) -> None:
     """YAML alias bombs, $ref fan-outs, minItems/minLength bombs: one UsageError each, nothing changed."""
-    from test_cli import BOMBS, write_bomb
+    from bombkit import BOMBS, write_bomb
 
     example(shell, "GET /keep 200", '{"kept": true}')
     before = session_of(shell).store.snapshot
@@ -444,3 +444,240 @@ def test_the_key_is_a_plain_string_shown_masked(shell: InteractiveShell) -> None
     assert key == "abcdefgh12" and isinstance(key, str)
     assert "abcdefgh12" not in repr(key) and "abcdefgh12" not in pretty(key)
     assert "masked" in pretty(key)
+
+
+# -- secrets in diagnoses ----------------------------------------------------------------------
+
+TEAM_TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.team-secret-payload.c2ln"
+"""What the example expects in Authorization: neither a client nor the log may read it whole."""
+SENT_TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.someone-elses-token.c2ln"
+
+
+def _secret_rule(shell: InteractiveShell, how: str, tmp_path: Path, build) -> str:
+    """An example of GET /me that matches on Authorization, made the way ``how`` names; the start options."""
+    if how == "-R":
+        run_cell(shell, f'%%example GET /me 200 -R "Authorization: {TEAM_TOKEN}"\n{{"me": 1}}')
+    elif how == ">":
+        run_cell(shell, f'%%example GET /me 200\n> Authorization: {TEAM_TOKEN}\n\n{{"me": 1}}')
+    else:  # a saved collection whose request carries the header, matched on with --match-header
+        from postmock_nb.postman import save_collection
+
+        path = save_collection(build.collection(build.example(
+            "GET /me", "Me", body='{"me": 1}', request_headers={"Authorization": TEAM_TOKEN})), tmp_path / "me.json")
+        mock(shell, f"load {path}")
+        return " --match-header Authorization"
+    return ""
+
+
+@pytest.mark.parametrize("how", ["-R", ">", "--match-header"])
+def test_secret_match_headers_are_masked_in_every_diagnosis(shell: InteractiveShell, tmp_path: Path, build,
+                                                            how: str) -> None:
+    options = _secret_rule(shell, how, tmp_path, build)
+    mock(shell, "start --no-dashboard" + options)
+    url = shell.user_ns["mockUrl"]
+    assert requests.get(url + "/me", headers={"Authorization": TEAM_TOKEN}, timeout=5).status_code == 200
+    missed = requests.get(url + "/me", headers={"Authorization": SENT_TOKEN}, timeout=5)
+    assert missed.status_code == 404
+    seq = session_of(shell).server.log.recent(1)[0].seq
+    detail = json.dumps(requests.get(f"{url}/__postmock/log/{seq}", timeout=5).json(), ensure_ascii=False)
+    log = mock(shell, "log")
+    shown = {"404 body": json.dumps(missed.json(), ensure_ascii=False), "/__postmock/log/<n>": detail, "%mock log": repr(log),
+             "%mock log (html)": log._repr_html_()}
+    for where, text in shown.items():
+        assert "header authorization" in text and "different value" in text, (where, text)  # the diff is there
+        for secret in ("team-secret-payload", "someone-elses-token"):
+            assert secret not in text, f"{secret} shown whole in the {where}: {text}"
+        assert "Bearer eyJhbGciO…c2ln" in text, (where, text)  # masked as the header list masks it
+
+
+def test_keyless_requests_show_as_one_counted_line(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "start --private --no-dashboard")
+    for _ in range(3):
+        mock(shell, "call GET /users")  # the team's requests (the key is added for us)
+    url = shell.user_ns["mockUrl"]
+    with requests.Session() as stranger:
+        for _ in range(300):
+            assert stranger.get(url + "/users", timeout=5).status_code == 401
+    capsys.readouterr()
+    mock(shell, "status")
+    assert "303 requests, 0 misses, 0 errors, 300 refused without the key" in capsys.readouterr().out
+    log = mock(shell, "log")
+    assert [e.status for e in log.entries] == [401, 200, 200, 200]
+    assert "300 requests without the key refused (latest: missing x-api-key header)" in repr(log)
+
+
+# -- what the magics say (issue 19) -------------------------------------------------------------
+
+
+def test_messages_say_one_example_one_record_and_count_many(shell: InteractiveShell, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Each message counts with the one plural helper: "1 example", "2 examples", never "1 examples"."""
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "status")
+    assert "1 example defined" in capsys.readouterr().out
+    mock(shell, "start --no-dashboard")
+    assert "(1 example)" in capsys.readouterr().out
+    mock(shell, "call GET /nowhere")
+    capsys.readouterr()
+    mock(shell, "status")
+    out = capsys.readouterr().out
+    assert "1 example, 1 request, 1 miss, 0 errors" in out, out
+    mock(shell, f"save {tmp_path / 'one.json'}")
+    assert "Saved 1 example to" in capsys.readouterr().out
+    run_cell(shell, '%%resource todos\n[{"id": 1, "title": "Write"}]')
+    assert "Resource 'todos': 1 record at /todos" in capsys.readouterr().out
+    mock(shell, "reset todos")
+    assert "Resource 'todos' reset to its 1 seed record." in capsys.readouterr().out
+    mock(shell, f"load {tmp_path / 'one.json'}")
+    out = capsys.readouterr().out
+    assert "Resource 'todos': 1 record at /todos" in out and "records" not in out, out
+    mock(shell, "stop")
+    mock(shell, "clear")
+    capsys.readouterr()
+    example(shell, "GET /one 200", "1")
+    mock(shell, "clear")
+    assert "Deleted 1 example." in capsys.readouterr().out
+    example(shell, "GET /one 200", "1")
+    example(shell, "GET /two 200", "2")
+    mock(shell, "clear")
+    assert "Deleted all 2 examples." in capsys.readouterr().out
+    mock(shell, "status")
+    assert "0 examples defined" in capsys.readouterr().out
+
+
+def test_reset_says_what_it_reset_with_only_sequences(shell: InteractiveShell,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    example(shell, "GET /coin --name heads --sequence cycle", '{"side": "heads"}')
+    example(shell, "GET /coin --name tails --sequence cycle", '{"side": "tails"}')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    assert requests.get(url + "/coin", timeout=5).json() == {"side": "heads"}
+    capsys.readouterr()
+    mock(shell, "reset")
+    out = capsys.readouterr().out
+    assert "No resources to reset" not in out and "Nothing to reset" not in out, out
+    assert "Sequences back to their first turn: GET /coin." in out, out
+    assert requests.get(url + "/coin", timeout=5).json() == {"side": "heads"}, "the sequence was not reset"
+    mock(shell, "delete heads")
+    mock(shell, "delete tails")
+    capsys.readouterr()
+    mock(shell, "reset")
+    assert capsys.readouterr().out.strip() == "Nothing to reset: no resources, scenarios or sequences."
+
+
+def test_call_on_a_miss_shows_the_diagnosis_as_text_counting_every_difference(
+        shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+    """``%mock call`` on a miss reads like ``%mock log``: no escaped JSON; "(and N more)" counts all 12 fields."""
+    expected = {f"field{i}": i for i in range(12)}
+    example(shell, "POST /orders 201", "> Content-Type: application/json\n>\n> " + json.dumps(expected)
+            + '\n\n{"ok": true}')
+    mock(shell, "start --no-dashboard --match-body")
+    capsys.readouterr()
+    sent = json.dumps({f"field{i}": i + 100 for i in range(12)})
+    mock(shell, f"call POST /orders -H 'Content-Type: application/json' -d '{sent}'")
+    out = capsys.readouterr().out
+    assert out.startswith("404 Not Found  (no example matched)"), out
+    assert "No matching requests: Double check your method and the request path" in out, out
+    assert "No example matched POST /orders" in out and '"differences"' not in out and "\\n" not in out, out
+    assert "body $.field0: expected 0, got 100 (and 11 more)" in out, out
+    listed = [line for line in out.splitlines() if "<<<<<" in line]
+    assert len(listed) == 10, out
+    assert "… and 2 more body differences not listed" in out, out
+    log = repr(mock(shell, "log --unmatched"))
+    assert "(and 11 more)" in log and "… and 2 more body differences not listed" in log, log
+
+
+def test_a_resource_names_a_json_null_body_and_an_empty_one(shell: InteractiveShell,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    run_cell(shell, '%%resource todos\n[{"id": 1, "title": "Write"}]')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    null = requests.post(url + "/todos", data="null", headers={"Content-Type": "application/json"}, timeout=5)
+    assert null.status_code == 400 and "got the JSON null body" in null.text, null.text
+    empty = requests.post(url + "/todos", data="", headers={"Content-Type": "application/json"}, timeout=5)
+    assert empty.status_code == 400 and "the body is empty" in empty.text, empty.text
+    array = requests.post(url + "/todos", json=[1], timeout=5)
+    assert array.status_code == 400 and "got a JSON array" in array.text, array.text
+
+
+def test_save_warns_once_naming_every_handler(shell: InteractiveShell, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    run_cell(shell, "@mock.handler('GET /a')\ndef first(request):\n    return {'a': 1}\n\n"
+                    "@mock.handler('GET /b')\ndef second(request):\n    return {'b': 2}\n\n"
+                    "@mock.handler('GET /c')\ndef third(request):\n    return {'c': 3}")
+    capsys.readouterr()
+    mock(shell, f"save {tmp_path / 'handlers.json'}")
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1, captured.err
+    assert "3 handlers cannot run in Postman: 'first', 'second', 'third'" in warnings[0], warnings
+
+
+# -- where the browser is: environments imitated --------------------------------------------------
+
+BROWSER_CASES = {
+    # name: (variables set, the address printed for port {port}, a word of the note)
+    "codespaces": ({"CODESPACES": "true", "CODESPACE_NAME": "octo-space-x1",
+                    "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+                   "https://octo-space-x1-{port}.app.github.dev/", "Codespaces forwards port {port}"),
+    "vscode-ssh": ({"VSCODE_IPC_HOOK_CLI": "/run/user/1000/vscode-ipc-1.sock", "SSH_CONNECTION": "10.0.0.2 5 10.0.0.3 22",
+                    "VSCODE_AGENT_FOLDER": "/home/me/.vscode-server"},
+                   "http://localhost:{port}/", "VS Code forwards port {port}"),
+    "vscode-container": ({"TERM_PROGRAM": "vscode", "REMOTE_CONTAINERS": "true"},
+                         "http://localhost:{port}/", "VS Code forwards port {port}"),
+    "override-wins": ({"POSTMOCK_PUBLIC_URL": "https://mock.example.org/{port}/", "CODESPACES": "true",
+                       "CODESPACE_NAME": "x", "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN": "app.github.dev"},
+                      "https://mock.example.org/{port}/", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROWSER_CASES))
+def test_start_prints_the_address_a_remote_browser_reaches(shell: InteractiveShell, browser_environment,
+                                                           capsys: pytest.CaptureFixture[str], case: str) -> None:
+    """Codespaces, VS Code remote (SSH, dev container), and POSTMOCK_PUBLIC_URL over them, by their variables."""
+    variables, address, note = BROWSER_CASES[case]
+    for name, value in variables.items():
+        browser_environment.setenv(name, value)
+    mock(shell, "start --no-dashboard")
+    port = session_of(shell).server.port
+    out = capsys.readouterr().out
+    assert f"From your browser: {address.format(port=port)}" in out, out
+    assert note.format(port=port) in out, out
+    mock(shell, "status")
+    assert f"(browser: {address.format(port=port)})" in capsys.readouterr().out
+
+
+def test_local_vscode_and_plain_jupyter_print_no_other_address(shell: InteractiveShell, browser_environment,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    browser_environment.setenv("VSCODE_PID", "4242")  # VS Code on this machine: 127.0.0.1 is reachable
+    mock(shell, "start --no-dashboard")
+    assert "From your browser" not in capsys.readouterr().out
+
+
+def test_on_colab_start_prints_colabs_proxy_address(shell: InteractiveShell, browser_environment, colab_standin,
+                                                    capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A stand-in ``google.colab`` on sys.path: the kernel asks the page's ``google.colab.kernel.proxyPort``."""
+    import sys
+
+    from postmock_nb import browser_address
+
+    browser_environment.setattr(browser_address, "_colab_urls", {})
+    browser_environment.syspath_prepend(str(colab_standin))
+    try:
+        mock(shell, "start --no-dashboard")
+        port = session_of(shell).server.port
+        out = capsys.readouterr().out
+        url = f"https://{port}-m-s-standin.prod.colab.dev/"
+        assert f"From your browser: {url}  (Colab's proxy for port {port})" in out, out
+        mock(shell, "status")
+        assert f"(browser: {url})" in capsys.readouterr().out
+        mock(shell, f"save --environment {tmp_path / 'env.json'}")
+        values = {v["key"]: v["value"] for v in json.loads((tmp_path / "env.json").read_text())["values"]}
+        assert values["mockUrl"] == url.rstrip("/")
+        from google.colab import output  # the stand-in
+
+        assert output.ASKED == [(port, "MainThread")], "asked once, from the main thread, then remembered"
+    finally:
+        for name in [n for n in sys.modules if n == "google" or n.startswith("google.")]:
+            del sys.modules[name]

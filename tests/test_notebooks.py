@@ -154,29 +154,42 @@ async def use_team_directory(url: str, *, scenarios: bool) -> None:
 # -- the tests -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def kernel_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kernels see no JupyterHub/Binder settings but the ones a test sets."""
-    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
-    monkeypatch.delenv("POSTMOCK_PUBLIC_URL", raising=False)
+PAGE_ADDRESSES = {
+    # where Jupyter runs: (how it is imitated, the address the page calls, with {port})
+    "binder": ({"JUPYTERHUB_SERVICE_PREFIX": "/user/demo-1234/"}, "/user/demo-1234/proxy/{port}/"),
+    "colab": ({}, "https://{port}-m-s-standin.prod.colab.dev/"),  # a stand-in google.colab on PYTHONPATH
+    "vscode-remote": ({"VSCODE_AGENT_FOLDER": "/home/me/.vscode-server", "SSH_CONNECTION": "10.0.0.2 5 10.0.0.3 22"},
+                      "http://localhost:{port}/"),
+}
 
 
-def test_the_frontend_page_points_at_the_proxy_on_binder(tmp_path: Path, kernel_environment: None,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under JupyterHub/Binder the page's API address is the server's /proxy/<port>/ path."""
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/demo-1234/")
+@pytest.mark.parametrize("where", sorted(PAGE_ADDRESSES))
+def test_the_frontend_page_calls_the_address_the_browser_reaches(tmp_path: Path, where: str, browser_environment,
+                                                                  colab_standin: Path) -> None:
+    """Under JupyterHub/Binder, Colab or VS Code remote the page's API address is the one a browser reaches
+    (the notebook server's /proxy/<port>/, Colab's proxyPort, VS Code's forwarded localhost port), and
+    ``%mock start`` prints it. The environments are imitated: their variables; Colab by a stand-in package."""
+    variables, address = PAGE_ADDRESSES[where]
+    for name, value in variables.items():
+        browser_environment.setenv(name, value)
+    if where == "colab":
+        browser_environment.setenv("PYTHONPATH", os.pathsep.join(
+            [str(colab_standin), *filter(None, [os.environ.get("PYTHONPATH")])]))
     nb = nbformat.read(NOTEBOOK_DIR / "05-frontend-demo.ipynb", as_version=4)
     keep = {"load", "list", "start", "api-url", "page"}
     nb.cells = [c for c in nb.cells if c.get("id") in keep]
     shutil.copytree(NOTEBOOK_DIR / "data", tmp_path / "data")  # the page cell reads data/team-directory.html
-    (tmp_path / "binder.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
-    executed = run_notebook(tmp_path / "binder.ipynb")
-    api_url = squeeze(cell_text(find_cell(executed, "api-url")))
-    assert re.search(r"the page calls /user/demo-1234/proxy/\d+$", api_url.strip()), api_url
+    (tmp_path / "elsewhere.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    executed = run_notebook(tmp_path / "elsewhere.ipynb")
     start = cell_text(find_cell(executed, "start"))
-    assert re.search(r"From your browser: /user/demo-1234/proxy/\d+/", start), start
+    port = re.search(r"Mock running at http://127\.0\.0\.1:(\d+)", start)
+    assert port, start
+    expected = address.format(port=port.group(1))
+    assert f"From your browser: {expected}" in start, start
+    api_url = squeeze(cell_text(find_cell(executed, "api-url")))
+    assert api_url.strip().endswith(f"the page calls {expected.rstrip('/')}"), api_url
     html = next(o["data"]["text/html"] for o in find_cell(executed, "page").outputs if "text/html" in o.get("data", {}))
-    assert 'const given = "/user/demo-1234/proxy/' in html
+    assert f'const given = "{expected.rstrip("/")}"' in html
 
 
 @pytest.mark.parametrize("collection", [USERS_COLLECTION, ORDERS_COLLECTION], ids=lambda p: p.name)

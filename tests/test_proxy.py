@@ -20,6 +20,7 @@ from postmock_nb.recording import Recorder
 from postmock_nb.server import MockServer
 
 BINARY = bytes(range(256)) * 4
+BOMB = gzip.compress(b"0" * (20 * 1024 * 1024), compresslevel=9)
 RELEASE = threading.Event()
 
 
@@ -55,6 +56,8 @@ class Upstream(BaseHTTPRequestHandler):
             self._send(200, BINARY, "application/octet-stream")
         elif path.endswith("/gzip"):
             self._send(200, gzip.compress(b'{"zipped": true}'), "application/json", Content_Encoding="gzip")
+        elif path.endswith("/bomb"):  # 20 MiB of zeros in about 20 KB of gzip
+            self._send(200, BOMB, "application/json", Content_Encoding="gzip")
         elif path.endswith("/error"):
             self._send(503, b'{"error": "maintenance"}', "application/json", Retry_After="30")
         elif path.endswith("/slow"):
@@ -181,7 +184,8 @@ def test_record_then_replay_without_the_upstream(build, upstream, tmp_path):
                                         headers={"Authorization": "Bearer SECRET", "Cookie": "c=SECRET",
                                                  "x-api-key": "SECRET", "Content-Type": "application/json"})
             answers.setdefault((method, url.split("?")[0], data), (response.status_code, response.content))
-            assert load_collection(record)  # the file is whole after every request
+            wait_until(record.exists)  # written at once for the first example, then in batches
+            assert load_collection(record)  # the file is whole whenever it is read
     collection = load_collection(record)
     for example in collection.examples:  # the echo's body holds them, but no saved header does
         assert {k.lower() for k, _ in example.request.headers} <= {"content-type", "accept"}
@@ -254,7 +258,8 @@ def test_notebook_proxy_records_into_the_live_collection(upstream, tmp_path, cap
         requests.get(url + "/text", timeout=5)
         wait_until(lambda: "proxied to" in dashboard.text_summary())  # the dashboard marks proxied rows
         assert "ms upstream" in dashboard.text_summary()
-        assert [e.request.path for e in load_collection(tmp_path / "rec.json").examples] == ["/json", "/text"]
+        wait_until(lambda: [e.request.path for e in load_collection(tmp_path / "rec.json").examples]
+                   == ["/json", "/text"])  # the next batch is written within a moment
         ip.run_line_magic("mock", "proxy --off")
         assert requests.get(url + "/gzip", timeout=5).status_code == 404
     finally:
@@ -341,3 +346,204 @@ def test_a_private_mock_does_not_send_its_key_upstream(build, upstream):
         assert requests.get(mock.url + "/echo", timeout=5).status_code == 401  # the key is still required
         echo = requests.get(mock.url + "/echo", headers={"x-api-key": "mock-key", "X-Other": "1"}, timeout=5).json()
         assert "x-api-key" not in echo["headers"] and echo["headers"]["x-other"] == "1"
+
+
+# -- issue 19: one client's upstream cookies never reach another ----------------------------------
+
+
+def test_the_proxy_keeps_no_cookies_between_clients(build, upstream, tmp_path, server_name):
+    record = tmp_path / "rec.json"
+    recorder = Recorder(record)
+    bridges = Bridges(proxy=Proxy(upstream), recorder=recorder)
+    with MockServer(build.collection(), bridges=bridges, server=server_name) as mock:
+        with requests.Session() as alice, requests.Session() as bob:
+            first = alice.get(mock.url + "/echo/alice", headers={"Cookie": "mine=alice"}, timeout=5)
+            assert first.json()["headers"]["cookie"] == "mine=alice"  # exactly what she sent
+            assert first.headers["set-cookie"] == "session=secret"  # the upstream's Set-Cookie reaches her
+            second = bob.get(mock.url + "/echo/bob", timeout=5, cookies={})
+            assert "cookie" not in second.json()["headers"]  # Bob sent none, so none goes upstream
+            third = bob.get(mock.url + "/echo/bob2", headers={"Cookie": "mine=bob"}, timeout=5)
+            assert third.json()["headers"]["cookie"] == "mine=bob"  # his own, and only his
+    recorder.close()
+    for example in load_collection(record).examples:  # the echoes hold what went upstream: no stray session
+        assert "session=secret" not in example.response.body
+
+
+def test_a_gzip_bomb_is_refused_while_recording(build, upstream, tmp_path):
+    import tracemalloc
+
+    cap = 1024 * 1024
+    record = tmp_path / "rec.json"
+    recorder = Recorder(record)
+    assert len(BOMB) < cap < 20 * 1024 * 1024  # small on the wire, past the cap once decoded
+    with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream, max_bytes=cap), recorder=recorder)) as mock:
+        requests.get(mock.url + "/json", timeout=5)  # recorded: the file exists
+        tracemalloc.start()
+        try:
+            response = requests.get(mock.url + "/bomb", timeout=30)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert response.status_code == 502
+        error = response.json()["error"]
+        assert error["name"] == "mockUpstreamTooLarge" and f"over {cap} bytes" in error["message"]
+        assert "gzip" in error["message"] and mock.log.recent(1)[0].status == 502
+        assert peak < 8 * cap, f"decoding held {peak} bytes"  # never the 20 MiB it expands to
+    assert [e.request.path for e in load_collection(record).examples] == ["/json"]  # the bomb is not recorded
+    assert record.stat().st_size < 64 * 1024
+    assert recorder.skipped == [f"GET /bomb: the upstream's gzip body decodes to over {cap} bytes "
+                                "(the limit on upstream bodies)"]
+
+
+def test_the_upstreams_set_cookie_is_masked_in_the_log_unless_revealed(build, upstream):
+    from postmock_nb.widgets import entry_html
+
+    for reveal_secrets in (False, True):
+        with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream)), reveal_secrets=reveal_secrets) as mock:
+            assert requests.get(mock.url + "/json", timeout=5).headers["set-cookie"] == "session=secret"  # sent whole
+            entry = mock.log.recent(1)[0]
+            detail = requests.get(f"{mock.url}/__postmock/log/{entry.seq}", timeout=5).json()
+            assert dict(detail["response"]["headers"])["Set-Cookie"] == "session=…"  # its name stays, not its value
+            assert "session=secret" not in json.dumps(detail) + entry_html(entry)  # nor the dashboard
+            asked = requests.get(f"{mock.url}/__postmock/log/{entry.seq}?reveal=1", timeout=5).json()
+            shown = dict(asked["response"]["headers"])["Set-Cookie"]
+            assert shown == ("session=secret" if reveal_secrets else "session=…")  # whole only with --reveal-secrets
+
+
+def test_set_cookie_masking_keeps_the_name_and_attributes():
+    from postmock_nb.masking import mask_response_header
+
+    assert mask_response_header("Set-Cookie", "sid=0123456789abcdef0123; Path=/; HttpOnly") == "sid=0123…; Path=/; HttpOnly"
+    assert mask_response_header("set-cookie", "opaque") == "…" and mask_response_header("X-Other", "v=1") == "v=1"
+
+
+# -- issue 19: the record file keeps its mode, and a killed recording leaves it whole and alone -----
+
+
+def test_recording_keeps_the_files_mode(build, upstream, tmp_path, server_name):
+    import os
+    import stat
+
+    from postmock_nb.postman import save_collection
+
+    existing = save_collection(build.collection(), tmp_path / "existing.json")
+    existing.chmod(0o640)
+    fresh = tmp_path / "fresh.json"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for record in (existing, fresh):
+        recorder = Recorder(record)
+        with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream), recorder=recorder),
+                        server=server_name) as mock:
+            requests.get(mock.url + "/json", timeout=5)
+            requests.get(mock.url + "/text", timeout=5)
+        # the server's stop writes the last batch, on every server
+        assert [e.request.path for e in load_collection(record).examples] == ["/json", "/text"]
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640  # as it was
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as any new file, not a temporary file's 0600
+
+
+def test_a_killed_recording_leaves_a_whole_file_and_no_temporary_one(build, upstream, tmp_path):
+    import os
+    import signal
+    import time
+
+    from test_cli import SERVING, postmock
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to see the files the recording process has open")
+
+    from postmock_nb.postman import save_collection
+
+    source = save_collection(build.collection(), tmp_path / "c.json")
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    record = folder / "rec.json"
+    # a long recording already (10 MB): each write of the file takes a while
+    examples = [build.example(f"GET /old/{n}", body=json.dumps({"n": n, "pad": "x" * 20_000})) for n in range(500)]
+    save_collection(build.collection(*examples), record)
+    stop = threading.Event()
+
+    def others() -> list[str]:
+        return sorted(p.name for p in folder.iterdir() if p.name != "rec.json")
+
+    def writing(pid: int) -> bool:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith(f"{folder}/") and target != str(record):
+                return True
+        return False
+
+    with postmock("serve", str(source), "--port", "0", "--proxy", upstream, "--record", str(record)) as cli:
+        url = cli.wait_for(SERVING).group(3)
+
+        def client() -> None:  # new distinct requests, one after another, until the process is gone
+            n = 0
+            while not stop.is_set():
+                try:
+                    requests.get(f"{url}/json?n={n}", timeout=5)
+                except requests.RequestException:
+                    return
+                n += 1
+
+        thread = threading.Thread(target=client, daemon=True)
+        thread.start()
+        try:
+            # kill it while it writes a new version of the file: while it holds open a file of the folder
+            # other than the record file (a temporary one, named or not), or a temporary name shows
+            first = record.stat().st_ino
+            wait_until(lambda: record.stat().st_ino != first, timeout=60)  # a first batch is written
+            pid = cli.process.pid
+            deadline = time.monotonic() + 60
+            while not writing(pid) and not others():
+                assert time.monotonic() < deadline, f"the record file was not rewritten: {cli.stderr}"
+                time.sleep(0.001)
+            os.kill(pid, signal.SIGKILL)
+            assert cli.process.wait(10) == -signal.SIGKILL
+        finally:
+            stop.set()
+            thread.join(10)
+    assert others() == []  # no temporary file left behind
+    recorded = load_collection(record)  # whole: a loadable collection
+    paths = [e.request.path for e in recorded.examples]
+    assert paths[:500] == [f"/old/{n}" for n in range(500)] and set(paths[500:]) == {"/json"}
+    assert len(paths) > 500  # the batches written before the kill are there
+
+
+def test_a_record_file_that_cannot_be_written_is_said_in_the_log(build, upstream, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the record file's folder should be", encoding="utf-8")
+    recorder = Recorder(blocker / "rec.json")
+    with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream), recorder=recorder)) as mock:
+        assert requests.get(mock.url + "/json", timeout=5).status_code == 200  # the answer still goes out
+        wait_until(lambda: recorder.write_error != "")
+        assert requests.get(mock.url + "/text", timeout=5).status_code == 200
+        note = mock.log.recent(1)[0].note
+        assert "the record file could not be written" in note and str(blocker / "rec.json") in note
+    assert [e.request.path for e in recorder.collection.examples] == ["/json", "/text"]  # kept in memory
+
+
+def test_recording_may_go_on_after_close_and_loses_nothing(tmp_path):
+    from postmock_nb.recording import Exchange
+
+    record = tmp_path / "rec.json"
+    recorder = Recorder(record)
+    headers = (("Content-Type", "application/json"),)
+
+    def record_some(first: int) -> None:
+        for n in range(first, first + 100):
+            recorder.record(Exchange("GET", f"/items/{n}", (), headers, b"", 200, headers, b'{"n": %d}' % n))
+
+    threads = [threading.Thread(target=record_some, args=(first,)) for first in (0, 100, 200)]
+    for thread in threads:
+        thread.start()
+    recorder.close()  # while they record: it writes what it has; a later record starts a writer again
+    for thread in threads:
+        thread.join(30)
+    recorder.close()
+    assert sorted(e.request.path for e in load_collection(record).examples) == sorted(f"/items/{n}" for n in range(300))
+    assert recorder.write_error == ""
+    assert not [t for t in threading.enumerate() if t.name == "postmock record rec.json"]  # its writer ended

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import BROWSER_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -105,7 +106,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("JUPYTERHUB_SERVICE_PREFIX", "POSTMOCK_PUBLIC_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in BROWSER_ENVIRONMENT}  # the browser is on this machine
     env["PYTHONPATH"] = ""
     return env
 
@@ -134,6 +135,8 @@ def test_the_two_fresh_machine_commands_are_exactly_make_lab_and_make_test() -> 
 
 REPO_URL = re.compile(r"https://(?:github\.com/(?P<owner>[\w-]+)/postmock_nb/blob/main/"
                       r"|raw\.githubusercontent\.com/(?P<raw_owner>[\w-]+)/postmock_nb/main/)(?P<path>[^)\s#?]+)")
+COLAB_URL = re.compile(r"https://colab\.research\.google\.com/github/(?P<owner>[\w-]+)/postmock_nb/blob/main/"
+                       r"(?P<path>notebooks/[^)\s]+\.ipynb)")
 BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/(?P<owner>[\w-]+)/postmock_nb/main\?urlpath=lab/tree/(?P<path>[^)\s]+)")
 OWNER_BLOCK = re.compile(r"^<!-- OWNER:.*?^<!-- end of the OWNER block -->$", re.M | re.S)
 
@@ -143,17 +146,17 @@ def link_targets(text: str) -> list[str]:
     return re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r"^\[[^\]]+\]:\s*(\S+)", text, re.M)
 
 
-def test_links_and_images_work_on_pypi_too() -> None:
-    """PyPI shows the README without the repository: no relative link, and every link into the
-    repository names a file that exists."""
+def test_links_into_the_repository_are_relative_and_exist() -> None:
+    """Links into the repository are relative (they work on GitHub and in any clone) and name
+    files that exist; none names an owner, which a clone does not know."""
     text = README.read_text(encoding="utf-8")
     targets = link_targets(text)
-    relative = [t for t in targets if not re.match(r"^[a-z]+://", t) and not t.startswith("#")]
-    assert relative == [], f"relative links break on PyPI (use the OWNER block's absolute URLs): {relative}"
-    into_repo = [m for t in targets if (m := REPO_URL.fullmatch(t))]
-    assert any(m["path"] == "docs/dashboard.png" for m in into_repo), "the dashboard picture is not linked"
-    for found in into_repo:
-        assert (ROOT / found["path"]).is_file(), f"README links to a missing file: {found.group(0)}"
+    absolute_into_repo = [t for t in targets if REPO_URL.fullmatch(t)]
+    assert absolute_into_repo == [], f"links into the repository must be relative: {absolute_into_repo}"
+    relative = [t.split("#")[0] for t in targets if not re.match(r"^[a-z]+://", t) and not t.startswith("#")]
+    assert "docs/dashboard.png" in relative, "the dashboard picture is not linked"
+    for path in relative:
+        assert (ROOT / path).exists(), f"README links to a missing file: {path}"
     defined = set(re.findall(r"^\[([^\]]+)\]:", text, re.M))
     prose = re.sub(r"`[^`\n]*`", "", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))  # not code: x[0]["y"]
     used = set(re.findall(r"\]\[([^\]]+)\]", prose))
@@ -167,31 +170,58 @@ def test_the_binder_badge_and_one_place_for_the_owner() -> None:
     for found in binder:
         assert (ROOT / found["path"]).is_file(), f"the Binder link opens a missing notebook: {found['path']}"
     assert "](https://mybinder.org/badge_logo.svg)][binder]" in text, "the Binder badge does not use the [binder] link"
+    colab = [m for t in link_targets(text) if (m := COLAB_URL.fullmatch(t))]
+    notebooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(m["path"] for m in colab) == notebooks, "an Open in Colab link for each notebook, and no other"
     blocks = OWNER_BLOCK.findall(text)
     assert len(blocks) == 1, "README.md needs exactly one marked OWNER block (<!-- OWNER: … --> … <!-- end of the OWNER block -->)"
     outside = OWNER_BLOCK.sub("", text)
-    assert not re.search(r"(github\.com|githubusercontent\.com|/gh)/[\w-]+/postmock_nb", outside), \
+    assert not re.search(r"(github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/[\w-]+/"
+                         r"postmock_nb", outside), \
         "a URL naming the owner outside the OWNER block: move it into the block as a reference definition"
-    owners = {m["owner"] or m.groupdict().get("raw_owner") for t in link_targets(blocks[0])
-              if (m := REPO_URL.fullmatch(t) or BINDER_URL.fullmatch(t))}
-    pyproject = re.search(r"^\[project\.urls\]\n(.*?)^\[", (ROOT / "pyproject.toml").read_text(), re.M | re.S)
-    assert pyproject, "pyproject.toml has no [project.urls]"
-    owners |= set(re.findall(r"(?:github\.com|/gh)/([\w-]+)/postmock_nb", pyproject.group(1)))
-    assert len(owners) == 1, f"the README's OWNER block and pyproject.toml name different owners: {sorted(owners)}"
+    owners = set(re.findall(r"(?:github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/([\w-]+)/"
+                            r"postmock_nb", blocks[0]))
+    assert len(owners) == 1, f"the README's OWNER block names several owners: {sorted(owners)}"
     assert "scripts/set-owner.sh" in outside, "the README does not say how to set the owner"
+    metadata = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "OWNER/" not in metadata, "the wheel's metadata names a placeholder owner"
+    assert not re.search(r"^\[project\.urls\]", metadata, re.M), "a Project-URL with an unknown owner is a broken link in the wheel"
 
 
 def test_set_owner_sets_every_place_that_names_the_owner(tmp_path: Path) -> None:
-    for name in ("README.md", "pyproject.toml", "scripts/set-owner.sh"):
+    for name in ("README.md", "scripts/set-owner.sh"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tmp_path / name)
     done = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "someone-else"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    readme, pyproject = (tmp_path / "README.md").read_text(), (tmp_path / "pyproject.toml").read_text()
-    named = re.findall(r"(?:github\.com|githubusercontent\.com|/gh)/([\w-]+)/postmock_nb", readme + pyproject)
+    readme = (tmp_path / "README.md").read_text()
+    named = re.findall(r"(?:github\.com|githubusercontent\.com|/gh|colab\.research\.google\.com/github)/([\w-]+)/"
+                       r"postmock_nb", readme)
     assert named and set(named) == {"someone-else"}, sorted(set(named))
     refused = run(["bash", str(tmp_path / "scripts" / "set-owner.sh"), "not/an/account"], tmp_path)
     assert refused.returncode == 2 and "usage" in refused.stderr
+
+
+def test_make_demo_after_make_lab_installs_nothing_again(tmp_path: Path) -> None:
+    """`make lab` installs the package with its extra; `make demo` then only serves. A stand-in
+    python in the venv records what make asks of it (nothing is installed for real)."""
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    calls = tmp_path / "calls.txt"
+    for tool in ("python", "postmock", "jupyter"):
+        stand_in = venv / "bin" / tool
+        stand_in.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{calls}"\n')
+        stand_in.chmod(0o755)
+    lab = run(["make", "lab"], tmp_path)
+    assert lab.returncode == 0, lab.stdout + lab.stderr
+    demo = run(["make", "demo"], tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    lines = calls.read_text().splitlines()
+    installs = [line for line in lines if "pip install" in line]
+    assert installs == ['python -m pip install -q -e .[lab]'], lines
+    assert lines[-1].startswith("postmock serve notebooks/data/users.postman_collection.json"), lines
 
 
 def _all_options() -> set[str]:
@@ -216,6 +246,35 @@ def test_every_option_the_readme_names_exists() -> None:
     for block in [b for b in BLOCKS if b.kind == "text"]:
         short_and_long = set(re.findall(r"(?<![\w-])--?[a-zA-Z][\w-]*", block.code))
         assert short_and_long <= options, f"{block.where}: unknown options {sorted(short_and_long - options)}"
+
+
+def test_every_option_of_the_parsers_is_in_the_readme() -> None:
+    """The other way round: the `%%example` usage line holds every `%%example` option, each
+    `%mock` subcommand's row every option of that subcommand, and the README names every option
+    of `postmock serve`."""
+    from postmock_nb.cli import _parser as cli_parser
+    from postmock_nb.magics import PostmockMagics, _mock_parser
+
+    def unnamed(parser, text: str) -> set[str]:
+        """The options of `parser` (by long name) that `text` names neither by long nor by short name."""
+        return {max(a.option_strings, key=len) for a in parser._actions if a.option_strings and a.dest != "help"
+                and not any(re.search(rf"(?<![\w-]){o}(?![\w-])", text) for o in a.option_strings)}
+
+    text = README.read_text(encoding="utf-8")
+    usage = next(b.code for b in BLOCKS if b.kind == "text" and b.code.lstrip().startswith("%%example"))
+    missing = unnamed(PostmockMagics.example.parser, usage)
+    assert not missing, f"the %%example usage line omits {sorted(missing)}"
+    rows: dict[str, str] = {}
+    for row in re.finditer(r"^\| `(\w+)[ `].*$", text, re.M):
+        rows[row[1]] = rows.get(row[1], "") + row[0]
+    for action in _mock_parser()._subparsers._group_actions:
+        for name, sub in action.choices.items():
+            missing = unnamed(sub, rows.get(name, ""))
+            assert not missing, f"the README's `%mock {name}` row omits {sorted(missing)}"
+    for action in cli_parser()._subparsers._group_actions:
+        for name, sub in action.choices.items():
+            missing = unnamed(sub, text)
+            assert not missing, f"the README never names `postmock {name}` {sorted(missing)}"
 
 
 def test_every_mock_subcommand_the_readme_names_exists() -> None:

@@ -110,3 +110,28 @@ def test_the_dashboard_detail_view_masks_the_key_mock_call_sends():
     key = "PMAK-" + "d" * 32
     html = entry_html(_entry(log, headers=[(b"x-api-key", key.encode()), (b"user-agent", b"python-requests")]))
     assert key not in html and "PMAK-dddd…dddd" in html and "python-requests" in html
+
+
+def _refused(path: str = "/x") -> LogEntry:
+    return LogEntry(0, 0.0, "GET", path, b"", [], b"", 401, None, None, None, 0.1, None, [], b"")
+
+
+def test_refused_requests_keep_one_line_per_burst_and_never_push_served_ones_out():
+    log = RequestLog(maxlen=5)
+    for _ in range(3):
+        log.append(_entry(log))
+    for n in range(100):
+        log.append_refused(_refused(f"/a{n}"), "missing x-api-key header")
+    assert [e.status for e in log.recent()] == [401, 404, 404, 404]
+    burst = log.recent(1)[0]
+    assert (burst.refused, burst.path, burst.seq) == (100, "/a99", 4)
+    assert burst.note == "100 requests without the key refused (latest: missing x-api-key header)"
+    for round_ in range(10):  # served requests and bursts taking turns: the log keeps at most one burst line
+        log.append(_entry(log))
+        log.append_refused(_refused(), "wrong x-api-key")
+        statuses = [e.status for e in log.recent()]
+        assert len(statuses) == 5 and statuses.count(401) == 1, (round_, statuses)
+    assert log.recent(1)[0].note == "1 request without the key refused (latest: wrong x-api-key)"
+    assert (log.refused, log.total) == (110, 123)
+    log.clear()
+    assert (log.refused, log.recent()) == (0, [])

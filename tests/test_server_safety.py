@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -169,3 +170,54 @@ def test_a_websocket_upgrade_is_refused_and_logged(collection):
         assert answer.startswith(b"HTTP/1.1 501"), answer[:100]
         entry = server.log.recent(1)[0]
         assert (entry.status, entry.note) == (501, "WebSocket upgrade refused")
+
+
+def test_secret_match_headers_are_masked_in_diagnoses_unless_revealed(build):
+    token, sent = "Bearer eyJhbGciOiJIUzI1NiJ9.team-secret-payload.c2ln", "Bearer someone-elses-token-0123456"
+    collection = build.collection(build.example("GET /me", "Me", body="{}", request_headers={"Authorization": token}))
+    texts = {}
+    for reveal_secrets in (False, True):
+        with MockServer(collection, match_headers=("Authorization",), reveal_secrets=reveal_secrets) as server:
+            missed = requests.get(server.url + "/me", headers={"Authorization": sent}, timeout=TIMEOUT)
+            seq = server.log.recent(1)[0].seq
+            detail = f"{server.url}/__postmock/log/{seq}"
+            texts[reveal_secrets] = {
+                "404 body": missed.json(), "detail": requests.get(detail, timeout=TIMEOUT).json(),
+                "detail ?reveal=1": requests.get(detail + "?reveal=1", timeout=TIMEOUT).json()}
+        assert missed.status_code == 404 and missed.json()["diagnosis"]["closest"][0]["name"] == "Me"
+    for reveal_secrets, shown in texts.items():
+        for where, data in shown.items():
+            text = json.dumps(data, ensure_ascii=False)
+            if reveal_secrets and where == "detail ?reveal=1":  # the diagnosis whole (the 404 as it went out: masked)
+                text = json.dumps(data["diagnosis"], ensure_ascii=False)
+                assert token in text and sent in text and "…" not in text, text
+            else:
+                assert token not in text and sent not in text, (reveal_secrets, where, text)
+                assert "Bearer eyJhbGciO…c2ln" in text and "Bearer some…" in text, (reveal_secrets, where, text)
+    assert texts[True]["detail ?reveal=1"]["secrets"] == "shown"
+
+
+def test_keyless_requests_are_counted_in_one_entry_and_evict_nothing(collection):
+    key = {"x-api-key": "PMAK-" + "c" * 32}
+    with MockServer(collection, private=True, api_key=key["x-api-key"], log_size=50) as server:
+        with requests.Session() as team:
+            for _ in range(10):
+                assert team.get(server.url + "/ping", headers=key, timeout=TIMEOUT).status_code == 200
+        with requests.Session() as stranger:  # a burst of 500 requests without the key, a few with a wrong one
+            for n in range(495):
+                headers = {"x-api-key": "guess"} if n % 100 == 0 else {}
+                assert stranger.get(server.url + "/ping", headers=headers, timeout=TIMEOUT).status_code == 401
+        for _ in range(5):  # and WebSocket upgrades, which the mock refuses (and logs) before they are HTTP
+            answer = _raw(server.port, b"GET /ping HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.1 401"), answer[:100]
+        log = requests.get(server.url + "/__postmock/log", headers=key, timeout=TIMEOUT).json()
+        health = requests.get(server.url + "/__postmock/health", headers=key, timeout=TIMEOUT).json()
+        assert team.get(server.url + "/ping", headers=key, timeout=TIMEOUT).status_code == 200  # the burst ends
+        assert requests.get(server.url + "/ping", timeout=TIMEOUT).status_code == 401  # a new one begins
+        after = server.log.recent()
+    assert [e["status"] for e in log] == [401] + [200] * 10, log  # the team's entries are all still there
+    assert log[0]["note"].startswith("500 requests without the key refused") and log[0]["refused"] == 500, log[0]
+    assert health["refused"] == 500
+    assert [e.status for e in after] == [401, 200, 401] + [200] * 10
+    assert after[0].note.startswith("1 request without the key refused") and server.log.refused == 501

@@ -152,7 +152,7 @@ def _check_body(compiled: CompiledExample, ctx: RequestContext, checks: list[Che
         note = "contains the example's fields" if contains else "equal"
         checks.append(Check("body", "", True, 10, compiled.body, ctx.request.body, note))
         return 10
-    checks += [Check("body", d.path, False, 0, d.expected, d.actual, d.note) for d in differences]
+    checks += [Check("body", d.path, False, 0, d.expected, d.actual, d.note, d.more) for d in differences]
     return None
 
 
@@ -216,4 +216,5 @@ def drop_reason(candidate: Candidate) -> str:
     if failed[-1].part != "body":
         return failed[-1].describe()
     body = [c for c in failed if c.part == "body"]  # one check per field that differs: the first, and how many more
-    return body[0].describe() + (f" (and {len(body) - 1} more)" if len(body) > 1 else "")
+    others = len(body) - 1 + sum(c.more for c in body)  # those past the listed ones count too
+    return body[0].describe() + (f" (and {others} more)" if others else "")

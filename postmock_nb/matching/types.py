@@ -55,6 +55,8 @@ class Check:
     expected: str
     actual: str
     note: str
+    more: int = 0
+    """How many more checks of this part failed past this one, not listed (a body's field differences)."""
 
     def describe(self) -> str:
         return f"{self.part} {self.name}: {self.note}".replace("  ", " ") if self.name else f"{self.part}: {self.note}"

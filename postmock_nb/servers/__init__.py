@@ -14,7 +14,7 @@ uvicorn    uvicorn + httptools (C parser), asyncio      yes
 granian    granian: Rust HTTP stack, app on our loop    yes (granian's embedded mode)
 =========  ===========================================  =====================================
 
-uvicorn and granian come with the ``fast`` extra (``pip install "postmock_nb[fast]"``).
+uvicorn and granian come with the ``fast`` extra (in a clone: ``pip install ".[fast]"``).
 This module imports no server: :func:`check` only looks whether one is installed.
 """
 
@@ -35,7 +35,7 @@ Report = Callable[[str], None]
 """Where an adapter sends the server's error messages (the mock's error log)."""
 
 DEFAULT = "hypercorn"
-FAST_EXTRA = 'pip install "postmock_nb[fast]"'
+FAST_EXTRA = 'pip install ".[fast]" in a clone of the repository'
 
 
 class Serve(Protocol):
