@@ -74,5 +74,5 @@ MAX_EXAMPLE_STEPS = 100_000
 made from an OpenAPI schema may take: ``$ref`` keys that fan out, or a ``minItems`` of a
 billion, are refused naming the schema instead of running for minutes or filling the memory."""
 
-MAX_DOCUMENT_EXAMPLE_STEPS = 2_000_000
+MAX_DOCUMENT_EXAMPLE_STEPS = 1_000_000
 """The same for all the example values of one OpenAPI document together."""

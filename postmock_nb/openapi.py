@@ -82,6 +82,7 @@ class Spec:
         resource: Resource[Any] = specification.create_resource(self.data)
         self.registry = Registry().with_resource(SPEC_URI, resource)
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
+        self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
         _check_refs(self, self.data, "#")
 
     @property
@@ -100,8 +101,11 @@ class Spec:
             raise SpecFormatError(f"$ref {ref!r} points outside the document, which is not supported",
                                   location=f"{self.source} at {where or ref}",
                                   hint="bundle the document into one file first (e.g. `redocly bundle`)")
+        if ref in self._targets:
+            return self._targets[ref]
         try:
-            return self._resolver.lookup(ref).contents
+            found = self._targets[ref] = self._resolver.lookup(ref).contents
+            return found
         except Unresolvable:
             raise SpecFormatError(f"$ref {ref!r} points to nothing", location=f"{self.source} at {where or ref}",
                                   hint="check the name after #/components/") from None

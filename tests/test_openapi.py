@@ -470,3 +470,15 @@ def test_a_large_legitimate_document_still_loads(tmp_path):
     assert pet == {"id": 0, "owner": {"name": "string", "address": {"street": "string", "city": "string"}},
                    "tags": [{"id": 0, "name": "string"}] * 3}
     assert json.loads(examples[-1].response.body) == {"code": 0, "message": "string"}
+
+
+def test_the_document_shares_one_example_budget(monkeypatch, tmp_path):
+    from postmock_nb import limits
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_EXAMPLE_STEPS", 5000)  # 1,000 operations of about 20 steps each
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match="the document's example values, up to this schema, would take "
+                                                    "more than [0-9,]+ steps to make") as raised:
+        load_any(path)
+    assert "large.yaml at #/paths/~1things" in str(raised.value)
