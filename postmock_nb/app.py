@@ -9,6 +9,7 @@ the whole mock (about 110 µs a request here), so Quart only serves the admin AP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -24,7 +25,7 @@ from .bridges import Bridges
 from .config import MAX_DELAY_MS, MockConfig
 from .diagnostics import candidate_json, diagnosis, not_found_body
 from .errorlog import ErrorLog
-from .faults import RESPONSE_FAULT, FaultError, parse_fault
+from .faults import RESPONSE_FAULT, STATUS_FAULTS, FaultError, parse_fault, status_went_out
 from .matching import IncomingRequest, MatchMemo
 from .requestlog import LogEntry, RequestLog
 from .responses import HttpResponse, ResponseCache, build_response, json_response
@@ -95,6 +96,8 @@ class MockApp:
         """Called once the lifespan startup is complete (the server's signal that it serves)."""
         self._chaos = random.Random(settings.chaos_seed)
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
+        self.stopping: asyncio.Event | None = None
+        """Set when the server running this app is told to stop (see :meth:`_pause`)."""
         self._cors_headers: list[tuple[bytes, bytes]] = [
             (b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"*")]
 
@@ -138,6 +141,7 @@ class MockApp:
         body_size: int | None = None
         delay: int | None = 0
         fault: str | None = None
+        cancelled: asyncio.CancelledError | None = None
         refused = ""  # why the key was refused (private mode): such requests are logged as bursts
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
@@ -188,8 +192,14 @@ class MockApp:
                     response = json_response(404, not_found_body(result),
                                              self._cors_headers if self.settings.cors else [])
                     note = result.error
-                if delay:
-                    await asyncio.sleep(delay / 1000)
+                if delay and await self._pause(delay / 1000):
+                    note = (note + "; " if note else "") + "delay cut short: the mock stopped"
+        except asyncio.CancelledError as error:  # the server gave up on the app (its grace period after a stop)
+            cancelled = error
+            response = HttpResponse(500, [], b"")  # what goes out is the HTTP server's own 500, not ours
+            note = ("the mock stopped before this request was answered: the HTTP server answered 500 itself"
+                    if self.stopping is not None and self.stopping.is_set() else
+                    "cancelled before it was answered: the HTTP server answered 500 itself")
         except RequestProblem as problem:
             response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
@@ -215,12 +225,15 @@ class MockApp:
             traceback=answer.traceback if answer is not None else "", delay_ms=delay or 0,
             handler_wait_ms=answer.wait_ms if answer is not None else None,
             handler_run_ms=answer.run_ms if answer is not None else None)
-        if fault is not None:
-            entry.note = f"fault {fault}" + (f" ({note})" if note else "")
+        if fault is not None:  # logged as the fault, with the status only if one goes out
+            entry.note, entry.fault = f"fault {fault}" + (f" ({note})" if note else ""), fault
+            entry.status = response.status if fault in STATUS_FAULTS else None
         if refused:  # one entry per burst of them, so they cannot push the team's requests out of the log
             entry = self.log.append_refused(entry, refused)
         else:
             self.log.append(entry)
+        if cancelled is not None:
+            raise cancelled
         head_sent = False
         try:
             if fault is not None:  # see postmock_nb.faults: what the client gets instead of the response
@@ -228,13 +241,29 @@ class MockApp:
 
                 done = await perform(fault, scope, receive, send, response.status, headers_out, body_out)
                 entry.note = f"fault {done}" + (f" ({note})" if note else "")
+                entry.status = response.status if status_went_out(done) else None
                 return
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
             await send({"type": "http.response.body", "body": body_out})
-        except Exception as error:  # re-raised: the HTTP server refused what the app sent, or the client left
-            self.log.sending_failed(entry, error, head_sent=head_sent)
+        except (Exception, asyncio.CancelledError) as error:  # re-raised: the HTTP server refused what the app
+            self.log.sending_failed(entry, error, head_sent=head_sent)  # sent, the client left, or the server stopped
             raise
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep ``seconds`` (a delay); True when cut short because the server is stopping.
+
+        A stop finishes the requests in flight: their delays end at once and their answers go out
+        whole, within the server's grace period, instead of the server's own 500 after it.
+        """
+        stopping = self.stopping
+        if stopping is None:
+            await asyncio.sleep(seconds)
+            return False
+        if not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), seconds)
+        return stopping.is_set()
 
     def _chaos_answer(self, snapshot: Any, result: Any, fault: str | None) -> tuple[HttpResponse, str | None, str]:
         """What chaos answers: a 503, a fault (with the response it would have replaced) or a named example."""

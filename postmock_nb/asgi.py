@@ -171,6 +171,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
     from .app import MockApp
     from .bridges import Bridges
     from .requestlog import RequestLog
+    from .server import check_chaos_with
     from .store import LiveCollection
 
     environ = os.environ if environ is None else environ
@@ -183,6 +184,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
     if config.validate_requests and loaded.spec is None:
         raise ConfigError("POSTMOCK_VALIDATE_REQUESTS=1 needs an OpenAPI document, and POSTMOCK_COLLECTION is a "
                           "Postman collection", hint="serve the OpenAPI document the collection was made from")
+    check_chaos_with(config, loaded.collection)
     store = LiveCollection(loaded.collection, _environment(environ))
     return MockApp(store, RequestLog(config.log_size), config, bridges=Bridges.build(config, spec=loaded.spec))
 

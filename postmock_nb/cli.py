@@ -241,7 +241,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
-        serving = plural(len(collection.examples), "example")
+        serving = plural(len(store.snapshot), "example")  # a 1xx example is left out
         print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
         if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
             shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key

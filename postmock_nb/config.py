@@ -12,6 +12,7 @@ the matching engine reads its ``match_*`` fields.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -171,6 +172,23 @@ class MockConfig:
             raise ConfigError(f"log_size must be 1 or more, got {self.log_size}",
                               hint="the log keeps the last N requests")
         check_server(self.server)  # known, and installed (looked up, not imported)
+
+    def check_chaos_with(self, names: Callable[[str], bool], examples: Sequence[str] = ()) -> None:
+        """``--chaos-with`` answers with something that exists: 503, a fault, or an example ``names`` knows
+        (its name or id). Otherwise a :class:`ConfigError` naming it, with the choices (``examples``: some names).
+
+        Checked when a mock starts serving a collection (the example must be defined by then), since a
+        name that is nowhere would answer every chaos draw with a plain 503 instead of what was asked.
+        """
+        from .faults import FAULTS
+
+        what = self.chaos_with.strip()
+        if what == "503" or what.lower() in FAULTS or names(what):
+            return
+        shown = ", ".join(repr(name) for name in examples[:5]) + (", ..." if len(examples) > 5 else "")
+        raise ConfigError(f"--chaos-with {what!r} is not 503, a fault or an example of this mock",
+                          hint=f"503, a fault ({', '.join(FAULTS)}) or the name or id of an example"
+                               + (f": {shown}" if shown else " (define it first)"))
 
     @property
     def key(self) -> str:

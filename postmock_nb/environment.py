@@ -17,13 +17,11 @@ running mock, so Postman and newman can switch to it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import limits
+from . import atomicfile, limits
 from .documents import read_text
 from .errors import CollectionFormatError
 from .model import Pairs, new_id
@@ -98,21 +96,7 @@ def environment_json(name: str, values: Pairs) -> dict[str, Any]:
             "_postman_variable_scope": "environment"}
 
 
-def atomic_write(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
-
-
 def save_environment(path: str | Path, name: str, values: Pairs) -> Path:
     """Write a Postman environment file holding ``values``."""
-    return atomic_write(path, json.dumps(environment_json(name, values), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(environment_json(name, values), indent=2, ensure_ascii=False) + "\n"
+    return atomicfile.replace_text(path, text)

@@ -37,6 +37,8 @@ FAULT_MARKER = "x-mock-fault"
 RESPONSE_FAULT = "x-mock-response-fault"
 """The request's fault (header or query parameter), like the ``x-mock-response-*`` selectors."""
 FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
+STATUS_FAULTS = ("slow", "truncate")
+"""The faults whose answer begins with the response's status line; the others send none (the log says so)."""
 HANG_MAX_S = 30.0
 """The longest a ``timeout`` fault holds a request whose client does not give up."""
 GONE_MAX_S = 1.0
@@ -58,6 +60,12 @@ def parse_fault(text: str) -> str:
     if name not in FAULTS:
         raise FaultError(f"unknown fault {text!r}: one of {', '.join(FAULTS)}")
     return name
+
+
+def status_went_out(done: str) -> bool:
+    """Whether the answer :func:`perform` described as ``done`` began with a status line: a ``slow`` or
+    ``truncate`` fault, or one that fell back to a truncate because its socket was not found."""
+    return done.startswith(STATUS_FAULTS) or "socket not found" in done
 
 
 def connection_socket(scope: dict[str, Any]) -> socket.socket | None:
@@ -129,12 +137,7 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
                   headers: list[tuple[bytes, bytes]], body: bytes) -> str:
     """Answer with ``fault`` instead of the response; returns what was done (for the log)."""
     if fault == "slow":
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        for start in range(0, len(body), SLOW_CHUNK):
-            await send({"type": "http.response.body", "body": body[start:start + SLOW_CHUNK], "more_body": True})
-            await asyncio.sleep(SLOW_PAUSE_S)
-        await send({"type": "http.response.body", "body": b""})
-        return f"slow: {len(body)} bytes in chunks of {SLOW_CHUNK}"
+        return await _slow(receive, send, status, headers, body)
     if fault == "timeout":
         try:
             await asyncio.wait_for(_disconnect(receive), HANG_MAX_S)
@@ -169,6 +172,29 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
     if fault == "reset":
         return "reset (the server had closed the connection: closed instead)"
     return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
+
+
+async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> str:
+    """The whole answer, its body trickled; the trickle stops as soon as the server says the client left
+    (``http.disconnect``), so nothing is written into a closed connection (Hypercorn's transport warns
+    ``socket.send() raised exception.`` on stderr for every such write)."""
+    left = asyncio.ensure_future(_disconnect(receive))
+    sent = 0
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        for start in range(0, len(body), SLOW_CHUNK):
+            if left.done():
+                break
+            chunk = body[start:start + SLOW_CHUNK]
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            sent += len(chunk)
+            await asyncio.wait({left}, timeout=SLOW_PAUSE_S)  # a pause, cut short by the client leaving
+        if not left.done():
+            await send({"type": "http.response.body", "body": b""})
+            return f"slow: {len(body)} bytes in chunks of {SLOW_CHUNK}"
+    finally:
+        left.cancel()
+    return f"slow: the client left after {sent} of {len(body)} bytes"
 
 
 async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, status: int,

@@ -47,6 +47,10 @@ HANDLER_MARKER = "x-mock-handler"
 """The request header (a marker Postman ignores) that names the handler an example stands for."""
 
 
+class BadRequestBody(ValueError):
+    """``request.json`` of a body that is not JSON, or too deep: the caller's mistake, answered 400."""
+
+
 @dataclass(frozen=True)
 class Request:
     """What a handler receives: the request, its path variables and the mock's collection variables."""
@@ -83,9 +87,15 @@ class Request:
 
     @cached_property
     def json(self) -> Any:
-        """The body parsed as JSON (None for an empty body); raises ValueError if it is not JSON
-        (:class:`~postmock_nb.limits.TooDeep` when it nests deeper than the mock reads)."""
-        return limits.loads(self.body) if self.body.strip() else None
+        """The body parsed as JSON (None for an empty body); raises :class:`BadRequestBody` (a ValueError)
+        if it is not JSON or nests deeper than the mock reads. Left uncaught, that answers 400, not 500:
+        the caller sent it."""
+        if not self.body.strip():
+            return None
+        try:
+            return limits.loads(self.body)
+        except ValueError as error:
+            raise BadRequestBody(f"the request body is not JSON the mock can read: {error}") from error
 
     @cached_property
     def form(self) -> dict[str, list[str]]:
@@ -484,6 +494,11 @@ class HandlerRegistry:
         """A 500 naming what the handler raised (``SystemExit`` and ``KeyboardInterrupt`` too), with its traceback."""
         raised: BaseException = error.error if isinstance(error, HandlerAborted) else error
         message = f"{type(raised).__name__}: {raised}"
+        if isinstance(raised, BadRequestBody):  # request.json of what the caller sent: the caller's mistake
+            rendered = _error(400, "mockBadRequestBody", f"{raised} (read by handler {handler.name!r})",
+                              handler=handler.name)
+            return self._done(handler, rendered, started, message, wait_ms=wait_ms, run_ms=run_ms,
+                              blocked_ms=blocked_ms)
         trace = "".join(traceback.format_exception(type(raised), raised, raised.__traceback__))
         rendered = _error(500, "mockHandlerError", f"handler {handler.name!r} raised {message}",
                           handler=handler.name, exception=type(raised).__name__, detail=str(raised))

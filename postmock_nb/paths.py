@@ -36,6 +36,7 @@ class PathRule(Enum):
     WILDCARD = (20, "path variables / wildcards")
     IDS = (21, "ID segments ignored")
     TRAILING_SLASH_AND_IDS = (25, "trailing slash and ID segments ignored")
+    WILDCARD_AND_CASE = (26, "path variables, case ignored")
     DISTANCE = (30, "nearly the same path (edit distance)")
 
     @property
@@ -120,31 +121,43 @@ class PathPattern:
         """The key this pattern is filed under for each rule found by lookup."""
         return lookup_keys(self.text)
 
-    def capture(self, request_segments: tuple[str, ...]) -> dict[str, str] | None:
-        """Wildcard values when the request fits this pattern segment by segment, else None."""
+    def capture(self, request_segments: tuple[str, ...], *, fold: bool = False) -> dict[str, str] | None:
+        """Wildcard values when the request fits this pattern segment by segment, else None.
+
+        ``fold``: literal segments compare ignoring case (the values captured keep theirs).
+        """
         if len(request_segments) != len(self.segments):
             return None
         captured: dict[str, str] = {}
         for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
             if name is not None:
                 captured[name] = got
-            elif wanted != got:
+            elif wanted != got and not (fold and wanted.lower() == got.lower()):
                 return None
         return captured
 
-    def nearly_matches(self, request_segments: tuple[str, ...]) -> bool:
-        """Every segment equal, a wildcard, or within the edit-distance threshold."""
+    def near_capture(self, request_segments: tuple[str, ...]) -> dict[str, str] | None:
+        """Wildcard values when every other segment is equal or within the edit-distance threshold, else None.
+
+        A variable segment captures the request's segment in its place, as under the strict rules, so an
+        example picked by distance fills its ``{{variable}}`` placeholders with the request's values.
+        """
         if len(request_segments) != len(self.segments) or not self.segments:
-            return False
+            return None
+        captured: dict[str, str] = {}
         for wanted, name, got in zip(self.segments, self.wildcards, request_segments, strict=False):
-            if name is not None or wanted.lower() == got.lower():
+            if name is not None:
+                captured[name] = got
+                continue
+            if wanted.lower() == got.lower():
                 continue
             if not got or (len(got) - Levenshtein.distance(got, wanted)) / len(got) < DISTANCE_SIMILARITY:
-                return False
-        return True
+                return None
+        return captured
 
 
-LOOKUP_RULES = tuple(rule for rule in PathRule if rule not in (PathRule.WILDCARD, PathRule.DISTANCE))
+LOOKUP_RULES = tuple(rule for rule in PathRule
+                     if rule not in (PathRule.WILDCARD, PathRule.WILDCARD_AND_CASE, PathRule.DISTANCE))
 """The rules decided by comparing one normalised key (a dictionary lookup in the snapshot's index)."""
 
 
@@ -182,10 +195,11 @@ class RequestPath:
 
         ``pattern_keys``: ``pattern.lookup_keys()``, when the caller has them already.
         """
-        if rule is PathRule.WILDCARD:
-            return pattern.capture(self.segments) if pattern.has_wildcards else None
+        if rule is PathRule.WILDCARD or rule is PathRule.WILDCARD_AND_CASE:
+            fold = rule is PathRule.WILDCARD_AND_CASE
+            return pattern.capture(self.segments, fold=fold) if pattern.has_wildcards else None
         if rule is PathRule.DISTANCE:
-            return {} if pattern.nearly_matches(self.segments) else None
+            return pattern.near_capture(self.segments)
         keys = pattern_keys if pattern_keys is not None else pattern.lookup_keys()
         return {} if keys[rule] == self.key(rule) else None
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import limits, wire
+from . import atomicfile, limits, wire
 from .bodies import looks_like_json
 from .errors import CollectionFormatError
 from .model import (
@@ -153,9 +153,7 @@ def _example(data: Any, item_request: RequestSpec, here: str) -> Example:
         code = int(code)
     if not isinstance(code, int) or isinstance(code, bool) or not 100 <= code <= 599:
         raise CollectionFormatError(f"'code' must be an HTTP status number 100-599, got {code!r}", location=here)
-    if wire.status_problem(code):
-        raise CollectionFormatError(wire.status_problem(code), location=here,
-                                    hint="give the example a final status (200-599)")
+    # a 1xx example is kept (a save gives Postman the file back) but never served: see wire.left_out
     body = data.get("body")
     if body is None:
         body = ""
@@ -341,10 +339,8 @@ def to_postman(collection: Collection) -> dict[str, Any]:
 
 
 def save_collection(collection: Collection, path: str | Path) -> Path:
-    """Write the collection as a v2.1 JSON file; returns the path written."""
-    target = Path(path)
-    target.write_text(json.dumps(to_postman(collection), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return target
+    """Write the collection as a v2.1 JSON file (whole or not at all; the file keeps its mode); returns the path."""
+    return atomicfile.replace_text(path, json.dumps(to_postman(collection), indent=2, ensure_ascii=False) + "\n")
 
 
 def _folder_list(folders: dict[tuple[str, ...], list[dict[str, Any]]],
@@ -442,6 +438,8 @@ def _preview_language(response: ResponseSpec) -> str:
 
 
 def iter_served(collection: Collection) -> Iterable[tuple[str, str, int, str]]:
-    """(method, url, status, name) for every example: what a mock of this collection serves."""
+    """(method, url, status, name) for every example a mock of this collection serves (1xx ones are left out)."""
     for example in collection.examples:
+        if wire.left_out(example):
+            continue
         yield example.request.method, example.request.url, example.response.status, example.name

@@ -151,7 +151,8 @@ class LogEntry:
     """One request and its answer as it went out. Raw parts are decoded only when looked at.
 
     ``status`` and ``response_headers`` are what was sent (after :mod:`postmock_nb.wire` made
-    the response safe); ``note`` says when sending failed. Bodies are cut on creation
+    the response safe); ``note`` says when sending failed. A fault (``fault``, see
+    :mod:`postmock_nb.faults`) that sends no status line is logged with ``status`` None. Bodies are cut on creation
     (``body_size`` / ``response_size`` keep the real sizes). Of the match result (given as
     ``outcome``) only an :class:`Outcome` is kept; ``result`` rebuilds it, with the request decoded
     from the raw parts, when first looked at.
@@ -164,7 +165,7 @@ class LogEntry:
     query_string: bytes
     raw_headers: RawHeaders
     raw_body: bytes
-    status: int
+    status: int | None
     example_id: str | None
     example_name: str | None
     score: int | None
@@ -181,6 +182,8 @@ class LogEntry:
     """A Python handler's traceback, when it raised (shown in the detail view, never in a cell)."""
     delay_ms: int = 0
     """The wait added before answering (the request's, the example's or the mock's delay)."""
+    fault: str = ""
+    """The fault answered instead of the response (``reset``, ``slow``…); ``status`` is what of it went out."""
     refused: int = 0
     """Set on the entry that stands for a burst of requests refused for want of the key: how many
     (the entry shows the latest of them; see :meth:`RequestLog.append_refused`)."""
@@ -232,6 +235,16 @@ class LogEntry:
         return self.outcome is not None and self.example_id is None and self.upstream_ms is None
 
     @property
+    def mark(self) -> str:
+        """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, · anything else."""
+        return "↯" if self.fault else "✗" if self.is_miss else "✓" if self.matched else "·"
+
+    @property
+    def status_text(self) -> str:
+        """The status as shown: the number, or — when no status line went out (a reset, a close…)."""
+        return "—" if self.status is None else str(self.status)
+
+    @property
     def query(self) -> str:
         return self.query_string.decode("latin-1")
 
@@ -268,6 +281,7 @@ class LogEntry:
                 "example": self.example_name, "example_id": self.example_id, "score": self.score,
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
                     {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
+                    {"fault": self.fault} if self.fault else {}) | (
                     {"refused": self.refused} if self.refused else {}) | self._handler_times()
 
     def _handler_times(self) -> dict[str, Any]:

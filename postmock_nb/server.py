@@ -50,6 +50,13 @@ def exposure_warning(host: str) -> str:
 
 
 
+def check_chaos_with(config: MockConfig, collection: Collection) -> None:
+    """``config``'s ``--chaos-with`` names 503, a fault or an example of ``collection`` (a ConfigError otherwise)."""
+    if config.chaos_with.strip() != "503":
+        names = list(dict.fromkeys(e.name for e in collection.examples))
+        config.check_chaos_with(lambda what: bool(collection.find(what)), names)
+
+
 class MockServer:
     """A mock server for a collection, running in the background.
 
@@ -65,6 +72,7 @@ class MockServer:
                  **options: Any) -> None:
         self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
         self.config = MockConfig.of(config, **options)
+        check_chaos_with(self.config, self.store.snapshot.collection)
         self.host = self.config.host
         self.requested_port = self.config.port
         self.log = RequestLog(self.config.log_size)
@@ -252,6 +260,8 @@ class MockServer:
         if hasattr(app, "on_startup"):  # the app says when its startup is done: no wrapper around every request
             app.on_startup = ready.set
             served = app
+        if hasattr(app, "stopping"):  # a stop cuts the delays of requests in flight short
+            app.stopping = self._stop_event
         assert self._socket is not None
         serve = serve_function(self.config.server)
         await serve(served, self._socket, self._stop_event, self.error_log.report,

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from .model import Collection, Example, Item, Pairs
 from .paths import LOOKUP_RULES, PathPattern, PathRule, fill_saved_variables, id_blind, resolve_variables, wildcard_name
 from .selectors import MATCH_BODY, MATCH_HEADERS, MATCH_QUERY, header_names, is_contains, is_mock_name, is_on
+from .wire import left_out
 
 _versions = count(1)
 
@@ -41,6 +42,9 @@ class CompiledExample:
     """``x-mock-match-request-body: contains``: the request's body need only hold this example's fields."""
     query_contains: bool = False
     """``x-mock-match-request-query: contains``: query parameters this example does not list cost nothing."""
+    runs_code: bool = False
+    """A handler's or resource's example (its saved request carries one of :data:`CODE_MARKERS`): never
+    answered by edit distance, which would feed it a path that is not its route."""
 
     @property
     def id(self) -> str:
@@ -57,10 +61,15 @@ class _TrieNode:
 
 
 class WildcardTrie:
-    """Path patterns with ``:var``/``{{var}}`` segments, found segment by segment."""
+    """Path patterns with ``:var``/``{{var}}`` segments, found segment by segment.
 
-    def __init__(self) -> None:
+    ``fold``: literal segments are filed lower-cased (the trie of the case-ignoring rule; find it
+    with lower-cased segments).
+    """
+
+    def __init__(self, *, fold: bool = False) -> None:
         self._root = _TrieNode()
+        self._fold = fold
 
     def add(self, compiled: CompiledExample) -> None:
         node = self._root
@@ -69,7 +78,7 @@ class WildcardTrie:
                 node.wild = node.wild or _TrieNode()
                 node = node.wild
             else:
-                node = node.literal.setdefault(segment, _TrieNode())
+                node = node.literal.setdefault(segment.lower() if self._fold else segment, _TrieNode())
         node.ends.append(compiled)
 
     def find(self, segments: tuple[str, ...]) -> Iterator[CompiledExample]:
@@ -95,6 +104,8 @@ class MethodIndex:
     lookups: dict[PathRule, dict[str, list[CompiledExample]]] = field(
         default_factory=lambda: {rule: {} for rule in LOOKUP_RULES})
     wildcards: WildcardTrie = field(default_factory=WildcardTrie)
+    folded_wildcards: WildcardTrie = field(default_factory=lambda: WildcardTrie(fold=True))
+    """The same patterns, for :attr:`~postmock_nb.paths.PathRule.WILDCARD_AND_CASE`."""
     by_length: dict[int, list[CompiledExample]] = field(default_factory=dict)
     max_example_bonus: int = 0
     """The most points an example's own header/body requirements can add (for pruning)."""
@@ -107,6 +118,7 @@ class MethodIndex:
             self.lookups[rule].setdefault(key, []).append(compiled)
         if compiled.path.has_wildcards:
             self.wildcards.add(compiled)
+            self.folded_wildcards.add(compiled)
         self.by_length.setdefault(len(compiled.path.segments), []).append(compiled)
 
 
@@ -124,8 +136,12 @@ def _compile(order: int, item: Item, example: Example, variables: dict[str, str]
         query_keys=frozenset(k for k, _ in query), headers=headers,
         body=resolve_variables(request.body, variables), required_headers=required,
         require_body=is_on(markers.get(MATCH_BODY, "")), body_contains=is_contains(markers.get(MATCH_BODY, "")),
-        query_contains=is_contains(markers.get(MATCH_QUERY, "")))
+        query_contains=is_contains(markers.get(MATCH_QUERY, "")), runs_code=not CODE_MARKERS.isdisjoint(markers))
 
+
+CODE_MARKERS = frozenset({"x-mock-handler", "x-mock-resource"})
+"""The saved request headers marking a handler's or resource's example (``handlers.HANDLER_MARKER``,
+``resources.RESOURCE_MARKER``; spelled here so that matching imports neither)."""
 
 NEAR_MISS_POOL = 30
 """How many of the most alike paths (per method, and overall) a near-miss search scores in full."""
@@ -165,9 +181,10 @@ class Snapshot:
         self.version = next(_versions)
         # a Postman environment's values win over the collection's variables
         self.variables: dict[str, str] = dict(collection.variables) | dict(environment)
+        # a 1xx example (kept in a loaded file's collection) is not served: nothing indexes it (wire.left_out)
         self.examples: tuple[CompiledExample, ...] = tuple(
             _compile(order, item, example, self.variables)
-            for order, (item, example) in enumerate(collection.iter_examples()))
+            for order, (item, example) in enumerate(collection.iter_examples()) if not left_out(example))
         self.by_method: dict[str, MethodIndex] = {}
         self.by_id: dict[str, CompiledExample] = {}
         for compiled in self.examples:

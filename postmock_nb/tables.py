@@ -20,12 +20,18 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+_ROW_STYLES = {
+    "miss": " style='color:var(--jp-error-color1, #c62828);font-weight:600'",
+    "fault": " style='color:var(--jp-warn-color1, #e65100);font-weight:600'",
+}
+"""How a row stands out: a miss in the theme's error colour, a fault in its warning colour."""
+
+
 def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], row_classes: Sequence[str] = ()) -> str:
     head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
     body = []
     for index, row in enumerate(rows):
-        miss = index < len(row_classes) and row_classes[index] == "miss"
-        style = " style='color:var(--jp-error-color1, #c62828);font-weight:600'" if miss else ""
+        style = _ROW_STYLES.get(row_classes[index] if index < len(row_classes) else "", "")
         cells = "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in row)
         body.append(f"<tr{style}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -71,14 +77,15 @@ def _answered(entry: LogEntry) -> str:
 
 @dataclass
 class LogTable:
-    """``%mock log``: newest first; misses followed by their near-miss explanation."""
+    """``%mock log``: newest first, marked ✓ answered, ✗ missed, ↯ a fault; misses followed by their
+    near-miss explanation."""
 
     entries: list[LogEntry]
     unmatched: bool = False
-    headers: tuple[str, ...] = field(default=("time", "method", "url", "status", "example", "ms"))
+    headers: tuple[str, ...] = field(default=("", "time", "method", "url", "status", "example", "ms"))
 
     def _cells(self) -> list[list[Any]]:
-        return [[time.strftime("%H:%M:%S", time.localtime(e.time)), e.method, e.url, e.status,
+        return [[e.mark, time.strftime("%H:%M:%S", time.localtime(e.time)), e.method, e.url, e.status_text,
                  _answered(e), f"{e.latency_ms:.1f}"]
                 for e in self.entries]
 
@@ -90,12 +97,13 @@ class LogTable:
     def __repr__(self) -> str:
         if not self.entries:
             return "No unmatched requests." if self.unmatched else "No requests yet."
-        parts = [_text_table(self.headers, self._cells())] + self._explanations()
+        key = "\n(↯ a fault answered; — no status line went out)" if any(e.fault for e in self.entries) else ""
+        parts = [_text_table(self.headers, self._cells()) + key] + self._explanations()
         return "\n\n".join(parts)
 
     def _repr_html_(self) -> str:
         if not self.entries:
             return f"<p>{'No unmatched requests.' if self.unmatched else 'No requests yet.'}</p>"
-        classes = ["miss" if e.is_miss else "" for e in self.entries]
+        classes = ["fault" if e.fault else "miss" if e.is_miss else "" for e in self.entries]
         explanations = "".join(f"<pre>{html.escape(text)}</pre>" for text in self._explanations())
         return _html_table(self.headers, self._cells(), classes) + explanations

@@ -1,11 +1,16 @@
 """The live dashboard: status, examples, request log, and why a miss missed.
 
+The request log is an HTML table with fixed columns (a long path or note is cut with an ellipsis,
+its whole text in the cell's tooltip), so rows stay in line whatever they hold; the *Details*
+dropdown picks the request whose match, request and response are shown below it.
+
 Widgets are created and displayed on the kernel's main thread. After that they change
 only through :meth:`Dashboard.request_refresh`, which any thread may call: it coalesces
 calls and runs one refresh at most every :attr:`Dashboard.interval` seconds on the server's
 own thread, so heavy traffic costs a bounded number of widget messages and nothing the
-server does prints into a cell. Once the server has stopped, a refresh runs at once on the
-caller's thread (the main thread: ``%mock stop``, ``%%example``), and the dashboard says
+server does prints into a cell. While the server runs, the status line's uptime ticks once a
+second (:attr:`Dashboard.tick`), also from the server's thread. Once the server has stopped,
+a refresh runs at once on the caller's thread (the main thread: ``%mock stop``, ``%%example``), and the dashboard says
 the mock stopped, or where the newer one runs.
 
 Where widgets do not render (nbconvert, GitHub) the dashboard's ``text/plain`` and
@@ -55,8 +60,18 @@ _CSS = """
 .postmock-dash table.pm-sides { table-layout: fixed; width: 100%; margin-top: 6px; }
 .postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd);
   color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
-.postmock-dash .pm-log select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
-.postmock-dash .pm-log option[data-value^="%E2%9C%97"] { color: var(--jp-error-color1, #c62828); font-weight: 600; }
+.postmock-dash .pm-fault { color: var(--jp-warn-color1, #e65100); font-weight: 600; }
+.postmock-dash .pm-rows { max-height: 22em; overflow-y: auto; }
+.postmock-dash table.pm-logtable { table-layout: fixed; width: 100%;
+  font-family: var(--jp-code-font-family, monospace); }
+.postmock-dash table.pm-logtable th, .postmock-dash table.pm-logtable td { white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; padding: 2px 6px; }
+.postmock-dash table.pm-logtable thead th { position: sticky; top: 0; background: var(--jp-layout-color1, #fff); }
+.postmock-dash col.pm-c-mark { width: 1.8em; } .postmock-dash col.pm-c-time { width: 6.2em; }
+.postmock-dash col.pm-c-method { width: 5.4em; } .postmock-dash col.pm-c-status { width: 5.4em; }
+.postmock-dash col.pm-c-ms { width: 6.6em; }
+.postmock-dash td.pm-num { text-align: right; }
+.postmock-dash .pm-pick select { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
 </style>
 """
 
@@ -72,9 +87,12 @@ def _method_badge(method: str) -> str:
 class Dashboard:
     """One dashboard, bound to one server run of a session."""
 
-    interval = 0.4
-    """Seconds between refreshes at most: under load, two or three a second of about three widget messages
-    each (under 10 messages a second, benchmarks/notebook_load.py)."""
+    interval = 0.5
+    """Seconds between refreshes at most: under load, two a second of at most four widget messages each
+    (status, examples, log table, Details): 8 a second in benchmarks/notebook_load.py (goal: at most 10)."""
+    tick = 1.0
+    """Seconds between updates of the status line's uptime while the server runs (one small message each,
+    sent only when the line changed and no refresh updated it meanwhile, so a loaded mock sends none)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -85,13 +103,16 @@ class Dashboard:
         self._pending = False
         self._last = 0.0
         self._relisting: int | None = None  # the thread relisting the log, whose selection moves are not clicks
+        self._closed = False
         self.status = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
         self.examples = w.HTML()
-        self.log = w.Select(options=[], rows=10, layout=w.Layout(width="100%"))
-        self.log.add_class("pm-log")
+        self.table = w.HTML(value=_NO_REQUESTS)
+        self.table.add_class("pm-log")
+        self.log = w.Dropdown(options=[], value=None, description="Details:", layout=w.Layout(width="100%"))
+        self.log.add_class("pm-pick")
         self.detail = w.HTML(value=_DETAIL_HINT)
         self.log.observe(self._on_select, names="value")
-        tabs = w.Tab(children=[w.VBox([self.log, self.detail]), self.examples])
+        tabs = w.Tab(children=[w.VBox([self.table, self.log, self.detail]), self.examples])
         tabs.set_title(0, "Requests")
         tabs.set_title(1, "Examples")
         self.widget = w.VBox([w.HTML(_CSS), self.status, tabs])
@@ -100,6 +121,8 @@ class Dashboard:
         if self.server is not None:
             self._unsubscribe.append(self.server.log.subscribe(lambda _: self.request_refresh()))
         self.refresh()
+        if self.server is not None:
+            self.server.call_in_server_thread(self._tick_in_fresh_context, self.tick)
 
     # -- refreshing ------------------------------------------------------------------------
 
@@ -142,14 +165,33 @@ class Dashboard:
             if self.server is not None:
                 self.server.error_log.report(f"dashboard refresh failed: {error!r}")
 
+    def _tick_in_fresh_context(self) -> None:
+        contextvars.Context().run(self._tick)  # as _flush_in_fresh_context: no cell's reply
+
+    def _tick(self) -> None:
+        """On the server's thread, every :attr:`tick` seconds while it runs: the uptime moves on."""
+        server = self.server
+        if self._closed or server is None or not server.running:
+            return
+        try:
+            status = self._status_html() if time.monotonic() - self._last >= self.tick else self.status.value
+            if status != self.status.value:
+                self.status.value = status
+        except Exception as error:  # as in _flush: never let a display problem hurt the server
+            server.error_log.report(f"dashboard tick failed: {error!r}")
+            return
+        server.call_in_server_thread(self._tick_in_fresh_context, self.tick)
+
     def refresh(self) -> None:
         """Recompute every view from the session's current state."""
         self.refreshes += 1
         self.status.value = self._status_html()
         self.examples.value = self._examples_html()
         entries = self._recent(LOG_ROWS)
-        widths = _widths(entries)
-        options = [(_row_label(e, widths), e.seq) for e in entries]
+        table = log_table_html(entries)
+        if table != self.table.value:
+            self.table.value = table
+        options = [(_row_label(e), e.seq) for e in entries]
         if options != list(self.log.options):
             self._relist(options)
 
@@ -184,7 +226,8 @@ class Dashboard:
         return next((e for e in list(self.server.log.entries) if e.seq == seq), None)
 
     def close(self) -> None:
-        """Stop listening to the collection and the server's log."""
+        """Stop listening to the collection and the server's log, and stop the uptime's ticks."""
+        self._closed = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
@@ -284,22 +327,13 @@ class Dashboard:
                   for e in examples]
         recent = self._recent(rows)
         if recent:
-            lines.append("Latest requests (newest first, ✗ = no example matched):")
+            lines.append("Latest requests (newest first, ✗ = no example matched, ↯ = a fault, — = no status sent):")
             widths = _widths(recent)
             lines += [f"  {_row_label(e, widths)}" for e in recent]
         return "\n".join(lines)
 
     def _log_html(self, rows: int = 10) -> str:
-        recent = self._recent(rows)
-        if not recent:
-            return "<p class='pm-muted'>No requests yet.</p>"
-        body = "".join(
-            f"<tr class='{'pm-miss' if e.is_miss else ''}'><td>{'✗' if e.is_miss else '✓' if e.matched else '·'}</td>"
-            f"<td>{_e(time.strftime('%H:%M:%S', time.localtime(e.time)))}</td><td>{_e(e.method)}</td>"
-            f"<td><code>{_e(e.url)}</code></td><td>{e.status}</td><td>{_e(_target(e))}</td>"
-            f"<td>{e.latency_ms:.1f} ms</td></tr>" for e in recent)
-        return ("<table><tr><th></th><th>time</th><th>method</th><th>path</th><th>status</th><th>example</th>"
-                f"<th>latency</th></tr>{body}</table>")
+        return log_table_html(self._recent(rows))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
@@ -309,7 +343,34 @@ class Dashboard:
         return bundle
 
 
-_DETAIL_HINT = "<p class='pm-muted'>Select a request to see it, its response, and why it matched or not.</p>"
+_DETAIL_HINT = ("<p class='pm-muted'>Select a request under Details to see it, its response, "
+                "and why it matched or not.</p>")
+_NO_REQUESTS = "<p class='pm-muted'>No requests yet.</p>"
+_LOG_COLUMNS = (("mark", ""), ("time", "time"), ("method", "method"), ("path", "path"), ("status", "status"),
+                ("target", "answered by"), ("ms", "duration"))
+
+
+def _row_class(entry: LogEntry) -> str:
+    return "pm-fault" if entry.fault else "pm-miss" if entry.is_miss else ""
+
+
+def log_table_html(entries: list[LogEntry]) -> str:
+    """The log as a table whose columns keep their place: fixed widths, a long path or note cut with an
+    ellipsis (its whole text in the tooltip). Misses in the error colour, faults in the warning colour."""
+    if not entries:
+        return _NO_REQUESTS
+    cols = "".join(f"<col class='pm-c-{name}'>" for name, _ in _LOG_COLUMNS)
+    head = "".join(f"<th>{_e(title)}</th>" for _, title in _LOG_COLUMNS)
+    rows = []
+    for e in entries:
+        target = _target(e)
+        rows.append(
+            f"<tr class='{_row_class(e)}' data-seq='{e.seq}'><td>{e.mark}</td>"
+            f"<td>{time.strftime('%H:%M:%S', time.localtime(e.time))}</td><td>{_e(e.method)}</td>"
+            f"<td title='{_e(e.url)}'>{_e(e.url)}</td><td>{_e(e.status_text)}</td>"
+            f"<td title='{_e(target)}'>{_e(target)}</td><td class='pm-num'>{e.latency_ms:.1f} ms</td></tr>")
+    return (f"<div class='pm-rows'><table class='pm-logtable'><colgroup>{cols}</colgroup>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def _duration(seconds: float) -> str:
@@ -334,11 +395,12 @@ def _widths(entries: list[LogEntry], limit: int = 40) -> tuple[int, int]:
 
 
 def _row_label(entry: LogEntry, widths: tuple[int, int] = (0, 0)) -> str:
-    """One log row: ``✗ 12:00:01  GET    /accounts/7  → 404  no match  (0.4 ms)``; ✗ marks a miss."""
+    """One log row: ``✗ 12:00:01  GET    /accounts/7  → 404  no match  (0.4 ms)``; ✗ marks a miss, ↯ a fault
+    (``→ —`` when no status line went out)."""
     clock = time.strftime("%H:%M:%S", time.localtime(entry.time))
-    mark = "✗" if entry.is_miss else "✓" if entry.matched else "·"
     url, target = widths
-    return (f"{mark} {clock}  {entry.method:<6} {entry.url:<{url}}  → {entry.status}  {_target(entry):<{target}}"
+    return (f"{entry.mark} {clock}  {entry.method:<6} {entry.url:<{url}}  → {entry.status_text}  "
+            f"{_target(entry):<{target}}"
             f"  ({entry.latency_ms:.1f} ms)")
 
 
@@ -349,7 +411,8 @@ def _headers_text(headers: list[tuple[str, str]]) -> str:
 def entry_html(entry: LogEntry) -> str:
     """The selected request: why it matched or missed first, then the request and response side by side."""
     response_headers = entry.shown_response_headers()
-    heading = (f"<h4>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → {entry.status}"
+    heading = (f"<h4 class='{_row_class(entry)}'>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → "
+               f"{_e(entry.status_text)}{' (fault ' + _e(entry.fault) + ')' if entry.fault else ''}"
                f"{' — ' + _e(entry.example_name) if entry.example_name else ''}</h4>")
     why = match_html(entry.result) if entry.result is not None else ""
     sides = ("<table class='pm-sides'><tr><th>Request</th><th>Response</th></tr><tr>"

@@ -10,8 +10,11 @@ HTTP/1.1 (RFC 9110/9112) and HTTP/2 refuse some things an example can hold. Deci
 * a header **echoed from the request** (``Location: /users/{{id}}`` with ``%0d%0a`` in the
   id, ``{{$queryParams}}``, ``{{$body}}``) that would carry a control character is the
   caller's mistake: the request gets a 400 naming the header (:class:`UnsafeEcho`);
-* a **1xx** status cannot be a final answer: refused when an example is defined or imported,
-  and answered with an explaining 500 if one reaches the server anyway;
+* a **1xx** status cannot be a final answer: refused when an example is defined in a cell; in
+  a file (``%mock load``, ``postmock serve``, the ASGI app) the example is **left out** — kept in
+  the collection, so a save gives it back, but never indexed for matching (:func:`left_out`) —
+  and listed with the other changes; one built by hand that reaches the server anyway is answered
+  with an explaining 500;
 * **204 and 304** go out with no body and no Content-Length; **205** with an empty body
   (Content-Length 0).
 """
@@ -150,6 +153,11 @@ def status_problem(status: int) -> str:
     return ""
 
 
+def left_out(example: Example) -> bool:
+    """An example a mock does not serve: its status cannot be a final answer (a 1xx)."""
+    return 100 <= example.response.status <= 199
+
+
 def frame(status: int, headers: Headers, body: bytes, method: str) -> tuple[Headers, bytes]:
     """The final headers (with Content-Length where one belongs) and the body bytes to send."""
     if status in NO_BODY:
@@ -177,7 +185,7 @@ def example_changes(example: Example) -> list[Change]:
     response = example.response
     problem = status_problem(response.status)
     if problem:
-        changes.append(Change(example, f"refused: {problem}"))
+        changes.append(Change(example, f"left out (not served): {problem}"))
     for field, value in (("name", example.name), ("id", example.id)):
         if label(value) != header_value(value) or has_control(value):
             changes.append(Change(example, f"its {field} is sent percent-encoded in x-mock-example-{field}"))

@@ -4,6 +4,7 @@ server's own command line (uvicorn, granian, hypercorn, gunicorn with uvicorn wo
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -100,6 +101,23 @@ async def test_the_app_serves_the_collection_in_process(fixtures_dir, anyio_back
     assert refused.status_code == 401
     assert (allowed.status_code, allowed.headers["x-mock-score"]) == (200, "110")
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_app_leaves_a_1xx_example_out_and_serves_the_rest(tmp_path, anyio_backend):
+    """Issue 19: one 1xx example no longer refuses the whole file: it is left out, the rest is served."""
+    data = {"info": {"name": "codes"},
+            "item": [{"name": f"{code}", "request": {"method": "GET", "url": f"http://x/s{code}"},
+                      "response": [{"name": f"Status {code}", "code": code, "body": f"code {code}"}]}
+                     for code in (101, 200)]}
+    path = tmp_path / "codes.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    app = asgi.create_app({"POSTMOCK_COLLECTION": str(path)})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as http:
+        served, left_out = await http.get("/s200"), await http.get("/s101")
+    assert (served.status_code, served.text) == (200, "code 200")
+    assert left_out.status_code == 404 and left_out.json()["error"]["name"] == "mockRequestNotFoundError"
 
 
 # -- under each server's own command ---------------------------------------------------------------

@@ -280,6 +280,41 @@ def test_rerunning_a_handler_cell_replaces_its_handler() -> None:
         ip.run_line_magic("unload_ext", "postmock_nb")
 
 
+def test_loose_path_rules_keep_path_variables_and_distance_never_feeds_code(proto: Prototype) -> None:
+    """Issue 19: a route picked by the case or trailing-slash rule captures its variables as the strict one does;
+    a route only nearly the same (edit distance) never answers through a handler or resource (404 + diagnosis)."""
+    proto.resource("todos", [{"id": 3, "title": "Write"}])
+
+    @proto.handler("GET /greet/:name")
+    def greet(request: Request):
+        return {"text": f"Hello, {request.path_vars['name']}"}
+
+    proto.session.define("GET /users/:id", '{"id": "{{id}}"}', name="One user")
+    proto.session.define("GET /orders/{{orderId}}/lines", '{"order": "{{orderId}}"}', name="Order lines")
+    url = proto.session.start(port=0).url
+    assert requests.get(url + "/TODOS/3", timeout=5).json() == {"id": 3, "title": "Write"}   # resource, case
+    assert requests.get(url + "/Todos/3/", timeout=5).json() == {"id": 3, "title": "Write"}  # case and slash
+    assert requests.get(url + "/todos/3/", timeout=5).json() == {"id": 3, "title": "Write"}  # slash
+    assert requests.get(url + "/GREET/Ann", timeout=5).json() == {"text": "Hello, Ann"}      # handler, case
+    assert requests.get(url + "/greet/Ann/", timeout=5).json() == {"text": "Hello, Ann"}
+    assert requests.get(url + "/USERS/7", timeout=5).json() == {"id": "7"}                   # templated example
+    assert requests.get(url + "/Orders/A1/LINES/", timeout=5).json() == {"order": "A1"}
+    case = requests.get(url + "/USERS/7", timeout=5)
+    assert case.headers["x-mock-score"] == str(100 - 26)
+    # edit distance: a static example answers with its variables filled; code and state never answer a typo
+    assert requests.get(url + "/user/7", timeout=5).json() == {"id": "7"}
+    for typo in ("/todoz/3", "/gret/Ann"):
+        missed = requests.get(url + typo, timeout=5)
+        assert missed.status_code == 404, typo
+        error = missed.json()["error"]
+        assert error["name"] == "mockRequestNotFoundError"
+        assert "only a path that fits its route" in json.dumps(missed.json()), missed.json()
+    assert requests.delete(url + "/todoz/3", timeout=5).status_code == 404
+    assert requests.get(url + "/todos/3", timeout=5).json() == {"id": 3, "title": "Write"}  # nothing deleted
+    notes = [e.note for e in proto.session.server.log.recent()]
+    assert not any("None" in note for note in notes), notes
+
+
 # -- resources: limits, deep JSON, the live list, loaded resources (issue 19) ----------------------
 
 
@@ -348,6 +383,37 @@ def test_deep_json_into_a_resource_answers_400(proto: Prototype, method: str, ta
     assert answer.status_code == 400, answer.text
     assert "nested more than 200 levels deep" in answer.json()["error"]
     assert _listed(url) == SEED and proto.session.new_errors() == []
+
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["def", "async def"])
+def test_a_handler_reading_a_bad_json_body_answers_400(proto: Prototype, concurrent: bool) -> None:
+    """`request.json` of a body the caller broke (not JSON, nested too deep) is the caller's mistake:
+    400 naming it, never a 500; a handler that catches the ValueError answers what it likes."""
+    if concurrent:
+        @proto.handler("POST /orders")
+        async def create(request):
+            return {"got": request.json}, 201
+    else:
+        @proto.handler("POST /orders")
+        def create(request):
+            return {"got": request.json}, 201
+
+    @proto.handler("POST /lenient")
+    def lenient(request):
+        try:
+            return {"got": request.json}
+        except ValueError:
+            return {"error": "send JSON"}, 422
+
+    url = proto.session.start(port=0).url
+    for body, said in (("[" * 100_000 + "]" * 100_000, "nested more than 200 levels deep"), ("{not json", "not JSON")):
+        answer = requests.post(url + "/orders", data=body, headers={"content-type": "application/json"}, timeout=10)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["name"] == "mockBadRequestBody" and said in error["message"] and "create" in error["message"]
+    assert requests.post(url + "/lenient", data="{not json", timeout=10).status_code == 422
+    assert requests.post(url + "/orders", json={"a": 1}, timeout=10).json() == {"got": {"a": 1}}
+    assert proto.session.new_errors() == []
 
 
 def test_the_live_records_are_a_list_json_can_dump() -> None:

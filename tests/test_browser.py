@@ -10,11 +10,16 @@ Chromium page through Playwright (no browser download; every request that is not
 - checks what the cells show: the notebook's model as JupyterLab holds it (the outputs a
   person sees) has no error and no stderr output, and the cells the prose relies on show
   what it says (``EXPECTED``);
+- checks that a kernel starting leaves the notebook unmodified (its committed
+  ``language_info`` is the kernel's), and that Run All writes nothing beside the notebooks
+  (what they make goes into ``out/``);
 - looks at what a person looks at after Run All: the quickstart's live dashboard (it still
-  says "● Running", lists the requests with their ✗ marks, updates when a new cell sends
-  more, reads well in the light and dark themes); notebook 05's page, clicked through
-  (the team list, a person's details, the 404 state, the server-error and empty scenarios;
-  never "cannot be reached"); the dashboard of notebook 02;
+  says "● Running", lists the requests with their ✗ marks in a table whose columns stay in
+  line for a long path, updates when a new cell sends more, its uptime ticks with no request,
+  reads well in the light and dark themes); notebook 05's page, clicked through (the team
+  list, a person's details, the 404 state, the server-error and empty scenarios, the card
+  cleared when the scenario changes; never "cannot be reached"); every other dashboard's
+  columns;
 - saves a screenshot per notebook in ``test-artifacts/`` (``dashboard.png`` and
   ``dashboard-dark.png`` are copied to ``docs/`` for the README when
   ``POSTMOCK_UPDATE_DOCS=1``);
@@ -54,12 +59,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RUN_ALL_TIMEOUT = 120  # seconds for a whole notebook (04 runs newman)
-MISS = "%E2%9C%97"  # "✗", URL-encoded as ipywidgets writes it into each option's data-value
 
-LATER_CELL = """\
-for path in ["/users", "/users/5", "/orders/1", "/users?page=2", "/teams"]:
-    requests.get(f"{mockUrl}{path}")"""
-LATER_MISSES = ("/orders/1", "/teams")
+LONG_PATH = "/reports/" + "quarterly-summary-" * 8 + "north-america?include=" + "every-detail," * 6
+LATER_PATHS = ["/users", "/users/5", "/orders/1", "/users?page=2", "/teams", LONG_PATH]
+LATER_CELL = f"""\
+for path in {LATER_PATHS!r}:
+    requests.get(f"{{mockUrl}}{{path}}")"""
+LATER_MISSES = ("/orders/1", "/teams", LONG_PATH)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -104,7 +110,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "public-call": ["200"],
     },
     "04-postman-roundtrip.ipynb": {
-        "save": ["Saved 4 examples to users.postman_collection.json"],
+        "save": ["Saved 4 examples to out/users.postman_collection.json"],
         "peek": ["GET /users/:id 404 User not found", "baseUrl = http://127.0.0.1:"],
         "validate": ["can be served: 4 examples"],
         # "newman": filled in by expected_for(), depending on whether newman is installed
@@ -127,7 +133,8 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "headers-call": ["X-Total-Count: 2", "Cache-Control: max-age=60"],
         "post-calls": ["201 /books/3 {'id': 3, 'title': 'Middlemarch', 'author': 'George Eliot'}",
                        "422 {'error': 'A book needs a title'}"],
-        "change-calls": ["'title': 'Persuasion'", "204 ''"],
+        "change-calls": ["{'id': 2, 'title': 'Emma', 'author': 'J. Austen'}", "{'id': 2, 'title': 'Persuasion'}",
+                         "204 ''"],  # ids of one type: GET's are numbers, so PUT's and PATCH's are too
         "auth-calls": ["401\n200"],
         "miss-call": ["404", "No example matched POST /books/1", "method does not match"],
     },
@@ -139,7 +146,8 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "edit": ["[x] #2 Show it to the front-end team", "#3 Prototype the API with postmock_nb",
                  "{'total': 3, 'done': 2, 'open': 1}"],
         "delete": ["[x] #2 Show it", "#3 Prototype the API with postmock_nb"],
-        "errors": ["the page shows: 404: todos '1' not found", "the page shows: 400 Client Error",
+        "errors": ["the page shows: 404: todos '1' not found",
+                   "the page shows: 400: the body must be a JSON object, got a JSON array",
                    "the page shows: 503: The todo service is busy, try again"],
         "live": ["#2 SHOW IT TO THE FRONT-END TEAM"],
         "reset": ["Resource 'todos' reset to its 2 seed records.", "[x] #1 Write the API sketch"],
@@ -250,8 +258,13 @@ def _repo_notebook_files() -> list[str]:
 
 
 class Lab:
-    def __init__(self, process: subprocess.Popen, url: str, token: str, log: Path) -> None:
-        self.process, self.url, self.token, self.log = process, url, token, log
+    def __init__(self, process: subprocess.Popen, url: str, token: str, log: Path, root: Path) -> None:
+        self.process, self.url, self.token, self.log, self.root = process, url, token, log, root
+
+    def files_beside_the_notebooks(self) -> list[str]:
+        """The files in the lab's copy of notebooks/, but for out/ (what the notebooks write) and checkpoints."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*")
+                      if p.is_file() and not {".ipynb_checkpoints", "out"} & set(p.relative_to(self.root).parts))
 
     def api(self, method: str, path: str) -> Any:
         request = urllib.request.Request(f"{self.url}{path}", method=method,
@@ -305,7 +318,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root,
                                    start_new_session=True)
-    server = Lab(process, f"http://127.0.0.1:{port}", token, log)
+    server = Lab(process, f"http://127.0.0.1:{port}", token, log, root)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -385,6 +398,21 @@ def open_notebook(page, name: str) -> None:
                            timeout=60_000)
 
 
+def assert_unmodified_by_the_kernel(page, name: str) -> None:
+    """JupyterLab copies the kernel's language_info into the notebook: the committed one must be it already,
+    or the notebook shows as modified before anything ran (only the Python version may differ by machine)."""
+    state = page.evaluate("""async () => {
+        const panel = window.pmPanel;
+        const info = await panel.sessionContext.session.kernel.info;
+        await new Promise(resolve => setTimeout(resolve, 0));  // let the panel copy it into the model
+        return {dirty: panel.context.model.dirty, kernel: info.language_info,
+                saved: panel.context.model.getMetadata('language_info')};
+    }""")
+    kernel, saved = dict(state["kernel"]), dict(state["saved"])
+    assert {**kernel, "version": None} == {**saved, "version": None}, f"{name}: language_info {saved} != {kernel}"
+    assert state["dirty"] == (kernel["version"] != saved["version"]), f"{name} is marked modified: {state}"
+
+
 def run_all_cells(page) -> None:
     """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
@@ -437,13 +465,13 @@ def _shot(locator, path: Path) -> None:
 
 def _wait_rows(page, count: int | None = None, timeout: float = 20) -> None:
     """Until the log lists as many rows as the status line counts requests (``count`` if given),
-    and that number held for a second (the dashboard refreshes at most every 0.4 s)."""
+    and that number held for a second (the dashboard refreshes at most every 0.5 s)."""
     deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
     while time.monotonic() < deadline:
         state = page.evaluate("""() => {
             const dash = document.querySelector('.postmock-dash');
             const total = dash && dash.textContent.match(/(\\d+) requests?/);
-            return [total ? Number(total[1]) : -1, document.querySelectorAll('.postmock-dash .pm-log option').length];
+            return [total ? Number(total[1]) : -1, document.querySelectorAll('.postmock-dash .pm-log tbody tr').length];
         }""")
         if state != last:
             last, since = state, time.monotonic()
@@ -454,10 +482,55 @@ def _wait_rows(page, count: int | None = None, timeout: float = 20) -> None:
     pytest.fail(f"the dashboard did not settle at {count or 'its request count'}: (requests, rows) = {last}")
 
 
-def _options(page) -> list[str]:
-    """The log's rows as shown (ipywidgets writes spaces as no-break spaces)."""
-    rows = page.eval_on_selector_all(".postmock-dash .pm-log select option", "os => os.map(o => o.textContent)")
-    return [row.replace("\u00a0", " ") for row in rows]
+def _rows(page) -> list[list[str]]:
+    """The log table's rows, newest first, as their cells' whole texts:
+    [mark, time, method, path, status, answered by, duration]."""
+    return page.eval_on_selector_all(".postmock-dash .pm-log tbody tr",
+                                     "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+
+
+def _assert_columns_aligned(page) -> None:
+    """Every row's cells sit in the same columns (bounding boxes), inside the dashboard, whatever the row
+    holds: a long path or note is cut with an ellipsis (whole in its tooltip), never the status or duration."""
+    boxes = page.evaluate("""() => {
+        const table = document.querySelector('.postmock-dash .pm-log table.pm-logtable');
+        const dash = document.querySelector('.postmock-dash').getBoundingClientRect();
+        const rows = [...table.rows].map(r => [...r.cells].map(c => {
+            const b = c.getBoundingClientRect();
+            return {left: b.left, right: b.right, cut: c.scrollWidth > c.clientWidth, title: c.title,
+                    text: c.textContent};
+        }));
+        return {rows, right: table.getBoundingClientRect().right, dash: dash.right};
+    }""")
+    rows = boxes["rows"]
+    assert len(rows) >= 2 and all(len(row) == 7 for row in rows), rows
+    for column in range(7):
+        lefts = {round(row[column]["left"], 1) for row in rows}
+        rights = {round(row[column]["right"], 1) for row in rows}
+        assert len(lefts) == 1 and len(rights) == 1, f"column {column} out of line: {lefts} {rights}"
+    assert boxes["right"] <= boxes["dash"] + 1, f"the log is wider than the dashboard: {boxes['right']} > {boxes['dash']}"
+    assert not [c["text"] for c in rows[0] if c["cut"]], f"a column's heading is cut: {rows[0]}"
+    for row in rows[1:]:
+        mark, _, _, path, status, target, duration = row
+        assert not status["cut"] and not duration["cut"] and duration["text"].endswith(" ms"), row
+        if path["cut"]:
+            assert path["title"] == path["text"], f"a cut path must show whole in its tooltip: {path}"
+        if target["cut"]:
+            assert target["title"] == target["text"], f"a cut note must show whole in its tooltip: {target}"
+
+
+def _assert_uptime_ticks(page) -> None:
+    """With no request, the status line's uptime still moves on."""
+    status = page.locator(".postmock-dash").first.inner_text()
+    before = re.search(r"up (.+?) ·", status)
+    count = re.search(r"(\d+) requests?", status)
+    assert before and count, status
+    page.wait_for_function("""before => {
+        const found = document.querySelector('.postmock-dash').textContent.match(/up (.+?) ·/);
+        return found && found[1] !== before;
+    }""", arg=before[1], timeout=10_000)
+    after = page.locator(".postmock-dash").first.inner_text()
+    assert re.search(r"(\d+) requests?", after)[0] == count[0], f"a request came in meanwhile: {after}"
 
 
 def _running_dashboard(page) -> str:
@@ -473,7 +546,7 @@ def _running_dashboard(page) -> str:
 
 def _colors(page) -> dict[str, Any]:
     """Computed colours of the parts that must stay readable: brightness 0-255 of text and ground."""
-    return page.evaluate("""miss => {
+    return page.evaluate("""() => {
         const rgb = s => s.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
         const lum = s => Math.round(rgb(s).reduce((a, b) => a + b, 0) / 3);
         const style = selector => getComputedStyle(document.querySelector(selector));
@@ -488,17 +561,17 @@ def _colors(page) -> dict[str, Any]:
             for (const [r, g, b, a] of layers.reverse()) color = [r, g, b].map((c, i) => c * a + color[i] * (1 - a));
             return `rgb(${color.join(', ')})`;
         };
-        const select = document.querySelector('.postmock-dash .pm-log select');
+        const cell = document.querySelector('.postmock-dash .pm-log tbody tr:not(.pm-miss):not(.pm-fault) td');
         const diff = document.querySelector('.postmock-dash tr.pm-diff td');
         return {
-            log_text: lum(getComputedStyle(select).color), log_ground: lum(ground(select)),
-            miss_row: style(`.pm-log option[data-value^="${miss}"]`).color,
-            hit_row: style(`.pm-log option:not([data-value^="${miss}"])`).color,
+            log_text: lum(getComputedStyle(cell).color), log_ground: lum(ground(cell)),
+            miss_row: style('.pm-log tbody tr.pm-miss td').color,
+            hit_row: getComputedStyle(cell).color,
             diff_text: lum(getComputedStyle(diff).color), diff_ground: lum(ground(diff)),
             status_text: lum(style('.postmock-dash').color),
             status_ground: lum(ground(document.querySelector('.postmock-dash'))),
         };
-    }""", MISS)
+    }""")
 
 
 def _assert_readable(colors: dict[str, Any], dark: bool) -> None:
@@ -521,9 +594,10 @@ def _set_theme(page, theme: str, light: bool) -> None:
 def look_at_quickstart(page) -> None:
     """The dashboard after Run All, a new cell's requests arriving live, both themes, the Examples tab."""
     _running_dashboard(page)
-    before = _options(page)
-    assert any("/accounts/7" in o and o.startswith("✗") for o in before), f"the quickstart's miss unmarked: {before}"
-    assert any(" GET    /users " in o and "List users" in o for o in before), before
+    _assert_uptime_ticks(page)
+    before = _rows(page)
+    assert any(r[3] == "/accounts/7" and r[0] == "✗" for r in before), f"the quickstart's miss unmarked: {before}"
+    assert any(r[2:5] == ["GET", "/users", "200"] and r[5].startswith("List users") for r in before), before
 
     # a later cell, typed in and run: the dashboard above updates live
     page.locator(".jp-Notebook .jp-Cell").last.click()
@@ -532,23 +606,26 @@ def look_at_quickstart(page) -> None:
     page.keyboard.press("Enter")
     page.keyboard.insert_text(LATER_CELL)
     page.keyboard.press("Control+Enter")  # run in place (Shift+Enter would add an empty cell)
-    expected = len(before) + 5
+    expected = len(before) + len(LATER_PATHS)
     _wait_rows(page, expected)
     _wait_idle_and_executed(page)
-    rows = _options(page)
+    rows = _rows(page)
     assert len(rows) == expected, rows
-    newest = rows[:5]
-    for row, path in zip(newest, ["/teams", "/users?page=2", "/orders/1", "/users/5", "/users"]):
-        assert f" GET    {path} " in row, f"{path} should be in {row!r}"
-        assert row.startswith("✗") == (path in LATER_MISSES), f"miss marker wrong in {row!r}"
-    assert "List users" in newest[4] and "User not found" in newest[3]
+    newest = rows[:len(LATER_PATHS)]
+    for row, path in zip(newest, reversed(LATER_PATHS)):
+        assert row[2:4] == ["GET", path], f"{path} should be in {row!r}"
+        assert (row[0] == "✗") == (path in LATER_MISSES), f"miss marker wrong in {row!r}"
+    assert "List users" in newest[-1][5] and "User not found" in newest[-2][5]
+    _assert_columns_aligned(page)  # the long path is cut in its column; the others keep their places
+    long_row = page.locator(".postmock-dash .pm-log tbody tr").first
+    assert long_row.locator("td").nth(3).get_attribute("title") == LONG_PATH
 
     status = page.locator(".postmock-dash").inner_text()
     assert "● Running" in status and f"{expected} requests" in status, status
-    assert re.search(rf"{sum(1 for r in rows if r.startswith('✗'))} misses", status), status
-    # select the quickstart's miss: the detail shows the request, the response and why it missed
-    index = next(i for i, row in enumerate(rows) if "/accounts/7" in row)
-    page.locator(".postmock-dash .pm-log select").select_option(index=index)
+    assert re.search(rf"{sum(1 for r in rows if r[0] == '✗')} misses", status), status
+    # pick the quickstart's miss under Details: the detail shows the request, the response and why it missed
+    index = next(i for i, row in enumerate(rows) if row[3] == "/accounts/7")
+    page.locator(".postmock-dash .pm-pick select").select_option(index=index)
     page.locator(".postmock-dash h4.pm-miss", has_text="No match").wait_for()
     text = page.locator(".postmock-dash").inner_text()
     assert "user-agent: python-requests" in text and "mockRequestNotFoundError" in text
@@ -582,9 +659,10 @@ def look_at_quickstart(page) -> None:
 
 def look_at_scenarios(page) -> None:
     status = _running_dashboard(page)
-    rows = _options(page)
-    assert any(" GET    /users/42 " in row and "User not found" in row for row in rows), rows
+    rows = _rows(page)
+    assert any(row[2:4] == ["GET", "/users/42"] and "User not found" in row[5] for row in rows), rows
     assert re.search(rf"{len(rows)} requests", status), status
+    _assert_columns_aligned(page)
     _shot(page.locator(".postmock-dash").first, ARTIFACTS / "02-scenarios-dashboard.png")
 
 
@@ -614,6 +692,9 @@ def look_at_frontend_page(page) -> None:
 
     stage.locator("select").select_option(label="Server error")
     expect(stage.get_by_text("The team could not be loaded (500)")).to_be_visible()
+    # another scenario, another team: the card of the person picked before is gone
+    expect(stage.get_by_text("Pick a person.")).to_be_visible()
+    expect(stage.get_by_text("This person is no longer in the team.")).to_have_count(0)
     _shot(stage, ARTIFACTS / "05-frontend-page-server-error.png")
     stage.locator("select").select_option(label="Empty team")
     expect(stage.get_by_text("No one here yet")).to_be_visible()
@@ -623,16 +704,22 @@ def look_at_frontend_page(page) -> None:
 
     # every click reached the mock: the dashboard above lists them
     _running_dashboard(page)
-    rows = _options(page)
-    assert any(" GET    /users/3 " in row and "User not found" in row for row in rows), rows
-    assert any("x-mock-response-code=500" in row and "Server down" in row for row in rows), rows
+    rows = _rows(page)
+    assert any(row[2:4] == ["GET", "/users/3"] and "User not found" in row[5] for row in rows), rows
+    assert any("x-mock-response-code=500" in row[3] and "Server down" in row[5] for row in rows), rows
+    _assert_columns_aligned(page)
 
 
 def look_at_the_end(page) -> None:
-    """A notebook without a dashboard or page: its last outputs are what a person sees last."""
+    """Any other notebook: its dashboard, if it shows one, keeps its columns in line; its last outputs are
+    what a person sees last."""
+    name = page.evaluate("() => window.pmPanel.context.path").removesuffix(".ipynb")
+    if page.locator(".postmock-dash").count():
+        _running_dashboard(page)
+        _assert_columns_aligned(page)
+        _shot(page.locator(".postmock-dash").first, ARTIFACTS / f"{name}-dashboard.png")
     page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
-    name = page.evaluate("() => window.pmPanel.context.path").removesuffix(".ipynb")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"))
 
@@ -650,11 +737,12 @@ LOOK: dict[str, Callable[[Any], None]] = {
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_run_all_then_look(name: str, lab: Lab, browser: SimpleNamespace) -> None:
     page = browser.page
-    before = _repo_notebook_files()
+    before, beside = _repo_notebook_files(), lab.files_beside_the_notebooks()
     failure_shot = ARTIFACTS / f"failure-{name.removesuffix('.ipynb')}.png"
     failure_shot.unlink(missing_ok=True)
     try:
         open_notebook(page, name)
+        assert_unmodified_by_the_kernel(page, name)
         run_all_cells(page)
         check_outputs(name, shown_notebook(page))
         LOOK.get(name, look_at_the_end)(page)
@@ -667,3 +755,5 @@ def test_run_all_then_look(name: str, lab: Lab, browser: SimpleNamespace) -> Non
         close_notebook(page, lab)
     assert browser.refused == [], f"the page tried to reach the network: {browser.refused}"
     assert _repo_notebook_files() == before, f"running {name} wrote files into the repository's notebooks/"
+    left = sorted(set(lab.files_beside_the_notebooks()) - set(beside))
+    assert left == [], f"running {name} left {left} beside the notebooks: write them into out/"

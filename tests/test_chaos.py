@@ -6,11 +6,13 @@ import json
 
 import pytest
 import requests
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from postmock_nb.config import MockConfig
 from postmock_nb.errors import ConfigError
+from postmock_nb.magics import session_of
 from postmock_nb.session import Session
 
 
@@ -69,3 +71,22 @@ def test_postmock_serve_reads_the_chaos_and_preset_options() -> None:
                                  "--delay", "2G"])
     config = _config(args)
     assert (config.chaos, config.chaos_seed, config.chaos_with, config.delay_ms) == (0.1, 7, "reset", 300)
+
+
+def test_chaos_with_nothing_it_names_is_refused() -> None:
+    """Issue 19: ``--chaos-with Nope`` (no fault, no 503, no example of that name or id) silently answered 503."""
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        ip.run_cell_magic("example", 'GET /ok 500 --name "Server error"', '{"error": "boom"}')
+        with pytest.raises(UsageError, match=r"--chaos-with 'Nope' is not 503, a fault or an example"):
+            ip.run_line_magic("mock", "start --port 0 --no-dashboard --chaos 0.1 --chaos-with Nope")
+        session = session_of(ip)
+        assert session.server is None or not session.server.running  # nothing started
+        with capture_output() as started:  # an example's name, or a fault, is taken
+            ip.run_line_magic("mock", 'start --port 0 --no-dashboard --chaos 0.1 --chaos-with "Server error"')
+        assert "Mock running at" in started.stdout
+        ip.run_line_magic("mock", "stop")
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+

@@ -60,3 +60,23 @@ def test_environment_mistakes(shell, tmp_path):
         shell.run_line_magic("mock", "environment")
     with pytest.raises(UsageError, match="no such file"):
         shell.run_line_magic("mock", f"environment {tmp_path / 'missing.json'}")
+
+
+def test_saved_files_keep_their_mode_and_leave_no_temporary_file(tmp_path, build):
+    """`%mock save` and `save --environment` replace a file whole, keep its permissions (a 0600
+    temporary file used to make a shared 0644 file private) and leave nothing beside it."""
+    import stat
+
+    from postmock_nb.environment import save_environment
+    from postmock_nb.postman import save_collection
+
+    collection_path, environment_path = tmp_path / "c.json", tmp_path / "e.json"
+    for path in (collection_path, environment_path):
+        path.write_text("{}", encoding="utf-8")
+        path.chmod(0o644)
+    save_collection(build.collection(build.example("GET /ping", body="pong")), collection_path)
+    save_environment(environment_path, "Mock", (("mockUrl", "http://127.0.0.1:1"),))
+    for path in (collection_path, environment_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, oct(path.stat().st_mode)
+        assert json.loads(path.read_text(encoding="utf-8"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "e.json"]

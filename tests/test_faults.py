@@ -99,6 +99,37 @@ def test_timeout_holds_until_the_client_leaves(mock: Session) -> None:
     assert entry.note.startswith("fault timeout")
 
 
+def logged(session: Session, fault: str) -> dict:
+    """The newest entry of the admin log (``/__postmock/log``), once its fault is done."""
+    wait_for_note(session, f"fault {fault}")
+    deadline = time.monotonic() + 5
+    while True:  # the note is completed when the fault is done; the JSON follows it
+        row = requests.get(session.url + "/__postmock/log?limit=1", timeout=5).json()[0]
+        if row["note"].startswith(f"fault {fault}") or time.monotonic() > deadline:
+            return row
+        time.sleep(0.01)
+
+
+def test_a_fault_is_logged_with_the_status_that_went_out(mock: Session) -> None:
+    """A reset, close, malformed or timeout answer sends no status line: the log says none (``null``) and names
+    the fault, never the example's 200. A truncate or slow answer sent its status line: logged, and the fault too."""
+    for fault in ("reset", "close", "malformed"):
+        raw(mock, "/data", f"x-mock-response-fault: {fault}\r\n")
+        row = logged(mock, fault)
+        assert (row["status"], row["fault"], row["example"]) == (None, fault, "data"), row
+    raw(mock, "/broken")  # the example's own fault
+    row = logged(mock, "reset")
+    assert (row["status"], row["fault"], row["example"]) == (None, "reset", "broken"), row
+    raw(mock, "/data", "x-mock-response-fault: timeout\r\n", timeout=0.3)
+    assert (logged(mock, "timeout")["status"], logged(mock, "timeout")["fault"]) == (None, "timeout")
+    raw(mock, "/data", "x-mock-response-fault: truncate\r\n")
+    assert (logged(mock, "truncate")["status"], logged(mock, "truncate")["fault"]) == (200, "truncate")
+    requests.get(mock.url + "/data", headers={"x-mock-response-fault": "slow"}, timeout=5)
+    assert (logged(mock, "slow")["status"], logged(mock, "slow")["fault"]) == (200, "slow")
+    plain = requests.get(mock.url + "/__postmock/log?limit=20", timeout=5).json()
+    assert all("fault" not in row for row in plain if not row["note"].startswith("fault")), plain
+
+
 def test_an_unknown_fault_is_a_400(mock: Session) -> None:
     answer = requests.get(mock.url + "/data", headers={"x-mock-response-fault": "explode"}, timeout=5)
     assert answer.status_code == 400 and "unknown fault 'explode'" in answer.text
@@ -115,3 +146,17 @@ def test_a_client_leaving_mid_truncate_is_no_server_error(mock: Session) -> None
     note = wait_for_note(mock, "fault truncate: 4000000 of 8000000 bytes (")
     assert note.startswith("fault truncate: 4000000 of 8000000 bytes (the client left first"), note
     assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
+
+
+def test_a_client_leaving_a_slow_answer_stops_the_trickle(mock: Session, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 19: the slow fault stops at ``http.disconnect``: no write into the closed connection (Hypercorn's
+    transport warned ``socket.send() raised exception.`` for each), and the log says the client left."""
+    mock.define("GET /long", "y" * 20_000, name="long")
+    parts = urlsplit(mock.url)
+    with caplog.at_level("WARNING"), socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"GET /long HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    note = wait_for_note(mock, "fault slow: the client left after ")
+    assert note.endswith(" of 20000 bytes"), note
+    assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
+    assert not [r.getMessage() for r in caplog.records if "socket.send()" in r.getMessage()]

@@ -164,8 +164,8 @@ def test_unsendable_parts_are_made_safe_not_dropped(fuzzed: Fuzzed) -> None:
     assert named.status == 200 and named.header(b"x-mock-example-name") == b"a%0D%0ASet-Cookie: x=1"
     assert by_label["unsendable: status 204 with a body"].header(b"content-length") is None
     assert by_label["unsendable: status 205 with a body"].body == b""
-    assert by_label["unsendable: status 101"].status == 500
-    assert b"101" in by_label["unsendable: status 101"].body
+    left_out = by_label["unsendable: status 101"]  # left out of serving (issue 19): a neighbour /ex/N answers by ID
+    assert (left_out.status, left_out.body) == (200, b"ok") and left_out.interim == []
     assert by_label["unsendable: deep JSON response, no declared type"].header(b"content-type").startswith(b"text/plain")
     assert by_label["declared 20 MB body, never sent"].status == 413
 

@@ -80,3 +80,36 @@ def test_server_output_never_lands_in_a_cell(tmp_path) -> None:
     assert "new error" not in out[8], "each error is summarised once"
     assert out[10] == "Mock stopped.\n", f"%mock stop printed more than its line: {out[10][:500]}"
     assert all("Traceback" not in text for text in out)
+
+
+LEAVE_MID_TRICKLE = r'''
+import socket, time
+from postmock_nb.magics import session_of
+with socket.create_connection(("127.0.0.1", int(mockUrl.rsplit(":", 1)[1])), timeout=10) as sock:
+    sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
+    assert sock.recv(64).startswith(b"HTTP/1.1 200")
+log = session_of(get_ipython()).server.log
+deadline = time.monotonic() + 10
+while "left" not in log.recent(1)[0].note and time.monotonic() < deadline:
+    time.sleep(0.05)  # polling the log: the cell stays running, as a person's would
+'''
+
+
+def test_a_client_leaving_a_slow_answer_prints_nothing_in_the_cell(tmp_path) -> None:
+    """Issue 19: Hypercorn printed ``socket.send() raised exception.`` into the running cell for every chunk the
+    slow fault wrote after the client left; the trickle now stops at ``http.disconnect``."""
+    cells = [
+        "%load_ext postmock_nb",
+        "%%example GET /big 200\n" + "x" * 20_000,
+        "%mock start --no-dashboard",
+        LEAVE_MID_TRICKLE,
+        "print(log.recent(1)[0].note)",
+        "%mock stop",
+    ]
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    out = [cell_text(cell) for cell in nb.cells]
+    assert out[3] == "", f"the running cell got output: {out[3][:500]}"
+    assert out[4].startswith("fault slow: the client left after ") and out[4].endswith(" of 20000 bytes\n"), out[4]
+    assert out[5] == "Mock stopped.\n", out[5][:500]

@@ -446,6 +446,34 @@ def test_the_key_is_a_plain_string_shown_masked(shell: InteractiveShell) -> None
     assert "masked" in pretty(key)
 
 
+def test_load_leaves_1xx_examples_out_and_serves_the_rest(shell: InteractiveShell, tmp_path, capsys) -> None:
+    """Issue 19: a file's 1xx example is left out (named in the load summary); a cell's is still refused."""
+    codes = [100, 101, 200, 404, 500]
+    data = {"info": {"name": "codes", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": f"{code}", "request": {"method": "GET", "url": f"http://x/status/{code}"},
+                      "response": [{"name": f"Status {code}", "code": code, "body": f"code {code}"}]}
+                     for code in codes]}
+    path = tmp_path / "codes.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    mock(shell, f"load {path}")
+    out = capsys.readouterr().out
+    assert "2 parts of these examples cannot go on the wire as saved" in out, out
+    for code in (100, 101):
+        assert f'"Status {code}" (GET /status/{code}): left out (not served): status {code} is an interim' in out
+    mock(shell, "start --port 0 --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    for code in (200, 404, 500):
+        answer = requests.get(f"{url}/status/{code}", timeout=5)
+        assert (answer.status_code, answer.text) == (code, f"code {code}")
+    picked = requests.get(f"{url}/status/101", headers={"x-mock-response-name": "Status 101"}, timeout=5)
+    assert picked.status_code == 404 and "no example with name 'Status 101'" in picked.text, picked.text
+    saved = tmp_path / "saved.json"
+    mock(shell, f"save {saved}")  # kept in the collection: a save gives Postman the whole file back
+    assert sorted(r["code"] for i in json.loads(saved.read_text())["item"] for r in i["response"]) == codes
+    with pytest.raises(UsageError, match=r"status 101 is an interim \(1xx\) status"):
+        shell.run_cell_magic("example", "GET /switch 101", "x")
+
+
 # -- secrets in diagnoses ----------------------------------------------------------------------
 
 TEAM_TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.team-secret-payload.c2ln"

@@ -120,6 +120,11 @@ def test_head_fallback_in_the_fixture_with_a_head_example(load_fixture):
     ("/users/10", "/users/20/", {}, PathRule.TRAILING_SLASH_AND_IDS, 75, {}),
     ("/employees/carolyne", "/employees/caroline", {}, PathRule.DISTANCE, 70, {}),
     ("/documents/my-document", "/documents/my-documents", {}, PathRule.DISTANCE, 70, {}),
+    # issue 19: the loose rules capture variables as the strict ones do (case ignored: its own rule)
+    ("/users/:id", "/USERS/7", {}, PathRule.WILDCARD_AND_CASE, 74, {"id": "7"}),
+    ("/greet/:name", "/GREET/Ann/", {}, PathRule.WILDCARD_AND_CASE, 74, {"name": "Ann"}),
+    ("/Orders/{{orderId}}/lines", "/orders/A1/LINES", {}, PathRule.WILDCARD_AND_CASE, 74, {"orderId": "A1"}),
+    ("/users/:id", "/user/7", {}, PathRule.DISTANCE, 70, {"id": "7"}),
 ])
 def test_path_rule(build, example_path, request_path, variables, rule, score, captured):
     collection = build.collection(build.example(f"GET {example_path}", "the example"), variables=variables)
@@ -792,3 +797,20 @@ def test_the_memo_is_bounded_by_the_candidates_it_keeps(build):
         assert winner_name(result) == f"c{n % 20}" and len(result.candidates) == 20
         assert memo.kept_candidates <= 100 and len(memo) <= 5
     assert len(memo) >= 1
+
+
+def test_distance_never_picks_a_handler_or_resource_and_the_markers_agree(build) -> None:
+    """Issue 19: a handler's or resource's example answers only a path fitting its route; edit distance
+    rules it out with the reason, even when a selector names it."""
+    from postmock_nb.handlers import HANDLER_MARKER
+    from postmock_nb.resources import RESOURCE_MARKER
+    from postmock_nb.snapshot import CODE_MARKERS
+
+    assert CODE_MARKERS == {HANDLER_MARKER, RESOURCE_MARKER}
+    for marker in sorted(CODE_MARKERS):
+        coded = build.example("GET /greet/:name", "coded", body="hi", request_headers={marker: "k"})
+        for url in ("GET /gret/Ann", "GET /gret/Ann?x-mock-response-name=coded"):
+            result = run(build.collection(coded), url)
+            assert result.winner is None and result.candidates[0].path_rule is PathRule.DISTANCE, describe(result)
+            assert "answers only a path that fits its route" in result.candidates[0].lost
+        assert run(build.collection(coded), "GET /GREET/Ann").captured == {"name": "Ann"}

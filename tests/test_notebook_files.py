@@ -1,10 +1,13 @@
 """The committed notebooks are clean sources: what a person opens, and what git diffs well.
 
-Each ``notebooks/*.ipynb`` is nbformat 4.5 with a python3 kernelspec; every cell has an id
+Each ``notebooks/*.ipynb`` is nbformat 4.5 with a python3 kernelspec and the full
+``language_info`` a Python kernel reports (with less, JupyterLab fills it in as soon as a kernel
+starts and marks the notebook modified before anything ran); every cell has an id
 of its own (``%%example`` tells cells apart by their ids, as JupyterLab sends them, and a
 review diff stays readable when they do not change); no code cell carries outputs or an
 execution count; and notebook 05 reads its page from ``notebooks/data/team-directory.html``
-instead of holding a copy of it. To clean a notebook after running it:
+instead of holding a copy of it. What a notebook writes (``%%writefile``, ``%mock save``, files it
+makes) goes into ``notebooks/out/``, which git ignores. To clean a notebook after running it:
 ``jupyter nbconvert --clear-output --inplace notebooks/NAME.ipynb``.
 
 The checks are one function, ``notebook_problems``, run on every committed notebook and, to
@@ -27,6 +30,19 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 PAGE = NOTEBOOK_DIR / "data" / "team-directory.html"
 MOCK_LIFECYCLE = re.compile(r"^\s*%mock\s+(start|stop)\b", re.MULTILINE)
+LANGUAGE_INFO_KEYS = {"codemirror_mode", "file_extension", "mimetype", "name", "nbconvert_exporter",
+                      "pygments_lexer", "version"}
+"""What ipykernel's kernel_info reply puts in ``language_info`` (JupyterLab copies it into the notebook)."""
+OUT = "out/"
+"""Where the notebooks write what they make (ignored by git: see .gitignore)."""
+WRITES = [  # the ways the notebooks write a file, each capturing the file's path
+    re.compile(r"^%%writefile\s+(?:-a\s+)?(\S+)", re.MULTILINE),
+    re.compile(r"^%mock\s+save\s+(?!--)(\S+)", re.MULTILINE),
+    re.compile(r"--environment\s+(\S+)"),
+    re.compile(r"""Path\(\s*["']([^"']+)["']\s*\)\.write_(?:text|bytes)"""),
+    re.compile(r"""open\(\s*["']([^"']+)["']\s*,\s*["'][wax]"""),
+    re.compile(r"""["']--reporter-\w+-export["']\s*,\s*["']([^"']+)["']"""),
+]
 
 
 def page_lines() -> list[str]:
@@ -48,6 +64,11 @@ def notebook_problems(raw: dict[str, Any], name: str) -> list[str]:
     kernelspec = raw.get("metadata", {}).get("kernelspec", {})
     if kernelspec.get("name") != "python3" or kernelspec.get("language") != "python":
         problems.append(f"{name}: metadata.kernelspec should name the python3 kernel, is {kernelspec}")
+    language_info = raw.get("metadata", {}).get("language_info", {})
+    if not LANGUAGE_INFO_KEYS <= set(language_info) or language_info.get("name") != "python":
+        problems.append(f"{name}: metadata.language_info should be the Python kernel's whole language_info "
+                        f"(lacks {sorted(LANGUAGE_INFO_KEYS - set(language_info))}): JupyterLab fills it in when a "
+                        f"kernel starts, and marks the notebook modified")
     if "widgets" in raw.get("metadata", {}):
         problems.append(f"{name}: saved widget state in metadata.widgets (an output; delete that key)")
     seen: dict[str, int] = {}
@@ -72,6 +93,11 @@ def notebook_problems(raw: dict[str, Any], name: str) -> list[str]:
                 problems.append(f"{where}: run timings are committed (metadata.execution)")
             for match in MOCK_LIFECYCLE.finditer(source):
                 last_lifecycle = match.group(1)
+            for pattern in WRITES:
+                for target in pattern.findall(source):
+                    if not target.startswith(OUT):
+                        problems.append(f"{where}: writes {target!r} beside the notebooks; write it into {OUT} "
+                                        f"(git ignores notebooks/{OUT})")
         copied = [line for line in page if line in source]
         if copied:
             problems.append(f"{where}: holds a copy of data/team-directory.html ({copied[0][:60]!r}…); "
@@ -94,6 +120,22 @@ def test_committed_notebook_is_clean(path: Path) -> None:
     first = raw["cells"][0]
     assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), \
         f"{path.name} should open with a title"
+
+
+def test_what_the_notebooks_write_goes_into_one_ignored_folder() -> None:
+    writes = [target for path in NOTEBOOKS for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+              if cell["cell_type"] == "code" for pattern in WRITES for target in pattern.findall("".join(cell["source"]))]
+    assert len(writes) >= 6 and all(w.startswith(OUT) for w in writes), writes  # 04's and 09's files, at least
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert f"notebooks/{OUT}" in ignored, "notebooks/out/ should be in .gitignore"
+
+
+def test_notebook_06_answers_ids_of_one_type() -> None:
+    """GET answers ``"id": 1``; PUT and PATCH must not answer ``"id": "2"`` (a quoted ``{{id}}``)."""
+    nb = nbformat.read(NOTEBOOK_DIR / "06-rest-for-beginners.ipynb", as_version=4)
+    examples = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("%%example")]
+    assert any('"id": {{id}}' in source for source in examples), examples
+    assert not [source for source in examples if '"{{id}}"' in source], "an id answered as a string"
 
 
 def test_notebook_05_reads_its_page_from_the_data_file() -> None:
@@ -125,6 +167,19 @@ def test_outputs_counts_timings_and_widget_state_are_caught(clean: dict[str, Any
     assert any(p.endswith("run timings are committed (metadata.execution)") for p in problems), problems
     assert any(p.endswith(f"({cell['id']}): outputs are committed") for p in problems), problems
     assert any(p.endswith("execution_count 3 is committed") for p in problems), problems
+
+
+def test_a_short_language_info_and_a_write_beside_the_notebooks_are_caught(clean: dict[str, Any]) -> None:
+    clean["metadata"]["language_info"] = {"name": "python"}
+    cell = _code_cells(clean)[0]
+    cell["source"] = ["%%writefile petstore.yaml\n", "openapi: 3.0.3"]
+    _code_cells(clean)[1]["source"] = ["%mock save --environment mock.postman_environment.json"]
+    problems = notebook_problems(clean, "nb")
+    assert any(p.startswith("nb: metadata.language_info should be the Python kernel's whole language_info")
+               for p in problems), problems
+    assert any(p.endswith("writes 'petstore.yaml' beside the notebooks; write it into out/ (git ignores "
+                          "notebooks/out/)") for p in problems), problems
+    assert any("writes 'mock.postman_environment.json'" in p for p in problems), problems
 
 
 def test_missing_and_duplicate_ids_are_caught(clean: dict[str, Any]) -> None:

@@ -357,10 +357,6 @@ MALFORMED = [
     ("deep location", collection_json({"name": "A", "item": [{"name": "B", "item": [
         item_json("C", responses=[{"name": "fine"}, {"name": "bad", "code": "abc"}])]}]}),
      'item[0] "A" > item[0] "B" > item[0] "C" > response[1] "bad"', "'code' must be an HTTP status number 100-599, got 'abc'"),
-    ("code 101", collection_json(item_json(responses=[{"name": "r", "code": 101}])), 'item[0] "a" > response[0] "r"',
-     "status 101 is an interim (1xx) status: HTTP cannot send it as the answer to a request"),
-    ("code '100'", collection_json(item_json(responses=[{"name": "r", "code": "100"}])), 'item[0] "a" > response[0] "r"',
-     "status 100 is an interim (1xx) status: HTTP cannot send it as the answer to a request"),
     ("deep JSON", '{"info": {"name": "x"}, "item": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", "collection",
      "the JSON nests more than 200 levels deep"),
     ("not utf-8", b"\xff\xfe{}", "", "not UTF-8 text: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
@@ -374,6 +370,22 @@ def test_malformed_collection(source, location, message):
     error = caught.value
     assert (error.location, error.message) == (location, message), str(error)
     assert str(error).startswith(f"{location}: {message}" if location else message)
+
+
+def test_a_1xx_example_is_imported_kept_and_left_out_of_serving():
+    """Issue 19: a file's 1xx example does not refuse the collection; it is kept (a save gives it back), listed
+    among the changes, and no snapshot indexes it."""
+    from postmock_nb.snapshot import Snapshot
+    from postmock_nb.wire import collection_changes
+
+    source = collection_json(item_json(responses=[{"name": "r", "code": 101}, {"name": "ok", "code": "200"},
+                                                   {"name": "early", "code": "100"}]))
+    collection = load_collection(json.dumps(source))
+    assert [e.response.status for e in collection.examples] == [101, 200, 100]
+    assert [e.name for e in (c.example for c in Snapshot(collection).examples)] == ["ok"]
+    assert [c.what for c in collection_changes(collection.examples)] == [
+        "left out (not served): status 101 is an interim (1xx) status: HTTP cannot send it as the answer to a request",
+        "left out (not served): status 100 is an interim (1xx) status: HTTP cannot send it as the answer to a request"]
 
 
 def test_malformed_file_names_the_file_line_and_column(tmp_path):

@@ -154,6 +154,29 @@ def test_an_absolute_form_target_is_served_as_its_path(collection, server_name):
     assert (entry.path, entry.query_string, entry.status) == ("/users/7", b"a=%C3%A9", 200)
 
 
+def status_line(server: MockServer, target: str, method: str = "GET") -> bytes:
+    """The first line of the answer to one raw request."""
+    assert server.port is not None
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        received = b""
+        while b"\r\n" not in received and (chunk := sock.recv(4096)):
+            received += chunk
+    return received.partition(b"\r\n")[0]
+
+
+def test_the_status_line_has_the_standard_reason_phrase(collection, server_name):
+    """Issue 19: Hypercorn sent ``HTTP/1.1 404 `` (requests then says "404 Client Error:  for url")."""
+    with MockServer(collection, server=server_name) as server:
+        lines = [status_line(server, "/ping"), status_line(server, "/nothing/here"),
+                 status_line(server, "/upload", "POST"), status_line(server, "/users/7", "DELETE")]
+        raised = requests.get(server.url + "/nothing/here", timeout=TIMEOUT)
+    assert lines == [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found", b"HTTP/1.1 201 Created",
+                     b"HTTP/1.1 204 No Content"]
+    with pytest.raises(requests.HTTPError, match="404 Client Error: Not Found for url"):
+        raised.raise_for_status()
+
+
 def test_cors_preflight_and_headers(collection, server_name):
     preflight = {"origin": "http://localhost:8888", "access-control-request-method": "POST",
                  "access-control-request-headers": "content-type, x-mock-response-name"}
@@ -338,3 +361,66 @@ def test_each_server_in_a_real_kernel(server_name, tmp_path):
     assert texts[4].strip() == "[True]"
     assert "Mock stopped." in texts[5] and texts[6].strip() == "port released"
     assert all(kind != "error" and name != "stderr" for cell in outputs for kind, name, _ in cell), outputs
+
+
+# -- stopping with requests in flight ----------------------------------------------------------------
+
+
+def test_stopping_with_requests_in_flight_answers_or_logs_what_went_out(server_name, capfd):
+    """Issue 19: Hypercorn and uvicorn answered 500 after their grace period, and the log had no entry for it.
+    A delay is cut short by the stop (the client gets the whole answer); a request still being worked on when
+    the grace period ends is logged with what the server sent instead (its own 500)."""
+    import asyncio
+
+    from postmock_nb.prototype import Prototype
+    from postmock_nb.session import Session
+
+    session = Session()
+    proto = Prototype(session)
+    started = {"mark": threading.Event(), "think": threading.Event()}
+
+    @proto.handler("GET /mark")
+    def mark(request):
+        started["mark"].set()
+        return {"marked": True}
+
+    @proto.handler("GET /think", timeout=20)
+    async def think(request):
+        started["think"].set()
+        await asyncio.sleep(4)  # beyond Hypercorn's and uvicorn's 2 s grace period; granian waits for it
+        return {"thought": True}
+
+    server = session.start(port=0, server=server_name)
+    got: dict[str, bytes] = {}
+
+    def client(path: str, headers: str = "") -> None:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode())
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            got[path] = received
+
+    try:
+        clients = [threading.Thread(target=client, args=("/mark", "x-mock-response-delay: 60000\r\n")),
+                   threading.Thread(target=client, args=("/think",))]
+        for thread in clients:
+            thread.start()
+        assert all(event.wait(TIMEOUT) for event in started.values())
+        session.stop()
+        for thread in clients:
+            thread.join(30)
+        logged = {entry.path: entry for entry in server.log.recent()}
+        assert set(logged) == {"/mark", "/think"}, logged
+        for path, received in got.items():
+            status_line = received.partition(b"\r\n")[0]
+            assert status_line.startswith(f"HTTP/1.1 {logged[path].status} ".encode()), (path, received, logged[path])
+        assert got["/mark"].endswith(b'{"marked": true}') and logged["/mark"].status == 200
+        assert "delay cut short: the mock stopped" in logged["/mark"].note
+        if logged["/think"].status == 500:  # Hypercorn, uvicorn: cancelled at the end of the grace period
+            assert "the mock stopped before this request was answered" in logged["/think"].note
+        else:  # granian waits for the app
+            assert got["/think"].endswith(b'{"thought": true}') and logged["/think"].status == 200
+        assert capfd.readouterr() == ("", ""), "nothing printed (in a kernel it would land in a cell)"
+    finally:
+        session.close()

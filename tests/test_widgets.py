@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -20,7 +21,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+from IPython.core.interactiveshell import InteractiveShell
 
+from postmock_nb.magics import session_of as loaded_session
 from postmock_nb.session import Session
 from postmock_nb.widgets import LOG_ROWS, Dashboard
 
@@ -186,6 +189,79 @@ def test_selection_survives_new_requests(session: Session, dashboard: Dashboard)
     assert dashboard.detail.value == shown and details == [], "the detail view flickered to another request"
 
 
+def table_rows(dashboard: Dashboard) -> list[tuple[str, list[str], list[str]]]:
+    """The log table's rows as (row class, cell texts, cell tooltips), newest first."""
+    rows = re.findall(r"<tr class='([^']*)' data-seq='\d+'>(.*?)</tr>", dashboard.table.value)
+    return [(cls, [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)],
+             [html.unescape(t) for t in re.findall(r"title='([^']*)'", row)]) for cls, row in rows]
+
+
+def test_log_is_a_table_of_fixed_columns_with_the_whole_text_in_tooltips(session: Session,
+                                                                         dashboard: Dashboard) -> None:
+    long_path = "/reports/" + "quarterly-summary-" * 12 + "north?region=" + "x" * 80
+    send_traffic(session)
+    requests.get(session.url + long_path, timeout=5)
+    settle(dashboard, len(TRAFFIC) + 1)
+    rows = table_rows(dashboard)
+    assert len(rows) == len(TRAFFIC) + 1 and all(len(cells) == 7 for _, cells, _ in rows), rows
+    cls, cells, tips = rows[0]
+    assert cells[0] == "✗" and cells[2:5] == ["GET", long_path, "404"] and cls == "pm-miss", rows[0]
+    assert long_path in tips and re.fullmatch(r"\d+\.\d ms", cells[6]), rows[0]
+    assert "table-layout: fixed" in dashboard.widget.children[0].value and "text-overflow: ellipsis" in \
+        dashboard.widget.children[0].value, "the columns must keep their widths"
+    assert [c[2:4] for _, c, _ in rows[1:]] == [[m, p] for m, p, *_ in reversed(TRAFFIC)], rows
+
+
+def test_uptime_ticks_between_requests(session: Session, dashboard: Dashboard,
+                                       capfd: pytest.CaptureFixture[str]) -> None:
+    """No request arrives, yet the status line's uptime moves on (from the server's thread, printing nothing)."""
+    uptime = re.compile(r"up (\d+ s|\d+ min \d+ s)")
+    first = uptime.search(dashboard.status.value)
+    assert first, dashboard.status.value
+    refreshes = dashboard.refreshes
+    wait_until(lambda: (now := uptime.search(dashboard.status.value)) is not None and now[0] != first[0],
+               f"the uptime to move on from {first[0]!r} without a request", timeout=10)
+    assert session.server is not None and session.server.log.total == 0
+    assert dashboard.refreshes == refreshes, "a tick is not a refresh of the whole dashboard"
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", ""), "a tick printed something"
+
+
+def test_a_fault_shows_as_a_fault_in_the_dashboard_and_mock_log(shell: InteractiveShell) -> None:
+    """A reset answers no status: ↯ and — in %mock log, the dashboard's table and its Details, never 200 ✓."""
+    shell.run_cell_magic("example", 'GET /data 200 --name "data"', '{"ok": true}')
+    shell.run_line_magic("mock", "start --no-dashboard")
+    session = loaded_session(shell)
+    assert session is not None
+    dashboard = Dashboard(session)
+    try:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(session.url + "/data", headers={"x-mock-response-fault": "reset"}, timeout=5)
+        requests.get(session.url + "/data", headers={"x-mock-response-fault": "slow"}, timeout=5)
+        assert requests.get(session.url + "/data", timeout=5).status_code == 200
+        settle(dashboard, 3)
+        wait_until(lambda: "fault reset:" in dashboard.table.value, "the reset's note to be completed")
+        (_, plain, _), (slow_class, slow, _), (reset_class, reset, _) = table_rows(dashboard)
+        assert (reset_class, reset[0], reset[4]) == ("pm-fault", "↯", "—"), reset
+        assert reset[5].startswith("data · fault reset"), reset
+        assert (slow_class, slow[0], slow[4]) == ("pm-fault", "↯", "200"), slow
+        assert (plain[0], plain[4]) == ("✓", "200"), plain
+        labels_now = labels(dashboard)
+        assert labels_now[2].startswith("↯ ") and "→ —" in labels_now[2], labels_now
+        dashboard.log.value = dashboard.log.options[2][1]
+        assert "→ — (fault reset)" in dashboard.detail.value, dashboard.detail.value
+
+        table = shell.run_line_magic("mock", "log")
+        text = repr(table)
+        reset_line = next(line for line in text.splitlines() if "fault reset" in line)
+        assert reset_line.startswith("↯") and " — " in reset_line and " 200 " not in reset_line, text
+        assert "↯ a fault answered; — no status line went out" in text, text
+        page = table._repr_html_()
+        assert page.count("--jp-warn-color1") == 2 and "<td style='text-align:left'>—</td>" in page, page
+    finally:
+        dashboard.close()
+
+
 def test_refreshes_stay_bounded_under_2000_requests_and_run_on_the_server_thread(
         session: Session, dashboard: Dashboard, capfd: pytest.CaptureFixture[str]) -> None:
     threads: Counter[str] = Counter()
@@ -290,7 +366,7 @@ def test_fallback_text_and_html_are_readable(session: Session, dashboard: Dashbo
     assert len(misses) == MISSES and all("no match" in line for line in misses), text
     html = bundle["text/html"]
     assert "&lt;b&gt;Search&lt;/b&gt; &amp; co" in html and "<b>Search</b>" not in html, "names not escaped"
-    assert html.count("<tr class='pm-miss'>") == MISSES, "misses not marked in the HTML fallback"
+    assert html.count("<tr class='pm-miss'") == MISSES, "misses not marked in the HTML fallback"
     assert "● Running" in html and f"{len(TRAFFIC)} requests" in html
 
 
@@ -350,17 +426,24 @@ def widget_states(nb) -> dict[str, dict]:
             for model_id, model in nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].items()}
 
 
-def dashboard_views(nb) -> tuple[dict, dict, dict]:
-    """The dashboard's log Select, status HTML and examples HTML, found in the saved widget state."""
+def dashboard_views(nb) -> tuple[dict, dict, dict, dict]:
+    """The dashboard's Details dropdown (one label per logged request), status HTML, examples HTML and
+    log table HTML, found in the saved widget state."""
     states = list(widget_states(nb).values())
-    selects = [s for s in states if s.get("_model_name") == "SelectModel"]
+    dropdowns = [s for s in states if s.get("_model_name") == "DropdownModel"]
     htmls = [s for s in states if s.get("_model_name") == "HTMLModel"]
-    log = [s for s in selects if "pm-log" in s.get("_dom_classes", [])]
+    log = [s for s in dropdowns if "pm-pick" in s.get("_dom_classes", [])]
     status = [s for s in htmls if "Running" in s.get("value", "")]
     examples = [s for s in htmls if "<th>hits</th>" in s.get("value", "")]
-    assert len(log) == 1 and len(status) == 1 and len(examples) == 1, \
+    table = [s for s in htmls if "pm-log" in s.get("_dom_classes", [])]
+    assert len(log) == 1 and len(status) == 1 and len(examples) == 1 and len(table) == 1, \
         f"expected one dashboard, found {len(log)} logs, {len(status)} status lines, {len(examples)} example tables"
-    return log[0], status[0], examples[0]
+    return log[0], status[0], examples[0], table[0]
+
+
+def without_uptime(status: str) -> str:
+    """The status line but for its uptime, which ticks on its own."""
+    return re.sub(r"up [^·]+·", "up … ·", status)
 
 
 def stream_text(cell) -> str:
@@ -396,9 +479,9 @@ def await_final_refresh(dash, timeout=60):
         del dash.refresh
 
 def resend_views(dash):
-    for view in (dash.status, dash.examples, dash.log):
+    for view in (dash.status, dash.examples, dash.table, dash.log):
         view.send_state()
-    return 3  # messages sent
+    return 4  # messages sent
 """
 
 KERNEL_TRAFFIC = AWAIT_FINAL_REFRESH + """\
@@ -432,7 +515,8 @@ def test_kernel_dashboard_state_lists_every_request(tmp_path) -> None:
                 ("GET", "/users/8"): (404, "User not found"), ("PUT", "/users/1"): (404, None)}
     assert {(m, p): (s, e) for m, p, s, e in sent} == expected
 
-    log, status, examples = dashboard_views(nb)
+    log, status, examples, table = dashboard_views(nb)
+    assert table["value"].count("<tr class=") == len(sent), table["value"]
     rows = log["_options_labels"]
     assert len(rows) == len(sent), f"the saved log lists {len(rows)} rows for {len(sent)} requests: {rows}"
     for row, (method, path, code, example) in zip(rows, reversed(sent)):
@@ -491,7 +575,7 @@ refreshes, messages = dash.refreshes - before, len(sent_messages)
 resent = resend_views(dash)
 import json
 print(json.dumps({"seconds": load_seconds, "refreshes": refreshes, "messages": messages, "resent": resent,
-                  "interval": dash.interval, "total": dash.server.log.total, "misses": dash.server.log.misses,
+                  "interval": dash.interval, "tick": dash.tick, "total": dash.server.log.total, "misses": dash.server.log.misses,
                   "rows": len(dash.log.options), "status": dash.status.value}))
 """
 
@@ -513,10 +597,14 @@ def test_kernel_stays_responsive_and_widget_messages_bounded_under_load(tmp_path
     # the one left pending when the load ended, and the one await_final_refresh asked for.
     bound = report["seconds"] / report["interval"] + 3
     assert report["refreshes"] <= bound, f"{report['refreshes']} refreshes in {report['seconds']:.2f} s"
-    # each refresh sends at most three messages (status, examples, log rows and selection in one)
-    assert report["messages"] <= 3 * bound, f"{report['messages']} widget messages for {report['refreshes']} refreshes"
+    # each refresh sends at most four messages (status, examples' hits, log table, Details options and
+    # selection in one), the uptime's tick one a second, and resend_views its own
+    ticks = report["seconds"] / report["tick"] + 2
+    assert report["messages"] <= 4 * bound + ticks + report["resent"], \
+        f"{report['messages']} widget messages for {report['refreshes']} refreshes"
     assert report["messages"] < 200, f"{report['messages']} widget messages for 2,000 requests"
     assert seen <= report["messages"] + report["resent"]
     assert "2000 requests" in report["status"] and "200 misses" in report["status"], report["status"]
-    log, status, _ = dashboard_views(nb)  # what the browser was sent: the same final picture
-    assert len(log["_options_labels"]) == LOG_ROWS and status["value"] == report["status"], status["value"]
+    log, status, _, table = dashboard_views(nb)  # what the browser was sent: the same final picture
+    assert len(log["_options_labels"]) == LOG_ROWS and table["value"].count("<tr class=") == LOG_ROWS
+    assert without_uptime(status["value"]) == without_uptime(report["status"]), status["value"]

@@ -179,8 +179,10 @@ def path_check(compiled: CompiledExample, rule: PathRule | None, request_path: s
 
 def score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], ctx: RequestContext) -> Candidate:
     """Score an example whose path fitted by ``rule``: the selector, query, header and body steps."""
-    checks = [path_check(compiled, rule, ctx.request.path)]
     example = compiled.example
+    if rule is PathRule.DISTANCE and compiled.runs_code:
+        return Candidate(example, compiled.order, None, (_not_its_route(compiled, ctx.request.path),), rule, captured)
+    checks = [path_check(compiled, rule, ctx.request.path)]
     code = ctx.selectors.get(RESPONSE_CODE)
     if code is not None and str(example.response.status) != code.strip().lstrip("0"):
         checks.append(Check("selector", RESPONSE_CODE, False, 0, str(example.response.status),
@@ -201,6 +203,21 @@ def score(compiled: CompiledExample, rule: PathRule, captured: dict[str, str], c
             return Candidate(example, compiled.order, None, tuple(checks), rule, captured)
         points += body_points
     return Candidate(example, compiled.order, points, tuple(checks), rule, captured)
+
+
+NOT_ITS_ROUTE = ("nearly the same path, but a handler or resource answers only a path that fits its route "
+                 "(case and a trailing slash may differ)")
+
+
+def _not_its_route(compiled: CompiledExample, request_path: str) -> Check:
+    """Why a handler or resource does not answer a path only nearly its route (edit distance): its code
+    would get a path that is not its route, and its variables (the record's id, the name) from the wrong place."""
+    return Check("path", _RULE_FACTS[PathRule.DISTANCE][0], False, 0, compiled.path.text, request_path, NOT_ITS_ROUTE)
+
+
+def failed_path(candidate: Candidate) -> bool:
+    """Ruled out by its path (a handler's or resource's route only nearly fitting): no selector picks it."""
+    return any(c.part == "path" and not c.ok for c in candidate.checks)
 
 
 def failed_code(candidate: Candidate) -> bool:

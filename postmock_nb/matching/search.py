@@ -15,7 +15,7 @@ from ..config import MockConfig
 from ..paths import PathRule, RequestPath
 from ..selectors import RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
 from ..snapshot import CompiledExample, MethodIndex, Snapshot
-from .scoring import RequestContext, drop_reason, failed_code, request_context, score
+from .scoring import RequestContext, drop_reason, failed_code, failed_path, request_context, score
 from .types import BASE_SCORE, Candidate, IncomingRequest, MatchResult
 
 _DEFAULT_CONFIG = MockConfig()
@@ -26,6 +26,7 @@ show every tie and loser; beyond it, examples that cannot win are skipped unscor
 
 _STEP_RULES = tuple((rule, rule.penalty) for rule in PathRule if rule is not PathRule.DISTANCE)
 """The rules decided by the index, in ladder order, with their penalties (distance: a last resort)."""
+_CAPTURING = (PathRule.WILDCARD, PathRule.WILDCARD_AND_CASE)
 
 
 def _method_index(snapshot: Snapshot, method: str) -> MethodIndex | None:
@@ -42,6 +43,9 @@ def _found(index: MethodIndex, rule: PathRule, path: RequestPath) -> Sequence[Co
     """
     if rule is PathRule.WILDCARD:
         return sorted(index.wildcards.find(path.segments), key=lambda c: c.order)
+    if rule is PathRule.WILDCARD_AND_CASE:
+        folded = tuple(s.lower() for s in path.segments)
+        return sorted(index.folded_wildcards.find(folded), key=lambda c: c.order)
     return index.lookups[rule].get(path.key(rule), ())
 
 
@@ -97,7 +101,8 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
             if example_id in seen:
                 continue
             seen.add(example_id)
-            captured = compiled.path.capture(path.segments) if rule is PathRule.WILDCARD else None
+            captured = (compiled.path.capture(path.segments, fold=rule is PathRule.WILDCARD_AND_CASE)
+                        if rule in _CAPTURING else None)
             candidate = score(compiled, rule, captured or {}, ctx)
             candidates.append(candidate)
             points = candidate.score
@@ -108,8 +113,9 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
         segments = path.segments
         for compiled in index.by_length.get(len(segments), ()):
             # what path.fits(compiled.path, PathRule.DISTANCE) decides, without a call per example (thousands)
-            if compiled.path.nearly_matches(segments):
-                candidates.append(score(compiled, PathRule.DISTANCE, {}, ctx))
+            near = compiled.path.near_capture(segments)
+            if near is not None:
+                candidates.append(score(compiled, PathRule.DISTANCE, near, ctx))
     return candidates
 
 
@@ -152,12 +158,14 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
         attribute = "id" if key.endswith("id") else "name"
         # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
         chosen = sorted((c for c in candidates if _selected(getattr(c.example, attribute), wanted, attribute)
-                         and not failed_code(c)), key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
+                         and not failed_code(c) and not failed_path(c)),
+                        key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
         if not chosen:
             here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
             error = (f"no example with {attribute} {wanted!r} for {ctx.request.method} "
                      f"{ctx.request.path} (examples for this path: {here})")
-            ranked = [_lost(c, c.lost or f"{attribute} is {getattr(c.example, attribute)!r}, not {wanted!r}")
+            ranked = [_lost(c, c.lost or (drop_reason(c) if failed_path(c) else
+                                          f"{attribute} is {getattr(c.example, attribute)!r}, not {wanted!r}"))
                       for c in candidates]
             return None, ranked, selector, error
         winner = chosen[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ class ErrorCollector(logging.Handler):
         self.report = report
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            return  # a request the server cancelled when it stopped: the request log says what went out
         self.report(self.format(record))
 
 

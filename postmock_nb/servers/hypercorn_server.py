@@ -1,4 +1,12 @@
-"""Hypercorn (h11, pure Python): the default server, the one the design started with."""
+"""Hypercorn (h11, pure Python): the default server, the one the design started with.
+
+Hypercorn hands h11 a response without its reason phrase, so its status lines read ``HTTP/1.1 404 ``
+(uvicorn and granian send ``404 Not Found``, and ``requests`` prints the phrase in its errors). The
+seam: Hypercorn picks its HTTP/1 protocol class by the name ``hypercorn.protocol.H11Protocol``, and
+every event it sends goes through that class's ``_send_h11_event``; :class:`_PhrasedH11` fills the
+phrase there. It is installed once, in place of Hypercorn's class, and changes only the servers
+started with this module's :class:`_Config` (any other Hypercorn server of the process is left as is).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,13 @@ import socket
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
+import h11
+import hypercorn.protocol
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from hypercorn.protocol.h11 import H11Protocol
 
+from ..model import reason_phrase
 from . import ASGIApp, Report
 from ._logs import ErrorCollector
 
@@ -22,6 +34,25 @@ if TYPE_CHECKING:
 
 _SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 """``http://host:port`` at the start of an absolute-form request target."""
+
+
+class _Config(Config):
+    """Hypercorn's settings, marking a server of ours (its status lines get their reason phrase)."""
+
+
+class _PhrasedH11(H11Protocol):
+    """Hypercorn's HTTP/1 protocol, sending the standard reason phrase (``404 Not Found``) for our servers."""
+
+    async def _send_h11_event(self, event: Any) -> None:
+        if (isinstance(event, h11.Response | h11.InformationalResponse) and not event.reason
+                and isinstance(self.config, _Config)):
+            event = type(event)(status_code=event.status_code, headers=event.headers, http_version=event.http_version,
+                                reason=reason_phrase(event.status_code).encode("latin-1"))
+        await super()._send_h11_event(event)
+
+
+# the name ProtocolWrapper looks up for each connection (a reload of this module replaces it, never chains)
+vars(hypercorn.protocol)["H11Protocol"] = _PhrasedH11
 
 
 def origin_form(app: ASGIApp) -> ASGIApp:
@@ -45,7 +76,7 @@ def origin_form(app: ASGIApp) -> ASGIApp:
 
 def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
     """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, stalled reads closed."""
-    settings = Config()
+    settings = _Config()
     settings.bind = [f"fd://{os.dup(sock.fileno())}"]  # Hypercorn owns and closes the duplicate
     settings.accesslog = None
     # A logger of this socket's own, not registered with logging: it goes with the server instead of

@@ -12,6 +12,9 @@ import uvicorn
 from . import ASGIApp, Report
 from ._logs import errors_to
 
+SETTLE_S = 1.0
+"""How long a stop waits for the requests uvicorn cancelled to finish."""
+
 
 class _Server(uvicorn.Server):
     """uvicorn's server without its signal handlers: the mock's owner decides when it stops."""
@@ -38,7 +41,14 @@ async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: 
     watcher = asyncio.get_running_loop().create_task(stop_when_asked())
     try:
         with errors_to(report, "uvicorn.error", "uvicorn.asgi"):
-            await server.serve(sockets=[listener])
+            try:
+                await server.serve(sockets=[listener])
+            finally:
+                # uvicorn cancels the requests still running after its grace period and returns at once: they
+                # finish (the app logs what went out; uvicorn logs the cancellation) while the collector listens
+                running = set(server.server_state.tasks)
+                if running:
+                    await asyncio.wait(running, timeout=SETTLE_S)
     finally:
         watcher.cancel()
         listener.close()
