@@ -9,7 +9,8 @@ the petstore as a baseline, then runs ``postmock validate`` on each in a subproc
 its wall time, its peak resident memory (``ru_maxrss`` of the child) and its exit code
 (``timeout`` when killed after ``--timeout`` seconds); then, in another child, the time of
 reading the document alone (``load_any``, without the interpreter's start and imports, which
-the baseline shows). Not a test; no network.
+the baseline shows). Not a test; no network. Careful with ``--repo`` on a checkout without
+the limits: its minLength case alone reached 19 GB here before being killed.
 """
 
 from __future__ import annotations

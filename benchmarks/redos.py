@@ -35,7 +35,7 @@ paths:
       responses:
         "200": {description: ok}
 """
-SERVING = re.compile(r"^Serving \d+ examples of '.*' at (http://127\.0\.0\.1:\d+)$")
+SERVING = re.compile(r"^Serving \d+ examples? of '.*' at (http://127\.0\.0\.1:\d+)$")
 
 
 def timed_get(url: str, **params: str) -> tuple[float, int]:
