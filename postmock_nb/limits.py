@@ -58,3 +58,21 @@ def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
         return json.loads(text)  # noqa: TID251 - the one call the ban points to: its depth is checked above
     except RecursionError:  # belt and braces: a deep stack already in use
         raise TooDeep(limit) from None
+
+PATTERN_SECONDS = 0.05
+"""The longest a request's checks may spend on regular expressions RE2 cannot run (lookaround,
+backreferences: they run on the ``regex`` module with a timeout); past it the pattern is
+reported as not checkable in time (422 naming it), never a stalled server. Patterns RE2 runs
+need no limit: its time is linear in the text."""
+
+MAX_YAML_ALIAS_NODES = 100_000
+"""How many nodes YAML aliases (``*name``) may add to a document when expanded. A "billion
+laughs" document of 500 bytes expands to hundreds of millions; refused with the line."""
+
+MAX_EXAMPLE_STEPS = 100_000
+"""Steps (schemas visited, array items and hundreds of characters written) one example value
+made from an OpenAPI schema may take: ``$ref`` keys that fan out, or a ``minItems`` of a
+billion, are refused naming the schema instead of running for minutes or filling the memory."""
+
+MAX_DOCUMENT_EXAMPLE_STEPS = 1_000_000
+"""The same for all the example values of one OpenAPI document together."""

@@ -20,6 +20,10 @@ How a document becomes a collection:
 ``$ref`` lookups go through the ``referencing`` library (the one jsonschema uses); every
 reference in the document is checked when it is read, so a ``$ref`` to nowhere is one error
 naming where it is. References to other files or URLs are refused with a clear error.
+
+Making example values is bounded, each (:data:`~postmock_nb.limits.MAX_EXAMPLE_STEPS`) and all
+of a document's together (:data:`~postmock_nb.limits.MAX_DOCUMENT_EXAMPLE_STEPS`): ``$ref``
+keys that fan out are one error naming the schema, not minutes of work.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
+from . import limits
 from .errors import CollectionFormatError
 from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
-from .schemagen import REQUEST, RESPONSE, example_value
+from .schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
 
 SPEC_URI = "urn:postmock:openapi"
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -67,13 +72,17 @@ class Spec:
     source: str = "OpenAPI document"
     version: str = field(init=False)
     registry: Registry[Any] = field(init=False, repr=False)
+    example_steps: int = field(init=False, repr=False)
+    """Steps left for making the document's example values (all of them together)."""
 
     def __post_init__(self) -> None:
+        self.example_steps = limits.MAX_DOCUMENT_EXAMPLE_STEPS
         self.version = _check_version(self.data, self.source)
         specification = DRAFT202012 if self.version.startswith("3.1") else DRAFT4
         resource: Resource[Any] = specification.create_resource(self.data)
         self.registry = Registry().with_resource(SPEC_URI, resource)
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
+        self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
         _check_refs(self, self.data, "#")
 
     @property
@@ -92,11 +101,28 @@ class Spec:
             raise SpecFormatError(f"$ref {ref!r} points outside the document, which is not supported",
                                   location=f"{self.source} at {where or ref}",
                                   hint="bundle the document into one file first (e.g. `redocly bundle`)")
+        if ref in self._targets:
+            return self._targets[ref]
         try:
-            return self._resolver.lookup(ref).contents
+            found = self._targets[ref] = self._resolver.lookup(ref).contents
+            return found
         except Unresolvable:
             raise SpecFormatError(f"$ref {ref!r} points to nothing", location=f"{self.source} at {where or ref}",
                                   hint="check the name after #/components/") from None
+
+    def example(self, schema: Any, purpose: Purpose, where: str) -> Any:
+        """The example value of ``schema`` (at ``where``), within the document's budget."""
+        budget = Budget(min(limits.MAX_EXAMPLE_STEPS, self.example_steps))
+        try:
+            return example_value(schema, self.lookup, purpose, budget=budget)
+        except ExampleTooBig as error:
+            what = ("this schema's example value" if error.steps == limits.MAX_EXAMPLE_STEPS
+                    else "the document's example values, up to this schema,")
+            raise SpecFormatError(f"{what} would take {error} to make ($refs that fan out, or a large "
+                                  "minItems/minLength)", location=f"{self.source} at {where}",
+                                  hint="give that schema an `example`, or nest fewer $refs") from None
+        finally:
+            self.example_steps -= budget.limit - max(budget.steps, 0)
 
     def resolve(self, node: Any, where: str) -> tuple[Any, str]:
         """Follow ``node``'s ``$ref`` chain; returns the object and its JSON pointer."""
@@ -312,7 +338,8 @@ def _response_headers(spec: Spec, raw: Any, where: str) -> Pairs:
         header, _ = spec.resolve(entry, f"{where}/{name}")
         if not isinstance(header, dict):
             continue
-        value = header["example"] if "example" in header else example_value(header.get("schema", {}), spec.lookup)
+        value = header["example"] if "example" in header else spec.example(
+            header.get("schema", {}), RESPONSE, f"{where}/{name}/schema")
         headers.append((str(name), _header_text(value)))
     return tuple(headers)
 
@@ -339,7 +366,8 @@ def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
     named = _named_examples(spec, media, media_where)
     if named:
         return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
-    value = media["example"] if "example" in media else example_value(media.get("schema", {}), spec.lookup, RESPONSE)
+    value = media["example"] if "example" in media else spec.example(
+        media.get("schema", {}), RESPONSE, f"{media_where}/schema")
     return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
 
 
@@ -377,7 +405,7 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec) -
     return examples
 
 
-def _parameter_value(spec: Spec, parameter: dict[str, Any]) -> str:
+def _parameter_value(spec: Spec, parameter: dict[str, Any], where: str) -> str:
     if "example" in parameter:
         return _header_text(parameter["example"])
     examples = parameter.get("examples")
@@ -385,7 +413,7 @@ def _parameter_value(spec: Spec, parameter: dict[str, Any]) -> str:
         first, _ = spec.resolve(next(iter(examples.values())), "")
         if isinstance(first, dict) and "value" in first:
             return _header_text(first["value"])
-    value = example_value(parameter.get("schema", {}), spec.lookup, REQUEST)
+    value = spec.example(parameter.get("schema", {}), REQUEST, f"{where}/schema")
     if isinstance(value, list):
         return ",".join(_header_text(v) for v in value)
     return _header_text(value)
@@ -401,18 +429,18 @@ def _request_body(spec: Spec, operation: Operation) -> tuple[str, Pairs]:
         return "", ()
     media_type, media = picked
     named = _named_examples(spec, media, "")
-    value = named[0][1] if named else media["example"] if "example" in media else example_value(
-        media.get("schema", {}), spec.lookup, REQUEST)
+    value = named[0][1] if named else media["example"] if "example" in media else spec.example(
+        media.get("schema", {}), REQUEST, f"{operation.where}/requestBody/content/{pointer(media_type)[2:]}/schema")
     return _serialise(value, media_type), (("Content-Type", _concrete_type(media_type, value)),)
 
 
 def operation_request(spec: Spec, operation: Operation) -> RequestSpec:
     """The request an operation's examples are filed under (what Postman's Send would send)."""
     by_place: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": []}
-    for parameter, _ in operation.parameters:
+    for parameter, where in operation.parameters:
         place = str(parameter.get("in"))
         if place in by_place:
-            by_place[place].append((str(parameter["name"]), _parameter_value(spec, parameter)))
+            by_place[place].append((str(parameter["name"]), _parameter_value(spec, parameter, where)))
     body, body_headers = _request_body(spec, operation)
     description = str(operation.data.get("description") or operation.data.get("summary") or "")
     return RequestSpec(method=operation.method.upper(), path=operation.postman_path,

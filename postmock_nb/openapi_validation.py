@@ -9,6 +9,10 @@ valid against the schema when JSON). Each violation names its place as a JSON pa
 Schemas are checked by jsonschema: Draft 2020-12 for OpenAPI 3.1, Draft 4 plus OpenAPI's
 ``nullable`` for 3.0. ``$ref`` inside them is resolved through the document's registry.
 Requests no operation describes are not checked (the mock answers them as usual).
+
+Every regular expression the document gives (``pattern``, ``patternProperties`` and the path
+templates themselves) runs through :mod:`postmock_nb.patterns`, in time linear in the request:
+a pattern that cannot be checked in time is a violation naming it, never a stalled server.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
-from . import limits
+from . import limits, patterns
 from .matching import IncomingRequest
 from .model import Pairs
 from .openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
@@ -38,7 +43,47 @@ def _nullable_type(validator: Any, types: Any, instance: Any, schema: dict[str, 
     yield from Draft4Validator.VALIDATORS["type"](validator, types, instance, schema)
 
 
-OpenApi30Validator = extend(Draft4Validator, {"type": _nullable_type})  # type: ignore[no-untyped-call]
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """``pattern``, run by :func:`patterns.search` (linear time) instead of Python's backtracking ``re``."""
+    if validator.is_type(instance, "string") and not patterns.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, properties: dict[str, Any], instance: Any,
+                        schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """``patternProperties``, the same way (a client chooses the keys it sends)."""
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in properties.items():
+        for key, value in instance.items():
+            if patterns.search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, allowed: Any, instance: Any,
+                           schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """``additionalProperties`` beside ``patternProperties`` (jsonschema would search the keys with ``re``)."""
+    by_pattern = schema.get("patternProperties")
+    if not isinstance(by_pattern, dict) or not by_pattern or not validator.is_type(instance, "object"):
+        yield from Draft4Validator.VALIDATORS["additionalProperties"](validator, allowed, instance, schema)
+        return
+    named = schema.get("properties") or {}
+    extras = [key for key in instance
+              if key not in named and not any(patterns.search(pattern, key) for pattern in by_pattern)]
+    if validator.is_type(allowed, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif allowed is False and extras:
+        listed = ", ".join(repr(extra) for extra in sorted(extras))
+        yield ValidationError(f"{listed} {'does' if len(extras) == 1 else 'do'} not match any of the regexes: "
+                              f"{', '.join(repr(pattern) for pattern in sorted(by_pattern))}")
+
+
+_SAFE_PATTERNS = {"pattern": _pattern, "patternProperties": _pattern_properties,
+                  "additionalProperties": _additional_properties}
+OpenApi30Validator = extend(  # type: ignore[no-untyped-call]
+    Draft4Validator, {"type": _nullable_type, **_SAFE_PATTERNS})
+OpenApi31Validator = extend(Draft202012Validator, _SAFE_PATTERNS)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -55,7 +100,8 @@ class Violation:
 @dataclass(frozen=True)
 class _Route:
     operation: Operation
-    pattern: re.Pattern[str]
+    pattern: Any
+    """The path template as an RE2 regular expression (``/{a}{b}{c}`` would backtrack in ``re``)."""
     names: tuple[str, ...]
 
     @property
@@ -68,7 +114,7 @@ def _route(operation: Operation) -> _Route:
     names = tuple(_TEMPLATE.findall(operation.full_template))
     regex = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)"
                     for index, part in enumerate(_TEMPLATE.split(operation.full_template)))
-    return _Route(operation, re.compile("^" + regex.rstrip("/") + "/?$"), names)
+    return _Route(operation, patterns.compiled("^" + regex.rstrip("/") + "/?$"), names)
 
 
 class RequestValidator:
@@ -81,7 +127,7 @@ class RequestValidator:
 
     @cached_property
     def _validator_class(self) -> Any:
-        return Draft202012Validator if self.spec.is_31 else OpenApi30Validator
+        return OpenApi31Validator if self.spec.is_31 else OpenApi30Validator
 
     def _validator(self, schema_pointer: str) -> Validator:
         """A validator for the schema at this JSON pointer (``#/paths/…/schema``), made once."""
@@ -110,9 +156,10 @@ class RequestValidator:
             return []
         operation, path_values = found
         violations: list[Violation] = []
-        for parameter, where in operation.parameters:
-            violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
-        violations.extend(self._check_body(operation, headers, body))
+        with patterns.budget():  # one budget for the request's patterns RE2 cannot run
+            for parameter, where in operation.parameters:
+                violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
+            violations.extend(self._check_body(operation, headers, body))
         return violations
 
     # -- parameters ---------------------------------------------------------------------------
@@ -140,7 +187,12 @@ class RequestValidator:
 
     def _schema_violations(self, schema_pointer: str, value: Any, label: str) -> Iterable[Violation]:
         validator = self._validator(schema_pointer)
-        for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+        try:
+            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        except patterns.UncheckablePattern as uncheckable:
+            yield Violation(label, f"{uncheckable}; the value is not checked against it")
+            return
+        for error in errors:
             yield Violation(label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
                             error.message)
 

@@ -12,14 +12,22 @@ For each schema the first of these that applies gives the value:
 The same schema always gives the same value. ``$ref`` is followed through the ``lookup``
 function given; a reference already being expanded (a circular schema) is cut: the property
 is left out, an array is left empty. Nesting deeper than :data:`MAX_DEPTH` is cut the same way.
+
+The work is bounded by a :class:`Budget` of steps (one per schema visited, one per array item
+or hundred characters of string made; an array of ``minItems`` copies is charged for each copy
+in full): schemas whose ``$ref`` keys fan out (each referring to the next twice, twenty levels
+deep) or a ``minItems: 1000000000`` raise :class:`ExampleTooBig` instead of running for
+minutes or filling the memory.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .limits import MAX_EXAMPLE_STEPS
 
 MAX_DEPTH = 12
 """Schemas nested deeper than this are cut (a guard besides the circular-reference cut)."""
@@ -55,6 +63,30 @@ class _Cut(Exception):
     """A value that cannot be given without expanding a circular reference."""
 
 
+class ExampleTooBig(Exception):
+    """Making the value would take more than the budget's steps."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"more than {steps:,} steps")
+        self.steps = steps
+
+
+@dataclass
+class Budget:
+    """Steps left for making an example value."""
+
+    steps: int = MAX_EXAMPLE_STEPS
+    limit: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limit = self.steps
+
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise ExampleTooBig(self.limit)
+
+
 @dataclass(frozen=True)
 class Purpose:
     """Which side the value is for: responses leave out ``writeOnly``, requests ``readOnly``."""
@@ -66,17 +98,26 @@ RESPONSE = Purpose("writeOnly")
 REQUEST = Purpose("readOnly")
 
 
-def example_value(schema: Any, lookup: Lookup, purpose: Purpose = RESPONSE) -> Any:
-    """The example value of ``schema`` (``None`` when a circular schema leaves nothing)."""
+@dataclass(frozen=True)
+class _Walk:
+    lookup: Lookup
+    purpose: Purpose
+    budget: Budget
+
+
+def example_value(schema: Any, lookup: Lookup, purpose: Purpose = RESPONSE, *, budget: Budget | None = None) -> Any:
+    """The example value of ``schema`` (``None`` when a circular schema leaves nothing).
+    Raises :class:`ExampleTooBig` past ``budget`` (default: a budget of its own)."""
     try:
-        return _value(schema, lookup, purpose, (), 0)
+        return _value(schema, _Walk(lookup, purpose, budget or Budget()), (), 0)
     except _Cut:
         return None
 
 
-def _value(schema: Any, lookup: Lookup, purpose: Purpose, expanding: tuple[str, ...], depth: int) -> Any:
+def _value(schema: Any, walk: _Walk, expanding: tuple[str, ...], depth: int) -> Any:
     if not isinstance(schema, dict):
         return None if schema is not True else "string"
+    walk.budget.spend()
     if depth > MAX_DEPTH:
         raise _Cut
     ref = schema.get("$ref")
@@ -85,7 +126,7 @@ def _value(schema: Any, lookup: Lookup, purpose: Purpose, expanding: tuple[str, 
             return schema["example"]
         if ref in expanding:
             raise _Cut
-        return _value(lookup(ref), lookup, purpose, expanding + (ref,), depth + 1)
+        return _value(walk.lookup(ref), walk, expanding + (ref,), depth + 1)
     for key in ("example", "default", "const"):
         if key in schema:
             return schema[key]
@@ -96,12 +137,12 @@ def _value(schema: Any, lookup: Lookup, purpose: Purpose, expanding: tuple[str, 
     if isinstance(enum, list) and enum:
         return enum[0]
     if isinstance(schema.get("allOf"), list):
-        return _all_of(schema, lookup, purpose, expanding, depth)
+        return _all_of(schema, walk, expanding, depth)
     for key in ("oneOf", "anyOf"):
         choices = schema.get(key)
         if isinstance(choices, list) and choices:
-            return _first_choice(choices, lookup, purpose, expanding, depth)
-    return _by_type(schema, _type_of(schema), lookup, purpose, expanding, depth)
+            return _first_choice(choices, walk, expanding, depth)
+    return _by_type(schema, _type_of(schema), walk, expanding, depth)
 
 
 def _type_of(schema: dict[str, Any]) -> str:
@@ -117,23 +158,21 @@ def _type_of(schema: dict[str, Any]) -> str:
     return "string"
 
 
-def _first_choice(choices: list[Any], lookup: Lookup, purpose: Purpose,
-                  expanding: tuple[str, ...], depth: int) -> Any:
+def _first_choice(choices: list[Any], walk: _Walk, expanding: tuple[str, ...], depth: int) -> Any:
     for choice in choices:  # the first that is not cut
         try:
-            return _value(choice, lookup, purpose, expanding, depth + 1)
+            return _value(choice, walk, expanding, depth + 1)
         except _Cut:
             continue
     raise _Cut
 
 
-def _all_of(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
-            expanding: tuple[str, ...], depth: int) -> Any:
+def _all_of(schema: dict[str, Any], walk: _Walk, expanding: tuple[str, ...], depth: int) -> Any:
     merged: dict[str, Any] = {}
     other: Any = None
     own = {k: v for k, v in schema.items() if k != "allOf"}
     for part in [*schema["allOf"], own] if own.get("properties") else schema["allOf"]:
-        value = _value(part, lookup, purpose, expanding, depth + 1)
+        value = _value(part, walk, expanding, depth + 1)
         if isinstance(value, dict):
             merged.update(value)
         elif other is None:
@@ -141,12 +180,11 @@ def _all_of(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
     return merged if merged or other is None else other
 
 
-def _by_type(schema: dict[str, Any], kind: str, lookup: Lookup, purpose: Purpose,
-             expanding: tuple[str, ...], depth: int) -> Any:
+def _by_type(schema: dict[str, Any], kind: str, walk: _Walk, expanding: tuple[str, ...], depth: int) -> Any:
     if kind == "object":
-        return _object(schema, lookup, purpose, expanding, depth)
+        return _object(schema, walk, expanding, depth)
     if kind == "array":
-        return _array(schema, lookup, purpose, expanding, depth)
+        return _array(schema, walk, expanding, depth)
     if kind == "integer":
         return int(_number(schema, 1))
     if kind == "number":
@@ -155,7 +193,9 @@ def _by_type(schema: dict[str, Any], kind: str, lookup: Lookup, purpose: Purpose
         return True
     if kind == "null":
         return None
-    return _string(schema)
+    text = _string(schema)
+    walk.budget.spend(len(text) // 100)
+    return text
 
 
 def _number(schema: dict[str, Any], step: float) -> float:
@@ -175,6 +215,8 @@ def _number(schema: dict[str, Any], step: float) -> float:
 def _string(schema: dict[str, Any]) -> str:
     text = FORMAT_VALUES.get(str(schema.get("format", "")), "string")
     min_length, max_length = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(min_length, int) and min_length > MAX_EXAMPLE_STEPS * 100:
+        raise ExampleTooBig(MAX_EXAMPLE_STEPS)  # never build the string to find out
     if isinstance(min_length, int) and len(text) < min_length:
         text = (text * (min_length // max(len(text), 1) + 1))[:min_length] if text else "s" * min_length
     if isinstance(max_length, int) and len(text) > max_length:
@@ -182,35 +224,43 @@ def _string(schema: dict[str, Any]) -> str:
     return text
 
 
-def _array(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
-           expanding: tuple[str, ...], depth: int) -> list[Any]:
+def _array(schema: dict[str, Any], walk: _Walk, expanding: tuple[str, ...], depth: int) -> list[Any]:
     items = schema.get("items", {})
     if isinstance(items, list):  # tuple form
-        return [example_value(item, lookup, purpose) for item in items]
+        return [_item(item, walk, expanding, depth) for item in items]
+    before = walk.budget.steps
     try:
-        item = _value(items, lookup, purpose, expanding, depth + 1)
+        item = _value(items, walk, expanding, depth + 1)
     except _Cut:
         return []
     count = schema.get("minItems")
-    return [item] * (count if isinstance(count, int) and count > 1 else 1)
+    count = count if isinstance(count, int) and count > 1 else 1
+    walk.budget.spend((count - 1) * max(before - walk.budget.steps, 1))  # each copy is written out in full
+    return [item] * count
 
 
-def _object(schema: dict[str, Any], lookup: Lookup, purpose: Purpose,
-            expanding: tuple[str, ...], depth: int) -> dict[str, Any]:
+def _item(schema: Any, walk: _Walk, expanding: tuple[str, ...], depth: int) -> Any:
+    try:
+        return _value(schema, walk, expanding, depth + 1)
+    except _Cut:
+        return None
+
+
+def _object(schema: dict[str, Any], walk: _Walk, expanding: tuple[str, ...], depth: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     properties = schema.get("properties")
     required = set(schema.get("required") or ())
     if isinstance(properties, dict):
         for name, prop in properties.items():
-            if isinstance(prop, dict) and prop.get(purpose.skip) is True:
+            if isinstance(prop, dict) and prop.get(walk.purpose.skip) is True:
                 continue  # readOnly is not sent, writeOnly not returned (even when "required")
             try:
-                result[name] = _value(prop, lookup, purpose, expanding, depth + 1)
+                result[name] = _value(prop, walk, expanding, depth + 1)
             except _Cut:
                 if name in required:
                     raise
     extra = schema.get("additionalProperties")
     if not result and isinstance(extra, dict):
         with contextlib.suppress(_Cut):
-            result["additionalProp1"] = _value(extra, lookup, purpose, expanding, depth + 1)
+            result["additionalProp1"] = _value(extra, walk, expanding, depth + 1)
     return result

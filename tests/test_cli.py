@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from bombkit import BOMBS, fan_out, write_bomb
 
 from postmock_nb.cli import main
 from postmock_nb.postman import iter_served, load_collection
@@ -501,3 +502,76 @@ def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> N
         err = [line for line in cli.stderr if line.strip()]
     assert code == 2 and len(err) == 2, err
     assert "resource 'todos'" in err[0] and "200 levels" in err[0] and err[1].startswith("Hint:")
+
+
+# -- hostile input: patterns and documents that would stall or blow up the mock -----------------------------
+
+EVIL_PATTERN_SPEC = """\
+openapi: 3.0.3
+info: {title: evil patterns, version: "1"}
+paths:
+  /search:
+    get:
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, pattern: '^(a+)+$'}}
+      responses:
+        "200": {description: ok, content: {application/json: {example: {found: true}}}}
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_backtracking_pattern_does_not_stall_the_mock(tmp_path):
+    """``^(a+)+$`` against ``aaa…a!`` took Python's ``re`` seconds on the server's event loop (health waited too)."""
+    spec = tmp_path / "evil.yaml"
+    spec.write_text(EVIL_PATTERN_SPEC, encoding="utf-8")
+    with postmock("serve", str(spec), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        evil: dict[str, requests.Response | BaseException] = {}
+
+        def send_evil() -> None:
+            try:
+                evil["answer"] = requests.get(url + "/search", params={"q": "a" * 30 + "!"}, timeout=20)
+            except requests.RequestException as error:
+                evil["answer"] = error
+
+        sender = threading.Thread(target=send_evil)
+        sender.start()
+        health = requests.get(url + "/__postmock/health", timeout=20)  # while the evil request is in flight
+        sender.join(30)
+        assert health.status_code == 200
+        answer = evil["answer"]
+        assert isinstance(answer, requests.Response), answer
+        assert answer.status_code == 422
+        assert answer.json()["error"]["violations"] == [
+            {"path": "$.query.q", "message": f"'{'a' * 30}!' does not match '^(a+)+$'"}]
+        assert requests.get(url + "/search", params={"q": "aaa"}, timeout=5).json() == {"found": True}
+        assert cli.interrupt() == 0
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", ["validate", "serve"])
+@pytest.mark.parametrize("bomb", sorted(BOMBS))
+def test_openapi_bombs_are_refused_in_one_line(tmp_path, command, bomb):
+    """Small documents that expand without bound: exit 2 and one line naming what and where, at once."""
+    path = write_bomb(tmp_path, bomb)
+    _, message, where = BOMBS[bomb]
+    extra = ["--port", "0"] if command == "serve" else []
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", command, str(path), *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    first, *rest = done.stderr.splitlines()
+    assert first.startswith("postmock: ") and message in first and f"{path}{',' if 'line' in where else ''} {where}" \
+        in first, done.stderr
+    assert rest == ["Hint: write the repeated parts once and use $ref" if "alias" in bomb
+                    else "Hint: give that schema an `example`, or nest fewer $refs"]
+    assert "Serving" not in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_a_ref_fan_out_within_the_depth_cut_is_served(tmp_path):
+    """Each schema refers to the next twice, 24 levels deep (tuple items): cut at the depth limit, served."""
+    path = tmp_path / "tuple-fan-out.yaml"
+    path.write_text(fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "validate", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "can be served: 1 example" in done.stdout, done.stdout + done.stderr

@@ -345,6 +345,21 @@ def test_loading_a_broken_collection_changes_nothing(shell: InteractiveShell, tm
     assert session_of(shell).store.snapshot is before
 
 
+@pytest.mark.timeout(120)
+def test_loading_an_openapi_bomb_is_a_usage_error(shell: InteractiveShell, tmp_path: Path) -> None:
+    """YAML alias bombs, $ref fan-outs, minItems/minLength bombs: one UsageError each, nothing changed."""
+    from bombkit import BOMBS, write_bomb
+
+    example(shell, "GET /keep 200", '{"kept": true}')
+    before = session_of(shell).store.snapshot
+    for bomb, (_, message, where) in sorted(BOMBS.items()):
+        with pytest.raises(UsageError) as raised:
+            mock(shell, f"load {write_bomb(tmp_path, bomb)}")
+        assert message in str(raised.value) and where in str(raised.value), f"{bomb}: {raised.value}"
+        assert "Hint:" in str(raised.value), f"{bomb}: {raised.value}"
+    assert session_of(shell).store.snapshot is before
+
+
 def test_server_mistakes_leave_a_running_mock_alone(shell: InteractiveShell) -> None:
     mock(shell, "start --no-dashboard")
     server = session_of(shell).server

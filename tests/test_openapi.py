@@ -355,3 +355,130 @@ def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
                                                            "message": "'name' is a required property"}]
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- regular expressions from the document run in bounded time (postmock_nb.patterns) ---------------------
+
+
+def _pattern_validator(schema: dict[str, Any], version: str = "3.0.3"):
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    return RequestValidator(load_spec({"openapi": version, "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"200": {"description": "ok"}}}}}}))
+
+
+def _body_problems(validator, body: Any) -> list[tuple[str, str]]:
+    found = validator.check("POST", "/a", (), {"content-type": "application/json"}, json.dumps(body).encode())
+    return [(v.path, v.message) for v in found]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_backtracking_patterns_get_a_verdict(version):
+    evil = "a" * 30 + "!"
+    validator = _pattern_validator({"type": "object", "properties": {"q": {"type": "string", "pattern": "^(a+)+$"}},
+                                    "patternProperties": {"^(b+)+$": {"type": "integer"}},
+                                    "additionalProperties": False}, version)
+    assert _body_problems(validator, {"q": "aaa", "bbb": 1}) == []
+    assert _body_problems(validator, {"q": evil}) == [("$.body.q", f"'{evil}' does not match '^(a+)+$'")]
+    assert _body_problems(validator, {"bbb": "x"}) == [("$.body.bbb", "'x' is not of type 'integer'")]
+    assert _body_problems(validator, {"b" * 30 + "!": 1}) == [
+        ("$.body", f"'{'b' * 30}!' does not match any of the regexes: '^(b+)+$'")]
+
+
+def test_patterns_re2_cannot_run_are_checked_or_named():
+    # lookahead: RE2 lacks it, the regex module checks it (a common password rule)
+    validator = _pattern_validator({"type": "string", "pattern": "^(?=.*[A-Z]).{8,}$"})
+    assert _body_problems(validator, "Password1") == []
+    assert _body_problems(validator, "password1") == [
+        ("$.body", "'password1' does not match '^(?=.*[A-Z]).{8,}$'")]
+    # a backreference that backtracks without end: named as not checkable, never a stall
+    slow = r"^((a|a)+)\1?b$"
+    validator = _pattern_validator({"type": "string", "pattern": slow})
+    assert _body_problems(validator, "aab") == []
+    assert _body_problems(validator, "a" * 40) == [
+        ("$.body", f"the pattern {slow!r} could not be checked in time; the value is not checked against it")]
+    validator = _pattern_validator({"type": "string", "pattern": "(unclosed"})
+    [(path, message)] = _body_problems(validator, "x")
+    assert path == "$.body" and message.startswith("the pattern '(unclosed' is not a regular expression")
+
+
+@pytest.mark.timeout(60)
+def test_templated_paths_do_not_backtrack():
+    from postmock_nb.openapi import load_spec
+    from postmock_nb.openapi_validation import RequestValidator
+
+    validator = RequestValidator(load_spec({"openapi": "3.0.3", "paths": {"/x/{a}{b}{c}{d}{e}{f}/y": {"get": {
+        "responses": {"200": {"description": "ok"}}}}}}))
+    assert validator.find("GET", "/x/" + "a" * 200 + "/z") is None
+    found = validator.find("GET", "/x/abcdef/y")
+    assert found is not None and found[1] == {"a": "a", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f"}
+
+
+# -- input bombs: bounded, with one clear error (the CLI and %mock load are tested in test_cli/test_magics) ----
+
+
+def test_a_recursive_yaml_alias_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "endless.yaml"
+    path.write_text('openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\nx-loop: &loop\n  - *loop\n')
+    with pytest.raises(CollectionFormatError, match=r"endless\.yaml, line 4: a YAML alias \(\*name\) refers to a node"):
+        load_any(path)
+
+
+def test_example_values_have_a_budget():
+    from postmock_nb.schemagen import Budget, ExampleTooBig
+
+    with pytest.raises(ExampleTooBig, match="more than 100,000 steps"):
+        example_value({"type": "array", "minItems": 10**9}, _no_refs)
+    with pytest.raises(ExampleTooBig, match="more than 10 steps"):
+        example_value({"type": "object", "properties": {str(n): {"type": "integer"} for n in range(20)}}, _no_refs,
+                      budget=Budget(10))
+    assert example_value({"type": "array", "minItems": 3, "items": {"type": "integer"}}, _no_refs) == [0, 0, 0]
+
+
+def _large_legit_spec(operations: int) -> str:
+    """A large document written the way people write them: shared schemas by $ref, shared responses by alias."""
+    lines = ["openapi: 3.0.3", 'info: {title: large, version: "1"}', "x-errors: &errors",
+             '  "404": {description: not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             '  "500": {description: broken, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             "paths:"]
+    for n in range(operations):
+        lines += [f"  /things{n}/{{id}}:", "    get:", f"      operationId: get{n}",
+                  "      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]",
+                  "      responses:", "        <<: *errors",
+                  '        "200": {description: ok, content: {application/json: {schema: '
+                  '{$ref: "#/components/schemas/Pet"}}}}']
+    lines += ["components:", "  schemas:",
+              "    Error: {type: object, properties: {code: {type: integer}, message: {type: string}}}",
+              "    Tag: {type: object, properties: {id: {type: integer}, name: {type: string}}}",
+              "    Address: {type: object, properties: {street: {type: string}, city: {type: string}}}",
+              '    Owner: {type: object, properties: {name: {type: string}, address: {$ref: "#/components/schemas/Address"}}}',
+              '    Pet: {type: object, properties: {id: {type: integer}, owner: {$ref: "#/components/schemas/Owner"},'
+              ' tags: {type: array, minItems: 3, items: {$ref: "#/components/schemas/Tag"}}}}']
+    return "\n".join(lines) + "\n"
+
+
+def test_a_large_legitimate_document_still_loads(tmp_path):
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    loaded = load_any(path)
+    examples = loaded.collection.examples
+    assert len(examples) == 3 * 1000
+    pet = json.loads(examples[-3].response.body)
+    assert pet == {"id": 0, "owner": {"name": "string", "address": {"street": "string", "city": "string"}},
+                   "tags": [{"id": 0, "name": "string"}] * 3}
+    assert json.loads(examples[-1].response.body) == {"code": 0, "message": "string"}
+
+
+def test_the_document_shares_one_example_budget(monkeypatch, tmp_path):
+    from postmock_nb import limits
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_EXAMPLE_STEPS", 5000)  # 1,000 operations of about 20 steps each
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match="the document's example values, up to this schema, would take "
+                                                    "more than [0-9,]+ steps to make") as raised:
+        load_any(path)
+    assert "large.yaml at #/paths/~1things" in str(raised.value)
