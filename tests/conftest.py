@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,11 +44,11 @@ LAYER_OF_MODULE = {
     "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
     "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
     "test_notebook_files": "unit", "test_config": "unit", "test_openapi": "unit", "test_environment": "unit",
-    "test_requestlog": "unit", "test_limits": "unit", "test_body_matching": "unit",
+    "test_requestlog": "unit", "test_limits": "unit", "test_body_matching": "unit", "test_layers": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
     "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",
-    "test_behaviours": "server", "test_flows": "server", "test_environment_served": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
+    "test_behaviours": "server", "test_flows": "server", "test_environment_served": "server", "test_openapi_served": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
     # subprocesses: the postmock command, the README's blocks run for real
     "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
     # a real Jupyter kernel (nbclient)
@@ -63,6 +64,7 @@ LAYER_OF_MODULE = {
 }
 LAYER_OF_TEST = {  # tests of another layer than their module's
     "test_cli_serve_with_an_environment": "cli",
+    "test_cli_serves_yaml_with_request_validation": "cli",
     "test_kernel_dashboard_state_lists_every_request": "kernel",
     "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",
     "test_postman_collection_sdk_reads_the_built_export": "newman",
@@ -147,6 +149,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             if reason is None:
                 continue
             skip_unless_required(reason, f"{layer} tests")
+
+
+class LayerViolation(Exception):
+    """A ``unit`` test bound a socket or started a process: it belongs to another layer."""
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_stay_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``unit`` layer is pure and in-process: a unit test that binds a socket, connects or starts a
+    process fails, naming the layer to move it to (``server`` or ``cli``)."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(what: str, layer: str) -> Callable[..., object]:
+        def refused(*args: object, **kwargs: object) -> object:
+            raise LayerViolation(f"a unit test {what}: move it to the {layer} layer (tests/conftest.py, LAYER_OF_MODULE)")
+        return refused
+
+    monkeypatch.setattr(socket.socket, "bind", refuse("bound a socket", "server"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection", "server"))
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process", "cli"))
+    monkeypatch.setattr(os, "posix_spawn", refuse("started a process", "cli"))
+    monkeypatch.setattr(os, "fork", refuse("started a process", "cli"))
 
 
 # -- 1. paths --------------------------------------------------------------------------------

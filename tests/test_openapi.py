@@ -1,5 +1,6 @@
-"""OpenAPI 3.0/3.1 documents in (postmock_nb.openapi, .sources, .schemagen): every operation
-and every response code of public documents becomes an example a real mock serves."""
+"""OpenAPI 3.0/3.1 documents in (postmock_nb.openapi, .sources, .schemagen), in-process: every operation
+and every response code of public documents becomes an example; validation and patterns in bounded time.
+(A real mock serving them, validation on a socket: test_openapi_served.py.)"""
 
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
-from postmock_nb.bridges import Bridges
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.openapi import OPERATION_METHODS, status_of
 from postmock_nb.schemagen import example_value
-from postmock_nb.server import MockServer
 from postmock_nb.sources import load_any
 
 DATA = Path(__file__).parent / "data" / "openapi"
@@ -58,32 +56,6 @@ def test_every_operation_and_status_becomes_an_example(name):
     collection = load_any(DATA / name).collection
     served = {(e.request.method, e.request.path, e.response.status) for e in collection.examples}
     assert served == _expected(name)
-
-
-def _concrete(path: str) -> str:
-    return re.sub(r":[^/]+", "1", path)
-
-
-@pytest.mark.parametrize("name", ALL)
-def test_a_real_mock_serves_every_example(name):
-    collection = load_any(DATA / name).collection
-    with MockServer(collection) as mock:
-        for item in collection.items:
-            names = [e.name for e in item.examples]
-            for example in item.examples:
-                unique = names.count(example.name) == 1 and example.name.isascii()
-                selector = ({"x-mock-response-name": example.name} if unique
-                            else {"x-mock-response-code": str(example.response.status)})
-                response = requests.request(example.request.method, mock.url + _concrete(example.request.path),
-                                            headers=selector, timeout=10)
-                assert response.status_code == example.response.status, (example.describe(), response.text)
-                if example.request.method == "HEAD":
-                    continue
-                bodies = [e.response.body for e in item.examples if e.response.status == example.response.status]
-                body = example.response.body if unique else response.text
-                assert response.text == body and body in bodies
-                for key, value in example.response.headers:
-                    assert response.headers[key] == value
 
 
 def test_json_and_yaml_forms_give_the_same_examples():
@@ -219,43 +191,6 @@ def test_ref_to_nowhere_names_the_json_pointer(tmp_path):
 # -- request validation (--validate-requests) on a real socket --------------------------------------
 
 
-@pytest.fixture
-def validating_mock():
-    from postmock_nb.openapi_validation import RequestValidator
-
-    loaded = load_any(DATA / "swagger-petstore-v3.yaml")
-    assert loaded.spec is not None
-    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
-        yield mock
-
-
-def test_valid_requests_pass_validation(validating_mock):
-    url = validating_mock.url + "/api/v3"
-    assert requests.get(url + "/pet/7", timeout=5).status_code == 200
-    assert requests.get(url + "/pet/findByStatus?status=sold", timeout=5).status_code == 200
-    pet = {"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}
-    assert requests.post(url + "/pet", json=pet, timeout=5).status_code == 200
-    assert requests.get(validating_mock.url + "/not/in/the/spec", timeout=5).status_code == 404  # not checked
-
-
-def test_invalid_requests_get_422_listing_each_violation(validating_mock):
-    url = validating_mock.url + "/api/v3"
-    response = requests.get(url + "/pet/abc", timeout=5)
-    assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["name"] == "mockRequestInvalid"
-    assert error["violations"] == [{"path": "$.path.petId", "message": "'abc' is not of type 'integer'"}]
-    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]}, timeout=5)
-    paths = [v["path"] for v in response.json()["error"]["violations"]]
-    assert response.status_code == 422 and paths == ["$.body.name", "$.body.photoUrls", "$.body.tags[0].id"]
-    response = requests.get(url + "/pet/findByStatus?status=bogus", timeout=5)
-    assert response.json()["error"]["violations"][0]["path"] == "$.query.status"
-    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv"}, timeout=5)
-    assert response.json()["error"]["violations"][0]["path"] == "$.header.content-type"
-    entry = validating_mock.log.recent(1)[0]  # the log (and so the dashboard) says why
-    assert entry.status == 422 and "$.header.content-type" in entry.note
-
-
 def test_validation_of_a_31_document_with_header_and_nullable_query():
     from postmock_nb.openapi_validation import RequestValidator
 
@@ -314,18 +249,6 @@ def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
     assert "--validate-requests needs an OpenAPI document" in capsys.readouterr().err
 
 
-def test_cli_serves_yaml_with_request_validation():
-    from test_cli import SERVING, postmock
-
-    with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
-        url = cli.wait_for(SERVING).group(3)
-        assert requests.get(url + "/v1/pets", timeout=5).json()[0] == {"id": 0, "name": "string", "tag": "string"}
-        response = requests.get(url + "/v1/pets?limit=lots", timeout=5)
-        assert response.status_code == 422
-        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
-        assert cli.interrupt() == 0
-
-
 def test_the_sample_document_is_the_one_notebook_09_writes():
     import nbformat
 
@@ -334,30 +257,6 @@ def test_the_sample_document_is_the_one_notebook_09_writes():
     written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
     sample = root / "notebooks" / "data" / "petstore.openapi.yaml"
     assert yaml.safe_load(sample.read_text(encoding="utf-8")) == yaml.safe_load(written)
-
-
-def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
-    from IPython.core.error import UsageError
-    from IPython.core.interactiveshell import InteractiveShell
-
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        with pytest.raises(UsageError, match="--validate-requests needs an OpenAPI document"):
-            ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
-        ip.run_line_magic("mock", f"load {DATA / 'oai-v3.0-petstore-expanded.yaml'}")
-        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
-        url = ip.user_ns["mockUrl"]
-        assert requests.get(url + "/api/pets/3", timeout=5).json() == {"name": "string", "tag": "string", "id": 0}
-        response = requests.post(url + "/api/pets", json={"tag": "x"}, timeout=5)
-        assert response.status_code == 422
-        assert response.json()["error"]["violations"] == [{"path": "$.body",
-                                                           "message": "'name' is a required property"}]
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
-
-
-# -- regular expressions from the document run in bounded time (postmock_nb.patterns) ---------------------
 
 
 def _pattern_validator(schema: dict[str, Any], version: str = "3.0.3"):
