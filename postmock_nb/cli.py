@@ -173,7 +173,6 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
     from . import limits
-    from .schema import validate_postman
 
     try:
         data: Any = limits.loads(path.read_text(encoding="utf-8"))
@@ -188,6 +187,8 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     info = data.get("info") if isinstance(data, dict) else None
     v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
     note = "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
+    from .schema import validate_postman  # jsonschema: imported only for a Postman file
+
     return validate_postman(data), note
 
 
