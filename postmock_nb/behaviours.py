@@ -34,6 +34,7 @@ from .resources import RESOURCE_MARKER, Resource, ResourceStore, parse_marker
 from .responses import HttpResponse
 from .selectors import EXAMPLE_ID_HEADER, EXAMPLE_NAME_HEADER, SCORE_HEADER
 from .snapshot import Snapshot
+from .words import plural
 
 HANDLER_FOLDER = "Python handlers"
 COMPUTED_NOTE = "Computed by the Python handler {name!r} in a notebook (postmock_nb); saved: its most recent response."
@@ -275,7 +276,7 @@ def answered_by(example: Example, behaviours: Behaviours | None) -> str:
         handler = behaviours.handlers.get(value)
         if handler is None:
             return "handler (not defined: its saved response)"
-        text = f"handler {handler.name} ({handler.calls} calls"
+        text = f"handler {handler.name} ({plural(handler.calls, 'call')}"
         text += f", last {handler.last_ms:.1f} ms" if handler.calls else ""
         return text + (f", last error {handler.last_error}" if handler.last_error else "") + ")"
     fields = parse_marker(value)
@@ -285,4 +286,4 @@ def answered_by(example: Example, behaviours: Behaviours | None) -> str:
     import time
 
     changed = time.strftime("%H:%M:%S", time.localtime(resource.last_change)) if resource.last_change else "never"
-    return f"resource {resource.name} {fields.get('op', '')} ({len(resource)} records, changed {changed})"
+    return f"resource {resource.name} {fields.get('op', '')} ({plural(len(resource), 'record')}, changed {changed})"

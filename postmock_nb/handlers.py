@@ -93,7 +93,7 @@ class Request:
         if not self.body.strip():
             return None
         try:
-            return limits.loads(self.body)
+            return limits.loads(self.body, strict=True)  # NaN, Infinity, 1e400: 400, as JSON.parse would
         except ValueError as error:
             raise BadRequestBody(f"the request body is not JSON the mock can read: {error}") from error
 

@@ -13,8 +13,10 @@ number; longer ones are refused (400) before any conversion.
 from __future__ import annotations
 
 import json
+import math
 import re
 from array import array
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
@@ -48,16 +50,89 @@ def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return max(accumulate(steps), default=0) > limit
 
 
-def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` that raises :class:`TooDeep` (a ValueError) instead of recursing without bound."""
+class NotStrictJSON(ValueError):
+    """JSON that only Python reads: ``NaN``, ``Infinity``, or a number that overflows to infinity.
+
+    ``JSON.parse`` (a browser, most clients) refuses the first two, and a number like ``1e400``
+    can only be written back as ``Infinity``: stored and served again, it would make the whole
+    answer unreadable. ``path`` is where it is, as a JSON path (``$.title``, ``$.tags[2]``).
+    """
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path, self.text = path, text
+        what = ("not JSON (JSON.parse refuses it)" if text in ("NaN", "Infinity", "-Infinity")
+                else "a number too large for JSON (it overflows to Infinity)")
+        super().__init__(f"{path} is {shorten(text)}, {what}: send a finite number, a string or null")
+
+
+class _Odd:
+    """What a strict parse puts where JSON has a value only Python reads (found again for its path)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-8:]} ({len(text)} characters)"
+
+
+def path_of(value: Any, found: Callable[[Any], bool]) -> tuple[str, Any] | None:
+    """The JSON path (``$.a[0].b``) of the first value inside ``value`` for which ``found`` holds, and that value."""
+    stack: list[tuple[str, Any]] = [("$", value)]
+    while stack:
+        path, item = stack.pop()
+        if found(item):
+            return path, item
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if isinstance(k, str) and k.isidentifier() else f"{path}[{json.dumps(k)}]", v)
+                         for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def non_finite(value: Any) -> bool:
+    """A float JSON cannot carry (NaN, Infinity)."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH, *, strict: bool = False) -> Any:
+    """``json.loads`` that raises :class:`TooDeep` (a ValueError) instead of recursing without bound.
+
+    ``strict``: also refuse what only Python reads (``NaN``, ``Infinity``, ``1e400``) with
+    :class:`NotStrictJSON` naming its path: for JSON a client sends that the mock stores and serves
+    again (resource bodies, ``request.json``). Matching and files read leniently.
+    """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     if json_too_deep(text, limit):
         raise TooDeep(limit)
+    odd: list[_Odd] = []
+
+    def constant(name: str) -> _Odd:
+        odd.append(_Odd(name))
+        return odd[-1]
+
+    def number(digits: str) -> Any:
+        value = float(digits)
+        if math.isinf(value):
+            odd.append(_Odd(digits))
+            return odd[-1]
+        return value
+
     try:
-        return json.loads(text)  # noqa: TID251 - the one call the ban points to: its depth is checked above
+        if not strict:
+            return json.loads(text)  # noqa: TID251 - the one call the ban points to: its depth is checked above
+        value = json.loads(text, parse_constant=constant, parse_float=number)  # noqa: TID251 - as above
     except RecursionError:  # belt and braces: a deep stack already in use
         raise TooDeep(limit) from None
+    if odd:
+        where = path_of(value, lambda v: isinstance(v, _Odd))
+        path, item = where if where is not None else ("$", odd[0])
+        raise NotStrictJSON(path, item.text)
+    return value
 
 PATTERN_SECONDS = 0.05
 """The longest a request's checks may spend on regular expressions RE2 cannot run (lookaround,

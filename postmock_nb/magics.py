@@ -405,8 +405,10 @@ class PostmockMagics(Magics):
         print("Deleted " + ", ".join(f'"{e.name}"' for e in deleted) + ".")
 
     def _mock_clear(self, args: argparse.Namespace) -> None:
+        resources = sorted(r.name for r in self.session.behaviours.resources)
         count = self.session.clear()
-        print(f"Deleted {'all ' if count > 1 else ''}{plural(count, 'example')}.")
+        gone = f", and with them {plural(len(resources), 'resource')} ({', '.join(resources)})" if resources else ""
+        print(f"Deleted {'all ' if count > 1 else ''}{plural(count, 'example')}{gone}.")
 
     def _mock_log(self, args: argparse.Namespace) -> Any:
         server = self.session.server

@@ -36,6 +36,7 @@ from . import limits
 from .errors import ExampleDefinitionError
 from .handlers import Rendered
 from .model import Example, Pairs, RequestSpec, ResponseSpec, reason_phrase
+from .words import plural
 
 RESOURCE_MARKER = "x-mock-resource"
 OPERATIONS = ("list", "get", "create", "replace", "merge", "delete")
@@ -48,6 +49,49 @@ DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """How many bytes (the records as JSON) clients may make a resource hold (``--max-bytes``); 413 / 507 beyond."""
 _JSON = (("content-type", "application/json"),)
+MAX_ID = 2**53 - 1
+"""The largest integer id (and ``-MAX_ID`` the smallest): JavaScript's ``Number.MAX_SAFE_INTEGER``.
+``JSON.parse`` rounds a larger one, so a browser could not address its record; it also keeps
+every id (and the next one made) far from Python's 4300-digit limit on writing integers."""
+
+
+class BadId(ValueError):
+    """An id that is not a string or a whole number within ±:data:`MAX_ID`."""
+
+
+def check_id(value: Any) -> str | int:
+    """An id as stored: a string, or a whole number within ±MAX_ID (``1.0`` is the id ``1``); else :class:`BadId`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_ID:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) <= MAX_ID:
+            return value
+        digits = int(value.bit_length() * 0.30103) + 1  # never str(): a huge one raises past 4300 digits
+        shown = str(value) if digits < 40 else f"a number of about {digits} digits"
+        raise BadId(f"is {shown}: an integer id must be between -{MAX_ID} and {MAX_ID} "
+                    f"(JavaScript's safe integers, 2**53-1: JSON.parse rounds larger ones)")
+    shown = limits.shorten(json.dumps(value, ensure_ascii=False)) if isinstance(value, (bool, float)) \
+        else _json_kind(value)
+    raise BadId(f"is {shown}: an id must be a string or a whole number")
+
+
+def dumps(data: Any, *, indent: int | None = None) -> str:
+    """JSON text that every parser reads: a NaN or Infinity the notebook put in a record is written
+    ``null``, as JavaScript's ``JSON.stringify`` does, never ``NaN``."""
+    try:
+        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(data), ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return None if limits.non_finite(value) else value
 
 
 def marker_value(name: str, op: str, id_field: str, max_records: int = DEFAULT_MAX_RECORDS,
@@ -111,11 +155,11 @@ def _json_kind(value: Any) -> str:
 
 
 def _error(status: int, message: str) -> Rendered:
-    return Rendered(status, _JSON, json.dumps({"error": message}, ensure_ascii=False).encode("utf-8"))
+    return Rendered(status, _JSON, dumps({"error": message}).encode("utf-8"))
 
 
 def _json(status: int, data: Any, headers: tuple[tuple[str, str], ...] = ()) -> Rendered:
-    return Rendered(status, _JSON + headers, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    return Rendered(status, _JSON + headers, dumps(data).encode("utf-8"))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -137,15 +181,26 @@ def check_records(records: Any, name: str, id_field: str) -> list[dict[str, Any]
         raise ExampleDefinitionError(f"resource {name!r} needs a JSON array of objects",
                                      hint='for example: [{"id": 1, "name": "Alice"}]')
     seen: set[str] = set()
-    for index, record in enumerate(records):
+    checked: list[dict[str, Any]] = copy.deepcopy(records)
+    for index, record in enumerate(checked):
         if id_field not in record:
             raise ExampleDefinitionError(f"record {index} of resource {name!r} has no {id_field!r} field",
                                          hint=f"give every record an {id_field!r}, or name the id field with --id")
+        try:
+            record[id_field] = check_id(record[id_field])
+        except BadId as error:
+            raise ExampleDefinitionError(f"record {index} of resource {name!r}: its {id_field!r} {error}",
+                                         hint=f"use a string id, or a whole number up to {MAX_ID}") from None
+        odd = limits.path_of(record, limits.non_finite)
+        if odd is not None:
+            raise ExampleDefinitionError(
+                f"record {index} of resource {name!r}: {odd[0]} is {odd[1]!r}, which JSON cannot carry "
+                "(JSON.parse refuses NaN and Infinity)", hint="use null, a finite number or a string")
         key = str(record[id_field])
         if key in seen:
             raise ExampleDefinitionError(f"resource {name!r} has the id {record[id_field]!r} twice")
         seen.add(key)
-    return copy.deepcopy(records)
+    return checked
 
 
 class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstance(.., list) work
@@ -305,7 +360,7 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             seq_of.setdefault(str(value), position)
             if isinstance(value, str):
                 string_ids += 1
-            elif isinstance(value, int) and not isinstance(value, bool):
+            elif isinstance(value, int) and not isinstance(value, bool) and value <= MAX_ID:
                 max_int = max(max_int, value)
         self._seq_of, self._string_ids, self._max_int = seq_of, string_ids, max_int
         self._seqs = list(range(len(self)))
@@ -334,7 +389,9 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
     def _new_id(self) -> Any:
         if self._string_ids:
             return str(uuid.uuid4())
-        return self._max_int + 1
+        if self._max_int < MAX_ID:
+            return self._max_int + 1
+        return next(n for n in range(1, MAX_ID) if str(n) not in self._seq_of)  # all the way up: the first free one
 
     def _add_to_index(self, record: dict[str, Any], size: int) -> None:
         value = record[self.id_field]
@@ -345,14 +402,14 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
         self._bytes += size
         if isinstance(value, str):
             self._string_ids += 1
-        elif isinstance(value, int) and not isinstance(value, bool):
+        elif isinstance(value, int) and not isinstance(value, bool) and value <= MAX_ID:
             self._max_int = max(self._max_int, value)
 
     # -- the limits --------------------------------------------------------------------------------
 
     def _too_large(self, size: int) -> Rendered:
-        return _error(413, f"this record is {size} bytes as JSON, more than resource {self.name!r} may hold "
-                           f"(its limit is {self.max_bytes} bytes); raise it with %%resource {self.name} "
+        return _error(413, f"this record is {plural(size, 'byte')} as JSON, more than resource {self.name!r} may hold "
+                           f"(its limit is {plural(self.max_bytes, 'byte')}); raise it with %%resource {self.name} "
                            f"--max-bytes N, mock.resource({self.name!r}, max_bytes=N) or max_bytes=N in its "
                            f"{RESOURCE_MARKER} marker")
 
@@ -370,7 +427,7 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             with self.lock:
                 return self._list(query), None
         if op == "create" and len(self) >= self.max_records:
-            return self._full("records", f"it holds {len(self)} records, its limit"), None
+            return self._full("records", f"it holds {plural(len(self), 'record')}, its limit"), None
         data: dict[str, Any] = {}
         if op in ("create", "replace", "merge"):
             if len(body) > self.max_bytes:
@@ -378,14 +435,21 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             if not body.strip():
                 return _error(400, "the body is empty: send a JSON object"), record_id
             try:
-                parsed = limits.loads(body)
+                parsed = limits.loads(body, strict=True)
             except limits.TooDeep as error:
                 return _error(400, f"the body is refused: {error} (send a flatter JSON object)"), record_id
+            except limits.NotStrictJSON as error:
+                return _error(400, f"the body is refused: {error}"), record_id
             except ValueError as error:
                 return _error(400, f"the body is not JSON ({error}): send a JSON object"), record_id
             if not isinstance(parsed, dict):
                 return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}"), record_id
             data = parsed
+            if data.get(self.id_field) is not None:
+                try:
+                    data[self.id_field] = check_id(data[self.id_field])
+                except BadId as error:
+                    return _error(400, f"the body is refused: $.{self.id_field} {error}"), record_id
         with self.lock:
             if op == "create":
                 return self._create(data)
@@ -451,7 +515,7 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
 
     def _create(self, data: dict[str, Any]) -> tuple[Rendered, Any]:
         if len(self) >= self.max_records:  # again, under the lock: concurrent creates
-            return self._full("records", f"it holds {len(self)} records, its limit"), None
+            return self._full("records", f"it holds {plural(len(self), 'record')}, its limit"), None
         record = dict(data)
         if self.id_field in record and record[self.id_field] is not None:
             if self._position(str(record[self.id_field])) is not None:
@@ -485,7 +549,7 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
         for op in OPERATIONS:
             method, tail = _ROUTES[op]
             status = _STATUS[op]
-            body = json.dumps(bodies[op], ensure_ascii=False, indent=2) if op in bodies else ""
+            body = dumps(bodies[op], indent=2) if op in bodies else ""
             headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),) if body else ()
             request_headers: tuple[tuple[str, str], ...]
             if op == "list":
@@ -571,7 +635,7 @@ class ResourceStore:
             if fields.get("op") != "list" or not name or name in self._resources:
                 continue
             try:
-                seed = limits.loads(example.response.body or "[]")
+                seed = limits.loads(example.response.body or "[]", strict=True)
                 resource = Resource(name, seed, id_field=fields.get("id") or "id", path=example.request.path,
                                     max_records=_whole(fields.get("max_records"), DEFAULT_MAX_RECORDS),
                                     max_bytes=_whole(fields.get("max_bytes"), DEFAULT_MAX_BYTES))
@@ -584,17 +648,33 @@ class ResourceStore:
 
 
 def check_seeds(examples: Iterable[Example]) -> None:
-    """Refuse a collection whose resource seed (a marked list example's body) nests JSON too deep to read."""
+    """Refuse a collection whose resource seed (a marked list example's body) nests JSON too deep to read,
+    holds what only Python reads (NaN, Infinity) or an id :func:`check_id` refuses."""
     for example in examples:
         marker = next((v for k, v in example.request.headers if k.lower() == RESOURCE_MARKER), None)
         if marker is None:
             continue
         fields = parse_marker(marker)
-        if fields.get("op") == "list" and limits.json_too_deep(example.response.body or ""):
-            raise ExampleDefinitionError(
-                f"the seed of resource {fields.get('name', '')!r} (the body of its list example {example.name!r}) "
-                f"nests JSON more than {limits.MAX_JSON_DEPTH} levels deep",
-                hint=f"flatten its records, or remove its {RESOURCE_MARKER} header to serve the examples as saved")
+        if fields.get("op") != "list":
+            continue
+        name = fields.get("name", "")
+        where = f"the seed of resource {name!r} (the body of its list example {example.name!r})"
+        keep = f"remove its {RESOURCE_MARKER} header to serve the examples as saved"
+        if limits.json_too_deep(example.response.body or ""):
+            raise ExampleDefinitionError(f"{where} nests JSON more than {limits.MAX_JSON_DEPTH} levels deep",
+                                         hint=f"flatten its records, or {keep}")
+        try:
+            seed = limits.loads(example.response.body or "[]", strict=True)
+        except limits.NotStrictJSON as error:
+            raise ExampleDefinitionError(f"{where}: {error}", hint=f"edit the file, or {keep}") from None
+        except ValueError:
+            continue  # not JSON at all: served as saved, as before
+        if isinstance(seed, list) and all(isinstance(r, dict) for r in seed):
+            try:
+                check_records(seed, name, fields.get("id") or "id")
+            except ExampleDefinitionError as error:
+                raise ExampleDefinitionError(f"{where}: {error.message}",
+                                             hint=f"{error.hint}; or {keep}" if error.hint else keep) from None
 
 
 def _whole(text: str | None, default: int) -> int:

@@ -27,6 +27,7 @@ from .model import Collection
 from .requestlog import RequestLog
 from .servers import serve_function
 from .store import LiveCollection
+from .words import plural
 
 if TYPE_CHECKING:
     from .bridges import Bridges
@@ -197,7 +198,8 @@ class MockServer:
 
     def __repr__(self) -> str:
         state = f"running at {self.url}" if self.running else "stopped"
-        return f"<MockServer {state}, {len(self.store.snapshot)} examples{', private' if self.private else ''}>"
+        private = ", private" if self.private else ""
+        return f"<MockServer {state}, {plural(len(self.store.snapshot), 'example')}{private}>"
 
     # -- internals ---------------------------------------------------------------------------
 

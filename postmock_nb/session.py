@@ -133,9 +133,12 @@ class Session:
         return found
 
     def clear(self) -> int:
-        """Delete every example; returns how many there were."""
+        """Delete every example, and so every resource (its six examples go, and with them its records:
+        ``mock.resources`` and ``%mock reset`` no longer know it); returns how many examples there were."""
         count = len(self.store.collection.examples)
         self.store.update(lambda c: Collection(name=c.name, variables=c.variables, id=c.id))
+        for resource in list(self.behaviours.resources):
+            self.behaviours.resources.remove(resource.name)
         self._cell_examples.clear()
         return count
 

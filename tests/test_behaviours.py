@@ -197,7 +197,7 @@ def test_lists_and_the_dashboard_say_what_answers(proto: Prototype) -> None:
     rows = {r["name"]: r for r in ExampleTable.of(proto.session.store.collection, server.log.hits,
                                                   proto.session.behaviours).rows}
     assert rows["users · create"]["hits"] == 1 and "3 records" in rows["users · create"]["answers"]
-    assert rows["boom"]["answers"].startswith("handler boom (1 calls") and "RuntimeError" in rows["boom"]["answers"]
+    assert rows["boom"]["answers"].startswith("handler boom (1 call,") and "RuntimeError" in rows["boom"]["answers"]
     boom_entry = next(e for e in server.log.recent() if e.path == "/boom")
     page = entry_html(boom_entry)
     assert "Handler traceback" in page and "RuntimeError: no luck" in page
@@ -683,3 +683,172 @@ def test_system_exit_and_keyboard_interrupt_in_a_handler_answer_500_and_the_mock
     with pytest.raises(ConnectionRefusedError):  # nothing listens on the port any more
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
     assert proto.session.new_errors() == []
+
+
+# -- what one client sends cannot spoil a resource for everyone (issue 19, re-check) -------------------------
+
+
+def _strict_json(text: str):
+    """``text`` parsed as a browser's JSON.parse would: NaN and Infinity refused."""
+    def refuse(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("method,tail", [("POST", ""), ("PUT", "/1"), ("PATCH", "/1")])
+@pytest.mark.parametrize("body,path,said", [
+    ('{"title": NaN}', "$.title", "NaN"),
+    ('{"title": "x", "n": -Infinity}', "$.n", "-Infinity"),
+    ('{"id": 1e400}', "$.id", "1e400"),
+    ('{"tags": ["a", {"score": Infinity}]}', "$.tags[1].score", "Infinity"),
+], ids=["NaN", "-Infinity", "1e400", "nested"])
+def test_non_standard_json_into_a_resource_answers_400_naming_where(proto: Prototype, method: str, tail: str,
+                                                                     body: str, path: str, said: str) -> None:
+    proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    answer = requests.request(method, url + tail, data=body, headers={"content-type": "application/json"}, timeout=5)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert f"{path} is {said}" in error, error
+    listed = requests.get(url, timeout=5)
+    assert _strict_json(listed.text) == SEED  # nothing changed, and the list stays JSON every parser reads
+    assert proto.session.new_errors() == []
+
+
+def test_a_nan_the_notebook_puts_in_a_record_is_served_as_null_and_refused_in_a_seed(proto: Prototype) -> None:
+    from postmock_nb.errors import ExampleDefinitionError
+
+    users = proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    users.append({"id": 3, "name": "Cy", "score": float("nan"), "max": float("inf")})
+    listed = requests.get(url, timeout=5)
+    assert listed.status_code == 200 and _strict_json(listed.text)[-1] == {"id": 3, "name": "Cy", "score": None,
+                                                                           "max": None}
+    assert _strict_json(requests.get(url + "/3", timeout=5).text)["score"] is None
+    with pytest.raises(ExampleDefinitionError, match=r"record 0 of resource 'bad': \$\.v\.w is nan"):
+        proto.resource("bad", [{"id": 1, "v": {"w": float("nan")}}])
+
+
+def test_a_handler_reading_nan_answers_400_naming_where(proto: Prototype) -> None:
+    @proto.handler("POST /orders")
+    def create(request):
+        return {"got": request.json}, 201
+
+    url = proto.session.start(port=0).url
+    answer = requests.post(url + "/orders", data='{"a": [1, NaN]}', headers={"content-type": "application/json"},
+                           timeout=5)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["name"] == "mockBadRequestBody" and "$.a[1] is NaN" in answer.text
+    assert proto.session.new_errors() == []
+
+
+def test_an_id_is_a_string_or_a_whole_number(proto: Prototype) -> None:
+    proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    for body in ('{"id": 1.0, "name": "float one"}', '{"id": 2}'):  # 1.0 is the id 1: taken
+        taken = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=5)
+        assert taken.status_code == 409, taken.text
+    for body, said in (('{"id": true}', "is true"), ('{"id": 1.5}', "is 1.5"), ('{"id": [1]}', "is a JSON array"),
+                       ('{"id": {"a": 1}}', "is a JSON value")):
+        refused = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=5)
+        assert refused.status_code == 400, (body, refused.text)
+        assert f"$.id {said}: an id must be a string or a whole number" in refused.json()["error"]
+    assert _listed(url) == SEED
+    made = requests.post(url, json={"id": 7.0, "name": "seven"}, timeout=5)
+    assert made.status_code == 201 and made.json()["id"] == 7 and made.headers["location"].endswith("/users/7")
+    assert requests.get(url + "/7", timeout=5).json() == {"id": 7, "name": "seven"}
+
+
+def test_integer_ids_are_bounded_and_the_next_made_id_never_fails(proto: Prototype) -> None:
+    MAX_ID = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER, the documented bound
+
+    proto.resource("users", SEED)
+    url = proto.session.start(port=0).url + "/users"
+    for method, tail in (("POST", ""), ("PUT", "/1"), ("PATCH", "/1")):
+        for big in ("9" * 4300, str(MAX_ID + 1), str(-MAX_ID - 1)):
+            answer = requests.request(method, url + tail, data='{"id": ' + big + "}",
+                                      headers={"content-type": "application/json"}, timeout=5)
+            assert answer.status_code == 400, (method, big[:20], answer.text[:200])
+            assert str(MAX_ID) in answer.json()["error"] and "$.id" in answer.json()["error"]
+    assert _listed(url) == SEED
+    assert requests.post(url, json={"title": "next"}, timeout=5).json()["id"] == 3
+    edge = requests.post(url, json={"id": MAX_ID, "title": "edge"}, timeout=5)
+    assert edge.status_code == 201, edge.text
+    after = requests.post(url, json={"title": "after the edge"}, timeout=5)  # no id left above: the first free one
+    assert after.status_code == 201 and after.json()["id"] == 4, after.text
+    assert [r["id"] for r in _listed(url)] == [1, 2, 3, MAX_ID, 4]
+    assert proto.session.new_errors() == []
+
+
+def test_a_seed_with_an_id_out_of_range_is_refused_in_one_line(tmp_path) -> None:
+    from IPython.core.error import UsageError
+
+    from postmock_nb.errors import ExampleDefinitionError
+
+    big = "9" * 4300
+    with _shell() as ip:
+        with pytest.raises(UsageError) as raised:
+            ip.run_cell_magic("resource", "todos", '[{"id": ' + big + "}]")
+        lines = str(raised.value).splitlines()
+        assert len(lines) == 2 and "record 0 of resource 'todos'" in lines[0] and "9007199254740991" in lines[0]
+        assert lines[1].startswith("Hint:") and "todos" not in session_of(ip).behaviours.resources
+        with pytest.raises(ExampleDefinitionError, match="'id' is true: an id must be a string or a whole number"):
+            ip.user_ns["mock"].resource("flags", [{"id": True}])
+    for seed, said in (("[{\"id\": " + big + "}]", "9007199254740991"), ('[{"id": 1, "v": NaN}]', "$[0].v is NaN")):
+        path = _seeded_collection(tmp_path, seed)
+        with _shell() as ip:
+            with pytest.raises(UsageError) as raised:
+                ip.run_line_magic("mock", f"load {path}")
+            lines = str(raised.value).splitlines()
+            assert len(lines) == 2 and "resource 'todos'" in lines[0] and said in lines[0], lines
+            assert lines[1].startswith("Hint:") and len(session_of(ip).store.collection.examples) == 0
+
+
+def _seeded_collection(tmp_path, seed: str):
+    """A saved resource ``todos`` whose list example (its seed) is ``seed``."""
+    session = Session()
+    Prototype(session).resource("todos", [{"id": 1}])
+    path = session.save(tmp_path / "seeded.postman_collection.json")
+    session.close()
+    saved = json.loads(path.read_text())
+    for item in saved["item"][0]["item"]:
+        for response in item["response"]:
+            if any("op=list" in h["value"] for h in response["originalRequest"]["header"]):
+                response["body"] = seed
+    path.write_text(json.dumps(saved))
+    return path
+
+
+def test_lists_and_limits_say_1_record_and_1_call(capsys) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "single --max-records 1", '[{"id": 1}]')
+        ip.run_cell('@mock.handler("GET /h1")\ndef h1(r):\n    return {"h": 1}')
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url
+        assert requests.get(url + "/h1", timeout=5).status_code == 200
+        full = requests.post(url + "/single", json={"n": 2}, timeout=5)
+        assert full.status_code == 507 and "it holds 1 record, its limit" in full.json()["error"]
+        listed = repr(ip.run_cell("%mock list").result)
+        assert "(1 record, changed never)" in listed and "handler h1 (1 call, last" in listed, listed
+        assert "1 records" not in listed and "1 calls" not in listed
+        capsys.readouterr()
+        ip.run_line_magic("mock", "clear")
+        ip.run_cell_magic("example", "GET /one 200", '{"a": 1}')
+        assert repr(session_of(ip).server).endswith(", 1 example>")
+
+
+def test_clear_removes_the_resources_it_stops_serving(capsys) -> None:
+    with _shell() as ip:
+        ip.run_cell_magic("resource", "single --id id", '[{"id": 1}]')
+        ip.run_line_magic("mock", "start --no-dashboard")
+        url = session_of(ip).url
+        capsys.readouterr()
+        ip.run_line_magic("mock", "clear")
+        assert capsys.readouterr().out.strip() == "Deleted all 6 examples, and with them 1 resource (single)."
+        assert requests.get(url + "/single", timeout=5).status_code == 404
+        ip.run_line_magic("mock", "reset")
+        assert capsys.readouterr().out.strip() == "Nothing to reset: no resources, scenarios or sequences."
+        assert ip.run_cell("names = list(mock.resources)").success and ip.user_ns["names"] == []
+        ip.run_cell_magic("resource", "single --id id", '[{"id": 5}]')  # defined again: served afresh
+        assert requests.get(url + "/single", timeout=5).json() == [{"id": 5}]
