@@ -31,6 +31,7 @@ from typing import Any
 
 from . import wire
 from .model import reason_phrase
+from .words import plural
 
 FAULT_MARKER = "x-mock-fault"
 """The example's fault (a marker in its saved request headers)."""
@@ -191,10 +192,10 @@ async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[b
             await asyncio.wait({left}, timeout=SLOW_PAUSE_S)  # a pause, cut short by the client leaving
         if not left.done():
             await send({"type": "http.response.body", "body": b""})
-            return f"slow: {len(body)} bytes in chunks of {SLOW_CHUNK}"
+            return f"slow: {plural(len(body), 'byte')} in chunks of {SLOW_CHUNK}"
     finally:
         left.cancel()
-    return f"slow: the client left after {sent} of {len(body)} bytes"
+    return f"slow: the client left after {sent} of {plural(len(body), 'byte')}"
 
 
 async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, status: int,
@@ -207,7 +208,7 @@ async def _truncate(sock: socket.socket | None, receive: Receive, send: Send, st
     that as an error.
     """
     half, head = body[:len(body) // 2], _whole_length(headers, body)
-    done = f"truncate: {len(half)} of {len(body)} bytes"
+    done = f"truncate: {len(half)} of {plural(len(body), 'byte')}"
     if sock is None or not http1:
         if sock is not None:
             sock.close()

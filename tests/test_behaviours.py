@@ -829,6 +829,9 @@ def test_lists_and_limits_say_1_record_and_1_call(capsys) -> None:
         assert requests.get(url + "/h1", timeout=5).status_code == 200
         full = requests.post(url + "/single", json={"n": 2}, timeout=5)
         assert full.status_code == 507 and "it holds 1 record, its limit" in full.json()["error"]
+        ip.run_cell_magic("resource", "tiny --max-bytes 1", "[]")
+        too_big = requests.post(url + "/tiny", json={}, timeout=5)
+        assert too_big.status_code == 413 and "(its limit is 1 byte)" in too_big.json()["error"], too_big.text
         listed = repr(ip.run_cell("%mock list").result)
         assert "(1 record, changed never)" in listed and "handler h1 (1 call, last" in listed, listed
         assert "1 records" not in listed and "1 calls" not in listed

@@ -78,6 +78,17 @@ def test_close_and_malformed(mock: Session) -> None:
     assert wait_for_note(mock, "fault malformed:").startswith("fault malformed: bytes that are not HTTP")
 
 
+def test_a_one_byte_slow_body_is_logged_as_1_byte(mock: Session) -> None:
+    mock.define("GET /tiny", "1", name="tiny")
+    slow = requests.get(mock.url + "/tiny", headers={"x-mock-response-fault": "slow"}, timeout=5)
+    assert slow.content == b"1"
+    done = (f"fault slow: 1 byte in chunks of {SLOW_CHUNK}", "fault slow: the client left after 1 of 1 byte")
+    deadline = time.monotonic() + 5  # the note is completed when the fault is done (Granian's client leaves first)
+    while not (note := last_note(mock)).startswith(done) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert note.startswith(done) and "1 bytes" not in note, note
+
+
 def test_truncated_and_slow_bodies(mock: Session) -> None:
     received, ended = raw(mock, "/data", "x-mock-response-fault: truncate\r\n")
     head, _, body = received.partition(b"\r\n\r\n")
