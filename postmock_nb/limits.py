@@ -51,7 +51,8 @@ def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 class NotStrictJSON(ValueError):
-    """JSON that only Python reads: ``NaN``, ``Infinity``, or a number that overflows to infinity.
+    """JSON that only Python reads: ``NaN``, ``Infinity``, or a number that overflows to infinity
+    (``1e400``, or an integer of more than 308 digits).
 
     ``JSON.parse`` (a browser, most clients) refuses the first two, and a number like ``1e400``
     can only be written back as ``Infinity``: stored and served again, it would make the whole
@@ -78,6 +79,11 @@ def shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-8:]} ({len(text)} characters)"
 
 
+def member(path: str, key: Any) -> str:
+    """The JSON path of member ``key`` of the object at ``path``: ``$.title``, ``$["a b"]``."""
+    return f"{path}.{key}" if isinstance(key, str) and key.isidentifier() else f"{path}[{json.dumps(key)}]"
+
+
 def path_of(value: Any, found: Callable[[Any], bool]) -> tuple[str, Any] | None:
     """The JSON path (``$.a[0].b``) of the first value inside ``value`` for which ``found`` holds, and that value."""
     stack: list[tuple[str, Any]] = [("$", value)]
@@ -86,8 +92,7 @@ def path_of(value: Any, found: Callable[[Any], bool]) -> tuple[str, Any] | None:
         if found(item):
             return path, item
         if isinstance(item, dict):
-            stack.extend((f"{path}.{k}" if isinstance(k, str) and k.isidentifier() else f"{path}[{json.dumps(k)}]", v)
-                         for k, v in reversed(list(item.items())))
+            stack.extend((member(path, k), v) for k, v in reversed(list(item.items())))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
     return None
@@ -122,10 +127,16 @@ def loads(text: str | bytes, limit: int = MAX_JSON_DEPTH, *, strict: bool = Fals
             return odd[-1]
         return value
 
+    def whole(digits: str) -> Any:
+        if len(digits) > 300 and math.isinf(float(digits)):  # past a double (JSON.parse makes it Infinity),
+            odd.append(_Odd(digits))  # and past 4300 digits Python cannot even write it back
+            return odd[-1]
+        return int(digits)
+
     try:
         if not strict:
             return json.loads(text)  # noqa: TID251 - the one call the ban points to: its depth is checked above
-        value = json.loads(text, parse_constant=constant, parse_float=number)  # noqa: TID251 - as above
+        value = json.loads(text, parse_constant=constant, parse_float=number, parse_int=whole)  # noqa: TID251
     except RecursionError:  # belt and braces: a deep stack already in use
         raise TooDeep(limit) from None
     if odd:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import copy
 import json
+import re
 import threading
 import time
 import uuid
@@ -439,7 +440,9 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             except limits.TooDeep as error:
                 return _error(400, f"the body is refused: {error} (send a flatter JSON object)"), record_id
             except limits.NotStrictJSON as error:
-                return _error(400, f"the body is refused: {error}"), record_id
+                at_id = error.path == limits.member("$", self.id_field)
+                bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
+                return _error(400, f"the body is refused: {error}{bound}"), record_id
             except ValueError as error:
                 return _error(400, f"the body is not JSON ({error}): send a JSON object"), record_id
             if not isinstance(parsed, dict):
@@ -449,7 +452,7 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
                 try:
                     data[self.id_field] = check_id(data[self.id_field])
                 except BadId as error:
-                    return _error(400, f"the body is refused: $.{self.id_field} {error}"), record_id
+                    return _error(400, f"the body is refused: {limits.member('$', self.id_field)} {error}"), record_id
         with self.lock:
             if op == "create":
                 return self._create(data)
@@ -666,7 +669,9 @@ def check_seeds(examples: Iterable[Example]) -> None:
         try:
             seed = limits.loads(example.response.body or "[]", strict=True)
         except limits.NotStrictJSON as error:
-            raise ExampleDefinitionError(f"{where}: {error}", hint=f"edit the file, or {keep}") from None
+            at_id = re.fullmatch(r"\$\[\d+\]" + re.escape(limits.member("", fields.get("id") or "id")), error.path)
+            bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
+            raise ExampleDefinitionError(f"{where}: {error}{bound}", hint=f"edit the file, or {keep}") from None
         except ValueError:
             continue  # not JSON at all: served as saved, as before
         if isinstance(seed, list) and all(isinstance(r, dict) for r in seed):
