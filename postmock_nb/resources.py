@@ -19,6 +19,10 @@ The records are a live list (:class:`Resource` is a ``list`` of dicts): the note
 change it, the server takes the resource's lock for every operation. An id index makes each
 operation on one record cost the same whatever the number of records; ``max_records`` and
 ``max_bytes`` bound what clients add (507 when full, 413 for one record too large).
+
+What is stored is JSON every parser reads: a body holding ``NaN``, ``Infinity`` or a number that
+overflows to infinity answers 400 naming its path, and an id is a string or a whole number within
+±:data:`MAX_ID` (checked in bodies and seeds alike, see :func:`check_id`).
 """
 
 from __future__ import annotations

@@ -730,12 +730,19 @@ def test_a_nan_the_notebook_puts_in_a_record_is_served_as_null_and_refused_in_a_
         proto.resource("bad", [{"id": 1, "v": {"w": float("nan")}}])
 
 
-def test_a_handler_reading_nan_answers_400_naming_where(proto: Prototype) -> None:
+def test_a_handler_reading_nan_answers_400_and_one_returning_nan_is_told(proto: Prototype) -> None:
     @proto.handler("POST /orders")
     def create(request):
         return {"got": request.json}, 201
 
+    @proto.handler("GET /score")
+    def score(request):
+        return {"score": float("nan")}
+
     url = proto.session.start(port=0).url
+    returned = requests.get(url + "/score", timeout=5)  # never NaN on the wire: the handler's author is told
+    assert returned.status_code == 500 and _strict_json(returned.text)["error"]["name"] == "mockHandlerReturn"
+    assert "handler 'score' returned a dict that is not JSON" in returned.json()["error"]["message"]
     answer = requests.post(url + "/orders", data='{"a": [1, NaN]}', headers={"content-type": "application/json"},
                            timeout=5)
     assert answer.status_code == 400, answer.text
