@@ -190,29 +190,32 @@ async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[b
                 stopping: asyncio.Event | None) -> str:
     """The whole answer, its body trickled; the trickle stops as soon as the server says the connection is
     gone (``http.disconnect``), so nothing is written into a closed connection (Hypercorn's transport warns
-    ``socket.send() raised exception.`` on stderr for every such write). The note says which: the whole
-    body went out, the mock stopped, or the client left."""
+    ``socket.send() raised exception.`` on stderr for every such write). A stop of the mock sends the rest
+    at once (the server would cancel the answer after its grace period). The note says what happened: the
+    whole body went out (the rest at once, after a stop), or the client left."""
     left = asyncio.ensure_future(_disconnect(receive))
+    stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
     size = slow_chunk(len(body))
     sent = 0
+    rushed = ""
     try:
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        for start in range(0, len(body), size):
-            if left.done():
-                break
-            chunk = body[start:start + size]
+        while sent < len(body) and not left.done():
+            if stop.done():  # like a delay, cut short by a stop: the rest at once, within the server's grace period
+                rushed = f"; the rest at once after {sent}: the mock stopped"
+                size = len(body) - sent
+            chunk = body[sent:sent + size]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sent += len(chunk)
             if sent < len(body):
-                await asyncio.wait({left}, timeout=SLOW_PAUSE_S)  # a pause, cut short by the client leaving
+                await asyncio.wait({left, stop}, timeout=SLOW_PAUSE_S, return_when=asyncio.FIRST_COMPLETED)
         if sent == len(body):  # every byte went out: a disconnect now (granian's, once the body is whole) is no cut
             if not left.done():
                 await send({"type": "http.response.body", "body": b""})
-            return f"slow: {len(body)} bytes in chunks of {size}"
+            return f"slow: {len(body)} bytes in chunks of {slow_chunk(len(body))}{rushed}"
     finally:
         left.cancel()
-    if stopping is not None and stopping.is_set():
-        return f"slow: the mock stopped after {sent} of {len(body)} bytes"
+        stop.cancel()
     return f"slow: the client left after {sent} of {len(body)} bytes"
 
 

@@ -218,3 +218,26 @@ def test_an_answer_longer_than_the_read_timeout_goes_out_whole_on_a_kept_connect
     long = next(e for e in short_read.server.log.recent() if e.path == "/long")
     if ask.endswith("slow"):
         assert long.note == "fault slow: 640 bytes in chunks of 16", long.note  # not "the client left after"
+
+
+def test_a_stop_sends_the_rest_of_a_slow_answer_at_once(server_name: str) -> None:
+    """Issue 19: a stop mid-trickle left the answer to the server's grace period: Hypercorn and uvicorn then
+    cancelled it (logged as a 500 after a 200 went out, uvicorn reported a server error); like a delay, the
+    trickle is cut short and the log says the mock stopped, not that the client left."""
+    session = Session()
+    session.define("GET /long", "y" * 3000, name="long")  # 101 chunks of 30 bytes: 5 s of pauses
+    server = session.start(port=0, server=server_name)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /long HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
+            assert sock.recv(16).startswith(b"HTTP/1.1 200")
+            session.close()  # returns once the server has stopped
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            assert received.endswith(b"y" * 3000), received[-100:]
+    finally:
+        session.close()
+    entry = server.log.recent(1)[0]
+    assert entry.status == 200 and entry.note.startswith("fault slow: 3000 bytes in chunks of 30; the rest at once after ")
+    assert entry.note.endswith(": the mock stopped") and server.errors == []
