@@ -203,6 +203,8 @@ class MockApp:
         except RequestProblem as problem:
             response = _error(problem.status, problem.name, "Bad mock request", problem.message, problem.extra)
             note = problem.message
+            if problem.status == 408:  # the rest of a stalled body must not be read as the next request
+                response.headers.append((b"connection", b"close"))
             if problem.status == 413:
                 body_size = _declared_length(headers)
         except wire.UnsafeEcho as problem:
@@ -239,7 +241,8 @@ class MockApp:
             if fault is not None:  # see postmock_nb.faults: what the client gets instead of the response
                 from .faults import perform
 
-                done = await perform(fault, scope, receive, send, response.status, headers_out, body_out)
+                done = await perform(fault, scope, receive, send, response.status, headers_out, body_out,
+                                     stopping=self.stopping)
                 entry.note = f"fault {done}" + (f" ({note})" if note else "")
                 entry.status = response.status if status_went_out(done) else None
                 return
@@ -302,9 +305,7 @@ class MockApp:
         if declared is not None and declared > self.settings.max_body_bytes:  # refused before buffering anything
             raise RequestProblem(413, "mockRequestTooLarge",
                                  f"request body over {self.settings.max_body_bytes} bytes")
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
+        message = await self._receive_body(receive)
         if not message.get("more_body", False):  # the usual case: the whole body (often none) at once
             body = message.get("body", b"")
             if len(body) > self.settings.max_body_bytes:
@@ -322,9 +323,18 @@ class MockApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-            message = await receive()
-            if message["type"] == "http.disconnect":  # the read timeout closed a stalled body, or the client left
-                raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
+            message = await self._receive_body(receive)
+
+    async def _receive_body(self, receive: Receive) -> dict[str, Any]:
+        """The next part of the request body; a 408 when none comes within the read timeout (a stalled body,
+        on every server: none of them bounds it) or the client left."""
+        try:
+            message: dict[str, Any] = await asyncio.wait_for(receive(), self.settings.read_timeout_s)
+        except TimeoutError:
+            raise RequestProblem(408, "mockRequestTimeout", BODY_LOST) from None
+        if message["type"] == "http.disconnect":
+            raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
+        return message
 
     def _refuse(self, method: str, headers: dict[str, str],
                 raw_headers: list[tuple[bytes, bytes]]) -> HttpResponse | None:

@@ -102,7 +102,8 @@ class MockConfig:
     log_size: int = 1000
     """How many requests the request log keeps (its counts are never cut)."""
     read_timeout_s: int = 30
-    """Close a connection that sends nothing for this long (a stalled body, a half-sent head)."""
+    """A stalled request body is answered 408 after this long; a half-sent head or an idle connection is closed
+    (never a connection waiting for a long answer)."""
     reveal_secrets: bool = False
     """Let the admin API show x-api-key / Authorization / Cookie values when asked (``?reveal=1``)."""
     workers: int = 1

@@ -9,7 +9,8 @@ or per request (header or query ``x-mock-response-fault: reset``; the request's 
 - ``malformed``: bytes that are not HTTP, then the connection closes;
 - ``truncate``: the head promises the whole body, half of it is sent, then the connection closes;
 - ``slow``: the whole answer, its body trickled in small chunks (:data:`SLOW_CHUNK` bytes every
-  :data:`SLOW_PAUSE_S` s).
+  :data:`SLOW_PAUSE_S` s); a larger body in larger chunks, so that the trickle takes at most
+  :data:`SLOW_TOTAL_S` s (like WireMock's chunked dribble delay: a total duration spread over the chunks).
 
 ``slow`` and ``timeout`` go through ASGI. ``reset``, ``close``, ``malformed`` and (on HTTP/1)
 ``truncate`` need the connection's socket, which ASGI does not hand out: it is found among the
@@ -45,7 +46,11 @@ HANG_MAX_S = 30.0
 GONE_MAX_S = 1.0
 """How long a ``close``, ``malformed`` or ``truncate`` answer waits for the server to see its connection gone."""
 SLOW_CHUNK = 16
+"""The smallest chunk of a ``slow`` answer (the size of each, for a body of up to 1.6 kB)."""
 SLOW_PAUSE_S = 0.05
+"""The pause between two chunks of a ``slow`` answer."""
+SLOW_TOTAL_S = 5.0
+"""The longest a ``slow`` trickle takes (its pauses), whatever the body's size: 20 kB took 70 s at 16 bytes a chunk."""
 MALFORMED = b"HTTP/1.1 2OO K\r\n\x00\xff not http \x01\r\n\r\n"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -134,11 +139,18 @@ def _server_fds(sock: socket.socket) -> list[int]:
     return found
 
 
+def slow_chunk(size: int) -> int:
+    """The chunk size of a ``slow`` answer of ``size`` bytes: :data:`SLOW_CHUNK`, or larger so that its pauses
+    add up to at most :data:`SLOW_TOTAL_S`."""
+    return max(SLOW_CHUNK, -(-size // int(SLOW_TOTAL_S / SLOW_PAUSE_S + 1)))
+
+
 async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Send, status: int,
-                  headers: list[tuple[bytes, bytes]], body: bytes) -> str:
-    """Answer with ``fault`` instead of the response; returns what was done (for the log)."""
+                  headers: list[tuple[bytes, bytes]], body: bytes, *, stopping: asyncio.Event | None = None) -> str:
+    """Answer with ``fault`` instead of the response; returns what was done (for the log). ``stopping``: set
+    when the mock stops (an answer cut by it is not blamed on the client)."""
     if fault == "slow":
-        return await _slow(receive, send, status, headers, body)
+        return await _slow(receive, send, status, headers, body, stopping=stopping)
     if fault == "timeout":
         try:
             await asyncio.wait_for(_disconnect(receive), HANG_MAX_S)
@@ -175,26 +187,36 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
     return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
 
 
-async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> str:
-    """The whole answer, its body trickled; the trickle stops as soon as the server says the client left
-    (``http.disconnect``), so nothing is written into a closed connection (Hypercorn's transport warns
-    ``socket.send() raised exception.`` on stderr for every such write)."""
+async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *,
+                stopping: asyncio.Event | None) -> str:
+    """The whole answer, its body trickled; the trickle stops as soon as the server says the connection is
+    gone (``http.disconnect``), so nothing is written into a closed connection (Hypercorn's transport warns
+    ``socket.send() raised exception.`` on stderr for every such write). A stop of the mock sends the rest
+    at once (the server would cancel the answer after its grace period). The note says what happened: the
+    whole body went out (the rest at once, after a stop), or the client left."""
     left = asyncio.ensure_future(_disconnect(receive))
+    stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
+    size = slow_chunk(len(body))
     sent = 0
+    rushed = ""
     try:
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        for start in range(0, len(body), SLOW_CHUNK):
-            if left.done():
-                break
-            chunk = body[start:start + SLOW_CHUNK]
+        while sent < len(body) and not left.done():
+            if stop.done():  # like a delay, cut short by a stop: the rest at once, within the server's grace period
+                rushed = f"; the rest at once after {sent}: the mock stopped"
+                size = len(body) - sent
+            chunk = body[sent:sent + size]
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sent += len(chunk)
-            await asyncio.wait({left}, timeout=SLOW_PAUSE_S)  # a pause, cut short by the client leaving
-        if not left.done():
-            await send({"type": "http.response.body", "body": b""})
-            return f"slow: {plural(len(body), 'byte')} in chunks of {SLOW_CHUNK}"
+            if sent < len(body):
+                await asyncio.wait({left, stop}, timeout=SLOW_PAUSE_S, return_when=asyncio.FIRST_COMPLETED)
+        if sent == len(body):  # every byte went out: a disconnect now (granian's, once the body is whole) is no cut
+            if not left.done():
+                await send({"type": "http.response.body", "body": b""})
+            return f"slow: {plural(len(body), 'byte')} in chunks of {slow_chunk(len(body))}{rushed}"
     finally:
         left.cancel()
+        stop.cancel()
     return f"slow: the client left after {sent} of {plural(len(body), 'byte')}"
 
 

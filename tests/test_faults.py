@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from postmock_nb.faults import SLOW_CHUNK, SLOW_PAUSE_S
+from postmock_nb.faults import SLOW_PAUSE_S, SLOW_TOTAL_S, slow_chunk
 from postmock_nb.session import Session
 
 BODY = json.dumps({"items": list(range(40))})
@@ -82,7 +82,7 @@ def test_a_one_byte_slow_body_is_logged_as_1_byte(mock: Session) -> None:
     mock.define("GET /tiny", "1", name="tiny")
     slow = requests.get(mock.url + "/tiny", headers={"x-mock-response-fault": "slow"}, timeout=5)
     assert slow.content == b"1"
-    done = (f"fault slow: 1 byte in chunks of {SLOW_CHUNK}", "fault slow: the client left after 1 of 1 byte")
+    done = (f"fault slow: 1 byte in chunks of {slow_chunk(1)}", "fault slow: the client left after 1 of 1 byte")
     deadline = time.monotonic() + 5  # the note is completed when the fault is done (Granian's client leaves first)
     while not (note := last_note(mock)).startswith(done) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -98,7 +98,7 @@ def test_truncated_and_slow_bodies(mock: Session) -> None:
     slow = requests.get(mock.url + "/data", headers={"x-mock-response-fault": "slow"}, timeout=5)
     took = time.perf_counter() - started
     assert slow.content == BODY.encode() and last_note(mock).startswith("fault slow")
-    chunks = -(-len(BODY) // SLOW_CHUNK)
+    chunks = -(-len(BODY) // slow_chunk(len(BODY)))
     assert took >= (chunks - 1) * SLOW_PAUSE_S  # a lower bound: the pauses between the chunks happened
 
 
@@ -171,3 +171,84 @@ def test_a_client_leaving_a_slow_answer_stops_the_trickle(mock: Session, caplog:
     assert note.endswith(" of 20000 bytes"), note
     assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
     assert not [r.getMessage() for r in caplog.records if "socket.send()" in r.getMessage()]
+
+
+def test_a_large_slow_body_is_trickled_within_the_total_duration() -> None:
+    """Issue 19: 20 kB in 16-byte chunks every 50 ms took 70 s; like WireMock's chunked dribble delay, the
+    trickle now spreads over at most SLOW_TOTAL_S s (larger chunks for a larger body), small bodies as before."""
+    assert slow_chunk(300) == 16
+    for size in (20_012, 1_000_000):
+        chunks = -(-size // slow_chunk(size))
+        assert (chunks - 1) * SLOW_PAUSE_S <= SLOW_TOTAL_S
+
+
+def read_answer(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 answer with a content-length read from ``sock`` (left open): its head and its body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before the head: {received!r}"
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length")))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {len(body)} of {length} body bytes"
+        body += chunk
+    return head, body
+
+
+@pytest.fixture
+def short_read(server_name: str) -> Iterator[Session]:
+    """A mock whose read timeout is 1 s, with an answer that takes about 2 s to trickle."""
+    session = Session()
+    session.define("GET /data", BODY, name="data")
+    session.define("GET /long", "y" * 16 * 40, name="long")  # 40 chunks of 16 bytes: 39 pauses of 50 ms
+    session.start(port=0, server=server_name, read_timeout_s=1)
+    try:
+        yield session
+        assert session.server is not None and session.server.errors == []
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("ask", ["x-mock-response-fault: slow", "x-mock-response-delay: 1500"])
+def test_an_answer_longer_than_the_read_timeout_goes_out_whole_on_a_kept_connection(short_read: Session,
+                                                                                    ask: str) -> None:
+    """Issue 19: Hypercorn's read_timeout closed a connection whose client was reading a long answer (a slow
+    fault, a delay), cut the answer and lost the keep-alive, and the log blamed the client."""
+    parts = urlsplit(short_read.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"GET /long HTTP/1.1\r\nHost: x\r\n{ask}\r\n\r\n".encode())
+        head, body = read_answer(sock)
+        assert head.startswith(b"HTTP/1.1 200") and body == b"y" * 640
+        sock.sendall(b"GET /data HTTP/1.1\r\nHost: x\r\n\r\n")  # the same connection serves on
+        head, body = read_answer(sock)
+        assert head.startswith(b"HTTP/1.1 200") and json.loads(body) == json.loads(BODY)
+    assert short_read.server is not None
+    long = next(e for e in short_read.server.log.recent() if e.path == "/long")
+    if ask.endswith("slow"):
+        assert long.note == "fault slow: 640 bytes in chunks of 16", long.note  # not "the client left after"
+
+
+def test_a_stop_sends_the_rest_of_a_slow_answer_at_once(server_name: str) -> None:
+    """Issue 19: a stop mid-trickle left the answer to the server's grace period: Hypercorn and uvicorn then
+    cancelled it (logged as a 500 after a 200 went out, uvicorn reported a server error); like a delay, the
+    trickle is cut short and the log says the mock stopped, not that the client left."""
+    session = Session()
+    session.define("GET /long", "y" * 3000, name="long")  # 101 chunks of 30 bytes: 5 s of pauses
+    server = session.start(port=0, server=server_name)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /long HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
+            assert sock.recv(16).startswith(b"HTTP/1.1 200")
+            session.close()  # returns once the server has stopped
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+            assert received.endswith(b"y" * 3000), received[-100:]
+    finally:
+        session.close()
+    entry = server.log.recent(1)[0]
+    assert entry.status == 200 and entry.note.startswith("fault slow: 3000 bytes in chunks of 30; the rest at once after ")
+    assert entry.note.endswith(": the mock stopped") and server.errors == []

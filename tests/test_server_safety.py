@@ -65,8 +65,9 @@ def test_app_errors_stay_out_of_stderr(build, capfd, monkeypatch):
     assert capfd.readouterr().err == ""
 
 
-def test_a_stalled_body_is_closed_by_the_read_timeout(collection):
-    server = MockServer(collection, read_timeout_s=1)
+def test_a_stalled_body_is_closed_by_the_read_timeout(collection, server_name):
+    """On every server (issue 19: Hypercorn's own read timeout did it, and cut long answers; now the app does)."""
+    server = MockServer(collection, read_timeout_s=1, server=server_name)
     with server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT * 2) as sock:
             sock.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
@@ -77,6 +78,19 @@ def test_a_stalled_body_is_closed_by_the_read_timeout(collection):
         assert requests.get(server.url + "/ping", timeout=TIMEOUT).text == "pong"
         stalled = next(e for e in server.log.recent() if e.method == "POST")
         assert stalled.status == 408 and "did not arrive whole" in stalled.note  # not answered with a cut body
+
+
+def test_a_half_sent_head_is_closed_after_the_read_timeout(collection, server_name):
+    """A slowloris-style client (a head never finished) is not held for good: Hypercorn's idle timer,
+    now that its read timeout is off, closes it after read_timeout_s."""
+    with MockServer(collection, read_timeout_s=1, server=server_name) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT * 2) as sock:
+            sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nx-slow")
+            answer = b""
+            while chunk := sock.recv(65536):  # closed by the server (a TimeoutError here means held)
+                answer += chunk
+            assert not answer.startswith(b"HTTP/1.1 2"), answer[:100]
+        assert requests.get(server.url + "/ping", timeout=TIMEOUT).text == "pong"
 
 
 def test_a_private_mock_refuses_before_the_body_is_sent(collection):

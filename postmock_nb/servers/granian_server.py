@@ -17,6 +17,7 @@ from typing import Any
 
 from granian._granian import SocketHolder
 from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from granian.server.embed import Server
 
 from . import ASGIApp, Report
@@ -30,10 +31,12 @@ LOGGERS = ("_granian", "granian.access")
 class _Embedded(Server):
     """granian's embedded server on a listener we bound."""
 
-    def __init__(self, app: ASGIApp, sock: socket.socket) -> None:
+    def __init__(self, app: ASGIApp, sock: socket.socket, read_timeout: float = 30.0) -> None:
         host, port = sock.getsockname()[:2]
+        # a half-sent request head is closed after ``read_timeout`` (hyper's header read timeout)
         super().__init__(app, address=host, port=port, interface=Interfaces.ASGI, http=HTTPModes.auto,
-                         websockets=False, backlog=BACKLOG, runtime_threads=1, log_enabled=True)
+                         websockets=False, backlog=BACKLOG, runtime_threads=1, log_enabled=True,
+                         http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)))
         # granian owns (and closes) the duplicate; its stub omits the constructor granian's pickling uses
         self._holder = SocketHolder(os.dup(sock.fileno()), False, BACKLOG)  # type: ignore[call-arg]
 
@@ -47,10 +50,11 @@ class _Embedded(Server):
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
                 read_timeout: float = 30.0) -> None:
-    """Serve ``app`` on ``sock`` until ``stop`` is set (``read_timeout``: Hypercorn only; this server keeps its own)."""
+    """Serve ``app`` on ``sock`` until ``stop`` is set; a half-sent head is closed after ``read_timeout`` s
+    (a stalled body is the app's own read timeout)."""
     loggers = [logging.getLogger(name) for name in LOGGERS]
     before = [list(logger.handlers) for logger in loggers]
-    server = _Embedded(app, sock)  # (re)configures granian's loggers, to stdout: undone here
+    server = _Embedded(app, sock, read_timeout)  # (re)configures granian's loggers, to stdout: undone here
     for logger, handlers in zip(loggers, before, strict=True):
         logger.handlers = [handler for handler in handlers if isinstance(handler, ErrorCollector)]
 

@@ -75,7 +75,8 @@ def origin_form(app: ASGIApp) -> ASGIApp:
 
 
 def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
-    """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, stalled reads closed."""
+    """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, an idle connection or a
+    half-sent head closed after ``read_timeout`` s."""
     settings = _Config()
     settings.bind = [f"fd://{os.dup(sock.fileno())}"]  # Hypercorn owns and closes the duplicate
     settings.accesslog = None
@@ -86,8 +87,14 @@ def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> C
     error_logger.handlers = [ErrorCollector(report)]
     settings.errorlog = error_logger
     settings.graceful_timeout = 2.0
-    settings.keep_alive_timeout = 30.0
-    settings.read_timeout = int(read_timeout)  # a stalled body or head is closed, not held
+    # Hypercorn's ``read_timeout`` bounds every wait for the client's bytes, a request in flight or not:
+    # a client that sent its whole request and is reading a long answer (a delay, a slow fault, a slow
+    # handler) sends nothing, so the connection was closed mid-answer and its keep-alive lost. It is off;
+    # what it guarded is kept: the idle timer (``keep_alive_timeout``) runs from the connection's start
+    # until a whole request head has arrived, so a half-sent head is closed, like an idle keep-alive
+    # connection; a stalled body is the app's own read timeout (a 408, see ``MockApp._read_body``).
+    settings.keep_alive_timeout = read_timeout
+    settings.read_timeout = None
     return settings
 
 
