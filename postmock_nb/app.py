@@ -159,7 +159,13 @@ class MockApp:
                 if self.bridges.request_validator is not None:  # --validate-requests: 422
                     from .openapi_validation import enforce
 
-                    enforce(self.bridges.request_validator, request, body)
+                    if self.bridges.request_validator.off_loop:  # a lookaround pattern: never on the loop
+                        from .openapi_validation import SLOW_CHECKS
+
+                        await asyncio.get_running_loop().run_in_executor(
+                            SLOW_CHECKS, enforce, self.bridges.request_validator, request, body)
+                    else:
+                        enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = self.matches.match(snapshot, request, query_string, selectors=sent_mock_values)
                 chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request

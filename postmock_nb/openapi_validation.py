@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
@@ -43,9 +44,18 @@ def _nullable_type(validator: Any, types: Any, instance: Any, schema: dict[str, 
     yield from Draft4Validator.VALIDATORS["type"](validator, types, instance, schema)
 
 
+def _search(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches in ``text``; ``None`` when it is not a regular expression (not checked:
+    the document's load listed it as a warning)."""
+    try:
+        return patterns.search(pattern, text)
+    except patterns.NotARegex:
+        return None
+
+
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     """``pattern``, run by :func:`patterns.search` (linear time) instead of Python's backtracking ``re``."""
-    if validator.is_type(instance, "string") and not patterns.search(pattern, instance):
+    if validator.is_type(instance, "string") and _search(pattern, instance) is False:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -56,7 +66,7 @@ def _pattern_properties(validator: Any, properties: dict[str, Any], instance: An
         return
     for pattern, subschema in properties.items():
         for key, value in instance.items():
-            if patterns.search(pattern, key):
+            if _search(pattern, key):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
@@ -69,7 +79,7 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any,
         return
     named = schema.get("properties") or {}
     extras = [key for key in instance
-              if key not in named and not any(patterns.search(pattern, key) for pattern in by_pattern)]
+              if key not in named and not any(_search(pattern, key) for pattern in by_pattern)]
     if validator.is_type(allowed, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], allowed, path=extra)
@@ -124,6 +134,12 @@ class RequestValidator:
         self.spec = spec
         self._routes = sorted((_route(op) for op in iter_operations(spec)), key=lambda r: r.literal_weight)
         self._validators: dict[str, Validator] = {}
+
+    @property
+    def off_loop(self) -> bool:
+        """Whether checks should run on :data:`SLOW_CHECKS`: a pattern on the ``regex`` engine may take
+        up to :data:`~postmock_nb.limits.PATTERN_SECONDS` (RE2's are linear: on the loop they cost less)."""
+        return self.spec.slow_patterns
 
     @cached_property
     def _validator_class(self) -> Any:
@@ -192,6 +208,8 @@ class RequestValidator:
         except patterns.UncheckablePattern as uncheckable:
             yield Violation(label, f"{uncheckable}; the value is not checked against it")
             return
+        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, UnknownType):
+            return  # a keyword the document got wrong (`minimum: x`, `multipleOf: 0`, `type: 5`): not checked
         for error in errors:
             yield Violation(label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
                             error.message)
@@ -273,6 +291,11 @@ def _scalar(text: str, types: list[str]) -> Any:
         return None
     return text
 
+
+SLOW_CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postmock-slow-patterns")
+"""Where requests whose document has patterns RE2 cannot run are checked: one thread, so that a
+flood of them uses at most one core (``regex`` lets go of the GIL) and the event loop, answering
+everything else, keeps the other; they wait their turn there, each within its own budget."""
 
 MAX_LISTED = 20
 """At most this many violations are listed in an answer (the count says how many in all)."""
