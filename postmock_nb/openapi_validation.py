@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -44,12 +45,19 @@ def _nullable_type(validator: Any, types: Any, instance: Any, schema: dict[str, 
     yield from Draft4Validator.VALIDATORS["type"](validator, types, instance, schema)
 
 
+_UNCHECKED: ContextVar[list[str] | None] = ContextVar("postmock_unchecked_patterns", default=None)
+"""The patterns that were not regular expressions, met while checking the current request."""
+
+
 def _search(pattern: str, text: str) -> bool | None:
     """Whether ``pattern`` matches in ``text``; ``None`` when it is not a regular expression (not checked:
-    the document's load listed it as a warning)."""
+    the document's load listed it as a warning, the request's log note names it)."""
     try:
         return patterns.search(pattern, text)
     except patterns.NotARegex:
+        unchecked = _UNCHECKED.get()
+        if unchecked is not None and pattern not in unchecked:
+            unchecked.append(pattern)
         return None
 
 
@@ -167,16 +175,26 @@ class RequestValidator:
 
     def check(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes) -> list[Violation]:
         """Every violation of the request (empty when it is valid or no operation describes it)."""
+        return self.check_noting(method, path, query, headers, body)[0]
+
+    def check_noting(self, method: str, path: str, query: Pairs, headers: Mapping[str, str],
+                     body: bytes) -> tuple[list[Violation], list[str]]:
+        """:meth:`check`, and the patterns met that are not regular expressions (not checked)."""
         found = self.find(method, path)
         if found is None:
-            return []
+            return [], []
         operation, path_values = found
         violations: list[Violation] = []
-        with patterns.budget():  # one budget for the request's patterns RE2 cannot run
-            for parameter, where in operation.parameters:
-                violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
-            violations.extend(self._check_body(operation, headers, body))
-        return violations
+        unchecked: list[str] = []
+        token = _UNCHECKED.set(unchecked)
+        try:
+            with patterns.budget():  # one budget for the request's patterns RE2 cannot run
+                for parameter, where in operation.parameters:
+                    violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
+                violations.extend(self._check_body(operation, headers, body))
+        finally:
+            _UNCHECKED.reset(token)
+        return violations, unchecked
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -301,13 +319,16 @@ MAX_LISTED = 20
 """At most this many violations are listed in an answer (the count says how many in all)."""
 
 
-def enforce(validator: RequestValidator, request: IncomingRequest, body: bytes) -> None:
-    """Raise a 422 :class:`~postmock_nb.app.RequestProblem` listing the request's violations, if any."""
+def enforce(validator: RequestValidator, request: IncomingRequest, body: bytes) -> str:
+    """Raise a 422 :class:`~postmock_nb.app.RequestProblem` listing the request's violations, if any;
+    else the log note naming the patterns not checked (not regular expressions), or ``""``."""
     from .app import RequestProblem
 
-    violations = validator.check(request.method, request.path, request.query, request.headers, body)
+    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers,
+                                                   body)
     if not violations:
-        return
+        listed = ", ".join(repr(pattern) for pattern in unchecked)
+        return f"not checked against {listed}: not a regular expression" if unchecked else ""
     listed = "; ".join(f"{v.path}: {v.message}" for v in violations[:3])
     more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
     raise RequestProblem(422, "mockRequestInvalid", f"the request breaks the OpenAPI document: {listed}{more}",

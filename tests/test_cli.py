@@ -765,6 +765,8 @@ def test_a_pattern_that_is_not_a_regex_is_a_warning_and_is_not_checked(tmp_path)
         url = cli.wait_for(SERVING).group(3)
         answer = requests.get(url + "/s", params={"q": "abc"}, timeout=TIMEOUT)
         assert (answer.status_code, answer.json()) == (200, {"found": True})
+        entry = _wait_for_log(url, "not checked against '([a-z': not a regular expression")
+        assert entry["status"] == 200, entry
         missing = requests.get(url + "/s", timeout=TIMEOUT)  # the rest of the operation is still checked
         assert missing.status_code == 422
         assert cli.interrupt() == 0
