@@ -143,6 +143,7 @@ class MockApp:
         fault: str | None = None
         cancelled: asyncio.CancelledError | None = None
         refused = ""  # why the key was refused (private mode): such requests are logged as bursts
+        unchecked = ""  # what --validate-requests could not check (for the log note)
         try:
             response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
@@ -159,7 +160,13 @@ class MockApp:
                 if self.bridges.request_validator is not None:  # --validate-requests: 422
                     from .openapi_validation import enforce
 
-                    enforce(self.bridges.request_validator, request, body)
+                    if self.bridges.request_validator.off_loop:  # a lookaround pattern: never on the loop
+                        from .openapi_validation import SLOW_CHECKS
+
+                        unchecked = await asyncio.get_running_loop().run_in_executor(
+                            SLOW_CHECKS, enforce, self.bridges.request_validator, request, body)
+                    else:
+                        unchecked = enforce(self.bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = self.matches.match(snapshot, request, query_string, selectors=sent_mock_values)
                 chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request
@@ -194,6 +201,8 @@ class MockApp:
                     note = result.error
                 if delay and await self._pause(delay / 1000):
                     note = (note + "; " if note else "") + "delay cut short: the mock stopped"
+                if unchecked:  # --validate-requests met a pattern that is not a regex
+                    note = unchecked + ("; " + note if note else "")
         except asyncio.CancelledError as error:  # the server gave up on the app (its grace period after a stop)
             cancelled = error
             response = HttpResponse(500, [], b"")  # what goes out is the HTTP server's own 500, not ours

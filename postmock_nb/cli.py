@@ -153,6 +153,8 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  {method:<7} {url:<{width}}  {status}  {shorten(name, 80) if has_control(name) else name}")
     _print_wire_changes(collection, sys.stdout)
     _print_schema_problems(problems, note, sys.stdout)
+    for warning in loaded.spec.warnings if loaded.spec is not None else ():
+        print(f"warning: {warning}")
     return 0
 
 
@@ -230,6 +232,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise PostmockError("--record works with one worker only (each would write the file)",
                             hint="leave out --workers")
     _print_wire_changes(collection, sys.stderr)
+    for warning in loaded.spec.warnings if loaded.spec is not None else ():
+        print(f"postmock: warning: {warning}", file=sys.stderr)
     store = LiveCollection(collection, _environment(args))
     bridges = _bridges(config, loaded)
     server = MockServer(store, config, bridges=bridges)

@@ -15,6 +15,8 @@ nodes, or that refer to a node they are inside of, are refused with the line.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +110,16 @@ def parse_document(text: str, name: str) -> Any:
                     f"not valid JSON: {json_error.msg}",
                     location=f"{name}, line {json_error.lineno}, column {json_error.colno}",
                     hint="a Postman collection or an OpenAPI document in JSON") from None
+        except ValueError as error:  # an integer longer than Python converts
+            raise _too_long_number(text, name, error) from None
     return _parse_yaml(text, name)
 
 
 def _parse_yaml(text: str, name: str) -> Any:
     try:
         return yaml.load(text, Loader=_BoundedLoader)
+    except ValueError as error:  # an integer longer than Python converts (yaml has no mark for it)
+        raise _too_long_number(text, name, error) from None
     except RecursionError:
         raise _too_deep(name) from None
     except AliasBomb as error:
@@ -126,6 +132,19 @@ def _parse_yaml(text: str, name: str) -> Any:
                                     hint="check the indentation and quoting around that line") from None
     except yaml.YAMLError as error:
         raise CollectionFormatError(f"neither JSON nor valid YAML: {error}", location=name) from None
+
+
+def _too_long_number(text: str, name: str, error: ValueError) -> CollectionFormatError:
+    """A clear error for an integer of more digits than Python converts (``sys.get_int_max_str_digits``)."""
+    digits = sys.get_int_max_str_digits()
+    found = re.search(rf"\d{{{digits + 1},}}", text) if digits else None
+    if found is None:
+        return CollectionFormatError(f"cannot read the document: {error}", location=name)
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return CollectionFormatError(f"a number of {found.end() - found.start():,} digits (more than {digits:,})",
+                                 location=f"{name}, line {line}, column {column}",
+                                 hint="write such a value as a string")
 
 
 def read_document(path: str | Path) -> Any:

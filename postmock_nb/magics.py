@@ -458,8 +458,12 @@ class PostmockMagics(Magics):
     def _mock_load(self, args: argparse.Namespace) -> None:
         from .wire import collection_changes
 
+        specs_before = len(self.session.specs)
         report = self.session.load(args.file)
         print(report.describe())
+        for spec in self.session.specs[specs_before:]:
+            for warning in spec.warnings:
+                print(f"Warning: {warning}")
         loaded = set(report.added_ids) | set(report.replaced_ids)
         changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
         if changes:

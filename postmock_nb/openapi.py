@@ -40,7 +40,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from . import limits
+from . import limits, patterns
 from .errors import CollectionFormatError
 from .model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
 from .schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
@@ -74,6 +74,10 @@ class Spec:
     registry: Registry[Any] = field(init=False, repr=False)
     example_steps: int = field(init=False, repr=False)
     """Steps left for making the document's example values (all of them together)."""
+    warnings: list[str] = field(init=False, repr=False)
+    """What the document has that is not refused but not used either (a ``pattern`` that is not a regex)."""
+    slow_patterns: bool = field(init=False, repr=False)
+    """Whether a ``pattern`` needs the ``regex`` engine (lookaround, backreferences: not linear time)."""
 
     def __post_init__(self) -> None:
         self.example_steps = limits.MAX_DOCUMENT_EXAMPLE_STEPS
@@ -83,6 +87,7 @@ class Spec:
         self.registry = Registry().with_resource(SPEC_URI, resource)
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
         self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
+        self.warnings, self.slow_patterns = [], False
         _check_refs(self, self.data, "#")
 
     @property
@@ -162,10 +167,24 @@ def _check_refs(spec: Spec, node: Any, where: str) -> None:
             data_keys = ("example", "value", "default", "const", "enum")
             if key in data_keys or (key == "examples" and isinstance(value, list)):
                 continue  # data, not references: a "$ref" key in there is a value
-            _check_refs(spec, value, f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}")
+            here = f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key == "pattern" and isinstance(value, str):
+                _check_pattern(spec, value, here)
+            elif key == "patternProperties" and isinstance(value, dict):
+                for pattern in value:
+                    _check_pattern(spec, str(pattern), here)
+            _check_refs(spec, value, here)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             _check_refs(spec, value, f"{where}/{index}")
+
+
+def _check_pattern(spec: Spec, pattern: str, where: str) -> None:
+    """A ``pattern`` neither regex engine compiles is a warning: requests are not checked against it."""
+    try:
+        spec.slow_patterns |= not patterns.is_linear(patterns.compiled(pattern))
+    except patterns.UncheckablePattern as error:
+        spec.warnings.append(f"{spec.source} at {where}: {error}; requests are not checked against it")
 
 
 def load_spec(data: dict[str, Any], source: str = "OpenAPI document") -> Spec:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
@@ -43,9 +45,25 @@ def _nullable_type(validator: Any, types: Any, instance: Any, schema: dict[str, 
     yield from Draft4Validator.VALIDATORS["type"](validator, types, instance, schema)
 
 
+_UNCHECKED: ContextVar[list[str] | None] = ContextVar("postmock_unchecked_patterns", default=None)
+"""The patterns that were not regular expressions, met while checking the current request."""
+
+
+def _search(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches in ``text``; ``None`` when it is not a regular expression (not checked:
+    the document's load listed it as a warning, the request's log note names it)."""
+    try:
+        return patterns.search(pattern, text)
+    except patterns.NotARegex:
+        unchecked = _UNCHECKED.get()
+        if unchecked is not None and pattern not in unchecked:
+            unchecked.append(pattern)
+        return None
+
+
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
     """``pattern``, run by :func:`patterns.search` (linear time) instead of Python's backtracking ``re``."""
-    if validator.is_type(instance, "string") and not patterns.search(pattern, instance):
+    if validator.is_type(instance, "string") and _search(pattern, instance) is False:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -56,7 +74,7 @@ def _pattern_properties(validator: Any, properties: dict[str, Any], instance: An
         return
     for pattern, subschema in properties.items():
         for key, value in instance.items():
-            if patterns.search(pattern, key):
+            if _search(pattern, key):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
@@ -69,7 +87,7 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any,
         return
     named = schema.get("properties") or {}
     extras = [key for key in instance
-              if key not in named and not any(patterns.search(pattern, key) for pattern in by_pattern)]
+              if key not in named and not any(_search(pattern, key) for pattern in by_pattern)]
     if validator.is_type(allowed, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], allowed, path=extra)
@@ -125,6 +143,12 @@ class RequestValidator:
         self._routes = sorted((_route(op) for op in iter_operations(spec)), key=lambda r: r.literal_weight)
         self._validators: dict[str, Validator] = {}
 
+    @property
+    def off_loop(self) -> bool:
+        """Whether checks should run on :data:`SLOW_CHECKS`: a pattern on the ``regex`` engine may take
+        up to :data:`~postmock_nb.limits.PATTERN_SECONDS` (RE2's are linear: on the loop they cost less)."""
+        return self.spec.slow_patterns
+
     @cached_property
     def _validator_class(self) -> Any:
         return OpenApi31Validator if self.spec.is_31 else OpenApi30Validator
@@ -151,16 +175,26 @@ class RequestValidator:
 
     def check(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes) -> list[Violation]:
         """Every violation of the request (empty when it is valid or no operation describes it)."""
+        return self.check_noting(method, path, query, headers, body)[0]
+
+    def check_noting(self, method: str, path: str, query: Pairs, headers: Mapping[str, str],
+                     body: bytes) -> tuple[list[Violation], list[str]]:
+        """:meth:`check`, and the patterns met that are not regular expressions (not checked)."""
         found = self.find(method, path)
         if found is None:
-            return []
+            return [], []
         operation, path_values = found
         violations: list[Violation] = []
-        with patterns.budget():  # one budget for the request's patterns RE2 cannot run
-            for parameter, where in operation.parameters:
-                violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
-            violations.extend(self._check_body(operation, headers, body))
-        return violations
+        unchecked: list[str] = []
+        token = _UNCHECKED.set(unchecked)
+        try:
+            with patterns.budget():  # one budget for the request's patterns RE2 cannot run
+                for parameter, where in operation.parameters:
+                    violations.extend(self._check_parameter(parameter, where, path_values, query, headers))
+                violations.extend(self._check_body(operation, headers, body))
+        finally:
+            _UNCHECKED.reset(token)
+        return violations, unchecked
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -192,6 +226,8 @@ class RequestValidator:
         except patterns.UncheckablePattern as uncheckable:
             yield Violation(label, f"{uncheckable}; the value is not checked against it")
             return
+        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, UnknownType):
+            return  # a keyword the document got wrong (`minimum: x`, `multipleOf: 0`, `type: 5`): not checked
         for error in errors:
             yield Violation(label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
                             error.message)
@@ -274,17 +310,25 @@ def _scalar(text: str, types: list[str]) -> Any:
     return text
 
 
+SLOW_CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postmock-slow-patterns")
+"""Where requests whose document has patterns RE2 cannot run are checked: one thread, so that a
+flood of them uses at most one core (``regex`` lets go of the GIL) and the event loop, answering
+everything else, keeps the other; they wait their turn there, each within its own budget."""
+
 MAX_LISTED = 20
 """At most this many violations are listed in an answer (the count says how many in all)."""
 
 
-def enforce(validator: RequestValidator, request: IncomingRequest, body: bytes) -> None:
-    """Raise a 422 :class:`~postmock_nb.app.RequestProblem` listing the request's violations, if any."""
+def enforce(validator: RequestValidator, request: IncomingRequest, body: bytes) -> str:
+    """Raise a 422 :class:`~postmock_nb.app.RequestProblem` listing the request's violations, if any;
+    else the log note naming the patterns not checked (not regular expressions), or ``""``."""
     from .app import RequestProblem
 
-    violations = validator.check(request.method, request.path, request.query, request.headers, body)
+    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers,
+                                                   body)
     if not violations:
-        return
+        listed = ", ".join(repr(pattern) for pattern in unchecked)
+        return f"not checked against {listed}: not a regular expression" if unchecked else ""
     listed = "; ".join(f"{v.path}: {v.message}" for v in violations[:3])
     more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
     raise RequestProblem(422, "mockRequestInvalid", f"the request breaks the OpenAPI document: {listed}{more}",

@@ -6,7 +6,11 @@ server's one event loop would wait for it. So a pattern runs on RE2 (``google-re
 is linear in the text whatever the pattern. RE2 lacks lookaround and backreferences; a pattern
 that needs them runs on the ``regex`` module with a timeout, the time left of the request's
 budget (:data:`~postmock_nb.limits.PATTERN_SECONDS`, see :func:`budget`). A pattern that runs
-out of time, or that neither engine can compile, raises :class:`UncheckablePattern`.
+out of time raises :class:`UncheckablePattern`; one that neither engine can compile raises
+:class:`NotARegex` (reported when the document is loaded; requests are not checked against it).
+The ``regex`` engine runs with ``concurrent=True`` (it lets go of the GIL while it matches), and
+request validation runs on a worker thread (see ``app.py``), so a slow pattern never holds the
+server's event loop.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ class UncheckablePattern(Exception):
         self.pattern = pattern
 
 
+class NotARegex(UncheckablePattern):
+    """A pattern neither RE2 nor ``regex`` compiles (``([a-z``)."""
+
+
 @contextlib.contextmanager
 def budget(seconds: float = limits.PATTERN_SECONDS) -> Iterator[None]:
     """Within this block, all patterns RE2 cannot run share ``seconds`` of matching time."""
@@ -57,7 +65,12 @@ def compiled(pattern: str) -> Any:
     try:
         return regex.compile(pattern)
     except (regex.error, RecursionError, OverflowError, ValueError) as error:
-        raise UncheckablePattern(pattern, f"is not a regular expression ({error})") from None
+        raise NotARegex(pattern, f"is not a regular expression ({error})") from None
+
+
+def is_linear(found: Any) -> bool:
+    """Whether a pattern :func:`compiled` gave runs on RE2 (in time linear in the text)."""
+    return not isinstance(found, regex.Pattern)
 
 
 def search(pattern: str, text: str) -> bool:
@@ -70,6 +83,6 @@ def search(pattern: str, text: str) -> bool:
     if seconds <= 0:
         raise UncheckablePattern(pattern, "could not be checked in time")
     try:
-        return found.search(text, timeout=seconds) is not None
+        return found.search(text, timeout=seconds, concurrent=True) is not None
     except TimeoutError:
         raise UncheckablePattern(pattern, "could not be checked in time") from None

@@ -10,8 +10,13 @@ For each schema the first of these that applies gives the value:
    if more), every property for objects.
 
 The same schema always gives the same value. ``$ref`` is followed through the ``lookup``
-function given; a reference already being expanded (a circular schema) is cut: the property
-is left out, an array is left empty. Nesting deeper than :data:`MAX_DEPTH` is cut the same way.
+function given (a hop costs no nesting level: a chain of ``$ref``'d objects nests as deep as its
+objects); a reference already being expanded (a circular schema) is cut: the property is left
+out, an array is left empty. Values nested deeper than :data:`MAX_DEPTH` (or reached through more
+than :data:`MAX_REF_HOPS` references) are cut the same way. Only the part cut is lost: a required
+property that is cut gets its type's empty value (``{}``, ``[]``, or its scalar), never the body
+``null``. Numeric keywords that are not finite numbers (``.nan``, ``.inf``, ``1e400``), and
+length/count keywords that are not non-negative integers (``minLength: 1.5``), are ignored.
 
 The work is bounded by a :class:`Budget` of steps (one per schema visited, one per array item
 or hundred characters of string made; an array of ``minItems`` copies is charged for each copy
@@ -23,14 +28,19 @@ minutes or filling the memory.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .limits import MAX_EXAMPLE_STEPS
 
-MAX_DEPTH = 12
-"""Schemas nested deeper than this are cut (a guard besides the circular-reference cut)."""
+MAX_DEPTH = 32
+"""Values nested deeper than this (objects and arrays, ``$ref`` hops not counted) are cut (a guard
+besides the circular-reference cut; the step budget bounds the work)."""
+
+MAX_REF_HOPS = 64
+"""A chain of more ``$ref``s than this being expanded at once is cut (bounds the recursion)."""
 
 FORMAT_VALUES: dict[str, str] = {
     "date-time": "2024-01-01T00:00:00Z",
@@ -124,9 +134,9 @@ def _value(schema: Any, walk: _Walk, expanding: tuple[str, ...], depth: int) -> 
     if isinstance(ref, str):
         if "example" in schema:
             return schema["example"]
-        if ref in expanding:
+        if ref in expanding or len(expanding) >= MAX_REF_HOPS:
             raise _Cut
-        return _value(walk.lookup(ref), walk, expanding + (ref,), depth + 1)
+        return _value(walk.lookup(ref), walk, expanding + (ref,), depth)
     for key in ("example", "default", "const"):
         if key in schema:
             return schema[key]
@@ -186,9 +196,10 @@ def _by_type(schema: dict[str, Any], kind: str, walk: _Walk, expanding: tuple[st
     if kind == "array":
         return _array(schema, walk, expanding, depth)
     if kind == "integer":
-        return int(_number(schema, 1))
+        return _integer(_number(schema, 1))
     if kind == "number":
-        return _number(schema, 0.5) if isinstance(schema.get("minimum"), float) else int(_number(schema, 1))
+        fractional = isinstance(_bound(schema.get("minimum")), float)
+        return _number(schema, 0.5) if fractional else _integer(_number(schema, 1))
     if kind == "boolean":
         return True
     if kind == "null":
@@ -198,28 +209,46 @@ def _by_type(schema: dict[str, Any], kind: str, walk: _Walk, expanding: tuple[st
     return text
 
 
+def _bound(value: Any) -> float | None:
+    """A numeric keyword's value, when it is a finite number (``.nan``, ``.inf``, ``1e400`` read as ``inf``
+    and ``true`` are not: they are ignored)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def _count(value: Any) -> int | None:
+    """A length or count keyword's value, when it is a non-negative integer (else it is ignored)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _integer(value: float) -> int:
+    return value if isinstance(value, int) else int(value)
+
+
 def _number(schema: dict[str, Any], step: float) -> float:
-    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    minimum, maximum = _bound(schema.get("minimum")), _bound(schema.get("maximum"))
     exclusive_min, exclusive_max = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    if isinstance(exclusive_min, (int, float)) and not isinstance(exclusive_min, bool):  # 3.1 form
-        return exclusive_min + step
-    if isinstance(minimum, (int, float)):
+    open_min, open_max = _bound(exclusive_min), _bound(exclusive_max)  # the 3.1 form: a number
+    if open_min is not None:
+        return open_min + step
+    if minimum is not None:
         return minimum + step if exclusive_min is True else minimum
-    if isinstance(exclusive_max, (int, float)) and not isinstance(exclusive_max, bool) and exclusive_max <= 0:
-        return exclusive_max - step
-    if isinstance(maximum, (int, float)) and maximum < 0:
+    if open_max is not None and open_max <= 0:
+        return open_max - step
+    if maximum is not None and maximum < 0:
         return maximum - step if exclusive_max is True else maximum
     return 0
 
 
 def _string(schema: dict[str, Any]) -> str:
     text = FORMAT_VALUES.get(str(schema.get("format", "")), "string")
-    min_length, max_length = schema.get("minLength"), schema.get("maxLength")
-    if isinstance(min_length, int) and min_length > MAX_EXAMPLE_STEPS * 100:
+    min_length, max_length = _count(schema.get("minLength")), _count(schema.get("maxLength"))
+    if min_length is not None and min_length > MAX_EXAMPLE_STEPS * 100:
         raise ExampleTooBig(MAX_EXAMPLE_STEPS)  # never build the string to find out
-    if isinstance(min_length, int) and len(text) < min_length:
+    if min_length is not None and len(text) < min_length:
         text = (text * (min_length // max(len(text), 1) + 1))[:min_length] if text else "s" * min_length
-    if isinstance(max_length, int) and len(text) > max_length:
+    if max_length is not None and len(text) > max_length:
         text = text[:max_length]
     return text
 
@@ -233,8 +262,8 @@ def _array(schema: dict[str, Any], walk: _Walk, expanding: tuple[str, ...], dept
         item = _value(items, walk, expanding, depth + 1)
     except _Cut:
         return []
-    count = schema.get("minItems")
-    count = count if isinstance(count, int) and count > 1 else 1
+    count = _count(schema.get("minItems"))
+    count = count if count is not None and count > 1 else 1
     walk.budget.spend((count - 1) * max(before - walk.budget.steps, 1))  # each copy is written out in full
     return [item] * count
 
@@ -256,11 +285,25 @@ def _object(schema: dict[str, Any], walk: _Walk, expanding: tuple[str, ...], dep
                 continue  # readOnly is not sent, writeOnly not returned (even when "required")
             try:
                 result[name] = _value(prop, walk, expanding, depth + 1)
-            except _Cut:
+            except _Cut:  # only this property is lost: left out, or (required) its type's empty value
                 if name in required:
-                    raise
+                    result[name] = _stub(prop, walk)
     extra = schema.get("additionalProperties")
     if not result and isinstance(extra, dict):
         with contextlib.suppress(_Cut):
             result["additionalProp1"] = _value(extra, walk, expanding, depth + 1)
     return result
+
+
+def _stub(schema: Any, walk: _Walk) -> Any:
+    """A cut required property's value: ``{}`` or ``[]`` for its type, a scalar as usual; nothing is expanded."""
+    for _ in range(MAX_REF_HOPS):
+        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+            break
+        schema = walk.lookup(schema["$ref"])
+    if not isinstance(schema, dict):
+        return None
+    kind = _type_of(schema)
+    if kind in ("object", "array"):
+        return {} if kind == "object" else []
+    return _by_type(schema, kind, walk, (), MAX_DEPTH)

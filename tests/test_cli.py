@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from bombkit import BOMBS, fan_out, write_bomb
+from bombkit import _TOO_MANY_STEPS, BOMBS, fan_out, write_bomb
 
 from postmock_nb.cli import main
 from postmock_nb.postman import iter_served, load_collection
@@ -568,10 +568,248 @@ def test_openapi_bombs_are_refused_in_one_line(tmp_path, command, bomb):
 
 
 @pytest.mark.timeout(120)
-def test_a_ref_fan_out_within_the_depth_cut_is_served(tmp_path):
-    """Each schema refers to the next twice, 24 levels deep (tuple items): cut at the depth limit, served."""
-    path = tmp_path / "tuple-fan-out.yaml"
-    path.write_text(fan_out("{type: array, items: [{NEXT}, {NEXT}]}", "{type: string}", 24), encoding="utf-8")
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_a_ref_fan_out_too_big_for_the_budget_is_refused_naming_the_schema(tmp_path, command):
+    """Each schema refers to the next twice, 25 levels deep: it was cut at the depth limit (every $ref hop
+    counted) and served as ``null`` with exit 0; the step budget refuses it, naming the schema (exit 2)."""
+    path = tmp_path / "fan-out.yaml"
+    path.write_text(fan_out("{type: object, properties: {l: {NEXT}, r: {NEXT}}, required: [l, r]}",
+                            "{type: string}", 25), encoding="utf-8")
+    extra = ["--port", "0"] if command == "serve" else []
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", command, str(path), *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    served = "" if command == "serve" else f"{path} cannot be served: "
+    assert done.stderr.splitlines() == [
+        f"postmock: {served}{path} at #/paths/~1x/get/responses/200/content/application~1json/"
+        f"schema: {_TOO_MANY_STEPS} ($refs that fan out, or a large minItems/minLength)",
+        "Hint: give that schema an `example`, or nest fewer $refs"]
+
+
+def _chain(levels: int, required: bool = True) -> str:
+    """A document whose schema S0 has an ``id`` and a ``child`` S1, S1 a ``child`` S2 … (no recursion)."""
+    level = ("{type: object, properties: {id: {type: integer}, child: {NEXT}}"
+             + (", required: [id, child]}" if required else "}"))
+    return fan_out(level, "{type: string}", levels)
+
+
+def _depth(body: object) -> int:
+    depth = 0
+    while isinstance(body, dict) and "child" in body:
+        body, depth = body["child"], depth + 1
+    return depth
+
+
+@pytest.mark.timeout(120)
+def test_a_chain_of_ref_objects_is_served_whole(tmp_path):
+    """Six $ref'd objects, each the next one's parent: every $ref hop cost a depth level and the cut made
+    the whole example body ``null``; now each object is there, down to the string at the end."""
+    path = tmp_path / "chain.yaml"
+    path.write_text(_chain(6), encoding="utf-8")
+    with postmock("serve", str(path), "--port", "0") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        body = requests.get(url + "/x", timeout=TIMEOUT).json()
+        assert _depth(body) == 6 and body["id"] == 0
+        last = body
+        for _ in range(6):
+            last = last["child"]
+        assert last == "string"
+        assert cli.interrupt() == 0
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("required", [True, False])
+def test_a_chain_deeper_than_the_limit_loses_only_the_part_below_it(tmp_path, required):
+    """50 nested objects: the body is served, objects down to the depth limit are whole, and only the
+    property below it is cut (an optional one left out, a required one its type's empty value)."""
+    from postmock_nb.schemagen import MAX_DEPTH
+
+    path = tmp_path / "deep-chain.yaml"
+    path.write_text(_chain(50, required), encoding="utf-8")
+    with postmock("serve", str(path), "--port", "0") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        body = requests.get(url + "/x", timeout=TIMEOUT).json()
+        assert isinstance(body, dict) and body["id"] == 0
+        depth = _depth(body)
+        assert MAX_DEPTH - 1 <= depth <= MAX_DEPTH + 1, depth
+        deepest = body
+        for _ in range(depth):
+            deepest = deepest["child"]
+        assert deepest == {}, deepest  # below the limit: nothing (an optional child is left out, a required one {})
+        assert cli.interrupt() == 0
+
+
+ODD_SCHEMAS = {  # schema keyword values of the wrong kind: each document loads, served or refused (exit 2)
+    "integer minimum .nan": "{type: integer, minimum: .nan}",
+    "integer minimum .inf": "{type: integer, minimum: .inf}",
+    "integer minimum -.inf": "{type: integer, minimum: -.inf}",
+    "number minimum .nan": "{type: number, minimum: .nan}",
+    "number minimum 1e400": "{type: number, minimum: 1e400}",
+    "number maximum -.inf": "{type: number, maximum: -.inf}",
+    "number exclusiveMaximum -.inf": "{type: number, exclusiveMaximum: -.inf}",
+    "integer exclusiveMinimum .nan": "{type: integer, exclusiveMinimum: .nan}",
+    "integer minimum 1e300": "{type: integer, minimum: 1.0e+300}",
+    "integer minimum huge": "{type: integer, minimum: " + "9" * 4000 + "}",
+    "integer minimum true": "{type: integer, minimum: true}",
+    "integer minimum text": "{type: integer, minimum: x}",
+    "minLength 1.5": "{type: string, minLength: 1.5}",
+    "minLength -3": "{type: string, minLength: -3}",
+    "minLength .inf": "{type: string, minLength: .inf}",
+    "maxLength text": "{type: string, maxLength: x}",
+    "maxLength -1": "{type: string, maxLength: -1}",
+    "minItems 2.5": "{type: array, minItems: 2.5, items: {type: string}}",
+    "minItems text": "{type: array, minItems: x, items: {type: string}}",
+    "maxItems text": "{type: array, maxItems: x, items: {type: string}}",
+    "multipleOf 0": "{type: integer, multipleOf: 0}",
+    "multipleOf .nan": "{type: number, multipleOf: .nan}",
+    "minProperties 1.5": "{type: object, minProperties: 1.5}",
+    "items 5": "{type: array, items: 5}",
+    "items tuple of odd": "{type: array, items: [5, x, null]}",
+    "properties list": "{type: object, properties: [a, b]}",
+    "properties odd values": "{type: object, properties: {a: 5, b: null}}",
+    "required text": "{type: object, required: x, properties: {a: {type: string}}}",
+    "type 5": "{type: 5}",
+    "type list of odd": "{type: [5, null]}",
+    "format 5": "{type: string, format: 5}",
+    "enum text": "{enum: x}",
+    "allOf text": "{allOf: x}",
+    "oneOf of odd": "{oneOf: [5, null]}",
+    "anyOf empty": "{anyOf: []}",
+    "pattern 5": "{type: string, pattern: 5}",
+    "pattern not a regex": "{type: string, pattern: '([a-z'}",
+    "additionalProperties 5": "{type: object, additionalProperties: 5}",
+    "nullable text": "{type: integer, nullable: x}",
+    "schema a list": "[1, 2]",
+}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_odd_keyword_values_never_give_a_traceback(tmp_path, command):
+    """``minimum: .nan`` crashed with ``ValueError: cannot convert float NaN to integer`` (exit 1, a traceback),
+    ``.inf``/``1e400`` with ``OverflowError``: every odd value now loads, served or refused with exit 2."""
+    outcomes = {}
+    for name, schema in ODD_SCHEMAS.items():
+        path = tmp_path / f"{name.replace(' ', '-')}.yaml"
+        path.write_text(
+            "openapi: 3.0.3\ninfo: {title: odd, version: '1'}\npaths:\n  /x:\n    get:\n      parameters:\n"
+            f"        - {{name: q, in: query, schema: {schema}}}\n"
+            "      responses:\n        '200':\n          description: ok\n"
+            f"          content: {{application/json: {{schema: {schema}}}}}\n", encoding="utf-8")
+        if command == "validate":
+            done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "validate", str(path)], cwd=REPO,
+                                  capture_output=True, text=True, timeout=60)
+            outcomes[name] = (done.returncode, done.stderr)
+            continue
+        with postmock("serve", str(path), "--port", "0", "--validate-requests") as cli:
+            found = cli.wait_for(SERVING)
+            answers = {requests.get(found.group(3) + "/x", params={"q": "7"}, timeout=TIMEOUT).status_code,
+                       requests.get(found.group(3) + "/x", timeout=TIMEOUT).status_code}
+            code = cli.interrupt()
+            outcomes[name] = (code if answers <= {200, 422} else answers, "\n".join(cli.stderr))
+    bad = {name: outcome for name, outcome in outcomes.items()
+           if outcome[0] not in (0, 2) or "Traceback" in outcome[1]}
+    assert bad == {}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+@pytest.mark.parametrize("command", ["validate", "serve"])
+def test_a_number_too_long_to_read_is_refused_with_its_place(tmp_path, suffix, command):
+    """A 100,001-digit integer crashed with ``ValueError: Exceeds the limit (4300 digits)``: now one line, exit 2."""
+    digits = "9" * 100_001
+    path = tmp_path / f"long-number{suffix}"
+    if suffix == ".yaml":
+        path.write_text(f"openapi: 3.0.3\ninfo: {{title: n, version: '1'}}\nx-big: {digits}\npaths: {{}}\n",
+                        encoding="utf-8")
+        where = f"{path}, line 3, column 8"
+    else:
+        path.write_text(f'{{"openapi": "3.0.3", "x-big": {digits}, "paths": {{}}}}', encoding="utf-8")
+        where = f"{path}, line 1, column 31"
+    extra = ["--port", "0"] if command == "serve" else []
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", command, str(path), *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    served = "" if command == "serve" else f"{path} cannot be served: "
+    assert done.stderr.splitlines() == [
+        f"postmock: {served}{where}: a number of 100,001 digits (more than 4,300)",
+        "Hint: write such a value as a string"]
+
+
+NOT_A_REGEX_SPEC = """\
+openapi: 3.0.3
+info: {title: not a regex, version: "1"}
+paths:
+  /s:
+    get:
+      parameters:
+        - {name: q, in: query, required: true, schema: {type: string, pattern: '([a-z'}}
+      responses:
+        "200": {description: ok, content: {application/json: {example: {found: true}}}}
+"""
+NOT_A_REGEX_WARNING = ("at #/paths/~1s/get/parameters/0/schema/pattern: the pattern '([a-z' is not a regular "
+                       "expression (unterminated character set at position 5); requests are not checked against it")
+
+
+@pytest.mark.timeout(120)
+def test_a_pattern_that_is_not_a_regex_is_a_warning_and_is_not_checked(tmp_path):
+    """``([a-z``: validate said nothing (exit 0) and every request got 422 "is not a regular expression";
+    now validate and serve warn naming the pointer, and requests are not refused for it."""
+    path = tmp_path / "not-a-regex.yaml"
+    path.write_text(NOT_A_REGEX_SPEC, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "validate", str(path)], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "can be served: 1 example" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and f"warning: {path} {NOT_A_REGEX_WARNING}" in done.stdout.splitlines(), \
+        done.stdout + done.stderr
+    with postmock("serve", str(path), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        answer = requests.get(url + "/s", params={"q": "abc"}, timeout=TIMEOUT)
+        assert (answer.status_code, answer.json()) == (200, {"found": True})
+        entry = _wait_for_log(url, "not checked against '([a-z': not a regular expression")
+        assert entry["status"] == 200, entry
+        missing = requests.get(url + "/s", timeout=TIMEOUT)  # the rest of the operation is still checked
+        assert missing.status_code == 422
+        assert cli.interrupt() == 0
+        assert f"postmock: warning: {path} {NOT_A_REGEX_WARNING}" in cli.stderr
+
+
+LOOKAROUND_SPEC = EVIL_PATTERN_SPEC.replace("^(a+)+$", "^(?!b)(a|a)*$")
+
+
+@pytest.mark.timeout(120)
+def test_lookaround_pattern_checks_never_hold_the_event_loop(tmp_path):
+    """A pattern RE2 cannot run used its 50 ms per request on the server's event loop: 40 such requests
+    made /__postmock/health wait behind all of them (seconds). Now they are checked on a worker thread:
+    health is answered while most of them are still being checked (an order, not a time)."""
+    import asyncio
+
+    import httpx
+
+    spec = tmp_path / "lookaround.yaml"
+    spec.write_text(LOOKAROUND_SPEC, encoding="utf-8")
+    with postmock("serve", str(spec), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+
+        async def flood() -> tuple[int, set[int], int]:
+            async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=50)) as client:
+                await client.get(url + "/__postmock/health")
+                answered = 0
+
+                async def attack() -> int:
+                    nonlocal answered
+                    status = (await client.get(url + "/search", params={"q": "a" * 28 + "!"})).status_code
+                    answered += 1
+                    return status
+
+                attacks = [asyncio.create_task(attack()) for _ in range(40)]
+                while answered == 0:  # the first attack is answered: the others are in the server
+                    await asyncio.wait(attacks, return_when=asyncio.FIRST_COMPLETED)
+                health = await client.get(url + "/__postmock/health")
+                answered_by_then = answered
+                statuses = set(await asyncio.gather(*attacks))
+                return health.status_code, statuses, answered_by_then
+
+        health, statuses, answered_by_then = asyncio.run(flood())
+        assert health == 200 and statuses == {422}
+        assert answered_by_then < 20, f"health waited for {answered_by_then} of 40 pattern checks"
+        assert cli.interrupt() == 0

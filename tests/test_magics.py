@@ -360,6 +360,32 @@ def test_loading_an_openapi_bomb_is_a_usage_error(shell: InteractiveShell, tmp_p
     assert session_of(shell).store.snapshot is before
 
 
+@pytest.mark.timeout(120)
+def test_loading_odd_openapi_documents_never_prints_a_traceback(shell: InteractiveShell, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """``minimum: .nan`` printed a 100-line ValueError traceback into the cell, a 100,001-digit number
+    another; a ``pattern`` that is not a regex said nothing. Now: loaded, one UsageError line, or a warning."""
+    head = "openapi: 3.0.3\ninfo: {title: odd, version: '1'}\npaths:\n  /x:\n    get:\n"
+    answer = "      responses: {'200': {description: ok, content: {application/json: {schema: SCHEMA}}}}\n"
+    nan = tmp_path / "nan.yaml"
+    nan.write_text(head + answer.replace("SCHEMA", "{type: integer, minimum: .nan}"), encoding="utf-8")
+    mock(shell, f"load {nan}")
+    assert [e.response.body for e in session_of(shell).store.collection.examples] == ["0"]
+    long_number = tmp_path / "long.yaml"
+    long_number.write_text(head + answer.replace("SCHEMA", "{type: integer, example: " + "9" * 100_001 + "}"),
+                           encoding="utf-8")
+    with pytest.raises(UsageError, match=r"line 6, column \d+: a number of 100,001 digits \(more than 4,300\)"):
+        mock(shell, f"load {long_number}")
+    not_a_regex = tmp_path / "regex.yaml"
+    not_a_regex.write_text(head + answer.replace("SCHEMA", "{type: string, pattern: '([a-z'}"), encoding="utf-8")
+    capsys.readouterr()
+    mock(shell, f"load {not_a_regex}")
+    out = capsys.readouterr().out
+    assert (f"Warning: {not_a_regex} at #/paths/~1x/get/responses/200/content/application~1json/schema/pattern: "
+            "the pattern '([a-z' is not a regular expression") in out, out
+    assert "Traceback" not in out
+
+
 def test_server_mistakes_leave_a_running_mock_alone(shell: InteractiveShell) -> None:
     mock(shell, "start --no-dashboard")
     server = session_of(shell).server

@@ -299,9 +299,9 @@ def test_patterns_re2_cannot_run_are_checked_or_named():
     assert _body_problems(validator, "aab") == []
     assert _body_problems(validator, "a" * 40) == [
         ("$.body", f"the pattern {slow!r} could not be checked in time; the value is not checked against it")]
+    # not a regular expression: listed as a warning when the document is loaded, requests are not refused for it
     validator = _pattern_validator({"type": "string", "pattern": "(unclosed"})
-    [(path, message)] = _body_problems(validator, "x")
-    assert path == "$.body" and message.startswith("the pattern '(unclosed' is not a regular expression")
+    assert _body_problems(validator, "x") == []
 
 
 @pytest.mark.timeout(60)
