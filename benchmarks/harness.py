@@ -15,9 +15,12 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,32 @@ HERE = Path(__file__).resolve().parent
 SERVER_CPU = "0"
 LOAD_CPU = "1"
 READY_TIMEOUT = 120.0
+
+
+SERVING = re.compile(r"^Serving \d+ examples? of '.*' at (http://127\.0\.0\.1:\d+)$")
+"""The line ``postmock serve`` prints once it serves: its URL."""
+
+
+@contextmanager
+def served_document(text: str, name: str, repo: Path, *options: str) -> Iterator[str]:
+    """``postmock serve`` (from the checkout ``repo``) of a document written to a temporary ``name``,
+    with ``options``; yields its URL, and stops it by its PID."""
+    with tempfile.TemporaryDirectory() as folder:
+        document = Path(folder) / name
+        document.write_text(text, encoding="utf-8")
+        server = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", "serve", str(document), "--port", "0",
+                                   *options], cwd=repo, stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            for line in server.stdout:
+                found = SERVING.match(line.strip())
+                if found:
+                    yield found.group(1)
+                    return
+            raise SystemExit("the server did not start")
+        finally:
+            server.terminate()
+            server.wait(15)
 
 
 def require_tools() -> None:

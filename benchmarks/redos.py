@@ -13,15 +13,12 @@ Not a test; 127.0.0.1 only; the server is stopped by its PID.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import requests
+from harness import served_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = """\
@@ -35,7 +32,6 @@ paths:
       responses:
         "200": {description: ok}
 """
-SERVING = re.compile(r"^Serving \d+ examples? of '.*' at (http://127\.0\.0\.1:\d+)$")
 
 
 def timed_get(url: str, **params: str) -> tuple[float, int]:
@@ -49,35 +45,18 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=28, help="how many a's before the '!' (default 28)")
     parser.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose postmock_nb is measured")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        spec = Path(folder) / "evil.yaml"
-        spec.write_text(SPEC, encoding="utf-8")
-        server = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", "serve", str(spec), "--port", "0",
-                                   "--validate-requests"], cwd=args.repo, stdout=subprocess.PIPE, text=True)
-        try:
-            assert server.stdout is not None
-            url = ""
-            for line in server.stdout:
-                found = SERVING.match(line.strip())
-                if found:
-                    url = found.group(1)
-                    break
-            if not url:
-                raise SystemExit("the server did not start")
-            timed_get(url + "/__postmock/health")  # warm-up: the admin API starts on its first request
-            timed_get(url + "/search", q="aaa")  # and the validator is built on its first check
-            alone_ms, _ = timed_get(url + "/__postmock/health")
-            evil: list[tuple[float, int]] = []
-            sender = threading.Thread(target=lambda: evil.append(
-                timed_get(url + "/search", q="a" * args.length + "!")))
-            sender.start()
-            time.sleep(0.005)  # let the evil request reach the server first (a benchmark, not a test)
-            during_ms, health_status = timed_get(url + "/__postmock/health")
-            sender.join()
-            evil_ms, evil_status = evil[0]
-        finally:
-            server.terminate()
-            server.wait(15)
+    with served_document(SPEC, "evil.yaml", args.repo, "--validate-requests") as url:
+        timed_get(url + "/__postmock/health")  # warm-up: the admin API starts on its first request
+        timed_get(url + "/search", q="aaa")  # and the validator is built on its first check
+        alone_ms, _ = timed_get(url + "/__postmock/health")
+        evil: list[tuple[float, int]] = []
+        sender = threading.Thread(target=lambda: evil.append(
+            timed_get(url + "/search", q="a" * args.length + "!")))
+        sender.start()
+        time.sleep(0.005)  # let the evil request reach the server first (a benchmark, not a test)
+        during_ms, health_status = timed_get(url + "/__postmock/health")
+        sender.join()
+        evil_ms, evil_status = evil[0]
     print(f"checkout: {args.repo}")
     print(f"evil request (q = {args.length} a's and '!'): {evil_ms:9.1f} ms  -> {evil_status}")
     print(f"health while it is in flight:        {during_ms:9.1f} ms  -> {health_status}")

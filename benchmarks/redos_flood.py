@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from harness import served_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = """\
@@ -38,7 +35,6 @@ paths:
       responses:
         "200": {description: ok, content: {application/json: {example: {ok: true}}}}
 """
-SERVING = re.compile(r"^Serving \d+ examples? of '.*' at (http://127\.0\.0\.1:\d+)$")
 
 
 async def round_trip(url: str, query: str, count: int) -> tuple[float, set[int]]:
@@ -66,29 +62,12 @@ def main() -> None:
     attack: list[float] = []
     valid: list[float] = []
     statuses: set[int] = set()
-    with tempfile.TemporaryDirectory() as folder:
-        spec = Path(folder) / "lookaround.yaml"
-        spec.write_text(SPEC, encoding="utf-8")
-        server = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", "serve", str(spec), "--port", "0",
-                                   "--validate-requests"], cwd=args.repo, stdout=subprocess.PIPE, text=True)
-        try:
-            assert server.stdout is not None
-            url = ""
-            for line in server.stdout:
-                found = SERVING.match(line.strip())
-                if found:
-                    url = found.group(1)
-                    break
-            if not url:
-                raise SystemExit("the server did not start")
-            for _ in range(args.rounds):
-                health_ms, answered = asyncio.run(round_trip(url, "a" * 28 + "!", args.requests))
-                attack.append(health_ms)
-                statuses |= answered
-                valid.append(asyncio.run(round_trip(url, "aaaa", args.requests))[0])
-        finally:
-            server.terminate()
-            server.wait(15)
+    with served_document(SPEC, "lookaround.yaml", args.repo, "--validate-requests") as url:
+        for _ in range(args.rounds):
+            health_ms, answered = asyncio.run(round_trip(url, "a" * 28 + "!", args.requests))
+            attack.append(health_ms)
+            statuses |= answered
+            valid.append(asyncio.run(round_trip(url, "aaaa", args.requests))[0])
     print(f"checkout: {args.repo}")
     print(f"health under {args.requests} concurrent lookaround attacks: median {statistics.median(attack):7.1f} ms, "
           f"worst {max(attack):7.1f} ms (attacks answered {sorted(statuses)})")
