@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -289,15 +290,23 @@ def stop_leftover_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Mock
 # -- 4. IPython shells and the extension (notebook tests) -------------------------------------
 
 
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
+@contextmanager
+def loaded_shell() -> Iterator[InteractiveShell]:
+    """The test IPython shell with postmock_nb loaded (a fresh session each time); unloaded (server
+    stopped) afterwards. Usable where one test needs several sessions in turn, as fresh kernels."""
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "postmock_nb")
     try:
         yield ip
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
+    with loaded_shell() as ip:
+        yield ip
 
 
 # -- 5. where notebooks run: environments imitated ------------------------------------------

@@ -1,4 +1,5 @@
-"""Reading an executed notebook the way its tests do (shared by test_notebooks.py and test_browser.py)."""
+"""Running cells in a kernel, and reading an executed notebook the way its tests do (shared by the kernel,
+notebook and browser tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
 
 def newman_available() -> bool:
     return (NODE_BIN / "newman").exists() and shutil.which("node") is not None
+
+
+def run_in_kernel(cells: list[str], folder: Path, timeout: int = 120) -> Any:
+    """A notebook of these code cells, run top to bottom in a real python3 kernel started in ``folder``."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
 
 
 def cell_text(cell: Any) -> str:

@@ -6,10 +6,10 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 import requests
+from conftest import loaded_shell
 
 from postmock_nb.handlers import Reply, Request
 from postmock_nb.magics import session_of
@@ -318,25 +318,12 @@ def test_loose_path_rules_keep_path_variables_and_distance_never_feeds_code(prot
 # -- resources: limits, deep JSON, the live list, loaded resources (issue 19) ----------------------
 
 
-@contextmanager
-def _shell():
-    """A real IPython shell with the extension loaded (a fresh session each time), unloaded after."""
-    from IPython.core.interactiveshell import InteractiveShell
-
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
-
-
 def _listed(url: str) -> list:
     return requests.get(url, params={"_per_page": "1000", "_page": "1"}, timeout=5).json()
 
 
 def test_resource_limits_answer_413_and_507_naming_the_limit(capsys) -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         ip.run_cell_magic("resource", "notes --max-records 3 --max-bytes 120", '[{"id": 1, "text": "a"}]')
         assert "at most 3 records, 120 bytes" in capsys.readouterr().out
         ip.run_line_magic("mock", "start --no-dashboard")
@@ -361,7 +348,7 @@ def test_resource_limits_answer_413_and_507_naming_the_limit(capsys) -> None:
 
 
 def test_resource_limits_default_to_10000_records() -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         proto = ip.user_ns["mock"]
         seed = [{"id": i} for i in range(1, 10_001)]
         big = proto.resource("big", seed)
@@ -417,7 +404,7 @@ def test_a_handler_reading_a_bad_json_body_answers_400(proto: Prototype, concurr
 
 
 def test_the_live_records_are_a_list_json_can_dump() -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}]')
         ip.run_line_magic("mock", "start --no-dashboard")
         url = session_of(ip).url + "/todos"
@@ -488,11 +475,11 @@ def test_the_id_index_agrees_with_a_scan_through_any_mix_of_changes() -> None:
 
 
 def test_a_loaded_resource_is_the_live_one_and_never_wiped(tmp_path) -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         ip.run_cell_magic("resource", "todos", '[{"id": 1, "title": "write"}, {"id": 2, "title": "test"}]')
         path = tmp_path / "todos.json"
         ip.run_line_magic("mock", f"save {path}")
-    with _shell() as ip:  # a fresh session, as in a fresh kernel
+    with loaded_shell() as ip:  # a fresh session, as in a fresh kernel
         ip.run_line_magic("mock", f"load {path}")
         assert ip.run_cell("todos = mock.resource('todos')\nsame = mock.resources['todos'] is todos").success
         todos = ip.user_ns["todos"]
@@ -509,7 +496,7 @@ def test_a_too_deep_resource_seed_fails_load_in_one_line(tmp_path) -> None:
     from IPython.core.error import UsageError
 
     path = _deep_seed_collection(tmp_path)
-    with _shell() as ip:
+    with loaded_shell() as ip:
         with pytest.raises(UsageError) as raised:
             ip.run_line_magic("mock", f"load {path}")
         lines = str(raised.value).splitlines()
@@ -795,7 +782,7 @@ def test_a_seed_with_an_id_out_of_range_is_refused_in_one_line(tmp_path) -> None
     from postmock_nb.errors import ExampleDefinitionError
 
     big = "9" * 4300
-    with _shell() as ip:
+    with loaded_shell() as ip:
         with pytest.raises(UsageError) as raised:
             ip.run_cell_magic("resource", "todos", '[{"id": ' + big + "}]")
         lines = str(raised.value).splitlines()
@@ -805,7 +792,7 @@ def test_a_seed_with_an_id_out_of_range_is_refused_in_one_line(tmp_path) -> None
             ip.user_ns["mock"].resource("flags", [{"id": True}])
     for seed, said in (("[{\"id\": " + big + "}]", "9007199254740991"), ('[{"id": 1, "v": NaN}]', "$[0].v is NaN")):
         path = _seeded_collection(tmp_path, seed)
-        with _shell() as ip:
+        with loaded_shell() as ip:
             with pytest.raises(UsageError) as raised:
                 ip.run_line_magic("mock", f"load {path}")
             lines = str(raised.value).splitlines()
@@ -829,7 +816,7 @@ def _seeded_collection(tmp_path, seed: str):
 
 
 def test_lists_and_limits_say_1_record_and_1_call(capsys) -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         ip.run_cell_magic("resource", "single --max-records 1", '[{"id": 1}]')
         ip.run_cell('@mock.handler("GET /h1")\ndef h1(r):\n    return {"h": 1}')
         ip.run_line_magic("mock", "start --no-dashboard")
@@ -850,7 +837,7 @@ def test_lists_and_limits_say_1_record_and_1_call(capsys) -> None:
 
 
 def test_clear_removes_the_resources_it_stops_serving(capsys) -> None:
-    with _shell() as ip:
+    with loaded_shell() as ip:
         ip.run_cell_magic("resource", "single --id id", '[{"id": 1}]')
         ip.run_line_magic("mock", "start --no-dashboard")
         url = session_of(ip).url

@@ -8,10 +8,7 @@ its own line.
 
 from __future__ import annotations
 
-import nbformat  # noqa: F401  (nbclient needs it importable)
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
-from notebook_cells import cell_text
+from notebook_cells import cell_text, run_in_kernel
 
 LOAD = r'''
 import socket, threading, time
@@ -68,10 +65,7 @@ def test_server_output_never_lands_in_a_cell(tmp_path) -> None:
         "%mock stop",
         "for sock in flying:\n    sock.close()",
     ]
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = [cell_text(cell) for cell in nb.cells]
+    out = [cell_text(cell) for cell in run_in_kernel(cells, tmp_path).cells]
 
     assert out[6] == "", f"the sleeping cell got output: {out[6][:500]}"
     assert "postmock: the mock server reported 40 new errors (latest: RuntimeError: boom in the app)" in out[7]
@@ -106,10 +100,7 @@ def test_a_client_leaving_a_slow_answer_prints_nothing_in_the_cell(tmp_path) -> 
         "print(log.recent(1)[0].note)",
         "%mock stop",
     ]
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = [cell_text(cell) for cell in nb.cells]
+    out = [cell_text(cell) for cell in run_in_kernel(cells, tmp_path).cells]
     assert out[3] == "", f"the running cell got output: {out[3][:500]}"
     assert out[4].startswith("fault slow: the client left after ") and out[4].endswith(" of 20000 bytes\n"), out[4]
     assert out[5] == "Mock stopped.\n", out[5][:500]
