@@ -145,10 +145,9 @@ class MockApp:
         refused = ""  # why the key was refused (private mode): such requests are logged as bursts
         unchecked = ""  # what --validate-requests could not check (for the log note)
         try:
-            response = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
+            response, refused = self._refuse(method, headers, raw_headers)  # before the body is read, let alone kept
             if response is not None:
                 body_size = _declared_length(headers)
-                refused = self._key_refused(headers, raw_headers) if response.status == 401 else ""
             else:
                 body = await self._read_body(scope, receive, headers)
                 query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)) if query_string else ()
@@ -346,21 +345,22 @@ class MockApp:
         return message
 
     def _refuse(self, method: str, headers: dict[str, str],
-                raw_headers: list[tuple[bytes, bytes]]) -> HttpResponse | None:
-        """CORS preflight and private-mode answers, given before any matching."""
+                raw_headers: list[tuple[bytes, bytes]]) -> tuple[HttpResponse | None, str]:
+        """CORS preflight and private-mode answers, given before any matching, and why the key was refused
+        ("" unless it was: such requests are logged as bursts)."""
         if self.settings.cors and method == "OPTIONS" and "access-control-request-method" in headers:
             return HttpResponse(204, [
                 (b"access-control-allow-origin", _echoable(headers.get("origin", "*"))),
                 (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"),
                 (b"access-control-allow-headers", _echoable(headers.get("access-control-request-headers", "*"))),
-                (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b"")
+                (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b""), ""
         refused = self._key_refused(headers, raw_headers)
         if refused:
             response = _unauthorized(refused)
             if self.settings.cors:
                 response.headers.extend(self._cors_headers)
-            return response
-        return None
+            return response, refused
+        return None, ""
 
     def _key_refused(self, headers: dict[str, str], raw_headers: list[tuple[bytes, bytes]]) -> str:
         """Why a private mock refuses this request ("" when public, or the key is right)."""
