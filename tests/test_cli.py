@@ -455,10 +455,23 @@ def test_a_client_leaving_a_slow_answer_prints_nothing(tmp_path: Path, server: s
         code = cli.interrupt()
         # known, not ours: granian's Rust side sometimes panics at interpreter exit after a client left mid-answer
         # (any answer, faults or not: SIGABRT after "Stopped."); reported in issue 19's note
-        granian_exit_panic = server == "granian" and code == -6 and any("panicked" in line for line in cli.stderr)
+        granian_exit_panic = code == -6 and granian_teardown_panic(server, cli.stderr)
         assert code == 0 or granian_exit_panic, "\n".join([cli.output(), *cli.stderr])
         printed = cli.output() + "\n".join(cli.stderr)
     assert "socket.send()" not in printed and "Traceback" not in printed, printed
+
+
+_RUST_PANIC_LINE = re.compile(r"^(|thread '.*' \(\d+\) panicked at .*|panic in a function that cannot unwind|"
+                              r"stack backtrace:|note: .*|\s+\d+: .*|\s+at .*|"
+                              r"thread caused non-unwinding panic\. aborting\.)$")
+
+
+def granian_teardown_panic(server: str, stderr: list[str]) -> bool:
+    """Whether ``stderr`` is nothing but the Rust panic granian sometimes prints as a process ends (a known
+    defect of granian's teardown, on the old main too; reported in issue 19's note): on granian only, and
+    only when a panic is all there is."""
+    return (server == "granian" and any("panicked" in line for line in stderr)
+            and all(_RUST_PANIC_LINE.match(line) for line in stderr))
 
 
 def test_postmock_serve_refuses_chaos_with_nothing_it_names(tmp_path) -> None:

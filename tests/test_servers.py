@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from IPython.core.error import UsageError
-from test_cli import SERVING, STOP_TIMEOUT, fixture_path, postmock
+from test_cli import SERVING, STOP_TIMEOUT, fixture_path, granian_teardown_panic, postmock
 
 from postmock_nb import servers
 from postmock_nb.config import MockConfig
@@ -320,7 +320,9 @@ def test_cli_serves_with_workers(fixtures_dir, server_name):
             response = requests.get(url + "/get?name=John", timeout=TIMEOUT)
             assert (response.status_code, response.headers["x-mock-score"]) == (200, "110")
         assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
-        assert "Stopped." in cli.output() and not cli.stderr, cli.stderr
+        # a worker's Rust panic at teardown is granian's known defect (see granian_teardown_panic), nothing else
+        assert "Stopped." in cli.output() and (not cli.stderr or granian_teardown_panic(server_name, cli.stderr)), \
+            cli.stderr
         deadline = time.monotonic() + STOP_TIMEOUT
         while cli.group_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
