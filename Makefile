@@ -61,6 +61,7 @@ test: $(TEST_STAMP) system-deps
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check postmock_nb tests benchmarks
 	$(PY) -m mypy --strict postmock_nb
+	$(VENV)/bin/lint-imports
 	MYPYPATH=tests $(PY) -m mypy --strict benchmarks
 
 bench: $(BASE_STAMP)

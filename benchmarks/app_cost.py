@@ -26,10 +26,10 @@ from harness import median  # noqa: E402
 from serve_target import AsgiHello  # noqa: E402
 from workload import PRIMARY, build_collection  # noqa: E402
 
-from postmock_nb.app import MockApp  # noqa: E402
 from postmock_nb.config import MockConfig  # noqa: E402
-from postmock_nb.requestlog import RequestLog  # noqa: E402
-from postmock_nb.store import LiveCollection  # noqa: E402
+from postmock_nb.matching.store import LiveCollection  # noqa: E402
+from postmock_nb.serving.app import MockApp  # noqa: E402
+from postmock_nb.serving.requestlog import RequestLog  # noqa: E402
 
 BROWSER_HEADERS = [
     (b"host", b"127.0.0.1:8000"), (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"),

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fuzzkit
 
-from postmock_nb import servers
-from postmock_nb.server import MockServer
+from postmock_nb.serving import servers
+from postmock_nb.serving.server import MockServer
 
 
 def main() -> int:

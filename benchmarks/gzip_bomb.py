@@ -38,11 +38,11 @@ def main() -> None:
     import requests
 
     import postmock_nb
-    from postmock_nb.bridges import Bridges
-    from postmock_nb.model import Collection
-    from postmock_nb.proxy import Proxy
-    from postmock_nb.recording import Recorder
-    from postmock_nb.server import MockServer
+    from postmock_nb.bridges.bridges import Bridges
+    from postmock_nb.bridges.proxy import Proxy
+    from postmock_nb.bridges.recording import Recorder
+    from postmock_nb.core.model import Collection
+    from postmock_nb.serving.server import MockServer
 
     body = bomb(args.mib)
 

@@ -20,10 +20,10 @@ from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from postmock_nb.app import MockApp
-from postmock_nb.handlers import Request
-from postmock_nb.prototype import Prototype
-from postmock_nb.requestlog import RequestLog
+from postmock_nb.behaviours.handlers import Request
+from postmock_nb.notebook.prototype import Prototype
+from postmock_nb.serving.app import MockApp
+from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.session import Session
 
 BODY = {"id": 7, "name": "Alice Park", "role": "admin"}

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from postmock_nb.model import Collection
+    from postmock_nb.core.model import Collection
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -60,7 +60,7 @@ def rss_mb(pid: int) -> float:
 def _serve(args: argparse.Namespace) -> int:
     from workload import build_collection
 
-    from postmock_nb.server import MockServer
+    from postmock_nb.serving.server import MockServer
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -218,7 +218,7 @@ def pairs(args: argparse.Namespace) -> dict[str, object]:
 
     from workload import MISS, PRIMARY, build_collection
 
-    from postmock_nb.server import MockServer
+    from postmock_nb.serving.server import MockServer
 
     with MockServer(build_collection(args.examples)) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)

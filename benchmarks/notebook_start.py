@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-from postmock_nb import servers
+from postmock_nb.serving import servers
 
 CHILD = r"""
 import json, sys, time, urllib.request

@@ -50,7 +50,7 @@ def measure(repo: Path, path: Path, timeout: float) -> tuple[float, float, str]:
 
 LOAD_ONLY = """
 import sys, time
-from postmock_nb.sources import load_any
+from postmock_nb.formats.sources import load_any
 started = time.perf_counter()
 try:
     load_any(sys.argv[1])

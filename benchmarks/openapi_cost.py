@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from postmock_nb.openapi_validation import RequestValidator  # noqa: E402
-from postmock_nb.sources import load_any  # noqa: E402
+from postmock_nb.bridges.validation import RequestValidator  # noqa: E402
+from postmock_nb.formats.sources import load_any  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "openapi"
 

@@ -4,7 +4,7 @@
                                                [--src PATH]
 
 For each N of ``--at``: a record file of N examples (``--body-bytes`` of JSON each) is written,
-a :class:`~postmock_nb.recording.Recorder` opens it, and ``--new`` distinct exchanges are
+a :class:`~postmock_nb.bridges.recording.Recorder` opens it, and ``--new`` distinct exchanges are
 recorded one after another (``--gap-ms`` apart, standing in for the upstream's latency). Prints,
 per new example:
 
@@ -46,9 +46,9 @@ def _body(n: int, size: int) -> bytes:
 
 
 def measure(size: int, new: int, body_bytes: int, gap: float) -> dict[str, Any]:
-    from postmock_nb.model import Collection
-    from postmock_nb.postman import save_collection
-    from postmock_nb.recording import Exchange, Recorder, example_from_exchange
+    from postmock_nb.bridges.recording import Exchange, Recorder, example_from_exchange
+    from postmock_nb.core.model import Collection
+    from postmock_nb.formats.postman import save_collection
 
     headers = (("Content-Type", "application/json"),)
 
@@ -73,7 +73,7 @@ def measure(size: int, new: int, body_bytes: int, gap: float) -> dict[str, Any]:
         if close is not None:
             close()
         cpu = time.process_time() - cpu
-        from postmock_nb.postman import load_collection
+        from postmock_nb.formats.postman import load_collection
 
         held = len(load_collection(path).examples)
         assert held == size + new, f"the file holds {held} examples, not {size + new}"
@@ -82,7 +82,7 @@ def measure(size: int, new: int, body_bytes: int, gap: float) -> dict[str, Any]:
 
 
 def _slow_collection(examples: list[Any]) -> Any:
-    from postmock_nb.model import Collection
+    from postmock_nb.core.model import Collection
 
     collection = Collection("recorded", ())
     for example in examples:

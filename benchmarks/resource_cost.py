@@ -18,9 +18,9 @@ import json
 import time
 from typing import Any
 
-from postmock_nb.app import MockApp
-from postmock_nb.prototype import Prototype
-from postmock_nb.requestlog import RequestLog
+from postmock_nb.notebook.prototype import Prototype
+from postmock_nb.serving.app import MockApp
+from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.session import Session
 
 RECORD = json.dumps({"title": "write the benchmark", "done": False, "tags": ["a", "b"]}).encode()

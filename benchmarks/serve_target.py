@@ -4,11 +4,11 @@
     python benchmarks/serve_target.py quart --port 8002 [--server uvicorn]
     python benchmarks/serve_target.py hello --port 8003 [--server hypercorn] [--profile out.prof]
 
-``mock`` is postmock_nb's :class:`~postmock_nb.server.MockServer` on a collection from
+``mock`` is postmock_nb's :class:`~postmock_nb.serving.server.MockServer` on a collection from
 :mod:`workload`. ``quart`` is a Quart hello world and ``hello`` a pure-ASGI hello world (the
 floor: the least an ASGI app can do), served by the *same* machinery: a ``MockServer``
 subclass whose ASGI app is swapped, so every target gets the same server adapter
-(``--server``, :mod:`postmock_nb.servers`) and settings, the same single process, the same
+(``--server``, :mod:`postmock_nb.serving.servers`) and settings, the same single process, the same
 event loop type (a fresh ``asyncio`` loop in a daemon thread) and the same startup wrapper.
 Only the ASGI app differs.
 
@@ -36,8 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from postmock_nb.app import Receive, Scope, Send  # noqa: E402
-from postmock_nb.server import MockServer  # noqa: E402
+from postmock_nb.serving.app import Receive, Scope, Send  # noqa: E402
+from postmock_nb.serving.server import MockServer  # noqa: E402
 
 HELLO = "Hello, World!"
 

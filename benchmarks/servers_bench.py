@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import HERE, SERVER_CPU, Target, fetch, machine_line, median, require_tools, stop_all, wrk  # noqa: E402
 from workload import PRIMARY  # noqa: E402
 
-from postmock_nb import servers as server_registry  # noqa: E402
+from postmock_nb.serving import servers as server_registry  # noqa: E402
 
 SIZES = (1, 1_000, 10_000)
 FAST = ("uvicorn", "granian")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
+from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
 
 PRIMARY_ID = 2500
 PRIMARY = f"/items/{PRIMARY_ID}"

@@ -24,25 +24,33 @@ _EXPORTS = {
     "CollectionFormatError": "errors", "ConfigError": "errors", "ExampleDefinitionError": "errors",
     "PostmockError": "errors", "ServerError": "errors", "MockConfig": "config",
     "IncomingRequest": "matching", "MatchResult": "matching", "MatchSettings": "matching", "match": "matching",
-    "Collection": "model", "Example": "model", "Item": "model", "RequestSpec": "model", "ResponseSpec": "model",
-    "load_collection": "postman", "save_collection": "postman", "to_postman": "postman",
-    "MockServer": "server", "Snapshot": "snapshot", "LiveCollection": "store",
-    "Reply": "handlers", "Request": "handlers", "Resource": "resources", "Prototype": "prototype",
+    "Collection": "core.model", "Example": "core.model", "Item": "core.model", "RequestSpec": "core.model",
+    "ResponseSpec": "core.model",
+    "load_collection": "formats.postman", "save_collection": "formats.postman", "to_postman": "formats.postman",
+    "MockServer": "serving.server", "Snapshot": "matching.snapshot", "LiveCollection": "matching.store",
+    "Reply": "behaviours.handlers", "Request": "behaviours.handlers", "Resource": "behaviours.resources",
+    "Prototype": "notebook.prototype",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from .config import MockConfig
-    from .errors import CollectionFormatError, ConfigError, ExampleDefinitionError, PostmockError, ServerError
-    from .handlers import Reply, Request
-    from .matching import IncomingRequest, MatchResult, MatchSettings, match
-    from .model import Collection, Example, Item, RequestSpec, ResponseSpec
-    from .postman import load_collection, save_collection, to_postman
-    from .prototype import Prototype
-    from .resources import Resource
-    from .server import MockServer
-    from .snapshot import Snapshot
-    from .store import LiveCollection
+    from postmock_nb.behaviours.handlers import Reply, Request
+    from postmock_nb.behaviours.resources import Resource
+    from postmock_nb.config import MockConfig
+    from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
+    from postmock_nb.errors import (
+        CollectionFormatError,
+        ConfigError,
+        ExampleDefinitionError,
+        PostmockError,
+        ServerError,
+    )
+    from postmock_nb.formats.postman import load_collection, save_collection, to_postman
+    from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, match
+    from postmock_nb.matching.snapshot import Snapshot
+    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.notebook.prototype import Prototype
+    from postmock_nb.serving.server import MockServer
 
 
 def __getattr__(name: str) -> Any:
@@ -60,13 +68,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext postmock_nb``: register the magics and a session for this kernel."""
-    from .magics import load_ipython_extension as load
+    from postmock_nb.notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext`` / ``%reload_ext``: stop the server and drop the session."""
-    from .magics import unload_ipython_extension as unload
+    from postmock_nb.notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)

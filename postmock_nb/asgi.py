@@ -41,12 +41,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import MockConfig
-from .errors import ConfigError, PostmockError
+from postmock_nb.config import MockConfig
+from postmock_nb.errors import ConfigError, PostmockError
 
 if TYPE_CHECKING:
-    from .model import Pairs
-    from .sources import Loaded
+    from postmock_nb.core.model import Pairs
+    from postmock_nb.formats.sources import Loaded
 
 PREFIX = "POSTMOCK_"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -142,8 +142,8 @@ def source(environ: Mapping[str, str]) -> Path:
 
 def _load(path: Path) -> Loaded:
     """The collection to serve from ``path``: a Postman collection or an OpenAPI document."""
-    from .resources import check_seeds
-    from .sources import load_any
+    from postmock_nb.behaviours.resources import check_seeds
+    from postmock_nb.formats.sources import load_any
 
     loaded = load_any(path)
     check_seeds(loaded.collection.examples)  # a resource seed too deep to read: refused, as by postmock serve
@@ -155,7 +155,7 @@ def _environment(environ: Mapping[str, str]) -> Pairs:
     raw = environ.get("POSTMOCK_ENVIRONMENT", "").strip()
     if not raw:
         return ()
-    from .environment import load_environment
+    from postmock_nb.formats.environment import load_environment
 
     try:
         return load_environment(raw).values
@@ -168,11 +168,11 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
 
     Also a factory for servers that call one: ``uvicorn --factory postmock_nb.asgi:create_app``.
     """
-    from .app import MockApp
-    from .bridges import Bridges
-    from .requestlog import RequestLog
-    from .server import check_chaos_with
-    from .store import LiveCollection
+    from postmock_nb.bridges.bridges import Bridges
+    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.serving.app import MockApp
+    from postmock_nb.serving.requestlog import RequestLog
+    from postmock_nb.serving.server import check_chaos_with
 
     environ = os.environ if environ is None else environ
     config = config_from(environ)

@@ -7,7 +7,7 @@
     postmock --version
 
 A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 document (JSON or YAML),
-told apart by its content (postmock_nb.sources.load_any). Each command imports what it needs
+told apart by its content (postmock_nb.formats.sources.load_any). Each command imports what it needs
 when it runs: ``postmock --help`` loads no server, no schema validator and no Faker.
 """
 
@@ -21,20 +21,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .config import DEFAULT_HOST, MockConfig
-from .errors import PostmockError
-from .masking import mask
-from .words import plural
+from postmock_nb import __version__
+from postmock_nb.config import DEFAULT_HOST, MockConfig
+from postmock_nb.core.masking import mask
+from postmock_nb.core.text import plural
+from postmock_nb.errors import PostmockError
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from .bridges import Bridges
-    from .model import Collection, Pairs
-    from .server import MockServer
-    from .sources import Loaded
-    from .store import LiveCollection
+    from postmock_nb.bridges.bridges import Bridges
+    from postmock_nb.core.model import Collection, Pairs
+    from postmock_nb.formats.sources import Loaded
+    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.serving.server import MockServer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +93,7 @@ def _bridge_options(serve: argparse.ArgumentParser) -> None:
 
 def _bridges(config: MockConfig, loaded: Loaded) -> Bridges:
     """The validator, proxy and recorder the options ask for (validation needs an OpenAPI document)."""
-    from .bridges import Bridges
+    from postmock_nb.bridges.bridges import Bridges
 
     if config.validate_requests and loaded.spec is None:
         raise PostmockError("--validate-requests needs an OpenAPI document, and this is a Postman collection",
@@ -105,7 +105,7 @@ def _environment(args: argparse.Namespace) -> Pairs:
     """The values of ``--environment FILE`` (a Postman environment), laid over the collection's variables."""
     if not args.environment:
         return ()
-    from .environment import load_environment
+    from postmock_nb.formats.environment import load_environment
 
     return load_environment(args.environment).values
 
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"postmock: {error}", file=sys.stderr)
         return 2
     except RecursionError:  # a structure nested deeper than the limits foresee: still the file's fault
-        from . import limits
+        from postmock_nb.core import limits
 
         print(f"postmock: {args.collection}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
               file=sys.stderr)
@@ -131,9 +131,9 @@ MAX_WARNINGS = 30
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .postman import iter_served
-    from .sources import load_any
-    from .wire import has_control, shorten
+    from postmock_nb.core.wire import has_control, shorten
+    from postmock_nb.formats.postman import iter_served
+    from postmock_nb.formats.sources import load_any
 
     problems, note = _schema_problems(Path(args.collection))
     try:
@@ -160,7 +160,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _print_wire_changes(collection: Collection, stream: Any) -> None:
     """Every part of an example HTTP cannot send as saved, and what the mock does instead."""
-    from .wire import collection_changes
+    from postmock_nb.core.wire import collection_changes
 
     changes = collection_changes(collection.examples)
     if not changes:
@@ -174,13 +174,13 @@ def _print_wire_changes(collection: Collection, stream: Any) -> None:
 def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
-    from . import limits
+    from postmock_nb.core import limits
 
     try:
         data: Any = limits.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return [], ""
-    from .openapi import is_openapi
+    from postmock_nb.formats.openapi import is_openapi
 
     if is_openapi(data):  # the Postman schema says nothing about OpenAPI documents
         return [], ""
@@ -189,7 +189,7 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     info = data.get("info") if isinstance(data, dict) else None
     v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
     note = "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
-    from .schema import validate_postman  # jsonschema: imported only for a Postman file
+    from postmock_nb.formats.schema import validate_postman  # jsonschema: imported only for a Postman file
 
     return validate_postman(data), note
 
@@ -220,10 +220,10 @@ def _config(args: argparse.Namespace) -> MockConfig:
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
-    from .resources import check_seeds
-    from .server import MockServer
-    from .sources import load_any
-    from .store import LiveCollection
+    from postmock_nb.behaviours.resources import check_seeds
+    from postmock_nb.formats.sources import load_any
+    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.serving.server import MockServer
 
     loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
     collection = loaded.collection
@@ -253,7 +253,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"Private mock: send the header x-api-key: {shown}", flush=True)
         if workers:
             print(f"{args.workers} workers share the port", flush=True)
-            from .behaviours import marker_of
+            from postmock_nb.behaviours.dispatch import marker_of
 
             if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
                 print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
@@ -281,7 +281,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(fd: int, store: LiveCollection, config: MockConfig, bridges: Bridges) -> None:
     """A forked worker: serves the listening socket it inherited until terminated (with the parent's
     collection, environment, key and bridges; its log and proxy client are its own)."""
-    from .server import MockServer
+    from postmock_nb.serving.server import MockServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
     server = MockServer(store, config, bridges=bridges)

@@ -1,7 +1,7 @@
 """The one settings record of a mock: :class:`MockConfig`.
 
 The command line (``postmock serve``), the ``%mock start`` magic, :class:`~postmock_nb.session.Session`,
-:class:`~postmock_nb.server.MockServer`, the ASGI app and the matching engine all take this record and
+:class:`~postmock_nb.serving.server.MockServer`, the ASGI app and the matching engine all take this record and
 pass it on whole. An option is declared here (with its check) and read by the two front ends; nothing
 in between spells it again.
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .servers import check as check_server
+from postmock_nb.errors import ConfigError
+from postmock_nb.serving.servers import check as check_server
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_DELAY_MS = 180_000
@@ -115,7 +115,7 @@ class MockConfig:
     record: str | None = None
     """With ``proxy``: save every proxied answer as an example in this Postman v2.1 file."""
     server: str = "hypercorn"
-    """The HTTP server that serves the mock: hypercorn, uvicorn or granian (see :mod:`postmock_nb.servers`)."""
+    """The HTTP server that serves the mock: hypercorn, uvicorn or granian (see :mod:`postmock_nb.serving.servers`)."""
     chaos: float = 0.0
     """The share of mock requests (0-1, e.g. 0.1) answered by :attr:`chaos_with` instead (0: off)."""
     chaos_seed: int | None = None
@@ -181,7 +181,7 @@ class MockConfig:
         Checked when a mock starts serving a collection (the example must be defined by then), since a
         name that is nowhere would answer every chaos draw with a plain 503 instead of what was asked.
         """
-        from .faults import FAULTS
+        from postmock_nb.answers.faults import FAULTS
 
         what = self.chaos_with.strip()
         if what == "503" or what.lower() in FAULTS or names(what):

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # pytest loads this plugin at every start: the session (the server, Quart...) loads in the fixture
-    from .session import Session
+    from postmock_nb.session import Session
 
 
 @pytest.fixture
 def postmock() -> Iterator[Session]:
     """A running mock with no examples yet; define them in the test."""
-    from .session import Session
+    from postmock_nb.session import Session
 
     session = Session()
     session.start()

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .behaviours import Behaviours, behaviours_first
-from .browser_address import public_url
-from .cells import ExampleDefinition, build_definition
-from .config import MockConfig
-from .errors import ExampleDefinitionError, ServerError
-from .model import Collection, Example, default_item_name
-from .postman import save_collection
-from .server import MockServer
-from .store import LiveCollection
+from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
+from postmock_nb.config import MockConfig
+from postmock_nb.core.model import Collection, Example, default_item_name
+from postmock_nb.errors import ExampleDefinitionError, ServerError
+from postmock_nb.formats.cells import ExampleDefinition, build_definition
+from postmock_nb.formats.postman import save_collection
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.browser_address import public_url
+from postmock_nb.serving.server import MockServer
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ class Session:
         self._errors_reported = 0
         self._listeners: list[SessionListener] = []
         self.specs: list[Any] = []
-        """OpenAPI documents loaded (postmock_nb.openapi.Spec); the last one validates requests."""
+        """OpenAPI documents loaded (postmock_nb.formats.openapi.Spec); the last one validates requests."""
         self.save_warnings: list[str] = []
         """What the last :meth:`save` could not keep (handlers saved as static examples)."""
         self.behaviours = Behaviours()
-        """The session's Python handlers and resources (see postmock_nb.prototype for defining them)."""
+        """The session's Python handlers and resources (see postmock_nb.notebook.prototype for defining them)."""
 
     # -- examples --------------------------------------------------------------------------
 
@@ -153,9 +153,9 @@ class Session:
 
     def load(self, path: str | Path) -> Any:
         """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
-        from .merging import merge
-        from .resources import check_seeds
-        from .sources import load_any
+        from postmock_nb.behaviours.resources import check_seeds
+        from postmock_nb.formats.merging import merge
+        from postmock_nb.formats.sources import load_any
 
         loaded = load_any(path)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
@@ -210,7 +210,7 @@ class Session:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        from .bridges import Bridges
+        from postmock_nb.bridges.bridges import Bridges
 
         config = MockConfig.of(config or self.config, **options)
         bridges = Bridges.build(config, spec=self.specs[-1] if self.specs else None, store=self.store)
@@ -226,7 +226,7 @@ class Session:
         if not self.running:
             raise ServerError("the mock is not running", hint="%mock start --proxy URL, or %mock start first")
         assert self.server is not None
-        from .bridges import proxies
+        from postmock_nb.bridges.bridges import proxies
 
         wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
         bridges = self.server.app.bridges
@@ -242,7 +242,7 @@ class Session:
 
     def use_environment(self, path: str | Path | None) -> Any:
         """Resolve ``{{vars}}`` with this Postman environment (None: no environment)."""
-        from .environment import Environment, load_environment
+        from postmock_nb.formats.environment import Environment, load_environment
 
         environment = load_environment(path) if path is not None else Environment("", ())
         self.store.set_environment(environment.values)
@@ -251,7 +251,7 @@ class Session:
     def save_environment(self, path: str | Path, name: str = "postmock_nb mock") -> Path:
         """Write a Postman environment with ``mockUrl``/``baseUrl`` = this mock's URL
         (the Binder/JupyterHub URL when there is one)."""
-        from .environment import save_environment
+        from postmock_nb.formats.environment import save_environment
 
         if not self.running:
             raise ServerError("the mock is not running, so it has no URL to save", hint="%mock start first")
@@ -299,9 +299,9 @@ class Session:
 
         The path is the URL's, relative to ``base`` when it starts with it
         (``https://api.example.com/v1`` + ``/users/7``), or ``as_path`` (``/users/:id``).
-        What is kept is cleaned (postmock_nb.recording); an example of the same name is replaced.
+        What is kept is cleaned (postmock_nb.bridges.recording); an example of the same name is replaced.
         """
-        from .recording import save_response_example
+        from postmock_nb.bridges.recording import save_response_example
 
         example = save_response_example(response, name, base=base, as_path=as_path, keep_secrets=keep_secrets)
         previous = [e.id for _, e in self.store.collection.iter_examples() if e.name == name]

@@ -30,10 +30,10 @@ import pytest
 from fixture_collections import FIXTURES_DIR
 from IPython.core.interactiveshell import InteractiveShell
 
-from postmock_nb import servers
-from postmock_nb.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
-from postmock_nb.postman import load_collection
-from postmock_nb.server import MockServer
+from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
+from postmock_nb.formats.postman import load_collection
+from postmock_nb.serving import servers
+from postmock_nb.serving.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -315,7 +315,7 @@ BROWSER_ENVIRONMENT = ("POSTMOCK_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX", "CODE
                        "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", "TERM_PROGRAM", "VSCODE_PID",
                        "VSCODE_IPC_HOOK_CLI", "VSCODE_CWD", "VSCODE_AGENT_FOLDER", "REMOTE_CONTAINERS",
                        "VSCODE_REMOTE_CONTAINERS_SESSION", "SSH_CONNECTION", "WSL_DISTRO_NAME")
-"""The variables postmock_nb.browser_address reads: a test starts with none of them set."""
+"""The variables postmock_nb.serving.browser_address reads: a test starts with none of them set."""
 COLAB_STANDIN = '''"""A stand-in for Colab's google.colab.output (tests only): the page's proxyPort, answered here."""
 import re
 import threading

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import h11
 
-from postmock_nb.model import Collection, Example, RequestSpec, ResponseSpec
-from postmock_nb.requestlog import LogEntry
-from postmock_nb.server import MockServer
+from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
+from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.server import MockServer
 
 DEEP = 5000
 """How deep the deep JSON cases nest."""

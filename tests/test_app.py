@@ -1,4 +1,4 @@
-"""The ASGI app (postmock_nb.app.MockApp), driven in-process through httpx: no sockets."""
+"""The ASGI app (postmock_nb.serving.app.MockApp), driven in-process through httpx: no sockets."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from postmock_nb.app import MockApp
+from postmock_nb.answers.diagnostics import POSTMAN_NOT_FOUND
+from postmock_nb.answers.responses import content_type_for
 from postmock_nb.config import MockConfig
-from postmock_nb.diagnostics import POSTMAN_NOT_FOUND
-from postmock_nb.model import Collection, ResponseSpec
-from postmock_nb.requestlog import RequestLog
-from postmock_nb.responses import content_type_for
-from postmock_nb.store import LiveCollection
+from postmock_nb.core.model import Collection, ResponseSpec
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.app import MockApp
+from postmock_nb.serving.requestlog import RequestLog
 
 pytestmark = pytest.mark.anyio
 KEY = "PMAK-test-key"
@@ -305,7 +305,7 @@ async def test_request_body_too_large(users):
 
 
 async def test_an_error_in_the_app_is_a_500_and_recorded(build, monkeypatch):
-    from postmock_nb import templating
+    from postmock_nb.answers import templating
 
     monkeypatch.setitem(templating.FAKER_PROVIDERS, "randomBoom", lambda faker: 1 / 0)
     app = make_app(build.collection(build.example("GET /boom", "boom", body="{{$randomBoom}}"),

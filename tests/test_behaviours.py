@@ -11,11 +11,11 @@ import pytest
 import requests
 from conftest import loaded_shell
 
-from postmock_nb.handlers import Reply, Request
-from postmock_nb.magics import session_of
-from postmock_nb.postman import load_collection
-from postmock_nb.prototype import Prototype
-from postmock_nb.server import MockServer
+from postmock_nb.behaviours.handlers import Reply, Request
+from postmock_nb.formats.postman import load_collection
+from postmock_nb.notebook.magics import session_of
+from postmock_nb.notebook.prototype import Prototype
+from postmock_nb.serving.server import MockServer
 from postmock_nb.session import Session
 
 SEED = [{"id": 1, "name": "Alice", "role": "admin"}, {"id": 2, "name": "Ben", "role": "user"}]
@@ -181,8 +181,8 @@ def test_export_then_serve_restores_the_resource(proto: Prototype, tmp_path) -> 
 
 
 def test_lists_and_the_dashboard_say_what_answers(proto: Prototype) -> None:
-    from postmock_nb.tables import ExampleTable
-    from postmock_nb.widgets import entry_html
+    from postmock_nb.notebook.tables import ExampleTable
+    from postmock_nb.notebook.widgets import entry_html
 
     proto.resource("users", SEED)
 
@@ -430,7 +430,7 @@ def test_the_live_records_are_a_list_json_can_dump() -> None:
 def test_the_id_index_agrees_with_a_scan_through_any_mix_of_changes() -> None:
     import random
 
-    from postmock_nb.resources import Resource
+    from postmock_nb.behaviours.resources import Resource
 
     rng = random.Random(19)
     live = Resource("things", [{"id": i, "n": i} for i in range(1, 40)])
@@ -534,7 +534,7 @@ def wait_until(condition, what: str, timeout: float = 10.0) -> None:
 
 HANGING_SCRIPT = """
 import threading, requests
-from postmock_nb.prototype import Prototype
+from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.session import Session
 
 session = Session()

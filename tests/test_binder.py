@@ -244,7 +244,7 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
             helper = channel.execute(f"from postmock_nb.session import public_url; print(public_url({mock_port}))")["text"]
             assert helper.strip() == browser_url
             # the live dashboard's status line links the same address (the session is the extension's own)
-            dashboard = channel.execute("from postmock_nb.magics import session_of\nsession = session_of(get_ipython())\n"
+            dashboard = channel.execute("from postmock_nb.notebook.magics import session_of\nsession = session_of(get_ipython())\n"
                                         "print(session.dashboards[-1].status.value)")
             assert dashboard["error"] is None and f"href='{browser_url}'" in dashboard["text"], dashboard
 

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from postmock_nb.bodies import MAX_BODY_DIFFERENCES, body_differences
-from postmock_nb.diagnostics import FAIL_MARK, near_miss_text
+from postmock_nb.answers.diagnostics import FAIL_MARK, near_miss_text
+from postmock_nb.core.bodies import MAX_BODY_DIFFERENCES, body_differences
+from postmock_nb.core.model import Collection
 from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, match
-from postmock_nb.model import Collection
-from postmock_nb.snapshot import Snapshot
+from postmock_nb.matching.snapshot import Snapshot
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -12,7 +12,7 @@ from IPython.utils.capture import capture_output
 
 from postmock_nb.config import MockConfig
 from postmock_nb.errors import ConfigError
-from postmock_nb.magics import session_of
+from postmock_nb.notebook.magics import session_of
 from postmock_nb.session import Session
 
 

@@ -20,7 +20,7 @@ import requests
 from bombkit import _TOO_MANY_STEPS, BOMBS, fan_out, write_bomb
 
 from postmock_nb.cli import main
-from postmock_nb.postman import iter_served, load_collection
+from postmock_nb.formats.postman import iter_served, load_collection
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
@@ -375,7 +375,7 @@ def test_a_port_out_of_range_is_a_clean_error(tmp_path, capsys, port):
 
 
 def test_serve_restores_a_saved_resource_statefully(tmp_path: Path) -> None:
-    from postmock_nb.prototype import Prototype
+    from postmock_nb.notebook.prototype import Prototype
     from postmock_nb.session import Session
 
     session = Session()
@@ -415,7 +415,7 @@ def test_serve_walks_a_saved_scenario_and_applies_seeded_chaos(tmp_path: Path) -
 
 
 def _cli_server(name: str) -> str:
-    from postmock_nb import servers
+    from postmock_nb.serving import servers
 
     absent = servers.missing(name)
     if absent:
@@ -636,7 +636,7 @@ def test_a_chain_of_ref_objects_is_served_whole(tmp_path):
 def test_a_chain_deeper_than_the_limit_loses_only_the_part_below_it(tmp_path, required):
     """50 nested objects: the body is served, objects down to the depth limit are whole, and only the
     property below it is cut (an optional one left out, a required one its type's empty value)."""
-    from postmock_nb.schemagen import MAX_DEPTH
+    from postmock_nb.formats.schemagen import MAX_DEPTH
 
     path = tmp_path / "deep-chain.yaml"
     path.write_text(_chain(50, required), encoding="utf-8")

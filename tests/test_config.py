@@ -7,12 +7,12 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
+from postmock_nb.answers.responses import ResponseCache, build_response
 from postmock_nb.config import MAX_DELAY_MS, MockConfig
-from postmock_nb.errorlog import ErrorLog
 from postmock_nb.errors import ConfigError, PostmockError, ServerError
 from postmock_nb.matching import IncomingRequest, match
-from postmock_nb.responses import ResponseCache, build_response
-from postmock_nb.snapshot import Snapshot
+from postmock_nb.matching.snapshot import Snapshot
+from postmock_nb.serving.errorlog import ErrorLog
 
 KEY = re.compile(r"PMAK-[0-9a-f]{32}")
 

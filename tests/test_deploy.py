@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from postmock_nb import healthcheck
-from postmock_nb.server import MockServer
+from postmock_nb.serving.server import MockServer
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = REPO / "Dockerfile"

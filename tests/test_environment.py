@@ -1,4 +1,4 @@
-"""Postman environments (postmock_nb.environment), in-process: parsing, clear errors, the magic's
+"""Postman environments (postmock_nb.formats.environment), in-process: parsing, clear errors, the magic's
 mistakes. On a running mock (a socket, a subprocess): test_environment_served.py."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 
-from postmock_nb.environment import load_environment, parse_environment
 from postmock_nb.errors import CollectionFormatError
+from postmock_nb.formats.environment import load_environment, parse_environment
 
 
 def write_environment(path: Path, values: dict[str, str], disabled: dict[str, str] | None = None) -> Path:
@@ -67,8 +67,8 @@ def test_saved_files_keep_their_mode_and_leave_no_temporary_file(tmp_path, build
     temporary file used to make a shared 0644 file private) and leave nothing beside it."""
     import stat
 
-    from postmock_nb.environment import save_environment
-    from postmock_nb.postman import save_collection
+    from postmock_nb.formats.environment import save_environment
+    from postmock_nb.formats.postman import save_collection
 
     collection_path, environment_path = tmp_path / "c.json", tmp_path / "e.json"
     for path in (collection_path, environment_path):

@@ -11,10 +11,10 @@ import requests
 from IPython.core.error import UsageError
 from test_environment import write_environment
 
-from postmock_nb.environment import load_environment
-from postmock_nb.postman import load_collection, save_collection
-from postmock_nb.server import MockServer
-from postmock_nb.store import LiveCollection
+from postmock_nb.formats.environment import load_environment
+from postmock_nb.formats.postman import load_collection, save_collection
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.server import MockServer
 
 
 @pytest.fixture

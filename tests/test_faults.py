@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from postmock_nb.faults import SLOW_PAUSE_S, SLOW_TOTAL_S, slow_chunk
+from postmock_nb.answers.faults import SLOW_PAUSE_S, SLOW_TOTAL_S, slow_chunk
 from postmock_nb.session import Session
 
 BODY = json.dumps({"items": list(range(40))})

@@ -11,9 +11,9 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from postmock_nb.magics import session_of
-from postmock_nb.postman import load_collection
-from postmock_nb.server import MockServer
+from postmock_nb.formats.postman import load_collection
+from postmock_nb.notebook.magics import session_of
+from postmock_nb.serving.server import MockServer
 
 
 @pytest.fixture
@@ -165,8 +165,8 @@ def test_network_presets_set_the_mock_wide_delay(ip: InteractiveShell) -> None:
 
 
 def test_dashboard_shows_scenario_states_chaos_and_faults() -> None:
+    from postmock_nb.notebook.widgets import Dashboard
     from postmock_nb.session import Session
-    from postmock_nb.widgets import Dashboard
 
     session = Session()
     session.define("GET /jobs/7", '{"state": "pending"}', name="pending",

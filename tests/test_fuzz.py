@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import fuzzkit
 import pytest
 
-from postmock_nb.server import MockServer
+from postmock_nb.serving.server import MockServer
 
 REFUSED_BY_EVERY_SERVER = frozenset(f"malformed: {label}" for label in (
     "garbage line", "no target", "header without colon", "space before colon", "binary", "100 KB request line",
@@ -48,7 +48,7 @@ REFUSED_BY: dict[str, frozenset[str]] = {
 """The requests each server answers itself, with its own 4xx, before (or instead of) the app."""
 LOGGED_THOUGH_REFUSED: dict[str, frozenset[str]] = {
     "hypercorn": frozenset({BROKEN_CHUNK}), "uvicorn": frozenset({BROKEN_CHUNK}), "granian": frozenset()}
-"""Known bug (postmock_nb/app.py): a chunked body with a bad chunk size. Hypercorn and uvicorn
+"""Known bug (postmock_nb/serving/app.py): a chunked body with a bad chunk size. Hypercorn and uvicorn
 hand the app the request head, answer 400 themselves and close; the app reads an
 ``http.disconnect`` and logs a 408 that no client gets (Hypercorn: after the client got the
 400). granian passes the disconnect to the app too, but sends the app's 408: log and wire agree.

@@ -12,7 +12,7 @@ from notebook_cells import cell_text, run_in_kernel
 
 LOAD = r'''
 import socket, threading, time
-import postmock_nb.app as app
+import postmock_nb.serving.app as app
 real_build = app.build_response
 def failing_build(result, snapshot, *args):
     if result.request.path == "/boom":
@@ -78,7 +78,7 @@ def test_server_output_never_lands_in_a_cell(tmp_path) -> None:
 
 LEAVE_MID_TRICKLE = r'''
 import socket, time
-from postmock_nb.magics import session_of
+from postmock_nb.notebook.magics import session_of
 with socket.create_connection(("127.0.0.1", int(mockUrl.rsplit(":", 1)[1])), timeout=10) as sock:
     sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nx-mock-response-fault: slow\r\n\r\n")
     assert sock.recv(64).startswith(b"HTTP/1.1 200")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb import limits
-from postmock_nb.bodies import bodies_equal, json_path
-from postmock_nb.model import ResponseSpec
-from postmock_nb.responses import content_type_for
+from postmock_nb.answers.responses import content_type_for
+from postmock_nb.core import limits
+from postmock_nb.core.bodies import bodies_equal, json_path
+from postmock_nb.core.model import ResponseSpec
 
 DEPTH = limits.MAX_JSON_DEPTH
 

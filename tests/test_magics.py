@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from postmock_nb.magics import session_of as loaded_session
+from postmock_nb.notebook.magics import session_of as loaded_session
 from postmock_nb.session import Session
 
 
@@ -212,7 +212,7 @@ def test_server_thread_errors_reach_the_next_magic(shell: InteractiveShell, caps
     def explode(*args, **kwargs):
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr("postmock_nb.app.build_response", explode)
+    monkeypatch.setattr("postmock_nb.serving.app.build_response", explode)
     response = requests.get(shell.user_ns["mockUrl"] + "/boom", timeout=5)
     assert response.status_code == 500
     capsys.readouterr()
@@ -514,7 +514,7 @@ def _secret_rule(shell: InteractiveShell, how: str, tmp_path: Path, build) -> st
     elif how == ">":
         run_cell(shell, f'%%example GET /me 200\n> Authorization: {TEAM_TOKEN}\n\n{{"me": 1}}')
     else:  # a saved collection whose request carries the header, matched on with --match-header
-        from postmock_nb.postman import save_collection
+        from postmock_nb.formats.postman import save_collection
 
         path = save_collection(build.collection(build.example(
             "GET /me", "Me", body='{"me": 1}', request_headers={"Authorization": TEAM_TOKEN})), tmp_path / "me.json")
@@ -714,7 +714,7 @@ def test_on_colab_start_prints_colabs_proxy_address(shell: InteractiveShell, bro
     """A stand-in ``google.colab`` on sys.path: the kernel asks the page's ``google.colab.kernel.proxyPort``."""
     import sys
 
-    from postmock_nb import browser_address
+    from postmock_nb.serving import browser_address
 
     browser_environment.setattr(browser_address, "_colab_urls", {})
     browser_environment.syspath_prepend(str(colab_standin))

@@ -1,4 +1,4 @@
-"""The matching engine (postmock_nb.matching, postmock_nb.paths): one table per rule.
+"""The matching engine (postmock_nb.matching, postmock_nb.core.paths): one table per rule.
 
 Every rule of the module docstring of ``matching.py`` and every :class:`PathRule` has a
 table here, then the exact scores postman-local-mock-server's own tests give for its fixture
@@ -12,11 +12,11 @@ import json
 
 import pytest
 
-from postmock_nb.bodies import bodies_equal
+from postmock_nb.core.bodies import bodies_equal
+from postmock_nb.core.model import Collection
+from postmock_nb.core.paths import PathRule, is_id_segment
 from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, match
-from postmock_nb.model import Collection
-from postmock_nb.paths import PathRule, is_id_segment
-from postmock_nb.snapshot import Snapshot
+from postmock_nb.matching.snapshot import Snapshot
 
 UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 OBJECT_ID = "507f1f77bcf86cd799439011"
@@ -802,9 +802,9 @@ def test_the_memo_is_bounded_by_the_candidates_it_keeps(build):
 def test_distance_never_picks_a_handler_or_resource_and_the_markers_agree(build) -> None:
     """Issue 19: a handler's or resource's example answers only a path fitting its route; edit distance
     rules it out with the reason, even when a selector names it."""
-    from postmock_nb.handlers import HANDLER_MARKER
-    from postmock_nb.resources import RESOURCE_MARKER
-    from postmock_nb.snapshot import CODE_MARKERS
+    from postmock_nb.behaviours.handlers import HANDLER_MARKER
+    from postmock_nb.behaviours.resources import RESOURCE_MARKER
+    from postmock_nb.matching.snapshot import CODE_MARKERS
 
     assert CODE_MARKERS == {HANDLER_MARKER, RESOURCE_MARKER}
     for marker in sorted(CODE_MARKERS):

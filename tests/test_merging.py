@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from fixture_collections import FIXTURES_DIR, fixture_names
 
-from postmock_nb.merging import MergeReport, merge
-from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
-from postmock_nb.postman import load_collection, to_postman
+from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
+from postmock_nb.formats.merging import MergeReport, merge
+from postmock_nb.formats.postman import load_collection, to_postman
 
 FIXTURES = FIXTURES_DIR
 

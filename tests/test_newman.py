@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
-from postmock_nb.postman import save_collection, to_postman
-from postmock_nb.schema import validate_postman
-from postmock_nb.server import MockServer
+from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
+from postmock_nb.formats.postman import save_collection, to_postman
+from postmock_nb.formats.schema import validate_postman
+from postmock_nb.serving.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"

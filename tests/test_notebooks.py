@@ -33,8 +33,8 @@ from nbclient import NotebookClient
 from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
 from postmock_nb.cli import main as postmock_main
-from postmock_nb.postman import load_collection
-from postmock_nb.server import MockServer
+from postmock_nb.formats.postman import load_collection
+from postmock_nb.serving.server import MockServer
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"

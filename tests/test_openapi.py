@@ -1,4 +1,4 @@
-"""OpenAPI 3.0/3.1 documents in (postmock_nb.openapi, .sources, .schemagen), in-process: every operation
+"""OpenAPI 3.0/3.1 documents in (postmock_nb.formats.openapi, .sources, .schemagen), in-process: every operation
 and every response code of public documents becomes an example; validation and patterns in bounded time.
 (A real mock serving them, validation on a socket: test_openapi_served.py.)"""
 
@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from postmock_nb.errors import CollectionFormatError
-from postmock_nb.openapi import OPERATION_METHODS, status_of
-from postmock_nb.schemagen import example_value
-from postmock_nb.sources import load_any
+from postmock_nb.formats.openapi import OPERATION_METHODS, status_of
+from postmock_nb.formats.schemagen import example_value
+from postmock_nb.formats.sources import load_any
 
 DATA = Path(__file__).parent / "data" / "openapi"
 PUBLIC = ["oai-v3.0-api-with-examples.yaml", "oai-v3.0-callback-example.yaml", "oai-v3.0-link-example.yaml",
@@ -192,7 +192,7 @@ def test_ref_to_nowhere_names_the_json_pointer(tmp_path):
 
 
 def test_validation_of_a_31_document_with_header_and_nullable_query():
-    from postmock_nb.openapi_validation import RequestValidator
+    from postmock_nb.bridges.validation import RequestValidator
 
     loaded = load_any(DATA / "local-3.1-shapes.yaml")
     assert loaded.spec is not None
@@ -211,8 +211,8 @@ def test_validation_of_a_31_document_with_header_and_nullable_query():
 
 
 def test_validation_of_30_nullable():
-    from postmock_nb.openapi import load_spec
-    from postmock_nb.openapi_validation import RequestValidator
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
 
     spec = load_spec({"openapi": "3.0.3", "paths": {"/a": {"post": {
         "requestBody": {"content": {"application/json": {"schema": {
@@ -260,8 +260,8 @@ def test_the_sample_document_is_the_one_notebook_09_writes():
 
 
 def _pattern_validator(schema: dict[str, Any], version: str = "3.0.3"):
-    from postmock_nb.openapi import load_spec
-    from postmock_nb.openapi_validation import RequestValidator
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
 
     return RequestValidator(load_spec({"openapi": version, "paths": {"/a": {"post": {
         "requestBody": {"content": {"application/json": {"schema": schema}}},
@@ -306,8 +306,8 @@ def test_patterns_re2_cannot_run_are_checked_or_named():
 
 @pytest.mark.timeout(60)
 def test_templated_paths_do_not_backtrack():
-    from postmock_nb.openapi import load_spec
-    from postmock_nb.openapi_validation import RequestValidator
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
 
     validator = RequestValidator(load_spec({"openapi": "3.0.3", "paths": {"/x/{a}{b}{c}{d}{e}{f}/y": {"get": {
         "responses": {"200": {"description": "ok"}}}}}}))
@@ -327,7 +327,7 @@ def test_a_recursive_yaml_alias_is_refused_with_its_line(tmp_path):
 
 
 def test_example_values_have_a_budget():
-    from postmock_nb.schemagen import Budget, ExampleTooBig
+    from postmock_nb.formats.schemagen import Budget, ExampleTooBig
 
     with pytest.raises(ExampleTooBig, match="more than 100,000 steps"):
         example_value({"type": "array", "minItems": 10**9}, _no_refs)
@@ -372,7 +372,7 @@ def test_a_large_legitimate_document_still_loads(tmp_path):
 
 
 def test_the_document_shares_one_example_budget(monkeypatch, tmp_path):
-    from postmock_nb import limits
+    from postmock_nb.core import limits
 
     monkeypatch.setattr(limits, "MAX_DOCUMENT_EXAMPLE_STEPS", 5000)  # 1,000 operations of about 20 steps each
     path = tmp_path / "large.yaml"

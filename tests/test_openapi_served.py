@@ -10,9 +10,9 @@ import pytest
 import requests
 from test_openapi import ALL, DATA
 
-from postmock_nb.bridges import Bridges
-from postmock_nb.server import MockServer
-from postmock_nb.sources import load_any
+from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.formats.sources import load_any
+from postmock_nb.serving.server import MockServer
 
 
 def _concrete(path: str) -> str:
@@ -43,7 +43,7 @@ def test_a_real_mock_serves_every_example(name):
 
 @pytest.fixture
 def validating_mock():
-    from postmock_nb.openapi_validation import RequestValidator
+    from postmock_nb.bridges.validation import RequestValidator
 
     loaded = load_any(DATA / "swagger-petstore-v3.yaml")
     assert loaded.spec is not None
@@ -111,4 +111,4 @@ def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
         ip.run_line_magic("unload_ext", "postmock_nb")
 
 
-# -- regular expressions from the document run in bounded time (postmock_nb.patterns) ---------------------
+# -- regular expressions from the document run in bounded time (postmock_nb.core.patterns) ---------------------

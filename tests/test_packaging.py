@@ -81,9 +81,9 @@ def test_the_wheel_carries_the_schema_its_licence_and_the_metadata(built: dict[s
         names = set(wheel.namelist())
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         metadata = Parser().parsestr(wheel.read(f"{dist_info}/METADATA").decode())
-    for shipped in ("postmock_nb/schemas/collection-v2.1.json", "postmock_nb/schemas/LICENSE",
-                    "postmock_nb/schemas/README.md", "postmock_nb/py.typed",
-                    f"{dist_info}/licenses/LICENSE", f"{dist_info}/licenses/postmock_nb/schemas/LICENSE"):
+    for shipped in ("postmock_nb/formats/schemas/collection-v2.1.json", "postmock_nb/formats/schemas/LICENSE",
+                    "postmock_nb/formats/schemas/README.md", "postmock_nb/py.typed",
+                    f"{dist_info}/licenses/LICENSE", f"{dist_info}/licenses/postmock_nb/formats/schemas/LICENSE"):
         assert shipped in names, f"{shipped} is not in {built['wheel'].name}"
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "benchmarks/"))], "the wheel ships more than the package"
     assert metadata["License-Expression"] == "MIT"
@@ -92,7 +92,7 @@ def test_the_wheel_carries_the_schema_its_licence_and_the_metadata(built: dict[s
     assert "Typing :: Typed" in classifiers and any(c.startswith("Programming Language :: Python :: 3.") for c in classifiers)
     assert not [u for u in metadata.get_all("Project-URL") or [] if "OWNER" in u], "a Project-URL names a placeholder owner"
     assert metadata["Description-Content-Type"] == "text/markdown" and "postmock_nb" in metadata.get_payload()
-    notice = (ROOT / "postmock_nb" / "schemas" / "LICENSE").read_text()
+    notice = (ROOT / "postmock_nb" / "formats" / "schemas" / "LICENSE").read_text()
     assert "Apache License" in notice and "Version 2.0" in notice and "Postman" in notice
 
 
@@ -101,8 +101,8 @@ def test_the_sdist_holds_the_licences_and_the_schema(built: dict[str, Path]) -> 
 
     with tarfile.open(built["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    for shipped in ("LICENSE", "pyproject.toml", "README.md", "postmock_nb/schemas/LICENSE",
-                    "postmock_nb/schemas/collection-v2.1.json"):
+    for shipped in ("LICENSE", "pyproject.toml", "README.md", "postmock_nb/formats/schemas/LICENSE",
+                    "postmock_nb/formats/schemas/collection-v2.1.json"):
         assert shipped in names, f"{shipped} is not in {built['sdist'].name}"
 
 
@@ -119,7 +119,7 @@ def test_the_wheel_installs_and_works_in_a_bare_venv(built: dict[str, Path]) -> 
     checked = run([venv / "bin" / "postmock", "validate", "scoring.json"], cwd=outside, env=env, timeout=60)
     assert "can be served: 4 examples" in checked.stdout, checked.stdout + checked.stderr
     probe = run([venv / "bin" / "python", "-c",
-                 "import json, postmock_nb, postmock_nb.schema as s\n"
+                 "import json, postmock_nb, postmock_nb.formats.schema as s\n"
                  "from importlib.metadata import files\n"
                  "print(postmock_nb.__file__)\n"
                  "print(len(s.validate_postman(json.load(open('scoring.json')))))\n"
@@ -127,4 +127,4 @@ def test_the_wheel_installs_and_works_in_a_bare_venv(built: dict[str, Path]) -> 
                 cwd=outside, env=env, timeout=60).stdout.splitlines()
     assert probe[0].startswith(str(venv)), f"postmock_nb was imported from {probe[0]}, not the bare venv"
     assert probe[1] == "0", "the shipped schema finds problems in a valid collection"
-    assert "postmock_nb/schemas/LICENSE" in probe[2], probe[2]
+    assert "postmock_nb/formats/schemas/LICENSE" in probe[2], probe[2]

@@ -11,8 +11,8 @@ import pytest
 import requests
 from IPython.core.interactiveshell import InteractiveShell
 
-from postmock_nb.model import Collection
-from postmock_nb.server import MockServer
+from postmock_nb.core.model import Collection
+from postmock_nb.serving.server import MockServer
 
 TIMEOUT = 5
 

@@ -15,18 +15,18 @@ from pathlib import Path
 import pytest
 from fixture_collections import FIXTURES_DIR, fixture_names
 
+from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
 from postmock_nb.errors import CollectionFormatError
-from postmock_nb.merging import merge
-from postmock_nb.model import Collection, Example, Item, RequestSpec, ResponseSpec
-from postmock_nb.postman import (
+from postmock_nb.formats.merging import merge
+from postmock_nb.formats.postman import (
     load_collection,
     parse_collection,
     request_json,
     save_collection,
     to_postman,
 )
-from postmock_nb.schema import validate_postman
-from postmock_nb.store import LiveCollection
+from postmock_nb.formats.schema import validate_postman
+from postmock_nb.matching.store import LiveCollection
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = FIXTURES_DIR

@@ -1,4 +1,4 @@
-"""Postman Collection v2.0/v2.1 import (postmock_nb.postman): every fixture, every shape, every error."""
+"""Postman Collection v2.0/v2.1 import (postmock_nb.formats.postman): every fixture, every shape, every error."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.errors import CollectionFormatError
-from postmock_nb.postman import (
+from postmock_nb.formats.postman import (
     load_collection,
     parse_collection,
     save_collection,
@@ -375,8 +375,8 @@ def test_malformed_collection(source, location, message):
 def test_a_1xx_example_is_imported_kept_and_left_out_of_serving():
     """Issue 19: a file's 1xx example does not refuse the collection; it is kept (a save gives it back), listed
     among the changes, and no snapshot indexes it."""
-    from postmock_nb.snapshot import Snapshot
-    from postmock_nb.wire import collection_changes
+    from postmock_nb.core.wire import collection_changes
+    from postmock_nb.matching.snapshot import Snapshot
 
     source = collection_json(item_json(responses=[{"name": "r", "code": 101}, {"name": "ok", "code": "200"},
                                                    {"name": "early", "code": "100"}]))

@@ -1,4 +1,4 @@
-"""Proxy and record (postmock_nb.proxy, .recording) against real upstreams on 127.0.0.1."""
+"""Proxy and record (postmock_nb.bridges.proxy, .recording) against real upstreams on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from postmock_nb.bridges import Bridges
-from postmock_nb.magics import session_of
-from postmock_nb.postman import load_collection
-from postmock_nb.proxy import Proxy
-from postmock_nb.recording import Recorder
-from postmock_nb.server import MockServer
+from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.bridges.proxy import Proxy
+from postmock_nb.bridges.recording import Recorder
+from postmock_nb.formats.postman import load_collection
+from postmock_nb.notebook.magics import session_of
+from postmock_nb.serving.server import MockServer
 
 BINARY = bytes(range(256)) * 4
 BOMB = gzip.compress(b"0" * (20 * 1024 * 1024), compresslevel=9)
@@ -220,7 +220,7 @@ def test_recording_continues_an_existing_file(build, upstream, tmp_path):
 def test_cli_proxy_record_and_replay(build, upstream, tmp_path):
     from test_cli import SERVING, postmock
 
-    from postmock_nb.postman import save_collection
+    from postmock_nb.formats.postman import save_collection
 
     source = save_collection(build.collection(build.example("GET /mocked", body="mine")), tmp_path / "c.json")
     record = tmp_path / "rec.json"
@@ -252,7 +252,7 @@ def test_notebook_proxy_records_into_the_live_collection(upstream, tmp_path, cap
         assert requests.get(url + "/json", timeout=5).json() == {"id": 7, "name": "Alice"}
         session = session_of(ip)
         assert [e.request.path for e in session.store.collection.examples] == ["/json"]  # joined live
-        from postmock_nb.widgets import show_dashboard
+        from postmock_nb.notebook.widgets import show_dashboard
 
         dashboard = show_dashboard(session)
         requests.get(url + "/text", timeout=5)
@@ -272,7 +272,7 @@ def test_notebook_proxy_records_into_the_live_collection(upstream, tmp_path, cap
 def test_call_a_real_api_and_save_the_answer_as_an_example(upstream, capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
-    from postmock_nb.widgets import show_dashboard
+    from postmock_nb.notebook.widgets import show_dashboard
 
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "postmock_nb")
@@ -302,7 +302,7 @@ def test_call_a_real_api_and_save_the_answer_as_an_example(upstream, capsys):
 
 
 def test_relative_paths():
-    from postmock_nb.recording import relative_path
+    from postmock_nb.bridges.recording import relative_path
 
     assert relative_path("https://api.example.com/v1/users/7", "https://api.example.com/v1") == "/users/7"
     assert relative_path("https://api.example.com/v1/users/7", "https://api.example.com/v1/") == "/users/7"
@@ -396,7 +396,7 @@ def test_a_gzip_bomb_is_refused_while_recording(build, upstream, tmp_path):
 
 
 def test_the_upstreams_set_cookie_is_masked_in_the_log_unless_revealed(build, upstream):
-    from postmock_nb.widgets import entry_html
+    from postmock_nb.notebook.widgets import entry_html
 
     for reveal_secrets in (False, True):
         with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream)), reveal_secrets=reveal_secrets) as mock:
@@ -411,7 +411,7 @@ def test_the_upstreams_set_cookie_is_masked_in_the_log_unless_revealed(build, up
 
 
 def test_set_cookie_masking_keeps_the_name_and_attributes():
-    from postmock_nb.masking import mask_response_header
+    from postmock_nb.core.masking import mask_response_header
 
     assert mask_response_header("Set-Cookie", "sid=0123456789abcdef0123; Path=/; HttpOnly") == "sid=0123…; Path=/; HttpOnly"
     assert mask_response_header("set-cookie", "opaque") == "…" and mask_response_header("X-Other", "v=1") == "v=1"
@@ -424,7 +424,7 @@ def test_recording_keeps_the_files_mode(build, upstream, tmp_path, server_name):
     import os
     import stat
 
-    from postmock_nb.postman import save_collection
+    from postmock_nb.formats.postman import save_collection
 
     existing = save_collection(build.collection(), tmp_path / "existing.json")
     existing.chmod(0o640)
@@ -453,7 +453,7 @@ def test_a_killed_recording_leaves_a_whole_file_and_no_temporary_one(build, upst
     if not os.path.isdir("/proc/self/fd"):
         pytest.skip("needs /proc to see the files the recording process has open")
 
-    from postmock_nb.postman import save_collection
+    from postmock_nb.formats.postman import save_collection
 
     source = save_collection(build.collection(), tmp_path / "c.json")
     folder = tmp_path / "recorded"
@@ -527,7 +527,7 @@ def test_a_record_file_that_cannot_be_written_is_said_in_the_log(build, upstream
 
 
 def test_recording_may_go_on_after_close_and_loses_nothing(tmp_path):
-    from postmock_nb.recording import Exchange
+    from postmock_nb.bridges.recording import Exchange
 
     record = tmp_path / "rec.json"
     recorder = Recorder(record)

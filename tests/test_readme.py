@@ -226,7 +226,7 @@ def test_make_demo_after_make_lab_installs_nothing_again(tmp_path: Path) -> None
 
 def _all_options() -> set[str]:
     from postmock_nb.cli import _parser as cli_parser
-    from postmock_nb.magics import PostmockMagics, _mock_parser
+    from postmock_nb.notebook.magics import PostmockMagics, _mock_parser
 
     options: set[str] = set(PostmockMagics.example.parser._option_string_actions)
     options |= set(PostmockMagics.resource.parser._option_string_actions)
@@ -253,7 +253,7 @@ def test_every_option_of_the_parsers_is_in_the_readme() -> None:
     `%mock` subcommand's row every option of that subcommand, and the README names every option
     of `postmock serve`."""
     from postmock_nb.cli import _parser as cli_parser
-    from postmock_nb.magics import PostmockMagics, _mock_parser
+    from postmock_nb.notebook.magics import PostmockMagics, _mock_parser
 
     def unnamed(parser, text: str) -> set[str]:
         """The options of `parser` (by long name) that `text` names neither by long nor by short name."""
@@ -278,7 +278,7 @@ def test_every_option_of_the_parsers_is_in_the_readme() -> None:
 
 
 def test_every_mock_subcommand_the_readme_names_exists() -> None:
-    from postmock_nb.magics import SUBCOMMANDS
+    from postmock_nb.notebook.magics import SUBCOMMANDS
 
     named = set(re.findall(r"%mock (\w+)", README.read_text(encoding="utf-8")))
     assert named <= set(SUBCOMMANDS), f"README names %mock subcommands that do not exist: {sorted(named - set(SUBCOMMANDS))}"

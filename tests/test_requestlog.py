@@ -6,10 +6,10 @@ import gc
 import threading
 import weakref
 
-from postmock_nb.diagnostics import diagnosis, near_miss_text
+from postmock_nb.answers.diagnostics import diagnosis, near_miss_text
 from postmock_nb.matching import IncomingRequest, match
-from postmock_nb.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
-from postmock_nb.snapshot import Snapshot
+from postmock_nb.matching.snapshot import Snapshot
+from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
 
 
 def _entry(log: RequestLog, result=None, *, body: bytes = b"", response: bytes = b"",
@@ -104,7 +104,7 @@ def test_a_failed_send_is_recorded():
 
 
 def test_the_dashboard_detail_view_masks_the_key_mock_call_sends():
-    from postmock_nb.widgets import entry_html
+    from postmock_nb.notebook.widgets import entry_html
 
     log = RequestLog()
     key = "PMAK-" + "d" * 32

@@ -10,10 +10,10 @@ import pytest
 from fixture_collections import FIXTURES_DIR, fixture_names
 from jsonschema import Draft7Validator
 
-from postmock_nb.schema import collection_schema, validate_postman
+from postmock_nb.formats.schema import collection_schema, validate_postman
 
 FIXTURES = FIXTURES_DIR
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "postmock_nb" / "schemas" / "collection-v2.1.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "postmock_nb" / "formats" / "schemas" / "collection-v2.1.json"
 
 DEFINITIONS = {
     "auth", "auth-attribute", "certificate", "certificate-list", "cookie", "cookie-list", "description",
@@ -34,7 +34,7 @@ MINIMAL = {
 
 
 def test_schema_file_is_shipped_in_the_package_and_is_draft07() -> None:
-    assert SCHEMA_FILE.is_file(), "postmock_nb/schemas/collection-v2.1.json is missing"
+    assert SCHEMA_FILE.is_file(), "postmock_nb/formats/schemas/collection-v2.1.json is missing"
     assert (SCHEMA_FILE.parent / "README.md").is_file(), "the schema's provenance note is missing"
     schema = collection_schema()
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"

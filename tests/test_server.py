@@ -1,4 +1,4 @@
-"""The threaded server (postmock_nb.server.MockServer) on real sockets, 127.0.0.1 only."""
+"""The threaded server (postmock_nb.serving.server.MockServer) on real sockets, 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from postmock_nb.core.model import Collection
 from postmock_nb.errors import ServerError
-from postmock_nb.model import Collection
-from postmock_nb.server import MockServer
-from postmock_nb.store import LiveCollection
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.server import MockServer
 
 TIMEOUT = 5
 
@@ -165,7 +165,7 @@ def test_restart_after_stop(collection):
 
 
 def test_errors_in_the_app_are_recorded_and_serving_goes_on(build, monkeypatch):
-    from postmock_nb import templating
+    from postmock_nb.answers import templating
 
     monkeypatch.setitem(templating.FAKER_PROVIDERS, "randomBoom", lambda faker: 1 / 0)
     collection = build.collection(build.example("GET /boom", "boom", body="{{$randomBoom}}"),

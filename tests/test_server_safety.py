@@ -9,9 +9,9 @@ import time
 import pytest
 import requests
 
+from postmock_nb.core.masking import mask
 from postmock_nb.errors import ServerError
-from postmock_nb.masking import mask
-from postmock_nb.server import MockServer, exposure_warning
+from postmock_nb.serving.server import MockServer, exposure_warning
 
 TIMEOUT = 5
 
@@ -58,7 +58,7 @@ def test_stopping_with_requests_in_flight_prints_nothing(collection, capfd):
 
 
 def test_app_errors_stay_out_of_stderr(build, capfd, monkeypatch):
-    monkeypatch.setattr("postmock_nb.app.build_response", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("postmock_nb.serving.app.build_response", lambda *a, **k: 1 / 0)
     with MockServer(build.collection(build.example("GET /boom", "boom"))) as server:
         assert requests.get(server.url + "/boom", timeout=TIMEOUT).status_code == 500
         assert len(server.errors) == 1

@@ -1,4 +1,4 @@
-"""Every server postmock runs on (postmock_nb.servers), through the same socket tests, 127.0.0.1 only.
+"""Every server postmock runs on (postmock_nb.serving.servers), through the same socket tests, 127.0.0.1 only.
 
 The ``server_name`` fixture (tests/conftest.py) runs each test once per server; a server whose
 packages are not installed is skipped with the pip command (CI, with ``POSTMOCK_REQUIRE_ALL=1``,
@@ -20,11 +20,11 @@ import requests
 from IPython.core.error import UsageError
 from test_cli import SERVING, STOP_TIMEOUT, fixture_path, granian_teardown_panic, postmock
 
-from postmock_nb import servers
 from postmock_nb.config import MockConfig
+from postmock_nb.core.model import Collection
 from postmock_nb.errors import ConfigError
-from postmock_nb.model import Collection
-from postmock_nb.server import MockServer
+from postmock_nb.serving import servers
+from postmock_nb.serving.server import MockServer
 
 TIMEOUT = 5
 BIG = 3 * 1024 * 1024
@@ -374,7 +374,7 @@ def test_stopping_with_requests_in_flight_answers_or_logs_what_went_out(server_n
     the grace period ends is logged with what the server sent instead (its own 500)."""
     import asyncio
 
-    from postmock_nb.prototype import Prototype
+    from postmock_nb.notebook.prototype import Prototype
     from postmock_nb.session import Session
 
     session = Session()

@@ -1,11 +1,11 @@
-"""The live collection (postmock_nb.store): whole-snapshot swaps, listeners, failed edits."""
+"""The live collection (postmock_nb.matching.store): whole-snapshot swaps, listeners, failed edits."""
 
 from __future__ import annotations
 
 import pytest
 
-from postmock_nb.model import Collection
-from postmock_nb.store import LiveCollection
+from postmock_nb.core.model import Collection
+from postmock_nb.matching.store import LiveCollection
 
 
 def test_update_swaps_a_new_snapshot_and_notifies(build):

@@ -1,4 +1,4 @@
-"""Dynamic response bodies (postmock_nb.templating): fake data, request echo, wildcard echo."""
+"""Dynamic response bodies (postmock_nb.answers.templating): fake data, request echo, wildcard echo."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from postmock_nb.bodies import json_path
-from postmock_nb.templating import FAKER_PROVIDERS, RenderContext, dynamic_value, has_placeholders, render, seed
+from postmock_nb.answers.templating import FAKER_PROVIDERS, RenderContext, dynamic_value, has_placeholders, render, seed
+from postmock_nb.core.bodies import json_path
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

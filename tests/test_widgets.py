@@ -1,4 +1,4 @@
-"""The live dashboard (postmock_nb/widgets.py).
+"""The live dashboard (postmock_nb/notebook/widgets.py).
 
 1. In process: a real :class:`Session` serving on a real socket, a :class:`Dashboard` on it,
    and ``requests`` as the client. No kernel: the widgets' comms are ipywidgets' no-op ones,
@@ -23,9 +23,9 @@ import pytest
 import requests
 from IPython.core.interactiveshell import InteractiveShell
 
-from postmock_nb.magics import session_of as loaded_session
+from postmock_nb.notebook.magics import session_of as loaded_session
+from postmock_nb.notebook.widgets import LOG_ROWS, Dashboard
 from postmock_nb.session import Session
-from postmock_nb.widgets import LOG_ROWS, Dashboard
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -491,7 +491,7 @@ def resend_views(dash):
 
 KERNEL_TRAFFIC = AWAIT_FINAL_REFRESH + """\
 import json, requests
-from postmock_nb.magics import session_of
+from postmock_nb.notebook.magics import session_of
 sent = []
 for method, path in [("GET", "/users"), ("GET", "/users/7"), ("GET", "/accounts/7"), ("POST", "/users"),
                      ("GET", "/users?page=2"), ("GET", "/later"), ("GET", "/users/8"), ("PUT", "/users/1")]:
@@ -559,7 +559,7 @@ def _counting_send(self, msg, buffers=None):
     sent_messages.append(msg.get("method"))
     return _send(self, msg, buffers)
 widget_module.Widget._send = _counting_send  # count every widget message the kernel sends
-from postmock_nb.magics import session_of
+from postmock_nb.notebook.magics import session_of
 dash = session_of(get_ipython()).dashboards[-1]
 before = dash.refreshes
 """

@@ -2,7 +2,7 @@
 
 A service over a finished :class:`~postmock_nb.matching.types.MatchResult`: it reads the
 result and its snapshot and returns new candidates; nothing is kept in the result. Examples are
-placed on the same path-rule ladder as the search (:meth:`~postmock_nb.paths.RequestPath.first_fit`),
+placed on the same path-rule ladder as the search (:meth:`~postmock_nb.core.paths.RequestPath.first_fit`),
 example by example instead of through the index.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from ..paths import PathRule, RequestPath, id_blind
-from .scoring import drop_reason, path_check, request_context, score, score_query
-from .types import Candidate, Check, MatchResult
+from postmock_nb.core.paths import PathRule, RequestPath, id_blind
+from postmock_nb.matching.scoring import drop_reason, path_check, request_context, score, score_query
+from postmock_nb.matching.types import Candidate, Check, MatchResult
 
 
 def near_misses(result: MatchResult, limit: int = 3) -> list[Candidate]:
     """The closest examples that did not win, with their differences, best first.
 
     Scores in full only the candidates of the search and the examples whose paths look most like
-    the request's (the snapshot's :class:`~postmock_nb.snapshot.NearMissIndex`).
+    the request's (the snapshot's :class:`~postmock_nb.matching.snapshot.NearMissIndex`).
     """
     pool = {c.example.id for c in result.candidates}
     pool |= result.snapshot.near_misses.alike(result.request.method, result.request.path)

@@ -14,10 +14,10 @@ client that makes each request line unique (a cache-busting ``?_ts=``) must not 
 
 from __future__ import annotations
 
-from ..config import MockConfig
-from ..snapshot import Snapshot
-from .search import match
-from .types import Decision, IncomingRequest, MatchResult
+from postmock_nb.config import MockConfig
+from postmock_nb.matching.search import match
+from postmock_nb.matching.snapshot import Snapshot
+from postmock_nb.matching.types import Decision, IncomingRequest, MatchResult
 
 MAX_LINE = 2048
 """Request lines (path and query string) longer than this are searched every time, never kept."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..bodies import bodies_equal, body_differences
-from ..config import MockConfig
-from ..paths import PathRule
-from ..selectors import (
+from postmock_nb.config import MockConfig
+from postmock_nb.core.bodies import bodies_equal, body_differences
+from postmock_nb.core.paths import PathRule
+from postmock_nb.core.selectors import (
     MATCH_BODY,
     MATCH_HEADERS,
     MATCH_QUERY,
@@ -24,8 +24,8 @@ from ..selectors import (
     is_on,
     mock_values,
 )
-from ..snapshot import CompiledExample, is_wildcard_value
-from .types import BASE_SCORE, Candidate, Check, IncomingRequest
+from postmock_nb.matching.snapshot import CompiledExample, is_wildcard_value
+from postmock_nb.matching.types import BASE_SCORE, Candidate, Check, IncomingRequest
 
 
 @dataclass(slots=True)

@@ -1,8 +1,8 @@
 """Finding the winner: the candidate search down the path-rule ladder, with pruning, and the decision.
 
-The search climbs :class:`~postmock_nb.paths.PathRule` in order, finding the examples of each
+The search climbs :class:`~postmock_nb.core.paths.PathRule` in order, finding the examples of each
 rule through the snapshot's index (the lookup rules and the wildcard trie are that index's
-answer to :meth:`~postmock_nb.paths.RequestPath.fits`); edit distance is tried only when no
+answer to :meth:`~postmock_nb.core.paths.RequestPath.fits`); edit distance is tried only when no
 stricter rule found any example. Rules and examples that cannot beat the best score so far are
 skipped unscored, so the cost stays flat however many examples collide.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config import MockConfig
-from ..paths import PathRule, RequestPath
-from ..selectors import RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
-from ..snapshot import CompiledExample, MethodIndex, Snapshot
-from .scoring import RequestContext, drop_reason, failed_code, failed_path, request_context, score
-from .types import BASE_SCORE, Candidate, IncomingRequest, MatchResult
+from postmock_nb.config import MockConfig
+from postmock_nb.core.paths import PathRule, RequestPath
+from postmock_nb.core.selectors import RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
+from postmock_nb.matching.scoring import RequestContext, drop_reason, failed_code, failed_path, request_context, score
+from postmock_nb.matching.snapshot import CompiledExample, MethodIndex, Snapshot
+from postmock_nb.matching.types import BASE_SCORE, Candidate, IncomingRequest, MatchResult
 
 _DEFAULT_CONFIG = MockConfig()
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote
 
-from ..config import MockConfig
-from ..model import Example, Pairs, path_with_query
-from ..paths import PathRule
-from ..snapshot import Snapshot
+from postmock_nb.config import MockConfig
+from postmock_nb.core.model import Example, Pairs, path_with_query
+from postmock_nb.core.paths import PathRule
+from postmock_nb.matching.snapshot import Snapshot
 
 BASE_SCORE = 100
 """Every example starts with these points; the path rule and the query add or take away."""
@@ -137,12 +137,12 @@ class MatchResult:
 
     def explain(self) -> list[Candidate]:
         """Every example of the collection, scored without shortcuts, best first (see :func:`~.explain.explain`)."""
-        from .explain import explain
+        from postmock_nb.matching.explain import explain
 
         return explain(self)
 
     def near_misses(self, limit: int = 3) -> list[Candidate]:
         """The closest examples that did not win (see :func:`~.explain.near_misses`; worked out on each call)."""
-        from .explain import near_misses
+        from postmock_nb.matching.explain import near_misses
 
         return near_misses(self, limit)

@@ -1,0 +1,293 @@
+"""Examples served in turn and by state: response sequences, scenarios and per-example delays.
+
+Three markers in an example's saved request headers (``x-mock-*`` headers: never matched, ignored by
+Postman, kept by ``%mock save``/``load`` and ``postmock serve``):
+
+- ``x-mock-sequence: cycle`` (or ``stick``, ``random``, ``random; seed=7``): the examples of one item
+  that carry it and fit a request answer in turn — ``cycle`` starts again after the last, ``stick``
+  stays at the last, ``random`` picks one (repeatably with a seed). ``sequential`` is ``cycle``.
+- ``x-mock-scenario: jobs; requires=Started; next=done`` (WireMock's scenarios): the example answers
+  only while scenario ``jobs`` is in state ``Started``, and moves it to ``done`` when it answers. Every
+  scenario starts in :data:`STARTED`; ``requires`` or ``next`` may be left out.
+- ``x-mock-delay: 800`` or ``200-900``: this example's answer waits that many milliseconds (a range: a
+  random wait inside it).
+
+The matching engine stays pure: it ranks the candidates as always, and :meth:`Flows.choose` (called
+by the app once per matched request, only when the snapshot carries such markers) drops the
+candidates whose scenario is in another state, takes the sequence's turn and moves the scenario,
+under one lock. An explicit ``x-mock-response-name``/``-id`` picks its example as before: it neither
+advances a sequence nor requires or moves a scenario state (a look at one example, not a step).
+
+Limit: the engine scores at least ``ALWAYS_SCORED`` (50) candidates of a request and may skip others
+that cannot win on points; beyond 50 examples fitting one request, a skipped one cannot be re-picked.
+
+The :class:`Flows` of a session lives in its :class:`~postmock_nb.behaviours.dispatch.Behaviours` (state
+survives a server restart; ``%mock reset`` and ``DELETE /__postmock/scenarios`` reset it).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from postmock_nb.answers.faults import FAULT_MARKER, FaultError, parse_fault
+from postmock_nb.config import MAX_DELAY_MS
+from postmock_nb.core.model import Example
+from postmock_nb.core.selectors import RESPONSE_ID, RESPONSE_NAME
+from postmock_nb.errors import ExampleDefinitionError
+
+if TYPE_CHECKING:
+    from postmock_nb.matching import Candidate, MatchResult
+    from postmock_nb.matching.snapshot import Snapshot
+
+SCENARIO_MARKER = "x-mock-scenario"
+SEQUENCE_MARKER = "x-mock-sequence"
+DELAY_MARKER = "x-mock-delay"
+STARTED = "Started"
+"""The state every scenario starts in (WireMock's name)."""
+SEQUENCE_MODES = ("cycle", "stick", "random")
+_ALIASES = {"sequential": "cycle"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """An example's part in a scenario."""
+
+    scenario: str
+    requires: str | None = None
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What an example's markers ask for."""
+
+    step: Step | None = None
+    sequence: str | None = None
+    seed: int | None = None
+    delay: tuple[int, int] | None = None
+    fault: str | None = None
+
+
+def _fields(text: str) -> tuple[str, dict[str, str]]:
+    head, *rest = [part.strip() for part in text.split(";")]
+    fields: dict[str, str] = {}
+    for part in rest:
+        if not part:
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise ExampleDefinitionError(f"cannot read {part!r} in {text!r}: expected key=value")
+        fields[key.strip().lower()] = value.strip()
+    return head, fields
+
+
+def parse_scenario(text: str) -> Step:
+    """``"jobs; requires=Started; next=done"`` → Step (or a clear error)."""
+    name, fields = _fields(text)
+    unknown = set(fields) - {"requires", "next"}
+    if not name or unknown:
+        raise ExampleDefinitionError(
+            f"cannot read the scenario {text!r}" + (f": unknown {', '.join(sorted(unknown))}" if unknown else ""),
+            hint="x-mock-scenario: jobs; requires=Started; next=done")
+    return Step(name, fields.get("requires"), fields.get("next"))
+
+
+def parse_sequence(text: str) -> tuple[str, int | None]:
+    """``"random; seed=7"`` → ("random", 7)."""
+    mode, fields = _fields(text)
+    mode = _ALIASES.get(mode.lower(), mode.lower())
+    seed = fields.get("seed")
+    if mode not in SEQUENCE_MODES or set(fields) - {"seed"} or (seed is not None and not seed.isdigit()):
+        raise ExampleDefinitionError(f"cannot read the sequence {text!r}",
+                                     hint="x-mock-sequence: cycle, stick, random or random; seed=7")
+    return mode, int(seed) if seed is not None else None
+
+
+def parse_delay(text: str) -> tuple[int, int]:
+    """``"800"`` → (800, 800); ``"200-900"`` → (200, 900); milliseconds 0-MAX_DELAY_MS."""
+    low, dash, high = text.strip().partition("-")
+    high = high if dash else low
+    if not (low.strip().isdigit() and high.strip().isdigit()) or not 0 <= int(low) <= int(high) <= MAX_DELAY_MS:
+        raise ExampleDefinitionError(f"cannot read the delay {text!r}",
+                                     hint=f"milliseconds 0-{MAX_DELAY_MS}: 800, or a range 200-900")
+    return int(low), int(high)
+
+
+def flow_of(example: Example) -> Flow | None:
+    """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition)."""
+    step = sequence = seed = delay = fault = None
+    for key, value in example.request.headers:
+        lowered = key.lower()
+        try:
+            if lowered == SCENARIO_MARKER:
+                step = parse_scenario(value)
+            elif lowered == SEQUENCE_MARKER:
+                sequence, seed = parse_sequence(value)
+            elif lowered == DELAY_MARKER:
+                delay = parse_delay(value)
+            elif lowered == FAULT_MARKER:
+                fault = parse_fault(value)
+        except (ExampleDefinitionError, FaultError):
+            continue
+    if step is None and sequence is None and delay is None and fault is None:
+        return None
+    return Flow(step, sequence, seed, delay, fault)
+
+
+def check_markers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Raise a clear error for a flow marker that cannot be read (at definition time)."""
+    for key, value in headers:
+        lowered = key.lower()
+        if lowered == SCENARIO_MARKER:
+            parse_scenario(value)
+        elif lowered == SEQUENCE_MARKER:
+            parse_sequence(value)
+        elif lowered == DELAY_MARKER:
+            parse_delay(value)
+        elif lowered == FAULT_MARKER:
+            try:
+                parse_fault(value)
+            except FaultError as error:
+                raise ExampleDefinitionError(str(error), hint="--fault reset (or x-mock-fault: reset)") from None
+
+
+def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", next_state: str = "",
+                 delay: str = "", fault: str = "") -> list[str]:
+    """The marker header lines (``"x-mock-scenario: jobs; requires=Started"``) for ``%%example``'s options, checked."""
+    lines = []
+    if sequence:
+        parse_sequence(sequence)
+        lines.append(f"{SEQUENCE_MARKER}: {sequence}")
+    if (requires or next_state) and not scenario:
+        raise ExampleDefinitionError("--requires and --next need a --scenario name",
+                                     hint="--scenario jobs --requires Started --next done")
+    if scenario:
+        text = scenario + (f"; requires={requires}" if requires else "")
+        text += f"; next={next_state}" if next_state else ""
+        parse_scenario(text)
+        lines.append(f"{SCENARIO_MARKER}: {text}")
+    if delay:
+        parse_delay(delay)
+        lines.append(f"{DELAY_MARKER}: {delay}")
+    if fault:
+        lines.append(f"{FAULT_MARKER}: {fault}")
+        check_markers(((FAULT_MARKER, fault),))
+    return lines
+
+
+class Flows:
+    """Scenario states and sequence turns of one session (thread-safe: one lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, str] = {}
+        self._turns: dict[tuple[str, ...], int] = {}
+        self._random: dict[tuple[str, ...], random.Random] = {}
+        self._delays = random.Random()
+        self._plan_version = -1
+        self._plan: dict[str, Flow] = {}
+
+    def plan(self, snapshot: Snapshot) -> dict[str, Flow]:
+        """Example id → its flow, for the examples of ``snapshot`` that have one (worked out once per version)."""
+        if snapshot.version != self._plan_version:
+            plan = {}
+            for example in snapshot.collection.examples:
+                found = flow_of(example)
+                if found is not None:
+                    plan[example.id] = found
+            self._plan, self._plan_version = plan, snapshot.version
+        return self._plan
+
+    def states(self, snapshot: Snapshot | None = None) -> dict[str, str]:
+        """Every scenario (those of ``snapshot`` and those moved) → its current state."""
+        with self._lock:
+            found = dict(self._states)
+        if snapshot is not None:
+            for flow in self.plan(snapshot).values():
+                if flow.step is not None:
+                    found.setdefault(flow.step.scenario, STARTED)
+        return dict(sorted(found.items()))
+
+    def reset(self, name: str | None = None) -> list[str]:
+        """Scenarios (all, or ``name``) back to Started, sequences to their first turn; returns those reset."""
+        with self._lock:
+            if name is None:
+                done = sorted(self._states)
+                self._states.clear()
+                self._turns.clear()
+                self._random.clear()
+            else:
+                done = [name] if self._states.pop(name, None) is not None else []
+            return done
+
+    def fault(self, example_id: str, snapshot: Snapshot) -> str | None:
+        """The example's own fault, or None."""
+        flow = self.plan(snapshot).get(example_id)
+        return flow.fault if flow is not None else None
+
+    def delay_ms(self, example_id: str, snapshot: Snapshot) -> int | None:
+        """The example's own delay (a draw inside its range), or None."""
+        flow = self.plan(snapshot).get(example_id)
+        if flow is None or flow.delay is None:
+            return None
+        low, high = flow.delay
+        with self._lock:
+            return low if low == high else self._delays.randint(low, high)
+
+    def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
+        """The result with the scenario filter, the sequence's turn and the scenario move applied."""
+        if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
+            return result
+        plan = self.plan(snapshot)
+        if not plan:
+            return result
+        with self._lock:
+            refused: dict[str, str] = {}
+            eligible: list[Candidate] = []
+            for candidate in result.candidates:
+                if candidate.score is None:
+                    continue
+                flow = plan.get(candidate.example.id)
+                step = flow.step if flow is not None else None
+                if step is not None and step.requires is not None:
+                    state = self._states.get(step.scenario, STARTED)
+                    if state != step.requires:
+                        refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
+                                                         f"this example requires {step.requires!r}")
+                        continue
+                eligible.append(candidate)
+            if not eligible:
+                ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
+                return replace(result, winner=None, score=None, candidates=ranked,
+                               error="no example for the current scenario state: " + "; ".join(
+                                   dict.fromkeys(refused.values())))
+            winner = eligible[0]
+            flow = plan.get(winner.example.id)
+            why = ""
+            if flow is not None and flow.sequence is not None:
+                item = snapshot.by_id[winner.example.id].item
+                group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
+                                and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
+                key = (*item.folder, item.name)
+                turn = self._turns.get(key, 0)
+                if flow.sequence == "random":
+                    rng = self._random.setdefault(key, random.Random(flow.seed))
+                    winner = group[rng.randrange(len(group))]
+                elif flow.sequence == "stick":
+                    winner = group[min(turn, len(group) - 1)]
+                else:
+                    winner = group[turn % len(group)]
+                self._turns[key] = turn + 1
+                why = f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
+                flow = plan.get(winner.example.id)
+            if flow is not None and flow.step is not None and flow.step.next is not None:
+                self._states[flow.step.scenario] = flow.step.next
+        if winner is result.candidates[0] and not refused:
+            return result
+        others = [replace(c, lost=refused.get(c.example.id) or why or c.lost or "")
+                  for c in result.candidates if c is not winner]
+        return replace(result, winner=winner.example, score=winner.score,
+                       candidates=[replace(winner, lost=""), *others])

@@ -1,0 +1,62 @@
+"""What connects a running mock to the real API: OpenAPI request validation, the proxy, the recorder.
+
+The options are fields of :class:`~postmock_nb.config.MockConfig` (``validate_requests``, ``proxy``,
+``record``); :meth:`Bridges.build` turns them into the objects that do the work. A :class:`Bridges`
+is owned by the :class:`~postmock_nb.serving.app.MockApp` serving with it; the notebook may swap its proxy
+and recorder while the mock runs (``%mock proxy``): each is one attribute, read once per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from postmock_nb.errors import ConfigError
+
+if TYPE_CHECKING:
+    from postmock_nb.bridges.proxy import Proxy
+    from postmock_nb.bridges.recording import Recorder
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.config import MockConfig
+    from postmock_nb.matching.store import LiveCollection
+
+
+@dataclass
+class Bridges:
+    """The app's collaborators towards the real API (all optional)."""
+
+    request_validator: RequestValidator | None = None
+    """``--validate-requests``: requests are checked against an OpenAPI document first (422)."""
+    proxy: Proxy | None = None
+    """``--proxy URL``: requests no example answers are forwarded there."""
+    recorder: Recorder | None = None
+    """``--record FILE``: every proxied answer becomes an example in that file."""
+
+    @classmethod
+    def build(cls, config: MockConfig, *, spec: Any = None, store: LiveCollection | None = None) -> Bridges:
+        """The bridges ``config`` asks for. ``spec``: the OpenAPI document to validate against;
+        ``store``: where recorded examples join the live collection (the notebook)."""
+        validator = None
+        if config.validate_requests:
+            if spec is None:
+                raise ConfigError("--validate-requests needs an OpenAPI document, and none is loaded",
+                                  hint="serve (or %mock load) the OpenAPI document the examples come from")
+            from postmock_nb.bridges.validation import RequestValidator
+
+            validator = RequestValidator(spec)
+        proxy, recorder = proxies(config, store=store)
+        return cls(validator, proxy, recorder)
+
+
+def proxies(config: MockConfig, *, store: LiveCollection | None = None) -> tuple[Proxy | None, Recorder | None]:
+    """The proxy and the recorder of ``config`` (None for what it does not ask for)."""
+    proxy = recorder = None
+    if config.proxy is not None:
+        from postmock_nb.bridges.proxy import Proxy
+
+        proxy = Proxy(config.proxy)
+    if config.record is not None:
+        from postmock_nb.bridges.recording import Recorder
+
+        recorder = Recorder(config.record, store=store)
+    return proxy, recorder

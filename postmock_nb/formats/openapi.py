@@ -1,0 +1,495 @@
+"""OpenAPI 3.0 / 3.1 documents in: every operation and every response code becomes examples.
+
+How a document becomes a collection:
+
+- each operation (``paths`` × get/put/post/delete/options/head/patch) is a request (item),
+  named by its ``summary``, else ``operationId``, else ``METHOD /path``, filed in a folder
+  named by its first tag;
+- ``{id}`` path templates become ``:id`` path variables; the base path of the first server
+  (of the operation, else the path, else the document; server variables at their defaults)
+  is put before every path, so ``servers: [{url: https://api.example.com/v1}]`` serves
+  ``/v1/pets``;
+- each response code is one example (``2XX`` → 200, ``default`` → 500), or one per named
+  example when the media type has ``examples``; the body is the media type's
+  ``examples``/``example``, else a value generated from the schema
+  (:mod:`postmock_nb.formats.schemagen`); response headers come along; a JSON media type is
+  preferred when a response offers several;
+- examples are ordered success first, so a plain request gets the lowest 2xx answer and
+  ``x-mock-response-code`` picks the others.
+
+``$ref`` lookups go through the ``referencing`` library (the one jsonschema uses); every
+reference in the document is checked when it is read, so a ``$ref`` to nowhere is one error
+naming where it is. References to other files or URLs are refused with a clear error.
+
+Making example values is bounded, each (:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`) and all
+of a document's together (:data:`~postmock_nb.core.limits.MAX_DOCUMENT_EXAMPLE_STEPS`): ``$ref``
+keys that fan out are one error naming the schema, not minutes of work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT4, DRAFT202012
+
+from postmock_nb.core import limits, patterns
+from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
+from postmock_nb.errors import CollectionFormatError
+from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
+
+SPEC_URI = "urn:postmock:openapi"
+OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+_TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+
+
+class SpecFormatError(CollectionFormatError):
+    """An OpenAPI document that cannot be read (wrong version, bad shape, broken ``$ref``)."""
+
+
+def pointer(*parts: str | int) -> str:
+    """The JSON pointer ``#/paths/~1pets/get`` for these keys."""
+    return "#" + "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def is_openapi(data: Any) -> bool:
+    """Does this parsed document say it is OpenAPI (or Swagger)?"""
+    return isinstance(data, dict) and ("openapi" in data or "swagger" in data)
+
+
+@dataclass
+class Spec:
+    """A parsed OpenAPI 3.x document with its ``$ref`` resolver."""
+
+    data: dict[str, Any]
+    source: str = "OpenAPI document"
+    version: str = field(init=False)
+    registry: Registry[Any] = field(init=False, repr=False)
+    example_steps: int = field(init=False, repr=False)
+    """Steps left for making the document's example values (all of them together)."""
+    warnings: list[str] = field(init=False, repr=False)
+    """What the document has that is not refused but not used either (a ``pattern`` that is not a regex)."""
+    slow_patterns: bool = field(init=False, repr=False)
+    """Whether a ``pattern`` needs the ``regex`` engine (lookaround, backreferences: not linear time)."""
+
+    def __post_init__(self) -> None:
+        self.example_steps = limits.MAX_DOCUMENT_EXAMPLE_STEPS
+        self.version = _check_version(self.data, self.source)
+        specification = DRAFT202012 if self.version.startswith("3.1") else DRAFT4
+        resource: Resource[Any] = specification.create_resource(self.data)
+        self.registry = Registry().with_resource(SPEC_URI, resource)
+        self._resolver = self.registry.resolver(base_uri=SPEC_URI)
+        self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
+        self.warnings, self.slow_patterns = [], False
+        _check_refs(self, self.data, "#")
+
+    @property
+    def is_31(self) -> bool:
+        return self.version.startswith("3.1")
+
+    @property
+    def title(self) -> str:
+        info = self.data.get("info")
+        title = info.get("title") if isinstance(info, dict) else None
+        return str(title) if title else Path(self.source).stem
+
+    def lookup(self, ref: str, where: str = "") -> Any:
+        """What the local reference ``ref`` (``#/components/…``) points to."""
+        if not ref.startswith("#"):
+            raise SpecFormatError(f"$ref {ref!r} points outside the document, which is not supported",
+                                  location=f"{self.source} at {where or ref}",
+                                  hint="bundle the document into one file first (e.g. `redocly bundle`)")
+        if ref in self._targets:
+            return self._targets[ref]
+        try:
+            found = self._targets[ref] = self._resolver.lookup(ref).contents
+            return found
+        except Unresolvable:
+            raise SpecFormatError(f"$ref {ref!r} points to nothing", location=f"{self.source} at {where or ref}",
+                                  hint="check the name after #/components/") from None
+
+    def example(self, schema: Any, purpose: Purpose, where: str) -> Any:
+        """The example value of ``schema`` (at ``where``), within the document's budget."""
+        budget = Budget(min(limits.MAX_EXAMPLE_STEPS, self.example_steps))
+        try:
+            return example_value(schema, self.lookup, purpose, budget=budget)
+        except ExampleTooBig as error:
+            what = ("this schema's example value" if error.steps == limits.MAX_EXAMPLE_STEPS
+                    else "the document's example values, up to this schema,")
+            raise SpecFormatError(f"{what} would take {error} to make ($refs that fan out, or a large "
+                                  "minItems/minLength)", location=f"{self.source} at {where}",
+                                  hint="give that schema an `example`, or nest fewer $refs") from None
+        finally:
+            self.example_steps -= budget.limit - max(budget.steps, 0)
+
+    def resolve(self, node: Any, where: str) -> tuple[Any, str]:
+        """Follow ``node``'s ``$ref`` chain; returns the object and its JSON pointer."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecFormatError(f"$ref {ref!r} refers to itself", location=f"{self.source} at {where}")
+            seen.add(ref)
+            node, where = self.lookup(ref, where), ref
+        return node, where
+
+
+def _check_version(data: dict[str, Any], source: str) -> str:
+    if "swagger" in data and "openapi" not in data:
+        raise SpecFormatError(f"this is a Swagger {data.get('swagger')} (OpenAPI 2) document, which is not supported",
+                              location=f"{source} at #/swagger",
+                              hint="convert it to OpenAPI 3 first (e.g. https://converter.swagger.io)")
+    version = str(data.get("openapi", ""))
+    if not re.match(r"^3\.[01](\.\d+)?(-.+)?$", version):
+        raise SpecFormatError(f"unsupported OpenAPI version {version!r}", location=f"{source} at #/openapi",
+                              hint="postmock_nb reads OpenAPI 3.0 and 3.1")
+    paths = data.get("paths", {})
+    if not isinstance(paths, dict):
+        raise SpecFormatError(f"'paths' must be an object, not {type(paths).__name__}",
+                              location=f"{source} at #/paths")
+    return version
+
+
+def _check_refs(spec: Spec, node: Any, where: str) -> None:
+    """Every ``$ref`` in the document must point somewhere (checked once, on reading)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            spec.lookup(ref, where)
+        for key, value in node.items():
+            data_keys = ("example", "value", "default", "const", "enum")
+            if key in data_keys or (key == "examples" and isinstance(value, list)):
+                continue  # data, not references: a "$ref" key in there is a value
+            here = f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key == "pattern" and isinstance(value, str):
+                _check_pattern(spec, value, here)
+            elif key == "patternProperties" and isinstance(value, dict):
+                for pattern in value:
+                    _check_pattern(spec, str(pattern), here)
+            _check_refs(spec, value, here)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_refs(spec, value, f"{where}/{index}")
+
+
+def _check_pattern(spec: Spec, pattern: str, where: str) -> None:
+    """A ``pattern`` neither regex engine compiles is a warning: requests are not checked against it."""
+    try:
+        spec.slow_patterns |= not patterns.is_linear(patterns.compiled(pattern))
+    except patterns.UncheckablePattern as error:
+        spec.warnings.append(f"{spec.source} at {where}: {error}; requests are not checked against it")
+
+
+def load_spec(data: dict[str, Any], source: str = "OpenAPI document") -> Spec:
+    """Check a parsed document and wrap it (raises :class:`SpecFormatError`)."""
+    return Spec(data, source)
+
+
+# -- operations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the document, with its parameters resolved."""
+
+    method: str
+    template: str
+    """The path as written in the document: ``/pets/{petId}``."""
+    base_path: str
+    data: dict[str, Any]
+    where: str
+    parameters: tuple[tuple[dict[str, Any], str], ...]
+    """Each parameter object and its JSON pointer (path-level ones merged in)."""
+
+    @property
+    def full_template(self) -> str:
+        return self.base_path + self.template
+
+    @property
+    def postman_path(self) -> str:
+        """``/v1/pets/:petId``."""
+        return _TEMPLATE.sub(lambda m: ":" + m.group(1), self.full_template)
+
+    def label(self) -> str:
+        summary = self.data.get("summary") or self.data.get("operationId")
+        return str(summary).strip() if summary else f"{self.method.upper()} {self.template}"
+
+
+def iter_operations(spec: Spec) -> Iterator[Operation]:
+    """Every operation, in document order."""
+    paths = spec.data.get("paths") or {}
+    root_base = _base_path(spec.data.get("servers"))
+    for template, raw_item in paths.items():
+        here = pointer("paths", template)
+        item, item_where = spec.resolve(raw_item, here)
+        if not isinstance(item, dict):
+            raise SpecFormatError("a path item must be an object", location=f"{spec.source} at {here}")
+        item_base = _base_path(item.get("servers"), root_base)
+        shared = _parameters(spec, item.get("parameters"), f"{item_where}/parameters")
+        for method in OPERATION_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            op_where = f"{item_where}/{method}"
+            own = _parameters(spec, operation.get("parameters"), f"{op_where}/parameters")
+            merged = {(p.get("in"), p.get("name")): (p, w) for p, w in shared}
+            merged.update({(p.get("in"), p.get("name")): (p, w) for p, w in own})
+            yield Operation(method, str(template), _base_path(operation.get("servers"), item_base), operation,
+                            op_where, tuple(merged.values()))
+
+
+def _parameters(spec: Spec, raw: Any, where: str) -> list[tuple[dict[str, Any], str]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SpecFormatError("'parameters' must be a list", location=f"{spec.source} at {where}")
+    found = []
+    for index, entry in enumerate(raw):
+        parameter, at = spec.resolve(entry, f"{where}/{index}")
+        if not isinstance(parameter, dict) or "name" not in parameter or "in" not in parameter:
+            raise SpecFormatError("a parameter needs 'name' and 'in'", location=f"{spec.source} at {where}/{index}")
+        found.append((parameter, at))
+    return found
+
+
+def _base_path(servers: Any, fallback: str = "") -> str:
+    """The path part of the first server's URL (``/v1``), server variables at their defaults."""
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+        return fallback
+    url = _server_url(servers[0])
+    path = urlsplit(url).path if "://" in url else url
+    return "/" + path.strip("/") if path.strip("/") else ""
+
+
+def _server_url(server: dict[str, Any]) -> str:
+    """A server's URL with its variables at their defaults."""
+    variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+    assert isinstance(variables, dict)
+
+    def default(match: re.Match[str]) -> str:
+        variable = variables.get(match.group(1))
+        return str(variable.get("default", "")) if isinstance(variable, dict) else ""
+
+    return _TEMPLATE.sub(default, str(server.get("url", "")))
+
+
+def server_origin(spec: Spec) -> str:
+    """``https://api.example.com`` of the first absolute server URL (empty when none)."""
+    servers = spec.data.get("servers")
+    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+        parts = urlsplit(_server_url(servers[0]))
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return ""
+
+
+# -- responses → examples ---------------------------------------------------------------------
+
+
+def status_of(code: str) -> int:
+    """``"404"`` → 404, ``"2XX"`` → 200, ``"default"`` → 500."""
+    text = str(code).strip().upper()
+    if text.isdigit():
+        return int(text)
+    if re.fullmatch(r"[1-5]XX", text):
+        return int(text[0]) * 100
+    return 500
+
+
+def _status_order(code: str) -> tuple[int, bool, int]:
+    """Success first, explicit codes before ranges (``204`` before ``2XX``), ``default`` last."""
+    status = status_of(code)
+    return (0 if 200 <= status < 300 and code != "default" else 1, not code.isdigit(),
+            status if code != "default" else 999)
+
+
+def is_json_type(media_type: str) -> bool:
+    base = media_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
+
+
+def _pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
+    if not isinstance(content, dict) or not content:
+        return None
+    for key, value in content.items():
+        if is_json_type(str(key)) and isinstance(value, dict):
+            return str(key), value
+    key, value = next(iter(content.items()))
+    return str(key), value if isinstance(value, dict) else {}
+
+
+def _serialise(value: Any, media_type: str) -> str:
+    if isinstance(value, str) and not is_json_type(media_type):
+        return value
+    if value is None and not is_json_type(media_type):
+        return ""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)  # default: YAML dates
+
+
+def _concrete_type(media_type: str, value: Any) -> str:
+    if "*" not in media_type:
+        return media_type
+    return "text/plain" if isinstance(value, str) else "application/json"
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return "" if value is None else str(value)
+
+
+def _response_headers(spec: Spec, raw: Any, where: str) -> Pairs:
+    if not isinstance(raw, dict):
+        return ()
+    headers = []
+    for name, entry in raw.items():
+        if str(name).lower() == "content-type":
+            continue  # the spec says: ignored, the media type decides
+        header, _ = spec.resolve(entry, f"{where}/{name}")
+        if not isinstance(header, dict):
+            continue
+        value = header["example"] if "example" in header else spec.example(
+            header.get("schema", {}), RESPONSE, f"{where}/{name}/schema")
+        headers.append((str(name), _header_text(value)))
+    return tuple(headers)
+
+
+def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[str, Any]]:
+    """(name, value) of each named example of a media type, ``$ref``\\ s followed."""
+    examples = media.get("examples")
+    found: list[tuple[str, Any]] = []
+    if isinstance(examples, dict):
+        for key, entry in examples.items():
+            example, _ = spec.resolve(entry, f"{where}/examples/{key}")
+            if isinstance(example, dict) and "value" in example:
+                found.append((str(example.get("summary") or key), example["value"]))
+    return found
+
+
+def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
+    """(example name or "", content type, body text) for one response."""
+    picked = _pick_media(content)
+    if picked is None:
+        return [("", "", "")]
+    media_type, media = picked
+    media_where = f"{where}/content/{media_type.replace('/', '~1')}"
+    named = _named_examples(spec, media, media_where)
+    if named:
+        return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
+    value = media["example"] if "example" in media else spec.example(
+        media.get("schema", {}), RESPONSE, f"{media_where}/schema")
+    return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
+
+
+def _language(content_type: str) -> str:
+    lowered = content_type.lower()
+    for word in ("json", "xml", "html"):
+        if word in lowered:
+            return word
+    return "text" if content_type else ""
+
+
+def operation_examples(spec: Spec, operation: Operation, request: RequestSpec) -> list[Example]:
+    """The examples of one operation: one per response code, or per named example."""
+    responses = operation.data.get("responses")
+    where = f"{operation.where}/responses"
+    if not isinstance(responses, dict):
+        return []
+    by_code = {str(code): entry for code, entry in responses.items()}  # YAML reads 200: as a number
+    examples = []
+    for code in sorted(by_code, key=_status_order):
+        if code.startswith("x-"):
+            continue
+        response, at = spec.resolve(by_code[code], f"{where}/{code}")
+        if not isinstance(response, dict):
+            continue
+        status = status_of(code)
+        description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
+        title = description[0][:80].strip() if description else str(status)
+        headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
+        for name, content_type, body in _bodies(spec, response.get("content"), at):
+            all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
+            examples.append(Example(
+                name=f"{title} - {name}" if name else title, request=request,
+                response=ResponseSpec(status, reason_phrase(status), all_headers, body, _language(content_type))))
+    return examples
+
+
+def _parameter_value(spec: Spec, parameter: dict[str, Any], where: str) -> str:
+    if "example" in parameter:
+        return _header_text(parameter["example"])
+    examples = parameter.get("examples")
+    if isinstance(examples, dict) and examples:
+        first, _ = spec.resolve(next(iter(examples.values())), "")
+        if isinstance(first, dict) and "value" in first:
+            return _header_text(first["value"])
+    value = spec.example(parameter.get("schema", {}), REQUEST, f"{where}/schema")
+    if isinstance(value, list):
+        return ",".join(_header_text(v) for v in value)
+    return _header_text(value)
+
+
+def _request_body(spec: Spec, operation: Operation) -> tuple[str, Pairs]:
+    raw = operation.data.get("requestBody")
+    if raw is None:
+        return "", ()
+    body, _ = spec.resolve(raw, f"{operation.where}/requestBody")
+    picked = _pick_media(body.get("content") if isinstance(body, dict) else None)
+    if picked is None:
+        return "", ()
+    media_type, media = picked
+    named = _named_examples(spec, media, "")
+    value = named[0][1] if named else media["example"] if "example" in media else spec.example(
+        media.get("schema", {}), REQUEST, f"{operation.where}/requestBody/content/{pointer(media_type)[2:]}/schema")
+    return _serialise(value, media_type), (("Content-Type", _concrete_type(media_type, value)),)
+
+
+def operation_request(spec: Spec, operation: Operation) -> RequestSpec:
+    """The request an operation's examples are filed under (what Postman's Send would send)."""
+    by_place: dict[str, list[tuple[str, str]]] = {"path": [], "query": [], "header": []}
+    for parameter, where in operation.parameters:
+        place = str(parameter.get("in"))
+        if place in by_place:
+            by_place[place].append((str(parameter["name"]), _parameter_value(spec, parameter, where)))
+    body, body_headers = _request_body(spec, operation)
+    description = str(operation.data.get("description") or operation.data.get("summary") or "")
+    return RequestSpec(method=operation.method.upper(), path=operation.postman_path,
+                       query=tuple(by_place["query"]), headers=tuple(by_place["header"]) + body_headers,
+                       body=body, body_language="json" if body_headers and "json" in body_headers[0][1] else "",
+                       path_variables=tuple(by_place["path"]), description=description)
+
+
+def spec_to_collection(spec: Spec) -> Collection:
+    """The collection a mock of this document serves."""
+    items = []
+    for operation in iter_operations(spec):
+        request = operation_request(spec, operation)
+        # what incoming requests are matched against: path variables without the sample values Send would use,
+        # so that they match any segment (a saved value would be the only one matched, as in Postman)
+        matched = RequestSpec(method=request.method, path=request.path,
+                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base)
+        examples = tuple(operation_examples(spec, operation, matched))
+        tags = operation.data.get("tags")
+        folder = (str(tags[0]),) if isinstance(tags, list) and tags else ()
+        items.append(Item(name=operation.label(), request=request, examples=examples, folder=folder,
+                          description=request.description))
+    origin = server_origin(spec)
+    info = spec.data.get("info")
+    info = info if isinstance(info, dict) else {}
+    return Collection(name=spec.title, items=tuple(items), variables=(("baseUrl", origin),) if origin else (),
+                      description=str(info.get("description") or ""))
+
+
+def collection_from_openapi(data: dict[str, Any], source: str = "OpenAPI document") -> tuple[Collection, Spec]:
+    """Check the document and convert it; returns the collection and the checked spec."""
+    spec = load_spec(data, source)
+    return spec_to_collection(spec), spec

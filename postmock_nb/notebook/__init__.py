@@ -1,0 +1,6 @@
+"""The notebook front end, IPython only: the ``%mock`` / ``%%example`` magics (:mod:`.magics`), the
+live dashboard (:mod:`.widgets`), HTML tables (:mod:`.tables`) and the ``mock`` object (:mod:`.prototype`).
+
+May import: :mod:`postmock_nb.session` and every layer below it. Nothing outside this package and the
+entry points imports it.
+"""

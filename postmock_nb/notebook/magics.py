@@ -1,0 +1,634 @@
+"""``%%example`` and ``%mock``: the notebook face of postmock_nb.
+
+The magics only parse, call the :class:`~postmock_nb.session.Session` and show results;
+every mistake becomes an IPython ``UsageError`` (a message and a hint, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import difflib
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+from traitlets import Bool, Int, Unicode
+
+from postmock_nb.behaviours.dispatch import ExportWarning
+from postmock_nb.config import MockConfig
+from postmock_nb.core.masking import mask
+from postmock_nb.core.model import reason_phrase
+from postmock_nb.core.text import plural
+from postmock_nb.errors import PostmockError
+from postmock_nb.notebook.tables import ExampleTable, LogTable
+from postmock_nb.serving.browser_address import browser_address
+from postmock_nb.session import Session
+
+STATUS_ERRORS = 5
+"""How many of the latest server errors ``%mock status`` shows (one line each)."""
+SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
+               "environment", "proxy", "reset")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
+
+
+def _mock_parser() -> _Parser:
+    parser = _Parser(prog="mock", add_help=False)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    start = commands.add_parser("start", add_help=False)
+    start.add_argument("--port", type=int, default=None)
+    start.add_argument("--host", default=None)
+    start.add_argument("--private", action="store_true")
+    start.add_argument("--api-key", default=None)
+    start.add_argument("--no-cors", action="store_true")
+    start.add_argument("--match-header", action="append", default=[])
+    start.add_argument("--match-body", action="store_true")
+    start.add_argument("--match-body-contains", action="store_true")
+    start.add_argument("--chaos", default="0")
+    start.add_argument("--chaos-seed", type=int, default=None)
+    start.add_argument("--chaos-with", default="503")
+    start.add_argument("--delay", default="0")  # milliseconds or a network preset (2G, 3G): MockConfig reads it
+    start.add_argument("--server", default=None)
+    start.add_argument("--no-dashboard", action="store_true")
+    start.add_argument("--validate-requests", action="store_true")
+    start.add_argument("--environment", default=None)
+    start.add_argument("--proxy", default=None)
+    start.add_argument("--record", default=None)
+    for name in ("stop", "status", "show", "clear", "key"):
+        commands.add_parser(name, add_help=False)
+    commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
+    commands.add_parser("delete", add_help=False).add_argument("name")
+    log = commands.add_parser("log", add_help=False)
+    log.add_argument("--unmatched", action="store_true")
+    log.add_argument("-n", "--limit", type=int, default=20)
+    save = commands.add_parser("save", add_help=False)
+    save.add_argument("file", nargs="?", default=None)
+    save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
+    commands.add_parser("reset", add_help=False).add_argument("name", nargs="?", default=None)
+    commands.add_parser("load", add_help=False).add_argument("file")
+    call = commands.add_parser("call", add_help=False)
+    call.add_argument("method")
+    call.add_argument("path")
+    call.add_argument("-H", "--header", action="append", default=[])
+    call.add_argument("-d", "--data", default=None)
+    call.add_argument("--save", default=None)  # save the answer as an example of this name
+    call.add_argument("--base", default="")  # the base URL the saved path is relative to
+    call.add_argument("--as", dest="as_path", default="")  # the path to file it under (/users/:id)
+    call.add_argument("--keep-secrets", action="store_true")
+    environment = commands.add_parser("environment", add_help=False)
+    environment.add_argument("file", nargs="?", default=None)
+    environment.add_argument("--clear", action="store_true")
+    proxy = commands.add_parser("proxy", add_help=False)
+    proxy.add_argument("url", nargs="?", default=None)
+    proxy.add_argument("--record", default=None)
+    proxy.add_argument("--off", action="store_true")
+    return parser
+
+
+def _shown_body(response: Any, *, matched: bool) -> str:
+    """A response body as ``%mock call`` shows it: JSON indented; a miss's diagnosis as ``%mock log`` shows it."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.text)
+    diagnosis = body.get("diagnosis") if isinstance(body, dict) and not matched else None
+    if isinstance(diagnosis, dict) and isinstance(diagnosis.get("text"), str):
+        error = body.get("error")
+        said = f"{error.get('header', '')}: {error.get('message', '')}\n\n" if isinstance(error, dict) else ""
+        return said + str(diagnosis["text"])
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _save_warning(warnings: list[str]) -> str:
+    """One line for what ``%mock save`` could not keep: the one warning, or the handlers named together."""
+    if len(warnings) <= 1:
+        return warnings[0] if warnings else ""
+    names = ", ".join(repr(w.handler) if isinstance(w, ExportWarning) else w for w in warnings)
+    return (f"{plural(len(warnings), 'handler')} cannot run in Postman: {names}; each was saved as a static "
+            "example of its most recent response (or of its sample if it has not answered yet)")
+
+
+def usage_error(message: str, hint: str = "") -> UsageError:
+    """The one shape of every mistake the magics report: what was wrong, then a hint line (no traceback)."""
+    return UsageError(message + (f"\nHint: {hint}" if hint else ""))
+
+
+class MaskedKey(str):
+    """The private mock's key: a plain ``str`` for code, shown masked as a cell result (saved notebooks too)."""
+
+    def __repr__(self) -> str:
+        return repr(mask(str(self)))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) + "  (masked: print() it to see it whole)")
+
+
+def _usage(error: PostmockError) -> UsageError:
+    return usage_error(f"{error.location}: {error.message}" if error.location else error.message, error.hint)
+
+
+@magics_class
+class PostmockMagics(Magics):
+    """The ``%%example`` and ``%mock`` magics. Settings work with ``%config PostmockMagics.<name> = ...``."""
+
+    default_port = Int(0, help="Port for %mock start when --port is not given (0: a free port).").tag(config=True)
+    default_host = Unicode("127.0.0.1", help="Address for %mock start (127.0.0.1: this machine only).").tag(config=True)
+    default_server = Unicode("hypercorn", help="Server for %mock start when --server is not given "
+                                               "(hypercorn, uvicorn or granian).").tag(config=True)
+    show_dashboard = Bool(True, help="Show the live dashboard on %mock start.").tag(config=True)
+
+    def __init__(self, shell: Any, session: Session) -> None:
+        super().__init__(shell=shell)
+        self.session = session
+        """This shell's session: the magics own it (``session_of(get_ipython())`` finds it)."""
+        self.current_cell_id: str | None = None
+        self.loaded = False
+        self._parser = _mock_parser()
+        from postmock_nb.notebook.prototype import Prototype
+
+        self.cell_runs = 0
+        """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
+        self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
+        """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace (where ``mockUrl`` is set)."""
+        assert self.shell is not None, "the magics are registered with a shell"
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    def remember_cell(self, info: Any) -> None:
+        """``pre_run_cell``: which cell runs, so that re-running a cell replaces the example it defined."""
+        self.current_cell_id = getattr(info, "cell_id", None)
+        self.cell_runs += 1
+
+    # -- %%example -------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("method", help="HTTP method: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+    @argument("path", help="request path, may carry a query and path variables: /users/:id, /users?role=admin")
+    @argument("status", nargs="?", default=None, help="response status code (default 200)")
+    @argument("-n", "--name", default="", help='example name (default "METHOD PATH STATUS"); '
+                                              "what x-mock-response-name selects")
+    @argument("-H", "--header", action="append", default=[], help='response header "Name: value" (repeatable)')
+    @argument("-R", "--request-header", action="append", default=[],
+              help='header the request must carry to match, "Name: value" (repeatable)')
+    @argument("-f", "--folder", default="", help="folder to file the example in (Users/Admin for nesting)")
+    @argument("--replace", action="store_true", help="overwrite an example of the same name from another cell")
+    @argument("--sequence", default="", help="cycle, stick or random[;seed=N]: this item's marked examples "
+                                             "answer in turn (marker x-mock-sequence)")
+    @argument("--scenario", default="", help="scenario name: with --requires STATE and/or --next STATE "
+                                             "(marker x-mock-scenario; every scenario starts in Started)")
+    @argument("--requires", default="", help="the scenario state this example answers in")
+    @argument("--next", default="", help="the scenario state this example moves to when it answers")
+    @argument("--delay", default="", help="this example's delay in ms: 800, or a range 200-900 (marker x-mock-delay)")
+    @argument("--fault", default="", help="answer with a fault: reset, close, timeout, malformed, truncate, slow "
+                                          "(marker x-mock-fault)")
+    @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
+    @line_cell_magic
+    def example(self, line: str, cell: str | None = None) -> None:
+        """Define (or redefine) a mock example from this cell.
+
+        ``%example DELETE /users/:id 204`` (the line form) defines an example with no body.
+
+        The cell body is the response: optional header lines, a blank line, then the body.
+        Lines starting with ``>`` at the top describe the request the example requires:
+        header lines, a lone ``>``, then the request body. Re-running the cell replaces
+        the example it defined; a running mock serves the new version at once.
+
+        Example::
+
+            %%example GET /users/:id 404 --name "Get User – Not Found"
+            X-Trace: demo
+
+            {"error": "User not found"}
+        """
+        self._report_server_errors()
+        args = self._parse(self.example, line, "%%example")
+        try:
+            done = self.session.add(
+                self._build(args, cell or ""), cell_key=self.current_cell_id, replace=args.replace)
+        except PostmockError as error:
+            raise _usage(error) from None
+        example = done.example
+        verb = "Updated" if done.replaced is not None else "Defined"
+        concrete = ":" not in example.request.path and "{{" not in example.request.path
+        where = ""
+        if self.session.running:
+            url = self.session.url
+            where = f" — served at {url}{example.request.url}" if concrete else f" — served by {url}"
+        print(f'{verb} example "{example.name}": {example.request.method} {example.request.url} '
+              f"→ {example.response.status}{where}")
+
+    def _build(self, args: argparse.Namespace, cell: str) -> Any:
+        from postmock_nb.behaviours.flows import flow_markers
+        from postmock_nb.formats.cells import build_definition
+
+        markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,
+                               next_state=args.next, delay=args.delay, fault=args.fault)
+        return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
+                                headers=args.header, request_headers=args.request_header + markers,
+                                folder=args.folder)
+
+    def _parse(self, magic: Callable[..., Any], line: str, label: str) -> argparse.Namespace:
+        parser: argparse.ArgumentParser = magic.parser  # type: ignore[attr-defined]  # set by @magic_arguments
+        try:
+            return parser.parse_args(shlex.split(line))
+        except UsageError as error:
+            raise usage_error(f"{label}: {error}", f"see {label}? for the options") from None
+        except ValueError as error:  # unbalanced quotes
+            raise usage_error(f"{label}: cannot read the line: {error}", "check the quotes") from None
+
+    # -- %mock -----------------------------------------------------------------------------
+
+    @no_var_expand
+    @line_magic
+    def mock(self, line: str) -> Any:
+        """Run and inspect the notebook's mock server.
+
+        Subcommands::
+
+          %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
+                      [--match-header NAME]... [--match-body | --match-body-contains] [--delay MS|2G|3G]
+                      [--no-dashboard]
+                      [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
+                      [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
+                      [--server hypercorn|uvicorn|granian]
+                                   start serving; sets mockUrl in the notebook
+          %mock stop               stop serving and release the port
+          %mock status             URL, private or public, uptime, request and miss counts
+          %mock show               show the live dashboard
+          %mock list [--json]      the examples, as a table
+          %mock delete NAME        delete an example (by name or id)
+          %mock clear              delete every example
+          %mock log [--unmatched] [-n N]
+                                   recent requests, newest first, with why misses missed
+          %mock save FILE          export as Postman Collection v2.1
+          %mock save --environment ENV.json
+                                   write a Postman environment with mockUrl/baseUrl = this mock
+          %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
+                                   (JSON or YAML), merged into this one
+          %mock proxy URL [--record FILE] | --off
+                                   forward requests no example answers to URL (a running mock);
+                                   --record saves each answer as an example (here and in FILE)
+          %mock environment FILE | --clear
+                                   resolve {{vars}} with a Postman environment's values
+          %mock key                show the private mock's x-api-key
+          %mock call METHOD PATH [-H "Name: value"]... [-d DATA]
+                                   send a request to the mock and show what came back
+          %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
+                                   send it to any URL (the real API); --save files the answer as an
+                                   example (cleaned: no Date/Server/length headers, no secrets)
+
+        Settings: ``%config PostmockMagics.default_port = 8000``.
+        """
+        self._report_server_errors()
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise usage_error(f"%mock: cannot read the line: {error}", "check the quotes") from None
+        if not words:
+            raise usage_error("%mock needs a subcommand", ", ".join(SUBCOMMANDS) + " (see %mock?)")
+        if words[0] not in SUBCOMMANDS:
+            close = difflib.get_close_matches(words[0], SUBCOMMANDS, n=1)
+            hint = f"Did you mean `{close[0]}`?" if close else "see %mock? for the subcommands"
+            raise usage_error(f"%mock: unknown subcommand {words[0]!r}", hint)
+        args = self._parser.parse_args(words)
+        try:
+            return getattr(self, f"_mock_{args.command}")(args)
+        except PostmockError as error:
+            raise _usage(error) from None
+
+    def _mock_start(self, args: argparse.Namespace) -> None:
+        config = self._config(args)
+        if args.environment:  # checked before anything starts: a bad file changes nothing
+            self.session.use_environment(args.environment)
+        running = self.session.server if self.session.running else None
+        if running is not None and running.config.same_as(config, bound_port=running.port,
+                                                            any_key=args.api_key is None):
+            # Run All a second time in one kernel: the mock it started is what this cell asks for
+            server = running
+            print(f"The mock already runs with these settings: kept it ({server.url}).")
+        else:
+            server = self.session.start(config)
+        self.user_ns["mockUrl"] = server.url
+        count = len(self.session.store.collection.examples)
+        print(f"Mock running at {server.url}  ({plural(count, 'example')})")
+        if server.exposure_warning:
+            print(server.exposure_warning)
+        outside = browser_address(server.port or 0)
+        if outside:
+            print(f"From your browser: {outside.url}" + (f"  ({outside.note})" if outside.note else ""))
+        if server.private:
+            print(f"Private: send the header x-api-key: {mask(server.api_key)}  (%mock key shows it)")
+        paths = [e.request.url for e in self.session.store.collection.examples
+                 if ":" not in e.request.path and "{{" not in e.request.path]
+        print(f'mockUrl is set: requests.get(f"{{mockUrl}}{paths[0] if paths else "/"}")')
+        if self.show_dashboard and not args.no_dashboard:
+            self._mock_show(args)
+
+    def _config(self, args: argparse.Namespace) -> MockConfig:
+        """The mock's settings from ``%mock start``'s options and ``%config PostmockMagics`` (checked by MockConfig)."""
+        return self.session.config.updated(
+            host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
+            private=args.private, api_key=args.api_key, cors=not args.no_cors,
+            match_headers=tuple(args.match_header), match_body=args.match_body or args.match_body_contains,
+            match_body_contains=args.match_body_contains, delay_ms=args.delay,
+            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
+            server=args.server or self.default_server, chaos=args.chaos, chaos_seed=args.chaos_seed,
+            chaos_with=args.chaos_with)
+
+    def _mock_stop(self, args: argparse.Namespace) -> None:
+        if not self.session.stop():
+            print("The mock is not running.")
+            return
+        self.user_ns.pop("mockUrl", None)
+        print("Mock stopped.")
+
+    def _mock_status(self, args: argparse.Namespace) -> None:
+        info = self.session.status()
+        if not info["running"]:
+            print(f"The mock is stopped. {plural(info['examples'], 'example')} defined. Start it with %mock start.")
+            return
+        print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
+        print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
+              f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
+              f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
+              + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
+        if info.get("chaos"):
+            print(info["chaos"])
+        if info.get("scenarios"):
+            print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
+        for warning in info.get("handler_warnings", []):
+            print(f"Warning: {warning}")
+        server = self.session.server
+        recent = list(server.errors)[-STATUS_ERRORS:] if server is not None else []
+        if recent:
+            print(f"Latest server error{'s' if len(recent) > 1 else ''} (newest last):")
+            for error in recent:
+                lines = error.strip().splitlines()
+                print(f"  {lines[-1][:200] if lines else ''}")
+
+    def _mock_show(self, args: argparse.Namespace) -> None:
+        from postmock_nb.notebook.widgets import show_dashboard
+
+        show_dashboard(self.session)
+
+    def _mock_list(self, args: argparse.Namespace) -> Any:
+        hits = self.session.server.log.hits if self.session.server is not None else {}
+        table = ExampleTable.of(self.session.store.collection, hits, self.session.behaviours)
+        if args.json:
+            print(json.dumps(table.rows, indent=2, ensure_ascii=False))
+            return None
+        return table
+
+    def _mock_delete(self, args: argparse.Namespace) -> None:
+        deleted = self.session.delete(args.name)
+        if not deleted:
+            names = [e.name for e in self.session.store.collection.examples]
+            close = difflib.get_close_matches(args.name, names, n=1)
+            hint = f'Did you mean "{close[0]}"?' if close else "%mock list shows the examples"
+            raise usage_error(f"%mock delete: no example named {args.name!r}", hint)
+        print("Deleted " + ", ".join(f'"{e.name}"' for e in deleted) + ".")
+
+    def _mock_clear(self, args: argparse.Namespace) -> None:
+        resources = sorted(r.name for r in self.session.behaviours.resources)
+        count = self.session.clear()
+        gone = f", and with them {plural(len(resources), 'resource')} ({', '.join(resources)})" if resources else ""
+        print(f"Deleted {'all ' if count > 1 else ''}{plural(count, 'example')}{gone}.")
+
+    def _mock_log(self, args: argparse.Namespace) -> Any:
+        server = self.session.server
+        if server is None:
+            raise usage_error("%mock log: the mock has not been started", "%mock start")
+        return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
+
+    def _mock_save(self, args: argparse.Namespace) -> None:
+        if args.file is None and args.environment is None:
+            raise UsageError("%mock save: the following arguments are required: file (or --environment FILE)"
+                             "\nHint: %mock save collection.json")
+        if args.file is not None:
+            path = self.session.save(args.file)
+            count = len(self.session.store.collection.examples)
+            print(f"Saved {plural(count, 'example')} to {path} (Postman Collection v2.1).")
+            warning = _save_warning(self.session.save_warnings)
+            if warning:
+                print(f"Warning: {warning}", file=sys.stderr)
+        if args.environment is not None:
+            env_path = self.session.save_environment(args.environment)
+            print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")
+
+    def _mock_proxy(self, args: argparse.Namespace) -> None:
+        """``%mock proxy URL [--record FILE]`` / ``--off``."""
+        if args.off or args.url is None:
+            if not args.off:
+                raise UsageError("%mock proxy: give a URL, or --off\nHint: %mock proxy https://api.example.com")
+            self.session.set_proxy(None)
+            print("Not proxying: requests no example answers get 404.")
+            return
+        self.session.set_proxy(args.url, args.record)
+        print(f"Requests no example answers go to {args.url}"
+              + (f"; each answer becomes an example (saved in {args.record})" if args.record else "") + ".")
+
+    def _mock_environment(self, args: argparse.Namespace) -> None:
+        """``%mock environment FILE`` / ``--clear``."""
+        if args.clear or args.file is None:
+            if args.file is None and not args.clear:
+                raise UsageError("%mock environment: give a FILE, or --clear\nHint: %mock environment staging.json")
+            self.session.use_environment(None)
+            print("No environment: {{vars}} resolve from collection variables only.")
+            return
+        environment = self.session.use_environment(args.file)
+        names = ", ".join(k for k, _ in environment.values) or "no enabled values"
+        print(f'Using environment "{environment.name}": {names}')
+
+    def _mock_load(self, args: argparse.Namespace) -> None:
+        from postmock_nb.core.wire import collection_changes
+
+        specs_before = len(self.session.specs)
+        report = self.session.load(args.file)
+        print(report.describe())
+        for spec in self.session.specs[specs_before:]:
+            for warning in spec.warnings:
+                print(f"Warning: {warning}")
+        loaded = set(report.added_ids) | set(report.replaced_ids)
+        changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
+        if changes:
+            print(f"{plural(len(changes), 'part')} of these examples cannot go on the wire "
+                  "as saved; the mock changes them:")
+            for change in changes:
+                print(f"  {change.describe()}")
+        for resource in self.session.behaviours.resources:
+            print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
+                  f"(mock.resources[{resource.name!r}])")
+
+    def _mock_reset(self, args: argparse.Namespace) -> None:
+        from postmock_nb.notebook.prototype import Prototype
+
+        flows = self.session.behaviours.flows
+        known = flows.states(self.session.store.snapshot)
+        if args.name is not None and args.name in known:  # a scenario of that name: back to Started
+            flows.reset(args.name)
+            print(f"Scenario {args.name!r} reset to Started.")
+            return
+        done = Prototype(self.session).reset(args.name)
+        sequences: list[str] = []
+        if args.name is None:
+            plan = flows.plan(self.session.store.snapshot)
+            sequences = sorted({item.name for item, example in self.session.store.collection.iter_examples()
+                                if example.id in plan and plan[example.id].sequence})
+            flows.reset()
+            if known:
+                print(f"Scenarios reset to Started: {', '.join(known)}.")
+            if sequences:
+                print(f"Sequences back to their first turn: {', '.join(sequences)}.")
+        for resource in done:
+            print(f"Resource {resource.name!r} reset to its {plural(len(resource), 'seed record')}.")
+        if not done and not known and not sequences:
+            print("Nothing to reset: no resources, scenarios or sequences.")
+
+    # -- %%resource ----------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("name", help="the resource's name; also the notebook variable holding its live records")
+    @argument("--id", default=None, help="the id field of its records (default id, or the existing resource's)")
+    @argument("--path", default="", help="where it is served (default /NAME)")
+    @argument("--max-records", default=None, help="how many records clients may make it hold (default 10000; "
+                                                  "507 beyond)")
+    @argument("--max-bytes", default=None, help="how many bytes of JSON clients may make it hold: 65536, 512K, "
+                                                "256MB (default 64MB; 413 for one larger record, 507 when full)")
+    @no_var_expand
+    @cell_magic
+    def resource(self, line: str, cell: str) -> None:
+        """Serve a JSON array as a stateful CRUD resource (GET list/one, POST, PUT, PATCH, DELETE).
+
+        Example::
+
+            %%resource users --id id
+            [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
+        """
+        from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
+        from postmock_nb.core import limits
+        from postmock_nb.formats.cells import check_json
+
+        args = self._parse(self.resource, line, "%%resource")
+        try:
+            if cell.strip():
+                check_json(cell, 1, "the resource", declared=True)
+            max_records = args.max_records
+            resource = self.prototype.resource(
+                args.name, limits.loads(cell) if cell.strip() else None, id=args.id, path=args.path,
+                max_records=int(max_records) if max_records is not None and max_records.isdigit() else max_records,
+                max_bytes=args.max_bytes)
+        except PostmockError as error:
+            raise _usage(error) from None
+        if args.name.isidentifier():
+            self.user_ns[args.name] = resource
+        bounds = ""
+        if (resource.max_records, resource.max_bytes) != (DEFAULT_MAX_RECORDS, DEFAULT_MAX_BYTES):
+            bounds = (f"; clients may make it hold at most {plural(resource.max_records, 'record')}, "
+                      f"{plural(resource.max_bytes, 'byte')}")
+        print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
+              f"(GET, POST {resource.path}; GET, PUT, PATCH, DELETE {resource.path}/:{resource.id_field})"
+              + (f" — the live records are in `{args.name}`" if args.name.isidentifier() else "") + bounds)
+
+    def _mock_key(self, args: argparse.Namespace) -> str | None:
+        server = self.session.server
+        if server is None or not server.running:
+            raise usage_error("%mock key: the mock is not running", "%mock start --private")
+        if not server.private:
+            print("This mock is public: it needs no key. Start it with --private to require one.")
+            return None
+        return MaskedKey(server.api_key)  # the key itself, shown masked: `key = %mock key` keeps it
+
+    def _mock_call(self, args: argparse.Namespace) -> None:
+        from postmock_nb.formats.cells import parse_header
+
+        headers = dict(parse_header(h, "-H option") for h in args.header)
+        response = self.session.call(args.method, args.path, headers, args.data)
+        example = response.headers.get("x-mock-example-name")
+        reason = response.reason or reason_phrase(response.status_code)
+        picked = f'  ← example "{example}"' if example else "  (no example matched)"
+        print(f"{response.status_code} {reason}{picked}")
+        for key, value in response.headers.items():
+            print(f"{key}: {value}")
+        print()
+        print(_shown_body(response, matched=example is not None))
+        if args.save:  # Postman's "Save as Example"
+            saved = self.session.save_response(response, args.save, base=args.base, as_path=args.as_path,
+                                               keep_secrets=args.keep_secrets)
+            print(f'\nSaved as example "{saved.name}": {saved.describe()}'
+                  + (f" — served by {self.session.url}" if self.session.running else ""))
+
+    # -- errors from the server thread --------------------------------------------------------
+
+    def _report_server_errors(self) -> None:
+        """A one-line summary of the server errors since the last magic: never a dump."""
+        errors = self.session.new_errors()
+        if not errors:
+            return
+        lines = errors[-1].strip().splitlines()
+        latest = lines[-1][:200] if lines else ""
+        count = len(errors)
+        print(f"postmock: the mock server reported {plural(count, 'new error')} "
+              f"(latest: {latest}); %mock status and the dashboard show them", file=sys.stderr)
+
+
+def magics_of(ipython: Any) -> PostmockMagics | None:
+    """The shell's postmock magics (which own its session), if the extension is loaded."""
+    magics = ipython.magics_manager.registry.get(PostmockMagics.__name__)
+    return magics if isinstance(magics, PostmockMagics) and magics.loaded else None
+
+
+def session_of(ipython: Any) -> Session | None:
+    """The shell's postmock session, if the extension is loaded: ``session_of(get_ipython())``."""
+    magics = magics_of(ipython)
+    return magics.session if magics is not None else None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    magics = PostmockMagics(ipython, Session())
+    ipython.register_magics(magics)
+    ipython.configurables.append(magics)
+    ipython.events.register("pre_run_cell", magics.remember_cell)
+    if "mock" not in ipython.user_ns:  # unittest.mock or the person's own: kept; prototype_of(ipython) then
+        ipython.user_ns["mock"] = magics.prototype
+    atexit.register(magics.session.close)
+    magics.loaded = True
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    magics = magics_of(ipython)
+    if magics is None:
+        return
+    magics.session.close()
+    atexit.unregister(magics.session.close)
+    with contextlib.suppress(ValueError):  # not registered
+        ipython.events.unregister("pre_run_cell", magics.remember_cell)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)
+    ipython.user_ns.pop("mockUrl", None)
+    if ipython.user_ns.get("mock") is magics.prototype:
+        ipython.user_ns.pop("mock")
+    magics.loaded = False
+
+
+def prototype_of(ipython: Any) -> Any:
+    """The ``mock`` object (handlers, resources) of the kernel's session."""
+    magics = magics_of(ipython)
+    if magics is None:
+        raise UsageError("postmock_nb is not loaded\nHint: %load_ext postmock_nb")
+    return magics.prototype

@@ -1,0 +1,144 @@
+"""The notebook surface for behaviour: ``@mock.handler(...)`` and ``mock.resource(...)``.
+
+``%load_ext postmock_nb`` puts a :class:`Prototype` called ``mock`` in the notebook (unless the
+name is taken; ``postmock_nb.prototype_of(get_ipython())`` gives it then)::
+
+    @mock.handler("GET /users/:id")
+    def get_user(request):
+        return {"id": int(request.path_vars["id"]), "name": names[int(request.path_vars["id"])]}
+
+    users = mock.resource("users", [{"id": 1, "name": "Alice"}])
+
+A handler stays a plain function (call it in a test with a :class:`~postmock_nb.behaviours.handlers.Request`).
+Re-running the cell replaces the handler it defined (identity: the cell id, else the name), as
+re-running an ``%%example`` cell replaces its example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from postmock_nb.behaviours.dispatch import HANDLER_FOLDER, behaviours_first, marker_of, resource_items
+from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler
+from postmock_nb.behaviours.resources import Resource, parse_marker, size_value
+from postmock_nb.core.model import Collection
+from postmock_nb.errors import ExampleDefinitionError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Prototype:
+    """Handlers and resources of one :class:`~postmock_nb.session.Session`."""
+
+    def __init__(self, session: Any, cell: Callable[[], tuple[str | None, int]] = lambda: (None, 0)) -> None:
+        self.session = session
+        self._cell = cell
+        self._runs: dict[str, tuple[int, int]] = {}  # cell id → (run number, handlers defined in that run)
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    def handler(self, route: str, *, name: str = "", status: int = 200, sample: Any = None, query: str = "",
+                headers: tuple[str, ...] | list[str] = (), timeout: float = DEFAULT_TIMEOUT_S,
+                concurrent: bool = False, replace: bool = False) -> Callable[[F], F]:
+        """Let the decorated function answer ``route`` (``"GET /users/:id"``); returns the function unchanged.
+
+        ``headers`` are ``"Name: value"`` headers the request must carry, ``query`` a query it is
+        matched with (``"role=admin"``), ``status``/``sample`` the saved response before its first call,
+        ``timeout`` the seconds per call (504 after), ``concurrent=True`` lets calls overlap.
+        """
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 600:
+            raise ExampleDefinitionError(f"timeout must be 0-600 seconds, got {timeout!r}", hint="timeout=2.5")
+
+        def decorate(function: F) -> F:
+            if not callable(function):
+                raise ExampleDefinitionError(f"@mock.handler decorates a function, got {type(function).__name__}")
+            label = name or getattr(function, "__name__", "handler")
+            key = self._key(label)
+            behaviours = self.session.behaviours
+            example = behaviours.handler_example(key, label, route, status=status, sample=sample, query=query,
+                                                 request_headers=list(headers))
+            store = self.session.store
+            clashes = [e for e in store.collection.examples if e.name == label and e.id != example.id]
+            if clashes and not replace:
+                raise ExampleDefinitionError(
+                    f'an example named "{label}" already exists ({clashes[0].describe()})',
+                    hint="give the handler another name=..., or replace=True to take the name over")
+
+            def edit(current: Collection) -> Collection:
+                current = current.without_examples([example.id, *(e.id for e in clashes)])
+                return behaviours_first(current.with_example(
+                    example, item_name=f"{example.request.method} {example.request.path}", folder=(HANDLER_FOLDER,)))
+
+            store.update(edit)
+            behaviours.register_handler(key, label, function, timeout_s=float(timeout), concurrent=concurrent)
+            return function
+
+        return decorate
+
+    def _key(self, name: str) -> str:
+        cell_id, run = self._cell()
+        if cell_id is None:
+            return f"name:{name}"
+        last_run, count = self._runs.get(cell_id, (run, 0))
+        count = count + 1 if last_run == run else 1
+        self._runs[cell_id] = (run, count)
+        return f"cell:{cell_id}" + (f"#{count}" if count > 1 else "")
+
+    @property
+    def handlers(self) -> list[Handler]:
+        return list(self.session.behaviours.handlers)
+
+    # -- resources ------------------------------------------------------------------------------
+
+    def resource(self, name: str, records: list[dict[str, Any]] | None = None, *, id: str | None = None,
+                 path: str = "", max_records: int | None = None, max_bytes: int | str | None = None) -> Resource:
+        """A resource served under ``path`` (default ``/<name>``), seeded with ``records``; the live records.
+
+        Without ``records`` an existing resource (defined earlier, or loaded with ``%mock load``) is returned
+        as it is, never wiped; a new one starts empty. ``max_records`` (default 10,000) and ``max_bytes``
+        (default 64 MB; ``"256MB"`` works too) bound what clients may add (507 when full, 413 for one
+        record larger than ``max_bytes``); left out, an existing resource keeps its limits.
+        """
+        if not isinstance(name, str) or not name.strip() or "/" in name:
+            raise ExampleDefinitionError(f"a resource needs a name without '/', got {name!r}",
+                                         hint='mock.resource("users", [...])')
+        if path and not path.startswith("/"):
+            raise ExampleDefinitionError(f"the resource path must start with '/', got {path!r}",
+                                         hint="path='/api/users'")
+        if records is not None:
+            records = list(records)
+        existing: Resource | None = self.session.behaviours.resources.get(name)
+        resource: Resource = self.session.behaviours.define_resource(
+            name, records, id_field=id, path=path, max_records=max_records,
+            max_bytes=None if max_bytes is None else size_value(max_bytes))
+        if resource is existing and records is None and id is None and not path and max_records is None \
+                and max_bytes is None:
+            return resource  # asked for by name: the live one, its examples as they are
+
+        def edit(current: Collection) -> Collection:
+            items = resource_items(resource, current)
+            old = [e.id for e in current.examples
+                   if (found := marker_of(e)) and found[0] == "resource" and parse_marker(found[1]).get("name") == name]
+            current = current.without_examples(old)
+            for item in items:
+                current = current.with_example(item.examples[0], item_name=item.name, folder=item.folder)
+            return behaviours_first(current)
+
+        self.session.store.update(edit)
+        return resource
+
+    @property
+    def resources(self) -> dict[str, Resource]:
+        return {r.name: r for r in self.session.behaviours.resources}
+
+    def reset(self, name: str | None = None) -> list[Resource]:
+        """Every resource (or the one called ``name``) back to its seed; returns those reset."""
+        found = [r for r in self.session.behaviours.resources if name is None or r.name == name]
+        if name is not None and not found:
+            known = ", ".join(sorted(self.resources)) or "none"
+            raise ExampleDefinitionError(f"no resource named {name!r} (resources: {known})",
+                                         hint="%mock reset with no name resets them all")
+        for resource in found:
+            resource.reset()
+        return found

@@ -1,0 +1,270 @@
+"""Running the mock: a server (Hypercorn by default) on its own event loop in a daemon thread.
+
+The server never runs on the caller's event loop. In a notebook the kernel's loop is busy
+running the cell, so a cell that calls the mock synchronously (``requests.get(...)``) would
+deadlock if the mock shared that loop. ``start()`` returns once the port is bound and the
+app has started; ``stop()`` sets the adapter's stop event and releases the port. Which server
+serves is ``MockConfig.server``; the adapters live in :mod:`postmock_nb.serving.servers`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.config import MockConfig, new_api_key
+from postmock_nb.core.model import Collection
+from postmock_nb.core.text import plural
+from postmock_nb.errors import ServerError
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.app import Message, MockApp, Receive, Scope, Send
+from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.servers import serve_function
+
+if TYPE_CHECKING:
+    from postmock_nb.bridges.bridges import Bridges
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+__all__ = ["MockServer", "new_api_key"]
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "ip6-localhost"})
+
+
+def exposure_warning(host: str) -> str:
+    """What to tell the person when ``host`` lets other machines reach the mock ("" for loopback)."""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return ""
+    where = "every network interface" if host in ("0.0.0.0", "::", "") else host
+    return (f"warning: the mock listens on {where}: other machines can reach it "
+            f"(use --host 127.0.0.1 for this machine only, --private to require a key)")
+
+
+
+def check_chaos_with(config: MockConfig, collection: Collection) -> None:
+    """``config``'s ``--chaos-with`` names 503, a fault or an example of ``collection`` (a ConfigError otherwise)."""
+    if config.chaos_with.strip() != "503":
+        names = list(dict.fromkeys(e.name for e in collection.examples))
+        config.check_chaos_with(lambda what: bool(collection.find(what)), names)
+
+
+class MockServer:
+    """A mock server for a collection, running in the background.
+
+    >>> with MockServer(collection) as mock:          # doctest: +SKIP
+    ...     requests.get(mock.url + "/users")
+
+    Settings come as one :class:`~postmock_nb.config.MockConfig`, or as its fields by name
+    (``MockServer(collection, port=8000, private=True)``), which build one.
+    """
+
+    def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
+                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None,
+                 **options: Any) -> None:
+        self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
+        self.config = MockConfig.of(config, **options)
+        check_chaos_with(self.config, self.store.snapshot.collection)
+        self.host = self.config.host
+        self.requested_port = self.config.port
+        self.log = RequestLog(self.config.log_size)
+        self.error_log = ErrorLog()
+        """This server's errors: the app, Hypercorn and the dashboards report into it."""
+        if bridges is None:  # the config's proxy and recorder; validation needs a document (Bridges.build)
+            from postmock_nb.bridges.bridges import Bridges, proxies
+
+            bridges = Bridges(None, *proxies(self.config))
+        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges, behaviours)
+        self.port: int | None = None
+        self.started_at: float | None = None
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[str]:
+        """Errors from the server thread (app exceptions, Hypercorn errors), the newest kept, oldest first."""
+        return self.error_log.recent()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise ServerError("the mock is not running", hint="start it first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def exposure_warning(self) -> str:
+        """A warning when the mock listens beyond this machine ("" on loopback)."""
+        return exposure_warning(self.host)
+
+    @property
+    def private(self) -> bool:
+        return self.config.private
+
+    @property
+    def api_key(self) -> str:
+        """The private mock's key ("" for a public mock)."""
+        return self.config.key
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> MockServer:
+        """Bind the port, start serving in a daemon thread, and return once it serves."""
+        if self.running:
+            raise ServerError(f"the mock is already running at {self.url}", hint="stop it first, or use it as it is")
+        self.bind()
+        self._ready.clear()
+        self._failure = None
+        self._thread = threading.Thread(target=self._run, name=f"postmock-server-{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT) or self._failure is not None:
+            failure = self._failure
+            self.stop()
+            raise ServerError(f"the mock did not start: {failure or 'timed out'}") from failure
+        self.started_at = time.time()
+        return self
+
+    def bind(self) -> int:
+        """Bind and listen (done by ``start()`` if not done before); returns the port."""
+        if self._socket is None:
+            self._socket = self._bind()
+            self.port = self._socket.getsockname()[1]
+        return self.port or 0
+
+    def listening_fd(self) -> int:
+        """The listening socket's file descriptor, for worker processes forked after ``bind()``."""
+        if self._socket is None:
+            raise ServerError("the mock is not bound", hint="call bind() or start() first")
+        return self._socket.fileno()
+
+    def serve_inherited(self, fd: int) -> None:
+        """Serve an inherited listening socket in this thread until the process ends (CLI workers)."""
+        self._socket = socket.socket(fileno=os.dup(fd))
+        self.port = self._socket.getsockname()[1]
+        self._run()
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, and release the port. Safe to call twice."""
+        thread, loop, event = self._thread, self._loop, self._stop_event
+        if thread is not None and loop is not None and event is not None and thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(event.set)
+            thread.join(STOP_TIMEOUT)
+            if thread.is_alive():
+                self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
+        self._thread = None
+        self._loop = None
+        self.port = None
+        self.started_at = None
+
+    def call_in_server_thread(self, function: Any, delay: float = 0.0) -> bool:
+        """Run ``function()`` on the server's thread after ``delay`` seconds; False if not running."""
+        loop = self._loop
+        if loop is None or not self.running:
+            return False
+        try:
+            loop.call_soon_threadsafe(loop.call_later, delay, function)
+        except RuntimeError:  # the loop closed meanwhile
+            return False
+        return True
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"running at {self.url}" if self.running else "stopped"
+        private = ", private" if self.private else ""
+        return f"<MockServer {state}, {plural(len(self.store.snapshot), 'example')}{private}>"
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.requested_port))
+        except OSError as error:
+            sock.close()
+            if error.errno == errno.EADDRINUSE:
+                raise ServerError(f"port {self.requested_port} on {self.host} is already in use",
+                                  hint="choose another --port, or --port 0 for a free one") from None
+            raise ServerError(f"cannot listen on {self.host}:{self.requested_port}: {error.strerror}",
+                              hint="check --host (127.0.0.1 serves this machine only)") from None
+        sock.listen(1024)
+        return sock
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_exception)
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as error:  # noqa: BLE001 - reported to the caller, never lost
+            self._failure = error
+            self.error_log.report(f"server stopped: {error!r}")
+        finally:
+            self._ready.set()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Errors the server's event loop would print: kept in the error log, never in a cell.
+        A connection cancelled by ``stop()`` is not an error."""
+        error = context.get("exception")
+        if isinstance(error, (asyncio.CancelledError, ConnectionError)):
+            return
+        self.error_log.report(f"{context.get('message', 'event loop error')}: {error!r}" if error else
+                              str(context.get("message", "event loop error")))
+
+    async def _serve(self) -> None:
+        self._stop_event = asyncio.Event()
+        app = self.app
+        ready = self._ready
+
+        async def app_with_ready_signal(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "lifespan":
+                async def send_and_signal(message: Message) -> None:
+                    await send(message)
+                    if message["type"] == "lifespan.startup.complete":
+                        ready.set()
+                await app(scope, receive, send_and_signal)
+            else:
+                await app(scope, receive, send)
+
+        served: Any = app_with_ready_signal
+        if hasattr(app, "on_startup"):  # the app says when its startup is done: no wrapper around every request
+            app.on_startup = ready.set
+            served = app
+        if hasattr(app, "stopping"):  # a stop cuts the delays of requests in flight short
+            app.stopping = self._stop_event
+        assert self._socket is not None
+        serve = serve_function(self.config.server)
+        await serve(served, self._socket, self._stop_event, self.error_log.report,
+                    read_timeout=self.config.read_timeout_s)

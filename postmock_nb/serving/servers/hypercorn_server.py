@@ -1,0 +1,106 @@
+"""Hypercorn (h11, pure Python): the default server, the one the design started with.
+
+Hypercorn hands h11 a response without its reason phrase, so its status lines read ``HTTP/1.1 404 ``
+(uvicorn and granian send ``404 Not Found``, and ``requests`` prints the phrase in its errors). The
+seam: Hypercorn picks its HTTP/1 protocol class by the name ``hypercorn.protocol.H11Protocol``, and
+every event it sends goes through that class's ``_send_h11_event``; :class:`_PhrasedH11` fills the
+phrase there. It is installed once, in place of Hypercorn's class, and changes only the servers
+started with this module's :class:`_Config` (any other Hypercorn server of the process is left as is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import socket
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
+
+import h11
+import hypercorn.protocol
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+from hypercorn.protocol.h11 import H11Protocol
+
+from postmock_nb.core.model import reason_phrase
+from postmock_nb.serving.servers import ASGIApp, Report
+from postmock_nb.serving.servers._logs import ErrorCollector
+
+if TYPE_CHECKING:
+    from hypercorn.typing import ASGIFramework
+
+
+_SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+"""``http://host:port`` at the start of an absolute-form request target."""
+
+
+class _Config(Config):
+    """Hypercorn's settings, marking a server of ours (its status lines get their reason phrase)."""
+
+
+class _PhrasedH11(H11Protocol):
+    """Hypercorn's HTTP/1 protocol, sending the standard reason phrase (``404 Not Found``) for our servers."""
+
+    async def _send_h11_event(self, event: Any) -> None:
+        if (isinstance(event, h11.Response | h11.InformationalResponse) and not event.reason
+                and isinstance(self.config, _Config)):
+            event = type(event)(status_code=event.status_code, headers=event.headers, http_version=event.http_version,
+                                reason=reason_phrase(event.status_code).encode("latin-1"))
+        await super()._send_h11_event(event)
+
+
+# the name ProtocolWrapper looks up for each connection (a reload of this module replaces it, never chains)
+vars(hypercorn.protocol)["H11Protocol"] = _PhrasedH11
+
+
+def origin_form(app: ASGIApp) -> ASGIApp:
+    """``app``, given the path of an absolute-form request target (``GET http://host/users HTTP/1.1``).
+
+    HTTP/1.1 servers must accept the absolute form (RFC 9112, 3.2.2), which is what a client
+    configured to use the mock as its HTTP proxy sends. uvicorn and granian give the app its
+    path (``/users``); Hypercorn passes the whole target on as ``path`` and ``raw_path``, which
+    no example matches. Any other target (the origin form ``/users``, ``*``) goes through as is.
+    """
+
+    async def served(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raw = scope.get("raw_path", b"/")
+        if raw[:1] != b"/" and (found := _SCHEME_AND_AUTHORITY.match(raw)) is not None:
+            raw = raw[found.end():] or b"/"
+            scope = {**scope, "raw_path": raw, "path": unquote(raw.decode("ascii"))}
+        await app(scope, receive, send)
+
+    return served
+
+
+def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
+    """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, an idle connection or a
+    half-sent head closed after ``read_timeout`` s."""
+    settings = _Config()
+    settings.bind = [f"fd://{os.dup(sock.fileno())}"]  # Hypercorn owns and closes the duplicate
+    settings.accesslog = None
+    # A logger of this socket's own, not registered with logging: it goes with the server instead of
+    # living on after it (one leaked logger per start otherwise), and no other mock shares it.
+    error_logger = logging.Logger(f"postmock_nb.hypercorn.{sock.getsockname()[1]}")  # noqa: LOG001
+    error_logger.propagate = False
+    error_logger.handlers = [ErrorCollector(report)]
+    settings.errorlog = error_logger
+    settings.graceful_timeout = 2.0
+    # Hypercorn's ``read_timeout`` bounds every wait for the client's bytes, a request in flight or not:
+    # a client that sent its whole request and is reading a long answer (a delay, a slow fault, a slow
+    # handler) sends nothing, so the connection was closed mid-answer and its keep-alive lost. It is off;
+    # what it guarded is kept: the idle timer (``keep_alive_timeout``) runs from the connection's start
+    # until a whole request head has arrived, so a half-sent head is closed, like an idle keep-alive
+    # connection; a stalled body is the app's own read timeout (a 408, see ``MockApp._read_body``).
+    settings.keep_alive_timeout = read_timeout
+    settings.read_timeout = None
+    return settings
+
+
+async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
+                read_timeout: float = 30.0) -> None:
+    """Serve ``app`` on ``sock`` until ``stop`` is set."""
+    # Hypercorn's TypedDict events are the plain dicts the app reads and writes
+    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout),
+                          shutdown_trigger=stop.wait)
