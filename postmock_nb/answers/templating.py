@@ -145,28 +145,44 @@ def dynamic_value(name: str) -> Any:
     return fake_data.value(name)
 
 
+def _body(args: list[str], ctx: RenderContext, default: str) -> Any:
+    return ctx.body if not args else json_path(ctx.body, args[0], default)
+
+
+def _query_params(args: list[str], ctx: RenderContext, default: str) -> Any:
+    if not args:
+        first: dict[str, str] = {}
+        for key, value in ctx.query:
+            first.setdefault(key, value)  # a repeated parameter gives its first value, as below
+        return first
+    return next((v for k, v in ctx.query if k == args[0]), default)
+
+
+def _headers(args: list[str], ctx: RenderContext, default: str) -> Any:
+    headers = ctx.headers or {}
+    return dict(headers) if not args else headers.get(args[0].lower(), default)
+
+
+def _path_segments(args: list[str], ctx: RenderContext, default: str) -> Any:
+    segments = [s for s in ctx.path.split("/") if s]
+    if not args:
+        return segments
+    try:
+        return segments[int(args[0])]
+    except (ValueError, IndexError):
+        return default
+
+
+_REQUEST_PARTS: dict[str, Callable[[list[str], RenderContext, str], Any]] = {
+    "$body": _body, "$queryParams": _query_params, "$headers": _headers, "$pathSegments": _path_segments}
+"""The request's parts a placeholder reads: ``{{$body 'a.b' 'default'}}`` (its first argument picks
+inside the part, its second is the value when nothing is there)."""
+
+
 def _lookup(name: str, args: list[str], ctx: RenderContext) -> Any:
-    default = args[1] if len(args) > 1 else None
-    if name == "$body":
-        return ctx.body if not args else json_path(ctx.body, args[0], default if default is not None else "")
-    if name == "$queryParams":
-        if not args:
-            first: dict[str, str] = {}
-            for key, value in ctx.query:
-                first.setdefault(key, value)  # a repeated parameter gives its first value, as below
-            return first
-        return next((v for k, v in ctx.query if k == args[0]), default if default is not None else "")
-    if name == "$headers":
-        headers = ctx.headers or {}
-        return dict(headers) if not args else headers.get(args[0].lower(), default if default is not None else "")
-    if name == "$pathSegments":
-        segments = [s for s in ctx.path.split("/") if s]
-        if not args:
-            return segments
-        try:
-            return segments[int(args[0])]
-        except (ValueError, IndexError):
-            return default if default is not None else ""
+    part = _REQUEST_PARTS.get(name)
+    if part is not None:
+        return part(args, ctx, args[1] if len(args) > 1 else "")
     if name.startswith("$"):
         return dynamic_value(name[1:])
     if ctx.captured and name in ctx.captured:
