@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
              "scheme": "http", "path": args.path, "raw_path": args.path.encode(), "query_string": b"",
              "root_path": "", "headers": BROWSER_HEADERS[:max(1, args.headers)],
              "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
-    mock = MockApp(LiveCollection(build_collection(args.examples)), RequestLog(1000), MockConfig())
+    mock = MockApp(LiveCollection(build_collection(args.examples)), log=RequestLog(1000), settings=MockConfig())
     hello = AsgiHello()
     figures: dict[str, list[float]] = {"asgi-hello": [], "mock": []}
     loop = asyncio.new_event_loop()

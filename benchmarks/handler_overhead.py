@@ -46,7 +46,7 @@ def build() -> MockApp:
         return BODY
 
     proto.resource("users", [dict(BODY)])
-    return MockApp(session.store, RequestLog(1000), session.config, behaviours=session.behaviours)
+    return MockApp(session.store, log=RequestLog(1000), settings=session.config, behaviours=session.behaviours)
 
 
 async def one(app: MockApp, path: str) -> bytes:

@@ -186,7 +186,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
                           "Postman collection", hint="serve the OpenAPI document the collection was made from")
     check_chaos_with(config, loaded.collection)
     store = LiveCollection(loaded.collection, _environment(environ))
-    return MockApp(store, RequestLog(config.log_size), config, bridges=Bridges.build(config, spec=loaded.spec))
+    return MockApp(store, log=RequestLog(config.log_size), settings=config,
+                   bridges=Bridges.build(config, spec=loaded.spec))
 
 
 class LazyApp:

@@ -29,7 +29,7 @@ def anyio_backend() -> str:
 
 
 def make_app(collection: Collection, *, log_size: int = 1000, **settings) -> MockApp:
-    return MockApp(LiveCollection(collection), RequestLog(log_size), MockConfig(**settings))
+    return MockApp(LiveCollection(collection), log=RequestLog(log_size), settings=MockConfig(**settings))
 
 
 @asynccontextmanager

@@ -15,9 +15,11 @@ from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, Re
 def _entry(log: RequestLog, result=None, *, body: bytes = b"", response: bytes = b"",
            headers: list[tuple[bytes, bytes]] | None = None) -> LogEntry:
     winner = result.winner if result is not None else None
-    return LogEntry(log.next_seq(), 0.0, "GET", "/x", b"", headers or [], body, 200 if winner else 404,
-                    winner.id if winner else None, winner.name if winner else None,
-                    result.score if result is not None else None, 0.1, result, [], response)
+    return LogEntry(seq=log.next_seq(), time=0.0, method="GET", path="/x", query_string=b"", raw_headers=headers or [],
+                    raw_body=body, status=200 if winner else 404, example_id=winner.id if winner else None,
+                    example_name=winner.name if winner else None,
+                    score=result.score if result is not None else None, latency_ms=0.1, outcome=result,
+                    response_headers=[], response_body=response)
 
 
 def test_bodies_are_cut_with_their_real_size_noted():
@@ -113,7 +115,8 @@ def test_the_dashboard_detail_view_masks_the_key_mock_call_sends():
 
 
 def _refused(path: str = "/x") -> LogEntry:
-    return LogEntry(0, 0.0, "GET", path, b"", [], b"", 401, None, None, None, 0.1, None, [], b"")
+    return LogEntry(seq=0, time=0.0, method="GET", path=path, query_string=b"", raw_headers=[], raw_body=b"",
+                    status=401, example_id=None, example_name=None, score=None, latency_ms=0.1)
 
 
 def test_refused_requests_keep_one_line_per_burst_and_never_push_served_ones_out():

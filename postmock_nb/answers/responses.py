@@ -8,7 +8,7 @@ characters are the request's mistake (a 400), and a 1xx example answers an expla
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -137,9 +137,8 @@ class ResponseCache:
 
 def unsendable_response(example: Example, problem: str, extra: ExtraHeaders = ()) -> HttpResponse:
     """The answer for an example HTTP cannot send (a 1xx status): an explaining 500, never a broken one."""
-    return json_response(500, {"error": {"name": "mockExampleUnsendable", "header": "Example cannot be sent",
-                                         "message": f'example "{wire.shorten(example.name, 80)[1:-1]}": {problem}'}},
-                         extra)
+    return error_response(500, "mockExampleUnsendable", "Example cannot be sent",
+                          f'example "{wire.shorten(example.name, 80)[1:-1]}": {problem}', extra=extra)
 
 
 def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders = (),
@@ -175,3 +174,16 @@ def _render_context(request: IncomingRequest, result: MatchResult, snapshot: Sna
 def json_response(status: int, data: object, extra: ExtraHeaders = ()) -> HttpResponse:
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     return HttpResponse(status, [(b"content-type", b"application/json")] + list(extra), body)
+
+
+def error_response(status: int, name: str, header: str, message: str, *, fields: Mapping[str, object] | None = None,
+                   extra: ExtraHeaders = ()) -> HttpResponse:
+    """The mock's own JSON error, in its one shape: ``{"error": {"name", "header", "message", ...fields}}``.
+
+    ``name`` is a machine-readable id (``mockRequestTooLarge``), ``header`` a short title (an HTTP
+    reason or Postman's wording), ``message`` the explanation; ``fields`` adds more (``violations``).
+    """
+    error: dict[str, object] = {"name": name, "header": header, "message": message}
+    if fields:
+        error.update(fields)
+    return json_response(status, {"error": error}, extra)

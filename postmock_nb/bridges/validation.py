@@ -315,22 +315,9 @@ SLOW_CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postmock-slo
 flood of them uses at most one core (``regex`` lets go of the GIL) and the event loop, answering
 everything else, keeps the other; they wait their turn there, each within its own budget."""
 
-MAX_LISTED = 20
-"""At most this many violations are listed in an answer (the count says how many in all)."""
 
-
-def enforce(validator: RequestValidator, request: IncomingRequest, body: bytes) -> str:
-    """Raise a 422 :class:`~postmock_nb.serving.app.RequestProblem` listing the request's violations, if any;
-    else the log note naming the patterns not checked (not regular expressions), or ``""``."""
-    from postmock_nb.serving.app import RequestProblem
-
-    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers,
-                                                   body)
-    if not violations:
-        listed = ", ".join(repr(pattern) for pattern in unchecked)
-        return f"not checked against {listed}: not a regular expression" if unchecked else ""
-    listed = "; ".join(f"{v.path}: {v.message}" for v in violations[:3])
-    more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
-    raise RequestProblem(422, "mockRequestInvalid", f"the request breaks the OpenAPI document: {listed}{more}",
-                         extra={"violations": [v.json() for v in violations[:MAX_LISTED]],
-                                "count": len(violations)})
+def check_request(validator: RequestValidator, request: IncomingRequest,
+                  body: bytes) -> tuple[list[Violation], list[str]]:
+    """The request's violations (plain records; the HTTP layer decides what answers them) and the patterns
+    met that are not regular expressions (not checked). A plain function, to run on :data:`SLOW_CHECKS`."""
+    return validator.check_noting(request.method, request.path, request.query, request.headers, body)

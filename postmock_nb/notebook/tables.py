@@ -70,9 +70,7 @@ class ExampleTable:
 
 def _answered(entry: LogEntry) -> str:
     """What answered: the example, with what its handler or resource did (``get_user (handler get_user 0.4 ms)``)."""
-    if entry.example_name:
-        return f"{entry.example_name} ({entry.note})" if entry.note else entry.example_name
-    return "(no match)" if entry.is_miss else entry.note or "-"
+    return entry.answered(detail="{name} ({note})", miss="(no match)")
 
 
 @dataclass

@@ -383,9 +383,7 @@ def _duration(seconds: float) -> str:
 
 
 def _target(entry: LogEntry) -> str:
-    if entry.example_name and entry.note:  # a handler or resource answered: say what it did
-        return f"{entry.example_name} · {entry.note}"
-    return entry.example_name or ("no match" if entry.is_miss else entry.note or "-")
+    return entry.answered()  # a handler or resource answered: its note says what it did
 
 
 def _widths(entries: list[LogEntry], limit: int = 40) -> tuple[int, int]:

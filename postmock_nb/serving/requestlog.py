@@ -4,7 +4,7 @@ Each entry keeps bounded copies, so the log's memory stays flat whatever request
 
 * request and response bodies cut at :data:`BODY_LIMIT` bytes, their real sizes noted;
 * the query string cut at :data:`BODY_LIMIT` bytes;
-* a compact :class:`Outcome` instead of the match result itself: the winner, its score, up to
+* a compact :class:`KeptMatch` instead of the match result itself: the winner, its score, up to
   :data:`KEPT_CANDIDATES` candidates with at most :data:`KEPT_CHECKS` checks each (values cut
   at :data:`VALUE_LIMIT` characters), and for a miss the :data:`NEAR_KEPT` closest examples
   worked out when it is logged. ``entry.result`` turns it into a :class:`LoggedResult`, with
@@ -123,7 +123,7 @@ def _request(request: IncomingRequest) -> IncomingRequest:
                            request.headers, _cut(request.body, BODY_LIMIT))
 
 
-class Outcome(NamedTuple):
+class KeptMatch(NamedTuple):
     """What a log entry keeps of its match: bounded, and with neither the snapshot nor the request (the
     entry's raw parts are the request). A remembered decision's candidates are shared, not copied."""
 
@@ -132,7 +132,7 @@ class Outcome(NamedTuple):
     near: tuple[Candidate, ...]
 
     @classmethod
-    def of(cls, result: MatchResult) -> Outcome:
+    def of(cls, result: MatchResult) -> KeptMatch:
         if isinstance(result, LoggedResult):
             return cls(result.settings, result.decision, result.near)
         near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
@@ -146,7 +146,7 @@ class Outcome(NamedTuple):
         return LoggedResult(_request(request), _DETACHED, self.settings, *self.decision, self.near)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class LogEntry:
     """One request and its answer as it went out. Raw parts are decoded only when looked at.
 
@@ -154,7 +154,7 @@ class LogEntry:
     the response safe); ``note`` says when sending failed. A fault (``fault``, see
     :mod:`postmock_nb.answers.faults`) that sends no status line is logged with ``status`` None. Bodies are cut
     on creation (``body_size`` / ``response_size`` keep the real sizes). Of the match result (given as
-    ``outcome``) only an :class:`Outcome` is kept; ``result`` rebuilds it, with the request decoded
+    ``outcome``) only a :class:`KeptMatch` is kept; ``result`` rebuilds it, with the request decoded
     from the raw parts, when first looked at.
     """
 
@@ -170,7 +170,7 @@ class LogEntry:
     example_name: str | None
     score: int | None
     latency_ms: float
-    outcome: MatchResult | Outcome | None = None
+    outcome: MatchResult | KeptMatch | None = None
     response_headers: RawHeaders = field(default_factory=list)
     response_body: bytes = b""
     note: str = ""
@@ -205,12 +205,12 @@ class LogEntry:
         if len(self.query_string) > BODY_LIMIT:
             self.query_string = self.query_string[:BODY_LIMIT]
         if isinstance(self.outcome, MatchResult):
-            self.outcome = Outcome.of(self.outcome)
+            self.outcome = KeptMatch.of(self.outcome)
 
     @property
     def result(self) -> LoggedResult | None:
         """The match, as the log keeps it (built on first need; the dashboard and the admin API read it)."""
-        if self._result is None and isinstance(self.outcome, Outcome):
+        if self._result is None and isinstance(self.outcome, KeptMatch):
             self._result = self.outcome.result(self.request())
         return self._result
 
@@ -238,6 +238,13 @@ class LogEntry:
     def mark(self) -> str:
         """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, · anything else."""
         return "↯" if self.fault else "✗" if self.is_miss else "✓" if self.matched else "·"
+
+    def answered(self, *, detail: str = "{name} · {note}", miss: str = "no match") -> str:
+        """What answered, the one way every view says it: the example, with what its handler, resource,
+        fault or chaos did (``detail``), else ``miss`` for a miss, else the note (a proxy, a refusal), else -."""
+        if self.example_name:
+            return detail.format(name=self.example_name, note=self.note) if self.note else self.example_name
+        return miss if self.is_miss else self.note or "-"
 
     @property
     def status_text(self) -> str:

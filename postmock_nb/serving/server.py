@@ -83,7 +83,8 @@ class MockServer:
             from postmock_nb.bridges.bridges import Bridges, proxies
 
             bridges = Bridges(None, *proxies(self.config))
-        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges, behaviours)
+        self.app = MockApp(self.store, log=self.log, settings=self.config, errors=self.error_log, bridges=bridges,
+                           behaviours=behaviours)
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None

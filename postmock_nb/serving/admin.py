@@ -1,0 +1,114 @@
+"""The admin API under ``/__postmock/``: read-only views of a mock (health, examples, log, explanations,
+scenarios) and resets of its log and scenarios, served by Quart, where its conveniences pay.
+
+The mock's own requests never come here (see :class:`~postmock_nb.serving.app.MockApp`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from postmock_nb.answers.diagnostics import candidate_json, diagnosis
+from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.config import MockConfig
+from postmock_nb.matching.store import LiveCollection
+from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
+from postmock_nb.serving.requestlog import RequestLog
+
+ADMIN_PREFIX = "/__postmock"
+
+
+class Administered(Protocol):
+    """What the admin API reads of a mock (its :class:`~postmock_nb.serving.app.MockApp`), at each request."""
+
+    store: LiveCollection
+    log: RequestLog
+    settings: MockConfig
+    error_log: ErrorLog
+    behaviours: Behaviours
+
+
+def build_admin_app(mock: Administered) -> Any:
+    """The Quart app behind ``/__postmock/``: read-only views of the mock, and log reset."""
+    from quart import Quart, jsonify, request  # deferred: quart is slow to import (only the admin API needs it)
+
+    admin = Quart("postmock_nb.admin")
+
+    @admin.before_request
+    async def _check_key() -> Any:
+        given = request.headers.get("x-api-key")  # decoded as Latin-1 by the framework: back to the bytes received
+        if request.method != "OPTIONS" and mock.settings.private and not key_ok(
+                mock.settings, given.encode("latin-1") if given is not None else None):
+            return jsonify({"error": {"name": "AuthenticationError", "message": UNAUTHORIZED_MESSAGE}}), 401
+        return None
+
+    @admin.get(f"{ADMIN_PREFIX}/health")
+    async def health() -> Any:
+        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
+                        "misses": mock.log.misses, "errors": mock.error_log.total}
+                       | ({"refused": mock.log.refused} if mock.settings.private else {}) | _worker_note())
+
+    @admin.get(f"{ADMIN_PREFIX}/examples")
+    async def examples() -> Any:
+        hits = mock.log.hit_counts()
+        return _with_worker_note(jsonify([{"id": e.id, "name": e.name, "method": e.request.method,
+                                           "url": e.request.url, "status": e.response.status,
+                                           "hits": hits.get(e.id, 0)} for e in mock.store.collection.examples]))
+
+    @admin.get(f"{ADMIN_PREFIX}/log")
+    async def log() -> Any:
+        unmatched = request.args.get("unmatched", "").lower() in ("1", "true", "yes")
+        limit = request.args.get("limit", type=int)
+        return _with_worker_note(jsonify([e.summary() for e in mock.log.recent(limit, unmatched=unmatched)]))
+
+    @admin.delete(f"{ADMIN_PREFIX}/log")
+    async def clear_log() -> Any:
+        mock.log.clear()
+        return "", 204
+
+    @admin.get(f"{ADMIN_PREFIX}/scenarios")
+    async def scenarios() -> Any:
+        return jsonify(mock.behaviours.flows.states(mock.store.snapshot))
+
+    @admin.delete(f"{ADMIN_PREFIX}/scenarios")
+    async def reset_scenarios() -> Any:
+        name = request.args.get("name")
+        mock.behaviours.flows.reset(name)
+        return "", 204
+
+    @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")
+    async def explain(seq: int) -> Any:
+        entry = mock.log.find(seq)
+        if entry is None:
+            return jsonify({"error": {"name": "logEntryNotFound",
+                                      "message": f"no log entry #{seq} "
+                                                 f"(the log keeps the last {mock.log.maxlen})"}}), 404
+        reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
+        data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
+                                  "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
+                                  "response": {"headers": entry.shown_response_headers(reveal=reveal),
+                                               "body": entry.response_text, "size": entry.response_size}}
+        if entry.traceback:
+            data["traceback"] = entry.traceback
+        if entry.result is not None:
+            data["diagnosis"] = (diagnosis(entry.result, reveal=reveal) if not entry.matched
+                                 else {"candidates": [candidate_json(c, reveal=reveal)
+                                                      for c in entry.result.candidates]})
+        return jsonify(data)
+
+    def _worker_note() -> dict[str, Any]:
+        workers = mock.settings.workers
+        if workers <= 1:
+            return {}
+        return {"workers": workers, "worker_pid": os.getpid(),
+                "scope": f"this worker only: {workers} worker processes share the port, each with its own log"}
+
+    def _with_worker_note(response: Any) -> Any:
+        if mock.settings.workers > 1:
+            response.headers["x-postmock-workers"] = str(mock.settings.workers)
+            response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
+        return response
+
+    return admin

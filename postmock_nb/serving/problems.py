@@ -1,0 +1,77 @@
+"""Requests the mock refuses before answering them, and the JSON errors that say why.
+
+A stage of the request pipeline raises :class:`RequestProblem` (a bad ``x-mock-*`` value, a body
+too large or too slow, a request that breaks the OpenAPI document); :func:`problem_response` turns
+it into the answer. Every error body comes from :func:`~postmock_nb.answers.responses.error_response`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from postmock_nb.answers.responses import HttpResponse, error_response
+from postmock_nb.bridges.validation import Violation
+
+BAD_MOCK_REQUEST = "Bad mock request"
+"""The ``header`` of every refusal of the request itself (400, 408, 413, 422)."""
+MAX_LISTED = 20
+"""At most this many violations are listed in a 422 (its ``count`` says how many in all)."""
+SHOWN_IN_MESSAGE = 3
+"""Violations named in a 422's ``message`` (the rest: "and N more")."""
+
+
+class RequestProblem(Exception):
+    """A request we refuse before matching (bad ``x-mock-*`` value, body too large)."""
+
+    def __init__(self, status: int, name: str, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.name, self.message = status, name, message
+        self.extra = extra or {}
+        """More fields for the error's JSON (``violations`` of an OpenAPI check)."""
+
+
+def bad_mock_value(message: str) -> RequestProblem:
+    """A 400 for an ``x-mock-*`` value the mock cannot use."""
+    return RequestProblem(400, "mockRequestError", message)
+
+
+def too_large(limit: int) -> RequestProblem:
+    """A 413 for a body over ``--max-body`` (``limit`` bytes)."""
+    return RequestProblem(413, "mockRequestTooLarge", f"request body over {limit} bytes")
+
+
+def invalid_request(violations: Sequence[Violation]) -> RequestProblem:
+    """The 422 for a request that breaks the OpenAPI document (``violations``: not empty)."""
+    listed = "; ".join(f"{v.path}: {v.message}" for v in violations[:SHOWN_IN_MESSAGE])
+    more = f" (and {len(violations) - SHOWN_IN_MESSAGE} more)" if len(violations) > SHOWN_IN_MESSAGE else ""
+    return RequestProblem(422, "mockRequestInvalid", f"the request breaks the OpenAPI document: {listed}{more}",
+                          extra={"violations": [v.json() for v in violations[:MAX_LISTED]],
+                                 "count": len(violations)})
+
+
+def unchecked_note(unchecked: Sequence[str]) -> str:
+    """The log note naming the document's patterns that are not regular expressions (not checked), or ``""``."""
+    if not unchecked:
+        return ""
+    listed = ", ".join(repr(pattern) for pattern in unchecked)
+    return f"not checked against {listed}: not a regular expression"
+
+
+def problem_response(problem: RequestProblem) -> HttpResponse:
+    """The answer to a refused request; a 408 closes the connection (the rest of a stalled body must not
+    be read as the next request)."""
+    response = error_response(problem.status, problem.name, BAD_MOCK_REQUEST, problem.message, fields=problem.extra)
+    if problem.status == 408:
+        response.headers.append((b"connection", b"close"))
+    return response
+
+
+def unsafe_echo_response(message: str) -> HttpResponse:
+    """A 400 for a request whose values the response would echo unsafely (see ``wire.UnsafeEcho``)."""
+    return error_response(400, "mockRequestError", BAD_MOCK_REQUEST, message)
+
+
+def internal_error_response(last_line: str) -> HttpResponse:
+    """The 500 for a bug of ours (``last_line``: the traceback's last line; the whole is in the error log)."""
+    return error_response(500, "mockServerError", "Internal mock error", last_line)

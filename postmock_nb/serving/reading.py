@@ -1,0 +1,109 @@
+"""The read stage of a mock request: its body (bounded in size and time) and its ``x-mock-*`` values."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from postmock_nb.answers.faults import RESPONSE_FAULT, FaultError, parse_fault
+from postmock_nb.config import MAX_DELAY_MS
+from postmock_nb.core import limits, wire
+from postmock_nb.core.selectors import MOCK_SELECTORS, RESPONSE_CODE, RESPONSE_DELAY, query_value
+from postmock_nb.serving.problems import RequestProblem, bad_mock_value, too_large
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Query = tuple[tuple[str, str], ...]
+
+BODY_LOST = ("the request body did not arrive whole: the client stalled past the read timeout or closed the "
+             "connection, or the HTTP server refused the body (a malformed chunked body) and may have answered itself")
+MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
+"""The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
+
+
+async def read_body(scope: dict[str, Any], receive: Receive, headers: dict[str, str], *, max_bytes: int,
+                    timeout_s: float) -> bytes:
+    """The whole request body: a 413 over ``max_bytes`` (before buffering, when declared), a 408 when
+    a part does not come within ``timeout_s``."""
+    announced = "content-length" in headers or "transfer-encoding" in headers  # a body is coming
+    if not announced and scope.get("http_version") in wire.HTTP1:
+        return b""  # HTTP/1 without a length or chunks has no body: nothing to wait for
+    declared = declared_length(headers)
+    if declared is not None and declared > max_bytes:  # refused before buffering anything
+        raise too_large(max_bytes)
+    message = await receive_body(receive, timeout_s)
+    if not message.get("more_body", False):  # the usual case: the whole body (often none) at once
+        body = message.get("body", b"")
+        if len(body) > max_bytes:
+            raise too_large(max_bytes)
+        return bytes(body)
+    chunks = []
+    size = 0
+    while True:
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+        message = await receive_body(receive, timeout_s)
+
+
+async def receive_body(receive: Receive, timeout_s: float) -> dict[str, Any]:
+    """The next part of the request body; a 408 when none comes within the read timeout (a stalled body,
+    on every server: none of them bounds it) or the client left."""
+    try:
+        message: dict[str, Any] = await asyncio.wait_for(receive(), timeout_s)
+    except TimeoutError:
+        raise RequestProblem(408, "mockRequestTimeout", BODY_LOST) from None
+    if message["type"] == "http.disconnect":
+        raise RequestProblem(408, "mockRequestTimeout", BODY_LOST)
+    return message
+
+
+def declared_length(headers: dict[str, str]) -> int | None:
+    """The request's Content-Length, if it is a plain number (the HTTP server has checked it)."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def sends_mock_values(headers: dict[str, str], query: Query) -> bool:
+    """Whether the request sends an ``x-mock-*`` value (header or query): they are checked, and they
+    make the match read more than the request line."""
+    return not headers.keys().isdisjoint(MOCK_NAMES) or (
+        bool(query) and any(key.lower() in MOCK_NAMES for key, _ in query))
+
+
+def _number(name: str, value: str, low: int, high: int, what: str) -> int:
+    """``value`` as a whole number from ``low`` to ``high``, or a 400 naming the header and the (shortened) value."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= limits.MAX_MOCK_VALUE) or not low <= int(text) <= high:
+        raise bad_mock_value(f"{name} must be {what}, got {wire.shorten(value)}")
+    return int(text)
+
+
+def checked_mock_values(headers: dict[str, str], query: Query) -> int | None:
+    """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay asked (ms)."""
+    raw = headers.get(RESPONSE_DELAY)
+    if raw is None:
+        raw = query_value(query, RESPONSE_DELAY)
+    code = headers.get(RESPONSE_CODE) or query_value(query, RESPONSE_CODE)
+    if code is not None:
+        _number(RESPONSE_CODE, code, 100, 599, "an HTTP status 100-599")
+    if raw is None:
+        return None
+    return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
+
+
+def asked_fault(headers: dict[str, str], query: Query) -> str | None:
+    """The request's ``x-mock-response-fault`` (header, else query), checked: an unknown one is a 400."""
+    raw = headers.get(RESPONSE_FAULT)
+    if raw is None:
+        raw = query_value(query, RESPONSE_FAULT)
+    if raw is None:
+        return None
+    try:
+        return parse_fault(raw)
+    except FaultError as error:
+        raise bad_mock_value(f"{RESPONSE_FAULT}: {error}") from None
