@@ -49,6 +49,7 @@ from postmock_nb.serving.problems import (
 )
 from postmock_nb.serving.reading import (
     asked_fault,
+    body_announced,
     checked_mock_values,
     declared_length,
     read_body,
@@ -168,12 +169,15 @@ class MockApp:
         ex = Exchange(scope["method"], scope["path"], scope["query_string"], raw_headers,
                       wire.request_headers(raw_headers), time.perf_counter())
         cancelled: asyncio.CancelledError | None = None
+        settings = self.settings
         try:
-            if not self._refuse(ex):  # before the body is read, let alone kept
+            # refused before the body is read, let alone kept (only a --cors or a private mock refuses)
+            if not ((settings.cors or settings.private) and self._refuse(ex)):
                 await self._read(scope, receive, ex)
                 self._select(ex)
                 await self._answer(ex)
-                await self._wait(ex)
+                if ex.delay or ex.unchecked:
+                    await self._wait(ex)
         except asyncio.CancelledError as error:  # the server gave up on the app (its grace period after a stop)
             cancelled = error
             ex.response = HttpResponse(500, [], b"")  # what goes out is the HTTP server's own 500, not ours
@@ -189,7 +193,7 @@ class MockApp:
         response = ex.response
         assert response is not None
         headers_out, body_out = response.framed(ex.method)  # a cached response's: shared, never changed
-        entry = self._log(ex, response, headers_out, body_out)
+        entry = self._log(ex, response.status, headers_out, body_out, (time.perf_counter() - ex.started) * 1000)
         if cancelled is not None:
             raise cancelled
         await self._send(scope, receive, send, ex, entry, response, headers_out, body_out)
@@ -205,8 +209,10 @@ class MockApp:
     async def _read(self, scope: Scope, receive: Receive, ex: Exchange) -> None:
         """The body, the query, the ``x-mock-*`` values checked, and ``--validate-requests`` (a 422)."""
         settings = self.settings
-        body = ex.body = await read_body(scope, receive, ex.headers, max_bytes=settings.max_body_bytes,
-                                         timeout_s=settings.read_timeout_s)
+        if body_announced(scope, ex.headers):
+            ex.body = await read_body(receive, ex.headers, max_bytes=settings.max_body_bytes,
+                                      timeout_s=settings.read_timeout_s)
+        body = ex.body
         query_string = ex.query_string
         query = ex.query = (tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
                             if query_string else ())
@@ -267,9 +273,15 @@ class MockApp:
         if ex.chaos:  # --chaos: this request is answered by --chaos-with instead
             ex.response, ex.fault, ex.note = self._chaos_answer(snapshot, result, ex.fault)
         elif result.winner is not None:
-            ex.response, ex.answer = await self._respond(result, snapshot, ex.body)
-            if ex.answer is not None:
-                ex.note = ex.answer.note
+            # the winner's handler or resource (a dict lookup per request only when the collection has any)
+            extra = CORS_HEADERS if self.settings.cors else ()
+            answered = await self.behaviours.respond(result, snapshot, ex.body, extra) if (
+                self.behaviours.plan(snapshot)) else None
+            if answered is None:  # its saved (static) response
+                ex.response = build_response(result, snapshot, extra, self.responses)
+            else:
+                ex.response, answer = answered
+                ex.answer, ex.note = answer, answer.note
         elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
             # deferred: bridges.proxy imports httpx, slow to import and needed only with --proxy
             from postmock_nb.bridges.proxy import answer_miss
@@ -278,7 +290,7 @@ class MockApp:
                 self.bridges.proxy, self.bridges.recorder, ex.method, ex.path, ex.query_string,
                 ex.raw_headers, ex.body, private=self.settings.private)
         else:
-            ex.response = json_response(404, not_found_body(result), self._cors())
+            ex.response = json_response(404, not_found_body(result), CORS_HEADERS if self.settings.cors else ())
             ex.note = result.error
 
     async def _wait(self, ex: Exchange) -> None:
@@ -297,15 +309,29 @@ class MockApp:
         ex.response = internal_error_response(detail.strip().splitlines()[-1])
         ex.note = "internal error (see the server's errors)"
 
-    def _log(self, ex: Exchange, response: HttpResponse, headers_out: list[tuple[bytes, bytes]],
-             body_out: bytes) -> LogEntry:
-        """Logged before sending, so whoever got the response also finds it in the log: as it goes out."""
-        entry = _entry(ex, 0 if ex.refused else self.log.next_seq(), response.status, headers_out, body_out,
-                       (time.perf_counter() - ex.started) * 1000)
-        fault = ex.fault
-        if fault is not None:  # logged as the fault, with the status only if one goes out
+    def _log(self, ex: Exchange, status: int, headers_out: list[tuple[bytes, bytes]], body_out: bytes,
+             latency_ms: float) -> LogEntry:
+        """Log ``ex`` as it goes out (before sending, so whoever got the response also finds it in the log):
+        the one place a request's entry is built. A fault is logged as the fault, with the status only if
+        one goes out; a request refused for want of the key joins its burst's entry."""
+        result, answer, fault = ex.result, ex.answer, ex.fault
+        winner = result.winner if result is not None else None
+        # positional, in the fields' order: on CPython 3.11 naming 22 arguments costs about 1.5 µs, a tenth
+        # of what the app spends on a request (benchmarks/app_cost.py); the names are in the comments
+        entry = LogEntry(
+            0 if ex.refused else self.log.next_seq(), time.time(), ex.method, ex.path,  # seq time method path
+            ex.query_string, ex.raw_headers, ex.body, status,  # query_string raw_headers raw_body status
+            winner.id if winner else None, winner.name if winner else None,  # example_id example_name
+            result.score if result is not None else None, latency_ms, result,  # score latency_ms outcome
+            headers_out, body_out, ex.note, ex.body_size, None,  # response_headers/_body note body_size response_size
+            ex.upstream_ms, answer.traceback if answer is not None else "",  # upstream_ms traceback
+            ex.delay or 0,  # delay_ms
+            "", 0,  # fault refused (set below)
+            answer.wait_ms if answer is not None else None,  # handler_wait_ms
+            answer.run_ms if answer is not None else None)  # handler_run_ms
+        if fault is not None:
             entry.note, entry.fault = f"fault {fault}" + (f" ({ex.note})" if ex.note else ""), fault
-            entry.status = response.status if fault in STATUS_FAULTS else None
+            entry.status = status if fault in STATUS_FAULTS else None
         if ex.refused:  # one entry per burst of them, so they cannot push the team's requests out of the log
             return self.log.append_refused(entry, ex.refused)
         self.log.append(entry)
@@ -331,10 +357,6 @@ class MockApp:
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 
-    def _cors(self) -> tuple[tuple[bytes, bytes], ...]:
-        """The headers ``--cors`` adds to an answer (none without it)."""
-        return CORS_HEADERS if self.settings.cors else ()
-
     async def _pause(self, seconds: float) -> bool:
         """Sleep ``seconds`` (a delay); True when cut short because the server is stopping.
 
@@ -354,25 +376,16 @@ class MockApp:
                       fault: str | None) -> tuple[HttpResponse, str | None, str]:
         """What chaos answers: a 503, a fault (with the response it would have replaced) or a named example."""
         what = self.settings.chaos_with.strip()
+        extra = CORS_HEADERS if self.settings.cors else ()
         if what.lower() in FAULTS:
             return error_response(503, "mockChaos", "Service Unavailable", "chaos"), what.lower(), "chaos"
         found = [e for _, e in snapshot.collection.find(what)] if what != "503" else []
         if found:
             chosen = replace(result, winner=found[0], score=None, candidates=[Candidate(found[0], 0, None, ())])
-            return build_response(chosen, snapshot, self._cors(), self.responses), fault, f"chaos: answered by {what!r}"
+            return build_response(chosen, snapshot, extra, self.responses), fault, f"chaos: answered by {what!r}"
         response = error_response(503, "mockChaos", "Service Unavailable",
-                                  "chaos: this request was picked to fail (--chaos)", extra=self._cors())
+                                  "chaos: this request was picked to fail (--chaos)", extra=extra)
         return response, fault, "chaos: 503" + (f" (no example named {what!r})" if what != "503" else "")
-
-    async def _respond(self, result: MatchResult, snapshot: Snapshot,
-                       body: bytes) -> tuple[HttpResponse, Answer | None]:
-        """The winner's response: its handler's or resource's answer, else its saved (static) response."""
-        extra = self._cors()
-        if self.behaviours.plan(snapshot):  # a dict lookup per request only when the collection has any
-            answered = await self.behaviours.respond(result, snapshot, body, extra)
-            if answered is not None:
-                return answered
-        return build_response(result, snapshot, extra, self.responses), None
 
     def key_ok(self, given: bytes | None) -> bool:
         """Constant-time comparison of the x-api-key header, as received (bytes), with the mock's key."""
@@ -390,12 +403,10 @@ class MockApp:
         response = unauthorized(refused) if refused else error_response(
             501, "mockWebSocketUnsupported", "Not Implemented",
             "this mock serves HTTP requests only: WebSocket upgrades are not supported")
-        headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")
-        entry = _entry(ex, 0 if refused else self.log.next_seq(), response.status, headers_out, body_out, 0.0)
         if refused:  # as a keyless HTTP request: counted in a burst, never pushing the team's entries out
-            self.log.append_refused(entry, f"WebSocket upgrade, {refused}")
-        else:
-            self.log.append(entry)
+            ex.refused = f"WebSocket upgrade, {refused}"
+        headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")
+        self._log(ex, response.status, headers_out, body_out, 0.0)
         if "websocket.http.response" in scope.get("extensions", {}):
             await send({"type": "websocket.http.response.start", "status": response.status, "headers": headers_out})
             await send({"type": "websocket.http.response.body", "body": body_out})
@@ -414,18 +425,3 @@ class MockApp:
             self._admin = build_admin_app(self)
         await self._admin(scope, receive, send)
 
-
-def _entry(ex: Exchange, seq: int, status: int, headers_out: list[tuple[bytes, bytes]], body_out: bytes,
-           latency_ms: float) -> LogEntry:
-    """The log entry of ``ex`` as it goes out: the one place a mock request's entry is built."""
-    result, answer = ex.result, ex.answer
-    winner = result.winner if result is not None else None
-    return LogEntry(
-        seq=seq, time=time.time(), method=ex.method, path=ex.path, query_string=ex.query_string,
-        raw_headers=ex.raw_headers, raw_body=ex.body, status=status,
-        example_id=winner.id if winner else None, example_name=winner.name if winner else None,
-        score=result.score if result is not None else None, latency_ms=latency_ms, outcome=result,
-        response_headers=headers_out, response_body=body_out, note=ex.note, body_size=ex.body_size,
-        upstream_ms=ex.upstream_ms, traceback=answer.traceback if answer is not None else "", delay_ms=ex.delay or 0,
-        handler_wait_ms=answer.wait_ms if answer is not None else None,
-        handler_run_ms=answer.run_ms if answer is not None else None)

@@ -21,13 +21,14 @@ MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
 """The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
 
 
-async def read_body(scope: dict[str, Any], receive: Receive, headers: dict[str, str], *, max_bytes: int,
-                    timeout_s: float) -> bytes:
-    """The whole request body: a 413 over ``max_bytes`` (before buffering, when declared), a 408 when
-    a part does not come within ``timeout_s``."""
-    announced = "content-length" in headers or "transfer-encoding" in headers  # a body is coming
-    if not announced and scope.get("http_version") in wire.HTTP1:
-        return b""  # HTTP/1 without a length or chunks has no body: nothing to wait for
+def body_announced(scope: dict[str, Any], headers: dict[str, str]) -> bool:
+    """Whether a body may come: HTTP/1 without a length or chunks has none (nothing to wait for)."""
+    return "content-length" in headers or "transfer-encoding" in headers or scope.get("http_version") not in wire.HTTP1
+
+
+async def read_body(receive: Receive, headers: dict[str, str], *, max_bytes: int, timeout_s: float) -> bytes:
+    """The whole request body (when :func:`body_announced`): a 413 over ``max_bytes`` (before buffering,
+    when declared), a 408 when a part does not come within ``timeout_s``."""
     declared = declared_length(headers)
     if declared is not None and declared > max_bytes:  # refused before buffering anything
         raise too_large(max_bytes)

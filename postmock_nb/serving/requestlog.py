@@ -123,6 +123,11 @@ def _request(request: IncomingRequest) -> IncomingRequest:
                            request.headers, _cut(request.body, BODY_LIMIT))
 
 
+_small_seen: list[list[Candidate] | None] = [None]
+"""The last candidates found small enough to keep as they are (the memo hands the same list out for every
+request it remembers; nothing changes it). One reference, replaced whole: any thread may read it."""
+
+
 class KeptMatch(NamedTuple):
     """What a log entry keeps of its match: bounded, and with neither the snapshot nor the request (the
     entry's raw parts are the request). A remembered decision's candidates are shared, not copied."""
@@ -138,15 +143,18 @@ class KeptMatch(NamedTuple):
         near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
         decision = result.decision
         candidates = decision.candidates
-        if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):  # else shared: nothing changes it
-            decision = decision._replace(candidates=[_candidate(c) for c in candidates[:KEPT_CANDIDATES]])
+        if candidates is not _small_seen[0]:  # a remembered decision's come again and again: checked once
+            if len(candidates) > KEPT_CANDIDATES or not _all_small(candidates):  # else shared: nothing changes it
+                decision = decision._replace(candidates=[_candidate(c) for c in candidates[:KEPT_CANDIDATES]])
+            else:
+                _small_seen[0] = candidates
         return cls(result.settings, decision, near)
 
     def result(self, request: IncomingRequest) -> LoggedResult:
         return LoggedResult(_request(request), _DETACHED, self.settings, *self.decision, self.near)
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class LogEntry:
     """One request and its answer as it went out. Raw parts are decoded only when looked at.
 
@@ -156,6 +164,8 @@ class LogEntry:
     on creation (``body_size`` / ``response_size`` keep the real sizes). Of the match result (given as
     ``outcome``) only a :class:`KeptMatch` is kept; ``result`` rebuilds it, with the request decoded
     from the raw parts, when first looked at.
+
+    The mock builds its entries in one place (``MockApp._log``); anything else should name the fields.
     """
 
     seq: int
