@@ -7,6 +7,7 @@ import threading
 import weakref
 
 from postmock_nb.answers.diagnostics import diagnosis, near_miss_text
+from postmock_nb.core.model import Collection
 from postmock_nb.matching import IncomingRequest, match
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
@@ -138,3 +139,19 @@ def test_refused_requests_keep_one_line_per_burst_and_never_push_served_ones_out
     assert (log.refused, log.total) == (110, 123)
     log.clear()
     assert (log.refused, log.recent()) == (0, [])
+
+
+def test_what_answered_is_said_one_way_with_the_view_s_wording():
+    log = RequestLog(10)
+    entry = _refused()
+    entry.note = "proxied to http://up (3 ms upstream)"
+    assert entry.answered() == "proxied to http://up (3 ms upstream)"
+    entry.example_name, entry.example_id, entry.note = "get user", "e1", "handler get_user ran 0.4 ms"
+    assert entry.answered() == "get user · handler get_user ran 0.4 ms"
+    assert entry.answered(detail="{name} ({note})") == "get user (handler get_user ran 0.4 ms)"
+    entry.note = ""
+    assert entry.answered() == "get user"
+    miss = _entry(log, match(Snapshot(Collection(name="empty")), IncomingRequest.build("GET", "/nothing")))
+    assert miss.is_miss
+    assert miss.answered() == "no match" and miss.answered(miss="(no match)") == "(no match)"
+    assert _refused().answered() == "-"

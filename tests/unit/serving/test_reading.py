@@ -1,0 +1,91 @@
+"""serving/reading.py: the request body (bounded in size and time) and the x-mock-* values."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from postmock_nb.serving.problems import RequestProblem
+from postmock_nb.serving.reading import (
+    asked_fault,
+    body_announced,
+    checked_mock_values,
+    declared_length,
+    read_body,
+    sends_mock_values,
+)
+
+
+def _receiver(*messages: dict):
+    queue = list(messages)
+
+    async def receive() -> dict:
+        return queue.pop(0)
+
+    return receive
+
+
+def _read(headers: dict[str, str], *messages: dict, max_bytes: int = 10) -> bytes:
+    return asyncio.run(read_body(_receiver(*messages), headers, max_bytes=max_bytes, timeout_s=5.0))
+
+
+def test_http1_without_a_length_or_chunks_has_no_body_to_wait_for() -> None:
+    assert not body_announced({"http_version": "1.1"}, {})
+    assert body_announced({"http_version": "1.1"}, {"content-length": "3"})
+    assert body_announced({"http_version": "1.1"}, {"transfer-encoding": "chunked"})
+    assert body_announced({"http_version": "2"}, {})
+
+
+def test_a_body_in_parts_is_joined() -> None:
+    body = _read({"transfer-encoding": "chunked"}, {"type": "http.request", "body": b"ab", "more_body": True},
+                 {"type": "http.request", "body": b"cd", "more_body": False})
+    assert body == b"abcd"
+
+
+def test_a_declared_body_over_the_limit_is_refused_before_reading() -> None:
+    with pytest.raises(RequestProblem) as refused:
+        _read({"content-length": "11"})  # no message given: reading one would fail
+    assert refused.value.status == 413
+
+
+def test_a_body_growing_over_the_limit_is_refused() -> None:
+    with pytest.raises(RequestProblem) as refused:
+        _read({"transfer-encoding": "chunked"}, {"type": "http.request", "body": b"123456", "more_body": True},
+              {"type": "http.request", "body": b"789012", "more_body": False})
+    assert refused.value.status == 413
+
+
+def test_a_client_that_leaves_mid_body_is_a_408() -> None:
+    with pytest.raises(RequestProblem) as refused:
+        _read({"content-length": "4"}, {"type": "http.disconnect"})
+    assert (refused.value.status, refused.value.name) == (408, "mockRequestTimeout")
+
+
+def test_a_declared_length_is_read_only_when_it_is_a_plain_number() -> None:
+    assert declared_length({"content-length": " 42 "}) == 42
+    assert declared_length({"content-length": "4e2"}) is None
+    assert declared_length({}) is None
+
+
+def test_mock_values_are_seen_in_headers_or_query_in_any_case() -> None:
+    assert sends_mock_values({"x-mock-response-code": "201"}, ())
+    assert sends_mock_values({}, (("X-Mock-Response-Delay", "5"),))
+    assert not sends_mock_values({"accept": "*/*"}, (("page", "2"),))
+
+
+def test_checked_mock_values_give_the_delay_and_refuse_bad_ones() -> None:
+    assert checked_mock_values({"x-mock-response-delay": "15"}, ()) == 15
+    assert checked_mock_values({}, (("x-mock-response-code", "404"),)) is None
+    with pytest.raises(RequestProblem, match="x-mock-response-code must be an HTTP status 100-599"):
+        checked_mock_values({"x-mock-response-code": "99"}, ())
+    with pytest.raises(RequestProblem, match="x-mock-response-delay must be a whole number"):
+        checked_mock_values({}, (("x-mock-response-delay", "-1"),))
+
+
+def test_an_unknown_fault_is_a_400_and_a_known_one_is_given() -> None:
+    assert asked_fault({"x-mock-response-fault": "reset"}, ()) == "reset"
+    assert asked_fault({}, ()) is None
+    with pytest.raises(RequestProblem) as refused:
+        asked_fault({}, (("x-mock-response-fault", "explode"),))
+    assert refused.value.status == 400 and refused.value.message.startswith("x-mock-response-fault: ")
