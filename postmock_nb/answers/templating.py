@@ -100,7 +100,7 @@ class FakeData:
     @property
     def faker(self) -> Any:
         if self._faker is None:
-            from faker import Faker  # imported on first use: it takes a while to load
+            from faker import Faker  # deferred: faker is slow to import (loaded on first use)
 
             self._faker = Faker()
         return self._faker

@@ -31,7 +31,6 @@ from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, perform, status_we
 from postmock_nb.answers.responses import HttpResponse, ResponseCache, build_response, error_response, json_response
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.bridges.bridges import Bridges
-from postmock_nb.bridges.validation import SLOW_CHECKS, check_request
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
@@ -225,6 +224,9 @@ class MockApp:
 
     async def _validate(self, ex: Exchange) -> None:
         """``--validate-requests``: a 422 listing the violations, or a note naming what could not be checked."""
+        # deferred: jsonschema (in bridges.validation) is slow to import (seconds); loaded by the validator already
+        from postmock_nb.bridges.validation import SLOW_CHECKS, check_request
+
         validator = self.bridges.request_validator
         assert validator is not None and ex.request is not None
         if validator.off_loop:  # a lookaround pattern: never on the loop
@@ -283,8 +285,7 @@ class MockApp:
                 ex.response, answer = answered
                 ex.answer, ex.note = answer, answer.note
         elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
-            # deferred: bridges.proxy imports httpx, slow to import and needed only with --proxy
-            from postmock_nb.bridges.proxy import answer_miss
+            from postmock_nb.bridges.proxy import answer_miss  # deferred: httpx (in bridges.proxy) is slow to import
 
             ex.response, ex.note, ex.upstream_ms = await answer_miss(
                 self.bridges.proxy, self.bridges.recorder, ex.method, ex.path, ex.query_string,

@@ -8,10 +8,12 @@ it into the answer. Every error body comes from :func:`~postmock_nb.answers.resp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postmock_nb.answers.responses import HttpResponse, error_response
-from postmock_nb.bridges.validation import Violation
+
+if TYPE_CHECKING:  # a type only: bridges.validation imports jsonschema, slow to import (seconds)
+    from postmock_nb.bridges.validation import Violation
 
 BAD_MOCK_REQUEST = "Bad mock request"
 """The ``header`` of every refusal of the request itself (400, 408, 413, 422)."""
