@@ -46,9 +46,9 @@ def refusal(settings: MockConfig, method: str, headers: dict[str, str],
             raw_headers: RawHeaders) -> tuple[HttpResponse | None, str]:
     """The answer given before any matching (a preflight, a 401), if any, and why the key was refused
     ("" unless it was: such requests are logged as bursts)."""
-    if is_preflight(settings, method, headers):
+    if method == "OPTIONS" and is_preflight(settings, method, headers):
         return preflight_response(headers), ""
-    refused = key_refused(settings, headers, raw_headers)
+    refused = key_refused(settings, headers, raw_headers) if settings.private else ""
     if refused:
         return unauthorized(refused, CORS_HEADERS if settings.cors else ()), refused
     return None, ""
