@@ -216,7 +216,8 @@ class Flows:
 
     def reset(self, name: str | None = None) -> list[str]:
         """Scenarios (all, or ``name``) back to Started, sequences to their first turn; returns those reset."""
-        return self.state.reset(name)
+        with self._lock:  # never inside a decision of choose()
+            return self.state.reset(name)
 
     def fault(self, example_id: str, snapshot: Snapshot) -> str | None:
         """The example's own fault, or None."""
