@@ -233,6 +233,41 @@ class Flows:
         with self._lock:
             return low if low == high else self._delays.randint(low, high)
 
+    def _eligible(self, result: MatchResult, plan: dict[str, Flow]) -> tuple[list[Candidate], dict[str, str]]:
+        """The scored candidates whose scenario is in the state they require, and why each other one is not
+        (example id → reason). Under the lock."""
+        refused: dict[str, str] = {}
+        eligible: list[Candidate] = []
+        for candidate in result.candidates:
+            if candidate.score is None:
+                continue
+            flow = plan.get(candidate.example.id)
+            step = flow.step if flow is not None else None
+            if step is not None and step.requires is not None:
+                state = self.state.state(step.scenario)
+                if state != step.requires:
+                    refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
+                                                     f"this example requires {step.requires!r}")
+                    continue
+            eligible.append(candidate)
+        return eligible, refused
+
+    def _take_turn(self, winner: Candidate, flow: Flow, eligible: list[Candidate], plan: dict[str, Flow],
+                   snapshot: Snapshot) -> tuple[Candidate, str]:
+        """The sequence's turn among the eligible examples of ``winner``'s item, and why. Under the lock."""
+        item = snapshot.by_id[winner.example.id].item
+        group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
+                        and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
+        key = (*item.folder, item.name)
+        if flow.sequence == "random":
+            winner = group[self.state.draw(key, flow.seed, len(group))]
+        turn = self.state.advance(key)
+        if flow.sequence == "stick":
+            winner = group[min(turn, len(group) - 1)]
+        elif flow.sequence != "random":
+            winner = group[turn % len(group)]
+        return winner, f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
+
     def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
         """The result with the scenario filter, the sequence's turn and the scenario move applied."""
         if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
@@ -241,20 +276,7 @@ class Flows:
         if not plan:
             return result
         with self._lock:
-            refused: dict[str, str] = {}
-            eligible: list[Candidate] = []
-            for candidate in result.candidates:
-                if candidate.score is None:
-                    continue
-                flow = plan.get(candidate.example.id)
-                step = flow.step if flow is not None else None
-                if step is not None and step.requires is not None:
-                    state = self.state.state(step.scenario)
-                    if state != step.requires:
-                        refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
-                                                         f"this example requires {step.requires!r}")
-                        continue
-                eligible.append(candidate)
+            eligible, refused = self._eligible(result, plan)
             if not eligible:
                 ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
                 return replace(result, winner=None, score=None, candidates=ranked,
@@ -264,18 +286,7 @@ class Flows:
             flow = plan.get(winner.example.id)
             why = ""
             if flow is not None and flow.sequence is not None:
-                item = snapshot.by_id[winner.example.id].item
-                group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
-                                and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
-                key = (*item.folder, item.name)
-                if flow.sequence == "random":
-                    winner = group[self.state.draw(key, flow.seed, len(group))]
-                turn = self.state.advance(key)
-                if flow.sequence == "stick":
-                    winner = group[min(turn, len(group) - 1)]
-                elif flow.sequence != "random":
-                    winner = group[turn % len(group)]
-                why = f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
+                winner, why = self._take_turn(winner, flow, eligible, plan, snapshot)
                 flow = plan.get(winner.example.id)
             if flow is not None and flow.step is not None and flow.step.next is not None:
                 self.state.set_state(flow.step.scenario, flow.step.next)
