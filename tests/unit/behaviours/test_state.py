@@ -104,3 +104,13 @@ class FlowStateContract:
 class TestMemoryFlowState(FlowStateContract):
     def make(self) -> FlowState:
         return MemoryFlowState()
+
+
+def test_the_behaviours_read_and_reset_the_store_they_are_given():
+    from postmock_nb.behaviours.dispatch import Behaviours
+
+    store = MemoryFlowState()
+    behaviours = Behaviours(flow_state=store)
+    store.set_state("jobs", "done")
+    assert behaviours.scenario_states() == {"jobs": "done"}
+    assert behaviours.reset_scenarios() == ["jobs"] and store.states() == {}

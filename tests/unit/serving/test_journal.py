@@ -108,3 +108,12 @@ class JournalContract:
 class TestRequestLog(JournalContract):
     def make(self, maxlen: int = 1000) -> Journal:
         return RequestLog(maxlen)
+
+
+def test_a_server_keeps_the_journal_it_is_given():
+    from postmock_nb.serving.server import MockServer
+
+    journal = RequestLog(7)
+    server = MockServer(log=journal)  # built, never started
+    assert server.log is journal and server.app.log is journal
+    assert MockServer(log_size=9).log.maxlen == 9  # else its own, of log_size entries
