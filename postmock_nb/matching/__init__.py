@@ -3,6 +3,12 @@
 Pure: a plain :class:`IncomingRequest` and a :class:`~postmock_nb.matching.snapshot.Snapshot` in, a
 :class:`MatchResult` out. No web framework, IPython or widget code is imported here.
 
+May import: :mod:`postmock_nb.core` only (and the leaves ``errors``/``config``). Imported by the layers
+above it, except :mod:`postmock_nb.formats` (files are read and written on the core alone).
+
+- :mod:`.snapshot`: a collection compiled once, immutable, indexed by path rule;
+- :mod:`.store`: the live collection, one current snapshot swapped whole on every edit;
+
 - :mod:`.types`: the records (request, check, candidate, result), all frozen;
 - :mod:`.scoring`: one example against one request (selector, query, headers, body);
 - :mod:`.search`: the candidate search down the path-rule ladder, pruning, the decision;
