@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import fuzzkit
+from support import fuzzkit
 
 from postmock_nb.serving import servers
 from postmock_nb.serving.server import MockServer

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bombkit import BOMBS, fan_out, write_bomb  # noqa: E402  (the very documents the tests refuse)
+from support.bombkit import BOMBS, fan_out, write_bomb  # noqa: E402  (the very documents the tests refuse)
 
 
 def measure(repo: Path, path: Path, timeout: float) -> tuple[float, float, str]:

@@ -32,7 +32,7 @@ import nbformat
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/user/test/"
 TOKEN = "binder-test-" + uuid.uuid4().hex
 INSTALL_TIMEOUT = 240

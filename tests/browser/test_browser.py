@@ -46,10 +46,10 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import BROWSER_ENVIRONMENT
-from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
+from support.environments import BROWSER_ENVIRONMENT
+from support.notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
 ARTIFACTS = ROOT / "test-artifacts"

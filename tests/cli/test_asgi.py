@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-from conftest import skip_unless_required
+from support.layers import skip_unless_required
 
 from postmock_nb import asgi
 from postmock_nb.config import MockConfig
 from postmock_nb.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60  # interpreter start, imports and the collection load; gunicorn forks its workers after
 STOP_TIMEOUT = 15
 TIMEOUT = 5
@@ -76,11 +76,11 @@ def test_the_collection_is_required_and_must_load(tmp_path):
 
 
 def test_a_too_deep_resource_seed_is_refused(tmp_path):
-    from test_behaviours import _deep_seed_collection
+    from support.saved_collections import deep_seed_collection
 
     with pytest.raises(ConfigError, match=r"^POSTMOCK_COLLECTION=.*deep\.postman_collection\.json: the seed of "
                                           r"resource 'todos' .* nests JSON more than 200 levels deep"):
-        asgi.create_app({"POSTMOCK_COLLECTION": str(_deep_seed_collection(tmp_path))})
+        asgi.create_app({"POSTMOCK_COLLECTION": str(deep_seed_collection(tmp_path))})
 
 
 def test_importing_the_module_reads_nothing():
@@ -242,7 +242,7 @@ def test_a_bad_setting_stops_the_server_with_the_variable_named(server, fixtures
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_an_openapi_document_with_an_environment_and_request_validation(tmp_path, anyio_backend):
     """What a team deploys from its OpenAPI document: examples served, requests checked, {{vars}} resolved."""
-    spec = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "petstore.openapi.yaml"
+    spec = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "petstore.openapi.yaml"
     environment = tmp_path / "env.json"
     environment.write_text('{"name": "staging", "_postman_variable_scope": "environment", '
                            '"values": [{"key": "baseUrl", "value": "https://staging.example.com", "enabled": true}]}')

@@ -2,118 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from bombkit import _TOO_MANY_STEPS, BOMBS, fan_out, write_bomb
+from support.bombkit import _TOO_MANY_STEPS, BOMBS, fan_out, write_bomb
+from support.cli import SERVING, START_TIMEOUT, STOP_TIMEOUT, TIMEOUT, fixture_path, granian_teardown_panic, postmock
 
 from postmock_nb.cli import main
 from postmock_nb.formats.postman import iter_served, load_collection
 
-REPO = Path(__file__).resolve().parents[1]
-START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
-STOP_TIMEOUT = 15
-TIMEOUT = 5
-SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
-
-
-class Cli:
-    """A ``postmock`` subprocess whose output lines are read as they come, with deadlines."""
-
-    def __init__(self, *args: str) -> None:
-        # its own process group, so workers it forks can be found and cleaned up with it
-        self.process = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", *args], cwd=REPO,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        start_new_session=True)
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._readers = [threading.Thread(target=self._read, args=(stream, sink, forward), daemon=True)
-                         for stream, sink, forward in ((self.process.stdout, self.stdout, True),
-                                                       (self.process.stderr, self.stderr, False))]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream, sink: list[str], forward: bool) -> None:
-        for line in stream:
-            sink.append(line.rstrip("\n"))
-            if forward:
-                self._lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = START_TIMEOUT) -> re.Match[str]:
-        """The first stdout line (from here on) matching ``pattern``; fails with all output on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or (self.process.poll() is not None and self._lines.empty()):
-                pytest.fail(f"no line matching {pattern!r} within {timeout} s (exit code {self.process.poll()})\n"
-                            f"stdout: {self.stdout}\nstderr: {self.stderr}")
-            try:
-                line = self._lines.get(timeout=min(remaining, 0.2))
-            except queue.Empty:
-                continue
-            found = re.search(pattern, line)
-            if found:
-                return found
-
-    def interrupt(self, sig: int = signal.SIGINT) -> int:
-        """Send ``sig`` to this process (its PID only) and wait for it to exit."""
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"postmock did not stop within {STOP_TIMEOUT} s of {signal.Signals(sig).name}\n"
-                        f"stdout: {self.stdout}\nstderr: {self.stderr}")
-
-    def output(self) -> str:
-        """Everything the process printed on stdout, once it has exited and the readers are done."""
-        for reader in self._readers:
-            reader.join(TIMEOUT)
-        return "\n".join(self.stdout)
-
-    def group_alive(self) -> bool:
-        """Whether any process of this one's group (itself, forked workers) is still there."""
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def kill(self) -> None:
-        """Kill this process and its group (by its own PID, which is the group id), if still there."""
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.group_alive():
-            os.killpg(self.process.pid, signal.SIGKILL)
-
-
-@contextmanager
-def postmock(*args: str) -> Iterator[Cli]:
-    cli = Cli(*args)
-    try:
-        yield cli
-    finally:
-        cli.kill()
-
-
-def fixture_path(fixtures_dir: Path, name: str) -> str:
-    return str(fixtures_dir / name)
+REPO = Path(__file__).resolve().parents[2]
 
 
 # -- validate -----------------------------------------------------------------------------------
@@ -461,17 +367,6 @@ def test_a_client_leaving_a_slow_answer_prints_nothing(tmp_path: Path, server: s
     assert "socket.send()" not in printed and "Traceback" not in printed, printed
 
 
-_RUST_PANIC_LINE = re.compile(r"^(|thread '.*' \(\d+\) panicked at .*|panic in a function that cannot unwind|"
-                              r"stack backtrace:|note: .*|\s+\d+: .*|\s+at .*|"
-                              r"thread caused non-unwinding panic\. aborting\.)$")
-
-
-def granian_teardown_panic(server: str, stderr: list[str]) -> bool:
-    """Whether ``stderr`` is nothing but the Rust panic granian sometimes prints as a process ends (a known
-    defect of granian's teardown, on the old main too; reported in issue 19's note): on granian only, and
-    only when a panic is all there is."""
-    return (server == "granian" and any("panicked" in line for line in stderr)
-            and all(_RUST_PANIC_LINE.match(line) for line in stderr))
 
 
 def test_postmock_serve_refuses_chaos_with_nothing_it_names(tmp_path) -> None:
@@ -506,7 +401,7 @@ def test_serve_says_one_example(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_a_too_deep_resource_seed_in_one_line(tmp_path: Path) -> None:
-    from test_behaviours import _deep_seed_collection
+    from support.saved_collections import deep_seed_collection as _deep_seed_collection
 
     with postmock("serve", str(_deep_seed_collection(tmp_path)), "--port", "0") as cli:
         try:

@@ -20,7 +20,7 @@ import pytest
 from postmock_nb import healthcheck
 from postmock_nb.serving.server import MockServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
 START_TIMEOUT = 60
 STOP_TIMEOUT = 15

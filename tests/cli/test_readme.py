@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BROWSER_ENVIRONMENT
+from support.environments import BROWSER_ENVIRONMENT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 MAX_NO_RUN = 2
 KNOWN_KINDS = {"ipython", "python", "bash", "text"}

@@ -68,7 +68,7 @@ def test_handlers_and_resources_in_a_kernel_survive_export(tmp_path) -> None:
 
 
 def test_a_loaded_resource_in_a_fresh_kernel_is_a_live_list(tmp_path) -> None:
-    from test_behaviours import _deep_seed_collection
+    from support.saved_collections import deep_seed_collection
 
     made = _run([
         "%load_ext postmock_nb",
@@ -76,7 +76,7 @@ def test_a_loaded_resource_in_a_fresh_kernel_is_a_live_list(tmp_path) -> None:
         f"%mock save {tmp_path / 'todos.json'}",
     ], tmp_path)
     assert all(not errors for _, errors in made), [e for _, e in made if e]
-    deep = _deep_seed_collection(tmp_path)
+    deep = deep_seed_collection(tmp_path)
     out = _run([
         "%load_ext postmock_nb\nimport requests, json",
         f"%mock load {tmp_path / 'todos.json'}",

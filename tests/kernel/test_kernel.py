@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-from notebook_cells import cell_text
+from support.notebook_cells import cell_text
 
 
 def test_private_mock_lifecycle_in_a_kernel(tmp_path) -> None:

@@ -8,7 +8,7 @@ its own line.
 
 from __future__ import annotations
 
-from notebook_cells import cell_text, run_in_kernel
+from support.notebook_cells import cell_text, run_in_kernel
 
 LOAD = r'''
 import socket, threading, time

@@ -30,13 +30,13 @@ import nbformat
 import pytest
 import requests
 from nbclient import NotebookClient
-from notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
+from support.notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
 
 from postmock_nb.cli import main as postmock_main
 from postmock_nb.formats.postman import load_collection
 from postmock_nb.serving.server import MockServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 USERS_COLLECTION = NOTEBOOK_DIR / "data" / "users.postman_collection.json"
 ORDERS_COLLECTION = NOTEBOOK_DIR / "data" / "orders.postman_collection.json"

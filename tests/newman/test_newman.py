@@ -20,7 +20,7 @@ from postmock_nb.formats.postman import save_collection, to_postman
 from postmock_nb.formats.schema import validate_postman
 from postmock_nb.serving.server import MockServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 JSON = (("Content-Type", "application/json"),)
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixture_collections import FIXTURES_DIR
+from support.fixture_collections import FIXTURES_DIR
 
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11 (tomllib)")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 pytestmark = pytest.mark.timeout(300)

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import loaded_shell
+from support.saved_collections import deep_seed_collection
+from support.shells import loaded_shell
+from support.waiting import wait_until
 
 from postmock_nb.behaviours.handlers import Reply, Request
 from postmock_nb.formats.postman import load_collection
@@ -495,7 +497,7 @@ def test_a_loaded_resource_is_the_live_one_and_never_wiped(tmp_path) -> None:
 def test_a_too_deep_resource_seed_fails_load_in_one_line(tmp_path) -> None:
     from IPython.core.error import UsageError
 
-    path = _deep_seed_collection(tmp_path)
+    path = deep_seed_collection(tmp_path)
     with loaded_shell() as ip:
         with pytest.raises(UsageError) as raised:
             ip.run_line_magic("mock", f"load {path}")
@@ -505,31 +507,7 @@ def test_a_too_deep_resource_seed_fails_load_in_one_line(tmp_path) -> None:
         assert len(session_of(ip).store.collection.examples) == 0  # nothing loaded
 
 
-def _deep_seed_collection(tmp_path):
-    """A saved resource whose list example (its seed) nests JSON 5,000 deep."""
-    session = Session()
-    Prototype(session).resource("todos", [{"id": 1}])
-    path = session.save(tmp_path / "deep.postman_collection.json")
-    session.close()
-    saved = json.loads(path.read_text())
-    for item in saved["item"][0]["item"]:
-        for response in item["response"]:
-            if any("op=list" in h["value"] for h in response["originalRequest"]["header"]):
-                response["body"] = "[" * 5000 + "]" * 5000
-    path.write_text(json.dumps(saved))
-    return path
-
-
 # -- handlers that misbehave: hang, block the loop, raise BaseException (issue 19) -------------------------
-
-
-def wait_until(condition, what: str, timeout: float = 10.0) -> None:
-    """Poll ``condition`` until true; fail naming ``what`` was awaited."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 HANGING_SCRIPT = """

@@ -9,7 +9,7 @@ import json
 import pytest
 import requests
 from IPython.core.error import UsageError
-from test_environment import write_environment
+from support.environments import write_environment
 
 from postmock_nb.formats.environment import load_environment
 from postmock_nb.formats.postman import load_collection, save_collection
@@ -40,7 +40,7 @@ def test_environment_wins_over_collection_variables_in_url_headers_and_body(tmp_
 
 
 def test_cli_serve_with_an_environment(tmp_path, collection):
-    from test_cli import SERVING, postmock
+    from support.cli import SERVING, postmock
 
     path = save_collection(collection, tmp_path / "c.json")
     env = write_environment(tmp_path / "e.json", {"userId": "42"})

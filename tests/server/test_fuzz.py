@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import fuzzkit
 import pytest
+from support import fuzzkit
 
 from postmock_nb.serving.server import MockServer
 

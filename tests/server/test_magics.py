@@ -348,7 +348,7 @@ def test_loading_a_broken_collection_changes_nothing(shell: InteractiveShell, tm
 @pytest.mark.timeout(120)
 def test_loading_an_openapi_bomb_is_a_usage_error(shell: InteractiveShell, tmp_path: Path) -> None:
     """YAML alias bombs, $ref fan-outs, minItems/minLength bombs: one UsageError each, nothing changed."""
-    from bombkit import BOMBS, write_bomb
+    from support.bombkit import BOMBS, write_bomb
 
     example(shell, "GET /keep 200", '{"kept": true}')
     before = session_of(shell).store.snapshot

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import requests
-from test_openapi import ALL, DATA
+from support.openapi_documents import ALL, DATA
 
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.formats.sources import load_any
@@ -79,7 +79,7 @@ def test_invalid_requests_get_422_listing_each_violation(validating_mock):
 
 
 def test_cli_serves_yaml_with_request_validation():
-    from test_cli import SERVING, postmock
+    from support.cli import SERVING, postmock
 
     with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
         url = cli.wait_for(SERVING).group(3)

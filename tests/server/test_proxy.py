@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from support.waiting import wait_until
 
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.bridges.proxy import Proxy
@@ -87,15 +88,7 @@ def upstream() -> Iterator[str]:
         thread.join(5)
 
 
-def wait_until(condition, timeout: float = 5.0) -> None:
-    """Wait for ``condition()`` (polled), failing after ``timeout`` seconds."""
-    import time
 
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met in time")
-        time.sleep(0.02)
 
 
 def closed_port() -> int:
@@ -218,7 +211,7 @@ def test_recording_continues_an_existing_file(build, upstream, tmp_path):
 
 
 def test_cli_proxy_record_and_replay(build, upstream, tmp_path):
-    from test_cli import SERVING, postmock
+    from support.cli import SERVING, postmock
 
     from postmock_nb.formats.postman import save_collection
 
@@ -448,7 +441,7 @@ def test_a_killed_recording_leaves_a_whole_file_and_no_temporary_one(build, upst
     import signal
     import time
 
-    from test_cli import SERVING, postmock
+    from support.cli import SERVING, postmock
 
     if not os.path.isdir("/proc/self/fd"):
         pytest.skip("needs /proc to see the files the recording process has open")

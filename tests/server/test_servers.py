@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from IPython.core.error import UsageError
-from test_cli import SERVING, STOP_TIMEOUT, fixture_path, granian_teardown_panic, postmock
+from support.cli import SERVING, STOP_TIMEOUT, fixture_path, granian_teardown_panic, postmock
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection

@@ -17,26 +17,18 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
 from IPython.core.interactiveshell import InteractiveShell
+from support.waiting import wait_until
 
 from postmock_nb.notebook.magics import session_of as loaded_session
 from postmock_nb.notebook.widgets import LOG_ROWS, Dashboard
 from postmock_nb.session import Session
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    """Poll ``condition`` until true; fail naming ``what`` was awaited."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def labels(dashboard: Dashboard) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FIXTURES_DIR = Path(__file__).resolve().parent / "data" / "postman-local-mock-server"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "data" / "postman-local-mock-server"
 
 
 def fixture_names() -> list[str]:

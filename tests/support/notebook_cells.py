@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
+NODE_BIN = Path(__file__).resolve().parents[2] / "node_modules" / ".bin"
 
 
 def newman_available() -> bool:

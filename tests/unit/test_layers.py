@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LayerViolation
+from support.layers import LayerViolation
+from support.paths import ROOT
 
 
 def test_a_unit_test_cannot_bind_or_connect() -> None:
@@ -31,3 +32,28 @@ def test_an_event_loop_still_runs_in_a_unit_test() -> None:
         return 42
 
     assert asyncio.run(answer()) == 42
+
+
+@pytest.fixture(scope="module")
+def bound_in_a_module_fixture() -> BaseException | None:
+    """A module-scoped fixture of a unit test is set up under the same rule as the test itself."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", 0))
+        except LayerViolation as refused:
+            return refused
+    return None
+
+
+def test_a_unit_tests_fixtures_of_any_scope_cannot_bind(bound_in_a_module_fixture: BaseException | None) -> None:
+    assert isinstance(bound_in_a_module_fixture, LayerViolation)
+    assert "move it to the server layer" in str(bound_in_a_module_fixture)
+
+
+def test_the_unit_folders_mirror_the_package() -> None:
+    """tests/unit/<subpackage>/ exists only for a subpackage of postmock_nb (its tests: test_<module>.py)."""
+    unit = ROOT / "tests" / "unit"
+    folders = sorted(path.name for path in unit.iterdir() if path.is_dir() and path.name != "__pycache__")
+    assert folders, "no tests/unit/<subpackage>/ folder"
+    assert [name for name in folders if not (ROOT / "postmock_nb" / name / "__init__.py").is_file()] == []
+    assert not list(unit.rglob("__init__.py")), "test folders are not packages (pytest's importlib mode)"

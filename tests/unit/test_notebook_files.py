@@ -25,7 +25,7 @@ import nbformat
 import pytest
 from nbformat.validator import get_validator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 PAGE = NOTEBOOK_DIR / "data" / "team-directory.html"

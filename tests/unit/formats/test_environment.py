@@ -4,21 +4,13 @@ mistakes. On a running mock (a socket, a subprocess): test_environment_served.py
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
+from support.environments import write_environment
 
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.environment import load_environment, parse_environment
-
-
-def write_environment(path: Path, values: dict[str, str], disabled: dict[str, str] | None = None) -> Path:
-    entries = [{"key": k, "value": v, "enabled": True} for k, v in values.items()]
-    entries += [{"key": k, "value": v, "enabled": False} for k, v in (disabled or {}).items()]
-    path.write_text(json.dumps({"name": "Staging", "values": entries, "_postman_variable_scope": "environment"}),
-                    encoding="utf-8")
-    return path
 
 
 def test_enabled_values_only_in_file_order(tmp_path):

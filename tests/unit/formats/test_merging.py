@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fixture_collections import FIXTURES_DIR, fixture_names
+from support.fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
 from postmock_nb.formats.merging import MergeReport, merge

@@ -11,18 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
+from support.openapi_documents import ALL, DATA
 
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.openapi import OPERATION_METHODS, status_of
 from postmock_nb.formats.schemagen import example_value
 from postmock_nb.formats.sources import load_any
-
-DATA = Path(__file__).parent / "data" / "openapi"
-PUBLIC = ["oai-v3.0-api-with-examples.yaml", "oai-v3.0-callback-example.yaml", "oai-v3.0-link-example.yaml",
-          "oai-v3.0-petstore-expanded.yaml", "oai-v3.0-petstore.yaml", "oai-v3.0-petstore.json",
-          "oai-v3.0-uspto.yaml", "oai-v3.1-webhook-example.yaml", "swagger-petstore-v3.yaml",
-          "prism-dynamic-generation.oas3.json"]
-ALL = PUBLIC + ["local-3.1-shapes.yaml"]
 
 
 def _raw(name: str) -> dict[str, Any]:
@@ -252,7 +246,7 @@ def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
 def test_the_sample_document_is_the_one_notebook_09_writes():
     import nbformat
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     notebook = nbformat.read(root / "notebooks" / "09-from-openapi.ipynb", as_version=4)
     written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
     sample = root / "notebooks" / "data" / "petstore.openapi.yaml"

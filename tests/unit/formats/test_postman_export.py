@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixture_collections import FIXTURES_DIR, fixture_names
+from support.fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
 from postmock_nb.errors import CollectionFormatError
@@ -28,9 +28,9 @@ from postmock_nb.formats.postman import (
 from postmock_nb.formats.schema import validate_postman
 from postmock_nb.matching.store import LiveCollection
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = FIXTURES_DIR
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 FIXTURE_NAMES = fixture_names()
 NODE_MODULES = ROOT / "node_modules"
 JSON = (("Content-Type", "application/json"),)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from fixture_collections import FIXTURES_DIR, fixture_names
+from support.fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.postman import (

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from fixture_collections import FIXTURES_DIR, fixture_names
 from jsonschema import Draft7Validator
+from support.fixture_collections import FIXTURES_DIR, fixture_names
 
 from postmock_nb.formats.schema import collection_schema, validate_postman
 
 FIXTURES = FIXTURES_DIR
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "postmock_nb" / "formats" / "schemas" / "collection-v2.1.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[3] / "postmock_nb" / "formats" / "schemas" / "collection-v2.1.json"
 
 DEFINITIONS = {
     "auth", "auth-attribute", "certificate", "certificate-list", "cookie", "cookie-list", "description",
@@ -192,7 +192,7 @@ def test_validate_of_a_missing_file(tmp_path: Path, capsys) -> None:
 
 
 def test_validate_of_a_v2_0_file_says_it_was_checked_against_v2_1(capsys) -> None:
-    code, out, err = run_validate(Path(__file__).resolve().parent / "data" / "v2.0-collection.json", capsys)
+    code, out, err = run_validate(Path(__file__).resolve().parents[2] / "data" / "v2.0-collection.json", capsys)
     assert code == 0, err
     assert "can be served: 4 examples" in out
     assert "(this is a v2.0 file, checked against v2.1, the format postmock exports)" in out
