@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/openapi_bombs.py [--repo PATH] [--timeout 120]
 
-Writes each bomb of tests/bombkit.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
+Writes each bomb of tests/support/bombkit.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
 ``minItems``/``minLength`` bombs) and the tuple-items fan-out that the depth cut serves, plus
 the petstore as a baseline, then runs ``postmock validate`` on each in a subprocess (from
 ``--repo``, default this checkout, so an older checkout is measured the same way) and prints

@@ -1,9 +1,10 @@
 """Fixtures shared by the whole test suite, in layers.
 
-0. Test layers: every test module gets a layer marker here (``unit``, ``server``, ``cli``, ``kernel``,
-   ``browser``, ``newman``, ``binder``, ``packaging``), and a test whose layer needs a tool this
+0. Test layers: every test gets the marker of the folder it is in (``tests/unit/``, ``server/``, ``cli/``,
+   ``kernel/``, ``browser/``, ``newman/``, ``binder/``, ``packaging/``); a unit test (its fixtures too)
+   that binds a socket or starts a process fails; and a test whose layer needs a tool this
    machine lacks (Chromium, newman, git) is skipped with the reason — or fails, when
-   ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently.
+   ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently. What tests share is in ``tests/support/``.
 1. Paths: where the fixture collections live (``fixtures_dir``, ``load_fixture``); the HTTP servers a
    mock runs on (``server_name``: a test using it runs once per server).
 2. Builders: small collections written in a line each (``build``).
@@ -97,10 +98,10 @@ REQUIREMENTS: dict[str, tuple[Callable[[], str | None], ...]] = {
 def layer_of(path: Path) -> str | None:
     """The layer of the test module at ``path``: the folder of tests/ it is in (None outside a layer's folder)."""
     try:
-        folder = path.resolve().relative_to(TESTS).parts[0]
-    except (ValueError, IndexError):
+        parts = path.resolve().relative_to(TESTS).parts
+    except ValueError:
         return None
-    return folder if folder in LAYERS and len(path.resolve().relative_to(TESTS).parts) > 1 else None
+    return parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

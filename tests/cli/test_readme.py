@@ -444,7 +444,7 @@ def test_bash_blocks_run(workdir: Path, servers: Servers) -> None:
                     f"{block.where}: `{line}` was not answered by an example:\n{done.stdout}")
                 json.loads(body)
             else:
-                pytest.fail(f"{block.where}: tests/test_readme.py does not know how to run `{line}`: "
+                pytest.fail(f"{block.where}: tests/cli/test_readme.py does not know how to run `{line}`: "
                             f"add a runner for it, or mark the block `bash no-run`")
             ran.append(line)
     assert any(line.startswith("postmock serve") for line in ran) and any(line.startswith("curl") for line in ran)

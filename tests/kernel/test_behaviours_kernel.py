@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
+from support.notebook_cells import cell_text, run_in_kernel
 
 
 def _run(cells: list[str], path) -> list[tuple[str, list]]:
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path)}}).execute()
+    nb = run_in_kernel(cells, path, timeout=60)
     result = []
     for cell in nb.cells:
-        text = "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-        result.append((text, [o for o in cell.outputs if o.output_type == "error"
+        result.append((cell_text(cell), [o for o in cell.outputs if o.output_type == "error"
                               or (o.output_type == "stream" and o.name == "stderr")]))
     return result
 

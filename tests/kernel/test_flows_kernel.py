@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
+from support.notebook_cells import cell_text, run_in_kernel
 
 
 def _run(cells: list[str], path) -> list[str]:
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(path)}}).execute()
+    nb = run_in_kernel(cells, path, timeout=60)
     outputs = []
     for cell in nb.cells:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert not errors, f"{cell.source!r} raised {errors[0].get('ename')}: {errors[0].get('evalue')}"
-        outputs.append("".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs))
+        outputs.append(cell_text(cell))
     return outputs
 
 

@@ -1,12 +1,12 @@
 """The notebooks' data and helpers, outside JupyterLab.
 
 Running each notebook the way a person does (JupyterLab, Run All, then looking at its
-dashboard or page) is tests/test_browser.py; what each notebook's cells must show is listed
+dashboard or page) is tests/browser/test_browser.py; what each notebook's cells must show is listed
 there. Here: notebook 05 under a JupyterHub/Binder prefix (run with nbclient, sending cell
 ids the way JupyterLab does, because ``%%example`` uses them), the sample collections in
 ``notebooks/data/`` (they validate, ``make demo`` serves them, newman runs them) and the
 team-directory page on its own against ``make demo``'s collection, in headless Chromium.
-The committed notebooks' own form (no outputs, stable ids) is tests/test_notebook_files.py.
+The committed notebooks' own form (no outputs, stable ids) is tests/unit/test_notebook_files.py.
 """
 
 from __future__ import annotations

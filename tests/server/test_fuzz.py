@@ -1,6 +1,6 @@
 """Fuzzing a real mock over raw sockets, on every server: every answer is complete HTTP, the log says what the wire said.
 
-The cases (tests/fuzzkit.py): malformed request lines and headers, bad ``x-mock-*`` values,
+The cases (tests/support/fuzzkit.py): malformed request lines and headers, bad ``x-mock-*`` values,
 deep and huge bodies, CR/LF and control characters through every echo path, examples whose
 saved parts HTTP cannot send as they are, and a WebSocket upgrade. One fuzz run per server
 (``server_name``, tests/conftest.py). For each case, on every server: a complete final

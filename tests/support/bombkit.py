@@ -1,5 +1,5 @@
-"""Small OpenAPI documents that expand without bound (input bombs), shared by tests/test_cli.py,
-tests/test_magics.py and benchmarks/openapi_bombs.py: each with the one-line error it must get."""
+"""Small OpenAPI documents that expand without bound (input bombs), shared by tests/cli/test_cli.py,
+tests/server/test_magics.py and benchmarks/openapi_bombs.py: each with the one-line error it must get."""
 
 from __future__ import annotations
 

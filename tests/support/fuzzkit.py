@@ -1,6 +1,6 @@
 """A bounded HTTP fuzz kit: raw requests to a real mock on 127.0.0.1, and what came back.
 
-Used by ``tests/test_fuzz.py`` (assertions) and ``benchmarks/fuzz_counts.py`` (counts).
+Used by ``tests/server/test_fuzz.py`` (assertions) and ``benchmarks/fuzz_counts.py`` (counts).
 Every case is one raw request on its own TCP connection; the response is read with h11
 as a client would, so an interim (1xx) head, a missing body or a dropped connection show
 as an incomplete answer. Every request carries an ``x-fuzz`` header with its case's number
