@@ -34,12 +34,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cli import SERVING, Cli
 from support.environments import BROWSER_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -366,25 +366,17 @@ class Servers:
 
     def __init__(self) -> None:
         self.ports: dict[str, int] = {}
-        self.processes: list[subprocess.Popen] = []
+        self.processes: list[Cli] = []
 
     def start(self, words: list[str], cwd: Path, where: str) -> None:
         assert "--port" in words, f"{where}: give `postmock serve` a --port so the curl lines can name it"
         at = words.index("--port") + 1
         written, port = words[at], free_port()
         words = words[:at] + [str(port)] + words[at + 1:]
-        process = subprocess.Popen([postmock_command(), *words[1:]], cwd=cwd, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, env=clean_env())
+        process = Cli(*words[1:], command=postmock_command(), cwd=cwd, env=clean_env())
         self.processes.append(process)
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"{where}: postmock serve exited:\n{process.stdout.read()}"
-            assert time.monotonic() < deadline, f"{where}: postmock serve did not listen within 30 s"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        served = process.wait_for(SERVING)  # the line it prints once it listens (or the test fails with its output)
+        assert int(served.group(4)) == port, f"{where}: postmock serve listens on {served.group(3)}, not port {port}"
         self.ports[written] = port
 
     def rewrite(self, line: str, where: str) -> str:
@@ -397,13 +389,7 @@ class Servers:
 
     def stop(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                process.terminate()  # by its own PID; postmock serve stops cleanly on SIGTERM
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(5)
+            process.stop()  # by its own PID; postmock serve stops cleanly on SIGTERM
 
 
 @pytest.fixture

@@ -28,9 +28,12 @@ SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.
 class Cli:
     """A ``postmock`` subprocess whose output lines are read as they come, with deadlines."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, command: str | None = None, cwd: Path = REPO,
+                 env: dict[str, str] | None = None) -> None:
+        """``postmock *args``: this checkout's (``python -m postmock_nb.cli``), or the installed ``command``."""
+        program = [command] if command is not None else [sys.executable, "-m", "postmock_nb.cli"]
         # its own process group, so workers it forks can be found and cleaned up with it
-        self.process = subprocess.Popen([sys.executable, "-m", "postmock_nb.cli", *args], cwd=REPO,
+        self.process = subprocess.Popen([*program, *args], cwd=cwd, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         start_new_session=True)
         self.stdout: list[str] = []
@@ -86,6 +89,16 @@ class Cli:
         except ProcessLookupError:
             return False
         return True
+
+    def stop(self) -> None:
+        """Ask it to stop (SIGTERM: ``postmock serve`` stops cleanly on it), then :meth:`kill` what is left."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
 
     def kill(self) -> None:
         """Kill this process and its group (by its own PID, which is the group id), if still there."""
