@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from postmock_nb.errors import ConfigError
-
 if TYPE_CHECKING:
     from postmock_nb.bridges.proxy import Proxy
     from postmock_nb.bridges.recording import Recorder
@@ -37,10 +35,7 @@ class Bridges:
         """The bridges ``config`` asks for. ``spec``: the OpenAPI document to validate against;
         ``store``: where recorded examples join the live collection (the notebook)."""
         validator = None
-        if config.validate_requests:
-            if spec is None:
-                raise ConfigError("--validate-requests needs an OpenAPI document, and none is loaded",
-                                  hint="serve (or %mock load) the OpenAPI document the examples come from")
+        if config.validate_requests and spec is not None:  # none: refused by postmock_nb.serving.build first
             from postmock_nb.bridges.validation import RequestValidator
 
             validator = RequestValidator(spec)
