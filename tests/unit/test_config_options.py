@@ -164,3 +164,20 @@ def test_the_start_parser_leaves_host_port_and_server_to_the_magics_settings() -
     args: argparse.Namespace = start.parse_args([])
     assert (args.host, args.port, args.server, args.dashboard, args.help) == (None, None, None, True, False)
     assert config_options(START, args)["delay_ms"] == 0
+
+
+def test_mock_start_help_shows_the_options_and_starts_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from postmock_nb.notebook.magics import session_of
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "postmock_nb")
+    try:
+        shell.run_line_magic("mock", "start --help")
+        shown = capsys.readouterr().out
+        assert shown.startswith("usage: %mock start") and not session_of(shell).running
+        for option in options_of(START):
+            assert option.flag in shown, option.flag
+    finally:
+        shell.run_line_magic("unload_ext", "postmock_nb")
