@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from postmock_nb.core.model import Collection, Pairs
-    from postmock_nb.serving.build import Mock
+    from postmock_nb.serving.build import AssembledMock
     from postmock_nb.serving.server import MockServer
 
 
@@ -226,7 +226,7 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
     print("Press Ctrl-C to stop.", flush=True)
 
 
-def _worker(fd: int, parent: Mock) -> None:
+def _worker(fd: int, parent: AssembledMock) -> None:
     """A forked worker: serves the listening socket it inherited until terminated (with the parent's
     collection, environment, key and bridges; its log and proxy client are its own)."""
     from postmock_nb.serving.build import worker_mock  # deferred: slow to import; postmock --help stays fast

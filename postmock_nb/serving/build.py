@@ -77,7 +77,7 @@ def check_chaos_with(config: MockConfig, collection: Collection) -> None:
 
 
 @dataclass(frozen=True)
-class Mock:
+class AssembledMock:
     """An assembled mock: the ASGI app and the parts it was built from (the server running it reads them)."""
 
     store: LiveCollection
@@ -93,7 +93,7 @@ class Mock:
 
 
 def assemble(*, store: LiveCollection, config: MockConfig, bridges: Bridges | None = None,
-             behaviours: Behaviours | None = None) -> Mock:
+             behaviours: Behaviours | None = None) -> AssembledMock:
     """The graph of one mock. ``bridges``: default the config's proxy and recorder (request validation
     needs a document: see :func:`notebook_mock`, :func:`file_mock`); ``behaviours``: default none of its own."""
     check_chaos_with(config, store.snapshot.collection)
@@ -101,7 +101,7 @@ def assemble(*, store: LiveCollection, config: MockConfig, bridges: Bridges | No
 
 
 def _graph(*, store: LiveCollection, config: MockConfig, bridges: Bridges | None = None,
-           behaviours: Behaviours | None = None) -> Mock:
+           behaviours: Behaviours | None = None) -> AssembledMock:
     if bridges is None:
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
@@ -109,10 +109,11 @@ def _graph(*, store: LiveCollection, config: MockConfig, bridges: Bridges | None
     error_log = ErrorLog()
     app = MockApp(store=store, log=log, settings=config, errors=error_log, bridges=bridges,
                   behaviours=behaviours if behaviours is not None else Behaviours())
-    return Mock(store=store, config=config, log=log, error_log=error_log, app=app)
+    return AssembledMock(store=store, config=config, log=log, error_log=error_log, app=app)
 
 
-def notebook_mock(*, store: LiveCollection, config: MockConfig, spec: Any, behaviours: Behaviours) -> Mock:
+def notebook_mock(*, store: LiveCollection, config: MockConfig, spec: Any,
+                  behaviours: Behaviours) -> AssembledMock:
     """The notebook's mock (:meth:`~postmock_nb.session.Session.start`): the session's collection, handlers and
     resources; ``spec``: the OpenAPI document loaded last (None: none); recorded answers join ``store``."""
     require_document(config, spec, wording=NOTEBOOK)
@@ -120,7 +121,8 @@ def notebook_mock(*, store: LiveCollection, config: MockConfig, spec: Any, behav
                     behaviours=behaviours)
 
 
-def file_mock(*, loaded: Loaded, config: MockConfig, environment: Callable[[], Pairs], wording: Wording) -> Mock:
+def file_mock(*, loaded: Loaded, config: MockConfig, environment: Callable[[], Pairs],
+              wording: Wording) -> AssembledMock:
     """A mock of a file (``postmock serve``, the ASGI entry point): ``loaded`` (a collection, and its OpenAPI
     document when it was one), ``environment`` read once the settings are found usable."""
     require_document(config, loaded.spec, wording=wording)
@@ -129,7 +131,7 @@ def file_mock(*, loaded: Loaded, config: MockConfig, environment: Callable[[], P
     return _graph(store=store, config=config, bridges=Bridges.build(config, spec=loaded.spec))
 
 
-def worker_mock(parent: Mock) -> Mock:
+def worker_mock(parent: AssembledMock) -> AssembledMock:
     """A ``postmock serve --workers`` worker's mock: the parent's collection, settings (its key too) and
     bridges; its own logs and app."""
     return assemble(store=parent.store, config=parent.config, bridges=parent.bridges)

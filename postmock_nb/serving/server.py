@@ -24,7 +24,7 @@ from postmock_nb.core.text import plural
 from postmock_nb.errors import ServerError
 from postmock_nb.matching.store import LiveCollection
 from postmock_nb.serving.app import Message, Receive, Scope, Send
-from postmock_nb.serving.build import Mock, assemble
+from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.servers import serve_function
 
 if TYPE_CHECKING:
@@ -63,8 +63,8 @@ class MockServer:
     """
 
     def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None, mock: Mock | None = None,
-                 **options: Any) -> None:
+                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None,
+                 mock: AssembledMock | None = None, **options: Any) -> None:
         if mock is None:
             store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
             mock = assemble(store=store, config=MockConfig.of(config, **options), bridges=bridges,
@@ -72,7 +72,7 @@ class MockServer:
         elif options or any(part is not None for part in (collection, config, bridges, behaviours)):
             raise TypeError("MockServer(mock=...) takes the assembled mock alone")
         self.mock = mock
-        """What this server runs (postmock_nb.serving.build.Mock)."""
+        """What this server runs (postmock_nb.serving.build.AssembledMock)."""
         self.store = mock.store
         self.config = mock.config
         self.host = self.config.host

@@ -48,22 +48,26 @@ def _spelling(option: Option) -> str:
     if option.name == "collection":
         return "`FILE` (`postmock serve FILE`)"
     if not option.flag:
-        return f"`{option.name}=` (Python)"
+        return "—"
     metavar = "" if option.type == "bool" else f" {option.metavar or option.name.upper()}"
     return f"`{option.flag}{metavar}`"
 
 
+def _taken(option: Option, front: str) -> str:
+    return "yes" if front in option.fronts or (option.name, front) == ("collection", SERVE) else "—"
+
+
 def rendered_table() -> str:
     """The README's table of options, from the options table."""
-    lines = [BEGIN, "| option | `postmock serve` | `%mock start` | variable (`postmock_nb.asgi`) | default | what it does |",
-             "|---|---|---|---|---|---|"]
+    lines = [BEGIN, "| option | `MockConfig` field | `postmock serve` | `%mock start` | variable (`postmock_nb.asgi`) "
+                    "| default | what it does |", "|---|---|---|---|---|---|---|"]
     for option in OPTIONS:
         help_text = option.help.replace("%%", "%")
         if option.help_start:
             help_text += f"; in `%mock start`: {option.help_start.replace('%%', '%')}"
-        lines.append(f"| {_spelling(option)} | {'yes' if SERVE in option.fronts or option.name == 'collection' else '—'}"
-                     f" | {'yes' if START in option.fronts else '—'} | {f'`{option.env}`' if option.env else '—'}"
-                     f" | {_shown_default(option)} | {help_text} |")
+        lines.append(f"| {_spelling(option)} | {f'`{option.name}`' if option.field else '—'}"
+                     f" | {_taken(option, SERVE)} | {_taken(option, START)}"
+                     f" | {f'`{option.env}`' if option.env else '—'} | {_shown_default(option)} | {help_text} |")
     lines.append(END)
     return "\n".join(lines)
 
