@@ -2,13 +2,14 @@
 
 The options are fields of :class:`~postmock_nb.config.MockConfig` (``validate_requests``, ``proxy``,
 ``record``); :meth:`Bridges.build` turns them into the objects that do the work. A :class:`Bridges`
-is owned by the :class:`~postmock_nb.serving.app.MockApp` serving with it; the notebook may swap its proxy
-and recorder while the mock runs (``%mock proxy``): each is one attribute, read once per request.
+is owned by the :class:`~postmock_nb.serving.app.MockApp` serving with it. It is immutable: the notebook
+swaps the app's whole :class:`Bridges` to change the proxy and recorder while the mock runs (``%mock proxy``,
+:meth:`with_proxies`), and the app reads that one attribute once per request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,10 +17,10 @@ if TYPE_CHECKING:
     from postmock_nb.bridges.recording import Recorder
     from postmock_nb.bridges.validation import RequestValidator
     from postmock_nb.config import MockConfig
-    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.matching.store import CollectionStore
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bridges:
     """The app's collaborators towards the real API (all optional)."""
 
@@ -31,7 +32,7 @@ class Bridges:
     """``--record FILE``: every proxied answer becomes an example in that file."""
 
     @classmethod
-    def build(cls, config: MockConfig, *, spec: Any = None, store: LiveCollection | None = None) -> Bridges:
+    def build(cls, config: MockConfig, *, spec: Any = None, store: CollectionStore | None = None) -> Bridges:
         """The bridges ``config`` asks for. ``spec``: the OpenAPI document to validate against;
         ``store``: where recorded examples join the live collection (the notebook)."""
         validator = None
@@ -42,8 +43,12 @@ class Bridges:
         proxy, recorder = proxies(config, store=store)
         return cls(validator, proxy, recorder)
 
+    def with_proxies(self, proxy: Proxy | None, recorder: Recorder | None) -> Bridges:
+        """These bridges with another proxy and recorder (the validator kept)."""
+        return replace(self, proxy=proxy, recorder=recorder)
 
-def proxies(config: MockConfig, *, store: LiveCollection | None = None) -> tuple[Proxy | None, Recorder | None]:
+
+def proxies(config: MockConfig, *, store: CollectionStore | None = None) -> tuple[Proxy | None, Recorder | None]:
     """The proxy and the recorder of ``config`` (None for what it does not ask for)."""
     proxy = recorder = None
     if config.proxy is not None:

@@ -50,7 +50,7 @@ from postmock_nb.formats.atomicfile import remove_leftovers, replace_text
 from postmock_nb.formats.postman import load_collection, to_postman
 
 if TYPE_CHECKING:
-    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.matching.store import CollectionStore
 
 DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {"date", "server", "content-length", "content-encoding", "set-cookie"}
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
@@ -202,7 +202,7 @@ class Recorder:
     writes now, :meth:`close` writes and stops the thread (a later :meth:`record` starts it again).
     """
 
-    def __init__(self, path: str | Path, *, store: LiveCollection | None = None,
+    def __init__(self, path: str | Path, *, store: CollectionStore | None = None,
                  name: str = "Recorded with postmock_nb", interval: float = FLUSH_INTERVAL) -> None:
         self.path = Path(path)
         self.store = store

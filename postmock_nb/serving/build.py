@@ -34,9 +34,10 @@ from postmock_nb.bridges.bridges import Bridges, proxies
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Pairs
 from postmock_nb.errors import ConfigError
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 
 if TYPE_CHECKING:
@@ -80,9 +81,9 @@ def check_chaos_with(config: MockConfig, collection: Collection) -> None:
 class AssembledMock:
     """An assembled mock: the ASGI app and the parts it was built from (the server running it reads them)."""
 
-    store: LiveCollection
+    store: CollectionStore
     config: MockConfig
-    log: RequestLog
+    log: Journal
     error_log: ErrorLog
     """The mock's errors: the app, the HTTP server and the dashboards report into it."""
     app: MockApp
@@ -92,27 +93,28 @@ class AssembledMock:
         return self.app.bridges
 
 
-def assemble(*, store: LiveCollection, config: MockConfig, bridges: Bridges | None = None,
-             behaviours: Behaviours | None = None) -> AssembledMock:
+def assemble(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
+             behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
     """The graph of one mock. ``bridges``: default the config's proxy and recorder (request validation
-    needs a document: see :func:`notebook_mock`, :func:`file_mock`); ``behaviours``: default none of its own."""
+    needs a document: see :func:`notebook_mock`, :func:`file_mock`); ``behaviours``: default none of its own;
+    ``log``: the request journal, default a :class:`RequestLog` of ``config.log_size`` entries."""
     check_chaos_with(config, store.snapshot.collection)
-    return _graph(store=store, config=config, bridges=bridges, behaviours=behaviours)
+    return _graph(store=store, config=config, bridges=bridges, behaviours=behaviours, log=log)
 
 
-def _graph(*, store: LiveCollection, config: MockConfig, bridges: Bridges | None = None,
-           behaviours: Behaviours | None = None) -> AssembledMock:
+def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
+           behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
     if bridges is None:
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
-    log = RequestLog(config.log_size)
+    journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
-    app = MockApp(store=store, log=log, settings=config, errors=error_log, bridges=bridges,
+    app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
                   behaviours=behaviours if behaviours is not None else Behaviours())
-    return AssembledMock(store=store, config=config, log=log, error_log=error_log, app=app)
+    return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app)
 
 
-def notebook_mock(*, store: LiveCollection, config: MockConfig, spec: Any,
+def notebook_mock(*, store: CollectionStore, config: MockConfig, spec: Any,
                   behaviours: Behaviours) -> AssembledMock:
     """The notebook's mock (:meth:`~postmock_nb.session.Session.start`): the session's collection, handlers and
     resources; ``spec``: the OpenAPI document loaded last (None: none); recorded answers join ``store``."""

@@ -37,6 +37,7 @@ from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
+from postmock_nb.serving.journal import Counts
 
 BODY_LIMIT = 4096
 """Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
@@ -305,7 +306,11 @@ def _remove(entries: deque[LogEntry], entry: LogEntry) -> None:
 
 
 class RequestLog:
-    """The last ``maxlen`` entries, with running counts that are never cut. Safe to read from any thread."""
+    """The last ``maxlen`` entries, with running counts that are never cut. Safe to read from any thread.
+
+    The in-memory :class:`~postmock_nb.serving.journal.Journal`: the server thread appends, any thread
+    reads (a copy, taken under the lock), subscribes and clears.
+    """
 
     def __init__(self, maxlen: int = 1000) -> None:
         self.entries: deque[LogEntry] = deque(maxlen=maxlen)
@@ -417,6 +422,11 @@ class RequestLog:
         """The entries, oldest first, copied under the lock."""
         with self._lock:
             return list(self.entries)
+
+    def counts(self) -> Counts:
+        """The running counts, read together under the lock."""
+        with self._lock:
+            return Counts(self.total, self.misses, self.refused)
 
     def hit_counts(self) -> dict[str, int]:
         """Hits per example id, copied under the lock."""

@@ -22,9 +22,10 @@ from postmock_nb.config import MockConfig, new_api_key
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.errors import ServerError
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.app import Message, Receive, Scope, Send
 from postmock_nb.serving.build import AssembledMock, assemble
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.servers import serve_function
 
 if TYPE_CHECKING:
@@ -62,22 +63,26 @@ class MockServer:
     (then nothing else).
     """
 
-    def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None,
+    def __init__(self, collection: Collection | CollectionStore | None = None, config: MockConfig | None = None,
+                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None, log: Journal | None = None,
                  mock: AssembledMock | None = None, **options: Any) -> None:
+        """``collection``: a collection, or the store holding it (a LiveCollection in memory); ``log``: the
+        request journal (a RequestLog of ``log_size`` entries unless given); ``mock``: a mock assembled
+        already (postmock_nb.serving.build), given alone."""
         if mock is None:
-            store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
+            store = (collection if collection is not None and not isinstance(collection, Collection)
+                     else LiveCollection(collection))
             mock = assemble(store=store, config=MockConfig.of(config, **options), bridges=bridges,
-                            behaviours=behaviours)
-        elif options or any(part is not None for part in (collection, config, bridges, behaviours)):
+                            behaviours=behaviours, log=log)
+        elif options or any(part is not None for part in (collection, config, bridges, behaviours, log)):
             raise TypeError("MockServer(mock=...) takes the assembled mock alone")
         self.mock = mock
         """What this server runs (postmock_nb.serving.build.AssembledMock)."""
-        self.store = mock.store
+        self.store: CollectionStore = mock.store
         self.config = mock.config
         self.host = self.config.host
         self.requested_port = self.config.port
-        self.log = mock.log
+        self.log: Journal = mock.log
         self.error_log = mock.error_log
         """This server's errors: the app, Hypercorn and the dashboards report into it."""
         self.app = mock.app
@@ -112,6 +117,21 @@ class MockServer:
     def exposure_warning(self) -> str:
         """A warning when the mock listens beyond this machine ("" on loopback)."""
         return exposure_warning(self.host)
+
+    @property
+    def bridges(self) -> Bridges:
+        """Request validation, proxy and recorder, as the app serves with them now."""
+        return self.app.bridges
+
+    def use_bridges(self, bridges: Bridges) -> Bridges:
+        """Serve with ``bridges`` from the next request on (one swap: a request sees the old or the new,
+        whole); returns the ones replaced."""
+        old, self.app.bridges = self.app.bridges, bridges
+        return old
+
+    def scenario_states(self) -> dict[str, str]:
+        """Every scenario of the collection served (and every one moved) → its current state."""
+        return self.app.behaviours.scenario_states(self.store.snapshot)
 
     @property
     def private(self) -> bool:
