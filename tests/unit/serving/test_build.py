@@ -17,6 +17,7 @@ from postmock_nb.formats.sources import Loaded, load_any
 from postmock_nb.matching.store import LiveCollection
 from postmock_nb.serving import build
 from postmock_nb.serving.app import MockApp
+from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.server import MockServer
 
 SPEC = Path(__file__).resolve().parents[2] / "data" / "openapi" / "oai-v3.0-petstore-expanded.yaml"
@@ -126,6 +127,9 @@ def test_mock_server_runs_what_the_root_assembles(app_calls: list[dict[str, Any]
     assert (server.app, server.log, server.error_log, server.store) == (
         server.mock.app, server.mock.log, server.mock.error_log, server.mock.store)
     assert app_calls[-1]["settings"] is server.config
+    journal = RequestLog(3)
+    given = MockServer(USERS, log=journal)
+    assert given.log is journal and app_calls[-1]["log"] is journal
     mock = build.assemble(store=LiveCollection(USERS), config=MockConfig())
     assert MockServer(mock=mock).app is mock.app
     with pytest.raises(TypeError, match="takes the assembled mock alone"):
