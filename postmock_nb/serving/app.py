@@ -193,11 +193,8 @@ class MockApp:
                     response, answer = await self._respond(result, snapshot, body)
                     note = answer.note if answer is not None else note
                 elif bridges.proxy is not None:  # --proxy: a miss goes upstream
-                    from postmock_nb.bridges.proxy import answer_miss
-
-                    response, note, upstream_ms = await answer_miss(
-                        bridges.proxy, bridges.recorder, method, scope["path"], query_string,
-                        raw_headers, body, private=self.settings.private)
+                    response, note, upstream_ms = await bridges.answer_miss(
+                        method, scope["path"], query_string, raw_headers, body, private=self.settings.private)
                 else:
                     response = json_response(404, not_found_body(result),
                                              self._cors_headers if self.settings.cors else [])

@@ -15,21 +15,11 @@ every read returns a copy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.requestlog import Counts, LogEntry
 
-
-class Counts(NamedTuple):
-    """The journal's running counts (never cut when old entries go)."""
-
-    total: int
-    """Requests logged since the last clear, refused ones included."""
-    misses: int
-    """Requests no example answered."""
-    refused: int
-    """Requests refused for want of the key (a private mock)."""
+__all__ = ["Counts", "Journal"]
 
 
 class Journal(Protocol):

@@ -37,7 +37,6 @@ from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
-from postmock_nb.serving.journal import Counts
 
 BODY_LIMIT = 4096
 """Bodies (and query strings) are kept up to this many bytes; the rest is cut and its size noted."""
@@ -303,6 +302,17 @@ def _remove(entries: deque[LogEntry], entry: LogEntry) -> None:
         if kept is entry:
             del entries[index]
             return
+
+
+class Counts(NamedTuple):
+    """The journal's running counts (never cut when old entries go)."""
+
+    total: int
+    """Requests logged since the last clear, refused ones included."""
+    misses: int
+    """Requests no example answered."""
+    refused: int
+    """Requests refused for want of the key (a private mock)."""
 
 
 class RequestLog:
