@@ -29,13 +29,14 @@ from types import SimpleNamespace
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from support.builders import make_collection, make_example
 from support.environments import BROWSER_ENVIRONMENT
 from support.fixture_collections import FIXTURES_DIR
 from support.layers import LayerViolation, skip_unless_required
 from support.paths import ROOT
 from support.shells import loaded_shell
 
-from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
+from postmock_nb.core.model import Collection
 from postmock_nb.formats.postman import load_collection
 from postmock_nb.serving import servers
 from postmock_nb.serving.server import MockServer
@@ -212,36 +213,7 @@ def server_name(request: pytest.FixtureRequest) -> str:
     return name
 
 
-# -- 2. builders -----------------------------------------------------------------------------
-
-
-def _split_url(url: str) -> tuple[str, Pairs]:
-    """``/users/:id?a=1&b=`` → (``/users/:id``, (("a", "1"), ("b", ""))), values kept as written."""
-    path, _, query = url.partition("?")
-    return path or "/", tuple((k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p))
-
-
-def make_example(request: str, name: str = "", *, status: int = 200, body: str = "",
-                 headers: dict[str, str] | None = None, request_headers: dict[str, str] | None = None,
-                 request_body: str = "", id: str | None = None, preview_language: str = "") -> Example:
-    """``make_example("GET /users/:id?role=admin", "Admin")``: one example from a one-line request."""
-    method, _, url = request.partition(" ")
-    path, query = _split_url(url.strip())
-    spec = RequestSpec(method=method.upper(), path=path, query=query,
-                       headers=tuple((request_headers or {}).items()), body=request_body)
-    response = ResponseSpec(status=status, headers=tuple((headers or {}).items()), body=body,
-                            preview_language=preview_language)
-    example = Example(name=name or request, request=spec, response=response)
-    return example if id is None else Example(example.name, spec, response, id=id)
-
-
-def make_collection(*examples: Example, variables: dict[str, str] | None = None,
-                    name: str = "test collection") -> Collection:
-    """A collection holding ``examples`` in order; examples of the same method and path share an item."""
-    collection = Collection(name=name, variables=tuple((variables or {}).items()))
-    for example in examples:
-        collection = collection.with_example(example)
-    return collection
+# -- 2. builders (support/builders.py) ------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
