@@ -30,6 +30,7 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from postmock_nb.config import FAULTS as FAULTS  # the names are the settings' (--chaos-with checks them)
 from postmock_nb.core import wire
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -38,7 +39,6 @@ FAULT_MARKER = "x-mock-fault"
 """The example's fault (a marker in its saved request headers)."""
 RESPONSE_FAULT = "x-mock-response-fault"
 """The request's fault (header or query parameter), like the ``x-mock-response-*`` selectors."""
-FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
 STATUS_FAULTS = ("slow", "truncate")
 """The faults whose answer begins with the response's status line; the others send none (the log says so)."""
 HANG_MAX_S = 30.0

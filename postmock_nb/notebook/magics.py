@@ -22,7 +22,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
 from postmock_nb.behaviours.dispatch import ExportWarning
-from postmock_nb.config import MockConfig
+from postmock_nb.config import START, MockConfig, add_options, config_options
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -44,28 +44,24 @@ class _Parser(argparse.ArgumentParser):
         raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
 
 
+def _start_options(start: argparse.ArgumentParser) -> None:
+    """``%mock start``'s options: the options table's (postmock_nb.config.OPTIONS), and ``--help``."""
+    start.add_argument("-h", "--help", action="store_true", help="show these options")
+    add_options(start, START, {"host": None, "port": None, "server": None})  # None: %config PostmockMagics' default
+
+
+def start_help() -> str:
+    """What ``%mock start --help`` shows."""
+    parser = _Parser(prog="%mock start", add_help=False,
+                     description="Start serving the notebook's examples; sets mockUrl in the notebook.")
+    _start_options(parser)
+    return parser.format_help()
+
+
 def _mock_parser() -> _Parser:
     parser = _Parser(prog="mock", add_help=False)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-    start = commands.add_parser("start", add_help=False)
-    start.add_argument("--port", type=int, default=None)
-    start.add_argument("--host", default=None)
-    start.add_argument("--private", action="store_true")
-    start.add_argument("--api-key", default=None)
-    start.add_argument("--no-cors", action="store_true")
-    start.add_argument("--match-header", action="append", default=[])
-    start.add_argument("--match-body", action="store_true")
-    start.add_argument("--match-body-contains", action="store_true")
-    start.add_argument("--chaos", default="0")
-    start.add_argument("--chaos-seed", type=int, default=None)
-    start.add_argument("--chaos-with", default="503")
-    start.add_argument("--delay", default="0")  # milliseconds or a network preset (2G, 3G): MockConfig reads it
-    start.add_argument("--server", default=None)
-    start.add_argument("--no-dashboard", action="store_true")
-    start.add_argument("--validate-requests", action="store_true")
-    start.add_argument("--environment", default=None)
-    start.add_argument("--proxy", default=None)
-    start.add_argument("--record", default=None)
+    _start_options(commands.add_parser("start", add_help=False))
     for name in ("stop", "status", "show", "clear", "key"):
         commands.add_parser(name, add_help=False)
     commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
@@ -313,6 +309,9 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
+        if args.help:  # %mock start --help: the options, from the one options table
+            print(start_help())
+            return
         config = self._config(args)
         if args.environment:  # checked before anything starts: a bad file changes nothing
             self.session.use_environment(args.environment)
@@ -337,19 +336,15 @@ class PostmockMagics(Magics):
         paths = [e.request.url for e in self.session.store.collection.examples
                  if ":" not in e.request.path and "{{" not in e.request.path]
         print(f'mockUrl is set: requests.get(f"{{mockUrl}}{paths[0] if paths else "/"}")')
-        if self.show_dashboard and not args.no_dashboard:
+        if self.show_dashboard and args.dashboard:
             self._mock_show(args)
 
     def _config(self, args: argparse.Namespace) -> MockConfig:
         """The mock's settings from ``%mock start``'s options and ``%config PostmockMagics`` (checked by MockConfig)."""
-        return self.session.config.updated(
-            host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
-            private=args.private, api_key=args.api_key, cors=not args.no_cors,
-            match_headers=tuple(args.match_header), match_body=args.match_body or args.match_body_contains,
-            match_body_contains=args.match_body_contains, delay_ms=args.delay,
-            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
-            server=args.server or self.default_server, chaos=args.chaos, chaos_seed=args.chaos_seed,
-            chaos_with=args.chaos_with)
+        options = config_options(START, args)
+        return self.session.config.updated(**options | {
+            "host": options["host"] or self.default_host, "server": options["server"] or self.default_server,
+            "port": self.default_port if options["port"] is None else options["port"]})
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():
@@ -388,7 +383,7 @@ class PostmockMagics(Magics):
         show_dashboard(self.session)
 
     def _mock_list(self, args: argparse.Namespace) -> Any:
-        hits = self.session.server.log.hits if self.session.server is not None else {}
+        hits = self.session.server.log.hit_counts() if self.session.server is not None else {}
         table = ExampleTable.of(self.session.store.collection, hits, self.session.behaviours)
         if args.json:
             print(json.dumps(table.rows, indent=2, ensure_ascii=False))
@@ -478,19 +473,16 @@ class PostmockMagics(Magics):
     def _mock_reset(self, args: argparse.Namespace) -> None:
         from postmock_nb.notebook.prototype import Prototype
 
-        flows = self.session.behaviours.flows
-        known = flows.states(self.session.store.snapshot)
+        known = self.session.scenario_states()
         if args.name is not None and args.name in known:  # a scenario of that name: back to Started
-            flows.reset(args.name)
+            self.session.reset_scenarios(args.name)
             print(f"Scenario {args.name!r} reset to Started.")
             return
         done = Prototype(self.session).reset(args.name)
         sequences: list[str] = []
         if args.name is None:
-            plan = flows.plan(self.session.store.snapshot)
-            sequences = sorted({item.name for item, example in self.session.store.collection.iter_examples()
-                                if example.id in plan and plan[example.id].sequence})
-            flows.reset()
+            sequences = self.session.sequence_names()
+            self.session.reset_scenarios()
             if known:
                 print(f"Scenarios reset to Started: {', '.join(known)}.")
             if sequences:

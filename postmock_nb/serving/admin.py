@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from postmock_nb.answers.diagnostics import candidate_json, diagnosis
 from postmock_nb.behaviours.dispatch import Behaviours
 from postmock_nb.config import MockConfig
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
-from postmock_nb.serving.requestlog import RequestLog
 
 ADMIN_PREFIX = "/__postmock"
 
@@ -23,8 +23,8 @@ ADMIN_PREFIX = "/__postmock"
 class Administered(Protocol):
     """What the admin API reads of a mock (its :class:`~postmock_nb.serving.app.MockApp`), at each request."""
 
-    store: LiveCollection
-    log: RequestLog
+    store: CollectionStore
+    log: Journal
     settings: MockConfig
     error_log: ErrorLog
     behaviours: Behaviours
@@ -46,9 +46,10 @@ def build_admin_app(mock: Administered) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
-        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": mock.error_log.total}
-                       | ({"refused": mock.log.refused} if mock.settings.private else {}) | _worker_note())
+        counts = mock.log.counts()
+        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": counts.total,
+                        "misses": counts.misses, "errors": mock.error_log.total}
+                       | ({"refused": counts.refused} if mock.settings.private else {}) | _worker_note())
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
@@ -70,12 +71,12 @@ def build_admin_app(mock: Administered) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/scenarios")
     async def scenarios() -> Any:
-        return jsonify(mock.behaviours.flows.states(mock.store.snapshot))
+        return jsonify(mock.behaviours.scenario_states(mock.store.snapshot))
 
     @admin.delete(f"{ADMIN_PREFIX}/scenarios")
     async def reset_scenarios() -> Any:
         name = request.args.get("name")
-        mock.behaviours.flows.reset(name)
+        mock.behaviours.reset_scenarios(name)
         return "", 204
 
     @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")

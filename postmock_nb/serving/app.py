@@ -35,9 +35,10 @@ from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
 from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.problems import (
     RequestProblem,
     internal_error_response,
@@ -55,7 +56,7 @@ from postmock_nb.serving.reading import (
     sends_mock_values,
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, key_ok, key_refused, refusal, unauthorized
-from postmock_nb.serving.requestlog import LogEntry, RequestLog
+from postmock_nb.serving.requestlog import LogEntry
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -81,6 +82,8 @@ class Exchange:
     raw_headers: list[tuple[bytes, bytes]]
     headers: dict[str, str]
     started: float
+    bridges: Bridges
+    """The app's bridges, read once: the notebook swaps them whole (``%mock proxy``)."""
     body: bytes = b""
     body_size: int | None = None
     """The declared size of a body refused unread (a 401, a 413); None: the size of ``body``."""
@@ -110,7 +113,7 @@ class Exchange:
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, *, log: RequestLog, settings: MockConfig,
+    def __init__(self, store: CollectionStore, *, log: Journal, settings: MockConfig,
                  errors: ErrorLog | None = None, bridges: Bridges | None = None,
                  behaviours: Behaviours | None = None) -> None:
         self.behaviours = behaviours if behaviours is not None else Behaviours()
@@ -119,7 +122,8 @@ class MockApp:
         self.log = log
         self.settings = settings
         self.bridges = bridges if bridges is not None else Bridges()
-        """Request validation, proxy and recorder: this app's own (the notebook may swap the proxy)."""
+        """Request validation, proxy and recorder: this app's own, immutable; the notebook swaps it whole
+        (``%mock proxy``) and a request reads this attribute once."""
         self.responses = ResponseCache()
         """Static responses of the snapshot being served (this app's own cache)."""
         self.matches = MatchMemo(settings)
@@ -154,10 +158,11 @@ class MockApp:
                 if self.on_startup is not None:
                     self.on_startup()
             elif message["type"] == "lifespan.shutdown":
-                if self.bridges.proxy is not None:  # the upstream client lives on this loop
-                    await self.bridges.proxy.aclose()
-                if self.bridges.recorder is not None:  # its last batch of examples is written now
-                    await asyncio.to_thread(self.bridges.recorder.close)
+                bridges = self.bridges
+                if bridges.proxy is not None:  # the upstream client lives on this loop
+                    await bridges.proxy.aclose()
+                if bridges.recorder is not None:  # its last batch of examples is written now
+                    await asyncio.to_thread(bridges.recorder.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -166,7 +171,7 @@ class MockApp:
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers = scope["headers"]
         ex = Exchange(scope["method"], scope["path"], scope["query_string"], raw_headers,
-                      wire.request_headers(raw_headers), time.perf_counter())
+                      wire.request_headers(raw_headers), time.perf_counter(), self.bridges)
         cancelled: asyncio.CancelledError | None = None
         settings = self.settings
         try:
@@ -219,7 +224,7 @@ class MockApp:
             ex.selectors = True
             ex.asked_delay = checked_mock_values(ex.headers, query)
         ex.request = IncomingRequest(ex.method, ex.path, query, ex.headers, body.decode("utf-8", "replace"))
-        if self.bridges.request_validator is not None:
+        if ex.bridges.request_validator is not None:
             await self._validate(ex)
 
     async def _validate(self, ex: Exchange) -> None:
@@ -227,7 +232,7 @@ class MockApp:
         # deferred: jsonschema (in bridges.validation) is slow to import (seconds); loaded by the validator already
         from postmock_nb.bridges.validation import SLOW_CHECKS, check_request
 
-        validator = self.bridges.request_validator
+        validator = ex.bridges.request_validator
         assert validator is not None and ex.request is not None
         if validator.off_loop:  # a lookaround pattern: never on the loop
             violations, unchecked = await asyncio.get_running_loop().run_in_executor(
@@ -284,12 +289,9 @@ class MockApp:
             else:
                 ex.response, answer = answered
                 ex.answer, ex.note = answer, answer.note
-        elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
-            from postmock_nb.bridges.proxy import answer_miss  # deferred: httpx (in bridges.proxy) is slow to import
-
-            ex.response, ex.note, ex.upstream_ms = await answer_miss(
-                self.bridges.proxy, self.bridges.recorder, ex.method, ex.path, ex.query_string,
-                ex.raw_headers, ex.body, private=self.settings.private)
+        elif ex.bridges.proxy is not None:  # --proxy: a miss goes upstream
+            ex.response, ex.note, ex.upstream_ms = await ex.bridges.answer_miss(
+                ex.method, ex.path, ex.query_string, ex.raw_headers, ex.body, private=self.settings.private)
         else:
             ex.response = json_response(404, not_found_body(result), CORS_HEADERS if self.settings.cors else ())
             ex.note = result.error
@@ -399,7 +401,7 @@ class MockApp:
             return
         raw_headers = list(scope["headers"])
         ex = Exchange("GET", scope["path"], scope.get("query_string", b""), raw_headers,
-                      wire.request_headers(raw_headers), 0.0, note="WebSocket upgrade refused")
+                      wire.request_headers(raw_headers), 0.0, self.bridges, note="WebSocket upgrade refused")
         refused = key_refused(self.settings, ex.headers, raw_headers)
         response = unauthorized(refused) if refused else error_response(
             501, "mockWebSocketUnsupported", "Not Implemented",
