@@ -177,7 +177,12 @@ class MockApp:
         try:
             # refused before the body is read, let alone kept (only a --cors or a private mock refuses)
             if not ((settings.cors or settings.private) and self._refuse(ex)):
-                await self._read(scope, receive, ex)
+                if body_announced(scope, ex.headers):  # else none comes: nothing to wait for
+                    ex.body = await read_body(receive, ex.headers, max_bytes=settings.max_body_bytes,
+                                              timeout_s=settings.read_timeout_s)
+                self._read(ex)
+                if ex.bridges.request_validator is not None:  # --validate-requests
+                    await self._validate(ex)
                 self._select(ex)
                 await self._answer(ex)
                 if ex.delay or ex.unchecked:
@@ -210,12 +215,9 @@ class MockApp:
         ex.response, ex.body_size = response, declared_length(ex.headers)
         return True
 
-    async def _read(self, scope: Scope, receive: Receive, ex: Exchange) -> None:
-        """The body, the query, the ``x-mock-*`` values checked, and ``--validate-requests`` (a 422)."""
-        settings = self.settings
-        if body_announced(scope, ex.headers):
-            ex.body = await read_body(receive, ex.headers, max_bytes=settings.max_body_bytes,
-                                      timeout_s=settings.read_timeout_s)
+    def _read(self, ex: Exchange) -> None:
+        """The request as matching reads it (its body read already): the query, and the ``x-mock-*``
+        values checked (a 400)."""
         body = ex.body
         query_string = ex.query_string
         query = ex.query = (tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
@@ -224,8 +226,6 @@ class MockApp:
             ex.selectors = True
             ex.asked_delay = checked_mock_values(ex.headers, query)
         ex.request = IncomingRequest(ex.method, ex.path, query, ex.headers, body.decode("utf-8", "replace"))
-        if ex.bridges.request_validator is not None:
-            await self._validate(ex)
 
     async def _validate(self, ex: Exchange) -> None:
         """``--validate-requests``: a 422 listing the violations, or a note naming what could not be checked."""
