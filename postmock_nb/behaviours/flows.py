@@ -29,129 +29,29 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
-from postmock_nb.answers.faults import FAULT_MARKER, FaultError, parse_fault
-from postmock_nb.config import MAX_DELAY_MS
-from postmock_nb.core.model import Example
-from postmock_nb.core.selectors import RESPONSE_ID, RESPONSE_NAME
+from postmock_nb.core.markers import (
+    DELAY_MARKER,
+    FAULT_MARKER,
+    RESPONSE_ID,
+    RESPONSE_NAME,
+    SCENARIO_MARKER,
+    SEQUENCE_MARKER,
+    STARTED,
+    Flow,
+    Step,
+    check_markers,
+    parse_delay,
+    parse_scenario,
+    parse_sequence,
+)
 from postmock_nb.errors import ExampleDefinitionError
+from postmock_nb.matching import Candidate, MatchResult
+from postmock_nb.matching.snapshot import Snapshot
 
-if TYPE_CHECKING:
-    from postmock_nb.matching import Candidate, MatchResult
-    from postmock_nb.matching.snapshot import Snapshot
-
-SCENARIO_MARKER = "x-mock-scenario"
-SEQUENCE_MARKER = "x-mock-sequence"
-DELAY_MARKER = "x-mock-delay"
-STARTED = "Started"
-"""The state every scenario starts in (WireMock's name)."""
-SEQUENCE_MODES = ("cycle", "stick", "random")
-_ALIASES = {"sequential": "cycle"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """An example's part in a scenario."""
-
-    scenario: str
-    requires: str | None = None
-    next: str | None = None
-
-
-@dataclass(frozen=True)
-class Flow:
-    """What an example's markers ask for."""
-
-    step: Step | None = None
-    sequence: str | None = None
-    seed: int | None = None
-    delay: tuple[int, int] | None = None
-    fault: str | None = None
-
-
-def _fields(text: str) -> tuple[str, dict[str, str]]:
-    head, *rest = [part.strip() for part in text.split(";")]
-    fields: dict[str, str] = {}
-    for part in rest:
-        if not part:
-            continue
-        key, eq, value = part.partition("=")
-        if not eq or not key.strip() or not value.strip():
-            raise ExampleDefinitionError(f"cannot read {part!r} in {text!r}: expected key=value")
-        fields[key.strip().lower()] = value.strip()
-    return head, fields
-
-
-def parse_scenario(text: str) -> Step:
-    """``"jobs; requires=Started; next=done"`` → Step (or a clear error)."""
-    name, fields = _fields(text)
-    unknown = set(fields) - {"requires", "next"}
-    if not name or unknown:
-        raise ExampleDefinitionError(
-            f"cannot read the scenario {text!r}" + (f": unknown {', '.join(sorted(unknown))}" if unknown else ""),
-            hint="x-mock-scenario: jobs; requires=Started; next=done")
-    return Step(name, fields.get("requires"), fields.get("next"))
-
-
-def parse_sequence(text: str) -> tuple[str, int | None]:
-    """``"random; seed=7"`` → ("random", 7)."""
-    mode, fields = _fields(text)
-    mode = _ALIASES.get(mode.lower(), mode.lower())
-    seed = fields.get("seed")
-    if mode not in SEQUENCE_MODES or set(fields) - {"seed"} or (seed is not None and not seed.isdigit()):
-        raise ExampleDefinitionError(f"cannot read the sequence {text!r}",
-                                     hint="x-mock-sequence: cycle, stick, random or random; seed=7")
-    return mode, int(seed) if seed is not None else None
-
-
-def parse_delay(text: str) -> tuple[int, int]:
-    """``"800"`` → (800, 800); ``"200-900"`` → (200, 900); milliseconds 0-MAX_DELAY_MS."""
-    low, dash, high = text.strip().partition("-")
-    high = high if dash else low
-    if not (low.strip().isdigit() and high.strip().isdigit()) or not 0 <= int(low) <= int(high) <= MAX_DELAY_MS:
-        raise ExampleDefinitionError(f"cannot read the delay {text!r}",
-                                     hint=f"milliseconds 0-{MAX_DELAY_MS}: 800, or a range 200-900")
-    return int(low), int(high)
-
-
-def flow_of(example: Example) -> Flow | None:
-    """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition)."""
-    step = sequence = seed = delay = fault = None
-    for key, value in example.request.headers:
-        lowered = key.lower()
-        try:
-            if lowered == SCENARIO_MARKER:
-                step = parse_scenario(value)
-            elif lowered == SEQUENCE_MARKER:
-                sequence, seed = parse_sequence(value)
-            elif lowered == DELAY_MARKER:
-                delay = parse_delay(value)
-            elif lowered == FAULT_MARKER:
-                fault = parse_fault(value)
-        except (ExampleDefinitionError, FaultError):
-            continue
-    if step is None and sequence is None and delay is None and fault is None:
-        return None
-    return Flow(step, sequence, seed, delay, fault)
-
-
-def check_markers(headers: tuple[tuple[str, str], ...]) -> None:
-    """Raise a clear error for a flow marker that cannot be read (at definition time)."""
-    for key, value in headers:
-        lowered = key.lower()
-        if lowered == SCENARIO_MARKER:
-            parse_scenario(value)
-        elif lowered == SEQUENCE_MARKER:
-            parse_sequence(value)
-        elif lowered == DELAY_MARKER:
-            parse_delay(value)
-        elif lowered == FAULT_MARKER:
-            try:
-                parse_fault(value)
-            except FaultError as error:
-                raise ExampleDefinitionError(str(error), hint="--fault reset (or x-mock-fault: reset)") from None
+__all__ = ["STARTED", "Flow", "Flows", "Step", "check_markers", "flow_markers", "parse_delay", "parse_scenario",
+           "parse_sequence"]
 
 
 def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", next_state: str = "",
@@ -187,26 +87,18 @@ class Flows:
         self._turns: dict[tuple[str, ...], int] = {}
         self._random: dict[tuple[str, ...], random.Random] = {}
         self._delays = random.Random()
-        self._plan_version = -1
-        self._plan: dict[str, Flow] = {}
 
-    def plan(self, snapshot: Snapshot) -> dict[str, Flow]:
-        """Example id → its flow, for the examples of ``snapshot`` that have one (worked out once per version)."""
-        if snapshot.version != self._plan_version:
-            plan = {}
-            for example in snapshot.collection.examples:
-                found = flow_of(example)
-                if found is not None:
-                    plan[example.id] = found
-            self._plan, self._plan_version = plan, snapshot.version
-        return self._plan
+    @staticmethod
+    def plan(snapshot: Snapshot) -> dict[str, Flow]:
+        """Example id → its flow, for the examples of ``snapshot`` that have one (the snapshot's own table)."""
+        return snapshot.flow_plan
 
     def states(self, snapshot: Snapshot | None = None) -> dict[str, str]:
         """Every scenario (those of ``snapshot`` and those moved) → its current state."""
         with self._lock:
             found = dict(self._states)
         if snapshot is not None:
-            for flow in self.plan(snapshot).values():
+            for flow in snapshot.flow_plan.values():
                 if flow.step is not None:
                     found.setdefault(flow.step.scenario, STARTED)
         return dict(sorted(found.items()))
@@ -225,12 +117,12 @@ class Flows:
 
     def fault(self, example_id: str, snapshot: Snapshot) -> str | None:
         """The example's own fault, or None."""
-        flow = self.plan(snapshot).get(example_id)
+        flow = snapshot.flow_plan.get(example_id)
         return flow.fault if flow is not None else None
 
     def delay_ms(self, example_id: str, snapshot: Snapshot) -> int | None:
         """The example's own delay (a draw inside its range), or None."""
-        flow = self.plan(snapshot).get(example_id)
+        flow = snapshot.flow_plan.get(example_id)
         if flow is None or flow.delay is None:
             return None
         low, high = flow.delay
@@ -241,48 +133,18 @@ class Flows:
         """The result with the scenario filter, the sequence's turn and the scenario move applied."""
         if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
             return result
-        plan = self.plan(snapshot)
+        plan = snapshot.flow_plan
         if not plan:
             return result
         with self._lock:
-            refused: dict[str, str] = {}
-            eligible: list[Candidate] = []
-            for candidate in result.candidates:
-                if candidate.score is None:
-                    continue
-                flow = plan.get(candidate.example.id)
-                step = flow.step if flow is not None else None
-                if step is not None and step.requires is not None:
-                    state = self._states.get(step.scenario, STARTED)
-                    if state != step.requires:
-                        refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
-                                                         f"this example requires {step.requires!r}")
-                        continue
-                eligible.append(candidate)
+            eligible, refused = self._eligible(result.candidates, plan)
             if not eligible:
                 ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
                 return replace(result, winner=None, score=None, candidates=ranked,
                                error="no example for the current scenario state: " + "; ".join(
                                    dict.fromkeys(refused.values())))
-            winner = eligible[0]
+            winner, why = self._turn(eligible, plan, snapshot)
             flow = plan.get(winner.example.id)
-            why = ""
-            if flow is not None and flow.sequence is not None:
-                item = snapshot.by_id[winner.example.id].item
-                group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
-                                and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
-                key = (*item.folder, item.name)
-                turn = self._turns.get(key, 0)
-                if flow.sequence == "random":
-                    rng = self._random.setdefault(key, random.Random(flow.seed))
-                    winner = group[rng.randrange(len(group))]
-                elif flow.sequence == "stick":
-                    winner = group[min(turn, len(group) - 1)]
-                else:
-                    winner = group[turn % len(group)]
-                self._turns[key] = turn + 1
-                why = f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
-                flow = plan.get(winner.example.id)
             if flow is not None and flow.step is not None and flow.step.next is not None:
                 self._states[flow.step.scenario] = flow.step.next
         if winner is result.candidates[0] and not refused:
@@ -291,3 +153,43 @@ class Flows:
                   for c in result.candidates if c is not winner]
         return replace(result, winner=winner.example, score=winner.score,
                        candidates=[replace(winner, lost=""), *others])
+
+    def _eligible(self, candidates: list[Candidate], plan: dict[str, Flow]) -> tuple[list[Candidate], dict[str, str]]:
+        """The scored candidates whose scenario is in the state they require, and why each other one is refused
+        (under the lock)."""
+        refused: dict[str, str] = {}
+        eligible: list[Candidate] = []
+        for candidate in candidates:
+            if candidate.score is None:
+                continue
+            flow = plan.get(candidate.example.id)
+            step = flow.step if flow is not None else None
+            if step is not None and step.requires is not None:
+                state = self._states.get(step.scenario, STARTED)
+                if state != step.requires:
+                    refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
+                                                     f"this example requires {step.requires!r}")
+                    continue
+            eligible.append(candidate)
+        return eligible, refused
+
+    def _turn(self, eligible: list[Candidate], plan: dict[str, Flow], snapshot: Snapshot) -> tuple[Candidate, str]:
+        """The winner once its sequence (if it has one) took its turn, and why (under the lock)."""
+        winner = eligible[0]
+        flow = plan.get(winner.example.id)
+        if flow is None or flow.sequence is None:
+            return winner, ""
+        item = snapshot.by_id[winner.example.id].item
+        group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
+                        and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
+        key = (*item.folder, item.name)
+        turn = self._turns.get(key, 0)
+        if flow.sequence == "random":
+            rng = self._random.setdefault(key, random.Random(flow.seed))
+            winner = group[rng.randrange(len(group))]
+        elif flow.sequence == "stick":
+            winner = group[min(turn, len(group) - 1)]
+        else:
+            winner = group[turn % len(group)]
+        self._turns[key] = turn + 1
+        return winner, f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
