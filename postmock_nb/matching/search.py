@@ -80,12 +80,6 @@ def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext
 
 def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list[Candidate]:
     """The examples of ``index`` whose path fits, scored; rules that cannot beat the best are skipped."""
-    candidates = _by_rule(index, path, ctx)
-    return candidates if candidates else _by_distance(index, path, ctx)
-
-
-def _by_rule(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list[Candidate]:
-    """The candidates of the stricter path rules (all but edit distance), down the ladder, with pruning."""
     picking = RESPONSE_ID in ctx.selectors or RESPONSE_NAME in ctx.selectors
     seen: set[str] = set()
     candidates: list[Candidate] = []
@@ -113,7 +107,7 @@ def _by_rule(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list
             candidates.append(candidate)
             if _beats(candidate.score, compiled.order, best, best_order):
                 best, best_order = candidate.score, compiled.order
-    return candidates
+    return candidates if candidates else _by_distance(index, path, ctx)
 
 
 def _beats(points: int | None, order: int, best: int | None, best_order: int) -> bool:
