@@ -37,9 +37,9 @@ from postmock_nb.core.markers import (
     HANDLER_MARKER,
     SCORE_HEADER,
     Markers,
+    code_of,
     is_mock_name,
     parse_resource,
-    read_markers,
 )
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.core.text import plural
@@ -82,7 +82,7 @@ def marker_of(example: Example) -> tuple[str, str] | None:
     For an example outside a snapshot (an export, a definition); a snapshot's examples have theirs in
     :attr:`~postmock_nb.matching.snapshot.Snapshot.code_plan`.
     """
-    return read_markers(example.request.headers).code
+    return code_of(example.request.headers)
 
 
 def behaviours_first(collection: Collection) -> Collection:

@@ -218,6 +218,16 @@ NO_MARKERS = Markers()
 """The markers of an example that has none (shared: most examples)."""
 
 
+def code_of(headers: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """``("handler", key)`` or ``("resource", marker text)`` — the first of the two markers — or None: what
+    :attr:`Markers.code` holds, found without reading the rest (for examples outside a snapshot)."""
+    for key, value in headers:
+        lowered = key.lower()
+        if lowered in CODE_MARKERS:
+            return lowered.removeprefix(MOCK_PREFIX), value
+    return None
+
+
 def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
     """An example's markers from its saved request headers (a marker that cannot be read is left out)."""
     found: dict[str, str] = {}

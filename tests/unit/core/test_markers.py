@@ -12,6 +12,7 @@ from postmock_nb.core.markers import (
     Markers,
     Step,
     check_markers,
+    code_of,
     parse_delay,
     parse_fault,
     parse_resource,
@@ -110,6 +111,9 @@ def test_read_markers_reads_every_marker() -> None:
     assert found.handler is None
     handler = read_markers([("x-mock-handler", "greet")])
     assert handler.handler == "greet" and handler.runs_code and handler.resource is None and handler.flow is None
+    both = [("X-Mock-Handler", "greet"), ("x-mock-resource", "name=users; op=get")]
+    assert code_of(both) == read_markers(both).code == ("handler", "greet")
+    assert code_of([("Accept", "json")]) is None
 
 
 def test_read_markers_leaves_out_what_it_cannot_read_and_keeps_the_last_readable() -> None:
