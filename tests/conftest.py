@@ -45,7 +45,7 @@ LAYER_OF_MODULE = {
     "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
     "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
     "test_notebook_files": "unit", "test_config": "unit", "test_openapi": "unit", "test_environment": "unit",
-    "test_requestlog": "unit", "test_markers": "unit", "test_snapshot": "unit", "test_limits": "unit", "test_body_matching": "unit", "test_layers": "unit",
+    "test_requestlog": "unit", "test_markers": "unit", "test_snapshot": "unit", "test_persnapshot": "unit", "test_limits": "unit", "test_body_matching": "unit", "test_layers": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
     "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",
