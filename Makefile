@@ -58,11 +58,22 @@ test: $(TEST_STAMP) system-deps
 # ruff (lint) and mypy --strict, configured in pyproject.toml; CI runs this before the tests.
 # (`ruff format` is not enforced: it would rewrite most files of this hand-aligned code.)
 # benchmarks/ are scripts that import each other (and tests/fuzzkit.py): a mypy run of their own.
+# The shape of the package (docs/architecture.md), each check printing its figures:
+#   lint-imports            the layer contract ([tool.importlinter] in pyproject.toml)
+#   scripts/import_graph.py no import cycle between any two modules (function-local and TYPE_CHECKING imports too)
+#   scripts/imports_alone.py every module imports alone, in a fresh interpreter
+#   scripts/top_level.py    at most 12 modules at the package's top level
+#   scripts/complexity.py   no function above cyclomatic complexity 20 (radon)
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check postmock_nb tests benchmarks
+	$(PY) -m ruff check postmock_nb tests benchmarks scripts
 	$(PY) -m mypy --strict postmock_nb
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/import_graph.py
+	$(PY) scripts/top_level.py
+	$(PY) scripts/complexity.py
+	$(PY) scripts/imports_alone.py
 	MYPYPATH=tests $(PY) -m mypy --strict benchmarks
+	$(PY) -m mypy --strict scripts
 
 bench: $(BASE_STAMP)
 	bash scripts/install-system-deps.sh --bench

@@ -9,6 +9,12 @@ In Python::
     from postmock_nb import MockServer, load_collection
     with MockServer(load_collection("users.postman_collection.json")) as mock:
         requests.get(mock.url + "/users")
+
+The public API is :data:`__all__`, what the README's "The Python API" teaches: the facade (``Session``,
+``MockServer``, ``MockConfig``), the files (``load_any``, ``load_collection``, ``save_collection``), the
+model records, what handlers and resources use (``Request``, ``Reply``, ``Resource``, ``prototype_of``)
+and the errors. The matching engine is importable from :mod:`postmock_nb.matching` (advanced: its
+docstring and the README's "Advanced: the matching engine").
 """
 
 from __future__ import annotations
@@ -19,19 +25,31 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # What each public name is imported from, on first use (PEP 562): ``import postmock_nb`` (and so
-# ``postmock --help``) stays cheap, and the server, Quart and jsonschema load when asked for.
+# ``postmock --help`` and the pytest plugin) stays cheap, and the server, Quart, jsonschema and
+# IPython load when a name that needs them is asked for.
 _EXPORTS = {
-    "CollectionFormatError": "errors", "ConfigError": "errors", "ExampleDefinitionError": "errors",
-    "PostmockError": "errors", "ServerError": "errors", "MockConfig": "config",
-    "IncomingRequest": "matching", "MatchResult": "matching", "MatchSettings": "matching", "match": "matching",
-    "Collection": "core.model", "Example": "core.model", "Item": "core.model", "RequestSpec": "core.model",
+    "Session": "session",
+    "MockServer": "serving.server",
+    "MockConfig": "config",
+    "load_any": "formats.sources",
+    "load_collection": "formats.postman",
+    "save_collection": "formats.postman",
+    "Collection": "core.model",
+    "Item": "core.model",
+    "Example": "core.model",
+    "RequestSpec": "core.model",
     "ResponseSpec": "core.model",
-    "load_collection": "formats.postman", "save_collection": "formats.postman", "to_postman": "formats.postman",
-    "MockServer": "serving.server", "Snapshot": "matching.snapshot", "LiveCollection": "matching.store",
-    "Reply": "behaviours.handlers", "Request": "behaviours.handlers", "Resource": "behaviours.resources",
-    "Prototype": "notebook.prototype",
+    "Request": "behaviours.handlers",
+    "Reply": "behaviours.handlers",
+    "Resource": "behaviours.resources",
+    "prototype_of": "notebook.magics",
+    "PostmockError": "errors",
+    "CollectionFormatError": "errors",
+    "ConfigError": "errors",
+    "ExampleDefinitionError": "errors",
+    "ServerError": "errors",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
     from postmock_nb.behaviours.handlers import Reply, Request
@@ -45,12 +63,11 @@ if TYPE_CHECKING:
         PostmockError,
         ServerError,
     )
-    from postmock_nb.formats.postman import load_collection, save_collection, to_postman
-    from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, match
-    from postmock_nb.matching.snapshot import Snapshot
-    from postmock_nb.matching.store import LiveCollection
-    from postmock_nb.notebook.prototype import Prototype
+    from postmock_nb.formats.postman import load_collection, save_collection
+    from postmock_nb.formats.sources import load_any
+    from postmock_nb.notebook.magics import prototype_of
     from postmock_nb.serving.server import MockServer
+    from postmock_nb.session import Session
 
 
 def __getattr__(name: str) -> Any:
@@ -68,6 +85,7 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext postmock_nb``: register the magics and a session for this kernel."""
+    # deferred: the magics import IPython and the server, slow to import (``import postmock_nb`` stays cheap)
     from postmock_nb.notebook.magics import load_ipython_extension as load
 
     load(ipython)
@@ -75,6 +93,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext`` / ``%reload_ext``: stop the server and drop the session."""
+    # deferred: as in load_ipython_extension
     from postmock_nb.notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from postmock_nb.bridges.bridges import Bridges
     from postmock_nb.core.model import Collection, Pairs
     from postmock_nb.formats.sources import Loaded
-    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.matching.store import CollectionStore
     from postmock_nb.serving.server import MockServer
 
 
@@ -278,7 +278,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(fd: int, store: LiveCollection, config: MockConfig, bridges: Bridges) -> None:
+def _worker(fd: int, store: CollectionStore, config: MockConfig, bridges: Bridges) -> None:
     """A forked worker: serves the listening socket it inherited until terminated (with the parent's
     collection, environment, key and bridges; its log and proxy client are its own)."""
     from postmock_nb.serving.server import MockServer
@@ -294,7 +294,7 @@ def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
     processes: list[BaseProcess] = [
-        context.Process(target=_worker, args=(fd, server.store, server.config, server.app.bridges), daemon=True)
+        context.Process(target=_worker, args=(fd, server.store, server.config, server.bridges), daemon=True)
         for _ in range(count)]
     for process in processes:
         process.start()

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
 from postmock_nb.formats.cells import ExampleDefinition, build_definition
 from postmock_nb.formats.postman import save_collection
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.server import MockServer
 
@@ -56,19 +57,24 @@ __all__ = ["Definition", "Session", "SessionEvent", "SessionListener", "public_u
 class Session:
     """The state behind ``%%example`` and ``%mock`` for one kernel."""
 
-    def __init__(self, collection: Collection | None = None, *, config: MockConfig | None = None) -> None:
-        self.store = LiveCollection(collection or Collection(name="Notebook mock"))
+    def __init__(self, collection: Collection | None = None, *, config: MockConfig | None = None,
+                 store: CollectionStore | None = None, behaviours: Behaviours | None = None) -> None:
+        """``store`` holds the collection (a LiveCollection of ``collection`` unless given); ``behaviours``
+        the handlers, resources and scenario state (in memory unless given)."""
+        self.store: CollectionStore = (store if store is not None
+                                       else LiveCollection(collection or Collection(name="Notebook mock")))
         self.server: MockServer | None = None
         self.config = config or MockConfig()
         """What :meth:`start` uses where it is given nothing else."""
-        self._cell_examples: dict[str, str] = {}
+        self.definitions = CellDefinitions()
+        """Which cell defined what (so re-running a cell replaces what it defined): the one record of it."""
         self._errors_reported = 0
         self._listeners: list[SessionListener] = []
         self.specs: list[Any] = []
         """OpenAPI documents loaded (postmock_nb.formats.openapi.Spec); the last one validates requests."""
         self.save_warnings: list[str] = []
         """What the last :meth:`save` could not keep (handlers saved as static examples)."""
-        self.behaviours = Behaviours()
+        self.behaviours = behaviours if behaviours is not None else Behaviours()
         """The session's Python handlers and resources (see postmock_nb.notebook.prototype for defining them)."""
 
     # -- examples --------------------------------------------------------------------------
@@ -93,7 +99,7 @@ class Session:
     def add(self, definition: ExampleDefinition, *, cell_key: str | None = None, replace: bool = False) -> Definition:
         """Add the example, or replace the one this cell (or this name) defined before."""
         collection = self.store.collection
-        previous_id = self._cell_examples.get(cell_key) if cell_key else None
+        previous_id = self.definitions.example_of(cell_key) if cell_key else None
         if previous_id is not None and not collection.find(previous_id):
             previous_id = None  # deleted since
         name = definition.display_name
@@ -122,7 +128,7 @@ class Session:
 
         self.store.update(lambda current: behaviours_first(edit(current)))
         if cell_key is not None:
-            self._cell_examples[cell_key] = example.id
+            self.definitions.defined(cell_key, example.id)
         return Definition(example, replaced)
 
     def delete(self, name_or_id: str) -> list[Example]:
@@ -139,7 +145,7 @@ class Session:
         self.store.update(lambda c: Collection(name=c.name, variables=c.variables, id=c.id))
         for resource in list(self.behaviours.resources):
             self.behaviours.resources.remove(resource.name)
-        self._cell_examples.clear()
+        self.definitions.forget_examples()
         return count
 
     def save(self, path: str | Path) -> Path:
@@ -229,10 +235,9 @@ class Session:
         from postmock_nb.bridges.bridges import proxies
 
         wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
-        bridges = self.server.app.bridges
-        old, old_recorder = bridges.proxy, bridges.recorder
-        bridges.recorder = None  # never a recorder without its proxy, even for one request
-        bridges.proxy, bridges.recorder = proxies(wanted, store=self.store)
+        current = self.server.bridges
+        replaced = self.server.use_bridges(current.with_proxies(*proxies(wanted, store=self.store)))
+        old, old_recorder = replaced.proxy, replaced.recorder
         if old_recorder is not None:  # its last batch is written, its writer thread ends
             old_recorder.close()
         if old is not None:  # its client lives on the server's loop: closed there
@@ -315,22 +320,37 @@ class Session:
         running = self.running
         info: dict[str, Any] = {"running": running, "examples": len(self.store.collection.examples)}
         if server is not None and running:
+            counts = server.log.counts()
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
                         uptime_s=round(time.time() - (server.started_at or time.time()), 1),
-                        requests=server.log.total, misses=server.log.misses, errors=server.error_log.total)
+                        requests=counts.total, misses=counts.misses, errors=server.error_log.total)
             if server.private:
-                info["refused"] = server.log.refused  # requests without the key
+                info["refused"] = counts.refused  # requests without the key
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"
                              + (f" (seed {chaos.chaos_seed})" if chaos.chaos_seed is not None else ""))
-        scenarios = self.behaviours.flows.states(self.store.snapshot)
+        scenarios = self.scenario_states()
         if scenarios:
             info["scenarios"] = scenarios
         handler_warnings = self.behaviours.handlers.warnings()
         if handler_warnings:
             info["handler_warnings"] = handler_warnings
         return info
+
+    # -- state (scenarios, sequences) -------------------------------------------------------------
+
+    def scenario_states(self) -> dict[str, str]:
+        """Every scenario of the collection (and every one moved) → its current state."""
+        return self.behaviours.scenario_states(self.store.snapshot)
+
+    def reset_scenarios(self, name: str | None = None) -> list[str]:
+        """Scenarios (all, or ``name``) back to Started, and (all) sequences to their first turn; those reset."""
+        return self.behaviours.reset_scenarios(name)
+
+    def sequence_names(self) -> list[str]:
+        """The items of the collection whose examples answer in turn (``x-mock-sequence``), sorted."""
+        return self.behaviours.sequence_names(self.store.snapshot)
 
     def close(self) -> None:
         """Stop everything (``%unload_ext``, kernel shutdown)."""

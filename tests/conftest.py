@@ -46,6 +46,8 @@ LAYER_OF_MODULE = {
     "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
     "test_notebook_files": "unit", "test_config": "unit", "test_openapi": "unit", "test_environment": "unit",
     "test_requestlog": "unit", "test_markers": "unit", "test_snapshot": "unit", "test_persnapshot": "unit", "test_limits": "unit", "test_body_matching": "unit", "test_layers": "unit",
+    "test_state": "unit", "test_definitions": "unit", "test_records": "unit", "test_journal": "unit",
+    "test_import_graph": "unit", "test_complexity": "unit", "test_public_api": "unit", "test_architecture_doc": "unit", "test_wire": "unit", "test_bridges": "unit",
     # a real mock server on a real 127.0.0.1 socket, in this process
     "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
     "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",

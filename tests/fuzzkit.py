@@ -308,7 +308,7 @@ def _tag(raw: bytes) -> bytes | None:
 def entries_by_tag(server: MockServer) -> dict[bytes | None, list[LogEntry]]:
     """The mock's log entries by their request's ``x-fuzz`` tag (None: entries with none), oldest first."""
     found: dict[bytes | None, list[LogEntry]] = {}
-    for entry in server.log.snapshot():
+    for entry in reversed(server.log.recent()):
         found.setdefault(_tag_of_headers(entry.raw_headers), []).append(entry)
     return found
 

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from postmock_nb.answers.diagnostics import FAIL_MARK, near_miss_text
+from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import MAX_BODY_DIFFERENCES, body_differences
 from postmock_nb.core.model import Collection
-from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, match
+from postmock_nb.matching import IncomingRequest, MatchResult, match
 from postmock_nb.matching.snapshot import Snapshot
 
 JSON = "application/json"
@@ -19,7 +20,7 @@ ORDER = '{"customer": "ann", "items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty
 
 
 def run(collection: Collection, request: str, headers: dict[str, str] | None = None, body: str = "",
-        settings: MatchSettings = MatchSettings()) -> MatchResult:
+        settings: MockConfig = MockConfig()) -> MatchResult:
     method, _, url = request.partition(" ")
     return match(Snapshot(collection), IncomingRequest.build(method, url, headers, body), settings)
 
@@ -157,9 +158,9 @@ def test_query_contains_makes_extra_parameters_free(build):
 
 def test_contains_asked_for_per_mock_and_switched_back_per_request(build):
     collection = build.collection(build.example("POST /login", "ok", body="ok", request_body='{"user": "ann"}'))
-    loose = MatchSettings(match_body=True, match_body_contains=True)
+    loose = MockConfig(match_body=True, match_body_contains=True)
     sent = {"content-type": JSON}
     assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', loose).winner is not None
-    assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', MatchSettings(match_body=True)).winner is None
+    assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', MockConfig(match_body=True)).winner is None
     sent["x-mock-match-request-body"] = "true"  # the request's own switch wins over the mock's
     assert run(collection, "POST /login", sent, '{"user": "ann", "pw": "x"}', loose).winner is None

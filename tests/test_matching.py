@@ -12,10 +12,11 @@ import json
 
 import pytest
 
+from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import bodies_equal
 from postmock_nb.core.model import Collection
 from postmock_nb.core.paths import PathRule, is_id_segment
-from postmock_nb.matching import IncomingRequest, MatchResult, MatchSettings, explain, match
+from postmock_nb.matching import IncomingRequest, MatchResult, explain, match
 from postmock_nb.matching.snapshot import Snapshot
 
 UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -23,7 +24,7 @@ OBJECT_ID = "507f1f77bcf86cd799439011"
 
 
 def run(collection: Collection, request: str, headers: dict[str, str] | None = None, body: str = "",
-        settings: MatchSettings = MatchSettings()) -> MatchResult:
+        settings: MockConfig = MockConfig()) -> MatchResult:
     """``run(collection, "GET /users?x=1")``."""
     method, _, url = request.partition(" ")
     return match(Snapshot(collection), IncomingRequest.build(method, url, headers, body), settings)
@@ -384,13 +385,13 @@ def test_header_matching_on_the_scoring_fixture(load_fixture, how, name_header, 
     if how == "mock settings" and name_header is None:
         # asked for by the mock only: the examples that do not set it either are not ruled out
         expected, score = "Success", 100
-    url, settings = "GET /get", MatchSettings()
+    url, settings = "GET /get", MockConfig()
     if how == "request header":
         headers["X-Mock-Match-Request-Headers"] = "Name"   # header names are not case-sensitive
     elif how == "query parameter":
         url += "?x-mock-match-request-headers=name"
     else:
-        settings = MatchSettings(match_headers=("Name",))
+        settings = MockConfig(match_headers=("Name",))
     result = run(load_fixture("test-scoring-collection.json"), url, headers, settings=settings)
     assert (winner_name(result), result.score) == (expected, score), describe(result)
     if expected is None:
@@ -448,13 +449,13 @@ def test_bodies_equal(expected_body, actual_body, content_type, equal):
 ])
 @pytest.mark.parametrize("how", ["request header", "query parameter", "mock settings"])
 def test_body_matching_on_the_fixture(load_fixture, body, content_type, expected, how):
-    headers, url, settings = {"Content-Type": content_type}, "POST /post", MatchSettings()
+    headers, url, settings = {"Content-Type": content_type}, "POST /post", MockConfig()
     if how == "request header":
         headers["x-mock-match-request-body"] = "true"
     elif how == "query parameter":
         url += "?x-mock-match-request-body=true"
     else:
-        settings = MatchSettings(match_body=True)
+        settings = MockConfig(match_body=True)
     result = run(load_fixture("test-collection.json"), url, headers, body, settings)
     assert winner_name(result) == expected, describe(result)
     if expected is None:  # field by field: {"number": 999, "text": "Fred"} differs from each example in both
@@ -470,7 +471,7 @@ def test_body_matching_off_by_default_and_switchable_off(load_fixture):
     body = '{"number": 2, "text": "Jumped Over The"}'
     collection = load_fixture("test-collection.json")
     assert winner_name(run(collection, "POST /post", {"content-type": "application/json"}, body)) == "Default Response"
-    result = run(collection, "POST /post", {"x-mock-match-request-body": "false"}, body, MatchSettings(match_body=True))
+    result = run(collection, "POST /post", {"x-mock-match-request-body": "false"}, body, MockConfig(match_body=True))
     assert winner_name(result) == "Default Response", describe(result)
 
 
@@ -716,7 +717,7 @@ def test_a_remembered_decision_is_what_a_fresh_search_finds(build):
     collection = build.collection(build.example("GET /items?page=1", "page one"),
                                   build.example("GET /items", "any page"),
                                   build.example("GET /items/:id", "one item"))
-    snapshot, memo = Snapshot(collection), MatchMemo(MatchSettings())
+    snapshot, memo = Snapshot(collection), MatchMemo(MockConfig())
     for request in ("GET /items?page=1", "GET /items", "GET /items/7", "HEAD /items/7", "GET /items?page=2"):
         first = _memo_run(memo, snapshot, request, {"x-trace": "1"})
         again = _memo_run(memo, snapshot, request, {"x-trace": "2"})
@@ -730,7 +731,7 @@ def test_a_remembered_decision_is_what_a_fresh_search_finds(build):
 def test_a_new_snapshot_forgets_the_decisions(build):
     from postmock_nb.matching import MatchMemo
 
-    memo = MatchMemo(MatchSettings())
+    memo = MatchMemo(MockConfig())
     before = Snapshot(build.collection(build.example("GET /items/:id", "one item")))
     assert winner_name(_memo_run(memo, before, "GET /items/7")) == "one item"
     after = Snapshot(build.collection(build.example("GET /items/:id", "one item"),
@@ -742,7 +743,7 @@ def test_misses_and_long_request_lines_are_not_remembered(build):
     from postmock_nb.matching import MatchMemo
     from postmock_nb.matching.memo import MAX_LINE
 
-    memo = MatchMemo(MatchSettings())
+    memo = MatchMemo(MockConfig())
     snapshot = Snapshot(build.collection(build.example("GET /items/:id", "one item")))
     assert winner_name(_memo_run(memo, snapshot, "GET /nothing/here")) is None
     assert winner_name(_memo_run(memo, snapshot, "GET /items/" + "7" * MAX_LINE)) == "one item"
@@ -757,7 +758,7 @@ def test_what_reads_headers_or_body_is_searched_every_time(build, case):
 
     examples = [build.example("GET /items", "admin", request_headers={"x-role": "admin"}),
                 build.example("GET /items", "guest", request_headers={"x-role": "guest"})]
-    settings = MatchSettings()
+    settings = MockConfig()
     send: dict[str, str] = {}
     url = "GET /items"
     if case == "selector header":
@@ -765,7 +766,7 @@ def test_what_reads_headers_or_body_is_searched_every_time(build, case):
     elif case == "selector in the query":
         url += "?x-mock-match-request-headers=x-role"
     elif case == "mock matches headers":
-        settings = MatchSettings(match_headers=("x-role",))
+        settings = MockConfig(match_headers=("x-role",))
     elif case == "an example matches headers":
         examples = [build.example("GET /items", "admin", request_headers={
                         "x-role": "admin", "x-mock-match-request-headers": "x-role"}),
@@ -791,7 +792,7 @@ def test_the_memo_is_bounded_by_the_candidates_it_keeps(build):
     from postmock_nb.matching import MatchMemo
 
     snapshot = Snapshot(build.collection(*[build.example(f"GET /products?category=c{n}", f"c{n}") for n in range(20)]))
-    memo = MatchMemo(MatchSettings(), max_candidates=100)
+    memo = MatchMemo(MockConfig(), max_candidates=100)
     for n in range(50):
         result = _memo_run(memo, snapshot, f"GET /products?category=c{n % 20}&_ts={n}")
         assert winner_name(result) == f"c{n % 20}" and len(result.candidates) == 20

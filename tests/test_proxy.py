@@ -266,6 +266,30 @@ def test_notebook_proxy_records_into_the_live_collection(upstream, tmp_path, cap
         ip.run_line_magic("unload_ext", "postmock_nb")
 
 
+def test_set_proxy_swaps_the_bridges_whole_and_keeps_the_validator(build, upstream, tmp_path):
+    import dataclasses
+
+    from postmock_nb.session import Session
+
+    session = Session(build.collection())
+    session.start()
+    try:
+        before = session.server.bridges
+        session.set_proxy(upstream, tmp_path / "rec.json")
+        during = session.server.bridges
+        assert during is not before and before.proxy is None and before.recorder is None  # the old one untouched
+        assert during.proxy is not None and during.recorder is not None
+        assert during.request_validator is before.request_validator
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            during.proxy = None  # type: ignore[misc]
+        assert requests.get(session.url + "/json", timeout=5).json() == {"id": 7, "name": "Alice"}
+        session.set_proxy(None)
+        assert session.server.bridges.proxy is None and session.server.bridges.recorder is None
+        assert requests.get(session.url + "/text", timeout=5).status_code == 404  # (/json was recorded: an example)
+    finally:
+        session.close()
+
+
 # -- %mock call URL --save NAME: Postman's "Save as Example" from a cell --------------------------------
 
 

@@ -5,5 +5,6 @@ scenarios, sequences and delays (:mod:`.flows`), and the table that dispatches a
 them (:mod:`.dispatch`).
 
 May import: :mod:`postmock_nb.answers`, :mod:`postmock_nb.matching`, :mod:`postmock_nb.formats` and
-:mod:`postmock_nb.core`. A sibling of :mod:`postmock_nb.bridges.bridges`: neither imports the other.
+:mod:`postmock_nb.core` (and the leaves ``errors``/``config``). A sibling of :mod:`postmock_nb.bridges`:
+neither imports the other.
 """

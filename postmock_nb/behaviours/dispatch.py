@@ -29,7 +29,9 @@ from typing import Any
 from postmock_nb.answers.responses import HttpResponse
 from postmock_nb.behaviours.flows import Flows
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerRegistry, Rendered, Request
+from postmock_nb.behaviours.records import RecordStore
 from postmock_nb.behaviours.resources import Resource, ResourceStore
+from postmock_nb.behaviours.state import FlowState
 from postmock_nb.core import wire
 from postmock_nb.core.markers import (
     EXAMPLE_ID_HEADER,
@@ -103,16 +105,32 @@ def behaviours_first(collection: Collection) -> Collection:
 class Behaviours:
     """The handlers and resources of one session, and how a winning marked example is answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, flow_state: FlowState | None = None, resources: RecordStore | None = None) -> None:
+        """``flow_state`` keeps scenario states and sequence positions, ``resources`` the resources' records
+        (both in this process's memory unless given: see postmock_nb.behaviours.state and .records)."""
         self.handlers = HandlerRegistry()
-        self.resources = ResourceStore()
-        self.flows = Flows()
+        self.resources: RecordStore = resources if resources is not None else ResourceStore()
+        self.flows = Flows(state=flow_state)
         """Scenario states and sequence turns (see postmock_nb.behaviours.flows)."""
         self._restored = -1
         """The version of the last snapshot whose resources were restored (see :meth:`plan`)."""
         self._restoring = threading.Lock()
-        self._handler_ids: dict[str, str] = {}
-        """Handler key → the id of its example (so re-running a cell replaces, never duplicates)."""
+
+    # -- state (what the notebook and the admin API read and reset) ----------------------------
+
+    def scenario_states(self, snapshot: Snapshot | None = None) -> dict[str, str]:
+        """Every scenario (those of ``snapshot`` and those moved) → its current state, by name."""
+        return self.flows.states(snapshot)
+
+    def reset_scenarios(self, name: str | None = None) -> list[str]:
+        """Scenarios (all, or ``name``) back to Started, and (all) sequences to their first turn; those reset."""
+        return self.flows.reset(name)
+
+    def sequence_names(self, snapshot: Snapshot) -> list[str]:
+        """The names of the items of ``snapshot`` whose examples answer in turn (``x-mock-sequence``), sorted."""
+        plan = self.flows.plan(snapshot)
+        return sorted({item.name for item, example in snapshot.collection.iter_examples()
+                       if example.id in plan and plan[example.id].sequence})
 
     # -- serving ------------------------------------------------------------------------------
 
@@ -166,8 +184,9 @@ class Behaviours:
     # -- defining -----------------------------------------------------------------------------
 
     def handler_example(self, key: str, name: str, route: str, *, status: int = 200, sample: Any = None,
-                        query: str = "", request_headers: Sequence[str] = ()) -> Example:
-        """The example a handler stands for: ``route`` is ``"GET /users/:id"`` (a query may follow the path)."""
+                        query: str = "", request_headers: Sequence[str] = (), example_id: str | None = None) -> Example:
+        """The example a handler stands for: ``route`` is ``"GET /users/:id"`` (a query may follow the path);
+        ``example_id``: the id of the example it replaces (the one its key stood for before)."""
         words = route.split()
         if len(words) != 2:
             raise ExampleDefinitionError(f"a handler's route is METHOD /path, got {route!r}",
@@ -176,8 +195,7 @@ class Behaviours:
         path = words[1] + (("&" if "?" in words[1] else "?") + query if query else "")
         definition = build_definition(words[0], path, str(status), text, name=name,
                                       request_headers=list(request_headers))
-        example = definition.to_example(self._handler_ids.get(key))
-        self._handler_ids[key] = example.id
+        example = definition.to_example(example_id)
         marked = replace(example.request, headers=example.request.headers + ((HANDLER_MARKER, key),),
                          description=f"Python handler {name!r}")
         return replace(example, request=marked)
@@ -189,7 +207,8 @@ class Behaviours:
         return handler
 
     def define_resource(self, name: str, records: list[dict[str, Any]] | None, *, id_field: str | None = None,
-                        path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+                        path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Any:
+        """The resource's live records (a Resource in memory): see RecordStore.define."""
         return self.resources.define(name, records, id_field=id_field, path=path, max_records=max_records,
                                      max_bytes=max_bytes)
 

@@ -22,7 +22,9 @@ Limit: the engine scores at least ``ALWAYS_SCORED`` (50) candidates of a request
 that cannot win on points; beyond 50 examples fitting one request, a skipped one cannot be re-picked.
 
 The :class:`Flows` of a session lives in its :class:`~postmock_nb.behaviours.dispatch.Behaviours` (state
-survives a server restart; ``%mock reset`` and ``DELETE /__postmock/scenarios`` reset it).
+survives a server restart; ``%mock reset`` and ``DELETE /__postmock/scenarios`` reset it). The state itself
+(scenario states, sequence positions) is kept by a :class:`~postmock_nb.behaviours.state.FlowState` store,
+given to :class:`Flows` by whoever builds the mock (in memory unless told otherwise).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import random
 import threading
 from dataclasses import replace
 
+from postmock_nb.behaviours.state import STARTED, FlowState, MemoryFlowState
 from postmock_nb.core.markers import (
     DELAY_MARKER,
     FAULT_MARKER,
@@ -38,20 +41,29 @@ from postmock_nb.core.markers import (
     RESPONSE_NAME,
     SCENARIO_MARKER,
     SEQUENCE_MARKER,
-    STARTED,
     Flow,
     Step,
     check_markers,
     parse_delay,
     parse_scenario,
     parse_sequence,
+    read_markers,
 )
+from postmock_nb.core.model import Example
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import Candidate, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
 
-__all__ = ["STARTED", "Flow", "Flows", "Step", "check_markers", "flow_markers", "parse_delay", "parse_scenario",
-           "parse_sequence"]
+__all__ = ["STARTED", "Flow", "Flows", "Step", "check_markers", "flow_markers", "flow_of", "parse_delay",
+           "parse_scenario", "parse_sequence"]  # the markers' names and parsers live in core.markers
+
+
+def flow_of(example: Example) -> Flow | None:
+    """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition).
+
+    For an example outside a snapshot; a snapshot's examples have theirs in its :attr:`~Snapshot.flow_plan`.
+    """
+    return read_markers(example.request.headers).flow
 
 
 def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", next_state: str = "",
@@ -79,93 +91,64 @@ def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", 
 
 
 class Flows:
-    """Scenario states and sequence turns of one session (thread-safe: one lock)."""
+    """Scenario states and sequence turns of one session, kept by ``state`` (in memory by default).
 
-    def __init__(self) -> None:
+    One decision (:meth:`choose`) is serialised by this object's lock; the store makes each of its own
+    calls safe from any thread (the kernel resets and reads while the server thread serves).
+    """
+
+    def __init__(self, *, state: FlowState | None = None) -> None:
         self._lock = threading.Lock()
-        self._states: dict[str, str] = {}
-        self._turns: dict[tuple[str, ...], int] = {}
-        self._random: dict[tuple[str, ...], random.Random] = {}
+        self.state: FlowState = state if state is not None else MemoryFlowState()
+        """Scenario states and sequence positions (see postmock_nb.behaviours.state)."""
         self._delays = random.Random()
 
     @staticmethod
     def plan(snapshot: Snapshot) -> dict[str, Flow]:
-        """Example id → its flow, for the examples of ``snapshot`` that have one (the snapshot's own table)."""
+        """Example id → its flow, for the examples of ``snapshot`` that have one (the snapshot's own table,
+        :attr:`~postmock_nb.matching.snapshot.Snapshot.flow_plan`: read-only, shared by every thread)."""
         return snapshot.flow_plan
 
     def states(self, snapshot: Snapshot | None = None) -> dict[str, str]:
         """Every scenario (those of ``snapshot`` and those moved) → its current state."""
-        with self._lock:
-            found = dict(self._states)
+        found = self.state.states()
         if snapshot is not None:
-            for flow in snapshot.flow_plan.values():
+            for flow in self.plan(snapshot).values():
                 if flow.step is not None:
                     found.setdefault(flow.step.scenario, STARTED)
         return dict(sorted(found.items()))
 
     def reset(self, name: str | None = None) -> list[str]:
         """Scenarios (all, or ``name``) back to Started, sequences to their first turn; returns those reset."""
-        with self._lock:
-            if name is None:
-                done = sorted(self._states)
-                self._states.clear()
-                self._turns.clear()
-                self._random.clear()
-            else:
-                done = [name] if self._states.pop(name, None) is not None else []
-            return done
+        with self._lock:  # never inside a decision of choose()
+            return self.state.reset(name)
 
     def fault(self, example_id: str, snapshot: Snapshot) -> str | None:
         """The example's own fault, or None."""
-        flow = snapshot.flow_plan.get(example_id)
+        flow = self.plan(snapshot).get(example_id)
         return flow.fault if flow is not None else None
 
     def delay_ms(self, example_id: str, snapshot: Snapshot) -> int | None:
         """The example's own delay (a draw inside its range), or None."""
-        flow = snapshot.flow_plan.get(example_id)
+        flow = self.plan(snapshot).get(example_id)
         if flow is None or flow.delay is None:
             return None
         low, high = flow.delay
         with self._lock:
             return low if low == high else self._delays.randint(low, high)
 
-    def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
-        """The result with the scenario filter, the sequence's turn and the scenario move applied."""
-        if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
-            return result
-        plan = snapshot.flow_plan
-        if not plan:
-            return result
-        with self._lock:
-            eligible, refused = self._eligible(result.candidates, plan)
-            if not eligible:
-                ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
-                return replace(result, winner=None, score=None, candidates=ranked,
-                               error="no example for the current scenario state: " + "; ".join(
-                                   dict.fromkeys(refused.values())))
-            winner, why = self._turn(eligible, plan, snapshot)
-            flow = plan.get(winner.example.id)
-            if flow is not None and flow.step is not None and flow.step.next is not None:
-                self._states[flow.step.scenario] = flow.step.next
-        if winner is result.candidates[0] and not refused:
-            return result
-        others = [replace(c, lost=refused.get(c.example.id) or why or c.lost or "")
-                  for c in result.candidates if c is not winner]
-        return replace(result, winner=winner.example, score=winner.score,
-                       candidates=[replace(winner, lost=""), *others])
-
-    def _eligible(self, candidates: list[Candidate], plan: dict[str, Flow]) -> tuple[list[Candidate], dict[str, str]]:
-        """The scored candidates whose scenario is in the state they require, and why each other one is refused
-        (under the lock)."""
+    def _eligible(self, result: MatchResult, plan: dict[str, Flow]) -> tuple[list[Candidate], dict[str, str]]:
+        """The scored candidates whose scenario is in the state they require, and why each other one is not
+        (example id → reason). Under the lock."""
         refused: dict[str, str] = {}
         eligible: list[Candidate] = []
-        for candidate in candidates:
+        for candidate in result.candidates:
             if candidate.score is None:
                 continue
             flow = plan.get(candidate.example.id)
             step = flow.step if flow is not None else None
             if step is not None and step.requires is not None:
-                state = self._states.get(step.scenario, STARTED)
+                state = self.state.state(step.scenario)
                 if state != step.requires:
                     refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
                                                      f"this example requires {step.requires!r}")
@@ -173,23 +156,47 @@ class Flows:
             eligible.append(candidate)
         return eligible, refused
 
-    def _turn(self, eligible: list[Candidate], plan: dict[str, Flow], snapshot: Snapshot) -> tuple[Candidate, str]:
-        """The winner once its sequence (if it has one) took its turn, and why (under the lock)."""
-        winner = eligible[0]
-        flow = plan.get(winner.example.id)
-        if flow is None or flow.sequence is None:
-            return winner, ""
+    def _take_turn(self, winner: Candidate, flow: Flow, eligible: list[Candidate], plan: dict[str, Flow],
+                   snapshot: Snapshot) -> tuple[Candidate, str]:
+        """The sequence's turn among the eligible examples of ``winner``'s item, and why. Under the lock."""
         item = snapshot.by_id[winner.example.id].item
         group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
                         and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
         key = (*item.folder, item.name)
-        turn = self._turns.get(key, 0)
         if flow.sequence == "random":
-            rng = self._random.setdefault(key, random.Random(flow.seed))
-            winner = group[rng.randrange(len(group))]
-        elif flow.sequence == "stick":
+            winner = group[self.state.draw(key, flow.seed, len(group))]
+        turn = self.state.advance(key)
+        if flow.sequence == "stick":
             winner = group[min(turn, len(group) - 1)]
-        else:
+        elif flow.sequence != "random":
             winner = group[turn % len(group)]
-        self._turns[key] = turn + 1
         return winner, f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
+
+    def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
+        """The result with the scenario filter, the sequence's turn and the scenario move applied."""
+        if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
+            return result
+        plan = self.plan(snapshot)
+        if not plan:
+            return result
+        with self._lock:
+            eligible, refused = self._eligible(result, plan)
+            if not eligible:
+                ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
+                return replace(result, winner=None, score=None, candidates=ranked,
+                               error="no example for the current scenario state: " + "; ".join(
+                                   dict.fromkeys(refused.values())))
+            winner = eligible[0]
+            flow = plan.get(winner.example.id)
+            why = ""
+            if flow is not None and flow.sequence is not None:
+                winner, why = self._take_turn(winner, flow, eligible, plan, snapshot)
+                flow = plan.get(winner.example.id)
+            if flow is not None and flow.step is not None and flow.step.next is not None:
+                self.state.set_state(flow.step.scenario, flow.step.next)
+        if winner is result.candidates[0] and not refused:
+            return result
+        others = [replace(c, lost=refused.get(c.example.id) or why or c.lost or "")
+                  for c in result.candidates if c is not winner]
+        return replace(result, winner=winner.example, score=winner.score,
+                       candidates=[replace(winner, lost=""), *others])

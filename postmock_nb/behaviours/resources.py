@@ -429,28 +429,10 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             return self._full("records", f"it holds {plural(len(self), 'record')}, its limit"), None
         data: dict[str, Any] = {}
         if op in ("create", "replace", "merge"):
-            if len(body) > self.max_bytes:
-                return self._too_large(len(body)), record_id
-            if not body.strip():
-                return _error(400, "the body is empty: send a JSON object"), record_id
-            try:
-                parsed = limits.loads(body, strict=True)
-            except limits.TooDeep as error:
-                return _error(400, f"the body is refused: {error} (send a flatter JSON object)"), record_id
-            except limits.NotStrictJSON as error:
-                at_id = error.path == limits.member("$", self.id_field)
-                bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
-                return _error(400, f"the body is refused: {error}{bound}"), record_id
-            except ValueError as error:
-                return _error(400, f"the body is not JSON ({error}): send a JSON object"), record_id
-            if not isinstance(parsed, dict):
-                return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}"), record_id
+            parsed = self._body(body)
+            if isinstance(parsed, Rendered):
+                return parsed, record_id
             data = parsed
-            if data.get(self.id_field) is not None:
-                try:
-                    data[self.id_field] = check_id(data[self.id_field])
-                except BadId as error:
-                    return _error(400, f"the body is refused: {limits.member('$', self.id_field)} {error}"), record_id
         with self.lock:
             if op == "create":
                 return self._create(data)
@@ -461,46 +443,69 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
             if op == "get":
                 return _json(200, record), record.get(self.id_field)
             if op == "delete":
-                kept_id = record.get(self.id_field)
-                list.__delitem__(self, index)
-                del self._seqs[index]
-                self._bytes -= self._sizes.pop(index)
-                self._seq_of.pop(record_id or "", None)
-                if isinstance(kept_id, str):
-                    self._string_ids -= 1
-                self._touched()
-                return Rendered(204, (), b""), kept_id
-            kept_id = record.get(self.id_field)
-            updated = dict(data) if op == "replace" else merge_patch(record, data)
-            updated[self.id_field] = kept_id  # the id in the path is the record's id
-            size = _size(updated)
-            if size > self.max_bytes:
-                return self._too_large(size), kept_id
-            if self._bytes - self._sizes[index] + size > self.max_bytes:
-                return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this "
-                                  f"change needs {size - self._sizes[index]} more"), kept_id
-            list.__setitem__(self, index, updated)
-            self._bytes += size - self._sizes[index]
-            self._sizes[index] = size
-            self._touched()
-            return _json(200, updated), kept_id
-        raise ValueError(f"unknown resource operation {op!r}")
+                return self._delete(index, record, record_id or "")
+            return self._update(op, index, record, data)
+
+    def _body(self, body: bytes) -> dict[str, Any] | Rendered:
+        """The request body as the JSON object to store, or the 400/413 that refuses it."""
+        if len(body) > self.max_bytes:
+            return self._too_large(len(body))
+        if not body.strip():
+            return _error(400, "the body is empty: send a JSON object")
+        try:
+            parsed = limits.loads(body, strict=True)
+        except limits.TooDeep as error:
+            return _error(400, f"the body is refused: {error} (send a flatter JSON object)")
+        except limits.NotStrictJSON as error:
+            at_id = error.path == limits.member("$", self.id_field)
+            bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
+            return _error(400, f"the body is refused: {error}{bound}")
+        except ValueError as error:
+            return _error(400, f"the body is not JSON ({error}): send a JSON object")
+        if not isinstance(parsed, dict):
+            return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}")
+        if parsed.get(self.id_field) is not None:
+            try:
+                parsed[self.id_field] = check_id(parsed[self.id_field])
+            except BadId as error:
+                return _error(400, f"the body is refused: {limits.member('$', self.id_field)} {error}")
+        return parsed
+
+    def _delete(self, index: int, record: dict[str, Any], key: str) -> tuple[Rendered, Any]:
+        """Delete the record at ``index`` (its id as text: ``key``); the lock is held."""
+        kept_id = record.get(self.id_field)
+        list.__delitem__(self, index)
+        del self._seqs[index]
+        self._bytes -= self._sizes.pop(index)
+        self._seq_of.pop(key, None)
+        if isinstance(kept_id, str):
+            self._string_ids -= 1
+        self._touched()
+        return Rendered(204, (), b""), kept_id
+
+    def _update(self, op: str, index: int, record: dict[str, Any], data: dict[str, Any]) -> tuple[Rendered, Any]:
+        """Replace (``op`` replace) or merge-patch the record at ``index`` with ``data``; the lock is held."""
+        kept_id = record.get(self.id_field)
+        updated = dict(data) if op == "replace" else merge_patch(record, data)
+        updated[self.id_field] = kept_id  # the id in the path is the record's id
+        size = _size(updated)
+        if size > self.max_bytes:
+            return self._too_large(size), kept_id
+        if self._bytes - self._sizes[index] + size > self.max_bytes:
+            return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this "
+                              f"change needs {size - self._sizes[index]} more"), kept_id
+        list.__setitem__(self, index, updated)
+        self._bytes += size - self._sizes[index]
+        self._sizes[index] = size
+        self._touched()
+        return _json(200, updated), kept_id
 
     def _list(self, query: Pairs) -> Rendered:
+        asked = _list_query(query)
+        if isinstance(asked, Rendered):
+            return asked
+        filters, sort, page, per_page = asked
         records = list.copy(self)
-        filters: dict[str, list[str]] = {}
-        sort, page, per_page = "", None, DEFAULT_PER_PAGE
-        for key, value in query:
-            if key == "_sort":
-                sort = value
-            elif key == "_page":
-                page = value
-            elif key == "_per_page":
-                if not value.isdigit() or int(value) < 1:
-                    return _error(400, f"_per_page must be a whole number from 1, got {value!r}")
-                per_page = int(value)
-            elif not key.startswith("_") and not is_mock_name(key):
-                filters.setdefault(key, []).append(value)
         if filters:
             records = [r for r in records if all(_shown(r.get(k)) in vs for k, vs in filters.items())]
         for field in reversed([f.strip() for f in sort.split(",") if f.strip()]):
@@ -572,7 +577,12 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
 
 
 class ResourceStore:
-    """The resources of one session or server, by name; restores those a collection carries markers for."""
+    """The resources of one session or server, by name; restores those a collection carries markers for.
+
+    The in-memory :class:`~postmock_nb.behaviours.records.RecordStore`. Any thread may call it: the table
+    of resources is replaced whole on each change (under a lock), so the server thread's :meth:`get`
+    takes no lock; each :class:`Resource` takes its own lock for every operation.
+    """
 
     def __init__(self) -> None:
         self._resources: dict[str, Resource] = {}
@@ -614,6 +624,13 @@ class ResourceStore:
             gone = resources.pop(name, None)
             self._resources = resources
             return gone
+
+    def reset(self, name: str | None = None) -> list[Resource]:
+        """Every resource (or the one called ``name``) back to its seed; returns those reset."""
+        found = [r for r in self if name is None or r.name == name]
+        for resource in found:
+            resource.reset()
+        return found
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(list(self._resources.values()))
@@ -678,6 +695,24 @@ def check_seeds(examples: Iterable[Example]) -> None:
             except ExampleDefinitionError as error:
                 raise ExampleDefinitionError(f"{where}: {error.message}",
                                              hint=f"{error.hint}; or {keep}" if error.hint else keep) from None
+
+
+def _list_query(query: Pairs) -> tuple[dict[str, list[str]], str, str | None, int] | Rendered:
+    """A list request's query: its filters, ``_sort``, ``_page`` and ``_per_page`` (or the 400 for a bad one)."""
+    filters: dict[str, list[str]] = {}
+    sort, page, per_page = "", None, DEFAULT_PER_PAGE
+    for key, value in query:
+        if key == "_sort":
+            sort = value
+        elif key == "_page":
+            page = value
+        elif key == "_per_page":
+            if not value.isdigit() or int(value) < 1:
+                return _error(400, f"_per_page must be a whole number from 1, got {value!r}")
+            per_page = int(value)
+        elif not key.startswith("_") and not is_mock_name(key):
+            filters.setdefault(key, []).append(value)
+    return filters, sort, page, per_page
 
 
 def _whole(text: str | None, default: int) -> int:

@@ -20,27 +20,19 @@ send one user's upstream session with every later user's requests.)
 
 from __future__ import annotations
 
-import asyncio
 import json
 import ssl
 import time
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, CookiePolicy, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from postmock_nb.config import checked_upstream
+from postmock_nb.core.limits import MAX_UPSTREAM_BYTES
+from postmock_nb.core.wire import HOP_BY_HOP, connection_tokens
 
-if TYPE_CHECKING:
-    from postmock_nb.answers.responses import HttpResponse
-    from postmock_nb.bridges.recording import Recorder
-
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                        "trailers", "transfer-encoding", "upgrade", "proxy-connection"})
-"""Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1)."""
-
-MAX_UPSTREAM_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -87,17 +79,11 @@ def check_upstream(url: str) -> str:
     return checked_upstream(url)
 
 
-def _connection_tokens(headers: RawHeaders) -> set[str]:
-    tokens: set[str] = set()
-    for key, value in headers:
-        if key.lower() == b"connection":
-            tokens.update(t.strip().lower() for t in value.decode("latin-1").split(",") if t.strip())
-    return tokens
-
-
 def forwardable(headers: RawHeaders, *, drop: frozenset[str] = frozenset()) -> RawHeaders:
     """``headers`` without hop-by-hop ones (and those ``Connection`` names) or any in ``drop``."""
-    skip = HOP_BY_HOP | _connection_tokens(headers) | drop
+    named = connection_tokens([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers
+                               if k.lower() == b"connection"])
+    skip = HOP_BY_HOP | named | drop
     return [(k, v) for k, v in headers if k.decode("latin-1").lower() not in skip]
 
 
@@ -176,27 +162,3 @@ class Proxy:
         return Proxied(status, [(b"content-type", b"application/json")],
                        _error_body(status, name, self.upstream, cause), latency_ms, self.upstream, cause)
 
-
-async def answer_miss(proxy: Proxy, recorder: Recorder | None, method: str, path: str, query_string: bytes,
-                      headers: RawHeaders, body: bytes, *, private: bool = False) -> tuple[HttpResponse, str, float]:
-    """The app's hook: forward a request no example answers, record the answer if asked.
-
-    Returns the response to send, the log note and the upstream's latency in ms. A private
-    mock's key (``x-api-key``) is the mock's, so it is not sent upstream.
-    """
-    from postmock_nb.answers.responses import HttpResponse
-    from postmock_nb.bridges.recording import BodyTooLarge, exchange_of
-
-    drop = frozenset({"x-api-key"}) if private else frozenset()
-    proxied = await proxy.forward(method, path, query_string, headers, body, drop=drop)
-    if recorder is not None and not proxied.error:
-        exchange = exchange_of(method, path, query_string, headers, body, proxied.status, proxied.headers,
-                               proxied.body)
-        try:
-            await asyncio.to_thread(recorder.record, exchange, limit=proxy.max_bytes)
-        except BodyTooLarge as error:  # a small gzip that expands past the limit: not recorded, not sent
-            proxied = proxy.failed(502, "mockUpstreamTooLarge", str(error), proxied.latency_ms)
-    note = proxied.note
-    if recorder is not None and recorder.write_error:  # the writer thread's last failure, said where it is seen
-        note += f"; the record file could not be written: {recorder.write_error}"
-    return HttpResponse(proxied.status, list(proxied.headers), proxied.body), note, proxied.latency_ms

@@ -24,7 +24,7 @@ loadable collection at every moment, keeps its permissions, and a process killed
 leaves no temporary file. A kill loses at most the examples of the last batch.
 
 **Compressed answers** are decoded for the example, and the decoded size is bounded like
-the compressed one (:data:`~postmock_nb.bridges.proxy.MAX_UPSTREAM_BYTES`): a small gzip that
+the compressed one (:data:`~postmock_nb.core.limits.MAX_UPSTREAM_BYTES`): a small gzip that
 would expand past it is refused (:class:`BodyTooLarge`; the proxy answers 502 naming the
 limit) instead of filling memory and the file.
 """
@@ -42,20 +42,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
-from postmock_nb.bridges.proxy import HOP_BY_HOP, MAX_UPSTREAM_BYTES
+from postmock_nb.core.limits import MAX_UPSTREAM_BYTES
 from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, ResponseSpec, reason_phrase
+from postmock_nb.core.wire import DROPPED_RESPONSE_HEADERS, KEPT_REQUEST_HEADERS, SECRET_HEADERS, connection_tokens
+from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.formats.atomicfile import remove_leftovers, replace_text
 from postmock_nb.formats.postman import load_collection, to_postman
 
 if TYPE_CHECKING:
-    from postmock_nb.matching.store import LiveCollection
-
-DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {"date", "server", "content-length", "content-encoding", "set-cookie"}
-SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
-KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept"})
-
+    from postmock_nb.matching.store import CollectionStore
 
 FLUSH_INTERVAL = 0.25
 """Seconds between two writes of the record file (at least; see the module's docstring)."""
@@ -129,7 +126,7 @@ def clean_request_headers(headers: Pairs, *, keep_secrets: bool = False) -> Pair
 
 def clean_response_headers(headers: Pairs) -> Pairs:
     """The response headers an example keeps."""
-    named = {t.strip().lower() for k, v in headers if k.lower() == "connection" for t in v.split(",")}
+    named = connection_tokens(headers)
     return tuple((k, v) for k, v in headers if k.lower() not in DROPPED_RESPONSE_HEADERS | named)
 
 
@@ -202,7 +199,7 @@ class Recorder:
     writes now, :meth:`close` writes and stops the thread (a later :meth:`record` starts it again).
     """
 
-    def __init__(self, path: str | Path, *, store: LiveCollection | None = None,
+    def __init__(self, path: str | Path, *, store: CollectionStore | None = None,
                  name: str = "Recorded with postmock_nb", interval: float = FLUSH_INTERVAL) -> None:
         self.path = Path(path)
         self.store = store
@@ -345,8 +342,6 @@ def exchange_of(method: str, path: str, query_string: bytes, request_headers: li
 
 def relative_path(url: str, base: str) -> str:
     """The path of ``url`` after ``base`` (``https://api.example.com/v1``), or its whole path."""
-    from urllib.parse import urlsplit
-
     path = urlsplit(url).path or "/"
     if base:
         base_path = urlsplit(base.rstrip("/")).path
@@ -359,10 +354,6 @@ def relative_path(url: str, base: str) -> str:
 def save_response_example(response: Any, name: str, *, base: str = "", as_path: str = "",
                           keep_secrets: bool = False) -> Example:
     """A cleaned example of a ``requests`` Response (and the request that got it)."""
-    from urllib.parse import urlsplit
-
-    from postmock_nb.errors import ExampleDefinitionError
-
     if as_path and not as_path.startswith("/"):
         raise ExampleDefinitionError(f"--as must be a path starting with '/', got {as_path!r}",
                                      hint="--as /users/:id")

@@ -162,3 +162,7 @@ billion, are refused naming the schema instead of running for minutes or filling
 
 MAX_DOCUMENT_EXAMPLE_STEPS = 1_000_000
 """The same for all the example values of one OpenAPI document together."""
+
+MAX_UPSTREAM_BYTES = 10 * 1024 * 1024
+"""The largest body an upstream may send the proxy (502 past it), and the largest a recorded
+compressed body may decode to (a gzip bomb is refused, not recorded)."""

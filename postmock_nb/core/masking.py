@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
-"""Request headers whose values are masked in the log views and the admin API by default."""
-
-SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
-"""Response headers whose values are masked there too (an upstream's session cookie, under ``--proxy``)."""
+from postmock_nb.core.wire import SECRET_HEADERS as SECRET_HEADERS  # the header sets live in core.wire
+from postmock_nb.core.wire import SECRET_RESPONSE_HEADERS
 
 
 def mask(secret: str) -> str:

@@ -37,11 +37,38 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 LABEL_SAFE = " !#$&'()*+,/:;=?@[]~"
 """Characters left as they are when a header value must be percent-encoded."""
 
+# -- the header sets: every set of header names the mock treats alike is written here, once ---------------------------
+
 COMPUTED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
                               "date", "server", "upgrade", "proxy-connection", "te", "trailer"})
 """Headers saved with an example that would be wrong on our response: framing and connection
 headers are the HTTP server's (and HTTP/2 forbids the connection-specific ones); the server
 adds its own Date and Server, so a replayed recording would send them twice."""
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "trailers", "transfer-encoding", "upgrade", "proxy-connection"})
+"""Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1); so are the
+headers a ``Connection`` header names (:func:`connection_tokens`)."""
+
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+"""Request headers that carry credentials: their values are masked in the log views and the admin
+API by default (:mod:`postmock_nb.core.masking`), and a recorded example keeps them only when asked."""
+
+SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
+"""Response headers whose values are masked there too (an upstream's session cookie, under ``--proxy``)."""
+
+KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept"})
+"""The request headers a recorded example keeps (with :data:`SECRET_HEADERS` only when asked)."""
+
+DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {"date", "server", "content-length", "content-encoding", "set-cookie"}
+"""The response headers a recorded example leaves out: the connection's, the server's own, the
+framing (the body is stored decoded) and the upstream's cookies."""
+
+
+def connection_tokens(names_and_values: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> set[str]:
+    """The header names a ``Connection`` header lists (lower case): hop-by-hop for this connection only."""
+    return {token.strip().lower() for name, value in names_and_values if name.lower() == "connection"
+            for token in value.split(",") if token.strip()}
 
 NO_BODY = frozenset({204, 304})
 """Statuses sent with no body and no Content-Length."""

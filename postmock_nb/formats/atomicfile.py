@@ -57,7 +57,7 @@ def _libc() -> Any:
     None where there is none. Holding the GIL keeps the named moment at two system calls: no other
     thread of the process runs between them."""
     try:
-        import ctypes
+        import ctypes  # deferred: only where a file is written, and a Python without ctypes falls back (ImportError)
 
         libc = ctypes.PyDLL(None, use_errno=True)
         at = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
@@ -85,7 +85,7 @@ def _publish(fd: int, directory: int, temporary: str, target: str) -> bool:
     if libc.linkat(AT_FDCWD, source, directory, name, AT_SYMLINK_FOLLOW) != 0:
         return False
     if libc.renameat(directory, name, directory, final) != 0:
-        import ctypes
+        import ctypes  # deferred: as in _libc (loaded there already, since libc is not None)
 
         error = ctypes.get_errno()
         os.unlink(name, dir_fd=directory)

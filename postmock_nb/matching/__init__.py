@@ -3,6 +3,12 @@
 Pure: a plain :class:`IncomingRequest` and a :class:`~postmock_nb.matching.snapshot.Snapshot` in, a
 :class:`MatchResult` out. No web framework, IPython or widget code is imported here.
 
+May import: :mod:`postmock_nb.core` only (and the leaves ``errors``/``config``). Imported by the layers
+above it, except :mod:`postmock_nb.formats` (files are read and written on the core alone).
+
+- :mod:`.snapshot`: a collection compiled once, immutable, indexed by path rule;
+- :mod:`.store`: the live collection, one current snapshot swapped whole on every edit;
+
 - :mod:`.types`: the records (request, check, candidate, result), all frozen;
 - :mod:`.scoring`: one example against one request (selector, query, headers, body);
 - :mod:`.search`: the candidate search down the path-rule ladder, pruning, the decision;
@@ -33,11 +39,25 @@ The algorithm follows Postman's (see the README, "How matching works"):
 
 Each selector and switch can also be sent as a query parameter of the same name
 (``?x-mock-response-code=404``) because browsers cannot always set custom headers.
+
+**The engine as an API (advanced).** What :data:`__all__` lists here is importable for scripts and
+tests that drive the engine without a server (the README's "Advanced: the matching engine")::
+
+    from postmock_nb import MockConfig, load_collection
+    from postmock_nb.matching import IncomingRequest, match
+    from postmock_nb.matching.snapshot import Snapshot
+
+    snapshot = Snapshot(load_collection("users.postman_collection.json"))
+    result = match(snapshot, IncomingRequest.build("GET", "/users/42"), MockConfig(match_body=True))
+    result.winner, result.score, result.candidates  # the example (or None), its score, every candidate
+
+The settings are the mock's one record, :class:`~postmock_nb.config.MockConfig` (the engine reads its
+``match_headers``, ``match_body`` and ``match_body_contains``). These names are not part of
+``postmock_nb.__all__``: they follow the engine, and may change with it.
 """
 
 from __future__ import annotations
 
-from postmock_nb.config import MockConfig
 from postmock_nb.core.selectors import MOCK_SELECTORS as SELECTOR_NAMES
 from postmock_nb.matching.explain import explain, near_misses
 from postmock_nb.matching.memo import MatchMemo
@@ -45,10 +65,7 @@ from postmock_nb.matching.search import ALWAYS_SCORED, match
 from postmock_nb.matching.snapshot import NEAR_MISS_POOL
 from postmock_nb.matching.types import BASE_SCORE, Candidate, Check, Decision, IncomingRequest, MatchResult
 
-MatchSettings = MockConfig
-"""The engine reads the ``match_headers``/``match_body`` fields of the mock's one settings record (the old name)."""
-
 __all__ = [
     "ALWAYS_SCORED", "BASE_SCORE", "NEAR_MISS_POOL", "SELECTOR_NAMES", "Candidate", "Check", "Decision",
-    "IncomingRequest", "MatchMemo", "MatchResult", "MatchSettings", "explain", "match", "near_misses",
+    "IncomingRequest", "MatchMemo", "MatchResult", "explain", "match", "near_misses",
 ]

@@ -3,12 +3,18 @@
 Readers (the server thread) take ``store.snapshot`` once per request and use it to the
 end; writers build a new :class:`~postmock_nb.matching.snapshot.Snapshot` and swap the reference,
 which is atomic in Python. Writers are serialised by a lock; readers never take it.
+
+:class:`CollectionStore` is the narrow interface (what a shared backend implements);
+:class:`LiveCollection` keeps it in this process. Threads: the server thread reads
+(:attr:`~CollectionStore.snapshot`, once per request); the kernel thread (cells, ``%mock load``,
+the recorder's writer thread) edits and subscribes. Listeners are called on the editing thread.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from postmock_nb.core.model import Collection, Pairs
 from postmock_nb.matching.snapshot import Snapshot
@@ -16,8 +22,37 @@ from postmock_nb.matching.snapshot import Snapshot
 Listener = Callable[[Snapshot], None]
 
 
+class CollectionStore(Protocol):
+    """The collection a mock serves: one current snapshot, read whole, swapped whole on each edit."""
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The current snapshot (read it once per request and use it to the end)."""
+        ...
+
+    @property
+    def collection(self) -> Collection: ...
+
+    @property
+    def environment(self) -> Pairs:
+        """The Postman environment values laid over the collection's variables."""
+        ...
+
+    def update(self, edit: Callable[[Collection], Collection]) -> Snapshot:
+        """Swap in ``edit(current collection)``; if ``edit`` raises, nothing changes."""
+        ...
+
+    def replace(self, collection: Collection) -> Snapshot: ...
+
+    def set_environment(self, environment: Pairs) -> Snapshot: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(snapshot)`` after each edit; returns the call that unsubscribes it."""
+        ...
+
+
 class LiveCollection:
-    """Holds the current snapshot and notifies listeners when it changes."""
+    """Holds the current snapshot and notifies listeners when it changes (the in-memory :class:`CollectionStore`)."""
 
     def __init__(self, collection: Collection | None = None, environment: Pairs = ()) -> None:
         self.environment: Pairs = environment

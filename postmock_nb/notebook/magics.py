@@ -23,6 +23,7 @@ from traitlets import Bool, Int, Unicode
 
 from postmock_nb.behaviours.dispatch import ExportWarning
 from postmock_nb.config import MockConfig
+from postmock_nb.core.markers import EXAMPLE_NAME_HEADER
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -388,7 +389,7 @@ class PostmockMagics(Magics):
         show_dashboard(self.session)
 
     def _mock_list(self, args: argparse.Namespace) -> Any:
-        hits = self.session.server.log.hits if self.session.server is not None else {}
+        hits = self.session.server.log.hit_counts() if self.session.server is not None else {}
         table = ExampleTable.of(self.session.store.collection, hits, self.session.behaviours)
         if args.json:
             print(json.dumps(table.rows, indent=2, ensure_ascii=False))
@@ -478,19 +479,16 @@ class PostmockMagics(Magics):
     def _mock_reset(self, args: argparse.Namespace) -> None:
         from postmock_nb.notebook.prototype import Prototype
 
-        flows = self.session.behaviours.flows
-        known = flows.states(self.session.store.snapshot)
+        known = self.session.scenario_states()
         if args.name is not None and args.name in known:  # a scenario of that name: back to Started
-            flows.reset(args.name)
+            self.session.reset_scenarios(args.name)
             print(f"Scenario {args.name!r} reset to Started.")
             return
         done = Prototype(self.session).reset(args.name)
         sequences: list[str] = []
         if args.name is None:
-            plan = flows.plan(self.session.store.snapshot)
-            sequences = sorted({item.name for item, example in self.session.store.collection.iter_examples()
-                                if example.id in plan and plan[example.id].sequence})
-            flows.reset()
+            sequences = self.session.sequence_names()
+            self.session.reset_scenarios()
             if known:
                 print(f"Scenarios reset to Started: {', '.join(known)}.")
             if sequences:
@@ -559,7 +557,7 @@ class PostmockMagics(Magics):
 
         headers = dict(parse_header(h, "-H option") for h in args.header)
         response = self.session.call(args.method, args.path, headers, args.data)
-        example = response.headers.get("x-mock-example-name")
+        example = response.headers.get(EXAMPLE_NAME_HEADER)
         reason = response.reason or reason_phrase(response.status_code)
         picked = f'  ← example "{example}"' if example else "  (no example matched)"
         print(f"{response.status_code} {reason}{picked}")

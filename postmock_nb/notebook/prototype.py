@@ -34,7 +34,6 @@ class Prototype:
     def __init__(self, session: Any, cell: Callable[[], tuple[str | None, int]] = lambda: (None, 0)) -> None:
         self.session = session
         self._cell = cell
-        self._runs: dict[str, tuple[int, int]] = {}  # cell id → (run number, handlers defined in that run)
 
     # -- handlers -------------------------------------------------------------------------------
 
@@ -54,10 +53,13 @@ class Prototype:
             if not callable(function):
                 raise ExampleDefinitionError(f"@mock.handler decorates a function, got {type(function).__name__}")
             label = name or getattr(function, "__name__", "handler")
-            key = self._key(label)
+            definitions = self.session.definitions
+            key = definitions.handler_key(*self._cell(), label)
             behaviours = self.session.behaviours
             example = behaviours.handler_example(key, label, route, status=status, sample=sample, query=query,
-                                                 request_headers=list(headers))
+                                                 request_headers=list(headers),
+                                                 example_id=definitions.handler_example_of(key))
+            definitions.handler_defined(key, example.id)
             store = self.session.store
             clashes = [e for e in store.collection.examples if e.name == label and e.id != example.id]
             if clashes and not replace:
@@ -75,15 +77,6 @@ class Prototype:
             return function
 
         return decorate
-
-    def _key(self, name: str) -> str:
-        cell_id, run = self._cell()
-        if cell_id is None:
-            return f"name:{name}"
-        last_run, count = self._runs.get(cell_id, (run, 0))
-        count = count + 1 if last_run == run else 1
-        self._runs[cell_id] = (run, count)
-        return f"cell:{cell_id}" + (f"#{count}" if count > 1 else "")
 
     @property
     def handlers(self) -> list[Handler]:

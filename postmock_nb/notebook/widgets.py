@@ -213,17 +213,15 @@ class Dashboard:
                 self._relisting = None
 
     def _recent(self, limit: int) -> list[LogEntry]:
-        """Newest first; copies the log first, as the server thread may be appending to it."""
+        """Newest first; a copy of the log, as the server thread may be appending to it."""
         if self.server is None:
             return []
-        entries = list(self.server.log.entries)  # one C-level copy: safe against concurrent appends
-        entries.reverse()
-        return entries[:limit]
+        return self.server.log.recent(limit)
 
     def _find(self, seq: int) -> LogEntry | None:
         if self.server is None:
             return None
-        return next((e for e in list(self.server.log.entries) if e.seq == seq), None)
+        return self.server.log.find(seq)
 
     def close(self) -> None:
         """Stop listening to the collection and the server's log, and stop the uptime's ticks."""
@@ -254,7 +252,10 @@ class Dashboard:
 
     def _counts(self) -> tuple[int, int]:
         server = self.server
-        return (server.log.total, server.log.misses) if server is not None else (0, 0)
+        if server is None:
+            return (0, 0)
+        counts = server.log.counts()
+        return (counts.total, counts.misses)
 
     def _status_html(self) -> str:
         server = self.server
@@ -282,14 +283,14 @@ class Dashboard:
         uptime = _duration(time.time() - (server.started_at or time.time()))
         failures = server.error_log.total
         errors = f" · <span class='pm-miss'>{_plural(failures, 'error')}</span>" if failures else ""
-        states = server.app.behaviours.flows.states(server.store.snapshot)
+        states = server.scenario_states()
         flows = (" · scenarios: " + _e(", ".join(f"{name} = {state}" for name, state in states.items()))
                  if states else "")
         chaos = f" · <span class='pm-miss'>chaos {server.config.chaos:.0%}</span>" if server.config.chaos else ""
         return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
 
     def _examples_html(self) -> str:
-        hits = self.server.log.hits if self.server is not None else {}
+        hits = self.server.log.hit_counts() if self.server is not None else {}
         rows = "".join(
             f"<tr><td>{_method_badge(e.request.method)}</td><td><code>{_e(e.request.url)}</code></td>"
             f"<td>{e.response.status}</td><td>{_e(e.name)}</td><td>{hits.get(e.id, 0)}</td>"

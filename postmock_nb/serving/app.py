@@ -28,9 +28,10 @@ from postmock_nb.config import MAX_DELAY_MS, MockConfig
 from postmock_nb.core import limits, wire
 from postmock_nb.core.selectors import MOCK_SELECTORS, RESPONSE_CODE, RESPONSE_DELAY, query_value
 from postmock_nb.matching import IncomingRequest, MatchMemo
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.errorlog import ErrorLog
-from postmock_nb.serving.requestlog import LogEntry, RequestLog
+from postmock_nb.serving.journal import Journal
+from postmock_nb.serving.requestlog import LogEntry
 
 if TYPE_CHECKING:
     from postmock_nb.behaviours.dispatch import Answer, Behaviours
@@ -71,7 +72,7 @@ MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
 class MockApp:
     """The ASGI callable the server runs."""
 
-    def __init__(self, store: LiveCollection, log: RequestLog, settings: MockConfig,
+    def __init__(self, store: CollectionStore, log: Journal, settings: MockConfig,
                  errors: ErrorLog | None = None, bridges: Bridges | None = None,
                  behaviours: Behaviours | None = None) -> None:
         if behaviours is None:
@@ -84,7 +85,8 @@ class MockApp:
         self.log = log
         self.settings = settings
         self.bridges = bridges if bridges is not None else Bridges()
-        """Request validation, proxy and recorder: this app's own (the notebook may swap the proxy)."""
+        """Request validation, proxy and recorder: this app's own, immutable; the notebook swaps it whole
+        (``%mock proxy``) and a request reads this attribute once."""
         self.responses = ResponseCache()
         """Static responses of the snapshot being served (this app's own cache)."""
         self.matches = MatchMemo(settings)
@@ -118,10 +120,11 @@ class MockApp:
                     if self.on_startup is not None:
                         self.on_startup()
                 elif message["type"] == "lifespan.shutdown":
-                    if self.bridges.proxy is not None:  # the upstream client lives on this loop
-                        await self.bridges.proxy.aclose()
-                    if self.bridges.recorder is not None:  # its last batch of examples is written now
-                        await asyncio.to_thread(self.bridges.recorder.close)
+                    bridges = self.bridges
+                    if bridges.proxy is not None:  # the upstream client lives on this loop
+                        await bridges.proxy.aclose()
+                    if bridges.recorder is not None:  # its last batch of examples is written now
+                        await asyncio.to_thread(bridges.recorder.close)
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
@@ -129,6 +132,7 @@ class MockApp:
 
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        bridges = self.bridges  # read once: the notebook swaps it whole (%mock proxy)
         raw_headers = scope["headers"]
         headers = wire.request_headers(raw_headers)
         method = scope["method"]
@@ -156,16 +160,16 @@ class MockApp:
                     bool(query) and any(key.lower() in MOCK_NAMES for key, _ in query))
                 asked = _checked_mock_values(headers, query) if sent_mock_values else None
                 request = IncomingRequest(method, scope["path"], query, headers, body.decode("utf-8", "replace"))
-                if self.bridges.request_validator is not None:  # --validate-requests: 422
+                if bridges.request_validator is not None:  # --validate-requests: 422
                     from postmock_nb.bridges.validation import enforce
 
-                    if self.bridges.request_validator.off_loop:  # a lookaround pattern: never on the loop
+                    if bridges.request_validator.off_loop:  # a lookaround pattern: never on the loop
                         from postmock_nb.bridges.validation import SLOW_CHECKS
 
                         unchecked = await asyncio.get_running_loop().run_in_executor(
-                            SLOW_CHECKS, enforce, self.bridges.request_validator, request, body)
+                            SLOW_CHECKS, enforce, bridges.request_validator, request, body)
                     else:
-                        unchecked = enforce(self.bridges.request_validator, request, body)
+                        unchecked = enforce(bridges.request_validator, request, body)
                 snapshot = self.store.snapshot
                 result = self.matches.match(snapshot, request, query_string, selectors=sent_mock_values)
                 chaos = self.settings.chaos and self._chaos.random() < self.settings.chaos  # drawn for every request
@@ -188,12 +192,9 @@ class MockApp:
                 elif result.winner is not None:
                     response, answer = await self._respond(result, snapshot, body)
                     note = answer.note if answer is not None else note
-                elif self.bridges.proxy is not None:  # --proxy: a miss goes upstream
-                    from postmock_nb.bridges.proxy import answer_miss
-
-                    response, note, upstream_ms = await answer_miss(
-                        self.bridges.proxy, self.bridges.recorder, method, scope["path"], query_string,
-                        raw_headers, body, private=self.settings.private)
+                elif bridges.proxy is not None:  # --proxy: a miss goes upstream
+                    response, note, upstream_ms = await bridges.answer_miss(
+                        method, scope["path"], query_string, raw_headers, body, private=self.settings.private)
                 else:
                     response = json_response(404, not_found_body(result),
                                              self._cors_headers if self.settings.cors else [])
@@ -480,9 +481,10 @@ def build_admin_app(mock: MockApp) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
-        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": mock.log.total,
-                        "misses": mock.log.misses, "errors": mock.error_log.total}
-                       | ({"refused": mock.log.refused} if mock.settings.private else {}) | _worker_note())
+        counts = mock.log.counts()
+        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": counts.total,
+                        "misses": counts.misses, "errors": mock.error_log.total}
+                       | ({"refused": counts.refused} if mock.settings.private else {}) | _worker_note())
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
@@ -504,12 +506,12 @@ def build_admin_app(mock: MockApp) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/scenarios")
     async def scenarios() -> Any:
-        return jsonify(mock.behaviours.flows.states(mock.store.snapshot))
+        return jsonify(mock.behaviours.scenario_states(mock.store.snapshot))
 
     @admin.delete(f"{ADMIN_PREFIX}/scenarios")
     async def reset_scenarios() -> Any:
         name = request.args.get("name")
-        mock.behaviours.flows.reset(name)
+        mock.behaviours.reset_scenarios(name)
         return "", 204
 
     @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")

@@ -302,8 +302,23 @@ def _remove(entries: deque[LogEntry], entry: LogEntry) -> None:
             return
 
 
+class Counts(NamedTuple):
+    """The journal's running counts (never cut when old entries go)."""
+
+    total: int
+    """Requests logged since the last clear, refused ones included."""
+    misses: int
+    """Requests no example answered."""
+    refused: int
+    """Requests refused for want of the key (a private mock)."""
+
+
 class RequestLog:
-    """The last ``maxlen`` entries, with running counts that are never cut. Safe to read from any thread."""
+    """The last ``maxlen`` entries, with running counts that are never cut. Safe to read from any thread.
+
+    The in-memory :class:`~postmock_nb.serving.journal.Journal`: the server thread appends, any thread
+    reads (a copy, taken under the lock), subscribes and clears.
+    """
 
     def __init__(self, maxlen: int = 1000) -> None:
         self.entries: deque[LogEntry] = deque(maxlen=maxlen)
@@ -415,6 +430,11 @@ class RequestLog:
         """The entries, oldest first, copied under the lock."""
         with self._lock:
             return list(self.entries)
+
+    def counts(self) -> Counts:
+        """The running counts, read together under the lock."""
+        with self._lock:
+            return Counts(self.total, self.misses, self.refused)
 
     def hit_counts(self) -> dict[str, int]:
         """Hits per example id, copied under the lock."""

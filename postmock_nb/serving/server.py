@@ -23,9 +23,10 @@ from postmock_nb.config import MockConfig, new_api_key
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.errors import ServerError
-from postmock_nb.matching.store import LiveCollection
+from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.app import Message, MockApp, Receive, Scope, Send
 from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.servers import serve_function
 
@@ -68,15 +69,18 @@ class MockServer:
     (``MockServer(collection, port=8000, private=True)``), which build one.
     """
 
-    def __init__(self, collection: Collection | LiveCollection | None = None, config: MockConfig | None = None,
-                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None,
+    def __init__(self, collection: Collection | CollectionStore | None = None, config: MockConfig | None = None,
+                 *, bridges: Bridges | None = None, behaviours: Behaviours | None = None, log: Journal | None = None,
                  **options: Any) -> None:
-        self.store = collection if isinstance(collection, LiveCollection) else LiveCollection(collection)
+        """``collection``: a collection, or the store holding it (a LiveCollection in memory); ``log``: the
+        request journal (a RequestLog of ``log_size`` entries unless given)."""
+        self.store: CollectionStore = (collection if collection is not None and not isinstance(collection, Collection)
+                                       else LiveCollection(collection))
         self.config = MockConfig.of(config, **options)
         check_chaos_with(self.config, self.store.snapshot.collection)
         self.host = self.config.host
         self.requested_port = self.config.port
-        self.log = RequestLog(self.config.log_size)
+        self.log: Journal = log if log is not None else RequestLog(self.config.log_size)
         self.error_log = ErrorLog()
         """This server's errors: the app, Hypercorn and the dashboards report into it."""
         if bridges is None:  # the config's proxy and recorder; validation needs a document (Bridges.build)
@@ -115,6 +119,21 @@ class MockServer:
     def exposure_warning(self) -> str:
         """A warning when the mock listens beyond this machine ("" on loopback)."""
         return exposure_warning(self.host)
+
+    @property
+    def bridges(self) -> Bridges:
+        """Request validation, proxy and recorder, as the app serves with them now."""
+        return self.app.bridges
+
+    def use_bridges(self, bridges: Bridges) -> Bridges:
+        """Serve with ``bridges`` from the next request on (one swap: a request sees the old or the new,
+        whole); returns the ones replaced."""
+        old, self.app.bridges = self.app.bridges, bridges
+        return old
+
+    def scenario_states(self) -> dict[str, str]:
+        """Every scenario of the collection served (and every one moved) → its current state."""
+        return self.app.behaviours.scenario_states(self.store.snapshot)
 
     @property
     def private(self) -> bool:
