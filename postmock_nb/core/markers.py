@@ -62,8 +62,6 @@ CODE_MARKERS = frozenset({HANDLER_MARKER, RESOURCE_MARKER})
 # -- values ------------------------------------------------------------------------------------------
 CONTAINS = "contains"
 """The value of a body or query switch that asks for "contains the example's fields" instead of equality."""
-STARTED = "Started"
-"""The state every scenario starts in (WireMock's name)."""
 SEQUENCE_MODES = ("cycle", "stick", "random")
 _ALIASES = {"sequential": "cycle"}
 FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
