@@ -57,7 +57,7 @@ test: $(TEST_STAMP) system-deps
 
 # ruff (lint) and mypy --strict, configured in pyproject.toml; CI runs this before the tests.
 # (`ruff format` is not enforced: it would rewrite most files of this hand-aligned code.)
-# benchmarks/ are scripts that import each other (and tests/fuzzkit.py): a mypy run of their own.
+# benchmarks/ are scripts that import each other (and tests/support/: fuzzkit, bombkit): a mypy run of their own.
 # The shape of the package (docs/architecture.md), each check printing its figures:
 #   lint-imports            the layer contract ([tool.importlinter] in pyproject.toml)
 #   scripts/import_graph.py no import cycle between any two modules (function-local and TYPE_CHECKING imports too)

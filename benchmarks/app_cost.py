@@ -28,8 +28,7 @@ from workload import PRIMARY, build_collection  # noqa: E402
 
 from postmock_nb.config import MockConfig  # noqa: E402
 from postmock_nb.matching.store import LiveCollection  # noqa: E402
-from postmock_nb.serving.app import MockApp  # noqa: E402
-from postmock_nb.serving.requestlog import RequestLog  # noqa: E402
+from postmock_nb.serving.build import assemble  # noqa: E402
 
 BROWSER_HEADERS = [
     (b"host", b"127.0.0.1:8000"), (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"),
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
              "scheme": "http", "path": args.path, "raw_path": args.path.encode(), "query_string": b"",
              "root_path": "", "headers": BROWSER_HEADERS[:max(1, args.headers)],
              "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
-    mock = MockApp(LiveCollection(build_collection(args.examples)), RequestLog(1000), MockConfig())
+    mock = assemble(store=LiveCollection(build_collection(args.examples)), config=MockConfig()).app
     hello = AsgiHello()
     figures: dict[str, list[float]] = {"asgi-hello": [], "mock": []}
     loop = asyncio.new_event_loop()

@@ -1,10 +1,10 @@
-"""Fuzz counts: send every case of tests/fuzzkit.py to a real mock and count the answers.
+"""Fuzz counts: send every case of tests/support/fuzzkit.py to a real mock and count the answers.
 
     python benchmarks/fuzz_counts.py [--server hypercorn|uvicorn|granian] [--show-failures]
 
 Prints sent / 2xx / 3xx / 4xx / 5xx (and how many 5xx the example itself asked for) /
 dropped (no complete final response) / bad framing / log mismatches (the log's status is
-not the wire's). Not a test: the assertions live in tests/test_fuzz.py.
+not the wire's). Not a test: the assertions live in tests/server/test_fuzz.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import fuzzkit
+from support import fuzzkit
 
 from postmock_nb.serving import servers
 from postmock_nb.serving.server import MockServer

@@ -23,7 +23,7 @@ from typing import Any
 from postmock_nb.behaviours.handlers import Request
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.serving.app import MockApp
-from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.build import assemble
 from postmock_nb.session import Session
 
 BODY = {"id": 7, "name": "Alice Park", "role": "admin"}
@@ -46,7 +46,7 @@ def build() -> MockApp:
         return BODY
 
     proto.resource("users", [dict(BODY)])
-    return MockApp(session.store, RequestLog(1000), session.config, behaviours=session.behaviours)
+    return assemble(store=session.store, config=session.config, behaviours=session.behaviours).app
 
 
 async def one(app: MockApp, path: str) -> bytes:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/openapi_bombs.py [--repo PATH] [--timeout 120]
 
-Writes each bomb of tests/bombkit.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
+Writes each bomb of tests/support/bombkit.py (``BOMBS``: YAML alias bombs, ``$ref`` fan-out,
 ``minItems``/``minLength`` bombs) and the tuple-items fan-out that the depth cut serves, plus
 the petstore as a baseline, then runs ``postmock validate`` on each in a subprocess (from
 ``--repo``, default this checkout, so an older checkout is measured the same way) and prints
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bombkit import BOMBS, fan_out, write_bomb  # noqa: E402  (the very documents the tests refuse)
+from support.bombkit import BOMBS, fan_out, write_bomb  # noqa: E402  (the very documents the tests refuse)
 
 
 def measure(repo: Path, path: Path, timeout: float) -> tuple[float, float, str]:

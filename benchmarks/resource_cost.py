@@ -20,7 +20,7 @@ from typing import Any
 
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.serving.app import MockApp
-from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.build import assemble
 from postmock_nb.session import Session
 
 RECORD = json.dumps({"title": "write the benchmark", "done": False, "tags": ["a", "b"]}).encode()
@@ -33,7 +33,7 @@ def build(records: int) -> MockApp:
         proto.resource("todos", [], max_records=records * 2)  # type: ignore[call-arg,unused-ignore]
     except TypeError:
         proto.resource("todos", [])
-    return MockApp(session.store, RequestLog(1000), session.config, behaviours=session.behaviours)
+    return assemble(store=session.store, config=session.config, behaviours=session.behaviours).app
 
 
 async def one(app: MockApp, method: str, path: str, body: bytes = b"") -> int:
@@ -105,7 +105,7 @@ async def big(count: int) -> None:
     """``count`` POSTs of a 9.5 MB record (under the 10 MB request limit): statuses and RSS growth."""
     session = Session()
     Prototype(session).resource("files", [])  # the default limits (none before issue 19)
-    app = MockApp(session.store, RequestLog(1000), session.config, behaviours=session.behaviours)
+    app = assemble(store=session.store, config=session.config, behaviours=session.behaviours).app
     body = json.dumps({"name": "scan.pdf", "data": "x" * int(9.5 * 1024 * 1024)}).encode()
     before = rss_mb()
     statuses = [await one(app, "POST", "/files", body) for _ in range(count)]

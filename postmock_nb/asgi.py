@@ -39,58 +39,23 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from postmock_nb.config import MockConfig
+from postmock_nb.behaviours.resources import check_seeds
+from postmock_nb.config import OPTIONS, MockConfig, env_options
+from postmock_nb.core.model import Pairs
 from postmock_nb.errors import ConfigError, PostmockError
-
-if TYPE_CHECKING:
-    from postmock_nb.core.model import Pairs
-    from postmock_nb.formats.sources import Loaded
+from postmock_nb.formats.environment import load_environment
+from postmock_nb.formats.sources import Loaded, load_any
+from postmock_nb.serving.build import ENVIRONMENT, file_mock
 
 PREFIX = "POSTMOCK_"
-TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-
-
-def _flag(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in TRUE:
-        return True
-    if value in FALSE:
-        return False
-    raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
-
-
-def _whole(name: str, raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _names(name: str, raw: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in raw.split(","))
-    if any(not part for part in names):
-        raise ConfigError(f"{name} must be header names separated by commas, got {raw!r}",
-                          hint=f"{name}=x-role,x-tenant")
-    return names
-
-
-_Read = Callable[[str, str], Any]
-VARIABLES: dict[str, tuple[str, _Read]] = {
-    # variable: (MockConfig field, how its text is read)
-    "POSTMOCK_API_KEY": ("api_key", lambda name, raw: raw),
-    "POSTMOCK_PRIVATE": ("private", _flag),
-    "POSTMOCK_CORS": ("cors", _flag),
-    "POSTMOCK_DELAY_MS": ("delay_ms", _whole),
-    "POSTMOCK_MATCH_BODY": ("match_body", _flag),
-    "POSTMOCK_MATCH_HEADERS": ("match_headers", _names),
-    "POSTMOCK_LOG_SIZE": ("log_size", _whole),
-    "POSTMOCK_PROXY": ("proxy", lambda name, raw: raw.strip()),
-    "POSTMOCK_VALIDATE_REQUESTS": ("validate_requests", _flag),
-}
-"""The settings read from the environment (POSTMOCK_COLLECTION is read by :func:`source`)."""
-KNOWN = ("POSTMOCK_COLLECTION", *VARIABLES, "POSTMOCK_ENVIRONMENT")
+VARIABLES: dict[str, str] = {option.env: option.name for option in OPTIONS if option.env and option.field}
+"""The settings read from the environment: variable → MockConfig field (postmock_nb.config.OPTIONS)."""
+KNOWN = ("POSTMOCK_COLLECTION", *sorted(option.env for option in OPTIONS
+                                        if option.env and option.env != "POSTMOCK_COLLECTION"))
+"""Every variable this entry point reads (POSTMOCK_COLLECTION by :func:`source`, POSTMOCK_ENVIRONMENT by
+:func:`create_app`)."""
 OTHER_VARIABLES = frozenset({"POSTMOCK_PUBLIC_URL", "POSTMOCK_REQUIRE_ALL", "POSTMOCK_UPDATE_DOCS",
                              "POSTMOCK_SKIP_BINDER_TEST"})
 """postmock_nb's variables that are not this entry point's (the notebook's public URL, the test suite's
@@ -99,15 +64,32 @@ switches): left alone, not refused as misspellings."""
 
 def config_from(environ: Mapping[str, str]) -> MockConfig:
     """The mock's settings from ``environ``; a :class:`ConfigError` naming the variable if one is wrong."""
+    _refuse_unknown(environ)
+    options = env_options(environ)
+    _key_and_private(options)
+    try:
+        return MockConfig(**options)
+    except ConfigError as error:  # its words are the CLI's (--delay ...): say which variable it was
+        raise ConfigError(error.message, location=_culprit(options), hint=error.hint) from None
+
+
+def _refuse_unknown(environ: Mapping[str, str]) -> None:
+    """A ``POSTMOCK_*`` variable nobody reads is refused: a misspelt one would otherwise change nothing, silently."""
     unknown = sorted(name for name in environ
                      if name.startswith(PREFIX) and name not in KNOWN and name not in OTHER_VARIABLES)
     if unknown:
         raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
                           hint=f"postmock reads {', '.join(KNOWN)}")
-    options: dict[str, Any] = {}
-    for name, (field, read) in VARIABLES.items():
-        if name in environ:
-            options[field] = read(name, environ[name])
+
+
+def _culprit(options: dict[str, Any]) -> str:
+    """The variable whose value the record refused (the first whose field alone is refused)."""
+    return next((name for name, field in VARIABLES.items()
+                 if field in options and not _accepted(field, options[field])), "the environment")
+
+
+def _key_and_private(options: dict[str, Any]) -> None:
+    """A key makes the mock private; private needs the key (every worker must expect the same one)."""
     if "api_key" in options:
         if not options.setdefault("private", True):
             raise ConfigError("POSTMOCK_API_KEY is set but POSTMOCK_PRIVATE is 0",
@@ -115,12 +97,6 @@ def config_from(environ: Mapping[str, str]) -> MockConfig:
     elif options.get("private"):
         raise ConfigError("POSTMOCK_PRIVATE=1 needs POSTMOCK_API_KEY",
                           hint="every worker and replica must expect the same key: set it, e.g. to PMAK-<random hex>")
-    try:
-        return MockConfig(**options)
-    except ConfigError as error:  # its words are the CLI's (--delay ...): say which variable it was
-        culprit = next((name for name, (field, _) in VARIABLES.items()
-                        if field in options and not _accepted(field, options[field])), "")
-        raise ConfigError(error.message, location=culprit or "the environment", hint=error.hint) from None
 
 
 def _accepted(field: str, value: Any) -> bool:
@@ -142,9 +118,6 @@ def source(environ: Mapping[str, str]) -> Path:
 
 def _load(path: Path) -> Loaded:
     """The collection to serve from ``path``: a Postman collection or an OpenAPI document."""
-    from postmock_nb.behaviours.resources import check_seeds
-    from postmock_nb.formats.sources import load_any
-
     loaded = load_any(path)
     check_seeds(loaded.collection.examples)  # a resource seed too deep to read: refused, as by postmock serve
     return loaded
@@ -155,8 +128,6 @@ def _environment(environ: Mapping[str, str]) -> Pairs:
     raw = environ.get("POSTMOCK_ENVIRONMENT", "").strip()
     if not raw:
         return ()
-    from postmock_nb.formats.environment import load_environment
-
     try:
         return load_environment(raw).values
     except PostmockError as error:
@@ -168,12 +139,6 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
 
     Also a factory for servers that call one: ``uvicorn --factory postmock_nb.asgi:create_app``.
     """
-    from postmock_nb.bridges.bridges import Bridges
-    from postmock_nb.matching.store import LiveCollection
-    from postmock_nb.serving.app import MockApp
-    from postmock_nb.serving.requestlog import RequestLog
-    from postmock_nb.serving.server import check_chaos_with
-
     environ = os.environ if environ is None else environ
     config = config_from(environ)
     path = source(environ)
@@ -181,12 +146,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
         loaded = _load(path)
     except PostmockError as error:
         raise ConfigError(f"POSTMOCK_COLLECTION={path}: {error}") from None
-    if config.validate_requests and loaded.spec is None:
-        raise ConfigError("POSTMOCK_VALIDATE_REQUESTS=1 needs an OpenAPI document, and POSTMOCK_COLLECTION is a "
-                          "Postman collection", hint="serve the OpenAPI document the collection was made from")
-    check_chaos_with(config, loaded.collection)
-    store = LiveCollection(loaded.collection, _environment(environ))
-    return MockApp(store, RequestLog(config.log_size), config, bridges=Bridges.build(config, spec=loaded.spec))
+    return file_mock(loaded=loaded, config=config, environment=lambda: _environment(environ),
+                     wording=ENVIRONMENT).app
 
 
 class LazyApp:

@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb import __version__
-from postmock_nb.config import DEFAULT_HOST, MockConfig
+from postmock_nb.config import SERVE, MockConfig, add_options, config_options
+from postmock_nb.core import limits
 from postmock_nb.core.masking import mask
 from postmock_nb.core.text import plural
+from postmock_nb.core.wire import collection_changes, has_control, shorten
 from postmock_nb.errors import PostmockError
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from postmock_nb.bridges.bridges import Bridges
     from postmock_nb.core.model import Collection, Pairs
-    from postmock_nb.formats.sources import Loaded
-    from postmock_nb.matching.store import CollectionStore
+    from postmock_nb.serving.build import AssembledMock
     from postmock_nb.serving.server import MockServer
 
 
@@ -43,32 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve a Postman collection (v2.0/v2.1) or an OpenAPI 3.x document")
     serve.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document (JSON/YAML)")
-    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--private", action="store_true", help="require the key in an x-api-key header")
-    serve.add_argument("--api-key", help="the key of a private mock (default: a new random one)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the port (default 1)")
-    serve.add_argument("--server", default="hypercorn", metavar="NAME",
-                       help='HTTP server: hypercorn (default), uvicorn or granian (the fast ones, '
-                            'in a clone: pip install ".[fast]")')
-    serve.add_argument("--no-cors", action="store_true", help="do not answer CORS preflights or add CORS headers")
-    serve.add_argument("--chaos", default="0", metavar="SHARE",
-                       help="answer this share of requests (0-1, e.g. 0.1) with --chaos-with instead (off: 0)")
-    serve.add_argument("--chaos-seed", type=int, default=None, metavar="N",
-                       help="seed the chaos draw (repeatable runs)")
-    serve.add_argument("--chaos-with", default="503", metavar="ANSWER",
-                       help="what chaos answers: 503 (default), a fault (reset, close, timeout, malformed, truncate, "
-                            "slow) or an example's name")
-    serve.add_argument("--delay", default="0", metavar="MS",
-                       help="delay every response by MS milliseconds, or a network preset: 2G (300 ms), 3G (100 ms)")
-    serve.add_argument("--match-body", action="store_true", help="require request bodies to match (per mock)")
-    serve.add_argument("--match-body-contains", action="store_true",
-                       help="require request bodies to contain each example's fields (per mock; see the README)")
-    serve.add_argument("--match-header", action="append", default=[], metavar="NAME",
-                       help="require this request header to match (repeatable)")
-    _bridge_options(serve)
-    serve.add_argument("--reveal-secrets", action="store_true",
-                       help="let the admin API show x-api-key/Authorization/Cookie values with ?reveal=1")
+    add_options(serve, SERVE)  # every option of postmock serve: postmock_nb.config.OPTIONS
     validate = commands.add_parser(
         "validate", help="check a collection and list what a mock of it would serve",
         description="Check that postmock can import the collection (exit 0) or not (exit 2), list every "
@@ -78,33 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bridge_options(serve: argparse.ArgumentParser) -> None:
-    """The serve options that connect the mock to real APIs and their descriptions."""
-    serve.add_argument("--validate-requests", action="store_true",
-                       help="(OpenAPI documents) answer 422 to requests that break the document's parameters or body")
-    serve.add_argument("--environment", metavar="FILE",
-                       help="a Postman environment whose enabled values resolve {{vars}} over collection variables")
-    serve.add_argument("--proxy", metavar="URL",
-                       help="forward requests no example answers to this http(s) URL, and return its answer")
-    serve.add_argument("--record", metavar="FILE",
-                       help="with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "
-                            "one per distinct method + path + query + body; FILE is written in batches as it records")
-
-
-def _bridges(config: MockConfig, loaded: Loaded) -> Bridges:
-    """The validator, proxy and recorder the options ask for (validation needs an OpenAPI document)."""
-    from postmock_nb.bridges.bridges import Bridges
-
-    if config.validate_requests and loaded.spec is None:
-        raise PostmockError("--validate-requests needs an OpenAPI document, and this is a Postman collection",
-                            hint="serve the OpenAPI document the collection was made from")
-    return Bridges.build(config, spec=loaded.spec)
-
-
 def _environment(args: argparse.Namespace) -> Pairs:
     """The values of ``--environment FILE`` (a Postman environment), laid over the collection's variables."""
     if not args.environment:
         return ()
+    # deferred: postmock_nb.formats.environment is slow to import (YAML); postmock --help stays fast
     from postmock_nb.formats.environment import load_environment
 
     return load_environment(args.environment).values
@@ -120,8 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"postmock: {error}", file=sys.stderr)
         return 2
     except RecursionError:  # a structure nested deeper than the limits foresee: still the file's fault
-        from postmock_nb.core import limits
-
         print(f"postmock: {args.collection}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
               file=sys.stderr)
         return 2
@@ -131,7 +82,7 @@ MAX_WARNINGS = 30
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from postmock_nb.core.wire import has_control, shorten
+    # deferred: the formats (schemas, YAML, OpenAPI) are slow to import; postmock --help stays fast
     from postmock_nb.formats.postman import iter_served
     from postmock_nb.formats.sources import load_any
 
@@ -160,8 +111,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _print_wire_changes(collection: Collection, stream: Any) -> None:
     """Every part of an example HTTP cannot send as saved, and what the mock does instead."""
-    from postmock_nb.core.wire import collection_changes
-
     changes = collection_changes(collection.examples)
     if not changes:
         return
@@ -174,13 +123,11 @@ def _print_wire_changes(collection: Collection, stream: Any) -> None:
 def _schema_problems(path: Path) -> tuple[list[str], str]:
     """What the official v2.1 schema says about the file, and a note on the file's version.
     Nothing when the file is not readable JSON: the import reports that."""
-    from postmock_nb.core import limits
-
     try:
         data: Any = limits.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return [], ""
-    from postmock_nb.formats.openapi import is_openapi
+    from postmock_nb.formats.openapi import is_openapi  # deferred: slow to import; postmock --help stays fast
 
     if is_openapi(data):  # the Postman schema says nothing about OpenAPI documents
         return [], ""
@@ -189,7 +136,7 @@ def _schema_problems(path: Path) -> tuple[list[str], str]:
     info = data.get("info") if isinstance(data, dict) else None
     v2_0 = isinstance(info, dict) and "v2.0.0" in str(info.get("schema", ""))
     note = "this is a v2.0 file, checked against v2.1, the format postmock exports" if v2_0 else ""
-    from postmock_nb.formats.schema import validate_postman  # jsonschema: imported only for a Postman file
+    from postmock_nb.formats.schema import validate_postman  # deferred: jsonschema is slow; only for a Postman file
 
     return validate_postman(data), note
 
@@ -208,21 +155,16 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> MockConfig:
-    """The mock's settings from the command line (checked by :class:`MockConfig`)."""
-    return MockConfig(host=args.host, port=args.port, private=args.private, api_key=args.api_key,
-                      cors=not args.no_cors, match_headers=tuple(args.match_header),
-                      match_body=args.match_body or args.match_body_contains,
-                      match_body_contains=args.match_body_contains, delay_ms=args.delay, workers=args.workers,
-                      reveal_secrets=args.reveal_secrets,
-                      validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
-                      server=args.server, chaos=args.chaos, chaos_seed=args.chaos_seed, chaos_with=args.chaos_with)
+    """The mock's settings from the command line (parsed by the options table, checked by :class:`MockConfig`)."""
+    return MockConfig(**config_options(SERVE, args))
 
 
 def _serve(args: argparse.Namespace) -> int:
     config = _config(args)
+    # deferred: the engine, the servers and the formats are slow to import; postmock --help stays fast
     from postmock_nb.behaviours.resources import check_seeds
     from postmock_nb.formats.sources import load_any
-    from postmock_nb.matching.store import LiveCollection
+    from postmock_nb.serving.build import COMMAND, file_mock
     from postmock_nb.serving.server import MockServer
 
     loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
@@ -234,9 +176,9 @@ def _serve(args: argparse.Namespace) -> int:
     _print_wire_changes(collection, sys.stderr)
     for warning in loaded.spec.warnings if loaded.spec is not None else ():
         print(f"postmock: warning: {warning}", file=sys.stderr)
-    store = LiveCollection(collection, _environment(args))
-    bridges = _bridges(config, loaded)
-    server = MockServer(store, config, bridges=bridges)
+    environment = _environment(args)
+    server = MockServer(mock=file_mock(loaded=loaded, config=config, environment=lambda: environment,
+                                       wording=COMMAND))
     if server.exposure_warning:
         print(f"postmock: {server.exposure_warning}", file=sys.stderr, flush=True)
     server.bind()
@@ -246,22 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:  # from the first line printed on: whoever read the URL may press Ctrl-C at once
-        serving = plural(len(store.snapshot), "example")  # a 1xx example is left out
-        print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
-        if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
-            shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
-            print(f"Private mock: send the header x-api-key: {shown}", flush=True)
-        if workers:
-            print(f"{args.workers} workers share the port", flush=True)
-            from postmock_nb.behaviours.dispatch import marker_of
-
-            if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
-                print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
-                      file=sys.stderr, flush=True)
-        if config.proxy:
-            print(f"Requests no example answers go to {config.proxy}"
-                  + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
+        _announce(server, args, collection, workers=bool(workers))
         while not stop.wait(0.5):
             if not server.running:
                 print("postmock: the server stopped unexpectedly:", *server.errors[-1:], file=sys.stderr)
@@ -278,24 +205,45 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(fd: int, store: CollectionStore, config: MockConfig, bridges: Bridges) -> None:
+def _announce(server: MockServer, args: argparse.Namespace, collection: Collection, *, workers: bool) -> None:
+    """What ``postmock serve`` prints once it serves."""
+    from postmock_nb.behaviours.dispatch import marker_of  # deferred: slow to import; postmock --help stays fast
+
+    config = server.config
+    serving = plural(len(server.store.snapshot), "example")  # a 1xx example is left out
+    print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
+    if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
+        shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
+        print(f"Private mock: send the header x-api-key: {shown}", flush=True)
+    if workers:
+        print(f"{args.workers} workers share the port", flush=True)
+        if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
+            print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
+                  file=sys.stderr, flush=True)
+    if config.proxy:
+        print(f"Requests no example answers go to {config.proxy}"
+              + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+
+
+def _worker(fd: int, parent: AssembledMock) -> None:
     """A forked worker: serves the listening socket it inherited until terminated (with the parent's
     collection, environment, key and bridges; its log and proxy client are its own)."""
+    from postmock_nb.serving.build import worker_mock  # deferred: slow to import; postmock --help stays fast
     from postmock_nb.serving.server import MockServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
-    server = MockServer(store, config, bridges=bridges)
+    server = MockServer(mock=worker_mock(parent))
     server.serve_inherited(fd)
 
 
 def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
-    import multiprocessing
+    import multiprocessing  # deferred: only postmock serve --workers uses it
 
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
     processes: list[BaseProcess] = [
-        context.Process(target=_worker, args=(fd, server.store, server.config, server.bridges), daemon=True)
-        for _ in range(count)]
+        context.Process(target=_worker, args=(fd, server.mock), daemon=True) for _ in range(count)]
     for process in processes:
         process.start()
     return processes

@@ -27,6 +27,7 @@ from postmock_nb.formats.cells import ExampleDefinition, build_definition
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.browser_address import public_url
+from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.server import MockServer
 
 
@@ -216,11 +217,10 @@ class Session:
         if self.running:
             raise ServerError(f"the mock is already running at {self.url}",
                               hint="%mock stop first, or keep using it")
-        from postmock_nb.bridges.bridges import Bridges
-
         config = MockConfig.of(config or self.config, **options)
-        bridges = Bridges.build(config, spec=self.specs[-1] if self.specs else None, store=self.store)
-        server = MockServer(self.store, config, bridges=bridges, behaviours=self.behaviours)
+        server = MockServer(mock=notebook_mock(store=self.store, config=config,
+                                               spec=self.specs[-1] if self.specs else None,
+                                               behaviours=self.behaviours))
         server.start()
         self._emit(SessionEvent("started", server.url))
         self.server = server

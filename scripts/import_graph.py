@@ -22,9 +22,6 @@ PACKAGE = "postmock_nb"
 # TEMPORARY (issue 20): edges of cycles that other changes of issue 20 are cutting, left out of the
 # graph until then. The change that cuts one deletes its line (a line whose edge is gone fails the check).
 ALLOWED_EDGES: dict[tuple[str, str], str] = {
-    ("postmock_nb.config", "postmock_nb.answers.faults"):
-        "config checks --chaos against FAULTS (a function-local import): the options table moves that check out "
-        "of the leaf (the fault names live in core.markers, which reads config's MAX_DELAY_MS)",
     ("postmock_nb.bridges.validation", "postmock_nb.serving.app"):
         "the validator returns violations; the HTTP layer decides the 422",
 }

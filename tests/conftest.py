@@ -1,9 +1,10 @@
 """Fixtures shared by the whole test suite, in layers.
 
-0. Test layers: every test module gets a layer marker here (``unit``, ``server``, ``cli``, ``kernel``,
-   ``browser``, ``newman``, ``binder``, ``packaging``), and a test whose layer needs a tool this
+0. Test layers: every test gets the marker of the folder it is in (``tests/unit/``, ``server/``, ``cli/``,
+   ``kernel/``, ``browser/``, ``newman/``, ``binder/``, ``packaging/``); a unit test (its fixtures too)
+   that binds a socket or starts a process fails; and a test whose layer needs a tool this
    machine lacks (Chromium, newman, git) is skipped with the reason — or fails, when
-   ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently.
+   ``POSTMOCK_REQUIRE_ALL=1`` (CI), so CI never skips silently. What tests share is in ``tests/support/``.
 1. Paths: where the fixture collections live (``fixtures_dir``, ``load_fixture``); the HTTP servers a
    mock runs on (``server_name``: a test using it runs once per server).
 2. Builders: small collections written in a line each (``build``).
@@ -27,56 +28,35 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fixture_collections import FIXTURES_DIR
 from IPython.core.interactiveshell import InteractiveShell
+from support.builders import make_collection, make_example
+from support.environments import BROWSER_ENVIRONMENT
+from support.fixture_collections import FIXTURES_DIR
+from support.layers import LayerViolation, skip_unless_required
+from support.paths import ROOT
+from support.shells import loaded_shell
 
-from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, ResponseSpec
+from postmock_nb.core.model import Collection
 from postmock_nb.formats.postman import load_collection
 from postmock_nb.serving import servers
 from postmock_nb.serving.server import MockServer
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 # -- 0. test layers ----------------------------------------------------------------------------
 
-LAYER_OF_MODULE = {
-    # pure, in-process: no socket, no subprocess (test_app drives the ASGI app in-process)
-    "test_app": "unit", "test_matching": "unit", "test_merging": "unit", "test_postman_import": "unit",
-    "test_postman_export": "unit", "test_schema": "unit", "test_store": "unit", "test_templating": "unit",
-    "test_notebook_files": "unit", "test_config": "unit", "test_openapi": "unit", "test_environment": "unit",
-    "test_requestlog": "unit", "test_markers": "unit", "test_snapshot": "unit", "test_persnapshot": "unit", "test_limits": "unit", "test_body_matching": "unit", "test_layers": "unit",
-    "test_state": "unit", "test_definitions": "unit", "test_records": "unit", "test_journal": "unit",
-    "test_import_graph": "unit", "test_complexity": "unit", "test_public_api": "unit", "test_architecture_doc": "unit", "test_wire": "unit", "test_bridges": "unit",
-    # a real mock server on a real 127.0.0.1 socket, in this process
-    "test_server": "server", "test_magics": "server", "test_proxy": "server", "test_fuzz": "server",
-    "test_server_safety": "server", "test_servers": "server", "test_postman_details": "server",
-    "test_behaviours": "server", "test_flows": "server", "test_environment_served": "server", "test_openapi_served": "server", "test_faults": "server", "test_chaos": "server", "test_widgets": "server", "test_pytest_plugin": "server",
-    # subprocesses: the postmock command, the README's blocks run for real
-    "test_cli": "cli", "test_readme": "cli", "test_asgi": "cli", "test_deploy": "cli",
-    # a real Jupyter kernel (nbclient)
-    "test_kernel": "kernel", "test_notebooks": "kernel", "test_kernel_quiet": "kernel", "test_behaviours_kernel": "kernel", "test_flows_kernel": "kernel",
-    # Chromium driven by Playwright
-    "test_browser": "browser",
-    # newman / postman-collection from npm
-    "test_newman": "newman",
-    # a fresh venv built from binder/, a real JupyterLab behind a JupyterHub-style prefix
-    "test_binder": "binder",
-    # the wheel, built and installed in a bare venv
-    "test_packaging": "packaging",
-}
-LAYER_OF_TEST = {  # tests of another layer than their module's
-    "test_cli_serve_with_an_environment": "cli",
-    "test_cli_serves_yaml_with_request_validation": "cli",
-    "test_kernel_dashboard_state_lists_every_request": "kernel",
-    "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",
-    "test_postman_collection_sdk_reads_the_built_export": "newman",
-    "test_postman_collection_sdk_reads_every_fixture_export": "newman",
+TESTS = Path(__file__).resolve().parent
+LAYERS = ("unit", "server", "cli", "kernel", "browser", "newman", "binder", "packaging")
+"""The layers, each a folder of tests/ (``tests/unit/<subpackage>/test_<module>.py`` for the pure modules):
+a test's layer is the folder it is in."""
+LAYER_OF_TEST = {  # the few tests of another layer than their folder's (a module is never split across folders)
+    "test_cli_serve_with_an_environment": "cli",  # server/test_environment_served.py
+    "test_cli_serves_yaml_with_request_validation": "cli",  # server/test_openapi_served.py
+    "test_kernel_dashboard_state_lists_every_request": "kernel",  # server/test_widgets.py
+    "test_kernel_stays_responsive_and_widget_messages_bounded_under_load": "kernel",  # server/test_widgets.py
+    "test_postman_collection_sdk_reads_the_built_export": "newman",  # unit/formats/test_postman_export.py
+    "test_postman_collection_sdk_reads_every_fixture_export": "newman",  # unit/formats/test_postman_export.py
 }
 SERIAL_LAYERS = {"browser", "binder", "packaging"}
 """Layers whose tests run one after another on one xdist worker (each is heavy on its own)."""
-
-REQUIRE_ALL = os.environ.get("POSTMOCK_REQUIRE_ALL") == "1"
 
 
 def _chromium() -> str | None:
@@ -116,27 +96,30 @@ REQUIREMENTS: dict[str, tuple[Callable[[], str | None], ...]] = {
 """What each layer needs beyond the Python packages of ``.[test]``: a check giving the reason it is missing."""
 
 
+def layer_of(path: Path) -> str | None:
+    """The layer of the test module at ``path``: the folder of tests/ it is in (None outside a layer's folder)."""
+    try:
+        parts = path.resolve().relative_to(TESTS).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give every test its layer marker (and an xdist group for the layers that run serially)."""
-    unknown = sorted({item.path.name for item in items if item.path.stem not in LAYER_OF_MODULE})
-    if unknown:
-        raise pytest.UsageError(f"test modules without a layer: {unknown}: add them to LAYER_OF_MODULE in tests/conftest.py")
+    """Give every test its layer marker, from its folder (and an xdist group for the layers that run serially)."""
+    outside = sorted({str(item.path.relative_to(TESTS.parent)) for item in items if layer_of(item.path) is None})
+    if outside:
+        raise pytest.UsageError(f"test modules outside a layer's folder: {outside}: put each in tests/<layer>/ "
+                                f"(one of {', '.join(LAYERS)}; pure modules: tests/unit/<subpackage>/test_<module>.py)")
     for item in items:
         name = getattr(item, "originalname", item.name)
-        layer = LAYER_OF_TEST.get(name, LAYER_OF_MODULE[item.path.stem])
+        layer = LAYER_OF_TEST.get(name) or layer_of(item.path)
         item.add_marker(getattr(pytest.mark, layer))
         if layer in SERIAL_LAYERS and config.pluginmanager.hasplugin("xdist"):
             item.add_marker(pytest.mark.xdist_group(layer))
 
 
 _missing: dict[str, str | None] = {}
-
-
-def skip_unless_required(reason: str, what: str) -> None:
-    """Skip the test for ``reason``; or fail it, when ``POSTMOCK_REQUIRE_ALL=1`` forbids skipping ``what``."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{reason} — and POSTMOCK_REQUIRE_ALL=1 forbids skipping {what}", pytrace=False)
-    pytest.skip(f"{what}: {reason}")
 
 
 @pytest.hookimpl(tryfirst=True)  # before the test's own skipif markers: under REQUIRE_ALL a missing tool fails
@@ -154,27 +137,39 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             skip_unless_required(reason, f"{layer} tests")
 
 
-class LayerViolation(Exception):
-    """A ``unit`` test bound a socket or started a process: it belongs to another layer."""
+def _refuse(what: str, layer: str) -> Callable[..., object]:
+    def refused(*args: object, **kwargs: object) -> object:
+        raise LayerViolation(f"a unit test {what}: move it to the {layer} layer (its module to tests/{layer}/)")
+    return refused
 
 
-@pytest.fixture(autouse=True)
-def _unit_tests_stay_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.hookimpl(wrapper=True, specname="pytest_runtest_setup")
+def pytest_unit_setup_stays_in_process(item: pytest.Item) -> Iterator[None]:
+    """A ``unit`` test's set-up (its fixtures of every scope) stays in process too."""
+    with _in_process_only(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_runtest_call")
+def pytest_unit_call_stays_in_process(item: pytest.Item) -> Iterator[None]:
     """The ``unit`` layer is pure and in-process: a unit test that binds a socket, connects or starts a
     process fails, naming the layer to move it to (``server`` or ``cli``)."""
-    if request.node.get_closest_marker("unit") is None:
+    with _in_process_only(item):
+        return (yield)
+
+
+@contextmanager
+def _in_process_only(item: pytest.Item) -> Iterator[None]:
+    if item.get_closest_marker("unit") is None:
+        yield
         return
-
-    def refuse(what: str, layer: str) -> Callable[..., object]:
-        def refused(*args: object, **kwargs: object) -> object:
-            raise LayerViolation(f"a unit test {what}: move it to the {layer} layer (tests/conftest.py, LAYER_OF_MODULE)")
-        return refused
-
-    monkeypatch.setattr(socket.socket, "bind", refuse("bound a socket", "server"))
-    monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection", "server"))
-    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process", "cli"))
-    monkeypatch.setattr(os, "posix_spawn", refuse("started a process", "cli"))
-    monkeypatch.setattr(os, "fork", refuse("started a process", "cli"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "bind", _refuse("bound a socket", "server"))
+        patch.setattr(socket.socket, "connect", _refuse("opened a connection", "server"))
+        patch.setattr(subprocess.Popen, "__init__", _refuse("started a process", "cli"))
+        patch.setattr(os, "posix_spawn", _refuse("started a process", "cli"))
+        patch.setattr(os, "fork", _refuse("started a process", "cli"))
+        yield
 
 
 # -- 1. paths --------------------------------------------------------------------------------
@@ -218,36 +213,7 @@ def server_name(request: pytest.FixtureRequest) -> str:
     return name
 
 
-# -- 2. builders -----------------------------------------------------------------------------
-
-
-def _split_url(url: str) -> tuple[str, Pairs]:
-    """``/users/:id?a=1&b=`` → (``/users/:id``, (("a", "1"), ("b", ""))), values kept as written."""
-    path, _, query = url.partition("?")
-    return path or "/", tuple((k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p))
-
-
-def make_example(request: str, name: str = "", *, status: int = 200, body: str = "",
-                 headers: dict[str, str] | None = None, request_headers: dict[str, str] | None = None,
-                 request_body: str = "", id: str | None = None, preview_language: str = "") -> Example:
-    """``make_example("GET /users/:id?role=admin", "Admin")``: one example from a one-line request."""
-    method, _, url = request.partition(" ")
-    path, query = _split_url(url.strip())
-    spec = RequestSpec(method=method.upper(), path=path, query=query,
-                       headers=tuple((request_headers or {}).items()), body=request_body)
-    response = ResponseSpec(status=status, headers=tuple((headers or {}).items()), body=body,
-                            preview_language=preview_language)
-    example = Example(name=name or request, request=spec, response=response)
-    return example if id is None else Example(example.name, spec, response, id=id)
-
-
-def make_collection(*examples: Example, variables: dict[str, str] | None = None,
-                    name: str = "test collection") -> Collection:
-    """A collection holding ``examples`` in order; examples of the same method and path share an item."""
-    collection = Collection(name=name, variables=tuple((variables or {}).items()))
-    for example in examples:
-        collection = collection.with_example(example)
-    return collection
+# -- 2. builders (support/builders.py) ------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -292,18 +258,6 @@ def stop_leftover_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Mock
 # -- 4. IPython shells and the extension (notebook tests) -------------------------------------
 
 
-@contextmanager
-def loaded_shell() -> Iterator[InteractiveShell]:
-    """The test IPython shell with postmock_nb loaded (a fresh session each time); unloaded (server
-    stopped) afterwards. Usable where one test needs several sessions in turn, as fresh kernels."""
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "postmock_nb")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "postmock_nb")
-
-
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     """The test IPython shell with postmock_nb loaded; unloaded (server stopped) afterwards."""
@@ -313,11 +267,6 @@ def shell() -> Iterator[InteractiveShell]:
 
 # -- 5. where notebooks run: environments imitated ------------------------------------------
 
-BROWSER_ENVIRONMENT = ("POSTMOCK_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX", "CODESPACES", "CODESPACE_NAME",
-                       "GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", "TERM_PROGRAM", "VSCODE_PID",
-                       "VSCODE_IPC_HOOK_CLI", "VSCODE_CWD", "VSCODE_AGENT_FOLDER", "REMOTE_CONTAINERS",
-                       "VSCODE_REMOTE_CONTAINERS_SESSION", "SSH_CONNECTION", "WSL_DISTRO_NAME")
-"""The variables postmock_nb.serving.browser_address reads: a test starts with none of them set."""
 COLAB_STANDIN = '''"""A stand-in for Colab's google.colab.output (tests only): the page's proxyPort, answered here."""
 import re
 import threading

@@ -30,9 +30,9 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from postmock_nb.config import FAULTS as FAULTS  # the names are the settings' (--chaos-with checks them)
 from postmock_nb.core import wire
 from postmock_nb.core.markers import FAULT_MARKER as FAULT_MARKER  # the names live in core.markers
-from postmock_nb.core.markers import FAULTS as FAULTS
 from postmock_nb.core.markers import RESPONSE_FAULT as RESPONSE_FAULT
 from postmock_nb.core.markers import FaultError as FaultError
 from postmock_nb.core.markers import parse_fault as parse_fault

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from postmock_nb.answers.responses import HttpResponse
 from postmock_nb.bridges.recording import BodyTooLarge, Recorder, exchange_of
-from postmock_nb.errors import ConfigError
 
 if TYPE_CHECKING:
     from postmock_nb.bridges.proxy import Proxy
@@ -46,10 +45,7 @@ class Bridges:
         """The bridges ``config`` asks for. ``spec``: the OpenAPI document to validate against;
         ``store``: where recorded examples join the live collection (the notebook)."""
         validator = None
-        if config.validate_requests:
-            if spec is None:
-                raise ConfigError("--validate-requests needs an OpenAPI document, and none is loaded",
-                                  hint="serve (or %mock load) the OpenAPI document the examples come from")
+        if config.validate_requests and spec is not None:  # none: refused by postmock_nb.serving.build first
             # deferred: jsonschema (under the validator) is slow to import, and only --validate-requests needs it
             from postmock_nb.bridges.validation import RequestValidator
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from postmock_nb.config import MAX_DELAY_MS
+from postmock_nb.config import FAULTS, MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
 
 MOCK_PREFIX = "x-mock-"
@@ -64,7 +64,6 @@ CONTAINS = "contains"
 """The value of a body or query switch that asks for "contains the example's fields" instead of equality."""
 SEQUENCE_MODES = ("cycle", "stick", "random")
 _ALIASES = {"sequential": "cycle"}
-FAULTS = ("reset", "close", "timeout", "malformed", "truncate", "slow")
 
 
 class FaultError(ValueError):

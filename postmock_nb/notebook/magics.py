@@ -22,7 +22,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
 from postmock_nb.behaviours.dispatch import ExportWarning
-from postmock_nb.config import MockConfig
+from postmock_nb.config import START, MockConfig, add_options, config_options
 from postmock_nb.core.markers import EXAMPLE_NAME_HEADER
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
@@ -45,28 +45,24 @@ class _Parser(argparse.ArgumentParser):
         raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
 
 
+def _start_options(start: argparse.ArgumentParser) -> None:
+    """``%mock start``'s options: the options table's (postmock_nb.config.OPTIONS), and ``--help``."""
+    start.add_argument("-h", "--help", action="store_true", help="show these options")
+    add_options(start, START, {"host": None, "port": None, "server": None})  # None: %config PostmockMagics' default
+
+
+def start_help() -> str:
+    """What ``%mock start --help`` shows."""
+    parser = _Parser(prog="%mock start", add_help=False,
+                     description="Start serving the notebook's examples; sets mockUrl in the notebook.")
+    _start_options(parser)
+    return parser.format_help()
+
+
 def _mock_parser() -> _Parser:
     parser = _Parser(prog="mock", add_help=False)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
-    start = commands.add_parser("start", add_help=False)
-    start.add_argument("--port", type=int, default=None)
-    start.add_argument("--host", default=None)
-    start.add_argument("--private", action="store_true")
-    start.add_argument("--api-key", default=None)
-    start.add_argument("--no-cors", action="store_true")
-    start.add_argument("--match-header", action="append", default=[])
-    start.add_argument("--match-body", action="store_true")
-    start.add_argument("--match-body-contains", action="store_true")
-    start.add_argument("--chaos", default="0")
-    start.add_argument("--chaos-seed", type=int, default=None)
-    start.add_argument("--chaos-with", default="503")
-    start.add_argument("--delay", default="0")  # milliseconds or a network preset (2G, 3G): MockConfig reads it
-    start.add_argument("--server", default=None)
-    start.add_argument("--no-dashboard", action="store_true")
-    start.add_argument("--validate-requests", action="store_true")
-    start.add_argument("--environment", default=None)
-    start.add_argument("--proxy", default=None)
-    start.add_argument("--record", default=None)
+    _start_options(commands.add_parser("start", add_help=False))
     for name in ("stop", "status", "show", "clear", "key"):
         commands.add_parser(name, add_help=False)
     commands.add_parser("list", add_help=False).add_argument("--json", action="store_true")
@@ -314,6 +310,9 @@ class PostmockMagics(Magics):
             raise _usage(error) from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
+        if args.help:  # %mock start --help: the options, from the one options table
+            print(start_help())
+            return
         config = self._config(args)
         if args.environment:  # checked before anything starts: a bad file changes nothing
             self.session.use_environment(args.environment)
@@ -338,19 +337,15 @@ class PostmockMagics(Magics):
         paths = [e.request.url for e in self.session.store.collection.examples
                  if ":" not in e.request.path and "{{" not in e.request.path]
         print(f'mockUrl is set: requests.get(f"{{mockUrl}}{paths[0] if paths else "/"}")')
-        if self.show_dashboard and not args.no_dashboard:
+        if self.show_dashboard and args.dashboard:
             self._mock_show(args)
 
     def _config(self, args: argparse.Namespace) -> MockConfig:
         """The mock's settings from ``%mock start``'s options and ``%config PostmockMagics`` (checked by MockConfig)."""
-        return self.session.config.updated(
-            host=args.host or self.default_host, port=self.default_port if args.port is None else args.port,
-            private=args.private, api_key=args.api_key, cors=not args.no_cors,
-            match_headers=tuple(args.match_header), match_body=args.match_body or args.match_body_contains,
-            match_body_contains=args.match_body_contains, delay_ms=args.delay,
-            validate_requests=args.validate_requests, proxy=args.proxy, record=args.record,
-            server=args.server or self.default_server, chaos=args.chaos, chaos_seed=args.chaos_seed,
-            chaos_with=args.chaos_with)
+        options = config_options(START, args)
+        return self.session.config.updated(**options | {
+            "host": options["host"] or self.default_host, "server": options["server"] or self.default_server,
+            "port": self.default_port if options["port"] is None else options["port"]})
 
     def _mock_stop(self, args: argparse.Namespace) -> None:
         if not self.session.stop():

@@ -18,19 +18,18 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from postmock_nb.behaviours.dispatch import Behaviours
 from postmock_nb.config import MockConfig, new_api_key
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.errors import ServerError
 from postmock_nb.matching.store import CollectionStore, LiveCollection
-from postmock_nb.serving.app import Message, MockApp, Receive, Scope, Send
-from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.app import Message, Receive, Scope, Send
+from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.journal import Journal
-from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.servers import serve_function
 
 if TYPE_CHECKING:
+    from postmock_nb.behaviours.dispatch import Behaviours
     from postmock_nb.bridges.bridges import Bridges
 
 START_TIMEOUT = 15.0
@@ -52,13 +51,6 @@ def exposure_warning(host: str) -> str:
 
 
 
-def check_chaos_with(config: MockConfig, collection: Collection) -> None:
-    """``config``'s ``--chaos-with`` names 503, a fault or an example of ``collection`` (a ConfigError otherwise)."""
-    if config.chaos_with.strip() != "503":
-        names = list(dict.fromkeys(e.name for e in collection.examples))
-        config.check_chaos_with(lambda what: bool(collection.find(what)), names)
-
-
 class MockServer:
     """A mock server for a collection, running in the background.
 
@@ -66,28 +58,34 @@ class MockServer:
     ...     requests.get(mock.url + "/users")
 
     Settings come as one :class:`~postmock_nb.config.MockConfig`, or as its fields by name
-    (``MockServer(collection, port=8000, private=True)``), which build one.
+    (``MockServer(collection, port=8000, private=True)``), which build one. The mock itself is assembled by
+    :func:`postmock_nb.serving.build.assemble`; a front end that assembled one already passes it as ``mock``
+    (then nothing else).
     """
 
     def __init__(self, collection: Collection | CollectionStore | None = None, config: MockConfig | None = None,
                  *, bridges: Bridges | None = None, behaviours: Behaviours | None = None, log: Journal | None = None,
-                 **options: Any) -> None:
+                 mock: AssembledMock | None = None, **options: Any) -> None:
         """``collection``: a collection, or the store holding it (a LiveCollection in memory); ``log``: the
-        request journal (a RequestLog of ``log_size`` entries unless given)."""
-        self.store: CollectionStore = (collection if collection is not None and not isinstance(collection, Collection)
-                                       else LiveCollection(collection))
-        self.config = MockConfig.of(config, **options)
-        check_chaos_with(self.config, self.store.snapshot.collection)
+        request journal (a RequestLog of ``log_size`` entries unless given); ``mock``: a mock assembled
+        already (postmock_nb.serving.build), given alone."""
+        if mock is None:
+            store = (collection if collection is not None and not isinstance(collection, Collection)
+                     else LiveCollection(collection))
+            mock = assemble(store=store, config=MockConfig.of(config, **options), bridges=bridges,
+                            behaviours=behaviours, log=log)
+        elif options or any(part is not None for part in (collection, config, bridges, behaviours, log)):
+            raise TypeError("MockServer(mock=...) takes the assembled mock alone")
+        self.mock = mock
+        """What this server runs (postmock_nb.serving.build.AssembledMock)."""
+        self.store: CollectionStore = mock.store
+        self.config = mock.config
         self.host = self.config.host
         self.requested_port = self.config.port
-        self.log: Journal = log if log is not None else RequestLog(self.config.log_size)
-        self.error_log = ErrorLog()
+        self.log: Journal = mock.log
+        self.error_log = mock.error_log
         """This server's errors: the app, Hypercorn and the dashboards report into it."""
-        if bridges is None:  # the config's proxy and recorder; validation needs a document (Bridges.build)
-            from postmock_nb.bridges.bridges import Bridges, proxies
-
-            bridges = Bridges(None, *proxies(self.config))
-        self.app = MockApp(self.store, self.log, self.config, self.error_log, bridges, behaviours)
+        self.app = mock.app
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None

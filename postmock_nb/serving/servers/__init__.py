@@ -15,27 +15,42 @@ granian    granian: Rust HTTP stack, app on our loop    yes (granian's embedded 
 =========  ===========================================  =====================================
 
 uvicorn and granian come with the ``fast`` extra (in a clone: ``pip install ".[fast]"``).
-This module imports no server: :func:`check` only looks whether one is installed.
+This module imports no server: :func:`check` only looks whether one is installed. The table of servers
+(:data:`SERVERS`: names, packages, how to install them) lives in :mod:`postmock_nb.config`, which checks
+``--server`` when a :class:`~postmock_nb.config.MockConfig` is built; the adapters are here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import importlib.util
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from postmock_nb.errors import ConfigError
+from postmock_nb.config import (
+    DEFAULT_SERVER,
+    FAST_EXTRA,
+    SERVER_NAMES,
+    SERVERS,
+    ServerInfo,
+    check_server,
+    missing_packages,
+)
+
+__all__ = ["DEFAULT", "FAST_EXTRA", "NAMES", "SERVERS", "ASGIApp", "Report", "Serve", "ServerInfo", "check",
+           "installed", "missing", "serve_function"]
+
+DEFAULT = DEFAULT_SERVER
+NAMES = SERVER_NAMES
+check = check_server
+"""``name`` if it is a known server whose packages are installed; a ConfigError saying why not."""
+missing = missing_packages
+"""The packages server ``name`` needs that are not installed (nothing is imported)."""
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 Report = Callable[[str], None]
 """Where an adapter sends the server's error messages (the mock's error log)."""
-
-DEFAULT = "hypercorn"
-FAST_EXTRA = 'pip install ".[fast]" in a clone of the repository'
 
 
 class Serve(Protocol):
@@ -43,44 +58,6 @@ class Serve(Protocol):
 
     def __call__(self, app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
                  read_timeout: float = 30.0) -> Awaitable[None]: ...
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """One server postmock can run on."""
-
-    name: str
-    module: str
-    """The adapter module (in this package), imported only when the server is used."""
-    requires: tuple[str, ...]
-    """Top-level packages it needs."""
-    install: str
-    """How to install what it needs."""
-
-
-SERVERS: dict[str, ServerInfo] = {
-    "hypercorn": ServerInfo("hypercorn", "hypercorn_server", ("hypercorn",), 'pip install "postmock_nb"'),
-    "uvicorn": ServerInfo("uvicorn", "uvicorn_server", ("uvicorn", "httptools"), FAST_EXTRA),
-    "granian": ServerInfo("granian", "granian_server", ("granian",), FAST_EXTRA),
-}
-NAMES = tuple(SERVERS)
-
-
-def missing(name: str) -> list[str]:
-    """The packages server ``name`` needs that are not installed (nothing is imported)."""
-    return [package for package in SERVERS[name].requires if importlib.util.find_spec(package) is None]
-
-
-def check(name: object) -> str:
-    """``name`` if it is a known server whose packages are installed; a :class:`ConfigError` saying why not."""
-    if not isinstance(name, str) or name not in SERVERS:
-        raise ConfigError(f"--server must be one of {', '.join(NAMES)}, got {name!r}",
-                          hint=f"{DEFAULT} is the default; uvicorn and granian are the fast ones")
-    absent = missing(name)
-    if absent:
-        raise ConfigError(f"the {name} server is not installed (missing: {', '.join(absent)})",
-                          hint=f"{SERVERS[name].install}, or choose another --server")
-    return name
 
 
 def installed() -> list[str]:

@@ -1,0 +1,139 @@
+"""The one place a mock is assembled (the composition root), for every front end.
+
+A mock is a graph: the live collection (:class:`~postmock_nb.matching.store.LiveCollection`), the settings
+(:class:`~postmock_nb.config.MockConfig`), a request log and an error log, the bridges towards the real API
+(:class:`~postmock_nb.bridges.bridges.Bridges`), the Python handlers and resources
+(:class:`~postmock_nb.behaviours.dispatch.Behaviours`) and the ASGI app over them
+(:class:`~postmock_nb.serving.app.MockApp`). :func:`assemble` builds it, with every collaborator by keyword;
+each front end has its function here, so each gets the same graph with the same defaults:
+
+==============================================  =================================================
+front end                                       assembled by
+==============================================  =================================================
+``MockServer(collection, ...)`` (Python)        :func:`assemble`
+``Session.start`` (``%mock start``, pytest)     :func:`notebook_mock`
+``postmock serve`` (its first process)          :func:`file_mock` with :data:`COMMAND`
+each ``postmock serve --workers`` worker        :func:`worker_mock`
+``postmock_nb.asgi:app`` / ``create_app``       :func:`file_mock` with :data:`ENVIRONMENT`
+``benchmarks/``                                 :func:`assemble`
+==============================================  =================================================
+
+The rule "request validation needs an OpenAPI document" is :func:`require_document`, once; each front end
+only words it (:class:`Wording`). Running the graph is :class:`~postmock_nb.serving.server.MockServer`'s
+(``MockServer(mock=...)``), or the ASGI server's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.bridges.bridges import Bridges, proxies
+from postmock_nb.config import MockConfig
+from postmock_nb.core.model import Collection, Pairs
+from postmock_nb.errors import ConfigError
+from postmock_nb.matching.store import CollectionStore, LiveCollection
+from postmock_nb.serving.app import MockApp
+from postmock_nb.serving.errorlog import ErrorLog
+from postmock_nb.serving.journal import Journal
+from postmock_nb.serving.requestlog import RequestLog
+
+if TYPE_CHECKING:
+    from postmock_nb.formats.sources import Loaded
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a front end words :func:`require_document`'s refusal."""
+
+    option: str
+    """What asked for validation (``--validate-requests``, ``POSTMOCK_VALIDATE_REQUESTS=1``)."""
+    lacking: str
+    """Why there is no document (``none is loaded``, ``this is a Postman collection``)."""
+    hint: str
+
+
+NOTEBOOK = Wording("--validate-requests", "none is loaded",
+                   "serve (or %mock load) the OpenAPI document the examples come from")
+COMMAND = Wording("--validate-requests", "this is a Postman collection",
+                  "serve the OpenAPI document the collection was made from")
+ENVIRONMENT = Wording("POSTMOCK_VALIDATE_REQUESTS=1", "POSTMOCK_COLLECTION is a Postman collection",
+                      "serve the OpenAPI document the collection was made from")
+
+
+def require_document(config: MockConfig, spec: Any, *, wording: Wording) -> None:
+    """Request validation (``config.validate_requests``) needs an OpenAPI document (``spec``): a
+    :class:`ConfigError` worded for the front end otherwise."""
+    if config.validate_requests and spec is None:
+        raise ConfigError(f"{wording.option} needs an OpenAPI document, and {wording.lacking}", hint=wording.hint)
+
+
+def check_chaos_with(config: MockConfig, collection: Collection) -> None:
+    """``config``'s ``--chaos-with`` names 503, a fault or an example of ``collection`` (a ConfigError otherwise)."""
+    if config.chaos_with.strip() != "503":
+        names = list(dict.fromkeys(e.name for e in collection.examples))
+        config.check_chaos_with(lambda what: bool(collection.find(what)), names)
+
+
+@dataclass(frozen=True)
+class AssembledMock:
+    """An assembled mock: the ASGI app and the parts it was built from (the server running it reads them)."""
+
+    store: CollectionStore
+    config: MockConfig
+    log: Journal
+    error_log: ErrorLog
+    """The mock's errors: the app, the HTTP server and the dashboards report into it."""
+    app: MockApp
+
+    @property
+    def bridges(self) -> Bridges:
+        return self.app.bridges
+
+
+def assemble(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
+             behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
+    """The graph of one mock. ``bridges``: default the config's proxy and recorder (request validation
+    needs a document: see :func:`notebook_mock`, :func:`file_mock`); ``behaviours``: default none of its own;
+    ``log``: the request journal, default a :class:`RequestLog` of ``config.log_size`` entries."""
+    check_chaos_with(config, store.snapshot.collection)
+    return _graph(store=store, config=config, bridges=bridges, behaviours=behaviours, log=log)
+
+
+def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
+           behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
+    if bridges is None:
+        proxy, recorder = proxies(config)
+        bridges = Bridges(proxy=proxy, recorder=recorder)
+    journal: Journal = log if log is not None else RequestLog(config.log_size)
+    error_log = ErrorLog()
+    app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
+                  behaviours=behaviours if behaviours is not None else Behaviours())
+    return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app)
+
+
+def notebook_mock(*, store: CollectionStore, config: MockConfig, spec: Any,
+                  behaviours: Behaviours) -> AssembledMock:
+    """The notebook's mock (:meth:`~postmock_nb.session.Session.start`): the session's collection, handlers and
+    resources; ``spec``: the OpenAPI document loaded last (None: none); recorded answers join ``store``."""
+    require_document(config, spec, wording=NOTEBOOK)
+    return assemble(store=store, config=config, bridges=Bridges.build(config, spec=spec, store=store),
+                    behaviours=behaviours)
+
+
+def file_mock(*, loaded: Loaded, config: MockConfig, environment: Callable[[], Pairs],
+              wording: Wording) -> AssembledMock:
+    """A mock of a file (``postmock serve``, the ASGI entry point): ``loaded`` (a collection, and its OpenAPI
+    document when it was one), ``environment`` read once the settings are found usable."""
+    require_document(config, loaded.spec, wording=wording)
+    check_chaos_with(config, loaded.collection)
+    store = LiveCollection(loaded.collection, environment())
+    return _graph(store=store, config=config, bridges=Bridges.build(config, spec=loaded.spec))
+
+
+def worker_mock(parent: AssembledMock) -> AssembledMock:
+    """A ``postmock serve --workers`` worker's mock: the parent's collection, settings (its key too) and
+    bridges; its own logs and app."""
+    return assemble(store=parent.store, config=parent.config, bridges=parent.bridges)

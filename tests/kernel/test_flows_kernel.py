@@ -1,0 +1,37 @@
+"""A scenario and a sequence through the magics in a real kernel (nbclient): cells, status, reset, save and load."""
+
+from __future__ import annotations
+
+from support.notebook_cells import cell_text, run_in_kernel
+
+
+def _run(cells: list[str], path) -> list[str]:
+    nb = run_in_kernel(cells, path, timeout=60)
+    outputs = []
+    for cell in nb.cells:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{cell.source!r} raised {errors[0].get('ename')}: {errors[0].get('evalue')}"
+        outputs.append(cell_text(cell))
+    return outputs
+
+
+def test_scenario_and_sequence_in_a_kernel_survive_save_and_load(tmp_path) -> None:
+    saved = tmp_path / "flows.json"
+    poll = "print([requests.get(f'{mockUrl}/jobs/7').json()['state'] for _ in range(3)])"
+    turns = "print([requests.get(f'{mockUrl}/coin').json()['side'] for _ in range(3)])"
+    out = _run([
+        "%load_ext postmock_nb\nimport requests",
+        '%%example GET /jobs/7 --name pending --scenario jobs --requires Started --next done\n{"state": "pending"}',
+        '%%example GET /jobs/7 --name done --scenario jobs --requires done\n{"state": "done"}',
+        '%%example GET /coin --name heads --sequence cycle\n{"side": "heads"}',
+        '%%example GET /coin --name tails --sequence cycle\n{"side": "tails"}',
+        "%mock start --no-dashboard",
+        poll, turns, "%mock status", "%mock reset", "%mock status",
+        f"%mock save {saved}", "%mock stop", "%mock clear", f"%mock load {saved}", "%mock start --no-dashboard",
+        poll, turns,
+    ], tmp_path)
+    assert out[6].strip() == "['pending', 'done', 'done']"
+    assert out[7].strip() == "['heads', 'tails', 'heads']"
+    assert "Scenarios: jobs = done" in out[8]
+    assert "jobs" in out[9] and "Scenarios: jobs = Started" in out[10]
+    assert out[-2].strip() == "['pending', 'done', 'done']" and out[-1].strip() == "['heads', 'tails', 'heads']"

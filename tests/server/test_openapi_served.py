@@ -1,0 +1,114 @@
+"""OpenAPI documents on a running mock: every example of public documents served over a real socket,
+request validation (422) on a socket, under `postmock serve` and after `%mock load` in a shell.
+(Reading, converting and validating in-process: test_openapi.py.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from support.openapi_documents import ALL, DATA
+
+from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.formats.sources import load_any
+from postmock_nb.serving.server import MockServer
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r":[^/]+", "1", path)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_real_mock_serves_every_example(name):
+    collection = load_any(DATA / name).collection
+    with MockServer(collection) as mock:
+        for item in collection.items:
+            names = [e.name for e in item.examples]
+            for example in item.examples:
+                unique = names.count(example.name) == 1 and example.name.isascii()
+                selector = ({"x-mock-response-name": example.name} if unique
+                            else {"x-mock-response-code": str(example.response.status)})
+                response = requests.request(example.request.method, mock.url + _concrete(example.request.path),
+                                            headers=selector, timeout=10)
+                assert response.status_code == example.response.status, (example.describe(), response.text)
+                if example.request.method == "HEAD":
+                    continue
+                bodies = [e.response.body for e in item.examples if e.response.status == example.response.status]
+                body = example.response.body if unique else response.text
+                assert response.text == body and body in bodies
+                for key, value in example.response.headers:
+                    assert response.headers[key] == value
+
+
+@pytest.fixture
+def validating_mock():
+    from postmock_nb.bridges.validation import RequestValidator
+
+    loaded = load_any(DATA / "swagger-petstore-v3.yaml")
+    assert loaded.spec is not None
+    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
+        yield mock
+
+
+def test_valid_requests_pass_validation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    assert requests.get(url + "/pet/7", timeout=5).status_code == 200
+    assert requests.get(url + "/pet/findByStatus?status=sold", timeout=5).status_code == 200
+    pet = {"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}
+    assert requests.post(url + "/pet", json=pet, timeout=5).status_code == 200
+    assert requests.get(validating_mock.url + "/not/in/the/spec", timeout=5).status_code == 404  # not checked
+
+
+def test_invalid_requests_get_422_listing_each_violation(validating_mock):
+    url = validating_mock.url + "/api/v3"
+    response = requests.get(url + "/pet/abc", timeout=5)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["name"] == "mockRequestInvalid"
+    assert error["violations"] == [{"path": "$.path.petId", "message": "'abc' is not of type 'integer'"}]
+    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]}, timeout=5)
+    paths = [v["path"] for v in response.json()["error"]["violations"]]
+    assert response.status_code == 422 and paths == ["$.body.name", "$.body.photoUrls", "$.body.tags[0].id"]
+    response = requests.get(url + "/pet/findByStatus?status=bogus", timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.query.status"
+    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv"}, timeout=5)
+    assert response.json()["error"]["violations"][0]["path"] == "$.header.content-type"
+    entry = validating_mock.log.recent(1)[0]  # the log (and so the dashboard) says why
+    assert entry.status == 422 and "$.header.content-type" in entry.note
+
+
+def test_cli_serves_yaml_with_request_validation():
+    from support.cli import SERVING, postmock
+
+    with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        assert requests.get(url + "/v1/pets", timeout=5).json()[0] == {"id": 0, "name": "string", "tag": "string"}
+        response = requests.get(url + "/v1/pets?limit=lots", timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
+        assert cli.interrupt() == 0
+
+
+def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        with pytest.raises(UsageError, match="--validate-requests needs an OpenAPI document"):
+            ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        ip.run_line_magic("mock", f"load {DATA / 'oai-v3.0-petstore-expanded.yaml'}")
+        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        url = ip.user_ns["mockUrl"]
+        assert requests.get(url + "/api/pets/3", timeout=5).json() == {"name": "string", "tag": "string", "id": 0}
+        response = requests.post(url + "/api/pets", json={"tag": "x"}, timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"] == [{"path": "$.body",
+                                                           "message": "'name' is a required property"}]
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+# -- regular expressions from the document run in bounded time (postmock_nb.core.patterns) ---------------------

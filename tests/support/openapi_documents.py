@@ -1,0 +1,13 @@
+"""The OpenAPI documents the tests read (``tests/data/openapi/``): public examples (Apache-2.0, README beside
+them) and one local document of OpenAPI 3.1 shapes."""
+
+from __future__ import annotations
+
+from support.paths import DATA as TEST_DATA
+
+DATA = TEST_DATA / "openapi"
+PUBLIC = ["oai-v3.0-api-with-examples.yaml", "oai-v3.0-callback-example.yaml", "oai-v3.0-link-example.yaml",
+          "oai-v3.0-petstore-expanded.yaml", "oai-v3.0-petstore.yaml", "oai-v3.0-petstore.json",
+          "oai-v3.0-uspto.yaml", "oai-v3.1-webhook-example.yaml", "swagger-petstore-v3.yaml",
+          "prism-dynamic-generation.oas3.json"]
+ALL = PUBLIC + ["local-3.1-shapes.yaml"]

@@ -1,0 +1,377 @@
+"""OpenAPI 3.0/3.1 documents in (postmock_nb.formats.openapi, .sources, .schemagen), in-process: every operation
+and every response code of public documents becomes an example; validation and patterns in bounded time.
+(A real mock serving them, validation on a socket: test_openapi_served.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from support.openapi_documents import ALL, DATA
+
+from postmock_nb.errors import CollectionFormatError
+from postmock_nb.formats.openapi import OPERATION_METHODS, status_of
+from postmock_nb.formats.schemagen import example_value
+from postmock_nb.formats.sources import load_any
+
+
+def _raw(name: str) -> dict[str, Any]:
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def _base_path(url: str, variables: dict[str, Any]) -> str:
+    for key, value in variables.items():
+        url = url.replace("{" + key + "}", str(value.get("default", "")))
+    path = re.sub(r"^[a-z]+://[^/]+", "", url).strip("/")
+    return "/" + path if path else ""
+
+
+def _expected(name: str) -> set[tuple[str, str, int]]:
+    """(METHOD, /path/:var, status) of every operation × response code, read from the raw document."""
+    raw = _raw(name)
+    servers = raw.get("servers") or [{}]
+    base = _base_path(servers[0].get("url", ""), servers[0].get("variables", {}))
+    found = set()
+    for template, item in (raw.get("paths") or {}).items():
+        for method in OPERATION_METHODS:
+            if method in item:
+                path = re.sub(r"\{([^}]+)\}", r":\1", base + template)
+                for code in item[method]["responses"]:
+                    found.add((method.upper(), path, status_of(str(code))))
+    return found
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_operation_and_status_becomes_an_example(name):
+    collection = load_any(DATA / name).collection
+    served = {(e.request.method, e.request.path, e.response.status) for e in collection.examples}
+    assert served == _expected(name)
+
+
+def test_json_and_yaml_forms_give_the_same_examples():
+    def shape(name: str) -> list[tuple[Any, ...]]:
+        collection = load_any(DATA / name).collection
+        return [(i.name, e.name, e.request.method, e.request.path, e.response.status, e.response.headers,
+                 json.loads(e.response.body) if e.response.body else None) for i, e in collection.iter_examples()]
+
+    assert shape("oai-v3.0-petstore.yaml") == shape("oai-v3.0-petstore.json")
+
+
+def test_content_not_the_extension_decides(tmp_path):
+    hidden = tmp_path / "spec.txt"
+    hidden.write_text((DATA / "oai-v3.0-petstore.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    loaded = load_any(hidden)
+    assert loaded.spec is not None and loaded.kind == "OpenAPI 3.0.0 document"
+    assert len(loaded.collection.examples) == 6
+
+
+def test_servers_base_path_variables_and_names():
+    collection = load_any(DATA / "local-3.1-shapes.yaml").collection
+    assert dict(collection.variables)["baseUrl"] == "https://shapes.example.com"
+    node = next(i for i in collection.items if i.name == "getNode")
+    assert node.folder == ("nodes",)
+    assert node.request.path == "/api/v2/nodes/:nodeId"
+    assert dict(node.request.path_variables) == {"nodeId": "1"}
+    assert dict(node.request.headers)["X-Request-Id"] == "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    ok = node.examples[0]
+    assert ok.response.status == 200
+    assert dict(ok.response.headers) == {"Content-Type": "application/json", "X-Rate-Limit": "100", "ETag": '"abc"'}
+    body = json.loads(ok.response.body)
+    assert body["children"] == [] and "parent" not in body  # the circular reference is cut
+    assert body["created"] == "2024-01-01T00:00:00Z" and body["owner"] == "user@example.com"
+    put = next(i for i in collection.items if i.name == "putNode")
+    assert [e.name for e in put.examples] == ["Saved - A small node", "Saved - A bigger node"]
+    assert json.loads(put.request.body)["name"] == "string" and "id" not in json.loads(put.request.body)  # readOnly
+    health = next(i for i in collection.items if i.name == "GET /health")
+    assert [e.response.status for e in health.examples] == [204, 200]  # explicit codes before 2XX
+    assert health.examples[1].response.body == "fine"
+
+
+def test_named_examples_one_example_each():
+    collection = load_any(DATA / "prism-dynamic-generation.oas3.json").collection
+    names = [e.name for e in collection.examples]
+    assert names == ["Expected response to a valid request - Example1",
+                     "Expected response to a valid request - Example2", "unexpected error"]
+    assert json.loads(collection.examples[1].response.body) == {"name": "doe", "surname": "john"}
+    assert json.loads(collection.examples[2].response.body) == {"code": 0, "message": "string"}
+
+
+# -- schema → example ----------------------------------------------------------------------------
+
+
+def _no_refs(ref: str) -> Any:
+    raise AssertionError(ref)
+
+
+@pytest.mark.parametrize("schema, value", [
+    ({"type": "string", "example": "x", "default": "y"}, "x"),
+    ({"type": "string", "default": "y", "enum": ["a"]}, "y"),
+    ({"enum": ["a", "b"]}, "a"),
+    ({"type": "string", "format": "uuid"}, "3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+    ({"type": "string", "format": "date"}, "2024-01-01"),
+    ({"type": "string", "format": "uri"}, "https://example.com"),
+    ({"type": "string", "minLength": 9}, "stringstr"),
+    ({"type": "string", "maxLength": 3}, "str"),
+    ({"type": "integer", "minimum": 5}, 5),
+    ({"type": "integer", "minimum": 5, "exclusiveMinimum": True}, 6),
+    ({"type": "integer", "exclusiveMinimum": 5}, 6),
+    ({"type": "number"}, 0),
+    ({"type": "boolean"}, True),
+    ({"type": ["null", "integer"]}, 0),
+    ({"type": "array", "items": {"type": "integer"}, "minItems": 2}, [0, 0]),
+    ({"type": "string", "examples": ["first", "second"]}, "first"),
+    ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, 0),
+    ({"allOf": [{"properties": {"a": {"type": "integer"}}}, {"properties": {"b": {"const": "c"}}}]},
+     {"a": 0, "b": "c"}),
+    ({"type": "object", "additionalProperties": {"type": "string"}}, {"additionalProp1": "string"}),
+    ({"properties": {"secret": {"type": "string", "writeOnly": True}, "id": {"type": "integer"}}}, {"id": 0}),
+])
+def test_schema_example_values(schema, value):
+    assert example_value(schema, _no_refs) == value
+
+
+def test_circular_schemas_are_cut_deterministically():
+    schemas = {"#/Tree": {"type": "object", "required": ["name"],
+                          "properties": {"name": {"type": "string"}, "next": {"$ref": "#/Tree"},
+                                         "kids": {"type": "array", "items": {"$ref": "#/Tree"}}}}}
+    first = example_value({"$ref": "#/Tree"}, schemas.__getitem__)
+    assert first == {"name": "string", "kids": []}
+    assert example_value({"$ref": "#/Tree"}, schemas.__getitem__) == first
+
+
+# -- bad files: one clear error naming where ------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, message", [
+    ("openapi: 3.0.0\ninfo: {title: x\npaths: {}\n", "neither JSON nor valid YAML"),
+    (('{"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"get": {"responses": '
+      '{"200": {"description": "ok", "content": {"application/json": {"schema": '
+      '{"$ref": "#/components/schemas/Nope"}}}}}}}}}'),
+     "$ref '#/components/schemas/Nope' points to nothing"),
+    ('{"openapi": "3.0.0", "paths": {"/a": {"get": {"responses": {"200": {"$ref": "other.yaml#/R"}}}}}}',
+     "points outside the document"),
+    ('{"name": "not an API", "values": []}', "neither a Postman collection"),
+    ('{"swagger": "2.0", "paths": {}}', "Swagger 2.0 (OpenAPI 2) document, which is not supported"),
+    ('openapi: 4.0.0\npaths: {}\n', "unsupported OpenAPI version '4.0.0'"),
+])
+def test_bad_files_get_one_clear_error(tmp_path, text, message):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CollectionFormatError) as raised:
+        load_any(path)
+    assert message in str(raised.value)
+    assert str(path) in str(raised.value)
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("openapi: 3.0.0\npaths:\n  /a:\n    get: [\n", encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match=r"spec\.yaml, line 5, column 1"):
+        load_any(path)
+
+
+def test_ref_to_nowhere_names_the_json_pointer(tmp_path):
+    path = tmp_path / "spec.json"
+    path.write_text('{"openapi": "3.1.0", "paths": {"/a": {"get": {"parameters": [{"$ref": "#/components/parameters/X"}], '
+                    '"responses": {}}}}}', encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match=re.escape("at #/paths/~1a/get/parameters/0")):
+        load_any(path)
+
+
+# -- request validation (--validate-requests) on a real socket --------------------------------------
+
+
+def test_validation_of_a_31_document_with_header_and_nullable_query():
+    from postmock_nb.bridges.validation import RequestValidator
+
+    loaded = load_any(DATA / "local-3.1-shapes.yaml")
+    assert loaded.spec is not None
+    validator = RequestValidator(loaded.spec)
+    good = {"x-request-id": "r1"}
+    assert validator.check("GET", "/api/v2/nodes/3", (("depth", "2"),), good, b"") == []
+    problems = validator.check("GET", "/api/v2/nodes/0", (("depth", "9"),), {}, b"")
+    assert [(v.path, v.message) for v in problems] == [
+        ("$.path.nodeId", "0 is less than the minimum of 1"),
+        ("$.query.depth", "9 is greater than the maximum of 5"),
+        ("$.header.X-Request-Id", "required header parameter 'X-Request-Id' is missing")]
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {}, b"")] == ["$.body"]
+    circular = b'{"id": 1, "name": "ab", "children": [{"id": 2, "name": 5}]}'
+    assert [v.path for v in validator.check("PUT", "/api/v2/nodes/3", (), {"content-type": "application/json"},
+                                            circular)] == ["$.body.children[0].name"]
+
+
+def test_validation_of_30_nullable():
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
+
+    spec = load_spec({"openapi": "3.0.3", "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"n": {"type": "integer", "nullable": True},
+                                             "m": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "ok"}}}}}})
+    validator = RequestValidator(spec)
+    assert validator.check("POST", "/a", (), {"content-type": "application/json"}, b'{"n": null}') == []
+    assert [v.path for v in validator.check("POST", "/a", (), {"content-type": "application/json"},
+                                            b'{"m": null}')] == ["$.body.m"]
+
+
+# -- the CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_validate_lists_an_openapi_document(capsys):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v3.0-petstore-expanded.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "OpenAPI 3.0.0 document 'Swagger Petstore' can be served: 8 examples" in out
+    assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.MULTILINE), out
+
+
+def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
+    from postmock_nb.cli import main
+
+    assert main(["validate", str(DATA / "oai-v2.0-petstore.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Swagger 2.0 (OpenAPI 2) document, which is not supported" in err and "Postman" not in err
+    postman = tmp_path / "c.json"
+    postman.write_text('{"info": {"name": "c"}, "item": []}', encoding="utf-8")
+    assert main(["serve", str(postman), "--validate-requests"]) == 2
+    assert "--validate-requests needs an OpenAPI document" in capsys.readouterr().err
+
+
+def test_the_sample_document_is_the_one_notebook_09_writes():
+    import nbformat
+
+    root = Path(__file__).resolve().parents[3]
+    notebook = nbformat.read(root / "notebooks" / "09-from-openapi.ipynb", as_version=4)
+    written = next(c.source for c in notebook.cells if c.get("id") == "spec").split("\n", 1)[1]
+    sample = root / "notebooks" / "data" / "petstore.openapi.yaml"
+    assert yaml.safe_load(sample.read_text(encoding="utf-8")) == yaml.safe_load(written)
+
+
+def _pattern_validator(schema: dict[str, Any], version: str = "3.0.3"):
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
+
+    return RequestValidator(load_spec({"openapi": version, "paths": {"/a": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": schema}}},
+        "responses": {"200": {"description": "ok"}}}}}}))
+
+
+def _body_problems(validator, body: Any) -> list[tuple[str, str]]:
+    found = validator.check("POST", "/a", (), {"content-type": "application/json"}, json.dumps(body).encode())
+    return [(v.path, v.message) for v in found]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_backtracking_patterns_get_a_verdict(version):
+    evil = "a" * 30 + "!"
+    validator = _pattern_validator({"type": "object", "properties": {"q": {"type": "string", "pattern": "^(a+)+$"}},
+                                    "patternProperties": {"^(b+)+$": {"type": "integer"}},
+                                    "additionalProperties": False}, version)
+    assert _body_problems(validator, {"q": "aaa", "bbb": 1}) == []
+    assert _body_problems(validator, {"q": evil}) == [("$.body.q", f"'{evil}' does not match '^(a+)+$'")]
+    assert _body_problems(validator, {"bbb": "x"}) == [("$.body.bbb", "'x' is not of type 'integer'")]
+    assert _body_problems(validator, {"b" * 30 + "!": 1}) == [
+        ("$.body", f"'{'b' * 30}!' does not match any of the regexes: '^(b+)+$'")]
+
+
+def test_patterns_re2_cannot_run_are_checked_or_named():
+    # lookahead: RE2 lacks it, the regex module checks it (a common password rule)
+    validator = _pattern_validator({"type": "string", "pattern": "^(?=.*[A-Z]).{8,}$"})
+    assert _body_problems(validator, "Password1") == []
+    assert _body_problems(validator, "password1") == [
+        ("$.body", "'password1' does not match '^(?=.*[A-Z]).{8,}$'")]
+    # a backreference that backtracks without end: named as not checkable, never a stall
+    slow = r"^((a|a)+)\1?b$"
+    validator = _pattern_validator({"type": "string", "pattern": slow})
+    assert _body_problems(validator, "aab") == []
+    assert _body_problems(validator, "a" * 40) == [
+        ("$.body", f"the pattern {slow!r} could not be checked in time; the value is not checked against it")]
+    # not a regular expression: listed as a warning when the document is loaded, requests are not refused for it
+    validator = _pattern_validator({"type": "string", "pattern": "(unclosed"})
+    assert _body_problems(validator, "x") == []
+
+
+@pytest.mark.timeout(60)
+def test_templated_paths_do_not_backtrack():
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
+
+    validator = RequestValidator(load_spec({"openapi": "3.0.3", "paths": {"/x/{a}{b}{c}{d}{e}{f}/y": {"get": {
+        "responses": {"200": {"description": "ok"}}}}}}))
+    assert validator.find("GET", "/x/" + "a" * 200 + "/z") is None
+    found = validator.find("GET", "/x/abcdef/y")
+    assert found is not None and found[1] == {"a": "a", "b": "b", "c": "c", "d": "d", "e": "e", "f": "f"}
+
+
+# -- input bombs: bounded, with one clear error (the CLI and %mock load are tested in test_cli/test_magics) ----
+
+
+def test_a_recursive_yaml_alias_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "endless.yaml"
+    path.write_text('openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\nx-loop: &loop\n  - *loop\n')
+    with pytest.raises(CollectionFormatError, match=r"endless\.yaml, line 4: a YAML alias \(\*name\) refers to a node"):
+        load_any(path)
+
+
+def test_example_values_have_a_budget():
+    from postmock_nb.formats.schemagen import Budget, ExampleTooBig
+
+    with pytest.raises(ExampleTooBig, match="more than 100,000 steps"):
+        example_value({"type": "array", "minItems": 10**9}, _no_refs)
+    with pytest.raises(ExampleTooBig, match="more than 10 steps"):
+        example_value({"type": "object", "properties": {str(n): {"type": "integer"} for n in range(20)}}, _no_refs,
+                      budget=Budget(10))
+    assert example_value({"type": "array", "minItems": 3, "items": {"type": "integer"}}, _no_refs) == [0, 0, 0]
+
+
+def _large_legit_spec(operations: int) -> str:
+    """A large document written the way people write them: shared schemas by $ref, shared responses by alias."""
+    lines = ["openapi: 3.0.3", 'info: {title: large, version: "1"}', "x-errors: &errors",
+             '  "404": {description: not found, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             '  "500": {description: broken, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}',
+             "paths:"]
+    for n in range(operations):
+        lines += [f"  /things{n}/{{id}}:", "    get:", f"      operationId: get{n}",
+                  "      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]",
+                  "      responses:", "        <<: *errors",
+                  '        "200": {description: ok, content: {application/json: {schema: '
+                  '{$ref: "#/components/schemas/Pet"}}}}']
+    lines += ["components:", "  schemas:",
+              "    Error: {type: object, properties: {code: {type: integer}, message: {type: string}}}",
+              "    Tag: {type: object, properties: {id: {type: integer}, name: {type: string}}}",
+              "    Address: {type: object, properties: {street: {type: string}, city: {type: string}}}",
+              '    Owner: {type: object, properties: {name: {type: string}, address: {$ref: "#/components/schemas/Address"}}}',
+              '    Pet: {type: object, properties: {id: {type: integer}, owner: {$ref: "#/components/schemas/Owner"},'
+              ' tags: {type: array, minItems: 3, items: {$ref: "#/components/schemas/Tag"}}}}']
+    return "\n".join(lines) + "\n"
+
+
+def test_a_large_legitimate_document_still_loads(tmp_path):
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    loaded = load_any(path)
+    examples = loaded.collection.examples
+    assert len(examples) == 3 * 1000
+    pet = json.loads(examples[-3].response.body)
+    assert pet == {"id": 0, "owner": {"name": "string", "address": {"street": "string", "city": "string"}},
+                   "tags": [{"id": 0, "name": "string"}] * 3}
+    assert json.loads(examples[-1].response.body) == {"code": 0, "message": "string"}
+
+
+def test_the_document_shares_one_example_budget(monkeypatch, tmp_path):
+    from postmock_nb.core import limits
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_EXAMPLE_STEPS", 5000)  # 1,000 operations of about 20 steps each
+    path = tmp_path / "large.yaml"
+    path.write_text(_large_legit_spec(1000), encoding="utf-8")
+    with pytest.raises(CollectionFormatError, match="the document's example values, up to this schema, would take "
+                                                    "more than [0-9,]+ steps to make") as raised:
+        load_any(path)
+    assert "large.yaml at #/paths/~1things" in str(raised.value)
