@@ -19,7 +19,7 @@ from typing import Any
 
 from postmock_nb.core.masking import SECRET_HEADERS, mask_compared
 from postmock_nb.core.text import plural
-from postmock_nb.matching import Candidate, Check, MatchResult
+from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
 POSTMAN_NOT_FOUND = {
     "name": "mockRequestNotFoundError",
@@ -126,7 +126,7 @@ def diagnosis(result: MatchResult, limit: int = 3, *, reveal: bool = False) -> d
     """The machine-readable explanation of a miss (its near misses worked out once, for data and text);
     secret header values masked unless ``reveal``."""
     request = result.request
-    closest = result.near_misses(limit)
+    closest = near_misses(result, limit)
     return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
             "reason": result.error, "closest": [candidate_json(c, reveal=reveal) for c in closest],
             "text": near_miss_text(result, limit, closest, reveal=reveal)}
@@ -144,7 +144,7 @@ def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candid
     request = result.request
     lines = [f"No example matched {request.method} {request.url}" + (f" ({result.error})" if result.error else "")]
     if closest is None:
-        closest = result.near_misses(limit)
+        closest = near_misses(result, limit)
     if not closest:
         lines.append("The collection has no examples yet.")
         return "\n".join(lines)

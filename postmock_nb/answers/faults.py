@@ -32,13 +32,13 @@ from typing import Any
 
 from postmock_nb.config import FAULTS as FAULTS  # the names are the settings' (--chaos-with checks them)
 from postmock_nb.core import wire
+from postmock_nb.core.markers import FAULT_MARKER as FAULT_MARKER  # the names live in core.markers
+from postmock_nb.core.markers import RESPONSE_FAULT as RESPONSE_FAULT
+from postmock_nb.core.markers import FaultError as FaultError
+from postmock_nb.core.markers import parse_fault as parse_fault
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
 
-FAULT_MARKER = "x-mock-fault"
-"""The example's fault (a marker in its saved request headers)."""
-RESPONSE_FAULT = "x-mock-response-fault"
-"""The request's fault (header or query parameter), like the ``x-mock-response-*`` selectors."""
 STATUS_FAULTS = ("slow", "truncate")
 """The faults whose answer begins with the response's status line; the others send none (the log says so)."""
 HANG_MAX_S = 30.0
@@ -55,17 +55,6 @@ MALFORMED = b"HTTP/1.1 2OO K\r\n\x00\xff not http \x01\r\n\r\n"
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
-
-
-class FaultError(ValueError):
-    """A fault name that is not one of :data:`FAULTS`."""
-
-
-def parse_fault(text: str) -> str:
-    name = text.strip().lower()
-    if name not in FAULTS:
-        raise FaultError(f"unknown fault {text!r}: one of {', '.join(FAULTS)}")
-    return name
 
 
 def status_went_out(done: str) -> bool:

@@ -18,6 +18,7 @@ from postmock_nb.core.bodies import is_json, looks_like_json
 from postmock_nb.core.model import Example, ResponseSpec
 from postmock_nb.core.selectors import EXAMPLE_ID_HEADER, EXAMPLE_NAME_HEADER, SCORE_HEADER
 from postmock_nb.matching import IncomingRequest, MatchResult
+from postmock_nb.matching.persnapshot import PerSnapshot
 from postmock_nb.matching.snapshot import Snapshot
 
 Headers = list[tuple[bytes, bytes]]
@@ -96,43 +97,54 @@ def plan_for(response: ResponseSpec) -> ResponsePlan:
 _ResponseKey = tuple[str, "int | None", tuple[tuple[bytes, bytes], ...]]
 
 
+@dataclass
+class _Cached:
+    """What a :class:`ResponseCache` keeps for one snapshot."""
+
+    plans: dict[str, ResponsePlan] = field(default_factory=dict)
+    responses: dict[_ResponseKey, HttpResponse] = field(default_factory=dict)
+
+
 class ResponseCache:
     """Plans and pre-encoded static responses for the snapshot being served. Owned by the app, one per run.
 
-    Keyed by example (and score and extra headers); emptied when the snapshot changes, and when it
-    holds ``maxsize`` responses (a collection with more static examples than that re-encodes some).
-    Cached responses are shared and never changed. Used from the app's one event loop only.
+    Keyed by example (and score and extra headers); emptied when the snapshot changes (a
+    :class:`~postmock_nb.matching.persnapshot.PerSnapshot`), and when it holds ``maxsize`` responses (a
+    collection with more static examples than that re-encodes some). Cached responses are shared and
+    never changed. Used from the app's one event loop only.
     """
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
-        self._version = -1
-        self._plans: dict[str, ResponsePlan] = {}
-        self._responses: dict[_ResponseKey, HttpResponse] = {}
+        self._kept: PerSnapshot[_Cached] = PerSnapshot(_Cached)
 
     def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
         """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
-        if snapshot.version != self._version:
-            self._plans, self._responses, self._version = {}, {}, snapshot.version
-            return None
-        return self._responses.get(key)
+        return self._kept.get(snapshot).responses.get(key)
 
     def plan(self, example: Example) -> ResponsePlan:
         """The example's plan, worked out on first need (call :meth:`response` first: it follows the snapshot)."""
-        plan = self._plans.get(example.id)
+        plans = self._now().plans
+        plan = plans.get(example.id)
         if plan is None:
-            plan = self._plans[example.id] = plan_for(example.response)
+            plan = plans[example.id] = plan_for(example.response)
         return plan
 
     def keep(self, key: _ResponseKey, response: HttpResponse) -> HttpResponse:
         """Keep ``response`` for ``key``, framed once: the response to send (and to send again)."""
-        if len(self._responses) >= self.maxsize:
-            self._responses = {}
-        kept = self._responses[key] = response.with_frames()
+        now = self._now()
+        if len(now.responses) >= self.maxsize:
+            now.responses = {}
+        kept = now.responses[key] = response.with_frames()
         return kept
 
+    def _now(self) -> _Cached:
+        kept = self._kept.peek()
+        return kept if kept is not None else _Cached()  # before any response(): nothing to keep it for
+
     def __len__(self) -> int:
-        return len(self._responses)
+        kept = self._kept.peek()
+        return len(kept.responses) if kept is not None else 0
 
 
 def unsendable_response(example: Example, problem: str, extra: ExtraHeaders = ()) -> HttpResponse:

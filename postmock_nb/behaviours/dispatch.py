@@ -20,27 +20,32 @@ A :class:`Behaviours` is owned by a :class:`~postmock_nb.session.Session` (or ma
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from postmock_nb.answers.responses import HttpResponse
 from postmock_nb.behaviours.flows import Flows
-from postmock_nb.behaviours.handlers import (
-    DEFAULT_TIMEOUT_S,
-    HANDLER_MARKER,
-    Handler,
-    HandlerRegistry,
-    Rendered,
-    Request,
-)
+from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerRegistry, Rendered, Request
 from postmock_nb.behaviours.records import RecordStore
-from postmock_nb.behaviours.resources import RESOURCE_MARKER, Resource, ResourceStore, parse_marker
+from postmock_nb.behaviours.resources import Resource, ResourceStore
 from postmock_nb.behaviours.state import FlowState
 from postmock_nb.core import wire
+from postmock_nb.core.markers import (
+    EXAMPLE_ID_HEADER,
+    EXAMPLE_NAME_HEADER,
+    HANDLER_MARKER,
+    SCORE_HEADER,
+    Markers,
+    code_of,
+    is_mock_name,
+    parse_resource,
+)
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec, reason_phrase
-from postmock_nb.core.selectors import EXAMPLE_ID_HEADER, EXAMPLE_NAME_HEADER, SCORE_HEADER
 from postmock_nb.core.text import plural
+from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.formats.cells import build_definition
 from postmock_nb.matching import MatchResult
 from postmock_nb.matching.snapshot import Snapshot
@@ -74,14 +79,12 @@ class ExportWarning(str):
 
 
 def marker_of(example: Example) -> tuple[str, str] | None:
-    """``("handler", key)`` or ``("resource", "name=…; op=…")`` for a marked example, else None."""
-    for key, value in example.request.headers:
-        lowered = key.lower()
-        if lowered == HANDLER_MARKER:
-            return "handler", value
-        if lowered == RESOURCE_MARKER:
-            return "resource", value
-    return None
+    """``("handler", key)`` or ``("resource", "name=…; op=…")`` for a marked example, else None.
+
+    For an example outside a snapshot (an export, a definition); a snapshot's examples have theirs in
+    :attr:`~postmock_nb.matching.snapshot.Snapshot.code_plan`.
+    """
+    return code_of(example.request.headers)
 
 
 def behaviours_first(collection: Collection) -> Collection:
@@ -109,8 +112,9 @@ class Behaviours:
         self.resources: RecordStore = resources if resources is not None else ResourceStore()
         self.flows = Flows(state=flow_state)
         """Scenario states and sequence turns (see postmock_nb.behaviours.flows)."""
-        self._plan_version = -1
-        self._plan: dict[str, tuple[str, Any]] = {}
+        self._restored = -1
+        """The version of the last snapshot whose resources were restored (see :meth:`plan`)."""
+        self._restoring = threading.Lock()
 
     # -- state (what the notebook and the admin API read and reset) ----------------------------
 
@@ -130,23 +134,21 @@ class Behaviours:
 
     # -- serving ------------------------------------------------------------------------------
 
-    def plan(self, snapshot: Snapshot) -> dict[str, tuple[str, Any]]:
-        """Example id → ("handler", key) / ("resource", marker fields) for ``snapshot``, worked out once per version.
+    def plan(self, snapshot: Snapshot) -> dict[str, Markers]:
+        """Example id → its markers, for the examples of ``snapshot`` a handler or resource answers (the
+        snapshot's own table, :attr:`~postmock_nb.matching.snapshot.Snapshot.code_plan`).
 
         Resources a snapshot carries markers for but nobody defined (a loaded file, ``postmock serve``)
-        are restored here from their list example's body.
+        are restored here from their list example's body, once per snapshot.
         """
-        if snapshot.version != self._plan_version:
-            plan: dict[str, tuple[str, Any]] = {}
-            for example in snapshot.collection.examples:
-                found = marker_of(example)
-                if found is not None:
-                    kind, value = found
-                    plan[example.id] = (kind, value if kind == "handler" else parse_marker(value))
-            if any(kind == "resource" for kind, _ in plan.values()):
-                self.resources.restore(snapshot.collection.examples)
-            self._plan, self._plan_version = plan, snapshot.version
-        return self._plan
+        plan = snapshot.code_plan
+        if snapshot.version != self._restored and plan:
+            with self._restoring:
+                if snapshot.version != self._restored:
+                    if any(m.resource is not None for m in plan.values()):
+                        self.resources.restore(snapshot.collection.examples)
+                    self._restored = snapshot.version
+        return plan
 
     async def respond(self, result: MatchResult, snapshot: Snapshot, body: bytes,
                       extra: Sequence[tuple[bytes, bytes]]) -> tuple[HttpResponse, Answer] | None:
@@ -157,10 +159,9 @@ class Behaviours:
         planned = self.plan(snapshot).get(winner.id)
         if planned is None:
             return None
-        kind, value = planned
         request = result.request
-        if kind == "handler":
-            handler = self.handlers.get(value)
+        if planned.resource is None:
+            handler = self.handlers.get(planned.handler or "")
             if handler is None:
                 return None  # no function (a loaded file, a restarted kernel): its saved response answers
             outcome = await self.handlers.call(handler, Request(
@@ -168,10 +169,11 @@ class Behaviours:
                 dict(snapshot.variables)))
             return _http(outcome.rendered, winner, result.score, extra), Answer(
                 "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms)
-        resource = self.resources.get(value.get("name", ""))
+        fields = planned.resource
+        resource = self.resources.get(fields.get("name", ""))
         if resource is None:
             return None
-        op = value.get("op", "")
+        op = fields.get("op", "")
         record_id = next(iter(result.captured.values()), None) if result.captured else None
         rendered, concerned = resource.operate(op, record_id, request.query, body)
         note = f"resource {resource.name} {op}" + (f" id={concerned}" if concerned is not None else "")
@@ -187,8 +189,6 @@ class Behaviours:
         ``example_id``: the id of the example it replaces (the one its key stood for before)."""
         words = route.split()
         if len(words) != 2:
-            from postmock_nb.errors import ExampleDefinitionError
-
             raise ExampleDefinitionError(f"a handler's route is METHOD /path, got {route!r}",
                                          hint='for example: @mock.handler("GET /users/:id")')
         text = "" if sample is None else (sample if isinstance(sample, str) else json.dumps(sample, indent=2))
@@ -228,7 +228,7 @@ class Behaviours:
                 elif found[0] == "handler":
                     examples.append(self._static(example, found[1], warnings))
                 else:
-                    examples.append(self._current(example, parse_marker(found[1])))
+                    examples.append(self._current(example, parse_resource(found[1])))
             items.append(replace(item, examples=tuple(examples)))
         return replace(collection, items=tuple(items)), warnings
 
@@ -249,7 +249,7 @@ class Behaviours:
                                       " as a static example", handler=name))
         return replace(example, request=request, response=response)
 
-    def _current(self, example: Example, fields: dict[str, str]) -> Example:
+    def _current(self, example: Example, fields: Mapping[str, str]) -> Example:
         resource = self.resources.get(fields.get("name", ""))
         if resource is None:
             return example
@@ -266,12 +266,12 @@ def resource_items(resource: Resource, existing: Collection) -> list[Item]:
     for example in existing.examples:
         found = marker_of(example)
         if found and found[0] == "resource":
-            fields = parse_marker(found[1])
+            fields = parse_resource(found[1])
             if fields.get("name") == resource.name:
                 ids[fields.get("op", "")] = example.id
     items = []
     for example in resource.examples(ids):
-        sent = tuple(h for h in example.request.headers if not h[0].lower().startswith("x-mock-"))
+        sent = tuple(h for h in example.request.headers if not is_mock_name(h[0]))
         items.append(Item(name=f"{example.request.method} {example.request.path}",
                           request=RequestSpec(example.request.method, example.request.path, headers=sent,
                                               body=example.request.body),
@@ -305,11 +305,9 @@ def answered_by(example: Example, behaviours: Behaviours | None) -> str:
         text = f"handler {handler.name} ({plural(handler.calls, 'call')}"
         text += f", last {handler.last_ms:.1f} ms" if handler.calls else ""
         return text + (f", last error {handler.last_error}" if handler.last_error else "") + ")"
-    fields = parse_marker(value)
+    fields = parse_resource(value)
     resource = behaviours.resources.get(fields.get("name", ""))
     if resource is None:
         return f"resource {fields.get('name', '')} (not restored)"
-    import time
-
     changed = time.strftime("%H:%M:%S", time.localtime(resource.last_change)) if resource.last_change else "never"
     return f"resource {resource.name} {fields.get('op', '')} ({plural(len(resource), 'record')}, changed {changed})"

@@ -31,128 +31,39 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
-from postmock_nb.answers.faults import FAULT_MARKER, FaultError, parse_fault
 from postmock_nb.behaviours.state import STARTED, FlowState, MemoryFlowState
-from postmock_nb.config import MAX_DELAY_MS
+from postmock_nb.core.markers import (
+    DELAY_MARKER,
+    FAULT_MARKER,
+    RESPONSE_ID,
+    RESPONSE_NAME,
+    SCENARIO_MARKER,
+    SEQUENCE_MARKER,
+    Flow,
+    Step,
+    check_markers,
+    parse_delay,
+    parse_scenario,
+    parse_sequence,
+    read_markers,
+)
 from postmock_nb.core.model import Example
-from postmock_nb.core.selectors import RESPONSE_ID, RESPONSE_NAME
 from postmock_nb.errors import ExampleDefinitionError
+from postmock_nb.matching import Candidate, MatchResult
+from postmock_nb.matching.snapshot import Snapshot
 
-if TYPE_CHECKING:
-    from postmock_nb.matching import Candidate, MatchResult
-    from postmock_nb.matching.snapshot import Snapshot
-
-SCENARIO_MARKER = "x-mock-scenario"
-SEQUENCE_MARKER = "x-mock-sequence"
-DELAY_MARKER = "x-mock-delay"
-SEQUENCE_MODES = ("cycle", "stick", "random")
-_ALIASES = {"sequential": "cycle"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """An example's part in a scenario."""
-
-    scenario: str
-    requires: str | None = None
-    next: str | None = None
-
-
-@dataclass(frozen=True)
-class Flow:
-    """What an example's markers ask for."""
-
-    step: Step | None = None
-    sequence: str | None = None
-    seed: int | None = None
-    delay: tuple[int, int] | None = None
-    fault: str | None = None
-
-
-def _fields(text: str) -> tuple[str, dict[str, str]]:
-    head, *rest = [part.strip() for part in text.split(";")]
-    fields: dict[str, str] = {}
-    for part in rest:
-        if not part:
-            continue
-        key, eq, value = part.partition("=")
-        if not eq or not key.strip() or not value.strip():
-            raise ExampleDefinitionError(f"cannot read {part!r} in {text!r}: expected key=value")
-        fields[key.strip().lower()] = value.strip()
-    return head, fields
-
-
-def parse_scenario(text: str) -> Step:
-    """``"jobs; requires=Started; next=done"`` → Step (or a clear error)."""
-    name, fields = _fields(text)
-    unknown = set(fields) - {"requires", "next"}
-    if not name or unknown:
-        raise ExampleDefinitionError(
-            f"cannot read the scenario {text!r}" + (f": unknown {', '.join(sorted(unknown))}" if unknown else ""),
-            hint="x-mock-scenario: jobs; requires=Started; next=done")
-    return Step(name, fields.get("requires"), fields.get("next"))
-
-
-def parse_sequence(text: str) -> tuple[str, int | None]:
-    """``"random; seed=7"`` → ("random", 7)."""
-    mode, fields = _fields(text)
-    mode = _ALIASES.get(mode.lower(), mode.lower())
-    seed = fields.get("seed")
-    if mode not in SEQUENCE_MODES or set(fields) - {"seed"} or (seed is not None and not seed.isdigit()):
-        raise ExampleDefinitionError(f"cannot read the sequence {text!r}",
-                                     hint="x-mock-sequence: cycle, stick, random or random; seed=7")
-    return mode, int(seed) if seed is not None else None
-
-
-def parse_delay(text: str) -> tuple[int, int]:
-    """``"800"`` → (800, 800); ``"200-900"`` → (200, 900); milliseconds 0-MAX_DELAY_MS."""
-    low, dash, high = text.strip().partition("-")
-    high = high if dash else low
-    if not (low.strip().isdigit() and high.strip().isdigit()) or not 0 <= int(low) <= int(high) <= MAX_DELAY_MS:
-        raise ExampleDefinitionError(f"cannot read the delay {text!r}",
-                                     hint=f"milliseconds 0-{MAX_DELAY_MS}: 800, or a range 200-900")
-    return int(low), int(high)
+__all__ = ["STARTED", "Flow", "Flows", "Step", "check_markers", "flow_markers", "flow_of", "parse_delay",
+           "parse_scenario", "parse_sequence"]  # the markers' names and parsers live in core.markers
 
 
 def flow_of(example: Example) -> Flow | None:
-    """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition)."""
-    step = sequence = seed = delay = fault = None
-    for key, value in example.request.headers:
-        lowered = key.lower()
-        try:
-            if lowered == SCENARIO_MARKER:
-                step = parse_scenario(value)
-            elif lowered == SEQUENCE_MARKER:
-                sequence, seed = parse_sequence(value)
-            elif lowered == DELAY_MARKER:
-                delay = parse_delay(value)
-            elif lowered == FAULT_MARKER:
-                fault = parse_fault(value)
-        except (ExampleDefinitionError, FaultError):
-            continue
-    if step is None and sequence is None and delay is None and fault is None:
-        return None
-    return Flow(step, sequence, seed, delay, fault)
+    """The example's flow markers, or None (a marker that cannot be read is ignored here: checked at definition).
 
-
-def check_markers(headers: tuple[tuple[str, str], ...]) -> None:
-    """Raise a clear error for a flow marker that cannot be read (at definition time)."""
-    for key, value in headers:
-        lowered = key.lower()
-        if lowered == SCENARIO_MARKER:
-            parse_scenario(value)
-        elif lowered == SEQUENCE_MARKER:
-            parse_sequence(value)
-        elif lowered == DELAY_MARKER:
-            parse_delay(value)
-        elif lowered == FAULT_MARKER:
-            try:
-                parse_fault(value)
-            except FaultError as error:
-                raise ExampleDefinitionError(str(error), hint="--fault reset (or x-mock-fault: reset)") from None
+    For an example outside a snapshot; a snapshot's examples have theirs in its :attr:`~Snapshot.flow_plan`.
+    """
+    return read_markers(example.request.headers).flow
 
 
 def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", next_state: str = "",
@@ -191,19 +102,12 @@ class Flows:
         self.state: FlowState = state if state is not None else MemoryFlowState()
         """Scenario states and sequence positions (see postmock_nb.behaviours.state)."""
         self._delays = random.Random()
-        self._plan_version = -1
-        self._plan: dict[str, Flow] = {}
 
-    def plan(self, snapshot: Snapshot) -> dict[str, Flow]:
-        """Example id → its flow, for the examples of ``snapshot`` that have one (worked out once per version)."""
-        if snapshot.version != self._plan_version:
-            plan = {}
-            for example in snapshot.collection.examples:
-                found = flow_of(example)
-                if found is not None:
-                    plan[example.id] = found
-            self._plan, self._plan_version = plan, snapshot.version
-        return self._plan
+    @staticmethod
+    def plan(snapshot: Snapshot) -> dict[str, Flow]:
+        """Example id → its flow, for the examples of ``snapshot`` that have one (the snapshot's own table,
+        :attr:`~postmock_nb.matching.snapshot.Snapshot.flow_plan`: read-only, shared by every thread)."""
+        return snapshot.flow_plan
 
     def states(self, snapshot: Snapshot | None = None) -> dict[str, str]:
         """Every scenario (those of ``snapshot`` and those moved) → its current state."""

@@ -43,8 +43,6 @@ BLOCKING_WARN_S = 0.1
 for a slow callback in debug mode)."""
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # NaN: the handler is told, never JSON.parse
 """One encoder for every handler's answer (``json.dumps`` with an option builds a new one per call)."""
-HANDLER_MARKER = "x-mock-handler"
-"""The request header (a marker Postman ignores) that names the handler an example stands for."""
 
 
 class BadRequestBody(ValueError):

@@ -39,11 +39,11 @@ from typing import Any, SupportsIndex
 
 from postmock_nb.behaviours.handlers import Rendered
 from postmock_nb.core import limits
+from postmock_nb.core.markers import RESOURCE_MARKER, is_mock_name, parse_resource
 from postmock_nb.core.model import Example, Pairs, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.core.text import plural
 from postmock_nb.errors import ExampleDefinitionError
 
-RESOURCE_MARKER = "x-mock-resource"
 OPERATIONS = ("list", "get", "create", "replace", "merge", "delete")
 _ROUTES = {"list": ("GET", ""), "get": ("GET", "/:id"), "create": ("POST", ""), "replace": ("PUT", "/:id"),
            "merge": ("PATCH", "/:id"), "delete": ("DELETE", "/:id")}
@@ -141,14 +141,8 @@ def _size(record: Any) -> int:
     return len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
 
 
-def parse_marker(value: str) -> dict[str, str]:
-    """``name=users; op=get; id=id`` → its fields."""
-    fields = {}
-    for part in value.split(";"):
-        key, _, val = part.strip().partition("=")
-        if key:
-            fields[key.strip()] = val.strip()
-    return fields
+parse_marker = parse_resource
+"""``name=users; op=get; id=id`` → its fields (:func:`~postmock_nb.core.markers.parse_resource`)."""
 
 
 def _json_kind(value: Any) -> str:
@@ -716,7 +710,7 @@ def _list_query(query: Pairs) -> tuple[dict[str, list[str]], str, str | None, in
             if not value.isdigit() or int(value) < 1:
                 return _error(400, f"_per_page must be a whole number from 1, got {value!r}")
             per_page = int(value)
-        elif not key.startswith("_") and not key.lower().startswith("x-mock-"):
+        elif not key.startswith("_") and not is_mock_name(key):
             filters.setdefault(key, []).append(value)
     return filters, sort, page, per_page
 

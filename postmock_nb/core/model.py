@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from http import HTTPStatus
 
+from postmock_nb.core.markers import is_mock_name
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -186,7 +188,7 @@ class Collection:
             if at is None:
                 # the item's request is what Postman's Send and newman send: the example's own request,
                 # without our x-mock-* matching markers
-                sent_headers = tuple(h for h in example.request.headers if not h[0].lower().startswith("x-mock-"))
+                sent_headers = tuple(h for h in example.request.headers if not is_mock_name(h[0]))
                 at = where[(folder, name)] = len(items)
                 items.append(Item(name=name, request=replace(example.request, headers=sent_headers), folder=folder))
             added.setdefault(at, []).append(example)

@@ -26,11 +26,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from postmock_nb.behaviours.flows import check_markers
 from postmock_nb.core import limits, wire
 from postmock_nb.core.bodies import looks_like_json
+from postmock_nb.core.markers import MATCH_BODY, MATCH_HEADERS, check_markers, is_mock_name
 from postmock_nb.core.model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
-from postmock_nb.core.selectors import MATCH_BODY, MATCH_HEADERS, is_mock_name
 from postmock_nb.errors import ExampleDefinitionError
 
 _HEADER_LINE = re.compile(r"^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*:\s?(.*)$")
@@ -215,17 +214,37 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     code = parse_status(status)
     sections = split_cell(cell)
     option_headers = [parse_header(h, "--header option") for h in headers or []]
-    option_request_headers = [parse_header(h, "--request-header option") for h in request_headers or []]
-    check_markers(tuple(option_request_headers + sections.request_headers))  # x-mock-scenario, -sequence, -delay
+    all_request_headers = [parse_header(h, "--request-header option") for h in request_headers or []]
+    all_request_headers += sections.request_headers
+    check_markers(all_request_headers)  # x-mock-scenario, -sequence, -delay, -fault
     response_headers = option_headers + sections.response_headers
-    content_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
+    content_type = _header(response_headers, "content-type")
     is_json_type = "json" in content_type.lower()
-    if (is_json_type or not content_type) and sections.body:
-        check_json(sections.body, sections.body_line, "the response body", declared=is_json_type)
+    _check_bodies(sections, code, is_json_type=is_json_type, content_type=content_type,
+                  request_type=_header(all_request_headers, "content-type"))
     if looks_like_json(sections.body) and not content_type:
         response_headers.append(("Content-Type", "application/json"))
-    request_type = next((v for k, v in option_request_headers + sections.request_headers
-                         if k.lower() == "content-type"), "")
+    if name and not name.strip():
+        raise ExampleDefinitionError("the --name is empty", location="header line", hint='--name "Get user"')
+    folders = tuple(part.strip() for part in folder.split("/") if part.strip()) if folder else ()
+    language = "json" if (is_json_type or (not content_type and looks_like_json(sections.body))) else ""
+    return ExampleDefinition(method=method, path=path, status=code, query=query, name=name.strip(),
+                             response_headers=tuple(response_headers), body=sections.body,
+                             request_headers=tuple(all_request_headers),
+                             request_body=sections.request_body, folder=folders, language=language)
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str:
+    """The first value of header ``name`` (lower-case), or ""."""
+    return next((v for k, v in headers if k.lower() == name), "")
+
+
+def _check_bodies(sections: _Sections, code: int, *, is_json_type: bool, content_type: str,
+                  request_type: str) -> None:
+    """Raise for a response or request body that is not the JSON it looks (or is declared) to be, or a body
+    that a 204, 205 or 304 cannot have."""
+    if (is_json_type or not content_type) and sections.body:
+        check_json(sections.body, sections.body_line, "the response body", declared=is_json_type)
     if sections.request_body:
         check_json(sections.request_body, sections.request_body_line, "the request body",
                    declared="json" in request_type.lower())
@@ -233,11 +252,3 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
         raise ExampleDefinitionError(f"a {code} response has no body, but the cell gives one",
                                      location=f"cell line {sections.body_line}",
                                      hint=f"remove the body, or use another status than {code}")
-    if name and not name.strip():
-        raise ExampleDefinitionError("the --name is empty", location="header line", hint='--name "Get user"')
-    folders = tuple(part.strip() for part in folder.split("/") if part.strip()) if folder else ()
-    language = "json" if (is_json_type or (not content_type and looks_like_json(sections.body))) else ""
-    return ExampleDefinition(method=method, path=path, status=code, query=query, name=name.strip(),
-                             response_headers=tuple(response_headers), body=sections.body,
-                             request_headers=tuple(option_request_headers + sections.request_headers),
-                             request_body=sections.request_body, folder=folders, language=language)

@@ -12,8 +12,12 @@ above it, except :mod:`postmock_nb.formats` (files are read and written on the c
 - :mod:`.types`: the records (request, check, candidate, result), all frozen;
 - :mod:`.scoring`: one example against one request (selector, query, headers, body);
 - :mod:`.search`: the candidate search down the path-rule ladder, pruning, the decision;
-- :mod:`.explain`: every example scored without shortcuts, and a miss's near misses;
-- :mod:`.memo`: decisions remembered per snapshot, for requests whose headers and body no rule reads.
+- :mod:`.explain`: every example scored without shortcuts, and a miss's near misses (functions over a
+  result: ``explain(result)``, ``near_misses(result)``);
+- :mod:`.memo`: decisions remembered per snapshot, for requests whose headers and body no rule reads;
+- :mod:`.snapshot`: the compiled collection, each example's markers read once, and the tables derived
+  from them (cached properties: read-only, shared by every thread);
+- :mod:`.persnapshot`: the one helper for the caches that grow while serving (memo, responses).
 
 The algorithm follows Postman's (see the README, "How matching works"):
 

@@ -19,8 +19,11 @@ def near_misses(result: MatchResult, limit: int = 3) -> list[Candidate]:
     """The closest examples that did not win, with their differences, best first.
 
     Scores in full only the candidates of the search and the examples whose paths look most like
-    the request's (the snapshot's :class:`~postmock_nb.matching.snapshot.NearMissIndex`).
+    the request's (the snapshot's :class:`~postmock_nb.matching.snapshot.NearMissIndex`); a result
+    detached from its snapshot gives those it kept.
     """
+    if result.kept is not None:
+        return list(result.kept[1][:limit])
     pool = {c.example.id for c in result.candidates}
     pool |= result.snapshot.near_misses.alike(result.request.method, result.request.path)
     winner_id = result.winner.id if result.winner else None
@@ -28,7 +31,10 @@ def near_misses(result: MatchResult, limit: int = 3) -> list[Candidate]:
 
 
 def explain(result: MatchResult, only: set[str] | None = None) -> list[Candidate]:
-    """Every example in the snapshot (or those with an id in ``only``) scored with no shortcut, best first."""
+    """Every example in the snapshot (or those with an id in ``only``) scored with no shortcut, best first
+    (a result detached from its snapshot: the candidates it kept)."""
+    if result.kept is not None:
+        return list(result.kept[0])
     ctx = request_context(result.request, result.settings)
     request_path = result.request.path
     path = RequestPath(request_path)

@@ -14,7 +14,10 @@ client that makes each request line unique (a cache-busting ``?_ts=``) must not 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from postmock_nb.config import MockConfig
+from postmock_nb.matching.persnapshot import PerSnapshot
 from postmock_nb.matching.search import match
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.types import Decision, IncomingRequest, MatchResult
@@ -23,43 +26,50 @@ MAX_LINE = 2048
 """Request lines (path and query string) longer than this are searched every time, never kept."""
 
 
+@dataclass
+class _Kept:
+    """The decisions kept for one snapshot, and how many candidates they hold."""
+
+    decisions: dict[tuple[str, str, bytes], Decision] = field(default_factory=dict)
+    candidates: int = 0
+    """Candidates held by the decisions kept (each with its checks: what the memory follows)."""
+
+
 class MatchMemo:
-    """The decisions of one app, for the snapshot it serves. Used from the app's one event loop only."""
+    """The decisions of one app, for the snapshot it serves (held by a :class:`~.persnapshot.PerSnapshot`)."""
 
     def __init__(self, settings: MockConfig, maxsize: int = 4096, max_candidates: int = 8192) -> None:
         self.settings = settings
         self.maxsize = maxsize
         self.max_candidates = max_candidates
-        self._candidates = 0
-        """Candidates held by the decisions kept (each with its checks: what the memory follows)."""
         self._usable = not settings.match_headers and not settings.match_body
         """Whether the mock's own settings let a decision follow from the request line alone."""
-        self._version = -1
-        self._decisions: dict[tuple[str, str, bytes], Decision] = {}
+        self._kept: PerSnapshot[_Kept] = PerSnapshot(_Kept)
 
     def match(self, snapshot: Snapshot, request: IncomingRequest, query_string: bytes, *,
               selectors: bool) -> MatchResult:
         """What :func:`~.search.match` answers for ``request``; ``selectors``: it sent ``x-mock-*`` values."""
         if selectors or not self._usable or snapshot.reads_request_content:
             return match(snapshot, request, self.settings)
-        if snapshot.version != self._version:
-            self._decisions, self._candidates, self._version = {}, 0, snapshot.version
+        kept = self._kept.get(snapshot)
         key = (request.method, request.path, query_string)
-        decision = self._decisions.get(key)
+        decision = kept.decisions.get(key)
         if decision is not None:
             return MatchResult(request, snapshot, self.settings, *decision)
         result = match(snapshot, request, self.settings)
         if result.winner is not None and len(request.path) + len(query_string) <= MAX_LINE:
-            if len(self._decisions) >= self.maxsize or self._candidates + len(result.candidates) > self.max_candidates:
-                self._decisions, self._candidates = {}, 0
-            self._decisions[key] = result.decision
-            self._candidates += len(result.candidates)
+            if len(kept.decisions) >= self.maxsize or kept.candidates + len(result.candidates) > self.max_candidates:
+                kept = self._kept.renew(snapshot)
+            kept.decisions[key] = result.decision
+            kept.candidates += len(result.candidates)
         return result
 
     @property
     def kept_candidates(self) -> int:
         """Candidates held by the decisions kept (what the memory follows; bounded by ``max_candidates``)."""
-        return self._candidates
+        kept = self._kept.peek()
+        return kept.candidates if kept is not None else 0
 
     def __len__(self) -> int:
-        return len(self._decisions)
+        kept = self._kept.peek()
+        return len(kept.decisions) if kept is not None else 0

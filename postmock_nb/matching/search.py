@@ -105,17 +105,25 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
                         if rule in _CAPTURING else None)
             candidate = score(compiled, rule, captured or {}, ctx)
             candidates.append(candidate)
-            points = candidate.score
-            if points is not None and (best is None or points > best
-                                       or (points == best and compiled.order < best_order)):
-                best, best_order = points, compiled.order
-    if not candidates:
-        segments = path.segments
-        for compiled in index.by_length.get(len(segments), ()):
-            # what path.fits(compiled.path, PathRule.DISTANCE) decides, without a call per example (thousands)
-            near = compiled.path.near_capture(segments)
-            if near is not None:
-                candidates.append(score(compiled, PathRule.DISTANCE, near, ctx))
+            if _beats(candidate.score, compiled.order, best, best_order):
+                best, best_order = candidate.score, compiled.order
+    return candidates if candidates else _by_distance(index, path, ctx)
+
+
+def _beats(points: int | None, order: int, best: int | None, best_order: int) -> bool:
+    """Whether a candidate's score beats the best so far (a tie: the one defined earlier)."""
+    return points is not None and (best is None or points > best or (points == best and order < best_order))
+
+
+def _by_distance(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list[Candidate]:
+    """The candidates by edit distance: tried only when no stricter rule found any example."""
+    candidates = []
+    segments = path.segments
+    for compiled in index.by_length.get(len(segments), ()):
+        # what path.fits(compiled.path, PathRule.DISTANCE) decides, without a call per example (thousands)
+        near = compiled.path.near_capture(segments)
+        if near is not None:
+            candidates.append(score(compiled, PathRule.DISTANCE, near, ctx))
     return candidates
 
 
@@ -148,8 +156,25 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
     if len(candidates) == 1 and candidates[0].score is not None and not ctx.selectors:
         return candidates[0], candidates, "", ""  # the usual case, settled at once: what the steps below would decide
     candidates.sort(key=lambda c: (c.score is None, -(c.score or 0), c.order))
-    winner: Candidate | None = None
-    selector = ""
+    picked = _picked(candidates, ctx)
+    if picked is not None and picked[0] is None:
+        return picked  # a selector named an example that is not here
+    winner, selector = (picked[0], picked[2]) if picked is not None else (None, "")
+    if winner is None:
+        scored = [c for c in candidates if c.score is not None]
+        if scored:
+            winner = scored[0]
+            if RESPONSE_CODE in ctx.selectors:
+                selector = f"{RESPONSE_CODE}: {ctx.selectors[RESPONSE_CODE]}"
+    if winner is None:
+        error = "no example for this method and path" if not candidates else "every example for this path was ruled out"
+        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, error
+    return winner, _ranked(winner, candidates, selector), selector, ""
+
+
+def _picked(candidates: list[Candidate], ctx: RequestContext) -> _Ruling | None:
+    """What ``x-mock-response-id`` or ``-name`` (the first sent) decides: the example it picks (given a score
+    if it had none, in place in ``candidates``), or no winner with the error; None when neither was sent."""
     for key in (RESPONSE_ID, RESPONSE_NAME):
         wanted = ctx.selectors.get(key)
         if wanted is None:
@@ -175,16 +200,12 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
                                winner.captured, winner.lost)
             candidates[candidates.index(winner)] = picked
             winner = picked
-        break
-    if winner is None:
-        scored = [c for c in candidates if c.score is not None]
-        if scored:
-            winner = scored[0]
-            if RESPONSE_CODE in ctx.selectors:
-                selector = f"{RESPONSE_CODE}: {ctx.selectors[RESPONSE_CODE]}"
-    if winner is None:
-        error = "no example for this method and path" if not candidates else "every example for this path was ruled out"
-        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, error
+        return winner, candidates, selector, ""
+    return None
+
+
+def _ranked(winner: Candidate, candidates: list[Candidate], selector: str) -> list[Candidate]:
+    """The winner first, then every other candidate with why it lost."""
     ranked = [winner]
     for c in candidates:
         if c is winner:
@@ -198,4 +219,4 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
         else:
             why = f"score {c.score} < {winner.score}"
         ranked.append(_lost(c, why))
-    return winner, ranked, selector, ""
+    return ranked

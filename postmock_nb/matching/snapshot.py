@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 
 from rapidfuzz import fuzz, process
 
+from postmock_nb.core.markers import CODE_MARKERS, Flow, Markers, is_mock_name, read_markers
 from postmock_nb.core.model import Collection, Example, Item, Pairs
 from postmock_nb.core.paths import (
     LOOKUP_RULES,
@@ -24,15 +25,6 @@ from postmock_nb.core.paths import (
     id_blind,
     resolve_variables,
     wildcard_name,
-)
-from postmock_nb.core.selectors import (
-    MATCH_BODY,
-    MATCH_HEADERS,
-    MATCH_QUERY,
-    header_names,
-    is_contains,
-    is_mock_name,
-    is_on,
 )
 from postmock_nb.core.wire import left_out
 
@@ -52,6 +44,8 @@ class CompiledExample:
     query_keys: frozenset[str]
     headers: dict[str, str]
     body: str
+    markers: Markers
+    """Its saved ``x-mock-*`` markers, read once here (:func:`~postmock_nb.core.markers.read_markers`)."""
     required_headers: tuple[str, ...] = ()
     require_body: bool = False
     body_contains: bool = False
@@ -138,26 +132,25 @@ class MethodIndex:
         self.by_length.setdefault(len(compiled.path.segments), []).append(compiled)
 
 
-def _compile(order: int, item: Item, example: Example, variables: dict[str, str]) -> CompiledExample:
+def _compile(order: int, item: Item, example: Example, variables: dict[str, str],
+             markers: Markers) -> CompiledExample:
     request = example.request
     # decoded exactly as the request's query string is (parse_qsl: %XX and "+"), so a URL matches itself
     query = tuple((unquote_plus(resolve_variables(k, variables)), unquote_plus(resolve_variables(v, variables)))
                   for k, v in request.query if not is_mock_name(k))
     headers = {k.lower(): resolve_variables(v, variables) for k, v in request.headers if not is_mock_name(k)}
-    markers = {k.lower(): v for k, v in request.headers if is_mock_name(k)}
-    required = header_names(markers.get(MATCH_HEADERS, ""))
+    # the markers' switches are copied to fields of their own: the search reads them per candidate
     return CompiledExample(
         order=order, example=example, item=item, method=request.method.upper(),
         path=PathPattern.parse(fill_saved_variables(request.path, request.path_variables), variables), query=query,
         query_keys=frozenset(k for k, _ in query), headers=headers,
-        body=resolve_variables(request.body, variables), required_headers=required,
-        require_body=is_on(markers.get(MATCH_BODY, "")), body_contains=is_contains(markers.get(MATCH_BODY, "")),
-        query_contains=is_contains(markers.get(MATCH_QUERY, "")), runs_code=not CODE_MARKERS.isdisjoint(markers))
+        body=resolve_variables(request.body, variables), markers=markers, required_headers=markers.required_headers,
+        require_body=markers.require_body, body_contains=markers.body_contains,
+        query_contains=markers.query_contains, runs_code=markers.runs_code)
 
 
-CODE_MARKERS = frozenset({"x-mock-handler", "x-mock-resource"})
-"""The saved request headers marking a handler's or resource's example (``handlers.HANDLER_MARKER``,
-``resources.RESOURCE_MARKER``; spelled here so that matching imports neither)."""
+__all__ = ["CODE_MARKERS", "CompiledExample", "MethodIndex", "NearMissIndex", "Snapshot", "WildcardTrie",
+           "is_wildcard_value"]
 
 NEAR_MISS_POOL = 30
 """How many of the most alike paths (per method, and overall) a near-miss search scores in full."""
@@ -197,10 +190,16 @@ class Snapshot:
         self.version = next(_versions)
         # a Postman environment's values win over the collection's variables
         self.variables: dict[str, str] = dict(collection.variables) | dict(environment)
+        # each example's markers are read here, once: every reader takes them from this snapshot
+        self.marked: tuple[tuple[Example, Markers], ...] = tuple(
+            (example, read_markers(example.request.headers)) for example in collection.examples)
+        """Every example of the collection (those not served too) with its markers, in the collection's order."""
         # a 1xx example (kept in a loaded file's collection) is not served: nothing indexes it (wire.left_out)
         self.examples: tuple[CompiledExample, ...] = tuple(
-            _compile(order, item, example, self.variables)
-            for order, (item, example) in enumerate(collection.iter_examples()) if not left_out(example))
+            _compile(order, item, example, self.variables, markers)
+            for order, ((item, example), (_, markers)) in enumerate(zip(collection.iter_examples(), self.marked,
+                                                                         strict=True))
+            if not left_out(example))
         self.by_method: dict[str, MethodIndex] = {}
         self.by_id: dict[str, CompiledExample] = {}
         for compiled in self.examples:
@@ -213,6 +212,20 @@ class Snapshot:
     def near_misses(self) -> NearMissIndex:
         """Built on the first miss, then kept with the snapshot (two threads building it at once: both are good)."""
         return NearMissIndex(self.examples)
+
+    @cached_property
+    def flow_plan(self) -> dict[str, Flow]:
+        """Example id → its flow markers (scenario, sequence, delay, fault), for the examples that have any.
+
+        Worked out on first need and kept with the snapshot (two threads working it out at once: both are
+        good, one is kept); the same for every table below. Read, never changed.
+        """
+        return {example.id: markers.flow for example, markers in self.marked if markers.flow is not None}
+
+    @cached_property
+    def code_plan(self) -> dict[str, Markers]:
+        """Example id → its markers, for the examples a handler or a resource answers."""
+        return {example.id: markers for example, markers in self.marked if markers.code is not None}
 
     def __len__(self) -> int:
         return len(self.examples)

@@ -135,14 +135,8 @@ class MatchResult:
     def winner_candidate(self) -> Candidate | None:
         return self.candidates[0] if self.winner is not None else None
 
-    def explain(self) -> list[Candidate]:
-        """Every example of the collection, scored without shortcuts, best first (see :func:`~.explain.explain`)."""
-        from postmock_nb.matching.explain import explain
-
-        return explain(self)
-
-    def near_misses(self, limit: int = 3) -> list[Candidate]:
-        """The closest examples that did not win (see :func:`~.explain.near_misses`; worked out on each call)."""
-        from postmock_nb.matching.explain import near_misses
-
-        return near_misses(self, limit)
+    @property
+    def kept(self) -> tuple[list[Candidate], tuple[Candidate, ...]] | None:
+        """What a result detached from its snapshot kept of its explanation (its candidates, its near misses),
+        for :func:`~.explain.explain` and :func:`~.explain.near_misses`; None: they work it out from the snapshot."""
+        return None

@@ -23,6 +23,7 @@ from traitlets import Bool, Int, Unicode
 
 from postmock_nb.behaviours.dispatch import ExportWarning
 from postmock_nb.config import START, MockConfig, add_options, config_options
+from postmock_nb.core.markers import EXAMPLE_NAME_HEADER
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -551,7 +552,7 @@ class PostmockMagics(Magics):
 
         headers = dict(parse_header(h, "-H option") for h in args.header)
         response = self.session.call(args.method, args.path, headers, args.data)
-        example = response.headers.get("x-mock-example-name")
+        example = response.headers.get(EXAMPLE_NAME_HEADER)
         reason = response.reason or reason_phrase(response.status_code)
         picked = f'  ← example "{example}"' if example else "  (no example matched)"
         print(f"{response.status_code} {reason}{picked}")

@@ -31,7 +31,7 @@ from IPython.display import display
 from postmock_nb.answers.diagnostics import diff_rows, near_miss_text
 from postmock_nb.behaviours.dispatch import answered_by
 from postmock_nb.core.text import plural as _plural
-from postmock_nb.matching import Candidate, MatchResult
+from postmock_nb.matching import Candidate, MatchResult, near_misses
 from postmock_nb.serving.requestlog import LogEntry
 
 if TYPE_CHECKING:
@@ -431,7 +431,7 @@ def match_html(result: MatchResult) -> str:
         selector = f"<p>Picked by <code>{_e(result.selector)}</code></p>" if result.selector else ""
         return (f"<h4>Matched with score {result.score}</h4>{selector}"
                 f"<table><tr><th>example</th><th>score</th><th>why</th></tr>{rows}</table>")
-    closest = result.near_misses(3)
+    closest = near_misses(result, 3)
     parts = [f"<h4 class='pm-miss'>No match: {_e(result.error)}</h4>"]
     parts += [_near_miss_html(rank, c, result) for rank, c in enumerate(closest, 1)]
     parts.append(f"<details><summary>as text</summary><pre>{_e(near_miss_text(result, 3, closest))}</pre></details>")

@@ -35,7 +35,7 @@ from postmock_nb.core import wire
 from postmock_nb.core.masking import mask_header, mask_response_header
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
-from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult
+from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult, near_misses
 from postmock_nb.matching.snapshot import Snapshot
 
 BODY_LIMIT = 4096
@@ -69,17 +69,15 @@ _DETACHED = Snapshot(Collection(name="(logged request)"))
 class LoggedResult(MatchResult):
     """A match result as the log keeps it: compact, detached from its snapshot.
 
-    ``near_misses`` gives the closest examples worked out when the request was logged;
-    ``explain`` gives the candidates kept.
+    ``matching.near_misses`` gives the closest examples worked out when the request was logged;
+    ``matching.explain`` gives the candidates kept.
     """
 
     near: tuple[Candidate, ...] = ()
 
-    def near_misses(self, limit: int = 3) -> list[Candidate]:
-        return list(self.near[:limit])
-
-    def explain(self) -> list[Candidate]:
-        return list(self.candidates)
+    @property
+    def kept(self) -> tuple[list[Candidate], tuple[Candidate, ...]]:
+        return list(self.candidates), self.near
 
 
 def _check(check: Check) -> Check:
@@ -140,7 +138,7 @@ class KeptMatch(NamedTuple):
     def of(cls, result: MatchResult) -> KeptMatch:
         if isinstance(result, LoggedResult):
             return cls(result.settings, result.decision, result.near)
-        near = tuple(_candidate(c) for c in result.near_misses(NEAR_KEPT)) if result.winner is None else ()
+        near = tuple(_candidate(c) for c in near_misses(result, NEAR_KEPT)) if result.winner is None else ()
         decision = result.decision
         candidates = decision.candidates
         if candidates is not _small_seen[0]:  # a remembered decision's come again and again: checked once

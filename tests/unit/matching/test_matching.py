@@ -16,7 +16,7 @@ from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import bodies_equal
 from postmock_nb.core.model import Collection
 from postmock_nb.core.paths import PathRule, is_id_segment
-from postmock_nb.matching import IncomingRequest, MatchResult, match
+from postmock_nb.matching import IncomingRequest, MatchResult, explain, match
 from postmock_nb.matching.snapshot import Snapshot
 
 UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -84,7 +84,7 @@ def test_head_fallback_in_the_fixture_with_a_head_example(load_fixture):
     """all-request-types.json has a HEAD example for /head only; HEAD /get must still be served."""
     result = run(load_fixture("all-request-types.json"), "HEAD /get")
     assert result.winner is not None and result.winner.request.method == "GET", describe(result)
-    explained = {c.example.id: c for c in result.explain()}
+    explained = {c.example.id: c for c in explain(result)}
     head_example = next(c for c in explained.values() if c.example.request.method == "HEAD")
     assert head_example.score is None and "path" in head_example.lost, head_example.lost
 
@@ -200,7 +200,7 @@ def test_edit_distance_is_a_last_resort(build):
     wildcard = build.example("GET /employees/:name", "wildcard")
     result = run(build.collection(near, wildcard), "GET /employees/carolyne?q=1")
     assert (winner_name(result), result.score) == ("wildcard", 70), describe(result)
-    explained = {c.example.name: c for c in result.explain()}
+    explained = {c.example.name: c for c in explain(result)}
     assert explained["near, better query"].score == 80
     assert "edit distance is tried only when no stricter path rule fits" in explained["near, better query"].lost
 
@@ -520,7 +520,7 @@ def test_candidates_say_why_they_lost(build):
     assert lost == {"page one": "", "page two": "score 95 < 110", "any page": "score 90 < 110",
                     "admin only": "score 90 < 110"}, describe(result)
     assert result.pruned == 1  # "/items/" (at most 95 + 10) cannot beat 110: never scored
-    explained = {c.example.name: c.lost for c in result.explain()}
+    explained = {c.example.name: c.lost for c in explain(result)}
     assert explained["slash"] == "score 85 < 110 (skipped: could not win)", explained
     assert explained["create"] == "method: POST expected", explained
 
@@ -541,7 +541,7 @@ def reference_winner(result: MatchResult) -> tuple[str | None, int | None]:
     Method must fit; edit distance counts only when no stricter rule fits any example;
     highest score wins, ties to the example defined first.
     """
-    fitting = [c for c in result.explain()
+    fitting = [c for c in explain(result)
                if c.path_rule is not None and not any(ch.part == "method" and not ch.ok for ch in c.checks)]
     strict = [c for c in fitting if c.path_rule is not PathRule.DISTANCE]
     pool = [c for c in (strict or fitting) if c.score is not None]
@@ -581,7 +581,7 @@ def test_pruned_match_equals_full_explanation(load_fixture, fixture):
         result = match(snapshot, IncomingRequest.build(method, url))
         winner = (result.winner.id if result.winner else None, result.score)
         assert winner == reference_winner(result), f"{fixture}: pruning changed the answer\n{describe(result)}"
-        assert sorted(c.example.id for c in result.explain()) == sorted(e.id for e in collection.examples)
+        assert sorted(c.example.id for c in explain(result)) == sorted(e.id for e in collection.examples)
         checked += 1
     assert checked >= len(collection.examples)
 
@@ -803,9 +803,7 @@ def test_the_memo_is_bounded_by_the_candidates_it_keeps(build):
 def test_distance_never_picks_a_handler_or_resource_and_the_markers_agree(build) -> None:
     """Issue 19: a handler's or resource's example answers only a path fitting its route; edit distance
     rules it out with the reason, even when a selector names it."""
-    from postmock_nb.behaviours.handlers import HANDLER_MARKER
-    from postmock_nb.behaviours.resources import RESOURCE_MARKER
-    from postmock_nb.matching.snapshot import CODE_MARKERS
+    from postmock_nb.core.markers import CODE_MARKERS, HANDLER_MARKER, RESOURCE_MARKER
 
     assert CODE_MARKERS == {HANDLER_MARKER, RESOURCE_MARKER}
     for marker in sorted(CODE_MARKERS):

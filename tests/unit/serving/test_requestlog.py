@@ -8,7 +8,7 @@ import weakref
 
 from postmock_nb.answers.diagnostics import diagnosis, near_miss_text
 from postmock_nb.core.model import Collection
-from postmock_nb.matching import IncomingRequest, match
+from postmock_nb.matching import IncomingRequest, match, near_misses
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
 
@@ -45,7 +45,7 @@ def test_an_entry_does_not_pin_the_snapshot_it_matched(build):
     hit, miss = log.recent()[1], log.recent()[0]
     assert hit.result is not None and hit.result.winner is not None and hit.result.winner.name == "item 3"
     assert miss.is_miss and miss.result is not None
-    closest = miss.result.near_misses(3)
+    closest = near_misses(miss.result, 3)
     assert len(closest) == 3 and all(c.example.name.startswith("item ") for c in closest)  # worked out when logged
     assert closest[0].example.name in near_miss_text(miss.result) and len(diagnosis(miss.result)["closest"]) == 3
 

@@ -1,0 +1,126 @@
+"""core/markers: the one reader of ``head; key=value``, each marker's value, an example's markers read once."""
+
+from __future__ import annotations
+
+import pytest
+
+from postmock_nb.config import MAX_DELAY_MS
+from postmock_nb.core import markers
+from postmock_nb.core.markers import (
+    NO_MARKERS,
+    Flow,
+    Markers,
+    Step,
+    check_markers,
+    code_of,
+    parse_delay,
+    parse_fault,
+    parse_resource,
+    parse_scenario,
+    parse_sequence,
+    read_fields,
+    read_markers,
+)
+from postmock_nb.errors import ExampleDefinitionError
+
+
+def test_every_x_mock_name_is_spelled_in_markers() -> None:
+    names = {value for name, value in vars(markers).items() if name.isupper() and isinstance(value, str)
+             and value.startswith("x-mock-")}
+    assert names == {
+        "x-mock-", "x-mock-response-code", "x-mock-response-id", "x-mock-response-name",
+        "x-mock-match-request-headers", "x-mock-match-request-body", "x-mock-match-request-query",
+        "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
+        "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
+        "x-mock-delay", "x-mock-fault"}
+    assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
+
+
+def test_read_fields_strict_has_a_head_and_lower_case_keys() -> None:
+    assert read_fields("jobs; Requires=Started ;; next = done") == ("jobs", {"requires": "Started", "next": "done"})
+    assert read_fields("cycle") == ("cycle", {})
+
+
+@pytest.mark.parametrize("text", ["jobs; requires", "jobs; =x", "jobs; requires= "])
+def test_read_fields_strict_refuses_what_is_not_key_value(text: str) -> None:
+    with pytest.raises(ExampleDefinitionError, match="expected key=value"):
+        read_fields(text)
+
+
+def test_read_fields_lenient_reads_a_file_as_written() -> None:
+    assert read_fields("name=users; Op=get; flag; =x; id=", headed=False, strict=False) == (
+        "", {"name": "users", "Op": "get", "flag": "", "id": ""})
+    assert parse_resource("name=users; op=get; id=uid; max_records=5") == {
+        "name": "users", "op": "get", "id": "uid", "max_records": "5"}
+
+
+def test_each_marker_value() -> None:
+    assert parse_scenario("jobs; requires=Started; next=done") == Step("jobs", "Started", "done")
+    assert parse_scenario("jobs") == Step("jobs")
+    assert parse_sequence("random; seed=7") == ("random", 7)
+    assert parse_sequence("Sequential") == ("cycle", None)
+    assert parse_sequence("stick") == ("stick", None)
+    assert parse_delay("800") == (800, 800)
+    assert parse_delay("200-900") == (200, 900)
+    assert parse_fault(" Reset") == "reset"
+
+
+@pytest.mark.parametrize(("parse", "text", "message"), [
+    (parse_scenario, "", "cannot read the scenario"),
+    (parse_scenario, "jobs; when=now", "unknown when"),
+    (parse_sequence, "shuffle", "cannot read the sequence"),
+    (parse_sequence, "random; seed=x", "cannot read the sequence"),
+    (parse_delay, "soon", "cannot read the delay"),
+    (parse_delay, "900-200", "cannot read the delay"),
+    (parse_delay, str(MAX_DELAY_MS + 1), "cannot read the delay"),
+])
+def test_bad_marker_values_are_clear_errors(parse, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ExampleDefinitionError, match=message) as raised:
+        parse(text)
+    assert raised.value.hint
+
+
+def test_a_bad_fault_is_a_fault_error_and_check_markers_names_the_fix() -> None:
+    with pytest.raises(markers.FaultError, match="unknown fault 'boom'"):
+        parse_fault("boom")
+    with pytest.raises(ExampleDefinitionError, match="unknown fault") as raised:
+        check_markers([("X-Mock-Fault", "boom")])
+    assert "--fault reset" in (raised.value.hint or "")
+
+
+def test_check_markers_checks_every_flow_marker_and_passes_good_ones() -> None:
+    check_markers([("x-mock-scenario", "jobs; next=done"), ("x-mock-sequence", "cycle"), ("x-mock-delay", "5"),
+                   ("x-mock-fault", "reset"), ("x-mock-resource", "anything"), ("Accept", "x")])
+    for name in ("x-mock-scenario", "X-Mock-Sequence", "x-mock-delay"):
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([(name, "")])
+
+
+def test_read_markers_reads_every_marker() -> None:
+    found = read_markers([
+        ("Accept", "json"), ("X-Mock-Match-Request-Headers", "X-Role, accept"),
+        ("x-mock-match-request-body", "contains"), ("x-mock-match-request-query", "Contains"),
+        ("x-mock-resource", "name=users; op=get; id=id"), ("x-mock-handler", "later"),
+        ("x-mock-scenario", "jobs; requires=Started; next=done"), ("x-mock-sequence", "random; seed=3"),
+        ("x-mock-delay", "10-20"), ("x-mock-fault", "slow")])
+    assert found == Markers(
+        code=("resource", "name=users; op=get; id=id"), resource={"name": "users", "op": "get", "id": "id"},
+        flow=Flow(Step("jobs", "Started", "done"), "random", 3, (10, 20), "slow"),
+        required_headers=("x-role", "accept"), require_body=True, body_contains=True, query_contains=True,
+        runs_code=True)
+    assert found.handler is None
+    handler = read_markers([("x-mock-handler", "greet")])
+    assert handler.handler == "greet" and handler.runs_code and handler.resource is None and handler.flow is None
+    both = [("X-Mock-Handler", "greet"), ("x-mock-resource", "name=users; op=get")]
+    assert code_of(both) == read_markers(both).code == ("handler", "greet")
+    assert code_of([("Accept", "json")]) is None
+
+
+def test_read_markers_leaves_out_what_it_cannot_read_and_keeps_the_last_readable() -> None:
+    found = read_markers([("x-mock-delay", "5"), ("x-mock-delay", "never"), ("x-mock-scenario", ""),
+                          ("x-mock-fault", "boom"), ("x-mock-match-request-body", "true"),
+                          ("x-mock-match-request-body", "false")])
+    assert found.flow == Flow(delay=(5, 5))
+    assert not found.require_body  # the last switch counts
+    assert read_markers([("x-mock-delay", "never")]).flow is None
+    assert read_markers([("Accept", "json")]) is NO_MARKERS
