@@ -89,3 +89,10 @@ def test_the_quoted_contract_is_pyprojects() -> None:
     actual = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     keys = ("name", "type", "layers", "source_modules", "forbidden_modules")
     assert [{k: c.get(k) for k in keys} for c in quoted] == [{k: c.get(k) for k in keys} for c in actual]
+
+
+def test_the_tree_lists_every_module() -> None:
+    """The tree block is the whole package: a new module is drawn where it sits."""
+    modules = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py") if p.name != "__init__.py")
+    drawn = set(tree_paths())
+    assert [m for m in modules if m not in drawn] == []
