@@ -63,6 +63,7 @@ test: $(TEST_STAMP) system-deps
 #   scripts/import_graph.py no import cycle between any two modules (function-local and TYPE_CHECKING imports too)
 #   scripts/imports_alone.py every module imports alone, in a fresh interpreter
 #   scripts/top_level.py    at most 12 modules at the package's top level
+#   scripts/local_imports.py every import inside a function says why it waits (# deferred: <reason>)
 #   scripts/complexity.py   no function above cyclomatic complexity 20 (radon)
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check postmock_nb tests benchmarks scripts
@@ -70,6 +71,7 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/import_graph.py
 	$(PY) scripts/top_level.py
+	$(PY) scripts/local_imports.py
 	$(PY) scripts/complexity.py
 	$(PY) scripts/imports_alone.py
 	MYPYPATH=tests $(PY) -m mypy --strict benchmarks

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pytest loads this plugin at every start: the session (the s
 @pytest.fixture
 def postmock() -> Iterator[Session]:
     """A running mock with no examples yet; define them in the test."""
-    from postmock_nb.session import Session
+    from postmock_nb.session import Session  # deferred: pytest loads this plugin at every start (see above)
 
     session = Session()
     session.start()

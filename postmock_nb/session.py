@@ -11,6 +11,7 @@ same in plain Python::
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -20,10 +21,15 @@ from typing import Any, Literal, Protocol
 
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
+from postmock_nb.behaviours.resources import check_seeds
+from postmock_nb.bridges.bridges import proxies
+from postmock_nb.bridges.recording import save_response_example
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
 from postmock_nb.formats.cells import ExampleDefinition, build_definition
+from postmock_nb.formats.environment import Environment, load_environment, save_environment
+from postmock_nb.formats.merging import merge
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.browser_address import public_url
@@ -160,9 +166,7 @@ class Session:
 
     def load(self, path: str | Path) -> Any:
         """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
-        from postmock_nb.behaviours.resources import check_seeds
-        from postmock_nb.formats.merging import merge
-        from postmock_nb.formats.sources import load_any
+        from postmock_nb.formats.sources import load_any  # deferred: OpenAPI, YAML and the schemas are slow to import
 
         loaded = load_any(path)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
@@ -232,8 +236,6 @@ class Session:
         if not self.running:
             raise ServerError("the mock is not running", hint="%mock start --proxy URL, or %mock start first")
         assert self.server is not None
-        from postmock_nb.bridges.bridges import proxies
-
         wanted = MockConfig.of(proxy=proxy, record=None if record is None else str(record))  # checked there
         current = self.server.bridges
         replaced = self.server.use_bridges(current.with_proxies(*proxies(wanted, store=self.store)))
@@ -241,14 +243,10 @@ class Session:
         if old_recorder is not None:  # its last batch is written, its writer thread ends
             old_recorder.close()
         if old is not None:  # its client lives on the server's loop: closed there
-            import asyncio
-
             self.server.call_in_server_thread(lambda: asyncio.ensure_future(old.aclose()))
 
     def use_environment(self, path: str | Path | None) -> Any:
         """Resolve ``{{vars}}`` with this Postman environment (None: no environment)."""
-        from postmock_nb.formats.environment import Environment, load_environment
-
         environment = load_environment(path) if path is not None else Environment("", ())
         self.store.set_environment(environment.values)
         return environment
@@ -256,8 +254,6 @@ class Session:
     def save_environment(self, path: str | Path, name: str = "postmock_nb mock") -> Path:
         """Write a Postman environment with ``mockUrl``/``baseUrl`` = this mock's URL
         (the Binder/JupyterHub URL when there is one)."""
-        from postmock_nb.formats.environment import save_environment
-
         if not self.running:
             raise ServerError("the mock is not running, so it has no URL to save", hint="%mock start first")
         assert self.server is not None
@@ -284,7 +280,7 @@ class Session:
     def call(self, method: str, path: str, headers: Mapping[str, str] | None = None, data: str | None = None,
              timeout: float = 30.0) -> Any:
         """Send a request to the running mock (Postman's "Send"); returns a ``requests`` Response."""
-        import requests
+        import requests  # deferred: requests is slow to import and only %mock call needs it
 
         if path.startswith(("http://", "https://")):  # any URL: Postman's Send to the real API
             return requests.request(method.upper(), path, headers=dict(headers or {}),
@@ -306,8 +302,6 @@ class Session:
         (``https://api.example.com/v1`` + ``/users/7``), or ``as_path`` (``/users/:id``).
         What is kept is cleaned (postmock_nb.bridges.recording); an example of the same name is replaced.
         """
-        from postmock_nb.bridges.recording import save_response_example
-
         example = save_response_example(response, name, base=base, as_path=as_path, keep_secrets=keep_secrets)
         previous = [e.id for _, e in self.store.collection.iter_examples() if e.name == name]
         if previous:  # saved again (the cell re-run): the same example, updated

@@ -22,12 +22,18 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
 from postmock_nb.behaviours.dispatch import ExportWarning
+from postmock_nb.behaviours.flows import flow_markers
+from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
 from postmock_nb.config import START, MockConfig, add_options, config_options
+from postmock_nb.core import limits
 from postmock_nb.core.markers import EXAMPLE_NAME_HEADER
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
+from postmock_nb.core.wire import collection_changes
 from postmock_nb.errors import PostmockError
+from postmock_nb.formats.cells import build_definition, check_json, parse_header
+from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import ExampleTable, LogTable
 from postmock_nb.serving.browser_address import browser_address
 from postmock_nb.session import Session
@@ -153,8 +159,6 @@ class PostmockMagics(Magics):
         self.current_cell_id: str | None = None
         self.loaded = False
         self._parser = _mock_parser()
-        from postmock_nb.notebook.prototype import Prototype
-
         self.cell_runs = 0
         """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
         self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
@@ -231,9 +235,6 @@ class PostmockMagics(Magics):
               f"→ {example.response.status}{where}")
 
     def _build(self, args: argparse.Namespace, cell: str) -> Any:
-        from postmock_nb.behaviours.flows import flow_markers
-        from postmock_nb.formats.cells import build_definition
-
         markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,
                                next_state=args.next, delay=args.delay, fault=args.fault)
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
@@ -379,7 +380,7 @@ class PostmockMagics(Magics):
                 print(f"  {lines[-1][:200] if lines else ''}")
 
     def _mock_show(self, args: argparse.Namespace) -> None:
-        from postmock_nb.notebook.widgets import show_dashboard
+        from postmock_nb.notebook.widgets import show_dashboard  # deferred: ipywidgets is slow to import
 
         show_dashboard(self.session)
 
@@ -452,8 +453,6 @@ class PostmockMagics(Magics):
         print(f'Using environment "{environment.name}": {names}')
 
     def _mock_load(self, args: argparse.Namespace) -> None:
-        from postmock_nb.core.wire import collection_changes
-
         specs_before = len(self.session.specs)
         report = self.session.load(args.file)
         print(report.describe())
@@ -472,8 +471,6 @@ class PostmockMagics(Magics):
                   f"(mock.resources[{resource.name!r}])")
 
     def _mock_reset(self, args: argparse.Namespace) -> None:
-        from postmock_nb.notebook.prototype import Prototype
-
         known = self.session.scenario_states()
         if args.name is not None and args.name in known:  # a scenario of that name: back to Started
             self.session.reset_scenarios(args.name)
@@ -513,10 +510,6 @@ class PostmockMagics(Magics):
             %%resource users --id id
             [{"id": 1, "name": "Alice Park"}, {"id": 2, "name": "Ben Carter"}]
         """
-        from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
-        from postmock_nb.core import limits
-        from postmock_nb.formats.cells import check_json
-
         args = self._parse(self.resource, line, "%%resource")
         try:
             if cell.strip():
@@ -548,8 +541,6 @@ class PostmockMagics(Magics):
         return MaskedKey(server.api_key)  # the key itself, shown masked: `key = %mock key` keeps it
 
     def _mock_call(self, args: argparse.Namespace) -> None:
-        from postmock_nb.formats.cells import parse_header
-
         headers = dict(parse_header(h, "-H option") for h in args.header)
         response = self.session.call(args.method, args.path, headers, args.data)
         example = response.headers.get(EXAMPLE_NAME_HEADER)

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from postmock_nb.answers.diagnostics import near_miss_text
+from postmock_nb.behaviours.dispatch import answered_by
 from postmock_nb.core.model import Collection
 from postmock_nb.serving.requestlog import LogEntry
 
@@ -46,8 +48,6 @@ class ExampleTable:
 
     @classmethod
     def of(cls, collection: Collection, hits: Mapping[str, int], behaviours: Any = None) -> ExampleTable:
-        from postmock_nb.behaviours.dispatch import answered_by
-
         rows = [{"method": e.request.method, "url": e.request.url, "status": e.response.status, "name": e.name,
                  "folder": "/".join(item.folder), "hits": hits.get(e.id, 0), "id": e.id,
                  "answers": answered_by(e, behaviours)}
@@ -88,8 +88,6 @@ class LogTable:
                 for e in self.entries]
 
     def _explanations(self) -> list[str]:
-        from postmock_nb.answers.diagnostics import near_miss_text
-
         return [f"#{e.seq} {near_miss_text(e.result)}" for e in self.entries if e.is_miss and e.result is not None]
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ from postmock_nb.answers.diagnostics import diff_rows, near_miss_text
 from postmock_nb.behaviours.dispatch import answered_by
 from postmock_nb.core.text import plural as _plural
 from postmock_nb.matching import Candidate, MatchResult, near_misses
+from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.requestlog import LogEntry
 
 if TYPE_CHECKING:
@@ -273,8 +274,6 @@ class Dashboard:
             newer = (f" — a newer mock runs at <a href='{url}' target='_blank'>{url}</a>"
                      if self.superseded_by else " — %mock start to serve again")
             return f"<b class='pm-miss'>■ Stopped</b>{newer} <span class='pm-muted'>({counts} while it ran)</span>"
-        from postmock_nb.session import public_url
-
         outside = public_url(server.port or 0)
         link = f"<a href='{_e(server.url)}' target='_blank'>{_e(server.url)}</a>"
         if outside:

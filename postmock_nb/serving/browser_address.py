@@ -93,7 +93,7 @@ def colab_url(port: int) -> str | None:
     if threading.current_thread() is not threading.main_thread() or not _on_colab():
         return None
     try:
-        from google.colab.output import eval_js  # type: ignore[import-not-found]  # only on Colab
+        from google.colab.output import eval_js  # type: ignore[import-not-found]  # deferred: only on Colab
 
         url = eval_js(f"google.colab.kernel.proxyPort({int(port)})", timeout_sec=COLAB_TIMEOUT_S)
     except Exception:  # noqa: BLE001  # not answered (no running cell, a timeout): no address, never an error
