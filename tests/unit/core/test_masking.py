@@ -1,0 +1,77 @@
+"""core/masking.py: how much of a secret the views show, and which headers are masked (the log views' use of it
+is in tests/unit/serving/test_requestlog.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from postmock_nb.core.masking import NO_VALUE, mask, mask_compared, mask_header, mask_response_header
+
+KEY = "PMAK-0123456789abcdef0123456789abcdef"  # a Postman API key's length: 37
+
+
+@pytest.mark.parametrize("secret, shown", [
+    (KEY, "PMAK-0123…cdef"),
+    ("a" * 31 + "Z", "aaaaaaaaa…aaaZ"),  # 32: the first 9 and the last 4
+    ("abcdefghijklmnopqrstuvwxyz01234", "abcd…"),  # 31: the first 4
+    ("abcdefghijklmnop", "abcd…"),  # 16
+    ("abcdefghijklmno", "ab…"),  # 15: the first 2
+    ("abcdefgh", "ab…"),  # 8
+    ("abcdefg", "…"),  # 7: nothing
+    ("", "…"),
+])
+def test_mask_shows_less_the_shorter_the_secret(secret: str, shown: str) -> None:
+    assert mask(secret) == shown
+
+
+@pytest.mark.parametrize("length", [8, 16, 32, 37, 64, 500])
+def test_mask_always_hides_most_of_the_secret(length: int) -> None:
+    secret = "".join(chr(ord("a") + n % 26) for n in range(length))
+    visible = len(mask(secret)) - 1  # the ellipsis is one character
+    assert visible * 2 < length
+    assert secret not in mask(secret)
+
+
+@pytest.mark.parametrize("name, value, shown", [
+    ("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9", "Bearer eyJh…"),
+    ("authorization", "Basic dXNlcjpwYXNz", "Basic dX…"),  # 12 characters: the first 2
+    ("Proxy-Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9", "Bearer eyJh…"),
+    ("Authorization", "eyJhbGciOiJIUzI1NiJ9", "eyJh…"),  # no scheme: the whole value is masked
+    ("Authorization", "Bearer2 eyJhbGciOiJIUzI1NiJ9", "Bear…"),  # not a scheme: masked whole
+    ("X-Api-Key", KEY, "PMAK-0123…cdef"),
+    ("X-API-KEY", "my key with spaces", "my k…"),  # only authorization headers keep a scheme
+    ("Cookie", "session=0123456789abcdef", "sess…"),
+])
+def test_mask_header_masks_credentials(name: str, value: str, shown: str) -> None:
+    assert mask_header(name, value) == shown
+
+
+@pytest.mark.parametrize("name", ["Content-Type", "Accept", "X-Api-Key-Hint", "Set-Cookie"])
+def test_mask_header_leaves_other_headers_alone(name: str) -> None:
+    assert mask_header(name, "Bearer eyJhbGciOiJIUzI1NiJ9") == "Bearer eyJhbGciOiJIUzI1NiJ9"
+
+
+def test_mask_compared_keeps_the_placeholders_of_no_value() -> None:
+    assert NO_VALUE == {"(absent)", "(any)", ""}
+    for placeholder in NO_VALUE:
+        assert mask_compared("Authorization", placeholder) == placeholder
+    assert mask_compared("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9") == "Bearer eyJh…"
+    assert mask_compared("Accept", "(any)") == "(any)"
+    assert mask_compared("Accept", "text/html") == "text/html"
+    assert mask("") == "…" != mask_compared("x-api-key", "")
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("session=0123456789abcdef; Path=/; HttpOnly", "session=0123…; Path=/; HttpOnly"),
+    ("id=abc", "id=…"),
+    ("token= 0123456789abcdef0123456789abcdef ;Secure", "token=012345678…cdef;Secure"),
+    ("0123456789abcdef", "0123…"),  # no name: masked whole
+])
+def test_mask_response_header_keeps_a_cookies_name_and_attributes(value: str, shown: str) -> None:
+    assert mask_response_header("Set-Cookie", value) == shown
+    assert mask_response_header("set-cookie", value) == shown
+
+
+def test_mask_response_header_leaves_other_response_headers_alone() -> None:
+    assert mask_response_header("Content-Type", "application/json") == "application/json"
+    assert mask_response_header("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9") == "Bearer eyJhbGciOiJIUzI1NiJ9"
