@@ -61,12 +61,29 @@ def _parsed(kind: str, body: str) -> object:
     return _parse(kind, body)
 
 
+class _Text(str):
+    """A body that is not JSON (or is empty), kept as its stripped text: equal only to the same text that
+    was not JSON either, never to a parsed JSON string (``hello`` is not ``"hello"``) or ``null``."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Text) and str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+
 def _parse(kind: str, body: str) -> object:
     if kind == "json":
+        if not body.strip():
+            return _Text("")  # empty: not JSON's null
         try:
-            return limits.loads(body) if body.strip() else None  # too deep: compared as text
-        except ValueError:
-            return body.strip()
+            return limits.loads(body)
+        except ValueError:  # not JSON, or too deep: compared as text
+            return _Text(body.strip())
     if kind == "form":
         return sorted(parse_qsl(body, keep_blank_values=True))
     if kind == "xml":
@@ -109,7 +126,7 @@ def json_path(body: str, path: str, default: object = _MISSING) -> object:
     for part in split_object_path(path):
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and part.isdecimal() and part.isascii() and int(part) < len(value):
             value = value[int(part)]
         else:
             return "" if default is _MISSING else default

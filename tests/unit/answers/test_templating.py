@@ -176,3 +176,9 @@ def test_json_path(body, path, expected):
 ])
 def test_has_placeholders(text, expected):
     assert has_placeholders(text) is expected, text
+
+
+def test_a_body_path_with_a_unicode_digit_renders_as_a_miss() -> None:
+    """`{{$body 'a.²'}}`: "²" is a digit to str.isdigit but no index; it rendered a ValueError (a 500) before."""
+    assert render("[{{$body 'a.²'}}]", RenderContext(body='{"a": [1, 2]}')) == render(
+        "[{{$body 'a.9'}}]", RenderContext(body='{"a": [1, 2]}'))
