@@ -165,7 +165,8 @@ async def test_a_private_mock_wants_its_key_except_for_preflight() -> None:
         cleared = await admin.delete("/__postmock/log")
     assert none.status_code == wrong.status_code == 401
     assert none.json()["error"]["name"] == "AuthenticationError"
-    assert (preflight.status_code, preflight.headers["allow"]) == (200, "GET, OPTIONS, HEAD")
+    assert preflight.status_code == 200
+    assert set(preflight.headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert health.json()["refused"] == 1
     assert cleared.status_code == 401  # a reset needs the key too
 
