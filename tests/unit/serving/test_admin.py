@@ -18,7 +18,7 @@ from support.builders import make_collection, make_example
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection
 from postmock_nb.matching.store import LiveCollection
-from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
+from postmock_nb.serving.admin import build_admin_app
 from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.requestlog import RequestLog
 
@@ -49,13 +49,10 @@ def make_mock(collection: Collection = JOBS, **settings: Any) -> MockApp:
 async def clients(mock: MockApp) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """(the mock, its admin app built on its own) over the same state."""
     admin = build_admin_app(mock)
+    assert admin.name == "postmock_nb.admin"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://mock") as served, \
             httpx.AsyncClient(transport=httpx.ASGITransport(app=admin), base_url="http://mock") as administered:
         yield served, administered
-
-
-def test_the_prefix() -> None:
-    assert ADMIN_PREFIX == "/__postmock"
 
 
 async def test_health_reads_the_mock_at_each_request() -> None:
