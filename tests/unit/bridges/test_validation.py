@@ -1,0 +1,185 @@
+"""bridges/validation.py: requests checked against an OpenAPI document (parameters, body), no network."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from support.openapi_documents import DATA
+
+from postmock_nb.bridges.validation import RequestValidator, Violation, check_request
+from postmock_nb.formats.documents import read_document
+from postmock_nb.formats.openapi import load_spec
+from postmock_nb.matching import IncomingRequest
+
+
+def document(version: str = "3.0.3", **extra: Any) -> dict[str, Any]:
+    pets_item = {"type": "object", "required": ["name"],
+                 "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"},
+                                "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}},
+                                "age": {"type": "integer", "nullable": True} if version.startswith("3.0")
+                                else {"type": ["integer", "null"]}}}
+    return {
+        "openapi": version, "info": {"title": "Pets", "version": "1"},
+        "components": {"schemas": {"Pet": pets_item}},
+        "paths": {
+            "/pets": {
+                "get": {"parameters": [
+                    {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer", "maximum": 50}},
+                    {"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}}},
+                    {"name": "x-request-id", "in": "header", "required": True, "schema": {"type": "string"}},
+                    {"name": "session", "in": "cookie", "required": True, "schema": {"type": "string"}},
+                    {"name": "verbose", "in": "query", "schema": {"type": "boolean"}}],
+                        "responses": {"200": {"description": "ok"}}},
+                "post": {"requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}},
+                    "text/*": {"schema": {"type": "string"}}}},
+                    "responses": {"201": {"description": "made"}}},
+            },
+            "/pets/{petId}": {"get": {"parameters": [{"name": "petId", "in": "path", "required": True,
+                                                      "schema": {"type": "integer", "minimum": 1}}],
+                                      "responses": {"200": {"description": "ok"}}}},
+            "/pets/mine": {"get": {"responses": {"200": {"description": "ok"}}}},
+        },
+        **extra,
+    }
+
+
+@pytest.fixture(params=["3.0.3", "3.1.0"])
+def validator(request: pytest.FixtureRequest) -> RequestValidator:
+    return RequestValidator(load_spec(document(request.param), "pets.yaml"))
+
+
+def check(validator: RequestValidator, method: str, url: str, *, headers: dict[str, str] | None = None,
+          body: Any = None) -> list[dict[str, str]]:
+    request = IncomingRequest.build(method, url, headers)
+    raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
+    return [v.json() for v in validator.check(request.method, request.path, request.query, request.headers, raw)]
+
+
+GOOD = {"x-request-id": "r1"}
+
+
+def test_a_valid_request_has_no_violation(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/pets?limit=7&tags=1,2&verbose=true", headers=GOOD) == []
+    assert check(validator, "POST", "/pets", headers={"content-type": "application/json"},
+                 body={"name": "rex", "tags": ["a"], "age": None}) == []
+
+
+def test_find_prefers_the_literal_route_and_reads_path_parameters(validator: RequestValidator) -> None:
+    mine = validator.find("GET", "/pets/mine")
+    assert mine is not None and mine[0].full_template == "/pets/mine" and mine[1] == {}
+    one = validator.find("get", "/pets/42/")
+    assert one is not None and one[0].full_template == "/pets/{petId}" and one[1] == {"petId": "42"}
+    assert validator.find("DELETE", "/pets/42") is None
+    assert validator.find("GET", "/owners") is None
+
+
+def test_a_request_no_operation_describes_is_not_checked(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/owners?limit=nope") == []
+    assert check(validator, "PATCH", "/pets") == []
+
+
+def test_missing_required_parameters_are_named(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/pets") == [
+        {"path": "$.query.limit", "message": "required query parameter 'limit' is missing"},
+        {"path": "$.header.x-request-id", "message": "required header parameter 'x-request-id' is missing"}]
+
+
+def test_parameter_values_are_read_as_their_schema_type(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/pets?limit=51", headers=GOOD) == [
+        {"path": "$.query.limit", "message": "51 is greater than the maximum of 50"}]
+    assert check(validator, "GET", "/pets?limit=many", headers=GOOD) == [
+        {"path": "$.query.limit", "message": "'many' is not of type 'integer'"}]
+    assert check(validator, "GET", "/pets/0") == [{"path": "$.path.petId",
+                                                   "message": "0 is less than the minimum of 1"}]
+
+
+def test_array_items_are_checked_one_by_one(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/pets?limit=1&tags=1&tags=x", headers=GOOD) == [
+        {"path": "$.query.tags[1]", "message": "'x' is not of type 'integer'"}]
+    assert check(validator, "GET", "/pets?limit=1&tags=1,2,y", headers=GOOD) == [
+        {"path": "$.query.tags[2]", "message": "'y' is not of type 'integer'"}]
+
+
+def test_a_boolean_that_is_not_true_or_false(validator: RequestValidator) -> None:
+    assert check(validator, "GET", "/pets?limit=1&verbose=yes", headers=GOOD) == [
+        {"path": "$.query.verbose", "message": "'yes' is not of type 'boolean'"}]
+
+
+def test_the_body_is_required_and_checked_against_its_schema(validator: RequestValidator) -> None:
+    json_type = {"content-type": "application/json; charset=utf-8"}
+    assert check(validator, "POST", "/pets", headers=json_type) == [
+        {"path": "$.body", "message": "the request body is required"}]
+    assert check(validator, "POST", "/pets", headers=json_type, body={"name": "Rex!", "tags": ["long", "ok"]}) == [
+        {"path": "$.body.name", "message": "'Rex!' does not match '^[a-z]+$'"},
+        {"path": "$.body.tags[0]", "message": "'long' is too long"}]
+    assert check(validator, "POST", "/pets", headers=json_type, body={}) == [
+        {"path": "$.body", "message": "'name' is a required property"}]
+
+
+def test_a_body_that_is_not_json(validator: RequestValidator) -> None:
+    [violation] = check(validator, "POST", "/pets", headers={"content-type": "application/json"}, body=b"{nope")
+    assert violation["path"] == "$.body" and violation["message"].startswith("not valid JSON: ")
+
+
+def test_the_content_type_must_be_one_declared(validator: RequestValidator) -> None:
+    assert check(validator, "POST", "/pets", headers={"content-type": "application/xml"}, body=b"<pet/>") == [
+        {"path": "$.header.content-type",
+         "message": "content type 'application/xml' is not one of application/json, text/*"}]
+    assert check(validator, "POST", "/pets", headers={"content-type": "text/plain"}, body=b"anything") == []
+
+
+def test_without_a_content_type_the_first_declared_one_is_assumed(validator: RequestValidator) -> None:
+    assert check(validator, "POST", "/pets", body={"name": 5}) == [
+        {"path": "$.body.name", "message": "5 is not of type 'string'"}]
+
+
+def test_nullable_is_openapi_30_only() -> None:
+    data = document("3.0.3")
+    data["components"]["schemas"]["Pet"]["properties"]["age"] = {"type": "integer"}
+    strict = RequestValidator(load_spec(data, "pets.yaml"))
+    assert check(strict, "POST", "/pets", body={"name": "a", "age": None}) == [
+        {"path": "$.body.age", "message": "None is not of type 'integer'"}]
+
+
+def test_a_keyword_the_document_got_wrong_is_not_checked() -> None:
+    data = document("3.0.3")
+    data["paths"]["/pets"]["get"]["parameters"][0]["schema"] = {"type": "integer", "multipleOf": 0}
+    wrong = RequestValidator(load_spec(data, "pets.yaml"))
+    assert check(wrong, "GET", "/pets?limit=3", headers=GOOD) == []
+
+
+def test_pattern_properties_and_additional_properties_use_the_safe_patterns() -> None:
+    data = document("3.1.0")
+    data["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"]["schema"] = {
+        "type": "object", "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": False}
+    strict = RequestValidator(load_spec(data, "pets.yaml"))
+    assert check(strict, "POST", "/pets", body={"x-a": "ok"}) == []
+    assert check(strict, "POST", "/pets", body={"x-a": 1, "b": 2, "c": 3}) == [
+        {"path": "$.body", "message": "'b', 'c' do not match any of the regexes: '^x-'"},
+        {"path": "$.body.x-a", "message": "1 is not of type 'string'"}]
+
+
+def test_check_request_also_gives_the_patterns_it_could_not_check() -> None:
+    data = document("3.1.0")
+    data["components"]["schemas"]["Pet"]["properties"]["name"]["pattern"] = "(unclosed"
+    spec = load_spec(data, "pets.yaml")
+    found = RequestValidator(spec)
+    violations, unchecked = check_request(found, IncomingRequest.build("POST", "/pets"), b'{"name": "Rex!"}')
+    assert (violations, unchecked) == ([], ["(unclosed"])
+    assert found.off_loop is spec.slow_patterns
+
+
+def test_a_public_document_checks_its_own_operations() -> None:
+    spec = load_spec(read_document(DATA / "oai-v3.0-petstore.yaml"), "petstore")
+    found = RequestValidator(spec)
+    assert check(found, "GET", "/v1/pets?limit=5") == []
+    assert check(found, "GET", "/v1/pets?limit=all") == [
+        {"path": "$.query.limit", "message": "'all' is not of type 'integer'"}]
+    assert check(found, "GET", "/v1/pets/12") == []
+
+
+def test_a_violation_as_json() -> None:
+    assert Violation("$.query.a", "bad").json() == {"path": "$.query.a", "message": "bad"}
