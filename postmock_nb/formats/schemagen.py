@@ -2,8 +2,8 @@
 
 For each schema the first of these that applies gives the value:
 
-1. ``example`` (OpenAPI), then the first of ``examples`` (JSON Schema 2020-12, a list)
-2. ``default``, then ``const``, then ``enum[0]``
+1. ``example`` (OpenAPI), then ``default``, then ``const``
+2. the first of ``examples`` (JSON Schema 2020-12, a list), then ``enum[0]``
 3. ``allOf`` (objects merged), ``oneOf`` / ``anyOf`` (the first choice)
 4. by type: a format-aware string (``date-time``, ``email``, ``uuid``, ``uri`` …, padded to
    ``minLength``), ``minimum`` or 0 for numbers, ``true``, one item for arrays (``minItems``
