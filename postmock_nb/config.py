@@ -206,7 +206,8 @@ def _check_api_key(config: MockConfig) -> str | None:
 
 
 def _check_match_headers(config: MockConfig) -> tuple[str, ...]:
-    names = tuple(config.match_headers)
+    given: object = config.match_headers
+    names = (given,) if isinstance(given, str) else tuple(config.match_headers)  # one name, not its letters
     if any(not isinstance(name, str) or not name.strip() for name in names):
         raise ConfigError(f"--match-header needs a header name, got {list(names)!r}", hint="--match-header x-role")
     return tuple(dict.fromkeys(name.strip().lower() for name in names))

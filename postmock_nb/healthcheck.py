@@ -23,8 +23,8 @@ def default_url() -> str:
 
 def healthy(url: str, api_key: str = "", timeout: float = TIMEOUT) -> tuple[bool, str]:
     """Whether ``url`` answers 200, and what it said (or why it could not)."""
-    request = urllib.request.Request(url, headers={"x-api-key": api_key} if api_key else {})
     try:
+        request = urllib.request.Request(url, headers={"x-api-key": api_key} if api_key else {})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status == 200, f"{response.status} {response.read(200).decode(errors='replace')}"
     except urllib.error.HTTPError as error:
@@ -35,6 +35,9 @@ def healthy(url: str, api_key: str = "", timeout: float = TIMEOUT) -> tuple[bool
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        print((__doc__ or "").strip())
+        return 0
     url = args[0] if args else default_url()
     ok, said = healthy(url, os.environ.get("POSTMOCK_API_KEY", ""))
     print(f"{url}: {said}", file=sys.stdout if ok else sys.stderr)

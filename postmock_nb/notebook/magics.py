@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError instead of exiting the kernel."""
 
     def error(self, message: str) -> NoReturn:
-        raise usage_error(f"%mock {self.prog.split()[-1]}: {message}", "see %mock? for every subcommand")
+        name = self.prog.split()[-1]  # "mock" for %mock itself: its leftovers are reported as %mock's
+        raise usage_error(f"%mock{'' if name == 'mock' else ' ' + name}: {message}", "see %mock? for every subcommand")
 
 
 def _start_options(start: argparse.ArgumentParser) -> None:

@@ -297,6 +297,7 @@ MOCK_MISTAKES = [
     ("start --port 70000", "--port must be 0-65535, got 70000"),
     ("start --api-key secret", "--api-key only makes sense with --private"),
     ("start --bogus", "unrecognized arguments: --bogus"),
+    ("start --match-body contains", "%mock: unrecognized arguments: contains"),  # not "%mock mock:"
     ("delete", "the following arguments are required: name"),
     ("delete Nope", "no example named 'Nope'"),
     ("delete GET /keep 20", "unrecognized arguments"),

@@ -88,3 +88,8 @@ def test_the_response_cache_follows_the_snapshot_and_stays_bounded(build):
     second = Snapshot(first.collection)
     rebuilt = build_response(match(second, IncomingRequest.build("GET", "/n4")), second, (), cache)
     assert rebuilt is not responses[4] and rebuilt.body == b"4" and len(cache) == 1
+
+
+def test_one_header_name_given_as_text_is_one_name_not_its_letters() -> None:
+    assert MockConfig(match_headers="Accept").match_headers == ("accept",)
+    assert MockConfig(match_headers=("Accept", "x-role")).match_headers == ("accept", "x-role")
