@@ -65,7 +65,7 @@ def test_decoded_body_undoes_gzip_every_member_and_deflate() -> None:
     assert decoded_body(raw.compress(b"raw deflate") + raw.flush(), "deflate") == b"raw deflate"
 
 
-@pytest.mark.parametrize(("body", "coding"), [(b"not gzip", "gzip"), (gzip.compress(b"cut short")[:-12], "gzip"),
+@pytest.mark.parametrize(("body", "coding"), [(b"not gzip", "gzip"), (gzip.compress(b"cut short", mtime=0)[:-12], "gzip"),
                                               (b"x", "br"), (b"x", "compress")])
 def test_decoded_body_of_a_broken_or_unknown_encoding_is_none(body: bytes, coding: str) -> None:
     assert decoded_body(body, coding) is None
