@@ -120,7 +120,9 @@ class ResponseCache:
 
     def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
         """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
-        return self._kept.get(snapshot).responses.get(key)
+        held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
+        kept = held[1] if held is not None and held[0] == snapshot.version else self._kept.renew(snapshot)
+        return kept.responses.get(key)
 
     def plan(self, example: Example) -> ResponsePlan:
         """The example's plan, worked out on first need (call :meth:`response` first: it follows the snapshot)."""
