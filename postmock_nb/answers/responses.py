@@ -126,7 +126,8 @@ class ResponseCache:
 
     def plan(self, example: Example) -> ResponsePlan:
         """The example's plan, worked out on first need (call :meth:`response` first: it follows the snapshot)."""
-        plans = self._now().plans
+        held = self._kept.held  # PerSnapshot.peek, inlined: a templated example comes here on every request
+        plans = held[1].plans if held is not None else {}  # before any response(): nothing to keep it for
         plan = plans.get(example.id)
         if plan is None:
             plan = plans[example.id] = plan_for(example.response)
