@@ -120,11 +120,14 @@ class ResponseCache:
 
     def response(self, snapshot: Snapshot, key: _ResponseKey) -> HttpResponse | None:
         """The response kept for ``key`` while serving ``snapshot`` (a newer snapshot empties the cache)."""
-        return self._kept.get(snapshot).responses.get(key)
+        held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
+        kept = held[1] if held is not None and held[0] == snapshot.version else self._kept.renew(snapshot)
+        return kept.responses.get(key)
 
     def plan(self, example: Example) -> ResponsePlan:
         """The example's plan, worked out on first need (call :meth:`response` first: it follows the snapshot)."""
-        plans = self._now().plans
+        held = self._kept.held  # PerSnapshot.peek, inlined: a templated example comes here on every request
+        plans = held[1].plans if held is not None else {}  # before any response(): nothing to keep it for
         plan = plans.get(example.id)
         if plan is None:
             plan = plans[example.id] = plan_for(example.response)

@@ -51,7 +51,8 @@ class MatchMemo:
         """What :func:`~.search.match` answers for ``request``; ``selectors``: it sent ``x-mock-*`` values."""
         if selectors or not self._usable or snapshot.reads_request_content:
             return match(snapshot, request, self.settings)
-        kept = self._kept.get(snapshot)
+        held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
+        kept = held[1] if held is not None and held[0] == snapshot.version else self._kept.renew(snapshot)
         key = (request.method, request.path, query_string)
         decision = kept.decisions.get(key)
         if decision is not None:

@@ -184,7 +184,9 @@ class MockApp:
                 if ex.bridges.request_validator is not None:  # --validate-requests
                     await self._validate(ex)
                 self._select(ex)
-                await self._answer(ex)
+                pending = self._answer(ex)
+                if pending is not None:  # a handler, a resource or the upstream answers
+                    await pending
                 if ex.delay or ex.unchecked:
                     await self._wait(ex)
         except asyncio.CancelledError as error:  # the server gave up on the app (its grace period after a stop)
@@ -273,8 +275,10 @@ class MockApp:
         if ex.fault is None:
             ex.fault = flows.fault(winner.id, snapshot)
 
-    async def _answer(self, ex: Exchange) -> None:
-        """Chaos's answer, else the winner's, else the upstream's (``--proxy``), else the explaining 404."""
+    def _answer(self, ex: Exchange) -> Awaitable[None] | None:
+        """Chaos's answer, else the winner's, else the upstream's (``--proxy``), else the explaining 404.
+        None when answered; else the answer still to await (a handler's or resource's, the upstream's):
+        a static answer awaits no coroutine."""
         result, snapshot = ex.result, ex.snapshot
         assert result is not None and snapshot is not None
         if ex.chaos:  # --chaos: this request is answered by --chaos-with instead
@@ -282,19 +286,30 @@ class MockApp:
         elif result.winner is not None:
             # the winner's handler or resource (a dict lookup per request only when the collection has any)
             extra = CORS_HEADERS if self.settings.cors else ()
-            answered = await self.behaviours.respond(result, snapshot, ex.body, extra) if (
-                self.behaviours.plan(snapshot)) else None
-            if answered is None:  # its saved (static) response
-                ex.response = build_response(result, snapshot, extra, self.responses)
-            else:
-                ex.response, answer = answered
-                ex.answer, ex.note = answer, answer.note
+            if self.behaviours.plan(snapshot):
+                return self._behave(ex, result, snapshot, extra)
+            ex.response = build_response(result, snapshot, extra, self.responses)  # its saved (static) response
         elif ex.bridges.proxy is not None:  # --proxy: a miss goes upstream
-            ex.response, ex.note, ex.upstream_ms = await ex.bridges.answer_miss(
-                ex.method, ex.path, ex.query_string, ex.raw_headers, ex.body, private=self.settings.private)
+            return self._proxy(ex)
         else:
             ex.response = json_response(404, not_found_body(result), CORS_HEADERS if self.settings.cors else ())
             ex.note = result.error
+        return None
+
+    async def _behave(self, ex: Exchange, result: MatchResult, snapshot: Snapshot,
+                      extra: tuple[tuple[bytes, bytes], ...]) -> None:
+        """The winner's handler's or resource's answer, else (it has none) its saved response."""
+        answered = await self.behaviours.respond(result, snapshot, ex.body, extra)
+        if answered is None:
+            ex.response = build_response(result, snapshot, extra, self.responses)
+        else:
+            ex.response, answer = answered
+            ex.answer, ex.note = answer, answer.note
+
+    async def _proxy(self, ex: Exchange) -> None:
+        """``--proxy``: the upstream's answer to a miss."""
+        ex.response, ex.note, ex.upstream_ms = await ex.bridges.answer_miss(
+            ex.method, ex.path, ex.query_string, ex.raw_headers, ex.body, private=self.settings.private)
 
     async def _wait(self, ex: Exchange) -> None:
         """The delay (cut short when the mock stops), and the note of what validation could not check."""
