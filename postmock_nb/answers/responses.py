@@ -198,7 +198,13 @@ def error_response(status: int, name: str, header: str, message: str, *, fields:
     ``name`` is a machine-readable id (``mockRequestTooLarge``), ``header`` a short title (an HTTP
     reason or Postman's wording), ``message`` the explanation; ``fields`` adds more (``violations``).
     """
+    return HttpResponse(status, [(b"content-type", b"application/json"), *extra],
+                        error_body(name, header, message, fields=fields))
+
+
+def error_body(name: str, header: str, message: str, *, fields: Mapping[str, object] | None = None) -> bytes:
+    """The body of every JSON error the mock makes itself (the app, a handler, the proxy): one shape."""
     error: dict[str, object] = {"name": name, "header": header, "message": message}
     if fields:
         error.update(fields)
-    return json_response(status, {"error": error}, extra)
+    return json.dumps({"error": error}, ensure_ascii=False, indent=2).encode("utf-8")

@@ -29,9 +29,10 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
+from postmock_nb.answers.responses import error_body
 from postmock_nb.behaviours.workers import HandlerAborted, Lane
 from postmock_nb.core import limits
-from postmock_nb.core.model import Pairs
+from postmock_nb.core.model import Pairs, reason_phrase
 
 DEFAULT_TIMEOUT_S = 5.0
 CONCURRENT_WORKERS = 8
@@ -241,7 +242,7 @@ def blocking_warning(blocked_ms: float) -> str:
 
 
 def _error(status: int, name: str, message: str, **extra: Any) -> Rendered:
-    body = json.dumps({"error": {"name": name, "message": message, **extra}}, ensure_ascii=False).encode("utf-8")
+    body = error_body(name, reason_phrase(status), message, fields=extra)  # the mock's one error shape
     return Rendered(status, (("content-type", "application/json"),), body)
 
 

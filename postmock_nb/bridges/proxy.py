@@ -20,7 +20,6 @@ send one user's upstream session with every later user's requests.)
 
 from __future__ import annotations
 
-import json
 import ssl
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from postmock_nb.answers.responses import error_body
 from postmock_nb.config import checked_upstream
 from postmock_nb.core.limits import MAX_UPSTREAM_BYTES
 from postmock_nb.core.wire import HOP_BY_HOP, connection_tokens
@@ -88,8 +88,7 @@ def forwardable(headers: RawHeaders, *, drop: frozenset[str] = frozenset()) -> R
 
 
 def _error_body(status: int, name: str, upstream: str, cause: str) -> bytes:
-    return json.dumps({"error": {"name": name, "header": "Upstream failed", "upstream": upstream,
-                                 "message": cause}}, indent=2).encode("utf-8")
+    return error_body(name, "Upstream failed", cause, fields={"upstream": upstream})
 
 
 class Proxy:

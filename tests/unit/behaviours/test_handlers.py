@@ -141,7 +141,8 @@ def test_what_a_handler_raises_is_its_callers_500(registry: HandlerRegistry, kin
     handler = Handler("k", "boom", function)
     outcome, answer = run(registry, handler)
     assert outcome.rendered.status == 500 and outcome.error == "ValueError: broken on purpose"
-    assert answer["error"] == {"name": "mockHandlerError", "message": "handler 'boom' raised ValueError: broken on purpose",
+    assert answer["error"] == {"name": "mockHandlerError", "header": "Internal Server Error",
+                               "message": "handler 'boom' raised ValueError: broken on purpose",
                                "handler": "boom", "exception": "ValueError", "detail": "broken on purpose"}
     assert "Traceback" in outcome.traceback and handler.last is None and handler.last_error == outcome.error
     exited, answer = run(registry, handler, request(query=(("exit", "1"),)))
