@@ -133,8 +133,6 @@ def json_path(body: str, path: str, default: object = _MISSING) -> object:
     return value
 
 
-BODY_CONTAINS = "contains"
-"""``x-mock-match-request-body: contains``: the request's body holds the example's fields (extra ones allowed)."""
 MAX_BODY_DIFFERENCES = 10
 """How many field differences a body comparison reports (the first ones, in the example's order)."""
 ANY_VALUE = {"{{$any}}": "any value", "{{$anyString}}": "any string", "{{$anyNumber}}": "any number"}

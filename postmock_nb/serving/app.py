@@ -55,7 +55,7 @@ from postmock_nb.serving.reading import (
     read_body,
     sends_mock_values,
 )
-from postmock_nb.serving.refusal import CORS_HEADERS, key_ok, key_refused, refusal, unauthorized
+from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
 from postmock_nb.serving.requestlog import LogEntry
 
 logger = logging.getLogger("postmock_nb.serving.server")
@@ -404,10 +404,6 @@ class MockApp:
         response = error_response(503, "mockChaos", "Service Unavailable",
                                   "chaos: this request was picked to fail (--chaos)", extra=extra)
         return response, fault, "chaos: 503" + (f" (no example named {what!r})" if what != "503" else "")
-
-    def key_ok(self, given: bytes | None) -> bool:
-        """Constant-time comparison of the x-api-key header, as received (bytes), with the mock's key."""
-        return key_ok(self.settings, given)
 
     async def _refuse_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket upgrade: refused with a logged 501 (the mock serves HTTP only)."""
