@@ -268,6 +268,65 @@ def _check_server(config: MockConfig) -> str:
     return check_server(config.server)  # known, and installed (looked up, not imported)
 
 
+STATE_SCHEMES = ("redis", "rediss", "unix")
+"""The URL schemes ``--state`` takes (redis-py's: TCP, TLS, a Unix socket)."""
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password (``redis://:secret@host``) shown as ``***``: how a state URL is shown."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def _check_state(config: MockConfig) -> str | None:
+    url = config.state
+    if url is None:
+        return None
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.netloc or parts.path):
+        shown = masked_url(url) if isinstance(url, str) else url
+        raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}",
+                          hint="--state redis://127.0.0.1:6379/0 (every process naming it shares the mock's state)")
+    return url
+
+
+def _check_state_prefix(config: MockConfig) -> str | None:
+    prefix = config.state_prefix
+    if prefix is None:
+        return None
+    if config.state is None:
+        raise ConfigError("--state-prefix only makes sense with --state URL", hint="add --state redis://HOST:PORT/DB")
+    if not isinstance(prefix, str) or not prefix.strip() or not all(c.isalnum() or c in "-_.:" for c in prefix):
+        raise ConfigError(f"--state-prefix must be letters, digits and - _ . : only, got {prefix!r}",
+                          hint="--state-prefix shop-mock (the default is the collection's name)")
+    return prefix
+
+
+def _check_admin_key(config: MockConfig) -> str | None:
+    key = config.admin_key
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.strip() or not (key.isascii() and key.isprintable() and key == key.strip()):
+        raise ConfigError("the admin key must be printable ASCII without surrounding spaces",
+                          hint="--admin-key KEY; clients send it in an x-postmock-admin-key header")
+    if config.private and key == config.api_key:
+        raise ConfigError("the admin key must differ from the mock's API key",
+                          hint="a front end holding the mock's key must not be able to reconfigure the mock")
+    return key
+
+
+def _check_tls(config: MockConfig) -> bool:
+    if (config.tls_cert is None) != (config.tls_key is None):
+        given, missing = ("--tls-cert", "--tls-key") if config.tls_key is None else ("--tls-key", "--tls-cert")
+        raise ConfigError(f"{given} needs {missing} too", hint="--tls-cert cert.pem --tls-key key.pem, or --tls alone "
+                                                               "for a certificate made on the fly")
+    return config.tls or config.tls_cert is not None
+
+
 # -- the table -----------------------------------------------------------------------------------------------------
 
 SERVE, START = "serve", "start"
@@ -381,6 +440,19 @@ OPTIONS: tuple[Option, ...] = (
                              "records", "--record", metavar="FILE", check=_check_record),
     Option("reveal_secrets", "bool", "let the admin API show x-api-key/Authorization/Cookie values with ?reveal=1",
            "--reveal-secrets", fronts=(SERVE,)),
+    Option("state", "text", "share scenario states, sequences, resources, the request log and the examples defined "
+                            "through the admin API with every process naming this Redis URL (redis://HOST:PORT/DB)",
+           "--state", metavar="URL", env="POSTMOCK_STATE", read_env=env_stripped, check=_check_state),
+    Option("state_prefix", "text", "with --state: the mock's name in Redis, so several mocks can share one "
+                                   "(default: the collection's name)", "--state-prefix", metavar="NAME",
+           env="POSTMOCK_STATE_PREFIX", read_env=env_stripped, check=_check_state_prefix),
+    Option("admin_key", "text", "require this key in an x-postmock-admin-key header for the admin API's writes "
+                                "(needed to write at all when bound beyond this machine)", "--admin-key",
+           metavar="KEY", env="POSTMOCK_ADMIN_KEY", check=_check_admin_key),
+    Option("tls", "bool", "serve https with a certificate for localhost/127.0.0.1 made on the fly (prints its CA file)",
+           "--tls"),
+    Option("tls_cert", "text", "serve https with this certificate (PEM; with --tls-key)", "--tls-cert", metavar="FILE"),
+    Option("tls_key", "text", "the private key of --tls-cert (PEM)", "--tls-key", metavar="FILE"),
     Option("dashboard", "bool", "do not show the live dashboard", "--no-dashboard", fronts=(START,), off=True,
            field=False),
     Option("max_body_bytes", "int", "larger request bodies are refused with a 413", fronts=(),
@@ -393,7 +465,8 @@ OPTIONS: tuple[Option, ...] = (
 """Every option, in the order ``postmock serve --help`` lists them."""
 OPTION = {option.name: option for option in OPTIONS}
 
-CHECK_ORDER = ("host", "port", "api_key", "match_headers", "chaos", "chaos_seed", "chaos_with", "delay_ms",
+CHECK_ORDER = ("host", "port", "api_key", "admin_key", "state", "state_prefix", "tls", "match_headers", "chaos",
+               "chaos_seed", "chaos_with", "delay_ms",
                "max_body_bytes", "read_timeout_s", "workers", "proxy", "record", "log_size", "server")
 """The order the record checks its fields in (which mistake is reported first when there are several)."""
 _CHECKS: tuple[tuple[str, Check], ...] = tuple(
@@ -480,6 +553,20 @@ class MockConfig:
     """Seed of the chaos draw, so that a run can be repeated (None: a different draw each start)."""
     chaos_with: str = "503"
     """What chaos answers: ``503``, a fault (reset, close, timeout, malformed, truncate, slow) or an example's name."""
+
+    state: str | None = field(default=None, repr=False)
+    """A Redis URL (``--state redis://HOST:PORT/DB``): state shared by every process naming it (None: in memory).
+    Its password is a secret: shown through :func:`masked_url` only."""
+    state_prefix: str | None = None
+    """The mock's name in Redis (its keys' prefix); None: the collection's name."""
+    admin_key: str | None = field(default=None, repr=False)
+    """The key the admin API's writes need (``x-postmock-admin-key``); None: none (loopback only)."""
+    tls: bool = False
+    """Serve https (with ``tls_cert``/``tls_key``, or a certificate for localhost made on the fly)."""
+    tls_cert: str | None = None
+    """A PEM certificate file to serve https with (with ``tls_key``)."""
+    tls_key: str | None = None
+    """The PEM private key of ``tls_cert``."""
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS:  # one check per field, from the options table

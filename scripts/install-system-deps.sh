@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need outside Python: Debian's Chromium (browser tests), Node.js/npm,
+# Installs what the tests need outside Python: Debian's Chromium (browser tests), redis-server
+# (the --state tests run against a real Redis, started by a fixture on a free port), Node.js/npm,
 # and newman + postman-collection from npm (Postman interop tests). --bench adds wrk.
 #
 # Works as root and as a normal user: apt-get runs directly as root, through `sudo -n` otherwise
@@ -22,6 +23,7 @@ note_missing() {  # note_missing "what" "which tests go without it"
 packages=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || packages+=(chromium)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 if [ "${1:-}" = "--bench" ]; then command -v wrk >/dev/null 2>&1 || packages+=(wrk); fi
 
 apt_usable() {  # prints the command prefix that runs apt-get with root rights, or fails
@@ -47,6 +49,8 @@ fi
 
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
   || note_missing "Chromium (Debian package chromium)" "the browser tests are skipped"
+command -v redis-server >/dev/null 2>&1 \
+  || note_missing "redis-server (Debian package redis-server)" "the shared-state (--state redis://) tests are skipped"
 if [ "${1:-}" = "--bench" ]; then
   command -v wrk >/dev/null 2>&1 || note_missing "wrk (Debian package wrk)" "the benchmarks that use it are skipped"
 fi

@@ -34,6 +34,7 @@ from support.environments import BROWSER_ENVIRONMENT
 from support.fixture_collections import FIXTURES_DIR
 from support.layers import LayerViolation, skip_unless_required
 from support.paths import ROOT
+from support.redis_server import RedisServer
 from support.shells import loaded_shell
 
 from postmock_nb.core.model import Collection
@@ -220,6 +221,33 @@ def server_name(request: pytest.FixtureRequest) -> str:
 def build() -> SimpleNamespace:
     """``build.example("GET /users", "List", body="[]")`` and ``build.collection(ex1, ex2, variables={...})``."""
     return SimpleNamespace(example=make_example, collection=make_collection)
+
+
+# -- 2b. a real Redis (support/redis_server.py) ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One ``redis-server`` per test session (and xdist worker) on a free loopback port, no persistence."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_next_db = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A Redis URL of a database of its own for this test (emptied first): ``--state`` it."""
+    import redis  # deferred: only the shared-state tests need the client
+
+    url = redis_server.db_url(1 + next(_next_db) % 63)
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    return url
 
 
 # -- 3. hygiene ------------------------------------------------------------------------------

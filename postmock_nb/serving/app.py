@@ -44,6 +44,7 @@ from postmock_nb.serving.problems import (
     internal_error_response,
     invalid_request,
     problem_response,
+    state_unavailable_response,
     unchecked_note,
     unsafe_echo_response,
 )
@@ -57,6 +58,7 @@ from postmock_nb.serving.reading import (
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
 from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.shared.connection import StateUnavailable
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -199,6 +201,8 @@ class MockApp:
                 ex.body_size = declared_length(ex.headers)
         except wire.UnsafeEcho as problem:
             ex.response, ex.note = unsafe_echo_response(str(problem)), str(problem)
+        except StateUnavailable as problem:  # --state: Redis out of reach (never a fallback to this process's state)
+            ex.response, ex.note = state_unavailable_response(problem), str(problem)
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             self._internal_error(ex)
         response = ex.response

@@ -39,6 +39,7 @@ from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.shared.connection import SharedState, default_prefix
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -87,6 +88,8 @@ class AssembledMock:
     error_log: ErrorLog
     """The mock's errors: the app, the HTTP server and the dashboards report into it."""
     app: MockApp
+    shared: SharedState | None = None
+    """The Redis the state is shared on (``--state``), or None: in this process's memory."""
 
     @property
     def bridges(self) -> Bridges:
@@ -107,11 +110,19 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
     if bridges is None:
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
+    shared = shared_state(config, store.snapshot.collection.name)
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
                   behaviours=behaviours if behaviours is not None else Behaviours())
-    return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app)
+    return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
+
+
+def shared_state(config: MockConfig, collection_name: str) -> SharedState | None:
+    """The Redis of ``config.state`` (keys prefixed by ``--state-prefix``, else the collection's name), or None."""
+    if config.state is None:
+        return None
+    return SharedState(config.state, config.state_prefix or default_prefix(collection_name))
 
 
 def notebook_mock(*, store: CollectionStore, config: MockConfig, spec: Any,

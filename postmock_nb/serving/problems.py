@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb.answers.responses import HttpResponse, error_response
+from postmock_nb.serving.shared.connection import StateUnavailable
 
 if TYPE_CHECKING:  # a type only: bridges.validation imports jsonschema, slow to import (seconds)
     from postmock_nb.bridges.validation import Violation
@@ -77,3 +78,9 @@ def unsafe_echo_response(message: str) -> HttpResponse:
 def internal_error_response(last_line: str) -> HttpResponse:
     """The 500 for a bug of ours (``last_line``: the traceback's last line; the whole is in the error log)."""
     return error_response(500, "mockServerError", "Internal mock error", last_line)
+
+
+def state_unavailable_response(problem: StateUnavailable) -> HttpResponse:
+    """503 ``stateUnavailable``: the shared state (``--state``) cannot be reached; naming the store."""
+    return error_response(503, "stateUnavailable", "Service Unavailable", str(problem),
+                          fields={"store": problem.store})
