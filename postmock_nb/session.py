@@ -34,7 +34,9 @@ from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
+from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.shared.connection import StateUnavailable
 
 
 @dataclass(frozen=True)
@@ -314,11 +316,13 @@ class Session:
         running = self.running
         info: dict[str, Any] = {"running": running, "examples": len(self.store.collection.examples)}
         if server is not None and running:
-            counts = server.log.counts()
+            counts = self._journal_counts(server, info)
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
-                        uptime_s=round(time.time() - (server.started_at or time.time()), 1),
-                        requests=counts.total, misses=counts.misses, errors=server.error_log.total)
-            if server.private:
+                        uptime_s=round(time.time() - (server.started_at or time.time()), 1))
+            if counts is not None:
+                info.update(requests=counts.total, misses=counts.misses)
+            info["errors"] = server.error_log.total
+            if server.private and counts is not None:
                 info["refused"] = counts.refused  # requests without the key
         if server is not None and running and server.config.chaos:
             chaos = server.config
@@ -331,6 +335,18 @@ class Session:
         if handler_warnings:
             info["handler_warnings"] = handler_warnings
         return info
+
+    @staticmethod
+    def _journal_counts(server: MockServer, info: dict[str, Any]) -> Counts | None:
+        """The journal's counts (every replica's with ``--state``: then ``info`` says how its writer does too)."""
+        journal = server.log
+        if isinstance(journal, Batched):
+            info["journal"] = journal.status()
+        try:
+            return journal.counts()
+        except StateUnavailable as problem:  # Redis out of reach: said, never this process's counts instead
+            info["journal_error"] = str(problem)
+            return None
 
     # -- state (scenarios, sequences) -------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import ExampleTable, LogTable
 from postmock_nb.serving.browser_address import browser_address
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.session import Session
 
 STATUS_ERRORS = 5
@@ -412,7 +413,12 @@ class PostmockMagics(Magics):
         server = self.session.server
         if server is None:
             raise usage_error("%mock log: the mock has not been started", "%mock start")
-        return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
+        try:
+            entries = server.log.recent(args.limit, unmatched=args.unmatched)
+        except StateUnavailable as problem:  # --state: the shared journal's Redis is out of reach
+            raise usage_error(f"%mock log: {problem}", "start Redis again: the mock writes what it kept meanwhile"
+                              " (%mock status shows the journal's queue)") from None
+        return LogTable(entries, unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
         if args.file is None and args.environment is None:

@@ -40,6 +40,7 @@ from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.journal import SharedJournal
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -111,7 +112,8 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
-    journal: Journal = log if log is not None else RequestLog(config.log_size)
+    journal: Journal = (log if log is not None else SharedJournal(shared, config.log_size) if shared is not None
+                        else RequestLog(config.log_size))  # the journal on Redis (--state), else in memory
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
                   behaviours=behaviours if behaviours is not None else Behaviours())
