@@ -93,6 +93,9 @@ def _raw(pairs: Iterable[list[str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_entry(entry: LogEntry) -> bytes:
     """``entry`` as the stream keeps it: JSON, bodies and headers as the bytes received (Latin-1 text)."""
     data = {"seq": entry.seq, "time": entry.time, "replica": entry.replica, "method": entry.method,
@@ -105,7 +108,7 @@ def encode_entry(entry: LogEntry) -> bytes:
             "miss": entry.is_miss,
             "response": {"headers": _pairs(entry.response_headers), "body": _text(entry.response_body),
                          "size": entry.response_size}}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 def decode_entry(raw: bytes) -> LogEntry:
@@ -131,14 +134,32 @@ class _Batch:
     counts: Counter[str]
     hits: Counter[str]
     reserve: bool
-    commands: list[tuple[Any, ...]] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)
+    """The entries as the stream keeps them (:func:`encode_entry`), made once the batch is taken."""
 
-    """The batch's commands, run as one ``MULTI``/``EXEC`` transaction: ``INCRBY`` first when a block is reserved."""
 
-    @property
-    def wire(self) -> list[tuple[Any, ...]]:
-        """What goes to Redis: ``MULTI``, the commands, ``EXEC`` (one reply each)."""
-        return [("MULTI",), *self.commands, ("EXEC",)]
+WRITE_SCRIPT = """
+local at = 3
+for _ = 1, tonumber(ARGV[2]) do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'seq', ARGV[at], 'entry', ARGV[at + 1])
+  at = at + 2
+end
+for key = 2, 3 do
+  local fields = tonumber(ARGV[at])
+  at = at + 1
+  for _ = 1, fields do
+    redis.call('HINCRBY', KEYS[key], ARGV[at], ARGV[at + 1])
+    at = at + 2
+  end
+end
+if tonumber(ARGV[at]) > 0 then
+  return redis.call('INCRBY', KEYS[4], ARGV[at])
+end
+return 0
+"""
+"""One batch, written by the server's writer in one command (one reply to read): the entries (``XADD`` to the
+capped stream), the counts and the hits (``HINCRBY``), and a block of seqs when one is wanted (``INCRBY``,
+answered). A script runs whole, nothing between its commands: a batch is never half written."""
 
 
 class SharedJournal:
@@ -170,6 +191,8 @@ class SharedJournal:
         """Entries dropped while Redis was out of reach (the queue was full); their counts were kept."""
         self.written = 0
         """Entries (and copies) Redis acknowledged."""
+        self.batches = 0
+        """Batches Redis acknowledged."""
         self.rejected = 0
         """Batches Redis refused (an error reply): not retried."""
         self._pipe: _Pipe | None = None
@@ -292,12 +315,12 @@ class SharedJournal:
                 return None
             if any(e.seq < 0 for e in self._queue) and not self._renumber():  # a block first, then them
                 self._reserving = True
-                return _Batch([], Counter(), Counter(), reserve=True, commands=[("INCRBY", self.seq_key, SEQ_BLOCK)])
+                return _Batch([], Counter(), Counter(), reserve=True)
             reserve = not self._reserving and (self._end - self._next) < SEQ_BLOCK // 2
             self._reserving = self._reserving or reserve
             batch = _Batch([*self._queue, *self._again.values()], self._counts, self._hits, reserve)
             self._queue, self._again, self._counts, self._hits = deque(), {}, Counter(), Counter()
-        batch.commands = self._commands(batch)
+        batch.encoded = [encode_entry(entry) for entry in batch.entries]
         return batch
 
     def _renumber(self) -> bool:
@@ -310,13 +333,26 @@ class SharedJournal:
                 self._next += 1
         return True
 
-    def _commands(self, batch: _Batch) -> list[tuple[Any, ...]]:
+    def _transaction(self, batch: _Batch) -> list[tuple[Any, ...]]:
+        """``batch`` as the commands of one ``MULTI``/``EXEC`` (a reader's flush): ``INCRBY`` first when reserving."""
         commands: list[tuple[Any, ...]] = [("INCRBY", self.seq_key, SEQ_BLOCK)] if batch.reserve else []
-        commands += [("XADD", self.stream_key, "MAXLEN", "~", self._maxlen, "*", "seq", entry.seq,
-                      "entry", encode_entry(entry)) for entry in batch.entries]
+        commands += [("XADD", self.stream_key, "MAXLEN", "~", self._maxlen, "*", "seq", entry.seq, "entry", encoded)
+                     for entry, encoded in zip(batch.entries, batch.encoded, strict=True)]
         commands += [("HINCRBY", self.counts_key, name, n) for name, n in batch.counts.items()]
         commands += [("HINCRBY", self.hits_key, example_id, n) for example_id, n in batch.hits.items()]
         return commands
+
+    def _script(self, batch: _Batch) -> tuple[Any, ...]:
+        """``batch`` as one ``EVAL`` of :data:`WRITE_SCRIPT` (the server's writer)."""
+        args: list[Any] = [self._maxlen, len(batch.entries)]
+        for entry, encoded in zip(batch.entries, batch.encoded, strict=True):
+            args += (entry.seq, encoded)
+        for counter in (batch.counts, batch.hits):
+            args.append(len(counter))
+            for name, n in counter.items():
+                args += (name, n)
+        args.append(SEQ_BLOCK if batch.reserve else 0)
+        return ("EVAL", WRITE_SCRIPT, 4, self.stream_key, self.counts_key, self.hits_key, self.seq_key, *args)
 
     def _put_back(self, batches: list[_Batch]) -> None:
         """Batches not written (Redis out of reach): queued again, first, with their counts."""
@@ -333,16 +369,18 @@ class SharedJournal:
                 self._queue.popleft()
                 self.dropped += 1
 
-    def _acknowledged(self, batch: _Batch, results: Any) -> None:
-        """Redis answered ``batch``'s ``EXEC`` with ``results`` (a list; an error when it refused the batch)."""
-        if not isinstance(results, list):
+    def _acknowledged(self, batch: _Batch, block: Any) -> None:
+        """Redis wrote ``batch``: ``block`` is the end of the block of seqs it reserved (``INCRBY``'s answer), or
+        the error Redis answered (the batch refused: not retried)."""
+        if not isinstance(block, int):
             self.rejected += 1
             with self._lock:
                 self._reserving = self._reserving and not batch.reserve
             return
-        if batch.reserve and results and isinstance(results[0], int):
-            self._got_block(results[0])
+        if batch.reserve:
+            self._got_block(block)
         self.written += len(batch.entries)
+        self.batches += 1
 
     def _got_block(self, end: int) -> None:
         """``INCRBY`` answered ``end``: the numbers up to it are ours (the rest of the current block goes on first)."""
@@ -373,20 +411,22 @@ class SharedJournal:
             except StateUnavailable:
                 self._put_back([taken])
                 raise
-            self._acknowledged(taken, results)
+            if isinstance(results, list):  # EXEC's answers: INCRBY's first when a block was reserved
+                self._acknowledged(taken, results[0] if taken.reserve else 0)
+            else:
+                self._acknowledged(taken, results)
             batch = self._take() if not batch.entries and batch.reserve else None
         pipe = self._pipe
         if pipe is not None:
             pipe.settle(SETTLE_TIMEOUT_S)
         self._use_spare()
 
-    @staticmethod
-    def _write_sync(client: redis.Redis, batch: _Batch) -> Any:
+    def _write_sync(self, client: redis.Redis, batch: _Batch) -> Any:
         """``batch`` as one transaction (redis-py's pipeline adds ``MULTI``/``EXEC``); its ``EXEC`` results."""
         from redis.exceptions import ResponseError  # deferred: redis is the `team` extra's
 
         pipeline = client.pipeline(transaction=True)
-        for command in batch.commands:
+        for command in self._transaction(batch):
             pipeline.execute_command(*command)  # type: ignore[no-untyped-call]
         try:
             return pipeline.execute(raise_on_error=False)
@@ -464,9 +504,9 @@ class SharedJournal:
     def status(self) -> dict[str, Any]:
         """What ``%mock status`` and ``/__postmock/health`` say of the journal's writer."""
         pipe = self._pipe
+        writer = "idle" if pipe is None else "connected" if pipe.connected else "waiting for Redis"
         return {"replica": self.replica, "queued": len(self._queue), "dropped": self.dropped,
-                "written": self.written, "writer": "connected" if pipe is not None and pipe.connected else
-                "waiting for Redis" if pipe is not None else "idle"} | (
+                "written": self.written, "batches": self.batches, "writer": writer} | (
                     {"rejected": self.rejected} if self.rejected else {}) | (
                     {"error": pipe.error} if pipe is not None and pipe.error else {})
 
@@ -570,7 +610,8 @@ class _Pipe:
         self.in_flight.append(batch)
         self._replies.set()
         try:
-            await connection.send_packed_command(connection.pack_commands(batch.wire), check_health=False)
+            await connection.send_packed_command(connection.pack_command(*self.journal._script(batch)),
+                                                 check_health=False)
         except Exception as error:  # noqa: BLE001 (the connection broke: the batch goes back to the queue)
             self._broken(generation, error)
         self._release(future)
@@ -584,16 +625,14 @@ class _Pipe:
                 await self._replies.wait()
                 continue
             batch, connection, generation = self.in_flight[0], self._connection, self.generation
-            replies: list[Any] = []
             try:
-                for _ in batch.wire:
-                    replies.append(await self._reply(connection))
+                reply = await self._reply(connection)
             except Exception as error:  # noqa: BLE001 (the connection broke: in flight goes back to the queue)
                 self._broken(generation, error)
                 continue
             if self.in_flight and self.in_flight[0] is batch:
                 self.in_flight.popleft()
-                self.journal._acknowledged(batch, replies[-1])
+                self.journal._acknowledged(batch, reply)
                 self._notify()
                 if batch.reserve and not batch.entries:
                     self._wake.set()
