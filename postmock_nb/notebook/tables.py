@@ -98,7 +98,9 @@ class LogTable:
         return (*self.headers, "replica") if self._shared else self.headers
 
     def _explanations(self) -> list[str]:
-        return [f"#{e.seq} {near_miss_text(e.result)}" for e in self.entries if e.is_miss and e.result is not None]
+        return [f"#{e.seq} {near_miss_text(e.result) if e.result is not None else shared['text']}"
+                for e in self.entries if e.is_miss
+                for shared in [e.shared_diagnosis or {}] if e.result is not None or "text" in shared]
 
     def __repr__(self) -> str:
         if not self.entries:

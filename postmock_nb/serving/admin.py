@@ -106,6 +106,8 @@ def build_admin_app(mock: Administered) -> Any:
             data["diagnosis"] = (diagnosis(entry.result, reveal=reveal) if not entry.matched
                                  else {"candidates": [candidate_json(c, reveal=reveal)
                                                       for c in entry.result.candidates]})
+        elif entry.shared_diagnosis is not None:  # another replica's miss (--state): as it worked it out, masked
+            data["diagnosis"] = entry.shared_diagnosis
         return jsonify(data)
 
     def _worker_note() -> dict[str, Any]:

@@ -158,6 +158,8 @@ class MockApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self._batched is not None:  # the journal's writer connected before the first request
+                    await self._batched.astart()
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_startup is not None:
                     self.on_startup()

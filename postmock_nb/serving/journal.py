@@ -82,6 +82,11 @@ class Batched(Protocol):
         whoever got a response also finds it in the log. Never a round trip."""
         ...
 
+    async def astart(self) -> None:
+        """Start the batch writer on the running loop (the server's) and connect it, before the server serves
+        (an attempt: a store out of reach is tried again when there is something to write)."""
+        ...
+
     async def aclose(self) -> None:
         """Write what is pending (briefly) and stop the batch writer: the server stops."""
         ...

@@ -204,6 +204,9 @@ class LogEntry:
     was_miss: bool | None = None
     """Set on an entry read back from a shared journal (its match stays with the replica that served it,
     so ``outcome`` is None): whether it was a miss."""
+    shared_diagnosis: dict[str, Any] | None = None
+    """Set on a miss read back from a shared journal: its diagnosis (the closest examples, secrets masked) as the
+    replica that served it worked it out (``answers.diagnostics.diagnosis``)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

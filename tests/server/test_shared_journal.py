@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from IPython.core.error import UsageError
 from support.builders import make_collection, make_example
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
+from postmock_nb.formats.postman import save_collection
+from postmock_nb.notebook.magics import session_of
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.journal import SharedJournal
 from postmock_nb.session import Session
@@ -83,14 +86,15 @@ def test_a_response_of_one_replica_is_in_the_other_s_log_as_it_arrives(cleared):
         assert newest[0]["url"] == f"/users?k={number}", number  # no wait: written before the response went out
 
 
-def test_another_replica_s_entry_is_explained_without_its_match(cleared):
+def test_another_replica_s_miss_is_explained_as_the_replica_that_served_it_did(cleared):
     a, b, _ = cleared
-    requests.get(f"{a.url}/nowhere", timeout=10)
+    requests.get(f"{a.url}/orders/7", headers={"x-api-key": "secret-key"}, timeout=10)
     [entry] = _log(b)
-    detail = requests.get(f"{b.url}/__postmock/log/{entry['seq']}", timeout=10)
-    assert detail.status_code == 200 and detail.json()["url"] == "/nowhere" and "diagnosis" not in detail.json()
-    mine = requests.get(f"{a.url}/__postmock/log/{entry['seq']}", timeout=10).json()
-    assert "diagnosis" in mine  # the replica that served it kept the match
+    theirs = requests.get(f"{b.url}/__postmock/log/{entry['seq']}", timeout=10)
+    mine = requests.get(f"{a.url}/__postmock/log/{entry['seq']}", timeout=10).json()  # A kept the match itself
+    assert theirs.status_code == 200 and theirs.json()["url"] == "/orders/7"
+    assert theirs.json()["diagnosis"] == mine["diagnosis"]
+    assert "No example matched GET /orders/7" in mine["diagnosis"]["text"] and "secret-key" not in theirs.text
 
 
 def test_the_stream_stays_capped(cleared, replicas):
@@ -136,3 +140,36 @@ def test_redis_down_the_static_examples_are_answered_and_logged_when_it_is_back(
         a.stop()
         b.stop()
         redis_server.stop()
+
+
+def test_the_notebook_shows_every_replica_and_says_when_redis_is_away(shell, tmp_path: Path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    other = MockServer(COLLECTION, port=0, state=redis_server.url, state_prefix="team").start()
+    try:
+        shell.run_line_magic("mock", f"load {_saved(tmp_path)}")
+        shell.run_line_magic("mock", f"start --port 0 --no-dashboard --state {redis_server.url} --state-prefix team")
+        session = session_of(shell)
+        requests.get(other.url + "/users?from=other", timeout=10)
+        requests.get(session.url + "/users?from=notebook", timeout=10)
+        table = shell.run_line_magic("mock", "log")
+        rows = {row.split()[3]: row.split()[-1] for row in repr(table).splitlines()[2:]}
+        assert rows == {"/users?from=other": other.log.replica,  # type: ignore[attr-defined]
+                        "/users?from=notebook": session.server.log.replica}  # type: ignore[union-attr]
+        assert session.status()["requests"] == 2
+        redis_server.kill()
+        with pytest.raises(UsageError, match="shared journal store is unavailable") as refused:
+            shell.run_line_magic("mock", "log")
+        assert "Hint: start Redis again" in str(refused.value)
+        status = session.status()
+        assert "requests" not in status and "unavailable" in status["journal_error"]
+        assert status["journal"]["writer"] in ("connected", "waiting for Redis")
+    finally:
+        shell.run_line_magic("mock", "stop")
+        other.stop()
+        redis_server.stop()
+
+
+def _saved(tmp_path: Path) -> Path:
+    path = tmp_path / "collection.json"
+    save_collection(COLLECTION, path)
+    return path

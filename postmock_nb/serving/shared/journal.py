@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from postmock_nb.answers.diagnostics import diagnosis
 from postmock_nb.core.limits import loads
 from postmock_nb.serving.requestlog import Counts, Listener, LogEntry, RequestLog
 from postmock_nb.serving.shared.connection import (
@@ -96,6 +97,15 @@ def _raw(pairs: Iterable[list[str]]) -> list[tuple[bytes, bytes]]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _diagnosis(entry: LogEntry) -> dict[str, Any] | None:
+    """A miss's diagnosis, for the replicas that read it without its match (worked out by the writer, not the
+    request; misses only)."""
+    if not entry.is_miss:
+        return None
+    result = entry.result
+    return diagnosis(result) if result is not None else entry.shared_diagnosis
+
+
 def encode_entry(entry: LogEntry) -> bytes:
     """``entry`` as the stream keeps it: JSON, bodies and headers as the bytes received (Latin-1 text)."""
     data = {"seq": entry.seq, "time": entry.time, "replica": entry.replica, "method": entry.method,
@@ -105,7 +115,7 @@ def encode_entry(entry: LogEntry) -> bytes:
             "latency_ms": entry.latency_ms, "note": entry.note, "fault": entry.fault, "delay_ms": entry.delay_ms,
             "refused": entry.refused, "upstream_ms": entry.upstream_ms, "traceback": entry.traceback,
             "handler_wait_ms": entry.handler_wait_ms, "handler_run_ms": entry.handler_run_ms,
-            "miss": entry.is_miss,
+            "miss": entry.is_miss, "diagnosis": _diagnosis(entry),
             "response": {"headers": _pairs(entry.response_headers), "body": _text(entry.response_body),
                          "size": entry.response_size}}
     return _ENCODER.encode(data).encode("utf-8")
@@ -123,7 +133,8 @@ def decode_entry(raw: bytes) -> LogEntry:
                     note=data["note"], body_size=data["body_size"], response_size=response["size"],
                     upstream_ms=data["upstream_ms"], traceback=data["traceback"], delay_ms=data["delay_ms"],
                     fault=data["fault"], refused=data["refused"], handler_wait_ms=data["handler_wait_ms"],
-                    handler_run_ms=data["handler_run_ms"], replica=data["replica"], was_miss=data["miss"])
+                    handler_run_ms=data["handler_run_ms"], replica=data["replica"], was_miss=data["miss"],
+                    shared_diagnosis=data["diagnosis"])
 
 
 @dataclass
@@ -298,6 +309,12 @@ class SharedJournal:
         pipe = self._pipe
         if pipe is not None and pipe.connected and (self._queue or self._again or self._counts):
             await pipe.next_write()
+
+    async def astart(self) -> None:
+        """See :meth:`postmock_nb.serving.journal.Batched.astart`."""
+        pipe = self._start_pipe()
+        if pipe is not None:
+            await pipe.started()
 
     async def aclose(self) -> None:
         pipe, self._pipe = self._pipe, None
@@ -531,8 +548,13 @@ class _Pipe:
         self._wake = asyncio.Event()
         self._replies = asyncio.Event()
         self._closed = False
+        self._first_attempt = asyncio.Event()
         self._tasks = [loop.create_task(self._write_loop()), loop.create_task(self._read_loop())]
         self._wake.set()
+
+    async def started(self) -> None:
+        """Once the first attempt to connect is over (connected or not)."""
+        await self._first_attempt.wait()
 
     def wake(self) -> None:
         if threading.get_ident() == self.thread:
@@ -592,13 +614,19 @@ class _Pipe:
             if not self.connected:
                 self._release(self._next)  # requests do not wait while Redis is out of reach
                 self._next = None
-                if not await self._connect():
+                connected = await self._connect()
+                self._first_attempt.set()
+                if not connected:
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, RETRY_CAP_S)
                     self._wake.set()
                     continue
                 pause = 0.01
-            await self._write_one()
+            try:
+                await self._write_one()
+            except Exception as error:  # noqa: BLE001 (a bug of ours: the batch is lost, said; the writer goes on)
+                self.error = f"the journal's writer failed: {error!r}"[:300]
+                self.journal.rejected += 1
 
     async def _write_one(self) -> None:
         future, self._next = self._next, None

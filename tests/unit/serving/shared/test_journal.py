@@ -71,6 +71,7 @@ def test_an_entry_comes_back_from_json_as_it_went_in():
                      traceback="", replica="pod-a:12")
     back = decode_entry(encode_entry(entry))
     assert back.outcome is None and back.result is None and back.is_miss and back.mark == "✗"
+    assert back.shared_diagnosis is not None and "No example matched POST /users" in back.shared_diagnosis["text"]
     assert (back.seq, back.time, back.method, back.url, back.status) == (7, 12.5, "POST", "/users?a=1&b=%C3%A9", 404)
     assert back.raw_headers == entry.raw_headers and back.raw_body == entry.raw_body
     assert back.body_size == 5002 and back.response_body == b'{"error": 1}' and back.delay_ms == 30
