@@ -629,22 +629,24 @@ class _Pipe:
                 self.journal.rejected += 1
 
     async def _write_one(self) -> None:
+        """Write what is queued as one batch; the requests waiting for it go on once it is written (or not)."""
         future, self._next = self._next, None
-        batch = self.journal._take()
-        if batch is None:
-            self._release(future)
-            return
-        connection, generation = self._connection, self.generation
-        self.in_flight.append(batch)
-        self._replies.set()
         try:
-            await connection.send_packed_command(connection.pack_command(*self.journal._script(batch)),
-                                                 check_health=False)
-        except Exception as error:  # noqa: BLE001 (the connection broke: the batch goes back to the queue)
-            self._broken(generation, error)
-        self._release(future)
-        if batch.reserve and not batch.entries:  # the block the queued entries needed: their batch comes next
-            self._wake.set()
+            batch = self.journal._take()
+            if batch is None:
+                return
+            connection, generation = self._connection, self.generation
+            packed = connection.pack_command(*self.journal._script(batch))
+            self.in_flight.append(batch)
+            self._replies.set()
+            try:
+                await connection.send_packed_command(packed, check_health=False)
+            except Exception as error:  # noqa: BLE001 (the connection broke: the batch goes back to the queue)
+                self._broken(generation, error)
+            if batch.reserve and not batch.entries:  # the block the queued entries needed: their batch comes next
+                self._wake.set()
+        finally:
+            self._release(future)
 
     async def _read_loop(self) -> None:
         while not self._closed:
