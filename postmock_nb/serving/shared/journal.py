@@ -218,12 +218,7 @@ class SharedJournal:
 
     def next_seq(self) -> int:
         with self._lock:
-            if self._next < self._end:
-                seq = self._next
-                self._next += 1
-                return seq
-            self._provisional -= 1  # no block left: renumbered before it is written
-            return self._provisional
+            return self._seq_locked()
 
     def append(self, entry: LogEntry) -> None:
         entry.replica = self.replica
@@ -262,6 +257,10 @@ class SharedJournal:
             self._write_again(burst)
 
     def _seq_locked(self) -> int:
+        """The next number of the block (under the lock); the spare block once it is used up; else a provisional
+        number (negative), renumbered before it is written."""
+        if self._next >= self._end and self._spare is not None:
+            self._next, self._end, self._spare = self._spare - SEQ_BLOCK + 1, self._spare + 1, None
         if self._next < self._end:
             self._next += 1
             return self._next - 1
@@ -333,7 +332,7 @@ class SharedJournal:
             if any(e.seq < 0 for e in self._queue) and not self._renumber():  # a block first, then them
                 self._reserving = True
                 return _Batch([], Counter(), Counter(), reserve=True)
-            reserve = not self._reserving and (self._end - self._next) < SEQ_BLOCK // 2
+            reserve = not self._reserving and self._spare is None and (self._end - self._next) < SEQ_BLOCK // 2
             self._reserving = self._reserving or reserve
             batch = _Batch([*self._queue, *self._again.values()], self._counts, self._hits, reserve)
             self._queue, self._again, self._counts, self._hits = deque(), {}, Counter(), Counter()
@@ -344,10 +343,10 @@ class SharedJournal:
         """Under the lock: give the provisional entries queued numbers of a block; False: none is left."""
         for entry in self._queue:
             if entry.seq < 0:
-                if self._next >= self._end:
+                seq = self._seq_locked()
+                if seq < 0:
                     return False
-                entry.seq = self._next
-                self._next += 1
+                entry.seq = seq
         return True
 
     def _transaction(self, batch: _Batch) -> list[tuple[Any, ...]]:
@@ -400,22 +399,13 @@ class SharedJournal:
         self.batches += 1
 
     def _got_block(self, end: int) -> None:
-        """``INCRBY`` answered ``end``: the numbers up to it are ours (the rest of the current block goes on first)."""
+        """``INCRBY`` answered ``end``: the numbers up to it are ours, once the current block is used up."""
         with self._lock:
             self._reserving = False
-            if self._next >= self._end:
-                self._next, self._end = end - SEQ_BLOCK + 1, end + 1
-            else:
-                self._spare = end
-        # a block reserved early waits in _spare until the current one is used up
-        self._use_spare()
+            self._spare = end
 
     _spare: int | None = None
-
-    def _use_spare(self) -> None:
-        with self._lock:
-            if self._spare is not None and self._next >= self._end:
-                self._next, self._end, self._spare = self._spare - SEQ_BLOCK + 1, self._spare + 1, None
+    """The end of a block reserved ahead (used once the current one is)."""
 
     def flush(self) -> None:
         """Write this process's queue now and wait for its batches in flight (a reader's first step, any thread
@@ -436,7 +426,6 @@ class SharedJournal:
         pipe = self._pipe
         if pipe is not None:
             pipe.settle(SETTLE_TIMEOUT_S)
-        self._use_spare()
 
     def _write_sync(self, client: redis.Redis, batch: _Batch) -> Any:
         """``batch`` as one transaction (redis-py's pipeline adds ``MULTI``/``EXEC``); its ``EXEC`` results."""

@@ -165,3 +165,18 @@ def test_each_mock_has_its_own_keys(fake):
     two = SharedJournal(fake.shared("two"), replica="a:1")
     one.append(_entry(one))
     assert two.recent() == [] and one.stream_key == "postmock:one:journal"
+
+
+def test_blocks_of_seqs_are_reserved_ahead_so_numbers_never_run_out_or_clash(fake):
+    a, b = fake.journal(replica="a:1"), fake.journal(replica="b:2")
+    seqs = []
+    for number in range(2 * SEQ_BLOCK + 10):
+        for journal in (a, b):
+            entry = _entry(journal)
+            journal.append(entry)
+            seqs.append(entry.seq)
+        if number % 100 == 0:  # as the writers would, now and then
+            a.flush()
+            b.flush()
+    assert min(seqs) > 0 and len(set(seqs)) == len(seqs)
+    assert int(a.shared.sync_client().get(a.seq_key)) <= 7 * SEQ_BLOCK  # ahead, not one block per batch
