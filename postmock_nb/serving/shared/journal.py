@@ -8,8 +8,9 @@
   example in ``…:journal:hits`` (``HINCRBY``);
 * ``seq`` is unique across replicas: blocks of :data:`SEQ_BLOCK` numbers are reserved with ``INCRBY …:journal:seq``
   in the background (one at start, the next when half the current one is used), never a round trip per request;
-  a number handed out while no block is left (Redis down) is provisional (negative) and renumbered before it is
-  written;
+  a number handed out while Redis is out of reach is provisional (negative) and renumbered before it is written
+  (the blocks reserved before it went away are dropped: it may come back empty, its counter with it; and no block
+  is reserved below the highest number a replica had);
 * the request path never waits for Redis: :meth:`SharedJournal.append` queues the entry; a task on the server's
   loop (:class:`_Pipe`) writes what is queued as one ``MULTI``/``EXEC`` batch on a connection of its own and reads
   the replies in another task (pipelining). The app awaits :meth:`SharedJournal.handed` before a response goes
@@ -147,13 +148,36 @@ class _Batch:
     reserve: bool
     encoded: list[bytes] = field(default_factory=list)
     """The entries as the stream keeps them (:func:`encode_entry`), made once the batch is taken."""
+    epoch: bytes = b""
+    """The epoch of Redis the batch's numbers were reserved in (see :data:`WRITE_SCRIPT`)."""
+
+
+@dataclass(frozen=True)
+class _Epoch:
+    """Redis answered a batch with another epoch than its own (it restarted empty): nothing written."""
+
+    epoch: bytes
+
+
+def _token() -> bytes:
+    """A new epoch, should this batch be the first of a Redis that restarted empty."""
+    return os.urandom(8).hex().encode("ascii")
 
 
 WRITE_SCRIPT = """
+local epoch = redis.call('GET', KEYS[5])
+if not epoch then
+  epoch = ARGV[#ARGV]
+  redis.call('SET', KEYS[5], epoch)
+end
+if epoch ~= ARGV[#ARGV - 1] then
+  return {epoch}
+end
 local at = 3
 for _ = 1, tonumber(ARGV[2]) do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'seq', ARGV[at], 'entry', ARGV[at + 1])
-  at = at + 2
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'seq', ARGV[at], 'replica', ARGV[at + 1],
+             'entry', ARGV[at + 2])
+  at = at + 3
 end
 for key = 2, 3 do
   local fields = tonumber(ARGV[at])
@@ -163,14 +187,24 @@ for key = 2, 3 do
     at = at + 2
   end
 end
-if tonumber(ARGV[at]) > 0 then
-  return redis.call('INCRBY', KEYS[4], ARGV[at])
+local block, floor = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+if block > 0 then
+  local last = redis.call('INCRBY', KEYS[4], block)
+  if last < floor + block then
+    last = floor + block
+    redis.call('SET', KEYS[4], last)
+  end
+  return last
 end
 return 0
 """
-"""One batch, written by the server's writer in one command (one reply to read): the entries (``XADD`` to the
+"""One batch, written by the server's writer in one command (one reply to read). First the epoch: a Redis that
+restarted empty has none (the first batch sets one); a batch of another epoch than the one Redis has is refused
+(``{epoch}`` answered: its numbers may be another replica's now; they are renumbered). Then the entries (``XADD`` to the
 capped stream), the counts and the hits (``HINCRBY``), and a block of seqs when one is wanted (``INCRBY``,
-answered). A script runs whole, nothing between its commands: a batch is never half written."""
+answered; never below ``floor``, the highest seq this replica handed out: a Redis that restarted empty does not
+hand the same numbers out again). A script runs whole, nothing between its commands: a batch is never half
+written."""
 
 
 class SharedJournal:
@@ -187,6 +221,9 @@ class SharedJournal:
         self.counts_key = shared.key(STORE, "counts")
         self.hits_key = shared.key(STORE, "hits")
         self.seq_key = shared.key(STORE, "seq")
+        self.epoch_key = shared.key(STORE, "epoch")
+        self._epoch = b""
+        """The epoch of the Redis this journal's blocks of seqs come from ("" : none yet)."""
         self._lock = threading.Lock()
         self._queue: deque[LogEntry] = deque()
         self._again: dict[int, LogEntry] = {}
@@ -208,11 +245,21 @@ class SharedJournal:
         """Batches Redis refused (an error reply): not retried."""
         self._pipe: _Pipe | None = None
         with contextlib.suppress(StateUnavailable):  # Redis down at start: blocks come when it is back
-            self._got_block(self.shared.call_sync(STORE, lambda r: r.incrby(self.seq_key, SEQ_BLOCK)))
+            self._epoch, end = self.shared.call_sync(STORE, self._first_block)
+            self._got_block(end)
 
     @property
     def maxlen(self) -> int:
         return self._maxlen
+
+    def _first_block(self, client: redis.Redis) -> tuple[bytes, int]:
+        """Redis's epoch (set now if it has none) and a first block of seqs."""
+        pipeline = client.pipeline(transaction=True)
+        pipeline.set(self.epoch_key, _token(), nx=True)
+        pipeline.get(self.epoch_key)
+        pipeline.incrby(self.seq_key, SEQ_BLOCK)
+        _, epoch, end = pipeline.execute()
+        return epoch, end
 
     # -- the request path (the server's loop) ------------------------------------------------------------------
 
@@ -331,10 +378,10 @@ class SharedJournal:
                 return None
             if any(e.seq < 0 for e in self._queue) and not self._renumber():  # a block first, then them
                 self._reserving = True
-                return _Batch([], Counter(), Counter(), reserve=True)
+                return _Batch([], Counter(), Counter(), reserve=True, epoch=self._epoch)
             reserve = not self._reserving and self._spare is None and (self._end - self._next) < SEQ_BLOCK // 2
             self._reserving = self._reserving or reserve
-            batch = _Batch([*self._queue, *self._again.values()], self._counts, self._hits, reserve)
+            batch = _Batch([*self._queue, *self._again.values()], self._counts, self._hits, reserve, epoch=self._epoch)
             self._queue, self._again, self._counts, self._hits = deque(), {}, Counter(), Counter()
         batch.encoded = [encode_entry(entry) for entry in batch.entries]
         return batch
@@ -352,7 +399,8 @@ class SharedJournal:
     def _transaction(self, batch: _Batch) -> list[tuple[Any, ...]]:
         """``batch`` as the commands of one ``MULTI``/``EXEC`` (a reader's flush): ``INCRBY`` first when reserving."""
         commands: list[tuple[Any, ...]] = [("INCRBY", self.seq_key, SEQ_BLOCK)] if batch.reserve else []
-        commands += [("XADD", self.stream_key, "MAXLEN", "~", self._maxlen, "*", "seq", entry.seq, "entry", encoded)
+        commands += [("XADD", self.stream_key, "MAXLEN", "~", self._maxlen, "*", "seq", entry.seq,
+                      "replica", self.replica, "entry", encoded)
                      for entry, encoded in zip(batch.entries, batch.encoded, strict=True)]
         commands += [("HINCRBY", self.counts_key, name, n) for name, n in batch.counts.items()]
         commands += [("HINCRBY", self.hits_key, example_id, n) for example_id, n in batch.hits.items()]
@@ -362,13 +410,15 @@ class SharedJournal:
         """``batch`` as one ``EVAL`` of :data:`WRITE_SCRIPT` (the server's writer)."""
         args: list[Any] = [self._maxlen, len(batch.entries)]
         for entry, encoded in zip(batch.entries, batch.encoded, strict=True):
-            args += (entry.seq, encoded)
+            args += (entry.seq, self.replica, encoded)
         for counter in (batch.counts, batch.hits):
             args.append(len(counter))
             for name, n in counter.items():
                 args += (name, n)
-        args.append(SEQ_BLOCK if batch.reserve else 0)
-        return ("EVAL", WRITE_SCRIPT, 4, self.stream_key, self.counts_key, self.hits_key, self.seq_key, *args)
+        args += (SEQ_BLOCK if batch.reserve else 0, self._floor())
+        args += (batch.epoch, _token())
+        return ("EVAL", WRITE_SCRIPT, 5, self.stream_key, self.counts_key, self.hits_key, self.seq_key,
+                self.epoch_key, *args)
 
     def _put_back(self, batches: list[_Batch]) -> None:
         """Batches not written (Redis out of reach): queued again, first, with their counts."""
@@ -387,7 +437,11 @@ class SharedJournal:
 
     def _acknowledged(self, batch: _Batch, block: Any) -> None:
         """Redis wrote ``batch``: ``block`` is the end of the block of seqs it reserved (``INCRBY``'s answer), or
-        the error Redis answered (the batch refused: not retried)."""
+        the error Redis answered (the batch refused: not retried), or another epoch (nothing written: Redis
+        restarted empty; the batch goes back to the queue, its numbers to be given again)."""
+        if isinstance(block, _Epoch):
+            self._new_epoch(batch, block.epoch)
+            return
         if not isinstance(block, int):
             self.rejected += 1
             with self._lock:
@@ -398,11 +452,43 @@ class SharedJournal:
         self.written += len(batch.entries)
         self.batches += 1
 
+    def _floor(self) -> int:
+        """The highest seq reserved here."""
+        return self._high
+
+    _high = 0
+
+    def _new_epoch(self, batch: _Batch, epoch: bytes) -> None:
+        """Redis is of another epoch than ``batch``: its entries (and those queued) get numbers of the new one."""
+        with self._lock:
+            renumbered = list(batch.entries)
+            if self._epoch == batch.epoch:  # the first news of it: the blocks and the queue are of the old one
+                self._epoch = epoch
+                self._next = self._end = 0
+                self._spare = None
+                renumbered += self._queue
+            for entry in renumbered:
+                if entry.seq > 0:
+                    self._provisional -= 1
+                    entry.seq = self._provisional
+            self._reserving = False
+        self._put_back([batch])
+
+    def _forget_blocks(self) -> None:
+        """Redis went away (it may come back empty, its counter with it): the numbers reserved are not used any
+        more; until a block is reserved from the Redis that answers, numbers are provisional."""
+        with self._lock:
+            self._next = self._end = 0
+            self._spare = None
+            self._reserving = False
+
     def _got_block(self, end: int) -> None:
-        """``INCRBY`` answered ``end``: the numbers up to it are ours, once the current block is used up."""
+        """``INCRBY`` answered ``end``: the numbers up to it are ours, once the current block is used up (unless
+        they are numbers this replica had already: Redis restarted empty; then the next batch reserves again)."""
         with self._lock:
             self._reserving = False
-            self._spare = end
+            if end - SEQ_BLOCK >= self._high:
+                self._spare, self._high = end, end
 
     _spare: int | None = None
     """The end of a block reserved ahead (used once the current one is)."""
@@ -411,48 +497,54 @@ class SharedJournal:
         """Write this process's queue now and wait for its batches in flight (a reader's first step, any thread
         but the server's loop). :class:`StateUnavailable` when Redis is out of reach."""
         batch = self._take(bursts=True)
-        while batch is not None:
+        for _ in range(4):  # a batch; or a new epoch, then a block, then the batch
+            if batch is None:
+                break
             taken = batch
             try:
-                results = self.shared.call_sync(STORE, functools.partial(self._write_sync, batch=taken))
+                result = self.shared.call_sync(STORE, functools.partial(self._write_sync, batch=taken))
             except StateUnavailable:
                 self._put_back([taken])
                 raise
-            if isinstance(results, list):  # EXEC's answers: INCRBY's first when a block was reserved
-                self._acknowledged(taken, results[0] if taken.reserve else 0)
-            else:
-                self._acknowledged(taken, results)
-            batch = self._take() if not batch.entries and batch.reserve else None
+            self._acknowledged(taken, result)
+            batch = self._take() if isinstance(result, _Epoch) or (taken.reserve and not taken.entries) else None
         pipe = self._pipe
         if pipe is not None:
             pipe.settle(SETTLE_TIMEOUT_S)
 
     def _write_sync(self, client: redis.Redis, batch: _Batch) -> Any:
-        """``batch`` as one transaction (redis-py's pipeline adds ``MULTI``/``EXEC``); its ``EXEC`` results."""
+        """``batch`` as one transaction (redis-py's pipeline adds ``MULTI``/``EXEC``), as :data:`WRITE_SCRIPT`
+        does it: the end of the block reserved (0: none), another :class:`_Epoch`, or Redis's error."""
         from redis.exceptions import ResponseError  # deferred: redis is the `team` extra's
 
+        client.set(self.epoch_key, _token(), nx=True)
+        epoch: Any = client.get(self.epoch_key)
+        if epoch != batch.epoch:
+            return _Epoch(epoch or b"")
         pipeline = client.pipeline(transaction=True)
         for command in self._transaction(batch):
             pipeline.execute_command(*command)  # type: ignore[no-untyped-call]
         try:
-            return pipeline.execute(raise_on_error=False)
+            results = pipeline.execute(raise_on_error=False)
         except ResponseError as error:  # EXECABORT: Redis refused the batch (not retried)
             return error
+        return results[0] if batch.reserve else 0  # INCRBY's answer comes first
 
 
     # -- reads (any thread but the server's loop: see postmock_nb.serving.journal.read) --------------------------
 
-    def _stream(self) -> list[tuple[int, bytes]]:
-        """The stream's newest entries, newest first, one per seq: ``(seq, json)``."""
+    def _stream(self) -> list[tuple[int, bytes, bytes]]:
+        """The stream's newest entries, newest first, one per replica and seq (an entry written again counts once;
+        numbers two replicas had after Redis restarted empty, twice): ``(seq, replica, json)``."""
         self.flush()
         found = self.shared.call_sync(STORE, self._read_stream)
-        seen: set[int] = set()
-        kept: list[tuple[int, bytes]] = []
+        seen: set[tuple[int, bytes]] = set()
+        kept: list[tuple[int, bytes, bytes]] = []
         for _id, fields in found:
-            seq = int(fields[b"seq"])
-            if seq not in seen:
-                seen.add(seq)
-                kept.append((seq, fields[b"entry"]))
+            key = (int(fields[b"seq"]), fields[b"replica"])
+            if key not in seen:
+                seen.add(key)
+                kept.append((*key, fields[b"entry"]))
         return kept
 
     def _read_stream(self, client: redis.Redis) -> list[tuple[bytes, dict[bytes, bytes]]]:
@@ -461,9 +553,10 @@ class SharedJournal:
     def _read_hits(self, client: redis.Redis) -> dict[bytes, bytes]:
         return client.hgetall(self.hits_key)  # type: ignore[return-value]
 
-    def _entries(self, stream: list[tuple[int, bytes]]) -> list[LogEntry]:
+    def _entries(self, stream: list[tuple[int, bytes, bytes]]) -> list[LogEntry]:
         mine = {e.seq: e for e in self.local.snapshot()}
-        entries = [mine.get(seq) or decode_entry(raw) for seq, raw in stream]
+        me = self.replica.encode("utf-8")
+        entries = [(mine.get(seq) if replica == me else None) or decode_entry(raw) for seq, replica, raw in stream]
         entries.sort(key=lambda e: (e.time, e.seq), reverse=True)
         return entries[:self._maxlen]
 
@@ -477,7 +570,7 @@ class SharedJournal:
         found = next((e for e in reversed(self.local.snapshot()) if e.seq == seq), None)
         if found is not None:
             return found
-        return next((decode_entry(raw) for kept, raw in self._stream() if kept == seq), None)
+        return next((decode_entry(raw) for kept, _replica, raw in self._stream() if kept == seq), None)
 
     def counts(self) -> Counts:
         self.flush()
@@ -651,7 +744,7 @@ class _Pipe:
                 continue
             if self.in_flight and self.in_flight[0] is batch:
                 self.in_flight.popleft()
-                self.journal._acknowledged(batch, reply)
+                self.journal._acknowledged(batch, _Epoch(reply[0]) if isinstance(reply, list) else reply)
                 self._notify()
                 if batch.reserve and not batch.entries:
                     self._wake.set()
@@ -669,6 +762,7 @@ class _Pipe:
         if generation != self.generation or not self.connected:
             return
         self.connected = False
+        self.journal._forget_blocks()
         self.error = f"Redis at {self.journal.shared.shown_url} does not answer ({type(error).__name__}: {error})"
         batches = list(self.in_flight)
         self.in_flight.clear()

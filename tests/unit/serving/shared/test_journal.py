@@ -180,3 +180,19 @@ def test_blocks_of_seqs_are_reserved_ahead_so_numbers_never_run_out_or_clash(fak
             b.flush()
     assert min(seqs) > 0 and len(set(seqs)) == len(seqs)
     assert int(a.shared.sync_client().get(a.seq_key)) <= 7 * SEQ_BLOCK  # ahead, not one block per batch
+
+
+def test_after_redis_came_back_empty_numbers_are_given_again_never_twice(fake):
+    a = fake.journal(replica="a:1")
+    a.append(_entry(a))
+    a.flush()
+    a.shared.sync_client().flushall()  # Redis restarted without persistence: its counter starts again
+    c = fake.journal(replica="c:3")  # a replica started since: its first block is the numbers a has
+    for _ in range(3):
+        for journal in (a, c):
+            journal.append(_entry(journal))
+    a.flush()
+    c.flush()
+    seqs = [e.seq for e in c.recent()]
+    assert len(seqs) == 6 and len(set(seqs)) == 6 and min(seqs) > 0
+    assert c.counts().total == 6
