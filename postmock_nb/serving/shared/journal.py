@@ -10,10 +10,13 @@
   in the background (one at start, the next when half the current one is used), never a round trip per request;
   a number handed out while Redis is out of reach is provisional (negative) and renumbered before it is written
   (the blocks reserved before it went away are dropped: it may come back empty, its counter with it; and no block
-  is reserved below the highest number a replica had);
+  is reserved below the highest number a replica had). Redis keeps an epoch (``…:journal:epoch``, set by whoever
+  writes first): a batch of numbers reserved in another epoch is refused and renumbered, so a replica that did not
+  notice Redis restarting never writes numbers another replica was given since;
 * the request path never waits for Redis: :meth:`SharedJournal.append` queues the entry; a task on the server's
-  loop (:class:`_Pipe`) writes what is queued as one ``MULTI``/``EXEC`` batch on a connection of its own and reads
-  the replies in another task (pipelining). The app awaits :meth:`SharedJournal.handed` before a response goes
+  loop (:class:`_Pipe`) writes what is queued as one batch (one ``EVAL`` of :data:`WRITE_SCRIPT`: atomic, one
+  reply) on a connection of its own and reads the replies in another task (pipelining); a reader's flush writes
+  the same batch as one ``MULTI``/``EXEC``. The app awaits :meth:`SharedJournal.handed` before a response goes
   out: the batch holding its entry has been *written* to Redis's socket (not acknowledged: no round trip), so
   whoever got the response finds it in the log of any replica. Readers (:meth:`~SharedJournal.recent`,
   :meth:`~SharedJournal.find`, the counts, the admin API) first write this process's queue themselves and wait
