@@ -4,6 +4,7 @@ costs the static examples nothing: their entries are written when it is back."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from support.waiting import wait_until
 
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.notebook.magics import session_of
+from postmock_nb.notebook.widgets import Dashboard
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.journal import SharedJournal
 from postmock_nb.session import Session
@@ -176,3 +178,28 @@ def _saved(tmp_path: Path) -> Path:
     path = tmp_path / "collection.json"
     save_collection(COLLECTION, path)
     return path
+
+
+def test_the_dashboard_lists_every_replica_s_requests_reading_redis_off_the_loop(tmp_path: Path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    other = MockServer(COLLECTION, port=0, state=redis_server.url, state_prefix="team").start()
+    session = Session()
+    session.store.update(lambda _: COLLECTION)
+    session.start(port=0, state=redis_server.url, state_prefix="team")
+    dashboard = Dashboard(session)
+    readers: list[str] = []
+    journal = session.server.log  # type: ignore[union-attr]
+    recent = journal.recent
+    journal.recent = lambda *a, **k: readers.append(threading.current_thread().name) or recent(*a, **k)  # type: ignore[method-assign]
+    try:
+        requests.get(other.url + "/users?from=other", timeout=10)
+        requests.get(session.url + "/users?from=notebook", timeout=10)  # its entry asks for a refresh
+        wait_until(lambda: len(dashboard.log.options) == 2, "the dashboard to list both replicas' requests")
+        assert [label.split()[3] for label, _ in dashboard.log.options] == ["/users?from=notebook",
+                                                                          "/users?from=other"]
+        assert readers and all(name.startswith("postmock-dashboard") for name in readers)
+    finally:
+        dashboard.close()
+        session.close()
+        other.stop()
+        redis_server.stop()
