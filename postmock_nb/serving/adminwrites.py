@@ -167,6 +167,8 @@ def posted_collection(data: Any) -> Loaded:
     items; checked whole (its resource seeds, no handler) before anything changes."""
     if isinstance(data, list):
         data = {"item": data}
+    if isinstance(data, dict) and "item" in data and "info" not in data:
+        data = {"info": {"name": "posted items"}, **data}  # items alone: a collection around them
     try:
         loaded = load_data(data, "request body")
         check_seeds(loaded.collection.examples)
