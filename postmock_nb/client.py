@@ -17,6 +17,7 @@ An example is built here exactly as :meth:`postmock_nb.session.Session.define` b
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -62,7 +63,8 @@ class Client:
             headers["x-api-key"] = api_key
         if admin_key is not None:
             headers[ADMIN_KEY_HEADER] = admin_key
-        self._http = httpx.Client(base_url=self.url, headers=headers, verify=verify, timeout=timeout)
+        trust: bool | ssl.SSLContext = verify if not isinstance(verify, str) else _trusting(verify)
+        self._http = httpx.Client(base_url=self.url, headers=headers, verify=trust, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"Client({self.url!r})"  # never the keys
@@ -213,20 +215,30 @@ class Client:
                               f"({response.text[:80]!r})", status=response.status_code) from None
 
 
+def _trusting(ca_file: str) -> ssl.SSLContext:
+    """An SSL context that trusts the CA in ``ca_file`` (the one ``--tls`` prints)."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ClientError(f"cannot use {ca_file} as a CA file: {error}", location=ca_file,
+                          hint="give the CA file the mock printed when started with --tls") from None
+
+
 def _quoted(part: str) -> str:
     return httpx.URL("/").copy_with(path="/" + part).raw_path.decode("ascii").lstrip("/")
 
 
 def _refused(method: str, url: str, response: httpx.Response) -> ClientError:
     """The mock's refusal as an error naming the status and the mock's own message."""
-    name, message = "", response.text[:200]
+    name, message, hint = "", response.text[:200], ""
     try:
         error = response.json().get("error", {})
         name, message = str(error.get("name", "")), str(error.get("message", message))
+        hint = str(error.get("hint") or "")
         if isinstance(error.get("location"), str) and error["location"] and error["location"] not in message:
             message = f"{message} (at {error['location']})"
     except (ValueError, AttributeError):
         pass
     reason = f" {name}" if name else ""
     return ClientError(f"{method} {url}: {response.status_code}{reason}: {message}",
-                       status=response.status_code, name=name)
+                       status=response.status_code, name=name, hint=hint)

@@ -71,9 +71,10 @@ class Refusal:
     name: str
     header: str
     message: str
+    hint: str = ""
 
     def body(self) -> bytes:
-        return error_body(self.name, self.header, self.message)
+        return error_body(self.name, self.header, self.message, fields={"hint": self.hint} if self.hint else None)
 
 
 class BadBody(Exception):
@@ -117,20 +118,23 @@ def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | 
         if given is None:
             return Refusal(401, "adminKeyRequired", "Unauthorized",
                            f"This mock's admin API needs its admin key for writes: send it in the "
-                           f"{ADMIN_KEY_HEADER} header (the mock's x-api-key does not do).")
+                           f"{ADMIN_KEY_HEADER} header (the mock's x-api-key does not do).",
+                           hint=f"{ADMIN_KEY_HEADER}: the key given with --admin-key or POSTMOCK_ADMIN_KEY "
+                                "(postmock_nb.Client(url, admin_key=KEY), postmock push --admin-key KEY)")
         if not hmac.compare_digest(given.strip(b" \t"), key.encode("utf-8")):
             return Refusal(401, "adminKeyWrong", "Unauthorized",
                            f"Wrong {ADMIN_KEY_HEADER}: send the key the mock was started with "
-                           "(--admin-key KEY or POSTMOCK_ADMIN_KEY).")
+                           "(--admin-key KEY or POSTMOCK_ADMIN_KEY).",
+                           hint="the admin key is not the mock's x-api-key: it is the one given with --admin-key")
         return None
     if not is_loopback(settings.host):
         return Refusal(403, "adminWritesOff", "Forbidden",
                        f"The admin API's writes are off: this mock is bound to {settings.host} (beyond this "
-                       f"machine) with no admin key. To turn them on, {TURN_ON}.")
+                       f"machine) with no admin key. To turn them on, {TURN_ON}.", hint=TURN_ON)
     if client_host is not None and not is_loopback(client_host):
         return Refusal(403, "adminWritesOff", "Forbidden",
                        f"The admin API's writes are off for requests from another machine ({client_host}) "
-                       f"when the mock has no admin key. To turn them on, {TURN_ON}.")
+                       f"when the mock has no admin key. To turn them on, {TURN_ON}.", hint=TURN_ON)
     return None
 
 

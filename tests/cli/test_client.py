@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -217,12 +218,33 @@ class _Contract(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def contract():
+    """The contract's stub on http: (its URL, what it received)."""
+    yield from _stub(None)
+
+
+@pytest.fixture
+def contract_tls(tmp_path):
+    """The stub on https with a CA made for the test: (its URL, what it received, the CA file)."""
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    for url, seen in _stub(context):
+        yield url, seen, str(ca_file)
+
+
+def _stub(context: ssl.SSLContext | None):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Contract)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Contract.seen = []
+    scheme = "https" if context is not None else "http"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", _Contract.seen
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}", _Contract.seen
     finally:
         server.shutdown()
         server.server_close()
@@ -248,3 +270,12 @@ def test_verify_passes_and_fails_with_the_mocks_message(contract):
         {"request": "POST /users", "times": 1, "at_least": None, "at_most": None, "json": {"name": "Ann"}},
         {"request": "POST /users", "times": 2, "at_least": None, "at_most": None, "headers": {"x-role": "admin"},
          "query": {"page": "2"}}]
+
+
+def test_the_client_over_https_trusts_the_ca_file_it_is_given(contract_tls):
+    url, seen, ca_file = contract_tls
+    with Client(url, verify=ca_file) as client:
+        assert client.verify("POST /users", times=1) == 1
+    with Client(url) as untrusting, pytest.raises(ClientError, match="CERTIFICATE_VERIFY_FAILED|certificate verify"):
+        untrusting.requests()
+    assert [line for line, _, _ in seen] == ["POST /__postmock/verify"]

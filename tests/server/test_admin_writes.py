@@ -251,3 +251,28 @@ def test_status_says_whether_writes_are_on(collection):
         shown = writes_state(server.config)
         assert shown.startswith("on (send x-postmock-admin-key: ")
         assert KEY not in shown
+
+
+def test_the_admin_key_alone_writes_to_a_private_mock(mock, build):
+    answer = requests.post(f"{mock.url}/__postmock/items", json=items_of(build, build.example("GET /k", "K")),
+                           headers=ADMIN, timeout=TIMEOUT)  # no x-api-key: the admin key is the stronger one
+    assert answer.status_code == 201
+    assert requests.get(f"{mock.url}/__postmock/collection", headers=ADMIN, timeout=TIMEOUT).status_code == 401
+
+
+def test_mock_status_says_whether_writes_are_on(shell, capsys):
+    shell.run_line_magic("example", "GET /users 200")
+    shell.run_line_magic("mock", "start --no-dashboard --admin-key notebook-admin-key")
+    try:
+        capsys.readouterr()
+        shell.run_line_magic("mock", "status")
+        out = capsys.readouterr().out
+        assert "Admin API writes: on (send x-postmock-admin-key: " in out
+        assert "notebook-admin-key" not in out
+        url = shell.user_ns["mockUrl"]
+        refused = requests.delete(f"{url}/__postmock/resources", timeout=TIMEOUT)
+        assert refused.status_code == 401
+        assert requests.delete(f"{url}/__postmock/resources", headers={"x-postmock-admin-key": "notebook-admin-key"},
+                               timeout=TIMEOUT).status_code == 204
+    finally:
+        shell.run_line_magic("mock", "stop")
