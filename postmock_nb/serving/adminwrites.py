@@ -51,6 +51,8 @@ ADMIN_KEY_HEADER = "x-postmock-admin-key"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 """What a write is: every admin request that is not a read (GET, HEAD) or a preflight (OPTIONS)."""
+WRITE_PATHS = ("/__postmock/collection", "/__postmock/items", "/__postmock/examples/", "/__postmock/resources")
+"""The routes of this module that change the collection or the records."""
 TURN_ON = ("start the mock with --admin-key KEY (or set POSTMOCK_ADMIN_KEY) and send it in the "
            f"{ADMIN_KEY_HEADER} header")
 
@@ -136,6 +138,16 @@ def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | 
                        f"The admin API's writes are off for requests from another machine ({client_host}) "
                        f"when the mock has no admin key. To turn them on, {TURN_ON}.", hint=TURN_ON)
     return None
+
+
+def split_brain(settings: MockConfig) -> Refusal | None:
+    """A 409 when a write would reach one worker of several, each with its own collection (no ``--state``)."""
+    if settings.workers <= 1 or settings.state is not None:
+        return None
+    return Refusal(409, "writesNeedSharedState", "Conflict",
+                   f"This mock runs {settings.workers} worker processes, each with its own collection and records: "
+                   "a write would reach one of them only.",
+                   hint="share them with --state redis://HOST:PORT/DB, or serve with --workers 1")
 
 
 # -- reading what is posted ---------------------------------------------------------------------------
@@ -303,6 +315,14 @@ def register_writes(admin: Quart, mock: Writable) -> None:
     async def unavailable(problem: StateUnavailable) -> Any:
         return Response(error_body("stateUnavailable", "Service Unavailable", str(problem),
                                    fields={"store": problem.store}), status=503, content_type="application/json")
+
+    @admin.before_request
+    async def _one_truth() -> Any:
+        refused = split_brain(mock.settings) if request.method in WRITE_METHODS and request.path.startswith(
+            WRITE_PATHS) else None
+        if refused is not None:
+            return Response(refused.body(), status=refused.status, content_type="application/json")
+        return None
 
     @admin.get("/__postmock/collection")
     async def collection() -> Any:

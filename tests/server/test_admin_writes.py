@@ -276,3 +276,13 @@ def test_mock_status_says_whether_writes_are_on(shell, capsys):
                                timeout=TIMEOUT).status_code == 204
     finally:
         shell.run_line_magic("mock", "stop")
+
+
+def test_several_workers_without_shared_state_refuse_writes(collection, build):
+    with MockServer(collection, port=0, workers=2) as server:  # one of the workers (the others are not forked here)
+        answer = requests.post(f"{server.url}/__postmock/items", json=items_of(build, build.example("GET /w", "W")),
+                               timeout=TIMEOUT)
+        assert answer.status_code == 409
+        assert answer.json()["error"]["hint"] == "share them with --state redis://HOST:PORT/DB, or serve with --workers 1"
+        assert requests.delete(f"{server.url}/__postmock/log", timeout=TIMEOUT).status_code == 204  # per worker, as before
+        assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]

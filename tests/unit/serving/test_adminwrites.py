@@ -18,6 +18,7 @@ from postmock_nb.serving.adminwrites import (
     parse_body,
     posted_collection,
     report_json,
+    split_brain,
     write_refusal,
     writes_state,
 )
@@ -122,3 +123,11 @@ def test_merge_items_reports_as_load_does(build):
     again = report_json(writes.merge_items(named, by_name=True))
     assert [e["id"] for e in again["replaced"]] == ["id-a"]
     assert again["report"].startswith("Merged 'incoming' into 'current': 0 examples added, 1 replaced")
+
+
+def test_several_workers_without_shared_state_refuse_writes():
+    refused = split_brain(MockConfig(workers=3))
+    assert refused is not None and (refused.status, refused.name) == (409, "writesNeedSharedState")
+    assert "3 worker processes" in refused.message and "--state redis://" in refused.hint
+    assert split_brain(MockConfig(workers=3, state="redis://127.0.0.1:6379/0")) is None
+    assert split_brain(MockConfig()) is None
