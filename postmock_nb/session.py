@@ -12,7 +12,6 @@ same in plain Python::
 from __future__ import annotations
 
 import asyncio
-import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,11 +26,12 @@ from postmock_nb.bridges.recording import save_response_example
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
-from postmock_nb.formats.cells import ExampleDefinition, build_definition
+from postmock_nb.formats.cells import ExampleDefinition, build_definition, split_header_line
 from postmock_nb.formats.environment import Environment, load_environment, save_environment
 from postmock_nb.formats.merging import merge
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
+from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.server import MockServer
@@ -90,15 +90,7 @@ class Session:
                name: str = "", headers: list[str] | None = None, request_headers: list[str] | None = None,
                folder: str = "") -> Definition:
         """Define an example from a ``%%example`` header line (``GET /users 200``) and cell body."""
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise ExampleDefinitionError(f"cannot read the header line: {error}", location="header line",
-                                         hint='quote values with spaces: --name "Get user"') from None
-        if len(words) not in (2, 3):
-            raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
-                                         hint="for example: GET /users/:id 404")
-        method, path, status = words[0], words[1], (words[2] if len(words) == 3 else None)
+        method, path, status = split_header_line(line)
         definition = build_definition(method, path, status, cell, name=name,
                                       headers=headers, request_headers=request_headers, folder=folder)
         return self.add(definition, cell_key=cell_key, replace=replace)
@@ -320,6 +312,7 @@ class Session:
                         requests=counts.total, misses=counts.misses, errors=server.error_log.total)
             if server.private:
                 info["refused"] = counts.refused  # requests without the key
+            info["admin_writes"] = writes_state(server.config)  # the admin API's writes: on or off, the key masked
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"

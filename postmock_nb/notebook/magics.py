@@ -366,6 +366,8 @@ class PostmockMagics(Magics):
               f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
               f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
               + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
+        if info.get("admin_writes"):
+            print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
             print(info["chaos"])
         if info.get("scenarios"):
