@@ -346,6 +346,29 @@ def test_deploy_doc_lists_every_variable_the_app_reads():
     assert 'pip install "postmock_nb' not in doc, "postmock_nb is not on PyPI: install from a clone"
 
 
+def test_deploy_doc_agrees_with_the_deployment_files():
+    doc = (REPO / "docs" / "deploy.md").read_text()
+    slugs = {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+             for heading in re.findall(r"^#+ (.+)$", doc, re.M)}
+    for anchor in re.findall(r"\]\(#([\w-]+)\)", doc):
+        assert anchor in slugs, f"docs/deploy.md links to #{anchor}, which is no heading of it"
+    for target in re.findall(r"\]\(\.\./([^)#]+)\)", doc):
+        assert (REPO / target).is_file(), f"docs/deploy.md links to {target}, which does not exist"
+    manifest = KUBERNETES.read_text()
+    for command in re.findall(r"^(kubectl (?:create|apply) .+?)\s*(?:#.*)?$", doc, re.M):
+        assert command in manifest, f"the manifest's comment does not say: {command}"
+    for name, mock in mock_services().items():
+        assert f"`{name}`" in doc and mock["environment"]["POSTMOCK_STATE"] in doc
+    pod = kubernetes_objects()[("Deployment", "postmock")]["spec"]
+    assert f"**{pod['replicas']} replicas**" in doc
+    state = next(v["value"] for v in pod["template"]["spec"]["containers"][0]["env"] if v["name"] == "POSTMOCK_STATE")
+    assert f"POSTMOCK_STATE={state}" in doc
+    shared = doc[doc.index("## A mock a team shares"):]
+    for per_process in ("chaos draws", "the error log"):  # what stays per process, even with --state
+        row = next(line for line in shared.splitlines() if line.startswith(f"| {per_process}"))
+        assert row.rstrip(" |").endswith("per process") or "| per process:" in row, row
+
+
 # -- python -m postmock_nb.healthcheck ---------------------------------------------------------------
 
 
