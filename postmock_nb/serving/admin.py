@@ -16,6 +16,7 @@ from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
+from postmock_nb.serving.verification import register_verification
 
 ADMIN_PREFIX = "/__postmock"
 
@@ -112,4 +113,5 @@ def build_admin_app(mock: Administered) -> Any:
             response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
         return response
 
+    register_verification(admin, mock)  # GET /__postmock/requests, POST /__postmock/verify
     return admin
