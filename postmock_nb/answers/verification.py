@@ -370,24 +370,34 @@ def verify(expectation: Expectation, received: Sequence[Received], journal: Jour
     wanted = expectation.wanted
     said = "never to be received" if wanted == "never" else f"to be received {wanted}"
     lines = [f"Expected {expectation.request_line} {said}, but it was received {plural(count, 'time')}.",
-             "", "Expected request:"]
-    lines += [f"  {line}" for line in expectation.described()]
-    lines += ["", _journal_line(len(received), count, journal)]
+             "", "Expected request:", *(f"  {line}" for line in expectation.described()),
+             "", _journal_line(len(received), count, journal)]
     most = expectation.times if expectation.times is not None else expectation.at_most
     if most is not None and count > most:  # too many: which ones, not the near misses
-        lines += ["", "The matching requests (newest first):"]
-        lines += [f"  {one.title}" for one in matched[:LISTED_MATCHES]]
-        if count > LISTED_MATCHES:
-            lines.append(f"  … and {count - LISTED_MATCHES} more")
-        return Verification(expectation, False, count, "\n".join(lines), matched, len(received))
-    near = _closest([(one, checks) for one, checks in compared if not all(c.ok for c in checks)], expectation, closest)
-    if near:
-        lines += ["", f"The closest {'request' if len(near) == 1 else 'requests'} received that did not match:"]
-        for rank, (one, checks) in enumerate(near, 1):
-            rows = _rows(checks)
-            failed = [c for c in checks if not c.ok]
-            lines += ["", f"{rank}. {one.title} — {plural(len(failed), 'difference')}", *diff_table(rows, "Expected")]
+        lines += _matched_lines(matched)
+    else:
+        missed = [(one, checks) for one, checks in compared if not all(c.ok for c in checks)]
+        lines += _closest_lines(_closest(missed, expectation, closest))
     return Verification(expectation, False, count, "\n".join(lines), matched, len(received))
+
+
+def _matched_lines(matched: Sequence[Received]) -> list[str]:
+    """The requests that matched, when too many did: the newest few, and how many more."""
+    lines = ["", "The matching requests (newest first):", *(f"  {one.title}" for one in matched[:LISTED_MATCHES])]
+    if len(matched) > LISTED_MATCHES:
+        lines.append(f"  … and {len(matched) - LISTED_MATCHES} more")
+    return lines
+
+
+def _closest_lines(near: list[tuple[Received, list[Check]]]) -> list[str]:
+    """The closest requests, each with its near-miss rows."""
+    if not near:
+        return []
+    lines = ["", f"The closest {'request' if len(near) == 1 else 'requests'} received that did not match:"]
+    for rank, (one, checks) in enumerate(near, 1):
+        failed = sum(1 for c in checks if not c.ok)
+        lines += ["", f"{rank}. {one.title} — {plural(failed, 'difference')}", *diff_table(_rows(checks), "Expected")]
+    return lines
 
 
 def _journal_line(checked: int, count: int, journal: JournalView) -> str:
