@@ -325,6 +325,8 @@ class JournalView:
     """Requests received since the journal was last cleared (None: not known)."""
     refused: int = 0
     """Requests refused for want of the key: not verified (the journal keeps one line per burst)."""
+    scope: str = ""
+    """When the journal is not the whole mock's (one worker of several): what it covers, said in a failure."""
 
 
 @dataclass(frozen=True)
@@ -405,12 +407,13 @@ def _journal_line(checked: int, count: int, journal: JournalView) -> str:
     refused = (f" ({plural(journal.refused, 'request')} refused for want of the key are not verified)"
                if journal.refused else "")
     if checked == 0:
-        return f"No requests were received at all (the journal keeps the last {journal.kept}).{refused}"
+        return (f"No requests were received at all (the journal keeps the last {journal.kept}).{refused}"
+                + (f"\nNote: {journal.scope}." if journal.scope else ""))
     line = f"Checked the {plural(checked, 'request')} the journal holds (it keeps the last {journal.kept})"
     if journal.total is not None and journal.total > checked:
         gone = journal.total - checked
         line += f"; {journal.total} were received, so the oldest {plural(gone, 'is', 'are')} gone"
-    return line + f"; {count} matched.{refused}"
+    return line + f"; {count} matched.{refused}" + (f"\nNote: {journal.scope}." if journal.scope else "")
 
 
 def _rows(checks: list[Check]) -> list[DiffRow]:

@@ -18,10 +18,12 @@ body, status, example id), so with ``--state redis://…`` verification sees eve
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postmock_nb.answers.responses import error_body
 from postmock_nb.answers.verification import Expectation, ExpectationError, JournalView, Received, Verification, verify
+from postmock_nb.config import MockConfig
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import LogEntry
 
@@ -35,9 +37,10 @@ VERIFY_KEYS = ("request", "times", "at_least", "at_most", "json", "body", "heade
 
 
 class Journaled(Protocol):
-    """What the routes read of a mock: its journal, at each request."""
+    """What the routes read of a mock: its journal and settings, at each request."""
 
     log: Journal
+    settings: MockConfig
 
 
 def received(entry: LogEntry) -> Received:
@@ -51,10 +54,18 @@ def _served(journal: Journal) -> list[LogEntry]:
     return [entry for entry in journal.recent() if not entry.refused]
 
 
-def verify_journal(journal: Journal, expectation: Expectation) -> Verification:
-    """Judge ``expectation`` against every request ``journal`` keeps."""
+def worker_scope(settings: MockConfig) -> str:
+    """What a journal covers when it is not the whole mock's: one of several workers, with no shared state."""
+    if settings.workers <= 1 or settings.state is not None:
+        return ""
+    return (f"this is one worker of {settings.workers} (pid {os.getpid()}), each with its own journal: "
+            "serve with --state redis://… to verify across them")
+
+
+def verify_journal(journal: Journal, expectation: Expectation, *, scope: str = "") -> Verification:
+    """Judge ``expectation`` against every request ``journal`` keeps (``scope``: see :func:`worker_scope`)."""
     counts = journal.counts()
-    view = JournalView(journal.maxlen, counts.total - counts.refused, counts.refused)
+    view = JournalView(journal.maxlen, counts.total - counts.refused, counts.refused, scope)
     return verify(expectation, [received(entry) for entry in _served(journal)], view)
 
 
@@ -139,5 +150,6 @@ def register_verification(admin: Quart, mock: Journaled) -> None:
             expectation = expectation_of(data)
         except ExpectationError as error:
             return bad(error)
-        verification = await asyncio.to_thread(verify_journal, mock.log, expectation)
-        return jsonify(verification.as_json())
+        scope = worker_scope(mock.settings)
+        verification = await asyncio.to_thread(lambda: verify_journal(mock.log, expectation, scope=scope))
+        return jsonify(verification.as_json() | ({"scope": scope} if scope else {}))

@@ -7,6 +7,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from postmock_nb.answers.verification import ExpectationError
+from postmock_nb.config import MockConfig
 from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry, RequestLog
 from postmock_nb.serving.verification import (
     entry_json,
@@ -15,6 +16,7 @@ from postmock_nb.serving.verification import (
     received,
     requested,
     verify_journal,
+    worker_scope,
 )
 
 SECRET = "Bearer abcdefghijklmnopqrstuvwxyz012345"
@@ -127,3 +129,12 @@ def test_a_verify_body_with_every_field() -> None:
     assert (expectation.method, expectation.times, expectation.at_least, expectation.at_most) == ("POST", None, 1, 2)
     assert (expectation.body, expectation.json_body, expectation.contains) == ('{"name": "Ann"}', True, True)
     assert (expectation.headers, expectation.query) == ((("x-role", "admin"),), (("page", "2"),))
+
+
+def test_one_worker_of_several_says_its_journal_is_its_own(log: RequestLog) -> None:
+    assert worker_scope(MockConfig()) == ""
+    assert worker_scope(MockConfig(workers=2, state="redis://127.0.0.1:6379/0")) == ""
+    scope = worker_scope(MockConfig(workers=4))
+    assert scope.startswith("this is one worker of 4 (pid ") and "--state redis://" in scope
+    failed = verify_journal(log, expectation_of({"request": "PUT /users"}), scope=scope)
+    assert f"0 matched.\nNote: {scope}." in failed.message
