@@ -231,9 +231,8 @@ class Expectation:
         pattern = self.path
         if pattern is None:
             return Check("path", "", True, 0, "*", path, "any path")
-        request_path = RequestPath(path)
-        if request_path.fits(pattern, PathRule.EXACT) is not None or (
-                pattern.has_wildcards and request_path.fits(pattern, PathRule.WILDCARD) is not None):
+        if path == pattern.text or (  # the exact rule's key is the path itself
+                pattern.has_wildcards and RequestPath(path).fits(pattern, PathRule.WILDCARD) is not None):
             return Check("path", "", True, 0, pattern.text, path, "")
         return Check("path", "", False, 0, pattern.text, path, "path does not match")
 
