@@ -589,7 +589,8 @@ class PostmockMagics(Magics):
                 raise usage_error(f"%mock verify: --json is not JSON: {error}",
                                   """quote it whole: --json '{"name": "Ann"}'""") from None
         headers = [parse_header(h, "--header option") for h in args.header]
-        query = [(name, value) for name, _, value in (q.partition("=") for q in args.query)]
+        split = (q.partition("=") for q in args.query)
+        query = [(name, value if given else "{{$any}}") for name, given, value in split]  # a name alone: any value
         try:
             verification = self.session.verify(" ".join(args.words), times=args.times, at_least=args.at_least,
                                                at_most=args.at_most, json=data, body=args.body,

@@ -30,6 +30,8 @@ from postmock_nb.serving.requestlog import LogEntry
 if TYPE_CHECKING:  # quart loads with the admin API, when a mock starts
     from quart import Quart
 
+ANY_VALUE = "{{$any}}"
+"""What a filter's name alone asks for: the parameter or header sent, with any value."""
 REQUESTS_PATH = "/__postmock/requests"
 VERIFY_PATH = "/__postmock/verify"
 VERIFY_KEYS = ("request", "times", "at_least", "at_most", "json", "body", "headers", "query", "contains")
@@ -106,9 +108,12 @@ def expectation_of(data: object) -> Expectation:
 
 
 def _pair(text: str, separator: str, what: str) -> tuple[str, str]:
-    name, _, value = text.partition(separator)
+    """``x-role:admin`` → (``x-role``, ``admin``); a name alone (``x-role``, ``page``): sent, with any value."""
+    name, given, value = text.partition(separator)
     if not name.strip():
         raise ExpectationError(f"{what}={text!r}: a name is missing", hint=f"{what}=name{separator}value")
+    if not given:
+        return name.strip(), ANY_VALUE
     return name.strip(), value.strip() if what == "header" else value
 
 

@@ -138,3 +138,13 @@ def test_one_worker_of_several_says_its_journal_is_its_own(log: RequestLog) -> N
     assert scope.startswith("this is one worker of 4 (pid ") and "--state redis://" in scope
     failed = verify_journal(log, expectation_of({"request": "PUT /users"}), scope=scope)
     assert f"0 matched.\nNote: {scope}." in failed.message
+
+
+def test_a_filter_name_alone_asks_only_that_it_was_sent() -> None:
+    log = RequestLog()
+    for url in ("/users?page=2", "/users?page=", "/users"):
+        log.append(entry(log, "GET", url))
+    any_page, _ = filter_of(MultiDict([("query", "page")]))
+    assert [e.url for e in requested(log, any_page)] == ["/users?page=", "/users?page=2"]
+    empty_page, _ = filter_of(MultiDict([("query", "page=")]))
+    assert [e.url for e in requested(log, empty_page)] == ["/users?page="]
