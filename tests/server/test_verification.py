@@ -167,3 +167,17 @@ def test_the_fixture_verifies(pytester: pytest.Pytester) -> None:
         "*AssertionError: Expected POST /users to be received at least 1 time, but it was received 0 times.*",
         '*body $.name: "Bob"*body $.name: "Ann"*<<<<< expected "Ann", got "Bob"*',
     ])
+
+
+def test_verification_is_a_read_it_needs_no_admin_key() -> None:
+    """``POST /__postmock/verify`` changes nothing: like ``GET /__postmock/requests`` it takes the mock's key (a
+    private mock), never the admin key the writes take (``--admin-key``)."""
+    session = Session()
+    session.start(admin_key="an-admin-key-of-some-length")
+    try:
+        requests.get(session.url + "/users", timeout=TIMEOUT)
+        response = posted(session, {"request": "GET /users", "times": 1})
+        assert (response.status_code, response.json()) == (200, {"verified": True, "count": 1, "message": ""})
+        assert listed(session, path="/users") == [("GET", "/users", 404)]
+    finally:
+        session.close()
