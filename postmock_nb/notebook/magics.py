@@ -303,13 +303,13 @@ class PostmockMagics(Magics):
           %mock key                show the private mock's x-api-key
           %mock call METHOD PATH [-H "Name: value"]... [-d DATA]
                                    send a request to the mock and show what came back
+          %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
+                                   send it to any URL (the real API); --save files the answer as an
+                                   example (cleaned: no Date/Server/length headers, no secrets)
           %mock verify POST /users [--times N | --at-least N --at-most N] [--json '{"name": "Ann"}' | --body TEXT]
                       [--header K:V]... [--query K=V]... [--contains]
                                    check the mock received that request as often as expected (none
                                    given: at least once); a failure lists the closest requests received
-          %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
-                                   send it to any URL (the real API); --save files the answer as an
-                                   example (cleaned: no Date/Server/length headers, no secrets)
 
         Settings: ``%config PostmockMagics.default_port = 8000``.
         """
