@@ -162,8 +162,11 @@ class Client:
 
     def verify(self, request: str, *, times: int | None = None, at_least: int | None = None,
                at_most: int | None = None, json: Any = _UNSET, body: str | None = None,
-               headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None) -> int:
+               headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
+               contains: bool = False) -> int:
         """Check that the mock received ``request`` ("POST /users") as often as said; returns the count.
+        The same arguments as :meth:`~postmock_nb.session.Session.verify` (``contains=True``: the body need only
+        contain ``json``'s fields).
 
         Raises AssertionError with the mock's message (the closest requests and their differences) when not.
         """
@@ -176,6 +179,8 @@ class Client:
             wanted["headers"] = dict(headers)
         if query is not None:
             wanted["query"] = dict(query)
+        if contains:
+            wanted["contains"] = True
         answer = self._json("POST", "/verify", json=wanted)
         if not answer.get("verified"):
             raise AssertionError(answer.get("message") or f"{request}: not verified")

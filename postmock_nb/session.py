@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from postmock_nb.answers.verification import Expectation, Verification
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.behaviours.resources import check_seeds
@@ -35,6 +36,7 @@ from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.verification import verify_journal
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,27 @@ class Session:
         if handler_warnings:
             info["handler_warnings"] = handler_warnings
         return info
+
+    # -- verification ----------------------------------------------------------------------------
+
+    def verify(self, request: str, *, times: int | None = None, at_least: int | None = None,
+               at_most: int | None = None, json: Any = None, body: str | None = None,
+               headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+               contains: bool = False) -> Verification:
+        """Check that the mock received ``request`` (``"POST /users"``, ``"GET /users/:id"``) as often as
+        expected: ``times=`` exactly, or ``at_least=``/``at_most=`` (none given: at least once), with these
+        ``headers`` and ``query`` parameters among those sent, and this body (``json=`` compared as JSON,
+        ``body=`` as text; ``{{$any}}`` accepts any value; ``contains=True``: other fields may be sent too).
+
+        Raises ``AssertionError`` with the closest requests received and their differences when the count
+        is wrong (WireMock's ``verify``); returns the :class:`~postmock_nb.answers.verification.Verification`.
+        """
+        expectation = Expectation.of(request, times=times, at_least=at_least, at_most=at_most, json=json, body=body,
+                                     headers=headers, query=query, contains=contains)
+        if self.server is None:
+            raise ServerError("the mock has not been started, so it has received nothing to verify",
+                              hint="start it with %mock start (or Session.start())")
+        return verify_journal(self.server.log, expectation).check()
 
     # -- state (scenarios, sequences) -------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from postmock_nb.serving.adminwrites import ADMIN_KEY_HEADER, WRITE_METHODS, reg
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
+from postmock_nb.serving.verification import VERIFY_PATH, register_verification
 
 ADMIN_PREFIX = "/__postmock"
 
@@ -44,7 +45,7 @@ def build_admin_app(mock: Administered) -> Any:
 
     @admin.before_request
     async def _check_key() -> Any:
-        if request.method in WRITE_METHODS:
+        if request.method in WRITE_METHODS and request.path != VERIFY_PATH:  # verify POSTs a question: a read
             admin_key = request.headers.get(ADMIN_KEY_HEADER)  # Latin-1, as for x-api-key below
             refused = write_refusal(mock.settings, admin_key.encode("latin-1") if admin_key is not None else None,
                                     (request.scope.get("client") or (None,))[0])
@@ -127,4 +128,5 @@ def build_admin_app(mock: Administered) -> Any:
         return response
 
     register_writes(admin, mock)
+    register_verification(admin, mock)  # GET /__postmock/requests, POST /__postmock/verify
     return admin
