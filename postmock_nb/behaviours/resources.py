@@ -244,6 +244,9 @@ class RecordRules:
             return self._full("bytes", f"its records take {held} of its {self.max_bytes} bytes and {needs} more")
         return None
 
+    def _refused(self, status: int, message: str) -> Rendered:
+        return _error(status, message)
+
     def _not_found(self, record_id: str | None) -> Rendered:
         return _error(404, f"{self.name} {record_id!r} not found")
 

@@ -15,9 +15,10 @@ or the body of the collection's list example) by the first operation that finds 
 replicas (:data:`SEED` checks and writes in one script).
 
 Atomic: each write is one Lua script (:data:`WRITE`), so Redis runs it whole, with no other command between its
-check and its change. A create allocates its id with ``HINCRBY meta next_id`` (:data:`NEXT_ID`: unique across
-replicas) and stores the record only if its id is free and the record count and bytes stay within the limits,
-all in :data:`WRITE`. A replace, merge or delete reads the record, computes the new one in Python (the same
+check and its change. A create without an id takes the next one (``next_id`` + 1, or a UUID once ids are strings)
+and stores the record in the same script, only if the record count and bytes stay within the limits: ids are
+unique across replicas and none is made and then lost; a create with the client's id stores it only if the id is
+free (409 otherwise). A replace, merge or delete reads the record, computes the new one in Python (the same
 merge patch as in memory) and writes it with :data:`WRITE` only if the stored record is still the one it read
 (compare-and-set on the JSON text); otherwise it reads again and retries, so a concurrent change of another
 field is merged, never lost. Reads are one script too (:data:`LOAD`: the records in order, as one snapshot).
@@ -100,48 +101,62 @@ redis.call('HSET', KEYS[3], 'seq', n, 'next_id', ARGV[2], 'string_ids', ARGV[3],
 return 1
 """)
 
-NEXT_ID = Script("""
--- KEYS: meta. -1: the resource is not in Redis; 0: ids are strings (make a UUID); else the next integer id.
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if tonumber(redis.call('HGET', KEYS[1], 'string_ids') or '0') > 0 then return 0 end
-return redis.call('HINCRBY', KEYS[1], 'next_id', 1)
-""")
-
 WRITE = Script("""
--- KEYS: records, order, meta. ARGV: mode (create, update, delete), id, expected (the record as read), new record,
--- max_records, max_bytes, string_ids change, integer id ('' if none), now.
--- {'ok', bytes} | {'absent'} | {'exists'} | {'missing'} | {'changed'} | {'records', count} | {'bytes', bytes}
+-- KEYS: records, order, meta. ARGV: mode, id, expected (the record as read), new record, max_records, max_bytes,
+-- string_ids change, integer id ('' if none), now, tail, uuid. Modes: create (the client's id), make (a new id:
+-- the record is ARGV[4] .. id .. ARGV[10], the id the next integer, or the UUID ARGV[11] once ids are strings),
+-- update (only if the stored record is still ARGV[3]), delete (likewise).
+-- {'ok', bytes, id} | {'absent'} | {'exists'} | {'missing'} | {'changed'} | {'records', count}
+-- | {'bytes', bytes held, record size} | {'overflow'} (no integer id left: the caller picks one)
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'absent'} end
-local mode, id = ARGV[1], ARGV[2]
-local old = redis.call('HGET', KEYS[1], id)
-if mode == 'create' then
+local mode, id, new, strings = ARGV[1], ARGV[2], ARGV[4], tonumber(ARGV[7])
+local next_id = tonumber(redis.call('HGET', KEYS[3], 'next_id') or '0')
+if mode == 'create' or mode == 'make' then
   local count = redis.call('HLEN', KEYS[1])
   if count >= tonumber(ARGV[5]) then return {'records', count} end
+end
+if mode == 'make' then
+  if tonumber(redis.call('HGET', KEYS[3], 'string_ids') or '0') > 0 then
+    id, strings = ARGV[11], 1
+    new = new .. '"' .. id .. '"' .. ARGV[10]
+  else
+    if next_id >= 9007199254740991 then return {'overflow'} end
+    next_id = next_id + 1
+    id = string.format('%d', next_id)
+    new = new .. id .. ARGV[10]
+    if redis.call('HEXISTS', KEYS[1], id) == 1 then
+      redis.call('HSET', KEYS[3], 'next_id', id)
+      return {'changed'}
+    end
+    redis.call('HSET', KEYS[3], 'next_id', id)
+  end
+  mode = 'create'
+end
+local old = redis.call('HGET', KEYS[1], id)
+if mode == 'create' then
   if old then return {'exists'} end
 else
   if not old then return {'missing'} end
   if old ~= ARGV[3] then return {'changed'} end
 end
 local held = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
-local freed = old and string.len(old) or 0
-local bytes = held - freed
+local bytes = held - (old and string.len(old) or 0)
 if mode == 'delete' then
   redis.call('HDEL', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
 else
-  bytes = bytes + string.len(ARGV[4])
-  if bytes > tonumber(ARGV[6]) then return {'bytes', held} end
-  redis.call('HSET', KEYS[1], id, ARGV[4])
+  local size = string.len(new)
+  if bytes + size > tonumber(ARGV[6]) then return {'bytes', held, size} end
+  bytes = bytes + size
+  redis.call('HSET', KEYS[1], id, new)
 end
 if mode == 'create' then
   redis.call('ZADD', KEYS[2], redis.call('HINCRBY', KEYS[3], 'seq', 1), id)
-  if ARGV[8] ~= '' and tonumber(ARGV[8]) > tonumber(redis.call('HGET', KEYS[3], 'next_id') or '0') then
-    redis.call('HSET', KEYS[3], 'next_id', ARGV[8])
-  end
+  if ARGV[8] ~= '' and tonumber(ARGV[8]) > next_id then redis.call('HSET', KEYS[3], 'next_id', ARGV[8]) end
 end
-if ARGV[7] ~= '0' then redis.call('HINCRBY', KEYS[3], 'string_ids', ARGV[7]) end
+if strings ~= 0 then redis.call('HINCRBY', KEYS[3], 'string_ids', strings) end
 redis.call('HSET', KEYS[3], 'bytes', bytes, 'last_change', ARGV[9])
-return {'ok', bytes}
+return {'ok', bytes, id}
 """)
 
 
@@ -338,15 +353,16 @@ class SharedRecords(RecordRules):
         changed = yield Step(None, (self._keys[2],), ("last_change",), command="HGET")
         return count, float(changed) if changed else None
 
-    def _write(self, mode: str, key: str, expected: bytes | str, new: str, strings: int = 0,
-               integer: str = "") -> Steps:
-        """:data:`WRITE`; its outcome as text and its number (bytes or records held), seeding first when needed."""
-        args = (mode, key, expected, new, self.max_records, self.max_bytes, strings, integer, time.time())
+    def _write(self, mode: str, key: str, expected: bytes | str, new: str, strings: int = 0, integer: str = "",
+               tail: str = "", placeholder: str = "") -> Steps:
+        """:data:`WRITE` (seeding first when Redis lost the resource); its reply, the outcome as text first."""
+        args = (mode, key, expected, new, self.max_records, self.max_bytes, strings, integer, time.time(), tail,
+                placeholder)
         reply = yield Step(WRITE, self._keys, args)
         if reply[0] == b"absent":
             yield from self._seed_step("absent", self._seed)
             reply = yield Step(WRITE, self._keys, args)
-        return reply[0].decode(), int(reply[1]) if len(reply) > 1 else 0
+        return [reply[0].decode(), *reply[1:]]
 
     def _operation(self, op: str, record_id: str | None, query: Pairs, body: bytes) -> Steps:
         """One operation (see :meth:`Resource.operate <postmock_nb.behaviours.resources.Resource.operate>`)."""
@@ -368,64 +384,57 @@ class SharedRecords(RecordRules):
             if op == "get":
                 return self._found(record), kept_id
             if op == "delete":
-                strings = -1 if isinstance(kept_id, str) else 0
-                outcome, _ = yield from self._write("delete", key, stored, "", strings)
+                reply = yield from self._write("delete", key, stored, "", -1 if isinstance(kept_id, str) else 0)
             else:
-                updated = self._updated(op, record, data)
-                text = _text(updated)
-                size = len(text.encode("utf-8"))
-                if size > self.max_bytes:
-                    return self._too_large(size), kept_id
-                outcome, held = yield from self._write("update", key, stored, text)
-                if outcome == "bytes":
-                    return self._no_room(size, held, len(stored)), kept_id
-            if outcome == "missing":
+                record = self._updated(op, record, data)
+                reply = yield from self._write("update", key, stored, _text(record))
+                if reply[0] == "bytes":
+                    return self._too_big(reply, len(stored)), kept_id
+            if reply[0] == "missing":
                 return self._not_found(record_id), record_id
-            if outcome == "ok":
-                return (Rendered(204, (), b"") if op == "delete" else self._found(updated)), kept_id
+            if reply[0] == "ok":
+                return (Rendered(204, (), b"") if op == "delete" else self._found(record)), kept_id
         return self._busy(), record_id
 
     def _create(self, data: dict[str, Any]) -> Steps:
+        """Store a new record: with the client's id if it gave one (409 when taken), else with a new id made by
+        the script itself (the next integer, or a UUID once ids are strings), so no id is made and then lost."""
         record = dict(data)
         given = record.get(self.id_field)
+        placeholder = str(uuid.uuid4())
+        if given is None:
+            record[self.id_field] = placeholder  # the record's text around its id: the script puts the id in
+            head, tail = _text(record).split(json.dumps(placeholder), 1)
+            args: tuple[Any, ...] = ("make", "", "", head, 0, "", tail, placeholder)
         for _ in range(MAX_TRIES):
-            if given is None:
-                record[self.id_field] = yield from self._new_id()
-            new_id = record[self.id_field]
-            text = _text(record)
-            size = len(text.encode("utf-8"))
-            if size > self.max_bytes:
-                return self._too_large(size), None
-            strings = 1 if isinstance(new_id, str) else 0
-            outcome, held = yield from self._write("create", str(new_id), "", text, strings, _integer(new_id))
-            if outcome == "ok":
+            if given is not None:
+                args = ("create", str(given), "", _text(record), 1 if isinstance(given, str) else 0, _integer(given))
+            reply = yield from self._write(*args)
+            if reply[0] == "ok":
+                made = bytes(reply[2]).decode()
+                new_id = given if given is not None else made if made == placeholder else int(made)
+                record[self.id_field] = new_id
                 return self._created(record), new_id
-            if outcome == "records":
-                return self._too_many(held), None
-            if outcome == "bytes":
-                return self._no_room(size, held), None
-            if given is not None:  # exists
+            if reply[0] == "records":
+                return self._too_many(int(reply[1])), None
+            if reply[0] == "bytes":
+                return self._too_big(reply), None
+            if reply[0] == "exists":
                 return self._exists(given), given
+            if reply[0] == "overflow":  # every integer id up to MAX_ID was given out: the first free one
+                taken = yield Step(None, (self._keys[0],), command="HKEYS")
+                used = {bytes(k).decode() for k in taken}
+                given = record[self.id_field] = next(n for n in range(1, MAX_ID) if str(n) not in used)
         return self._busy(), None
 
-    def _new_id(self) -> Steps:
-        """A new id: the next integer (``HINCRBY``: unique across replicas), or a UUID when ids are strings."""
-        made = yield Step(NEXT_ID, (self._keys[2],))
-        if made == -1:
-            yield from self._seed_step("absent", self._seed)
-            made = yield Step(NEXT_ID, (self._keys[2],))
-        if made == 0:
-            return str(uuid.uuid4())
-        if made <= MAX_ID:
-            return int(made)
-        taken = yield Step(None, (self._keys[0],), command="HKEYS")  # all the way up: the first free one
-        used = {bytes(k).decode() for k in taken}
-        return next(n for n in range(1, MAX_ID) if str(n) not in used)
+    def _too_big(self, reply: list[Any], freed: int = 0) -> Rendered:
+        """The 413 or 507 of a ``bytes`` reply (``held``, ``size``) for a record replacing ``freed`` bytes."""
+        size = int(reply[2])
+        return self._no_room(size, int(reply[1]), freed) or self._too_large(size)
 
     def _busy(self) -> Rendered:
-        return Rendered(409, (("content-type", "application/json"),), json.dumps(
-            {"error": f"resource {self.name!r}: the record kept changing under this request "
-                      f"({MAX_TRIES} tries); send it again"}).encode("utf-8"))
+        return self._refused(409, f"resource {self.name!r}: the record kept changing under this request "
+                                  f"({MAX_TRIES} tries); send it again")
 
 
 class SharedRecordStore(ResourceTable[SharedRecords]):
