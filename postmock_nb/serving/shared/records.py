@@ -75,14 +75,16 @@ class Script:
 
 LOAD = Script("""
 -- KEYS: records, order, meta. ARGV[1]: one id (as text), or '' for every record in order.
--- {0}: the resource is not in Redis; {1, record or false}; {1, bytes, records...}.
+-- {0}: the resource is not in Redis; {1, record or false}; {1, bytes, '[record,record,...]'} (one JSON array:
+-- one reply to read, one json.loads).
 if redis.call('EXISTS', KEYS[3]) == 0 then return {0} end
 if ARGV[1] ~= '' then return {1, redis.call('HGET', KEYS[1], ARGV[1])} end
-local out = {1, tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')}
+local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  out[#out + 1] = redis.call('HGET', KEYS[1], id)
+  local record = redis.call('HGET', KEYS[1], id)
+  if record then out[#out + 1] = record end
 end
-return out
+return {1, tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0'), '[' .. table.concat(out, ',') .. ']'}
 """)
 
 SEED = Script("""
@@ -334,7 +336,8 @@ class SharedRecords(RecordRules):
         if reply[0] == 0:
             yield from self._seed_step("absent", self._seed)
             reply = yield Step(LOAD, self._keys, ("",))
-        return [_record(text) for text in reply[2:] if text is not None], int(reply[1] or 0)
+        records: list[dict[str, Any]] = json.loads(reply[2])  # noqa: TID251 (trusted: see _record)
+        return records, int(reply[1] or 0)
 
     def _load_one(self, key: str) -> Steps:
         """The record with this id (as text) as stored, or None."""

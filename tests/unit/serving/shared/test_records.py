@@ -178,3 +178,32 @@ def test_records_for_moves_resources_into_redis_and_back_to_memory() -> None:
     back = records_for(None, shared_store)
     assert isinstance(back, ResourceStore) and isinstance(back.get("todos"), Resource)
     assert back.get("todos").records == [{"id": 1}] and records_for(None, back) is back
+
+
+OPERATIONS = [
+    ("create", None, {"name": "Carol"}), ("create", None, {"id": None, "name": "Dan"}),
+    ("create", None, {"id": 40, "name": "Ed"}), ("create", None, {"name": "Flo", "tags": ["ü", {"a": 1}]}),
+    ("merge", "2", {"name": None, "role": {"admin": True}}), ("replace", "40", {"id": 99, "x": 1.5}),
+    ("get", "40", None), ("get", "nobody", None), ("delete", "1", None), ("delete", "1", None),
+    ("create", None, {"id": 2}), ("merge", "3", [1]), ("list", None, None),
+]
+
+
+def test_every_operation_answers_as_the_in_memory_resource_does() -> None:
+    memory = ResourceStore().define("users", SEED)
+    (store,) = _replicas(1)
+    shared = store.define("users", SEED)
+    for op, record_id, body in OPERATIONS:
+        sent = json.dumps(body).encode() if body is not None else b""
+        assert shared.operate(op, record_id, (), sent) == memory.operate(op, record_id, (), sent), (op, body)
+    ids = {op: f"example-{op}" for op in ("list", "get", "create", "replace", "merge", "delete")}
+    assert shared.records == memory.records and shared.examples(ids) == memory.examples(ids)
+
+
+def test_string_ids_are_kept_as_in_memory_and_the_last_integer_id_finds_a_free_one() -> None:
+    (store,) = _replicas(1)
+    users = store.define("users", [{"id": 9007199254740991}])
+    assert _body(users, "create", body={"n": 1})[1] == {"n": 1, "id": 1}  # all the way up: the first free id
+    assert _body(users, "create", body={"id": "x"})[0] == 201
+    rendered, made = users.operate("create", None, (), b'{"n": 2}')
+    assert rendered.status == 201 and isinstance(made, str) and json.loads(rendered.body)["id"] == made
