@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import fakeredis
 import pytest
 from unit.behaviours.test_records import SEED, RecordStoreContract, _body
 
+from postmock_nb.behaviours.dispatch import Behaviours, answered_by
 from postmock_nb.behaviours.records import RecordStore
 from postmock_nb.behaviours.resources import Resource, ResourceStore
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
@@ -207,3 +209,14 @@ def test_string_ids_are_kept_as_in_memory_and_the_last_integer_id_finds_a_free_o
     assert _body(users, "create", body={"id": "x"})[0] == 201
     rendered, made = users.operate("create", None, (), b'{"n": 2}')
     assert rendered.status == 201 and isinstance(made, str) and json.loads(rendered.body)["id"] == made
+
+
+def test_answered_by_counts_the_shared_records_or_says_they_cannot_be_read() -> None:
+    server = fakeredis.FakeServer()
+    behaviours = Behaviours(resources=SharedRecordStore(FakeShared(server)))
+    users = behaviours.define_resource("users", SEED)
+    get = next(e for e in users.examples() if e.request.method == "GET" and e.request.path.endswith("/:id"))
+    assert answered_by(get, behaviours) == "resource users get (2 records, changed " + time.strftime(
+        "%H:%M:%S", time.localtime(users.last_change)) + ")"
+    server.connected = False
+    assert answered_by(get, behaviours) == "resource users get (its records cannot be read now)"
