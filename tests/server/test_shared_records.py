@@ -179,3 +179,20 @@ def test_a_notebook_resource_lives_in_redis_with_state(redis_url: str) -> None:
         assert users.records == SEED
     finally:
         session.close()
+
+
+def test_a_redis_restarted_without_persistence_serves_the_seed_again(tmp_path: Path) -> None:
+    replicas = _replicas(RedisServer(tmp_path / "redis").start())
+    team = next(replicas)
+    try:
+        for n in range(3):
+            assert requests.post(team.at(n) + "/users", json={"n": n}, timeout=5).status_code == 201
+        team.redis.kill()
+        down = requests.get(team.a.url + "/users", timeout=5)
+        assert down.status_code == 503 and down.json()["error"]["store"] == "resources"
+        team.redis.start()  # empty: the first operation seeds it again, once, from the collection's seed
+        wait_until(lambda: requests.get(team.b.url + "/users", timeout=5).status_code == 200, "service back")
+        assert requests.get(team.a.url + "/users", timeout=5).json() == SEED
+        assert requests.post(team.a.url + "/users", json={"n": 9}, timeout=5).json()["id"] == 3
+    finally:
+        next(replicas, None)
