@@ -79,10 +79,11 @@ LOAD = Script("""
 -- one reply to read, one json.loads).
 if redis.call('EXISTS', KEYS[3]) == 0 then return {0} end
 if ARGV[1] ~= '' then return {1, redis.call('HGET', KEYS[1], ARGV[1])} end
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local record = redis.call('HGET', KEYS[1], id)
-  if record then out[#out + 1] = record end
+local ids, out = redis.call('ZRANGE', KEYS[2], 0, -1), {}
+for first = 1, #ids, 1000 do  -- HMGET a thousand at a time (unpack's limit)
+  for _, record in ipairs(redis.call('HMGET', KEYS[1], unpack(ids, first, math.min(first + 999, #ids)))) do
+    if record then out[#out + 1] = record end
+  end
 end
 return {1, tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0'), '[' .. table.concat(out, ',') .. ']'}
 """)
