@@ -31,6 +31,8 @@ from postmock_nb.serving.servers._logs import ErrorCollector
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIFramework
 
+    from postmock_nb.serving.tls import Certificate
+
 
 _SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 """``http://host:port`` at the start of an absolute-form request target."""
@@ -74,11 +76,13 @@ def origin_form(app: ASGIApp) -> ASGIApp:
     return served
 
 
-def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
+def config(sock: socket.socket, report: Report, read_timeout: float = 30.0, tls: Certificate | None = None) -> Config:
     """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, an idle connection or a
-    half-sent head closed after ``read_timeout`` s."""
+    half-sent head closed after ``read_timeout`` s; https with ``tls`` (Hypercorn's ``certfile``/``keyfile``)."""
     settings = _Config()
     settings.bind = [f"fd://{os.dup(sock.fileno())}"]  # Hypercorn owns and closes the duplicate
+    if tls is not None:  # Hypercorn wraps the sockets of ``bind`` in TLS once a certificate is set
+        settings.certfile, settings.keyfile = tls.cert, tls.key
     settings.accesslog = None
     # A logger of this socket's own, not registered with logging: it goes with the server instead of
     # living on after it (one leaked logger per start otherwise), and no other mock shares it.
@@ -99,8 +103,8 @@ def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> C
 
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
-                read_timeout: float = 30.0) -> None:
-    """Serve ``app`` on ``sock`` until ``stop`` is set."""
+                read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
+    """Serve ``app`` on ``sock`` until ``stop`` is set (https with ``tls``)."""
     # Hypercorn's TypedDict events are the plain dicts the app reads and writes
-    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout),
+    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout, tls),
                           shutdown_trigger=stop.wait)
