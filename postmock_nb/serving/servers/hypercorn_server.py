@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 import h11
+import hypercorn.asyncio.run
 import hypercorn.protocol
 from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.config import Config
 from hypercorn.protocol.h11 import H11Protocol
 
@@ -53,8 +55,35 @@ class _PhrasedH11(H11Protocol):
         await super()._send_h11_event(event)
 
 
-# the name ProtocolWrapper looks up for each connection (a reload of this module replaces it, never chains)
+class _StoppingTCPServer(TCPServer):
+    """Hypercorn's connection, dropping a TLS connection at once when one of our servers stops.
+
+    Closing a TLS connection sends the client a close_notify and waits for its own (asyncio's
+    ``ssl_shutdown_timeout``, 30 s): a client that keeps its connection open without reading (a
+    ``requests`` response still held, a browser's keep-alive) held ``stop()`` that long, past its
+    timeout. While the server stops, the connection is aborted instead; any other close stays polite.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._tls = isinstance(self.config, _Config) and self.writer.get_extra_info("ssl_object") is not None
+
+    def _abort_if_stopping(self) -> None:
+        if self._tls and self.context.terminated.is_set():
+            self.writer.transport.abort()  # idempotent: a transport aborted already stays so
+
+    async def _initiate_server_close(self) -> None:  # an idle connection, closed as the server stops
+        self._abort_if_stopping()
+        await super()._initiate_server_close()
+
+    async def _close(self) -> None:
+        self._abort_if_stopping()
+        await super()._close()
+
+
+# the names Hypercorn looks up for each connection (a reload of this module replaces them, never chains)
 vars(hypercorn.protocol)["H11Protocol"] = _PhrasedH11
+vars(hypercorn.asyncio.run)["TCPServer"] = _StoppingTCPServer
 
 
 def origin_form(app: ASGIApp) -> ASGIApp:

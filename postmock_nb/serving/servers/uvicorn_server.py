@@ -61,6 +61,16 @@ class _HeadTimed(HttpToolsProtocol):
         super().on_response_complete()  # arms the timer when no pipelined request waits
         self._head_pending = self.timeout_keep_alive_task is not None
 
+    def shutdown(self) -> None:
+        """The server stops: an idle TLS connection is dropped at once. (A polite TLS close waits for the
+        client's close_notify, which a client holding its connection without reading never sends: the
+        stop waited for uvicorn's whole grace period.)"""
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self.transport.get_extra_info("ssl_object") is not None:
+            self.transport.abort()
+            return
+        super().shutdown()
+
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
                 read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
