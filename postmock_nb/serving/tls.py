@@ -31,7 +31,7 @@ __all__ = ["IDENTITIES", "TEAM_INSTALL", "Certificate", "certificate_for", "chec
 
 IDENTITIES = ("localhost", "127.0.0.1", "::1")
 """What a certificate made on the fly is for (and ``--host`` when it names one address)."""
-TEAM_INSTALL = 'pip install "postmock_nb[team]" (in a clone: pip install ".[team]")'
+TEAM_INSTALL = 'pip install "postmock_nb[team]" (in a clone: pip install -e ".[team]")'
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 

@@ -85,7 +85,7 @@ def test_without_trustme_tls_is_a_config_error_with_the_install_hint(monkeypatch
     with pytest.raises(ConfigError) as caught:
         tls.made_on_the_fly()
     assert caught.value.message == "--tls needs the trustme package to make a certificate"
-    assert caught.value.hint == ('pip install "postmock_nb[team]" (in a clone: pip install ".[team]"), '
+    assert caught.value.hint == ('pip install "postmock_nb[team]" (in a clone: pip install -e ".[team]"), '
                                  "or give your own: --tls-cert FILE --tls-key FILE")
 
 
