@@ -40,6 +40,7 @@ from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.records import records_for
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -113,8 +114,10 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
     shared = shared_state(config, store.snapshot.collection.name)
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
+    behaviours = behaviours if behaviours is not None else Behaviours()
+    behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
-                  behaviours=behaviours if behaviours is not None else Behaviours())
+                  behaviours=behaviours)
     return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
 
 
