@@ -121,3 +121,20 @@ def test_session_call_trusts_its_own_https_mock(collection: Collection) -> None:
         assert (answer.status_code, answer.json()) == (200, {"pong": True})
     finally:
         session.close()
+
+
+def test_the_dashboard_links_the_https_url(collection: Collection) -> None:
+    from postmock_nb.notebook.widgets import Dashboard  # deferred: ipywidgets, for this test only
+
+    session = Session(collection)
+    try:
+        session.start(tls=True)
+        dashboard = Dashboard(session)
+        try:
+            url = session.url
+            assert url.startswith("https://127.0.0.1:")
+            assert f"<a href='{url}' target='_blank'>{url}</a>" in dashboard.status.value, dashboard.status.value
+        finally:
+            dashboard.close()
+    finally:
+        session.close()
