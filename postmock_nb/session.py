@@ -285,7 +285,8 @@ class Session:
         server = self.server
         if server is not None and server.private and not any(k.lower() == "x-api-key" for k in sent):
             sent["x-api-key"] = server.api_key
-        return requests.request(method.upper(), self.url + path, headers=sent,
+        verify = server.tls.trust_file if server is not None and server.tls is not None else True  # https mock
+        return requests.request(method.upper(), self.url + path, headers=sent, verify=verify,
                                 data=data.encode("utf-8") if data is not None else None, timeout=timeout)
 
     def save_response(self, response: Any, name: str, *, base: str = "", as_path: str = "",

@@ -35,6 +35,7 @@ from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import ExampleTable, LogTable
+from postmock_nb.notebook.trust import KernelTrust
 from postmock_nb.serving.browser_address import browser_address
 from postmock_nb.session import Session
 
@@ -179,6 +180,9 @@ class PostmockMagics(Magics):
         """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
         self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
         """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
+        self.kernel_trust = KernelTrust()
+        """``requests`` in the kernel trusts an https mock while it runs (restored when it stops)."""
+        session.subscribe(self.kernel_trust)
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -348,6 +352,10 @@ class PostmockMagics(Magics):
         self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
+        if server.tls is not None:
+            self.kernel_trust.trust(server.tls)
+            print(f"{server.tls.describe()}\n`requests` in this notebook trusts it while the mock runs "
+                  f"(REQUESTS_CA_BUNDLE); elsewhere: verify={server.tls.trust_file!r}")
         if server.exposure_warning:
             print(server.exposure_warning)
         outside = browser_address(server.port or 0)
@@ -381,6 +389,8 @@ class PostmockMagics(Magics):
             print(f"The mock is stopped. {plural(info['examples'], 'example')} defined. Start it with %mock start.")
             return
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
+        if self.session.server is not None and self.session.server.tls is not None:
+            print(self.session.server.tls.describe())
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
               f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
               f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
