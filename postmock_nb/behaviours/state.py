@@ -15,13 +15,27 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar, runtime_checkable
 
 STARTED = "Started"
 """The state every scenario starts in (WireMock's name)."""
 
 SequenceKey = tuple[str, ...]
 """A sequence is known by its item: the item's folders, then its name."""
+
+Move = tuple[str, str]
+"""A scenario and the state a decision moves it to."""
+
+_UNSEEDED = random.Random()
+
+
+def seeded_pick(seed: int | None, turn: int, count: int) -> int:
+    """The pick of a ``random`` sequence at its ``turn`` among ``count`` examples: with a seed, the same for the
+    same seed and turn in every process (so repeatable from a reset, in memory or on Redis); else at random."""
+    if seed is None:
+        return _UNSEEDED.randrange(count)
+    return random.Random(f"{seed}:{turn}").randrange(count)
 
 
 @runtime_checkable
@@ -54,6 +68,42 @@ class FlowState(Protocol):
         ...
 
 
+class Outcome(Protocol):
+    """What a decision made of its turn: at least the scenario it moves (None: none)."""
+
+    @property
+    def move(self) -> Move | None: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+OutcomeT_co = TypeVar("OutcomeT_co", bound=Outcome, covariant=True)
+
+
+class Draft(Protocol[OutcomeT_co]):
+    """A decision made on the scenario states it read, still to take its sequence's turn."""
+
+    @property
+    def sequence(self) -> SequenceKey | None:
+        """The sequence whose turn the decision takes (None: none)."""
+        ...
+
+    def take(self, turn: int | None) -> OutcomeT_co:
+        """The decision at the sequence's ``turn`` (None when it has no sequence): pure, and called again on
+        other states when a store's compare-and-set lost a race."""
+        ...
+
+
+@runtime_checkable
+class AtomicFlowState(FlowState, Protocol):
+    """A :class:`FlowState` shared by several processes (``--state``): it makes one decision atomically, awaited
+    on the server's event loop (see postmock_nb.serving.shared.flowstate)."""
+
+    async def decide(self, scenarios: Sequence[str],
+                     draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+        """``draft(states of scenarios)``, its turn taken and its move made as one atomic step; the outcome."""
+        ...
+
+
 class MemoryFlowState:
     """:class:`FlowState` in this process's memory (one lock: any thread may call it)."""
 
@@ -61,7 +111,7 @@ class MemoryFlowState:
         self._lock = threading.Lock()
         self._states: dict[str, str] = {}
         self._turns: dict[SequenceKey, int] = {}
-        self._random: dict[SequenceKey, random.Random] = {}
+        self._draws: dict[SequenceKey, int] = {}
 
     def state(self, scenario: str) -> str:
         with self._lock:
@@ -83,7 +133,9 @@ class MemoryFlowState:
 
     def draw(self, key: SequenceKey, seed: int | None, count: int) -> int:
         with self._lock:
-            return self._random.setdefault(key, random.Random(seed)).randrange(count)
+            taken = self._draws.get(key, 0)
+            self._draws[key] = taken + 1
+        return seeded_pick(seed, taken, count)
 
     def reset(self, scenario: str | None = None) -> list[str]:
         with self._lock:
@@ -91,6 +143,6 @@ class MemoryFlowState:
                 done = sorted(self._states)
                 self._states.clear()
                 self._turns.clear()
-                self._random.clear()
+                self._draws.clear()
                 return done
             return [scenario] if self._states.pop(scenario, None) is not None else []

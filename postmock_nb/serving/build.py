@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.behaviours.state import FlowState
 from postmock_nb.bridges.bridges import Bridges, proxies
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Pairs
@@ -40,6 +41,7 @@ from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.flowstate import RedisFlowState
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -96,6 +98,33 @@ class AssembledMock:
         return self.app.bridges
 
 
+# -- THE place the shared stores are chosen (--state) ------------------------------------------------------------
+# Each store of serving/shared/ is one field of SharedStores and one line of shared_stores(); None keeps that
+# state in this process's memory. _graph() gives them to the mock it builds (and notebook_mock() to the session's
+# Behaviours, which survive a restart: see _plug_behaviours).
+
+@dataclass(frozen=True)
+class SharedStores:
+    """The Redis stores of one mock (``--state``); a field left None keeps that state in memory."""
+
+    flow_state: FlowState | None = None
+    """Scenario states and sequence turns (postmock_nb.serving.shared.flowstate)."""
+
+
+def shared_stores(shared: SharedState | None, config: MockConfig) -> SharedStores:
+    """The stores of a mock on ``shared`` (None: every state in memory): one line per store."""
+    if shared is None:
+        return SharedStores()
+    return SharedStores(
+        flow_state=RedisFlowState(shared),
+    )
+
+
+def _plug_behaviours(behaviours: Behaviours, stores: SharedStores) -> None:
+    """Give a session's Behaviours the stores of the mock it is about to serve (or back in memory: None)."""
+    behaviours.flows.use(stores.flow_state)
+
+
 def assemble(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
              behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
     """The graph of one mock. ``bridges``: default the config's proxy and recorder (request validation
@@ -111,10 +140,15 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
+    stores = shared_stores(shared, config)
+    if behaviours is None:
+        behaviours = Behaviours(flow_state=stores.flow_state)
+    else:  # the session's (they outlive this mock): on the shared stores while it runs with --state
+        _plug_behaviours(behaviours, stores)
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
-                  behaviours=behaviours if behaviours is not None else Behaviours())
+                  behaviours=behaviours, shared=shared)
     return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
 
 
