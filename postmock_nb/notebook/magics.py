@@ -368,8 +368,14 @@ class PostmockMagics(Magics):
               + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
         if info.get("chaos"):
             print(info["chaos"])
+        state = info.get("state")
+        if state is not None:  # --state
+            print(f"Shared state: {state['url']} (prefix {state['prefix']}), "
+                  + ("available" if state["available"] else f"UNAVAILABLE: {state.get('error')}"))
         if info.get("scenarios"):
             print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
+        if info.get("scenarios_unavailable"):
+            print(f"Scenarios: {info['scenarios_unavailable']}")
         for warning in info.get("handler_warnings", []):
             print(f"Warning: {warning}")
         server = self.session.server

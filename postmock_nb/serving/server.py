@@ -190,6 +190,8 @@ class MockServer:
                 self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
         if self._socket is not None:
             self._socket.close()
+        if self.mock.shared is not None:  # --state: the blocking client (the loop's closed at its shutdown)
+            self.mock.shared.close()
         self._socket = None
         self._thread = None
         self._loop = None

@@ -101,7 +101,14 @@ class RedisFlowState:
 
     def states(self) -> dict[str, str]:
         found = self._sync(lambda r: r.hgetall(self.states_key))
-        return {_text(name): _text(state) for name, state in found.items()}
+        states = {_text(name): _text(state) for name, state in found.items()}
+        self._known_states = {name: states.get(name, "") for name in self._known_states} | states
+        return states
+
+    def known_states(self) -> dict[str, str]:
+        """The moved scenarios as this process last saw them (its decisions, its last :meth:`states`), with no
+        round trip: what the dashboard shows from the server's thread, which never waits on Redis."""
+        return {name: state for name, state in sorted(self._known_states.items()) if state}
 
     def advance(self, key: SequenceKey) -> int:
         return int(self._sync(lambda r: r.hincrby(self.turns_key, field_of(key), 1))) - 1
