@@ -4,20 +4,27 @@ through the magics on a real socket: tests/server/test_flows.py."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+
 import pytest
 
 from postmock_nb.behaviours.flows import (
     STARTED,
+    Chosen,
     Flow,
     Flows,
     Step,
     check_markers,
+    draft,
     flow_markers,
     flow_of,
     parse_delay,
     parse_scenario,
     parse_sequence,
+    required_scenarios,
 )
+from postmock_nb.behaviours.state import Draft, MemoryFlowState, OutcomeT
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import IncomingRequest, match
@@ -173,3 +180,96 @@ def test_delay_and_fault_of_an_example(build) -> None:
     assert all(10 <= (flows.delay_ms(ids["ranged"], snapshot) or -1) <= 20 for _ in range(20))
     assert flows.delay_ms(ids["plain"], snapshot) is None and flows.fault(ids["plain"], snapshot) is None
     assert set(flows.plan(snapshot)) == {ids["fixed"], ids["ranged"]}
+
+
+# -- the decision is pure: draft(states) then take(turn); a store applies it (memory: under the lock) ----------
+
+def _walk(build) -> Snapshot:
+    """A 4-step scenario (Started → a → b → c → Started) on one route, and a cycle of two on another."""
+    steps = [("Started", "a"), ("a", "b"), ("b", "c"), ("c", "Started")]
+    return Snapshot(build.collection(
+        *(build.example("GET /job", f"step{i}", request_headers={"x-mock-scenario": f"job; requires={r}; next={n}"})
+          for i, (r, n) in enumerate(steps)),
+        *(build.example("GET /coin", side, request_headers={"x-mock-sequence": "cycle"}) for side in ("heads", "tails"))))
+
+
+def test_a_draft_reads_only_the_states_the_candidates_require(build) -> None:
+    snapshot = _walk(build)
+    job, coin = (match(snapshot, IncomingRequest.build("GET", url)) for url in ("/job", "/coin"))
+    assert required_scenarios(job, snapshot.flow_plan) == ("job",)
+    assert required_scenarios(coin, snapshot.flow_plan) == ()
+    made = draft(job, snapshot.flow_plan, snapshot, {"job": "b"})
+    assert made.sequence is None and [c.example.name for c in made.eligible] == ["step2"]
+    chosen = made.take(None)
+    assert chosen.result.winner is not None and chosen.result.winner.name == "step2" and chosen.move == ("job", "c")
+    again = made.take(None)  # pure: taken again (a lost race), the same decision
+    assert again.result.winner == chosen.result.winner and again.move == chosen.move
+
+
+def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
+    snapshot = _walk(build)
+    coin = match(snapshot, IncomingRequest.build("GET", "/coin"))
+    made = draft(coin, snapshot.flow_plan, snapshot, {})
+    assert made.sequence is not None
+    names = [made.take(turn).result.winner.name for turn in range(4)]  # type: ignore[union-attr]
+    assert names == ["heads", "tails", "heads", "tails"] and made.take(0).move is None
+
+
+def test_a_draft_with_no_eligible_example_moves_nothing(build) -> None:
+    snapshot = _jobs(build)
+    result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
+    chosen = draft(result, snapshot.flow_plan, snapshot, {"jobs": "elsewhere"}).take(None)
+    assert chosen.result.winner is None and chosen.move is None
+    assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.result.error or "")
+
+
+class _RacingStore(MemoryFlowState):
+    """An atomic store that loses its first compare-and-set of every decision (another replica moved first): the
+    draft is made on stale states, then again on the current ones, as a shared store does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+        stale = draft(dict.fromkeys(scenarios, "nowhere"))
+        stale.take(0 if stale.sequence is not None else None)  # made, then refused: nothing applied
+        made = draft({name: self.state(name) for name in scenarios})
+        outcome = made.take(self.advance(made.sequence) if made.sequence is not None else None)
+        if outcome.move is not None:
+            self.set_state(*outcome.move)
+        self.attempts += 2
+        return outcome
+
+
+def test_a_shared_store_decides_atomically_and_the_result_is_that_of_memory(build) -> None:
+    snapshot, racing = _walk(build), _RacingStore()
+    shared, memory = Flows(), Flows()
+    shared.use(racing)
+    assert shared.atomic is racing and memory.atomic is None
+
+    def walk(flows: Flows, url: str) -> list[str | None]:
+        async def one() -> str | None:
+            result = await flows.achoose(match(snapshot, IncomingRequest.build("GET", url)), snapshot)
+            return None if result.winner is None else result.winner.name
+        return [asyncio.run(one()) for _ in range(5)]
+
+    assert walk(shared, "/job") == walk(memory, "/job") == ["step0", "step1", "step2", "step3", "step0"]
+    assert walk(shared, "/coin") == walk(memory, "/coin") == ["heads", "tails", "heads", "tails", "heads"]
+    assert racing.attempts == 20 and shared.states() == memory.states() == {"job": "a"}
+
+
+def test_use_switches_the_store_and_back_without_copying(build) -> None:
+    snapshot, flows, other = _jobs(build), Flows(), MemoryFlowState()
+    assert _answer(flows, snapshot, "/jobs/7") == "pending"  # in memory: jobs = done
+    flows.use(other)
+    assert flows.states(snapshot) == {"jobs": STARTED} and _answer(flows, snapshot, "/jobs/7") == "pending"
+    other.reset()
+    flows.use(None)  # back: the states it had
+    assert flows.states() == {"jobs": "done"} and flows.atomic is None
+
+
+def test_a_chosen_without_a_move_is_the_result_alone(build) -> None:
+    snapshot = _jobs(build)
+    result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
+    assert Chosen(result).move is None
