@@ -289,6 +289,12 @@ class Flows:
             return result
         if atomic is None:
             return self.choose(result, snapshot)
-        chosen = await atomic.decide(required_scenarios(result, plan),
-                                     lambda states: draft(result, plan, snapshot, states))
+        scenarios = required_scenarios(result, plan)
+        if not scenarios:  # reads no state: when it takes no turn and moves nothing, no round trip either
+            made = draft(result, plan, snapshot, {})
+            if made.sequence is None:
+                chosen = made.take(None)
+                if chosen.move is None:
+                    return chosen.result
+        chosen = await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states))
         return chosen.result

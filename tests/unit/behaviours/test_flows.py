@@ -273,3 +273,27 @@ def test_a_chosen_without_a_move_is_the_result_alone(build) -> None:
     snapshot = _jobs(build)
     result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
     assert Chosen(result).move is None
+
+
+class _Refusing(MemoryFlowState):
+    """An atomic store out of reach: any decision asked of it fails (as Redis down would)."""
+
+    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+        raise AssertionError("asked for a decision")
+
+
+def test_a_winner_with_no_scenario_or_sequence_asks_the_shared_store_nothing(build) -> None:
+    snapshot = Snapshot(build.collection(
+        build.example("GET /jobs/7", "pending", request_headers={"x-mock-scenario": "jobs; requires=Started"}),
+        build.example("GET /ping", "ping"),
+        build.example("GET /last", "last", request_headers={"x-mock-scenario": "jobs; next=done"})))
+    flows = Flows()
+    flows.use(_Refusing())
+
+    async def name(url: str) -> str | None:
+        result = await flows.achoose(match(snapshot, IncomingRequest.build("GET", url)), snapshot)
+        return None if result.winner is None else result.winner.name
+
+    assert asyncio.run(name("/ping")) == "ping"  # the snapshot has flows; this winner has none: no round trip
+    with pytest.raises(AssertionError, match="asked for a decision"):
+        asyncio.run(name("/last"))  # moves a scenario: Redis's to do
