@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import NamedTuple
 
 from postmock_nb.behaviours.state import (
     STARTED,
@@ -103,26 +104,32 @@ def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", 
     return lines
 
 
-@dataclass(frozen=True)
-class Chosen:
+class Chosen(NamedTuple):
     """What one decision made: the result to serve, and the scenario it moves (None: none)."""
 
     result: MatchResult
     move: Move | None = None
 
 
-@dataclass(frozen=True)
 class FlowDraft:
-    """A decision made on the scenario states read (:func:`draft`), still to take its sequence's turn."""
+    """A decision made on the scenario states read (:func:`draft`), still to take its sequence's turn.
 
-    result: MatchResult
-    plan: Mapping[str, Flow]
-    eligible: tuple[Candidate, ...]
-    refused: Mapping[str, str]
-    sequence: SequenceKey | None = None
-    """The winner's sequence (its item's folders and name), whose turn :meth:`take` needs; None: none."""
-    group: tuple[Candidate, ...] = field(default=())
-    """The eligible examples of that sequence, in their order."""
+    A plain class with slots (it is made once per decision on the hot path): read-only by convention."""
+
+    __slots__ = ("eligible", "group", "plan", "refused", "result", "sequence")
+
+    def __init__(self, result: MatchResult, plan: Mapping[str, Flow], eligible: list[Candidate],
+                 refused: dict[str, str], sequence: SequenceKey | None = None, group: Sequence[Candidate] = ()) -> None:
+        self.result = result
+        self.plan = plan
+        self.eligible = eligible
+        """The scored candidates whose scenario is in the state they require, ranked."""
+        self.refused = refused
+        """Example id → why its scenario's state refuses it."""
+        self.sequence = sequence
+        """The winner's sequence (its item's folders and name), whose turn :meth:`take` needs; None: none."""
+        self.group = group
+        """The eligible examples of that sequence, in their order."""
 
     def take(self, turn: int | None) -> Chosen:
         """The decision at the sequence's ``turn`` (None without a sequence): the winner, and its move."""
@@ -170,34 +177,38 @@ def required_scenarios(result: MatchResult, plan: Mapping[str, Flow]) -> tuple[s
 
 
 def draft(result: MatchResult, plan: Mapping[str, Flow], snapshot: Snapshot,
-          states: Mapping[str, str]) -> FlowDraft:
-    """The decision on ``states`` (each scenario of :func:`required_scenarios` → its state): the scored candidates
-    whose scenario is in the state they require (why each other one is not), and the winner's sequence. Pure."""
+          state_of: Callable[[str], str]) -> FlowDraft:
+    """The decision on the states ``state_of(scenario)`` gives (those of :func:`required_scenarios` are all it
+    asks): the scored candidates whose scenario is in the state they require (why each other one is not), and the
+    winner's sequence. Pure when ``state_of`` is."""
     refused: dict[str, str] = {}
     eligible: list[Candidate] = []
     for candidate in result.candidates:
         if candidate.score is None:
             continue
         flow = plan.get(candidate.example.id)
-        step = flow.step if flow is not None else None
-        if step is not None and step.requires is not None:
-            state = states.get(step.scenario, STARTED)
-            if state != step.requires:
-                refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
-                                                 f"this example requires {step.requires!r}")
-                continue
+        if flow is not None:
+            step = flow.step
+            if step is not None and step.requires is not None:
+                state = state_of(step.scenario)
+                if state != step.requires:
+                    refused[candidate.example.id] = (f"scenario {step.scenario!r} is in state {state!r}, "
+                                                     f"this example requires {step.requires!r}")
+                    continue
         eligible.append(candidate)
-    made = FlowDraft(result, plan, tuple(eligible), refused)
-    if not eligible:
-        return made
-    winner = eligible[0]
-    flow = plan.get(winner.example.id)
-    if flow is None or flow.sequence is None:
-        return made
-    item = snapshot.by_id[winner.example.id].item
-    group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
-                    and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
-    return replace(made, sequence=(*item.folder, item.name), group=tuple(group))
+    if eligible:
+        flow = plan.get(eligible[0].example.id)
+        if flow is not None and flow.sequence is not None:
+            item = snapshot.by_id[eligible[0].example.id].item
+            group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
+                            and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
+            return FlowDraft(result, plan, eligible, refused, (*item.folder, item.name), group)
+    return FlowDraft(result, plan, eligible, refused)
+
+
+def states_in(states: Mapping[str, str]) -> Callable[[str], str]:
+    """``state_of`` for :func:`draft` from the states read (a scenario not among them: Started)."""
+    return lambda scenario: states.get(scenario, STARTED)
 
 
 class Flows:
@@ -274,8 +285,7 @@ class Flows:
             return result
         with self._lock:
             state = self.state
-            made = draft(result, plan, snapshot,
-                         {name: state.state(name) for name in required_scenarios(result, plan)})
+            made = draft(result, plan, snapshot, state.state)
             chosen = made.take(state.advance(made.sequence) if made.sequence is not None else None)
             if chosen.move is not None:
                 state.set_state(*chosen.move)
@@ -291,10 +301,10 @@ class Flows:
             return self.choose(result, snapshot)
         scenarios = required_scenarios(result, plan)
         if not scenarios:  # reads no state: when it takes no turn and moves nothing, no round trip either
-            made = draft(result, plan, snapshot, {})
+            made = draft(result, plan, snapshot, states_in({}))
             if made.sequence is None:
                 chosen = made.take(None)
                 if chosen.move is None:
                     return chosen.result
-        chosen = await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states))
+        chosen = await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states_in(states)))
         return chosen.result

@@ -23,6 +23,7 @@ from postmock_nb.behaviours.flows import (
     parse_scenario,
     parse_sequence,
     required_scenarios,
+    states_in,
 )
 from postmock_nb.behaviours.state import Draft, MemoryFlowState, OutcomeT
 from postmock_nb.config import MAX_DELAY_MS
@@ -198,7 +199,7 @@ def test_a_draft_reads_only_the_states_the_candidates_require(build) -> None:
     job, coin = (match(snapshot, IncomingRequest.build("GET", url)) for url in ("/job", "/coin"))
     assert required_scenarios(job, snapshot.flow_plan) == ("job",)
     assert required_scenarios(coin, snapshot.flow_plan) == ()
-    made = draft(job, snapshot.flow_plan, snapshot, {"job": "b"})
+    made = draft(job, snapshot.flow_plan, snapshot, states_in({"job": "b"}))
     assert made.sequence is None and [c.example.name for c in made.eligible] == ["step2"]
     chosen = made.take(None)
     assert chosen.result.winner is not None and chosen.result.winner.name == "step2" and chosen.move == ("job", "c")
@@ -209,7 +210,7 @@ def test_a_draft_reads_only_the_states_the_candidates_require(build) -> None:
 def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
     snapshot = _walk(build)
     coin = match(snapshot, IncomingRequest.build("GET", "/coin"))
-    made = draft(coin, snapshot.flow_plan, snapshot, {})
+    made = draft(coin, snapshot.flow_plan, snapshot, states_in({}))
     assert made.sequence is not None
     names = [made.take(turn).result.winner.name for turn in range(4)]  # type: ignore[union-attr]
     assert names == ["heads", "tails", "heads", "tails"] and made.take(0).move is None
@@ -218,7 +219,7 @@ def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
 def test_a_draft_with_no_eligible_example_moves_nothing(build) -> None:
     snapshot = _jobs(build)
     result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
-    chosen = draft(result, snapshot.flow_plan, snapshot, {"jobs": "elsewhere"}).take(None)
+    chosen = draft(result, snapshot.flow_plan, snapshot, states_in({"jobs": "elsewhere"})).take(None)
     assert chosen.result.winner is None and chosen.move is None
     assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.result.error or "")
 
