@@ -272,10 +272,14 @@ class Flows:
     @staticmethod
     def _decides(result: MatchResult, snapshot: Snapshot) -> dict[str, Flow] | None:
         """The plan when ``result`` needs a decision; None when it is served as matched (no winner, an explicit
-        ``x-mock-response-name``/``-id``, no flow markers)."""
-        if result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
+        ``x-mock-response-name``/``-id``, no flow marker on any of its candidates: no lock, no state read)."""
+        plan = snapshot.flow_plan
+        if not plan or result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
             return None
-        return snapshot.flow_plan or None
+        for candidate in result.candidates:
+            if candidate.example.id in plan:
+                return plan
+        return None
 
     def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
         """The result with the scenario filter, the sequence's turn and the scenario move applied (this
