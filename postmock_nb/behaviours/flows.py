@@ -37,7 +37,6 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import NamedTuple
 
 from postmock_nb.behaviours.state import (
     STARTED,
@@ -104,11 +103,8 @@ def flow_markers(*, sequence: str = "", scenario: str = "", requires: str = "", 
     return lines
 
 
-class Chosen(NamedTuple):
-    """What one decision made: the result to serve, and the scenario it moves (None: none)."""
-
-    result: MatchResult
-    move: Move | None = None
+Chosen = tuple[MatchResult, Move | None]
+"""What one decision made: the result to serve, and the scenario it moves (None: none)."""
 
 
 class FlowDraft:
@@ -136,9 +132,9 @@ class FlowDraft:
         result, refused = self.result, self.refused
         if not self.eligible:
             ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
-            return Chosen(replace(result, winner=None, score=None, candidates=ranked,
-                                  error="no example for the current scenario state: " + "; ".join(
-                                      dict.fromkeys(refused.values()))))
+            return replace(result, winner=None, score=None, candidates=ranked,
+                           error="no example for the current scenario state: " + "; ".join(
+                               dict.fromkeys(refused.values()))), None
         winner, why = self.eligible[0], ""
         flow = self.plan.get(winner.example.id)
         if self.sequence is not None and flow is not None and turn is not None:
@@ -148,11 +144,11 @@ class FlowDraft:
         step = flow.step if flow is not None else None
         move = (step.scenario, step.next) if step is not None and step.next is not None else None
         if winner is result.candidates[0] and not refused:
-            return Chosen(result, move)
+            return result, move
         others = [replace(c, lost=refused.get(c.example.id) or why or c.lost or "")
                   for c in result.candidates if c is not winner]
-        return Chosen(replace(result, winner=winner.example, score=winner.score,
-                              candidates=[replace(winner, lost=""), *others]), move)
+        return replace(result, winner=winner.example, score=winner.score,
+                       candidates=[replace(winner, lost=""), *others]), move
 
 
 def _turn_of(flow: Flow, turn: int, count: int) -> int:
@@ -284,16 +280,21 @@ class Flows:
     def choose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
         """The result with the scenario filter, the sequence's turn and the scenario move applied (this
         process: under the lock, on any :class:`FlowState`)."""
-        plan = self._decides(result, snapshot)
-        if plan is None:
+        plan = snapshot.flow_plan  # _decides, inlined (the hot path of a marked collection)
+        if not plan or result.winner is None or result.selector.startswith((RESPONSE_NAME, RESPONSE_ID)):
+            return result
+        for candidate in result.candidates:
+            if candidate.example.id in plan:
+                break
+        else:  # no candidate has a flow: served as matched
             return result
         with self._lock:
             state = self.state
             made = draft(result, plan, snapshot, state.state)
-            chosen = made.take(state.advance(made.sequence) if made.sequence is not None else None)
-            if chosen.move is not None:
-                state.set_state(*chosen.move)
-        return chosen.result
+            chosen, move = made.take(state.advance(made.sequence) if made.sequence is not None else None)
+            if move is not None:
+                state.set_state(*move)
+        return chosen
 
     async def achoose(self, result: MatchResult, snapshot: Snapshot) -> MatchResult:
         """:meth:`choose` made atomically by the shared store (``--state``), awaited on the server's loop."""
@@ -307,8 +308,7 @@ class Flows:
         if not scenarios:  # reads no state: when it takes no turn and moves nothing, no round trip either
             made = draft(result, plan, snapshot, states_in({}))
             if made.sequence is None:
-                chosen = made.take(None)
-                if chosen.move is None:
-                    return chosen.result
-        chosen = await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states_in(states)))
-        return chosen.result
+                chosen, move = made.take(None)
+                if move is None:
+                    return chosen
+        return await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states_in(states)))

@@ -68,18 +68,11 @@ class FlowState(Protocol):
         ...
 
 
-class Outcome(Protocol):
-    """What a decision made of its turn: at least the scenario it moves (None: none)."""
-
-    @property
-    def move(self) -> Move | None: ...
+DecidedT = TypeVar("DecidedT")
+DecidedT_co = TypeVar("DecidedT_co", covariant=True)
 
 
-OutcomeT = TypeVar("OutcomeT", bound=Outcome)
-OutcomeT_co = TypeVar("OutcomeT_co", bound=Outcome, covariant=True)
-
-
-class Draft(Protocol[OutcomeT_co]):
+class Draft(Protocol[DecidedT_co]):
     """A decision made on the scenario states it read, still to take its sequence's turn."""
 
     @property
@@ -87,9 +80,9 @@ class Draft(Protocol[OutcomeT_co]):
         """The sequence whose turn the decision takes (None: none)."""
         ...
 
-    def take(self, turn: int | None) -> OutcomeT_co:
-        """The decision at the sequence's ``turn`` (None when it has no sequence): pure, and called again on
-        other states when a store's compare-and-set lost a race."""
+    def take(self, turn: int | None) -> tuple[DecidedT_co, Move | None]:
+        """The decision at the sequence's ``turn`` (None when it has no sequence), and the scenario it moves (None:
+        none): pure, and made again on other states when a store's compare-and-set lost a race."""
         ...
 
 
@@ -99,8 +92,8 @@ class AtomicFlowState(FlowState, Protocol):
     on the server's event loop (see postmock_nb.serving.shared.flowstate)."""
 
     async def decide(self, scenarios: Sequence[str],
-                     draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
-        """``draft(states of scenarios)``, its turn taken and its move made as one atomic step; the outcome."""
+                     draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
+        """``draft(states of scenarios)``, its turn taken and its move made as one atomic step; the decision."""
         ...
 
 

@@ -265,48 +265,40 @@ class MockApp:
         ex.chaos = chaos != 0 and self._chaos.random() < chaos
         ex.fault = asked_fault(ex.headers, ex.query) if ex.selectors else None
         ex.delay = ex.asked_delay
-        if result.winner is not None and self.behaviours.flows.plan(snapshot):  # only when marked
-            if self.behaviours.flows.atomic is not None:  # --state: decided on Redis, awaited (see _answer)
+        flows = self.behaviours.flows
+        if result.winner is not None and flows.plan(snapshot):  # only when marked
+            if flows.atomic is not None:  # --state: decided on Redis, awaited (see _answer)
                 ex.shared_flows = True
                 return
-            self._flows(ex, snapshot)
+            self._flows(ex, snapshot, result if ex.chaos else flows.choose(result, snapshot))
         if ex.delay is None:
             ex.delay = self.settings.delay_ms
 
-    def _flows(self, ex: Exchange, snapshot: Snapshot) -> None:
-        """Sequences and scenarios choose the example (a request chaos answers takes no turn); its
-        ``x-mock-delay`` and ``x-mock-fault`` apply unless the request asked for its own."""
-        assert ex.result is not None
-        if not ex.chaos:
-            ex.result = self.behaviours.flows.choose(ex.result, snapshot)
-        self._flow_extras(ex, snapshot)
+    def _flows(self, ex: Exchange, snapshot: Snapshot, result: MatchResult) -> None:
+        """The result sequences and scenarios chose (a request chaos answers takes no turn: the match as it
+        was); its example's ``x-mock-delay`` and ``x-mock-fault`` apply unless the request asked for its own."""
+        ex.result = result
+        winner = result.winner
+        if winner is None:
+            return
+        flows = self.behaviours.flows
+        if ex.delay is None:
+            ex.delay = flows.delay_ms(winner.id, snapshot)
+        if ex.fault is None:
+            ex.fault = flows.fault(winner.id, snapshot)
 
     async def _shared_flows(self, ex: Exchange) -> None:
         """``--state``: :meth:`_flows` with the decision made atomically on Redis (a Redis out of reach raises
         StateUnavailable: the 503), then the answer."""
         ex.shared_flows = False
-        snapshot = ex.snapshot
-        assert ex.result is not None and snapshot is not None
-        if not ex.chaos:
-            ex.result = await self.behaviours.flows.achoose(ex.result, snapshot)
-        self._flow_extras(ex, snapshot)
+        result, snapshot = ex.result, ex.snapshot
+        assert result is not None and snapshot is not None
+        self._flows(ex, snapshot, result if ex.chaos else await self.behaviours.flows.achoose(result, snapshot))
         if ex.delay is None:
             ex.delay = self.settings.delay_ms
         pending = self._answer(ex)
         if pending is not None:
             await pending
-
-    def _flow_extras(self, ex: Exchange, snapshot: Snapshot) -> None:
-        """The chosen example's ``x-mock-delay`` and ``x-mock-fault``, unless the request asked for its own."""
-        flows = self.behaviours.flows
-        assert ex.result is not None
-        winner = ex.result.winner
-        if winner is None:
-            return
-        if ex.delay is None:
-            ex.delay = flows.delay_ms(winner.id, snapshot)
-        if ex.fault is None:
-            ex.fault = flows.fault(winner.id, snapshot)
 
     def _answer(self, ex: Exchange) -> Awaitable[None] | None:
         """Chaos's answer, else the winner's, else the upstream's (``--proxy``), else the explaining 404.

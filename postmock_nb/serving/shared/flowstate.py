@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from postmock_nb.behaviours.state import STARTED, Draft, Outcome, SequenceKey, seeded_pick
+from postmock_nb.behaviours.state import STARTED, DecidedT, Draft, SequenceKey, seeded_pick
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ STORE = "scenarios"
 """The store's name in ``stateUnavailable`` answers and ``%mock status``."""
 MAX_ATTEMPTS = 200
 """Compare-and-set attempts of one decision before it is refused (each failed one means another decision won)."""
-
-OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 
 # KEYS: states hash, turns hash. ARGV: n, then n × (scenario, state expected: "" = never moved), then the sequence
 # ("" = none), the turn expected, the scenario to move ("" = none) and its new state.
@@ -131,7 +129,7 @@ class RedisFlowState:
     # -- one decision, atomic (the server's loop) -------------------------------------------------------------
 
     async def decide(self, scenarios: Sequence[str],
-                     draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+                     draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
         """``draft(states)`` made on the states of ``scenarios``, its sequence's turn taken and its move made, as
         one compare-and-set on Redis (see the module's docstring); what the draft made of its turn."""
         for _ in range(MAX_ATTEMPTS):
@@ -139,8 +137,7 @@ class RedisFlowState:
             made = draft({name: state or STARTED for name, state in known.items()})
             field = field_of(made.sequence) if made.sequence is not None else ""
             turn = self._known_turns.get(field, 0) if field else 0
-            outcome = made.take(turn if field else None)
-            move = outcome.move
+            decided, move = made.take(turn if field else None)
             args: list[str | int] = [len(known)]
             for name, state in known.items():
                 args += [name, state]
@@ -151,7 +148,7 @@ class RedisFlowState:
                     self._known_turns[field] = turn + 1
                 if move is not None:
                     self._known_states[move[0]] = move[1]
-                return outcome
+                return decided
             if field:
                 self._known_turns[field] = int(answer[1])
             for name, state in zip(known, answer[2:], strict=True):

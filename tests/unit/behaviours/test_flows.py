@@ -11,7 +11,6 @@ import pytest
 
 from postmock_nb.behaviours.flows import (
     STARTED,
-    Chosen,
     Flow,
     Flows,
     Step,
@@ -25,7 +24,7 @@ from postmock_nb.behaviours.flows import (
     required_scenarios,
     states_in,
 )
-from postmock_nb.behaviours.state import Draft, MemoryFlowState, OutcomeT
+from postmock_nb.behaviours.state import DecidedT, Draft, MemoryFlowState
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import IncomingRequest, match
@@ -201,10 +200,10 @@ def test_a_draft_reads_only_the_states_the_candidates_require(build) -> None:
     assert required_scenarios(coin, snapshot.flow_plan) == ()
     made = draft(job, snapshot.flow_plan, snapshot, states_in({"job": "b"}))
     assert made.sequence is None and [c.example.name for c in made.eligible] == ["step2"]
-    chosen = made.take(None)
-    assert chosen.result.winner is not None and chosen.result.winner.name == "step2" and chosen.move == ("job", "c")
-    again = made.take(None)  # pure: taken again (a lost race), the same decision
-    assert again.result.winner == chosen.result.winner and again.move == chosen.move
+    chosen, move = made.take(None)
+    assert chosen.winner is not None and chosen.winner.name == "step2" and move == ("job", "c")
+    again, moved_again = made.take(None)  # pure: taken again (a lost race), the same decision
+    assert again.winner == chosen.winner and moved_again == move
 
 
 def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
@@ -212,16 +211,16 @@ def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
     coin = match(snapshot, IncomingRequest.build("GET", "/coin"))
     made = draft(coin, snapshot.flow_plan, snapshot, states_in({}))
     assert made.sequence is not None
-    names = [made.take(turn).result.winner.name for turn in range(4)]  # type: ignore[union-attr]
-    assert names == ["heads", "tails", "heads", "tails"] and made.take(0).move is None
+    names = [made.take(turn)[0].winner.name for turn in range(4)]  # type: ignore[union-attr]
+    assert names == ["heads", "tails", "heads", "tails"] and made.take(0)[1] is None
 
 
 def test_a_draft_with_no_eligible_example_moves_nothing(build) -> None:
     snapshot = _jobs(build)
     result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
-    chosen = draft(result, snapshot.flow_plan, snapshot, states_in({"jobs": "elsewhere"})).take(None)
-    assert chosen.result.winner is None and chosen.move is None
-    assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.result.error or "")
+    chosen, move = draft(result, snapshot.flow_plan, snapshot, states_in({"jobs": "elsewhere"})).take(None)
+    assert chosen.winner is None and move is None
+    assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.error or "")
 
 
 class _RacingStore(MemoryFlowState):
@@ -232,15 +231,15 @@ class _RacingStore(MemoryFlowState):
         super().__init__()
         self.attempts = 0
 
-    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
         stale = draft(dict.fromkeys(scenarios, "nowhere"))
         stale.take(0 if stale.sequence is not None else None)  # made, then refused: nothing applied
         made = draft({name: self.state(name) for name in scenarios})
-        outcome = made.take(self.advance(made.sequence) if made.sequence is not None else None)
-        if outcome.move is not None:
-            self.set_state(*outcome.move)
+        decided, move = made.take(self.advance(made.sequence) if made.sequence is not None else None)
+        if move is not None:
+            self.set_state(*move)
         self.attempts += 2
-        return outcome
+        return decided
 
 
 def test_a_shared_store_decides_atomically_and_the_result_is_that_of_memory(build) -> None:
@@ -270,16 +269,10 @@ def test_use_switches_the_store_and_back_without_copying(build) -> None:
     assert flows.states() == {"jobs": "done"} and flows.atomic is None
 
 
-def test_a_chosen_without_a_move_is_the_result_alone(build) -> None:
-    snapshot = _jobs(build)
-    result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
-    assert Chosen(result).move is None
-
-
 class _Refusing(MemoryFlowState):
     """An atomic store out of reach: any decision asked of it fails (as Redis down would)."""
 
-    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[OutcomeT]]) -> OutcomeT:
+    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
         raise AssertionError("asked for a decision")
 
 
