@@ -36,6 +36,7 @@ from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import ExampleTable, LogTable
 from postmock_nb.serving.browser_address import browser_address
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.session import Session
 
 STATUS_ERRORS = 5
@@ -310,6 +311,9 @@ class PostmockMagics(Magics):
             return getattr(self, f"_mock_{args.command}")(args)
         except PostmockError as error:
             raise _usage(error) from None
+        except StateUnavailable as error:  # --state: Redis out of reach (the server's requests answer 503)
+            raise usage_error(str(error), "start Redis again (the mock resumes by itself), or %mock stop and "
+                              "%mock start without --state") from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
         if args.help:  # %mock start --help: the options, from the one options table

@@ -13,11 +13,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from support.builders import make_collection, make_example
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
 from postmock_nb.core.model import Collection
+from postmock_nb.notebook.magics import session_of
+from postmock_nb.notebook.widgets import Dashboard
 from postmock_nb.serving.server import MockServer
 from postmock_nb.session import Session
 
@@ -91,6 +96,26 @@ def test_a_cycle_hands_out_each_turn_once_when_8_threads_race_on_2_replicas(repl
     assert second == Counter(range(4))  # the next round starts again at the first
 
 
+def test_racing_replicas_move_a_scenario_exactly_once(replicas: list[MockServer]) -> None:
+    _reset(replicas)
+    seen: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def client(number: int) -> None:
+        start.wait()
+        step = requests.get(replicas[number % 2].url + "/order", timeout=10).json()["step"]
+        with lock:
+            seen.append(step)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(seen) == [0, 0, 1, 1, 2, 2, 3, 3]  # each step once per lap: never twice in a row, none lost
+
+
 def test_the_health_check_and_status_show_the_shared_state(replicas: list[MockServer]) -> None:
     health = requests.get(replicas[0].url + "/__postmock/health", timeout=5)
     assert health.status_code == 200 and health.json()["status"] == "ok"
@@ -154,3 +179,43 @@ def test_a_session_goes_back_to_its_own_states_without_state(redis_url: str) -> 
         assert requests.get(url + "/order", timeout=5).json()["step"] == 1
     finally:
         session.close()
+
+
+def test_the_magics_and_the_dashboard_say_when_redis_is_down(shell: InteractiveShell, own_redis: RedisServer) -> None:
+    session = session_of(shell)
+    session.store.update(lambda _: _collection())
+    with capture_output() as started:
+        shell.run_line_magic("mock", f"start --port 0 --no-dashboard --state {own_redis.url} --state-prefix magics")
+    assert "Mock running at" in started.stdout
+    url = session.url
+    assert requests.get(url + "/order", timeout=5).json()["step"] == 0
+    dashboard = Dashboard(session)
+    try:
+        with capture_output() as up:
+            shell.run_line_magic("mock", "status")
+        assert f"Shared state: redis://127.0.0.1:{own_redis.port}/0 (prefix magics), available" in up.stdout
+        assert "Scenarios: order = placed" in up.stdout
+        assert f"state: redis://127.0.0.1:{own_redis.port}/0 (prefix magics)" in dashboard.status.value
+        assert "order = placed" in dashboard.status.value  # as this process last saw it: no round trip
+
+        own_redis.kill()
+        assert requests.get(url + "/order", timeout=10).status_code == 503
+        scenarios = requests.get(url + "/__postmock/scenarios", timeout=10)
+        assert scenarios.status_code == 503 and scenarios.json()["error"]["store"] == "scenarios"
+        with capture_output() as down:
+            shell.run_line_magic("mock", "status")
+        assert "(prefix magics), UNAVAILABLE: Redis at redis://127.0.0.1:" in down.stdout
+        assert "Scenarios: the shared scenarios store is unavailable" in down.stdout
+        dashboard.refresh()
+        assert "state unavailable" in dashboard.status.value and "does not answer" in dashboard.status.value
+        with pytest.raises(UsageError, match="the shared scenarios store is unavailable") as refused:
+            shell.run_line_magic("mock", "reset")
+        assert "start Redis again" in str(refused.value)
+
+        own_redis.start()
+        wait_until(lambda: requests.get(url + "/order", timeout=5).status_code == 200, "the mock answering again")
+        with capture_output() as back:
+            shell.run_line_magic("mock", "status")
+        assert "(prefix magics), available" in back.stdout
+    finally:
+        dashboard.close()
