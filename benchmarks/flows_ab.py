@@ -25,7 +25,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from app_ab import (  # noqa: E402
-    BROWSER_HEADERS,
     Scenario,
     _head,
     compare,
@@ -34,6 +33,7 @@ from app_ab import (  # noqa: E402
     scope_of,
     statuses,
 )
+from app_cost import BROWSER_HEADERS  # noqa: E402
 
 STEPS = [("Started", "placed"), ("placed", "paid"), ("paid", "shipped"), ("shipped", "Started")]
 SCENARIOS = [Scenario("static beside flows", "/ping", BROWSER_HEADERS[:1]),
