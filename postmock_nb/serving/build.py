@@ -42,6 +42,7 @@ from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
 from postmock_nb.serving.shared.flowstate import RedisFlowState
+from postmock_nb.serving.shared.records import records_for
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -100,8 +101,9 @@ class AssembledMock:
 
 # -- THE place the shared stores are chosen (--state) ------------------------------------------------------------
 # Each store of serving/shared/ is one field of SharedStores and one line of shared_stores(); None keeps that
-# state in this process's memory. _graph() gives them to the mock it builds (and notebook_mock() to the session's
-# Behaviours, which survive a restart: see _plug_behaviours).
+# state in this process's memory. _graph() plugs them into the Behaviours of the mock it builds (a session's
+# Behaviours survive a restart: see _plug_behaviours). The resources' store is made from the current one
+# (records_for, in _plug_behaviours: their records carried over).
 
 @dataclass(frozen=True)
 class SharedStores:
@@ -120,9 +122,11 @@ def shared_stores(shared: SharedState | None, config: MockConfig) -> SharedStore
     )
 
 
-def _plug_behaviours(behaviours: Behaviours, stores: SharedStores) -> None:
-    """Give a session's Behaviours the stores of the mock it is about to serve (or back in memory: None)."""
+def _plug_behaviours(behaviours: Behaviours, shared: SharedState | None, stores: SharedStores) -> None:
+    """Give Behaviours the stores of the mock they are about to serve. A session's outlive its mock: on the
+    shared stores while it runs with --state, back in memory without it."""
     behaviours.flows.use(stores.flow_state)
+    behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory
 
 
 def assemble(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
@@ -140,11 +144,8 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
-    stores = shared_stores(shared, config)
-    if behaviours is None:
-        behaviours = Behaviours(flow_state=stores.flow_state)
-    else:  # the session's (they outlive this mock): on the shared stores while it runs with --state
-        _plug_behaviours(behaviours, stores)
+    behaviours = behaviours if behaviours is not None else Behaviours()
+    _plug_behaviours(behaviours, shared, shared_stores(shared, config))
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
