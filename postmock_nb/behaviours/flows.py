@@ -44,7 +44,10 @@ from postmock_nb.behaviours.state import (
     FlowState,
     MemoryFlowState,
     Move,
+    Rule,
+    Rules,
     SequenceKey,
+    new_roll,
     seeded_pick,
 )
 from postmock_nb.core.markers import (
@@ -112,11 +115,14 @@ class FlowDraft:
 
     A plain class with slots (it is made once per decision on the hot path): read-only by convention."""
 
-    __slots__ = ("eligible", "group", "plan", "refused", "result", "sequence")
+    __slots__ = ("eligible", "group", "plan", "refused", "result", "roll", "sequence")
 
     def __init__(self, result: MatchResult, plan: Mapping[str, Flow], eligible: list[Candidate],
-                 refused: dict[str, str], sequence: SequenceKey | None = None, group: Sequence[Candidate] = ()) -> None:
+                 refused: dict[str, str], sequence: SequenceKey | None = None, group: Sequence[Candidate] = (),
+                 roll: int | None = None) -> None:
         self.result = result
+        self.roll = roll
+        """The draw of an unseeded ``random`` sequence (None: drawn when taken)."""
         self.plan = plan
         self.eligible = eligible
         """The scored candidates whose scenario is in the state they require, ranked."""
@@ -138,7 +144,7 @@ class FlowDraft:
         winner, why = self.eligible[0], ""
         flow = self.plan.get(winner.example.id)
         if self.sequence is not None and flow is not None and turn is not None:
-            winner = self.group[_turn_of(flow, turn, len(self.group))]
+            winner = self.group[_turn_of(flow, turn, len(self.group), self.roll)]
             why = f"sequence ({flow.sequence}): turn {turn + 1} is {winner.example.name!r}"
             flow = self.plan.get(winner.example.id)
         step = flow.step if flow is not None else None
@@ -151,10 +157,10 @@ class FlowDraft:
                        candidates=[replace(winner, lost=""), *others]), move
 
 
-def _turn_of(flow: Flow, turn: int, count: int) -> int:
-    """Which of a sequence's ``count`` examples answers at ``turn``."""
+def _turn_of(flow: Flow, turn: int, count: int, roll: int | None) -> int:
+    """Which of a sequence's ``count`` examples answers at ``turn`` (``roll``: see seeded_pick)."""
     if flow.sequence == "random":
-        return seeded_pick(flow.seed, turn, count)
+        return seeded_pick(flow.seed, turn, count, roll)
     if flow.sequence == "stick":
         return min(turn, count - 1)
     return turn % count  # cycle
@@ -173,7 +179,7 @@ def required_scenarios(result: MatchResult, plan: Mapping[str, Flow]) -> tuple[s
 
 
 def draft(result: MatchResult, plan: Mapping[str, Flow], snapshot: Snapshot,
-          state_of: Callable[[str], str]) -> FlowDraft:
+          state_of: Callable[[str], str], roll: int | None = None) -> FlowDraft:
     """The decision on the states ``state_of(scenario)`` gives (those of :func:`required_scenarios` are all it
     asks): the scored candidates whose scenario is in the state they require (why each other one is not), and the
     winner's sequence. Pure when ``state_of`` is."""
@@ -198,8 +204,33 @@ def draft(result: MatchResult, plan: Mapping[str, Flow], snapshot: Snapshot,
             item = snapshot.by_id[eligible[0].example.id].item
             group = sorted((c for c in eligible if snapshot.by_id[c.example.id].item is item
                             and (plan.get(c.example.id) or Flow()).sequence is not None), key=lambda c: c.order)
-            return FlowDraft(result, plan, eligible, refused, (*item.folder, item.name), group)
-    return FlowDraft(result, plan, eligible, refused)
+            return FlowDraft(result, plan, eligible, refused, (*item.folder, item.name), group, roll)
+    return FlowDraft(result, plan, eligible, refused, roll=roll)
+
+
+def rules_of(result: MatchResult, plan: Mapping[str, Flow], snapshot: Snapshot, roll: int) -> Rules:
+    """:func:`draft` and :meth:`FlowDraft.take` as data (:class:`~postmock_nb.behaviours.state.Rules`), for a
+    shared store to apply in one atomic step: each scored candidate's required state, sequence and move."""
+    groups: dict[int, int] = {}  # id(item) → its group number
+    sequences: dict[int, SequenceKey] = {}
+    rules = []
+    for candidate in result.candidates:
+        if candidate.score is None:
+            continue
+        flow = plan.get(candidate.example.id)
+        if flow is None:
+            rules.append(Rule(order=candidate.order))
+            continue
+        step = flow.step
+        group = -1
+        if flow.sequence is not None:
+            item = snapshot.by_id[candidate.example.id].item
+            group = groups.setdefault(id(item), len(groups))
+            sequences[group] = (*item.folder, item.name)
+        rules.append(Rule(requires=(step.scenario, step.requires) if step is not None and step.requires is not None
+                          else None, group=group, order=candidate.order, kind=flow.sequence or "", seed=flow.seed,
+                          move=(step.scenario, step.next) if step is not None and step.next is not None else None))
+    return Rules(tuple(rules), sequences, roll)
 
 
 def states_in(states: Mapping[str, str]) -> Callable[[str], str]:
@@ -311,4 +342,7 @@ class Flows:
                 chosen, move = made.take(None)
                 if move is None:
                     return chosen
-        return await atomic.decide(scenarios, lambda states: draft(result, plan, snapshot, states_in(states)))
+        roll = new_roll()
+        states, turn = await atomic.decide(rules_of(result, plan, snapshot, roll))
+        chosen, _ = draft(result, plan, snapshot, states_in(states), roll).take(turn)  # what the store applied
+        return chosen

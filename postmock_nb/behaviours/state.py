@@ -13,10 +13,12 @@ reset``, the dashboard, ``Session.status``) and the admin API call :meth:`~FlowS
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol, TypeVar, runtime_checkable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 STARTED = "Started"
 """The state every scenario starts in (WireMock's name)."""
@@ -30,12 +32,19 @@ Move = tuple[str, str]
 _UNSEEDED = random.Random()
 
 
-def seeded_pick(seed: int | None, turn: int, count: int) -> int:
-    """The pick of a ``random`` sequence at its ``turn`` among ``count`` examples: with a seed, the same for the
-    same seed and turn in every process (so repeatable from a reset, in memory or on Redis); else at random."""
+def seeded_pick(seed: int | None, turn: int, count: int, roll: int | None = None) -> int:
+    """The pick of a ``random`` sequence at its ``turn`` among ``count`` examples. With a seed, the same for the
+    same seed and turn in every process, in memory or on Redis (the first 32 bits of SHA-1 of ``"{seed}:{turn}"``,
+    which Redis's Lua computes alike), so repeatable from a reset; else ``roll % count`` (a roll drawn now when
+    None)."""
     if seed is None:
-        return _UNSEEDED.randrange(count)
-    return random.Random(f"{seed}:{turn}").randrange(count)
+        return (roll if roll is not None else _UNSEEDED.getrandbits(30)) % count
+    return int(hashlib.sha1(f"{seed}:{turn}".encode(), usedforsecurity=False).hexdigest()[:8], 16) % count
+
+
+def new_roll() -> int:
+    """A draw for an unseeded ``random`` sequence (see :func:`seeded_pick`)."""
+    return _UNSEEDED.getrandbits(30)
 
 
 @runtime_checkable
@@ -68,32 +77,45 @@ class FlowState(Protocol):
         ...
 
 
-DecidedT = TypeVar("DecidedT")
-DecidedT_co = TypeVar("DecidedT_co", covariant=True)
+@dataclass(frozen=True)
+class Rule:
+    """One scored candidate of a decision, as a shared store applies it (ranked: the first eligible one wins)."""
+
+    requires: tuple[str, str] | None = None
+    """The scenario and the state it must be in for this candidate to be eligible; None: always eligible."""
+    group: int = -1
+    """Its sequence (the item's number in the decision), or -1: not in a sequence."""
+    order: int = 0
+    """Its place in the collection (a sequence's turns go in this order)."""
+    kind: str = ""
+    """Its sequence's mode (``cycle``, ``stick``, ``random``), or empty."""
+    seed: int | None = None
+    move: Move | None = None
+    """The scenario it moves when it answers, and to which state."""
 
 
-class Draft(Protocol[DecidedT_co]):
-    """A decision made on the scenario states it read, still to take its sequence's turn."""
+@dataclass(frozen=True)
+class Rules:
+    """One decision of :class:`~postmock_nb.behaviours.flows.Flows` as data, for a shared store to apply
+    atomically (:meth:`AtomicFlowState.decide`): the same rule as :func:`~postmock_nb.behaviours.flows.draft`
+    then :meth:`~postmock_nb.behaviours.flows.FlowDraft.take`, which then build the result on what it read."""
 
-    @property
-    def sequence(self) -> SequenceKey | None:
-        """The sequence whose turn the decision takes (None: none)."""
-        ...
-
-    def take(self, turn: int | None) -> tuple[DecidedT_co, Move | None]:
-        """The decision at the sequence's ``turn`` (None when it has no sequence), and the scenario it moves (None:
-        none): pure, and made again on other states when a store's compare-and-set lost a race."""
-        ...
+    candidates: tuple[Rule, ...]
+    sequences: Mapping[int, SequenceKey]
+    """Each group's sequence (whose turn a winner of that group takes)."""
+    roll: int
+    """The draw of an unseeded ``random`` sequence (its pick is ``roll % count``)."""
 
 
 @runtime_checkable
 class AtomicFlowState(FlowState, Protocol):
-    """A :class:`FlowState` shared by several processes (``--state``): it makes one decision atomically, awaited
+    """A :class:`FlowState` shared by several processes (``--state``): it applies one decision atomically, awaited
     on the server's event loop (see postmock_nb.serving.shared.flowstate)."""
 
-    async def decide(self, scenarios: Sequence[str],
-                     draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
-        """``draft(states of scenarios)``, its turn taken and its move made as one atomic step; the decision."""
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
+        """Apply ``rules`` as one atomic step: read the states the candidates require, take the winner's
+        sequence's turn, move its scenario. Returns the states read (scenario → state) and the turn taken (None:
+        none), on which the decision is then built again in this process (the same, by construction)."""
         ...
 
 

@@ -116,6 +116,23 @@ def test_racing_replicas_move_a_scenario_exactly_once(replicas: list[MockServer]
     assert sorted(seen) == [0, 0, 1, 1, 2, 2, 3, 3]  # each step once per lap: never twice in a row, none lost
 
 
+def test_a_seeded_random_sequence_draws_on_redis_as_one_process_in_memory(redis_url: str) -> None:
+    dice = make_collection(*(make_example("GET /dice", str(face), body=str(face),
+                                          request_headers={"x-mock-sequence": "random; seed=7"}) for face in range(6)))
+    alone = MockServer(dice, port=0).start()  # in memory
+    try:
+        expected = [requests.get(alone.url + "/dice", timeout=5).text for _ in range(24)]
+    finally:
+        alone.stop()
+    replicas = [MockServer(dice, port=0, state=redis_url).start() for _ in range(2)]
+    try:
+        drawn = [requests.get(replicas[n % 2].url + "/dice", timeout=5).text for n in range(24)]
+    finally:
+        for server in replicas:
+            server.stop()
+    assert drawn == expected and len(set(expected)) > 1  # Redis's Lua picks as Python does, turn by turn
+
+
 def test_the_health_check_and_status_show_the_shared_state(replicas: list[MockServer]) -> None:
     health = requests.get(replicas[0].url + "/__postmock/health", timeout=5)
     assert health.status_code == 200 and health.json()["status"] == "ok"

@@ -7,10 +7,12 @@ scenarios moved since their reset), ``postmock:{prefix}:flows:turns`` (a hash: s
 known by its item's folders and name, as a JSON list.
 
 One decision of :class:`~postmock_nb.behaviours.flows.Flows` is atomic across replicas: :meth:`RedisFlowState.decide`
-reads nothing first; it runs a Lua script that checks the states and the turn the decision was made on (this
-process's last known values), and only when they are still those takes the turn (``HINCRBY``) and moves the
-scenario (``HSET``), in one script: Redis runs a script alone, so no other replica's decision interleaves. When a
-value differs the script answers the current ones and the decision is made again on them (compare-and-set).
+runs one Lua script (:data:`DECIDE`) given the decision's rule as data (each candidate's required state, sequence and
+move: :class:`~postmock_nb.behaviours.state.Rules`). Redis runs a script alone, so the states it reads (``HGET``), the
+turn it takes (``HINCRBY``) and the scenario it moves (``HSET``) are one step no other replica's decision can
+interleave with: a scenario moves exactly once per request, and each turn of a sequence is given once. It answers what
+it read and the turn, and the process builds the same decision on them (flows.draft, FlowDraft.take): one round trip,
+no retry, however many replicas race.
 
 Threads: :meth:`decide` runs on the server's event loop (the asyncio client); the other methods are the kernel's,
 the admin API's and the command line's (the blocking client). Redis out of reach: :class:`StateUnavailable`
@@ -20,11 +22,11 @@ the admin API's and the command line's (the blocking client). Redis out of reach
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from postmock_nb.behaviours.state import STARTED, DecidedT, Draft, SequenceKey, seeded_pick
-from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
+from postmock_nb.behaviours.state import STARTED, Rules, SequenceKey, seeded_pick
+from postmock_nb.serving.shared.connection import SharedState
 
 if TYPE_CHECKING:
     import redis
@@ -32,34 +34,71 @@ if TYPE_CHECKING:
 
 STORE = "scenarios"
 """The store's name in ``stateUnavailable`` answers and ``%mock status``."""
-MAX_ATTEMPTS = 200
-"""Compare-and-set attempts of one decision before it is refused (each failed one means another decision won)."""
 
-# KEYS: states hash, turns hash. ARGV: n, then n × (scenario, state expected: "" = never moved), then the sequence
-# ("" = none), the turn expected, the scenario to move ("" = none) and its new state.
-# Answers {1, turn} when applied, else {0, turn now, state now of each scenario...} (nothing written).
+FIELDS = 9
+"""ARGV fields per candidate in :data:`DECIDE`."""
+
+# KEYS: the states hash, the turns hash. ARGV: n, the roll, then n candidates (ranked) × FIELDS: the scenario it
+# requires ("" none), the state it requires, its group ("-1" none), its order, its sequence's mode, seed ("" none)
+# and turn field (its group's), the scenario it moves ("" none) and its new state. The same rule as flows.draft then
+# FlowDraft.take: the first eligible candidate wins; in a sequence, the eligible members of its group in their order
+# take turns.
+# Answers {winner (1-based, 0: none eligible), turn (-1: none), scenario, state read, ...}.
 DECIDE = """
 local n = tonumber(ARGV[1])
-local ok = true
-local now = {}
+local roll = tonumber(ARGV[2])
+local F = 9
+local read = {}
+local names = {}
+local function state_of(name)
+  if read[name] == nil then
+    read[name] = redis.call('HGET', KEYS[1], name) or ''
+    names[#names + 1] = name
+  end
+  if read[name] == '' then return 'Started' end
+  return read[name]
+end
+local function field(i, k) return ARGV[2 + (i - 1) * F + k] end
+local eligible = {}
 for i = 1, n do
-  local state = redis.call('HGET', KEYS[1], ARGV[2 * i]) or ''
-  now[i] = state
-  if state ~= ARGV[2 * i + 1] then ok = false end
+  local scenario = field(i, 1)
+  if scenario == '' or state_of(scenario) == field(i, 2) then eligible[#eligible + 1] = i end
 end
-local at = 2 * n + 2
-local sequence = ARGV[at]
-local turn = 0
-if sequence ~= '' then
-  turn = tonumber(redis.call('HGET', KEYS[2], sequence) or '0')
-  if turn ~= tonumber(ARGV[at + 1]) then ok = false end
+local out = {0, -1}
+if #eligible > 0 then
+  local winner = eligible[1]
+  local group = field(winner, 3)
+  if group ~= '-1' then
+    local members = {}
+    for _, i in ipairs(eligible) do
+      if field(i, 3) == group then members[#members + 1] = i end
+    end
+    table.sort(members, function(a, b) return tonumber(field(a, 4)) < tonumber(field(b, 4)) end)
+    local turn = redis.call('HINCRBY', KEYS[2], field(winner, 7), 1) - 1
+    local mode, seed, count = field(winner, 5), field(winner, 6), #members
+    local pick
+    if mode == 'random' then
+      if seed == '' then
+        pick = roll % count
+      else
+        pick = tonumber(string.sub(redis.sha1hex(seed .. ':' .. string.format('%d', turn)), 1, 8), 16) % count
+      end
+    elseif mode == 'stick' then
+      pick = math.min(turn, count - 1)
+    else
+      pick = turn % count
+    end
+    winner = members[pick + 1]
+    out[2] = turn
+  end
+  out[1] = winner
+  if field(winner, 8) ~= '' then redis.call('HSET', KEYS[1], field(winner, 8), field(winner, 9)) end
 end
-if not ok then
-  return {0, turn, unpack(now)}
+for _, name in ipairs(names) do
+  out[#out + 1] = name
+  out[#out + 1] = read[name]
 end
-if sequence ~= '' then redis.call('HINCRBY', KEYS[2], sequence, 1) end
-if ARGV[at + 2] ~= '' then redis.call('HSET', KEYS[1], ARGV[at + 2], ARGV[at + 3]) end
-return {1, turn}
+return out
 """
 
 
@@ -81,8 +120,7 @@ class RedisFlowState:
         self.turns_key = shared.key("flows", "turns")
         self.draws_key = shared.key("flows", "draws")
         self._known_states: dict[str, str] = {}
-        """Last known raw state of each scenario ("" = never moved): what a decision is first tried on."""
-        self._known_turns: dict[str, int] = {}
+        """The last known raw state of each scenario ("" = never moved), for the dashboard (no round trip)."""
         self._script: Any = None
 
     def _sync(self, operation: Callable[[redis.Redis], Any]) -> Any:
@@ -128,35 +166,29 @@ class RedisFlowState:
 
     # -- one decision, atomic (the server's loop) -------------------------------------------------------------
 
-    async def decide(self, scenarios: Sequence[str],
-                     draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
-        """``draft(states)`` made on the states of ``scenarios``, its sequence's turn taken and its move made, as
-        one compare-and-set on Redis (see the module's docstring); what the draft made of its turn."""
-        for _ in range(MAX_ATTEMPTS):
-            known = {name: self._known_states.get(name, "") for name in scenarios}
-            made = draft({name: state or STARTED for name, state in known.items()})
-            field = field_of(made.sequence) if made.sequence is not None else ""
-            turn = self._known_turns.get(field, 0) if field else 0
-            decided, move = made.take(turn if field else None)
-            args: list[str | int] = [len(known)]
-            for name, state in known.items():
-                args += [name, state]
-            args += [field, turn, *(move if move is not None else ("", ""))]
-            answer = await self.shared.call(STORE, self._applying(args))
-            if int(answer[0]) == 1:
-                if field:
-                    self._known_turns[field] = turn + 1
-                if move is not None:
-                    self._known_states[move[0]] = move[1]
-                return decided
-            if field:
-                self._known_turns[field] = int(answer[1])
-            for name, state in zip(known, answer[2:], strict=True):
-                self._known_states[name] = _text(state)
-        raise StateUnavailable(STORE, f"a decision lost {MAX_ATTEMPTS} races in a row to other requests")
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
+        """Apply one decision atomically: one Lua script (:data:`DECIDE`, run by Redis alone, so no other
+        replica's decision interleaves) reads the states the candidates require, takes the winner's sequence's
+        turn (``HINCRBY``) and moves its scenario (``HSET``). The states read and the turn taken (None: none)."""
+        args: list[str | int] = [len(rules.candidates), rules.roll]
+        for rule in rules.candidates:
+            scenario, required = rule.requires if rule.requires is not None else ("", "")
+            turns = field_of(rules.sequences[rule.group]) if rule.group >= 0 else ""
+            moved, state = rule.move if rule.move is not None else ("", "")
+            args += [scenario, required, rule.group, rule.order, rule.kind,
+                     "" if rule.seed is None else rule.seed, turns, moved, state]
+        answer = await self.shared.call(STORE, self._applying(args))
+        read = answer[2:]
+        raw = {_text(read[i]): _text(read[i + 1]) for i in range(0, len(read), 2)}
+        self._known_states.update(raw)
+        winner, turn = int(answer[0]), int(answer[1])
+        move = rules.candidates[winner - 1].move if winner > 0 else None
+        if move is not None:
+            self._known_states[move[0]] = move[1]
+        return {name: state or STARTED for name, state in raw.items()}, (turn if turn >= 0 else None)
 
     def _applying(self, args: list[str | int]) -> Callable[[redis.asyncio.Redis], Awaitable[Any]]:
-        """One attempt of the decision's script with ``args`` (see :data:`DECIDE`)."""
+        """The decision's script with ``args`` (see :data:`DECIDE`)."""
         def run(client: redis.asyncio.Redis) -> Awaitable[Any]:
             return cast("Awaitable[Any]", self._script_of(client)(
                 keys=[self.states_key, self.turns_key], args=args, client=client))

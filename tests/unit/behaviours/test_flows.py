@@ -5,7 +5,6 @@ through the magics on a real socket: tests/server/test_flows.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
@@ -24,7 +23,7 @@ from postmock_nb.behaviours.flows import (
     required_scenarios,
     states_in,
 )
-from postmock_nb.behaviours.state import DecidedT, Draft, MemoryFlowState
+from postmock_nb.behaviours.state import MemoryFlowState, Rules
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import IncomingRequest, match
@@ -223,30 +222,37 @@ def test_a_draft_with_no_eligible_example_moves_nothing(build) -> None:
     assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.error or "")
 
 
-class _RacingStore(MemoryFlowState):
-    """An atomic store that loses its first compare-and-set of every decision (another replica moved first): the
-    draft is made on stale states, then again on the current ones, as a shared store does."""
+class _RulesStore(MemoryFlowState):
+    """An atomic store applying :class:`Rules` in Python, as the Redis script does in Lua (a reference for the
+    rule as data: the result Flows builds on what it read must be the one memory makes)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.attempts = 0
+        self.decisions = 0
 
-    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
-        stale = draft(dict.fromkeys(scenarios, "nowhere"))
-        stale.take(0 if stale.sequence is not None else None)  # made, then refused: nothing applied
-        made = draft({name: self.state(name) for name in scenarios})
-        decided, move = made.take(self.advance(made.sequence) if made.sequence is not None else None)
-        if move is not None:
-            self.set_state(*move)
-        self.attempts += 2
-        return decided
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
+        self.decisions += 1
+        read = {rule.requires[0]: self.state(rule.requires[0]) for rule in rules.candidates if rule.requires}
+        eligible = [i for i, rule in enumerate(rules.candidates)
+                    if rule.requires is None or read[rule.requires[0]] == rule.requires[1]]
+        if not eligible:
+            return read, None
+        winner, turn = rules.candidates[eligible[0]], None
+        if winner.group >= 0:
+            members = sorted((rules.candidates[i] for i in eligible if rules.candidates[i].group == winner.group),
+                             key=lambda rule: rule.order)
+            turn = self.advance(rules.sequences[winner.group])
+            winner = members[{"stick": min(turn, len(members) - 1)}.get(winner.kind, turn % len(members))]
+        if winner.move is not None:
+            self.set_state(*winner.move)
+        return read, turn
 
 
-def test_a_shared_store_decides_atomically_and_the_result_is_that_of_memory(build) -> None:
-    snapshot, racing = _walk(build), _RacingStore()
+def test_a_shared_store_decides_by_the_rules_and_the_result_is_that_of_memory(build) -> None:
+    snapshot, rules = _walk(build), _RulesStore()
     shared, memory = Flows(), Flows()
-    shared.use(racing)
-    assert shared.atomic is racing and memory.atomic is None
+    shared.use(rules)
+    assert shared.atomic is rules and memory.atomic is None
 
     def walk(flows: Flows, url: str) -> list[str | None]:
         async def one() -> str | None:
@@ -256,7 +262,7 @@ def test_a_shared_store_decides_atomically_and_the_result_is_that_of_memory(buil
 
     assert walk(shared, "/job") == walk(memory, "/job") == ["step0", "step1", "step2", "step3", "step0"]
     assert walk(shared, "/coin") == walk(memory, "/coin") == ["heads", "tails", "heads", "tails", "heads"]
-    assert racing.attempts == 20 and shared.states() == memory.states() == {"job": "a"}
+    assert rules.decisions == 10 and shared.states() == memory.states() == {"job": "a"}
 
 
 def test_use_switches_the_store_and_back_without_copying(build) -> None:
@@ -272,7 +278,7 @@ def test_use_switches_the_store_and_back_without_copying(build) -> None:
 class _Refusing(MemoryFlowState):
     """An atomic store out of reach: any decision asked of it fails (as Redis down would)."""
 
-    async def decide(self, scenarios: Sequence[str], draft: Callable[[Mapping[str, str]], Draft[DecidedT]]) -> DecidedT:
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
         raise AssertionError("asked for a decision")
 
 

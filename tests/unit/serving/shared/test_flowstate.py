@@ -1,8 +1,10 @@
 """RedisFlowState (postmock_nb.serving.shared.flowstate) on fakeredis: the FlowState contract, its keys, what it
-knows without a round trip, and Redis out of reach. Its atomic decision (a Lua script, which fakeredis runs only
-with lupa) is tested on a real redis-server: tests/server/test_shared_flows.py."""
+knows without a round trip, Redis out of reach, and its atomic decision (one Lua script, which fakeredis runs with
+lupa) deciding as memory does. Replicas racing on a real redis-server: tests/server/test_shared_flows.py."""
 
 from __future__ import annotations
+
+import asyncio
 
 import fakeredis
 import pytest
@@ -82,3 +84,72 @@ def test_a_redis_out_of_reach_is_state_unavailable_naming_the_store_and_comes_ba
         store.reset()
     server.connected = True  # Redis is back: the next call answers, nothing to restart
     assert store.states() == {"jobs": "done"} and shared.status()["available"] is True
+
+
+# -- one decision in one Lua script (fakeredis runs it with lupa), the same as in memory -------------------------
+
+def _flows_collection(build):
+    steps = [("Started", "a"), ("a", "b"), ("b", "Started")]
+    return build.collection(
+        *(build.example("GET /job", f"step{i}", request_headers={"x-mock-scenario": f"job; requires={r}; next={n}"})
+          for i, (r, n) in enumerate(steps)),
+        *(build.example("GET /coin", side, request_headers={"x-mock-sequence": "cycle"}) for side in ("h", "t")),
+        *(build.example("GET /retry", name, request_headers={"x-mock-sequence": "stick"})
+          for name in ("fail", "fail again", "ok")),
+        build.example("GET /gate", "closed", request_headers={"x-mock-scenario": "gate; requires=open"}),
+        build.example("GET /open", "opened", request_headers={"x-mock-scenario": "gate; next=open"}),
+        build.example("GET /ping", "pong"))
+
+
+def _answers(flows, snapshot, urls: list[str], *, shared: SharedState | None = None,
+             server: fakeredis.FakeServer | None = None) -> list[str | None]:
+    from postmock_nb.matching import IncomingRequest, match
+
+    async def walk() -> list[str | None]:
+        if shared is not None:  # the asyncio client of this loop, on the fake server
+            shared._clients[id(asyncio.get_running_loop())] = fakeredis.aioredis.FakeRedis(server=server)
+        names = []
+        for url in urls:
+            result = await flows.achoose(match(snapshot, IncomingRequest.build("GET", url)), snapshot)
+            names.append(None if result.winner is None else result.winner.name)
+        return names
+
+    return asyncio.run(walk())
+
+
+def test_the_script_decides_as_memory_does(build) -> None:  # a seeded random one: on a real Redis (sha1hex)
+    from postmock_nb.behaviours.flows import Flows
+    from postmock_nb.matching.snapshot import Snapshot
+
+    snapshot = Snapshot(_flows_collection(build))
+    urls = ["/job", "/coin", "/ping", "/retry", "/gate", "/job", "/ping", "/coin", "/open", "/gate", "/retry",
+            "/job", "/retry", "/ping", "/job", "/coin"]
+    server = fakeredis.FakeServer()
+    shared = _shared(server)
+    on_redis = Flows()
+    on_redis.use(RedisFlowState(shared))
+    memory = Flows()
+    expected = _answers(memory, snapshot, urls)
+    assert _answers(on_redis, snapshot, urls, shared=shared, server=server) == expected
+    assert expected[:6] == ["step0", "h", "pong", "fail", None, "step1"] and expected[9:11] == ["closed", "fail again"]
+    assert on_redis.states() == memory.states() == {"job": "a", "gate": "open"}
+    replica = Flows()  # another process on the same Redis goes on from there
+    replica.use(RedisFlowState(_shared(server)))
+    assert _answers(replica, snapshot, ["/job", "/coin", "/retry"], shared=replica.atomic.shared,  # type: ignore[union-attr]
+                    server=server) == _answers(memory, snapshot, ["/job", "/coin", "/retry"])
+
+
+def test_an_unseeded_random_sequence_picks_among_its_examples(build) -> None:
+    from postmock_nb.behaviours.flows import Flows
+    from postmock_nb.matching.snapshot import Snapshot
+
+    snapshot = Snapshot(build.collection(*(
+        build.example("GET /dice", str(face), request_headers={"x-mock-sequence": "random"}) for face in range(1, 7))))
+    server = fakeredis.FakeServer()
+    shared = _shared(server)
+    flows = Flows()
+    flows.use(RedisFlowState(shared))
+    faces = _answers(flows, snapshot, ["/dice"] * 40, shared=shared, server=server)
+    assert set(faces) <= {"1", "2", "3", "4", "5", "6"} and len(set(faces)) > 1
+    raw = fakeredis.FakeRedis(server=server, decode_responses=True)
+    assert raw.hgetall("postmock:shop:flows:turns") == {field_of(("GET /dice",)): "40"}
