@@ -17,8 +17,9 @@ by the app once per matched request, only when the snapshot carries such markers
 candidates whose scenario is in another state, takes the sequence's turn and moves the scenario,
 under one lock. The decision itself is pure (:func:`draft` over the states read, then
 :meth:`FlowDraft.take` at the sequence's turn): in memory :class:`Flows` applies it under its lock;
-a shared store (``--state``, an :class:`~postmock_nb.behaviours.state.AtomicFlowState`) applies it
-atomically on Redis (:meth:`Flows.achoose`, awaited on the server's loop). An explicit
+a shared store (``--state``, an :class:`~postmock_nb.behaviours.state.AtomicFlowState`) applies the same rule,
+given as data (:func:`rules_of`), atomically on Redis, and the result is built on what it read
+(:meth:`Flows.achoose`, awaited on the server's loop). An explicit
 ``x-mock-response-name``/``-id`` picks its example as before: it neither advances a sequence nor requires
 or moves a scenario state (a look at one example, not a step).
 

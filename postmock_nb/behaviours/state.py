@@ -3,10 +3,11 @@
 :class:`FlowState` is the narrow interface (what a shared backend implements); :class:`MemoryFlowState`
 keeps it in this process. The store holds only state: which examples take part, and in which way, is
 read from the snapshot by :class:`~postmock_nb.behaviours.flows.Flows`, which also serialises one
-decision (read a state, take a turn, move the scenario) under its own lock.
+decision (read a state, take a turn, move the scenario) under its own lock. A store several processes share
+(:class:`AtomicFlowState`, ``--state``) applies a decision itself, given as data (:class:`Rules`), in one atomic step.
 
 Threads: the server thread calls :meth:`~FlowState.state`, :meth:`~FlowState.set_state`,
-:meth:`~FlowState.advance` and :meth:`~FlowState.draw` while it serves; the kernel thread (``%mock
+:meth:`~FlowState.advance` (or :meth:`AtomicFlowState.decide`) while it serves; the kernel thread (``%mock
 reset``, the dashboard, ``Session.status``) and the admin API call :meth:`~FlowState.states` and
 :meth:`~FlowState.reset`. :class:`MemoryFlowState` takes one lock for each call, so any thread may call it.
 """
