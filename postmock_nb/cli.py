@@ -15,6 +15,7 @@ when it runs: ``postmock --help`` loads no server, no schema validator and no Fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from postmock_nb.core.model import Collection, Pairs
     from postmock_nb.serving.build import AssembledMock
     from postmock_nb.serving.server import MockServer
+    from postmock_nb.serving.shared.connection import SharedState
     from postmock_nb.serving.tls import Certificate
 
 
@@ -255,9 +257,13 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
     if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
         shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
         print(f"Private mock: send the header x-api-key: {shown}", flush=True)
+    shared = server.mock.shared
+    if shared is not None:  # --state: said once, with whether Redis answers now (it may come later)
+        _announce_state(shared)
     if workers:
-        print(f"{args.workers} workers share the port", flush=True)
-        if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
+        print(f"{args.workers} workers share the port" + (" and the state" if shared is not None else ""),
+              flush=True)
+        if shared is None and any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
             print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
                   file=sys.stderr, flush=True)
     print(f"Admin API writes: {writes_state(config)}", flush=True)
@@ -265,6 +271,19 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
         print(f"Requests no example answers go to {config.proxy}"
               + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+
+
+def _announce_state(shared: SharedState) -> None:
+    """``Shared state: redis://… (prefix p)``, and a warning when Redis does not answer yet."""
+    # deferred: the serving package is slow to import; postmock --help stays fast
+    from postmock_nb.serving.shared.connection import StateUnavailable
+
+    with contextlib.suppress(StateUnavailable):  # said below
+        shared.call_sync("state", lambda client: client.ping())
+    print(f"Shared state: {shared.shown_url} (prefix {shared.prefix})", flush=True)
+    if shared.error is not None:
+        print(f"postmock: warning: {shared.error}; requests that need the shared state answer 503 "
+              "stateUnavailable until it does", file=sys.stderr, flush=True)
 
 
 def _announce_tls(tls: Certificate, url: str) -> None:

@@ -12,6 +12,7 @@ same in plain Python::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.server import MockServer
-from postmock_nb.serving.shared.connection import StateUnavailable
+from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.verification import verify_journal
 
 
@@ -47,6 +48,13 @@ class Definition:
 
     example: Example
     replaced: Example | None
+
+
+def shared_status(shared: SharedState) -> dict[str, Any]:
+    """``--state``: the shared state's status (URL masked, prefix, available or the error), Redis asked first."""
+    with contextlib.suppress(StateUnavailable):  # said by the status: available false, and the error
+        shared.call_sync("state", lambda client: client.ping())
+    return shared.status()
 
 
 @dataclass(frozen=True)
@@ -324,7 +332,14 @@ class Session:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"
                              + (f" (seed {chaos.chaos_seed})" if chaos.chaos_seed is not None else ""))
-        scenarios = self.scenario_states()
+        shared = server.mock.shared if server is not None and running else None
+        if shared is not None:  # --state: Redis asked now (a PING), then its status
+            info["state"] = shared_status(shared)
+        try:
+            scenarios = self.scenario_states()
+        except StateUnavailable as problem:  # the session's scenarios are on a Redis out of reach
+            info["scenarios_unavailable"] = str(problem)
+            scenarios = {}
         if scenarios:
             info["scenarios"] = scenarios
         handler_warnings = self.behaviours.handlers.warnings()

@@ -334,6 +334,9 @@ class PostmockMagics(Magics):
             return getattr(self, f"_mock_{args.command}")(args)
         except PostmockError as error:
             raise _usage(error) from None
+        except StateUnavailable as error:  # --state: Redis out of reach (the server's requests answer 503)
+            raise usage_error(str(error), "start Redis again (the mock resumes by itself), or %mock stop and "
+                              "%mock start without --state") from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
         if args.help:  # %mock start --help: the options, from the one options table
@@ -400,8 +403,14 @@ class PostmockMagics(Magics):
             print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
             print(info["chaos"])
+        state = info.get("state")
+        if state is not None:  # --state
+            print(f"Shared state: {state['url']} (prefix {state['prefix']}), "
+                  + ("available" if state["available"] else f"UNAVAILABLE: {state.get('error')}"))
         if info.get("scenarios"):
             print("Scenarios: " + ", ".join(f"{name} = {state}" for name, state in info["scenarios"].items()))
+        if info.get("scenarios_unavailable"):
+            print(f"Scenarios: {info['scenarios_unavailable']}")
         for warning in info.get("handler_warnings", []):
             print(f"Warning: {warning}")
         server = self.session.server

@@ -36,6 +36,7 @@ from postmock_nb.matching import Candidate, MatchResult, near_misses
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.journal import Batched
 from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.shared.flowstate import RedisFlowState
 
 if TYPE_CHECKING:
     from postmock_nb.serving.server import MockServer
@@ -299,11 +300,12 @@ class Dashboard:
         uptime = _duration(time.time() - (server.started_at or time.time()))
         failures = server.error_log.total
         errors = f" · <span class='pm-miss'>{_plural(failures, 'error')}</span>" if failures else ""
-        states = server.scenario_states()
+        states = _scenario_states(server)
         flows = (" · scenarios: " + _e(", ".join(f"{name} = {state}" for name, state in states.items()))
                  if states else "")
         chaos = f" · <span class='pm-miss'>chaos {server.config.chaos:.0%}</span>" if server.config.chaos else ""
-        return f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
+        return (f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
+                + _shared_html(server))
 
     def _examples_html(self) -> str:
         hits = self.server.log.hit_counts() if self.server is not None else {}
@@ -468,3 +470,24 @@ def show_dashboard(session: Session) -> Dashboard:
     dashboard = Dashboard(session)  # listens to the session's events from now on
     display(dashboard)  # type: ignore[no-untyped-call]  # IPython.display is untyped
     return dashboard
+
+
+def _scenario_states(server: MockServer) -> dict[str, str]:
+    """The scenario states for the status line. With ``--state`` they are the ones this process last saw (no
+    round trip: the status line is drawn on the server's thread, which never waits on Redis)."""
+    state = server.app.behaviours.flows.state
+    if isinstance(state, RedisFlowState):
+        return state.known_states()
+    return server.scenario_states()
+
+
+def _shared_html(server: MockServer) -> str:
+    """`` · state: redis://… (prefix p)``, or why it is unavailable (``--state``); empty without it."""
+    shared = server.mock.shared
+    if shared is None:
+        return ""
+    status = shared.status()
+    where = f"{_e(status['url'])} (prefix {_e(status['prefix'])})"
+    if status["available"]:
+        return f" · state: {where}"
+    return f" · <span class='pm-miss'>state unavailable: {where}: {_e(status.get('error') or '')}</span>"

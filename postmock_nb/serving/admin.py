@@ -10,6 +10,8 @@ The mock's own requests never come here (see :class:`~postmock_nb.serving.app.Mo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from typing import Any, Protocol
 
@@ -22,7 +24,7 @@ from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Batched, Journal, read
 from postmock_nb.serving.problems import state_unavailable_response
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
-from postmock_nb.serving.shared.connection import StateUnavailable
+from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.verification import VERIFY_PATH, register_verification
 
 ADMIN_PREFIX = "/__postmock"
@@ -36,6 +38,17 @@ class Administered(Protocol):
     settings: MockConfig
     error_log: ErrorLog
     behaviours: Behaviours
+    shared: SharedState | None
+
+
+async def shared_health(shared: SharedState | None) -> dict[str, Any] | None:
+    """``--state``: the shared state's status, Redis asked first (a PING, off the loop's hot path: the admin
+    API's); None without ``--state``."""
+    if shared is None:
+        return None
+    with contextlib.suppress(StateUnavailable):  # said by the status (available: false, the error)
+        await shared.call("health", lambda client: client.ping())
+    return shared.status()
 
 
 def build_admin_app(mock: Administered) -> Any:
@@ -68,11 +81,20 @@ def build_admin_app(mock: Administered) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
-        counts = await read(mock.log, mock.log.counts)
-        return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": counts.total,
-                        "misses": counts.misses, "errors": mock.error_log.total}
-                       | ({"refused": counts.refused} if mock.settings.private else {}) | _worker_note()
-                       | ({"journal": mock.log.status()} if isinstance(mock.log, Batched) else {}))
+        state = await shared_health(mock.shared)
+        down = state is not None and not state["available"]
+        body: dict[str, Any] = {"status": "stateUnavailable" if down else "ok", "examples": len(mock.store.snapshot)}
+        if not down:  # the counts are the shared journal's: not readable while Redis is away
+            counts = await read(mock.log, mock.log.counts)
+            body |= {"requests": counts.total, "misses": counts.misses} | (
+                {"refused": counts.refused} if mock.settings.private else {})
+        body |= ({"errors": mock.error_log.total} | _worker_note() | ({"state": state} if state is not None else {})
+                 | ({"journal": mock.log.status()} if isinstance(mock.log, Batched) else {}))
+        if down:  # a readiness probe takes this replica out until Redis answers again
+            assert state is not None
+            body["error"] = {"name": "stateUnavailable", "header": "Service Unavailable", "store": "health",
+                             "message": f"the shared state is unavailable: {state.get('error')}"}
+        return jsonify(body), 503 if down else 200
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
@@ -94,14 +116,21 @@ def build_admin_app(mock: Administered) -> Any:
         return "", 204
 
     @admin.get(f"{ADMIN_PREFIX}/scenarios")
-    async def scenarios() -> Any:
-        return jsonify(mock.behaviours.scenario_states(mock.store.snapshot))
+    async def scenarios() -> Any:  # --state: the blocking client, off the loop
+        return jsonify(await _off_loop(mock.behaviours.scenario_states, mock.store.snapshot))
 
     @admin.delete(f"{ADMIN_PREFIX}/scenarios")
     async def reset_scenarios() -> Any:
         name = request.args.get("name")
-        mock.behaviours.reset_scenarios(name)
+        await _off_loop(mock.behaviours.reset_scenarios, name)
         return "", 204
+
+    async def _off_loop(function: Any, *args: Any) -> Any:
+        """``function(*args)``: in a thread when the state is on Redis (its blocking client never blocks the
+        server's loop), else here (in memory: a lock held for microseconds)."""
+        if mock.shared is None:
+            return function(*args)
+        return await asyncio.to_thread(function, *args)
 
     @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")
     async def explain(seq: int) -> Any:

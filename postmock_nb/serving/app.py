@@ -58,7 +58,7 @@ from postmock_nb.serving.reading import (
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
 from postmock_nb.serving.requestlog import LogEntry
-from postmock_nb.serving.shared.connection import StateUnavailable
+from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -97,6 +97,8 @@ class Exchange:
     snapshot: Snapshot | None = None
     result: MatchResult | None = None
     chaos: bool = False
+    shared_flows: bool = False
+    """The scenarios' and sequences' decision is still to be made on Redis (``--state``: awaited by ``_answer``)."""
     response: HttpResponse | None = None
     answer: Answer | None = None
     """A handler's or resource's answer (its timings, traceback and note are logged)."""
@@ -117,7 +119,9 @@ class MockApp:
 
     def __init__(self, store: CollectionStore, *, log: Journal, settings: MockConfig,
                  errors: ErrorLog | None = None, bridges: Bridges | None = None,
-                 behaviours: Behaviours | None = None) -> None:
+                 behaviours: Behaviours | None = None, shared: SharedState | None = None) -> None:
+        self.shared = shared
+        """The Redis the state is shared on (``--state``; its client of this loop is closed at shutdown), or None."""
         self.behaviours = behaviours if behaviours is not None else Behaviours()
         """Python handlers and resources behind marked examples (see postmock_nb.behaviours.dispatch)."""
         self.store = store
@@ -171,6 +175,8 @@ class MockApp:
                     await asyncio.to_thread(bridges.recorder.close)
                 if self._batched is not None:  # the journal's last batch is written now
                     await self._batched.aclose()
+                if self.shared is not None:  # --state: this loop's Redis client
+                    await self.shared.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -265,30 +271,47 @@ class MockApp:
         ex.chaos = chaos != 0 and self._chaos.random() < chaos
         ex.fault = asked_fault(ex.headers, ex.query) if ex.selectors else None
         ex.delay = ex.asked_delay
-        if result.winner is not None and self.behaviours.flows.plan(snapshot):  # only when marked
-            self._flows(ex, snapshot)
+        flows = self.behaviours.flows
+        if result.winner is not None and flows.plan(snapshot):  # only when marked
+            if flows.atomic is not None:  # --state: decided on Redis, awaited (see _answer)
+                ex.shared_flows = True
+                return
+            self._flows(ex, snapshot, result if ex.chaos else flows.choose(result, snapshot))
         if ex.delay is None:
             ex.delay = self.settings.delay_ms
 
-    def _flows(self, ex: Exchange, snapshot: Snapshot) -> None:
-        """Sequences and scenarios choose the example (a request chaos answers takes no turn); its
-        ``x-mock-delay`` and ``x-mock-fault`` apply unless the request asked for its own."""
-        flows = self.behaviours.flows
-        assert ex.result is not None
-        if not ex.chaos:
-            ex.result = flows.choose(ex.result, snapshot)
-        winner = ex.result.winner
+    def _flows(self, ex: Exchange, snapshot: Snapshot, result: MatchResult) -> None:
+        """The result sequences and scenarios chose (a request chaos answers takes no turn: the match as it
+        was); its example's ``x-mock-delay`` and ``x-mock-fault`` apply unless the request asked for its own."""
+        ex.result = result
+        winner = result.winner
         if winner is None:
             return
+        flows = self.behaviours.flows
         if ex.delay is None:
             ex.delay = flows.delay_ms(winner.id, snapshot)
         if ex.fault is None:
             ex.fault = flows.fault(winner.id, snapshot)
 
+    async def _shared_flows(self, ex: Exchange) -> None:
+        """``--state``: :meth:`_flows` with the decision made atomically on Redis (a Redis out of reach raises
+        StateUnavailable: the 503), then the answer."""
+        ex.shared_flows = False
+        result, snapshot = ex.result, ex.snapshot
+        assert result is not None and snapshot is not None
+        self._flows(ex, snapshot, result if ex.chaos else await self.behaviours.flows.achoose(result, snapshot))
+        if ex.delay is None:
+            ex.delay = self.settings.delay_ms
+        pending = self._answer(ex)
+        if pending is not None:
+            await pending
+
     def _answer(self, ex: Exchange) -> Awaitable[None] | None:
         """Chaos's answer, else the winner's, else the upstream's (``--proxy``), else the explaining 404.
         None when answered; else the answer still to await (a handler's or resource's, the upstream's):
         a static answer awaits no coroutine."""
+        if ex.shared_flows:  # --state: the scenarios' decision first, on Redis
+            return self._shared_flows(ex)
         result, snapshot = ex.result, ex.snapshot
         assert result is not None and snapshot is not None
         if ex.chaos:  # --chaos: this request is answered by --chaos-with instead

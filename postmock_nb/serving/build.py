@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.behaviours.state import FlowState
 from postmock_nb.bridges.bridges import Bridges, proxies
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Pairs
@@ -40,6 +41,7 @@ from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.flowstate import RedisFlowState
 from postmock_nb.serving.shared.journal import SharedJournal
 from postmock_nb.serving.shared.records import records_for
 
@@ -98,6 +100,39 @@ class AssembledMock:
         return self.app.bridges
 
 
+# -- THE place the shared stores are chosen (--state) ------------------------------------------------------------
+# Each store of serving/shared/ is one field of SharedStores and one line of shared_stores(); None keeps that
+# state in this process's memory. _graph() plugs them into the Behaviours of the mock it builds (a session's
+# Behaviours survive a restart: see _plug_behaviours). The resources' store is made from the current one
+# (records_for, in _plug_behaviours: their records carried over).
+
+@dataclass(frozen=True)
+class SharedStores:
+    """The Redis stores of one mock (``--state``); a field left None keeps that state in memory."""
+
+    flow_state: FlowState | None = None
+    """Scenario states and sequence turns (postmock_nb.serving.shared.flowstate)."""
+    journal: Journal | None = None
+    """The request journal every replica shares (postmock_nb.serving.shared.journal)."""
+
+
+def shared_stores(shared: SharedState | None, config: MockConfig) -> SharedStores:
+    """The stores of a mock on ``shared`` (None: every state in memory): one line per store."""
+    if shared is None:
+        return SharedStores()
+    return SharedStores(
+        flow_state=RedisFlowState(shared),
+        journal=SharedJournal(shared, config.log_size),
+    )
+
+
+def _plug_behaviours(behaviours: Behaviours, shared: SharedState | None, stores: SharedStores) -> None:
+    """Give Behaviours the stores of the mock they are about to serve. A session's outlive its mock: on the
+    shared stores while it runs with --state, back in memory without it."""
+    behaviours.flows.use(stores.flow_state)
+    behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory
+
+
 def assemble(*, store: CollectionStore, config: MockConfig, bridges: Bridges | None = None,
              behaviours: Behaviours | None = None, log: Journal | None = None) -> AssembledMock:
     """The graph of one mock. ``bridges``: default the config's proxy and recorder (request validation
@@ -113,13 +148,13 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
-    journal: Journal = (log if log is not None else SharedJournal(shared, config.log_size) if shared is not None
-                        else RequestLog(config.log_size))  # the journal on Redis (--state), else in memory
-    error_log = ErrorLog()
+    stores = shared_stores(shared, config)
     behaviours = behaviours if behaviours is not None else Behaviours()
-    behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory
+    _plug_behaviours(behaviours, shared, stores)
+    journal: Journal = log if log is not None else stores.journal or RequestLog(config.log_size)
+    error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
-                  behaviours=behaviours)
+                  behaviours=behaviours, shared=shared)
     return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
 
 

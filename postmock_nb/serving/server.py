@@ -204,6 +204,8 @@ class MockServer:
                 self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
         if self._socket is not None:
             self._socket.close()
+        if self.mock.shared is not None:  # --state: the blocking client (the loop's closed at its shutdown)
+            self.mock.shared.close()
         if self.tls is not None and self._owns_tls:  # a certificate made on the fly goes with the server
             self.tls.remove()
             self.tls, self._owns_tls = None, False

@@ -16,11 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
+from support.builders import make_collection, make_example
 from support.layers import skip_unless_required
 
 from postmock_nb import asgi
 from postmock_nb.config import MockConfig
 from postmock_nb.errors import ConfigError
+from postmock_nb.formats.postman import save_collection
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60  # interpreter start, imports and the collection load; gunicorn forks its workers after
@@ -267,3 +269,23 @@ def test_postmock_variables_of_other_parts_are_not_taken_for_misspellings():
     assert asgi.config_from(environ) == MockConfig(delay_ms=5)
     with pytest.raises(ConfigError, match="unknown setting POSTMOCK_DELAY"):
         asgi.config_from({"POSTMOCK_REQUIRE_ALL": "1", "POSTMOCK_DELAY": "5"})
+
+
+def test_replicas_on_one_postmock_state_walk_one_scenario(tmp_path, redis_url):
+    """Two uvicorn replicas of the ASGI app with POSTMOCK_STATE, hit alternately: one scenario, four steps."""
+    steps = [("Started", "placed"), ("placed", "paid"), ("paid", "shipped"), ("shipped", "Started")]
+    path = tmp_path / "orders.json"
+    save_collection(make_collection(
+        *(make_example("GET /order", f"step {i}", body=json.dumps({"step": i}),
+                       request_headers={"x-mock-scenario": f"order; requires={requires}; next={after}"})
+          for i, (requires, after) in enumerate(steps)), name="Orders"), path)
+    environ = {"POSTMOCK_COLLECTION": str(path), "POSTMOCK_STATE": redis_url}
+    replicas = [Served("uvicorn", free_port(), environ, tmp_path / f"replica{n}.log") for n in range(2)]
+    try:
+        health = [replica.wait_until_healthy().json() for replica in replicas]
+        assert all(h["state"]["available"] and h["state"]["prefix"] == "orders" for h in health)
+        walked = [requests.get(replicas[n % 2].url + "/order", timeout=TIMEOUT).json()["step"] for n in range(8)]
+        assert walked == [0, 1, 2, 3, 0, 1, 2, 3]
+    finally:
+        codes = [replica.stop() for replica in replicas]
+    assert None not in codes, [replica.output() for replica in replicas]  # the lifespan shutdown closes its client

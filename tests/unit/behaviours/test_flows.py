@@ -4,6 +4,8 @@ through the magics on a real socket: tests/server/test_flows.py."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from postmock_nb.behaviours.flows import (
@@ -12,12 +14,16 @@ from postmock_nb.behaviours.flows import (
     Flows,
     Step,
     check_markers,
+    draft,
     flow_markers,
     flow_of,
     parse_delay,
     parse_scenario,
     parse_sequence,
+    required_scenarios,
+    states_in,
 )
+from postmock_nb.behaviours.state import MemoryFlowState, Rules
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import IncomingRequest, match
@@ -173,3 +179,121 @@ def test_delay_and_fault_of_an_example(build) -> None:
     assert all(10 <= (flows.delay_ms(ids["ranged"], snapshot) or -1) <= 20 for _ in range(20))
     assert flows.delay_ms(ids["plain"], snapshot) is None and flows.fault(ids["plain"], snapshot) is None
     assert set(flows.plan(snapshot)) == {ids["fixed"], ids["ranged"]}
+
+
+# -- the decision is pure: draft(states) then take(turn); a store applies it (memory: under the lock) ----------
+
+def _walk(build) -> Snapshot:
+    """A 4-step scenario (Started → a → b → c → Started) on one route, and a cycle of two on another."""
+    steps = [("Started", "a"), ("a", "b"), ("b", "c"), ("c", "Started")]
+    return Snapshot(build.collection(
+        *(build.example("GET /job", f"step{i}", request_headers={"x-mock-scenario": f"job; requires={r}; next={n}"})
+          for i, (r, n) in enumerate(steps)),
+        *(build.example("GET /coin", side, request_headers={"x-mock-sequence": "cycle"}) for side in ("heads", "tails"))))
+
+
+def test_a_draft_reads_only_the_states_the_candidates_require(build) -> None:
+    snapshot = _walk(build)
+    job, coin = (match(snapshot, IncomingRequest.build("GET", url)) for url in ("/job", "/coin"))
+    assert required_scenarios(job, snapshot.flow_plan) == ("job",)
+    assert required_scenarios(coin, snapshot.flow_plan) == ()
+    made = draft(job, snapshot.flow_plan, snapshot, states_in({"job": "b"}))
+    assert made.sequence is None and [c.example.name for c in made.eligible] == ["step2"]
+    chosen, move = made.take(None)
+    assert chosen.winner is not None and chosen.winner.name == "step2" and move == ("job", "c")
+    again, moved_again = made.take(None)  # pure: taken again (a lost race), the same decision
+    assert again.winner == chosen.winner and moved_again == move
+
+
+def test_a_draft_at_each_turn_of_a_sequence(build) -> None:
+    snapshot = _walk(build)
+    coin = match(snapshot, IncomingRequest.build("GET", "/coin"))
+    made = draft(coin, snapshot.flow_plan, snapshot, states_in({}))
+    assert made.sequence is not None
+    names = [made.take(turn)[0].winner.name for turn in range(4)]  # type: ignore[union-attr]
+    assert names == ["heads", "tails", "heads", "tails"] and made.take(0)[1] is None
+
+
+def test_a_draft_with_no_eligible_example_moves_nothing(build) -> None:
+    snapshot = _jobs(build)
+    result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
+    chosen, move = draft(result, snapshot.flow_plan, snapshot, states_in({"jobs": "elsewhere"})).take(None)
+    assert chosen.winner is None and move is None
+    assert "scenario 'jobs' is in state 'elsewhere'" in (chosen.error or "")
+
+
+class _RulesStore(MemoryFlowState):
+    """An atomic store applying :class:`Rules` in Python, as the Redis script does in Lua (a reference for the
+    rule as data: the result Flows builds on what it read must be the one memory makes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decisions = 0
+
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
+        self.decisions += 1
+        read = {rule.requires[0]: self.state(rule.requires[0]) for rule in rules.candidates if rule.requires}
+        eligible = [i for i, rule in enumerate(rules.candidates)
+                    if rule.requires is None or read[rule.requires[0]] == rule.requires[1]]
+        if not eligible:
+            return read, None
+        winner, turn = rules.candidates[eligible[0]], None
+        if winner.group >= 0:
+            members = sorted((rules.candidates[i] for i in eligible if rules.candidates[i].group == winner.group),
+                             key=lambda rule: rule.order)
+            turn = self.advance(rules.sequences[winner.group])
+            winner = members[{"stick": min(turn, len(members) - 1)}.get(winner.kind, turn % len(members))]
+        if winner.move is not None:
+            self.set_state(*winner.move)
+        return read, turn
+
+
+def test_a_shared_store_decides_by_the_rules_and_the_result_is_that_of_memory(build) -> None:
+    snapshot, rules = _walk(build), _RulesStore()
+    shared, memory = Flows(), Flows()
+    shared.use(rules)
+    assert shared.atomic is rules and memory.atomic is None
+
+    def walk(flows: Flows, url: str) -> list[str | None]:
+        async def one() -> str | None:
+            result = await flows.achoose(match(snapshot, IncomingRequest.build("GET", url)), snapshot)
+            return None if result.winner is None else result.winner.name
+        return [asyncio.run(one()) for _ in range(5)]
+
+    assert walk(shared, "/job") == walk(memory, "/job") == ["step0", "step1", "step2", "step3", "step0"]
+    assert walk(shared, "/coin") == walk(memory, "/coin") == ["heads", "tails", "heads", "tails", "heads"]
+    assert rules.decisions == 10 and shared.states() == memory.states() == {"job": "a"}
+
+
+def test_use_switches_the_store_and_back_without_copying(build) -> None:
+    snapshot, flows, other = _jobs(build), Flows(), MemoryFlowState()
+    assert _answer(flows, snapshot, "/jobs/7") == "pending"  # in memory: jobs = done
+    flows.use(other)
+    assert flows.states(snapshot) == {"jobs": STARTED} and _answer(flows, snapshot, "/jobs/7") == "pending"
+    other.reset()
+    flows.use(None)  # back: the states it had
+    assert flows.states() == {"jobs": "done"} and flows.atomic is None
+
+
+class _Refusing(MemoryFlowState):
+    """An atomic store out of reach: any decision asked of it fails (as Redis down would)."""
+
+    async def decide(self, rules: Rules) -> tuple[dict[str, str], int | None]:
+        raise AssertionError("asked for a decision")
+
+
+def test_a_winner_with_no_scenario_or_sequence_asks_the_shared_store_nothing(build) -> None:
+    snapshot = Snapshot(build.collection(
+        build.example("GET /jobs/7", "pending", request_headers={"x-mock-scenario": "jobs; requires=Started"}),
+        build.example("GET /ping", "ping"),
+        build.example("GET /last", "last", request_headers={"x-mock-scenario": "jobs; next=done"})))
+    flows = Flows()
+    flows.use(_Refusing())
+
+    async def name(url: str) -> str | None:
+        result = await flows.achoose(match(snapshot, IncomingRequest.build("GET", url)), snapshot)
+        return None if result.winner is None else result.winner.name
+
+    assert asyncio.run(name("/ping")) == "ping"  # the snapshot has flows; this winner has none: no round trip
+    with pytest.raises(AssertionError, match="asked for a decision"):
+        asyncio.run(name("/last"))  # moves a scenario: Redis's to do

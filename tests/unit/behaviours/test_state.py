@@ -1,104 +1,12 @@
-"""The flow-state store (postmock_nb.behaviours.state): a contract every implementation keeps.
-
-:class:`FlowStateContract` is written against the :class:`FlowState` protocol only; a store of another
-backend reuses it by subclassing with its own ``make`` (a fresh, empty store each call).
-"""
+"""The flow-state store (postmock_nb.behaviours.state): the in-memory one keeps the contract of
+tests/support/flowstate_contract.py (which a store of another backend reuses by giving a factory)."""
 
 from __future__ import annotations
 
-import threading
+import pytest
+from support.flowstate_contract import FlowStateContract
 
-from postmock_nb.behaviours.state import STARTED, FlowState, MemoryFlowState
-
-
-class FlowStateContract:
-    """The tests every FlowState passes. Subclass it (``Test…``) and define ``make``."""
-
-    def make(self) -> FlowState:
-        raise NotImplementedError
-
-    def test_it_is_a_flow_state(self) -> None:
-        assert isinstance(self.make(), FlowState)
-
-    def test_a_scenario_starts_in_started_and_moves_when_set(self) -> None:
-        store = self.make()
-        assert store.state("jobs") == STARTED and store.states() == {}
-        store.set_state("jobs", "done")
-        store.set_state("orders", "paid")
-        assert store.state("jobs") == "done" and store.states() == {"jobs": "done", "orders": "paid"}
-
-    def test_states_is_a_copy(self) -> None:
-        store = self.make()
-        store.set_state("jobs", "done")
-        store.states()["jobs"] = "changed"
-        assert store.state("jobs") == "done"
-
-    def test_advance_returns_the_position_then_takes_a_turn_per_key(self) -> None:
-        store = self.make()
-        assert [store.advance(("users", "list")) for _ in range(3)] == [0, 1, 2]
-        assert store.advance(("users", "get")) == 0  # each sequence has its own position
-
-    def test_a_seeded_draw_repeats_from_its_reset(self) -> None:
-        store = self.make()
-        first = [store.draw(("dice",), 7, 6) for _ in range(10)]
-        assert all(0 <= turn < 6 for turn in first)
-        store.reset()
-        assert [store.draw(("dice",), 7, 6) for _ in range(10)] == first
-
-    def test_reset_all_returns_the_moved_scenarios_and_restarts_every_sequence(self) -> None:
-        store = self.make()
-        store.set_state("b", "x")
-        store.set_state("a", "y")
-        store.advance(("seq",))
-        assert store.reset() == ["a", "b"]
-        assert store.states() == {} and store.state("a") == STARTED and store.advance(("seq",)) == 0
-        assert store.reset() == []
-
-    def test_reset_one_scenario_leaves_the_rest(self) -> None:
-        store = self.make()
-        store.set_state("a", "x")
-        store.set_state("b", "y")
-        store.advance(("seq",))
-        assert store.reset("a") == ["a"] and store.reset("never-moved") == []
-        assert store.states() == {"b": "y"} and store.advance(("seq",)) == 1  # sequences kept
-
-    def test_turns_taken_from_many_threads_are_each_given_once(self) -> None:
-        store = self.make()
-        taken: list[int] = []
-        lock = threading.Lock()
-        start = threading.Barrier(4)
-
-        def serve() -> None:
-            start.wait()
-            mine = [store.advance(("busy",)) for _ in range(500)]
-            with lock:
-                taken.extend(mine)
-
-        threads = [threading.Thread(target=serve) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert sorted(taken) == list(range(2000))
-
-    def test_a_reset_from_another_thread_while_serving_leaves_a_consistent_store(self) -> None:
-        store = self.make()
-        done = threading.Event()
-
-        def serve() -> None:
-            for turn in range(2000):
-                store.set_state("jobs", f"s{turn % 3}")
-                store.advance(("busy",))
-            done.set()
-
-        server = threading.Thread(target=serve)
-        server.start()
-        while not done.is_set():  # the kernel: reads and resets meanwhile
-            assert set(store.states()) <= {"jobs"}
-            store.reset()
-        server.join()
-        store.reset()
-        assert store.states() == {} and store.advance(("busy",)) == 0
+from postmock_nb.behaviours.state import FlowState, MemoryFlowState, seeded_pick
 
 
 class TestMemoryFlowState(FlowStateContract):
@@ -114,3 +22,15 @@ def test_the_behaviours_read_and_reset_the_store_they_are_given():
     store.set_state("jobs", "done")
     assert behaviours.scenario_states() == {"jobs": "done"}
     assert behaviours.reset_scenarios() == ["jobs"] and store.states() == {}
+
+
+def test_a_seeded_pick_depends_on_the_seed_and_the_turn_only() -> None:
+    picks = [seeded_pick(7, turn, 6) for turn in range(30)]
+    assert picks == [seeded_pick(7, turn, 6) for turn in range(30)]  # every process, every store: the same
+    assert set(picks) <= set(range(6)) and len(set(picks)) > 1
+    assert picks != [seeded_pick(8, turn, 6) for turn in range(30)]
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_an_unseeded_pick_is_in_range(count: int) -> None:
+    assert all(0 <= seeded_pick(None, turn, count) < count for turn in range(20))

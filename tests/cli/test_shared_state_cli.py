@@ -1,0 +1,57 @@
+"""``postmock serve --state``: two processes and a ``--workers 4`` one on one Redis walk one scenario when hit
+alternately, and say where their state is."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import requests
+from support.builders import make_collection, make_example
+from support.cli import SERVING, Cli
+from support.redis_server import RedisServer
+
+from postmock_nb.formats.postman import save_collection
+
+STEPS = [("Started", "placed"), ("placed", "paid"), ("paid", "shipped"), ("shipped", "Started")]
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[Cli, str]]]:
+    """Three ``postmock serve`` processes on one --state URL: one, one, and one with four workers."""
+    import redis  # deferred: only the shared-state tests need the client
+
+    url = redis_server.db_url(62)
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    path = tmp_path_factory.mktemp("shared") / "orders.json"
+    save_collection(make_collection(
+        *(make_example("GET /order", f"step {i}", body=json.dumps({"step": i}),
+                       request_headers={"x-mock-scenario": f"order; requires={requires}; next={after}"})
+          for i, (requires, after) in enumerate(STEPS)), name="Orders"), path)
+    started: list[tuple[Cli, str]] = []
+    try:
+        for workers in ("1", "1", "4"):
+            cli = Cli("serve", str(path), "--port", "0", "--state", url, "--workers", workers)
+            started.append((cli, cli.wait_for(SERVING).group(3)))
+        yield started
+    finally:
+        for cli, _ in started:
+            cli.stop()
+
+
+def test_two_processes_and_four_workers_walk_one_scenario(replicas: list[tuple[Cli, str]]) -> None:
+    urls = [url for _, url in replicas]
+    steps = [requests.get(urls[n % 3] + "/order", timeout=5).json()["step"] for n in range(12)]
+    assert steps == [0, 1, 2, 3] * 3
+    # the four workers share one port: each new connection may reach another worker, and the walk goes on
+    assert [requests.get(urls[2] + "/order", timeout=5).json()["step"] for _ in range(8)] == [0, 1, 2, 3] * 2
+
+
+def test_serve_says_where_its_state_is(replicas: list[tuple[Cli, str]]) -> None:
+    cli, url = replicas[2]
+    cli.wait_for(r"^Shared state: redis://127\.0\.0\.1:\d+/62 \(prefix orders\)$", timeout=5)
+    assert "4 workers share the port and the state" in cli.stdout
+    health = requests.get(url + "/__postmock/health", timeout=5).json()
+    assert health["state"]["available"] is True and health["state"]["prefix"] == "orders"
