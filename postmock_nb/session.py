@@ -35,6 +35,7 @@ from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.shared.collection import SharedCollection
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Session:
         server.start()
         self._emit(SessionEvent("started", server.url))
         self.server = server
+        self.store = server.store  # --state: the shared collection, which cells edit while it runs
         self._errors_reported = 0
         return server
 
@@ -266,6 +268,8 @@ class Session:
             return False
         was_running = self.server.running
         self.server.stop()
+        if isinstance(self.store, SharedCollection):  # back in memory, with the last collection served
+            self.store = self.store.local
         self._emit(SessionEvent("stopped"))
         return was_running
 

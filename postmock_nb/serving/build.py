@@ -39,6 +39,7 @@ from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.shared.collection import shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
+    store = shared_collection(store, shared)  # --state: the collection on Redis (adopted if one is stored)
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
