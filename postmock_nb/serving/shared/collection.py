@@ -92,6 +92,8 @@ class SharedCollection:
         """The stored version this process serves (0: none stored yet, or not read)."""
         self.error: str | None = None
         """Why the last stored version could not be used (a collection that does not read), or None."""
+        self.unfollowed: str | None = None
+        """Why :meth:`follow` could not read Redis the last time it tried (None: it could)."""
         self._swap_lock = threading.Lock()
         """Held while ``version`` and ``local``'s collection change together."""
         self._edit_lock = threading.Lock()
@@ -207,44 +209,44 @@ class SharedCollection:
     async def follow(self) -> None:
         """Until cancelled, swap in each newer collection another replica stores (see the module): a message
         on the channel wakes it at once, else it reads the version every :data:`POLL_S` seconds. Redis out of
-        reach: tried again each round, and caught up when it is back."""
+        reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these reads
+        are not the mock's calls: they count in no refusal of ``SharedState.status()``)."""
         pubsub: Any = None
-        redis_errors = redis_module().exceptions.RedisError
+        errors = (redis_module().exceptions.RedisError, OSError)
         try:
             while True:
                 try:
                     if pubsub is None:
-                        pubsub = await self.shared.call(STORE, self._subscribe)
-                    await self._listen(pubsub)
-                    await self.catch_up()
-                except (StateUnavailable, redis_errors):  # out of reach, or a key of another kind: next round
+                        pubsub = await self._subscribe(self.shared.client())
+                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S)
+                    await self._catch_up(self.shared.client())
+                    self.unfollowed = None
+                except errors as error:  # out of reach (or a key of another kind): the next round tries again
+                    self.unfollowed = f"Redis at {self.shared.shown_url}: {type(error).__name__}: {error}"
                     await _dropped(pubsub)
                     pubsub = None
                     await asyncio.sleep(POLL_S)
-        finally:
+        finally:  # the server stops: its loop's client goes with it (made again if something else still needs it)
             await _dropped(pubsub)
-
-    async def _listen(self, pubsub: Any) -> None:
-        """Wait for the next message on the channel, :data:`POLL_S` seconds at most."""
-        await self.shared.call(STORE, lambda _: pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S))
+            await self.shared.aclose()
 
     async def _subscribe(self, client: redis.asyncio.Redis) -> Any:
         pubsub = client.pubsub()
         await pubsub.subscribe(self.channel)
         return pubsub
 
-    async def catch_up(self) -> bool:
+    async def _catch_up(self, client: redis.asyncio.Redis) -> bool:
         """Read the stored version, and swap in the collection if it is newer; whether one was swapped in."""
-        stored_version = await self.shared.call(STORE, lambda client: client.hget(self.key, "version"))
+        stored_version = await client.hget(self.key, "version")
         if stored_version is None or int(stored_version) <= self.version:
             return False
-        stored_version, data = await self.shared.call(
-            STORE, lambda client: client.hmget(self.key, ["version", "collection"]))
+        stored_version, data = await client.hmget(self.key, ["version", "collection"])
         return await asyncio.to_thread(self._adopt, stored_version, data)  # decoding is not for the server's loop
 
     def status(self) -> dict[str, Any]:
-        """The version served, and why a stored one could not be used (if so)."""
-        return {"version": self.version, **({"error": self.error} if self.error else {})}
+        """The version served; why a stored one could not be used, and why the follower cannot read Redis (if so)."""
+        return {"version": self.version, **({"error": self.error} if self.error else {}),
+                **({"unfollowed": self.unfollowed} if self.unfollowed else {})}
 
 
 async def _dropped(pubsub: Any) -> None:

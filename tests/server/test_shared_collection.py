@@ -1,0 +1,147 @@
+"""The collection shared on a real redis-server (``--state``): an edit on one replica is served by the others
+within a second, racing edits all survive, a replica started later serves what is stored, the follower stops
+with its server, and a Redis that was down is caught up with."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import redis
+import requests
+from support.redis_server import RedisServer
+from support.waiting import wait_until
+
+from postmock_nb.core.model import Collection
+from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.shared.collection import SharedCollection
+from postmock_nb.serving.shared.connection import StateUnavailable
+from postmock_nb.session import Session
+
+PREFIX = "team-mock"
+
+
+def replica(collection: Collection, url: str) -> MockServer:
+    """A replica on ``url``, not started yet (``with replica(...)`` starts and stops it)."""
+    return MockServer(collection, state=url, state_prefix=PREFIX)
+
+
+def status(server: MockServer, path: str) -> int:
+    return requests.get(server.url + path, timeout=5).status_code
+
+
+def shared(server: MockServer) -> SharedCollection:
+    assert isinstance(server.store, SharedCollection)
+    return server.store
+
+
+def subscribers(url: str) -> int:
+    with redis.Redis.from_url(url) as client:
+        return int(dict(client.pubsub_numsub(f"postmock:{PREFIX}:collection:changed"))[
+            f"postmock:{PREFIX}:collection:changed".encode()])
+
+
+@pytest.fixture
+def two(redis_url: str, build) -> Iterator[tuple[MockServer, MockServer]]:
+    a = replica(build.collection(build.example("GET /a", "a")), redis_url).start()
+    b = replica(build.collection(build.example("GET /a", "a")), redis_url).start()
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_an_edit_on_one_replica_is_served_by_the_other_within_a_second(two, build):
+    a, b = two
+    assert status(b, "/b") == 404
+    a.store.update(lambda c: c.with_example(build.example("GET /b", "b", body='{"from": "a"}')))
+    wait_until(lambda: status(b, "/b") == 200, "replica B serving the example added on A", timeout=1.0)
+    assert requests.get(b.url + "/b", timeout=5).json() == {"from": "a"}
+    assert a.errors == [] and b.errors == []
+
+
+def test_edits_racing_on_two_replicas_all_survive(two, build):
+    a, b = two
+    start = threading.Barrier(2)
+
+    def edit(server: MockServer, name: str) -> None:
+        start.wait()
+        for each in range(10):
+            server.store.update(lambda c, e=each: c.with_example(build.example(f"GET /{name}/{e}", f"{name}{e}")))
+
+    threads = [threading.Thread(target=edit, args=(server, name)) for server, name in ((a, "x"), (b, "y"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_until(lambda: shared(a).version == shared(b).version == 20, "both replicas at version 20", timeout=1.0)
+    assert len(a.store.snapshot) == len(b.store.snapshot) == 21
+    assert all(status(server, f"/{name}/9") == 200 for server in (a, b) for name in ("x", "y"))
+
+
+def test_a_replica_started_later_serves_the_stored_collection_and_one_alone_stores_nothing(redis_url, build):
+    with replica(build.collection(build.example("GET /first", "first")), redis_url) as first:
+        with redis.Redis.from_url(redis_url) as client:
+            assert client.keys("*") == []  # served from its own collection, nothing stored until an edit
+        first.store.update(lambda c: c.with_example(build.example("GET /added", "added")))
+        with replica(build.collection(build.example("GET /own", "own")), redis_url) as later:
+            assert status(later, "/added") == 200 and status(later, "/first") == 200 and status(later, "/own") == 404
+
+
+def test_the_follower_stops_with_its_server(redis_url, build):
+    before = set(threading.enumerate())
+    server = replica(build.collection(), redis_url).start()
+    wait_until(lambda: subscribers(redis_url) == 1, "the follower subscribed")
+    server.stop()
+    wait_until(lambda: subscribers(redis_url) == 0, "the follower's subscription closed")
+    wait_until(lambda: set(threading.enumerate()) <= before, "no thread of the server left")
+
+
+def test_redis_down_refuses_edits_serves_on_and_catches_up_when_back(tmp_path, build):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    try:
+        a = replica(build.collection(build.example("GET /a", "a")), redis_server.url).start()
+        b = replica(build.collection(build.example("GET /a", "a")), redis_server.url).start()
+        a.store.update(lambda c: c.with_example(build.example("GET /b", "b")))
+        wait_until(lambda: status(b, "/b") == 200, "B serving A's edit", timeout=1.0)
+        redis_server.kill()
+        with pytest.raises(StateUnavailable) as refused:
+            b.store.update(lambda c: c.with_example(build.example("GET /lost", "lost")))
+        assert refused.value.store == "collection"
+        assert status(a, "/b") == 200 and status(b, "/b") == 200 and status(b, "/lost") == 404  # the last snapshot
+        redis_server.start()  # same port, empty (no persistence)
+        wait_until(lambda: _edited(a, build), "an edit accepted once Redis is back")
+        wait_until(lambda: status(b, "/c") == 200, "B catching up with A's edit after the restart", timeout=1.0)
+        assert status(b, "/b") == 200
+        assert a.errors == [] and b.errors == []  # Redis down is no error of the server's: said by status()
+    finally:
+        redis_server.stop()
+
+
+def _edited(server: MockServer, build) -> bool:
+    try:
+        server.store.update(lambda c: c.with_example(build.example("GET /c", "c")))
+    except StateUnavailable:  # the client is reconnecting
+        return False
+    return True
+
+
+def test_the_session_edits_the_shared_collection_while_it_runs_with_state(redis_url, build):
+    other = replica(build.collection(), redis_url).start()
+    session = Session(Collection(name="Notebook mock"))
+    local = session.store
+    try:
+        session.start(state=redis_url, state_prefix=PREFIX)
+        assert isinstance(session.store, SharedCollection) and session.store.local is local
+        session.define("GET /from-cell 200", '{"ok": true}')
+        wait_until(lambda: status(other, "/from-cell") == 200, "the other replica serving the cell", timeout=1.0)
+        other.store.update(lambda c: c.with_example(build.example("GET /from-other", "other")))
+        wait_until(lambda: session.call("GET", "/from-other").status_code == 200, "the notebook serving it",
+                   timeout=1.0)
+    finally:
+        session.stop()
+        other.stop()
+    assert session.store is local  # back in memory, with the last collection served
+    assert sorted(e.request.path for e in local.collection.examples) == ["/from-cell", "/from-other"]
