@@ -12,6 +12,7 @@ the new snapshot). Prints the median and p99 of both, in ms.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import socket
 import statistics
@@ -36,7 +37,7 @@ def free_port() -> int:
 def example(number: int) -> Example:
     return Example(f"e{number}", RequestSpec("GET", f"/items/{number}"),
                    ResponseSpec(200, headers=(("content-type", "application/json"),),
-                                body='{"id": %d, "name": "item %d", "tags": ["a", "b"]}' % (number, number)))
+                                body=json.dumps({"id": number, "name": f"item {number}", "tags": ["a", "b"]})))
 
 
 def collection_of(size: int) -> Collection:
