@@ -61,7 +61,8 @@ def measure(url: str, size: int, rounds: int) -> tuple[list[float], list[float]]
         assert isinstance(store_a, SharedCollection) and isinstance(store_b, SharedCollection)
         for turn in range(rounds):
             started = time.perf_counter()
-            store_a.update(lambda c, n=size + turn: c.with_example(example(n)))
+            added = example(size + turn)
+            store_a.update(lambda c, e=added: c.with_example(e))
             edited = time.perf_counter()
             deadline = edited + DEADLINE_S
             while store_b.version < store_a.version:
