@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 
 from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
 from postmock_nb.serving.server import MockServer
@@ -47,6 +48,11 @@ def collection_of(size: int) -> Collection:
     return collection
 
 
+def adding(added: Example) -> Callable[[Collection], Collection]:
+    """The edit that adds ``added``."""
+    return lambda collection: collection.with_example(added)
+
+
 def p99(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.99 * len(values)) - 1)]
 
@@ -61,8 +67,7 @@ def measure(url: str, size: int, rounds: int) -> tuple[list[float], list[float]]
         assert isinstance(store_a, SharedCollection) and isinstance(store_b, SharedCollection)
         for turn in range(rounds):
             started = time.perf_counter()
-            added = example(size + turn)
-            store_a.update(lambda c, e=added: c.with_example(e))
+            store_a.update(adding(example(size + turn)))
             edited = time.perf_counter()
             deadline = edited + DEADLINE_S
             while store_b.version < store_a.version:
