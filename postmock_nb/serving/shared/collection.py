@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,9 +95,10 @@ class SharedCollection:
         """Why the last stored version could not be used (a collection that does not read), or None."""
         self.unfollowed: str | None = None
         """Why :meth:`follow` could not read Redis the last time it tried (None: it could)."""
-        self._swap_lock = threading.Lock()
-        """Held while ``version`` and ``local``'s collection change together."""
-        self._edit_lock = threading.Lock()
+        self._swap_lock = threading.RLock()
+        """Held while ``version`` and ``local``'s collection change together (a listener called meanwhile must
+        not edit this store from another thread)."""
+        self._edit_lock = threading.RLock()
         """Edits of this process one at a time (they would only make each other try again)."""
         self._bad_version = 0
         if adopt:
@@ -142,23 +144,33 @@ class SharedCollection:
         return self.update(lambda _: collection)
 
     def _transact(self, client: redis.Redis, edit: Callable[[Collection], Collection]) -> tuple[Collection, int]:
-        """WATCH the hash, read it, edit, MULTI/HSET/PUBLISH/EXEC; again while another replica wrote first."""
+        """WATCH the hash, read it, edit, MULTI/HSET/PUBLISH/EXEC; again while another replica wrote first.
+
+        Each write carries this edit's token (field ``edit``): when the connection broke while EXEC's answer was
+        on its way (redis-py says WatchError then), the next attempt finds its own token stored and stops
+        there, so an edit is never applied twice."""
         watch_error = redis_module().exceptions.WatchError
+        token = uuid.uuid4().hex
+        written: tuple[Collection, int] | None = None
         with client.pipeline() as pipe:
             for _ in range(MAX_ATTEMPTS):
                 try:
                     pipe.watch(self.key)  # type: ignore[no-untyped-call]
-                    stored_version, data = pipe.hmget(self.key, ["version", "collection"])
+                    stored_version, data, last_edit = pipe.hmget(self.key, ["version", "collection", "edit"])
+                    if written is not None and _text(last_edit) == token:  # applied by the attempt before
+                        return written
                     base, version = self._base(stored_version, data)
                     try:
                         edited = edit(base)
                     except Exception as error:
                         raise _Failed(error) from error
                     pipe.multi()
-                    pipe.hset(self.key, mapping={"version": version + 1, "collection": encode(edited)})
+                    pipe.hset(self.key, mapping={"version": version + 1, "collection": encode(edited),
+                                                 "edit": token})
                     pipe.publish(self.channel, str(version + 1))
+                    written = edited, version + 1
                     pipe.execute()
-                    return edited, version + 1
+                    return written
                 except watch_error:
                     continue
         raise StateUnavailable(STORE, f"the edit lost to other replicas' edits {MAX_ATTEMPTS} times in a row")
@@ -247,6 +259,10 @@ class SharedCollection:
         """The version served; why a stored one could not be used, and why the follower cannot read Redis (if so)."""
         return {"version": self.version, **({"error": self.error} if self.error else {}),
                 **({"unfollowed": self.unfollowed} if self.unfollowed else {})}
+
+
+def _text(value: Stored) -> str | None:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 async def _dropped(pubsub: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import fakeredis
 import fakeredis.aioredis
 import pytest
+import redis
 from unit.matching.test_store import CollectionStoreContract
 
 from postmock_nb.core.model import Collection
@@ -212,3 +213,22 @@ def test_shared_collection_wraps_once_and_only_with_state(server, build):
     wrapped = shared_collection(local, FakeShared(server))
     assert isinstance(wrapped, SharedCollection) and wrapped.local is local
     assert shared_collection(wrapped, FakeShared(server)) is wrapped
+
+
+def test_an_edit_whose_answer_was_lost_is_not_applied_twice(server, build, monkeypatch):
+    store = replica(server, build.collection())
+    real_execute = redis.client.Pipeline.execute
+    lost = []
+
+    def execute_then_lose_the_answer(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = real_execute(pipe, *args, **kwargs)
+        if not lost:  # EXEC applied, then the connection broke: redis-py says WatchError while watching
+            lost.append(answer)
+            raise redis.exceptions.WatchError("A ConnectionError occurred on while watching one or more keys")
+        return answer
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute_then_lose_the_answer)
+    calls = []
+    store.update(lambda c: calls.append(1) or c.with_example(build.example(f"GET /n{len(calls)}", "n")))
+    assert lost and calls == [1] and store.version == 1 and paths(store) == ["/n1"]
+    assert fakeredis.FakeRedis(server=server).hget("postmock:team:collection", "version") == b"1"
