@@ -6,10 +6,11 @@
 
 In Redis, one hash ``postmock:{prefix}:collection`` holds the collection as Postman v2.1 JSON (``collection``,
 written and read by :mod:`postmock_nb.formats.postman`), its ``version`` (1, 2, ...) and the token of the edit
-that wrote it (``edit``), always written together (one HSET). An edit is a read-modify-write on the stored version: ``WATCH`` the hash, read it, apply the edit to
-the stored collection (to this process's own when nothing is stored yet), then ``MULTI`` / ``HSET`` / ``PUBLISH`` /
-``EXEC``; if another replica wrote in between, EXEC aborts and the edit is applied again to what it stored, so
-two racing edits are both applied, one after the other, and none is lost.
+that wrote it (``edit``), always written together (one HSET). An edit is a read-modify-write on the stored
+version: ``WATCH`` the hash, read it, apply the edit to the stored collection (to this process's own when nothing
+is stored yet), then ``MULTI`` / ``HSET`` / ``PUBLISH`` / ``EXEC``; if another replica wrote in between, EXEC
+aborts and the edit is applied again to what it stored, so two racing edits are both applied, one after the
+other, and none is lost.
 
 Every process runs :meth:`SharedCollection.follow` on the server's event loop while it serves (the app's lifespan
 starts it and cancels it at shutdown): it waits for the message each write publishes on
