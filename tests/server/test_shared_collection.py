@@ -10,10 +10,12 @@ from collections.abc import Iterator
 import pytest
 import redis
 import requests
+from IPython.core.error import UsageError
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
 from postmock_nb.core.model import Collection
+from postmock_nb.notebook.magics import session_of
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
 from postmock_nb.serving.shared.connection import StateUnavailable
@@ -145,3 +147,22 @@ def test_the_session_edits_the_shared_collection_while_it_runs_with_state(redis_
         other.stop()
     assert session.store is local  # back in memory, with the last collection served
     assert sorted(e.request.path for e in local.collection.examples) == ["/from-cell", "/from-other"]
+
+
+def test_a_cell_edit_with_redis_down_is_a_usage_error_and_the_notebook_serves_on(shell, tmp_path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    try:
+        shell.run_cell_magic("example", "GET /a 200", '{"a": 1}')
+        shell.run_line_magic("mock", f"start --no-dashboard --state {redis_server.url}")
+        session = session_of(shell)
+        assert session is not None and isinstance(session.store, SharedCollection)
+        redis_server.kill()
+        before = session.store.snapshot
+        with pytest.raises(UsageError) as refused:
+            shell.run_cell_magic("example", "GET /b 200", '{"b": 2}')
+        assert "the shared collection store is unavailable" in str(refused.value)
+        assert "Hint: nothing was changed" in str(refused.value)
+        assert session.store.snapshot is before and session.call("GET", "/a").json() == {"a": 1}
+    finally:
+        shell.run_line_magic("mock", "stop")
+        redis_server.stop()
