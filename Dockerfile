@@ -3,6 +3,7 @@
 #   docker run --rm -p 8000:8000 -v "$PWD/my.postman_collection.json:/srv/collection.json:ro" postmock
 # Settings are environment variables (POSTMOCK_*, see postmock_nb/asgi.py and docs/deploy.md);
 # granian reads its own (GRANIAN_WORKERS, GRANIAN_PORT, ...).
+# Several replicas that share one mock (Redis): deploy/compose.yaml, deploy/kubernetes.yaml.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,8 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /opt/postmock
 COPY pyproject.toml README.md ./
 COPY postmock_nb ./postmock_nb
-# the fast extra brings granian (and uvicorn, for those who prefer it: override CMD)
-RUN pip install "./[fast]" \
+# the fast extra brings granian (and uvicorn, for those who prefer it: override CMD); the team extra the
+# Redis client (POSTMOCK_STATE=redis://...: replicas that share one mock) and trustme (--tls)
+RUN pip install "./[fast,team]" \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin postmock
 
 # A sample collection, so that the image serves something as it is; mount yours over it.

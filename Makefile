@@ -82,6 +82,7 @@ bench: $(BASE_STAMP)
 	bash benchmarks/setup_peers.sh
 	$(PY) benchmarks/run_all.py
 	$(PY) benchmarks/servers_bench.py
+	$(PY) benchmarks/state_ab.py
 
 clean:
 	rm -rf $(VENV) node_modules test-artifacts

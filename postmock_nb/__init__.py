@@ -11,10 +11,11 @@ In Python::
         requests.get(mock.url + "/users")
 
 The public API is :data:`__all__`, what the README's "The Python API" teaches: the facade (``Session``,
-``MockServer``, ``MockConfig``), the files (``load_any``, ``load_collection``, ``save_collection``), the
-model records, what handlers and resources use (``Request``, ``Reply``, ``Resource``, ``prototype_of``)
-and the errors. The matching engine is importable from :mod:`postmock_nb.matching` (advanced: its
-docstring and the README's "Advanced: the matching engine").
+``MockServer``, ``MockConfig``), a running mock's admin API from another process (``Client``), the files
+(``load_any``, ``load_collection``, ``save_collection``), the model records, what handlers and resources
+use (``Request``, ``Reply``, ``Resource``, ``prototype_of``) and the errors. The matching engine is
+importable from :mod:`postmock_nb.matching` (advanced: its docstring and the README's "Advanced: the
+matching engine").
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _EXPORTS = {
     "Session": "session",
     "MockServer": "serving.server",
     "MockConfig": "config",
+    "Client": "client",
     "load_any": "formats.sources",
     "load_collection": "formats.postman",
     "save_collection": "formats.postman",
@@ -54,6 +56,7 @@ __all__ = list(_EXPORTS)
 if TYPE_CHECKING:
     from postmock_nb.behaviours.handlers import Reply, Request
     from postmock_nb.behaviours.resources import Resource
+    from postmock_nb.client import Client
     from postmock_nb.config import MockConfig
     from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
     from postmock_nb.errors import (

@@ -4,6 +4,7 @@
     postmock serve openapi.yaml [--validate-requests] [--environment env.json] [--proxy URL [--record FILE]]
                                    [--server hypercorn|uvicorn|granian]
     postmock validate collection.json|openapi.yaml
+    postmock push collection.json --to URL [--admin-key KEY] [--replace]
     postmock --version
 
 A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 document (JSON or YAML),
@@ -50,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
                     "example a mock would serve, and warn about what the official Postman v2.1 schema "
                     "finds wrong with the file.")
     validate.add_argument("collection", help="path of the collection JSON file, or of an OpenAPI document")
+    push = commands.add_parser(
+        "push", help="send a collection to a running mock (its admin API)",
+        description="Merge a Postman collection or an OpenAPI document into a running mock (POST "
+                    "/__postmock/items) and print the merge report, or replace the mock's collection with it "
+                    "(--replace: PUT /__postmock/collection). Exit 0 when done, 2 when the file cannot be read "
+                    "or the mock refuses it as invalid, 1 otherwise (the mock unreachable, the key refused).")
+    push.add_argument("collection", metavar="FILE", help="the Postman collection or OpenAPI document to send")
+    push.add_argument("--to", required=True, metavar="URL", help="the mock's address (http://HOST:PORT)")
+    push.add_argument("--admin-key", metavar="KEY", default=None,
+                      help="the mock's admin key, sent as x-postmock-admin-key (default: $POSTMOCK_ADMIN_KEY)")
+    push.add_argument("--replace", action="store_true", help="replace the mock's collection instead of merging")
     return parser
 
 
@@ -68,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "push":
+            return _push(args)
         return _serve(args)
     except PostmockError as error:
         print(f"postmock: {error}", file=sys.stderr)
@@ -154,6 +168,28 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
         print(f"  ... and {len(problems) - MAX_WARNINGS} more", file=stream)
 
 
+def _push(args: argparse.Namespace) -> int:
+    """``postmock push FILE --to URL``: the file merged into (or, ``--replace``, replacing) a running mock's."""
+    import os  # deferred: only postmock push reads the environment here
+
+    from postmock_nb.client import Client, ClientError  # deferred: httpx is slow to import; --help stays fast
+
+    admin_key = args.admin_key if args.admin_key is not None else os.environ.get("POSTMOCK_ADMIN_KEY") or None
+    try:
+        with Client(args.to, admin_key=admin_key) as client:
+            if args.replace:
+                done = client.replace(args.collection)
+                print(f"Replaced the collection of {args.to} with {done.get('name', '')!r} from {args.collection}: "
+                      f"{plural(int(done.get('examples', 0)), 'example')}.", flush=True)
+            else:
+                print(client.load(args.collection).get("report", ""), flush=True)
+    except ClientError as error:
+        print(f"postmock: push {args.collection} to {args.to}: {error}", file=sys.stderr)
+        the_file = error.status in (400, 413, 422) or (error.status is None and bool(error.location))
+        return 2 if the_file else 1  # the file (unreadable, refused as invalid), else the mock or the network
+    return 0
+
+
 def _config(args: argparse.Namespace) -> MockConfig:
     """The mock's settings from the command line (parsed by the options table, checked by :class:`MockConfig`)."""
     return MockConfig(**config_options(SERVE, args))
@@ -208,6 +244,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _announce(server: MockServer, args: argparse.Namespace, collection: Collection, *, workers: bool) -> None:
     """What ``postmock serve`` prints once it serves."""
     from postmock_nb.behaviours.dispatch import marker_of  # deferred: slow to import; postmock --help stays fast
+    from postmock_nb.serving.adminwrites import writes_state  # deferred: as above
 
     config = server.config
     serving = plural(len(server.store.snapshot), "example")  # a 1xx example is left out
@@ -220,6 +257,7 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
         if any((m := marker_of(e)) and m[0] == "resource" for e in collection.examples):
             print("Note: each worker keeps its own copy of the resources' records (use --workers 1 for one state)",
                   file=sys.stderr, flush=True)
+    print(f"Admin API writes: {writes_state(config)}", flush=True)
     if config.proxy:
         print(f"Requests no example answers go to {config.proxy}"
               + (f"; their answers are recorded in {config.record}" if config.record else ""), flush=True)

@@ -7,7 +7,15 @@
         assert requests.get(postmock.url + "/users").json()[0]["name"] == "Alice Park"
 
 ``postmock`` is a started :class:`~postmock_nb.session.Session` on 127.0.0.1 and a free port;
-it is stopped after the test. ``postmock.server.log`` holds the requests it received.
+it is stopped after the test. ``postmock.server.log`` holds the requests it received, and
+``postmock.verify`` checks them (WireMock's ``verify``)::
+
+    def test_signup_posts_the_user(postmock):
+        postmock.define("POST /users 201", '{"id": 1}')
+        requests.post(postmock.url + "/users", json={"name": "Ann"})
+        postmock.verify("POST /users", times=1, json={"name": "Ann"})
+
+A wrong count raises an ``AssertionError`` listing the closest requests received and their differences.
 Load a Postman collection with ``postmock.load("collection.json")``.
 """
 
@@ -24,7 +32,7 @@ if TYPE_CHECKING:  # pytest loads this plugin at every start: the session (the s
 
 @pytest.fixture
 def postmock() -> Iterator[Session]:
-    """A running mock with no examples yet; define them in the test."""
+    """A running mock with no examples yet; define them in the test, check what it received with ``postmock.verify``."""
     from postmock_nb.session import Session  # deferred: pytest loads this plugin at every start (see above)
 
     session = Session()

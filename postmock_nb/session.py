@@ -12,13 +12,13 @@ same in plain Python::
 from __future__ import annotations
 
 import asyncio
-import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from postmock_nb.answers.verification import Expectation, Verification
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.behaviours.resources import check_seeds
@@ -27,15 +27,17 @@ from postmock_nb.bridges.recording import save_response_example
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
-from postmock_nb.formats.cells import ExampleDefinition, build_definition
+from postmock_nb.formats.cells import ExampleDefinition, build_definition, split_header_line
 from postmock_nb.formats.environment import Environment, load_environment, save_environment
 from postmock_nb.formats.merging import merge
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
+from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
+from postmock_nb.serving.verification import verify_journal
 
 
 @dataclass(frozen=True)
@@ -91,15 +93,7 @@ class Session:
                name: str = "", headers: list[str] | None = None, request_headers: list[str] | None = None,
                folder: str = "") -> Definition:
         """Define an example from a ``%%example`` header line (``GET /users 200``) and cell body."""
-        try:
-            words = shlex.split(line)
-        except ValueError as error:
-            raise ExampleDefinitionError(f"cannot read the header line: {error}", location="header line",
-                                         hint='quote values with spaces: --name "Get user"') from None
-        if len(words) not in (2, 3):
-            raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
-                                         hint="for example: GET /users/:id 404")
-        method, path, status = words[0], words[1], (words[2] if len(words) == 3 else None)
+        method, path, status = split_header_line(line)
         definition = build_definition(method, path, status, cell, name=name,
                                       headers=headers, request_headers=request_headers, folder=folder)
         return self.add(definition, cell_key=cell_key, replace=replace)
@@ -324,6 +318,7 @@ class Session:
                         requests=counts.total, misses=counts.misses, errors=server.error_log.total)
             if server.private:
                 info["refused"] = counts.refused  # requests without the key
+            info["admin_writes"] = writes_state(server.config)  # the admin API's writes: on or off, the key masked
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"
@@ -335,6 +330,27 @@ class Session:
         if handler_warnings:
             info["handler_warnings"] = handler_warnings
         return info
+
+    # -- verification ----------------------------------------------------------------------------
+
+    def verify(self, request: str, *, times: int | None = None, at_least: int | None = None,
+               at_most: int | None = None, json: Any = None, body: str | None = None,
+               headers: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+               contains: bool = False) -> Verification:
+        """Check that the mock received ``request`` (``"POST /users"``, ``"GET /users/:id"``) as often as
+        expected: ``times=`` exactly, or ``at_least=``/``at_most=`` (none given: at least once), with these
+        ``headers`` and ``query`` parameters among those sent, and this body (``json=`` compared as JSON,
+        ``body=`` as text; ``{{$any}}`` accepts any value; ``contains=True``: other fields may be sent too).
+
+        Raises ``AssertionError`` with the closest requests received and their differences when the count
+        is wrong (WireMock's ``verify``); returns the :class:`~postmock_nb.answers.verification.Verification`.
+        """
+        expectation = Expectation.of(request, times=times, at_least=at_least, at_most=at_most, json=json, body=body,
+                                     headers=headers, query=query, contains=contains)
+        if self.server is None:
+            raise ServerError("the mock has not been started, so it has received nothing to verify",
+                              hint="start it with %mock start (or Session.start())")
+        return verify_journal(self.server.log, expectation).check()
 
     # -- state (scenarios, sequences) -------------------------------------------------------------
 

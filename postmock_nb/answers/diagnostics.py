@@ -150,17 +150,21 @@ def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candid
         return "\n".join(lines)
     for rank, candidate in enumerate(closest, 1):
         example = candidate.example
-        diffs = diff_rows(candidate, result, reveal=reveal)
-        rows = [(*row.sides(), _text_mark(row)) for row in diffs]
-        width = max(24, *(len(r[0]) for r in rows))
-        right = max(24, *(len(r[1]) for r in rows))
         lost = f" — {candidate.lost}" if candidate.lost else ""
         lines += ["", f'{rank}. "{example.name}" ({example.describe()}){lost}',
-                  f"  {'Request':<{width}} | {'Example':<{right}}", f"  {'-' * width}-+-{'-' * right}"]
-        lines += [f"  {left:<{width}} | {right_side:<{right}} {mark}".rstrip() for left, right_side, mark in rows]
-        lines += [f"  … and {plural(row.more, f'more {row.part} difference')} not listed"
-                  for row in diffs if row.more]
+                  *diff_table(diff_rows(candidate, result, reveal=reveal))]
     return "\n".join(lines)
+
+
+def diff_table(diffs: Sequence[DiffRow], expected: str = "Example") -> list[str]:
+    """The side-by-side lines of one near miss: the request's side, then ``expected``'s (its column's title)."""
+    rows = [(*row.sides(), _text_mark(row)) for row in diffs]
+    width = max(24, *(len(r[0]) for r in rows))
+    right = max(24, *(len(r[1]) for r in rows))
+    lines = [f"  {'Request':<{width}} | {expected:<{right}}", f"  {'-' * width}-+-{'-' * right}"]
+    lines += [f"  {left:<{width}} | {right_side:<{right}} {mark}".rstrip() for left, right_side, mark in rows]
+    lines += [f"  … and {plural(row.more, f'more {row.part} difference')} not listed" for row in diffs if row.more]
+    return lines
 
 
 def _text_mark(row: DiffRow) -> str:

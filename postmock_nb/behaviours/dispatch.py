@@ -29,7 +29,7 @@ from typing import Any
 from postmock_nb.answers.responses import HttpResponse
 from postmock_nb.behaviours.flows import Flows
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerRegistry, Rendered, Request
-from postmock_nb.behaviours.records import RecordStore
+from postmock_nb.behaviours.records import Records, RecordStore
 from postmock_nb.behaviours.resources import Resource, ResourceStore
 from postmock_nb.behaviours.state import FlowState
 from postmock_nb.core import wire
@@ -175,7 +175,10 @@ class Behaviours:
             return None
         op = fields.get("op", "")
         record_id = next(iter(result.captured.values()), None) if result.captured else None
-        rendered, concerned = resource.operate(op, record_id, request.query, body)
+        if isinstance(resource, Resource):  # in memory: answered at once, as cheap as ever
+            rendered, concerned = resource.operate(op, record_id, request.query, body)
+        else:  # a shared store: awaited on the server's loop
+            rendered, concerned = await resource.operate_async(op, record_id, request.query, body)
         note = f"resource {resource.name} {op}" + (f" id={concerned}" if concerned is not None else "")
         if rendered.status >= 400:
             note += f" → {rendered.status}"
@@ -260,7 +263,7 @@ class Behaviours:
         return replace(example, response=now.response, request=replace(example.request, body=now.request.body))
 
 
-def resource_items(resource: Resource, existing: Collection) -> list[Item]:
+def resource_items(resource: Records, existing: Collection) -> list[Item]:
     """The items of ``resource``'s examples (ids kept from those ``existing`` has), in the folder of its name."""
     ids: dict[str, str] = {}
     for example in existing.examples:
@@ -309,5 +312,9 @@ def answered_by(example: Example, behaviours: Behaviours | None) -> str:
     resource = behaviours.resources.get(fields.get("name", ""))
     if resource is None:
         return f"resource {fields.get('name', '')} (not restored)"
-    changed = time.strftime("%H:%M:%S", time.localtime(resource.last_change)) if resource.last_change else "never"
-    return f"resource {resource.name} {fields.get('op', '')} ({plural(len(resource), 'record')}, changed {changed})"
+    tally = resource.tally()
+    if tally is None:
+        return f"resource {resource.name} {fields.get('op', '')} (its records cannot be read now)"
+    count, last_change = tally
+    changed = time.strftime("%H:%M:%S", time.localtime(last_change)) if last_change else "never"
+    return f"resource {resource.name} {fields.get('op', '')} ({plural(count, 'record')}, changed {changed})"

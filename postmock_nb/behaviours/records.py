@@ -3,9 +3,12 @@
 :class:`Records` is one resource's records (what the server operates on, what the notebook resets and
 exports); :class:`RecordStore` is the resources of one mock, by name. The in-memory implementations are
 :class:`~postmock_nb.behaviours.resources.Resource` (a live ``list`` the notebook shares) and
-:class:`~postmock_nb.behaviours.resources.ResourceStore`; a shared backend implements the same two.
+:class:`~postmock_nb.behaviours.resources.ResourceStore`; the shared ones (``--state redis://``) are in
+:mod:`postmock_nb.serving.shared.records`. Both apply the same rules
+(:class:`~postmock_nb.behaviours.resources.RecordRules`).
 
-Threads: the server thread calls :meth:`Records.operate` (and :meth:`RecordStore.get`,
+Threads: the server thread calls :meth:`Records.operate` (in memory) or awaits :meth:`Records.operate_async`
+(a shared store: it waits for Redis on the server's loop, never blocking it) (and :meth:`RecordStore.get`,
 :meth:`RecordStore.restore` when a snapshot carries resource markers); the kernel thread defines, resets,
 reads, exports and removes. The in-memory ones are safe for both: every operation on a resource takes its
 lock, and the store's table of resources is replaced whole on each change (readers take no lock).
@@ -30,8 +33,11 @@ class Records(Protocol):
     """How many records clients may make it hold (507 beyond)."""
     max_bytes: int
     """How many bytes (the records as JSON) clients may make it hold (413 / 507 beyond)."""
-    last_change: float | None
-    """When a record last changed (``time.time()``), or None."""
+
+    @property
+    def last_change(self) -> float | None:
+        """When a record last changed (``time.time()``), or None."""
+        ...
 
     def __len__(self) -> int: ...
 
@@ -42,6 +48,16 @@ class Records(Protocol):
 
     def operate(self, op: str, record_id: str | None, query: Pairs, body: bytes) -> tuple[Rendered, Any]:
         """Answer one operation (list, get, create, replace, merge, delete); the response and the id concerned."""
+        ...
+
+    async def operate_async(self, op: str, record_id: str | None, query: Pairs, body: bytes
+                            ) -> tuple[Rendered, Any]:
+        """:meth:`operate` on the server's event loop (a shared store awaits its backend there)."""
+        ...
+
+    def tally(self) -> tuple[int, float | None] | None:
+        """How many records there are and when one last changed, in one look; None when they cannot be read
+        (a shared store out of reach)."""
         ...
 
     def reset(self, seed: list[dict[str, Any]] | None = None) -> None:

@@ -34,10 +34,11 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, SupportsIndex
+from collections.abc import Container, Iterable, Iterator, Mapping
+from typing import Any, Generic, SupportsIndex, TypeVar
 
 from postmock_nb.behaviours.handlers import Rendered
+from postmock_nb.behaviours.records import Records
 from postmock_nb.core import limits
 from postmock_nb.core.markers import RESOURCE_MARKER, is_mock_name, parse_resource
 from postmock_nb.core.model import Example, Pairs, RequestSpec, ResponseSpec, reason_phrase
@@ -54,6 +55,7 @@ DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """How many bytes (the records as JSON) clients may make a resource hold (``--max-bytes``); 413 / 507 beyond."""
 _JSON = (("content-type", "application/json"),)
+R = TypeVar("R", bound=Records)
 MAX_ID = 2**53 - 1
 """The largest integer id (and ``-MAX_ID`` the smallest): JavaScript's ``Number.MAX_SAFE_INTEGER``.
 ``JSON.parse`` rounds a larger one, so a browser could not address its record; it also keeps
@@ -202,7 +204,142 @@ def check_records(records: Any, name: str, id_field: str) -> list[dict[str, Any]
     return checked
 
 
-class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstance(.., list) work
+class RecordRules:
+    """The rules of a resource every backend keeps: what a body may be, what the limits refuse, how a record is
+    replaced or merged, how the list is filtered, sorted and paged, and its six examples.
+
+    Pure: no state of its own beyond the resource's settings; :class:`Resource` (in memory) and the Redis
+    records (:mod:`postmock_nb.serving.shared.records`) apply them to their records.
+    """
+
+    name: str
+    id_field: str
+    path: str
+    max_records: int
+    max_bytes: int
+
+    def _too_large(self, size: int) -> Rendered:
+        return _error(413, f"this record is {plural(size, 'byte')} as JSON, more than resource {self.name!r} may hold "
+                           f"(its limit is {plural(self.max_bytes, 'byte')}); raise it with %%resource {self.name} "
+                           f"--max-bytes N, mock.resource({self.name!r}, max_bytes=N) or max_bytes=N in its "
+                           f"{RESOURCE_MARKER} marker")
+
+    def _full(self, option: str, detail: str) -> Rendered:
+        """507: the resource cannot take more (``option``: records or bytes)."""
+        return _error(507, f"resource {self.name!r} is full: {detail}; delete records, or raise the limit with "
+                           f"%%resource {self.name} --max-{option} N, mock.resource({self.name!r}, max_{option}=N) "
+                           f"or max_{option}=N in its {RESOURCE_MARKER} marker")
+
+    def _too_many(self, count: int) -> Rendered:
+        """507: ``count`` records, the limit."""
+        return self._full("records", f"it holds {plural(count, 'record')}, its limit")
+
+    def _no_room(self, size: int, held: int, freed: int = 0) -> Rendered | None:
+        """The 413/507 refusing a record of ``size`` bytes where the records take ``held`` bytes and the record
+        it replaces ``freed`` (0: a new record), or None when it fits."""
+        if size > self.max_bytes:
+            return self._too_large(size)
+        if held - freed + size > self.max_bytes:
+            needs = f"this record needs {size}" if not freed else f"this change needs {size - freed}"
+            return self._full("bytes", f"its records take {held} of its {self.max_bytes} bytes and {needs} more")
+        return None
+
+    def _refused(self, status: int, message: str) -> Rendered:
+        return _error(status, message)
+
+    def _not_found(self, record_id: str | None) -> Rendered:
+        return _error(404, f"{self.name} {record_id!r} not found")
+
+    def _exists(self, record_id: Any) -> Rendered:
+        return _error(409, f"{self.name} {record_id!r} already exists")
+
+    def _updated(self, op: str, record: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """``record`` replaced (``op`` replace) or merge-patched with ``data``; its id stays (the id in the path)."""
+        updated: dict[str, Any] = dict(data) if op == "replace" else merge_patch(record, data)
+        updated[self.id_field] = record.get(self.id_field)
+        return updated
+
+    def _found(self, record: dict[str, Any]) -> Rendered:
+        return _json(200, record)
+
+    def _created(self, record: dict[str, Any]) -> Rendered:
+        """201 for the stored ``record``, with its Location."""
+        return _json(201, record, (("location", f"{self.path}/{record[self.id_field]}"),))
+
+    def _body(self, body: bytes) -> dict[str, Any] | Rendered:
+        """The request body as the JSON object to store, or the 400/413 that refuses it."""
+        if len(body) > self.max_bytes:
+            return self._too_large(len(body))
+        if not body.strip():
+            return _error(400, "the body is empty: send a JSON object")
+        try:
+            parsed = limits.loads(body, strict=True)
+        except limits.TooDeep as error:
+            return _error(400, f"the body is refused: {error} (send a flatter JSON object)")
+        except limits.NotStrictJSON as error:
+            at_id = error.path == limits.member("$", self.id_field)
+            bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
+            return _error(400, f"the body is refused: {error}{bound}")
+        except ValueError as error:
+            return _error(400, f"the body is not JSON ({error}): send a JSON object")
+        if not isinstance(parsed, dict):
+            return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}")
+        if parsed.get(self.id_field) is not None:
+            try:
+                parsed[self.id_field] = check_id(parsed[self.id_field])
+            except BadId as error:
+                return _error(400, f"the body is refused: {limits.member('$', self.id_field)} {error}")
+        return parsed
+
+    def _listed(self, records: list[dict[str, Any]], query: Pairs) -> Rendered:
+        """The list operation over ``records`` (in order): filtered, sorted and paged as ``query`` asks."""
+        asked = _list_query(query)
+        if isinstance(asked, Rendered):
+            return asked
+        filters, sort, page, per_page = asked
+        if filters:
+            records = [r for r in records if all(_shown(r.get(k)) in vs for k, vs in filters.items())]
+        for field in reversed([f.strip() for f in sort.split(",") if f.strip()]):
+            name, reverse = (field[1:], True) if field.startswith("-") else (field, False)
+            records = sorted(records, key=lambda r: _sort_key(r.get(name)), reverse=reverse)
+        total = len(records)
+        if page is not None:
+            if not page.isdigit() or int(page) < 1:
+                return _error(400, f"_page must be a whole number from 1, got {page!r}")
+            start = (int(page) - 1) * per_page
+            records = records[start:start + per_page]
+        return _json(200, records, (("x-total-count", str(total)),))
+
+    def _examples_of(self, records: list[dict[str, Any]], ids: Mapping[str, str] | None) -> list[Example]:
+        """The six examples of this resource with ``records`` (a copy of the current ones) as their bodies."""
+        first = records[0] if records else {self.id_field: 1}
+        sample_id = str(first.get(self.id_field))
+        bodies = {"list": records, "get": first, "create": first, "replace": first, "merge": first}
+        found: list[Example] = []
+        for op in OPERATIONS:
+            method, tail = _ROUTES[op]
+            status = _STATUS[op]
+            body = dumps(bodies[op], indent=2) if op in bodies else ""
+            headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),) if body else ()
+            request_headers: tuple[tuple[str, str], ...]
+            if op == "list":
+                headers += (("X-Total-Count", str(len(records))),)
+            if op == "create":
+                headers += (("Location", f"{self.path}/{sample_id}"),)
+            request_headers = ((RESOURCE_MARKER, marker_value(self.name, op, self.id_field, self.max_records,
+                                                              self.max_bytes)),)
+            if op in ("create", "replace", "merge"):
+                request_headers = (("Content-Type", "application/json"),) + request_headers
+            name = f"{self.name} · {op}"
+            kwargs = {"id": ids[op]} if ids and op in ids else {}
+            found.append(Example(
+                name, RequestSpec(method, self.path + tail, headers=request_headers,
+                                  body=body if op in ("create", "replace", "merge") else "",
+                                  description=f"Resource {self.name!r} ({op}): served statefully by postmock_nb"),
+                ResponseSpec(status, reason_phrase(status), headers, body, "json" if body else ""), **kwargs))
+        return found
+
+class Resource(RecordRules, list[dict[str, Any]]):  # a real list, so json.dumps and isinstance(.., list) work
     """The live records of one resource: a ``list`` of dicts the server and the notebook share.
 
     It is a real ``list`` (``json.dumps(todos)`` and ``isinstance(todos, list)`` work; copies and
@@ -329,6 +466,14 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
         with self.lock:
             return copy.deepcopy(list.copy(self))
 
+    @property
+    def seed(self) -> list[dict[str, Any]]:
+        """A copy of the seed (what :meth:`reset` goes back to)."""
+        return copy.deepcopy(self._seed)
+
+    def tally(self) -> tuple[int, float | None]:
+        return len(self), self.last_change
+
     def reset(self, seed: list[dict[str, Any]] | None = None) -> None:
         """Back to the seed (or to a new seed), in place: the live object stays the same."""
         with self.lock:
@@ -404,72 +549,34 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
         elif isinstance(value, int) and not isinstance(value, bool) and value <= MAX_ID:
             self._max_int = max(self._max_int, value)
 
-    # -- the limits --------------------------------------------------------------------------------
-
-    def _too_large(self, size: int) -> Rendered:
-        return _error(413, f"this record is {plural(size, 'byte')} as JSON, more than resource {self.name!r} may hold "
-                           f"(its limit is {plural(self.max_bytes, 'byte')}); raise it with %%resource {self.name} "
-                           f"--max-bytes N, mock.resource({self.name!r}, max_bytes=N) or max_bytes=N in its "
-                           f"{RESOURCE_MARKER} marker")
-
-    def _full(self, option: str, detail: str) -> Rendered:
-        """507: the resource cannot take more (``option``: records or bytes)."""
-        return _error(507, f"resource {self.name!r} is full: {detail}; delete records, or raise the limit with "
-                           f"%%resource {self.name} --max-{option} N, mock.resource({self.name!r}, max_{option}=N) "
-                           f"or max_{option}=N in its {RESOURCE_MARKER} marker")
-
     # -- the operations (what the server calls) ------------------------------------------------
 
     def operate(self, op: str, record_id: str | None, query: Pairs, body: bytes) -> tuple[Rendered, Any]:
         """Answer one operation; returns the response and the id of the record it concerned (or None)."""
         if op == "list":
             with self.lock:
-                return self._list(query), None
+                return self._listed(list.copy(self), query), None
         if op == "create" and len(self) >= self.max_records:
-            return self._full("records", f"it holds {plural(len(self), 'record')}, its limit"), None
-        data: dict[str, Any] = {}
-        if op in ("create", "replace", "merge"):
-            parsed = self._body(body)
-            if isinstance(parsed, Rendered):
-                return parsed, record_id
-            data = parsed
+            return self._too_many(len(self)), None
+        data = self._body(body) if op in ("create", "replace", "merge") else {}
+        if isinstance(data, Rendered):
+            return data, record_id
         with self.lock:
             if op == "create":
                 return self._create(data)
             index = self._position(record_id or "")
             if index is None:
-                return _error(404, f"{self.name} {record_id!r} not found"), record_id
+                return self._not_found(record_id), record_id
             record = list.__getitem__(self, index)
             if op == "get":
-                return _json(200, record), record.get(self.id_field)
+                return self._found(record), record.get(self.id_field)
             if op == "delete":
                 return self._delete(index, record, record_id or "")
             return self._update(op, index, record, data)
 
-    def _body(self, body: bytes) -> dict[str, Any] | Rendered:
-        """The request body as the JSON object to store, or the 400/413 that refuses it."""
-        if len(body) > self.max_bytes:
-            return self._too_large(len(body))
-        if not body.strip():
-            return _error(400, "the body is empty: send a JSON object")
-        try:
-            parsed = limits.loads(body, strict=True)
-        except limits.TooDeep as error:
-            return _error(400, f"the body is refused: {error} (send a flatter JSON object)")
-        except limits.NotStrictJSON as error:
-            at_id = error.path == limits.member("$", self.id_field)
-            bound = f"; an integer id must be between -{MAX_ID} and {MAX_ID}" if at_id else ""
-            return _error(400, f"the body is refused: {error}{bound}")
-        except ValueError as error:
-            return _error(400, f"the body is not JSON ({error}): send a JSON object")
-        if not isinstance(parsed, dict):
-            return _error(400, f"the body must be a JSON object, got {_json_kind(parsed)}")
-        if parsed.get(self.id_field) is not None:
-            try:
-                parsed[self.id_field] = check_id(parsed[self.id_field])
-            except BadId as error:
-                return _error(400, f"the body is refused: {limits.member('$', self.id_field)} {error}")
-        return parsed
+    async def operate_async(self, op: str, record_id: str | None, query: Pairs, body: bytes) -> tuple[Rendered, Any]:
+        """:meth:`operate` (in memory nothing waits: the server calls :meth:`operate` itself)."""
+        return self.operate(op, record_id, query, body)
 
     def _delete(self, index: int, record: dict[str, Any], key: str) -> tuple[Rendered, Any]:
         """Delete the record at ``index`` (its id as text: ``key``); the lock is held."""
@@ -485,62 +592,36 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
 
     def _update(self, op: str, index: int, record: dict[str, Any], data: dict[str, Any]) -> tuple[Rendered, Any]:
         """Replace (``op`` replace) or merge-patch the record at ``index`` with ``data``; the lock is held."""
-        kept_id = record.get(self.id_field)
-        updated = dict(data) if op == "replace" else merge_patch(record, data)
-        updated[self.id_field] = kept_id  # the id in the path is the record's id
+        updated = self._updated(op, record, data)
         size = _size(updated)
-        if size > self.max_bytes:
-            return self._too_large(size), kept_id
-        if self._bytes - self._sizes[index] + size > self.max_bytes:
-            return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this "
-                              f"change needs {size - self._sizes[index]} more"), kept_id
+        refused = self._no_room(size, self._bytes, self._sizes[index])
+        if refused is not None:
+            return refused, updated[self.id_field]
         list.__setitem__(self, index, updated)
         self._bytes += size - self._sizes[index]
         self._sizes[index] = size
         self._touched()
-        return _json(200, updated), kept_id
-
-    def _list(self, query: Pairs) -> Rendered:
-        asked = _list_query(query)
-        if isinstance(asked, Rendered):
-            return asked
-        filters, sort, page, per_page = asked
-        records = list.copy(self)
-        if filters:
-            records = [r for r in records if all(_shown(r.get(k)) in vs for k, vs in filters.items())]
-        for field in reversed([f.strip() for f in sort.split(",") if f.strip()]):
-            name, reverse = (field[1:], True) if field.startswith("-") else (field, False)
-            records = sorted(records, key=lambda r: _sort_key(r.get(name)), reverse=reverse)
-        total = len(records)
-        if page is not None:
-            if not page.isdigit() or int(page) < 1:
-                return _error(400, f"_page must be a whole number from 1, got {page!r}")
-            start = (int(page) - 1) * per_page
-            records = records[start:start + per_page]
-        return _json(200, records, (("x-total-count", str(total)),))
+        return self._found(updated), updated[self.id_field]
 
     def _create(self, data: dict[str, Any]) -> tuple[Rendered, Any]:
         if len(self) >= self.max_records:  # again, under the lock: concurrent creates
-            return self._full("records", f"it holds {plural(len(self), 'record')}, its limit"), None
+            return self._too_many(len(self)), None
         record = dict(data)
         if self.id_field in record and record[self.id_field] is not None:
             if self._position(str(record[self.id_field])) is not None:
-                return _error(409, f"{self.name} {record[self.id_field]!r} already exists"), record[self.id_field]
+                return self._exists(record[self.id_field]), record[self.id_field]
         else:
             if self._stale:
                 self._rebuild()
             record[self.id_field] = self._new_id()
-        new_id = record[self.id_field]
         size = _size(record)
-        if size > self.max_bytes:
-            return self._too_large(size), None
-        if self._bytes + size > self.max_bytes:
-            return self._full("bytes", f"its records take {self._bytes} of its {self.max_bytes} bytes and this record "
-                              f"needs {size} more"), None
+        refused = self._no_room(size, self._bytes)
+        if refused is not None:
+            return refused, None
         list.append(self, record)
         self._add_to_index(record, size)
         self._touched()
-        return _json(201, record, (("location", f"{self.path}/{new_id}"),)), new_id
+        return self._created(record), record[self.id_field]
 
     # -- as examples -----------------------------------------------------------------------------
 
@@ -548,48 +629,30 @@ class Resource(list[dict[str, Any]]):  # a real list, so json.dumps and isinstan
         """The six examples of this resource, with the current state as their bodies (ids kept from ``ids``)."""
         with self.lock:
             records = copy.deepcopy(list.copy(self))
-        first = records[0] if records else {self.id_field: 1}
-        sample_id = str(first.get(self.id_field))
-        bodies = {"list": records, "get": first, "create": first, "replace": first, "merge": first}
-        found: list[Example] = []
-        for op in OPERATIONS:
-            method, tail = _ROUTES[op]
-            status = _STATUS[op]
-            body = dumps(bodies[op], indent=2) if op in bodies else ""
-            headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),) if body else ()
-            request_headers: tuple[tuple[str, str], ...]
-            if op == "list":
-                headers += (("X-Total-Count", str(len(records))),)
-            if op == "create":
-                headers += (("Location", f"{self.path}/{sample_id}"),)
-            request_headers = ((RESOURCE_MARKER, marker_value(self.name, op, self.id_field, self.max_records,
-                                                              self.max_bytes)),)
-            if op in ("create", "replace", "merge"):
-                request_headers = (("Content-Type", "application/json"),) + request_headers
-            name = f"{self.name} · {op}"
-            kwargs = {"id": ids[op]} if ids and op in ids else {}
-            found.append(Example(
-                name, RequestSpec(method, self.path + tail, headers=request_headers,
-                                  body=body if op in ("create", "replace", "merge") else "",
-                                  description=f"Resource {self.name!r} ({op}): served statefully by postmock_nb"),
-                ResponseSpec(status, reason_phrase(status), headers, body, "json" if body else ""), **kwargs))
-        return found
+        return self._examples_of(records, ids)
 
 
-class ResourceStore:
-    """The resources of one session or server, by name; restores those a collection carries markers for.
 
-    The in-memory :class:`~postmock_nb.behaviours.records.RecordStore`. Any thread may call it: the table
-    of resources is replaced whole on each change (under a lock), so the server thread's :meth:`get`
-    takes no lock; each :class:`Resource` takes its own lock for every operation.
+class ResourceTable(Generic[R]):
+    """The resources of one mock by name, of one kind ``R`` (:class:`Resource`, or a shared backend's): what
+    every :class:`~postmock_nb.behaviours.records.RecordStore` does but make a resource (:meth:`_make`).
+
+    Any thread may call it: the table of resources is replaced whole on each change (under a lock), so the
+    server thread's :meth:`get` takes no lock.
     """
 
     def __init__(self) -> None:
-        self._resources: dict[str, Resource] = {}
+        self._resources: dict[str, R] = {}
         self._lock = threading.Lock()
 
+    def _make(self, name: str, seed: list[dict[str, Any]], *, reseed: bool, id_field: str, path: str,
+              max_records: int, max_bytes: int) -> R:
+        """A resource of this kind; ``reseed``: its records are to be ``seed`` now (defined with records, or
+        remade), else a resource a collection carries (its records, where shared, are kept)."""
+        raise NotImplementedError
+
     def define(self, name: str, records: list[dict[str, Any]] | None = None, *, id_field: str | None = None,
-               path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> Resource:
+               path: str = "", max_records: int | None = None, max_bytes: int | None = None) -> R:
         """A new resource, or the existing one (the same live object): re-seeded in place when ``records``
         are given, left as it is when not (so asking for a loaded resource by name never wipes it).
 
@@ -597,42 +660,41 @@ class ResourceStore:
         """
         with self._lock:
             existing = self._resources.get(name)
-            id_field = id_field or (existing.id_field if existing is not None else "id")
-            path = path or (existing.path if existing is not None else "/" + name)
-            if existing is not None:
-                max_records = existing.max_records if max_records is None else max_records
-                max_bytes = existing.max_bytes if max_bytes is None else max_bytes
-            limits_given = check_limits(name, DEFAULT_MAX_RECORDS if max_records is None else max_records,
-                                        DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+            id_field, path, limits_given = define_settings(name, existing, id_field, path, max_records, max_bytes)
             if existing is not None and existing.id_field == id_field and existing.path == path:
                 if records is not None:
                     existing.reset(records)
                 existing.max_records, existing.max_bytes = limits_given
                 return existing
             seed = records if records is not None else (existing.records if existing is not None else [])
-            resource = Resource(name, seed, id_field=id_field, path=path, max_records=limits_given[0],
-                                max_bytes=limits_given[1])
+            resource = self._make(name, seed, reseed=records is not None or existing is not None, id_field=id_field,
+                                  path=path, max_records=limits_given[0], max_bytes=limits_given[1])
             self._resources = {**self._resources, name: resource}
             return resource
 
-    def get(self, name: str) -> Resource | None:
+    def _add(self, resource: R) -> R:
+        with self._lock:
+            self._resources = {**self._resources, resource.name: resource}
+        return resource
+
+    def get(self, name: str) -> R | None:
         return self._resources.get(name)
 
-    def remove(self, name: str) -> Resource | None:
+    def remove(self, name: str) -> R | None:
         with self._lock:
             resources = dict(self._resources)
             gone = resources.pop(name, None)
             self._resources = resources
             return gone
 
-    def reset(self, name: str | None = None) -> list[Resource]:
+    def reset(self, name: str | None = None) -> list[R]:
         """Every resource (or the one called ``name``) back to its seed; returns those reset."""
         found = [r for r in self if name is None or r.name == name]
         for resource in found:
             resource.reset()
         return found
 
-    def __iter__(self) -> Iterator[Resource]:
+    def __iter__(self) -> Iterator[R]:
         return iter(list(self._resources.values()))
 
     def __len__(self) -> int:
@@ -641,28 +703,58 @@ class ResourceStore:
     def __contains__(self, name: object) -> bool:
         return name in self._resources
 
-    def restore(self, examples: Iterable[Example]) -> list[Resource]:
+    def restore(self, examples: Iterable[Example]) -> list[R]:
         """Resources for the list examples carrying a marker that are not known yet (seeded from their bodies)."""
-        restored = []
-        for example in examples:
-            marker = next((v for k, v in example.request.headers if k.lower() == RESOURCE_MARKER), None)
-            if marker is None:
-                continue
-            fields = parse_marker(marker)
-            name = fields.get("name", "")
-            if fields.get("op") != "list" or not name or name in self._resources:
-                continue
-            try:
-                seed = limits.loads(example.response.body or "[]", strict=True)
-                resource = Resource(name, seed, id_field=fields.get("id") or "id", path=example.request.path,
-                                    max_records=_whole(fields.get("max_records"), DEFAULT_MAX_RECORDS),
-                                    max_bytes=_whole(fields.get("max_bytes"), DEFAULT_MAX_BYTES))
-            except (ValueError, ExampleDefinitionError):
-                continue  # not a seed we can read: the examples stay static
-            with self._lock:
-                self._resources = {**self._resources, name: resource}
-            restored.append(resource)
-        return restored
+        return [self._add(self._make(name, seed, reseed=False, **settings))
+                for name, seed, settings in restorable(examples, self)]
+
+
+class ResourceStore(ResourceTable[Resource]):
+    """The resources of one session or server, by name, in memory; restores those a collection carries markers
+    for. The in-memory :class:`~postmock_nb.behaviours.records.RecordStore`; each :class:`Resource` takes its own
+    lock for every operation.
+    """
+
+    def _make(self, name: str, seed: list[dict[str, Any]], *, reseed: bool, id_field: str, path: str,
+              max_records: int, max_bytes: int) -> Resource:
+        return Resource(name, seed, id_field=id_field, path=path, max_records=max_records, max_bytes=max_bytes)
+
+
+def define_settings(name: str, existing: Any, id_field: str | None, path: str, max_records: int | None,
+                    max_bytes: int | None) -> tuple[str, str, tuple[int, int]]:
+    """What :meth:`RecordStore.define` gives a resource: ``id_field``, ``path`` and the limits left out keep the
+    ``existing`` resource's (else the defaults); the limits checked."""
+    id_field = id_field or (existing.id_field if existing is not None else "id")
+    path = path or (existing.path if existing is not None else "/" + name)
+    if existing is not None:
+        max_records = existing.max_records if max_records is None else max_records
+        max_bytes = existing.max_bytes if max_bytes is None else max_bytes
+    return id_field, path, check_limits(name, DEFAULT_MAX_RECORDS if max_records is None else max_records,
+                                        DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+
+
+def restorable(examples: Iterable[Example], known: Container[str]
+               ) -> Iterator[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
+    """The resources a collection's marked list examples stand for that are not ``known``: each as its name, its
+    seed (the example's body, checked) and its settings (``id_field``, ``path``, the limits); a seed that cannot be
+    read is passed over (those examples stay static)."""
+    for example in examples:
+        marker = next((v for k, v in example.request.headers if k.lower() == RESOURCE_MARKER), None)
+        if marker is None:
+            continue
+        fields = parse_marker(marker)
+        name = fields.get("name", "")
+        if fields.get("op") != "list" or not name or name in known:
+            continue
+        id_field = fields.get("id") or "id"
+        try:
+            seed = check_records(limits.loads(example.response.body or "[]", strict=True), name, id_field)
+            max_records, max_bytes = check_limits(name, _whole(fields.get("max_records"), DEFAULT_MAX_RECORDS),
+                                                  _whole(fields.get("max_bytes"), DEFAULT_MAX_BYTES))
+        except (ValueError, ExampleDefinitionError):
+            continue
+        yield name, seed, {"id_field": id_field, "path": example.request.path, "max_records": max_records,
+                           "max_bytes": max_bytes}
 
 
 def check_seeds(examples: Iterable[Example]) -> None:

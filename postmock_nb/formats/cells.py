@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -203,6 +204,19 @@ def split_cell(cell: str) -> _Sections:
         body_lines, sections.body_line = body_lines[1:], sections.body_line + 1
     sections.body = "\n".join(body_lines).rstrip()
     return sections
+
+
+def split_header_line(line: str) -> tuple[str, str, str | None]:
+    """``GET /users 200`` → (method, path, status or None): the header line of ``%%example`` and ``define``."""
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise ExampleDefinitionError(f"cannot read the header line: {error}", location="header line",
+                                     hint='quote values with spaces: --name "Get user"') from None
+    if len(words) not in (2, 3):
+        raise ExampleDefinitionError(f"expected METHOD PATH [STATUS], got {line!r}", location="header line",
+                                     hint="for example: GET /users/:id 404")
+    return words[0], words[1], (words[2] if len(words) == 3 else None)
 
 
 def build_definition(method: str, target: str, status: str | None, cell: str, *, name: str = "",

@@ -41,7 +41,7 @@ from postmock_nb.session import Session
 STATUS_ERRORS = 5
 """How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment", "proxy", "reset")
+               "environment", "proxy", "reset", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,7 +98,22 @@ def _mock_parser() -> _Parser:
     proxy.add_argument("url", nargs="?", default=None)
     proxy.add_argument("--record", default=None)
     proxy.add_argument("--off", action="store_true")
+    _verify_options(commands.add_parser("verify", add_help=False))
     return parser
+
+
+def _verify_options(verify: argparse.ArgumentParser) -> None:
+    """``%mock verify [METHOD] PATH [--times N | --at-least N --at-most N] [--json J | --body B] [--header K:V]...
+    [--query K=V]... [--contains]``."""
+    verify.add_argument("words", nargs="+", metavar="METHOD PATH")
+    verify.add_argument("--times", type=int, default=None)
+    verify.add_argument("--at-least", type=int, default=None)
+    verify.add_argument("--at-most", type=int, default=None)
+    verify.add_argument("--json", default=None)
+    verify.add_argument("--body", default=None)
+    verify.add_argument("-H", "--header", action="append", default=[])
+    verify.add_argument("-q", "--query", action="append", default=[])
+    verify.add_argument("--contains", action="store_true")
 
 
 def _shown_body(response: Any, *, matched: bool) -> str:
@@ -291,6 +306,10 @@ class PostmockMagics(Magics):
           %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
                                    send it to any URL (the real API); --save files the answer as an
                                    example (cleaned: no Date/Server/length headers, no secrets)
+          %mock verify POST /users [--times N | --at-least N --at-most N] [--json '{"name": "Ann"}' | --body TEXT]
+                      [--header K:V]... [--query K=V]... [--contains]
+                                   check the mock received that request as often as expected (none
+                                   given: at least once); a failure lists the closest requests received
 
         Settings: ``%config PostmockMagics.default_port = 8000``.
         """
@@ -366,6 +385,8 @@ class PostmockMagics(Magics):
               f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
               f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
               + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
+        if info.get("admin_writes"):
+            print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
             print(info["chaos"])
         if info.get("scenarios"):
@@ -558,6 +579,29 @@ class PostmockMagics(Magics):
             print(f'\nSaved as example "{saved.name}": {saved.describe()}'
                   + (f" — served by {self.session.url}" if self.session.running else ""))
 
+    def _mock_verify(self, args: argparse.Namespace) -> None:
+        if len(args.words) > 2:
+            raise usage_error(f"%mock verify: expected METHOD PATH, got {' '.join(args.words)!r}",
+                              "%mock verify POST /users --times 1")
+        data = None
+        if args.json is not None:
+            try:
+                data = limits.loads(args.json)
+            except ValueError as error:
+                raise usage_error(f"%mock verify: --json is not JSON: {error}",
+                                  """quote it whole: --json '{"name": "Ann"}'""") from None
+        headers = [parse_header(h, "--header option") for h in args.header]
+        split = (q.partition("=") for q in args.query)
+        query = [(name, value if given else "{{$any}}") for name, given, value in split]  # a name alone: any value
+        try:
+            verification = self.session.verify(" ".join(args.words), times=args.times, at_least=args.at_least,
+                                               at_most=args.at_most, json=data, body=args.body,
+                                               headers=_grouped(headers), query=_grouped(query),
+                                               contains=args.contains)
+        except AssertionError as failure:  # the verification's message, in red, without a traceback
+            raise UsageError(str(failure)) from None
+        print(verification.summary)
+
     # -- errors from the server thread --------------------------------------------------------
 
     def _report_server_errors(self) -> None:
@@ -570,6 +614,14 @@ class PostmockMagics(Magics):
         count = len(errors)
         print(f"postmock: the mock server reported {plural(count, 'new error')} "
               f"(latest: {latest}); %mock status and the dashboard show them", file=sys.stderr)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Repeated options (``--query tag=a --query tag=b``) as one name with its values."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return grouped
 
 
 def magics_of(ipython: Any) -> PostmockMagics | None:

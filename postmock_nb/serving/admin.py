@@ -1,5 +1,9 @@
 """The admin API under ``/__postmock/``: read-only views of a mock (health, examples, log, explanations,
-scenarios) and resets of its log and scenarios, served by Quart, where its conveniences pay.
+scenarios), resets of its log and scenarios, and the writes of :mod:`~postmock_nb.serving.adminwrites`
+(the collection, items, examples, resources), served by Quart, where its conveniences pay.
+
+Writes (every method but GET, HEAD and OPTIONS) are let through by
+:func:`~postmock_nb.serving.adminwrites.write_refusal` (the admin key, loopback); reads keep the mock's key.
 
 The mock's own requests never come here (see :class:`~postmock_nb.serving.app.MockApp`).
 """
@@ -13,9 +17,11 @@ from postmock_nb.answers.diagnostics import candidate_json, diagnosis
 from postmock_nb.behaviours.dispatch import Behaviours
 from postmock_nb.config import MockConfig
 from postmock_nb.matching.store import CollectionStore
+from postmock_nb.serving.adminwrites import ADMIN_KEY_HEADER, WRITE_METHODS, register_writes, write_refusal
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
+from postmock_nb.serving.verification import VERIFY_PATH, register_verification
 
 ADMIN_PREFIX = "/__postmock"
 
@@ -32,12 +38,21 @@ class Administered(Protocol):
 
 def build_admin_app(mock: Administered) -> Any:
     """The Quart app behind ``/__postmock/``: read-only views of the mock, and log reset."""
-    from quart import Quart, jsonify, request  # deferred: quart is slow to import (only the admin API needs it)
+    from quart import Quart, Response, jsonify, request  # deferred: quart is slow to import (admin API only)
 
     admin = Quart("postmock_nb.admin")
+    admin.config["MAX_CONTENT_LENGTH"] = mock.settings.max_body_bytes  # posted collections: bounded like mock bodies
 
     @admin.before_request
     async def _check_key() -> Any:
+        if request.method in WRITE_METHODS and request.path != VERIFY_PATH:  # verify POSTs a question: a read
+            admin_key = request.headers.get(ADMIN_KEY_HEADER)  # Latin-1, as for x-api-key below
+            refused = write_refusal(mock.settings, admin_key.encode("latin-1") if admin_key is not None else None,
+                                    (request.scope.get("client") or (None,))[0])
+            if refused is not None:
+                return Response(refused.body(), status=refused.status, content_type="application/json")
+            if mock.settings.admin_key is not None:
+                return None  # the admin key: stronger than the mock's key, and kept apart from it
         given = request.headers.get("x-api-key")  # decoded as Latin-1 by the framework: back to the bytes received
         if request.method != "OPTIONS" and mock.settings.private and not key_ok(
                 mock.settings, given.encode("latin-1") if given is not None else None):
@@ -112,4 +127,6 @@ def build_admin_app(mock: Administered) -> Any:
             response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
         return response
 
+    register_writes(admin, mock)
+    register_verification(admin, mock)  # GET /__postmock/requests, POST /__postmock/verify
     return admin

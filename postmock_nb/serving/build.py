@@ -41,6 +41,7 @@ from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.collection import shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.records import records_for
 
 if TYPE_CHECKING:
     from postmock_nb.formats.sources import Loaded
@@ -115,8 +116,10 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
     store = shared_collection(store, shared)  # --state: the collection on Redis (adopted if one is stored)
     journal: Journal = log if log is not None else RequestLog(config.log_size)
     error_log = ErrorLog()
+    behaviours = behaviours if behaviours is not None else Behaviours()
+    behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
-                  behaviours=behaviours if behaviours is not None else Behaviours())
+                  behaviours=behaviours)
     return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
 
 

@@ -57,7 +57,7 @@ def test_every_setting_is_read():
     ({"POSTMOCK_PRIVATE": "1"}, "POSTMOCK_PRIVATE=1 needs POSTMOCK_API_KEY"),
     ({"POSTMOCK_PRIVATE": "0", "POSTMOCK_API_KEY": "k"}, "POSTMOCK_API_KEY is set but POSTMOCK_PRIVATE is 0"),
     ({"POSTMOCK_PRIVTE": "1", "POSTMOCK_X": ""},
-     "unknown settings POSTMOCK_PRIVTE, POSTMOCK_X\nHint: postmock reads POSTMOCK_COLLECTION, POSTMOCK_API_KEY"),
+     "unknown settings POSTMOCK_PRIVTE, POSTMOCK_X\nHint: postmock reads POSTMOCK_COLLECTION, POSTMOCK_ADMIN_KEY, POSTMOCK_API_KEY"),
 ])
 def test_bad_settings_name_the_variable(environ, message):
     with pytest.raises(ConfigError) as caught:

@@ -1,6 +1,7 @@
 """The deployment files: the Dockerfile (linted with hadolint, its command and health check run here, since
-no Docker engine is at hand), the compose and Kubernetes files (their probes and ports agree with the image),
-and ``python -m postmock_nb.healthcheck``. Network: 127.0.0.1 only."""
+no Docker engine is at hand), the compose file (two replicas on one Redis behind nginx) and the Kubernetes
+manifest (three replicas on one Redis): their services, ports, probes and POSTMOCK_* variables agree with the
+image and the app; and ``python -m postmock_nb.healthcheck``. Network: 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -70,10 +73,13 @@ def test_hadolint_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_image_runs_as_a_non_root_user_and_installs_the_fast_extra():
+def test_the_image_runs_as_a_non_root_user_and_installs_the_fast_and_team_extras():
     assert only("FROM").startswith("python:3.12-slim")
     assert only("USER") not in ("root", "0")
-    assert any(name == "RUN" and 'pip install "./[fast]"' in args for name, args in dockerfile_instructions())
+    assert any(name == "RUN" and 'pip install "./[fast,team]"' in args for name, args in dockerfile_instructions())
+    extras = dict(re.findall(r"^(\w+) = \[(.*?)^\]", (REPO / "pyproject.toml").read_text(), re.M | re.S))
+    assert re.search(r'^\s*"redis>=', extras["team"], re.M)  # POSTMOCK_STATE=redis://...
+    assert re.search(r'^\s*"granian>=', extras["fast"], re.M)  # the image's CMD
 
 
 
@@ -130,30 +136,199 @@ def test_the_image_command_serves_and_its_health_check_passes(tmp_path):
             log.close()
 
 
-# -- compose and Kubernetes --------------------------------------------------------------------------
+# -- compose and Kubernetes: a mock a team shares (replicas, one Redis) ---------------------------------
+
+DEPLOY = REPO / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+NGINX = DEPLOY / "nginx.conf"
+KUBERNETES = DEPLOY / "kubernetes.yaml"
+REDIS_PORT = 6379
+ADMIN_KEY = "deploy-test-admin-key"
 
 
-def test_compose_and_kubernetes_agree_with_the_image():
+def load_yaml(path: Path) -> list[Any]:
     yaml = pytest.importorskip("yaml", reason="PyYAML reads the manifests (it comes with jupyterlab)")
+    return list(yaml.safe_load_all(path.read_text()))
+
+
+def compose_services() -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = load_yaml(COMPOSE)[0]["services"]
+    return services
+
+
+def mock_services() -> dict[str, dict[str, Any]]:
+    """The compose services built from the repository's Dockerfile: the mock's replicas."""
+    return {name: service for name, service in compose_services().items() if service.get("build") == ".."}
+
+
+def interpolated(value: str) -> str:
+    """A compose value with its ``${VAR:?message}`` / ``${VAR:-default}`` filled as compose would here."""
+    def fill(found: re.Match[str]) -> str:
+        name, operator, rest = found.group(1), found.group(2) or "", found.group(3) or ""
+        given = {"POSTMOCK_ADMIN_KEY": ADMIN_KEY}.get(name, os.environ.get(name, ""))
+        assert given or operator != ":?", f"${{{name}}} is required: {rest}"
+        return given or (rest if operator == ":-" else "")
+    return re.sub(r"\$\{(\w+)(:[?-])?([^}]*)\}", fill, value)
+
+
+def kubernetes_objects() -> dict[tuple[str, str], dict[str, Any]]:
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in load_yaml(KUBERNETES) if doc}
+
+
+def container_env(container: dict[str, Any], secrets: dict[str, str]) -> dict[str, str]:
+    """A container's environment, ``secretKeyRef`` values taken from ``secrets`` (``name/key`` → value)."""
+    env = {}
+    for variable in container.get("env", []):
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+        else:
+            ref = variable["valueFrom"]["secretKeyRef"]
+            env[variable["name"]] = secrets[f"{ref['name']}/{ref['key']}"]
+    return env
+
+
+def nginx_upstream_servers() -> list[str]:
+    upstream = re.search(r"upstream\s+(\w+)\s*\{(.*?)\}", NGINX.read_text(), re.S)
+    assert upstream, "deploy/nginx.conf has no upstream block"
+    assert re.search(rf"proxy_pass\s+http://{upstream[1]};", NGINX.read_text()), "nginx does not proxy to it"
+    return re.findall(r"^\s*server\s+(\S+?);", upstream[2], re.M)
+
+
+def nginx_listen_port() -> int:
+    found = re.findall(r"^\s*listen\s+(\d+);", NGINX.read_text(), re.M)
+    assert len(found) == 1, found
+    return int(found[0])
+
+
+def test_every_postmock_variable_the_deployment_files_name_is_an_option():
+    from postmock_nb import asgi
+
+    for path in (COMPOSE, KUBERNETES, DOCKERFILE, DEPLOY / "nginx.conf"):
+        named = set(re.findall(r"\bPOSTMOCK_[A-Z_]+\b", path.read_text()))  # comments too: they are advice
+        assert named <= set(asgi.KNOWN), f"{path.name} names variables the app refuses: {sorted(named - set(asgi.KNOWN))}"
+
+
+def test_compose_runs_two_replicas_on_one_redis_behind_one_port():
+    services = compose_services()
+    mocks = mock_services()
+    assert len(mocks) == 2, sorted(services)
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:7")
+    assert "redis-cli" in redis["healthcheck"]["test"] and "ping" in redis["healthcheck"]["test"]
+    assert "ports" not in redis, "Redis is for the replicas only: it is not published"
     port = int(only("EXPOSE"))
-    compose = yaml.safe_load((REPO / "deploy" / "compose.yaml").read_text())
-    mock = compose["services"]["mock"]
-    assert mock["ports"] == [f"127.0.0.1:8000:{port}"]
-    assert all(Path(volume.split(":")[0]).name and volume.split(":")[1] == image_env()["POSTMOCK_COLLECTION"]
-               for volume in mock["volumes"])
-    assert (REPO / "deploy" / mock["volumes"][0].split(":")[0]).resolve().is_file()
-    deployment, service = yaml.safe_load_all((REPO / "deploy" / "kubernetes.yaml").read_text())
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    for name, mock in mocks.items():
+        assert mock["image"] == "postmock", name
+        assert "ports" not in mock, f"{name} is published on its own: requests must go through the one port"
+        state = urlsplit(mock["environment"]["POSTMOCK_STATE"])
+        assert (state.scheme, state.hostname, state.port or REDIS_PORT) == ("redis", "redis", REDIS_PORT)
+        assert mock["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert mock["read_only"] is True
+        source, target = mock["volumes"][0].split(":")[:2]
+        assert target == image_env()["POSTMOCK_COLLECTION"] and (DEPLOY / source).resolve().is_file()
+    nginx = services["nginx"]
+    assert sorted(nginx_upstream_servers()) == sorted(f"{name}:{port}" for name in mocks)
+    assert nginx["ports"] == [f"127.0.0.1:8000:{nginx_listen_port()}"]
+    assert {name: dep["condition"] for name, dep in nginx["depends_on"].items()} == dict.fromkeys(mocks,
+                                                                                            "service_healthy")
+    source, target = nginx["volumes"][0].split(":")[:2]
+    assert (DEPLOY / source).resolve() == NGINX and target == "/etc/nginx/nginx.conf"
+    published = [service["ports"] for service in services.values() if "ports" in service]
+    assert published == [nginx["ports"]], "one port: nginx's"
+
+
+def test_compose_replicas_environment_is_a_config_the_app_accepts():
+    from postmock_nb import asgi
+
+    for name, mock in mock_services().items():
+        environ = {key: interpolated(str(value)) for key, value in mock["environment"].items()}
+        config = asgi.config_from(environ)
+        assert config.state == "redis://redis:6379/0", name
+        assert config.admin_key == ADMIN_KEY, f"{name}: the admin API's writes would be off in a container"
+
+
+def test_compose_needs_the_admin_key_to_start():
+    environment = next(iter(mock_services().values()))["environment"]
+    assert re.fullmatch(r"\$\{POSTMOCK_ADMIN_KEY:\?.+\}", environment["POSTMOCK_ADMIN_KEY"])
+    assert "POSTMOCK_ADMIN_KEY=" in COMPOSE.read_text().split("\n\n")[0], "the comment's command does not set it"
+
+
+def docker_compose() -> list[str] | None:
+    """``docker compose`` (the plugin) or ``docker-compose``, if one runs here."""
+    candidates = [[shutil.which("docker") or "docker", "compose"], [shutil.which("docker-compose") or "docker-compose"]]
+    for command in candidates:
+        try:
+            if subprocess.run([*command, "version"], capture_output=True, timeout=30, check=False).returncode == 0:
+                return command
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+    return None
+
+
+def test_docker_compose_reads_the_compose_file():
+    command = docker_compose()
+    if command is None:
+        pytest.skip("neither `docker compose` (the plugin) nor docker-compose runs here; "
+                    "the file's structure is checked by the other tests of this module")
+    result = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True, text=True,
+                            timeout=60, check=False, env={**os.environ, "POSTMOCK_ADMIN_KEY": ADMIN_KEY})
+    assert result.returncode == 0, result.stderr
+    missing = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True, text=True,
+                             timeout=60, check=False,
+                             env={k: v for k, v in os.environ.items() if k != "POSTMOCK_ADMIN_KEY"})
+    assert missing.returncode != 0 and "POSTMOCK_ADMIN_KEY" in missing.stderr
+
+
+def test_kubernetes_runs_three_replicas_on_one_redis():
+    objects = kubernetes_objects()
+    redis, redis_service = objects[("Deployment", "postmock-redis")], objects[("Service", "postmock-redis")]
+    redis_container = redis["spec"]["template"]["spec"]["containers"][0]
+    assert redis_container["image"].startswith("redis:7")
+    assert redis_service["spec"]["selector"] == redis["spec"]["selector"]["matchLabels"] \
+        == redis["spec"]["template"]["metadata"]["labels"]
+    (redis_port,) = redis_service["spec"]["ports"]
+    assert any(p["name"] == redis_port["targetPort"] and p["containerPort"] == REDIS_PORT
+               for p in redis_container["ports"])
+
+    mock, service = objects[("Deployment", "postmock")], objects[("Service", "postmock")]
+    assert mock["spec"]["replicas"] == 3
+    pod = mock["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    port = int(only("EXPOSE"))
     assert container["ports"] == [{"name": "http", "containerPort": port}]
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/__postmock/health", "port": "http"}
-    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(only("USER"))
+    assert pod["securityContext"]["runAsUser"] == int(only("USER"))
     assert service["spec"]["ports"][0]["targetPort"] == "http"
-    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["selector"] == mock["spec"]["selector"]["matchLabels"] \
+        == mock["spec"]["template"]["metadata"]["labels"]
+    # ready only while it reaches Redis (the health answers 503 without it); alive whatever Redis does
+    assert container["readinessProbe"]["httpGet"] == {"path": "/__postmock/health", "port": "http"}
+    assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    assert "httpGet" not in container["livenessProbe"], "a Redis outage would restart every replica"
+
+    env = {variable["name"]: variable for variable in container["env"]}
+    state = urlsplit(env["POSTMOCK_STATE"]["value"])
+    assert (state.scheme, state.hostname, state.port) == ("redis", "postmock-redis", redis_port["port"])
+    assert "value" not in env["POSTMOCK_ADMIN_KEY"], "the admin key belongs in a Secret"
+    ref = env["POSTMOCK_ADMIN_KEY"]["valueFrom"]["secretKeyRef"]
+    assert f"kubectl create secret generic {ref['name']} --from-literal={ref['key']}=" in KUBERNETES.read_text()
+
+
+def test_kubernetes_environment_is_a_config_the_app_accepts():
+    from postmock_nb import asgi
+
+    container = kubernetes_objects()[("Deployment", "postmock")]["spec"]["template"]["spec"]["containers"][0]
+    environ = container_env(container, {"postmock-admin/admin-key": ADMIN_KEY})
+    config = asgi.config_from(environ)
+    assert config.state == "redis://postmock-redis:6379/0" and config.admin_key == ADMIN_KEY
+    volume = next(v for v in container["volumeMounts"] if environ["POSTMOCK_COLLECTION"].startswith(v["mountPath"]))
+    (configmap,) = [v["configMap"]["name"] for v in kubernetes_objects()[("Deployment", "postmock")]["spec"]
+                    ["template"]["spec"]["volumes"] if v["name"] == volume["name"]]
+    filename = Path(environ["POSTMOCK_COLLECTION"]).name
+    assert f"kubectl create configmap {configmap} --from-file={filename}=" in KUBERNETES.read_text()
 
 
 def test_compose_comment_names_the_file_it_mounts():
-    text = (REPO / "deploy" / "compose.yaml").read_text()
+    text = COMPOSE.read_text()
     comment = "\n".join(line for line in text.splitlines() if line.startswith("#"))
     mounted = re.search(r"^\s*- \.\./(\S+?):/srv/", text, re.M)
     assert mounted and mounted[1] in comment, f"the compose file's comment does not name what it mounts: {comment}"
@@ -169,6 +344,29 @@ def test_deploy_doc_lists_every_variable_the_app_reads():
     collection_row = next(line for line in doc.splitlines() if line.startswith("| `POSTMOCK_COLLECTION`"))
     assert "OpenAPI" in collection_row
     assert 'pip install "postmock_nb' not in doc, "postmock_nb is not on PyPI: install from a clone"
+
+
+def test_deploy_doc_agrees_with_the_deployment_files():
+    doc = (REPO / "docs" / "deploy.md").read_text()
+    slugs = {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+             for heading in re.findall(r"^#+ (.+)$", doc, re.M)}
+    for anchor in re.findall(r"\]\(#([\w-]+)\)", doc):
+        assert anchor in slugs, f"docs/deploy.md links to #{anchor}, which is no heading of it"
+    for target in re.findall(r"\]\(\.\./([^)#]+)\)", doc):
+        assert (REPO / target).is_file(), f"docs/deploy.md links to {target}, which does not exist"
+    manifest = KUBERNETES.read_text()
+    for command in re.findall(r"^(kubectl (?:create|apply) .+?)\s*(?:#.*)?$", doc, re.M):
+        assert command in manifest, f"the manifest's comment does not say: {command}"
+    for name, mock in mock_services().items():
+        assert f"`{name}`" in doc and mock["environment"]["POSTMOCK_STATE"] in doc
+    pod = kubernetes_objects()[("Deployment", "postmock")]["spec"]
+    assert f"**{pod['replicas']} replicas**" in doc
+    state = next(v["value"] for v in pod["template"]["spec"]["containers"][0]["env"] if v["name"] == "POSTMOCK_STATE")
+    assert f"POSTMOCK_STATE={state}" in doc
+    shared = doc[doc.index("## A mock a team shares"):]
+    for per_process in ("chaos draws", "the error log"):  # what stays per process, even with --state
+        row = next(line for line in shared.splitlines() if line.startswith(f"| {per_process}"))
+        assert row.rstrip(" |").endswith("per process") or "| per process:" in row, row
 
 
 # -- python -m postmock_nb.healthcheck ---------------------------------------------------------------

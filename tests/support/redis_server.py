@@ -41,7 +41,10 @@ class RedisServer:
     """One ``redis-server`` process on 127.0.0.1: :meth:`start`, :meth:`kill` (as a crash would) and
     :meth:`start` again on the same port, :meth:`stop`. Nothing is written to disk."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, durable: bool = False) -> None:
+        """``durable``: every write is in an append-only file before Redis answers it (``appendfsync always``),
+        so a kill loses no acknowledged write and a restart loads them again."""
+        self.durable = durable
         self.program = require_redis_server()
         self.workdir = workdir
         self.port = port if port is not None else free_port()
@@ -57,7 +60,8 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [self.program, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+            [self.program, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             *(("--appendonly", "yes", "--appendfsync", "always") if self.durable else ("--appendonly", "no")),
              "--dir", str(self.workdir), "--databases", "64", "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

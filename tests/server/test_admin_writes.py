@@ -1,0 +1,288 @@
+"""The admin API's writes over a real socket: each endpoint, the admin key, the write API off beyond
+loopback, and every refusal leaving the mock as it was."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from postmock_nb.behaviours.resources import ResourceStore
+from postmock_nb.core.model import Collection
+from postmock_nb.formats.postman import to_postman
+from postmock_nb.serving.server import MockServer
+
+KEY = "admin-s3cret"
+ADMIN = {"x-postmock-admin-key": KEY}
+TIMEOUT = 10
+
+
+@pytest.fixture
+def collection(build) -> Collection:
+    return build.collection(build.example("GET /users", "List users", body='[{"id": 1}]', id="ex-list"),
+                            build.example("GET /health", "Health", body="ok", id="ex-health"), name="team mock")
+
+
+@pytest.fixture
+def mock(collection):
+    with MockServer(collection, port=0, admin_key=KEY, private=True, api_key="mock-key") as server:
+        yield server
+
+
+def admin(server: MockServer, method: str, path: str, *, key: str | None = KEY, **kwargs) -> requests.Response:
+    headers = {"x-api-key": "mock-key", **kwargs.pop("headers", {})}
+    if key is not None:
+        headers["x-postmock-admin-key"] = key
+    return requests.request(method, f"{server.url}/__postmock{path}", headers=headers, timeout=TIMEOUT, **kwargs)
+
+
+def served(server: MockServer, path: str) -> requests.Response:
+    return requests.get(server.url + path, headers={"x-api-key": "mock-key"}, timeout=TIMEOUT)
+
+
+def items_of(build, *examples) -> dict:
+    return to_postman(build.collection(*examples, name="incoming"))
+
+
+def example_ids(server: MockServer) -> list[str]:
+    return [e.id for e in server.store.collection.examples]
+
+
+def resource_examples(name: str, records: list[dict]) -> Collection:
+    resource = ResourceStore().define(name, records, path=f"/{name}")
+    collection = Collection(name="resources")
+    for example in resource.examples():
+        collection = collection.with_example(example)
+    return collection
+
+
+# -- each endpoint ------------------------------------------------------------------------------------
+
+def test_get_collection_is_postman_v21(mock):
+    answer = admin(mock, "GET", "/collection", key=None)  # a read: the mock's key is enough
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["info"]["schema"].endswith("v2.1.0/collection.json")
+    assert data["info"]["name"] == "team mock"
+    names = [r["name"] for item in data["item"] for r in item["response"]]
+    assert names == ["List users", "Health"]
+
+
+def test_post_items_merges_and_answers_the_merge_report(mock, build):
+    incoming = items_of(build, build.example("GET /orders", "Orders", body="[]", id="ex-orders"))
+    answer = admin(mock, "POST", "/items", json=incoming)
+    assert answer.status_code == 201
+    report = answer.json()
+    assert report["report"].startswith("Merged 'incoming' into 'team mock': 1 example added, 0 replaced")
+    assert "+ added    GET /orders" in report["report"]
+    assert [e["id"] for e in report["added"]] == ["ex-orders"]
+    assert served(mock, "/orders").json() == []
+    again = admin(mock, "POST", "/items", json=items_of(build, build.example("GET /orders", "Orders", body="[1]",
+                                                                             id="ex-orders")))
+    assert again.status_code == 200
+    assert [e["id"] for e in again.json()["replaced"]] == ["ex-orders"]
+    assert served(mock, "/orders").json() == [1]
+
+
+def test_post_items_takes_a_bare_list_of_items(mock, build):
+    items = items_of(build, build.example("GET /things", "Things", body="[2]"))["item"]
+    answer = admin(mock, "POST", "/items", json=items)
+    assert answer.status_code == 201
+    assert served(mock, "/things").json() == [2]
+
+
+def test_post_items_replace_by_name_keeps_the_id(mock, build):
+    answer = admin(mock, "POST", "/items", params={"replace": "name"},
+                   json=items_of(build, build.example("GET /users", "List users", body="[]")))
+    assert answer.status_code == 200
+    assert [e["id"] for e in answer.json()["replaced"]] == ["ex-list"]
+    assert served(mock, "/users").json() == []
+
+
+def test_put_collection_replaces_it(mock, build):
+    answer = admin(mock, "PUT", "/collection",
+                   json=to_postman(build.collection(build.example("GET /only", "Only", body="1"), name="new one")))
+    assert answer.status_code == 200
+    assert answer.json() == {"replaced": True, "name": "new one", "kind": "Postman collection", "examples": 1}
+    assert served(mock, "/only").text == "1"
+    assert served(mock, "/users").status_code == 404
+
+
+def test_put_collection_takes_an_openapi_document_in_yaml(mock):
+    document = """openapi: 3.0.3
+info: {title: Pets, version: "1"}
+paths:
+  /pets:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              example: [{"name": "Rex"}]
+"""
+    answer = admin(mock, "PUT", "/collection", data=document.encode(), headers={"content-type": "application/yaml"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["kind"].startswith("OpenAPI 3.0")
+    assert served(mock, "/pets").json() == [{"name": "Rex"}]
+
+
+def test_delete_an_example(mock):
+    answer = admin(mock, "DELETE", "/examples/ex-health")
+    assert answer.status_code == 200
+    assert [e["id"] for e in answer.json()["deleted"]] == ["ex-health"]
+    assert example_ids(mock) == ["ex-list"]
+    missing = admin(mock, "DELETE", "/examples/ex-health")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["name"] == "exampleNotFound"
+    assert "'ex-health'" in missing.json()["error"]["message"]
+
+
+def test_resources_posted_are_served_and_reset_to_their_seed(mock):
+    posted = admin(mock, "POST", "/items", json=to_postman(resource_examples("notes", [{"id": 1, "text": "a"}])))
+    assert posted.status_code == 201, posted.text
+    created = requests.post(f"{mock.url}/notes", json={"text": "b"}, headers={"x-api-key": "mock-key"},
+                            timeout=TIMEOUT)
+    assert created.status_code == 201
+    assert len(served(mock, "/notes").json()) == 2
+    assert admin(mock, "DELETE", "/resources/notes").status_code == 204
+    assert served(mock, "/notes").json() == [{"id": 1, "text": "a"}]
+    requests.post(f"{mock.url}/notes", json={"text": "c"}, headers={"x-api-key": "mock-key"}, timeout=TIMEOUT)
+    assert admin(mock, "DELETE", "/resources").status_code == 204
+    assert served(mock, "/notes").json() == [{"id": 1, "text": "a"}]
+    unknown = admin(mock, "DELETE", "/resources/nope")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "no resource named 'nope' (this mock's resources: notes)"
+
+
+# -- refusals: each leaves the mock as it was ---------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "name"), [(None, "adminKeyRequired"), ("wrong", "adminKeyWrong"),
+                                           ("mock-key", "adminKeyWrong")])
+def test_writes_need_the_admin_key(mock, build, key, name):
+    before = admin(mock, "GET", "/collection").json()
+    for method, path, body in (("POST", "/items", items_of(build, build.example("GET /x", "X"))),
+                               ("PUT", "/collection", items_of(build, build.example("GET /x", "X"))),
+                               ("DELETE", "/examples/ex-list", None), ("DELETE", "/resources", None)):
+        answer = admin(mock, method, path, key=key, json=body)
+        assert answer.status_code == 401, (method, path)
+        error = answer.json()["error"]
+        assert error["name"] == name
+        assert "x-postmock-admin-key" in error["message"]
+    assert admin(mock, "GET", "/collection").json() == before
+
+
+def test_the_mock_key_alone_cannot_write(mock, build):
+    answer = requests.post(f"{mock.url}/__postmock/items", json=items_of(build, build.example("GET /x", "X")),
+                           headers={"x-api-key": "mock-key"}, timeout=TIMEOUT)
+    assert answer.status_code == 401
+    assert "the mock's x-api-key does not do" in answer.json()["error"]["message"]
+    assert example_ids(mock) == ["ex-list", "ex-health"]
+
+
+def test_beyond_loopback_with_no_admin_key_the_writes_are_off(collection, build):
+    with MockServer(collection, host="0.0.0.0", port=0) as server:
+        base = f"http://127.0.0.1:{server.port}/__postmock"
+        answer = requests.post(f"{base}/items", json=items_of(build, build.example("GET /x", "X")), timeout=TIMEOUT)
+        assert answer.status_code == 403
+        error = answer.json()["error"]
+        assert error["name"] == "adminWritesOff"
+        assert "--admin-key KEY" in error["message"] and "POSTMOCK_ADMIN_KEY" in error["message"]
+        assert requests.delete(f"{base}/examples/ex-list", timeout=TIMEOUT).status_code == 403
+        assert requests.get(f"{base}/collection", timeout=TIMEOUT).status_code == 200  # reads keep their rules
+        assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]
+
+
+def test_on_loopback_with_no_admin_key_writes_are_on(collection, build):
+    with MockServer(collection, port=0) as server:
+        answer = requests.post(f"{server.url}/__postmock/items",
+                               json=items_of(build, build.example("GET /x", "X", body="x")), timeout=TIMEOUT)
+        assert answer.status_code == 201
+        assert requests.get(f"{server.url}/x", timeout=TIMEOUT).text == "x"
+
+
+def test_a_python_handler_is_refused(mock, build):
+    before = example_ids(mock)
+    incoming = items_of(build, build.example("GET /fine", "Fine"),
+                        build.example("GET /code", "Code", request_headers={"x-mock-handler": "cell-1"}))
+    answer = admin(mock, "POST", "/items", json=incoming)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["name"] == "handlerRefused"
+    assert "Python handlers are never accepted remotely" in error["message"]
+    assert error["location"] == "GET /code > Code"
+    assert admin(mock, "PUT", "/collection", json=incoming).status_code == 400
+    assert example_ids(mock) == before  # not even the example beside it
+
+
+def test_broken_json_is_a_400_with_its_position(mock):
+    answer = admin(mock, "POST", "/items", data=b'{"item": [\n  {"name": "x",}\n]}',
+                   headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["name"] == "invalidJson"
+    assert (error["line"], error["column"]) == (2, 16)
+    assert "line 2, column 16" in error["message"]
+    assert example_ids(mock) == ["ex-list", "ex-health"]
+
+
+def test_a_wrong_shape_names_where(mock):
+    answer = admin(mock, "PUT", "/collection", json={"info": {"name": "x"}, "item": [{"name": "a", "item": 5}]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["name"] == "invalidCollection"
+    assert admin(mock, "POST", "/items", json={"neither": 1}).status_code == 400
+    assert example_ids(mock) == ["ex-list", "ex-health"]
+
+
+def test_a_body_over_the_limit_is_a_413(collection, build):
+    with MockServer(collection, port=0, max_body_bytes=2000) as server:
+        big = items_of(build, build.example("GET /big", "Big", body="x" * 5000))
+        answer = requests.post(f"{server.url}/__postmock/items", data=json.dumps(big).encode(), timeout=TIMEOUT)
+        assert answer.status_code == 413
+        assert answer.json()["error"]["name"] == "mockRequestTooLarge"
+        assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]
+
+
+def test_status_says_whether_writes_are_on(collection):
+    with MockServer(collection, port=0, admin_key=KEY) as server:
+        from postmock_nb.serving.adminwrites import writes_state
+
+        shown = writes_state(server.config)
+        assert shown.startswith("on (send x-postmock-admin-key: ")
+        assert KEY not in shown
+
+
+def test_the_admin_key_alone_writes_to_a_private_mock(mock, build):
+    answer = requests.post(f"{mock.url}/__postmock/items", json=items_of(build, build.example("GET /k", "K")),
+                           headers=ADMIN, timeout=TIMEOUT)  # no x-api-key: the admin key is the stronger one
+    assert answer.status_code == 201
+    assert requests.get(f"{mock.url}/__postmock/collection", headers=ADMIN, timeout=TIMEOUT).status_code == 401
+
+
+def test_mock_status_says_whether_writes_are_on(shell, capsys):
+    shell.run_line_magic("example", "GET /users 200")
+    shell.run_line_magic("mock", "start --no-dashboard --admin-key notebook-admin-key")
+    try:
+        capsys.readouterr()
+        shell.run_line_magic("mock", "status")
+        out = capsys.readouterr().out
+        assert "Admin API writes: on (send x-postmock-admin-key: " in out
+        assert "notebook-admin-key" not in out
+        url = shell.user_ns["mockUrl"]
+        refused = requests.delete(f"{url}/__postmock/resources", timeout=TIMEOUT)
+        assert refused.status_code == 401
+        assert requests.delete(f"{url}/__postmock/resources", headers={"x-postmock-admin-key": "notebook-admin-key"},
+                               timeout=TIMEOUT).status_code == 204
+    finally:
+        shell.run_line_magic("mock", "stop")
+
+
+def test_several_workers_without_shared_state_refuse_writes(collection, build):
+    with MockServer(collection, port=0, workers=2) as server:  # one of the workers (the others are not forked here)
+        answer = requests.post(f"{server.url}/__postmock/items", json=items_of(build, build.example("GET /w", "W")),
+                               timeout=TIMEOUT)
+        assert answer.status_code == 409
+        assert answer.json()["error"]["hint"] == "share them with --state redis://HOST:PORT/DB, or serve with --workers 1"
+        assert requests.delete(f"{server.url}/__postmock/log", timeout=TIMEOUT).status_code == 204  # per worker, as before
+        assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]
