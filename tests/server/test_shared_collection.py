@@ -15,6 +15,7 @@ from support.redis_server import RedisServer
 from support.waiting import wait_until
 
 from postmock_nb.core.model import Collection
+from postmock_nb.formats.postman import to_postman
 from postmock_nb.notebook.magics import session_of
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
@@ -62,6 +63,17 @@ def test_an_edit_on_one_replica_is_served_by_the_other_within_a_second(two, buil
     wait_until(lambda: status(b, "/b") == 200, "replica B serving the example added on A", timeout=1.0)
     assert requests.get(b.url + "/b", timeout=5).json() == {"from": "a"}
     assert a.errors == [] and b.errors == []
+
+
+def test_an_item_posted_to_one_replica_is_served_by_the_other_and_a_delete_travels_too(two, build):
+    a, b = two
+    posted = build.example("GET /posted", "posted", body='{"via": "admin"}')
+    answer = requests.post(a.url + "/__postmock/items", json=to_postman(build.collection(posted)), timeout=5)
+    assert answer.status_code == 201, answer.text
+    wait_until(lambda: status(b, "/posted") == 200, "B serving the item posted to A", timeout=1.0)
+    deleted = requests.delete(b.url + f"/__postmock/examples/{posted.id}", timeout=5)
+    assert deleted.status_code == 200, deleted.text
+    wait_until(lambda: status(a, "/posted") == 404, "A no longer serving the example deleted on B", timeout=1.0)
 
 
 def test_edits_racing_on_two_replicas_all_survive(two, build):
@@ -112,6 +124,9 @@ def test_redis_down_refuses_edits_serves_on_and_catches_up_when_back(tmp_path, b
         with pytest.raises(StateUnavailable) as refused:
             b.store.update(lambda c: c.with_example(build.example("GET /lost", "lost")))
         assert refused.value.store == "collection"
+        answer = requests.post(a.url + "/__postmock/items", timeout=5,
+                               json=to_postman(build.collection(build.example("GET /lost", "lost"))))
+        assert answer.status_code == 503 and answer.json()["error"]["store"] == "collection", answer.text
         assert status(a, "/b") == 200 and status(b, "/b") == 200 and status(b, "/lost") == 404  # the last snapshot
         redis_server.start()  # same port, empty (no persistence)
         wait_until(lambda: _edited(a, build), "an edit accepted once Redis is back")
