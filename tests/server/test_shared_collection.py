@@ -39,10 +39,11 @@ def shared(server: MockServer) -> SharedCollection:
     return server.store
 
 
-def subscribers(url: str) -> int:
+def followers(url: str) -> int:
+    """Connections to ``url``'s database whose last command is a follower's poll (HGET of the version)."""
+    db = url.rsplit("/", 1)[1]
     with redis.Redis.from_url(url) as client:
-        return int(dict(client.pubsub_numsub(f"postmock:{PREFIX}:collection:changed"))[
-            f"postmock:{PREFIX}:collection:changed".encode()])
+        return sum(1 for c in client.client_list() if c.get("db") == db and c.get("cmd") == "hget")
 
 
 @pytest.fixture
@@ -105,12 +106,17 @@ def test_a_replica_started_later_serves_the_stored_collection_and_one_alone_stor
 
 
 def test_the_follower_stops_with_its_server(redis_url, build):
-    before = set(threading.enumerate())
-    server = replica(build.collection(), redis_url).start()
-    wait_until(lambda: subscribers(redis_url) == 1, "the follower subscribed")
-    server.stop()
-    wait_until(lambda: subscribers(redis_url) == 0, "the follower's subscription closed")
-    wait_until(lambda: set(threading.enumerate()) <= before, "no thread of the server left")
+    servers = [replica(build.collection(), redis_url).start() for _ in range(3)]
+    wait_until(lambda: followers(redis_url) == 3, "three followers polling")
+    threads = [server._thread for server in servers]
+    for server in servers:
+        server.stop()  # at once after its start too: a follower cancelled in its first poll ends
+    assert followers(redis_url) == 0  # each follower closed its connection before its server stopped
+    assert not any(thread is not None and thread.is_alive() for thread in threads)
+    assert all(server.errors == [] for server in servers)  # none "did not stop within 10 s"
+    quick = replica(build.collection(), redis_url).start()
+    quick.stop()
+    assert quick.errors == []
 
 
 def test_redis_down_refuses_edits_serves_on_and_catches_up_when_back(tmp_path, build):

@@ -8,14 +8,13 @@ In Redis, one hash ``postmock:{prefix}:collection`` holds the collection as Post
 written and read by :mod:`postmock_nb.formats.postman`), its ``version`` (1, 2, ...) and the token of the edit
 that wrote it (``edit``), always written together (one HSET). An edit is a read-modify-write on the stored
 version: ``WATCH`` the hash, read it, apply the edit to the stored collection (to this process's own when nothing
-is stored yet), then ``MULTI`` / ``HSET`` / ``PUBLISH`` / ``EXEC``; if another replica wrote in between, EXEC
+is stored yet), then ``MULTI`` / ``HSET`` / ``EXEC``; if another replica wrote in between, EXEC
 aborts and the edit is applied again to what it stored, so two racing edits are both applied, one after the
 other, and none is lost.
 
 Every process runs :meth:`SharedCollection.follow` on the server's event loop while it serves (the app's lifespan
-starts it and cancels it at shutdown): it waits for the message each write publishes on
-``postmock:{prefix}:collection:changed`` and, as a safety net, reads the stored version every
-:data:`POLL_S` seconds; a newer version is read, decoded (in a worker thread) and swapped in.
+starts it and cancels it at shutdown): it reads the stored version every :data:`POLL_S` seconds; a newer version
+is read, decoded (in a worker thread) and swapped in.
 
 Startup: a process that starts on a URL and prefix where a collection is stored adopts it (:meth:`adopt`);
 otherwise it serves its own (its file, the notebook's cells) and stores nothing until an edit.
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
 STORE = "collection"
 """The store's name in :class:`StateUnavailable` (and the 503 ``stateUnavailable``)."""
 POLL_S = 0.25
-"""How often a follower reads the stored version when no message came (the safety net of pub/sub)."""
+"""How often a follower reads the stored version (an edit is served everywhere within this, plus its decoding)."""
 Stored = bytes | str | None
 """A field of the stored hash as the client reads it (bytes: the clients do not decode; None: not stored)."""
 MAX_ATTEMPTS = 200
@@ -89,7 +88,6 @@ class SharedCollection:
         self.shared = shared
         self.local: CollectionStore = local if local is not None else LiveCollection()
         self.key = shared.key("collection")
-        self.channel = shared.key("collection", "changed")
         self.version = 0
         """The stored version this process serves (0: none stored yet, or not read)."""
         self.error: str | None = None
@@ -145,7 +143,7 @@ class SharedCollection:
         return self.update(lambda _: collection)
 
     def _transact(self, client: redis.Redis, edit: Callable[[Collection], Collection]) -> tuple[Collection, int]:
-        """WATCH the hash, read it, edit, MULTI/HSET/PUBLISH/EXEC; again while another replica wrote first.
+        """WATCH the hash, read it, edit, MULTI/HSET/EXEC; again while another replica wrote first.
 
         Each write carries this edit's token (field ``edit``): when the connection broke while EXEC's answer was
         on its way (redis-py says WatchError then), the next attempt finds its own token stored and stops
@@ -168,7 +166,6 @@ class SharedCollection:
                     pipe.multi()
                     pipe.hset(self.key, mapping={"version": version + 1, "collection": encode(edited),
                                                  "edit": token})
-                    pipe.publish(self.channel, str(version + 1))
                     written = edited, version + 1
                     pipe.execute()
                     return written
@@ -220,33 +217,25 @@ class SharedCollection:
         return self.version != before
 
     async def follow(self) -> None:
-        """Until cancelled, swap in each newer collection another replica stores (see the module): a message
-        on the channel wakes it at once, else it reads the version every :data:`POLL_S` seconds. Redis out of
-        reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these reads
-        are not the mock's calls: they count in no refusal of ``SharedState.status()``)."""
-        pubsub: Any = None
+        """Until cancelled, swap in each newer collection another replica stores: it reads the stored version
+        every :data:`POLL_S` seconds (one HGET) and, when it is newer than the one served, the collection. Redis
+        out of reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these
+        reads are not the mock's calls: they count in no refusal of ``SharedState.status()``).
+
+        Why a poll and no pub/sub: a cancelled ``PubSub.get_message`` of redis-py's asyncio client may never
+        return (seen on Python 3.11), which would hold the server's shutdown; a poll is cancelled in its sleep."""
         errors = (redis_module().exceptions.RedisError, OSError)
+        task = asyncio.current_task()
         try:
-            while True:
+            while task is None or not task.cancelling():  # a cancel a client swallowed still ends the loop
                 try:
-                    if pubsub is None:
-                        pubsub = await self._subscribe(self.shared.client())
-                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL_S)
                     await self._catch_up(self.shared.client())
                     self.unfollowed = None
                 except errors as error:  # out of reach (or a key of another kind): the next round tries again
                     self.unfollowed = f"Redis at {self.shared.shown_url}: {type(error).__name__}: {error}"
-                    await _dropped(pubsub)
-                    pubsub = None
-                    await asyncio.sleep(POLL_S)
+                await asyncio.sleep(POLL_S)
         finally:  # the server stops: its loop's client goes with it (made again if something else still needs it)
-            await _dropped(pubsub)
             await self.shared.aclose()
-
-    async def _subscribe(self, client: redis.asyncio.Redis) -> Any:
-        pubsub = client.pubsub()
-        await pubsub.subscribe(self.channel)
-        return pubsub
 
     async def _catch_up(self, client: redis.asyncio.Redis) -> bool:
         """Read the stored version, and swap in the collection if it is newer; whether one was swapped in."""
@@ -264,13 +253,6 @@ class SharedCollection:
 
 def _text(value: Stored) -> str | None:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-async def _dropped(pubsub: Any) -> None:
-    """Close a subscription (its connection may be broken already)."""
-    if pubsub is not None:
-        with contextlib.suppress(Exception):
-            await pubsub.aclose()
 
 
 def shared_collection(store: CollectionStore, shared: SharedState | None) -> CollectionStore:
