@@ -227,7 +227,7 @@ class SharedCollection:
         errors = (redis_module().exceptions.RedisError, OSError)
         task = asyncio.current_task()
         try:
-            while task is None or not task.cancelling():  # a cancel a client swallowed still ends the loop
+            while not _cancelling(task):  # a cancel a client swallowed still ends the loop
                 try:
                     await self._catch_up(self.shared.client())
                     self.unfollowed = None
@@ -249,6 +249,12 @@ class SharedCollection:
         """The version served; why a stored one could not be used, and why the follower cannot read Redis (if so)."""
         return {"version": self.version, **({"error": self.error} if self.error else {}),
                 **({"unfollowed": self.unfollowed} if self.unfollowed else {})}
+
+
+def _cancelling(task: asyncio.Task[Any] | None) -> bool:
+    """Whether ``task`` was asked to stop (``Task.cancelling``, Python 3.11 on; on 3.10: only by the cancel itself)."""
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
 
 def _text(value: Stored) -> str | None:
