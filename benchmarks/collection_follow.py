@@ -2,9 +2,9 @@
 
 Two mocks (MockServer, in this process, each on its own loop and thread) share a real ``redis-server``
 (started here on a free loopback port, no persistence, stopped by its PID). For collections of a few sizes,
-each round adds one example on replica A (``store.update``: the WATCH/MULTI/EXEC round trip, the encoding)
-and times until replica B serves that version (its follower: the published message, the read, the decoding,
-the new snapshot). Prints the median and p99 of both, in ms.
+each round waits a random share of the follower's poll interval, then adds one example on replica A
+(``store.update``: the WATCH/MULTI/EXEC round trip, the encoding) and times until replica B serves that version
+(its follower: the next poll, the read, the decoding, the new snapshot). Prints the median and p99 of both, in ms.
 
     .venv/bin/python benchmarks/collection_follow.py [--sizes 10 100 1000] [--rounds 50]
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import socket
 import statistics
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
 from postmock_nb.serving.server import MockServer
-from postmock_nb.serving.shared.collection import SharedCollection
+from postmock_nb.serving.shared.collection import POLL_S, SharedCollection
 
 DEADLINE_S = 5.0
 
@@ -65,7 +66,9 @@ def measure(url: str, size: int, rounds: int) -> tuple[list[float], list[float]]
         edits, follows = [], []
         store_a, store_b = a.store, b.store
         assert isinstance(store_a, SharedCollection) and isinstance(store_b, SharedCollection)
+        draw = random.Random(size)
         for turn in range(rounds):
+            time.sleep(draw.uniform(0, POLL_S))  # edits fall anywhere between two polls, as they would
             started = time.perf_counter()
             store_a.update(adding(example(size + turn)))
             edited = time.perf_counter()
