@@ -232,3 +232,29 @@ def test_an_edit_whose_answer_was_lost_is_not_applied_twice(server, build, monke
     store.update(lambda c: calls.append(1) or c.with_example(build.example(f"GET /n{len(calls)}", "n")))
     assert lost and calls == [1] and store.version == 1 and paths(store) == ["/n1"]
     assert fakeredis.FakeRedis(server=server).hget("postmock:team:collection", "version") == b"1"
+
+
+def test_the_follower_goes_on_past_a_stored_version_that_does_not_read(server, build, monkeypatch):
+    monkeypatch.setattr(module, "POLL_S", 0.01)
+    follower, editor = replica(server, build.collection()), replica(server, build.collection())
+    raw = fakeredis.FakeRedis(server=server)
+    raw.hset("postmock:team:collection", "version", b"not a number")
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(follower.follow())
+        for _ in range(500):
+            if follower.unfollowed is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert "ValueError" in (follower.unfollowed or "")
+        raw.delete("postmock:team:collection")
+        await asyncio.to_thread(editor.update, lambda c: c.with_example(build.example("GET /b", "b")))
+        for _ in range(500):
+            if follower.version == 1:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(scenario())
+    assert paths(follower) == ["/b"] and follower.unfollowed is None
