@@ -35,6 +35,15 @@ POSTMOCK_ADMIN_KEY          the admin API's writes need this key (x-postmock-adm
 
 Other ``POSTMOCK_*`` variables are refused (a misspelt one would otherwise change nothing, silently),
 except postmock_nb's own that mean something elsewhere (:data:`OTHER_VARIABLES`).
+
+HTTPS is the server's: give it your certificate and key with its own TLS flags (the app needs nothing)::
+
+    uvicorn postmock_nb.asgi:app --ssl-certfile cert.pem --ssl-keyfile key.pem
+    hypercorn --certfile cert.pem --keyfile key.pem postmock_nb.asgi:app
+    granian --interface asgi --ssl-certificate cert.pem --ssl-keyfile key.pem postmock_nb.asgi:app
+
+``python -m postmock_nb.healthcheck https://127.0.0.1:8000/__postmock/health --ca ca.pem`` (or
+``POSTMOCK_TLS_CA``) checks it.
 """
 
 from __future__ import annotations
@@ -61,9 +70,9 @@ KNOWN = ("POSTMOCK_COLLECTION", *sorted(option.env for option in OPTIONS
 """Every variable this entry point reads (POSTMOCK_COLLECTION by :func:`source`, POSTMOCK_ENVIRONMENT by
 :func:`create_app`)."""
 OTHER_VARIABLES = frozenset({"POSTMOCK_PUBLIC_URL", "POSTMOCK_REQUIRE_ALL", "POSTMOCK_UPDATE_DOCS",
-                             "POSTMOCK_SKIP_BINDER_TEST"})
+                             "POSTMOCK_SKIP_BINDER_TEST", "POSTMOCK_TLS_CA"})
 """postmock_nb's variables that are not this entry point's (the notebook's public URL, the test suite's
-switches): left alone, not refused as misspellings."""
+switches, the healthcheck's CA file): left alone, not refused as misspellings."""
 
 
 def config_from(environ: Mapping[str, str]) -> MockConfig:

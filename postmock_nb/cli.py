@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from postmock_nb.core.model import Collection, Pairs
     from postmock_nb.serving.build import AssembledMock
     from postmock_nb.serving.server import MockServer
+    from postmock_nb.serving.tls import Certificate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -249,6 +250,8 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
     config = server.config
     serving = plural(len(server.store.snapshot), "example")  # a 1xx example is left out
     print(f"Serving {serving} of {collection.name!r} at {server.url}", flush=True)
+    if server.tls is not None:
+        _announce_tls(server.tls, server.url)
     if args.private:  # a key given is masked (stdout ends up in logs); a new one is shown: nowhere else has it
         shown = f"{mask(server.api_key)} (the key given with --api-key)" if args.api_key else server.api_key
         print(f"Private mock: send the header x-api-key: {shown}", flush=True)
@@ -264,15 +267,23 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
     print("Press Ctrl-C to stop.", flush=True)
 
 
-def _worker(fd: int, parent: AssembledMock) -> None:
+def _announce_tls(tls: Certificate, url: str) -> None:
+    """The https lines of the banner: what the mock serves with, and how clients trust it."""
+    print(tls.describe(), flush=True)
+    print("Trust it from a client:", flush=True)
+    for line in tls.client_lines(url):
+        print(f"  {line}", flush=True)
+
+
+def _worker(fd: int, parent: AssembledMock, tls: Certificate | None) -> None:
     """A forked worker: serves the listening socket it inherited until terminated (with the parent's
-    collection, environment, key and bridges; its log and proxy client are its own)."""
+    collection, environment, key, bridges and certificate; its log and proxy client are its own)."""
     from postmock_nb.serving.build import worker_mock  # deferred: slow to import; postmock --help stays fast
     from postmock_nb.serving.server import MockServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
     server = MockServer(mock=worker_mock(parent))
-    server.serve_inherited(fd)
+    server.serve_inherited(fd, tls)
 
 
 def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
@@ -281,7 +292,7 @@ def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
     context = multiprocessing.get_context("fork")
     fd = server.listening_fd()
     processes: list[BaseProcess] = [
-        context.Process(target=_worker, args=(fd, server.mock), daemon=True) for _ in range(count)]
+        context.Process(target=_worker, args=(fd, server.mock, server.tls), daemon=True) for _ in range(count)]
     for process in processes:
         process.start()
     return processes

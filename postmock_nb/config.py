@@ -450,7 +450,7 @@ OPTIONS: tuple[Option, ...] = (
                                 "(needed to write at all when bound beyond this machine)", "--admin-key",
            metavar="KEY", env="POSTMOCK_ADMIN_KEY", check=_check_admin_key),
     Option("tls", "bool", "serve https with a certificate for localhost/127.0.0.1 made on the fly (prints its CA file)",
-           "--tls"),
+           "--tls", check=_check_tls),
     Option("tls_cert", "text", "serve https with this certificate (PEM; with --tls-key)", "--tls-cert", metavar="FILE"),
     Option("tls_key", "text", "the private key of --tls-cert (PEM)", "--tls-key", metavar="FILE"),
     Option("dashboard", "bool", "do not show the live dashboard", "--no-dashboard", fronts=(START,), off=True,

@@ -35,8 +35,10 @@ from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
+from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.serving.verification import verify_journal
 
 
@@ -289,7 +291,8 @@ class Session:
         server = self.server
         if server is not None and server.private and not any(k.lower() == "x-api-key" for k in sent):
             sent["x-api-key"] = server.api_key
-        return requests.request(method.upper(), self.url + path, headers=sent,
+        verify = server.tls.trust_file if server is not None and server.tls is not None else True  # https mock
+        return requests.request(method.upper(), self.url + path, headers=sent, verify=verify,
                                 data=data.encode("utf-8") if data is not None else None, timeout=timeout)
 
     def save_response(self, response: Any, name: str, *, base: str = "", as_path: str = "",
@@ -312,11 +315,13 @@ class Session:
         running = self.running
         info: dict[str, Any] = {"running": running, "examples": len(self.store.collection.examples)}
         if server is not None and running:
-            counts = server.log.counts()
+            counts = self._journal_counts(server, info)
             info.update(url=server.url, public_url=public_url(server.port or 0), private=server.private,
-                        uptime_s=round(time.time() - (server.started_at or time.time()), 1),
-                        requests=counts.total, misses=counts.misses, errors=server.error_log.total)
-            if server.private:
+                        uptime_s=round(time.time() - (server.started_at or time.time()), 1))
+            if counts is not None:
+                info.update(requests=counts.total, misses=counts.misses)
+            info["errors"] = server.error_log.total
+            if server.private and counts is not None:
                 info["refused"] = counts.refused  # requests without the key
             info["admin_writes"] = writes_state(server.config)  # the admin API's writes: on or off, the key masked
         if server is not None and running and server.config.chaos:
@@ -330,6 +335,18 @@ class Session:
         if handler_warnings:
             info["handler_warnings"] = handler_warnings
         return info
+
+    @staticmethod
+    def _journal_counts(server: MockServer, info: dict[str, Any]) -> Counts | None:
+        """The journal's counts (every replica's with ``--state``: then ``info`` says how its writer does too)."""
+        journal = server.log
+        if isinstance(journal, Batched):
+            info["journal"] = journal.status()
+        try:
+            return journal.counts()
+        except StateUnavailable as problem:  # Redis out of reach: said, never this process's counts instead
+            info["journal_error"] = str(problem)
+            return None
 
     # -- verification ----------------------------------------------------------------------------
 

@@ -35,7 +35,9 @@ from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import ExampleTable, LogTable
+from postmock_nb.notebook.trust import KernelTrust
 from postmock_nb.serving.browser_address import browser_address
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.session import Session
 
 STATUS_ERRORS = 5
@@ -179,6 +181,9 @@ class PostmockMagics(Magics):
         """Cells run so far (each run of a cell counts): tells a re-run from a second handler in the same run."""
         self.prototype = Prototype(session, lambda: (self.current_cell_id, self.cell_runs))
         """``mock`` in the notebook: ``@mock.handler(...)``, ``mock.resource(...)``."""
+        self.kernel_trust = KernelTrust()
+        """``requests`` in the kernel trusts an https mock while it runs (restored when it stops)."""
+        session.subscribe(self.kernel_trust)
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -348,6 +353,10 @@ class PostmockMagics(Magics):
         self.user_ns["mockUrl"] = server.url
         count = len(self.session.store.collection.examples)
         print(f"Mock running at {server.url}  ({plural(count, 'example')})")
+        if server.tls is not None:
+            self.kernel_trust.trust(server.tls)
+            print(f"{server.tls.describe()}\n`requests` in this notebook trusts it while the mock runs "
+                  f"(REQUESTS_CA_BUNDLE); elsewhere: verify={server.tls.trust_file!r}")
         if server.exposure_warning:
             print(server.exposure_warning)
         outside = browser_address(server.port or 0)
@@ -381,6 +390,8 @@ class PostmockMagics(Magics):
             print(f"The mock is stopped. {plural(info['examples'], 'example')} defined. Start it with %mock start.")
             return
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
+        if self.session.server is not None and self.session.server.tls is not None:
+            print(self.session.server.tls.describe())
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
               f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
               f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
@@ -433,7 +444,12 @@ class PostmockMagics(Magics):
         server = self.session.server
         if server is None:
             raise usage_error("%mock log: the mock has not been started", "%mock start")
-        return LogTable(server.log.recent(args.limit, unmatched=args.unmatched), unmatched=args.unmatched)
+        try:
+            entries = server.log.recent(args.limit, unmatched=args.unmatched)
+        except StateUnavailable as problem:  # --state: the shared journal's Redis is out of reach
+            raise usage_error(f"%mock log: {problem}", "start Redis again: the mock writes what it kept meanwhile"
+                              " (%mock status shows the journal's queue)") from None
+        return LogTable(entries, unmatched=args.unmatched)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
         if args.file is None and args.environment is None:

@@ -83,18 +83,30 @@ class LogTable:
     headers: tuple[str, ...] = field(default=("", "time", "method", "url", "status", "example", "ms"))
 
     def _cells(self) -> list[list[Any]]:
+        shared = self._shared
         return [[e.mark, time.strftime("%H:%M:%S", time.localtime(e.time)), e.method, e.url, e.status_text,
-                 _answered(e), f"{e.latency_ms:.1f}"]
+                 _answered(e), f"{e.latency_ms:.1f}", *([e.replica] if shared else [])]
                 for e in self.entries]
 
+    @property
+    def _shared(self) -> bool:
+        """The journal is shared (``--state``): a column says which replica served each request."""
+        return any(e.replica for e in self.entries)
+
+    @property
+    def _headers(self) -> tuple[str, ...]:
+        return (*self.headers, "replica") if self._shared else self.headers
+
     def _explanations(self) -> list[str]:
-        return [f"#{e.seq} {near_miss_text(e.result)}" for e in self.entries if e.is_miss and e.result is not None]
+        return [f"#{e.seq} {near_miss_text(e.result) if e.result is not None else shared['text']}"
+                for e in self.entries if e.is_miss
+                for shared in [e.shared_diagnosis or {}] if e.result is not None or "text" in shared]
 
     def __repr__(self) -> str:
         if not self.entries:
             return "No unmatched requests." if self.unmatched else "No requests yet."
         key = "\n(↯ a fault answered; — no status line went out)" if any(e.fault for e in self.entries) else ""
-        parts = [_text_table(self.headers, self._cells()) + key] + self._explanations()
+        parts = [_text_table(self._headers, self._cells()) + key] + self._explanations()
         return "\n\n".join(parts)
 
     def _repr_html_(self) -> str:
@@ -102,4 +114,4 @@ class LogTable:
             return f"<p>{'No unmatched requests.' if self.unmatched else 'No requests yet.'}</p>"
         classes = ["fault" if e.fault else "miss" if e.is_miss else "" for e in self.entries]
         explanations = "".join(f"<pre>{html.escape(text)}</pre>" for text in self._explanations())
-        return _html_table(self.headers, self._cells(), classes) + explanations
+        return _html_table(self._headers, self._cells(), classes) + explanations

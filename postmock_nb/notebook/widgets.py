@@ -23,6 +23,7 @@ import contextvars
 import html
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -33,6 +34,7 @@ from postmock_nb.behaviours.dispatch import answered_by
 from postmock_nb.core.text import plural as _plural
 from postmock_nb.matching import Candidate, MatchResult, near_misses
 from postmock_nb.serving.browser_address import public_url
+from postmock_nb.serving.journal import Batched
 from postmock_nb.serving.requestlog import LogEntry
 
 if TYPE_CHECKING:
@@ -101,6 +103,8 @@ class Dashboard:
         self.refreshes = 0
         self.superseded_by: str | None = None
         self._lock = threading.Lock()
+        self._reader: ThreadPoolExecutor | None = None
+        """Reads a shared journal (``--state``) off the server's loop, one refresh at a time."""
         self._pending = False
         self._last = 0.0
         self._relisting: int | None = None  # the thread relisting the log, whose selection moves are not clicks
@@ -154,7 +158,18 @@ class Dashboard:
         that cell, long finished, and nbclient/nbconvert would drop them. In an empty context
         ipykernel files them under the cell running now, like any other background output.
         """
-        contextvars.Context().run(self._flush)
+        self._in_fresh_context(self._flush)
+
+    def _in_fresh_context(self, function: Any) -> None:
+        """``function()`` in an empty context: here, on the server's thread; with a shared journal (``--state``:
+        its reads wait on Redis, never on the server's loop) in the dashboard's own reader thread."""
+        server = self.server
+        if server is not None and isinstance(server.log, Batched):
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postmock-dashboard")
+            self._reader.submit(contextvars.Context().run, function)
+            return
+        contextvars.Context().run(function)
 
     def _flush(self) -> None:
         with self._lock:
@@ -167,7 +182,7 @@ class Dashboard:
                 self.server.error_log.report(f"dashboard refresh failed: {error!r}")
 
     def _tick_in_fresh_context(self) -> None:
-        contextvars.Context().run(self._tick)  # as _flush_in_fresh_context: no cell's reply
+        self._in_fresh_context(self._tick)  # as _flush_in_fresh_context: no cell's reply
 
     def _tick(self) -> None:
         """On the server's thread, every :attr:`tick` seconds while it runs: the uptime moves on."""
@@ -230,6 +245,8 @@ class Dashboard:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
+        if self._reader is not None:
+            self._reader.shutdown(wait=False)
 
     def session_changed(self, event: SessionEvent) -> None:
         """The session's events (on the main thread): a server started or stopped, or the session closed."""

@@ -19,8 +19,10 @@ from postmock_nb.config import MockConfig
 from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.adminwrites import ADMIN_KEY_HEADER, WRITE_METHODS, register_writes, write_refusal
 from postmock_nb.serving.errorlog import ErrorLog
-from postmock_nb.serving.journal import Journal
+from postmock_nb.serving.journal import Batched, Journal, read
+from postmock_nb.serving.problems import state_unavailable_response
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.serving.verification import VERIFY_PATH, register_verification
 
 ADMIN_PREFIX = "/__postmock"
@@ -59,16 +61,22 @@ def build_admin_app(mock: Administered) -> Any:
             return jsonify({"error": {"name": "AuthenticationError", "message": UNAUTHORIZED_MESSAGE}}), 401
         return None
 
+    @admin.errorhandler(StateUnavailable)
+    async def _state_unavailable(problem: StateUnavailable) -> Any:  # --state: Redis out of reach
+        response = state_unavailable_response(problem)
+        return response.body, response.status, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+
     @admin.get(f"{ADMIN_PREFIX}/health")
     async def health() -> Any:
-        counts = mock.log.counts()
+        counts = await read(mock.log, mock.log.counts)
         return jsonify({"status": "ok", "examples": len(mock.store.snapshot), "requests": counts.total,
                         "misses": counts.misses, "errors": mock.error_log.total}
-                       | ({"refused": counts.refused} if mock.settings.private else {}) | _worker_note())
+                       | ({"refused": counts.refused} if mock.settings.private else {}) | _worker_note()
+                       | ({"journal": mock.log.status()} if isinstance(mock.log, Batched) else {}))
 
     @admin.get(f"{ADMIN_PREFIX}/examples")
     async def examples() -> Any:
-        hits = mock.log.hit_counts()
+        hits = await read(mock.log, mock.log.hit_counts)
         return _with_worker_note(jsonify([{"id": e.id, "name": e.name, "method": e.request.method,
                                            "url": e.request.url, "status": e.response.status,
                                            "hits": hits.get(e.id, 0)} for e in mock.store.collection.examples]))
@@ -77,11 +85,12 @@ def build_admin_app(mock: Administered) -> Any:
     async def log() -> Any:
         unmatched = request.args.get("unmatched", "").lower() in ("1", "true", "yes")
         limit = request.args.get("limit", type=int)
-        return _with_worker_note(jsonify([e.summary() for e in mock.log.recent(limit, unmatched=unmatched)]))
+        entries = await read(mock.log, mock.log.recent, limit, unmatched=unmatched)
+        return _with_worker_note(jsonify([e.summary() for e in entries]))
 
     @admin.delete(f"{ADMIN_PREFIX}/log")
     async def clear_log() -> Any:
-        mock.log.clear()
+        await read(mock.log, mock.log.clear)
         return "", 204
 
     @admin.get(f"{ADMIN_PREFIX}/scenarios")
@@ -96,7 +105,7 @@ def build_admin_app(mock: Administered) -> Any:
 
     @admin.get(f"{ADMIN_PREFIX}/log/<int:seq>")
     async def explain(seq: int) -> Any:
-        entry = mock.log.find(seq)
+        entry = await read(mock.log, mock.log.find, seq)
         if entry is None:
             return jsonify({"error": {"name": "logEntryNotFound",
                                       "message": f"no log entry #{seq} "
@@ -112,17 +121,19 @@ def build_admin_app(mock: Administered) -> Any:
             data["diagnosis"] = (diagnosis(entry.result, reveal=reveal) if not entry.matched
                                  else {"candidates": [candidate_json(c, reveal=reveal)
                                                       for c in entry.result.candidates]})
+        elif entry.shared_diagnosis is not None:  # another replica's miss (--state): as it worked it out, masked
+            data["diagnosis"] = entry.shared_diagnosis
         return jsonify(data)
 
     def _worker_note() -> dict[str, Any]:
         workers = mock.settings.workers
-        if workers <= 1:
+        if workers <= 1 or isinstance(mock.log, Batched):  # a shared journal (--state): every worker's requests
             return {}
         return {"workers": workers, "worker_pid": os.getpid(),
                 "scope": f"this worker only: {workers} worker processes share the port, each with its own log"}
 
     def _with_worker_note(response: Any) -> Any:
-        if mock.settings.workers > 1:
+        if mock.settings.workers > 1 and not isinstance(mock.log, Batched):
             response.headers["x-postmock-workers"] = str(mock.settings.workers)
             response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
         return response

@@ -245,7 +245,8 @@ class Writes:
         for resource in list(resources):  # the new collection's resources start from its own seeds
             resources.remove(resource.name)
         snapshot = self.mock.store.replace(behaviours_first(loaded.collection))
-        resources.restore(snapshot.collection.examples)
+        for resource in resources.restore(snapshot.collection.examples):
+            resource.reset()  # shared records (--state) are re-seeded too, for every replica
         return {"replaced": True, "name": loaded.collection.name, "kind": loaded.kind,
                 "examples": len(snapshot.collection.examples)}
 

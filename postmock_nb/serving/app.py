@@ -38,7 +38,7 @@ from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
 from postmock_nb.serving.errorlog import ErrorLog
-from postmock_nb.serving.journal import Journal
+from postmock_nb.serving.journal import Batched, Journal
 from postmock_nb.serving.problems import (
     RequestProblem,
     internal_error_response,
@@ -139,6 +139,8 @@ class MockApp:
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
         self.stopping: asyncio.Event | None = None
         """Set when the server running this app is told to stop (see :meth:`_pause`)."""
+        self._batched = log if isinstance(log, Batched) else None
+        """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -158,6 +160,8 @@ class MockApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 following = asyncio.ensure_future(self.store.follow())  # --state: other replicas' edits
+                if self._batched is not None:  # the journal's writer connected before the first request
+                    await self._batched.astart()
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_startup is not None:
                     self.on_startup()
@@ -170,6 +174,8 @@ class MockApp:
                     await bridges.proxy.aclose()
                 if bridges.recorder is not None:  # its last batch of examples is written now
                     await asyncio.to_thread(bridges.recorder.close)
+                if self._batched is not None:  # the journal's last batch is written now
+                    await self._batched.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -368,6 +374,8 @@ class MockApp:
                     response: HttpResponse, headers_out: list[tuple[bytes, bytes]], body_out: bytes) -> None:
         """The response, or the fault that replaces it (see :mod:`postmock_nb.answers.faults`)."""
         head_sent = False
+        if self._batched is not None:  # whoever gets the response finds it in every replica's log (no round trip)
+            await self._batched.handed()
         try:
             if ex.fault is not None:
                 done = await perform(ex.fault, scope, receive, send, response.status, headers_out, body_out,

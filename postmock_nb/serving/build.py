@@ -41,6 +41,7 @@ from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
 from postmock_nb.serving.shared.collection import shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
+from postmock_nb.serving.shared.journal import SharedJournal
 from postmock_nb.serving.shared.records import records_for
 
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
     store = shared_collection(store, shared)  # --state: the collection on Redis (adopted if one is stored)
-    journal: Journal = log if log is not None else RequestLog(config.log_size)
+    journal: Journal = (log if log is not None else SharedJournal(shared, config.log_size) if shared is not None
+                        else RequestLog(config.log_size))  # the journal on Redis (--state), else in memory
     error_log = ErrorLog()
     behaviours = behaviours if behaviours is not None else Behaviours()
     behaviours.resources = records_for(shared, behaviours.resources)  # the resources' records: Redis or memory

@@ -10,16 +10,23 @@ Threads: the server thread appends (:meth:`~Journal.next_seq`, :meth:`~Journal.a
 reads (:meth:`~Journal.recent`, :meth:`~Journal.find`, :meth:`~Journal.counts`,
 :meth:`~Journal.hit_counts`), subscribes and clears. :class:`RequestLog` takes its lock for each, and
 every read returns a copy.
+
+A journal shared by several processes (``--state``: :class:`~postmock_nb.serving.shared.journal.SharedJournal`)
+is also :class:`Batched`: the app lets its batch of entries go out before each response (:meth:`Batched.handed`),
+closes it when the server stops, and the admin API reads it off the server's loop (:func:`read`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from postmock_nb.serving.requestlog import Counts, LogEntry
 
-__all__ = ["Counts", "Journal"]
+__all__ = ["Batched", "Counts", "Journal", "read"]
+
+T = TypeVar("T")
 
 
 class Journal(Protocol):
@@ -63,3 +70,35 @@ class Journal(Protocol):
     def clear(self) -> None:
         """Forget every entry and count (sequence numbers go on)."""
         ...
+
+
+@runtime_checkable
+class Batched(Protocol):
+    """A journal written in batches by a task of the server's loop (a shared one); its reads wait on the network."""
+
+    async def handed(self) -> None:
+        """Return once this process's entries appended so far are on their way (written to the store's socket,
+        not acknowledged), or at once when the store is out of reach: awaited before each response goes out, so
+        whoever got a response also finds it in the log. Never a round trip."""
+        ...
+
+    async def astart(self) -> None:
+        """Start the batch writer on the running loop (the server's) and connect it, before the server serves
+        (an attempt: a store out of reach is tried again when there is something to write)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Write what is pending (briefly) and stop the batch writer: the server stops."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """What the batch writer is doing: entries queued, dropped (the store was out of reach), written."""
+        ...
+
+
+async def read(journal: Journal, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """``call(*args, **kwargs)``, a read of ``journal`` from the server's loop: in a worker thread when the
+    journal is :class:`Batched` (its reads wait on the network, never on the loop), else at once."""
+    if isinstance(journal, Batched):
+        return await asyncio.to_thread(call, *args, **kwargs)
+    return call(*args, **kwargs)

@@ -199,6 +199,14 @@ class LogEntry:
     """A Python handler's wait in the queue behind other calls (part of ``latency_ms``); None if no handler ran."""
     handler_run_ms: float | None = None
     """A Python handler's own run time (part of ``latency_ms``)."""
+    replica: str = ""
+    """Which process served it (``host:pid``), when the journal is shared (``--state``); "" in memory."""
+    was_miss: bool | None = None
+    """Set on an entry read back from a shared journal (its match stays with the replica that served it,
+    so ``outcome`` is None): whether it was a miss."""
+    shared_diagnosis: dict[str, Any] | None = None
+    """Set on a miss read back from a shared journal: its diagnosis (the closest examples, secrets masked) as the
+    replica that served it worked it out (``answers.diagnostics.diagnosis``)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -240,6 +248,8 @@ class LogEntry:
     @property
     def is_miss(self) -> bool:
         """Matched against the collection and found nothing (not a refusal or a preflight)."""
+        if self.was_miss is not None:
+            return self.was_miss
         return self.outcome is not None and self.example_id is None and self.upstream_ms is None
 
     @property
@@ -297,7 +307,8 @@ class LogEntry:
                 "latency_ms": round(self.latency_ms, 3), "note": self.note} | self._proxied() | (
                     {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
                     {"fault": self.fault} if self.fault else {}) | (
-                    {"refused": self.refused} if self.refused else {}) | self._handler_times()
+                    {"refused": self.refused} if self.refused else {}) | self._handler_times() | (
+                    {"replica": self.replica} if self.replica else {})
 
     def _handler_times(self) -> dict[str, Any]:
         if self.handler_run_ms is None:

@@ -27,6 +27,7 @@ from postmock_nb.serving.app import Message, Receive, Scope, Send
 from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.servers import serve_function
+from postmock_nb.serving.tls import Certificate, certificate_for
 
 if TYPE_CHECKING:
     from postmock_nb.behaviours.dispatch import Behaviours
@@ -94,6 +95,9 @@ class MockServer:
         self._stop_event: asyncio.Event | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self.tls: Certificate | None = None
+        """The certificate it serves https with (``--tls``, ``--tls-cert``): made or checked by ``bind()``."""
+        self._owns_tls = False
 
     # -- state -------------------------------------------------------------------------------
 
@@ -111,7 +115,12 @@ class MockServer:
         if self.port is None:
             raise ServerError("the mock is not running", hint="start it first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with ``--tls``/``--tls-cert``, else ``http``."""
+        return "https" if self.config.tls else "http"
 
     @property
     def exposure_warning(self) -> str:
@@ -161,7 +170,10 @@ class MockServer:
         return self
 
     def bind(self) -> int:
-        """Bind and listen (done by ``start()`` if not done before); returns the port."""
+        """Make or check the certificate (with TLS), bind and listen (done by ``start()`` if not done before);
+        returns the port. A bad ``--tls-cert``/``--tls-key`` is a ConfigError here, before anything serves."""
+        if self.tls is None and self.config.tls:
+            self.tls, self._owns_tls = certificate_for(self.config), True
         if self._socket is None:
             self._socket = self._bind()
             self.port = self._socket.getsockname()[1]
@@ -173,8 +185,10 @@ class MockServer:
             raise ServerError("the mock is not bound", hint="call bind() or start() first")
         return self._socket.fileno()
 
-    def serve_inherited(self, fd: int) -> None:
-        """Serve an inherited listening socket in this thread until the process ends (CLI workers)."""
+    def serve_inherited(self, fd: int, tls: Certificate | None = None) -> None:
+        """Serve an inherited listening socket in this thread until the process ends (CLI workers), with the
+        parent's certificate ``tls`` (the parent removes its files)."""
+        self.tls = tls
         self._socket = socket.socket(fileno=os.dup(fd))
         self.port = self._socket.getsockname()[1]
         self._run()
@@ -190,6 +204,9 @@ class MockServer:
                 self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
         if self._socket is not None:
             self._socket.close()
+        if self.tls is not None and self._owns_tls:  # a certificate made on the fly goes with the server
+            self.tls.remove()
+            self.tls, self._owns_tls = None, False
         self._socket = None
         self._thread = None
         self._loop = None
@@ -284,4 +301,4 @@ class MockServer:
         assert self._socket is not None
         serve = serve_function(self.config.server)
         await serve(served, self._socket, self._stop_event, self.error_log.report,
-                    read_timeout=self.config.read_timeout_s)
+                    read_timeout=self.config.read_timeout_s, tls=self.tls)

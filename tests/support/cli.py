@@ -22,7 +22,7 @@ from support.paths import ROOT as REPO
 START_TIMEOUT = 30   # the interpreter start and imports take about a second; CI machines are slower
 STOP_TIMEOUT = 15
 TIMEOUT = 5
-SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (http://127\.0\.0\.1:(\d+))$")
+SERVING = re.compile(r"^Serving (\d+) examples? of '(.*)' at (https?://127\.0\.0\.1:(\d+))$")
 
 
 class Cli:

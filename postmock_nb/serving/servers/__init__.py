@@ -26,7 +26,7 @@ import asyncio
 import importlib
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from postmock_nb.config import (
     DEFAULT_SERVER,
@@ -37,6 +37,9 @@ from postmock_nb.config import (
     check_server,
     missing_packages,
 )
+
+if TYPE_CHECKING:
+    from postmock_nb.serving.tls import Certificate
 
 __all__ = ["DEFAULT", "FAST_EXTRA", "NAMES", "SERVERS", "ASGIApp", "Report", "Serve", "ServerInfo", "check",
            "installed", "missing", "serve_function"]
@@ -54,10 +57,11 @@ Report = Callable[[str], None]
 
 
 class Serve(Protocol):
-    """An adapter's entry point."""
+    """An adapter's entry point: with ``tls``, the server speaks https on ``sock`` with that certificate
+    (each server's own TLS: :mod:`postmock_nb.serving.tls`)."""
 
     def __call__(self, app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
-                 read_timeout: float = 30.0) -> Awaitable[None]: ...
+                 read_timeout: float = 30.0, tls: Certificate | None = None) -> Awaitable[None]: ...
 
 
 def installed() -> list[str]:

@@ -13,7 +13,8 @@ import asyncio
 import logging
 import os
 import socket
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from granian._granian import SocketHolder
 from granian.constants import HTTPModes, Interfaces
@@ -23,6 +24,9 @@ from granian.server.embed import Server
 from postmock_nb.serving.servers import ASGIApp, Report
 from postmock_nb.serving.servers._logs import ErrorCollector, errors_to
 
+if TYPE_CHECKING:
+    from postmock_nb.serving.tls import Certificate
+
 BACKLOG = 1024
 LOGGERS = ("_granian", "granian.access")
 """granian's loggers (the Rust side logs through ``_granian`` too)."""
@@ -31,12 +35,16 @@ LOGGERS = ("_granian", "granian.access")
 class _Embedded(Server):
     """granian's embedded server on a listener we bound."""
 
-    def __init__(self, app: ASGIApp, sock: socket.socket, read_timeout: float = 30.0) -> None:
+    def __init__(self, app: ASGIApp, sock: socket.socket, read_timeout: float = 30.0,
+                 tls: Certificate | None = None) -> None:
         host, port = sock.getsockname()[:2]
-        # a half-sent request head is closed after ``read_timeout`` (hyper's header read timeout)
+        # a half-sent request head is closed after ``read_timeout`` (hyper's header read timeout);
+        # https with ``tls``: granian's own TLS (rustls) on our listener
         super().__init__(app, address=host, port=port, interface=Interfaces.ASGI, http=HTTPModes.auto,
                          websockets=False, backlog=BACKLOG, runtime_threads=1, log_enabled=True,
-                         http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)))
+                         http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)),
+                         ssl_cert=Path(tls.cert) if tls is not None else None,
+                         ssl_key=Path(tls.key) if tls is not None else None)
         # granian owns (and closes) the duplicate; its stub omits the constructor granian's pickling uses
         self._holder = SocketHolder(os.dup(sock.fileno()), False, BACKLOG)  # type: ignore[call-arg]
 
@@ -49,12 +57,12 @@ class _Embedded(Server):
 
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
-                read_timeout: float = 30.0) -> None:
+                read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
     """Serve ``app`` on ``sock`` until ``stop`` is set; a half-sent head is closed after ``read_timeout`` s
-    (a stalled body is the app's own read timeout)."""
+    (a stalled body is the app's own read timeout); https with ``tls``."""
     loggers = [logging.getLogger(name) for name in LOGGERS]
     before = [list(logger.handlers) for logger in loggers]
-    server = _Embedded(app, sock, read_timeout)  # (re)configures granian's loggers, to stdout: undone here
+    server = _Embedded(app, sock, read_timeout, tls)  # (re)configures granian's loggers, to stdout: undone here
     for logger, handlers in zip(loggers, before, strict=True):
         logger.handlers = [handler for handler in handlers if isinstance(handler, ErrorCollector)]
 

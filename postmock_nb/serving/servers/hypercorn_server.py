@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 import h11
+import hypercorn.asyncio.run
 import hypercorn.protocol
 from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.config import Config
 from hypercorn.protocol.h11 import H11Protocol
 
@@ -30,6 +32,8 @@ from postmock_nb.serving.servers._logs import ErrorCollector
 
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIFramework
+
+    from postmock_nb.serving.tls import Certificate
 
 
 _SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
@@ -51,8 +55,35 @@ class _PhrasedH11(H11Protocol):
         await super()._send_h11_event(event)
 
 
-# the name ProtocolWrapper looks up for each connection (a reload of this module replaces it, never chains)
+class _StoppingTCPServer(TCPServer):
+    """Hypercorn's connection, dropping a TLS connection at once when one of our servers stops.
+
+    Closing a TLS connection sends the client a close_notify and waits for its own (asyncio's
+    ``ssl_shutdown_timeout``, 30 s): a client that keeps its connection open without reading (a
+    ``requests`` response still held, a browser's keep-alive) held ``stop()`` that long, past its
+    timeout. While the server stops, the connection is aborted instead; any other close stays polite.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._tls = isinstance(self.config, _Config) and self.writer.get_extra_info("ssl_object") is not None
+
+    def _abort_if_stopping(self) -> None:
+        if self._tls and self.context.terminated.is_set():
+            self.writer.transport.abort()  # idempotent: a transport aborted already stays so
+
+    async def _initiate_server_close(self) -> None:  # an idle connection, closed as the server stops
+        self._abort_if_stopping()
+        await super()._initiate_server_close()
+
+    async def _close(self) -> None:
+        self._abort_if_stopping()
+        await super()._close()
+
+
+# the names Hypercorn looks up for each connection (a reload of this module replaces them, never chains)
 vars(hypercorn.protocol)["H11Protocol"] = _PhrasedH11
+vars(hypercorn.asyncio.run)["TCPServer"] = _StoppingTCPServer
 
 
 def origin_form(app: ASGIApp) -> ASGIApp:
@@ -74,11 +105,13 @@ def origin_form(app: ASGIApp) -> ASGIApp:
     return served
 
 
-def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> Config:
+def config(sock: socket.socket, report: Report, read_timeout: float = 30.0, tls: Certificate | None = None) -> Config:
     """Hypercorn's settings for serving ``sock``: no access log, errors to ``report``, an idle connection or a
-    half-sent head closed after ``read_timeout`` s."""
+    half-sent head closed after ``read_timeout`` s; https with ``tls`` (Hypercorn's ``certfile``/``keyfile``)."""
     settings = _Config()
     settings.bind = [f"fd://{os.dup(sock.fileno())}"]  # Hypercorn owns and closes the duplicate
+    if tls is not None:  # Hypercorn wraps the sockets of ``bind`` in TLS once a certificate is set
+        settings.certfile, settings.keyfile = tls.cert, tls.key
     settings.accesslog = None
     # A logger of this socket's own, not registered with logging: it goes with the server instead of
     # living on after it (one leaked logger per start otherwise), and no other mock shares it.
@@ -99,8 +132,8 @@ def config(sock: socket.socket, report: Report, read_timeout: float = 30.0) -> C
 
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
-                read_timeout: float = 30.0) -> None:
-    """Serve ``app`` on ``sock`` until ``stop`` is set."""
+                read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
+    """Serve ``app`` on ``sock`` until ``stop`` is set (https with ``tls``)."""
     # Hypercorn's TypedDict events are the plain dicts the app reads and writes
-    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout),
+    await hypercorn_serve(cast("ASGIFramework", origin_form(app)), config(sock, report, read_timeout, tls),
                           shutdown_trigger=stop.wait)

@@ -6,12 +6,16 @@ import asyncio
 import os
 import socket
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from postmock_nb.serving.servers import ASGIApp, Report
 from postmock_nb.serving.servers._logs import errors_to
+
+if TYPE_CHECKING:
+    from postmock_nb.serving.tls import Certificate
 
 SETTLE_S = 1.0
 """How long a stop waits for the requests uvicorn cancelled to finish."""
@@ -57,16 +61,28 @@ class _HeadTimed(HttpToolsProtocol):
         super().on_response_complete()  # arms the timer when no pipelined request waits
         self._head_pending = self.timeout_keep_alive_task is not None
 
+    def shutdown(self) -> None:
+        """The server stops: an idle TLS connection is dropped at once. (A polite TLS close waits for the
+        client's close_notify, which a client holding its connection without reading never sends: the
+        stop waited for uvicorn's whole grace period.)"""
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self.transport.get_extra_info("ssl_object") is not None:
+            self.transport.abort()
+            return
+        super().shutdown()
+
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
-                read_timeout: float = 30.0) -> None:
+                read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
     """Serve ``app`` on ``sock`` until ``stop`` is set; an idle connection or a half-sent head is closed after
-    ``read_timeout`` s (a stalled body is the app's own read timeout)."""
+    ``read_timeout`` s (a stalled body is the app's own read timeout); https with ``tls`` (uvicorn's
+    ``ssl_certfile``/``ssl_keyfile``: its asyncio server wraps our socket)."""
     config = uvicorn.Config(
         app, loop="none", http=_HeadTimed, ws="none", lifespan="on", interface="asgi3",
         log_config=None, access_log=False,
         proxy_headers=False,  # the mock answers whoever connects; no X-Forwarded-* rewriting per request
-        timeout_keep_alive=int(read_timeout), timeout_graceful_shutdown=2, backlog=1024)
+        timeout_keep_alive=int(read_timeout), timeout_graceful_shutdown=2, backlog=1024,
+        ssl_certfile=tls.cert if tls is not None else None, ssl_keyfile=tls.key if tls is not None else None)
     server = _Server(config)
     listener = socket.socket(fileno=os.dup(sock.fileno()))  # uvicorn closes the sockets it is given
 
