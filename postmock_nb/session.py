@@ -38,6 +38,7 @@ from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.shared.collection import SharedCollection
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.verification import verify_journal
 
@@ -232,6 +233,7 @@ class Session:
         server.start()
         self._emit(SessionEvent("started", server.url))
         self.server = server
+        self.store = server.store  # --state: the shared collection, which cells edit while it runs
         self._errors_reported = 0
         return server
 
@@ -270,6 +272,8 @@ class Session:
             return False
         was_running = self.server.running
         self.server.stop()
+        if isinstance(self.store, SharedCollection):  # back in memory, with the last collection served
+            self.store = self.store.local
         self._emit(SessionEvent("stopped"))
         return was_running
 

@@ -50,6 +50,11 @@ class CollectionStore(Protocol):
         """Call ``listener(snapshot)`` after each edit; returns the call that unsubscribes it."""
         ...
 
+    async def follow(self) -> None:
+        """Run on the server's event loop while it serves (cancelled when it stops): keeps this process's
+        snapshot up to date with a store shared by other processes (``--state``). In memory: returns at once."""
+        ...
+
 
 class LiveCollection:
     """Holds the current snapshot and notifies listeners when it changes (the in-memory :class:`CollectionStore`)."""
@@ -94,3 +99,6 @@ class LiveCollection:
         """Call ``listener(snapshot)`` after each edit; returns a function that unsubscribes."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def follow(self) -> None:
+        """Nothing to follow: this process's edits are the only ones."""

@@ -332,11 +332,8 @@ class PostmockMagics(Magics):
         args = self._parser.parse_args(words)
         try:
             return getattr(self, f"_mock_{args.command}")(args)
-        except PostmockError as error:
+        except PostmockError as error:  # StateUnavailable too (--state: Redis out of reach), with its hint
             raise _usage(error) from None
-        except StateUnavailable as error:  # --state: Redis out of reach (the server's requests answer 503)
-            raise usage_error(str(error), "start Redis again (the mock resumes by itself), or %mock stop and "
-                              "%mock start without --state") from None
 
     def _mock_start(self, args: argparse.Namespace) -> None:
         if args.help:  # %mock start --help: the options, from the one options table
@@ -395,9 +392,10 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         if self.session.server is not None and self.session.server.tls is not None:
             print(self.session.server.tls.describe())
+        counts = (f"{plural(info['requests'], 'request')}, {plural(info['misses'], 'miss', 'misses')}"
+                  if "requests" in info else f"requests not counted ({info.get('journal_error', 'journal unread')})")
         print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
-              f"{plural(info['examples'], 'example')}, {plural(info['requests'], 'request')}, "
-              f"{plural(info['misses'], 'miss', 'misses')}, {plural(info['errors'], 'error')}"
+              f"{plural(info['examples'], 'example')}, {counts}, {plural(info['errors'], 'error')}"
               + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
         if info.get("admin_writes"):
             print(f"Admin API writes: {info['admin_writes']}")

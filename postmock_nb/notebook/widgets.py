@@ -36,6 +36,7 @@ from postmock_nb.matching import Candidate, MatchResult, near_misses
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.journal import Batched
 from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.serving.shared.flowstate import RedisFlowState
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ class Dashboard:
         """Reads a shared journal (``--state``) off the server's loop, one refresh at a time."""
         self._pending = False
         self._last = 0.0
+        self._last_counts = (0, 0)
+        """The request and miss counts last read (shown while a shared journal cannot be read)."""
         self._relisting: int | None = None  # the thread relisting the log, whose selection moves are not clicks
         self._closed = False
         self.status = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
@@ -203,8 +206,11 @@ class Dashboard:
         """Recompute every view from the session's current state."""
         self.refreshes += 1
         self.status.value = self._status_html()
-        self.examples.value = self._examples_html()
-        entries = self._recent(LOG_ROWS)
+        try:
+            self.examples.value = self._examples_html()
+            entries = self._recent(LOG_ROWS)
+        except StateUnavailable:  # --state and Redis away: the views keep what they showed (the status line says why)
+            return
         table = log_table_html(entries)
         if table != self.table.value:
             self.table.value = table
@@ -273,8 +279,12 @@ class Dashboard:
         server = self.server
         if server is None:
             return (0, 0)
-        counts = server.log.counts()
-        return (counts.total, counts.misses)
+        try:
+            counts = server.log.counts()
+        except StateUnavailable:  # --state and Redis away: the counts last read (the status line says why)
+            return self._last_counts
+        self._last_counts = (counts.total, counts.misses)
+        return self._last_counts
 
     def _status_html(self) -> str:
         server = self.server

@@ -159,15 +159,20 @@ class MockApp:
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        following: asyncio.Task[None] | None = None
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                following = asyncio.ensure_future(self.store.follow())  # --state: other replicas' edits
                 if self._batched is not None:  # the journal's writer connected before the first request
                     await self._batched.astart()
                 await send({"type": "lifespan.startup.complete"})
                 if self.on_startup is not None:
                     self.on_startup()
             elif message["type"] == "lifespan.shutdown":
+                if following is not None:
+                    following.cancel()
+                    await asyncio.gather(following, return_exceptions=True)
                 bridges = self.bridges
                 if bridges.proxy is not None:  # the upstream client lives on this loop
                     await bridges.proxy.aclose()

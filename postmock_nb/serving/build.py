@@ -40,6 +40,7 @@ from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.shared.collection import shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
 from postmock_nb.serving.shared.flowstate import RedisFlowState
 from postmock_nb.serving.shared.journal import SharedJournal
@@ -148,6 +149,7 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
     shared = shared_state(config, store.snapshot.collection.name)
+    store = shared_collection(store, shared)  # --state: the collection on Redis (adopted if one is stored)
     stores = shared_stores(shared, config)
     behaviours = behaviours if behaviours is not None else Behaviours()
     _plug_behaviours(behaviours, shared, stores)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from postmock_nb.config import masked_url
-from postmock_nb.errors import ConfigError
+from postmock_nb.errors import ConfigError, PostmockError
 
 if TYPE_CHECKING:
     import redis
@@ -36,13 +36,21 @@ COMMAND_TIMEOUT_S = 2.0
 INSTALL_HINT = "pip install \"postmock_nb[team]\" (the redis client; in a clone: pip install -e \".[team]\")"
 
 
-class StateUnavailable(Exception):
-    """Redis could not be reached: ``store`` (scenarios, sequences, resources, journal, collection) cannot be used."""
+UNAVAILABLE_HINT = ("start Redis again, or check the --state URL: nothing was changed, the mock goes on serving what "
+                    "it has and resumes by itself once Redis answers")
+
+
+class StateUnavailable(PostmockError):
+    """Redis could not be reached: ``store`` (scenarios, sequences, resources, journal, collection) cannot be used.
+    A PostmockError, so the notebook says it as a UsageError and the command line as its message."""
 
     def __init__(self, store: str, reason: str) -> None:
-        super().__init__(f"the shared {store} store is unavailable: {reason}")
+        super().__init__(f"the shared {store} store is unavailable: {reason}", hint=UNAVAILABLE_HINT)
         self.store = store
         self.reason = reason
+
+    def __str__(self) -> str:  # the message alone (the 503's); the hint is the notebook's and the command line's
+        return self.message
 
 
 def redis_module() -> Any:
