@@ -392,11 +392,7 @@ class PostmockMagics(Magics):
         print(f"Running at {info['url']}" + (f"  (browser: {info['public_url']})" if info.get("public_url") else ""))
         if self.session.server is not None and self.session.server.tls is not None:
             print(self.session.server.tls.describe())
-        counts = (f"{plural(info['requests'], 'request')}, {plural(info['misses'], 'miss', 'misses')}"
-                  if "requests" in info else f"requests not counted ({info.get('journal_error', 'journal unread')})")
-        print(f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
-              f"{plural(info['examples'], 'example')}, {counts}, {plural(info['errors'], 'error')}"
-              + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
+        print(_summary_line(info))
         if info.get("admin_writes"):
             print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
@@ -692,3 +688,12 @@ def prototype_of(ipython: Any) -> Any:
     if magics is None:
         raise UsageError("postmock_nb is not loaded\nHint: %load_ext postmock_nb")
     return magics.prototype
+
+
+def _summary_line(info: dict[str, Any]) -> str:
+    """``%mock status``'s second line: public or private, uptime, examples and the journal's counts."""
+    counts = (f"{plural(info['requests'], 'request')}, {plural(info['misses'], 'miss', 'misses')}"
+              if "requests" in info else f"requests not counted ({info.get('journal_error', 'journal unread')})")
+    return (f"{'private' if info['private'] else 'public'}, up {info['uptime_s']} s, "
+            f"{plural(info['examples'], 'example')}, {counts}, {plural(info['errors'], 'error')}"
+            + (f", {info['refused']} refused without the key" if info.get("refused") else ""))
