@@ -18,18 +18,22 @@ body, status, example id), so with ``--state redis://…`` verification sees eve
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from postmock_nb.answers.responses import error_body
 from postmock_nb.answers.verification import Expectation, ExpectationError, JournalView, Received, Verification, verify
 from postmock_nb.config import MockConfig
+from postmock_nb.core import limits
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import LogEntry
 
 if TYPE_CHECKING:  # quart loads with the admin API, when a mock starts
     from quart import Quart
 
+MAX_LIMIT_DIGITS = 9
+"""A ``limit`` longer than this is refused (a journal keeps far fewer entries)."""
 ANY_VALUE = "{{$any}}"
 """What a filter's name alone asks for: the parameter or header sent, with any value."""
 REQUESTS_PATH = "/__postmock/requests"
@@ -86,6 +90,22 @@ def entry_json(entry: LogEntry) -> dict[str, Any]:
             "example_id": entry.example_id, "example": entry.example_name, "matched": entry.matched}
 
 
+def verify_body(raw: bytes) -> object:
+    """The JSON a ``POST /__postmock/verify`` sent (ExpectationError: not UTF-8, not JSON, nested too deep)."""
+    try:
+        return limits.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ExpectationError(f"the body is not UTF-8 text (byte {error.start})") from None
+    except limits.TooDeep:
+        raise ExpectationError(f"the JSON nests more than {limits.MAX_JSON_DEPTH} levels deep") from None
+    except json.JSONDecodeError as error:
+        raise ExpectationError(f"the body must be a JSON object: not valid JSON ({error.msg} at line "
+                               f"{error.lineno}, column {error.colno})",
+                               hint='{"request": "POST /users", "times": 1}') from None
+    except ValueError as error:  # an integer longer than Python converts
+        raise ExpectationError(f"cannot read the JSON: {error}") from None
+
+
 def expectation_of(data: object) -> Expectation:
     """The expectation a ``POST /__postmock/verify`` body describes (ExpectationError: it cannot be read)."""
     if not isinstance(data, dict):
@@ -122,7 +142,7 @@ def filter_of(args: Any) -> tuple[Expectation, int | None]:
     limit_text = args.get("limit")
     limit = None
     if limit_text is not None:
-        if not limit_text.isdigit():
+        if not (limit_text.isascii() and limit_text.isdigit()) or len(limit_text) > MAX_LIMIT_DIGITS:
             raise ExpectationError(f"limit must be a whole number, got {limit_text!r}", hint="limit=20")
         limit = int(limit_text)
     wanted = Expectation.filter(method=args.get("method") or None, path=args.get("path") or None,
@@ -150,9 +170,10 @@ def register_verification(admin: Quart, mock: Journaled) -> None:
 
     @admin.post(VERIFY_PATH)
     async def verify_route() -> Any:
-        data = await request.get_json(force=True, silent=True)
+        raw = await request.get_data(cache=False)
+        assert isinstance(raw, bytes)
         try:
-            expectation = expectation_of(data)
+            expectation = expectation_of(verify_body(raw))
         except ExpectationError as error:
             return bad(error)
         scope = worker_scope(mock.settings)

@@ -84,6 +84,24 @@ def test_a_bad_filter_is_a_400_in_the_one_error_shape(mock: Session) -> None:
                                          "message": "limit must be a whole number, got 'many'\nHint: limit=20"}}
 
 
+@pytest.mark.parametrize("limit", ["\u00b2", "9" * 5000])
+def test_a_limit_int_cannot_read_is_a_400_not_a_500(mock: Session, limit: str) -> None:
+    response = requests.get(mock.url + "/__postmock/requests", params={"limit": limit}, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("limit must be a whole number")
+
+
+@pytest.mark.parametrize(("raw", "complaint"), [
+    (b"[" * 100_000 + b"]" * 100_000, "the JSON nests more than 200 levels deep"),
+    (b"\xff\xfe{}", "the body is not UTF-8 text (byte 0)"),
+])
+def test_a_verify_body_too_deep_or_not_utf8_is_a_400_not_a_500(mock: Session, raw: bytes, complaint: str) -> None:
+    response = requests.post(mock.url + "/__postmock/verify", data=raw, timeout=TIMEOUT)
+    assert response.status_code == 400
+    assert response.json()["error"] == {"name": "invalidVerification", "header": "Bad Request", "message": complaint}
+    assert posted(mock, {"request": "POST /users", "times": 2}).json()["verified"] is True  # served on
+
+
 def test_verify_passes(mock: Session) -> None:
     body = {"request": "POST /users", "times": 1, "at_least": None, "at_most": None,
             "json": {"name": "Ann", "role": "{{$any}}"}, "headers": {"x-role": "admin"}, "query": {"page": "2"}}

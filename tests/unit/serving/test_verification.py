@@ -15,6 +15,7 @@ from postmock_nb.serving.verification import (
     filter_of,
     received,
     requested,
+    verify_body,
     verify_journal,
     worker_scope,
 )
@@ -95,6 +96,8 @@ def test_the_requests_list_filters_and_masks(log: RequestLog) -> None:
 @pytest.mark.parametrize(("args", "complaint"), [
     ([("limit", "ten")], "limit must be a whole number, got 'ten'"),
     ([("limit", "-1")], "limit must be a whole number"),
+    ([("limit", "\u00b2")], "limit must be a whole number, got '\u00b2'"),  # a digit int() does not read
+    ([("limit", "9" * 5000)], "limit must be a whole number"),  # longer than int() converts
     ([("path", "users")], "path must start with '/'"),
     ([("header", ":admin")], "header=':admin': a name is missing"),
     ([("query", "=2")], "query='=2': a name is missing"),
@@ -119,6 +122,19 @@ def test_filters_that_cannot_be_read(args: list[tuple[str, str]], complaint: str
 def test_a_verify_body_that_cannot_be_read(body: object, complaint: str) -> None:
     with pytest.raises(ExpectationError) as raised:
         expectation_of(body)
+    assert complaint in str(raised.value)
+
+
+@pytest.mark.parametrize(("raw", "complaint"), [
+    (b"[" * 100_000 + b"]" * 100_000, "the JSON nests more than 200 levels deep"),
+    (b'{"request": "GET /x", "json": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nests more than 200 levels"),
+    (b"\xff{}", "the body is not UTF-8 text (byte 0)"),
+    (b"{", "the body must be a JSON object: not valid JSON (Expecting property name"),
+    (b'{"times": ' + b"9" * 5000 + b"}", "cannot read the JSON"),
+])
+def test_a_verify_body_that_is_not_json_is_an_expectation_error(raw: bytes, complaint: str) -> None:
+    with pytest.raises(ExpectationError) as raised:
+        verify_body(raw)
     assert complaint in str(raised.value)
 
 
