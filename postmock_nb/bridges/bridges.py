@@ -62,12 +62,13 @@ class Bridges:
         """Proxy then record: forward a request no example answers, record the answer if asked.
 
         Returns the response to send, the log note and the upstream's latency in ms. A private
-        mock's key (``x-api-key``) is the mock's, so it is not sent upstream.
+        mock's key (``x-api-key``) is the mock's, so it is not sent upstream; nor is its admin key
+        (``x-postmock-admin-key``), whoever sends it.
         """
         proxy, recorder = self.proxy, self.recorder
         if proxy is None:
             raise RuntimeError("answer_miss needs a proxy (--proxy URL)")
-        drop = frozenset({"x-api-key"}) if private else frozenset()
+        drop = frozenset({"x-postmock-admin-key", "x-api-key"} if private else {"x-postmock-admin-key"})
         proxied = await proxy.forward(method, path, query_string, headers, body, drop=drop)
         if recorder is not None and not proxied.error:
             exchange = exchange_of(method, path, query_string, headers, body, proxied.status, proxied.headers,

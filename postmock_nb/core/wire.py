@@ -50,7 +50,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 """Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1); so are the
 headers a ``Connection`` header names (:func:`connection_tokens`)."""
 
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
+SECRET_HEADERS = frozenset({"x-api-key", "x-postmock-admin-key", "authorization", "proxy-authorization", "cookie"})
 """Request headers that carry credentials: their values are masked in the log views and the admin
 API by default (:mod:`postmock_nb.core.masking`), and a recorded example keeps them only when asked."""
 

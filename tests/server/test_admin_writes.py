@@ -286,3 +286,18 @@ def test_several_workers_without_shared_state_refuse_writes(collection, build):
         assert answer.json()["error"]["hint"] == "share them with --state redis://HOST:PORT/DB, or serve with --workers 1"
         assert requests.delete(f"{server.url}/__postmock/log", timeout=TIMEOUT).status_code == 204  # per worker, as before
         assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]
+
+
+def test_the_admin_key_sent_to_the_mock_is_masked_in_the_journal(mock):
+    """A harness that sends its admin key on every request (a session's default headers) never sees it shown."""
+    assert served(mock, "/users").status_code == 200  # a read of the mock: the mock's key does
+    requests.get(mock.url + "/users", headers={"x-api-key": "mock-key", **ADMIN}, timeout=TIMEOUT)
+    listed = admin(mock, "GET", "/requests", key=None, params={"header": "x-postmock-admin-key"})
+    assert listed.status_code == 200 and len(listed.json()) == 1
+    assert dict(listed.json()[0]["headers"])["x-postmock-admin-key"] == "ad…" and KEY not in listed.text
+    seq = listed.json()[0]["seq"]
+    explained = admin(mock, "GET", f"/log/{seq}", key=None)
+    assert explained.status_code == 200 and KEY not in explained.text
+    failed = admin(mock, "POST", "/verify", key=None, json={"request": "GET /users", "times": 5,
+                                                           "headers": {"x-postmock-admin-key": KEY}})
+    assert failed.json()["verified"] is False and KEY not in failed.text

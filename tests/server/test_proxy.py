@@ -365,6 +365,14 @@ def test_a_private_mock_does_not_send_its_key_upstream(build, upstream):
         assert "x-api-key" not in echo["headers"] and echo["headers"]["x-other"] == "1"
 
 
+def test_the_admin_key_is_never_sent_upstream(build, upstream):
+    """A test harness that sends its admin key on every request must not hand it to the upstream API."""
+    with MockServer(build.collection(), admin_key="admin-s3cret", bridges=Bridges(proxy=Proxy(upstream))) as mock:
+        echo = requests.get(mock.url + "/echo", headers={"x-postmock-admin-key": "admin-s3cret", "X-Other": "1"},
+                            timeout=5).json()
+        assert "x-postmock-admin-key" not in echo["headers"] and echo["headers"]["x-other"] == "1"
+
+
 # -- issue 19: one client's upstream cookies never reach another ----------------------------------
 
 
