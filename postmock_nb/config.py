@@ -272,25 +272,48 @@ STATE_SCHEMES = ("redis", "rediss", "unix")
 """The URL schemes ``--state`` takes (redis-py's: TCP, TLS, a Unix socket)."""
 
 
+SECRET_QUERY = frozenset({"password"})
+"""Query parameters of a state URL that carry a secret (redis-py reads ``?password=``)."""
+
+
 def masked_url(url: str) -> str:
-    """``url`` with its password (``redis://:secret@host``) shown as ``***``: how a state URL is shown."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    """``url`` with its password (``redis://:secret@host``, ``?password=secret``) shown as ``***``: how a state
+    URL is shown. A URL too broken to read shows nothing of what stands before its host."""
+    base, question, query = url.partition("?")
+    try:
+        parts = urlsplit(base)
+        password = parts.password
+    except ValueError:  # an unclosed [IPv6 address: its credentials cannot be told from the rest
+        scheme, sep, rest = base.partition("://")
+        base = f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else base
+    else:
+        if password is not None:
+            base = parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}").geturl()
+    pairs = [pair.partition("=") for pair in query.split("&")] if query else []
+    query = "&".join(f"{name}{eq}***" if name.lower() in SECRET_QUERY and value else f"{name}{eq}{value}"
+                     for name, eq, value in pairs)
+    return f"{base}{question}{query}"
 
 
 def _check_state(config: MockConfig) -> str | None:
     url = config.state
     if url is None:
         return None
-    parts = urlsplit(url) if isinstance(url, str) else None
+    shown = masked_url(url) if isinstance(url, str) else url
+    hint = "--state redis://127.0.0.1:6379/0 (every process naming it shares the mock's state)"
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is not None:
+            parts.port  # noqa: B018 - read to check it (a port that is not a number raises)
+    except ValueError as error:
+        raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}: {error}",
+                          hint=hint) from None
     if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.netloc or parts.path):
-        shown = masked_url(url) if isinstance(url, str) else url
-        raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}",
-                          hint="--state redis://127.0.0.1:6379/0 (every process naming it shares the mock's state)")
+        raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}", hint=hint)
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not (database.isascii() and database.isdigit()):
+        raise ConfigError(f"--state {shown}: the database must be a number (redis://HOST:PORT/DB), got {database!r}",
+                          hint=hint)
     return url
 
 

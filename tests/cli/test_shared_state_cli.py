@@ -4,6 +4,8 @@ alternately, and say where their state is."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -55,3 +57,29 @@ def test_serve_says_where_its_state_is(replicas: list[tuple[Cli, str]]) -> None:
     assert "4 workers share the port and the state" in cli.stdout
     health = requests.get(url + "/__postmock/health", timeout=5).json()
     assert health["state"]["available"] is True and health["state"]["prefix"] == "orders"
+
+
+def test_a_password_in_the_state_url_is_never_printed(redis_server: RedisServer, tmp_path) -> None:
+    """``?password=`` (which redis-py reads as the password) is masked like ``redis://:password@``."""
+    path = tmp_path / "orders.json"
+    save_collection(make_collection(make_example("GET /order", "order", body="{}"), name="Orders"), path)
+    cli = Cli("serve", str(path), "--port", "0", "--state", redis_server.db_url(61) + "?password=s3cretpw")
+    try:
+        url = cli.wait_for(SERVING).group(3)
+        cli.wait_for(r"^Shared state: redis://127\.0\.0\.1:\d+/61\?password=\*\*\* \(prefix orders\)$")
+        health = requests.get(url + "/__postmock/health", timeout=5)
+        assert health.json()["state"]["url"].endswith("/61?password=***") and "s3cretpw" not in health.text
+    finally:
+        cli.stop()
+    assert "s3cretpw" not in cli.output() + "\n".join(cli.stderr)
+
+
+def test_a_state_url_redis_cannot_use_is_refused_before_serving(tmp_path) -> None:
+    path = tmp_path / "orders.json"
+    save_collection(make_collection(make_example("GET /order", "order", body="{}"), name="Orders"), path)
+    done = subprocess.run([sys.executable, "-m", "postmock_nb.cli", "serve", str(path), "--port", "0",
+                           "--state", "redis://:s3cretpw@127.0.0.1:notaport/0"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "s3cretpw" not in done.stderr
+    assert done.stderr.startswith("postmock: --state must be a Redis URL (redis://HOST:PORT/DB), got "
+                                  "'redis://:***@127.0.0.1:notaport/0': Port could not be cast to integer")

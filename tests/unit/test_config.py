@@ -8,7 +8,7 @@ from dataclasses import FrozenInstanceError
 import pytest
 
 from postmock_nb.answers.responses import ResponseCache, build_response
-from postmock_nb.config import MAX_DELAY_MS, MockConfig
+from postmock_nb.config import MAX_DELAY_MS, MockConfig, masked_url
 from postmock_nb.errors import ConfigError, PostmockError, ServerError
 from postmock_nb.matching import IncomingRequest, match
 from postmock_nb.matching.snapshot import Snapshot
@@ -93,3 +93,31 @@ def test_the_response_cache_follows_the_snapshot_and_stays_bounded(build):
 def test_one_header_name_given_as_text_is_one_name_not_its_letters() -> None:
     assert MockConfig(match_headers="Accept").match_headers == ("accept",)
     assert MockConfig(match_headers=("Accept", "x-role")).match_headers == ("accept", "x-role")
+
+
+# -- --state: its URL checked before anything connects, its password never shown ---------------------------------
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("redis://:s3cretpw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+    ("redis://user:s3cretpw@127.0.0.1:6379/0", "redis://user:***@127.0.0.1:6379/0"),
+    ("redis://127.0.0.1:6379/0?password=s3cretpw", "redis://127.0.0.1:6379/0?password=***"),  # redis-py reads it
+    ("redis://u:s3cretpw@h:1/0?db=2&Password=s3cretpw", "redis://u:***@h:1/0?db=2&Password=***"),
+    ("unix:///tmp/redis.sock?db=1&password=s3cretpw", "unix:///tmp/redis.sock?db=1&password=***"),
+    ("redis://:s3cretpw@[::1:6379/0", "redis://***@[::1:6379/0"),  # not a URL: nothing before the host shown
+    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+])
+def test_a_state_url_is_shown_with_its_password_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+@pytest.mark.parametrize(("url", "complaint"), [
+    ("redis://:s3cretpw@[::1:6379/0", "Invalid IPv6 URL"),
+    ("redis://:s3cretpw@127.0.0.1:notaport/0", "Port could not be cast to integer"),
+    ("redis://:s3cretpw@127.0.0.1:70000/0", "Port out of range"),
+    ("redis://:s3cretpw@127.0.0.1:6379/shop", "the database must be a number"),  # redis-py would use database 0
+])
+def test_a_state_url_redis_cannot_use_is_a_config_error_without_its_password(url: str, complaint: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        MockConfig(state=url)
+    assert complaint in str(raised.value) and "s3cretpw" not in str(raised.value)
+    assert "--state redis://127.0.0.1:6379/0" in raised.value.hint
