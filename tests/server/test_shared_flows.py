@@ -181,6 +181,21 @@ def test_redis_killed_mid_run_is_a_503_naming_the_store_then_service_resumes(own
             session.close()
 
 
+def test_a_redis_that_refuses_the_state_is_a_503_never_a_500(redis_server: RedisServer) -> None:
+    """A database index the Redis does not have (it has 64): a 503 naming the store and the reason, as when Redis
+    does not answer (it was a 500 and a traceback at start); the static examples serve on."""
+    with MockServer(_collection(), port=0, state=redis_server.db_url(99)) as mock:
+        refused = requests.get(mock.url + "/order", timeout=10)
+        assert refused.status_code == 503, refused.text
+        error = refused.json()["error"]
+        assert error["name"] == "stateUnavailable" and error["store"] == "scenarios"
+        reason = "refuses the call (ResponseError: DB index is out of range)"
+        assert reason in error["message"]
+        health = requests.get(mock.url + "/__postmock/health", timeout=10)
+        assert health.status_code == 503 and reason in health.json()["state"]["error"]
+        assert requests.get(mock.url + "/ping", timeout=5).json() == {"pong": True}
+
+
 def test_a_session_goes_back_to_its_own_states_without_state(redis_url: str) -> None:
     session = Session(collection=_collection())
     try:

@@ -36,6 +36,11 @@ COMMAND_TIMEOUT_S = 2.0
 INSTALL_HINT = "pip install \"postmock_nb[team]\" (the redis client; in a clone: pip install -e \".[team]\")"
 
 
+SERVER_REFUSALS = ("DB index is out of range", "MISCONF")
+"""The start of a Redis error that says the server cannot keep the state (besides its read-only replica, out of
+memory and no-permission errors): the store is unavailable, as when Redis does not answer, never a 500."""
+
+
 UNAVAILABLE_HINT = ("start Redis again, or check the --state URL: nothing was changed, the mock goes on serving what "
                     "it has and resumes by itself once Redis answers")
 
@@ -141,6 +146,10 @@ class SharedState:
             result = await operation(self.client())
         except (self._redis.exceptions.ConnectionError, self._redis.exceptions.TimeoutError, OSError) as error:
             raise self._unavailable(store, error) from error
+        except (self._redis.exceptions.ResponseError, self._redis.exceptions.InvalidResponse) as error:
+            if not self._out_of_service(error):
+                raise
+            raise self._unavailable(store, error, answer="refuses the call") from error
         self._answered()
         return result
 
@@ -150,11 +159,22 @@ class SharedState:
             result = operation(self.sync_client())
         except (self._redis.exceptions.ConnectionError, self._redis.exceptions.TimeoutError, OSError) as error:
             raise self._unavailable(store, error) from error
+        except (self._redis.exceptions.ResponseError, self._redis.exceptions.InvalidResponse) as error:
+            if not self._out_of_service(error):
+                raise
+            raise self._unavailable(store, error, answer="refuses the call") from error
         self._answered()
         return result
 
-    def _unavailable(self, store: str, error: BaseException) -> StateUnavailable:
-        reason = f"Redis at {self.shown_url} does not answer ({type(error).__name__}: {error})"
+    def _out_of_service(self, error: BaseException) -> bool:
+        """Whether a Redis error says the server cannot keep the state (a database index out of range, a
+        read-only replica, out of memory, no permission, not Redis at all): the store is unavailable."""
+        exceptions = self._redis.exceptions
+        return isinstance(error, (exceptions.InvalidResponse, exceptions.ReadOnlyError, exceptions.OutOfMemoryError,
+                                  exceptions.NoPermissionError)) or str(error).startswith(SERVER_REFUSALS)
+
+    def _unavailable(self, store: str, error: BaseException, *, answer: str = "does not answer") -> StateUnavailable:
+        reason = f"Redis at {self.shown_url} {answer} ({type(error).__name__}: {error})"
         self.error = reason
         self.failures += 1
         if self.down_since is None:
