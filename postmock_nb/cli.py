@@ -175,19 +175,20 @@ def _push(args: argparse.Namespace) -> int:
     """``postmock push FILE --to URL``: the file merged into (or, ``--replace``, replacing) a running mock's."""
     import os  # deferred: only postmock push reads the environment here
 
-    from postmock_nb.client import Client, ClientError  # deferred: httpx is slow to import; --help stays fast
+    from postmock_nb.client import Client, ClientError, shown_url  # deferred: httpx is slow to import
 
+    to = shown_url(args.to)  # a password in the URL is never printed
     admin_key = args.admin_key if args.admin_key is not None else os.environ.get("POSTMOCK_ADMIN_KEY") or None
     try:
         with Client(args.to, admin_key=admin_key) as client:
             if args.replace:
                 done = client.replace(args.collection)
-                print(f"Replaced the collection of {args.to} with {done.get('name', '')!r} from {args.collection}: "
+                print(f"Replaced the collection of {to} with {done.get('name', '')!r} from {args.collection}: "
                       f"{plural(int(done.get('examples', 0)), 'example')}.", flush=True)
             else:
                 print(client.load(args.collection).get("report", ""), flush=True)
     except ClientError as error:
-        print(f"postmock: push {args.collection} to {args.to}: {error}", file=sys.stderr)
+        print(f"postmock: push {args.collection} to {to}: {error}", file=sys.stderr)
         the_file = error.status in (400, 413, 422) or (error.status is None and bool(error.location))
         return 2 if the_file else 1  # the file (unreadable, refused as invalid), else the mock or the network
     return 0

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,6 +35,7 @@ ADMIN = "/__postmock"
 ADMIN_KEY_HEADER = "x-postmock-admin-key"
 YAML_SUFFIXES = (".yaml", ".yml")
 _UNSET: Any = object()
+JSON_KINDS = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 class ClientError(PostmockError):
@@ -58,16 +60,22 @@ class Client:
     def __init__(self, url: str, api_key: str | None = None, admin_key: str | None = None, *,
                  verify: bool | str = True, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self.shown_url = shown_url(self.url)
+        """The URL as messages show it (a password in it masked)."""
         headers = {"accept": "application/json"}
         if api_key is not None:
             headers["x-api-key"] = api_key
         if admin_key is not None:
             headers[ADMIN_KEY_HEADER] = admin_key
         trust: bool | ssl.SSLContext = verify if not isinstance(verify, str) else _trusting(verify)
-        self._http = httpx.Client(base_url=self.url, headers=headers, verify=trust, timeout=timeout)
+        try:
+            self._http = httpx.Client(base_url=self.url, headers=headers, verify=trust, timeout=timeout)
+        except httpx.InvalidURL as error:
+            raise ClientError(f"{self.shown_url}: not a URL ({error})",
+                              hint="Client('http://127.0.0.1:8000')") from None
 
     def __repr__(self) -> str:
-        return f"Client({self.url!r})"  # never the keys
+        return f"Client({self.shown_url!r})"  # never the keys, nor a password in the URL
 
     def close(self) -> None:
         self._http.close()
@@ -137,7 +145,7 @@ class Client:
             except ClientError as error:
                 if error.status != 404:
                     raise
-                raise ClientError(f"{self.url}: no scenario or resource named {name!r}", status=404,
+                raise ClientError(f"{self.shown_url}: no scenario or resource named {name!r}", status=404,
                                   name=error.name, hint="Client.reset() with no name resets them all") from None
         if log:
             self._call("DELETE", "/log")
@@ -158,7 +166,7 @@ class Client:
         params += [("header", f"{key}:{value}") for key, value in (headers or {}).items()]
         if limit is not None:
             params.append(("limit", str(limit)))
-        return list(self._json("GET", "/requests", params=params))
+        return list(self._json("GET", "/requests", shape=list, params=params))
 
     def verify(self, request: str, *, times: int | None = None, at_least: int | None = None,
                at_most: int | None = None, json: Any = _UNSET, body: str | None = None,
@@ -182,7 +190,10 @@ class Client:
         if contains:
             wanted["contains"] = True
         answer = self._json("POST", "/verify", json=wanted)
-        if not answer.get("verified"):
+        if not isinstance(answer.get("verified"), bool):
+            raise ClientError(f"POST {self.shown_url}{ADMIN}/verify: not a verification's answer ({answer!r:.80})",
+                              hint="is that address a postmock mock?")
+        if not answer["verified"]:
             raise AssertionError(answer.get("message") or f"{request}: not verified")
         return int(answer.get("count", 0))
 
@@ -204,20 +215,38 @@ class Client:
         url = f"{ADMIN}{path}"
         try:
             response = self._http.request(method, url, **arguments)
-        except httpx.HTTPError as error:
-            raise ClientError(f"{method} {self.url}{url}: {type(error).__name__}: {error}",
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            raise ClientError(f"{method} {self.shown_url}{url}: {type(error).__name__}: {error}",
                               hint="is the mock running at that address (and http/https as it serves)?") from None
         if response.status_code >= 400:
-            raise _refused(method, f"{self.url}{url}", response)
+            raise _refused(method, f"{self.shown_url}{url}", response)
         return response
 
-    def _json(self, method: str, path: str, **arguments: Any) -> Any:
+    def _json(self, method: str, path: str, *, shape: type = dict, **arguments: Any) -> Any:
+        """The answer's JSON, of the ``shape`` the admin API answers (else a ClientError: not a postmock mock)."""
         response = self._call(method, path, **arguments)
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
-            raise ClientError(f"{method} {self.url}{ADMIN}{path}: {response.status_code} but not JSON "
+            raise ClientError(f"{method} {self.shown_url}{ADMIN}{path}: {response.status_code} but not JSON "
                               f"({response.text[:80]!r})", status=response.status_code) from None
+        if not isinstance(data, shape):
+            got, wanted = (JSON_KINDS.get(kind, kind.__name__) for kind in (type(data), shape))
+            raise ClientError(f"{method} {self.shown_url}{ADMIN}{path}: {response.status_code} but not the admin "
+                              f"API's answer (a JSON {got}, not an {wanted}: {response.text[:80]!r})",
+                              status=response.status_code, hint="is that address a postmock mock?")
+        return data
+
+
+def shown_url(url: str) -> str:
+    """``url`` as messages show it: a password in it (``https://user:secret@host``) as ``***``."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not a URL: nothing in it is read as a password, nor shown as one
+        return url.rpartition("@")[2] if "@" in url else url
+    return parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
 def _trusting(ca_file: str) -> ssl.SSLContext:

@@ -133,6 +133,16 @@ def test_the_client_never_shows_its_keys():
     client.close()
 
 
+def test_a_password_in_the_url_is_never_shown_and_a_broken_url_is_a_client_error():
+    with Client("http://ci:pw-s3cret@127.0.0.1:9", timeout=2) as client:
+        assert repr(client) == "Client('http://ci:***@127.0.0.1:9')"
+        with pytest.raises(ClientError) as raised:
+            client.collection()
+    assert "pw-s3cret" not in str(raised.value) and "http://ci:***@127.0.0.1:9/__postmock/collection" in str(raised.value)
+    with pytest.raises(ClientError, match=r"^http://\[::1: not a URL \(Invalid port"):
+        Client("http://[::1")
+
+
 # -- postmock push --------------------------------------------------------------------------------------
 
 def push(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -181,6 +191,16 @@ def test_push_refusals_and_exit_codes(mock, tmp_path):
     assert missing.returncode == 2
     assert "cannot read" in missing.stderr and "missing.json" in missing.stderr
     assert requests.get(f"{mock.url}/refused", timeout=TIMEOUT).status_code == 404
+
+
+def test_push_never_prints_a_password_and_a_broken_url_is_no_traceback(tmp_path):
+    path = collection_file(tmp_path, "pushed", make_example("GET /pushed", "Pushed", body="p"))
+    nowhere = push(str(path), "--to", "http://ci:pw-s3cret@127.0.0.1:9")
+    assert nowhere.returncode == 1 and "pw-s3cret" not in nowhere.stderr
+    assert nowhere.stderr.startswith(f"postmock: push {path} to http://ci:***@127.0.0.1:9: POST http://ci:***@")
+    broken = push(str(path), "--to", "http://[::1")
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.stderr.startswith(f"postmock: push {path} to http://[::1: http://[::1: not a URL")
 
 
 # -- the verification contract, the Client's side (the endpoints are served by the verification part) ---------
@@ -270,6 +290,35 @@ def test_verify_passes_and_fails_with_the_mocks_message(contract):
         {"request": "POST /users", "times": 1, "at_least": None, "at_most": None, "json": {"name": "Ann"}},
         {"request": "POST /users", "times": 2, "at_least": None, "at_most": None, "headers": {"x-role": "admin"},
          "query": {"page": "2"}}]
+
+
+class _NotPostmock(_Contract):
+    """An address that answers JSON, but not the admin API's (another service, a proxy's own page)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self._answer(200, {"items": []} if "requests" in self.path else ["not", "a", "collection"])
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers["content-length"]))
+        self._answer(200, {"verified": "no", "count": 0})
+
+
+def test_an_answer_that_is_not_the_admin_apis_is_a_client_error_never_a_pass():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotPostmock)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with Client(f"http://127.0.0.1:{server.server_address[1]}") as client:
+            with pytest.raises(ClientError, match="not a verification's answer"):
+                client.verify("POST /users")  # "no" is truthy: it passed before
+            with pytest.raises(ClientError, match=r"200 but not the admin API's answer \(a JSON array, not an object"):
+                client.collection()
+            with pytest.raises(ClientError, match=r"200 but not the admin API's answer \(a JSON object, not an array"):
+                client.requests()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
 
 
 def test_the_client_over_https_trusts_the_ca_file_it_is_given(contract_tls):
