@@ -261,6 +261,7 @@ def _announce(server: MockServer, args: argparse.Namespace, collection: Collecti
     shared = server.mock.shared
     if shared is not None:  # --state: said once, with whether Redis answers now (it may come later)
         _announce_state(shared)
+        _announce_adopted(server, collection, args.collection)
     if workers:
         print(f"{args.workers} workers share the port" + (" and the state" if shared is not None else ""),
               flush=True)
@@ -285,6 +286,19 @@ def _announce_state(shared: SharedState) -> None:
     if shared.error is not None:
         print(f"postmock: warning: {shared.error}; requests that need the shared state answer 503 "
               "stateUnavailable until it does", file=sys.stderr, flush=True)
+
+
+def _announce_adopted(server: MockServer, collection: Collection, path: str) -> None:
+    """A warning when the collection stored on Redis (adopted before serving) is not the file's: edited through
+    the admin API, or another mock's under the same prefix (two collections of the same name)."""
+    served = server.store.collection
+    if set(served.examples) == set(collection.examples):
+        return
+    prefix = server.mock.shared.prefix if server.mock.shared is not None else ""
+    print(f"postmock: warning: serving the collection stored on Redis under prefix {prefix!r} "
+          f"({plural(len(served.examples), 'example')}: edited through the admin API, or another mock's of the "
+          f"same prefix), not the one in {path}; --state-prefix NAME keeps two mocks apart, and "
+          f"postmock push {path} --to URL --replace stores the file's for every replica", file=sys.stderr, flush=True)
 
 
 def _announce_tls(tls: Certificate, url: str) -> None:

@@ -40,3 +40,25 @@ def test_every_worker_serves_an_edit_made_elsewhere_and_a_later_process_adopts_i
             assert later.interrupt() == 0
     finally:
         editor.shared.close()
+
+
+def test_a_second_mock_of_the_same_name_is_warned_it_serves_the_first_ones_collection(tmp_path, redis_url, build):
+    """Two collections of one name on one Redis share the default prefix: the later one adopts the first's stored
+    collection (the replicas' startup rule). Its banner says so, and how to keep them apart."""
+    first = save_collection(build.collection(build.example("GET /a", "a"), name="API"), tmp_path / "first.json")
+    second = save_collection(build.collection(build.example("GET /b", "b"), name="API"), tmp_path / "second.json")
+    with postmock("serve", str(first), "--port", "0", "--state", redis_url) as one:
+        url = one.wait_for(SERVING).group(3)
+        added = {"item": [{"name": "x", "request": {"method": "GET", "url": "/x"}, "response": [
+            {"name": "x", "code": 200, "body": "x", "originalRequest": {"method": "GET", "url": "/x"}}]}]}
+        assert requests.post(url + "/__postmock/items", json=added, timeout=TIMEOUT).status_code == 201  # stored
+        one.wait_for("^Press Ctrl-C")
+        assert not any("warning" in line for line in one.stderr)  # its own collection: nothing to say
+        with postmock("serve", str(second), "--port", "0", "--state", redis_url) as two:
+            other = two.wait_for(SERVING).group(3)
+            two.wait_for("^Press Ctrl-C")
+            assert requests.get(other + "/b", timeout=TIMEOUT).status_code == 404  # the first mock's collection
+            warning = (f"postmock: warning: serving the collection stored on Redis under prefix 'api' (2 examples: "
+                       f"edited through the admin API, or another mock's of the same prefix), not the one in {second}; "
+                       "--state-prefix NAME keeps two mocks apart")
+            wait_until(lambda: any(line.startswith(warning) for line in two.stderr), "the warning on stderr")
