@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -91,11 +92,19 @@ class BadBody(Exception):
 # -- who may write ------------------------------------------------------------------------------------
 
 def is_loopback(host: str | None) -> bool:
-    """Whether ``host`` is this machine only (127.0.0.1, ::1, localhost; any 127.x address)."""
+    """Whether ``host`` is this machine only (127.0.0.1, ::1, localhost; any 127.x address, also IPv4-mapped).
+    A name is not read as an address: ``127.0.0.1.nip.io`` is a host like any other (it resolves anywhere)."""
     if not host:
         return False
     host = host.strip("[]").lower()
-    return host in LOOPBACK or host.startswith("127.") or host == "::ffff:127.0.0.1"
+    if host in LOOPBACK:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def writes_open(settings: MockConfig) -> bool:

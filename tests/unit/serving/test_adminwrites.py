@@ -26,7 +26,10 @@ from postmock_nb.serving.adminwrites import (
 
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True), ("[::1]", True),
                                                 ("localhost", True), ("127.0.1.1", True), ("0.0.0.0", False),
-                                                ("::", False), ("192.168.1.4", False), ("", False), (None, False)])
+                                                ("::", False), ("192.168.1.4", False), ("", False), (None, False),
+                                                ("::ffff:127.0.0.1", True), ("::ffff:127.0.0.9", True),
+                                                ("127.0.0.1.nip.io", False), ("127.attacker.example", False),
+                                                ("::ffff:10.0.0.1", False)])
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 
