@@ -63,7 +63,8 @@ def build_admin_app(mock: Administered) -> Any:
         if request.method in WRITE_METHODS and request.path != VERIFY_PATH:  # verify POSTs a question: a read
             admin_key = request.headers.get(ADMIN_KEY_HEADER)  # Latin-1, as for x-api-key below
             refused = write_refusal(mock.settings, admin_key.encode("latin-1") if admin_key is not None else None,
-                                    (request.scope.get("client") or (None,))[0])
+                                    (request.scope.get("client") or (None,))[0], origin=request.headers.get("origin"),
+                                    host=request.headers.get("host"))
             if refused is not None:
                 return Response(refused.body(), status=refused.status, content_type="application/json")
             if mock.settings.admin_key is not None:

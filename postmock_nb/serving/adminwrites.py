@@ -29,6 +29,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from postmock_nb.answers.responses import error_body
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first, marker_of
@@ -121,9 +122,11 @@ def writes_state(settings: MockConfig) -> str:
     return f"off (bound to {settings.host} with no admin key: --admin-key KEY or POSTMOCK_ADMIN_KEY turns them on)"
 
 
-def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | None) -> Refusal | None:
+def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | None, *,
+                  origin: str | None = None, host: str | None = None) -> Refusal | None:
     """Why this write is refused (None: it may go on). ``given`` is the ``x-postmock-admin-key`` header as
-    received; ``client_host`` the peer's address."""
+    received; ``client_host`` the peer's address; ``origin`` and ``host`` the request's Origin and Host headers
+    (a browser's: see :func:`from_a_web_page`)."""
     key = settings.admin_key
     if key is not None:
         if given is None:
@@ -146,6 +149,24 @@ def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | 
         return Refusal(403, "adminWritesOff", "Forbidden",
                        f"The admin API's writes are off for requests from another machine ({client_host}) "
                        f"when the mock has no admin key. To turn them on, {TURN_ON}.", hint=TURN_ON)
+    page = from_a_web_page(origin, host)
+    if page is not None:
+        return Refusal(403, "adminWritesCrossSite", "Forbidden",
+                       f"The admin API's writes are refused for {page} when the mock has no admin key: a web "
+                       f"page open in a browser on this machine must not reconfigure the mock. To write from "
+                       f"a browser, {TURN_ON}.", hint=TURN_ON)
+    return None
+
+
+def from_a_web_page(origin: str | None, host: str | None) -> str | None:
+    """What shows a write was sent by a web page of another site (None: nothing does): an ``Origin`` that is not
+    the mock's own (a form or a ``fetch`` posted cross-site; a simple POST needs no preflight), or a ``Host`` that
+    is not a loopback name (a DNS name rebound to 127.0.0.1). Clients that are not browsers send no Origin."""
+    hostname = urlsplit(f"//{host}").hostname if host else None
+    if host is not None and not is_loopback(hostname):
+        return f"a request to the host {host!r} (not this machine's name)"
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != (host or "").lower()):
+        return f"a request from the web page origin {origin!r}"
     return None
 
 

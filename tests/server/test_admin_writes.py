@@ -202,6 +202,34 @@ def test_on_loopback_with_no_admin_key_writes_are_on(collection, build):
         assert requests.get(f"{server.url}/x", timeout=TIMEOUT).text == "x"
 
 
+def test_on_loopback_with_no_admin_key_a_web_page_of_another_site_cannot_write(collection, build):
+    """A page open in the developer's browser may POST text/plain to 127.0.0.1 without a preflight (a "simple"
+    request), or reach it through a DNS name rebound to 127.0.0.1: with no admin key, neither may write."""
+    incoming = json.dumps(items_of(build, build.example("GET /pwned", "Pwned", body="pwned")))
+    with MockServer(collection, port=0) as server:
+        posts = {"cross-site form": {"content-type": "text/plain", "origin": "http://evil.example"},
+                 "sandboxed page": {"content-type": "text/plain", "origin": "null"},
+                 "rebound DNS name": {"content-type": "text/plain", "host": f"evil.example:{server.port}",
+                                      "origin": f"http://evil.example:{server.port}"}}
+        for what, headers in posts.items():
+            answer = requests.post(f"{server.url}/__postmock/items", data=incoming, headers=headers, timeout=TIMEOUT)
+            assert answer.status_code == 403, what
+            error = answer.json()["error"]
+            assert error["name"] == "adminWritesCrossSite" and "--admin-key KEY" in error["message"], what
+        deleted = requests.delete(f"{server.url}/__postmock/examples/ex-list", headers={"origin": "http://evil.example"},
+                                  timeout=TIMEOUT)
+        assert deleted.status_code == 403
+        assert requests.get(f"{server.url}/pwned", timeout=TIMEOUT).status_code == 404
+        assert [e.id for e in server.store.collection.examples] == ["ex-list", "ex-health"]
+        own_page = requests.post(f"{server.url}/__postmock/items", data=incoming, timeout=TIMEOUT,
+                                 headers={"content-type": "application/json", "origin": server.url})
+        assert own_page.status_code == 201  # a page the mock itself serves is its own origin
+    with MockServer(collection, port=0, admin_key=KEY) as keyed:  # the key is the proof: any origin may write
+        answer = requests.post(f"{keyed.url}/__postmock/items", data=incoming, timeout=TIMEOUT,
+                               headers={"content-type": "application/json", "origin": "http://app.example", **ADMIN})
+        assert answer.status_code == 201
+
+
 def test_a_python_handler_is_refused(mock, build):
     before = example_ids(mock)
     incoming = items_of(build, build.example("GET /fine", "Fine"),

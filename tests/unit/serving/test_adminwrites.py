@@ -14,6 +14,7 @@ from postmock_nb.serving.adminwrites import (
     BadBody,
     Writes,
     adopt_names,
+    from_a_web_page,
     is_loopback,
     parse_body,
     posted_collection,
@@ -32,6 +33,18 @@ from postmock_nb.serving.adminwrites import (
                                                 ("::ffff:10.0.0.1", False)])
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(("origin", "host", "said"), [
+    (None, None, None), (None, "127.0.0.1:8000", None), (None, "[::1]:8000", None), (None, "localhost", None),
+    ("http://127.0.0.1:8000", "127.0.0.1:8000", None), ("https://[::1]:8443", "[::1]:8443", None),
+    ("http://evil.example", "127.0.0.1:8000", "a request from the web page origin 'http://evil.example'"),
+    ("null", "127.0.0.1:8000", "a request from the web page origin 'null'"),
+    ("http://127.0.0.1:3000", "127.0.0.1:8000", "a request from the web page origin 'http://127.0.0.1:3000'"),
+    (None, "evil.example:8000", "a request to the host 'evil.example:8000' (not this machine's name)"),
+])
+def test_a_write_from_a_web_page_of_another_site(origin, host, said):
+    assert from_a_web_page(origin, host) == said
 
 
 def test_with_an_admin_key_only_that_key_writes():
