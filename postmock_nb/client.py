@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -259,7 +259,10 @@ def _trusting(ca_file: str) -> ssl.SSLContext:
 
 
 def _quoted(part: str) -> str:
-    return httpx.URL("/").copy_with(path="/" + part).raw_path.decode("ascii").lstrip("/")
+    """A name as one path segment: every character but letters, digits and ``-._~`` escaped (``?``, ``#``,
+    ``%`` and ``/`` included; the mock reads the segment back whole). ``.`` and ``..`` escaped too: a URL's
+    dot segments would be removed on the way."""
+    return quote(part, safe="") if part.strip(".") else part.replace(".", "%2E")
 
 
 def _refused(method: str, url: str, response: httpx.Response) -> ClientError:

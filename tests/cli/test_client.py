@@ -95,6 +95,18 @@ def test_load_a_file_and_a_dict_then_delete(mock, tmp_path):
         mock.delete("ex-orders")
 
 
+ODD_NAMES = ["a/b", "a?b", "a#b", "50%", "50%25", "ü ñ", " spaced ", "..", ".", "a\\b", "x;y", "+plus"]
+"""Example names a URL path would mangle: each a separator, an escape or a dot segment."""
+
+
+def test_delete_by_a_name_with_any_character(mock):
+    mock.load(to_postman(make_collection(*(make_example(f"GET /odd/{i}", name, body=str(i))
+                                           for i, name in enumerate(ODD_NAMES)), name="odd")))
+    for name in ODD_NAMES:
+        assert [e["name"] for e in mock.delete(name)] == [name]
+    assert [e["name"] for e in mock.collection()["item"]] == ["GET /health"]
+
+
 def test_reset_a_resource_and_scenarios(mock):
     from postmock_nb.behaviours.resources import ResourceStore
 
