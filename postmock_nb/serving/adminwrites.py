@@ -333,7 +333,10 @@ def register_writes(admin: Quart, mock: Writable) -> None:
     async def posted() -> Loaded:
         body = await request.get_data(cache=False)
         assert isinstance(body, bytes)
-        return posted_collection(parse_body(body, request.headers.get("content-type", "")))
+        content_type = request.headers.get("content-type", "")
+        # off the loop: a large document takes seconds to read (YAML most), and the mock serves on meanwhile
+        loaded: Loaded = await off_loop(lambda: posted_collection(parse_body(body, content_type)))
+        return loaded
 
     @admin.errorhandler(413)
     async def too_large(_error: Any) -> Any:

@@ -4,6 +4,7 @@ loopback, and every refusal leaving the mock as it was."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 import requests
@@ -329,3 +330,31 @@ def test_the_admin_key_sent_to_the_mock_is_masked_in_the_journal(mock):
     failed = admin(mock, "POST", "/verify", key=None, json={"request": "GET /users", "times": 5,
                                                            "headers": {"x-postmock-admin-key": KEY}})
     assert failed.json()["verified"] is False and KEY not in failed.text
+
+
+def test_a_posted_document_is_read_off_the_servers_loop(collection, build, monkeypatch):
+    """Reading a large posted document takes seconds (YAML most): the mock answers its requests meanwhile."""
+    from postmock_nb.serving import adminwrites
+
+    reading, release = threading.Event(), threading.Event()
+    parse = adminwrites.parse_body
+
+    def slow_parse(body: bytes, content_type: str):
+        reading.set()
+        assert release.wait(TIMEOUT)  # held until the mock has answered below
+        return parse(body, content_type)
+
+    monkeypatch.setattr(adminwrites, "parse_body", slow_parse)
+    with MockServer(collection, port=0) as server:
+        answers: list[int] = []
+        put = threading.Thread(target=lambda: answers.append(requests.put(
+            f"{server.url}/__postmock/collection", json=items_of(build, build.example("GET /x", "X")),
+            timeout=TIMEOUT).status_code))
+        put.start()
+        try:
+            assert reading.wait(TIMEOUT)
+            assert requests.get(f"{server.url}/users", timeout=TIMEOUT).status_code == 200  # while it reads
+        finally:
+            release.set()
+            put.join(TIMEOUT)
+        assert answers == [200]
