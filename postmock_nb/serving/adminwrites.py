@@ -55,6 +55,10 @@ WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 """What a write is: every admin request that is not a read (GET, HEAD) or a preflight (OPTIONS)."""
 WRITE_PATHS = ("/__postmock/collection", "/__postmock/items", "/__postmock/examples/", "/__postmock/resources")
 """The routes of this module that change the collection or the records."""
+ADMIN_ROUTES = ("GET /__postmock/health, examples, log, log/{seq}, scenarios, requests, collection; "
+                "POST /__postmock/verify, items; PUT /__postmock/collection; "
+                "DELETE /__postmock/examples/{id}, resources[/{name}], log, scenarios")
+"""The admin API's routes, in the hint of a request to none of them."""
 TURN_ON = ("start the mock with --admin-key KEY (or set POSTMOCK_ADMIN_KEY) and send it in the "
            f"{ADMIN_KEY_HEADER} header")
 
@@ -344,6 +348,20 @@ def register_writes(admin: Quart, mock: Writable) -> None:
         return Response(error_body("mockRequestTooLarge", "Content Too Large",
                                    f"request body over {limit} bytes (the mock's limit for a body)"),
                         status=413, content_type="application/json")
+
+    @admin.errorhandler(404)
+    async def no_route(_error: Any) -> Any:
+        return Response(error_body("adminRouteNotFound", "Not Found",
+                                   f"{request.method} {request.path}: no such route in the admin API",
+                                   fields={"hint": ADMIN_ROUTES}), status=404, content_type="application/json")
+
+    @admin.errorhandler(405)
+    async def wrong_method(error: Any) -> Any:
+        allowed = sorted(getattr(error, "valid_methods", None) or ())
+        return Response(error_body("adminMethodNotAllowed", "Method Not Allowed",
+                                   f"{request.method} {request.path}: this route takes {', '.join(allowed)}",
+                                   fields={"hint": ADMIN_ROUTES}), status=405, content_type="application/json",
+                        headers={"allow": ", ".join(allowed)} if allowed else None)
 
     @admin.errorhandler(StateUnavailable)
     async def unavailable(problem: StateUnavailable) -> Any:

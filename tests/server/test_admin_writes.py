@@ -358,3 +358,18 @@ def test_a_posted_document_is_read_off_the_servers_loop(collection, build, monke
             release.set()
             put.join(TIMEOUT)
         assert answers == [200]
+
+
+def test_a_route_or_method_the_admin_api_has_not_is_its_json_error(mock):
+    wrong = admin(mock, "PATCH", "/collection")
+    assert wrong.status_code == 405 and wrong.headers["content-type"] == "application/json"
+    assert set(wrong.headers["allow"].split(", ")) >= {"GET", "PUT"}
+    error = wrong.json()["error"]
+    assert error["name"] == "adminMethodNotAllowed" and error["message"].startswith(
+        "PATCH /__postmock/collection: this route takes ")
+    assert "PUT /__postmock/collection" in error["hint"]
+    missing = admin(mock, "GET", "/nope")
+    assert missing.status_code == 404 and missing.json()["error"] == {
+        "name": "adminRouteNotFound", "header": "Not Found",
+        "message": "GET /__postmock/nope: no such route in the admin API", "hint": missing.json()["error"]["hint"]}
+    assert missing.json()["error"]["hint"].startswith("GET /__postmock/health")
