@@ -163,13 +163,15 @@ def write_refusal(settings: MockConfig, given: bytes | None, client_host: str | 
 
 
 def from_a_web_page(origin: str | None, host: str | None) -> str | None:
-    """What shows a write was sent by a web page of another site (None: nothing does): an ``Origin`` that is not
-    the mock's own (a form or a ``fetch`` posted cross-site; a simple POST needs no preflight), or a ``Host`` that
-    is not a loopback name (a DNS name rebound to 127.0.0.1). Clients that are not browsers send no Origin."""
-    hostname = urlsplit(f"//{host}").hostname if host else None
-    if host is not None and not is_loopback(hostname):
-        return f"a request to the host {host!r} (not this machine's name)"
-    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != (host or "").lower()):
+    """What shows a write was sent by a web page of another site (None: nothing does). Browsers send ``Origin``
+    with every write; other clients (curl, Python, an in-process ASGI client) do not, and are not asked. A page
+    may write only from the mock's own origin, on this machine: not from another site (a text/plain POST needs no
+    preflight), nor from a DNS name rebound to 127.0.0.1 (its origin is that name)."""
+    if origin is None:
+        return None
+    parts = urlsplit(origin)
+    elsewhere = host is not None and parts.netloc.lower() != host.lower()  # another port, another name
+    if origin == "null" or not is_loopback(parts.hostname) or elsewhere:
         return f"a request from the web page origin {origin!r}"
     return None
 

@@ -41,7 +41,8 @@ def test_is_loopback(host, loopback):
     ("http://evil.example", "127.0.0.1:8000", "a request from the web page origin 'http://evil.example'"),
     ("null", "127.0.0.1:8000", "a request from the web page origin 'null'"),
     ("http://127.0.0.1:3000", "127.0.0.1:8000", "a request from the web page origin 'http://127.0.0.1:3000'"),
-    (None, "evil.example:8000", "a request to the host 'evil.example:8000' (not this machine's name)"),
+    (None, "mock", None),  # no Origin: not a browser (an in-process ASGI client, curl, a reverse proxy's own call)
+    ("http://evil.example:8000", "evil.example:8000", "a request from the web page origin 'http://evil.example:8000'"),
 ])
 def test_a_write_from_a_web_page_of_another_site(origin, host, said):
     assert from_a_web_page(origin, host) == said
