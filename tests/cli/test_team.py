@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -194,9 +195,13 @@ def test_verify_on_b_sees_the_requests_served_by_a_and_c(team: Team) -> None:
             b.verify("POST /notes", times=1, json={"by": "dan", "n": 1})
     message = str(failed.value)
     assert message.startswith("Expected POST /notes to be received exactly 1 time, but it was received 0 times.")
-    assert "The closest requests received that did not match:" in message
-    assert "1. #" in message and "2. #" in message and "POST /notes" in message
-    assert '"ann"' in message and '"cat"' in message and '"dan"' in message  # the bodies sent, and the one wanted
+    assert 'Expected request:\n  POST /notes\n  body (JSON): {"by": "dan", "n": 1}\n' in message
+    closest = message.split("The closest requests received that did not match:\n", 1)[1]
+    # A's request first (one difference), then C's (two): both read back from Redis by B
+    assert re.search(r'^1\. #\d+ POST /notes → 201 — 1 difference\n(.*\n){4}  body \$\.by: "ann" +\| '
+                     r'body \$\.by: "dan" +<<<<< expected "dan", got "ann"\n', closest, re.MULTILINE)
+    assert re.search(r'^2\. #\d+ POST /notes → 201 — 2 differences\n(.*\n){4}.*<<<<< expected "dan", got "cat"\n'
+                     r'  body \$\.n: 2 +\| body \$\.n: 1 +<<<<< expected 1, got 2\n', closest, re.MULTILINE)
 
 
 def test_admin_writes_are_refused_without_the_key_on_every_replica(team: Team) -> None:
