@@ -9,10 +9,12 @@ The module's Redis is its own and durable (``appendfsync always``): the last tes
 crash) and starts it again on the same port. "No acknowledged write lost" then means: every create answered 201 and
 every scenario step answered 200 before the kill is in Redis after the restart, read back by every replica (the
 next step follows the last acknowledged one; every acknowledged id is listed), and no write was acknowledged while
-Redis was away (each answered 503 ``stateUnavailable``; none fell back to a process's own memory). With a
+Redis was away (each answered 503 ``stateUnavailable``; none fell back to a process's own memory); the static
+examples, which need no state, are answered meanwhile and their journal entries written when Redis is back. With a
 non-persistent Redis a crash empties it, so only the second half holds: nothing is acknowledged while it is away,
-and afterwards each resource is re-seeded from its seed (tests/server/test_shared_records.py) and each scenario is
-back at ``Started``.
+and afterwards (the module's last test, its append-only file deleted) each scenario is back at ``Started``, each
+resource is re-seeded from its seed once across replicas with new ids counting on from it, and the journal starts
+over, every process writing its entries to it by itself.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -291,3 +294,29 @@ def test_redis_killed_mid_run_answers_503_then_service_resumes_with_no_acknowled
             writer.join(timeout=60)
         if team.redis.process is None or team.redis.process.poll() is not None:
             team.redis.start()
+
+
+def test_redis_restarted_empty_every_replica_starts_over_from_the_seeds_by_itself(team: Team) -> None:
+    team.redis.kill()
+    shutil.rmtree(team.redis.workdir)  # its append-only file with it: as a Redis without persistence restarts
+    team.redis.start()
+    wait_until(lambda: all(requests.get(url + "/__postmock/health", timeout=TIMEOUT).status_code == 200
+                           for url in team.each()), "every replica healthy again on its own")
+    for n, url in enumerate(team.each()):  # B's first request since, its only one: numbered in the old epoch
+        assert requests.get(url + "/ping", params={"empty": str(n)}, timeout=TIMEOUT).status_code == 200
+    # each process's writer finds Redis of another epoch, renumbers its entries and writes them, by itself
+    # (asking A only: a reader writes its own process's queue first, never another's)
+    wait_until(lambda: served_since_empty(team.urls[0]) == list(range(len(team.each()))),
+               "every process's entries in the journal of the Redis restarted empty")
+    assert [step(team.at(n)) for n in range(5)] == [0, 1, 2, 3, 0]  # the scenario is back at Started
+    made = [requests.post(team.at(n) + "/tasks", json={"n": n}, timeout=TIMEOUT) for n in range(3)]
+    assert [answer.status_code for answer in made] == [201] * 3
+    assert [answer.json()["id"] for answer in made] == [1, 2, 3]  # re-seeded once (the seed is []), ids from it
+    assert all(len(listed(url)) == 3 for url in team.each())
+    no_crash(team)
+
+
+def served_since_empty(url: str) -> list[int]:
+    entries = requests.get(url + "/__postmock/requests", params={"path": "/ping", "query": "empty"},
+                           timeout=TIMEOUT).json()
+    return sorted(int(e["url"].rsplit("=", 1)[1]) for e in entries)
