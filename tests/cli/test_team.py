@@ -115,7 +115,8 @@ def listed(url: str) -> list[dict[str, object]]:
 
 
 def test_a_scenario_walks_across_the_replicas(team: Team) -> None:
-    with Client(team.urls[1], admin_key=KEY) as admin:
+    assert [step(team.urls[0]), step(team.urls[1])] == [0, 1]
+    with Client(team.urls[2], admin_key=KEY) as admin:  # reset on C: back at Started for every replica
         admin.reset("order")
     assert [step(team.at(n)) for n in range(12)] == [0, 1, 2, 3] * 3
     assert [step(team.urls[2]) for _ in range(8)] == [0, 1, 2, 3] * 2  # C alone: its workers walk it too
