@@ -459,7 +459,9 @@ OPTIONS: tuple[Option, ...] = (
            check=_at_least("max_body_bytes", 0)),
     Option("read_timeout_s", "int", "a stalled request body is answered 408 after this many seconds", fronts=(),
            check=_at_least("read_timeout_s", 1, unit=" seconds")),
-    Option("log_size", "int", "how many requests each worker's log keeps", fronts=(), env="POSTMOCK_LOG_SIZE",
+    Option("log_size", "int",
+           "how many requests the log keeps (each worker's own; with --state, the journal every process shares)",
+           fronts=(), env="POSTMOCK_LOG_SIZE",
            read_env=env_whole, check=_at_least("log_size", 1, hint="the log keeps the last N requests")),
 )
 """Every option, in the order ``postmock serve --help`` lists them."""
