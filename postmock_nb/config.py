@@ -540,7 +540,8 @@ class MockConfig:
     reveal_secrets: bool = False
     """Let the admin API show x-api-key / Authorization / Cookie values when asked (``?reveal=1``)."""
     workers: int = 1
-    """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log."""
+    """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log and state, unless
+    ``state`` gives them one Redis."""
     validate_requests: bool = False
     """Check requests against the OpenAPI document served (422 listing each violation)."""
     proxy: str | None = None
