@@ -287,7 +287,8 @@ def _check_state(config: MockConfig) -> str | None:
     if url is None:
         return None
     parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.netloc or parts.path):
+    if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.path if parts.scheme == "unix"
+                                                                   else parts.hostname):
         shown = masked_url(url) if isinstance(url, str) else url
         raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}",
                           hint="--state redis://127.0.0.1:6379/0 (every process naming it shares the mock's state)")

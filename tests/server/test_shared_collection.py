@@ -170,6 +170,21 @@ def test_the_session_edits_the_shared_collection_while_it_runs_with_state(redis_
     assert sorted(e.request.path for e in local.collection.examples) == ["/from-cell", "/from-other"]
 
 
+def test_a_notebook_recording_with_state_records_for_every_replica(redis_url, build, tmp_path):
+    upstream = MockServer(build.collection(build.example("GET /real", "Real", body='{"real": true}'))).start()
+    other = replica(build.collection(), redis_url).start()
+    session = Session(Collection(name="Notebook mock"))
+    try:
+        session.start(state=redis_url, state_prefix=PREFIX, proxy=upstream.url, record=str(tmp_path / "rec.json"))
+        assert session.call("GET", "/real").json() == {"real": True}  # proxied, and recorded
+        wait_until(lambda: status(other, "/real") == 200, "the other replica serving the recorded answer",
+                   timeout=2.0)
+    finally:
+        session.stop()
+        other.stop()
+        upstream.stop()
+
+
 def test_a_cell_edit_with_redis_down_is_a_usage_error_and_the_notebook_serves_on(shell, tmp_path):
     redis_server = RedisServer(tmp_path / "redis").start()
     try:
