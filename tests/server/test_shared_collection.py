@@ -40,10 +40,10 @@ def shared(server: MockServer) -> SharedCollection:
 
 
 def followers(url: str) -> int:
-    """Connections to ``url``'s database whose last command is a follower's poll (HGET of the version)."""
+    """Connections to ``url``'s database whose last command is a follower's poll (HMGET of the version)."""
     db = url.rsplit("/", 1)[1]
     with redis.Redis.from_url(url) as client:
-        return sum(1 for c in client.client_list() if c.get("db") == db and c.get("cmd") == "hget")
+        return sum(1 for c in client.client_list() if c.get("db") == db and c.get("cmd") == "hmget")
 
 
 @pytest.fixture
