@@ -230,8 +230,8 @@ class SharedCollection:
 
     async def follow(self) -> None:
         """Until cancelled, swap in each newer collection another replica stores: it reads the stored version
-        every :data:`POLL_S` seconds (one HMGET of the version and its lineage) and, when it is newer than the one served, the collection. Redis
-        out of reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these
+        every :data:`POLL_S` seconds (one HMGET of the version and its lineage) and, when it is newer than the
+        one served (or of another lineage), the collection. Redis out of reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these
         reads are not the mock's calls: they count in no refusal of ``SharedState.status()``).
 
         Why a poll and no pub/sub: a cancelled ``PubSub.get_message`` of redis-py's asyncio client may never
@@ -254,7 +254,8 @@ class SharedCollection:
         if not self._newer(stored_version, _text(lineage)):
             return False
         stored_version, data, lineage = await client.hmget(self.key, ["version", "collection", "lineage"])
-        return await asyncio.to_thread(self._adopt, stored_version, data, _text(lineage))  # decoding is not for the server's loop
+        # decoding is not for the server's loop
+        return await asyncio.to_thread(self._adopt, stored_version, data, _text(lineage))
 
     def status(self) -> dict[str, Any]:
         """The version served; why a stored one could not be used, and why the follower cannot read Redis (if so)."""
