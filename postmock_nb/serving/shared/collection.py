@@ -231,8 +231,9 @@ class SharedCollection:
     async def follow(self) -> None:
         """Until cancelled, swap in each newer collection another replica stores: it reads the stored version
         every :data:`POLL_S` seconds (one HMGET of the version and its lineage) and, when it is newer than the
-        one served (or of another lineage), the collection. Redis out of reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these
-        reads are not the mock's calls: they count in no refusal of ``SharedState.status()``).
+        one served (or of another lineage), the collection. Redis out of reach: said by :attr:`unfollowed`, tried
+        again each round, and caught up when it is back (these reads are not the mock's calls: they count in no
+        refusal of ``SharedState.status()``).
 
         Why a poll and no pub/sub: a cancelled ``PubSub.get_message`` of redis-py's asyncio client may never
         return (seen on Python 3.11), which would hold the server's shutdown; a poll is cancelled in its sleep."""
