@@ -308,7 +308,8 @@ def _check_state(config: MockConfig) -> str | None:
     except ValueError as error:
         raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}: {error}",
                           hint=hint) from None
-    if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.netloc or parts.path):
+    if parts is None or parts.scheme not in STATE_SCHEMES or not (parts.path if parts.scheme == "unix"
+                                                                   else parts.hostname):
         raise ConfigError(f"--state must be a Redis URL (redis://HOST:PORT/DB), got {shown!r}", hint=hint)
     database = parts.path.strip("/")
     if parts.scheme != "unix" and database and not (database.isascii() and database.isdigit()):
@@ -482,7 +483,9 @@ OPTIONS: tuple[Option, ...] = (
            check=_at_least("max_body_bytes", 0)),
     Option("read_timeout_s", "int", "a stalled request body is answered 408 after this many seconds", fronts=(),
            check=_at_least("read_timeout_s", 1, unit=" seconds")),
-    Option("log_size", "int", "how many requests each worker's log keeps", fronts=(), env="POSTMOCK_LOG_SIZE",
+    Option("log_size", "int",
+           "how many requests the log keeps (each worker's own; with --state, the journal every process shares)",
+           fronts=(), env="POSTMOCK_LOG_SIZE",
            read_env=env_whole, check=_at_least("log_size", 1, hint="the log keeps the last N requests")),
 )
 """Every option, in the order ``postmock serve --help`` lists them."""
@@ -561,7 +564,8 @@ class MockConfig:
     reveal_secrets: bool = False
     """Let the admin API show x-api-key / Authorization / Cookie values when asked (``?reveal=1``)."""
     workers: int = 1
-    """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log."""
+    """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log and state, unless
+    ``state`` gives them one Redis."""
     validate_requests: bool = False
     """Check requests against the OpenAPI document served (422 listing each violation)."""
     proxy: str | None = None

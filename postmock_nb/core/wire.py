@@ -50,9 +50,10 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 """Headers that belong to one connection and are never forwarded (RFC 9110 §7.6.1); so are the
 headers a ``Connection`` header names (:func:`connection_tokens`)."""
 
-SECRET_HEADERS = frozenset({"x-api-key", "x-postmock-admin-key", "authorization", "proxy-authorization", "cookie"})
-"""Request headers that carry credentials: their values are masked in the log views and the admin
-API by default (:mod:`postmock_nb.core.masking`), and a recorded example keeps them only when asked."""
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie", "x-postmock-admin-key"})
+"""Request headers that carry credentials (the mock's admin key too, should a client send it to a mocked
+route): their values are masked in the log views and the admin API by default
+(:mod:`postmock_nb.core.masking`), and a recorded example keeps them only when asked."""
 
 SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 """Response headers whose values are masked there too (an upstream's session cookie, under ``--proxy``)."""

@@ -286,13 +286,18 @@ class PostmockMagics(Magics):
                       [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
-                                   start serving; sets mockUrl in the notebook
+                      [--state redis://HOST:PORT/DB [--state-prefix NAME]] [--admin-key KEY]
+                      [--tls | --tls-cert FILE --tls-key FILE]
+                                   start serving; sets mockUrl in the notebook (--state: shared on
+                                   Redis with every process naming that URL; --tls: https)
           %mock stop               stop serving and release the port
-          %mock status             URL, private or public, uptime, request and miss counts
+          %mock status             URL, private or public, uptime, request and miss counts,
+                                   the shared state (--state) and whether the admin API's writes are on
           %mock show               show the live dashboard
           %mock list [--json]      the examples, as a table
           %mock delete NAME        delete an example (by name or id)
           %mock clear              delete every example
+          %mock reset [NAME]       resources back to their seeds, scenarios to Started (or the one named)
           %mock log [--unmatched] [-n N]
                                    recent requests, newest first, with why misses missed
           %mock save FILE          export as Postman Collection v2.1

@@ -119,6 +119,9 @@ def writes_open(settings: MockConfig) -> bool:
 
 def writes_state(settings: MockConfig) -> str:
     """One line on the write API, for the banner and ``%mock status`` (the key shown masked)."""
+    if split_brain(settings) is not None:
+        return (f"off for the collection and resources ({settings.workers} workers, each with its own: "
+                "--state redis://HOST:PORT/DB shares them)")
     if settings.admin_key is not None:
         return f"on (send {ADMIN_KEY_HEADER}: {mask(settings.admin_key)})"
     if is_loopback(settings.host):

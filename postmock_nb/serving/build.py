@@ -40,7 +40,7 @@ from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
-from postmock_nb.serving.shared.collection import shared_collection
+from postmock_nb.serving.shared.collection import SharedCollection, shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
 from postmock_nb.serving.shared.flowstate import RedisFlowState
 from postmock_nb.serving.shared.journal import SharedJournal
@@ -148,7 +148,8 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
     if bridges is None:
         proxy, recorder = proxies(config)
         bridges = Bridges(proxy=proxy, recorder=recorder)
-    shared = shared_state(config, store.snapshot.collection.name)
+    shared = (store.shared if isinstance(store, SharedCollection)  # a worker's (its parent's), the notebook's
+              else shared_state(config, store.snapshot.collection.name))
     store = shared_collection(store, shared)  # --state: the collection on Redis (adopted if one is stored)
     stores = shared_stores(shared, config)
     behaviours = behaviours if behaviours is not None else Behaviours()
@@ -172,8 +173,9 @@ def notebook_mock(*, store: CollectionStore, config: MockConfig, spec: Any,
     """The notebook's mock (:meth:`~postmock_nb.session.Session.start`): the session's collection, handlers and
     resources; ``spec``: the OpenAPI document loaded last (None: none); recorded answers join ``store``."""
     require_document(config, spec, wording=NOTEBOOK)
-    return assemble(store=store, config=config, bridges=Bridges.build(config, spec=spec, store=store),
-                    behaviours=behaviours)
+    store = shared_collection(store, shared_state(config, store.snapshot.collection.name))  # before the recorder:
+    return assemble(store=store, config=config, bridges=Bridges.build(config, spec=spec, store=store),  # --state
+                    behaviours=behaviours)  # recorded examples travel to every replica too
 
 
 def file_mock(*, loaded: Loaded, config: MockConfig, environment: Callable[[], Pairs],

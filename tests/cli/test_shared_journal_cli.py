@@ -12,7 +12,7 @@ def test_two_serve_processes_and_their_workers_share_one_journal(fixtures_dir, r
     with postmock("serve", path, "--port", "0", "--state", redis_url) as one, \
             postmock("serve", path, "--port", "0", "--state", redis_url, "--workers", "2") as two:
         urls = [one.wait_for(SERVING).group(3), two.wait_for(SERVING).group(3)]
-        two.wait_for(r"^2 workers share the port$")
+        two.wait_for(r"^2 workers share the port and the state$")
         for number in range(24):  # a new connection each time: the second's workers share them
             response = requests.get(f"{urls[number % 2]}/get?name=John&n={number}", timeout=TIMEOUT)
             assert response.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from postmock_nb.notebook.magics import session_of as loaded_session
+from postmock_nb.notebook.magics import start_help
 from postmock_nb.session import Session
 
 
@@ -180,8 +182,11 @@ def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsy
 def test_help_is_real(shell: InteractiveShell) -> None:
     magics = shell.magics_manager.registry["PostmockMagics"]
     assert "--name" in magics.example.__doc__ and "cell body is the response" in magics.example.__doc__
-    for sub in ("start", "stop", "status", "list", "delete", "clear", "log", "save", "load", "key", "call"):
+    for sub in ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "reset", "load",
+                "proxy", "environment", "key", "call", "verify"):
         assert f"%mock {sub}" in magics.mock.__doc__, sub
+    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", start_help())) - {"--help"}
+    assert {flag for flag in flags if flag not in magics.mock.__doc__} == set()  # %mock? names every start option
 
 
 def test_config_traitlets(shell: InteractiveShell) -> None:

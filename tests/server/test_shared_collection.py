@@ -40,10 +40,10 @@ def shared(server: MockServer) -> SharedCollection:
 
 
 def followers(url: str) -> int:
-    """Connections to ``url``'s database whose last command is a follower's poll (HGET of the version)."""
+    """Connections to ``url``'s database whose last command is a follower's poll (HMGET of the version)."""
     db = url.rsplit("/", 1)[1]
     with redis.Redis.from_url(url) as client:
-        return sum(1 for c in client.client_list() if c.get("db") == db and c.get("cmd") == "hget")
+        return sum(1 for c in client.client_list() if c.get("db") == db and c.get("cmd") == "hmget")
 
 
 @pytest.fixture
@@ -168,6 +168,21 @@ def test_the_session_edits_the_shared_collection_while_it_runs_with_state(redis_
         other.stop()
     assert session.store is local  # back in memory, with the last collection served
     assert sorted(e.request.path for e in local.collection.examples) == ["/from-cell", "/from-other"]
+
+
+def test_a_notebook_recording_with_state_records_for_every_replica(redis_url, build, tmp_path):
+    upstream = MockServer(build.collection(build.example("GET /real", "Real", body='{"real": true}'))).start()
+    other = replica(build.collection(), redis_url).start()
+    session = Session(Collection(name="Notebook mock"))
+    try:
+        session.start(state=redis_url, state_prefix=PREFIX, proxy=upstream.url, record=str(tmp_path / "rec.json"))
+        assert session.call("GET", "/real").json() == {"real": True}  # proxied, and recorded
+        wait_until(lambda: status(other, "/real") == 200, "the other replica serving the recorded answer",
+                   timeout=2.0)
+    finally:
+        session.stop()
+        other.stop()
+        upstream.stop()
 
 
 def test_a_cell_edit_with_redis_down_is_a_usage_error_and_the_notebook_serves_on(shell, tmp_path):

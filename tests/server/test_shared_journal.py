@@ -147,6 +147,25 @@ def test_redis_down_the_static_examples_are_answered_and_logged_when_it_is_back(
         redis_server.stop()
 
 
+def test_a_batch_refused_by_a_redis_restarted_empty_is_written_again_by_itself(tmp_path: Path):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    a = MockServer(COLLECTION, port=0, state=redis_server.url).start()
+    b = MockServer(COLLECTION, port=0, state=redis_server.url).start()
+    try:
+        requests.get(a.url + "/users?before", timeout=10)
+        assert len(_log(a)) == 1
+        redis_server.kill()
+        redis_server.start()  # empty, before A wrote anything: A's next batch holds numbers of the old epoch
+        assert requests.get(a.url + "/users?after", timeout=10).status_code == 200
+        # B reads (B has nothing queued): A's writer, refused for the epoch, renumbers and writes it by itself
+        wait_until(lambda: [e["url"] for e in _log(b)] == ["/users?after"], "A's entry written again by itself")
+        assert requests.get(b.url + "/__postmock/health", timeout=10).json()["requests"] == 1
+    finally:
+        a.stop()
+        b.stop()
+        redis_server.stop()
+
+
 def test_the_notebook_shows_every_replica_and_says_when_redis_is_away(shell, tmp_path: Path):
     redis_server = RedisServer(tmp_path / "redis").start()
     other = MockServer(COLLECTION, port=0, state=redis_server.url, state_prefix="team").start()

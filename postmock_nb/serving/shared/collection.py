@@ -90,6 +90,10 @@ class SharedCollection:
         self.key = shared.key("collection")
         self.version = 0
         """The stored version this process serves (0: none stored yet, or not read)."""
+        self.lineage: str | None = None
+        """The history that version belongs to: a token made by the edit that stored into an empty key. A Redis
+        restarted empty starts a new history, whose versions count from 1 again: a process compares
+        (lineage, version), never the version alone, so it neither ignores the new history nor overwrites it."""
         self.error: str | None = None
         """Why the last stored version could not be used (a collection that does not read), or None."""
         self.unfollowed: str | None = None
@@ -99,7 +103,7 @@ class SharedCollection:
         not edit this store from another thread)."""
         self._edit_lock = threading.RLock()
         """Edits of this process one at a time (they would only make each other try again)."""
-        self._bad_version = 0
+        self._bad_version: tuple[str | None, int] = (None, 0)
         if adopt:
             with contextlib.suppress(StateUnavailable):  # serves its own; the follower catches up later
                 self.adopt()
@@ -134,15 +138,17 @@ class SharedCollection:
         changes. :class:`StateUnavailable` when Redis is out of reach (nothing changes either)."""
         with self._edit_lock:
             try:
-                collection, version = self.shared.call_sync(STORE, lambda client: self._transact(client, edit))
+                collection, version, lineage = self.shared.call_sync(
+                    STORE, lambda client: self._transact(client, edit))
             except _Failed as failed:
                 raise failed.error from None
-            return self._swap(collection, version)
+            return self._swap(collection, version, lineage)
 
     def replace(self, collection: Collection) -> Snapshot:
         return self.update(lambda _: collection)
 
-    def _transact(self, client: redis.Redis, edit: Callable[[Collection], Collection]) -> tuple[Collection, int]:
+    def _transact(self, client: redis.Redis,
+                  edit: Callable[[Collection], Collection]) -> tuple[Collection, int, str]:
         """WATCH the hash, read it, edit, MULTI/HSET/EXEC; again while another replica wrote first.
 
         Each write carries this edit's token (field ``edit``): when the connection broke while EXEC's answer was
@@ -150,45 +156,47 @@ class SharedCollection:
         there, so an edit is never applied twice."""
         watch_error = redis_module().exceptions.WatchError
         token = uuid.uuid4().hex
-        written: tuple[Collection, int] | None = None
+        written: tuple[Collection, int, str] | None = None
         with client.pipeline() as pipe:
             for _ in range(MAX_ATTEMPTS):
                 try:
                     pipe.watch(self.key)  # type: ignore[no-untyped-call]
-                    stored_version, data, last_edit = pipe.hmget(self.key, ["version", "collection", "edit"])
+                    stored_version, data, last_edit, stored_lineage = pipe.hmget(
+                        self.key, ["version", "collection", "edit", "lineage"])
                     if written is not None and _text(last_edit) == token:  # applied by the attempt before
                         return written
-                    base, version = self._base(stored_version, data)
+                    base, version, lineage = self._base(stored_version, data, _text(stored_lineage))
                     try:
                         edited = edit(base)
                     except Exception as error:
                         raise _Failed(error) from error
                     pipe.multi()
                     pipe.hset(self.key, mapping={"version": version + 1, "collection": encode(edited),
-                                                 "edit": token})
-                    written = edited, version + 1
+                                                 "edit": token, "lineage": lineage})
+                    written = edited, version + 1, lineage
                     pipe.execute()
                     return written
                 except watch_error:
                     continue
         raise StateUnavailable(STORE, f"the edit lost to other replicas' edits {MAX_ATTEMPTS} times in a row")
 
-    def _base(self, stored_version: Stored, data: Stored) -> tuple[Collection, int]:
-        """What an edit applies to, and the version it replaces: the stored collection (this process's own
-        when it serves that version already, or when nothing is stored: then its version goes on counting)."""
+    def _base(self, stored_version: Stored, data: Stored, lineage: str | None) -> tuple[Collection, int, str]:
+        """What an edit applies to, the version it replaces and its lineage: the stored collection (this
+        process's own when it serves that very version, or when nothing is stored: then a new lineage starts)."""
         with self._swap_lock:
-            mine, version = self.local.collection, self.version
+            mine, version, served = self.local.collection, self.version, self.lineage
         if stored_version is None or data is None:
-            return mine, version
+            return mine, version, uuid.uuid4().hex
         stored = int(stored_version)
-        return (mine if stored == version else decode(data)), stored
+        base = mine if stored == version and lineage == served else decode(data)
+        return base, stored, lineage or uuid.uuid4().hex  # a hash stored without one (by hand) starts one
 
-    def _swap(self, collection: Collection, version: int) -> Snapshot:
-        """Serve ``collection`` (stored as ``version``) unless a newer one is served already."""
+    def _swap(self, collection: Collection, version: int, lineage: str | None) -> Snapshot:
+        """Serve ``collection`` (stored as ``version`` of ``lineage``) unless a newer one of it is served already."""
         with self._swap_lock:
-            if version <= self.version:
+            if lineage == self.lineage and version <= self.version:
                 return self.local.snapshot
-            self.version = version
+            self.version, self.lineage = version, lineage
             return self.local.replace(collection)
 
     # -- following what the other replicas store -------------------------------------------------
@@ -196,31 +204,36 @@ class SharedCollection:
     def adopt(self) -> bool:
         """Serve the collection stored (the startup rule), if there is one newer than the one served; whether
         one was swapped in. :class:`StateUnavailable` when Redis is out of reach."""
-        stored_version, data = self.shared.call_sync(STORE, lambda client: client.hmget(self.key, ["version",
-                                                                                                   "collection"]))
-        return self._adopt(stored_version, data)
+        stored_version, data, lineage = self.shared.call_sync(
+            STORE, lambda client: client.hmget(self.key, ["version", "collection", "lineage"]))
+        return self._adopt(stored_version, data, _text(lineage))
 
-    def _adopt(self, stored_version: Stored, data: Stored) -> bool:
-        if stored_version is None or data is None:
+    def _newer(self, stored_version: Stored, lineage: str | None) -> bool:
+        """Whether the stored version is not the one served nor older than it (another lineage is newer)."""
+        return stored_version is not None and (lineage != self.lineage or int(stored_version) > self.version)
+
+    def _adopt(self, stored_version: Stored, data: Stored, lineage: str | None) -> bool:
+        if stored_version is None or data is None or not self._newer(stored_version, lineage):
             return False
         version = int(stored_version)
-        if version <= self.version or version == self._bad_version:
+        if (lineage, version) == self._bad_version:
             return False
         try:
             collection = decode(data)
         except CollectionFormatError as error:  # written by something else: kept out, said in status()
-            self._bad_version, self.error = version, f"version {version}: {error.message}"
+            self._bad_version, self.error = (lineage, version), f"version {version}: {error.message}"
             return False
         self.error = None
-        before = self.version
-        self._swap(collection, version)
-        return self.version != before
+        before = (self.lineage, self.version)
+        self._swap(collection, version, lineage)
+        return (self.lineage, self.version) != before
 
     async def follow(self) -> None:
         """Until cancelled, swap in each newer collection another replica stores: it reads the stored version
-        every :data:`POLL_S` seconds (one HGET) and, when it is newer than the one served, the collection. Redis
-        out of reach: said by :attr:`unfollowed`, tried again each round, and caught up when it is back (these
-        reads are not the mock's calls: they count in no refusal of ``SharedState.status()``).
+        every :data:`POLL_S` seconds (one HMGET of the version and its lineage) and, when it is newer than the
+        one served (or of another lineage), the collection. Redis out of reach: said by :attr:`unfollowed`, tried
+        again each round, and caught up when it is back (these reads are not the mock's calls: they count in no
+        refusal of ``SharedState.status()``).
 
         Why a poll and no pub/sub: a cancelled ``PubSub.get_message`` of redis-py's asyncio client may never
         return (seen on Python 3.11), which would hold the server's shutdown; a poll is cancelled in its sleep."""
@@ -238,11 +251,12 @@ class SharedCollection:
 
     async def _catch_up(self, client: redis.asyncio.Redis) -> bool:
         """Read the stored version, and swap in the collection if it is newer; whether one was swapped in."""
-        stored_version = await client.hget(self.key, "version")
-        if stored_version is None or int(stored_version) <= self.version:
+        stored_version, lineage = await client.hmget(self.key, ["version", "lineage"])
+        if not self._newer(stored_version, _text(lineage)):
             return False
-        stored_version, data = await client.hmget(self.key, ["version", "collection"])
-        return await asyncio.to_thread(self._adopt, stored_version, data)  # decoding is not for the server's loop
+        stored_version, data, lineage = await client.hmget(self.key, ["version", "collection", "lineage"])
+        # decoding is not for the server's loop
+        return await asyncio.to_thread(self._adopt, stored_version, data, _text(lineage))
 
     def status(self) -> dict[str, Any]:
         """The version served; why a stored one could not be used, and why the follower cannot read Redis (if so)."""

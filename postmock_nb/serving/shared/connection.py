@@ -69,9 +69,10 @@ def redis_module() -> Any:
 
 
 def default_prefix(name: str) -> str:
-    """A key prefix made of a collection's name: letters, digits and ``-_.`` kept, the rest as ``-``."""
-    kept = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.strip().lower()).strip("-")
-    return kept or "postmock"
+    """A key prefix made of a collection's name: letters, digits and ``_.`` kept, runs of anything else as one ``-``
+    (``Users API (demo)`` → ``users-api-demo``)."""
+    kept = "".join(c if c.isalnum() or c in "-_." else "-" for c in name.strip().lower())
+    return "-".join(part for part in kept.split("-") if part) or "postmock"
 
 
 class SharedState:

@@ -747,10 +747,11 @@ class _Pipe:
                 continue
             if self.in_flight and self.in_flight[0] is batch:
                 self.in_flight.popleft()
-                self.journal._acknowledged(batch, _Epoch(reply[0]) if isinstance(reply, list) else reply)
+                answer = _Epoch(reply[0]) if isinstance(reply, list) else reply
+                self.journal._acknowledged(batch, answer)
                 self._notify()
-                if batch.reserve and not batch.entries:
-                    self._wake.set()
+                if isinstance(answer, _Epoch) or (batch.reserve and not batch.entries):
+                    self._wake.set()  # refused for its epoch: back in the queue, written again now
 
     @staticmethod
     async def _reply(connection: Any) -> Any:

@@ -41,6 +41,7 @@ def test_mask_always_hides_most_of_the_secret(length: int) -> None:
     ("X-Api-Key", KEY, "PMAK-0123…cdef"),
     ("X-API-KEY", "my key with spaces", "my k…"),  # only authorization headers keep a scheme
     ("Cookie", "session=0123456789abcdef", "sess…"),
+    ("X-Postmock-Admin-Key", "team-admin-secret-0123", "team…"),  # the admin key, sent to a mocked route
 ])
 def test_mask_header_masks_credentials(name: str, value: str, shown: str) -> None:
     assert mask_header(name, value) == shown

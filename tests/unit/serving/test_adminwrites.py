@@ -148,3 +148,8 @@ def test_several_workers_without_shared_state_refuse_writes():
     assert "3 worker processes" in refused.message and "--state redis://" in refused.hint
     assert split_brain(MockConfig(workers=3, state="redis://127.0.0.1:6379/0")) is None
     assert split_brain(MockConfig()) is None
+
+
+def test_writes_state_says_they_are_off_for_workers_that_do_not_share_their_state():
+    assert writes_state(MockConfig(workers=4)).startswith("off for the collection and resources (4 workers")
+    assert writes_state(MockConfig(workers=4, state="redis://127.0.0.1:6379/0")).startswith("on (loopback only")

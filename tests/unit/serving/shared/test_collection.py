@@ -11,7 +11,7 @@ import fakeredis
 import fakeredis.aioredis
 import pytest
 import redis
-from unit.matching.test_store import CollectionStoreContract
+from support.collectionstore_contract import CollectionStoreContract
 
 from postmock_nb.core.model import Collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
@@ -258,3 +258,16 @@ def test_the_follower_goes_on_past_a_stored_version_that_does_not_read(server, b
 
     asyncio.run(scenario())
     assert paths(follower) == ["/b"] and follower.unfollowed is None
+
+
+def test_a_redis_restarted_empty_starts_a_new_history_that_old_replicas_follow_and_build_on(server, build):
+    old = replica(server, build.collection())
+    for path in ("/one", "/two", "/three"):  # the old history reaches version 3
+        old.update(lambda c, path=path: c.with_example(build.example(f"GET {path}", path)))
+    fakeredis.FakeRedis(server=server).flushall()  # Redis restarted without persistence
+    new = replica(server, build.collection(build.example("GET /fresh", "fresh")))
+    new.update(lambda c: c.with_example(build.example("GET /four", "four")))  # version 1 of a new history
+    assert old.adopt()  # a lower version, but of another history: followed, not ignored
+    assert paths(old) == ["/four", "/fresh"]
+    old.update(lambda c: c.with_example(build.example("GET /five", "five")))  # built on the new history
+    assert new.adopt() and paths(new) == paths(old) == ["/five", "/four", "/fresh"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import fakeredis
 import pytest
-from unit.serving.test_journal import JournalContract, _entry
+from support.journal_contract import JournalContract, _entry
 
 from postmock_nb.core.model import Collection
 from postmock_nb.matching import IncomingRequest, match

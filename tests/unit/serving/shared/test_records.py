@@ -14,7 +14,7 @@ from typing import Any
 
 import fakeredis
 import pytest
-from unit.behaviours.test_records import SEED, RecordStoreContract, _body
+from support.recordstore_contract import SEED, RecordStoreContract, _body
 
 from postmock_nb.behaviours.dispatch import Behaviours, answered_by
 from postmock_nb.behaviours.records import RecordStore
