@@ -120,18 +120,20 @@ def merge(current: Collection, incoming: Collection) -> tuple[Collection, MergeR
     home = {example.id: (index, position) for index, item in enumerate(items)
             for position, example in enumerate(item.examples)}
     existing_names = [{example.name for example in item.examples} for item in items]
+    places = _Places(items)
     added: list[MergedExample] = []
     replaced: list[MergedExample] = []
     renamed: list[RenamedExample] = []
     items_added: list[str] = []
 
     for incoming_item in incoming.items:
-        target = _matching_item(items, incoming_item)
+        target = places.of(incoming_item)
         if target is None:
             items.append(replace(incoming_item, examples=()))
             examples.append([])
             existing_names.append(set())
             target = len(items) - 1
+            places.add(items[target], target)
             items_added.append(" > ".join(incoming_item.folder + (incoming_item.name,)))
         for example in incoming_item.examples:
             if example.id in home:
@@ -162,14 +164,23 @@ def merge(current: Collection, incoming: Collection) -> tuple[Collection, MergeR
     return merged, report
 
 
-def _matching_item(items: list[Item], wanted: Item) -> int | None:
-    for index, item in enumerate(items):
-        if item.id == wanted.id:
-            return index
-    for index, item in enumerate(items):
-        if item.name == wanted.name and item.folder == wanted.folder:
-            return index
-    return None
+class _Places:
+    """Where an incoming item goes: the first item of its id, else the first of its name in its folder (looked
+    up, not searched: a merge of n items into m takes n + m steps, not n × m)."""
+
+    def __init__(self, items: list[Item]) -> None:
+        self.by_id: dict[str, int] = {}
+        self.by_name: dict[tuple[str, tuple[str, ...]], int] = {}
+        for index, item in enumerate(items):
+            self.add(item, index)
+
+    def add(self, item: Item, index: int) -> None:
+        self.by_id.setdefault(item.id, index)
+        self.by_name.setdefault((item.name, tuple(item.folder)), index)
+
+    def of(self, wanted: Item) -> int | None:
+        found = self.by_id.get(wanted.id)
+        return found if found is not None else self.by_name.get((wanted.name, tuple(wanted.folder)))
 
 
 def _free_name(name: str, taken: set[str]) -> str:

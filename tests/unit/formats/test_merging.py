@@ -193,3 +193,17 @@ def test_merging_a_collection_into_an_empty_one_reproduces_it(fixture: str) -> N
            [(i.id, i.folder, i.name, i.examples) for i in incoming.items]
     assert merged.variables == incoming.variables
     assert len(report.items_added) == len(incoming.items)
+
+
+def test_an_item_goes_to_the_first_of_its_id_else_of_its_name_even_one_added_by_this_merge() -> None:
+    current = Collection(name="Current", items=(
+        item("Users", example("a", id="e-a"), id="i-1"), item("Users", example("b", id="e-b"), id="i-2")))
+    incoming = Collection(name="Incoming", items=(
+        item("Users", example("c", id="e-c"), id="i-new"),  # no such id: the first item named Users
+        item("Orders", example("d", path="/orders", id="e-d"), id="i-orders"),  # new: appended
+        item("Orders", example("e", path="/orders", id="e-e"), id="i-other"),  # by name: the one just added
+        item("Renamed", example("f", id="e-f"), id="i-2")))  # by id, whatever its name
+    merged, report = merge(current, incoming)
+    assert [(i.id, [e.name for e in i.examples]) for i in merged.items] == [
+        ("i-1", ["a", "c"]), ("i-2", ["b", "f"]), ("i-orders", ["d", "e"])]
+    assert report.items_added == ("Orders",)
