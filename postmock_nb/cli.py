@@ -195,8 +195,15 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> MockConfig:
-    """The mock's settings from the command line (parsed by the options table, checked by :class:`MockConfig`)."""
-    return MockConfig(**config_options(SERVE, args))
+    """The mock's settings from the command line (parsed by the options table, checked by :class:`MockConfig`).
+    The admin key may come from ``POSTMOCK_ADMIN_KEY`` instead (as for ``postmock push``): a secret in the
+    command line is shown to every user of the machine by ``ps``; the banner's hint names the variable."""
+    import os  # deferred: only the admin key is read from the environment here
+
+    options = config_options(SERVE, args)
+    if options.get("admin_key") is None and os.environ.get("POSTMOCK_ADMIN_KEY"):
+        options["admin_key"] = os.environ["POSTMOCK_ADMIN_KEY"]
+    return MockConfig(**options)
 
 
 def _serve(args: argparse.Namespace) -> int:

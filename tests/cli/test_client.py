@@ -63,6 +63,22 @@ def test_the_banner_says_the_writes_are_on_with_the_key_masked(served):
     assert KEY not in "\n".join(cli.stdout + cli.stderr)
 
 
+def test_serve_takes_the_admin_key_from_the_environment_as_its_banner_says(tmp_path):
+    """``POSTMOCK_ADMIN_KEY`` keeps the key out of the command line (``ps`` shows it to every user)."""
+    path = collection_file(tmp_path, "env", make_example("GET /health", "Health", body="ok"))
+    cli = Cli("serve", str(path), "--port", "0", env={**os.environ, "POSTMOCK_ADMIN_KEY": KEY})
+    try:
+        url = cli.wait_for(SERVING).group(3)
+        cli.wait_for(r"^Admin API writes: on \(send x-postmock-admin-key: pu…\)$")
+        with Client(url) as keyless, pytest.raises(ClientError, match="401 adminKeyRequired"):
+            keyless.load({"item": []})
+        with Client(url, admin_key=KEY) as keyed:
+            assert keyed.load({"item": []})["added"] == []
+    finally:
+        cli.stop()
+    assert KEY not in "\n".join(cli.stdout + cli.stderr)
+
+
 def test_define_as_session_define_does(mock):
     example = mock.define("GET /users/:id 200", '{"id": 7, "name": "Ann"}', name="Ann")
     assert requests.get(f"{mock.url}/users/7", timeout=TIMEOUT).json() == {"id": 7, "name": "Ann"}
