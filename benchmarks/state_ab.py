@@ -27,9 +27,9 @@ of the per-round ratios. Before the rounds each target answers each request once
 ``stateUnavailable`` stops the run). After them, the keys each store left in Redis are counted
 (``postmock:{prefix}:flows…``, ``res…``, ``journal…``): a store that is not (yet) on Redis leaves none, so its
 ``--state`` figures are in-memory figures. ``--memory-only`` runs the memory target of section 1 alone (no Redis).
-``--hiredis DIR`` (``pip install --target DIR hiredis``, into a folder outside a venv without it) replaces both sections by
-one: ``--state redis`` without hiredis against the same with ``PYTHONPATH=DIR`` (redis-py then parses replies with
-hiredis), one process each pinned as in section 1.
+``--hiredis DIR`` (``pip install --target DIR hiredis``; this venv without it: the team extra brings it, so
+``pip uninstall hiredis`` first) replaces both sections by one: ``--state redis`` without hiredis against the same
+with ``PYTHONPATH=DIR`` (redis-py then parses replies with hiredis), one process each pinned as in section 1.
 Everything listens on and talks to 127.0.0.1 only.
 """
 
