@@ -3,7 +3,7 @@ against ``--workers 2`` with ``--state``; req/s and p99 from interleaved ``wrk``
 
     .venv/bin/python benchmarks/state_ab.py [--rounds 5] [--seconds 3] [--connections 32] [--server granian]
                                             [--requests static,scenario,resource] [--no-workers] [--memory-only]
-                                            [--json FILE]
+                                            [--json FILE] [--hiredis DIR]
 
 Writes one collection to a temporary folder (built with :class:`~postmock_nb.session.Session`, saved as
 ``%mock save`` would) holding the three requests measured:
@@ -27,6 +27,9 @@ of the per-round ratios. Before the rounds each target answers each request once
 ``stateUnavailable`` stops the run). After them, the keys each store left in Redis are counted
 (``postmock:{prefix}:flows…``, ``res…``, ``journal…``): a store that is not (yet) on Redis leaves none, so its
 ``--state`` figures are in-memory figures. ``--memory-only`` runs the memory target of section 1 alone (no Redis).
+``--hiredis DIR`` (``pip install --target DIR hiredis``; this venv without it: the team extra brings it, so
+``pip uninstall hiredis`` first) replaces both sections by one: ``--state redis`` without hiredis against the same
+with ``PYTHONPATH=DIR`` (redis-py then parses replies with hiredis), one process each pinned as in section 1.
 Everything listens on and talks to 127.0.0.1 only.
 """
 
@@ -114,6 +117,8 @@ class Serve:
     name: str
     options: list[str]
     pinned: bool
+    env: dict[str, str] = field(default_factory=dict)
+    """Added to the server's environment (``--hiredis``: PYTHONPATH to where hiredis is installed)."""
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
     log: Path = field(default_factory=Path)
@@ -126,7 +131,7 @@ class Serve:
         self.log = folder / f"{self.name}.log"
         with self.log.open("wb") as out:  # a file, not a pipe: nothing the server prints can block it
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=folder,
-                                            start_new_session=True)
+                                            start_new_session=True, env={**os.environ, **self.env})
         deadline = time.monotonic() + READY_TIMEOUT
         while not self.url:
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -288,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the in-memory target of section 1 against itself (no Redis: a dry run)")
     parser.add_argument("--max-records", type=int, default=2_000_000, help="the resource's limit (POSTs add records)")
     parser.add_argument("--json", help="write every figure as JSON to this file")
+    parser.add_argument("--hiredis", metavar="DIR",
+                        help="only --state redis without hiredis vs with it (hiredis installed in DIR, not the venv)")
     args = parser.parse_args(argv)
     require_tools()
     chosen = [r for r in REQUESTS if r.name in {name.strip() for name in args.requests.split(",")}]
@@ -325,6 +332,8 @@ def with_redis(args: argparse.Namespace, chosen: list[Request], folder: Path, co
         os.sched_setaffinity(redis_server.process.pid if redis_server.process else 0, {int(harness.LOAD_CPU)})
         state = [redis_server.db_url(n) for n in (1, 2, 3)]
         options = ["--state-prefix", PREFIX]
+        if args.hiredis:
+            return [hiredis_section(args, chosen, folder, collection, state[:2], options)]
         pair = (Serve("memory", [], pinned=True), Serve("redis", ["--state", state[0], *options], pinned=True))
         results = [section("1. memory vs --state redis (one process each, on CPU 0; wrk and Redis on CPU 1)", pair,
                            chosen, args, folder, collection, pinned=True, redis_urls=state[:1])]
@@ -339,6 +348,26 @@ def with_redis(args: argparse.Namespace, chosen: list[Request], folder: Path, co
         return results
     finally:
         redis_server.stop()
+
+
+def hiredis_available(env: dict[str, str]) -> bool:
+    """Whether redis-py, run with ``env`` added, parses with hiredis."""
+    found = subprocess.run([sys.executable, "-c", "from redis.utils import HIREDIS_AVAILABLE as h; print(h)"],
+                           env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return found.stdout.strip() == "True"
+
+
+def hiredis_section(args: argparse.Namespace, chosen: list[Request], folder: Path, collection: Path,
+                    state: list[str], options: list[str]) -> dict[str, Any]:
+    """``--state`` without hiredis (this venv must not have it) vs with it (``PYTHONPATH=--hiredis``)."""
+    with_it = {"PYTHONPATH": str(Path(args.hiredis).resolve())}
+    if hiredis_available({}) or not hiredis_available(with_it):
+        raise SystemExit(f"--hiredis: this venv must lack hiredis and {args.hiredis} must hold it "
+                         f"(pip install --target {args.hiredis} hiredis)")
+    pair = (Serve("redis", ["--state", state[0], *options], pinned=True),
+            Serve("hiredis", ["--state", state[1], *options], pinned=True, env=with_it))
+    return section("--state redis without vs with hiredis (one process each, on CPU 0; wrk and Redis on CPU 1)",
+                   pair, chosen, args, folder, collection, pinned=True, redis_urls=state)
 
 
 if __name__ == "__main__":

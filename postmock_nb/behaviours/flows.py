@@ -37,7 +37,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from typing import TypeVar
 
 from postmock_nb.behaviours.state import (
     STARTED,
@@ -138,10 +138,10 @@ class FlowDraft:
         """The decision at the sequence's ``turn`` (None without a sequence): the winner, and its move."""
         result, refused = self.result, self.refused
         if not self.eligible:
-            ranked = [replace(c, lost=refused.get(c.example.id, c.lost)) for c in result.candidates]
-            return replace(result, winner=None, score=None, candidates=ranked,
-                           error="no example for the current scenario state: " + "; ".join(
-                               dict.fromkeys(refused.values()))), None
+            ranked = [_lost(c, refused.get(c.example.id, c.lost)) for c in result.candidates]
+            return _replaced(result, winner=None, score=None, candidates=ranked,
+                             error="no example for the current scenario state: " + "; ".join(
+                                 dict.fromkeys(refused.values()))), None
         winner, why = self.eligible[0], ""
         flow = self.plan.get(winner.example.id)
         if self.sequence is not None and flow is not None and turn is not None:
@@ -152,10 +152,28 @@ class FlowDraft:
         move = (step.scenario, step.next) if step is not None and step.next is not None else None
         if winner is result.candidates[0] and not refused:
             return result, move
-        others = [replace(c, lost=refused.get(c.example.id) or why or c.lost or "")
+        others = [_lost(c, refused.get(c.example.id) or why or c.lost or "")
                   for c in result.candidates if c is not winner]
-        return replace(result, winner=winner.example, score=winner.score,
-                       candidates=[replace(winner, lost=""), *others]), move
+        return _replaced(result, winner=winner.example, score=winner.score,
+                         candidates=[_lost(winner, ""), *others]), move
+
+
+_Frozen = TypeVar("_Frozen", MatchResult, Candidate)
+
+
+def _replaced(made: _Frozen, **changes: object) -> _Frozen:
+    """``dataclasses.replace(made, **changes)`` for a :class:`MatchResult` or :class:`Candidate` (frozen
+    dataclasses without ``__post_init__``, slots or cached values): the fields copied at once rather than walked
+    one by one, a few times faster on the hot path of every marked request."""
+    copy: _Frozen = object.__new__(type(made))
+    copy.__dict__.update(made.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
+def _lost(candidate: Candidate, lost: str) -> Candidate:
+    """The candidate with ``lost`` as the reason it lost (itself when that is its reason already: frozen)."""
+    return candidate if candidate.lost == lost else _replaced(candidate, lost=lost)
 
 
 def _turn_of(flow: Flow, turn: int, count: int, roll: int | None) -> int:

@@ -5,6 +5,7 @@ through the magics on a real socket: tests/server/test_flows.py."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -13,6 +14,8 @@ from postmock_nb.behaviours.flows import (
     Flow,
     Flows,
     Step,
+    _lost,
+    _replaced,
     check_markers,
     draft,
     flow_markers,
@@ -26,7 +29,7 @@ from postmock_nb.behaviours.flows import (
 from postmock_nb.behaviours.state import MemoryFlowState, Rules
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.errors import ExampleDefinitionError
-from postmock_nb.matching import IncomingRequest, match
+from postmock_nb.matching import Candidate, IncomingRequest, MatchResult, match
 from postmock_nb.matching.snapshot import Snapshot
 
 
@@ -136,6 +139,20 @@ def test_no_example_for_the_state_says_why(build) -> None:
     assert result.winner is None
     assert result.error == ("no example for the current scenario state: "
                             "scenario 'jobs' is in state 'Started', this example requires 'done'")
+
+
+def test_the_hot_path_copies_are_dataclasses_replace(build) -> None:
+    for kind in (MatchResult, Candidate):  # what _replaced counts on: every field in the instance's __dict__
+        assert not hasattr(kind, "__post_init__") and not hasattr(kind, "__slots__")
+    snapshot = _jobs(build)
+    result = match(snapshot, IncomingRequest.build("GET", "/jobs/7"))
+    changes = {"winner": None, "score": None, "candidates": result.candidates[::-1], "error": "no example"}
+    copy = _replaced(result, **changes)
+    assert type(copy) is MatchResult and vars(copy) == vars(dataclasses.replace(result, **changes))
+    assert vars(result)["error"] == "" and copy.error == "no example"  # the original is left as it was
+    loser = result.candidates[1]
+    assert loser.lost and vars(_lost(loser, "refused")) == vars(dataclasses.replace(loser, lost="refused"))
+    assert _lost(loser, loser.lost) is loser and loser == dataclasses.replace(_lost(loser, ""), lost=loser.lost)
 
 
 def test_a_picked_example_neither_requires_nor_moves_the_state(build) -> None:
