@@ -315,7 +315,8 @@ class Writes:
         return found
 
     def reset_resources(self, name: str | None) -> list[str]:
-        resources = self.mock.behaviours.resources
+        self.mock.behaviours.plan(self.mock.store.snapshot)  # the resources of a file, restored as a request would
+        resources = self.mock.behaviours.resources  # (a worker that served none yet has not restored them)
         if name is not None and name not in resources:
             known = ", ".join(sorted(r.name for r in resources)) or "none"
             raise BadBody(f"no resource named {name!r} (this mock's resources: {known})", status=404,

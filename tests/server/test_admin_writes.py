@@ -373,3 +373,12 @@ def test_a_route_or_method_the_admin_api_has_not_is_its_json_error(mock):
         "name": "adminRouteNotFound", "header": "Not Found",
         "message": "GET /__postmock/nope: no such route in the admin API", "hint": missing.json()["error"]["hint"]}
     assert missing.json()["error"]["hint"].startswith("GET /__postmock/health")
+
+
+def test_a_resource_of_a_file_is_reset_before_any_request_restored_it():
+    """A process (a `postmock serve --workers` worker) restores a file's resources on its first request; a reset that
+    comes first restores them too, instead of a 404 for a resource the mock serves."""
+    with MockServer(resource_examples("tasks", [{"id": 1, "title": "seed"}]), port=0, admin_key=KEY,
+                    private=True, api_key="mock-key") as server:
+        assert admin(server, "DELETE", "/resources/tasks").status_code == 204
+        assert served(server, "/tasks").json() == [{"id": 1, "title": "seed"}]

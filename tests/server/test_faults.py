@@ -155,7 +155,12 @@ def test_a_client_leaving_mid_truncate_is_no_server_error(mock: Session) -> None
         assert sock.recv(64).startswith(b"HTTP/1.1 200")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close: reset
     note = wait_for_note(mock, "fault truncate: 4000000 of 8000000 bytes (")
-    assert note.startswith("fault truncate: 4000000 of 8000000 bytes (the client left first"), note
+    if mock.server is not None and mock.server.config.server == "granian" and "(" not in note:
+        # granian's own (Rust) buffers may take the 4 MB whole before the reset arrives: then the mock did send
+        # them all, and says just that (seen on a loaded CI machine)
+        assert note == "fault truncate: 4000000 of 8000000 bytes", note
+    else:
+        assert note.startswith("fault truncate: 4000000 of 8000000 bytes (the client left first"), note
     assert requests.get(mock.url + "/data", timeout=5).json() == json.loads(BODY)  # the mock serves on
 
 
