@@ -15,9 +15,10 @@ so several mocks can share one Redis.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from postmock_nb.config import masked_url
@@ -143,21 +144,20 @@ class SharedState:
 
     async def call(self, store: str, operation: Callable[[redis.asyncio.Redis], Awaitable[T]]) -> T:
         """``await operation(client)`` on the running loop; a Redis out of reach is :class:`StateUnavailable`."""
-        try:
-            result = await operation(self.client())
-        except (self._redis.exceptions.ConnectionError, self._redis.exceptions.TimeoutError, OSError) as error:
-            raise self._unavailable(store, error) from error
-        except (self._redis.exceptions.ResponseError, self._redis.exceptions.InvalidResponse) as error:
-            if not self._out_of_service(error):
-                raise
-            raise self._unavailable(store, error, answer="refuses the call") from error
-        self._answered()
-        return result
+        with self._guarded(store):
+            return await operation(self.client())
 
     def call_sync(self, store: str, operation: Callable[[redis.Redis], T]) -> T:
         """``operation(client)`` with the blocking client; a Redis out of reach is :class:`StateUnavailable`."""
+        with self._guarded(store):
+            return operation(self.sync_client())
+
+    @contextlib.contextmanager
+    def _guarded(self, store: str) -> Iterator[None]:
+        """Redis out of reach, or refusing to keep the state, as :class:`StateUnavailable` naming ``store``; an
+        answer marks Redis available again."""
         try:
-            result = operation(self.sync_client())
+            yield
         except (self._redis.exceptions.ConnectionError, self._redis.exceptions.TimeoutError, OSError) as error:
             raise self._unavailable(store, error) from error
         except (self._redis.exceptions.ResponseError, self._redis.exceptions.InvalidResponse) as error:
@@ -165,7 +165,6 @@ class SharedState:
                 raise
             raise self._unavailable(store, error, answer="refuses the call") from error
         self._answered()
-        return result
 
     def _out_of_service(self, error: BaseException) -> bool:
         """Whether a Redis error says the server cannot keep the state (a database index out of range, a
