@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from quart import Quart
 
 ADMIN_KEY_HEADER = "x-postmock-admin-key"
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "ip6-localhost"})
 WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 """What a write is: every admin request that is not a read (GET, HEAD) or a preflight (OPTIONS)."""
 WRITE_PATHS = ("/__postmock/collection", "/__postmock/items", "/__postmock/examples/", "/__postmock/resources")

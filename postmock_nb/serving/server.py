@@ -23,6 +23,7 @@ from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.errors import ServerError
 from postmock_nb.matching.store import CollectionStore, LiveCollection
+from postmock_nb.serving.adminwrites import is_loopback
 from postmock_nb.serving.app import Message, Receive, Scope, Send
 from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.journal import Journal
@@ -39,12 +40,11 @@ STOP_TIMEOUT = 10.0
 
 __all__ = ["MockServer", "new_api_key"]
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "ip6-localhost"})
 
 
 def exposure_warning(host: str) -> str:
     """What to tell the person when ``host`` lets other machines reach the mock ("" for loopback)."""
-    if host in LOOPBACK_HOSTS or host.startswith("127."):
+    if is_loopback(host):  # an address check: 127.0.0.1.nip.io is a name that resolves anywhere
         return ""
     where = "every network interface" if host in ("0.0.0.0", "::", "") else host
     return (f"warning: the mock listens on {where}: other machines can reach it "

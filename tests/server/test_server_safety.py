@@ -143,6 +143,8 @@ def test_binding_beyond_loopback_warns():
     assert exposure_warning("::1") == ""
     assert "every network interface" in exposure_warning("0.0.0.0")
     assert "other machines can reach it" in exposure_warning("192.168.1.20")
+    assert exposure_warning("127.0.0.2") == "" and exposure_warning("ip6-localhost") == ""
+    assert "other machines can reach it" in exposure_warning("127.0.0.1.nip.io")  # a name, not an address
     assert MockServer(host="0.0.0.0").exposure_warning
 
 
