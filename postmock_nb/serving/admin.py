@@ -123,6 +123,12 @@ def build_admin_app(mock: Administered) -> Any:
     @admin.delete(f"{ADMIN_PREFIX}/scenarios")
     async def reset_scenarios() -> Any:
         name = request.args.get("name")
+        if name is not None:  # a name that is no scenario is a mistake to say, not a silent success
+            known = await _off_loop(mock.behaviours.scenario_states, mock.store.snapshot)
+            if name not in known:
+                listed = ", ".join(repr(n) for n in known) or "none"
+                message = f"no scenario named {name!r} (this mock's scenarios: {listed})"
+                return jsonify({"error": {"name": "scenarioNotFound", "header": "Not Found", "message": message}}), 404
         await _off_loop(mock.behaviours.reset_scenarios, name)
         return "", 204
 

@@ -112,6 +112,15 @@ async def test_scenarios_are_listed_moved_and_reset_by_name() -> None:
     assert answer.text == "queued"
 
 
+async def test_resetting_a_scenario_that_does_not_exist_is_a_404_naming_those_that_do() -> None:
+    mock = make_mock()
+    async with clients(mock) as (_, admin):
+        missing = await admin.delete("/__postmock/scenarios", params={"name": "jbos"})
+    assert missing.status_code == 404
+    assert missing.json()["error"] == {"name": "scenarioNotFound", "header": "Not Found", "message":
+                                       "no scenario named 'jbos' (this mock's scenarios: 'builds', 'jobs')"}
+
+
 async def test_clearing_the_log_keeps_the_error_count() -> None:
     mock = make_mock()
     async with clients(mock) as (served, admin):
