@@ -17,7 +17,8 @@ from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.serving.journal import Batched, Journal
 from postmock_nb.serving.requestlog import Counts, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
-from postmock_nb.serving.shared.journal import SEQ_BLOCK, SharedJournal, decode_entry, encode_entry
+from postmock_nb.serving.shared.journal import SEQ_BLOCK, SharedJournal
+from postmock_nb.serving.shared.journalentry import decode_entry, encode_entry
 
 _names = itertools.count()
 
