@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -146,5 +147,27 @@ def test_a_stream_beside_a_handler_still_streams(server_name: str) -> None:
     try:
         with httpx.Client(timeout=5) as client, connect_sse(client, "GET", session.url + "/stream") as source:
             assert [e.data for e in source.iter_sse()] == ["a", "b"]
+    finally:
+        session.close()
+
+
+def test_stopping_the_mock_sends_the_rest_at_once(server_name: str) -> None:
+    """A stream of long intervals does not hold the stop: its remaining events go out at once."""
+    session = Session()
+    session.define("GET /long", "id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c", name="long",
+                   request_headers=["x-mock-sse: true", "x-mock-interval: 60000"])
+    session.start(port=0, server=server_name)
+    server = session.server
+    assert server is not None
+    try:
+        with httpx.Client(timeout=10) as client, connect_sse(client, "GET", session.url + "/long") as source:
+            events = source.iter_sse()
+            assert next(events).id == "1"
+            stopper = threading.Thread(target=session.stop)
+            stopper.start()
+            assert [e.id for e in events] == ["2", "3"]
+            stopper.join(10)
+        assert server.log.recent(1)[0].note == "sse: 3 of 3 events sent; the mock stopped: the rest at once"
+        assert server.errors == []
     finally:
         session.close()
