@@ -65,7 +65,7 @@ from postmock_nb.serving.reading import (
     sends_mock_values,
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
-from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 
 logger = logging.getLogger("postmock_nb.serving.server")
@@ -454,7 +454,8 @@ class MockApp:
         note = sent.note
         if fault is not None and sent.note.endswith("then cut"):
             note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
-        entry.status, entry.response_headers, entry.response_body = response.status, headers, sent.body
+        entry.status, entry.response_headers = response.status, headers
+        entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
 
     # -- the mock: helpers of the stages ------------------------------------------------------

@@ -74,6 +74,10 @@ def test_the_events_arrive_in_order_with_their_fields(mock: Session) -> None:
     filled = events[2].json()
     assert filled["at"].isdigit() and len(filled["uuid"]) == 36
     wait_until(lambda: last_note(mock).startswith("sse: 4 of 4 events sent"))
+    assert mock.server is not None
+    entry = mock.server.log.recent(1)[0]
+    assert entry.response_body.startswith(b"event: token\nid: 1\ndata: Hel\n\nevent: token\nid: 2\ndata: lo Ada\n\n")
+    assert entry.response_size == len(entry.response_body) and (b"content-length", b"0") not in entry.response_headers
 
 
 def test_a_json_array_is_one_data_event_per_item(mock: Session) -> None:
