@@ -176,6 +176,29 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
     return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
 
 
+async def cut(fault: str, scope: dict[str, Any], receive: Receive, send: Send) -> str:
+    """Cut a connection mid-answer (a Server-Sent Events stream after some of its events): ``reset``
+    resets it, the others close it (``malformed`` writes its bytes first). Returns what was done."""
+    sock = connection_socket(scope)
+    if sock is None:
+        await _gone(receive)
+        return f"{fault}: socket not found, the answer left unfinished"
+    try:
+        if fault == "reset" and _reset(sock):
+            with contextlib.suppress(Exception):  # into the dead socket: the server ends the answer, unaware
+                await send({"type": "http.response.body", "body": b""})
+            return "reset: connection reset"
+        if fault == "malformed":
+            with contextlib.suppress(BlockingIOError, OSError):
+                sock.send(MALFORMED)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    finally:
+        sock.close()
+    await _gone(receive)
+    return f"{fault}: connection closed"
+
+
 async def _slow(receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *,
                 stopping: asyncio.Event | None) -> str:
     """The whole answer, its body trickled; the trickle stops as soon as the server says the connection is

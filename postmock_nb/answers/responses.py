@@ -181,6 +181,11 @@ def build_response(result: MatchResult, snapshot: Snapshot, extra: ExtraHeaders 
                         body.encode("utf-8"))
 
 
+def render_context(result: MatchResult, snapshot: Snapshot) -> RenderContext:
+    """What the placeholders of ``result``'s answer may refer to (a stream's, filled per event)."""
+    return _render_context(result.request, result, snapshot)
+
+
 def _render_context(request: IncomingRequest, result: MatchResult, snapshot: Snapshot) -> RenderContext:
     return RenderContext(path=request.path, query=request.query, headers=request.headers, body=request.body,
                          captured=result.captured, variables=snapshot.variables)

@@ -8,7 +8,7 @@ Three kinds of ``x-mock-*`` names (Postman's and ours), all spelled here and imp
 - what the mock adds to a matched response (``x-mock-example-id``, ``x-mock-example-name``, ``x-mock-score``);
 - what an example saves in its request headers (markers: never matched, ignored by Postman, kept by
   ``%mock save``/``load``): the ``x-mock-match-request-*`` switches, a handler, a resource, a
-  scenario step, a sequence, a delay and a fault.
+  scenario step, a sequence, a delay, a fault and a Server-Sent Events stream (``x-mock-sse``, ``x-mock-interval``).
 
 An example's markers are read once, when a snapshot compiles it (:func:`read_markers`), into a
 frozen :class:`Markers`; everything that serves the example reads that record. A marker that cannot
@@ -56,6 +56,10 @@ SEQUENCE_MARKER = "x-mock-sequence"
 DELAY_MARKER = "x-mock-delay"
 FAULT_MARKER = "x-mock-fault"
 """The example's fault (a marker in its saved request headers)."""
+SSE_MARKER = "x-mock-sse"
+"""``true``: the example's body is a Server-Sent Events stream, sent one event at a time (Postman sends it whole)."""
+INTERVAL_MARKER = "x-mock-interval"
+"""The pause between two events of an ``x-mock-sse`` stream, ms (default 0)."""
 CODE_MARKERS = frozenset({HANDLER_MARKER, RESOURCE_MARKER})
 """The markers of an example answered by Python (a handler's or a resource's)."""
 
@@ -202,6 +206,8 @@ class Markers:
     require_body: bool = False
     body_contains: bool = False
     query_contains: bool = False
+    sse: int | None = None
+    """An ``x-mock-sse`` stream's interval between events, ms (None: not a stream)."""
     runs_code: bool = False
     """A handler's or resource's example: never answered by edit distance (a path that is not its route)."""
 
@@ -246,7 +252,39 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         code=code, resource=parse_resource(code[1]) if code is not None and code[0] == "resource" else None,
         flow=_flow(flow_values) if flow_values else None, required_headers=header_names(found.get(MATCH_HEADERS, "")),
         require_body=is_on(body), body_contains=is_contains(body),
-        query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None)
+        query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
+        sse=_sse(found))
+
+
+def parse_interval(text: str) -> int:
+    """``"250"`` → 250: an ``x-mock-interval`` in ms, 0-MAX_DELAY_MS."""
+    if not text.strip().isdigit() or int(text) > MAX_DELAY_MS:
+        raise ExampleDefinitionError(f"cannot read the interval {text!r}",
+                                     hint=f"milliseconds between two events, 0-{MAX_DELAY_MS}: --interval 250")
+    return int(text)
+
+
+def sse_markers(*, sse: bool, interval: str = "") -> list[str]:
+    """The marker header lines of ``%%example --sse [--interval MS]`` (checked)."""
+    if interval and not sse:
+        raise ExampleDefinitionError("--interval needs --sse", hint="--sse --interval 250")
+    if not sse:
+        return []
+    lines = [f"{SSE_MARKER}: true"]
+    if interval:
+        parse_interval(interval)
+        lines.append(f"{INTERVAL_MARKER}: {interval.strip()}")
+    return lines
+
+
+def _sse(found: Mapping[str, str]) -> int | None:
+    """The interval of an ``x-mock-sse: true`` example (0 when its interval cannot be read), else None."""
+    if found.get(SSE_MARKER, "").strip().lower() != "true":
+        return None
+    try:
+        return parse_interval(found.get(INTERVAL_MARKER, "0"))
+    except ExampleDefinitionError:
+        return 0
 
 
 _FLOW_MARKERS = frozenset({SCENARIO_MARKER, SEQUENCE_MARKER, DELAY_MARKER, FAULT_MARKER})
@@ -285,6 +323,8 @@ def check_markers(headers: Iterable[tuple[str, str]]) -> None:
             parse_sequence(value)
         elif lowered == DELAY_MARKER:
             parse_delay(value)
+        elif lowered == INTERVAL_MARKER:
+            parse_interval(value)
         elif lowered == FAULT_MARKER:
             try:
                 parse_fault(value)

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.core import limits, wire
 from postmock_nb.core.bodies import looks_like_json
-from postmock_nb.core.markers import MATCH_BODY, MATCH_HEADERS, check_markers, is_mock_name
+from postmock_nb.core.markers import MATCH_BODY, MATCH_HEADERS, SSE_MARKER, check_markers, is_mock_name
 from postmock_nb.core.model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
 from postmock_nb.errors import ExampleDefinitionError
 
@@ -164,10 +164,12 @@ class _Sections:
     body_line: int = 2
 
 
-def split_cell(cell: str) -> _Sections:
+def split_cell(cell: str, *, stream: bool = False) -> _Sections:
     """Split the cell body into its request section, response headers and response body.
 
-    Line numbers are the cell's as a person sees it: line 1 is the ``%%example`` line.
+    ``stream`` (``--sse``): the response is the body alone (``data: hi`` is an event's line, not a header;
+    response headers come from ``-H``). Line numbers are the cell's as a person sees it: line 1 is the
+    ``%%example`` line.
     """
     lines = cell.split("\n")
     sections = _Sections()
@@ -191,9 +193,15 @@ def split_cell(cell: str) -> _Sections:
     rest = lines[index:]
     while rest and rest[0].strip() == "" and request_lines:
         rest, index = rest[1:], index + 1
+    _split_response(sections, rest, index, stream=stream)
+    return sections
+
+
+def _split_response(sections: _Sections, rest: list[str], index: int, *, stream: bool) -> None:
+    """The response's header lines (not in a ``stream``'s cell) and body, from ``rest`` (cell line ``index + 2`` on)."""
     blank = next((i for i, line in enumerate(rest) if line.strip() == ""), None)
     head = rest[:blank] if blank is not None else []
-    if blank is not None and head and all(_HEADER_LINE.match(line.strip()) for line in head):
+    if not stream and blank is not None and head and all(_HEADER_LINE.match(line.strip()) for line in head):
         sections.response_headers = [parse_header(line, f"cell line {index + i + 2}") for i, line in enumerate(head)]
         body_lines = rest[blank + 1:]
         sections.body_line = index + blank + 3
@@ -203,7 +211,6 @@ def split_cell(cell: str) -> _Sections:
     while body_lines and body_lines[0].strip() == "":
         body_lines, sections.body_line = body_lines[1:], sections.body_line + 1
     sections.body = "\n".join(body_lines).rstrip()
-    return sections
 
 
 def split_header_line(line: str) -> tuple[str, str, str | None]:
@@ -222,13 +229,15 @@ def split_header_line(line: str) -> tuple[str, str, str | None]:
 def build_definition(method: str, target: str, status: str | None, cell: str, *, name: str = "",
                      headers: list[str] | None = None, request_headers: list[str] | None = None,
                      folder: str = "") -> ExampleDefinition:
-    """Check everything a ``%%example`` cell says and build its definition (or raise)."""
+    """Check everything a ``%%example`` cell says and build its definition (or raise). A cell whose request
+    headers carry ``x-mock-sse: true`` (``--sse``) is a stream: its response is its body alone."""
     method = parse_method(method)
     path, query = parse_target(target)
     code = parse_status(status)
-    sections = split_cell(cell)
     option_headers = [parse_header(h, "--header option") for h in headers or []]
     all_request_headers = [parse_header(h, "--request-header option") for h in request_headers or []]
+    sections = split_cell(cell, stream=any(k.lower() == SSE_MARKER and v.lower() == "true"
+                                           for k, v in all_request_headers))
     all_request_headers += sections.request_headers
     check_markers(all_request_headers)  # x-mock-scenario, -sequence, -delay, -fault
     response_headers = option_headers + sections.response_headers

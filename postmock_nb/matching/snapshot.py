@@ -227,6 +227,11 @@ class Snapshot:
         """Example id → its markers, for the examples a handler or a resource answers."""
         return {example.id: markers for example, markers in self.marked if markers.code is not None}
 
+    @cached_property
+    def sse_plan(self) -> dict[str, int]:
+        """Example id → its interval in ms, for the examples whose body is a Server-Sent Events stream."""
+        return {example.id: markers.sse for example, markers in self.marked if markers.sse is not None}
+
     def __len__(self) -> int:
         return len(self.examples)
 

@@ -26,7 +26,7 @@ from postmock_nb.behaviours.flows import flow_markers
 from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
 from postmock_nb.config import START, MockConfig, add_options, config_options
 from postmock_nb.core import limits
-from postmock_nb.core.markers import EXAMPLE_NAME_HEADER
+from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -219,6 +219,10 @@ class PostmockMagics(Magics):
     @argument("--delay", default="", help="this example's delay in ms: 800, or a range 200-900 (marker x-mock-delay)")
     @argument("--fault", default="", help="answer with a fault: reset, close, timeout, malformed, truncate, slow "
                                           "(marker x-mock-fault)")
+    @argument("--sse", action="store_true", help="the body is a Server-Sent Events stream (SSE lines, or a JSON "
+                                                  "array: one data event per item), sent one event at a time "
+                                                  "(marker x-mock-sse)")
+    @argument("--interval", default="", help="with --sse: ms between two events (default 0; marker x-mock-interval)")
     @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
     @line_cell_magic
     def example(self, line: str, cell: str | None = None) -> None:
@@ -258,6 +262,7 @@ class PostmockMagics(Magics):
     def _build(self, args: argparse.Namespace, cell: str) -> Any:
         markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,
                                next_state=args.next, delay=args.delay, fault=args.fault)
+        markers += sse_markers(sse=args.sse, interval=args.interval)
         return build_definition(args.method, args.path, args.status, cell, name=args.name or "",
                                 headers=args.header, request_headers=args.request_header + markers,
                                 folder=args.folder)

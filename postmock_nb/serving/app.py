@@ -26,9 +26,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+from postmock_nb.answers import sse
 from postmock_nb.answers.diagnostics import not_found_body
-from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, perform, status_went_out
-from postmock_nb.answers.responses import HttpResponse, ResponseCache, build_response, error_response, json_response
+from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, perform, status_went_out
+from postmock_nb.answers.responses import (
+    HttpResponse,
+    ResponseCache,
+    build_response,
+    error_response,
+    json_response,
+    render_context,
+)
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
@@ -57,7 +65,7 @@ from postmock_nb.serving.reading import (
     sends_mock_values,
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
-from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 
 logger = logging.getLogger("postmock_nb.serving.server")
@@ -112,6 +120,8 @@ class Exchange:
     """Why the key was refused (private mode): such requests are logged as bursts."""
     unchecked: str = ""
     """What ``--validate-requests`` could not check (for the log note)."""
+    stream: tuple[list[sse.SseEvent], float] | None = None
+    """An ``x-mock-sse`` example's events still to send (resumed after ``Last-Event-ID``) and its interval, s."""
 
 
 class MockApp:
@@ -327,6 +337,8 @@ class MockApp:
             if self.behaviours.plan(snapshot):
                 return self._behave(ex, result, snapshot, extra)
             ex.response = build_response(result, snapshot, extra, self.responses)  # its saved (static) response
+            if snapshot.sse_plan:  # an example marked x-mock-sse streams its events instead (see _stream)
+                self._sse(ex, result, snapshot)
         elif ex.bridges.proxy is not None:  # --proxy: a miss goes upstream
             return self._proxy(ex)
         else:
@@ -340,9 +352,21 @@ class MockApp:
         answered = await self.behaviours.respond(result, snapshot, ex.body, extra)
         if answered is None:
             ex.response = build_response(result, snapshot, extra, self.responses)
+            if snapshot.sse_plan:
+                self._sse(ex, result, snapshot)
         else:
             ex.response, answer = answered
             ex.answer, ex.note = answer, answer.note
+
+    def _sse(self, ex: Exchange, result: MatchResult, snapshot: Snapshot) -> None:
+        """The winner's events, when it is an ``x-mock-sse`` stream (a HEAD gets the head of the whole body)."""
+        winner = result.winner
+        assert winner is not None
+        interval = snapshot.sse_plan.get(winner.id)
+        if interval is None or ex.method == "HEAD":
+            return
+        events = sse.parse_events(winner.response.body)
+        ex.stream = list(sse.resume(events, ex.headers.get("last-event-id"))), interval / 1000
 
     async def _proxy(self, ex: Exchange) -> None:
         """``--proxy``: the upstream's answer to a miss."""
@@ -400,6 +424,9 @@ class MockApp:
         if self._batched is not None:  # whoever gets the response finds it in every replica's log (no round trip)
             await self._batched.handed()
         try:
+            if ex.stream is not None and (ex.fault is None or ex.fault in sse.CUT_FAULTS):
+                await self._stream(scope, receive, send, ex, entry, response, headers_out)
+                return
             if ex.fault is not None:
                 done = await perform(ex.fault, scope, receive, send, response.status, headers_out, body_out,
                                      stopping=self.stopping)
@@ -412,6 +439,24 @@ class MockApp:
         except (Exception, asyncio.CancelledError) as error:  # re-raised: the HTTP server refused what the app
             self.log.sending_failed(entry, error, head_sent=head_sent)  # sent, the client left, or the server stopped
             raise
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
+                      response: HttpResponse, headers_out: list[tuple[bytes, bytes]]) -> None:
+        """An ``x-mock-sse`` example's events, one send each (see :mod:`postmock_nb.answers.sse`); a fault cuts
+        the stream after half of them. The log entry notes how many went out, and what went out."""
+        assert ex.stream is not None and ex.result is not None and ex.snapshot is not None
+        events, interval_s = ex.stream
+        fault = ex.fault
+        headers = sse.stream_headers(headers_out)
+        sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive, status=response.status,
+                                headers=headers, interval_s=interval_s,
+                                cut=sse.cut_after(len(events)) if fault is not None else None, stopping=self.stopping)
+        note = sent.note
+        if fault is not None and sent.note.endswith("then cut"):
+            note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
+        entry.status, entry.response_headers = response.status, headers
+        entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
+        entry.note = note + (f"; {ex.note}" if ex.note else "")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 

@@ -20,6 +20,7 @@ from postmock_nb.core.markers import (
     parse_sequence,
     read_fields,
     read_markers,
+    sse_markers,
 )
 from postmock_nb.errors import ExampleDefinitionError
 
@@ -32,7 +33,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-match-request-headers", "x-mock-match-request-body", "x-mock-match-request-query",
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
-        "x-mock-delay", "x-mock-fault"}
+        "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -124,3 +125,23 @@ def test_read_markers_leaves_out_what_it_cannot_read_and_keeps_the_last_readable
     assert not found.require_body  # the last switch counts
     assert read_markers([("x-mock-delay", "never")]).flow is None
     assert read_markers([("Accept", "json")]) is NO_MARKERS
+
+
+def test_an_sse_example_has_its_interval_and_only_true_turns_it_on() -> None:
+    assert read_markers([("X-Mock-SSE", "true"), ("x-mock-interval", "250")]).sse == 250
+    assert read_markers([("x-mock-sse", "TRUE")]).sse == 0
+    assert read_markers([("x-mock-sse", "true"), ("x-mock-interval", "soon")]).sse == 0  # a file is served as saved
+    assert read_markers([("x-mock-sse", "false"), ("x-mock-interval", "250")]).sse is None
+
+
+def test_sse_markers_of_the_cell_options_are_checked() -> None:
+    assert sse_markers(sse=False) == []
+    assert sse_markers(sse=True) == ["x-mock-sse: true"]
+    assert sse_markers(sse=True, interval=" 40") == ["x-mock-sse: true", "x-mock-interval: 40"]
+    with pytest.raises(ExampleDefinitionError, match="--interval needs --sse"):
+        sse_markers(sse=False, interval="40")
+    for bad in ("-1", "1.5", str(MAX_DELAY_MS + 1)):
+        with pytest.raises(ExampleDefinitionError, match="interval"):
+            sse_markers(sse=True, interval=bad)
+    with pytest.raises(ExampleDefinitionError, match="interval"):
+        check_markers([("x-mock-interval", "x")])

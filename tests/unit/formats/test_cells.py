@@ -141,3 +141,11 @@ def test_to_example_marks_the_request_parts_that_must_match() -> None:
     own = build_definition("POST", "/users", None, "> x-mock-match-request-body: contains\n>\n> {\"a\": 1}\n\nok")
     assert own.to_example().request.headers == (("x-mock-match-request-body", "contains"),)  # its own marker kept
     assert build_definition("GET", "/a", None, "").to_example().id != build_definition("GET", "/a", None, "").to_example().id
+
+
+def test_an_sse_cell_is_its_body_alone() -> None:
+    """``data: hi`` looks like a header line: in a stream's cell (``x-mock-sse: true``) it is an event's."""
+    cell = "event: token\ndata: hi\n\ndata: bye"
+    streamed = build_definition("GET", "/chat", None, cell, request_headers=["x-mock-sse: true"])
+    assert streamed.body == cell and streamed.response_headers == ()
+    assert build_definition("GET", "/chat", None, cell).response_headers == (("event", "token"), ("data", "hi"))
