@@ -32,7 +32,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-match-request-headers", "x-mock-match-request-body", "x-mock-match-request-query",
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
-        "x-mock-delay", "x-mock-fault"}
+        "x-mock-delay", "x-mock-fault", "x-mock-callback", "x-mock-callback-body"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -124,3 +124,17 @@ def test_read_markers_leaves_out_what_it_cannot_read_and_keeps_the_last_readable
     assert not found.require_body  # the last switch counts
     assert read_markers([("x-mock-delay", "never")]).flow is None
     assert read_markers([("Accept", "json")]) is NO_MARKERS
+
+
+def test_a_callback_marker_is_read_with_its_body_and_delay() -> None:
+    found = read_markers([("x-mock-callback", "post {{$body 'callback_url'}}; delay=2000"),
+                          ("x-mock-callback-body", '{"status": "settled"}')])
+    assert found.callback == markers.CallbackMarker("POST", "{{$body 'callback_url'}}", '{"status": "settled"}', 2000)
+    assert markers.parse_callback("PUT http://127.0.0.1:9/x") == markers.CallbackMarker("PUT", "http://127.0.0.1:9/x")
+    assert read_markers([("x-mock-callback", "POST nowhere")]).callback is None  # left out, served as saved
+    assert read_markers([("x-mock-callback-body", "{}")]).callback is None
+    for bad in ["POST", "BREW http://localhost/", "POST http://localhost/; delay=soon", "POST /relative",
+                "POST http://localhost/; delay=600001", "POST http://localhost/; every=2"]:
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([("X-Mock-Callback", bad)])
+    check_markers([("x-mock-callback", "POST http://localhost/hook; delay=10")])
