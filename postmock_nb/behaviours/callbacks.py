@@ -26,6 +26,9 @@ MAX_CALLBACKS = 16
 MAX_DELAY_S = 600.0
 MAX_BODY_BYTES = 1024 * 1024
 """The largest callback body a handler may send."""
+MAX_RETRIES = 5
+RETRY_BASE_S = 0.5
+"""The wait before the first retry; each next one waits twice as long (0.5 s, 1 s, 2 s, 4 s, 8 s)."""
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 _PENDING: contextvars.ContextVar[list[Callback] | None] = contextvars.ContextVar("postmock_callbacks", default=None)
@@ -44,6 +47,8 @@ class Callback:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     delay_s: float = 0.0
+    retries: int = 0
+    """Tries after the first when the receiver cannot be reached or answers 5xx (waits: :data:`RETRY_BASE_S` × 2ⁿ)."""
 
     @property
     def host(self) -> str:
@@ -93,7 +98,7 @@ def refusal(callback: Callback, allow: tuple[str, ...]) -> str:
 
 
 def build(method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
-          headers: Mapping[str, str] | None = None, delay: float = 0.0) -> Callback:
+          headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> Callback:
     """A checked :class:`Callback` (raises :class:`CallbackError` with the reason)."""
     verb = str(method).upper()
     if verb not in METHODS:
@@ -105,6 +110,8 @@ def build(method: str, url: str, *, json: Any = None, data: str | bytes | None =
                             hint='mock.callback("POST", "http://127.0.0.1:8000/hook", ...)')
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY_S:
         raise CallbackError(f"a callback's delay must be 0-{MAX_DELAY_S:g} seconds, got {delay!r}", hint="delay=2.0")
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        raise CallbackError(f"a callback's retries must be 0-{MAX_RETRIES}, got {retries!r}", hint="retries=3")
     if json is not None and data is not None:
         raise CallbackError("a callback takes json= or data=, not both")
     sent = {str(k): str(v) for k, v in (headers or {}).items()}
@@ -116,7 +123,7 @@ def build(method: str, url: str, *, json: Any = None, data: str | bytes | None =
         body = data.encode() if isinstance(data, str) else bytes(data or b"")
     if len(body) > MAX_BODY_BYTES:
         raise CallbackError(f"a callback's body may be at most {MAX_BODY_BYTES} bytes, got {len(body)}")
-    return Callback(verb, str(url), tuple(sent.items()), body, float(delay))
+    return Callback(verb, str(url), tuple(sent.items()), body, float(delay), retries)
 
 
 def ask(callback: Callback) -> None:

@@ -66,12 +66,14 @@ class Request:
     """The callbacks asked for while handling it (sent after the response; see :meth:`callback`)."""
 
     def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
-                 headers: Mapping[str, str] | None = None, delay: float = 0.0) -> None:
+                 headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> None:
         """Send ``method url`` (a webhook) ``delay`` seconds after this request is answered, with ``json`` (or
-        ``data``) and ``headers``; only to loopback or a host allowed with ``--callback-allow``."""
+        ``data``) and ``headers``, tried ``retries`` more times (with backoff) while unreachable or 5xx; only to
+        loopback or a host allowed with ``--callback-allow``."""
         if len(self.callbacks) >= callbacks_.MAX_CALLBACKS:
             raise callbacks_.CallbackError(f"a handler call may ask for at most {callbacks_.MAX_CALLBACKS} callbacks")
-        self.callbacks.append(callbacks_.build(method, url, json=json, data=data, headers=headers, delay=delay))
+        self.callbacks.append(callbacks_.build(method, url, json=json, data=data, headers=headers, delay=delay,
+                                                 retries=retries))
 
     @cached_property
     def query(self) -> dict[str, list[str]]:

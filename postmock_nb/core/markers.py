@@ -179,6 +179,7 @@ class CallbackMarker:
     url: str
     body: str = ""
     delay_ms: int = 0
+    retries: int = 0
 
 
 def parse_callback(text: str, body: str = "") -> CallbackMarker:
@@ -186,15 +187,17 @@ def parse_callback(text: str, body: str = "") -> CallbackMarker:
     head, fields = read_fields(text)
     method, _, url = head.partition(" ")
     method, url = method.strip().upper(), url.strip()
-    delay = fields.pop("delay", "0")
-    if method not in CALLBACK_METHODS or not url or fields or not delay.isdigit() or int(delay) > 600_000:
+    delay, retries = fields.pop("delay", "0"), fields.pop("retries", "0")
+    if method not in CALLBACK_METHODS or not url or fields or not delay.isdigit() or int(delay) > 600_000 \
+            or not retries.isdigit() or int(retries) > 5:
         raise ExampleDefinitionError(
             f"cannot read the callback {text!r}",
-            hint="x-mock-callback: POST {{$body 'callback_url'}}; delay=2000  (a method, a URL, delay in ms)")
+            hint="x-mock-callback: POST {{$body 'callback_url'}}; delay=2000; retries=3  "
+                 "(a method, a URL, delay in ms, 0-5 retries)")
     if not url.startswith(("http://", "https://", "{{")):
         raise ExampleDefinitionError(f"the callback's URL must be an absolute http(s) URL, got {url!r}",
                                      hint="x-mock-callback: POST http://127.0.0.1:9000/hooks")
-    return CallbackMarker(method, url, body, int(delay))
+    return CallbackMarker(method, url, body, int(delay), int(retries))
 
 
 def parse_resource(text: str) -> dict[str, str]:

@@ -80,11 +80,13 @@ class Prototype:
         return decorate
 
     def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
-                 headers: Mapping[str, str] | None = None, delay: float = 0.0) -> None:
+                 headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> None:
         """From inside a handler: send ``method url`` (a webhook) ``delay`` seconds after the request being
-        handled is answered, with ``json`` (or ``data``) and ``headers``. Only loopback hosts, and those allowed
+        handled is answered, with ``json`` (or ``data``) and ``headers``; ``retries`` more tries (waiting 0.5 s, 1 s,
+        2 s…) while the receiver is unreachable or answers 5xx. Only loopback hosts, and those allowed
         with ``--callback-allow``, are called; each callback is a row of ``%mock log`` (``↗``)."""
-        callbacks.ask(callbacks.build(method, url, json=json, data=data, headers=headers, delay=delay))
+        callbacks.ask(callbacks.build(method, url, json=json, data=data, headers=headers, delay=delay,
+                                       retries=retries))
 
     @property
     def handlers(self) -> list[Handler]:

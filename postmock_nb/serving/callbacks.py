@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from postmock_nb.answers.templating import RenderContext, render
-from postmock_nb.behaviours.callbacks import Callback, CallbackError, build, refusal
+from postmock_nb.behaviours.callbacks import RETRY_BASE_S, Callback, CallbackError, build, refusal
 from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import looks_like_json
 from postmock_nb.core.markers import CallbackMarker
@@ -80,10 +80,17 @@ class CallbackSender:
         try:
             if callback.delay_s:
                 await asyncio.sleep(callback.delay_s)
-            started = time.perf_counter()
-            status, headers, body, error = await self._send(callback)
-            self._log(callback, status, (time.perf_counter() - started) * 1000,
-                      f"{origin}" + (f": failed: {error}" if error else ""), headers, body)
+            tries = callback.retries + 1
+            for attempt in range(tries):
+                if attempt:  # backoff: 0.5 s, 1 s, 2 s…
+                    await asyncio.sleep(RETRY_BASE_S * 2 ** (attempt - 1))
+                started = time.perf_counter()
+                status, headers, body, error = await self._send(callback)
+                counted = f" (try {attempt + 1} of {tries})" if tries > 1 else ""
+                self._log(callback, status, (time.perf_counter() - started) * 1000,
+                          origin + counted + (f": failed: {error}" if error else ""), headers, body)
+                if status is not None and status < 500:
+                    return
         except asyncio.CancelledError:  # the mock stopped before it was sent
             self._log(callback, None, 0.0, f"{origin}: not sent: the mock stopped")
             raise
@@ -151,4 +158,5 @@ def fill(marker: CallbackMarker, result: MatchResult, variables: Mapping[str, st
     is_json = looks_like_json(marker.body)
     text = render(marker.body, ctx, json_body=is_json)
     return build(marker.method, render(marker.url, ctx).strip(), data=text,
-                 headers={"Content-Type": "application/json"} if is_json else None, delay=marker.delay_ms / 1000)
+                 headers={"Content-Type": "application/json"} if is_json else None, delay=marker.delay_ms / 1000,
+                 retries=marker.retries)

@@ -28,6 +28,8 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = 204
+        self.failures = 0
+        """How many requests to answer 503 first (a receiver that is down for a while)."""
         received, owner = self.received, self
 
         class Handle(BaseHTTPRequestHandler):
@@ -35,7 +37,9 @@ class Receiver:
                 size = int(self.headers.get("content-length") or 0)
                 received.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
                                  "body": self.rfile.read(size)})
-                self.send_response(owner.status)
+                failing = owner.failures > 0
+                owner.failures -= 1
+                self.send_response(503 if failing else owner.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -181,3 +185,21 @@ def test_an_example_calls_back_with_the_request_filling_it(proto: Prototype, rec
     unsent = max(outgoing(proto), key=lambda e: e.seq)
     assert unsent.status is None and "not sent: a callback's URL must be an absolute http(s) URL" in unsent.note
     assert len(receiver.received) == 1 and proto.session.server.errors == []
+
+
+def test_a_callback_is_retried_with_backoff_while_the_receiver_fails(proto: Prototype, receiver: Receiver,
+                                                                     server_name: str) -> None:
+    receiver.failures = 1  # 503 once, then 204
+
+    @proto.handler("POST /orders")
+    def order(request: Request) -> Any:
+        proto.callback("POST", receiver.url + "/orders", json={"ok": True}, retries=2)
+        return {"ok": True}
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/orders", json={}, timeout=5).status_code == 200
+    wait_until(lambda: len(outgoing(proto)) == 2, "the failed try's and the retry's rows")
+    first, second = sorted(outgoing(proto), key=lambda e: e.seq)
+    assert first.status == 503 and first.note.endswith("(try 1 of 3)")
+    assert second.status == 204 and second.note.endswith("(try 2 of 3)")
+    assert len(receiver.received) == 2 and json.loads(receiver.received[1]["body"]) == {"ok": True}

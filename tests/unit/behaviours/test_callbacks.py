@@ -54,11 +54,14 @@ def test_build_fills_the_body_and_checks_what_it_is_given() -> None:
     assert dict(hook.headers) == {"X-Signature": "abc", "Content-Type": "application/json"}
     text = build("PUT", "http://localhost/x", data="plain", headers={"content-type": "text/plain"})
     assert text.body == b"plain" and dict(text.headers) == {"content-type": "text/plain"}
-    assert build("GET", "http://localhost/x").body == b""
+    assert build("GET", "http://localhost/x").body == b"" and build("GET", "http://localhost/x").retries == 0
+    assert build("GET", "http://localhost/x", retries=3).retries == 3
     for bad in [lambda: build("BREW", "http://localhost/"), lambda: build("POST", "/relative"),
                 lambda: build("POST", "ftp://localhost/x"), lambda: build("POST", "http://localhost/", delay=-1),
                 lambda: build("POST", "http://localhost/", delay=True),
                 lambda: build("POST", "http://localhost/", json={}, data="x"),
+                lambda: build("POST", "http://localhost/", retries=6),
+                lambda: build("POST", "http://localhost/", retries=True),
                 lambda: build("POST", "http://localhost/", data=b"x" * (callbacks.MAX_BODY_BYTES + 1))]:
         with pytest.raises(CallbackError):
             bad()

@@ -138,3 +138,7 @@ def test_a_callback_marker_is_read_with_its_body_and_delay() -> None:
         with pytest.raises(ExampleDefinitionError):
             check_markers([("X-Mock-Callback", bad)])
     check_markers([("x-mock-callback", "POST http://localhost/hook; delay=10")])
+    assert markers.parse_callback("POST http://localhost/x; retries=3; delay=5").retries == 3
+    for bad in ["POST http://localhost/; retries=6", "POST http://localhost/; retries=-1"]:
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([("x-mock-callback", bad)])
