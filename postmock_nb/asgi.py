@@ -26,6 +26,7 @@ POSTMOCK_CORS               1/0: answer CORS preflights and add CORS headers (de
 POSTMOCK_DELAY_MS           delay every response by this many milliseconds (default 0)
 POSTMOCK_MATCH_BODY         1/0: require request bodies to match (default 0)
 POSTMOCK_MATCH_HEADERS      comma-separated request headers that must match (default none)
+POSTMOCK_CALLBACK_ALLOW     comma-separated hosts (or *.domain) callbacks may call besides loopback (default none)
 POSTMOCK_LOG_SIZE           how many requests the log keeps (default 1000): each worker's own, or with
                             POSTMOCK_STATE the one journal every replica writes (a capped Redis stream)
 POSTMOCK_STATE              a Redis URL (redis://HOST:PORT/DB, rediss://, unix://): every worker and

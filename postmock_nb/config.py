@@ -213,6 +213,16 @@ def _check_match_headers(config: MockConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name.strip().lower() for name in names))
 
 
+def _check_callback_allow(config: MockConfig) -> tuple[str, ...]:
+    given: object = config.callback_allow
+    names = (given,) if isinstance(given, str) else tuple(config.callback_allow)  # one host, not its letters
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or any(c in name.strip() for c in "/@ \t"):
+            raise ConfigError(f"--callback-allow needs a host name (or *.domain), got {name!r}",
+                              hint="--callback-allow hooks.example.com --callback-allow '*.internal.example'")
+    return tuple(dict.fromkeys(name.strip().lower() for name in names))
+
+
 def _check_chaos(config: MockConfig) -> float:
     value: object = config.chaos
     if isinstance(value, str):  # text given to the Python API: read as the command line reads it
@@ -451,6 +461,11 @@ OPTIONS: tuple[Option, ...] = (
                                           "(per mock; see the README)", "--match-body-contains"),
     Option("match_headers", "names", "require this request header to match (repeatable)", "--match-header",
            metavar="NAME", env="POSTMOCK_MATCH_HEADERS", read_env=env_names, check=_check_match_headers),
+    Option("callback_allow", "names", "let callbacks (webhooks) of handlers and examples call this host too, or "
+                                      "every host under *.domain (repeatable; loopback is always allowed, any other "
+                                      "host refused)",
+           "--callback-allow", metavar="HOST", env="POSTMOCK_CALLBACK_ALLOW", read_env=env_names,
+           check=_check_callback_allow),
     Option("validate_requests", "bool", "(OpenAPI documents) answer 422 to requests that break the document's "
                                         "parameters or body", "--validate-requests",
            env="POSTMOCK_VALIDATE_REQUESTS", read_env=env_flag),
@@ -568,6 +583,8 @@ class MockConfig:
     ``state`` gives them one Redis."""
     validate_requests: bool = False
     """Check requests against the OpenAPI document served (422 listing each violation)."""
+    callback_allow: tuple[str, ...] = ()
+    """Hosts (or ``*.domain``) handlers' callbacks may call besides loopback (127.0.0.1, ::1, localhost)."""
     proxy: str | None = None
     """Forward requests no example answers to this http(s) URL and return its answer."""
     record: str | None = None

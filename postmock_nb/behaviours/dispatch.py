@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from postmock_nb.answers.responses import HttpResponse
+from postmock_nb.behaviours.callbacks import Callback
 from postmock_nb.behaviours.flows import Flows
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerRegistry, Rendered, Request
 from postmock_nb.behaviours.records import Records, RecordStore
@@ -65,6 +66,8 @@ class Answer:
     """A handler's wait in the queue behind other calls (None for a resource)."""
     run_ms: float | None = None
     """A handler's own run time."""
+    callbacks: tuple[Callback, ...] = ()
+    """What a handler asked to send once the response went out (see :mod:`postmock_nb.behaviours.callbacks`)."""
 
 
 class ExportWarning(str):
@@ -168,7 +171,8 @@ class Behaviours:
                 request.method, request.path, dict(result.captured), request.query, request.headers, body,
                 dict(snapshot.variables)))
             return _http(outcome.rendered, winner, result.score, extra), Answer(
-                "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms)
+                "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms,
+                outcome.callbacks)
         fields = planned.resource
         resource = self.resources.get(fields.get("name", ""))
         if resource is None:

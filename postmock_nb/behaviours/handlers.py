@@ -24,12 +24,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Generator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import parse_qs
 
 from postmock_nb.answers.responses import error_body
+from postmock_nb.behaviours import callbacks as callbacks_
 from postmock_nb.behaviours.workers import HandlerAborted, Lane
 from postmock_nb.core import limits
 from postmock_nb.core.model import Pairs, reason_phrase
@@ -61,6 +62,18 @@ class Request:
     header_map: Mapping[str, str]
     body: bytes
     variables: Mapping[str, str] = field(default_factory=dict)
+    callbacks: list[callbacks_.Callback] = field(default_factory=list, compare=False, repr=False)
+    """The callbacks asked for while handling it (sent after the response; see :meth:`callback`)."""
+
+    def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
+                 headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> None:
+        """Send ``method url`` (a webhook) ``delay`` seconds after this request is answered, with ``json`` (or
+        ``data``) and ``headers``, tried ``retries`` more times (with backoff) while unreachable or 5xx; only to
+        loopback or a host allowed with ``--callback-allow``."""
+        if len(self.callbacks) >= callbacks_.MAX_CALLBACKS:
+            raise callbacks_.CallbackError(f"a handler call may ask for at most {callbacks_.MAX_CALLBACKS} callbacks")
+        self.callbacks.append(callbacks_.build(method, url, json=json, data=data, headers=headers, delay=delay,
+                                                 retries=retries))
 
     @cached_property
     def query(self) -> dict[str, list[str]]:
@@ -221,6 +234,8 @@ class Outcome:
     wait_ms: float = 0.0
     run_ms: float = 0.0
     blocked_ms: float = 0.0
+    callbacks: tuple[callbacks_.Callback, ...] = ()
+    """What the handler asked to send after the response (none when it failed)."""
 
     @property
     def blocked_loop(self) -> bool:
@@ -402,7 +417,7 @@ class HandlerRegistry:
                        f"({handler.timeout_s:g} s): it is called again once one of them ends")
             return self._done(handler, _error(503, "mockHandlerStuck", message, handler=handler.name), started,
                               message)
-        job = lane.submit(handler.function, request, handler.key)
+        job = lane.submit(partial(_run_sync, handler.function), request, handler.key)
         timer = job.loop.call_later(handler.timeout_s, _expire, job.future)
         try:
             value = await job.future
@@ -425,7 +440,7 @@ class HandlerRegistry:
                 message = f"handler {handler.name!r} did not answer within {handler.timeout_s:g} s"
             return self._done(handler, _error(504, "mockHandlerTimeout", message, handler=handler.name), started,
                               message, wait_ms=wait_ms, run_ms=run_ms)
-        return self._rendered(handler, value, started, wait_ms, run_ms)
+        return self._rendered(handler, value, started, wait_ms, run_ms, sends=request.callbacks)
 
     async def _call_async(self, handler: Handler, request: Request, started: float) -> Outcome:
         """Await the handler in the request's own task: a handler that does not suspend costs no task, no timer
@@ -454,7 +469,7 @@ class HandlerRegistry:
                               message, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
         if error is not None:
             return self._failed(handler, error, started, wait_ms, run_ms, blocked_ms)
-        return self._rendered(handler, value, started, wait_ms, run_ms, blocked_ms)
+        return self._rendered(handler, value, started, wait_ms, run_ms, blocked_ms, sends=request.callbacks)
 
     async def _run_async(self, handler: Handler, request: Request,
                          times: list[float]) -> tuple[Any, Exception | None]:
@@ -470,6 +485,7 @@ class HandlerRegistry:
     @staticmethod
     async def _run_coroutine(handler: Handler, request: Request, times: list[float]) -> tuple[Any, Exception | None]:
         times[0] = time.perf_counter()
+        token = callbacks_.collecting(request.callbacks)
         try:
             return await handler.function(request), None
         except asyncio.CancelledError:
@@ -477,16 +493,19 @@ class HandlerRegistry:
         except Exception as error:
             return None, error
         finally:
+            callbacks_.done(token)
             times[1] = time.perf_counter()
 
     def _rendered(self, handler: Handler, value: Any, started: float, wait_ms: float, run_ms: float,
-                  blocked_ms: float = 0.0) -> Outcome:
+                  blocked_ms: float = 0.0, *, sends: list[callbacks_.Callback] | None = None) -> Outcome:
+        """The handler's answer; the callbacks it asked for (``sends``) go with it when it answered well."""
         try:
             rendered = to_rendered(value, handler.name)
         except HandlerReturnError as error:
             return self._done(handler, _error(500, "mockHandlerReturn", str(error), handler=handler.name),
                               started, str(error), wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
-        return self._done(handler, rendered, started, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
+        outcome = self._done(handler, rendered, started, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
+        return replace(outcome, callbacks=tuple(sends)) if sends else outcome
 
     def _failed(self, handler: Handler, error: Exception, started: float, wait_ms: float, run_ms: float,
                 blocked_ms: float = 0.0) -> Outcome:
@@ -525,6 +544,15 @@ class HandlerRegistry:
 
 _TIMED_OUT = object()
 """What a sync handler's future holds when its timeout passed first."""
+
+
+def _run_sync(function: Callable[[Any], Any], request: Request) -> Any:
+    """A ``def`` handler's call in its worker thread, where ``mock.callback`` records on ``request``."""
+    token = callbacks_.collecting(request.callbacks)
+    try:
+        return function(request)
+    finally:
+        callbacks_.done(token)
 
 
 def _expire(future: asyncio.Future[Any]) -> None:

@@ -60,6 +60,11 @@ SSE_MARKER = "x-mock-sse"
 """``true``: the example's body is a Server-Sent Events stream, sent one event at a time (Postman sends it whole)."""
 INTERVAL_MARKER = "x-mock-interval"
 """The pause between two events of an ``x-mock-sse`` stream, ms (default 0)."""
+CALLBACK_MARKER = "x-mock-callback"
+"""``POST <url>; delay=2000``: a request the mock sends after answering with this example (placeholders filled
+from the triggering request); only to loopback and ``--callback-allow`` hosts."""
+CALLBACK_BODY_MARKER = "x-mock-callback-body"
+"""The body of the example's callback (a template, like a response body); JSON bodies are sent as JSON."""
 CODE_MARKERS = frozenset({HANDLER_MARKER, RESOURCE_MARKER})
 """The markers of an example answered by Python (a handler's or a resource's)."""
 
@@ -167,6 +172,38 @@ def parse_fault(text: str) -> str:
     return name
 
 
+CALLBACK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackMarker:
+    """An example's callback as saved: the method, the URL and body templates, the delay (ms)."""
+
+    method: str
+    url: str
+    body: str = ""
+    delay_ms: int = 0
+    retries: int = 0
+
+
+def parse_callback(text: str, body: str = "") -> CallbackMarker:
+    """``"POST {{$body 'callback_url'}}; delay=2000"`` (with the ``x-mock-callback-body`` text) → its record."""
+    head, fields = read_fields(text)
+    method, _, url = head.partition(" ")
+    method, url = method.strip().upper(), url.strip()
+    delay, retries = fields.pop("delay", "0"), fields.pop("retries", "0")
+    if method not in CALLBACK_METHODS or not url or fields or not delay.isdigit() or int(delay) > 600_000 \
+            or not retries.isdigit() or int(retries) > 5:
+        raise ExampleDefinitionError(
+            f"cannot read the callback {text!r}",
+            hint="x-mock-callback: POST {{$body 'callback_url'}}; delay=2000; retries=3  "
+                 "(a method, a URL, delay in ms, 0-5 retries)")
+    if not url.startswith(("http://", "https://", "{{")):
+        raise ExampleDefinitionError(f"the callback's URL must be an absolute http(s) URL, got {url!r}",
+                                     hint="x-mock-callback: POST http://127.0.0.1:9000/hooks")
+    return CallbackMarker(method, url, body, int(delay), int(retries))
+
+
 def parse_resource(text: str) -> dict[str, str]:
     """``name=users; op=get; id=id`` → its fields (read as leniently as a file may write it)."""
     return read_fields(text, headed=False, strict=False)[1]
@@ -210,6 +247,8 @@ class Markers:
     """An ``x-mock-sse`` stream's interval between events, ms (None: not a stream)."""
     runs_code: bool = False
     """A handler's or resource's example: never answered by edit distance (a path that is not its route)."""
+    callback: CallbackMarker | None = None
+    """The request the mock sends after answering with the example (``x-mock-callback``), or None."""
 
     @property
     def handler(self) -> str | None:
@@ -253,7 +292,7 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         flow=_flow(flow_values) if flow_values else None, required_headers=header_names(found.get(MATCH_HEADERS, "")),
         require_body=is_on(body), body_contains=is_contains(body),
         query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
-        sse=_sse(found))
+        sse=_sse(found), callback=_callback(found))
 
 
 def parse_interval(text: str) -> int:
@@ -285,6 +324,16 @@ def _sse(found: Mapping[str, str]) -> int | None:
         return parse_interval(found.get(INTERVAL_MARKER, "0"))
     except ExampleDefinitionError:
         return 0
+
+
+def _callback(found: Mapping[str, str]) -> CallbackMarker | None:
+    text = found.get(CALLBACK_MARKER)
+    if text is None:
+        return None
+    try:
+        return parse_callback(text, found.get(CALLBACK_BODY_MARKER, ""))
+    except ExampleDefinitionError:
+        return None
 
 
 _FLOW_MARKERS = frozenset({SCENARIO_MARKER, SEQUENCE_MARKER, DELAY_MARKER, FAULT_MARKER})
@@ -325,6 +374,8 @@ def check_markers(headers: Iterable[tuple[str, str]]) -> None:
             parse_delay(value)
         elif lowered == INTERVAL_MARKER:
             parse_interval(value)
+        elif lowered == CALLBACK_MARKER:
+            parse_callback(value)
         elif lowered == FAULT_MARKER:
             try:
                 parse_fault(value)

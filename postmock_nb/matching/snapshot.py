@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 
 from rapidfuzz import fuzz, process
 
-from postmock_nb.core.markers import CODE_MARKERS, Flow, Markers, is_mock_name, read_markers
+from postmock_nb.core.markers import CODE_MARKERS, CallbackMarker, Flow, Markers, is_mock_name, read_markers
 from postmock_nb.core.model import Collection, Example, Item, Pairs
 from postmock_nb.core.paths import (
     LOOKUP_RULES,
@@ -221,6 +221,11 @@ class Snapshot:
         good, one is kept); the same for every table below. Read, never changed.
         """
         return {example.id: markers.flow for example, markers in self.marked if markers.flow is not None}
+
+    @cached_property
+    def callback_plan(self) -> dict[str, CallbackMarker]:
+        """Example id → its callback (``x-mock-callback``), for the examples that have one (most have none)."""
+        return {example.id: markers.callback for example, markers in self.marked if markers.callback is not None}
 
     @cached_property
     def code_plan(self) -> dict[str, Markers]:

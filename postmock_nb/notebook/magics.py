@@ -287,6 +287,7 @@ class PostmockMagics(Magics):
 
           %mock start [--port N] [--host H] [--private [--api-key KEY]] [--no-cors]
                       [--match-header NAME]... [--match-body | --match-body-contains] [--delay MS|2G|3G]
+                      [--callback-allow HOST]...
                       [--no-dashboard]
                       [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
                       [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]

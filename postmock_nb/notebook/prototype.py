@@ -16,9 +16,10 @@ re-running an ``%%example`` cell replaces its example.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from postmock_nb.behaviours import callbacks
 from postmock_nb.behaviours.dispatch import HANDLER_FOLDER, behaviours_first, marker_of, resource_items
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler
 from postmock_nb.behaviours.resources import Resource, parse_marker, size_value
@@ -77,6 +78,15 @@ class Prototype:
             return function
 
         return decorate
+
+    def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
+                 headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> None:
+        """From inside a handler: send ``method url`` (a webhook) ``delay`` seconds after the request being
+        handled is answered, with ``json`` (or ``data``) and ``headers``; ``retries`` more tries (waiting 0.5 s, 1 s,
+        2 s…) while the receiver is unreachable or answers 5xx. Only loopback hosts, and those allowed
+        with ``--callback-allow``, are called; each callback is a row of ``%mock log`` (``↗``)."""
+        callbacks.ask(callbacks.build(method, url, json=json, data=data, headers=headers, delay=delay,
+                                       retries=retries))
 
     @property
     def handlers(self) -> list[Handler]:

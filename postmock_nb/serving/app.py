@@ -45,6 +45,7 @@ from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchRes
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
+from postmock_nb.serving.callbacks import CallbackSender
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Batched, Journal
 from postmock_nb.serving.problems import (
@@ -153,6 +154,8 @@ class MockApp:
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
         self.stopping: asyncio.Event | None = None
         """Set when the server running this app is told to stop (see :meth:`_pause`)."""
+        self.callbacks = CallbackSender(log, settings, self.error_log)
+        """The callbacks (webhooks) handlers ask for: sent after the response, each a row of the log."""
         self._batched = log if isinstance(log, Batched) else None
         """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
 
@@ -183,6 +186,7 @@ class MockApp:
                 if following is not None:
                     following.cancel()
                     await asyncio.gather(following, return_exceptions=True)
+                await self.callbacks.aclose()  # those still waiting are logged as not sent
                 bridges = self.bridges
                 if bridges.proxy is not None:  # the upstream client lives on this loop
                     await bridges.proxy.aclose()
@@ -436,6 +440,8 @@ class MockApp:
             await send({"type": "http.response.start", "status": response.status, "headers": headers_out})
             head_sent = True
             await send({"type": "http.response.body", "body": body_out})
+            if ex.answer is not None or ex.snapshot is not None and ex.snapshot.callback_plan:
+                self._call_back(ex, entry)  # a handler's or an example's webhooks, now that it was answered
         except (Exception, asyncio.CancelledError) as error:  # re-raised: the HTTP server refused what the app
             self.log.sending_failed(entry, error, head_sent=head_sent)  # sent, the client left, or the server stopped
             raise
@@ -459,6 +465,18 @@ class MockApp:
         entry.note = note + (f"; {ex.note}" if ex.note else "")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
+
+    def _call_back(self, ex: Exchange, entry: LogEntry) -> None:
+        """Schedule the callbacks the handler asked for, and the winning example's (``x-mock-callback``)."""
+        if ex.answer is not None and ex.answer.callbacks:
+            self.callbacks.schedule(ex.answer.callbacks, entry.seq, f"handler {entry.example_name}")
+        result, snapshot = ex.result, ex.snapshot
+        if ex.chaos or result is None or result.winner is None or snapshot is None:
+            return
+        marker = snapshot.callback_plan.get(result.winner.id)
+        if marker is not None:
+            self.callbacks.schedule_example(marker, result, snapshot.variables, ex.body, entry.seq)
+
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep ``seconds`` (a delay); True when cut short because the server is stopping.

@@ -207,6 +207,9 @@ class LogEntry:
     shared_diagnosis: dict[str, Any] | None = None
     """Set on a miss read back from a shared journal: its diagnosis (the closest examples, secrets masked) as the
     replica that served it worked it out (``answers.diagnostics.diagnosis``)."""
+    direction: str = ""
+    """``"out"`` for a request the mock sent (a handler's callback: ``path`` is the URL called, ``status`` and
+    ``latency_ms`` the receiver's answer, ``note`` the error or why it was refused); "" for a request it served."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -254,7 +257,10 @@ class LogEntry:
 
     @property
     def mark(self) -> str:
-        """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, · anything else."""
+        """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, ↗ a callback
+        sent, · anything else."""
+        if self.direction == "out":
+            return "↗"
         return "↯" if self.fault else "✗" if self.is_miss else "✓" if self.matched else "·"
 
     def answered(self, *, detail: str = "{name} · {note}", miss: str = "no match") -> str:
@@ -308,7 +314,8 @@ class LogEntry:
                     {"delay_ms": self.delay_ms} if self.delay_ms else {}) | (
                     {"fault": self.fault} if self.fault else {}) | (
                     {"refused": self.refused} if self.refused else {}) | self._handler_times() | (
-                    {"replica": self.replica} if self.replica else {})
+                    {"replica": self.replica} if self.replica else {}) | (
+                    {"direction": self.direction} if self.direction else {})
 
     def _handler_times(self) -> dict[str, Any]:
         if self.handler_run_ms is None:

@@ -56,8 +56,9 @@ def received(entry: LogEntry) -> Received:
 
 
 def _served(journal: Journal) -> list[LogEntry]:
-    """The entries kept, newest first, but the lines standing for bursts of refused requests."""
-    return [entry for entry in journal.recent() if not entry.refused]
+    """The entries kept, newest first, but the lines standing for bursts of refused requests and the callbacks
+    the mock sent (requests it made, not received)."""
+    return [entry for entry in journal.recent() if not entry.refused and not entry.direction]
 
 
 def worker_scope(settings: MockConfig) -> str:

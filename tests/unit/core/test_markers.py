@@ -33,7 +33,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-match-request-headers", "x-mock-match-request-body", "x-mock-match-request-query",
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
-        "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval"}
+        "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -145,3 +145,21 @@ def test_sse_markers_of_the_cell_options_are_checked() -> None:
             sse_markers(sse=True, interval=bad)
     with pytest.raises(ExampleDefinitionError, match="interval"):
         check_markers([("x-mock-interval", "x")])
+
+
+def test_a_callback_marker_is_read_with_its_body_and_delay() -> None:
+    found = read_markers([("x-mock-callback", "post {{$body 'callback_url'}}; delay=2000"),
+                          ("x-mock-callback-body", '{"status": "settled"}')])
+    assert found.callback == markers.CallbackMarker("POST", "{{$body 'callback_url'}}", '{"status": "settled"}', 2000)
+    assert markers.parse_callback("PUT http://127.0.0.1:9/x") == markers.CallbackMarker("PUT", "http://127.0.0.1:9/x")
+    assert read_markers([("x-mock-callback", "POST nowhere")]).callback is None  # left out, served as saved
+    assert read_markers([("x-mock-callback-body", "{}")]).callback is None
+    for bad in ["POST", "BREW http://localhost/", "POST http://localhost/; delay=soon", "POST /relative",
+                "POST http://localhost/; delay=600001", "POST http://localhost/; every=2"]:
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([("X-Mock-Callback", bad)])
+    check_markers([("x-mock-callback", "POST http://localhost/hook; delay=10")])
+    assert markers.parse_callback("POST http://localhost/x; retries=3; delay=5").retries == 3
+    for bad in ["POST http://localhost/; retries=6", "POST http://localhost/; retries=-1"]:
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([("x-mock-callback", bad)])

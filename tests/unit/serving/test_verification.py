@@ -164,3 +164,12 @@ def test_a_filter_name_alone_asks_only_that_it_was_sent() -> None:
     assert [e.url for e in requested(log, any_page)] == ["/users?page=", "/users?page=2"]
     empty_page, _ = filter_of(MultiDict([("query", "page=")]))
     assert [e.url for e in requested(log, empty_page)] == ["/users?page="]
+
+
+def test_callbacks_the_mock_sent_are_not_requests_it_received() -> None:
+    log = three_requests(RequestLog(maxlen=10))
+    sent = entry(log, "POST", "/users", b'{"name": "Ann"}', status=204, example_id=None)
+    sent.direction = "out"  # a callback's row (its path would be a whole URL; the same one here on purpose)
+    log.append(sent)
+    assert verify_journal(log, expectation_of({"request": "POST /users", "times": 2})).verified
+    assert sent not in requested(log, expectation_of({"request": "POST /users"}))

@@ -1,0 +1,205 @@
+"""Callbacks (webhooks) over real sockets: a handler's ``mock.callback`` reaches a local receiver after the
+response went out, with the filled body; each callback is an outgoing row of the request log with the receiver's
+status; a host not allowed is refused and logged; the response does not wait for the callback's delay; a
+callback still waiting when the mock stops is logged as not sent. On every server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from support.waiting import wait_until
+
+from postmock_nb.behaviours.handlers import Request
+from postmock_nb.notebook.prototype import Prototype
+from postmock_nb.notebook.widgets import log_table_html
+from postmock_nb.serving.requestlog import LogEntry
+from postmock_nb.session import Session
+
+
+class Receiver:
+    """A tiny HTTP server on 127.0.0.1 that keeps what it is sent and answers 204 (or ``status``)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = 204
+        self.failures = 0
+        """How many requests to answer 503 first (a receiver that is down for a while)."""
+        received, owner = self.received, self
+
+        class Handle(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                size = int(self.headers.get("content-length") or 0)
+                received.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                 "body": self.rfile.read(size)})
+                failing = owner.failures > 0
+                owner.failures -= 1
+                self.send_response(503 if failing else owner.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            do_POST = do_PUT = do_GET = _any  # noqa: N815 - http.server's names
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def proto() -> Iterator[Prototype]:
+    session = Session()
+    yield Prototype(session)
+    session.close()
+
+
+def outgoing(proto: Prototype) -> list[LogEntry]:
+    return [e for e in proto.session.server.log.recent() if e.direction == "out"]
+
+
+def test_a_handler_calls_back_after_it_answered(proto: Prototype, receiver: Receiver, server_name: str) -> None:
+    @proto.handler("POST /payments", status=202)
+    def pay(request: Request) -> Any:
+        order = request.json
+        proto.callback("POST", order["callback_url"], json={"status": "settled", "id": order["id"]},
+                       headers={"Authorization": "Bearer very-secret-signing-token-0123456789"})
+        return {"id": order["id"], "status": "pending"}, 202
+
+    url = proto.session.start(port=0, server=server_name).url
+    answered = requests.post(url + "/payments", json={"id": "p-1", "callback_url": receiver.url + "/hooks/pay"},
+                             timeout=5)
+    assert answered.status_code == 202 and answered.json() == {"id": "p-1", "status": "pending"}
+    wait_until(lambda: receiver.received, "the callback at the receiver")
+    got = receiver.received[0]
+    assert got["method"] == "POST" and got["path"] == "/hooks/pay"
+    assert json.loads(got["body"]) == {"status": "settled", "id": "p-1"}
+    assert got["headers"]["Content-Type"] == "application/json"
+    wait_until(lambda: outgoing(proto), "the callback's row in the log")
+    [row] = outgoing(proto)
+    served = [e for e in proto.session.server.log.recent() if e.direction == ""]
+    assert [e.path for e in served] == ["/payments"] and served[0].status == 202
+    assert row.seq > served[0].seq and row.mark == "↗"
+    assert (row.method, row.path, row.status) == ("POST", receiver.url + "/hooks/pay", 204)
+    assert row.note == f"callback of #{served[0].seq} (handler pay)" and row.latency_ms > 0
+    assert row.summary()["direction"] == "out"
+    assert "↗" in log_table_html([row]) and receiver.url + "/hooks/pay" in log_table_html([row])  # the dashboard
+    assert "very-secret-signing-token-0123456789" not in repr(row.headers)  # masked where shown
+    assert row.is_miss is False and proto.session.server.log.misses == 0
+
+
+def test_a_host_not_allowed_is_refused_and_logged(proto: Prototype, receiver: Receiver, server_name: str) -> None:
+    @proto.handler("POST /orders")
+    def order(request: Request) -> Any:
+        proto.callback("POST", "http://hooks.example.com/orders", json={"ok": True})
+        proto.callback("POST", receiver.url + "/orders", json={"ok": True})
+        return {"ok": True}
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/orders", json={}, timeout=5).status_code == 200
+    wait_until(lambda: len(outgoing(proto)) == 2, "both callbacks' rows")
+    refused = next(e for e in outgoing(proto) if "example.com" in e.path)
+    assert refused.status is None and "refused: host 'hooks.example.com' is not allowed" in refused.note
+    assert "--callback-allow hooks.example.com" in refused.note
+    assert len(receiver.received) == 1 and receiver.received[0]["path"] == "/orders"
+    assert proto.session.server.errors == []
+
+
+def test_the_response_does_not_wait_for_the_callbacks_delay(proto: Prototype, receiver: Receiver,
+                                                              server_name: str) -> None:
+    @proto.handler("POST /jobs", status=202)
+    def job(request: Request) -> Any:
+        proto.callback("POST", receiver.url + "/jobs/done", json={"done": True}, delay=300)
+        return {"queued": True}, 202
+
+    url = proto.session.start(port=0, server=server_name).url
+    # answered within the client's timeout, far shorter than the callback's delay: the response never waited
+    assert requests.post(url + "/jobs", json={}, timeout=5).status_code == 202
+    server = proto.session.server
+    assert receiver.received == [] and outgoing(proto) == []
+    proto.session.stop()  # the callback still waiting is logged as not sent, and nothing reaches the receiver
+    [row] = [e for e in server.log.recent() if e.direction == "out"]
+    assert row.status is None and row.note.endswith("not sent: the mock stopped") and row.delay_ms == 300_000
+    assert receiver.received == [] and server.errors == []
+
+
+def test_an_unreachable_receiver_is_the_rows_error(proto: Prototype, server_name: str) -> None:
+    closed = Receiver()
+    dead = closed.url
+    closed.close()  # nothing listens there now
+
+    @proto.handler("POST /ping")
+    def ping(request: Request) -> Any:
+        proto.callback("POST", dead + "/gone", data="x")
+        return "ok"
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/ping", timeout=5).status_code == 200
+    wait_until(lambda: outgoing(proto), "the failed callback's row")
+    [row] = outgoing(proto)
+    assert row.status is None and "failed: ConnectError" in row.note
+    assert proto.session.server.errors == []
+
+
+def test_an_example_calls_back_with_the_request_filling_it(proto: Prototype, receiver: Receiver,
+                                                           server_name: str) -> None:
+    proto.session.define("POST /payments 202", (
+        "> x-mock-callback: POST {{$body 'callback_url'}}; delay=10\n"
+        "> x-mock-callback-body: {\"status\": \"settled\", \"id\": \"{{$body 'id'}}\", \"amount\": {{$body 'amount'}}}\n"
+        "\n"
+        '{"status": "pending"}'), name="Pay later")
+    url = proto.session.start(port=0, server=server_name).url
+    answered = requests.post(url + "/payments", json={"id": "p-9", "amount": 12.5,
+                                                      "callback_url": receiver.url + "/hooks/pay"}, timeout=5)
+    assert answered.status_code == 202 and answered.json() == {"status": "pending"}
+    wait_until(lambda: receiver.received, "the example's callback at the receiver")
+    got = receiver.received[0]
+    assert got["path"] == "/hooks/pay" and json.loads(got["body"]) == {"status": "settled", "id": "p-9", "amount": 12.5}
+    wait_until(lambda: outgoing(proto), "the callback's row in the log")
+    [row] = outgoing(proto)
+    served = [e for e in proto.session.server.log.recent() if e.direction == ""]
+    assert row.status == 204 and row.note == f"callback of #{served[0].seq} (example Pay later)"
+    assert row.delay_ms == 10
+    # a request without the URL: the callback is not sent, and the row says why
+    assert requests.post(url + "/payments", json={"id": "p-10"}, timeout=5).status_code == 202
+    wait_until(lambda: len(outgoing(proto)) == 2, "the unsent callback's row")
+    unsent = max(outgoing(proto), key=lambda e: e.seq)
+    assert unsent.status is None and "not sent: a callback's URL must be an absolute http(s) URL" in unsent.note
+    assert len(receiver.received) == 1 and proto.session.server.errors == []
+
+
+def test_a_callback_is_retried_with_backoff_while_the_receiver_fails(proto: Prototype, receiver: Receiver,
+                                                                     server_name: str) -> None:
+    receiver.failures = 1  # 503 once, then 204
+
+    @proto.handler("POST /orders")
+    def order(request: Request) -> Any:
+        proto.callback("POST", receiver.url + "/orders", json={"ok": True}, retries=2)
+        return {"ok": True}
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/orders", json={}, timeout=5).status_code == 200
+    wait_until(lambda: len(outgoing(proto)) == 2, "the failed try's and the retry's rows")
+    first, second = sorted(outgoing(proto), key=lambda e: e.seq)
+    assert first.status == 503 and first.note.endswith("(try 1 of 3)")
+    assert second.status == 204 and second.note.endswith("(try 2 of 3)")
+    assert len(receiver.received) == 2 and json.loads(receiver.received[1]["body"]) == {"ok": True}
