@@ -60,6 +60,10 @@ SSE_MARKER = "x-mock-sse"
 """``true``: the example's body is a Server-Sent Events stream, sent one event at a time (Postman sends it whole)."""
 INTERVAL_MARKER = "x-mock-interval"
 """The pause between two events of an ``x-mock-sse`` stream, ms (default 0)."""
+WEBSOCKET_MARKER = "x-mock-websocket"
+"""``true``: the example is a ``%%websocket`` script (its body), played on a WebSocket upgrade of its path;
+``x-mock-interval`` spaces the ``<`` messages, ``x-mock-repeat: true`` plays it again and again."""
+REPEAT_MARKER = "x-mock-repeat"
 CALLBACK_MARKER = "x-mock-callback"
 """``POST <url>; delay=2000``: a request the mock sends after answering with this example (placeholders filled
 from the triggering request); only to loopback and ``--callback-allow`` hosts."""
@@ -249,6 +253,8 @@ class Markers:
     """A handler's or resource's example: never answered by edit distance (a path that is not its route)."""
     callback: CallbackMarker | None = None
     """The request the mock sends after answering with the example (``x-mock-callback``), or None."""
+    websocket: tuple[int, bool] | None = None
+    """A ``%%websocket`` script's interval (ms) and whether it repeats (None: not a script)."""
 
     @property
     def handler(self) -> str | None:
@@ -292,7 +298,7 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         flow=_flow(flow_values) if flow_values else None, required_headers=header_names(found.get(MATCH_HEADERS, "")),
         require_body=is_on(body), body_contains=is_contains(body),
         query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
-        sse=_sse(found), callback=_callback(found))
+        sse=_sse(found), callback=_callback(found), websocket=_websocket(found))
 
 
 def parse_interval(text: str) -> int:
@@ -324,6 +330,28 @@ def _sse(found: Mapping[str, str]) -> int | None:
         return parse_interval(found.get(INTERVAL_MARKER, "0"))
     except ExampleDefinitionError:
         return 0
+
+
+def websocket_markers(*, interval: str = "", repeat: bool = False) -> list[str]:
+    """The marker header lines of ``%%websocket PATH [--interval MS] [--repeat]`` (checked)."""
+    lines = [f"{WEBSOCKET_MARKER}: true"]
+    if interval:
+        parse_interval(interval)
+        lines.append(f"{INTERVAL_MARKER}: {interval.strip()}")
+    if repeat:
+        lines.append(f"{REPEAT_MARKER}: true")
+    return lines
+
+
+def _websocket(found: Mapping[str, str]) -> tuple[int, bool] | None:
+    """A ``%%websocket`` script's interval and repeat (the interval 0 when it cannot be read), else None."""
+    if found.get(WEBSOCKET_MARKER, "").strip().lower() != "true":
+        return None
+    try:
+        interval = parse_interval(found.get(INTERVAL_MARKER, "0"))
+    except ExampleDefinitionError:
+        interval = 0
+    return interval, found.get(REPEAT_MARKER, "").strip().lower() == "true"
 
 
 def _callback(found: Mapping[str, str]) -> CallbackMarker | None:

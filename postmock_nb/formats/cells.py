@@ -29,7 +29,14 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.core import limits, wire
 from postmock_nb.core.bodies import looks_like_json
-from postmock_nb.core.markers import MATCH_BODY, MATCH_HEADERS, SSE_MARKER, check_markers, is_mock_name
+from postmock_nb.core.markers import (
+    MATCH_BODY,
+    MATCH_HEADERS,
+    SSE_MARKER,
+    WEBSOCKET_MARKER,
+    check_markers,
+    is_mock_name,
+)
 from postmock_nb.core.model import METHODS, Example, RequestSpec, ResponseSpec, new_id, path_with_query, reason_phrase
 from postmock_nb.errors import ExampleDefinitionError
 
@@ -164,15 +171,19 @@ class _Sections:
     body_line: int = 2
 
 
-def split_cell(cell: str, *, stream: bool = False) -> _Sections:
+def split_cell(cell: str, *, stream: bool = False, script: bool = False) -> _Sections:
     """Split the cell body into its request section, response headers and response body.
 
     ``stream`` (``--sse``): the response is the body alone (``data: hi`` is an event's line, not a header;
-    response headers come from ``-H``). Line numbers are the cell's as a person sees it: line 1 is the
+    response headers come from ``-H``). ``script`` (``%%websocket``): the whole cell is the body (its ``>``
+    lines are the script's, not a request's). Line numbers are the cell's as a person sees it: line 1 is the
     ``%%example`` line.
     """
     lines = cell.split("\n")
     sections = _Sections()
+    if script:
+        _split_response(sections, lines, 0, stream=True)
+        return sections
     index = 0
     request_lines: list[tuple[int, str]] = []
     while index < len(lines) and lines[index].startswith(">"):
@@ -237,7 +248,9 @@ def build_definition(method: str, target: str, status: str | None, cell: str, *,
     option_headers = [parse_header(h, "--header option") for h in headers or []]
     all_request_headers = [parse_header(h, "--request-header option") for h in request_headers or []]
     sections = split_cell(cell, stream=any(k.lower() == SSE_MARKER and v.lower() == "true"
-                                           for k, v in all_request_headers))
+                                           for k, v in all_request_headers),
+                          script=any(k.lower() == WEBSOCKET_MARKER and v.lower() == "true"
+                                     for k, v in all_request_headers))
     all_request_headers += sections.request_headers
     check_markers(all_request_headers)  # x-mock-scenario, -sequence, -delay, -fault
     response_headers = option_headers + sections.response_headers

@@ -21,12 +21,13 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, 
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Int, Unicode
 
+from postmock_nb.answers.websocket import parse_script
 from postmock_nb.behaviours.dispatch import ExportWarning
 from postmock_nb.behaviours.flows import flow_markers
 from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
 from postmock_nb.config import START, MockConfig, add_options, config_options
 from postmock_nb.core import limits
-from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers
+from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers, websocket_markers
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
@@ -258,6 +259,52 @@ class PostmockMagics(Magics):
             where = f" — served at {url}{example.request.url}" if concrete else f" — served by {url}"
         print(f'{verb} example "{example.name}": {example.request.method} {example.request.url} '
               f"→ {example.response.status}{where}")
+
+    # -- %%websocket -----------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("path", help="the path a WebSocket upgrade must ask for, may carry a query and path variables: /ws/:room")
+    @argument("--interval", default="",
+              help="ms the mock waits after each '<' message (default 0; marker x-mock-interval)")
+    @argument("--repeat", action="store_true", help="play the script again and again until the client leaves "
+                                                     "(marker x-mock-repeat)")
+    @argument("-n", "--name", default="", help='example name (default "WS PATH")')
+    @argument("-f", "--folder", default="", help="folder to file the script in")
+    @argument("--replace", action="store_true", help="overwrite a script of the same name from another cell")
+    @no_var_expand  # {{var}} is Postman's syntax, not IPython's {expression}
+    @cell_magic
+    def websocket(self, line: str, cell: str) -> None:
+        """Define a WebSocket script: what the mock sends and what it waits for, one line each.
+
+        ``< MESSAGE``: the mock sends it (then waits --interval ms); ``> MESSAGE``: the mock waits for the
+        client to send a matching one (JSON compared as JSON, ``{{$any}}`` accepts any value; a message that
+        does not match is a near miss in the log, and none in 10 s closes the socket with 1008). Saved as
+        an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
+
+        Example::
+
+            %%websocket /ws/prices --interval 500 --repeat
+            < {"symbol": "ACME", "price": {{$randomInt}}}
+        """
+        self._report_server_errors()
+        args = self._parse(self.websocket, line, "%%websocket")
+        try:
+            steps = parse_script(cell)
+            markers = websocket_markers(interval=args.interval, repeat=args.repeat)
+            definition = build_definition("GET", args.path, "200", cell, name=args.name or f"WS {args.path}",
+                                          headers=["Content-Type: text/plain; charset=utf-8"],
+                                          request_headers=markers, folder=args.folder)
+            done = self.session.add(definition, cell_key=self.current_cell_id, replace=args.replace)
+        except PostmockError as error:
+            raise _usage(error) from None
+        example = done.example
+        verb = "Updated" if done.replaced is not None else "Defined"
+        sent = sum(1 for step in steps if step.kind == "<")
+        kind = "conversation" if sent != len(steps) else "stream"
+        where = f" — served at {self.session.url.replace('http', 'ws', 1)}{example.request.url}" \
+            if self.session.running else ""
+        print(f'{verb} WebSocket {kind} "{example.name}": {example.request.url}, '
+              f"{plural(sent, 'message')} out, {plural(len(steps) - sent, 'expected message')}{where}")
 
     def _build(self, args: argparse.Namespace, cell: str) -> Any:
         markers = flow_markers(sequence=args.sequence, scenario=args.scenario, requires=args.requires,

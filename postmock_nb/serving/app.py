@@ -37,10 +37,12 @@ from postmock_nb.answers.responses import (
     json_response,
     render_context,
 )
+from postmock_nb.answers.websocket import Step, parse_script
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
+from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.store import CollectionStore
@@ -65,9 +67,10 @@ from postmock_nb.serving.reading import (
     read_body,
     sends_mock_values,
 )
-from postmock_nb.serving.refusal import CORS_HEADERS, key_refused, refusal, unauthorized
+from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
 from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
+from postmock_nb.serving.sockets import Player, socket_key
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -167,7 +170,7 @@ class MockApp:
             else:
                 await self.serve_mock(scope, receive, send)
         elif kind == "websocket":
-            await self._refuse_websocket(scope, receive, send)
+            await self._serve_websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -508,18 +511,57 @@ class MockApp:
                                   "chaos: this request was picked to fail (--chaos)", extra=extra)
         return response, fault, "chaos: 503" + (f" (no example named {what!r})" if what != "503" else "")
 
-    async def _refuse_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A WebSocket upgrade: refused with a logged 501 (the mock serves HTTP only)."""
+    async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: the key (private mocks), the match (like a GET), then the ``%%websocket``
+        script that won is played (:mod:`~postmock_nb.serving.sockets`), the connection one row of the log.
+        No script matches: refused with a logged 501."""
         message = await receive()
         if message.get("type") != "websocket.connect":
             return
         raw_headers = list(scope["headers"])
-        ex = Exchange("GET", scope["path"], scope.get("query_string", b""), raw_headers,
-                      wire.request_headers(raw_headers), 0.0, self.bridges, note="WebSocket upgrade refused")
-        refused = key_refused(self.settings, ex.headers, raw_headers)
+        query_string = scope.get("query_string", b"")
+        ex = Exchange("GET", scope["path"], query_string, raw_headers, wire.request_headers(raw_headers),
+                      time.perf_counter(), self.bridges, note="WebSocket upgrade refused")
+        refused, subprotocol = socket_key(self.settings, scope)
+        if refused:
+            await self._refuse_websocket(scope, send, ex, refused)
+            return
+        ex.query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        ex.request = IncomingRequest("GET", ex.path, ex.query, ex.headers, "")
+        snapshot = ex.snapshot = self.store.snapshot
+        result = ex.result = self.matches.match(snapshot, ex.request, query_string, selectors=False)
+        script = self._script(snapshot, result)
+        if script is None:
+            ex.result = None
+            await self._refuse_websocket(scope, send, ex, "")
+            return
+        steps, interval, repeat = script
+        player = Player(receive, send, render_context(result, snapshot), self.stopping)
+        try:
+            await player.play(steps, interval / 1000, repeat, subprotocol)
+        finally:
+            ex.note = player.transcript.summary()
+            self._log(ex, 101, [], player.transcript.text().encode("utf-8"), (time.perf_counter() - ex.started) * 1000)
+
+    @staticmethod
+    def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool] | None:
+        """The steps, interval and repeat of the winner, when it is a ``%%websocket`` script (else None)."""
+        winner = result.winner
+        compiled = snapshot.by_id.get(winner.id) if winner is not None else None
+        if winner is None or compiled is None or compiled.markers.websocket is None:
+            return None
+        try:
+            steps = parse_script(winner.response.body)
+        except PostmockError:  # a saved file's script that cannot be read: refused like no script
+            return None
+        interval, repeat = compiled.markers.websocket
+        return steps, interval, repeat
+
+    async def _refuse_websocket(self, scope: Scope, send: Send, ex: Exchange, refused: str) -> None:
+        """An upgrade refused: the key (a 401), or no ``%%websocket`` script for it (a 501); logged."""
         response = unauthorized(refused) if refused else error_response(
             501, "mockWebSocketUnsupported", "Not Implemented",
-            "this mock serves HTTP requests only: WebSocket upgrades are not supported")
+            "no %%websocket script matches this upgrade (path and query): this mock answers it over HTTP only")
         if refused:  # as a keyless HTTP request: counted in a burst, never pushing the team's entries out
             ex.refused = f"WebSocket upgrade, {refused}"
         headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")

@@ -41,7 +41,7 @@ class _Embedded(Server):
         # a half-sent request head is closed after ``read_timeout`` (hyper's header read timeout);
         # https with ``tls``: granian's own TLS (rustls) on our listener
         super().__init__(app, address=host, port=port, interface=Interfaces.ASGI, http=HTTPModes.auto,
-                         websockets=False, backlog=BACKLOG, runtime_threads=1, log_enabled=True,
+                         websockets=True, backlog=BACKLOG, runtime_threads=1, log_enabled=True,
                          http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)),
                          ssl_cert=Path(tls.cert) if tls is not None else None,
                          ssl_key=Path(tls.key) if tls is not None else None)

@@ -78,7 +78,7 @@ async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: 
     ``read_timeout`` s (a stalled body is the app's own read timeout); https with ``tls`` (uvicorn's
     ``ssl_certfile``/``ssl_keyfile``: its asyncio server wraps our socket)."""
     config = uvicorn.Config(
-        app, loop="none", http=_HeadTimed, ws="none", lifespan="on", interface="asgi3",
+        app, loop="none", http=_HeadTimed, ws="wsproto", lifespan="on", interface="asgi3",
         log_config=None, access_log=False,
         proxy_headers=False,  # the mock answers whoever connects; no X-Forwarded-* rewriting per request
         timeout_keep_alive=int(read_timeout), timeout_graceful_shutdown=2, backlog=1024,

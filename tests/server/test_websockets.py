@@ -1,0 +1,143 @@
+"""``%%websocket`` scripts seen by a real WebSocket client (``websockets``) on 127.0.0.1, on every server:
+a stream in order, a conversation (JSON compared as JSON, ``{{$any}}``), a mismatch closing with 1008, a
+private mock's key by header, subprotocol or ``?api_key=``, an upgrade no script matches, and a client
+leaving mid-stream is no error. Each connection is one log row with its transcript."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from support.waiting import wait_until
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from postmock_nb.session import Session
+
+PRICES = """< {"symbol": "{{symbol}}", "price": 1}
+< {"symbol": "{{symbol}}", "price": 2}
+< done"""
+
+CHAT = """> {"hello": "{{$any}}", "room": 7}
+< {"welcome": true}
+> bye
+< see you"""
+
+KEY = "sock-key"
+
+
+def _define(session: Session) -> None:
+    session.define("GET /ws/prices/:symbol", PRICES, name="prices",
+                   headers=["Content-Type: text/plain"], request_headers=["x-mock-websocket: true"])
+    session.define("GET /ws/chat", CHAT, name="chat", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.define("GET /ws/ticks", "< tick", name="ticks", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true", "x-mock-interval: 20", "x-mock-repeat: true"])
+    session.define("GET /plain", '{"ok": true}', name="plain")
+
+
+@pytest.fixture
+def mock(server_name: str) -> Iterator[Session]:
+    session = Session()
+    _define(session)
+    session.start(port=0, server=server_name)
+    try:
+        yield session
+        assert session.server is not None and session.server.errors == [], "no server error"
+    finally:
+        session.close()
+
+
+def ws_url(session: Session, path: str) -> str:
+    return session.url.replace("http://", "ws://", 1) + path
+
+
+def rows(session: Session) -> list[object]:
+    assert session.server is not None
+    return [e for e in session.server.log.recent(20) if e.status == 101]
+
+
+def test_a_stream_is_sent_in_order_and_logged_as_one_row(mock: Session) -> None:
+    with connect(ws_url(mock, "/ws/prices/ACME"), open_timeout=5) as socket:
+        got = [socket.recv(timeout=5) for _ in range(3)]
+    assert [json.loads(got[0]), json.loads(got[1]), got[2]] == [
+        {"symbol": "ACME", "price": 1}, {"symbol": "ACME", "price": 2}, "done"]
+    wait_until(lambda: len(rows(mock)) == 1)
+    assert mock.server is not None
+    entry = mock.server.log.recent(1)[0]
+    assert (entry.example_name, entry.status) == ("prices", 101)
+    assert entry.note.startswith("WebSocket: 3 sent, 0 received, closed ") and entry.note.endswith("by the client")
+    assert entry.response_body.decode().startswith('< {"symbol": "ACME", "price": 1}\n< {"symbol": "ACME", "price": 2}')
+
+
+def test_a_conversation_waits_for_matching_messages(mock: Session) -> None:
+    with connect(ws_url(mock, "/ws/chat"), open_timeout=5) as socket:
+        socket.send(json.dumps({"room": 7, "hello": "anything"}))  # JSON as JSON: order and spacing free
+        assert json.loads(socket.recv(timeout=5)) == {"welcome": True}
+        socket.send("bye")
+        assert socket.recv(timeout=5) == "see you"
+    wait_until(lambda: len(rows(mock)) == 1)
+    assert mock.server is not None
+    note = mock.server.log.recent(1)[0].note
+    assert note.startswith("WebSocket: 2 sent, 2 received, closed ") and note.endswith("by the client")
+
+
+def test_a_mismatch_is_a_near_miss_then_closes_with_1008(mock: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("postmock_nb.serving.sockets.EXPECT_TIMEOUT_S", 0.3)
+    with connect(ws_url(mock, "/ws/chat"), open_timeout=5) as socket:
+        socket.send(json.dumps({"hello": "x", "room": 8}))
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert "expected" in closed.value.rcvd.reason
+    wait_until(lambda: len(rows(mock)) == 1)
+    assert mock.server is not None
+    entry = mock.server.log.recent(1)[0]
+    assert entry.note.startswith("WebSocket: 0 sent, 1 received, 1 near miss, closed 1008 by the mock")
+    assert "! near miss" in entry.response_body.decode() and "$.room" in entry.response_body.decode()
+
+
+def test_a_client_leaving_mid_stream_is_no_error(mock: Session) -> None:
+    with connect(ws_url(mock, "/ws/ticks"), open_timeout=5) as socket:
+        assert [socket.recv(timeout=5) for _ in range(3)] == ["tick"] * 3
+    wait_until(lambda: len(rows(mock)) == 1)
+    assert mock.server is not None
+    assert mock.server.log.recent(1)[0].note.endswith("by the client")
+    # the fixture checks that the server's error log stayed empty
+
+
+def test_an_upgrade_no_script_matches_is_refused(mock: Session) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(mock, "/plain"), open_timeout=5)
+    assert refused.value.response.status_code in (501, 403)  # 403: a server without the HTTP-answer extension
+    assert mock.server is not None
+    wait_until(lambda: bool(mock.server and mock.server.log.recent(1)))
+    assert mock.server.log.recent(1)[0].note == "WebSocket upgrade refused"
+
+
+@pytest.fixture
+def private(server_name: str) -> Iterator[Session]:
+    session = Session()
+    _define(session)
+    session.start(port=0, server=server_name, private=True, api_key=KEY)
+    try:
+        yield session
+        assert session.server is not None and session.server.errors == [], "no server error"
+    finally:
+        session.close()
+
+
+def test_a_private_mock_takes_the_key_as_header_subprotocol_or_query(private: Session) -> None:
+    url = ws_url(private, "/ws/prices/ACME")
+    with connect(url, additional_headers={"x-api-key": KEY}, open_timeout=5) as socket:
+        assert json.loads(socket.recv(timeout=5))["price"] == 1
+    with connect(url, subprotocols=[f"postmock-key.{KEY}"], open_timeout=5) as socket:  # type: ignore[list-item]
+        assert socket.subprotocol == f"postmock-key.{KEY}"  # accepted, as browsers require
+        assert json.loads(socket.recv(timeout=5))["price"] == 1
+    with connect(url + f"?api_key={KEY}", open_timeout=5) as socket:
+        assert json.loads(socket.recv(timeout=5))["price"] == 1
+    for wrong in ({"subprotocols": ["postmock-key.nope"]}, {}):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, open_timeout=5, **wrong)  # type: ignore[arg-type]
+        assert refused.value.response.status_code in (401, 403)
