@@ -537,11 +537,14 @@ class MockApp:
             return
         steps, interval, repeat = script
         player = Player(receive, send, render_context(result, snapshot), self.stopping)
+        ex.note = "WebSocket open"
+        entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close
         try:
             await player.play(steps, interval / 1000, repeat, subprotocol)
         finally:
-            ex.note = player.transcript.summary()
-            self._log(ex, 101, [], player.transcript.text().encode("utf-8"), (time.perf_counter() - ex.started) * 1000)
+            transcript = player.transcript.text().encode("utf-8")
+            entry.note, entry.latency_ms = player.transcript.summary(), (time.perf_counter() - ex.started) * 1000
+            entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
 
     @staticmethod
     def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+_ANY_SPLIT = re.compile(r"(\{\{\$any\w*\}\})")
+_ANY = re.compile(r"\{\{\$any\w*\}\}")
+"""The ``{{$any}}`` matchers of a ``>`` line: kept as they are, its other placeholders filled."""
 KEY_SUBPROTOCOL = "postmock-key."
 """The prefix of the subprotocol that carries a private mock's key (``postmock-key.<KEY>``)."""
 
@@ -97,6 +101,8 @@ class Player:
         self._receive, self._send, self._ctx = receive, send, ctx
         self._stopping = stopping
         self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._gone = asyncio.Event()
+        """Set when the client leaves: a pause ends at once."""
         self.transcript = Transcript()
 
     async def _read(self) -> None:
@@ -114,6 +120,7 @@ class Player:
                 if not self.transcript.closed_by:  # else the mock closed it, with its own code
                     self.transcript.close_code = message.get("code", 1005)
                     self.transcript.closed_by = "client"
+                self._gone.set()
                 self._inbox.put_nowait(None)
                 return
 
@@ -157,20 +164,21 @@ class Player:
 
     async def _wait(self, seconds: float) -> None:
         """Pause between two sends; ends early (raising :class:`_Gone`) when the client leaves or the mock stops."""
-        if self.transcript.closed_by or (self._stopping is not None and self._stopping.is_set()):
+        waits = [asyncio.ensure_future(self._gone.wait())]
+        if self._stopping is not None:
+            waits.append(asyncio.ensure_future(self._stopping.wait()))
+        try:
+            done, _ = await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if done or self.transcript.closed_by:
             raise _Gone
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, 0.05))
-            if self.transcript.closed_by or (self._stopping is not None and self._stopping.is_set()):
-                raise _Gone
 
     async def _expect(self, expected: str) -> None:
         """Wait for a message matching ``expected``; others are near misses; none in time: close with 1008."""
-        wanted = render(expected, self._ctx) if "{{$any" not in expected else expected
+        wanted = "".join(part if _ANY.fullmatch(part) else render(part, self._ctx)
+                         for part in _ANY_SPLIT.split(expected))
         deadline = time.monotonic() + EXPECT_TIMEOUT_S
         last = ""
         while (left := deadline - time.monotonic()) > 0:

@@ -33,7 +33,8 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-match-request-headers", "x-mock-match-request-body", "x-mock-match-request-query",
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
-        "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body"}
+        "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body",
+        "x-mock-websocket", "x-mock-repeat"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -163,3 +164,14 @@ def test_a_callback_marker_is_read_with_its_body_and_delay() -> None:
     for bad in ["POST http://localhost/; retries=6", "POST http://localhost/; retries=-1"]:
         with pytest.raises(ExampleDefinitionError):
             check_markers([("x-mock-callback", bad)])
+
+
+def test_websocket_markers_are_written_and_read_back() -> None:
+    from postmock_nb.core.markers import read_markers, websocket_markers
+
+    lines = websocket_markers(interval="250", repeat=True)
+    assert lines == ["x-mock-websocket: true", "x-mock-interval: 250", "x-mock-repeat: true"]
+    headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines]
+    assert read_markers(headers).websocket == (250, True)  # type: ignore[arg-type]
+    assert read_markers([("x-mock-websocket", "true")]).websocket == (0, False)
+    assert read_markers([("x-mock-sse", "true")]).websocket is None

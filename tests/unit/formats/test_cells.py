@@ -149,3 +149,11 @@ def test_an_sse_cell_is_its_body_alone() -> None:
     streamed = build_definition("GET", "/chat", None, cell, request_headers=["x-mock-sse: true"])
     assert streamed.body == cell and streamed.response_headers == ()
     assert build_definition("GET", "/chat", None, cell).response_headers == (("event", "token"), ("data", "hi"))
+
+
+def test_a_websocket_script_cell_is_its_body_whole() -> None:
+    from postmock_nb.formats.cells import build_definition
+
+    cell = '> {"subscribe": "ACME"}\n< {"price": 1}'
+    definition = build_definition("GET", "/ws/prices", "200", cell, request_headers=["x-mock-websocket: true"])
+    assert definition.body == cell and definition.request_headers == (("x-mock-websocket", "true"),)  # the ">" line is the script's, not a request's

@@ -1,0 +1,32 @@
+"""``%%websocket`` through the magics in a real kernel (nbclient): a conversation with a real client, the
+connection in ``%mock log``, save and load, and a script line that cannot be read."""
+
+from __future__ import annotations
+
+from support.notebook_cells import cell_text, run_in_kernel
+
+TALK = ("from websockets.sync.client import connect\n"
+        "with connect(mockUrl.replace('http', 'ws', 1) + '/ws/prices/ACME', open_timeout=10) as s:\n"
+        "    s.send('{\"subscribe\": \"ACME\", \"depth\": 3}')\n"
+        "    print([s.recv(timeout=10) for _ in range(2)])")
+
+
+def test_a_websocket_script_plays_in_a_kernel_and_survives_save_and_load(tmp_path) -> None:
+    saved = tmp_path / "ws.json"
+    nb = run_in_kernel([
+        "%load_ext postmock_nb",
+        "%%websocket /ws/prices/:symbol --interval 10\n"
+        '> {"subscribe": "{{symbol}}", "depth": "{{$any}}"}\n< {"price": 1}\n< {"price": 2}',
+        "%mock start --no-dashboard", TALK, "%mock log",
+        f"%mock save {saved}", "%mock stop", "%mock clear", f"%mock load {saved}", "%mock start --no-dashboard", TALK,
+        "try:\n    get_ipython().run_cell_magic('websocket', '/ws/x', 'hello')\n"
+        "except Exception as error:\n    print(error)",
+    ], tmp_path, timeout=60)
+    outputs = [cell_text(cell) for cell in nb.cells]
+    for cell in nb.cells:
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+    assert 'Defined WebSocket conversation "WS /ws/prices/:symbol"' in outputs[1]
+    got = """['{"price": 1}', '{"price": 2}']"""
+    assert outputs[3].strip() == got and outputs[-2].strip() == got
+    assert "WebSocket" in outputs[4] and "/ws/prices/ACME" in outputs[4]  # open, or closed by then
+    assert "neither '< MESSAGE' nor '> MESSAGE'" in outputs[-1]

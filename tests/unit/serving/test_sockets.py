@@ -1,0 +1,33 @@
+"""A private mock's key on a WebSocket upgrade: the header, the ``postmock-key.<KEY>`` subprotocol (accepted
+back, as browsers require) or ``?api_key=``; a public mock still accepts the key's subprotocol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postmock_nb.config import MockConfig
+from postmock_nb.serving.sockets import socket_key
+
+PRIVATE = MockConfig(private=True, api_key="k1")
+
+
+def scope(headers: list[tuple[bytes, bytes]] = [], query: bytes = b"", subprotocols: list[str] = []) -> dict[str, Any]:
+    return {"headers": headers, "query_string": query, "subprotocols": subprotocols}
+
+
+def test_the_key_by_header_subprotocol_or_query() -> None:
+    assert socket_key(PRIVATE, scope([(b"x-api-key", b"k1")])) == ("", None)
+    assert socket_key(PRIVATE, scope(subprotocols=["chat", "postmock-key.k1"])) == ("", "postmock-key.k1")
+    assert socket_key(PRIVATE, scope([(b"sec-websocket-protocol", b"chat, postmock-key.k1")])) == ("", "postmock-key.k1")
+    assert socket_key(PRIVATE, scope(query=b"room=1&api_key=k1")) == ("", None)
+
+
+def test_a_missing_or_wrong_key_is_refused() -> None:
+    assert socket_key(PRIVATE, scope())[0].startswith("missing key")
+    assert socket_key(PRIVATE, scope(subprotocols=["postmock-key.nope"]))[0].startswith("wrong key")
+    assert socket_key(PRIVATE, scope(query=b"api_key=nope"))[0].startswith("wrong key")
+
+
+def test_a_public_mock_accepts_every_upgrade() -> None:
+    assert socket_key(MockConfig(), scope(subprotocols=["postmock-key.x"])) == ("", "postmock-key.x")
+    assert socket_key(MockConfig(), scope()) == ("", None)
