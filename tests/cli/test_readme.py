@@ -230,6 +230,7 @@ def _all_options() -> set[str]:
 
     options: set[str] = set(PostmockMagics.example.parser._option_string_actions)
     options |= set(PostmockMagics.resource.parser._option_string_actions)
+    options |= set(PostmockMagics.websocket.parser._option_string_actions)
     for parser in (_mock_parser(), cli_parser()):
         options |= set(parser._option_string_actions)
         for action in parser._subparsers._group_actions if parser._subparsers else []:
