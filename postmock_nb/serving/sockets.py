@@ -182,12 +182,10 @@ class Player:
         deadline = time.monotonic() + EXPECT_TIMEOUT_S
         last = ""
         while (left := deadline - time.monotonic()) > 0:
-            try:
-                got = await asyncio.wait_for(self._inbox.get(), left)
-            except TimeoutError:
-                break
+            got = await self._next(left)
             if got is None:
-                raise _Gone
+                break
+
             why = mismatch(wanted, got)
             if not why:
                 return
@@ -197,6 +195,28 @@ class Player:
         reason = f"expected {expected[:60]}" + (f" ({last[:50]})" if last else ": nothing came")
         await self._close(MISMATCH_CLOSE, reason[:120])
         raise _Gone
+
+    async def _next(self, seconds: float) -> str | None:
+        """The client's next message, None when none comes in ``seconds``; :class:`_Gone` when the client
+        leaves or the mock stops meanwhile."""
+        getting = asyncio.ensure_future(self._inbox.get())
+        waits: list[asyncio.Future[Any]] = [getting]
+        if self._stopping is not None:
+            waits.append(asyncio.ensure_future(self._stopping.wait()))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits[1:]:
+                waiting.cancel()
+        if not getting.done():
+            getting.cancel()
+            if self._stopping is not None and self._stopping.is_set():
+                raise _Gone
+            return None
+        got = getting.result()
+        if got is None:
+            raise _Gone
+        return got
 
     async def _close(self, code: int, reason: str) -> None:
         if self.transcript.closed_by:

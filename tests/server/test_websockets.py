@@ -142,3 +142,25 @@ def test_a_private_mock_takes_the_key_as_header_subprotocol_or_query(private: Se
         with pytest.raises(InvalidStatus) as refused:
             connect(url, open_timeout=5, **wrong)  # type: ignore[arg-type]
         assert refused.value.response.status_code in (401, 403)
+
+
+def test_stopping_the_mock_closes_an_open_socket_with_1001(server_name: str, request: pytest.FixtureRequest) -> None:
+    if server_name == "granian":  # the app sends the close; granian's stop delivers it only sometimes (2.8)
+        request.applymarker(pytest.mark.xfail(reason="known: granian's stop does not always send the app's 1001 "
+                                              "close (the connection is dropped instead)", strict=False))
+    session = Session()
+    _define(session)
+    session.start(port=0, server=server_name)
+    try:
+        with connect(ws_url(session, "/ws/chat"), open_timeout=5) as socket:  # waits for the client's "hello"
+            wait_until(lambda: bool(session.server and session.server.log.recent(1)))
+            server = session.server
+            assert server is not None
+            session.stop()
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+        assert server.log.recent(1)[0].note.startswith("WebSocket: 0 sent, 0 received, closed 1001 by the mock")
+        assert server.errors == [], "no server error"
+    finally:
+        session.close()
