@@ -43,6 +43,7 @@ _EXPORTS = {
     "ResponseSpec": "core.model",
     "Request": "behaviours.handlers",
     "Reply": "behaviours.handlers",
+    "Event": "answers.sse",
     "Resource": "behaviours.resources",
     "prototype_of": "notebook.magics",
     "PostmockError": "errors",
@@ -54,6 +55,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
+    from postmock_nb.answers.sse import Event
     from postmock_nb.behaviours.handlers import Reply, Request
     from postmock_nb.behaviours.resources import Resource
     from postmock_nb.client import Client
