@@ -430,10 +430,10 @@ class MockApp:
             await self._batched.handed()
         try:
             if ex.answer is not None and ex.answer.stream is not None:  # a handler's generator
-                if ex.fault is None:
+                if ex.fault is None and ex.method != "HEAD":
                     await self._stream_handler(receive, send, ex, entry, ex.answer.stream)
                     return
-                await ex.answer.stream.close()  # a fault answers instead: the generator is stopped unread
+                await ex.answer.stream.close()  # a fault (or a HEAD) answers instead: the generator stopped unread
             if ex.stream is not None and (ex.fault is None or ex.fault in sse.CUT_FAULTS):
                 await self._stream(scope, receive, send, ex, entry, response, headers_out)
                 return

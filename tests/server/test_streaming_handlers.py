@@ -172,3 +172,11 @@ def test_a_generator_raising_ends_the_stream_and_is_noted(mock: Session) -> None
         assert [e.data for e in source.iter_sse()] == ["first"]
     wait_until(lambda: last_note(mock).startswith(
         "handler broken streamed 1 item (sse), then raised RuntimeError: the model fell over"))
+
+
+def test_a_head_request_reads_nothing_from_the_generator(mock: Session, gates: Gates) -> None:
+    with httpx.Client(timeout=5) as client:
+        response = client.head(mock.url + "/chat")
+    assert response.status_code == 200 and response.content == b""
+    wait_until(lambda: last_note(mock).startswith("handler chat ran"))
+    assert gates.last_event_id == [] and not gates.finally_ran.is_set()  # the generator never started
