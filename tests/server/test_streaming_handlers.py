@@ -80,6 +80,17 @@ def mock(server_name: str, gates: Gates) -> Iterator[Session]:
         finally:
             gates.finally_ran.set()
 
+    @proto.handler("GET /aforever")
+    async def aforever(request: Request) -> AsyncIterator[Event]:
+        try:
+            n = 0
+            while True:
+                yield Event(n, id=str(n))
+                n += 1
+                await asyncio.sleep(0.01)  # a pace, not a synchronisation: the client leaving ends it
+        finally:
+            gates.finally_ran.set()
+
     @proto.handler("GET /broken")
     def broken(request: Request) -> Iterator[Event]:
         yield Event("first")
@@ -151,18 +162,19 @@ def test_str_and_bytes_items_are_a_chunked_body(mock: Session) -> None:
     assert response.headers["content-type"] == "text/csv" and response.headers["x-rows"] == "3"
 
 
-def test_a_client_leaving_runs_the_generators_finally_quietly(mock: Session, gates: Gates,
+@pytest.mark.parametrize("path", ["/forever", "/aforever"])
+def test_a_client_leaving_runs_the_generators_finally_quietly(mock: Session, gates: Gates, path: str,
                                                               capfd: pytest.CaptureFixture[str]) -> None:
     parts = urlsplit(mock.url)
     assert parts.hostname is not None and parts.port is not None
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(b"GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         received = b""
         while b"id: 2" not in received:
             received += sock.recv(65536)
     assert gates.finally_ran.wait(5), "the generator was closed"
     wait_until(lambda: "the client left" in last_note(mock), timeout=5)
-    assert last_note(mock).startswith("handler forever streamed ")
+    assert last_note(mock).startswith(f"handler {path[1:]} streamed ")
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "exception" not in (out + err).lower(), "nothing printed"
 
