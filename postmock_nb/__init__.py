@@ -13,7 +13,7 @@ In Python::
 The public API is :data:`__all__`, what the README's "The Python API" teaches: the facade (``Session``,
 ``MockServer``, ``MockConfig``), a running mock's admin API from another process (``Client``), the files
 (``load_any``, ``load_collection``, ``save_collection``), the model records, what handlers and resources
-use (``Request``, ``Reply``, ``Resource``, ``prototype_of``) and the errors. The matching engine is
+use (``Request``, ``Reply``, ``Event``, ``Resource``, ``prototype_of``) and the errors. The matching engine is
 importable from :mod:`postmock_nb.matching` (advanced: its docstring and the README's "Advanced: the
 matching engine").
 """
@@ -43,6 +43,7 @@ _EXPORTS = {
     "ResponseSpec": "core.model",
     "Request": "behaviours.handlers",
     "Reply": "behaviours.handlers",
+    "Event": "answers.sse",
     "Resource": "behaviours.resources",
     "prototype_of": "notebook.magics",
     "PostmockError": "errors",
@@ -54,6 +55,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
+    from postmock_nb.answers.sse import Event
     from postmock_nb.behaviours.handlers import Reply, Request
     from postmock_nb.behaviours.resources import Resource
     from postmock_nb.client import Client

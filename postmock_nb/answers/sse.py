@@ -86,6 +86,41 @@ def resume(events: Sequence[SseEvent], last_event_id: str | None) -> Sequence[Ss
     return events
 
 
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One Server-Sent Event a streaming handler yields: ``yield Event({"token": "Hel"}, event="token", id="1")``.
+
+    ``data``: a dict or list is sent as compact JSON, anything else as its text (one ``data:`` line per
+    line of it); ``event``, ``id`` and ``retry`` (ms) become their own lines when given."""
+
+    data: Any = ""
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("event", "id"):
+            value = getattr(self, name)
+            if value is not None and ("\n" in str(value) or "\r" in str(value)):
+                raise ValueError(f"an Event's {name} cannot hold a line break: {value!r}")
+        if self.retry is not None and (isinstance(self.retry, bool) or not isinstance(self.retry, int)
+                                       or self.retry < 0):
+            raise ValueError(f"an Event's retry is a number of ms (an int >= 0), not {self.retry!r}")
+
+    def encode(self) -> bytes:
+        """The event on the wire, ended by a blank line."""
+        data = self.data
+        text = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) if isinstance(data, (dict, list))
+                else str(data))
+        lines = [f"event: {self.event}"] if self.event is not None else []
+        if self.id is not None:
+            lines.append(f"id: {self.id}")
+        if self.retry is not None:
+            lines.append(f"retry: {self.retry}")
+        lines.extend("data: " + line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
 def cut_after(count: int) -> int:
     """After how many of ``count`` events a fault cuts the stream: half of them, rounded down (like
     ``truncate``, which sends half a body)."""
@@ -117,7 +152,7 @@ async def stream(events: Sequence[SseEvent], ctx: RenderContext, send: Send, rec
     """Send ``events`` one at a time, ``interval_s`` apart. ``cut``: stop after that many (a fault cuts the
     connection then: the caller's part; the response is left unfinished). The client leaving stops the
     stream quietly; the mock stopping sends the rest at once (its delays end, like a ``--delay``)."""
-    left = asyncio.ensure_future(_disconnect(receive))
+    left = asyncio.ensure_future(disconnected(receive))
     stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
     sent = Sent()
     chunks: list[bytes] = []
@@ -152,6 +187,7 @@ async def stream(events: Sequence[SseEvent], ctx: RenderContext, send: Send, rec
     return sent
 
 
-async def _disconnect(receive: Receive) -> None:
+async def disconnected(receive: Receive) -> None:
+    """Returns once the client has left (``http.disconnect``)."""
     while (await receive())["type"] != "http.disconnect":
         pass

@@ -33,6 +33,7 @@ from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerR
 from postmock_nb.behaviours.records import Records, RecordStore
 from postmock_nb.behaviours.resources import Resource, ResourceStore
 from postmock_nb.behaviours.state import FlowState
+from postmock_nb.behaviours.streams import HandlerStream
 from postmock_nb.core import wire
 from postmock_nb.core.markers import (
     EXAMPLE_ID_HEADER,
@@ -68,6 +69,8 @@ class Answer:
     """A handler's own run time."""
     callbacks: tuple[Callback, ...] = ()
     """What a handler asked to send once the response went out (see :mod:`postmock_nb.behaviours.callbacks`)."""
+    stream: HandlerStream | None = None
+    """What a streaming handler's generator yields, still to send (see :mod:`postmock_nb.behaviours.streams`)."""
 
 
 class ExportWarning(str):
@@ -172,7 +175,7 @@ class Behaviours:
                 dict(snapshot.variables)))
             return _http(outcome.rendered, winner, result.score, extra), Answer(
                 "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms,
-                outcome.callbacks)
+                outcome.callbacks, outcome.stream)
         fields = planned.resource
         resource = self.resources.get(fields.get("name", ""))
         if resource is None:

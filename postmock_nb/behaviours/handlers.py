@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 
 from postmock_nb.answers.responses import error_body
 from postmock_nb.behaviours import callbacks as callbacks_
+from postmock_nb.behaviours.streams import HandlerStream, is_stream
 from postmock_nb.behaviours.workers import HandlerAborted, Lane
 from postmock_nb.core import limits
 from postmock_nb.core.model import Pairs, reason_phrase
@@ -74,6 +75,11 @@ class Request:
             raise callbacks_.CallbackError(f"a handler call may ask for at most {callbacks_.MAX_CALLBACKS} callbacks")
         self.callbacks.append(callbacks_.build(method, url, json=json, data=data, headers=headers, delay=delay,
                                                  retries=retries))
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The ``Last-Event-ID`` header a reconnecting Server-Sent Events client sends (None without one)."""
+        return self.header_map.get("last-event-id")
 
     @cached_property
     def query(self) -> dict[str, list[str]]:
@@ -236,6 +242,8 @@ class Outcome:
     blocked_ms: float = 0.0
     callbacks: tuple[callbacks_.Callback, ...] = ()
     """What the handler asked to send after the response (none when it failed)."""
+    stream: HandlerStream | None = None
+    """The generator it returned, to stream (see :mod:`postmock_nb.behaviours.streams`)."""
 
     @property
     def blocked_loop(self) -> bool:
@@ -499,6 +507,9 @@ class HandlerRegistry:
     def _rendered(self, handler: Handler, value: Any, started: float, wait_ms: float, run_ms: float,
                   blocked_ms: float = 0.0, *, sends: list[callbacks_.Callback] | None = None) -> Outcome:
         """The handler's answer; the callbacks it asked for (``sends``) go with it when it answered well."""
+        body = value.body if isinstance(value, Reply) else value
+        if is_stream(body):
+            return self._streaming(handler, value, body, started, wait_ms, run_ms, blocked_ms)
         try:
             rendered = to_rendered(value, handler.name)
         except HandlerReturnError as error:
@@ -506,6 +517,20 @@ class HandlerRegistry:
                               started, str(error), wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
         outcome = self._done(handler, rendered, started, wait_ms=wait_ms, run_ms=run_ms, blocked_ms=blocked_ms)
         return replace(outcome, callbacks=tuple(sends)) if sends else outcome
+
+    def _streaming(self, handler: Handler, value: Any, body: Any, started: float, wait_ms: float, run_ms: float,
+                   blocked_ms: float) -> Outcome:
+        """A generator to stream: its items are pulled as they are sent (``handler.last``, the sample, stays)."""
+        status, headers = (value.status, tuple((str(k), str(v)) for k, v in value.headers.items())) \
+            if isinstance(value, Reply) else (200, ())
+        lane = self._concurrent if handler.concurrent else self._serial
+        stream = HandlerStream(body, lane, handler.key, handler.name, status, headers)
+        handler.calls += 1
+        handler.last_error = ""
+        duration = (time.perf_counter() - started) * 1000
+        handler.last_ms = duration
+        return Outcome(Rendered(status, headers, b""), duration, wait_ms=wait_ms, run_ms=run_ms,
+                       blocked_ms=blocked_ms, stream=stream)
 
     def _failed(self, handler: Handler, error: Exception, started: float, wait_ms: float, run_ms: float,
                 blocked_ms: float = 0.0) -> Outcome:

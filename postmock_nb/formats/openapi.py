@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +41,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from postmock_nb.core import limits, patterns
+from postmock_nb.core.markers import SSE_MARKER
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
@@ -383,11 +384,38 @@ def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
     media_type, media = picked
     media_where = f"{where}/content/{media_type.replace('/', '~1')}"
     named = _named_examples(spec, media, media_where)
+    if _is_event_stream(media_type):
+        return [("", "text/event-stream", _event_stream(named, media, spec, media_where))]
     if named:
         return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
     value = media["example"] if "example" in media else spec.example(
         media.get("schema", {}), RESPONSE, f"{media_where}/schema")
     return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
+
+
+def _is_event_stream(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spec, where: str) -> str:
+    """A ``text/event-stream`` response as the SSE text an ``x-mock-sse`` example streams: its named examples
+    are the events in order (an SSE text kept as written, anything else one ``data:`` event), a single array
+    example one event per item (a JSON array body: see :mod:`postmock_nb.answers.sse`)."""
+    if not named:
+        value = media["example"] if "example" in media else spec.example(
+            media.get("schema", {}), RESPONSE, f"{where}/schema")
+        if isinstance(value, list):
+            return json.dumps(value, ensure_ascii=False)
+        named = [("", value)]
+    return "\n\n".join(_sse_event(value) for _, value in named)
+
+
+def _sse_event(value: Any) -> str:
+    if isinstance(value, str) and re.match(r"^(data|event|id|retry):", value.lstrip()):
+        return value.strip()
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                                                           default=str)
+    return "\n".join("data: " + line for line in text.splitlines() or [""])
 
 
 def _language(content_type: str) -> str:
@@ -419,9 +447,16 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec) -
         for name, content_type, body in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             examples.append(Example(
-                name=f"{title} - {name}" if name else title, request=request,
+                name=f"{title} - {name}" if name else title, request=_sse_request(request, content_type),
                 response=ResponseSpec(status, reason_phrase(status), all_headers, body, _language(content_type))))
     return examples
+
+
+def _sse_request(request: RequestSpec, content_type: str) -> RequestSpec:
+    """The request of a ``text/event-stream`` response's example marked ``x-mock-sse: true`` (streamed)."""
+    if content_type != "text/event-stream":
+        return request
+    return replace(request, headers=(*request.headers, (SSE_MARKER, "true")))
 
 
 def _parameter_value(spec: Spec, parameter: dict[str, Any], where: str) -> str:

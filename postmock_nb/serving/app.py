@@ -39,6 +39,7 @@ from postmock_nb.answers.responses import (
 )
 from postmock_nb.answers.websocket import Step, parse_script
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
+from postmock_nb.behaviours.streams import HandlerStream, send_stream
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
@@ -431,6 +432,11 @@ class MockApp:
         if self._batched is not None:  # whoever gets the response finds it in every replica's log (no round trip)
             await self._batched.handed()
         try:
+            if ex.answer is not None and ex.answer.stream is not None:  # a handler's generator
+                if ex.fault is None and ex.method != "HEAD":
+                    await self._stream_handler(receive, send, ex, entry, ex.answer.stream)
+                    return
+                await ex.answer.stream.close()  # a fault (or a HEAD) answers instead: the generator stopped unread
             if ex.stream is not None and (ex.fault is None or ex.fault in sse.CUT_FAULTS):
                 await self._stream(scope, receive, send, ex, entry, response, headers_out)
                 return
@@ -466,6 +472,17 @@ class MockApp:
         entry.status, entry.response_headers = response.status, headers
         entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
+
+    async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
+                              stream: HandlerStream) -> None:
+        """A streaming handler's items, one send each (see :mod:`postmock_nb.behaviours.streams`); the log entry
+        notes how many went out, and what went out. Its callbacks go once the stream ended."""
+        out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping)
+        entry.status, entry.response_headers = stream.status, out.headers
+        entry.response_size, entry.response_body = out.size, out.body
+        entry.note = out.note + (f"; {ex.note}" if ex.note else "")
+        if ex.answer is not None and ex.answer.callbacks:
+            self._call_back(ex, entry)
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 

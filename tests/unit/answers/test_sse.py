@@ -47,3 +47,22 @@ def test_the_stream_headers_replace_type_length_and_caching() -> None:
                (b"Cache-Control", b"max-age=60")]
     assert stream_headers(headers) == [(b"x-a", b"1"), (b"content-type", b"text/event-stream; charset=utf-8"),
                                        (b"cache-control", b"no-cache")]
+
+
+def test_an_event_is_encoded_with_its_fields_and_json_data() -> None:
+    from postmock_nb import Event
+
+    assert Event({"a": 1, "b": "é"}, event="token", id="7", retry=500).encode() == (
+        'event: token\nid: 7\nretry: 500\ndata: {"a":1,"b":"é"}\n\n'.encode())
+    assert Event("two\r\nlines").encode() == b"data: two\ndata: lines\n\n"
+    assert Event(3).encode() == b"data: 3\n\n" and Event([1, 2]).encode() == b"data: [1,2]\n\n"
+
+
+def test_an_event_refuses_a_line_break_in_its_id_or_event_and_a_bad_retry() -> None:
+    import pytest
+
+    from postmock_nb import Event
+
+    for bad in ({"id": "1\n2"}, {"event": "a\rb"}, {"retry": -1}, {"retry": "5"}, {"retry": True}):
+        with pytest.raises(ValueError):
+            Event("x", **bad)

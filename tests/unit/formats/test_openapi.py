@@ -375,3 +375,15 @@ def test_the_document_shares_one_example_budget(monkeypatch, tmp_path):
                                                     "more than [0-9,]+ steps to make") as raised:
         load_any(path)
     assert "large.yaml at #/paths/~1things" in str(raised.value)
+
+
+def test_an_event_stream_response_becomes_one_sse_example(tmp_path: Path) -> None:
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/s": {"get": {"responses": {
+        "200": {"description": "ok", "content": {"text/event-stream": {"examples": {
+            "a": {"value": {"x": 1}}, "b": {"value": "two\nlines"}, "c": {"value": "id: 3\ndata: c"}}}}}}}}}}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(spec))
+    (example,) = load_any(path).collection.examples
+    assert ("x-mock-sse", "true") in example.request.headers
+    assert ("Content-Type", "text/event-stream") in example.response.headers
+    assert example.response.body == 'data: {"x":1}\n\ndata: two\ndata: lines\n\nid: 3\ndata: c'
