@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from support.notebook_cells import cell_text, run_in_kernel
+from support.notebook_cells import cell_text, error_outputs, run_in_kernel
 
 
 def _run(cells: list[str], path) -> list[str]:
     nb = run_in_kernel(cells, path, timeout=60)
     outputs = []
     for cell in nb.cells:
-        errors = [o for o in cell.outputs if o.output_type == "error"]
+        errors = error_outputs(cell)
         assert not errors, f"{cell.source!r} raised {errors[0].get('ename')}: {errors[0].get('evalue')}"
         outputs.append(cell_text(cell))
     return outputs

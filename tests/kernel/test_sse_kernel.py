@@ -3,7 +3,7 @@ option error."""
 
 from __future__ import annotations
 
-from support.notebook_cells import cell_text, run_in_kernel
+from support.notebook_cells import cell_text, error_outputs, run_in_kernel
 
 READ = ("from httpx_sse import connect_sse\n"
         "with httpx.Client(timeout=10) as c, connect_sse(c, 'GET', f'{mockUrl}/chat/stream') as s:\n"
@@ -23,7 +23,7 @@ def test_an_sse_example_streams_in_a_kernel_and_survives_save_and_load(tmp_path)
     ], tmp_path, timeout=60)
     outputs = [cell_text(cell) for cell in nb.cells]
     for cell in nb.cells:
-        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        assert not error_outputs(cell), cell.source
     events = "[('token', '1', 'Hel'), ('token', '2', 'lo'), ('done', '3', '[DONE]')]"
     assert outputs[3].strip() == events and outputs[-2].strip() == events
     assert "sse: 3 of 3 events sent" in outputs[4]

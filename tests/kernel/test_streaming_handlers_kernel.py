@@ -3,7 +3,7 @@ events reach an SSE client, a client leaving closes it quietly (no cell output, 
 
 from __future__ import annotations
 
-from support.notebook_cells import cell_text, run_in_kernel
+from support.notebook_cells import cell_text, error_outputs, run_in_kernel
 
 
 def test_a_generator_handler_streams_from_a_kernel(tmp_path) -> None:
@@ -31,7 +31,7 @@ def test_a_generator_handler_streams_from_a_kernel(tmp_path) -> None:
     ], tmp_path, timeout=60)
     outputs = [cell_text(cell) for cell in nb.cells]
     for cell in nb.cells:
-        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        assert not error_outputs(cell), cell.source
     assert outputs[3].strip() == "[('token', '0', 'Hel'), ('token', '1', 'lo'), ('token', '2', 'there')]"
     assert outputs[4].strip() == "True ['7', None]"
     assert "handler chat streamed 3 items (sse)" in outputs[5]

@@ -7,7 +7,7 @@ from typing import Any
 
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-from support.notebook_cells import cell_text
+from support.notebook_cells import cell_text, error_outputs
 
 
 def _run(cells: list[str], folder: Any) -> Any:
@@ -43,7 +43,7 @@ def test_mock_verify_passes_and_fails_in_a_kernel(tmp_path) -> None:
                               "2 requests checked).")
 
     failed = red[6]  # IPython shows a UsageError as red text on stderr: the message, no traceback
-    assert "Traceback" not in failed and not [o for o in nb.cells[6].outputs if o.output_type == "error"]
+    assert "Traceback" not in failed and not error_outputs(nb.cells[6])
     lines = failed.splitlines()
     assert lines[0] == "UsageError: Expected POST /users to be received exactly 1 time, but it was received 0 times."
     assert "Checked the 2 requests the journal holds (it keeps the last 1000); 0 matched." in lines

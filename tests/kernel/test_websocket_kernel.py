@@ -3,7 +3,7 @@ connection in ``%mock log``, save and load, and a script line that cannot be rea
 
 from __future__ import annotations
 
-from support.notebook_cells import cell_text, run_in_kernel
+from support.notebook_cells import cell_text, error_outputs, run_in_kernel
 
 TALK = ("from websockets.sync.client import connect\n"
         "with connect(mockUrl.replace('http', 'ws', 1) + '/ws/prices/ACME', open_timeout=10) as s:\n"
@@ -24,7 +24,7 @@ def test_a_websocket_script_plays_in_a_kernel_and_survives_save_and_load(tmp_pat
     ], tmp_path, timeout=60)
     outputs = [cell_text(cell) for cell in nb.cells]
     for cell in nb.cells:
-        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        assert not error_outputs(cell), cell.source
     assert 'Defined WebSocket conversation "WS /ws/prices/:symbol"' in outputs[1]
     got = """['{"price": 1}', '{"price": 2}']"""
     assert outputs[3].strip() == got and outputs[-2].strip() == got

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from support.request_log import last_note
 
 from postmock_nb.answers.faults import SLOW_PAUSE_S, SLOW_TOTAL_S, slow_chunk
 from postmock_nb.session import Session
@@ -54,11 +55,6 @@ def raw(session: Session, target: str, headers: str = "", timeout: float = 5.0) 
             return received, "reset"
         except TimeoutError:
             return received, "timeout"
-
-
-def last_note(session: Session) -> str:
-    assert session.server is not None
-    return session.server.log.recent(1)[0].note
 
 
 def test_reset_by_request_header_and_by_example(mock: Session) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from httpx_sse import connect_sse
+from support.request_log import last_note
 from support.waiting import wait_until
 
 from postmock_nb.behaviours.handlers import Request
@@ -54,12 +55,6 @@ def mock(server_name: str) -> Iterator[Session]:
         assert session.server is not None and session.server.errors == [], "no server error"
     finally:
         session.close()
-
-
-def last_note(session: Session) -> str:
-    assert session.server is not None
-    entries = session.server.log.recent(1)
-    return entries[0].note if entries else ""
 
 
 def test_the_events_arrive_in_order_with_their_fields(mock: Session) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from httpx_sse import connect_sse
+from support.request_log import last_note
 from support.waiting import wait_until
 
 from postmock_nb import Event, Reply
@@ -104,12 +105,6 @@ def mock(server_name: str, gates: Gates) -> Iterator[Session]:
         for gate in gates.gates:
             gate.set()
         session.close()
-
-
-def last_note(session: Session) -> str:
-    assert session.server is not None
-    entries = session.server.log.recent(1)
-    return entries[0].note if entries else ""
 
 
 def test_a_generator_handler_streams_its_events_in_order_one_at_a_time(mock: Session, gates: Gates) -> None:

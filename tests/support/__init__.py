@@ -13,6 +13,7 @@ for the benchmarks (each puts it there; ``MYPYPATH=tests`` for their mypy run in
 - ``notebook_cells``: running cells in a kernel and reading what they showed (``cell_text``).
 - ``fixture_collections``, ``openapi_documents``, ``collections``: the data the tests read.
 - ``bombkit``, ``fuzzkit``: input bombs and fuzz cases (also run by ``benchmarks/``).
+- ``request_log``: the newest note of a running session's request log (``last_note``).
 - ``redis_server``: a real ``redis-server`` on a free port (the ``redis_server``/``redis_url`` fixtures).
 - ``flowstate_contract``, ``recordstore_contract``, ``journal_contract``, ``collectionstore_contract``: the tests
   every implementation of a store keeps (in memory, and on Redis for ``--state``).

@@ -39,6 +39,11 @@ def cell_text(cell: Any) -> str:
     return "".join(parts)
 
 
+def error_outputs(cell: Any) -> list[Any]:
+    """The error outputs of an executed cell (a raised exception's name, value and traceback)."""
+    return [output for output in cell.get("outputs", []) if output.output_type == "error"]
+
+
 def squeeze(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import fakeredis
@@ -47,6 +48,14 @@ def server() -> fakeredis.FakeServer:
 
 def replica(server: fakeredis.FakeServer, collection: Collection | None = None) -> SharedCollection:
     return SharedCollection(FakeShared(server), LiveCollection(collection))
+
+
+async def turns_until(condition: Callable[[], object]) -> None:
+    """Let the loop run (the follower's polls) until ``condition`` holds: 500 turns of 10 ms at most."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 def paths(store: CollectionStore) -> list[str]:
@@ -170,10 +179,7 @@ def test_the_follower_swaps_in_what_another_replica_stores_and_stops_when_cancel
     async def scenario() -> None:
         task = asyncio.ensure_future(follower.follow())
         await asyncio.to_thread(editor.update, lambda c: c.with_example(build.example("GET /b", "b")))
-        for _ in range(500):  # bounded: 500 turns of the loop at most
-            if follower.version == 1:
-                break
-            await asyncio.sleep(0.01)
+        await turns_until(lambda: follower.version == 1)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert task.done()
@@ -189,17 +195,11 @@ def test_the_follower_goes_on_after_redis_was_out_of_reach(server, build, monkey
     async def scenario() -> None:
         server.connected = False
         task = asyncio.ensure_future(follower.follow())
-        for _ in range(500):
-            if follower.unfollowed is not None:
-                break
-            await asyncio.sleep(0.01)
+        await turns_until(lambda: follower.unfollowed is not None)
         assert "ConnectionError" in follower.status()["unfollowed"] and follower.shared.failures == 0
         server.connected = True
         await asyncio.to_thread(editor.update, lambda c: c.with_example(build.example("GET /b", "b")))
-        for _ in range(500):
-            if follower.version == 1:
-                break
-            await asyncio.sleep(0.01)
+        await turns_until(lambda: follower.version == 1)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -242,17 +242,11 @@ def test_the_follower_goes_on_past_a_stored_version_that_does_not_read(server, b
 
     async def scenario() -> None:
         task = asyncio.ensure_future(follower.follow())
-        for _ in range(500):
-            if follower.unfollowed is not None:
-                break
-            await asyncio.sleep(0.01)
+        await turns_until(lambda: follower.unfollowed is not None)
         assert "ValueError" in (follower.unfollowed or "")
         raw.delete("postmock:team:collection")
         await asyncio.to_thread(editor.update, lambda c: c.with_example(build.example("GET /b", "b")))
-        for _ in range(500):
-            if follower.version == 1:
-                break
-            await asyncio.sleep(0.01)
+        await turns_until(lambda: follower.version == 1)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
