@@ -344,9 +344,7 @@ class MockApp:
             extra = CORS_HEADERS if self.settings.cors else ()
             if self.behaviours.plan(snapshot):
                 return self._behave(ex, result, snapshot, extra)
-            ex.response = build_response(result, snapshot, extra, self.responses)  # its saved (static) response
-            if snapshot.sse_plan:  # an example marked x-mock-sse streams its events instead (see _stream)
-                self._sse(ex, result, snapshot)
+            self._saved(ex, result, snapshot, extra)  # its saved (static) response
         elif ex.bridges.proxy is not None:  # --proxy: a miss goes upstream
             return self._proxy(ex)
         else:
@@ -359,12 +357,17 @@ class MockApp:
         """The winner's handler's or resource's answer, else (it has none) its saved response."""
         answered = await self.behaviours.respond(result, snapshot, ex.body, extra)
         if answered is None:
-            ex.response = build_response(result, snapshot, extra, self.responses)
-            if snapshot.sse_plan:
-                self._sse(ex, result, snapshot)
+            self._saved(ex, result, snapshot, extra)
         else:
             ex.response, answer = answered
             ex.answer, ex.note = answer, answer.note
+
+    def _saved(self, ex: Exchange, result: MatchResult, snapshot: Snapshot,
+               extra: tuple[tuple[bytes, bytes], ...]) -> None:
+        """The winner's saved response; an example marked x-mock-sse streams its events instead (see _stream)."""
+        ex.response = build_response(result, snapshot, extra, self.responses)
+        if snapshot.sse_plan:
+            self._sse(ex, result, snapshot)
 
     def _sse(self, ex: Exchange, result: MatchResult, snapshot: Snapshot) -> None:
         """The winner's events, when it is an ``x-mock-sse`` stream (a HEAD gets the head of the whole body)."""
