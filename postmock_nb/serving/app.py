@@ -555,20 +555,21 @@ class MockApp:
             ex.result = None
             await self._refuse_websocket(scope, send, ex, "")
             return
-        steps, interval, repeat = script
+        steps, interval, repeat, timeout = script
         player = Player(receive, send, render_context(result, snapshot), self.stopping)
         ex.note = "WebSocket open"
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close
         try:
-            await player.play(steps, interval / 1000, repeat, subprotocol)
+            await player.play(steps, interval / 1000, repeat, subprotocol, timeout)
         finally:
             transcript = player.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = player.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
 
     @staticmethod
-    def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool] | None:
-        """The steps, interval and repeat of the winner, when it is a ``%%websocket`` script (else None)."""
+    def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool, float | None] | None:
+        """The steps, interval, repeat and ``>`` timeout of the winner, when it is a ``%%websocket`` script
+        (else None)."""
         winner = result.winner
         compiled = snapshot.by_id.get(winner.id) if winner is not None else None
         if winner is None or compiled is None or compiled.markers.websocket is None:
@@ -577,14 +578,14 @@ class MockApp:
             steps = parse_script(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
             return None
-        interval, repeat = compiled.markers.websocket
-        return steps, interval, repeat
+        interval, repeat, timeout = compiled.markers.websocket
+        return steps, interval, repeat, timeout
 
     async def _refuse_websocket(self, scope: Scope, send: Send, ex: Exchange, refused: str) -> None:
         """An upgrade refused: the key (a 401), or no ``%%websocket`` script for it (a 501); logged."""
         response = unauthorized(refused) if refused else error_response(
             501, "mockWebSocketUnsupported", "Not Implemented",
-            "no %%websocket script matches this upgrade (path and query): this mock answers it over HTTP only")
+            "no %%websocket script matches this upgrade (path, query and headers): this mock answers it over HTTP only")
         if refused:  # as a keyless HTTP request: counted in a burst, never pushing the team's entries out
             ex.refused = f"WebSocket upgrade, {refused}"
         headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")

@@ -104,6 +104,8 @@ class Player:
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
         self.transcript = Transcript()
+        self._timeout_s = EXPECT_TIMEOUT_S
+        """How long a ``>`` step waits for a matching message (``x-mock-timeout``)."""
 
     async def _read(self) -> None:
         while True:
@@ -124,7 +126,10 @@ class Player:
                 self._inbox.put_nowait(None)
                 return
 
-    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool, subprotocol: str | None) -> None:
+    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool, subprotocol: str | None,
+                   timeout_s: float | None = None) -> None:
+        """Accept, then play ``steps``; a ``>`` step waits ``timeout_s`` (None: :data:`EXPECT_TIMEOUT_S`)."""
+        self._timeout_s = EXPECT_TIMEOUT_S if timeout_s is None else timeout_s
         await self._send({"type": "websocket.accept", "subprotocol": subprotocol})
         reader = asyncio.ensure_future(self._read())
         try:
@@ -176,10 +181,11 @@ class Player:
             raise _Gone
 
     async def _expect(self, expected: str) -> None:
-        """Wait for a message matching ``expected``; others are near misses; none in time: close with 1008."""
+        """Wait for a message matching ``expected``; others are near misses; none in time (``x-mock-timeout``,
+        default 10 s): close with 1008."""
         wanted = "".join(part if _ANY.fullmatch(part) else render(part, self._ctx)
                          for part in _ANY_SPLIT.split(expected))
-        deadline = time.monotonic() + EXPECT_TIMEOUT_S
+        deadline = time.monotonic() + self._timeout_s
         last = ""
         while (left := deadline - time.monotonic()) > 0:
             got = await self._next(left)
