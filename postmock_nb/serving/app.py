@@ -475,6 +475,7 @@ class MockApp:
         entry.status, entry.response_headers = response.status, headers
         entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
+        self.log.completed(entry)
 
     async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                               stream: HandlerStream) -> None:
@@ -484,6 +485,7 @@ class MockApp:
         entry.status, entry.response_headers = stream.status, out.headers
         entry.response_size, entry.response_body = out.size, out.body
         entry.note = out.note + (f"; {ex.note}" if ex.note else "")
+        self.log.completed(entry)
         if ex.answer is not None and ex.answer.callbacks:
             self._call_back(ex, entry)
 
@@ -565,6 +567,7 @@ class MockApp:
             transcript = player.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = player.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
+            self.log.completed(entry)  # --state: the shared journal's copy is the closed row
 
     @staticmethod
     def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool, float | None] | None:
