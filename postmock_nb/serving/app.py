@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.answers import sse
 from postmock_nb.answers.diagnostics import not_found_body
-from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, perform, status_went_out
+from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, direct_writer, perform, status_went_out
 from postmock_nb.answers.responses import (
     HttpResponse,
     ResponseCache,
@@ -461,17 +461,24 @@ class MockApp:
     async def _stream(self, scope: Scope, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                       response: HttpResponse, headers_out: list[tuple[bytes, bytes]]) -> None:
         """An ``x-mock-sse`` example's events, one send each (see :mod:`postmock_nb.answers.sse`); a fault cuts
-        the stream after half of them. The log entry notes how many went out, and what went out."""
+        the stream after half of them, written to the socket by the mock itself (plain HTTP/1) so that all of
+        them reach the client before the cut. The log entry notes how many went out, and what went out."""
         assert ex.stream is not None and ex.result is not None and ex.snapshot is not None
         events, interval_s = ex.stream
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
-        sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive, status=response.status,
-                                headers=headers, interval_s=interval_s,
-                                cut=sse.cut_after(len(events)) if fault is not None else None, stopping=self.stopping)
-        note = sent.note
-        if fault is not None and sent.note.endswith("then cut"):
-            note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
+        direct = direct_writer(scope) if fault is not None else None
+        try:
+            sent = await sse.stream(events, render_context(ex.result, ex.snapshot), direct or send, receive,
+                                    status=response.status, headers=headers, interval_s=interval_s,
+                                    cut=sse.cut_after(len(events)) if fault is not None else None,
+                                    stopping=self.stopping)
+            note = sent.note
+            if fault is not None and sent.note.endswith("then cut"):
+                note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send, direct=direct)})"
+        finally:
+            if direct is not None:  # cut closed it already, unless the client left first
+                direct.sock.close()
         entry.status, entry.response_headers = response.status, headers
         entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
