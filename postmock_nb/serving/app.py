@@ -493,8 +493,8 @@ class MockApp:
         entry.response_size, entry.response_body = out.size, out.body
         entry.note = out.note + (f"; {ex.note}" if ex.note else "")
         self.log.completed(entry)
-        if ex.answer is not None and ex.answer.callbacks:
-            self._call_back(ex, entry)
+        if stream.callbacks:  # asked before the generator was returned and while it streamed
+            self.callbacks.schedule(tuple(stream.callbacks), entry.seq, f"handler {entry.example_name}")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 
