@@ -3,7 +3,7 @@ example's callback (``x-mock-callback``), served privately by ``postmock serve``
 uvicorn, Hypercorn and granian's own command lines, as the deploy docs run them. Real clients on 127.0.0.1
 (``httpx-sse``, ``websockets``, a local receiver of the callback); ``--workers 2`` with WebSockets (each worker
 holds its own connections), and ``--state redis://`` (every connection's row, transcript included, in the one
-shared journal)."""
+shared journal). A saved Python socket handler is a placeholder a served file refuses, saying so."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ import pytest
 import requests
 from httpx_sse import connect_sse
 from support.asgi_servers import Served, free_port, installed_or_skip
-from support.cli import SERVING, TIMEOUT, Cli
+from support.cli import SERVING, TIMEOUT, Cli, postmock
 from support.waiting import wait_until
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.session import Session
 
 KEY = "PMAK-realtime"
@@ -276,3 +277,26 @@ def test_the_shared_journal_holds_every_workers_connections_with_their_transcrip
     finally:
         output = deployed.stop()
     assert "Traceback" not in output, output
+
+
+def test_a_saved_socket_handler_is_refused_by_a_served_file_naming_it(tmp_path: Path) -> None:
+    """A Python socket handler runs only where it was defined: the file keeps its placeholder, which
+    ``postmock serve`` refuses with a 501 that says so (its HTTP answer: 426)."""
+    session = Session()
+    proto = Prototype(session)
+
+    @proto.websocket("/ws/echo")
+    async def echo(socket: Any) -> None:
+        async for message in socket:
+            await socket.send(message)
+
+    saved = session.save(tmp_path / "handler.postman_collection.json")
+    session.close()
+    with postmock("serve", str(saved), "--port", "0") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url.replace("http://", "ws://", 1) + "/ws/echo", open_timeout=TIMEOUT)
+        assert refused.value.response.status_code == 501
+        assert "socket handler 'echo' is not defined here" in refused.value.response.body.decode()
+        assert requests.get(url + "/ws/echo", timeout=TIMEOUT).status_code == 426
+        assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
