@@ -73,6 +73,8 @@ def save_realtime(path: Path) -> Path:
     """The file a notebook's ``%mock save`` writes for these cells (the markers as request headers)."""
     session = Session()
     session.define("GET /events", STREAM, name="events", request_headers=["x-mock-sse: true", "x-mock-interval: 10"])
+    session.define("GET /slow-events", STREAM, name="slow events",
+                   request_headers=["x-mock-sse: true", "x-mock-interval: 1000"])
     session.define("GET /ws/chat", CHAT, name="chat", headers=["Content-Type: text/plain"],
                    request_headers=["x-mock-websocket: true", "x-mock-timeout: 0.5"])
     session.define("POST /payments 202", '{"status": "pending"}', name="pay", request_headers=[
@@ -195,11 +197,15 @@ def test_a_mismatch_closes_with_1008_after_the_scripts_timeout(deployment: Deplo
     row(deployment, "WebSocket: 0 sent, 1 received, 1 near miss, closed 1008 by the mock")
 
 
-def test_a_client_leaving_mid_conversation_is_no_error(deployment: Deployment) -> None:
+def test_a_client_leaving_mid_stream_or_mid_conversation_is_no_error(deployment: Deployment) -> None:
     with connect(deployment.ws + "/ws/chat", additional_headers=KEYED, open_timeout=TIMEOUT) as socket:
         socket.send(json.dumps({"hello": "ada"}))
         socket.recv(timeout=TIMEOUT)  # then leaves while the mock waits for "bye"
     row(deployment, "WebSocket: 1 sent, 1 received, closed")
+    with httpx.Client(timeout=TIMEOUT) as client:
+        with connect_sse(client, "GET", deployment.url + "/slow-events", headers=KEYED) as source:
+            assert next(source.iter_sse()).id == "1"  # then leaves, a second before the next event
+    row(deployment, "sse: 1 of 3 events sent, the client left")
     assert deployment.errors() == 0
 
 
