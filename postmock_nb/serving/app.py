@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.answers import sse
 from postmock_nb.answers.diagnostics import not_found_body
-from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, perform, status_went_out
+from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, direct_writer, perform, status_went_out
 from postmock_nb.answers.responses import (
     HttpResponse,
     ResponseCache,
@@ -487,20 +487,28 @@ class MockApp:
     async def _stream(self, scope: Scope, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                       response: HttpResponse, headers_out: list[tuple[bytes, bytes]]) -> None:
         """An ``x-mock-sse`` example's events, one send each (see :mod:`postmock_nb.answers.sse`); a fault cuts
-        the stream after half of them. The log entry notes how many went out, and what went out."""
+        the stream after half of them, written to the socket by the mock itself (plain HTTP/1) so that all of
+        them reach the client before the cut. The log entry notes how many went out, and what went out."""
         assert ex.stream is not None and ex.result is not None and ex.snapshot is not None
         events, interval_s = ex.stream
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
-        sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive, status=response.status,
-                                headers=headers, interval_s=interval_s,
-                                cut=sse.cut_after(len(events)) if fault is not None else None, stopping=self.stopping)
-        note = sent.note
-        if fault is not None and sent.note.endswith("then cut"):
-            note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
+        direct = direct_writer(scope) if fault is not None else None
+        try:
+            sent = await sse.stream(events, render_context(ex.result, ex.snapshot), direct or send, receive,
+                                    status=response.status, headers=headers, interval_s=interval_s,
+                                    cut=sse.cut_after(len(events)) if fault is not None else None,
+                                    stopping=self.stopping)
+            note = sent.note
+            if fault is not None and sent.note.endswith("then cut"):
+                note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send, direct=direct)})"
+        finally:
+            if direct is not None:  # cut closed it already, unless the client left first
+                direct.sock.close()
         entry.status, entry.response_headers = response.status, headers
         entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
+        self.log.completed(entry)
 
     async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                               stream: HandlerStream) -> None:
@@ -510,8 +518,9 @@ class MockApp:
         entry.status, entry.response_headers = stream.status, out.headers
         entry.response_size, entry.response_body = out.size, out.body
         entry.note = out.note + (f"; {ex.note}" if ex.note else "")
-        if ex.answer is not None and ex.answer.callbacks:
-            self._call_back(ex, entry)
+        self.log.completed(entry)
+        if stream.callbacks:  # asked before the generator was returned and while it streamed
+            self.callbacks.schedule(tuple(stream.callbacks), entry.seq, f"handler {entry.example_name}")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 
@@ -595,6 +604,7 @@ class MockApp:
             transcript = connection.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = connection.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
+            self.log.completed(entry)  # --state: the shared journal's copy is the closed row
 
     def _socket_answer(self, snapshot: Snapshot, result: MatchResult) -> tuple[Play | None, str]:
         """How the winner answers on the socket (a script's player, a socket handler), or None and why not."""
@@ -621,11 +631,11 @@ class MockApp:
             steps = parse_script(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
             return None, ""
-        interval, repeat = markers.websocket
+        interval, repeat, timeout = markers.websocket
         ctx = render_context(result, snapshot)
 
         async def play(connection: Connection, ex: Exchange) -> str:
-            await Player(connection, ctx).play(steps, interval / 1000, repeat)
+            await Player(connection, ctx).play(steps, interval / 1000, repeat, timeout)
             return ""
 
         return play, ""
