@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from postmock_nb.answers.verification import Expectation, Verification
 from postmock_nb.behaviours.callbacks import CallbackError, build
@@ -43,6 +43,9 @@ from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.verification import verify_journal
+
+if TYPE_CHECKING:
+    from postmock_nb.formats.openapi import Webhook
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,10 @@ class Session:
     # -- webhooks (OpenAPI 3.1) ------------------------------------------------------------------
 
     @property
-    def webhooks(self) -> dict[str, Any]:
-        """The ``webhooks`` of the OpenAPI documents loaded, by name (a later document's win):
-        :class:`postmock_nb.formats.openapi.Webhook` records, sent with :meth:`send_webhook`."""
-        found: dict[str, Any] = {}
+    def webhooks(self) -> dict[str, Webhook]:
+        """The ``webhooks`` of the OpenAPI documents loaded, by name (a later document's win), sent with
+        :meth:`send_webhook`."""
+        found: dict[str, Webhook] = {}
         for spec in self.specs:
             found.update(spec.webhooks)
         return found
