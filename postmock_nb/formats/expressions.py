@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 _EMBEDDED = re.compile(r"\{(\$[^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
@@ -90,8 +91,8 @@ def _body(text: str) -> str:
     if not rest.startswith("#"):
         raise Unmappable(text, "a body reference is $request.body or $request.body#/json/pointer")
     pointer = rest[1:]
-    if pointer in ("", "/"):
-        return "{{$body}}" if pointer == "" else _unmappable_empty(text)
+    if pointer == "":
+        return "{{$body}}"
     if not pointer.startswith("/"):
         raise Unmappable(text, "a JSON pointer starts with '/'")
     tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
@@ -100,7 +101,7 @@ def _body(text: str) -> str:
     return f"{{{{$body {_argument(text, '.'.join(token.replace('.', chr(92) + '.') for token in tokens))}}}}}"
 
 
-def _unmappable_empty(text: str) -> str:
+def _unmappable_empty(text: str) -> NoReturn:
     raise Unmappable(text, "an empty key in the JSON pointer cannot be looked up")
 
 

@@ -26,6 +26,8 @@ def test_mock_webhook_sends_a_31_webhook_from_a_kernel(tmp_path) -> None:
             f"print('status', mock.webhook('newPet', {hook!r}))",
             f"try:\n    get_ipython().run_line_magic('mock', 'webhook oldPet {hook}')\nexcept Exception as error:\n"
             "    print(type(error).__name__, '|', str(error).replace(chr(10), ' | '))",
+            "try:\n    get_ipython().run_line_magic('mock', 'webhook newPet')\nexcept Exception as error:\n"
+            "    print(type(error).__name__, '|', str(error).replace(chr(10), ' | '))",
             "%mock log -n 5",
             "%mock stop",
         ], tmp_path, timeout=60)
@@ -45,5 +47,6 @@ def test_mock_webhook_sends_a_31_webhook_from_a_kernel(tmp_path) -> None:
     assert texts[7].strip() == "UsageError | no webhook named 'oldPet' | Hint: one of: newPet"
     assert [(r["method"], r["path"], json.loads(r["body"])) for r in receiver.received] == [
         ("POST", "/hooks/pets", {"id": 0, "name": "string", "tag": "string"})] * 2
-    log = texts[8]
+    assert texts[8].strip() == "UsageError | %mock webhook: give the URL to send it to | Hint: %mock webhook newPet URL"
+    log = texts[9]
     assert log.count("↗") == 2 and hook in log and "webhook newPet" in log
