@@ -6,6 +6,7 @@ callback still waiting when the mock stops is logged as not sent. On every serve
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
