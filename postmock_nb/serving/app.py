@@ -71,6 +71,7 @@ from postmock_nb.serving.reading import (
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
 from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
+from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.sockets import Connection, Connections, Player, run_handler, socket_key
 
@@ -139,7 +140,8 @@ class MockApp:
 
     def __init__(self, store: CollectionStore, *, log: Journal, settings: MockConfig,
                  errors: ErrorLog | None = None, bridges: Bridges | None = None,
-                 behaviours: Behaviours | None = None, shared: SharedState | None = None) -> None:
+                 behaviours: Behaviours | None = None, shared: SharedState | None = None,
+                 broadcasts: SharedBroadcasts | None = None) -> None:
         self.shared = shared
         """The Redis the state is shared on (``--state``; its client of this loop is closed at shutdown), or None."""
         self.behaviours = behaviours if behaviours is not None else Behaviours()
@@ -164,9 +166,11 @@ class MockApp:
         self.stopping: asyncio.Event | None = None
         """Set when the server running this app is told to stop (see :meth:`_pause`)."""
         self.callbacks = CallbackSender(log, settings, self.error_log)
-        self.connections = Connections()
-        """The open WebSocket connections, by route (for ``mock.broadcast``)."""
         """The callbacks (webhooks) handlers ask for: sent after the response, each a row of the log."""
+        self.connections = Connections()
+        """The open WebSocket connections of this process, by route (for :meth:`broadcast`)."""
+        self.broadcasts = broadcasts
+        """``--state``: the broadcasts of every process of the mock (a Redis stream), or None."""
         self._batched = log if isinstance(log, Batched) else None
         """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
 
@@ -187,7 +191,7 @@ class MockApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                following = asyncio.ensure_future(self.store.follow())  # --state: other replicas' edits
+                following = asyncio.ensure_future(self._follow())  # --state: other replicas' edits, broadcasts
                 if self._batched is not None:  # the journal's writer connected before the first request
                     await self._batched.astart()
                 await send({"type": "lifespan.startup.complete"})
@@ -209,6 +213,21 @@ class MockApp:
                     await self.shared.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _follow(self) -> None:
+        """Until the server stops: the collection other replicas store, and the broadcasts they send (--state)."""
+        if self.broadcasts is None:
+            await self.store.follow()
+            return
+        await asyncio.gather(self.store.follow(), self.broadcasts.follow(self.connections.broadcast))
+
+    async def broadcast(self, route: str, frame: str | bytes) -> int:
+        """Send ``frame`` to every open WebSocket connection of ``route`` in this process, and (``--state``) to
+        those of every other process of the mock; how many of this process's connections got it."""
+        reached = await self.connections.broadcast(route, frame)
+        if self.broadcasts is not None:
+            await self.broadcasts.publish(route, frame)
+        return reached
 
     # -- the mock: the stages -----------------------------------------------------------------
 
