@@ -11,7 +11,9 @@ read back with ``page.evaluate``:
   ``retry:``) with ``Last-Event-ID`` and resumes after the last event it got, until every event arrived,
   none twice;
 - a ``%%websocket`` conversation from ``new WebSocket(url)``, and a private mock's key as the subprotocol
-  ``postmock-key.<KEY>`` (a browser cannot set headers on a WebSocket), a wrong key refused.
+  ``postmock-key.<KEY>`` (a browser cannot set headers on a WebSocket), a wrong key refused;
+- an ``@mock.websocket`` handler talking with the page, and ``mock.broadcast`` from Python reaching every
+  socket the page holds on the route (or the one path named) while the page listens.
 
 No assertion depends on how fast anything is: the figures are in ``benchmarks/browser_arrivals.py``.
 """
@@ -28,6 +30,8 @@ from typing import Any
 import pytest
 from support.waiting import wait_until
 
+from postmock_nb.behaviours.sockets import Socket
+from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.session import Session
 
 pytestmark = pytest.mark.timeout(180)
@@ -107,6 +111,19 @@ READ_STREAM = """async ([url, protocols, count, guard]) => await new Promise((re
     };
 })"""
 
+HOLD = """async ([urls, guard]) => await Promise.all(urls.map((url) => new Promise((resolve, reject) => {
+    window.held = window.held || {};
+    const socket = new WebSocket(url);
+    const record = {got: [], closed: null};
+    window.held[url] = {socket, record};
+    const timer = setTimeout(() => reject(new Error("no greeting from " + url)), guard);
+    socket.onmessage = (event) => {
+        record.got.push(event.data);
+        if (record.got.length === 1) { clearTimeout(timer); resolve(event.data); }
+    };
+    socket.onclose = (event) => { record.closed = event.code; };
+})))"""
+
 
 # -- fixtures --------------------------------------------------------------------------------------
 
@@ -136,6 +153,23 @@ def define_realtime(session: Session) -> None:
                    request_headers=["x-mock-websocket: true"])
     session.define("GET /ws/prices/:symbol", PRICES_SCRIPT, name="prices", headers=["Content-Type: text/plain"],
                    request_headers=["x-mock-websocket: true", "x-mock-interval: 20"])
+
+
+class Rooms:
+    """An ``@mock.websocket`` chat room handler, and the rooms whose handler ended (its ``finally`` ran)."""
+
+    def __init__(self, session: Session) -> None:
+        self.mock = Prototype(session)
+        self.left: list[str] = []
+
+        @self.mock.websocket("/ws/rooms/:room")
+        async def rooms(socket: Socket) -> None:
+            await socket.send_json({"joined": socket.path_vars["room"], "nick": socket.arg("nick")})
+            try:
+                async for message in socket:
+                    await socket.send(f"echo {message}")
+            finally:
+                self.left.append(socket.path_vars["room"])
 
 
 @pytest.fixture
@@ -251,6 +285,38 @@ def test_a_websocket_stream_reaches_chromium_in_order(mock: Session, page: Any, 
     assert result["got"] == ['{"symbol": "ACME", "price": 1}', '{"symbol": "ACME", "price": 2}', "done"]
     wait_until(lambda: len(socket_rows(mock)) == 1)
     assert socket_rows(mock)[0].note.startswith(f"WebSocket: 3 sent, 0 received, {client_close(server_name, 1000)}")
+
+
+# -- WebSockets: @mock.websocket handlers and mock.broadcast ------------------------------------------
+
+
+@pytest.fixture
+def rooms(mock: Session) -> Rooms:
+    """The handler, defined while the mock runs (as a notebook cell would)."""
+    return Rooms(mock)
+
+
+def test_a_socket_handler_talks_with_the_page_and_a_broadcast_reaches_it(mock: Session, rooms: Rooms, page: Any,
+                                                                         server_name: str) -> None:
+    kitchen, hall = ws_url(mock, "/ws/rooms/kitchen?nick=ada"), ws_url(mock, "/ws/rooms/hall?nick=bo")
+    greetings = page.evaluate(HOLD, [[kitchen, hall], GUARD_MS])
+    assert [json.loads(text) for text in greetings] == [{"joined": "kitchen", "nick": "ada"},
+                                                        {"joined": "hall", "nick": "bo"}]
+    page.evaluate("url => window.held[url].socket.send('hi')", kitchen)
+    page.wait_for_function("url => window.held[url].record.got.length === 2", arg=kitchen)
+    # from Python, while the page listens: the route as defined reaches both sockets, a path only its own
+    assert rooms.mock.broadcast("/ws/rooms/:room", {"type": "news", "text": "lunch"}) == 2
+    assert mock.broadcast("/ws/rooms/hall", "only the hall") == 1
+    page.wait_for_function("urls => urls.every((url) => window.held[url].record.got.length === 3)", arg=[kitchen, hall])
+    got = page.evaluate("urls => urls.map((url) => window.held[url].record.got)", [kitchen, hall])
+    assert got[0][1:] == ["echo hi", '{"type": "news", "text": "lunch"}']
+    assert got[1][1:] == ['{"type": "news", "text": "lunch"}', "only the hall"]
+    page.evaluate("urls => urls.forEach((url) => window.held[url].socket.close(1000))", [kitchen, hall])
+    wait_until(lambda: sorted(rooms.left) == ["hall", "kitchen"])  # the client left: each handler's finally ran
+    wait_until(lambda: len(socket_rows(mock)) == 2)
+    notes = {entry.path: entry.note for entry in socket_rows(mock)}
+    assert notes["/ws/rooms/kitchen"].startswith(f"WebSocket: 3 sent, 1 received, {client_close(server_name, 1000)}")
+    assert notes["/ws/rooms/hall"].startswith(f"WebSocket: 3 sent, 0 received, {client_close(server_name, 1000)}")
 
 
 @pytest.fixture
