@@ -10,6 +10,7 @@ read back with ``page.evaluate``:
 - an ``--sse`` example with ``--fault truncate``: ``EventSource`` reconnects by itself (after the stream's
   ``retry:``) with ``Last-Event-ID`` and resumes after the last event it got, until every event arrived,
   none twice;
+- a tab closed mid-stream (SSE and a repeating WebSocket script): noted as the client leaving, no server error;
 - a ``%%websocket`` conversation from ``new WebSocket(url)``, and a private mock's key as the subprotocol
   ``postmock-key.<KEY>`` (a browser cannot set headers on a WebSocket), a wrong key refused;
 - an ``@mock.websocket`` handler talking with the page, and ``mock.broadcast`` from Python reaching every
@@ -153,6 +154,8 @@ def define_realtime(session: Session) -> None:
                    request_headers=["x-mock-websocket: true"])
     session.define("GET /ws/prices/:symbol", PRICES_SCRIPT, name="prices", headers=["Content-Type: text/plain"],
                    request_headers=["x-mock-websocket: true", "x-mock-interval: 20"])
+    session.define("GET /ws/ticks", "< tick", name="ticks", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true", "x-mock-interval: 50", "x-mock-repeat: true"])
 
 
 class Rooms:
@@ -263,6 +266,33 @@ def test_eventsource_reconnects_after_a_cut_and_resumes_after_the_last_event_id(
     # the last: the page closed its source on "done", before or after the cut came (the interval later)
     assert cuts[-1].note.split(" (")[0] in ("sse: 1 of 1 event sent, the client left",
                                             "fault truncate: sse: 1 of 1 event sent, then cut")
+
+
+def test_a_page_closed_mid_stream_leaves_no_error(mock: Session, browser: Any) -> None:
+    """The tab closes while an SSE stream and a repeating WebSocket script are still sending: both end
+    quietly, noted as the client leaving (the fixture checks that the server's error log stayed empty)."""
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(GUARD_MS)
+        tab.goto(mock.url + "/page")
+        tab.evaluate("""([sse, ws]) => {
+            window.got = {sse: 0, ws: 0};
+            new EventSource(sse).addEventListener("token", () => window.got.sse++);
+            new WebSocket(ws).onmessage = () => window.got.ws++;
+        }""", ["/chat/Ada", ws_url(mock, "/ws/ticks")])
+        tab.wait_for_function("window.got.sse >= 1 && window.got.ws >= 2")
+        tab.close()
+    finally:
+        context.close()
+    assert mock.server is not None
+    wait_until(lambda: mock.server is not None and any(
+        e.path == "/chat/Ada" and e.note.endswith("the client left") for e in mock.server.log.recent(10)))
+    wait_until(lambda: len(socket_rows(mock)) == 1)
+    assert re.fullmatch(r"sse: [1-4] of 5 events sent, the client left",
+                        next(e.note for e in mock.server.log.recent(10) if e.path == "/chat/Ada"))
+    note = socket_rows(mock)[0].note
+    assert note.startswith("WebSocket: ") and note.endswith("by the client"), note
 
 
 # -- WebSockets: %%websocket scripts -----------------------------------------------------------------
