@@ -84,10 +84,7 @@ class Request:
     @cached_property
     def query(self) -> dict[str, list[str]]:
         """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
-        found: dict[str, list[str]] = {}
-        for key, value in self.query_pairs:
-            found.setdefault(key, []).append(value)
-        return found
+        return query_lists(self.query_pairs)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name``."""
@@ -95,9 +92,9 @@ class Request:
         return values[0] if values else default
 
     @property
-    def headers(self) -> _Headers:
+    def headers(self) -> AnyCase:
         """Request headers, looked up in any case: ``request.headers["Content-Type"]``."""
-        return _Headers(self.header_map)
+        return AnyCase(self.header_map)
 
     @property
     def text(self) -> str:
@@ -121,7 +118,17 @@ class Request:
         return parse_qs(self.text, keep_blank_values=True)
 
 
-class _Headers(Mapping[str, str]):
+def query_lists(pairs: Pairs) -> dict[str, list[str]]:
+    """Query pairs as every value of each name: ``{"tag": ["a", "b"]}``."""
+    found: dict[str, list[str]] = {}
+    for key, value in pairs:
+        found.setdefault(key, []).append(value)
+    return found
+
+
+class AnyCase(Mapping[str, str]):
+    """Request headers (kept lower-case) looked up in any case: ``headers["Content-Type"]``."""
+
     def __init__(self, headers: Mapping[str, str]) -> None:
         self._headers = headers
 
