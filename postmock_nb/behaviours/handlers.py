@@ -515,8 +515,9 @@ class HandlerRegistry:
                   blocked_ms: float = 0.0, *, sends: list[callbacks_.Callback] | None = None) -> Outcome:
         """The handler's answer; the callbacks it asked for (``sends``) go with it when it answered well."""
         body = value.body if isinstance(value, Reply) else value
-        if is_stream(body):
-            return self._streaming(handler, value, body, started, wait_ms, run_ms, blocked_ms)
+        if is_stream(body):  # its callbacks go once the stream has ended (the stream records those it asks for)
+            return self._streaming(handler, value, body, started, wait_ms, run_ms, blocked_ms,
+                                   sends if sends is not None else [])
         try:
             rendered = to_rendered(value, handler.name)
         except HandlerReturnError as error:
@@ -526,12 +527,13 @@ class HandlerRegistry:
         return replace(outcome, callbacks=tuple(sends)) if sends else outcome
 
     def _streaming(self, handler: Handler, value: Any, body: Any, started: float, wait_ms: float, run_ms: float,
-                   blocked_ms: float) -> Outcome:
-        """A generator to stream: its items are pulled as they are sent (``handler.last``, the sample, stays)."""
+                   blocked_ms: float, sends: list[callbacks_.Callback]) -> Outcome:
+        """A generator to stream: its items are pulled as they are sent (``handler.last``, the sample, stays);
+        ``sends``: the request's callbacks, which the stream's pulls add to."""
         status, headers = (value.status, tuple((str(k), str(v)) for k, v in value.headers.items())) \
             if isinstance(value, Reply) else (200, ())
         lane = self._concurrent if handler.concurrent else self._serial
-        stream = HandlerStream(body, lane, handler.key, handler.name, status, headers)
+        stream = HandlerStream(body, lane, handler.key, handler.name, status, headers, sends)
         handler.calls += 1
         handler.last_error = ""
         duration = (time.perf_counter() - started) * 1000

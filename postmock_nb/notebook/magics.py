@@ -268,6 +268,10 @@ class PostmockMagics(Magics):
               help="ms the mock waits after each '<' message (default 0; marker x-mock-interval)")
     @argument("--repeat", action="store_true", help="play the script again and again until the client leaves "
                                                      "(marker x-mock-repeat)")
+    @argument("--timeout", default="", help="seconds a '>' step waits for a matching message before closing "
+                                            "with 1008 (default 10; marker x-mock-timeout)")
+    @argument("-R", "--request-header", action="append", default=[],
+              help='header the upgrade request must carry to match, "Name: value" (repeatable)')
     @argument("-n", "--name", default="", help='example name (default "WS PATH")')
     @argument("-f", "--folder", default="", help="folder to file the script in")
     @argument("--replace", action="store_true", help="overwrite a script of the same name from another cell")
@@ -278,8 +282,9 @@ class PostmockMagics(Magics):
 
         ``< MESSAGE``: the mock sends it (then waits --interval ms); ``> MESSAGE``: the mock waits for the
         client to send a matching one (JSON compared as JSON, ``{{$any}}`` accepts any value; a message that
-        does not match is a near miss in the log, and none in 10 s closes the socket with 1008). Saved as
-        an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
+        does not match is a near miss in the log, and none in --timeout seconds, 10 by default, closes the
+        socket with 1008). ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``).
+        Saved as an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
 
         Example::
 
@@ -290,10 +295,10 @@ class PostmockMagics(Magics):
         args = self._parse(self.websocket, line, "%%websocket")
         try:
             steps = parse_script(cell)
-            markers = websocket_markers(interval=args.interval, repeat=args.repeat)
+            markers = websocket_markers(interval=args.interval, repeat=args.repeat, timeout=args.timeout)
             definition = build_definition("GET", args.path, "200", cell, name=args.name or f"WS {args.path}",
                                           headers=["Content-Type: text/plain; charset=utf-8"],
-                                          request_headers=markers, folder=args.folder)
+                                          request_headers=args.request_header + markers, folder=args.folder)
             done = self.session.add(definition, cell_key=self.current_cell_id, replace=args.replace)
         except PostmockError as error:
             raise _usage(error) from None

@@ -230,15 +230,16 @@ class MockServer:
         return True
 
     def broadcast(self, route: str, message: str | bytes, timeout: float = BROADCAST_TIMEOUT_S) -> int:
-        """Send ``message`` to every open WebSocket connection of ``route`` (from any thread but the server's);
-        how many got it. Raises ServerError when the mock is not running."""
+        """Send ``message`` to every open WebSocket connection of ``route`` (from any thread but the server's),
+        and with ``--state`` to every other process's; how many of this one's got it. Raises ServerError when the
+        mock is not running (StateUnavailable when Redis is out of reach)."""
         loop = self._loop
         if loop is None or not self.running:
             raise ServerError("the mock is not running, so no WebSocket is open", hint="%mock start first")
         if threading.current_thread() is self._thread:
             raise ServerError("broadcast from the server's own thread would wait for itself",
                               hint="in a socket handler: await socket.send(...) to each socket you keep")
-        done = asyncio.run_coroutine_threadsafe(self.app.connections.broadcast(route, message), loop)
+        done = asyncio.run_coroutine_threadsafe(self.app.broadcast(route, message), loop)
         try:
             return done.result(timeout)
         except concurrent.futures.TimeoutError:

@@ -15,6 +15,7 @@ import pytest
 import requests
 from support.waiting import wait_until
 
+from postmock_nb import Event
 from postmock_nb.behaviours.handlers import Request
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.widgets import log_table_html
@@ -203,3 +204,45 @@ def test_a_callback_is_retried_with_backoff_while_the_receiver_fails(proto: Prot
     assert first.status == 503 and first.note.endswith("(try 1 of 3)")
     assert second.status == 204 and second.note.endswith("(try 2 of 3)")
     assert len(receiver.received) == 2 and json.loads(receiver.received[1]["body"]) == {"ok": True}
+
+
+def test_a_streaming_handler_calls_back_from_its_generator_once_the_stream_ended(
+        proto: Prototype, receiver: Receiver, server_name: str) -> None:
+    """``mock.callback`` before returning the generator, in a plain generator's body and in an async
+    generator's: all sent once the stream has ended, the last item read first."""
+    hook = receiver.url + "/hooks"
+    go = threading.Event()
+
+    @proto.handler("GET /jobs/:id/progress")
+    def progress(request: Request) -> Any:
+        proto.callback("POST", f"{hook}/started", json={"job": request.path_vars["id"]})
+
+        def steps() -> Any:
+            yield "50%\n"
+            go.wait(5)  # in the handler's worker thread: the stream goes on until the test has looked
+            proto.callback("POST", f"{hook}/done", json={"job": request.path_vars["id"]})
+            yield "100%\n"
+        return steps()
+
+    @proto.handler("GET /chat")
+    async def chat(request: Request) -> Any:
+        yield Event({"token": "Hel"})
+        proto.callback("POST", f"{hook}/chat", json={"tokens": 2})
+        request.callback("POST", f"{hook}/chat-request")
+        yield Event({"token": "lo"})
+
+    url = proto.session.start(port=0, server=server_name).url
+    with requests.get(url + "/jobs/7/progress", stream=True, timeout=5) as response:
+        lines = response.iter_lines()
+        assert next(lines) == b"50%"
+        assert receiver.received == []  # nothing is sent while the stream goes on
+        go.set()
+        assert list(lines) == [b"100%"]
+    wait_until(lambda: len(receiver.received) == 2, "both callbacks of the plain generator")
+    assert sorted((r["path"], json.loads(r["body"])) for r in receiver.received) == [
+        ("/hooks/done", {"job": "7"}), ("/hooks/started", {"job": "7"})]
+    assert requests.get(url + "/chat", timeout=5).text.count("data:") == 2
+    wait_until(lambda: len(receiver.received) == 4, "both callbacks of the async generator")
+    assert {r["path"] for r in receiver.received[2:]} == {"/hooks/chat", "/hooks/chat-request"}
+    wait_until(lambda: len(outgoing(proto)) == 4)
+    assert {e.note.split(" (")[1].rstrip(")") for e in outgoing(proto)} >= {"handler progress", "handler chat"}
