@@ -276,7 +276,7 @@ class MockApp:
 
     def _refuse(self, ex: Exchange) -> bool:
         """CORS preflight and private-mode answers, given before any matching: True when one was."""
-        response, ex.refused = refusal(self.settings, ex.method, ex.headers, ex.raw_headers)
+        response, ex.refused = refusal(self.settings, ex.method, ex.headers, ex.raw_headers, ex.query_string)
         if response is None:
             return False
         ex.response, ex.body_size = response, declared_length(ex.headers)

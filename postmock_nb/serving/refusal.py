@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import parse_qsl
 
 from postmock_nb.answers.responses import HttpResponse, error_response
 from postmock_nb.config import MockConfig
@@ -21,11 +22,24 @@ def key_ok(settings: MockConfig, given: bytes | None) -> bool:
     return given is not None and hmac.compare_digest(given.strip(b" \t"), settings.key.encode("utf-8"))
 
 
-def key_refused(settings: MockConfig, headers: dict[str, str], raw_headers: RawHeaders) -> str:
-    """Why a private mock refuses this request ("" when public, or the key is right)."""
+def key_refused(settings: MockConfig, headers: dict[str, str], raw_headers: RawHeaders,
+                query_string: bytes = b"") -> str:
+    """Why a private mock refuses this request ("" when public, or the key is right).
+
+    An ``EventSource`` cannot send a header, so a request for an event stream (``Accept: text/event-stream``,
+    which every ``EventSource`` sends) may carry the key as ``?api_key=KEY`` instead, as a WebSocket upgrade may;
+    ordinary requests must use the header (keys in URLs end up in histories and logs; the log masks it)."""
     if not settings.private or key_ok(settings, raw_header(raw_headers, b"x-api-key")):
         return ""
+    if "x-api-key" not in headers and b"api_key=" in query_string and _wants_events(headers):
+        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        if "api_key" in query:
+            return "" if key_ok(settings, query["api_key"].encode("latin-1")) else "wrong api_key"
     return "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
+
+
+def _wants_events(headers: dict[str, str]) -> bool:
+    return "text/event-stream" in headers.get("accept", "").lower()
 
 
 def is_preflight(settings: MockConfig, method: str, headers: dict[str, str]) -> bool:
@@ -43,12 +57,12 @@ def preflight_response(headers: dict[str, str]) -> HttpResponse:
 
 
 def refusal(settings: MockConfig, method: str, headers: dict[str, str],
-            raw_headers: RawHeaders) -> tuple[HttpResponse | None, str]:
+            raw_headers: RawHeaders, query_string: bytes = b"") -> tuple[HttpResponse | None, str]:
     """The answer given before any matching (a preflight, a 401), if any, and why the key was refused
     ("" unless it was: such requests are logged as bursts)."""
     if method == "OPTIONS" and is_preflight(settings, method, headers):
         return preflight_response(headers), ""
-    refused = key_refused(settings, headers, raw_headers) if settings.private else ""
+    refused = key_refused(settings, headers, raw_headers, query_string) if settings.private else ""
     if refused:
         return unauthorized(refused, CORS_HEADERS if settings.cors else ()), refused
     return None, ""

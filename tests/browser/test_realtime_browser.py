@@ -371,3 +371,22 @@ def test_a_private_mock_takes_the_key_as_a_subprotocol_from_chromium(private: Se
     assert private.server is not None
     wait_until(lambda: private.server is not None and sum(e.refused for e in private.server.log.recent(20)) == 2)
     assert [e.note for e in socket_rows(private)][0].startswith("WebSocket: 3 sent, 0 received")
+
+
+REFUSED_SSE = """async ([url, guard]) => await new Promise((resolve) => {
+    const source = new EventSource(url);
+    const timer = setTimeout(() => { source.close(); resolve({state: source.readyState, gaveUp: true}); }, guard);
+    source.onerror = () => { clearTimeout(timer); const state = source.readyState; source.close();
+                             resolve({state, gaveUp: false}); };
+})"""
+
+
+def test_a_private_mock_takes_the_key_in_the_url_of_an_eventsource(private: Session, page: Any) -> None:
+    """``EventSource`` cannot send a header: a request for an event stream may carry ``?api_key=`` (the page is
+    of another, public mock: the private one answers with its CORS headers)."""
+    result = page.evaluate(LISTEN_SSE, [f"{private.url}/chat/Ada?api_key={KEY}", GUARD_MS])
+    assert [event["id"] for event in result["seen"]] == ["1", "2", "3", "4", "5"]
+    refused = page.evaluate(REFUSED_SSE, [f"{private.url}/chat/Ada?api_key=nope", GUARD_MS])
+    assert refused == {"state": 2, "gaveUp": False}, "a 401: EventSource fails for good (CLOSED), no reconnect"
+    assert private.server is not None
+    wait_until(lambda: private.server is not None and sum(e.refused for e in private.server.log.recent(20)) == 1)

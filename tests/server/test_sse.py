@@ -198,3 +198,24 @@ def test_stopping_the_mock_sends_the_rest_at_once(server_name: str) -> None:
         assert server.errors == []
     finally:
         session.close()
+
+
+def test_a_private_mock_takes_the_key_in_the_url_of_an_event_stream_only(server_name: str) -> None:
+    """``EventSource`` cannot send headers: ``?api_key=`` opens an event stream (``Accept: text/event-stream``),
+    never an ordinary request."""
+    session = Session()
+    session.define("GET /chat/:name", STREAM, name="chat", request_headers=["x-mock-sse: true"])
+    session.start(port=0, server=server_name, private=True, api_key="k-sse")
+    events = {"Accept": "text/event-stream"}
+    try:
+        with httpx.Client(timeout=5) as client:
+            with connect_sse(client, "GET", session.url + "/chat/Ada?api_key=k-sse") as source:  # sends the Accept
+                assert [e.id for e in source.iter_sse()] == ["1", "2", "3", "4"]
+            plain = client.get(session.url + "/chat/Ada?api_key=k-sse")
+            assert plain.status_code == 401 and "missing x-api-key header" in plain.text
+            wrong = client.get(session.url + "/chat/Ada?api_key=nope", headers=events)
+            assert wrong.status_code == 401 and "wrong api_key" in wrong.text
+            both = client.get(session.url + "/chat/Ada?api_key=k-sse", headers={**events, "x-api-key": "nope"})
+            assert both.status_code == 401 and "wrong x-api-key" in both.text  # a header sent is the one read
+    finally:
+        session.close()
