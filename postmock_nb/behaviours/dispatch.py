@@ -57,7 +57,7 @@ from postmock_nb.matching import MatchResult
 from postmock_nb.matching.snapshot import Snapshot
 
 HANDLER_FOLDER = "Python handlers"
-COMPUTED_NOTE = "Computed by the Python handler {name!r} in a notebook (postmock_nb); saved: its most recent response."
+COMPUTED_NOTE = "Computed by the Python handler {name!r} in a notebook (postmock_nb); saved: {saved}."
 
 
 @dataclass(frozen=True)
@@ -276,16 +276,16 @@ class Behaviours:
     def _static(self, example: Example, key: str, warnings: list[str]) -> Example:
         handler = self.handlers.get(key)
         name = handler.name if handler is not None else example.name
+        last = handler.last if handler is not None else None
+        saved = "its most recent response" if last else "its sample"
         request = replace(example.request, headers=tuple(h for h in example.request.headers
                                                           if h[0].lower() != HANDLER_MARKER),
-                          description=COMPUTED_NOTE.format(name=name))
-        last = handler.last if handler is not None else None
+                          description=COMPUTED_NOTE.format(name=name, saved=saved))
         response = example.response
         if last is not None:
             text = last.body.decode("utf-8", "replace")
             language = "json" if any(k.lower() == "content-type" and "json" in v for k, v in last.headers) else ""
             response = ResponseSpec(last.status, reason_phrase(last.status), last.headers, text, language)
-        saved = "its most recent response" if last else "its sample"
         warnings.append(ExportWarning(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status})"
                                       " as a static example", handler=name))
         return replace(example, request=request, response=response)

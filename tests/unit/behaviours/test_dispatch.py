@@ -173,7 +173,7 @@ def test_for_export_turns_a_handler_into_its_most_recent_response(behaviours: Be
     exported, warnings = behaviours.for_export(collection)
     static = exported.examples[0]
     assert marker_of(static) is None
-    assert static.request.description == COMPUTED_NOTE.format(name="greet")
+    assert static.request.description == COMPUTED_NOTE.format(name="greet", saved="its most recent response")
     assert (static.response.status, json.loads(static.response.body)) == (202, {"n": 1})
     assert static.response.preview_language == "json"
     assert exported.examples[1] == collection.examples[1]
@@ -232,3 +232,13 @@ def test_each_behaviours_has_its_own_state() -> None:
     assert two.resources.get("todos") is None
     item: Item = resource_items(one.resources.get("todos"), Collection(name="c"))[0]
     assert item.name == "GET /todos"
+
+
+def test_for_export_says_when_it_saved_the_sample(behaviours: Behaviours) -> None:
+    """A handler never called (or one that streamed: a stream is no response to keep) keeps its sample, and
+    its description says so."""
+    behaviours.register_handler("k", "later", lambda request: {"n": 1})
+    example = behaviours.handler_example("k", "later", "GET /later", sample={"sample": True})
+    exported, warnings = behaviours.for_export(make_collection(example))
+    assert exported.examples[0].request.description == COMPUTED_NOTE.format(name="later", saved="its sample")
+    assert warnings == ["handler 'later' cannot run in Postman: saved its sample (200) as a static example"]
