@@ -69,9 +69,9 @@ from postmock_nb.serving.reading import (
     sends_mock_values,
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
-from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
-from postmock_nb.serving.sockets import Player, socket_key
+from postmock_nb.serving.sockets import Player, Transcript, socket_key
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -466,28 +466,48 @@ class MockApp:
         events, interval_s = ex.stream
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
-        sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive, status=response.status,
-                                headers=headers, interval_s=interval_s,
-                                cut=sse.cut_after(len(events)) if fault is not None else None, stopping=self.stopping)
-        note = sent.note
-        if fault is not None and sent.note.endswith("then cut"):
-            note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
-        entry.status, entry.response_headers = response.status, headers
-        entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
-        entry.note = note + (f"; {ex.note}" if ex.note else "")
+        self._streaming(entry)
+        try:
+            sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive,
+                                    status=response.status, headers=headers, interval_s=interval_s,
+                                    cut=sse.cut_after(len(events)) if fault is not None else None,
+                                    stopping=self.stopping)
+            note = sent.note
+            if fault is not None and sent.note.endswith("then cut"):
+                note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
+            entry.status, entry.response_headers = response.status, headers
+            entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps
+            entry.note = note + (f"; {ex.note}" if ex.note else "")
+        finally:
+            self._streamed(entry)
 
     async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                               stream: HandlerStream) -> None:
         """A streaming handler's items, one send each (see :mod:`postmock_nb.behaviours.streams`); the log entry
         notes how many went out, and what went out. Its callbacks go once the stream ended."""
-        out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping)
-        entry.status, entry.response_headers = stream.status, out.headers
-        entry.response_size, entry.response_body = out.size, out.body
-        entry.note = out.note + (f"; {ex.note}" if ex.note else "")
+        self._streaming(entry)
+        try:
+            out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping)
+            entry.status, entry.response_headers = stream.status, out.headers
+            entry.response_size, entry.response_body = out.size, out.body
+            entry.note = out.note + (f"; {ex.note}" if ex.note else "")
+        finally:
+            self._streamed(entry)
         if ex.answer is not None and ex.answer.callbacks:
             self._call_back(ex, entry)
 
     # -- the mock: helpers of the stages ------------------------------------------------------
+
+    def _streaming(self, entry: LogEntry) -> None:
+        """A stream starts: its row shows it open until it ends (:meth:`_streamed`)."""
+        entry.channel, entry.live = STREAM, True
+        self.log.update(entry, done=False)
+
+    def _streamed(self, entry: LogEntry) -> None:
+        """A stream ended (sent, cut, or the client left): its row is complete; a shared journal writes it again
+        (its first copy went out before the stream, with the response's head)."""
+        entry.live = False
+        self.log.update(entry)
 
     def _call_back(self, ex: Exchange, entry: LogEntry) -> None:
         """Schedule the callbacks the handler asked for, and the winning example's (``x-mock-callback``)."""
@@ -557,14 +577,29 @@ class MockApp:
             return
         steps, interval, repeat = script
         player = Player(receive, send, render_context(result, snapshot), self.stopping)
-        ex.note = "WebSocket open"
+        ex.note = player.transcript.progress()
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close
+        self._follow(entry, player.transcript)
         try:
             await player.play(steps, interval / 1000, repeat, subprotocol)
         finally:
             transcript = player.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = player.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
+            entry.live = False
+            self.log.update(entry)  # the dashboard shows the close; a shared journal writes the row again
+
+    def _follow(self, entry: LogEntry, transcript: Transcript) -> None:
+        """A connection's row follows it while it is open: each transcript line goes into its response body and
+        its counts into its note, and the journal's listeners (the dashboard, throttled) hear of it."""
+        entry.channel, entry.live = WEBSOCKET, True
+
+        def on_line(line: str) -> None:
+            entry.note = transcript.progress()
+            entry.extend_response(line.encode("utf-8") + b"\n")
+            self.log.update(entry, done=False)
+
+        transcript.on_line = on_line
 
     @staticmethod
     def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool] | None:

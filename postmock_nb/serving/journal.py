@@ -6,8 +6,8 @@ and the admin API read; :class:`~postmock_nb.serving.requestlog.RequestLog` keep
 implements the same interface.
 
 Threads: the server thread appends (:meth:`~Journal.next_seq`, :meth:`~Journal.append`,
-:meth:`~Journal.append_refused`, :meth:`~Journal.sending_failed`) and calls the listeners; any thread
-reads (:meth:`~Journal.recent`, :meth:`~Journal.find`, :meth:`~Journal.counts`,
+:meth:`~Journal.append_refused`, :meth:`~Journal.sending_failed`, :meth:`~Journal.update`) and calls the
+listeners; any thread reads (:meth:`~Journal.recent`, :meth:`~Journal.find`, :meth:`~Journal.counts`,
 :meth:`~Journal.hit_counts`), subscribes and clears. :class:`RequestLog` takes its lock for each, and
 every read returns a copy.
 
@@ -51,8 +51,15 @@ class Journal(Protocol):
         """Record that ``entry``'s response did not go out as logged."""
         ...
 
+    def update(self, entry: LogEntry, *, done: bool = True) -> None:
+        """``entry``, appended before, changed: a WebSocket connection or a stream went on (``done`` False: a
+        message came or went) or ended (``done``). The listeners hear it again; a shared journal writes it again
+        when ``done`` (meanwhile the other replicas see it as first written: open)."""
+        ...
+
     def subscribe(self, listener: Callable[[LogEntry], None]) -> Callable[[], None]:
-        """Call ``listener(entry)`` for each new entry; returns the call that unsubscribes it."""
+        """Call ``listener(entry)`` for each new entry and each :meth:`update`; returns the call that unsubscribes
+        it."""
         ...
 
     def recent(self, limit: int | None = None, *, unmatched: bool = False) -> list[LogEntry]:

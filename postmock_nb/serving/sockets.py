@@ -78,13 +78,28 @@ class Transcript:
     close_reason: str = ""
     closed_by: str = ""
     """``mock`` or ``client``."""
+    on_line: Callable[[str], object] | None = field(default=None, repr=False, compare=False)
+    """Told each line as it is added, counts already updated (the app: the connection's log row, live)."""
+
+    def add(self, line: str) -> None:
+        """A line of the transcript (``< sent``, ``> received``, ``! near miss``), after its count was updated."""
+        self.lines.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def _counts(self) -> str:
+        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
+        return f"{self.sent} sent, {self.received} received{misses}"
+
+    def progress(self) -> str:
+        """The summary while the connection is open: ``WebSocket open: 3 sent, 2 received``."""
+        return f"WebSocket open: {self._counts()}"
 
     def summary(self) -> str:
         close = f"closed {self.close_code}" if self.close_code is not None else "closed"
         by = f" by the {self.closed_by}" if self.closed_by else ""
         reason = f" ({self.close_reason})" if self.close_reason else ""
-        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
-        return f"WebSocket: {self.sent} sent, {self.received} received{misses}, {close}{by}{reason}"
+        return f"WebSocket: {self._counts()}, {close}{by}{reason}"
 
     def text(self) -> str:
         return "\n".join([*self.lines, f"-- {self.summary()}"])
@@ -114,7 +129,7 @@ class Player:
                 if text is None:
                     text = (message.get("bytes") or b"").decode("utf-8", "replace")
                 self.transcript.received += 1
-                self.transcript.lines.append(f"> {text}")
+                self.transcript.add(f"> {text}")
                 self._inbox.put_nowait(text)
             elif kind == "websocket.disconnect":
                 if not self.transcript.closed_by:  # else the mock closed it, with its own code
@@ -160,7 +175,7 @@ class Player:
             self.transcript.closed_by = self.transcript.closed_by or "client"
             raise _Gone from None
         self.transcript.sent += 1
-        self.transcript.lines.append(f"< {text}")
+        self.transcript.add(f"< {text}")
 
     async def _wait(self, seconds: float) -> None:
         """Pause between two sends; ends early (raising :class:`_Gone`) when the client leaves or the mock stops."""
@@ -191,7 +206,7 @@ class Player:
                 return
             last = why
             self.transcript.near_misses += 1
-            self.transcript.lines.append(f"! near miss, expected {expected}: {why}")
+            self.transcript.add(f"! near miss, expected {expected}: {why}")
         reason = f"expected {expected[:60]}" + (f" ({last[:50]})" if last else ": nothing came")
         await self._close(MISMATCH_CLOSE, reason[:120])
         raise _Gone

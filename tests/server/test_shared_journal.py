@@ -176,7 +176,7 @@ def test_the_notebook_shows_every_replica_and_says_when_redis_is_away(shell, tmp
         requests.get(other.url + "/users?from=other", timeout=10)
         requests.get(session.url + "/users?from=notebook", timeout=10)
         table = shell.run_line_magic("mock", "log")
-        rows = {row.split()[3]: row.split()[-1] for row in repr(table).splitlines()[2:]}
+        rows = {row.split()[4]: row.split()[-1] for row in repr(table).splitlines()[2:]}
         assert rows == {"/users?from=other": other.log.replica,  # type: ignore[attr-defined]
                         "/users?from=notebook": session.server.log.replica}  # type: ignore[union-attr]
         assert session.status()["requests"] == 2

@@ -251,7 +251,7 @@ def test_a_fault_shows_as_a_fault_in_the_dashboard_and_mock_log(shell: Interacti
         table = shell.run_line_magic("mock", "log")
         text = repr(table)
         reset_line = next(line for line in text.splitlines() if "fault reset" in line)
-        assert reset_line.startswith("↯") and " — " in reset_line and " 200 " not in reset_line, text
+        assert reset_line.split()[1] == "↯" and " — " in reset_line and " 200 " not in reset_line, text
         assert "↯ a fault answered; — no status line went out" in text, text
         page = table._repr_html_()
         assert page.count("--jp-warn-color1") == 2 and "<td style='text-align:left'>—</td>" in page, page

@@ -92,12 +92,12 @@ def test_an_empty_log() -> None:
     assert LogTable([], unmatched=True)._repr_html_() == "<p>No unmatched requests.</p>"
 
 
-def test_log_rows_show_mark_time_method_url_status_example_and_ms() -> None:
+def test_log_rows_show_number_mark_time_method_url_status_example_and_ms() -> None:
     at = 1_700_000_000.0
     hit = entry(1, "/users?role=<b>admin</b>", at=at)
     lines = repr(LogTable([hit])).splitlines()
-    assert lines[0].split() == ["time", "method", "url", "status", "example", "ms"]
-    assert lines[2].split() == ["✓", time.strftime("%H:%M:%S", time.localtime(at)), "GET", "/users?role=<b>admin</b>",
+    assert lines[0].split() == ["#", "time", "method", "url", "status", "example", "ms"]
+    assert lines[2].split() == ["1", "✓", time.strftime("%H:%M:%S", time.localtime(at)), "GET", "/users?role=<b>admin</b>",
                                 "200", "list", "users", "1.2"]
     assert len(lines) == 3  # no explanation: nothing missed
 
@@ -119,7 +119,7 @@ def test_a_fault_is_marked_and_explained_under_the_table() -> None:
     reset = entry(2, "/users", fault="reset")
     text = repr(LogTable([reset]))
     row = text.splitlines()[2]
-    assert row.split()[0] == "↯" and " — " in row
+    assert row.split()[1] == "↯" and " — " in row
     assert text.endswith("(↯ a fault answered; — no status line went out)")
     assert "↯ a fault" not in repr(LogTable([entry(1, "/users")]))
 
