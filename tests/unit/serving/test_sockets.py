@@ -43,11 +43,11 @@ def test_each_line_is_told_after_its_count_so_the_row_follows_the_connection() -
     heard: list[tuple[str, str]] = []
     transcript.on_line = lambda line: heard.append((line, transcript.progress()))
     transcript.sent += 1
-    transcript.add("< hello")
+    transcript.add("<", "hello")
     transcript.received += 1
-    transcript.add("> hi")
+    transcript.add(">", "hi")
     transcript.near_misses += 1
-    transcript.add("! near miss, expected x: y")
+    transcript.add("!", "near miss, expected x: y")
     assert heard == [("< hello", "WebSocket open: 1 sent, 0 received"),
                      ("> hi", "WebSocket open: 1 sent, 1 received"),
                      ("! near miss, expected x: y", "WebSocket open: 1 sent, 1 received, 1 near miss")]
@@ -61,5 +61,5 @@ def test_a_transcript_nobody_follows_still_keeps_its_lines() -> None:
     from postmock_nb.serving.sockets import Transcript
 
     transcript = Transcript()
-    transcript.add("< a")
-    assert transcript.lines == ["< a"] and transcript.progress() == "WebSocket open: 0 sent, 0 received"
+    transcript.add("<", "a")
+    assert list(transcript.lines) == ["< a"] and transcript.progress() == "WebSocket open: 0 sent, 0 received"
