@@ -52,14 +52,14 @@ seen = {}
 with connect(mockUrl.replace('http', 'ws', 1) + '/ws/room', open_timeout=10) as socket:
     socket.send('join')
     seen['got'] = socket.recv(timeout=10)
-    until(lambda: 'WebSocket open: 1 sent, 1 received' in dash.table.value, 'the open row')
+    # a refresh draws the table, then the Details labels, then the picked row's detail: wait on the last drawn
+    until(lambda: dash.log.options and 'WebSocket open: 1 sent, 1 received' in dash.log.options[0][0], 'the open row')
     seen['open_table'] = dash.table.value
     seen['open_label'], seq = dash.log.options[0]
     dash.log.value = seq  # picked under Details, as a person would
     socket.send('still here')
     until(lambda: '&gt; still here' in dash.detail.value, 'the detail following the connection')
     seen['open_detail'] = html.unescape(dash.detail.value)
-until(lambda: 'by the client' in dash.table.value, 'the closed row')
 until(lambda: '-- WebSocket:' in html.unescape(dash.detail.value), 'the whole transcript')
 seen['closed_label'] = dash.log.options[0][0]
 seen['closed_detail'] = html.unescape(dash.detail.value)

@@ -619,8 +619,8 @@ def test_a_websocket_connection_is_a_live_row_then_closed_with_its_transcript(se
     with connect(session.url.replace("http", "ws", 1) + "/ws/chat", open_timeout=5) as socket:
         socket.send('{"hello": "ann"}')
         assert socket.recv(timeout=5) == '{"welcome": true}'
-        wait_until(lambda: "chat · WebSocket open: 1 sent, 1 received" in dashboard.table.value,
-                   "the open connection's row with its counts")
+        wait_until(lambda: bool(labels(dashboard)) and "chat · WebSocket open: 1 sent, 1 received" in labels(dashboard)[0],
+                   "the open connection's row with its counts")  # labels are drawn after the table
         assert "<tr class='pm-live'" in dashboard.table.value and "<td class='pm-num'>open</td>" in dashboard.table.value
         label, seq = dashboard.log.options[0]
         assert label.startswith("⇄ ") and label.endswith("(open)"), label
@@ -629,10 +629,10 @@ def test_a_websocket_connection_is_a_live_row_then_closed_with_its_transcript(se
         assert '> {"hello": "ann"}\n< {"welcome": true}\n' in detail and "WebSocket open: 1 sent, 1 received" in detail
         socket.send("still here")
         wait_until(lambda: "&gt; still here" in dashboard.detail.value, "the detail view to follow the connection")
-    wait_until(lambda: "by the client" in dashboard.table.value, "the row to show the close")  # its code: the server's
-    assert "pm-live" not in dashboard.table.value and not labels(dashboard)[0].endswith("(open)")
-    wait_until(lambda: re.search(r"\n-- WebSocket: 1 sent, 2 received, closed \d+ by the client",
-                                 html.unescape(dashboard.detail.value)), "the detail view to show the whole transcript")
+    wait_until(lambda: re.search(r"\n-- WebSocket: 1 sent, 2 received, closed \d+ by the client",  # its code: the
+                                 html.unescape(dashboard.detail.value)), "the whole transcript")  # server's
+    assert "pm-live" not in dashboard.table.value and "by the client" in dashboard.table.value  # drawn before the detail
+    assert not labels(dashboard)[0].endswith("(open)") and "by the client" in labels(dashboard)[0]
     assert session.server is not None and session.server.errors == []
 
 
