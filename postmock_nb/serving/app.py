@@ -44,6 +44,7 @@ from postmock_nb.behaviours.streams import HandlerStream, send_stream
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
+from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
@@ -473,12 +474,13 @@ class MockApp:
         events, interval_s = ex.stream
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
-        self._streaming(entry)
+        total = plural(len(events), "event")
+        progress = self._streaming(entry, lambda count: f"sse: {count} of {total} sent so far")
         try:
             sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive,
                                     status=response.status, headers=headers, interval_s=interval_s,
                                     cut=sse.cut_after(len(events)) if fault is not None else None,
-                                    stopping=self.stopping)
+                                    stopping=self.stopping, progress=progress)
             note = sent.note
             if fault is not None and sent.note.endswith("then cut"):
                 note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
@@ -492,9 +494,11 @@ class MockApp:
                               stream: HandlerStream) -> None:
         """A streaming handler's items, one send each (see :mod:`postmock_nb.behaviours.streams`); the log entry
         notes how many went out, and what went out. Its callbacks go once the stream ended."""
-        self._streaming(entry)
+        progress = self._streaming(entry, lambda count: f"handler {stream.name} streaming: {plural(count, 'item')} "
+                                                        "sent so far")
         try:
-            out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping)
+            out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping,
+                                    progress=progress)
             entry.status, entry.response_headers = stream.status, out.headers
             entry.response_size, entry.response_body = out.size, out.body
             entry.note = out.note + (f"; {ex.note}" if ex.note else "")
@@ -505,10 +509,19 @@ class MockApp:
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 
-    def _streaming(self, entry: LogEntry) -> None:
-        """A stream starts: its row shows it open until it ends (:meth:`_streamed`)."""
+    def _streaming(self, entry: LogEntry, note: Callable[[int], str]) -> sse.Progress:
+        """A stream starts: its row shows it open until it ends (:meth:`_streamed`), and what went out so far
+        (``note(count)``, the chunks as its body); returns what the stream tells each event or chunk it sends."""
         entry.channel, entry.live = STREAM, True
+        entry.response_body, entry.response_size = b"", 0
         self.log.update(entry, done=False)
+
+        def progress(count: int, chunk: bytes) -> None:
+            entry.note = note(count)
+            entry.extend_response(chunk)
+            self.log.update(entry, done=False)
+
+        return progress
 
     def _streamed(self, entry: LogEntry) -> None:
         """A stream ended (sent, cut, or the client left): its row is complete; a shared journal writes it again
