@@ -6,8 +6,9 @@ One ``%%websocket`` script (``< hello``) is played to a connection whose client 
 messages (each a ``> …`` line of the transcript) and leaves. Measured twice per round, in turn: as the app runs
 it (the row follows the connection: each line goes into the row's body and counts, and the journal's listeners
 hear it: here a listener that does what the dashboard's ``request_refresh`` does while a refresh is pending,
-take a lock and look at a flag), and with the row following switched off (``MockApp._follow`` a no-op, as before
-the live rows). Prints the median µs per message of each and their difference: the cost of the live row.
+take a lock and look at a flag), and with the row following switched off (``MockApp._follow_connection`` a
+no-op, as before the live rows). Prints the median µs per message of
+each and their difference: the cost of the live row.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     app, log = mock.app, mock.log
     listener = _PendingRefresh()
     log.subscribe(listener)
-    follow = MockApp._follow
+    follow = MockApp._follow_connection
     loop = asyncio.new_event_loop()
     live: list[float] = []
     off: list[float] = []
@@ -94,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         loop.run_until_complete(_connection_s(app, 500))  # warm
         for round_ in range(args.rounds):
             for following in ((True, False) if round_ % 2 else (False, True)):
-                MockApp._follow = follow if following else (lambda self, entry, transcript: None)  # type: ignore[method-assign]
+                MockApp._follow_connection = follow if following else (lambda self, entry, transcript: None)  # type: ignore[method-assign]
                 seconds = loop.run_until_complete(_connection_s(app, args.messages))
                 (live if following else off).append(seconds * 1e6 / args.messages)
     finally:
-        MockApp._follow = follow  # type: ignore[method-assign]
+        MockApp._follow_connection = follow  # type: ignore[method-assign]
         loop.close()
     row = log.recent(1)[0]
     assert row.note.startswith(f"WebSocket: 1 sent, {args.messages} received"), row.note

@@ -219,7 +219,8 @@ class LogEntry:
     response body), :data:`STREAM` (an SSE or chunked stream), "" for a request answered in one piece."""
     live: bool = False
     """True while the connection is open or the stream is being sent: its note, counts and body still change
-    (the app reports each change with :meth:`~postmock_nb.serving.journal.Journal.update`)."""
+    (the app reports each change with :meth:`~postmock_nb.serving.journal.Journal.progressed`, and its end with
+    :meth:`~postmock_nb.serving.journal.Journal.completed`)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -473,9 +474,15 @@ class RequestLog:
             if not head_sent:
                 entry.status = 500
 
-    def update(self, entry: LogEntry, *, done: bool = True) -> None:
-        """``entry``, appended before, changed (a connection or stream went on, or ended): the listeners hear it
-        again (counts do not change). ``done`` matters to a shared journal only."""
+    def progressed(self, entry: LogEntry) -> None:
+        """``entry``, appended before, went on (a connection's message, a stream's event): the listeners hear it
+        again (counts do not change)."""
+        for listener in self._listeners:
+            listener(entry)
+
+    def completed(self, entry: LogEntry) -> None:
+        """``entry``, appended before, ended (the entry kept is the object completed): the listeners hear it
+        again (counts do not change)."""
         for listener in self._listeners:
             listener(entry)
 

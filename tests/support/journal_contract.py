@@ -67,6 +67,16 @@ class JournalContract:
         found = journal.find(entry.seq)
         assert found is not None and found.status == 500 and "sending failed" in found.note
 
+    def test_an_entry_completed_after_it_was_appended_is_found_completed(self) -> None:
+        journal = self.make()
+        entry = _entry(journal)
+        entry.note = "WebSocket open"
+        journal.append(entry)
+        entry.note, entry.response_body = "WebSocket: 1 sent, 0 received, closed 1000 by the client", b"< hi"
+        journal.completed(entry)
+        found = journal.find(entry.seq)
+        assert found is not None and found.note.startswith("WebSocket: 1 sent") and found.response_body == b"< hi"
+
     def test_clear_forgets_entries_and_counts_but_not_the_sequence(self) -> None:
         journal = self.make()
         before = _entry(journal)
@@ -84,7 +94,7 @@ class JournalContract:
         journal.append(_entry(journal, "/b"))
         assert heard == ["/a"]
 
-    def test_an_update_is_heard_again_and_read_back_changed_counted_once(self) -> None:
+    def test_progress_and_completion_are_heard_again_read_back_changed_counted_once(self) -> None:
         journal = self.make()
         heard: list[str] = []
         journal.subscribe(lambda entry: heard.append(entry.note))
@@ -92,9 +102,9 @@ class JournalContract:
         entry.note, entry.channel, entry.live = "open", "websocket", True
         journal.append(entry)
         entry.note = "open: 1 sent"
-        journal.update(entry, done=False)
+        journal.progressed(entry)
         entry.note, entry.live = "closed", False
-        journal.update(entry)
+        journal.completed(entry)
         assert heard == ["open", "open: 1 sent", "closed"]
         found = journal.find(entry.seq)
         assert found is not None and (found.note, found.live) == ("closed", False)

@@ -30,11 +30,12 @@ objects it logged (with their match, for the near-miss tables); another replica'
 ``was_miss`` set and ``replica`` naming it. Listeners (the dashboard) hear this process's entries at once, from a
 local :class:`~postmock_nb.serving.requestlog.RequestLog`.
 
-An entry changed after it was written (its sending failed; a burst of refused requests grew; a WebSocket connection
-closed or a stream ended: :meth:`SharedJournal.update`) is written again with the same ``seq``: readers keep the
-newest copy of each. An open connection's progress (messages in and out) stays in this process until it closes.
-A burst is written when it starts, when it ends and when a
-reader asks, so a flood of keyless requests takes a few lines of the stream, never all of it.
+An entry changed after it was written (its sending failed; a burst of refused requests grew; a stream or a WebSocket
+connection, logged when it began, ended: :meth:`SharedJournal.completed`) is written again with the same ``seq``:
+readers keep the newest copy of each. What such an entry does meanwhile (a connection's messages, a stream's events:
+:meth:`SharedJournal.progressed`) stays in this process: the other replicas see it open until it ends. A burst is
+written when it starts, when it ends and when a reader asks, so a flood of keyless requests takes a few lines of
+the stream, never all of it.
 """
 
 from __future__ import annotations
@@ -255,14 +256,16 @@ class SharedJournal:
             self._write_again(entry)
         self._wake()
 
-    def update(self, entry: LogEntry, *, done: bool = True) -> None:
-        """This process's listeners hear ``entry`` at once; Redis gets it again once ``done`` (a connection closed,
-        a stream ended): progress meanwhile is not written, so an open connection costs no write per message."""
-        self.local.update(entry, done=done)
-        if done:
-            with self._lock:
-                self._write_again(entry)
-            self._wake()
+    def progressed(self, entry: LogEntry) -> None:
+        """This process's listeners hear ``entry`` at once; nothing is written (an open connection costs no write
+        per message): Redis gets it again once it is :meth:`completed`."""
+        self.local.progressed(entry)
+
+    def completed(self, entry: LogEntry) -> None:
+        self.local.completed(entry)
+        with self._lock:
+            self._write_again(entry)
+        self._wake()
 
     def _write_again(self, entry: LogEntry) -> None:
         """Under the lock: ``entry`` changed; written again unless it still waits in the queue."""

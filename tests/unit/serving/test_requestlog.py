@@ -190,16 +190,16 @@ def test_a_live_row_s_body_grows_line_by_line_up_to_the_limit_all_of_it_counted(
     assert entry.response_text.endswith(f"… ({13 + 100_000} bytes in all)")
 
 
-def test_an_update_is_heard_again_without_counting_the_request_twice():
+def test_progress_and_completion_are_heard_again_without_counting_the_request_twice():
     log = RequestLog()
     heard: list[str] = []
     log.subscribe(lambda entry: heard.append(entry.note))
     entry = _connection(log)
     log.append(entry)
     entry.note = "WebSocket open: 1 sent, 0 received"
-    log.update(entry, done=False)
+    log.progressed(entry)
     entry.live, entry.note = False, "WebSocket: 1 sent, 0 received, closed 1000 by the client"
-    log.update(entry)
+    log.completed(entry)
     assert heard == ["WebSocket open: 0 sent, 0 received", "WebSocket open: 1 sent, 0 received",
                      "WebSocket: 1 sent, 0 received, closed 1000 by the client"]
     assert log.counts().total == 1 and len(log.recent()) == 1 and log.find(entry.seq) is entry

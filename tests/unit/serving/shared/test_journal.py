@@ -118,7 +118,24 @@ def test_an_entry_whose_sending_failed_is_written_again_and_read_once(fake):
     assert seen.seq == entry.seq and seen.status == 500 and "sending failed" in seen.note
 
 
-def test_a_connection_s_row_is_written_open_then_again_when_it_closes_never_per_message(fake):
+def test_an_entry_completed_after_it_was_written_is_written_again_and_read_once(fake):
+    """A stream or a WebSocket connection is logged when it begins and completed when it ends: another replica
+    reads the completed row."""
+    journal = fake.journal()
+    entry = _entry(journal)
+    entry.note = "WebSocket open"
+    journal.append(entry)
+    journal.flush()  # written as it began
+    entry.note, entry.response_body = "WebSocket: 2 sent, 1 received, closed 1000 by the client", b"< a\n> b\n< c"
+    journal.completed(entry)
+    journal.flush()
+    other = fake.journal(replica="other:2")
+    [seen] = other.recent()
+    assert (seen.seq, seen.note) == (entry.seq, "WebSocket: 2 sent, 1 received, closed 1000 by the client")
+    assert seen.response_body == b"< a\n> b\n< c"
+
+
+def test_a_connection_s_progress_is_not_written_only_its_close(fake):
     journal = fake.journal()
     entry = _entry(journal)
     entry.status, entry.channel, entry.live, entry.note = 101, "websocket", True, "WebSocket open: 0 sent, 0 received"
@@ -131,11 +148,11 @@ def test_a_connection_s_row_is_written_open_then_again_when_it_closes_never_per_
     for sent in range(1, 4):  # messages: heard here at once, not written
         entry.note = f"WebSocket open: {sent} sent, 0 received"
         entry.extend_response(b"< tick\n")
-        journal.update(entry, done=False)
+        journal.progressed(entry)
     journal.flush()
     assert journal.written == written and other.recent()[0].note == "WebSocket open: 0 sent, 0 received"
     entry.live, entry.note = False, "WebSocket: 3 sent, 0 received, closed 1000 by the client"
-    journal.update(entry)
+    journal.completed(entry)
     journal.flush()
     [seen] = other.recent()
     assert seen.seq == entry.seq and not seen.live and seen.note == entry.note
