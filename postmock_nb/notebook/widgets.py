@@ -333,8 +333,11 @@ class Dashboard:
         flows = (" · scenarios: " + _e(", ".join(f"{name} = {state}" for name, state in states.items()))
                  if states else "")
         chaos = f" · <span class='pm-miss'>chaos {server.config.chaos:.0%}</span>" if server.config.chaos else ""
-        return (f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
-                + _shared_html(server))
+        sockets = server.app.connections.count
+        open_ = (f" · <span class='pm-live'>⇄ {_plural(sockets, 'WebSocket connection')} open</span>"
+                 if sockets else "")
+        return (f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{open_}{errors}{chaos}"
+                f"{flows}" + _shared_html(server))
 
     def _examples_html(self) -> str:
         hits = self.server.log.hit_counts() if self.server is not None else {}

@@ -364,6 +364,11 @@ class Connections:
     def closed(self, connection: Connection) -> None:
         self._open.pop(connection, None)
 
+    @property
+    def count(self) -> int:
+        """How many are open (any thread may read it: the dashboard's status line)."""
+        return len(self._open)
+
     def routes(self) -> dict[str, int]:
         """Each route with open connections → how many."""
         found: dict[str, int] = {}

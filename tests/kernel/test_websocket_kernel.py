@@ -66,6 +66,7 @@ with connect(mockUrl.replace('http', 'ws', 1) + '/ws/room', open_timeout=10) as 
     # a refresh draws the table, then the Details labels, then the picked row's detail: wait on the last drawn
     until(lambda: dash.log.options and 'WebSocket open: 1 sent, 1 received' in dash.log.options[0][0], 'the open row')
     seen['open_table'] = dash.table.value
+    seen['open_status'] = dash.status.value
     seen['open_label'], seq = dash.log.options[0]
     dash.log.value = seq  # picked under Details, as a person would
     socket.send('still here')
@@ -74,6 +75,7 @@ with connect(mockUrl.replace('http', 'ws', 1) + '/ws/room', open_timeout=10) as 
 until(lambda: '-- WebSocket:' in html.unescape(dash.detail.value), 'the whole transcript')
 seen['closed_label'] = dash.log.options[0][0]
 seen['closed_detail'] = html.unescape(dash.detail.value)
+seen['closed_status'] = dash.status.value
 print(json.dumps(seen))
 """
 
@@ -100,6 +102,8 @@ def test_a_connection_shows_open_then_closed_in_the_dashboard_and_mock_log(tmp_p
         in seen["open_label"] and seen["open_label"].endswith("(open)")
     assert "> join\n< welcome\n> still here\n" in seen["open_detail"] and "Upgrade request" in seen["open_detail"]
     assert "WebSocket: 1 sent, 2 received, closed " in seen["closed_label"] and " ms)" in seen["closed_label"]
+    assert "⇄ 1 WebSocket connection open" in seen["open_status"]
+    assert "WebSocket connection" not in seen["closed_status"] and "● Running" in seen["closed_status"]
     assert re.search(r"> still here\n-- WebSocket: 1 sent, 2 received, closed \d+ by the client", seen["closed_detail"])
     log, detail = cell_text(nb.cells[4]), cell_text(nb.cells[5])
     row = next(line for line in log.splitlines() if "/ws/room" in line)

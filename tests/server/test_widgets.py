@@ -622,6 +622,7 @@ def test_a_websocket_connection_is_a_live_row_then_closed_with_its_transcript(se
         wait_until(lambda: bool(labels(dashboard)) and "chat · WebSocket open: 1 sent, 1 received" in labels(dashboard)[0],
                    "the open connection's row with its counts")  # labels are drawn after the table
         assert "<tr class='pm-live'" in dashboard.table.value and "<td class='pm-num'>open</td>" in dashboard.table.value
+        assert "⇄ 1 WebSocket connection open" in dashboard.status.value  # drawn before the table
         label, seq = dashboard.log.options[0]
         assert label.startswith("⇄ ") and label.endswith("(open)"), label
         dashboard.log.value = seq  # picked under Details
@@ -633,6 +634,7 @@ def test_a_websocket_connection_is_a_live_row_then_closed_with_its_transcript(se
                                  html.unescape(dashboard.detail.value)), "the whole transcript")  # server's
     assert "pm-live" not in dashboard.table.value and "by the client" in dashboard.table.value  # drawn before the detail
     assert not labels(dashboard)[0].endswith("(open)") and "by the client" in labels(dashboard)[0]
+    assert "WebSocket connection" not in dashboard.status.value
     assert session.server is not None and session.server.errors == []
 
 
