@@ -521,7 +521,7 @@ class MockApp:
                                                         "sent so far")
         try:
             out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping,
-                                    progress=progress)
+                                    extra=CORS_HEADERS if self.settings.cors else (), progress=progress)
             entry.status, entry.response_headers = stream.status, out.headers
             entry.response_size, entry.response_body = out.size, out.body
             entry.note = out.note + (f"; {ex.note}" if ex.note else "")
