@@ -100,18 +100,30 @@ class Transcript:
     close_reason: str = ""
     closed_by: str = ""
     """``mock`` or ``client``."""
+    on_line: Callable[[str], object] | None = field(default=None, repr=False, compare=False)
+    """Told each line as it is added, its count already updated (the app: the connection's log row, live)."""
 
     def add(self, direction: str, message: str | bytes) -> None:
         """A line of the transcript: ``<`` sent, ``>`` received, ``!`` a note (a binary frame by its size)."""
         text = message if isinstance(message, str) else f"(binary, {len(message)} bytes)"
-        self.lines.append(f"{direction} {text[:LINE_CHARS]}" + ("…" if len(text) > LINE_CHARS else ""))
+        line = f"{direction} {text[:LINE_CHARS]}" + ("…" if len(text) > LINE_CHARS else "")
+        self.lines.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def _counts(self) -> str:
+        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
+        return f"{self.sent} sent, {self.received} received{misses}"
+
+    def progress(self) -> str:
+        """The summary while the connection is open: ``WebSocket open: 3 sent, 2 received``."""
+        return f"WebSocket open: {self._counts()}"
 
     def summary(self) -> str:
         close = f"closed {self.close_code}" if self.close_code is not None else "closed"
         by = f" by the {self.closed_by}" if self.closed_by else ""
         reason = f" ({self.close_reason})" if self.close_reason else ""
-        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
-        return f"WebSocket: {self.sent} sent, {self.received} received{misses}, {close}{by}{reason}"
+        return f"WebSocket: {self._counts()}, {close}{by}{reason}"
 
     def text(self) -> str:
         dropped = self.sent + self.received + self.near_misses - len(self.lines)
@@ -351,6 +363,11 @@ class Connections:
 
     def closed(self, connection: Connection) -> None:
         self._open.pop(connection, None)
+
+    @property
+    def count(self) -> int:
+        """How many are open (any thread may read it: the dashboard's status line)."""
+        return len(self._open)
 
     def routes(self) -> dict[str, int]:
         """Each route with open connections → how many."""
