@@ -203,3 +203,18 @@ def test_a_callback_is_retried_with_backoff_while_the_receiver_fails(proto: Prot
     assert first.status == 503 and first.note.endswith("(try 1 of 3)")
     assert second.status == 204 and second.note.endswith("(try 2 of 3)")
     assert len(receiver.received) == 2 and json.loads(receiver.received[1]["body"]) == {"ok": True}
+
+
+def test_a_request_filling_a_broken_callback_url_gets_a_row_not_a_server_error(proto: Prototype,
+                                                                               server_name: str) -> None:
+    # the caller's body fills the URL: an unclosed "[" or a port above 65535 once crashed the app after the
+    # response went out (a traceback in the server's errors, no row)
+    proto.session.define("POST /refunds 202", "> x-mock-callback: POST {{$body 'callback_url'}}\n\n{\"ok\": true}",
+                         name="Refund")
+    url = proto.session.start(port=0, server=server_name).url
+    for broken in ("http://[::1", "http://127.0.0.1:99999/hook"):
+        assert requests.post(url + "/refunds", json={"callback_url": broken}, timeout=5).status_code == 202
+    wait_until(lambda: len(outgoing(proto)) == 2, "a row for each callback not sent")
+    assert all("not sent: a callback's URL must be an absolute http(s) URL" in e.note for e in outgoing(proto))
+    assert requests.post(url + "/refunds", json={}, timeout=5).status_code == 202  # the mock still serves
+    assert proto.session.server.errors == []
