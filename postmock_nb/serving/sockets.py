@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 from postmock_nb.answers.templating import RenderContext, render
 from postmock_nb.answers.websocket import EXPECT, EXPECT_TIMEOUT_S, MISMATCH_CLOSE, Step, mismatch
 from postmock_nb.config import MockConfig
+from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL
 from postmock_nb.serving.refusal import key_ok, raw_header
 
 Message = dict[str, Any]
@@ -34,8 +35,6 @@ Send = Callable[[Message], Awaitable[None]]
 _ANY_SPLIT = re.compile(r"(\{\{\$any\w*\}\})")
 _ANY = re.compile(r"\{\{\$any\w*\}\}")
 """The ``{{$any}}`` matchers of a ``>`` line: kept as they are, its other placeholders filled."""
-KEY_SUBPROTOCOL = "postmock-key."
-"""The prefix of the subprotocol that carries a private mock's key (``postmock-key.<KEY>``)."""
 
 
 def subprotocols(scope: dict[str, Any]) -> list[str]:
@@ -59,9 +58,9 @@ def socket_key(settings: MockConfig, scope: dict[str, Any]) -> tuple[str, str | 
     if keyed is not None and key_ok(settings, keyed[len(KEY_SUBPROTOCOL) :].encode("utf-8")):
         return "", keyed
     query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    if "api_key" in query and key_ok(settings, query["api_key"].encode("utf-8")):
+    if KEY_QUERY in query and key_ok(settings, query[KEY_QUERY].encode("utf-8")):
         return "", None
-    if keyed is not None or "api_key" in query or raw_header(list(raw_headers), b"x-api-key") is not None:
+    if keyed is not None or KEY_QUERY in query or raw_header(list(raw_headers), b"x-api-key") is not None:
         return "wrong key (x-api-key, postmock-key.<KEY> subprotocol or ?api_key=)", None
     return "missing key (x-api-key header, postmock-key.<KEY> subprotocol or ?api_key=)", None
 

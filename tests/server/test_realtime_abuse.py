@@ -1,0 +1,62 @@
+"""The real-time features under a hostile or careless client, over real sockets on 127.0.0.1, on every server:
+what a private mock's WebSocket key leaves in the log (it came as ``?api_key=`` or as a subprotocol, because
+browsers cannot set headers on a WebSocket: it must be masked wherever the log is shown, as ``x-api-key`` is)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import requests
+from support.waiting import wait_until
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from postmock_nb.notebook.tables import LogTable
+from postmock_nb.notebook.widgets import log_table_html
+from postmock_nb.session import Session
+
+KEY = "sock-key-0123456789abcdef"
+"""Long enough that its mask (``sock…``) shows nothing of what follows its first four characters."""
+HIDDEN = KEY[4:]
+
+
+@pytest.fixture
+def private(server_name: str) -> Iterator[Session]:
+    session = Session()
+    session.define("GET /ws/prices", "< 1\n< 2", name="prices", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.start(port=0, server=server_name, private=True, api_key=KEY)
+    try:
+        yield session
+        assert session.server is not None and session.server.errors == [], "no server error"
+    finally:
+        session.close()
+
+
+def test_a_websocket_key_is_masked_wherever_the_log_shows_it(private: Session) -> None:
+    url = private.url.replace("http://", "ws://", 1) + "/ws/prices"
+    with connect(url + f"?api_key={KEY}", open_timeout=5) as socket:
+        assert socket.recv(timeout=5) == "1"
+    with connect(url, subprotocols=[f"postmock-key.{KEY}"], open_timeout=5) as socket:  # type: ignore[list-item]
+        assert socket.recv(timeout=5) == "1"
+    with pytest.raises(InvalidStatus):  # a wrong key is somebody's key too
+        connect(url + f"?api_key=wrong-{KEY}", open_timeout=5)
+    server = private.server
+    assert server is not None
+    wait_until(lambda: len([e for e in server.log.recent() if e.note.startswith("WebSocket:")]) == 2,
+               "both connections closed and logged")
+    entries = server.log.recent()
+    assert len(entries) == 3
+    shown = [json.dumps([e.summary(), e.headers], ensure_ascii=False) for e in entries]
+    shown.append(requests.get(private.url + "/__postmock/log", headers={"x-api-key": KEY}, timeout=5).text)
+    shown.append(requests.get(private.url + "/__postmock/requests", headers={"x-api-key": KEY}, timeout=5).text)
+    for entry in entries:
+        shown.append(requests.get(f"{private.url}/__postmock/log/{entry.seq}", headers={"x-api-key": KEY},
+                                  timeout=5).text)
+    shown += [log_table_html(entries), repr(LogTable(entries)), LogTable(entries)._repr_html_()]
+    assert [text for text in shown if HIDDEN in text] == []
+    assert "/ws/prices?api_key=sock…" in [e.url for e in entries]  # masked, not dropped: it says how it came
+    offered = [v for e in entries for k, v in e.headers if k == "sec-websocket-protocol"]  # uvicorn leaves it out
+    assert offered in ([], ["postmock-key.sock…"])
