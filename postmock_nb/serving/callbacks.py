@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import httpx
 
 TIMEOUT_S = 10.0
-"""Connect, read and write timeout of one callback."""
+"""How long one try of a callback may take, all of it (connect, send, the answer), and each read within it."""
 MAX_RESPONSE_BYTES = 64 * 1024
 """What of a receiver's answer is read (the rest is not waited for)."""
 
@@ -99,6 +99,15 @@ class CallbackSender:
             self._log(callback, None, 0.0, f"{origin}: failed: {error!r}"[:300])
 
     async def _send(self, callback: Callback) -> tuple[int | None, list[tuple[bytes, bytes]], bytes, str]:
+        """One try: its status, headers, what of the answer was kept, and the error ("" when none). The try as a
+        whole times out after :data:`TIMEOUT_S` (the HTTP client's timeouts are per read: a receiver sending a
+        byte now and then would hold it for ever)."""
+        try:
+            return await asyncio.wait_for(self._exchange(callback), TIMEOUT_S)
+        except asyncio.TimeoutError:
+            return None, [], b"", f"timed out after {TIMEOUT_S:g} s"
+
+    async def _exchange(self, callback: Callback) -> tuple[int | None, list[tuple[bytes, bytes]], bytes, str]:
         import httpx  # deferred: httpx is slow to import, and only a mock whose handlers call back needs it
 
         client = self._get_client()
