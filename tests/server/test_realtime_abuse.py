@@ -5,6 +5,7 @@ browsers cannot set headers on a WebSocket: it must be masked wherever the log i
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,33 @@ def test_a_websocket_key_is_masked_wherever_the_log_shows_it(private: Session) -
     assert "/ws/prices?api_key=sock…" in [e.url for e in entries]  # masked, not dropped: it says how it came
     offered = [v for e in entries for k, v in e.headers if k == "sec-websocket-protocol"]  # uvicorn leaves it out
     assert offered in ([], ["postmock-key.sock…"])
+
+
+@pytest.fixture
+def public(server_name: str) -> Iterator[Session]:
+    session = Session()
+    session.define("GET /ws/prices", "< 1\n< 2", name="prices", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.define("GET /plain", '{"ok": true}', name="plain")
+    session.start(port=0, server=server_name)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+UPGRADE = (b"GET /ws/prices HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+
+
+@pytest.mark.parametrize("header", [b"Sec-WebSocket-Protocol: \xff\xfe", b"Sec-WebSocket-Extensions: \xff"])
+def test_an_upgrade_with_bytes_no_server_can_read_is_no_server_error(public: Session, header: bytes) -> None:
+    # hypercorn and uvicorn read these headers with wsproto, which raises on a byte above 127: the connection is
+    # dropped (granian answers it), and that client's mistake once showed as a server error in the next magic
+    server = public.server
+    assert server is not None
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall(UPGRADE + header + b"\r\n\r\n")
+        raw.recv(65536)  # the server's answer, or b"" when it dropped the connection: either way it is done
+    assert requests.get(public.url + "/plain", timeout=5).json() == {"ok": True}  # the mock still serves
+    assert server.errors == []
