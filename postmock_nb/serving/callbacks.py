@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 TIMEOUT_S = 10.0
 """How long one try of a callback may take, all of it (connect, send, the answer), and each read within it."""
+MAX_PENDING = 1000
+"""Callbacks one mock keeps waiting at once (delayed, retrying, or at a receiver): a flood of requests that each
+ask for some must not grow the mock without bound; past it a callback is not sent, and its row says so."""
 MAX_RESPONSE_BYTES = 64 * 1024
 """What of a receiver's answer is read (the rest is not waited for)."""
 
@@ -54,9 +57,17 @@ class CallbackSender:
     def schedule(self, callbacks: Iterable[Callback], seq: int, source: str) -> None:
         """Send ``callbacks`` (asked for while answering request ``seq``, by ``source``) in tasks of their own."""
         for callback in callbacks:
-            task = asyncio.ensure_future(self._run(callback, f"callback of #{seq} ({source})"))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(callback, f"callback of #{seq} ({source})")
+
+    def _start(self, callback: Callback, origin: str) -> None:
+        """A task that sends ``callback``; not sent (its row says why) when :data:`MAX_PENDING` are waiting."""
+        if len(self._tasks) >= MAX_PENDING:
+            self._log(callback, None, 0.0, f"{origin}: not sent: {MAX_PENDING} callbacks are waiting already "
+                                           "(their delays, retries or receivers that do not answer)")
+            return
+        task = asyncio.ensure_future(self._run(callback, origin))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def schedule_example(self, marker: CallbackMarker, result: MatchResult, variables: Mapping[str, str],
                          body: bytes, seq: int) -> None:
@@ -68,9 +79,7 @@ class CallbackSender:
         except CallbackError as error:  # the URL filled is no URL (the request lacked what it names)
             self._log(Callback(marker.method, marker.url), None, 0.0, f"{origin}: not sent: {error}")
             return
-        task = asyncio.ensure_future(self._run(callback, origin))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(callback, origin)
 
     async def _run(self, callback: Callback, origin: str) -> None:
         refused = refusal(callback, self.settings.callback_allow)

@@ -270,3 +270,25 @@ def test_a_receiver_that_trickles_its_answer_is_cut_at_the_tries_timeout(proto: 
         assert proto.session.server.errors == []
     finally:
         trickler.close()
+
+
+def test_callbacks_waiting_at_once_are_bounded(proto: Prototype, receiver: Receiver, server_name: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # every request may ask for 16 callbacks delayed by up to 600 s: a flood of them once grew the mock for ever
+    monkeypatch.setattr("postmock_nb.serving.callbacks.MAX_PENDING", 2)
+
+    @proto.handler("POST /jobs")
+    def job(request: Request) -> Any:
+        for n in range(3):
+            proto.callback("POST", f"{receiver.url}/later/{n}", delay=600)
+        return {"ok": True}
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/jobs", json={}, timeout=5).status_code == 200
+    wait_until(lambda: outgoing(proto), "the row of the callback over the bound")
+    [row] = outgoing(proto)
+    assert row.path.endswith("/later/2") and "not sent: 2 callbacks are waiting already" in row.note
+    server = proto.session.server
+    proto.session.stop()  # the two waiting are logged as not sent
+    assert sorted(e.path.rsplit("/", 1)[1] for e in server.log.recent() if e.direction == "out") == ["0", "1", "2"]
+    assert receiver.received == [] and server.errors == []
