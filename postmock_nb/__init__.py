@@ -45,6 +45,9 @@ _EXPORTS = {
     "Reply": "behaviours.handlers",
     "Event": "answers.sse",
     "Resource": "behaviours.resources",
+    "Socket": "behaviours.sockets",
+    "Disconnected": "behaviours.sockets",
+    "BadMessage": "behaviours.sockets",
     "prototype_of": "notebook.magics",
     "PostmockError": "errors",
     "CollectionFormatError": "errors",
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
     from postmock_nb.answers.sse import Event
     from postmock_nb.behaviours.handlers import Reply, Request
     from postmock_nb.behaviours.resources import Resource
+    from postmock_nb.behaviours.sockets import BadMessage, Disconnected, Socket
     from postmock_nb.client import Client
     from postmock_nb.config import MockConfig
     from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec

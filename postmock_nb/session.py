@@ -23,6 +23,7 @@ from postmock_nb.answers.verification import Expectation, Verification
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.behaviours.resources import check_seeds
+from postmock_nb.behaviours.sockets import frame_of, route_known, socket_routes
 from postmock_nb.bridges.bridges import proxies
 from postmock_nb.bridges.recording import save_response_example
 from postmock_nb.config import MockConfig
@@ -383,6 +384,22 @@ class Session:
             raise ServerError("the mock has not been started, so it has received nothing to verify",
                               hint="start it with %mock start (or Session.start())")
         return verify_journal(self.server.log, expectation).check()
+
+    # -- WebSockets --------------------------------------------------------------------------------
+
+    def broadcast(self, route: str, message: Any) -> int:
+        """Send ``message`` to every open WebSocket connection of ``route`` (``"/ws/chat"``: a socket handler's or
+        ``%%websocket`` script's route as defined, or the path a client asked for); ``str`` as a text frame,
+        ``bytes`` as a binary one, anything else as JSON. Returns how many connections got it."""
+        frame = frame_of(message)
+        if self.server is None or not self.server.running:
+            raise ServerError("the mock is not running, so no WebSocket is open", hint="%mock start first")
+        reached = self.server.broadcast(route, frame)
+        routes = socket_routes(self.store.collection)
+        if not reached and not route_known(route, routes):
+            raise ExampleDefinitionError(f"no WebSocket route {route!r} (routes: {', '.join(routes) or 'none'})",
+                                         hint='@mock.websocket("/ws/chat") or %%websocket /ws/chat defines one')
+        return reached
 
     # -- state (scenarios, sequences) -------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from postmock_nb.behaviours.flows import Flows
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler, HandlerRegistry, Rendered, Request
 from postmock_nb.behaviours.records import Records, RecordStore
 from postmock_nb.behaviours.resources import Resource, ResourceStore
+from postmock_nb.behaviours.sockets import PLACEHOLDER_NOTE, PLACEHOLDER_STATUS, SocketHandler, SocketHandlerRegistry
 from postmock_nb.behaviours.state import FlowState
 from postmock_nb.behaviours.streams import HandlerStream
 from postmock_nb.core import wire
@@ -40,10 +41,13 @@ from postmock_nb.core.markers import (
     EXAMPLE_NAME_HEADER,
     HANDLER_MARKER,
     SCORE_HEADER,
+    SOCKET_HANDLER,
+    WEBSOCKET_MARKER,
     Markers,
     code_of,
     is_mock_name,
     parse_resource,
+    socket_markers,
 )
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.core.text import plural
@@ -93,6 +97,12 @@ def marker_of(example: Example) -> tuple[str, str] | None:
     return code_of(example.request.headers)
 
 
+def is_socket(example: Example) -> bool:
+    """Whether ``example`` stands for a Python socket handler (``x-mock-websocket: handler``)."""
+    return any(k.lower() == WEBSOCKET_MARKER and v.strip().lower() == SOCKET_HANDLER
+               for k, v in example.request.headers)
+
+
 def behaviours_first(collection: Collection) -> Collection:
     """The collection with the items holding handlers or resources before every other item (a stable move).
 
@@ -115,6 +125,8 @@ class Behaviours:
         """``flow_state`` keeps scenario states and sequence positions, ``resources`` the resources' records
         (both in this process's memory unless given: see postmock_nb.behaviours.state and .records)."""
         self.handlers = HandlerRegistry()
+        self.sockets = SocketHandlerRegistry()
+        """The Python WebSocket handlers (``@mock.websocket``; see postmock_nb.behaviours.sockets)."""
         self.resources: RecordStore = resources if resources is not None else ResourceStore()
         self.flows = Flows(state=flow_state)
         """Scenario states and sequence turns (see postmock_nb.behaviours.flows)."""
@@ -210,6 +222,23 @@ class Behaviours:
                          description=f"Python handler {name!r}")
         return replace(example, request=marked)
 
+    def socket_example(self, key: str, name: str, path: str, *, query: str = "",
+                       request_headers: Sequence[str] = (), example_id: str | None = None) -> Example:
+        """The example a socket handler stands for: ``GET path`` marked as a socket handler's, answering
+        426 Upgrade Required over plain HTTP (what Postman keeps: a described placeholder)."""
+        if not path.startswith("/") or " " in path.strip():
+            raise ExampleDefinitionError(f"a WebSocket route is a path, got {path!r}",
+                                         hint='@mock.websocket("/ws/chat")  or  @mock.websocket("/ws/rooms/:room")')
+        example = self.handler_example(key, name, f"GET {path.strip()}", status=PLACEHOLDER_STATUS,
+                                       sample=PLACEHOLDER_NOTE.format(name=name), query=query,
+                                       request_headers=[*request_headers, *socket_markers()], example_id=example_id)
+        return replace(example, request=replace(example.request, description=PLACEHOLDER_NOTE.format(name=name)))
+
+    def register_socket(self, key: str, name: str, function: Any) -> SocketHandler:
+        handler = SocketHandler(key, name, function)
+        self.sockets.register(handler)
+        return handler
+
     def register_handler(self, key: str, name: str, function: Callable[..., Any], *,
                          timeout_s: float = DEFAULT_TIMEOUT_S, concurrent: bool = False) -> Handler:
         handler = Handler(key, name, function, timeout_s, concurrent)
@@ -235,6 +264,8 @@ class Behaviours:
                 found = marker_of(example)
                 if found is None:
                     examples.append(example)
+                elif found[0] == "handler" and is_socket(example):
+                    examples.append(self._placeholder(example, found[1], warnings))
                 elif found[0] == "handler":
                     examples.append(self._static(example, found[1], warnings))
                 else:
@@ -258,6 +289,15 @@ class Behaviours:
         warnings.append(ExportWarning(f"handler {name!r} cannot run in Postman: saved {saved} ({response.status})"
                                       " as a static example", handler=name))
         return replace(example, request=request, response=response)
+
+    def _placeholder(self, example: Example, key: str, warnings: list[str]) -> Example:
+        """A socket handler as Postman keeps it: its 426 placeholder, described, markers kept (a file loaded
+        back says which handler to define, and the cell defining it takes the placeholder's place)."""
+        handler = self.sockets.get(key)
+        name = handler.name if handler is not None else example.name
+        warnings.append(ExportWarning(f"WebSocket handler {name!r} cannot run in Postman: saved as a described "
+                                      f"placeholder ({PLACEHOLDER_STATUS} over HTTP)", handler=name))
+        return replace(example, request=replace(example.request, description=PLACEHOLDER_NOTE.format(name=name)))
 
     def _current(self, example: Example, fields: Mapping[str, str]) -> Example:
         resource = self.resources.get(fields.get("name", ""))

@@ -62,7 +62,9 @@ INTERVAL_MARKER = "x-mock-interval"
 """The pause between two events of an ``x-mock-sse`` stream, ms (default 0)."""
 WEBSOCKET_MARKER = "x-mock-websocket"
 """``true``: the example is a ``%%websocket`` script (its body), played on a WebSocket upgrade of its path;
-``x-mock-interval`` spaces the ``<`` messages, ``x-mock-repeat: true`` plays it again and again."""
+``x-mock-interval`` spaces the ``<`` messages, ``x-mock-repeat: true`` plays it again and again.
+``handler``: a Python socket handler (``@mock.websocket``, its key in ``x-mock-handler``) answers the upgrades."""
+SOCKET_HANDLER = "handler"
 REPEAT_MARKER = "x-mock-repeat"
 CALLBACK_MARKER = "x-mock-callback"
 """``POST <url>; delay=2000``: a request the mock sends after answering with this example (placeholders filled
@@ -255,6 +257,8 @@ class Markers:
     """The request the mock sends after answering with the example (``x-mock-callback``), or None."""
     websocket: tuple[int, bool] | None = None
     """A ``%%websocket`` script's interval (ms) and whether it repeats (None: not a script)."""
+    socket: bool = False
+    """A Python socket handler's example (``x-mock-websocket: handler``; its key in :attr:`code`)."""
 
     @property
     def handler(self) -> str | None:
@@ -298,7 +302,8 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         flow=_flow(flow_values) if flow_values else None, required_headers=header_names(found.get(MATCH_HEADERS, "")),
         require_body=is_on(body), body_contains=is_contains(body),
         query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
-        sse=_sse(found), callback=_callback(found), websocket=_websocket(found))
+        sse=_sse(found), callback=_callback(found), websocket=_websocket(found),
+        socket=found.get(WEBSOCKET_MARKER, "").strip().lower() == SOCKET_HANDLER and code is not None)
 
 
 def parse_interval(text: str) -> int:
@@ -341,6 +346,12 @@ def websocket_markers(*, interval: str = "", repeat: bool = False) -> list[str]:
     if repeat:
         lines.append(f"{REPEAT_MARKER}: true")
     return lines
+
+
+def socket_markers() -> list[str]:
+    """The marker header line of a Python socket handler's example (``@mock.websocket``), beside its
+    ``x-mock-handler`` key."""
+    return [f"{WEBSOCKET_MARKER}: {SOCKET_HANDLER}"]
 
 
 def _websocket(found: Mapping[str, str]) -> tuple[int, bool] | None:

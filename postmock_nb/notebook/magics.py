@@ -44,7 +44,7 @@ from postmock_nb.session import Session
 STATUS_ERRORS = 5
 """How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment", "proxy", "reset", "verify")
+               "environment", "proxy", "reset", "verify", "broadcast")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -373,10 +373,15 @@ class PostmockMagics(Magics):
                       [--header K:V]... [--query K=V]... [--contains]
                                    check the mock received that request as often as expected (none
                                    given: at least once); a failure lists the closest requests received
+          %mock broadcast ROUTE MESSAGE
+                                   send MESSAGE (the rest of the line, as it is: JSON or text) to every
+                                   client connected to the WebSocket ROUTE (/ws/chat)
 
         Settings: ``%config PostmockMagics.default_port = 8000``.
         """
         self._report_server_errors()
+        if line.split(None, 1)[:1] == ["broadcast"]:  # the message is the rest of the line, quotes and all
+            return self._mock_broadcast(line.split(None, 2)[1:])
         try:
             words = shlex.split(line)
         except ValueError as error:
@@ -678,6 +683,15 @@ class PostmockMagics(Magics):
         except AssertionError as failure:  # the verification's message, in red, without a traceback
             raise UsageError(str(failure)) from None
         print(verification.summary)
+
+    def _mock_broadcast(self, words: list[str]) -> None:
+        if len(words) < 2:
+            raise usage_error("%mock broadcast: expected ROUTE MESSAGE", '%mock broadcast /ws/chat {"text": "hi"}')
+        try:
+            reached = self.session.broadcast(words[0], words[1])
+        except PostmockError as error:
+            raise _usage(error) from None
+        print(f"sent to {plural(reached, 'connection')} of {words[0]}")
 
     # -- errors from the server thread --------------------------------------------------------
 

@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from postmock_nb.behaviours import callbacks
-from postmock_nb.behaviours.dispatch import HANDLER_FOLDER, behaviours_first, marker_of, resource_items
+from postmock_nb.behaviours.dispatch import HANDLER_FOLDER, behaviours_first, is_socket, marker_of, resource_items
 from postmock_nb.behaviours.handlers import DEFAULT_TIMEOUT_S, Handler
 from postmock_nb.behaviours.resources import Resource, parse_marker, size_value
-from postmock_nb.core.model import Collection
+from postmock_nb.behaviours.sockets import check_function
+from postmock_nb.core.model import Collection, Example
 from postmock_nb.errors import ExampleDefinitionError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,24 +61,47 @@ class Prototype:
             example = behaviours.handler_example(key, label, route, status=status, sample=sample, query=query,
                                                  request_headers=list(headers),
                                                  example_id=definitions.handler_example_of(key))
-            definitions.handler_defined(key, example.id)
-            store = self.session.store
-            clashes = [e for e in store.collection.examples if e.name == label and e.id != example.id]
-            if clashes and not replace:
-                raise ExampleDefinitionError(
-                    f'an example named "{label}" already exists ({clashes[0].describe()})',
-                    hint="give the handler another name=..., or replace=True to take the name over")
-
-            def edit(current: Collection) -> Collection:
-                current = current.without_examples([example.id, *(e.id for e in clashes)])
-                return behaviours_first(current.with_example(
-                    example, item_name=f"{example.request.method} {example.request.path}", folder=(HANDLER_FOLDER,)))
-
-            store.update(edit)
+            self._define(key, label, example, replace=replace)
             behaviours.register_handler(key, label, function, timeout_s=float(timeout), concurrent=concurrent)
             return function
 
         return decorate
+
+    def websocket(self, route: str, *, name: str = "", query: str = "", headers: tuple[str, ...] | list[str] = (),
+                  replace: bool = False) -> Callable[[F], F]:
+        """Let the decorated ``async def handler(socket)`` answer WebSocket upgrades of ``route``
+        (``"/ws/chat"``, ``"/ws/rooms/:room"``), matched like a GET (``query``: ``"room=a"``, ``headers``:
+        ``"Name: value"`` the upgrade must carry); returns the function unchanged.
+
+        The handler runs on the server's loop for as long as the connection lasts: ``await socket.receive()``
+        (``str`` or ``bytes``; :class:`~postmock_nb.behaviours.sockets.Disconnected` once the client left),
+        ``receive_json()``, ``send()``, ``send_json()``, ``close(code, reason)``, ``async for message in
+        socket``; ``socket.path_vars``, ``query``, ``headers``. Over plain HTTP the route answers 426.
+        """
+        def decorate(function: F) -> F:
+            try:
+                check_function(function)
+            except TypeError as error:
+                raise ExampleDefinitionError(str(error), hint="@mock.websocket(\"/ws/chat\")\nasync def chat(socket): "
+                                             "...") from None
+            label = name or getattr(function, "__name__", "socket")
+            definitions = self.session.definitions
+            key = definitions.handler_key(*self._cell(), label)
+            behaviours = self.session.behaviours
+            path, _, asked = route.strip().partition("?")
+            example = behaviours.socket_example(key, label, path, query="&".join(q for q in (asked, query) if q),
+                                                request_headers=list(headers),
+                                                example_id=definitions.handler_example_of(key))
+            self._define(key, label, example, replace=replace, placeholders=True)
+            behaviours.register_socket(key, label, function)
+            return function
+
+        return decorate
+
+    def broadcast(self, route: str, message: Any) -> int:
+        """Send ``message`` to every client connected to the WebSocket ``route`` (``str``: a text frame,
+        ``bytes``: binary, anything else as JSON); returns how many got it."""
+        return int(self.session.broadcast(route, message))
 
     def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,
                  headers: Mapping[str, str] | None = None, delay: float = 0.0, retries: int = 0) -> None:
@@ -87,6 +111,28 @@ class Prototype:
         with ``--callback-allow``, are called; each callback is a row of ``%mock log`` (``↗``)."""
         callbacks.ask(callbacks.build(method, url, json=json, data=data, headers=headers, delay=delay,
                                        retries=retries))
+
+    def _define(self, key: str, label: str, example: Example, *, replace: bool, placeholders: bool = False) -> None:
+        """Put a handler's ``example`` in the collection in place of the one its key stood for (and of a
+        ``replace``-d example of the same name; with ``placeholders``, of a loaded socket handler's placeholder)."""
+        store = self.session.store
+        sockets = self.session.behaviours.sockets
+        loaded = [e for e in store.collection.examples  # a loaded file's placeholders of this route or name
+                  if placeholders and e.id != example.id and is_socket(e) and (e.name == label or (
+                      e.request.path == example.request.path)) and sockets.get((marker_of(e) or ("", ""))[1]) is None]
+        clashes = [e for e in store.collection.examples if e.name == label and e.id != example.id and e not in loaded]
+        if clashes and not replace:
+            raise ExampleDefinitionError(
+                f'an example named "{label}" already exists ({clashes[0].describe()})',
+                hint="give the handler another name=..., or replace=True to take the name over")
+        self.session.definitions.handler_defined(key, example.id)
+
+        def edit(current: Collection) -> Collection:
+            current = current.without_examples([example.id, *(e.id for e in clashes + loaded)])
+            return behaviours_first(current.with_example(
+                example, item_name=f"{example.request.method} {example.request.path}", folder=(HANDLER_FOLDER,)))
+
+        store.update(edit)
 
     @property
     def handlers(self) -> list[Handler]:

@@ -37,8 +37,9 @@ from postmock_nb.answers.responses import (
     json_response,
     render_context,
 )
-from postmock_nb.answers.websocket import Step, parse_script
+from postmock_nb.answers.websocket import parse_script
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
+from postmock_nb.behaviours.sockets import Socket
 from postmock_nb.behaviours.streams import HandlerStream, send_stream
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
@@ -71,7 +72,7 @@ from postmock_nb.serving.reading import (
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
 from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
-from postmock_nb.serving.sockets import Player, socket_key
+from postmock_nb.serving.sockets import Connection, Connections, Player, run_handler, socket_key
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -129,6 +130,10 @@ class Exchange:
     """An ``x-mock-sse`` example's events still to send (resumed after ``Last-Event-ID``) and its interval, s."""
 
 
+Play = Callable[[Connection, Exchange], Awaitable[str]]
+"""How a connection is answered (a script played, a socket handler awaited): returns a traceback, or ``""``."""
+
+
 class MockApp:
     """The ASGI callable the server runs."""
 
@@ -159,6 +164,8 @@ class MockApp:
         self.stopping: asyncio.Event | None = None
         """Set when the server running this app is told to stop (see :meth:`_pause`)."""
         self.callbacks = CallbackSender(log, settings, self.error_log)
+        self.connections = Connections()
+        """The open WebSocket connections, by route (for ``mock.broadcast``)."""
         """The callbacks (webhooks) handlers ask for: sent after the response, each a row of the log."""
         self._batched = log if isinstance(log, Batched) else None
         """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
@@ -533,8 +540,8 @@ class MockApp:
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket upgrade: the key (private mocks), the match (like a GET), then the ``%%websocket``
-        script that won is played (:mod:`~postmock_nb.serving.sockets`), the connection one row of the log.
-        No script matches: refused with a logged 501."""
+        script that won is played, or the socket handler that won is awaited
+        (:mod:`~postmock_nb.serving.sockets`); the connection is one row of the log. Neither: a logged 501."""
         message = await receive()
         if message.get("type") != "websocket.connect":
             return
@@ -550,41 +557,67 @@ class MockApp:
         ex.request = IncomingRequest("GET", ex.path, ex.query, ex.headers, "")
         snapshot = ex.snapshot = self.store.snapshot
         result = ex.result = self.matches.match(snapshot, ex.request, query_string, selectors=False)
-        script = self._script(snapshot, result)
-        if script is None:
+        play, why = self._socket_answer(snapshot, result)
+        if play is None:
             ex.result = None
-            await self._refuse_websocket(scope, send, ex, "")
+            await self._refuse_websocket(scope, send, ex, "", why)
             return
-        steps, interval, repeat = script
-        player = Player(receive, send, render_context(result, snapshot), self.stopping)
+        connection = Connection(receive, send, self.stopping)
+        await connection.accept(subprotocol)
         ex.note = "WebSocket open"
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close
+        assert result.winner is not None
+        self.connections.opened(connection, result.winner.request.path, ex.path)
         try:
-            await player.play(steps, interval / 1000, repeat, subprotocol)
+            entry.traceback = await play(connection, ex)
         finally:
-            transcript = player.transcript.text().encode("utf-8")
-            entry.note, entry.latency_ms = player.transcript.summary(), (time.perf_counter() - ex.started) * 1000
+            self.connections.closed(connection)
+            await connection.finish()
+            transcript = connection.transcript.text().encode("utf-8")
+            entry.note, entry.latency_ms = connection.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
 
-    @staticmethod
-    def _script(snapshot: Snapshot, result: MatchResult) -> tuple[list[Step], int, bool] | None:
-        """The steps, interval and repeat of the winner, when it is a ``%%websocket`` script (else None)."""
+    def _socket_answer(self, snapshot: Snapshot, result: MatchResult) -> tuple[Play | None, str]:
+        """How the winner answers on the socket (a script's player, a socket handler), or None and why not."""
         winner = result.winner
         compiled = snapshot.by_id.get(winner.id) if winner is not None else None
-        if winner is None or compiled is None or compiled.markers.websocket is None:
-            return None
+        if winner is None or compiled is None:
+            return None, ""
+        markers = compiled.markers
+        if markers.socket:
+            handler = self.behaviours.sockets.get(markers.handler or "")
+            if handler is None:
+                return None, (f"the Python socket handler {winner.name!r} is not defined here (a saved file keeps "
+                              "only its placeholder): run the cell that defines it")
+
+            async def run(connection: Connection, ex: Exchange) -> str:
+                socket = Socket(connection, ex.path, dict(result.captured), ex.query, ex.headers,
+                                connection.subprotocol)
+                return await run_handler(handler.function, socket, connection, self.stopping)
+
+            return run, ""
+        if markers.websocket is None:
+            return None, ""
         try:
             steps = parse_script(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
-            return None
-        interval, repeat = compiled.markers.websocket
-        return steps, interval, repeat
+            return None, ""
+        interval, repeat = markers.websocket
+        ctx = render_context(result, snapshot)
 
-    async def _refuse_websocket(self, scope: Scope, send: Send, ex: Exchange, refused: str) -> None:
-        """An upgrade refused: the key (a 401), or no ``%%websocket`` script for it (a 501); logged."""
+        async def play(connection: Connection, ex: Exchange) -> str:
+            await Player(connection, ctx).play(steps, interval / 1000, repeat)
+            return ""
+
+        return play, ""
+
+    async def _refuse_websocket(self, scope: Scope, send: Send, ex: Exchange, refused: str, why: str = "") -> None:
+        """An upgrade refused: the key (a 401), or no ``%%websocket`` script or socket handler for it (a 501,
+        saying ``why`` when it is known); logged."""
         response = unauthorized(refused) if refused else error_response(
             501, "mockWebSocketUnsupported", "Not Implemented",
-            "no %%websocket script matches this upgrade (path and query): this mock answers it over HTTP only")
+            why or "no %%websocket script or socket handler matches this upgrade (path, query and headers): "
+            "this mock answers it over HTTP only")
         if refused:  # as a keyless HTTP request: counted in a burst, never pushing the team's entries out
             ex.refused = f"WebSocket upgrade, {refused}"
         headers_out, body_out = wire.frame(response.status, response.headers, response.body, "GET")

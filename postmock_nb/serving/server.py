@@ -10,6 +10,7 @@ serves is ``MockConfig.server``; the adapters live in :mod:`postmock_nb.serving.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import os
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+BROADCAST_TIMEOUT_S = 5.0
+"""How long ``broadcast`` waits for every open connection of the route to take the message."""
 
 
 __all__ = ["MockServer", "new_api_key"]
@@ -226,6 +229,23 @@ class MockServer:
         except RuntimeError:  # the loop closed meanwhile
             return False
         return True
+
+    def broadcast(self, route: str, message: str | bytes, timeout: float = BROADCAST_TIMEOUT_S) -> int:
+        """Send ``message`` to every open WebSocket connection of ``route`` (from any thread but the server's);
+        how many got it. Raises ServerError when the mock is not running."""
+        loop = self._loop
+        if loop is None or not self.running:
+            raise ServerError("the mock is not running, so no WebSocket is open", hint="%mock start first")
+        if threading.current_thread() is self._thread:
+            raise ServerError("broadcast from the server's own thread would wait for itself",
+                              hint="in a socket handler: await socket.send(...) to each socket you keep")
+        done = asyncio.run_coroutine_threadsafe(self.app.connections.broadcast(route, message), loop)
+        try:
+            return done.result(timeout)
+        except concurrent.futures.TimeoutError:
+            done.cancel()
+            raise ServerError(f"the broadcast to {route} did not finish within {timeout:g} s (a client that "
+                              "does not read?)", hint="the connections still open are in %mock log") from None
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -1,8 +1,11 @@
-"""WebSocket connections: a ``%%websocket`` script played to one client, its transcript kept for the log.
+"""WebSocket connections: a ``%%websocket`` script played to one client, or a Python socket handler awaited
+with it; each connection's transcript kept for the log, and every open one reachable by ``mock.broadcast``.
 
-The app matches an upgrade like a ``GET`` (path with ``:vars``, query) and, when the winner is an example
-marked ``x-mock-websocket: true``, accepts it and plays the script here (:mod:`postmock_nb.answers.websocket`
-reads it). A private mock checks its key on the upgrade first (:func:`socket_key`).
+The app matches an upgrade like a ``GET`` (path with ``:vars``, query, headers) and, when the winner is an
+example marked ``x-mock-websocket: true``, accepts it and plays the script here
+(:mod:`postmock_nb.answers.websocket` reads it); marked ``x-mock-websocket: handler``, it awaits the socket
+handler (:mod:`postmock_nb.behaviours.sockets`). A private mock checks its key on the upgrade first
+(:func:`socket_key`).
 
 Browsers cannot set headers on a WebSocket (``new WebSocket(url, protocols)`` takes a URL and subprotocols
 only), so besides the ``x-api-key`` header an upgrade may carry the key as a subprotocol,
@@ -17,6 +20,8 @@ import asyncio
 import contextlib
 import re
 import time
+import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +29,15 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.answers.templating import RenderContext, render
 from postmock_nb.answers.websocket import EXPECT, EXPECT_TIMEOUT_S, MISMATCH_CLOSE, Step, mismatch
+from postmock_nb.behaviours.sockets import (
+    HANDLER_ERROR_CLOSE,
+    NORMAL_CLOSE,
+    NOT_JSON_CLOSE,
+    BadMessage,
+    Disconnected,
+    Socket,
+    SocketFunction,
+)
 from postmock_nb.config import MockConfig
 from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL
 from postmock_nb.serving.refusal import key_ok, raw_header
@@ -35,6 +49,14 @@ Send = Callable[[Message], Awaitable[None]]
 _ANY_SPLIT = re.compile(r"(\{\{\$any\w*\}\})")
 _ANY = re.compile(r"\{\{\$any\w*\}\}")
 """The ``{{$any}}`` matchers of a ``>`` line: kept as they are, its other placeholders filled."""
+TRANSCRIPT_LINES = 1000
+"""Lines a connection's transcript keeps (the latest; the counts go on): a connection may live for days."""
+LINE_CHARS = 500
+"""Characters of one message a transcript line keeps."""
+STOPPED = (1001, "the mock stopped")
+LEAVE_GRACE_S = 1.0
+"""How long a socket handler may go on after its client left (to read what was sent before) before it is
+cancelled: a handler that never reads again still ends."""
 
 
 def subprotocols(scope: dict[str, Any]) -> list[str]:
@@ -69,7 +91,7 @@ def socket_key(settings: MockConfig, scope: dict[str, Any]) -> tuple[str, str | 
 class Transcript:
     """What went over one connection: its lines (``< sent``, ``> received``, ``! near miss``), counts, close."""
 
-    lines: list[str] = field(default_factory=list)
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=TRANSCRIPT_LINES))
     sent: int = 0
     received: int = 0
     near_misses: int = 0
@@ -77,6 +99,11 @@ class Transcript:
     close_reason: str = ""
     closed_by: str = ""
     """``mock`` or ``client``."""
+
+    def add(self, direction: str, message: str | bytes) -> None:
+        """A line of the transcript: ``<`` sent, ``>`` received, ``!`` a note (a binary frame by its size)."""
+        text = message if isinstance(message, str) else f"(binary, {len(message)} bytes)"
+        self.lines.append(f"{direction} {text[:LINE_CHARS]}" + ("…" if len(text) > LINE_CHARS else ""))
 
     def summary(self) -> str:
         close = f"closed {self.close_code}" if self.close_code is not None else "closed"
@@ -86,35 +113,59 @@ class Transcript:
         return f"WebSocket: {self.sent} sent, {self.received} received{misses}, {close}{by}{reason}"
 
     def text(self) -> str:
-        return "\n".join([*self.lines, f"-- {self.summary()}"])
+        dropped = self.sent + self.received + self.near_misses - len(self.lines)
+        first = [f"… {dropped} earlier lines not kept"] if dropped > 0 and len(self.lines) == TRANSCRIPT_LINES else []
+        return "\n".join([*first, *self.lines, f"-- {self.summary()}"])
 
 
-class _Gone(Exception):
-    """The client left (or the server stops): the script ends quietly."""
+class Connection:
+    """One accepted WebSocket: what the mock sends (one frame at a time: a script or handler and
+    ``mock.broadcast`` may send at once), the client's messages read by a task of their own, the transcript.
 
+    :class:`~postmock_nb.behaviours.sockets.Disconnected` is how every wait ends when the client leaves or the
+    mock stops (``stopping`` set: the connection is then closed with 1001).
+    """
 
-class Player:
-    """One connection's script: the steps in order, the client's messages read by a task of their own."""
-
-    def __init__(self, receive: Receive, send: Send, ctx: RenderContext, stopping: asyncio.Event | None) -> None:
-        self._receive, self._send, self._ctx = receive, send, ctx
-        self._stopping = stopping
-        self._inbox: asyncio.Queue[str | None] = asyncio.Queue()
+    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None) -> None:
+        self._receive, self._send, self._stopping = receive, send, stopping
+        self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
+        self._sending = asyncio.Lock()
+        self._reader: asyncio.Future[None] | None = None
         self.transcript = Transcript()
+        self.subprotocol: str | None = None
+        """The subprotocol accepted (a private mock's key subprotocol, when the key came that way)."""
+
+    async def accept(self, subprotocol: str | None) -> None:
+        self.subprotocol = subprotocol
+        await self._send({"type": "websocket.accept", "subprotocol": subprotocol})
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def finish(self) -> None:
+        """Stop reading (the connection is over)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+
+    @property
+    def gone(self) -> asyncio.Event:
+        return self._gone
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.transcript.closed_by)
 
     async def _read(self) -> None:
         while True:
             message = await self._receive()
             kind = message.get("type")
             if kind == "websocket.receive":
-                text = message.get("text")
-                if text is None:
-                    text = (message.get("bytes") or b"").decode("utf-8", "replace")
+                got: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
                 self.transcript.received += 1
-                self.transcript.lines.append(f"> {text}")
-                self._inbox.put_nowait(text)
+                self.transcript.add(">", got)
+                self._inbox.put_nowait(got)
             elif kind == "websocket.disconnect":
                 if not self.transcript.closed_by:  # else the mock closed it, with its own code
                     self.transcript.close_code = message.get("code", 1005)
@@ -123,17 +174,90 @@ class Player:
                 self._inbox.put_nowait(None)
                 return
 
-    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool, subprotocol: str | None) -> None:
-        await self._send({"type": "websocket.accept", "subprotocol": subprotocol})
-        reader = asyncio.ensure_future(self._read())
+    async def send_message(self, message: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) frame; :class:`Disconnected` once the socket closed."""
+        async with self._sending:
+            if self.transcript.closed_by:
+                raise self._disconnected()
+            frame = {"type": "websocket.send", "text": message} if isinstance(message, str) else {
+                "type": "websocket.send", "bytes": message}
+            try:
+                await self._send(frame)
+            except Exception:  # the client left between two messages: nothing to report
+                self.transcript.closed_by = self.transcript.closed_by or "client"
+                raise self._disconnected() from None
+            self.transcript.sent += 1
+            self.transcript.add("<", message)
+
+    async def next_message(self) -> str | bytes:
+        """The client's next message; :class:`Disconnected` when it left or the mock stops."""
+        while True:
+            got = await self.next_within(3600.0)
+            if got is not None:
+                return got
+
+    async def next_within(self, seconds: float) -> str | bytes | None:
+        """The client's next message, None when none comes in ``seconds``; :class:`Disconnected` when the
+        client leaves or the mock stops meanwhile."""
+        getting = asyncio.ensure_future(self._inbox.get())
+        waits: list[asyncio.Future[Any]] = [getting]
+        if self._stopping is not None:
+            waits.append(asyncio.ensure_future(self._stopping.wait()))
+        try:
+            await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits[1:]:
+                waiting.cancel()
+        if not getting.done():
+            getting.cancel()
+            if self._stopping is not None and self._stopping.is_set():
+                await self.close(*STOPPED)
+                raise self._disconnected()
+            return None
+        got = getting.result()
+        if got is None:
+            self._inbox.put_nowait(None)  # every later read ends too
+            raise self._disconnected()
+        return got
+
+    async def wait(self, seconds: float) -> None:
+        """Pause; ends early (raising :class:`Disconnected`) when the client leaves or the mock stops."""
+        waits = [asyncio.ensure_future(self._gone.wait())]
+        if self._stopping is not None:
+            waits.append(asyncio.ensure_future(self._stopping.wait()))
+        try:
+            done, _ = await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self._stopping is not None and self._stopping.is_set():
+            await self.close(*STOPPED)
+        if done or self.transcript.closed_by:
+            raise self._disconnected()
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code`` and ``reason`` (once: a later close, or one after the client left, does nothing)."""
+        if self.transcript.closed_by:
+            return
+        self.transcript.close_code, self.transcript.close_reason, self.transcript.closed_by = code, reason, "mock"
+        with contextlib.suppress(Exception):  # the client may have left meanwhile
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+    def _disconnected(self) -> Disconnected:
+        return Disconnected(self.transcript.close_code or 1005, self.transcript.close_reason)
+
+
+class Player:
+    """One connection's ``%%websocket`` script: the steps in order, with the interval."""
+
+    def __init__(self, connection: Connection, ctx: RenderContext) -> None:
+        self._connection, self._ctx = connection, ctx
+
+    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool) -> None:
         try:
             await self._steps(steps, interval_s, repeat)
-        except _Gone:  # the client left, or the mock stops (then it says so)
-            await self._close(1001, "the mock stopped")
-        finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+        except Disconnected:  # the client left, or the mock stops (then it says so)
+            await self._connection.close(*STOPPED)
 
     async def _steps(self, steps: Sequence[Step], interval_s: float, repeat: bool) -> None:
         """The steps in order (again and again with ``repeat``); then the socket stays open until the client
@@ -143,36 +267,12 @@ class Player:
                 if step.kind == EXPECT:
                     await self._expect(step.text)
                 else:
-                    await self._out(render(step.text, self._ctx))
-                    await self._wait(interval_s)
+                    await self._connection.send_message(render(step.text, self._ctx))
+                    await self._connection.wait(interval_s)
             if not repeat or not steps:
                 break
         while True:
-            await self._wait(3600.0)
-
-    async def _out(self, text: str) -> None:
-        if self.transcript.closed_by:
-            raise _Gone
-        try:
-            await self._send({"type": "websocket.send", "text": text})
-        except Exception:  # the client left between two messages: nothing to report
-            self.transcript.closed_by = self.transcript.closed_by or "client"
-            raise _Gone from None
-        self.transcript.sent += 1
-        self.transcript.lines.append(f"< {text}")
-
-    async def _wait(self, seconds: float) -> None:
-        """Pause between two sends; ends early (raising :class:`_Gone`) when the client leaves or the mock stops."""
-        waits = [asyncio.ensure_future(self._gone.wait())]
-        if self._stopping is not None:
-            waits.append(asyncio.ensure_future(self._stopping.wait()))
-        try:
-            done, _ = await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-        if done or self.transcript.closed_by:
-            raise _Gone
+            await self._connection.wait(3600.0)
 
     async def _expect(self, expected: str) -> None:
         """Wait for a message matching ``expected``; others are near misses; none in time: close with 1008."""
@@ -180,46 +280,88 @@ class Player:
                          for part in _ANY_SPLIT.split(expected))
         deadline = time.monotonic() + EXPECT_TIMEOUT_S
         last = ""
+        transcript = self._connection.transcript
         while (left := deadline - time.monotonic()) > 0:
-            got = await self._next(left)
+            got = await self._connection.next_within(left)
             if got is None:
                 break
-
-            why = mismatch(wanted, got)
+            why = mismatch(wanted, got if isinstance(got, str) else got.decode("utf-8", "replace"))
             if not why:
                 return
             last = why
-            self.transcript.near_misses += 1
-            self.transcript.lines.append(f"! near miss, expected {expected}: {why}")
+            transcript.near_misses += 1
+            transcript.add("!", f"near miss, expected {expected}: {why}")
         reason = f"expected {expected[:60]}" + (f" ({last[:50]})" if last else ": nothing came")
-        await self._close(MISMATCH_CLOSE, reason[:120])
-        raise _Gone
+        await self._connection.close(MISMATCH_CLOSE, reason[:120])
+        raise Disconnected(MISMATCH_CLOSE, reason)
 
-    async def _next(self, seconds: float) -> str | None:
-        """The client's next message, None when none comes in ``seconds``; :class:`_Gone` when the client
-        leaves or the mock stops meanwhile."""
-        getting = asyncio.ensure_future(self._inbox.get())
-        waits: list[asyncio.Future[Any]] = [getting]
-        if self._stopping is not None:
-            waits.append(asyncio.ensure_future(self._stopping.wait()))
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits[1:]:
-                waiting.cancel()
-        if not getting.done():
-            getting.cancel()
-            if self._stopping is not None and self._stopping.is_set():
-                raise _Gone
-            return None
-        got = getting.result()
-        if got is None:
-            raise _Gone
-        return got
 
-    async def _close(self, code: int, reason: str) -> None:
-        if self.transcript.closed_by:
-            return
-        self.transcript.close_code, self.transcript.close_reason, self.transcript.closed_by = code, reason, "mock"
-        with contextlib.suppress(Exception):  # the client may have left meanwhile
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+async def run_handler(function: SocketFunction, socket: Socket, connection: Connection,
+                      stopping: asyncio.Event | None) -> str:
+    """Await a socket handler for as long as the connection lasts; returns the traceback if it raised.
+
+    It returning closes the socket with 1000; :class:`Disconnected` escaping it is the client leaving (quiet);
+    :class:`~postmock_nb.behaviours.sockets.BadMessage` closes with 1007, anything else with 1011. The mock
+    stopping cancels it (1001); the client leaving cancels it after :data:`LEAVE_GRACE_S` if it does not end.
+    """
+    task = asyncio.ensure_future(function(socket))
+    ending = [asyncio.ensure_future(connection.gone.wait())]
+    if stopping is not None:
+        ending.append(asyncio.ensure_future(stopping.wait()))
+    try:
+        await asyncio.wait([task, *ending], return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and connection.gone.is_set():
+            await asyncio.wait([task, *ending[1:]], timeout=LEAVE_GRACE_S, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in ending:
+            waiting.cancel()
+    if not task.done():  # the mock stops, or the client left and the handler does not end by itself
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        await connection.close(*STOPPED)
+        return ""
+    error = task.exception() if not task.cancelled() else None
+    if error is None or isinstance(error, (Disconnected, asyncio.CancelledError)):
+        await connection.close(NORMAL_CLOSE, "")
+        return ""
+    if isinstance(error, BadMessage):
+        await connection.close(NOT_JSON_CLOSE, str(error)[:120])
+        return ""
+    await connection.close(HANDLER_ERROR_CLOSE, f"handler error: {type(error).__name__}"[:120])
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
+class Connections:
+    """The open connections of one app, by route, for ``mock.broadcast`` (used on the server's loop only)."""
+
+    def __init__(self) -> None:
+        self._open: dict[Connection, tuple[str, str]] = {}
+
+    def opened(self, connection: Connection, route: str, path: str) -> None:
+        """``connection`` is open on the example of ``route`` (``/ws/rooms/:room``), asked for as ``path``."""
+        self._open[connection] = (route, path)
+
+    def closed(self, connection: Connection) -> None:
+        self._open.pop(connection, None)
+
+    def routes(self) -> dict[str, int]:
+        """Each route with open connections → how many."""
+        found: dict[str, int] = {}
+        for route, _ in self._open.values():
+            found[route] = found.get(route, 0) + 1
+        return found
+
+    async def broadcast(self, route: str, message: str | bytes) -> int:
+        """Send ``message`` to every open connection of ``route`` (the route as defined, or the path asked
+        for); how many got it (one that left meanwhile is skipped)."""
+        reached = 0
+        for connection, (defined, path) in list(self._open.items()):
+            if route not in (defined, path):
+                continue
+            try:
+                await connection.send_message(message)
+            except Disconnected:
+                continue
+            reached += 1
+        return reached

@@ -30,3 +30,36 @@ def test_a_websocket_script_plays_in_a_kernel_and_survives_save_and_load(tmp_pat
     assert outputs[3].strip() == got and outputs[-2].strip() == got
     assert "WebSocket" in outputs[4] and "/ws/prices/ACME" in outputs[4]  # open, or closed by then
     assert "neither '< MESSAGE' nor '> MESSAGE'" in outputs[-1]
+
+
+def test_a_socket_handler_and_a_broadcast_from_a_cell_in_a_kernel(tmp_path) -> None:
+    nb = run_in_kernel([
+        "%load_ext postmock_nb",
+        "@mock.websocket('/ws/chat')\nasync def chat(socket):\n"
+        "    await socket.send_json({'hello': socket.arg('nick')})\n"
+        "    async for message in socket:\n        await socket.send('echo ' + message)",
+        "%mock start --no-dashboard",
+        "import contextlib\nfrom websockets.sync.client import connect\nstack = contextlib.ExitStack()\n"
+        "client = stack.enter_context(connect(mockUrl.replace('http', 'ws', 1) + '/ws/chat?nick=ann', "
+        "open_timeout=10))\n"
+        "print(client.recv(timeout=10))\nclient.send('hi')\nprint(client.recv(timeout=10))",
+        '%mock broadcast /ws/chat {"news": "lunch is ready"}',
+        "print(client.recv(timeout=10))",
+        "print(mock.broadcast('/ws/chat', {'n': 2}), client.recv(timeout=10))",
+        "try:\n    get_ipython().run_line_magic('mock', 'broadcast /ws/nope hi')\n"
+        "except Exception as error:\n    print(error)",
+        "stack.close()\nimport time\n"
+        "for _ in range(100):\n"
+        "    if 'closed' in (mock.session.server.log.recent(1)[0].note or ''): break\n"
+        "    time.sleep(0.05)",
+        "%mock log -n 1",
+    ], tmp_path, timeout=60)
+    outputs = [cell_text(cell) for cell in nb.cells]
+    for cell in nb.cells:
+        assert not error_outputs(cell), cell.source
+    assert outputs[3].splitlines() == ['{"hello": "ann"}', "echo hi"]
+    assert outputs[4].strip() == "sent to 1 connection of /ws/chat"
+    assert outputs[5].strip() == '{"news": "lunch is ready"}'
+    assert outputs[6].strip() == '1 {"n": 2}'
+    assert "no WebSocket route '/ws/nope' (routes: /ws/chat)" in outputs[7]
+    assert "WebSocket: 4 sent, 1 received" in outputs[9]
