@@ -54,6 +54,8 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+CLOSE_WAIT_S = 1.0
+"""How long the close frame may wait for a client to take it once the mock stops."""
 LEAVE_GRACE_S = 1.0
 """How long a socket handler may go on after its client left (to read what was sent before) before it is
 cancelled: a handler that never reads again still ends."""
@@ -132,6 +134,8 @@ class Connection:
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
         self._sending = asyncio.Lock()
+        self._stuck = False
+        """A send was given up (the mock stops, the client does not read): nothing more can be sent."""
         self._reader: asyncio.Future[None] | None = None
         self.transcript = Transcript()
         self.subprotocol: str | None = None
@@ -182,10 +186,14 @@ class Connection:
             frame = {"type": "websocket.send", "text": message} if isinstance(message, str) else {
                 "type": "websocket.send", "bytes": message}
             try:
-                await self._send(frame)
+                sent = await self._send_unless_stopping(frame)
             except Exception:  # the client left between two messages: nothing to report
                 self.transcript.closed_by = self.transcript.closed_by or "client"
                 raise self._disconnected() from None
+            if not sent:  # the mock stops, and the client does not take what it was sent: no frame can follow
+                self._stuck = True
+                await self.close(*STOPPED)
+                raise self._disconnected()
             self.transcript.sent += 1
             self.transcript.add("<", message)
 
@@ -236,12 +244,40 @@ class Connection:
             raise self._disconnected()
 
     async def close(self, code: int, reason: str) -> None:
-        """Close with ``code`` and ``reason`` (once: a later close, or one after the client left, does nothing)."""
+        """Close with ``code`` and ``reason`` (once: a later close, or one after the client left, does nothing).
+        A client that does not read gets no close frame once the mock stops: the server drops the connection."""
         if self.transcript.closed_by:
             return
         self.transcript.close_code, self.transcript.close_reason, self.transcript.closed_by = code, reason, "mock"
+        if self._stuck:
+            return
         with contextlib.suppress(Exception):  # the client may have left meanwhile
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+            if self._stopping is not None and self._stopping.is_set():
+                await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}),
+                                       CLOSE_WAIT_S)
+            else:
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def _send_unless_stopping(self, frame: Message) -> bool:
+        """Send ``frame``; False when the mock stops before the client took it (a client that does not read:
+        the send waits for room in its buffer, and a stop must not wait for it)."""
+        stopping = self._stopping
+        if stopping is None:
+            await self._send(frame)
+            return True
+        sending = asyncio.ensure_future(self._send(frame))
+        stop = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait((sending, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if sending.done():
+            sending.result()
+            return True
+        sending.cancel()
+        with contextlib.suppress(BaseException):
+            await sending
+        return False
 
     def _disconnected(self) -> Disconnected:
         return Disconnected(self.transcript.close_code or 1005, self.transcript.close_reason)

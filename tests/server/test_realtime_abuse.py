@@ -14,6 +14,8 @@ from support.waiting import wait_until
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from postmock_nb.behaviours.sockets import Socket
+from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import LogTable
 from postmock_nb.notebook.widgets import log_table_html
 from postmock_nb.session import Session
@@ -91,3 +93,42 @@ def test_an_upgrade_with_bytes_no_server_can_read_is_no_server_error(public: Ses
         raw.recv(65536)  # the server's answer, or b"" when it dropped the connection: either way it is done
     assert requests.get(public.url + "/plain", timeout=5).json() == {"ok": True}  # the mock still serves
     assert server.errors == []
+
+
+def _upgrade_and_never_read(port: int, path: str) -> socket.socket:
+    """A WebSocket client that upgrades, then never reads: what the mock sends piles up until its writes block."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.sendall(UPGRADE.replace(b"/ws/prices", path.encode()) + b"\r\n")
+    assert raw.recv(12) == b"HTTP/1.1 101"
+    return raw
+
+
+@pytest.mark.parametrize("path", ["/ws/ticks", "/ws/flood"])
+def test_stopping_the_mock_with_a_client_that_does_not_read_is_prompt(server_name: str, path: str) -> None:
+    # the mock's send waits for the client to take the frame: a stop once waited for the server's grace period
+    # (hypercorn: "the server thread did not stop within 10.0 s"; uvicorn: "timeout graceful shutdown exceeded")
+    session = Session()
+    session.define("GET /ws/ticks", "< " + "t" * 10_000, name="ticks", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true", "x-mock-repeat: true"])
+    prototype = Prototype(session)
+
+    @prototype.websocket("/ws/flood")
+    async def flood(socket: Socket) -> None:
+        while True:
+            await socket.send("f" * 10_000)
+
+    session.start(port=0, server=server_name)
+    server = session.server
+    assert server is not None
+    try:
+        with _upgrade_and_never_read(server.port, path):
+            wait_until(lambda: any(e.status == 101 for e in server.log.recent()), "the connection open")
+            session.stop()
+        assert server.errors == []
+        if server_name == "granian":  # known: granian's stop may drop the app's coroutine, its row left "open"
+            return
+        wait_until(lambda: server.log.recent(1)[0].note.startswith("WebSocket:"), "the connection's row completed")
+        assert "closed 1001 by the mock (the mock stopped)" in server.log.recent(1)[0].note
+    finally:
+        session.close()

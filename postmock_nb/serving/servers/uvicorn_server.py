@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 
 from postmock_nb.serving.servers import ASGIApp, Report
 from postmock_nb.serving.servers._logs import errors_to
@@ -72,13 +73,26 @@ class _HeadTimed(HttpToolsProtocol):
         super().shutdown()
 
 
+class _WsStopped(WSProtocol):
+    """uvicorn's wsproto WebSocket protocol, dropping at a stop the connection of a client that does not read.
+
+    uvicorn's stop writes a close frame and closes the transport, which first waits for the client to take
+    what is still buffered: a client that never reads held the stop for uvicorn's whole grace period (and
+    left "timeout graceful shutdown exceeded" in the server's errors)."""
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()
+
+
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
                 read_timeout: float = 30.0, tls: Certificate | None = None) -> None:
     """Serve ``app`` on ``sock`` until ``stop`` is set; an idle connection or a half-sent head is closed after
     ``read_timeout`` s (a stalled body is the app's own read timeout); https with ``tls`` (uvicorn's
     ``ssl_certfile``/``ssl_keyfile``: its asyncio server wraps our socket)."""
     config = uvicorn.Config(
-        app, loop="none", http=_HeadTimed, ws="wsproto", lifespan="on", interface="asgi3",
+        app, loop="none", http=_HeadTimed, ws=_WsStopped, lifespan="on", interface="asgi3",
         log_config=None, access_log=False,
         proxy_headers=False,  # the mock answers whoever connects; no X-Forwarded-* rewriting per request
         timeout_keep_alive=int(read_timeout), timeout_graceful_shutdown=2, backlog=1024,
