@@ -136,6 +136,8 @@ class Connection:
         self._sending = asyncio.Lock()
         self._stuck = False
         """A send was given up (the mock stops, the client does not read): nothing more can be sent."""
+        self._sending_task: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Future[None] | None = None
         self._reader: asyncio.Future[None] | None = None
         self.transcript = Transcript()
         self.subprotocol: str | None = None
@@ -145,13 +147,16 @@ class Connection:
         self.subprotocol = subprotocol
         await self._send({"type": "websocket.accept", "subprotocol": subprotocol})
         self._reader = asyncio.ensure_future(self._read())
+        if self._stopping is not None:
+            self._watcher = asyncio.ensure_future(self._cut_at_stop(self._stopping))
 
     async def finish(self) -> None:
         """Stop reading (the connection is over)."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        for task in (self._reader, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     @property
     def gone(self) -> asyncio.Event:
@@ -191,7 +196,6 @@ class Connection:
                 self.transcript.closed_by = self.transcript.closed_by or "client"
                 raise self._disconnected() from None
             if not sent:  # the mock stops, and the client does not take what it was sent: no frame can follow
-                self._stuck = True
                 await self.close(*STOPPED)
                 raise self._disconnected()
             self.transcript.sent += 1
@@ -259,25 +263,30 @@ class Connection:
                 await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def _send_unless_stopping(self, frame: Message) -> bool:
-        """Send ``frame``; False when the mock stops before the client took it (a client that does not read:
-        the send waits for room in its buffer, and a stop must not wait for it)."""
-        stopping = self._stopping
-        if stopping is None:
-            await self._send(frame)
-            return True
-        sending = asyncio.ensure_future(self._send(frame))
-        stop = asyncio.ensure_future(stopping.wait())
+        """Send ``frame``; False when the mock stopped before the client took it (a client that does not read:
+        the send waits for room in its buffer, and a stop must not wait for it: :meth:`_cut_at_stop`)."""
+        task = asyncio.current_task()
+        self._sending_task = task
         try:
-            await asyncio.wait((sending, stop), return_when=asyncio.FIRST_COMPLETED)
+            await self._send(frame)
+        except asyncio.CancelledError:
+            if not self._stuck or task is None:  # cancelled from elsewhere: not ours to swallow
+                raise
+            uncancel = getattr(task, "uncancel", None)  # 3.11+: the cancellation is handled here
+            if uncancel is not None:
+                uncancel()
+            return False
         finally:
-            stop.cancel()
-        if sending.done():
-            sending.result()
-            return True
-        sending.cancel()
-        with contextlib.suppress(BaseException):
-            await sending
-        return False
+            self._sending_task = None
+        return True
+
+    async def _cut_at_stop(self, stopping: asyncio.Event) -> None:
+        """Once the mock stops, a send still waiting for the client to take its frame is given up."""
+        await stopping.wait()
+        sending = self._sending_task
+        if sending is not None:
+            self._stuck = True
+            sending.cancel()
 
     def _disconnected(self) -> Disconnected:
         return Disconnected(self.transcript.close_code or 1005, self.transcript.close_reason)
