@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from postmock_nb.serving.tls import Certificate
 
 
+STOP_GRACE_S = 1.0
+"""How long a connection may take to finish once the server stops (its answer's rest, a close frame) before it is
+aborted; less than the servers' grace period (2 s), which ends with an error."""
 _SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 """``http://host:port`` at the start of an absolute-form request target."""
 
@@ -78,12 +81,14 @@ class _StoppingTCPServer(TCPServer):
                 watcher.cancel()
 
     async def _drop_unread_at_stop(self) -> None:
-        """Once the server stops, a connection whose client does not read what it was sent (a WebSocket or a
-        stream it holds open without reading) is aborted: its writes wait for the client, and the stop waited
-        for them (past the grace period: "the server thread did not stop within 10.0 s")."""
+        """Once the server stops, a connection still open :data:`STOP_GRACE_S` later, with bytes its client has
+        not taken, is aborted: the client does not read (a WebSocket or a stream it holds), so the writes wait
+        for it, and the stop waited for them past the grace period ("the server thread did not stop within
+        10.0 s")."""
         await self.context.terminated.wait()
+        await asyncio.sleep(STOP_GRACE_S)
         transport = self.writer.transport
-        if transport.get_write_buffer_size():
+        if transport.get_write_buffer_size():  # a request still being answered, nothing written: Hypercorn's 500
             transport.abort()
 
     def _abort_if_stopping(self) -> None:
