@@ -54,6 +54,9 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+BROADCAST_SEND_S = 2.0
+"""How long ``mock.broadcast`` waits for one connection to take its message; the connections are sent to at once,
+so a client that does not read holds up neither the others nor the broadcast longer than this."""
 CLOSE_WAIT_S = 1.0
 """How long the close frame may wait for a client to take it once the mock stops."""
 LEAVE_GRACE_S = 1.0
@@ -399,14 +402,17 @@ class Connections:
 
     async def broadcast(self, route: str, message: str | bytes) -> int:
         """Send ``message`` to every open connection of ``route`` (the route as defined, or the path asked
-        for); how many got it (one that left meanwhile is skipped)."""
-        reached = 0
-        for connection, (defined, path) in list(self._open.items()):
-            if route not in (defined, path):
-                continue
-            try:
-                await connection.send_message(message)
-            except Disconnected:
-                continue
-            reached += 1
-        return reached
+        for), all at once; how many got it (one that left meanwhile, or did not take it within
+        :data:`BROADCAST_SEND_S`, is skipped)."""
+        sends = [_within(connection.send_message(message), BROADCAST_SEND_S)
+                 for connection, (defined, path) in list(self._open.items()) if route in (defined, path)]
+        return sum(await asyncio.gather(*sends))
+
+
+async def _within(sending: Awaitable[None], seconds: float) -> bool:
+    """Whether ``sending`` finished within ``seconds`` (a client that left, or does not read, did not get it)."""
+    try:
+        await asyncio.wait_for(sending, seconds)
+    except (Disconnected, asyncio.TimeoutError):
+        return False
+    return True

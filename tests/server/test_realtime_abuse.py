@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -160,6 +161,37 @@ def test_stopping_the_mock_with_a_stream_nobody_reads_is_prompt(server_name: str
             raw.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
             assert raw.recv(12) == b"HTTP/1.1 200"
             session.stop()
+        assert server.errors == []
+    finally:
+        session.close()
+
+
+def test_a_client_that_does_not_read_holds_up_no_other_broadcast(server_name: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # mock.broadcast once sent to the connections one after another: a client that did not read (a tab in the
+    # background) held up the clients after it, and the broadcast failed after 5 s
+    monkeypatch.setattr("postmock_nb.serving.sockets.BROADCAST_SEND_S", 0.5)
+    session = Session()
+    prototype = Prototype(session)
+
+    @prototype.websocket("/ws/chat")
+    async def chat(socket: Socket) -> None:
+        async for _ in socket:
+            pass
+
+    session.start(port=0, server=server_name)
+    server = session.server
+    assert server is not None
+    got: list[int] = []
+    try:
+        with _upgrade_and_never_read(server.port, "/ws/chat"), connect(
+                session.url.replace("http://", "ws://", 1) + "/ws/chat", open_timeout=5, max_size=None) as reader:
+            wait_until(lambda: server.app.connections.routes() == {"/ws/chat": 2}, "both connections open")
+            reading = threading.Thread(target=lambda: got.extend(len(m) for m in reader), daemon=True)
+            reading.start()
+            for _ in range(12):  # 12 MB: more than the sockets' buffers hold for the client that does not read
+                assert session.broadcast("/ws/chat", "x" * 1_000_000) >= 1
+            wait_until(lambda: len(got) == 12, "every broadcast at the client that reads")
         assert server.errors == []
     finally:
         session.close()
