@@ -123,6 +123,8 @@ def _validate(args: argparse.Namespace) -> int:
     _print_schema_problems(problems, note, sys.stdout)
     for warning in loaded.spec.warnings if loaded.spec is not None else ():
         print(f"warning: {warning}")
+    if loaded.spec is not None and loaded.spec.webhooks:
+        print(f"webhooks (sent by hand: %mock webhook NAME URL): {', '.join(loaded.spec.webhooks)}")
     return 0
 
 

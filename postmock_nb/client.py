@@ -150,6 +150,16 @@ class Client:
         if log:
             self._call("DELETE", "/log")
 
+    # -- WebSockets ------------------------------------------------------------------------------------
+
+    def broadcast(self, route: str, message: Any) -> int:
+        """As ``mock.broadcast``: send ``message`` (a ``str`` as it is, anything else as JSON) to every client
+        connected to the WebSocket ``route`` of the mock (with ``--state``, of every replica); returns how many
+        connections of the process that took the call got it."""
+        if isinstance(message, bytes):
+            raise ClientError("Client.broadcast sends text or JSON (a binary frame: mock.broadcast in the notebook)")
+        return int(self._json("POST", "/broadcast", json={"route": route, "message": message}).get("sent", 0))
+
     # -- verification ----------------------------------------------------------------------------------
 
     def requests(self, method: str | None = None, path: str | None = None, *,

@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from postmock_nb.answers.verification import Expectation, Verification
+from postmock_nb.behaviours.callbacks import CallbackError, build
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.behaviours.resources import check_seeds
@@ -38,10 +39,14 @@ from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.build import notebook_mock
 from postmock_nb.serving.journal import Batched, Counts
+from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.serving.server import MockServer
 from postmock_nb.serving.shared.collection import SharedCollection
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.verification import verify_journal
+
+if TYPE_CHECKING:
+    from postmock_nb.formats.openapi import Webhook
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,37 @@ class Session:
         self.store.update(lambda current: behaviours_first(edit(current)))
         self.behaviours.resources.restore(self.store.collection.examples)
         return result["report"]
+
+    # -- webhooks (OpenAPI 3.1) ------------------------------------------------------------------
+
+    @property
+    def webhooks(self) -> dict[str, Webhook]:
+        """The ``webhooks`` of the OpenAPI documents loaded, by name (a later document's win), sent with
+        :meth:`send_webhook`."""
+        found: dict[str, Webhook] = {}
+        for spec in self.specs:
+            found.update(spec.webhooks)
+        return found
+
+    def send_webhook(self, name: str, url: str) -> LogEntry | None:
+        """Send the loaded document's webhook ``name`` to ``url`` now, from the running mock, as its callbacks go
+        (only to loopback and ``--callback-allow`` hosts; a row of the log, ``↗``); returns that row (None: the
+        mock stopped first)."""
+        known = self.webhooks
+        webhook = known.get(name)
+        if webhook is None:
+            names = ", ".join(sorted(known))
+            raise ExampleDefinitionError(
+                f"no webhook named {name!r}" + ("" if known else ": no OpenAPI document loaded has webhooks"),
+                hint=f"one of: {names}" if known else "%mock load a 3.1 document with `webhooks:` first")
+        if not self.running:
+            raise ServerError("the mock is not running, and it is what sends the webhook", hint="%mock start first")
+        assert self.server is not None
+        try:
+            callback = build(webhook.method, url, data=webhook.body, headers=dict(webhook.headers))
+        except CallbackError as error:  # a URL that is no absolute http(s) URL
+            raise CallbackError(error.message, hint=f"%mock webhook {name} http://127.0.0.1:9000/hooks") from None
+        return self.server.send_callback(callback, f"webhook {name}")
 
     # -- listeners (the dashboards) -------------------------------------------------------------
 

@@ -176,16 +176,90 @@ async def perform(fault: str, scope: dict[str, Any], receive: Receive, send: Sen
     return "malformed: bytes that are not HTTP, then closed" if fault == "malformed" else "close: closed unanswered"
 
 
-async def cut(fault: str, scope: dict[str, Any], receive: Receive, send: Send) -> str:
-    """Cut a connection mid-answer (a Server-Sent Events stream after some of its events): ``reset``
-    resets it, the others close it (``malformed`` writes its bytes first). Returns what was done."""
+class DirectHttp1:
+    """An ASGI ``send`` that writes an HTTP/1.1 answer (chunked) to the connection's socket itself, never through
+    the server: every byte sent is in the kernel when the send returns, so a cut after it loses none of it (a
+    server that writes from a thread of its own, granian's, may still hold them). For an answer that will be cut:
+    the server never sees it begin; the cut then closes the socket (:func:`cut`).
+
+    A write the client is no longer there for is not an error: it ends the writes (``failed`` says why)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.failed: BaseException | None = None
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if self.failed is not None:
+            return
+        if message["type"] == "http.response.start":
+            kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _FRAMING]
+            data = _http1_head(message["status"], [*kept, (b"transfer-encoding", b"chunked")])
+        else:
+            body = bytes(message.get("body", b""))
+            data = f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b""
+            if not message.get("more_body", False):
+                data += b"0\r\n\r\n"
+        try:
+            self.sock.setblocking(False)  # the server's socket is non-blocking already: only Python's view changes
+            await asyncio.wait_for(asyncio.get_running_loop().sock_sendall(self.sock, data), HANG_MAX_S)
+        except (OSError, TimeoutError) as error:  # the client left, or stopped reading
+            self.failed = error
+
+
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+FLUSH_MAX_S = 2.0
+"""The longest a cut waits for what was written before it to be acknowledged by the client."""
+
+
+def direct_writer(scope: dict[str, Any]) -> DirectHttp1 | None:
+    """A :class:`DirectHttp1` on this request's connection: plain HTTP/1 with its socket found; else None (TLS,
+    HTTP/2, not Linux: the answer goes through the server)."""
+    if scope.get("http_version") not in wire.HTTP1 or scope.get("scheme", "http") != "http":
+        return None
     sock = connection_socket(scope)
+    return DirectHttp1(sock) if sock is not None else None
+
+
+async def _flushed(sock: socket.socket) -> None:
+    """Wait until the kernel holds nothing unacknowledged for ``sock`` (Linux ``SIOCOUTQ``), at most
+    :data:`FLUSH_MAX_S`: what was written has reached the client before a reset discards the rest."""
+    try:
+        import fcntl  # deferred: POSIX only, and only a cut needs it
+        import termios  # deferred: POSIX only, and only a cut needs it
+    except ImportError:
+        return
+    outq = getattr(termios, "TIOCOUTQ", None)  # SIOCOUTQ on a socket
+    if outq is None:
+        return
+    deadline = asyncio.get_running_loop().time() + FLUSH_MAX_S
+    buffer = bytearray(4)
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            fcntl.ioctl(sock.fileno(), outq, buffer)
+        except OSError:
+            return
+        if int.from_bytes(buffer, "little") == 0:
+            return
+        await asyncio.sleep(0.001)
+
+
+async def cut(fault: str, scope: dict[str, Any], receive: Receive, send: Send, *,
+              direct: DirectHttp1 | None = None) -> str:
+    """Cut a connection mid-answer (a Server-Sent Events stream after some of its events): ``reset``
+    resets it, the others close it (``malformed`` writes its bytes first). Returns what was done.
+    ``direct``: the answer so far was written to the socket by the mock (:class:`DirectHttp1`); it is
+    acknowledged by the client before the cut."""
+    sock = direct.sock if direct is not None else connection_socket(scope)
     if sock is None:
         await _gone(receive)
         return f"{fault}: socket not found, the answer left unfinished"
+    if direct is not None and direct.failed is None:
+        await _flushed(sock)
     try:
         if fault == "reset" and _reset(sock):
             with contextlib.suppress(Exception):  # into the dead socket: the server ends the answer, unaware
+                if direct is not None:  # the server never saw this answer begin: it begins now, as perform's reset
+                    await send({"type": "http.response.start", "status": 200, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
             return "reset: connection reset"
         if fault == "malformed":

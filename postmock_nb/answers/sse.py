@@ -11,7 +11,9 @@ answered with ``Content-Type: text/event-stream``, ``Cache-Control: no-cache`` a
 - A request with ``Last-Event-ID: X`` resumes after the event whose ``id:`` is X (from the start when
   no event has that id).
 - A fault (``reset``, ``close``, ``truncate``, ``malformed``) cuts the stream after half its events
-  (rounded down), where the next event would have gone: see :func:`cut_after`.
+  (rounded down), where the next event would have gone: see :func:`cut_after`. On plain HTTP/1 the app
+  writes such a stream to the socket itself and cuts it once those events are acknowledged
+  (:class:`postmock_nb.answers.faults.DirectHttp1`), so none is lost, with no interval either.
 """
 
 from __future__ import annotations

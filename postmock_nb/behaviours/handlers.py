@@ -84,10 +84,7 @@ class Request:
     @cached_property
     def query(self) -> dict[str, list[str]]:
         """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
-        found: dict[str, list[str]] = {}
-        for key, value in self.query_pairs:
-            found.setdefault(key, []).append(value)
-        return found
+        return query_lists(self.query_pairs)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name``."""
@@ -95,9 +92,9 @@ class Request:
         return values[0] if values else default
 
     @property
-    def headers(self) -> _Headers:
+    def headers(self) -> AnyCase:
         """Request headers, looked up in any case: ``request.headers["Content-Type"]``."""
-        return _Headers(self.header_map)
+        return AnyCase(self.header_map)
 
     @property
     def text(self) -> str:
@@ -121,7 +118,17 @@ class Request:
         return parse_qs(self.text, keep_blank_values=True)
 
 
-class _Headers(Mapping[str, str]):
+def query_lists(pairs: Pairs) -> dict[str, list[str]]:
+    """Query pairs as every value of each name: ``{"tag": ["a", "b"]}``."""
+    found: dict[str, list[str]] = {}
+    for key, value in pairs:
+        found.setdefault(key, []).append(value)
+    return found
+
+
+class AnyCase(Mapping[str, str]):
+    """Request headers (kept lower-case) looked up in any case: ``headers["Content-Type"]``."""
+
     def __init__(self, headers: Mapping[str, str]) -> None:
         self._headers = headers
 
@@ -508,8 +515,9 @@ class HandlerRegistry:
                   blocked_ms: float = 0.0, *, sends: list[callbacks_.Callback] | None = None) -> Outcome:
         """The handler's answer; the callbacks it asked for (``sends``) go with it when it answered well."""
         body = value.body if isinstance(value, Reply) else value
-        if is_stream(body):
-            return self._streaming(handler, value, body, started, wait_ms, run_ms, blocked_ms)
+        if is_stream(body):  # its callbacks go once the stream has ended (the stream records those it asks for)
+            return self._streaming(handler, value, body, started, wait_ms, run_ms, blocked_ms,
+                                   sends if sends is not None else [])
         try:
             rendered = to_rendered(value, handler.name)
         except HandlerReturnError as error:
@@ -519,12 +527,13 @@ class HandlerRegistry:
         return replace(outcome, callbacks=tuple(sends)) if sends else outcome
 
     def _streaming(self, handler: Handler, value: Any, body: Any, started: float, wait_ms: float, run_ms: float,
-                   blocked_ms: float) -> Outcome:
-        """A generator to stream: its items are pulled as they are sent (``handler.last``, the sample, stays)."""
+                   blocked_ms: float, sends: list[callbacks_.Callback]) -> Outcome:
+        """A generator to stream: its items are pulled as they are sent (``handler.last``, the sample, stays);
+        ``sends``: the request's callbacks, which the stream's pulls add to."""
         status, headers = (value.status, tuple((str(k), str(v)) for k, v in value.headers.items())) \
             if isinstance(value, Reply) else (200, ())
         lane = self._concurrent if handler.concurrent else self._serial
-        stream = HandlerStream(body, lane, handler.key, handler.name, status, headers)
+        stream = HandlerStream(body, lane, handler.key, handler.name, status, headers, sends)
         handler.calls += 1
         handler.last_error = ""
         duration = (time.perf_counter() - started) * 1000

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from postmock_nb.behaviours.handlers import AnyCase, query_lists
 from postmock_nb.core import limits
 from postmock_nb.core.markers import WEBSOCKET_MARKER
 from postmock_nb.core.model import Collection, Pairs
@@ -124,10 +125,7 @@ class Socket:
     @cached_property
     def query(self) -> dict[str, list[str]]:
         """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
-        found: dict[str, list[str]] = {}
-        for key, value in self.query_pairs:
-            found.setdefault(key, []).append(value)
-        return found
+        return query_lists(self.query_pairs)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name``."""
@@ -137,21 +135,7 @@ class Socket:
     @property
     def headers(self) -> Mapping[str, str]:
         """The upgrade request's headers, looked up in any case: ``socket.headers["X-Team"]``."""
-        return _AnyCase(self.header_map)
-
-
-class _AnyCase(Mapping[str, str]):
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        self._headers = headers
-
-    def __getitem__(self, key: str) -> str:
-        return self._headers[key.lower()]
-
-    def __iter__(self) -> Any:
-        return iter(self._headers)
-
-    def __len__(self) -> int:
-        return len(self._headers)
+        return AnyCase(self.header_map)
 
 
 @dataclass(frozen=True)

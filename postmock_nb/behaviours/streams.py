@@ -9,6 +9,10 @@
 - The client leaving (or the mock stopping) stops the stream: the generator is closed, so its ``finally``
   runs (in the worker for a plain generator, once the item being pulled, if any, is done); nothing is printed.
 - What the generator raises ends the stream where it is (the body ends cleanly) and is noted in the log.
+- ``mock.callback(...)`` (and ``request.callback(...)``) work in the generator's body too: every pull records
+  into the stream's :attr:`HandlerStream.callbacks` (the request's list: what the handler asked for before
+  returning the generator is there already), and the app sends them all once the stream has ended, however it
+  ended (:data:`~postmock_nb.behaviours.callbacks.MAX_CALLBACKS` in all).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postmock_nb.answers import sse
+from postmock_nb.behaviours import callbacks as callbacks_
 from postmock_nb.behaviours.workers import HandlerAborted, Lane
 
 _END = object()
@@ -34,8 +39,23 @@ def is_stream(value: Any) -> bool:
     return inspect.isgenerator(value) or inspect.isasyncgen(value)
 
 
-def _next(generator: Generator[Any, Any, Any]) -> Any:
-    return next(generator, _END)
+def _next(pull: tuple[Generator[Any, Any, Any], list[callbacks_.Callback]]) -> Any:
+    """The next item of a plain generator (in its worker thread), ``mock.callback`` recording into the list."""
+    generator, into = pull
+    token = callbacks_.collecting(into)
+    try:
+        return next(generator, _END)
+    finally:
+        callbacks_.done(token)
+
+
+async def _anext(generator: AsyncGenerator[Any, Any], into: list[callbacks_.Callback]) -> Any:
+    """The next item of an async generator (in a task of its own: the context set here is the task's)."""
+    token = callbacks_.collecting(into)
+    try:
+        return await generator.__anext__()
+    finally:
+        callbacks_.done(token)
 
 
 def _close(generator: Generator[Any, Any, Any]) -> None:
@@ -57,15 +77,18 @@ class HandlerStream:
     name: str
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+    callbacks: list[callbacks_.Callback] = field(default_factory=list)
+    """What the handler asked to call back, before returning the generator and while it streams: sent once the
+    stream has ended."""
     _pending: asyncio.Future[Any] | None = field(default=None, init=False, repr=False)
 
     def pull(self) -> asyncio.Future[Any]:
         """The next item (or ``_END``), as a future to race against the client leaving."""
         generator = self.generator
         if isinstance(generator, AsyncGenerator):
-            future: asyncio.Future[Any] = asyncio.ensure_future(generator.__anext__())
+            future: asyncio.Future[Any] = asyncio.ensure_future(_anext(generator, self.callbacks))
         else:
-            future = self.lane.submit(_next, generator, self.label).future
+            future = self.lane.submit(_next, (generator, self.callbacks), self.label).future
         self._pending = future
         return future
 

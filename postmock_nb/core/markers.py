@@ -66,6 +66,9 @@ WEBSOCKET_MARKER = "x-mock-websocket"
 ``handler``: a Python socket handler (``@mock.websocket``, its key in ``x-mock-handler``) answers the upgrades."""
 SOCKET_HANDLER = "handler"
 REPEAT_MARKER = "x-mock-repeat"
+TIMEOUT_MARKER = "x-mock-timeout"
+"""How long each ``>`` step of a ``%%websocket`` script waits for a matching message, seconds (default 10)."""
+MAX_EXPECT_TIMEOUT_S = 3600.0
 CALLBACK_MARKER = "x-mock-callback"
 """``POST <url>; delay=2000``: a request the mock sends after answering with this example (placeholders filled
 from the triggering request); only to loopback and ``--callback-allow`` hosts."""
@@ -255,8 +258,9 @@ class Markers:
     """A handler's or resource's example: never answered by edit distance (a path that is not its route)."""
     callback: CallbackMarker | None = None
     """The request the mock sends after answering with the example (``x-mock-callback``), or None."""
-    websocket: tuple[int, bool] | None = None
-    """A ``%%websocket`` script's interval (ms) and whether it repeats (None: not a script)."""
+    websocket: tuple[int, bool, float | None] | None = None
+    """A ``%%websocket`` script's interval (ms), whether it repeats, and how long a ``>`` step waits (s; None:
+    the default, 10) (None: not a script)."""
     socket: bool = False
     """A Python socket handler's example (``x-mock-websocket: handler``; its key in :attr:`code`)."""
 
@@ -337,14 +341,31 @@ def _sse(found: Mapping[str, str]) -> int | None:
         return 0
 
 
-def websocket_markers(*, interval: str = "", repeat: bool = False) -> list[str]:
-    """The marker header lines of ``%%websocket PATH [--interval MS] [--repeat]`` (checked)."""
+def parse_timeout(text: str) -> float:
+    """``"2.5"`` → 2.5: an ``x-mock-timeout`` in seconds, above 0 and at most MAX_EXPECT_TIMEOUT_S."""
+    try:
+        seconds = float(text.strip())
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_EXPECT_TIMEOUT_S:  # NaN fails too
+        raise ExampleDefinitionError(
+            f"cannot read the timeout {text!r}",
+            hint=f"seconds a '>' step waits for a matching message, above 0 and at most {MAX_EXPECT_TIMEOUT_S:g}: "
+                 "--timeout 2.5")
+    return seconds
+
+
+def websocket_markers(*, interval: str = "", repeat: bool = False, timeout: str = "") -> list[str]:
+    """The marker header lines of ``%%websocket PATH [--interval MS] [--repeat] [--timeout S]`` (checked)."""
     lines = [f"{WEBSOCKET_MARKER}: true"]
     if interval:
         parse_interval(interval)
         lines.append(f"{INTERVAL_MARKER}: {interval.strip()}")
     if repeat:
         lines.append(f"{REPEAT_MARKER}: true")
+    if timeout:
+        parse_timeout(timeout)
+        lines.append(f"{TIMEOUT_MARKER}: {timeout.strip()}")
     return lines
 
 
@@ -354,15 +375,22 @@ def socket_markers() -> list[str]:
     return [f"{WEBSOCKET_MARKER}: {SOCKET_HANDLER}"]
 
 
-def _websocket(found: Mapping[str, str]) -> tuple[int, bool] | None:
-    """A ``%%websocket`` script's interval and repeat (the interval 0 when it cannot be read), else None."""
+def _websocket(found: Mapping[str, str]) -> tuple[int, bool, float | None] | None:
+    """A ``%%websocket`` script's interval, repeat and timeout (the interval 0, the timeout None: the default,
+    when they cannot be read), else None."""
     if found.get(WEBSOCKET_MARKER, "").strip().lower() != "true":
         return None
     try:
         interval = parse_interval(found.get(INTERVAL_MARKER, "0"))
     except ExampleDefinitionError:
         interval = 0
-    return interval, found.get(REPEAT_MARKER, "").strip().lower() == "true"
+    timeout: float | None = None
+    if TIMEOUT_MARKER in found:
+        try:
+            timeout = parse_timeout(found[TIMEOUT_MARKER])
+        except ExampleDefinitionError:
+            timeout = None
+    return interval, found.get(REPEAT_MARKER, "").strip().lower() == "true", timeout
 
 
 def _callback(found: Mapping[str, str]) -> CallbackMarker | None:
@@ -413,6 +441,8 @@ def check_markers(headers: Iterable[tuple[str, str]]) -> None:
             parse_delay(value)
         elif lowered == INTERVAL_MARKER:
             parse_interval(value)
+        elif lowered == TIMEOUT_MARKER:
+            parse_timeout(value)
         elif lowered == CALLBACK_MARKER:
             parse_callback(value)
         elif lowered == FAULT_MARKER:

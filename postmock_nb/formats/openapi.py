@@ -41,9 +41,16 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from postmock_nb.core import limits, patterns
-from postmock_nb.core.markers import SSE_MARKER
+from postmock_nb.core.markers import (
+    CALLBACK_BODY_MARKER,
+    CALLBACK_MARKER,
+    CALLBACK_METHODS,
+    SSE_MARKER,
+    parse_callback,
+)
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
-from postmock_nb.errors import CollectionFormatError
+from postmock_nb.errors import CollectionFormatError, ExampleDefinitionError
+from postmock_nb.formats.expressions import Scope, Unmappable, url_template
 from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
 
 SPEC_URI = "urn:postmock:openapi"
@@ -79,6 +86,8 @@ class Spec:
     """What the document has that is not refused but not used either (a ``pattern`` that is not a regex)."""
     slow_patterns: bool = field(init=False, repr=False)
     """Whether a ``pattern`` needs the ``regex`` engine (lookaround, backreferences: not linear time)."""
+    webhooks: dict[str, Webhook] = field(init=False, repr=False)
+    """The document's ``webhooks`` (OpenAPI 3.1) by name, as :func:`spec_to_collection` read them."""
 
     def __post_init__(self) -> None:
         self.example_steps = limits.MAX_DOCUMENT_EXAMPLE_STEPS
@@ -88,7 +97,7 @@ class Spec:
         self.registry = Registry().with_resource(SPEC_URI, resource)
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
         self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
-        self.warnings, self.slow_patterns = [], False
+        self.warnings, self.slow_patterns, self.webhooks = [], False, {}
         _check_refs(self, self.data, "#")
 
     @property
@@ -426,8 +435,10 @@ def _language(content_type: str) -> str:
     return "text" if content_type else ""
 
 
-def operation_examples(spec: Spec, operation: Operation, request: RequestSpec) -> list[Example]:
-    """The examples of one operation: one per response code, or per named example."""
+def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
+                       callback: OperationCallback | None = None) -> list[Example]:
+    """The examples of one operation: one per response code, or per named example (those below 400 carry
+    the operation's ``callback``, when it has one)."""
     responses = operation.data.get("responses")
     where = f"{operation.where}/responses"
     if not isinstance(responses, dict):
@@ -446,8 +457,11 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec) -
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         for name, content_type, body in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
+            marked = _sse_request(request, content_type)
+            if callback is not None and status < 400:
+                marked = replace(marked, headers=(*marked.headers, *callback.markers(status)))
             examples.append(Example(
-                name=f"{title} - {name}" if name else title, request=_sse_request(request, content_type),
+                name=f"{title} - {name}" if name else title, request=marked,
                 response=ResponseSpec(status, reason_phrase(status), all_headers, body, _language(content_type))))
     return examples
 
@@ -473,18 +487,28 @@ def _parameter_value(spec: Spec, parameter: dict[str, Any], where: str) -> str:
     return _header_text(value)
 
 
-def _request_body(spec: Spec, operation: Operation) -> tuple[str, Pairs]:
-    raw = operation.data.get("requestBody")
+def _request_value(spec: Spec, data: dict[str, Any], where: str) -> tuple[Any, str] | None:
+    """The value of an operation's request body (its first named example, its example, else one made from its
+    schema) and its media type; None without a body."""
+    raw = data.get("requestBody")
     if raw is None:
-        return "", ()
-    body, _ = spec.resolve(raw, f"{operation.where}/requestBody")
+        return None
+    body, _ = spec.resolve(raw, f"{where}/requestBody")
     picked = _pick_media(body.get("content") if isinstance(body, dict) else None)
     if picked is None:
-        return "", ()
+        return None
     media_type, media = picked
     named = _named_examples(spec, media, "")
     value = named[0][1] if named else media["example"] if "example" in media else spec.example(
-        media.get("schema", {}), REQUEST, f"{operation.where}/requestBody/content/{pointer(media_type)[2:]}/schema")
+        media.get("schema", {}), REQUEST, f"{where}/requestBody/content/{pointer(media_type)[2:]}/schema")
+    return value, media_type
+
+
+def _request_body(spec: Spec, operation: Operation) -> tuple[str, Pairs]:
+    found = _request_value(spec, operation.data, operation.where)
+    if found is None:
+        return "", ()
+    value, media_type = found
     return _serialise(value, media_type), (("Content-Type", _concrete_type(media_type, value)),)
 
 
@@ -503,6 +527,137 @@ def operation_request(spec: Spec, operation: Operation) -> RequestSpec:
                        path_variables=tuple(by_place["path"]), description=description)
 
 
+# -- callbacks and webhooks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperationCallback:
+    """The callback an operation's examples send (``x-mock-callback``): the first one of its ``callbacks``
+    whose URL our placeholders can fill, its payload made from the callback operation's request body."""
+
+    name: str
+    key: str
+    """The URL as the document writes it: ``{$request.body#/callbackUrl}``."""
+    method: str
+    body: str
+    """The payload, one line (JSON as JSON)."""
+    scope: Scope
+
+    def markers(self, status: int) -> Pairs:
+        """The marker headers of an example with this ``status`` (``$statusCode`` is the example's)."""
+        url = url_template(self.key, replace(self.scope, status=status))
+        body = ((CALLBACK_BODY_MARKER, self.body),) if self.body else ()
+        return ((CALLBACK_MARKER, f"{self.method} {url}"), *body)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook of the document (OpenAPI 3.1 ``webhooks``): sent by name to a URL the user gives."""
+
+    name: str
+    method: str
+    body: str
+    """The payload: the request body's example, else one made from its schema (JSON as JSON)."""
+    headers: Pairs
+    """Its ``Content-Type`` and the example values of its header parameters."""
+    summary: str = ""
+
+
+def _payload(value: Any, media_type: str) -> str:
+    """A callback's or webhook's body as one line: JSON for a JSON media type (and for what is not text)."""
+    if isinstance(value, str) and not is_json_type(media_type):
+        return value
+    if value is None and not is_json_type(media_type):
+        return ""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _first_operation(spec: Spec, raw_item: Any, where: str) -> tuple[str, dict[str, Any], str] | None:
+    """The first operation of a callback's or webhook's path item, as written: method, object, pointer."""
+    item, item_where = spec.resolve(raw_item, where)
+    if not isinstance(item, dict):
+        return None
+    for method, operation in item.items():
+        if str(method).lower() in (*OPERATION_METHODS, "trace") and isinstance(operation, dict):
+            return str(method).upper(), operation, f"{item_where}/{method}"
+    return None
+
+
+def _callback_operations(spec: Spec, operation: Operation) -> Iterator[tuple[str, str, str, dict[str, Any], str]]:
+    """(callback name, URL key, method, callback operation, its pointer) of every callback, in document order."""
+    raw = operation.data.get("callbacks")
+    if not isinstance(raw, dict):
+        return
+    for name, entry in raw.items():
+        callback, at = spec.resolve(entry, f"{operation.where}/callbacks/{pointer(str(name))[2:]}")
+        if not isinstance(callback, dict):
+            continue
+        for key, raw_item in callback.items():
+            if str(key).startswith("x-"):
+                continue
+            found = _first_operation(spec, raw_item, f"{at}/{pointer(str(key))[2:]}")
+            if found is not None:
+                yield str(name), str(key), *found
+
+
+def operation_callback(spec: Spec, operation: Operation) -> OperationCallback | None:
+    """The callback the operation's examples carry: the first one that can be sent; a warning in
+    ``spec.warnings`` for each one that cannot, and one naming those left out (one callback an example)."""
+    scope = Scope(operation.method, tuple(_TEMPLATE.findall(operation.full_template)))
+    chosen: OperationCallback | None = None
+    left_out: list[str] = []
+    where_of = f"{operation.method.upper()} {operation.template}"
+    for name, key, method, data, where in _callback_operations(spec, operation):
+        if chosen is not None:
+            left_out.append(repr(name))
+            continue
+        try:
+            if method not in CALLBACK_METHODS:
+                raise Unmappable(key, f"the method {method} cannot be a callback's ({', '.join(CALLBACK_METHODS)})")
+            url = url_template(key, scope)
+            value = _request_value(spec, data, where)
+            body = _payload(*value) if value is not None else ""
+            parse_callback(f"{method} {url}", body)
+        except Unmappable as error:
+            spec.warnings.append(f"{spec.source} at {where}: the callback {name!r} of {where_of} is not sent: "
+                                 f"{error.expression}: {error}")
+            continue
+        except ExampleDefinitionError as error:
+            spec.warnings.append(f"{spec.source} at {where}: the callback {name!r} of {where_of} is not sent: "
+                                 f"{key}: {error.message}")
+            continue
+        chosen = OperationCallback(name, key, method, body, scope)
+    if chosen is not None and left_out:
+        spec.warnings.append(f"{spec.source} at {operation.where}/callbacks: {where_of} sends one callback, "
+                             f"{chosen.name!r}; not sent: {', '.join(dict.fromkeys(left_out))}")
+    return chosen
+
+
+def read_webhooks(spec: Spec) -> dict[str, Webhook]:
+    """The document's ``webhooks`` by name (each its first operation; a warning for one that has none)."""
+    raw = spec.data.get("webhooks")
+    found: dict[str, Webhook] = {}
+    if not isinstance(raw, dict):
+        return found
+    for name, raw_item in raw.items():
+        here = pointer("webhooks", str(name))
+        first = _first_operation(spec, raw_item, here)
+        if first is None or first[0] not in CALLBACK_METHODS:
+            spec.warnings.append(f"{spec.source} at {here}: the webhook {name!r} cannot be sent: it needs one "
+                                 f"operation ({', '.join(CALLBACK_METHODS)})")
+            continue
+        method, data, where = first
+        value = _request_value(spec, data, where)
+        body = _payload(*value) if value is not None else ""
+        parameters = _parameters(spec, data.get("parameters"), f"{where}/parameters")
+        headers = [(str(p["name"]), _parameter_value(spec, p, at)) for p, at in parameters if p.get("in") == "header"]
+        if value is not None and body:
+            headers.insert(0, ("Content-Type", _concrete_type(value[1], value[0])))
+        summary = str(data.get("summary") or data.get("operationId") or "").strip()
+        found[str(name)] = Webhook(str(name), method, body, tuple(headers), summary)
+    return found
+
+
 def spec_to_collection(spec: Spec) -> Collection:
     """The collection a mock of this document serves."""
     items = []
@@ -512,11 +667,12 @@ def spec_to_collection(spec: Spec) -> Collection:
         # so that they match any segment (a saved value would be the only one matched, as in Postman)
         matched = RequestSpec(method=request.method, path=request.path,
                               path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base)
-        examples = tuple(operation_examples(spec, operation, matched))
+        examples = tuple(operation_examples(spec, operation, matched, operation_callback(spec, operation)))
         tags = operation.data.get("tags")
         folder = (str(tags[0]),) if isinstance(tags, list) and tags else ()
         items.append(Item(name=operation.label(), request=request, examples=examples, folder=folder,
                           description=request.description))
+    spec.webhooks = read_webhooks(spec)
     origin = server_origin(spec)
     info = spec.data.get("info")
     info = info if isinstance(info, dict) else {}

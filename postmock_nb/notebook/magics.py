@@ -31,7 +31,7 @@ from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers, websocket
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
-from postmock_nb.core.wire import collection_changes
+from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
@@ -44,7 +44,7 @@ from postmock_nb.session import Session
 STATUS_ERRORS = 5
 """How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment", "proxy", "reset", "verify", "broadcast")
+               "environment", "proxy", "reset", "verify", "broadcast", "webhook")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,6 +102,9 @@ def _mock_parser() -> _Parser:
     proxy.add_argument("--record", default=None)
     proxy.add_argument("--off", action="store_true")
     _verify_options(commands.add_parser("verify", add_help=False))
+    webhook = commands.add_parser("webhook", add_help=False)
+    webhook.add_argument("name", nargs="?", default=None)
+    webhook.add_argument("url", nargs="?", default=None)
     return parser
 
 
@@ -268,6 +271,10 @@ class PostmockMagics(Magics):
               help="ms the mock waits after each '<' message (default 0; marker x-mock-interval)")
     @argument("--repeat", action="store_true", help="play the script again and again until the client leaves "
                                                      "(marker x-mock-repeat)")
+    @argument("--timeout", default="", help="seconds a '>' step waits for a matching message before closing "
+                                            "with 1008 (default 10; marker x-mock-timeout)")
+    @argument("-R", "--request-header", action="append", default=[],
+              help='header the upgrade request must carry to match, "Name: value" (repeatable)')
     @argument("-n", "--name", default="", help='example name (default "WS PATH")')
     @argument("-f", "--folder", default="", help="folder to file the script in")
     @argument("--replace", action="store_true", help="overwrite a script of the same name from another cell")
@@ -278,8 +285,9 @@ class PostmockMagics(Magics):
 
         ``< MESSAGE``: the mock sends it (then waits --interval ms); ``> MESSAGE``: the mock waits for the
         client to send a matching one (JSON compared as JSON, ``{{$any}}`` accepts any value; a message that
-        does not match is a near miss in the log, and none in 10 s closes the socket with 1008). Saved as
-        an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
+        does not match is a near miss in the log, and none in --timeout seconds, 10 by default, closes the
+        socket with 1008). ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``).
+        Saved as an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
 
         Example::
 
@@ -290,10 +298,10 @@ class PostmockMagics(Magics):
         args = self._parse(self.websocket, line, "%%websocket")
         try:
             steps = parse_script(cell)
-            markers = websocket_markers(interval=args.interval, repeat=args.repeat)
+            markers = websocket_markers(interval=args.interval, repeat=args.repeat, timeout=args.timeout)
             definition = build_definition("GET", args.path, "200", cell, name=args.name or f"WS {args.path}",
                                           headers=["Content-Type: text/plain; charset=utf-8"],
-                                          request_headers=markers, folder=args.folder)
+                                          request_headers=args.request_header + markers, folder=args.folder)
             done = self.session.add(definition, cell_key=self.current_cell_id, replace=args.replace)
         except PostmockError as error:
             raise _usage(error) from None
@@ -369,6 +377,9 @@ class PostmockMagics(Magics):
           %mock call METHOD URL ... [--save NAME [--base URL] [--as /users/:id] [--keep-secrets]]
                                    send it to any URL (the real API); --save files the answer as an
                                    example (cleaned: no Date/Server/length headers, no secrets)
+          %mock webhook [NAME URL] send the loaded OpenAPI 3.1 document's webhook NAME to URL now, from the
+                                   mock (loopback and --callback-allow hosts; a row of %mock log);
+                                   without arguments: list the webhooks
           %mock verify POST /users [--times N | --at-least N --at-most N] [--json '{"name": "Ann"}' | --body TEXT]
                       [--header K:V]... [--query K=V]... [--contains]
                                    check the mock received that request as often as expected (none
@@ -563,6 +574,9 @@ class PostmockMagics(Magics):
         for spec in self.session.specs[specs_before:]:
             for warning in spec.warnings:
                 print(f"Warning: {warning}")
+            if spec.webhooks:
+                print(f"{plural(len(spec.webhooks), 'webhook')}: {', '.join(spec.webhooks)} "
+                      "(send one with %mock webhook NAME URL)")
         loaded = set(report.added_ids) | set(report.replaced_ids)
         changes = collection_changes([e for e in self.session.store.collection.examples if e.id in loaded])
         if changes:
@@ -573,6 +587,30 @@ class PostmockMagics(Magics):
         for resource in self.session.behaviours.resources:
             print(f"Resource {resource.name!r}: {plural(len(resource), 'record')} at {resource.path} "
                   f"(mock.resources[{resource.name!r}])")
+
+    def _mock_webhook(self, args: argparse.Namespace) -> None:
+        """``%mock webhook`` lists the loaded documents' webhooks; ``%mock webhook NAME URL`` sends one."""
+        if args.name is None:
+            known = self.session.webhooks
+            if not known:
+                print("No webhooks: %mock load an OpenAPI 3.1 document with `webhooks:` first.")
+                return
+            print(f"{plural(len(known), 'webhook')} (send one with %mock webhook NAME URL):")
+            for webhook in known.values():
+                summary = f"  {webhook.summary}" if webhook.summary else ""
+                payload = shorten(webhook.body, 60) if webhook.body else "(none)"
+                print(f"  {webhook.name}  {webhook.method}{summary}  payload: {payload}")
+            return
+        if args.url is None:
+            raise usage_error("%mock webhook: give the URL to send it to", f"%mock webhook {args.name} URL")
+        row = self.session.send_webhook(args.name, args.url)
+        if row is None:
+            print(f"Webhook {args.name!r} not sent: the mock stopped.")
+        elif row.status is None:
+            print(f"Webhook {args.name!r} {row.note.partition(': ')[2]}")
+        else:
+            print(f"Sent webhook {args.name!r}: {row.method} {row.path} → {row.status} "
+                  f"({row.latency_ms:.0f} ms; #{row.seq} in %mock log)")
 
     def _mock_reset(self, args: argparse.Namespace) -> None:
         known = self.session.scenario_states()

@@ -191,3 +191,12 @@ class Prototype:
         for resource in found:
             resource.reset()
         return found
+
+    # -- webhooks ---------------------------------------------------------------------------------
+
+    def webhook(self, name: str, url: str) -> int | None:
+        """Send the loaded OpenAPI 3.1 document's webhook ``name`` to ``url`` now (``%mock webhook NAME URL``):
+        its payload from the document, only to loopback and ``--callback-allow`` hosts, a row of ``%mock log``;
+        returns the receiver's status (None: not sent, or no answer — the row says why)."""
+        row = self.session.send_webhook(name, url)
+        return None if row is None else row.status

@@ -16,10 +16,21 @@ import os
 from typing import Any, Protocol
 
 from postmock_nb.answers.diagnostics import candidate_json, diagnosis
+from postmock_nb.answers.responses import error_body
 from postmock_nb.behaviours.dispatch import Behaviours
+from postmock_nb.behaviours.sockets import frame_of, route_known, socket_routes
 from postmock_nb.config import MockConfig
+from postmock_nb.errors import PostmockError
 from postmock_nb.matching.store import CollectionStore
-from postmock_nb.serving.adminwrites import ADMIN_KEY_HEADER, WRITE_METHODS, register_writes, write_refusal
+from postmock_nb.serving.adminwrites import (
+    ADMIN_KEY_HEADER,
+    WRITE_METHODS,
+    BadBody,
+    parse_body,
+    register_writes,
+    split_brain,
+    write_refusal,
+)
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Batched, Journal, read
 from postmock_nb.serving.problems import state_unavailable_response
@@ -40,6 +51,8 @@ class Administered(Protocol):
     behaviours: Behaviours
     shared: SharedState | None
 
+    async def broadcast(self, route: str, frame: str | bytes) -> int: ...
+
 
 async def shared_health(shared: SharedState | None) -> dict[str, Any] | None:
     """``--state``: the shared state's status, Redis asked first (a PING, off the loop's hot path: the admin
@@ -49,6 +62,21 @@ async def shared_health(shared: SharedState | None) -> dict[str, Any] | None:
     with contextlib.suppress(StateUnavailable):  # said by the status (available: false, the error)
         await shared.call("health", lambda client: client.ping())
     return shared.status()
+
+
+def posted_broadcast(data: Any) -> tuple[str, str | bytes]:
+    """The route and frame of a posted ``{"route": "/ws/chat", "message": ...}`` (a string message is sent as
+    it is, anything else as JSON); BadBody saying what is wrong."""
+    if not isinstance(data, dict) or set(data) - {"route", "message"} or "message" not in data:
+        raise BadBody('expected {"route": "/ws/chat", "message": ...} (a string is sent as it is, anything else '
+                      "as JSON)", name="invalidBroadcast")
+    route = data.get("route")
+    if not isinstance(route, str) or not route.startswith("/"):
+        raise BadBody(f"route: a WebSocket path starting with '/', got {route!r}", name="invalidBroadcast")
+    try:
+        return route, frame_of(data["message"])
+    except PostmockError as error:
+        raise BadBody(f"message: {error}", name="invalidBroadcast") from None
 
 
 def build_admin_app(mock: Administered) -> Any:
@@ -173,6 +201,28 @@ def build_admin_app(mock: Administered) -> Any:
             response.headers["x-postmock-workers"] = str(mock.settings.workers)
             response.headers["x-postmock-scope"] = f"one worker of {mock.settings.workers} (pid {os.getpid()})"
         return response
+
+    @admin.post(f"{ADMIN_PREFIX}/broadcast")
+    async def broadcast() -> Any:
+        refused = split_brain(mock.settings)  # each worker its own sockets, and no stream between them
+        if refused is not None:
+            return Response(refused.body(), status=refused.status, content_type="application/json")
+        body = await request.get_data(cache=False)
+        assert isinstance(body, bytes)
+        try:
+            if not body.strip():
+                raise BadBody('the body is empty: post {"route": "/ws/chat", "message": ...}', name="invalidBroadcast")
+            route, frame = posted_broadcast(parse_body(body, request.headers.get("content-type", "")))
+        except BadBody as problem:
+            return Response(error_body(problem.name, "Bad Request", problem.message, fields=problem.fields),
+                            status=problem.status, content_type="application/json")
+        sent = await mock.broadcast(route, frame)
+        routes = socket_routes(mock.store.collection)
+        if not sent and not route_known(route, routes):
+            return jsonify({"error": {"name": "webSocketRouteNotFound", "header": "Not Found",
+                                      "message": f"no WebSocket route {route!r} (routes: "
+                                                 f"{', '.join(routes) or 'none'})"}}), 404
+        return jsonify({"route": route, "sent": sent} | ({"shared": True} if mock.shared is not None else {}))
 
     register_writes(admin, mock)
     register_verification(admin, mock)  # GET /__postmock/requests, POST /__postmock/verify

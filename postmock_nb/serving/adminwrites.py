@@ -56,7 +56,7 @@ WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
 WRITE_PATHS = ("/__postmock/collection", "/__postmock/items", "/__postmock/examples/", "/__postmock/resources")
 """The routes of this module that change the collection or the records."""
 ADMIN_ROUTES = ("GET /__postmock/health, examples, log, log/{seq}, scenarios, requests, collection; "
-                "POST /__postmock/verify, items; PUT /__postmock/collection; "
+                "POST /__postmock/verify, items, broadcast; PUT /__postmock/collection; "
                 "DELETE /__postmock/examples/{id}, resources[/{name}], log, scenarios")
 """The admin API's routes, in the hint of a request to none of them."""
 TURN_ON = ("start the mock with --admin-key KEY (or set POSTMOCK_ADMIN_KEY) and send it in the "

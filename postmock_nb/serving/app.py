@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.answers import sse
 from postmock_nb.answers.diagnostics import not_found_body
-from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, perform, status_went_out
+from postmock_nb.answers.faults import FAULTS, STATUS_FAULTS, cut, direct_writer, perform, status_went_out
 from postmock_nb.answers.responses import (
     HttpResponse,
     ResponseCache,
@@ -71,6 +71,7 @@ from postmock_nb.serving.reading import (
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
 from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
+from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.sockets import Connection, Connections, Player, run_handler, socket_key
 
@@ -139,7 +140,8 @@ class MockApp:
 
     def __init__(self, store: CollectionStore, *, log: Journal, settings: MockConfig,
                  errors: ErrorLog | None = None, bridges: Bridges | None = None,
-                 behaviours: Behaviours | None = None, shared: SharedState | None = None) -> None:
+                 behaviours: Behaviours | None = None, shared: SharedState | None = None,
+                 broadcasts: SharedBroadcasts | None = None) -> None:
         self.shared = shared
         """The Redis the state is shared on (``--state``; its client of this loop is closed at shutdown), or None."""
         self.behaviours = behaviours if behaviours is not None else Behaviours()
@@ -164,9 +166,11 @@ class MockApp:
         self.stopping: asyncio.Event | None = None
         """Set when the server running this app is told to stop (see :meth:`_pause`)."""
         self.callbacks = CallbackSender(log, settings, self.error_log)
-        self.connections = Connections()
-        """The open WebSocket connections, by route (for ``mock.broadcast``)."""
         """The callbacks (webhooks) handlers ask for: sent after the response, each a row of the log."""
+        self.connections = Connections()
+        """The open WebSocket connections of this process, by route (for :meth:`broadcast`)."""
+        self.broadcasts = broadcasts
+        """``--state``: the broadcasts of every process of the mock (a Redis stream), or None."""
         self._batched = log if isinstance(log, Batched) else None
         """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
 
@@ -187,7 +191,7 @@ class MockApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                following = asyncio.ensure_future(self.store.follow())  # --state: other replicas' edits
+                following = asyncio.ensure_future(self._follow())  # --state: other replicas' edits, broadcasts
                 if self._batched is not None:  # the journal's writer connected before the first request
                     await self._batched.astart()
                 await send({"type": "lifespan.startup.complete"})
@@ -209,6 +213,21 @@ class MockApp:
                     await self.shared.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _follow(self) -> None:
+        """Until the server stops: the collection other replicas store, and the broadcasts they send (--state)."""
+        if self.broadcasts is None:
+            await self.store.follow()
+            return
+        await asyncio.gather(self.store.follow(), self.broadcasts.follow(self.connections.broadcast))
+
+    async def broadcast(self, route: str, frame: str | bytes) -> int:
+        """Send ``frame`` to every open WebSocket connection of ``route`` in this process, and (``--state``) to
+        those of every other process of the mock; how many of this process's connections got it."""
+        reached = await self.connections.broadcast(route, frame)
+        if self.broadcasts is not None:
+            await self.broadcasts.publish(route, frame)
+        return reached
 
     # -- the mock: the stages -----------------------------------------------------------------
 
@@ -468,20 +487,28 @@ class MockApp:
     async def _stream(self, scope: Scope, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                       response: HttpResponse, headers_out: list[tuple[bytes, bytes]]) -> None:
         """An ``x-mock-sse`` example's events, one send each (see :mod:`postmock_nb.answers.sse`); a fault cuts
-        the stream after half of them. The log entry notes how many went out, and what went out."""
+        the stream after half of them, written to the socket by the mock itself (plain HTTP/1) so that all of
+        them reach the client before the cut. The log entry notes how many went out, and what went out."""
         assert ex.stream is not None and ex.result is not None and ex.snapshot is not None
         events, interval_s = ex.stream
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
-        sent = await sse.stream(events, render_context(ex.result, ex.snapshot), send, receive, status=response.status,
-                                headers=headers, interval_s=interval_s,
-                                cut=sse.cut_after(len(events)) if fault is not None else None, stopping=self.stopping)
-        note = sent.note
-        if fault is not None and sent.note.endswith("then cut"):
-            note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send)})"
+        direct = direct_writer(scope) if fault is not None else None
+        try:
+            sent = await sse.stream(events, render_context(ex.result, ex.snapshot), direct or send, receive,
+                                    status=response.status, headers=headers, interval_s=interval_s,
+                                    cut=sse.cut_after(len(events)) if fault is not None else None,
+                                    stopping=self.stopping)
+            note = sent.note
+            if fault is not None and sent.note.endswith("then cut"):
+                note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send, direct=direct)})"
+        finally:
+            if direct is not None:  # cut closed it already, unless the client left first
+                direct.sock.close()
         entry.status, entry.response_headers = response.status, headers
         entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
         entry.note = note + (f"; {ex.note}" if ex.note else "")
+        self.log.completed(entry)
 
     async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                               stream: HandlerStream) -> None:
@@ -491,8 +518,9 @@ class MockApp:
         entry.status, entry.response_headers = stream.status, out.headers
         entry.response_size, entry.response_body = out.size, out.body
         entry.note = out.note + (f"; {ex.note}" if ex.note else "")
-        if ex.answer is not None and ex.answer.callbacks:
-            self._call_back(ex, entry)
+        self.log.completed(entry)
+        if stream.callbacks:  # asked before the generator was returned and while it streamed
+            self.callbacks.schedule(tuple(stream.callbacks), entry.seq, f"handler {entry.example_name}")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
 
@@ -576,6 +604,7 @@ class MockApp:
             transcript = connection.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = connection.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
+            self.log.completed(entry)  # --state: the shared journal's copy is the closed row
 
     def _socket_answer(self, snapshot: Snapshot, result: MatchResult) -> tuple[Play | None, str]:
         """How the winner answers on the socket (a script's player, a socket handler), or None and why not."""
@@ -602,11 +631,11 @@ class MockApp:
             steps = parse_script(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
             return None, ""
-        interval, repeat = markers.websocket
+        interval, repeat, timeout = markers.websocket
         ctx = render_context(result, snapshot)
 
         async def play(connection: Connection, ex: Exchange) -> str:
-            await Player(connection, ctx).play(steps, interval / 1000, repeat)
+            await Player(connection, ctx).play(steps, interval / 1000, repeat, timeout)
             return ""
 
         return play, ""

@@ -40,6 +40,7 @@ from postmock_nb.serving.app import MockApp
 from postmock_nb.serving.errorlog import ErrorLog
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import RequestLog
+from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.collection import SharedCollection, shared_collection
 from postmock_nb.serving.shared.connection import SharedState, default_prefix
 from postmock_nb.serving.shared.flowstate import RedisFlowState
@@ -115,6 +116,8 @@ class SharedStores:
     """Scenario states and sequence turns (postmock_nb.serving.shared.flowstate)."""
     journal: Journal | None = None
     """The request journal every replica shares (postmock_nb.serving.shared.journal)."""
+    broadcasts: SharedBroadcasts | None = None
+    """``mock.broadcast`` to every replica's WebSocket clients (postmock_nb.serving.shared.broadcasts)."""
 
 
 def shared_stores(shared: SharedState | None, config: MockConfig) -> SharedStores:
@@ -124,6 +127,7 @@ def shared_stores(shared: SharedState | None, config: MockConfig) -> SharedStore
     return SharedStores(
         flow_state=RedisFlowState(shared),
         journal=SharedJournal(shared, config.log_size),
+        broadcasts=SharedBroadcasts(shared),
     )
 
 
@@ -157,7 +161,7 @@ def _graph(*, store: CollectionStore, config: MockConfig, bridges: Bridges | Non
     journal: Journal = log if log is not None else stores.journal or RequestLog(config.log_size)
     error_log = ErrorLog()
     app = MockApp(store=store, log=journal, settings=config, errors=error_log, bridges=bridges,
-                  behaviours=behaviours, shared=shared)
+                  behaviours=behaviours, shared=shared, broadcasts=stores.broadcasts)
     return AssembledMock(store=store, config=config, log=journal, error_log=error_log, app=app, shared=shared)
 
 

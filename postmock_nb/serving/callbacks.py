@@ -47,7 +47,7 @@ class CallbackSender:
         self.settings = settings
         self.errors = errors
         self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[LogEntry | None]] = set()
 
     @property
     def pending(self) -> int:
@@ -57,17 +57,30 @@ class CallbackSender:
     def schedule(self, callbacks: Iterable[Callback], seq: int, source: str) -> None:
         """Send ``callbacks`` (asked for while answering request ``seq``, by ``source``) in tasks of their own."""
         for callback in callbacks:
-            self._start(callback, f"callback of #{seq} ({source})")
+            origin = f"callback of #{seq} ({source})"
+            if self._over_bound(callback, origin) is None:
+                self._start(callback, origin)
 
-    def _start(self, callback: Callback, origin: str) -> None:
-        """A task that sends ``callback``; not sent (its row says why) when :data:`MAX_PENDING` are waiting."""
-        if len(self._tasks) >= MAX_PENDING:
-            self._log(callback, None, 0.0, f"{origin}: not sent: {MAX_PENDING} callbacks are waiting already "
-                                           "(their delays, retries or receivers that do not answer)")
-            return
-        task = asyncio.ensure_future(self._run(callback, origin))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _over_bound(self, callback: Callback, origin: str) -> LogEntry | None:
+        """The row of ``callback`` not sent because :data:`MAX_PENDING` wait already (None: there is room)."""
+        if len(self._tasks) < MAX_PENDING:
+            return None
+        return self._log(callback, None, 0.0, f"{origin}: not sent: {MAX_PENDING} callbacks are waiting already "
+                                              "(their delays, retries or receivers that do not answer)")
+
+    async def send(self, callback: Callback, origin: str) -> LogEntry | None:
+        """Send ``callback`` now (a webhook the notebook sends) and return its last row (None: the mock stopped
+        before it went out); ``origin`` is the row's note."""
+        refused = self._over_bound(callback, origin)
+        if refused is not None:
+            return refused
+        task = self._start(callback, origin)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():  # the mock stopped: its row says "not sent"
+                return None
+            raise
 
     def schedule_example(self, marker: CallbackMarker, result: MatchResult, variables: Mapping[str, str],
                          body: bytes, seq: int) -> None:
@@ -79,33 +92,41 @@ class CallbackSender:
         except CallbackError as error:  # the URL filled is no URL (the request lacked what it names)
             self._log(Callback(marker.method, marker.url), None, 0.0, f"{origin}: not sent: {error}")
             return
-        self._start(callback, origin)
+        if self._over_bound(callback, origin) is None:
+            self._start(callback, origin)
 
-    async def _run(self, callback: Callback, origin: str) -> None:
+    def _start(self, callback: Callback, origin: str) -> asyncio.Task[LogEntry | None]:
+        task = asyncio.ensure_future(self._run(callback, origin))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run(self, callback: Callback, origin: str) -> LogEntry | None:
+        """Send ``callback`` (after its delay, with its retries); returns its last row."""
         refused = refusal(callback, self.settings.callback_allow)
         if refused:
-            self._log(callback, None, 0.0, f"{origin}: {refused}")
-            return
+            return self._log(callback, None, 0.0, f"{origin}: {refused}")
         try:
             if callback.delay_s:
                 await asyncio.sleep(callback.delay_s)
-            tries = callback.retries + 1
+            tries, row = callback.retries + 1, None
             for attempt in range(tries):
                 if attempt:  # backoff: 0.5 s, 1 s, 2 s…
                     await asyncio.sleep(RETRY_BASE_S * 2 ** (attempt - 1))
                 started = time.perf_counter()
                 status, headers, body, error = await self._send(callback)
                 counted = f" (try {attempt + 1} of {tries})" if tries > 1 else ""
-                self._log(callback, status, (time.perf_counter() - started) * 1000,
-                          origin + counted + (f": failed: {error}" if error else ""), headers, body)
+                row = self._log(callback, status, (time.perf_counter() - started) * 1000,
+                                origin + counted + (f": failed: {error}" if error else ""), headers, body)
                 if status is not None and status < 500:
-                    return
+                    break
+            return row
         except asyncio.CancelledError:  # the mock stopped before it was sent
             self._log(callback, None, 0.0, f"{origin}: not sent: the mock stopped")
             raise
         except Exception as error:  # a bug of ours: in the server's errors, and in the row
             self.errors.report(f"callback {callback.method} {callback.shown_url}: {error!r}")
-            self._log(callback, None, 0.0, f"{origin}: failed: {error!r}"[:300])
+            return self._log(callback, None, 0.0, f"{origin}: failed: {error!r}"[:300])
 
     async def _send(self, callback: Callback) -> tuple[int | None, list[tuple[bytes, bytes]], bytes, str]:
         """One try: its status, headers, what of the answer was kept, and the error ("" when none). The try as a
@@ -146,13 +167,15 @@ class CallbackSender:
         return self._client
 
     def _log(self, callback: Callback, status: int | None, latency_ms: float, note: str,
-             response_headers: list[tuple[bytes, bytes]] | None = None, response_body: bytes = b"") -> None:
+             response_headers: list[tuple[bytes, bytes]] | None = None, response_body: bytes = b"") -> LogEntry:
         headers = [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in callback.headers]
-        self.log.append(LogEntry(
+        entry = LogEntry(
             seq=self.log.next_seq(), time=time.time(), method=callback.method, path=callback.shown_url,
             query_string=b"", raw_headers=headers, raw_body=callback.body, status=status, example_id=None,
             example_name=None, score=None, latency_ms=latency_ms, response_headers=response_headers or [],
-            response_body=response_body, note=note, delay_ms=round(callback.delay_s * 1000), direction="out"))
+            response_body=response_body, note=note, delay_ms=round(callback.delay_s * 1000), direction="out")
+        self.log.append(entry)
+        return entry
 
     async def aclose(self) -> None:
         """At the server's shutdown: the callbacks not sent yet are logged as not sent, the client closed."""

@@ -51,6 +51,11 @@ class Journal(Protocol):
         """Record that ``entry``'s response did not go out as logged."""
         ...
 
+    def completed(self, entry: LogEntry) -> None:
+        """``entry``, appended when its answer began (a stream, a WebSocket connection), was completed in place
+        when the answer ended (its note, body, status): a journal that keeps copies keeps the new one."""
+        ...
+
     def subscribe(self, listener: Callable[[LogEntry], None]) -> Callable[[], None]:
         """Call ``listener(entry)`` for each new entry; returns the call that unsubscribes it."""
         ...

@@ -449,6 +449,9 @@ class RequestLog:
             if not head_sent:
                 entry.status = 500
 
+    def completed(self, entry: LogEntry) -> None:
+        """Nothing to do: the entry kept is the object completed."""
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(entry)`` (on the server thread) for each new entry."""
         with self._lock:

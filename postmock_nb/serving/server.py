@@ -28,16 +28,20 @@ from postmock_nb.serving.adminwrites import is_loopback
 from postmock_nb.serving.app import Message, Receive, Scope, Send
 from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.journal import Journal
+from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.serving.servers import serve_function
 from postmock_nb.serving.servers._logs import unreadable_handshake
 from postmock_nb.serving.tls import Certificate, certificate_for
 
 if TYPE_CHECKING:
+    from postmock_nb.behaviours.callbacks import Callback
     from postmock_nb.behaviours.dispatch import Behaviours
     from postmock_nb.bridges.bridges import Bridges
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+SEND_TIMEOUT_S = 15.0
+"""How long ``send_callback`` waits for the receiver (one try times out after 10 s)."""
 BROADCAST_TIMEOUT_S = 5.0
 """How long ``broadcast`` waits for every open connection of the route to take the message."""
 
@@ -146,6 +150,23 @@ class MockServer:
         """Every scenario of the collection served (and every one moved) → its current state."""
         return self.app.behaviours.scenario_states(self.store.snapshot)
 
+    def send_callback(self, callback: Callback, origin: str, timeout: float = SEND_TIMEOUT_S) -> LogEntry | None:
+        """Send ``callback`` from the server's loop, as a handler's callbacks go (the allow list, a row of the
+        log noted ``origin``), and wait for its row (from any thread but the server's). Raises ServerError when
+        the mock is not running or the row is not there within ``timeout`` (the callback still goes)."""
+        loop = self._loop
+        if loop is None or not self.running:
+            raise ServerError("the mock is not running, so it sends nothing", hint="%mock start first")
+        if threading.current_thread() is self._thread:
+            raise ServerError("a webhook sent from the server's own thread would wait for itself",
+                              hint="in a handler: mock.callback(...)")
+        done = asyncio.run_coroutine_threadsafe(self.app.callbacks.send(callback, origin), loop)
+        try:
+            return done.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise ServerError(f"{callback.method} {callback.shown_url} was not answered within {timeout:g} s",
+                              hint="its row in %mock log shows how it ended") from None
+
     @property
     def private(self) -> bool:
         return self.config.private
@@ -231,15 +252,16 @@ class MockServer:
         return True
 
     def broadcast(self, route: str, message: str | bytes, timeout: float = BROADCAST_TIMEOUT_S) -> int:
-        """Send ``message`` to every open WebSocket connection of ``route`` (from any thread but the server's);
-        how many got it. Raises ServerError when the mock is not running."""
+        """Send ``message`` to every open WebSocket connection of ``route`` (from any thread but the server's),
+        and with ``--state`` to every other process's; how many of this one's got it. Raises ServerError when the
+        mock is not running (StateUnavailable when Redis is out of reach)."""
         loop = self._loop
         if loop is None or not self.running:
             raise ServerError("the mock is not running, so no WebSocket is open", hint="%mock start first")
         if threading.current_thread() is self._thread:
             raise ServerError("broadcast from the server's own thread would wait for itself",
                               hint="in a socket handler: await socket.send(...) to each socket you keep")
-        done = asyncio.run_coroutine_threadsafe(self.app.connections.broadcast(route, message), loop)
+        done = asyncio.run_coroutine_threadsafe(self.app.broadcast(route, message), loop)
         try:
             return done.result(timeout)
         except concurrent.futures.TimeoutError:

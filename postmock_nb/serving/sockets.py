@@ -300,8 +300,13 @@ class Player:
 
     def __init__(self, connection: Connection, ctx: RenderContext) -> None:
         self._connection, self._ctx = connection, ctx
+        self._timeout_s = EXPECT_TIMEOUT_S
+        """How long a ``>`` step waits for a matching message (``x-mock-timeout``)."""
 
-    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool) -> None:
+    async def play(self, steps: Sequence[Step], interval_s: float, repeat: bool,
+                   timeout_s: float | None = None) -> None:
+        """Play ``steps``; a ``>`` step waits ``timeout_s`` (None: :data:`EXPECT_TIMEOUT_S`)."""
+        self._timeout_s = EXPECT_TIMEOUT_S if timeout_s is None else timeout_s
         try:
             await self._steps(steps, interval_s, repeat)
         except Disconnected:  # the client left, or the mock stops (then it says so)
@@ -323,10 +328,11 @@ class Player:
             await self._connection.wait(3600.0)
 
     async def _expect(self, expected: str) -> None:
-        """Wait for a message matching ``expected``; others are near misses; none in time: close with 1008."""
+        """Wait for a message matching ``expected``; others are near misses; none in time (``x-mock-timeout``,
+        default 10 s): close with 1008."""
         wanted = "".join(part if _ANY.fullmatch(part) else render(part, self._ctx)
                          for part in _ANY_SPLIT.split(expected))
-        deadline = time.monotonic() + EXPECT_TIMEOUT_S
+        deadline = time.monotonic() + self._timeout_s
         last = ""
         transcript = self._connection.transcript
         while (left := deadline - time.monotonic()) > 0:

@@ -3,21 +3,16 @@ server's own command line (uvicorn, granian, hypercorn, gunicorn with uvicorn wo
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import requests
+from support.asgi_servers import COMMANDS, Served, free_port, installed_or_skip
 from support.builders import make_collection, make_example
-from support.layers import skip_unless_required
 
 from postmock_nb import asgi
 from postmock_nb.config import MockConfig
@@ -25,8 +20,7 @@ from postmock_nb.errors import ConfigError
 from postmock_nb.formats.postman import save_collection
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 60  # interpreter start, imports and the collection load; gunicorn forks its workers after
-STOP_TIMEOUT = 15
+START_TIMEOUT = 60  # interpreter start, imports and the collection load
 TIMEOUT = 5
 COLLECTION = "test-scoring-collection.json"
 
@@ -125,77 +119,9 @@ async def test_the_app_leaves_a_1xx_example_out_and_serves_the_rest(tmp_path, an
 # -- under each server's own command ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-COMMANDS = {
-    "uvicorn": (["uvicorn"], lambda port: ["-m", "uvicorn", "postmock_nb.asgi:app", "--host", "127.0.0.1",
-                                           "--port", str(port), "--no-access-log"]),
-    "granian": (["granian"], lambda port: ["-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-                                           "--port", str(port), "postmock_nb.asgi:app"]),
-    "hypercorn": (["hypercorn"], lambda port: ["-m", "hypercorn", "--bind", f"127.0.0.1:{port}",
-                                               "postmock_nb.asgi:app"]),
-    "gunicorn": (["gunicorn", "uvicorn"], lambda port: ["-m", "gunicorn", "-k", "uvicorn.workers.UvicornWorker",
-                                                        "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                                        "postmock_nb.asgi:app"]),
-}
-
-
-class Served:
-    """A server process started from its own command line, in its own process group (its workers too)."""
-
-    def __init__(self, server: str, port: int, environ: dict[str, str], log: Path) -> None:
-        self.log = log
-        self._out = log.open("w")
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, *COMMANDS[server][1](port)], cwd=REPO,
-                                        env={**os.environ, **environ}, stdout=self._out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-
-    def output(self) -> str:
-        if not self._out.closed:
-            self._out.flush()
-        return self.log.read_text()
-
-    def wait_until_healthy(self, headers: dict[str, str] | None = None) -> requests.Response:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                response = requests.get(self.url + "/__postmock/health", headers=headers, timeout=TIMEOUT)
-            except requests.ConnectionError:
-                time.sleep(0.1)  # not listening yet: the condition is polled, no result depends on timing
-                continue
-            if response.status_code == 200:
-                return response
-        pytest.fail(f"no healthy answer within {START_TIMEOUT} s (exit code {self.process.poll()}):\n{self.output()}")
-
-    def stop(self) -> int | None:
-        """SIGTERM to the server (its own PID), then whatever of its group remains is killed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = None
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group id is its PID: workers left behind, if any
-        except ProcessLookupError:
-            pass
-        self._out.close()
-        return code
-
-
 @pytest.fixture(params=list(COMMANDS))
 def server(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    absent = [package for package in COMMANDS[name][0] if importlib.util.find_spec(package) is None]
-    if absent:
-        skip_unless_required(f"missing {', '.join(absent)}: pip install -e '.[test]'", f"the ASGI entry point on {name}")
-    return name
+    return installed_or_skip(request.param)
 
 
 def test_each_server_serves_the_collection(server, fixtures_dir, tmp_path):

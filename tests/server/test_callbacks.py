@@ -9,55 +9,19 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
+from support.receiver import Receiver
 from support.waiting import wait_until
 
+from postmock_nb import Event
 from postmock_nb.behaviours.handlers import Request
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.widgets import log_table_html
 from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.session import Session
-
-
-class Receiver:
-    """A tiny HTTP server on 127.0.0.1 that keeps what it is sent and answers 204 (or ``status``)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 204
-        self.failures = 0
-        """How many requests to answer 503 first (a receiver that is down for a while)."""
-        received, owner = self.received, self
-
-        class Handle(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                size = int(self.headers.get("content-length") or 0)
-                received.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                 "body": self.rfile.read(size)})
-                failing = owner.failures > 0
-                owner.failures -= 1
-                self.send_response(503 if failing else owner.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT = do_GET = _any  # noqa: N815 - http.server's names
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture
@@ -292,3 +256,43 @@ def test_callbacks_waiting_at_once_are_bounded(proto: Prototype, receiver: Recei
     proto.session.stop()  # the two waiting are logged as not sent
     assert sorted(e.path.rsplit("/", 1)[1] for e in server.log.recent() if e.direction == "out") == ["0", "1", "2"]
     assert receiver.received == [] and server.errors == []
+def test_a_streaming_handler_calls_back_from_its_generator_once_the_stream_ended(
+        proto: Prototype, receiver: Receiver, server_name: str) -> None:
+    """``mock.callback`` before returning the generator, in a plain generator's body and in an async
+    generator's: all sent once the stream has ended, the last item read first."""
+    hook = receiver.url + "/hooks"
+    go = threading.Event()
+
+    @proto.handler("GET /jobs/:id/progress")
+    def progress(request: Request) -> Any:
+        proto.callback("POST", f"{hook}/started", json={"job": request.path_vars["id"]})
+
+        def steps() -> Any:
+            yield "50%\n"
+            go.wait(5)  # in the handler's worker thread: the stream goes on until the test has looked
+            proto.callback("POST", f"{hook}/done", json={"job": request.path_vars["id"]})
+            yield "100%\n"
+        return steps()
+
+    @proto.handler("GET /chat")
+    async def chat(request: Request) -> Any:
+        yield Event({"token": "Hel"})
+        proto.callback("POST", f"{hook}/chat", json={"tokens": 2})
+        request.callback("POST", f"{hook}/chat-request")
+        yield Event({"token": "lo"})
+
+    url = proto.session.start(port=0, server=server_name).url
+    with requests.get(url + "/jobs/7/progress", stream=True, timeout=5) as response:
+        lines = response.iter_lines()
+        assert next(lines) == b"50%"
+        assert receiver.received == []  # nothing is sent while the stream goes on
+        go.set()
+        assert list(lines) == [b"100%"]
+    wait_until(lambda: len(receiver.received) == 2, "both callbacks of the plain generator")
+    assert sorted((r["path"], json.loads(r["body"])) for r in receiver.received) == [
+        ("/hooks/done", {"job": "7"}), ("/hooks/started", {"job": "7"})]
+    assert requests.get(url + "/chat", timeout=5).text.count("data:") == 2
+    wait_until(lambda: len(receiver.received) == 4, "both callbacks of the async generator")
+    assert {r["path"] for r in receiver.received[2:]} == {"/hooks/chat", "/hooks/chat-request"}
+    wait_until(lambda: len(outgoing(proto)) == 4)
+    assert {e.note.split(" (")[1].rstrip(")") for e in outgoing(proto)} >= {"handler progress", "handler chat"}

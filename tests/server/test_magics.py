@@ -741,3 +741,14 @@ def test_on_colab_start_prints_colabs_proxy_address(shell: InteractiveShell, bro
     finally:
         for name in [n for n in sys.modules if n == "google" or n.startswith("google.")]:
             del sys.modules[name]
+
+
+def test_websocket_takes_request_headers_and_a_timeout(shell: InteractiveShell) -> None:
+    shell.run_cell_magic("websocket", '/ws/team -R "X-Team: a" --timeout 2.5 --name team', "> ready\n< go")
+    example = session_of(shell).store.collection.find("team")[0][1]
+    assert [(k.lower(), v) for k, v in example.request.headers] == [
+        ("x-team", "a"), ("x-mock-websocket", "true"), ("x-mock-timeout", "2.5"),
+        ("x-mock-match-request-headers", "X-Team")]
+    for bad in ("0", "soon", "3601"):
+        with pytest.raises(UsageError, match=f"cannot read the timeout '{bad}'"):
+            shell.run_cell_magic("websocket", f"/ws/x --timeout {bad}", "< hi")

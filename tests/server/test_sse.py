@@ -16,6 +16,7 @@ from httpx_sse import connect_sse
 from support.request_log import last_note
 from support.waiting import wait_until
 
+from postmock_nb.answers.sse import CUT_FAULTS
 from postmock_nb.behaviours.handlers import Request
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.session import Session
@@ -49,6 +50,8 @@ def mock(server_name: str) -> Iterator[Session]:
                    request_headers=["x-mock-sse: true", f"x-mock-interval: {SLOW_MS}"])
     session.define("GET /cut", STREAM, name="cut",
                    request_headers=["x-mock-sse: true", "x-mock-interval: 50", "x-mock-fault: truncate"])
+    session.define("GET /burst", "\n\n".join(f"id: {n}\ndata: {'x' * 200}" for n in range(1, 10)), name="burst",
+                   request_headers=["x-mock-sse: true"])  # --interval 0: nothing between the last event and the cut
     session.start(port=0, server=server_name)
     try:
         yield session
@@ -120,6 +123,20 @@ def test_a_reset_by_the_request_cuts_the_stream(mock: Session) -> None:
                     ids.append(event.data)
     assert ids == ['{"n":1}', '{"n":2}']
     wait_until(lambda: last_note(mock).startswith("fault reset: sse: 2 of 4 events sent, then cut"))
+
+
+@pytest.mark.parametrize("fault", sorted(CUT_FAULTS))
+def test_with_no_interval_the_events_before_the_cut_all_arrive(mock: Session, fault: str) -> None:
+    """Half of 9 events, rounded down: 4 are sent and flushed to the client before the cut, every time."""
+    for _ in range(5):
+        ids = []
+        with httpx.Client(timeout=5) as client:
+            with connect_sse(client, "GET", mock.url + f"/burst?x-mock-response-fault={fault}") as source:
+                with pytest.raises(httpx.HTTPError):
+                    for event in source.iter_sse():
+                        ids.append(event.id)
+        assert ids == ["1", "2", "3", "4"]
+        wait_until(lambda: last_note(mock).startswith(f"fault {fault}: sse: 4 of 9 events sent, then cut"))
 
 
 def test_a_client_leaving_mid_stream_stops_it_quietly(mock: Session) -> None:

@@ -35,6 +35,16 @@ def _define(session: Session) -> None:
     session.define("GET /ws/ticks", "< tick", name="ticks", headers=["Content-Type: text/plain"],
                    request_headers=["x-mock-websocket: true", "x-mock-interval: 20", "x-mock-repeat: true"])
     session.define("GET /plain", '{"ok": true}', name="plain")
+    # matched on the upgrade's headers like an %%example's -R: team b's script, else the general one
+    session.define("GET /ws/team", "< general", name="general", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.define("GET /ws/team", "< team b", name="team b", headers=["Content-Type: text/plain"],
+                   request_headers=["X-Team: b", "x-mock-websocket: true"])
+    session.define("GET /ws/only-a", "< team a", name="only a", headers=["Content-Type: text/plain"],
+                   request_headers=["X-Team: a", "x-mock-websocket: true"])
+    # --timeout 0.3: a '>' step waits 0.3 s, not 10
+    session.define("GET /ws/quick", "> ready\n< go", name="quick", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true", "x-mock-timeout: 0.3"])
 
 
 @pytest.fixture
@@ -97,6 +107,34 @@ def test_a_mismatch_is_a_near_miss_then_closes_with_1008(mock: Session, monkeypa
     entry = mock.server.log.recent(1)[0]
     assert entry.note.startswith("WebSocket: 0 sent, 1 received, 1 near miss, closed 1008 by the mock")
     assert "! near miss" in entry.response_body.decode() and "$.room" in entry.response_body.decode()
+
+
+def test_a_scripts_own_timeout_closes_with_1008_when_nothing_came(mock: Session) -> None:
+    with connect(ws_url(mock, "/ws/quick"), open_timeout=5) as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=5)  # sends nothing: the 0.3 s of x-mock-timeout end it (a 10 s default would
+    assert closed.value.rcvd is not None  # outlast this recv's 5 s)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "expected ready: nothing came")
+    wait_until(lambda: len(rows(mock)) == 1)
+    assert mock.server is not None
+    assert mock.server.log.recent(1)[0].note == "WebSocket: 0 sent, 0 received, closed 1008 by the mock " \
+                                                 "(expected ready: nothing came)"
+
+
+def test_scripts_are_matched_on_the_upgrades_headers(mock: Session) -> None:
+    with connect(ws_url(mock, "/ws/team"), additional_headers={"X-Team": "b"}, open_timeout=5) as socket:
+        assert socket.recv(timeout=5) == "team b"
+    with connect(ws_url(mock, "/ws/team"), additional_headers={"X-Team": "c"}, open_timeout=5) as socket:
+        assert socket.recv(timeout=5) == "general"
+    with connect(ws_url(mock, "/ws/only-a"), additional_headers={"x-team": "a"}, open_timeout=5) as socket:
+        assert socket.recv(timeout=5) == "team a"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(mock, "/ws/only-a"), open_timeout=5)  # without the header: no script matches
+    assert refused.value.response.status_code in (501, 403)  # 403: a server without the HTTP-answer extension
+    wait_until(lambda: bool(mock.server and mock.server.log.recent(1)[0].status in (501, 403)))
+    assert mock.server is not None
+    names = [e.example_name for e in reversed(mock.server.log.recent(4)) if e.status == 101]
+    assert names == ["team b", "general", "only a"]
 
 
 def test_a_client_leaving_mid_stream_is_no_error(mock: Session) -> None:

@@ -67,6 +67,16 @@ class JournalContract:
         found = journal.find(entry.seq)
         assert found is not None and found.status == 500 and "sending failed" in found.note
 
+    def test_an_entry_completed_after_it_was_appended_is_found_completed(self) -> None:
+        journal = self.make()
+        entry = _entry(journal)
+        entry.note = "WebSocket open"
+        journal.append(entry)
+        entry.note, entry.response_body = "WebSocket: 1 sent, 0 received, closed 1000 by the client", b"< hi"
+        journal.completed(entry)
+        found = journal.find(entry.seq)
+        assert found is not None and found.note.startswith("WebSocket: 1 sent") and found.response_body == b"< hi"
+
     def test_clear_forgets_entries_and_counts_but_not_the_sequence(self) -> None:
         journal = self.make()
         before = _entry(journal)

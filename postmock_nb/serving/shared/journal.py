@@ -30,9 +30,10 @@ objects it logged (with their match, for the near-miss tables); another replica'
 ``was_miss`` set and ``replica`` naming it. Listeners (the dashboard) hear this process's entries at once, from a
 local :class:`~postmock_nb.serving.requestlog.RequestLog`.
 
-An entry changed after it was written (its sending failed; a burst of refused requests grew) is written again with
-the same ``seq``: readers keep the newest copy of each. A burst is written when it starts, when it ends and when a
-reader asks, so a flood of keyless requests takes a few lines of the stream, never all of it.
+An entry changed after it was written (its sending failed; a burst of refused requests grew; a stream or a WebSocket
+connection, logged when it began, ended: :meth:`SharedJournal.completed`) is written again with the same ``seq``:
+readers keep the newest copy of each. A burst is written when it starts, when it ends and when a reader asks, so a
+flood of keyless requests takes a few lines of the stream, never all of it.
 """
 
 from __future__ import annotations
@@ -249,6 +250,12 @@ class SharedJournal:
 
     def sending_failed(self, entry: LogEntry, error: BaseException, *, head_sent: bool) -> None:
         self.local.sending_failed(entry, error, head_sent=head_sent)
+        with self._lock:
+            self._write_again(entry)
+        self._wake()
+
+    def completed(self, entry: LogEntry) -> None:
+        self.local.completed(entry)
         with self._lock:
             self._write_again(entry)
         self._wake()

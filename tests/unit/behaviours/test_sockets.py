@@ -40,7 +40,7 @@ def test_socket_routes_are_the_scripts_and_handlers() -> None:
 def test_the_socket_marker_needs_a_handler_key() -> None:
     assert read_markers([("x-mock-handler", "k"), *(tuple(m.split(": ")) for m in socket_markers())]).socket
     assert not read_markers([("x-mock-websocket", "handler")]).socket  # no function to find
-    assert read_markers([("x-mock-websocket", "true")]).websocket == (0, False)
+    assert read_markers([("x-mock-websocket", "true")]).websocket == (0, False, None)
 
 
 def test_only_an_async_def_is_a_socket_handler() -> None:

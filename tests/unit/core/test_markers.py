@@ -34,7 +34,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
         "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body",
-        "x-mock-websocket", "x-mock-repeat"}
+        "x-mock-websocket", "x-mock-repeat", "x-mock-timeout"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -172,6 +172,20 @@ def test_websocket_markers_are_written_and_read_back() -> None:
     lines = websocket_markers(interval="250", repeat=True)
     assert lines == ["x-mock-websocket: true", "x-mock-interval: 250", "x-mock-repeat: true"]
     headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines]
-    assert read_markers(headers).websocket == (250, True)  # type: ignore[arg-type]
-    assert read_markers([("x-mock-websocket", "true")]).websocket == (0, False)
+    assert read_markers(headers).websocket == (250, True, None)  # type: ignore[arg-type]
+    assert read_markers([("x-mock-websocket", "true")]).websocket == (0, False, None)
     assert read_markers([("x-mock-sse", "true")]).websocket is None
+
+
+def test_a_websocket_scripts_timeout_is_written_checked_and_read_back() -> None:
+    from postmock_nb.core.markers import parse_timeout, read_markers, websocket_markers
+
+    assert websocket_markers(timeout="2.5") == ["x-mock-websocket: true", "x-mock-timeout: 2.5"]
+    assert read_markers([("x-mock-websocket", "true"), ("X-Mock-Timeout", "0.5")]).websocket == (0, False, 0.5)
+    assert read_markers([("x-mock-websocket", "true"), ("x-mock-timeout", "soon")]).websocket == (0, False, None)
+    assert parse_timeout(" 3600 ") == 3600.0
+    for bad in ["0", "-1", "soon", "nan", "inf", "3601", ""]:
+        with pytest.raises(ExampleDefinitionError, match="cannot read the timeout"):
+            websocket_markers(timeout=bad or " ")
+        with pytest.raises(ExampleDefinitionError):
+            check_markers([("x-mock-timeout", bad)])

@@ -54,7 +54,7 @@ def test_assemble_builds_the_graph_of_one_mock(app_calls: list[dict[str, Any]]) 
     mock = build.assemble(store=store, config=config, behaviours=behaviours)
     (parts,) = app_calls
     assert parts == {"store": store, "log": mock.log, "settings": config, "errors": mock.error_log,
-                     "bridges": mock.bridges, "behaviours": behaviours, "shared": None}
+                     "bridges": mock.bridges, "behaviours": behaviours, "shared": None, "broadcasts": None}
     assert (mock.store, mock.config, mock.app.behaviours) == (store, config, behaviours)
     assert mock.log.maxlen == 7
     assert mock.bridges.proxy is not None and mock.bridges.proxy.upstream == "http://127.0.0.1:9"

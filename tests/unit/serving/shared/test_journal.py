@@ -118,6 +118,23 @@ def test_an_entry_whose_sending_failed_is_written_again_and_read_once(fake):
     assert seen.seq == entry.seq and seen.status == 500 and "sending failed" in seen.note
 
 
+def test_an_entry_completed_after_it_was_written_is_written_again_and_read_once(fake):
+    """A stream or a WebSocket connection is logged when it begins and completed when it ends: another replica
+    reads the completed row."""
+    journal = fake.journal()
+    entry = _entry(journal)
+    entry.note = "WebSocket open"
+    journal.append(entry)
+    journal.flush()  # written as it began
+    entry.note, entry.response_body = "WebSocket: 2 sent, 1 received, closed 1000 by the client", b"< a\n> b\n< c"
+    journal.completed(entry)
+    journal.flush()
+    other = fake.journal(replica="other:2")
+    [seen] = other.recent()
+    assert (seen.seq, seen.note) == (entry.seq, "WebSocket: 2 sent, 1 received, closed 1000 by the client")
+    assert seen.response_body == b"< a\n> b\n< c"
+
+
 def test_a_burst_is_a_few_lines_of_the_stream_whatever_its_size(fake):
     journal = fake.journal()
     for number in range(200):
