@@ -54,6 +54,9 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+UNREAD_MESSAGES = 1000
+UNREAD_BYTES = 16 * 1024 * 1024
+"""How many of the client's messages (and bytes) a connection keeps unread; past either, the oldest go."""
 BROADCAST_SEND_S = 2.0
 """How long ``mock.broadcast`` waits for one connection to take its message; the connections are sent to at once,
 so a client that does not read holds up neither the others nor the broadcast longer than this."""
@@ -100,6 +103,8 @@ class Transcript:
     sent: int = 0
     received: int = 0
     near_misses: int = 0
+    dropped: int = 0
+    """Messages of the client's dropped unread (see :meth:`Connection._keep_unread`)."""
     close_code: int | None = None
     close_reason: str = ""
     closed_by: str = ""
@@ -115,7 +120,8 @@ class Transcript:
         by = f" by the {self.closed_by}" if self.closed_by else ""
         reason = f" ({self.close_reason})" if self.close_reason else ""
         misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
-        return f"WebSocket: {self.sent} sent, {self.received} received{misses}, {close}{by}{reason}"
+        dropped = f" ({self.dropped} dropped unread)" if self.dropped else ""
+        return f"WebSocket: {self.sent} sent, {self.received} received{dropped}{misses}, {close}{by}{reason}"
 
     def text(self) -> str:
         dropped = self.sent + self.received + self.near_misses - len(self.lines)
@@ -134,6 +140,7 @@ class Connection:
     def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None) -> None:
         self._receive, self._send, self._stopping = receive, send, stopping
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self._unread_bytes = 0
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
         self._sending = asyncio.Lock()
@@ -177,7 +184,7 @@ class Connection:
                 got: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
                 self.transcript.received += 1
                 self.transcript.add(">", got)
-                self._inbox.put_nowait(got)
+                self._keep_unread(got)
             elif kind == "websocket.disconnect":
                 if not self.transcript.closed_by:  # else the mock closed it, with its own code
                     self.transcript.close_code = message.get("code", 1005)
@@ -185,6 +192,17 @@ class Connection:
                 self._gone.set()
                 self._inbox.put_nowait(None)
                 return
+
+    def _keep_unread(self, message: str | bytes) -> None:
+        """Keep ``message`` until the script or handler reads it; past :data:`UNREAD_MESSAGES` messages or
+        :data:`UNREAD_BYTES` bytes unread, the oldest go (counted in the transcript): a client may send for
+        as long as it likes to a script that reads no more, or a handler that never reads."""
+        self._inbox.put_nowait(message)
+        self._unread_bytes += len(message)
+        while self._inbox.qsize() > UNREAD_MESSAGES or self._unread_bytes > UNREAD_BYTES:
+            oldest = self._inbox.get_nowait()
+            self._unread_bytes -= len(oldest or "")
+            self.transcript.dropped += 1
 
     async def send_message(self, message: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) frame; :class:`Disconnected` once the socket closed."""
@@ -233,6 +251,7 @@ class Connection:
         if got is None:
             self._inbox.put_nowait(None)  # every later read ends too
             raise self._disconnected()
+        self._unread_bytes -= len(got)
         return got
 
     async def wait(self, seconds: float) -> None:

@@ -195,3 +195,25 @@ def test_a_client_that_does_not_read_holds_up_no_other_broadcast(server_name: st
         assert server.errors == []
     finally:
         session.close()
+
+
+def test_what_a_client_sends_that_nobody_reads_is_bounded(server_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stream script reads nothing after its steps (a handler may never read): every message the client sent
+    # was kept for a reader that never came, for as long as the connection lived
+    monkeypatch.setattr("postmock_nb.serving.sockets.UNREAD_MESSAGES", 5)
+    session = Session()
+    session.define("GET /ws/prices", "< 1", name="prices", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.start(port=0, server=server_name)
+    server = session.server
+    assert server is not None
+    try:
+        with connect(session.url.replace("http://", "ws://", 1) + "/ws/prices", open_timeout=5) as client:
+            assert client.recv(timeout=5) == "1"
+            for n in range(20):
+                client.send(f"ping {n}")
+        wait_until(lambda: server.log.recent(1)[0].note.startswith("WebSocket:"), "the connection's row completed")
+        assert server.log.recent(1)[0].note.startswith("WebSocket: 1 sent, 20 received (15 dropped unread), closed")
+        assert server.errors == []
+    finally:
+        session.close()
