@@ -11,8 +11,8 @@ answered with ``Content-Type: text/event-stream``, ``Cache-Control: no-cache`` a
 - A request with ``Last-Event-ID: X`` resumes after the event whose ``id:`` is X (from the start when
   no event has that id).
 - A fault (``reset``, ``close``, ``truncate``, ``malformed``) cuts the stream after half its events
-  (rounded down), where the next event would have gone: see :func:`cut_after`. On plain HTTP/1 the app
-  writes such a stream to the socket itself and cuts it once those events are acknowledged
+  (rounded down, at least one), where the next event would have gone: see :func:`cut_after`. On plain
+  HTTP/1 the app writes such a stream to the socket itself and cuts it once those events are acknowledged
   (:class:`postmock_nb.answers.faults.DirectHttp1`), so none is lost, with no interval either.
 """
 
@@ -125,8 +125,10 @@ class Event:
 
 def cut_after(count: int) -> int:
     """After how many of ``count`` events a fault cuts the stream: half of them, rounded down (like
-    ``truncate``, which sends half a body)."""
-    return count // 2
+    ``truncate``, which sends half a body), but at least one: a client that reconnects with
+    ``Last-Event-ID`` after each cut gets one more event each time, so it gets them all in the end
+    (with none, a stream's last event would never go out)."""
+    return max(count // 2, min(count, 1))
 
 
 def encode(event: SseEvent, ctx: RenderContext) -> bytes:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,14 +125,16 @@ def _chunk(item: Any) -> tuple[bytes, str]:
     raise TypeError(f"yielded a {type(item).__name__}: a streaming handler yields postmock_nb.Event, str or bytes")
 
 
-def _head(kind: str, headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+def _head(kind: str, headers: tuple[tuple[str, str], ...],
+          extra: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The stream's response headers: the handler's, its kind's Content-Type, then ``extra`` (the mock's CORS)."""
     own = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
     if kind == "sse":
-        return sse.stream_headers(own)
+        return [*sse.stream_headers(own), *extra]
     own = [h for h in own if h[0] != b"content-length"]
-    if any(h[0] == b"content-type" for h in own):
-        return own
-    return [*own, *(_BYTES if kind == "bytes" else _TEXT)]
+    if not any(h[0] == b"content-type" for h in own):
+        own += _BYTES if kind == "bytes" else _TEXT
+    return [*own, *extra]
 
 
 @dataclass
@@ -148,9 +150,10 @@ class Streamed:
 
 
 async def send_stream(stream: HandlerStream, send: sse.Send, receive: sse.Receive, *, body_limit: int,
-                      stopping: asyncio.Event | None = None) -> Streamed:
+                      stopping: asyncio.Event | None = None, extra: Sequence[tuple[bytes, bytes]] = ()) -> Streamed:
     """Send what the handler's generator yields, one item per ``send``, until it ends, raises, the client leaves
-    or the mock stops; the generator is closed in every case."""
+    or the mock stops; the generator is closed in every case. ``extra``: headers the mock adds to every answer
+    (CORS), as to a handler's plain reply: a page's ``EventSource`` on another origin needs them."""
     left = asyncio.ensure_future(sse.disconnected(receive))
     stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
     out = Streamed()
@@ -175,7 +178,7 @@ async def send_stream(stream: HandlerStream, send: sse.Send, receive: sse.Receiv
                 break
             if not kind:
                 kind = item_kind
-                out.headers = _head(kind, stream.headers)
+                out.headers = _head(kind, stream.headers, extra)
                 await send({"type": "http.response.start", "status": stream.status, "headers": out.headers})
             if left.done():
                 break
@@ -185,7 +188,7 @@ async def send_stream(stream: HandlerStream, send: sse.Send, receive: sse.Receiv
             if out.size - len(chunk) < body_limit:
                 chunks.append(chunk)
         if not kind:  # nothing was yielded: an empty body
-            out.headers = _head("text", stream.headers)
+            out.headers = _head("text", stream.headers, extra)
             await send({"type": "http.response.start", "status": stream.status, "headers": out.headers})
         if not left.done():
             await send({"type": "http.response.body", "body": b""})

@@ -514,7 +514,8 @@ class MockApp:
                               stream: HandlerStream) -> None:
         """A streaming handler's items, one send each (see :mod:`postmock_nb.behaviours.streams`); the log entry
         notes how many went out, and what went out. Its callbacks go once the stream ended."""
-        out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping)
+        out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping,
+                                extra=CORS_HEADERS if self.settings.cors else ())
         entry.status, entry.response_headers = stream.status, out.headers
         entry.response_size, entry.response_body = out.size, out.body
         entry.note = out.note + (f"; {ex.note}" if ex.note else "")

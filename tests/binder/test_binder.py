@@ -7,7 +7,9 @@ does, in a FRESH virtual environment: install ``binder/requirements.txt``, run
 (``--ServerApp.base_url`` = ``JUPYTERHUB_SERVICE_PREFIX`` = ``/user/test/``) and with a
 token. The quickstart notebook's cells run in a kernel that server starts (over its
 websocket, as JupyterLab does), and the mock is then fetched through jupyter-server-proxy at
-``<prefix>proxy/<mock port>/users`` — the URL ``%mock start`` prints "From your browser".
+``<prefix>proxy/<mock port>/users`` — the URL ``%mock start`` prints "From your browser". The
+real-time notebook's cells run the same way, and its page's event streams and WebSocket are read
+through that proxy.
 
 Slow (about a minute: pip resolves JupyterLab), and it runs in CI. Set
 ``POSTMOCK_SKIP_BINDER_TEST=1`` to leave it out of a quick local run.
@@ -15,6 +17,7 @@ Slow (about a minute: pip resolves JupyterLab), and it runs in CI. Set
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +189,24 @@ def kill_pid(pid: int | None) -> None:
         pass
 
 
-def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[str, Any]) -> None:
+@dataclass
+class BinderLab:
+    """A ``jupyter lab`` from the Binder venv under the JupyterHub prefix, and a kernel it started."""
+
+    port: int
+    server_url: str  # http://127.0.0.1:<port>/user/test/
+    auth: dict[str, str]
+    channel: KernelChannel
+    kernel_id: str
+
+    def proxied(self, mock_port: int) -> str:
+        """What the browser fetches for the mock: the notebook server's proxy (absolute, for a client here)."""
+        return f"http://127.0.0.1:{self.port}{PREFIX}proxy/{mock_port}/"
+
+
+@contextlib.contextmanager
+def binder_lab(binder_env: dict[str, Any]) -> Iterator[BinderLab]:
+    """Start the lab the way Binder does, a kernel in it (in ``notebooks/``), and stop both afterwards."""
     repo, venv, base = binder_env["repo"], binder_env["venv"], binder_env["base"]
     port = free_port()
     server_url = f"http://127.0.0.1:{port}{PREFIX}"
@@ -194,7 +215,7 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
            "JUPYTER_CONFIG_DIR": str(base / "jupyter-config"), "JUPYTER_RUNTIME_DIR": str(base / "jupyter-runtime"),
            "IPYTHONDIR": str(base / "ipython")}
     env.pop("POSTMOCK_PUBLIC_URL", None)
-    log_path = base / "jupyter-lab.log"
+    log_path = base / f"jupyter-lab-{port}.log"
     lab = None
     kernel_pid = None
     channel = None
@@ -216,9 +237,6 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
                     pass
                 time.sleep(0.3)
 
-            lab_page = requests.get(server_url + "lab/tree/notebooks/01-quickstart.ipynb", headers=auth, timeout=30)
-            assert lab_page.status_code == 200, f"the Binder link's urlpath does not open JupyterLab: {lab_page.status_code}"
-
             kernel = requests.post(server_url + "api/kernels", json={"name": "python3"}, headers=auth, timeout=60)
             assert kernel.status_code == 201, kernel.text
             kernel_id = kernel.json()["id"]
@@ -226,40 +244,7 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
             kernel_pid = int(channel.execute("import os; print(os.getpid())")["text"].strip())
             where = channel.execute("import os, sys; os.chdir('notebooks'); print(sys.executable)")["text"]
             assert str(venv) in where, f"the server's kernel is not the Binder environment's Python: {where}"
-
-            quickstart = nbformat.read(repo / "notebooks" / "01-quickstart.ipynb", as_version=4)
-            code_cells = [c for c in quickstart.cells if c.cell_type == "code"]
-            shown: dict[str, str] = {}
-            for cell in code_cells:  # Run All: the notebook leaves its mock running
-                result = channel.execute(cell.source, cell.get("id"))
-                assert result["error"] is None, f"quickstart cell failed on the Binder server:\n{cell.source}\n{result['text']}"
-                shown[cell.source] = result["text"]
-
-            start_output = shown["%mock start"]
-            mock_port = int(re.search(r"Mock running at http://127\.0\.0\.1:(\d+)", start_output).group(1))
-            browser_url = f"{PREFIX}proxy/{mock_port}/"
-            assert f"From your browser: {browser_url}" in start_output, start_output
-            status = channel.execute("%mock status")["text"]
-            assert f"(browser: {browser_url})" in status, status
-            helper = channel.execute(f"from postmock_nb.session import public_url; print(public_url({mock_port}))")["text"]
-            assert helper.strip() == browser_url
-            # the live dashboard's status line links the same address (the session is the extension's own)
-            dashboard = channel.execute("from postmock_nb.notebook.magics import session_of\nsession = session_of(get_ipython())\n"
-                                        "print(session.dashboards[-1].status.value)")
-            assert dashboard["error"] is None and f"href='{browser_url}'" in dashboard["text"], dashboard
-
-            through_proxy = requests.get(f"http://127.0.0.1:{port}{browser_url}users", headers=auth, timeout=30)
-            assert through_proxy.status_code == 200, through_proxy.text[:500]
-            users = through_proxy.json()
-            assert [u["name"] for u in users] == ["Alice Park", "Ben Carter", "Chloe Diaz"], users
-            assert through_proxy.headers.get("x-mock-example-name") == "List users"
-            missing = requests.get(f"http://127.0.0.1:{port}{browser_url}users/42", headers=auth, timeout=30)
-            assert (missing.status_code, missing.json()) == (404, {"error": "User not found"})
-            anonymous = requests.get(f"http://127.0.0.1:{port}{browser_url}users", timeout=30, allow_redirects=False)
-            assert anonymous.status_code in (302, 403), "the proxy must not serve the mock without the server's login"
-
-            stopped = channel.execute("%mock stop")  # what the notebook's last words tell the reader to run
-            assert "Mock stopped." in stopped["text"], stopped
+            yield BinderLab(port, server_url, auth, channel, kernel_id)
             requests.delete(server_url + f"api/kernels/{kernel_id}", headers=auth, timeout=30)
         finally:
             if channel is not None:
@@ -267,3 +252,103 @@ def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[
             if lab is not None:
                 stop_process(lab)
             kill_pid(kernel_pid)
+
+
+def run_notebook_cells(lab: BinderLab, repo: Path, name: str, *, leave_out: tuple[str, ...] = ()) -> dict[str, str]:
+    """Run the notebook's code cells in order (Run All), each with its id; returns what each showed, by id."""
+    notebook = nbformat.read(repo / "notebooks" / name, as_version=4)
+    shown: dict[str, str] = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or cell.get("id") in leave_out:
+            continue
+        result = lab.channel.execute(cell.source, cell.get("id"))
+        assert result["error"] is None, f"{name} cell failed on the Binder server:\n{cell.source}\n{result['text']}"
+        shown[cell.get("id") or cell.source] = result["text"]
+    return shown
+
+
+def mock_port_of(start_output: str) -> int:
+    found = re.search(r"Mock running at http://127\.0\.0\.1:(\d+)", start_output)
+    assert found, start_output
+    return int(found.group(1))
+
+
+def test_quickstart_mock_is_reachable_through_the_binder_proxy(binder_env: dict[str, Any]) -> None:
+    with binder_lab(binder_env) as lab:
+        lab_page = requests.get(lab.server_url + "lab/tree/notebooks/01-quickstart.ipynb", headers=lab.auth, timeout=30)
+        assert lab_page.status_code == 200, f"the Binder link's urlpath does not open JupyterLab: {lab_page.status_code}"
+        quickstart = nbformat.read(binder_env["repo"] / "notebooks" / "01-quickstart.ipynb", as_version=4)
+        shown = run_notebook_cells(lab, binder_env["repo"], "01-quickstart.ipynb")  # it leaves its mock running
+        channel, port, auth = lab.channel, lab.port, lab.auth
+
+        start_output = shown[next(c.id for c in quickstart.cells if c.source == "%mock start")]
+        mock_port = mock_port_of(start_output)
+        browser_url = f"{PREFIX}proxy/{mock_port}/"
+        assert f"From your browser: {browser_url}" in start_output, start_output
+        status = channel.execute("%mock status")["text"]
+        assert f"(browser: {browser_url})" in status, status
+        helper = channel.execute(f"from postmock_nb.session import public_url; print(public_url({mock_port}))")["text"]
+        assert helper.strip() == browser_url
+        # the live dashboard's status line links the same address (the session is the extension's own)
+        dashboard = channel.execute("from postmock_nb.notebook.magics import session_of\nsession = session_of(get_ipython())\n"
+                                    "print(session.dashboards[-1].status.value)")
+        assert dashboard["error"] is None and f"href='{browser_url}'" in dashboard["text"], dashboard
+
+        through_proxy = requests.get(f"http://127.0.0.1:{port}{browser_url}users", headers=auth, timeout=30)
+        assert through_proxy.status_code == 200, through_proxy.text[:500]
+        users = through_proxy.json()
+        assert [u["name"] for u in users] == ["Alice Park", "Ben Carter", "Chloe Diaz"], users
+        assert through_proxy.headers.get("x-mock-example-name") == "List users"
+        missing = requests.get(f"http://127.0.0.1:{port}{browser_url}users/42", headers=auth, timeout=30)
+        assert (missing.status_code, missing.json()) == (404, {"error": "User not found"})
+        anonymous = requests.get(f"http://127.0.0.1:{port}{browser_url}users", timeout=30, allow_redirects=False)
+        assert anonymous.status_code in (302, 403), "the proxy must not serve the mock without the server's login"
+
+        stopped = channel.execute("%mock stop")  # what the notebook's last words tell the reader to run
+        assert "Mock stopped." in stopped["text"], stopped
+
+
+def sse_data(response: requests.Response) -> list[str]:
+    return [line[len("data: "):] for line in response.iter_lines(decode_unicode=True) if line.startswith("data: ")]
+
+
+def test_the_realtime_notebook_streams_and_socket_pass_the_binder_proxy(binder_env: dict[str, Any]) -> None:
+    """Notebook 10 on Binder: its page reaches the mock through jupyter-server-proxy, so the event streams and the
+    WebSocket must pass it. An ``EventSource`` request (``Accept: text/event-stream``) is relayed as it arrives
+    (chunked, never buffered into one Content-Length body); the WebSocket upgrade is proxied, and a message
+    ``mock.broadcast`` pushes from the kernel comes through. (The cell that waits for the page's socket is left
+    out: no page here.)"""
+    import websocket  # websocket-client, a dependency of jupyter_server
+
+    with binder_lab(binder_env) as lab:
+        shown = run_notebook_cells(lab, binder_env["repo"], "10-realtime.ipynb", leave_out=("push",))
+        mock_port = mock_port_of(shown["start"])
+        proxied = lab.proxied(mock_port)
+        assert shown["api-url"].strip() == f"the page calls {PREFIX}proxy/{mock_port}", shown["api-url"]
+        assert "the webhook brought: {'body': {'id': 'pay_42', 'status': 'settled'}" in shown["pay"], shown["pay"]
+        browser = {**lab.auth, "Accept": "text/event-stream", "Origin": f"http://127.0.0.1:{lab.port}"}
+
+        for path, last in (("chat/reply", "[DONE]"), ("chat/answer?q=Binder", "[DONE]")):
+            with requests.get(proxied + path, headers=browser, stream=True, timeout=30) as response:
+                assert response.status_code == 200, response.text[:500]
+                assert response.headers["content-type"].startswith("text/event-stream"), response.headers
+                assert "content-length" not in response.headers, f"the proxy buffered {path}: {response.headers}"
+                data = sse_data(response)
+            assert data[-1] == last and len(data) > 3, data
+        assert "".join(json.loads(d)["text"] for d in sse_data(requests.get(
+            proxied + "chat/reply", headers=browser, stream=True, timeout=30))[:-1]) == \
+            "Hi! I am the mock assistant: every word arrives as an event."
+
+        address = proxied.replace("http://", "ws://", 1) + "ws/presence?name=Binder"
+        socket = websocket.create_connection(address, timeout=CELL_TIMEOUT, header=[f"Authorization: token {TOKEN}"])
+        try:
+            assert json.loads(socket.recv()) == {"type": "presence", "online": ["Ana", "Ben", "Binder"]}
+            pushed = lab.channel.execute('print(mock.broadcast("/ws/presence", {"type": "message", "from": "Notebook", '
+                                         '"text": "through the proxy"}))')
+            assert pushed["error"] is None and pushed["text"].strip() == "1", pushed
+            assert json.loads(socket.recv()) == {"type": "message", "from": "Notebook", "text": "through the proxy"}
+            socket.send("hello")
+            assert json.loads(socket.recv()) == {"type": "message", "from": "Binder", "text": "hello"}
+        finally:
+            socket.close()
+        lab.channel.execute("%mock stop")

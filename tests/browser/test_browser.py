@@ -18,7 +18,9 @@ Chromium page through Playwright (no browser download; every request that is not
   line for a long path, updates when a new cell sends more, its uptime ticks with no request,
   reads well in the light and dark themes); notebook 05's page, clicked through (the team
   list, a person's details, the 404 state, the server-error and empty scenarios, the card
-  cleared when the scenario changes; never "cannot be reached"); every other dashboard's
+  cleared when the scenario changes; never "cannot be reached"); notebook 10's chat page (the
+  welcome streamed over SSE, the presence list and the message a cell pushed over the WebSocket, an
+  answer streamed on Ask, the webhook's callback row in the dashboard); every other dashboard's
   columns;
 - saves a screenshot per notebook in ``test-artifacts/`` (``dashboard.png`` and
   ``dashboard-dark.png`` are copied to ``docs/`` for the README when
@@ -171,6 +173,15 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "change": ['Updated example "A list of pets"'],
         "changed-call": ["['Tom', 'Rex']"],
         "env": ["Saved a Postman environment with mockUrl and baseUrl"],
+    },
+    "10-realtime.ipynb": {
+        "reply": ['Defined example "Welcome": GET /chat/reply → 200'],
+        "read": ["200 text/event-stream", "ms Hi! I am the mock assistant: every word arrives as an event."],
+        "answer-call": ['16 events; the first: data: {"text":"You "} the last: data: [DONE]'],
+        "api-url": ["the page calls http://127.0.0.1:"],
+        "push": ["delivered to 1 open connection(s)"],  # the page's socket: it connected before the push
+        "pay": ["202 {'id': 'pay_42', 'status': 'pending'}",
+                "the webhook brought: {'body': {'id': 'pay_42', 'status': 'settled'}, 'signature': 't=1,v1=demo'}"],
     },
 }
 
@@ -710,6 +721,40 @@ def look_at_frontend_page(page) -> None:
     _assert_columns_aligned(page)
 
 
+def look_at_realtime_chat(page) -> None:
+    """Notebook 10's chat page after Run All: the welcome streamed token by token over SSE, the presence list
+    and the message pushed from a cell over the WebSocket; Ask streams a handler's answer; the dashboard shows
+    the socket and the webhook's callback row."""
+    from playwright.sync_api import expect
+
+    chat = page.locator(".postmock-chat")
+    assert chat.count() == 1, "notebook 10 should show its page once"
+    chat.scroll_into_view_if_needed()
+    welcome = "Hi! I am the mock assistant: every word arrives as an event."
+    expect(chat.locator(".message", has_text="Assistant:").first).to_have_text(f"Assistant:{welcome}")
+    expect(chat.locator(".message.streaming")).to_have_count(0)  # the done event closed the stream
+    expect(chat.locator('[data-role="online"] li')).to_have_text(["Ana", "Ben", "You"])
+    expect(chat.get_by_text("WebSocket: open")).to_be_visible()
+    expect(chat.locator(".message.pushed")).to_have_text(["Notebook:Release at 17:00, please merge by 16:00"])
+
+    chat.locator('[data-role="question"]').fill("Can I see it stream?")
+    chat.get_by_role("button", name="Ask").click()
+    expect(chat.locator(".message").nth(-2)).to_have_text("You:Can I see it stream?")
+    expect(chat.locator(".message").last).to_have_text(
+        "Assistant:You asked: “Can I see it stream?”. A token stream sends the answer while it is being written. ")
+    expect(chat.locator(".message.streaming")).to_have_count(0)
+    _shot(chat, ARTIFACTS / "10-realtime-chat.png")
+
+    _running_dashboard(page)
+    rows = _rows(page)
+    assert any(row[0] == "↗" and row[3].endswith("/hooks/payment") and "callback of #" in row[5]
+               and row[4] == "200" for row in rows), rows
+    assert any(row[3].startswith("/ws/presence") and row[4] == "101" for row in rows), rows
+    assert [row for row in rows if row[3].startswith("/chat/answer?q=Can")], rows
+    _assert_columns_aligned(page)
+    _shot(page.locator(".postmock-dash").first, ARTIFACTS / "10-realtime-dashboard.png")
+
+
 def look_at_the_end(page) -> None:
     """Any other notebook: its dashboard, if it shows one, keeps its columns in line; its last outputs are
     what a person sees last."""
@@ -728,6 +773,7 @@ LOOK: dict[str, Callable[[Any], None]] = {
     "01-quickstart.ipynb": look_at_quickstart,
     "02-scenarios.ipynb": look_at_scenarios,
     "05-frontend-demo.ipynb": look_at_frontend_page,
+    "10-realtime.ipynb": look_at_realtime_chat,
 }
 
 

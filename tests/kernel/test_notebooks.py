@@ -2,7 +2,7 @@
 
 Running each notebook the way a person does (JupyterLab, Run All, then looking at its
 dashboard or page) is tests/browser/test_browser.py; what each notebook's cells must show is listed
-there. Here: notebook 05 under a JupyterHub/Binder prefix (run with nbclient, sending cell
+there. Here: notebooks 05 and 10 under a JupyterHub/Binder prefix (run with nbclient, sending cell
 ids the way JupyterLab does, because ``%%example`` uses them), the sample collections in
 ``notebooks/data/`` (they validate, ``make demo`` serves them, newman runs them) and the
 team-directory page on its own against ``make demo``'s collection, in headless Chromium.
@@ -190,6 +190,25 @@ def test_the_frontend_page_calls_the_address_the_browser_reaches(tmp_path: Path,
     assert api_url.strip().endswith(f"the page calls {expected.rstrip('/')}"), api_url
     html = next(o["data"]["text/html"] for o in find_cell(executed, "page").outputs if "text/html" in o.get("data", {}))
     assert f'const given = "{expected.rstrip("/")}"' in html
+
+
+def test_the_realtime_chat_page_calls_the_binder_proxy(tmp_path: Path, browser_environment) -> None:
+    """Notebook 10's page under a JupyterHub/Binder prefix: its streams and its socket go to the notebook server's
+    proxy (``/user/…/proxy/<port>``; the page makes it absolute and ``ws:`` for the socket), not to 127.0.0.1.
+    (That the proxy passes SSE and WebSockets through is tests/binder/test_binder.py.)"""
+    browser_environment.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/demo-1234/")
+    nb = nbformat.read(NOTEBOOK_DIR / "10-realtime.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if c.get("id") in {"load", "reply", "start", "api-url", "page"}]
+    shutil.copytree(NOTEBOOK_DIR / "data", tmp_path / "data")  # the page cell reads data/team-chat.html
+    (tmp_path / "elsewhere.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    executed = run_notebook(tmp_path / "elsewhere.ipynb")
+    port = re.search(r"Mock running at http://127\.0\.0\.1:(\d+)", cell_text(find_cell(executed, "start")))
+    assert port, cell_text(find_cell(executed, "start"))
+    expected = f"/user/demo-1234/proxy/{port.group(1)}"
+    assert squeeze(cell_text(find_cell(executed, "api-url"))).strip() == f"the page calls {expected}"
+    html = next(o["data"]["text/html"] for o in find_cell(executed, "page").outputs if "text/html" in o.get("data", {}))
+    assert f'const given = "{expected}"' in html and "__API_URL__" not in html and "__CHAT_ID__" not in html
+    assert 'new URL("ws/presence?name=You", BASE)' in html and 'new URL(API.replace(/\\/?$/, "/"), location.href)' in html
 
 
 @pytest.mark.parametrize("collection", [USERS_COLLECTION, ORDERS_COLLECTION], ids=lambda p: p.name)

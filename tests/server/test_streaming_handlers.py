@@ -157,6 +157,29 @@ def test_str_and_bytes_items_are_a_chunked_body(mock: Session) -> None:
     assert response.headers["content-type"] == "text/csv" and response.headers["x-rows"] == "3"
 
 
+def test_a_stream_carries_the_mocks_cors_headers_as_a_plain_answer_does(mock: Session, server_name: str) -> None:
+    """A page on another origin reads a streaming handler (``EventSource``, ``fetch``): the CORS headers the mock
+    adds to every answer are on the stream too; with ``cors=False`` (``--no-cors``) on neither."""
+    origin = {"Origin": "http://localhost:8888"}
+    with httpx.Client(timeout=5) as client:
+        for path in ("/achat", "/text"):
+            with client.stream("GET", mock.url + path, headers=origin) as response:
+                assert response.headers["access-control-allow-origin"] == "*", (path, response.headers)
+                response.read()
+    plain = Session()
+
+    @Prototype(plain).handler("GET /achat")
+    async def achat(request: Request) -> AsyncIterator[Event]:
+        yield Event("one")
+
+    plain.start(port=0, server=server_name, cors=False)
+    try:
+        with httpx.Client(timeout=5) as client, client.stream("GET", plain.url + "/achat", headers=origin) as response:
+            assert "access-control-allow-origin" not in response.headers and response.read() == b"data: one\n\n"
+    finally:
+        plain.close()
+
+
 @pytest.mark.parametrize("path", ["/forever", "/aforever"])
 def test_a_client_leaving_runs_the_generators_finally_quietly(mock: Session, gates: Gates, path: str,
                                                               capfd: pytest.CaptureFixture[str]) -> None:

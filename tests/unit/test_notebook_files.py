@@ -5,8 +5,8 @@ Each ``notebooks/*.ipynb`` is nbformat 4.5 with a python3 kernelspec and the ful
 starts and marks the notebook modified before anything ran); every cell has an id
 of its own (``%%example`` tells cells apart by their ids, as JupyterLab sends them, and a
 review diff stays readable when they do not change); no code cell carries outputs or an
-execution count; and notebook 05 reads its page from ``notebooks/data/team-directory.html``
-instead of holding a copy of it. What a notebook writes (``%%writefile``, ``%mock save``, files it
+execution count; and notebooks 05 and 10 read their pages from ``notebooks/data/team-directory.html``
+and ``team-chat.html`` instead of holding a copy. What a notebook writes (``%%writefile``, ``%mock save``, files it
 makes) goes into ``notebooks/out/``, which git ignores. To clean a notebook after running it:
 ``jupyter nbconvert --clear-output --inplace notebooks/NAME.ipynb``.
 
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 PAGE = NOTEBOOK_DIR / "data" / "team-directory.html"
+PAGES = [PAGE, NOTEBOOK_DIR / "data" / "team-chat.html"]  # notebook 05's and notebook 10's
 MOCK_LIFECYCLE = re.compile(r"^\s*%mock\s+(start|stop)\b", re.MULTILINE)
 LANGUAGE_INFO_KEYS = {"codemirror_mode", "file_extension", "mimetype", "name", "nbconvert_exporter",
                       "pygments_lexer", "version"}
@@ -45,9 +46,9 @@ WRITES = [  # the ways the notebooks write a file, each capturing the file's pat
 ]
 
 
-def page_lines() -> list[str]:
+def page_lines(page: Path = PAGE) -> list[str]:
     """The page's lines long enough to be its own (a copy of any of them is a copy of the page)."""
-    return [line.strip() for line in PAGE.read_text(encoding="utf-8").splitlines() if len(line.strip()) >= 40]
+    return [line.strip() for line in page.read_text(encoding="utf-8").splitlines() if len(line.strip()) >= 40]
 
 
 def notebook_problems(raw: dict[str, Any], name: str) -> list[str]:
@@ -72,7 +73,7 @@ def notebook_problems(raw: dict[str, Any], name: str) -> list[str]:
     if "widgets" in raw.get("metadata", {}):
         problems.append(f"{name}: saved widget state in metadata.widgets (an output; delete that key)")
     seen: dict[str, int] = {}
-    page = page_lines()
+    pages = {page.name: page_lines(page) for page in PAGES}
     last_lifecycle = None
     for index, cell in enumerate(raw.get("cells", [])):
         where = f"{name}, cell {index} ({cell.get('id', 'no id')})"
@@ -98,19 +99,20 @@ def notebook_problems(raw: dict[str, Any], name: str) -> list[str]:
                     if not target.startswith(OUT):
                         problems.append(f"{where}: writes {target!r} beside the notebooks; write it into {OUT} "
                                         f"(git ignores notebooks/{OUT})")
-        copied = [line for line in page if line in source]
-        if copied:
-            problems.append(f"{where}: holds a copy of data/team-directory.html ({copied[0][:60]!r}…); "
-                            f"read the file instead")
+        for page_name, lines in pages.items():
+            copied = [line for line in lines if line in source]
+            if copied:
+                problems.append(f"{where}: holds a copy of data/{page_name} ({copied[0][:60]!r}…); "
+                                f"read the file instead")
     if last_lifecycle == "stop":
         problems.append(f"{name}: its last mock command is %mock stop, so after Run All the mock is stopped "
                         f"(the dashboard says Stopped, a page's fetches fail); leave it running and say how to stop it")
     return problems
 
 
-def test_there_are_notebooks_and_the_page() -> None:
+def test_there_are_notebooks_and_the_pages() -> None:
     assert [p.name for p in NOTEBOOKS][:1] == ["01-quickstart.ipynb"], NOTEBOOKS
-    assert len(NOTEBOOKS) >= 6 and len(page_lines()) > 20
+    assert len(NOTEBOOKS) >= 6 and all(len(page_lines(page)) > 20 for page in PAGES)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -138,10 +140,12 @@ def test_notebook_06_answers_ids_of_one_type() -> None:
     assert not [source for source in examples if '"{{id}}"' in source], "an id answered as a string"
 
 
-def test_notebook_05_reads_its_page_from_the_data_file() -> None:
-    nb = nbformat.read(NOTEBOOK_DIR / "05-frontend-demo.ipynb", as_version=4)
-    readers = [c for c in nb.cells if c.cell_type == "code" and "data/team-directory.html" in c.source]
-    assert len(readers) == 1, "one cell should read data/team-directory.html"
+@pytest.mark.parametrize(("notebook", "page"), [("05-frontend-demo.ipynb", "team-directory.html"),
+                                              ("10-realtime.ipynb", "team-chat.html")])
+def test_a_notebook_reads_its_page_from_the_data_file(notebook: str, page: str) -> None:
+    nb = nbformat.read(NOTEBOOK_DIR / notebook, as_version=4)
+    readers = [c for c in nb.cells if c.cell_type == "code" and f"data/{page}" in c.source]
+    assert len(readers) == 1, f"one cell should read data/{page}"
 
 
 # -- the checks catch what they should ----------------------------------------------------------

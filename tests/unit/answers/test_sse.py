@@ -31,8 +31,8 @@ def test_last_event_id_resumes_after_that_event() -> None:
     assert resume(events, "unknown") == events and resume(events, None) == events
 
 
-def test_a_fault_cuts_after_half_the_events() -> None:
-    assert [cut_after(n) for n in (0, 1, 2, 5, 10)] == [0, 0, 1, 2, 5]
+def test_a_fault_cuts_after_half_the_events_at_least_one() -> None:
+    assert [cut_after(n) for n in (0, 1, 2, 3, 5, 10)] == [0, 1, 1, 1, 2, 5]
 
 
 def test_placeholders_are_filled_when_the_event_is_encoded() -> None:

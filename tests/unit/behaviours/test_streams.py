@@ -21,8 +21,11 @@ def test_each_kind_of_item_and_its_content_type() -> None:
     assert _chunk("é") == ("é".encode(), "text") and _chunk(b"\x00") == (b"\x00", "bytes")
     with pytest.raises(TypeError, match="yields postmock_nb.Event, str or bytes"):
         _chunk({"a": 1})
-    assert (b"content-type", b"text/event-stream; charset=utf-8") in _head("sse", (("Content-Type", "x"),))
-    assert _head("text", ()) == [(b"content-type", b"text/plain; charset=utf-8")]
-    assert _head("bytes", (("X-A", "1"), ("Content-Length", "9"))) == [
+    assert (b"content-type", b"text/event-stream; charset=utf-8") in _head("sse", (("Content-Type", "x"),), ())
+    assert _head("text", (), ()) == [(b"content-type", b"text/plain; charset=utf-8")]
+    assert _head("bytes", (("X-A", "1"), ("Content-Length", "9")), ()) == [
         (b"x-a", b"1"), (b"content-type", b"application/octet-stream")]
-    assert _head("text", (("Content-Type", "text/csv"),)) == [(b"content-type", b"text/csv")]
+    assert _head("text", (("Content-Type", "text/csv"),), ()) == [(b"content-type", b"text/csv")]
+    cors = ((b"access-control-allow-origin", b"*"),)  # the mock's own headers come last, on every kind
+    assert _head("sse", (), cors)[-1] == cors[0] and _head("text", (), cors)[-1] == cors[0]
+    assert _head("bytes", (("Content-Type", "text/csv"),), cors) == [(b"content-type", b"text/csv"), *cors]
