@@ -217,3 +217,25 @@ def test_what_a_client_sends_that_nobody_reads_is_bounded(server_name: str, monk
         assert server.errors == []
     finally:
         session.close()
+
+
+def test_a_client_leaving_an_sse_stream_without_interval_stops_it_quietly(
+        server_name: str, capfd: pytest.CaptureFixture[str]) -> None:
+    # without --interval nothing waited between two events: a send to the closed connection did not fail, so the
+    # stream went on to its end ("20000 of 20000 events sent"), and asyncio printed "socket.send() raised
+    # exception." for each event (Hypercorn, uvicorn): into the cell, in a notebook
+    session = Session()
+    session.define("GET /sse", "\n\n".join(f"data: {n}" for n in range(20_000)), name="sse",
+                   request_headers=["x-mock-sse: true"])
+    session.start(port=0, server=server_name)
+    server = session.server
+    assert server is not None
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+            raw.sendall(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert raw.recv(12) == b"HTTP/1.1 200"
+        wait_until(lambda: server.log.recent(1)[0].note.endswith("the client left"), "the stream stopped")
+        assert "socket.send() raised exception" not in capfd.readouterr().err
+        assert server.errors == []
+    finally:
+        session.close()
