@@ -12,7 +12,9 @@ changes) falls on both alike. Prints, per scenario, the median µs per request o
 median of the per-round ratios new/old (the figure to read: 1.05 is 5 % slower).
 
 The old tree may be flat (``postmock_nb/app.py``, before issue 20: ``MockApp(store, log, config)``)
-or layered (``postmock_nb/serving/build.py``: ``assemble``); the new tree is this checkout.
+or layered (``postmock_nb/serving/build.py``: ``assemble``); the new tree is this checkout. The scenarios
+``async handler`` and ``sync handler`` are answered by ``@mock.handler`` functions (:func:`handler_app`),
+when the old tree has them.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Scenario:
     path: str
     headers: list[tuple[bytes, bytes]]
     query: bytes = b""
+    app: str = "collection"
+    """Which app answers: ``collection`` (the workload's examples) or ``handlers`` (:func:`handler_app`)."""
 
 
 def scenarios() -> list[Scenario]:
@@ -65,7 +69,40 @@ def scenarios() -> list[Scenario]:
         Scenario("path variable", "/api/v2/res0001/98765", one),
         Scenario("miss -> 404", "/api/v3/nothing/here", one),
         Scenario("x-mock-response-name", PRIMARY, [*one, (b"x-mock-response-name", f"item {PRIMARY_ID}".encode())]),
+        Scenario("async handler", "/async/7", one, app="handlers"),
+        Scenario("sync handler", "/sync/7", one, app="handlers"),
     ]
+
+
+HANDLED = 203
+"""The status the handlers answer with (their saved sample says 200: a 203 shows the handler ran)."""
+
+
+async def answered_on_the_loop(request: Any) -> tuple[dict[str, int], int]:
+    return {"id": 7}, HANDLED
+
+
+def answered_in_a_thread(request: Any) -> tuple[dict[str, int], int]:
+    return {"id": 7}, HANDLED
+
+
+def handler_app(package: str) -> Any:
+    """An app of ``package`` (``postmock_nb`` or the old tree's) with a static example and two ``@mock.handler``
+    functions, ``async def`` (run on the loop) and ``def`` (run in a worker thread), each answering
+    ``({"id": 7}, 203)``. With ``--clock thread`` the ``def`` handler's figure is the loop's side only (its
+    worker thread's CPU is not this thread's): read it with ``--clock perf``."""
+    session = importlib.import_module(f"{package}.session").Session()
+    proto = importlib.import_module(f"{package}.notebook.prototype").Prototype(session)
+    session.define("GET /static/:id 200", '{"id": 7}')
+    proto.handler("GET /async/:id")(answered_on_the_loop)
+    proto.handler("GET /sync/:id")(answered_in_a_thread)
+    build = importlib.import_module(f"{package}.serving.build")
+    return build.assemble(store=session.store, config=session.config, behaviours=session.behaviours).app
+
+
+def has_handlers(root: Path) -> bool:
+    """Whether the old tree builds :func:`handler_app` (layered, with ``notebook/prototype.py``)."""
+    return (root / OLD / "serving" / "build.py").exists() and (root / OLD / "notebook" / "prototype.py").exists()
 
 
 def extract_old(commit: str, into: Path) -> None:
@@ -182,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         extract_old(args.commit, root)
         sys.path.insert(0, str(root))
         apps = {"old": old_app(root, args.examples), "new": new_app(args.examples)}
+        handlers = {"old": handler_app(OLD), "new": handler_app("postmock_nb")} if has_handlers(root) else None
         loop = asyncio.new_event_loop()
         try:
             print(f"old {args.commit} vs new {_head()}: {args.examples} examples, {args.rounds} interleaved rounds "
@@ -189,9 +227,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'scenario':24} {'status':>6} {'requests':>8} {'old µs':>8} {'new µs':>8} {'new/old':>8}")
             for scenario in chosen:
                 scope = scope_of(scenario)
-                status = {name: statuses(loop, app, scope) for name, app in apps.items()}
+                pair = apps if scenario.app == "collection" else handlers
+                if pair is None:
+                    print(f"{scenario.name:24} (skipped: {args.commit} has no notebook/prototype.py)")
+                    continue
+                status = {name: statuses(loop, app, scope) for name, app in pair.items()}
+                if scenario.app == "handlers" and set(status.values()) != {HANDLED}:
+                    raise SystemExit(f"{scenario.name}: answered {status}, not by the handler ({HANDLED})")
                 shown = str(status["new"]) if status["old"] == status["new"] else f"{status['old']}/{status['new']}"
-                requests, old_us, new_us, ratio = compare(loop, apps, scope, rounds=args.rounds,
+                requests, old_us, new_us, ratio = compare(loop, pair, scope, rounds=args.rounds,
                                                           batch_ms=args.batch_ms, clock=clock)
                 print(f"{scenario.name:24} {shown:>6} {requests:8d} {old_us:8.2f} {new_us:8.2f} {ratio:8.3f}",
                       flush=True)

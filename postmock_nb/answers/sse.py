@@ -9,7 +9,8 @@ answered with ``Content-Type: text/event-stream``, ``Cache-Control: no-cache`` a
   item as compact JSON).
 - Placeholders (``{{$randomUUID}}``, ``{{$timestamp}}``, path variables...) are filled per event, when it is sent.
 - A request with ``Last-Event-ID: X`` resumes after the event whose ``id:`` is X (from the start when
-  no event has that id).
+  no event has that id); after the last event there is nothing to resume: 204 No Content, which tells an
+  ``EventSource`` to stop reconnecting (the HTML standard's rule).
 - A fault (``reset``, ``close``, ``truncate``, ``malformed``) cuts the stream after half its events
   (rounded down, at least one), where the next event would have gone: see :func:`cut_after`. On plain
   HTTP/1 the app writes such a stream to the socket itself and cuts it once those events are acknowledged
@@ -76,6 +77,11 @@ def _event_id(lines: Sequence[str]) -> str | None:
         if colon and name == "id":
             found = value.removeprefix(" ")
     return found
+
+
+BODY_HEADERS = (b"content-type", b"content-length", b"transfer-encoding")
+"""Headers of a saved response a 204 (the stream resumed after its last event) goes without."""
+ENDED_NOTE = "sse: resumed after the last event: 204, so EventSource stops reconnecting"
 
 
 def resume(events: Sequence[SseEvent], last_event_id: str | None) -> Sequence[SseEvent]:

@@ -403,7 +403,13 @@ class MockApp:
         if interval is None or ex.method == "HEAD":
             return
         events = sse.parse_events(winner.response.body)
-        ex.stream = list(sse.resume(events, ex.headers.get("last-event-id"))), interval / 1000
+        left = list(sse.resume(events, ex.headers.get("last-event-id")))
+        if events and not left:  # resumed after the last event: 204 tells EventSource to stop reconnecting
+            assert ex.response is not None
+            ex.response = HttpResponse(204, [h for h in ex.response.headers if h[0] not in sse.BODY_HEADERS], b"")
+            ex.note = sse.ENDED_NOTE
+            return
+        ex.stream = left, interval / 1000
 
     async def _proxy(self, ex: Exchange) -> None:
         """``--proxy``: the upstream's answer to a miss."""

@@ -104,6 +104,17 @@ def test_last_event_id_resumes_after_that_event(mock: Session) -> None:
             assert [e.id for e in source.iter_sse()] == ["1", "2", "3", "4"]
 
 
+def test_resuming_after_the_last_event_is_204_so_eventsource_stops(mock: Session) -> None:
+    answer = httpx.get(mock.url + "/chat/Ada", headers={"Last-Event-ID": "4", "Accept": "text/event-stream"},
+                       timeout=5)
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert "content-type" not in answer.headers and "content-length" not in answer.headers
+    assert mock.server is not None
+    entry = mock.server.log.recent(1)[0]
+    assert (entry.status, entry.note) == (204, "sse: resumed after the last event: 204, so EventSource stops "
+                                               "reconnecting")
+
+
 def test_a_fault_cuts_the_stream_after_half_the_events(mock: Session) -> None:
     ids = []
     with httpx.Client(timeout=5) as client, connect_sse(client, "GET", mock.url + "/cut") as source:
