@@ -429,15 +429,13 @@ class Connections:
         """Send ``message`` to every open connection of ``route`` (the route as defined, or the path asked
         for), all at once; how many got it (one that left meanwhile, or did not take it within
         :data:`BROADCAST_SEND_S`, is skipped)."""
-        sends = [_within(connection.send_message(message), BROADCAST_SEND_S)
+        sends = [asyncio.ensure_future(connection.send_message(message))
                  for connection, (defined, path) in list(self._open.items()) if route in (defined, path)]
-        return sum(await asyncio.gather(*sends))
-
-
-async def _within(sending: Awaitable[None], seconds: float) -> bool:
-    """Whether ``sending`` finished within ``seconds`` (a client that left, or does not read, did not get it)."""
-    try:
-        await asyncio.wait_for(sending, seconds)
-    except (Disconnected, asyncio.TimeoutError):
-        return False
-    return True
+        if not sends:
+            return 0
+        done, late = await asyncio.wait(sends, timeout=BROADCAST_SEND_S)
+        for sending in late:  # a client that does not read: it does not get this one
+            sending.cancel()
+        if late:
+            await asyncio.wait(late)
+        return sum(1 for sending in done if sending.exception() is None)
