@@ -177,6 +177,8 @@ async def stream(events: Sequence[SseEvent], ctx: RenderContext, send: Send, rec
         for index, event in enumerate(events[:limit]):
             if index and interval_s and not stop.done():
                 await asyncio.wait({left, stop}, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
+            elif index:  # a send to a connection the client closed may not fail: let its leaving be seen
+                await asyncio.sleep(0)
             if left.done():
                 break
             chunk = encode(event, ctx)

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
-from postmock_nb.core.masking import mask_header, mask_response_header
+from postmock_nb.core.masking import mask_header, mask_query, mask_response_header
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult, near_misses
@@ -306,7 +306,8 @@ class LogEntry:
 
     @property
     def url(self) -> str:
-        return f"{self.path}?{self.query}" if self.query_string else self.path
+        """The path and query as every view shows them: an ``api_key`` in the query masked."""
+        return f"{self.path}?{mask_query(self.query)}" if self.query_string else self.path
 
     @property
     def headers(self) -> list[tuple[str, str]]:
