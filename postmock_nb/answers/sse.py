@@ -20,6 +20,7 @@ answered with ``Content-Type: text/event-stream``, ``Cache-Control: no-cache`` a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ class SseEvent:
 
     text: str
     id: str | None = None
+
+
+PARSED_KEPT = 128
+"""Stream bodies whose events are kept parsed (:func:`events_of`)."""
+
+
+@functools.lru_cache(maxsize=PARSED_KEPT)
+def events_of(body: str) -> tuple[SseEvent, ...]:
+    """:func:`parse_events`, kept for the bodies served lately: a stream of many events is read once, not at
+    every request on the server's loop (a ``str`` keeps its hash, so finding it again costs no reading)."""
+    return tuple(parse_events(body))
 
 
 def parse_events(body: str) -> list[SseEvent]:

@@ -37,7 +37,7 @@ from postmock_nb.answers.responses import (
     json_response,
     render_context,
 )
-from postmock_nb.answers.websocket import parse_script
+from postmock_nb.answers.websocket import steps_of
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.behaviours.sockets import Socket
 from postmock_nb.behaviours.streams import HandlerStream, send_stream
@@ -403,7 +403,7 @@ class MockApp:
         interval = snapshot.sse_plan.get(winner.id)
         if interval is None or ex.method == "HEAD":
             return
-        events = sse.parse_events(winner.response.body)
+        events = sse.events_of(winner.response.body)
         left = list(sse.resume(events, ex.headers.get("last-event-id")))
         if events and not left:  # resumed after the last event: 204 tells EventSource to stop reconnecting
             assert ex.response is not None
@@ -676,7 +676,7 @@ class MockApp:
         if markers.websocket is None:
             return None, ""
         try:
-            steps = parse_script(winner.response.body)
+            steps = steps_of(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
             return None, ""
         interval, repeat, timeout = markers.websocket

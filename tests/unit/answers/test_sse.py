@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postmock_nb.answers.sse import SseEvent, cut_after, encode, parse_events, resume, stream_headers
+from postmock_nb.answers.sse import SseEvent, cut_after, encode, events_of, parse_events, resume, stream_headers
 from postmock_nb.answers.templating import RenderContext
 
 
@@ -92,3 +92,10 @@ def test_progress_is_told_each_event_once_it_went_out() -> None:
                               progress=progress))
     assert told == [(1, b"data: a\n\n", 2), (2, b"data: b\n\n", 3), (3, b"data: c\n\n", 4)]
     assert done.note == "sse: 3 of 3 events sent" and done.body == b"data: a\n\ndata: b\n\ndata: c\n\n"
+
+
+def test_a_stream_body_is_read_once_while_it_is_served() -> None:
+    """A long stream is parsed at its first request, not at every one (on the server's loop)."""
+    body = "\n\n".join(f"id: {n}\ndata: {n}" for n in range(1, 2001))
+    first = events_of(body)
+    assert events_of(body) is first and len(first) == 2000 and first[-1].id == "2000"
