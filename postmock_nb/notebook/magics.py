@@ -475,6 +475,10 @@ class PostmockMagics(Magics):
             print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
             print(info["chaos"])
+        if info.get("websockets"):
+            sockets = info["websockets"]
+            print(f"WebSocket connections open: {sum(sockets.values())} ("
+                  + ", ".join(f"{route}: {count}" for route, count in sorted(sockets.items())) + ")")
         state = info.get("state")
         if state is not None:  # --state
             print(f"Shared state: {state['url']} (prefix {state['prefix']}), "

@@ -436,9 +436,9 @@ class Connections:
         return len(self._open)
 
     def routes(self) -> dict[str, int]:
-        """Each route with open connections → how many."""
+        """Each route with open connections → how many (any thread may read it: ``%mock status``)."""
         found: dict[str, int] = {}
-        for route, _ in self._open.values():
+        for route, _ in list(self._open.values()):
             found[route] = found.get(route, 0) + 1
         return found
 

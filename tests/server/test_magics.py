@@ -167,6 +167,19 @@ def test_status_key_call_and_log(shell: InteractiveShell, capsys: pytest.Capture
     assert "No example matched GET /nowhere" in repr(log)
 
 
+def test_status_counts_the_open_websockets(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    from websockets.sync.client import connect  # deferred: only this test holds a socket
+
+    shell.run_cell_magic("websocket", "/ws/ticks", "< tick")
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"].replace("http", "ws", 1)
+    with connect(url + "/ws/ticks", open_timeout=5) as first, connect(url + "/ws/ticks", open_timeout=5) as second:
+        assert first.recv(timeout=5) == second.recv(timeout=5) == "tick"
+        capsys.readouterr()
+        mock(shell, "status")
+        assert "WebSocket connections open: 2 (/ws/ticks: 2)" in capsys.readouterr().out
+
+
 def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsys) -> None:
     example(shell, "GET /users/:id 404 --name Missing --folder Users", '{"error": "User not found"}')
     target = tmp_path / "users.json"

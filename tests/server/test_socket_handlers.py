@@ -273,3 +273,14 @@ def test_a_plain_def_or_a_bad_route_is_refused_and_changes_nothing() -> None:
 
 def test_disconnected_says_the_code() -> None:
     assert str(Disconnected(1001, "the mock stopped")) == "the WebSocket closed (1001, the mock stopped)"
+
+
+def test_status_and_health_count_the_open_connections(chat: tuple[Session, Chat]) -> None:
+    session, _ = chat
+    with connect(ws_url(session, "/ws/rooms/a"), additional_headers={"X-Team": "blue"}, open_timeout=5) as first, \
+            connect(ws_url(session, "/ws/ticker"), open_timeout=5) as second:
+        first.recv(timeout=5)
+        second.recv(timeout=5)
+        wait_until(lambda: session.status().get("websockets") == {"/ws/rooms/:room": 1, "/ws/ticker": 1})
+        assert requests.get(session.url + "/__postmock/health", timeout=5).json()["websockets"] == 2
+    wait_until(lambda: "websockets" not in session.status())
