@@ -136,13 +136,26 @@ def _shown_body(response: Any, *, matched: bool) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
+_SAVED_AS = (("described placeholder", ("a described placeholder (426 over HTTP)",
+                                        "described placeholders (426 over HTTP)")),
+             ("most recent response", ("a static example of its most recent response",
+                                       "static examples of their most recent responses")),
+             ("", ("a static example of its sample", "static examples of their samples")))
+"""How ``%mock save`` kept a handler (a word of its warning → the summary's words, for one and for several),
+the last one the default."""
+
+
 def _save_warning(warnings: list[str]) -> str:
     """One line for what ``%mock save`` could not keep: the one warning, or the handlers named together."""
     if len(warnings) <= 1:
         return warnings[0] if warnings else ""
-    names = ", ".join(repr(w.handler) if isinstance(w, ExportWarning) else w for w in warnings)
-    return (f"{plural(len(warnings), 'handler')} cannot run in Postman: {names}; each was saved as a static "
-            "example of its most recent response (or of its sample if it has not answered yet)")
+    groups: dict[tuple[str, str], list[str]] = {}  # how each was saved → the handlers saved so
+    for warning in warnings:
+        name = repr(warning.handler) if isinstance(warning, ExportWarning) else warning
+        how = next(how for word, how in _SAVED_AS if word in warning)
+        groups.setdefault(how, []).append(name)
+    said = "; ".join(f"{', '.join(names)} saved as {how[len(names) > 1]}" for how, names in groups.items())
+    return f"{plural(len(warnings), 'handler')} cannot run in Postman: {said}"
 
 
 def usage_error(message: str, hint: str = "") -> UsageError:
