@@ -299,8 +299,11 @@ class PostmockMagics(Magics):
         ``< MESSAGE``: the mock sends it (then waits --interval ms); ``> MESSAGE``: the mock waits for the
         client to send a matching one (JSON compared as JSON, ``{{$any}}`` accepts any value; a message that
         does not match is a near miss in the log, and none in --timeout seconds, 10 by default, closes the
-        socket with 1008). ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``).
-        Saved as an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
+        socket with 1008). Blank lines and ``#`` comments are skipped. ``--repeat`` plays the script again until
+        the client leaves; without it the socket stays open after the last step (the mock stopping: 1001).
+        ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``). An upgrade no script
+        or socket handler matches is refused with 501. Saved as an example (``GET PATH``, markers
+        ``x-mock-websocket``) that Postman serves as text.
 
         Example::
 
