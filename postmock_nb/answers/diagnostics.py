@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_nb.core.masking import SECRET_HEADERS, mask_compared
+from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_compared_parameter
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
@@ -46,10 +46,13 @@ class DiffRow:
 
     @classmethod
     def of(cls, check: Check, *, reveal: bool = False) -> DiffRow:
-        """The row of ``check``; a secret header's values masked unless ``reveal``."""
+        """The row of ``check``; a secret header's values, and an ``api_key`` parameter's, masked unless ``reveal``."""
         expected, actual = check.expected, check.actual
         if not reveal and check.part == "header" and check.name.lower() in SECRET_HEADERS:
             expected, actual = mask_compared(check.name, expected), mask_compared(check.name, actual)
+        elif not reveal and check.part == "query":  # the key a WebSocket upgrade may carry as ?api_key=
+            name = check.name
+            expected, actual = mask_compared_parameter(name, expected), mask_compared_parameter(name, actual)
         return cls(check.part, check.name, expected, actual, check.ok, check.note, check.points, check.more)
 
     @property

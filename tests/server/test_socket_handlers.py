@@ -89,7 +89,7 @@ def ws_url(session: Session, path: str) -> str:
 
 def closed_rows(session: Session) -> list[Any]:
     assert session.server is not None
-    return [e for e in session.server.log.recent(50) if e.status == 101 and e.note != "WebSocket open"]
+    return [e for e in session.server.log.recent(50) if e.status == 101 and not e.live]
 
 
 def test_a_handler_sees_path_vars_query_and_headers_and_echoes(chat: tuple[Session, Chat]) -> None:
@@ -185,7 +185,7 @@ def test_a_handler_that_returns_closes_normally(chat: tuple[Session, Chat]) -> N
 def test_a_client_leaving_ends_a_handler_that_never_reads(chat: tuple[Session, Chat]) -> None:
     session, room = chat
     with connect(ws_url(session, "/ws/sleepy"), open_timeout=5):
-        wait_until(lambda: any(e.note == "WebSocket open" for e in session.server.log.recent(5)))  # type: ignore[union-attr]
+        wait_until(lambda: any(e.live for e in session.server.log.recent(5)))  # type: ignore[union-attr]
     wait_until(lambda: room.left == ["sleepy"], timeout=10)  # cancelled after the grace: its finally ran
     wait_until(lambda: len(closed_rows(session)) == 1)
     assert closed_rows(session)[0].traceback == ""

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb.core.masking import NO_VALUE, mask, mask_compared, mask_header, mask_response_header
+from postmock_nb.core.masking import (
+    NO_VALUE,
+    mask,
+    mask_compared,
+    mask_header,
+    mask_parameter,
+    mask_query,
+    mask_response_header,
+)
 
 KEY = "PMAK-0123456789abcdef0123456789abcdef"  # a Postman API key's length: 37
 
@@ -76,3 +84,30 @@ def test_mask_response_header_keeps_a_cookies_name_and_attributes(value: str, sh
 def test_mask_response_header_leaves_other_response_headers_alone() -> None:
     assert mask_response_header("Content-Type", "application/json") == "application/json"
     assert mask_response_header("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9") == "Bearer eyJhbGciOiJIUzI1NiJ9"
+
+
+KEY = "sock-key-0123456789abcdef"  # 25 characters: shown as "sock…"
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (f"postmock-key.{KEY}", "postmock-key.sock…"),
+    (f"chat.v2, postmock-key.{KEY}", "chat.v2, postmock-key.sock…"),
+    ("chat.v2,graphql-ws", "chat.v2,graphql-ws"),
+])
+def test_the_key_a_websocket_offers_as_a_subprotocol_is_masked(value: str, shown: str) -> None:
+    # browsers cannot set headers on a WebSocket: the key comes as a subprotocol, and must not show in the log
+    assert mask_header("Sec-WebSocket-Protocol", value) == shown
+
+
+@pytest.mark.parametrize(("query", "shown"), [
+    (f"api_key={KEY}", "api_key=sock…"),
+    (f"room=7&API_KEY={KEY}&x", "room=7&API_KEY=sock…&x"),
+    ("room=a%20b&api_keys=1&key=2", "room=a%20b&api_keys=1&key=2"),
+    ("", ""),
+])
+def test_the_key_a_websocket_upgrade_carries_in_its_query_is_masked(query: str, shown: str) -> None:
+    assert mask_query(query) == shown
+
+
+def test_a_query_parameter_is_masked_only_when_it_is_the_key() -> None:
+    assert (mask_parameter("api_key", KEY), mask_parameter("room", KEY)) == ("sock…", KEY)
