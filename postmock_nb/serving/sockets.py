@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
 import time
 import traceback
 from collections import deque
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from postmock_nb.answers.faults import connection_socket
 from postmock_nb.answers.templating import RenderContext, render
 from postmock_nb.answers.websocket import EXPECT, EXPECT_TIMEOUT_S, MISMATCH_CLOSE, Step, mismatch
 from postmock_nb.behaviours.sockets import (
@@ -55,6 +57,11 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+STALL_S = 2.0
+"""How long one frame (or the close) may wait for a client that does not read (the server's buffers full)
+before the mock gives up on it: the connection is then over (1008, :data:`STALLED_REASON`), so a broadcast, a
+script or ``%mock stop`` never waits on that client for longer."""
+STALLED_REASON = "the client does not read"
 LEAVE_GRACE_S = 1.0
 """How long a socket handler may go on after its client left (to read what was sent before) before it is
 cancelled: a handler that never reads again still ends."""
@@ -127,8 +134,11 @@ class Connection:
     mock stops (``stopping`` set: the connection is then closed with 1001).
     """
 
-    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None) -> None:
+    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None,
+                 scope: dict[str, Any] | None = None) -> None:
         self._receive, self._send, self._stopping = receive, send, stopping
+        self._scope = scope
+        """The upgrade's scope: its addresses find the socket of a client that does not read (to cut it)."""
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
@@ -183,7 +193,10 @@ class Connection:
             frame = {"type": "websocket.send", "text": message} if isinstance(message, str) else {
                 "type": "websocket.send", "bytes": message}
             try:
-                await self._send(frame)
+                await asyncio.wait_for(self._send(frame), STALL_S)
+            except asyncio.TimeoutError:  # its buffers are full and it does not read: given up on
+                self._stalled()
+                raise self._disconnected() from None
             except Exception:  # the client left between two messages: nothing to report
                 self.transcript.closed_by = self.transcript.closed_by or "client"
                 raise self._disconnected() from None
@@ -206,6 +219,9 @@ class Connection:
             waits.append(asyncio.ensure_future(self._stopping.wait()))
         try:
             await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (a handler's task, as the mock stops): the read ends with it
+            getting.cancel()
+            raise
         finally:
             for waiting in waits[1:]:
                 waiting.cancel()
@@ -241,8 +257,21 @@ class Connection:
         if self.transcript.closed_by:
             return
         self.transcript.close_code, self.transcript.close_reason, self.transcript.closed_by = code, reason, "mock"
-        with contextlib.suppress(Exception):  # the client may have left meanwhile
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        with contextlib.suppress(Exception):  # the client may have left meanwhile, or not read (a timeout)
+            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}), STALL_S)
+
+    def _stalled(self) -> None:
+        """A frame waited :data:`STALL_S` for a client that does not read: the connection is over for the mock
+        (every wait on it ends; no close frame can reach that client either)."""
+        transcript = self.transcript
+        transcript.close_code, transcript.close_reason, transcript.closed_by = 1008, STALLED_REASON, "mock"
+        self._gone.set()
+        self._inbox.put_nowait(None)
+        sock = connection_socket(self._scope) if self._scope is not None else None
+        if sock is not None:  # the server's own writes to it would wait as long: they fail now, and it lets go
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def _disconnected(self) -> Disconnected:
         return Disconnected(self.transcript.close_code or 1005, self.transcript.close_reason)
@@ -361,14 +390,16 @@ class Connections:
 
     async def broadcast(self, route: str, message: str | bytes) -> int:
         """Send ``message`` to every open connection of ``route`` (the route as defined, or the path asked
-        for); how many got it (one that left meanwhile is skipped)."""
-        reached = 0
-        for connection, (defined, path) in list(self._open.items()):
-            if route not in (defined, path):
-                continue
-            try:
-                await connection.send_message(message)
-            except Disconnected:
-                continue
-            reached += 1
-        return reached
+        for); how many got it (one that left meanwhile is skipped, one that does not read is given up on after
+        :data:`STALL_S`)."""
+        sends = [self._send_one(c, message) for c, (defined, path) in list(self._open.items())
+                 if route in (defined, path)]
+        return sum(await asyncio.gather(*sends))  # at once: a client that does not read delays no other
+
+    @staticmethod
+    async def _send_one(connection: Connection, message: str | bytes) -> int:
+        try:
+            await connection.send_message(message)
+        except Disconnected:
+            return 0
+        return 1
