@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_nb.core.masking import SECRET_HEADERS, mask_compared
+from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_query_value, mask_url
 from postmock_nb.core.text import plural
+from postmock_nb.core.wire import SECRET_QUERY
 from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
 POSTMAN_NOT_FOUND = {
@@ -46,10 +47,12 @@ class DiffRow:
 
     @classmethod
     def of(cls, check: Check, *, reveal: bool = False) -> DiffRow:
-        """The row of ``check``; a secret header's values masked unless ``reveal``."""
+        """The row of ``check``; a secret header's or query parameter's values masked unless ``reveal``."""
         expected, actual = check.expected, check.actual
         if not reveal and check.part == "header" and check.name.lower() in SECRET_HEADERS:
             expected, actual = mask_compared(check.name, expected), mask_compared(check.name, actual)
+        elif not reveal and check.part == "query" and check.name.lower() in SECRET_QUERY:  # ?api_key=
+            expected, actual = mask_query_value(check.name, expected), mask_query_value(check.name, actual)
         return cls(check.part, check.name, expected, actual, check.ok, check.note, check.points, check.more)
 
     @property
@@ -124,10 +127,11 @@ def candidate_json(candidate: Candidate, *, reveal: bool = False) -> dict[str, A
 
 def diagnosis(result: MatchResult, limit: int = 3, *, reveal: bool = False) -> dict[str, Any]:
     """The machine-readable explanation of a miss (its near misses worked out once, for data and text);
-    secret header values masked unless ``reveal``."""
+    secret header and query values masked unless ``reveal``."""
     request = result.request
     closest = near_misses(result, limit)
-    return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
+    query = [[k, v if reveal else mask_query_value(k, v)] for k, v in request.query]
+    return {"request": {"method": request.method, "path": request.path, "query": query},
             "reason": result.error, "closest": [candidate_json(c, reveal=reveal) for c in closest],
             "text": near_miss_text(result, limit, closest, reveal=reveal)}
 
@@ -140,9 +144,10 @@ def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
 def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candidate] | None = None, *,
                    reveal: bool = False) -> str:
     """A side-by-side text diff of the request and its closest examples (``closest``: when known already;
-    secret header values masked unless ``reveal``)."""
+    secret header and query values masked unless ``reveal``)."""
     request = result.request
-    lines = [f"No example matched {request.method} {request.url}" + (f" ({result.error})" if result.error else "")]
+    url = request.url if reveal else mask_url(request.url)
+    lines = [f"No example matched {request.method} {url}" + (f" ({result.error})" if result.error else "")]
     if closest is None:
         closest = near_misses(result, limit)
     if not closest:

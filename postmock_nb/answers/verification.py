@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 
 from postmock_nb.answers.diagnostics import DiffRow, diff_table
 from postmock_nb.core.bodies import ANY_VALUE, body_differences
-from postmock_nb.core.masking import mask_header
+from postmock_nb.core.masking import mask_header, mask_url
 from postmock_nb.core.model import Pairs, path_with_query
 from postmock_nb.core.paths import PathPattern, PathRule, RequestPath, id_blind, wildcard_name
 from postmock_nb.core.text import plural
@@ -60,9 +60,9 @@ class Received:
 
     @property
     def title(self) -> str:
-        """``#12 POST /users?page=2 → 201``."""
+        """``#12 POST /users?page=2 → 201`` (an ``api_key`` in the query masked)."""
         status = "—" if self.status is None else str(self.status)
-        return f"#{self.seq} {self.request.method} {self.request.url} → {status}"
+        return f"#{self.seq} {self.request.method} {mask_url(self.request.url)} → {status}"
 
 
 def _count(value: object, name: str) -> int | None:

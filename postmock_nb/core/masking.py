@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
+from postmock_nb.core.wire import KEY_SUBPROTOCOL, SECRET_QUERY, SECRET_RESPONSE_HEADERS
 from postmock_nb.core.wire import SECRET_HEADERS as SECRET_HEADERS  # the header sets live in core.wire
-from postmock_nb.core.wire import SECRET_RESPONSE_HEADERS
 
 
 def mask(secret: str) -> str:
@@ -23,7 +25,11 @@ def mask(secret: str) -> str:
 
 
 def mask_header(name: str, value: str) -> str:
-    """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``)."""
+    """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``; a WebSocket
+    upgrade's key subprotocol keeps its prefix: ``postmock-key.se…``)."""
+    if name.lower() == "sec-websocket-protocol" and KEY_SUBPROTOCOL in value:
+        return ", ".join(f"{KEY_SUBPROTOCOL}{mask(p.strip()[len(KEY_SUBPROTOCOL):])}"
+                         if p.strip().startswith(KEY_SUBPROTOCOL) else p.strip() for p in value.split(","))
     if name.lower() not in SECRET_HEADERS:
         return value
     scheme, space, rest = value.partition(" ")
@@ -52,3 +58,23 @@ def mask_response_header(name: str, value: str) -> str:
     if not equals:
         return mask(value)
     return f"{key}={mask(secret.strip())}{semicolon}{attributes}"
+
+
+def mask_query(query: str) -> str:
+    """A query string as sent, the values of its secret parameters masked (``?api_key=se…``)."""
+    if "key" not in query.lower():  # the common case: nothing to look at (``api%5Fkey`` is looked at too)
+        return query
+    pairs = (part.partition("=") for part in query.split("&"))
+    return "&".join(f"{name}={mask(unquote_plus(value))}" if eq and unquote_plus(name).lower() in SECRET_QUERY
+                    else f"{name}{eq}{value}" for name, eq, value in pairs)
+
+
+def mask_query_value(name: str, value: str) -> str:
+    """A query parameter's value as a view shows it: masked when ``name`` carries credentials (``api_key``)."""
+    return mask_compared("x-api-key", value) if name.lower() in SECRET_QUERY else value
+
+
+def mask_url(url: str) -> str:
+    """A path with its query string, the values of secret query parameters masked (:func:`mask_query`)."""
+    path, mark, query = url.partition("?")
+    return f"{path}{mark}{mask_query(query)}" if mark else url

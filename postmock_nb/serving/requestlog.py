@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
-from postmock_nb.core.masking import mask_header, mask_response_header
+from postmock_nb.core.masking import mask_header, mask_query, mask_response_header
 from postmock_nb.core.model import Collection
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, Decision, IncomingRequest, MatchResult, near_misses
@@ -281,7 +281,15 @@ class LogEntry:
 
     @property
     def url(self) -> str:
-        return f"{self.path}?{self.query}" if self.query_string else self.path
+        """The path and query as shown: a secret parameter's value masked (``?api_key=se…``, see :meth:`shown_url`)."""
+        return self.shown_url()
+
+    def shown_url(self, *, reveal: bool = False) -> str:
+        """The path and query string; the value of ``api_key`` (a private mock's key in the URL of an event
+        stream or a WebSocket upgrade) masked unless ``reveal``."""
+        if not self.query_string:
+            return self.path
+        return f"{self.path}?{self.query if reveal else mask_query(self.query)}"
 
     @property
     def headers(self) -> list[tuple[str, str]]:

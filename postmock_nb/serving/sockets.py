@@ -41,6 +41,7 @@ from postmock_nb.behaviours.sockets import (
     SocketFunction,
 )
 from postmock_nb.config import MockConfig
+from postmock_nb.core.wire import KEY_SUBPROTOCOL as KEY_SUBPROTOCOL  # spelled in core.wire (masked there)
 from postmock_nb.serving.refusal import key_ok, raw_header
 
 Message = dict[str, Any]
@@ -50,8 +51,6 @@ Send = Callable[[Message], Awaitable[None]]
 _ANY_SPLIT = re.compile(r"(\{\{\$any\w*\}\})")
 _ANY = re.compile(r"\{\{\$any\w*\}\}")
 """The ``{{$any}}`` matchers of a ``>`` line: kept as they are, its other placeholders filled."""
-KEY_SUBPROTOCOL = "postmock-key."
-"""The prefix of the subprotocol that carries a private mock's key (``postmock-key.<KEY>``)."""
 TRANSCRIPT_LINES = 1000
 """Lines a connection's transcript keeps (the latest; the counts go on): a connection may live for days."""
 LINE_CHARS = 500

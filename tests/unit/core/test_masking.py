@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb.core.masking import NO_VALUE, mask, mask_compared, mask_header, mask_response_header
+from postmock_nb.core.masking import (
+    NO_VALUE,
+    mask,
+    mask_compared,
+    mask_header,
+    mask_query,
+    mask_query_value,
+    mask_response_header,
+    mask_url,
+)
 
 KEY = "PMAK-0123456789abcdef0123456789abcdef"  # a Postman API key's length: 37
 
@@ -76,3 +85,27 @@ def test_mask_response_header_keeps_a_cookies_name_and_attributes(value: str, sh
 def test_mask_response_header_leaves_other_response_headers_alone() -> None:
     assert mask_response_header("Content-Type", "application/json") == "application/json"
     assert mask_response_header("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9") == "Bearer eyJhbGciOiJIUzI1NiJ9"
+
+
+@pytest.mark.parametrize(("query", "shown"), [
+    ("api_key=secret-key-1234567890-abcdefghijk", "api_key=secret-ke…hijk"),
+    ("a=1&API_KEY=secret-key-1234&b=api_key", "a=1&API_KEY=se…&b=api_key"),
+    ("api%5Fkey=longer-secret-0123456789", "api%5Fkey=long…"),
+    ("api_key=", "api_key=…"),
+    ("page=2&api_key", "page=2&api_key"),  # a name alone carries nothing
+    ("page=2&sort=name", "page=2&sort=name"),
+])
+def test_mask_query_masks_the_key_in_a_url(query: str, shown: str) -> None:
+    assert mask_query(query) == shown
+    assert mask_url(f"/chat?{query}") == f"/chat?{shown}"
+
+
+def test_mask_query_value_masks_api_key_only() -> None:
+    assert mask_query_value("api_key", "secret-key-1234567890") == "secr…"
+    assert mask_query_value("api_key", "(absent)") == "(absent)"
+    assert mask_query_value("page", "secret-key-1234567890") == "secret-key-1234567890"
+
+
+def test_mask_header_masks_the_key_subprotocol_of_an_upgrade() -> None:
+    assert mask_header("Sec-WebSocket-Protocol", "chat, postmock-key.secret-key-1234567890") == "chat, postmock-key.secr…"
+    assert mask_header("Sec-WebSocket-Protocol", "chat, graphql-ws") == "chat, graphql-ws"
