@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import re
 import socket
+import sys
 import time
 import traceback
 from collections import deque
@@ -192,15 +193,38 @@ class Connection:
             frame = {"type": "websocket.send", "text": message} if isinstance(message, str) else {
                 "type": "websocket.send", "bytes": message}
             try:
-                await asyncio.wait_for(self._send(frame), STALL_S)
-            except asyncio.TimeoutError:  # its buffers are full and it does not read: given up on
-                self._stalled()
-                raise self._disconnected() from None
+                sent = await self._send_within(frame)
             except Exception:  # the client left between two messages: nothing to report
                 self.transcript.closed_by = self.transcript.closed_by or "client"
                 raise self._disconnected() from None
+            if not sent:  # its buffers are full and it does not read: given up on
+                self._stalled()
+                raise self._disconnected()
             self.transcript.sent += 1
             self.transcript.add("<", message)
+
+    async def _send_within(self, frame: Message) -> bool:
+        """Send ``frame``; False when it waited :data:`STALL_S` for the client. In this task (``wait_for`` would
+        send from a task of its own, a loop round later: the transcript would show a reply before its cause)."""
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(STALL_S, expire)
+        try:
+            await self._send(frame)
+        except asyncio.CancelledError:
+            if not expired or (sys.version_info >= (3, 11) and task.uncancel() > 0):
+                raise  # cancelled from outside too: the mock stops
+            return False
+        finally:
+            timer.cancel()
+        return True
 
     async def next_message(self) -> str | bytes:
         """The client's next message; :class:`Disconnected` when it left or the mock stops."""

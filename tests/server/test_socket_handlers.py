@@ -273,3 +273,27 @@ def test_a_plain_def_or_a_bad_route_is_refused_and_changes_nothing() -> None:
 
 def test_disconnected_says_the_code() -> None:
     assert str(Disconnected(1001, "the mock stopped")) == "the WebSocket closed (1001, the mock stopped)"
+
+
+@pytest.mark.parametrize("code", [999, 1005, 1006, 1015, 2999, 5000])
+def test_closing_with_a_code_no_frame_may_carry_is_the_handlers_error(server_name: str, code: int) -> None:
+    """Servers disagreed (a dropped connection, 1000, or the code itself) and the log claimed the code was
+    sent: the handler's mistake is now a ValueError, so 1011 and the traceback, on every server."""
+    session = Session()
+    mock = Prototype(session)
+
+    @mock.websocket("/ws/bye")
+    async def bye(socket: Socket) -> None:
+        await socket.close(code, "bye")
+
+    session.start(port=0, server=server_name)
+    try:
+        with connect(ws_url(session, "/ws/bye"), open_timeout=5) as client, pytest.raises(ConnectionClosed) as closed:
+            client.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        assert closed.value.rcvd.reason == "handler error: ValueError"
+        wait_until(lambda: len(closed_rows(session)) == 1)
+        assert f"socket.close({code}): not a close code" in closed_rows(session)[0].traceback
+        assert session.server is not None and session.server.errors == []
+    finally:
+        session.close()
