@@ -597,7 +597,7 @@ class MockApp:
             ex.result = None
             await self._refuse_websocket(scope, send, ex, "", why)
             return
-        connection = Connection(receive, send, self.stopping, scope)
+        connection = Connection(receive, send, self.stopping, scope, self.settings.max_body_bytes)
         await connection.accept(subprotocol)
         ex.note = "WebSocket open"
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close

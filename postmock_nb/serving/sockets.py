@@ -57,6 +57,8 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+TOO_BIG_CLOSE = 1009
+"""The close code for a client's message larger than ``max_body_bytes`` (RFC 6455 §7.4.1, message too big)."""
 STALL_S = 2.0
 """How long one frame (or the close) may wait for a client that does not read (the server's buffers full)
 before the mock gives up on it: the connection is then over (1008, :data:`STALLED_REASON`), so a broadcast, a
@@ -135,8 +137,10 @@ class Connection:
     """
 
     def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None,
-                 scope: dict[str, Any] | None = None) -> None:
+                 scope: dict[str, Any] | None = None, max_bytes: int | None = None) -> None:
         self._receive, self._send, self._stopping = receive, send, stopping
+        self._max_bytes = max_bytes
+        """The largest message taken from the client (``max_body_bytes``); a larger one closes with 1009."""
         self._scope = scope
         """The upgrade's scope: its addresses find the socket of a client that does not read (to cut it)."""
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
@@ -174,6 +178,9 @@ class Connection:
             kind = message.get("type")
             if kind == "websocket.receive":
                 got: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
+                if self._too_big(got):
+                    await self.close(TOO_BIG_CLOSE, f"message too big (over {self._max_bytes} bytes: max_body_bytes)")
+                    continue  # the server's disconnect follows
                 self.transcript.received += 1
                 self.transcript.add(">", got)
                 self._inbox.put_nowait(got)
@@ -184,6 +191,13 @@ class Connection:
                 self._gone.set()
                 self._inbox.put_nowait(None)
                 return
+
+    def _too_big(self, message: str | bytes) -> bool:
+        """Whether ``message`` is larger than a body may be (a text's UTF-8 counted only when it may be)."""
+        limit = self._max_bytes
+        if limit is None or len(message) * (4 if isinstance(message, str) else 1) <= limit:
+            return False
+        return len(message.encode("utf-8") if isinstance(message, str) else message) > limit
 
     async def send_message(self, message: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) frame; :class:`Disconnected` once the socket closed."""

@@ -297,3 +297,35 @@ def test_closing_with_a_code_no_frame_may_carry_is_the_handlers_error(server_nam
         assert session.server is not None and session.server.errors == []
     finally:
         session.close()
+
+
+def test_a_message_larger_than_a_body_may_be_closes_with_1009(server_name: str) -> None:
+    """A client's message is bounded like a request body (``max_body_bytes``), on every server (their own
+    caps, 16 MiB on Hypercorn and uvicorn, are neither the mock's setting nor the same everywhere)."""
+    session = Session()
+    mock = Prototype(session)
+    got: list[int] = []
+
+    @mock.websocket("/ws/echo")
+    async def echo(socket: Socket) -> None:
+        async for message in socket:
+            got.append(len(message))
+            await socket.send(message)
+
+    session.start(port=0, server=server_name, max_body_bytes=1024)
+    try:
+        for too_big in (b"x" * 1025, "é" * 513):  # 1025 bytes, 1026 bytes of UTF-8
+            with connect(ws_url(session, "/ws/echo"), open_timeout=5) as client:
+                client.send(b"x" * 1024)  # as large as a body may be: taken
+                assert client.recv(timeout=5) == b"x" * 1024
+                client.send(too_big)
+                with pytest.raises(ConnectionClosed) as closed:
+                    client.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+            assert closed.value.rcvd.reason == "message too big (over 1024 bytes: max_body_bytes)"
+        assert got == [1024, 1024]  # the handler never saw the larger ones
+        wait_until(lambda: len(closed_rows(session)) == 2)
+        assert all("closed 1009 by the mock (message too big" in e.note for e in closed_rows(session))
+        assert session.server is not None and session.server.errors == []
+    finally:
+        session.close()
