@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_query_value, mask_url
+from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_compared_parameter, mask_parameter, mask_query
 from postmock_nb.core.text import plural
-from postmock_nb.core.wire import SECRET_QUERY
 from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
 POSTMAN_NOT_FOUND = {
@@ -47,12 +46,13 @@ class DiffRow:
 
     @classmethod
     def of(cls, check: Check, *, reveal: bool = False) -> DiffRow:
-        """The row of ``check``; a secret header's or query parameter's values masked unless ``reveal``."""
+        """The row of ``check``; a secret header's values, and an ``api_key`` parameter's, masked unless ``reveal``."""
         expected, actual = check.expected, check.actual
         if not reveal and check.part == "header" and check.name.lower() in SECRET_HEADERS:
             expected, actual = mask_compared(check.name, expected), mask_compared(check.name, actual)
-        elif not reveal and check.part == "query" and check.name.lower() in SECRET_QUERY:  # ?api_key=
-            expected, actual = mask_query_value(check.name, expected), mask_query_value(check.name, actual)
+        elif not reveal and check.part == "query":  # the key a WebSocket upgrade may carry as ?api_key=
+            name = check.name
+            expected, actual = mask_compared_parameter(name, expected), mask_compared_parameter(name, actual)
         return cls(check.part, check.name, expected, actual, check.ok, check.note, check.points, check.more)
 
     @property
@@ -127,10 +127,10 @@ def candidate_json(candidate: Candidate, *, reveal: bool = False) -> dict[str, A
 
 def diagnosis(result: MatchResult, limit: int = 3, *, reveal: bool = False) -> dict[str, Any]:
     """The machine-readable explanation of a miss (its near misses worked out once, for data and text);
-    secret header and query values masked unless ``reveal``."""
+    secret header values and an ``api_key`` parameter's masked unless ``reveal``."""
     request = result.request
     closest = near_misses(result, limit)
-    query = [[k, v if reveal else mask_query_value(k, v)] for k, v in request.query]
+    query = [[k, v if reveal else mask_parameter(k, v)] for k, v in request.query]
     return {"request": {"method": request.method, "path": request.path, "query": query},
             "reason": result.error, "closest": [candidate_json(c, reveal=reveal) for c in closest],
             "text": near_miss_text(result, limit, closest, reveal=reveal)}
@@ -144,9 +144,9 @@ def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
 def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candidate] | None = None, *,
                    reveal: bool = False) -> str:
     """A side-by-side text diff of the request and its closest examples (``closest``: when known already;
-    secret header and query values masked unless ``reveal``)."""
+    secret header values and an ``api_key`` parameter's masked unless ``reveal``)."""
     request = result.request
-    url = request.url if reveal else mask_url(request.url)
+    url = request.url if reveal else _masked_url(request.url)
     lines = [f"No example matched {request.method} {url}" + (f" ({result.error})" if result.error else "")]
     if closest is None:
         closest = near_misses(result, limit)
@@ -174,3 +174,9 @@ def diff_table(diffs: Sequence[DiffRow], expected: str = "Example") -> list[str]
 
 def _text_mark(row: DiffRow) -> str:
     return f"{FAIL_MARK} {row.mark}" if not row.ok else row.mark
+
+
+def _masked_url(url: str) -> str:
+    """A request's path and query, an ``api_key`` in the query masked."""
+    path, mark, query = url.partition("?")
+    return f"{path}{mark}{mask_query(query)}" if mark else url

@@ -20,6 +20,7 @@ answered with ``Content-Type: text/event-stream``, ``Cache-Control: no-cache`` a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ class SseEvent:
 
     text: str
     id: str | None = None
+
+
+PARSED_KEPT = 128
+"""Stream bodies whose events are kept parsed (:func:`events_of`)."""
+
+
+@functools.lru_cache(maxsize=PARSED_KEPT)
+def events_of(body: str) -> tuple[SseEvent, ...]:
+    """:func:`parse_events`, kept for the bodies served lately: a stream of many events is read once, not at
+    every request on the server's loop (a ``str`` keeps its hash, so finding it again costs no reading)."""
+    return tuple(parse_events(body))
 
 
 def parse_events(body: str) -> list[SseEvent]:
@@ -147,6 +159,10 @@ def stream_headers(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, 
     return [*(h for h in headers if h[0].lower() not in _REPLACED), *STREAM_HEADERS]
 
 
+Progress = Callable[[int, bytes], object]
+"""Told how many events (or chunks) went out so far, and the last one, as each goes out."""
+
+
 @dataclass
 class Sent:
     """What went out of a stream: the events' bytes, how many, and what happened (for the log)."""
@@ -158,10 +174,11 @@ class Sent:
 
 async def stream(events: Sequence[SseEvent], ctx: RenderContext, send: Send, receive: Receive, *, status: int,
                  headers: list[tuple[bytes, bytes]], interval_s: float, cut: int | None = None,
-                 stopping: asyncio.Event | None = None) -> Sent:
+                 stopping: asyncio.Event | None = None, progress: Progress | None = None) -> Sent:
     """Send ``events`` one at a time, ``interval_s`` apart. ``cut``: stop after that many (a fault cuts the
     connection then: the caller's part; the response is left unfinished). The client leaving stops the
-    stream quietly; the mock stopping sends the rest at once (its delays end, like a ``--delay``)."""
+    stream quietly; the mock stopping sends the rest at once (its delays end, like a ``--delay``).
+    ``progress(count, chunk)`` is told each event once it went out (the log row, live)."""
     left = asyncio.ensure_future(disconnected(receive))
     stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
     sent = Sent()
@@ -172,12 +189,16 @@ async def stream(events: Sequence[SseEvent], ctx: RenderContext, send: Send, rec
         for index, event in enumerate(events[:limit]):
             if index and interval_s and not stop.done():
                 await asyncio.wait({left, stop}, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
+            elif index:  # a send to a connection the client closed may not fail: let its leaving be seen
+                await asyncio.sleep(0)
             if left.done():
                 break
             chunk = encode(event, ctx)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             chunks.append(chunk)
             sent.count += 1
+            if progress is not None:
+                progress(sent.count, chunk)
         if cut is not None and not left.done() and interval_s and not stop.done():
             # the cut comes where the next event would have gone: the last one sent has reached the client
             await asyncio.wait({left, stop}, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)

@@ -14,6 +14,7 @@ them a conversation. ``x-mock-repeat: true`` plays the steps again and again unt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from postmock_nb.core.bodies import body_differences, looks_like_json
@@ -33,6 +34,13 @@ class Step:
 
     kind: str
     text: str
+
+
+@functools.lru_cache(maxsize=128)
+def steps_of(body: str) -> tuple[Step, ...]:
+    """:func:`parse_script`, kept for the scripts played lately: a long script is read once, not at every
+    connection on the server's loop."""
+    return tuple(parse_script(body))
 
 
 def parse_script(body: str) -> list[Step]:

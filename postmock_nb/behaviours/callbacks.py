@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import json as jsonlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,9 @@ MAX_RETRIES = 5
 RETRY_BASE_S = 0.5
 """The wait before the first retry; each next one waits twice as long (0.5 s, 1 s, 2 s, 4 s, 8 s)."""
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""What a URL cannot hold (a line break, NUL...): sent, it would be refused or split the request line."""
 
 _PENDING: contextvars.ContextVar[list[Callback] | None] = contextvars.ContextVar("postmock_callbacks", default=None)
 
@@ -104,10 +108,7 @@ def build(method: str, url: str, *, json: Any = None, data: str | bytes | None =
     if verb not in METHODS:
         raise CallbackError(f"a callback's method must be one of {', '.join(sorted(METHODS))}, got {method!r}",
                             hint='mock.callback("POST", url, json={...})')
-    parts = urlsplit(str(url))
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CallbackError(f"a callback's URL must be an absolute http(s) URL, got {url!r}",
-                            hint='mock.callback("POST", "http://127.0.0.1:8000/hook", ...)')
+    _check_url(str(url))
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= MAX_DELAY_S:
         raise CallbackError(f"a callback's delay must be 0-{MAX_DELAY_S:g} seconds, got {delay!r}", hint="delay=2.0")
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
@@ -124,6 +125,22 @@ def build(method: str, url: str, *, json: Any = None, data: str | bytes | None =
     if len(body) > MAX_BODY_BYTES:
         raise CallbackError(f"a callback's body may be at most {MAX_BODY_BYTES} bytes, got {len(body)}")
     return Callback(verb, str(url), tuple(sent.items()), body, float(delay), retries)
+
+
+def _check_url(url: str) -> None:
+    """Raise :class:`CallbackError` unless ``url`` is an absolute http(s) URL an HTTP client can send: a request's
+    body may fill it (``x-mock-callback: POST {{$body 'callback_url'}}``), so what it holds is the caller's
+    mistake (an unclosed ``[``, a port above 65535, a control character), said in the callback's row."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - read for its check: a port that is no number, or above 65535, raises
+    except ValueError as error:
+        parts, why = None, f" ({error})"
+    else:
+        why = " (a control character)" if _CONTROL.search(url) else ""
+    if parts is None or why or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CallbackError(f"a callback's URL must be an absolute http(s) URL, got {url[:200]!r}{why}",
+                            hint='mock.callback("POST", "http://127.0.0.1:8000/hook", ...)')
 
 
 def ask(callback: Callback) -> None:

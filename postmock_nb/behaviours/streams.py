@@ -150,10 +150,12 @@ class Streamed:
 
 
 async def send_stream(stream: HandlerStream, send: sse.Send, receive: sse.Receive, *, body_limit: int,
-                      stopping: asyncio.Event | None = None, extra: Sequence[tuple[bytes, bytes]] = ()) -> Streamed:
+                      stopping: asyncio.Event | None = None, extra: Sequence[tuple[bytes, bytes]] = (),
+                      progress: sse.Progress | None = None) -> Streamed:
     """Send what the handler's generator yields, one item per ``send``, until it ends, raises, the client leaves
     or the mock stops; the generator is closed in every case. ``extra``: headers the mock adds to every answer
-    (CORS), as to a handler's plain reply: a page's ``EventSource`` on another origin needs them."""
+    (CORS), as to a handler's plain reply: a page's ``EventSource`` on another origin needs them.
+    ``progress(count, chunk)`` is told each item once it went out (the log row, live)."""
     left = asyncio.ensure_future(sse.disconnected(receive))
     stop = asyncio.ensure_future(stopping.wait() if stopping is not None else asyncio.Event().wait())
     out = Streamed()
@@ -187,6 +189,8 @@ async def send_stream(stream: HandlerStream, send: sse.Send, receive: sse.Receiv
             out.size += len(chunk)
             if out.size - len(chunk) < body_limit:
                 chunks.append(chunk)
+            if progress is not None:
+                progress(out.count, chunk)
         if not kind:  # nothing was yielded: an empty body
             out.headers = _head("text", stream.headers, extra)
             await send({"type": "http.response.start", "status": stream.status, "headers": out.headers})

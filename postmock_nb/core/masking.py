@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from postmock_nb.core.wire import KEY_SUBPROTOCOL, SECRET_QUERY, SECRET_RESPONSE_HEADERS
+from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL, SECRET_RESPONSE_HEADERS
 from postmock_nb.core.wire import SECRET_HEADERS as SECRET_HEADERS  # the header sets live in core.wire
+
+_SUBPROTOCOLS = "sec-websocket-protocol"
 
 
 def mask(secret: str) -> str:
@@ -25,23 +27,50 @@ def mask(secret: str) -> str:
 
 
 def mask_header(name: str, value: str) -> str:
-    """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``; a WebSocket
-    upgrade's key subprotocol keeps its prefix: ``postmock-key.se…``)."""
-    if name.lower() == "sec-websocket-protocol" and KEY_SUBPROTOCOL in value:
-        return ", ".join(f"{KEY_SUBPROTOCOL}{mask(p.strip()[len(KEY_SUBPROTOCOL):])}"
-                         if p.strip().startswith(KEY_SUBPROTOCOL) else p.strip() for p in value.split(","))
-    if name.lower() not in SECRET_HEADERS:
-        return value
+    """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``)."""
+    lowered = name.lower()
+    if lowered not in SECRET_HEADERS:
+        return _mask_subprotocols(value) if lowered == _SUBPROTOCOLS else value
     scheme, space, rest = value.partition(" ")
     if space and name.lower().endswith("authorization") and scheme.isalpha():
         return f"{scheme} {mask(rest)}"
     return mask(value)
 
 
+def _mask_subprotocols(value: str) -> str:
+    """``Sec-WebSocket-Protocol`` with the key of a ``postmock-key.<KEY>`` subprotocol masked (the others kept)."""
+    if KEY_SUBPROTOCOL not in value:
+        return value
+    offered = (p.strip() for p in value.split(","))
+    return ", ".join(KEY_SUBPROTOCOL + mask(p[len(KEY_SUBPROTOCOL):]) if p.startswith(KEY_SUBPROTOCOL) else p
+                     for p in offered)
+
+
+def mask_query(query: str) -> str:
+    """A query string as the log shows it: the value of ``api_key`` (the key a WebSocket upgrade may carry, see
+    :data:`~postmock_nb.core.wire.KEY_QUERY`) masked, the rest as it came."""
+    if KEY_QUERY not in query.lower():
+        return query
+    pairs = (pair.partition("=") for pair in query.split("&"))
+    return "&".join(f"{name}={mask(unquote_plus(value))}" if equals and unquote_plus(name).lower() == KEY_QUERY
+                    else f"{name}{equals}{value}" for name, equals, value in pairs)
+
+
+def mask_parameter(name: str, value: str) -> str:
+    """A query parameter's value as the log shows it: masked when it is the ``api_key``."""
+    return mask(value) if name.lower() == KEY_QUERY else value
+
+
 def mask_compared(name: str, value: str) -> str:
     """A compared header value as a diagnosis shows it: :func:`mask_header`'s, but the placeholders a
     diagnosis writes for no value (``(absent)``, ``(any)``) are kept as they are."""
     return value if value in NO_VALUE else mask_header(name, value)
+
+
+def mask_compared_parameter(name: str, value: str) -> str:
+    """A compared query parameter's value as a diagnosis shows it: :func:`mask_parameter`'s, the placeholders
+    of no value kept."""
+    return value if value in NO_VALUE else mask_parameter(name, value)
 
 
 NO_VALUE = frozenset({"(absent)", "(any)", ""})
@@ -58,23 +87,3 @@ def mask_response_header(name: str, value: str) -> str:
     if not equals:
         return mask(value)
     return f"{key}={mask(secret.strip())}{semicolon}{attributes}"
-
-
-def mask_query(query: str) -> str:
-    """A query string as sent, the values of its secret parameters masked (``?api_key=se…``)."""
-    if "key" not in query.lower():  # the common case: nothing to look at (``api%5Fkey`` is looked at too)
-        return query
-    pairs = (part.partition("=") for part in query.split("&"))
-    return "&".join(f"{name}={mask(unquote_plus(value))}" if eq and unquote_plus(name).lower() in SECRET_QUERY
-                    else f"{name}{eq}{value}" for name, eq, value in pairs)
-
-
-def mask_query_value(name: str, value: str) -> str:
-    """A query parameter's value as a view shows it: masked when ``name`` carries credentials (``api_key``)."""
-    return mask_compared("x-api-key", value) if name.lower() in SECRET_QUERY else value
-
-
-def mask_url(url: str) -> str:
-    """A path with its query string, the values of secret query parameters masked (:func:`mask_query`)."""
-    path, mark, query = url.partition("?")
-    return f"{path}{mark}{mask_query(query)}" if mark else url

@@ -55,16 +55,15 @@ SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization",
 route): their values are masked in the log views and the admin API by default
 (:mod:`postmock_nb.core.masking`), and a recorded example keeps them only when asked."""
 
-SECRET_QUERY = frozenset({"api_key"})
-"""Query parameters that carry credentials (a private mock's key, as ``EventSource`` and WebSocket upgrades
-send it): masked wherever the log shows a request's URL or query, as the headers above."""
-
-KEY_SUBPROTOCOL = "postmock-key."
-"""The prefix of the WebSocket subprotocol that carries a private mock's key (``postmock-key.<KEY>``): its
-key is masked in a logged ``Sec-WebSocket-Protocol`` header."""
-
 SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 """Response headers whose values are masked there too (an upstream's session cookie, under ``--proxy``)."""
+
+KEY_SUBPROTOCOL = "postmock-key."
+"""The prefix of the WebSocket subprotocol that carries a private mock's key (``postmock-key.<KEY>``): browsers
+cannot set headers on a WebSocket. Masked in ``Sec-WebSocket-Protocol`` wherever the log is shown."""
+KEY_QUERY = "api_key"
+"""The query parameter that carries a private mock's key on a WebSocket upgrade (``?api_key=<KEY>``); its value is
+masked in every URL the log shows (on any request: a key sent the wrong way is still a key)."""
 
 KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept"})
 """The request headers a recorded example keeps (with :data:`SECRET_HEADERS` only when asked)."""

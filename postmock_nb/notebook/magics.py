@@ -35,9 +35,10 @@ from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.notebook.prototype import Prototype
-from postmock_nb.notebook.tables import ExampleTable, LogTable
+from postmock_nb.notebook.tables import EntryDetail, ExampleTable, LogTable
 from postmock_nb.notebook.trust import KernelTrust
 from postmock_nb.serving.browser_address import browser_address
+from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.shared.connection import StateUnavailable
 from postmock_nb.session import Session
 
@@ -80,6 +81,7 @@ def _mock_parser() -> _Parser:
     log = commands.add_parser("log", add_help=False)
     log.add_argument("--unmatched", action="store_true")
     log.add_argument("-n", "--limit", type=int, default=20)
+    log.add_argument("--detail", type=int, nargs="?", const=0, default=None, metavar="N")  # 0: the newest row
     save = commands.add_parser("save", add_help=False)
     save.add_argument("file", nargs="?", default=None)
     save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
@@ -361,6 +363,8 @@ class PostmockMagics(Magics):
           %mock reset [NAME]       resources back to their seeds, scenarios to Started (or the one named)
           %mock log [--unmatched] [-n N]
                                    recent requests, newest first, with why misses missed
+          %mock log --detail [N]   request #N in full (the newest without N): a WebSocket
+                                   connection's transcript, a callback's request and answer
           %mock save FILE          export as Postman Collection v2.1
           %mock save --environment ENV.json
                                    write a Postman environment with mockUrl/baseUrl = this mock
@@ -522,11 +526,22 @@ class PostmockMagics(Magics):
         if server is None:
             raise usage_error("%mock log: the mock has not been started", "%mock start")
         try:
+            if args.detail is not None:
+                return self._log_detail(server.log, args.detail)
             entries = server.log.recent(args.limit, unmatched=args.unmatched)
         except StateUnavailable as problem:  # --state: the shared journal's Redis is out of reach
             raise usage_error(f"%mock log: {problem}", "start Redis again: the mock writes what it kept meanwhile"
                               " (%mock status shows the journal's queue)") from None
         return LogTable(entries, unmatched=args.unmatched)
+
+    @staticmethod
+    def _log_detail(journal: Journal, seq: int) -> EntryDetail:
+        """``%mock log --detail N``: row N in full; 0, the newest."""
+        entry = journal.find(seq) if seq else next(iter(journal.recent(1)), None)
+        if entry is None:
+            raise usage_error(f"%mock log --detail: no request #{seq} in the log" if seq else
+                              "%mock log --detail: no requests yet", "%mock log lists the rows kept, numbered (#)")
+        return EntryDetail(entry)
 
     def _mock_save(self, args: argparse.Namespace) -> None:
         if args.file is None and args.environment is None:

@@ -33,6 +33,7 @@ from postmock_nb.answers.diagnostics import diff_rows, near_miss_text
 from postmock_nb.behaviours.dispatch import answered_by
 from postmock_nb.core.text import plural as _plural
 from postmock_nb.matching import Candidate, MatchResult, near_misses
+from postmock_nb.notebook.tables import row_class, sides
 from postmock_nb.serving.browser_address import public_url
 from postmock_nb.serving.journal import Batched
 from postmock_nb.serving.requestlog import LogEntry
@@ -66,6 +67,7 @@ _CSS = """
 .postmock-dash .pm-badge { border-radius: 3px; padding: 0 6px; background: var(--jp-layout-color3, #ddd);
   color: var(--jp-ui-font-color0, #000); font-family: var(--jp-code-font-family, monospace); }
 .postmock-dash .pm-fault { color: var(--jp-warn-color1, #e65100); font-weight: 600; }
+.postmock-dash .pm-live { color: var(--jp-brand-color1, #1565c0); }
 .postmock-dash .pm-rows { max-height: 22em; overflow-y: auto; }
 .postmock-dash table.pm-logtable { table-layout: fixed; width: 100%;
   font-family: var(--jp-code-font-family, monospace); }
@@ -112,6 +114,8 @@ class Dashboard:
         self._last_counts = (0, 0)
         """The request and miss counts last read (shown while a shared journal cannot be read)."""
         self._relisting: int | None = None  # the thread relisting the log, whose selection moves are not clicks
+        self._detail_follows = False
+        """The selected row is live (a connection open): each refresh redraws its detail view."""
         self._closed = False
         self.status = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
         self.examples = w.HTML()
@@ -217,6 +221,21 @@ class Dashboard:
         options = [(_row_label(e), e.seq) for e in entries]
         if options != list(self.log.options):
             self._relist(options)
+        self._follow_detail(entries)
+
+    def _follow_detail(self, entries: list[LogEntry]) -> None:
+        """The selected row's detail view follows it while its connection is open (or its stream is being sent),
+        and once more when it closes: the transcript grows in place."""
+        seq = self.log.value
+        if not self._detail_follows or seq is None:
+            return
+        entry = next((e for e in entries if e.seq == seq), None)
+        if entry is None:
+            return
+        self._detail_follows = entry.live
+        detail = entry_html(entry)
+        if detail != self.detail.value:
+            self.detail.value = detail
 
     def _relist(self, options: list[tuple[str, int]]) -> None:
         """New log rows, keeping the selected request selected, in one message to the browser.
@@ -314,8 +333,11 @@ class Dashboard:
         flows = (" · scenarios: " + _e(", ".join(f"{name} = {state}" for name, state in states.items()))
                  if states else "")
         chaos = f" · <span class='pm-miss'>chaos {server.config.chaos:.0%}</span>" if server.config.chaos else ""
-        return (f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{errors}{chaos}{flows}"
-                + _shared_html(server))
+        sockets = server.app.connections.count
+        open_ = (f" · <span class='pm-live'>⇄ {_plural(sockets, 'WebSocket connection')} open</span>"
+                 if sockets else "")
+        return (f"<b class='pm-hit'>● Running</b> at {link} · {mode} · up {uptime} · {counts}{open_}{errors}{chaos}"
+                f"{flows}" + _shared_html(server))
 
     def _examples_html(self) -> str:
         hits = self.server.log.hit_counts() if self.server is not None else {}
@@ -333,6 +355,7 @@ class Dashboard:
         if self._relisting == threading.get_ident():
             return
         entry = self._find(change["new"]) if change["new"] is not None else None
+        self._detail_follows = entry is not None and entry.live
         self.detail.value = entry_html(entry) if entry is not None else _DETAIL_HINT
 
     # -- display ---------------------------------------------------------------------------
@@ -356,7 +379,8 @@ class Dashboard:
                   for e in examples]
         recent = self._recent(rows)
         if recent:
-            lines.append("Latest requests (newest first, ✗ = no example matched, ↯ = a fault, — = no status sent):")
+            lines.append("Latest requests (newest first, ✗ = no example matched, ↯ = a fault, — = no status sent, "
+                         "⇄ = a WebSocket connection, ↗ = a callback sent):")
             widths = _widths(recent)
             lines += [f"  {_row_label(e, widths)}" for e in recent]
         return "\n".join(lines)
@@ -380,12 +404,14 @@ _LOG_COLUMNS = (("mark", ""), ("time", "time"), ("method", "method"), ("path", "
 
 
 def _row_class(entry: LogEntry) -> str:
-    return "pm-fault" if entry.fault else "pm-miss" if entry.is_miss else ""
+    kind = row_class(entry)
+    return f"pm-{kind}" if kind else ""
 
 
 def log_table_html(entries: list[LogEntry]) -> str:
     """The log as a table whose columns keep their place: fixed widths, a long path or note cut with an
-    ellipsis (its whole text in the tooltip). Misses in the error colour, faults in the warning colour."""
+    ellipsis (its whole text in the tooltip). Misses in the error colour, faults in the warning colour, connections
+    still open (and streams still being sent) in the brand colour, ``open`` for their duration."""
     if not entries:
         return _NO_REQUESTS
     cols = "".join(f"<col class='pm-c-{name}'>" for name, _ in _LOG_COLUMNS)
@@ -397,7 +423,7 @@ def log_table_html(entries: list[LogEntry]) -> str:
             f"<tr class='{_row_class(e)}' data-seq='{e.seq}'><td>{e.mark}</td>"
             f"<td>{time.strftime('%H:%M:%S', time.localtime(e.time))}</td><td>{_e(e.method)}</td>"
             f"<td title='{_e(e.url)}'>{_e(e.url)}</td><td>{_e(e.status_text)}</td>"
-            f"<td title='{_e(target)}'>{_e(target)}</td><td class='pm-num'>{e.latency_ms:.1f} ms</td></tr>")
+            f"<td title='{_e(target)}'>{_e(target)}</td><td class='pm-num'>{e.latency_text(' ms')}</td></tr>")
     return (f"<div class='pm-rows'><table class='pm-logtable'><colgroup>{cols}</colgroup>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
@@ -423,32 +449,51 @@ def _widths(entries: list[LogEntry], limit: int = 40) -> tuple[int, int]:
 
 def _row_label(entry: LogEntry, widths: tuple[int, int] = (0, 0)) -> str:
     """One log row: ``✗ 12:00:01  GET    /accounts/7  → 404  no match  (0.4 ms)``; ✗ marks a miss, ↯ a fault
-    (``→ —`` when no status line went out)."""
+    (``→ —`` when no status line went out), ⇄ a WebSocket connection (``(open)`` while it is), ↗ a callback."""
     clock = time.strftime("%H:%M:%S", time.localtime(entry.time))
     url, target = widths
     return (f"{entry.mark} {clock}  {entry.method:<6} {entry.url:<{url}}  → {entry.status_text}  "
             f"{_target(entry):<{target}}"
-            f"  ({entry.latency_ms:.1f} ms)")
+            f"  ({entry.latency_text(' ms')})")
 
 
 def _headers_text(headers: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in headers)
 
 
+def _side(headers: list[tuple[str, str]], body: str) -> str:
+    return _e(_headers_text(headers) + "\n\n" + body if headers else body)
+
+
+def _note_html(entry: LogEntry) -> str:
+    """What the row's note says: what answered (a handler, a resource), a connection's counts and close, a
+    callback's origin or error, a stream's events sent."""
+    if not entry.note:
+        return ""
+    if entry.example_name and not entry.channel:
+        return f"<p>Answered by {_e(entry.note)}</p>"
+    live = " <b class='pm-live'>open</b>" if entry.live else ""
+    return f"<p>{_e(entry.note)}{live}</p>"
+
+
 def entry_html(entry: LogEntry) -> str:
-    """The selected request: why it matched or missed first, then the request and response side by side."""
+    """The selected request: why it matched or missed first, then the request and response side by side (a
+    connection's upgrade request and transcript, a callback's request sent and the receiver's answer)."""
     response_headers = entry.shown_response_headers()
-    heading = (f"<h4 class='{_row_class(entry)}'>{_method_badge(entry.method)} <code>{_e(entry.url)}</code> → "
+    heading = (f"<h4 class='{_row_class(entry)}'>{entry.mark} {_method_badge(entry.method)} "
+               f"<code>{_e(entry.url)}</code> → "
                f"{_e(entry.status_text)}{' (fault ' + _e(entry.fault) + ')' if entry.fault else ''}"
-               f"{' — ' + _e(entry.example_name) if entry.example_name else ''}</h4>")
+               f"{' — ' + _e(entry.example_name) if entry.example_name else ''}"
+               f" <span class='pm-muted'>· {_e(entry.latency_text(' ms'))}</span></h4>")
     why = match_html(entry.result) if entry.result is not None else ""
-    sides = ("<table class='pm-sides'><tr><th>Request</th><th>Response</th></tr><tr>"
-             f"<td><pre>{_e(_headers_text(entry.headers))}\n\n{_e(entry.body)}</pre></td>"
-             f"<td><pre>{_e(_headers_text(response_headers))}\n\n{_e(entry.response_text)}</pre></td></tr></table>")
-    answered = f"<p>Answered by {_e(entry.note)}</p>" if entry.example_name and entry.note else ""
+    asked, answer = sides(entry)
+    sides_html = (f"<table class='pm-sides'><tr><th>{_e(asked)}</th><th>{_e(answer)}</th></tr><tr>"
+                  f"<td><pre>{_side(entry.headers, entry.body)}</pre></td>"
+                  f"<td><pre>{_side(response_headers, entry.response_text)}</pre></td></tr></table>")
+    answered = _note_html(entry)
     trace = (f"<details open><summary>Handler traceback</summary><pre>{_e(entry.traceback)}</pre></details>"
              if getattr(entry, "traceback", "") else "")
-    return heading + answered + trace + why + sides
+    return heading + answered + trace + why + sides_html
 
 
 def match_html(result: MatchResult) -> str:

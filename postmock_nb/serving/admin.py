@@ -175,8 +175,7 @@ def build_admin_app(mock: Administered) -> Any:
                                       "message": f"no log entry #{seq} "
                                                  f"(the log keeps the last {mock.log.maxlen})"}}), 404
         reveal = mock.settings.reveal_secrets and request.args.get("reveal", "").lower() in ("1", "true", "yes")
-        data = entry.summary() | {"url": entry.shown_url(reveal=reveal),
-                                  "headers": entry.request_headers(reveal=reveal), "body": entry.body,
+        data = entry.summary() | {"headers": entry.request_headers(reveal=reveal), "body": entry.body,
                                   "body_size": entry.body_size, "secrets": "shown" if reveal else "masked",
                                   "response": {"headers": entry.shown_response_headers(reveal=reveal),
                                                "body": entry.response_text, "size": entry.response_size}}

@@ -37,13 +37,14 @@ from postmock_nb.answers.responses import (
     json_response,
     render_context,
 )
-from postmock_nb.answers.websocket import parse_script
+from postmock_nb.answers.websocket import steps_of
 from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.behaviours.sockets import Socket
 from postmock_nb.behaviours.streams import HandlerStream, send_stream
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
+from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
 from postmock_nb.matching.snapshot import Snapshot
@@ -70,10 +71,10 @@ from postmock_nb.serving.reading import (
     sends_mock_values,
 )
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
-from postmock_nb.serving.requestlog import BODY_LIMIT, LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, LogEntry
 from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
-from postmock_nb.serving.sockets import Connection, Connections, Player, run_handler, socket_key
+from postmock_nb.serving.sockets import Connection, Connections, Player, Transcript, run_handler, socket_key
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -402,7 +403,7 @@ class MockApp:
         interval = snapshot.sse_plan.get(winner.id)
         if interval is None or ex.method == "HEAD":
             return
-        events = sse.parse_events(winner.response.body)
+        events = sse.events_of(winner.response.body)
         left = list(sse.resume(events, ex.headers.get("last-event-id")))
         if events and not left:  # resumed after the last event: 204 tells EventSource to stop reconnecting
             assert ex.response is not None
@@ -500,36 +501,62 @@ class MockApp:
         fault = ex.fault
         headers = sse.stream_headers(headers_out)
         direct = direct_writer(scope) if fault is not None else None
+        total = plural(len(events), "event")
+        progress = self._streaming(entry, lambda count: f"sse: {count} of {total} sent so far")
         try:
             sent = await sse.stream(events, render_context(ex.result, ex.snapshot), direct or send, receive,
                                     status=response.status, headers=headers, interval_s=interval_s,
                                     cut=sse.cut_after(len(events)) if fault is not None else None,
-                                    stopping=self.stopping)
+                                    stopping=self.stopping, progress=progress)
             note = sent.note
             if fault is not None and sent.note.endswith("then cut"):
                 note = f"fault {fault}: {note} ({await cut(fault, scope, receive, send, direct=direct)})"
+            entry.status, entry.response_headers = response.status, headers
+            entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps
+            entry.note = note + (f"; {ex.note}" if ex.note else "")
         finally:
             if direct is not None:  # cut closed it already, unless the client left first
                 direct.sock.close()
-        entry.status, entry.response_headers = response.status, headers
-        entry.response_size, entry.response_body = len(sent.body), sent.body[:BODY_LIMIT]  # as LogEntry keeps bodies
-        entry.note = note + (f"; {ex.note}" if ex.note else "")
-        self.log.completed(entry)
+            self._streamed(entry)
 
     async def _stream_handler(self, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
                               stream: HandlerStream) -> None:
         """A streaming handler's items, one send each (see :mod:`postmock_nb.behaviours.streams`); the log entry
         notes how many went out, and what went out. Its callbacks go once the stream ended."""
-        out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping,
-                                extra=CORS_HEADERS if self.settings.cors else ())
-        entry.status, entry.response_headers = stream.status, out.headers
-        entry.response_size, entry.response_body = out.size, out.body
-        entry.note = out.note + (f"; {ex.note}" if ex.note else "")
-        self.log.completed(entry)
+        progress = self._streaming(entry, lambda count: f"handler {stream.name} streaming: {plural(count, 'item')} "
+                                                        "sent so far")
+        try:
+            out = await send_stream(stream, send, receive, body_limit=BODY_LIMIT, stopping=self.stopping,
+                                    extra=CORS_HEADERS if self.settings.cors else (), progress=progress)
+            entry.status, entry.response_headers = stream.status, out.headers
+            entry.response_size, entry.response_body = out.size, out.body
+            entry.note = out.note + (f"; {ex.note}" if ex.note else "")
+        finally:
+            self._streamed(entry)
         if stream.callbacks:  # asked before the generator was returned and while it streamed
             self.callbacks.schedule(tuple(stream.callbacks), entry.seq, f"handler {entry.example_name}")
 
     # -- the mock: helpers of the stages ------------------------------------------------------
+
+    def _streaming(self, entry: LogEntry, note: Callable[[int], str]) -> sse.Progress:
+        """A stream starts: its row shows it open until it ends (:meth:`_streamed`), and what went out so far
+        (``note(count)``, the chunks as its body); returns what the stream tells each event or chunk it sends."""
+        entry.channel, entry.live = STREAM, True
+        entry.response_body, entry.response_size = b"", 0
+        self.log.progressed(entry)
+
+        def progress(count: int, chunk: bytes) -> None:
+            entry.note = note(count)
+            entry.extend_response(chunk)
+            self.log.progressed(entry)
+
+        return progress
+
+    def _streamed(self, entry: LogEntry) -> None:
+        """A stream ended (sent, cut, or the client left): its row is complete; a shared journal writes it again
+        (its first copy went out before the stream, with the response's head)."""
+        entry.live = False
+        self.log.completed(entry)
 
     def _call_back(self, ex: Exchange, entry: LogEntry) -> None:
         """Schedule the callbacks the handler asked for, and the winning example's (``x-mock-callback``)."""
@@ -597,10 +624,11 @@ class MockApp:
             ex.result = None
             await self._refuse_websocket(scope, send, ex, "", why)
             return
-        connection = Connection(receive, send, self.stopping, scope, self.settings.max_body_bytes)
+        connection = Connection(receive, send, self.stopping, max_bytes=self.settings.max_body_bytes)
         await connection.accept(subprotocol)
-        ex.note = "WebSocket open"
+        ex.note = connection.transcript.progress()
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close
+        self._follow_connection(entry, connection.transcript)
         assert result.winner is not None
         self.connections.opened(connection, result.winner.request.path, ex.path)
         try:
@@ -611,7 +639,20 @@ class MockApp:
             transcript = connection.transcript.text().encode("utf-8")
             entry.note, entry.latency_ms = connection.transcript.summary(), (time.perf_counter() - ex.started) * 1000
             entry.response_size, entry.response_body = len(transcript), transcript[:BODY_LIMIT]
-            self.log.completed(entry)  # --state: the shared journal's copy is the closed row
+            entry.live = False
+            self.log.completed(entry)  # the dashboard shows the close; --state: the shared journal's copy is closed
+
+    def _follow_connection(self, entry: LogEntry, transcript: Transcript) -> None:
+        """A connection's row follows it while it is open: each transcript line goes into its response body and
+        its counts into its note, and the journal's listeners (the dashboard, throttled) hear of it."""
+        entry.channel, entry.live = WEBSOCKET, True
+
+        def on_line(line: str) -> None:
+            entry.note = transcript.progress()
+            entry.extend_response(line.encode("utf-8") + b"\n")
+            self.log.progressed(entry)
+
+        transcript.on_line = on_line
 
     def _socket_answer(self, snapshot: Snapshot, result: MatchResult) -> tuple[Play | None, str]:
         """How the winner answers on the socket (a script's player, a socket handler), or None and why not."""
@@ -635,7 +676,7 @@ class MockApp:
         if markers.websocket is None:
             return None, ""
         try:
-            steps = parse_script(winner.response.body)
+            steps = steps_of(winner.response.body)
         except PostmockError:  # a saved file's script that cannot be read: refused like no script
             return None, ""
         interval, repeat, timeout = markers.websocket

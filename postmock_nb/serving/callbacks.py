@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     import httpx
 
 TIMEOUT_S = 10.0
-"""Connect, read and write timeout of one callback."""
+"""How long one try of a callback may take, all of it (connect, send, the answer), and each read within it."""
+MAX_PENDING = 1000
+"""Callbacks one mock keeps waiting at once (delayed, retrying, or at a receiver): a flood of requests that each
+ask for some must not grow the mock without bound; past it a callback is not sent, and its row says so."""
 MAX_RESPONSE_BYTES = 64 * 1024
 """What of a receiver's answer is read (the rest is not waited for)."""
 
@@ -54,11 +57,23 @@ class CallbackSender:
     def schedule(self, callbacks: Iterable[Callback], seq: int, source: str) -> None:
         """Send ``callbacks`` (asked for while answering request ``seq``, by ``source``) in tasks of their own."""
         for callback in callbacks:
-            self._start(callback, f"callback of #{seq} ({source})")
+            origin = f"callback of #{seq} ({source})"
+            if self._over_bound(callback, origin) is None:
+                self._start(callback, origin)
+
+    def _over_bound(self, callback: Callback, origin: str) -> LogEntry | None:
+        """The row of ``callback`` not sent because :data:`MAX_PENDING` wait already (None: there is room)."""
+        if len(self._tasks) < MAX_PENDING:
+            return None
+        return self._log(callback, None, 0.0, f"{origin}: not sent: {MAX_PENDING} callbacks are waiting already "
+                                              "(their delays, retries or receivers that do not answer)")
 
     async def send(self, callback: Callback, origin: str) -> LogEntry | None:
         """Send ``callback`` now (a webhook the notebook sends) and return its last row (None: the mock stopped
         before it went out); ``origin`` is the row's note."""
+        refused = self._over_bound(callback, origin)
+        if refused is not None:
+            return refused
         task = self._start(callback, origin)
         try:
             return await asyncio.shield(task)
@@ -77,7 +92,8 @@ class CallbackSender:
         except CallbackError as error:  # the URL filled is no URL (the request lacked what it names)
             self._log(Callback(marker.method, marker.url), None, 0.0, f"{origin}: not sent: {error}")
             return
-        self._start(callback, origin)
+        if self._over_bound(callback, origin) is None:
+            self._start(callback, origin)
 
     def _start(self, callback: Callback, origin: str) -> asyncio.Task[LogEntry | None]:
         task = asyncio.ensure_future(self._run(callback, origin))
@@ -113,6 +129,15 @@ class CallbackSender:
             return self._log(callback, None, 0.0, f"{origin}: failed: {error!r}"[:300])
 
     async def _send(self, callback: Callback) -> tuple[int | None, list[tuple[bytes, bytes]], bytes, str]:
+        """One try: its status, headers, what of the answer was kept, and the error ("" when none). The try as a
+        whole times out after :data:`TIMEOUT_S` (the HTTP client's timeouts are per read: a receiver sending a
+        byte now and then would hold it for ever)."""
+        try:
+            return await asyncio.wait_for(self._exchange(callback), TIMEOUT_S)
+        except asyncio.TimeoutError:
+            return None, [], b"", f"timed out after {TIMEOUT_S:g} s"
+
+    async def _exchange(self, callback: Callback) -> tuple[int | None, list[tuple[bytes, bytes]], bytes, str]:
         import httpx  # deferred: httpx is slow to import, and only a mock whose handlers call back needs it
 
         client = self._get_client()

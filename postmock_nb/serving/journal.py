@@ -6,10 +6,10 @@ and the admin API read; :class:`~postmock_nb.serving.requestlog.RequestLog` keep
 implements the same interface.
 
 Threads: the server thread appends (:meth:`~Journal.next_seq`, :meth:`~Journal.append`,
-:meth:`~Journal.append_refused`, :meth:`~Journal.sending_failed`) and calls the listeners; any thread
-reads (:meth:`~Journal.recent`, :meth:`~Journal.find`, :meth:`~Journal.counts`,
-:meth:`~Journal.hit_counts`), subscribes and clears. :class:`RequestLog` takes its lock for each, and
-every read returns a copy.
+:meth:`~Journal.append_refused`, :meth:`~Journal.sending_failed`, :meth:`~Journal.progressed`,
+:meth:`~Journal.completed`) and calls the listeners; any thread reads (:meth:`~Journal.recent`,
+:meth:`~Journal.find`, :meth:`~Journal.counts`, :meth:`~Journal.hit_counts`), subscribes and clears.
+:class:`RequestLog` takes its lock for each, and every read returns a copy.
 
 A journal shared by several processes (``--state``: :class:`~postmock_nb.serving.shared.journal.SharedJournal`)
 is also :class:`Batched`: the app lets its batch of entries go out before each response (:meth:`Batched.handed`),
@@ -51,13 +51,22 @@ class Journal(Protocol):
         """Record that ``entry``'s response did not go out as logged."""
         ...
 
+    def progressed(self, entry: LogEntry) -> None:
+        """``entry``, appended when its answer began (a WebSocket connection, a stream), went on: a message came
+        or went, an event or chunk went out (its note and body say so). The listeners hear it again (the
+        dashboard, throttled); nothing is written anywhere: a shared journal writes it again once it is
+        :meth:`completed`, so the other replicas see it as first written (open) meanwhile."""
+        ...
+
     def completed(self, entry: LogEntry) -> None:
         """``entry``, appended when its answer began (a stream, a WebSocket connection), was completed in place
-        when the answer ended (its note, body, status): a journal that keeps copies keeps the new one."""
+        when the answer ended (its note, body, status): the listeners hear it again, and a journal that keeps
+        copies keeps the new one."""
         ...
 
     def subscribe(self, listener: Callable[[LogEntry], None]) -> Callable[[], None]:
-        """Call ``listener(entry)`` for each new entry; returns the call that unsubscribes it."""
+        """Call ``listener(entry)`` for each new entry, and each :meth:`progressed` or :meth:`completed`; returns the
+        call that unsubscribes it."""
         ...
 
     def recent(self, limit: int | None = None, *, unmatched: bool = False) -> list[LogEntry]:

@@ -48,6 +48,10 @@ VALUE_LIMIT = 200
 """Characters kept of each compared value."""
 NEAR_KEPT = 3
 """Closest examples kept for a miss (what the dashboard, ``%mock log`` and the admin API show)."""
+WEBSOCKET = "websocket"
+"""``LogEntry.channel`` of a WebSocket connection's row."""
+STREAM = "stream"
+"""``LogEntry.channel`` of a streamed response's row (Server-Sent Events, a handler's chunks)."""
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -210,6 +214,13 @@ class LogEntry:
     direction: str = ""
     """``"out"`` for a request the mock sent (a handler's callback: ``path`` is the URL called, ``status`` and
     ``latency_ms`` the receiver's answer, ``note`` the error or why it was refused); "" for a request it served."""
+    channel: str = ""
+    """What the row stands for beyond one response: :data:`WEBSOCKET` (a connection: its transcript is the
+    response body), :data:`STREAM` (an SSE or chunked stream), "" for a request answered in one piece."""
+    live: bool = False
+    """True while the connection is open or the stream is being sent: its note, counts and body still change
+    (the app reports each change with :meth:`~postmock_nb.serving.journal.Journal.progressed`, and its end with
+    :meth:`~postmock_nb.serving.journal.Journal.completed`)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -258,9 +269,11 @@ class LogEntry:
     @property
     def mark(self) -> str:
         """The row's mark wherever the log is shown: ✗ a miss, ↯ a fault, ✓ an example answered, ↗ a callback
-        sent, · anything else."""
+        sent, ⇄ a WebSocket connection, · anything else."""
         if self.direction == "out":
             return "↗"
+        if self.channel == WEBSOCKET:
+            return "⇄"
         return "↯" if self.fault else "✗" if self.is_miss else "✓" if self.matched else "·"
 
     def answered(self, *, detail: str = "{name} · {note}", miss: str = "no match") -> str:
@@ -275,21 +288,26 @@ class LogEntry:
         """The status as shown: the number, or — when no status line went out (a reset, a close…)."""
         return "—" if self.status is None else str(self.status)
 
+    def extend_response(self, data: bytes) -> None:
+        """Add ``data`` to the response body kept (a live connection's transcript line): kept up to
+        :data:`BODY_LIMIT` bytes, all of it counted in ``response_size``."""
+        kept = self.response_body
+        if len(kept) < BODY_LIMIT:
+            self.response_body = (kept + data)[:BODY_LIMIT]
+        self.response_size = (self.response_size or 0) + len(data)
+
+    def latency_text(self, unit: str = "") -> str:
+        """The duration as shown: ``open`` while the connection or stream goes on, else the milliseconds."""
+        return "open" if self.live else f"{self.latency_ms:.1f}{unit}"
+
     @property
     def query(self) -> str:
         return self.query_string.decode("latin-1")
 
     @property
     def url(self) -> str:
-        """The path and query as shown: a secret parameter's value masked (``?api_key=se…``, see :meth:`shown_url`)."""
-        return self.shown_url()
-
-    def shown_url(self, *, reveal: bool = False) -> str:
-        """The path and query string; the value of ``api_key`` (a private mock's key in the URL of an event
-        stream or a WebSocket upgrade) masked unless ``reveal``."""
-        if not self.query_string:
-            return self.path
-        return f"{self.path}?{self.query if reveal else mask_query(self.query)}"
+        """The path and query as every view shows them: an ``api_key`` in the query masked."""
+        return f"{self.path}?{mask_query(self.query)}" if self.query_string else self.path
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -323,7 +341,8 @@ class LogEntry:
                     {"fault": self.fault} if self.fault else {}) | (
                     {"refused": self.refused} if self.refused else {}) | self._handler_times() | (
                     {"replica": self.replica} if self.replica else {}) | (
-                    {"direction": self.direction} if self.direction else {})
+                    {"direction": self.direction} if self.direction else {}) | (
+                    {"channel": self.channel, "live": self.live} if self.channel else {})
 
     def _handler_times(self) -> dict[str, Any]:
         if self.handler_run_ms is None:
@@ -456,11 +475,20 @@ class RequestLog:
             if not head_sent:
                 entry.status = 500
 
+    def progressed(self, entry: LogEntry) -> None:
+        """``entry``, appended before, went on (a connection's message, a stream's event): the listeners hear it
+        again (counts do not change)."""
+        for listener in self._listeners:
+            listener(entry)
+
     def completed(self, entry: LogEntry) -> None:
-        """Nothing to do: the entry kept is the object completed."""
+        """``entry``, appended before, ended (the entry kept is the object completed): the listeners hear it
+        again (counts do not change)."""
+        for listener in self._listeners:
+            listener(entry)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(entry)`` (on the server thread) for each new entry."""
+        """Call ``listener(entry)`` (on the server thread) for each new entry, and each entry updated."""
         with self._lock:
             self._listeners = (*self._listeners, listener)
 

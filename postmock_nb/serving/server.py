@@ -30,6 +30,7 @@ from postmock_nb.serving.build import AssembledMock, assemble
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.serving.servers import serve_function
+from postmock_nb.serving.servers._logs import unreadable_handshake
 from postmock_nb.serving.tls import Certificate, certificate_for
 
 if TYPE_CHECKING:
@@ -314,9 +315,9 @@ class MockServer:
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """Errors the server's event loop would print: kept in the error log, never in a cell.
-        A connection cancelled by ``stop()`` is not an error."""
+        A connection cancelled by ``stop()`` is not an error, nor a handshake a client sent unreadable bytes in."""
         error = context.get("exception")
-        if isinstance(error, (asyncio.CancelledError, ConnectionError)):
+        if isinstance(error, (asyncio.CancelledError, ConnectionError)) or unreadable_handshake(error):
             return
         self.error_log.report(f"{context.get('message', 'event loop error')}: {error!r}" if error else
                               str(context.get("message", "event loop error")))

@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
-import sys
 import time
 import traceback
 from collections import deque
@@ -29,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from postmock_nb.answers.faults import connection_socket
 from postmock_nb.answers.templating import RenderContext, render
 from postmock_nb.answers.websocket import EXPECT, EXPECT_TIMEOUT_S, MISMATCH_CLOSE, Step, mismatch
 from postmock_nb.behaviours.sockets import (
@@ -42,7 +39,7 @@ from postmock_nb.behaviours.sockets import (
     SocketFunction,
 )
 from postmock_nb.config import MockConfig
-from postmock_nb.core.wire import KEY_SUBPROTOCOL as KEY_SUBPROTOCOL  # spelled in core.wire (masked there)
+from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL
 from postmock_nb.serving.refusal import key_ok, raw_header
 
 Message = dict[str, Any]
@@ -59,11 +56,14 @@ LINE_CHARS = 500
 STOPPED = (1001, "the mock stopped")
 TOO_BIG_CLOSE = 1009
 """The close code for a client's message larger than ``max_body_bytes`` (RFC 6455 §7.4.1, message too big)."""
-STALL_S = 2.0
-"""How long one frame (or the close) may wait for a client that does not read (the server's buffers full)
-before the mock gives up on it: the connection is then over (1008, :data:`STALLED_REASON`), so a broadcast, a
-script or ``%mock stop`` never waits on that client for longer."""
-STALLED_REASON = "the client does not read"
+UNREAD_MESSAGES = 1000
+UNREAD_BYTES = 16 * 1024 * 1024
+"""How many of the client's messages (and bytes) a connection keeps unread; past either, the oldest go."""
+BROADCAST_SEND_S = 2.0
+"""How long ``mock.broadcast`` waits for one connection to take its message; the connections are sent to at once,
+so a client that does not read holds up neither the others nor the broadcast longer than this."""
+CLOSE_WAIT_S = 1.0
+"""How long the close frame may wait for a client to take it once the mock stops."""
 LEAVE_GRACE_S = 1.0
 """How long a socket handler may go on after its client left (to read what was sent before) before it is
 cancelled: a handler that never reads again still ends."""
@@ -90,9 +90,9 @@ def socket_key(settings: MockConfig, scope: dict[str, Any]) -> tuple[str, str | 
     if keyed is not None and key_ok(settings, keyed[len(KEY_SUBPROTOCOL) :].encode("utf-8")):
         return "", keyed
     query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    if "api_key" in query and key_ok(settings, query["api_key"].encode("utf-8")):
+    if KEY_QUERY in query and key_ok(settings, query[KEY_QUERY].encode("utf-8")):
         return "", None
-    if keyed is not None or "api_key" in query or raw_header(list(raw_headers), b"x-api-key") is not None:
+    if keyed is not None or KEY_QUERY in query or raw_header(list(raw_headers), b"x-api-key") is not None:
         return "wrong key (x-api-key, postmock-key.<KEY> subprotocol or ?api_key=)", None
     return "missing key (x-api-key header, postmock-key.<KEY> subprotocol or ?api_key=)", None
 
@@ -105,22 +105,37 @@ class Transcript:
     sent: int = 0
     received: int = 0
     near_misses: int = 0
+    dropped: int = 0
+    """Messages of the client's dropped unread (see :meth:`Connection._keep_unread`)."""
     close_code: int | None = None
     close_reason: str = ""
     closed_by: str = ""
     """``mock`` or ``client``."""
+    on_line: Callable[[str], object] | None = field(default=None, repr=False, compare=False)
+    """Told each line as it is added, its count already updated (the app: the connection's log row, live)."""
 
     def add(self, direction: str, message: str | bytes) -> None:
         """A line of the transcript: ``<`` sent, ``>`` received, ``!`` a note (a binary frame by its size)."""
         text = message if isinstance(message, str) else f"(binary, {len(message)} bytes)"
-        self.lines.append(f"{direction} {text[:LINE_CHARS]}" + ("…" if len(text) > LINE_CHARS else ""))
+        line = f"{direction} {text[:LINE_CHARS]}" + ("…" if len(text) > LINE_CHARS else "")
+        self.lines.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def _counts(self) -> str:
+        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
+        dropped = f" ({self.dropped} dropped unread)" if self.dropped else ""
+        return f"{self.sent} sent, {self.received} received{dropped}{misses}"
+
+    def progress(self) -> str:
+        """The summary while the connection is open: ``WebSocket open: 3 sent, 2 received``."""
+        return f"WebSocket open: {self._counts()}"
 
     def summary(self) -> str:
         close = f"closed {self.close_code}" if self.close_code is not None else "closed"
         by = f" by the {self.closed_by}" if self.closed_by else ""
         reason = f" ({self.close_reason})" if self.close_reason else ""
-        misses = f", {self.near_misses} near miss{'es' if self.near_misses != 1 else ''}" if self.near_misses else ""
-        return f"WebSocket: {self.sent} sent, {self.received} received{misses}, {close}{by}{reason}"
+        return f"WebSocket: {self._counts()}, {close}{by}{reason}"
 
     def text(self) -> str:
         dropped = self.sent + self.received + self.near_misses - len(self.lines)
@@ -136,17 +151,20 @@ class Connection:
     mock stops (``stopping`` set: the connection is then closed with 1001).
     """
 
-    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None,
-                 scope: dict[str, Any] | None = None, max_bytes: int | None = None) -> None:
+    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None, *,
+                 max_bytes: int | None = None) -> None:
         self._receive, self._send, self._stopping = receive, send, stopping
         self._max_bytes = max_bytes
         """The largest message taken from the client (``max_body_bytes``); a larger one closes with 1009."""
-        self._scope = scope
-        """The upgrade's scope: its addresses find the socket of a client that does not read (to cut it)."""
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self._unread_bytes = 0
         self._gone = asyncio.Event()
         """Set when the client leaves: a pause ends at once."""
         self._sending = asyncio.Lock()
+        self._stuck = False
+        """A send was given up (the mock stops, the client does not read): nothing more can be sent."""
+        self._sending_task: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Future[None] | None = None
         self._reader: asyncio.Future[None] | None = None
         self.transcript = Transcript()
         self.subprotocol: str | None = None
@@ -156,13 +174,16 @@ class Connection:
         self.subprotocol = subprotocol
         await self._send({"type": "websocket.accept", "subprotocol": subprotocol})
         self._reader = asyncio.ensure_future(self._read())
+        if self._stopping is not None:
+            self._watcher = asyncio.ensure_future(self._cut_at_stop(self._stopping))
 
     async def finish(self) -> None:
         """Stop reading (the connection is over)."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        for task in (self._reader, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     @property
     def gone(self) -> asyncio.Event:
@@ -183,7 +204,7 @@ class Connection:
                     continue  # the server's disconnect follows
                 self.transcript.received += 1
                 self.transcript.add(">", got)
-                self._inbox.put_nowait(got)
+                self._keep_unread(got)
             elif kind == "websocket.disconnect":
                 if not self.transcript.closed_by:  # else the mock closed it, with its own code
                     self.transcript.close_code = message.get("code", 1005)
@@ -199,6 +220,17 @@ class Connection:
             return False
         return len(message.encode("utf-8") if isinstance(message, str) else message) > limit
 
+    def _keep_unread(self, message: str | bytes) -> None:
+        """Keep ``message`` until the script or handler reads it; past :data:`UNREAD_MESSAGES` messages or
+        :data:`UNREAD_BYTES` bytes unread, the oldest go (counted in the transcript): a client may send for
+        as long as it likes to a script that reads no more, or a handler that never reads."""
+        self._inbox.put_nowait(message)
+        self._unread_bytes += len(message)
+        while self._inbox.qsize() > UNREAD_MESSAGES or self._unread_bytes > UNREAD_BYTES:
+            oldest = self._inbox.get_nowait()
+            self._unread_bytes -= len(oldest or "")
+            self.transcript.dropped += 1
+
     async def send_message(self, message: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) frame; :class:`Disconnected` once the socket closed."""
         async with self._sending:
@@ -207,38 +239,15 @@ class Connection:
             frame = {"type": "websocket.send", "text": message} if isinstance(message, str) else {
                 "type": "websocket.send", "bytes": message}
             try:
-                sent = await self._send_within(frame)
+                sent = await self._send_unless_stopping(frame)
             except Exception:  # the client left between two messages: nothing to report
                 self.transcript.closed_by = self.transcript.closed_by or "client"
                 raise self._disconnected() from None
-            if not sent:  # its buffers are full and it does not read: given up on
-                self._stalled()
+            if not sent:  # the mock stops, and the client does not take what it was sent: no frame can follow
+                await self.close(*STOPPED)
                 raise self._disconnected()
             self.transcript.sent += 1
             self.transcript.add("<", message)
-
-    async def _send_within(self, frame: Message) -> bool:
-        """Send ``frame``; False when it waited :data:`STALL_S` for the client. In this task (``wait_for`` would
-        send from a task of its own, a loop round later: the transcript would show a reply before its cause)."""
-        task = asyncio.current_task()
-        assert task is not None
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            task.cancel()
-
-        timer = asyncio.get_running_loop().call_later(STALL_S, expire)
-        try:
-            await self._send(frame)
-        except asyncio.CancelledError:
-            if not expired or (sys.version_info >= (3, 11) and task.uncancel() > 0):
-                raise  # cancelled from outside too: the mock stops
-            return False
-        finally:
-            timer.cancel()
-        return True
 
     async def next_message(self) -> str | bytes:
         """The client's next message; :class:`Disconnected` when it left or the mock stops."""
@@ -272,6 +281,7 @@ class Connection:
         if got is None:
             self._inbox.put_nowait(None)  # every later read ends too
             raise self._disconnected()
+        self._unread_bytes -= len(got)
         return got
 
     async def wait(self, seconds: float) -> None:
@@ -290,25 +300,45 @@ class Connection:
             raise self._disconnected()
 
     async def close(self, code: int, reason: str) -> None:
-        """Close with ``code`` and ``reason`` (once: a later close, or one after the client left, does nothing)."""
+        """Close with ``code`` and ``reason`` (once: a later close, or one after the client left, does nothing).
+        A client that does not read gets no close frame once the mock stops: the server drops the connection."""
         if self.transcript.closed_by:
             return
         self.transcript.close_code, self.transcript.close_reason, self.transcript.closed_by = code, reason, "mock"
-        with contextlib.suppress(Exception):  # the client may have left meanwhile, or not read (a timeout)
-            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}), STALL_S)
+        if self._stuck:
+            return
+        with contextlib.suppress(Exception):  # the client may have left meanwhile
+            if self._stopping is not None and self._stopping.is_set():
+                await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}),
+                                       CLOSE_WAIT_S)
+            else:
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
-    def _stalled(self) -> None:
-        """A frame waited :data:`STALL_S` for a client that does not read: the connection is over for the mock
-        (every wait on it ends; no close frame can reach that client either)."""
-        transcript = self.transcript
-        transcript.close_code, transcript.close_reason, transcript.closed_by = 1008, STALLED_REASON, "mock"
-        self._gone.set()
-        self._inbox.put_nowait(None)
-        sock = connection_socket(self._scope) if self._scope is not None else None
-        if sock is not None:  # the server's own writes to it would wait as long: they fail now, and it lets go
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+    async def _send_unless_stopping(self, frame: Message) -> bool:
+        """Send ``frame``; False when the mock stopped before the client took it (a client that does not read:
+        the send waits for room in its buffer, and a stop must not wait for it: :meth:`_cut_at_stop`)."""
+        task = asyncio.current_task()
+        self._sending_task = task
+        try:
+            await self._send(frame)
+        except asyncio.CancelledError:
+            if not self._stuck or task is None:  # cancelled from elsewhere: not ours to swallow
+                raise
+            uncancel = getattr(task, "uncancel", None)  # 3.11+: the cancellation is handled here
+            if uncancel is not None:
+                uncancel()
+            return False
+        finally:
+            self._sending_task = None
+        return True
+
+    async def _cut_at_stop(self, stopping: asyncio.Event) -> None:
+        """Once the mock stops, a send still waiting for the client to take its frame is given up."""
+        await stopping.wait()
+        sending = self._sending_task
+        if sending is not None:
+            self._stuck = True
+            sending.cancel()
 
     def _disconnected(self) -> Disconnected:
         return Disconnected(self.transcript.close_code or 1005, self.transcript.close_reason)
@@ -418,6 +448,11 @@ class Connections:
     def closed(self, connection: Connection) -> None:
         self._open.pop(connection, None)
 
+    @property
+    def count(self) -> int:
+        """How many are open (any thread may read it: the dashboard's status line)."""
+        return len(self._open)
+
     def routes(self) -> dict[str, int]:
         """Each route with open connections → how many."""
         found: dict[str, int] = {}
@@ -427,16 +462,15 @@ class Connections:
 
     async def broadcast(self, route: str, message: str | bytes) -> int:
         """Send ``message`` to every open connection of ``route`` (the route as defined, or the path asked
-        for); how many got it (one that left meanwhile is skipped, one that does not read is given up on after
-        :data:`STALL_S`)."""
-        sends = [self._send_one(c, message) for c, (defined, path) in list(self._open.items())
-                 if route in (defined, path)]
-        return sum(await asyncio.gather(*sends))  # at once: a client that does not read delays no other
-
-    @staticmethod
-    async def _send_one(connection: Connection, message: str | bytes) -> int:
-        try:
-            await connection.send_message(message)
-        except Disconnected:
+        for), all at once; how many got it (one that left meanwhile, or did not take it within
+        :data:`BROADCAST_SEND_S`, is skipped)."""
+        sends = [asyncio.ensure_future(connection.send_message(message))
+                 for connection, (defined, path) in list(self._open.items()) if route in (defined, path)]
+        if not sends:
             return 0
-        return 1
+        done, late = await asyncio.wait(sends, timeout=BROADCAST_SEND_S)
+        for sending in late:  # a client that does not read: it does not get this one
+            sending.cancel()
+        if late:
+            await asyncio.wait(late)
+        return sum(1 for sending in done if sending.exception() is None)

@@ -26,7 +26,7 @@ from postmock_nb.answers.responses import error_body
 from postmock_nb.answers.verification import Expectation, ExpectationError, JournalView, Received, Verification, verify
 from postmock_nb.config import MockConfig
 from postmock_nb.core import limits
-from postmock_nb.core.masking import mask_query_value
+from postmock_nb.core.masking import mask_parameter
 from postmock_nb.serving.journal import Journal
 from postmock_nb.serving.requestlog import LogEntry
 
@@ -84,10 +84,10 @@ def requested(journal: Journal, wanted: Expectation, limit: int | None = None) -
 
 
 def entry_json(entry: LogEntry) -> dict[str, Any]:
-    """One entry as ``GET /__postmock/requests`` lists it (secret header and query values masked)."""
+    """One entry as ``GET /__postmock/requests`` lists it (secret header values masked)."""
     request = entry.request()
     return {"seq": entry.seq, "time": entry.time, "method": entry.method, "path": entry.path,
-            "query": [[k, mask_query_value(k, v)] for k, v in request.query], "url": entry.url,
+            "query": [[name, mask_parameter(name, value)] for name, value in request.query], "url": entry.url,
             "headers": [list(pair) for pair in entry.headers], "body": entry.body, "status": entry.status,
             "example_id": entry.example_id, "example": entry.example_name, "matched": entry.matched}
 

@@ -523,7 +523,8 @@ def _assert_columns_aligned(page) -> None:
     assert not [c["text"] for c in rows[0] if c["cut"]], f"a column's heading is cut: {rows[0]}"
     for row in rows[1:]:
         mark, _, _, path, status, target, duration = row
-        assert not status["cut"] and not duration["cut"] and duration["text"].endswith(" ms"), row
+        assert not status["cut"] and not duration["cut"], row
+        assert duration["text"].endswith(" ms") or duration["text"] == "open", row  # open: a live connection
         if path["cut"]:
             assert path["title"] == path["text"], f"a cut path must show whole in its tooltip: {path}"
         if target["cut"]:
@@ -749,7 +750,8 @@ def look_at_realtime_chat(page) -> None:
     rows = _rows(page)
     assert any(row[0] == "↗" and row[3].endswith("/hooks/payment") and "callback of #" in row[5]
                and row[4] == "200" for row in rows), rows
-    assert any(row[3].startswith("/ws/presence") and row[4] == "101" for row in rows), rows
+    assert any(row[0] == "⇄" and row[3].startswith("/ws/presence") and row[4] == "101" and row[6] == "open"
+               and "presence · WebSocket open: " in row[5] for row in rows), rows  # the page's socket, live
     assert [row for row in rows if row[3].startswith("/chat/answer?q=Can")], rows
     _assert_columns_aligned(page)
     _shot(page.locator(".postmock-dash").first, ARTIFACTS / "10-realtime-dashboard.png")

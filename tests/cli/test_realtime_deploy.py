@@ -141,11 +141,12 @@ def converse(socket: ClientConnection) -> list[str]:
 
 
 def row(deployment: Deployment, prefix: str) -> dict[str, Any]:
-    """The newest log row whose note starts with ``prefix`` (waited for: a row is completed when it ends)."""
+    """The newest completed log row whose note starts with ``prefix`` (waited for: a row is completed when it ends;
+    while a stream or connection goes on its row is ``live``)."""
     found: list[dict[str, Any]] = []
 
     def there() -> bool:
-        found[:] = [r for r in deployment.log() if str(r["note"]).startswith(prefix)]
+        found[:] = [r for r in deployment.log() if str(r["note"]).startswith(prefix) and not r.get("live")]
         return bool(found)
 
     wait_until(there, f"a log row starting {prefix!r}")
@@ -261,7 +262,7 @@ def test_the_shared_journal_holds_every_workers_connections_with_their_transcrip
                 assert [e.id for e in source.iter_sse()] == ["1", "2", "3"]
 
         def done() -> list[dict[str, Any]]:
-            return [r for r in deployed.log() if r["status"] == 101 and r["note"] != "WebSocket open"]
+            return [r for r in deployed.log() if r["status"] == 101 and not r.get("live")]
 
         wait_until(lambda: len(done()) == 6, "six closed connections in the shared journal")
         assert {r["note"].split(", closed")[0] for r in done()} == {"WebSocket: 2 sent, 2 received"}

@@ -6,6 +6,7 @@ callback still waiting when the mock stops is logged as not sent. On every serve
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -169,6 +170,92 @@ def test_a_callback_is_retried_with_backoff_while_the_receiver_fails(proto: Prot
     assert len(receiver.received) == 2 and json.loads(receiver.received[1]["body"]) == {"ok": True}
 
 
+def test_a_request_filling_a_broken_callback_url_gets_a_row_not_a_server_error(proto: Prototype,
+                                                                               server_name: str) -> None:
+    # the caller's body fills the URL: an unclosed "[" or a port above 65535 once crashed the app after the
+    # response went out (a traceback in the server's errors, no row)
+    proto.session.define("POST /refunds 202", "> x-mock-callback: POST {{$body 'callback_url'}}\n\n{\"ok\": true}",
+                         name="Refund")
+    url = proto.session.start(port=0, server=server_name).url
+    for broken in ("http://[::1", "http://127.0.0.1:99999/hook"):
+        assert requests.post(url + "/refunds", json={"callback_url": broken}, timeout=5).status_code == 202
+    wait_until(lambda: len(outgoing(proto)) == 2, "a row for each callback not sent")
+    assert all("not sent: a callback's URL must be an absolute http(s) URL" in e.note for e in outgoing(proto))
+    assert requests.post(url + "/refunds", json={}, timeout=5).status_code == 202  # the mock still serves
+    assert proto.session.server.errors == []
+
+
+class Trickler:
+    """A receiver on 127.0.0.1 that answers a status line and headers, then one byte of its body at a time,
+    never ending it (a slow or hostile webhook receiver)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.done = threading.Event()
+        self.connected = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with self.listener, self.listener.accept()[0] as conn:
+            self.connected.set()
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            while not self.done.wait(0.02):  # the pace of the trickle, the behaviour under test
+                try:
+                    conn.sendall(b"x")
+                except OSError:  # the mock gave up: what is tested
+                    return
+
+    def close(self) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_at_the_tries_timeout(proto: Prototype, server_name: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # the timeout is the whole try's, not each read's: a byte every 20 ms once held a callback (and its
+    # connection) for as long as the receiver liked
+    monkeypatch.setattr("postmock_nb.serving.callbacks.TIMEOUT_S", 0.5)
+    trickler = Trickler()
+
+    @proto.handler("POST /jobs")
+    def job(request: Request) -> Any:
+        proto.callback("POST", trickler.url + "/done", json={"ok": True})
+        return {"ok": True}
+
+    try:
+        url = proto.session.start(port=0, server=server_name).url
+        assert requests.post(url + "/jobs", json={}, timeout=5).status_code == 200
+        wait_until(lambda: outgoing(proto), "the callback's row, cut at its timeout")
+        [row] = outgoing(proto)
+        assert trickler.connected.is_set() and "timed out" in row.note
+        assert proto.session.server.errors == []
+    finally:
+        trickler.close()
+
+
+def test_callbacks_waiting_at_once_are_bounded(proto: Prototype, receiver: Receiver, server_name: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # every request may ask for 16 callbacks delayed by up to 600 s: a flood of them once grew the mock for ever
+    monkeypatch.setattr("postmock_nb.serving.callbacks.MAX_PENDING", 2)
+
+    @proto.handler("POST /jobs")
+    def job(request: Request) -> Any:
+        for n in range(3):
+            proto.callback("POST", f"{receiver.url}/later/{n}", delay=600)
+        return {"ok": True}
+
+    url = proto.session.start(port=0, server=server_name).url
+    assert requests.post(url + "/jobs", json={}, timeout=5).status_code == 200
+    wait_until(lambda: outgoing(proto), "the row of the callback over the bound")
+    [row] = outgoing(proto)
+    assert row.path.endswith("/later/2") and "not sent: 2 callbacks are waiting already" in row.note
+    server = proto.session.server
+    proto.session.stop()  # the two waiting are logged as not sent
+    assert sorted(e.path.rsplit("/", 1)[1] for e in server.log.recent() if e.direction == "out") == ["0", "1", "2"]
+    assert receiver.received == [] and server.errors == []
 def test_a_streaming_handler_calls_back_from_its_generator_once_the_stream_ended(
         proto: Prototype, receiver: Receiver, server_name: str) -> None:
     """``mock.callback`` before returning the generator, in a plain generator's body and in an async

@@ -59,8 +59,7 @@ def test_a_key_in_the_url_or_subprotocol_is_masked_in_every_view(private: Sessio
     for entry in entries:
         assert HIDDEN not in entry.url and HIDDEN not in str(entry.summary()) and HIDDEN not in entry_html(entry)
     assert entries[-1].url == "/chat/Ada?api_key=secret-ke…hijk&lang=en"
-    assert KEY in entries[-1].shown_url(reveal=True)
     with pytest.raises(AssertionError) as failed:
-        session.verify("GET /chat/:name", query={"lang": "fr"})
+        session.verify("GET /chat/Ada", query={"lang": "fr"})
     assert "/chat/Ada?api_key=secret-ke…hijk" in str(failed.value) and HIDDEN not in str(failed.value)
     assert session.server.errors == []

@@ -12,6 +12,7 @@ import requests
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from support.waiting import wait_until
 
 from postmock_nb.notebook.magics import session_of as loaded_session
 from postmock_nb.notebook.magics import start_help
@@ -292,6 +293,35 @@ def test_name_clash_with_another_cell(shell: InteractiveShell) -> None:
     assert [(e.name, e.request.path) for e in session_of(shell).store.collection.examples] == [("Same", "/b")]
 
 
+def test_log_detail_shows_one_row_in_full_a_websocket_s_transcript(shell: InteractiveShell) -> None:
+    from websockets.sync.client import connect
+
+    run_cell(shell, "%%websocket /ws/echo\n> hi\n< hello")
+    example(shell, "GET /users 200", '[{"id": 1}]')
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"]
+    with connect(url.replace("http", "ws", 1) + "/ws/echo", open_timeout=5) as client:
+        client.send("hi")
+        assert client.recv(timeout=5) == "hello"
+        wait_until(lambda: "WebSocket open: 1 sent, 1 received" in repr(mock(shell, "log")), "the counts in %mock log")
+        table = repr(mock(shell, "log"))
+        assert table.splitlines()[2].split()[1] == "⇄" and table.splitlines()[2].endswith("open")
+    assert requests.get(url + "/users", timeout=5, headers={"x-api-key": "not-a-secret-here"}).status_code == 200
+    server = session_of(shell).server
+    assert server is not None
+    wait_until(lambda: not server.log.recent(2)[1].live, "the connection's row to close")
+    seq = server.log.recent(2)[1].seq
+    detail = mock(shell, f"log --detail {seq}")
+    text = repr(detail)
+    assert text.startswith(f"#{seq} ⇄ GET /ws/echo → 101 · WS /ws/echo · ") and " ms\n" in text
+    assert "\nTranscript (< sent, > received, ! near miss):\n  > hi\n  < hello\n  -- WebSocket: 1 sent, 1 received" in text
+    assert "by the client" in text.splitlines()[1]
+    newest = repr(mock(shell, "log --detail"))
+    assert newest.startswith(f"#{seq + 1} ✓ GET /users → 200 · GET /users 200 · ") and "not-a-secret-here" not in newest
+    with pytest.raises(UsageError, match="no request #999 in the log"):
+        mock(shell, "log --detail 999")
+
+
 MOCK_MISTAKES = [
     ("strat", "Did you mean `start`?"),
     ("stpo", "Did you mean `stop`?"),
@@ -311,6 +341,8 @@ MOCK_MISTAKES = [
     ("call GET /keep", "the mock is not running"),
     ("key", "the mock is not running"),
     ("log", "the mock has not been started"),
+    ("log --detail 3", "the mock has not been started"),
+    ("log --detail x", "argument --detail: invalid int value: 'x'"),
     ("load /no/such/file.json", "no such file: /no/such/file.json"),
     ("save", "the following arguments are required: file"),
     ('call GET /keep -H "x"', "-H option: not a header ('Name: value'): 'x'"),

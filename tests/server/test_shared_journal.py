@@ -1,5 +1,6 @@
 """The request journal on a real redis-server (``--state``): two replicas (MockServers on one Redis) share one
-log, each response is in every replica's log as it arrives, the stream stays capped, and a Redis that goes away
+log, each response is in every replica's log as it arrives (a WebSocket connection open, then again closed; a stream
+complete), the stream stays capped, and a Redis that goes away
 costs the static examples nothing: their entries are written when it is back."""
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from postmock_nb.session import Session
 
 COLLECTION = make_collection(make_example("GET /users", "List users", body='[{"id": 1}]'),
                              make_example("POST /users", "Create user", status=201, body='{"id": 2}'),
+                             make_example("GET /ws/room", "room", body="> join\n< welcome",
+                                          request_headers={"x-mock-websocket": "true"}),
+                             make_example("GET /events", "events", body="data: 1\n\ndata: 2\n\n",
+                                          request_headers={"x-mock-sse": "true"}),
                              name="shared journal")
 
 
@@ -86,6 +91,32 @@ def test_a_response_of_one_replica_is_in_the_other_s_log_as_it_arrives(cleared):
         assert requests.post(f"{sender.url}/users?k={number}", timeout=10).status_code == 201
         newest = _log(reader, limit=1)
         assert newest[0]["url"] == f"/users?k={number}", number  # no wait: written before the response went out
+
+
+def test_a_connection_is_open_in_the_other_s_log_then_closed_with_its_transcript(cleared):
+    from websockets.sync.client import connect
+
+    a, b, _ = cleared
+    with connect(a.url.replace("http", "ws", 1) + "/ws/room", open_timeout=5) as client:
+        client.send("join")
+        assert client.recv(timeout=5) == "welcome"
+        wait_until(lambda: _log(b), "the connection in B's log")
+        [row] = _log(b)
+        assert (row["status"], row["channel"], row["live"]) == (101, "websocket", True)
+        assert str(row["note"]).startswith("WebSocket open: ")  # as first written: progress is not written
+    wait_until(lambda: not _log(b)[0]["live"], "the closed connection in B's log")
+    [row] = _log(b)
+    assert str(row["note"]).startswith("WebSocket: 1 sent, 1 received, closed ") and row["replica"] == a.log.replica
+    detail = requests.get(f"{b.url}/__postmock/log/{row['seq']}", timeout=10).json()
+    assert detail["response"]["body"].startswith("> join\n< welcome\n-- WebSocket: 1 sent, 1 received, closed ")
+
+
+def test_a_stream_is_complete_in_the_other_s_log(cleared):
+    a, b, _ = cleared
+    assert requests.get(f"{b.url}/events", timeout=10).text == "data: 1\n\ndata: 2\n\n"
+    wait_until(lambda: _log(a) and not _log(a)[0]["live"], "the stream's row complete in A's log")
+    [row] = _log(a)
+    assert (row["channel"], row["note"]) == ("stream", "sse: 2 of 2 events sent")
 
 
 def test_another_replica_s_miss_is_explained_as_the_replica_that_served_it_did(cleared):
@@ -176,7 +207,7 @@ def test_the_notebook_shows_every_replica_and_says_when_redis_is_away(shell, tmp
         requests.get(other.url + "/users?from=other", timeout=10)
         requests.get(session.url + "/users?from=notebook", timeout=10)
         table = shell.run_line_magic("mock", "log")
-        rows = {row.split()[3]: row.split()[-1] for row in repr(table).splitlines()[2:]}
+        rows = {row.split()[4]: row.split()[-1] for row in repr(table).splitlines()[2:]}
         assert rows == {"/users?from=other": other.log.replica,  # type: ignore[attr-defined]
                         "/users?from=notebook": session.server.log.replica}  # type: ignore[union-attr]
         assert session.status()["requests"] == 2

@@ -8,7 +8,9 @@ and what ``%mock save`` keeps (a described placeholder, replaced when the handle
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,7 @@ def ws_url(session: Session, path: str) -> str:
 
 def closed_rows(session: Session) -> list[Any]:
     assert session.server is not None
-    return [e for e in session.server.log.recent(50) if e.status == 101 and e.note != "WebSocket open"]
+    return [e for e in session.server.log.recent(50) if e.status == 101 and not e.live]
 
 
 def test_a_handler_sees_path_vars_query_and_headers_and_echoes(chat: tuple[Session, Chat]) -> None:
@@ -185,7 +187,7 @@ def test_a_handler_that_returns_closes_normally(chat: tuple[Session, Chat]) -> N
 def test_a_client_leaving_ends_a_handler_that_never_reads(chat: tuple[Session, Chat]) -> None:
     session, room = chat
     with connect(ws_url(session, "/ws/sleepy"), open_timeout=5):
-        wait_until(lambda: any(e.note == "WebSocket open" for e in session.server.log.recent(5)))  # type: ignore[union-attr]
+        wait_until(lambda: any(e.live for e in session.server.log.recent(5)))  # type: ignore[union-attr]
     wait_until(lambda: room.left == ["sleepy"], timeout=10)  # cancelled after the grace: its finally ran
     wait_until(lambda: len(closed_rows(session)) == 1)
     assert closed_rows(session)[0].traceback == ""
@@ -329,3 +331,21 @@ def test_a_message_larger_than_a_body_may_be_closes_with_1009(server_name: str) 
         assert session.server is not None and session.server.errors == []
     finally:
         session.close()
+
+
+def test_stopping_with_a_handler_waiting_for_a_message_leaves_no_pending_read(
+        chat: tuple[Session, Chat], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop cancels a handler waiting in ``receive()``: its read of the inbox went on pending, and Python
+    printed ``Exception ignored in: <coroutine object Queue.get> … Event loop is closed`` into whichever cell
+    ran when it was collected (Hypercorn)."""
+    session, _ = chat
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with connect(ws_url(session, "/ws/rooms/kitchen"), additional_headers={"X-Team": "blue"},
+                 open_timeout=5) as client:
+        json.loads(client.recv(timeout=5))
+        client.send("hi")  # the handler echoes it, then waits for the next
+        assert client.recv(timeout=5) == "hi"
+        session.close()
+    gc.collect()
+    assert [str(u.exc_value) for u in unraisable] == []

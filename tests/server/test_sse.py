@@ -84,15 +84,16 @@ def test_a_json_array_is_one_data_event_per_item(mock: Session) -> None:
 
 
 def test_each_event_is_read_before_the_next_is_sent(mock: Session) -> None:
-    """Read one at a time: after each event, the log's count of what went out is still that one (the next
-    waits for the interval), so the events did not arrive in one chunk."""
+    """Read one at a time: after each event, the log's row is still live (the next waits for the interval), so
+    the events did not arrive in one chunk."""
+    assert mock.server is not None
     with httpx.Client(timeout=5) as client, connect_sse(client, "GET", mock.url + "/slow") as source:
         ids = []
         for event in source.iter_sse():
             ids.append(event.id)
             if len(ids) < 4:
-                # the stream is still open: its log entry says nothing of a count yet
-                assert not last_note(mock).startswith("sse:"), "the whole stream went out at once"
+                # the stream is still open: its row is live
+                assert mock.server.log.recent(1)[0].live, "the whole stream went out at once"
     assert ids == ["1", "2", "3", "4"]
 
 
@@ -219,3 +220,21 @@ def test_a_private_mock_takes_the_key_in_the_url_of_an_event_stream_only(server_
             assert both.status_code == 401 and "wrong x-api-key" in both.text  # a header sent is the one read
     finally:
         session.close()
+
+
+def test_the_row_is_live_while_the_events_go_out(mock: Session) -> None:
+    """The log row (and so the dashboard) shows the events sent so far while the stream goes on."""
+    assert mock.server is not None
+    mock.define("GET /slower", STREAM, name="slower", request_headers=["x-mock-sse: true", "x-mock-interval: 60000"])
+    parts = urlsplit(mock.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"GET /slower HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while b"id: 1" not in received:
+            received += sock.recv(65536)
+        wait_until(lambda: mock.server.log.recent(1)[0].note == "sse: 1 of 4 events sent so far")  # type: ignore[union-attr]
+        row = mock.server.log.recent(1)[0]
+        assert (row.channel, row.live, row.latency_text()) == ("stream", True, "open")
+        assert row.response_body == b"event: token\nid: 1\ndata: Hel\n\n"
+    wait_until(lambda: last_note(mock).startswith("sse: 1 of 4 events sent, the client left"), timeout=5)
+    assert not mock.server.log.recent(1)[0].live

@@ -210,3 +210,20 @@ def test_a_head_request_reads_nothing_from_the_generator(mock: Session, gates: G
     assert response.status_code == 200 and response.content == b""
     wait_until(lambda: last_note(mock).startswith("handler chat ran"))
     assert gates.last_event_id == [] and not gates.finally_ran.is_set()  # the generator never started
+
+
+def test_the_row_is_live_while_the_generator_streams(mock: Session, gates: Gates) -> None:
+    """The log row (and so the dashboard) shows what went out while the stream goes on, then the whole note."""
+    assert mock.server is not None
+    with httpx.Client(timeout=5) as client, connect_sse(client, "GET", mock.url + "/chat") as source:
+        events = source.iter_sse()
+        assert next(events).id == "1"  # the generator now waits at its gate: the stream is open
+        wait_until(lambda: mock.server.log.recent(1)[0].note == "handler chat streaming: 1 item sent so far")  # type: ignore[union-attr]
+        row = mock.server.log.recent(1)[0]
+        assert (row.channel, row.live, row.latency_text()) == ("stream", True, "open")
+        assert row.response_body == b'event: token\nid: 1\ndata: {"token":"Hel"}\n\n'
+        for gate in gates.gates[:2]:
+            gate.set()
+        assert [e.id for e in events] == ["2", "3"]
+    wait_until(lambda: last_note(mock).startswith("handler chat streamed 3 items (sse)"))
+    assert not mock.server.log.recent(1)[0].live

@@ -64,9 +64,9 @@ def ws_url(session: Session, path: str) -> str:
 
 
 def rows(session: Session) -> list[object]:
-    """The connections logged and closed (a connection's row shows "WebSocket open" until it closes)."""
+    """The connections logged and closed (a connection's row is live, "WebSocket open: …", until it closes)."""
     assert session.server is not None
-    return [e for e in session.server.log.recent(20) if e.status == 101 and e.note != "WebSocket open"]
+    return [e for e in session.server.log.recent(20) if e.status == 101 and not e.live]
 
 
 def test_a_stream_is_sent_in_order_and_logged_as_one_row(mock: Session) -> None:

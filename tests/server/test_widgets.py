@@ -251,7 +251,7 @@ def test_a_fault_shows_as_a_fault_in_the_dashboard_and_mock_log(shell: Interacti
         table = shell.run_line_magic("mock", "log")
         text = repr(table)
         reset_line = next(line for line in text.splitlines() if "fault reset" in line)
-        assert reset_line.startswith("↯") and " — " in reset_line and " 200 " not in reset_line, text
+        assert reset_line.split()[1] == "↯" and " — " in reset_line and " 200 " not in reset_line, text
         assert "↯ a fault answered; — no status line went out" in text, text
         page = table._repr_html_()
         assert page.count("--jp-warn-color1") == 2 and "<td style='text-align:left'>—</td>" in page, page
@@ -605,3 +605,45 @@ def test_kernel_stays_responsive_and_widget_messages_bounded_under_load(tmp_path
     log, status, _, table = dashboard_views(nb)  # what the browser was sent: the same final picture
     assert len(log["_options_labels"]) == LOG_ROWS and table["value"].count("<tr class=") == LOG_ROWS
     assert without_uptime(status["value"]) == without_uptime(report["status"]), status["value"]
+
+
+# -- connections: a live row, then closed, its transcript in the detail view -----------------------
+
+
+def test_a_websocket_connection_is_a_live_row_then_closed_with_its_transcript(session: Session,
+                                                                               dashboard: Dashboard) -> None:
+    from websockets.sync.client import connect
+
+    session.define("GET /ws/chat", '> {"hello": "{{$any}}"}\n< {"welcome": true}', name="chat",
+                   headers=["Content-Type: text/plain"], request_headers=["x-mock-websocket: true"])
+    with connect(session.url.replace("http", "ws", 1) + "/ws/chat", open_timeout=5) as socket:
+        socket.send('{"hello": "ann"}')
+        assert socket.recv(timeout=5) == '{"welcome": true}'
+        wait_until(lambda: bool(labels(dashboard)) and "chat · WebSocket open: 1 sent, 1 received" in labels(dashboard)[0],
+                   "the open connection's row with its counts")  # labels are drawn after the table
+        assert "<tr class='pm-live'" in dashboard.table.value and "<td class='pm-num'>open</td>" in dashboard.table.value
+        assert "⇄ 1 WebSocket connection open" in dashboard.status.value  # drawn before the table
+        label, seq = dashboard.log.options[0]
+        assert label.startswith("⇄ ") and label.endswith("(open)"), label
+        dashboard.log.value = seq  # picked under Details
+        detail = html.unescape(dashboard.detail.value)
+        assert '> {"hello": "ann"}\n< {"welcome": true}\n' in detail and "WebSocket open: 1 sent, 1 received" in detail
+        socket.send("still here")
+        wait_until(lambda: "&gt; still here" in dashboard.detail.value, "the detail view to follow the connection")
+    wait_until(lambda: re.search(r"\n-- WebSocket: 1 sent, 2 received, closed \d+ by the client",  # its code: the
+                                 html.unescape(dashboard.detail.value)), "the whole transcript")  # server's
+    assert "pm-live" not in dashboard.table.value and "by the client" in dashboard.table.value  # drawn before the detail
+    assert not labels(dashboard)[0].endswith("(open)") and "by the client" in labels(dashboard)[0]
+    assert "WebSocket connection" not in dashboard.status.value
+    assert session.server is not None and session.server.errors == []
+
+
+def test_a_stream_s_row_completes_in_the_dashboard(session: Session, dashboard: Dashboard) -> None:
+    session.define("GET /events 200", "data: 1\n\ndata: 2\n\n", name="events",
+                   request_headers=["x-mock-sse: true"])
+    response = requests.get(session.url + "/events", timeout=10)
+    assert response.status_code == 200 and response.text == "data: 1\n\ndata: 2\n\n"
+    wait_until(lambda: "events · sse: 2 of 2 events sent" in dashboard.table.value, "the stream's row to complete")
+    assert "pm-live" not in dashboard.table.value
+    entry = session.server.log.recent(1)[0]  # type: ignore[union-attr]
+    assert (entry.channel, entry.live, entry.response_body) == ("stream", False, b"data: 1\n\ndata: 2\n\n")

@@ -94,6 +94,22 @@ class JournalContract:
         journal.append(_entry(journal, "/b"))
         assert heard == ["/a"]
 
+    def test_progress_and_completion_are_heard_again_read_back_changed_counted_once(self) -> None:
+        journal = self.make()
+        heard: list[str] = []
+        journal.subscribe(lambda entry: heard.append(entry.note))
+        entry = _entry(journal)
+        entry.note, entry.channel, entry.live = "open", "websocket", True
+        journal.append(entry)
+        entry.note = "open: 1 sent"
+        journal.progressed(entry)
+        entry.note, entry.live = "closed", False
+        journal.completed(entry)
+        assert heard == ["open", "open: 1 sent", "closed"]
+        found = journal.find(entry.seq)
+        assert found is not None and (found.note, found.live) == ("closed", False)
+        assert journal.counts().total == 1 and len(journal.recent()) == 1
+
     def test_reads_from_another_thread_while_the_server_appends(self) -> None:
         journal = self.make(maxlen=50)
         done = threading.Event()

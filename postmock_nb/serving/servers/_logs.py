@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,6 +22,17 @@ class ErrorCollector(logging.Handler):
         if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
             return  # a request the server cancelled when it stopped: the request log says what went out
         self.report(self.format(record))
+
+
+def unreadable_handshake(error: BaseException | None) -> bool:
+    """Whether ``error`` is a client's WebSocket handshake the server could not read, not an error of the mock:
+    hypercorn and uvicorn read ``Sec-WebSocket-Protocol``/``-Extensions`` with wsproto, which raises a
+    UnicodeDecodeError on a byte above 127 (then the server drops the connection, before the app sees it)."""
+    found = getattr(error, "exceptions", None) or ([error] if error is not None else [])
+    return bool(found) and all(
+        isinstance(one, UnicodeDecodeError)
+        and any("/wsproto/" in frame.filename.replace("\\", "/") for frame in traceback.extract_tb(one.__traceback__))
+        for one in found)
 
 
 @contextmanager

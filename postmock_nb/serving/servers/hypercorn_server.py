@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from postmock_nb.serving.tls import Certificate
 
 
+STOP_GRACE_S = 1.0
+"""How long a connection may take to finish once the server stops (its answer's rest, a close frame) before it is
+aborted; less than the servers' grace period (2 s), which ends with an error."""
 _SCHEME_AND_AUTHORITY = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 """``http://host:port`` at the start of an absolute-form request target."""
 
@@ -56,7 +59,8 @@ class _PhrasedH11(H11Protocol):
 
 
 class _StoppingTCPServer(TCPServer):
-    """Hypercorn's connection, dropping a TLS connection at once when one of our servers stops.
+    """Hypercorn's connection, dropping a TLS connection, or one whose client does not read, at once when one
+    of our servers stops.
 
     Closing a TLS connection sends the client a close_notify and waits for its own (asyncio's
     ``ssl_shutdown_timeout``, 30 s): a client that keeps its connection open without reading (a
@@ -67,6 +71,25 @@ class _StoppingTCPServer(TCPServer):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._tls = isinstance(self.config, _Config) and self.writer.get_extra_info("ssl_object") is not None
+
+    async def run(self) -> None:
+        watcher = asyncio.ensure_future(self._drop_unread_at_stop()) if isinstance(self.config, _Config) else None
+        try:
+            await super().run()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    async def _drop_unread_at_stop(self) -> None:
+        """Once the server stops, a connection still open :data:`STOP_GRACE_S` later, with bytes its client has
+        not taken, is aborted: the client does not read (a WebSocket or a stream it holds), so the writes wait
+        for it, and the stop waited for them past the grace period ("the server thread did not stop within
+        10.0 s")."""
+        await self.context.terminated.wait()
+        await asyncio.sleep(STOP_GRACE_S)
+        transport = self.writer.transport
+        if transport.get_write_buffer_size():  # a request still being answered, nothing written: Hypercorn's 500
+            transport.abort()
 
     def _abort_if_stopping(self) -> None:
         if self._tls and self.context.terminated.is_set():

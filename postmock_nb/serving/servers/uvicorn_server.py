@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
 
 from postmock_nb.serving.servers import ASGIApp, Report
 from postmock_nb.serving.servers._logs import errors_to
@@ -17,8 +18,18 @@ from postmock_nb.serving.servers._logs import errors_to
 if TYPE_CHECKING:
     from postmock_nb.serving.tls import Certificate
 
+STOP_GRACE_S = 1.0
+"""How long a busy connection may take to finish once the server stops before it is aborted (uvicorn's own
+grace period, 2 s, ends with an error in the server's errors)."""
 SETTLE_S = 1.0
 """How long a stop waits for the requests uvicorn cancelled to finish."""
+
+
+def _abort_if_unread(transport: asyncio.BaseTransport) -> None:
+    """Drop a connection whose client has not taken what it was sent (a request still being answered, with
+    nothing written yet, is left to uvicorn: its 500 after the grace period)."""
+    if isinstance(transport, asyncio.WriteTransport) and transport.get_write_buffer_size():
+        transport.abort()
 
 
 class _Server(uvicorn.Server):
@@ -70,6 +81,21 @@ class _HeadTimed(HttpToolsProtocol):
             self.transport.abort()
             return
         super().shutdown()
+        if not idle:  # a client that does not read what it is sent (a stream) would hold the stop: dropped later
+            self.loop.call_later(STOP_GRACE_S, _abort_if_unread, self.transport)
+
+
+class _WsStopped(WSProtocol):
+    """uvicorn's wsproto WebSocket protocol, dropping at a stop the connection of a client that does not read.
+
+    uvicorn's stop writes a close frame and closes the transport, which first waits for the client to take
+    what is still buffered: a client that never reads held the stop for uvicorn's whole grace period (and
+    left "timeout graceful shutdown exceeded" in the server's errors). It is aborted :data:`STOP_GRACE_S` later
+    if its client still has not taken what was sent (see :func:`_abort_if_unread`)."""
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        asyncio.get_running_loop().call_later(STOP_GRACE_S, _abort_if_unread, self.transport)
 
 
 async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: Report, *,
@@ -78,7 +104,7 @@ async def serve(app: ASGIApp, sock: socket.socket, stop: asyncio.Event, report: 
     ``read_timeout`` s (a stalled body is the app's own read timeout); https with ``tls`` (uvicorn's
     ``ssl_certfile``/``ssl_keyfile``: its asyncio server wraps our socket)."""
     config = uvicorn.Config(
-        app, loop="none", http=_HeadTimed, ws="wsproto", lifespan="on", interface="asgi3",
+        app, loop="none", http=_HeadTimed, ws=_WsStopped, lifespan="on", interface="asgi3",
         log_config=None, access_log=False,
         proxy_headers=False,  # the mock answers whoever connects; no X-Forwarded-* rewriting per request
         timeout_keep_alive=int(read_timeout), timeout_graceful_shutdown=2, backlog=1024,

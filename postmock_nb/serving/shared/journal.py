@@ -32,8 +32,10 @@ local :class:`~postmock_nb.serving.requestlog.RequestLog`.
 
 An entry changed after it was written (its sending failed; a burst of refused requests grew; a stream or a WebSocket
 connection, logged when it began, ended: :meth:`SharedJournal.completed`) is written again with the same ``seq``:
-readers keep the newest copy of each. A burst is written when it starts, when it ends and when a reader asks, so a
-flood of keyless requests takes a few lines of the stream, never all of it.
+readers keep the newest copy of each. What such an entry does meanwhile (a connection's messages, a stream's events:
+:meth:`SharedJournal.progressed`) stays in this process: the other replicas see it open until it ends. A burst is
+written when it starts, when it ends and when a reader asks, so a flood of keyless requests takes a few lines of
+the stream, never all of it.
 """
 
 from __future__ import annotations
@@ -253,6 +255,11 @@ class SharedJournal:
         with self._lock:
             self._write_again(entry)
         self._wake()
+
+    def progressed(self, entry: LogEntry) -> None:
+        """This process's listeners hear ``entry`` at once; nothing is written (an open connection costs no write
+        per message): Redis gets it again once it is :meth:`completed`."""
+        self.local.progressed(entry)
 
     def completed(self, entry: LogEntry) -> None:
         self.local.completed(entry)

@@ -58,6 +58,7 @@ def encode_entry(entry: LogEntry) -> bytes:
             "refused": entry.refused, "upstream_ms": entry.upstream_ms, "traceback": entry.traceback,
             "handler_wait_ms": entry.handler_wait_ms, "handler_run_ms": entry.handler_run_ms,
             "miss": entry.is_miss, "diagnosis": _diagnosis(entry), "direction": entry.direction,
+            "channel": entry.channel, "live": entry.live,
             "response": {"headers": _pairs(entry.response_headers), "body": _text(entry.response_body),
                          "size": entry.response_size}}
     return _ENCODER.encode(data).encode("utf-8")
@@ -76,4 +77,5 @@ def decode_entry(raw: bytes) -> LogEntry:
                     upstream_ms=data["upstream_ms"], traceback=data["traceback"], delay_ms=data["delay_ms"],
                     fault=data["fault"], refused=data["refused"], handler_wait_ms=data["handler_wait_ms"],
                     handler_run_ms=data["handler_run_ms"], replica=data["replica"], was_miss=data["miss"],
-                    shared_diagnosis=data["diagnosis"], direction=data.get("direction", ""))
+                    shared_diagnosis=data["diagnosis"], direction=data.get("direction", ""),
+                    channel=data.get("channel", ""), live=data.get("live", False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postmock_nb.answers.sse import SseEvent, cut_after, encode, parse_events, resume, stream_headers
+from postmock_nb.answers.sse import SseEvent, cut_after, encode, events_of, parse_events, resume, stream_headers
 from postmock_nb.answers.templating import RenderContext
 
 
@@ -66,3 +66,36 @@ def test_an_event_refuses_a_line_break_in_its_id_or_event_and_a_bad_retry() -> N
     for bad in ({"id": "1\n2"}, {"event": "a\rb"}, {"retry": -1}, {"retry": "5"}, {"retry": True}):
         with pytest.raises(ValueError):
             Event("x", **bad)
+
+
+def test_progress_is_told_each_event_once_it_went_out() -> None:
+    import asyncio
+    from typing import Any
+
+    from postmock_nb.answers.sse import stream
+
+    events = parse_events("data: a\n\ndata: b\n\ndata: c")
+    sent: list[dict[str, Any]] = []
+    told: list[tuple[int, bytes, int]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client stays
+        return {}
+
+    def progress(count: int, chunk: bytes) -> None:
+        told.append((count, chunk, len(sent)))  # the event's send came first
+
+    done = asyncio.run(stream(events, RenderContext(path="/s"), send, receive, status=200, headers=[], interval_s=0,
+                              progress=progress))
+    assert told == [(1, b"data: a\n\n", 2), (2, b"data: b\n\n", 3), (3, b"data: c\n\n", 4)]
+    assert done.note == "sse: 3 of 3 events sent" and done.body == b"data: a\n\ndata: b\n\ndata: c\n\n"
+
+
+def test_a_stream_body_is_read_once_while_it_is_served() -> None:
+    """A long stream is parsed at its first request, not at every one (on the server's loop)."""
+    body = "\n\n".join(f"id: {n}\ndata: {n}" for n in range(1, 2001))
+    first = events_of(body)
+    assert events_of(body) is first and len(first) == 2000 and first[-1].id == "2000"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb.answers.websocket import Step, mismatch, parse_script
+from postmock_nb.answers.websocket import Step, mismatch, parse_script, steps_of
 from postmock_nb.errors import ExampleDefinitionError
 
 
@@ -22,3 +22,8 @@ def test_json_is_compared_as_json_with_any() -> None:
     assert mismatch('{"a": 1, "b": "{{$any}}"}', '{"b": [1, 2], "a": 1}') == ""
     assert "$.a" in mismatch('{"a": 1}', '{"a": 2}')
     assert mismatch("bye", "bye") == "" and mismatch("bye", "hello") != ""
+
+
+def test_a_script_is_read_once_while_it_is_played() -> None:
+    script = "\n".join(f"< {n}" for n in range(1000))
+    assert steps_of(script) is steps_of(script) and len(steps_of(script)) == 1000

@@ -139,3 +139,11 @@ def test_a_handler_asks_for_a_bounded_number(registry: HandlerRegistry) -> None:
 
     outcome = asyncio.run(registry.call(Handler("many", "many", many), request()))
     assert outcome.rendered.status == 500 and b"at most" in outcome.rendered.body
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[not-an-ip]/x", "http://127.0.0.1:99999/", "http://localhost:x/",
+                                 "http://127.0.0.1/\r\nX-Injected: 1", "http://127.0.0.1/\x00"])
+def test_a_url_no_http_client_can_send_is_a_callback_error_not_a_crash(url: str) -> None:
+    # a request's body fills an example's callback URL: what it holds is the caller's mistake, said in the row
+    with pytest.raises(CallbackError, match="URL"):
+        build("POST", url)

@@ -10,7 +10,7 @@ from postmock_nb.answers.diagnostics import diagnosis, near_miss_text
 from postmock_nb.core.model import Collection
 from postmock_nb.matching import IncomingRequest, match, near_misses
 from postmock_nb.matching.snapshot import Snapshot
-from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, LogEntry, RequestLog
+from postmock_nb.serving.requestlog import BODY_LIMIT, KEPT_CHECKS, STREAM, WEBSOCKET, LogEntry, RequestLog
 
 
 def _entry(log: RequestLog, result=None, *, body: bytes = b"", response: bytes = b"",
@@ -155,3 +155,51 @@ def test_what_answered_is_said_one_way_with_the_view_s_wording():
     assert miss.is_miss
     assert miss.answered() == "no match" and miss.answered(miss="(no match)") == "(no match)"
     assert _refused().answered() == "-"
+
+
+# -- rows that go on: WebSocket connections and streams -------------------------------------------
+
+
+def _connection(log: RequestLog) -> LogEntry:
+    entry = _entry(log)
+    entry.status, entry.channel, entry.live, entry.note = 101, WEBSOCKET, True, "WebSocket open: 0 sent, 0 received"
+    return entry
+
+
+def test_a_connection_is_marked_and_shows_open_until_it_closes():
+    log = RequestLog()
+    entry = _connection(log)
+    assert entry.mark == "⇄" and entry.latency_text(" ms") == "open"
+    assert entry.summary()["channel"] == "websocket" and entry.summary()["live"] is True
+    entry.live, entry.latency_ms = False, 1234.5
+    assert entry.mark == "⇄" and entry.latency_text(" ms") == "1234.5 ms" and entry.latency_text() == "1234.5"
+    stream = _entry(log)
+    stream.channel = STREAM
+    assert stream.mark == "·" and "channel" in stream.summary()
+    assert "channel" not in _entry(log).summary()  # a plain row's summary is as it was
+
+
+def test_a_live_row_s_body_grows_line_by_line_up_to_the_limit_all_of_it_counted():
+    entry = _connection(RequestLog())
+    entry.extend_response(b"< hello\n")
+    entry.extend_response(b"> hi\n")
+    assert entry.response_body == b"< hello\n> hi\n" and entry.response_size == 13
+    for _ in range(1000):
+        entry.extend_response(b"< " + b"x" * 97 + b"\n")
+    assert len(entry.response_body) == BODY_LIMIT and entry.response_size == 13 + 100_000
+    assert entry.response_text.endswith(f"… ({13 + 100_000} bytes in all)")
+
+
+def test_progress_and_completion_are_heard_again_without_counting_the_request_twice():
+    log = RequestLog()
+    heard: list[str] = []
+    log.subscribe(lambda entry: heard.append(entry.note))
+    entry = _connection(log)
+    log.append(entry)
+    entry.note = "WebSocket open: 1 sent, 0 received"
+    log.progressed(entry)
+    entry.live, entry.note = False, "WebSocket: 1 sent, 0 received, closed 1000 by the client"
+    log.completed(entry)
+    assert heard == ["WebSocket open: 0 sent, 0 received", "WebSocket open: 1 sent, 0 received",
+                     "WebSocket: 1 sent, 0 received, closed 1000 by the client"]
+    assert log.counts().total == 1 and len(log.recent()) == 1 and log.find(entry.seq) is entry

@@ -31,3 +31,35 @@ def test_a_missing_or_wrong_key_is_refused() -> None:
 def test_a_public_mock_accepts_every_upgrade() -> None:
     assert socket_key(MockConfig(), scope(subprotocols=["postmock-key.x"])) == ("", "postmock-key.x")
     assert socket_key(MockConfig(), scope()) == ("", None)
+
+
+# -- the transcript: what the connection's log row shows ------------------------------------------
+
+
+def test_each_line_is_told_after_its_count_so_the_row_follows_the_connection() -> None:
+    from postmock_nb.serving.sockets import Transcript
+
+    transcript = Transcript()
+    heard: list[tuple[str, str]] = []
+    transcript.on_line = lambda line: heard.append((line, transcript.progress()))
+    transcript.sent += 1
+    transcript.add("<", "hello")
+    transcript.received += 1
+    transcript.add(">", "hi")
+    transcript.near_misses += 1
+    transcript.add("!", "near miss, expected x: y")
+    assert heard == [("< hello", "WebSocket open: 1 sent, 0 received"),
+                     ("> hi", "WebSocket open: 1 sent, 1 received"),
+                     ("! near miss, expected x: y", "WebSocket open: 1 sent, 1 received, 1 near miss")]
+    transcript.close_code, transcript.closed_by = 1000, "client"
+    assert transcript.summary() == "WebSocket: 1 sent, 1 received, 1 near miss, closed 1000 by the client"
+    assert transcript.text().splitlines() == ["< hello", "> hi", "! near miss, expected x: y",
+                                              "-- WebSocket: 1 sent, 1 received, 1 near miss, closed 1000 by the client"]
+
+
+def test_a_transcript_nobody_follows_still_keeps_its_lines() -> None:
+    from postmock_nb.serving.sockets import Transcript
+
+    transcript = Transcript()
+    transcript.add("<", "a")
+    assert list(transcript.lines) == ["< a"] and transcript.progress() == "WebSocket open: 0 sent, 0 received"

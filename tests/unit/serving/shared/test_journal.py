@@ -135,6 +135,30 @@ def test_an_entry_completed_after_it_was_written_is_written_again_and_read_once(
     assert seen.response_body == b"< a\n> b\n< c"
 
 
+def test_a_connection_s_progress_is_not_written_only_its_close(fake):
+    journal = fake.journal()
+    entry = _entry(journal)
+    entry.status, entry.channel, entry.live, entry.note = 101, "websocket", True, "WebSocket open: 0 sent, 0 received"
+    journal.append(entry)
+    journal.flush()  # written as it opened (the app hands the batch out before it plays the script)
+    other = fake.journal(replica="other:2")
+    [seen] = other.recent()
+    assert (seen.live, seen.mark, seen.latency_text(), seen.note) == (True, "⇄", "open", entry.note)
+    written = journal.written
+    for sent in range(1, 4):  # messages: heard here at once, not written
+        entry.note = f"WebSocket open: {sent} sent, 0 received"
+        entry.extend_response(b"< tick\n")
+        journal.progressed(entry)
+    journal.flush()
+    assert journal.written == written and other.recent()[0].note == "WebSocket open: 0 sent, 0 received"
+    entry.live, entry.note = False, "WebSocket: 3 sent, 0 received, closed 1000 by the client"
+    journal.completed(entry)
+    journal.flush()
+    [seen] = other.recent()
+    assert seen.seq == entry.seq and not seen.live and seen.note == entry.note
+    assert seen.response_body == b"< tick\n" * 3 and seen.summary() == entry.summary() | {"replica": "host:1"}
+
+
 def test_a_burst_is_a_few_lines_of_the_stream_whatever_its_size(fake):
     journal = fake.journal()
     for number in range(200):
