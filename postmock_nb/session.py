@@ -369,6 +369,8 @@ class Session:
             if server.private and counts is not None:
                 info["refused"] = counts.refused  # requests without the key
             info["admin_writes"] = writes_state(server.config)  # the admin API's writes: on or off, the key masked
+            if server.app.connections.count:
+                info["websockets"] = server.app.connections.routes()  # route → connections open
         if server is not None and running and server.config.chaos:
             chaos = server.config
             info["chaos"] = (f"Chaos on: {chaos.chaos:.0%} of requests answered by {chaos.chaos_with}"

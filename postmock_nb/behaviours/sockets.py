@@ -74,7 +74,11 @@ class Channel(Protocol):
 
 @dataclass(frozen=True)
 class Socket:
-    """One WebSocket connection, as a socket handler sees it."""
+    """One WebSocket connection, as a socket handler sees it: ``await receive()`` / ``receive_json()``,
+    ``await send(text_or_bytes)`` / ``send_json(data)``, ``await close(code=1000, reason="")``, ``async for
+    message in socket`` (until the client leaves); the upgrade's ``path``, ``path_vars``, ``query`` (every
+    value), ``arg(name)``, ``headers`` (any case) and the ``subprotocol`` accepted (``postmock-key.<KEY>``
+    when the client sent its key so, else the first it offered, else None)."""
 
     channel: Channel = field(repr=False)
     path: str

@@ -9,7 +9,9 @@ How a document becomes a collection:
   (of the operation, else the path, else the document; server variables at their defaults)
   is put before every path, so ``servers: [{url: https://api.example.com/v1}]`` serves
   ``/v1/pets``;
-- each response code is one example (``2XX`` → 200, ``default`` → 500), or one per named
+- each response code is one example (``2XX`` → 200, ``default`` → 500, or 200 when it is the only
+  one, as Prism answers; an operation with no ``responses``, valid in 3.1, answers 200 with no body and an
+  ``X-Postmock-Note`` saying why), or one per named
   example when the media type has ``examples``; the body is the media type's
   ``examples``/``example``, else a value generated from the schema
   (:mod:`postmock_nb.formats.schemagen`); response headers come along; a JSON media type is
@@ -51,7 +53,7 @@ from postmock_nb.core.markers import (
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.errors import CollectionFormatError, ExampleDefinitionError
 from postmock_nb.formats.expressions import Scope, Unmappable, url_template
-from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value
+from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value, followed
 
 SPEC_URI = "urn:postmock:openapi"
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
@@ -138,6 +140,10 @@ class Spec:
                                   hint="give that schema an `example`, or nest fewer $refs") from None
         finally:
             self.example_steps -= budget.limit - max(budget.steps, 0)
+
+    def example_data(self, value: Any, where: str) -> Any:
+        """An example value as written, a ``$ref`` that is the whole value followed (see ``schemagen.followed``)."""
+        return followed(value, lambda ref: self.lookup(ref, where))
 
     def resolve(self, node: Any, where: str) -> tuple[Any, str]:
         """Follow ``node``'s ``$ref`` chain; returns the object and its JSON pointer."""
@@ -367,7 +373,7 @@ def _response_headers(spec: Spec, raw: Any, where: str) -> Pairs:
         header, _ = spec.resolve(entry, f"{where}/{name}")
         if not isinstance(header, dict):
             continue
-        value = header["example"] if "example" in header else spec.example(
+        value = spec.example_data(header["example"], where) if "example" in header else spec.example(
             header.get("schema", {}), RESPONSE, f"{where}/{name}/schema")
         headers.append((str(name), _header_text(value)))
     return tuple(headers)
@@ -381,7 +387,7 @@ def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple
         for key, entry in examples.items():
             example, _ = spec.resolve(entry, f"{where}/examples/{key}")
             if isinstance(example, dict) and "value" in example:
-                found.append((str(example.get("summary") or key), example["value"]))
+                found.append((str(example.get("summary") or key), spec.example_data(example["value"], where)))
     return found
 
 
@@ -397,7 +403,7 @@ def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
         return [("", "text/event-stream", _event_stream(named, media, spec, media_where))]
     if named:
         return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
-    value = media["example"] if "example" in media else spec.example(
+    value = spec.example_data(media["example"], media_where) if "example" in media else spec.example(
         media.get("schema", {}), RESPONSE, f"{media_where}/schema")
     return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
 
@@ -411,7 +417,7 @@ def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spe
     are the events in order (an SSE text kept as written, anything else one ``data:`` event), a single array
     example one event per item (a JSON array body: see :mod:`postmock_nb.answers.sse`)."""
     if not named:
-        value = media["example"] if "example" in media else spec.example(
+        value = spec.example_data(media["example"], where) if "example" in media else spec.example(
             media.get("schema", {}), RESPONSE, f"{where}/schema")
         if isinstance(value, list):
             return json.dumps(value, ensure_ascii=False)
@@ -441,17 +447,18 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
     the operation's ``callback``, when it has one)."""
     responses = operation.data.get("responses")
     where = f"{operation.where}/responses"
-    if not isinstance(responses, dict):
-        return []
-    by_code = {str(code): entry for code, entry in responses.items()}  # YAML reads 200: as a number
+    by_code = {str(code): entry for code, entry in responses.items()  # YAML reads 200: as a number
+               if not str(code).startswith("x-")} if isinstance(responses, dict) else {}
+    if not by_code:  # valid in 3.1: the operation answers, the document says nothing of how
+        return [Example(name="No responses documented", request=request, response=ResponseSpec(
+            200, "OK", ((NOTE_HEADER, NO_RESPONSES_NOTE),), "", ""))]
+    only_default = list(by_code) == ["default"]
     examples = []
     for code in sorted(by_code, key=_status_order):
-        if code.startswith("x-"):
-            continue
         response, at = spec.resolve(by_code[code], f"{where}/{code}")
         if not isinstance(response, dict):
             continue
-        status = status_of(code)
+        status = 200 if only_default else status_of(code)  # `default` alone is the answer: 200, as Prism does
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
         title = description[0][:80].strip() if description else str(status)
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
@@ -466,6 +473,10 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
     return examples
 
 
+NOTE_HEADER = "X-Postmock-Note"
+NO_RESPONSES_NOTE = "the document gives this operation no responses: 200 with no body"
+
+
 def _sse_request(request: RequestSpec, content_type: str) -> RequestSpec:
     """The request of a ``text/event-stream`` response's example marked ``x-mock-sse: true`` (streamed)."""
     if content_type != "text/event-stream":
@@ -475,12 +486,12 @@ def _sse_request(request: RequestSpec, content_type: str) -> RequestSpec:
 
 def _parameter_value(spec: Spec, parameter: dict[str, Any], where: str) -> str:
     if "example" in parameter:
-        return _header_text(parameter["example"])
+        return _header_text(spec.example_data(parameter["example"], where))
     examples = parameter.get("examples")
     if isinstance(examples, dict) and examples:
         first, _ = spec.resolve(next(iter(examples.values())), "")
         if isinstance(first, dict) and "value" in first:
-            return _header_text(first["value"])
+            return _header_text(spec.example_data(first["value"], where))
     value = spec.example(parameter.get("schema", {}), REQUEST, f"{where}/schema")
     if isinstance(value, list):
         return ",".join(_header_text(v) for v in value)
@@ -499,7 +510,9 @@ def _request_value(spec: Spec, data: dict[str, Any], where: str) -> tuple[Any, s
         return None
     media_type, media = picked
     named = _named_examples(spec, media, "")
-    value = named[0][1] if named else media["example"] if "example" in media else spec.example(
+    if named:
+        return named[0][1], media_type
+    value = spec.example_data(media["example"], where) if "example" in media else spec.example(
         media.get("schema", {}), REQUEST, f"{where}/requestBody/content/{pointer(media_type)[2:]}/schema")
     return value, media_type
 

@@ -115,6 +115,24 @@ class _Walk:
     budget: Budget
 
 
+def followed(value: Any, lookup: Lookup) -> Any:
+    """An example value as written, except a ``$ref`` that is the whole value: followed (strictly that is
+    literal data, but Prism and every documentation tool follow it, and users mean the data), an Example
+    Object's ``value`` taken. A ``$ref`` that cannot be followed stays the data it is."""
+    seen: set[str] = set()
+    while isinstance(value, dict) and len(value) == 1 and isinstance(value.get("$ref"), str):
+        ref = value["$ref"]
+        if ref in seen or not ref.startswith("#/"):
+            return value
+        seen.add(ref)
+        try:
+            target = lookup(ref)
+        except Exception:  # noqa: BLE001 - a $ref to nothing in data is data
+            return value
+        value = target["value"] if "/examples/" in ref and isinstance(target, dict) and "value" in target else target
+    return value
+
+
 def example_value(schema: Any, lookup: Lookup, purpose: Purpose = RESPONSE, *, budget: Budget | None = None) -> Any:
     """The example value of ``schema`` (``None`` when a circular schema leaves nothing).
     Raises :class:`ExampleTooBig` past ``budget`` (default: a budget of its own)."""
@@ -133,13 +151,13 @@ def _value(schema: Any, walk: _Walk, expanding: tuple[str, ...], depth: int) -> 
     ref = schema.get("$ref")
     if isinstance(ref, str):
         if "example" in schema:
-            return schema["example"]
+            return followed(schema["example"], walk.lookup)
         if ref in expanding or len(expanding) >= MAX_REF_HOPS:
             raise _Cut
         return _value(walk.lookup(ref), walk, expanding + (ref,), depth)
     for key in ("example", "default", "const"):
         if key in schema:
-            return schema[key]
+            return followed(schema[key], walk.lookup) if key == "example" else schema[key]
     examples = schema.get("examples")
     if isinstance(examples, list) and examples:
         return examples[0]

@@ -138,13 +138,26 @@ def _shown_body(response: Any, *, matched: bool) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
+_SAVED_AS = (("described placeholder", ("a described placeholder (426 over HTTP)",
+                                        "described placeholders (426 over HTTP)")),
+             ("most recent response", ("a static example of its most recent response",
+                                       "static examples of their most recent responses")),
+             ("", ("a static example of its sample", "static examples of their samples")))
+"""How ``%mock save`` kept a handler (a word of its warning → the summary's words, for one and for several),
+the last one the default."""
+
+
 def _save_warning(warnings: list[str]) -> str:
     """One line for what ``%mock save`` could not keep: the one warning, or the handlers named together."""
     if len(warnings) <= 1:
         return warnings[0] if warnings else ""
-    names = ", ".join(repr(w.handler) if isinstance(w, ExportWarning) else w for w in warnings)
-    return (f"{plural(len(warnings), 'handler')} cannot run in Postman: {names}; each was saved as a static "
-            "example of its most recent response (or of its sample if it has not answered yet)")
+    groups: dict[tuple[str, str], list[str]] = {}  # how each was saved → the handlers saved so
+    for warning in warnings:
+        name = repr(warning.handler) if isinstance(warning, ExportWarning) else warning
+        how = next(how for word, how in _SAVED_AS if word in warning)
+        groups.setdefault(how, []).append(name)
+    said = "; ".join(f"{', '.join(names)} saved as {how[len(names) > 1]}" for how, names in groups.items())
+    return f"{plural(len(warnings), 'handler')} cannot run in Postman: {said}"
 
 
 def usage_error(message: str, hint: str = "") -> UsageError:
@@ -288,8 +301,11 @@ class PostmockMagics(Magics):
         ``< MESSAGE``: the mock sends it (then waits --interval ms); ``> MESSAGE``: the mock waits for the
         client to send a matching one (JSON compared as JSON, ``{{$any}}`` accepts any value; a message that
         does not match is a near miss in the log, and none in --timeout seconds, 10 by default, closes the
-        socket with 1008). ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``).
-        Saved as an example (``GET PATH``, markers ``x-mock-websocket``) that Postman serves as text.
+        socket with 1008). Blank lines and ``#`` comments are skipped. ``--repeat`` plays the script again until
+        the client leaves; without it the socket stays open after the last step (the mock stopping: 1001).
+        ``-R "Name: value"``: the upgrade must carry that header (like ``%%example -R``). An upgrade no script
+        or socket handler matches is refused with 501. Saved as an example (``GET PATH``, markers
+        ``x-mock-websocket``) that Postman serves as text.
 
         Example::
 
@@ -475,6 +491,10 @@ class PostmockMagics(Magics):
             print(f"Admin API writes: {info['admin_writes']}")
         if info.get("chaos"):
             print(info["chaos"])
+        if info.get("websockets"):
+            sockets = info["websockets"]
+            print(f"WebSocket connections open: {sum(sockets.values())} ("
+                  + ", ".join(f"{route}: {count}" for route, count in sorted(sockets.items())) + ")")
         state = info.get("state")
         if state is not None:  # --state
             print(f"Shared state: {state['url']} (prefix {state['prefix']}), "

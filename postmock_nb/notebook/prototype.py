@@ -76,7 +76,11 @@ class Prototype:
         The handler runs on the server's loop for as long as the connection lasts: ``await socket.receive()``
         (``str`` or ``bytes``; :class:`~postmock_nb.behaviours.sockets.Disconnected` once the client left),
         ``receive_json()``, ``send()``, ``send_json()``, ``close(code, reason)``, ``async for message in
-        socket``; ``socket.path_vars``, ``query``, ``headers``. Over plain HTTP the route answers 426.
+        socket``; ``socket.path_vars``, ``query``, ``arg(name)``, ``headers``, ``path``, ``subprotocol``.
+        Returning closes the socket with 1000; raising, with 1011 (the traceback in the log row); an uncaught
+        :class:`~postmock_nb.behaviours.sockets.BadMessage` from ``receive_json()``, with 1007. Over plain HTTP
+        the route answers 426; ``%mock save`` keeps a described placeholder (with a warning). ``name``: the
+        example's name (default the function's); ``replace=True`` takes over an example of that name.
         """
         def decorate(function: F) -> F:
             try:
@@ -100,7 +104,9 @@ class Prototype:
 
     def broadcast(self, route: str, message: Any) -> int:
         """Send ``message`` to every client connected to the WebSocket ``route`` (``str``: a text frame,
-        ``bytes``: binary, anything else as JSON); returns how many got it."""
+        ``bytes``: binary, anything else as JSON); returns how many got it. ``route`` is a socket handler's or
+        ``%%websocket`` script's route as defined (``"/ws/rooms/:room"``: every room) or the path a client asked
+        for (``"/ws/rooms/kitchen"``); a route nothing defines is an error naming the routes there are."""
         return int(self.session.broadcast(route, message))
 
     def callback(self, method: str, url: str, *, json: Any = None, data: str | bytes | None = None,

@@ -36,6 +36,7 @@ from postmock_nb.serving.journal import Batched, Journal, read
 from postmock_nb.serving.problems import state_unavailable_response
 from postmock_nb.serving.refusal import UNAUTHORIZED_MESSAGE, key_ok
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
+from postmock_nb.serving.sockets import Connections
 from postmock_nb.serving.verification import VERIFY_PATH, register_verification
 
 ADMIN_PREFIX = "/__postmock"
@@ -50,6 +51,9 @@ class Administered(Protocol):
     error_log: ErrorLog
     behaviours: Behaviours
     shared: SharedState | None
+
+    @property
+    def connections(self) -> Connections: ...
 
     async def broadcast(self, route: str, frame: str | bytes) -> int: ...
 
@@ -117,7 +121,8 @@ def build_admin_app(mock: Administered) -> Any:
             counts = await read(mock.log, mock.log.counts)
             body |= {"requests": counts.total, "misses": counts.misses} | (
                 {"refused": counts.refused} if mock.settings.private else {})
-        body |= ({"errors": mock.error_log.total} | _worker_note() | ({"state": state} if state is not None else {})
+        body |= ({"errors": mock.error_log.total, "websockets": mock.connections.count} | _worker_note()
+                 | ({"state": state} if state is not None else {})
                  | ({"journal": mock.log.status()} if isinstance(mock.log, Batched) else {}))
         if down:  # a readiness probe takes this replica out until Redis answers again
             assert state is not None

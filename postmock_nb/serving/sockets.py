@@ -78,20 +78,22 @@ def subprotocols(scope: dict[str, Any]) -> list[str]:
 
 
 def socket_key(settings: MockConfig, scope: dict[str, Any]) -> tuple[str, str | None]:
-    """Why a private mock refuses this upgrade (``""``: it does not), and the subprotocol to accept
-    (the key's, when the key came that way)."""
+    """Why a private mock refuses this upgrade (``""``: it does not), and the subprotocol to accept: the key's,
+    when the key came that way, else the first the client offers (a browser asking for one, a GraphQL or STOMP
+    client's, fails the connection when none comes back), else None."""
     raw_headers, query_string = list(scope["headers"]), scope.get("query_string", b"")
     offered = subprotocols(scope)
     keyed = next((p for p in offered if p.startswith(KEY_SUBPROTOCOL)), None)
+    accepted = keyed or next(iter(offered), None)
     if not settings.private:
-        return "", keyed
+        return "", accepted
     if key_ok(settings, raw_header(list(raw_headers), b"x-api-key")):
-        return "", None
+        return "", accepted
     if keyed is not None and key_ok(settings, keyed[len(KEY_SUBPROTOCOL) :].encode("utf-8")):
         return "", keyed
     query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
     if KEY_QUERY in query and key_ok(settings, query[KEY_QUERY].encode("utf-8")):
-        return "", None
+        return "", accepted
     if keyed is not None or KEY_QUERY in query or raw_header(list(raw_headers), b"x-api-key") is not None:
         return "wrong key (x-api-key, postmock-key.<KEY> subprotocol or ?api_key=)", None
     return "missing key (x-api-key header, postmock-key.<KEY> subprotocol or ?api_key=)", None
@@ -454,9 +456,9 @@ class Connections:
         return len(self._open)
 
     def routes(self) -> dict[str, int]:
-        """Each route with open connections → how many."""
+        """Each route with open connections → how many (any thread may read it: ``%mock status``)."""
         found: dict[str, int] = {}
-        for route, _ in self._open.values():
+        for route, _ in list(self._open.values()):
             found[route] = found.get(route, 0) + 1
         return found
 

@@ -315,6 +315,15 @@ def test_a_websocket_stream_reaches_chromium_in_order(mock: Session, page: Any, 
     assert socket_rows(mock)[0].note.startswith(f"WebSocket: 3 sent, 0 received, {client_close(server_name, 1000)}")
 
 
+def test_a_page_that_asks_for_a_subprotocol_gets_it(mock: Session, page: Any) -> None:
+    """Chromium fails a connection that asked for a subprotocol and got none back (1006): the mock accepts
+    the first the page offers (``new WebSocket(url, ["graphql-transport-ws"])``)."""
+    result = page.evaluate(READ_STREAM, [ws_url(mock, "/ws/prices/ACME"), ["graphql-transport-ws", "chat"], 3,
+                                         GUARD_MS])
+    assert result["opened"] and result["protocol"] == "graphql-transport-ws", result
+    assert result["got"] == ['{"symbol": "ACME", "price": 1}', '{"symbol": "ACME", "price": 2}', "done"]
+
+
 # -- WebSockets: @mock.websocket handlers and mock.broadcast ------------------------------------------
 
 

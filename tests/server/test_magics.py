@@ -14,8 +14,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from support.waiting import wait_until
 
+from postmock_nb.notebook.magics import SUBCOMMANDS, start_help
 from postmock_nb.notebook.magics import session_of as loaded_session
-from postmock_nb.notebook.magics import start_help
 from postmock_nb.session import Session
 
 
@@ -167,6 +167,19 @@ def test_status_key_call_and_log(shell: InteractiveShell, capsys: pytest.Capture
     assert "No example matched GET /nowhere" in repr(log)
 
 
+def test_status_counts_the_open_websockets(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
+    from websockets.sync.client import connect  # deferred: only this test holds a socket
+
+    shell.run_cell_magic("websocket", "/ws/ticks", "< tick")
+    mock(shell, "start --no-dashboard")
+    url = shell.user_ns["mockUrl"].replace("http", "ws", 1)
+    with connect(url + "/ws/ticks", open_timeout=5) as first, connect(url + "/ws/ticks", open_timeout=5) as second:
+        assert first.recv(timeout=5) == second.recv(timeout=5) == "tick"
+        capsys.readouterr()
+        mock(shell, "status")
+        assert "WebSocket connections open: 2 (/ws/ticks: 2)" in capsys.readouterr().out
+
+
 def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsys) -> None:
     example(shell, "GET /users/:id 404 --name Missing --folder Users", '{"error": "User not found"}')
     target = tmp_path / "users.json"
@@ -183,9 +196,7 @@ def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsy
 def test_help_is_real(shell: InteractiveShell) -> None:
     magics = shell.magics_manager.registry["PostmockMagics"]
     assert "--name" in magics.example.__doc__ and "cell body is the response" in magics.example.__doc__
-    for sub in ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "reset", "load",
-                "proxy", "environment", "key", "call", "verify"):
-        assert f"%mock {sub}" in magics.mock.__doc__, sub
+    assert {sub for sub in SUBCOMMANDS if f"%mock {sub}" not in magics.mock.__doc__} == set()  # %mock? lists them all
     flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", start_help())) - {"--help"}
     assert {flag for flag in flags if flag not in magics.mock.__doc__} == set()  # %mock? names every start option
 
@@ -703,7 +714,24 @@ def test_save_warns_once_naming_every_handler(shell: InteractiveShell, tmp_path:
     captured = capsys.readouterr()
     warnings = [line for line in captured.err.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 1, captured.err
-    assert "3 handlers cannot run in Postman: 'first', 'second', 'third'" in warnings[0], warnings
+    assert "3 handlers cannot run in Postman: 'first', 'second', 'third' saved as static examples of their samples" \
+        in warnings[0], warnings
+
+
+def test_save_warning_says_how_each_handler_was_kept(shell: InteractiveShell, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A socket handler is saved as its 426 placeholder, not as "a static example": the one line says which."""
+    run_cell(shell, "@mock.handler('GET /a')\ndef answered(request):\n    return {'a': 1}\n\n"
+                    "@mock.handler('GET /b')\ndef idle(request):\n    return {'b': 2}\n\n"
+                    "@mock.websocket('/ws/chat')\nasync def chat(socket):\n    await socket.send('hi')")
+    mock(shell, "start --port 0 --no-dashboard")
+    assert requests.get(shell.user_ns["mockUrl"] + "/a", timeout=5).json() == {"a": 1}
+    capsys.readouterr()
+    mock(shell, f"save {tmp_path / 'handlers.json'}")
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Warning:")]
+    assert warnings == ["Warning: 3 handlers cannot run in Postman: 'answered' saved as a static example of its "
+                        "most recent response; 'idle' saved as a static example of its sample; 'chat' saved as a "
+                        "described placeholder (426 over HTTP)"], warnings
 
 
 # -- where the browser is: environments imitated --------------------------------------------------

@@ -220,6 +220,34 @@ def test_a_private_mock_takes_the_key_as_a_subprotocol(server_name: str) -> None
         session.close()
 
 
+def test_the_subprotocol_a_client_asks_for_is_accepted(server_name: str) -> None:
+    """A client that offers subprotocols (a GraphQL or STOMP client, a browser's ``new WebSocket(url, [...])``)
+    gets the first back, and the handler and a script see it; with the key's, the key's comes back."""
+    session = Session()
+    mock = Prototype(session)
+
+    @mock.websocket("/ws/hello")
+    async def hello(socket: Socket) -> None:
+        await socket.send(f"subprotocol {socket.subprotocol}")
+
+    session.define("GET /ws/ticker", "< tick", name="ticker", headers=["Content-Type: text/plain"],
+                   request_headers=["x-mock-websocket: true"])
+    session.start(port=0, server=server_name, private=True, api_key=KEY)
+    try:
+        offered: Any = ["graphql-transport-ws", "chat"]
+        with connect(ws_url(session, "/ws/hello"), subprotocols=offered, additional_headers={"x-api-key": KEY},
+                     open_timeout=5) as socket:
+            assert socket.subprotocol == "graphql-transport-ws"
+            assert socket.recv(timeout=5) == "subprotocol graphql-transport-ws"
+        with connect(ws_url(session, f"/ws/ticker?api_key={KEY}"), subprotocols=offered, open_timeout=5) as socket:
+            assert (socket.subprotocol, socket.recv(timeout=5)) == ("graphql-transport-ws", "tick")
+        with connect(ws_url(session, "/ws/hello"), subprotocols=["chat", f"postmock-key.{KEY}"],  # type: ignore[list-item]
+                     open_timeout=5) as socket:
+            assert socket.subprotocol == f"postmock-key.{KEY}"
+    finally:
+        session.close()
+
+
 def test_save_keeps_a_described_placeholder_that_the_handler_takes_over(tmp_path: Path) -> None:
     session = Session()
     mock = Prototype(session)
@@ -275,6 +303,17 @@ def test_a_plain_def_or_a_bad_route_is_refused_and_changes_nothing() -> None:
 
 def test_disconnected_says_the_code() -> None:
     assert str(Disconnected(1001, "the mock stopped")) == "the WebSocket closed (1001, the mock stopped)"
+
+
+def test_status_and_health_count_the_open_connections(chat: tuple[Session, Chat]) -> None:
+    session, _ = chat
+    with connect(ws_url(session, "/ws/rooms/a"), additional_headers={"X-Team": "blue"}, open_timeout=5) as first, \
+            connect(ws_url(session, "/ws/ticker"), open_timeout=5) as second:
+        first.recv(timeout=5)
+        second.recv(timeout=5)
+        wait_until(lambda: session.status().get("websockets") == {"/ws/rooms/:room": 1, "/ws/ticker": 1})
+        assert requests.get(session.url + "/__postmock/health", timeout=5).json()["websockets"] == 2
+    wait_until(lambda: "websockets" not in session.status())
 
 
 @pytest.mark.parametrize("code", [999, 1005, 1006, 1015, 2999, 5000])

@@ -14,7 +14,13 @@ import yaml
 from support.openapi_documents import ALL, DATA
 
 from postmock_nb.errors import CollectionFormatError
-from postmock_nb.formats.openapi import OPERATION_METHODS, status_of
+from postmock_nb.formats.openapi import (
+    NO_RESPONSES_NOTE,
+    NOTE_HEADER,
+    OPERATION_METHODS,
+    collection_from_openapi,
+    status_of,
+)
 from postmock_nb.formats.schemagen import example_value
 from postmock_nb.formats.sources import load_any
 
@@ -387,3 +393,59 @@ def test_an_event_stream_response_becomes_one_sse_example(tmp_path: Path) -> Non
     assert ("x-mock-sse", "true") in example.request.headers
     assert ("Content-Type", "text/event-stream") in example.response.headers
     assert example.response.body == 'data: {"x":1}\n\ndata: two\ndata: lines\n\nid: 3\ndata: c'
+
+
+# -- Prism's reading of a document (issue 23: defects 1, 4, 5) ----------------------------------------------
+
+
+def _document(paths: dict[str, Any], components: dict[str, Any] | None = None, version: str = "3.0.3") -> dict[str, Any]:
+    return {"openapi": version, "info": {"title": "t", "version": "1"}, "paths": paths,
+            "components": components or {}}
+
+
+def test_default_as_the_only_response_answers_200_with_its_content():
+    """Petstore's ``GET /user/logout``: ``responses: {default: {description: successful operation}}``."""
+    document = _document({
+        "/user/logout": {"get": {"responses": {"default": {"description": "successful operation"}}}},
+        "/user": {"post": {"responses": {"default": {"description": "ok", "content": {
+            "application/json": {"example": {"id": 1}}}}}}},
+        "/pets": {"get": {"responses": {"200": {"description": "ok"}, "default": {"description": "error"}}}},
+    })
+    collection, _ = collection_from_openapi(document)
+    got = {(e.request.method, e.request.path, e.response.status, e.response.body) for e in collection.examples}
+    assert got == {("GET", "/user/logout", 200, ""), ("POST", "/user", 200, '{\n  "id": 1\n}'),
+                   ("GET", "/pets", 200, ""), ("GET", "/pets", 500, "")}
+
+
+def test_an_operation_without_responses_answers_200_and_says_why():
+    document = _document({"/ping": {"get": {"summary": "ping"}}, "/pong": {"get": {"responses": {}}}}, version="3.1.0")
+    collection, _ = collection_from_openapi(document)
+    for example in collection.examples:
+        assert (example.response.status, example.response.body) == (200, "")
+        assert dict(example.response.headers) == {NOTE_HEADER: NO_RESPONSES_NOTE}
+    assert len(collection.examples) == 2
+
+
+def test_a_ref_that_is_the_whole_example_value_is_followed():
+    """shutterstock: ``example: {$ref: '#/components/schemas/GenreList/example'}``; GitHub: a named example's
+    ``value: {$ref: '#/components/examples/issue'}`` (an Example Object: its value)."""
+    components = {
+        "schemas": {"GenreList": {"type": "object", "example": {"data": ["Jazz"]}},
+                    "Issue": {"type": "object", "example": {"$ref": "#/components/examples/issue"}}},
+        "examples": {"issue": {"summary": "an issue", "value": {"number": 7}}},
+    }
+    json_of = lambda example: {"application/json": example}  # noqa: E731
+    document = _document({
+        "/genres": {"get": {"responses": {"200": {"description": "ok", "content": json_of(
+            {"example": {"$ref": "#/components/schemas/GenreList/example"}})}}}},
+        "/issues/1": {"get": {"responses": {"200": {"description": "ok", "content": json_of(
+            {"examples": {"one": {"value": {"$ref": "#/components/examples/issue"}}}})}}}},
+        "/issues/2": {"get": {"responses": {"200": {"description": "ok", "content": json_of(
+            {"schema": {"$ref": "#/components/schemas/Issue"}})}}}},
+        "/literal": {"get": {"responses": {"200": {"description": "ok", "content": json_of(
+            {"example": {"$ref": "#/nowhere", "note": "two keys: data"}})}}}},
+    }, components)
+    collection, _ = collection_from_openapi(document)
+    bodies = {e.request.path: json.loads(e.response.body) for e in collection.examples}
+    assert bodies == {"/genres": {"data": ["Jazz"]}, "/issues/1": {"number": 7}, "/issues/2": {"number": 7},
+                      "/literal": {"$ref": "#/nowhere", "note": "two keys: data"}}

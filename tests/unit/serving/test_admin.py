@@ -64,8 +64,8 @@ async def test_health_reads_the_mock_at_each_request() -> None:
         mock.error_log.report("boom")
         mock.store.replace(make_collection(make_example("GET /only")))
         after = (await admin.get("/__postmock/health")).json()
-    assert before == {"status": "ok", "examples": 5, "requests": 0, "misses": 0, "errors": 0}
-    assert after == {"status": "ok", "examples": 1, "requests": 2, "misses": 1, "errors": 1}
+    assert before == {"status": "ok", "examples": 5, "requests": 0, "misses": 0, "errors": 0, "websockets": 0}
+    assert after == {"status": "ok", "examples": 1, "requests": 2, "misses": 1, "errors": 1, "websockets": 0}
 
 
 async def test_the_examples_count_their_hits() -> None:

@@ -365,7 +365,7 @@ async def test_admin_api(users):
         hit = (await http.get("/__postmock/log/2")).json()
         miss = (await http.get("/__postmock/log/3")).json()
         unknown = await http.get("/__postmock/log/999")
-    assert health == {"status": "ok", "examples": 5, "requests": 3, "misses": 1, "errors": 0}
+    assert health == {"status": "ok", "examples": 5, "requests": 3, "misses": 1, "errors": 0, "websockets": 0}
     assert [(e["name"], e["method"], e["url"], e["status"], e["hits"]) for e in examples] == [
         ("list", "GET", "/users", 200, 1), ("one", "GET", "/users/:id", 200, 1), ("gone", "GET", "/users/:id", 404, 0),
         ("created", "POST", "/users", 201, 0), ("text", "GET", "/text", 200, 0)]

@@ -33,6 +33,16 @@ def test_a_public_mock_accepts_every_upgrade() -> None:
     assert socket_key(MockConfig(), scope()) == ("", None)
 
 
+def test_the_first_subprotocol_the_client_offers_is_accepted() -> None:
+    """A browser that asks for a subprotocol fails the connection (1006) when none comes back: the mock takes
+    the first it offers (the key's before it, when the key came that way)."""
+    assert socket_key(MockConfig(), scope(subprotocols=["graphql-transport-ws", "chat"])) == ("", "graphql-transport-ws")
+    assert socket_key(MockConfig(), scope([(b"sec-websocket-protocol", b"v2.stomp, v1.stomp")])) == ("", "v2.stomp")
+    assert socket_key(PRIVATE, scope([(b"x-api-key", b"k1")], subprotocols=["chat"])) == ("", "chat")
+    assert socket_key(PRIVATE, scope(query=b"api_key=k1", subprotocols=["chat"])) == ("", "chat")
+    assert socket_key(PRIVATE, scope(subprotocols=["chat"]))[0].startswith("missing key")
+
+
 # -- the transcript: what the connection's log row shows ------------------------------------------
 
 
