@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_compared_parameter
+from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_compared_parameter, mask_parameter, mask_query
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
@@ -127,10 +127,11 @@ def candidate_json(candidate: Candidate, *, reveal: bool = False) -> dict[str, A
 
 def diagnosis(result: MatchResult, limit: int = 3, *, reveal: bool = False) -> dict[str, Any]:
     """The machine-readable explanation of a miss (its near misses worked out once, for data and text);
-    secret header values masked unless ``reveal``."""
+    secret header values and an ``api_key`` parameter's masked unless ``reveal``."""
     request = result.request
     closest = near_misses(result, limit)
-    return {"request": {"method": request.method, "path": request.path, "query": [list(p) for p in request.query]},
+    query = [[k, v if reveal else mask_parameter(k, v)] for k, v in request.query]
+    return {"request": {"method": request.method, "path": request.path, "query": query},
             "reason": result.error, "closest": [candidate_json(c, reveal=reveal) for c in closest],
             "text": near_miss_text(result, limit, closest, reveal=reveal)}
 
@@ -143,9 +144,10 @@ def not_found_body(result: MatchResult, limit: int = 3) -> dict[str, Any]:
 def near_miss_text(result: MatchResult, limit: int = 3, closest: Sequence[Candidate] | None = None, *,
                    reveal: bool = False) -> str:
     """A side-by-side text diff of the request and its closest examples (``closest``: when known already;
-    secret header values masked unless ``reveal``)."""
+    secret header values and an ``api_key`` parameter's masked unless ``reveal``)."""
     request = result.request
-    lines = [f"No example matched {request.method} {request.url}" + (f" ({result.error})" if result.error else "")]
+    url = request.url if reveal else _masked_url(request.url)
+    lines = [f"No example matched {request.method} {url}" + (f" ({result.error})" if result.error else "")]
     if closest is None:
         closest = near_misses(result, limit)
     if not closest:
@@ -172,3 +174,9 @@ def diff_table(diffs: Sequence[DiffRow], expected: str = "Example") -> list[str]
 
 def _text_mark(row: DiffRow) -> str:
     return f"{FAIL_MARK} {row.mark}" if not row.ok else row.mark
+
+
+def _masked_url(url: str) -> str:
+    """A request's path and query, an ``api_key`` in the query masked."""
+    path, mark, query = url.partition("?")
+    return f"{path}{mark}{mask_query(query)}" if mark else url

@@ -27,7 +27,7 @@ from rapidfuzz import fuzz
 
 from postmock_nb.answers.diagnostics import DiffRow, diff_table
 from postmock_nb.core.bodies import ANY_VALUE, body_differences
-from postmock_nb.core.masking import mask_header
+from postmock_nb.core.masking import mask_header, mask_query
 from postmock_nb.core.model import Pairs, path_with_query
 from postmock_nb.core.paths import PathPattern, PathRule, RequestPath, id_blind, wildcard_name
 from postmock_nb.core.text import plural
@@ -60,9 +60,10 @@ class Received:
 
     @property
     def title(self) -> str:
-        """``#12 POST /users?page=2 → 201``."""
+        """``#12 POST /users?page=2 → 201`` (an ``api_key`` in the query masked, as the log shows it)."""
         status = "—" if self.status is None else str(self.status)
-        return f"#{self.seq} {self.request.method} {self.request.url} → {status}"
+        path, mark, query = self.request.url.partition("?")
+        return f"#{self.seq} {self.request.method} {path}{mark}{mask_query(query)} → {status}"
 
 
 def _count(value: object, name: str) -> int | None:

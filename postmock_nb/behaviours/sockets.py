@@ -111,7 +111,12 @@ class Socket:
         await self.channel.send_message(json.dumps(data, ensure_ascii=False, allow_nan=False))
 
     async def close(self, code: int = NORMAL_CLOSE, reason: str = "") -> None:
-        """Close the connection with ``code`` and ``reason`` (at most 123 bytes, as the protocol allows)."""
+        """Close the connection with ``code`` and ``reason`` (at most 123 bytes, as the protocol allows).
+        ``code`` is one a close frame may carry (RFC 6455 §7.4): 1000-1003, 1007-1014 or 3000-4999; any other
+        (1005, 1006 and 1015 only say that no code came) raises ValueError."""
+        if not sendable_close(code):
+            raise ValueError(f"socket.close({code!r}): not a close code a WebSocket may send (1000-1003, "
+                             "1007-1014, or 3000-4999 for your application's own)")
         await self.channel.close(code, reason.encode("utf-8")[:123].decode("utf-8", "ignore"))
 
     def __aiter__(self) -> AsyncIterator[str | bytes]:
@@ -178,6 +183,12 @@ class SocketHandlerRegistry:
 
     def __len__(self) -> int:
         return len(self._handlers)
+
+
+def sendable_close(code: object) -> bool:
+    """Whether ``code`` may go in a close frame (RFC 6455 §7.4.1-2; 1004-1006 and 1015 are reserved, 1016-2999
+    for the protocol's extensions, 3000-4999 for applications)."""
+    return type(code) is int and (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999)
 
 
 def frame_of(message: Any) -> str | bytes:

@@ -624,7 +624,7 @@ class MockApp:
             ex.result = None
             await self._refuse_websocket(scope, send, ex, "", why)
             return
-        connection = Connection(receive, send, self.stopping)
+        connection = Connection(receive, send, self.stopping, max_bytes=self.settings.max_body_bytes)
         await connection.accept(subprotocol)
         ex.note = connection.transcript.progress()
         entry = self._log(ex, 101, [], b"", 0.0)  # the row shows while it is open; completed at the close

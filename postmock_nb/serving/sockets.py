@@ -54,6 +54,8 @@ TRANSCRIPT_LINES = 1000
 LINE_CHARS = 500
 """Characters of one message a transcript line keeps."""
 STOPPED = (1001, "the mock stopped")
+TOO_BIG_CLOSE = 1009
+"""The close code for a client's message larger than ``max_body_bytes`` (RFC 6455 §7.4.1, message too big)."""
 UNREAD_MESSAGES = 1000
 UNREAD_BYTES = 16 * 1024 * 1024
 """How many of the client's messages (and bytes) a connection keeps unread; past either, the oldest go."""
@@ -151,8 +153,11 @@ class Connection:
     mock stops (``stopping`` set: the connection is then closed with 1001).
     """
 
-    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None) -> None:
+    def __init__(self, receive: Receive, send: Send, stopping: asyncio.Event | None, *,
+                 max_bytes: int | None = None) -> None:
         self._receive, self._send, self._stopping = receive, send, stopping
+        self._max_bytes = max_bytes
+        """The largest message taken from the client (``max_body_bytes``); a larger one closes with 1009."""
         self._inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self._unread_bytes = 0
         self._gone = asyncio.Event()
@@ -196,6 +201,9 @@ class Connection:
             kind = message.get("type")
             if kind == "websocket.receive":
                 got: str | bytes = message["text"] if message.get("text") is not None else message.get("bytes") or b""
+                if self._too_big(got):
+                    await self.close(TOO_BIG_CLOSE, f"message too big (over {self._max_bytes} bytes: max_body_bytes)")
+                    continue  # the server's disconnect follows
                 self.transcript.received += 1
                 self.transcript.add(">", got)
                 self._keep_unread(got)
@@ -206,6 +214,13 @@ class Connection:
                 self._gone.set()
                 self._inbox.put_nowait(None)
                 return
+
+    def _too_big(self, message: str | bytes) -> bool:
+        """Whether ``message`` is larger than a body may be (a text's UTF-8 counted only when it may be)."""
+        limit = self._max_bytes
+        if limit is None or len(message) * (4 if isinstance(message, str) else 1) <= limit:
+            return False
+        return len(message.encode("utf-8") if isinstance(message, str) else message) > limit
 
     def _keep_unread(self, message: str | bytes) -> None:
         """Keep ``message`` until the script or handler reads it; past :data:`UNREAD_MESSAGES` messages or
@@ -252,6 +267,9 @@ class Connection:
             waits.append(asyncio.ensure_future(self._stopping.wait()))
         try:
             await asyncio.wait(waits, timeout=max(seconds, 0.0), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (a handler's task, as the mock stops): the read ends with it
+            getting.cancel()
+            raise
         finally:
             for waiting in waits[1:]:
                 waiting.cancel()

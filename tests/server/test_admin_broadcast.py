@@ -108,3 +108,20 @@ def test_with_shared_state_every_replica_delivers_to_its_own_clients(redis_url: 
         for replica in replicas:
             replica.stop()
     assert [r.errors for r in replicas] == [[], []]
+
+
+def test_a_flood_of_broadcasts_reaches_another_replicas_client_whole_and_in_order(redis_url: str) -> None:
+    """Thousands of broadcasts at once: the other replica reads the stream as fast as they come (it read 100 per
+    0.2 s poll, so the stream's cap trimmed most of them away before they were read: 1343 of 3000 arrived)."""
+    replicas = [MockServer(_collection(), port=0, state=redis_url).start() for _ in range(2)]
+    count = 3000
+    try:
+        with connect(ws_url(replicas[1], "/ws/feed"), open_timeout=5) as socket:
+            assert socket.recv(timeout=5) == "hello"
+            for n in range(count):
+                assert replicas[0].broadcast("/ws/feed", str(n)) == 0
+            assert [socket.recv(timeout=5) for _ in range(count)] == [str(n) for n in range(count)]
+    finally:
+        for replica in replicas:
+            replica.stop()
+    assert [r.errors for r in replicas] == [[], []]

@@ -8,7 +8,9 @@ and what ``%mock save`` keeps (a described placeholder, replaced when the handle
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -312,3 +314,77 @@ def test_status_and_health_count_the_open_connections(chat: tuple[Session, Chat]
         wait_until(lambda: session.status().get("websockets") == {"/ws/rooms/:room": 1, "/ws/ticker": 1})
         assert requests.get(session.url + "/__postmock/health", timeout=5).json()["websockets"] == 2
     wait_until(lambda: "websockets" not in session.status())
+
+
+@pytest.mark.parametrize("code", [999, 1005, 1006, 1015, 2999, 5000])
+def test_closing_with_a_code_no_frame_may_carry_is_the_handlers_error(server_name: str, code: int) -> None:
+    """Servers disagreed (a dropped connection, 1000, or the code itself) and the log claimed the code was
+    sent: the handler's mistake is now a ValueError, so 1011 and the traceback, on every server."""
+    session = Session()
+    mock = Prototype(session)
+
+    @mock.websocket("/ws/bye")
+    async def bye(socket: Socket) -> None:
+        await socket.close(code, "bye")
+
+    session.start(port=0, server=server_name)
+    try:
+        with connect(ws_url(session, "/ws/bye"), open_timeout=5) as client, pytest.raises(ConnectionClosed) as closed:
+            client.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+        assert closed.value.rcvd.reason == "handler error: ValueError"
+        wait_until(lambda: len(closed_rows(session)) == 1)
+        assert f"socket.close({code}): not a close code" in closed_rows(session)[0].traceback
+        assert session.server is not None and session.server.errors == []
+    finally:
+        session.close()
+
+
+def test_a_message_larger_than_a_body_may_be_closes_with_1009(server_name: str) -> None:
+    """A client's message is bounded like a request body (``max_body_bytes``), on every server (their own
+    caps, 16 MiB on Hypercorn and uvicorn, are neither the mock's setting nor the same everywhere)."""
+    session = Session()
+    mock = Prototype(session)
+    got: list[int] = []
+
+    @mock.websocket("/ws/echo")
+    async def echo(socket: Socket) -> None:
+        async for message in socket:
+            got.append(len(message))
+            await socket.send(message)
+
+    session.start(port=0, server=server_name, max_body_bytes=1024)
+    try:
+        for too_big in (b"x" * 1025, "é" * 513):  # 1025 bytes, 1026 bytes of UTF-8
+            with connect(ws_url(session, "/ws/echo"), open_timeout=5) as client:
+                client.send(b"x" * 1024)  # as large as a body may be: taken
+                assert client.recv(timeout=5) == b"x" * 1024
+                client.send(too_big)
+                with pytest.raises(ConnectionClosed) as closed:
+                    client.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+            assert closed.value.rcvd.reason == "message too big (over 1024 bytes: max_body_bytes)"
+        assert got == [1024, 1024]  # the handler never saw the larger ones
+        wait_until(lambda: len(closed_rows(session)) == 2)
+        assert all("closed 1009 by the mock (message too big" in e.note for e in closed_rows(session))
+        assert session.server is not None and session.server.errors == []
+    finally:
+        session.close()
+
+
+def test_stopping_with_a_handler_waiting_for_a_message_leaves_no_pending_read(
+        chat: tuple[Session, Chat], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop cancels a handler waiting in ``receive()``: its read of the inbox went on pending, and Python
+    printed ``Exception ignored in: <coroutine object Queue.get> … Event loop is closed`` into whichever cell
+    ran when it was collected (Hypercorn)."""
+    session, _ = chat
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with connect(ws_url(session, "/ws/rooms/kitchen"), additional_headers={"X-Team": "blue"},
+                 open_timeout=5) as client:
+        json.loads(client.recv(timeout=5))
+        client.send("hi")  # the handler echoes it, then waits for the next
+        assert client.recv(timeout=5) == "hi"
+        session.close()
+    gc.collect()
+    assert [str(u.exc_value) for u in unraisable] == []

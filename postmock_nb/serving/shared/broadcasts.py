@@ -4,8 +4,9 @@ A WebSocket client holds its connection to one process (a worker of ``postmock s
 behind a load balancer, the notebook's kernel), so a broadcast must reach every process's own connections. The
 process that broadcasts delivers to its connections at once and adds the message to the stream
 ``postmock:{prefix}:broadcast`` (capped near :data:`STREAM_LENGTH` entries), tagged with its own id; every
-process reads the stream every :data:`POLL_S` seconds (one ``XREAD``, never blocking: a poll is cancelled in
-its sleep, as the collection follower's is) and delivers what others added. A message reaches the other
+process reads the stream every :data:`POLL_S` seconds (an ``XREAD``, another at once while one comes back
+full; never blocking: a poll is cancelled in its sleep, as the collection follower's is) and delivers what
+others added. A message reaches the other
 processes' clients within that poll. Redis out of reach: publishing is :class:`StateUnavailable` (the caller
 hears it), reading is tried again each round; what was added meanwhile is read when Redis is back (the stream
 keeps it), unless the process started while Redis was away.
@@ -28,7 +29,8 @@ POLL_S = 0.2
 STREAM_LENGTH = 1000
 """About how many broadcasts the stream keeps (``XADD ... MAXLEN ~``)."""
 READ_COUNT = 100
-"""Broadcasts read in one round (more wait for the next)."""
+"""Broadcasts read in one XREAD; a full one is followed by another at once, without the poll's pause (a flood
+is read as fast as it comes, before the cap trims it away)."""
 
 Deliver = Callable[[str, str | bytes], Awaitable[int]]
 
@@ -56,7 +58,8 @@ class SharedBroadcasts:
         process added since the last round."""
         while True:
             try:
-                await self.read_once(self.shared.client(), deliver)
+                while await self.read_once(self.shared.client(), deliver) == READ_COUNT:
+                    pass  # more are waiting: read them now
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001, S110 - Redis out of reach: read again next round
@@ -64,20 +67,21 @@ class SharedBroadcasts:
             await asyncio.sleep(POLL_S)
 
     async def read_once(self, client: redis.asyncio.Redis, deliver: Deliver) -> int:
-        """One round: the broadcasts added since the last, delivered (those of other processes); how many."""
+        """One read: the broadcasts added since the last (at most :data:`READ_COUNT`), delivered (those of other
+        processes); how many were read (this process's own too)."""
         if self._last is None:  # from now on: the stream's end when this process starts reading
             newest: Any = await client.xrevrange(self.key, count=1)  # [(id, fields)]
             self._last = newest[0][0] if newest else b"0-0"
             return 0
         found: Any = await client.xread({self.key: self._last}, count=READ_COUNT)  # [(stream, [(id, fields)])]
-        delivered = 0
+        read = 0
         for _stream, entries in found or ():
             for entry_id, fields in entries:
                 self._last = entry_id
+                read += 1
                 if fields.get(b"origin", b"").decode("latin-1") == self.origin:
                     continue
                 data = fields.get(b"data", b"")
                 frame: str | bytes = data if fields.get(b"binary") == b"1" else data.decode("utf-8", "replace")
                 await deliver(fields.get(b"route", b"").decode("utf-8", "replace"), frame)
-                delivered += 1
-        return delivered
+        return read

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb.behaviours.sockets import check_function, frame_of, route_known, socket_routes
+from postmock_nb.behaviours.sockets import check_function, frame_of, route_known, sendable_close, socket_routes
 from postmock_nb.core.markers import read_markers, socket_markers
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec, ResponseSpec
 from postmock_nb.errors import ExampleDefinitionError
@@ -49,3 +49,13 @@ def test_only_an_async_def_is_a_socket_handler() -> None:
     check_function(fine)
     with pytest.raises(TypeError, match="async def"):
         check_function(lambda socket: None)
+
+
+@pytest.mark.parametrize("code", [1000, 1003, 1007, 1011, 1014, 3000, 4000, 4999])
+def test_a_close_code_a_frame_may_carry(code: int) -> None:
+    assert sendable_close(code)
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 70000, True, 1000.0, "1000"])
+def test_a_close_code_no_frame_may_carry(code: object) -> None:
+    assert not sendable_close(code)
