@@ -192,6 +192,8 @@ class MockApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.broadcasts is not None:  # --state: broadcasts sent from now on reach this process's clients
+                    await self.broadcasts.start()
                 following = asyncio.ensure_future(self._follow())  # --state: other replicas' edits, broadcasts
                 if self._batched is not None:  # the journal's writer connected before the first request
                     await self._batched.astart()
