@@ -45,6 +45,7 @@ CELL_TIMEOUT = 60
 
 pytestmark = [
     pytest.mark.timeout(420),
+    pytest.mark.xdist_group("binder"),  # one worker builds the Binder environment once for the module
     pytest.mark.skipif(os.environ.get("POSTMOCK_SKIP_BINDER_TEST") == "1", reason="POSTMOCK_SKIP_BINDER_TEST=1"),
 ]
 
