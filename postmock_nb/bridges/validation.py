@@ -30,6 +30,7 @@ from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
+from postmock_nb.bridges.styles import Read, read_parameter
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.model import Pairs
 from postmock_nb.formats.openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
@@ -211,13 +212,17 @@ class RequestValidator:
         else:
             return []  # cookies are not checked
         label = f"$.{place}.{name}"
-        if not raw:
+        schema = parameter.get("schema")
+        resolved = self.spec.resolve(schema, "")[0] if isinstance(schema, dict) else None
+        shape = _shape(resolved, self.spec)
+        read = read_parameter(parameter, shape, raw=raw, query=query, properties=list(
+            resolved.get("properties") or ()) if isinstance(resolved, dict) and shape == "object" else ())
+        if read is None:
             required = parameter.get("required") is True or place == "path"
             return [Violation(label, f"required {place} parameter {name!r} is missing")] if required else []
-        schema = parameter.get("schema")
-        if not isinstance(schema, dict):
+        if not isinstance(resolved, dict):
             return []
-        return list(self._schema_violations(f"{where}/schema", _coerce(raw, schema, self.spec), label))
+        return list(self._schema_violations(f"{where}/schema", _typed(read, resolved, self.spec), label))
 
     def _schema_violations(self, schema_pointer: str, value: Any, label: str) -> Iterable[Violation]:
         validator = self._validator(schema_pointer)
@@ -284,15 +289,23 @@ def _types(schema: dict[str, Any], spec: Spec) -> list[str]:
     return [str(declared)] if declared else []
 
 
-def _coerce(raw: list[str], schema: dict[str, Any], spec: Spec) -> Any:
-    """Parameter text as the schema's type, so ``"7"`` checks as the integer 7."""
-    types = _types(schema, spec)
-    if "array" in types:
-        values = raw if len(raw) > 1 else [v for v in raw[0].split(",")] if raw[0] else []
-        resolved, _ = spec.resolve(schema, "")
-        items = resolved.get("items", {}) if isinstance(resolved, dict) else {}
-        return [_scalar(v, _types(items, spec) if isinstance(items, dict) else []) for v in values]
-    return _scalar(raw[0], types)
+def _shape(schema: Any, spec: Spec) -> str:
+    """``"array"``, ``"object"`` or ``"primitive"``: what a parameter's schema holds (its first such type)."""
+    types = _types(schema, spec) if isinstance(schema, dict) else []
+    return next((t for t in types if t in ("array", "object")), "primitive")
+
+
+def _typed(read: Read, schema: dict[str, Any], spec: Spec) -> Any:
+    """A parameter read back (text, texts, property texts) as its schema's types, so ``"7"`` checks as 7."""
+    if isinstance(read, list):
+        items = schema.get("items", {})
+        return [_scalar(v, _types(items, spec) if isinstance(items, dict) else []) for v in read]
+    if isinstance(read, dict):
+        properties = schema.get("properties")
+        known = properties if isinstance(properties, dict) else {}
+        return {key: _scalar(value, _types(known[key], spec) if isinstance(known.get(key), dict) else [])
+                for key, value in read.items()}
+    return _scalar(read, _types(schema, spec))
 
 
 def _scalar(text: str, types: list[str]) -> Any:

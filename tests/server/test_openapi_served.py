@@ -112,3 +112,28 @@ def test_notebook_validation_needs_a_loaded_document_and_then_checks(tmp_path):
 
 
 # -- regular expressions from the document run in bounded time (postmock_nb.core.patterns) ---------------------
+
+
+def test_parameters_sent_in_their_style_pass_validation_on_a_socket():
+    """The issue's example: an object header ``name=Fluffy,description=cat`` (simple, exploded), a form query
+    object and a path label object were refused 422 "is not of type 'object'"."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import collection_from_openapi, load_spec
+
+    pet = {"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": "string"}}}
+    document = {"openapi": "3.0.3", "info": {"title": "styles", "version": "1"}, "paths": {"/pets/{pet}": {"get": {
+        "parameters": [{"name": "pet", "in": "path", "required": True, "style": "label", "explode": True,
+                        "schema": pet},
+                       {"name": "x-pet", "in": "header", "required": True, "explode": True, "schema": pet},
+                       {"name": "filter", "in": "query", "schema": {
+                           "type": "object", "properties": {"size": {"type": "integer"}}}}],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"example": {"ok": True}}}}}}}}}
+    collection, spec = collection_from_openapi(document)
+    with MockServer(collection, bridges=Bridges(request_validator=RequestValidator(load_spec(document)))) as mock:
+        url = mock.url + "/pets/.name=Fluffy.description=cat?size=3"
+        answer = requests.get(url, headers={"x-pet": "name=Fluffy,description=cat"}, timeout=5)
+        assert answer.status_code == 200, answer.text
+        wrong = requests.get(mock.url + "/pets/.name=Fluffy?size=big", headers={"x-pet": "name=x"}, timeout=5)
+        assert wrong.status_code == 422
+        assert wrong.json()["error"]["violations"] == [{"path": "$.query.filter.size",
+                                                        "message": "'big' is not of type 'integer'"}]
