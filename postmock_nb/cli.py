@@ -125,7 +125,20 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"warning: {warning}")
     if loaded.spec is not None and loaded.spec.webhooks:
         print(f"webhooks (sent by hand: %mock webhook NAME URL): {', '.join(loaded.spec.webhooks)}")
+    if loaded.spec is not None:
+        _print_example_problems(loaded.spec)
     return 0
+
+
+def _print_example_problems(spec: Any) -> None:
+    """The document's examples that break their own schema (served as written, listed so they can be fixed)."""
+    from postmock_nb.bridges.validation import RequestValidator  # deferred: jsonschema is slow to import
+
+    problems = RequestValidator(spec).example_problems()
+    if problems:
+        print(f"examples that break their own schema (served as written, {len(problems)}):")
+        for problem in problems:
+            print(f"  {problem}")
 
 
 def _print_wire_changes(collection: Collection, stream: Any) -> None:

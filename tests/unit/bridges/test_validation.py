@@ -183,3 +183,34 @@ def test_a_public_document_checks_its_own_operations() -> None:
 
 def test_a_violation_as_json() -> None:
     assert Violation("$.query.a", "bad").json() == {"path": "$.query.a", "message": "bad"}
+
+
+def test_examples_that_break_their_own_schema_are_listed_with_the_path_they_break(tmp_path, capsys):
+    """Served as written (the author wrote them), but `postmock validate` says which and where: a missing required
+    field, a value outside its enum, a number where a string is declared, an object written as a string."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.cli import main
+    from postmock_nb.formats.openapi import load_spec
+
+    pet = {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "status": {"type": "string", "enum": ["available", "sold"]},
+        "owner": {"type": "object"}}}
+    document = {"openapi": "3.0.3", "info": {"title": "pets", "version": "1"}, "paths": {"/pets/{id}": {"get": {
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": pet, "examples": {
+            "good": {"value": {"name": "Rex", "status": "sold", "owner": {}}},
+            "bad": {"value": {"status": "lost", "owner": '{"id": 1}'}}}}}},
+            "404": {"description": "no", "content": {"application/json": {"schema": pet,
+                                                                           "example": {"name": 5}}}}}}}}}
+    problems = RequestValidator(load_spec(document)).example_problems()
+    assert problems == [
+        "GET /pets/{id} 200 (example 'bad'): $: 'name' is a required property",
+        "GET /pets/{id} 200 (example 'bad'): $.owner: '{\"id\": 1}' is not of type 'object'",
+        "GET /pets/{id} 200 (example 'bad'): $.status: 'lost' is not one of ['available', 'sold']",
+        "GET /pets/{id} 404 (example): $.name: 5 is not of type 'string'"]
+    path = tmp_path / "pets.json"
+    path.write_text(json.dumps(document))
+    assert main(["validate", str(path)]) == 0  # served: a warning, not an error
+    out = capsys.readouterr().out
+    assert "examples that break their own schema (served as written, 4):" in out
+    assert "  GET /pets/{id} 404 (example): $.name: 5 is not of type 'string'" in out
