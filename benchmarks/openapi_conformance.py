@@ -191,7 +191,7 @@ def schemathesis(document: Path, url: str, cache: Path, args: argparse.Namespace
                    "--max-examples", str(args.max_examples), "--phases", args.phases, "--workers", "1",
                    "--request-timeout", "10", "--report", "ndjson", "--report-dir", folder]
         with contextlib.suppress(subprocess.TimeoutExpired):  # what was reported so far still counts
-            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, cwd=folder)
         recorders = []
         for report in Path(folder).glob("*.ndjson"):
             for line in report.read_text(encoding="utf-8").splitlines():
