@@ -52,8 +52,31 @@ class BadRequestBody(ValueError):
     """``request.json`` of a body that is not JSON, or too deep: the caller's mistake, answered 400."""
 
 
+class QueryAndHeaders:
+    """What a handler's :class:`Request` and a socket handler's ``Socket`` read the same way: the query by name,
+    the headers in any case (from their ``query_pairs`` and lower-case ``header_map``)."""
+
+    query_pairs: Pairs
+    header_map: Mapping[str, str]
+
+    @cached_property
+    def query(self) -> dict[str, list[str]]:
+        """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
+        return query_lists(self.query_pairs)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """The first value of query parameter ``name``."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    @property
+    def headers(self) -> AnyCase:
+        """Headers looked up in any case: ``request.headers["Content-Type"]``."""
+        return AnyCase(self.header_map)
+
+
 @dataclass(frozen=True)
-class Request:
+class Request(QueryAndHeaders):
     """What a handler receives: the request, its path variables and the mock's collection variables."""
 
     method: str
@@ -81,20 +104,6 @@ class Request:
         """The ``Last-Event-ID`` header a reconnecting Server-Sent Events client sends (None without one)."""
         return self.header_map.get("last-event-id")
 
-    @cached_property
-    def query(self) -> dict[str, list[str]]:
-        """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
-        return query_lists(self.query_pairs)
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        """The first value of query parameter ``name``."""
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    @property
-    def headers(self) -> AnyCase:
-        """Request headers, looked up in any case: ``request.headers["Content-Type"]``."""
-        return AnyCase(self.header_map)
 
     @property
     def text(self) -> str:

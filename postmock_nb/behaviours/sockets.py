@@ -24,13 +24,13 @@ import json
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Protocol
 
-from postmock_nb.behaviours.handlers import AnyCase, query_lists
+from postmock_nb.behaviours.handlers import QueryAndHeaders
 from postmock_nb.core import limits
 from postmock_nb.core.markers import WEBSOCKET_MARKER
 from postmock_nb.core.model import Collection, Pairs
+from postmock_nb.core.paths import split_segments
 from postmock_nb.errors import ExampleDefinitionError
 
 NORMAL_CLOSE = 1000
@@ -73,7 +73,7 @@ class Channel(Protocol):
 
 
 @dataclass(frozen=True)
-class Socket:
+class Socket(QueryAndHeaders):
     """One WebSocket connection, as a socket handler sees it: ``await receive()`` / ``receive_json()``,
     ``await send(text_or_bytes)`` / ``send_json(data)``, ``await close(code=1000, reason="")``, ``async for
     message in socket`` (until the client leaves); the upgrade's ``path``, ``path_vars``, ``query`` (every
@@ -131,20 +131,6 @@ class Socket:
                 return
             yield message
 
-    @cached_property
-    def query(self) -> dict[str, list[str]]:
-        """Every value of every query parameter: ``{"tag": ["a", "b"]}``."""
-        return query_lists(self.query_pairs)
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        """The first value of query parameter ``name``."""
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The upgrade request's headers, looked up in any case: ``socket.headers["X-Team"]``."""
-        return AnyCase(self.header_map)
 
 
 @dataclass(frozen=True)
@@ -210,9 +196,9 @@ def socket_routes(collection: Collection) -> list[str]:
 
 def route_known(route: str, routes: list[str]) -> bool:
     """Whether ``route`` is one of ``routes`` or a path one of them matches (``:name`` segments match any)."""
-    asked = route.strip("/").split("/")
+    asked = split_segments(route)
     for known in routes:
-        parts = known.strip("/").split("/")
+        parts = split_segments(known)
         if len(parts) == len(asked) and all(p.startswith(":") or p == a for p, a in zip(parts, asked, strict=True)):
             return True
     return False
