@@ -34,6 +34,7 @@ from support.environments import BROWSER_ENVIRONMENT
 from support.fixture_collections import FIXTURES_DIR
 from support.layers import LayerViolation, skip_unless_required
 from support.paths import ROOT
+from support.receiver import Receiver
 from support.redis_server import RedisServer
 from support.shells import loaded_shell
 
@@ -248,6 +249,14 @@ def redis_url(redis_server: RedisServer) -> str:
     with redis.Redis.from_url(url) as client:
         client.flushdb()
     return url
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP receiver on 127.0.0.1 (support/receiver.py): what callbacks and webhooks reach."""
+    found = Receiver()
+    yield found
+    found.close()
 
 
 # -- 3. hygiene ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.sockets import ws_url
 from support.waiting import wait_until
 
 from postmock_nb.behaviours.sockets import Socket
@@ -200,9 +201,6 @@ def page(browser: Any, mock: Session) -> Iterator[Any]:
     finally:
         context.close()
 
-
-def ws_url(session: Session, path: str) -> str:
-    return session.url.replace("http://", "ws://", 1) + path
 
 
 def socket_rows(session: Session) -> list[Any]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from support.builders import make_collection, make_example
+from support.sockets import ws_url
 from websockets.sync.client import connect
 
 from postmock_nb.client import Client, ClientError
@@ -27,9 +28,6 @@ def _collection() -> Collection:
         make_example("GET /ping", "ping", body='{"pong": true}'),
         name="Broadcasts")
 
-
-def ws_url(server: MockServer, path: str) -> str:
-    return server.url.replace("http://", "ws://", 1) + path
 
 
 @pytest.fixture

@@ -25,13 +25,6 @@ from postmock_nb.session import Session
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
-
-
-@pytest.fixture
 def proto() -> Iterator[Prototype]:
     session = Session()
     yield Prototype(session)

@@ -36,13 +36,6 @@ PAYMENTS = {"openapi": "3.1.0", "info": {"title": "Payments", "version": "1"}, "
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
-
-
-@pytest.fixture
 def session() -> Iterator[Session]:
     found = Session()
     yield found

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from support.sockets import ws_url
 from support.waiting import wait_until
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -84,9 +85,6 @@ def chat(server_name: str) -> Iterator[tuple[Session, Chat]]:
     finally:
         session.close()
 
-
-def ws_url(session: Session, path: str) -> str:
-    return session.url.replace("http://", "ws://", 1) + path
 
 
 def closed_rows(session: Session) -> list[Any]:

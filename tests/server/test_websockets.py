@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from support.sockets import ws_url
 from support.waiting import wait_until
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -58,9 +59,6 @@ def mock(server_name: str) -> Iterator[Session]:
     finally:
         session.close()
 
-
-def ws_url(session: Session, path: str) -> str:
-    return session.url.replace("http://", "ws://", 1) + path
 
 
 def rows(session: Session) -> list[object]:
