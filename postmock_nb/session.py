@@ -24,7 +24,7 @@ from postmock_nb.behaviours.callbacks import CallbackError, build
 from postmock_nb.behaviours.definitions import CellDefinitions
 from postmock_nb.behaviours.dispatch import Behaviours, behaviours_first
 from postmock_nb.behaviours.resources import check_seeds
-from postmock_nb.behaviours.sockets import frame_of, route_known, socket_routes
+from postmock_nb.behaviours.sockets import frame_of, unknown_route
 from postmock_nb.bridges.bridges import proxies
 from postmock_nb.bridges.recording import save_response_example
 from postmock_nb.config import MockConfig
@@ -433,9 +433,9 @@ class Session:
         if self.server is None or not self.server.running:
             raise ServerError("the mock is not running, so no WebSocket is open", hint="%mock start first")
         reached = self.server.broadcast(route, frame)
-        routes = socket_routes(self.store.collection)
-        if not reached and not route_known(route, routes):
-            raise ExampleDefinitionError(f"no WebSocket route {route!r} (routes: {', '.join(routes) or 'none'})",
+        unknown = unknown_route(route, self.store.collection) if not reached else ""
+        if unknown:
+            raise ExampleDefinitionError(unknown,
                                          hint='@mock.websocket("/ws/chat") or %%websocket /ws/chat defines one')
         return reached
 

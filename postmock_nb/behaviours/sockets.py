@@ -194,6 +194,15 @@ def socket_routes(collection: Collection) -> list[str]:
                    if any(k.lower() == WEBSOCKET_MARKER for k, _ in e.request.headers)})
 
 
+def unknown_route(route: str, collection: Collection) -> str:
+    """Why ``route`` is no WebSocket route of ``collection`` (``""`` when it is one, or a path one matches): what a
+    broadcast that reached nobody says, naming the routes there are."""
+    routes = socket_routes(collection)
+    if route_known(route, routes):
+        return ""
+    return f"no WebSocket route {route!r} (routes: {', '.join(routes) or 'none'})"
+
+
 def route_known(route: str, routes: list[str]) -> bool:
     """Whether ``route`` is one of ``routes`` or a path one of them matches (``:name`` segments match any)."""
     asked = split_segments(route)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from postmock_nb.answers.diagnostics import candidate_json, diagnosis
 from postmock_nb.answers.responses import error_body
 from postmock_nb.behaviours.dispatch import Behaviours
-from postmock_nb.behaviours.sockets import frame_of, route_known, socket_routes
+from postmock_nb.behaviours.sockets import frame_of, unknown_route
 from postmock_nb.config import MockConfig
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching.store import CollectionStore
@@ -222,11 +222,10 @@ def build_admin_app(mock: Administered) -> Any:
             return Response(error_body(problem.name, "Bad Request", problem.message, fields=problem.fields),
                             status=problem.status, content_type="application/json")
         sent = await mock.broadcast(route, frame)
-        routes = socket_routes(mock.store.collection)
-        if not sent and not route_known(route, routes):
-            return jsonify({"error": {"name": "webSocketRouteNotFound", "header": "Not Found",
-                                      "message": f"no WebSocket route {route!r} (routes: "
-                                                 f"{', '.join(routes) or 'none'})"}}), 404
+        unknown = unknown_route(route, mock.store.collection) if not sent else ""
+        if unknown:
+            error = {"name": "webSocketRouteNotFound", "header": "Not Found", "message": unknown}
+            return jsonify({"error": error}), 404
         return jsonify({"route": route, "sent": sent} | ({"shared": True} if mock.shared is not None else {}))
 
     register_writes(admin, mock)
