@@ -87,8 +87,9 @@ class SharedBroadcasts:
                 except Exception:  # noqa: BLE001, S110 - Redis out of reach: read again next round
                     pass
                 await asyncio.sleep(POLL_S)
-        finally:
-            sender.cancel()
+        finally:  # cancelled with the server; closed unawaited when its loop already closed (nothing to cancel then)
+            with contextlib.suppress(RuntimeError):
+                sender.cancel()
 
     def _keep(self, waiting: asyncio.Queue[tuple[str, str | bytes]], got: tuple[str, str | bytes]) -> None:
         """A broadcast read, to deliver (past :data:`PENDING`, the oldest not delivered yet is dropped)."""
