@@ -126,6 +126,18 @@ def test_head_fallback_in_the_fixture_with_a_head_example(load_fixture):
     ("/greet/:name", "/GREET/Ann/", {}, PathRule.WILDCARD_AND_CASE, 74, {"name": "Ann"}),
     ("/Orders/{{orderId}}/lines", "/orders/A1/LINES", {}, PathRule.WILDCARD_AND_CASE, 74, {"orderId": "A1"}),
     ("/users/:id", "/user/7", {}, PathRule.DISTANCE, 70, {"id": "7"}),
+    # issue 23: matched on the segments as sent, each captured value decoded once
+    ("/files/:name", "/files/a%2Fb", {}, PathRule.WILDCARD, 80, {"name": "a/b"}),
+    ("/repos/:owner/:repo/git/ref/:ref", "/repos/octo/hello/git/ref/heads%2Ffeature-a", {}, PathRule.WILDCARD, 80,
+     {"owner": "octo", "repo": "hello", "ref": "heads/feature-a"}),
+    ("/v2/:name/blobs/:digest", "/v2/test%2Fbash/blobs/sha256:abc", {}, PathRule.WILDCARD, 80,
+     {"name": "test/bash", "digest": "sha256:abc"}),
+    ("/files/:name", "/files/a%252Fb", {}, PathRule.WILDCARD, 80, {"name": "a%2Fb"}),  # double-encoded: once
+    ("/files/a%2Fb", "/files/a%2Fb", {}, PathRule.EXACT, 100, {}),  # an encoded slash in a literal segment
+    ("/files/a%2Fb", "/files/a%2fb", {}, PathRule.EXACT, 100, {}),
+    ("/files/a%2Fb", "/FILES/A%2FB", {}, PathRule.CASE, 90, {}),
+    ("/caf%C3%A9", "/café", {}, PathRule.EXACT, 100, {}),
+    ("/café", "/caf%C3%A9", {}, PathRule.EXACT, 100, {}),
 ])
 def test_path_rule(build, example_path, request_path, variables, rule, score, captured):
     collection = build.collection(build.example(f"GET {example_path}", "the example"), variables=variables)
@@ -147,6 +159,9 @@ def test_path_rule(build, example_path, request_path, variables, rule, score, ca
     ("/employees/carolyne", "/employees/johnson"),
     ("/users/abcdefgh", "/users/zzzzzzzz"),  # letters only: neither ID nor near
     ("/users/deadbeefdeadbeef", "/users/cafebabecafebabe"),  # long hex without a digit is a word
+    ("/files/:name", "/files/a/b"),         # a real slash: two segments (issue 23)
+    ("/files/a%2Fb", "/files/a/b"),         # an encoded slash is not a slash
+    ("/files/a/b", "/files/a%2Fb"),
 ])
 def test_path_does_not_match(build, example_path, request_path):
     collection = build.collection(build.example(f"GET {example_path}", "the example"), variables={"userId": "seven"})
