@@ -16,6 +16,7 @@ from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import bodies_equal
 from postmock_nb.core.model import Collection
 from postmock_nb.core.paths import PathRule, is_id_segment
+from postmock_nb.formats.openapi import collection_from_openapi
 from postmock_nb.matching import IncomingRequest, MatchResult, explain, match
 from postmock_nb.matching.snapshot import Snapshot
 
@@ -828,3 +829,17 @@ def test_distance_never_picks_a_handler_or_resource_and_the_markers_agree(build)
             assert result.winner is None and result.candidates[0].path_rule is PathRule.DISTANCE, describe(result)
             assert "answers only a path that fits its route" in result.candidates[0].lost
         assert run(build.collection(coded), "GET /GREET/Ann").captured == {"name": "Ann"}
+
+
+@pytest.mark.parametrize("url", ["/v2/test%2Fbash/blobs/sha256:1", "/test%2Fbash/blobs/sha256:1"])
+def test_an_encoded_slash_is_captured_under_the_base_path_and_at_the_root(url: str) -> None:
+    """Issue 23: Azure's ``/v2/{name}/blobs/{digest}`` (``servers: …/v2``), under its base path or at the root."""
+    parameter = {"in": "path", "required": True, "schema": {"type": "string"}}
+    document = {"openapi": "3.0.3", "info": {"title": "registry", "version": "1"},
+                "servers": [{"url": "https://registry.example/v2"}],
+                "paths": {"/{name}/blobs/{digest}": {"get": {
+                    "parameters": [{"name": "name", **parameter}, {"name": "digest", **parameter}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"example": {}}}}}}}}}
+    collection, _ = collection_from_openapi(document)
+    result = match(Snapshot(collection), IncomingRequest.build("GET", url))
+    assert result.matched and result.captured == {"name": "test/bash", "digest": "sha256:1"}, describe(result)
