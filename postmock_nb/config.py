@@ -479,7 +479,7 @@ OPTIONS: tuple[Option, ...] = (
                               "schema instead of its example, as `prism mock -d` (per request: Prefer: dynamic=true "
                               "or false)", "--dynamic", env="POSTMOCK_DYNAMIC", read_env=env_flag),
     Option("seed", "int", "seed the --dynamic bodies (the same seed, the same sequence of answers)", "--seed",
-           metavar="N", env="POSTMOCK_SEED", read_env=env_whole, check=_check_seed),
+           metavar="N", check=_check_seed),
     Option("environment", "text", "a Postman environment whose enabled values resolve {{vars}} over collection "
                                   "variables", "--environment", metavar="FILE", env="POSTMOCK_ENVIRONMENT",
            field=False),

@@ -8,7 +8,7 @@ same sequence of answers; ``Prefer: seed=7`` makes one answer from its own seed)
 generator: a ``format`` (``email``, ``uuid``, ``date-time``, ``uri``…) or a property's name (``name``, ``email``,
 ``city``…) asks for a realistic value. Enums, ``const``, bounds, lengths, ``multipleOf``, ``minItems``/
 ``maxItems`` and ``uniqueItems`` are kept; what cannot be drawn at random (a ``pattern``, a schema cut because it
-refers to itself) takes the deterministic value :func:`~postmock_nb.formats.schemagen.example_value` gives (the
+refers to itself, on its second visit) takes the deterministic value :func:`~postmock_nb.formats.schemagen.example_value` gives (the
 static mode's). The work is bounded like the static mode's (:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`).
 """
 
@@ -30,10 +30,19 @@ MAX_DEPTH = 16
 """Values nested deeper than this (``$ref`` hops counted) take the static value (a guard besides the budget)."""
 
 _UTC = datetime.timezone.utc
+_SINCE, _UNTIL = datetime.datetime(1970, 1, 1, tzinfo=_UTC), datetime.datetime(2038, 1, 1, tzinfo=_UTC)
+"""Dates are drawn between these (fixed, not "until now": the same seed gives the same dates on another day)."""
+
+
+def _moment(faker: Any) -> datetime.datetime:
+    moment: datetime.datetime = faker.date_time_between(start_date=_SINCE, end_date=_UNTIL, tzinfo=_UTC)
+    return moment.replace(microsecond=0)
+
+
 FORMATS: dict[str, Callable[[Any], str]] = {
-    "date-time": lambda f: f.date_time(tzinfo=_UTC).isoformat(),
-    "date": lambda f: f.date(),
-    "time": lambda f: f.time() + "Z",
+    "date-time": lambda f: _moment(f).isoformat().replace("+00:00", "Z"),
+    "date": lambda f: _moment(f).date().isoformat(),
+    "time": lambda f: _moment(f).strftime("%H:%M:%SZ"),
     "email": lambda f: f.email(),
     "idn-email": lambda f: f.email(),
     "uuid": lambda f: f.uuid4(),
@@ -110,6 +119,8 @@ class _Draw:
     def __init__(self, rng: random.Random, faker: Any, lookup: Callable[[str], Any]) -> None:
         self.rng, self.faker, self.lookup = rng, faker, lookup
         self.budget = Budget(limits.MAX_EXAMPLE_STEPS)
+        self.expanding: list[str] = []
+        """The ``$ref``\\ s being expanded (a cycle is cut on the second visit)."""
 
     def static(self, schema: Any) -> Any:
         """The static mode's value of ``schema`` (what cannot be drawn at random)."""
@@ -123,7 +134,13 @@ class _Draw:
             return self.static(schema)
         ref = schema.get("$ref")
         if isinstance(ref, str):
-            return self.value(self.lookup(ref), name, depth + 1)
+            if ref in self.expanding:  # a schema that refers to itself: the static value, which cuts the cycle
+                return self.static(schema)
+            self.expanding.append(ref)
+            try:
+                return self.value(self.lookup(ref), name, depth + 1)
+            finally:
+                self.expanding.pop()
         if "const" in schema:
             return schema["const"]
         enum = schema.get("enum")

@@ -190,8 +190,7 @@ def _decide(candidates: list[Candidate], ctx: RequestContext, snapshot: Snapshot
             if RESPONSE_CODE in ctx.selectors:
                 selector = f"{RESPONSE_CODE}: {ctx.selectors[RESPONSE_CODE]}"
     if winner is None:
-        error = "no example for this method and path" if not candidates else "every example for this path was ruled out"
-        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, error
+        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, _no_winner(candidates, ctx)
     return winner, _ranked(winner, candidates, selector), selector, ""
 
 
@@ -207,6 +206,18 @@ def _attribute(candidate: Candidate, attribute: str, sources: Mapping[str, OpenA
         return source.key if source is not None else ""
     value: str = getattr(candidate.example, attribute)
     return value
+
+
+def _no_winner(candidates: list[Candidate], ctx: RequestContext) -> str:
+    """Why no candidate won: none fits, the status asked for (``x-mock-response-code``, ``Prefer: code=``) is not
+    one of theirs (naming those there are), or each was ruled out."""
+    if not candidates:
+        return "no example for this method and path"
+    if RESPONSE_CODE in ctx.selectors and all(failed_code(c) for c in candidates):
+        codes = ", ".join(sorted({str(c.example.response.status) for c in candidates}))
+        return (f"no example with status {ctx.selectors[RESPONSE_CODE].strip()} for {ctx.request.method} "
+                f"{ctx.request.path} (statuses for this path: {codes})")
+    return "every example for this path was ruled out"
 
 
 def _picked(candidates: list[Candidate], ctx: RequestContext, sources: Mapping[str, OpenApiSource]) -> _Ruling | None:

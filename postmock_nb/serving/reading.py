@@ -13,10 +13,13 @@ from postmock_nb.core.selectors import (
     MOCK_SELECTORS,
     PREFER,
     PREFER_DYNAMIC,
+    PREFER_EXAMPLE,
     PREFER_QUERY,
     PREFER_SEED,
     RESPONSE_CODE,
     RESPONSE_DELAY,
+    RESPONSE_ID,
+    RESPONSE_NAME,
     mock_values,
     query_value,
 )
@@ -111,7 +114,7 @@ def checked_mock_values(headers: dict[str, str], query: Query) -> int | None:
 def asked_preferences(headers: dict[str, str], query: Query) -> tuple[bool | None, str | None]:
     """Prism's preferences (``Prefer: code=404, example=cat, dynamic=true, seed=7``, or ``?__code=404``…) checked
     (a 400 for a code or a ``dynamic`` that cannot be used); returns what ``dynamic`` asks (None: not asked) and
-    the seed."""
+    the seed (an example picked by key, name or id: never a fresh body, as in Prism)."""
     values = mock_values(headers, query)
     code = values.get(RESPONSE_CODE)
     if code is not None and headers.get(RESPONSE_CODE) is None and query_value(query, RESPONSE_CODE) is None:
@@ -122,6 +125,8 @@ def asked_preferences(headers: dict[str, str], query: Query) -> tuple[bool | Non
     seed = values.get(PREFER_SEED)
     if seed is not None and not (seed.strip() and len(seed) <= limits.MAX_MOCK_VALUE):
         raise bad_mock_value(f"Prefer seed must be 1-{limits.MAX_MOCK_VALUE} characters, got {wire.shorten(seed)}")
+    if PREFER_EXAMPLE in values or RESPONSE_NAME in values or RESPONSE_ID in values:
+        return False, seed  # an example asked for by its key, name or id is served as saved (Prism: the key wins)
     return (None if dynamic is None else dynamic.strip().lower() == "true"), seed
 
 

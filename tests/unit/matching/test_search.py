@@ -101,7 +101,7 @@ def test_the_response_code_selector_decides_and_is_named() -> None:
 def test_every_example_ruled_out_is_an_error_with_each_reason() -> None:
     result = search([make_example("GET /a", "ok")], "GET /a?x-mock-response-code=500")
     assert result.winner is None
-    assert result.error == "every example for this path was ruled out"
+    assert result.error == "no example with status 500 for GET /a (statuses for this path: 200)"
     assert names(result) == [("ok", None, "selector x-mock-response-code: another status was asked for")]
 
 
