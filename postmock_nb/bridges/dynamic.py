@@ -7,9 +7,10 @@ value from that media type's ``schema`` with its own ``random.Random`` (seeded b
 same sequence of answers; ``Prefer: seed=7`` makes one answer from its own seed) and Faker drawing from that
 generator: a ``format`` (``email``, ``uuid``, ``date-time``, ``uri``…) or a property's name (``name``, ``email``,
 ``city``…) asks for a realistic value. Enums, ``const``, bounds, lengths, ``multipleOf``, ``minItems``/
-``maxItems`` and ``uniqueItems`` are kept; what cannot be drawn at random (a ``pattern``, a schema cut because it
-refers to itself, on its second visit) takes the deterministic value :func:`~postmock_nb.formats.schemagen.example_value` gives (the
-static mode's). The work is bounded like the static mode's (:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`).
+``maxItems`` and ``uniqueItems`` are kept; what cannot be drawn at random (a ``pattern``, a schema that refers to
+itself, on its second visit) takes the deterministic value :func:`~postmock_nb.formats.schemagen.example_value`
+gives (the static mode's). The work is bounded like the static mode's
+(:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`).
 """
 
 from __future__ import annotations
