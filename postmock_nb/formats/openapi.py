@@ -48,7 +48,9 @@ from postmock_nb.core.markers import (
     CALLBACK_BODY_MARKER,
     CALLBACK_MARKER,
     CALLBACK_METHODS,
+    OPENAPI_MARKER,
     SSE_MARKER,
+    OpenApiSource,
     parse_callback,
 )
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
@@ -380,40 +382,43 @@ def _response_headers(spec: Spec, raw: Any, where: str) -> Pairs:
     return tuple(headers)
 
 
-def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[str, Any]]:
-    """(name, value) of each named example of a media type, ``$ref``\\ s followed."""
+def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[str, Any, str]]:
+    """(name, value, key) of each named example of a media type, ``$ref``\\ s followed."""
     examples = media.get("examples")
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[str, Any, str]] = []
     if isinstance(examples, dict):
         for key, entry in examples.items():
             example, _ = spec.resolve(entry, f"{where}/examples/{key}")
             if isinstance(example, dict) and "value" in example:
-                found.append((str(example.get("summary") or key), spec.example_data(example["value"], where)))
+                found.append((str(example.get("summary") or key), spec.example_data(example["value"], where),
+                              str(key)))
     return found
 
 
-def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
-    """(example name or "", content type, body text) for one response."""
+def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str, str]]:
+    """(example name or "", content type, body text, ``x-mock-openapi`` pointer or "") for one response."""
     picked = _pick_media(content)
     if picked is None:
-        return [("", "", "")]
+        return [("", "", "", "")]
     media_type, media = picked
     media_where = f"{where}/content/{media_type.replace('/', '~1')}"
+    source = f"{where}{pointer('content', media_type)[1:]}"  # the media type object, a JSON pointer
     named = _named_examples(spec, media, media_where)
     if _is_event_stream(media_type):
-        return [("", "text/event-stream", _event_stream(named, media, spec, media_where))]
+        return [("", "text/event-stream", _event_stream(named, media, spec, media_where), "")]
     if named:
-        return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
+        return [(name, _concrete_type(media_type, value), _serialise(value, media_type),
+                 OpenApiSource(source, key).pointer) for name, value, key in named]
     value = spec.example_data(media["example"], media_where) if "example" in media else spec.example(
         media.get("schema", {}), RESPONSE, f"{media_where}/schema")
-    return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
+    return [("", _concrete_type(media_type, value), _serialise(value, media_type), source)]
 
 
 def _is_event_stream(media_type: str) -> bool:
     return media_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
-def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spec, where: str) -> str:
+def _event_stream(named: list[tuple[str, Any, str]], media: dict[str, Any], spec: Spec, where: str) -> str:
     """A ``text/event-stream`` response as the SSE text an ``x-mock-sse`` example streams: its named examples
     are the events in order (an SSE text kept as written, anything else one ``data:`` event), a single array
     example one event per item (a JSON array body: see :mod:`postmock_nb.answers.sse`)."""
@@ -422,8 +427,8 @@ def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spe
             media.get("schema", {}), RESPONSE, f"{where}/schema")
         if isinstance(value, list):
             return json.dumps(value, ensure_ascii=False)
-        named = [("", value)]
-    return "\n\n".join(_sse_event(value) for _, value in named)
+        named = [("", value, "")]
+    return "\n\n".join(_sse_event(value) for _, value, _ in named)
 
 
 def _sse_event(value: Any) -> str:
@@ -465,9 +470,11 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         if operation.data.get("deprecated") is True:  # as Prism says it
             headers += (("Deprecation", "true"),)
-        for name, content_type, body in _bodies(spec, response.get("content"), at):
+        for name, content_type, body, source in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             marked = _sse_request(request, content_type)
+            if source:  # where it comes from: Prefer: example=KEY finds it, --dynamic its schema
+                marked = replace(marked, headers=(*marked.headers, (OPENAPI_MARKER, source)))
             if callback is not None and status < 400:
                 marked = replace(marked, headers=(*marked.headers, *callback.markers(status)))
             examples.append(Example(
