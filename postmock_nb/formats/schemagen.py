@@ -108,9 +108,16 @@ class _Walk:
     lookup: Lookup
     purpose: Purpose
     budget: Budget
-    rng: random.Random
+    randomness: list[random.Random | int]  # the generator, or its seed until a pattern needs one (made lazily)
     notes: list[str] | None = None
     nth: int = 0  # the nth distinct value asked for (uniqueItems)
+
+    @property
+    def rng(self) -> random.Random:
+        made = self.randomness[0]
+        if not isinstance(made, random.Random):
+            made = self.randomness[0] = random.Random(made)
+        return made
 
     def note(self, line: str) -> None:
         if self.notes is not None and line not in self.notes:
@@ -143,7 +150,7 @@ def example_value(schema: Any, lookup: Lookup, purpose: Purpose = RESPONSE, *, b
     :class:`random.Random`, shared between calls) instead gives fresh values. ``notes`` collects a line
     for each ``pattern`` that could not be followed. Raises :class:`ExampleTooBig` past ``budget``
     (default: a budget of its own)."""
-    walk = _Walk(lookup, purpose, budget or Budget(), rng or random.Random(seed), notes)
+    walk = _Walk(lookup, purpose, budget or Budget(), [rng or seed], notes)
     try:
         return _value(schema, walk, (), 0)
     except _Cut:
@@ -343,7 +350,8 @@ def _string(schema: dict[str, Any], walk: _Walk) -> str:
     if min_length is not None and min_length > MAX_EXAMPLE_STEPS * 100:
         raise ExampleTooBig(MAX_EXAMPLE_STEPS)  # never build the string to find out
     try:
-        text = scalars.string_value(schema, walk.rng, walk.nth)
+        text = (scalars.string_value(schema, walk.rng, walk.nth) if isinstance(schema.get("pattern"), str)
+                else scalars.plain_string(schema, walk.nth))
     except scalars.PatternNotFollowed as error:
         walk.note(f"the pattern {schema.get('pattern')!r} is not followed ({error}): its values do not match it")
         text = scalars.plain_string(schema, walk.nth)
