@@ -282,7 +282,8 @@ def _choice(schema: dict[str, Any], key: str, walk: _Walk, expanding: tuple[str,
     tried = 0
     for choice in choices:
         try:
-            value = _value({"allOf": [rest, choice]} if own else choice, walk, expanding, depth + 1)
+            named = choice.get("$ref", "") if own and isinstance(choice, dict) else ""  # an inherited discriminator
+            value = _value({"allOf": [rest, choice]} if own else choice, walk, expanding, depth + 1, named)
         except _Cut:
             continue
         _tag(value, choice, discriminator, walk)

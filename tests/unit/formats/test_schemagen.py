@@ -516,3 +516,12 @@ def test_every_corpus_schema_gives_a_value_that_satisfies_it(document: str, wher
 @functools.cache
 def _spec(document: str) -> Spec:
     return load_spec(read_document(CORPUS / document), document)
+
+
+def test_a_choice_merged_with_the_schemas_own_keywords_keeps_its_inherited_discriminator() -> None:
+    schemas = {"Base": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}},
+                        "discriminator": {"propertyName": "kind", "mapping": {"l": "#/components/schemas/Lion"}}},
+               "Lion": {"allOf": [{"$ref": "#/components/schemas/Base"}]}}
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}},
+              "oneOf": [{"$ref": "#/components/schemas/Lion"}]}
+    assert value(schema, **schemas) == {"id": 0, "kind": "l"}
