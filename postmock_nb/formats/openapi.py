@@ -133,8 +133,9 @@ class Spec:
     def example(self, schema: Any, purpose: Purpose, where: str) -> Any:
         """The example value of ``schema`` (at ``where``), within the document's budget."""
         budget = Budget(min(limits.MAX_EXAMPLE_STEPS, self.example_steps))
+        notes: list[str] = []
         try:
-            return example_value(schema, self.lookup, purpose, budget=budget)
+            return example_value(schema, self.lookup, purpose, budget=budget, notes=notes)
         except ExampleTooBig as error:
             what = ("this schema's example value" if error.steps == limits.MAX_EXAMPLE_STEPS
                     else "the document's example values, up to this schema,")
@@ -143,6 +144,9 @@ class Spec:
                                   hint="give that schema an `example`, or nest fewer $refs") from None
         finally:
             self.example_steps -= budget.limit - max(budget.steps, 0)
+            for note in notes:  # once per document: a shared schema is made for many operations
+                if not any(warning.endswith(note) for warning in self.warnings):
+                    self.warnings.append(f"{self.source} at {where}: {note}")
 
     def example_data(self, value: Any, where: str) -> Any:
         """An example value as written, a ``$ref`` that is the whole value followed (see ``schemagen.followed``)."""
