@@ -7,10 +7,11 @@ value from that media type's ``schema`` with its own ``random.Random`` (seeded b
 same sequence of answers; ``Prefer: seed=7`` makes one answer from its own seed) and Faker drawing from that
 generator: a ``format`` (``email``, ``uuid``, ``date-time``, ``uri``…) or a property's name (``name``, ``email``,
 ``city``…) asks for a realistic value. Enums, ``const``, bounds, lengths, ``multipleOf``, ``minItems``/
-``maxItems`` and ``uniqueItems`` are kept; what cannot be drawn at random (a ``pattern``, a schema that refers to
-itself, on its second visit) takes the deterministic value :func:`~postmock_nb.formats.schemagen.example_value`
-gives (the static mode's). The work is bounded like the static mode's
-(:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`).
+``maxItems`` and ``uniqueItems`` are kept, a ``pattern`` gets a fresh matching string; what cannot be drawn at random
+(a ``not``, a schema that refers to itself, on its second visit), and any drawn value the quick check
+(:func:`~postmock_nb.formats.conforms.fits`) finds breaking its schema, takes the value
+:func:`~postmock_nb.formats.schemagen.example_value` gives (the static mode's, which satisfies it). The work is
+bounded like the static mode's (:data:`~postmock_nb.core.limits.MAX_EXAMPLE_STEPS`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 
 from postmock_nb.core import limits
 from postmock_nb.core.markers import OpenApiSource
+from postmock_nb.formats import scalars
+from postmock_nb.formats.conforms import fits
 from postmock_nb.formats.schemagen import RESPONSE, Budget, ExampleTooBig, example_value
 
 MAX_DEPTH = 16
@@ -128,6 +131,14 @@ class _Draw:
         return example_value(schema, self.lookup, RESPONSE, budget=self.budget)
 
     def value(self, schema: Any, name: str, depth: int) -> Any:
+        """A fresh value of ``schema``; where the draw breaks it (a keyword the draw does not follow: ``required``
+        beyond ``properties``, a float ``multipleOf``, ``not``…), the static value, which satisfies it."""
+        drawn = self.drawn(schema, name, depth)
+        if isinstance(schema, dict) and not fits(drawn, schema, self.lookup):
+            return self.static(schema)
+        return drawn
+
+    def drawn(self, schema: Any, name: str, depth: int) -> Any:
         if not isinstance(schema, dict):
             return self.static(schema)
         self.budget.spend()
@@ -153,7 +164,9 @@ class _Draw:
             choices = schema.get(key)
             if isinstance(choices, list) and choices:
                 return self.value(self.rng.choice(choices), name, depth + 1)
-        if "pattern" in schema or "not" in schema:
+        if isinstance(schema.get("pattern"), str):
+            return scalars.string_value(schema, self.rng)  # a fresh string matching it (rstr, bounded)
+        if "not" in schema:
             return self.static(schema)
         return self.by_type(schema, _type_of(schema), name, depth)
 
@@ -198,6 +211,9 @@ class _Draw:
         items = schema.get("items", {})
         if isinstance(items, list):  # the tuple form
             return [self.value(item, name, depth + 1) for item in items]
+        if "prefixItems" in schema or not isinstance(items, dict):  # 3.1's tuple form, `items: false`: the static value
+            value: list[Any] = self.static(schema)
+            return value
         low = _count(schema.get("minItems"), 0)
         high = _count(schema.get("maxItems"), low + 3)
         high = max(low, min(high, low + 3))
