@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb import __version__
-from postmock_nb.config import OPTION, SERVE, MockConfig, add_options, config_options
+from postmock_nb.config import SERVE, MockConfig, add_options, config_options
 from postmock_nb.core import limits
 from postmock_nb.core.masking import mask
 from postmock_nb.core.text import plural
@@ -142,16 +142,6 @@ def _print_example_problems(spec: Any) -> None:
             print(f"  {problem}")
 
 
-def _example_check(args: argparse.Namespace) -> Any:
-    """``--examples generate``: what checks an OpenAPI document's examples against their schemas (None: served
-    as written, and jsonschema is not imported)."""
-    if OPTION["examples"].parse(args.examples) != "generate":
-        return None
-    from postmock_nb.bridges.validation import SchemaChecker  # deferred: jsonschema is slow to import
-
-    return lambda spec: SchemaChecker(spec).problems
-
-
 def _print_generated(spec: Any) -> None:
     """``--examples generate``'s start-up lines: which examples are served as a value generated from the schema."""
     print(f"--examples generate: {plural(len(spec.replaced), 'example')} of {spec.source} replaced by a value "
@@ -250,10 +240,10 @@ def _serve(args: argparse.Namespace) -> int:
     # deferred: the engine, the servers and the formats are slow to import; postmock --help stays fast
     from postmock_nb.behaviours.resources import check_seeds
     from postmock_nb.formats.sources import load_any
-    from postmock_nb.serving.build import COMMAND, file_mock
+    from postmock_nb.serving.build import COMMAND, example_check, file_mock
     from postmock_nb.serving.server import MockServer
 
-    loaded = load_any(args.collection, check=_example_check(args))  # a Postman collection or an OpenAPI document
+    loaded = load_any(args.collection, check=example_check(args.examples))  # a Postman collection or an OpenAPI doc
     collection = loaded.collection
     check_seeds(collection.examples)
     if config.record is not None and args.workers > 1:

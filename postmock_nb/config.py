@@ -493,7 +493,7 @@ OPTIONS: tuple[Option, ...] = (
                                "breaks its own schema (a missing required field, a value outside its enum, a wrong "
                                "type), listed at start-up (also %%mock load FILE --examples generate)",
            "--examples", fronts=(SERVE, LOAD), parser=parse_examples, default="as-written", metavar="WHICH",
-           field=False),
+           env="POSTMOCK_EXAMPLES", field=False),
     Option("proxy", "text", "forward requests no example answers to this http(s) URL, and return its answer",
            "--proxy", metavar="URL", env="POSTMOCK_PROXY", read_env=env_stripped, check=_check_proxy),
     Option("record", "text", "with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "

@@ -27,7 +27,7 @@ from postmock_nb.behaviours.resources import check_seeds
 from postmock_nb.behaviours.sockets import frame_of, unknown_route
 from postmock_nb.bridges.bridges import proxies
 from postmock_nb.bridges.recording import save_response_example
-from postmock_nb.config import MockConfig, parse_examples
+from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import ExampleDefinitionError, ServerError
 from postmock_nb.formats.cells import ExampleDefinition, build_definition, split_header_line
@@ -37,7 +37,7 @@ from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
-from postmock_nb.serving.build import notebook_mock
+from postmock_nb.serving.build import example_check, notebook_mock
 from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.serving.server import MockServer
@@ -181,12 +181,7 @@ class Session:
         generated from the schema (the document's ``Spec.replaced`` lists them)."""
         from postmock_nb.formats.sources import load_any  # deferred: OpenAPI, YAML and the schemas are slow to import
 
-        check = None
-        if parse_examples(examples) == "generate":
-            from postmock_nb.bridges.validation import SchemaChecker  # deferred: jsonschema is slow to import
-
-            check = lambda spec: SchemaChecker(spec).problems  # noqa: E731 - one line, read once
-        loaded = load_any(path, check=check)  # a Postman collection or an OpenAPI document
+        loaded = load_any(path, check=example_check(examples))  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
         check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:

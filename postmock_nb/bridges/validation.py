@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
@@ -137,11 +137,15 @@ def _route(operation: Operation) -> _Route:
 
 
 class SchemaChecker:
-    """The schemas of one document, ready to check values against (a validator per schema, made once)."""
+    """The schemas of one document, ready to check values against (a validator per schema, made once).
+    ``formats``: ``format`` is asserted too (jsonschema's :class:`FormatChecker`: ``date``, ``email``, ``ipv4`` …
+    always; ``date-time``, ``uri`` … when the packages jsonschema uses for them are installed), as Prism and
+    Schemathesis check a response."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, *, formats: bool = False) -> None:
         self.spec = spec
         self._validators: dict[str, Validator] = {}
+        self._format_checker = FormatChecker() if formats else None
 
     @cached_property
     def _validator_class(self) -> Any:
@@ -152,7 +156,7 @@ class SchemaChecker:
         found = self._validators.get(schema_pointer)
         if found is None:
             schema = {"$ref": SPEC_URI + schema_pointer}
-            found = self._validator_class(schema, registry=self.spec.registry)
+            found = self._validator_class(schema, registry=self.spec.registry, format_checker=self._format_checker)
             self._validators[schema_pointer] = found
         return found
 

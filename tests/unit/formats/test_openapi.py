@@ -456,9 +456,9 @@ def test_a_ref_that_is_the_whole_example_value_is_followed():
 
 
 def _generated(source: Any) -> Any:
-    from postmock_nb.bridges.validation import SchemaChecker  # jsonschema: what postmock serve --examples generate uses
+    from postmock_nb.serving.build import example_check  # jsonschema: what postmock serve --examples generate uses
 
-    return load_any(source, check=lambda spec: SchemaChecker(spec).problems)
+    return load_any(source, check=example_check("generate"))
 
 
 def _served(loaded: Any) -> dict[tuple[str, str], Any]:
@@ -549,6 +549,20 @@ def test_generate_leaves_what_has_no_json_schema_alone(tmp_path: Path) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
     bodies = {e.response.status: e.response.body for e in _generated(path).collection.examples}
     assert bodies[200] == "x" and json.loads(bodies[201]) == {"any": "thing"}
+
+
+def test_a_value_that_breaks_its_format_is_replaced_too(tmp_path: Path) -> None:
+    """``format`` is asserted, as Prism and Schemathesis check a response (GitHub writes dates with quotes in them)."""
+    schema = {"type": "object", "properties": {"day": {"type": "string", "format": "date", "example": '"2007-10-29"'},
+                                               "host": {"type": "string", "format": "ipv4"}}}
+    document = _document({"/day": {"get": {"responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": schema, "example": {"day": "2007-10-29", "host": "localhost"}}}}}}}})
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = _generated(path)
+    (example,) = loaded.collection.examples
+    assert json.loads(example.response.body) == {"day": "2024-01-01", "host": "192.0.2.1"}  # the types' values
+    assert loaded.spec.replaced == ["GET /day 200 (example): $.host: 'localhost' is not a 'ipv4'"]
 
 
 def test_a_long_problem_is_cut_in_the_list_and_the_header(tmp_path: Path) -> None:
