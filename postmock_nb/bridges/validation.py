@@ -33,6 +33,7 @@ from jsonschema.validators import extend
 from postmock_nb.bridges.styles import Read, read_parameter
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.model import Pairs
+from postmock_nb.core.paths import decode_segment
 from postmock_nb.formats.openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
 from postmock_nb.matching import IncomingRequest
 
@@ -130,10 +131,12 @@ class _Route:
 
 
 def _route(operation: Operation) -> _Route:
-    names = tuple(_TEMPLATE.findall(operation.full_template))
+    """The operation's path, under its base path or at the root (as ``prism mock`` serves it)."""
+    names = tuple(_TEMPLATE.findall(operation.template))
     regex = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)"
-                    for index, part in enumerate(_TEMPLATE.split(operation.full_template)))
-    return _Route(operation, patterns.compiled("^" + regex.rstrip("/") + "/?$"), names)
+                    for index, part in enumerate(_TEMPLATE.split(operation.template)))
+    base = f"(?:{re.escape(operation.base_path)})?" if operation.base_path else ""
+    return _Route(operation, patterns.compiled("^" + base + (regex.rstrip("/") or "") + "/?$"), names)
 
 
 class SchemaChecker:
@@ -213,14 +216,16 @@ class RequestValidator(SchemaChecker):
         return found
 
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation this request is for, and its path parameters."""
+        """The operation this request is for, and its path parameters (decoded: ``path`` is the path as matched,
+        :func:`~postmock_nb.core.paths.path_as_matched`, where ``heads%2Fmain`` is one segment)."""
         lowered = method.lower()
         for route in self._routes:
             if route.operation.method != lowered:
                 continue
             found = route.pattern.match(path)
             if found is not None:
-                return route.operation, dict(zip(route.names, found.groups(), strict=False))
+                return route.operation, {name: decode_segment(value)
+                                         for name, value in zip(route.names, found.groups(), strict=False)}
         return None
 
     def check(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes) -> list[Violation]:

@@ -45,6 +45,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.markers import (
+    BASE_PATH_MARKER,
     CALLBACK_BODY_MARKER,
     CALLBACK_MARKER,
     CALLBACK_METHODS,
@@ -298,7 +299,7 @@ def _base_path(servers: Any, fallback: str = "") -> str:
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
         return fallback
     url = _server_url(servers[0])
-    path = urlsplit(url).path if "://" in url else url
+    path = urlsplit(url).path if "://" in url or url.startswith("//") else url  # "//host/v1": scheme-relative
     return "/" + path.strip("/") if path.strip("/") else ""
 
 
@@ -532,6 +533,8 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
         title = description[0][:80].strip() if description else str(status)
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
+        if operation.data.get("deprecated") is True:  # as Prism says it
+            headers += (("Deprecation", "true"),)
         label = f"{operation.method.upper()} {operation.full_template} {code}"
         for name, content_type, body, note in _bodies(spec, response.get("content"), at, label):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
@@ -752,8 +755,10 @@ def spec_to_collection(spec: Spec) -> Collection:
         request = operation_request(spec, operation)
         # what incoming requests are matched against: path variables without the sample values Send would use,
         # so that they match any segment (a saved value would be the only one matched, as in Postman)
+        # the servers' base path is marked: a request may leave it out, as `prism mock` serves the paths at the root
         matched = RequestSpec(method=request.method, path=request.path,
-                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base)
+                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base,
+                              headers=((BASE_PATH_MARKER, operation.base_path),) if operation.base_path else ())
         examples = tuple(operation_examples(spec, operation, matched, operation_callback(spec, operation)))
         tags = operation.data.get("tags")
         folder = (str(tags[0]),) if isinstance(tags, list) and tags else ()
