@@ -17,6 +17,8 @@ variable                    meaning
 POSTMOCK_COLLECTION         path of the Postman collection (v2.0/v2.1) or OpenAPI 3.0/3.1 document
                             (JSON or YAML) to serve (required)
 POSTMOCK_ENVIRONMENT        a Postman environment file whose values resolve ``{{vars}}``
+POSTMOCK_EXAMPLES           as-written (default) or generate: serve a value generated from the schema for
+                            each OpenAPI response example that breaks it
 POSTMOCK_PROXY              forward requests no example answers to this http(s) URL
 POSTMOCK_VALIDATE_REQUESTS  1/0: check requests against the OpenAPI document served (422)
 POSTMOCK_DYNAMIC            1/0: answer OpenAPI examples with a fresh body made from their schema (default 0)
@@ -62,8 +64,9 @@ from postmock_nb.config import OPTIONS, MockConfig, env_options
 from postmock_nb.core.model import Pairs
 from postmock_nb.errors import ConfigError, PostmockError
 from postmock_nb.formats.environment import load_environment
+from postmock_nb.formats.openapi import CheckFactory
 from postmock_nb.formats.sources import Loaded, load_any
-from postmock_nb.serving.build import ENVIRONMENT, file_mock
+from postmock_nb.serving.build import ENVIRONMENT, example_check, file_mock
 
 PREFIX = "POSTMOCK_"
 VARIABLES: dict[str, str] = {option.env: option.name for option in OPTIONS if option.env and option.field}
@@ -132,9 +135,10 @@ def source(environ: Mapping[str, str]) -> Path:
     return Path(raw)
 
 
-def _load(path: Path) -> Loaded:
-    """The collection to serve from ``path``: a Postman collection or an OpenAPI document."""
-    loaded = load_any(path)
+def _load(path: Path, check: CheckFactory | None = None) -> Loaded:
+    """The collection to serve from ``path``: a Postman collection or an OpenAPI document (``check``:
+    ``POSTMOCK_EXAMPLES=generate``)."""
+    loaded = load_any(path, check=check)
     check_seeds(loaded.collection.examples)  # a resource seed too deep to read: refused, as by postmock serve
     return loaded
 
@@ -158,8 +162,13 @@ def create_app(environ: Mapping[str, str] | None = None) -> Any:
     environ = os.environ if environ is None else environ
     config = config_from(environ)
     path = source(environ)
+    raw = environ.get("POSTMOCK_EXAMPLES", "as-written")
     try:
-        loaded = _load(path)
+        check = example_check(raw)
+    except ConfigError as error:
+        raise ConfigError(f"POSTMOCK_EXAMPLES={raw}: {error.message}", hint=error.hint) from None
+    try:
+        loaded = _load(path, check)
     except PostmockError as error:
         raise ConfigError(f"POSTMOCK_COLLECTION={path}: {error}") from None
     return file_mock(loaded=loaded, config=config, environment=lambda: _environment(environ),

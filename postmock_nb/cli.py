@@ -1,7 +1,8 @@
 """``postmock``: serve or check a Postman collection without a notebook.
 
     postmock serve collection.json [--host 127.0.0.1] [--port 8000] [--private [--api-key KEY]] [--workers N]
-    postmock serve openapi.yaml [--validate-requests] [--environment env.json] [--proxy URL [--record FILE]]
+    postmock serve openapi.yaml [--validate-requests] [--examples as-written|generate] [--environment env.json]
+                                   [--proxy URL [--record FILE]]
                                    [--server hypercorn|uvicorn|granian]
     postmock validate collection.json|openapi.yaml
     postmock push collection.json --to URL [--admin-key KEY] [--replace]
@@ -141,6 +142,19 @@ def _print_example_problems(spec: Any) -> None:
             print(f"  {problem}")
 
 
+def _print_generated(spec: Any) -> None:
+    """``--examples generate``'s start-up lines: which examples are served as a value generated from the schema."""
+    print(f"--examples generate: {plural(len(spec.replaced), 'example')} of {spec.source} replaced by a value "
+          f"generated from the schema (the example breaks it)" + (":" if spec.replaced else ""), flush=True)
+    for line in spec.replaced:
+        print(f"  {line}", flush=True)
+    if spec.kept:
+        print(f"postmock: warning: {plural(len(spec.kept), 'example')} served as written though breaking the "
+              "schema: no value generated from it conforms either:", file=sys.stderr, flush=True)
+        for line in spec.kept:
+            print(f"  {line}", file=sys.stderr, flush=True)
+
+
 def _print_wire_changes(collection: Collection, stream: Any) -> None:
     """Every part of an example HTTP cannot send as saved, and what the mock does instead."""
     changes = collection_changes(collection.examples)
@@ -226,10 +240,10 @@ def _serve(args: argparse.Namespace) -> int:
     # deferred: the engine, the servers and the formats are slow to import; postmock --help stays fast
     from postmock_nb.behaviours.resources import check_seeds
     from postmock_nb.formats.sources import load_any
-    from postmock_nb.serving.build import COMMAND, file_mock
+    from postmock_nb.serving.build import COMMAND, example_check, file_mock
     from postmock_nb.serving.server import MockServer
 
-    loaded = load_any(args.collection)  # a Postman collection or an OpenAPI document
+    loaded = load_any(args.collection, check=example_check(args.examples))  # a Postman collection or an OpenAPI doc
     collection = loaded.collection
     check_seeds(collection.examples)
     if config.record is not None and args.workers > 1:
@@ -238,6 +252,8 @@ def _serve(args: argparse.Namespace) -> int:
     _print_wire_changes(collection, sys.stderr)
     for warning in loaded.spec.warnings if loaded.spec is not None else ():
         print(f"postmock: warning: {warning}", file=sys.stderr)
+    if loaded.spec is not None and loaded.spec.example_check is not None:
+        _print_generated(loaded.spec)
     environment = _environment(args)
     server = MockServer(mock=file_mock(loaded=loaded, config=config, environment=lambda: environment,
                                        wording=COMMAND))

@@ -136,6 +136,21 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+EXAMPLES_CHOICES = ("as-written", "generate")
+"""``--examples``: serve an OpenAPI document's response examples as written (the default), or generate a value from
+the schema for each one that breaks its own schema (:mod:`postmock_nb.formats.openapi`)."""
+
+
+def parse_examples(text: str) -> str:
+    """``--examples``' text: one of :data:`EXAMPLES_CHOICES`."""
+    value = text.strip().lower()
+    if value not in EXAMPLES_CHOICES:
+        raise ConfigError(f"--examples must be {' or '.join(EXAMPLES_CHOICES)}, got {text!r}",
+                          hint="--examples generate serves a value generated from the schema for each response "
+                               "example that breaks it")
+    return value
+
+
 # -- environment variables (the ASGI entry point): how each type's text is read -----------------------------------
 
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -369,8 +384,9 @@ def _check_tls(config: MockConfig) -> bool:
 
 # -- the table -----------------------------------------------------------------------------------------------------
 
-SERVE, START = "serve", "start"
-"""The two command lines: ``postmock serve`` and ``%mock start``."""
+SERVE, START, LOAD = "serve", "start", "load"
+"""The command lines: ``postmock serve``, ``%mock start`` and ``%mock load`` (which takes the options that say how
+a file is read)."""
 
 
 @dataclass(frozen=True)
@@ -483,6 +499,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("environment", "text", "a Postman environment whose enabled values resolve {{vars}} over collection "
                                   "variables", "--environment", metavar="FILE", env="POSTMOCK_ENVIRONMENT",
            field=False),
+    Option("examples", "text", "(OpenAPI documents) as-written: serve each response example as the document writes "
+                               "it; generate: serve a value generated from the schema instead of each example that "
+                               "breaks its own schema (a missing required field, a value outside its enum, a wrong "
+                               "type), listed at start-up (also %%mock load FILE --examples generate)",
+           "--examples", fronts=(SERVE, LOAD), parser=parse_examples, default="as-written", metavar="WHICH",
+           env="POSTMOCK_EXAMPLES", field=False),
     Option("proxy", "text", "forward requests no example answers to this http(s) URL, and return its answer",
            "--proxy", metavar="URL", env="POSTMOCK_PROXY", read_env=env_stripped, check=_check_proxy),
     Option("record", "text", "with --proxy: save every proxied answer as an example in FILE (Postman v2.1), "

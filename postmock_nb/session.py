@@ -37,7 +37,7 @@ from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.adminwrites import writes_state
 from postmock_nb.serving.browser_address import public_url
-from postmock_nb.serving.build import notebook_mock
+from postmock_nb.serving.build import example_check, notebook_mock
 from postmock_nb.serving.journal import Batched, Counts
 from postmock_nb.serving.requestlog import LogEntry
 from postmock_nb.serving.server import MockServer
@@ -175,11 +175,13 @@ class Session:
             collection = collection.with_variables((("baseUrl", "http://127.0.0.1:8000"),))
         return save_collection(collection, path)
 
-    def load(self, path: str | Path) -> Any:
-        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report."""
+    def load(self, path: str | Path, *, examples: str = "as-written") -> Any:
+        """Merge a Postman collection or an OpenAPI document into this one; returns the merge report.
+        ``examples="generate"``: an OpenAPI response example that breaks its own schema is replaced by a value
+        generated from the schema (the document's ``Spec.replaced`` lists them)."""
         from postmock_nb.formats.sources import load_any  # deferred: OpenAPI, YAML and the schemas are slow to import
 
-        loaded = load_any(path)  # a Postman collection or an OpenAPI document
+        loaded = load_any(path, check=example_check(examples))  # a Postman collection or an OpenAPI document
         incoming = loaded.collection
         check_seeds(incoming.examples)  # before anything changes
         if loaded.spec is not None:

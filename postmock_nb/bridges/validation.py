@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import UnknownType, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
@@ -139,19 +139,16 @@ def _route(operation: Operation) -> _Route:
     return _Route(operation, patterns.compiled("^" + base + (regex.rstrip("/") or "") + "/?$"), names)
 
 
-class RequestValidator:
-    """The operations of one document, ready to check requests against."""
+class SchemaChecker:
+    """The schemas of one document, ready to check values against (a validator per schema, made once).
+    ``formats``: ``format`` is asserted too (jsonschema's :class:`FormatChecker`: ``date``, ``email``, ``ipv4`` …
+    always; ``date-time``, ``uri`` … when the packages jsonschema uses for them are installed), as Prism and
+    Schemathesis check a response."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, *, formats: bool = False) -> None:
         self.spec = spec
-        self._routes = sorted((_route(op) for op in iter_operations(spec)), key=lambda r: r.literal_weight)
         self._validators: dict[str, Validator] = {}
-
-    @property
-    def off_loop(self) -> bool:
-        """Whether checks should run on :data:`SLOW_CHECKS`: a pattern on the ``regex`` engine may take
-        up to :data:`~postmock_nb.core.limits.PATTERN_SECONDS` (RE2's are linear: on the loop they cost less)."""
-        return self.spec.slow_patterns
+        self._format_checker = FormatChecker() if formats else None
 
     @cached_property
     def _validator_class(self) -> Any:
@@ -162,9 +159,41 @@ class RequestValidator:
         found = self._validators.get(schema_pointer)
         if found is None:
             schema = {"$ref": SPEC_URI + schema_pointer}
-            found = self._validator_class(schema, registry=self.spec.registry)
+            found = self._validator_class(schema, registry=self.spec.registry, format_checker=self._format_checker)
             self._validators[schema_pointer] = found
         return found
+
+    def problems(self, schema_pointer: str, value: Any) -> list[str]:
+        """How ``value`` breaks the schema at ``schema_pointer``, one ``$.path: message`` each (empty: it conforms).
+        The :data:`~postmock_nb.formats.openapi.ExampleCheck` of ``--examples generate``."""
+        return [f"{v.path}: {v.message}" for v in self._schema_violations(schema_pointer, value, "$")]
+
+    def _schema_violations(self, schema_pointer: str, value: Any, label: str) -> Iterable[Violation]:
+        validator = self._validator(schema_pointer)
+        try:
+            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        except patterns.UncheckablePattern as uncheckable:
+            yield Violation(label, f"{uncheckable}; the value is not checked against it")
+            return
+        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, UnknownType):
+            return  # a keyword the document got wrong (`minimum: x`, `multipleOf: 0`, `type: 5`): not checked
+        for error in errors:
+            yield Violation(label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
+                            error.message)
+
+
+class RequestValidator(SchemaChecker):
+    """The operations of one document, ready to check requests against."""
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__(spec)
+        self._routes = sorted((_route(op) for op in iter_operations(spec)), key=lambda r: r.literal_weight)
+
+    @property
+    def off_loop(self) -> bool:
+        """Whether checks should run on :data:`SLOW_CHECKS`: a pattern on the ``regex`` engine may take
+        up to :data:`~postmock_nb.core.limits.PATTERN_SECONDS` (RE2's are linear: on the loop they cost less)."""
+        return self.spec.slow_patterns
 
     def example_problems(self) -> list[str]:
         """Each response example of the document that breaks its own schema (served as written: the author wrote
@@ -248,19 +277,6 @@ class RequestValidator:
         if not isinstance(resolved, dict):
             return []
         return list(self._schema_violations(f"{where}/schema", _typed(read, resolved, self.spec), label))
-
-    def _schema_violations(self, schema_pointer: str, value: Any, label: str) -> Iterable[Violation]:
-        validator = self._validator(schema_pointer)
-        try:
-            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-        except patterns.UncheckablePattern as uncheckable:
-            yield Violation(label, f"{uncheckable}; the value is not checked against it")
-            return
-        except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, UnknownType):
-            return  # a keyword the document got wrong (`minimum: x`, `multipleOf: 0`, `type: 5`): not checked
-        for error in errors:
-            yield Violation(label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path),
-                            error.message)
 
     # -- body ---------------------------------------------------------------------------------
 

@@ -30,9 +30,10 @@ keys that fan out are one error naming the schema, not minutes of work.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,19 @@ from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec
 from postmock_nb.errors import CollectionFormatError, ExampleDefinitionError
 from postmock_nb.formats.expressions import Scope, Unmappable, url_template
 from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value, followed
+from postmock_nb.formats.schemaonly import stripping, without_examples
 
 SPEC_URI = "urn:postmock:openapi"
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+
+EXAMPLES_AS_WRITTEN, EXAMPLES_GENERATE = "as-written", "generate"
+"""``--examples``: serve each response example as the document writes it (the default), or, for an example that
+breaks its own schema, a value generated from the schema instead."""
+ExampleCheck = Callable[[str, Any], list[str]]
+"""How a value breaks the schema at a JSON pointer (``$.path: message`` each; empty: it conforms)."""
+CheckFactory = Callable[["Spec"], ExampleCheck]
+"""Makes a document's :data:`ExampleCheck` (``bridges.validation.SchemaChecker``: jsonschema, slow to import)."""
 
 
 class SpecFormatError(CollectionFormatError):
@@ -93,6 +103,13 @@ class Spec:
     """Whether a ``pattern`` needs the ``regex`` engine (lookaround, backreferences: not linear time)."""
     webhooks: dict[str, Webhook] = field(init=False, repr=False)
     """The document's ``webhooks`` (OpenAPI 3.1) by name, as :func:`spec_to_collection` read them."""
+    example_check: ExampleCheck | None = field(default=None, init=False, repr=False)
+    """With ``--examples generate``: each response example is checked against its schema with this, and one that
+    breaks it is served as a value generated from the schema (None: examples are served as written)."""
+    replaced: list[str] = field(init=False, repr=False)
+    """The examples served as a generated value instead (``GET /pets 200 (example 'bad'): $.x: why``)."""
+    kept: list[str] = field(init=False, repr=False)
+    """The examples that break their schema but are served as written: no generated value conforms either."""
 
     def __post_init__(self) -> None:
         self.example_steps = limits.MAX_DOCUMENT_EXAMPLE_STEPS
@@ -103,6 +120,7 @@ class Spec:
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
         self._targets: dict[str, Any] = {}  # ref → what it points to: each is looked up once
         self.warnings, self.slow_patterns, self.webhooks = [], False, {}
+        self.replaced, self.kept = [], []
         _check_refs(self, self.data, "#")
 
     @property
@@ -399,23 +417,76 @@ def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple
     return found
 
 
-def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str, str]]:
-    """(example name or "", content type, body text, ``x-mock-openapi`` pointer or "") for one response."""
+def _bodies(spec: Spec, content: Any, where: str, label: str = "") -> list[tuple[str, str, str, str, str]]:
+    """(example name or "", content type, body text, ``x-mock-openapi`` pointer or "", note) for one response
+    (``label``: ``GET /pets 200``); the note says why the body is not the document's example (``--examples
+    generate``), else it is ""."""
     picked = _pick_media(content)
     if picked is None:
-        return [("", "", "", "")]
+        return [("", "", "", "", "")]
     media_type, media = picked
     media_where = f"{where}/content/{media_type.replace('/', '~1')}"
     source = f"{where}{pointer('content', media_type)[1:]}"  # the media type object, a JSON pointer
     named = _named_examples(spec, media, media_where)
     if _is_event_stream(media_type):
-        return [("", "text/event-stream", _event_stream(named, media, spec, media_where), "")]
-    if named:
-        return [(name, _concrete_type(media_type, value), _serialise(value, media_type),
-                 OpenApiSource(source, key).pointer) for name, value, key in named]
-    value = spec.example_data(media["example"], media_where) if "example" in media else spec.example(
-        media.get("schema", {}), RESPONSE, f"{media_where}/schema")
-    return [("", _concrete_type(media_type, value), _serialise(value, media_type), source)]
+        return [("", "text/event-stream", _event_stream(named, media, spec, media_where), "", "")]
+    if not named:
+        named = [("", spec.example_data(media["example"], media_where) if "example" in media else spec.example(
+            media.get("schema", {}), RESPONSE, f"{media_where}/schema"), "")]
+    found = []
+    for name, written, key in named:
+        value, note = (written, "") if spec.example_check is None else _conforming(
+            spec, media_type, media, written, (where, f"{label} (example {name!r})" if name else f"{label} (example)"))
+        found.append((name, _concrete_type(media_type, value), _serialise(value, media_type),
+                       OpenApiSource(source, key).pointer if key else source, note))
+    return found
+
+
+REPLACED_NOTE = "--examples generate: the document's example breaks its schema; served a value generated from it"
+
+
+def _conforming(spec: Spec, media_type: str, media: dict[str, Any], written: Any,
+                place: tuple[str, str]) -> tuple[Any, str]:
+    """``--examples generate``: ``written`` when it conforms to the media type's schema (or nothing can be
+    checked), else a value generated from the schema that does: the schema's own examples first, then its types
+    alone. When no generated value conforms either, the author's stays (listed in ``spec.kept``)."""
+    check = spec.example_check
+    where, label = place
+    if check is None or "schema" not in media or not is_json_type(media_type):
+        return written, ""
+    schema_at = f"{where}/content/{pointer(media_type)[2:]}/schema"
+    problems = [_cut(problem) for problem in check(schema_at, written)]
+    if not problems:
+        return written, ""
+    listed = f"{label}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    for candidate in _generated(spec, media["schema"], schema_at):
+        if not check(schema_at, candidate):
+            spec.replaced.append(listed)
+            return candidate, f"{REPLACED_NOTE} ({'; '.join(problems[:3])}{'; ...' if len(problems) > 3 else ''})"
+    spec.kept.append(listed)
+    return written, ""
+
+
+def _cut(problem: str, width: int = 160) -> str:
+    """One problem of an example, bounded (jsonschema's messages quote the whole value)."""
+    return problem if len(problem) <= width else problem[:width - 3] + "..."
+
+
+def _generated(spec: Spec, schema: Any, where: str) -> Iterator[Any]:
+    """The values ``--examples generate`` may serve instead, best first: the schema's (its own examples where it
+    has them), then the schema's without any example (its types, formats and bounds alone)."""
+    with contextlib.suppress(SpecFormatError):
+        yield spec.example(schema, RESPONSE, where)
+    with contextlib.suppress(ExampleTooBig):
+        yield example_value(without_examples(schema), stripping(lambda ref: spec.lookup(ref, where)), RESPONSE,
+                            budget=Budget(limits.MAX_EXAMPLE_STEPS))
+
+
+def _note_header(note: str) -> str:
+    """A note as a header value: one line of printable ASCII, bounded."""
+    text = note.encode("ascii", "backslashreplace").decode("ascii")
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _is_event_stream(media_type: str) -> bool:
@@ -474,11 +545,15 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         if operation.data.get("deprecated") is True:  # as Prism says it
             headers += (("Deprecation", "true"),)
-        for name, content_type, body, source in _bodies(spec, response.get("content"), at):
+        label = f"{operation.method.upper()} {operation.full_template} {code}"
+        for name, content_type, body, source, note in _bodies(spec, response.get("content"), at, label):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             marked = _sse_request(request, content_type)
             if source:  # where it comes from: Prefer: example=KEY finds it, --dynamic its schema
                 marked = replace(marked, headers=(*marked.headers, (OPENAPI_MARKER, source)))
+            if note:  # --examples generate served a value of its own: said in the example and in its answer
+                marked = replace(marked, description=note)
+                all_headers += ((NOTE_HEADER, _note_header(note)),)
             if callback is not None and status < 400:
                 marked = replace(marked, headers=(*marked.headers, *callback.markers(status)))
             examples.append(Example(
@@ -709,7 +784,12 @@ def spec_to_collection(spec: Spec) -> Collection:
                       description=str(info.get("description") or ""))
 
 
-def collection_from_openapi(data: dict[str, Any], source: str = "OpenAPI document") -> tuple[Collection, Spec]:
-    """Check the document and convert it; returns the collection and the checked spec."""
+def collection_from_openapi(data: dict[str, Any], source: str = "OpenAPI document", *,
+                            check: CheckFactory | None = None) -> tuple[Collection, Spec]:
+    """Check the document and convert it; returns the collection and the checked spec. With ``check``
+    (``--examples generate``), a response example that breaks its schema is served as a generated value instead
+    (``spec.replaced`` lists them)."""
     spec = load_spec(data, source)
+    if check is not None:
+        spec.example_check = check(spec)
     return spec_to_collection(spec), spec

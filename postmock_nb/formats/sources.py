@@ -15,7 +15,7 @@ from typing import Any
 from postmock_nb.core.model import Collection
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.documents import parse_document, read_text
-from postmock_nb.formats.openapi import Spec, collection_from_openapi, is_openapi
+from postmock_nb.formats.openapi import CheckFactory, Spec, collection_from_openapi, is_openapi
 from postmock_nb.formats.postman import parse_collection
 
 POSTMAN_KEYS = ("info", "item", "collection", "requests")
@@ -33,16 +33,17 @@ class Loaded:
         return f"OpenAPI {self.spec.version} document" if self.spec is not None else "Postman collection"
 
 
-def load_any(path: str | Path) -> Loaded:
-    """Read a Postman collection or an OpenAPI 3.0/3.1 document (JSON or YAML) from ``path``."""
+def load_any(path: str | Path, *, check: CheckFactory | None = None) -> Loaded:
+    """Read a Postman collection or an OpenAPI 3.0/3.1 document (JSON or YAML) from ``path``. ``check``: the
+    OpenAPI examples that break their schema are served as generated values (``--examples generate``)."""
     file = Path(path)
-    return load_data(parse_document(read_text(file), str(file)), str(file))
+    return load_data(parse_document(read_text(file), str(file)), str(file), check=check)
 
 
-def load_data(data: Any, source: str) -> Loaded:
+def load_data(data: Any, source: str, *, check: CheckFactory | None = None) -> Loaded:
     """The same, for a document already parsed."""
     if is_openapi(data):
-        collection, spec = collection_from_openapi(data, source)
+        collection, spec = collection_from_openapi(data, source, check=check)
         return Loaded(collection, spec)
     if isinstance(data, dict) and any(key in data for key in POSTMAN_KEYS):
         return Loaded(parse_collection(data))

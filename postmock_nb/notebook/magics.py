@@ -25,7 +25,7 @@ from postmock_nb.answers.websocket import parse_script
 from postmock_nb.behaviours.dispatch import ExportWarning
 from postmock_nb.behaviours.flows import flow_markers
 from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
-from postmock_nb.config import START, MockConfig, add_options, config_options
+from postmock_nb.config import LOAD, START, MockConfig, add_options, config_options
 from postmock_nb.core import limits
 from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers, websocket_markers
 from postmock_nb.core.masking import mask
@@ -86,7 +86,9 @@ def _mock_parser() -> _Parser:
     save.add_argument("file", nargs="?", default=None)
     save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
     commands.add_parser("reset", add_help=False).add_argument("name", nargs="?", default=None)
-    commands.add_parser("load", add_help=False).add_argument("file")
+    load = commands.add_parser("load", add_help=False)
+    load.add_argument("file")
+    add_options(load, LOAD)  # --examples: postmock_nb.config.OPTIONS
     call = commands.add_parser("call", add_help=False)
     call.add_argument("method")
     call.add_argument("path")
@@ -158,6 +160,19 @@ def _save_warning(warnings: list[str]) -> str:
         groups.setdefault(how, []).append(name)
     said = "; ".join(f"{', '.join(names)} saved as {how[len(names) > 1]}" for how, names in groups.items())
     return f"{plural(len(warnings), 'handler')} cannot run in Postman: {said}"
+
+
+def _print_generated(spec: Any) -> None:
+    """``%mock load FILE --examples generate``: which examples are served as a value generated from the schema."""
+    print(f"--examples generate: {plural(len(spec.replaced), 'example')} replaced by a value generated from the "
+          "schema (the example breaks it)" + (":" if spec.replaced else ""))
+    for line in spec.replaced:
+        print(f"  {line}")
+    if spec.kept:
+        print(f"Warning: {plural(len(spec.kept), 'example')} served as written though breaking the schema: no value "
+              "generated from it conforms either:")
+        for line in spec.kept:
+            print(f"  {line}")
 
 
 def usage_error(message: str, hint: str = "") -> UsageError:
@@ -385,8 +400,10 @@ class PostmockMagics(Magics):
           %mock save FILE          export as Postman Collection v2.1
           %mock save --environment ENV.json
                                    write a Postman environment with mockUrl/baseUrl = this mock
-          %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
-                                   (JSON or YAML), merged into this one
+          %mock load FILE [--examples generate]
+                                   import a Postman collection or an OpenAPI 3.0/3.1 document
+                                   (JSON or YAML), merged into this one; --examples generate: a
+                                   value generated from the schema for each example that breaks it
           %mock proxy URL [--record FILE] | --off
                                    forward requests no example answers to URL (a running mock);
                                    --record saves each answer as an example (here and in FILE)
@@ -605,11 +622,13 @@ class PostmockMagics(Magics):
 
     def _mock_load(self, args: argparse.Namespace) -> None:
         specs_before = len(self.session.specs)
-        report = self.session.load(args.file)
+        report = self.session.load(args.file, examples=args.examples)
         print(report.describe())
         for spec in self.session.specs[specs_before:]:
             for warning in spec.warnings:
                 print(f"Warning: {warning}")
+            if spec.example_check is not None:
+                _print_generated(spec)
             if spec.webhooks:
                 print(f"{plural(len(spec.webhooks), 'webhook')}: {', '.join(spec.webhooks)} "
                       "(send one with %mock webhook NAME URL)")

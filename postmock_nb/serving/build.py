@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from postmock_nb.behaviours.dispatch import Behaviours
 from postmock_nb.behaviours.state import FlowState
 from postmock_nb.bridges.bridges import Bridges, proxies
-from postmock_nb.config import MockConfig
+from postmock_nb.config import MockConfig, parse_examples
 from postmock_nb.core.model import Collection, Pairs
 from postmock_nb.errors import ConfigError
 from postmock_nb.matching.store import CollectionStore, LiveCollection
@@ -48,6 +48,7 @@ from postmock_nb.serving.shared.journal import SharedJournal
 from postmock_nb.serving.shared.records import records_for
 
 if TYPE_CHECKING:
+    from postmock_nb.formats.openapi import CheckFactory
     from postmock_nb.formats.sources import Loaded
 
 
@@ -80,6 +81,17 @@ def require_document(config: MockConfig, spec: Any, *, wording: Wording) -> None
     for asked, option in ((config.validate_requests, wording.option), (config.dynamic, wording.dynamic)):
         if asked:
             raise ConfigError(f"{option} needs an OpenAPI document, and {wording.lacking}", hint=wording.hint)
+
+
+def example_check(examples: str) -> CheckFactory | None:
+    """``--examples`` (``POSTMOCK_EXAMPLES``): ``generate`` gives what checks an OpenAPI document's response examples
+    against their schemas as it is loaded (``load_any(path, check=...)``); ``as-written`` gives None (examples
+    served as written, jsonschema not imported). A :class:`ConfigError` for any other value."""
+    if parse_examples(examples) != "generate":
+        return None
+    from postmock_nb.bridges.validation import SchemaChecker  # deferred: jsonschema is slow to import
+
+    return lambda spec: SchemaChecker(spec, formats=True).problems
 
 
 def check_chaos_with(config: MockConfig, collection: Collection) -> None:

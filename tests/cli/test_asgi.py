@@ -189,6 +189,25 @@ async def test_an_openapi_document_with_an_environment_and_request_validation(tm
         asgi.create_app({"POSTMOCK_COLLECTION": str(spec), "POSTMOCK_ENVIRONMENT": str(tmp_path / "none.json")})
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_postmock_examples_generate_replaces_the_examples_that_break_their_schema(anyio_backend):
+    """POSTMOCK_EXAMPLES=generate is postmock serve's --examples generate; anything else is refused, named."""
+    from support.openapi_documents import BROKEN_EXAMPLES, DATA
+
+    spec = str(DATA / BROKEN_EXAMPLES)
+    answers = {}
+    for examples in ("as-written", "generate"):
+        app = asgi.create_app({"POSTMOCK_COLLECTION": spec, "POSTMOCK_EXAMPLES": examples})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as http:
+            answers[examples] = await http.get("/owners/1")
+    assert answers["as-written"].json() == {"id": 7, "name": 42}
+    assert answers["generate"].json() == {"id": 1, "name": "Ada"}
+    assert answers["generate"].headers["x-postmock-note"].startswith("--examples generate: the document's example")
+    with pytest.raises(ConfigError, match="POSTMOCK_EXAMPLES=always: --examples must be as-written or generate"):
+        asgi.create_app({"POSTMOCK_COLLECTION": spec, "POSTMOCK_EXAMPLES": "always"})
+
+
 def test_postmock_variables_of_other_parts_are_not_taken_for_misspellings():
     """CI sets POSTMOCK_REQUIRE_ALL, a notebook server POSTMOCK_PUBLIC_URL: neither is this entry point's."""
     environ = {"POSTMOCK_REQUIRE_ALL": "1", "POSTMOCK_PUBLIC_URL": "/proxy/{port}/", "POSTMOCK_DELAY_MS": "5"}

@@ -185,3 +185,12 @@ def test_mock_start_help_shows_the_options_and_starts_nothing(capsys: pytest.Cap
             assert option.flag in shown, option.flag
     finally:
         shell.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_examples_takes_as_written_or_generate() -> None:
+    from postmock_nb.config import LOAD, OPTION, parse_examples
+
+    assert OPTION["examples"].fronts == (SERVE, LOAD) and OPTION["examples"].default == "as-written"
+    assert parse_examples(" Generate ") == "generate" and parse_examples("as-written") == "as-written"
+    with pytest.raises(ConfigError, match="--examples must be as-written or generate, got 'schema'"):
+        parse_examples("schema")

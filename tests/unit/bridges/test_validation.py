@@ -230,3 +230,22 @@ def test_examples_that_break_their_own_schema_are_listed_with_the_path_they_brea
     out = capsys.readouterr().out
     assert "examples that break their own schema (served as written, 4):" in out
     assert "  GET /pets/{id} 404 (example): $.name: 5 is not of type 'string'" in out
+
+
+def test_a_schema_checker_lists_how_a_value_breaks_the_schema_at_a_pointer() -> None:
+    """What ``--examples generate`` checks each response example with (RequestValidator is one, with routes)."""
+    from postmock_nb.bridges.validation import RequestValidator, SchemaChecker
+    from postmock_nb.formats.openapi import load_spec
+
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}, "components": {"schemas": {
+        "Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "nullable": True},
+                                                                        "age": {"type": "integer"}}},
+        "Address": {"type": "string", "format": "ipv4"}}}}
+    checker = SchemaChecker(load_spec(document))
+    assert checker.problems("#/components/schemas/Pet", {"name": None, "age": 2}) == []  # 3.0's nullable
+    assert checker.problems("#/components/schemas/Pet", {"age": "2"}) == [
+        "$: 'name' is a required property", "$.age: '2' is not of type 'integer'"]
+    assert isinstance(RequestValidator(checker.spec), SchemaChecker)
+    assert checker.problems("#/components/schemas/Address", "localhost") == []  # format: an annotation by default
+    assert SchemaChecker(checker.spec, formats=True).problems("#/components/schemas/Address", "localhost") == [
+        "$: 'localhost' is not a 'ipv4'"]

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 import yaml
-from support.openapi_documents import ALL, DATA
+from support.openapi_documents import ALL, BROKEN_EXAMPLES, DATA
 
 from postmock_nb.errors import CollectionFormatError
 from postmock_nb.formats.openapi import (
     NO_RESPONSES_NOTE,
     NOTE_HEADER,
     OPERATION_METHODS,
+    REPLACED_NOTE,
     collection_from_openapi,
     status_of,
 )
@@ -474,3 +475,130 @@ def test_the_base_path_of_a_scheme_relative_or_relative_server_url(url, base):
     document = {**_document({"/pets": {"get": {"responses": {"200": {"description": "ok"}}}}}), "servers": [{"url": url}]}
     collection, _ = collection_from_openapi(document)
     assert collection.examples[0].request.path == base + "/pets"
+
+
+# -- --examples generate: an example that breaks its own schema is served as a value generated from it ----------
+
+
+def _generated(source: Any) -> Any:
+    from postmock_nb.serving.build import example_check  # jsonschema: what postmock serve --examples generate uses
+
+    return load_any(source, check=example_check("generate"))
+
+
+def _served(loaded: Any) -> dict[tuple[str, str], Any]:
+    """(path, example name) → (body as JSON, headers, the example's description)."""
+    return {(e.request.path, e.name): (json.loads(e.response.body), dict(e.response.headers), e.request.description)
+            for e in loaded.collection.examples}
+
+
+BROKEN_KINDS = [  # (path, example, what the document writes, what must hold of the value served instead)
+    ("/pets/:id", "ok", {"status": "sold", "tags": ["a"]},  # a missing required field
+     lambda body: isinstance(body["name"], str)),
+    ("/pets/:id/status", "ok - lost", {"name": "Rex", "status": "lost"},  # a value outside its enum
+     lambda body: body["status"] in ("available", "sold")),
+    ("/owners/:id", "ok", {"id": 7, "name": 42},  # a number where a string is declared
+     lambda body: isinstance(body["name"], str)),
+    ("/owners/:id/address", "ok", {"address": '{"city": "Lyon"}'},  # a JSON object written as a string
+     lambda body: isinstance(body["address"], dict) and isinstance(body["address"]["city"], str)),
+    ("/badges", "ok", {"level": 1},  # the schema's own example ("gold" for an integer): made from the types alone
+     lambda body: body == {"level": 1}),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "written", "holds"), BROKEN_KINDS,
+                         ids=["required", "enum", "type", "object-as-string", "schema-example"])
+def test_generate_serves_a_conforming_value_instead_of_each_broken_example(path, name, written, holds) -> None:
+    from postmock_nb.bridges.validation import SchemaChecker
+
+    as_written = _served(load_any(DATA / BROKEN_EXAMPLES))
+    loaded = _generated(DATA / BROKEN_EXAMPLES)
+    body, headers, description = _served(loaded)[(path, name)]
+    if path != "/badges":  # the author's example, as written by default
+        assert as_written[(path, name)][0] == written
+    assert body != as_written[(path, name)][0] and holds(body)
+    item = next(i for i in loaded.collection.items if i.request.path == path)
+    schema_at = {"/pets/:id": "#/components/schemas/Pet", "/pets/:id/status": "#/components/schemas/Pet",
+                 "/owners/:id": "#/components/schemas/Owner"}.get(path)
+    if schema_at is not None:
+        assert SchemaChecker(loaded.spec).problems(schema_at, body) == [], item.name
+    assert description.startswith(REPLACED_NOTE)
+    assert headers[NOTE_HEADER].startswith(REPLACED_NOTE) and headers[NOTE_HEADER].isascii()
+
+
+def test_generate_lists_each_replaced_example_with_the_path_it_breaks() -> None:
+    loaded = _generated(DATA / BROKEN_EXAMPLES)
+    assert loaded.spec.replaced == [
+        "GET /pets/{id} 200 (example): $: 'name' is a required property",
+        "GET /pets/{id}/status 200 (example 'lost'): $.status: 'lost' is not one of ['available', 'sold']",
+        "GET /owners/{id} 200 (example): $.name: 42 is not of type 'string'",
+        "GET /owners/{id}/address 200 (example): $.address: '{\"city\": \"Lyon\"}' is not of type 'object'",
+        "GET /badges 200 (example): $.level: 'gold' is not of type 'integer'"]
+    assert loaded.spec.kept == []
+
+
+def test_generate_keeps_the_examples_that_conform() -> None:
+    as_written, generated = _served(load_any(DATA / BROKEN_EXAMPLES)), _served(_generated(DATA / BROKEN_EXAMPLES))
+    for key in (("/pets/:id/status", "ok - sold"), ("/owners", "ok")):
+        assert generated[key] == as_written[key]
+        assert NOTE_HEADER not in generated[key][1] and generated[key][2] == ""
+
+
+def test_as_written_is_the_default_and_checks_nothing() -> None:
+    loaded = load_any(DATA / BROKEN_EXAMPLES)
+    assert loaded.spec is not None and loaded.spec.example_check is None
+    assert loaded.spec.replaced == [] and loaded.spec.kept == []
+    assert all(NOTE_HEADER not in dict(e.response.headers) for e in loaded.collection.examples)
+
+
+def test_an_example_no_generated_value_can_replace_is_served_as_written_and_listed(tmp_path: Path) -> None:
+    """A schema nothing satisfies (a string and an integer at once): the author's example stays, and is listed."""
+    impossible = {"allOf": [{"type": "string"}, {"type": "integer"}]}
+    document = _document({"/odd": {"get": {"responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": impossible, "example": "seven"}}}}}}})
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = _generated(path)
+    (example,) = loaded.collection.examples
+    assert json.loads(example.response.body) == "seven" and NOTE_HEADER not in dict(example.response.headers)
+    assert loaded.spec.replaced == [] and loaded.spec.kept == ["GET /odd 200 (example): $: 'seven' is not of type "
+                                                               "'integer'"]
+
+
+def test_generate_leaves_what_has_no_json_schema_alone(tmp_path: Path) -> None:
+    """Text bodies and media types without a schema are served as written: nothing to check them against."""
+    document = _document({"/text": {"get": {"responses": {
+        "200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "integer"}, "example": "x"}}},
+        "201": {"description": "ok", "content": {"application/json": {"example": {"any": "thing"}}}}}}}})
+    path = tmp_path / "text.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    bodies = {e.response.status: e.response.body for e in _generated(path).collection.examples}
+    assert bodies[200] == "x" and json.loads(bodies[201]) == {"any": "thing"}
+
+
+def test_a_value_that_breaks_its_format_is_replaced_too(tmp_path: Path) -> None:
+    """``format`` is asserted, as Prism and Schemathesis check a response (GitHub writes dates with quotes in them)."""
+    schema = {"type": "object", "properties": {"day": {"type": "string", "format": "date", "example": '"2007-10-29"'},
+                                               "host": {"type": "string", "format": "ipv4"}}}
+    document = _document({"/day": {"get": {"responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": schema, "example": {"day": "2007-10-29", "host": "localhost"}}}}}}}})
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = _generated(path)
+    (example,) = loaded.collection.examples
+    assert json.loads(example.response.body) == {"day": "2024-01-01", "host": "192.0.2.1"}  # the types' values
+    assert loaded.spec.replaced == ["GET /day 200 (example): $.host: 'localhost' is not a 'ipv4'"]
+
+
+def test_a_long_problem_is_cut_in_the_list_and_the_header(tmp_path: Path) -> None:
+    written = {"name": "x" * 500}
+    schema = {"type": "object", "properties": {"name": {"type": "integer"}}}
+    document = _document({"/long": {"get": {"responses": {"200": {"description": "ok", "content": {
+        "application/json": {"schema": schema, "example": written}}}}}}})
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = _generated(path)
+    (listed,) = loaded.spec.replaced
+    assert len(listed) < 200 and listed.endswith("...")
+    (example,) = loaded.collection.examples
+    assert len(dict(example.response.headers)[NOTE_HEADER]) <= 300
