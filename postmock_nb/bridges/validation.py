@@ -190,10 +190,12 @@ class _Route:
 
 
 def _route(operation: Operation) -> _Route:
-    names = tuple(_TEMPLATE.findall(operation.full_template))
+    """The operation's path, under its base path or at the root (as ``prism mock`` serves it)."""
+    names = tuple(_TEMPLATE.findall(operation.template))
     regex = "".join(re.escape(part) if index % 2 == 0 else "([^/]+)"
-                    for index, part in enumerate(_TEMPLATE.split(operation.full_template)))
-    return _Route(operation, patterns.compiled("^" + regex.rstrip("/") + "/?$"), names)
+                    for index, part in enumerate(_TEMPLATE.split(operation.template)))
+    base = f"(?:{re.escape(operation.base_path)})?" if operation.base_path else ""
+    return _Route(operation, patterns.compiled("^" + base + (regex.rstrip("/") or "") + "/?$"), names)
 
 
 class RequestValidator:

@@ -74,6 +74,9 @@ CALLBACK_MARKER = "x-mock-callback"
 from the triggering request); only to loopback and ``--callback-allow`` hosts."""
 CALLBACK_BODY_MARKER = "x-mock-callback-body"
 """The body of the example's callback (a template, like a response body); JSON bodies are sent as JSON."""
+BASE_PATH_MARKER = "x-mock-base-path"
+"""``/v1``: the example's path begins with this base path (an OpenAPI document's ``servers``); a request may leave it
+out (``GET /pets`` for ``/v1/pets``), as ``prism mock`` serves a document at the root."""
 CODE_MARKERS = frozenset({HANDLER_MARKER, RESOURCE_MARKER})
 """The markers of an example answered by Python (a handler's or a resource's)."""
 
@@ -263,6 +266,8 @@ class Markers:
     the default, 10) (None: not a script)."""
     socket: bool = False
     """A Python socket handler's example (``x-mock-websocket: handler``; its key in :attr:`code`)."""
+    base_path: str = ""
+    """The base path a request may leave out (``x-mock-base-path``: ``/v1``), else empty."""
 
     @property
     def handler(self) -> str | None:
@@ -307,7 +312,14 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         require_body=is_on(body), body_contains=is_contains(body),
         query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
         sse=_sse(found), callback=_callback(found), websocket=_websocket(found),
-        socket=found.get(WEBSOCKET_MARKER, "").strip().lower() == SOCKET_HANDLER and code is not None)
+        socket=found.get(WEBSOCKET_MARKER, "").strip().lower() == SOCKET_HANDLER and code is not None,
+        base_path=_base_path(found.get(BASE_PATH_MARKER, "")))
+
+
+def _base_path(text: str) -> str:
+    """``/v1`` from an ``x-mock-base-path`` (``v1/`` reads the same; ``/`` or empty: none)."""
+    stripped = text.strip().strip("/")
+    return "/" + stripped if stripped else ""
 
 
 def parse_interval(text: str) -> int:

@@ -44,6 +44,7 @@ from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.markers import (
+    BASE_PATH_MARKER,
     CALLBACK_BODY_MARKER,
     CALLBACK_MARKER,
     CALLBACK_METHODS,
@@ -462,6 +463,8 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
         title = description[0][:80].strip() if description else str(status)
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
+        if operation.data.get("deprecated") is True:  # as Prism says it
+            headers += (("Deprecation", "true"),)
         for name, content_type, body in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             marked = _sse_request(request, content_type)
@@ -698,8 +701,10 @@ def spec_to_collection(spec: Spec) -> Collection:
         request = operation_request(spec, operation)
         # what incoming requests are matched against: path variables without the sample values Send would use,
         # so that they match any segment (a saved value would be the only one matched, as in Postman)
+        # the servers' base path is marked: a request may leave it out, as `prism mock` serves the paths at the root
         matched = RequestSpec(method=request.method, path=request.path,
-                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base)
+                              path_variables=tuple((name, "") for name, _ in request.path_variables), base=request.base,
+                              headers=((BASE_PATH_MARKER, operation.base_path),) if operation.base_path else ())
         examples = tuple(operation_examples(spec, operation, matched, operation_callback(spec, operation)))
         tags = operation.data.get("tags")
         folder = (str(tags[0]),) if isinstance(tags, list) and tags else ()

@@ -10,6 +10,7 @@ skipped unscored, so the cost stays flat however many examples collide.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core.paths import PathRule, RequestPath
@@ -55,16 +56,36 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MockConfig = _
     index = _method_index(snapshot, request.method)
     if index is None:
         return MatchResult(request, snapshot, settings, error=f"no example for method {request.method}")
-    path = RequestPath(request.path)
-    candidates = _candidates(index, path, ctx)
+    candidates, ctx = _fitting(snapshot, index, ctx, settings)
     get_index = snapshot.by_method.get("GET")
     if not candidates and request.method == "HEAD" and get_index is not None and index is not get_index:
         index = get_index  # no HEAD example fits this path: answer as GET would
-        candidates = _candidates(index, path, ctx)
+        candidates, ctx = _fitting(snapshot, index, ctx, settings)
     winner, ranked, selector, error = _decide(candidates, ctx)
     return MatchResult(request, snapshot, settings, winner.example if winner else None,
                        winner.score if winner else None, ranked, selector, error,
                        len(index.examples) - len(candidates), "GET" if index is get_index else request.method)
+
+
+def _fitting(snapshot: Snapshot, index: MethodIndex, ctx: RequestContext,
+             settings: MockConfig) -> tuple[list[Candidate], RequestContext]:
+    """The candidates for the request's path; when no rule but edit distance finds one, and examples of the
+    snapshot carry a base path (``x-mock-base-path``) the request left out, those examples under it (the
+    request's context then holds the path they were matched on: ``/v1/pets`` for ``/pets``; the result keeps the
+    request as sent)."""
+    path = RequestPath(ctx.request.path)
+    candidates = _candidates(index, path, ctx)
+    if candidates:
+        return candidates, ctx
+    for base, ids in snapshot.mounts.items():
+        if path.text == base or path.text.startswith(base + "/"):
+            continue  # asked under this base path already
+        mounted = RequestPath(base + path.text if path.text != "/" else base)
+        under = request_context(replace(ctx.request, path=mounted.text), settings)
+        found = [c for c in _candidates(index, mounted, under) if c.example.id in ids]
+        if found:
+            return found, under
+    return _by_distance(index, path, ctx), ctx  # the last resort: edit distance
 
 
 def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext) -> int:
@@ -79,7 +100,8 @@ def _upper_bound(compiled: CompiledExample, path_score: int, ctx: RequestContext
 
 
 def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> list[Candidate]:
-    """The examples of ``index`` whose path fits, scored; rules that cannot beat the best are skipped."""
+    """The examples of ``index`` whose path fits by a rule of the ladder (not edit distance), scored; rules that
+    cannot beat the best are skipped."""
     picking = RESPONSE_ID in ctx.selectors or RESPONSE_NAME in ctx.selectors
     seen: set[str] = set()
     candidates: list[Candidate] = []
@@ -107,7 +129,7 @@ def _candidates(index: MethodIndex, path: RequestPath, ctx: RequestContext) -> l
             candidates.append(candidate)
             if _beats(candidate.score, compiled.order, best, best_order):
                 best, best_order = candidate.score, compiled.order
-    return candidates if candidates else _by_distance(index, path, ctx)
+    return candidates
 
 
 def _beats(points: int | None, order: int, best: int | None, best_order: int) -> bool:

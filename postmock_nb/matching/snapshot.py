@@ -237,6 +237,16 @@ class Snapshot:
         """Example id → its interval in ms, for the examples whose body is a Server-Sent Events stream."""
         return {example.id: markers.sse for example, markers in self.marked if markers.sse is not None}
 
+    @cached_property
+    def mounts(self) -> dict[str, frozenset[str]]:
+        """Base path → the ids of the examples marked with it (``x-mock-base-path``): the paths a request may ask
+        without their base path (an OpenAPI document's, served at the root as well, as ``prism mock`` serves it)."""
+        found: dict[str, set[str]] = {}
+        for example, markers in self.marked:
+            if markers.base_path:
+                found.setdefault(markers.base_path, set()).add(example.id)
+        return {base: frozenset(ids) for base, ids in sorted(found.items(), key=lambda item: -len(item[0]))}
+
     def __len__(self) -> int:
         return len(self.examples)
 

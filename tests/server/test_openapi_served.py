@@ -84,12 +84,25 @@ def test_invalid_requests_get_422_listing_each_violation(validating_mock):
     assert entry.status == 415 and "$.header.content-type" in entry.note
 
 
+def test_paths_answer_at_the_root_too_as_prism_serves_them(validating_mock):
+    root, base = validating_mock.url, validating_mock.url + "/api/v3"
+    for url in (root, base):
+        assert requests.get(url + "/pet/7", timeout=5).status_code == 200
+        response = requests.get(url + "/pet/abc", timeout=5)  # validated at the root as under the base path
+        assert response.status_code == 422 and response.json()["error"]["violations"][0]["path"] == "$.path.petId"
+    assert requests.get(root + "/pet/7", timeout=5).text == requests.get(base + "/pet/7", timeout=5).text
+    entry = validating_mock.log.recent(1)[0]
+    assert entry.path == "/api/v3/pet/7" and entry.example_name  # the log shows the path as sent
+    assert validating_mock.log.recent(2)[1].path == "/pet/7"
+
+
 def test_cli_serves_yaml_with_request_validation():
     from support.cli import SERVING, postmock
 
     with postmock("serve", str(DATA / "oai-v3.0-petstore.yaml"), "--port", "0", "--validate-requests") as cli:
         url = cli.wait_for(SERVING).group(3)
         assert requests.get(url + "/v1/pets", timeout=5).json()[0] == {"id": 0, "name": "string", "tag": "string"}
+        assert requests.get(url + "/pets", timeout=5).json() == requests.get(url + "/v1/pets", timeout=5).json()
         response = requests.get(url + "/v1/pets?limit=lots", timeout=5)
         assert response.status_code == 422
         assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"

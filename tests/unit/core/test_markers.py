@@ -34,7 +34,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
         "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body",
-        "x-mock-websocket", "x-mock-repeat", "x-mock-timeout"}
+        "x-mock-websocket", "x-mock-repeat", "x-mock-timeout", "x-mock-base-path"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -189,3 +189,9 @@ def test_a_websocket_scripts_timeout_is_written_checked_and_read_back() -> None:
             websocket_markers(timeout=bad or " ")
         with pytest.raises(ExampleDefinitionError):
             check_markers([("x-mock-timeout", bad)])
+
+
+@pytest.mark.parametrize(("text", "base"), [("/v1", "/v1"), ("v1/", "/v1"), (" /api/v3 ", "/api/v3"), ("/", ""),
+                                            ("", "")])
+def test_the_base_path_marker_reads_one_leading_slash_and_no_trailing_one(text: str, base: str) -> None:
+    assert read_markers([("X-Mock-Base-Path", text)]).base_path == base

@@ -168,3 +168,31 @@ def test_a_selector_turns_pruning_off() -> None:
     result = search(same, "GET /a?x-mock-response-name=n59")
     assert result.winner == same[59]
     assert len(result.candidates) == ALWAYS_SCORED + 10 and result.pruned == 0
+
+
+MOUNTED = make_example("GET /v1/pets/:id", "pet", request_headers={"x-mock-base-path": "/v1"})
+AT_ROOT = make_example("GET /pets/mine", "mine")
+
+
+def test_a_path_asked_without_its_base_path_is_matched_under_it() -> None:
+    result = search([MOUNTED], "GET /pets/7")
+    assert result.winner == MOUNTED and result.request.path == "/pets/7"  # the request as sent
+    path_check = result.candidates[0].checks[0]
+    assert result.captured == {"id": "7"} and (path_check.part, path_check.actual) == ("path", "/v1/pets/7")
+    assert search([MOUNTED], "GET /v1/pets/7").winner == MOUNTED  # under it: as before
+
+
+def test_a_path_that_fits_at_the_root_keeps_the_root_example() -> None:
+    result = search([MOUNTED, AT_ROOT], "GET /pets/mine")
+    assert result.winner == AT_ROOT and result.request.path == "/pets/mine"
+
+
+def test_only_the_examples_marked_with_that_base_path_are_mounted() -> None:
+    unmarked = make_example("GET /v1/cats/:id", "cat")
+    assert search([MOUNTED, unmarked], "GET /cats/7").winner is None
+    assert search([MOUNTED], "POST /pets/7").winner is None  # the method still counts
+
+
+def test_head_asked_without_the_base_path_is_answered_as_get_under_it() -> None:
+    result = search([MOUNTED], "HEAD /pets/7")
+    assert result.winner == MOUNTED and result.method == "GET"
