@@ -87,10 +87,12 @@ def test_invalid_requests_get_422_listing_each_violation(validating_mock):
 def test_paths_answer_at_the_root_too_as_prism_serves_them(validating_mock):
     root, base = validating_mock.url, validating_mock.url + "/api/v3"
     for url in (root, base):
-        assert requests.get(url + "/pet/7", timeout=5).status_code == 200
-        response = requests.get(url + "/pet/abc", timeout=5)  # validated at the root as under the base path
+        assert requests.get(url + "/pet/7", headers=SIGNED_IN, timeout=5).status_code == 200
+        response = requests.get(url + "/pet/abc", headers=SIGNED_IN, timeout=5)  # validated at the root too
         assert response.status_code == 422 and response.json()["error"]["violations"][0]["path"] == "$.path.petId"
-    assert requests.get(root + "/pet/7", timeout=5).text == requests.get(base + "/pet/7", timeout=5).text
+        assert requests.get(url + "/pet/7", timeout=5).status_code == 401  # and its security checked there too
+    assert requests.get(root + "/pet/7", headers=SIGNED_IN, timeout=5).text == requests.get(
+        base + "/pet/7", headers=SIGNED_IN, timeout=5).text
     entry = validating_mock.log.recent(1)[0]
     assert entry.path == "/api/v3/pet/7" and entry.example_name  # the log shows the path as sent
     assert validating_mock.log.recent(2)[1].path == "/pet/7"
