@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # types only: bridges.validation imports jsonschema, slow to 
     from postmock_nb.bridges.validation import Refusal, Violation
 
 BAD_MOCK_REQUEST = "Bad mock request"
-"""The ``header`` of every refusal of the request itself (400, 408, 413, 422)."""
+"""The ``header`` of every refusal of the request itself (400, 401, 405, 408, 413, 415, 422)."""
 MAX_LISTED = 20
 """At most this many violations are listed in a 422 (its ``count`` says how many in all)."""
 SHOWN_IN_MESSAGE = 3
@@ -81,12 +81,12 @@ def refused_request(refusal: Refusal) -> RequestProblem:
         problem.headers = own
     if refusal.documented is not None:
         status, headers, body = refusal.documented
-        saved = wire.saved_headers(headers)
-        named = {name for name, _ in saved}
+        saved = wire.saved_headers(headers)  # the document's, Content-Type apart (unsendable ones dropped)
         content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
-        problem.answer = HttpResponse(status, [*((b"content-type", wire.content_type_value(content_type)),)
-                                               * bool(content_type), *saved,
-                                               *(header for header in own if header[0] not in named)],
+        if content_type:
+            saved.insert(0, (b"content-type", wire.content_type_value(content_type)))
+        named = {name for name, _ in saved}
+        problem.answer = HttpResponse(status, saved + [header for header in own if header[0] not in named],
                                       body.encode("utf-8"))
         problem.message += f" (answered with the document's {status} response)"
     return problem

@@ -334,3 +334,11 @@ def test_refusal_of_orders_the_statuses_as_prism() -> None:
     assert found is not None and (found.status, [v.path for v in found.violations]) == (415, ["$.b"])
     found = refusal_of([Violation("$.a", "a"), Violation("$.b", "b")])
     assert found is not None and (found.status, len(found.violations), found.headers) == (422, 2, ())
+
+
+def test_405_under_the_base_path_and_at_the_root_alike() -> None:
+    found = RequestValidator(load_spec(read_document(DATA / "swagger-petstore-v3.yaml"), "petstore"))
+    for path in ("/api/v3/pet/7", "/pet/7"):
+        [violation] = found.check("PUT", path, (), {}, b"")
+        assert (violation.status, violation.header) == (405, ("Allow", "GET, POST, DELETE"))
+    assert found.check("PUT", "/api/v3/nowhere", (), {}, b"") == []
