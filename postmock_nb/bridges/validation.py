@@ -41,6 +41,7 @@ from jsonschema.validators import extend
 from postmock_nb.bridges.styles import Read, read_parameter
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.model import Pairs
+from postmock_nb.core.paths import decode_segment
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.openapi import (
     OPERATION_METHODS,
@@ -247,14 +248,16 @@ class RequestValidator:
         return found
 
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation this request is for, and its path parameters."""
+        """The operation this request is for, and its path parameters (decoded: ``path`` is the path as matched,
+        :func:`~postmock_nb.core.paths.path_as_matched`, where ``heads%2Fmain`` is one segment)."""
         lowered = method.lower()
         for route in self._routes:
             if route.operation.method != lowered:
                 continue
             found = route.pattern.match(path)
             if found is not None:
-                return route.operation, dict(zip(route.names, found.groups(), strict=False))
+                return route.operation, {name: decode_segment(value)
+                                         for name, value in zip(route.names, found.groups(), strict=False)}
         return None
 
     def allowed(self, path: str) -> list[str]:
