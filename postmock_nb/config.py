@@ -488,8 +488,10 @@ OPTIONS: tuple[Option, ...] = (
                                       "host refused)",
            "--callback-allow", metavar="HOST", env="POSTMOCK_CALLBACK_ALLOW", read_env=env_names,
            check=_check_callback_allow),
-    Option("validate_requests", "bool", "(OpenAPI documents) answer 422 to requests that break the document's "
-                                        "parameters or body", "--validate-requests",
+    Option("validate_requests", "bool", "(OpenAPI documents) refuse requests that break the document, as Prism "
+                                        "does: 422 (parameters, body, formats), 401 (credentials its security "
+                                        "asks for), 405 (a method the path lacks), 415 (a media type)",
+           "--validate-requests",
            env="POSTMOCK_VALIDATE_REQUESTS", read_env=env_flag),
     Option("dynamic", "bool", "(OpenAPI documents) answer each request with a fresh body made from the response's "
                               "schema instead of its example, as `prism mock -d` (per request: Prefer: dynamic=true "
@@ -616,7 +618,7 @@ class MockConfig:
     """Worker processes sharing the port (``postmock serve --workers``): each keeps its own log and state, unless
     ``state`` gives them one Redis."""
     validate_requests: bool = False
-    """Check requests against the OpenAPI document served (422 listing each violation)."""
+    """Check requests against the OpenAPI document served (401, 405, 415 or 422 naming each violation)."""
     dynamic: bool = False
     """OpenAPI examples answer a fresh body made from their response's schema on each request (``prism mock -d``);
     a request's ``Prefer: dynamic=true/false`` (``?__dynamic=``) decides for itself."""

@@ -7,8 +7,14 @@ valid against the schema when JSON). Each violation names its place as a JSON pa
 ``$.query.limit``, ``$.path.petId``, ``$.header.x-request-id``, ``$.body.tags[0]``.
 
 Schemas are checked by jsonschema: Draft 2020-12 for OpenAPI 3.1, Draft 4 plus OpenAPI's
-``nullable`` for 3.0. ``$ref`` inside them is resolved through the document's registry.
-Requests no operation describes are not checked (the mock answers them as usual).
+``nullable`` for 3.0, ``format`` by jsonschema's format checker (:data:`FORMATS`). ``$ref`` inside them is
+resolved through the document's registry. Requests no operation describes are not checked (the mock
+answers them as usual), except a method the document does not give a path it knows (405, with ``Allow``).
+
+As Prism does, each violation says the answer it calls for (:attr:`Violation.status`): the credentials
+the operation's ``security`` asks for missing → 401 with Prism's ``WWW-Authenticate`` challenge, a body
+of a media type the ``requestBody`` does not list → 415, anything else → 422; :func:`check_request`
+makes them one :class:`Refusal`, with the operation's own response for that status when it documents one.
 
 Every regular expression the document gives (``pattern``, ``patternProperties`` and the path
 templates themselves) runs through :mod:`postmock_nb.core.patterns`, in time linear in the request:
@@ -17,6 +23,8 @@ a pattern that cannot be checked in time is a violation naming it, never a stall
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +42,16 @@ from postmock_nb.bridges.styles import Read, read_parameter
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.model import Pairs
 from postmock_nb.core.paths import decode_segment
-from postmock_nb.formats.openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
+from postmock_nb.errors import PostmockError
+from postmock_nb.formats.openapi import (
+    OPERATION_METHODS,
+    SPEC_URI,
+    Operation,
+    Spec,
+    documented_answer,
+    is_json_type,
+    iter_operations,
+)
 from postmock_nb.matching import IncomingRequest
 
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
@@ -99,6 +116,13 @@ def _additional_properties(validator: Any, allowed: Any, instance: Any,
                               f"{', '.join(repr(pattern) for pattern in sorted(by_pattern))}")
 
 
+FORMATS = ("date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4",
+           "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "json-pointer")
+"""The ``format`` values checked (those jsonschema can check here: ``date-time`` and ``uri`` need
+``rfc3339-validator`` and ``rfc3986-validator``, jsonschema's ``format-nongpl`` extra). ``regex`` is not
+(a client's text compiled as a regular expression), nor OpenAPI's own (``int32``, ``byte``, ``password``…)."""
+_FORMAT_CHECKER = FormatChecker(formats=[name for name in FORMATS if name in FormatChecker.checkers])
+
 _SAFE_PATTERNS = {"pattern": _pattern, "patternProperties": _pattern_properties,
                   "additionalProperties": _additional_properties}
 OpenApi30Validator = extend(  # type: ignore[no-untyped-call]
@@ -112,9 +136,45 @@ class Violation:
 
     path: str
     message: str
+    status: int = 422
+    """The answer it calls for, as Prism's: 401 (credentials), 405 (method), 415 (media type), else 422."""
+    header: tuple[str, str] | None = None
+    """The header that answer carries: ``("WWW-Authenticate", "Basic realm=\"*\"")``, ``("Allow", "GET, POST")``."""
 
     def json(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How a request that breaks the document is answered: the status its violations call for (a 405 first,
+    then 401, then 415, else 422), those violations, the headers they carry, and the operation's own response
+    for that status when the document has one (status, headers, body), else ``None`` (the mock's JSON error)."""
+
+    status: int
+    violations: tuple[Violation, ...]
+    headers: tuple[tuple[str, str], ...]
+    documented: tuple[int, Pairs, str] | None = None
+
+
+_PRIORITY = (405, 401, 415, 422)
+_LOOKED_FOR = {401: (401,), 415: (415, 422, 400), 422: (422, 400)}
+"""The document's responses Prism answers a refusal with, in order (then ``default``)."""
+
+
+def refusal_of(violations: list[Violation], operation: Operation | None = None,
+               documented: Mapping[int, tuple[int, Pairs, str] | None] | None = None) -> Refusal | None:
+    """The :class:`Refusal` for these violations (``None``: none); ``documented``: the operation's own answers."""
+    if not violations:
+        return None
+    status = next(code for code in _PRIORITY if code == 422 or any(v.status == code for v in violations))
+    chosen = tuple(v for v in violations if v.status == status)
+    values: dict[str, list[str]] = {}
+    for violation in chosen:
+        if violation.header is not None and violation.header[1] not in values.setdefault(violation.header[0], []):
+            values[violation.header[0]].append(violation.header[1])
+    answer = documented.get(status) if documented is not None and operation is not None else None
+    return Refusal(status, chosen, tuple((name, ", ".join(listed)) for name, listed in values.items()), answer)
 
 
 @dataclass(frozen=True)
@@ -148,7 +208,7 @@ class SchemaChecker:
     def __init__(self, spec: Spec, *, formats: bool = False) -> None:
         self.spec = spec
         self._validators: dict[str, Validator] = {}
-        self._format_checker = FormatChecker() if formats else None
+        self._format_checker = _FORMAT_CHECKER if formats else None
 
     @cached_property
     def _validator_class(self) -> Any:
@@ -186,8 +246,10 @@ class RequestValidator(SchemaChecker):
     """The operations of one document, ready to check requests against."""
 
     def __init__(self, spec: Spec) -> None:
-        super().__init__(spec)
+        super().__init__(spec, formats=True)  # `format` checked in requests, as Prism checks it
         self._routes = sorted((_route(op) for op in iter_operations(spec)), key=lambda r: r.literal_weight)
+        self._answers: dict[tuple[str, int], tuple[int, Pairs, str] | None] = {}
+        """(operation, status) → the document's own error answer for it (None: it has none), made once."""
 
     @property
     def off_loop(self) -> bool:
@@ -228,6 +290,25 @@ class RequestValidator(SchemaChecker):
                                          for name, value in zip(route.names, found.groups(), strict=False)}
         return None
 
+    def allowed(self, path: str) -> list[str]:
+        """The methods the document gives this path (upper case, in the spec's order), or ``[]``: a path it
+        does not know."""
+        found = {route.operation.method for route in self._routes if route.pattern.match(path) is not None}
+        return [method.upper() for method in OPERATION_METHODS if method in found]
+
+    def answers(self, operation: Operation) -> dict[int, tuple[int, Pairs, str] | None]:
+        """The operation's own answers to refusals (401, 415, 422: see :data:`_LOOKED_FOR`), each made once."""
+        made: dict[int, tuple[int, Pairs, str] | None] = {}
+        for status, codes in _LOOKED_FOR.items():
+            key = (operation.where, status)
+            if key not in self._answers:
+                try:
+                    self._answers[key] = documented_answer(self.spec, operation, codes)
+                except PostmockError:  # an example too big to make: the mock's own error instead
+                    self._answers[key] = None
+            made[status] = self._answers[key]
+        return made
+
     def check(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes) -> list[Violation]:
         """Every violation of the request (empty when it is valid or no operation describes it)."""
         return self.check_noting(method, path, query, headers, body)[0]
@@ -237,9 +318,9 @@ class RequestValidator(SchemaChecker):
         """:meth:`check`, and the patterns met that are not regular expressions (not checked)."""
         found = self.find(method, path)
         if found is None:
-            return [], []
+            return self._unknown_method(method, path), []
         operation, path_values = found
-        violations: list[Violation] = []
+        violations: list[Violation] = self._check_security(operation, query, headers)
         unchecked: list[str] = []
         token = _UNCHECKED.set(unchecked)
         try:
@@ -250,6 +331,51 @@ class RequestValidator(SchemaChecker):
         finally:
             _UNCHECKED.reset(token)
         return violations, unchecked
+
+    def _unknown_method(self, method: str, path: str) -> list[Violation]:
+        """A 405 for a method the document does not give a path it knows (HEAD is GET's when it has GET)."""
+        allowed = self.allowed(path)
+        if not allowed or (method.upper() == "HEAD" and "GET" in allowed):
+            return []
+        return [Violation("$.method", f"{method.upper()} is not one of the methods the document gives this path: "
+                                      f"{', '.join(allowed)}", 405, ("Allow", ", ".join(allowed)))]
+
+    # -- security -----------------------------------------------------------------------------
+
+    def _check_security(self, operation: Operation, query: Pairs, headers: Mapping[str, str]) -> list[Violation]:
+        """401s when none of the operation's security requirements (else the document's) is met: the
+        requirements are alternatives, the schemes of one all needed; ``security: []`` or ``{}`` asks nothing."""
+        requirements = operation.data["security"] if "security" in operation.data else self.spec.data.get("security")
+        if not isinstance(requirements, list) or not requirements:
+            return []
+        failed: list[Violation] = []
+        for requirement in requirements:
+            if not isinstance(requirement, dict):
+                continue
+            missing = [v for v in (self._scheme_violation(str(name), query, headers) for name in requirement)
+                       if v is not None]
+            if not missing:
+                return []
+            failed += [v for v in missing if v not in failed]
+        return failed
+
+    def _scheme_violation(self, name: str, query: Pairs, headers: Mapping[str, str]) -> Violation | None:
+        """Why the request does not meet one security scheme (as Prism checks it), or ``None``: it does, or the
+        scheme is not one Prism checks (not checked)."""
+        components = self.spec.data.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+        raw = schemes.get(name) if isinstance(schemes, dict) else None
+        scheme, _ = self.spec.resolve(raw, f"#/components/securitySchemes/{name}") if raw is not None else (None, "")
+        if not isinstance(scheme, dict):
+            return None
+        kind = str(scheme.get("type"))
+        if kind == "apiKey":
+            return _api_key(name, scheme, query, headers)
+        if kind == "http":
+            return _http_auth(name, str(scheme.get("scheme", "")).lower(), headers.get("authorization", ""))
+        if kind in _BEARER_LIKE:
+            return _bearer(name, headers.get("authorization", ""), _BEARER_LIKE[kind])
+        return None
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -296,7 +422,7 @@ class RequestValidator(SchemaChecker):
         media_key = _media_for(sent_type, content)
         if media_key is None:
             return [Violation("$.header.content-type", f"content type {sent_type or '(none)'!r} is not one of "
-                                                       f"{', '.join(content) or '(none declared)'}")]
+                                                       f"{', '.join(content) or '(none declared)'}", 415)]
         media = content[media_key]
         if not is_json_type(media_key) or not isinstance(media, dict) or "schema" not in media:
             return []
@@ -320,6 +446,53 @@ def _examples_of(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[st
         if isinstance(example, dict) and "value" in example:
             found.append((f"example {key!r}", spec.example_data(example["value"], where)))
     return found
+
+
+_BEARER_LIKE = {"oauth2": "OAuth2", "openIdConnect": "OpenID"}
+"""Schemes Prism checks as a bearer token, and the challenge it sends for each."""
+_CHALLENGES = {"basic": 'Basic realm="*"', "bearer": "Bearer", "digest": 'Digest realm="*", nonce="abc123"'}
+"""Prism's ``WWW-Authenticate`` challenge for each HTTP scheme (another scheme: its name)."""
+
+
+def _api_key(name: str, scheme: dict[str, Any], query: Pairs, headers: Mapping[str, str]) -> Violation | None:
+    """An API key present where the scheme says (Prism sends no challenge for it)."""
+    place, key = str(scheme.get("in")), str(scheme.get("name", ""))
+    if place == "header":
+        present = bool(headers.get(key.lower()))
+    elif place == "query":
+        present = any(k == key and v for k, v in query)
+    elif place == "cookie":
+        present = any(part.split("=", 1)[0].strip() == key and part.split("=", 1)[1:] != [""]
+                      for part in headers.get("cookie", "").split(";") if "=" in part)
+    else:
+        return None
+    return None if present else Violation(
+        f"$.{place}.{key}", f"security scheme {name!r} needs an API key in the {place} {key!r}", 401)
+
+
+def _http_auth(name: str, scheme: str, authorization: str) -> Violation | None:
+    """``Authorization: <scheme> <credentials>``; for basic, credentials that read as ``user:password``."""
+    challenge = _CHALLENGES.get(scheme, scheme.capitalize())
+    word, _, credentials = authorization.strip().partition(" ")
+    if scheme == "bearer":
+        return _bearer(name, authorization, challenge)
+    given = word.lower() == scheme and bool(credentials.strip())
+    if given and scheme == "basic":
+        try:
+            given = base64.b64decode(credentials.strip(), validate=True).decode("utf-8", "replace").count(":") == 1
+        except (binascii.Error, ValueError):
+            given = False
+    return None if given else Violation(
+        "$.header.authorization", f"security scheme {name!r} needs 'Authorization: {challenge.split()[0]} …'"
+        + (" with base64 user:password" if scheme == "basic" else ""), 401, ("WWW-Authenticate", challenge))
+
+
+def _bearer(name: str, authorization: str, challenge: str) -> Violation | None:
+    """``Authorization: Bearer <token>`` (OAuth 2 and OpenID Connect too, as Prism checks them)."""
+    if re.fullmatch(r"Bearer\s+\S.*", authorization.strip(), flags=re.IGNORECASE):
+        return None
+    return Violation("$.header.authorization", f"security scheme {name!r} needs 'Authorization: Bearer <token>'",
+                     401, ("WWW-Authenticate", challenge))
 
 
 def _media_for(sent_type: str, content: Mapping[str, Any]) -> str | None:
@@ -384,7 +557,13 @@ everything else, keeps the other; they wait their turn there, each within its ow
 
 
 def check_request(validator: RequestValidator, request: IncomingRequest,
-                  body: bytes) -> tuple[list[Violation], list[str]]:
-    """The request's violations (plain records; the HTTP layer decides what answers them) and the patterns
-    met that are not regular expressions (not checked). A plain function, to run on :data:`SLOW_CHECKS`."""
-    return validator.check_noting(request.method, request.path, request.query, request.headers, body)
+                  body: bytes) -> tuple[Refusal | None, list[str]]:
+    """How the request is refused (``None``: it is valid, or no operation describes it; a plain record, the HTTP
+    layer makes the answer) and the patterns met that are not regular expressions (not checked). A plain
+    function, to run on :data:`SLOW_CHECKS`."""
+    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers, body)
+    if not violations:
+        return None, unchecked
+    found = validator.find(request.method, request.path)
+    operation = found[0] if found is not None else None
+    return refusal_of(violations, operation, validator.answers(operation) if operation is not None else None), unchecked

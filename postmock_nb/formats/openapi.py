@@ -562,6 +562,26 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
     return examples
 
 
+def documented_answer(spec: Spec, operation: Operation, codes: tuple[int, ...]) -> tuple[int, Pairs, str] | None:
+    """The operation's own answer to a request it refuses, as Prism picks it: the first of ``codes`` it documents
+    (exactly, else as ``4XX``) when that response has content (an example, else a value generated from its
+    schema): (status, headers, body). ``None``: the document has none (the mock answers itself). Unlike Prism,
+    ``default`` is not used: it is the document's "unexpected error", and the mock's answer lists the violations."""
+    responses = operation.data.get("responses")
+    by_code = {str(code).upper(): entry for code, entry in responses.items()} if isinstance(responses, dict) else {}
+    wanted = [(code, str(code)) for code in codes] + [(code, f"{str(code)[0]}XX") for code in codes]
+    for status, key in wanted:
+        if key not in by_code:
+            continue
+        response, at = spec.resolve(by_code[key], f"{operation.where}/responses/{key}")
+        if not isinstance(response, dict) or not _pick_media(response.get("content")):
+            continue
+        _, content_type, body = _bodies(spec, response.get("content"), at)[0]
+        headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
+        return status, ((("Content-Type", content_type),) if content_type else ()) + headers, body
+    return None
+
+
 NOTE_HEADER = "X-Postmock-Note"
 NO_RESPONSES_NOTE = "the document gives this operation no responses: 200 with no body"
 

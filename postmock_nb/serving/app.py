@@ -57,8 +57,8 @@ from postmock_nb.serving.journal import Batched, Journal
 from postmock_nb.serving.problems import (
     RequestProblem,
     internal_error_response,
-    invalid_request,
     problem_response,
+    refused_request,
     state_unavailable_response,
     unchecked_note,
     unsafe_echo_response,
@@ -309,19 +309,20 @@ class MockApp:
         ex.request = IncomingRequest(ex.method, ex.path, query, ex.headers, body.decode("utf-8", "replace"))
 
     async def _validate(self, ex: Exchange) -> None:
-        """``--validate-requests``: a 422 listing the violations, or a note naming what could not be checked."""
+        """``--validate-requests``: a refusal (401, 405, 415, 422: the document's own response when it has one),
+        or a note naming what could not be checked."""
         # deferred: jsonschema (in bridges.validation) is slow to import (seconds); loaded by the validator already
         from postmock_nb.bridges.validation import SLOW_CHECKS, check_request
 
         validator = ex.bridges.request_validator
         assert validator is not None and ex.request is not None
         if validator.off_loop:  # a lookaround pattern: never on the loop
-            violations, unchecked = await asyncio.get_running_loop().run_in_executor(
+            refusal, unchecked = await asyncio.get_running_loop().run_in_executor(
                 SLOW_CHECKS, check_request, validator, ex.request, ex.body)
         else:
-            violations, unchecked = check_request(validator, ex.request, ex.body)
-        if violations:
-            raise invalid_request(violations)
+            refusal, unchecked = check_request(validator, ex.request, ex.body)
+        if refusal is not None:
+            raise refused_request(refusal)
         ex.unchecked = unchecked_note(unchecked)
 
     def _select(self, ex: Exchange) -> None:

@@ -15,6 +15,7 @@ import pytest
 import requests
 from support.bombkit import _TOO_MANY_STEPS, BOMBS, fan_out, write_bomb
 from support.cli import SERVING, START_TIMEOUT, STOP_TIMEOUT, TIMEOUT, fixture_path, granian_teardown_panic, postmock
+from support.openapi_documents import DATA as OPENAPI_DATA
 
 from postmock_nb.cli import main
 from postmock_nb.formats.postman import iter_served, load_collection
@@ -426,6 +427,29 @@ paths:
       responses:
         "200": {description: ok, content: {application/json: {example: {found: true}}}}
 """
+
+
+def test_serve_validate_requests_refuses_as_prism_does():
+    """``postmock serve DOC --validate-requests``: 405 with ``Allow``, 401 with ``WWW-Authenticate``, 415, and the
+    document's own 400; each in the mock's log with the note that says why."""
+    with postmock("serve", str(OPENAPI_DATA / "local-refusals.yaml"), "--port", "0", "--validate-requests") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        answer = requests.delete(url + "/pets", timeout=TIMEOUT)
+        assert (answer.status_code, answer.headers["Allow"]) == (405, "GET, POST")
+        answer = requests.delete(url + "/pets/7", timeout=TIMEOUT)
+        assert (answer.status_code, answer.headers["WWW-Authenticate"]) == (401, "OAuth2")
+        answer = requests.put(url + "/owners", json={}, timeout=TIMEOUT)
+        assert (answer.status_code, answer.json()["error"]["name"]) == (415, "mockUnsupportedMediaType")
+        answer = requests.get(url + "/pets/seven", timeout=TIMEOUT)
+        assert (answer.status_code, answer.json()) == (400, {"code": 400, "message": "petId is a uuid"})
+        assert requests.get(url + "/pets", headers={"X-API-Key": "k"}, timeout=TIMEOUT).json() == [{"name": "Rex"}]
+        notes = [(entry["status"], entry["note"]) for entry in requests.get(url + "/__postmock/log",
+                                                                            timeout=TIMEOUT).json()]
+        assert [status for status, _ in notes] == [200, 400, 415, 401, 405]  # the newest first
+        assert notes[1][1].endswith("'seven' is not a 'uuid' (answered with the document's 400 response)")
+        assert notes[4][1].startswith("the OpenAPI document does not give this method to this path: $.method: ")
+        assert cli.interrupt() == 0
+        assert "Traceback" not in "\n".join(cli.stderr), cli.stderr
 
 
 @pytest.mark.timeout(120)

@@ -51,40 +51,48 @@ def validating_mock():
         yield mock
 
 
+SIGNED_IN = {"Authorization": "Bearer any-token"}
+"""The petstore's operations ask for OAuth 2 (``petstore_auth``: a bearer token) or an ``api_key`` header."""
+
+
 def test_valid_requests_pass_validation(validating_mock):
     url = validating_mock.url + "/api/v3"
-    assert requests.get(url + "/pet/7", timeout=5).status_code == 200
-    assert requests.get(url + "/pet/findByStatus?status=sold", timeout=5).status_code == 200
+    assert requests.get(url + "/pet/7", headers={"api_key": "k"}, timeout=5).status_code == 200
+    assert requests.get(url + "/pet/findByStatus?status=sold", headers=SIGNED_IN, timeout=5).status_code == 200
     pet = {"name": "doggie", "photoUrls": ["https://example.com/a.png"], "status": "available"}
-    assert requests.post(url + "/pet", json=pet, timeout=5).status_code == 200
+    assert requests.post(url + "/pet", json=pet, headers=SIGNED_IN, timeout=5).status_code == 200
     assert requests.get(validating_mock.url + "/not/in/the/spec", timeout=5).status_code == 404  # not checked
 
 
 def test_invalid_requests_get_422_listing_each_violation(validating_mock):
     url = validating_mock.url + "/api/v3"
-    response = requests.get(url + "/pet/abc", timeout=5)
+    response = requests.get(url + "/pet/abc", headers=SIGNED_IN, timeout=5)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["name"] == "mockRequestInvalid"
     assert error["violations"] == [{"path": "$.path.petId", "message": "'abc' is not of type 'integer'"}]
-    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]}, timeout=5)
+    response = requests.post(url + "/pet", json={"name": 3, "photoUrls": "x", "tags": [{"id": "q"}]},
+                             headers=SIGNED_IN, timeout=5)
     paths = [v["path"] for v in response.json()["error"]["violations"]]
     assert response.status_code == 422 and paths == ["$.body.name", "$.body.photoUrls", "$.body.tags[0].id"]
-    response = requests.get(url + "/pet/findByStatus?status=bogus", timeout=5)
+    response = requests.get(url + "/pet/findByStatus?status=bogus", headers=SIGNED_IN, timeout=5)
     assert response.json()["error"]["violations"][0]["path"] == "$.query.status"
-    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv"}, timeout=5)
+    response = requests.post(url + "/pet", data="a,b", headers={"Content-Type": "text/csv", **SIGNED_IN}, timeout=5)
+    assert response.status_code == 415  # Prism's answer to a media type the operation does not accept
     assert response.json()["error"]["violations"][0]["path"] == "$.header.content-type"
     entry = validating_mock.log.recent(1)[0]  # the log (and so the dashboard) says why
-    assert entry.status == 422 and "$.header.content-type" in entry.note
+    assert entry.status == 415 and "$.header.content-type" in entry.note
 
 
 def test_paths_answer_at_the_root_too_as_prism_serves_them(validating_mock):
     root, base = validating_mock.url, validating_mock.url + "/api/v3"
     for url in (root, base):
-        assert requests.get(url + "/pet/7", timeout=5).status_code == 200
-        response = requests.get(url + "/pet/abc", timeout=5)  # validated at the root as under the base path
+        assert requests.get(url + "/pet/7", headers=SIGNED_IN, timeout=5).status_code == 200
+        response = requests.get(url + "/pet/abc", headers=SIGNED_IN, timeout=5)  # validated at the root too
         assert response.status_code == 422 and response.json()["error"]["violations"][0]["path"] == "$.path.petId"
-    assert requests.get(root + "/pet/7", timeout=5).text == requests.get(base + "/pet/7", timeout=5).text
+        assert requests.get(url + "/pet/7", timeout=5).status_code == 401  # and its security checked there too
+    assert requests.get(root + "/pet/7", headers=SIGNED_IN, timeout=5).text == requests.get(
+        base + "/pet/7", headers=SIGNED_IN, timeout=5).text
     entry = validating_mock.log.recent(1)[0]
     assert entry.path == "/api/v3/pet/7" and entry.example_name  # the log shows the path as sent
     assert validating_mock.log.recent(2)[1].path == "/pet/7"

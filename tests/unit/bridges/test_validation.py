@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import pytest
 from support.openapi_documents import DATA
 
-from postmock_nb.bridges.validation import RequestValidator, Violation, check_request
+from postmock_nb.bridges.validation import Refusal, RequestValidator, Violation, check_request, refusal_of
 from postmock_nb.formats.documents import read_document
 from postmock_nb.formats.openapi import load_spec
 from postmock_nb.matching import IncomingRequest
@@ -94,7 +95,16 @@ def test_path_parameters_are_decoded_once_and_checked_decoded() -> None:
 
 def test_a_request_no_operation_describes_is_not_checked(validator: RequestValidator) -> None:
     assert check(validator, "GET", "/owners?limit=nope") == []
-    assert check(validator, "PATCH", "/pets") == []
+    assert check(validator, "HEAD", "/pets") == []  # HEAD is GET's
+
+
+def test_a_method_the_path_does_not_document_calls_for_405_with_allow(validator: RequestValidator) -> None:
+    assert validator.allowed("/pets") == ["GET", "POST"] and validator.allowed("/owners") == []
+    [violation] = validator.check("PATCH", "/pets", (), {}, b"")
+    assert (violation.status, violation.header) == (405, ("Allow", "GET, POST"))
+    assert violation.message == "PATCH is not one of the methods the document gives this path: GET, POST"
+    refusal = check_request(validator, IncomingRequest.build("DELETE", "/pets/7"), b"")[0]
+    assert refusal is not None and (refusal.status, refusal.headers) == (405, (("Allow", "GET"),))
 
 
 def test_missing_required_parameters_are_named(validator: RequestValidator) -> None:
@@ -144,6 +154,8 @@ def test_the_content_type_must_be_one_declared(validator: RequestValidator) -> N
     assert check(validator, "POST", "/pets", headers={"content-type": "application/xml"}, body=b"<pet/>") == [
         {"path": "$.header.content-type",
          "message": "content type 'application/xml' is not one of application/json, text/*"}]
+    [violation] = validator.check("POST", "/pets", (), {"content-type": "application/xml"}, b"<pet/>")
+    assert violation.status == 415  # Prism's answer: 415 Unsupported Media Type
     assert check(validator, "POST", "/pets", headers={"content-type": "text/plain"}, body=b"anything") == []
 
 
@@ -183,8 +195,8 @@ def test_check_request_also_gives_the_patterns_it_could_not_check() -> None:
     data["components"]["schemas"]["Pet"]["properties"]["name"]["pattern"] = "(unclosed"
     spec = load_spec(data, "pets.yaml")
     found = RequestValidator(spec)
-    violations, unchecked = check_request(found, IncomingRequest.build("POST", "/pets"), b'{"name": "Rex!"}')
-    assert (violations, unchecked) == ([], ["(unclosed"])
+    refusal, unchecked = check_request(found, IncomingRequest.build("POST", "/pets"), b'{"name": "Rex!"}')
+    assert (refusal, unchecked) == (None, ["(unclosed"])
     assert found.off_loop is spec.slow_patterns
 
 
@@ -249,3 +261,119 @@ def test_a_schema_checker_lists_how_a_value_breaks_the_schema_at_a_pointer() -> 
     assert checker.problems("#/components/schemas/Address", "localhost") == []  # format: an annotation by default
     assert SchemaChecker(checker.spec, formats=True).problems("#/components/schemas/Address", "localhost") == [
         "$: 'localhost' is not a 'ipv4'"]
+
+
+# -- Prism's refusals: security (401), formats, the document's own error responses ---------------------------------
+
+REFUSALS = DATA / "local-refusals.yaml"
+BASIC = "Basic " + base64.b64encode(b"ann:secret").decode()
+
+
+@pytest.fixture(scope="module")
+def refusals() -> RequestValidator:
+    return RequestValidator(load_spec(read_document(REFUSALS), "local-refusals.yaml"))
+
+
+def refusal(validator: RequestValidator, method: str, url: str, *, headers: dict[str, str] | None = None,
+            body: Any = None) -> Refusal | None:
+    raw = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    return check_request(validator, IncomingRequest.build(method, url, headers), raw)[0]
+
+
+@pytest.mark.parametrize(("method", "url", "headers"), [
+    ("GET", "/pets", {"x-api-key": "k"}),  # the document's security
+    ("POST", "/pets?api_key=k", {"authorization": BASIC}),  # basic AND a query key
+    ("POST", "/pets", {"authorization": "Bearer abc.def"}),  # or a bearer token
+    ("POST", "/pets", {"authorization": "bearer abc"}),  # the scheme word in any case
+    ("GET", "/pets/3fa85f64-5717-4562-b3fc-2c963f66afa6", {}),  # security: [] opts out
+    ("DELETE", "/pets/7", {"authorization": "Bearer t"}),  # oauth2: a bearer token
+    ("PUT", "/owners", {"cookie": "theme=dark; session=abc"}),  # a cookie key
+    ("PUT", "/owners", {}),  # {} among the alternatives: nothing asked
+])
+def test_credentials_the_security_requires_pass(refusals: RequestValidator, method: str, url: str,
+                                                headers: dict[str, str]) -> None:
+    body = {"name": "Rex"} if method == "POST" else None
+    assert refusal(refusals, method, url, headers={**headers, "content-type": "application/json"} if body else
+                   headers, body=body) is None
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "challenge", "paths"), [
+    ("GET", "/pets", {}, None, ["$.header.X-API-Key"]),  # an API key: Prism sends no challenge
+    ("GET", "/pets", {"x-api-key": ""}, None, ["$.header.X-API-Key"]),
+    ("POST", "/pets", {"authorization": BASIC}, "Bearer",
+     ["$.query.api_key", "$.header.authorization"]),  # basic without the query key, and no bearer either
+    ("POST", "/pets?api_key=k", {"authorization": "Basic bm9jb2xvbg=="}, 'Basic realm="*", Bearer',
+     ["$.header.authorization", "$.header.authorization"]),  # base64 of "nocolon": not user:password
+    ("POST", "/pets?api_key=k", {}, 'Basic realm="*", Bearer', ["$.header.authorization"] * 2),
+    ("DELETE", "/pets/7", {"authorization": "Token t"}, "OAuth2", ["$.header.authorization"]),
+    ("DELETE", "/pets/7", {"authorization": "Bearer "}, "OAuth2", ["$.header.authorization"]),
+])
+def test_missing_credentials_call_for_401_with_prisms_challenge(
+        refusals: RequestValidator, method: str, url: str, headers: dict[str, str], challenge: str | None,
+        paths: list[str]) -> None:
+    found = refusal(refusals, method, url, headers=headers, body={"name": "Rex"} if method == "POST" else None)
+    assert found is not None and found.status == 401
+    assert found.headers == ((("WWW-Authenticate", challenge),) if challenge else ())
+    assert [v.path for v in found.violations] == paths
+
+
+def test_401_comes_before_every_other_violation(refusals: RequestValidator) -> None:
+    found = refusal(refusals, "POST", "/pets", headers={"content-type": "text/csv"}, body=b"a,b")
+    assert found is not None and found.status == 401 and {v.status for v in found.violations} == {401}
+
+
+@pytest.mark.parametrize(("url", "body", "path", "message"), [
+    ("/pets?since=yesterday", None, "$.query.since", "'yesterday' is not a 'date-time'"),
+    ("/pets", {"name": "Rex", "email": "rex"}, "$.body.email", "'rex' is not a 'email'"),
+    ("/pets", {"name": "Rex", "born": "2024-13-01"}, "$.body.born", "'2024-13-01' is not a 'date'"),
+    ("/pets/seven", None, "$.path.petId", "'seven' is not a 'uuid'"),
+])
+def test_formats_are_checked_in_parameters_and_bodies(refusals: RequestValidator, url: str, body: Any, path: str,
+                                                      message: str) -> None:
+    method = "POST" if body else "GET"
+    headers = {"x-api-key": "k", "authorization": "Bearer t", "content-type": "application/json"}
+    found = refusal(refusals, method, url, headers=headers, body=body)
+    assert found is not None and found.status == 422
+    assert [(v.path, v.message) for v in found.violations] == [(path, message)]
+    fine = {"name": "Rex", "email": "rex@example.com", "born": "2024-02-29"}
+    assert refusal(refusals, "POST", "/pets", headers=headers, body=fine) is None
+    assert refusal(refusals, "GET", "/pets?since=2024-02-29T10:00:00Z", headers=headers) is None
+
+
+def test_the_document_s_own_error_response_answers_when_it_has_one(refusals: RequestValidator) -> None:
+    bearer = {"authorization": "Bearer t", "content-type": "application/json"}
+    invalid = refusal(refusals, "POST", "/pets", headers=bearer, body={"email": "rex"})
+    assert invalid is not None and invalid.documented is not None
+    status, headers, body = invalid.documented
+    assert (status, headers, json.loads(body)) == (422, (("Content-Type", "application/json"),),
+                                                   {"code": 422, "message": "that is not a pet"})
+    unauthorized = refusal(refusals, "POST", "/pets", body={"name": "Rex"})
+    assert unauthorized is not None and unauthorized.documented is not None
+    status, headers, body = unauthorized.documented  # no example: a value made from its schema
+    assert (status, json.loads(body)) == (401, {"code": 401, "message": "sign in first"})
+    assert ("WWW-Authenticate", 'Bearer realm="pets"') in headers
+    media = refusal(refusals, "POST", "/pets", headers={**bearer, "content-type": "text/csv"}, body=b"a,b")
+    assert media is not None and media.status == 415  # Prism looks for a 415, then a 422, then a 400
+    assert media.documented is not None and media.documented[0] == 422
+    bad_id = refusal(refusals, "GET", "/pets/seven")
+    assert bad_id is not None and bad_id.documented is not None and bad_id.documented[0] == 400
+    no_own = refusal(refusals, "DELETE", "/pets/7")
+    assert no_own is not None and no_own.documented is None  # a 401 the document does not describe: ours
+    xml = refusal(refusals, "PUT", "/owners", headers={"content-type": "application/json"}, body=b"{}")
+    assert xml is not None and (xml.status, xml.documented) == (415, None)
+
+
+def test_refusal_of_orders_the_statuses_as_prism() -> None:
+    assert refusal_of([]) is None
+    found = refusal_of([Violation("$.a", "a"), Violation("$.b", "b", 415)])
+    assert found is not None and (found.status, [v.path for v in found.violations]) == (415, ["$.b"])
+    found = refusal_of([Violation("$.a", "a"), Violation("$.b", "b")])
+    assert found is not None and (found.status, len(found.violations), found.headers) == (422, 2, ())
+
+
+def test_405_under_the_base_path_and_at_the_root_alike() -> None:
+    found = RequestValidator(load_spec(read_document(DATA / "swagger-petstore-v3.yaml"), "petstore"))
+    for path in ("/api/v3/pet/7", "/pet/7"):
+        [violation] = found.check("PUT", path, (), {}, b"")
+        assert (violation.status, violation.header) == (405, ("Allow", "GET, POST, DELETE"))
+    assert found.check("PUT", "/api/v3/nowhere", (), {}, b"") == []

@@ -198,8 +198,10 @@ def test_validation_of_a_31_document_with_header_and_nullable_query():
     loaded = load_any(DATA / "local-3.1-shapes.yaml")
     assert loaded.spec is not None
     validator = RequestValidator(loaded.spec)
-    good = {"x-request-id": "r1"}
+    good = {"x-request-id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}  # format: uuid, checked
     assert validator.check("GET", "/api/v2/nodes/3", (("depth", "2"),), good, b"") == []
+    assert [v.message for v in validator.check("GET", "/api/v2/nodes/3", (), {"x-request-id": "r1"}, b"")] == [
+        "'r1' is not a 'uuid'"]
     problems = validator.check("GET", "/api/v2/nodes/0", (("depth", "9"),), {}, b"")
     assert [(v.path, v.message) for v in problems] == [
         ("$.path.nodeId", "0 is less than the minimum of 1"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from postmock_nb.bridges.validation import Violation
+from postmock_nb.bridges.validation import Refusal, Violation
 from postmock_nb.serving.problems import (
     MAX_LISTED,
     RequestProblem,
@@ -12,6 +12,7 @@ from postmock_nb.serving.problems import (
     internal_error_response,
     invalid_request,
     problem_response,
+    refused_request,
     too_large,
     unchecked_note,
     unsafe_echo_response,
@@ -69,3 +70,30 @@ def test_every_error_the_pipeline_builds_has_the_one_shape() -> None:
         assert list(_error(response)) == ["name", "header", "message"]
     assert _error(internal_error_response("KeyError: 'a'")) == {
         "name": "mockServerError", "header": "Internal mock error", "message": "KeyError: 'a'"}
+
+
+def test_a_refusal_without_the_document_s_answer_is_our_error_with_its_header() -> None:
+    allow = Violation("$.method", "PATCH is not one of the methods the document gives this path: GET", 405,
+                      ("Allow", "GET"))
+    problem = refused_request(Refusal(405, (allow,), (("Allow", "GET"),)))
+    response = problem_response(problem)
+    assert (response.status, (b"allow", b"GET") in response.headers) == (405, True)
+    assert _error(response)["name"] == "mockMethodNotAllowed"
+    assert _error(response)["violations"] == [allow.json()]
+    assert problem.message == f"the OpenAPI document does not give this method to this path: $.method: {allow.message}"
+    invalid = refused_request(Refusal(422, (Violation("$.body", "bad"),), ()))
+    assert (invalid.status, invalid.name) == (422, "mockRequestInvalid")
+
+
+def test_the_document_s_own_answer_keeps_its_headers_and_adds_ours_it_lacks() -> None:
+    key = Violation("$.header.authorization", "needs a token", 401, ("WWW-Authenticate", "Bearer"))
+    documented = (401, (("Content-Type", "application/json"), ("X-Trace", "1"), ("Bad\nName", "x")), '{"code": 1}')
+    problem = refused_request(Refusal(401, (key,), (("WWW-Authenticate", "Bearer"),), documented))
+    response = problem_response(problem)
+    assert (response.status, response.body) == (401, b'{"code": 1}')
+    assert response.headers == [(b"content-type", b"application/json"), (b"x-trace", b"1"),
+                                (b"www-authenticate", b"Bearer")]  # an unsendable header dropped
+    assert problem.message.endswith("(answered with the document's 401 response)")
+    own = (401, (("WWW-Authenticate", 'Bearer realm="pets"'),), "")
+    response = problem_response(refused_request(Refusal(401, (key,), (("WWW-Authenticate", "Bearer"),), own)))
+    assert response.headers == [(b"www-authenticate", b'Bearer realm="pets"')]  # the document's challenge kept

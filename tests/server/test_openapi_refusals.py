@@ -1,0 +1,117 @@
+"""``--validate-requests`` refuses as Prism does, on a real socket (every server): 405 with ``Allow``, 401 with
+``WWW-Authenticate``, 415, ``format`` (422), and the document's own 400/401/422 response when it has one; each
+refusal logged with a note that says why, and the examples never reached. (The checks in-process:
+tests/unit/bridges/test_validation.py.)"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+import requests
+from support.openapi_documents import DATA
+
+from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.core.markers import EXAMPLE_ID_HEADER
+from postmock_nb.formats.sources import load_any
+from postmock_nb.serving.server import MockServer
+
+BASIC = {"Authorization": "Basic " + base64.b64encode(b"ann:secret").decode()}
+BEARER = {"Authorization": "Bearer a-token"}
+PET_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+@pytest.fixture(scope="module")
+def mock(server_name: str) -> Iterator[MockServer]:
+    from postmock_nb.bridges.validation import RequestValidator
+
+    loaded = load_any(DATA / "local-refusals.yaml")
+    assert loaded.spec is not None
+    bridges = Bridges(request_validator=RequestValidator(loaded.spec))
+    with MockServer(loaded.collection, port=0, server=server_name, bridges=bridges) as running:
+        yield running
+
+
+def last_note(mock: MockServer) -> tuple[int, str]:
+    entry = mock.log.recent(1)[0]
+    return entry.status, entry.note
+
+
+def test_a_method_the_path_does_not_document_is_405_with_allow(mock: MockServer) -> None:
+    response = requests.patch(mock.url + "/pets", json={}, headers=BEARER, timeout=5)
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET, POST")
+    error = response.json()["error"]
+    assert error["name"] == "mockMethodNotAllowed"
+    assert error["violations"] == [{"path": "$.method",
+                                    "message": "PATCH is not one of the methods the document gives this path: "
+                                               "GET, POST"}]
+    assert last_note(mock) == (405, error["message"])
+    assert requests.head(mock.url + f"/pets/{PET_ID}", timeout=5).status_code == 200  # HEAD is GET's
+    assert requests.get(mock.url + "/not/documented", timeout=5).status_code == 404  # not checked
+
+
+def test_missing_credentials_are_401_with_prisms_challenge(mock: MockServer) -> None:
+    response = requests.get(mock.url + "/pets", timeout=5)  # an API key: no challenge, as Prism
+    assert response.status_code == 401 and "WWW-Authenticate" not in response.headers
+    error = response.json()["error"]
+    assert error["name"] == "mockUnauthorized"
+    assert error["violations"] == [{"path": "$.header.X-API-Key",
+                                    "message": "security scheme 'apiKeyHeader' needs an API key in the header "
+                                               "'X-API-Key'"}]
+    status, note = last_note(mock)
+    assert status == 401 and note.startswith("the request lacks the credentials the OpenAPI document requires: ")
+    assert requests.get(mock.url + "/pets", headers={"X-API-Key": "k"}, timeout=5).json() == [{"name": "Rex"}]
+    response = requests.delete(mock.url + "/pets/7", headers={"Authorization": "Token t"}, timeout=5)
+    assert (response.status_code, response.headers["WWW-Authenticate"]) == (401, "OAuth2")
+    assert requests.delete(mock.url + "/pets/7", headers=BEARER, timeout=5).status_code == 204
+    response = requests.put(mock.url + "/owners", data="Ann", headers={"Content-Type": "text/plain"}, timeout=5)
+    assert response.text == "saved"  # `{}` among its requirements: credentials optional
+
+
+def test_the_document_s_own_401_answers_with_the_challenge_it_documents(mock: MockServer) -> None:
+    response = requests.post(mock.url + "/pets", json={"name": "Rex"}, timeout=5)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="pets"'
+    assert response.json() == {"code": 401, "message": "sign in first"}  # made from its schema
+    status, note = last_note(mock)
+    assert status == 401 and note.endswith("(answered with the document's 401 response)")
+    assert requests.post(mock.url + "/pets?api_key=k", json={"name": "Rex"}, headers=BASIC,
+                         timeout=5).status_code == 201
+
+
+def test_a_media_type_the_operation_does_not_accept_is_415(mock: MockServer) -> None:
+    response = requests.put(mock.url + "/owners", json={"name": "Ann"}, timeout=5)
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["name"] == "mockUnsupportedMediaType"
+    assert error["violations"] == [{"path": "$.header.content-type", "message": "content type 'application/json' "
+                                    "is not one of application/xml, text/plain"}]
+    assert last_note(mock)[0] == 415
+    response = requests.post(mock.url + "/pets", data="a,b", headers={"Content-Type": "text/csv", **BEARER},
+                             timeout=5)  # no 415 documented: its 422, as Prism
+    assert (response.status_code, response.json()) == (422, {"code": 422, "message": "that is not a pet"})
+
+
+def test_formats_are_checked_and_the_document_s_400_answers(mock: MockServer) -> None:
+    response = requests.get(mock.url + "/pets?since=yesterday", headers={"X-API-Key": "k"}, timeout=5)
+    assert response.status_code == 422
+    assert response.json()["error"]["violations"] == [{"path": "$.query.since",
+                                                       "message": "'yesterday' is not a 'date-time'"}]
+    response = requests.get(mock.url + "/pets/seven", timeout=5)
+    assert (response.status_code, response.json()) == (400, {"code": 400, "message": "petId is a uuid"})
+    assert "'seven' is not a 'uuid'" in last_note(mock)[1]
+    assert requests.get(mock.url + f"/pets/{PET_ID}", timeout=5).json() == {"name": "Rex"}
+    response = requests.post(mock.url + "/pets", json={"name": "Rex", "email": "rex"}, headers=BEARER, timeout=5)
+    assert (response.status_code, response.json()["message"]) == (422, "that is not a pet")
+    assert "$.body.email: 'rex' is not a 'email'" in last_note(mock)[1]
+
+
+def test_no_refusal_reaches_the_examples_or_the_error_log(mock: MockServer) -> None:
+    for method, url, headers in [("GET", "/pets", {}), ("PATCH", "/pets", {}), ("PUT", "/owners", {
+            "Content-Type": "application/json"}), ("GET", "/pets/seven", {}), ("POST", "/pets", {})]:
+        answer = requests.request(method, mock.url + url, headers=headers, data=b"{}", timeout=5)
+        entry = mock.log.recent(1)[0]
+        assert answer.status_code in (400, 401, 405, 415, 422) and entry.note, (method, url)
+        assert entry.example_id is None and EXAMPLE_ID_HEADER not in answer.headers, (method, url)
+    assert mock.errors == []
