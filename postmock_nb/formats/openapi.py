@@ -576,7 +576,7 @@ def documented_answer(spec: Spec, operation: Operation, codes: tuple[int, ...]) 
         response, at = spec.resolve(by_code[key], f"{operation.where}/responses/{key}")
         if not isinstance(response, dict) or not _pick_media(response.get("content")):
             continue
-        _, content_type, body = _bodies(spec, response.get("content"), at)[0]
+        _, content_type, body, _, _ = _bodies(spec, response.get("content"), at)[0]
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         return status, ((("Content-Type", content_type),) if content_type else ()) + headers, body
     return None
