@@ -385,7 +385,7 @@ class PostmockMagics(Magics):
           %mock save FILE          export as Postman Collection v2.1
           %mock save --environment ENV.json
                                    write a Postman environment with mockUrl/baseUrl = this mock
-          %mock load FILE          import a Postman collection or an OpenAPI 3.0/3.1 document
+          %mock load FILE          import a Postman collection, an OpenAPI 3.0/3.1 or Swagger 2.0 document
                                    (JSON or YAML), merged into this one
           %mock proxy URL [--record FILE] | --off
                                    forward requests no example answers to URL (a running mock);

@@ -188,3 +188,21 @@ def test_a_swagger_2_document_is_served_and_validated_as_its_openapi_3_form():
         assert refused.status_code == 422
         assert refused.json()["error"]["violations"] == [{"path": "$.body",
                                                           "message": "'name' is a required property"}]
+
+
+def test_mock_load_takes_a_swagger_2_document_and_validates_by_it():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        ip.run_line_magic("mock", f"load {DATA / 'oai-v2.0-petstore.json'}")
+        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        url = ip.user_ns["mockUrl"]
+        assert requests.get(url + "/v1/pets/3", timeout=5).status_code == 200
+        assert requests.get(url + "/pets?limit=2", timeout=5).json() == [{"id": 0, "name": "string", "tag": "string"}]
+        response = requests.get(url + "/v1/pets?limit=many", timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")
