@@ -77,6 +77,7 @@ TOP_LEVEL_READ = ("swagger", "host", "basePath", "schemes", "consumes", "produce
                   "parameters", "responses", "securityDefinitions")
 OPERATION_COPIED = ("tags", "summary", "description", "externalDocs", "operationId", "deprecated", "security")
 PARAMETER_COPIED = ("name", "in", "description", "required")
+IN = ("query", "header", "path", "formData", "body")
 HINT = "see the Swagger 2.0 specification (https://swagger.io/specification/v2/)"
 
 
@@ -184,14 +185,14 @@ class _Converter:
     def _security_scheme(self, scheme: Any, where: str) -> dict[str, Any]:
         scheme = self._object(scheme, "a security definition", where)
         kind = scheme.get("type")
-        if kind not in SECURITY:
+        if not isinstance(kind, str) or kind not in SECURITY:
             raise self.error(f"unknown security definition type {kind!r} (basic, apiKey or oauth2)", f"{where}/type")
         out: dict[str, Any] = dict(SECURITY[kind])
         if kind == "apiKey":
             out.update({key: scheme[key] for key in ("name", "in") if key in scheme})
         elif kind == "oauth2":
             flow = scheme.get("flow")
-            if flow not in OAUTH_FLOWS:
+            if not isinstance(flow, str) or flow not in OAUTH_FLOWS:
                 raise self.error(f"unknown OAuth2 flow {flow!r} (implicit, password, application or accessCode)",
                                  f"{where}/flow")
             name, urls = OAUTH_FLOWS[flow]
@@ -258,6 +259,7 @@ class _Converter:
         for index, entry in enumerate(raw):
             here = f"{where}/{index}"
             parameter, at = self._resolve_parameter(self._object(entry, "a parameter", here), here)
+            self._check_parameter(parameter, at)
             if parameter.get("in") in ("body", "formData"):
                 bodies.append((parameter, at))
             elif "$ref" in entry:
@@ -267,9 +269,11 @@ class _Converter:
         return plain, bodies
 
     def _resolve_parameter(self, entry: dict[str, Any], where: str) -> tuple[dict[str, Any], str]:
-        ref = entry.get("$ref")
-        if not isinstance(ref, str):
+        if "$ref" not in entry:
             return entry, where
+        ref = entry["$ref"]
+        if not isinstance(ref, str):
+            raise self.error(f"$ref must be a string, not {type(ref).__name__}", f"{where}/$ref")
         prefix = "#/parameters/"
         if not ref.startswith(prefix):
             raise self.error(f"$ref {ref!r}: a parameter's $ref must point into #/parameters/", where)
@@ -279,10 +283,13 @@ class _Converter:
             raise self.error(f"$ref {ref!r} points to nothing", where)
         return self._object(parameters[name], "a parameter", ref), ref
 
-    def _plain_parameter(self, parameter: dict[str, Any], where: str) -> dict[str, Any]:
-        location = parameter.get("in")
-        if "name" not in parameter or location not in ("query", "header", "path", "formData", "body"):
+    def _check_parameter(self, parameter: dict[str, Any], where: str) -> None:
+        if not isinstance(parameter.get("name"), str) or parameter.get("in") not in IN:
             raise self.error("a parameter needs 'name' and 'in' (query, header, path, formData or body)", where)
+
+    def _plain_parameter(self, parameter: dict[str, Any], where: str) -> dict[str, Any]:
+        self._check_parameter(parameter, where)
+        location = parameter["in"]
         out: dict[str, Any] = {key: parameter[key] for key in PARAMETER_COPIED if key in parameter}
         if location == "path":
             out["required"] = True
@@ -358,9 +365,7 @@ class _Converter:
         required: list[str] = []
         encoding: dict[str, Any] = {}
         for parameter, at in parameters:
-            name = str(parameter.get("name", ""))
-            if not name:
-                raise self.error("a parameter needs 'name' and 'in'", at)
+            name = str(parameter["name"])
             schema = self._value_schema(parameter, at)
             if "description" in parameter:
                 schema["description"] = parameter["description"]

@@ -407,3 +407,29 @@ def test_the_petstore_serves_as_its_openapi_3_edition_does() -> None:
                 for i, e in load_any(DATA / name).collection.iter_examples()]
 
     assert shape("oai-v2.0-petstore.json") == shape("oai-v3.0-petstore.json")
+
+
+def _nodes(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [at] if at else []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found += _nodes(value, (*at, key))
+    return found
+
+
+def test_any_node_of_a_document_set_to_a_wrong_type_is_a_clear_error_or_a_document() -> None:
+    """Each node of FULL replaced by a value of each wrong shape: converted, or one SpecFormatError, never a crash."""
+    errors = 0
+    for at in _nodes(FULL):
+        for wrong in (None, 1, "x", [], {}, [1], {"$ref": "#/definitions/Nope"}):
+            document = json.loads(json.dumps(FULL))
+            node = document
+            for key in at[:-1]:
+                node = node[key]
+            node[at[-1]] = wrong
+            try:
+                to_openapi3(document, "full.json")
+            except SpecFormatError as error:
+                assert error.location.startswith("full.json at #"), error
+                errors += 1
+    assert errors > 100  # the wrong shapes that break Swagger 2.0 are told, with their pointer
