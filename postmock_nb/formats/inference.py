@@ -20,6 +20,8 @@ against. The rules (GenSON does the merging; this module adds formats, enums and
   none longer than :data:`ENUM_MAX_LENGTH` characters. ``status: active`` in three examples and
   ``status: archived`` in one gives ``enum: [active, archived]``; four different names do not.
   Only a field that is a string (or a string and ``null``) everywhere is given an enum.
+- **placeholders**: a string holding ``{{`` (Postman's ``{{$randomInt}}``, filled when served) counts
+  for the type only: a field where one is seen gets neither a format nor an enum.
 - No values (an empty sequence) give ``{}``, the schema every value validates.
 
 The same values always give the same schema (keys and enums sorted).
@@ -103,9 +105,11 @@ class _String(String):  # type: ignore[misc]  # genson is untyped
         super().__init__(node_class)
         self._formats: set[str] | None = None
         self._seen: Counter[str] = Counter()
+        self._placeholder = False
 
     def add_object(self, obj: str) -> None:
         super().add_object(obj)
+        self._placeholder = self._placeholder or "{{" in obj
         found = formats_of(obj)
         self._formats = found if self._formats is None else self._formats & found
         self._seen[obj] += 1
@@ -122,6 +126,8 @@ class _String(String):  # type: ignore[misc]  # genson is untyped
 
     def to_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = super().to_schema()
+        if self._placeholder:
+            return schema
         detected = [name for name, _ in FORMATS if self._formats and name in self._formats]
         if detected:
             schema["format"] = detected[0]

@@ -158,3 +158,8 @@ def test_nested_objects_are_inferred_at_every_level() -> None:
 def test_the_same_values_give_the_same_schema() -> None:
     values = [{"b": 1, "a": "x"}, {"a": "y", "c": None}]
     assert infer_schema(values) == infer_schema(list(values))
+
+
+def test_a_placeholder_gives_neither_format_nor_enum() -> None:
+    assert infer(*["{{$randomUUID}}"] * 4) == {"type": "string"}
+    assert infer("2024-05-01", "{{today}}") == {"type": "string"}
