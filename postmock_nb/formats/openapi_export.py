@@ -4,7 +4,8 @@ What each part of a collection becomes:
 
 - **one path per request**: the examples of every item with the same method and path are one operation;
   ``:id`` and ``{{id}}`` segments become ``{id}`` with a required path parameter (its example: the saved
-  value, else the collection variable's); the operation's summary is the first item's name, its tag the
+  value, else the collection variable's; when every example saved a value, those values are its ``enum``:
+  Postman's mock matches a saved value only); the operation's summary is the first item's name, its tag the
   item's first folder;
 - **query parameters**: each name any example sends, ``required`` when every example sends it, its schema
   inferred from the values sent;
@@ -219,14 +220,25 @@ def _operation_id(operation: _Operation, used: set[str]) -> str:
 def _path_parameters(operation: _Operation, variables: dict[str, str]) -> list[dict[str, Any]]:
     parameters = []
     for name in operation.parameters:
-        values = [value for _, example in operation.examples
-                  for key, value in example.request.path_variables if key == name and value]
+        saved = [_saved_value(example, name) for _, example in operation.examples]
+        values = [value for value in saved if value]
         value = values[0] if values else variables.get(name, "")
-        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        schema: dict[str, Any] = {"type": "string"}
+        if values and len(values) == len(saved):  # Postman matches a saved value only: the mock answers these
+            schema["enum"] = sorted(set(values))
+        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
         if value and "{{" not in value:
             parameter["example"] = value
         parameters.append(parameter)
     return parameters
+
+
+def _saved_value(example: Example, name: str) -> str:
+    """The value ``example`` saved for its path variable ``name`` (what Postman matches), or ""."""
+    for key, value in example.request.path_variables:
+        if key == name and value and "{{" not in value and not (value.startswith("<") and value.endswith(">")):
+            return value
+    return ""
 
 
 def _query_parameters(examples: Sequence[tuple[Item, Example]]) -> list[dict[str, Any]]:

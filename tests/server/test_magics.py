@@ -8,8 +8,8 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 import requests
+import yaml
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -29,10 +29,12 @@ _UNSENT = {"host", "content-length", "connection", "transfer-encoding"}
 @dataclass(frozen=True)
 class Answer:
     status: int
-    example_id: str
-    """The ``x-mock-example-id`` of the answer: which example answered (ids survive the export)."""
+    example_name: str
+    """The ``x-mock-example-name`` of the answer: which example answered."""
     body: Any
     """The JSON value, else the text; for a dynamic body, the sorted keys of its JSON object (or None)."""
+    example_id: str = field(default="", compare=False)
+    """Its ``x-mock-example-id`` (the same after an export, but a file without ids gets new ones on each load)."""
 
 
 def request_of(example: Example, variables: dict[str, str]) -> tuple[str, str, dict[str, str], list[tuple[str, str]],
@@ -56,10 +58,9 @@ def answer(base_url: str, example: Example, collection: Collection, *, selected:
         headers = {**headers, RESPONSE_NAME: example.name, RESPONSE_CODE: str(example.response.status)}
     got = requests.request(method, base_url + path, params=query, headers=headers, data=body or None,
                            timeout=TIMEOUT, allow_redirects=False)
-    example_id = got.headers.get("x-mock-example-id", "")
-    by_id = {found.id: found for found in collection.examples}
-    answered = by_id[example_id].response.body if example_id in by_id else ""
-    return Answer(got.status_code, example_id, _body(got.text, dynamic=bool(DYNAMIC.search(answered))))
+    name = got.headers.get("x-mock-example-name", "")
+    dynamic = any(DYNAMIC.search(found.response.body) for found in collection.examples if found.name == name)
+    return Answer(got.status_code, name, _body(got.text, dynamic=dynamic), got.headers.get("x-mock-example-id", ""))
 
 
 def _body(text: str, *, dynamic: bool) -> Any:

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 from openapi_spec_validator import validate
+from support.builders import make_collection, make_example
+from support.paths import ROOT
 
 from postmock_nb.behaviours.resources import Resource
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec
 from postmock_nb.formats.openapi import collection_from_openapi
 from postmock_nb.formats.openapi_export import dump_openapi, openapi_path, save_openapi, to_openapi
 from postmock_nb.formats.sources import load_any
-from support.builders import make_collection, make_example
-from support.paths import ROOT
 
 FIXTURES = sorted([*(ROOT / "tests" / "data").glob("**/*.json"), *(ROOT / "notebooks" / "data").glob("*.json")])
 FIXTURES = [path for path in FIXTURES if "openapi" not in path.parts]
