@@ -4,7 +4,9 @@ every fixture collection as the collection does, Prism (``prism mock``) serves i
 
 Prism and Schemathesis come from the folder ``benchmarks/openapi_conformance.py --setup`` installs them into
 (``~/.cache/postmock_nb/conformance``: npm ``@stoplight/prism-cli``, a venv with ``schemathesis>=4,<5``); without
-it those tests are skipped, saying so."""
+it those tests are skipped, saying so. They run on notebooks/data (its collections, and its OpenAPI documents read
+then exported): about 20 s each; the fixture collections' exports pass the same Schemathesis run (the report of
+issue 24's branch gives the command)."""
 
 from __future__ import annotations
 
@@ -125,7 +127,7 @@ def test_prism_serves_the_exported_document(path: Path, tmp_path: Path) -> None:
         for template, item in spec["paths"].items():
             for method, operation in item.items():
                 path_now = re.sub(r"\{([^}]+)\}", lambda m: _example_of(operation, m.group(1)), template)
-                query = {p["name"]: p.get("example", "") for p in operation.get("parameters", []) if p["in"] == "query"}
+                query = {p["name"]: p.get("example", "x") for p in operation.get("parameters", []) if p["in"] == "query"}
                 got = requests.request(method, url + path_now, params=query, timeout=TIMEOUT, json=_body_of(operation))
                 documented = {code for other in spec["paths"].values() if method in other
                               for code in other[method]["responses"]}
