@@ -232,3 +232,17 @@ def test_saved_as_yaml_or_json_by_the_name(tmp_path: Path, name: str) -> None:
     assert data == json.loads(json.dumps(to_openapi(collection).document)) and warnings == []
     assert text == dump_openapi(to_openapi(collection).document, name)
     assert load_any(path).collection.examples[0].name == "A"
+
+
+@pytest.mark.parametrize(("request_headers", "headers", "body"), [
+    ({"x-mock-websocket": "true", "x-mock-interval": "500", "x-mock-repeat": "true"},
+     {"Content-Type": "text/plain; charset=utf-8"}, '< {"price": {{$randomInt}}}'),
+    ({"x-mock-callback": "POST http://127.0.0.1:9000/hooks; delay=2000", "x-mock-callback-body": '{"done": true}'},
+     JSON, '{"accepted": true}'),
+], ids=["websocket script", "callback"])
+def test_websocket_scripts_and_callbacks_read_back_the_same(request_headers: dict[str, str], headers: dict[str, str],
+                                                           body: str) -> None:
+    original = make_collection(make_example("GET /ws/prices", "Script", body=body, headers=headers,
+                                            request_headers=request_headers))
+    (back,) = read_back(export(original)).examples
+    same_example(original.examples[0], back)
