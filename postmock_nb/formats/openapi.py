@@ -18,6 +18,10 @@ How a document becomes a collection:
   preferred when a response offers several;
 - examples are ordered success first, so a plain request gets the lowest 2xx answer and
   ``x-mock-response-code`` picks the others.
+- a document postmock exported (:mod:`postmock_nb.formats.openapi_export`) is read back as it was: a
+  response whose examples carry ``x-postmock-example`` gives those examples (their Postman request, id,
+  status and headers, the body from the ``value``), ``x-postmock-markers`` back in their request headers,
+  and the response's ``x-postmock-examples`` too; ``x-postmock-variables`` are the collection's variables.
 
 ``$ref`` lookups go through the ``referencing`` library (the one jsonschema uses); every
 reference in the document is checked when it is read, so a ``$ref`` to nowhere is one error
