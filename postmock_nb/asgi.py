@@ -19,6 +19,7 @@ POSTMOCK_COLLECTION         path of the Postman collection (v2.0/v2.1) or OpenAP
 POSTMOCK_ENVIRONMENT        a Postman environment file whose values resolve ``{{vars}}``
 POSTMOCK_PROXY              forward requests no example answers to this http(s) URL
 POSTMOCK_VALIDATE_REQUESTS  1/0: check requests against the OpenAPI document served (422)
+POSTMOCK_DYNAMIC            1/0: answer OpenAPI examples with a fresh body made from their schema (default 0)
 POSTMOCK_API_KEY            make the mock private with this key (sent as ``x-api-key``)
 POSTMOCK_PRIVATE            1/0: private or not; private needs POSTMOCK_API_KEY (every worker
                             and replica must expect the same key, so none is made up here)

@@ -238,6 +238,12 @@ def _check_chaos_seed(config: MockConfig) -> int | None:
     return config.chaos_seed
 
 
+def _check_seed(config: MockConfig) -> int | None:
+    if config.seed is not None and not _whole(config.seed):
+        raise ConfigError(f"--seed must be a whole number, got {config.seed!r}", hint="--seed 3")
+    return config.seed
+
+
 def _check_chaos_with(config: MockConfig) -> str:
     if not isinstance(config.chaos_with, str) or not config.chaos_with.strip():
         raise ConfigError("--chaos-with is empty", hint="503, a fault (reset, close...) or an example's name")
@@ -469,6 +475,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("validate_requests", "bool", "(OpenAPI documents) answer 422 to requests that break the document's "
                                         "parameters or body", "--validate-requests",
            env="POSTMOCK_VALIDATE_REQUESTS", read_env=env_flag),
+    Option("dynamic", "bool", "(OpenAPI documents) answer each request with a fresh body made from the response's "
+                              "schema instead of its example, as `prism mock -d` (per request: Prefer: dynamic=true "
+                              "or false)", "--dynamic", env="POSTMOCK_DYNAMIC", read_env=env_flag),
+    Option("seed", "int", "seed the --dynamic bodies (the same seed, the same sequence of answers)", "--seed",
+           metavar="N", check=_check_seed),
     Option("environment", "text", "a Postman environment whose enabled values resolve {{vars}} over collection "
                                   "variables", "--environment", metavar="FILE", env="POSTMOCK_ENVIRONMENT",
            field=False),
@@ -508,7 +519,7 @@ OPTIONS: tuple[Option, ...] = (
 OPTION = {option.name: option for option in OPTIONS}
 
 CHECK_ORDER = ("host", "port", "api_key", "admin_key", "state", "state_prefix", "tls", "match_headers", "chaos",
-               "chaos_seed", "chaos_with", "delay_ms",
+               "chaos_seed", "chaos_with", "delay_ms", "seed",
                "max_body_bytes", "read_timeout_s", "workers", "proxy", "record", "log_size", "server")
 """The order the record checks its fields in (which mistake is reported first when there are several)."""
 _CHECKS: tuple[tuple[str, Check], ...] = tuple(
@@ -584,6 +595,11 @@ class MockConfig:
     ``state`` gives them one Redis."""
     validate_requests: bool = False
     """Check requests against the OpenAPI document served (422 listing each violation)."""
+    dynamic: bool = False
+    """OpenAPI examples answer a fresh body made from their response's schema on each request (``prism mock -d``);
+    a request's ``Prefer: dynamic=true/false`` (``?__dynamic=``) decides for itself."""
+    seed: int | None = None
+    """Seed of the ``dynamic`` bodies, so that a run can be repeated (None: a different draw each start)."""
     callback_allow: tuple[str, ...] = ()
     """Hosts (or ``*.domain``) handlers' callbacks may call besides loopback (127.0.0.1, ::1, localhost)."""
     proxy: str | None = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb.answers.responses import HttpResponse
+from postmock_nb.bridges.dynamic import FreshBodies
 from postmock_nb.bridges.recording import BodyTooLarge, Recorder, exchange_of
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Bridges:
     """``--proxy URL``: requests no example answers are forwarded there."""
     recorder: Recorder | None = None
     """``--record FILE``: every proxied answer becomes an example in that file."""
+    fresh: FreshBodies | None = None
+    """An OpenAPI document's fresh bodies (``--dynamic``, ``Prefer: dynamic=true``), or None without a document."""
 
     @classmethod
     def build(cls, config: MockConfig, *, spec: Any = None, store: CollectionStore | None = None) -> Bridges:
@@ -50,8 +53,13 @@ class Bridges:
             from postmock_nb.bridges.validation import RequestValidator
 
             validator = RequestValidator(spec)
+        fresh = None
+        if spec is not None:
+            fresh = FreshBodies(spec, config.seed)
+            if config.dynamic:
+                fresh.faker  # noqa: B018 - Faker (slow to import) loaded now, not on the first request
         proxy, recorder = proxies(config, store=store)
-        return cls(validator, proxy, recorder)
+        return cls(validator, proxy, recorder, fresh)
 
     def with_proxies(self, proxy: Proxy | None, recorder: Recorder | None) -> Bridges:
         """These bridges with another proxy and recorder (the validator kept)."""

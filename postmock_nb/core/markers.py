@@ -41,6 +41,21 @@ MOCK_SELECTORS = (RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME, MATCH_HEADERS, MATC
 """What a request may send as a header, or as a query parameter of the same name (browsers cannot
 always set custom headers)."""
 
+# -- what a request sends, in Prism's words ----------------------------------------------------------
+PREFER = "prefer"
+"""Prism's request header: ``Prefer: code=404, example=cat, dynamic=true, seed=7`` (RFC 7240 preferences)."""
+PREFER_EXAMPLE = "example"
+"""The selector an OpenAPI example's key (``examples: {cat: …}``) answers to (``Prefer: example=cat``)."""
+PREFER_DYNAMIC = "dynamic"
+"""``true``: a fresh body made from the response's schema; ``false``: the saved example (beats ``--dynamic``)."""
+PREFER_SEED = "seed"
+"""The seed of this request's fresh body (the same seed, the same body)."""
+PREFER_KEYS = {"code": RESPONSE_CODE, "example": PREFER_EXAMPLE, "dynamic": PREFER_DYNAMIC, "seed": PREFER_SEED}
+"""Each preference Prism reads → the selector it is (``code`` is ``x-mock-response-code``); others are ignored."""
+PREFER_QUERY = {"__" + key: selector for key, selector in PREFER_KEYS.items()}
+"""Prism's query-parameter forms (``?__code=404&__example=cat&__dynamic=true&__seed=7``), read when no
+``Prefer`` header is sent."""
+
 # -- what the mock adds to a matched response --------------------------------------------------------
 EXAMPLE_ID_HEADER = "x-mock-example-id"
 EXAMPLE_NAME_HEADER = "x-mock-example-name"
@@ -60,6 +75,10 @@ SSE_MARKER = "x-mock-sse"
 """``true``: the example's body is a Server-Sent Events stream, sent one event at a time (Postman sends it whole)."""
 INTERVAL_MARKER = "x-mock-interval"
 """The pause between two events of an ``x-mock-sse`` stream, ms (default 0)."""
+OPENAPI_MARKER = "x-mock-openapi"
+"""``#/paths/~1pets/get/responses/200/content/application~1json/examples/cat``: where in its OpenAPI document the
+example comes from (the import saves it): its media type object (and example key, for a named example), so that
+``Prefer: example=cat`` finds it by key and ``--dynamic`` finds its schema."""
 WEBSOCKET_MARKER = "x-mock-websocket"
 """``true``: the example is a ``%%websocket`` script (its body), played on a WebSocket upgrade of its path;
 ``x-mock-interval`` spaces the ``<`` messages, ``x-mock-repeat: true`` plays it again and again.
@@ -236,6 +255,55 @@ def is_contains(value: str) -> bool:
     return value.strip().lower() == CONTAINS
 
 
+def prefer_values(text: str) -> dict[str, str]:
+    """``"code=404, example=cat"`` → ``{"x-mock-response-code": "404", "example": "cat"}``: the preferences of a
+    ``Prefer`` header Prism reads, as selectors (a preference's ``; parameters`` and quotes dropped; the first of
+    a repeated one counts; others, such as ``return=minimal``, are ignored)."""
+    values: dict[str, str] = {}
+    for part in text.split(","):
+        key, _, value = part.split(";", 1)[0].partition("=")
+        selector = PREFER_KEYS.get(key.strip().lower())
+        if selector is not None:
+            values.setdefault(selector, value.strip().strip('"'))
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class OpenApiSource:
+    """An ``x-mock-openapi`` pointer, read: the media type object's JSON pointer and the named example's key."""
+
+    media: str
+    """``#/paths/~1pets/get/responses/200/content/application~1json`` (its ``schema`` beside it)."""
+    key: str = ""
+    """The example's key in the media type's ``examples`` ("" for its ``example``, or one made from the schema)."""
+
+    @property
+    def schema(self) -> str:
+        """The JSON pointer of the response's schema (which may not exist)."""
+        return self.media + "/schema"
+
+    @property
+    def pointer(self) -> str:
+        """The marker's value."""
+        return f"{self.media}/examples/{escape_pointer(self.key)}" if self.key else self.media
+
+
+def escape_pointer(part: str) -> str:
+    """One JSON pointer segment (RFC 6901: ``~`` → ``~0``, ``/`` → ``~1``)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def openapi_source(text: str) -> OpenApiSource | None:
+    """An ``x-mock-openapi`` value read (None: none, or not a ``#/`` pointer)."""
+    pointer = text.strip()
+    if not pointer.startswith("#/"):
+        return None
+    media, examples, key = pointer.rpartition("/examples/")
+    if examples and key and "/" not in key:
+        return OpenApiSource(media, key.replace("~1", "/").replace("~0", "~"))
+    return OpenApiSource(pointer)
+
+
 # -- an example's markers, read once -----------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +325,8 @@ class Markers:
     query_contains: bool = False
     sse: int | None = None
     """An ``x-mock-sse`` stream's interval between events, ms (None: not a stream)."""
+    openapi: OpenApiSource | None = None
+    """Where in its OpenAPI document the example comes from (``x-mock-openapi``), or None."""
     runs_code: bool = False
     """A handler's or resource's example: never answered by edit distance (a path that is not its route)."""
     callback: CallbackMarker | None = None
@@ -311,7 +381,8 @@ def read_markers(headers: Iterable[tuple[str, str]]) -> Markers:
         flow=_flow(flow_values) if flow_values else None, required_headers=header_names(found.get(MATCH_HEADERS, "")),
         require_body=is_on(body), body_contains=is_contains(body),
         query_contains=is_contains(found.get(MATCH_QUERY, "")), runs_code=code is not None,
-        sse=_sse(found), callback=_callback(found), websocket=_websocket(found),
+        sse=_sse(found), openapi=openapi_source(found.get(OPENAPI_MARKER, "")),
+        callback=_callback(found), websocket=_websocket(found),
         socket=found.get(WEBSOCKET_MARKER, "").strip().lower() == SOCKET_HANDLER and code is not None,
         base_path=_base_path(found.get(BASE_PATH_MARKER, "")))
 

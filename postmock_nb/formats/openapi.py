@@ -52,7 +52,9 @@ from postmock_nb.core.markers import (
     CALLBACK_BODY_MARKER,
     CALLBACK_MARKER,
     CALLBACK_METHODS,
+    OPENAPI_MARKER,
     SSE_MARKER,
+    OpenApiSource,
     parse_callback,
 )
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
@@ -402,40 +404,43 @@ def _response_headers(spec: Spec, raw: Any, where: str) -> Pairs:
     return tuple(headers)
 
 
-def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[str, Any]]:
-    """(name, value) of each named example of a media type, ``$ref``\\ s followed."""
+def _named_examples(spec: Spec, media: dict[str, Any], where: str) -> list[tuple[str, Any, str]]:
+    """(name, value, key) of each named example of a media type, ``$ref``\\ s followed."""
     examples = media.get("examples")
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[str, Any, str]] = []
     if isinstance(examples, dict):
         for key, entry in examples.items():
             example, _ = spec.resolve(entry, f"{where}/examples/{key}")
             if isinstance(example, dict) and "value" in example:
-                found.append((str(example.get("summary") or key), spec.example_data(example["value"], where)))
+                found.append((str(example.get("summary") or key), spec.example_data(example["value"], where),
+                              str(key)))
     return found
 
 
-def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str]]:
-    """(example name or "", content type, body text) for one response."""
+def _bodies(spec: Spec, content: Any, where: str) -> list[tuple[str, str, str, str]]:
+    """(example name or "", content type, body text, ``x-mock-openapi`` pointer or "") for one response."""
     picked = _pick_media(content)
     if picked is None:
-        return [("", "", "")]
+        return [("", "", "", "")]
     media_type, media = picked
     media_where = f"{where}/content/{media_type.replace('/', '~1')}"
+    source = f"{where}{pointer('content', media_type)[1:]}"  # the media type object, a JSON pointer
     named = _named_examples(spec, media, media_where)
     if _is_event_stream(media_type):
-        return [("", "text/event-stream", _event_stream(named, media, spec, media_where))]
+        return [("", "text/event-stream", _event_stream(named, media, spec, media_where), "")]
     if named:
-        return [(name, _concrete_type(media_type, value), _serialise(value, media_type)) for name, value in named]
+        return [(name, _concrete_type(media_type, value), _serialise(value, media_type),
+                 OpenApiSource(source, key).pointer) for name, value, key in named]
     value = spec.example_data(media["example"], media_where) if "example" in media else spec.example(
         media.get("schema", {}), RESPONSE, f"{media_where}/schema")
-    return [("", _concrete_type(media_type, value), _serialise(value, media_type))]
+    return [("", _concrete_type(media_type, value), _serialise(value, media_type), source)]
 
 
 def _is_event_stream(media_type: str) -> bool:
     return media_type.split(";")[0].strip().lower() == "text/event-stream"
 
 
-def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spec, where: str) -> str:
+def _event_stream(named: list[tuple[str, Any, str]], media: dict[str, Any], spec: Spec, where: str) -> str:
     """A ``text/event-stream`` response as the SSE text an ``x-mock-sse`` example streams: its named examples
     are the events in order (an SSE text kept as written, anything else one ``data:`` event), a single array
     example one event per item (a JSON array body: see :mod:`postmock_nb.answers.sse`)."""
@@ -444,8 +449,8 @@ def _event_stream(named: list[tuple[str, Any]], media: dict[str, Any], spec: Spe
             media.get("schema", {}), RESPONSE, f"{where}/schema")
         if isinstance(value, list):
             return json.dumps(value, ensure_ascii=False)
-        named = [("", value)]
-    return "\n\n".join(_sse_event(value) for _, value in named)
+        named = [("", value, "")]
+    return "\n\n".join(_sse_event(value) for _, value, _ in named)
 
 
 def _sse_event(value: Any) -> str:
@@ -482,7 +487,7 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         if not isinstance(response, dict):
             continue
         if _exported(response):
-            examples.extend(exported_examples(spec, response, request, f"{where}/{code}"))
+            examples.extend(exported_examples(spec, response, request, at))
             continue
         status = 200 if only_default else status_of(code)  # `default` alone is the answer: 200, as Prism does
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
@@ -490,9 +495,11 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         if operation.data.get("deprecated") is True:  # as Prism says it
             headers += (("Deprecation", "true"),)
-        for name, content_type, body in _bodies(spec, response.get("content"), at):
+        for name, content_type, body, source in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             marked = _sse_request(request, content_type)
+            if source:  # where it comes from: Prefer: example=KEY finds it, --dynamic its schema
+                marked = replace(marked, headers=(*marked.headers, (OPENAPI_MARKER, source)))
             if callback is not None and status < 400:
                 marked = replace(marked, headers=(*marked.headers, *callback.markers(status)))
             examples.append(Example(
@@ -514,30 +521,36 @@ def _exported(response: dict[str, Any]) -> bool:
 def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec, where: str) -> list[Example]:
     """The examples of a response postmock exported, as they were: each named example's ``x-postmock-example``
     (its body from the ``value`` when the Postman object has none), its ``x-postmock-markers`` back in its
-    request headers; then the response's ``x-postmock-examples``."""
+    request headers, and each named example marked ``x-mock-openapi`` with where it is in this document (so
+    ``Prefer: example=KEY`` and ``--dynamic`` find it); then the response's ``x-postmock-examples``."""
     found: list[Example] = []
     picked = _pick_media(response.get("content"))
     if picked is not None:
         media_type, media = picked
         entries = media.get("examples")
+        source = f"{where}{pointer('content', media_type)[1:]}"
         for key, entry in entries.items() if isinstance(entries, dict) else ():
             if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
                 body = _serialise(spec.example_data(entry.get("value"), where), media_type)
-                found.append(_exported_example(entry, request, f"{where}/content/examples/{key}", body))
+                found.append(_exported_example(entry, request, f"{where}/content/examples/{key}", body,
+                                               OpenApiSource(source, str(key)).pointer))
     extra = response.get(POSTMOCK_EXAMPLES)
     for index, entry in enumerate(extra if isinstance(extra, list) else []):
         if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
-            found.append(_exported_example(entry, request, f"{where}/{POSTMOCK_EXAMPLES}/{index}", ""))
+            found.append(_exported_example(entry, request, f"{where}/{POSTMOCK_EXAMPLES}/{index}", "", ""))
     return found
 
 
-def _exported_example(entry: dict[str, Any], request: RequestSpec, where: str, body: str) -> Example:
+def _exported_example(entry: dict[str, Any], request: RequestSpec, where: str, body: str, source: str) -> Example:
     saved = dict(entry[POSTMOCK_EXAMPLE])
     saved.setdefault("body", body)
     example = parse_example(saved, request, where)
     markers = entry.get(POSTMOCK_MARKERS)
-    if isinstance(markers, dict) and markers:
-        added = tuple((str(key), str(value)) for key, value in markers.items())
+    added = tuple((str(key), str(value)) for key, value in (markers.items() if isinstance(markers, dict) else ())
+                  if str(key).lower() != OPENAPI_MARKER)  # a pointer into the document it came from, not this one
+    if source:
+        added += ((OPENAPI_MARKER, source),)
+    if added:
         example = replace(example, request=replace(example.request, headers=(*example.request.headers, *added)))
     return example
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from postmock_nb.core import limits, wire
-from postmock_nb.core.markers import SSE_MARKER, code_of, is_mock_name, parse_resource
+from postmock_nb.core.markers import OPENAPI_MARKER, SSE_MARKER, code_of, is_mock_name, parse_resource
 from postmock_nb.core.model import Collection, Example, Item, reason_phrase
 from postmock_nb.formats import atomicfile
 from postmock_nb.formats.inference import infer_schema
@@ -319,12 +319,21 @@ def _request_body(examples: Sequence[Example], record: tuple[str, dict[str, Any]
 
 
 def _named(values: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {_example_key(name, index): {"summary": name, "value": value} for index, (name, value) in enumerate(values)}
+    named: dict[str, Any] = {}
+    for name, value in values:
+        named[_example_key(name, named)] = {"summary": name, "value": value}
+    return named
 
 
-def _example_key(name: str, index: int) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60]
-    return f"{slug or 'example'}-{index + 1}" if index else (slug or "example")
+def _example_key(name: str, taken: Mapping[str, Any]) -> str:
+    """The example's key among ``taken`` (``Prefer: example=KEY`` asks for it): its name with ``-`` for what is
+    not a letter, digit, ``_``, ``.`` or ``-`` (``Order found`` → ``Order-found``), numbered when taken."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example"
+    key, number = slug, 1
+    while key in taken:
+        number += 1
+        key = f"{slug}-{number}"
+    return key
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -383,10 +392,10 @@ def _media(media_type: str, examples: list[Example], record_schema: dict[str, An
     elif not is_json_type(media_type):
         media["schema"] = {"type": "string"}
     named: dict[str, Any] = {}
-    for index, (example, (ok, value)) in enumerate(zip(examples, parsed, strict=True)):
+    for example, (ok, value) in zip(examples, parsed, strict=True):
         entry: dict[str, Any] = {"summary": example.name, "value": value}
         entry.update(_extensions(example, value if ok or not is_json_type(media_type) else None))
-        named[_example_key(example.name, index)] = entry
+        named[_example_key(example.name, named)] = entry
     media["examples"] = named
     return media
 
@@ -396,7 +405,8 @@ def _extensions(example: Example, value: Any) -> dict[str, Any]:
     example's ``value``, None when it cannot give the body back) gives it."""
     saved = example_json(example)
     request = dict(saved["originalRequest"])
-    markers = {key: found for key, found in example.request.headers if is_mock_name(key)}
+    markers = {key: found for key, found in example.request.headers  # x-mock-openapi: a pointer into another document
+               if is_mock_name(key) and key.lower() != OPENAPI_MARKER}
     request["header"] = [entry for entry in request["header"] if not is_mock_name(entry["key"])]
     saved["originalRequest"] = request
     if value is not None and _gives_back(value, example.response.body):

@@ -17,7 +17,7 @@ from postmock_nb.core.selectors import (
     MATCH_BODY,
     MATCH_HEADERS,
     MATCH_QUERY,
-    MOCK_SELECTORS,
+    QUERY_SELECTORS,
     RESPONSE_CODE,
     header_names,
     is_contains,
@@ -57,7 +57,7 @@ def request_context(request: IncomingRequest, settings: MockConfig) -> RequestCo
     """Split the request's ``x-mock-*`` selectors (header or query) from its query, and apply its switches."""
     query: dict[str, list[str]] = {}
     for key, value in request.query:
-        if key.lower() not in MOCK_SELECTORS:
+        if key.lower() not in QUERY_SELECTORS:
             query.setdefault(key, []).append(value)
     selectors = mock_values(request.headers, request.query)
     if not selectors:  # the usual case: the mock's own settings apply

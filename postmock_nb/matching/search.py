@@ -9,12 +9,13 @@ skipped unscored, so the cost stays flat however many examples collide.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from postmock_nb.config import MockConfig
+from postmock_nb.core.markers import OpenApiSource
 from postmock_nb.core.paths import PathRule, RequestPath
-from postmock_nb.core.selectors import RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
+from postmock_nb.core.selectors import PREFER_EXAMPLE, RESPONSE_CODE, RESPONSE_ID, RESPONSE_NAME
 from postmock_nb.matching.scoring import RequestContext, drop_reason, failed_code, failed_path, request_context, score
 from postmock_nb.matching.snapshot import CompiledExample, MethodIndex, Snapshot
 from postmock_nb.matching.types import BASE_SCORE, Candidate, IncomingRequest, MatchResult
@@ -61,7 +62,7 @@ def match(snapshot: Snapshot, request: IncomingRequest, settings: MockConfig = _
     if not candidates and request.method == "HEAD" and get_index is not None and index is not get_index:
         index = get_index  # no HEAD example fits this path: answer as GET would
         candidates, ctx = _fitting(snapshot, index, ctx, settings)
-    winner, ranked, selector, error = _decide(candidates, ctx)
+    winner, ranked, selector, error = _decide(candidates, ctx, snapshot)
     return MatchResult(request, snapshot, settings, winner.example if winner else None,
                        winner.score if winner else None, ranked, selector, error,
                        len(index.examples) - len(candidates), "GET" if index is get_index else request.method)
@@ -173,12 +174,12 @@ _Ruling = tuple["Candidate | None", list[Candidate], str, str]
 """The winner (or None), every candidate ranked with why it lost, the selector that decided, the error."""
 
 
-def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
+def _decide(candidates: list[Candidate], ctx: RequestContext, snapshot: Snapshot) -> _Ruling:
     """The winner among scored candidates, and why each other one lost."""
     if len(candidates) == 1 and candidates[0].score is not None and not ctx.selectors:
         return candidates[0], candidates, "", ""  # the usual case, settled at once: what the steps below would decide
     candidates.sort(key=lambda c: (c.score is None, -(c.score or 0), c.order))
-    picked = _picked(candidates, ctx)
+    picked = _picked(candidates, ctx, snapshot.openapi_plan if PREFER_EXAMPLE in ctx.selectors else {})
     if picked is not None and picked[0] is None:
         return picked  # a selector named an example that is not here
     winner, selector = (picked[0], picked[2]) if picked is not None else (None, "")
@@ -189,32 +190,54 @@ def _decide(candidates: list[Candidate], ctx: RequestContext) -> _Ruling:
             if RESPONSE_CODE in ctx.selectors:
                 selector = f"{RESPONSE_CODE}: {ctx.selectors[RESPONSE_CODE]}"
     if winner is None:
-        error = "no example for this method and path" if not candidates else "every example for this path was ruled out"
-        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, error
+        return None, [_lost(c, c.lost or drop_reason(c)) for c in candidates], selector, _no_winner(candidates, ctx)
     return winner, _ranked(winner, candidates, selector), selector, ""
 
 
-def _picked(candidates: list[Candidate], ctx: RequestContext) -> _Ruling | None:
-    """What ``x-mock-response-id`` or ``-name`` (the first sent) decides: the example it picks (given a score
-    if it had none, in place in ``candidates``), or no winner with the error; None when neither was sent."""
-    for key in (RESPONSE_ID, RESPONSE_NAME):
+_PICKS = ((RESPONSE_ID, ("id",)), (RESPONSE_NAME, ("name",)), (PREFER_EXAMPLE, ("key", "name")))
+"""The selectors that pick an example, and what of it each compares, in turn: ``Prefer: example=cat`` an OpenAPI
+example's key (``examples: {cat: …}``), else an example's name (a collection's examples have no key)."""
+
+
+def _attribute(candidate: Candidate, attribute: str, sources: Mapping[str, OpenApiSource]) -> str:
+    """A candidate's id, name or OpenAPI example key ("" when it has none)."""
+    if attribute == "key":
+        source = sources.get(candidate.example.id)
+        return source.key if source is not None else ""
+    value: str = getattr(candidate.example, attribute)
+    return value
+
+
+def _no_winner(candidates: list[Candidate], ctx: RequestContext) -> str:
+    """Why no candidate won: none fits, the status asked for (``x-mock-response-code``, ``Prefer: code=``) is not
+    one of theirs (naming those there are), or each was ruled out."""
+    if not candidates:
+        return "no example for this method and path"
+    if RESPONSE_CODE in ctx.selectors and all(failed_code(c) for c in candidates):
+        codes = ", ".join(sorted({str(c.example.response.status) for c in candidates}))
+        return (f"no example with status {ctx.selectors[RESPONSE_CODE].strip()} for {ctx.request.method} "
+                f"{ctx.request.path} (statuses for this path: {codes})")
+    return "every example for this path was ruled out"
+
+
+def _picked(candidates: list[Candidate], ctx: RequestContext, sources: Mapping[str, OpenApiSource]) -> _Ruling | None:
+    """What ``x-mock-response-id``, ``-name`` or ``Prefer: example=`` (the first sent) decides: the example it picks
+    (given a score if it had none, in place in ``candidates``), or no winner with the error; None when none was sent."""
+    for key, attributes in _PICKS:
         wanted = ctx.selectors.get(key)
         if wanted is None:
             continue
-        selector = f"{key}: {wanted}"
-        attribute = "id" if key.endswith("id") else "name"
-        # several share the name: the one whose path fits best (/users/me before /users/:id), then the first defined
-        chosen = sorted((c for c in candidates if _selected(getattr(c.example, attribute), wanted, attribute)
-                         and not failed_code(c) and not failed_path(c)),
-                        key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
+        selector = f"Prefer: example={wanted}" if key == PREFER_EXAMPLE else f"{key}: {wanted}"
+        chosen: list[Candidate] = []
+        for attribute in attributes:
+            # several share the name: the one whose path fits best (/users/me before /users/:id), then the first
+            chosen = sorted((c for c in candidates if _selected(_attribute(c, attribute, sources), wanted, attribute)
+                             and not failed_code(c) and not failed_path(c)),
+                            key=lambda c: (c.path_rule.penalty if c.path_rule else 0, c.order))
+            if chosen:
+                break
         if not chosen:
-            here = ", ".join(sorted({repr(c.example.name) for c in candidates})) or "none"
-            error = (f"no example with {attribute} {wanted!r} for {ctx.request.method} "
-                     f"{ctx.request.path} (examples for this path: {here})")
-            ranked = [_lost(c, c.lost or (drop_reason(c) if failed_path(c) else
-                                          f"{attribute} is {getattr(c.example, attribute)!r}, not {wanted!r}"))
-                      for c in candidates]
-            return None, ranked, selector, error
+            return _not_picked(candidates, ctx, attributes[0], wanted, selector, sources)
         winner = chosen[0]
         if winner.score is None:
             points = BASE_SCORE - (winner.path_rule.penalty if winner.path_rule else 0)
@@ -224,6 +247,22 @@ def _picked(candidates: list[Candidate], ctx: RequestContext) -> _Ruling | None:
             winner = picked
         return winner, candidates, selector, ""
     return None
+
+
+def _not_picked(candidates: list[Candidate], ctx: RequestContext, attribute: str, wanted: str, selector: str,
+                sources: Mapping[str, OpenApiSource]) -> _Ruling:
+    """No winner: the error names the examples there are for the path (and their keys), each candidate why it lost."""
+    def shown(c: Candidate) -> str:
+        key = _attribute(c, "key", sources) if sources else ""
+        return repr(c.example.name) + (f" (example={key})" if key else "")
+
+    here = ", ".join(sorted({shown(c) for c in candidates})) or "none"
+    error = f"no example with {attribute} {wanted!r} for {ctx.request.method} {ctx.request.path} " \
+            f"(examples for this path: {here})"
+    ranked = [_lost(c, c.lost or (drop_reason(c) if failed_path(c) else
+                                  f"{attribute} is {_attribute(c, attribute, sources)!r}, not {wanted!r}"))
+              for c in candidates]
+    return None, ranked, selector, error
 
 
 def _ranked(winner: Candidate, candidates: list[Candidate], selector: str) -> list[Candidate]:

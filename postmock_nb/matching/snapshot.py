@@ -15,7 +15,15 @@ from urllib.parse import unquote_plus
 
 from rapidfuzz import fuzz, process
 
-from postmock_nb.core.markers import CODE_MARKERS, CallbackMarker, Flow, Markers, is_mock_name, read_markers
+from postmock_nb.core.markers import (
+    CODE_MARKERS,
+    CallbackMarker,
+    Flow,
+    Markers,
+    OpenApiSource,
+    is_mock_name,
+    read_markers,
+)
 from postmock_nb.core.model import Collection, Example, Item, Pairs
 from postmock_nb.core.paths import (
     LOOKUP_RULES,
@@ -231,6 +239,12 @@ class Snapshot:
     def code_plan(self) -> dict[str, Markers]:
         """Example id → its markers, for the examples a handler or a resource answers."""
         return {example.id: markers for example, markers in self.marked if markers.code is not None}
+
+    @cached_property
+    def openapi_plan(self) -> dict[str, OpenApiSource]:
+        """Example id → where in its OpenAPI document it comes from (``x-mock-openapi``), for the examples an
+        OpenAPI import made: their key for ``Prefer: example=…``, their schema for ``--dynamic``."""
+        return {example.id: markers.openapi for example, markers in self.marked if markers.openapi is not None}
 
     @cached_property
     def sse_plan(self) -> dict[str, int]:

@@ -364,7 +364,8 @@ class PostmockMagics(Magics):
                       [--callback-allow HOST]...
                       [--no-dashboard]
                       [--chaos SHARE [--chaos-seed N] [--chaos-with 503|FAULT|NAME]]
-                      [--validate-requests] [--environment ENV.json] [--proxy URL [--record FILE]]
+                      [--validate-requests] [--dynamic [--seed N]] [--environment ENV.json]
+                      [--proxy URL [--record FILE]]
                       [--server hypercorn|uvicorn|granian]
                       [--state redis://HOST:PORT/DB [--state-prefix NAME]] [--admin-key KEY]
                       [--tls | --tls-cert FILE --tls-key FILE]

@@ -42,6 +42,7 @@ from postmock_nb.behaviours.dispatch import Answer, Behaviours
 from postmock_nb.behaviours.sockets import Socket
 from postmock_nb.behaviours.streams import HandlerStream, send_stream
 from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.bridges.dynamic import Unavailable
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
 from postmock_nb.core.text import plural
@@ -64,6 +65,7 @@ from postmock_nb.serving.problems import (
 )
 from postmock_nb.serving.reading import (
     asked_fault,
+    asked_preferences,
     body_announced,
     checked_mock_values,
     declared_length,
@@ -110,6 +112,11 @@ class Exchange:
     selectors: bool = False
     """The request sent ``x-mock-*`` values (checked; the match reads more than the request line)."""
     asked_delay: int | None = None
+    dynamic: bool | None = None
+    """``Prefer: dynamic=true/false`` (``?__dynamic=``): a fresh body from the schema, or the saved one (None: the
+    mock's ``--dynamic``)."""
+    seed: str | None = None
+    """``Prefer: seed=…``: the fresh body's own seed (None: the mock's draw)."""
     request: IncomingRequest | None = None
     snapshot: Snapshot | None = None
     result: MatchResult | None = None
@@ -163,6 +170,8 @@ class MockApp:
         self._admin: Any = None
         self.on_startup: Callable[[], object] | None = None
         """Called once the lifespan startup is complete (the server's signal that it serves)."""
+        self._dynamic = settings.dynamic
+        """``--dynamic``: OpenAPI examples answer a fresh body made from their schema (a request may say otherwise)."""
         self._chaos = random.Random(settings.chaos_seed)
         """The chaos draw (one per app; the app runs on one event loop, so no lock)."""
         self.stopping: asyncio.Event | None = None
@@ -296,6 +305,7 @@ class MockApp:
         if sends_mock_values(ex.headers, query):
             ex.selectors = True
             ex.asked_delay = checked_mock_values(ex.headers, query)
+            ex.dynamic, ex.seed = asked_preferences(ex.headers, query)
         ex.request = IncomingRequest(ex.method, ex.path, query, ex.headers, body.decode("utf-8", "replace"))
 
     async def _validate(self, ex: Exchange) -> None:
@@ -396,8 +406,29 @@ class MockApp:
                extra: tuple[tuple[bytes, bytes], ...]) -> None:
         """The winner's saved response; an example marked x-mock-sse streams its events instead (see _stream)."""
         ex.response = build_response(result, snapshot, extra, self.responses)
+        if self._dynamic if ex.dynamic is None else ex.dynamic:
+            self._fresh(ex, result, snapshot)
         if snapshot.sse_plan:
             self._sse(ex, result, snapshot)
+
+    def _fresh(self, ex: Exchange, result: MatchResult, snapshot: Snapshot) -> None:
+        """``--dynamic`` (``Prefer: dynamic=true``): the winner's body made afresh from its response's schema, as
+        ``prism mock -d``; the saved body, the log's note saying why, when the example has no schema to make it from."""
+        winner, response = result.winner, ex.response
+        assert winner is not None and response is not None
+        source, fresh = snapshot.openapi_plan.get(winner.id), ex.bridges.fresh
+        if source is None or fresh is None:
+            ex.note = ("dynamic: the example has no schema (not from an OpenAPI document, or no body): its saved body"
+                       if source is None else "dynamic: no OpenAPI document is loaded: the saved body")
+            return
+        content_type = next((v.decode("latin-1") for k, v in response.headers if k == b"content-type"), "")
+        try:
+            body = fresh.body(source, content_type, ex.seed)
+        except Unavailable as why:
+            ex.note = f"dynamic: {why}: the saved body"
+            return
+        ex.response = HttpResponse(response.status, response.headers, body)
+        ex.note = f"dynamic: a fresh body from {source.schema}"
 
     def _sse(self, ex: Exchange, result: MatchResult, snapshot: Snapshot) -> None:
         """The winner's events, when it is an ``x-mock-sse`` stream (a HEAD gets the head of the whole body)."""

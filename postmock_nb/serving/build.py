@@ -60,6 +60,8 @@ class Wording:
     lacking: str
     """Why there is no document (``none is loaded``, ``this is a Postman collection``)."""
     hint: str
+    dynamic: str = "--dynamic"
+    """What asked for fresh bodies from the schemas (``--dynamic``, ``POSTMOCK_DYNAMIC=1``)."""
 
 
 NOTEBOOK = Wording("--validate-requests", "none is loaded",
@@ -67,14 +69,17 @@ NOTEBOOK = Wording("--validate-requests", "none is loaded",
 COMMAND = Wording("--validate-requests", "this is a Postman collection",
                   "serve the OpenAPI document the collection was made from")
 ENVIRONMENT = Wording("POSTMOCK_VALIDATE_REQUESTS=1", "POSTMOCK_COLLECTION is a Postman collection",
-                      "serve the OpenAPI document the collection was made from")
+                      "serve the OpenAPI document the collection was made from", "POSTMOCK_DYNAMIC=1")
 
 
 def require_document(config: MockConfig, spec: Any, *, wording: Wording) -> None:
-    """Request validation (``config.validate_requests``) needs an OpenAPI document (``spec``): a
-    :class:`ConfigError` worded for the front end otherwise."""
-    if config.validate_requests and spec is None:
-        raise ConfigError(f"{wording.option} needs an OpenAPI document, and {wording.lacking}", hint=wording.hint)
+    """Request validation (``config.validate_requests``) and fresh bodies (``config.dynamic``) need an OpenAPI
+    document (``spec``): a :class:`ConfigError` worded for the front end otherwise."""
+    if spec is not None:
+        return
+    for asked, option in ((config.validate_requests, wording.option), (config.dynamic, wording.dynamic)):
+        if asked:
+            raise ConfigError(f"{option} needs an OpenAPI document, and {wording.lacking}", hint=wording.hint)
 
 
 def check_chaos_with(config: MockConfig, collection: Collection) -> None:

@@ -11,7 +11,20 @@ from postmock_nb.answers.faults import RESPONSE_FAULT, FaultError, parse_fault
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.core import limits, wire
 from postmock_nb.core.paths import encode_segment, path_as_matched
-from postmock_nb.core.selectors import MOCK_SELECTORS, RESPONSE_CODE, RESPONSE_DELAY, query_value
+from postmock_nb.core.selectors import (
+    MOCK_SELECTORS,
+    PREFER,
+    PREFER_DYNAMIC,
+    PREFER_EXAMPLE,
+    PREFER_QUERY,
+    PREFER_SEED,
+    RESPONSE_CODE,
+    RESPONSE_DELAY,
+    RESPONSE_ID,
+    RESPONSE_NAME,
+    mock_values,
+    query_value,
+)
 from postmock_nb.serving.problems import RequestProblem, bad_mock_value, too_large
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -21,8 +34,9 @@ BODY_LOST = ("the request body did not arrive whole: the client stalled past the
              "connection, or the HTTP server refused the body (a malformed chunked body) and may have answered itself")
 _PERCENT = ord("%")
 """Looked for as a byte: ``37 in raw`` costs a tenth of ``b"%" in raw`` (this runs on every request)."""
-MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT))
-"""The ``x-mock-*`` names a request may send (as a header or a query parameter)."""
+MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT, PREFER, *PREFER_QUERY))
+"""The ``x-mock-*`` names a request may send (as a header or a query parameter), and Prism's (``Prefer``,
+``__code``…)."""
 
 
 def matched_path(scope: dict[str, Any]) -> str:
@@ -117,6 +131,25 @@ def checked_mock_values(headers: dict[str, str], query: Query) -> int | None:
     if raw is None:
         return None
     return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
+
+
+def asked_preferences(headers: dict[str, str], query: Query) -> tuple[bool | None, str | None]:
+    """Prism's preferences (``Prefer: code=404, example=cat, dynamic=true, seed=7``, or ``?__code=404``…) checked
+    (a 400 for a code or a ``dynamic`` that cannot be used); returns what ``dynamic`` asks (None: not asked) and
+    the seed (an example picked by key, name or id: never a fresh body, as in Prism)."""
+    values = mock_values(headers, query)
+    code = values.get(RESPONSE_CODE)
+    if code is not None and headers.get(RESPONSE_CODE) is None and query_value(query, RESPONSE_CODE) is None:
+        _number("Prefer code", code, 100, 599, "an HTTP status 100-599")  # Prism's, not x-mock-response-code
+    dynamic = values.get(PREFER_DYNAMIC)
+    if dynamic is not None and dynamic.strip().lower() not in ("true", "false"):
+        raise bad_mock_value(f"Prefer dynamic must be true or false, got {wire.shorten(dynamic)}")
+    seed = values.get(PREFER_SEED)
+    if seed is not None and not (seed.strip() and len(seed) <= limits.MAX_MOCK_VALUE):
+        raise bad_mock_value(f"Prefer seed must be 1-{limits.MAX_MOCK_VALUE} characters, got {wire.shorten(seed)}")
+    if PREFER_EXAMPLE in values or RESPONSE_NAME in values or RESPONSE_ID in values:
+        return False, seed  # an example asked for by its key, name or id is served as saved (Prism: the key wins)
+    return (None if dynamic is None else dynamic.strip().lower() == "true"), seed
 
 
 def asked_fault(headers: dict[str, str], query: Query) -> str | None:

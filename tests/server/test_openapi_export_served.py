@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
+from support.builders import make_collection, make_example
 from support.paths import ROOT
 from support.roundtrip import answer, served
 
@@ -38,3 +40,15 @@ def test_the_exported_document_answers_as_the_collection(path: Path, server_name
             if len(twins) == 1:  # asked for by name and code, this very example answers
                 asked = answer(after.url, example, original, selected=True)
                 assert (asked.status, asked.example_id) == (example.response.status, example.id), example.describe()
+
+
+def test_prefer_example_asks_for_an_exported_example_by_its_key(server_name: str) -> None:
+    json_type = {"Content-Type": "application/json"}
+    original = make_collection(make_example("GET /pets/:id", "A cat", body='{"kind": "cat"}', headers=json_type),
+                               make_example("GET /pets/:id", "A dog", body='{"kind": "dog"}', headers=json_type))
+    document = json.loads(json.dumps(to_openapi(original).document))
+    exported, _ = collection_from_openapi(document, "pets exported")
+    with MockServer(exported, port=0, server=server_name) as mock:
+        assert requests.get(mock.url + "/pets/1", timeout=10).json() == {"kind": "cat"}
+        asked = requests.get(mock.url + "/pets/1", headers={"Prefer": "example=A-dog"}, timeout=10)
+        assert (asked.status_code, asked.json()) == (200, {"kind": "dog"})

@@ -34,7 +34,7 @@ def test_every_x_mock_name_is_spelled_in_markers() -> None:
         "x-mock-response-delay", "x-mock-response-fault", "x-mock-example-id", "x-mock-example-name",
         "x-mock-score", "x-mock-handler", "x-mock-resource", "x-mock-scenario", "x-mock-sequence",
         "x-mock-delay", "x-mock-fault", "x-mock-sse", "x-mock-interval", "x-mock-callback", "x-mock-callback-body",
-        "x-mock-websocket", "x-mock-repeat", "x-mock-timeout", "x-mock-base-path"}
+        "x-mock-websocket", "x-mock-repeat", "x-mock-timeout", "x-mock-base-path", "x-mock-openapi"}
     assert markers.CODE_MARKERS == {"x-mock-handler", "x-mock-resource"}
 
 
@@ -195,3 +195,13 @@ def test_a_websocket_scripts_timeout_is_written_checked_and_read_back() -> None:
                                             ("", "")])
 def test_the_base_path_marker_reads_one_leading_slash_and_no_trailing_one(text: str, base: str) -> None:
     assert read_markers([("X-Mock-Base-Path", text)]).base_path == base
+
+
+def test_the_openapi_marker_gives_the_media_type_and_the_example_key() -> None:
+    media = "#/paths/~1pets~1{petId}/get/responses/200/content/application~1json"
+    named = markers.read_markers([("x-mock-openapi", media + "/examples/a~1b")]).openapi
+    assert named == markers.OpenApiSource(media, "a/b")
+    assert named.schema == media + "/schema" and named.pointer == media + "/examples/a~1b"
+    plain = markers.read_markers([("X-Mock-OpenAPI", media)]).openapi
+    assert plain == markers.OpenApiSource(media) and plain.key == ""
+    assert markers.read_markers([("x-mock-openapi", "not a pointer")]).openapi is None

@@ -73,3 +73,38 @@ def test_query_value_finds_the_first_in_any_case() -> None:
     assert query_value(query, "flag") == ""
     assert query_value(query, "missing") is None
     assert query_value([], "page") is None
+
+
+# -- Prism's conventions: Prefer and the __ query parameters -----------------------------------------
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("code=404", {"x-mock-response-code": "404"}),
+    ("example=cat", {"example": "cat"}),
+    ("dynamic=true", {"dynamic": "true"}),
+    ("code=200, example=cat", {"x-mock-response-code": "200", "example": "cat"}),
+    ("Code=200,Example=\"my cat\"", {"x-mock-response-code": "200", "example": "my cat"}),
+    ("dynamic=true; strict, seed=7", {"dynamic": "true", "seed": "7"}),
+    ("example=cat, example=dog", {"example": "cat"}),
+    ("return=minimal, respond-async", {}),
+])
+def test_prefer_values_reads_prisms_preferences(header: str, expected: dict[str, str]) -> None:
+    assert markers.prefer_values(header) == expected
+
+
+def test_prefer_and_the_query_forms_are_selectors() -> None:
+    assert mock_values({"prefer": "code=404, example=cat"}, ()) == {"x-mock-response-code": "404", "example": "cat"}
+    assert mock_values({}, (("__code", "404"), ("__EXAMPLE", "cat"), ("__dynamic", "true"), ("__seed", "7"))) == {
+        "x-mock-response-code": "404", "example": "cat", "dynamic": "true", "seed": "7"}
+
+
+def test_a_prefer_header_hides_the_query_forms_as_in_prism() -> None:
+    assert mock_values({"prefer": "example=dog"}, (("__code", "404"), ("__example", "cat"))) == {"example": "dog"}
+
+
+def test_postmans_selector_wins_over_prisms() -> None:
+    sent = mock_values({"x-mock-response-code": "201", "prefer": "code=404"}, (("__code", "500"),))
+    assert sent == {"x-mock-response-code": "201"}
+
+
+def test_the_query_forms_are_never_matched_as_parameters() -> None:
+    assert {"__code", "__example", "__dynamic", "__seed", "x-mock-response-code"} <= selectors.QUERY_SELECTORS

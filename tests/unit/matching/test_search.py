@@ -6,6 +6,7 @@ Postman's scoring rules, rule by rule, are test_matching.py's; here: what the se
 
 from __future__ import annotations
 
+import pytest
 from support.builders import make_collection, make_example
 
 from postmock_nb.config import MockConfig
@@ -101,7 +102,7 @@ def test_the_response_code_selector_decides_and_is_named() -> None:
 def test_every_example_ruled_out_is_an_error_with_each_reason() -> None:
     result = search([make_example("GET /a", "ok")], "GET /a?x-mock-response-code=500")
     assert result.winner is None
-    assert result.error == "every example for this path was ruled out"
+    assert result.error == "no example with status 500 for GET /a (statuses for this path: 200)"
     assert names(result) == [("ok", None, "selector x-mock-response-code: another status was asked for")]
 
 
@@ -196,3 +197,32 @@ def test_only_the_examples_marked_with_that_base_path_are_mounted() -> None:
 def test_head_asked_without_the_base_path_is_answered_as_get_under_it() -> None:
     result = search([MOUNTED], "HEAD /pets/7")
     assert result.winner == MOUNTED and result.method == "GET"
+
+
+MEDIA = "#/paths/~1pets/get/responses/{}/content/application~1json"
+CAT = make_example("GET /pets", "A pet - A cat", request_headers={"x-mock-openapi": MEDIA.format(200) + "/examples/cat"})
+DOG = make_example("GET /pets", "A pet - A dog", request_headers={"x-mock-openapi": MEDIA.format(200) + "/examples/dog"})
+GONE = make_example("GET /pets", "Gone", status=404,
+                    request_headers={"x-mock-openapi": MEDIA.format(404) + "/examples/dog"})
+NAMED = make_example("GET /pets", "bird")
+
+
+@pytest.mark.parametrize(("request_line", "headers", "winner"), [
+    ("GET /pets", {"prefer": "example=dog"}, DOG),
+    ("GET /pets?__example=dog&__code=404", None, GONE),
+    ("GET /pets", {"prefer": "code=404, example=dog"}, GONE),
+    ("GET /pets", {"prefer": "example=bird"}, NAMED),  # no key: an example's name
+])
+def test_prefer_example_picks_an_openapi_key_else_a_name(request_line: str, headers: dict[str, str] | None,
+                                                         winner: Example) -> None:
+    result = search([CAT, DOG, GONE, NAMED], request_line, headers)
+    assert result.winner == winner, names(result)
+    assert result.selector.startswith(("Prefer: example=", "x-mock-response-code"))
+
+
+def test_an_unknown_key_names_the_keys_there_are() -> None:
+    result = search([CAT, DOG, NAMED], "GET /pets", {"prefer": "example=fish"})
+    assert result.winner is None and result.selector == "Prefer: example=fish"
+    assert result.error == ("no example with key 'fish' for GET /pets (examples for this path: "
+                            "'A pet - A cat' (example=cat), 'A pet - A dog' (example=dog), 'bird')")
+    assert names(result)[0][2] == "key is 'cat', not 'fish'"

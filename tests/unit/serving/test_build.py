@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import random
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,20 @@ def test_mock_server_runs_what_the_root_assembles(app_calls: list[dict[str, Any]
     assert MockServer(mock=mock).app is mock.app
     with pytest.raises(TypeError, match="takes the assembled mock alone"):
         MockServer(mock=mock, port=1)
+
+
+@pytest.mark.parametrize("wording, option", [(build.COMMAND, "--dynamic"), (build.ENVIRONMENT, "POSTMOCK_DYNAMIC=1"),
+                                             (build.NOTEBOOK, "--dynamic")])
+def test_dynamic_bodies_need_a_document(wording: build.Wording, option: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{option} needs an OpenAPI document, and {wording.lacking}"):
+        build.require_document(MockConfig(dynamic=True), None, wording=wording)
+    build.require_document(MockConfig(dynamic=True), load_any(SPEC).spec, wording=wording)
+
+
+def test_a_document_gives_the_bridges_fresh_bodies_seeded_by_the_option() -> None:
+    bridges = build.file_mock(loaded=load_any(SPEC), config=MockConfig(dynamic=True, seed=3),
+                              environment=tuple, wording=build.COMMAND).bridges
+    assert bridges.fresh is not None and bridges.fresh.spec is not None
+    assert bridges.fresh.rng.random() == random.Random(3).random()
+    assert build.file_mock(loaded=Loaded(USERS), config=MockConfig(), environment=tuple,
+                           wording=build.COMMAND).bridges.fresh is None

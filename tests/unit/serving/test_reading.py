@@ -8,7 +8,9 @@ import pytest
 
 from postmock_nb.serving.problems import RequestProblem
 from postmock_nb.serving.reading import (
+    Query,
     asked_fault,
+    asked_preferences,
     body_announced,
     checked_mock_values,
     declared_length,
@@ -90,6 +92,37 @@ def test_an_unknown_fault_is_a_400_and_a_known_one_is_given() -> None:
     with pytest.raises(RequestProblem) as refused:
         asked_fault({}, (("x-mock-response-fault", "explode"),))
     assert refused.value.status == 400 and refused.value.message.startswith("x-mock-response-fault: ")
+
+
+def test_prisms_preferences_make_a_request_send_mock_values() -> None:
+    assert sends_mock_values({"prefer": "code=404"}, ())
+    assert sends_mock_values({}, (("__example", "cat"),))
+    assert not sends_mock_values({}, (("_code", "1"),))
+
+
+@pytest.mark.parametrize(("headers", "query", "asked"), [
+    ({"prefer": "dynamic=true"}, (), (True, None)),
+    ({"prefer": "dynamic=FALSE, seed=7"}, (), (False, "7")),
+    ({}, (("__dynamic", "true"), ("__seed", "abc")), (True, "abc")),
+    ({"prefer": "code=404"}, (), (None, None)),
+    ({"prefer": "example=cat, dynamic=true"}, (), (False, None)),  # the key wins, as in Prism
+    ({"x-mock-response-name": "Cat", "prefer": "dynamic=true"}, (), (False, None)),
+])
+def test_asked_preferences_gives_dynamic_and_the_seed(headers: dict[str, str], query: Query,
+                                                       asked: tuple[bool | None, str | None]) -> None:
+    assert asked_preferences(headers, query) == asked
+
+
+@pytest.mark.parametrize(("headers", "query", "message"), [
+    ({"prefer": "code=4044"}, (), "Prefer code must be an HTTP status 100-599, got '4044'"),
+    ({}, (("__code", "x"),), "Prefer code must be an HTTP status 100-599, got 'x'"),
+    ({"prefer": "dynamic=1"}, (), "Prefer dynamic must be true or false, got '1'"),
+    ({"prefer": "dynamic=true, seed=" + "9" * 20}, (), "Prefer seed must be 1-12 characters"),
+])
+def test_asked_preferences_refuses_what_cannot_be_used(headers: dict[str, str], query: Query, message: str) -> None:
+    with pytest.raises(RequestProblem) as refused:
+        asked_preferences(headers, query)
+    assert refused.value.status == 400 and refused.value.message.startswith(message)
 
 
 @pytest.mark.parametrize("scope, path", [
