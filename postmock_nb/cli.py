@@ -6,6 +6,7 @@
                                    [--server hypercorn|uvicorn|granian]
     postmock validate collection.json|openapi.yaml
     postmock push collection.json --to URL [--admin-key KEY] [--replace]
+    postmock convert SOURCE OUTPUT [--to openapi|postman]
     postmock --version
 
 A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 (or Swagger 2.0) document (JSON or YAML),
@@ -66,7 +67,31 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--admin-key", metavar="KEY", default=None,
                       help="the mock's admin key, sent as x-postmock-admin-key (default: $POSTMOCK_ADMIN_KEY)")
     push.add_argument("--replace", action="store_true", help="replace the mock's collection instead of merging")
+    convert = commands.add_parser(
+        "convert", help="write a collection or an OpenAPI document as OpenAPI 3.1 or as a Postman collection",
+        description="Read SOURCE (a Postman collection or an OpenAPI document) and write OUTPUT as OpenAPI 3.1 "
+                    "(YAML for .yaml/.yml, else JSON) or as a Postman Collection v2.1. The format is --to's, else "
+                    "OUTPUT's name's: .yaml/.yml is OpenAPI, .postman_collection.json is Postman.")
+    convert.add_argument("source", metavar="SOURCE", help="the Postman collection or OpenAPI document to read")
+    convert.add_argument("output", metavar="OUTPUT", help="the file to write")
+    convert.add_argument("--to", choices=CONVERT_FORMATS, default=None, help="the output format")
     return parser
+
+
+CONVERT_FORMATS = ("openapi", "postman")
+
+
+def output_format(output: str, to: str | None) -> str:
+    """``openapi`` or ``postman``: ``to`` when given, else by the name (or an error asking for ``--to``)."""
+    if to:
+        return to
+    lowered = output.lower()
+    if lowered.endswith((".yaml", ".yml")):
+        return "openapi"
+    if lowered.endswith(".postman_collection.json"):
+        return "postman"
+    raise PostmockError(f"cannot tell the output format from the name {output!r}",
+                     hint="add --to openapi or --to postman (or name it .yaml/.yml or .postman_collection.json)")
 
 
 def _environment(args: argparse.Namespace) -> Pairs:
@@ -86,12 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "push":
             return _push(args)
+        if args.command == "convert":
+            return _convert(args)
         return _serve(args)
     except PostmockError as error:
         print(f"postmock: {error}", file=sys.stderr)
         return 2
     except RecursionError:  # a structure nested deeper than the limits foresee: still the file's fault
-        print(f"postmock: {args.collection}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
+        source = getattr(args, "collection", None) or args.source
+        print(f"postmock: {source}: nested too deep to read (the limit is {limits.MAX_JSON_DEPTH} levels)",
               file=sys.stderr)
         return 2
 
@@ -198,6 +226,28 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
         print(f"  {problem}", file=stream)
     if len(problems) > MAX_WARNINGS:
         print(f"  ... and {len(problems) - MAX_WARNINGS} more", file=stream)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    to = output_format(args.output, args.to)
+    # deferred: the formats (schemas, YAML, OpenAPI) are slow to import; postmock --help stays fast
+    from postmock_nb.formats.openapi_export import save_openapi
+    from postmock_nb.formats.postman import save_collection
+    from postmock_nb.formats.sources import load_any
+
+    loaded = load_any(args.source)
+    collection = loaded.collection
+    if to == "postman":
+        save_collection(collection, args.output)
+        warnings: list[str] = []
+    else:
+        _, warnings = save_openapi(collection, args.output)
+    kind = "OpenAPI 3.1 document" if to == "openapi" else "Postman collection"
+    print(f"{args.output}: {kind} {collection.name!r}, {plural(len(collection.examples), 'example')} "
+          f"(from {args.source})")
+    for warning in warnings:
+        print(f"warning: {warning}")
+    return 0
 
 
 def _push(args: argparse.Namespace) -> int:

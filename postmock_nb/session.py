@@ -33,6 +33,7 @@ from postmock_nb.errors import ExampleDefinitionError, ServerError
 from postmock_nb.formats.cells import ExampleDefinition, build_definition, split_header_line
 from postmock_nb.formats.environment import Environment, load_environment, save_environment
 from postmock_nb.formats.merging import merge
+from postmock_nb.formats.openapi_export import save_openapi
 from postmock_nb.formats.postman import save_collection
 from postmock_nb.matching.store import CollectionStore, LiveCollection
 from postmock_nb.serving.adminwrites import writes_state
@@ -100,6 +101,8 @@ class Session:
         """OpenAPI documents loaded (postmock_nb.formats.openapi.Spec); the last one validates requests."""
         self.save_warnings: list[str] = []
         """What the last :meth:`save` could not keep (handlers saved as static examples)."""
+        self.export_warnings: list[str] = []
+        """What the last ``save(..., openapi=True)`` could not put in the document."""
         self.behaviours = behaviours if behaviours is not None else Behaviours()
         """The session's Python handlers and resources (see postmock_nb.notebook.prototype for defining them)."""
 
@@ -166,13 +169,19 @@ class Session:
         self.definitions.forget_examples()
         return count
 
-    def save(self, path: str | Path) -> Path:
-        """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock."""
+    def save(self, path: str | Path, *, openapi: bool = False) -> Path:
+        """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock; ``openapi``: as an
+        OpenAPI 3.1 document instead (YAML for ``.yaml``/``.yml``, else JSON; what it could not hold is in
+        :attr:`export_warnings`)."""
         collection, self.save_warnings = self.behaviours.for_export(self.store.collection)
         if self.server is not None and self.server.running:
             collection = collection.with_variables((("baseUrl", self.server.url), ("mockUrl", self.server.url)))
         elif not any(k == "baseUrl" for k, _ in collection.variables):
             collection = collection.with_variables((("baseUrl", "http://127.0.0.1:8000"),))
+        if openapi:
+            saved, self.export_warnings = save_openapi(collection, path)
+            return saved
+        self.export_warnings = []
         return save_collection(collection, path)
 
     def load(self, path: str | Path, *, examples: str = "as-written") -> Any:

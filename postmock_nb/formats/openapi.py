@@ -18,6 +18,10 @@ How a document becomes a collection:
   preferred when a response offers several;
 - examples are ordered success first, so a plain request gets the lowest 2xx answer and
   ``x-mock-response-code`` picks the others.
+- a document postmock exported (:mod:`postmock_nb.formats.openapi_export`) is read back as it was: a
+  response whose examples carry ``x-postmock-example`` gives those examples (their Postman request, id,
+  status and headers, the body from the ``value``), ``x-postmock-markers`` back in their request headers,
+  and the response's ``x-postmock-examples`` too; ``x-postmock-variables`` are the collection's variables.
 
 ``$ref`` lookups go through the ``referencing`` library (the one jsonschema uses); every
 reference in the document is checked when it is read, so a ``$ref`` to nowhere is one error
@@ -57,10 +61,23 @@ from postmock_nb.core.markers import (
 from postmock_nb.core.model import Collection, Example, Item, Pairs, RequestSpec, ResponseSpec, reason_phrase
 from postmock_nb.errors import CollectionFormatError, ExampleDefinitionError
 from postmock_nb.formats.expressions import Scope, Unmappable, url_template
+from postmock_nb.formats.postman import parse_example
 from postmock_nb.formats.schemagen import REQUEST, RESPONSE, Budget, ExampleTooBig, Purpose, example_value, followed
 from postmock_nb.formats.schemaonly import stripping, without_examples
 
 SPEC_URI = "urn:postmock:openapi"
+# what postmock's own export (formats/openapi_export.py) writes beside what OpenAPI says, read back here
+POSTMOCK_EXAMPLE = "x-postmock-example"
+"""On a named example: the example as a Postman example object (id, name, request, status, headers; the body
+when the ``value`` cannot give it back): read back as it was, so the mock matches as the collection did."""
+POSTMOCK_MARKERS = "x-postmock-markers"
+"""Beside ``x-postmock-example``: the example's ``x-mock-*`` markers (scenario, sequence, delay, fault, SSE…)."""
+POSTMOCK_EXAMPLES = "x-postmock-examples"
+"""On a response: the examples not under the media type this reader picks (no body, or another media type)."""
+POSTMOCK_VARIABLES = "x-postmock-variables"
+"""On the document: the collection's variables, ``[[name, value], …]``."""
+POSTMOCK_COMPUTED = "x-postmock-computed"
+"""On an operation: ``{handler: key}`` or ``{resource: marker}``: answered by code, its examples are samples."""
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 
@@ -360,6 +377,11 @@ def is_json_type(media_type: str) -> bool:
     return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
+def pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
+    """The media type whose examples a response is read from: the first JSON one, else the first."""
+    return _pick_media(content)
+
+
 def _pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(content, dict) or not content:
         return None
@@ -543,6 +565,9 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         response, at = spec.resolve(by_code[code], f"{where}/{code}")
         if not isinstance(response, dict):
             continue
+        if _exported(response):
+            examples.extend(exported_examples(spec, response, request, at))
+            continue
         status = 200 if only_default else status_of(code)  # `default` alone is the answer: 200, as Prism does
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
         title = description[0][:80].strip() if description else str(status)
@@ -584,6 +609,53 @@ def documented_answer(spec: Spec, operation: Operation, codes: tuple[int, ...]) 
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
         return status, ((("Content-Type", content_type),) if content_type else ()) + headers, body
     return None
+
+
+def _exported(response: dict[str, Any]) -> bool:
+    """A response written by postmock's export (its examples carry ``x-postmock-example``)."""
+    if POSTMOCK_EXAMPLES in response:
+        return True
+    picked = _pick_media(response.get("content"))
+    examples = picked[1].get("examples") if picked is not None else None
+    return isinstance(examples, dict) and any(
+        isinstance(entry, dict) and POSTMOCK_EXAMPLE in entry for entry in examples.values())
+
+
+def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec, where: str) -> list[Example]:
+    """The examples of a response postmock exported, as they were: each named example's ``x-postmock-example``
+    (its body from the ``value`` when the Postman object has none), its ``x-postmock-markers`` back in its
+    request headers, and each named example marked ``x-mock-openapi`` with where it is in this document (so
+    ``Prefer: example=KEY`` and ``--dynamic`` find it); then the response's ``x-postmock-examples``."""
+    found: list[Example] = []
+    picked = _pick_media(response.get("content"))
+    if picked is not None:
+        media_type, media = picked
+        entries = media.get("examples")
+        source = f"{where}{pointer('content', media_type)[1:]}"
+        for key, entry in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
+                body = _serialise(spec.example_data(entry.get("value"), where), media_type)
+                found.append(_exported_example(entry, request, f"{where}/content/examples/{key}", body,
+                                               OpenApiSource(source, str(key)).pointer))
+    extra = response.get(POSTMOCK_EXAMPLES)
+    for index, entry in enumerate(extra if isinstance(extra, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
+            found.append(_exported_example(entry, request, f"{where}/{POSTMOCK_EXAMPLES}/{index}", "", ""))
+    return found
+
+
+def _exported_example(entry: dict[str, Any], request: RequestSpec, where: str, body: str, source: str) -> Example:
+    saved = dict(entry[POSTMOCK_EXAMPLE])
+    saved.setdefault("body", body)
+    example = parse_example(saved, request, where)
+    markers = entry.get(POSTMOCK_MARKERS)
+    added = tuple((str(key), str(value)) for key, value in (markers.items() if isinstance(markers, dict) else ())
+                  if str(key).lower() != OPENAPI_MARKER)  # a pointer into the document it came from, not this one
+    if source:
+        added += ((OPENAPI_MARKER, source),)
+    if added:
+        example = replace(example, request=replace(example.request, headers=(*example.request.headers, *added)))
+    return example
 
 
 NOTE_HEADER = "X-Postmock-Note"
@@ -804,7 +876,11 @@ def spec_to_collection(spec: Spec) -> Collection:
     origin = server_origin(spec)
     info = spec.data.get("info")
     info = info if isinstance(info, dict) else {}
-    return Collection(name=spec.title, items=tuple(items), variables=(("baseUrl", origin),) if origin else (),
+    variables = dict([("baseUrl", origin)] if origin else [])
+    saved = spec.data.get(POSTMOCK_VARIABLES)
+    variables.update((str(pair[0]), str(pair[1])) for pair in (saved if isinstance(saved, list) else [])
+                     if isinstance(pair, list) and len(pair) == 2)
+    return Collection(name=spec.title, items=tuple(items), variables=tuple(variables.items()),
                       description=str(info.get("description") or ""))
 
 

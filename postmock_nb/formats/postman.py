@@ -158,6 +158,11 @@ def _example(data: Any, item_request: RequestSpec, here: str) -> Example:
     return Example(name=name, request=request, response=response, id=str(data.get("id") or new_id()))
 
 
+def parse_example(data: Any, item_request: RequestSpec, here: str) -> Example:
+    """One Postman example object (``response[]`` entry) as an :class:`Example` (what :func:`example_json` wrote)."""
+    return _example(data, item_request, here)
+
+
 def _request(data: Any, here: str, fallback: RequestSpec | None, required: bool) -> RequestSpec:
     if isinstance(data, str):
         data = {"url": data, "method": "GET"}
@@ -353,6 +358,11 @@ def _item_json(item: Item) -> dict[str, Any]:
     if item.events:
         data["event"] = list(item.events)
     return data
+
+
+def example_json(example: Example) -> dict[str, Any]:
+    """An example as a Postman example object (``response[]`` entry); :func:`parse_example` reads it back."""
+    return _example_json(example)
 
 
 def _example_json(example: Example) -> dict[str, Any]:

@@ -85,6 +85,7 @@ def _mock_parser() -> _Parser:
     save = commands.add_parser("save", add_help=False)
     save.add_argument("file", nargs="?", default=None)
     save.add_argument("--environment", default=None)  # a Postman environment with mockUrl
+    save.add_argument("--openapi", action="store_true")  # an OpenAPI 3.1 document instead of a Postman collection
     commands.add_parser("reset", add_help=False).add_argument("name", nargs="?", default=None)
     load = commands.add_parser("load", add_help=False)
     load.add_argument("file")
@@ -398,6 +399,8 @@ class PostmockMagics(Magics):
           %mock log --detail [N]   request #N in full (the newest without N): a WebSocket
                                    connection's transcript, a callback's request and answer
           %mock save FILE          export as Postman Collection v2.1
+          %mock save FILE --openapi
+                                   export as OpenAPI 3.1 (YAML for .yaml/.yml, else JSON)
           %mock save --environment ENV.json
                                    write a Postman environment with mockUrl/baseUrl = this mock
           %mock load FILE [--examples generate]
@@ -586,12 +589,15 @@ class PostmockMagics(Magics):
             raise UsageError("%mock save: the following arguments are required: file (or --environment FILE)"
                              "\nHint: %mock save collection.json")
         if args.file is not None:
-            path = self.session.save(args.file)
+            path = self.session.save(args.file, openapi=args.openapi)
             count = len(self.session.store.collection.examples)
-            print(f"Saved {plural(count, 'example')} to {path} (Postman Collection v2.1).")
+            kind = "OpenAPI 3.1" if args.openapi else "Postman Collection v2.1"
+            print(f"Saved {plural(count, 'example')} to {path} ({kind}).")
             warning = _save_warning(self.session.save_warnings)
             if warning:
                 print(f"Warning: {warning}", file=sys.stderr)
+            for left_out in self.session.export_warnings:
+                print(f"Warning: {left_out}", file=sys.stderr)
         if args.environment is not None:
             env_path = self.session.save_environment(args.environment)
             print(f"Saved a Postman environment with mockUrl and baseUrl = {self.session.url} to {env_path}.")

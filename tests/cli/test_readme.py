@@ -9,7 +9,8 @@ How each fenced block is checked depends on its info string:
     A script, run on its own in a subprocess. A block that defines ``test_`` functions is
     a test module instead, run by pytest (the ``postmock`` fixture comes from the plugin).
 ``bash``
-    Commands, one a line, run for real: ``postmock validate``; ``postmock serve`` (on a free
+    Commands, one a line, run for real: ``postmock validate``; ``postmock convert`` (its output must be
+    written, with no warning); ``postmock serve`` (on a free
     port instead of the one written, killed by PID at the end); ``curl`` against a server
     started that way, which must answer from an example; ``make TARGET`` is checked with
     ``make -n`` (it would build a venv). Any other command fails the test until a runner
@@ -420,6 +421,10 @@ def test_bash_blocks_run(workdir: Path, servers: Servers) -> None:
                 done = run([postmock_command(), *words[1:]], workdir, env=clean_env())
                 assert done.returncode == 0, f"{block.where}: {line}\n{done.stdout}{done.stderr}"
                 assert "can be served" in done.stdout and "warning" not in done.stdout + done.stderr, done.stdout + done.stderr
+            elif words[:2] == ["postmock", "convert"]:
+                done = run([postmock_command(), *words[1:]], workdir, env=clean_env())
+                assert done.returncode == 0, f"{block.where}: {line}\n{done.stdout}{done.stderr}"
+                assert (workdir / words[3]).is_file() and "warning" not in done.stdout + done.stderr, done.stdout
             elif words[:2] == ["postmock", "serve"]:
                 servers.start(words, workdir, block.where)
             elif words[0] == "curl":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
@@ -191,6 +192,22 @@ def test_save_and_load_round_trip(shell: InteractiveShell, tmp_path: Path, capsy
     (loaded,) = session_of(shell).store.collection.examples
     assert (loaded.name, loaded.request.path, loaded.response.status) == ("Missing", "/users/:id", 404)
     assert "Missing" in capsys.readouterr().out
+
+
+def test_save_openapi_writes_a_document_load_reads_back(shell: InteractiveShell, tmp_path: Path, capsys) -> None:
+    example(shell, "GET /users/:id 200 --name Found", '{"id": 7, "email": "ada@example.com"}')
+    example(shell, "GET /users/:id 404 --name Missing", '{"error": "User not found"}')
+    target = tmp_path / "users.yaml"
+    mock(shell, f"save {target} --openapi")
+    assert f"Saved 2 examples to {target} (OpenAPI 3.1)." in capsys.readouterr().out
+    document = yaml.safe_load(target.read_text())
+    assert document["openapi"] == "3.1.0" and list(document["paths"]["/users/{id}"]["get"]["responses"]) == ["200", "404"]
+    schema = document["paths"]["/users/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["email"] == {"type": "string", "format": "email"}
+    mock(shell, "clear")
+    mock(shell, f"load {target}")
+    loaded = sorted((e.name, e.request.path, e.response.status) for e in session_of(shell).store.collection.examples)
+    assert loaded == [("Found", "/users/:id", 200), ("Missing", "/users/:id", 404)]
 
 
 def test_help_is_real(shell: InteractiveShell) -> None:

@@ -1,0 +1,529 @@
+"""A collection out as an OpenAPI 3.1 document (``%mock save FILE --openapi``, ``postmock convert``).
+
+What each part of a collection becomes:
+
+- **one path per request**: the examples of every item with the same method and path are one operation;
+  ``:id`` and ``{{id}}`` segments become ``{id}`` with a required path parameter (its example: the saved
+  value, else the collection variable's; when every example saved a value, those values are its ``enum``:
+  Postman's mock matches a saved value only); the operation's summary is the first item's name, its tag the
+  item's first folder;
+- **query parameters**: each name any example sends, ``required`` when every example sends it, its schema
+  inferred from the values sent;
+- **request bodies**: by the request's ``Content-Type`` (else its body mode), a schema inferred from the JSON
+  (or form) bodies, each example's body a named example; ``required`` when every example sends one;
+- **responses**: one per status, one media type per ``Content-Type`` the examples answer with, the saved
+  examples as named ``examples`` (their ``summary`` the example's name), the response headers (``required``
+  when every example of the status sends one), and the schema inferred from the bodies by
+  :func:`postmock_nb.formats.inference.infer_schema` (a media type whose bodies are not all JSON gets
+  none: a template such as ``{"n": {{$randomInt}}}`` is not JSON until it is served);
+- **resources** (``x-mock-resource``): their six operations, the record schema once in
+  ``components/schemas`` (inferred from every record the examples hold) and referenced by each;
+- **handlers** (``x-mock-handler``): their sample or last response, the operation described as computed
+  (``x-postmock-computed``);
+- what OpenAPI cannot say is kept in extensions, read back by :mod:`postmock_nb.formats.openapi` so that
+  ``postmock serve`` of the exported file serves what the collection served: each named example carries
+  ``x-postmock-example`` (the example as a Postman example object: its id, name, request with its query,
+  headers and body that Postman's matching compares, status and response headers; its body only when the
+  example's ``value`` cannot give it back) and ``x-postmock-markers`` (its ``x-mock-*`` markers: scenario,
+  sequence, delay, fault, SSE, WebSocket, callback, handler, resource, matching switches); an example the
+  reader would not find under the media type it picks (no body, or a second media type for one status) is
+  also listed in the response's ``x-postmock-examples``; the collection's variables are
+  ``x-postmock-variables``.
+
+Not exported (returned as warnings): methods OpenAPI has no operation for (``COPY``, ``LINK``…), requests
+with no example (a Postman mock does not serve them either), 1xx examples (never served).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import yaml
+
+from postmock_nb.core import limits, wire
+from postmock_nb.core.markers import OPENAPI_MARKER, SSE_MARKER, code_of, is_mock_name, parse_resource
+from postmock_nb.core.model import Collection, Example, Item, reason_phrase
+from postmock_nb.formats import atomicfile
+from postmock_nb.formats.inference import infer_schema
+from postmock_nb.formats.openapi import (
+    OPERATION_METHODS,
+    POSTMOCK_COMPUTED,
+    POSTMOCK_EXAMPLE,
+    POSTMOCK_EXAMPLES,
+    POSTMOCK_MARKERS,
+    POSTMOCK_VARIABLES,
+    is_json_type,
+    pick_media,
+)
+from postmock_nb.formats.postman import example_json
+
+OPENAPI_VERSION = "3.1.0"
+_SEGMENT_VARIABLE = re.compile(r"^:([A-Za-z0-9_.-]+)$")
+_PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+_UNSENT_HEADERS = frozenset({"content-type", "content-length", "transfer-encoding", "connection", "date"})
+_FORM_TYPES = {"urlencoded": "application/x-www-form-urlencoded", "formdata": "multipart/form-data",
+               "graphql": "application/json"}
+
+
+@dataclass
+class Exported:
+    """The document, and what of the collection it could not hold (one sentence each)."""
+
+    document: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Operation:
+    method: str
+    template: str
+    parameters: list[str]
+    examples: list[tuple[Item, Example]] = field(default_factory=list)
+
+
+def openapi_path(path: str) -> tuple[str, list[str]]:
+    """``/users/:id/posts/{{postId}}`` → (``/users/{id}/posts/{postId}``, [id, postId]): the template and its
+    path parameters (a name given twice is numbered: ``{id}``, ``{id2}``)."""
+    names: list[str] = []
+    segments = []
+    for segment in path.split("?")[0].split("/"):
+        found = _SEGMENT_VARIABLE.match(segment)
+        if found:
+            segment = "{{" + found.group(1) + "}}"
+        segments.append(_PLACEHOLDER.sub(lambda m: "{" + _parameter_name(m.group(1), names) + "}", segment))
+    template = "/".join(segments)
+    return (template if template.startswith("/") else "/" + template), names
+
+
+def _parameter_name(raw: str, taken: list[str]) -> str:
+    base = _NOT_NAME.sub("_", raw.strip()).strip("_") or "param"
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}{number}"
+    taken.append(name)
+    return name
+
+
+def to_openapi(collection: Collection) -> Exported:
+    """The collection as an OpenAPI 3.1 document (see the module's docstring)."""
+    exported = Exported({})
+    operations = _operations(collection, exported.warnings)
+    resources = _resource_schemas(collection)
+    paths: dict[str, dict[str, Any]] = {}
+    used_ids: set[str] = set()
+    variables = dict(collection.variables)
+    for operation in operations:
+        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation(
+            operation, variables, resources, used_ids)
+    info: dict[str, Any] = {"title": collection.name or "postmock_nb collection", "version": "1.0.0"}
+    if collection.description:
+        info["description"] = collection.description
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
+    servers = _servers(variables)
+    if servers:
+        document["servers"] = servers
+    document["paths"] = paths
+    if resources:
+        document["components"] = {"schemas": dict(sorted(resources.values()))}
+    if collection.variables:
+        document[POSTMOCK_VARIABLES] = [[name, value] for name, value in collection.variables]
+    exported.document = document
+    return exported
+
+
+def _servers(variables: dict[str, str]) -> list[dict[str, str]]:
+    """The collection's ``baseUrl`` when it is an absolute URL with no path (a path would move every route)."""
+    base = variables.get("baseUrl", "")
+    parts = urlsplit(base)
+    if parts.scheme in ("http", "https") and parts.netloc and parts.path.strip("/") == "":
+        return [{"url": f"{parts.scheme}://{parts.netloc}"}]
+    return []
+
+
+def _operations(collection: Collection, warnings: list[str]) -> list[_Operation]:
+    found: dict[tuple[str, str], _Operation] = {}
+    for item in collection.items:
+        if not item.examples:
+            warnings.append(f"{item.name!r} has no example: not exported (a mock does not serve it)")
+            continue
+        for example in item.examples:
+            method = example.request.method.lower()
+            if method not in OPERATION_METHODS:
+                warnings.append(f"{example.describe()}: OpenAPI has no {example.request.method} operation: "
+                                "not exported")
+                continue
+            if wire.left_out(example):
+                warnings.append(f"{example.describe()}: a 1xx example is never served: not exported")
+                continue
+            template, names = openapi_path(example.request.path)
+            key = (template, method)
+            if key not in found:
+                found[key] = _Operation(method, template, names)
+            found[key].examples.append((item, example))
+    return list(found.values())
+
+
+def _operation(operation: _Operation, variables: dict[str, str], resources: dict[str, tuple[str, dict[str, Any]]],
+               used_ids: set[str]) -> dict[str, Any]:
+    first_item, first = operation.examples[0]
+    data: dict[str, Any] = {"summary": first_item.name or f"{first.request.method} {first.request.path}",
+                            "operationId": _operation_id(operation, used_ids)}
+    if first_item.folder:
+        data["tags"] = [first_item.folder[0]]
+    code = code_of(first.request.headers)
+    description = first_item.description or first.request.description
+    if code is not None:
+        data[POSTMOCK_COMPUTED] = {code[0]: code[1]}
+        description = _computed(code) + (f"\n\n{description}" if description else "")
+    if description:
+        data["description"] = description
+    parameters = _path_parameters(operation, variables) + _query_parameters(operation.examples)
+    if parameters:
+        data["parameters"] = parameters
+    record = _record_of(code, resources)
+    body = _request_body([example for _, example in operation.examples], record, code)
+    if body:
+        data["requestBody"] = body
+    data["responses"] = _responses([example for _, example in operation.examples], record, code)
+    return data
+
+
+def _computed(code: tuple[str, str]) -> str:
+    kind, value = code
+    if kind == "handler":
+        return (f"Computed: answered by the Python handler `{value}`; the examples are its sample "
+                "or last response.")
+    fields = parse_resource(value)
+    return (f"Computed: the `{fields.get('op', '?')}` operation of the resource `{fields.get('name', '?')}` "
+            "(records remembered between requests); the examples are its state when exported.")
+
+
+def _operation_id(operation: _Operation, used: set[str]) -> str:
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", operation.template) if word]
+    base = operation.method + "".join(word[:1].upper() + word[1:] for word in words)
+    name, number = base, 1
+    while name in used:
+        number += 1
+        name = f"{base}{number}"
+    used.add(name)
+    return name
+
+
+def _path_parameters(operation: _Operation, variables: dict[str, str]) -> list[dict[str, Any]]:
+    parameters = []
+    for name in operation.parameters:
+        saved = [_saved_value(example, name) for _, example in operation.examples]
+        values = [value for value in saved if value]
+        value = values[0] if values else variables.get(name, "")
+        schema: dict[str, Any] = {"type": "string"}
+        if values and len(values) == len(saved):  # Postman matches a saved value only: the mock answers these
+            schema["enum"] = sorted(set(values))
+        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
+        if value and "{{" not in value:
+            parameter["example"] = value
+        parameters.append(parameter)
+    return parameters
+
+
+def _saved_value(example: Example, name: str) -> str:
+    """The value ``example`` saved for its path variable ``name`` (what Postman matches), or ""."""
+    for key, value in example.request.path_variables:
+        if key == name and value and "{{" not in value and not (value.startswith("<") and value.endswith(">")):
+            return value
+    return ""
+
+
+def _query_parameters(examples: Sequence[tuple[Item, Example]]) -> list[dict[str, Any]]:
+    values: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for _, example in examples:
+        sent = [(key, value) for key, value in example.request.query if key and not is_mock_name(key)]
+        for key, value in sent:
+            values.setdefault(key, []).append(value)
+        for key in {key for key, _ in sent}:
+            counts[key] = counts.get(key, 0) + 1
+    parameters = []
+    for name, sent_values in values.items():
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": counts[name] == len(examples),
+                                     "schema": infer_schema(sent_values)}
+        if "{{" not in sent_values[0]:
+            parameter["example"] = sent_values[0]
+        parameters.append(parameter)
+    return parameters
+
+
+# -- bodies ---------------------------------------------------------------------------------------
+
+
+def _json_value(text: str) -> tuple[bool, Any]:
+    try:
+        return True, limits.loads(text)
+    except ValueError:
+        return False, text
+
+
+def _base_type(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
+
+
+def _request_type(example: Example) -> str:
+    request = example.request
+    for key, value in request.headers:
+        if key.lower() == "content-type" and value.strip():
+            return _base_type(value)
+    if request.body_mode in _FORM_TYPES:
+        return _FORM_TYPES[request.body_mode]
+    if request.body_language in ("json", "xml", "html"):
+        return {"json": "application/json", "xml": "application/xml", "html": "text/html"}[request.body_language]
+    return "application/json" if _json_value(request.body)[0] else "text/plain"
+
+
+def _request_value(example: Example, media_type: str) -> tuple[bool, Any]:
+    """(whether it is structured data, the value) of an example's request body under ``media_type``."""
+    if media_type == "application/x-www-form-urlencoded" or example.request.body_mode == "formdata":
+        return True, dict(parse_qsl(example.request.body, keep_blank_values=True))
+    if is_json_type(media_type) and media_type != "*/*":
+        return _json_value(example.request.body)
+    return False, example.request.body
+
+
+def _request_body(examples: Sequence[Example], record: tuple[str, dict[str, Any]] | None,
+                  code: tuple[str, str] | None) -> dict[str, Any]:
+    with_body = [example for example in examples if example.request.body]
+    if not with_body:
+        return {}
+    content: dict[str, dict[str, Any]] = {}
+    grouped: dict[str, list[Example]] = {}
+    for example in with_body:
+        grouped.setdefault(_request_type(example), []).append(example)
+    for media_type, group in grouped.items():
+        values = [_request_value(example, media_type) for example in group]
+        media: dict[str, Any] = {}
+        if record is not None and is_json_type(media_type):
+            media["schema"] = _record_body_schema(record, code)
+        elif all(structured for structured, _ in values):
+            media["schema"] = infer_schema([value for _, value in values])
+        else:
+            media["schema"] = {"type": "string"}
+        media["examples"] = _named([(example.name, value) for example, (_, value) in zip(group, values, strict=True)])
+        content[media_type] = media
+    return {"required": len(with_body) == len(examples), "content": content}
+
+
+def _named(values: list[tuple[str, Any]]) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for name, value in values:
+        named[_example_key(name, named)] = {"summary": name, "value": value}
+    return named
+
+
+def _example_key(name: str, taken: Mapping[str, Any]) -> str:
+    """The example's key among ``taken`` (``Prefer: example=KEY`` asks for it): its name with ``-`` for what is
+    not a letter, digit, ``_``, ``.`` or ``-`` (``Order found`` → ``Order-found``), numbered when taken."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example"
+    key, number = slug, 1
+    while key in taken:
+        number += 1
+        key = f"{slug}-{number}"
+    return key
+
+
+# -- responses ------------------------------------------------------------------------------------
+
+
+def _response_type(example: Example) -> str:
+    if any(key.lower() == SSE_MARKER for key, _ in example.request.headers):
+        return "text/event-stream"
+    declared = example.response.header("content-type")
+    if declared and declared.strip():
+        return _base_type(declared)
+    if not example.response.body:
+        return ""
+    return "application/json" if _json_value(example.response.body)[0] else "text/plain"
+
+
+def _responses(examples: Sequence[Example], record: tuple[str, dict[str, Any]] | None,
+               code: tuple[str, str] | None) -> dict[str, Any]:
+    by_status: dict[int, list[Example]] = {}
+    for example in examples:
+        by_status.setdefault(example.response.status, []).append(example)
+    return {str(status): _response(status, group, record, code) for status, group in sorted(by_status.items())}
+
+
+def _response(status: int, examples: list[Example], record: tuple[str, dict[str, Any]] | None,
+              code: tuple[str, str] | None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": reason_phrase(status) or f"Status {status}"}
+    headers = _response_headers(examples)
+    if headers:
+        response["headers"] = headers
+    grouped: dict[str, list[Example]] = {}
+    for example in examples:
+        grouped.setdefault(_response_type(example), []).append(example)
+    content: dict[str, Any] = {}
+    for media_type, group in grouped.items():
+        if media_type:
+            content[media_type] = _media(media_type, group, _record_schema(record, code, status))
+    if content:
+        response["content"] = content
+    picked = pick_media(content)
+    unread = [example for media_type, group in grouped.items() for example in group
+              if picked is None or media_type != picked[0]]
+    if unread:
+        response[POSTMOCK_EXAMPLES] = [_extensions(example, None) for example in unread]
+    return response
+
+
+def _media(media_type: str, examples: list[Example], record_schema: dict[str, Any] | None) -> dict[str, Any]:
+    parsed = [_json_value(example.response.body) if is_json_type(media_type) and media_type != "*/*"
+              else (False, example.response.body) for example in examples]
+    media: dict[str, Any] = {}
+    if record_schema is not None:
+        media["schema"] = record_schema
+    elif all(ok for ok, _ in parsed) and is_json_type(media_type):
+        media["schema"] = infer_schema([value for _, value in parsed])
+    elif not is_json_type(media_type):
+        media["schema"] = {"type": "string"}
+    named: dict[str, Any] = {}
+    for example, (ok, value) in zip(examples, parsed, strict=True):
+        entry: dict[str, Any] = {"summary": example.name, "value": value}
+        entry.update(_extensions(example, value if ok or not is_json_type(media_type) else None))
+        named[_example_key(example.name, named)] = entry
+    media["examples"] = named
+    return media
+
+
+def _extensions(example: Example, value: Any) -> dict[str, Any]:
+    """``x-postmock-example`` and ``x-postmock-markers`` of one example; its body left out when ``value`` (the
+    example's ``value``, None when it cannot give the body back) gives it."""
+    saved = example_json(example)
+    request = dict(saved["originalRequest"])
+    markers = {key: found for key, found in example.request.headers  # x-mock-openapi: a pointer into another document
+               if is_mock_name(key) and key.lower() != OPENAPI_MARKER}
+    request["header"] = [entry for entry in request["header"] if not is_mock_name(entry["key"])]
+    saved["originalRequest"] = request
+    if value is not None and _gives_back(value, example.response.body):
+        del saved["body"]
+    extensions: dict[str, Any] = {POSTMOCK_EXAMPLE: saved}
+    if markers:
+        extensions[POSTMOCK_MARKERS] = markers
+    return extensions
+
+
+def _gives_back(value: Any, body: str) -> bool:
+    """Whether the reader, writing ``value`` out, gives back ``body`` (the same text, or the same JSON)."""
+    if isinstance(value, str):
+        return value == body
+    ok, parsed = _json_value(body)
+    return ok and parsed == value and json.dumps(parsed, sort_keys=True) == json.dumps(value, sort_keys=True)
+
+
+def _response_headers(examples: list[Example]) -> dict[str, Any]:
+    values: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
+    for example in examples:
+        for key, value in example.response.headers:
+            lowered = key.lower()
+            if lowered in _UNSENT_HEADERS or is_mock_name(key):
+                continue
+            shown.setdefault(lowered, key)
+            values.setdefault(lowered, []).append(value)
+    headers: dict[str, Any] = {}
+    for lowered, sent in values.items():
+        every = all(example.response.header(lowered) is not None for example in examples)
+        header: dict[str, Any] = {"schema": {"type": "string"}, "example": sent[0]}
+        if every:
+            header["required"] = True
+        headers[shown[lowered]] = header
+    return headers
+
+
+# -- resources ------------------------------------------------------------------------------------
+
+
+def _resource_fields(example: Example) -> dict[str, str] | None:
+    code = code_of(example.request.headers)
+    return parse_resource(code[1]) if code is not None and code[0] == "resource" else None
+
+
+def _schema_name(resource: str) -> str:
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", resource) if word]
+    return "".join(word[:1].upper() + word[1:] for word in words) or "Record"
+
+
+def _records(examples: Iterable[Example]) -> list[Any]:
+    records: list[Any] = []
+    for example in examples:
+        ok, value = _json_value(example.response.body)
+        if not ok or example.response.status >= 300:
+            continue
+        records.extend(value if isinstance(value, list) else [value])
+    unique = {json.dumps(record, sort_keys=True): record for record in records if isinstance(record, dict)}
+    return list(unique.values())  # each record once: the first is every one-record example's body
+
+
+def _resource_schemas(collection: Collection) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each resource's name → (its schema's name in ``components/schemas``, the record schema)."""
+    examples: dict[str, list[Example]] = {}
+    for example in collection.examples:
+        fields = _resource_fields(example)
+        if fields and fields.get("name"):
+            examples.setdefault(fields["name"], []).append(example)
+    schemas: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, found in examples.items():
+        records = _records(found)
+        schema = infer_schema(records) if records else {"type": "object"}
+        schemas[name] = (_schema_name(name), schema)
+    return schemas
+
+
+def _record_of(code: tuple[str, str] | None, resources: dict[str, tuple[str, dict[str, Any]]]
+               ) -> tuple[str, dict[str, Any]] | None:
+    if code is None or code[0] != "resource":
+        return None
+    return resources.get(parse_resource(code[1]).get("name", ""))
+
+
+def _ref(record: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{record[0]}"}
+
+
+def _record_schema(record: tuple[str, dict[str, Any]] | None, code: tuple[str, str] | None,
+                   status: int) -> dict[str, Any] | None:
+    """A resource operation's response schema: its records (list), one record, or none (delete, errors)."""
+    if record is None or code is None or status >= 300:
+        return None
+    op = parse_resource(code[1]).get("op", "")
+    if op == "list":
+        return {"type": "array", "items": _ref(record)}
+    return _ref(record) if op in ("get", "create", "replace", "merge") else None
+
+
+def _record_body_schema(record: tuple[str, dict[str, Any]], code: tuple[str, str] | None) -> dict[str, Any]:
+    """A resource's request body: the record (create, replace), any part of it (merge: nothing required)."""
+    op = parse_resource(code[1]).get("op", "") if code is not None else ""
+    if op == "merge":
+        return {key: value for key, value in record[1].items() if key != "required"}
+    return _ref(record)
+
+
+def dump_openapi(document: dict[str, Any], name: str) -> str:
+    """The document as YAML (``.yaml``/``.yml``), else as JSON."""
+    if name.lower().endswith((".yaml", ".yml")):
+        text: str = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+        return text
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def save_openapi(collection: Collection, path: str | Path) -> tuple[Path, list[str]]:
+    """Write the collection as an OpenAPI 3.1 document (YAML or JSON by the name; whole or not at all);
+    returns the path and the warnings of :func:`to_openapi`."""
+    exported = to_openapi(collection)
+    return atomicfile.replace_text(path, dump_openapi(exported.document, str(path))), exported.warnings

@@ -1,0 +1,211 @@
+"""``postmock convert`` and the exported document in other hands: ``postmock serve`` of it answers every example of
+every fixture collection as the collection does, Prism (``prism mock``) serves it, and Schemathesis run against
+``postmock serve`` of it finds no response that breaks its schema.
+
+Prism and Schemathesis come from the folder ``benchmarks/openapi_conformance.py --setup`` installs them into
+(``~/.cache/postmock_nb/conformance``: npm ``@stoplight/prism-cli``, a venv with ``schemathesis>=4,<5``); without
+it those tests are skipped, saying so. They run on notebooks/data (its collections, and its OpenAPI documents read
+then exported): about 20 s each; the fixture collections' exports pass the same Schemathesis run (the report of
+issue 24's branch gives the command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from support.cli import SERVING, TIMEOUT, postmock
+from support.paths import ROOT
+from support.roundtrip import answer, served
+
+from postmock_nb.cli import main, output_format
+from postmock_nb.errors import PostmockError
+from postmock_nb.formats.sources import load_any
+from postmock_nb.serving.server import MockServer
+
+FIXTURES = sorted(path for path in [*(ROOT / "tests" / "data").glob("**/*.json"),
+                                    *(ROOT / "notebooks" / "data").glob("*.json")] if "openapi" not in path.parts)
+NOTEBOOK_DATA = sorted(path for path in (ROOT / "notebooks" / "data").iterdir() if path.suffix in (".json", ".yaml"))
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "postmock_nb" / "conformance"
+PRISM = CACHE / "npm" / "node_modules" / ".bin" / "prism"
+SCHEMATHESIS = CACHE / "schemathesis" / "bin" / "st"
+SETUP = ".venv/bin/python benchmarks/openapi_conformance.py --setup"
+PRISM_READY = re.compile(r"Prism is listening on (http://127\.0\.0\.1:\d+)")
+USERS = ROOT / "notebooks" / "data" / "users.postman_collection.json"
+
+
+# -- convert --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("output", "to", "expected"), [
+    ("api.yaml", None, "openapi"), ("api.YML", None, "openapi"), ("api.postman_collection.json", None, "postman"),
+    ("api.json", "openapi", "openapi"), ("api.yaml", "postman", "postman"),
+])
+def test_the_output_format_is_to_or_the_name(output: str, to: str | None, expected: str) -> None:
+    assert output_format(output, to) == expected
+
+
+def test_a_name_that_says_no_format_asks_for_to(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(PostmockError, match="cannot tell the output format"):
+        output_format("api.json", None)
+    assert main(["convert", str(USERS), str(tmp_path / "api.json")]) == 2
+    assert "Hint: add --to openapi or --to postman" in capsys.readouterr().err
+    assert not (tmp_path / "api.json").exists()
+
+
+def test_convert_a_collection_to_openapi_and_back(tmp_path: Path) -> None:
+    document = tmp_path / "users.yaml"
+    done = subprocess.run([*_postmock(), "convert", str(USERS), str(document)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{document}: OpenAPI 3.1 document 'Users API (postmock_nb demo)', 4 examples")
+    assert yaml.safe_load(document.read_text())["openapi"] == "3.1.0"
+    back = tmp_path / "users.postman_collection.json"
+    assert main(["convert", str(document), str(back)]) == 0
+    assert json.loads(back.read_text())["info"]["schema"].endswith("v2.1.0/collection.json")
+    before = sorted((e.id, e.name, e.response.status) for e in load_any(USERS).collection.examples)
+    assert sorted((e.id, e.name, e.response.status) for e in load_any(back).collection.examples) == before
+
+
+def test_convert_an_openapi_document_to_json_openapi_with_to(tmp_path: Path) -> None:
+    target = tmp_path / "petstore.json"
+    assert main(["convert", str(ROOT / "notebooks" / "data" / "petstore.openapi.yaml"), str(target),
+                 "--to", "openapi"]) == 0
+    assert json.loads(target.read_text())["openapi"] == "3.1.0"
+
+
+def _postmock() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "postmock_nb.cli"]
+
+
+# -- postmock serve of the exported document ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_postmock_serve_of_the_export_answers_as_the_collection(path: Path, tmp_path: Path) -> None:
+    document = tmp_path / "exported.yaml"
+    assert main(["convert", str(path), str(document)]) == 0
+    original = load_any(path).collection
+    with MockServer(original, port=0) as before, postmock("serve", str(document), "--port", "0") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        for example in served(original):
+            for selected in (False, True):
+                expected = answer(before.url, example, original, selected=selected)
+                assert answer(url, example, original, selected=selected) == expected, example.describe()
+        cli.stop()
+
+
+# -- Prism and Schemathesis -------------------------------------------------------------------------
+
+
+def _needs(program: Path, what: str) -> None:
+    if not program.exists():
+        pytest.skip(f"{what} is not installed in {CACHE} (`{SETUP}` installs it: npm and PyPI)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_DATA, ids=lambda path: path.name)
+def test_prism_serves_the_exported_document(path: Path, tmp_path: Path) -> None:
+    _needs(PRISM, "Prism (npm @stoplight/prism-cli)")
+    document = tmp_path / "exported.yaml"
+    assert main(["convert", str(path), str(document)]) == 0
+    spec = yaml.safe_load(document.read_text())
+    prism = subprocess.Popen([str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(_free_port()), str(document)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        url = _prism_url(prism)
+        values = [entry["value"] for item in spec["paths"].values() for operation in item.values()
+                  for response in operation["responses"].values() for media in response.get("content", {}).values()
+                  for entry in media.get("examples", {}).values()]
+        for template, item in spec["paths"].items():
+            for method, operation in item.items():
+                path_now = re.sub(r"\{([^}]+)\}", lambda m: _example_of(operation, m.group(1)), template)
+                query = {p["name"]: p.get("example", "x") for p in operation.get("parameters", []) if p["in"] == "query"}
+                got = requests.request(method, url + path_now, params=query, timeout=TIMEOUT, json=_body_of(operation))
+                documented = {code for other in spec["paths"].values() if method in other
+                              for code in other[method]["responses"]}
+                assert str(got.status_code) in documented, (method, template, got.text)
+                if got.headers.get("content-type", "").startswith("application/json") and got.content:
+                    assert got.json() in values, (method, template, got.text)
+    finally:
+        prism.terminate()
+        prism.wait(15)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _prism_url(prism: subprocess.Popen[str]) -> str:
+    assert prism.stdout is not None
+    seen = []
+    for line in prism.stdout:
+        seen.append(line)
+        found = PRISM_READY.search(line)
+        if found:
+            import threading
+
+            threading.Thread(target=lambda: [None for _ in prism.stdout or ()], daemon=True).start()
+            return found.group(1)
+    pytest.fail("prism mock did not start:\n" + "".join(seen))
+
+
+def _example_of(operation: dict, name: str) -> str:
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] == name and parameter["in"] == "path":
+            return str(parameter.get("example", "1"))
+    return "1"
+
+
+def _body_of(operation: dict) -> object:
+    content = operation.get("requestBody", {}).get("content", {})
+    media = content.get("application/json")
+    return next(iter(media["examples"].values()))["value"] if media else None
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_DATA, ids=lambda path: path.name)
+def test_schemathesis_finds_no_schema_violation_on_postmock_serve_of_the_export(path: Path, tmp_path: Path) -> None:
+    _needs(SCHEMATHESIS, "Schemathesis")
+    document = tmp_path / "exported.yaml"
+    assert main(["convert", str(path), str(document)]) == 0
+    with postmock("serve", str(document), "--port", "0") as cli, tempfile.TemporaryDirectory() as reports:
+        url = cli.wait_for(SERVING).group(3)
+        done = subprocess.run(
+            [str(SCHEMATHESIS), "run", str(document), "--url", url, "--checks", "response_schema_conformance",
+             "--mode", "positive", "--seed", "1", "--max-examples", "10", "--workers", "1",
+             "--phases", "examples,coverage,fuzzing,stateful", "--request-timeout", "10",
+             "--report", "ndjson", "--report-dir", reports],
+            capture_output=True, text=True, cwd=reports, timeout=240)
+        failures, tested = _schema_failures(Path(reports))
+        assert tested > 0, done.stdout[-2000:]
+        assert failures == [], done.stdout[-4000:]
+        assert done.returncode == 0, done.stdout[-4000:]
+        cli.stop()
+
+
+def _schema_failures(reports: Path) -> tuple[list[str], int]:
+    """The operations with a ``response_schema_conformance`` failure, and how many responses were checked."""
+    failures, tested = [], 0
+    for report in reports.glob("*.ndjson"):
+        for line in report.read_text(encoding="utf-8").splitlines():
+            event = json.loads(line)
+            recorder = event.get("ScenarioFinished", {}).get("recorder", {})
+            for checks in recorder.get("checks", {}).values():
+                for check in checks:
+                    if check.get("name") == "response_schema_conformance":
+                        tested += 1
+                        if check.get("status") == "failure":
+                            failures.append(recorder.get("label", ""))
+    return failures, tested

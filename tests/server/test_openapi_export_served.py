@@ -1,0 +1,54 @@
+"""The OpenAPI export's round trip on running mocks (every server): for every example of the repository's fixture
+collections, a mock of the exported document answers the example's request with the same status and body as a mock
+of the original collection — asked as Postman's Send would ask (its rules pick the example), and with
+``x-mock-response-name``/``-code`` (one example asked for by name). (The records: unit/formats/test_openapi_export.py;
+``postmock serve`` of the exported file: cli/test_openapi_export_cli.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from support.builders import make_collection, make_example
+from support.paths import ROOT
+from support.roundtrip import answer, served
+
+from postmock_nb.formats.openapi import collection_from_openapi
+from postmock_nb.formats.openapi_export import to_openapi
+from postmock_nb.formats.sources import load_any
+from postmock_nb.serving.server import MockServer
+
+FIXTURES = sorted(path for path in [*(ROOT / "tests" / "data").glob("**/*.json"),
+                                    *(ROOT / "notebooks" / "data").glob("*.json")] if "openapi" not in path.parts)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_the_exported_document_answers_as_the_collection(path: Path, server_name: str) -> None:
+    original = load_any(path).collection
+    document = json.loads(json.dumps(to_openapi(original).document))
+    exported, _ = collection_from_openapi(document, f"{path.name} exported")
+    with MockServer(original, port=0, server=server_name) as before, \
+            MockServer(exported, port=0, server=server_name) as after:
+        for example in served(original):
+            for selected in (False, True):
+                expected = answer(before.url, example, original, selected=selected)
+                got = answer(after.url, example, original, selected=selected)
+                assert got == expected, (example.describe(), "selected" if selected else "as sent")
+            twins = [e for e in original.examples if (e.name, e.response.status) == (example.name, example.response.status)]
+            if len(twins) == 1:  # asked for by name and code, this very example answers
+                asked = answer(after.url, example, original, selected=True)
+                assert (asked.status, asked.example_id) == (example.response.status, example.id), example.describe()
+
+
+def test_prefer_example_asks_for_an_exported_example_by_its_key(server_name: str) -> None:
+    json_type = {"Content-Type": "application/json"}
+    original = make_collection(make_example("GET /pets/:id", "A cat", body='{"kind": "cat"}', headers=json_type),
+                               make_example("GET /pets/:id", "A dog", body='{"kind": "dog"}', headers=json_type))
+    document = json.loads(json.dumps(to_openapi(original).document))
+    exported, _ = collection_from_openapi(document, "pets exported")
+    with MockServer(exported, port=0, server=server_name) as mock:
+        assert requests.get(mock.url + "/pets/1", timeout=10).json() == {"kind": "cat"}
+        asked = requests.get(mock.url + "/pets/1", headers={"Prefer": "example=A-dog"}, timeout=10)
+        assert (asked.status_code, asked.json()) == (200, {"kind": "dog"})
