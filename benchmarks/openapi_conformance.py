@@ -161,9 +161,12 @@ def _drain(stream: Any) -> None:
     threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
 
 
-def make_mock(name: str, document: Path, cache: Path) -> Mock:
-    if name == "postmock":
-        return Mock(name, [sys.executable, "-m", "postmock_nb.cli", "serve", str(document), "--port", "0"], SERVING)
+def make_mock(name: str, document: Path, cache: Path, variants: dict[str, list[str]] | None = None) -> Mock:
+    """``postmock`` (or one of the ``--variant`` columns: postmock with more options) or ``prism``."""
+    if name != "prism":
+        extra = (variants or {}).get(name, [])
+        return Mock(name, [sys.executable, "-m", "postmock_nb.cli", "serve", str(document), "--port", "0", *extra],
+                    SERVING)
     prism = cache / "npm" / "node_modules" / ".bin" / "prism"
     return Mock(name, [str(prism), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(document)], PRISM_READY)
 
@@ -228,11 +231,11 @@ def tally(recorders: list[Any], spec: dict[str, Any], outcome: Outcome) -> None:
 
 def run_one(name: str, document: Path, cache: Path, args: argparse.Namespace) -> Outcome:
     outcome = Outcome()
-    mock = make_mock(name, document, cache)
+    mock = make_mock(name, document, cache, args.variants)
     try:
         outcome.served = mock.start(args.doc_timeout / 4)
         if outcome.served:
-            if name == "postmock":
+            if name != "prism":
                 args.postmock_urls.add(mock.url)
             spec = load(document)
             tally(schemathesis(document, mock.url, cache, args, args.doc_timeout), spec, outcome)
@@ -302,14 +305,18 @@ def corpus(args: argparse.Namespace) -> Iterator[Path]:
 
 
 def table(outcomes: dict[str, list[Outcome]], documents: int, github: dict[str, str]) -> str:
+    """The issue's table: one column per mock (postmock, each ``--variant``, Prism); the conforming share is
+    counted on the operations plain postmock and Prism both answered."""
+    names = list(outcomes)
     both: set[tuple[int, str]] = set()
-    first, second = (outcomes[name] for name in MOCKS)
+    first, second = outcomes["postmock"], outcomes["prism"]
     for index, (one, other) in enumerate(zip(first, second, strict=True)):
         both |= {(index, label) for label in one.answered & other.answered}
-    rows = ["| | postmock | Prism |", "|---|---|---|"]
+    header = " | ".join("Prism" if name == "prism" else name for name in names)
+    rows = [f"| | {header} |", "|---" * (len(names) + 1) + "|"]
 
     def cells(render: Any) -> str:
-        return " | ".join(render(outcomes[name]) for name in MOCKS)
+        return " | ".join(render(outcomes[name]) for name in names)
 
     rows.append(f"| documents served | {cells(lambda o: f'{sum(x.served for x in o)}/{documents}')} |")
     crashed = cells(lambda o: f"{sum(x.crashed for x in o)}")
@@ -324,8 +331,8 @@ def table(outcomes: dict[str, list[Outcome]], documents: int, github: dict[str, 
     rows.append(f"| responses conforming to their schema, on the {len(both):,} operations both answered | "
                 f"{cells(share)} |")
     if github:
-        rows.append(f"| GitHub's description: time to first response / RSS / per request | "
-                    f"{github['postmock']} | {github['prism']} |")
+        rows.append("| GitHub's description: time to first response / RSS / per request | "
+                    + " | ".join(github.get(name, "-") for name in names) + " |")
     return "\n".join(rows)
 
 
@@ -342,22 +349,27 @@ def main() -> None:
     parser.add_argument("--doc-timeout", type=float, default=120.0, help="seconds per document and mock")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for the whole run")
     parser.add_argument("--verbose", action="store_true", help="each document's figures and failing operations")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=OPTIONS",
+                        help="one more postmock column, served with these options: "
+                             "--variant 'generate=--examples generate'")
     parser.add_argument("--postmock-origin", action="store_true",
                         help="test postmock under its servers' base path (Schemathesis --origin), Prism at the root")
     args = parser.parse_args()
     args.postmock_urls = set()
+    args.variants = {label.strip(): options.split() for label, _, options in (v.partition("=") for v in args.variant)}
+    mocks = ["postmock", *args.variants, "prism"]
     if args.setup:
         setup(args.cache)
         return
     started = time.monotonic()
-    outcomes: dict[str, list[Outcome]] = {name: [] for name in MOCKS}
+    outcomes: dict[str, list[Outcome]] = {name: [] for name in mocks}
     documents = 0
     for document in corpus(args):
         if time.monotonic() - started > args.deadline:
             print(f"deadline reached after {documents} documents", file=sys.stderr)
             break
         documents += 1
-        for name in MOCKS:
+        for name in mocks:
             outcome = run_one(name, document, args.cache, args)
             outcomes[name].append(outcome)
             if args.verbose:
@@ -366,7 +378,7 @@ def main() -> None:
                       f"5xx={sorted(outcome.server_errors)} "
                       f"not conforming={sorted(outcome.answered - outcome.conforming)}", file=sys.stderr)
     github = ({name: github_figures(name, github_document(args.cache), args.cache, args.doc_timeout)
-               for name in MOCKS} if args.github else {})
+               for name in MOCKS} if args.github else {})  # the variants' start-up and cost: postmock's
     print(table(outcomes, documents, github))
 
 

@@ -463,6 +463,8 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
         title = description[0][:80].strip() if description else str(status)
         headers = _response_headers(spec, response.get("headers"), f"{at}/headers")
+        if operation.data.get("deprecated") is True:  # as Prism says it
+            headers += (("Deprecation", "true"),)
         for name, content_type, body in _bodies(spec, response.get("content"), at):
             all_headers = ((("Content-Type", content_type),) if content_type else ()) + headers
             marked = _sse_request(request, content_type)

@@ -456,3 +456,13 @@ def test_each_example_is_marked_with_its_servers_base_path():
     node = next(i for i in collection.items if i.name == "getNode")
     assert all(dict(e.request.headers)["x-mock-base-path"] == "/api/v2" for e in node.examples)
     assert "x-mock-base-path" not in dict(node.request.headers)  # what Send would send: no marker
+
+
+def test_a_deprecated_operation_answers_with_a_deprecation_header_as_prism_does():
+    document = _document({"/old": {"get": {"deprecated": True, "responses": {
+        "200": {"description": "ok"}, "404": {"description": "gone"}}}}, "/new": {"get": {"responses": {
+            "200": {"description": "ok"}}}}})
+    collection, _ = collection_from_openapi(document)
+    marked = {(e.request.path, e.response.status): dict(e.response.headers).get("Deprecation")
+              for e in collection.examples}
+    assert marked == {("/old", 200): "true", ("/old", 404): "true", ("/new", 200): None}
