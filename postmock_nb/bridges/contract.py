@@ -3,7 +3,9 @@
 Every request of the sketch is sent to the real API, once: a collection's examples (their method, their path with
 its saved variable values, query, headers minus the ``x-mock-*`` markers, and body, ``{{vars}}`` resolved with the
 collection's variables and the environment's), or an OpenAPI document's operations (the request Postman's Send would
-make from the document). Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are listed as skipped.
+make from the document). Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are listed as skipped,
+and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content type, its body (which
+may never end) left unread.
 
 Each answer is compared with what the sketch says (:class:`Expected`, one per status):
 
@@ -35,7 +37,7 @@ from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference, dif
 from postmock_nb.bridges.proxy import no_cookie_jar
 from postmock_nb.config import CHECK_TIMEOUT_S
 from postmock_nb.core import limits
-from postmock_nb.core.markers import is_mock_name
+from postmock_nb.core.markers import WEBSOCKET_MARKER, is_mock_name
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import Collection, Example, Pairs, path_with_query
 from postmock_nb.core.paths import fill_saved_variables, resolve_variables
@@ -51,6 +53,10 @@ from postmock_nb.formats.openapi import (
     operation_request,
     pointer,
 )
+
+EVENT_STREAM = "text/event-stream"
+"""An answer of this type (Server-Sent Events) is checked by its status and type; its body, which may never
+end, is not read."""
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """What is sent without ``--unsafe``: methods that change nothing on the real API."""
@@ -256,6 +262,8 @@ def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: 
     probe = replace(probe, path=fill(probe.path), body=fill(probe.body),
                     query=tuple((fill(k), fill(v)) for k, v in probe.query),
                     headers=_sent_headers(tuple((k, fill(v)) for k, v in probe.headers), given))
+    if probe.skipped:
+        return probe
     if not unsafe and probe.method not in SAFE_METHODS:
         return replace(probe, skipped=f"{probe.method} is sent only with --unsafe (it may change the real API's data)")
     return replace(probe, skipped=_unresolved(probe))
@@ -272,7 +280,8 @@ def collection_probes(collection: Collection, *, infer: Callable[[list[Any]], di
             request = example.request
             probe = Probe(method=request.method, path=fill_saved_variables(request.path, request.path_variables),
                           query=request.query, headers=request.headers, body=request.body,
-                          expected=(expected[example.response.status],), names=(example.name,))
+                          expected=(expected[example.response.status],), names=(example.name,),
+                          skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else "")
             known = probes.get(probe.key())
             if known is None:
                 probes[probe.key()] = probe
@@ -282,6 +291,13 @@ def collection_probes(collection: Collection, *, infer: Callable[[list[Any]], di
             else:
                 probes[probe.key()] = replace(known, names=(*known.names, example.name))
     return list(probes.values())
+
+
+WEBSOCKET_SKIPPED = "a WebSocket example: not checked (only HTTP answers are)"
+
+
+def _is_websocket(example: Example) -> bool:
+    return any(name.lower() == WEBSOCKET_MARKER for name, _ in example.request.headers)
 
 
 def _inferred(examples: Iterable[Example], infer: Callable[[list[Any]], dict[str, Any]]) -> dict[int, Expected]:
@@ -389,6 +405,8 @@ class Checker:
         response = client.send(request, stream=True)
         try:
             chunks, size = [], 0
+            if _media_type(response.headers.get("content-type")) == EVENT_STREAM:
+                return response.status_code, response.headers, b""  # a stream may never end: not read
             for chunk in response.iter_bytes():  # decoded: a compressed bomb is cut at the limit too
                 size += len(chunk)
                 if size > self.max_bytes:

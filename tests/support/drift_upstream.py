@@ -14,7 +14,8 @@ request                what the sketch says                       what the drift
 ``GET /slow``          200                                        answers only once the test releases it
 =====================  =========================================  ===============================================
 
-``GET /health?token={{apiToken}}`` and ``GET /products/2`` match either way; ``POST /products`` is never sent
+``GET /health?token={{apiToken}}`` and ``GET /products/2`` match either way (so does ``GET /events``, not in the
+sketch: Server-Sent Events that never end); ``POST /products`` is never sent
 without ``--unsafe``. Every request must carry ``Authorization: Bearer`` :data:`TOKEN` (401 otherwise), and
 ``/health`` the environment's :data:`QUERY_SECRET` as its ``token`` (403 otherwise): the secrets the report
 must not show.
@@ -116,6 +117,14 @@ class Upstream:
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
         self.received.append(f"{handler.command} {url.path}")
+        if url.path == "/events":  # Server-Sent Events that never end (until the test releases them)
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.end_headers()
+            handler.wfile.write(b"data: 1\n\n")
+            handler.wfile.flush()
+            self.release.wait(RELEASE_TIMEOUT)
+            return
         status, body = self._answer_for(handler, url.path, parse_qs(url.query))
         data = json.dumps(body).encode()
         handler.send_response(status)

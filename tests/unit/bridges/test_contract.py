@@ -175,3 +175,10 @@ def test_the_report_as_junit_xml() -> None:
     assert cases[1].find("failure") is None and cases[2].find("skipped") is not None
     error = cases[3].find("error")
     assert error is not None and error.get("message") == "no answer within 1 s"
+
+
+def test_a_websocket_example_is_skipped_even_with_unsafe() -> None:
+    socket = Example(name="chat", request=RequestSpec("GET", "/ws/chat", headers=(("x-mock-websocket", "true"),)),
+                     response=ResponseSpec(101))
+    [probe] = collection_probes(_collection(socket))
+    assert _resolved(probe, {}, (), unsafe=True).skipped == "a WebSocket example: not checked (only HTTP answers are)"
