@@ -102,6 +102,16 @@ def documents_non_5xx(spec: dict[str, Any], label: str) -> bool:
     return not responses or any(not str(code).startswith("5") for code in responses)
 
 
+def documents_status(spec: dict[str, Any], label: str, status: int) -> bool:
+    """Whether the operation ``label`` documents ``status`` (its code, its ``4XX`` range, or ``default``)."""
+    method, _, path = label.partition(" ")
+    item = spec.get("paths", {}).get(path, {})
+    operation = item.get(method.lower(), {}) if isinstance(item, dict) else {}
+    responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+    codes = {str(code).upper() for code in responses} if isinstance(responses, dict) else set()
+    return not codes or bool(codes & {str(status), f"{str(status)[0]}XX", "DEFAULT"})
+
+
 # -- processes ------------------------------------------------------------------------------------
 
 
@@ -183,6 +193,9 @@ class Outcome:
     answered: set[str] = field(default_factory=set)
     conforming: set[str] = field(default_factory=set)
     server_errors: set[str] = field(default_factory=set)
+    undocumented: set[str] = field(default_factory=set)
+    """Operations answered (non-5xx) with a status the document does not give them (Prism's 401 for a
+    ``security`` the request did not meet, its 422 for an invalid one): no schema to conform to."""
 
 
 def schemathesis(document: Path, url: str, cache: Path, args: argparse.Namespace, timeout: float) -> list[Any]:
@@ -223,6 +236,8 @@ def tally(recorders: list[Any], spec: dict[str, Any], outcome: Outcome) -> None:
                     outcome.server_errors.add(label)
                 continue
             outcome.answered.add(label)
+            if not documents_status(spec, label, status):
+                outcome.undocumented.add(label)
             for check in recorder.get("checks", {}).get(case, []):
                 if check.get("name") == "response_schema_conformance" and check.get("status") == "failure":
                     broken.add(label)
@@ -330,6 +345,9 @@ def table(outcomes: dict[str, list[Outcome]], documents: int, github: dict[str, 
 
     rows.append(f"| responses conforming to their schema, on the {len(both):,} operations both answered | "
                 f"{cells(share)} |")
+    undocumented = cells(lambda o: str(sum(1 for index, label in both if label in o[index].undocumented)))
+    rows.append(f"| of those, operations answered with a status the document does not give (no schema to check) | "
+                f"{undocumented} |")
     if github:
         rows.append("| GitHub's description: time to first response / RSS / per request | "
                     + " | ".join(github.get(name, "-") for name in names) + " |")

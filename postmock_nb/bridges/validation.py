@@ -33,6 +33,7 @@ from jsonschema.validators import extend
 from postmock_nb.bridges.styles import Read, read_parameter
 from postmock_nb.core import limits, patterns
 from postmock_nb.core.model import Pairs
+from postmock_nb.core.paths import decode_segment
 from postmock_nb.formats.openapi import SPEC_URI, Operation, Spec, is_json_type, iter_operations
 from postmock_nb.matching import IncomingRequest
 
@@ -186,14 +187,16 @@ class RequestValidator:
         return found
 
     def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation this request is for, and its path parameters."""
+        """The operation this request is for, and its path parameters (decoded: ``path`` is the path as matched,
+        :func:`~postmock_nb.core.paths.path_as_matched`, where ``heads%2Fmain`` is one segment)."""
         lowered = method.lower()
         for route in self._routes:
             if route.operation.method != lowered:
                 continue
             found = route.pattern.match(path)
             if found is not None:
-                return route.operation, dict(zip(route.names, found.groups(), strict=False))
+                return route.operation, {name: decode_segment(value)
+                                         for name, value in zip(route.names, found.groups(), strict=False)}
         return None
 
     def check(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes) -> list[Violation]:

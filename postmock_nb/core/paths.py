@@ -6,6 +6,12 @@ than the one before and costing more points (:class:`PathRule`, in the order the
 (which finds the examples of the lookup rules through the snapshot's index, built from the
 same :func:`lookup_keys`) and the explanation of a miss (:meth:`RequestPath.first_fit`,
 example by example) both climb this ladder.
+
+Paths are compared segment by segment, each segment decoded once: an HTTP server hands an app its
+path already percent-decoded (``/files/a%2Fb`` → ``/files/a/b``, two segments), so the path matching
+reads is made from the path as sent (:func:`path_as_matched`): each segment decoded, and a ``/`` (or
+``%``, ``?``, ``#``) inside a segment written encoded again. A path variable captures the decoded value
+(``a/b``); a literal segment compares decoded (``/caf%C3%A9`` is the example ``/café``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ _VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _HEX_ID = re.compile(r"^(?=.*\d)[0-9a-f]{16,}$", re.IGNORECASE)
 ID_PLACEHOLDER = "\x00id"
+_IN_SEGMENT = str.maketrans({"%": "%25", "/": "%2F", "?": "%3F", "#": "%23"})
+"""What a decoded segment writes encoded in a path's text: ``%`` (so that decoding is exact) and what would
+split it (``/``) or end the path (``?``, ``#``)."""
 DISTANCE_SIMILARITY = 0.75
 """A segment "nearly matches" when at least 75 % of it survives the edit distance."""
 
@@ -83,6 +92,27 @@ def strip_ids(path: str) -> str:
     return "/".join(ID_PLACEHOLDER if is_id_segment(s) else s for s in path.split("/"))
 
 
+def encode_segment(segment: str) -> str:
+    """A decoded segment as a path's text writes it: ``a/b`` → ``a%2Fb``; most segments are unchanged."""
+    return segment.translate(_IN_SEGMENT)
+
+
+def decode_segment(segment: str) -> str:
+    """A segment of a path's text, decoded (once): ``a%2Fb`` → ``a/b``, ``a%252Fb`` → ``a%2Fb``."""
+    return unquote(segment) if "%" in segment else segment
+
+
+def path_as_matched(sent: str) -> str:
+    """The path as sent (percent-encoded) → the path matching reads: each segment decoded once, with
+    :func:`encode_segment` (``/files/a%2Fb`` stays, ``/caf%C3%A9`` → ``/café``, ``/x%252Fy`` stays).
+
+    Without a ``%`` the path is returned as it is: it reads the same decoded.
+    """
+    if "%" not in sent:
+        return sent
+    return "/".join(encode_segment(unquote(s)) if "%" in s else s for s in sent.split("/"))
+
+
 def split_segments(path: str) -> tuple[str, ...]:
     """``/a/b/`` → ``("a", "b")``; the root is ``()``."""
     return tuple(s for s in path.split("/") if s != "")
@@ -110,7 +140,8 @@ class PathPattern:
         if not resolved.startswith("/"):
             resolved = "/" + resolved
         segments = tuple(unquote(s) if wildcard_name(s) is None else s for s in split_segments(resolved))
-        text = "/" + "/".join(segments) + ("/" if resolved.endswith("/") and segments else "")
+        # the text is the segments as a request path's text writes them (path_as_matched): the keys compare
+        text = "/" + "/".join(map(encode_segment, segments)) + ("/" if resolved.endswith("/") and segments else "")
         return cls(text, segments, tuple(wildcard_name(s) for s in segments))
 
     @property
@@ -165,7 +196,8 @@ class RequestPath:
     """A request's path, with the forms the ladder compares worked out on first need.
 
     Most requests are settled by the exact path, whose key is the path itself: the other keys
-    and the segments cost nothing until a weaker rule asks for them.
+    and the segments cost nothing until a weaker rule asks for them. ``text`` is the path as matched
+    (:func:`path_as_matched`): its segments are decoded here, once.
     """
 
     __slots__ = ("_keys", "_segments", "text")
@@ -186,7 +218,8 @@ class RequestPath:
     @property
     def segments(self) -> tuple[str, ...]:
         if self._segments is None:
-            self._segments = split_segments(without_trailing_slash(self.text))
+            segments = split_segments(without_trailing_slash(self.text))
+            self._segments = tuple(map(decode_segment, segments)) if "%" in self.text else segments
         return self._segments
 
     def fits(self, pattern: PathPattern, rule: PathRule,

@@ -281,7 +281,7 @@ def _base_path(servers: Any, fallback: str = "") -> str:
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
         return fallback
     url = _server_url(servers[0])
-    path = urlsplit(url).path if "://" in url else url
+    path = urlsplit(url).path if "://" in url or url.startswith("//") else url  # "//host/v1": scheme-relative
     return "/" + path.strip("/") if path.strip("/") else ""
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core.model import Example, Pairs, path_with_query
-from postmock_nb.core.paths import PathRule
+from postmock_nb.core.paths import PathRule, path_as_matched
 from postmock_nb.matching.snapshot import Snapshot
 
 BASE_SCORE = 100
@@ -23,7 +23,11 @@ BASE_SCORE = 100
 
 @dataclass(frozen=True)
 class IncomingRequest:
-    """A request as the engine sees it: header names lower-cased, query decoded."""
+    """A request as the engine sees it: header names lower-cased, query decoded.
+
+    ``path``: the path as matched (:func:`~postmock_nb.core.paths.path_as_matched`): decoded segment by
+    segment, a ``/`` inside a segment kept as ``%2F`` (``/files/a%2Fb``), so ``/a%2Fb`` and ``/a/b`` differ.
+    """
 
     method: str
     path: str
@@ -35,8 +39,8 @@ class IncomingRequest:
     def build(cls, method: str, url: str, headers: Mapping[str, str] | None = None,
               body: str = "") -> IncomingRequest:
         """Convenience: ``IncomingRequest.build("GET", "/users?role=admin")``."""
-        path, _, query = url.partition("?")  # decoded as an ASGI server decodes them
-        return cls(method.upper(), unquote(path) or "/", tuple(parse_qsl(query, keep_blank_values=True)),
+        path, _, query = url.partition("?")  # decoded as the app decodes them
+        return cls(method.upper(), path_as_matched(path) or "/", tuple(parse_qsl(query, keep_blank_values=True)),
                    {k.lower(): v for k, v in (headers or {}).items()}, body)
 
     @property

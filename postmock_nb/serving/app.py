@@ -67,6 +67,7 @@ from postmock_nb.serving.reading import (
     body_announced,
     checked_mock_values,
     declared_length,
+    matched_path,
     read_body,
     sends_mock_values,
 )
@@ -236,7 +237,7 @@ class MockApp:
 
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers = scope["headers"]
-        ex = Exchange(scope["method"], scope["path"], scope["query_string"], raw_headers,
+        ex = Exchange(scope["method"], matched_path(scope), scope["query_string"], raw_headers,
                       wire.request_headers(raw_headers), time.perf_counter(), self.bridges)
         cancelled: asyncio.CancelledError | None = None
         settings = self.settings
@@ -611,7 +612,7 @@ class MockApp:
             return
         raw_headers = list(scope["headers"])
         query_string = scope.get("query_string", b"")
-        ex = Exchange("GET", scope["path"], query_string, raw_headers, wire.request_headers(raw_headers),
+        ex = Exchange("GET", matched_path(scope), query_string, raw_headers, wire.request_headers(raw_headers),
                       time.perf_counter(), self.bridges, note="WebSocket upgrade refused")
         refused, subprotocol = socket_key(self.settings, scope)
         if refused:

@@ -123,6 +123,13 @@ def test_proxy_fidelity(build, upstream):
         assert not entry.is_miss and mock.log.misses == 0
 
 
+def test_an_encoded_slash_reaches_the_upstream_encoded(build, upstream):
+    """Issue 23: the upstream gets the path's segments as sent (``a%2Fb`` one segment, not ``a/b``)."""
+    with MockServer(build.collection(), bridges=Bridges(proxy=Proxy(upstream))) as mock:
+        encoded = requests.get(mock.url + "/files/a%2Fb/caf%C3%A9", timeout=5).json()
+    assert encoded["path"] == "/base/files/a%2Fb/caf%C3%A9"
+
+
 def test_examples_win_over_the_proxy(build, upstream):
     collection = build.collection(build.example("GET /json", "Mocked", body='{"mocked": true}'))
     with MockServer(collection, bridges=Bridges(proxy=Proxy(upstream))) as mock:

@@ -5,6 +5,9 @@ the app on the caller's event loop, which is what a mock in a notebook thread ne
 its own listener; we hand it ours instead (the socket :class:`~postmock_nb.serving.server.MockServer`
 already bound), through granian's ``SocketHolder``, which is how granian passes a listener to
 its own worker processes.
+
+The scope's ``raw_path`` is the request target's path as sent, without the query (``/files/a%2Fb``), and
+``path`` its decoded form (``/files/a/b``): the app matches on the first (``serving.reading.matched_path``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ seam: Hypercorn picks its HTTP/1 protocol class by the name ``hypercorn.protocol
 every event it sends goes through that class's ``_send_h11_event``; :class:`_PhrasedH11` fills the
 phrase there. It is installed once, in place of Hypercorn's class, and changes only the servers
 started with this module's :class:`_Config` (any other Hypercorn server of the process is left as is).
+
+The scope's ``raw_path`` is the request target's path as sent, without the query (``/files/a%2Fb``; an
+absolute-form target cut to its path by :func:`origin_form`), and ``path`` its decoded form (``/files/a/b``):
+the app matches on the first (``serving.reading.matched_path``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""uvicorn with httptools (the C HTTP/1.1 parser) on the running asyncio loop."""
+"""uvicorn with httptools (the C HTTP/1.1 parser) on the running asyncio loop.
+
+The scope's ``raw_path`` is the request target's path as sent, without the query (``/files/a%2Fb``), and
+``path`` its decoded form (``/files/a/b``): the app matches on the first (``serving.reading.matched_path``).
+"""
 
 from __future__ import annotations
 

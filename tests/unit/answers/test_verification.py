@@ -43,6 +43,10 @@ def matches(expectation: Expectation, received: Received) -> bool:
     ("/users/:id", "/users/7/orders", False),
     ("/users/{{id}}/orders", "/users/abc/orders", True),
     ("/users/:id", "/users", False),
+    ("/files/:name", "/files/a%2Fb", True),   # issue 23: an encoded slash stays in its segment
+    ("/files/:name", "/files/a/b", False),
+    ("/files/a%2Fb", "/files/a%2fb", True),
+    ("/files/a%2Fb", "/files/a/b", False),
 ])
 def test_a_path_fits_exactly_or_by_its_variables(pattern: str, path: str, fits: bool) -> None:
     assert matches(Expectation.of(f"GET {pattern}"), got(1, f"GET {path}")) is fits

@@ -76,6 +76,22 @@ def test_find_prefers_the_literal_route_and_reads_path_parameters(validator: Req
     assert validator.find("GET", "/owners") is None
 
 
+def test_path_parameters_are_decoded_once_and_checked_decoded() -> None:
+    """Issue 23: GitHub's ``git/ref/{ref}`` with ``heads%2Ffeature-a`` is one segment, validated as ``heads/feature-a``."""
+    data = document("3.1.0")
+    data["paths"]["/repos/{owner}/{repo}/git/ref/{ref}"] = {"get": {"parameters": [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": pattern}}
+        for name, pattern in (("owner", "^[a-z]+$"), ("repo", "^[a-z]+$"), ("ref", "^heads/[a-z-]+$"))],
+        "responses": {"200": {"description": "ok"}}}}
+    strict = RequestValidator(load_spec(data, "github.yaml"))
+    found = strict.find("GET", IncomingRequest.build("GET", "/repos/octo/hello/git/ref/heads%2Ffeature-a").path)
+    assert found is not None and found[1] == {"owner": "octo", "repo": "hello", "ref": "heads/feature-a"}
+    assert check(strict, "GET", "/repos/octo/hello/git/ref/heads%2Ffeature-a") == []
+    assert check(strict, "GET", "/repos/octo/hello/git/ref/heads%252Ffeature-a") == [  # decoded once: "%2F" left
+        {"path": "$.path.ref", "message": "'heads%2Ffeature-a' does not match '^heads/[a-z-]+$'"}]
+    assert check(strict, "GET", "/repos/octo/hello/git/ref/heads/feature-a") == []  # no such operation: unchecked
+
+
 def test_a_request_no_operation_describes_is_not_checked(validator: RequestValidator) -> None:
     assert check(validator, "GET", "/owners?limit=nope") == []
     assert check(validator, "PATCH", "/pets") == []

@@ -11,9 +11,12 @@ from postmock_nb.core.paths import (
     PathPattern,
     PathRule,
     RequestPath,
+    decode_segment,
+    encode_segment,
     fill_saved_variables,
     id_blind,
     lookup_keys,
+    path_as_matched,
     resolve_variables,
     split_segments,
     strip_ids,
@@ -152,3 +155,65 @@ def test_fits_asks_one_rule() -> None:
     assert request.fits(PathPattern.parse("/users/42", {}), PathRule.CASE) == {}
     assert request.fits(PathPattern.parse("/users/42", {}), PathRule.WILDCARD) is None  # no wildcard to fill
     assert request.fits(PathPattern.parse("/users/:id", {}), PathRule.EXACT) is None
+
+
+# -- issue 23, defect 2: a percent-encoded slash is part of its segment -------------------------------------
+
+
+@pytest.mark.parametrize("sent, matched", [
+    ("/users/42", "/users/42"),                                  # no %: as it is
+    ("/files/a%2Fb", "/files/a%2Fb"),                            # an encoded slash stays encoded: one segment
+    ("/files/a%2fb/", "/files/a%2Fb/"),                          # written one way
+    ("/caf%C3%A9/x", "/café/x"),                                 # anything else is decoded
+    ("/users/john%20doe", "/users/john doe"),
+    ("/files/a%252Fb", "/files/a%252Fb"),                        # decoded once: the segment is "a%2Fb"
+    ("/q%3Fx/h%23y/50%25", "/q%3Fx/h%23y/50%25"),                # ?, # and % inside a segment stay encoded
+    ("/repos/o/r/git/ref/heads%2Ffeature-a", "/repos/o/r/git/ref/heads%2Ffeature-a"),
+    ("/bad%zz", "/bad%25zz"),                                    # not an escape: a "%" of the segment
+])
+def test_path_as_matched(sent: str, matched: str) -> None:
+    assert path_as_matched(sent) == matched
+    assert path_as_matched(matched) == matched  # already matched text reads the same (idempotent)
+
+
+@pytest.mark.parametrize("segment, text", [
+    ("a/b", "a%2Fb"), ("a%2Fb", "a%252Fb"), ("plain", "plain"), ("café", "café"), ("a?b#c", "a%3Fb%23c"),
+])
+def test_encode_and_decode_segment(segment: str, text: str) -> None:
+    assert encode_segment(segment) == text
+    assert decode_segment(text) == segment
+
+
+@pytest.mark.parametrize("sent, segments", [
+    ("/files/a%2Fb", ("files", "a/b")),
+    ("/files/a%252Fb/", ("files", "a%2Fb")),            # one decode only
+    ("/v2/test%2Fbash/blobs/sha256:1", ("v2", "test/bash", "blobs", "sha256:1")),
+    ("/caf%C3%A9", ("café",)),
+])
+def test_request_segments_are_decoded_once(sent: str, segments: tuple[str, ...]) -> None:
+    assert RequestPath(path_as_matched(sent)).segments == segments
+
+
+def test_a_literal_encoded_slash_in_an_example_is_one_segment() -> None:
+    pattern = PathPattern.parse("/files/a%2Fb/:rest", {})
+    assert pattern.segments == ("files", "a/b", ":rest")
+    assert pattern.text == "/files/a%2Fb/:rest"
+    assert RequestPath(path_as_matched("/files/a%2Fb/x")).fits(pattern, PathRule.WILDCARD) == {"rest": "x"}
+    assert RequestPath("/files/a/b/x").first_fit(pattern) == (None, {})  # four segments: not this example
+    exact = PathPattern.parse("/files/a%2Fb", {})
+    assert RequestPath(path_as_matched("/files/a%2fb")).first_fit(exact) == (PathRule.EXACT, {})
+    assert RequestPath("/files/a/b").first_fit(exact)[0] is not PathRule.EXACT
+
+
+@pytest.mark.parametrize("sent, template, captured", [
+    ("/repos/octo/hello/git/ref/heads%2Ffeature-a", "/repos/:owner/:repo/git/ref/:ref",
+     {"owner": "octo", "repo": "hello", "ref": "heads/feature-a"}),          # GitHub
+    ("/v2/test%2Fbash/blobs/sha256:abc", "/v2/:name/blobs/:digest",
+     {"name": "test/bash", "digest": "sha256:abc"}),                         # Azure Container Registry
+    ("/files/a%252Fb", "/files/:name", {"name": "a%2Fb"}),                   # double-encoded: decoded once
+    ("/FILES/a%2Fb", "/files/:name", {"name": "a/b"}),                       # the case-ignoring rule too
+])
+def test_a_path_variable_captures_the_decoded_value(sent: str, template: str, captured: dict[str, str]) -> None:
+    request = RequestPath(path_as_matched(sent))
+    rule, values = request.first_fit(PathPattern.parse(template, {}))
+    assert rule in (PathRule.WILDCARD, PathRule.WILDCARD_AND_CASE) and values == captured

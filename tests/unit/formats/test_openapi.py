@@ -466,3 +466,11 @@ def test_a_deprecated_operation_answers_with_a_deprecation_header_as_prism_does(
     marked = {(e.request.path, e.response.status): dict(e.response.headers).get("Deprecation")
               for e in collection.examples}
     assert marked == {("/old", 200): "true", ("/old", 404): "true", ("/new", 200): None}
+
+
+@pytest.mark.parametrize(("url", "base"), [("//budgea.biapi.pro/2.0", "/2.0"), ("https://x.example/v1/", "/v1"),
+                                           ("/api", "/api"), ("api/v3", "/api/v3"), ("//host.example", "")])
+def test_the_base_path_of_a_scheme_relative_or_relative_server_url(url, base):
+    document = {**_document({"/pets": {"get": {"responses": {"200": {"description": "ok"}}}}}), "servers": [{"url": url}]}
+    collection, _ = collection_from_openapi(document)
+    assert collection.examples[0].request.path == base + "/pets"

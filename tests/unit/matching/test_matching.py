@@ -16,6 +16,7 @@ from postmock_nb.config import MockConfig
 from postmock_nb.core.bodies import bodies_equal
 from postmock_nb.core.model import Collection
 from postmock_nb.core.paths import PathRule, is_id_segment
+from postmock_nb.formats.openapi import collection_from_openapi
 from postmock_nb.matching import IncomingRequest, MatchResult, explain, match
 from postmock_nb.matching.snapshot import Snapshot
 
@@ -126,6 +127,18 @@ def test_head_fallback_in_the_fixture_with_a_head_example(load_fixture):
     ("/greet/:name", "/GREET/Ann/", {}, PathRule.WILDCARD_AND_CASE, 74, {"name": "Ann"}),
     ("/Orders/{{orderId}}/lines", "/orders/A1/LINES", {}, PathRule.WILDCARD_AND_CASE, 74, {"orderId": "A1"}),
     ("/users/:id", "/user/7", {}, PathRule.DISTANCE, 70, {"id": "7"}),
+    # issue 23: matched on the segments as sent, each captured value decoded once
+    ("/files/:name", "/files/a%2Fb", {}, PathRule.WILDCARD, 80, {"name": "a/b"}),
+    ("/repos/:owner/:repo/git/ref/:ref", "/repos/octo/hello/git/ref/heads%2Ffeature-a", {}, PathRule.WILDCARD, 80,
+     {"owner": "octo", "repo": "hello", "ref": "heads/feature-a"}),
+    ("/v2/:name/blobs/:digest", "/v2/test%2Fbash/blobs/sha256:abc", {}, PathRule.WILDCARD, 80,
+     {"name": "test/bash", "digest": "sha256:abc"}),
+    ("/files/:name", "/files/a%252Fb", {}, PathRule.WILDCARD, 80, {"name": "a%2Fb"}),  # double-encoded: once
+    ("/files/a%2Fb", "/files/a%2Fb", {}, PathRule.EXACT, 100, {}),  # an encoded slash in a literal segment
+    ("/files/a%2Fb", "/files/a%2fb", {}, PathRule.EXACT, 100, {}),
+    ("/files/a%2Fb", "/FILES/A%2FB", {}, PathRule.CASE, 90, {}),
+    ("/caf%C3%A9", "/café", {}, PathRule.EXACT, 100, {}),
+    ("/café", "/caf%C3%A9", {}, PathRule.EXACT, 100, {}),
 ])
 def test_path_rule(build, example_path, request_path, variables, rule, score, captured):
     collection = build.collection(build.example(f"GET {example_path}", "the example"), variables=variables)
@@ -147,6 +160,9 @@ def test_path_rule(build, example_path, request_path, variables, rule, score, ca
     ("/employees/carolyne", "/employees/johnson"),
     ("/users/abcdefgh", "/users/zzzzzzzz"),  # letters only: neither ID nor near
     ("/users/deadbeefdeadbeef", "/users/cafebabecafebabe"),  # long hex without a digit is a word
+    ("/files/:name", "/files/a/b"),         # a real slash: two segments (issue 23)
+    ("/files/a%2Fb", "/files/a/b"),         # an encoded slash is not a slash
+    ("/files/a/b", "/files/a%2Fb"),
 ])
 def test_path_does_not_match(build, example_path, request_path):
     collection = build.collection(build.example(f"GET {example_path}", "the example"), variables={"userId": "seven"})
@@ -813,3 +829,17 @@ def test_distance_never_picks_a_handler_or_resource_and_the_markers_agree(build)
             assert result.winner is None and result.candidates[0].path_rule is PathRule.DISTANCE, describe(result)
             assert "answers only a path that fits its route" in result.candidates[0].lost
         assert run(build.collection(coded), "GET /GREET/Ann").captured == {"name": "Ann"}
+
+
+@pytest.mark.parametrize("url", ["/v2/test%2Fbash/blobs/sha256:1", "/test%2Fbash/blobs/sha256:1"])
+def test_an_encoded_slash_is_captured_under_the_base_path_and_at_the_root(url: str) -> None:
+    """Issue 23: Azure's ``/v2/{name}/blobs/{digest}`` (``servers: …/v2``), under its base path or at the root."""
+    parameter = {"in": "path", "required": True, "schema": {"type": "string"}}
+    document = {"openapi": "3.0.3", "info": {"title": "registry", "version": "1"},
+                "servers": [{"url": "https://registry.example/v2"}],
+                "paths": {"/{name}/blobs/{digest}": {"get": {
+                    "parameters": [{"name": "name", **parameter}, {"name": "digest", **parameter}],
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {"example": {}}}}}}}}}
+    collection, _ = collection_from_openapi(document)
+    result = match(Snapshot(collection), IncomingRequest.build("GET", url))
+    assert result.matched and result.captured == {"name": "test/bash", "digest": "sha256:1"}, describe(result)

@@ -51,6 +51,17 @@ def test_the_path_and_the_query_string_are_the_key() -> None:
     assert len(memo) == 3
 
 
+def test_an_encoded_slash_is_its_own_key() -> None:
+    """The memo keys on the path as matched: ``/users/a%2Fb`` (one segment) is not ``/users/a/b`` (two)."""
+    memo = MatchMemo(MockConfig())
+    first = ask(memo, "/users/a%2Fb")
+    assert first.winner is not None and first.captured == {"id": "a/b"}
+    assert ask(memo, "/users/a/b").winner is None
+    assert ask(memo, "/users/a%2fb").candidates is first.candidates  # the same path, written another way
+    assert ask(memo, "/users/a%252Fb").captured == {"id": "a%2Fb"}
+    assert len(memo) == 2
+
+
 def test_a_miss_is_not_remembered() -> None:
     memo = MatchMemo(MockConfig())
     assert not ask(memo, "/orders").matched

@@ -12,6 +12,7 @@ from postmock_nb.serving.reading import (
     body_announced,
     checked_mock_values,
     declared_length,
+    matched_path,
     read_body,
     sends_mock_values,
 )
@@ -89,3 +90,15 @@ def test_an_unknown_fault_is_a_400_and_a_known_one_is_given() -> None:
     with pytest.raises(RequestProblem) as refused:
         asked_fault({}, (("x-mock-response-fault", "explode"),))
     assert refused.value.status == 400 and refused.value.message.startswith("x-mock-response-fault: ")
+
+
+@pytest.mark.parametrize("scope, path", [
+    ({"path": "/files/a/b", "raw_path": b"/files/a%2Fb"}, "/files/a%2Fb"),  # the segments as sent (issue 23)
+    ({"path": "/caf\u00e9", "raw_path": b"/caf%C3%A9"}, "/caf\u00e9"),
+    ({"path": "/x%2Fy", "raw_path": b"/x%252Fy"}, "/x%252Fy"),          # decoded once, its "%" kept encoded
+    ({"path": "/users/7", "raw_path": b"/users/7"}, "/users/7"),          # no "%": the decoded path as it is
+    ({"path": "/files/a/b"}, "/files/a/b"),                               # no raw_path: what the server decoded
+    ({"path": "/50%"}, "/50%25"),                                         # ... with its own "%" encoded
+])
+def test_the_path_as_matched_is_made_from_the_raw_path(scope: dict, path: str) -> None:
+    assert matched_path(scope) == path
