@@ -7,6 +7,8 @@
     postmock validate collection.json|openapi.yaml
     postmock push collection.json --to URL [--admin-key KEY] [--replace]
     postmock convert SOURCE OUTPUT [--to openapi|postman]
+    postmock check collection.json|openapi.yaml --against URL [--unsafe] [--strict] [--junit FILE]
+                   [--header "Name: value"]... [--environment FILE] [--timeout S]
     postmock --version
 
 A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 (or Swagger 2.0) document (JSON or YAML),
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb import __version__
-from postmock_nb.config import SERVE, MockConfig, add_options, config_options
+from postmock_nb.config import SERVE, MockConfig, add_check_options, add_options, config_options
 from postmock_nb.core import limits
 from postmock_nb.core.masking import mask
 from postmock_nb.core.text import plural
@@ -75,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("source", metavar="SOURCE", help="the Postman collection or OpenAPI document to read")
     convert.add_argument("output", metavar="OUTPUT", help="the file to write")
     convert.add_argument("--to", choices=CONVERT_FORMATS, default=None, help="the output format")
+    _check_parser(commands.add_parser(
+        "check", help="send the sketch's requests to the real API and report where its answers differ",
+        description="Send every example's request (an OpenAPI document: every operation's) to the real API and "
+                    "compare each answer's status, content type and JSON body with the sketch: the document's "
+                    "response schemas, or schemas inferred from the collection's examples. Exit 0 when everything "
+                    "matches, 1 on drift or a request that failed, 2 when the file or an option is wrong."))
     return parser
 
 
@@ -92,6 +100,14 @@ def output_format(output: str, to: str | None) -> str:
         return "postman"
     raise PostmockError(f"cannot tell the output format from the name {output!r}",
                      hint="add --to openapi or --to postman (or name it .yaml/.yml or .postman_collection.json)")
+
+
+def _check_parser(check: argparse.ArgumentParser) -> None:
+    """``postmock check``'s arguments (``%mock check`` takes the same options: notebook/magics.py)."""
+    check.add_argument("collection", metavar="SOURCE", help="the Postman collection or OpenAPI document (the sketch)")
+    check.add_argument("--against", required=True, metavar="URL",
+                       help="the real API's base URL (each request's path is added to it)")
+    add_check_options(check)
 
 
 def _environment(args: argparse.Namespace) -> Pairs:
@@ -113,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _push(args)
         if args.command == "convert":
             return _convert(args)
+        if args.command == "check":
+            return _check(args)
         return _serve(args)
     except PostmockError as error:
         print(f"postmock: {error}", file=sys.stderr)
@@ -271,6 +289,29 @@ def _push(args: argparse.Namespace) -> int:
         the_file = error.status in (400, 413, 422) or (error.status is None and bool(error.location))
         return 2 if the_file else 1  # the file (unreadable, refused as invalid), else the mock or the network
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``postmock check SOURCE --against URL``: the report on stdout, JUnit XML in ``--junit FILE``; exit 1 on drift."""
+    # deferred: httpx, jsonschema's registry and the formats are slow to import; postmock --help stays fast
+    from postmock_nb.bridges.contract import check, collection_probes, openapi_probes, parse_headers
+    from postmock_nb.formats.environment import layered
+    from postmock_nb.formats.sources import load_any
+
+    headers = parse_headers(args.header)
+    loaded = load_any(args.collection)
+    spec = loaded.spec
+    probes = openapi_probes(spec) if spec is not None else collection_probes(loaded.collection)
+    variables = layered(loaded.collection.variables, _environment(args))
+    report = check(probes, against=args.against, source=args.collection, headers=headers, variables=variables,
+                   unsafe=args.unsafe, strict=args.strict, timeout=args.timeout, spec=spec)
+    print(report.text(), flush=True)
+    if args.junit:
+        from postmock_nb.formats.atomicfile import replace_text  # deferred: only --junit writes a file
+
+        replace_text(args.junit, report.junit())
+        print(f"JUnit XML written to {args.junit}", flush=True)
+    return 1 if report.failed else 0
 
 
 def _config(args: argparse.Namespace) -> MockConfig:

@@ -570,6 +570,26 @@ def config_options(front: str, args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+CHECK_TIMEOUT_S = 10.0
+"""Seconds each request ``postmock check`` sends may take, unless ``--timeout`` says."""
+
+
+def add_check_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``postmock check SOURCE --against URL`` and ``%mock check URL`` share (not a mock's options:
+    they set how the real API is checked, not how a mock serves)."""
+    parser.add_argument("--unsafe", action="store_true",
+                        help="send POST, PUT, PATCH and DELETE too (they may change the real API's data)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on fields the schema does not name too (by default they are reported only)")
+    parser.add_argument("--junit", metavar="FILE", default=None, help="write the results as JUnit XML, for CI")
+    parser.add_argument("--header", "-H", action="append", default=[], metavar='"NAME: VALUE"',
+                        help="a header sent with every request, e.g. credentials (never shown in the report)")
+    parser.add_argument("--environment", metavar="FILE", default=None,
+                        help="a Postman environment whose values resolve {{vars}} (over the collection's)")
+    parser.add_argument("--timeout", type=float, default=CHECK_TIMEOUT_S, metavar="S",
+                        help=f"seconds each request may take (default: {CHECK_TIMEOUT_S:g})")
+
+
 def env_options(environ: Mapping[str, str]) -> dict[str, Any]:
     """The :class:`MockConfig` fields ``environ``'s ``POSTMOCK_*`` variables set, read (errors name the variable)."""
     return {option.name: option.read_env(option.env, environ[option.env])

@@ -25,7 +25,7 @@ from postmock_nb.answers.websocket import parse_script
 from postmock_nb.behaviours.dispatch import ExportWarning
 from postmock_nb.behaviours.flows import flow_markers
 from postmock_nb.behaviours.resources import DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORDS
-from postmock_nb.config import LOAD, START, MockConfig, add_options, config_options
+from postmock_nb.config import LOAD, START, MockConfig, add_check_options, add_options, config_options
 from postmock_nb.core import limits
 from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers, websocket_markers
 from postmock_nb.core.masking import mask
@@ -33,9 +33,11 @@ from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import plural
 from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
+from postmock_nb.formats import atomicfile
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
+from postmock_nb.formats.environment import layered, load_environment
 from postmock_nb.notebook.prototype import Prototype
-from postmock_nb.notebook.tables import EntryDetail, ExampleTable, LogTable
+from postmock_nb.notebook.tables import CheckTable, EntryDetail, ExampleTable, LogTable
 from postmock_nb.notebook.trust import KernelTrust
 from postmock_nb.serving.browser_address import browser_address
 from postmock_nb.serving.journal import Journal
@@ -45,7 +47,7 @@ from postmock_nb.session import Session
 STATUS_ERRORS = 5
 """How many of the latest server errors ``%mock status`` shows (one line each)."""
 SUBCOMMANDS = ("start", "stop", "status", "show", "list", "delete", "clear", "log", "save", "load", "key", "call",
-               "environment", "proxy", "reset", "verify", "broadcast", "webhook")
+               "environment", "proxy", "reset", "verify", "broadcast", "webhook", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,6 +109,9 @@ def _mock_parser() -> _Parser:
     proxy.add_argument("--record", default=None)
     proxy.add_argument("--off", action="store_true")
     _verify_options(commands.add_parser("verify", add_help=False))
+    check_parser = commands.add_parser("check", add_help=False)
+    check_parser.add_argument("url")
+    add_check_options(check_parser)  # postmock check's options (postmock_nb.config)
     webhook = commands.add_parser("webhook", add_help=False)
     webhook.add_argument("name", nargs="?", default=None)
     webhook.add_argument("url", nargs="?", default=None)
@@ -425,6 +430,11 @@ class PostmockMagics(Magics):
                       [--header K:V]... [--query K=V]... [--contains]
                                    check the mock received that request as often as expected (none
                                    given: at least once); a failure lists the closest requests received
+          %mock check URL [--unsafe] [--strict] [--junit FILE] [--header "Name: value"]...
+                      [--environment FILE] [--timeout S]
+                                   send every example's request to the real API at URL (GET, HEAD
+                                   and OPTIONS; --unsafe: all) and show where its answers differ from
+                                   the examples: status, content type, JSON body (a table)
           %mock broadcast ROUTE MESSAGE
                                    send MESSAGE (the rest of the line, as it is: JSON or text) to every
                                    client connected to the WebSocket ROUTE (/ws/chat)
@@ -782,6 +792,23 @@ class PostmockMagics(Magics):
         except AssertionError as failure:  # the verification's message, in red, without a traceback
             raise UsageError(str(failure)) from None
         print(verification.summary)
+
+    def _mock_check(self, args: argparse.Namespace) -> CheckTable:
+        """``%mock check URL``: the notebook's examples checked against the real API (bridges/contract.py)."""
+        # deferred: httpx is slow to import, and only %mock check needs it here
+        from postmock_nb.bridges.contract import check, collection_probes, parse_headers
+
+        collection = self.session.store.collection
+        variables = layered(collection.variables, self.session.store.environment)
+        if args.environment is not None:
+            variables.update(dict(load_environment(args.environment).values))
+        report = check(collection_probes(collection), against=args.url, source="the notebook's examples",
+                       headers=parse_headers(args.header), variables=variables, unsafe=args.unsafe,
+                       strict=args.strict, timeout=args.timeout)
+        if args.junit:
+            path = atomicfile.replace_text(args.junit, report.junit())
+            print(f"JUnit XML written to {path}")
+        return CheckTable(report)
 
     def _mock_broadcast(self, words: list[str]) -> None:
         if len(words) < 2:

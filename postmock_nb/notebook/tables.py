@@ -6,12 +6,16 @@ import html
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postmock_nb.answers.diagnostics import near_miss_text
 from postmock_nb.behaviours.dispatch import answered_by
+from postmock_nb.bridges.drift import DRIFT, ERROR
 from postmock_nb.core.model import Collection
 from postmock_nb.serving.requestlog import STREAM, WEBSOCKET, LogEntry
+
+if TYPE_CHECKING:
+    from postmock_nb.bridges.contract import Report
 
 
 def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -24,6 +28,7 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 _ROW_STYLES = {
     "miss": " style='color:var(--jp-error-color1, #c62828);font-weight:600'",
+    "note": " style='color:var(--jp-ui-font-color2, #616161)'",
     "fault": " style='color:var(--jp-warn-color1, #e65100);font-weight:600'",
     "live": " style='color:var(--jp-brand-color1, #1565c0)'",
 }
@@ -185,3 +190,23 @@ class LogTable:
         classes = [row_class(e) for e in self.entries]
         explanations = "".join(f"<pre>{html.escape(text)}</pre>" for text in self._explanations())
         return _html_table(self._headers, self._cells(), classes) + explanations
+
+
+@dataclass
+class CheckTable:
+    """``%mock check URL``: one row per request (ok, drift, skipped, error: drift and errors in the theme's error
+    colour), then one per difference (a difference reported, not failed, greyed as a note), and the summary."""
+
+    report: Report
+    headers: tuple[str, ...] = ("request", "result", "where", "difference")
+
+    def _classes(self) -> list[str]:
+        return ["miss" if result in (DRIFT, ERROR) else "note" if result == "note" else ""
+                for _, result, _, _ in self.report.rows()]
+
+    def __repr__(self) -> str:
+        return self.report.text()
+
+    def _repr_html_(self) -> str:
+        return (_html_table(self.headers, self.report.rows(), self._classes())
+                + f"<p>{html.escape(self.report.summary())}</p>")

@@ -1,0 +1,475 @@
+"""Checking the real API against the sketch (``postmock check SOURCE --against URL``, ``%mock check URL``).
+
+Every request of the sketch is sent to the real API, once: a collection's examples (their method, their path with
+its saved variable values, query, headers minus the ``x-mock-*`` markers, and body, ``{{vars}}`` resolved with the
+collection's variables and the environment's), or an OpenAPI document's operations (the request Postman's Send would
+make from the document). Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are listed as skipped,
+and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content type, its body (which
+may never end) left unread.
+
+Each answer is compared with what the sketch says (:class:`Expected`, one per status):
+
+- the status: one of the statuses the examples of that request give, or (an OpenAPI source) any status the
+  operation documents (``404``, ``4XX``, ``default``);
+- the content type (its media type: ``application/json; charset=utf-8`` is ``application/json``);
+- a JSON body against the schema: the document's response schema, or (a collection) one inferred from the
+  example bodies of that request and status (:func:`postmock_nb.formats.inference.infer_schema`), by
+  :func:`postmock_nb.bridges.drift.differences`.
+
+The result is a :class:`Report`: one :class:`Outcome` per request (``ok``, ``drift``, ``skipped`` or ``error``),
+as text, as rows for the notebook's table, and as JUnit XML. Credentials never reach it: the values of the headers
+given with ``--header``, of credential headers, and of environment variables with secret-sounding names are
+masked wherever they would appear (a URL, an error message).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+
+from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference, differences
+from postmock_nb.bridges.proxy import no_cookie_jar
+from postmock_nb.config import CHECK_TIMEOUT_S
+from postmock_nb.core import limits
+from postmock_nb.core.markers import WEBSOCKET_MARKER, is_mock_name
+from postmock_nb.core.masking import mask
+from postmock_nb.core.model import Collection, Example, Pairs, path_with_query
+from postmock_nb.core.paths import fill_saved_variables, resolve_variables
+from postmock_nb.core.text import plural
+from postmock_nb.core.wire import HOP_BY_HOP, SECRET_HEADERS
+from postmock_nb.errors import PostmockError
+from postmock_nb.formats.inference import infer_schema
+from postmock_nb.formats.openapi import (
+    Operation,
+    Spec,
+    is_json_type,
+    iter_operations,
+    operation_request,
+    pointer,
+)
+
+EVENT_STREAM = "text/event-stream"
+"""An answer of this type (Server-Sent Events) is checked by its status and type; its body, which may never
+end, is not read."""
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""What is sent without ``--unsafe``: methods that change nothing on the real API."""
+
+_VARIABLE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|key|auth|credential|session|cookie", re.IGNORECASE)
+_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+
+
+class CheckError(PostmockError):
+    """``postmock check`` cannot start (a bad ``--header``, a bad URL, a bad timeout)."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the sketch says one status answers: ``code`` (``200``, ``4XX``, ``default``) and, per content type,
+    the body's schema (None: no schema to compare with). No content types: no body is promised."""
+
+    code: str
+    media: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request to send, and what its answer may be."""
+
+    method: str
+    path: str
+    query: Pairs = ()
+    headers: Pairs = ()
+    body: str = ""
+    expected: tuple[Expected, ...] = ()
+    documented: bool = False
+    """The expectations are a document's promises (OpenAPI), not inferred from examples."""
+    skipped: str = ""
+    """Why the request is not sent (empty: it is)."""
+    names: tuple[str, ...] = ()
+    """The examples (or the operation) this request stands for."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {path_with_query(self.path, self.query)}"
+
+    def key(self) -> tuple[str, str, Pairs, str]:
+        return self.method, self.path, self.query, self.body
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request gave: its verdict, what came back, and each difference."""
+
+    probe: Probe
+    verdict: str
+    differences: tuple[Difference, ...] = ()
+    status: int | None = None
+    content_type: str = ""
+    elapsed_ms: float = 0.0
+    reason: str = ""
+    """Why skipped, or what went wrong (error)."""
+
+    def summary(self) -> str:
+        if self.verdict in (SKIPPED, ERROR):
+            return self.reason
+        answer = f"{self.status} {self.content_type}".strip()
+        return f"{answer}, {self.elapsed_ms:.0f} ms"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every request's outcome, in the sketch's order, with the secrets to mask in whatever is shown."""
+
+    outcomes: tuple[Outcome, ...]
+    against: str
+    source: str = ""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def count(self, verdict: str) -> int:
+        return sum(o.verdict == verdict for o in self.outcomes)
+
+    @property
+    def failed(self) -> bool:
+        """Drift or errors: ``postmock check`` exits 1."""
+        return any(o.verdict in (DRIFT, ERROR) for o in self.outcomes)
+
+    def masked(self, text: str) -> str:
+        """``text`` with every secret masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, mask(secret))
+        return text
+
+    def summary(self) -> str:
+        notes = sum(not d.fails for o in self.outcomes for d in o.differences)
+        counts = ", ".join(f"{self.count(v)} {v}" for v in (OK, DRIFT, ERROR, SKIPPED) if self.count(v))
+        noted = f"; {plural(notes, 'difference')} reported, not failed" if notes else ""
+        return self.masked(f"{plural(len(self.outcomes), 'request')} checked against {self.against}: "
+                           f"{counts or 'nothing to check'}{noted}")
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """The table's rows: (request, result, where, what); a request's first row, then one per difference."""
+        rows = []
+        for outcome in self.outcomes:
+            rows.append((outcome.probe.label, outcome.verdict, "", outcome.summary()))
+            rows.extend(("", "" if d.fails else "note", d.where, d.what) for d in outcome.differences)
+        return [(self.masked(a), b, self.masked(c), self.masked(d)) for a, b, c, d in rows]
+
+    def text(self) -> str:
+        """The report as a terminal shows it: a line per request, a line per difference, the summary."""
+        lines = []
+        for request, result, where, what in self.rows():
+            if request:
+                lines.append(f"{result:<8} {request}  ({what})")
+            else:
+                lines.append(f"         {'note: ' if result else ''}{where}: {what}")
+        return "\n".join([*lines, self.summary()])
+
+    def junit(self) -> str:
+        """JUnit XML for CI: a test case per request (a failure per drift, an error, or skipped)."""
+        suite = ElementTree.Element("testsuite", {
+            "name": self.masked(f"postmock check {self.source} against {self.against}".replace("  ", " ")),
+            "tests": str(len(self.outcomes)), "failures": str(self.count(DRIFT)), "errors": str(self.count(ERROR)),
+            "skipped": str(self.count(SKIPPED)),
+            "time": f"{sum(o.elapsed_ms for o in self.outcomes) / 1000:.3f}"})
+        for outcome in self.outcomes:
+            case = ElementTree.SubElement(suite, "testcase", {
+                "classname": "postmock.check", "name": self.masked(outcome.probe.label),
+                "time": f"{outcome.elapsed_ms / 1000:.3f}"})
+            details = self.masked("\n".join(d.describe() + ("" if d.fails else " (reported, not failed)")
+                                            for d in outcome.differences))
+            if outcome.verdict == DRIFT:
+                failing = [d for d in outcome.differences if d.fails]
+                message = self.masked(failing[0].describe()) if len(failing) == 1 else plural(len(failing),
+                                                                                             "difference")
+                ElementTree.SubElement(case, "failure", {"type": "drift", "message": message}).text = details
+            elif outcome.verdict == ERROR:
+                ElementTree.SubElement(case, "error", {"message": self.masked(outcome.reason)})
+            elif outcome.verdict == SKIPPED:
+                ElementTree.SubElement(case, "skipped", {"message": self.masked(outcome.reason)})
+            elif details:
+                ElementTree.SubElement(case, "system-out").text = details
+        root = ElementTree.Element("testsuites")
+        root.append(suite)
+        ElementTree.indent(root)
+        return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+# -- the requests to send ---------------------------------------------------------------------
+
+
+def parse_headers(given: Iterable[str]) -> Pairs:
+    """``--header "Name: value"`` options as pairs (a clear error for one without a colon)."""
+    pairs = []
+    for text in given:
+        name, colon, value = text.partition(":")
+        if not colon or not name.strip() or any(c in name for c in " \t\r\n"):
+            raise CheckError(f"--header {text.split(':')[0][:40]!r}… is not 'Name: value'",
+                             hint='--header "Authorization: Bearer $TOKEN"')
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
+
+
+def secrets_of(pairs: Pairs, variables: Mapping[str, str]) -> tuple[str, ...]:
+    """The values to mask: those of credential headers (``Authorization``, ``X-Api-Key``, any whose name sounds
+    secret: ``token``, ``key``, ``password``…; with and without the auth scheme) and query parameters, and of the
+    environment's variables with secret-sounding names."""
+    found = set()
+    for name, value in pairs:
+        if name.lower() in SECRET_HEADERS or _SECRET_NAME.search(name):
+            found.add(value)
+            scheme, space, rest = value.partition(" ")
+            if space and scheme.isalpha():
+                found.add(rest.strip())
+    found.update(value for name, value in variables.items() if _SECRET_NAME.search(name))
+    return tuple(sorted((s for s in found if len(s) >= 4), key=len, reverse=True))
+
+
+def _sent_headers(saved: Pairs, given: Pairs) -> Pairs:
+    """The example's headers without markers and per-connection ones, ``given`` ones replacing them by name."""
+    replaced = {name.lower() for name, _ in given}
+    kept = tuple((k, v) for k, v in saved if not is_mock_name(k) and k.lower() not in _NOT_SENT | replaced)
+    return kept + given
+
+
+def _unresolved(probe: Probe) -> str:
+    """Why the probe cannot be sent as it is (a ``{{variable}}`` or ``:name`` left without a value), or ``""``."""
+    names = [segment[1:] for segment in probe.path.split("/") if segment.startswith(":") and len(segment) > 1]
+    texts = [probe.path, probe.body, *(v for _, v in probe.query), *(v for _, v in probe.headers)]
+    names += [m.group(1) for text in texts for m in _VARIABLE.finditer(text)]
+    if not names:
+        return ""
+    return (f"no value for {', '.join(dict.fromkeys(names))}: save one in the example, or set it in the collection's "
+            "variables or an environment (--environment FILE)")
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: bool) -> Probe:
+    """``probe`` with its variables resolved, ``given`` headers laid over its own, and whether it is sent."""
+    def fill(text: str) -> str:
+        return resolve_variables(text, variables)
+
+    probe = replace(probe, path=fill(probe.path), body=fill(probe.body),
+                    query=tuple((fill(k), fill(v)) for k, v in probe.query),
+                    headers=_sent_headers(tuple((k, fill(v)) for k, v in probe.headers), given))
+    if probe.skipped:
+        return probe
+    if not unsafe and probe.method not in SAFE_METHODS:
+        return replace(probe, skipped=f"{probe.method} is sent only with --unsafe (it may change the real API's data)")
+    return replace(probe, skipped=_unresolved(probe))
+
+
+def collection_probes(collection: Collection, *, infer: Callable[[list[Any]], dict[str, Any]] = infer_schema
+                      ) -> list[Probe]:
+    """One probe per distinct request of the collection's examples (in collection order), expecting any status
+    the examples of that request give, each with the schema inferred from that item's examples of that status."""
+    probes: dict[tuple[str, str, Pairs, str], Probe] = {}
+    for item in collection.items:
+        expected = _inferred(item.examples, infer)
+        for example in item.examples:
+            request = example.request
+            probe = Probe(method=request.method, path=fill_saved_variables(request.path, request.path_variables),
+                          query=request.query, headers=request.headers, body=request.body,
+                          expected=(expected[example.response.status],), names=(example.name,),
+                          skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else "")
+            known = probes.get(probe.key())
+            if known is None:
+                probes[probe.key()] = probe
+            elif all(e.code != str(example.response.status) for e in known.expected):
+                probes[probe.key()] = replace(known, expected=(*known.expected, expected[example.response.status]),
+                                              names=(*known.names, example.name))
+            else:
+                probes[probe.key()] = replace(known, names=(*known.names, example.name))
+    return list(probes.values())
+
+
+WEBSOCKET_SKIPPED = "a WebSocket example: not checked (only HTTP answers are)"
+
+
+def _is_websocket(example: Example) -> bool:
+    return any(name.lower() == WEBSOCKET_MARKER for name, _ in example.request.headers)
+
+
+def _inferred(examples: Iterable[Example], infer: Callable[[list[Any]], dict[str, Any]]) -> dict[int, Expected]:
+    """For each status of these examples: their content type, and the schema inferred from their JSON bodies."""
+    by_status: dict[int, list[Example]] = {}
+    for example in examples:
+        by_status.setdefault(example.response.status, []).append(example)
+    expected = {}
+    for status, group in by_status.items():
+        media = _media_type(next((e.response.header("Content-Type") for e in group
+                                  if e.response.header("Content-Type")), ""))
+        if not media and any(e.response.body.strip() for e in group):
+            media = "application/json" if all(_json(e.response.body) is not _NOT_JSON for e in group) else ""
+        bodies = [_json(e.response.body) for e in group if e.response.body.strip()]
+        schema = infer(bodies) if bodies and is_json_type(media) and _NOT_JSON not in bodies else None
+        expected[status] = Expected(str(status), ((media, schema),) if media else ())
+    return expected
+
+
+_NOT_JSON = object()
+
+
+def _json(text: str) -> Any:
+    try:
+        return limits.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
+def openapi_probes(spec: Spec) -> list[Probe]:
+    """One probe per operation of the document (the request Postman's Send would make from it), expecting any
+    status the operation documents, with the document's response schemas."""
+    probes = []
+    for operation in iter_operations(spec):
+        request = operation_request(spec, operation)
+        probes.append(Probe(method=request.method, path=fill_saved_variables(request.path, request.path_variables),
+                            query=request.query, headers=request.headers, body=request.body,
+                            expected=tuple(_documented(spec, operation)), documented=True,
+                            names=(operation.label(),)))
+    return probes
+
+
+def _documented(spec: Spec, operation: Operation) -> Iterator[Expected]:
+    responses = operation.data.get("responses")
+    if not isinstance(responses, dict) or not any(not str(c).startswith("x-") for c in responses):
+        yield Expected("200")  # valid in 3.1: no responses documented, served as 200 (formats.openapi)
+        return
+    for code, raw in responses.items():
+        if str(code).startswith("x-"):
+            continue
+        response, _ = spec.resolve(raw, f"{operation.where}/responses/{code}")
+        content = response.get("content") if isinstance(response, dict) else None
+        media = tuple((_media_type(str(name)), entry.get("schema") if isinstance(entry, dict) else None)
+                      for name, entry in content.items()) if isinstance(content, dict) else ()
+        yield Expected(str(code), media)
+
+
+# -- sending and comparing ---------------------------------------------------------------------
+
+
+@dataclass
+class Checker:
+    """Sends probes to ``against`` (an http(s) URL: the requests' paths follow its own path) and compares answers."""
+
+    against: str
+    timeout: float = CHECK_TIMEOUT_S
+    strict: bool = False
+    lookup: Callable[[str], Any] | None = None
+    """What a ``$ref`` in a document's schema points to (``Spec.lookup``)."""
+    max_bytes: int = limits.MAX_UPSTREAM_BYTES
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        url = httpx.URL(self.against)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise CheckError(f"--against {self.against!r} is not an http(s) URL", hint="--against https://api.example.com")
+        if not self.timeout > 0:
+            raise CheckError(f"--timeout must be more than 0 seconds, not {self.timeout:g}", hint="--timeout 10")
+        self.against = self.against.rstrip("/")
+
+    def run(self, probes: Iterable[Probe]) -> list[Outcome]:
+        with httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False,
+                          verify=self.verify, cookies=no_cookie_jar()) as client:
+            return [self.check(client, probe) for probe in probes]
+
+    def check(self, client: httpx.Client, probe: Probe) -> Outcome:
+        if probe.skipped:
+            return Outcome(probe, SKIPPED, reason=probe.skipped)
+        started = time.perf_counter()
+        try:
+            status, headers, body = self._send(client, probe)
+        except httpx.TimeoutException as error:
+            return Outcome(probe, ERROR, elapsed_ms=_since(started),
+                           reason=f"no answer within {self.timeout:g} s ({type(error).__name__})")
+        except (httpx.HTTPError, _TooLarge) as error:
+            return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=f"{type(error).__name__}: {error}")
+        content_type = _media_type(headers.get("content-type"))
+        found = self.compare(probe, status, content_type, body)
+        verdict = DRIFT if any(d.fails for d in found) else OK
+        return Outcome(probe, verdict, tuple(found), status, content_type, _since(started))
+
+    def _send(self, client: httpx.Client, probe: Probe) -> tuple[int, httpx.Headers, bytes]:
+        request = client.build_request(probe.method, self.against + probe.path, params=list(probe.query) or None,
+                                       headers=list(probe.headers), content=probe.body.encode() or None)
+        response = client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            if _media_type(response.headers.get("content-type")) == EVENT_STREAM:
+                return response.status_code, response.headers, b""  # a stream may never end: not read
+            for chunk in response.iter_bytes():  # decoded: a compressed bomb is cut at the limit too
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _TooLarge(f"the answer's body is over {self.max_bytes} bytes")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return response.status_code, response.headers, b"".join(chunks)
+
+    def compare(self, probe: Probe, status: int, content_type: str, body: bytes) -> list[Difference]:
+        """How the answer differs from what the probe expects (status, content type, body)."""
+        expected = _for_status(probe.expected, status)
+        if expected is None:
+            codes = " or ".join(e.code for e in probe.expected) or "(none)"
+            return [Difference("status", f"expected {codes}, got {status}")]
+        if not expected.media:
+            return []
+        chosen = next((m for m in expected.media if _media_fits(m[0], content_type)), None)
+        if chosen is None:
+            wanted = " or ".join(m[0] for m in expected.media)
+            return [Difference("content-type", f"expected {wanted}, got {content_type or '(none)'}")]
+        schema = chosen[1]
+        if schema is None or probe.method == "HEAD" or not is_json_type(content_type):
+            return []
+        value = _json(body.decode("utf-8", "replace"))
+        if value is _NOT_JSON:
+            return [Difference("body", f"expected JSON, got {limits.shorten(body[:60].decode('utf-8', 'replace'))!r}")]
+        return differences(value, schema, lookup=self.lookup or _nothing, strict=self.strict,
+                           documented=probe.documented)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _nothing(ref: str) -> Any:
+    return {}
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _for_status(expected: tuple[Expected, ...], status: int) -> Expected | None:
+    """The expectation for this status: its own code, else its range (``4XX``), else ``default``."""
+    by_code = {e.code.upper(): e for e in expected}
+    return by_code.get(str(status)) or by_code.get(f"{status // 100}XX") or by_code.get("DEFAULT")
+
+
+def _media_fits(documented: str, received: str) -> bool:
+    if documented in ("", "*/*") or documented == received:
+        return True
+    head, _, tail = documented.partition("/")
+    return tail == "*" and received.startswith(head + "/")
+
+
+def check(probes: list[Probe], *, against: str, source: str = "", headers: Pairs = (),
+          variables: Mapping[str, str] | None = None, unsafe: bool = False, strict: bool = False,
+          timeout: float = CHECK_TIMEOUT_S, spec: Spec | None = None) -> Report:
+    """Send every probe (variables resolved, ``headers`` laid over) to ``against`` and report how they differ."""
+    variables = dict(variables or {})
+    checker = Checker(against, timeout=timeout, strict=strict,
+                      lookup=(lambda ref: spec.lookup(ref, pointer())) if spec is not None else None)
+    sent = [_resolved(probe, variables, headers, unsafe) for probe in probes]
+    sent_pairs = tuple(pair for probe in sent for pair in (*probe.headers, *probe.query))
+    return Report(tuple(checker.run(sent)), checker.against, source, secrets_of(headers + sent_pairs, variables))

@@ -1,0 +1,184 @@
+"""bridges/contract.py without a network: the requests a sketch sends, how an answer is compared, the report."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from postmock_nb.bridges.contract import (
+    Checker,
+    CheckError,
+    Expected,
+    Outcome,
+    Probe,
+    Report,
+    _resolved,
+    collection_probes,
+    openapi_probes,
+    parse_headers,
+    secrets_of,
+)
+from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference
+from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
+from postmock_nb.formats.openapi import load_spec
+
+JSON = (("Content-Type", "application/json"),)
+
+
+def _example(method: str, path: str, status: int, answer: Any, **request: Any) -> Example:
+    return Example(name=f"{method} {path} {status}", request=RequestSpec(method=method, path=path, **request),
+                   response=ResponseSpec(status, "", JSON, json.dumps(answer)))
+
+
+def _collection(*examples: Example) -> Collection:
+    collection = Collection()
+    for example in examples:
+        collection = collection.with_example(example)
+    return collection
+
+
+def test_one_probe_per_distinct_request_expecting_each_status_its_examples_give() -> None:
+    collection = _collection(
+        _example("GET", "/users/:id", 200, {"id": 1, "name": "Ann"}, path_variables=(("id", "1"),)),
+        _example("GET", "/users/:id", 200, {"id": 2, "name": "Bob", "admin": True}, path_variables=(("id", "2"),)),
+        _example("GET", "/users/:id", 404, {"error": "no"}, path_variables=(("id", "1"),),
+                 headers=(("x-mock-response-code", "404"),)),
+        _example("POST", "/users", 201, {"id": 3}, body='{"name": "Cy"}'))
+    probes = collection_probes(collection)
+    assert [(p.label, [e.code for e in p.expected]) for p in probes] == [
+        ("GET /users/1", ["200", "404"]), ("GET /users/2", ["200"]), ("POST /users", ["201"])]
+    schema = probes[0].expected[0].media[0][1]  # inferred from both 200 examples of the request
+    assert probes[0].expected[0].media[0][0] == "application/json"
+    assert set(schema["required"]) == {"id", "name"} and "admin" in schema["properties"]
+    assert probes[0].expected == (probes[1].expected[0], probes[0].expected[1])
+    assert not probes[0].documented
+
+
+def test_a_body_that_is_not_json_gives_no_schema() -> None:
+    example = Example(name="text", request=RequestSpec("GET", "/t"),
+                      response=ResponseSpec(200, "", (("Content-Type", "text/plain"),), "hello"))
+    assert collection_probes(_collection(example))[0].expected == (Expected("200", (("text/plain", None),)),)
+    empty = Example(name="none", request=RequestSpec("GET", "/e"), response=ResponseSpec(204))
+    assert collection_probes(_collection(empty))[0].expected == (Expected("204"),)
+
+
+def test_resolving_variables_headers_and_what_is_not_sent() -> None:
+    probe = Probe("GET", "/orgs/{{org}}/users", query=(("key", "{{apiKey}}"),),
+                  headers=(("x-mock-response-code", "200"), ("Accept", "application/json"), ("Host", "x"),
+                           ("Authorization", "Bearer old")))
+    sent = _resolved(probe, {"org": "acme", "apiKey": "k-123"}, (("Authorization", "Bearer new"),), unsafe=False)
+    assert (sent.path, sent.query, sent.skipped) == ("/orgs/acme/users", (("key", "k-123"),), "")
+    assert sent.headers == (("Accept", "application/json"), ("Authorization", "Bearer new"))
+    assert _resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for org, apiKey:")
+    assert _resolved(Probe("GET", "/users/:id"), {}, (), unsafe=False).skipped.startswith("no value for id:")
+    post = Probe("POST", "/users")
+    assert _resolved(post, {}, (), unsafe=False).skipped == (
+        "POST is sent only with --unsafe (it may change the real API's data)")
+    assert _resolved(post, {}, (), unsafe=True).skipped == ""
+
+
+DOCUMENT = {
+    "openapi": "3.1.0", "info": {"title": "Pets", "version": "1"}, "servers": [{"url": "https://api.example.com/v1"}],
+    "paths": {"/pets/{petId}": {"get": {
+        "parameters": [{"name": "petId", "in": "path", "required": True, "schema": {"type": "integer"}, "example": 7}],
+        "responses": {
+            "200": {"description": "a pet", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Pet"}}}},
+            "4XX": {"description": "no pet", "content": {"application/problem+json": {"schema": {"type": "object"}}}},
+        }}}},
+    "components": {"schemas": {"Pet": {"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["cat", "dog"]}}}}},
+}
+
+
+def test_an_openapi_document_gives_one_probe_per_operation_with_its_documented_answers() -> None:
+    spec = load_spec(DOCUMENT)
+    [probe] = openapi_probes(spec)
+    assert probe.label == "GET /v1/pets/7" and probe.documented
+    assert [e.code for e in probe.expected] == ["200", "4XX"]
+    checker = Checker("http://127.0.0.1:1", lookup=spec.lookup)
+    assert checker.compare(probe, 200, "application/json", b'{"id": 7, "kind": "cat"}') == []
+    assert [d.describe() for d in checker.compare(probe, 200, "application/json", b'{"id": "7", "kind": "cow"}')] == [
+        "$.id: expected integer, got string", '$.kind: expected one of "cat", "dog", got "cow"']
+    assert checker.compare(probe, 404, "application/problem+json", b"{}") == []  # 4XX documents 404
+    assert [d.describe() for d in checker.compare(probe, 500, "application/json", b"{}")] == [
+        "status: expected 200 or 4XX, got 500"]
+    assert [d.describe() for d in checker.compare(probe, 200, "text/html", b"<p>")] == [
+        "content-type: expected application/json, got text/html"]
+    assert [d.describe() for d in checker.compare(probe, 200, "application/json", b"<p>")] == [
+        "body: expected JSON, got '<p>'"]
+    head = Probe("HEAD", "/v1/pets/7", expected=probe.expected)
+    assert checker.compare(head, 200, "application/json", b"") == []
+
+
+def test_the_checker_refuses_what_it_cannot_send_to() -> None:
+    with pytest.raises(CheckError, match="is not an http"):
+        Checker("ftp://example.com")
+    with pytest.raises(CheckError, match="--timeout must be more than 0"):
+        Checker("http://127.0.0.1:1", timeout=0)
+
+
+def test_headers_given_on_the_command_line() -> None:
+    assert parse_headers(["Authorization: Bearer abc", "X-A:1"]) == (("Authorization", "Bearer abc"), ("X-A", "1"))
+    with pytest.raises(CheckError, match="is not 'Name: value'"):
+        parse_headers(["Authorization Bearer abc"])
+
+
+def test_secrets_are_credential_headers_and_secret_sounding_variables() -> None:
+    found = secrets_of((("Authorization", "Bearer tok-123456"), ("Accept", "application/json"),
+                        ("api_key", "k-99999")), {"userId": "7", "apiToken": "t-55555", "baseUrl": "http://x"})
+    assert set(found) == {"Bearer tok-123456", "tok-123456", "k-99999", "t-55555"}
+
+
+def _report() -> Report:
+    drift = Outcome(Probe("GET", "/users/7", query=(("token", "t-5555555555"),)), DRIFT,
+                    (Difference("$.name", "missing (required)"), Difference("$.x", "unexpected field", fails=False)),
+                    200, "application/json", 12.0)
+    return Report((drift, Outcome(Probe("GET", "/ok"), OK, (), 200, "application/json", 3.0),
+                   Outcome(Probe("POST", "/users"), SKIPPED, reason="POST is sent only with --unsafe"),
+                   Outcome(Probe("GET", "/slow"), ERROR, elapsed_ms=1000.0, reason="no answer within 1 s")),
+                  "http://127.0.0.1:9", "shop.json", ("t-5555555555",))
+
+
+def test_the_report_as_text_rows_and_summary() -> None:
+    report = _report()
+    assert report.failed
+    assert report.text().splitlines() == [
+        "drift    GET /users/7?token=t-…  (200 application/json, 12 ms)",
+        "         $.name: missing (required)",
+        "         note: $.x: unexpected field",
+        "ok       GET /ok  (200 application/json, 3 ms)",
+        "skipped  POST /users  (POST is sent only with --unsafe)",
+        "error    GET /slow  (no answer within 1 s)",
+        "4 requests checked against http://127.0.0.1:9: 1 ok, 1 drift, 1 error, 1 skipped; "
+        "1 difference reported, not failed"]
+    assert report.rows()[1] == ("", "", "$.name", "missing (required)")
+    assert "t-5555555555" not in repr(report.rows())
+    assert not Report((report.outcomes[1],), "http://x").failed
+
+
+def test_the_report_as_junit_xml() -> None:
+    text = _report().junit()
+    assert "t-5555555555" not in text
+    suite = ElementTree.fromstring(text).find("testsuite")
+    assert suite is not None
+    assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "4", "failures": "1", "errors": "1", "skipped": "1"}
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["GET /users/7?token=t-…", "GET /ok", "POST /users", "GET /slow"]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("message") == "$.name: missing (required)"
+    assert failure.text == "$.name: missing (required)\n$.x: unexpected field (reported, not failed)"
+    assert cases[1].find("failure") is None and cases[2].find("skipped") is not None
+    error = cases[3].find("error")
+    assert error is not None and error.get("message") == "no answer within 1 s"
+
+
+def test_a_websocket_example_is_skipped_even_with_unsafe() -> None:
+    socket = Example(name="chat", request=RequestSpec("GET", "/ws/chat", headers=(("x-mock-websocket", "true"),)),
+                     response=ResponseSpec(101))
+    [probe] = collection_probes(_collection(socket))
+    assert _resolved(probe, {}, (), unsafe=True).skipped == "a WebSocket example: not checked (only HTTP answers are)"

@@ -1,0 +1,97 @@
+"""bridges/drift.py: a JSON value against a JSON Schema, each difference named by its JSON path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from postmock_nb.bridges.drift import MAX_DIFFERENCES, differences, type_of
+
+PRODUCT = {"type": "object", "required": ["id", "price"],
+           "properties": {"id": {"type": "integer"}, "price": {"type": "number"},
+                          "tags": {"type": "array", "items": {"type": "string"}}}}
+LIST = {"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}}
+
+
+def _described(value: Any, schema: Any, **options: Any) -> list[tuple[str, bool]]:
+    return [(d.describe(), d.fails) for d in differences(value, schema, **options)]
+
+
+@pytest.mark.parametrize(("value", "schema", "found"), [
+    ({"id": 1, "price": 2.5}, PRODUCT, []),
+    ({"id": 1, "price": 2}, PRODUCT, []),  # an integer is a number
+    ({"id": 1.0, "price": 2}, PRODUCT, []),  # 1.0 is an integer in JSON
+    ({"id": 1, "price": "2.50"}, PRODUCT, [("$.price: expected number, got string", True)]),
+    ({"id": 1}, PRODUCT, [("$.price: missing (required)", True)]),
+    ({"items": [{"id": 1, "price": 1}, {"id": 2, "price": "1"}]}, LIST,
+     [("$.items[1].price: expected number, got string", True)]),
+    ({"items": [{"id": 1, "price": 1, "tags": ["a", 3]}]}, LIST,
+     [("$.items[0].tags[1]: expected string, got integer", True)]),
+    ({"id": 1, "price": 1, "beta": True}, PRODUCT, [("$.beta: unexpected field (not in the schema)", False)]),
+    ([1], PRODUCT, [("$: expected object, got array", True)]),
+    (None, {"type": ["string", "null"]}, []),
+    (None, {"type": "string", "nullable": True}, []),  # OpenAPI 3.0
+    (None, {"type": "string"}, [("$: expected string, got null", True)]),
+    ({"a b": 1}, {"type": "object", "properties": {"a b": {"type": "string"}}},
+     [('$["a b"]: expected string, got integer', True)]),
+    ({"x": 1}, {"type": "object", "additionalProperties": {"type": "string"}}, [("$.x: expected string, got integer", True)]),
+    ({"x": 1}, {"type": "object", "properties": {}, "additionalProperties": False},
+     [("$.x: unexpected field (not in the schema)", True)]),
+    ({"x": 1}, {"type": "object", "additionalProperties": True, "properties": {"y": {}}}, []),
+    ([1, "a"], {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "integer"}]},
+     [("$[1]: expected integer, got string", True)]),
+])
+def test_differences(value: Any, schema: Any, found: list[tuple[str, bool]]) -> None:
+    assert _described(value, schema) == found
+
+
+def test_unexpected_fields_fail_when_strict() -> None:
+    assert _described({"id": 1, "price": 1, "beta": True}, PRODUCT, strict=True) == [
+        ("$.beta: unexpected field (not in the schema)", True)]
+
+
+def test_an_enum_fails_when_documented_and_is_reported_when_inferred() -> None:
+    schema = {"type": "string", "enum": ["active", "archived"]}
+    assert _described("gone", schema) == [('$: expected one of "active", "archived", got "gone"', True)]
+    assert _described("gone", schema, documented=False) == [('$: expected one of "active", "archived", got "gone"',
+                                                               False)]
+    assert _described("gone", schema, documented=False, strict=True)[0][1] is True
+
+
+def test_refs_are_followed_through_the_lookup() -> None:
+    components = {"#/components/schemas/Product": PRODUCT}
+    schema = {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}
+    assert _described([{"id": "7", "price": 1}], schema, lookup=components.__getitem__) == [
+        ("$[0].id: expected integer, got string", True)]
+
+
+def test_a_schema_that_refers_to_itself_ends() -> None:
+    tree = {"type": "object", "properties": {"child": {"$ref": "#/tree"}, "n": {"type": "integer"}}}
+    value: dict[str, Any] = {"n": 1}
+    for _ in range(100):
+        value = {"n": 1, "child": value}
+    assert differences(value, tree, lookup={"#/tree": tree}.__getitem__) == []
+
+
+def test_all_of_checks_every_part_and_one_of_the_closest_alternative() -> None:
+    named = {"type": "object", "properties": {"name": {"type": "string"}}}
+    dated = {"type": "object", "required": ["at"], "properties": {"at": {"type": "string"}}}
+    assert _described({"name": "a", "at": "x"}, {"allOf": [named, dated]}) == []  # each part's fields are known
+    assert _described({"name": 1}, {"allOf": [named, dated]}) == [
+        ("$.name: expected string, got integer", True), ("$.at: missing (required)", True)]
+    either = {"oneOf": [{"type": "string"}, PRODUCT]}
+    assert _described({"id": 1, "price": "x"}, either) == [("$.price: expected number, got string", True)]
+    assert _described("ok", either) == []
+
+
+def test_differences_are_bounded() -> None:
+    found = differences([str(i) for i in range(500)], {"type": "array", "items": {"type": "integer"}})
+    assert len(found) == MAX_DIFFERENCES
+    assert found[-1].describe() == f"$: … and {500 - MAX_DIFFERENCES + 1} more differences"
+
+
+@pytest.mark.parametrize(("value", "name"), [(None, "null"), (True, "boolean"), (3, "integer"), (2.0, "integer"),
+                                             (2.5, "number"), ("", "string"), ([], "array"), ({}, "object")])
+def test_type_of(value: Any, name: str) -> None:
+    assert type_of(value) == name
