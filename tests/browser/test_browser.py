@@ -183,7 +183,23 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "pay": ["202 {'id': 'pay_42', 'status': 'pending'}",
                 "the webhook brought: {'body': {'id': 'pay_42', 'status': 'settled'}, 'signature': 't=1,v1=demo'}"],
     },
+    "11-sketch-to-contract.ipynb": {
+        "frontend": ["the page lists ['Pen', 'Notebook'] and shows 404 Product not found"],
+        "save": ["Saved 9 examples to out/shop.yaml (OpenAPI 3.1)."],
+        "show": ["Its path /products:", "summary: GET /products", "format: date-time", "- price",
+                 "All-products:"],
+        # "prism": filled in by expected_for(), depending on whether Prism is installed
+        "real-api": ["the real API is at http://127.0.0.1:8124", "'price': '1.50'"],
+        "check": ["ok GET /orders (200 application/json", "drift GET /products (200 application/json",
+                  "$[0].name: missing (required)", "note: $[0].title: unexpected field (not in the schema)",
+                  "drift GET /products/1 (200 application/json", "$.price: expected number, got string",
+                  "ok GET /products/9 (404 application/json", "POST /orders (POST is sent only with --unsafe",
+                  "9 requests checked against http://127.0.0.1:8124: 2 ok, 2 drift, 5 skipped"],
+        "stop-real": ["The real API at http://127.0.0.1:8124 stopped."],
+    },
 }
+PRISM = Path.home() / ".cache" / "postmock_nb" / "conformance" / "npm" / "node_modules" / ".bin" / "prism"
+"""Where notebook 11 looks for Prism (``benchmarks/openapi_conformance.py --setup`` installs it; CI does not)."""
 
 
 def expected_for(name: str) -> dict[str, list[str]]:
@@ -196,6 +212,9 @@ def expected_for(name: str) -> dict[str, list[str]]:
             pytest.fail("newman is not installed in CI: scripts/install-system-deps.sh should have run npm install")
         else:
             expected["newman"] = ["newman is not installed here"]
+    if name == "11-sketch-to-contract.ipynb":
+        expected["prism"] = (["Prism serves the document: 200 {'id': 1, 'name': 'Pen', 'price': 1.5"]
+                             if PRISM.exists() else ["Prism is not installed here", "skipped"])
     return expected
 
 
@@ -771,11 +790,37 @@ def look_at_the_end(page) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}-end.png"))
 
 
+def look_at_contract_check(page) -> None:
+    """Notebook 11's ``%mock check`` table, as rendered: a row per request, the two drifting requests in the
+    error colour, one row per difference under them, the notes greyed; then the end of the notebook."""
+    table = page.locator(".jp-OutputArea-output table", has_text="GET /products/1")
+    assert table.count() == 1, "notebook 11 should show one check table"
+    table.scroll_into_view_if_needed()
+    rows = [[cell.strip() for cell in row] for row in table.evaluate(
+        "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.querySelectorAll('td')].map(c => c.textContent))")]
+    assert [row[:2] for row in rows if row[0]] == [
+        ["GET /orders", "ok"], ["GET /orders/:id", "skipped"], ["POST /orders", "skipped"],
+        ["PUT /orders/:id", "skipped"], ["PATCH /orders/:id", "skipped"], ["DELETE /orders/:id", "skipped"],
+        ["GET /products", "drift"], ["GET /products/1", "drift"], ["GET /products/9", "ok"]], rows
+    assert [row[1:] for row in rows if not row[0]] == [
+        ["", "$[0].name", "missing (required)"], ["", "$[0].price", "expected number, got string"],
+        ["", "$[1].name", "missing (required)"], ["note", "$[0].title", "unexpected field (not in the schema)"],
+        ["note", "$[1].title", "unexpected field (not in the schema)"],
+        ["", "$.price", "expected number, got string"]], rows
+    weights = table.evaluate("t => [...t.querySelectorAll('tbody tr')].filter(r => r.textContent.includes('drift'))"
+                             ".map(r => getComputedStyle(r).fontWeight)")
+    assert weights == ["600", "600"], weights  # the drifting requests stand out
+    ARTIFACTS.mkdir(exist_ok=True)
+    _shot(table, ARTIFACTS / "11-sketch-to-contract-check.png")
+    look_at_the_end(page)
+
+
 LOOK: dict[str, Callable[[Any], None]] = {
     "01-quickstart.ipynb": look_at_quickstart,
     "02-scenarios.ipynb": look_at_scenarios,
     "05-frontend-demo.ipynb": look_at_frontend_page,
     "10-realtime.ipynb": look_at_realtime_chat,
+    "11-sketch-to-contract.ipynb": look_at_contract_check,
 }
 
 
