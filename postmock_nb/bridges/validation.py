@@ -128,7 +128,8 @@ def _required_but(skipped: str) -> Any:
     def required(validator: Any, names: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
         if not validator.is_type(instance, "object") or not isinstance(names, list):
             return
-        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        found = schema.get("properties")
+        properties: dict[str, Any] = found if isinstance(found, dict) else {}
         for name in names:
             if name not in instance and not _flagged(validator, properties.get(name), skipped):
                 yield ValidationError(f"{name!r} is a required property")

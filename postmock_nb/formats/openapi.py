@@ -297,6 +297,9 @@ def _parameters(spec: Spec, raw: Any, where: str) -> list[tuple[dict[str, Any], 
         parameter, at = spec.resolve(entry, f"{where}/{index}")
         if not isinstance(parameter, dict) or "name" not in parameter or "in" not in parameter:
             raise SpecFormatError("a parameter needs 'name' and 'in'", location=f"{spec.source} at {where}/{index}")
+        if not isinstance(parameter["name"], str) or not isinstance(parameter["in"], str):
+            raise SpecFormatError("a parameter's 'name' and 'in' must be strings",
+                                  location=f"{spec.source} at {where}/{index}")
         found.append((parameter, at))
     return found
 

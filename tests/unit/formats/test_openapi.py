@@ -19,6 +19,7 @@ from postmock_nb.formats.openapi import (
     NOTE_HEADER,
     OPERATION_METHODS,
     REPLACED_NOTE,
+    SpecFormatError,
     collection_from_openapi,
     status_of,
 )
@@ -605,3 +606,11 @@ def test_a_long_problem_is_cut_in_the_list_and_the_header(tmp_path: Path) -> Non
     assert len(listed) < 200 and listed.endswith("...")
     (example,) = loaded.collection.examples
     assert len(dict(example.response.headers)[NOTE_HEADER]) <= 300
+
+
+@pytest.mark.parametrize("parameter", [{"name": ["id"], "in": "path"}, {"name": "id", "in": {"path": 1}}])
+def test_a_parameter_whose_name_or_place_is_not_a_string_is_one_clear_error(parameter):
+    document = _document({"/pets/{id}": {"get": {"parameters": [parameter], "responses": {"200": {"description": "ok"}}}}})
+    with pytest.raises(SpecFormatError, match=r"'name' and 'in' must be strings") as raised:
+        collection_from_openapi(document)
+    assert "#/paths/~1pets~1{id}/get/parameters/0" in str(raised.value)
