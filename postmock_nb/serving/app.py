@@ -48,6 +48,7 @@ from postmock_nb.core import wire
 from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
+from postmock_nb.matching.negotiation import NotAcceptable, negotiate
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
@@ -331,6 +332,9 @@ class MockApp:
         snapshot = ex.snapshot = self.store.snapshot
         assert ex.request is not None
         result = ex.result = self.matches.match(snapshot, ex.request, ex.query_string, selectors=ex.selectors)
+        accept = ex.headers.get("accept")
+        if accept and accept != "*/*" and result.winner is not None:  # an OpenAPI example's media type, as Prism
+            result = ex.result = self._negotiate(result, accept)
         chaos = self.settings.chaos
         ex.chaos = chaos != 0 and self._chaos.random() < chaos
         ex.fault = asked_fault(ex.headers, ex.query) if ex.selectors else None
@@ -343,6 +347,15 @@ class MockApp:
             self._flows(ex, snapshot, result if ex.chaos else flows.choose(result, snapshot))
         if ex.delay is None:
             ex.delay = self.settings.delay_ms
+
+    @staticmethod
+    def _negotiate(result: MatchResult, accept: str) -> MatchResult:
+        """The winner's media variant ``Accept`` takes (:func:`~postmock_nb.matching.negotiation.negotiate`);
+        a 406 when it takes none."""
+        try:
+            return negotiate(result, accept)
+        except NotAcceptable as refused:
+            raise RequestProblem(406, "mockNotAcceptable", str(refused), {"available": refused.offered}) from None
 
     def _flows(self, ex: Exchange, snapshot: Snapshot, result: MatchResult) -> None:
         """The result sequences and scenarios chose (a request chaos answers takes no turn: the match as it
