@@ -95,7 +95,14 @@ def test_path_parameters_are_decoded_once_and_checked_decoded() -> None:
 
 def test_a_request_no_operation_describes_is_not_checked(validator: RequestValidator) -> None:
     assert check(validator, "GET", "/owners?limit=nope") == []
-    assert check(validator, "HEAD", "/pets") == []  # HEAD is GET's
+
+
+
+def test_head_is_checked_as_its_get(validator: RequestValidator) -> None:
+    """HEAD is GET's when the document gives the path no HEAD: not a 405, and checked as that GET (HEAD went
+    unchecked: a request without the GET's required values or credentials was answered)."""
+    assert check(validator, "HEAD", "/pets") == check(validator, "GET", "/pets") != []
+    assert check(validator, "HEAD", "/pets?limit=5") == check(validator, "GET", "/pets?limit=5")
 
 
 def test_a_method_the_path_does_not_document_calls_for_405_with_allow(validator: RequestValidator) -> None:
