@@ -384,7 +384,10 @@ class RequestValidator(SchemaChecker):
         if kind == "apiKey":
             return _api_key(name, scheme, query, headers)
         if kind == "http":
-            return _http_auth(name, str(scheme.get("scheme", "")).lower(), headers.get("authorization", ""))
+            word = scheme.get("scheme")  # required: without one (or not a word) the scheme is not checked
+            if not isinstance(word, str) or len(word.split()) != 1:
+                return None
+            return _http_auth(name, word.strip().lower(), headers.get("authorization", ""))
         if kind in _BEARER_LIKE:
             return _bearer(name, headers.get("authorization", ""), _BEARER_LIKE[kind])
         return None
@@ -468,7 +471,9 @@ _CHALLENGES = {"basic": 'Basic realm="*"', "bearer": "Bearer", "digest": 'Digest
 
 def _api_key(name: str, scheme: dict[str, Any], query: Pairs, headers: Mapping[str, str]) -> Violation | None:
     """An API key present where the scheme says (Prism sends no challenge for it)."""
-    place, key = str(scheme.get("in")), str(scheme.get("name", ""))
+    place, key = str(scheme.get("in")), scheme.get("name")
+    if not isinstance(key, str) or not key:  # a scheme without its parameter's name: not checked
+        return None
     if place == "header":
         present = bool(headers.get(key.lower()))
     elif place == "query":
