@@ -8,7 +8,7 @@
     postmock push collection.json --to URL [--admin-key KEY] [--replace]
     postmock --version
 
-A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 document (JSON or YAML),
+A file is a Postman collection (v2.0/v2.1) or an OpenAPI 3.0/3.1 (or Swagger 2.0) document (JSON or YAML),
 told apart by its content (postmock_nb.formats.sources.load_any). Each command imports what it needs
 when it runs: ``postmock --help`` loads no server, no schema validator and no Faker.
 """

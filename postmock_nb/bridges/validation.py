@@ -30,7 +30,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
@@ -123,11 +122,40 @@ FORMATS = ("date-time", "date", "time", "duration", "email", "idn-email", "hostn
 (a client's text compiled as a regular expression), nor OpenAPI's own (``int32``, ``byte``, ``password``…)."""
 _FORMAT_CHECKER = FormatChecker(formats=[name for name in FORMATS if name in FormatChecker.checkers])
 
+def _required_but(skipped: str) -> Any:
+    """``required``, except the properties flagged ``skipped`` (``readOnly`` in a request, ``writeOnly`` in a
+    response: OpenAPI's rule, "the required will take effect on the response/request only")."""
+    def required(validator: Any, names: Any, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+        if not validator.is_type(instance, "object") or not isinstance(names, list):
+            return
+        found = schema.get("properties")
+        properties: dict[str, Any] = found if isinstance(found, dict) else {}
+        for name in names:
+            if name not in instance and not _flagged(validator, properties.get(name), skipped):
+                yield ValidationError(f"{name!r} is a required property")
+    return required
+
+
+def _flagged(validator: Any, schema: Any, flag: str) -> bool:
+    """Whether a property's schema (through one ``$ref``) says ``flag: true``."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        try:
+            schema = validator._resolver.lookup(schema["$ref"]).contents  # noqa: SLF001 - jsonschema's registry
+        except Exception:  # noqa: BLE001 - a reference it cannot follow: not flagged
+            return False
+    return isinstance(schema, dict) and schema.get(flag) is True
+
+
 _SAFE_PATTERNS = {"pattern": _pattern, "patternProperties": _pattern_properties,
                   "additionalProperties": _additional_properties}
 OpenApi30Validator = extend(  # type: ignore[no-untyped-call]
     Draft4Validator, {"type": _nullable_type, **_SAFE_PATTERNS})
 OpenApi31Validator = extend(Draft202012Validator, _SAFE_PATTERNS)  # type: ignore[no-untyped-call]
+_BY_PURPOSE = {
+    (is_31, skipped): extend(base, {"required": _required_but(skipped)})  # type: ignore[no-untyped-call]
+    for is_31, base in ((False, OpenApi30Validator), (True, OpenApi31Validator))
+    for skipped in ("readOnly", "writeOnly")}
+"""The validator classes for a request (``readOnly`` properties not required) and a response (``writeOnly``)."""
 
 
 @dataclass(frozen=True)
@@ -210,16 +238,14 @@ class SchemaChecker:
         self._validators: dict[str, Validator] = {}
         self._format_checker = _FORMAT_CHECKER if formats else None
 
-    @cached_property
-    def _validator_class(self) -> Any:
-        return OpenApi31Validator if self.spec.is_31 else OpenApi30Validator
-
     def _validator(self, schema_pointer: str) -> Validator:
-        """A validator for the schema at this JSON pointer (``#/paths/…/schema``), made once."""
+        """A validator for the schema at this JSON pointer (``#/paths/…/schema``), made once: a response's
+        (under ``/responses/``) does not require ``writeOnly`` properties, a request's ``readOnly`` ones."""
         found = self._validators.get(schema_pointer)
         if found is None:
             schema = {"$ref": SPEC_URI + schema_pointer}
-            found = self._validator_class(schema, registry=self.spec.registry, format_checker=self._format_checker)
+            kind = _BY_PURPOSE[(self.spec.is_31, "writeOnly" if "/responses/" in schema_pointer else "readOnly")]
+            found = kind(schema, registry=self.spec.registry, format_checker=self._format_checker)
             self._validators[schema_pointer] = found
         return found
 

@@ -184,9 +184,10 @@ class Spec:
 
 def _check_version(data: dict[str, Any], source: str) -> str:
     if "swagger" in data and "openapi" not in data:
-        raise SpecFormatError(f"this is a Swagger {data.get('swagger')} (OpenAPI 2) document, which is not supported",
+        raise SpecFormatError(f"this is a Swagger {data.get('swagger')} (OpenAPI 2) document, not OpenAPI 3",
                               location=f"{source} at #/swagger",
-                              hint="convert it to OpenAPI 3 first (e.g. https://converter.swagger.io)")
+                              hint="read it with formats.sources.load_data, which converts Swagger 2.0 "
+                                   "(formats.swagger.to_openapi3)")
     version = str(data.get("openapi", ""))
     if not re.match(r"^3\.[01](\.\d+)?(-.+)?$", version):
         raise SpecFormatError(f"unsupported OpenAPI version {version!r}", location=f"{source} at #/openapi",
@@ -296,6 +297,9 @@ def _parameters(spec: Spec, raw: Any, where: str) -> list[tuple[dict[str, Any], 
         parameter, at = spec.resolve(entry, f"{where}/{index}")
         if not isinstance(parameter, dict) or "name" not in parameter or "in" not in parameter:
             raise SpecFormatError("a parameter needs 'name' and 'in'", location=f"{spec.source} at {where}/{index}")
+        if not isinstance(parameter["name"], str) or not isinstance(parameter["in"], str):
+            raise SpecFormatError("a parameter's 'name' and 'in' must be strings",
+                                  location=f"{spec.source} at {where}/{index}")
         found.append((parameter, at))
     return found
 

@@ -401,8 +401,8 @@ class PostmockMagics(Magics):
           %mock save --environment ENV.json
                                    write a Postman environment with mockUrl/baseUrl = this mock
           %mock load FILE [--examples generate]
-                                   import a Postman collection or an OpenAPI 3.0/3.1 document
-                                   (JSON or YAML), merged into this one; --examples generate: a
+                                   import a Postman collection, an OpenAPI 3.0/3.1 or Swagger 2.0
+                                   document (JSON or YAML), merged into this one; --examples generate: a
                                    value generated from the schema for each example that breaks it
           %mock proxy URL [--record FILE] | --off
                                    forward requests no example answers to URL (a running mock);

@@ -129,6 +129,17 @@ paths:
     assert served(mock, "/pets").json() == [{"name": "Rex"}]
 
 
+def test_put_collection_takes_a_swagger_2_document(mock):
+    document = {"swagger": "2.0", "info": {"title": "Old pets", "version": "1"}, "basePath": "/v2",
+                "paths": {"/pets": {"get": {"responses": {"200": {
+                    "description": "ok", "examples": {"application/json": [{"name": "Rex"}]}}}}}}}
+    answer = admin(mock, "PUT", "/collection", json=document)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["kind"] == "Swagger 2.0 document (read as OpenAPI 3.0)"
+    assert served(mock, "/v2/pets").json() == [{"name": "Rex"}]
+    assert served(mock, "/pets").json() == [{"name": "Rex"}]
+
+
 def test_delete_an_example(mock):
     answer = admin(mock, "DELETE", "/examples/ex-health")
     assert answer.status_code == 200

@@ -158,3 +158,59 @@ def test_parameters_sent_in_their_style_pass_validation_on_a_socket():
         assert wrong.status_code == 422
         assert wrong.json()["error"]["violations"] == [{"path": "$.query.filter.size",
                                                         "message": "'big' is not of type 'integer'"}]
+
+
+def test_a_swagger_2_document_is_served_and_validated_as_its_openapi_3_form():
+    """Swagger 2.0 read as OpenAPI 3.0 (formats/swagger.py): a ``multi`` query array, a body parameter with an
+    ``x-nullable`` field and a pipes-delimited header, checked on a socket as the 3.0 document would be."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.sources import load_data
+
+    pet = {"type": "object", "required": ["name"],
+           "properties": {"name": {"type": "string"}, "tag": {"type": "string", "x-nullable": True}}}
+    document = {"swagger": "2.0", "info": {"title": "old", "version": "1"}, "basePath": "/v2",
+                "definitions": {"Pet": pet}, "paths": {"/pets": {
+                    "get": {"parameters": [{"name": "tags", "in": "query", "type": "array", "collectionFormat": "multi",
+                                            "items": {"type": "integer"}},
+                                           {"name": "X-Ids", "in": "header", "type": "array", "items": {
+                                               "type": "integer"}}],
+                            "responses": {"200": {"description": "ok", "schema": {
+                                "type": "array", "items": {"$ref": "#/definitions/Pet"}}}}},
+                    "post": {"parameters": [{"name": "pet", "in": "body", "required": True,
+                                             "schema": {"$ref": "#/definitions/Pet"}}],
+                             "responses": {"201": {"description": "made", "examples": {
+                                 "application/json": {"name": "Rex", "tag": None}}}}}}}}
+    loaded = load_data(document, "old.json")
+    assert loaded.spec is not None
+    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
+        for url in (mock.url + "/v2/pets", mock.url + "/pets"):
+            answer = requests.get(url + "?tags=1&tags=2", headers={"X-Ids": "3,4"}, timeout=5)
+            assert answer.status_code == 200 and answer.json() == [{"name": "string", "tag": "string"}]
+            wrong = requests.get(url + "?tags=1&tags=x", timeout=5)
+            assert wrong.status_code == 422
+            assert wrong.json()["error"]["violations"] == [{"path": "$.query.tags[1]",
+                                                            "message": "'x' is not of type 'integer'"}]
+        made = requests.post(mock.url + "/v2/pets", json={"name": "Rex", "tag": None}, timeout=5)
+        assert made.status_code == 201 and made.json() == {"name": "Rex", "tag": None}
+        refused = requests.post(mock.url + "/v2/pets", json={"tag": "x"}, timeout=5)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["violations"] == [{"path": "$.body",
+                                                          "message": "'name' is a required property"}]
+
+
+def test_mock_load_takes_a_swagger_2_document_and_validates_by_it():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "postmock_nb")
+    try:
+        ip.run_line_magic("mock", f"load {DATA / 'oai-v2.0-petstore.json'}")
+        ip.run_line_magic("mock", "start --no-dashboard --validate-requests")
+        url = ip.user_ns["mockUrl"]
+        assert requests.get(url + "/v1/pets/3", timeout=5).status_code == 200
+        assert requests.get(url + "/pets?limit=2", timeout=5).json() == [{"id": 0, "name": "string", "tag": "string"}]
+        response = requests.get(url + "/v1/pets?limit=many", timeout=5)
+        assert response.status_code == 422
+        assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
+    finally:
+        ip.run_line_magic("unload_ext", "postmock_nb")

@@ -405,3 +405,28 @@ def test_405_under_the_base_path_and_at_the_root_alike() -> None:
         [violation] = found.check("PUT", path, (), {}, b"")
         assert (violation.status, violation.header) == (405, ("Allow", "GET, POST, DELETE"))
     assert found.check("PUT", "/api/v3/nowhere", (), {}, b"") == []
+
+
+def test_a_required_read_only_property_is_not_required_in_a_request_nor_a_write_only_one_in_a_response() -> None:
+    """OpenAPI: "if the property is marked as readOnly being true and is in the required list, the required will
+    take effect on the response only" (and writeOnly: on the request only)."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.openapi import load_spec
+
+    pet = {"type": "object", "required": ["id", "name", "password"], "properties": {
+        "id": {"$ref": "#/components/schemas/Id"}, "name": {"type": "string"},
+        "password": {"type": "string", "writeOnly": True}}}
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "components": {"schemas": {
+        "Id": {"type": "integer", "readOnly": True}, "Pet": pet}}, "paths": {"/pets": {"post": {
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+            "responses": {"201": {"description": "made", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Pet"}}}}}}}}}
+    validator = RequestValidator(load_spec(document))
+    sent = IncomingRequest.build("POST", "/pets", {"content-type": "application/json"})
+    assert check_request(validator, sent, json.dumps({"name": "Rex", "password": "s"}).encode())[0] is None
+    found = check_request(validator, sent, json.dumps({"id": 1}).encode())[0]
+    assert found is not None and [v.message for v in found.violations] == [
+        "'name' is a required property", "'password' is a required property"]
+    response = "#/paths/~1pets/post/responses/201/content/application~1json/schema"
+    assert validator.problems(response, {"id": 1, "name": "Rex"}) == []
+    assert validator.problems(response, {"name": "Rex"}) == ["$: 'id' is a required property"]

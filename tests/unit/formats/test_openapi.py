@@ -19,6 +19,7 @@ from postmock_nb.formats.openapi import (
     NOTE_HEADER,
     OPERATION_METHODS,
     REPLACED_NOTE,
+    SpecFormatError,
     collection_from_openapi,
     status_of,
 )
@@ -162,7 +163,7 @@ def test_circular_schemas_are_cut_deterministically():
     ('{"openapi": "3.0.0", "paths": {"/a": {"get": {"responses": {"200": {"$ref": "other.yaml#/R"}}}}}}',
      "points outside the document"),
     ('{"name": "not an API", "values": []}', "neither a Postman collection"),
-    ('{"swagger": "2.0", "paths": {}}', "Swagger 2.0 (OpenAPI 2) document, which is not supported"),
+    ('{"swagger": "1.2", "paths": {}}', "unsupported Swagger version '1.2'"),
     ('openapi: 4.0.0\npaths: {}\n', "unsupported OpenAPI version '4.0.0'"),
 ])
 def test_bad_files_get_one_clear_error(tmp_path, text, message):
@@ -240,12 +241,13 @@ def test_cli_validate_lists_an_openapi_document(capsys):
     assert re.search(r"^\s+DELETE\s+/api/pets/:id\s+204\s+pet deleted$", out, re.MULTILINE), out
 
 
-def test_cli_refuses_swagger_2_and_validation_of_postman(capsys, tmp_path):
+def test_cli_reads_swagger_2_and_refuses_validation_of_postman(capsys, tmp_path):
     from postmock_nb.cli import main
 
-    assert main(["validate", str(DATA / "oai-v2.0-petstore.json")]) == 2
-    err = capsys.readouterr().err
-    assert "Swagger 2.0 (OpenAPI 2) document, which is not supported" in err and "Postman" not in err
+    assert main(["validate", str(DATA / "oai-v2.0-petstore.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Swagger 2.0 document (read as OpenAPI 3.0) 'Swagger Petstore' can be served: 6 examples" in out
+    assert "Postman" not in out
     postman = tmp_path / "c.json"
     postman.write_text('{"info": {"name": "c"}, "item": []}', encoding="utf-8")
     assert main(["serve", str(postman), "--validate-requests"]) == 2
@@ -604,3 +606,11 @@ def test_a_long_problem_is_cut_in_the_list_and_the_header(tmp_path: Path) -> Non
     assert len(listed) < 200 and listed.endswith("...")
     (example,) = loaded.collection.examples
     assert len(dict(example.response.headers)[NOTE_HEADER]) <= 300
+
+
+@pytest.mark.parametrize("parameter", [{"name": ["id"], "in": "path"}, {"name": "id", "in": {"path": 1}}])
+def test_a_parameter_whose_name_or_place_is_not_a_string_is_one_clear_error(parameter):
+    document = _document({"/pets/{id}": {"get": {"parameters": [parameter], "responses": {"200": {"description": "ok"}}}}})
+    with pytest.raises(SpecFormatError, match=r"'name' and 'in' must be strings") as raised:
+        collection_from_openapi(document)
+    assert "#/paths/~1pets~1{id}/get/parameters/0" in str(raised.value)

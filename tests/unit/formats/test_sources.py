@@ -42,11 +42,29 @@ def test_an_openapi_document_is_loaded_with_its_spec() -> None:
     assert json.loads(example.response.body) == [1]
 
 
-def test_a_swagger_2_document_is_refused_clearly() -> None:
+def test_a_swagger_2_document_is_read_as_openapi_3_0() -> None:
+    loaded = load_data({"swagger": "2.0", "info": {"title": "Old", "version": "1"}, "basePath": "/v1",
+                        "paths": {"/pets": {"get": {"responses": {"200": {
+                            "description": "ok", "examples": {"application/json": [1]}}}}}}}, "old.json")
+    assert loaded.spec is not None and loaded.spec.version == "3.0.3"
+    assert loaded.kind == "Swagger 2.0 document (read as OpenAPI 3.0)"
+    [example] = loaded.collection.examples
+    assert (example.request.method, example.request.path) == ("GET", "/v1/pets")
+    assert json.loads(example.response.body) == [1]
+
+
+def test_a_swagger_document_of_another_version_is_refused_clearly() -> None:
     with pytest.raises(SpecFormatError) as caught:
-        load_data({"swagger": "2.0", "info": {}, "paths": {}}, "old.json")
-    assert "Swagger 2.0" in caught.value.message
+        load_data({"swagger": "1.2", "info": {}, "paths": {}}, "old.json")
+    assert "unsupported Swagger version '1.2'" in caught.value.message
     assert caught.value.location == "old.json at #/swagger"
+
+
+def test_the_conversions_warnings_come_first_among_the_documents() -> None:
+    loaded = load_data({"swagger": "2.0", "info": {"title": "Old", "version": "1"}, "paths": {}, "webhooks": {}},
+                       "old.json")
+    assert loaded.spec is not None
+    assert loaded.spec.warnings == ["old.json at #/webhooks: 'webhooks' is not a Swagger 2.0 field; not read"]
 
 
 @pytest.mark.parametrize("data", [{"name": "x"}, [], "text", None, 3])
