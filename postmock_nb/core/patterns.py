@@ -58,7 +58,7 @@ def budget(seconds: float = limits.PATTERN_SECONDS) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-MAX_EXPANSION = 20_000
+MAX_EXPANSION = 50_000
 """The most pattern items a repeat may unroll to for the ``regex`` engine, which compiles ``x{n}`` as ``n``
 copies (``[a-z]{100000000}`` or ``((a{100}){100}){100}`` would take gigabytes): a pattern larger than this
 is not compiled (RE2, which refuses such repeats itself, is tried first)."""
