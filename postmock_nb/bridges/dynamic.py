@@ -28,7 +28,7 @@ from postmock_nb.core import limits
 from postmock_nb.core.markers import OpenApiSource
 from postmock_nb.formats import scalars
 from postmock_nb.formats.conforms import fits
-from postmock_nb.formats.schemagen import RESPONSE, Budget, ExampleTooBig, example_value
+from postmock_nb.formats.schemagen import RESPONSE, Budget, ExampleTooBig, example_value, type_of
 
 MAX_DEPTH = 16
 """Values nested deeper than this (``$ref`` hops counted) take the static value (a guard besides the budget)."""
@@ -171,7 +171,7 @@ class _Draw:
                 return self.static(schema)
         if "not" in schema:
             return self.static(schema)
-        return self.by_type(schema, _type_of(schema), name, depth)
+        return self.by_type(schema, type_of(schema), name, depth)
 
     def all_of(self, schema: dict[str, Any], name: str, depth: int) -> Any:
         merged: dict[str, Any] = {}
@@ -271,19 +271,6 @@ class _Draw:
             text = text[:high]
         self.budget.spend(len(text) // 100)
         return text
-
-
-def _type_of(schema: dict[str, Any]) -> str:
-    declared = schema.get("type")
-    if isinstance(declared, list):  # 3.1: ["string", "null"]
-        declared = next((t for t in declared if t != "null"), "null")
-    if isinstance(declared, str):
-        return declared
-    if "properties" in schema or "additionalProperties" in schema:
-        return "object"
-    if "items" in schema:
-        return "array"
-    return "string"
 
 
 def _count(value: Any, default: int) -> int:
