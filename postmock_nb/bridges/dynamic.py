@@ -165,7 +165,10 @@ class _Draw:
             if isinstance(choices, list) and choices:
                 return self.value(self.rng.choice(choices), name, depth + 1)
         if isinstance(schema.get("pattern"), str):
-            return scalars.string_value(schema, self.rng)  # a fresh string matching it (rstr, bounded)
+            try:
+                return scalars.string_value(schema, self.rng)  # a fresh string matching it (rstr, bounded)
+            except scalars.PatternNotFollowed:  # not a regex, too big: the static value (its load warning said so)
+                return self.static(schema)
         if "not" in schema:
             return self.static(schema)
         return self.by_type(schema, type_of(schema), name, depth)
@@ -231,9 +234,13 @@ class _Draw:
         low, high = _bounds(schema, integer)
         step = schema.get("multipleOf")
         if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
-            first, last = math.ceil(low / step), math.floor(high / step)
-            if first > last:
+            quotients = low / step, high / step
+            if not all(map(math.isfinite, quotients)):  # `multipleOf: 1e-300` with bounds near 1e300: too many
                 value: float = self.static(schema)
+                return value
+            first, last = math.ceil(quotients[0]), math.floor(quotients[1])
+            if first > last:
+                value = self.static(schema)
                 return value
             multiple = self.rng.randint(first, last) * step
             return int(multiple) if integer else multiple

@@ -6,6 +6,7 @@ tests/unit/bridges/test_validation.py.)"""
 from __future__ import annotations
 
 import base64
+import http.client
 from collections.abc import Iterator
 
 import pytest
@@ -115,3 +116,36 @@ def test_no_refusal_reaches_the_examples_or_the_error_log(mock: MockServer) -> N
         assert answer.status_code in (400, 401, 405, 415, 422) and entry.note, (method, url)
         assert entry.example_id is None and EXAMPLE_ID_HEADER not in answer.headers, (method, url)
     assert mock.errors == []
+
+
+def raw_status(mock: MockServer, method: str, path: str, headers: dict[str, str] | None = None) -> int:
+    """The status for ``path`` sent exactly as written (``//pets``, ``%2F``: no client normalises it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/Pets", "/PETS/", "//pets", "/%2Fpets", "/pets%2F", "/petz"])
+def test_no_spelling_of_a_path_the_mock_answers_escapes_the_checks(mock: MockServer, path: str) -> None:
+    """The mock's matching answers a path the document's templates do not fit as written (case, slashes, a near
+    path): the request is checked against the operation of the example that answers (they answered 200 without
+    the API key the document requires)."""
+    assert raw_status(mock, "GET", path) == 401, path
+    status, note = last_note(mock)
+    assert status == 401 and "X-API-Key" in note
+    assert raw_status(mock, "GET", path, {"X-API-Key": "k"}) == 200, path
+    assert raw_status(mock, "GET", f"/PETS/{PET_ID}") == 200  # its path parameter as the match captured it
+    assert raw_status(mock, "GET", "/PETS/seven") == 400  # and checked
+
+
+def test_head_is_checked_as_the_get_it_answers_as(mock: MockServer) -> None:
+    """HEAD on a path whose GET needs credentials: 401 without them (HEAD was never checked: 200)."""
+    assert raw_status(mock, "HEAD", "/pets") == 401
+    assert raw_status(mock, "HEAD", "/pets", {"X-API-Key": "k"}) == 200
+    assert raw_status(mock, "HEAD", "/pets/seven") == 400
+    assert raw_status(mock, "HEAD", "/owners") == 405  # PUT only
