@@ -149,3 +149,25 @@ def test_head_is_checked_as_the_get_it_answers_as(mock: MockServer) -> None:
     assert raw_status(mock, "HEAD", "/pets", {"X-API-Key": "k"}) == 200
     assert raw_status(mock, "HEAD", "/pets/seven") == 400
     assert raw_status(mock, "HEAD", "/owners") == 405  # PUT only
+
+
+def test_the_documents_own_api_key_is_masked_in_the_log_and_the_admin_api():
+    """An apiKey scheme names its header and query parameter anything (X-Auth-Token, access_token): the log and
+    the admin API mask them as they mask Authorization (issue 23's hostile test found them shown in clear)."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.sources import load_data
+
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "components": {"securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
+                                                   "query": {"type": "apiKey", "in": "query", "name": "access_token"}}},
+                "security": [{"token": []}, {"query": []}],
+                "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+    loaded = load_data(document, "keys.yaml")
+    secret = "tok-0123456789abcdef0123456789abcdef"
+    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
+        assert requests.get(mock.url + "/pets", headers={"X-Auth-Token": secret}, timeout=5).status_code == 200
+        assert requests.get(mock.url + f"/pets?access_token={secret}", timeout=5).status_code == 200
+        shown = requests.get(mock.url + "/__postmock/log", timeout=5).text
+        entries = mock.log.recent(2)
+    assert secret not in shown
+    assert all(secret not in entry.url and secret not in str(entry.headers) for entry in entries)
