@@ -31,7 +31,7 @@ from postmock_nb import __version__
 from postmock_nb.config import SERVE, MockConfig, add_check_options, add_options, config_options
 from postmock_nb.core import limits
 from postmock_nb.core.masking import mask
-from postmock_nb.core.text import plural
+from postmock_nb.core.text import listed, plural
 from postmock_nb.core.wire import collection_changes, has_control, shorten
 from postmock_nb.errors import PostmockError
 
@@ -188,16 +188,19 @@ def _print_example_problems(spec: Any) -> None:
             print(f"  {problem}")
 
 
+_EVERY_ONE = " (`postmock validate FILE` lists each)"
+
+
 def _print_generated(spec: Any) -> None:
     """``--examples generate``'s start-up lines: which examples are served as a value generated from the schema."""
     print(f"--examples generate: {plural(len(spec.replaced), 'example')} of {spec.source} replaced by a value "
           f"generated from the schema (the example breaks it)" + (":" if spec.replaced else ""), flush=True)
-    for line in spec.replaced:
+    for line in listed(spec.replaced, _EVERY_ONE):
         print(f"  {line}", flush=True)
     if spec.kept:
         print(f"postmock: warning: {plural(len(spec.kept), 'example')} served as written though breaking the "
               "schema: no value generated from it conforms either:", file=sys.stderr, flush=True)
-        for line in spec.kept:
+        for line in listed(spec.kept, _EVERY_ONE):
             print(f"  {line}", file=sys.stderr, flush=True)
 
 

@@ -5,7 +5,7 @@ ways: as text (:func:`near_miss_text`, the 404 body's ``text`` and ``%mock log``
 (:meth:`DiffRow.as_json`, the 404 body's ``differences``) and as HTML by the dashboard
 (:func:`postmock_nb.notebook.widgets.match_html`), which reads the rows, never the text.
 
-Values of headers that carry credentials (:data:`postmock_nb.core.masking.SECRET_HEADERS`) are masked
+Values of headers that carry credentials (:func:`postmock_nb.core.masking.is_secret_header`) are masked
 in every row, on both sides, as the log masks its header list: a client's 404 must not show the
 key an example expects, nor a log view the one a request sent. Only the admin API's
 ``?reveal=1``, on a mock started with ``reveal_secrets``, passes ``reveal=True``.
@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_nb.core.masking import SECRET_HEADERS, mask_compared, mask_compared_parameter, mask_parameter, mask_query
+from postmock_nb.core.masking import (
+    is_secret_header,
+    mask_compared,
+    mask_compared_parameter,
+    mask_parameter,
+    mask_query,
+)
 from postmock_nb.core.text import plural
 from postmock_nb.matching import Candidate, Check, MatchResult, near_misses
 
@@ -48,7 +54,7 @@ class DiffRow:
     def of(cls, check: Check, *, reveal: bool = False) -> DiffRow:
         """The row of ``check``; a secret header's values, and an ``api_key`` parameter's, masked unless ``reveal``."""
         expected, actual = check.expected, check.actual
-        if not reveal and check.part == "header" and check.name.lower() in SECRET_HEADERS:
+        if not reveal and check.part == "header" and is_secret_header(check.name):
             expected, actual = mask_compared(check.name, expected), mask_compared(check.name, actual)
         elif not reveal and check.part == "query":  # the key a WebSocket upgrade may carry as ?api_key=
             name = check.name

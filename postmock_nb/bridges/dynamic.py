@@ -28,7 +28,7 @@ from postmock_nb.core import limits
 from postmock_nb.core.markers import OpenApiSource
 from postmock_nb.formats import scalars
 from postmock_nb.formats.conforms import fits
-from postmock_nb.formats.schemagen import RESPONSE, Budget, ExampleTooBig, example_value
+from postmock_nb.formats.schemagen import RESPONSE, Budget, ExampleTooBig, example_value, type_of
 
 MAX_DEPTH = 16
 """Values nested deeper than this (``$ref`` hops counted) take the static value (a guard besides the budget)."""
@@ -165,10 +165,13 @@ class _Draw:
             if isinstance(choices, list) and choices:
                 return self.value(self.rng.choice(choices), name, depth + 1)
         if isinstance(schema.get("pattern"), str):
-            return scalars.string_value(schema, self.rng)  # a fresh string matching it (rstr, bounded)
+            try:
+                return scalars.string_value(schema, self.rng)  # a fresh string matching it (rstr, bounded)
+            except scalars.PatternNotFollowed:  # not a regex, too big: the static value (its load warning said so)
+                return self.static(schema)
         if "not" in schema:
             return self.static(schema)
-        return self.by_type(schema, _type_of(schema), name, depth)
+        return self.by_type(schema, type_of(schema), name, depth)
 
     def all_of(self, schema: dict[str, Any], name: str, depth: int) -> Any:
         merged: dict[str, Any] = {}
@@ -231,9 +234,13 @@ class _Draw:
         low, high = _bounds(schema, integer)
         step = schema.get("multipleOf")
         if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
-            first, last = math.ceil(low / step), math.floor(high / step)
-            if first > last:
+            quotients = low / step, high / step
+            if not all(map(math.isfinite, quotients)):  # `multipleOf: 1e-300` with bounds near 1e300: too many
                 value: float = self.static(schema)
+                return value
+            first, last = math.ceil(quotients[0]), math.floor(quotients[1])
+            if first > last:
+                value = self.static(schema)
                 return value
             multiple = self.rng.randint(first, last) * step
             return int(multiple) if integer else multiple
@@ -264,19 +271,6 @@ class _Draw:
             text = text[:high]
         self.budget.spend(len(text) // 100)
         return text
-
-
-def _type_of(schema: dict[str, Any]) -> str:
-    declared = schema.get("type")
-    if isinstance(declared, list):  # 3.1: ["string", "null"]
-        declared = next((t for t in declared if t != "null"), "null")
-    if isinstance(declared, str):
-        return declared
-    if "properties" in schema or "additionalProperties" in schema:
-        return "object"
-    if "items" in schema:
-        return "array"
-    return "string"
 
 
 def _count(value: Any, default: int) -> int:

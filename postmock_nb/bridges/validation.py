@@ -314,6 +314,17 @@ class RequestValidator(SchemaChecker):
             if found is not None:
                 return route.operation, {name: decode_segment(value)
                                          for name, value in zip(route.names, found.groups(), strict=False)}
+        if lowered == "head":  # HEAD is GET's when the document gives the path no HEAD (as the mock answers it)
+            return self.find("GET", path)
+        return None
+
+    def answering(self, media: str, captured: Mapping[str, str]) -> tuple[Operation, dict[str, str]] | None:
+        """The operation an example comes from (its ``x-mock-openapi`` media type pointer) and the path values
+        the match captured: what a request the mock answers on a path no template fits exactly (``/Pets``,
+        ``//pets``, a near path) is checked against, so that no spelling of a path escapes the checks."""
+        for route in self._routes:
+            if media.startswith(route.operation.where + "/"):
+                return route.operation, dict(captured)
         return None
 
     def allowed(self, path: str) -> list[str]:
@@ -339,10 +350,11 @@ class RequestValidator(SchemaChecker):
         """Every violation of the request (empty when it is valid or no operation describes it)."""
         return self.check_noting(method, path, query, headers, body)[0]
 
-    def check_noting(self, method: str, path: str, query: Pairs, headers: Mapping[str, str],
-                     body: bytes) -> tuple[list[Violation], list[str]]:
-        """:meth:`check`, and the patterns met that are not regular expressions (not checked)."""
-        found = self.find(method, path)
+    def check_noting(self, method: str, path: str, query: Pairs, headers: Mapping[str, str], body: bytes,
+                     answering: tuple[Operation, dict[str, str]] | None = None) -> tuple[list[Violation], list[str]]:
+        """:meth:`check`, and the patterns met that are not regular expressions (not checked). ``answering``: the
+        operation (and path values) of the example that answers, for a path no template fits (:meth:`answering`)."""
+        found = self.find(method, path) or answering
         if found is None:
             return self._unknown_method(method, path), []
         operation, path_values = found
@@ -398,7 +410,10 @@ class RequestValidator(SchemaChecker):
         if kind == "apiKey":
             return _api_key(name, scheme, query, headers)
         if kind == "http":
-            return _http_auth(name, str(scheme.get("scheme", "")).lower(), headers.get("authorization", ""))
+            word = scheme.get("scheme")  # required: without one (or not a word) the scheme is not checked
+            if not isinstance(word, str) or len(word.split()) != 1:
+                return None
+            return _http_auth(name, word.strip().lower(), headers.get("authorization", ""))
         if kind in _BEARER_LIKE:
             return _bearer(name, headers.get("authorization", ""), _BEARER_LIKE[kind])
         return None
@@ -482,7 +497,9 @@ _CHALLENGES = {"basic": 'Basic realm="*"', "bearer": "Bearer", "digest": 'Digest
 
 def _api_key(name: str, scheme: dict[str, Any], query: Pairs, headers: Mapping[str, str]) -> Violation | None:
     """An API key present where the scheme says (Prism sends no challenge for it)."""
-    place, key = str(scheme.get("in")), str(scheme.get("name", ""))
+    place, key = str(scheme.get("in")), scheme.get("name")
+    if not isinstance(key, str) or not key:  # a scheme without its parameter's name: not checked
+        return None
     if place == "header":
         present = bool(headers.get(key.lower()))
     elif place == "query":
@@ -582,14 +599,15 @@ flood of them uses at most one core (``regex`` lets go of the GIL) and the event
 everything else, keeps the other; they wait their turn there, each within its own budget."""
 
 
-def check_request(validator: RequestValidator, request: IncomingRequest,
-                  body: bytes) -> tuple[Refusal | None, list[str]]:
+def check_request(validator: RequestValidator, request: IncomingRequest, body: bytes,
+                  answering: tuple[Operation, dict[str, str]] | None = None) -> tuple[Refusal | None, list[str]]:
     """How the request is refused (``None``: it is valid, or no operation describes it; a plain record, the HTTP
     layer makes the answer) and the patterns met that are not regular expressions (not checked). A plain
-    function, to run on :data:`SLOW_CHECKS`."""
-    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers, body)
+    function, to run on :data:`SLOW_CHECKS`. ``answering``: see :meth:`RequestValidator.check_noting`."""
+    violations, unchecked = validator.check_noting(request.method, request.path, request.query, request.headers,
+                                                   body, answering)
     if not violations:
         return None, unchecked
-    found = validator.find(request.method, request.path)
+    found = validator.find(request.method, request.path) or answering
     operation = found[0] if found is not None else None
     return refusal_of(violations, operation, validator.answers(operation) if operation is not None else None), unchecked

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus
 
 from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL, SECRET_RESPONSE_HEADERS
 from postmock_nb.core.wire import SECRET_HEADERS as SECRET_HEADERS  # the header sets live in core.wire
 
 _SUBPROTOCOLS = "sec-websocket-protocol"
+
+SECRET_NAME = re.compile(r"token|secret|passw|api[-_]?key$|apikey|credential|session|signature|(?:^|[-_])auth$")
+"""A header or query parameter name that says it carries a credential (``X-Auth-Token``, ``X-API-Key``,
+``access_token``, ``client_secret``, ``apikey``, ``X-Session``…): masked as :data:`SECRET_HEADERS` are, so a key an
+OpenAPI document's ``apiKey`` scheme names is hidden too, whatever the document calls it."""
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a request header's value is a credential (:data:`SECRET_HEADERS`, or a name that says so)."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or SECRET_NAME.search(lowered) is not None
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a query parameter's value is a credential (``api_key``, or a name that says so)."""
+    lowered = name.lower()
+    return lowered == KEY_QUERY or SECRET_NAME.search(lowered) is not None
 
 
 def mask(secret: str) -> str:
@@ -29,7 +47,7 @@ def mask(secret: str) -> str:
 def mask_header(name: str, value: str) -> str:
     """``value`` masked when ``name`` carries credentials (the auth scheme is kept: ``Bearer ey…``)."""
     lowered = name.lower()
-    if lowered not in SECRET_HEADERS:
+    if not is_secret_header(lowered):
         return _mask_subprotocols(value) if lowered == _SUBPROTOCOLS else value
     scheme, space, rest = value.partition(" ")
     if space and name.lower().endswith("authorization") and scheme.isalpha():
@@ -49,16 +67,16 @@ def _mask_subprotocols(value: str) -> str:
 def mask_query(query: str) -> str:
     """A query string as the log shows it: the value of ``api_key`` (the key a WebSocket upgrade may carry, see
     :data:`~postmock_nb.core.wire.KEY_QUERY`) masked, the rest as it came."""
-    if KEY_QUERY not in query.lower():
+    if KEY_QUERY not in query.lower() and SECRET_NAME.search(query.lower()) is None:
         return query
     pairs = (pair.partition("=") for pair in query.split("&"))
-    return "&".join(f"{name}={mask(unquote_plus(value))}" if equals and unquote_plus(name).lower() == KEY_QUERY
+    return "&".join(f"{name}={mask(unquote_plus(value))}" if equals and is_secret_parameter(unquote_plus(name))
                     else f"{name}{equals}{value}" for name, equals, value in pairs)
 
 
 def mask_parameter(name: str, value: str) -> str:
-    """A query parameter's value as the log shows it: masked when it is the ``api_key``."""
-    return mask(value) if name.lower() == KEY_QUERY else value
+    """A query parameter's value as the log shows it: masked when it is a credential (:func:`is_secret_parameter`)."""
+    return mask(value) if is_secret_parameter(name) else value
 
 
 def mask_compared(name: str, value: str) -> str:

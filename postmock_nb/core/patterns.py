@@ -16,10 +16,13 @@ server's event loop.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from functools import lru_cache
+from re import _constants as sre_constants  # type: ignore[attr-defined]  # Python's own parser: sizes a pattern
+from re import _parser as sre_parse
 from typing import Any
 
 import re2
@@ -55,6 +58,52 @@ def budget(seconds: float = limits.PATTERN_SECONDS) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+MAX_EXPANSION = 50_000
+"""The most pattern items a repeat may unroll to for the ``regex`` engine, which compiles ``x{n}`` as ``n``
+copies (``[a-z]{100000000}`` or ``((a{100}){100}){100}`` would take gigabytes): a pattern larger than this
+is not compiled (RE2, which refuses such repeats itself, is tried first)."""
+
+_REPEATS = (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT", None))
+_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+def _unrolled(items: Any, limit: int) -> int:
+    """How many items ``regex`` makes of a parsed pattern, repeats unrolled (counting stops past ``limit``)."""
+    total = 0
+    for op, value in items:
+        if op in _REPEATS:
+            low, high, sub = value
+            times = high if high != sre_constants.MAXREPEAT else low + 1
+            total += max(times, 1) * _unrolled(sub, limit)
+        elif op is sre_constants.SUBPATTERN:
+            total += _unrolled(value[-1], limit)
+        elif op is sre_constants.BRANCH:
+            total += sum(_unrolled(branch, limit) for branch in value[1])
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+            total += _unrolled(value[1], limit)
+        else:
+            total += 1
+        if total > limit:
+            break
+    return total
+
+
+def _too_large(pattern: str) -> bool:
+    """Whether ``regex`` would unroll the pattern's repeats past :data:`MAX_EXPANSION` items (a pattern Python's
+    parser cannot read, ECMA's ``\\p{L}``: every count in it multiplied, an upper bound)."""
+    if "{" not in pattern:
+        return False
+    try:
+        return _unrolled(sre_parse.parse(pattern), MAX_EXPANSION) > MAX_EXPANSION
+    except (re.error, RecursionError, OverflowError, ValueError, TypeError, IndexError):
+        product = 1
+        for low, high in _COUNT.findall(pattern):
+            product *= max(int(high or low), 1)
+            if product > MAX_EXPANSION:
+                return True
+        return False
+
+
 @lru_cache(maxsize=1024)
 def compiled(pattern: str) -> Any:
     """The pattern compiled by RE2 if it can, else by ``regex`` (raises :class:`UncheckablePattern`)."""
@@ -62,6 +111,8 @@ def compiled(pattern: str) -> Any:
         return re2.compile(pattern, _OPTIONS)
     except re2.error:
         pass
+    if _too_large(pattern):
+        raise NotARegex(pattern, f"is too large to compile (its repeats unroll to more than {MAX_EXPANSION:,} items)")
     try:
         return regex.compile(pattern)
     except (regex.error, RecursionError, OverflowError, ValueError) as error:

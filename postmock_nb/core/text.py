@@ -6,3 +6,15 @@ from __future__ import annotations
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 example``, ``2 examples``, ``3 misses`` (with ``many="misses"``)."""
     return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+LISTED_AT_START = 20
+"""Lines a start-up list shows (``--examples generate``'s replaced examples): past them, one line says how many
+more, so that a document with thousands does not flood the terminal or the cell."""
+
+
+def listed(lines: list[str], more: str, limit: int = LISTED_AT_START) -> list[str]:
+    """The first ``limit`` of ``lines``, and (when some are left out) ``… and N more`` + ``more``."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"… and {len(lines) - limit:,} more{more}"]

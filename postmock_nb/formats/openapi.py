@@ -382,14 +382,23 @@ def pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
     return _pick_media(content)
 
 
-def _pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
+MAX_MEDIA_TYPES = 4
+"""Media types of one response made into examples (each answers the requests whose ``Accept`` takes it)."""
+
+
+def _media_types(content: Any) -> list[tuple[str, dict[str, Any]]]:
+    """A response's media types, JSON ones first (the one a request without ``Accept`` gets), then the others in
+    the document's order; at most :data:`MAX_MEDIA_TYPES`."""
     if not isinstance(content, dict) or not content:
-        return None
-    for key, value in content.items():
-        if is_json_type(str(key)) and isinstance(value, dict):
-            return str(key), value
-    key, value = next(iter(content.items()))
-    return str(key), value if isinstance(value, dict) else {}
+        return []
+    found = [(str(key), value if isinstance(value, dict) else {}) for key, value in content.items()]
+    return sorted(found, key=lambda entry: not is_json_type(entry[0]))[:MAX_MEDIA_TYPES]
+
+
+def _pick_media(content: Any) -> tuple[str, dict[str, Any]] | None:
+    """The media type a response answers with when ``Accept`` does not choose: the first JSON one, else the first."""
+    found = _media_types(content)
+    return found[0] if found else None
 
 
 def _serialise(value: Any, media_type: str) -> str:
@@ -447,10 +456,19 @@ def _bodies(spec: Spec, content: Any, where: str, label: str = "") -> list[tuple
     """(example name or "", content type, body text, ``x-mock-openapi`` pointer or "", note) for one response
     (``label``: ``GET /pets 200``); the note says why the body is not the document's example (``--examples
     generate``), else it is ""."""
-    picked = _pick_media(content)
-    if picked is None:
+    media_types = _media_types(content)
+    if not media_types:
         return [("", "", "", "", "")]
-    media_type, media = picked
+    found = _media_bodies(spec, *media_types[0], where, label)
+    for media_type, media in media_types[1:]:  # the others, each one more example: Accept picks it, as in Prism
+        found += [(f"{name} ({media_type})" if name else media_type, content_type, body, source, note)
+                  for name, content_type, body, source, note in _media_bodies(spec, media_type, media, where, label)]
+    return found
+
+
+def _media_bodies(spec: Spec, media_type: str, media: dict[str, Any], where: str,
+                  label: str) -> list[tuple[str, str, str, str, str]]:
+    """:func:`_bodies` for one media type."""
     media_where = f"{where}/content/{media_type.replace('/', '~1')}"
     source = f"{where}{pointer('content', media_type)[1:]}"  # the media type object, a JSON pointer
     named = _named_examples(spec, media, media_where)

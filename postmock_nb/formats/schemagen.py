@@ -184,7 +184,7 @@ def _value(schema: Any, walk: _Walk, expanding: tuple[str, ...], depth: int, nam
             return _choice(schema, key, walk, expanding, depth)
     if "not" in schema:
         return _outside(schema, walk, expanding, depth)
-    return _by_type(schema, _type_of(schema), walk, expanding, depth)
+    return _by_type(schema, type_of(schema), walk, expanding, depth)
 
 
 def _given(schema: dict[str, Any], walk: _Walk) -> Any:
@@ -201,7 +201,9 @@ def _given(schema: dict[str, Any], walk: _Walk) -> Any:
     return _NOTHING
 
 
-def _type_of(schema: dict[str, Any]) -> str:
+def type_of(schema: dict[str, Any]) -> str:
+    """The type a value of ``schema`` takes: its ``type`` (the first not ``null`` of a 3.1 list), else what its
+    keywords say (``properties`` → object, ``items`` → array), else string."""
     declared = schema.get("type")
     if isinstance(declared, list):  # 3.1: ["string", "null"]
         declared = next((t for t in declared if t != "null"), "null")
@@ -471,7 +473,7 @@ def _stub(schema: Any, walk: _Walk) -> Any:
         schema = walk.lookup(schema["$ref"])
     if not isinstance(schema, dict):
         return None
-    kind = _type_of(schema)
+    kind = type_of(schema)
     if kind in ("object", "array"):
         return {} if kind == "object" else []
     return _by_type(schema, kind, walk, (), MAX_DEPTH)

@@ -30,7 +30,7 @@ from postmock_nb.core import limits
 from postmock_nb.core.markers import EXAMPLE_NAME_HEADER, sse_markers, websocket_markers
 from postmock_nb.core.masking import mask
 from postmock_nb.core.model import reason_phrase
-from postmock_nb.core.text import plural
+from postmock_nb.core.text import listed, plural
 from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats import atomicfile
@@ -172,12 +172,12 @@ def _print_generated(spec: Any) -> None:
     """``%mock load FILE --examples generate``: which examples are served as a value generated from the schema."""
     print(f"--examples generate: {plural(len(spec.replaced), 'example')} replaced by a value generated from the "
           "schema (the example breaks it)" + (":" if spec.replaced else ""))
-    for line in spec.replaced:
+    for line in listed(spec.replaced, " (`postmock validate FILE` lists each)"):
         print(f"  {line}")
     if spec.kept:
         print(f"Warning: {plural(len(spec.kept), 'example')} served as written though breaking the schema: no value "
               "generated from it conforms either:")
-        for line in spec.kept:
+        for line in listed(spec.kept, " (`postmock validate FILE` lists each)"):
             print(f"  {line}")
 
 

@@ -23,7 +23,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from postmock_nb.answers import sse
@@ -48,6 +48,7 @@ from postmock_nb.core import wire
 from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
+from postmock_nb.matching.negotiation import NotAcceptable, negotiate
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.matching.store import CollectionStore
 from postmock_nb.serving.admin import ADMIN_PREFIX, build_admin_app
@@ -78,6 +79,9 @@ from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, LogEnt
 from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.sockets import Connection, Connections, Player, Transcript, run_handler, socket_key
+
+if TYPE_CHECKING:
+    from postmock_nb.formats.openapi import Operation
 
 logger = logging.getLogger("postmock_nb.serving.server")
 logger.addHandler(logging.NullHandler())  # server errors go to the mock's own error log, never a cell
@@ -316,14 +320,29 @@ class MockApp:
 
         validator = ex.bridges.request_validator
         assert validator is not None and ex.request is not None
+        answering = None
+        if validator.find(ex.request.method, ex.request.path) is None:  # /Pets, //pets, a near path: its example's
+            answering = self._answering_operation(ex)
         if validator.off_loop:  # a lookaround pattern: never on the loop
             refusal, unchecked = await asyncio.get_running_loop().run_in_executor(
-                SLOW_CHECKS, check_request, validator, ex.request, ex.body)
+                SLOW_CHECKS, check_request, validator, ex.request, ex.body, answering)
         else:
-            refusal, unchecked = check_request(validator, ex.request, ex.body)
+            refusal, unchecked = check_request(validator, ex.request, ex.body, answering)
         if refusal is not None:
             raise refused_request(refusal)
         ex.unchecked = unchecked_note(unchecked)
+
+    def _answering_operation(self, ex: Exchange) -> tuple[Operation, dict[str, str]] | None:
+        """``--validate-requests`` on a path no template of the document fits as written, but which the mock's
+        matching still answers (case, slashes, a near path): the operation of the example that would answer, with
+        the path values it captured (None: no example of the document answers). Matched as :meth:`_select`
+        matches (the memo keeps the decision for it)."""
+        validator = ex.bridges.request_validator
+        assert validator is not None and ex.request is not None
+        snapshot = self.store.snapshot
+        result = self.matches.match(snapshot, ex.request, ex.query_string, selectors=ex.selectors)
+        source = snapshot.openapi_plan.get(result.winner.id) if result.winner is not None else None
+        return validator.answering(source.media, result.captured) if source is not None else None
 
     def _select(self, ex: Exchange) -> None:
         """The match (memo), the chaos draw (one for every request), then the fault and the delay:
@@ -331,6 +350,9 @@ class MockApp:
         snapshot = ex.snapshot = self.store.snapshot
         assert ex.request is not None
         result = ex.result = self.matches.match(snapshot, ex.request, ex.query_string, selectors=ex.selectors)
+        accept = ex.headers.get("accept")
+        if accept and accept != "*/*" and result.winner is not None:  # an OpenAPI example's media type, as Prism
+            result = ex.result = self._negotiate(result, accept)
         chaos = self.settings.chaos
         ex.chaos = chaos != 0 and self._chaos.random() < chaos
         ex.fault = asked_fault(ex.headers, ex.query) if ex.selectors else None
@@ -343,6 +365,15 @@ class MockApp:
             self._flows(ex, snapshot, result if ex.chaos else flows.choose(result, snapshot))
         if ex.delay is None:
             ex.delay = self.settings.delay_ms
+
+    @staticmethod
+    def _negotiate(result: MatchResult, accept: str) -> MatchResult:
+        """The winner's media variant ``Accept`` takes (:func:`~postmock_nb.matching.negotiation.negotiate`);
+        a 406 when it takes none."""
+        try:
+            return negotiate(result, accept)
+        except NotAcceptable as refused:
+            raise RequestProblem(406, "mockNotAcceptable", str(refused), {"available": refused.offered}) from None
 
     def _flows(self, ex: Exchange, snapshot: Snapshot, result: MatchResult) -> None:
         """The result sequences and scenarios chose (a request chaos answers takes no turn: the match as it

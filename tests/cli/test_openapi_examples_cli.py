@@ -85,3 +85,24 @@ def test_validate_still_lists_the_examples_as_they_break_their_schema(capsys) ->
         "  GET /pets/{id}/status 200 (example 'lost'): $.status: 'lost' is not one of ['available', 'sold']",
         "  GET /owners/{id} 200 (example): $.name: 42 is not of type 'string'",
         "  GET /owners/{id}/address 200 (example): $.address: '{\"city\": \"Lyon\"}' is not of type 'object'"]
+
+
+@pytest.mark.timeout(120)
+def test_thousands_of_replaced_examples_are_counted_not_listed_at_start_up(tmp_path) -> None:
+    """A document with 1,000 broken examples printed 1,000 start-up lines: the first 20, then how many more."""
+    import json
+
+    paths = {f"/r{n}": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {
+        "schema": {"type": "integer"}, "example": "not a number"}}}}}} for n in range(1000)}
+    document = tmp_path / "many.json"
+    document.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "many", "version": "1"}, "paths": paths}))
+    with postmock("serve", str(document), "--port", "0", "--examples", "generate") as cli:
+        url = cli.wait_for(SERVING).group(3)
+        assert requests.get(url + "/r999", timeout=10).json() == 0  # generated from the schema
+        assert cli.interrupt() == 0
+    lines = cli.output().splitlines()
+    start = lines.index(f"--examples generate: 1000 examples of {document} replaced by a value generated from "
+                        "the schema (the example breaks it):")
+    assert lines[start + 1] == "  GET /r0 200 (example): $: 'not a number' is not of type 'integer'"
+    assert lines[start + 21] == "  … and 980 more (`postmock validate FILE` lists each)"
+    assert not lines[start + 22].startswith("  GET ")

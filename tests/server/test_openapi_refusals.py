@@ -6,6 +6,7 @@ tests/unit/bridges/test_validation.py.)"""
 from __future__ import annotations
 
 import base64
+import http.client
 from collections.abc import Iterator
 
 import pytest
@@ -115,3 +116,58 @@ def test_no_refusal_reaches_the_examples_or_the_error_log(mock: MockServer) -> N
         assert answer.status_code in (400, 401, 405, 415, 422) and entry.note, (method, url)
         assert entry.example_id is None and EXAMPLE_ID_HEADER not in answer.headers, (method, url)
     assert mock.errors == []
+
+
+def raw_status(mock: MockServer, method: str, path: str, headers: dict[str, str] | None = None) -> int:
+    """The status for ``path`` sent exactly as written (``//pets``, ``%2F``: no client normalises it)."""
+    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/Pets", "/PETS/", "//pets", "/%2Fpets", "/pets%2F", "/petz"])
+def test_no_spelling_of_a_path_the_mock_answers_escapes_the_checks(mock: MockServer, path: str) -> None:
+    """The mock's matching answers a path the document's templates do not fit as written (case, slashes, a near
+    path): the request is checked against the operation of the example that answers (they answered 200 without
+    the API key the document requires)."""
+    assert raw_status(mock, "GET", path) == 401, path
+    status, note = last_note(mock)
+    assert status == 401 and "X-API-Key" in note
+    assert raw_status(mock, "GET", path, {"X-API-Key": "k"}) == 200, path
+    assert raw_status(mock, "GET", f"/PETS/{PET_ID}") == 200  # its path parameter as the match captured it
+    assert raw_status(mock, "GET", "/PETS/seven") == 400  # and checked
+
+
+def test_head_is_checked_as_the_get_it_answers_as(mock: MockServer) -> None:
+    """HEAD on a path whose GET needs credentials: 401 without them (HEAD was never checked: 200)."""
+    assert raw_status(mock, "HEAD", "/pets") == 401
+    assert raw_status(mock, "HEAD", "/pets", {"X-API-Key": "k"}) == 200
+    assert raw_status(mock, "HEAD", "/pets/seven") == 400
+    assert raw_status(mock, "HEAD", "/owners") == 405  # PUT only
+
+
+def test_the_documents_own_api_key_is_masked_in_the_log_and_the_admin_api():
+    """An apiKey scheme names its header and query parameter anything (X-Auth-Token, access_token): the log and
+    the admin API mask them as they mask Authorization (issue 23's hostile test found them shown in clear)."""
+    from postmock_nb.bridges.validation import RequestValidator
+    from postmock_nb.formats.sources import load_data
+
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+                "components": {"securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
+                                                   "query": {"type": "apiKey", "in": "query", "name": "access_token"}}},
+                "security": [{"token": []}, {"query": []}],
+                "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+    loaded = load_data(document, "keys.yaml")
+    secret = "tok-0123456789abcdef0123456789abcdef"
+    with MockServer(loaded.collection, bridges=Bridges(request_validator=RequestValidator(loaded.spec))) as mock:
+        assert requests.get(mock.url + "/pets", headers={"X-Auth-Token": secret}, timeout=5).status_code == 200
+        assert requests.get(mock.url + f"/pets?access_token={secret}", timeout=5).status_code == 200
+        shown = requests.get(mock.url + "/__postmock/log", timeout=5).text
+        entries = mock.log.recent(2)
+    assert secret not in shown
+    assert all(secret not in entry.url and secret not in str(entry.headers) for entry in entries)

@@ -214,3 +214,23 @@ def test_mock_load_takes_a_swagger_2_document_and_validates_by_it():
         assert response.json()["error"]["violations"][0]["path"] == "$.query.limit"
     finally:
         ip.run_line_magic("unload_ext", "postmock_nb")
+
+
+def test_accept_picks_the_media_type_and_none_acceptable_is_406_as_prism_does():
+    from postmock_nb.formats.sources import load_data
+
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/pets": {"get": {
+        "responses": {"200": {"description": "pets", "content": {
+            "application/json": {"example": [{"id": 1}]}, "application/xml": {"example": "<pets><id>1</id></pets>"}}}}}}}}
+    with MockServer(load_data(document, "pets.yaml").collection) as mock:
+        plain = requests.get(mock.url + "/pets", timeout=5)
+        xml = requests.get(mock.url + "/pets", headers={"Accept": "application/xml"}, timeout=5)
+        browser = requests.get(mock.url + "/pets", headers={"Accept": "text/html,*/*;q=0.8"}, timeout=5)
+        refused = requests.get(mock.url + "/pets", headers={"Accept": "image/png"}, timeout=5)
+    assert (plain.headers["content-type"], plain.json()) == ("application/json", [{"id": 1}])
+    assert (xml.headers["content-type"], xml.text) == ("application/xml", "<pets><id>1</id></pets>")
+    assert browser.headers["content-type"] == "application/json"
+    assert refused.status_code == 406
+    error = refused.json()["error"]
+    assert error["name"] == "mockNotAcceptable" and error["available"] == ["application/json", "application/xml"]
+    assert "image/png" in error["message"]

@@ -59,8 +59,8 @@ def test_a_masked_row_keeps_the_placeholders_for_no_value() -> None:
 
 
 def test_a_row_of_another_header_or_part_is_copied_as_it_is() -> None:
-    check = Check("query", "x-api-key", False, -5, KEY_EXPECTED, KEY_SENT, "different value", more=2)
-    assert DiffRow.of(check) == DiffRow("query", "x-api-key", KEY_EXPECTED, KEY_SENT, False, "different value", -5, 2)
+    check = Check("query", "x-trace", False, -5, KEY_EXPECTED, KEY_SENT, "different value", more=2)
+    assert DiffRow.of(check) == DiffRow("query", "x-trace", KEY_EXPECTED, KEY_SENT, False, "different value", -5, 2)
 
 
 @pytest.mark.parametrize("row, mark", [

@@ -134,3 +134,18 @@ def test_a_string_body_is_sent_as_text_for_another_media_type() -> None:
     source = OpenApiSource("#/components/responses/R/content/text~1plain")
     assert FreshBodies(load_spec(data)).body(source, "text/plain") == b"hello"
     assert FreshBodies(load_spec(data)).body(source, "application/json") == b'"hello"'
+
+
+@pytest.mark.parametrize("schema, expected", [
+    ({"type": "string", "pattern": "([unclosed"}, "string"),  # not a regex: PatternNotFollowed escaped (a 500)
+    ({"type": "string", "pattern": "^[a-z]{100000000}$"}, "string"),  # too big to follow: the same
+    ({"type": "number", "multipleOf": 1e-300, "minimum": 1e300, "maximum": 1e308}, 1e300),  # OverflowError (a 500)
+])
+def test_a_schema_the_draw_cannot_follow_gives_the_static_value(schema: dict[str, Any], expected: Any) -> None:
+    """What the load warned about (a pattern not followed) or the draw cannot count (multiples past a float) is
+    answered with the static value, as without --dynamic (each answered 500 under --dynamic)."""
+    data = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"responses": {"R": {"description": "r", "content": {"application/json": {
+                "schema": schema}}}}}}
+    source = OpenApiSource("#/components/responses/R/content/application~1json")
+    assert FreshBodies(load_spec(data), seed=3).value(source) == expected

@@ -95,7 +95,14 @@ def test_path_parameters_are_decoded_once_and_checked_decoded() -> None:
 
 def test_a_request_no_operation_describes_is_not_checked(validator: RequestValidator) -> None:
     assert check(validator, "GET", "/owners?limit=nope") == []
-    assert check(validator, "HEAD", "/pets") == []  # HEAD is GET's
+
+
+
+def test_head_is_checked_as_its_get(validator: RequestValidator) -> None:
+    """HEAD is GET's when the document gives the path no HEAD: not a 405, and checked as that GET (HEAD went
+    unchecked: a request without the GET's required values or credentials was answered)."""
+    assert check(validator, "HEAD", "/pets") == check(validator, "GET", "/pets") != []
+    assert check(validator, "HEAD", "/pets?limit=5") == check(validator, "GET", "/pets?limit=5")
 
 
 def test_a_method_the_path_does_not_document_calls_for_405_with_allow(validator: RequestValidator) -> None:
@@ -315,6 +322,27 @@ def test_missing_credentials_call_for_401_with_prisms_challenge(
     assert found is not None and found.status == 401
     assert found.headers == ((("WWW-Authenticate", challenge),) if challenge else ())
     assert [v.path for v in found.violations] == paths
+
+
+@pytest.mark.parametrize("scheme", [
+    {"type": "http"},  # no scheme: an IndexError (a 500) making its challenge
+    {"type": "http", "scheme": "  "},
+    {"type": "http", "scheme": ["basic"]},
+    {"type": "apiKey", "in": "header"},  # no name: a 401 nothing could meet
+    {"type": "apiKey", "in": "query", "name": 5},
+    "apiKey", {"type": "mutualTLS"}, {"type": "apiKey", "in": "body", "name": "k"},
+])
+def test_a_security_scheme_the_document_got_wrong_is_not_checked(scheme: Any) -> None:
+    """A malformed scheme asks nothing of the request (as one Prism does not check), alone or beside a good one."""
+    data = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/p": {"get": {
+        "security": [{"bad": []}], "responses": {"200": {"description": "ok"}}}}, "/q": {"get": {
+        "security": [{"bad": [], "key": []}], "responses": {"200": {"description": "ok"}}}}},
+        "components": {"securitySchemes": {"bad": scheme, "key": {"type": "apiKey", "in": "header", "name": "k"}}}}
+    validator = RequestValidator(load_spec(data, "bad.yaml"))
+    assert refusal(validator, "GET", "/p") is None
+    assert refusal(validator, "GET", "/q", headers={"k": "1"}) is None
+    found = refusal(validator, "GET", "/q")
+    assert found is not None and [v.path for v in found.violations] == ["$.header.k"]
 
 
 def test_401_comes_before_every_other_violation(refusals: RequestValidator) -> None:

@@ -111,3 +111,21 @@ def test_the_key_a_websocket_upgrade_carries_in_its_query_is_masked(query: str, 
 
 def test_a_query_parameter_is_masked_only_when_it_is_the_key() -> None:
     assert (mask_parameter("api_key", KEY), mask_parameter("room", KEY)) == ("sock…", KEY)
+
+
+@pytest.mark.parametrize("name", ["X-Auth-Token", "X-Access-Token", "Api-Key", "X-ApiKey", "X-Client-Secret",
+                                  "X-Session", "X-Auth", "X-Password"])
+def test_a_header_whose_name_says_it_carries_a_credential_is_masked(name: str) -> None:
+    """An OpenAPI document's apiKey scheme may name its header anything (issue 23's hostile test): the names that say
+    what they carry are masked like Authorization."""
+    assert mask_header(name, KEY) != KEY
+
+
+@pytest.mark.parametrize(("query", "shown"), [
+    (f"access_token={KEY}&page=2", "access_token=sock…&page=2"),
+    (f"client_secret={KEY}", "client_secret=sock…"),
+    (f"apikey={KEY}&token_type=x", "apikey=sock…&token_type=…"),
+    ("q=token&page=2", "q=token&page=2"),  # a value that says token: nothing to hide
+])
+def test_a_query_parameter_whose_name_says_it_carries_a_credential_is_masked(query: str, shown: str) -> None:
+    assert mask_query(query) == shown

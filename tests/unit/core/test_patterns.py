@@ -70,3 +70,18 @@ def test_a_slow_regex_pattern_runs_out_of_time() -> None:
     assert not is_linear(compiled(slow))
     with budget(0.05), pytest.raises(UncheckablePattern, match="could not be checked in time"):
         search(slow, "a" * 60 + "c")
+
+
+@pytest.mark.parametrize("pattern", [
+    r"^[a-z]{100000000}$",  # regex unrolled it: a MemoryError loading the document (gigabytes first)
+    r"^((((a{100}){100}){100}){100})$",  # each repeat within RE2's 1000, their product not
+    r"^\p{L}{1000}(?:x{1000})$",  # Python's parser cannot read \p{L}: the counts multiplied
+])
+def test_a_pattern_whose_repeats_unroll_past_the_bound_is_not_compiled(pattern: str) -> None:
+    with pytest.raises(NotARegex, match="too large to compile"):
+        compiled(pattern)
+
+
+def test_a_repeat_re2_refuses_but_regex_can_hold_still_compiles() -> None:
+    assert search(r"^\d{1,1500}$", "1" * 1500) and not is_linear(compiled(r"^\d{1,1500}$"))
+    assert search(r"^(?=.*\d)[a-z\d]{2000}$", "a1" * 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_nb.core.text import plural
+from postmock_nb.core.text import listed, plural
 
 
 @pytest.mark.parametrize("count, shown", [(0, "0 examples"), (1, "1 example"), (2, "2 examples"),
@@ -22,3 +22,10 @@ def test_the_count_is_shown_as_given() -> None:
     assert plural(1, "request", None) == "1 request"
     assert plural(12_345, "request") == "12345 requests"
     assert plural(-1, "second") == "-1 seconds"  # only exactly one is singular
+
+
+def test_listed_shows_the_first_lines_and_counts_the_rest() -> None:
+    lines = [f"line {n}" for n in range(25)]
+    assert listed(lines[:20], " (see all)") == lines[:20]
+    assert listed(lines, " (see all)") == [*lines[:20], "… and 5 more (see all)"]
+    assert listed(lines, "", limit=2) == ["line 0", "line 1", "… and 23 more"]

@@ -348,8 +348,10 @@ def test_every_row_together_converts_to_a_valid_openapi_3_document() -> None:
     served = {(e.request.method, e.request.path, e.response.status) for e in loaded.collection.examples}
     assert served == {("GET", "/v2/pets", 200), ("POST", "/v2/pets", 201), ("POST", "/v2/pets/:id/photo", 200),
                       ("GET", "/v2/pets/:id", 200), ("GET", "/v2/pets/:id", 404)}
-    [listed] = [e for e in loaded.collection.examples if e.request.path == "/v2/pets" and e.request.method == "GET"]
+    listed, *others = [e for e in loaded.collection.examples if e.request.path == "/v2/pets" and e.request.method == "GET"]
     assert json.loads(listed.response.body) == [{"id": 1, "name": "Rex", "tag": None}]
+    assert [dict(e.response.headers)["Content-Type"] for e in [listed, *others]] == [  # each of `produces`: Accept picks
+        "application/json", "application/xml"]
 
 
 FULL: dict[str, Any] = {
