@@ -350,9 +350,10 @@ class MockApp:
         snapshot = ex.snapshot = self.store.snapshot
         assert ex.request is not None
         result = ex.result = self.matches.match(snapshot, ex.request, ex.query_string, selectors=ex.selectors)
-        accept = ex.headers.get("accept")
-        if accept and accept != "*/*" and result.winner is not None:  # an OpenAPI example's media type, as Prism
-            result = ex.result = self._negotiate(result, accept)
+        if snapshot.openapi_plan and result.winner is not None:  # an OpenAPI example's media type, as Prism
+            accept = ex.headers.get("accept")
+            if accept and accept != "*/*":
+                result = ex.result = self._negotiate(result, accept)
         chaos = self.settings.chaos
         ex.chaos = chaos != 0 and self._chaos.random() < chaos
         ex.fault = asked_fault(ex.headers, ex.query) if ex.selectors else None
