@@ -114,17 +114,25 @@ class Target:
         if process is None or process.poll() is not None:
             return
         try:
-            os.kill(process.pid, signal.SIGTERM)
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(5)
-        except ProcessLookupError:
-            pass
+            stop_process(process)
         finally:
             for stream in (process.stdout, process.stderr):
                 if stream is not None:
                     stream.close()
+
+
+def stop_process(process: subprocess.Popen[str] | None) -> None:
+    """Stop a process we started: SIGTERM by its PID, then SIGKILL by its PID if it lingers past 15 s."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(5)
+    except ProcessLookupError:
+        pass
 
 
 def stop_all(targets: list[Target]) -> None:

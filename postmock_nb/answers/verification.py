@@ -31,6 +31,7 @@ from postmock_nb.core.masking import mask_header, mask_query
 from postmock_nb.core.model import Pairs, path_with_query
 from postmock_nb.core.paths import PathPattern, PathRule, RequestPath, id_blind, wildcard_name
 from postmock_nb.core.text import plural
+from postmock_nb.core.wire import media_type
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Check, IncomingRequest
 
@@ -296,15 +297,11 @@ def _header_checks(wanted: Pairs, sent: Mapping[str, str]) -> list[Check]:
         if got is None:
             checks.append(Check("header", name, False, 0, value or "(any)", "(absent)", "missing from the request"))
         elif value == "" or _is_any(value) or value.casefold() == got.casefold() or (
-                name == "content-type" and _media_type(value) == _media_type(got)):
+                name == "content-type" and media_type(value) == media_type(got)):
             checks.append(Check("header", name, True, 0, value or "(any)", got, "equal"))
         else:
             checks.append(Check("header", name, False, 0, value, got, "different value"))
     return checks
-
-
-def _media_type(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
 
 
 def _short(text: str, width: int = 200) -> str:

@@ -38,7 +38,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
 from postmock_nb.bridges.styles import Read, read_parameter
-from postmock_nb.core import limits, patterns
+from postmock_nb.core import limits, patterns, wire
 from postmock_nb.core.model import Pairs
 from postmock_nb.core.paths import decode_segment
 from postmock_nb.errors import PostmockError
@@ -459,7 +459,7 @@ class RequestValidator(SchemaChecker):
             return [Violation("$.body", "the request body is required")] if required else []
         declared = request_body.get("content")
         content: dict[str, Any] = declared if isinstance(declared, dict) else {}
-        sent_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        sent_type = wire.media_type(headers.get("content-type", ""))
         media_key = _media_for(sent_type, content)
         if media_key is None:
             return [Violation("$.header.content-type", f"content type {sent_type or '(none)'!r} is not one of "
@@ -542,7 +542,7 @@ def _media_for(sent_type: str, content: Mapping[str, Any]) -> str | None:
     if not content:
         return None
     for key in content:
-        declared = key.split(";")[0].strip().lower()
+        declared = wire.media_type(key)
         if declared == sent_type or declared == "*/*" or (
                 declared.endswith("/*") and sent_type.startswith(declared[:-1])):
             return key

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from xml.etree.ElementTree import ParseError, canonicalize
 
 from postmock_nb.core import limits
+from postmock_nb.core.wire import media_type
 
 _MISSING = object()
 _PATH_DOT = re.compile(r"(?<!\\)\.")
@@ -18,7 +19,7 @@ _PATH_DOT = re.compile(r"(?<!\\)\.")
 
 def body_kind(content_type: str, body: str) -> str:
     """``json``, ``form``, ``xml`` or ``text`` from a Content-Type (and a peek at the body)."""
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     if media.endswith("json") or media.endswith("+json"):
         return "json"
     if media == "application/x-www-form-urlencoded":

@@ -174,6 +174,11 @@ def echoed_headers(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]],
     return out
 
 
+def media_type(value: str) -> str:
+    """A ``Content-Type`` (or ``Accept`` range) without its parameters, lower case: ``application/json``."""
+    return value.split(";", 1)[0].strip().lower()
+
+
 def content_type_value(value: str) -> bytes:
     """The Content-Type as sent; one holding control characters falls back to text/plain."""
     return b"text/plain; charset=utf-8" if has_control(value) else header_value(value)

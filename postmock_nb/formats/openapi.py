@@ -47,7 +47,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from postmock_nb.core import limits, patterns
+from postmock_nb.core import limits, patterns, wire
 from postmock_nb.core.markers import (
     BASE_PATH_MARKER,
     CALLBACK_BODY_MARKER,
@@ -373,7 +373,7 @@ def _status_order(code: str) -> tuple[int, bool, int]:
 
 
 def is_json_type(media_type: str) -> bool:
-    base = media_type.split(";")[0].strip().lower()
+    base = wire.media_type(media_type)
     return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
@@ -534,7 +534,7 @@ def _note_header(note: str) -> str:
 
 
 def _is_event_stream(media_type: str) -> bool:
-    return media_type.split(";")[0].strip().lower() == "text/event-stream"
+    return wire.media_type(media_type) == "text/event-stream"
 
 
 def _event_stream(named: list[tuple[str, Any, str]], media: dict[str, Any], spec: Spec, where: str) -> str:

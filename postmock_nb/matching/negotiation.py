@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from postmock_nb.core.model import Example
+from postmock_nb.core.wire import media_type
 from postmock_nb.matching.types import MatchResult
 
 MAX_RANGES = 32
@@ -54,7 +55,7 @@ def media_ranges(accept: str) -> list[tuple[str, float]]:
 
 def quality(content_type: str, ranges: list[tuple[str, float]]) -> float:
     """How much ``ranges`` accept ``content_type`` (0: not at all); the most specific range that covers it counts."""
-    media = content_type.split(";")[0].strip().lower()
+    media = media_type(content_type)
     kind = media.split("/")[0] + "/*"
     best: tuple[int, float] | None = None
     for candidate, q in ranges:

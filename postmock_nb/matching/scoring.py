@@ -24,6 +24,7 @@ from postmock_nb.core.selectors import (
     is_on,
     mock_values,
 )
+from postmock_nb.core.wire import media_type
 from postmock_nb.matching.snapshot import CompiledExample, is_wildcard_value
 from postmock_nb.matching.types import BASE_SCORE, Candidate, Check, IncomingRequest
 
@@ -124,7 +125,7 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
         if is_wildcard_value(expected):
             checks.append(Check("header", name, True, 5, expected or "(any)", actual, "any value accepted"))
             points += 5
-        elif expected == actual or (name == "content-type" and _media_type(expected) == _media_type(actual)):
+        elif expected == actual or (name == "content-type" and media_type(expected) == media_type(actual)):
             checks.append(Check("header", name, True, 10, expected, actual, "equal"))
             points += 10
         elif expected.casefold() == actual.casefold():  # Postman: header matching "isn't case-sensitive"
@@ -134,10 +135,6 @@ def _check_headers(compiled: CompiledExample, names: tuple[str, ...], ctx: Reque
             checks.append(Check("header", name, False, 0, expected, actual, "different value"))
             return None
     return points
-
-
-def _media_type(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
 
 
 def _check_body(compiled: CompiledExample, ctx: RequestContext, checks: list[Check]) -> int | None:
