@@ -107,6 +107,7 @@ def layer_of(path: Path) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] in LAYERS else None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers (it gives each test its group)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give every test its layer marker, from its folder (and an xdist group for the layers that run serially)."""
     outside = sorted({str(item.path.relative_to(TESTS.parent)) for item in items if layer_of(item.path) is None})
@@ -119,6 +120,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(getattr(pytest.mark, layer))
         if layer in SERIAL_LAYERS and config.pluginmanager.hasplugin("xdist"):
             item.add_marker(pytest.mark.xdist_group(layer))
+
+
+@pytest.hookimpl(specname="pytest_runtest_setup")
+def pytest_serial_layers_stay_grouped(item: pytest.Item) -> None:
+    """Under ``--dist loadgroup``, a serial layer's test fails when it lost its xdist group (pytest-xdist#1386: the
+    group is a suffix xdist writes into the node id, which some pytest versions ignore): it would run beside the
+    layer's other tests and build their environments twice."""
+    serial = any(item.get_closest_marker(layer) for layer in SERIAL_LAYERS)
+    if serial and item.config.getoption("loadgroup", default=False) and "@" not in item.nodeid:
+        pytest.fail(f"--dist loadgroup is not grouping ({item.nodeid} has no @group): this pytest and pytest-xdist "
+                    "do not work together (pytest-xdist#1386); install the test extra's pins (pip install -e '.[test]')",
+                    pytrace=False)
 
 
 _missing: dict[str, str | None] = {}
