@@ -49,7 +49,7 @@ from typing import Any
 import nbformat
 import pytest
 from support.environments import BROWSER_ENVIRONMENT
-from support.notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, squeeze
+from support.notebook_cells import NODE_BIN, cell_text, find_cell, newman_available, prism_available, squeeze
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -198,8 +198,6 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "stop-real": ["The real API at http://127.0.0.1:8124 stopped."],
     },
 }
-PRISM = Path.home() / ".cache" / "postmock_nb" / "conformance" / "npm" / "node_modules" / ".bin" / "prism"
-"""Where notebook 11 looks for Prism (``benchmarks/openapi_conformance.py --setup`` installs it; CI does not)."""
 
 
 def expected_for(name: str) -> dict[str, list[str]]:
@@ -213,8 +211,12 @@ def expected_for(name: str) -> dict[str, list[str]]:
         else:
             expected["newman"] = ["newman is not installed here"]
     if name == "11-sketch-to-contract.ipynb":
-        expected["prism"] = (["Prism serves the document: 200 {'id': 1, 'name': 'Pen', 'price': 1.5"]
-                             if PRISM.exists() else ["Prism is not installed here", "skipped"])
+        if prism_available():
+            expected["prism"] = ["Prism serves the document: 200 {'id': 1, 'name': 'Pen', 'price': 1.5"]
+        elif IN_CI:
+            pytest.fail("Prism is not installed in CI: scripts/install-system-deps.sh should have run npm install")
+        else:
+            expected["prism"] = ["Prism is not installed here", "skipped"]
     return expected
 
 

@@ -2,18 +2,18 @@
 every fixture collection as the collection does, Prism (``prism mock``) serves it, and Schemathesis run against
 ``postmock serve`` of it finds no response that breaks its schema.
 
-Prism and Schemathesis come from the folder ``benchmarks/openapi_conformance.py --setup`` installs them into
-(``~/.cache/postmock_nb/conformance``: npm ``@stoplight/prism-cli``, a venv with ``schemathesis>=4,<5``); without
-it those tests are skipped, saying so. They run on notebooks/data (its collections, and its OpenAPI documents read
-then exported): about 20 s each; the fixture collections' exports pass the same Schemathesis run (the report of
-issue 24's branch gives the command)."""
+Prism is the repository's npm tool (``package.json``: ``@stoplight/prism-cli``, installed into node_modules by
+``make test``), Schemathesis a package of the test extra; without them those tests are skipped, saying so (and fail
+under ``POSTMOCK_REQUIRE_ALL=1``, as in CI). They run on notebooks/data (its collections, and its OpenAPI documents
+read then exported); the fixture collections' exports pass the same Schemathesis run (issue 24's note gives the
+command)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +21,8 @@ import pytest
 import requests
 import yaml
 from support.cli import SERVING, TIMEOUT, postmock
+from support.layers import skip_unless_required
+from support.notebook_cells import NODE_BIN
 from support.paths import ROOT
 from support.roundtrip import answer, served
 
@@ -32,10 +34,8 @@ from postmock_nb.serving.server import MockServer
 FIXTURES = sorted(path for path in [*(ROOT / "tests" / "data").glob("**/*.json"),
                                     *(ROOT / "notebooks" / "data").glob("*.json")] if "openapi" not in path.parts)
 NOTEBOOK_DATA = sorted(path for path in (ROOT / "notebooks" / "data").iterdir() if path.suffix in (".json", ".yaml"))
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "postmock_nb" / "conformance"
-PRISM = CACHE / "npm" / "node_modules" / ".bin" / "prism"
-SCHEMATHESIS = CACHE / "schemathesis" / "bin" / "st"
-SETUP = ".venv/bin/python benchmarks/openapi_conformance.py --setup"
+PRISM = NODE_BIN / "prism"
+SCHEMATHESIS = Path(sys.executable).parent / "st"
 PRISM_READY = re.compile(r"Prism is listening on (http://127\.0\.0\.1:\d+)")
 USERS = ROOT / "notebooks" / "data" / "users.postman_collection.json"
 
@@ -106,14 +106,14 @@ def test_postmock_serve_of_the_export_answers_as_the_collection(path: Path, tmp_
 # -- Prism and Schemathesis -------------------------------------------------------------------------
 
 
-def _needs(program: Path, what: str) -> None:
+def _needs(program: Path, what: str, installed_by: str) -> None:
     if not program.exists():
-        pytest.skip(f"{what} is not installed in {CACHE} (`{SETUP}` installs it: npm and PyPI)")
+        skip_unless_required(f"{program} is absent ({installed_by} installs it)", what)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_DATA, ids=lambda path: path.name)
 def test_prism_serves_the_exported_document(path: Path, tmp_path: Path) -> None:
-    _needs(PRISM, "Prism (npm @stoplight/prism-cli)")
+    _needs(PRISM, "Prism (npm @stoplight/prism-cli)", "`make test`: npm install")
     document = tmp_path / "exported.yaml"
     assert main(["convert", str(path), str(document)]) == 0
     spec = yaml.safe_load(document.read_text())
@@ -177,7 +177,7 @@ def _body_of(operation: dict) -> object:
 
 @pytest.mark.parametrize("path", NOTEBOOK_DATA, ids=lambda path: path.name)
 def test_schemathesis_finds_no_schema_violation_on_postmock_serve_of_the_export(path: Path, tmp_path: Path) -> None:
-    _needs(SCHEMATHESIS, "Schemathesis")
+    _needs(SCHEMATHESIS, "Schemathesis", "the test extra: pip install -e '.[test]'")
     document = tmp_path / "exported.yaml"
     assert main(["convert", str(path), str(document)]) == 0
     with postmock("serve", str(document), "--port", "0") as cli, tempfile.TemporaryDirectory() as reports:

@@ -15,6 +15,10 @@ def newman_available() -> bool:
     return (NODE_BIN / "newman").exists() and shutil.which("node") is not None
 
 
+def prism_available() -> bool:
+    return (NODE_BIN / "prism").exists() and shutil.which("node") is not None
+
+
 def run_in_kernel(cells: list[str], folder: Path, timeout: int = 120) -> Any:
     """A notebook of these code cells, run top to bottom in a real python3 kernel started in ``folder``."""
     from nbclient import NotebookClient
