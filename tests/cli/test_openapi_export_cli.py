@@ -31,8 +31,10 @@ from postmock_nb.errors import PostmockError
 from postmock_nb.formats.sources import load_any
 from postmock_nb.serving.server import MockServer
 
-FIXTURES = sorted(path for path in [*(ROOT / "tests" / "data").glob("**/*.json"),
-                                    *(ROOT / "notebooks" / "data").glob("*.json")] if "openapi" not in path.parts)
+SERVED = [ROOT / "tests" / "data" / "postman-local-mock-server" / name
+          for name in ("all-request-types.json", "test-with-variables.json")]
+"""Served by ``postmock serve`` here (a process each): every request type and body mode, and collection variables.
+Every fixture collection's export is served in process (tests/server/test_openapi_export_served.py)."""
 NOTEBOOK_DATA = sorted(path for path in (ROOT / "notebooks" / "data").iterdir() if path.suffix in (".json", ".yaml"))
 PRISM = NODE_BIN / "prism"
 SCHEMATHESIS = Path(sys.executable).parent / "st"
@@ -89,7 +91,7 @@ def _postmock() -> list[str]:
 # -- postmock serve of the exported document ------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", SERVED, ids=lambda path: path.name)
 def test_postmock_serve_of_the_export_answers_as_the_collection(path: Path, tmp_path: Path) -> None:
     document = tmp_path / "exported.yaml"
     assert main(["convert", str(path), str(document)]) == 0
