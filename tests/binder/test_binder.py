@@ -91,7 +91,8 @@ def binder_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(venv),
            "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PYTHONPATH", None)
-    run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(repo / "binder" / "requirements.txt")],
+    # --no-compile (repo2docker byte-compiles): a third of the install, and not what is tested
+    run([str(venv / "bin" / "pip"), "install", "-q", "--no-compile", "-r", str(repo / "binder" / "requirements.txt")],
         cwd=repo, env=env, timeout=INSTALL_TIMEOUT)
     post_build = run(["bash", str(repo / "binder" / "postBuild")], cwd=repo, env=env, timeout=INSTALL_TIMEOUT)
     print(f"binder environment built in {time.monotonic() - started:.0f} s")
