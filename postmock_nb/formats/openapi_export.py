@@ -3,12 +3,28 @@
 What each part of a collection becomes:
 
 - **one path per request**: the examples of every item with the same method and path are one operation;
-  ``:id`` and ``{{id}}`` segments become ``{id}`` with a required path parameter (its example: the saved
-  value, else the collection variable's; when every example saved a value, those values are its ``enum``:
-  Postman's mock matches a saved value only); the operation's summary is the first item's name, its tag the
-  item's first folder;
+  ``:id`` and ``{{id}}`` segments become ``{id}`` with a required path parameter, a string: its ``example`` the
+  value the examples saved (else the collection variable's), its ``examples`` when they saved several — never an
+  ``enum`` of them: the API takes other values (only a mock, as Postman's, matches the saved ones, which
+  ``x-postmock-example`` keeps); the operation's summary is the first item's name, its tag the item's first folder;
 - **query parameters**: each name any example sends, ``required`` when every example sends it, its schema
-  inferred from the values sent;
+  inferred from the values sent, its ``example`` the first value; a credential's (a name
+  :func:`postmock_nb.core.masking.is_secret_parameter` calls secret: ``access_token``, ``api_key``) has a plain
+  string schema and its example masked (``ab…``);
+- **header parameters**: each request header any example sends (case ignored), but for ``Content-Type`` and
+  ``Accept`` (the media types say them), ``Content-Length``, ``Host``, ``Connection``, ``Cookie``, the hop-by-hop
+  headers, the ``x-mock-*`` markers and the credentials: ``required`` when every example sends it, its schema
+  inferred from the values, its ``example`` the first value;
+- **credentials** (no token is written into a schema, example or parameter): a request header
+  :func:`postmock_nb.core.masking.is_secret_header` calls secret is a scheme in ``components/securitySchemes``:
+  ``Authorization: Bearer …`` → ``bearerAuth`` (``http``, ``bearer``), ``Basic …`` → ``basicAuth``, another
+  ``<scheme> …`` → ``<scheme>Auth`` (``http``), an ``Authorization`` with no scheme and ``X-API-Key``,
+  ``X-Auth-Token``… → an ``apiKey`` in that header, named as the header; each operation's ``security`` lists
+  the sets of schemes its examples send (alternatives), and ``{}`` last when an example sends none (OpenAPI
+  ignores an ``Authorization`` header parameter). Postman's ``auth`` objects (collection, folder, request) are
+  not read by :mod:`postmock_nb.formats.postman`, so only the credentials the requests' headers carry are
+  exported; ``x-postmock-example`` keeps every request header as saved (a mock matches them when asked:
+  ``x-mock-match-request-headers``), as the collection's own file does;
 - **request bodies**: by the request's ``Content-Type`` (else its body mode), a schema inferred from the JSON
   (or form) bodies, each example's body a named example; ``required`` when every example sends one;
 - **responses**: one per status, one media type per ``Content-Type`` the examples answer with, the saved
@@ -30,6 +46,8 @@ What each part of a collection becomes:
   also listed in the response's ``x-postmock-examples``; the collection's variables are
   ``x-postmock-variables``.
 
+The YAML has no anchors or aliases (``&id001``/``*id001``): a value the document holds twice is written twice.
+
 Not exported (returned as warnings): methods OpenAPI has no operation for (``COPY``, ``LINK``…), requests
 with no example (a Postman mock does not serve them either), 1xx examples (never served).
 """
@@ -38,6 +56,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +65,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from postmock_nb.core import limits, wire
+from postmock_nb.core import limits, masking, wire
 from postmock_nb.core.markers import OPENAPI_MARKER, SSE_MARKER, code_of, is_mock_name, parse_resource
 from postmock_nb.core.model import Collection, Example, Item, reason_phrase
 from postmock_nb.formats import atomicfile
@@ -78,6 +97,41 @@ class Exported:
 
     document: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Schemes:
+    """``components/securitySchemes`` as the operations' credentials find them: one scheme per kind of credential
+    (``Authorization: Bearer`` → ``bearerAuth``, an ``X-API-Key`` header → ``X-API-Key``), a key taken by another
+    kind numbered (``X-API-Key2``)."""
+
+    found: dict[str, dict[str, str]] = field(default_factory=dict)
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def key(self, name: str, value: str) -> str | None:
+        """The key of the scheme the request header ``name: value`` is a credential of, None when it is none."""
+        credential = _credential(name, value)
+        if credential is None:
+            return None
+        identity, base, definition = credential
+        if identity not in self.keys:
+            key, number = base, 1
+            while key in self.found:
+                number += 1
+                key = f"{base}{number}"
+            self.keys[identity] = key
+            self.found[key] = definition
+        return self.keys[identity]
+
+
+@dataclass
+class _Context:
+    """What the operations of one document share."""
+
+    variables: dict[str, str]
+    resources: dict[str, tuple[str, dict[str, Any]]]
+    used_ids: set[str] = field(default_factory=set)
+    schemes: _Schemes = field(default_factory=_Schemes)
 
 
 @dataclass
@@ -116,23 +170,25 @@ def to_openapi(collection: Collection) -> Exported:
     """The collection as an OpenAPI 3.1 document (see the module's docstring)."""
     exported = Exported({})
     operations = _operations(collection, exported.warnings)
-    resources = _resource_schemas(collection)
+    context = _Context(dict(collection.variables), _resource_schemas(collection))
     paths: dict[str, dict[str, Any]] = {}
-    used_ids: set[str] = set()
-    variables = dict(collection.variables)
     for operation in operations:
-        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation(
-            operation, variables, resources, used_ids)
+        paths.setdefault(operation.template, {})[operation.method.lower()] = _operation(operation, context)
     info: dict[str, Any] = {"title": collection.name or "postmock_nb collection", "version": "1.0.0"}
     if collection.description:
         info["description"] = collection.description
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
-    servers = _servers(variables)
+    servers = _servers(context.variables)
     if servers:
         document["servers"] = servers
     document["paths"] = paths
-    if resources:
-        document["components"] = {"schemas": dict(sorted(resources.values()))}
+    components: dict[str, Any] = {}
+    if context.resources:
+        components["schemas"] = dict(sorted(context.resources.values()))
+    if context.schemes.found:
+        components["securitySchemes"] = context.schemes.found
+    if components:
+        document["components"] = components
     if collection.variables:
         document[POSTMOCK_VARIABLES] = [[name, value] for name, value in collection.variables]
     exported.document = document
@@ -171,11 +227,10 @@ def _operations(collection: Collection, warnings: list[str]) -> list[_Operation]
     return list(found.values())
 
 
-def _operation(operation: _Operation, variables: dict[str, str], resources: dict[str, tuple[str, dict[str, Any]]],
-               used_ids: set[str]) -> dict[str, Any]:
+def _operation(operation: _Operation, context: _Context) -> dict[str, Any]:
     first_item, first = operation.examples[0]
     data: dict[str, Any] = {"summary": first_item.name or f"{first.request.method} {first.request.path}",
-                            "operationId": _operation_id(operation, used_ids)}
+                            "operationId": _operation_id(operation, context.used_ids)}
     if first_item.folder:
         data["tags"] = [first_item.folder[0]]
     code = code_of(first.request.headers)
@@ -185,14 +240,20 @@ def _operation(operation: _Operation, variables: dict[str, str], resources: dict
         description = _computed(code) + (f"\n\n{description}" if description else "")
     if description:
         data["description"] = description
-    parameters = _path_parameters(operation, variables) + _query_parameters(operation.examples)
+    examples = [example for _, example in operation.examples]
+    parameters = (_path_parameters(operation, context.variables)
+                  + _parameters("query", [_sent_query(example) for example in examples])
+                  + _parameters("header", [_sent_headers(example) for example in examples]))
     if parameters:
         data["parameters"] = parameters
-    record = _record_of(code, resources)
-    body = _request_body([example for _, example in operation.examples], record, code)
+    security = _security(examples, context.schemes)
+    if security:
+        data["security"] = security
+    record = _record_of(code, context.resources)
+    body = _request_body(examples, record, code)
     if body:
         data["requestBody"] = body
-    data["responses"] = _responses([example for _, example in operation.examples], record, code)
+    data["responses"] = _responses(examples, record, code)
     return data
 
 
@@ -218,17 +279,25 @@ def _operation_id(operation: _Operation, used: set[str]) -> str:
 
 
 def _path_parameters(operation: _Operation, variables: dict[str, str]) -> list[dict[str, Any]]:
+    """Each path parameter: a string, its ``example`` the value the examples saved (else the collection variable's),
+    ``examples`` when they saved several; never an ``enum`` of them (the API takes other values; only the mock, as
+    Postman's, matches the saved ones, and ``x-postmock-example`` keeps them for it)."""
     parameters = []
     for name in operation.parameters:
-        saved = [_saved_value(example, name) for _, example in operation.examples]
-        values = [value for value in saved if value]
-        value = values[0] if values else variables.get(name, "")
-        schema: dict[str, Any] = {"type": "string"}
-        if values and len(values) == len(saved):  # Postman matches a saved value only: the mock answers these
-            schema["enum"] = sorted(set(values))
-        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
-        if value and "{{" not in value:
-            parameter["example"] = value
+        saved: dict[str, str] = {}  # each value saved, in order → the first example that saved it
+        for _, example in operation.examples:
+            saved.setdefault(_saved_value(example, name), example.name)
+        saved.pop("", None)
+        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        if len(saved) > 1:
+            named: dict[str, Any] = {}
+            for value, example_name in saved.items():
+                named[_example_key(value, named)] = {"summary": example_name, "value": value}
+            parameter["examples"] = named
+        else:
+            value = next(iter(saved), variables.get(name, ""))
+            if value and "{{" not in value:
+                parameter["example"] = value
         parameters.append(parameter)
     return parameters
 
@@ -241,23 +310,79 @@ def _saved_value(example: Example, name: str) -> str:
     return ""
 
 
-def _query_parameters(examples: Sequence[tuple[Item, Example]]) -> list[dict[str, Any]]:
+def _sent_query(example: Example) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in example.request.query if key and not is_mock_name(key)]
+
+
+def _sent_headers(example: Example) -> list[tuple[str, str]]:
+    """The request headers of ``example`` that are header parameters: not in :data:`_NOT_PARAMETERS`, not a marker,
+    not a credential (those are security schemes; one sent empty is left out)."""
+    return [(key, value) for key, value in example.request.headers
+            if key.lower() not in _NOT_PARAMETERS and not is_mock_name(key) and not masking.is_secret_header(key)]
+
+
+def _parameters(place: str, sent: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """The ``in: place`` parameters of an operation from what each of its examples sends (``sent``: one list of
+    (name, value) per example; header names compared ignoring case): ``required`` when every example sends it, a
+    schema inferred from the values, an ``example`` (the first value, masked when the name is a credential's, whose
+    schema is then a plain string: no value of it is written)."""
+    fold = place == "header"
     values: dict[str, list[str]] = {}
-    counts: dict[str, int] = {}
-    for _, example in examples:
-        sent = [(key, value) for key, value in example.request.query if key and not is_mock_name(key)]
-        for key, value in sent:
-            values.setdefault(key, []).append(value)
-        for key in {key for key, _ in sent}:
-            counts[key] = counts.get(key, 0) + 1
+    names: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for pairs in sent:
+        for key, value in pairs:
+            names.setdefault(key.lower() if fold else key, key)
+            values.setdefault(key.lower() if fold else key, []).append(value)
+        counts.update({key.lower() if fold else key for key, _ in pairs})
     parameters = []
-    for name, sent_values in values.items():
-        parameter: dict[str, Any] = {"name": name, "in": "query", "required": counts[name] == len(examples),
-                                     "schema": infer_schema(sent_values)}
-        if "{{" not in sent_values[0]:
-            parameter["example"] = sent_values[0]
+    for identity, found in values.items():
+        name = names[identity]
+        secret = masking.is_secret_header(name) if fold else masking.is_secret_parameter(name)
+        parameter: dict[str, Any] = {"name": name, "in": place, "required": counts[identity] == len(sent),
+                                     "schema": {"type": "string"} if secret else infer_schema(found)}
+        if "{{" not in found[0]:
+            parameter["example"] = masking.mask(found[0]) if secret else found[0]
         parameters.append(parameter)
     return parameters
+
+
+# -- credentials ----------------------------------------------------------------------------------
+
+_NOT_PARAMETERS = wire.HOP_BY_HOP | {"content-type", "accept", "content-length", "host", "connection", "cookie"}
+"""Request headers that are no header parameter: what the media types say (Content-Type, Accept), the connection's
+and the framing (hop-by-hop ones, Host, Content-Length) and the cookies."""
+_AUTH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*")
+
+
+def _credential(name: str, value: str) -> tuple[tuple[str, str], str, dict[str, str]] | None:
+    """The security scheme a request header is a credential of: (what tells it from the others, its key's base, its
+    definition), or None: ``Authorization: <scheme> …`` → HTTP ``<scheme>`` (``bearerAuth``, ``basicAuth``),
+    ``Authorization`` without a scheme and a header whose name says it carries a credential
+    (:func:`postmock_nb.core.masking.is_secret_header`: ``X-API-Key``, ``X-Auth-Token``…) → an API key in that
+    header. A credential sent empty is none."""
+    lowered = name.lower()
+    if lowered in _NOT_PARAMETERS or not value.strip() or not masking.is_secret_header(lowered):
+        return None
+    if lowered == "authorization":
+        word, _, rest = value.strip().partition(" ")
+        if rest.strip() and _AUTH_SCHEME.fullmatch(word):
+            scheme = word.lower()
+            return ("http", scheme), f"{scheme}Auth", {"type": "http", "scheme": scheme}
+    base = _NOT_NAME.sub("_", name).strip("_") or "apiKey"
+    return ("apiKey", lowered), base, {"type": "apiKey", "in": "header", "name": name}
+
+
+def _security(examples: Sequence[Example], schemes: _Schemes) -> list[dict[str, list[str]]]:
+    """The operation's ``security``: each set of credentials an example sends is one requirement (alternatives),
+    ``{}`` (none needed) last when an example sends none; no ``security`` when no example sends one."""
+    requirements: list[dict[str, list[str]]] = []
+    for example in examples:
+        keys = (schemes.key(key, value) for key, value in example.request.headers if not is_mock_name(key))
+        requirement: dict[str, list[str]] = {key: [] for key in keys if key is not None}
+        if requirement not in requirements:
+            requirements.append(requirement)
+    return [] if requirements == [{}] else sorted(requirements, key=lambda requirement: not requirement)
 
 
 # -- bodies ---------------------------------------------------------------------------------------
@@ -270,15 +395,11 @@ def _json_value(text: str) -> tuple[bool, Any]:
         return False, text
 
 
-def _base_type(content_type: str) -> str:
-    return content_type.split(";")[0].strip().lower()
-
-
 def _request_type(example: Example) -> str:
     request = example.request
     for key, value in request.headers:
         if key.lower() == "content-type" and value.strip():
-            return _base_type(value)
+            return wire.media_type(value)
     if request.body_mode in _FORM_TYPES:
         return _FORM_TYPES[request.body_mode]
     if request.body_language in ("json", "xml", "html"):
@@ -344,7 +465,7 @@ def _response_type(example: Example) -> str:
         return "text/event-stream"
     declared = example.response.header("content-type")
     if declared and declared.strip():
-        return _base_type(declared)
+        return wire.media_type(declared)
     if not example.response.body:
         return ""
     return "application/json" if _json_value(example.response.body)[0] else "text/plain"
@@ -514,10 +635,19 @@ def _record_body_schema(record: tuple[str, dict[str, Any]], code: tuple[str, str
     return _ref(record)
 
 
+class _NoAliases(yaml.SafeDumper):
+    """YAML's safe dumper writing a value met twice (a record's ``properties`` in its schema and in a ``merge``
+    body's) in full both times, never as an anchor and its alias (``&id001`` … ``*id001``), which many OpenAPI
+    tools do not follow."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_openapi(document: dict[str, Any], name: str) -> str:
-    """The document as YAML (``.yaml``/``.yml``), else as JSON."""
+    """The document as YAML (``.yaml``/``.yml``, with no anchors or aliases), else as JSON."""
     if name.lower().endswith((".yaml", ".yml")):
-        text: str = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+        text: str = yaml.dump(document, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
         return text
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -16,6 +16,8 @@ from support.builders import make_collection, make_example
 from support.paths import ROOT
 from support.roundtrip import answer, served
 
+from postmock_nb.bridges.bridges import Bridges
+from postmock_nb.bridges.validation import RequestValidator
 from postmock_nb.formats.openapi import collection_from_openapi
 from postmock_nb.formats.openapi_export import save_openapi, to_openapi
 from postmock_nb.formats.sources import load_any
@@ -52,3 +54,32 @@ def test_prefer_example_asks_for_an_exported_example_by_its_key(server_name: str
         assert requests.get(mock.url + "/pets/1", timeout=10).json() == {"kind": "cat"}
         asked = requests.get(mock.url + "/pets/1", headers={"Prefer": "example=A-dog"}, timeout=10)
         assert (asked.status_code, asked.json()) == (200, {"kind": "dog"})
+
+
+def test_request_headers_and_credentials_served_back_and_validated_as_the_examples_send_them(server_name: str) -> None:
+    """Header parameters (one required), a bearer token and an API key exported as security schemes: the exported
+    document under ``--validate-requests`` answers each example's own request as the collection does (the header one
+    example matches on, ``x-mock-match-request-headers``, included), and refuses a request without the header every
+    example sends (422) or without any credential when every example sends one (401)."""
+    json_type = {"Content-Type": "application/json"}
+    original = make_collection(
+        make_example("GET /reports", "Acme", body='{"tenant": "acme"}', headers=json_type,
+                     request_headers={"X-Tenant": "acme", "Authorization": "Bearer a.b.c",
+                                      "x-mock-match-request-headers": "x-tenant"}),
+        make_example("GET /reports", "Globex", body='{"tenant": "globex"}', headers=json_type,
+                     request_headers={"X-Tenant": "globex", "X-API-Key": "k-123456789", "X-Trace": "1",
+                                      "x-mock-match-request-headers": "x-tenant"}))
+    document = json.loads(json.dumps(to_openapi(original).document))
+    exported, spec = collection_from_openapi(document, "reports exported")
+    bridges = Bridges(request_validator=RequestValidator(spec))
+    with MockServer(original, port=0, server=server_name) as before, \
+            MockServer(exported, port=0, server=server_name, bridges=bridges) as after:
+        for example in original.examples:
+            for selected in (False, True):
+                expected = answer(before.url, example, original, selected=selected)
+                assert expected.example_name == example.name
+                assert answer(after.url, example, original, selected=selected) == expected, example.describe()
+        no_tenant = requests.get(after.url + "/reports", headers={"Authorization": "Bearer t"}, timeout=10)
+        assert no_tenant.status_code == 422
+        assert [v["path"] for v in no_tenant.json()["error"]["violations"]] == ["$.header.X-Tenant"]
+        assert requests.get(after.url + "/reports", headers={"X-Tenant": "acme"}, timeout=10).status_code == 401

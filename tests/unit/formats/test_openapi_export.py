@@ -7,6 +7,7 @@ compares the answers over real sockets."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ import yaml
 from openapi_spec_validator import validate
 from support.builders import make_collection, make_example
 from support.paths import ROOT
+from support.roundtrip import request_of, served
 
 from postmock_nb.behaviours.resources import Resource
+from postmock_nb.bridges.validation import RequestValidator
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec
-from postmock_nb.formats.openapi import collection_from_openapi
+from postmock_nb.formats.openapi import collection_from_openapi, load_spec
 from postmock_nb.formats.openapi_export import dump_openapi, openapi_path, save_openapi, to_openapi
 from postmock_nb.formats.sources import load_any
 
@@ -260,3 +263,166 @@ def test_websocket_scripts_and_callbacks_read_back_the_same(request_headers: dic
                                             request_headers=request_headers))
     (back,) = read_back(export(original)).examples
     same_example(original.examples[0], back)
+
+
+# -- request headers, credentials, path parameters, YAML --------------------------------------------
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.s1gn4tur3"
+BASIC = "Basic YWRhOnMzY3IzdA=="  # ada:s3cr3t
+API_KEY = "k-4f2b9c1d8e7a6b5c"
+
+
+def operation_of(document: dict[str, Any], path: str, method: str = "get") -> dict[str, Any]:
+    operation: dict[str, Any] = document["paths"][path][method]
+    return operation
+
+
+def parameters_of(operation: dict[str, Any], place: str) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in operation.get("parameters", []) if p["in"] == place}
+
+
+def without_extensions(node: Any) -> Any:
+    """The document as OpenAPI tools read it: every ``x-postmock-*`` extension left out."""
+    if isinstance(node, dict):
+        return {key: without_extensions(value) for key, value in node.items() if not key.startswith("x-postmock-")}
+    if isinstance(node, list):
+        return [without_extensions(value) for value in node]
+    return node
+
+
+def validator_of(document: dict[str, Any]) -> RequestValidator:
+    return RequestValidator(load_spec(document, "exported.json"))
+
+
+def own_request_violations(validator: RequestValidator, example: Example, collection: Collection) -> list[str]:
+    """What ``--validate-requests`` on the exported document says of the example's own request (as Send sends it)."""
+    method, path, headers, query, body = request_of(example, dict(collection.variables))
+    lowered = {key.lower(): value for key, value in headers.items()}
+    return [f"{v.path}: {v.message}" for v in validator.check(method, path, tuple(query), lowered, body)]
+
+
+HEADERED = make_collection(
+    make_example("GET /reports?access_token=tok-0123456789abcdef", "Daily", body='{"n": 1}', headers=JSON,
+                 request_headers={"X-Tenant": "acme", "X-Request-Date": "2024-05-01", "Authorization": f"Bearer {TOKEN}",
+                                  "Accept": "application/json", "Cookie": "sid=1", "Keep-Alive": "timeout=5",
+                                  "Host": "api.example.com", "Content-Length": "0", "Connection": "close",
+                                  "x-mock-match-request-headers": "x-tenant"}),
+    make_example("GET /reports?access_token=tok-0123456789abcdef", "Weekly", body='{"n": 7}', headers=JSON,
+                 request_headers={"x-tenant": "globex", "X-API-Key": API_KEY}),
+    make_example("GET /reports?access_token=tok-0123456789abcdef", "Public", body='{"n": 0}', headers=JSON,
+                 request_headers={"X-Tenant": "{{tenant}}"}),
+    variables={"tenant": "initech"})
+
+
+def test_request_headers_are_header_parameters_required_when_every_example_sends_them() -> None:
+    headers = parameters_of(operation_of(export(HEADERED), "/reports"), "header")
+    assert headers == {
+        "X-Tenant": {"name": "X-Tenant", "in": "header", "required": True, "schema": {"type": "string"},
+                     "example": "acme"},
+        "X-Request-Date": {"name": "X-Request-Date", "in": "header", "required": False,
+                           "schema": {"type": "string", "format": "date"}, "example": "2024-05-01"},
+    }  # not Accept, Cookie, Host, Content-Length, Connection, Keep-Alive (hop-by-hop), x-mock-*, nor a credential
+
+
+def test_credentials_are_security_schemes_and_each_operation_says_which_it_takes() -> None:
+    document = export(HEADERED)
+    assert document["components"]["securitySchemes"] == {
+        "bearerAuth": {"type": "http", "scheme": "bearer"},
+        "X-API-Key": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+    assert operation_of(document, "/reports")["security"] == [{"bearerAuth": []}, {"X-API-Key": []}, {}]
+
+
+@pytest.mark.parametrize(("sent", "schemes", "security"), [
+    ({"Authorization": BASIC}, {"basicAuth": {"type": "http", "scheme": "basic"}}, [{"basicAuth": []}]),
+    ({"Authorization": "Digest username=ada"}, {"digestAuth": {"type": "http", "scheme": "digest"}},
+     [{"digestAuth": []}]),
+    ({"Authorization": "{{auth}}"}, {"Authorization": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+     [{"Authorization": []}]),
+    ({"X-Auth-Token": API_KEY, "Authorization": f"Bearer {TOKEN}"},
+     {"X-Auth-Token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
+      "bearerAuth": {"type": "http", "scheme": "bearer"}}, [{"X-Auth-Token": [], "bearerAuth": []}]),
+    ({"X-API-Key": ""}, None, None),
+], ids=["basic", "another scheme", "no scheme", "two at once", "sent empty"])
+def test_each_kind_of_credential(sent: dict[str, str], schemes: dict[str, Any] | None,
+                                 security: list[dict[str, list[str]]] | None) -> None:
+    document = export(make_collection(make_example("GET /me", "Me", body="{}", headers=JSON, request_headers=sent)))
+    assert document.get("components", {}).get("securitySchemes") == schemes
+    assert operation_of(document, "/me").get("security") == security
+    assert "parameters" not in operation_of(document, "/me")
+
+
+def test_one_scheme_for_a_header_whatever_its_case_and_across_operations() -> None:
+    collection = make_collection(make_example("GET /a", "A", request_headers={"X-API-Key": API_KEY}),
+                                 make_example("GET /b", "B", request_headers={"x-api-key": API_KEY}),
+                                 make_example("GET /c", "C", request_headers={"Authorization": f"bearer {TOKEN}"}))
+    document = export(collection)
+    assert list(document["components"]["securitySchemes"]) == ["X-API-Key", "bearerAuth"]
+    assert [operation_of(document, path)["security"] for path in ("/a", "/b", "/c")] == [
+        [{"X-API-Key": []}], [{"X-API-Key": []}], [{"bearerAuth": []}]]
+
+
+def test_no_token_is_written_into_the_contract() -> None:
+    document = export(HEADERED)
+    contract = json.dumps(without_extensions(document))
+    for secret in (TOKEN, API_KEY, "tok-0123456789abcdef", "0123456789abcdef"):
+        assert secret not in contract
+    query = parameters_of(operation_of(document, "/reports"), "query")["access_token"]
+    assert query == {"name": "access_token", "in": "query", "required": True, "schema": {"type": "string"},
+                     "example": "tok-…"}
+
+
+def test_the_read_back_keeps_every_request_header_the_matching_compares() -> None:
+    back = by_id(read_back(export(HEADERED)))
+    for example in HEADERED.examples:
+        same_example(example, back[example.id])
+
+
+def test_validate_requests_on_the_export_takes_the_examples_own_requests_and_refuses_what_they_never_send() -> None:
+    validator = validator_of(export(HEADERED))
+    for example in HEADERED.examples:
+        assert own_request_violations(validator, example, HEADERED) == [], example.describe()
+    query = (("access_token", "t"),)
+    missing = validator.check("GET", "/reports", query, {}, b"")
+    assert [(v.path, v.status) for v in missing] == [("$.header.X-Tenant", 422)]
+    bearer_only = make_collection(make_example("GET /me", "Me", request_headers={"Authorization": f"Bearer {TOKEN}"}))
+    refused = validator_of(export(bearer_only)).check("GET", "/me", (), {}, b"")
+    assert [(v.path, v.status) for v in refused] == [("$.header.authorization", 401)]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda path: path.name)
+def test_validate_requests_on_each_fixture_export_takes_every_examples_own_request(path: Path) -> None:
+    original = load_any(path).collection
+    validator = validator_of(export(original))
+    for example in served(original):
+        assert own_request_violations(validator, example, original) == [], example.describe()
+
+
+def saved_id(name: str, value: str) -> Example:
+    """``GET /users/:id`` saved with ``id`` = ``value`` (what Postman's mock matches)."""
+    example = make_example("GET /users/:id", name, body='{"id": 1}', headers=JSON)
+    return replace(example, request=replace(example.request, path_variables=(("id", value),)))
+
+
+def test_a_path_parameter_has_the_saved_values_as_examples_never_as_an_enum() -> None:
+    collection = make_collection(saved_id("Found", "1"), saved_id("Other", "2"), saved_id("Again", "1"))
+    document = export(collection)
+    (parameter,) = operation_of(document, "/users/{id}")["parameters"]
+    assert parameter == {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                         "examples": {"1": {"summary": "Found", "value": "1"}, "2": {"summary": "Other", "value": "2"}}}
+    assert [e.request.path_variables for e in read_back(document).examples] == [(("id", "1"),), (("id", "2"),),
+                                                                                (("id", "1"),)]
+    (one,) = operation_of(export(make_collection(saved_id("Found", "7"))), "/users/{id}")["parameters"]
+    assert one == {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "example": "7"}
+
+
+def test_yaml_has_no_anchors_or_aliases(tmp_path: Path) -> None:
+    users = Resource("users", [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Bob"}])
+    collection = make_collection()
+    for example in users.examples():
+        collection = collection.with_example(example)
+    document = to_openapi(collection).document
+    assert "&id" in yaml.safe_dump(document)  # the record's properties are in its schema and in the merge body's
+    path, _ = save_openapi(collection, tmp_path / "users.yaml")
+    text = path.read_text()
+    assert "&id" not in text and "*id" not in text
+    assert yaml.safe_load(text) == json.loads(json.dumps(document))
