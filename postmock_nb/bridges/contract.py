@@ -4,8 +4,14 @@ Every request of the sketch is sent to the real API, once: a collection's exampl
 its saved variable values, query, headers minus the ``x-mock-*`` markers, and body, ``{{vars}}`` resolved with the
 collection's variables and the environment's), or an OpenAPI document's operations (the request Postman's Send would
 make from the document). Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are listed as skipped,
-and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content type, its body (which
-may never end) left unread.
+and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content type, its body
+(which may never end) left unread.
+
+A path parameter is filled the way contract tests fill it from examples (WireMock's, Prism's): a collection example's
+saved value; for a resource's ``/orders/:id`` (which saves none) the id of the first record of its seed (the list
+example's body); for an OpenAPI operation the parameter's ``example``, ``examples``, or its schema's ``example``,
+``enum``, ``const`` or ``default``. A request with a parameter that has no value anywhere is skipped, saying which
+(a value made up from a bare schema, ``/pets/string``, would only test the real API's 404).
 
 Each answer is compared with what the sketch says (:class:`Expected`, one per status):
 
@@ -14,7 +20,8 @@ Each answer is compared with what the sketch says (:class:`Expected`, one per st
 - the content type (its media type: ``application/json; charset=utf-8`` is ``application/json``);
 - a JSON body against the schema: the document's response schema, or (a collection) one inferred from the
   example bodies of that request and status (:func:`postmock_nb.formats.inference.infer_schema`), by
-  :func:`postmock_nb.bridges.drift.differences`.
+  :func:`postmock_nb.bridges.drift.differences` (types, required fields, array items, ``enum``, ``format``;
+  unexpected fields reported, failed only when ``strict``).
 
 The result is a :class:`Report`: one :class:`Outcome` per request (``ok``, ``drift``, ``skipped`` or ``error``),
 as text, as rows for the notebook's table, and as JUnit XML. Credentials never reach it: the values of the headers
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,12 +45,12 @@ from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference, dif
 from postmock_nb.bridges.proxy import no_cookie_jar
 from postmock_nb.config import CHECK_TIMEOUT_S
 from postmock_nb.core import limits
-from postmock_nb.core.markers import WEBSOCKET_MARKER, is_mock_name
-from postmock_nb.core.masking import mask
-from postmock_nb.core.model import Collection, Example, Pairs, path_with_query
+from postmock_nb.core.markers import WEBSOCKET_MARKER, code_of, is_mock_name, parse_resource
+from postmock_nb.core.masking import is_secret_header, is_secret_parameter, mask
+from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, path_with_query
 from postmock_nb.core.paths import fill_saved_variables, resolve_variables
 from postmock_nb.core.text import plural
-from postmock_nb.core.wire import HOP_BY_HOP, SECRET_HEADERS
+from postmock_nb.core.wire import HOP_BY_HOP, media_type
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.inference import infer_schema
 from postmock_nb.formats.openapi import (
@@ -62,7 +70,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """What is sent without ``--unsafe``: methods that change nothing on the real API."""
 
 _VARIABLE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
-_SECRET_NAME = re.compile(r"token|secret|password|passwd|key|auth|credential|session|cookie", re.IGNORECASE)
 _NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
 
 
@@ -89,8 +96,6 @@ class Probe:
     headers: Pairs = ()
     body: str = ""
     expected: tuple[Expected, ...] = ()
-    documented: bool = False
-    """The expectations are a document's promises (OpenAPI), not inferred from examples."""
     skipped: str = ""
     """Why the request is not sent (empty: it is)."""
     names: tuple[str, ...] = ()
@@ -218,18 +223,23 @@ def parse_headers(given: Iterable[str]) -> Pairs:
 
 
 def secrets_of(pairs: Pairs, variables: Mapping[str, str]) -> tuple[str, ...]:
-    """The values to mask: those of credential headers (``Authorization``, ``X-Api-Key``, any whose name sounds
-    secret: ``token``, ``key``, ``password``…; with and without the auth scheme) and query parameters, and of the
-    environment's variables with secret-sounding names."""
+    """The values to mask: those of credential headers and query parameters (``Authorization``, ``X-Api-Key``,
+    ``access_token``: :mod:`postmock_nb.core.masking`'s rule, with and without the auth scheme), and of the
+    environment's variables named the same way (``apiToken``, ``client_secret``, ``password``)."""
     found = set()
     for name, value in pairs:
-        if name.lower() in SECRET_HEADERS or _SECRET_NAME.search(name):
+        if _is_secret(name):
             found.add(value)
             scheme, space, rest = value.partition(" ")
             if space and scheme.isalpha():
                 found.add(rest.strip())
-    found.update(value for name, value in variables.items() if _SECRET_NAME.search(name))
+    found.update(value for name, value in variables.items() if _is_secret(name))
     return tuple(sorted((s for s in found if len(s) >= 4), key=len, reverse=True))
+
+
+def _is_secret(name: str) -> bool:
+    """A header, query parameter or variable name that carries a credential (the log's masking rule)."""
+    return is_secret_header(name) or is_secret_parameter(name)
 
 
 def _sent_headers(saved: Pairs, given: Pairs) -> Pairs:
@@ -250,10 +260,6 @@ def _unresolved(probe: Probe) -> str:
             "variables or an environment (--environment FILE)")
 
 
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";")[0].strip().lower()
-
-
 def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: bool) -> Probe:
     """``probe`` with its variables resolved, ``given`` headers laid over its own, and whether it is sent."""
     def fill(text: str) -> str:
@@ -269,19 +275,27 @@ def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: 
     return replace(probe, skipped=_unresolved(probe))
 
 
-def collection_probes(collection: Collection, *, infer: Callable[[list[Any]], dict[str, Any]] = infer_schema
-                      ) -> list[Probe]:
+def collection_probes(collection: Collection, *, specs: Iterable[Spec] = (),
+                      infer: Callable[[list[Any]], dict[str, Any]] = infer_schema) -> list[Probe]:
     """One probe per distinct request of the collection's examples (in collection order), expecting any status
-    the examples of that request give, each with the schema inferred from that item's examples of that status."""
+    the examples of that request give, each with the schema inferred from that item's examples of that status.
+
+    ``specs``: the OpenAPI documents the collection's examples were loaded from (``%mock load``), whose path
+    parameters' values an example (which saves none) is sent with."""
     probes: dict[tuple[str, str, Pairs, str], Probe] = {}
+    seeds = _seed_ids(collection.examples)
+    documented = {(request.method, request.path): _path_values(spec, operation, request)
+                  for spec in specs for operation in iter_operations(spec)
+                  for request in [operation_request(spec, operation)]}
     for item in collection.items:
         expected = _inferred(item.examples, infer)
         for example in item.examples:
             request = example.request
-            probe = Probe(method=request.method, path=fill_saved_variables(request.path, request.path_variables),
+            path, no_id = _example_path(example, seeds, documented)
+            probe = Probe(method=request.method, path=path,
                           query=request.query, headers=request.headers, body=request.body,
                           expected=(expected[example.response.status],), names=(example.name,),
-                          skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else "")
+                          skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else no_id)
             known = probes.get(probe.key())
             if known is None:
                 probes[probe.key()] = probe
@@ -296,6 +310,57 @@ def collection_probes(collection: Collection, *, infer: Callable[[list[Any]], di
 WEBSOCKET_SKIPPED = "a WebSocket example: not checked (only HTTP answers are)"
 
 
+def _resource_fields(example: Example) -> dict[str, str]:
+    """The fields of a resource's example's marker (``name``, ``op``, ``id``), or ``{}`` for another example."""
+    code = code_of(example.request.headers)
+    return parse_resource(code[1]) if code is not None and code[0] == "resource" else {}
+
+
+def _record_id(record: Any, id_field: str) -> str | None:
+    value = record.get(id_field) if isinstance(record, dict) else None
+    return None if isinstance(value, bool) or not isinstance(value, str | int) or value == "" else str(value)
+
+
+def _seed_ids(examples: Iterable[Example]) -> dict[str, str | None]:
+    """Each resource's id to check ``/orders/:id`` with, by name: the id of the first record of its seed (the
+    body of its list example); None when that seed holds no record."""
+    ids: dict[str, str | None] = {}
+    for example in examples:
+        fields = _resource_fields(example)
+        if fields.get("op") == "list":
+            records = _json(example.response.body or "[]")
+            first = records[0] if isinstance(records, list) and records else None
+            ids[fields.get("name", "")] = _record_id(first, fields.get("id") or "id")
+    return ids
+
+
+def _example_path(example: Example, seeds: Mapping[str, str | None],
+                  documented: Mapping[tuple[str, str], dict[str, str | None]]) -> tuple[str, str]:
+    """The path an example's request is sent to, and why it cannot be sent (``""``: it can).
+
+    The saved path variables first; a resource's ``:id`` (which it saves none for) then takes its seed's first
+    record's id, or, when the collection has no list example of that resource, the id of the record the example
+    answers with; an example loaded from an OpenAPI document takes the document's values (``documented``).
+    """
+    request = example.request
+    path = fill_saved_variables(request.path, request.path_variables)
+    fields = _resource_fields(example)
+    if not fields:
+        values = documented.get((request.method, request.path))
+        if values is None or ":" not in path:
+            return path, ""
+        path = fill_saved_variables(path, [(k, v) for k, v in values.items() if v is not None])
+        return path, _no_value([k for k, v in values.items() if v is None and f":{k}" in path.split("/")])
+    if ":id" not in path.split("/"):
+        return path, ""
+    name = fields.get("name", "")
+    sample = seeds[name] if name in seeds else _record_id(_json(example.response.body), fields.get("id") or "id")
+    if sample is None:
+        return path, (f"no value for id: resource {name!r} has no record to take one from (seed it, or save a "
+                      "value for :id in the example)")
+    return "/".join(urllib.parse.quote(sample, safe="") if s == ":id" else s for s in path.split("/")), ""
+
+
 def _is_websocket(example: Example) -> bool:
     return any(name.lower() == WEBSOCKET_MARKER for name, _ in example.request.headers)
 
@@ -307,8 +372,8 @@ def _inferred(examples: Iterable[Example], infer: Callable[[list[Any]], dict[str
         by_status.setdefault(example.response.status, []).append(example)
     expected = {}
     for status, group in by_status.items():
-        media = _media_type(next((e.response.header("Content-Type") for e in group
-                                  if e.response.header("Content-Type")), ""))
+        media = media_type(next((e.response.header("Content-Type") or "" for e in group
+                                 if e.response.header("Content-Type")), ""))
         if not media and any(e.response.body.strip() for e in group):
             media = "application/json" if all(_json(e.response.body) is not _NOT_JSON for e in group) else ""
         bodies = [_json(e.response.body) for e in group if e.response.body.strip()]
@@ -333,11 +398,41 @@ def openapi_probes(spec: Spec) -> list[Probe]:
     probes = []
     for operation in iter_operations(spec):
         request = operation_request(spec, operation)
-        probes.append(Probe(method=request.method, path=fill_saved_variables(request.path, request.path_variables),
+        values = _path_values(spec, operation, request)
+        path = fill_saved_variables(request.path, [(k, v) for k, v in values.items() if v is not None])
+        probes.append(Probe(method=request.method, path=path,
                             query=request.query, headers=request.headers, body=request.body,
-                            expected=tuple(_documented(spec, operation)), documented=True,
-                            names=(operation.label(),)))
+                            expected=tuple(_documented(spec, operation)), names=(operation.label(),),
+                            skipped=_no_value([k for k, v in values.items() if v is None])))
     return probes
+
+
+def _path_values(spec: Spec, operation: Operation, request: RequestSpec) -> dict[str, str | None]:
+    """An operation's path parameters and the value the document gives each (None: it gives none); ``request``
+    is the operation's (:func:`operation_request`), which holds the values."""
+    made = dict(request.path_variables)
+    return {str(p.get("name")): made.get(str(p.get("name"))) if _has_value(spec, p, where) else None
+            for p, where in operation.parameters if p.get("in") == "path"}
+
+
+_VALUE_KEYWORDS = ("example", "examples", "enum", "const", "default")
+"""The keywords of a parameter's schema that give it a value a real API knows (a made-up one would not)."""
+
+
+def _has_value(spec: Spec, parameter: dict[str, Any], where: str) -> bool:
+    """Whether the document gives a path parameter a value: its ``example`` or ``examples``, or its schema's
+    ``example``, ``examples``, ``enum``, ``const`` or ``default`` (what :func:`operation_request` fills it with)."""
+    if "example" in parameter or parameter.get("examples"):
+        return True
+    schema, _ = spec.resolve(parameter.get("schema"), f"{where}/schema")
+    return isinstance(schema, dict) and any(k in schema and schema[k] not in ([], {}) for k in _VALUE_KEYWORDS)
+
+
+def _no_value(names: list[str]) -> str:
+    if not names:
+        return ""
+    return (f"no value for path parameter {', '.join(names)}: give it an example in the document (the parameter's "
+            "example or examples, or its schema's example, enum or default)")
 
 
 def _documented(spec: Spec, operation: Operation) -> Iterator[Expected]:
@@ -350,7 +445,7 @@ def _documented(spec: Spec, operation: Operation) -> Iterator[Expected]:
             continue
         response, _ = spec.resolve(raw, f"{operation.where}/responses/{code}")
         content = response.get("content") if isinstance(response, dict) else None
-        media = tuple((_media_type(str(name)), entry.get("schema") if isinstance(entry, dict) else None)
+        media = tuple((media_type(str(name)), entry.get("schema") if isinstance(entry, dict) else None)
                       for name, entry in content.items()) if isinstance(content, dict) else ()
         yield Expected(str(code), media)
 
@@ -394,7 +489,7 @@ class Checker:
                            reason=f"no answer within {self.timeout:g} s ({type(error).__name__})")
         except (httpx.HTTPError, _TooLarge) as error:
             return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=f"{type(error).__name__}: {error}")
-        content_type = _media_type(headers.get("content-type"))
+        content_type = media_type(headers.get("content-type", ""))
         found = self.compare(probe, status, content_type, body)
         verdict = DRIFT if any(d.fails for d in found) else OK
         return Outcome(probe, verdict, tuple(found), status, content_type, _since(started))
@@ -405,7 +500,7 @@ class Checker:
         response = client.send(request, stream=True)
         try:
             chunks, size = [], 0
-            if _media_type(response.headers.get("content-type")) == EVENT_STREAM:
+            if media_type(response.headers.get("content-type", "")) == EVENT_STREAM:
                 return response.status_code, response.headers, b""  # a stream may never end: not read
             for chunk in response.iter_bytes():  # decoded: a compressed bomb is cut at the limit too
                 size += len(chunk)
@@ -434,8 +529,7 @@ class Checker:
         value = _json(body.decode("utf-8", "replace"))
         if value is _NOT_JSON:
             return [Difference("body", f"expected JSON, got {limits.shorten(body[:60].decode('utf-8', 'replace'))!r}")]
-        return differences(value, schema, lookup=self.lookup or _nothing, strict=self.strict,
-                           documented=probe.documented)
+        return differences(value, schema, lookup=self.lookup or _nothing, strict=self.strict)
 
 
 class _TooLarge(Exception):

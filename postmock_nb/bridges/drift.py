@@ -3,14 +3,16 @@ a time.
 
 Used by ``postmock check`` (:mod:`postmock_nb.bridges.contract`). Each :class:`Difference` names where (a JSON path,
 ``$.items[0].price``) and what (``expected number, got string``), the way the near misses do. What fails a check:
-a type that changed, a required field missing, an array item of another shape, a value outside a documented
-``enum``. What is only reported: a field the schema does not name (unless ``strict``), and a value outside an
-``enum`` the examples suggested (an inferred schema's enum is a guess, not a promise).
+a type that changed, a required field missing, an array item of another shape, a value outside the schema's
+``enum`` (or ``const``), a string without the schema's ``format`` (``$.created: expected format date-time, got
+"yesterday"``). What is only reported: a field the schema does not name (unless ``strict``).
 
 The walk knows the keywords that decide shapes: ``type`` (a list too, and OpenAPI 3.0's ``nullable``),
 ``properties``, ``required``, ``additionalProperties``, ``items`` (and ``prefixItems``), ``enum``/``const``,
-``allOf``/``anyOf``/``oneOf`` and local ``$ref``s (through ``lookup``). Value constraints (``pattern``,
-``minimum``, ``format``) are the request validator's business, not drift's.
+``format`` (by jsonschema's :class:`~jsonschema.FormatChecker`: ``date-time``, ``date``, ``time``, ``email``,
+``uuid``, ``uri``, ``ipv4``…; a format it has no checker for, such as OpenAPI's ``int64`` or ``binary``, is not
+compared), ``allOf``/``anyOf``/``oneOf`` and local ``$ref``s (through ``lookup``). Other value constraints
+(``pattern``, ``minimum``, ``maxLength``) are the request validator's business, not drift's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from postmock_nb.core.limits import member, shorten
@@ -75,11 +78,20 @@ def _no_lookup(ref: str) -> Any:
     return {}
 
 
+@cache
+def _conforms() -> Callable[[Any, str], bool]:
+    """jsonschema's checkers of the formats JSON Schema names (``date-time`` by rfc3339-validator, ``uri`` by
+    rfc3986-validator: the ``format-nongpl`` extra), made once."""
+    from jsonschema import FormatChecker  # deferred: jsonschema's format checkers take seconds to import
+
+    return FormatChecker().conforms
+
+
 class _Walk:
     """One comparison of a value with a schema, with its options."""
 
-    def __init__(self, *, lookup: Lookup, strict: bool, documented: bool) -> None:
-        self.lookup, self.strict, self.documented = lookup, strict, documented
+    def __init__(self, *, lookup: Lookup, strict: bool) -> None:
+        self.lookup, self.strict = lookup, strict
 
     def compare(self, value: Any, schema: Any, path: str, depth: int = 0) -> Iterator[Difference]:
         schema = self._followed(schema, depth)
@@ -143,14 +155,19 @@ class _Walk:
         properties = schema.get("properties") if isinstance(schema, dict) else None
         return properties if isinstance(properties, dict) else {}
 
-    def _values(self, value: Any, schema: dict[str, Any], path: str) -> Iterator[Difference]:
+    @staticmethod
+    def _values(value: Any, schema: dict[str, Any], path: str) -> Iterator[Difference]:
+        """``enum``/``const``, and a string's ``format``."""
         allowed = schema.get("enum")
         if "const" in schema:
             allowed = [schema["const"]]
         if isinstance(allowed, list) and value not in allowed:
             shown = ", ".join(shorten(json.dumps(a), 30) for a in allowed[:8]) + (", …" if len(allowed) > 8 else "")
-            yield Difference(path, f"expected one of {shown}, got {shorten(json.dumps(value), 40)}",
-                             fails=self.documented or self.strict)
+            yield Difference(path, f"expected one of {shown}, got {shorten(json.dumps(value), 40)}")
+            return
+        wanted = schema.get("format")
+        if isinstance(value, str) and isinstance(wanted, str) and not _conforms()(value, wanted):
+            yield Difference(path, f"expected format {wanted}, got {shorten(json.dumps(value), 40)}")
 
     def _object(self, value: dict[str, Any], schema: dict[str, Any], path: str, depth: int) -> Iterator[Difference]:
         properties = schema.get("properties")
@@ -180,14 +197,14 @@ class _Walk:
 UNEXPECTED = "unexpected field (not in the schema)"
 
 
-def differences(value: Any, schema: Any, *, lookup: Lookup = _no_lookup, strict: bool = False,
-                documented: bool = True) -> list[Difference]:
+def differences(value: Any, schema: Any, *, lookup: Lookup = _no_lookup, strict: bool = False) -> list[Difference]:
     """How ``value`` differs from ``schema`` (at most :data:`MAX_DIFFERENCES`, the failing ones first).
 
-    ``strict``: an unexpected field (and an inferred enum's stray value) fails too. ``documented``: the schema
-    is a document's promise (an OpenAPI response schema), not one inferred from examples.
+    ``strict``: an unexpected field fails too (else it is reported only). The schema is a document's (an OpenAPI
+    response schema) or one inferred from the sketch's examples: either way its ``enum`` and ``format`` are what
+    the front end was built against, and a value outside them fails.
     """
-    walk = _Walk(lookup=lookup, strict=strict, documented=documented)
+    walk = _Walk(lookup=lookup, strict=strict)
     found: list[Difference] = []
     seen: set[str] = set()
     for difference in walk.compare(value, schema, "$"):

@@ -802,7 +802,8 @@ class PostmockMagics(Magics):
         variables = layered(collection.variables, self.session.store.environment)
         if args.environment is not None:
             variables.update(dict(load_environment(args.environment).values))
-        report = check(collection_probes(collection), against=args.url, source="the notebook's examples",
+        probes = collection_probes(collection, specs=self.session.specs)  # an OpenAPI-loaded example's path values
+        report = check(probes, against=args.url, source="the notebook's examples",
                        headers=parse_headers(args.header), variables=variables, unsafe=args.unsafe,
                        strict=args.strict, timeout=args.timeout)
         if args.junit:

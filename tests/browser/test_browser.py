@@ -190,11 +190,12 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
                  "All-products:"],
         # "prism": filled in by expected_for(), depending on whether Prism is installed
         "real-api": ["the real API is at http://127.0.0.1:8124", "'price': '1.50'"],
-        "check": ["ok GET /orders (200 application/json", "drift GET /products (200 application/json",
+        "check": ["ok GET /orders (200 application/json", "ok GET /orders/1 (200 application/json",
+                  "drift GET /products (200 application/json",
                   "$[0].name: missing (required)", "note: $[0].title: unexpected field (not in the schema)",
                   "drift GET /products/1 (200 application/json", "$.price: expected number, got string",
                   "ok GET /products/9 (404 application/json", "POST /orders (POST is sent only with --unsafe",
-                  "9 requests checked against http://127.0.0.1:8124: 2 ok, 2 drift, 5 skipped"],
+                  "9 requests checked against http://127.0.0.1:8124: 3 ok, 2 drift, 4 skipped"],
         "stop-real": ["The real API at http://127.0.0.1:8124 stopped."],
     },
 }
@@ -801,8 +802,8 @@ def look_at_contract_check(page) -> None:
     rows = [[cell.strip() for cell in row] for row in table.evaluate(
         "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.querySelectorAll('td')].map(c => c.textContent))")]
     assert [row[:2] for row in rows if row[0]] == [
-        ["GET /orders", "ok"], ["GET /orders/:id", "skipped"], ["POST /orders", "skipped"],
-        ["PUT /orders/:id", "skipped"], ["PATCH /orders/:id", "skipped"], ["DELETE /orders/:id", "skipped"],
+        ["GET /orders", "ok"], ["GET /orders/1", "ok"], ["POST /orders", "skipped"],
+        ["PUT /orders/1", "skipped"], ["PATCH /orders/1", "skipped"], ["DELETE /orders/1", "skipped"],
         ["GET /products", "drift"], ["GET /products/1", "drift"], ["GET /products/9", "ok"]], rows
     assert [row[1:] for row in rows if not row[0]] == [
         ["", "$[0].name", "missing (required)"], ["", "$[0].price", "expected number, got string"],

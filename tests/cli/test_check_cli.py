@@ -109,16 +109,21 @@ def test_missing_credentials_show_as_drift_and_bad_options_exit_2(tmp_path: Path
                             "GET /slow", "GET /health"]
 
 
-def _document(price_type: str, price: object) -> dict[str, object]:
+def _document(price_type: str, price: object, created: str) -> dict[str, object]:
     product = {"type": "object", "required": ["id", "price"],
-               "properties": {"id": {"type": "integer"}, "price": {"type": price_type}}}
+               "properties": {"id": {"type": "integer"}, "price": {"type": price_type},
+                              "created": {"type": "string", "format": "date-time"}}}
     return {"openapi": "3.0.3", "info": {"title": "Shop", "version": "1"}, "paths": {
         "/products/{id}": {"get": {
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"},
                             "example": 1}],
             "responses": {"200": {"description": "a product", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Product"}, "example": {"id": 1, "price": price}}}},
+                "schema": {"$ref": "#/components/schemas/Product"},
+                "example": {"id": 1, "price": price, "created": created}}}},
                           "404": {"description": "none"}}}},
+        "/products/{id}/reviews": {"get": {  # no value for id anywhere: skipped, saying so
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "reviews"}}}},
         "/products": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
                                "responses": {"201": {"description": "made"}}}}},
         "components": {"schemas": {"Product": product}}}
@@ -126,9 +131,9 @@ def _document(price_type: str, price: object) -> dict[str, object]:
 
 def test_an_openapi_document_is_checked_against_its_own_schemas(tmp_path: Path) -> None:
     sketch = tmp_path / "shop.json"
-    sketch.write_text(json.dumps(_document("number", 2.5)))
+    sketch.write_text(json.dumps(_document("number", 2.5, "2024-05-01T10:00:00Z")))
     drifted = tmp_path / "drifted.json"
-    drifted.write_text(json.dumps(_document("string", "2.50")))
+    drifted.write_text(json.dumps(_document("string", "2.50", "yesterday")))
     for served, expected_code, expected_line in ((sketch, 0, "ok       GET /products/1"),
                                                  (drifted, 1, "drift    GET /products/1")):
         with postmock("serve", str(served), "--port", "0") as mock:
@@ -136,5 +141,7 @@ def test_an_openapi_document_is_checked_against_its_own_schemas(tmp_path: Path) 
             code, out, err = _check(str(sketch), "--against", url)
         assert (code, err) == (expected_code, ""), out
         assert out.splitlines()[0].startswith(expected_line)
-        assert out.splitlines()[-1].endswith("1 skipped") and "skipped  POST /products" in out
-    assert "         $.price: expected number, got string" in out.splitlines()
+        assert out.splitlines()[-1].endswith("2 skipped") and "skipped  POST /products" in out
+        assert "skipped  GET /products/:id/reviews  (no value for path parameter id: give it an example" in out
+    assert _lines_of(out, "GET /products/1")[1:] == ["         $.price: expected number, got string",
+                                                     '         $.created: expected format date-time, got "yesterday"']

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from xml.etree import ElementTree
 
+import httpx
 import pytest
 
+from postmock_nb.behaviours.resources import Resource
 from postmock_nb.bridges.contract import (
     Checker,
     CheckError,
@@ -23,7 +26,7 @@ from postmock_nb.bridges.contract import (
 )
 from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference
 from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
-from postmock_nb.formats.openapi import load_spec
+from postmock_nb.formats.openapi import load_spec, spec_to_collection
 
 JSON = (("Content-Type", "application/json"),)
 
@@ -54,7 +57,6 @@ def test_one_probe_per_distinct_request_expecting_each_status_its_examples_give(
     assert probes[0].expected[0].media[0][0] == "application/json"
     assert set(schema["required"]) == {"id", "name"} and "admin" in schema["properties"]
     assert probes[0].expected == (probes[1].expected[0], probes[0].expected[1])
-    assert not probes[0].documented
 
 
 def test_a_body_that_is_not_json_gives_no_schema() -> None:
@@ -97,7 +99,7 @@ DOCUMENT = {
 def test_an_openapi_document_gives_one_probe_per_operation_with_its_documented_answers() -> None:
     spec = load_spec(DOCUMENT)
     [probe] = openapi_probes(spec)
-    assert probe.label == "GET /v1/pets/7" and probe.documented
+    assert probe.label == "GET /v1/pets/7" and not probe.skipped
     assert [e.code for e in probe.expected] == ["200", "4XX"]
     checker = Checker("http://127.0.0.1:1", lookup=spec.lookup)
     assert checker.compare(probe, 200, "application/json", b'{"id": 7, "kind": "cat"}') == []
@@ -129,8 +131,10 @@ def test_headers_given_on_the_command_line() -> None:
 
 def test_secrets_are_credential_headers_and_secret_sounding_variables() -> None:
     found = secrets_of((("Authorization", "Bearer tok-123456"), ("Accept", "application/json"),
-                        ("api_key", "k-99999")), {"userId": "7", "apiToken": "t-55555", "baseUrl": "http://x"})
-    assert set(found) == {"Bearer tok-123456", "tok-123456", "k-99999", "t-55555"}
+                        ("api_key", "k-99999"), ("X-Auth-Token", "x-77777")),
+                       {"userId": "7", "apiToken": "t-55555", "baseUrl": "http://x", "password": "p-33333",
+                        "client_secret": "c-44444", "monkey": "banana"})  # core/masking's rule: not any "key"
+    assert set(found) == {"Bearer tok-123456", "tok-123456", "k-99999", "x-77777", "t-55555", "p-33333", "c-44444"}
 
 
 def _report() -> Report:
@@ -182,3 +186,90 @@ def test_a_websocket_example_is_skipped_even_with_unsafe() -> None:
                      response=ResponseSpec(101))
     [probe] = collection_probes(_collection(socket))
     assert _resolved(probe, {}, (), unsafe=True).skipped == "a WebSocket example: not checked (only HTTP answers are)"
+
+
+# -- path parameters: resources, OpenAPI documents ---------------------------------------------------------------
+
+
+def _resource(name: str, records: list[dict[str, Any]], **options: Any) -> Collection:
+    return _collection(*Resource(name, records, path=f"/{name}", **options).examples())
+
+
+def test_a_resource_is_checked_with_the_id_of_its_first_seed_record() -> None:
+    probes = collection_probes(_resource("orders", [{"id": 5, "total": 3.5}, {"id": 6, "total": 1}]))
+    assert [(p.label, p.skipped) for p in probes] == [
+        ("GET /orders", ""), ("GET /orders/5", ""), ("POST /orders", ""), ("PUT /orders/5", ""),
+        ("PATCH /orders/5", ""), ("DELETE /orders/5", "")]
+    assert [_resolved(p, {}, (), unsafe=False).skipped == "" for p in probes] == [
+        True, True, False, False, False, False]  # the writes only with --unsafe
+    by_sku = collection_probes(_resource("items", [{"sku": "a/b 1"}], id_field="sku"))
+    assert by_sku[1].label == "GET /items/a%2Fb%201"  # the resource's own id field, one path segment
+
+
+def test_a_resource_without_records_is_skipped_saying_why_and_a_saved_value_wins() -> None:
+    [_, get, *_] = collection_probes(_resource("empty", []))
+    assert get.label == "GET /empty/:id"
+    assert get.skipped == ("no value for id: resource 'empty' has no record to take one from (seed it, or save a "
+                           "value for :id in the example)")
+    examples = Resource("orders", [{"id": 5}], path="/orders").examples()
+    saved = replace(examples[1], request=replace(examples[1].request, path_variables=(("id", "77"),)))
+    assert collection_probes(_collection(saved))[0].label == "GET /orders/77"
+    alone = collection_probes(_collection(examples[1]))  # no list example: the record the example answers with
+    assert alone[0].label == "GET /orders/5"
+
+
+PARAMETERS: dict[str, Any] = {
+    "openapi": "3.1.0", "info": {"title": "Ids", "version": "1"},
+    "paths": {f"/{place}/{{id}}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, **given}],
+                                          "responses": {"200": {"description": "ok"}}}}
+              for place, given in [
+                  ("example", {"example": 7, "schema": {"type": "integer"}}),
+                  ("examples", {"examples": {"one": {"value": "abc"}}, "schema": {"type": "string"}}),
+                  ("enum", {"schema": {"type": "string", "enum": ["eu", "us"]}}),
+                  ("default", {"schema": {"type": "integer", "default": 9}}),
+                  ("ref", {"schema": {"$ref": "#/components/schemas/Id"}}),
+                  ("none", {"schema": {"type": "string", "format": "uuid"}})]},
+    "components": {"schemas": {"Id": {"type": "string", "example": "id-1"}}},
+}
+NO_ID = ("no value for path parameter id: give it an example in the document (the parameter's example or "
+         "examples, or its schema's example, enum or default)")
+
+
+def test_an_operation_s_path_parameter_takes_the_document_s_value_or_is_skipped_naming_it() -> None:
+    spec = load_spec(PARAMETERS)
+    expected = [("GET /example/7", ""), ("GET /examples/abc", ""), ("GET /enum/eu", ""), ("GET /default/9", ""),
+                ("GET /ref/id-1", ""), ("GET /none/:id", NO_ID)]  # not a made-up uuid
+    assert [(p.label, p.skipped) for p in openapi_probes(spec)] == expected
+    loaded = spec_to_collection(spec)  # %mock load: the examples save no path values; the document has them
+    assert [(p.label, p.skipped) for p in collection_probes(loaded, specs=[spec])] == expected
+    without = [_resolved(p, {}, (), unsafe=False).skipped for p in collection_probes(loaded)]  # no document
+    assert all(reason.startswith("no value for id: save one") for reason in without)
+
+
+# -- sending, in process (httpx.MockTransport) -------------------------------------------------------------------
+
+
+def test_a_sketch_checked_against_an_answering_api_in_process() -> None:
+    """A resource whose records give an enum and formats; the real API differs from each."""
+    sketch = _collection(*Resource("orders", [
+        {"id": n, "state": state, "at": "2024-05-01T10:00:00Z", "email": "ann@example.com"}
+        for n, state in enumerate(("open", "open", "paid", "paid"), 5)], path="/orders").examples())
+    real = {"/orders": [{"id": 5, "state": "lost", "at": "2024-05-01T10:00:00Z", "email": "ann@example.com"}],
+            "/orders/5": {"id": 5, "state": "open", "at": "yesterday", "email": "nobody"}}
+    received: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json=real[request.url.path])
+
+    checker = Checker("http://api.test")
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        outcomes = [checker.check(client, _resolved(p, {}, (), unsafe=False)) for p in collection_probes(sketch)]
+    assert received == ["GET /orders", "GET /orders/5"]
+    assert [(o.probe.label, o.verdict) for o in outcomes] == [
+        ("GET /orders", DRIFT), ("GET /orders/5", DRIFT), ("POST /orders", SKIPPED), ("PUT /orders/5", SKIPPED),
+        ("PATCH /orders/5", SKIPPED), ("DELETE /orders/5", SKIPPED)]
+    assert [d.describe() for d in outcomes[0].differences] == [
+        '$[0].state: expected one of "open", "paid", got "lost"']  # four records seen: an enum (formats/inference)
+    assert [d.describe() for d in outcomes[1].differences] == [
+        '$.at: expected format date-time, got "yesterday"', '$.email: expected format email, got "nobody"']

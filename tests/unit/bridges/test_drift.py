@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from postmock_nb.bridges.drift import MAX_DIFFERENCES, differences, type_of
+from postmock_nb.formats.inference import infer_schema
 
 PRODUCT = {"type": "object", "required": ["id", "price"],
            "properties": {"id": {"type": "integer"}, "price": {"type": "number"},
@@ -51,12 +52,49 @@ def test_unexpected_fields_fail_when_strict() -> None:
         ("$.beta: unexpected field (not in the schema)", True)]
 
 
-def test_an_enum_fails_when_documented_and_is_reported_when_inferred() -> None:
-    schema = {"type": "string", "enum": ["active", "archived"]}
-    assert _described("gone", schema) == [('$: expected one of "active", "archived", got "gone"', True)]
-    assert _described("gone", schema, documented=False) == [('$: expected one of "active", "archived", got "gone"',
-                                                               False)]
-    assert _described("gone", schema, documented=False, strict=True)[0][1] is True
+def test_a_value_outside_the_enum_fails() -> None:
+    schema = {"type": "object", "properties": {"status": {"type": "string", "enum": ["active", "archived"]},
+                                               "kind": {"const": "order"}}}
+    assert _described({"status": "archived", "kind": "order"}, schema) == []
+    assert _described({"status": "gone", "kind": "cart"}, schema) == [
+        ('$.status: expected one of "active", "archived", got "gone"', True),
+        ('$.kind: expected one of "order", got "cart"', True)]
+    assert _described({"status": None}, {"properties": {"status": {"enum": ["a", None]}}}) == []  # an inferred null
+
+
+@pytest.mark.parametrize(("name", "good", "bad"), [
+    ("date-time", "2024-05-01T10:00:00Z", "yesterday"),
+    ("date-time", "2024-05-01T10:00:00+02:00", "2024-05-01 10:00"),  # no time zone
+    ("date", "2024-05-01", "2024-13-01"),
+    ("email", "ann@example.com", "ann.example.com"),
+    ("uuid", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "3fa85f64"),
+    ("uri", "https://example.com/a", "/a"),  # relative: a uri-reference, not a uri
+    ("ipv4", "10.0.0.1", "10.0.0.300"),
+])
+def test_a_string_without_its_format_fails(name: str, good: str, bad: str) -> None:
+    schema = {"type": "object", "properties": {"created": {"type": "string", "format": name}}}
+    assert _described({"created": good}, schema) == []
+    assert _described({"created": bad}, schema) == [(f'$.created: expected format {name}, got "{bad}"', True)]
+
+
+def test_a_format_is_compared_only_on_strings_and_only_when_it_can_be_checked() -> None:
+    assert _described(5, {"type": ["integer", "string"], "format": "date-time"}) == []
+    assert _described("x", {"type": "string", "format": "int64"}) == []  # OpenAPI's: no checker, not compared
+    assert _described("x", {"type": "string", "format": "binary"}) == []
+    nullable = {"type": ["string", "null"], "format": "date"}  # as formats/inference.py writes it
+    assert _described(None, nullable) == [] and _described("soon", nullable) == [
+        ('$: expected format date, got "soon"', True)]
+
+
+def test_formats_and_enums_inferred_from_examples_are_compared() -> None:
+    examples = [{"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "at": "2024-05-01T10:00:00Z", "state": state}
+                for state in ("open", "open", "paid", "paid")]
+    schema = infer_schema(examples)
+    answer = {"id": "42", "at": "yesterday", "state": "lost"}
+    assert _described(answer, schema) == [  # in the answer's order
+        ('$.id: expected format uuid, got "42"', True),
+        ('$.at: expected format date-time, got "yesterday"', True),
+        ('$.state: expected one of "open", "paid", got "lost"', True)]
 
 
 def test_refs_are_followed_through_the_lookup() -> None:
@@ -89,6 +127,8 @@ def test_differences_are_bounded() -> None:
     found = differences([str(i) for i in range(500)], {"type": "array", "items": {"type": "integer"}})
     assert len(found) == MAX_DIFFERENCES
     assert found[-1].describe() == f"$: … and {500 - MAX_DIFFERENCES + 1} more differences"
+    dates = differences(["soon"] * 500, {"type": "array", "items": {"type": "string", "format": "date"}})
+    assert len(dates) == MAX_DIFFERENCES and dates[0].describe() == '$[0]: expected format date, got "soon"'
 
 
 @pytest.mark.parametrize(("value", "name"), [(None, "null"), (True, "boolean"), (3, "integer"), (2.0, "integer"),
