@@ -295,13 +295,22 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """``postmock check SOURCE --against URL``: the report on stdout, JUnit XML in ``--junit FILE``; exit 1 on drift."""
+    """``postmock check SOURCE --against URL``: the report on stdout, JUnit XML in ``--junit FILE``; exit 1 on drift,
+    on errors, or when nothing was checked."""
     # deferred: httpx, jsonschema's registry and the formats are slow to import; postmock --help stays fast
-    from postmock_nb.bridges.contract import check, collection_probes, openapi_probes, parse_headers
+    from postmock_nb.bridges.contract import (
+        check,
+        collection_probes,
+        junit_target,
+        openapi_probes,
+        parse_headers,
+        write_junit,
+    )
     from postmock_nb.formats.environment import layered
     from postmock_nb.formats.sources import load_any
 
     headers = parse_headers(args.header)
+    junit = junit_target(args.junit, sources=(args.collection, args.environment)) if args.junit else None
     loaded = load_any(args.collection)
     spec = loaded.spec
     probes = openapi_probes(spec) if spec is not None else collection_probes(loaded.collection)
@@ -309,11 +318,8 @@ def _check(args: argparse.Namespace) -> int:
     report = check(probes, against=args.against, source=args.collection, headers=headers, variables=variables,
                    unsafe=args.unsafe, strict=args.strict, timeout=args.timeout, spec=spec)
     print(report.text(), flush=True)
-    if args.junit:
-        from postmock_nb.formats.atomicfile import replace_text  # deferred: only --junit writes a file
-
-        replace_text(args.junit, report.junit())
-        print(f"JUnit XML written to {args.junit}", flush=True)
+    if junit is not None:
+        print(f"JUnit XML written to {write_junit(junit, report)}", flush=True)
     return 1 if report.failed else 0
 
 

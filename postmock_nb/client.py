@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
+from postmock_nb.core.masking import shown_url as shown_url  # what `postmock push` shows of --to
 from postmock_nb.core.model import Collection, Example, default_item_name
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, split_header_line
@@ -246,17 +247,6 @@ class Client:
                               f"API's answer (a JSON {got}, not an {wanted}: {response.text[:80]!r})",
                               status=response.status_code, hint="is that address a postmock mock?")
         return data
-
-
-def shown_url(url: str) -> str:
-    """``url`` as messages show it: a password in it (``https://user:secret@host``) as ``***``."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-    except ValueError:  # not a URL: nothing in it is read as a password, nor shown as one
-        return url.rpartition("@")[2] if "@" in url else url
-    return parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
 def _trusting(ca_file: str) -> ssl.SSLContext:

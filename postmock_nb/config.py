@@ -573,6 +573,9 @@ def config_options(front: str, args: argparse.Namespace) -> dict[str, Any]:
 CHECK_TIMEOUT_S = 10.0
 """Seconds each request ``postmock check`` sends may take, unless ``--timeout`` says."""
 
+CHECK_MAX_TIMEOUT_S = 3600.0
+"""The longest ``--timeout`` ``postmock check`` takes (an hour; ``inf`` would never end a hung request)."""
+
 
 def add_check_options(parser: argparse.ArgumentParser) -> None:
     """The options ``postmock check SOURCE --against URL`` and ``%mock check URL`` share (not a mock's options:
@@ -587,7 +590,8 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--environment", metavar="FILE", default=None,
                         help="a Postman environment whose values resolve {{vars}} (over the collection's)")
     parser.add_argument("--timeout", type=float, default=CHECK_TIMEOUT_S, metavar="S",
-                        help=f"seconds each request may take (default: {CHECK_TIMEOUT_S:g})")
+                        help=f"seconds each request may take, its whole answer included (default: "
+                             f"{CHECK_TIMEOUT_S:g}, at most {CHECK_MAX_TIMEOUT_S:g})")
 
 
 def env_options(environ: Mapping[str, str]) -> dict[str, Any]:

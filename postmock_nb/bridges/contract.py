@@ -2,10 +2,12 @@
 
 Every request of the sketch is sent to the real API, once: a collection's examples (their method, their path with
 its saved variable values, query, headers minus the ``x-mock-*`` markers, and body, ``{{vars}}`` resolved with the
-collection's variables and the environment's), or an OpenAPI document's operations (the request Postman's Send would
-make from the document). Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are listed as skipped,
-and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content type, its body
-(which may never end) left unread.
+collection's variables and the environment's, ``{{$guid}}``-style dynamic variables filled, a body with the
+``Content-Type`` Postman's Send adds; examples that differ by a header are separate requests), or an OpenAPI
+document's operations (the request Postman's Send would make from the document). Each request has one deadline,
+``timeout`` seconds for its whole answer. Only GET, HEAD and OPTIONS are sent unless ``unsafe``: the others are
+listed as skipped, and so are WebSocket examples. A Server-Sent Events answer is checked by its status and content
+type, its body (which may never end) left unread.
 
 A path parameter is filled the way contract tests fill it from examples (WireMock's, Prism's): a collection example's
 saved value; for a resource's ``/orders/:id`` (which saves none) the id of the first record of its seed (the list
@@ -31,27 +33,32 @@ masked wherever they would appear (a URL, an error message).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 
+from postmock_nb.answers.templating import dynamic_value
 from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference, differences
 from postmock_nb.bridges.proxy import no_cookie_jar
-from postmock_nb.config import CHECK_TIMEOUT_S
+from postmock_nb.config import CHECK_MAX_TIMEOUT_S, CHECK_TIMEOUT_S
 from postmock_nb.core import limits
 from postmock_nb.core.markers import WEBSOCKET_MARKER, code_of, is_mock_name, parse_resource
-from postmock_nb.core.masking import is_secret_header, is_secret_parameter, mask
+from postmock_nb.core.masking import is_secret_header, is_secret_parameter, mask, shown_url
 from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, path_with_query
 from postmock_nb.core.paths import fill_saved_variables, resolve_variables
 from postmock_nb.core.text import plural
 from postmock_nb.core.wire import HOP_BY_HOP, media_type
 from postmock_nb.errors import PostmockError
+from postmock_nb.formats import atomicfile
 from postmock_nb.formats.inference import infer_schema
 from postmock_nb.formats.openapi import (
     Operation,
@@ -100,13 +107,20 @@ class Probe:
     """Why the request is not sent (empty: it is)."""
     names: tuple[str, ...] = ()
     """The examples (or the operation) this request stands for."""
+    variant: str = ""
+    """What tells this request from another of the same method and URL (its first example's name), or ``""``."""
 
     @property
     def label(self) -> str:
-        return f"{self.method} {path_with_query(self.path, self.query)}"
+        shown = f"{self.method} {path_with_query(self.path, self.query)}"
+        return f"{shown} [{self.variant}]" if self.variant else shown
 
-    def key(self) -> tuple[str, str, Pairs, str]:
-        return self.method, self.path, self.query, self.body
+    def key(self) -> tuple[str, str, Pairs, Pairs, str]:
+        """What makes two examples one request: the method, path, query, the headers sent (the markers aside: an
+        example with ``Authorization`` and one without, or two that ``Accept`` other types, are two requests, each
+        expecting its own statuses) and the body."""
+        headers = sorted((k.lower(), v) for k, v in self.headers if not is_mock_name(k) and k.lower() not in _NOT_SENT)
+        return self.method, self.path, self.query, tuple(headers), self.body
 
 
 @dataclass(frozen=True)
@@ -142,9 +156,14 @@ class Report:
         return sum(o.verdict == verdict for o in self.outcomes)
 
     @property
+    def checked(self) -> int:
+        """How many requests were sent (and answered, or not)."""
+        return sum(o.verdict != SKIPPED for o in self.outcomes)
+
+    @property
     def failed(self) -> bool:
-        """Drift or errors: ``postmock check`` exits 1."""
-        return any(o.verdict in (DRIFT, ERROR) for o in self.outcomes)
+        """Drift, errors, or nothing sent at all (a CI job that checked nothing must not pass): exit 1."""
+        return any(o.verdict in (DRIFT, ERROR) for o in self.outcomes) or not self.checked
 
     def masked(self, text: str) -> str:
         """``text`` with every secret masked."""
@@ -156,8 +175,11 @@ class Report:
         notes = sum(not d.fails for o in self.outcomes for d in o.differences)
         counts = ", ".join(f"{self.count(v)} {v}" for v in (OK, DRIFT, ERROR, SKIPPED) if self.count(v))
         noted = f"; {plural(notes, 'difference')} reported, not failed" if notes else ""
+        if not self.checked:
+            why = f"every request was skipped ({counts})" if self.outcomes else "the sketch has no requests"
+            return self.masked(f"nothing was checked against {self.against}: {why}")
         return self.masked(f"{plural(len(self.outcomes), 'request')} checked against {self.against}: "
-                           f"{counts or 'nothing to check'}{noted}")
+                           f"{counts}{noted}")
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """The table's rows: (request, result, where, what); a request's first row, then one per difference."""
@@ -178,33 +200,43 @@ class Report:
         return "\n".join([*lines, self.summary()])
 
     def junit(self) -> str:
-        """JUnit XML for CI: a test case per request (a failure per drift, an error, or skipped)."""
+        """JUnit XML for CI: a test case per request (a failure per drift, an error, or skipped); a character XML
+        cannot hold (a control character in a label) written as ``\\x00``."""
         suite = ElementTree.Element("testsuite", {
-            "name": self.masked(f"postmock check {self.source} against {self.against}".replace("  ", " ")),
+            "name": _xml(self.masked(f"postmock check {self.source} against {self.against}".replace("  ", " "))),
             "tests": str(len(self.outcomes)), "failures": str(self.count(DRIFT)), "errors": str(self.count(ERROR)),
             "skipped": str(self.count(SKIPPED)),
             "time": f"{sum(o.elapsed_ms for o in self.outcomes) / 1000:.3f}"})
         for outcome in self.outcomes:
             case = ElementTree.SubElement(suite, "testcase", {
-                "classname": "postmock.check", "name": self.masked(outcome.probe.label),
+                "classname": "postmock.check", "name": _xml(self.masked(outcome.probe.label)),
                 "time": f"{outcome.elapsed_ms / 1000:.3f}"})
-            details = self.masked("\n".join(d.describe() + ("" if d.fails else " (reported, not failed)")
-                                            for d in outcome.differences))
+            details = _xml(self.masked("\n".join(d.describe() + ("" if d.fails else " (reported, not failed)")
+                                            for d in outcome.differences)))
             if outcome.verdict == DRIFT:
                 failing = [d for d in outcome.differences if d.fails]
-                message = self.masked(failing[0].describe()) if len(failing) == 1 else plural(len(failing),
+                message = _xml(self.masked(failing[0].describe())) if len(failing) == 1 else plural(len(failing),
                                                                                              "difference")
                 ElementTree.SubElement(case, "failure", {"type": "drift", "message": message}).text = details
             elif outcome.verdict == ERROR:
-                ElementTree.SubElement(case, "error", {"message": self.masked(outcome.reason)})
+                ElementTree.SubElement(case, "error", {"message": _xml(self.masked(outcome.reason))})
             elif outcome.verdict == SKIPPED:
-                ElementTree.SubElement(case, "skipped", {"message": self.masked(outcome.reason)})
+                ElementTree.SubElement(case, "skipped", {"message": _xml(self.masked(outcome.reason))})
             elif details:
                 ElementTree.SubElement(case, "system-out").text = details
         root = ElementTree.Element("testsuites")
         root.append(suite)
         ElementTree.indent(root)
         return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` with what XML 1.0 cannot hold (control characters, lone surrogates) written as ``\\x00``."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 # -- the requests to send ---------------------------------------------------------------------
@@ -218,8 +250,28 @@ def parse_headers(given: Iterable[str]) -> Pairs:
         if not colon or not name.strip() or any(c in name for c in " \t\r\n"):
             raise CheckError(f"--header {text.split(':')[0][:40]!r}… is not 'Name: value'",
                              hint='--header "Authorization: Bearer $TOKEN"')
+        problem = unsendable_header(name.strip(), value.strip())
+        if problem:
+            raise CheckError(f"--header {problem}", hint="a header's name and value are ASCII, on one line")
         pairs.append((name.strip(), value.strip()))
     return tuple(pairs)
+
+
+_NOT_IN_HEADER = re.compile(r"[^\t\x20-\x7e]")
+"""What HTTP/1.1 does not send in a header (httpx encodes names and values as ASCII): a character outside ASCII,
+a line break, a control character."""
+
+
+def unsendable_header(name: str, value: str) -> str:
+    """Why a header cannot be sent (``X-User: its value holds 'é' (U+00E9), not ASCII``), or ``""``. The value
+    itself is never shown (it may be a credential)."""
+    for part, text in (("name", name), ("value", value)):
+        found = _NOT_IN_HEADER.search(text)
+        if found:
+            char = found.group()
+            shown = repr(char) if char.isprintable() else "a line break" if char in "\r\n" else "a control character"
+            return f"{limits.shorten(name, 40)!r}: its {part} holds {shown} (U+{ord(char):04X}), not printable ASCII"
+    return ""
 
 
 def secrets_of(pairs: Pairs, variables: Mapping[str, str]) -> tuple[str, ...]:
@@ -249,6 +301,23 @@ def _sent_headers(saved: Pairs, given: Pairs) -> Pairs:
     return kept + given
 
 
+_DYNAMIC = re.compile(r"\{\{\s*\$([A-Za-z]\w*)\s*\}\}")
+
+
+def _dynamic(text: str) -> str:
+    """Postman's dynamic variables (``{{$guid}}``, ``{{$randomInt}}``, ``{{$timestamp}}``) filled the way its Send
+    fills them: a fresh value each (:func:`postmock_nb.answers.templating.dynamic_value`); an unknown one is kept."""
+    if "{{" not in text:
+        return text
+
+    def value(match: re.Match[str]) -> str:
+        made = dynamic_value(match.group(1))
+        if made is None:
+            return match.group(0)
+        return str(made).lower() if isinstance(made, bool) else str(made)
+    return _DYNAMIC.sub(value, text)
+
+
 def _unresolved(probe: Probe) -> str:
     """Why the probe cannot be sent as it is (a ``{{variable}}`` or ``:name`` left without a value), or ``""``."""
     names = [segment[1:] for segment in probe.path.split("/") if segment.startswith(":") and len(segment) > 1]
@@ -263,7 +332,7 @@ def _unresolved(probe: Probe) -> str:
 def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: bool) -> Probe:
     """``probe`` with its variables resolved, ``given`` headers laid over its own, and whether it is sent."""
     def fill(text: str) -> str:
-        return resolve_variables(text, variables)
+        return _dynamic(resolve_variables(text, variables))
 
     probe = replace(probe, path=fill(probe.path), body=fill(probe.body),
                     query=tuple((fill(k), fill(v)) for k, v in probe.query),
@@ -277,37 +346,78 @@ def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: 
 
 def collection_probes(collection: Collection, *, specs: Iterable[Spec] = (),
                       infer: Callable[[list[Any]], dict[str, Any]] = infer_schema) -> list[Probe]:
-    """One probe per distinct request of the collection's examples (in collection order), expecting any status
-    the examples of that request give, each with the schema inferred from that item's examples of that status.
+    """One probe per distinct request of the collection's examples (in collection order; headers count: an
+    example with ``Authorization`` and one without are two requests), expecting each status and content type the
+    examples of that request give, each with the schema inferred from that item's examples of that status and
+    type. Two requests of the same method and URL are told apart by their first example's name.
 
     ``specs``: the OpenAPI documents the collection's examples were loaded from (``%mock load``), whose path
     parameters' values an example (which saves none) is sent with."""
-    probes: dict[tuple[str, str, Pairs, str], Probe] = {}
+    probes: dict[tuple[str, str, Pairs, Pairs, str], Probe] = {}
     seeds = _seed_ids(collection.examples)
     documented = {(request.method, request.path): _path_values(spec, operation, request)
                   for spec in specs for operation in iter_operations(spec)
                   for request in [operation_request(spec, operation)]}
     for item in collection.items:
         expected = _inferred(item.examples, infer)
-        for example in item.examples:
+        for example, answer in zip(item.examples, expected, strict=True):
             request = example.request
             path, no_id = _example_path(example, seeds, documented)
-            probe = Probe(method=request.method, path=path,
-                          query=request.query, headers=request.headers, body=request.body,
-                          expected=(expected[example.response.status],), names=(example.name,),
+            headers, body = _as_sent(request)
+            probe = Probe(method=request.method, path=path, query=request.query, headers=headers, body=body,
+                          expected=(answer,), names=(example.name,),
                           skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else no_id)
             known = probes.get(probe.key())
-            if known is None:
-                probes[probe.key()] = probe
-            elif all(e.code != str(example.response.status) for e in known.expected):
-                probes[probe.key()] = replace(known, expected=(*known.expected, expected[example.response.status]),
-                                              names=(*known.names, example.name))
-            else:
-                probes[probe.key()] = replace(known, names=(*known.names, example.name))
-    return list(probes.values())
+            probes[probe.key()] = probe if known is None else replace(
+                known, expected=_merged(known.expected, answer), names=(*known.names, example.name))
+    return _told_apart(list(probes.values()))
+
+
+def _merged(expected: tuple[Expected, ...], answer: Expected) -> tuple[Expected, ...]:
+    """``expected`` with one more example's answer: a new status, or a new content type of a known one."""
+    if all(e.code != answer.code for e in expected):
+        return (*expected, answer)
+    return tuple(replace(e, media=(*e.media, *(m for m in answer.media if m[0] not in dict(e.media))))
+                 if e.code == answer.code else e for e in expected)
+
+
+def _told_apart(probes: list[Probe]) -> list[Probe]:
+    """Probes of one method and URL (they differ by headers or body) named by their first example."""
+    labels = Counter(p.label for p in probes)
+    return [replace(p, variant=p.names[0]) if labels[p.label] > 1 and p.names else p for p in probes]
 
 
 WEBSOCKET_SKIPPED = "a WebSocket example: not checked (only HTTP answers are)"
+
+_RAW_TYPES = {"json": "application/json", "xml": "application/xml", "html": "text/html",
+              "javascript": "application/javascript", "text": "text/plain"}
+"""The Content-Type Postman's Send gives a raw body, by the body's language."""
+
+_MODE_TYPES = {"urlencoded": "application/x-www-form-urlencoded", "graphql": "application/json"}
+
+
+def _as_sent(request: RequestSpec) -> tuple[Pairs, str]:
+    """An example's request headers and body as Postman's Send makes them: a body without a ``Content-Type`` gets
+    the one Send adds (a raw body's by its language, or ``application/json`` for JSON text; urlencoded; GraphQL as
+    JSON), and form data goes as ``multipart/form-data`` (its text fields; the file fields a collection keeps
+    no content of)."""
+    if not request.body or any(k.lower() == "content-type" for k, _ in request.headers):
+        return request.headers, request.body
+    if request.body_mode == "formdata":
+        boundary = "postmock-" + hashlib.sha256(request.body.encode()).hexdigest()[:24]
+        return (*request.headers, ("Content-Type", f"multipart/form-data; boundary={boundary}")), _multipart(
+            urllib.parse.parse_qsl(request.body, keep_blank_values=True), boundary)
+    kind = _MODE_TYPES.get(request.body_mode) or _RAW_TYPES.get(request.body_language.lower())
+    if kind is None:
+        kind = "application/json" if _json(request.body) is not _NOT_JSON else "text/plain"
+    return (*request.headers, ("Content-Type", kind)), request.body
+
+
+def _multipart(fields: Iterable[tuple[str, str]], boundary: str) -> str:
+    """Text fields as a ``multipart/form-data`` body (a name's ``"`` as ``%22``, as browsers write it)."""
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name.replace(chr(34), "%22")}"\r\n\r\n'
+             f"{value}\r\n" for name, value in fields]
+    return "".join(parts) + f"--{boundary}--\r\n"
 
 
 def _resource_fields(example: Example) -> dict[str, str]:
@@ -365,30 +475,47 @@ def _is_websocket(example: Example) -> bool:
     return any(name.lower() == WEBSOCKET_MARKER for name, _ in example.request.headers)
 
 
-def _inferred(examples: Iterable[Example], infer: Callable[[list[Any]], dict[str, Any]]) -> dict[int, Expected]:
-    """For each status of these examples: their content type, and the schema inferred from their JSON bodies."""
+def _inferred(examples: Sequence[Example], infer: Callable[[list[Any]], dict[str, Any]]) -> list[Expected]:
+    """Each example's answer: its status, its content type, and the schema inferred from the JSON bodies of the
+    examples (of these) of that status and content type."""
     by_status: dict[int, list[Example]] = {}
     for example in examples:
         by_status.setdefault(example.response.status, []).append(example)
-    expected = {}
-    for status, group in by_status.items():
-        media = media_type(next((e.response.header("Content-Type") or "" for e in group
-                                 if e.response.header("Content-Type")), ""))
-        if not media and any(e.response.body.strip() for e in group):
-            media = "application/json" if all(_json(e.response.body) is not _NOT_JSON for e in group) else ""
-        bodies = [_json(e.response.body) for e in group if e.response.body.strip()]
-        schema = infer(bodies) if bodies and is_json_type(media) and _NOT_JSON not in bodies else None
-        expected[status] = Expected(str(status), ((media, schema),) if media else ())
-    return expected
+    kinds = [_response_type(e, by_status[e.response.status]) for e in examples]
+    grouped: dict[tuple[int, str], list[Example]] = {}
+    for example, kind in zip(examples, kinds, strict=True):
+        grouped.setdefault((example.response.status, kind), []).append(example)
+    schemas = {}
+    for (status, kind), same in grouped.items():
+        bodies = [_json(e.response.body) for e in same if e.response.body.strip()]
+        usable = bodies and is_json_type(kind) and all(b is not _NOT_JSON and b is not _TOO_DEEP for b in bodies)
+        schemas[status, kind] = infer(bodies) if usable else None
+    return [Expected(str(e.response.status), ((kind, schemas[e.response.status, kind]),) if kind else ())
+            for e, kind in zip(examples, kinds, strict=True)]
 
 
-_NOT_JSON = object()
+def _response_type(example: Example, group: list[Example]) -> str:
+    """An example's content type: its own header's; without one, its status's other examples' (the first that
+    says one), else ``application/json`` when every body of the status is JSON; ``""``: none promised."""
+    own = media_type(example.response.header("Content-Type") or "")
+    if own:
+        return own
+    said = next((t for e in group if (t := media_type(e.response.header("Content-Type") or ""))), "")
+    if said or not any(e.response.body.strip() for e in group):
+        return said
+    return "application/json" if all(_json(e.response.body) is not _NOT_JSON for e in group) else ""
+
+
+_NOT_JSON, _TOO_DEEP = object(), object()
 
 
 def _json(text: str) -> Any:
+    """The JSON value of ``text``, or ``_NOT_JSON``, or ``_TOO_DEEP`` (JSON, but deeper than the limit)."""
     try:
         return limits.loads(text)
-    except ValueError:
+    except limits.TooDeep:
+        return _TOO_DEEP
+    except (ValueError, RecursionError):
         return _NOT_JSON
 
 
@@ -464,13 +591,23 @@ class Checker:
     """What a ``$ref`` in a document's schema points to (``Spec.lookup``)."""
     max_bytes: int = limits.MAX_UPSTREAM_BYTES
     verify: bool = True
+    option: str = "--against"
+    """How the user gave the URL, for messages (``%mock check`` takes it as its argument)."""
 
     def __post_init__(self) -> None:
-        url = httpx.URL(self.against)
+        shown = f"{self.option} {shown_url(self.against)!r}"
+        try:
+            url = httpx.URL(self.against)
+        except (httpx.InvalidURL, ValueError) as error:
+            raise CheckError(f"{shown} is not a URL ({error})", hint=f"{self.option} https://api.example.com") from None
         if url.scheme not in ("http", "https") or not url.host:
-            raise CheckError(f"--against {self.against!r} is not an http(s) URL", hint="--against https://api.example.com")
-        if not self.timeout > 0:
-            raise CheckError(f"--timeout must be more than 0 seconds, not {self.timeout:g}", hint="--timeout 10")
+            raise CheckError(f"{shown} is not an http(s) URL", hint=f"{self.option} https://api.example.com")
+        if url.query or url.fragment or "?" in self.against or "#" in self.against:
+            raise CheckError(f"{shown} has a query or a fragment: give the base URL the requests' paths follow",
+                             hint=f"{self.option} https://api.example.com/v1")
+        if not 0 < self.timeout <= CHECK_MAX_TIMEOUT_S:
+            raise CheckError(f"--timeout must be more than 0 and at most {CHECK_MAX_TIMEOUT_S:g} seconds, "
+                             f"not {self.timeout:g}", hint="--timeout 10")
         self.against = self.against.rstrip("/")
 
     def run(self, probes: Iterable[Probe]) -> list[Outcome]:
@@ -481,22 +618,33 @@ class Checker:
     def check(self, client: httpx.Client, probe: Probe) -> Outcome:
         if probe.skipped:
             return Outcome(probe, SKIPPED, reason=probe.skipped)
+        problem = next((p for name, value in probe.headers if (p := unsendable_header(name, value))), "")
+        if problem:
+            return Outcome(probe, ERROR, reason=f"cannot send the header {problem}")
         started = time.perf_counter()
         try:
-            status, headers, body = self._send(client, probe)
+            status, headers, body = self._send(client, probe, started + self.timeout)
         except httpx.TimeoutException as error:
             return Outcome(probe, ERROR, elapsed_ms=_since(started),
                            reason=f"no answer within {self.timeout:g} s ({type(error).__name__})")
-        except (httpx.HTTPError, _TooLarge) as error:
+        except _Unread as error:
+            return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=str(error))
+        except httpx.HTTPError as error:
             return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=f"{type(error).__name__}: {error}")
         content_type = media_type(headers.get("content-type", ""))
         found = self.compare(probe, status, content_type, body)
         verdict = DRIFT if any(d.fails for d in found) else OK
         return Outcome(probe, verdict, tuple(found), status, content_type, _since(started))
 
-    def _send(self, client: httpx.Client, probe: Probe) -> tuple[int, httpx.Headers, bytes]:
-        request = client.build_request(probe.method, self.against + probe.path, params=list(probe.query) or None,
-                                       headers=list(probe.headers), content=probe.body.encode() or None)
+    def _send(self, client: httpx.Client, probe: Probe, deadline: float) -> tuple[int, httpx.Headers, bytes]:
+        """Send the probe; its answer's status, headers and body (at most ``max_bytes``, read by ``deadline``:
+        each read waits at most ``timeout`` too, so an answer that trickles in is cut at the deadline)."""
+        try:
+            request = client.build_request(probe.method, self.against + probe.path,
+                                           params=list(probe.query) or None, headers=list(probe.headers),
+                                           content=probe.body.encode("utf-8", "surrogatepass") or None)
+        except (httpx.InvalidURL, ValueError) as error:  # UnicodeError too
+            raise _Unread(f"cannot be sent: {error}") from None
         response = client.send(request, stream=True)
         try:
             chunks, size = [], 0
@@ -505,7 +653,9 @@ class Checker:
             for chunk in response.iter_bytes():  # decoded: a compressed bomb is cut at the limit too
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise _TooLarge(f"the answer's body is over {self.max_bytes} bytes")
+                    raise _Unread(f"the answer's body is over {self.max_bytes} bytes (not read further)")
+                if time.perf_counter() > deadline:
+                    raise _Unread(f"no whole answer within {self.timeout:g} s ({size} bytes of the body came)")
                 chunks.append(chunk)
         finally:
             response.close()
@@ -526,14 +676,17 @@ class Checker:
         schema = chosen[1]
         if schema is None or probe.method == "HEAD" or not is_json_type(content_type):
             return []
-        value = _json(body.decode("utf-8", "replace"))
+        text = body.decode("utf-8", "replace")
+        value = _json(text)
+        if value is _TOO_DEEP:
+            return [Difference("body", f"JSON nested too deep to compare (over {limits.MAX_JSON_DEPTH} levels)")]
         if value is _NOT_JSON:
-            return [Difference("body", f"expected JSON, got {limits.shorten(body[:60].decode('utf-8', 'replace'))!r}")]
+            return [Difference("body", f"expected JSON, got {limits.shorten(text[:60])!r}")]
         return differences(value, schema, lookup=self.lookup or _nothing, strict=self.strict)
 
 
-class _TooLarge(Exception):
-    pass
+class _Unread(Exception):
+    """The answer cannot be had: too large, too slow, or the request cannot be made; the message says which."""
 
 
 def _nothing(ref: str) -> Any:
@@ -557,13 +710,38 @@ def _media_fits(documented: str, received: str) -> bool:
     return tail == "*" and received.startswith(head + "/")
 
 
+def junit_target(path: str, *, sources: Iterable[str | None] = ()) -> Path:
+    """Where ``--junit`` writes, refused before anything is sent when it cannot be written there: a directory,
+    or one of the ``sources`` (the sketch, the environment file), which it would overwrite."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise CheckError(f"--junit {path}: is a directory, not a file", hint="--junit results/check.xml")
+    for source in sources:
+        if source and target.resolve() == Path(source).expanduser().resolve():
+            raise CheckError(f"--junit {path}: the output is the source ({source}): it would be overwritten",
+                             hint="--junit results/check.xml")
+    return target
+
+
+def write_junit(path: Path, report: Report) -> Path:
+    """Write the report's JUnit XML to ``path`` whole (or not at all), saying why it cannot."""
+    try:
+        return atomicfile.replace_text(path, report.junit())
+    except OSError as error:
+        raise CheckError(f"cannot write the JUnit XML to {path}: {error.strerror or error}",
+                         hint="--junit a file in a directory you can write to") from None
+
+
 def check(probes: list[Probe], *, against: str, source: str = "", headers: Pairs = (),
           variables: Mapping[str, str] | None = None, unsafe: bool = False, strict: bool = False,
-          timeout: float = CHECK_TIMEOUT_S, spec: Spec | None = None) -> Report:
-    """Send every probe (variables resolved, ``headers`` laid over) to ``against`` and report how they differ."""
+          timeout: float = CHECK_TIMEOUT_S, spec: Spec | None = None, option: str = "--against") -> Report:
+    """Send every probe (variables resolved, ``headers`` laid over) to ``against`` and report how they differ.
+    A password in ``against`` is shown as ``***`` (and masked wherever else it would appear)."""
     variables = dict(variables or {})
-    checker = Checker(against, timeout=timeout, strict=strict,
+    checker = Checker(against, timeout=timeout, strict=strict, option=option,
                       lookup=(lambda ref: spec.lookup(ref, pointer())) if spec is not None else None)
     sent = [_resolved(probe, variables, headers, unsafe) for probe in probes]
     sent_pairs = tuple(pair for probe in sent for pair in (*probe.headers, *probe.query))
-    return Report(tuple(checker.run(sent)), checker.against, source, secrets_of(headers + sent_pairs, variables))
+    password = urllib.parse.urlsplit(checker.against).password
+    secrets = secrets_of(headers + sent_pairs, variables) + ((password,) if password and len(password) >= 4 else ())
+    return Report(tuple(checker.run(sent)), shown_url(checker.against), source, secrets)

@@ -37,6 +37,10 @@ MAX_DIFFERENCES = 50
 MAX_REF_DEPTH = 64
 """How many ``$ref``s one walk follows inside each other before it stops (a schema that refers to itself)."""
 
+MAX_STEPS = 20_000
+"""The most (value, schema) pairs one comparison looks at: a schema whose ``anyOf`` alternatives nest would
+otherwise take exponential time. Past it the comparison stops, saying so."""
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -92,11 +96,30 @@ class _Walk:
 
     def __init__(self, *, lookup: Lookup, strict: bool) -> None:
         self.lookup, self.strict = lookup, strict
+        self.steps = 0
+        self.active: set[tuple[str, str]] = set()
+        """The ``$ref``s being compared, each with the JSON path it is compared at: met again at the same path,
+        it refers to itself without a shape in between (``Node: {anyOf: [$ref: Node, …]}``)."""
 
     def compare(self, value: Any, schema: Any, path: str, depth: int = 0) -> Iterator[Difference]:
-        schema = self._followed(schema, depth)
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            return
+        schema, refs = self._followed(schema, depth)
+        entered = {(ref, path) for ref in refs} - self.active
+        if len(entered) < len(set(refs)):
+            yield Difference(path, f"expected what {refs[0]} describes, but it refers to itself here: not compared",
+                             fails=False)  # an alternative that says nothing: any other that fits is chosen
+            return
         if not isinstance(schema, dict) or depth > MAX_REF_DEPTH:
             return
+        self.active |= entered
+        try:
+            yield from self._shaped(value, schema, path, depth)
+        finally:
+            self.active -= entered
+
+    def _shaped(self, value: Any, schema: dict[str, Any], path: str, depth: int) -> Iterator[Difference]:
         combined = self._combined(value, schema, path, depth)
         if combined is not None:
             yield from combined
@@ -111,13 +134,19 @@ class _Walk:
         elif isinstance(value, list):
             yield from self._array(value, schema, path, depth)
 
-    def _followed(self, schema: Any, depth: int) -> Any:
+    def _followed(self, schema: Any, depth: int) -> tuple[Any, list[str]]:
+        """The schema a chain of ``$ref``s leads to, and the ``$ref``s followed (a loop of them: its first again)."""
+        refs: list[str] = []
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and depth <= MAX_REF_DEPTH:
+            ref = schema["$ref"]
+            refs.append(ref)
+            if refs.count(ref) > 1:
+                break
             rest = {k: v for k, v in schema.items() if k != "$ref"}
-            target = self.lookup(schema["$ref"])
+            target = self.lookup(ref)
             schema = {**target, **rest} if isinstance(target, dict) and rest else target
             depth += 1
-        return schema
+        return schema, refs
 
     @staticmethod
     def _types(schema: dict[str, Any]) -> list[str]:
@@ -151,7 +180,7 @@ class _Walk:
         return [d for d in merged.values() if not (d.what == UNEXPECTED and d.where.rpartition(".")[2] in named)]
 
     def _properties(self, schema: Any, depth: int) -> dict[str, Any]:
-        schema = self._followed(schema, depth)
+        schema, _ = self._followed(schema, depth)
         properties = schema.get("properties") if isinstance(schema, dict) else None
         return properties if isinstance(properties, dict) else {}
 
@@ -211,6 +240,9 @@ def differences(value: Any, schema: Any, *, lookup: Lookup = _no_lookup, strict:
         if difference.describe() not in seen:
             seen.add(difference.describe())
             found.append(difference)
+    if walk.steps > MAX_STEPS:
+        found.append(Difference("$", f"compared only in part: the schema asks for over {MAX_STEPS} comparisons "
+                                     "(alternatives nested in alternatives)", fails=False))
     found.sort(key=lambda d: not d.fails)  # stable: document order within each kind
     if len(found) > MAX_DIFFERENCES:
         cut = len(found) - MAX_DIFFERENCES + 1

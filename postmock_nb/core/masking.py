@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from postmock_nb.core.wire import KEY_QUERY, KEY_SUBPROTOCOL, SECRET_RESPONSE_HEADERS
 from postmock_nb.core.wire import SECRET_HEADERS as SECRET_HEADERS  # the header sets live in core.wire
@@ -105,3 +105,14 @@ def mask_response_header(name: str, value: str) -> str:
     if not equals:
         return mask(value)
     return f"{key}={mask(secret.strip())}{semicolon}{attributes}"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as messages show it: a password in it (``https://user:secret@host``) as ``***``."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not a URL: nothing in it is read as a password, nor shown as one
+        return url.rpartition("@")[2] if "@" in url else url
+    return parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}").geturl()

@@ -33,7 +33,6 @@ from postmock_nb.core.model import reason_phrase
 from postmock_nb.core.text import listed, plural
 from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
-from postmock_nb.formats import atomicfile
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
 from postmock_nb.formats.environment import layered, load_environment
 from postmock_nb.notebook.prototype import Prototype
@@ -796,19 +795,20 @@ class PostmockMagics(Magics):
     def _mock_check(self, args: argparse.Namespace) -> CheckTable:
         """``%mock check URL``: the notebook's examples checked against the real API (bridges/contract.py)."""
         # deferred: httpx is slow to import, and only %mock check needs it here
-        from postmock_nb.bridges.contract import check, collection_probes, parse_headers
+        from postmock_nb.bridges.contract import check, collection_probes, junit_target, parse_headers, write_junit
 
         collection = self.session.store.collection
+        headers = parse_headers(args.header)
+        junit = junit_target(args.junit, sources=(args.environment,)) if args.junit else None
         variables = layered(collection.variables, self.session.store.environment)
         if args.environment is not None:
             variables.update(dict(load_environment(args.environment).values))
         probes = collection_probes(collection, specs=self.session.specs)  # an OpenAPI-loaded example's path values
-        report = check(probes, against=args.url, source="the notebook's examples",
-                       headers=parse_headers(args.header), variables=variables, unsafe=args.unsafe,
-                       strict=args.strict, timeout=args.timeout)
-        if args.junit:
-            path = atomicfile.replace_text(args.junit, report.junit())
-            print(f"JUnit XML written to {path}")
+        report = check(probes, against=args.url, source="the notebook's examples", headers=headers,
+                       variables=variables, unsafe=args.unsafe, strict=args.strict, timeout=args.timeout,
+                       option="%mock check")
+        if junit is not None:
+            print(f"JUnit XML written to {write_junit(junit, report)}")
         return CheckTable(report)
 
     def _mock_broadcast(self, words: list[str]) -> None:

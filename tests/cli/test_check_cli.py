@@ -103,8 +103,9 @@ def test_missing_credentials_show_as_drift_and_bad_options_exit_2(tmp_path: Path
         assert code == 1 and "status: expected 200, got 401" in out
         code, _, err = _check(str(collection), "--against", api.url, "--header", "Authorization Bearer x")
         assert code == 2 and "is not 'Name: value'" in err
-        code, _, err = _check(str(collection), "--against", "ftp://127.0.0.1")
-        assert code == 2 and "is not an http(s) URL" in err
+        before = collection.read_text()  # --junit naming the sketch: refused before anything is sent
+        code, _, err = _check(str(collection), "--against", api.url, "--junit", str(collection))
+        assert code == 2 and "the output is the source" in err and collection.read_text() == before
     assert api.received == ["GET /users/7", "GET /products/1", "GET /products/2", "GET /orders", "GET /profile",
                             "GET /slow", "GET /health"]
 

@@ -26,6 +26,9 @@ def test_mock_check_shows_each_difference_in_a_table(tmp_path: Path) -> None:
             f"%mock environment {environment}",
             '%%example GET /extra 200\n{"id": 1}',
             f'%mock check {api.url} --header "Authorization: Bearer {TOKEN}" --timeout 1 --junit check.xml',
+            f"%mock check {api.url.replace('//', '//ann:NBPASSWORD@')} --timeout 1",  # shown as ann:***@
+            "try:\n    get_ipython().run_line_magic('mock', 'check notaurl')\n"  # its message: the magic's syntax
+            "except Exception as error:\n    print(type(error).__name__, error)",
         ], tmp_path)
     cell = nb.cells[4]
     [result] = [o for o in cell.outputs if o.output_type == "execute_result"]
@@ -46,5 +49,9 @@ def test_mock_check_shows_each_difference_in_a_table(tmp_path: Path) -> None:
     assert "JUnit XML written to" in text and "drift    GET /users/7" in text
     suite = ElementTree.parse(tmp_path / "check.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "4"
+    assert cell_text(nb.cells[6]).strip() == (
+        "UsageError %mock check 'notaurl' is not an http(s) URL\nHint: %mock check https://api.example.com")
+    [with_password] = [o for o in nb.cells[5].outputs if o.output_type == "execute_result"]
+    assert "checked against http://ann:***@127.0.0.1:" in with_password["data"]["text/html"]
     everything = str([c.outputs for c in nb.cells]) + (tmp_path / "check.xml").read_text()
-    assert TOKEN not in everything and QUERY_SECRET not in everything
+    assert TOKEN not in everything and QUERY_SECRET not in everything and "NBPASSWORD" not in everything

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -11,6 +14,7 @@ import httpx
 import pytest
 
 from postmock_nb.behaviours.resources import Resource
+from postmock_nb.bridges import contract
 from postmock_nb.bridges.contract import (
     Checker,
     CheckError,
@@ -19,12 +23,16 @@ from postmock_nb.bridges.contract import (
     Probe,
     Report,
     _resolved,
+    check,
     collection_probes,
+    junit_target,
     openapi_probes,
     parse_headers,
     secrets_of,
+    write_junit,
 )
 from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference
+from postmock_nb.core import limits
 from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
 from postmock_nb.formats.openapi import load_spec, spec_to_collection
 
@@ -273,3 +281,192 @@ def test_a_sketch_checked_against_an_answering_api_in_process() -> None:
         '$[0].state: expected one of "open", "paid", got "lost"']  # four records seen: an enum (formats/inference)
     assert [d.describe() for d in outcomes[1].differences] == [
         '$.at: expected format date-time, got "yesterday"', '$.email: expected format email, got "nobody"']
+
+
+# -- the hostile tester's findings (issue 24) --------------------------------------------------------------------
+
+
+def _run(checker: Checker, probes: list[Probe], answer: Any, **resolve: Any) -> list[Outcome]:
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        return [checker.check(client, _resolved(p, {**resolve}, (), unsafe=True)) for p in probes]
+
+
+def test_a_body_that_trickles_in_is_cut_at_the_request_s_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read waits at most the timeout, but a byte a second never trips that: the whole request has one."""
+    clock = [0.0]
+    monkeypatch.setattr(contract.time, "perf_counter", lambda: clock[0])
+
+    def drip() -> Iterator[bytes]:
+        for _ in range(100_000):
+            clock[0] += 1.0  # a byte a second (a fake clock: no sleep)
+            yield b"x"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=drip())
+
+    [outcome] = _run(Checker("http://api.test", timeout=2), [Probe("GET", "/drip")], answer)
+    assert (outcome.verdict, outcome.reason) == (ERROR, "no whole answer within 2 s (3 bytes of the body came)")
+
+
+def test_examples_that_differ_by_headers_are_separate_requests_each_with_its_own_statuses() -> None:
+    """A 401 to the authorized request is drift, not "one of the statuses" (H2); Accept variants are each sent."""
+    collection = _collection(
+        _example("GET", "/me", 200, {"name": "me"}, headers=(("Authorization", "Bearer {{token}}"),)),
+        _example("GET", "/me", 401, {"error": "no"}),
+        _example("GET", "/report", 200, {"a": 1}, headers=(("Accept", "application/json"),)),
+        Example(name="csv", request=RequestSpec("GET", "/report", headers=(("Accept", "text/csv"),)),
+                response=ResponseSpec(200, "", (("Content-Type", "text/csv"),), "a\n1\n")))
+    probes = collection_probes(collection)
+    assert [(p.label, [e.code for e in p.expected]) for p in probes] == [
+        ("GET /me [GET /me 200]", ["200"]), ("GET /me [GET /me 401]", ["401"]),
+        ("GET /report [GET /report 200]", ["200"]), ("GET /report [csv]", ["200"])]
+    received: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:  # rejects the token; JSON whatever is accepted
+        received.append(request.headers.get("accept", ""))
+        if request.url.path == "/me":
+            return httpx.Response(401, json={"error": "no"})
+        return httpx.Response(200, json={"a": 1})
+
+    outcomes = _run(Checker("http://api.test"), probes, answer, token="t-1")
+    assert [(o.verdict, [d.describe() for d in o.differences]) for o in outcomes] == [
+        (DRIFT, ["status: expected 200, got 401"]), (OK, []), (OK, []),
+        (DRIFT, ["content-type: expected text/csv, got application/json"])]
+    assert received[2:] == ["application/json", "text/csv"]
+
+
+def test_several_content_types_of_one_status_are_each_kept_with_its_own_schema() -> None:
+    """M1: a JSON 200 and a text 200 of one item (``?fmt=text``): each request expects what its examples give,
+    the text one among them; a JSON answer is compared with the JSON examples' schema."""
+    text = Example(name="text", request=RequestSpec("GET", "/mt", query=(("fmt", "text"),)),
+                   response=ResponseSpec(200, "", (("Content-Type", "text/plain"),), "n=1"))
+    collection = _collection(_example("GET", "/mt", 200, {"n": 1}), text)
+    item = collection.items[0]
+    both = collection_probes(_collection(*item.examples, replace(text, name="text too",
+                                                                request=RequestSpec("GET", "/mt"))))
+    assert [(p.label, p.expected) for p in both] == [("GET /mt", (Expected("200", (
+        ("application/json", both[0].expected[0].media[0][1]), ("text/plain", None))),))]
+    checker = Checker("http://api.test")
+    assert checker.compare(both[0], 200, "text/plain", b"n=1") == []
+    assert [d.describe() for d in checker.compare(both[0], 200, "application/json", b'{"n": "1"}')] == [
+        "$.n: expected integer, got string"]
+    by_query = collection_probes(collection)
+    assert [p.expected[0].media[0][0] for p in by_query] == ["application/json", "text/plain"]
+
+
+def test_a_header_that_cannot_be_sent_is_an_error_row_and_the_others_are_checked() -> None:
+    """H3: "X-User: José" once raised UnicodeEncodeError out of the whole check (no report, no JUnit)."""
+    probes = [Probe("GET", "/a", headers=(("X-User", "José"),)), Probe("GET", "/b", expected=(Expected("200"),)),
+              Probe("GET", "/c", headers=(("X-Note", "line\nbreak secret"),))]
+    outcomes = _run(Checker("http://api.test"), probes, lambda request: httpx.Response(200))
+    assert [(o.verdict, o.reason) for o in outcomes] == [
+        (ERROR, "cannot send the header 'X-User': its value holds 'é' (U+00E9), not printable ASCII"),
+        (OK, ""),
+        (ERROR, "cannot send the header 'X-Note': its value holds a line break (U+000A), not printable ASCII")]
+    report = Report(tuple(outcomes), "http://api.test")
+    assert ElementTree.fromstring(report.junit()).find("testsuite") is not None
+    with pytest.raises(CheckError, match=r"--header 'X-A': its value holds 'ä' \(U\+00E4\)"):
+        parse_headers(["X-A: vä"])
+    with pytest.raises(CheckError, match=r"--header 'X-Ü': its name holds 'Ü'"):
+        parse_headers(["X-Ü: v"])
+
+
+def test_a_password_in_the_url_is_never_shown(tmp_path: Path) -> None:
+    """H4: as ``postmock push`` shows ``--to``: ``user:***@``, in the text, the rows and the JUnit XML."""
+    report = check([Probe("POST", "/x")], against="http://ann:URLPASSWORD@127.0.0.1:9/v1", source="s.json")
+    assert report.against == "http://ann:***@127.0.0.1:9/v1"
+    shown = report.text() + report.junit() + repr(report.rows())
+    assert "URLPASSWORD" not in shown and "ann:***@127.0.0.1:9/v1" in shown
+    assert "URLPASSWORD" in report.secrets  # an error message naming the URL is masked too
+
+
+def test_the_junit_file_is_refused_when_it_is_the_source_or_a_directory(tmp_path: Path) -> None:
+    """H5 and M9: refused before anything is sent; an unwritable place named, not a temporary file's name."""
+    source = tmp_path / "v.postman_collection.json"
+    source.write_text("{}")
+    with pytest.raises(CheckError, match="the output is the source"):
+        junit_target(str(tmp_path / "." / source.name), sources=(str(source), None))
+    with pytest.raises(CheckError, match="is a directory, not a file"):
+        junit_target(str(tmp_path), sources=(str(source),))
+    assert junit_target(str(tmp_path / "out" / "check.xml"), sources=(str(source),)) == tmp_path / "out" / "check.xml"
+    with pytest.raises(CheckError, match=r"cannot write the JUnit XML to .*v.postman_collection.json/x.xml: "):
+        write_junit(source / "x.xml", _report())
+    assert source.read_text() == "{}"
+
+
+def test_request_bodies_go_with_the_content_type_postman_s_send_adds() -> None:
+    """H7: raw JSON (by its language, or JSON text), urlencoded, form data as multipart, GraphQL as JSON; an
+    example's own Content-Type wins."""
+    def sent(**request: Any) -> tuple[str, str]:
+        [probe] = collection_probes(_collection(_example("POST", "/echo", 200, {}, **request)))
+        return dict(probe.headers).get("Content-Type", ""), probe.body
+
+    assert sent(body='{"t": 1}', body_language="json")[0] == "application/json"
+    assert sent(body='{"t": 1}')[0] == "application/json"
+    assert sent(body="<a/>", body_language="xml")[0] == "application/xml"
+    assert sent(body="hello")[0] == "text/plain"
+    assert sent(body="a=1", body_mode="urlencoded") == ("application/x-www-form-urlencoded", "a=1")
+    assert sent(body='{"query": "{ a }"}', body_mode="graphql", body_language="json")[0] == "application/json"
+    assert sent(body="x", headers=(("Content-Type", "text/csv"),))[0] == "text/csv"
+    assert sent() == ("", "")
+    kind, body = sent(body="a=1&b=two+words", body_mode="formdata")
+    boundary = kind.partition("boundary=")[2]
+    assert kind.startswith("multipart/form-data; boundary=postmock-") and body == (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="b"\r\n\r\ntwo words\r\n--{boundary}--\r\n')
+
+
+def test_dynamic_variables_are_filled_and_a_run_that_checks_nothing_fails() -> None:
+    """M3: ``{{$randomInt}}``/``{{$guid}}`` filled as Postman's Send fills them; all skipped: exit 1, saying so."""
+    probe = _resolved(Probe("GET", "/echo/{{$guid}}", query=(("r", "{{$randomInt}}"), ("x", "{{$nope}}"))),
+                      {}, (), unsafe=False)
+    assert re.fullmatch(r"/echo/[0-9a-f-]{36}", probe.path) and probe.query[0][1].isdigit()
+    assert probe.skipped.startswith("no value for $nope:")
+    report = check([Probe("POST", "/x"), Probe("DELETE", "/y")], against="http://127.0.0.1:9")
+    assert report.failed
+    assert report.summary() == "nothing was checked against http://127.0.0.1:9: every request was skipped (2 skipped)"
+    assert check([], against="http://127.0.0.1:9").summary() == (
+        "nothing was checked against http://127.0.0.1:9: the sketch has no requests")
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://[::1", r"--against 'http://\[::1' is not a URL \(Invalid port: ':1'\)"),
+    ("http://a:pw@host?x=1", r"--against 'http://a:\*\*\*@host\?x=1' has a query or a fragment"),
+    ("http://host/#frag", "has a query or a fragment"),
+    ("notaurl", "--against 'notaurl' is not an http"),
+])
+def test_a_url_that_cannot_be_a_base_is_refused_saying_why(url: str, message: str) -> None:
+    with pytest.raises(CheckError, match=message):
+        Checker(url)
+
+
+def test_the_url_s_errors_name_the_way_it_was_given_and_the_timeout_its_range() -> None:
+    with pytest.raises(CheckError, match=r"^%mock check 'notaurl' is not an http\(s\) URL") as refused:
+        check([], against="notaurl", option="%mock check")
+    assert refused.value.hint == "%mock check https://api.example.com"
+    for timeout in (float("inf"), 1e12, float("nan")):
+        with pytest.raises(CheckError, match=r"--timeout must be more than 0 and at most 3600 seconds"):
+            Checker("http://127.0.0.1:1", timeout=timeout)
+
+
+def test_messages_name_no_private_class_and_say_too_deep_for_deep_json() -> None:
+    """L2: the size limit's message; a body nested past the JSON limit is JSON, only too deep."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"a": "x" * 100})
+
+    [big] = _run(Checker("http://api.test", max_bytes=10), [Probe("GET", "/big")], answer)
+    assert big.reason == "the answer's body is over 10 bytes (not read further)"
+    probe = Probe("GET", "/deep", expected=(Expected("200", (("application/json", {"type": "array"}),)),))
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert [d.describe() for d in Checker("http://api.test").compare(probe, 200, "application/json", deep)] == [
+        f"body: JSON nested too deep to compare (over {limits.MAX_JSON_DEPTH} levels)"]
+
+
+def test_junit_stays_valid_xml_with_control_characters_in_labels() -> None:
+    """L7: a label holding a control character (a collection path with one) is written ``\\x00``."""
+    outcome = Outcome(Probe("GET", "/a\x00b\x1b"), ERROR, reason="bad \x07 thing")
+    text = Report((outcome,), "http://api.test", "c\x01.json").junit()
+    suite = ElementTree.fromstring(text).find("testsuite")
+    assert suite is not None and suite.get("name") == "postmock check c\\x01.json against http://api.test"
+    case = suite.find("testcase")
+    assert case is not None and case.get("name") == "GET /a\\x00b\\x1b"

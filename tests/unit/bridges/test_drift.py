@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from postmock_nb.bridges.drift import MAX_DIFFERENCES, differences, type_of
+from postmock_nb.bridges.drift import MAX_DIFFERENCES, MAX_STEPS, differences, type_of
 from postmock_nb.formats.inference import infer_schema
 
 PRODUCT = {"type": "object", "required": ["id", "price"],
@@ -110,6 +110,29 @@ def test_a_schema_that_refers_to_itself_ends() -> None:
     for _ in range(100):
         value = {"n": 1, "child": value}
     assert differences(value, tree, lookup={"#/tree": tree}.__getitem__) == []
+
+
+def test_an_alternative_that_only_refers_to_itself_fits_nothing_and_the_walk_ends() -> None:
+    """``Node: {anyOf: [$ref Node, $ref Node, $ref Node]}`` once walked 3⁶⁴ alternatives (M2)."""
+    loop = {"anyOf": [{"$ref": "#/Node"}] * 3}
+    lookup = {"#/Node": loop}.__getitem__
+    assert _described({"a": 1}, {"$ref": "#/Node"}, lookup=lookup) == [
+        ("$: expected what #/Node describes, but it refers to itself here: not compared", False)]
+    named = {"anyOf": [{"$ref": "#/Named"}, {"type": "object", "properties": {"a": {"type": "string"}}}]}
+    assert _described({"a": 1}, named, lookup={"#/Named": named}.__getitem__) == [  # not "fits anything"
+        ("$.a: expected string, got integer", True)]
+    assert _described({"a": "x"}, named, lookup={"#/Named": named}.__getitem__) == []
+
+
+def test_alternatives_nested_in_alternatives_stop_at_a_budget_saying_so() -> None:
+    node = {"anyOf": [{"type": "object", "properties": {"n": {"$ref": "#/N"}, "k": {"type": "integer"}}}] * 3}
+    value: dict[str, Any] = {"k": "x"}
+    for _ in range(30):  # 3³⁰ ways to walk without a budget
+        value = {"n": value, "k": 1}
+    found = differences(value, node, lookup={"#/N": node}.__getitem__)
+    assert found[-1].describe() == (f"$: compared only in part: the schema asks for over {MAX_STEPS} comparisons "
+                                    "(alternatives nested in alternatives)")
+    assert not found[-1].fails
 
 
 def test_all_of_checks_every_part_and_one_of_the_closest_alternative() -> None:
