@@ -11,14 +11,12 @@ command)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -28,8 +26,8 @@ from support.layers import skip_unless_required
 from support.notebook_cells import NODE_BIN
 from support.paths import ROOT
 from support.roundtrip import answer, served
+from support.schemathesis_run import SCHEMATHESIS, run_schemathesis
 
-from postmock_nb.answers.diagnostics import POSTMAN_NOT_FOUND
 from postmock_nb.cli import main, output_format
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.sources import load_any
@@ -41,7 +39,6 @@ SERVED = [ROOT / "tests" / "data" / "postman-local-mock-server" / name
 Every fixture collection's export is served in process (tests/server/test_openapi_export_served.py)."""
 NOTEBOOK_DATA = sorted(path for path in (ROOT / "notebooks" / "data").iterdir() if path.suffix in (".json", ".yaml"))
 PRISM = NODE_BIN / "prism"
-SCHEMATHESIS = Path(sys.executable).parent / "st"
 PRISM_READY = re.compile(r"Prism is listening on (http://127\.0\.0\.1:\d+)")
 USERS = ROOT / "notebooks" / "data" / "users.postman_collection.json"
 
@@ -87,7 +84,6 @@ def test_convert_an_openapi_document_to_json_openapi_with_to(tmp_path: Path) -> 
 
 
 def _postmock() -> list[str]:
-    import sys
 
     return [sys.executable, "-m", "postmock_nb.cli"]
 
@@ -188,50 +184,8 @@ def test_schemathesis_finds_no_schema_violation_on_postmock_serve_of_the_export(
     assert main(["convert", str(path), str(document)]) == 0
     with postmock("serve", str(document), "--port", "0") as cli, tempfile.TemporaryDirectory() as reports:
         url = cli.wait_for(SERVING).group(3)
-        done = subprocess.run(
-            [str(SCHEMATHESIS), "run", str(document), "--url", url, "--checks", "response_schema_conformance",
-             "--mode", "positive", "--seed", "1", "--max-examples", "10", "--workers", "1",
-             "--phases", "examples,coverage,fuzzing,stateful", "--request-timeout", "10",
-             "--report", "ndjson", "--report-dir", reports],
-            capture_output=True, text=True, cwd=reports, timeout=240)
-        failures, tested, unmatched = _schema_failures(Path(reports))
-        assert tested > 0, done.stdout[-2000:]
-        assert failures == [], done.stdout[-4000:]
-        assert done.returncode == 0 or unmatched, done.stdout[-4000:]
+        found = run_schemathesis(document, url, Path(reports))
+        assert found.checked > 0, found.output[-2000:]
+        assert found.failures == [], found.output[-4000:]
+        assert found.returncode == 0 or found.unmatched, found.output[-4000:]
         cli.stop()
-
-
-def _schema_failures(reports: Path) -> tuple[list[str], int, int]:
-    """The operations with a ``response_schema_conformance`` failure, how many responses were checked, and how many
-    failures were the mock's own "no example matches" 404 (``mockRequestNotFoundError``), not counted as failures:
-    a path parameter is any string in the export (no ``enum`` of the saved values), so Schemathesis asks for values
-    no example saved, and the mock answers those as Postman's does, with no example of the sketched API."""
-    failures, tested, unmatched = [], 0, 0
-    for report in reports.glob("*.ndjson"):
-        for line in report.read_text(encoding="utf-8").splitlines():
-            event = json.loads(line)
-            recorder = event.get("ScenarioFinished", {}).get("recorder", {})
-            interactions = recorder.get("interactions", {})
-            for case, checks in recorder.get("checks", {}).items():
-                for check in checks:
-                    if check.get("name") == "response_schema_conformance":
-                        tested += 1
-                        if check.get("status") != "failure":
-                            continue
-                        if _no_example_matched(interactions.get(case) or {}):
-                            unmatched += 1
-                        else:
-                            failures.append(recorder.get("label", ""))
-    return failures, tested, unmatched
-
-
-def _no_example_matched(interaction: dict[str, Any]) -> bool:
-    """Whether Schemathesis's recorded answer is the mock's own 404 saying no example matches the request."""
-    response = interaction.get("response") or {}
-    content = response.get("content") or {}
-    try:
-        body = json.loads(base64.b64decode(content.get("$base64", "")))
-    except ValueError:
-        return False
-    return (response.get("status_code") == 404 and isinstance(body, dict)
-            and body.get("error", {}).get("name") == POSTMAN_NOT_FOUND["name"])
