@@ -73,9 +73,10 @@ def _parser() -> argparse.ArgumentParser:
         "convert", help="write a collection or an OpenAPI document as OpenAPI 3.1 or as a Postman collection",
         description="Read SOURCE (a Postman collection or an OpenAPI document) and write OUTPUT as OpenAPI 3.1 "
                     "(YAML for .yaml/.yml, else JSON) or as a Postman Collection v2.1. The format is --to's, else "
-                    "OUTPUT's name's: .yaml/.yml is OpenAPI, .postman_collection.json is Postman.")
+                    "OUTPUT's name's: .yaml/.yml is OpenAPI, .postman_collection.json is Postman. An OpenAPI "
+                    "document written as OpenAPI is the document itself (its version kept).")
     convert.add_argument("source", metavar="SOURCE", help="the Postman collection or OpenAPI document to read")
-    convert.add_argument("output", metavar="OUTPUT", help="the file to write")
+    convert.add_argument("output", metavar="OUTPUT", help="the file to write (not SOURCE)")
     convert.add_argument("--to", choices=CONVERT_FORMATS, default=None, help="the output format")
     _check_parser(commands.add_parser(
         "check", help="send the sketch's requests to the real API and report where its answers differ",
@@ -249,21 +250,42 @@ def _print_schema_problems(problems: list[str], note: str, stream: Any) -> None:
         print(f"  ... and {len(problems) - MAX_WARNINGS} more", file=stream)
 
 
+def same_file(one: str | Path, other: str | Path) -> bool:
+    """Whether two names are one file: the same path once resolved (``./x``, a symlink), or, when both exist, the
+    same file (a hard link)."""
+    try:
+        return Path(one).resolve() == Path(other).resolve() or Path(other).exists() and Path(one).samefile(other)
+    except OSError:
+        return False
+
+
 def _convert(args: argparse.Namespace) -> int:
+    """``postmock convert SOURCE OUTPUT``: a collection or a document as OpenAPI or as a Postman collection; an
+    OpenAPI document to OpenAPI is the document itself (in YAML or JSON), never one inferred from its examples."""
     to = output_format(args.output, args.to)
+    if same_file(args.source, args.output):
+        raise PostmockError(f"the output is the source ({args.output} is {args.source}): nothing written",
+                            hint="give another OUTPUT file")
     # deferred: the formats (schemas, YAML, OpenAPI) are slow to import; postmock --help stays fast
-    from postmock_nb.formats.openapi_export import save_openapi
+    from postmock_nb.formats.documents import parse_document, read_text
+    from postmock_nb.formats.openapi_export import save_document, save_openapi
     from postmock_nb.formats.postman import save_collection
     from postmock_nb.formats.sources import load_any
 
     loaded = load_any(args.source)
     collection = loaded.collection
+    warnings: list[str] = []
     if to == "postman":
         save_collection(collection, args.output)
-        warnings: list[str] = []
+        kind = "Postman collection"
+    elif loaded.spec is not None:  # its schemas, $refs, constraints and security as written
+        _, warnings = save_document(parse_document(read_text(Path(args.source)), args.source), args.output)
+        kind = f"{loaded.converted_from or 'OpenAPI ' + loaded.spec.version} document"
+        if not loaded.spec.version.startswith("3.1") or loaded.converted_from:
+            warnings.insert(0, f"written as it is ({kind}): postmock converts no document between versions")
     else:
         _, warnings = save_openapi(collection, args.output)
-    kind = "OpenAPI 3.1 document" if to == "openapi" else "Postman collection"
+        kind = "OpenAPI 3.1 document"
     print(f"{args.output}: {kind} {collection.name!r}, {plural(len(collection.examples), 'example')} "
           f"(from {args.source})")
     for warning in warnings:

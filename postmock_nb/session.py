@@ -172,15 +172,16 @@ class Session:
     def save(self, path: str | Path, *, openapi: bool = False) -> Path:
         """Export as Postman Collection v2.1, with ``baseUrl``/``mockUrl`` set to this mock; ``openapi``: as an
         OpenAPI 3.1 document instead (YAML for ``.yaml``/``.yml``, else JSON; what it could not hold is in
-        :attr:`export_warnings`)."""
+        :attr:`export_warnings`), whose ``servers`` are the collection's own ``baseUrl`` when it set one, never
+        this mock's address (the contract is the real API's)."""
         collection, self.save_warnings = self.behaviours.for_export(self.store.collection)
+        if openapi:
+            saved, self.export_warnings = save_openapi(collection, path)
+            return saved
         if self.server is not None and self.server.running:
             collection = collection.with_variables((("baseUrl", self.server.url), ("mockUrl", self.server.url)))
         elif not any(k == "baseUrl" for k, _ in collection.variables):
             collection = collection.with_variables((("baseUrl", "http://127.0.0.1:8000"),))
-        if openapi:
-            saved, self.export_warnings = save_openapi(collection, path)
-            return saved
         self.export_warnings = []
         return save_collection(collection, path)
 

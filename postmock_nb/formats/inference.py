@@ -25,11 +25,17 @@ against. The rules (GenSON does the merging; this module adds formats, enums and
 - No values (an empty sequence) give ``{}``, the schema every value validates.
 
 The same values always give the same schema (keys and enums sorted).
+
+Query and header parameters are text on the wire; :func:`infer_text_schema` types them by what their values
+say: ``integer`` when every value is a decimal integer (``2``, ``-10``; not ``007``), ``number`` when every one
+is a JSON number (``1.5``, ``2``), ``boolean`` when every one is ``true`` or ``false``; else a string schema
+by the rules above (a format, an enum).
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -53,6 +59,9 @@ _DATE_TIME = re.compile(
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")  # unquoted local parts
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_BOOLEANS = ("true", "false")
 
 
 def _is_date(text: str) -> bool:
@@ -188,3 +197,30 @@ def infer_schema(values: Sequence[Any]) -> dict[str, Any]:
         root.add_object(value)
     schema: dict[str, Any] = root.to_schema()
     return schema
+
+
+def infer_text_schema(values: Sequence[str]) -> dict[str, Any]:
+    """The schema of a parameter sent as text (a query or header parameter): ``integer``, ``number`` or
+    ``boolean`` when every value says so (this module's docstring), else :func:`infer_schema` of the strings."""
+    if values and all(value in _BOOLEANS for value in values):
+        return {"type": "boolean"}
+    if values and all(_INTEGER.match(value) for value in values):
+        return {"type": "integer"}
+    if values and all(_NUMBER.match(value) for value in values):
+        return {"type": "number"}
+    return infer_schema(list(values))
+
+
+def typed_value(schema: dict[str, Any], text: str) -> Any:
+    """``text`` as a value of the type :func:`infer_text_schema` gave (``"2"`` → ``2`` for ``integer``)."""
+    kind = schema.get("type")
+    if kind == "boolean" and text in _BOOLEANS:
+        return text == "true"
+    if kind == "integer" and _INTEGER.match(text):
+        return int(text)
+    if kind == "number" and _NUMBER.match(text):
+        if not any(mark in text for mark in ".eE"):
+            return int(text)
+        number = float(text)
+        return number if math.isfinite(number) else text  # 1e999: no JSON number
+    return text

@@ -17,11 +17,13 @@ How a document becomes a collection:
   (:mod:`postmock_nb.formats.schemagen`); response headers come along; a JSON media type is
   preferred when a response offers several;
 - examples are ordered success first, so a plain request gets the lowest 2xx answer and
-  ``x-mock-response-code`` picks the others.
+  ``x-mock-response-code`` picks the others (a document postmock exported keeps the collection's order: below).
 - a document postmock exported (:mod:`postmock_nb.formats.openapi_export`) is read back as it was: a
   response whose examples carry ``x-postmock-example`` gives those examples (their Postman request, id,
   status and headers, the body from the ``value``), ``x-postmock-markers`` back in their request headers,
-  and the response's ``x-postmock-examples`` too; ``x-postmock-variables`` are the collection's variables.
+  and the response's ``x-postmock-examples`` too, in the collection's order (``x-postmock-order``: a plain
+  request gets the collection's first example, not the lowest 2xx); ``x-postmock-variables`` are the
+  collection's variables.
 
 ``$ref`` lookups go through the ``referencing`` library (the one jsonschema uses); every
 reference in the document is checked when it is read, so a ``$ref`` to nowhere is one error
@@ -37,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,6 +77,9 @@ POSTMOCK_MARKERS = "x-postmock-markers"
 """Beside ``x-postmock-example``: the example's ``x-mock-*`` markers (scenario, sequence, delay, fault, SSE…)."""
 POSTMOCK_EXAMPLES = "x-postmock-examples"
 """On a response: the examples not under the media type this reader picks (no body, or another media type)."""
+POSTMOCK_ORDER = "x-postmock-order"
+"""Beside ``x-postmock-example``: the example's place among its operation's examples (the collection's order,
+which a plain request's answer depends on: the first example), read back in that order."""
 POSTMOCK_VARIABLES = "x-postmock-variables"
 """On the document: the collection's variables, ``[[name, value], …]``."""
 POSTMOCK_COMPUTED = "x-postmock-computed"
@@ -578,13 +584,14 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
         return [Example(name="No responses documented", request=request, response=ResponseSpec(
             200, "OK", ((NOTE_HEADER, NO_RESPONSES_NOTE),), "", ""))]
     only_default = list(by_code) == ["default"]
-    examples = []
+    examples: list[Example] = []
+    exported: list[tuple[int, Example]] = []  # postmock's export: back in the collection's order
     for code in sorted(by_code, key=_status_order):
         response, at = spec.resolve(by_code[code], f"{where}/{code}")
         if not isinstance(response, dict):
             continue
         if _exported(response):
-            examples.extend(exported_examples(spec, response, request, at))
+            exported.extend(exported_examples(spec, response, request, at))
             continue
         status = 200 if only_default else status_of(code)  # `default` alone is the answer: 200, as Prism does
         description = str(response.get("description") or reason_phrase(status)).strip().splitlines()
@@ -606,7 +613,7 @@ def operation_examples(spec: Spec, operation: Operation, request: RequestSpec,
             examples.append(Example(
                 name=f"{title} - {name}" if name else title, request=marked,
                 response=ResponseSpec(status, reason_phrase(status), all_headers, body, _language(content_type))))
-    return examples
+    return [example for _, example in sorted(exported, key=lambda pair: pair[0])] + examples
 
 
 def documented_answer(spec: Spec, operation: Operation, codes: tuple[int, ...]) -> tuple[int, Pairs, str] | None:
@@ -639,12 +646,14 @@ def _exported(response: dict[str, Any]) -> bool:
         isinstance(entry, dict) and POSTMOCK_EXAMPLE in entry for entry in examples.values())
 
 
-def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec, where: str) -> list[Example]:
+def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec,
+                      where: str) -> list[tuple[int, Example]]:
     """The examples of a response postmock exported, as they were: each named example's ``x-postmock-example``
     (its body from the ``value`` when the Postman object has none), its ``x-postmock-markers`` back in its
     request headers, and each named example marked ``x-mock-openapi`` with where it is in this document (so
-    ``Prefer: example=KEY`` and ``--dynamic`` find it); then the response's ``x-postmock-examples``."""
-    found: list[Example] = []
+    ``Prefer: example=KEY`` and ``--dynamic`` find it); then the response's ``x-postmock-examples``. Each with
+    its ``x-postmock-order`` (its place in the collection; without one, after those that have one)."""
+    found: list[tuple[int, Example]] = []
     picked = _pick_media(response.get("content"))
     if picked is not None:
         media_type, media = picked
@@ -653,13 +662,19 @@ def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec
         for key, entry in entries.items() if isinstance(entries, dict) else ():
             if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
                 body = _serialise(spec.example_data(entry.get("value"), where), media_type)
-                found.append(_exported_example(entry, request, f"{where}/content/examples/{key}", body,
-                                               OpenApiSource(source, str(key)).pointer))
+                found.append((_order(entry), _exported_example(entry, request, f"{where}/content/examples/{key}",
+                                                               body, OpenApiSource(source, str(key)).pointer)))
     extra = response.get(POSTMOCK_EXAMPLES)
     for index, entry in enumerate(extra if isinstance(extra, list) else []):
         if isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict):
-            found.append(_exported_example(entry, request, f"{where}/{POSTMOCK_EXAMPLES}/{index}", "", ""))
+            found.append((_order(entry), _exported_example(entry, request, f"{where}/{POSTMOCK_EXAMPLES}/{index}",
+                                                           "", "")))
     return found
+
+
+def _order(entry: dict[str, Any]) -> int:
+    order = entry.get(POSTMOCK_ORDER)
+    return order if isinstance(order, int) and not isinstance(order, bool) else sys.maxsize
 
 
 def _exported_example(entry: dict[str, Any], request: RequestSpec, where: str, body: str, source: str) -> Example:

@@ -3,14 +3,17 @@
 What each part of a collection becomes:
 
 - **one path per request**: the examples of every item with the same method and path are one operation;
-  ``:id`` and ``{{id}}`` segments become ``{id}`` with a required path parameter, a string: its ``example`` the
-  value the examples saved (else the collection variable's), its ``examples`` when they saved several — never an
-  ``enum`` of them: the API takes other values (only a mock, as Postman's, matches the saved ones, which
-  ``x-postmock-example`` keeps); the operation's summary is the first item's name, its tag the item's first folder;
+  ``:id``, ``{{id}}`` and OpenAPI-style ``{id}`` segments become ``{id}`` with a required path parameter (paths
+  of one shape, ``/users/{userId}`` and ``/users/{name}``, are one path, named as the first), a string: its
+  ``example`` the value the examples saved (else the collection variable's), its ``examples`` when they saved
+  several — never an ``enum`` of them: the API takes other values (only a mock, as Postman's, matches the saved
+  ones, which ``x-postmock-example`` keeps); the operation's summary is the first item's name, its tag the item's
+  first folder;
 - **query parameters**: each name any example sends, ``required`` when every example sends it, its schema
-  inferred from the values sent, its ``example`` the first value; a credential's (a name
-  :func:`postmock_nb.core.masking.is_secret_parameter` calls secret: ``access_token``, ``api_key``) has a plain
-  string schema and its example masked (``ab…``);
+  inferred from the values sent (``integer``, ``number``, ``boolean`` when every value says so:
+  :func:`postmock_nb.formats.inference.infer_text_schema`), its ``example`` the first value, of that type; a
+  credential's (a name :func:`postmock_nb.core.masking.is_secret_parameter` calls secret: ``access_token``,
+  ``api_key``) has a plain string schema and its example masked (``ab…``);
 - **header parameters**: each request header any example sends (case ignored), but for ``Content-Type`` and
   ``Accept`` (the media types say them), ``Content-Length``, ``Host``, ``Connection``, ``Cookie``, the hop-by-hop
   headers, the ``x-mock-*`` markers and the credentials: ``required`` when every example sends it, its schema
@@ -27,7 +30,9 @@ What each part of a collection becomes:
   ``x-mock-match-request-headers``), as the collection's own file does;
 - **request bodies**: by the request's ``Content-Type`` (else its body mode), a schema inferred from the JSON
   (or form) bodies, each example's body a named example; ``required`` when every example sends one;
-- **responses**: one per status, one media type per ``Content-Type`` the examples answer with, the saved
+- **responses**: one per status, in the order the examples first give them (each example's place among the
+  operation's in ``x-postmock-order``, read back in that order: a plain request gets the collection's first
+  example), one media type per ``Content-Type`` the examples answer with, the saved
   examples as named ``examples`` (their ``summary`` the example's name), the response headers (``required``
   when every example of the status sends one), and the schema inferred from the bodies by
   :func:`postmock_nb.formats.inference.infer_schema` (a media type whose bodies are not all JSON gets
@@ -36,6 +41,11 @@ What each part of a collection becomes:
   ``components/schemas`` (inferred from every record the examples hold) and referenced by each;
 - **handlers** (``x-mock-handler``): their sample or last response, the operation described as computed
   (``x-postmock-computed``);
+- **WebSockets** (``x-mock-websocket``): the ``101`` response (the upgrade), no content, the scripts in its
+  ``x-postmock-examples``;
+- **credentials in what other tools read**: none (``servers`` without a user and password, a ``Set-Cookie``
+  header's ``example`` masked, a credential variable masked in ``x-postmock-variables``); ``x-postmock-example``
+  keeps those the mock compares or answers with, and a warning names them;
 - what OpenAPI cannot say is kept in extensions, read back by :mod:`postmock_nb.formats.openapi` so that
   ``postmock serve`` of the exported file serves what the collection served: each named example carries
   ``x-postmock-example`` (the example as a Postman example object: its id, name, request with its query,
@@ -46,7 +56,9 @@ What each part of a collection becomes:
   also listed in the response's ``x-postmock-examples``; the collection's variables are
   ``x-postmock-variables``.
 
-The YAML has no anchors or aliases (``&id001``/``*id001``): a value the document holds twice is written twice.
+The YAML has no anchors or aliases (``&id001``/``*id001``): a value the document holds twice is written twice;
+libyaml writes it when PyYAML has it. A lone surrogate (``"\\ud800"``, valid in JSON text, which no UTF-8 text
+holds): a JSON body holding one is kept as text (with a warning), a character escaped in JSON, U+FFFD in YAML.
 
 Not exported (returned as warnings): methods OpenAPI has no operation for (``COPY``, ``LINK``…), requests
 with no example (a Postman mock does not serve them either), 1xx examples (never served).
@@ -66,16 +78,24 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from postmock_nb.core import limits, masking, wire
-from postmock_nb.core.markers import OPENAPI_MARKER, SSE_MARKER, code_of, is_mock_name, parse_resource
+from postmock_nb.core.markers import (
+    OPENAPI_MARKER,
+    SSE_MARKER,
+    WEBSOCKET_MARKER,
+    code_of,
+    is_mock_name,
+    parse_resource,
+)
 from postmock_nb.core.model import Collection, Example, Item, reason_phrase
 from postmock_nb.formats import atomicfile
-from postmock_nb.formats.inference import infer_schema
+from postmock_nb.formats.inference import infer_schema, infer_text_schema, typed_value
 from postmock_nb.formats.openapi import (
     OPERATION_METHODS,
     POSTMOCK_COMPUTED,
     POSTMOCK_EXAMPLE,
     POSTMOCK_EXAMPLES,
     POSTMOCK_MARKERS,
+    POSTMOCK_ORDER,
     POSTMOCK_VARIABLES,
     is_json_type,
     pick_media,
@@ -84,7 +104,9 @@ from postmock_nb.formats.postman import example_json
 
 OPENAPI_VERSION = "3.1.0"
 _SEGMENT_VARIABLE = re.compile(r"^:([A-Za-z0-9_.-]+)$")
-_PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}|\{([^{}]+)\}")
+"""A ``{{variable}}`` in a path, or an OpenAPI-style ``{name}`` (pasted from a document): each a path parameter."""
+_TEMPLATE_NAME = re.compile(r"\{[^{}]*\}")
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 _UNSENT_HEADERS = frozenset({"content-type", "content-length", "transfer-encoding", "connection", "date"})
 _FORM_TYPES = {"urlencoded": "application/x-www-form-urlencoded", "formdata": "multipart/form-data",
@@ -144,14 +166,16 @@ class _Operation:
 
 def openapi_path(path: str) -> tuple[str, list[str]]:
     """``/users/:id/posts/{{postId}}`` → (``/users/{id}/posts/{postId}``, [id, postId]): the template and its
-    path parameters (a name given twice is numbered: ``{id}``, ``{id2}``)."""
+    path parameters (a name given twice is numbered: ``{id}``, ``{id2}``); an OpenAPI-style ``{id}`` segment is
+    one too."""
     names: list[str] = []
     segments = []
     for segment in path.split("?")[0].split("/"):
         found = _SEGMENT_VARIABLE.match(segment)
         if found:
             segment = "{{" + found.group(1) + "}}"
-        segments.append(_PLACEHOLDER.sub(lambda m: "{" + _parameter_name(m.group(1), names) + "}", segment))
+        segments.append(_PLACEHOLDER.sub(lambda m: "{" + _parameter_name(m.group(1) or m.group(2), names) + "}",
+                                         segment))
     template = "/".join(segments)
     return (template if template.startswith("/") else "/" + template), names
 
@@ -190,22 +214,97 @@ def to_openapi(collection: Collection) -> Exported:
     if components:
         document["components"] = components
     if collection.variables:
-        document[POSTMOCK_VARIABLES] = [[name, value] for name, value in collection.variables]
+        document[POSTMOCK_VARIABLES] = _variables(collection.variables, exported.warnings)
+    exported.warnings.extend(_kept_credentials(operations))
+    exported.warnings.extend(_surrogate_bodies(operations))
     exported.document = document
     return exported
 
 
 def _servers(variables: dict[str, str]) -> list[dict[str, str]]:
-    """The collection's ``baseUrl`` when it is an absolute URL with no path (a path would move every route)."""
+    """The collection's ``baseUrl`` when it is an absolute URL with no path (a path would move every route),
+    without its user and password (``https://user:pass@host`` → ``https://host``)."""
     base = variables.get("baseUrl", "")
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # a malformed address (``http://[::1``) is no server
+        return []
     if parts.scheme in ("http", "https") and parts.netloc and parts.path.strip("/") == "":
-        return [{"url": f"{parts.scheme}://{parts.netloc}"}]
+        return [{"url": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"}]
     return []
 
 
+def _without_password(value: str) -> str:
+    """A URL with a password (``https://user:pass@host/x``) without its user and password (``https://host/x``);
+    any other value as it is."""
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return value
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if password else value
+
+
+def _variables(variables: Sequence[tuple[str, str]], warnings: list[str]) -> list[list[str]]:
+    """``x-postmock-variables``: the collection's variables, a credential's value masked (a name
+    :func:`postmock_nb.core.masking.is_secret_parameter` calls secret: ``apiKey``, ``token``) and said in a
+    warning: the mock served from the file fills ``{{apiKey}}`` with the masked value until it is set again; a
+    URL's password (``https://user:pass@host``) left out with its user."""
+    written, masked = [], []
+    for name, value in variables:
+        shown = masking.mask(value) if value and masking.is_secret_parameter(name) else _without_password(value)
+        if shown != value:
+            masked.append(name)
+        written.append([name, shown])
+    if masked:
+        warnings.append(f"variables {', '.join(masked)} are credentials or hold one: masked in x-postmock-variables "
+                        "(set them again where the file is served)")
+    return written
+
+
+def _kept_credentials(operations: Sequence[_Operation]) -> list[str]:
+    """A warning naming the credentials ``x-postmock-example`` keeps as saved (request headers and query
+    parameters the mock compares, ``Set-Cookie`` it answers with): none of them is in the parts other tools read,
+    but the file holds them."""
+    kept: dict[str, list[str]] = {}
+    for operation in operations:
+        for _, example in operation.examples:
+            names = [key for key, value in example.request.headers
+                     if value.strip() and not is_mock_name(key) and masking.is_secret_header(key)]
+            names += [f"?{key}" for key, value in example.request.query if value and masking.is_secret_parameter(key)]
+            names += [key for key, value in example.response.headers
+                      if value.strip() and key.lower() in wire.SECRET_RESPONSE_HEADERS]
+            for name in dict.fromkeys(names):
+                kept.setdefault(name, []).append(repr(example.name))
+    if not kept:
+        return []
+    found = "; ".join(f"{name} in {_some(examples)}" for name, examples in kept.items())
+    return [f"x-postmock-example keeps the credentials the mock compares or answers with, as saved: {found} "
+            "(mask or remove them before handing the file over)"]
+
+
+def _some(names: list[str]) -> str:
+    """``'a'``, ``'a', 'b'``, or ``12 examples ('a', 'b', 'c' …)``: each name once."""
+    distinct = list(dict.fromkeys(names))
+    shown = ", ".join(distinct[:3]) + (" …" if len(distinct) > 3 else "")
+    return shown if len(names) == len(distinct) <= 3 else f"{len(names)} examples ({shown})"
+
+
+def _surrogate_bodies(operations: Sequence[_Operation]) -> list[str]:
+    """A warning naming the examples whose JSON body holds a lone surrogate (``"\\ud800"``): valid JSON text,
+    but no UTF-8 or YAML text can hold its value, so it is kept as text (no schema inferred from it)."""
+    named = [example.describe() for operation in operations for _, example in operation.examples
+             if _json_with_lone_surrogate(example.response.body) or _json_with_lone_surrogate(example.request.body)]
+    return [f"{example}: its body holds a lone surrogate (\\ud800…), which UTF-8 cannot hold: kept as text, "
+            "no schema inferred from it" for example in named]
+
+
 def _operations(collection: Collection, warnings: list[str]) -> list[_Operation]:
+    """The operations, each example in the collection's order; paths of one shape (``/users/{userId}``,
+    ``/users/{name}``: OpenAPI forbids both) are one path, named as the first seen (each example keeps its own
+    names in ``x-postmock-example``)."""
     found: dict[tuple[str, str], _Operation] = {}
+    shapes: dict[str, tuple[str, list[str]]] = {}
     for item in collection.items:
         if not item.examples:
             warnings.append(f"{item.name!r} has no example: not exported (a mock does not serve it)")
@@ -220,6 +319,7 @@ def _operations(collection: Collection, warnings: list[str]) -> list[_Operation]
                 warnings.append(f"{example.describe()}: a 1xx example is never served: not exported")
                 continue
             template, names = openapi_path(example.request.path)
+            template, names = shapes.setdefault(_TEMPLATE_NAME.sub("{}", template), (template, names))
             key = (template, method)
             if key not in found:
                 found[key] = _Operation(method, template, names)
@@ -238,6 +338,8 @@ def _operation(operation: _Operation, context: _Context) -> dict[str, Any]:
     if code is not None:
         data[POSTMOCK_COMPUTED] = {code[0]: code[1]}
         description = _computed(code) + (f"\n\n{description}" if description else "")
+    if any(_is_websocket(example) for _, example in operation.examples):
+        description = _WEBSOCKET + (f"\n\n{description}" if description else "")
     if description:
         data["description"] = description
     examples = [example for _, example in operation.examples]
@@ -283,10 +385,11 @@ def _path_parameters(operation: _Operation, variables: dict[str, str]) -> list[d
     ``examples`` when they saved several; never an ``enum`` of them (the API takes other values; only the mock, as
     Postman's, matches the saved ones, and ``x-postmock-example`` keeps them for it)."""
     parameters = []
-    for name in operation.parameters:
+    own_names = [openapi_path(example.request.path)[1] for _, example in operation.examples]
+    for index, name in enumerate(operation.parameters):
         saved: dict[str, str] = {}  # each value saved, in order → the first example that saved it
-        for _, example in operation.examples:
-            saved.setdefault(_saved_value(example, name), example.name)
+        for (_, example), own in zip(operation.examples, own_names, strict=True):
+            saved.setdefault(_saved_value(example, own[index] if index < len(own) else name), example.name)
         saved.pop("", None)
         parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         if len(saved) > 1:
@@ -324,8 +427,9 @@ def _sent_headers(example: Example) -> list[tuple[str, str]]:
 def _parameters(place: str, sent: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
     """The ``in: place`` parameters of an operation from what each of its examples sends (``sent``: one list of
     (name, value) per example; header names compared ignoring case): ``required`` when every example sends it, a
-    schema inferred from the values, an ``example`` (the first value, masked when the name is a credential's, whose
-    schema is then a plain string: no value of it is written)."""
+    schema inferred from the values (:func:`postmock_nb.formats.inference.infer_text_schema`: ``integer`` when
+    every value is one…), an ``example`` (the first value, of that type; masked when the name is a credential's,
+    whose schema is then a plain string: no value of it is written)."""
     fold = place == "header"
     values: dict[str, list[str]] = {}
     names: dict[str, str] = {}
@@ -339,10 +443,11 @@ def _parameters(place: str, sent: list[list[tuple[str, str]]]) -> list[dict[str,
     for identity, found in values.items():
         name = names[identity]
         secret = masking.is_secret_header(name) if fold else masking.is_secret_parameter(name)
+        schema = {"type": "string"} if secret else infer_text_schema(found)
         parameter: dict[str, Any] = {"name": name, "in": place, "required": counts[identity] == len(sent),
-                                     "schema": {"type": "string"} if secret else infer_schema(found)}
+                                     "schema": schema}
         if "{{" not in found[0]:
-            parameter["example"] = masking.mask(found[0]) if secret else found[0]
+            parameter["example"] = masking.mask(found[0]) if secret else typed_value(schema, found[0])
         parameters.append(parameter)
     return parameters
 
@@ -388,11 +493,35 @@ def _security(examples: Sequence[Example], schemes: _Schemes) -> list[dict[str, 
 # -- bodies ---------------------------------------------------------------------------------------
 
 
-def _json_value(text: str) -> tuple[bool, Any]:
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"  # a high half not followed by a low one
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a low half after no high one
+    r"|[\ud800-\udfff]")  # or the character itself
+
+
+def _lone_surrogate(text: str) -> bool:
+    """Whether a body holds a lone surrogate, escaped (``\\ud800``) or as the character."""
+    return ("\\u" in text or not text.isascii()) and _LONE_SURROGATE.search(text) is not None
+
+
+def _json_with_lone_surrogate(text: str) -> bool:
+    if not _lone_surrogate(text):
+        return False
     try:
-        return True, limits.loads(text)
+        limits.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_value(text: str) -> tuple[bool, Any]:
+    """(True, the JSON value) of a body, or (False, its text): a value holding a lone surrogate is kept as text
+    (no UTF-8 file can hold it)."""
+    try:
+        value = limits.loads(text)
     except ValueError:
         return False, text
+    return (False, text) if _lone_surrogate(text) else (True, value)
 
 
 def _request_type(example: Example) -> str:
@@ -471,16 +600,41 @@ def _response_type(example: Example) -> str:
     return "application/json" if _json_value(example.response.body)[0] else "text/plain"
 
 
+_SWITCHING_PROTOCOLS = 101
+_WEBSOCKET = ("A WebSocket: the client opens it with this GET (`Upgrade: websocket`, answered `101 Switching "
+              "Protocols`); the messages are exchanged over the socket, not described here.")
+
+
+def _is_websocket(example: Example) -> bool:
+    return any(key.lower() == WEBSOCKET_MARKER and value.strip() for key, value in example.request.headers)
+
+
 def _responses(examples: Sequence[Example], record: tuple[str, dict[str, Any]] | None,
                code: tuple[str, str] | None) -> dict[str, Any]:
+    """One response per status, in the order the examples first give it (the collection's: a plain request gets
+    the first example, whatever its status), each example's place among the operation's in ``x-postmock-order``;
+    a WebSocket's examples (its scripts, its handler) are its ``101`` (the upgrade)."""
+    order: dict[int, int] = {}
+    for index, example in enumerate(examples):
+        order.setdefault(id(example), index)
     by_status: dict[int, list[Example]] = {}
     for example in examples:
-        by_status.setdefault(example.response.status, []).append(example)
-    return {str(status): _response(status, group, record, code) for status, group in sorted(by_status.items())}
+        by_status.setdefault(_SWITCHING_PROTOCOLS if _is_websocket(example) else example.response.status,
+                             []).append(example)
+    return {str(status): _websocket_response(group, order) if status == _SWITCHING_PROTOCOLS
+            else _response(status, group, record, code, order) for status, group in by_status.items()}
+
+
+def _websocket_response(examples: list[Example], order: dict[int, int]) -> dict[str, Any]:
+    """A WebSocket's answer: the upgrade (``101``), no content (what is sent over the socket is no HTTP body); its
+    scripts kept in ``x-postmock-examples`` for the mock."""
+    return {"description": "Switching Protocols: a WebSocket (the client sends `Upgrade: websocket`); the mock "
+                           "plays its script, or its handler answers, over the socket",
+            POSTMOCK_EXAMPLES: [_extensions(example, None, order) for example in examples]}
 
 
 def _response(status: int, examples: list[Example], record: tuple[str, dict[str, Any]] | None,
-              code: tuple[str, str] | None) -> dict[str, Any]:
+              code: tuple[str, str] | None, order: dict[int, int]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": reason_phrase(status) or f"Status {status}"}
     headers = _response_headers(examples)
     if headers:
@@ -491,18 +645,19 @@ def _response(status: int, examples: list[Example], record: tuple[str, dict[str,
     content: dict[str, Any] = {}
     for media_type, group in grouped.items():
         if media_type:
-            content[media_type] = _media(media_type, group, _record_schema(record, code, status))
+            content[media_type] = _media(media_type, group, _record_schema(record, code, status), order)
     if content:
         response["content"] = content
     picked = pick_media(content)
     unread = [example for media_type, group in grouped.items() for example in group
               if picked is None or media_type != picked[0]]
     if unread:
-        response[POSTMOCK_EXAMPLES] = [_extensions(example, None) for example in unread]
+        response[POSTMOCK_EXAMPLES] = [_extensions(example, None, order) for example in unread]
     return response
 
 
-def _media(media_type: str, examples: list[Example], record_schema: dict[str, Any] | None) -> dict[str, Any]:
+def _media(media_type: str, examples: list[Example], record_schema: dict[str, Any] | None,
+           order: dict[int, int]) -> dict[str, Any]:
     parsed = [_json_value(example.response.body) if is_json_type(media_type) and media_type != "*/*"
               else (False, example.response.body) for example in examples]
     media: dict[str, Any] = {}
@@ -515,15 +670,15 @@ def _media(media_type: str, examples: list[Example], record_schema: dict[str, An
     named: dict[str, Any] = {}
     for example, (ok, value) in zip(examples, parsed, strict=True):
         entry: dict[str, Any] = {"summary": example.name, "value": value}
-        entry.update(_extensions(example, value if ok or not is_json_type(media_type) else None))
+        entry.update(_extensions(example, value if ok or not is_json_type(media_type) else None, order))
         named[_example_key(example.name, named)] = entry
     media["examples"] = named
     return media
 
 
-def _extensions(example: Example, value: Any) -> dict[str, Any]:
-    """``x-postmock-example`` and ``x-postmock-markers`` of one example; its body left out when ``value`` (the
-    example's ``value``, None when it cannot give the body back) gives it."""
+def _extensions(example: Example, value: Any, order: dict[int, int]) -> dict[str, Any]:
+    """``x-postmock-example``, ``x-postmock-markers`` and ``x-postmock-order`` of one example; its body left out
+    when ``value`` (the example's ``value``, None when it cannot give the body back) gives it."""
     saved = example_json(example)
     request = dict(saved["originalRequest"])
     markers = {key: found for key, found in example.request.headers  # x-mock-openapi: a pointer into another document
@@ -535,6 +690,7 @@ def _extensions(example: Example, value: Any) -> dict[str, Any]:
     extensions: dict[str, Any] = {POSTMOCK_EXAMPLE: saved}
     if markers:
         extensions[POSTMOCK_MARKERS] = markers
+    extensions[POSTMOCK_ORDER] = order[id(example)]
     return extensions
 
 
@@ -559,7 +715,8 @@ def _response_headers(examples: list[Example]) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     for lowered, sent in values.items():
         every = all(example.response.header(lowered) is not None for example in examples)
-        header: dict[str, Any] = {"schema": {"type": "string"}, "example": sent[0]}
+        shown_value = masking.mask_response_header(lowered, masking.mask_header(lowered, sent[0]))
+        header: dict[str, Any] = {"schema": {"type": "string"}, "example": shown_value}
         if every:
             header["required"] = True
         headers[shown[lowered]] = header
@@ -635,25 +792,66 @@ def _record_body_schema(record: tuple[str, dict[str, Any]], code: tuple[str, str
     return _ref(record)
 
 
-class _NoAliases(yaml.SafeDumper):
-    """YAML's safe dumper writing a value met twice (a record's ``properties`` in its schema and in a ``merge``
-    body's) in full both times, never as an anchor and its alias (``&id001`` … ``*id001``), which many OpenAPI
-    tools do not follow."""
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when installed
+
+
+class _NoAliases(_SafeDumper):  # type: ignore[valid-type,misc]  # libyaml's dumper when present
+    """YAML's safe dumper (libyaml's when PyYAML has it: ten times faster on large bodies) writing a value met
+    twice (a record's ``properties`` in its schema and in a ``merge`` body's) in full both times, never as an
+    anchor and its alias (``&id001`` … ``*id001``), which many OpenAPI tools do not follow."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _is_yaml(name: str) -> bool:
+    return name.lower().endswith((".yaml", ".yml"))
+
+
 def dump_openapi(document: dict[str, Any], name: str) -> str:
-    """The document as YAML (``.yaml``/``.yml``, with no anchors or aliases), else as JSON."""
-    if name.lower().endswith((".yaml", ".yml")):
+    """The document as YAML (``.yaml``/``.yml``, with no anchors or aliases), else as JSON (a lone surrogate
+    escaped, ``\\ud800``, as JSON can say it; YAML cannot: :func:`save_openapi` replaces it first)."""
+    if _is_yaml(name):
         text: str = yaml.dump(document, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
         return text
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text) if not text.isascii() else text
+
+
+def _replace_surrogates(document: Any) -> int:
+    """Each lone surrogate character in the document's strings replaced by U+FFFD (no YAML holds one); how many
+    strings held one. A walk without recursion: a body nested thousands of levels deep is no error here."""
+    replaced = 0
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        keys: Iterable[Any] = node.keys() if isinstance(node, dict) else range(len(node))
+        for key in list(keys):
+            value = node[key]
+            if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+                node[key] = _SURROGATE.sub("\ufffd", value)
+                replaced += 1
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return replaced
+
+
+def save_document(document: dict[str, Any], path: str | Path) -> tuple[Path, list[str]]:
+    """Write a document as YAML or JSON by the name (whole or not at all); returns the path and the warnings
+    (a lone surrogate YAML cannot hold, replaced)."""
+    warnings = []
+    if _is_yaml(str(path)) and (replaced := _replace_surrogates(document)):
+        warnings.append(f"{replaced} strings held a lone surrogate (\\ud800…), which YAML cannot hold: written as "
+                        "U+FFFD (write JSON to keep them)")
+    return atomicfile.replace_text(path, dump_openapi(document, str(path))), warnings
 
 
 def save_openapi(collection: Collection, path: str | Path) -> tuple[Path, list[str]]:
     """Write the collection as an OpenAPI 3.1 document (YAML or JSON by the name; whole or not at all);
-    returns the path and the warnings of :func:`to_openapi`."""
+    returns the path and the warnings of :func:`to_openapi` (and :func:`save_document`'s)."""
     exported = to_openapi(collection)
-    return atomicfile.replace_text(path, dump_openapi(exported.document, str(path))), exported.warnings
+    saved, warnings = save_document(exported.document, path)
+    return saved, exported.warnings + warnings

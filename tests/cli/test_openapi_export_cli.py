@@ -76,11 +76,32 @@ def test_convert_a_collection_to_openapi_and_back(tmp_path: Path) -> None:
     assert sorted((e.id, e.name, e.response.status) for e in load_any(back).collection.examples) == before
 
 
-def test_convert_an_openapi_document_to_json_openapi_with_to(tmp_path: Path) -> None:
-    target = tmp_path / "petstore.json"
-    assert main(["convert", str(ROOT / "notebooks" / "data" / "petstore.openapi.yaml"), str(target),
-                 "--to", "openapi"]) == 0
-    assert json.loads(target.read_text())["openapi"] == "3.1.0"
+@pytest.mark.parametrize("source", [ROOT / "notebooks" / "data" / "petstore.openapi.yaml",
+                                    ROOT / "tests" / "data" / "openapi" / "local-3.1-constraints.yaml"],
+                         ids=["3.0", "3.1"])
+def test_convert_an_openapi_document_to_openapi_writes_the_document_itself(
+        source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its schemas, ``$ref``s, constraints and security as written (never ones inferred from its examples), in
+    the other syntax; a 3.0 document stays 3.0, said in a warning."""
+    target = tmp_path / "api.json"
+    assert main(["convert", str(source), str(target), "--to", "openapi"]) == 0
+    assert json.loads(target.read_text()) == yaml.safe_load(source.read_text())
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warning:")]
+    version = yaml.safe_load(source.read_text())["openapi"]
+    assert warnings == ([] if version.startswith("3.1") else [
+        f"warning: written as it is (OpenAPI {version} document): postmock converts no document between versions"])
+
+
+def test_convert_refuses_to_write_over_its_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same file, however it is named (``./``, ``..``, a symlink), in the same format or another: exit 2."""
+    source = tmp_path / "v.postman_collection.json"
+    source.write_bytes(USERS.read_bytes())
+    (tmp_path / "link.json").symlink_to(source)
+    for output, to in [(source, None), (tmp_path / "sub" / ".." / source.name, "openapi"),
+                       (tmp_path / "link.json", "postman")]:
+        assert main(["convert", str(source), str(output), *(["--to", to] if to else [])]) == 2
+        assert "the output is the source" in capsys.readouterr().err
+    assert source.read_bytes() == USERS.read_bytes()
 
 
 def _postmock() -> list[str]:

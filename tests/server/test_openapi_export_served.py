@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from support.builders import make_collection, make_example
 from support.paths import ROOT
 from support.roundtrip import answer, served
@@ -21,6 +24,7 @@ from postmock_nb.bridges.validation import RequestValidator
 from postmock_nb.formats.openapi import collection_from_openapi
 from postmock_nb.formats.openapi_export import save_openapi, to_openapi
 from postmock_nb.formats.sources import load_any
+from postmock_nb.notebook.magics import session_of
 from postmock_nb.serving.server import MockServer
 
 FIXTURES = sorted(path for path in [*(ROOT / "tests" / "data").glob("**/*.json"),
@@ -83,3 +87,20 @@ def test_request_headers_and_credentials_served_back_and_validated_as_the_exampl
         assert no_tenant.status_code == 422
         assert [v["path"] for v in no_tenant.json()["error"]["violations"]] == ["$.header.X-Tenant"]
         assert requests.get(after.url + "/reports", headers={"X-Tenant": "acme"}, timeout=10).status_code == 401
+
+
+def test_mock_save_openapi_while_the_mock_runs_writes_no_server_of_its_own(shell: InteractiveShell,
+                                                                            tmp_path: Path) -> None:
+    """The contract is the real API's: the running mock's address is no ``servers`` entry (a Postman save keeps
+    it as ``baseUrl``); a ``baseUrl`` the collection sets is."""
+    shell.run_cell_magic("example", "GET /users/1", '{"id": 1}')
+    with capture_output():
+        shell.run_line_magic("mock", "start --port 0 --no-dashboard")
+    session = session_of(shell)
+    assert session is not None and session.url
+    with capture_output():
+        shell.run_line_magic("mock", f"save {tmp_path / 'api.yaml'} --openapi")
+    document = yaml.safe_load((tmp_path / "api.yaml").read_text())
+    assert "servers" not in document and session.url not in (tmp_path / "api.yaml").read_text()
+    saved = session.save(tmp_path / "api.postman_collection.json")
+    assert session.url in saved.read_text()

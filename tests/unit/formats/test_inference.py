@@ -15,6 +15,8 @@ from postmock_nb.formats.inference import (
     ENUM_MIN_SEEN,
     formats_of,
     infer_schema,
+    infer_text_schema,
+    typed_value,
 )
 
 
@@ -163,3 +165,18 @@ def test_the_same_values_give_the_same_schema() -> None:
 def test_a_placeholder_gives_neither_format_nor_enum() -> None:
     assert infer(*["{{$randomUUID}}"] * 4) == {"type": "string"}
     assert infer("2024-05-01", "{{today}}") == {"type": "string"}
+
+
+@pytest.mark.parametrize(("values", "schema", "first"), [
+    (["2", "10", "-3"], {"type": "integer"}, 2),
+    (["1.5", "3", "2e3"], {"type": "number"}, 1.5),
+    (["true", "false"], {"type": "boolean"}, True),
+    (["007", "42"], {"type": "string"}, "007"),  # a leading zero: a code, not a number
+    (["2", ""], {"type": "string"}, "2"),
+    (["True"], {"type": "string"}, "True"),
+    (["1e999"], {"type": "number"}, "1e999"),  # no finite JSON number: the example stays text
+], ids=["integers", "numbers", "booleans", "leading zero", "one empty", "not JSON's true", "too large"])
+def test_parameters_sent_as_text_are_typed_by_their_values(values: list[str], schema: dict[str, Any],
+                                                           first: Any) -> None:
+    assert infer_text_schema(values) == schema
+    assert typed_value(schema, values[0]) == first

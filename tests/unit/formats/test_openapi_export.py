@@ -22,7 +22,7 @@ from postmock_nb.behaviours.resources import Resource
 from postmock_nb.bridges.validation import RequestValidator
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec
 from postmock_nb.formats.openapi import collection_from_openapi, load_spec
-from postmock_nb.formats.openapi_export import dump_openapi, openapi_path, save_openapi, to_openapi
+from postmock_nb.formats.openapi_export import _NoAliases, dump_openapi, openapi_path, save_openapi, to_openapi
 from postmock_nb.formats.sources import load_any
 
 FIXTURES = sorted([*(ROOT / "tests" / "data").glob("**/*.json"), *(ROOT / "notebooks" / "data").glob("*.json")])
@@ -426,3 +426,125 @@ def test_yaml_has_no_anchors_or_aliases(tmp_path: Path) -> None:
     text = path.read_text()
     assert "&id" not in text and "*id" not in text
     assert yaml.safe_load(text) == json.loads(json.dumps(document))
+
+
+# -- the hostile tester's findings (FINDINGS24): order, paths, credentials, types, surrogates, WebSocket ------
+
+
+def test_responses_keep_the_collections_order_and_read_back_in_it() -> None:
+    """A plain request gets an item's first example: a 500 listed before a 200 stays first, and examples of
+    statuses that alternate (500, 200, 500) come back in the collection's order (``x-postmock-order``)."""
+    collection = make_collection(make_example("GET /o", "err", status=500, body='{"e": 1}', headers=JSON),
+                                 make_example("GET /o", "ok", body='{"ok": 1}', headers=JSON),
+                                 make_example("GET /o", "again", status=500, body='{"e": 2}', headers=JSON))
+    document = export(collection)
+    responses = operation_of(document, "/o")["responses"]
+    assert list(responses) == ["500", "200"]
+    assert [entry["x-postmock-order"] for entry in responses["500"]["content"]["application/json"]["examples"]
+            .values()] == [0, 2]
+    assert [example.name for example in read_back(document).examples] == ["err", "ok", "again"]
+
+
+def test_an_openapi_style_segment_is_a_path_parameter_and_one_shape_is_one_path() -> None:
+    """``/users/{id}`` (pasted from a document) has its parameter; ``/users/:userId`` and ``/users/:name`` are
+    one path (OpenAPI forbids two of one shape), named as the first, each example keeping its own request."""
+    assert openapi_path("/users/{id}/posts/{{postId}}") == ("/users/{id}/posts/{postId}", ["id", "postId"])
+    by_id = replace(saved_id("By id", "7"), request=replace(saved_id("By id", "7").request, path="/users/:userId",
+                                                             path_variables=(("userId", "7"),)))
+    by_name = make_example("DELETE /users/:name", "By name", status=204)
+    by_name = replace(by_name, request=replace(by_name.request, path_variables=(("name", "ada"),)))
+    collection = make_collection(make_example("GET /files/{id}", "File", body="{}", headers=JSON), by_id, by_name)
+    document = export(collection)  # valid: no unresolved parameter, no two paths of one shape
+    assert list(document["paths"]) == ["/files/{id}", "/users/{userId}"]
+    assert [p["name"] for p in operation_of(document, "/files/{id}")["parameters"]] == ["id"]
+    assert operation_of(document, "/users/{userId}", "delete")["parameters"][0]["example"] == "ada"
+    back = {example.name: example for example in read_back(document).examples}
+    assert back["By name"].request.path == "/users/:name"
+    assert back["By name"].request.path_variables == (("name", "ada"),)
+
+
+def test_no_credential_value_in_what_other_tools_read_and_a_warning_names_what_the_mock_keeps() -> None:
+    collection = make_collection(
+        make_example("GET /me", "signed in", body='{"me": 1}', headers={**JSON, "Set-Cookie": "session=SUPERSECRET1; Path=/"},
+                     request_headers={"Authorization": f"Bearer {TOKEN}"}),
+        variables={"baseUrl": "https://user:S3CRETPASS@api.example.com", "apiKey": "VARSECRETKEY999", "page": "2"})
+    exported = to_openapi(collection)
+    document = json.loads(json.dumps(exported.document))
+    validate(document)
+    assert document["servers"] == [{"url": "https://api.example.com"}]
+    assert document["x-postmock-variables"] == [["baseUrl", "https://api.example.com"], ["apiKey", "VA…"],
+                                                ["page", "2"]]
+    assert "S3CRETPASS" not in json.dumps(document) and "VARSECRETKEY999" not in json.dumps(document)
+    read_by_others = json.dumps(without_extensions(document))
+    for secret in ("SUPERSECRET1", TOKEN):
+        assert secret not in read_by_others
+    header = operation_of(document, "/me")["responses"]["200"]["headers"]["Set-Cookie"]
+    assert header["example"] == "session=SU…; Path=/"
+    assert any("variables baseUrl, apiKey are credentials or hold one" in warning for warning in exported.warnings)
+    (kept,) = [warning for warning in exported.warnings if warning.startswith("x-postmock-example keeps")]
+    assert "Authorization in 'signed in'" in kept and "Set-Cookie in 'signed in'" in kept
+    (back,) = read_back(document).examples  # the mock still compares and answers them
+    assert ("Authorization", f"Bearer {TOKEN}") in back.request.headers
+    assert back.response.header("set-cookie") == "session=SUPERSECRET1; Path=/"
+
+
+def test_query_and_header_parameters_are_typed_by_their_values() -> None:
+    collection = make_collection(
+        make_example("GET /items?limit=2&price=1.5&open=true&code=007&tag=a", "A", request_headers={"X-Page": "1"}),
+        make_example("GET /items?limit=10&price=3&open=false&code=42&tag=b", "B", request_headers={"X-Page": "2"}))
+    operation = operation_of(export(collection), "/items")
+    query = parameters_of(operation, "query")
+    assert {name: (p["schema"], p["example"]) for name, p in query.items()} == {
+        "limit": ({"type": "integer"}, 2), "price": ({"type": "number"}, 1.5), "open": ({"type": "boolean"}, True),
+        "code": ({"type": "string"}, "007"), "tag": ({"type": "string"}, "a")}
+    assert parameters_of(operation, "header")["X-Page"]["schema"] == {"type": "integer"}
+    validator = validator_of(export(collection))
+    for example in collection.examples:  # --validate-requests takes the examples' own requests
+        assert own_request_violations(validator, example, collection) == []
+
+
+SURROGATE = '{"s": "\\ud800"}'  # valid JSON text; its value no UTF-8 text holds
+
+
+@pytest.mark.parametrize("name", ["api.yaml", "api.json"])
+def test_a_lone_surrogate_in_a_body_is_kept_as_text_and_read_back(tmp_path: Path, name: str) -> None:
+    collection = make_collection(make_example("GET /sur", "sur", body=SURROGATE, headers=JSON),
+                                 make_example("POST /sur", "posted", request_body=SURROGATE,
+                                              request_headers=JSON, status=204))
+    path, warnings = save_openapi(collection, tmp_path / name)
+    assert [w for w in warnings if "lone surrogate" in w] == [
+        f"{e.describe()}: its body holds a lone surrogate (\\ud800…), which UTF-8 cannot hold: kept as text, "
+        "no schema inferred from it" for e in collection.examples]
+    back = {example.name: example for example in load_any(path).collection.examples}
+    assert back["sur"].response.body == SURROGATE
+    assert back["posted"].request.body == SURROGATE
+
+
+def test_a_lone_surrogate_character_is_escaped_in_json_and_replaced_in_yaml(tmp_path: Path) -> None:
+    collection = make_collection(make_example("GET /t", "t", body="a\ud800b", headers={"Content-Type": "text/plain"}))
+    json_path, json_warnings = save_openapi(collection, tmp_path / "api.json")
+    assert "\\ud800" in json_path.read_text() and not [w for w in json_warnings if "YAML" in w]
+    assert load_any(json_path).collection.examples[0].response.body == "a\ud800b"
+    yaml_path, yaml_warnings = save_openapi(collection, tmp_path / "api.yaml")
+    assert [w for w in yaml_warnings if "YAML cannot hold" in w]
+    assert load_any(yaml_path).collection.examples[0].response.body == "a\ufffdb"
+
+
+def test_yaml_is_written_by_libyaml_when_pyyaml_has_it() -> None:
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML is built without libyaml here")
+    assert issubclass(_NoAliases, yaml.CSafeDumper)
+
+
+def test_a_websocket_is_described_as_the_upgrade_not_as_a_get_answered_with_its_script() -> None:
+    script = make_example("GET /ws/prices", "Prices", body='< {"price": 1}', headers={"Content-Type": "text/plain"},
+                          request_headers={"x-mock-websocket": "true"})
+    plain = make_example("GET /ws/prices", "Page", body="<html/>", headers={"Content-Type": "text/html"})
+    document = export(make_collection(script, plain))
+    operation = operation_of(document, "/ws/prices")
+    assert operation["description"].startswith("A WebSocket: the client opens it with this GET")
+    responses = operation["responses"]
+    assert list(responses) == ["101", "200"]
+    assert "WebSocket" in responses["101"]["description"] and "content" not in responses["101"]
+    assert '< {"price"' not in json.dumps(without_extensions(document))
+    assert [example.name for example in read_back(document).examples] == ["Prices", "Page"]
