@@ -69,7 +69,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,10 +137,7 @@ class _Schemes:
             return None
         identity, base, definition = credential
         if identity not in self.keys:
-            key, number = base, 1
-            while key in self.found:
-                number += 1
-                key = f"{base}{number}"
+            key = _free_name(base, self.found)
             self.keys[identity] = key
             self.found[key] = definition
         return self.keys[identity]
@@ -180,12 +177,17 @@ def openapi_path(path: str) -> tuple[str, list[str]]:
     return (template if template.startswith("/") else "/" + template), names
 
 
-def _parameter_name(raw: str, taken: list[str]) -> str:
-    base = _NOT_NAME.sub("_", raw.strip()).strip("_") or "param"
+def _free_name(base: str, taken: Container[str], *, separator: str = "") -> str:
+    """``base``, or ``base`` numbered from 2 (``id2``, ``Order-found-2`` with ``separator="-"``) until not ``taken``."""
     name, number = base, 1
     while name in taken:
         number += 1
-        name = f"{base}{number}"
+        name = f"{base}{separator}{number}"
+    return name
+
+
+def _parameter_name(raw: str, taken: list[str]) -> str:
+    name = _free_name(_NOT_NAME.sub("_", raw.strip()).strip("_") or "param", taken)
     taken.append(name)
     return name
 
@@ -371,11 +373,7 @@ def _computed(code: tuple[str, str]) -> str:
 
 def _operation_id(operation: _Operation, used: set[str]) -> str:
     words = [word for word in re.split(r"[^A-Za-z0-9]+", operation.template) if word]
-    base = operation.method + "".join(word[:1].upper() + word[1:] for word in words)
-    name, number = base, 1
-    while name in used:
-        number += 1
-        name = f"{base}{number}"
+    name = _free_name(operation.method + "".join(word[:1].upper() + word[1:] for word in words), used)
     used.add(name)
     return name
 
@@ -578,12 +576,7 @@ def _named(values: list[tuple[str, Any]]) -> dict[str, Any]:
 def _example_key(name: str, taken: Mapping[str, Any]) -> str:
     """The example's key among ``taken`` (``Prefer: example=KEY`` asks for it): its name with ``-`` for what is
     not a letter, digit, ``_``, ``.`` or ``-`` (``Order found`` → ``Order-found``), numbered when taken."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example"
-    key, number = slug, 1
-    while key in taken:
-        number += 1
-        key = f"{slug}-{number}"
-    return key
+    return _free_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example", taken, separator="-")
 
 
 # -- responses ------------------------------------------------------------------------------------
