@@ -12,8 +12,8 @@ type, its body (which may never end) left unread.
 A path parameter is filled the way contract tests fill it from examples (WireMock's, Prism's): a collection example's
 saved value; for a resource's ``/orders/:id`` (which saves none) the id of the first record of its seed (the list
 example's body); for an OpenAPI operation the parameter's ``example``, ``examples``, or its schema's ``example``,
-``enum``, ``const`` or ``default``. A request with a parameter that has no value anywhere is skipped, saying which
-(a value made up from a bare schema, ``/pets/string``, would only test the real API's 404).
+``examples``, ``enum``, ``const`` or ``default``. A request with a parameter that has no value anywhere is skipped,
+saying which (a value made up from a bare schema, ``/pets/string``, would only test the real API's 404).
 
 Each answer is compared with what the sketch says (:class:`Expected`, one per status):
 
@@ -23,7 +23,7 @@ Each answer is compared with what the sketch says (:class:`Expected`, one per st
 - a JSON body against the schema: the document's response schema, or (a collection) one inferred from the
   example bodies of that request and status (:func:`postmock_nb.formats.inference.infer_schema`), by
   :func:`postmock_nb.bridges.drift.differences` (types, required fields, array items, ``enum``, ``format``;
-  unexpected fields reported, failed only when ``strict``).
+  unexpected fields reported, failed only when ``strict`` or the schema says ``additionalProperties: false``).
 
 The result is a :class:`Report`: one :class:`Outcome` per request (``ok``, ``drift``, ``skipped`` or ``error``),
 as text, as rows for the notebook's table, and as JUnit XML. Credentials never reach it: the values of the headers

@@ -5,7 +5,8 @@ Used by ``postmock check`` (:mod:`postmock_nb.bridges.contract`). Each :class:`D
 ``$.items[0].price``) and what (``expected number, got string``), the way the near misses do. What fails a check:
 a type that changed, a required field missing, an array item of another shape, a value outside the schema's
 ``enum`` (or ``const``), a string without the schema's ``format`` (``$.created: expected format date-time, got
-"yesterday"``). What is only reported: a field the schema does not name (unless ``strict``).
+"yesterday"``). What is only reported: a field the schema does not name (unless ``strict``, or the schema says
+``additionalProperties: false``).
 
 The walk knows the keywords that decide shapes: ``type`` (a list too, and OpenAPI 3.0's ``nullable``),
 ``properties``, ``required``, ``additionalProperties``, ``items`` (and ``prefixItems``), ``enum``/``const``,
