@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="the mock's admin key, sent as x-postmock-admin-key (default: $POSTMOCK_ADMIN_KEY)")
     push.add_argument("--replace", action="store_true", help="replace the mock's collection instead of merging")
     convert = commands.add_parser(
-        "convert", help="write a collection or an OpenAPI document as OpenAPI 3.1 or as a Postman collection",
+        "convert", help="write a collection as OpenAPI 3.1, or an OpenAPI document as a Postman collection",
         description="Read SOURCE (a Postman collection or an OpenAPI document) and write OUTPUT as OpenAPI 3.1 "
                     "(YAML for .yaml/.yml, else JSON) or as a Postman Collection v2.1. The format is --to's, else "
                     "OUTPUT's name's: .yaml/.yml is OpenAPI, .postman_collection.json is Postman. An OpenAPI "

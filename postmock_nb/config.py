@@ -583,7 +583,8 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unsafe", action="store_true",
                         help="send POST, PUT, PATCH and DELETE too (they may change the real API's data)")
     parser.add_argument("--strict", action="store_true",
-                        help="fail on fields the schema does not name too (by default they are reported only)")
+                        help="fail on fields the schema does not name too (by default they are reported only, "
+                             "unless the schema says additionalProperties: false)")
     parser.add_argument("--junit", metavar="FILE", default=None, help="write the results as JUnit XML, for CI")
     parser.add_argument("--header", "-H", action="append", default=[], metavar='"NAME: VALUE"',
                         help="a header sent with every request, e.g. credentials (never shown in the report)")

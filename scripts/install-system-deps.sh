@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need outside Python: Debian's Chromium (browser tests), redis-server
 # (the --state tests run against a real Redis, started by a fixture on a free port), Node.js/npm,
-# and newman + postman-collection from npm (Postman interop tests). --bench adds wrk.
+# and the npm tools of package.json: newman + postman-collection (Postman interop tests) and Prism (the OpenAPI
+# export in other hands, notebook 11). --bench adds wrk.
 #
 # Works as root and as a normal user: apt-get runs directly as root, through `sudo -n` otherwise
 # (never a password prompt). Where apt-get is absent or not allowed, it says which packages are
@@ -58,13 +59,13 @@ fi
 # -- Node tools (npm, into ./node_modules) ---------------------------------------------------
 
 if ! command -v npm >/dev/null 2>&1; then
-  note_missing "npm (Debian packages nodejs npm)" "the newman and postman-collection tests are skipped"
-elif [ -f package.json ] && { [ ! -x node_modules/.bin/newman ] || [ package.json -nt node_modules/.installed ]; }; then
-  echo "installing newman and postman-collection with npm"
+  note_missing "npm (Debian packages nodejs npm)" "the newman, postman-collection and Prism tests are skipped"
+elif [ -f package.json ] && { [ ! -x node_modules/.bin/newman ] || [ ! -x node_modules/.bin/prism ] || [ package.json -nt node_modules/.installed ]; }; then
+  echo "installing newman, postman-collection and Prism with npm"
   if npm install --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null; then
     touch node_modules/.installed
   else
-    note_missing "newman and postman-collection (npm install failed)" "the newman and postman-collection tests are skipped"
+    note_missing "newman, postman-collection and Prism (npm install failed)" "the newman, postman-collection and Prism tests are skipped"
   fi
 fi
 

@@ -82,8 +82,8 @@ def binder_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
     assert (repo / "binder" / "requirements.txt").is_file() and (repo / "binder" / "postBuild").is_file()
-    if (ROOT / "node_modules" / ".bin" / "newman").exists():
-        (repo / "node_modules").symlink_to(ROOT / "node_modules")  # postBuild skips npm when newman is there
+    if all((ROOT / "node_modules" / ".bin" / tool).exists() for tool in ("newman", "prism")):
+        (repo / "node_modules").symlink_to(ROOT / "node_modules")  # postBuild skips npm when both are there
 
     venv = base / "venv"
     started = time.monotonic()
