@@ -711,11 +711,14 @@ def _media_fits(documented: str, received: str) -> bool:
 
 
 def junit_target(path: str, *, sources: Iterable[str | None] = ()) -> Path:
-    """Where ``--junit`` writes, refused before anything is sent when it cannot be written there: a directory,
-    or one of the ``sources`` (the sketch, the environment file), which it would overwrite."""
+    """Where ``--junit`` writes, refused before anything is sent when it cannot be written there: a directory, a
+    device or a pipe, or one of the ``sources`` (the sketch, the environment file), which it would overwrite."""
     target = Path(path).expanduser()
     if target.is_dir():
         raise CheckError(f"--junit {path}: is a directory, not a file", hint="--junit results/check.xml")
+    if target.exists() and not target.is_file():  # /dev/stdout, a pipe: never replaced by a file
+        raise CheckError(f"--junit {path}: is not a regular file (a device, a pipe): the XML is written to a file",
+                         hint="--junit results/check.xml")
     for source in sources:
         if source and target.resolve() == Path(source).expanduser().resolve():
             raise CheckError(f"--junit {path}: the output is the source ({source}): it would be overwritten",

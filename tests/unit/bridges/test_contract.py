@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -388,6 +389,12 @@ def test_the_junit_file_is_refused_when_it_is_the_source_or_a_directory(tmp_path
         junit_target(str(tmp_path / "." / source.name), sources=(str(source), None))
     with pytest.raises(CheckError, match="is a directory, not a file"):
         junit_target(str(tmp_path), sources=(str(source),))
+    pipe = tmp_path / "pipe.xml"
+    os.mkfifo(pipe)
+    (tmp_path / "stdout").symlink_to(pipe)  # as /dev/stdout: replacing it by a file (as root) lost it
+    for device in (pipe, tmp_path / "stdout"):
+        with pytest.raises(CheckError, match="is not a regular file"):
+            junit_target(str(device))
     assert junit_target(str(tmp_path / "out" / "check.xml"), sources=(str(source),)) == tmp_path / "out" / "check.xml"
     with pytest.raises(CheckError, match=r"cannot write the JUnit XML to .*v.postman_collection.json/x.xml: "):
         write_junit(source / "x.xml", _report())
