@@ -56,7 +56,7 @@ from postmock_nb.core.masking import is_secret_header, is_secret_parameter, mask
 from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, path_with_query
 from postmock_nb.core.paths import fill_saved_variables, resolve_variables
 from postmock_nb.core.text import plural
-from postmock_nb.core.wire import HOP_BY_HOP, media_type
+from postmock_nb.core.wire import HOP_BY_HOP, is_token, media_type
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats import atomicfile
 from postmock_nb.formats.inference import infer_schema
@@ -263,14 +263,16 @@ a line break, a control character."""
 
 
 def unsendable_header(name: str, value: str) -> str:
-    """Why a header cannot be sent (``X-User: its value holds 'é' (U+00E9), not ASCII``), or ``""``. The value
-    itself is never shown (it may be a credential)."""
+    """Why a header cannot be sent (``X-User: its value holds 'é' (U+00E9), not ASCII``; a name with a space or a
+    colon), or ``""``. The value itself is never shown (it may be a credential)."""
     for part, text in (("name", name), ("value", value)):
         found = _NOT_IN_HEADER.search(text)
         if found:
             char = found.group()
             shown = repr(char) if char.isprintable() else "a line break" if char in "\r\n" else "a control character"
             return f"{limits.shorten(name, 40)!r}: its {part} holds {shown} (U+{ord(char):04X}), not printable ASCII"
+    if not is_token(name):
+        return f"{limits.shorten(name, 40)!r}: no header name (letters, digits and !#$%&'*+-.^_`|~ only)"
     return ""
 
 
@@ -295,9 +297,11 @@ def _is_secret(name: str) -> bool:
 
 
 def _sent_headers(saved: Pairs, given: Pairs) -> Pairs:
-    """The example's headers without markers and per-connection ones, ``given`` ones replacing them by name."""
+    """The example's headers without markers, per-connection ones and those without a name (as Postman's Send
+    leaves a row with no key out), ``given`` ones replacing them by name."""
     replaced = {name.lower() for name, _ in given}
-    kept = tuple((k, v) for k, v in saved if not is_mock_name(k) and k.lower() not in _NOT_SENT | replaced)
+    kept = tuple((k, v) for k, v in saved
+                 if k.strip() and not is_mock_name(k) and k.lower() not in _NOT_SENT | replaced)
     return kept + given
 
 
@@ -321,7 +325,7 @@ def _dynamic(text: str) -> str:
 def _unresolved(probe: Probe) -> str:
     """Why the probe cannot be sent as it is (a ``{{variable}}`` or ``:name`` left without a value), or ``""``."""
     names = [segment[1:] for segment in probe.path.split("/") if segment.startswith(":") and len(segment) > 1]
-    texts = [probe.path, probe.body, *(v for _, v in probe.query), *(v for _, v in probe.headers)]
+    texts = [probe.path, probe.body, *(v for _, v in probe.query), *(t for pair in probe.headers for t in pair)]
     names += [m.group(1) for text in texts for m in _VARIABLE.finditer(text)]
     if not names:
         return ""
@@ -336,7 +340,7 @@ def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: 
 
     probe = replace(probe, path=fill(probe.path), body=fill(probe.body),
                     query=tuple((fill(k), fill(v)) for k, v in probe.query),
-                    headers=_sent_headers(tuple((k, fill(v)) for k, v in probe.headers), given))
+                    headers=_sent_headers(tuple((fill(k), fill(v)) for k, v in probe.headers), given))
     if probe.skipped:
         return probe
     if not unsafe and probe.method not in SAFE_METHODS:

@@ -372,6 +372,22 @@ def test_a_header_that_cannot_be_sent_is_an_error_row_and_the_others_are_checked
         parse_headers(["X-Ü: v"])
 
 
+def test_header_names_as_postman_sends_them_empty_left_out_variables_filled_odd_ones_an_error_row() -> None:
+    """A row with no key is not sent (Postman's Send leaves it out; h11 raised "Illegal header name b''");
+    ``{{name}}`` in a header's name is filled like its value; a name with a colon or a space is that request's
+    error row."""
+    probe = Probe("GET", "/a", headers=(("", "v"), (" ", "w"), ("{{hdr}}", "1"), ("X-Ok", "2")),
+                  expected=(Expected("200"),))
+    sent = _resolved(probe, {"hdr": "X-Tenant"}, (), unsafe=False)
+    assert (sent.headers, sent.skipped) == ((("X-Tenant", "1"), ("X-Ok", "2")), "")
+    assert _resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for hdr:")
+    outcomes = _run(Checker("http://api.test"), [Probe("GET", "/b", headers=(("X:Colon", "secret"),)), sent],
+                    lambda request: httpx.Response(200))
+    assert [(o.verdict, o.reason) for o in outcomes] == [
+        (ERROR, "cannot send the header 'X:Colon': no header name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+        (OK, "")]
+
+
 def test_a_password_in_the_url_is_never_shown(tmp_path: Path) -> None:
     """H4: as ``postmock push`` shows ``--to``: ``user:***@``, in the text, the rows and the JUnit XML."""
     report = check([Probe("POST", "/x")], against="http://ann:URLPASSWORD@127.0.0.1:9/v1", source="s.json")
