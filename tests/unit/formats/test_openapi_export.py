@@ -520,6 +520,21 @@ def test_only_header_names_a_client_can_send_are_header_parameters() -> None:
     assert by_id(read_back(document))[collection.examples[0].id].request.headers == collection.examples[0].request.headers
 
 
+@pytest.mark.parametrize("broken", ["x", [1], None])
+def test_a_hand_broken_x_postmock_example_reads_the_response_as_any_other(broken: Any) -> None:
+    """Every example of a response whose ``x-postmock-example`` is no object was dropped (the operation then
+    answered nothing); they are read from their values, as a document not written by postmock is."""
+    collection = make_collection(make_example("GET /o", "ok", body='{"ok": 1}', headers=JSON),
+                                 make_example("GET /o", "err", status=500, body='{"e": 1}', headers=JSON))
+    document = export(collection)
+    for response in operation_of(document, "/o")["responses"].values():
+        for entry in response["content"]["application/json"]["examples"].values():
+            entry["x-postmock-example"] = broken
+    back = read_back(document)
+    assert sorted((e.response.status, json.loads(e.response.body)) for e in back.examples) == [
+        (200, {"ok": 1}), (500, {"e": 1})]
+
+
 def test_a_query_value_python_cannot_read_as_a_number_is_text() -> None:
     collection = make_collection(make_example("GET /n?big=" + "9" * 5000 + "&inf=1e400&nan=NaN", "n"))
     query = parameters_of(operation_of(export(collection), "/n"), "query")
