@@ -227,6 +227,25 @@ def test_a_resource_without_records_is_skipped_saying_why_and_a_saved_value_wins
     assert alone[0].label == "GET /orders/5"
 
 
+def test_a_resource_s_create_is_sent_without_the_record_s_id_and_deletes_go_last(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """M6: the create posted its seed's record, id and all: the resource (as most APIs) answered 409 for an id it
+    holds. A document read back lists DELETE before PATCH: the record deleted, the PATCH got 404."""
+    probes = collection_probes(_resource("orders", [{"id": 5, "total": 3.5}]))
+    assert json.loads(probes[2].body) == {"total": 3.5}
+    reordered = [probes[0], probes[5], probes[4]]  # GET /orders, DELETE, PATCH: as an OpenAPI path item orders them
+    sent: list[str] = []
+
+    def check(self: Checker, client: httpx.Client, probe: Probe) -> Outcome:
+        sent.append(probe.method)
+        return Outcome(probe, OK)
+
+    monkeypatch.setattr(Checker, "check", check)
+    outcomes = Checker("http://api.test").run(reordered)
+    assert sent == ["GET", "PATCH", "DELETE"]
+    assert [o.probe.method for o in outcomes] == ["GET", "DELETE", "PATCH"]  # reported in the sketch's order
+
+
 PARAMETERS: dict[str, Any] = {
     "openapi": "3.1.0", "info": {"title": "Ids", "version": "1"},
     "paths": {f"/{place}/{{id}}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, **given}],
