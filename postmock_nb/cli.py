@@ -275,17 +275,21 @@ def _convert(args: argparse.Namespace) -> int:
     loaded = load_any(args.source)
     collection = loaded.collection
     warnings: list[str] = []
-    if to == "postman":
-        save_collection(collection, args.output)
-        kind = "Postman collection"
-    elif loaded.spec is not None:  # its schemas, $refs, constraints and security as written
-        _, warnings = save_document(parse_document(read_text(Path(args.source)), args.source), args.output)
-        kind = f"{loaded.converted_from or 'OpenAPI ' + loaded.spec.version} document"
-        if not loaded.spec.version.startswith("3.1") or loaded.converted_from:
-            warnings.insert(0, f"written as it is ({kind}): postmock converts no document between versions")
-    else:
-        _, warnings = save_openapi(collection, args.output)
-        kind = "OpenAPI 3.1 document"
+    try:
+        if to == "postman":
+            save_collection(collection, args.output)
+            kind = "Postman collection"
+        elif loaded.spec is not None:  # its schemas, $refs, constraints and security as written
+            _, warnings = save_document(parse_document(read_text(Path(args.source)), args.source), args.output)
+            kind = f"{loaded.converted_from or 'OpenAPI ' + loaded.spec.version} document"
+            if not loaded.spec.version.startswith("3.1") or loaded.converted_from:
+                warnings.insert(0, f"written as it is ({kind}): postmock converts no document between versions")
+        else:
+            _, warnings = save_openapi(collection, args.output)
+            kind = "OpenAPI 3.1 document"
+    except OSError as error:  # a missing or read-only folder, a directory, a device: the OUTPUT named, not a temp file
+        raise PostmockError(f"cannot write {args.output}: {error.strerror or error}",
+                            hint="give a file in a folder you can write to") from None
     print(f"{args.output}: {kind} {collection.name!r}, {plural(len(collection.examples), 'example')} "
           f"(from {args.source})")
     for warning in warnings:

@@ -34,6 +34,7 @@ masked wherever they would appear (a URL, an error message).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import urllib.parse
@@ -56,7 +57,7 @@ from postmock_nb.core.masking import is_secret_header, is_secret_parameter, mask
 from postmock_nb.core.model import Collection, Example, Pairs, RequestSpec, path_with_query
 from postmock_nb.core.paths import fill_saved_variables, resolve_variables
 from postmock_nb.core.text import plural
-from postmock_nb.core.wire import HOP_BY_HOP, media_type
+from postmock_nb.core.wire import HOP_BY_HOP, is_token, media_type
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats import atomicfile
 from postmock_nb.formats.inference import infer_schema
@@ -263,14 +264,16 @@ a line break, a control character."""
 
 
 def unsendable_header(name: str, value: str) -> str:
-    """Why a header cannot be sent (``X-User: its value holds 'é' (U+00E9), not ASCII``), or ``""``. The value
-    itself is never shown (it may be a credential)."""
+    """Why a header cannot be sent (``X-User: its value holds 'é' (U+00E9), not ASCII``; a name with a space or a
+    colon), or ``""``. The value itself is never shown (it may be a credential)."""
     for part, text in (("name", name), ("value", value)):
         found = _NOT_IN_HEADER.search(text)
         if found:
             char = found.group()
             shown = repr(char) if char.isprintable() else "a line break" if char in "\r\n" else "a control character"
             return f"{limits.shorten(name, 40)!r}: its {part} holds {shown} (U+{ord(char):04X}), not printable ASCII"
+    if not is_token(name):
+        return f"{limits.shorten(name, 40)!r}: no header name (letters, digits and !#$%&'*+-.^_`|~ only)"
     return ""
 
 
@@ -295,9 +298,11 @@ def _is_secret(name: str) -> bool:
 
 
 def _sent_headers(saved: Pairs, given: Pairs) -> Pairs:
-    """The example's headers without markers and per-connection ones, ``given`` ones replacing them by name."""
+    """The example's headers without markers, per-connection ones and those without a name (as Postman's Send
+    leaves a row with no key out), ``given`` ones replacing them by name."""
     replaced = {name.lower() for name, _ in given}
-    kept = tuple((k, v) for k, v in saved if not is_mock_name(k) and k.lower() not in _NOT_SENT | replaced)
+    kept = tuple((k, v) for k, v in saved
+                 if k.strip() and not is_mock_name(k) and k.lower() not in _NOT_SENT | replaced)
     return kept + given
 
 
@@ -321,7 +326,7 @@ def _dynamic(text: str) -> str:
 def _unresolved(probe: Probe) -> str:
     """Why the probe cannot be sent as it is (a ``{{variable}}`` or ``:name`` left without a value), or ``""``."""
     names = [segment[1:] for segment in probe.path.split("/") if segment.startswith(":") and len(segment) > 1]
-    texts = [probe.path, probe.body, *(v for _, v in probe.query), *(v for _, v in probe.headers)]
+    texts = [probe.path, probe.body, *(v for _, v in probe.query), *(t for pair in probe.headers for t in pair)]
     names += [m.group(1) for text in texts for m in _VARIABLE.finditer(text)]
     if not names:
         return ""
@@ -336,7 +341,7 @@ def _resolved(probe: Probe, variables: Mapping[str, str], given: Pairs, unsafe: 
 
     probe = replace(probe, path=fill(probe.path), body=fill(probe.body),
                     query=tuple((fill(k), fill(v)) for k, v in probe.query),
-                    headers=_sent_headers(tuple((k, fill(v)) for k, v in probe.headers), given))
+                    headers=_sent_headers(tuple((fill(k), fill(v)) for k, v in probe.headers), given))
     if probe.skipped:
         return probe
     if not unsafe and probe.method not in SAFE_METHODS:
@@ -364,6 +369,7 @@ def collection_probes(collection: Collection, *, specs: Iterable[Spec] = (),
             request = example.request
             path, no_id = _example_path(example, seeds, documented)
             headers, body = _as_sent(request)
+            body = _created_without_id(example, body)
             probe = Probe(method=request.method, path=path, query=request.query, headers=headers, body=body,
                           expected=(answer,), names=(example.name,),
                           skipped=WEBSOCKET_SKIPPED if _is_websocket(example) else no_id)
@@ -424,6 +430,17 @@ def _resource_fields(example: Example) -> dict[str, str]:
     """The fields of a resource's example's marker (``name``, ``op``, ``id``), or ``{}`` for another example."""
     code = code_of(example.request.headers)
     return parse_resource(code[1]) if code is not None and code[0] == "resource" else {}
+
+
+def _created_without_id(example: Example, body: str) -> str:
+    """The body a resource's create example is sent with: its record without the id field (the resource, like most
+    APIs, gives a new record its id; the record's own id is its seed's, taken, and answered 409)."""
+    fields = _resource_fields(example)
+    record = _json(body) if fields.get("op") == "create" else None
+    id_field = fields.get("id") or "id"
+    if not isinstance(record, dict) or id_field not in record:
+        return body
+    return json.dumps({key: value for key, value in record.items() if key != id_field}, ensure_ascii=False)
 
 
 def _record_id(record: Any, id_field: str) -> str | None:
@@ -611,9 +628,14 @@ class Checker:
         self.against = self.against.rstrip("/")
 
     def run(self, probes: Iterable[Probe]) -> list[Outcome]:
+        """Every probe's outcome, in the probes' order; the DELETEs are sent after the others (with ``--unsafe``,
+        a record deleted first would answer the PATCH or GET of it that follows 404: drift the check made)."""
+        probes = list(probes)
         with httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False,
                           verify=self.verify, cookies=no_cookie_jar()) as client:
-            return [self.check(client, probe) for probe in probes]
+            sent = {index: self.check(client, probes[index])
+                    for index in sorted(range(len(probes)), key=lambda index: probes[index].method == "DELETE")}
+        return [sent[index] for index in range(len(probes))]
 
     def check(self, client: httpx.Client, probe: Probe) -> Outcome:
         if probe.skipped:
@@ -711,11 +733,14 @@ def _media_fits(documented: str, received: str) -> bool:
 
 
 def junit_target(path: str, *, sources: Iterable[str | None] = ()) -> Path:
-    """Where ``--junit`` writes, refused before anything is sent when it cannot be written there: a directory,
-    or one of the ``sources`` (the sketch, the environment file), which it would overwrite."""
+    """Where ``--junit`` writes, refused before anything is sent when it cannot be written there: a directory, a
+    device or a pipe, or one of the ``sources`` (the sketch, the environment file), which it would overwrite."""
     target = Path(path).expanduser()
     if target.is_dir():
         raise CheckError(f"--junit {path}: is a directory, not a file", hint="--junit results/check.xml")
+    if target.exists() and not target.is_file():  # /dev/stdout, a pipe: never replaced by a file
+        raise CheckError(f"--junit {path}: is not a regular file (a device, a pipe): the XML is written to a file",
+                         hint="--junit results/check.xml")
     for source in sources:
         if source and target.resolve() == Path(source).expanduser().resolve():
             raise CheckError(f"--junit {path}: the output is the source ({source}): it would be overwritten",

@@ -14,6 +14,7 @@ such names a killed process left (the recorder does, when it opens the file agai
 
 from __future__ import annotations
 
+import errno
 import functools
 import glob
 import os
@@ -94,14 +95,22 @@ def _publish(fd: int, directory: int, temporary: str, target: str) -> bool:
 
 
 def replace_text(path: str | Path, text: str) -> Path:
-    """Make ``path`` hold ``text`` (UTF-8) in one rename: readers see the old file or the new, whole."""
-    target = Path(path)
+    """Make ``path`` hold ``text`` (UTF-8) in one rename: readers see the old file or the new, whole. A symbolic
+    link is written through (its target replaced, the link kept); what is neither a regular file nor missing (a
+    device such as ``/dev/stdout``, a pipe, a directory) is refused with an :class:`OSError`, never replaced."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        status = os.stat(target)
     except FileNotFoundError:
-        mode = None
+        mode: int | None = None
+    else:
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+            raise OSError(errno.EISDIR if stat.S_ISDIR(status.st_mode) else errno.EINVAL,
+                          f"{kind}: only a file is written, whole", str(path))
+        mode = stat.S_IMODE(status.st_mode)
     temporary = _temporary_name(target)
     fd = _nameless(target.parent)
     if fd is not None:

@@ -28,7 +28,8 @@ The same values always give the same schema (keys and enums sorted).
 
 Query and header parameters are text on the wire; :func:`infer_text_schema` types them by what their values
 say: ``integer`` when every value is a decimal integer (``2``, ``-10``; not ``007``), ``number`` when every one
-is a JSON number (``1.5``, ``2``), ``boolean`` when every one is ``true`` or ``false``; else a string schema
+is a finite JSON number (``1.5``, ``2``; not ``1e400``, ``NaN``, nor an integer of more than 4300 digits, which
+Python does not read), ``boolean`` when every one is ``true`` or ``false``; else a string schema
 by the rules above (a format, an enum).
 """
 
@@ -59,7 +60,6 @@ _DATE_TIME = re.compile(
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")  # unquoted local parts
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 _BOOLEANS = ("true", "false")
 
@@ -204,11 +204,26 @@ def infer_text_schema(values: Sequence[str]) -> dict[str, Any]:
     ``boolean`` when every value says so (this module's docstring), else :func:`infer_schema` of the strings."""
     if values and all(value in _BOOLEANS for value in values):
         return {"type": "boolean"}
-    if values and all(_INTEGER.match(value) for value in values):
+    numbers = [_number(value) for value in values]
+    if values and all(isinstance(number, int) for number in numbers):
         return {"type": "integer"}
-    if values and all(_NUMBER.match(value) for value in values):
+    if values and all(number is not None for number in numbers):
         return {"type": "number"}
     return infer_schema(list(values))
+
+
+def _number(text: str) -> int | float | None:
+    """The JSON number ``text`` spells (an ``int`` without a fraction or an exponent), or None: no number, or one
+    no JSON value holds (``1e400`` is infinite) or Python will not read (more digits than its limit, 4300)."""
+    if not _NUMBER.match(text):
+        return None
+    try:
+        if not any(mark in text for mark in ".eE"):
+            return int(text)
+        number = float(text)
+    except ValueError:  # an integer longer than sys.get_int_max_str_digits()
+        return None
+    return number if math.isfinite(number) else None
 
 
 def typed_value(schema: dict[str, Any], text: str) -> Any:
@@ -216,11 +231,7 @@ def typed_value(schema: dict[str, Any], text: str) -> Any:
     kind = schema.get("type")
     if kind == "boolean" and text in _BOOLEANS:
         return text == "true"
-    if kind == "integer" and _INTEGER.match(text):
-        return int(text)
-    if kind == "number" and _NUMBER.match(text):
-        if not any(mark in text for mark in ".eE"):
-            return int(text)
-        number = float(text)
-        return number if math.isfinite(number) else text  # 1e999: no JSON number
+    number = _number(text) if kind in ("integer", "number") else None
+    if number is not None and (kind == "number" or isinstance(number, int)):
+        return number
     return text

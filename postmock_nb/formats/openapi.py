@@ -637,13 +637,17 @@ def documented_answer(spec: Spec, operation: Operation, codes: tuple[int, ...]) 
 
 
 def _exported(response: dict[str, Any]) -> bool:
-    """A response written by postmock's export (its examples carry ``x-postmock-example``)."""
-    if POSTMOCK_EXAMPLES in response:
+    """A response written by postmock's export (its examples carry an ``x-postmock-example`` object). One whose
+    ``x-postmock-example`` a hand has made something else (a string, a list) is read as any other response, from
+    its examples' values, instead of losing them."""
+    extra = response.get(POSTMOCK_EXAMPLES)
+    if isinstance(extra, list) and any(isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict)
+                                       for entry in extra):
         return True
     picked = _pick_media(response.get("content"))
     examples = picked[1].get("examples") if picked is not None else None
     return isinstance(examples, dict) and any(
-        isinstance(entry, dict) and POSTMOCK_EXAMPLE in entry for entry in examples.values())
+        isinstance(entry, dict) and isinstance(entry.get(POSTMOCK_EXAMPLE), dict) for entry in examples.values())
 
 
 def exported_examples(spec: Spec, response: dict[str, Any], request: RequestSpec,

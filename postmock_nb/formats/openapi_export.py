@@ -416,10 +416,12 @@ def _sent_query(example: Example) -> list[tuple[str, str]]:
 
 
 def _sent_headers(example: Example) -> list[tuple[str, str]]:
-    """The request headers of ``example`` that are header parameters: not in :data:`_NOT_PARAMETERS`, not a marker,
-    not a credential (those are security schemes; one sent empty is left out)."""
+    """The request headers of ``example`` that are header parameters: a header's name (an HTTP token: not empty, no
+    space, colon, ``{{variable}}`` or non-ASCII letter, which no client sends as a header), not in
+    :data:`_NOT_PARAMETERS`, not a marker, not a credential (those are security schemes; one sent empty is left out)."""
     return [(key, value) for key, value in example.request.headers
-            if key.lower() not in _NOT_PARAMETERS and not is_mock_name(key) and not masking.is_secret_header(key)]
+            if wire.is_token(key) and key.lower() not in _NOT_PARAMETERS and not is_mock_name(key)
+            and not masking.is_secret_header(key)]
 
 
 def _parameters(place: str, sent: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:

@@ -598,7 +598,11 @@ class PostmockMagics(Magics):
             raise UsageError("%mock save: the following arguments are required: file (or --environment FILE)"
                              "\nHint: %mock save collection.json")
         if args.file is not None:
-            path = self.session.save(args.file, openapi=args.openapi)
+            try:
+                path = self.session.save(args.file, openapi=args.openapi)
+            except OSError as error:  # a missing or read-only folder, a directory, a device such as /dev/null
+                raise UsageError(f"%mock save: cannot write {args.file}: {error.strerror or error}"
+                                 "\nHint: %mock save a file in a folder you can write to") from None
             count = len(self.session.store.collection.examples)
             kind = "OpenAPI 3.1" if args.openapi else "Postman Collection v2.1"
             print(f"Saved {plural(count, 'example')} to {path} ({kind}).")

@@ -12,7 +12,9 @@ document itself). ``benchmarks/openapi_roundtrip.py --schemathesis`` prints the 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -104,6 +106,25 @@ def test_convert_refuses_to_write_over_its_source(tmp_path: Path, capsys: pytest
         assert main(["convert", str(source), str(output), *(["--to", to] if to else [])]) == 2
         assert "the output is the source" in capsys.readouterr().err
     assert source.read_bytes() == USERS.read_bytes()
+
+
+def test_convert_says_what_it_cannot_write_and_never_replaces_a_device(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder, a missing folder one cannot make, a device or pipe: exit 2 naming OUTPUT (not a temporary file);
+    a symbolic link is written through, and stays a link."""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    for output, to in [(tmp_path, "openapi"), (Path("/proc/api.yaml"), "openapi"), (pipe, "openapi"),
+                       (Path("/proc/api.postman_collection.json"), "postman")]:
+        assert main(["convert", str(USERS), str(output), "--to", to]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"postmock: cannot write {output}: ") and "postmock-tmp" not in err, err
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    real, link = tmp_path / "shared.yaml", tmp_path / "api.yaml"
+    real.write_text("old", encoding="utf-8")
+    link.symlink_to(real)
+    assert main(["convert", str(USERS), str(link)]) == 0
+    assert link.is_symlink() and yaml.safe_load(real.read_text(encoding="utf-8"))["openapi"] == "3.1.0"
 
 
 def _postmock() -> list[str]:

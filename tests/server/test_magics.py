@@ -373,6 +373,8 @@ MOCK_MISTAKES = [
     ("log --detail x", "argument --detail: invalid int value: 'x'"),
     ("load /no/such/file.json", "no such file: /no/such/file.json"),
     ("save", "the following arguments are required: file"),
+    ("save /proc/api.yaml --openapi", "cannot write /proc/api.yaml: No such file or directory"),
+    ("save /dev/null", "cannot write /dev/null: not a regular file"),  # never replaced by a file (as root it was)
     ('call GET /keep -H "x"', "-H option: not a header ('Name: value'): 'x'"),
     ("call GET /keep -H 'unbalanced", "cannot read the line"),
 ]

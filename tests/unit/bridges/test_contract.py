@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -226,6 +227,25 @@ def test_a_resource_without_records_is_skipped_saying_why_and_a_saved_value_wins
     assert alone[0].label == "GET /orders/5"
 
 
+def test_a_resource_s_create_is_sent_without_the_record_s_id_and_deletes_go_last(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """M6: the create posted its seed's record, id and all: the resource (as most APIs) answered 409 for an id it
+    holds. A document read back lists DELETE before PATCH: the record deleted, the PATCH got 404."""
+    probes = collection_probes(_resource("orders", [{"id": 5, "total": 3.5}]))
+    assert json.loads(probes[2].body) == {"total": 3.5}
+    reordered = [probes[0], probes[5], probes[4]]  # GET /orders, DELETE, PATCH: as an OpenAPI path item orders them
+    sent: list[str] = []
+
+    def check(self: Checker, client: httpx.Client, probe: Probe) -> Outcome:
+        sent.append(probe.method)
+        return Outcome(probe, OK)
+
+    monkeypatch.setattr(Checker, "check", check)
+    outcomes = Checker("http://api.test").run(reordered)
+    assert sent == ["GET", "PATCH", "DELETE"]
+    assert [o.probe.method for o in outcomes] == ["GET", "DELETE", "PATCH"]  # reported in the sketch's order
+
+
 PARAMETERS: dict[str, Any] = {
     "openapi": "3.1.0", "info": {"title": "Ids", "version": "1"},
     "paths": {f"/{place}/{{id}}": {"get": {"parameters": [{"name": "id", "in": "path", "required": True, **given}],
@@ -371,6 +391,22 @@ def test_a_header_that_cannot_be_sent_is_an_error_row_and_the_others_are_checked
         parse_headers(["X-Ü: v"])
 
 
+def test_header_names_as_postman_sends_them_empty_left_out_variables_filled_odd_ones_an_error_row() -> None:
+    """A row with no key is not sent (Postman's Send leaves it out; h11 raised "Illegal header name b''");
+    ``{{name}}`` in a header's name is filled like its value; a name with a colon or a space is that request's
+    error row."""
+    probe = Probe("GET", "/a", headers=(("", "v"), (" ", "w"), ("{{hdr}}", "1"), ("X-Ok", "2")),
+                  expected=(Expected("200"),))
+    sent = _resolved(probe, {"hdr": "X-Tenant"}, (), unsafe=False)
+    assert (sent.headers, sent.skipped) == ((("X-Tenant", "1"), ("X-Ok", "2")), "")
+    assert _resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for hdr:")
+    outcomes = _run(Checker("http://api.test"), [Probe("GET", "/b", headers=(("X:Colon", "secret"),)), sent],
+                    lambda request: httpx.Response(200))
+    assert [(o.verdict, o.reason) for o in outcomes] == [
+        (ERROR, "cannot send the header 'X:Colon': no header name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+        (OK, "")]
+
+
 def test_a_password_in_the_url_is_never_shown(tmp_path: Path) -> None:
     """H4: as ``postmock push`` shows ``--to``: ``user:***@``, in the text, the rows and the JUnit XML."""
     report = check([Probe("POST", "/x")], against="http://ann:URLPASSWORD@127.0.0.1:9/v1", source="s.json")
@@ -388,6 +424,12 @@ def test_the_junit_file_is_refused_when_it_is_the_source_or_a_directory(tmp_path
         junit_target(str(tmp_path / "." / source.name), sources=(str(source), None))
     with pytest.raises(CheckError, match="is a directory, not a file"):
         junit_target(str(tmp_path), sources=(str(source),))
+    pipe = tmp_path / "pipe.xml"
+    os.mkfifo(pipe)
+    (tmp_path / "stdout").symlink_to(pipe)  # as /dev/stdout: replacing it by a file (as root) lost it
+    for device in (pipe, tmp_path / "stdout"):
+        with pytest.raises(CheckError, match="is not a regular file"):
+            junit_target(str(device))
     assert junit_target(str(tmp_path / "out" / "check.xml"), sources=(str(source),)) == tmp_path / "out" / "check.xml"
     with pytest.raises(CheckError, match=r"cannot write the JUnit XML to .*v.postman_collection.json/x.xml: "):
         write_junit(source / "x.xml", _report())

@@ -125,3 +125,27 @@ def test_remove_leftovers_when_there_are_none(tmp_path: Path) -> None:
     replace_text(tmp_path / "x.json", "{}")
     assert remove_leftovers(tmp_path / "x.json") == []
     assert _names(tmp_path) == ["x.json"]
+
+
+def test_replace_text_writes_through_a_symbolic_link_and_keeps_it(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "api.yaml"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "api.yaml"
+    link.symlink_to(real)
+    assert replace_text(link, "new") == real
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+
+
+def test_replace_text_refuses_a_device_a_pipe_or_a_directory_and_leaves_it(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    stdout = tmp_path / "stdout"  # as /dev/stdout is: a link to what is no file (replaced, it was lost)
+    stdout.symlink_to(pipe)
+    for refused in (pipe, stdout):
+        with pytest.raises(OSError, match="not a regular file: only a file is written, whole"):
+            replace_text(refused, "text")
+        assert stat.S_ISFIFO(os.stat(refused).st_mode)
+    with pytest.raises(IsADirectoryError, match="a directory"):
+        replace_text(tmp_path, "text")
+    assert stdout.is_symlink() and _names(tmp_path) == ["pipe", "stdout"]

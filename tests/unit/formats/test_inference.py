@@ -174,8 +174,14 @@ def test_a_placeholder_gives_neither_format_nor_enum() -> None:
     (["007", "42"], {"type": "string"}, "007"),  # a leading zero: a code, not a number
     (["2", ""], {"type": "string"}, "2"),
     (["True"], {"type": "string"}, "True"),
-    (["1e999"], {"type": "number"}, "1e999"),  # no finite JSON number: the example stays text
-], ids=["integers", "numbers", "booleans", "leading zero", "one empty", "not JSON's true", "too large"])
+    (["1e999"], {"type": "string"}, "1e999"),  # no finite JSON number: a number schema would refuse its example
+    (["2", "-1e400"], {"type": "string"}, "2"),
+    (["NaN", "Infinity"], {"type": "string"}, "NaN"),
+    (["-0", "0"], {"type": "integer"}, 0),
+    (["9" * 5000], {"type": "string"}, "9" * 5000),  # more digits than Python reads (4300): text, no ValueError
+    (["1e-400"], {"type": "number"}, 0.0),
+], ids=["integers", "numbers", "booleans", "leading zero", "one empty", "not JSON's true", "too large", "one too large",
+        "NaN", "minus zero", "5000 digits", "too small"])
 def test_parameters_sent_as_text_are_typed_by_their_values(values: list[str], schema: dict[str, Any],
                                                            first: Any) -> None:
     assert infer_text_schema(values) == schema

@@ -503,6 +503,44 @@ def test_query_and_header_parameters_are_typed_by_their_values() -> None:
         assert own_request_violations(validator, example, collection) == []
 
 
+def test_only_header_names_a_client_can_send_are_header_parameters() -> None:
+    """Empty, spaced, colon, tab, {{variable}} and non-ASCII names are no header (no client sends them; OpenAPI's
+    ``name`` of one is meaningless); the same header in three cases is one; 200 headers are 200 parameters."""
+    odd = {"": "1", " ": "2", "X:Colon": "3", "X Space": "4", "X-Tab\t": "5", "{{hdr}}": "6", "X-Ünï": "7"}
+    collection = make_collection(
+        make_example("GET /odd", "odd", request_headers={**odd, "X-Ok": "1"}),
+        make_example("GET /dup", "dup", request_headers={"X-Dup": "a", "x-dup": "b", "X-DUP": "c"}),
+        make_example("GET /dup", "dup2", request_headers={"x-dup": "z"}),
+        make_example("GET /many", "many", request_headers={f"X-H{i}": str(i) for i in range(200)}))
+    document = export(collection)
+    assert list(parameters_of(operation_of(document, "/odd"), "header")) == ["X-Ok"]
+    assert [(p["name"], p["required"]) for p in parameters_of(operation_of(document, "/dup"), "header").values()] == [
+        ("X-Dup", True)]
+    assert len(parameters_of(operation_of(document, "/many"), "header")) == 200
+    assert by_id(read_back(document))[collection.examples[0].id].request.headers == collection.examples[0].request.headers
+
+
+@pytest.mark.parametrize("broken", ["x", [1], None])
+def test_a_hand_broken_x_postmock_example_reads_the_response_as_any_other(broken: Any) -> None:
+    """Every example of a response whose ``x-postmock-example`` is no object was dropped (the operation then
+    answered nothing); they are read from their values, as a document not written by postmock is."""
+    collection = make_collection(make_example("GET /o", "ok", body='{"ok": 1}', headers=JSON),
+                                 make_example("GET /o", "err", status=500, body='{"e": 1}', headers=JSON))
+    document = export(collection)
+    for response in operation_of(document, "/o")["responses"].values():
+        for entry in response["content"]["application/json"]["examples"].values():
+            entry["x-postmock-example"] = broken
+    back = read_back(document)
+    assert sorted((e.response.status, json.loads(e.response.body)) for e in back.examples) == [
+        (200, {"ok": 1}), (500, {"e": 1})]
+
+
+def test_a_query_value_python_cannot_read_as_a_number_is_text() -> None:
+    collection = make_collection(make_example("GET /n?big=" + "9" * 5000 + "&inf=1e400&nan=NaN", "n"))
+    query = parameters_of(operation_of(export(collection), "/n"), "query")
+    assert {name: p["schema"] for name, p in query.items()} == {name: {"type": "string"} for name in ("big", "inf", "nan")}
+
+
 SURROGATE = '{"s": "\\ud800"}'  # valid JSON text; its value no UTF-8 text holds
 
 
