@@ -332,7 +332,7 @@ def _check(args: argparse.Namespace) -> int:
         parse_headers,
         write_junit,
     )
-    from postmock_nb.formats.environment import layered
+    from postmock_nb.formats.environment import Environment, layered, load_environment
     from postmock_nb.formats.sources import load_any
 
     headers = parse_headers(args.header)
@@ -340,9 +340,11 @@ def _check(args: argparse.Namespace) -> int:
     loaded = load_any(args.collection)
     spec = loaded.spec
     probes = openapi_probes(spec) if spec is not None else collection_probes(loaded.collection)
-    variables = layered(loaded.collection.variables, _environment(args))
+    environment = load_environment(args.environment) if args.environment else Environment("")
+    variables = layered(loaded.collection.variables, environment.values)
     report = check(probes, against=args.against, source=args.collection, headers=headers, variables=variables,
-                   unsafe=args.unsafe, strict=args.strict, timeout=args.timeout, spec=spec)
+                   unsafe=args.unsafe, strict=args.strict, timeout=args.timeout, spec=spec,
+                   secret_names=environment.secret_keys)
     print(report.text(), flush=True)
     if junit is not None:
         print(f"JUnit XML written to {write_junit(junit, report)}", flush=True)

@@ -277,10 +277,16 @@ def unsendable_header(name: str, value: str) -> str:
     return ""
 
 
-def secrets_of(pairs: Pairs, variables: Mapping[str, str]) -> tuple[str, ...]:
+_TOKEN_SHAPED = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*|(?=[\w.~+/=-]*\d)(?=[\w.~+/=-]*[A-Za-z])[\w.~+/=-]{24,}")
+"""A value that looks like a credential whatever its name: a JWT, or an opaque run of 24+ letters and digits."""
+
+
+def secrets_of(pairs: Pairs, variables: Mapping[str, str], secret_names: Iterable[str] = ()) -> tuple[str, ...]:
     """The values to mask: those of credential headers and query parameters (``Authorization``, ``X-Api-Key``,
     ``access_token``: :mod:`postmock_nb.core.masking`'s rule, with and without the auth scheme), and of the
-    environment's variables named the same way (``apiToken``, ``client_secret``, ``password``)."""
+    variables named the same way (``apiToken``, ``client_secret``, ``password``), named in ``secret_names`` (an
+    environment's values of type ``secret``) or shaped like a token (a JWT, 24+ letters and digits)."""
+    secret = set(secret_names)
     found = set()
     for name, value in pairs:
         if _is_secret(name):
@@ -288,7 +294,8 @@ def secrets_of(pairs: Pairs, variables: Mapping[str, str]) -> tuple[str, ...]:
             scheme, space, rest = value.partition(" ")
             if space and scheme.isalpha():
                 found.add(rest.strip())
-    found.update(value for name, value in variables.items() if _is_secret(name))
+    found.update(value for name, value in variables.items()
+                 if name in secret or _is_secret(name) or _TOKEN_SHAPED.fullmatch(value))
     return tuple(sorted((s for s in found if len(s) >= 4), key=len, reverse=True))
 
 
@@ -653,10 +660,11 @@ class Checker:
             return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=str(error))
         except httpx.HTTPError as error:
             return Outcome(probe, ERROR, elapsed_ms=_since(started), reason=f"{type(error).__name__}: {error}")
+        answered_ms = _since(started)  # the answer's time, not the comparison's
         content_type = media_type(headers.get("content-type", ""))
         found = self.compare(probe, status, content_type, body)
         verdict = DRIFT if any(d.fails for d in found) else OK
-        return Outcome(probe, verdict, tuple(found), status, content_type, _since(started))
+        return Outcome(probe, verdict, tuple(found), status, content_type, answered_ms)
 
     def _send(self, client: httpx.Client, probe: Probe, deadline: float) -> tuple[int, httpx.Headers, bytes]:
         """Send the probe; its answer's status, headers and body (at most ``max_bytes``, read by ``deadline``:
@@ -759,14 +767,17 @@ def write_junit(path: Path, report: Report) -> Path:
 
 def check(probes: list[Probe], *, against: str, source: str = "", headers: Pairs = (),
           variables: Mapping[str, str] | None = None, unsafe: bool = False, strict: bool = False,
-          timeout: float = CHECK_TIMEOUT_S, spec: Spec | None = None, option: str = "--against") -> Report:
+          timeout: float = CHECK_TIMEOUT_S, spec: Spec | None = None, option: str = "--against",
+          secret_names: Iterable[str] = ()) -> Report:
     """Send every probe (variables resolved, ``headers`` laid over) to ``against`` and report how they differ.
-    A password in ``against`` is shown as ``***`` (and masked wherever else it would appear)."""
+    A password in ``against`` is shown as ``***``; it, the credentials and the variables :func:`secrets_of` finds
+    (``secret_names``: an environment's values of type ``secret``) are masked wherever they would appear."""
     variables = dict(variables or {})
     checker = Checker(against, timeout=timeout, strict=strict, option=option,
                       lookup=(lambda ref: spec.lookup(ref, pointer())) if spec is not None else None)
     sent = [_resolved(probe, variables, headers, unsafe) for probe in probes]
     sent_pairs = tuple(pair for probe in sent for pair in (*probe.headers, *probe.query))
     password = urllib.parse.urlsplit(checker.against).password
-    secrets = secrets_of(headers + sent_pairs, variables) + ((password,) if password and len(password) >= 4 else ())
+    secrets = secrets_of(headers + sent_pairs, variables, secret_names)
+    secrets += (password,) if password and len(password) >= 4 else ()
     return Report(tuple(checker.run(sent)), shown_url(checker.against), source, secrets)

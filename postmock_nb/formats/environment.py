@@ -38,6 +38,8 @@ class Environment:
 
     name: str
     values: Pairs = ()
+    secret_keys: frozenset[str] = frozenset()
+    """The keys whose values Postman marks ``"type": "secret"`` (masked wherever postmock shows them)."""
 
 
 def parse_environment(data: Any, source: str = "environment") -> Environment:
@@ -56,6 +58,7 @@ def parse_environment(data: Any, source: str = "environment") -> Environment:
         raise EnvironmentFormatError(problem, location=f"{source}: values",
                                 hint='a Postman environment: {"name": ..., "values": [{"key", "value"}]}')
     kept = []
+    secret_keys = set()
     for index, entry in enumerate(values):
         where = f"{source}: values[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
@@ -64,8 +67,10 @@ def parse_environment(data: Any, source: str = "environment") -> Environment:
             continue
         value = entry.get("value", "")
         kept.append((entry["key"], value if isinstance(value, str) else json.dumps(value)))
+        if entry.get("type") == "secret":
+            secret_keys.add(entry["key"])
     name = data.get("name")
-    return Environment(str(name) if name else Path(source).stem, tuple(kept))
+    return Environment(str(name) if name else Path(source).stem, tuple(kept), frozenset(secret_keys))
 
 
 def load_environment(path: str | Path) -> Environment:

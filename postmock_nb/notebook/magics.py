@@ -34,7 +34,7 @@ from postmock_nb.core.text import listed, plural
 from postmock_nb.core.wire import collection_changes, shorten
 from postmock_nb.errors import PostmockError
 from postmock_nb.formats.cells import build_definition, check_json, parse_header
-from postmock_nb.formats.environment import layered, load_environment
+from postmock_nb.formats.environment import Environment, layered, load_environment
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.notebook.tables import CheckTable, EntryDetail, ExampleTable, LogTable
 from postmock_nb.notebook.trust import KernelTrust
@@ -805,12 +805,12 @@ class PostmockMagics(Magics):
         headers = parse_headers(args.header)
         junit = junit_target(args.junit, sources=(args.environment,)) if args.junit else None
         variables = layered(collection.variables, self.session.store.environment)
-        if args.environment is not None:
-            variables.update(dict(load_environment(args.environment).values))
+        environment = load_environment(args.environment) if args.environment is not None else Environment("")
+        variables.update(dict(environment.values))
         probes = collection_probes(collection, specs=self.session.specs)  # an OpenAPI-loaded example's path values
         report = check(probes, against=args.url, source="the notebook's examples", headers=headers,
                        variables=variables, unsafe=args.unsafe, strict=args.strict, timeout=args.timeout,
-                       option="%mock check")
+                       option="%mock check", secret_names=environment.secret_keys)
         if junit is not None:
             print(f"JUnit XML written to {write_junit(junit, report)}")
         return CheckTable(report)

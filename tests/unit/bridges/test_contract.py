@@ -146,6 +146,14 @@ def test_secrets_are_credential_headers_and_secret_sounding_variables() -> None:
     assert set(found) == {"Bearer tok-123456", "tok-123456", "k-99999", "x-77777", "t-55555", "p-33333", "c-44444"}
 
 
+def test_token_shaped_values_and_an_environment_s_secret_values_are_masked_whatever_their_names() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    found = secrets_of((), {"sig": jwt, "opaque": "a1B2c3D4e5F6g7H8i9J0k1L2m3", "region": "eu-west-1",
+                            "userId": "1234", "baseUrl": "http://127.0.0.1:8000/a-long-path-without-digits",
+                            "pin": "4321-9876"}, secret_names=("pin",))
+    assert set(found) == {jwt, "a1B2c3D4e5F6g7H8i9J0k1L2m3", "4321-9876"}
+
+
 def _report() -> Report:
     drift = Outcome(Probe("GET", "/users/7", query=(("token", "t-5555555555"),)), DRIFT,
                     (Difference("$.name", "missing (required)"), Difference("$.x", "unexpected field", fails=False)),

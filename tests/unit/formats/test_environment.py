@@ -47,6 +47,14 @@ def test_non_string_values_are_kept_as_json():
 # -- the notebook ------------------------------------------------------------------------------------
 
 
+def test_values_postman_marks_secret_are_named():
+    parsed = parse_environment({"values": [{"key": "token", "value": "t-1", "type": "secret"},
+                                           {"key": "host", "value": "h", "type": "default"},
+                                           {"key": "off", "value": "o", "type": "secret", "enabled": False}]})
+    assert parsed.secret_keys == frozenset({"token"})
+    assert parsed.values == (("token", "t-1"), ("host", "h"))
+
+
 def test_environment_mistakes(shell, tmp_path):
     with pytest.raises(UsageError, match="give a FILE, or --clear"):
         shell.run_line_magic("mock", "environment")
