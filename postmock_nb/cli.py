@@ -324,14 +324,9 @@ def _check(args: argparse.Namespace) -> int:
     """``postmock check SOURCE --against URL``: the report on stdout, JUnit XML in ``--junit FILE``; exit 1 on drift,
     on errors, or when nothing was checked."""
     # deferred: httpx, jsonschema's registry and the formats are slow to import; postmock --help stays fast
-    from postmock_nb.bridges.contract import (
-        check,
-        collection_probes,
-        junit_target,
-        openapi_probes,
-        parse_headers,
-        write_junit,
-    )
+    from postmock_nb.bridges.contract import check
+    from postmock_nb.bridges.contract_probes import collection_probes, openapi_probes, parse_headers
+    from postmock_nb.bridges.contract_report import junit_target, write_junit
     from postmock_nb.formats.environment import Environment, layered, load_environment
     from postmock_nb.formats.sources import load_any
 

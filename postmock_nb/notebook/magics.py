@@ -799,7 +799,9 @@ class PostmockMagics(Magics):
     def _mock_check(self, args: argparse.Namespace) -> CheckTable:
         """``%mock check URL``: the notebook's examples checked against the real API (bridges/contract.py)."""
         # deferred: httpx is slow to import, and only %mock check needs it here
-        from postmock_nb.bridges.contract import check, collection_probes, junit_target, parse_headers, write_junit
+        from postmock_nb.bridges.contract import check
+        from postmock_nb.bridges.contract_probes import collection_probes, parse_headers
+        from postmock_nb.bridges.contract_report import junit_target, write_junit
 
         collection = self.session.store.collection
         headers = parse_headers(args.header)

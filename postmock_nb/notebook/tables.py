@@ -15,7 +15,7 @@ from postmock_nb.core.model import Collection
 from postmock_nb.serving.requestlog import STREAM, WEBSOCKET, LogEntry
 
 if TYPE_CHECKING:
-    from postmock_nb.bridges.contract import Report
+    from postmock_nb.bridges.contract_report import Report
 
 
 def _text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

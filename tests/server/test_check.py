@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from support.drift_upstream import TOKEN, upstream
 
-from postmock_nb.bridges.contract import Expected, Probe, check, collection_probes
+from postmock_nb.bridges.contract import check
+from postmock_nb.bridges.contract_probes import collection_probes
+from postmock_nb.bridges.contract_report import Expected, Probe
 from postmock_nb.bridges.drift import DRIFT, OK, SKIPPED
 from postmock_nb.notebook.prototype import Prototype
 from postmock_nb.session import Session

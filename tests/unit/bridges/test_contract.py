@@ -16,22 +16,9 @@ import pytest
 
 from postmock_nb.behaviours.resources import Resource
 from postmock_nb.bridges import contract
-from postmock_nb.bridges.contract import (
-    Checker,
-    CheckError,
-    Expected,
-    Outcome,
-    Probe,
-    Report,
-    _resolved,
-    check,
-    collection_probes,
-    junit_target,
-    openapi_probes,
-    parse_headers,
-    secrets_of,
-    write_junit,
-)
+from postmock_nb.bridges.contract import Checker, check
+from postmock_nb.bridges.contract_probes import collection_probes, openapi_probes, parse_headers, resolved, secrets_of
+from postmock_nb.bridges.contract_report import CheckError, Expected, Outcome, Probe, Report, junit_target, write_junit
 from postmock_nb.bridges.drift import DRIFT, ERROR, OK, SKIPPED, Difference
 from postmock_nb.core import limits
 from postmock_nb.core.model import Collection, Example, RequestSpec, ResponseSpec
@@ -80,15 +67,15 @@ def test_resolving_variables_headers_and_what_is_not_sent() -> None:
     probe = Probe("GET", "/orgs/{{org}}/users", query=(("key", "{{apiKey}}"),),
                   headers=(("x-mock-response-code", "200"), ("Accept", "application/json"), ("Host", "x"),
                            ("Authorization", "Bearer old")))
-    sent = _resolved(probe, {"org": "acme", "apiKey": "k-123"}, (("Authorization", "Bearer new"),), unsafe=False)
+    sent = resolved(probe, {"org": "acme", "apiKey": "k-123"}, (("Authorization", "Bearer new"),), unsafe=False)
     assert (sent.path, sent.query, sent.skipped) == ("/orgs/acme/users", (("key", "k-123"),), "")
     assert sent.headers == (("Accept", "application/json"), ("Authorization", "Bearer new"))
-    assert _resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for org, apiKey:")
-    assert _resolved(Probe("GET", "/users/:id"), {}, (), unsafe=False).skipped.startswith("no value for id:")
+    assert resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for org, apiKey:")
+    assert resolved(Probe("GET", "/users/:id"), {}, (), unsafe=False).skipped.startswith("no value for id:")
     post = Probe("POST", "/users")
-    assert _resolved(post, {}, (), unsafe=False).skipped == (
+    assert resolved(post, {}, (), unsafe=False).skipped == (
         "POST is sent only with --unsafe (it may change the real API's data)")
-    assert _resolved(post, {}, (), unsafe=True).skipped == ""
+    assert resolved(post, {}, (), unsafe=True).skipped == ""
 
 
 DOCUMENT = {
@@ -202,7 +189,7 @@ def test_a_websocket_example_is_skipped_even_with_unsafe() -> None:
     socket = Example(name="chat", request=RequestSpec("GET", "/ws/chat", headers=(("x-mock-websocket", "true"),)),
                      response=ResponseSpec(101))
     [probe] = collection_probes(_collection(socket))
-    assert _resolved(probe, {}, (), unsafe=True).skipped == "a WebSocket example: not checked (only HTTP answers are)"
+    assert resolved(probe, {}, (), unsafe=True).skipped == "a WebSocket example: not checked (only HTTP answers are)"
 
 
 # -- path parameters: resources, OpenAPI documents ---------------------------------------------------------------
@@ -217,7 +204,7 @@ def test_a_resource_is_checked_with_the_id_of_its_first_seed_record() -> None:
     assert [(p.label, p.skipped) for p in probes] == [
         ("GET /orders", ""), ("GET /orders/5", ""), ("POST /orders", ""), ("PUT /orders/5", ""),
         ("PATCH /orders/5", ""), ("DELETE /orders/5", "")]
-    assert [_resolved(p, {}, (), unsafe=False).skipped == "" for p in probes] == [
+    assert [resolved(p, {}, (), unsafe=False).skipped == "" for p in probes] == [
         True, True, False, False, False, False]  # the writes only with --unsafe
     by_sku = collection_probes(_resource("items", [{"sku": "a/b 1"}], id_field="sku"))
     assert by_sku[1].label == "GET /items/a%2Fb%201"  # the resource's own id field, one path segment
@@ -278,7 +265,7 @@ def test_an_operation_s_path_parameter_takes_the_document_s_value_or_is_skipped_
     assert [(p.label, p.skipped) for p in openapi_probes(spec)] == expected
     loaded = spec_to_collection(spec)  # %mock load: the examples save no path values; the document has them
     assert [(p.label, p.skipped) for p in collection_probes(loaded, specs=[spec])] == expected
-    without = [_resolved(p, {}, (), unsafe=False).skipped for p in collection_probes(loaded)]  # no document
+    without = [resolved(p, {}, (), unsafe=False).skipped for p in collection_probes(loaded)]  # no document
     assert all(reason.startswith("no value for id: save one") for reason in without)
 
 
@@ -300,7 +287,7 @@ def test_a_sketch_checked_against_an_answering_api_in_process() -> None:
 
     checker = Checker("http://api.test")
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
-        outcomes = [checker.check(client, _resolved(p, {}, (), unsafe=False)) for p in collection_probes(sketch)]
+        outcomes = [checker.check(client, resolved(p, {}, (), unsafe=False)) for p in collection_probes(sketch)]
     assert received == ["GET /orders", "GET /orders/5"]
     assert [(o.probe.label, o.verdict) for o in outcomes] == [
         ("GET /orders", DRIFT), ("GET /orders/5", DRIFT), ("POST /orders", SKIPPED), ("PUT /orders/5", SKIPPED),
@@ -316,7 +303,7 @@ def test_a_sketch_checked_against_an_answering_api_in_process() -> None:
 
 def _run(checker: Checker, probes: list[Probe], answer: Any, **resolve: Any) -> list[Outcome]:
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
-        return [checker.check(client, _resolved(p, {**resolve}, (), unsafe=True)) for p in probes]
+        return [checker.check(client, resolved(p, {**resolve}, (), unsafe=True)) for p in probes]
 
 
 def test_a_body_that_trickles_in_is_cut_at_the_request_s_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -405,9 +392,9 @@ def test_header_names_as_postman_sends_them_empty_left_out_variables_filled_odd_
     error row."""
     probe = Probe("GET", "/a", headers=(("", "v"), (" ", "w"), ("{{hdr}}", "1"), ("X-Ok", "2")),
                   expected=(Expected("200"),))
-    sent = _resolved(probe, {"hdr": "X-Tenant"}, (), unsafe=False)
+    sent = resolved(probe, {"hdr": "X-Tenant"}, (), unsafe=False)
     assert (sent.headers, sent.skipped) == ((("X-Tenant", "1"), ("X-Ok", "2")), "")
-    assert _resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for hdr:")
+    assert resolved(probe, {}, (), unsafe=False).skipped.startswith("no value for hdr:")
     outcomes = _run(Checker("http://api.test"), [Probe("GET", "/b", headers=(("X:Colon", "secret"),)), sent],
                     lambda request: httpx.Response(200))
     assert [(o.verdict, o.reason) for o in outcomes] == [
@@ -468,7 +455,7 @@ def test_request_bodies_go_with_the_content_type_postman_s_send_adds() -> None:
 
 def test_dynamic_variables_are_filled_and_a_run_that_checks_nothing_fails() -> None:
     """M3: ``{{$randomInt}}``/``{{$guid}}`` filled as Postman's Send fills them; all skipped: exit 1, saying so."""
-    probe = _resolved(Probe("GET", "/echo/{{$guid}}", query=(("r", "{{$randomInt}}"), ("x", "{{$nope}}"))),
+    probe = resolved(Probe("GET", "/echo/{{$guid}}", query=(("r", "{{$randomInt}}"), ("x", "{{$nope}}"))),
                       {}, (), unsafe=False)
     assert re.fullmatch(r"/echo/[0-9a-f-]{36}", probe.path) and probe.query[0][1].isdigit()
     assert probe.skipped.startswith("no value for $nope:")
