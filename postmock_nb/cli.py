@@ -268,7 +268,8 @@ def _convert(args: argparse.Namespace) -> int:
                             hint="give another OUTPUT file")
     # deferred: the formats (schemas, YAML, OpenAPI) are slow to import; postmock --help stays fast
     from postmock_nb.formats.documents import parse_document, read_text
-    from postmock_nb.formats.openapi_export import save_document, save_openapi
+    from postmock_nb.formats.openapi_export import save_openapi
+    from postmock_nb.formats.openapi_writing import save_document
     from postmock_nb.formats.postman import save_collection
     from postmock_nb.formats.sources import load_any
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 example``, ``2 examples``, ``3 misses`` (with ``many="misses"``)."""
@@ -18,3 +20,12 @@ def listed(lines: list[str], more: str, limit: int = LISTED_AT_START) -> list[st
     if len(lines) <= limit:
         return lines
     return [*lines[:limit], f"… and {len(lines) - limit:,} more{more}"]
+
+
+def free_name(base: str, taken: Container[str], *, separator: str = "") -> str:
+    """``base``, or ``base`` numbered from 2 (``id2``, ``Order-found-2`` with ``separator="-"``) until not ``taken``."""
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}{separator}{number}"
+    return name

@@ -1,6 +1,8 @@
 """A collection out as an OpenAPI 3.1 document (``%mock save FILE --openapi``, ``postmock convert``).
 
-What each part of a collection becomes:
+The credentials are :mod:`postmock_nb.formats.export_credentials`' business, the resources'
+:mod:`postmock_nb.formats.export_resources`', the writing :mod:`postmock_nb.formats.openapi_writing`'s. What each
+part of a collection becomes:
 
 - **one path per request**: the examples of every item with the same method and path are one operation;
   ``:id``, ``{{id}}`` and OpenAPI-style ``{id}`` segments become ``{id}`` with a required path parameter (paths
@@ -69,13 +71,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-
-import yaml
 
 from postmock_nb.core import limits, masking, wire
 from postmock_nb.core.markers import (
@@ -87,7 +87,14 @@ from postmock_nb.core.markers import (
     parse_resource,
 )
 from postmock_nb.core.model import Collection, Example, Item, reason_phrase
-from postmock_nb.formats import atomicfile
+from postmock_nb.core.text import free_name
+from postmock_nb.formats.export_credentials import (
+    NOT_PARAMETERS,
+    Schemes,
+    exported_variables,
+    operation_security,
+)
+from postmock_nb.formats.export_resources import record_body_schema, record_of, record_schema, resource_schemas
 from postmock_nb.formats.inference import infer_schema, infer_text_schema, typed_value
 from postmock_nb.formats.openapi import (
     OPERATION_METHODS,
@@ -100,6 +107,7 @@ from postmock_nb.formats.openapi import (
     is_json_type,
     pick_media,
 )
+from postmock_nb.formats.openapi_writing import save_document
 from postmock_nb.formats.postman import example_json
 
 OPENAPI_VERSION = "3.1.0"
@@ -122,35 +130,13 @@ class Exported:
 
 
 @dataclass
-class _Schemes:
-    """``components/securitySchemes`` as the operations' credentials find them: one scheme per kind of credential
-    (``Authorization: Bearer`` → ``bearerAuth``, an ``X-API-Key`` header → ``X-API-Key``), a key taken by another
-    kind numbered (``X-API-Key2``)."""
-
-    found: dict[str, dict[str, str]] = field(default_factory=dict)
-    keys: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def key(self, name: str, value: str) -> str | None:
-        """The key of the scheme the request header ``name: value`` is a credential of, None when it is none."""
-        credential = _credential(name, value)
-        if credential is None:
-            return None
-        identity, base, definition = credential
-        if identity not in self.keys:
-            key = _free_name(base, self.found)
-            self.keys[identity] = key
-            self.found[key] = definition
-        return self.keys[identity]
-
-
-@dataclass
 class _Context:
     """What the operations of one document share."""
 
     variables: dict[str, str]
     resources: dict[str, tuple[str, dict[str, Any]]]
     used_ids: set[str] = field(default_factory=set)
-    schemes: _Schemes = field(default_factory=_Schemes)
+    schemes: Schemes = field(default_factory=Schemes)
 
 
 @dataclass
@@ -177,17 +163,8 @@ def openapi_path(path: str) -> tuple[str, list[str]]:
     return (template if template.startswith("/") else "/" + template), names
 
 
-def _free_name(base: str, taken: Container[str], *, separator: str = "") -> str:
-    """``base``, or ``base`` numbered from 2 (``id2``, ``Order-found-2`` with ``separator="-"``) until not ``taken``."""
-    name, number = base, 1
-    while name in taken:
-        number += 1
-        name = f"{base}{separator}{number}"
-    return name
-
-
 def _parameter_name(raw: str, taken: list[str]) -> str:
-    name = _free_name(_NOT_NAME.sub("_", raw.strip()).strip("_") or "param", taken)
+    name = free_name(_NOT_NAME.sub("_", raw.strip()).strip("_") or "param", taken)
     taken.append(name)
     return name
 
@@ -196,7 +173,7 @@ def to_openapi(collection: Collection) -> Exported:
     """The collection as an OpenAPI 3.1 document (see the module's docstring)."""
     exported = Exported({})
     operations = _operations(collection, exported.warnings)
-    context = _Context(dict(collection.variables), _resource_schemas(collection))
+    context = _Context(dict(collection.variables), resource_schemas(collection))
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
         paths.setdefault(operation.template, {})[operation.method.lower()] = _operation(operation, context)
@@ -216,7 +193,7 @@ def to_openapi(collection: Collection) -> Exported:
     if components:
         document["components"] = components
     if collection.variables:
-        document[POSTMOCK_VARIABLES] = _variables(collection.variables, exported.warnings)
+        document[POSTMOCK_VARIABLES] = exported_variables(collection.variables, exported.warnings)
     exported.warnings.extend(_kept_credentials(operations))
     exported.warnings.extend(_surrogate_bodies(operations))
     exported.document = document
@@ -234,34 +211,6 @@ def _servers(variables: dict[str, str]) -> list[dict[str, str]]:
     if parts.scheme in ("http", "https") and parts.netloc and parts.path.strip("/") == "":
         return [{"url": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"}]
     return []
-
-
-def _without_password(value: str) -> str:
-    """A URL with a password (``https://user:pass@host/x``) without its user and password (``https://host/x``);
-    any other value as it is."""
-    try:
-        parts = urlsplit(value)
-        password = parts.password
-    except ValueError:
-        return value
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl() if password else value
-
-
-def _variables(variables: Sequence[tuple[str, str]], warnings: list[str]) -> list[list[str]]:
-    """``x-postmock-variables``: the collection's variables, a credential's value masked (a name
-    :func:`postmock_nb.core.masking.is_secret_parameter` calls secret: ``apiKey``, ``token``) and said in a
-    warning: the mock served from the file fills ``{{apiKey}}`` with the masked value until it is set again; a
-    URL's password (``https://user:pass@host``) left out with its user."""
-    written, masked = [], []
-    for name, value in variables:
-        shown = masking.mask(value) if value and masking.is_secret_parameter(name) else _without_password(value)
-        if shown != value:
-            masked.append(name)
-        written.append([name, shown])
-    if masked:
-        warnings.append(f"variables {', '.join(masked)} are credentials or hold one: masked in x-postmock-variables "
-                        "(set them again where the file is served)")
-    return written
 
 
 def _kept_credentials(operations: Sequence[_Operation]) -> list[str]:
@@ -350,10 +299,10 @@ def _operation(operation: _Operation, context: _Context) -> dict[str, Any]:
                   + _parameters("header", [_sent_headers(example) for example in examples]))
     if parameters:
         data["parameters"] = parameters
-    security = _security(examples, context.schemes)
+    security = operation_security(examples, context.schemes)
     if security:
         data["security"] = security
-    record = _record_of(code, context.resources)
+    record = record_of(code, context.resources)
     body = _request_body(examples, record, code)
     if body:
         data["requestBody"] = body
@@ -373,7 +322,7 @@ def _computed(code: tuple[str, str]) -> str:
 
 def _operation_id(operation: _Operation, used: set[str]) -> str:
     words = [word for word in re.split(r"[^A-Za-z0-9]+", operation.template) if word]
-    name = _free_name(operation.method + "".join(word[:1].upper() + word[1:] for word in words), used)
+    name = free_name(operation.method + "".join(word[:1].upper() + word[1:] for word in words), used)
     used.add(name)
     return name
 
@@ -418,9 +367,9 @@ def _sent_query(example: Example) -> list[tuple[str, str]]:
 def _sent_headers(example: Example) -> list[tuple[str, str]]:
     """The request headers of ``example`` that are header parameters: a header's name (an HTTP token: not empty, no
     space, colon, ``{{variable}}`` or non-ASCII letter, which no client sends as a header), not in
-    :data:`_NOT_PARAMETERS`, not a marker, not a credential (those are security schemes; one sent empty is left out)."""
+    :data:`NOT_PARAMETERS`, not a marker, not a credential (those are security schemes; one sent empty is left out)."""
     return [(key, value) for key, value in example.request.headers
-            if wire.is_token(key) and key.lower() not in _NOT_PARAMETERS and not is_mock_name(key)
+            if wire.is_token(key) and key.lower() not in NOT_PARAMETERS and not is_mock_name(key)
             and not masking.is_secret_header(key)]
 
 
@@ -450,44 +399,6 @@ def _parameters(place: str, sent: list[list[tuple[str, str]]]) -> list[dict[str,
             parameter["example"] = masking.mask(found[0]) if secret else typed_value(schema, found[0])
         parameters.append(parameter)
     return parameters
-
-
-# -- credentials ----------------------------------------------------------------------------------
-
-_NOT_PARAMETERS = wire.HOP_BY_HOP | {"content-type", "accept", "content-length", "host", "connection", "cookie"}
-"""Request headers that are no header parameter: what the media types say (Content-Type, Accept), the connection's
-and the framing (hop-by-hop ones, Host, Content-Length) and the cookies."""
-_AUTH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*")
-
-
-def _credential(name: str, value: str) -> tuple[tuple[str, str], str, dict[str, str]] | None:
-    """The security scheme a request header is a credential of: (what tells it from the others, its key's base, its
-    definition), or None: ``Authorization: <scheme> …`` → HTTP ``<scheme>`` (``bearerAuth``, ``basicAuth``),
-    ``Authorization`` without a scheme and a header whose name says it carries a credential
-    (:func:`postmock_nb.core.masking.is_secret_header`: ``X-API-Key``, ``X-Auth-Token``…) → an API key in that
-    header. A credential sent empty is none."""
-    lowered = name.lower()
-    if lowered in _NOT_PARAMETERS or not value.strip() or not masking.is_secret_header(lowered):
-        return None
-    if lowered == "authorization":
-        word, _, rest = value.strip().partition(" ")
-        if rest.strip() and _AUTH_SCHEME.fullmatch(word):
-            scheme = word.lower()
-            return ("http", scheme), f"{scheme}Auth", {"type": "http", "scheme": scheme}
-    base = _NOT_NAME.sub("_", name).strip("_") or "apiKey"
-    return ("apiKey", lowered), base, {"type": "apiKey", "in": "header", "name": name}
-
-
-def _security(examples: Sequence[Example], schemes: _Schemes) -> list[dict[str, list[str]]]:
-    """The operation's ``security``: each set of credentials an example sends is one requirement (alternatives),
-    ``{}`` (none needed) last when an example sends none; no ``security`` when no example sends one."""
-    requirements: list[dict[str, list[str]]] = []
-    for example in examples:
-        keys = (schemes.key(key, value) for key, value in example.request.headers if not is_mock_name(key))
-        requirement: dict[str, list[str]] = {key: [] for key in keys if key is not None}
-        if requirement not in requirements:
-            requirements.append(requirement)
-    return [] if requirements == [{}] else sorted(requirements, key=lambda requirement: not requirement)
 
 
 # -- bodies ---------------------------------------------------------------------------------------
@@ -558,7 +469,7 @@ def _request_body(examples: Sequence[Example], record: tuple[str, dict[str, Any]
         values = [_request_value(example, media_type) for example in group]
         media: dict[str, Any] = {}
         if record is not None and is_json_type(media_type):
-            media["schema"] = _record_body_schema(record, code)
+            media["schema"] = record_body_schema(record, code)
         elif all(structured for structured, _ in values):
             media["schema"] = infer_schema([value for _, value in values])
         else:
@@ -578,7 +489,7 @@ def _named(values: list[tuple[str, Any]]) -> dict[str, Any]:
 def _example_key(name: str, taken: Mapping[str, Any]) -> str:
     """The example's key among ``taken`` (``Prefer: example=KEY`` asks for it): its name with ``-`` for what is
     not a letter, digit, ``_``, ``.`` or ``-`` (``Order found`` → ``Order-found``), numbered when taken."""
-    return _free_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example", taken, separator="-")
+    return free_name(re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "example", taken, separator="-")
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -640,7 +551,7 @@ def _response(status: int, examples: list[Example], record: tuple[str, dict[str,
     content: dict[str, Any] = {}
     for media_type, group in grouped.items():
         if media_type:
-            content[media_type] = _media(media_type, group, _record_schema(record, code, status), order)
+            content[media_type] = _media(media_type, group, record_schema(record, code, status), order)
     if content:
         response["content"] = content
     picked = pick_media(content)
@@ -716,132 +627,6 @@ def _response_headers(examples: list[Example]) -> dict[str, Any]:
             header["required"] = True
         headers[shown[lowered]] = header
     return headers
-
-
-# -- resources ------------------------------------------------------------------------------------
-
-
-def _resource_fields(example: Example) -> dict[str, str] | None:
-    code = code_of(example.request.headers)
-    return parse_resource(code[1]) if code is not None and code[0] == "resource" else None
-
-
-def _schema_name(resource: str) -> str:
-    words = [word for word in re.split(r"[^A-Za-z0-9]+", resource) if word]
-    return "".join(word[:1].upper() + word[1:] for word in words) or "Record"
-
-
-def _records(examples: Iterable[Example]) -> list[Any]:
-    records: list[Any] = []
-    for example in examples:
-        ok, value = _json_value(example.response.body)
-        if not ok or example.response.status >= 300:
-            continue
-        records.extend(value if isinstance(value, list) else [value])
-    unique = {json.dumps(record, sort_keys=True): record for record in records if isinstance(record, dict)}
-    return list(unique.values())  # each record once: the first is every one-record example's body
-
-
-def _resource_schemas(collection: Collection) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Each resource's name → (its schema's name in ``components/schemas``, the record schema)."""
-    examples: dict[str, list[Example]] = {}
-    for example in collection.examples:
-        fields = _resource_fields(example)
-        if fields and fields.get("name"):
-            examples.setdefault(fields["name"], []).append(example)
-    schemas: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name, found in examples.items():
-        records = _records(found)
-        schema = infer_schema(records) if records else {"type": "object"}
-        schemas[name] = (_schema_name(name), schema)
-    return schemas
-
-
-def _record_of(code: tuple[str, str] | None, resources: dict[str, tuple[str, dict[str, Any]]]
-               ) -> tuple[str, dict[str, Any]] | None:
-    if code is None or code[0] != "resource":
-        return None
-    return resources.get(parse_resource(code[1]).get("name", ""))
-
-
-def _ref(record: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{record[0]}"}
-
-
-def _record_schema(record: tuple[str, dict[str, Any]] | None, code: tuple[str, str] | None,
-                   status: int) -> dict[str, Any] | None:
-    """A resource operation's response schema: its records (list), one record, or none (delete, errors)."""
-    if record is None or code is None or status >= 300:
-        return None
-    op = parse_resource(code[1]).get("op", "")
-    if op == "list":
-        return {"type": "array", "items": _ref(record)}
-    return _ref(record) if op in ("get", "create", "replace", "merge") else None
-
-
-def _record_body_schema(record: tuple[str, dict[str, Any]], code: tuple[str, str] | None) -> dict[str, Any]:
-    """A resource's request body: the record (create, replace), any part of it (merge: nothing required)."""
-    op = parse_resource(code[1]).get("op", "") if code is not None else ""
-    if op == "merge":
-        return {key: value for key, value in record[1].items() if key != "required"}
-    return _ref(record)
-
-
-_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when installed
-
-
-class _NoAliases(_SafeDumper):  # type: ignore[valid-type,misc]  # libyaml's dumper when present
-    """YAML's safe dumper (libyaml's when PyYAML has it: ten times faster on large bodies) writing a value met
-    twice (a record's ``properties`` in its schema and in a ``merge`` body's) in full both times, never as an
-    anchor and its alias (``&id001`` … ``*id001``), which many OpenAPI tools do not follow."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def _is_yaml(name: str) -> bool:
-    return name.lower().endswith((".yaml", ".yml"))
-
-
-def dump_openapi(document: dict[str, Any], name: str) -> str:
-    """The document as YAML (``.yaml``/``.yml``, with no anchors or aliases), else as JSON (a lone surrogate
-    escaped, ``\\ud800``, as JSON can say it; YAML cannot: :func:`save_openapi` replaces it first)."""
-    if _is_yaml(name):
-        text: str = yaml.dump(document, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
-        return text
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text) if not text.isascii() else text
-
-
-def _replace_surrogates(document: Any) -> int:
-    """Each lone surrogate character in the document's strings replaced by U+FFFD (no YAML holds one); how many
-    strings held one. A walk without recursion: a body nested thousands of levels deep is no error here."""
-    replaced = 0
-    stack: list[Any] = [document]
-    while stack:
-        node = stack.pop()
-        keys: Iterable[Any] = node.keys() if isinstance(node, dict) else range(len(node))
-        for key in list(keys):
-            value = node[key]
-            if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
-                node[key] = _SURROGATE.sub("\ufffd", value)
-                replaced += 1
-            elif isinstance(value, (dict, list)):
-                stack.append(value)
-    return replaced
-
-
-def save_document(document: dict[str, Any], path: str | Path) -> tuple[Path, list[str]]:
-    """Write a document as YAML or JSON by the name (whole or not at all); returns the path and the warnings
-    (a lone surrogate YAML cannot hold, replaced)."""
-    warnings = []
-    if _is_yaml(str(path)) and (replaced := _replace_surrogates(document)):
-        warnings.append(f"{replaced} strings held a lone surrogate (\\ud800…), which YAML cannot hold: written as "
-                        "U+FFFD (write JSON to keep them)")
-    return atomicfile.replace_text(path, dump_openapi(document, str(path))), warnings
 
 
 def save_openapi(collection: Collection, path: str | Path) -> tuple[Path, list[str]]:

@@ -22,7 +22,8 @@ from postmock_nb.behaviours.resources import Resource
 from postmock_nb.bridges.validation import RequestValidator
 from postmock_nb.core.model import Collection, Example, Item, RequestSpec
 from postmock_nb.formats.openapi import collection_from_openapi, load_spec
-from postmock_nb.formats.openapi_export import _NoAliases, dump_openapi, openapi_path, save_openapi, to_openapi
+from postmock_nb.formats.openapi_export import openapi_path, save_openapi, to_openapi
+from postmock_nb.formats.openapi_writing import _NoAliases, dump_openapi
 from postmock_nb.formats.sources import load_any
 
 FIXTURES = sorted([*(ROOT / "tests" / "data").glob("**/*.json"), *(ROOT / "notebooks" / "data").glob("*.json")])
