@@ -35,6 +35,7 @@ masked wherever they would appear (a URL, an error message).
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -57,6 +58,11 @@ from postmock_nb.formats.openapi import (
     is_json_type,
     pointer,
 )
+
+DEADLINE_GRACE_S = 0.5
+"""How long past a request's timeout its answer may still be on its way before the check gives up on it: the
+body's reads are cut at the deadline, but an upstream can trickle its status line and headers a byte at a time
+(each read within the timeout), which only a wall clock stops."""
 
 EVENT_STREAM = "text/event-stream"
 """An answer of this type (Server-Sent Events) is checked by its status and type; its body, which may never
@@ -113,7 +119,7 @@ class Checker:
             return Outcome(probe, ERROR, reason=f"cannot send the header {problem}")
         started = time.perf_counter()
         try:
-            status, headers, body = self._send(client, probe, started + self.timeout)
+            status, headers, body = self._send_by_the_deadline(client, probe, started + self.timeout)
         except httpx.TimeoutException as error:
             return Outcome(probe, ERROR, elapsed_ms=_since(started),
                            reason=f"no answer within {self.timeout:g} s ({type(error).__name__})")
@@ -126,6 +132,30 @@ class Checker:
         found = self.compare(probe, status, content_type, body)
         verdict = DRIFT if any(d.fails for d in found) else OK
         return Outcome(probe, verdict, tuple(found), status, content_type, answered_ms)
+
+    def _send_by_the_deadline(self, client: httpx.Client, probe: Probe,
+                              deadline: float) -> tuple[int, httpx.Headers, bytes]:
+        """:meth:`_send` on a thread of its own, given up ``timeout`` (and :data:`DEADLINE_GRACE_S`) later whatever it
+        is waiting for: the thread (a daemon: it never holds the process) is left to the upstream, which gets no
+        more requests on that connection, and the check goes on."""
+        found: dict[str, Any] = {}
+        done = threading.Event()
+
+        def send() -> None:
+            try:
+                found["answer"] = self._send(client, probe, deadline)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller as it is
+                found["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=send, name="postmock-check", daemon=True).start()
+        if not done.wait(self.timeout + DEADLINE_GRACE_S):
+            raise _Unread(f"no whole answer within {self.timeout:g} s (its status line and headers still coming)")
+        if "error" in found:
+            raise found["error"]
+        answer: tuple[int, httpx.Headers, bytes] = found["answer"]
+        return answer
 
     def _send(self, client: httpx.Client, probe: Probe, deadline: float) -> tuple[int, httpx.Headers, bytes]:
         """Send the probe; its answer's status, headers and body (at most ``max_bytes``, read by ``deadline``:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -321,6 +322,28 @@ def test_a_body_that_trickles_in_is_cut_at_the_request_s_deadline(monkeypatch: p
 
     [outcome] = _run(Checker("http://api.test", timeout=2), [Probe("GET", "/drip")], answer)
     assert (outcome.verdict, outcome.reason) == (ERROR, "no whole answer within 2 s (3 bytes of the body came)")
+
+
+def test_an_answer_whose_head_never_comes_whole_is_given_up_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upstream trickling its status line and headers (each read within the timeout) is stopped by a wall clock:
+    the request is an error row and the next one is checked (the blocked send is left on its daemon thread)."""
+    monkeypatch.setattr(contract, "DEADLINE_GRACE_S", 0.05)
+    release = threading.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/stuck":
+            release.wait(10)  # its head never comes whole while the check waits
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=b"{}")
+
+    try:
+        stuck, fine = _run(Checker("http://api.test", timeout=0.1),
+                           [Probe("GET", "/stuck", expected=(Expected("200"),)),
+                            Probe("GET", "/fine", expected=(Expected("200"),))], answer)
+    finally:
+        release.set()
+    assert (stuck.verdict, stuck.reason) == (
+        ERROR, "no whole answer within 0.1 s (its status line and headers still coming)")
+    assert fine.verdict == OK
 
 
 def test_examples_that_differ_by_headers_are_separate_requests_each_with_its_own_statuses() -> None:
