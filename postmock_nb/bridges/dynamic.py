@@ -24,6 +24,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from postmock_nb.answers.templating import FakeData
 from postmock_nb.core import limits
 from postmock_nb.core.markers import OpenApiSource
 from postmock_nb.formats import scalars
@@ -85,15 +86,12 @@ class FreshBodies:
         """The document (a :class:`~postmock_nb.formats.openapi.Spec`) the examples' pointers point into."""
         self.rng = random.Random(seed)
         """The draw of every fresh body (``--seed``: repeatable)."""
-        self._faker: Any = None
+        self._fake = FakeData()  # a Faker of its own: each draw points it at the request's generator
 
     @property
     def faker(self) -> Any:
-        if self._faker is None:
-            from faker import Faker  # deferred: faker is slow to import (loaded on the first fresh body)
-
-            self._faker = Faker()
-        return self._faker
+        """The Faker (slow to import: loaded on the first fresh body, or when the mock starts)."""
+        return self._fake.faker
 
     def value(self, source: OpenApiSource, seed: str | None = None) -> Any:
         """A fresh value of ``source``'s schema (``seed``: from a generator of its own). Raises :class:`Unavailable`."""
