@@ -3,11 +3,11 @@ sent with a percent-encoded slash are served, and ``--validate-requests`` checks
 
 from __future__ import annotations
 
-import http.client
 import json
 from pathlib import Path
 
 from support.cli import SERVING, TIMEOUT, postmock
+from support.raw_http import send_as_written
 
 DOCUMENT = """\
 openapi: 3.0.3
@@ -37,13 +37,7 @@ paths:
 
 def get(port: int, target: str) -> tuple[int, str]:
     """``GET target`` sent exactly as written."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        connection.request("GET", target)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
+    return send_as_written(port, "GET", target, timeout=TIMEOUT)
 
 
 def test_serve_an_openapi_document_with_encoded_slashes_in_path_parameters(tmp_path: Path) -> None:

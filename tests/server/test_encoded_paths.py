@@ -7,11 +7,11 @@ OpenAPI documents alike. Requests go out through http.client, which sends the ta
 
 from __future__ import annotations
 
-import http.client
 import json
 from typing import Any
 
 import pytest
+from support.raw_http import send_as_written
 
 from postmock_nb.behaviours.handlers import Reply, Request
 from postmock_nb.bridges.bridges import Bridges
@@ -28,13 +28,7 @@ TIMEOUT = 5
 def get(server: MockServer, target: str) -> tuple[int, str]:
     """``GET target`` sent as written (no client re-encoding), its status and body."""
     assert server.port is not None
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
-    try:
-        connection.request("GET", target)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
+    return send_as_written(server.port, "GET", target, timeout=TIMEOUT)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ tests/unit/bridges/test_validation.py.)"""
 from __future__ import annotations
 
 import base64
-import http.client
 from collections.abc import Iterator
 
 import pytest
 import requests
 from support.openapi_documents import DATA
+from support.raw_http import send_as_written
 
 from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.core.markers import EXAMPLE_ID_HEADER
@@ -120,14 +120,8 @@ def test_no_refusal_reaches_the_examples_or_the_error_log(mock: MockServer) -> N
 
 def raw_status(mock: MockServer, method: str, path: str, headers: dict[str, str] | None = None) -> int:
     """The status for ``path`` sent exactly as written (``//pets``, ``%2F``: no client normalises it)."""
-    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    assert mock.port is not None
+    return send_as_written(mock.port, method, path, headers)[0]
 
 
 @pytest.mark.parametrize("path", ["/Pets", "/PETS/", "//pets", "/%2Fpets", "/pets%2F", "/petz"])
