@@ -49,7 +49,7 @@ class MatchMemo:
     def match(self, snapshot: Snapshot, request: IncomingRequest, query_string: bytes, *,
               selectors: bool) -> MatchResult:
         """What :func:`~.search.match` answers for ``request``; ``selectors``: it sent ``x-mock-*`` values."""
-        if selectors or not self._usable or snapshot.reads_request_content:
+        if not self.remembers(snapshot, selectors=selectors):
             return match(snapshot, request, self.settings)
         held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
         kept = held[1] if held is not None and held[0] == snapshot.version else self._kept.renew(snapshot)
@@ -64,6 +64,12 @@ class MatchMemo:
             kept.decisions[key] = result.decision
             kept.candidates += len(result.candidates)
         return result
+
+    def remembers(self, snapshot: Snapshot, *, selectors: bool) -> bool:
+        """Whether a match of ``snapshot`` is decided on the request line alone (and a hit kept, unless the
+        line is longer than :data:`MAX_LINE`): not when the request sent ``x-mock-*`` values (``selectors``),
+        the mock matches headers or bodies, or an example of the snapshot reads them."""
+        return not selectors and self._usable and not snapshot.reads_request_content
 
     @property
     def kept_candidates(self) -> int:

@@ -45,6 +45,7 @@ from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.bridges.dynamic import Unavailable
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
+from postmock_nb.core.headers import RequestHeaders
 from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
@@ -74,8 +75,9 @@ from postmock_nb.serving.reading import (
     read_body,
     sends_mock_values,
 )
+from postmock_nb.serving.ready import Ready, ReadyAnswers, RequestLine, answers_again, plain_request, readiness
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
-from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, KeptMatch, LogEntry
 from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.sockets import Connection, Connections, Player, Transcript, run_handler, socket_key
@@ -105,7 +107,8 @@ class Exchange:
     path: str
     query_string: bytes
     raw_headers: list[tuple[bytes, bytes]]
-    headers: dict[str, str]
+    headers: RequestHeaders
+    """By lower-case name, decoded on first read (:mod:`postmock_nb.core.headers`)."""
     started: float
     bridges: Bridges
     """The app's bridges, read once: the notebook swaps them whole (``%mock proxy``)."""
@@ -188,6 +191,9 @@ class MockApp:
         """``--state``: the broadcasts of every process of the mock (a Redis stream), or None."""
         self._batched = log if isinstance(log, Batched) else None
         """A shared journal (``--state``): its batch goes out before each response (see :meth:`_send`)."""
+        self.ready = ReadyAnswers()
+        """Static answers of the snapshot being served, given again by request line (:mod:`.ready`)."""
+        self._again = answers_again(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -249,9 +255,32 @@ class MockApp:
     # -- the mock: the stages -----------------------------------------------------------------
 
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         raw_headers = scope["headers"]
-        ex = Exchange(scope["method"], matched_path(scope), scope["query_string"], raw_headers,
-                      wire.request_headers(raw_headers), time.perf_counter(), self.bridges)
+        headers = RequestHeaders(raw_headers)
+        line = (scope["method"], matched_path(scope), scope["query_string"])
+        bridges = self.bridges
+        plain = self._again and bridges.request_validator is None and plain_request(scope, headers)
+        if plain:
+            ready = self.ready.find(self.store.snapshot, line)
+            if ready is not None:  # answered before, and would be again: as it went out (serving/ready.py)
+                await self._send_ready(send, self._log_ready(ready, line, raw_headers, started), ready)
+                return
+        ex = Exchange(*line, raw_headers, headers, started, bridges)
+        cancelled = await self._stages(ex, scope, receive)
+        response = ex.response
+        assert response is not None
+        headers_out, body_out = response.framed(ex.method)  # a cached response's: shared, never changed
+        entry = self._log(ex, response.status, headers_out, body_out, (time.perf_counter() - ex.started) * 1000)
+        if cancelled is not None:
+            raise cancelled
+        if plain:
+            self._keep_ready(ex, line, response, entry, headers_out, body_out)
+        await self._send(scope, receive, send, ex, entry, response, headers_out, body_out)
+
+    async def _stages(self, ex: Exchange, scope: Scope, receive: Receive) -> asyncio.CancelledError | None:
+        """Refuse, read, validate, select, answer, wait: ``ex.response`` is set (a caller's mistake its 4xx, a
+        bug of ours the 500); the server's cancellation is returned, to be raised once the request is logged."""
         cancelled: asyncio.CancelledError | None = None
         settings = self.settings
         try:
@@ -283,13 +312,44 @@ class MockApp:
             ex.response, ex.note = state_unavailable_response(problem), str(problem)
         except Exception:  # a bug of ours: answer 500, keep serving, and tell the person
             self._internal_error(ex)
-        response = ex.response
-        assert response is not None
-        headers_out, body_out = response.framed(ex.method)  # a cached response's: shared, never changed
-        entry = self._log(ex, response.status, headers_out, body_out, (time.perf_counter() - ex.started) * 1000)
-        if cancelled is not None:
-            raise cancelled
-        await self._send(scope, receive, send, ex, entry, response, headers_out, body_out)
+        return cancelled
+
+    def _keep_ready(self, ex: Exchange, line: RequestLine, response: HttpResponse, entry: LogEntry,
+                    headers_out: list[tuple[bytes, bytes]], body_out: bytes) -> None:
+        """A plain request's answer, kept to be given again as it went out when its request line alone decided
+        it and nothing but the winner's saved response answered it (see :mod:`.ready`)."""
+        result, snapshot, kept = ex.result, ex.snapshot, entry.outcome
+        if (result is None or result.winner is None or snapshot is None or not isinstance(kept, KeptMatch)
+                or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
+                or ex.stream is not None or not self.matches.remembers(snapshot, selectors=ex.selectors)
+                or not readiness(result, snapshot, response)):
+            return
+        winner = result.winner
+        self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, winner.id, winner.name,
+                                              result.score, kept))
+
+    def _log_ready(self, ready: Ready, line: RequestLine, raw_headers: list[tuple[bytes, bytes]],
+                   started: float) -> LogEntry:
+        """A request line answered again (:mod:`.ready`), logged as :meth:`_log` logs it the first time."""
+        method, path, query_string = line
+        entry = LogEntry(0, time.time(), method, path, query_string, raw_headers, b"", ready.status, ready.example_id,
+                         ready.example_name, ready.score, (time.perf_counter() - started) * 1000, ready.kept,
+                         ready.headers, ready.body)
+        self.log.add(entry)  # numbered there
+        return entry
+
+    async def _send_ready(self, send: Send, entry: LogEntry, ready: Ready) -> None:
+        """A request line answered again: as :meth:`_send` sends a static answer."""
+        head_sent = False
+        if self._batched is not None:  # as _send: whoever gets the response finds it in every replica's log
+            await self._batched.handed()
+        try:
+            await send({"type": "http.response.start", "status": ready.status, "headers": ready.headers})
+            head_sent = True
+            await send({"type": "http.response.body", "body": ready.body})
+        except (Exception, asyncio.CancelledError) as error:  # as _send
+            self.log.sending_failed(entry, error, head_sent=head_sent)
+            raise
 
     def _refuse(self, ex: Exchange) -> bool:
         """CORS preflight and private-mode answers, given before any matching: True when one was."""
@@ -510,7 +570,7 @@ class MockApp:
         # positional, in the fields' order: on CPython 3.11 naming 22 arguments costs about 1.5 µs, a tenth
         # of what the app spends on a request (benchmarks/app_cost.py); the names are in the comments
         entry = LogEntry(
-            0 if ex.refused else self.log.next_seq(), time.time(), ex.method, ex.path,  # seq time method path
+            0, time.time(), ex.method, ex.path,  # seq (numbered by the log) time method path
             ex.query_string, ex.raw_headers, ex.body, status,  # query_string raw_headers raw_body status
             winner.id if winner else None, winner.name if winner else None,  # example_id example_name
             result.score if result is not None else None, latency_ms, result,  # score latency_ms outcome
@@ -525,7 +585,7 @@ class MockApp:
             entry.status = status if fault in STATUS_FAULTS else None
         if ex.refused:  # one entry per burst of them, so they cannot push the team's requests out of the log
             return self.log.append_refused(entry, ex.refused)
-        self.log.append(entry)
+        self.log.add(entry)
         return entry
 
     async def _send(self, scope: Scope, receive: Receive, send: Send, ex: Exchange, entry: LogEntry,
@@ -676,7 +736,7 @@ class MockApp:
             return
         raw_headers = list(scope["headers"])
         query_string = scope.get("query_string", b"")
-        ex = Exchange("GET", matched_path(scope), query_string, raw_headers, wire.request_headers(raw_headers),
+        ex = Exchange("GET", matched_path(scope), query_string, raw_headers, RequestHeaders(raw_headers),
                       time.perf_counter(), self.bridges, note="WebSocket upgrade refused")
         refused, subprotocol = socket_key(self.settings, scope)
         if refused:

@@ -170,11 +170,11 @@ class CallbackSender:
              response_headers: list[tuple[bytes, bytes]] | None = None, response_body: bytes = b"") -> LogEntry:
         headers = [(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in callback.headers]
         entry = LogEntry(
-            seq=self.log.next_seq(), time=time.time(), method=callback.method, path=callback.shown_url,
+            seq=0, time=time.time(), method=callback.method, path=callback.shown_url,
             query_string=b"", raw_headers=headers, raw_body=callback.body, status=status, example_id=None,
             example_name=None, score=None, latency_ms=latency_ms, response_headers=response_headers or [],
             response_body=response_body, note=note, delay_ms=round(callback.delay_s * 1000), direction="out")
-        self.log.append(entry)
+        self.log.add(entry)  # numbered there
         return entry
 
     async def aclose(self) -> None:

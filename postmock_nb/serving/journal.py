@@ -43,6 +43,11 @@ class Journal(Protocol):
 
     def append(self, entry: LogEntry) -> None: ...
 
+    def add(self, entry: LogEntry) -> None:
+        """:meth:`next_seq` and :meth:`append` in one: ``entry`` numbered, counted and kept (what the mock does for
+        each request it logs)."""
+        ...
+
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
         """Log a request refused for want of the key (one entry per burst); returns the entry kept."""
         ...

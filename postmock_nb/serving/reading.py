@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from postmock_nb.answers.faults import RESPONSE_FAULT, FaultError, parse_fault
 from postmock_nb.config import MAX_DELAY_MS
 from postmock_nb.core import limits, wire
+from postmock_nb.core.headers import RequestHeaders
 from postmock_nb.core.paths import encode_segment, path_as_matched
 from postmock_nb.core.selectors import (
     MOCK_SELECTORS,
@@ -37,6 +38,10 @@ _PERCENT = ord("%")
 MOCK_NAMES = frozenset((*MOCK_SELECTORS, RESPONSE_FAULT, PREFER, *PREFER_QUERY))
 """The ``x-mock-*`` names a request may send (as a header or a query parameter), and Prism's (``Prefer``,
 ``__code``…)."""
+MOCK_HEADER_NAMES = frozenset(name.encode("latin-1") for name in MOCK_NAMES)
+"""The same names, as the header names of the request are read before they are decoded."""
+BODY_NAMES = frozenset((b"content-length", b"transfer-encoding"))
+"""The headers that announce a request body on HTTP/1."""
 
 
 def matched_path(scope: dict[str, Any]) -> str:
@@ -57,12 +62,12 @@ def matched_path(scope: dict[str, Any]) -> str:
     return "/".join(map(encode_segment, path.split("/"))) if "%" in path or "?" in path or "#" in path else path
 
 
-def body_announced(scope: dict[str, Any], headers: dict[str, str]) -> bool:
+def body_announced(scope: dict[str, Any], headers: RequestHeaders) -> bool:
     """Whether a body may come: HTTP/1 without a length or chunks has none (nothing to wait for)."""
-    return "content-length" in headers or "transfer-encoding" in headers or scope.get("http_version") not in wire.HTTP1
+    return scope.get("http_version") not in wire.HTTP1 or headers.names_any_of(BODY_NAMES)
 
 
-async def read_body(receive: Receive, headers: dict[str, str], *, max_bytes: int, timeout_s: float) -> bytes:
+async def read_body(receive: Receive, headers: Mapping[str, str], *, max_bytes: int, timeout_s: float) -> bytes:
     """The whole request body (when :func:`body_announced`): a 413 over ``max_bytes`` (before buffering,
     when declared), a 408 when a part does not come within ``timeout_s``."""
     declared = declared_length(headers)
@@ -99,16 +104,16 @@ async def receive_body(receive: Receive, timeout_s: float) -> dict[str, Any]:
     return message
 
 
-def declared_length(headers: dict[str, str]) -> int | None:
+def declared_length(headers: Mapping[str, str]) -> int | None:
     """The request's Content-Length, if it is a plain number (the HTTP server has checked it)."""
     value = headers.get("content-length", "").strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
-def sends_mock_values(headers: dict[str, str], query: Query) -> bool:
+def sends_mock_values(headers: RequestHeaders, query: Query) -> bool:
     """Whether the request sends an ``x-mock-*`` value (header or query): they are checked, and they
     make the match read more than the request line."""
-    return not headers.keys().isdisjoint(MOCK_NAMES) or (
+    return headers.names_any_of(MOCK_HEADER_NAMES) or (
         bool(query) and any(key.lower() in MOCK_NAMES for key, _ in query))
 
 
@@ -120,7 +125,7 @@ def _number(name: str, value: str, low: int, high: int, what: str) -> int:
     return int(text)
 
 
-def checked_mock_values(headers: dict[str, str], query: Query) -> int | None:
+def checked_mock_values(headers: Mapping[str, str], query: Query) -> int | None:
     """Refuse bad ``x-mock-response-code`` / ``-delay`` values (header or query); return the delay asked (ms)."""
     raw = headers.get(RESPONSE_DELAY)
     if raw is None:
@@ -133,7 +138,7 @@ def checked_mock_values(headers: dict[str, str], query: Query) -> int | None:
     return _number(RESPONSE_DELAY, raw, 1, MAX_DELAY_MS, f"a whole number of milliseconds 1-{MAX_DELAY_MS}")
 
 
-def asked_preferences(headers: dict[str, str], query: Query) -> tuple[bool | None, str | None]:
+def asked_preferences(headers: Mapping[str, str], query: Query) -> tuple[bool | None, str | None]:
     """Prism's preferences (``Prefer: code=404, example=cat, dynamic=true, seed=7``, or ``?__code=404``…) checked
     (a 400 for a code or a ``dynamic`` that cannot be used); returns what ``dynamic`` asks (None: not asked) and
     the seed (an example picked by key, name or id: never a fresh body, as in Prism)."""
@@ -152,7 +157,7 @@ def asked_preferences(headers: dict[str, str], query: Query) -> tuple[bool | Non
     return (None if dynamic is None else dynamic.strip().lower() == "true"), seed
 
 
-def asked_fault(headers: dict[str, str], query: Query) -> str | None:
+def asked_fault(headers: Mapping[str, str], query: Query) -> str | None:
     """The request's ``x-mock-response-fault`` (header, else query), checked: an unknown one is a 400."""
     raw = headers.get(RESPONSE_FAULT)
     if raw is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from postmock_nb.answers.responses import HttpResponse, error_response
@@ -22,7 +23,7 @@ def key_ok(settings: MockConfig, given: bytes | None) -> bool:
     return given is not None and hmac.compare_digest(given.strip(b" \t"), settings.key.encode("utf-8"))
 
 
-def key_refused(settings: MockConfig, headers: dict[str, str], raw_headers: RawHeaders,
+def key_refused(settings: MockConfig, headers: Mapping[str, str], raw_headers: RawHeaders,
                 query_string: bytes = b"") -> str:
     """Why a private mock refuses this request ("" when public, or the key is right).
 
@@ -38,16 +39,16 @@ def key_refused(settings: MockConfig, headers: dict[str, str], raw_headers: RawH
     return "missing x-api-key header" if "x-api-key" not in headers else "wrong x-api-key"
 
 
-def _wants_events(headers: dict[str, str]) -> bool:
+def _wants_events(headers: Mapping[str, str]) -> bool:
     return "text/event-stream" in headers.get("accept", "").lower()
 
 
-def is_preflight(settings: MockConfig, method: str, headers: dict[str, str]) -> bool:
+def is_preflight(settings: MockConfig, method: str, headers: Mapping[str, str]) -> bool:
     """A CORS preflight the mock answers itself (with ``--cors``)."""
     return settings.cors and method == "OPTIONS" and "access-control-request-method" in headers
 
 
-def preflight_response(headers: dict[str, str]) -> HttpResponse:
+def preflight_response(headers: Mapping[str, str]) -> HttpResponse:
     """The 204 that allows what a CORS preflight asks (its values echoed, unless unsafe to)."""
     return HttpResponse(204, [
         (b"access-control-allow-origin", echoable(headers.get("origin", "*"))),
@@ -56,7 +57,7 @@ def preflight_response(headers: dict[str, str]) -> HttpResponse:
         (b"access-control-max-age", b"600"), (b"vary", b"Origin")], b"")
 
 
-def refusal(settings: MockConfig, method: str, headers: dict[str, str],
+def refusal(settings: MockConfig, method: str, headers: Mapping[str, str],
             raw_headers: RawHeaders, query_string: bytes = b"") -> tuple[HttpResponse | None, str]:
     """The answer given before any matching (a preflight, a 401), if any, and why the key was refused
     ("" unless it was: such requests are logged as bursts)."""

@@ -223,19 +223,21 @@ class LogEntry:
     :meth:`~postmock_nb.serving.journal.Journal.completed`)."""
     _result: LoggedResult | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # each field read once: this runs for every request logged
+        raw_body, response_body = self.raw_body, self.response_body
         if self.body_size is None:
-            self.body_size = len(self.raw_body)
-        if len(self.raw_body) > BODY_LIMIT:
-            self.raw_body = self.raw_body[:BODY_LIMIT]
+            self.body_size = len(raw_body)
+        if len(raw_body) > BODY_LIMIT:
+            self.raw_body = raw_body[:BODY_LIMIT]
         if self.response_size is None:
-            self.response_size = len(self.response_body)
-        if len(self.response_body) > BODY_LIMIT:
-            self.response_body = self.response_body[:BODY_LIMIT]
+            self.response_size = len(response_body)
+        if len(response_body) > BODY_LIMIT:
+            self.response_body = response_body[:BODY_LIMIT]
         if len(self.query_string) > BODY_LIMIT:
             self.query_string = self.query_string[:BODY_LIMIT]
-        if isinstance(self.outcome, MatchResult):
-            self.outcome = KeptMatch.of(self.outcome)
+        outcome = self.outcome
+        if isinstance(outcome, MatchResult):
+            self.outcome = KeptMatch.of(outcome)
 
     @property
     def result(self) -> LoggedResult | None:
@@ -408,16 +410,36 @@ class RequestLog:
             return self._seq
 
     def append(self, entry: LogEntry) -> None:
+        """Keep ``entry``, numbered already (:meth:`next_seq`)."""
         with self._lock:
-            self._make_room(bursts_kept=1)
-            self.entries.append(entry)
-            if entry.example_id is not None:
-                self.hits[entry.example_id] += 1
-            elif entry.is_miss:
-                self.misses += 1
+            self._keep(entry)
             listeners = self._listeners
         for listener in listeners:
             listener(entry)
+
+    def add(self, entry: LogEntry) -> None:
+        """Number ``entry``, count it and keep it: :meth:`next_seq` and :meth:`append` under one lock (a request's
+        entry on the server's hot path)."""
+        with self._lock:
+            self.total += 1
+            self._seq += 1
+            entry.seq = self._seq
+            self._keep(entry)
+            listeners = self._listeners
+        for listener in listeners:
+            listener(entry)
+
+    def _keep(self, entry: LogEntry) -> None:
+        """Append ``entry`` and count its hit or miss (under the lock)."""
+        if self._bursts:
+            self._make_room(bursts_kept=1)
+        self.entries.append(entry)
+        example_id = entry.example_id
+        if example_id is not None:
+            hits = self.hits
+            hits[example_id] = hits.get(example_id, 0) + 1
+        elif entry.is_miss:
+            self.misses += 1
 
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
         """Log a request refused for want of the key (``entry``: its 401, with seq 0); return the entry kept.

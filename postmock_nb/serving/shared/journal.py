@@ -216,6 +216,10 @@ class SharedJournal:
             self._write_again_burst()
         self._wake()
 
+    def add(self, entry: LogEntry) -> None:
+        entry.seq = self.next_seq()
+        self.append(entry)
+
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
         entry.replica = self.replica
         burst = self.local.append_refused(entry, reason)

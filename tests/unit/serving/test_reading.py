@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from postmock_nb.core.headers import RequestHeaders
 from postmock_nb.serving.problems import RequestProblem
 from postmock_nb.serving.reading import (
     Query,
@@ -34,10 +35,10 @@ def _read(headers: dict[str, str], *messages: dict, max_bytes: int = 10) -> byte
 
 
 def test_http1_without_a_length_or_chunks_has_no_body_to_wait_for() -> None:
-    assert not body_announced({"http_version": "1.1"}, {})
-    assert body_announced({"http_version": "1.1"}, {"content-length": "3"})
-    assert body_announced({"http_version": "1.1"}, {"transfer-encoding": "chunked"})
-    assert body_announced({"http_version": "2"}, {})
+    assert not body_announced({"http_version": "1.1"}, RequestHeaders([]))
+    assert body_announced({"http_version": "1.1"}, RequestHeaders([(b"content-length", b"3")]))
+    assert body_announced({"http_version": "1.1"}, RequestHeaders([(b"Transfer-Encoding", b"chunked")]))
+    assert body_announced({"http_version": "2"}, RequestHeaders([]))
 
 
 def test_a_body_in_parts_is_joined() -> None:
@@ -72,9 +73,10 @@ def test_a_declared_length_is_read_only_when_it_is_a_plain_number() -> None:
 
 
 def test_mock_values_are_seen_in_headers_or_query_in_any_case() -> None:
-    assert sends_mock_values({"x-mock-response-code": "201"}, ())
-    assert sends_mock_values({}, (("X-Mock-Response-Delay", "5"),))
-    assert not sends_mock_values({"accept": "*/*"}, (("page", "2"),))
+    assert sends_mock_values(RequestHeaders([(b"x-mock-response-code", b"201")]), ())
+    assert sends_mock_values(RequestHeaders([(b"X-Mock-Response-Code", b"201")]), ())
+    assert sends_mock_values(RequestHeaders([]), (("X-Mock-Response-Delay", "5"),))
+    assert not sends_mock_values(RequestHeaders([(b"accept", b"*/*")]), (("page", "2"),))
 
 
 def test_checked_mock_values_give_the_delay_and_refuse_bad_ones() -> None:
@@ -95,9 +97,9 @@ def test_an_unknown_fault_is_a_400_and_a_known_one_is_given() -> None:
 
 
 def test_prisms_preferences_make_a_request_send_mock_values() -> None:
-    assert sends_mock_values({"prefer": "code=404"}, ())
-    assert sends_mock_values({}, (("__example", "cat"),))
-    assert not sends_mock_values({}, (("_code", "1"),))
+    assert sends_mock_values(RequestHeaders([(b"Prefer", b"code=404")]), ())
+    assert sends_mock_values(RequestHeaders([]), (("__example", "cat"),))
+    assert not sends_mock_values(RequestHeaders([]), (("_code", "1"),))
 
 
 @pytest.mark.parametrize(("headers", "query", "asked"), [

@@ -1,0 +1,111 @@
+"""Answers given again as they went out: the fast path of a static example's request line.
+
+Most requests a mock serves under load are the same few request lines answered by saved, static
+examples. Such an answer follows from the snapshot and the request line alone when
+
+* the mock has no key, ``--chaos`` or ``--delay`` (:func:`answers_again`), and no ``--validate-requests``
+  (checked per request: the notebook swaps the bridges);
+* the request is plain (:func:`plain_request`): HTTP/1 with no body announced, no ``x-mock-*`` or
+  ``Prefer`` header and no CORS preflight's ``Access-Control-Request-Method`` (query parameters are part
+  of the request line: a ``?x-mock-…`` one is never kept);
+* its match was decided on the request line alone (the memo's condition, :meth:`MatchMemo.remembers`)
+  and answered by a cached static response (no placeholders), with nothing else to do: no handler or
+  resource, scenario or sequence, callback, stream, media-type negotiation, fault, delay or note
+  (:func:`readiness`).
+
+The first such request goes through every stage of the app; what went out, and what the log keeps
+of its match, are kept here by request line for the snapshot it was served from. The next ones are
+answered from it: one lookup, one log entry (the same fields as the full path writes), two sends.
+A new snapshot starts afresh; at most ``maxsize`` request lines are kept (then it starts again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from postmock_nb.config import MockConfig
+from postmock_nb.core import wire
+from postmock_nb.core.headers import RequestHeaders
+from postmock_nb.matching.memo import MAX_LINE
+from postmock_nb.matching.persnapshot import PerSnapshot
+from postmock_nb.matching.snapshot import Snapshot
+from postmock_nb.serving.reading import BODY_NAMES, MOCK_HEADER_NAMES
+from postmock_nb.serving.requestlog import KeptMatch
+
+if TYPE_CHECKING:
+    from postmock_nb.answers.responses import HttpResponse
+    from postmock_nb.matching import MatchResult
+
+RequestLine = tuple[str, str, bytes]
+"""Method, path as matched, raw query string."""
+_UNPLAIN = BODY_NAMES | MOCK_HEADER_NAMES | {b"access-control-request-method"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """One request line's answer, as it went out and as the log keeps it."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    """Framed for the request's method (shared with the response cache, never changed)."""
+    body: bytes
+    example_id: str
+    example_name: str
+    score: int | None
+    kept: KeptMatch
+
+
+@dataclass
+class _Lines:
+    answers: dict[RequestLine, Ready] = field(default_factory=dict)
+
+
+def answers_again(settings: MockConfig) -> bool:
+    """Whether this mock's settings let a request line be answered again as it was (see the module)."""
+    return not (settings.private or settings.chaos or settings.delay_ms)
+
+
+def plain_request(scope: dict[str, Any], headers: RequestHeaders) -> bool:
+    """HTTP/1, no body announced, no ``x-mock-*`` or ``Prefer`` header, no CORS preflight: read on the header
+    names' bytes."""
+    return scope.get("http_version") in wire.HTTP1 and not headers.names_any_of(_UNPLAIN)
+
+
+def readiness(result: MatchResult, snapshot: Snapshot, response: HttpResponse) -> bool:
+    """Whether a plain request's answer (nothing but the winner's saved response) may be given again: a
+    cached static response of an example no plan of the snapshot names (handlers and resources, scenarios
+    and sequences, callbacks, streams, OpenAPI media types)."""
+    winner = result.winner
+    if winner is None or response.frames is None or snapshot.code_plan or snapshot.flow_plan:
+        return False
+    key = winner.id
+    return key not in snapshot.callback_plan and key not in snapshot.sse_plan and key not in snapshot.openapi_plan
+
+
+class ReadyAnswers:
+    """The answers kept for the snapshot being served, by request line (the app's own; one event loop)."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._kept: PerSnapshot[_Lines] = PerSnapshot(_Lines)
+
+    def find(self, snapshot: Snapshot, line: RequestLine) -> Ready | None:
+        """The answer kept for ``line`` while serving ``snapshot`` (a newer snapshot empties the table)."""
+        held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
+        if held is None or held[0] != snapshot.version:
+            return None
+        return held[1].answers.get(line)
+
+    def keep(self, snapshot: Snapshot, line: RequestLine, ready: Ready) -> None:
+        """Keep ``ready`` for ``line`` (a line longer than the memo's :data:`MAX_LINE` is not kept)."""
+        if len(line[1]) + len(line[2]) > MAX_LINE:
+            return
+        lines = self._kept.get(snapshot)
+        if len(lines.answers) >= self.maxsize:
+            lines = self._kept.renew(snapshot)
+        lines.answers[line] = ready
+
+    def __len__(self) -> int:
+        kept = self._kept.peek()
+        return len(kept.answers) if kept is not None else 0
