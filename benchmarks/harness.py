@@ -233,7 +233,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def machine_line() -> str:
+def round_ratio(top: list[float], bottom: list[float]) -> float:
+    """The median of the per-round ratios ``top[i] / bottom[i]`` (two targets measured in the same rounds, so
+    each ratio compares figures taken under the same minute's noise)."""
+    return statistics.median([a / b for a, b in zip(top, bottom, strict=True)])
+
+
+def machine_line(*, pinned: bool = True) -> str:
+    """The CPUs, Python and wrk; and where the server and wrk ran (``pinned``: each on its own core)."""
     model = "?"
     try:
         with open("/proc/cpuinfo") as handle:
@@ -242,5 +249,7 @@ def machine_line() -> str:
         pass
     done = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     wrk_version = (done.stdout + done.stderr).splitlines()[:1]
+    where = (f"server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU}" if pinned
+             else "nothing pinned: the servers, wrk and the rest share every core")
     return (f"{os.cpu_count()} CPUs ({model}); python {sys.version.split()[0]}; "
-            f"{wrk_version[0] if wrk_version else 'wrk ?'}; server on CPU {SERVER_CPU}, wrk on CPU {LOAD_CPU}")
+            f"{wrk_version[0] if wrk_version else 'wrk ?'}; {where}")

@@ -198,12 +198,13 @@ class Figures:
     errors: list[str] = field(default_factory=list)
 
 
-def load(url: str, request: Request, folder: Path, *, seconds: int, connections: int, pinned: bool) -> Any:
-    """One bounded wrk run: on the load core when ``pinned``, else on any core."""
+def load(url: str, request: Request, folder: Path, *, seconds: int, connections: int, pinned: bool,
+         threads: int = 1) -> Any:
+    """One bounded wrk run (``threads``: wrk -t): on the load core when ``pinned``, else on any core."""
     saved = harness.LOAD_CPU
     harness.LOAD_CPU = harness.LOAD_CPU if pinned else f"0-{(os.cpu_count() or 2) - 1}"
     try:
-        return harness.wrk(url + request.path, seconds=seconds, connections=connections,
+        return harness.wrk(url + request.path, seconds=seconds, connections=connections, threads=threads,
                            script=request.wrk_script(folder))
     finally:
         harness.LOAD_CPU = saved
@@ -236,7 +237,7 @@ def table(pair: tuple[Serve, Serve], requests: list[Request], figures: dict[tupl
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for request in requests:
         first, second = figures[(a, request.name)], figures[(b, request.name)]
-        ratio = statistics.median([y / x for x, y in zip(first.rps, second.rps, strict=True)])
+        ratio = harness.round_ratio(second.rps, first.rps)
         lines.append(f"| {request.name} ({request.method} {request.path}) | {statistics.median(first.rps):.0f} | "
                      f"{statistics.median(second.rps):.0f} | {ratio:.3f} | {statistics.median(first.p99):.2f} | "
                      f"{statistics.median(second.p99):.2f} |")
