@@ -260,10 +260,10 @@ class MockApp:
         headers = RequestHeaders(raw_headers)
         line = (scope["method"], matched_path(scope), scope["query_string"])
         bridges = self.bridges
-        plain = self._again and bridges.request_validator is None and plain_request(scope, headers)
-        if plain:
+        if self._again:
             ready = self.ready.find(self.store.snapshot, line)
-            if ready is not None:  # answered before, and would be again: as it went out (serving/ready.py)
+            if ready is not None and bridges.request_validator is None and plain_request(scope, headers):
+                # answered before, and would be again: as it went out (serving/ready.py)
                 await self._send_ready(send, self._log_ready(ready, line, raw_headers, started), ready)
                 return
         ex = Exchange(*line, raw_headers, headers, started, bridges)
@@ -274,8 +274,8 @@ class MockApp:
         entry = self._log(ex, response.status, headers_out, body_out, (time.perf_counter() - ex.started) * 1000)
         if cancelled is not None:
             raise cancelled
-        if plain:
-            self._keep_ready(ex, line, response, entry, headers_out, body_out)
+        if self._again:
+            self._keep_ready(scope, ex, line, response, entry, headers_out, body_out)
         await self._send(scope, receive, send, ex, entry, response, headers_out, body_out)
 
     async def _stages(self, ex: Exchange, scope: Scope, receive: Receive) -> asyncio.CancelledError | None:
@@ -314,15 +314,16 @@ class MockApp:
             self._internal_error(ex)
         return cancelled
 
-    def _keep_ready(self, ex: Exchange, line: RequestLine, response: HttpResponse, entry: LogEntry,
+    def _keep_ready(self, scope: Scope, ex: Exchange, line: RequestLine, response: HttpResponse, entry: LogEntry,
                     headers_out: list[tuple[bytes, bytes]], body_out: bytes) -> None:
         """A plain request's answer, kept to be given again as it went out when its request line alone decided
         it and nothing but the winner's saved response answered it (see :mod:`.ready`)."""
         result, snapshot, kept = ex.result, ex.snapshot, entry.outcome
         if (result is None or result.winner is None or snapshot is None or not isinstance(kept, KeptMatch)
                 or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
-                or ex.stream is not None or not self.matches.remembers(snapshot, selectors=ex.selectors)
-                or not readiness(result, snapshot, response)):
+                or ex.stream is not None or ex.bridges.request_validator is not None
+                or not self.matches.remembers(snapshot, selectors=ex.selectors)
+                or not readiness(result, snapshot, response) or not plain_request(scope, ex.headers)):
             return
         winner = result.winner
         self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, winner.id, winner.name,

@@ -10,8 +10,8 @@ examples. Such an answer follows from the snapshot and the request line alone wh
   of the request line: a ``?x-mock-…`` one is never kept);
 * its match was decided on the request line alone (the memo's condition, :meth:`MatchMemo.remembers`)
   and answered by a cached static response (no placeholders), with nothing else to do: no handler or
-  resource, scenario or sequence, callback, stream, media-type negotiation, fault, delay or note
-  (:func:`readiness`).
+  resource, callback, stream, media-type negotiation, fault, delay or note, and no candidate in a scenario
+  or sequence (:func:`readiness`).
 
 The first such request goes through every stage of the app; what went out, and what the log keeps
 of its match, are kept here by request line for the snapshot it was served from. The next ones are
@@ -74,13 +74,17 @@ def plain_request(scope: dict[str, Any], headers: RequestHeaders) -> bool:
 
 def readiness(result: MatchResult, snapshot: Snapshot, response: HttpResponse) -> bool:
     """Whether a plain request's answer (nothing but the winner's saved response) may be given again: a
-    cached static response of an example no plan of the snapshot names (handlers and resources, scenarios
-    and sequences, callbacks, streams, OpenAPI media types)."""
+    cached static response of an example no plan of the snapshot names (handlers and resources, callbacks,
+    streams, OpenAPI media types), and no candidate in a scenario or sequence (which could pick another)."""
     winner = result.winner
-    if winner is None or response.frames is None or snapshot.code_plan or snapshot.flow_plan:
+    if winner is None or response.frames is None:
         return False
     key = winner.id
-    return key not in snapshot.callback_plan and key not in snapshot.sse_plan and key not in snapshot.openapi_plan
+    if (key in snapshot.code_plan or key in snapshot.callback_plan or key in snapshot.sse_plan
+            or key in snapshot.openapi_plan):
+        return False
+    flows = snapshot.flow_plan
+    return not flows or not any(candidate.example.id in flows for candidate in result.candidates)
 
 
 class ReadyAnswers:

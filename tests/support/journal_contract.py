@@ -45,6 +45,18 @@ class JournalContract:
         assert journal.counts() == Counts(total=4, misses=1, refused=0)
         assert journal.hit_counts() == {"ex-1": 2, "ex-2": 1}
 
+    def test_add_numbers_counts_and_keeps_an_entry_as_next_seq_then_append_do(self) -> None:
+        journal = self.make()
+        before = _entry(journal, "/before")
+        journal.append(before)
+        added = LogEntry(seq=0, time=0.0, method="GET", path="/added", query_string=b"", raw_headers=[], raw_body=b"",
+                         status=200, example_id="ex-2", example_name="ex-2", score=None, latency_ms=0.1)
+        journal.add(added)
+        assert added.seq > before.seq and journal.find(added.seq) is added
+        assert journal.counts() == Counts(total=2, misses=0, refused=0) and journal.hit_counts() == {"ex-1": 1,
+                                                                                                      "ex-2": 1}
+        assert journal.next_seq() > added.seq
+
     def test_it_keeps_maxlen_entries_but_counts_every_request(self) -> None:
         journal = self.make(maxlen=3)
         for number in range(5):
