@@ -66,8 +66,9 @@ def _mask_subprotocols(value: str) -> str:
 
 def mask_query(query: str) -> str:
     """A query string as the log shows it: the value of ``api_key`` (the key a WebSocket upgrade may carry, see
-    :data:`~postmock_nb.core.wire.KEY_QUERY`) masked, the rest as it came."""
-    if KEY_QUERY not in query.lower() and SECRET_NAME.search(query.lower()) is None:
+    :data:`~postmock_nb.core.wire.KEY_QUERY`) and of any parameter :func:`is_secret_parameter` names masked, the
+    rest as it came."""
+    if "=" not in query:  # no value to hide (each name is read decoded: ``api%5Fkey`` is ``api_key``)
         return query
     pairs = (pair.partition("=") for pair in query.split("&"))
     return "&".join(f"{name}={mask(unquote_plus(value))}" if equals and is_secret_parameter(unquote_plus(name))

@@ -319,7 +319,8 @@ class MockApp:
         """A plain request's answer, kept to be given again as it went out when its request line alone decided
         it and nothing but the winner's saved response answered it (see :mod:`.ready`)."""
         result, snapshot, kept = ex.result, ex.snapshot, entry.outcome
-        if (result is None or result.winner is None or snapshot is None or not isinstance(kept, KeptMatch)
+        if (response.frames is None or result is None or result.winner is None or snapshot is None
+                or not isinstance(kept, KeptMatch)
                 or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
                 or ex.stream is not None or ex.bridges.request_validator is not None
                 or not self.matches.remembers(snapshot, selectors=ex.selectors)

@@ -126,6 +126,9 @@ def test_a_header_whose_name_says_it_carries_a_credential_is_masked(name: str) -
     (f"client_secret={KEY}", "client_secret=sock…"),
     (f"apikey={KEY}&token_type=x", "apikey=sock…&token_type=…"),
     ("q=token&page=2", "q=token&page=2"),  # a value that says token: nothing to hide
+    (f"api%5Fkey={KEY}", "api%5Fkey=sock…"),  # the name as a key check reads it: decoded
+    (f"Api-Key={KEY}", "Api-Key=sock…"),
+    (f"auth={KEY}&page=1", "auth=sock…&page=1"),  # names anchored at their end are read one by one
 ])
 def test_a_query_parameter_whose_name_says_it_carries_a_credential_is_masked(query: str, shown: str) -> None:
     assert mask_query(query) == shown

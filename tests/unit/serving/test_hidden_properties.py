@@ -209,20 +209,11 @@ def test_the_404_a_client_gets_masks_the_secrets_it_sent() -> None:
     assert sent.status == 404 and shown_anywhere(sent.body.decode()) == []
 
 
-_SHORTCUT = ("mask_query (core/masking.py) returns a query string unchanged unless it contains 'api_key' or "
-             "SECRET_NAME matches the whole string; SECRET_NAME's anchored names (api-key$, (^|[-_])auth$) and a "
-             "percent-encoded name never match there, though is_secret_parameter, which the diagnosis rows use, calls "
-             "them secret")
-
-
 @pytest.mark.parametrize("query", [
     "api_key={key}", "API_KEY={key}", "page=1&api_key={key}&size=2", "apikey={key}", "access_token={key}",
     "client_secret={key}",
-    pytest.param("api%5Fkey={key}", marks=pytest.mark.xfail(strict=True, reason=(
-        "the name percent-encoded: parse_qsl reads it as api_key (a WebSocket upgrade's key check, "
-        "serving/sockets.py socket_key, accepts it), but " + _SHORTCUT))),
-    pytest.param("Api-Key={key}", marks=pytest.mark.xfail(strict=True, reason=_SHORTCUT)),
-    pytest.param("auth={key}&page=1", marks=pytest.mark.xfail(strict=True, reason=_SHORTCUT)),
+    "api%5Fkey={key}",  # the name percent-encoded: a WebSocket upgrade's key check reads it as api_key
+    "Api-Key={key}", "auth={key}&page=1",
 ])
 def test_a_secret_query_parameter_is_masked_in_every_view(query: str) -> None:
     mock = mock_of(SECRET_COLLECTION)
