@@ -264,7 +264,7 @@ class MockApp:
             ready = self.ready.find(self.store.snapshot, line)
             if ready is not None and bridges.request_validator is None and plain_request(scope, headers):
                 # answered before, and would be again: as it went out (serving/ready.py)
-                await self._send_ready(send, self._log_ready(ready, line, raw_headers, started), ready)
+                await self._send_ready(send, self._log_ready(ready, raw_headers, started), ready)
                 return
         ex = Exchange(*line, raw_headers, headers, started, bridges)
         cancelled = await self._stages(ex, scope, receive)
@@ -326,17 +326,11 @@ class MockApp:
                 or not self.matches.remembers(snapshot, selectors=ex.selectors)
                 or not readiness(result, snapshot, response) or not plain_request(scope, ex.headers)):
             return
-        winner = result.winner
-        self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, winner.id, winner.name,
-                                              result.score, kept))
+        self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, entry.template()))
 
-    def _log_ready(self, ready: Ready, line: RequestLine, raw_headers: list[tuple[bytes, bytes]],
-                   started: float) -> LogEntry:
-        """A request line answered again (:mod:`.ready`), logged as :meth:`_log` logs it the first time."""
-        method, path, query_string = line
-        entry = LogEntry(0, time.time(), method, path, query_string, raw_headers, b"", ready.status, ready.example_id,
-                         ready.example_name, ready.score, (time.perf_counter() - started) * 1000, ready.kept,
-                         ready.headers, ready.body)
+    def _log_ready(self, ready: Ready, raw_headers: list[tuple[bytes, bytes]], started: float) -> LogEntry:
+        """A request line answered again (:mod:`.ready`), logged as :meth:`_log` logged it the first time."""
+        entry = LogEntry.again(ready.logged, time.time(), raw_headers, (time.perf_counter() - started) * 1000)
         self.log.add(entry)  # numbered there
         return entry
 

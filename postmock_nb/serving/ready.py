@@ -31,7 +31,6 @@ from postmock_nb.matching.memo import MAX_LINE
 from postmock_nb.matching.persnapshot import PerSnapshot
 from postmock_nb.matching.snapshot import Snapshot
 from postmock_nb.serving.reading import BODY_NAMES, MOCK_HEADER_NAMES
-from postmock_nb.serving.requestlog import KeptMatch
 
 if TYPE_CHECKING:
     from postmock_nb.answers.responses import HttpResponse
@@ -50,10 +49,8 @@ class Ready:
     headers: list[tuple[bytes, bytes]]
     """Framed for the request's method (shared with the response cache, never changed)."""
     body: bytes
-    example_id: str
-    example_name: str
-    score: int | None
-    kept: KeptMatch
+    logged: dict[str, Any]
+    """The first request's log entry but for what each request has of its own (:meth:`LogEntry.template`)."""
 
 
 @dataclass

@@ -4,6 +4,7 @@ only when the stages would answer it the same way. Driven in-process with ASGI m
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -61,7 +62,7 @@ def _logged(entry: LogEntry) -> dict[str, Any]:
     """An entry's fields, but for those that differ per request (number, time, latency) and the match (compared
     through ``entry.result``)."""
     skipped = {"seq", "time", "latency_ms", "outcome", "_result"}
-    fields = {name: getattr(entry, name) for name in entry.__slots__ if name not in skipped}  # type: ignore[attr-defined]
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry) if f.name not in skipped}
     result = entry.result
     assert result is not None
     return fields | {"match": (result.winner, result.score, result.candidates, result.selector, result.error,
