@@ -383,8 +383,8 @@ def _serve(args: argparse.Namespace) -> int:
                                        wording=COMMAND))
     if server.exposure_warning:
         print(f"postmock: {server.exposure_warning}", file=sys.stderr, flush=True)
-    server.bind()
-    workers = _fork_workers(server, args.workers - 1) if args.workers > 1 else []
+    server.bind(workers=args.workers)
+    workers = _fork_workers(server) if args.workers > 1 else []
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -471,26 +471,41 @@ def _announce_tls(tls: Certificate, url: str) -> None:
         print(f"  {line}", flush=True)
 
 
-def _worker(fd: int, parent: AssembledMock, tls: Certificate | None) -> None:
-    """A forked worker: serves the listening socket it inherited until terminated (with the parent's
-    collection, environment, key, bridges and certificate; its log and proxy client are its own)."""
+def _worker(fd: int, inherited: tuple[int, ...], parent: AssembledMock, tls: Certificate | None) -> None:
+    """A forked worker: serves its listening socket ``fd`` until terminated (with the parent's collection,
+    environment, key, bridges and certificate; its log and proxy client are its own). The other processes'
+    listening sockets it inherited (``inherited``) it closes: a process that stops takes its socket with it, and
+    the kernel sends its share of the connections to the others."""
+    import os  # deferred: only a worker closes descriptors here
+
     from postmock_nb.serving.build import worker_mock  # deferred: slow to import; postmock --help stays fast
     from postmock_nb.serving.server import MockServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
+    for other in inherited:  # only the descriptors: the parent's socket objects, copied, never close in this process
+        os.close(other)
     server = MockServer(mock=worker_mock(parent))
     server.serve_inherited(fd, tls)
 
 
-def _fork_workers(server: MockServer, count: int) -> list[BaseProcess]:
+def _fork_workers(server: MockServer) -> list[BaseProcess]:
+    """The worker processes of a server bound with ``bind(workers=N)``, each serving one of its worker listeners."""
     import multiprocessing  # deferred: only postmock serve --workers uses it
 
     context = multiprocessing.get_context("fork")
-    fd = server.listening_fd()
+    listeners = server.worker_listeners()
+    fds = [server.listening_fd(), *(listener.fileno() for listener in listeners)]
     processes: list[BaseProcess] = [
-        context.Process(target=_worker, args=(fd, server.mock, server.tls), daemon=True) for _ in range(count)]
-    for process in processes:
-        process.start()
+        context.Process(target=_worker, daemon=True,
+                        args=(listener.fileno(), tuple(fd for fd in fds if fd != listener.fileno()), server.mock,
+                              server.tls))
+        for listener in listeners]
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        for listener in listeners:  # each worker has its copy; a worker that ends closes it for good
+            listener.close()
     return processes
 
 

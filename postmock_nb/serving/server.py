@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import socket
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,12 @@ BROADCAST_TIMEOUT_S = 5.0
 
 
 __all__ = ["MockServer", "new_api_key"]
+
+REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+"""Whether the processes of ``postmock serve --workers N`` each listen on a socket of their own, all bound to the
+port with SO_REUSEPORT: the kernel spreads the new connections over them by a hash of their addresses. On Linux
+only (macOS has the option, but hands every new connection to one of the sockets); elsewhere they share one socket,
+and whichever process is quickest takes the connections (all of a load test's, often)."""
 
 
 
@@ -98,6 +105,7 @@ class MockServer:
         self.port: int | None = None
         self.started_at: float | None = None
         self._socket: socket.socket | None = None
+        self._worker_listeners: list[socket.socket] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
@@ -194,18 +202,33 @@ class MockServer:
         self.started_at = time.time()
         return self
 
-    def bind(self) -> int:
+    def bind(self, workers: int = 1) -> int:
         """Make or check the certificate (with TLS), bind and listen (done by ``start()`` if not done before);
-        returns the port. A bad ``--tls-cert``/``--tls-key`` is a ConfigError here, before anything serves."""
+        returns the port. A bad ``--tls-cert``/``--tls-key`` is a ConfigError here, before anything serves.
+        ``workers``: how many processes will serve the port, this one included (``postmock serve --workers``):
+        the others' listening sockets are made too, for :meth:`worker_listeners`."""
         if self.tls is None and self.config.tls:
             self.tls, self._owns_tls = certificate_for(self.config), True
         if self._socket is None:
-            self._socket = self._bind()
+            if workers > 1 and REUSE_PORT:
+                listeners = self._bind_reused(workers)
+                self._socket, self._worker_listeners = listeners[0], listeners[1:]
+            else:
+                self._socket = self._bind(self.requested_port)
+                self._worker_listeners = [self._socket.dup() for _ in range(workers - 1)]
             self.port = self._socket.getsockname()[1]
         return self.port or 0
 
+    def worker_listeners(self) -> list[socket.socket]:
+        """The listening sockets ``bind(workers=N)`` made for the N - 1 worker processes forked after it, one each,
+        handed over: the caller closes them once the workers are forked. Each is a socket of its own bound to the
+        port with SO_REUSEPORT (:data:`REUSE_PORT`), so that the kernel spreads the connections over the
+        processes; elsewhere a duplicate of this server's socket, which they all share."""
+        listeners, self._worker_listeners = self._worker_listeners, []
+        return listeners
+
     def listening_fd(self) -> int:
-        """The listening socket's file descriptor, for worker processes forked after ``bind()``."""
+        """The listening socket's file descriptor (a forked worker closes its copy: it serves its own)."""
         if self._socket is None:
             raise ServerError("the mock is not bound", hint="call bind() or start() first")
         return self._socket.fileno()
@@ -227,8 +250,9 @@ class MockServer:
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 self.error_log.report(f"the server thread did not stop within {STOP_TIMEOUT} s")
-        if self._socket is not None:
-            self._socket.close()
+        for listener in (self._socket, *self.worker_listeners()):
+            if listener is not None:
+                listener.close()
         if self.mock.shared is not None:  # --state: the blocking client (the loop's closed at its shutdown)
             self.mock.shared.close()
         if self.tls is not None and self._owns_tls:  # a certificate made on the fly goes with the server
@@ -282,21 +306,41 @@ class MockServer:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _bind(self) -> socket.socket:
+    def _bind(self, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         try:
-            sock.bind((self.host, self.requested_port))
+            sock.bind((self.host, port))
         except OSError as error:
             sock.close()
             if error.errno == errno.EADDRINUSE:
-                raise ServerError(f"port {self.requested_port} on {self.host} is already in use",
+                raise ServerError(f"port {port} on {self.host} is already in use",
                                   hint="choose another --port, or --port 0 for a free one") from None
-            raise ServerError(f"cannot listen on {self.host}:{self.requested_port}: {error.strerror}",
+            raise ServerError(f"cannot listen on {self.host}:{port}: {error.strerror}",
                               hint="check --host (127.0.0.1 serves this machine only)") from None
-        sock.listen(1024)
+        if listen:
+            sock.listen(1024)
         return sock
+
+    def _bind_reused(self, count: int) -> list[socket.socket]:
+        """``count`` listening sockets bound to one port with SO_REUSEPORT, the requested one or (``--port 0``) a
+        free one. The port is first bound without the option, never listening: a port in use, even by a mock
+        of other workers, is refused as with one process (a bind with the option would join their sockets)."""
+        probe = self._bind(self.requested_port, listen=False)
+        port = probe.getsockname()[1]
+        probe.close()  # never listened: no connection was waiting on it
+        listeners: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                listeners.append(self._bind(port, reuse_port=True))
+        except ServerError:
+            for listener in listeners:
+                listener.close()
+            raise
+        return listeners
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

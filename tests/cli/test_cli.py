@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
+import json
 import re
 import signal
 import subprocess
@@ -11,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from support.openapi_documents import DATA as OPENAPI_DATA
 
 from postmock_nb.cli import main
 from postmock_nb.formats.postman import iter_served, load_collection
+from postmock_nb.serving.server import REUSE_PORT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -177,14 +181,37 @@ def test_serve_private_masks_a_given_key_on_stdout(fixtures_dir):
     assert key not in out and key[9:-4] not in out, out
 
 
+def _answering_pids(port: int, count: int = 64) -> Counter[int]:
+    """How many of ``count`` connections, all opened before any request (as a load test opens them), each process
+    answered: its PID, from the admin API's health."""
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT) for _ in range(count)]
+    try:
+        for connection in connections:
+            connection.connect()
+        answered: Counter[int] = Counter()
+        for connection in connections:
+            connection.request("GET", "/__postmock/health")
+            answered[json.loads(connection.getresponse().read())["worker_pid"]] += 1
+        return answered
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def test_serve_with_two_workers(fixtures_dir):
     with postmock("serve", fixture_path(fixtures_dir, "test-scoring-collection.json"), "--port", "0",
                   "--workers", "2") as cli:
-        url = cli.wait_for(SERVING).group(3)
+        serving = cli.wait_for(SERVING)
+        url, port = serving.group(3), int(serving.group(4))
         cli.wait_for(r"^2 workers share the port$")
-        for _ in range(20):  # a new connection each time: the kernel hands them to either process
+        for _ in range(10):  # a new connection each time: the kernel hands them to either process
             response = requests.get(url + "/get?name=John", timeout=TIMEOUT)
             assert (response.status_code, response.headers["x-mock-score"]) == (200, "110")
+        answered = _answering_pids(port)
+        assert sum(answered.values()) == 64, answered
+        if REUSE_PORT:  # each process its own socket, the connections spread by a hash: both take a share
+            assert cli.process.pid in answered and len(answered) == 2, answered
+            assert min(answered.values()) >= 8, f"not shared: {answered}"  # 7 or fewer of 64 by chance: < 10 ** -9
         assert cli.interrupt() == 0, f"stdout: {cli.stdout}\nstderr: {cli.stderr}"
         assert "Stopped." in cli.output()
         deadline = time.monotonic() + STOP_TIMEOUT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -13,7 +14,7 @@ import requests
 from postmock_nb.core.model import Collection
 from postmock_nb.errors import ServerError
 from postmock_nb.matching.store import LiveCollection
-from postmock_nb.serving.server import MockServer
+from postmock_nb.serving.server import REUSE_PORT, MockServer
 
 TIMEOUT = 5
 
@@ -91,6 +92,29 @@ def test_port_in_use_is_a_clear_error(collection):
     assert str(caught.value) == (f"port {port} on 127.0.0.1 is already in use\n"
                                  f"Hint: choose another --port, or --port 0 for a free one")
     assert not server.running and not server_threads()
+
+
+def test_workers_listen_on_sockets_of_their_own(collection):
+    """``bind(workers=3)``: a listening socket for each of 2 workers, on the server's port (``--port 0`` picked it);
+    with SO_REUSEPORT each a socket of its own, and a second mock of workers on that port is still refused."""
+    server = MockServer(collection)
+    port = server.bind(workers=3)
+    listeners = server.worker_listeners()
+    try:
+        assert [listener.getsockname()[1] for listener in listeners] == [port, port]
+        assert server.worker_listeners() == [], "handed over once"
+        sockets = {os.fstat(fd).st_ino for fd in (server.listening_fd(), *(one.fileno() for one in listeners))}
+        assert len(sockets) == (3 if REUSE_PORT else 1), "three sockets, or duplicates of one shared"
+        if REUSE_PORT:
+            assert all(listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for listener in listeners)
+        with pytest.raises(ServerError, match=f"^port {port} on 127.0.0.1 is already in use"):
+            MockServer(collection, port=port).bind(workers=2)
+    finally:
+        for listener in listeners:
+            listener.close()
+        server.stop()
+    with socket.socket() as again:  # every socket closed: the port is free
+        again.bind(("127.0.0.1", port))
 
 
 def test_bad_host_is_a_clear_error(collection):
