@@ -248,8 +248,9 @@ class LogEntry:
     def template(self) -> dict[str, Any]:
         """This entry's fields but those of :data:`PER_REQUEST`, as they were logged (bodies cut, sizes set, the
         match kept compact): what :meth:`again` logs for the same request line answered the same way."""
-        per_request = self.PER_REQUEST
-        return {name: value for name, value in vars(self).items() if name not in per_request}
+        per_request, defaults = self.PER_REQUEST, vars(type(self))
+        return {name: value for name, value in vars(self).items()  # a field left at its default: read from the class
+                if name not in per_request and not (name in defaults and defaults[name] == value)}
 
     @classmethod
     def again(cls, template: dict[str, Any], when: float, raw_headers: RawHeaders, latency_ms: float) -> LogEntry:
@@ -258,7 +259,10 @@ class LogEntry:
         a third of the cost, the fast path's log entry."""
         entry = object.__new__(cls)
         fields = template.copy()
-        fields["seq"], fields["time"], fields["raw_headers"], fields["latency_ms"] = 0, when, raw_headers, latency_ms
+        fields["seq"] = 0
+        fields["time"] = when
+        fields["raw_headers"] = raw_headers
+        fields["latency_ms"] = latency_ms
         entry.__dict__ = fields
         return entry
 
@@ -434,35 +438,37 @@ class RequestLog:
 
     def append(self, entry: LogEntry) -> None:
         """Keep ``entry``, numbered already (:meth:`next_seq`)."""
-        with self._lock:
-            self._keep(entry)
-            listeners = self._listeners
-        for listener in listeners:
-            listener(entry)
+        self._keep(entry, False)
 
     def add(self, entry: LogEntry) -> None:
         """Number ``entry``, count it and keep it: :meth:`next_seq` and :meth:`append` under one lock (a request's
         entry on the server's hot path)."""
-        with self._lock:
-            self.total += 1
-            self._seq += 1
-            entry.seq = self._seq
-            self._keep(entry)
+        self._keep(entry, True)
+
+    def _keep(self, entry: LogEntry, number: bool) -> None:
+        """Append ``entry`` (numbered and counted first when ``number``), count its hit or miss, then tell the
+        listeners. The lock taken and released by hand: half the cost of ``with`` on CPython 3.11, on every request."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            if number:
+                self.total += 1
+                self._seq += 1
+                entry.seq = self._seq
+            if self._bursts:
+                self._make_room(bursts_kept=1)
+            self.entries.append(entry)
+            example_id = entry.example_id
+            if example_id is not None:
+                hits = self.hits
+                hits[example_id] = hits.get(example_id, 0) + 1
+            elif entry.is_miss:
+                self.misses += 1
             listeners = self._listeners
+        finally:
+            lock.release()
         for listener in listeners:
             listener(entry)
-
-    def _keep(self, entry: LogEntry) -> None:
-        """Append ``entry`` and count its hit or miss (under the lock)."""
-        if self._bursts:
-            self._make_room(bursts_kept=1)
-        self.entries.append(entry)
-        example_id = entry.example_id
-        if example_id is not None:
-            hits = self.hits
-            hits[example_id] = hits.get(example_id, 0) + 1
-        elif entry.is_miss:
-            self.misses += 1
 
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
         """Log a request refused for want of the key (``entry``: its 401, with seq 0); return the entry kept.
