@@ -22,6 +22,11 @@ RawHeaders = Iterable[tuple[bytes, bytes]]
 _NAME = itemgetter(0)
 
 
+def raw_names_any_of(raw: RawHeaders, names: frozenset[bytes]) -> bool:
+    """Whether a header of ``raw`` is named (in any case) one of ``names`` (lower-case bytes)."""
+    return not names.isdisjoint(map(bytes.lower, map(_NAME, raw)))
+
+
 class RequestHeaders(Mapping[str, str]):
     """A request's headers by lower-case name (a repeated header's values joined with ``", "``), decoded
     from ``raw`` on first read; ``raw`` itself is never changed."""
@@ -44,7 +49,7 @@ class RequestHeaders(Mapping[str, str]):
         """Whether a header is named (in any case) one of ``names`` (lower-case bytes), decoding nothing."""
         if self._text is not None:
             return not self._text.keys().isdisjoint(name.decode("latin-1") for name in names)
-        return not names.isdisjoint(map(bytes.lower, map(_NAME, self.raw)))
+        return raw_names_any_of(self.raw, names)
 
     def __getitem__(self, name: str) -> str:
         return self.text[name]

@@ -257,16 +257,15 @@ class MockApp:
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         raw_headers = scope["headers"]
-        headers = RequestHeaders(raw_headers)
         line = (scope["method"], matched_path(scope), scope["query_string"])
         bridges = self.bridges
         if self._again:
             ready = self.ready.find(self.store.snapshot, line)
-            if ready is not None and bridges.request_validator is None and plain_request(scope, headers):
+            if ready is not None and bridges.request_validator is None and plain_request(scope):
                 # answered before, and would be again: as it went out (serving/ready.py)
                 await self._send_ready(send, self._log_ready(ready, raw_headers, started), ready)
                 return
-        ex = Exchange(*line, raw_headers, headers, started, bridges)
+        ex = Exchange(*line, raw_headers, RequestHeaders(raw_headers), started, bridges)
         cancelled = await self._stages(ex, scope, receive)
         response = ex.response
         assert response is not None
@@ -324,7 +323,7 @@ class MockApp:
                 or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
                 or ex.stream is not None or ex.bridges.request_validator is not None
                 or not self.matches.remembers(snapshot, selectors=ex.selectors)
-                or not readiness(result, snapshot, response) or not plain_request(scope, ex.headers)):
+                or not readiness(result, snapshot, response) or not plain_request(scope)):
             return
         self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, entry.template()))
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
-from postmock_nb.core.headers import RequestHeaders
+from postmock_nb.core.headers import raw_names_any_of
 from postmock_nb.matching.memo import MAX_LINE
 from postmock_nb.matching.persnapshot import PerSnapshot
 from postmock_nb.matching.snapshot import Snapshot
@@ -63,10 +63,10 @@ def answers_again(settings: MockConfig) -> bool:
     return not (settings.private or settings.chaos or settings.delay_ms)
 
 
-def plain_request(scope: dict[str, Any], headers: RequestHeaders) -> bool:
+def plain_request(scope: dict[str, Any]) -> bool:
     """HTTP/1, no body announced, no ``x-mock-*`` or ``Prefer`` header, no CORS preflight: read on the header
     names' bytes."""
-    return scope.get("http_version") in wire.HTTP1 and not headers.names_any_of(_UNPLAIN)
+    return scope.get("http_version") in wire.HTTP1 and not raw_names_any_of(scope["headers"], _UNPLAIN)
 
 
 def readiness(result: MatchResult, snapshot: Snapshot, response: HttpResponse) -> bool:
