@@ -183,7 +183,7 @@ class Behaviours:
             if handler is None:
                 return None  # no function (a loaded file, a restarted kernel): its saved response answers
             outcome = await self.handlers.call(handler, Request(
-                request.method, request.path, dict(result.captured), request.query, request.headers, body,
+                request.method, request.path, dict(result.captured), request.query, dict(request.headers), body,
                 dict(snapshot.variables)))
             return _http(outcome.rendered, winner, result.score, extra), Answer(
                 "handler", outcome.note(handler.name), outcome.traceback, outcome.wait_ms, outcome.run_ms,

@@ -24,7 +24,16 @@ _NAME = itemgetter(0)
 
 def raw_names_any_of(raw: RawHeaders, names: frozenset[bytes]) -> bool:
     """Whether a header of ``raw`` is named (in any case) one of ``names`` (lower-case bytes)."""
-    return not names.isdisjoint(map(bytes.lower, map(_NAME, raw)))
+    try:
+        return not names.isdisjoint(map(bytes.lower, map(_NAME, raw)))
+    except TypeError:  # a name given as a bytearray (ASGI says bytes; the names were decoded as any bytes before)
+        return not names.isdisjoint(bytes(name).lower() for name, _ in raw)
+
+
+def listed(raw: RawHeaders) -> list[tuple[bytes, bytes]]:
+    """A scope's headers as a list: as they are when they are one (every server here gives one), else listed once
+    (ASGI allows any iterable, and a generator can be read only once)."""
+    return raw if type(raw) is list else list(raw)
 
 
 class RequestHeaders(Mapping[str, str]):
@@ -33,8 +42,9 @@ class RequestHeaders(Mapping[str, str]):
 
     __slots__ = ("raw", "_text")
 
-    def __init__(self, raw: RawHeaders) -> None:
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
         self.raw = raw
+        """Read more than once: a list (:func:`listed` makes one of what an ASGI server hands over)."""
         self._text: dict[str, str] | None = None
 
     @property
@@ -42,7 +52,7 @@ class RequestHeaders(Mapping[str, str]):
         """Every header, decoded (once)."""
         text = self._text
         if text is None:
-            text = self._text = request_headers(list(self.raw))
+            text = self._text = request_headers(self.raw)
         return text
 
     def names_any_of(self, names: frozenset[bytes]) -> bool:

@@ -45,7 +45,7 @@ from postmock_nb.bridges.bridges import Bridges
 from postmock_nb.bridges.dynamic import Unavailable
 from postmock_nb.config import MockConfig
 from postmock_nb.core import wire
-from postmock_nb.core.headers import RequestHeaders
+from postmock_nb.core.headers import RequestHeaders, listed
 from postmock_nb.core.text import plural
 from postmock_nb.errors import PostmockError
 from postmock_nb.matching import Candidate, IncomingRequest, MatchMemo, MatchResult
@@ -256,12 +256,12 @@ class MockApp:
 
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        raw_headers = scope["headers"]
+        raw_headers = listed(scope["headers"])
         line = (scope["method"], matched_path(scope), scope["query_string"])
         bridges = self.bridges
         if self._again:
             ready = self.ready.find(self.store.snapshot, line)
-            if ready is not None and bridges.request_validator is None and plain_request(scope):
+            if ready is not None and bridges.request_validator is None and plain_request(scope, raw_headers):
                 # answered before, and would be again: as it went out (serving/ready.py)
                 await self._send_ready(send, self._log_ready(ready, raw_headers, started), ready)
                 return
@@ -323,7 +323,7 @@ class MockApp:
                 or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
                 or ex.stream is not None or ex.bridges.request_validator is not None
                 or not self.matches.remembers(snapshot, selectors=ex.selectors)
-                or not readiness(result, snapshot, response) or not plain_request(scope)):
+                or not readiness(result, snapshot, response) or not plain_request(scope, ex.raw_headers)):
             return
         self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, entry.template()))
 
@@ -790,7 +790,7 @@ class MockApp:
                               "only its placeholder): run the cell that defines it")
 
             async def run(connection: Connection, ex: Exchange) -> str:
-                socket = Socket(connection, ex.path, dict(result.captured), ex.query, ex.headers,
+                socket = Socket(connection, ex.path, dict(result.captured), ex.query, dict(ex.headers),
                                 connection.subprotocol)
                 return await run_handler(handler.function, socket, connection, self.stopping)
 

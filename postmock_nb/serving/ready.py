@@ -63,10 +63,10 @@ def answers_again(settings: MockConfig) -> bool:
     return not (settings.private or settings.chaos or settings.delay_ms)
 
 
-def plain_request(scope: dict[str, Any]) -> bool:
+def plain_request(scope: dict[str, Any], raw_headers: list[tuple[bytes, bytes]]) -> bool:
     """HTTP/1, no body announced, no ``x-mock-*`` or ``Prefer`` header, no CORS preflight: read on the header
     names' bytes."""
-    return scope.get("http_version") in wire.HTTP1 and not raw_names_any_of(scope["headers"], _UNPLAIN)
+    return scope.get("http_version") in wire.HTTP1 and not raw_names_any_of(raw_headers, _UNPLAIN)
 
 
 def readiness(result: MatchResult, snapshot: Snapshot, response: HttpResponse) -> bool:

@@ -20,6 +20,7 @@ from postmock_nb.behaviours.dispatch import (
     resource_items,
 )
 from postmock_nb.behaviours.handlers import Request
+from postmock_nb.core.headers import RequestHeaders
 from postmock_nb.core.model import Collection, Example, Item
 from postmock_nb.errors import ExampleDefinitionError
 from postmock_nb.matching import IncomingRequest
@@ -109,6 +110,23 @@ def test_a_handler_winner_is_answered_by_its_function(behaviours: Behaviours) ->
     assert headers[b"content-type"] == b"application/json"
     assert (answer.kind, answer.traceback) == ("handler", "")
     assert answer.run_ms is not None and answer.wait_ms is not None
+
+
+def test_a_handler_reads_the_request_headers_as_a_dict_of_its_own(behaviours: Behaviours) -> None:
+    """The mock decodes request headers lazily (core/headers.RequestHeaders); a handler still gets a plain dict in
+    ``header_map`` (``json.dumps`` of it works, as before) and looks them up in any case through ``headers``."""
+    seen: dict[str, Any] = {}
+
+    def echo(request: Request) -> dict[str, Any]:
+        seen["map"] = request.header_map
+        return {"headers": json.loads(json.dumps(request.header_map)), "any": request.headers["X-Tenant"]}
+
+    behaviours.register_handler("k1", "echo", echo)
+    snapshot = Snapshot(make_collection(behaviours.handler_example("k1", "echo", "GET /echo")))
+    request = IncomingRequest("GET", "/echo", (), RequestHeaders([(b"X-Tenant", b"acme"), (b"accept", b"*/*")]))
+    response, _ = asyncio.run(behaviours.respond(match(snapshot, request), snapshot, b"", ()))
+    assert json.loads(response.body) == {"headers": {"x-tenant": "acme", "accept": "*/*"}, "any": "acme"}
+    assert type(seen["map"]) is dict
 
 
 def test_a_handler_that_raises_answers_500_with_its_traceback(behaviours: Behaviours) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pytest
 
 from postmock_nb.core import wire
-from postmock_nb.core.headers import RequestHeaders
+from postmock_nb.core.headers import RequestHeaders, listed, raw_names_any_of
 
 RAW = [(b"Host", b"127.0.0.1"), (b"Accept", b"a/b"), (b"x-id", b"\xe9t\xe9"), (b"accept", b"c/d")]
 
@@ -54,3 +54,15 @@ def test_names_are_found_in_any_case_before_and_after_decoding(name: bytes) -> N
     assert fresh.names_any_of(wanted) and decoded.names_any_of(wanted)
     assert not RequestHeaders([(b"host", b"h"), (b"x-mock-other", b"1")]).names_any_of(wanted)
     assert not RequestHeaders([]).names_any_of(wanted)
+
+
+def test_names_given_as_bytearrays_are_read_as_bytes_are() -> None:
+    raw = [(bytearray(b"X-Mock-Response-Code"), bytearray(b"404"))]  # ASGI says bytes; any bytes-like was read before
+    assert raw_names_any_of(raw, frozenset({b"x-mock-response-code"}))  # type: ignore[arg-type]
+    assert RequestHeaders(raw) == {"x-mock-response-code": "404"}  # type: ignore[arg-type]
+
+
+def test_a_scope_s_headers_are_listed_once_unless_they_are_a_list() -> None:
+    raw = [(b"accept", b"*/*")]
+    assert listed(raw) is raw
+    assert listed(pair for pair in raw) == raw and listed(tuple(raw)) == raw  # a generator is read only once

@@ -177,3 +177,26 @@ def test_a_long_request_line_is_not_kept_and_the_table_is_bounded(items: Collect
     for number in range(3):
         answers.keep(snapshot, ("GET", f"/{number}", b""), ready)  # type: ignore[arg-type]
     assert len(answers) == 1 and answers.find(snapshot, ("GET", "/2", b"")) is ready
+
+
+def test_headers_in_other_forms_asgi_allows_are_read_on_both_paths(items: Collection) -> None:
+    """An ASGI caller may hand the headers over as any iterable of byte-string pairs (a generator, bytearrays): the
+    fast path and the stages read them as they read a list of bytes (found by issue 25's hostile review)."""
+    driven = Driven(items)
+    assert driven.call()[0]["status"] == 200  # the line is kept
+    for odd in ([(bytearray(b"Accept"), b"*/*")], [(bytearray(b"X-Mock-Response-Code"), b"404")]):
+        assert driven.call(headers=odd)[0]["status"] == (404 if b"404" in odd[0][1] else 200)
+        assert driven.last().headers == [(bytes(k).decode(), v.decode()) for k, v in odd]
+    app = driven.app
+    sent: list[dict[str, Any]] = []
+    scope = {"type": "http", "http_version": "1.1", "method": "GET", "path": "/items/1", "raw_path": b"/items/1",
+             "query_string": b"", "headers": (pair for pair in [(b"x-mock-response-code", b"404")])}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 404 and driven.last().headers == [("x-mock-response-code", "404")]
