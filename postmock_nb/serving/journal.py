@@ -43,9 +43,9 @@ class Journal(Protocol):
 
     def append(self, entry: LogEntry) -> None: ...
 
-    def add(self, entry: LogEntry) -> None:
+    def add(self, entry: LogEntry, *, number: bool = True) -> None:
         """:meth:`next_seq` and :meth:`append` in one: ``entry`` numbered, counted and kept (what the mock does for
-        each request it logs)."""
+        each request it logs); ``number=False``: :meth:`append`."""
         ...
 
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:

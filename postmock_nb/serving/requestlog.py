@@ -23,6 +23,7 @@ a full log drops older burst lines before any request the mock served.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
@@ -64,6 +65,9 @@ def _text(data: bytes, size: int) -> str:
 def _cut(text: str, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters in all)"
 
+
+_new = object.__new__
+"""Bound once: :meth:`LogEntry.again` runs for every request the fast path answers."""
 
 _DETACHED = Snapshot(Collection(name="(logged request)"))
 """The empty snapshot a logged result refers to: it pins no collection."""
@@ -255,11 +259,10 @@ class LogEntry:
     @classmethod
     def again(cls, template: dict[str, Any], when: float, raw_headers: RawHeaders, latency_ms: float) -> LogEntry:
         """An entry for a request logged as the one ``template`` was made from (:meth:`template`), with this
-        request's own time, headers and latency (numbered when the journal keeps it). Built without ``__init__``:
-        a third of the cost, the fast path's log entry."""
-        entry = object.__new__(cls)
-        fields = template.copy()
-        fields["seq"] = 0
+        request's own time, headers and latency; its ``seq`` is set when the journal keeps it (``Journal.add``).
+        Built without ``__init__``: a third of the cost, the fast path's log entry."""
+        entry = _new(cls)
+        fields = template.copy()  # no seq yet: the journal numbers it (Journal.add)
         fields["time"] = when
         fields["raw_headers"] = raw_headers
         fields["latency_ms"] = latency_ms
@@ -422,8 +425,9 @@ class RequestLog:
         """The entries standing for bursts of refused requests, oldest first (see :meth:`append_refused`)."""
         self._listeners: tuple[Listener, ...] = ()
         """Replaced, never changed, on (un)subscribe: an append reads it without a copy."""
-        self._lock = threading.RLock()
-        self._seq = 0
+        self._lock = threading.Lock()  # never taken twice by one thread: listeners are called outside it
+        self._numbers = itertools.count(1)
+        """The numbers entries get (``next`` of it is atomic, and cheaper than an attribute's ``+= 1``)."""
 
     @property
     def maxlen(self) -> int:
@@ -433,28 +437,22 @@ class RequestLog:
         """A number no other entry of this log has had, even across ``clear()``."""
         with self._lock:
             self.total += 1
-            self._seq += 1
-            return self._seq
+            return next(self._numbers)
 
     def append(self, entry: LogEntry) -> None:
         """Keep ``entry``, numbered already (:meth:`next_seq`)."""
-        self._keep(entry, False)
+        self.add(entry, number=False)
 
-    def add(self, entry: LogEntry) -> None:
-        """Number ``entry``, count it and keep it: :meth:`next_seq` and :meth:`append` under one lock (a request's
-        entry on the server's hot path)."""
-        self._keep(entry, True)
-
-    def _keep(self, entry: LogEntry, number: bool) -> None:
-        """Append ``entry`` (numbered and counted first when ``number``), count its hit or miss, then tell the
-        listeners. The lock taken and released by hand: half the cost of ``with`` on CPython 3.11, on every request."""
+    def add(self, entry: LogEntry, *, number: bool = True) -> None:
+        """Number ``entry`` (unless ``number`` is False: numbered already), count it and keep it, then tell the
+        listeners: :meth:`next_seq` and :meth:`append` under one lock, a request's entry on the server's hot path.
+        The lock is taken and released by hand: half the cost of ``with`` on CPython 3.11."""
         lock = self._lock
         lock.acquire()
         try:
             if number:
                 self.total += 1
-                self._seq += 1
-                entry.seq = self._seq
+                entry.seq = next(self._numbers)
             if self._bursts:
                 self._make_room(bursts_kept=1)
             self.entries.append(entry)
@@ -492,9 +490,8 @@ class RequestLog:
                     entry.response_size)
             else:
                 self.total += 1
-                self._seq += 1
                 burst = entry
-                burst.seq, burst.refused = self._seq, 1
+                burst.seq, burst.refused = next(self._numbers), 1
                 self._make_room(bursts_kept=0)
                 self.entries.append(burst)
                 self._bursts.append(burst)

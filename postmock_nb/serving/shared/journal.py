@@ -216,8 +216,9 @@ class SharedJournal:
             self._write_again_burst()
         self._wake()
 
-    def add(self, entry: LogEntry) -> None:
-        entry.seq = self.next_seq()
+    def add(self, entry: LogEntry, *, number: bool = True) -> None:
+        if number:
+            entry.seq = self.next_seq()
         self.append(entry)
 
     def append_refused(self, entry: LogEntry, reason: str) -> LogEntry:
