@@ -255,17 +255,32 @@ class MockApp:
     # -- the mock: the stages -----------------------------------------------------------------
 
     async def serve_mock(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A mock request: answered again as it went out when it may be (:mod:`.ready`: a lookup, the log entry,
+        two sends, in this one coroutine), else through the stages."""
         started = time.perf_counter()
         raw_headers = listed(scope["headers"])
         line = (scope["method"], matched_path(scope), scope["query_string"])
-        bridges = self.bridges
-        if self._again:
-            ready = self.ready.find(self.store.snapshot, line)
-            if ready is not None and bridges.request_validator is None and plain_request(scope, raw_headers):
-                # answered before, and would be again: as it went out (serving/ready.py)
-                await self._send_ready(send, self._log_ready(ready, raw_headers, started), ready)
-                return
-        ex = Exchange(*line, raw_headers, RequestHeaders(raw_headers), started, bridges)
+        ready = self.ready.find(self.store.snapshot, line) if self._again else None
+        if ready is None or self.bridges.request_validator is not None or not plain_request(scope, raw_headers):
+            await self._serve_stages(scope, receive, send, line, raw_headers, started)
+            return
+        entry = self._log_ready(ready, raw_headers, started)
+        if self._batched is not None:  # as _send: whoever gets the response finds it in every replica's log
+            await self._batched.handed()
+        head_sent = False
+        try:
+            await send({"type": "http.response.start", "status": ready.status, "headers": ready.headers})
+            head_sent = True
+            await send({"type": "http.response.body", "body": ready.body})
+        except (Exception, asyncio.CancelledError) as error:  # as _send
+            self.log.sending_failed(entry, error, head_sent=head_sent)
+            raise
+
+    async def _serve_stages(self, scope: Scope, receive: Receive, send: Send, line: RequestLine,
+                            raw_headers: list[tuple[bytes, bytes]], started: float) -> None:
+        """The request through the stages, logged, then sent; a plain request's static answer is kept to be given
+        again (:meth:`_keep_ready`)."""
+        ex = Exchange(*line, raw_headers, RequestHeaders(raw_headers), started, self.bridges)
         cancelled = await self._stages(ex, scope, receive)
         response = ex.response
         assert response is not None
@@ -332,19 +347,6 @@ class MockApp:
         entry = LogEntry.again(ready.logged, time.time(), raw_headers, (time.perf_counter() - started) * 1000)
         self.log.add(entry)  # numbered there
         return entry
-
-    async def _send_ready(self, send: Send, entry: LogEntry, ready: Ready) -> None:
-        """A request line answered again: as :meth:`_send` sends a static answer."""
-        head_sent = False
-        if self._batched is not None:  # as _send: whoever gets the response finds it in every replica's log
-            await self._batched.handed()
-        try:
-            await send({"type": "http.response.start", "status": ready.status, "headers": ready.headers})
-            head_sent = True
-            await send({"type": "http.response.body", "body": ready.body})
-        except (Exception, asyncio.CancelledError) as error:  # as _send
-            self.log.sending_failed(entry, error, head_sent=head_sent)
-            raise
 
     def _refuse(self, ex: Exchange) -> bool:
         """CORS preflight and private-mode answers, given before any matching: True when one was."""
