@@ -52,6 +52,14 @@ async def _per_request_us(app: Any, scope: dict[str, Any], requests: int) -> flo
     return (time.perf_counter() - started) / requests * 1e6
 
 
+def scope_for(path: str, headers: int) -> dict[str, Any]:
+    """The scope of ``GET path`` with the first ``headers`` of a browser's request headers (at least the Host)."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": BROWSER_HEADERS[:max(1, headers)], "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="MockApp's own µs per request, against a pure-ASGI hello world")
     parser.add_argument("--requests", type=int, default=20_000)
@@ -60,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--headers", type=int, default=1, help="request headers in the scope (1: wrk's Host only)")
     parser.add_argument("--path", default=PRIMARY)
     args = parser.parse_args(argv)
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": args.path, "raw_path": args.path.encode(), "query_string": b"",
-             "root_path": "", "headers": BROWSER_HEADERS[:max(1, args.headers)],
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    scope = scope_for(args.path, args.headers)
     mock = assemble(store=LiveCollection(build_collection(args.examples)), config=MockConfig()).app
     hello = AsgiHello()
     figures: dict[str, list[float]] = {"asgi-hello": [], "mock": []}

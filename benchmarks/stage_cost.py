@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from app_cost import BROWSER_HEADERS, _per_request_us  # noqa: E402
+from app_cost import _per_request_us, scope_for  # noqa: E402
 from harness import machine_line, median  # noqa: E402
 from workload import PRIMARY, build_collection  # noqa: E402
 
@@ -71,10 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--headers", type=int, default=12, help="request headers in the scope (a browser's: 12)")
     parser.add_argument("--path", default=PRIMARY)
     args = parser.parse_args(argv)
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": args.path, "raw_path": args.path.encode(), "query_string": b"",
-             "root_path": "", "headers": BROWSER_HEADERS[:max(1, args.headers)],
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    scope = scope_for(args.path, args.headers)
     mock = assemble(store=LiveCollection(build_collection(args.examples)), config=MockConfig()).app
     loop = asyncio.new_event_loop()
     try:
