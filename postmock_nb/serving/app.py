@@ -77,7 +77,7 @@ from postmock_nb.serving.reading import (
 )
 from postmock_nb.serving.ready import Ready, ReadyAnswers, RequestLine, answers_again, plain_request, readiness
 from postmock_nb.serving.refusal import CORS_HEADERS, refusal, unauthorized
-from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, KeptMatch, LogEntry
+from postmock_nb.serving.requestlog import BODY_LIMIT, STREAM, WEBSOCKET, LogEntry
 from postmock_nb.serving.shared.broadcasts import SharedBroadcasts
 from postmock_nb.serving.shared.connection import SharedState, StateUnavailable
 from postmock_nb.serving.sockets import Connection, Connections, Player, Transcript, run_handler, socket_key
@@ -332,13 +332,12 @@ class MockApp:
                     headers_out: list[tuple[bytes, bytes]], body_out: bytes) -> None:
         """A plain request's answer, kept to be given again as it went out when its request line alone decided
         it and nothing but the winner's saved response answered it (see :mod:`.ready`)."""
-        result, snapshot, kept = ex.result, ex.snapshot, entry.outcome
-        if (response.frames is None or result is None or result.winner is None or snapshot is None
-                or not isinstance(kept, KeptMatch)
+        result, snapshot = ex.result, ex.snapshot
+        if (result is None or snapshot is None or not readiness(result, snapshot, response)  # first: the cheap no
                 or ex.note or ex.delay or ex.fault is not None or ex.chaos or ex.answer is not None
                 or ex.stream is not None or ex.bridges.request_validator is not None
                 or not self.matches.remembers(snapshot, selectors=ex.selectors)
-                or not readiness(result, snapshot, response) or not plain_request(scope, ex.raw_headers)):
+                or not plain_request(scope, ex.raw_headers)):
             return
         self.ready.keep(snapshot, line, Ready(response.status, headers_out, body_out, entry.template()))
 

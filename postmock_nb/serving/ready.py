@@ -21,7 +21,7 @@ A new snapshot starts afresh; at most ``maxsize`` request lines are kept (then i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from postmock_nb.config import MockConfig
@@ -51,11 +51,6 @@ class Ready:
     body: bytes
     logged: dict[str, Any]
     """The first request's log entry but for what each request has of its own (:meth:`LogEntry.template`)."""
-
-
-@dataclass
-class _Lines:
-    answers: dict[RequestLine, Ready] = field(default_factory=dict)
 
 
 def answers_again(settings: MockConfig) -> bool:
@@ -89,24 +84,24 @@ class ReadyAnswers:
 
     def __init__(self, maxsize: int = 4096) -> None:
         self.maxsize = maxsize
-        self._kept: PerSnapshot[_Lines] = PerSnapshot(_Lines)
+        self._kept: PerSnapshot[dict[RequestLine, Ready]] = PerSnapshot(dict)
 
     def find(self, snapshot: Snapshot, line: RequestLine) -> Ready | None:
         """The answer kept for ``line`` while serving ``snapshot`` (a newer snapshot empties the table)."""
         held = self._kept.held  # PerSnapshot.get, inlined: this runs on every request
         if held is None or held[0] != snapshot.version:
             return None
-        return held[1].answers.get(line)
+        return held[1].get(line)
 
     def keep(self, snapshot: Snapshot, line: RequestLine, ready: Ready) -> None:
         """Keep ``ready`` for ``line`` (a line longer than the memo's :data:`MAX_LINE` is not kept)."""
         if len(line[1]) + len(line[2]) > MAX_LINE:
             return
-        lines = self._kept.get(snapshot)
-        if len(lines.answers) >= self.maxsize:
-            lines = self._kept.renew(snapshot)
-        lines.answers[line] = ready
+        answers = self._kept.get(snapshot)
+        if len(answers) >= self.maxsize:
+            answers = self._kept.renew(snapshot)
+        answers[line] = ready
 
     def __len__(self) -> int:
         kept = self._kept.peek()
-        return len(kept.answers) if kept is not None else 0
+        return len(kept) if kept is not None else 0
